@@ -1,0 +1,99 @@
+# visor — one build.  `make` builds build/visor; `make test` runs unit + integration tests.
+# Sources are discovered: every .c under the component folders except */tests/.
+VERSION    ?= 0.1.0
+CC         ?= cc
+PREFIX     ?= /usr
+DESTDIR    ?=
+BUILD      := build
+PKGS       := yajl libseccomp libmnl libnl-3.0 libnl-route-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lmnl -lnl-route-3 -lnl-3)
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVISOR_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS     := $(PKG_LIBS) -lpthread
+
+COMPONENTS := lib runtime sentry platform gofer netstack
+SRCS       := $(shell find $(COMPONENTS) -name '*.c' -not -path '*/tests/*' | sort)
+ASM_SRCS   := $(shell find $(COMPONENTS) -name '*.S' -not -path '*/tests/*' | sort)
+MAIN_SRC   := runtime/main.c
+LIB_SRCS   := $(filter-out $(MAIN_SRC),$(SRCS))
+OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o) $(ASM_SRCS:%.S=$(BUILD)/obj/%.o)
+
+# Unit tests: every */tests/test_*.c is one cmocka binary, linked against all
+# library objects built with AddressSanitizer and UBSan.
+TEST_SRCS  := $(shell find $(COMPONENTS) -path '*/tests/test_*.c' | sort)
+TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/tests/%)
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/san/%.o) $(ASM_SRCS:%.S=$(BUILD)/san/%.o)
+
+.PHONY: all test unit-test integration-test demo bench clean fmt lint install uninstall
+all: $(BUILD)/visor
+
+$(BUILD)/visor: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST -MMD -MP -c -o $@ $<
+
+$(BUILD)/san/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libvisor-san.a: $(SAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: %.c $(BUILD)/libvisor-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST -o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
+
+unit-test: $(TEST_BINS) $(BUILD)/visor
+	@./integration-tests/run-unit.sh $(TEST_BINS)
+
+integration-test: $(BUILD)/visor
+	@./integration-tests/run.sh
+
+# The test command the README and CI give: unit tests, then integration tests,
+# then one closing line "N passed, N failed".
+test: $(TEST_BINS) $(BUILD)/visor
+	@rm -f $(BUILD)/test-results
+	@./integration-tests/run-unit.sh $(TEST_BINS); u=$$?; \
+	 ./integration-tests/run.sh; i=$$?; \
+	 ./integration-tests/summary.sh $(BUILD)/test-results; s=$$?; \
+	 [ $$u -eq 0 ] && [ $$i -eq 0 ] && [ $$s -eq 0 ]
+
+demo:
+	./integration-tests/demo.sh
+
+bench: $(BUILD)/visor
+	./bench/run.sh
+
+fmt:
+	clang-format -i $$(find $(COMPONENTS) -name '*.[ch]')
+
+lint:
+	clang-tidy $(SRCS) -- $(ALL_CFLAGS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning $(COMPONENTS)
+
+install: $(BUILD)/visor
+	install -D -m 0755 $(BUILD)/visor $(DESTDIR)$(PREFIX)/bin/visor
+	install -D -m 0644 packaging/visor.8 $(DESTDIR)$(PREFIX)/share/man/man8/visor.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/visor $(DESTDIR)$(PREFIX)/share/man/man8/visor.8
+
+clean:
+	rm -rf $(BUILD)
+
+-include packaging/packaging.mk
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

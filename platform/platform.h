@@ -1,0 +1,120 @@
+/*
+ * platform.h — how application code runs and traps.  The Sentry's only view
+ * of the host CPU.
+ *
+ * A platform gives the Sentry two kinds of objects:
+ *   - an addr_space: one application address space.  The Sentry decides what
+ *     is mapped where and calls map/unmap/protect; the only memory that can be
+ *     mapped is the Sentry's memory file (a memfd given at platform_new), at a
+ *     page-aligned offset.  The platform's mappings are a cache of the Sentry's
+ *     page tables: the Sentry may map lazily, from faults.
+ *   - a context: the execution state of one application thread on the host.
+ *     context_switch() runs app code in an addr_space with the given registers
+ *     until it traps, and reports why.
+ *
+ * Threading (see DESIGN.md §10): each Sentry task thread owns one context and
+ * is the only thread that calls context_switch on it.  map/unmap/protect on an
+ * addr_space are called only from a thread whose context has entered that
+ * addr_space (context_switch ran on it at least once, and the app thread is now
+ * stopped in the Sentry), or on an addr_space never entered (then they only
+ * record nothing: there is nothing mapped to change).  context_interrupt may be
+ * called from any thread.
+ *
+ * This file never includes Sentry headers; the Sentry includes it.
+ */
+#ifndef VISOR_PLATFORM_H
+#define VISOR_PLATFORM_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+struct platform;
+struct addr_space;
+struct context;
+
+/* General-purpose registers, x86_64, in the kernel's ptrace layout (includes
+ * orig_rax, fs_base and gs_base). */
+typedef struct user_regs_struct plat_regs_t;
+
+/* FPU/SSE state in FXSAVE layout (512 bytes), as PTRACE_GETFPREGS gives it. */
+typedef struct user_fpregs_struct plat_fpregs_t;
+
+enum plat_event_kind {
+	PLAT_EV_SYSCALL = 1,   /* app executed `syscall`; regs->orig_rax = number, rip after it */
+	PLAT_EV_FAULT = 2,     /* app touched addr and the host could not satisfy it (SIGSEGV/SIGBUS) */
+	PLAT_EV_SIGNAL = 3,    /* app raised a synchronous host signal (SIGFPE, SIGILL, SIGTRAP, ...) */
+	PLAT_EV_INTERRUPT = 4, /* context_interrupt() was called */
+};
+
+struct plat_event {
+	enum plat_event_kind kind;
+	/* PLAT_EV_FAULT: faulting address and the host's si_signo/si_code
+	 * (SIGSEGV with SEGV_MAPERR or SEGV_ACCERR, or SIGBUS).  The access type
+	 * is not known on every platform: the Sentry infers it (a fault on a page
+	 * it already mapped read-only in a writable VMA is a write). */
+	uint64_t fault_addr;
+	int fault_signo;
+	int fault_code;
+	/* PLAT_EV_SIGNAL: the host's siginfo for the synchronous signal. */
+	siginfo_t info;
+};
+
+/* Memory protections for map/protect: the PROT_* bits of mman.h. */
+
+struct platform_ops {
+	const char *name;
+	/* Set up the platform for a Sentry whose memory file is memfd. */
+	int (*init)(struct platform *p);
+	void (*fini)(struct platform *p);
+
+	/* A new, empty address space.  NULL on failure (errno set). */
+	struct addr_space *(*new_addr_space)(struct platform *p);
+	/* Map [addr, addr+len) to the memory file at offset, replacing whatever
+	 * was there.  All page-aligned. */
+	int (*as_map)(struct addr_space *as, uint64_t addr, uint64_t len, int prot, uint64_t offset);
+	int (*as_unmap)(struct addr_space *as, uint64_t addr, uint64_t len);
+	int (*as_protect)(struct addr_space *as, uint64_t addr, uint64_t len, int prot);
+	/* Called by a thread whose context is stopped in `as`, before another
+	 * thread's context first enters `as` (app clone with CLONE_VM, vfork).
+	 * Platforms that need host resources per (thread, addr_space) make them
+	 * here, while a stopped app thread of `as` is at hand. */
+	int (*as_prepare_thread)(struct addr_space *as);
+	/* Drop the address space (all its host resources). */
+	void (*as_release)(struct addr_space *as);
+
+	/* A new execution context, owned by the calling thread from now on. */
+	struct context *(*new_context)(struct platform *p);
+	/* Run app code in `as` starting from *regs (and *fpregs when non-NULL
+	 * and dirty) until it traps; on return *regs holds the trapped state.
+	 * Returns 0 and fills *ev, or -errno when the host side failed (the
+	 * address space died: the task cannot continue). */
+	int (*context_switch)(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
+			      struct plat_event *ev);
+	/* FPU state of the app thread last run on ctx (or to run next). */
+	int (*context_get_fpregs)(struct context *ctx, plat_fpregs_t *fp);
+	int (*context_set_fpregs)(struct context *ctx, const plat_fpregs_t *fp);
+	/* Make a running (or the next) context_switch return PLAT_EV_INTERRUPT.
+	 * Any thread may call it. */
+	void (*context_interrupt)(struct context *ctx);
+	void (*context_release)(struct context *ctx);
+};
+
+struct platform {
+	const struct platform_ops *ops;
+	int memfd;  /* the Sentry's memory file */
+	void *priv; /* implementation state */
+};
+
+/* Lowest address the platform reserves for itself in every address space:
+ * app mappings must stay below it.  The stub lives above. */
+#define PLAT_APP_TOP 0x7ffffff00000ULL
+
+/* Create and init the named platform ("ptrace", ...).  NULL + errno on failure. */
+struct platform *platform_new(const char *name, int memfd);
+void platform_free(struct platform *p);
+
+extern const struct platform_ops ptrace_platform_ops;
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * main.c — entry point of the one visor binary.
+ *
+ * The same binary is the runtime CLI (create/start/...), the Sentry
+ * (`visor boot`, started by the runtime) and the Gofer (`visor gofer`).
+ * Global options may appear anywhere before "--"; the first non-option word
+ * is the command.
+ */
+#include "runtime/runtime.h"
+#include "lib/log.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct command commands[] = {
+	{"version", cmd_version, "print the version"},
+	/* commands: keep this line last */
+};
+
+int cmd_version(struct global_opts *g, int argc, char **argv)
+{
+	printf("visor version %s\nspec: 1.1.0\nplatforms: ptrace\n", VISOR_VERSION);
+	return 0;
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == 0 && *i + 1 < argc) {
+		(*i)++;
+		return argv[*i];
+	}
+	return NULL;
+}
+
+int global_opt_parse(struct global_opts *g, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	const char *v;
+	if (a[0] != '-' || a[1] != '-')
+		return 0;
+	/* runc's global flags also come with a single dash from some callers. */
+	if (!strcmp(a, "--debug")) {
+		g->debug = true;
+		return 1;
+	}
+	if (!strcmp(a, "--systemd-cgroup")) {
+		g->systemd_cgroup = true;
+		return 1;
+	}
+	if (!strcmp(a, "--overlay")) {
+		g->overlay = true;
+		return 1;
+	}
+	if (!strcmp(a, "--strace")) {
+		g->strace = true;
+		return 1;
+	}
+	static const char *valued[] = {"--root",      "--log",     "--log-format", "--platform",
+				       "--network",   "--debug-log", "--file-access"};
+	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+		size_t n = strlen(valued[k]);
+		if (strncmp(a, valued[k], n) != 0 || (a[n] != 0 && a[n] != '='))
+			continue;
+		int save = *i;
+		v = opt_value(argc, argv, i, valued[k]);
+		if (!v) {
+			fprintf(stderr, "visor: option %s needs a value\n", valued[k]);
+			*i = save;
+			return -1;
+		}
+		switch (k) {
+		case 0: g->root = v; break;
+		case 1: g->log_path = v; break;
+		case 2:
+			if (strcmp(v, "json") && strcmp(v, "text")) {
+				fprintf(stderr, "visor: --log-format must be json or text, not %s\n", v);
+				return -1;
+			}
+			g->log_json = !strcmp(v, "json");
+			break;
+		case 3:
+			if (strcmp(v, "ptrace") && strcmp(v, "systrap") && strcmp(v, "kvm")) {
+				fprintf(stderr, "visor: --platform must be ptrace, systrap or kvm, not %s\n", v);
+				return -1;
+			}
+			g->platform = v;
+			break;
+		case 4:
+			if (strcmp(v, "sandbox") && strcmp(v, "host") && strcmp(v, "none")) {
+				fprintf(stderr, "visor: --network must be sandbox, host or none, not %s\n", v);
+				return -1;
+			}
+			g->network = v;
+			break;
+		case 5: g->debug_log = v; break;
+		case 6:
+			if (strcmp(v, "exclusive") && strcmp(v, "shared")) {
+				fprintf(stderr, "visor: --file-access must be exclusive or shared, not %s\n", v);
+				return -1;
+			}
+			g->file_access = v;
+			break;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: visor [global options] COMMAND [options] [args]\n\ncommands:\n");
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].help);
+	fprintf(f, "\nglobal options: --root DIR --log FILE --log-format json|text --debug\n"
+		   "  --systemd-cgroup --platform=ptrace|systrap|kvm --network=sandbox|host|none\n"
+		   "  --overlay --strace --debug-log=PATH --file-access=exclusive|shared\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct global_opts g = {
+		.root = "/run/visor",
+		.platform = "ptrace",
+		.network = "sandbox",
+		.file_access = "exclusive",
+		.argv0 = argv[0],
+	};
+	/* Global options before the command; the command's own options are left
+	 * for it, but sandbox flags after the command are accepted too. */
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v"))
+			return cmd_version(&g, 0, NULL);
+		int r = global_opt_parse(&g, argc, argv, &i);
+		if (r < 0)
+			return 1;
+		if (r == 0)
+			break;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 1;
+	}
+
+	int logfd = -1;
+	if (g.log_path) {
+		logfd = open(g.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (logfd < 0)
+			fprintf(stderr, "visor: cannot open log %s\n", g.log_path);
+	}
+	log_init(logfd, g.log_json, g.debug ? LOG_DEBUG : LOG_WARN);
+
+	const char *name = argv[i];
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (!strcmp(commands[k].name, name))
+			return commands[k].fn(&g, argc - i, argv + i);
+	}
+	fprintf(stderr, "visor: unknown command %s\n", name);
+	log_error("unknown command %s", name);
+	usage(stderr);
+	return 1;
+}

@@ -1,0 +1,53 @@
+/*
+ * runtime.h — the visor command line: global options and the commands.
+ *
+ * main.c parses the global options (runc's, plus visor's sandbox flags, which
+ * are accepted anywhere on the line) and dispatches to one cmd_* function per
+ * command.  Each cmd_* gets argv starting at the command name, already
+ * stripped of global options, and returns the process exit status.
+ */
+#ifndef VISOR_RUNTIME_H
+#define VISOR_RUNTIME_H
+
+#include <stdbool.h>
+
+struct global_opts {
+	const char *root;       /* --root: state directory (default /run/visor) */
+	const char *log_path;   /* --log */
+	bool log_json;          /* --log-format=json */
+	bool debug;             /* --debug */
+	bool systemd_cgroup;    /* --systemd-cgroup (accepted) */
+	/* sandbox flags, recorded in the state of sandboxes created with them */
+	const char *platform;   /* --platform=ptrace|systrap|kvm */
+	const char *network;    /* --network=sandbox|host|none */
+	bool overlay;           /* --overlay */
+	bool strace;            /* --strace */
+	const char *debug_log;  /* --debug-log=PATH */
+	const char *file_access; /* --file-access=exclusive|shared */
+	const char *argv0;      /* how we were invoked (for re-exec of boot/gofer) */
+};
+
+typedef int (*cmd_fn)(struct global_opts *g, int argc, char **argv);
+
+struct command {
+	const char *name;
+	cmd_fn fn;
+	const char *help;
+};
+
+/* Commands (one file each under runtime/). */
+int cmd_version(struct global_opts *g, int argc, char **argv);
+int cmd_install(struct global_opts *g, int argc, char **argv);
+int cmd_uninstall(struct global_opts *g, int argc, char **argv);
+int cmd_spec(struct global_opts *g, int argc, char **argv);
+int cmd_features(struct global_opts *g, int argc, char **argv);
+int cmd_gofer(struct global_opts *g, int argc, char **argv);
+int cmd_do(struct global_opts *g, int argc, char **argv);
+int cmd_boot(struct global_opts *g, int argc, char **argv);
+
+/* Parse a global or sandbox option at argv[*i] (forms --x=v and --x v).
+ * Returns 1 if consumed (advancing *i past any value), 0 if not a global
+ * option, -1 on a malformed one (message printed). */
+int global_opt_parse(struct global_opts *g, int argc, char **argv, int *i);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * gofer_client.h — the Sentry's side of the Gofer protocol (gofer/protocol.h).
+ *
+ * A gofer_client wraps one SOCK_SEQPACKET connection to one Gofer.  Files on
+ * the Gofer side are named by fids (64-bit handles the Gofer hands out); the
+ * Sentry never opens a container path itself: gofer_open returns a host fd the
+ * Gofer donated over SCM_RIGHTS, and reads/writes go straight to it.
+ *
+ * Every call returns 0 (or a count) on success and a negative errno from the
+ * Gofer or -EIO when the reply is malformed (a hostile or broken Gofer never
+ * crashes the Sentry).  Thread-safe: calls from several Sentry threads are
+ * serialised on one connection.
+ */
+#ifndef VISOR_SENTRY_GOFER_CLIENT_H
+#define VISOR_SENTRY_GOFER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gofer_client;
+
+struct gofer_stat {
+	uint64_t dev, ino, nlink, size, blocks;
+	uint32_t mode, uid, gid, blksize;
+	uint64_t rdev;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+};
+
+struct gofer_statfs {
+	uint64_t type, bsize, blocks, bfree, bavail, files, ffree, namelen;
+};
+
+/* setattr: which fields to change (bits), as the Gofer applies them. */
+#define GOFER_SETATTR_MODE 0x01
+#define GOFER_SETATTR_UID 0x02
+#define GOFER_SETATTR_GID 0x04
+#define GOFER_SETATTR_SIZE 0x08
+#define GOFER_SETATTR_ATIME 0x10 /* *_nsec == UTIME_NOW / UTIME_OMIT honoured */
+#define GOFER_SETATTR_MTIME 0x20
+struct gofer_setattr {
+	uint32_t valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec;
+	uint32_t atime_nsec, mtime_nsec;
+};
+
+/* One directory entry, as gofer_readdir fills them. */
+struct gofer_dirent {
+	uint64_t ino;
+	uint64_t next_offset; /* cookie to continue after this entry */
+	uint8_t type;         /* DT_* */
+	char name[256];
+};
+
+/* Takes ownership of sock (closed by gofer_client_free). */
+struct gofer_client *gofer_client_new(int sock);
+void gofer_client_free(struct gofer_client *c);
+
+/* The root of mount point `name` ("/" for the container root, or a bind
+ * mount's destination path as the runtime told the Gofer). */
+int gofer_attach(struct gofer_client *c, const char *name, uint64_t *fid, struct gofer_stat *st);
+/* One path component, never "." or ".." or containing '/'; symlinks are not
+ * followed (the walk returns the link itself). */
+int gofer_walk(struct gofer_client *c, uint64_t dir, const char *name, uint64_t *fid,
+	       struct gofer_stat *st);
+int gofer_getattr(struct gofer_client *c, uint64_t fid, struct gofer_stat *st);
+int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa);
+/* Open fid with O_RDONLY/O_WRONLY/O_RDWR (+O_TRUNC, O_APPEND is the Sentry's
+ * business); *fd is a donated host fd (O_CLOEXEC). */
+int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd);
+/* Create and open a regular file: new fid, its stat, and a donated fd. */
+int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int flags, uint32_t mode,
+		 uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st, int *fd);
+int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, struct gofer_stat *st);
+int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st);
+int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
+		  uint32_t uid, uint32_t gid, struct gofer_stat *st);
+int gofer_link(struct gofer_client *c, uint64_t target, uint64_t dir, const char *name);
+/* flags: 0 or AT_REMOVEDIR. */
+int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int flags);
+int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
+		 uint64_t new_dir, const char *new_name, unsigned int flags);
+/* Up to max entries starting at cookie offset (0 = start); returns the number
+ * filled, 0 at the end. */
+int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
+		  int max);
+/* Returns the target's length (no NUL added beyond len). */
+ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t len);
+int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st);
+/* Forget a fid. */
+int gofer_clunk(struct gofer_client *c, uint64_t fid);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * task.h — tasks (app threads), thread groups (processes) and credentials.
+ *
+ * One Sentry host thread runs each task: it loops delivering signals,
+ * switching into app code through the platform, and dispatching what comes
+ * back (syscall, fault, signal, interrupt).  `struct task` is shared with
+ * the subsystems a syscall reaches (vfs, mm, signals), so its fields are
+ * public; only the task's own thread changes the fields marked [own].
+ */
+#ifndef VISOR_SENTRY_TASK_H
+#define VISOR_SENTRY_TASK_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "platform/platform.h"
+#include "sentry/kernel/wait.h"
+
+struct kernel;
+struct mm;
+struct fd_table;     /* sentry/vfs/vfs.h */
+struct fs_context;   /* sentry/vfs/vfs.h: root, cwd, umask */
+struct thread_group;
+
+/* Linux's internal restart codes: a syscall returns them when a signal
+ * interrupted it; the signal code turns them into EINTR or a restart. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+#define VISOR_NSIG 64
+typedef uint64_t sigset64_t; /* bit (sig-1) */
+
+struct creds {
+	_Atomic int refs;
+	uint32_t ruid, euid, suid, fsuid;
+	uint32_t rgid, egid, sgid, fsgid;
+	int ngroups;
+	uint32_t *groups;
+	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding;
+	bool no_new_privs;
+};
+struct creds *creds_new_root(void);
+struct creds *creds_dup(const struct creds *c); /* a private copy to change */
+void creds_get(struct creds *c);
+void creds_put(struct creds *c);
+/* Has CAP (linux/capability.h number) in the effective set. */
+bool creds_capable(const struct creds *c, int cap);
+bool creds_in_group(const struct creds *c, uint32_t gid);
+
+struct sigpending {
+	sigset64_t set;
+	siginfo_t info[VISOR_NSIG]; /* one queued siginfo per standard signal */
+	/* real-time signals may queue several */
+	struct rt_queued *rt_head;
+};
+
+struct task {
+	int tid;                /* in the sandbox's pid namespace */
+	struct kernel *k;
+	struct thread_group *tg;
+	struct mm *mm;          /* [own] */
+	struct fd_table *fdt;   /* [own] */
+	struct fs_context *fs;  /* [own] */
+	struct creds *creds;    /* [own]: replaced, never changed in place */
+	char comm[16];
+
+	plat_regs_t regs;       /* [own] app registers while in the Sentry */
+	struct context *ctx;    /* platform context, owned by this thread */
+	pthread_t thread;
+
+	/* signals: mask, pending and sigaltstack are protected by tg->siglock */
+	sigset64_t sigmask;
+	sigset64_t saved_sigmask;   /* for sigsuspend/ppoll/pselect */
+	bool restore_sigmask;
+	struct sigpending pending;
+	stack_t altstack;
+
+	uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID */
+	uint64_t robust_list, robust_len;
+
+	int wake_efd;               /* eventfd: see wait.h */
+	_Atomic int interrupted;    /* a signal or exit wants attention */
+	bool exiting;
+	int exit_code;              /* wait status for thread exit */
+
+	/* restart_syscall(2) */
+	int64_t (*restart_fn)(struct task *t);
+	uint64_t restart_arg[4];
+
+	struct task *tg_next, *tg_prev; /* threads of the group, under k->tasks_lock */
+	struct task *next_all;          /* all tasks of the kernel */
+	struct vfork_done *vfork_done;
+};
+
+/* The task this host thread runs (NULL on service threads). */
+extern __thread struct task *current;
+
+/* Copy app memory of the task (thin wrappers over mm_copy_*). */
+int task_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
+int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
+ssize_t task_copy_string_in(struct task *t, char *dst, uint64_t src, size_t max);
+
+/* Is a signal pending that is not blocked (or must the task die)? */
+bool task_signal_pending(struct task *t);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * mm.h — application memory, owned by the Sentry.
+ *
+ * The memory file (struct memfile) is one memfd, created by the Sentry and
+ * mapped whole into the Sentry's own address space.  Every page of anonymous
+ * or private application memory is a page of it, reference counted.  An mm is
+ * one application address space: its VMAs, its page table (app page -> memory
+ * file page), and the platform addr_space that caches those mappings on the
+ * host.  The page table is the truth: platform mappings are made lazily from
+ * faults (mm_handle_fault) and are invalidated whenever the page table changes.
+ *
+ * copy_in/copy_out read and write app memory through the page table and the
+ * Sentry's own mapping of the memory file, never through the platform, and
+ * return -EFAULT for any bad app pointer instead of crashing.
+ *
+ * Locking: mm->lock (a mutex) protects the VMAs and the page table; it is held
+ * across platform map/unmap calls but never across a context switch.
+ * memfile->lock protects the allocator and refcounts; order: mm lock -> memfile lock.
+ */
+#ifndef VISOR_SENTRY_MM_H
+#define VISOR_SENTRY_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "platform/platform.h"
+
+#define MM_PAGE_SIZE 4096ULL
+#define MM_PAGE_MASK (~(MM_PAGE_SIZE - 1))
+#define MM_PAGE_ROUND_UP(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
+
+/* ---- memory file ---- */
+struct memfile;
+
+/* Create the memory file with room for up to `limit` bytes (sparse). */
+int memfile_new(uint64_t limit, struct memfile **out);
+void memfile_free(struct memfile *mf);
+int memfile_fd(const struct memfile *mf);
+/* Allocate npages zeroed pages (refcount 1 each); returns the byte offset or -ENOMEM. */
+int64_t memfile_alloc(struct memfile *mf, uint64_t npages);
+void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages);
+/* Drop a reference; pages reaching zero are freed (hole punched). */
+void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages);
+uint32_t memfile_refcount(struct memfile *mf, uint64_t offset);
+/* The Sentry's pointer to the memory file at offset. */
+void *memfile_ptr(struct memfile *mf, uint64_t offset);
+/* Bytes of the memory file in use (for /proc/meminfo, sysinfo). */
+uint64_t memfile_used(struct memfile *mf);
+
+/* ---- files that can be mapped ---- */
+
+/* What a file description offers mm for mmap.  Owned by the file; mm takes a
+ * reference per VMA with get/put. */
+struct mm_file;
+struct mm_file_ops {
+	void (*get)(struct mm_file *f);
+	void (*put)(struct mm_file *f);
+	/* Read file contents for a private mapping's page fault (short reads past
+	 * EOF are zero-filled by mm; reading entirely past EOF gives SIGBUS). */
+	ssize_t (*pread)(struct mm_file *f, void *buf, size_t len, uint64_t off);
+	/* For MAP_SHARED: the memory-file offset of the file's page at pgoff,
+	 * with a reference for the caller.  NULL when the file cannot be mapped
+	 * shared (then mmap(MAP_SHARED) fails with ENODEV, as Linux for such
+	 * files). */
+	int64_t (*shared_page)(struct mm_file *f, uint64_t pgoff);
+	/* File size, for SIGBUS past EOF. */
+	int64_t (*size)(struct mm_file *f);
+};
+struct mm_file {
+	const struct mm_file_ops *ops;
+	char *name; /* path shown in /proc/self/maps */
+	uint64_t dev, ino;
+};
+
+/* ---- address spaces ---- */
+
+struct mm;
+
+/* prot: PROT_*; flags: MAP_* of mman.h. */
+struct mm *mm_new(struct memfile *mf, struct platform *plat);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm); /* last put releases pages, VMAs and the addr_space */
+/* A copy-on-write copy for fork(2): private pages are shared read-only in both,
+ * MAP_SHARED ones stay shared, MADV_DONTFORK ranges are left out. */
+struct mm *mm_fork(struct mm *parent);
+struct addr_space *mm_addr_space(struct mm *mm);
+
+/* mmap(2): returns the address or -errno.  Handles MAP_FIXED, MAP_FIXED_NOREPLACE,
+ * hints, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_GROWSDOWN, MAP_STACK,
+ * MAP_NORESERVE, MAP_POPULATE.  file is NULL for anonymous mappings. */
+int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+		struct mm_file *file, uint64_t offset);
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+		  uint64_t new_addr);
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* brk(2): set up by the loader with mm_brk_init, then returns the new (or
+ * unchanged, on failure) break, as Linux. */
+void mm_brk_init(struct mm *mm, uint64_t start);
+uint64_t mm_brk(struct mm *mm, uint64_t addr);
+/* Where the next mmap without a hint goes (top-down, below the stack). */
+void mm_set_mmap_base(struct mm *mm, uint64_t base);
+
+/* A page fault reported by the platform at addr.  Returns 0 when handled (the
+ * app can retry), -EFAULT when the app must get SIGSEGV (*si_code set to
+ * SEGV_MAPERR or SEGV_ACCERR), -EIO for SIGBUS (past end of file). */
+int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code);
+
+/* App memory access.  Return 0 or -EFAULT (nothing partial is hidden: on
+ * -EFAULT some bytes may have been copied). */
+int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len);
+int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t len);
+int mm_zero_out(struct mm *mm, uint64_t dst, size_t len);
+/* Copy a NUL-terminated string of at most max bytes (NUL included): returns
+ * its length, -EFAULT, or -ENAMETOOLONG when no NUL is found within max. */
+ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max);
+/* Atomic 32-bit compare-and-exchange / load on app memory (futexes). */
+int mm_atomic_cmpxchg32(struct mm *mm, uint64_t addr, uint32_t old, uint32_t new_val,
+			uint32_t *prev);
+int mm_load32(struct mm *mm, uint64_t addr, uint32_t *val);
+/* A stable key for a futex word: memory-file offset for shared mappings,
+ * (mm, addr) for private ones. */
+int mm_futex_key(struct mm *mm, uint64_t addr, bool private_futex, uint64_t *k1, uint64_t *k2);
+
+/* /proc/<pid>/maps: calls fn for each VMA in address order. */
+struct mm_vma_info {
+	uint64_t start, end, offset;
+	int prot;
+	bool shared;
+	uint64_t dev, ino;
+	const char *name; /* file path, "[heap]", "[stack]", or NULL */
+};
+void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void *arg),
+		     void *arg);
+/* Mark [start,end) as the stack / heap for naming in maps. */
+void mm_set_stack_range(struct mm *mm, uint64_t start, uint64_t end);
+/* Total mapped bytes and resident bytes (pages present in the page table). */
+void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss);
+
+#endif
