@@ -3,6 +3,7 @@
 #include "lib/log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -62,6 +63,31 @@ static size_t json_escape(char *out, size_t cap, const char *s)
 	return n;
 }
 
+/* RFC 3339 UTC time.  Not gmtime_r: glibc's reads /etc/localtime on first
+ * use, and a jailed Sentry or Gofer cannot (and must not) open files. */
+static void format_utc(char *buf, size_t len, time_t secs, long usec)
+{
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	/* Howard Hinnant's civil_from_days. */
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", (int)y, (int)m, (int)d,
+		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), usec);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level > log_level)
@@ -74,11 +100,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
 	char ts[64];
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
+	format_utc(ts, sizeof(ts), tv.tv_sec, (long)tv.tv_usec);
 
 	char line[4608];
 	int n;

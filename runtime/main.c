@@ -17,6 +17,8 @@
 
 static const struct command commands[] = {
 	{"version", cmd_version, "print the version"},
+	{"install", cmd_install, "register visor as a Docker runtime in daemon.json"},
+	{"uninstall", cmd_uninstall, "remove visor's runtime entry from daemon.json"},
 	/* commands: keep this line last */
 };
 
