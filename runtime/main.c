@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"version", cmd_version, "print the version"},
 	{"install", cmd_install, "register visor as a Docker runtime in daemon.json"},
 	{"uninstall", cmd_uninstall, "remove visor's runtime entry from daemon.json"},
+	{"gofer", cmd_gofer, "serve a container's files to the Sentry (started by create)"},
 	/* commands: keep this line last */
 };
 

@@ -1,0 +1,1171 @@
+/*
+ * server.c — the Gofer's request loop: decodes gofer/protocol.h messages,
+ * performs them on the host file system beneath the mount roots, replies.
+ *
+ * Owns the fid table.  Must never: resolve a multi-component path, follow a
+ * symlink, go through /proc (magic links), trust a length or string from the
+ * wire, or crash/leak an fd on bad input.
+ *
+ * Confinement.  Every fid is an O_PATH fd.  A new fid comes only from a walk of
+ * ONE validated component (no '/', not "." or "..") with
+ *     openat2(dir, name, O_PATH|O_NOFOLLOW, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+ *             RESOLVE_NO_MAGICLINKS)
+ * so a symlink is returned as itself and never traversed, and ".." cannot be
+ * expressed.  Everything else acts on a held fd: fstat, fstatfs,
+ * fchownat/utimensat/fchmodat2/linkat/readlinkat(fd, "", AT_EMPTY_PATH), or on
+ * (dir fd, validated name) with the *at() calls, none of which follows a
+ * trailing symlink (mkdirat, mknodat, symlinkat, unlinkat, renameat2, and
+ * fchownat/fstatat with AT_SYMLINK_NOFOLLOW).
+ *
+ * Opening a fid for I/O.  Linux cannot turn an O_PATH fd into a readable one
+ * except through /proc/self/fd/N (a magic link: forbidden here) or
+ * open_by_handle_at (a handle names any inode of the file system, outside the
+ * mount root too: forbidden).  So:
+ *   - a directory is re-opened as openat(fd, ".", O_RDONLY|O_DIRECTORY):
+ *     "." of the directory itself, no symlink, no parent involved;
+ *   - a non-directory fid remembers (parent dir fd, name) from its walk, and is
+ *     re-opened with openat2(parent, name, flags|O_NOFOLLOW, RESOLVE_BENEATH|
+ *     RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS); the result must be the same
+ *     inode (dev, ino) as the fid, else ESTALE.  A rename through the Gofer
+ *     updates the (parent, name) of the fids it moves, so the common case of
+ *     "rename, then open" keeps working.
+ * Only regular files and directories are opened: symlinks get ELOOP, device
+ * nodes EACCES (as a nodev mount), sockets ENXIO, fifos EOPNOTSUPP — the
+ * Sentry implements those itself, and a gofer that opens a device node would
+ * hand the sandbox a host device.
+ */
+#include "gofer/server.h"
+#include "gofer/protocol.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+#define GOFER_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+struct gofer_fid {
+	int fd;         /* O_PATH; -1 marks a free slot */
+	int parent;     /* non-directories: O_PATH fd of the directory walked from, else -1 */
+	char *name;     /* non-directories: name in parent */
+	int dir;        /* directories: an O_RDONLY fd kept for readdir, or -1 */
+	uint32_t gen;   /* bumped when the slot is freed, so stale fids get EBADF */
+	uint16_t mount; /* index into srv->mounts */
+	mode_t type;    /* S_IFMT bits at walk time (a fid's inode never changes type) */
+	dev_t dev;      /* the fid's inode, checked on re-open */
+	ino_t ino;
+};
+
+struct gofer_server {
+	int sock;
+	const struct gofer_mount *mounts;
+	int nmounts;
+	bool *mount_ro;
+	struct gofer_fid *fids;
+	uint32_t nfids, cap, max;
+	uint32_t free_hint; /* no free slot below this index */
+	char *dents;        /* getdents64 buffer, GOFER_DENTS_BUF */
+};
+
+#define GOFER_DENTS_BUF 32768
+
+/* ---- fid table ---- */
+
+static uint64_t fid_number(const struct gofer_server *s, uint32_t idx)
+{
+	return ((uint64_t)s->fids[idx].gen << 32) | idx;
+}
+
+static struct gofer_fid *fid_lookup(struct gofer_server *s, uint64_t fid)
+{
+	uint32_t idx = (uint32_t)fid, gen = (uint32_t)(fid >> 32);
+	if (idx >= s->cap || s->fids[idx].fd < 0 || s->fids[idx].gen != gen)
+		return NULL;
+	return &s->fids[idx];
+}
+
+static void fid_release(struct gofer_fid *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->parent >= 0)
+		close(f->parent);
+	if (f->dir >= 0)
+		close(f->dir);
+	free(f->name);
+	f->fd = f->parent = f->dir = -1;
+	f->name = NULL;
+	f->gen++;
+	if (f->gen == 0)
+		f->gen = 1; /* fid 0 (gen 0) is never valid */
+}
+
+/* Take ownership of fd (and parent/name for non-directories) as a new fid.
+ * On failure everything passed is released. */
+static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint16_t mount,
+		   const struct stat *st, uint64_t *out)
+{
+	uint32_t idx = UINT32_MAX;
+	for (uint32_t i = s->free_hint; i < s->cap; i++) {
+		if (s->fids[i].fd < 0) {
+			idx = i;
+			break;
+		}
+	}
+	if (idx == UINT32_MAX) {
+		if (s->cap >= s->max)
+			goto full;
+		uint32_t ncap = s->cap ? s->cap * 2 : 64;
+		if (ncap > s->max)
+			ncap = s->max;
+		struct gofer_fid *n = realloc(s->fids, ncap * sizeof(*n));
+		if (!n) {
+			close(fd);
+			if (parent >= 0)
+				close(parent);
+			free(name);
+			return -ENOMEM;
+		}
+		for (uint32_t i = s->cap; i < ncap; i++)
+			n[i] = (struct gofer_fid){.fd = -1, .parent = -1, .dir = -1, .gen = 1};
+		idx = s->cap;
+		s->fids = n;
+		s->cap = ncap;
+	}
+	struct gofer_fid *f = &s->fids[idx];
+	f->fd = fd;
+	f->parent = parent;
+	f->name = name;
+	f->dir = -1;
+	f->mount = mount;
+	f->type = st->st_mode & S_IFMT;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	s->nfids++;
+	s->free_hint = idx + 1;
+	*out = fid_number(s, idx);
+	return 0;
+full:
+	log_warn("gofer: fid table full (%u)", s->max);
+	close(fd);
+	if (parent >= 0)
+		close(parent);
+	free(name);
+	return -EMFILE;
+}
+
+static void fid_free(struct gofer_server *s, struct gofer_fid *f)
+{
+	uint32_t idx = (uint32_t)(f - s->fids);
+	fid_release(f);
+	s->nfids--;
+	if (idx < s->free_hint)
+		s->free_hint = idx;
+}
+
+static bool fid_readonly(const struct gofer_server *s, const struct gofer_fid *f)
+{
+	return s->mount_ro[f->mount];
+}
+
+/* ---- host helpers ---- */
+
+static int sys_openat2(int dirfd, const char *name, uint64_t flags, uint64_t mode)
+{
+	struct open_how how = {.flags = flags, .mode = mode, .resolve = GOFER_RESOLVE};
+	long r = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	return r < 0 ? -errno : (int)r;
+}
+
+static int fstat_neg(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+/* Open the inode of fid f for I/O (see the file comment). */
+static int fid_reopen(struct gofer_fid *f, int flags)
+{
+	switch (f->type) {
+	case S_IFDIR: {
+		if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+			return -EISDIR;
+		int fd = openat(f->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+		return fd < 0 ? -errno : fd;
+	}
+	case S_IFREG:
+		break;
+	case S_IFLNK:
+		return -ELOOP;
+	case S_IFCHR:
+	case S_IFBLK:
+		return -EACCES;
+	case S_IFSOCK:
+		return -ENXIO;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	if (f->parent < 0 || !f->name)
+		return -ESTALE;
+	int fd = sys_openat2(f->parent, f->name,
+			     (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), 0);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESTALE : fd;
+	struct stat st;
+	int r = fstat_neg(fd, &st);
+	if (r == 0 && (st.st_dev != f->dev || st.st_ino != f->ino))
+		r = -ESTALE; /* the name now names another file */
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* chmod of fid f's inode, never following a symlink: fchmodat2(fd, "",
+ * AT_EMPTY_PATH) (Linux 6.6+).  Older kernels: re-open a directory or regular
+ * file and fchmod it; a symlink's mode cannot change on Linux anyway. */
+static int fid_chmod(struct gofer_fid *f, mode_t mode)
+{
+	if (syscall(SYS_fchmodat2, f->fd, "", mode, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	if (f->type != S_IFDIR && f->type != S_IFREG)
+		return -EOPNOTSUPP;
+	int fd = fid_reopen(f, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	int r = fchmod(fd, mode) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* ---- encoding ---- */
+
+static void put_stat(struct gofer_cursor *c, const struct stat *st)
+{
+	gofer_put_u64(c, st->st_dev);
+	gofer_put_u64(c, st->st_ino);
+	gofer_put_u64(c, st->st_nlink);
+	gofer_put_u64(c, (uint64_t)st->st_size);
+	gofer_put_u64(c, (uint64_t)st->st_blocks);
+	gofer_put_u64(c, st->st_rdev);
+	gofer_put_u32(c, st->st_mode);
+	gofer_put_u32(c, st->st_uid);
+	gofer_put_u32(c, st->st_gid);
+	gofer_put_u32(c, (uint32_t)st->st_blksize);
+	gofer_put_u64(c, (uint64_t)st->st_atim.tv_sec);
+	gofer_put_u64(c, (uint64_t)st->st_mtim.tv_sec);
+	gofer_put_u64(c, (uint64_t)st->st_ctim.tv_sec);
+	gofer_put_u32(c, (uint32_t)st->st_atim.tv_nsec);
+	gofer_put_u32(c, (uint32_t)st->st_mtim.tv_nsec);
+	gofer_put_u32(c, (uint32_t)st->st_ctim.tv_nsec);
+}
+
+/* The request body was fully and validly consumed. */
+static bool req_ok(const struct gofer_cursor *req)
+{
+	return !req->bad && req->pos == req->len;
+}
+
+/* A request: decoded body in req, reply body to write in rep, a donated fd in
+ * *fd_out.  Handlers decode and validate everything before acting. */
+struct gofer_req {
+	struct gofer_server *s;
+	struct gofer_cursor *req, *rep;
+	int *fd_out;
+};
+
+/* Decode a component name; -EINVAL/-ENAMETOOLONG if it is not one. */
+static int get_name(struct gofer_cursor *req, char *name)
+{
+	size_t n = gofer_get_u16(req);
+	const uint8_t *p = gofer_cursor_take(req, n);
+	if (!p)
+		return -EINVAL;
+	int r = gofer_check_name((const char *)p, n);
+	if (r < 0)
+		return r;
+	memcpy(name, p, n);
+	name[n] = 0;
+	return 0;
+}
+
+static int get_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
+{
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	if (f->type != S_IFDIR)
+		return -ENOTDIR;
+	*out = f;
+	return 0;
+}
+
+/* Walk (dir, name) to a new fid and describe it in the reply (fid + stat). */
+static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *name,
+		       bool with_fid, uint64_t *fid_out)
+{
+	int fd = sys_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int r = fstat_neg(fd, &st);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (!with_fid) {
+		close(fd);
+		put_stat(q->rep, &st);
+		return 0;
+	}
+	int parent = -1;
+	char *nm = NULL;
+	if (!S_ISDIR(st.st_mode)) {
+		parent = fcntl(dir->fd, F_DUPFD_CLOEXEC, 0);
+		nm = strdup(name);
+		if (parent < 0 || !nm) {
+			r = parent < 0 ? -errno : -ENOMEM;
+			if (parent >= 0)
+				close(parent);
+			free(nm);
+			close(fd);
+			return r;
+		}
+	}
+	uint64_t fid;
+	r = fid_new(q->s, fd, parent, nm, dir->mount, &st, &fid);
+	if (r < 0)
+		return r;
+	gofer_put_u64(q->rep, fid);
+	put_stat(q->rep, &st);
+	if (fid_out)
+		*fid_out = fid;
+	return 0;
+}
+
+/* ---- operations ---- */
+
+static int op_attach(struct gofer_req *q)
+{
+	char name[GOFER_PATH_MAX + 1];
+	gofer_get_str(q->req, name, GOFER_PATH_MAX, false);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	int m;
+	for (m = 0; m < q->s->nmounts; m++)
+		if (!strcmp(q->s->mounts[m].name, name))
+			break;
+	if (m == q->s->nmounts)
+		return -ENOENT;
+	const struct gofer_mount *mnt = &q->s->mounts[m];
+	int fd = fcntl(mnt->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int r = fstat_neg(fd, &st);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	int parent = -1;
+	char *leaf = NULL;
+	if (!S_ISDIR(st.st_mode)) {
+		if (mnt->parent_fd < 0 || !mnt->leaf) {
+			close(fd);
+			return -ENOTDIR;
+		}
+		parent = fcntl(mnt->parent_fd, F_DUPFD_CLOEXEC, 0);
+		leaf = strdup(mnt->leaf);
+		if (parent < 0 || !leaf) {
+			r = parent < 0 ? -errno : -ENOMEM;
+			if (parent >= 0)
+				close(parent);
+			free(leaf);
+			close(fd);
+			return r;
+		}
+	}
+	uint64_t fid;
+	r = fid_new(q->s, fd, parent, leaf, (uint16_t)m, &st, &fid);
+	if (r < 0)
+		return r;
+	gofer_put_u64(q->rep, fid);
+	put_stat(q->rep, &st);
+	return 0;
+}
+
+static int op_walk(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	return walk_to_fid(q, dir, name, true, NULL);
+}
+
+static int op_getattr(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	struct stat st;
+	int r = fstat_neg(f->fd, &st);
+	if (r < 0)
+		return r;
+	put_stat(q->rep, &st);
+	return 0;
+}
+
+#define SETATTR_ALL                                                                                \
+	(GOFER_SETATTR_MODE | GOFER_SETATTR_UID | GOFER_SETATTR_GID | GOFER_SETATTR_SIZE |         \
+	 GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)
+
+static int op_setattr(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	uint32_t valid = gofer_get_u32(q->req);
+	uint32_t mode = gofer_get_u32(q->req);
+	uint32_t uid = gofer_get_u32(q->req);
+	uint32_t gid = gofer_get_u32(q->req);
+	uint64_t size = gofer_get_u64(q->req);
+	int64_t atime = (int64_t)gofer_get_u64(q->req);
+	int64_t mtime = (int64_t)gofer_get_u64(q->req);
+	uint32_t ansec = gofer_get_u32(q->req);
+	uint32_t mnsec = gofer_get_u32(q->req);
+	if (!req_ok(q->req) || (valid & ~SETATTR_ALL))
+		return -EINVAL;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	if (valid && fid_readonly(q->s, f))
+		return -EROFS;
+	if ((valid & GOFER_SETATTR_SIZE) && size > INT64_MAX)
+		return -EINVAL;
+	/* Owner first: as Linux, a chown clears set-id bits, so a mode set in the
+	 * same request must come after it.  Size before times, since truncating
+	 * updates mtime. */
+	if (valid & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) {
+		uid_t u = (valid & GOFER_SETATTR_UID) ? uid : (uid_t)-1;
+		gid_t g = (valid & GOFER_SETATTR_GID) ? gid : (gid_t)-1;
+		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH) < 0)
+			return -errno;
+	}
+	if (valid & GOFER_SETATTR_MODE) {
+		int r = fid_chmod(f, mode & 07777);
+		if (r < 0)
+			return r;
+	}
+	if (valid & GOFER_SETATTR_SIZE) {
+		if (f->type == S_IFDIR)
+			return -EISDIR;
+		if (f->type != S_IFREG)
+			return -EINVAL;
+		int fd = fid_reopen(f, O_WRONLY);
+		if (fd < 0)
+			return fd;
+		int r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	if (valid & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
+		if (valid & GOFER_SETATTR_ATIME)
+			ts[0] = (struct timespec){.tv_sec = atime, .tv_nsec = ansec};
+		if (valid & GOFER_SETATTR_MTIME)
+			ts[1] = (struct timespec){.tv_sec = mtime, .tv_nsec = mnsec};
+		if (utimensat(f->fd, "", ts, AT_EMPTY_PATH) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int check_open_flags(uint32_t flags)
+{
+	if (flags & ~(uint32_t)GOFER_OPEN_FLAGS_ALLOWED)
+		return -EINVAL;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	return 0;
+}
+
+static bool open_writes(uint32_t flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+static int op_open(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	uint32_t flags = gofer_get_u32(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	int r = check_open_flags(flags);
+	if (r < 0)
+		return r;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	if (open_writes(flags) && fid_readonly(q->s, f) && f->type == S_IFREG)
+		return -EROFS;
+	int fd = fid_reopen(f, (int)flags);
+	if (fd < 0)
+		return fd;
+	*q->fd_out = fd;
+	return 0;
+}
+
+/* After creating dir/name as root, give it to uid:gid.  A chown clears the
+ * set-id bits of a non-directory, so restore the requested mode afterwards. */
+static int chown_new(int dirfd, const char *name, uint32_t uid, uint32_t gid, uint32_t mode,
+		     bool restore_mode)
+{
+	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (restore_mode && (mode & 06000)) {
+		if (syscall(SYS_fchmodat2, dirfd, name, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int op_create(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint32_t flags = gofer_get_u32(q->req);
+	uint32_t mode = gofer_get_u32(q->req);
+	uint32_t uid = gofer_get_u32(q->req);
+	uint32_t gid = gofer_get_u32(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req))
+		return -EINVAL;
+	r = check_open_flags(flags);
+	if (r < 0 || (flags & O_DIRECTORY))
+		return -EINVAL;
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	/* O_EXCL always: the ownership fix-up below must only ever touch a file
+	 * this request created. */
+	_cleanup_close_ int fd = sys_openat2(
+		dir->fd, name, (uint64_t)(flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
+		mode & 07777);
+	if (fd < 0)
+		return fd;
+	/* Through the new fd, not the name: nothing can swap the file between
+	 * creating and chowning it. */
+	r = fchown(fd, uid, gid) < 0 ? -errno : 0;
+	if (r == 0 && (mode & 06000) && fchmod(fd, mode & 07777) < 0)
+		r = -errno;
+	uint64_t fid;
+	if (r == 0) {
+		size_t mark = q->rep->pos;
+		r = walk_to_fid(q, dir, name, true, &fid);
+		if (r == 0) {
+			struct stat st;
+			r = fstat_neg(fd, &st);
+			struct gofer_fid *nf = fid_lookup(q->s, fid);
+			if (r == 0 && (st.st_dev != nf->dev || st.st_ino != nf->ino))
+				r = -ESTALE;
+			if (r < 0) {
+				fid_free(q->s, nf);
+				q->rep->pos = mark;
+			}
+		}
+	}
+	if (r < 0) {
+		if (r != -ESTALE) /* ESTALE: the name is no longer our file */
+			unlinkat(dir->fd, name, 0);
+		return r;
+	}
+	*q->fd_out = take_fd(fd);
+	return 0;
+}
+
+static int finish_mknodlike(struct gofer_req *q, struct gofer_fid *dir, const char *name,
+			    uint32_t uid, uint32_t gid, uint32_t mode, bool restore, int rmflags)
+{
+	int r = chown_new(dir->fd, name, uid, gid, mode, restore);
+	if (r == 0)
+		r = walk_to_fid(q, dir, name, false, NULL);
+	if (r < 0)
+		unlinkat(dir->fd, name, rmflags);
+	return r;
+}
+
+static int op_mkdir(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint32_t mode = gofer_get_u32(q->req);
+	uint32_t uid = gofer_get_u32(q->req);
+	uint32_t gid = gofer_get_u32(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	if (mkdirat(dir->fd, name, mode & 07777) < 0)
+		return -errno;
+	return finish_mknodlike(q, dir, name, uid, gid, mode, false, AT_REMOVEDIR);
+}
+
+static int op_mknod(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint32_t mode = gofer_get_u32(q->req);
+	uint32_t uid = gofer_get_u32(q->req);
+	uint32_t gid = gofer_get_u32(q->req);
+	uint64_t rdev = gofer_get_u64(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req))
+		return -EINVAL;
+	/* Device nodes are never created on the host: the Sentry's devfs owns
+	 * devices, and a host device node in the rootfs could be opened by any
+	 * other process sharing it. */
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	if (mknodat(dir->fd, name, mode & (S_IFMT | 07777), (dev_t)rdev) < 0)
+		return -errno;
+	return finish_mknodlike(q, dir, name, uid, gid, mode, true, 0);
+}
+
+static int op_symlink(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint32_t uid = gofer_get_u32(q->req);
+	uint32_t gid = gofer_get_u32(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	char target[GOFER_PATH_MAX + 1];
+	gofer_get_str(q->req, target, GOFER_PATH_MAX, true);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	if (!target[0])
+		return -ENOENT; /* as Linux: symlink("", ...) */
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	if (symlinkat(target, dir->fd, name) < 0)
+		return -errno;
+	return finish_mknodlike(q, dir, name, uid, gid, 0, false, 0);
+}
+
+static int op_link(struct gofer_req *q)
+{
+	uint64_t tfid = gofer_get_u64(q->req);
+	uint64_t dirfid = gofer_get_u64(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *t = fid_lookup(q->s, tfid);
+	if (!t)
+		return -EBADF;
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (t->mount != dir->mount)
+		return -EXDEV;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	if (t->type == S_IFDIR)
+		return -EPERM; /* as Linux: no hard links to directories */
+	if (linkat(t->fd, "", dir->fd, name, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int op_unlink(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint32_t flags = gofer_get_u32(q->req);
+	char name[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, name);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req) || (flags & ~(uint32_t)AT_REMOVEDIR))
+		return -EINVAL;
+	struct gofer_fid *dir;
+	r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (fid_readonly(q->s, dir))
+		return -EROFS;
+	if (unlinkat(dir->fd, name, (int)flags) < 0)
+		return -errno;
+	return 0;
+}
+
+/* After a rename, fids that were reached as (old dir, old name) are now
+ * (new dir, new name): keep their re-open path current. */
+static void rename_fixup(struct gofer_fid *to, const char *to_name, struct gofer_fid **moved,
+			 uint32_t nmoved)
+{
+	for (uint32_t i = 0; i < nmoved; i++) {
+		struct gofer_fid *f = moved[i];
+		if (!f)
+			continue;
+		char *nm = strdup(to_name);
+		int pfd = fcntl(to->fd, F_DUPFD_CLOEXEC, 0);
+		if (!nm || pfd < 0) {
+			/* Out of resources: the fid keeps a stale path; open reports ESTALE. */
+			free(nm);
+			if (pfd >= 0)
+				close(pfd);
+			continue;
+		}
+		close(f->parent);
+		free(f->name);
+		f->parent = pfd;
+		f->name = nm;
+	}
+}
+
+/* Collect the non-directory fids whose re-open path is (dir, name). */
+static uint32_t fids_at(struct gofer_server *s, const struct stat *dirst, const char *name,
+			struct gofer_fid ***out)
+{
+	uint32_t n = 0;
+	*out = NULL;
+	for (uint32_t i = 0; i < s->cap; i++) {
+		struct gofer_fid *f = &s->fids[i];
+		if (f->fd < 0 || f->parent < 0 || strcmp(f->name, name))
+			continue;
+		struct stat pst;
+		if (fstat(f->parent, &pst) < 0 || pst.st_dev != dirst->st_dev ||
+		    pst.st_ino != dirst->st_ino)
+			continue;
+		struct gofer_fid **g = realloc(*out, (n + 1) * sizeof(*g));
+		if (!g)
+			break;
+		*out = g;
+		g[n++] = f;
+	}
+	return n;
+}
+
+static int op_rename(struct gofer_req *q)
+{
+	uint64_t ofid = gofer_get_u64(q->req);
+	uint64_t nfid = gofer_get_u64(q->req);
+	uint32_t flags = gofer_get_u32(q->req);
+	char oname[GOFER_NAME_MAX + 1], nname[GOFER_NAME_MAX + 1];
+	int r = get_name(q->req, oname);
+	if (r == 0)
+		r = get_name(q->req, nname);
+	if (r < 0)
+		return r;
+	if (!req_ok(q->req) || (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
+		return -EINVAL;
+	struct gofer_fid *od, *nd;
+	r = get_dir(q, ofid, &od);
+	if (r == 0)
+		r = get_dir(q, nfid, &nd);
+	if (r < 0)
+		return r;
+	if (od->mount != nd->mount)
+		return -EXDEV;
+	if (fid_readonly(q->s, od))
+		return -EROFS;
+	struct stat ost, nst;
+	if (fstat(od->fd, &ost) < 0 || fstat(nd->fd, &nst) < 0)
+		return -errno;
+	_cleanup_free_ struct gofer_fid **om = NULL;
+	_cleanup_free_ struct gofer_fid **nm = NULL;
+	uint32_t on = fids_at(q->s, &ost, oname, &om);
+	uint32_t nn = (flags & RENAME_EXCHANGE) ? fids_at(q->s, &nst, nname, &nm) : 0;
+	if (syscall(SYS_renameat2, od->fd, oname, nd->fd, nname, flags) < 0)
+		return -errno;
+	rename_fixup(nd, nname, om, on);
+	rename_fixup(od, oname, nm, nn);
+	return 0;
+}
+
+static int op_readdir(struct gofer_req *q)
+{
+	uint64_t dirfid = gofer_get_u64(q->req);
+	uint64_t offset = gofer_get_u64(q->req);
+	uint32_t max = gofer_get_u32(q->req);
+	if (!req_ok(q->req) || max == 0)
+		return -EINVAL;
+	struct gofer_fid *dir;
+	int r = get_dir(q, dirfid, &dir);
+	if (r < 0)
+		return r;
+	if (dir->dir < 0) {
+		dir->dir = fid_reopen(dir, O_RDONLY);
+		if (dir->dir < 0) {
+			r = dir->dir;
+			dir->dir = -1;
+			return r;
+		}
+	}
+	if (offset > INT64_MAX || lseek(dir->dir, (off_t)offset, SEEK_SET) < 0)
+		return offset > INT64_MAX ? -EINVAL : -errno;
+	size_t count_pos = q->rep->pos;
+	gofer_put_u32(q->rep, 0);
+	uint32_t n = 0;
+	/* Read until the reply is full, max entries are packed, or the end.  The
+	 * directory is re-seeked on every request, so entries read but not sent
+	 * are simply read again next time from the last sent entry's cookie. */
+	while (n < max) {
+		long got = syscall(SYS_getdents64, dir->dir, q->s->dents, GOFER_DENTS_BUF);
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		bool full = false;
+		for (long off = 0; off < got && n < max;) {
+			struct dirent64 *d = (struct dirent64 *)(q->s->dents + off);
+			off += d->d_reclen;
+			size_t nl = strlen(d->d_name);
+			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+				continue;
+			if (nl > GOFER_NAME_MAX)
+				continue;
+			if (q->rep->len - q->rep->pos < GOFER_DIRENT_FIXED + nl) {
+				full = true;
+				break;
+			}
+			gofer_put_u64(q->rep, d->d_ino);
+			gofer_put_u64(q->rep, (uint64_t)d->d_off);
+			gofer_put_u8(q->rep, d->d_type);
+			gofer_put_str(q->rep, d->d_name, nl);
+			n++;
+		}
+		if (full)
+			break;
+	}
+	struct gofer_cursor cnt;
+	gofer_cursor_init(&cnt, q->rep->buf + count_pos, 4);
+	gofer_put_u32(&cnt, n);
+	return 0;
+}
+
+static int op_readlink(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	if (f->type != S_IFLNK)
+		return -EINVAL; /* as Linux readlink on a non-symlink */
+	char target[GOFER_PATH_MAX + 1];
+	ssize_t n = readlinkat(f->fd, "", target, sizeof(target));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n > GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	gofer_put_str(q->rep, target, (size_t)n);
+	return 0;
+}
+
+static int op_statfs(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	struct statfs sf;
+	if (fstatfs(f->fd, &sf) < 0)
+		return -errno;
+	gofer_put_u64(q->rep, (uint64_t)sf.f_type);
+	gofer_put_u64(q->rep, (uint64_t)sf.f_bsize);
+	gofer_put_u64(q->rep, sf.f_blocks);
+	gofer_put_u64(q->rep, sf.f_bfree);
+	gofer_put_u64(q->rep, sf.f_bavail);
+	gofer_put_u64(q->rep, sf.f_files);
+	gofer_put_u64(q->rep, sf.f_ffree);
+	gofer_put_u64(q->rep, (uint64_t)sf.f_namelen);
+	return 0;
+}
+
+static int op_clunk(struct gofer_req *q)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	struct gofer_fid *f = fid_lookup(q->s, fid);
+	if (!f)
+		return -EBADF;
+	fid_free(q->s, f);
+	return 0;
+}
+
+typedef int (*gofer_op_fn)(struct gofer_req *q);
+
+static const struct {
+	const char *name;
+	gofer_op_fn fn;
+} gofer_ops[GOFER_TMAX + 1] = {
+	[GOFER_TATTACH] = {"attach", op_attach},     [GOFER_TWALK] = {"walk", op_walk},
+	[GOFER_TGETATTR] = {"getattr", op_getattr},  [GOFER_TSETATTR] = {"setattr", op_setattr},
+	[GOFER_TOPEN] = {"open", op_open},           [GOFER_TCREATE] = {"create", op_create},
+	[GOFER_TMKDIR] = {"mkdir", op_mkdir},        [GOFER_TMKNOD] = {"mknod", op_mknod},
+	[GOFER_TSYMLINK] = {"symlink", op_symlink},  [GOFER_TLINK] = {"link", op_link},
+	[GOFER_TUNLINK] = {"unlink", op_unlink},     [GOFER_TRENAME] = {"rename", op_rename},
+	[GOFER_TREADDIR] = {"readdir", op_readdir},  [GOFER_TREADLINK] = {"readlink", op_readlink},
+	[GOFER_TSTATFS] = {"statfs", op_statfs},     [GOFER_TCLUNK] = {"clunk", op_clunk},
+};
+
+/* ---- transport ---- */
+
+/* Close every fd that arrived as ancillary data: the Sentry never sends fds,
+ * and one it did send must not leak into the Gofer's table. */
+static int close_passed_fds(struct msghdr *mh)
+{
+	int n = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			close(fd);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Send reply (body already in buf after the header) with an optional fd. */
+static int send_reply(int sock, uint8_t *buf, size_t len, uint16_t type, uint32_t tag, int fd)
+{
+	struct gofer_cursor h;
+	gofer_cursor_init(&h, buf, GOFER_HDR_SIZE);
+	gofer_put_u32(&h, (uint32_t)len);
+	gofer_put_u16(&h, type);
+	gofer_put_u16(&h, 0);
+	gofer_put_u32(&h, tag);
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cmsg;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&cmsg, 0, sizeof(cmsg));
+		mh.msg_control = cmsg.buf;
+		mh.msg_controllen = sizeof(cmsg.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	ssize_t r;
+	do
+		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+static int send_error(int sock, uint8_t *buf, uint32_t tag, int err)
+{
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, buf + GOFER_HDR_SIZE, 4);
+	gofer_put_u32(&c, (uint32_t)err);
+	return send_reply(sock, buf, GOFER_HDR_SIZE + 4, GOFER_RERROR, tag, -1);
+}
+
+/* Handle one received message of n bytes (n may exceed GOFER_MSG_MAX when it
+ * was truncated).  Returns the result of sending the reply. */
+static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ctrunc,
+			  uint8_t *out)
+{
+	uint32_t tag = 0;
+	if (n < GOFER_HDR_SIZE) {
+		log_warn("gofer: short message (%zu bytes)", n);
+		return send_error(s->sock, out, 0, EINVAL);
+	}
+	struct gofer_cursor h;
+	gofer_cursor_init(&h, in, GOFER_HDR_SIZE);
+	uint32_t len = gofer_get_u32(&h);
+	uint16_t type = gofer_get_u16(&h);
+	uint16_t flags = gofer_get_u16(&h);
+	tag = gofer_get_u32(&h);
+	if (n > GOFER_MSG_MAX) {
+		log_warn("gofer: oversized message (%zu bytes)", n);
+		return send_error(s->sock, out, tag, EMSGSIZE);
+	}
+	if (len != n || flags != 0 || ctrunc) {
+		log_warn("gofer: malformed header (len %u, received %zu, flags %#x%s)", len, n,
+			 flags, ctrunc ? ", truncated ancillary data" : "");
+		return send_error(s->sock, out, tag, EINVAL);
+	}
+	if (type == 0 || type > GOFER_TMAX || !gofer_ops[type].fn) {
+		log_warn("gofer: unknown message type %u", type);
+		return send_error(s->sock, out, tag, EOPNOTSUPP);
+	}
+	struct gofer_cursor req, rep;
+	gofer_cursor_init(&req, in + GOFER_HDR_SIZE, n - GOFER_HDR_SIZE);
+	gofer_cursor_init(&rep, out + GOFER_HDR_SIZE, GOFER_MSG_MAX - GOFER_HDR_SIZE);
+	int fd = -1;
+	struct gofer_req q = {.s = s, .req = &req, .rep = &rep, .fd_out = &fd};
+	int r = gofer_ops[type].fn(&q);
+	if (r == 0 && rep.bad) {
+		/* Only possible through a server bug: never send a half reply. */
+		log_error("gofer: %s reply overflowed", gofer_ops[type].name);
+		r = -EIO;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	if (r < 0) {
+		if (r == -EINVAL || r == -EBADF || r == -ENAMETOOLONG)
+			log_info("gofer: %s: %s", gofer_ops[type].name, strerror(-r));
+		return send_error(s->sock, out, tag, -r);
+	}
+	int sr = send_reply(s->sock, out, GOFER_HDR_SIZE + rep.pos,
+			    (uint16_t)(type | GOFER_REPLY), tag, fd);
+	if (fd >= 0)
+		close(fd); /* donated: the Sentry has its own copy now */
+	return sr;
+}
+
+int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool readonly_root,
+		unsigned int max_fids)
+{
+	if (nmounts <= 0 || nmounts > UINT16_MAX)
+		return -EINVAL;
+	struct gofer_server s = {
+		.sock = sock,
+		.mounts = mounts,
+		.nmounts = nmounts,
+		.max = max_fids ? max_fids : GOFER_DEFAULT_MAX_FIDS,
+	};
+	if (s.max > UINT32_MAX / 2)
+		s.max = UINT32_MAX / 2;
+	s.mount_ro = calloc((size_t)nmounts, sizeof(bool));
+	uint8_t *in = malloc(GOFER_MSG_MAX + 1);
+	uint8_t *out = malloc(GOFER_MSG_MAX);
+	s.dents = malloc(GOFER_DENTS_BUF);
+	int ret = 0;
+	if (!s.mount_ro || !in || !out || !s.dents) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	for (int i = 0; i < nmounts; i++)
+		s.mount_ro[i] = mounts[i].readonly || (readonly_root && !strcmp(mounts[i].name, "/"));
+	umask(0);
+
+	for (;;) {
+		union {
+			struct cmsghdr hdr;
+			char buf[CMSG_SPACE(16 * sizeof(int))];
+		} cmsg;
+		struct iovec iov = {.iov_base = in, .iov_len = GOFER_MSG_MAX + 1};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cmsg.buf,
+				    .msg_controllen = sizeof(cmsg.buf)};
+		ssize_t n = recvmsg(sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = errno == ECONNRESET ? 0 : -errno;
+			break;
+		}
+		if (n == 0 && !(mh.msg_flags & MSG_TRUNC))
+			break; /* peer closed */
+		if (close_passed_fds(&mh))
+			log_warn("gofer: closed file descriptors the client sent");
+		bool ctrunc = (mh.msg_flags & MSG_CTRUNC) != 0;
+		int r = handle_message(&s, in, (size_t)n, ctrunc, out);
+		if (r == -EPIPE || r == -ECONNRESET)
+			break;
+		if (r < 0) {
+			log_error("gofer: sending a reply failed: %s", strerror(-r));
+			ret = r;
+			break;
+		}
+	}
+done:
+	for (uint32_t i = 0; i < s.cap; i++)
+		if (s.fids[i].fd >= 0)
+			fid_release(&s.fids[i]);
+	free(s.fids);
+	free(s.mount_ro);
+	free(s.dents);
+	free(in);
+	free(out);
+	return ret;
+}

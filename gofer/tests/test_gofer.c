@@ -1,0 +1,1784 @@
+/*
+ * Unit tests for the Gofer: gofer/server.c driven through the Sentry's client
+ * (sentry/fs/gofer_client.c) over a real socketpair, hostile clients (raw
+ * bytes on the socket), a hostile server (hand-written bad replies), and the
+ * jail (seccomp, capabilities, the real `visor gofer` binary).
+ *
+ * Each test gets a fresh temp tree:
+ *   T/root/            the container root ("/", read-write)
+ *       file.txt       "hello gofer\n"
+ *       dir/sub/
+ *       link_root ->   "/"
+ *       link_up ->     "../../.."
+ *   T/outside/secret   must never be reachable
+ *   T/ro/rofile        served read-only as "/data/ro"
+ *   T/hosts            a file bind mount served as "/etc/hosts"
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gofer/protocol.h"
+#include "gofer/server.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include "sentry/fs/gofer_client.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+static char tdir[64];
+
+struct fixture {
+	struct gofer_client *c;
+	int raw; /* raw client end for hostile-message tests (-1 when c owns it) */
+	pid_t server;
+	int fds_before;
+	uint64_t root;
+};
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void path(char *out, size_t n, const char *rel)
+{
+	snprintf(out, n, "%s/%s", tdir, rel);
+}
+
+static void write_host(const char *rel, const char *data)
+{
+	char p[256];
+	path(p, sizeof(p), rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static void mkdir_host(const char *rel)
+{
+	char p[256];
+	path(p, sizeof(p), rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static int make_tree(void **state)
+{
+	strcpy(tdir, "/tmp/visor-gofer-XXXXXX");
+	if (!mkdtemp(tdir))
+		return -1;
+	mkdir_host("root");
+	mkdir_host("root/dir");
+	mkdir_host("root/dir/sub");
+	mkdir_host("outside");
+	mkdir_host("ro");
+	write_host("root/file.txt", "hello gofer\n");
+	write_host("outside/secret", "secret\n");
+	write_host("ro/rofile", "read only\n");
+	write_host("hosts", "127.0.0.1 localhost\n");
+	char p[256];
+	path(p, sizeof(p), "root/link_root");
+	assert_int_equal(symlink("/", p), 0);
+	path(p, sizeof(p), "root/link_up");
+	assert_int_equal(symlink("../../..", p), 0);
+	return 0;
+}
+
+static void remove_tree(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Fork a server over the test tree.  The child exits 0 when gofer_serve
+ * returned 0 with no fd left open that it did not start with, 2 on an fd
+ * leak, 1 on a serve error. */
+static pid_t start_server(int sock, int client_end, bool readonly_root, unsigned max_fids,
+			  bool jailed)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0)
+		return pid;
+	close(client_end); /* else the server never sees the hang-up */
+	char p[256];
+	path(p, sizeof(p), "root");
+	int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	path(p, sizeof(p), "ro");
+	int rofd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	path(p, sizeof(p), "hosts");
+	int hostsfd = open(p, O_PATH | O_CLOEXEC);
+	int tfd = open(tdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct gofer_mount m[] = {
+		{.name = "/", .fd = rootfd, .parent_fd = -1},
+		{.name = "/data/ro", .fd = rofd, .parent_fd = -1, .readonly = true},
+		{.name = "/etc/hosts", .fd = hostsfd, .parent_fd = tfd, .leaf = "hosts"},
+	};
+	if (jailed) {
+		if (gofer_jail_drop_caps() < 0 || gofer_jail_seccomp() < 0)
+			_exit(3);
+		int r = gofer_serve(sock, m, 3, readonly_root, max_fids);
+		/* No fd counting: /proc is out of the filter.  exit_group directly:
+		 * the sanitizer's _exit hook makes syscalls the filter forbids. */
+		syscall(SYS_exit_group, r == 0 ? 0 : 1);
+	}
+	int before = count_fds();
+	int r = gofer_serve(sock, m, 3, readonly_root, max_fids);
+	int leak = count_fds() != before;
+	exit(r < 0 ? 1 : leak ? 2 : 0);
+}
+
+static int setup_common(void **state, bool readonly_root, unsigned max_fids, bool raw, bool jailed)
+{
+	if (make_tree(state))
+		return -1;
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	*state = fx;
+	fx->fds_before = count_fds();
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	fx->server = start_server(sv[1], sv[0], readonly_root, max_fids, jailed);
+	close(sv[1]);
+	fx->raw = -1;
+	if (raw) {
+		fx->raw = sv[0];
+	} else {
+		fx->c = gofer_client_new(sv[0]);
+		assert_non_null(fx->c);
+		assert_int_equal(gofer_attach(fx->c, "/", &fx->root, NULL), 0);
+	}
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_common(state, false, 0, false, false);
+}
+
+static int setup_ro_root(void **state)
+{
+	return setup_common(state, true, 0, false, false);
+}
+
+static int setup_small_table(void **state)
+{
+	return setup_common(state, false, 4, false, false);
+}
+
+static int setup_raw(void **state)
+{
+	return setup_common(state, false, 0, true, false);
+}
+
+/* The fuzzer makes thousands of malformed requests: only errors in the log. */
+static int setup_raw_quiet(void **state)
+{
+	log_init(-1, 0, LOG_ERROR);
+	int r = setup_common(state, false, 0, true, false);
+	log_init(-1, 0, LOG_WARN);
+	return r;
+}
+
+static int setup_jailed(void **state)
+{
+	return setup_common(state, false, 0, false, true);
+}
+
+static int setup_jailed_raw(void **state)
+{
+	return setup_common(state, false, 0, true, true);
+}
+
+/* Close the connection; the server must exit 0 (clean, no fd leak) and the
+ * client side must not have leaked an fd either. */
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	if (fx->c)
+		gofer_client_free(fx->c);
+	if (fx->raw >= 0)
+		close(fx->raw);
+	int st = 0;
+	assert_int_equal(waitpid(fx->server, &st, 0), fx->server);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(count_fds(), fx->fds_before);
+	free(fx);
+	remove_tree();
+	return 0;
+}
+
+static void read_fd(int fd, char *buf, size_t n)
+{
+	memset(buf, 0, n);
+	ssize_t r = pread(fd, buf, n - 1, 0);
+	assert_true(r >= 0);
+}
+
+/* ---- basic operations ---- */
+
+static void test_attach_walk_open_reads_through_donated_fd(void **state)
+{
+	struct fixture *fx = *state;
+	struct gofer_stat st;
+	assert_int_equal(gofer_getattr(fx->c, fx->root, &st), 0);
+	assert_true(S_ISDIR(st.mode));
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, &st), 0);
+	assert_true(S_ISREG(st.mode));
+	assert_int_equal(st.size, 12);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), 0);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	char buf[64];
+	read_fd(fd, buf, sizeof(buf));
+	assert_string_equal(buf, "hello gofer\n");
+	/* read-only donation: writing through it fails */
+	assert_int_equal(write(fd, "x", 1), -1);
+	close(fd);
+	assert_int_equal(gofer_clunk(fx->c, f), 0);
+}
+
+static void test_attach_unknown_mount_is_enoent(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_attach(fx->c, "/nope", &f, NULL), -ENOENT);
+	assert_int_equal(gofer_attach(fx->c, "", &f, NULL), -EINVAL);
+}
+
+static void test_walk_missing_and_through_file(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f, g;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "missing", &f, NULL), -ENOENT);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, f, "x", &g, NULL), -ENOTDIR);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &f, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, f, "sub", &g, NULL), 0);
+}
+
+static void test_walk_dotdot_dot_and_slash_are_rejected(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &f, NULL), -EINVAL);
+	assert_int_equal(gofer_walk(fx->c, fx->root, ".", &f, NULL), -EINVAL);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir/sub", &f, NULL), -EINVAL);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "", &f, NULL), -EINVAL);
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[299] = 0;
+	assert_int_equal(gofer_walk(fx->c, fx->root, longname, &f, NULL), -ENAMETOOLONG);
+}
+
+static void test_walk_symlink_returns_the_link_not_its_target(void **state)
+{
+	struct fixture *fx = *state;
+	struct gofer_stat st;
+	uint64_t l, g;
+	const char *links[] = {"link_root", "link_up"};
+	const char *targets[] = {"/", "../../.."};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(gofer_walk(fx->c, fx->root, links[i], &l, &st), 0);
+		assert_true(S_ISLNK(st.mode));
+		char buf[64];
+		ssize_t n = gofer_readlink(fx->c, l, buf, sizeof(buf));
+		assert_int_equal(n, strlen(targets[i]));
+		assert_memory_equal(buf, targets[i], (size_t)n);
+		/* cannot be traversed, cannot be opened */
+		assert_int_equal(gofer_walk(fx->c, l, "etc", &g, NULL), -ENOTDIR);
+		int fd = -1;
+		assert_int_equal(gofer_open(fx->c, l, O_RDONLY, &fd), -ELOOP);
+		assert_int_equal(fd, -1);
+		assert_int_equal(gofer_readdir(fx->c, l, 0, &(struct gofer_dirent){0}, 1), -ENOTDIR);
+	}
+	/* readlink of a non-symlink is EINVAL, as Linux */
+	char buf[8];
+	assert_int_equal(gofer_readlink(fx->c, fx->root, buf, sizeof(buf)), -EINVAL);
+	/* readlink truncates to the buffer as readlink(2) does */
+	assert_int_equal(gofer_walk(fx->c, fx->root, "link_up", &l, NULL), 0);
+	assert_int_equal(gofer_readlink(fx->c, l, buf, 3), 3);
+	assert_memory_equal(buf, "../", 3);
+}
+
+static void test_open_directory_for_write_is_eisdir(void **state)
+{
+	struct fixture *fx = *state;
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, fx->root, O_RDWR, &fd), -EISDIR);
+	assert_int_equal(gofer_open(fx->c, fx->root, O_RDONLY, &fd), 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY | O_DIRECTORY, &fd), -ENOTDIR);
+	/* flags outside the allowed set */
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY | O_CREAT, &fd), -EINVAL);
+	assert_int_equal(gofer_open(fx->c, f, O_ACCMODE, &fd), -EINVAL);
+}
+
+static void test_create_write_and_owner_from_request(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	struct gofer_stat st;
+	int fd = -1;
+	assert_int_equal(gofer_create(fx->c, fx->root, "new", O_RDWR, 04755, 1234, 5678, &f, &st,
+				      &fd),
+			 0);
+	assert_true(fd >= 0);
+	assert_true(S_ISREG(st.mode));
+	assert_int_equal(st.uid, 1234);
+	assert_int_equal(st.gid, 5678);
+	/* chown as root clears set-id bits: the server restores them */
+	assert_int_equal(st.mode & 07777, 04755);
+	assert_int_equal(write(fd, "data!", 5), 5);
+	close(fd);
+	char p[256], buf[16] = {0};
+	path(p, sizeof(p), "root/new");
+	int hfd = open(p, O_RDONLY);
+	assert_int_equal(read(hfd, buf, sizeof(buf)), 5);
+	close(hfd);
+	assert_string_equal(buf, "data!");
+	/* exclusive: creating it again fails and leaves it alone */
+	assert_int_equal(gofer_create(fx->c, fx->root, "new", O_RDWR, 0600, 0, 0, &f, &st, &fd),
+			 -EEXIST);
+	struct stat hst;
+	assert_int_equal(stat(p, &hst), 0);
+	assert_int_equal(hst.st_uid, 1234);
+	/* bad flags */
+	assert_int_equal(gofer_create(fx->c, fx->root, "x", O_RDWR | O_DIRECTORY, 0600, 0, 0, &f,
+				      &st, &fd),
+			 -EINVAL);
+	assert_int_equal(gofer_create(fx->c, fx->root, "..", O_RDWR, 0600, 0, 0, &f, &st, &fd),
+			 -EINVAL);
+}
+
+static void test_open_trunc_and_write(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_WRONLY | O_TRUNC, &fd), 0);
+	assert_int_equal(write(fd, "new", 3), 3);
+	close(fd);
+	struct gofer_stat st;
+	assert_int_equal(gofer_getattr(fx->c, f, &st), 0);
+	assert_int_equal(st.size, 3);
+}
+
+static void test_mkdir_symlink_mknod_set_owner(void **state)
+{
+	struct fixture *fx = *state;
+	struct gofer_stat st;
+	assert_int_equal(gofer_mkdir(fx->c, fx->root, "d2", 0750, 100, 200, &st), 0);
+	assert_true(S_ISDIR(st.mode));
+	assert_int_equal(st.mode & 07777, 0750);
+	assert_int_equal(st.uid, 100);
+	assert_int_equal(st.gid, 200);
+	assert_int_equal(gofer_mkdir(fx->c, fx->root, "d2", 0750, 0, 0, &st), -EEXIST);
+
+	assert_int_equal(gofer_symlink(fx->c, fx->root, "sl", "../escape", 300, 400, &st), 0);
+	assert_true(S_ISLNK(st.mode));
+	assert_int_equal(st.uid, 300);
+	assert_int_equal(st.gid, 400);
+	char p[256], buf[64] = {0};
+	path(p, sizeof(p), "root/sl");
+	assert_int_equal(readlink(p, buf, sizeof(buf)), 9);
+	assert_string_equal(buf, "../escape");
+	assert_int_equal(gofer_symlink(fx->c, fx->root, "sl2", "", 0, 0, &st), -ENOENT);
+
+	assert_int_equal(gofer_mknod(fx->c, fx->root, "fifo", S_IFIFO | 0640, 0, 500, 600, &st), 0);
+	assert_true(S_ISFIFO(st.mode));
+	assert_int_equal(st.uid, 500);
+	/* a fifo fid cannot be opened through the gofer */
+	uint64_t f;
+	int fd = -1;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "fifo", &f, NULL), 0);
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), -EOPNOTSUPP);
+	/* no host device nodes */
+	assert_int_equal(gofer_mknod(fx->c, fx->root, "null", S_IFCHR | 0666, makedev(1, 3), 0, 0,
+				     &st),
+			 -EPERM);
+	assert_int_equal(gofer_mknod(fx->c, fx->root, "blk", S_IFBLK | 0666, makedev(8, 0), 0, 0,
+				     &st),
+			 -EPERM);
+	path(p, sizeof(p), "root/null");
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+static void test_link_unlink_rename(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f, dir, g;
+	struct gofer_stat st;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &dir, NULL), 0);
+	assert_int_equal(gofer_link(fx->c, f, dir, "hard"), 0);
+	assert_int_equal(gofer_getattr(fx->c, f, &st), 0);
+	assert_int_equal(st.nlink, 2);
+	assert_int_equal(gofer_link(fx->c, dir, fx->root, "dirlink"), -EPERM);
+	assert_int_equal(gofer_link(fx->c, f, dir, "hard"), -EEXIST);
+
+	/* rename, then open the fid walked before the rename */
+	assert_int_equal(gofer_rename(fx->c, fx->root, "file.txt", dir, "moved", 0), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), 0);
+	char buf[32];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, "hello gofer\n");
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &g, NULL), -ENOENT);
+	assert_int_equal(gofer_rename(fx->c, dir, "moved", dir, "hard", RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(gofer_rename(fx->c, dir, "moved", dir, "x", 1u << 7), -EINVAL);
+
+	assert_int_equal(gofer_unlink(fx->c, dir, "hard", 0), 0);
+	assert_int_equal(gofer_unlink(fx->c, dir, "hard", 0), -ENOENT);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "dir", 0), -EISDIR);
+	assert_int_equal(gofer_unlink(fx->c, dir, "sub", AT_REMOVEDIR), 0);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "dir", AT_REMOVEDIR), -ENOTEMPTY);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "dir", 0x4000), -EINVAL);
+}
+
+static void test_open_of_replaced_name_is_estale(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	/* someone outside the gofer swaps the file: the fid's inode is gone
+	 * from that name, and the gofer must not open the new one for it */
+	char p[256], q[256];
+	path(p, sizeof(p), "root/file.txt");
+	path(q, sizeof(q), "root/file.new");
+	write_host("root/file.new", "impostor\n");
+	assert_int_equal(rename(q, p), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), -ESTALE);
+	assert_int_equal(fd, -1);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_readdir_spans_several_replies(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 1200 };
+	uint64_t dir;
+	assert_int_equal(gofer_mkdir(fx->c, fx->root, "many", 0755, 0, 0, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "many", &dir, NULL), 0);
+	char p[512];
+	for (int i = 0; i < N; i++) {
+		/* long names so a reply (64 KiB) holds only a few hundred */
+		snprintf(p, sizeof(p), "%s/root/many/%04d-%0200d", tdir, i, 0);
+		int fd = open(p, O_CREAT | O_WRONLY, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	struct gofer_dirent *ents = calloc(N + 10, sizeof(*ents));
+	char **names = calloc(N + 10, sizeof(char *));
+	int total = 0, calls = 0, first = -1;
+	uint64_t off = 0;
+	for (;;) {
+		int n = gofer_readdir(fx->c, dir, off, ents, N + 10);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		if (first < 0)
+			first = n;
+		calls++;
+		for (int i = 0; i < n; i++) {
+			assert_true(total < N);
+			assert_string_not_equal(ents[i].name, ".");
+			assert_string_not_equal(ents[i].name, "..");
+			assert_int_equal(ents[i].type, DT_REG);
+			names[total++] = strdup(ents[i].name);
+		}
+		off = ents[n - 1].next_offset;
+	}
+	assert_int_equal(total, N);
+	assert_true(calls > 1);
+	assert_true(first < N);
+	qsort(names, N, sizeof(char *), cmp_str);
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "%04d-%0200d", i, 0);
+		assert_string_equal(names[i], p);
+		free(names[i]);
+	}
+	free(names);
+	/* max entries is honoured, and offset 0 starts over */
+	assert_int_equal(gofer_readdir(fx->c, dir, 0, ents, 3), 3);
+	assert_int_equal(gofer_readdir(fx->c, dir, 0, ents, 0), -EINVAL);
+	free(ents);
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	struct gofer_dirent e;
+	assert_int_equal(gofer_readdir(fx->c, f, 0, &e, 1), -ENOTDIR);
+}
+
+static void test_setattr_chmod_chown_truncate_utimes(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	struct gofer_setattr sa = {
+		.valid = GOFER_SETATTR_MODE | GOFER_SETATTR_UID | GOFER_SETATTR_GID |
+			 GOFER_SETATTR_SIZE | GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME,
+		.mode = 06711,
+		.uid = 42,
+		.gid = 43,
+		.size = 5,
+		.atime_sec = 1000,
+		.atime_nsec = 5,
+		.mtime_sec = 2000,
+		.mtime_nsec = 7,
+	};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), 0);
+	struct gofer_stat st;
+	assert_int_equal(gofer_getattr(fx->c, f, &st), 0);
+	assert_int_equal(st.mode & 07777, 06711);
+	assert_int_equal(st.uid, 42);
+	assert_int_equal(st.gid, 43);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(st.atime_sec, 1000);
+	assert_int_equal(st.atime_nsec, 5);
+	assert_int_equal(st.mtime_sec, 2000);
+	assert_int_equal(st.mtime_nsec, 7);
+	/* UTIME_OMIT leaves a time alone */
+	sa = (struct gofer_setattr){.valid = GOFER_SETATTR_MTIME | GOFER_SETATTR_ATIME,
+				    .atime_nsec = UTIME_OMIT,
+				    .mtime_sec = 3000};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), 0);
+	assert_int_equal(gofer_getattr(fx->c, f, &st), 0);
+	assert_int_equal(st.atime_sec, 1000);
+	assert_int_equal(st.mtime_sec, 3000);
+	/* truncate a directory / unknown bits */
+	sa = (struct gofer_setattr){.valid = GOFER_SETATTR_SIZE};
+	assert_int_equal(gofer_setattr(fx->c, fx->root, &sa), -EISDIR);
+	sa = (struct gofer_setattr){.valid = 0x1000};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), -EINVAL);
+	/* chmod of a symlink itself is not possible on Linux */
+	uint64_t l;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "link_root", &l, NULL), 0);
+	sa = (struct gofer_setattr){.valid = GOFER_SETATTR_MODE, .mode = 0700};
+	assert_int_equal(gofer_setattr(fx->c, l, &sa), -EOPNOTSUPP);
+	/* chown of a symlink changes the link, not "/" */
+	struct stat rootst;
+	assert_int_equal(stat("/", &rootst), 0);
+	sa = (struct gofer_setattr){.valid = GOFER_SETATTR_UID, .uid = 77};
+	assert_int_equal(gofer_setattr(fx->c, l, &sa), 0);
+	assert_int_equal(gofer_getattr(fx->c, l, &st), 0);
+	assert_int_equal(st.uid, 77);
+	struct stat rootst2;
+	assert_int_equal(stat("/", &rootst2), 0);
+	assert_int_equal(rootst2.st_uid, rootst.st_uid);
+}
+
+static void test_statfs_matches_host(void **state)
+{
+	struct fixture *fx = *state;
+	struct gofer_statfs sf;
+	assert_int_equal(gofer_statfs(fx->c, fx->root, &sf), 0);
+	struct statfs hs;
+	char p[256];
+	path(p, sizeof(p), "root");
+	assert_int_equal(statfs(p, &hs), 0);
+	assert_int_equal(sf.type, (uint64_t)hs.f_type);
+	assert_int_equal(sf.bsize, (uint64_t)hs.f_bsize);
+	assert_int_equal(sf.namelen, (uint64_t)hs.f_namelen);
+}
+
+static void test_readonly_mount_gives_erofs(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t ro, f;
+	struct gofer_stat st;
+	assert_int_equal(gofer_attach(fx->c, "/data/ro", &ro, &st), 0);
+	assert_true(S_ISDIR(st.mode));
+	assert_int_equal(gofer_walk(fx->c, ro, "rofile", &f, NULL), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), 0);
+	char buf[32];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, "read only\n");
+	assert_int_equal(gofer_open(fx->c, f, O_WRONLY, &fd), -EROFS);
+	assert_int_equal(gofer_open(fx->c, f, O_RDWR, &fd), -EROFS);
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY | O_TRUNC, &fd), -EROFS);
+	uint64_t nf;
+	assert_int_equal(gofer_create(fx->c, ro, "n", O_RDWR, 0644, 0, 0, &nf, &st, &fd), -EROFS);
+	assert_int_equal(gofer_mkdir(fx->c, ro, "d", 0755, 0, 0, &st), -EROFS);
+	assert_int_equal(gofer_mknod(fx->c, ro, "p", S_IFIFO | 0644, 0, 0, 0, &st), -EROFS);
+	assert_int_equal(gofer_symlink(fx->c, ro, "s", "t", 0, 0, &st), -EROFS);
+	assert_int_equal(gofer_link(fx->c, f, ro, "l"), -EROFS);
+	assert_int_equal(gofer_unlink(fx->c, ro, "rofile", 0), -EROFS);
+	assert_int_equal(gofer_rename(fx->c, ro, "rofile", ro, "x", 0), -EROFS);
+	struct gofer_setattr sa = {.valid = GOFER_SETATTR_MODE, .mode = 0777};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), -EROFS);
+	/* across mounts is EXDEV, as between two Linux mounts */
+	uint64_t rootfile;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &rootfile, NULL), 0);
+	assert_int_equal(gofer_link(fx->c, rootfile, ro, "x"), -EXDEV);
+	assert_int_equal(gofer_rename(fx->c, ro, "rofile", fx->root, "x", 0), -EXDEV);
+	char p[256];
+	path(p, sizeof(p), "ro/rofile");
+	assert_int_equal(access(p, F_OK), 0);
+}
+
+static void test_readonly_root_flag_gives_erofs(void **state)
+{
+	struct fixture *fx = *state;
+	struct gofer_stat st;
+	uint64_t f;
+	int fd = -1;
+	assert_int_equal(gofer_create(fx->c, fx->root, "n", O_RDWR, 0644, 0, 0, &f, &st, &fd),
+			 -EROFS);
+	assert_int_equal(gofer_mkdir(fx->c, fx->root, "d", 0755, 0, 0, &st), -EROFS);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_open(fx->c, f, O_RDWR, &fd), -EROFS);
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), 0);
+	close(fd);
+}
+
+static void test_file_mount_reopens_through_parent(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t h;
+	struct gofer_stat st;
+	assert_int_equal(gofer_attach(fx->c, "/etc/hosts", &h, &st), 0);
+	assert_true(S_ISREG(st.mode));
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, h, O_RDWR, &fd), 0);
+	char buf[64];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, "127.0.0.1 localhost\n");
+	uint64_t g;
+	assert_int_equal(gofer_walk(fx->c, h, "x", &g, NULL), -ENOTDIR);
+}
+
+static void test_clunked_and_unknown_fids_are_ebadf(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f, g;
+	struct gofer_stat st;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_clunk(fx->c, f), 0);
+	assert_int_equal(gofer_getattr(fx->c, f, &st), -EBADF);
+	assert_int_equal(gofer_clunk(fx->c, f), -EBADF);
+	/* the slot is reused with a new generation: the old number stays dead */
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &g, NULL), 0);
+	assert_int_not_equal(g, f);
+	assert_int_equal(gofer_getattr(fx->c, f, &st), -EBADF);
+	assert_int_equal(gofer_getattr(fx->c, 0, &st), -EBADF);
+	assert_int_equal(gofer_getattr(fx->c, UINT64_MAX, &st), -EBADF);
+	assert_int_equal(gofer_walk(fx->c, 12345678, "x", &g, NULL), -EBADF);
+}
+
+static void test_fid_table_limit_is_emfile(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f[4];
+	/* the root is fid 1 of 4 */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &f[i], NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &f[3], NULL), -EMFILE);
+	assert_int_equal(gofer_clunk(fx->c, f[0]), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &f[3], NULL), 0);
+}
+
+/* ---- hostile client: raw bytes on the socket ---- */
+
+struct msgbuf {
+	uint8_t b[GOFER_MSG_MAX + 64];
+	struct gofer_cursor c;
+};
+
+static void msg_begin(struct msgbuf *m, uint16_t type, uint32_t tag)
+{
+	gofer_cursor_init(&m->c, m->b, sizeof(m->b));
+	gofer_put_u32(&m->c, 0);
+	gofer_put_u16(&m->c, type);
+	gofer_put_u16(&m->c, 0);
+	gofer_put_u32(&m->c, tag);
+}
+
+static size_t msg_end(struct msgbuf *m)
+{
+	size_t len = m->c.pos;
+	uint32_t le = htole32((uint32_t)len);
+	memcpy(m->b, &le, 4);
+	return len;
+}
+
+static void raw_send(int sock, const void *buf, size_t len, int fd)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	assert_int_equal(sendmsg(sock, &mh, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Receive one reply: returns its type; *err the errno of an error reply. */
+static uint16_t raw_reply(int sock, uint32_t want_tag, uint32_t *err, size_t *body)
+{
+	static uint8_t b[GOFER_MSG_MAX];
+	ssize_t n = recv(sock, b, sizeof(b), 0);
+	assert_true(n >= (ssize_t)GOFER_HDR_SIZE);
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, b, (size_t)n);
+	assert_int_equal(gofer_get_u32(&c), (uint32_t)n);
+	uint16_t type = gofer_get_u16(&c);
+	assert_int_equal(gofer_get_u16(&c), 0);
+	assert_int_equal(gofer_get_u32(&c), want_tag);
+	*err = 0;
+	if (type == GOFER_RERROR) {
+		assert_int_equal(n, GOFER_HDR_SIZE + 4);
+		*err = gofer_get_u32(&c);
+	}
+	if (body)
+		*body = (size_t)n - GOFER_HDR_SIZE;
+	return type;
+}
+
+static uint32_t raw_expect_error(int sock, uint32_t tag)
+{
+	uint32_t err;
+	assert_int_equal(raw_reply(sock, tag, &err, NULL), GOFER_RERROR);
+	return err;
+}
+
+/* attach "/" the good way; returns the new root fid, proving the server
+ * still serves */
+static uint64_t raw_attach(int sock, uint32_t tag)
+{
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TATTACH, tag);
+	gofer_put_str(&m.c, "/", 1);
+	raw_send(sock, m.b, msg_end(&m), -1);
+	static uint8_t b[GOFER_MSG_MAX];
+	ssize_t n = recv(sock, b, sizeof(b), 0);
+	assert_int_equal(n, GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE);
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, b, (size_t)n);
+	gofer_get_u32(&c);
+	assert_int_equal(gofer_get_u16(&c), GOFER_TATTACH | GOFER_REPLY);
+	gofer_get_u16(&c);
+	assert_int_equal(gofer_get_u32(&c), tag);
+	return gofer_get_u64(&c);
+}
+
+/* Is fid still valid (getattr does not say EBADF)? */
+static bool raw_fid_alive(int sock, uint64_t fid, uint32_t tag)
+{
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TGETATTR, tag);
+	gofer_put_u64(&m.c, fid);
+	raw_send(sock, m.b, msg_end(&m), -1);
+	uint32_t err;
+	return raw_reply(sock, tag, &err, NULL) == (GOFER_TGETATTR | GOFER_REPLY);
+}
+
+static void test_hostile_truncated_headers_get_einval(void **state)
+{
+	struct fixture *fx = *state;
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TATTACH, 7);
+	gofer_put_str(&m.c, "/", 1);
+	size_t len = msg_end(&m);
+	/* every truncation of the header (the zero-length datagram reads as a
+	 * hang-up on SEQPACKET, so start at 1) */
+	for (size_t n = 1; n < GOFER_HDR_SIZE; n++) {
+		raw_send(fx->raw, m.b, n, -1);
+		assert_int_equal(raw_expect_error(fx->raw, 0), EINVAL);
+	}
+	/* every truncation of the body: length field no longer matches */
+	for (size_t n = GOFER_HDR_SIZE; n < len; n++) {
+		raw_send(fx->raw, m.b, n, -1);
+		assert_int_equal(raw_expect_error(fx->raw, 7), EINVAL);
+	}
+	raw_attach(fx->raw, 8);
+}
+
+static void test_hostile_lengths_flags_and_types(void **state)
+{
+	struct fixture *fx = *state;
+	struct msgbuf m;
+	/* header length says more than was sent, and less */
+	msg_begin(&m, GOFER_TATTACH, 1);
+	gofer_put_str(&m.c, "/", 1);
+	size_t len = msg_end(&m);
+	uint32_t big = htole32(0xffffffffu);
+	memcpy(m.b, &big, 4);
+	raw_send(fx->raw, m.b, len, -1);
+	assert_int_equal(raw_expect_error(fx->raw, 1), EINVAL);
+	uint32_t small = htole32(GOFER_HDR_SIZE);
+	memcpy(m.b, &small, 4);
+	raw_send(fx->raw, m.b, len, -1);
+	assert_int_equal(raw_expect_error(fx->raw, 1), EINVAL);
+	/* an oversized datagram */
+	static uint8_t huge[GOFER_MSG_MAX + 100];
+	memset(huge, 0, sizeof(huge));
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, huge, sizeof(huge));
+	gofer_put_u32(&c, sizeof(huge));
+	gofer_put_u16(&c, GOFER_TGETATTR);
+	gofer_put_u16(&c, 0);
+	gofer_put_u32(&c, 2);
+	raw_send(fx->raw, huge, sizeof(huge), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 2), EMSGSIZE);
+	/* non-zero flags */
+	msg_begin(&m, GOFER_TATTACH, 3);
+	gofer_put_str(&m.c, "/", 1);
+	len = msg_end(&m);
+	m.b[6] = 1;
+	raw_send(fx->raw, m.b, len, -1);
+	assert_int_equal(raw_expect_error(fx->raw, 3), EINVAL);
+	/* unknown types, including a reply type sent as a request */
+	uint16_t types[] = {0, GOFER_TMAX + 1, 999, GOFER_TATTACH | GOFER_REPLY, GOFER_RERROR};
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		msg_begin(&m, types[i], 10 + (uint32_t)i);
+		gofer_put_u64(&m.c, 1);
+		raw_send(fx->raw, m.b, msg_end(&m), -1);
+		assert_int_equal(raw_expect_error(fx->raw, 10 + (uint32_t)i), EOPNOTSUPP);
+	}
+	raw_attach(fx->raw, 99);
+}
+
+static void test_hostile_strings_and_fids(void **state)
+{
+	struct fixture *fx = *state;
+	struct msgbuf m;
+	raw_attach(fx->raw, 1);
+	/* the root fid is the first slot, generation 1 */
+	uint64_t root = (1ull << 32) | 0;
+	struct {
+		const char *what;
+		const char *name;
+		size_t claimed, sent;
+		uint32_t want;
+	} cases[] = {
+		{"string runs past the end", "file.txt", 200, 8, EINVAL},
+		{"length field cut off", "", 0, 0, EINVAL},
+		{"embedded NUL", "fi\0le.txt", 9, 9, EINVAL},
+		{"dotdot", "..", 2, 2, EINVAL},
+		{"dot", ".", 1, 1, EINVAL},
+		{"slash", "dir/sub", 7, 7, EINVAL},
+		{"empty", "", 0, 0, EINVAL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		msg_begin(&m, GOFER_TWALK, 100 + (uint32_t)i);
+		gofer_put_u64(&m.c, root);
+		if (i == 1) {
+			gofer_put_u8(&m.c, 5); /* half a length field */
+		} else {
+			gofer_put_u16(&m.c, (uint16_t)cases[i].claimed);
+			memcpy(gofer_cursor_take(&m.c, cases[i].sent), cases[i].name, cases[i].sent);
+		}
+		raw_send(fx->raw, m.b, msg_end(&m), -1);
+		uint32_t err = raw_expect_error(fx->raw, 100 + (uint32_t)i);
+		if (err != cases[i].want)
+			fail_msg("%s: errno %u, want %u", cases[i].what, err, cases[i].want);
+	}
+	/* overlong name */
+	char longname[400];
+	memset(longname, 'x', sizeof(longname));
+	msg_begin(&m, GOFER_TWALK, 200);
+	gofer_put_u64(&m.c, root);
+	gofer_put_str(&m.c, longname, sizeof(longname));
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 200), ENAMETOOLONG);
+	/* trailing garbage after a valid body */
+	msg_begin(&m, GOFER_TGETATTR, 201);
+	gofer_put_u64(&m.c, root);
+	gofer_put_u8(&m.c, 0);
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 201), EINVAL);
+	/* bad fids */
+	uint64_t bad[] = {0, 1, root + 1, root + (1ull << 32), UINT64_MAX};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		msg_begin(&m, GOFER_TGETATTR, 300 + (uint32_t)i);
+		gofer_put_u64(&m.c, bad[i]);
+		raw_send(fx->raw, m.b, msg_end(&m), -1);
+		assert_int_equal(raw_expect_error(fx->raw, 300 + (uint32_t)i), EBADF);
+	}
+	/* symlink target too long */
+	static char target[GOFER_PATH_MAX + 10];
+	memset(target, 't', sizeof(target));
+	msg_begin(&m, GOFER_TSYMLINK, 400);
+	gofer_put_u64(&m.c, root);
+	gofer_put_u32(&m.c, 0);
+	gofer_put_u32(&m.c, 0);
+	gofer_put_str(&m.c, "s", 1);
+	gofer_put_str(&m.c, target, sizeof(target));
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 400), EINVAL);
+	/* the server still answers a good request, and the root fid is intact */
+	msg_begin(&m, GOFER_TGETATTR, 500);
+	gofer_put_u64(&m.c, root);
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	uint32_t err;
+	assert_int_equal(raw_reply(fx->raw, 500, &err, NULL), GOFER_TGETATTR | GOFER_REPLY);
+	char p[256];
+	path(p, sizeof(p), "root/s");
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+static void test_hostile_client_fds_are_closed_not_kept(void **state)
+{
+	struct fixture *fx = *state;
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TATTACH, 1);
+	gofer_put_str(&m.c, "/", 1);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	raw_send(fx->raw, m.b, msg_end(&m), fd);
+	close(fd);
+	uint32_t err;
+	/* the request itself is served; the teardown's fd count in the server
+	 * proves the passed fd was closed */
+	assert_int_equal(raw_reply(fx->raw, 1, &err, NULL), GOFER_TATTACH | GOFER_REPLY);
+}
+
+/* ---- hostile server: hand-written bad replies ---- */
+
+enum bad_reply {
+	BAD_SHORT,
+	BAD_WRONG_TAG,
+	BAD_LEN_FIELD,
+	BAD_TYPE,
+	BAD_FLAGS,
+	BAD_ERRNO_ZERO,
+	BAD_ERRNO_HUGE,
+	BAD_ERROR_WITH_FD,
+	BAD_TRUNCATED_STAT,
+	BAD_TRAILING,
+	BAD_STAT_TYPE,
+	BAD_STAT_NSEC,
+	BAD_OPEN_NO_FD,
+	BAD_OPEN_TWO_FDS,
+	BAD_GETATTR_WITH_FD,
+	BAD_READDIR_TOO_MANY,
+	BAD_READDIR_SLASH,
+	BAD_READDIR_DOTDOT,
+	BAD_READDIR_NUL,
+	BAD_READLINK_EMPTY,
+	BAD_OVERSIZED,
+	BAD_HANGUP,
+	BAD_COUNT
+};
+
+static void put_good_stat(struct gofer_cursor *c, uint32_t mode, uint32_t nsec)
+{
+	for (int i = 0; i < 6; i++)
+		gofer_put_u64(c, 1);
+	gofer_put_u32(c, mode);
+	for (int i = 0; i < 3; i++)
+		gofer_put_u32(c, 0);
+	for (int i = 0; i < 3; i++)
+		gofer_put_u64(c, 0);
+	for (int i = 0; i < 3; i++)
+		gofer_put_u32(c, nsec);
+}
+
+static void put_dirent(struct gofer_cursor *c, const char *name, size_t n)
+{
+	gofer_put_u64(c, 1);
+	gofer_put_u64(c, 2);
+	gofer_put_u8(c, DT_REG);
+	gofer_put_str(c, name, n);
+}
+
+/* The fake gofer: answer one request with the bad reply `kind`. */
+static void fake_server(int sock, enum bad_reply kind)
+{
+	static uint8_t in[GOFER_MSG_MAX], out[GOFER_MSG_MAX + 100];
+	ssize_t n = recv(sock, in, sizeof(in), 0);
+	if (n < (ssize_t)GOFER_HDR_SIZE)
+		_exit(1);
+	uint32_t tag;
+	uint16_t type;
+	memcpy(&type, in + 4, 2);
+	memcpy(&tag, in + 8, 4);
+	type = le16toh(type);
+	tag = le32toh(tag);
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, out, sizeof(out));
+	uint16_t rtype = type | GOFER_REPLY;
+	uint32_t rtag = tag;
+	uint16_t rflags = 0;
+	int nfds = 0;
+	gofer_put_u32(&c, 0);
+	if (kind == BAD_TYPE)
+		rtype = GOFER_TCLUNK | GOFER_REPLY;
+	if (kind == BAD_WRONG_TAG)
+		rtag = tag + 1;
+	if (kind == BAD_FLAGS)
+		rflags = 4;
+	if (kind == BAD_ERRNO_ZERO || kind == BAD_ERRNO_HUGE || kind == BAD_ERROR_WITH_FD)
+		rtype = GOFER_RERROR;
+	gofer_put_u16(&c, rtype);
+	gofer_put_u16(&c, rflags);
+	gofer_put_u32(&c, rtag);
+	switch (kind) {
+	case BAD_ERRNO_ZERO:
+		gofer_put_u32(&c, 0);
+		break;
+	case BAD_ERRNO_HUGE:
+		gofer_put_u32(&c, 99999);
+		break;
+	case BAD_ERROR_WITH_FD:
+		gofer_put_u32(&c, ENOENT);
+		nfds = 1;
+		break;
+	case BAD_TRUNCATED_STAT: /* walk: fid + half a stat */
+		gofer_put_u64(&c, 5);
+		gofer_put_u64(&c, 1);
+		break;
+	case BAD_TRAILING:
+	case BAD_GETATTR_WITH_FD:
+	case BAD_WRONG_TAG:
+	case BAD_TYPE:
+	case BAD_FLAGS:
+	case BAD_LEN_FIELD:
+	case BAD_SHORT:
+		put_good_stat(&c, S_IFREG | 0644, 0);
+		if (kind == BAD_TRAILING)
+			gofer_put_u8(&c, 0);
+		if (kind == BAD_GETATTR_WITH_FD)
+			nfds = 1;
+		break;
+	case BAD_STAT_TYPE:
+		put_good_stat(&c, 0170000 | 0644, 0);
+		break;
+	case BAD_STAT_NSEC:
+		put_good_stat(&c, S_IFREG | 0644, 1000000000u);
+		break;
+	case BAD_OPEN_NO_FD:
+		break;
+	case BAD_OPEN_TWO_FDS:
+		nfds = 2;
+		break;
+	case BAD_READDIR_TOO_MANY:
+		gofer_put_u32(&c, 3);
+		for (int i = 0; i < 3; i++)
+			put_dirent(&c, "a", 1);
+		break;
+	case BAD_READDIR_SLASH:
+		gofer_put_u32(&c, 1);
+		put_dirent(&c, "a/b", 3);
+		break;
+	case BAD_READDIR_DOTDOT:
+		gofer_put_u32(&c, 1);
+		put_dirent(&c, "..", 2);
+		break;
+	case BAD_READDIR_NUL:
+		gofer_put_u32(&c, 1);
+		put_dirent(&c, "a\0b", 3);
+		break;
+	case BAD_READLINK_EMPTY:
+		gofer_put_str(&c, "", 0);
+		break;
+	case BAD_OVERSIZED:
+		gofer_cursor_take(&c, GOFER_MSG_MAX + 50 - c.pos);
+		break;
+	case BAD_HANGUP:
+		close(sock);
+		_exit(0);
+	default:
+		break;
+	}
+	size_t len = c.pos;
+	uint32_t le = htole32((uint32_t)(kind == BAD_LEN_FIELD ? len + 1 : len));
+	memcpy(out, &le, 4);
+	if (kind == BAD_SHORT)
+		len = 6;
+	int fds[2] = {open("/dev/null", O_RDONLY), open("/dev/null", O_RDONLY)};
+	struct iovec iov = {.iov_base = out, .iov_len = len};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		_exit(2);
+	/* wait for the client to hang up */
+	char b;
+	while (recv(sock, &b, 1, 0) > 0)
+		;
+	_exit(0);
+}
+
+/* Run one client call against a fake gofer answering `kind`: -EIO, no fd
+ * leaked, and the fd out-parameter left at -1. */
+static void run_bad_reply(enum bad_reply kind)
+{
+	int before = count_fds();
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		fake_server(sv[1], kind);
+	}
+	close(sv[1]);
+	struct gofer_client *c = gofer_client_new(sv[0]);
+	assert_non_null(c);
+	struct gofer_stat st;
+	struct gofer_dirent ents[2];
+	char buf[16];
+	uint64_t fid = 0;
+	int fd = 7777, r;
+	switch (kind) {
+	case BAD_TRUNCATED_STAT:
+	case BAD_STAT_TYPE:
+	case BAD_STAT_NSEC:
+		r = gofer_walk(c, 1, "x", &fid, &st);
+		break;
+	case BAD_OPEN_NO_FD:
+	case BAD_OPEN_TWO_FDS:
+		r = gofer_open(c, 1, O_RDONLY, &fd);
+		assert_int_equal(fd, -1);
+		break;
+	case BAD_ERROR_WITH_FD:
+		r = gofer_open(c, 1, O_RDONLY, &fd);
+		assert_int_equal(fd, -1);
+		break;
+	case BAD_READDIR_TOO_MANY:
+	case BAD_READDIR_SLASH:
+	case BAD_READDIR_DOTDOT:
+	case BAD_READDIR_NUL:
+		r = gofer_readdir(c, 1, 0, ents, 2);
+		break;
+	case BAD_READLINK_EMPTY:
+		r = (int)gofer_readlink(c, 1, buf, sizeof(buf));
+		break;
+	default:
+		r = gofer_getattr(c, 1, &st);
+		break;
+	}
+	if (r != -EIO)
+		fail_msg("bad reply kind %d: got %d, want -EIO", kind, r);
+	gofer_client_free(c);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(count_fds(), before);
+}
+
+static void test_hostile_server_replies_give_eio_without_leaks(void **state)
+{
+	for (int k = 0; k < BAD_COUNT; k++)
+		run_bad_reply((enum bad_reply)k);
+}
+
+static void test_dead_connection_stays_dead(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	close(sv[1]);
+	struct gofer_client *c = gofer_client_new(sv[0]);
+	struct gofer_stat st;
+	assert_int_equal(gofer_getattr(c, 1, &st), -EIO);
+	assert_int_equal(gofer_getattr(c, 1, &st), -EIO);
+	gofer_client_free(c);
+}
+
+
+/* ---- fuzzing (deterministic: fixed seeds, so failures reproduce) ---- */
+
+static uint32_t rng_state;
+
+static uint32_t rng(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+/* One valid request of each kind, against the root fid. */
+static size_t base_request(uint8_t *buf, size_t cap, int kind, uint32_t tag, uint64_t root)
+{
+	struct gofer_cursor c;
+	gofer_cursor_init(&c, buf, cap);
+	uint16_t type = (uint16_t)(1 + kind % GOFER_TMAX);
+	gofer_put_u32(&c, 0);
+	gofer_put_u16(&c, type);
+	gofer_put_u16(&c, 0);
+	gofer_put_u32(&c, tag);
+	switch (type) {
+	case GOFER_TATTACH:
+		gofer_put_str(&c, "/", 1);
+		break;
+	case GOFER_TSETATTR:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, GOFER_SETATTR_MODE);
+		gofer_put_u32(&c, 0755);
+		for (int i = 0; i < 2; i++)
+			gofer_put_u32(&c, 0);
+		for (int i = 0; i < 3; i++)
+			gofer_put_u64(&c, 0);
+		gofer_put_u32(&c, UTIME_OMIT);
+		gofer_put_u32(&c, UTIME_OMIT);
+		break;
+	case GOFER_TOPEN:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, O_RDONLY);
+		break;
+	case GOFER_TCREATE:
+	case GOFER_TMKDIR:
+	case GOFER_TMKNOD:
+		gofer_put_u64(&c, root);
+		if (type == GOFER_TCREATE)
+			gofer_put_u32(&c, O_RDWR);
+		gofer_put_u32(&c, (type == GOFER_TMKNOD ? S_IFIFO : 0) | 0644);
+		gofer_put_u32(&c, 0);
+		gofer_put_u32(&c, 0);
+		if (type == GOFER_TMKNOD)
+			gofer_put_u64(&c, 0);
+		gofer_put_str(&c, "fz", 2);
+		break;
+	case GOFER_TSYMLINK:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, 0);
+		gofer_put_u32(&c, 0);
+		gofer_put_str(&c, "sl", 2);
+		gofer_put_str(&c, "../x", 4);
+		break;
+	case GOFER_TLINK:
+	case GOFER_TRENAME:
+		gofer_put_u64(&c, root);
+		gofer_put_u64(&c, root);
+		if (type == GOFER_TRENAME) {
+			gofer_put_u32(&c, 0);
+			gofer_put_str(&c, "fz", 2);
+		}
+		gofer_put_str(&c, "fy", 2);
+		break;
+	case GOFER_TUNLINK:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, 0);
+		gofer_put_str(&c, "fz", 2);
+		break;
+	case GOFER_TREADDIR:
+		gofer_put_u64(&c, root);
+		gofer_put_u64(&c, 0);
+		gofer_put_u32(&c, 100);
+		break;
+	default: /* walk, getattr, readlink, statfs, clunk */
+		gofer_put_u64(&c, root);
+		if (type == GOFER_TWALK)
+			gofer_put_str(&c, "dir", 3);
+		break;
+	}
+	uint32_t le = htole32((uint32_t)c.pos);
+	memcpy(buf, &le, 4);
+	return c.pos;
+}
+
+static void mutate(uint8_t *buf, size_t *len, size_t cap)
+{
+	int n = 1 + (int)(rng() % 4);
+	for (int i = 0; i < n; i++) {
+		switch (rng() % 5) {
+		case 0: /* flip a byte */
+			buf[rng() % *len] ^= (uint8_t)(1 + rng() % 255);
+			break;
+		case 1: /* truncate (never to zero: that is a hang-up) */
+			*len = 1 + rng() % *len;
+			break;
+		case 2: /* extend with junk */
+			for (size_t k = rng() % 16; k && *len < cap; k--)
+				buf[(*len)++] = (uint8_t)rng();
+			break;
+		case 3: /* set a byte to an edge value */
+			buf[rng() % *len] = (uint8_t[]){0, 0xff, 0x80, '/', '.'}[rng() % 5];
+			break;
+		case 4: /* fix up the length field so the body parser is reached */
+			if (*len >= 4) {
+				uint32_t le = htole32((uint32_t)*len);
+				memcpy(buf, &le, 4);
+			}
+			break;
+		}
+	}
+}
+
+static void test_fuzzed_requests_always_get_a_reply_and_stay_inside(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t root = raw_attach(fx->raw, 1);
+	rng_state = 20261124;
+	static uint8_t buf[1024];
+	for (uint32_t i = 0; i < 4000; i++) {
+		size_t len = base_request(buf, 512, (int)(rng() % GOFER_TMAX), i, root);
+		mutate(buf, &len, sizeof(buf));
+		raw_send(fx->raw, buf, len, -1);
+		static uint8_t r[GOFER_MSG_MAX];
+		ssize_t n = recv(fx->raw, r, sizeof(r), 0); /* donated fds are dropped */
+		if (n < (ssize_t)GOFER_HDR_SIZE)
+			fail_msg("iteration %u: no reply (%zd)", i, n);
+		uint32_t rl;
+		memcpy(&rl, r, 4);
+		assert_int_equal(le32toh(rl), (uint32_t)n);
+		/* keep a live root fid even when a fuzzed clunk took it */
+		if (!raw_fid_alive(fx->raw, root, 0xfffff000u))
+			root = raw_attach(fx->raw, 0xfffff001u);
+	}
+	raw_attach(fx->raw, 2);
+	char p[256], buf2[32] = {0};
+	path(p, sizeof(p), "outside/secret");
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf2, sizeof(buf2), f));
+	fclose(f);
+	assert_string_equal(buf2, "secret\n");
+	path(p, sizeof(p), "outside");
+	DIR *d = opendir(p);
+	int entries = 0;
+	while (readdir(d))
+		entries++;
+	closedir(d);
+	assert_int_equal(entries, 3); /* ".", "..", "secret" */
+	path(p, sizeof(p), "ro/rofile");
+	assert_int_equal(access(p, F_OK), 0);
+}
+
+/* A fake gofer answering every request with a mutated valid reply. */
+static void fuzz_server(int sock, uint32_t seed)
+{
+	rng_state = seed;
+	static uint8_t in[GOFER_MSG_MAX], out[GOFER_MSG_MAX];
+	for (;;) {
+		ssize_t n = recv(sock, in, sizeof(in), 0);
+		if (n < (ssize_t)GOFER_HDR_SIZE)
+			_exit(0);
+		uint16_t type;
+		uint32_t tag;
+		memcpy(&type, in + 4, 2);
+		memcpy(&tag, in + 8, 4);
+		type = le16toh(type);
+		struct gofer_cursor c;
+		gofer_cursor_init(&c, out, 4096);
+		gofer_put_u32(&c, 0);
+		gofer_put_u16(&c, type | GOFER_REPLY);
+		gofer_put_u16(&c, 0);
+		gofer_put_u32(&c, le32toh(tag));
+		int nfds = 0;
+		switch (type) {
+		case GOFER_TATTACH:
+		case GOFER_TWALK:
+		case GOFER_TCREATE:
+			gofer_put_u64(&c, 7);
+			put_good_stat(&c, S_IFDIR | 0755, 0);
+			nfds = type == GOFER_TCREATE;
+			break;
+		case GOFER_TGETATTR:
+		case GOFER_TMKDIR:
+			put_good_stat(&c, S_IFREG | 0644, 0);
+			break;
+		case GOFER_TOPEN:
+			nfds = 1;
+			break;
+		case GOFER_TREADDIR:
+			gofer_put_u32(&c, 2);
+			put_dirent(&c, "abc", 3);
+			put_dirent(&c, "de", 2);
+			break;
+		case GOFER_TREADLINK:
+			gofer_put_str(&c, "target", 6);
+			break;
+		case GOFER_TSTATFS:
+			for (int i = 0; i < 8; i++)
+				gofer_put_u64(&c, 1);
+			break;
+		}
+		size_t len = c.pos;
+		uint32_t le = htole32((uint32_t)len);
+		memcpy(out, &le, 4);
+		if (rng() % 8) /* mostly mutated, sometimes clean */
+			mutate(out, &len, 4096);
+		if (rng() % 16 == 0)
+			nfds = (int)(rng() % 3);
+		int fds[2] = {open("/dev/null", O_RDONLY), open("/dev/null", O_RDONLY)};
+		struct iovec iov = {.iov_base = out, .iov_len = len};
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(2 * sizeof(int))];
+		} cm;
+		memset(&cm, 0, sizeof(cm));
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (nfds) {
+			mh.msg_control = cm.b;
+			mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+			struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+			h->cmsg_level = SOL_SOCKET;
+			h->cmsg_type = SCM_RIGHTS;
+			h->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+			memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
+		}
+		if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+			_exit(0);
+		close(fds[0]);
+		close(fds[1]);
+	}
+}
+
+static void test_fuzzed_replies_never_crash_or_leak_in_client(void **state)
+{
+	int before = count_fds();
+	int calls = 0, ok = 0;
+	log_init(-1, 0, LOG_ERROR);
+	for (uint32_t conn = 0; calls < 3000; conn++) {
+		int sv[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(sv[0]);
+			fuzz_server(sv[1], 777 + conn);
+		}
+		close(sv[1]);
+		struct gofer_client *c = gofer_client_new(sv[0]);
+		rng_state = 99 + conn;
+		for (int k = 0; k < 200 && calls < 3000; k++, calls++) {
+			struct gofer_stat st;
+			struct gofer_dirent ents[4];
+			struct gofer_statfs sf;
+			uint64_t fid;
+			int fd = -1, r;
+			char b[16];
+			switch (rng() % 9) {
+			case 0: r = gofer_attach(c, "/", &fid, &st); break;
+			case 1: r = gofer_walk(c, 1, "a", &fid, &st); break;
+			case 2: r = gofer_getattr(c, 1, &st); break;
+			case 3: r = gofer_open(c, 1, O_RDONLY, &fd); break;
+			case 4:
+				r = gofer_create(c, 1, "n", O_RDWR, 0644, 0, 0, &fid, &st, &fd);
+				break;
+			case 5: r = gofer_readdir(c, 1, 0, ents, 4); break;
+			case 6: r = (int)gofer_readlink(c, 1, b, sizeof(b)); break;
+			case 7: r = gofer_statfs(c, 1, &sf); break;
+			default: r = gofer_mkdir(c, 1, "d", 0755, 0, 0, &st); break;
+			}
+			if (r >= 0)
+				ok++;
+			else
+				assert_true(r >= -4095);
+			if (r >= 0 && fd >= 0)
+				close(fd);
+			if (r < 0)
+				assert_int_equal(fd, -1);
+			if (r == -EIO && rng() % 4 == 0)
+				break; /* sometimes start a fresh connection */
+		}
+		gofer_client_free(c);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	}
+	log_init(-1, 0, LOG_WARN);
+	assert_true(ok > 0); /* the unmutated replies were accepted */
+	assert_int_equal(count_fds(), before);
+}
+
+/* ---- the jail ---- */
+
+static void test_seccomp_kills_on_forbidden_syscalls(void **state)
+{
+	int forbidden[] = {0, 1, 2};
+	for (size_t i = 0; i < ARRAY_SIZE(forbidden); i++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+			if (gofer_jail_seccomp() < 0)
+				_exit(3);
+			switch (forbidden[i]) {
+			case 0:
+				socket(AF_INET, SOCK_STREAM, 0);
+				break;
+			case 1:
+				execl("/bin/true", "true", (char *)NULL);
+				break;
+			case 2:
+				getpid();
+				break;
+			}
+			_exit(0);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("forbidden syscall %zu: status %#x, want SIGSYS", i, st);
+	}
+}
+
+/* The whole protocol under the real filter and dropped capabilities (the
+ * server child is jailed; teardown checks it exits 0, i.e. was not killed). */
+static void test_jailed_server_serves_every_operation(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f, d, l;
+	struct gofer_stat st;
+	int fd = -1;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, &st), 0);
+	assert_int_equal(gofer_open(fx->c, f, O_RDWR, &fd), 0);
+	close(fd);
+	assert_int_equal(gofer_create(fx->c, fx->root, "n", O_RDWR, 04644, 10, 20, &l, &st, &fd), 0);
+	close(fd);
+	assert_int_equal(st.uid, 10);
+	assert_int_equal(gofer_mkdir(fx->c, fx->root, "d", 0755, 10, 20, &st), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "d", &d, &st), 0);
+	assert_int_equal(gofer_mknod(fx->c, d, "p", S_IFIFO | 0600, 0, 1, 2, &st), 0);
+	assert_int_equal(gofer_symlink(fx->c, d, "s", "/", 1, 2, &st), 0);
+	assert_int_equal(gofer_link(fx->c, f, d, "h"), 0);
+	assert_int_equal(gofer_rename(fx->c, d, "h", fx->root, "h2", 0), 0);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "h2", 0), 0);
+	struct gofer_dirent ents[8];
+	assert_int_equal(gofer_readdir(fx->c, d, 0, ents, 8), 2);
+	assert_int_equal(gofer_walk(fx->c, d, "s", &l, NULL), 0);
+	char buf[8];
+	assert_int_equal(gofer_readlink(fx->c, l, buf, sizeof(buf)), 1);
+	struct gofer_setattr sa = {.valid = GOFER_SETATTR_MODE | GOFER_SETATTR_SIZE |
+					    GOFER_SETATTR_UID | GOFER_SETATTR_MTIME,
+				   .mode = 0600,
+				   .size = 1,
+				   .uid = 5,
+				   .mtime_nsec = UTIME_NOW};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), 0);
+	struct gofer_statfs sf;
+	assert_int_equal(gofer_statfs(fx->c, fx->root, &sf), 0);
+	assert_int_equal(gofer_unlink(fx->c, d, "p", 0), 0);
+	assert_int_equal(gofer_clunk(fx->c, l), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &l, NULL), -EINVAL);
+	assert_int_equal(gofer_attach(fx->c, "/nope", &l, NULL), -ENOENT);
+}
+
+/* Malformed input under the real filter: the error path (which logs) must
+ * not make a forbidden syscall. */
+static void test_jailed_server_survives_garbage(void **state)
+{
+	struct fixture *fx = *state;
+	raw_send(fx->raw, "\x01\x02", 2, -1);
+	assert_int_equal(raw_expect_error(fx->raw, 0), EINVAL);
+	struct msgbuf m;
+	msg_begin(&m, 4242, 9);
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 9), EOPNOTSUPP);
+	raw_attach(fx->raw, 10);
+}
+
+static const char *visor_binary(void)
+{
+	const char *v = getenv("VISOR");
+	return v && *v ? v : "build/visor";
+}
+
+/* Read /proc/PID/status field `key` into out. */
+static bool proc_status(pid_t pid, const char *key, char *out, size_t n)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return false;
+	bool found = false;
+	size_t kl = strlen(key);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			char *v = line + kl + 1;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(out, n, "%s", v);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_visor_gofer_binary_is_jailed(void **state)
+{
+	if (geteuid() != 0 || access(visor_binary(), X_OK) != 0) {
+		print_message("skipped: needs root and %s\n", visor_binary());
+		skip();
+	}
+	if (make_tree(state))
+		fail();
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char root[128], sock[32], mnt[256];
+		snprintf(root, sizeof(root), "--root=%s/root", tdir);
+		snprintf(mnt, sizeof(mnt), "--mount=/data/ro:%s/ro:ro", tdir);
+		dup2(sv[1], 3);
+		snprintf(sock, sizeof(sock), "--sock-fd=3");
+		execl(visor_binary(), "visor", "gofer", sock, root, mnt, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	struct gofer_client *c = gofer_client_new(sv[0]);
+	uint64_t root, f;
+	struct gofer_stat st;
+	/* the first reply also means the jail is complete */
+	assert_int_equal(gofer_attach(c, "/", &root, &st), 0);
+	char v[128];
+	assert_true(proc_status(pid, "Seccomp", v, sizeof(v)));
+	assert_string_equal(v, "2");
+	assert_true(proc_status(pid, "NoNewPrivs", v, sizeof(v)));
+	assert_string_equal(v, "1");
+	assert_true(proc_status(pid, "CapEff", v, sizeof(v)));
+	assert_string_equal(v, "000000000000001f");
+	assert_true(proc_status(pid, "CapBnd", v, sizeof(v)));
+	assert_string_equal(v, "000000000000001f");
+	/* its file system root is the container root: the marker files are
+	 * there, the host's /etc and the sibling "outside" are not */
+	char p[256];
+	snprintf(p, sizeof(p), "/proc/%d/root/file.txt", pid);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "/proc/%d/root/etc/passwd", pid);
+	assert_int_equal(access(p, F_OK), -1);
+	/* one mount only in its namespace */
+	snprintf(p, sizeof(p), "/proc/%d/mountinfo", pid);
+	FILE *mi = fopen(p, "re");
+	assert_non_null(mi);
+	int lines = 0;
+	char line[1024];
+	while (fgets(line, sizeof(line), mi))
+		lines++;
+	fclose(mi);
+	assert_int_equal(lines, 1);
+	/* and it serves: read a file through a donated fd, bind mount is RO */
+	assert_int_equal(gofer_walk(c, root, "file.txt", &f, &st), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(c, f, O_RDONLY, &fd), 0);
+	char buf[32];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, "hello gofer\n");
+	assert_int_equal(gofer_create(c, root, "made", O_RDWR, 0644, 0, 0, &f, &st, &fd), 0);
+	close(fd);
+	uint64_t ro;
+	assert_int_equal(gofer_attach(c, "/data/ro", &ro, &st), 0);
+	assert_int_equal(gofer_mkdir(c, ro, "x", 0755, 0, 0, &st), -EROFS);
+	struct gofer_dirent ents[16];
+	assert_true(gofer_readdir(c, root, 0, ents, 16) >= 5);
+	gofer_client_free(c);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("visor gofer status %#x", status);
+	remove_tree();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_attach_walk_open_reads_through_donated_fd, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_unknown_mount_is_enoent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_missing_and_through_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_dotdot_dot_and_slash_are_rejected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_symlink_returns_the_link_not_its_target,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_directory_for_write_is_eisdir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_write_and_owner_from_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_trunc_and_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_symlink_mknod_set_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_unlink_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_of_replaced_name_is_estale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readdir_spans_several_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setattr_chmod_chown_truncate_utimes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_statfs_matches_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_mount_gives_erofs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_root_flag_gives_erofs, setup_ro_root,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_mount_reopens_through_parent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_clunked_and_unknown_fids_are_ebadf, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fid_table_limit_is_emfile, setup_small_table,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_truncated_headers_get_einval, setup_raw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_lengths_flags_and_types, setup_raw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_strings_and_fids, setup_raw, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_client_fds_are_closed_not_kept,
+						setup_raw, teardown),
+		cmocka_unit_test(test_hostile_server_replies_give_eio_without_leaks),
+		cmocka_unit_test(test_dead_connection_stays_dead),
+		cmocka_unit_test_setup_teardown(test_fuzzed_requests_always_get_a_reply_and_stay_inside,
+						setup_raw_quiet, teardown),
+		cmocka_unit_test(test_fuzzed_replies_never_crash_or_leak_in_client),
+		cmocka_unit_test(test_seccomp_kills_on_forbidden_syscalls),
+		cmocka_unit_test_setup_teardown(test_jailed_server_serves_every_operation,
+						setup_jailed, teardown),
+		cmocka_unit_test_setup_teardown(test_jailed_server_survives_garbage, setup_jailed_raw,
+						teardown),
+		cmocka_unit_test(test_visor_gofer_binary_is_jailed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,640 @@
+/*
+ * gofer_client.c — the Sentry's side of the Gofer protocol (see
+ * sentry/fs/gofer_client.h for the API, gofer/protocol.h for the wire format).
+ *
+ * Owns one connection: builds each request, sends it, receives exactly one
+ * reply and validates all of it — framing, tag, type, every length and count,
+ * every string — before a single byte reaches the caller.  The Gofer is less
+ * trusted than the Sentry: a malformed reply is -EIO, never a crash, and any
+ * fd that came with a bad reply is closed.  A reply that breaks the framing
+ * (wrong tag, wrong size, dead peer) means request and reply streams can no
+ * longer be matched, so the connection is marked dead and every later call
+ * fails with -EIO.
+ *
+ * Locking: c->lock serialises whole request/reply exchanges (and protects the
+ * buffers, the tag counter and `dead`).  It is a leaf lock: nothing else is
+ * taken while holding it, but it IS held across the blocking socket I/O.
+ */
+#include "sentry/fs/gofer_client.h"
+#include "gofer/protocol.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct gofer_client {
+	int sock;
+	pthread_mutex_t lock;
+	uint32_t tag;
+	bool dead;
+	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
+	uint8_t *in;  /* reply buffer, GOFER_MSG_MAX + 1 (to see oversize) */
+};
+
+struct gofer_client *gofer_client_new(int sock)
+{
+	struct gofer_client *c = calloc(1, sizeof(*c));
+	if (c) {
+		c->out = malloc(GOFER_MSG_MAX);
+		c->in = malloc(GOFER_MSG_MAX + 1);
+	}
+	if (!c || !c->out || !c->in || pthread_mutex_init(&c->lock, NULL)) {
+		if (c) {
+			free(c->out);
+			free(c->in);
+		}
+		free(c);
+		if (sock >= 0)
+			close(sock);
+		return NULL;
+	}
+	c->sock = sock;
+	return c;
+}
+
+void gofer_client_free(struct gofer_client *c)
+{
+	if (!c)
+		return;
+	if (c->sock >= 0)
+		close(c->sock);
+	pthread_mutex_destroy(&c->lock);
+	free(c->out);
+	free(c->in);
+	free(c);
+}
+
+/* ---- one exchange ---- */
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static int proto_error(struct gofer_client *c, bool fatal, const char *why)
+{
+	log_warn("gofer client: bad reply from gofer: %s%s", why, fatal ? " (connection dropped)" : "");
+	if (fatal)
+		c->dead = true;
+	return -EIO;
+}
+
+/* Start a request: w writes the body after the header. */
+static void req_begin(struct gofer_client *c, struct gofer_cursor *w)
+{
+	gofer_cursor_init(w, c->out + GOFER_HDR_SIZE, GOFER_MSG_MAX - GOFER_HDR_SIZE);
+}
+
+/* Send the request built in w, receive its reply.  On success (0) rd covers
+ * the reply body and, when fd is non-NULL, *fd is the one donated fd.  A
+ * Gofer error comes back as its -errno; anything malformed is -EIO.  Called
+ * with c->lock held. */
+static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+		    struct gofer_cursor *rd, int *fd)
+{
+	if (fd)
+		*fd = -1;
+	if (c->dead)
+		return -EIO;
+	if (w->bad)
+		return -EINVAL; /* cannot happen with validated arguments */
+	uint32_t tag = ++c->tag;
+	size_t len = GOFER_HDR_SIZE + w->pos;
+	struct gofer_cursor h;
+	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);
+	gofer_put_u32(&h, (uint32_t)len);
+	gofer_put_u16(&h, type);
+	gofer_put_u16(&h, 0);
+	gofer_put_u32(&h, tag);
+
+	struct iovec iov = {.iov_base = c->out, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+	do
+		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		log_warn("gofer client: send failed: %s", n < 0 ? strerror(errno) : "short");
+		c->dead = true;
+		return -EIO;
+	}
+
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(8 * sizeof(int))];
+	} cmsg;
+	iov = (struct iovec){.iov_base = c->in, .iov_len = GOFER_MSG_MAX + 1};
+	mh = (struct msghdr){.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cmsg.buf,
+			     .msg_controllen = sizeof(cmsg.buf)};
+	do
+		n = recvmsg(c->sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+
+	int fds[16], nfds = 0;
+	if (n >= 0) {
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k && nfds < 16; i++)
+				memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		}
+	}
+	if (n <= 0) {
+		close_fds(fds, nfds);
+		log_warn("gofer client: gofer connection lost: %s", n < 0 ? strerror(errno) : "closed");
+		c->dead = true;
+		return -EIO;
+	}
+	const char *why = NULL;
+	bool fatal = true;
+	struct gofer_cursor r;
+	gofer_cursor_init(&r, c->in, (size_t)n);
+	uint32_t rlen = gofer_get_u32(&r);
+	uint16_t rtype = gofer_get_u16(&r);
+	uint16_t rflags = gofer_get_u16(&r);
+	uint32_t rtag = gofer_get_u32(&r);
+	if ((size_t)n < GOFER_HDR_SIZE)
+		why = "short header";
+	else if ((size_t)n > GOFER_MSG_MAX || (mh.msg_flags & MSG_TRUNC))
+		why = "oversized";
+	else if (rlen != (size_t)n)
+		why = "length mismatch";
+	else if (rtag != tag)
+		why = "tag mismatch";
+	else if (rflags != 0)
+		why = "non-zero flags";
+	else if (mh.msg_flags & MSG_CTRUNC)
+		why = "too many fds", fatal = false;
+	else if (rtype != GOFER_RERROR && rtype != (uint16_t)(type | GOFER_REPLY))
+		why = "unexpected type", fatal = false;
+	if (why) {
+		close_fds(fds, nfds);
+		return proto_error(c, fatal, why);
+	}
+	gofer_cursor_init(rd, c->in + GOFER_HDR_SIZE, (size_t)n - GOFER_HDR_SIZE);
+	if (rtype == GOFER_RERROR) {
+		uint32_t err = gofer_get_u32(rd);
+		close_fds(fds, nfds);
+		if (rd->bad || rd->pos != rd->len || nfds)
+			return proto_error(c, false, "malformed error reply");
+		if (err == 0 || err > GOFER_ERRNO_MAX)
+			return proto_error(c, false, "errno out of range");
+		return -(int)err;
+	}
+	if (nfds != (fd ? 1 : 0)) {
+		close_fds(fds, nfds);
+		return proto_error(c, false, fd ? "missing fd" : "unexpected fd");
+	}
+	if (fd)
+		*fd = fds[0];
+	return 0;
+}
+
+/* The reply body was fully consumed and valid; else -EIO (closing *fd). */
+static int reply_end(struct gofer_client *c, struct gofer_cursor *rd, int *fd)
+{
+	if (!rd->bad && rd->pos == rd->len)
+		return 0;
+	if (fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return proto_error(c, false, "malformed body");
+}
+
+static bool valid_file_type(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		return true;
+	}
+	return false;
+}
+
+/* Decode a stat; an impossible one (unknown type, nsec >= 1e9) marks rd bad. */
+static void get_stat(struct gofer_cursor *rd, struct gofer_stat *st)
+{
+	struct gofer_stat s;
+	s.dev = gofer_get_u64(rd);
+	s.ino = gofer_get_u64(rd);
+	s.nlink = gofer_get_u64(rd);
+	s.size = gofer_get_u64(rd);
+	s.blocks = gofer_get_u64(rd);
+	s.rdev = gofer_get_u64(rd);
+	s.mode = gofer_get_u32(rd);
+	s.uid = gofer_get_u32(rd);
+	s.gid = gofer_get_u32(rd);
+	s.blksize = gofer_get_u32(rd);
+	s.atime_sec = (int64_t)gofer_get_u64(rd);
+	s.mtime_sec = (int64_t)gofer_get_u64(rd);
+	s.ctime_sec = (int64_t)gofer_get_u64(rd);
+	s.atime_nsec = gofer_get_u32(rd);
+	s.mtime_nsec = gofer_get_u32(rd);
+	s.ctime_nsec = gofer_get_u32(rd);
+	if (!valid_file_type(s.mode) || (s.mode & ~(uint32_t)(S_IFMT | 07777)) ||
+	    s.atime_nsec >= 1000000000u || s.mtime_nsec >= 1000000000u ||
+	    s.ctime_nsec >= 1000000000u)
+		rd->bad = true;
+	if (st && !rd->bad)
+		*st = s;
+}
+
+static int check_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	size_t n = strnlen(name, GOFER_NAME_MAX + 1);
+	return gofer_check_name(name, n);
+}
+
+/* ---- operations ---- */
+
+int gofer_attach(struct gofer_client *c, const char *name, uint64_t *fid, struct gofer_stat *st)
+{
+	if (!name || !fid || !*name)
+		return -EINVAL;
+	size_t n = strnlen(name, GOFER_PATH_MAX + 1);
+	if (n > GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_str(&w, name, n);
+	int r = transact(c, GOFER_TATTACH, &w, &rd, NULL);
+	if (r == 0) {
+		uint64_t f = gofer_get_u64(&rd);
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, NULL);
+		if (r == 0)
+			*fid = f;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_walk(struct gofer_client *c, uint64_t dir, const char *name, uint64_t *fid,
+	       struct gofer_stat *st)
+{
+	int r = check_name(name);
+	if (r < 0 || !fid)
+		return r < 0 ? r : -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_str(&w, name, strlen(name));
+	r = transact(c, GOFER_TWALK, &w, &rd, NULL);
+	if (r == 0) {
+		uint64_t f = gofer_get_u64(&rd);
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, NULL);
+		if (r == 0)
+			*fid = f;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_getattr(struct gofer_client *c, uint64_t fid, struct gofer_stat *st)
+{
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	int r = transact(c, GOFER_TGETATTR, &w, &rd, NULL);
+	if (r == 0) {
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, NULL);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* A request whose reply body is empty. */
+static int simple_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w)
+{
+	struct gofer_cursor rd;
+	int r = transact(c, type, w, &rd, NULL);
+	if (r == 0)
+		r = reply_end(c, &rd, NULL);
+	return r;
+}
+
+int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa)
+{
+	if (!sa)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, sa->valid);
+	gofer_put_u32(&w, sa->mode);
+	gofer_put_u32(&w, sa->uid);
+	gofer_put_u32(&w, sa->gid);
+	gofer_put_u64(&w, sa->size);
+	gofer_put_u64(&w, (uint64_t)sa->atime_sec);
+	gofer_put_u64(&w, (uint64_t)sa->mtime_sec);
+	gofer_put_u32(&w, sa->atime_nsec);
+	gofer_put_u32(&w, sa->mtime_nsec);
+	int r = simple_call(c, GOFER_TSETATTR, &w);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd)
+{
+	if (!fd)
+		return -EINVAL;
+	*fd = -1;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, (uint32_t)flags);
+	int got = -1;
+	int r = transact(c, GOFER_TOPEN, &w, &rd, &got);
+	if (r == 0)
+		r = reply_end(c, &rd, &got);
+	pthread_mutex_unlock(&c->lock);
+	if (r == 0)
+		*fd = got;
+	return r;
+}
+
+int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int flags, uint32_t mode,
+		 uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st, int *fd)
+{
+	int r = check_name(name);
+	if (r < 0 || !fid || !fd)
+		return r < 0 ? r : -EINVAL;
+	*fd = -1;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, (uint32_t)flags);
+	gofer_put_u32(&w, mode);
+	gofer_put_u32(&w, uid);
+	gofer_put_u32(&w, gid);
+	gofer_put_str(&w, name, strlen(name));
+	int got = -1;
+	r = transact(c, GOFER_TCREATE, &w, &rd, &got);
+	uint64_t f = 0;
+	if (r == 0) {
+		f = gofer_get_u64(&rd);
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, &got);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (r == 0) {
+		*fid = f;
+		*fd = got;
+	}
+	return r;
+}
+
+/* mkdir / mknod / symlink: reply is a stat. */
+static int stat_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+		     struct gofer_stat *st)
+{
+	struct gofer_cursor rd;
+	int r = transact(c, type, w, &rd, NULL);
+	if (r == 0) {
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, NULL);
+	}
+	return r;
+}
+
+int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		uint32_t uid, uint32_t gid, struct gofer_stat *st)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, mode);
+	gofer_put_u32(&w, uid);
+	gofer_put_u32(&w, gid);
+	gofer_put_str(&w, name, strlen(name));
+	r = stat_call(c, GOFER_TMKDIR, &w, st);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, mode);
+	gofer_put_u32(&w, uid);
+	gofer_put_u32(&w, gid);
+	gofer_put_u64(&w, rdev);
+	gofer_put_str(&w, name, strlen(name));
+	r = stat_call(c, GOFER_TMKNOD, &w, st);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
+		  uint32_t uid, uint32_t gid, struct gofer_stat *st)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	if (!target)
+		return -EINVAL;
+	size_t tn = strnlen(target, GOFER_PATH_MAX + 1);
+	if (tn == 0)
+		return -ENOENT; /* as Linux */
+	if (tn > GOFER_PATH_MAX)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, uid);
+	gofer_put_u32(&w, gid);
+	gofer_put_str(&w, name, strlen(name));
+	gofer_put_str(&w, target, tn);
+	r = stat_call(c, GOFER_TSYMLINK, &w, st);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_link(struct gofer_client *c, uint64_t target, uint64_t dir, const char *name)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, target);
+	gofer_put_u64(&w, dir);
+	gofer_put_str(&w, name, strlen(name));
+	r = simple_call(c, GOFER_TLINK, &w);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int flags)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, (uint32_t)flags);
+	gofer_put_str(&w, name, strlen(name));
+	r = simple_call(c, GOFER_TUNLINK, &w);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
+		 uint64_t new_dir, const char *new_name, unsigned int flags)
+{
+	int r = check_name(old_name);
+	if (r == 0)
+		r = check_name(new_name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, old_dir);
+	gofer_put_u64(&w, new_dir);
+	gofer_put_u32(&w, flags);
+	gofer_put_str(&w, old_name, strlen(old_name));
+	gofer_put_str(&w, new_name, strlen(new_name));
+	r = simple_call(c, GOFER_TRENAME, &w);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
+		  int max)
+{
+	if (!ents || max <= 0)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u64(&w, offset);
+	gofer_put_u32(&w, (uint32_t)max);
+	int r = transact(c, GOFER_TREADDIR, &w, &rd, NULL);
+	if (r == 0) {
+		uint32_t n = gofer_get_u32(&rd);
+		if (n > (uint32_t)max) {
+			r = proto_error(c, false, "readdir: more entries than asked for");
+			goto out;
+		}
+		for (uint32_t i = 0; i < n && !rd.bad; i++) {
+			struct gofer_dirent *e = &ents[i];
+			e->ino = gofer_get_u64(&rd);
+			e->next_offset = gofer_get_u64(&rd);
+			e->type = gofer_get_u8(&rd);
+			size_t nl = gofer_get_str(&rd, e->name, GOFER_NAME_MAX, false);
+			if (!rd.bad && (gofer_check_name(e->name, nl) < 0 || e->type > 14))
+				rd.bad = true;
+		}
+		r = reply_end(c, &rd, NULL);
+		if (r == 0)
+			r = (int)n;
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t len)
+{
+	if (!buf)
+		return -EINVAL;
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	ssize_t ret = transact(c, GOFER_TREADLINK, &w, &rd, NULL);
+	if (ret == 0) {
+		char target[GOFER_PATH_MAX + 1];
+		size_t n = gofer_get_str(&rd, target, GOFER_PATH_MAX, false);
+		ret = reply_end(c, &rd, NULL);
+		if (ret == 0) {
+			/* As readlink(2): truncate to the caller's buffer, no NUL. */
+			if (n > len)
+				n = len;
+			memcpy(buf, target, n);
+			ret = (ssize_t)n;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st)
+{
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	int r = transact(c, GOFER_TSTATFS, &w, &rd, NULL);
+	if (r == 0) {
+		struct gofer_statfs s;
+		s.type = gofer_get_u64(&rd);
+		s.bsize = gofer_get_u64(&rd);
+		s.blocks = gofer_get_u64(&rd);
+		s.bfree = gofer_get_u64(&rd);
+		s.bavail = gofer_get_u64(&rd);
+		s.files = gofer_get_u64(&rd);
+		s.ffree = gofer_get_u64(&rd);
+		s.namelen = gofer_get_u64(&rd);
+		r = reply_end(c, &rd, NULL);
+		if (r == 0 && st)
+			*st = s;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int gofer_clunk(struct gofer_client *c, uint64_t fid)
+{
+	pthread_mutex_lock(&c->lock);
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	int r = simple_call(c, GOFER_TCLUNK, &w);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
