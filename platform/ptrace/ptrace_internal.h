@@ -1,0 +1,88 @@
+/*
+ * ptrace_internal.h — what the two halves of the ptrace platform share.
+ *
+ * ptrace_stub.c owns the host mechanics: the stub page, the stub's seccomp
+ * filter, creating a stub process, waiting for ptrace stops and injecting a
+ * syscall into a stopped stub thread.  ptrace.c owns the platform objects
+ * (addr_space, context), the per-Sentry-thread records of which stub thread
+ * the thread traces, and the platform_ops table.  Nothing here is for the
+ * Sentry; tests use the few accessors at the end.
+ */
+#ifndef VISOR_PLATFORM_PTRACE_INTERNAL_H
+#define VISOR_PLATFORM_PTRACE_INTERNAL_H
+
+#include "platform/platform.h"
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PT_PAGE_SIZE 4096ULL
+/* One past the highest user address with 4-level paging (TASK_SIZE_MAX). */
+#define PT_USER_TOP 0x7ffffffff000ULL
+/* Where in the stub page the seccomp program lives (the code is at 0). */
+#define PT_FPROG_OFF 0x800
+#define PT_FILTER_OFF 0x810
+#define PT_FILTER_MAX 64
+
+/* Platform-wide state (platform->priv). */
+struct pt_platform {
+	int memfd;
+	uint64_t stub_addr; /* the stub page, same address in the Sentry and every stub */
+	struct sock_filter filter[PT_FILTER_MAX];
+	unsigned short filter_len;
+};
+
+/* Addresses of the stub page's entry points. */
+uint64_t pt_stub_inject_addr(const struct pt_platform *pp);
+uint64_t pt_stub_clone_addr(const struct pt_platform *pp);
+uint64_t pt_stub_wait_addr(const struct pt_platform *pp);
+
+/* Map the stub page into the Sentry and build the seccomp filter. */
+int pt_stub_page_init(struct pt_platform *pp);
+void pt_stub_page_fini(struct pt_platform *pp);
+
+/* The clone flags of a spare stub thread (the only clone the filter allows). */
+#define PT_THREAD_CLONE_FLAGS                                                                      \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+
+/*
+ * Fork a new stub process from the calling thread and set it up: the calling
+ * thread is its tracer until it returns; on success the stub holds only the
+ * stub page and the memfd, runs under the seccomp filter, and its leader is
+ * left ptrace-stopped (signal-delivery-stop) with *regs its registers.
+ */
+int pt_stub_create(struct pt_platform *pp, pid_t *pid, plat_regs_t *regs);
+
+/*
+ * Wait for the next state change of tid (a stop, or death).  EINTR is
+ * retried.  Returns 0, or -errno (ECHILD: not ours / already reaped).
+ */
+int pt_wait(pid_t tid, int *status);
+/* After SIGKILL: collect tid's exit, skipping stops (ECHILD: someone already
+ * did).  Any Sentry thread may reap any stub thread: wait(2) looks at the
+ * children and tracees of every thread in the caller's thread group. */
+void pt_reap(pid_t tid);
+
+/*
+ * Run one host syscall in the stopped stub thread tid, which the calling
+ * thread traces: regs is any valid register set of the thread (its segment
+ * selectors and fs/gs base are kept); the thread is left stopped at the int3
+ * after the syscall, with its registers clobbered.  Returns the syscall's
+ * result (negative errno from the host) in *ret; the function's own return
+ * is 0, or -ESRCH if the thread died (its *status then in *death when
+ * non-NULL).
+ */
+int pt_inject(pid_t tid, const plat_regs_t *regs, uint64_t site, long nr, const long args[6],
+	      long *ret, int *death);
+
+/* For tests and debugging: the stub process of as (0 if none yet), and the
+ * wait status the stub died with (0 if it did not). */
+pid_t ptrace_as_stub_pid(struct addr_space *as);
+int ptrace_as_death_status(struct addr_space *as);
+/* For tests: inject syscall nr into the calling thread's stub thread in as.
+ * Returns the result, or -ESRCH when the stub died doing it. */
+long ptrace_as_inject_syscall(struct addr_space *as, long nr, const long args[6]);
+
+#endif
