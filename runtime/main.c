@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{"install", cmd_install, "register visor as a Docker runtime in daemon.json"},
 	{"uninstall", cmd_uninstall, "remove visor's runtime entry from daemon.json"},
 	{"gofer", cmd_gofer, "serve a container's files to the Sentry (started by create)"},
+	{"spec", cmd_spec, "write a default config.json: spec [--bundle DIR] [--rootless]"},
+	{"features", cmd_features, "print the OCI runtime features JSON"},
 	/* commands: keep this line last */
 };
 
