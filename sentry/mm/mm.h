@@ -74,6 +74,12 @@ struct mm_file {
 	uint64_t dev, ino;
 };
 
+/* An anonymous shared-memory object, what MAP_SHARED|MAP_ANONYMOUS maps:
+ * zero pages allocated on first touch and shared by every mapping of it
+ * (fork children included); size unbounded.  Returned with one reference
+ * (ops->put drops it).  For /dev/zero MAP_SHARED, SysV shm and the like. */
+struct mm_file *mm_shmem_new(struct memfile *mf);
+
 /* ---- address spaces ---- */
 
 struct mm;
@@ -137,6 +143,8 @@ void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void
 		     void *arg);
 /* Mark [start,end) as the stack / heap for naming in maps. */
 void mm_set_stack_range(struct mm *mm, uint64_t start, uint64_t end);
+/* RLIMIT_STACK: how far a MAP_GROWSDOWN stack may grow on faults (default 8 MiB). */
+void mm_set_stack_limit(struct mm *mm, uint64_t limit);
 /* Total mapped bytes and resident bytes (pages present in the page table). */
 void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss);
 

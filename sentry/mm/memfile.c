@@ -1,0 +1,272 @@
+/*
+ * memfile.c — the memory file: every page of application memory the Sentry
+ * owns (anonymous, private copies, shared anonymous) is a page of one memfd.
+ *
+ * The memfd is sized to `limit` (sparse, nothing is allocated by the host
+ * until touched) and mapped whole into the Sentry, MAP_SHARED|MAP_NORESERVE,
+ * so that memfile_ptr() is plain arithmetic and the platform can map the
+ * same pages into application address spaces.
+ *
+ * The allocator: a bitmap of page frames (1 = in use) plus a uint32 refcount
+ * per frame, both in lazily-touched anonymous memory so a large limit costs
+ * nothing until used.  Allocation is first fit from a hint (the lowest word
+ * that may have a free bit), so memory stays dense at the start of the file;
+ * multi-page runs are searched a word at a time (see find_run).
+ * A frame whose refcount drops to zero is punched out of the file with
+ * fallocate(PUNCH_HOLE): the host gets the memory back, and the next
+ * allocation of that frame reads zeroes — that is how alloc guarantees zeroed
+ * pages without writing them.
+ *
+ * Never: touch page contents other than to zero a frame when punching fails.
+ * Locking: mf->lock protects bitmap, refcounts and counters; innermost lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "sentry/mm/mm.h"
+
+struct memfile {
+	int fd;
+	uint8_t *base;
+	uint64_t npages; /* limit in pages */
+	pthread_mutex_t lock;
+	uint32_t *ref;	     /* per frame */
+	uint64_t *bitmap;    /* per frame, 1 = allocated */
+	uint64_t hint;	     /* no free frame below word `hint` */
+	uint64_t multi_hint; /* no multi-page run found by find_run starts below this word */
+	uint64_t used;	     /* frames allocated */
+};
+
+static void *anon_reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t ref_bytes(uint64_t npages) { return MM_PAGE_ROUND_UP(npages * sizeof(uint32_t)); }
+
+static size_t bitmap_bytes(uint64_t npages)
+{
+	return MM_PAGE_ROUND_UP((npages + 63) / 64 * sizeof(uint64_t));
+}
+
+int memfile_new(uint64_t limit, struct memfile **out)
+{
+	limit &= MM_PAGE_MASK;
+	if (limit == 0)
+		return -EINVAL;
+	struct memfile *mf = calloc(1, sizeof(*mf));
+	if (!mf)
+		return -ENOMEM;
+	mf->npages = limit / MM_PAGE_SIZE;
+	mf->fd = memfd_create("visor-memfile", MFD_CLOEXEC);
+	int err;
+	if (mf->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (ftruncate(mf->fd, (off_t)limit) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	void *base =
+	    mmap(NULL, limit, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, mf->fd, 0);
+	if (base == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	mf->base = base;
+	mf->ref = anon_reserve(ref_bytes(mf->npages));
+	mf->bitmap = anon_reserve(bitmap_bytes(mf->npages));
+	if (!mf->ref || !mf->bitmap) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_init(&mf->lock, NULL);
+	*out = mf;
+	return 0;
+fail:
+	memfile_free(mf);
+	return err;
+}
+
+void memfile_free(struct memfile *mf)
+{
+	if (!mf)
+		return;
+	if (mf->base)
+		munmap(mf->base, mf->npages * MM_PAGE_SIZE);
+	if (mf->ref)
+		munmap(mf->ref, ref_bytes(mf->npages));
+	if (mf->bitmap)
+		munmap(mf->bitmap, bitmap_bytes(mf->npages));
+	if (mf->fd >= 0)
+		close(mf->fd);
+	free(mf);
+}
+
+int memfile_fd(const struct memfile *mf) { return mf->fd; }
+
+static bool frame_used(const struct memfile *mf, uint64_t f)
+{
+	return mf->bitmap[f / 64] & (1ULL << (f % 64));
+}
+
+/* First free frame at or above word mf->hint (which it advances past full
+ * words), or npages when none. */
+static uint64_t find_one(struct memfile *mf)
+{
+	uint64_t nwords = (mf->npages + 63) / 64;
+	while (mf->hint < nwords && mf->bitmap[mf->hint] == ~0ULL)
+		mf->hint++;
+	if (mf->hint == nwords)
+		return mf->npages;
+	uint64_t f = mf->hint * 64 + (uint64_t)__builtin_ctzll(~mf->bitmap[mf->hint]);
+	return f < mf->npages ? f : mf->npages;
+}
+
+/* A run of n > 1 free frames, looking only at whole words (a run is the
+ * free top of one word, free words, and the free bottom of the next), so
+ * the search costs one step per word; holes inside words are left to
+ * single-page allocations.  mf->multi_hint: no such run starts below it
+ * (lowered whenever a frame below it is freed). */
+static uint64_t find_run(struct memfile *mf, uint64_t n, uint64_t from)
+{
+	uint64_t nwords = (mf->npages + 63) / 64;
+	uint64_t run = 0, start = 0;
+	for (uint64_t w = from; w < nwords; w++) {
+		uint64_t used = mf->bitmap[w];
+		/* Frames in the word (the last one may be partial). */
+		uint64_t bits = (w == nwords - 1 && mf->npages % 64) ? mf->npages % 64 : 64;
+		if (run == 0)
+			start = w * 64;
+		if (used == 0) {
+			run += bits;
+		} else {
+			uint64_t head = (uint64_t)__builtin_ctzll(used); /* free low bits */
+			if (run + head >= n) {
+				run += head;
+				break;
+			}
+			uint64_t high = (uint64_t)__builtin_clzll(used); /* free high bits */
+			uint64_t tail = high > 64 - bits ? high - (64 - bits) : 0;
+			run = tail;
+			start = w * 64 + bits - tail;
+			if (run == 0 && w == mf->multi_hint)
+				mf->multi_hint = w + 1;
+		}
+		if (run >= n)
+			break;
+	}
+	return run >= n ? start : mf->npages;
+}
+
+int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
+{
+	if (npages == 0 || npages > mf->npages)
+		return -ENOMEM;
+	pthread_mutex_lock(&mf->lock);
+	uint64_t start;
+	if (npages == 1) {
+		start = find_one(mf);
+	} else {
+		start = find_run(mf, npages, mf->multi_hint);
+		if (start >= mf->npages && mf->multi_hint) /* the hint skips word heads */
+			start = find_run(mf, npages, 0);
+	}
+	if (start >= mf->npages) {
+		pthread_mutex_unlock(&mf->lock);
+		return -ENOMEM;
+	}
+	for (uint64_t i = start; i < start + npages; i++) {
+		mf->bitmap[i / 64] |= 1ULL << (i % 64);
+		mf->ref[i] = 1;
+	}
+	mf->used += npages;
+	pthread_mutex_unlock(&mf->lock);
+	return (int64_t)(start * MM_PAGE_SIZE);
+}
+
+void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages)
+{
+	uint64_t f0 = offset / MM_PAGE_SIZE;
+	pthread_mutex_lock(&mf->lock);
+	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
+		if (!frame_used(mf, f))
+			log_error("memfile: incref of free page %#llx", (unsigned long long)f);
+		else
+			mf->ref[f]++;
+	}
+	pthread_mutex_unlock(&mf->lock);
+}
+
+/* Give a run of freed frames back to the host; they read as zero afterwards. */
+static void punch(struct memfile *mf, uint64_t f, uint64_t n)
+{
+	if (fallocate(mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(f * MM_PAGE_SIZE),
+		      (off_t)(n * MM_PAGE_SIZE)) < 0)
+		memset(mf->base + f * MM_PAGE_SIZE, 0, n * MM_PAGE_SIZE);
+}
+
+void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
+{
+	uint64_t f0 = offset / MM_PAGE_SIZE;
+	uint64_t run_start = 0, run = 0;
+	pthread_mutex_lock(&mf->lock);
+	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
+		if (!frame_used(mf, f) || mf->ref[f] == 0) {
+			log_error("memfile: decref of free page %#llx", (unsigned long long)f);
+			continue;
+		}
+		if (--mf->ref[f] != 0)
+			continue;
+		mf->bitmap[f / 64] &= ~(1ULL << (f % 64));
+		mf->used--;
+		if (f / 64 < mf->hint)
+			mf->hint = f / 64;
+		/* The run may continue from the word below. */
+		uint64_t mw = f / 64 ? f / 64 - 1 : 0;
+		if (mw < mf->multi_hint)
+			mf->multi_hint = mw;
+		if (run && run_start + run == f) {
+			run++;
+		} else {
+			if (run)
+				punch(mf, run_start, run);
+			run_start = f;
+			run = 1;
+		}
+	}
+	if (run)
+		punch(mf, run_start, run);
+	pthread_mutex_unlock(&mf->lock);
+}
+
+uint32_t memfile_refcount(struct memfile *mf, uint64_t offset)
+{
+	uint64_t f = offset / MM_PAGE_SIZE;
+	if (f >= mf->npages)
+		return 0;
+	pthread_mutex_lock(&mf->lock);
+	uint32_t r = frame_used(mf, f) ? mf->ref[f] : 0;
+	pthread_mutex_unlock(&mf->lock);
+	return r;
+}
+
+void *memfile_ptr(struct memfile *mf, uint64_t offset) { return mf->base + offset; }
+
+uint64_t memfile_used(struct memfile *mf)
+{
+	pthread_mutex_lock(&mf->lock);
+	uint64_t u = mf->used * MM_PAGE_SIZE;
+	pthread_mutex_unlock(&mf->lock);
+	return u;
+}

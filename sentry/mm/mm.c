@@ -1,0 +1,1380 @@
+/*
+ * mm.c — application address spaces: mmap/munmap/mprotect/mremap/madvise,
+ * brk, fork (copy-on-write), page faults, and the life of struct mm.
+ *
+ * The page table (pagetable.c) is the truth; the platform addr_space is a
+ * cache of it filled by mm_handle_fault.  Every page-table entry records
+ * whether, and with which prot, the platform maps it (PTE_MAPPED,
+ * PTE_MPROT), so that:
+ *   - any change or removal of an entry first removes/changes the platform
+ *     mapping (the app never sees a stale frame), and only where one exists
+ *     (fewer platform calls);
+ *   - a fault can be classified: the platform does not report the access
+ *     type, but a fault on a page mapped without PROT_WRITE in a VMA that
+ *     allows writing is a write (copy-on-write break or upgrade).
+ *
+ * Deliberate simplifications, each also noted at its site:
+ *   - MAP_PRIVATE pages of a file without shared_page are a snapshot read at
+ *     first touch (Linux shows later writes to the file until the page is
+ *     written); files with shared_page behave as Linux.
+ *   - files cannot invalidate mappings of their pages (no truncate
+ *     notification): pages of a shrunk file stay mapped until unmapped.
+ *   - file open-mode checks (PROT_WRITE on a MAP_SHARED mapping of a file
+ *     opened read-only, EACCES) are the caller's business at mmap time; a
+ *     later mprotect adding PROT_WRITE is not re-checked here.
+ *   - mprotect over a range with holes fails with ENOMEM before changing
+ *     anything (Linux changes the VMAs before the hole, then fails).
+ *   - MREMAP_DONTUNMAP, MAP_HUGETLB are not supported (EINVAL / ENOMEM, as
+ *     Linux without the feature / without reserved huge pages).
+ *
+ * Locking: mm->lock is held for every operation, across platform calls
+ * (never across a context switch); memfile and shmem locks nest inside.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lib/log.h"
+#include "sentry/mm/mm_internal.h"
+
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#define MADV_KEEPONFORK 19
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03
+#endif
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+#ifndef MAP_UNINITIALIZED
+#define MAP_UNINITIALIZED 0x4000000
+#endif
+
+#define PROT_RWX (PROT_READ | PROT_WRITE | PROT_EXEC)
+#define MAP_TYPE_MASK 0x0f
+
+/* The flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK). */
+#define LEGACY_MAP_MASK                                                                            \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |   \
+	 MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |           \
+	 MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | MAP_FIXED_NOREPLACE)
+
+/* ---- platform cache helpers ---- */
+
+static int plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+	mm->map_gen++;
+	if (!mm->as)
+		return 0;
+	int err = mm->plat->ops->as_map(mm->as, addr, len, prot, off);
+	if (err < 0)
+		log_warn("mm: platform map %#llx+%#llx failed: %d", (unsigned long long)addr,
+			 (unsigned long long)len, err);
+	return err;
+}
+
+static void plat_unmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	if (!mm->as)
+		return;
+	int err = mm->plat->ops->as_unmap(mm->as, addr, len);
+	if (err < 0)
+		log_warn("mm: platform unmap %#llx+%#llx failed: %d", (unsigned long long)addr,
+			 (unsigned long long)len, err);
+}
+
+static void plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	if (!mm->as)
+		return;
+	int err = mm->plat->ops->as_protect(mm->as, addr, len, prot);
+	if (err < 0) {
+		/* Never leave a mapping more permissive than the page table:
+		 * drop it instead; the next fault remaps it right. */
+		log_warn("mm: platform protect failed (%d), unmapping", err);
+		mm->plat->ops->as_unmap(mm->as, addr, len);
+	}
+}
+
+/* What the platform may allow for a page: the VMA's prot, without write
+ * while the page is shared copy-on-write. */
+static int eff_prot(const struct vma *v, uint64_t pte)
+{
+	int p = v->prot & PROT_RWX;
+	if (pte & PTE_COW)
+		p &= ~PROT_WRITE;
+	return p;
+}
+
+static uint64_t pte_mapped(uint64_t pte, int prot)
+{
+	return (pte & ~PTE_MPROT_MASK) | PTE_MAPPED | ((uint64_t)prot << PTE_MPROT_SHIFT);
+}
+
+static uint64_t pte_unmapped(uint64_t pte) { return pte & ~(PTE_MAPPED | PTE_MPROT_MASK); }
+
+/* Remove the platform's mappings of [start, end) (one call over the span of
+ * mapped pages) and forget them in the page table. */
+static void unmap_platform(struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t a = start, pte, lo = 0, hi = 0;
+	while (pt_next(&mm->pt, &a, end, &pte)) {
+		if (pte & PTE_MAPPED) {
+			if (hi == 0)
+				lo = a;
+			hi = a + MM_PAGE_SIZE;
+			pt_set(&mm->pt, a, pte_unmapped(pte));
+		}
+		a += MM_PAGE_SIZE;
+	}
+	if (hi)
+		plat_unmap(mm, lo, hi - lo);
+}
+
+/* Drop every page of [start, end): platform mapping, entry, reference. */
+static void zap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	unmap_platform(mm, start, end);
+	uint64_t a = start, pte, run_off = 0, run_n = 0;
+	while (pt_next(&mm->pt, &a, end, &pte)) {
+		uint64_t off = PTE_OFFSET(pte);
+		if (run_n && run_off + run_n * MM_PAGE_SIZE == off) {
+			run_n++;
+		} else {
+			if (run_n)
+				memfile_decref(mm->mf, run_off, run_n);
+			run_off = off;
+			run_n = 1;
+		}
+		pt_set(&mm->pt, a, 0);
+		a += MM_PAGE_SIZE;
+	}
+	if (run_n)
+		memfile_decref(mm->mf, run_off, run_n);
+}
+
+/* ---- life of an mm ---- */
+
+struct mm *mm_new(struct memfile *mf, struct platform *plat)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return NULL;
+	pthread_mutex_init(&mm->lock, NULL);
+	mm->refs = 1;
+	mm->mf = mf;
+	mm->plat = plat;
+	if (plat) {
+		mm->as = plat->ops->new_addr_space(plat);
+		if (!mm->as) {
+			pthread_mutex_destroy(&mm->lock);
+			free(mm);
+			return NULL;
+		}
+	}
+	mm->mmap_base = MM_DEFAULT_MMAP_BASE;
+	mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
+	return mm;
+}
+
+void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* No platform unmaps: as_release drops the whole host address space. */
+	uint64_t a = 0, pte, run_off = 0, run_n = 0;
+	while (pt_next(&mm->pt, &a, PLAT_APP_TOP, &pte)) {
+		uint64_t off = PTE_OFFSET(pte);
+		if (run_n && run_off + run_n * MM_PAGE_SIZE == off) {
+			run_n++;
+		} else {
+			if (run_n)
+				memfile_decref(mm->mf, run_off, run_n);
+			run_off = off;
+			run_n = 1;
+		}
+		a += MM_PAGE_SIZE;
+	}
+	if (run_n)
+		memfile_decref(mm->mf, run_off, run_n);
+	pt_destroy(&mm->pt);
+	vmas_destroy(&mm->vmas);
+	if (mm->as)
+		mm->plat->ops->as_release(mm->as);
+	pthread_mutex_destroy(&mm->lock);
+	free(mm);
+}
+
+struct addr_space *mm_addr_space(struct mm *mm) { return mm->as; }
+
+struct mm *mm_fork(struct mm *parent)
+{
+	struct mm *c = mm_new(parent->mf, parent->plat);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&parent->lock);
+	c->mmap_base = parent->mmap_base;
+	c->brk_start = parent->brk_start;
+	c->brk = parent->brk;
+	c->stack_start = parent->stack_start;
+	c->stack_end = parent->stack_end;
+	c->stack_limit = parent->stack_limit;
+	for (size_t i = 0; i < parent->vmas.n; i++) {
+		struct vma *v = parent->vmas.v[i];
+		if (v->flags & VMA_DONTFORK)
+			continue;
+		struct vma *nv = vma_dup(v);
+		if (!nv)
+			goto fail;
+		if (vmas_insert(&c->vmas, nv) < 0) {
+			vma_free(nv);
+			goto fail;
+		}
+		if (v->flags & VMA_WIPEONFORK)
+			continue; /* the child sees fresh zero pages */
+		bool shared = v->flags & VMA_SHARED;
+		/* Runs of parent pages whose platform mapping must lose write. */
+		uint64_t wp_lo = 0, wp_hi = 0;
+		int ro = v->prot & PROT_RWX & ~PROT_WRITE;
+		/* References are taken in runs of contiguous frames (one memfile
+		 * lock round trip per run), always before a failure exit. */
+		uint64_t ref_off = 0, ref_n = 0;
+		uint64_t a = v->start, pte;
+		while (pt_next(&parent->pt, &a, v->end, &pte)) {
+			uint64_t off = PTE_OFFSET(pte);
+			uint64_t cpte = off | PTE_PRESENT;
+			if (!shared) {
+				cpte |= PTE_COW;
+				uint64_t np = pte | PTE_COW;
+				if ((pte & PTE_MAPPED) && (PTE_MPROT(pte) & PROT_WRITE)) {
+					np = pte_mapped(np, ro);
+					if (wp_hi != a) {
+						if (wp_hi)
+							plat_protect(parent, wp_lo, wp_hi - wp_lo,
+								     ro);
+						wp_lo = a;
+					}
+					wp_hi = a + MM_PAGE_SIZE;
+				}
+				pt_set(&parent->pt, a, np);
+			}
+			if (pt_set(&c->pt, a, cpte) < 0) {
+				if (ref_n)
+					memfile_incref(parent->mf, ref_off, ref_n);
+				if (wp_hi)
+					plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
+				goto fail;
+			}
+			if (ref_n && ref_off + ref_n * MM_PAGE_SIZE == off) {
+				ref_n++;
+			} else {
+				if (ref_n)
+					memfile_incref(parent->mf, ref_off, ref_n);
+				ref_off = off;
+				ref_n = 1;
+			}
+			a += MM_PAGE_SIZE;
+		}
+		if (ref_n)
+			memfile_incref(parent->mf, ref_off, ref_n);
+		if (wp_hi)
+			plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
+	}
+	pthread_mutex_unlock(&parent->lock);
+	return c;
+fail:
+	/* Parent pages already marked CoW stay correct: a CoW page whose
+	 * refcount is back to 1 is made writable again on the next fault. */
+	pthread_mutex_unlock(&parent->lock);
+	mm_put(c);
+	return NULL;
+}
+
+/* ---- placement ---- */
+
+/* Lowest address a VMA leaves free below itself (Linux's vm_start_gap). */
+static uint64_t start_gap(const struct vma *v)
+{
+	if (!(v->flags & VMA_GROWSDOWN))
+		return v->start;
+	return v->start > MM_STACK_GUARD_GAP ? v->start - MM_STACK_GUARD_GAP : 0;
+}
+
+/* Is [addr, addr+len) free, keeping clear of stack guard gaps? */
+static bool range_free(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	if (addr < MM_MIN_ADDR || addr + len < addr || addr + len > PLAT_APP_TOP)
+		return false;
+	size_t i = vmas_lower(&mm->vmas, addr);
+	return i == mm->vmas.n || addr + len <= start_gap(mm->vmas.v[i]);
+}
+
+/* The highest free [x, x+len) within [low, high), or 0. */
+static uint64_t find_topdown(struct mm *mm, uint64_t low, uint64_t high, uint64_t len)
+{
+	struct vma_list *l = &mm->vmas;
+	size_t i = vmas_lower(l, high);
+	uint64_t gap_end = high;
+	if (i < l->n && start_gap(l->v[i]) < gap_end)
+		gap_end = start_gap(l->v[i]);
+	for (;;) {
+		uint64_t gap_start = i > 0 ? l->v[i - 1]->end : low;
+		if (gap_start < low)
+			gap_start = low;
+		if (gap_end > gap_start && gap_end - gap_start >= len)
+			return gap_end - len;
+		if (i == 0)
+			return 0;
+		i--;
+		gap_end = start_gap(l->v[i]);
+		if (gap_end <= low)
+			return 0;
+	}
+}
+
+static uint64_t find_free(struct mm *mm, uint64_t hint, uint64_t len, bool low32)
+{
+	if (low32) /* MAP_32BIT: Linux x86_64 places these in [1 GiB, 2 GiB) */
+		return find_topdown(mm, 0x40000000ULL, 0x80000000ULL, len);
+	if (hint) {
+		uint64_t h = hint & MM_PAGE_MASK; /* x86's hint rounds down */
+		if (range_free(mm, h, len))
+			return h;
+	}
+	uint64_t a = find_topdown(mm, MM_MIN_ADDR, mm->mmap_base, len);
+	if (!a) /* as Linux's fallback: anywhere at all */
+		a = find_topdown(mm, MM_MIN_ADDR, PLAT_APP_TOP, len);
+	return a;
+}
+
+/* Unmap [s, e) (page aligned): pages, platform mappings and VMAs. */
+static int unmap_range(struct mm *mm, uint64_t s, uint64_t e)
+{
+	if (s >= e)
+		return 0;
+	if (vmas_split_at(&mm->vmas, s) < 0 || vmas_split_at(&mm->vmas, e) < 0)
+		return -ENOMEM;
+	zap_range(mm, s, e);
+	size_t i = vmas_lower(&mm->vmas, s);
+	while (i < mm->vmas.n && mm->vmas.v[i]->start < e) {
+		vma_free(mm->vmas.v[i]);
+		vmas_remove(&mm->vmas, i);
+	}
+	return 0;
+}
+
+static int insert_merge(struct mm *mm, struct vma *v)
+{
+	int err = vmas_insert(&mm->vmas, v);
+	if (err < 0)
+		return err;
+	size_t i;
+	vmas_find(&mm->vmas, v->start, &i);
+	vmas_merge_around(&mm->vmas, i);
+	return 0;
+}
+
+/* ---- faults and population ---- */
+
+/* Copy-on-write break of the present entry pte at page: the last reference
+ * just becomes writable; otherwise the contents move to a new page.  When
+ * `unmap_old` the platform mapping of the old frame is removed (the fault
+ * path passes false because it maps the new frame over it at once). */
+static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_old)
+{
+	uint64_t off = PTE_OFFSET(pte);
+	uint64_t np;
+	if (memfile_refcount(mm->mf, off) == 1) {
+		np = pte & ~PTE_COW;
+	} else {
+		int64_t noff = memfile_alloc(mm->mf, 1);
+		if (noff < 0)
+			return -EIO;
+		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), MM_PAGE_SIZE);
+		memfile_decref(mm->mf, off, 1);
+		np = (uint64_t)noff | PTE_PRESENT;
+		if (pte & PTE_MAPPED) {
+			if (unmap_old)
+				plat_unmap(mm, page, MM_PAGE_SIZE);
+			else
+				np = pte_mapped(np, PTE_MPROT(pte));
+		}
+	}
+	pt_set(&mm->pt, page, np);
+	return (int64_t)np;
+}
+
+/* Read a private file page; the frame is already zeroed, so a short read
+ * leaves zeroes after EOF as Linux does. */
+static int fill_from_file(struct mm *mm, struct mm_file *f, uint64_t off, uint64_t foff)
+{
+	char *buf = memfile_ptr(mm->mf, off);
+	size_t got = 0;
+	while (got < MM_PAGE_SIZE) {
+		ssize_t n = f->ops->pread(f, buf + got, MM_PAGE_SIZE - got, foff + got);
+		if (n < 0)
+			return got ? 0 : -EIO;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The memory-file page for file page foff of vma, with a reference for
+ * the caller, and whether it must be copy-on-write.  A private mapping of a
+ * file that offers shared_page maps the file's own page copy-on-write, as
+ * Linux maps the page cache: no copy until the first write, and the file's
+ * changes show until then.  Otherwise a private copy is read with pread. */
+static int64_t file_page(struct mm *mm, struct vma *vma, uint64_t foff, bool *cow)
+{
+	struct mm_file *f = vma->file;
+	*cow = false;
+	if (f->ops->shared_page) {
+		int64_t off = f->ops->shared_page(f, foff >> MM_PAGE_SHIFT);
+		if (off < 0)
+			return -EIO;
+		*cow = !(vma->flags & VMA_SHARED);
+		return off;
+	}
+	if (vma->flags & VMA_SHARED) /* mmap refuses this (ENODEV) */
+		return -EIO;
+	int64_t off = memfile_alloc(mm->mf, 1);
+	if (off < 0)
+		return -EIO;
+	if (fill_from_file(mm, f, (uint64_t)off, foff) < 0) {
+		memfile_decref(mm->mf, (uint64_t)off, 1);
+		return -EIO;
+	}
+	return off;
+}
+
+int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool write)
+{
+	uint64_t pte = pt_get(&mm->pt, page);
+	if (!pte) {
+		int64_t off;
+		bool cow = false;
+		struct mm_file *f = vma->file;
+		if (!f) {
+			off = memfile_alloc(mm->mf, 1);
+			if (off < 0)
+				return -EIO;
+		} else {
+			uint64_t foff = vma->off + (page - vma->start);
+			int64_t size = f->ops->size(f);
+			if (size < 0 || foff >= (uint64_t)size)
+				return -EIO; /* SIGBUS: page entirely past EOF */
+			off = file_page(mm, vma, foff, &cow);
+			if (off < 0)
+				return off;
+		}
+		pte = (uint64_t)off | PTE_PRESENT | (cow ? PTE_COW : 0);
+		if (pt_set(&mm->pt, page, pte) < 0) {
+			memfile_decref(mm->mf, (uint64_t)off, 1);
+			return -EIO;
+		}
+	}
+	if (write && (pte & PTE_COW))
+		return cow_break(mm, page, pte, true);
+	return (int64_t)pte;
+}
+
+struct vma *mm_find_vma_grow_locked(struct mm *mm, uint64_t addr)
+{
+	struct vma_list *l = &mm->vmas;
+	size_t i = vmas_lower(l, addr);
+	if (i == l->n)
+		return NULL;
+	struct vma *v = l->v[i];
+	if (v->start <= addr)
+		return v;
+	/* Linux 6.x expand_downwards(): any address below a MAP_GROWSDOWN VMA
+	 * grows it (no %rsp distance check since 4.20), as long as the stack
+	 * stays within RLIMIT_STACK, above mmap_min_addr, and stack_guard_gap
+	 * (256 pages) away from an accessible non-stack VMA below. */
+	if (!(v->flags & VMA_GROWSDOWN) || addr >= PLAT_APP_TOP)
+		return NULL;
+	uint64_t ns = addr & MM_PAGE_MASK;
+	if (ns < MM_MIN_ADDR || ns < MM_STACK_GUARD_GAP || v->end - ns > mm->stack_limit)
+		return NULL;
+	if (i > 0) {
+		struct vma *prev = l->v[i - 1];
+		if (!(prev->flags & VMA_GROWSDOWN) && (prev->prot & PROT_RWX) &&
+		    ns - prev->end < MM_STACK_GUARD_GAP)
+			return NULL;
+	}
+	if (v->file) {
+		if (v->off < v->start - ns)
+			return NULL;
+		v->off -= v->start - ns;
+	}
+	v->start = ns;
+	return v;
+}
+
+/* Per task thread: the last page whose fault found nothing to change (the
+ * platform already maps it with all the VMA allows).  Such a fault is either
+ * a race (another thread mapped the page after our access failed) or an
+ * access the VMA forbids that the platform cannot name (executing a non-exec
+ * page, writing a read-only one).  If the same thread faults on the same
+ * page again and no mapping was made in the mm since (map_gen unchanged),
+ * nobody can have fixed it: SEGV_ACCERR.  The count bounds the retries when
+ * other threads keep mapping. */
+#define MM_SPURIOUS_MAX 16
+static __thread struct mm *spurious_mm;
+static __thread uint64_t spurious_page, spurious_gen;
+static __thread int spurious_count;
+
+/* Map the fault-around window [lo, hi) of vma: every present page, in as
+ * few platform calls as there are runs of contiguous memory-file offsets
+ * with one prot. */
+static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+{
+	uint64_t run_addr = 0, run_off = 0, run_n = 0;
+	int run_prot = -1;
+	bool run_new = false;
+	int err = 0;
+	for (uint64_t a = lo; a <= hi; a += MM_PAGE_SIZE) {
+		uint64_t pte = a < hi ? pt_get(&mm->pt, a) : 0;
+		int prot = -1;
+		if (pte) {
+			if ((pte & PTE_COW) && (vma->prot & PROT_WRITE) &&
+			    memfile_refcount(mm->mf, PTE_OFFSET(pte)) == 1) {
+				/* Nobody shares it any more: no reason to fault again. */
+				pte &= ~PTE_COW;
+				pt_set(&mm->pt, a, pte);
+			}
+			prot = eff_prot(vma, pte);
+			if (run_n && run_addr + run_n * MM_PAGE_SIZE == a &&
+			    run_off + run_n * MM_PAGE_SIZE == PTE_OFFSET(pte) && run_prot == prot) {
+				run_n++;
+				run_new |= !(pte & PTE_MAPPED) || PTE_MPROT(pte) != prot;
+				continue;
+			}
+		}
+		if (run_n && run_new) {
+			int e = plat_map(mm, run_addr, run_n * MM_PAGE_SIZE, run_prot, run_off);
+			if (e < 0) {
+				err = e;
+			} else {
+				for (uint64_t i = 0; i < run_n; i++) {
+					uint64_t p = run_addr + i * MM_PAGE_SIZE;
+					pt_set(&mm->pt, p,
+					       pte_mapped(pt_get(&mm->pt, p), run_prot));
+				}
+			}
+		}
+		run_n = 0;
+		if (pte) {
+			run_addr = a;
+			run_off = PTE_OFFSET(pte);
+			run_n = 1;
+			run_prot = prot;
+			run_new = !(pte & PTE_MAPPED) || PTE_MPROT(pte) != prot;
+		}
+	}
+	return err;
+}
+
+/* For private anonymous memory, allocate the missing pages of the window
+ * in one contiguous run when the memory file has one, so the window maps
+ * in one platform call. */
+static void prefill_anon(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	uint64_t missing = 0;
+	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE)
+		missing += !pt_get(&mm->pt, a);
+	if (missing < 2)
+		return;
+	int64_t off = memfile_alloc(mm->mf, missing);
+	if (off < 0)
+		return; /* fragmented or full: the faulting page alone will do */
+	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE) {
+		if (pt_get(&mm->pt, a))
+			continue;
+		if (pt_set(&mm->pt, a, (uint64_t)off | PTE_PRESENT) < 0)
+			memfile_decref(mm->mf, (uint64_t)off, 1);
+		off += MM_PAGE_SIZE;
+	}
+}
+
+/* For files that offer their pages (shared_page), fault around as Linux
+ * does with the page cache: take the window's other pages within EOF too.
+ * Files read with pread are not read ahead (each page would be a copy). */
+static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+{
+	struct mm_file *f = vma->file;
+	if (!f->ops->shared_page)
+		return;
+	int64_t size = f->ops->size(f);
+	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE) {
+		uint64_t foff = vma->off + (a - vma->start);
+		if (size < 0 || foff >= (uint64_t)size)
+			break;
+		if (pt_get(&mm->pt, a))
+			continue;
+		bool cow;
+		int64_t off = file_page(mm, vma, foff, &cow);
+		if (off < 0)
+			break;
+		if (pt_set(&mm->pt, a, (uint64_t)off | PTE_PRESENT | (cow ? PTE_COW : 0)) < 0) {
+			memfile_decref(mm->mf, (uint64_t)off, 1);
+			break;
+		}
+	}
+}
+
+int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
+{
+	int ret = 0;
+	pthread_mutex_lock(&mm->lock);
+	uint64_t page = addr & MM_PAGE_MASK;
+	struct vma *vma = addr < PLAT_APP_TOP ? mm_find_vma_grow_locked(mm, addr) : NULL;
+	if (!vma) {
+		*si_code = SEGV_MAPERR;
+		ret = -EFAULT;
+		goto out;
+	}
+	if (!(vma->prot & PROT_RWX)) {
+		*si_code = SEGV_ACCERR;
+		ret = -EFAULT;
+		goto out;
+	}
+	uint64_t pte = pt_get(&mm->pt, page);
+	if (pte & PTE_MAPPED) {
+		int have = PTE_MPROT(pte);
+		if ((vma->prot & PROT_WRITE) && !(have & PROT_WRITE)) {
+			/* Mapped without write in a writable VMA: this was a write. */
+			spurious_mm = NULL;
+			if (pte & PTE_COW) {
+				int64_t np = cow_break(mm, page, pte, false);
+				if (np < 0) {
+					ret = -EIO;
+					goto out;
+				}
+				pte = (uint64_t)np;
+			}
+			int want = eff_prot(vma, pte);
+			if (plat_map(mm, page, MM_PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
+				pt_set(&mm->pt, page, pte_unmapped(pte));
+				ret = -EIO;
+				goto out;
+			}
+			pt_set(&mm->pt, page, pte_mapped(pte, want));
+			goto out;
+		}
+		if (have == eff_prot(vma, pte)) {
+			if (spurious_mm == mm && spurious_page == page &&
+			    (spurious_gen == mm->map_gen || ++spurious_count >= MM_SPURIOUS_MAX)) {
+				spurious_mm = NULL;
+				*si_code = SEGV_ACCERR;
+				ret = -EFAULT;
+				goto out;
+			}
+			if (spurious_mm != mm || spurious_page != page)
+				spurious_count = 0;
+			spurious_mm = mm;
+			spurious_page = page;
+			/* Map it again in case the host lost it; the retry tells. */
+			if (plat_map(mm, page, MM_PAGE_SIZE, have, PTE_OFFSET(pte)) < 0)
+				ret = -EIO;
+			spurious_gen = mm->map_gen;
+			goto out;
+		}
+	}
+	spurious_mm = NULL;
+	uint64_t win = MM_FAULT_AROUND * MM_PAGE_SIZE;
+	uint64_t lo = page & ~(win - 1), hi = lo + win;
+	if (lo < vma->start)
+		lo = vma->start;
+	if (hi > vma->end)
+		hi = vma->end;
+	if (!pte && !vma->file)
+		prefill_anon(mm, lo, hi);
+	else if (!pte)
+		prefill_file(mm, vma, lo, hi);
+	if (mm_populate_locked(mm, vma, page, false) < 0) {
+		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
+		goto out;
+	}
+	if (map_window(mm, vma, lo, hi) < 0)
+		ret = -EIO;
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/* ---- mmap and friends ---- */
+
+int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+		struct mm_file *file, uint64_t offset)
+{
+	int type = flags & MAP_TYPE_MASK;
+	if (type == MAP_SHARED_VALIDATE) {
+		if (flags & ~(LEGACY_MAP_MASK | MAP_SYNC))
+			return -EOPNOTSUPP;
+		if (flags & MAP_SYNC) /* only for DAX files */
+			return -EOPNOTSUPP;
+		type = MAP_SHARED;
+	} else if (type != MAP_SHARED && type != MAP_PRIVATE) {
+		return -EINVAL;
+	}
+	if (len == 0)
+		return -EINVAL;
+	if (offset & ~MM_PAGE_MASK)
+		return -EINVAL;
+	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	if (rlen == 0 || rlen > PLAT_APP_TOP)
+		return -ENOMEM;
+	bool anon = flags & MAP_ANONYMOUS;
+	bool shared = type == MAP_SHARED;
+	if (anon) {
+		file = NULL;
+		offset = 0;
+	} else {
+		if (!file)
+			return -EBADF;
+		if (offset + rlen < offset)
+			return -EOVERFLOW;
+		if (!file->ops->shared_page && (shared || !file->ops->pread))
+			return -ENODEV;
+	}
+	if (flags & MAP_HUGETLB)
+		return -ENOMEM; /* as Linux with no huge pages reserved */
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+
+	struct vma *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->prot = prot & PROT_RWX; /* mmap ignores other bits, as Linux */
+	if (flags & MAP_GROWSDOWN)
+		v->flags |= VMA_GROWSDOWN;
+	if (shared)
+		v->flags |= VMA_SHARED;
+	if (anon && shared) {
+		v->file = mm_shmem_new(mm->mf);
+		if (!v->file) {
+			free(v);
+			return -ENOMEM;
+		}
+		v->flags |= VMA_SHMEM;
+	} else if (file) {
+		file->ops->get(file);
+		v->file = file;
+		v->off = offset;
+	}
+
+	int64_t ret;
+	pthread_mutex_lock(&mm->lock);
+	if (flags & MAP_FIXED) {
+		if (addr & ~MM_PAGE_MASK) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (addr + rlen < addr || addr + rlen > PLAT_APP_TOP) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		if (addr < MM_MIN_ADDR) {
+			ret = -EPERM; /* as Linux below vm.mmap_min_addr */
+			goto fail;
+		}
+		if (flags & MAP_FIXED_NOREPLACE) {
+			size_t i = vmas_lower(&mm->vmas, addr);
+			if (i < mm->vmas.n && mm->vmas.v[i]->start < addr + rlen) {
+				ret = -EEXIST;
+				goto fail;
+			}
+		}
+		ret = unmap_range(mm, addr, addr + rlen);
+		if (ret < 0)
+			goto fail;
+	} else {
+		addr = find_free(mm, addr, rlen, flags & MAP_32BIT);
+		if (!addr) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
+	v->start = addr;
+	v->end = addr + rlen;
+	ret = insert_merge(mm, v);
+	if (ret < 0)
+		goto fail;
+	if ((flags & MAP_POPULATE) && !(flags & MAP_NONBLOCK)) {
+		/* As Linux: a private writable mapping is pre-faulted for write. */
+		bool write = (prot & PROT_WRITE) && !shared;
+		for (uint64_t a = addr; a < addr + rlen; a += MM_PAGE_SIZE) {
+			struct vma *pv = vmas_find(&mm->vmas, a, NULL);
+			if (!pv || mm_populate_locked(mm, pv, a, write) < 0)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&mm->lock);
+	return (int64_t)addr;
+fail:
+	pthread_mutex_unlock(&mm->lock);
+	vma_free(v);
+	return ret;
+}
+
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	if ((addr & ~MM_PAGE_MASK) || len == 0)
+		return -EINVAL;
+	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	if (rlen == 0 || addr >= PLAT_APP_TOP || rlen > PLAT_APP_TOP - addr)
+		return -EINVAL;
+	pthread_mutex_lock(&mm->lock);
+	int err = unmap_range(mm, addr, addr + rlen);
+	pthread_mutex_unlock(&mm->lock);
+	return err;
+}
+
+/* After v->prot changed: bring the platform's mappings of v in line. */
+static void reprotect_platform(struct mm *mm, struct vma *v)
+{
+	if (!(v->prot & PROT_RWX)) {
+		unmap_platform(mm, v->start, v->end);
+		return;
+	}
+	uint64_t a = v->start, pte, run_lo = 0, run_hi = 0;
+	int run_prot = -1;
+	while (pt_next(&mm->pt, &a, v->end, &pte)) {
+		int want = eff_prot(v, pte);
+		if ((pte & PTE_MAPPED) && PTE_MPROT(pte) != want) {
+			if (!(run_hi == a && run_prot == want)) {
+				if (run_hi)
+					plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
+				run_lo = a;
+				run_prot = want;
+			}
+			run_hi = a + MM_PAGE_SIZE;
+			pt_set(&mm->pt, a, pte_mapped(pte, want));
+		}
+		a += MM_PAGE_SIZE;
+	}
+	if (run_hi)
+		plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
+}
+
+/* Does [s, e) lie entirely within VMAs? */
+static bool range_covered(struct mm *mm, uint64_t s, uint64_t e)
+{
+	size_t i = vmas_lower(&mm->vmas, s);
+	uint64_t cur = s;
+	for (; i < mm->vmas.n && cur < e; i++) {
+		if (mm->vmas.v[i]->start > cur)
+			return false;
+		cur = mm->vmas.v[i]->end;
+	}
+	return cur >= e;
+}
+
+/* Apply fn to each VMA of [s, e) after splitting at s and e, then merge. */
+static int for_each_vma_in(struct mm *mm, uint64_t s, uint64_t e,
+			   void (*fn)(struct mm *mm, struct vma *v, void *arg), void *arg)
+{
+	if (vmas_split_at(&mm->vmas, s) < 0 || vmas_split_at(&mm->vmas, e) < 0)
+		return -ENOMEM;
+	size_t first = vmas_lower(&mm->vmas, s), last = first;
+	for (size_t i = first; i < mm->vmas.n && mm->vmas.v[i]->start < e; i++) {
+		fn(mm, mm->vmas.v[i], arg);
+		last = i;
+	}
+	for (size_t i = last + 1; i-- > first;)
+		vmas_merge_around(&mm->vmas, i);
+	return 0;
+}
+
+static void set_prot(struct mm *mm, struct vma *v, void *arg)
+{
+	int prot = *(int *)arg;
+	if (v->prot == prot)
+		return;
+	v->prot = prot;
+	reprotect_platform(mm, v);
+}
+
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+	int grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+	prot &= ~grows;
+	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if (addr & ~MM_PAGE_MASK)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	uint64_t end = addr + rlen;
+	if (rlen == 0 || end <= addr)
+		return -ENOMEM;
+	if (prot & ~(PROT_RWX | 0x8 /* PROT_SEM, accepted and ignored */))
+		return -EINVAL;
+	prot &= PROT_RWX;
+	int ret = 0;
+	pthread_mutex_lock(&mm->lock);
+	size_t i = vmas_lower(&mm->vmas, addr);
+	if (i == mm->vmas.n || mm->vmas.v[i]->start >= end) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (grows & PROT_GROWSDOWN) {
+		if (!(mm->vmas.v[i]->flags & VMA_GROWSDOWN)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		addr = mm->vmas.v[i]->start;
+	} else if (grows & PROT_GROWSUP) {
+		ret = -EINVAL; /* no VM_GROWSUP VMAs on x86 */
+		goto out;
+	}
+	if (!range_covered(mm, addr, end)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = for_each_vma_in(mm, addr, end, set_prot, &prot);
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/* Move [old, old+old_len) (inside one VMA) to the free range
+ * [new, new+new_len), new_len >= old_len: the page-table entries move, the
+ * data is not copied. */
+static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new,
+			uint64_t new_len)
+{
+	if (vmas_split_at(&mm->vmas, old) < 0 || vmas_split_at(&mm->vmas, old + old_len) < 0)
+		return -ENOMEM;
+	size_t i;
+	struct vma *m = vmas_find(&mm->vmas, old, &i);
+	struct vma *nv = vma_dup(m);
+	if (!nv)
+		return -ENOMEM;
+	nv->start = new;
+	nv->end = new + new_len;
+	if (vmas_insert(&mm->vmas, nv) < 0) {
+		vma_free(nv);
+		return -ENOMEM;
+	}
+	unmap_platform(mm, old, old + old_len);
+	uint64_t a = old, pte;
+	while (pt_next(&mm->pt, &a, old + old_len, &pte)) {
+		if (pt_set(&mm->pt, new + (a - old), pte) < 0) {
+			/* Put back what moved, and give up. */
+			uint64_t b = new, p;
+			while (pt_next(&mm->pt, &b, new + (a - old), &p)) {
+				pt_set(&mm->pt, old + (b - new), p);
+				pt_set(&mm->pt, b, 0);
+				b += MM_PAGE_SIZE;
+			}
+			vmas_find(&mm->vmas, new, &i);
+			vmas_remove(&mm->vmas, i);
+			vma_free(nv);
+			return -ENOMEM;
+		}
+		pt_set(&mm->pt, a, 0);
+		a += MM_PAGE_SIZE;
+	}
+	vmas_find(&mm->vmas, old, &i);
+	vma_free(mm->vmas.v[i]);
+	vmas_remove(&mm->vmas, i);
+	if (i < mm->vmas.n)
+		vmas_merge_around(&mm->vmas, i);
+	if (i > 0)
+		vmas_merge_around(&mm->vmas, i - 1);
+	vmas_find(&mm->vmas, new, &i);
+	vmas_merge_around(&mm->vmas, i);
+	return (int64_t) new;
+}
+
+int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+		  uint64_t new_addr)
+{
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (flags & MREMAP_DONTUNMAP)
+		return -EINVAL; /* not supported */
+	if (old_addr & ~MM_PAGE_MASK)
+		return -EINVAL;
+	old_len = MM_PAGE_ROUND_UP(old_len);
+	uint64_t rnew = MM_PAGE_ROUND_UP(new_len);
+	if (rnew == 0)
+		return -EINVAL;
+	new_len = rnew;
+	if (new_len > PLAT_APP_TOP)
+		return -ENOMEM;
+	if (old_addr >= PLAT_APP_TOP || old_len > PLAT_APP_TOP - old_addr)
+		return -EFAULT;
+	if (flags & MREMAP_FIXED) {
+		if (new_addr & ~MM_PAGE_MASK)
+			return -EINVAL;
+		if (new_addr > PLAT_APP_TOP - new_len)
+			return -EINVAL;
+		if ((new_addr <= old_addr && new_addr + new_len > old_addr) ||
+		    (old_addr <= new_addr && old_addr + old_len > new_addr))
+			return -EINVAL;
+	}
+	int64_t ret;
+	pthread_mutex_lock(&mm->lock);
+	/* As Linux (5.16+): a VMA must hold old_addr, even to shrink. */
+	struct vma *v = vmas_find(&mm->vmas, old_addr, NULL);
+	if (!v) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (!(flags & MREMAP_FIXED) && old_len >= new_len) {
+		/* Shrinking just unmaps the tail (across VMAs, as Linux). */
+		ret = unmap_range(mm, old_addr + new_len, old_addr + old_len);
+		if (ret == 0)
+			ret = (int64_t)old_addr;
+		goto out;
+	}
+	if (old_len > v->end - old_addr) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (old_len == 0) {
+		/* Linux duplicates a shared mapping when old_len is 0. */
+		if (!(v->flags & VMA_SHARED)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (!(flags & MREMAP_MAYMOVE)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		uint64_t at = new_addr;
+		if (flags & MREMAP_FIXED) {
+			if (unmap_range(mm, at, at + new_len) < 0) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			v = vmas_find(&mm->vmas, old_addr, NULL);
+		} else {
+			at = find_free(mm, 0, new_len, false);
+		}
+		struct vma *nv = at ? vma_dup(v) : NULL;
+		if (!nv) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nv->off += old_addr - v->start;
+		nv->start = at;
+		nv->end = at + new_len;
+		ret = insert_merge(mm, nv);
+		if (ret < 0)
+			vma_free(nv);
+		else
+			ret = (int64_t)at;
+		goto out;
+	}
+	if (flags & MREMAP_FIXED) {
+		ret = unmap_range(mm, new_addr, new_addr + new_len);
+		if (ret == 0 && old_len > new_len) {
+			ret = unmap_range(mm, old_addr + new_len, old_addr + old_len);
+			old_len = new_len;
+		}
+		if (ret == 0)
+			ret = move_vma(mm, old_addr, old_len, new_addr, new_len);
+		goto out;
+	}
+	/* Grow in place when the VMA ends the old range and room follows. */
+	uint64_t new_end = old_addr + new_len;
+	if (old_addr + old_len == v->end && new_end <= PLAT_APP_TOP) {
+		size_t i = vmas_lower(&mm->vmas, v->end);
+		bool room = (i == mm->vmas.n || mm->vmas.v[i]->start >= new_end);
+		if (room) {
+			v->end = new_end;
+			vmas_find(&mm->vmas, old_addr, &i);
+			vmas_merge_around(&mm->vmas, i);
+			ret = (int64_t)old_addr;
+			goto out;
+		}
+	}
+	if (!(flags & MREMAP_MAYMOVE)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	uint64_t at = find_free(mm, 0, new_len, false);
+	if (!at) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = move_vma(mm, old_addr, old_len, at, new_len);
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+static void zap_vma(struct mm *mm, struct vma *v, void *arg) { zap_range(mm, v->start, v->end); }
+
+struct flag_change {
+	unsigned set, clear;
+};
+
+static void change_flags(struct mm *mm, struct vma *v, void *arg)
+{
+	const struct flag_change *c = arg;
+	v->flags = (v->flags | c->set) & ~c->clear;
+}
+
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
+{
+	if (addr & ~MM_PAGE_MASK)
+		return -EINVAL;
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+	case MADV_REMOVE:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
+	case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK:
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE:
+	case MADV_COLLAPSE:
+		break;
+	case MADV_HWPOISON:
+	case MADV_SOFT_OFFLINE:
+		return -EPERM; /* needs CAP_SYS_ADMIN in the init namespace */
+	default:
+		return -EINVAL;
+	}
+	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	if (len && !rlen)
+		return -EINVAL;
+	uint64_t end = addr + rlen;
+	if (end < addr)
+		return -EINVAL;
+	if (end == addr)
+		return 0;
+	int ret = 0;
+	pthread_mutex_lock(&mm->lock);
+	/* As Linux: the advice applies to the mapped parts, then ENOMEM if
+	 * the range had holes.  Per-VMA rejections come first. */
+	bool holes = !range_covered(mm, addr, end);
+	for (size_t i = vmas_lower(&mm->vmas, addr); i < mm->vmas.n && mm->vmas.v[i]->start < end;
+	     i++) {
+		struct vma *v = mm->vmas.v[i];
+		bool private_anon = !v->file;
+		if ((advice == MADV_FREE || advice == MADV_WIPEONFORK) && !private_anon) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (advice == MADV_REMOVE) {
+			/* Linux: only shared mappings of files that can punch
+			 * holes (shmem, tmpfs); not offered by mm_file. */
+			ret = (v->flags & VMA_SHARED) ? -EOPNOTSUPP : -EINVAL;
+			goto out;
+		}
+	}
+	switch (advice) {
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+		/* Private anon reads zeroes next time, private file pages are
+		 * read again, shared pages come back from their object. */
+		ret = for_each_vma_in(mm, addr, end, zap_vma, NULL);
+		break;
+	case MADV_DONTFORK:
+		ret = for_each_vma_in(mm, addr, end, change_flags,
+				      &(struct flag_change){.set = VMA_DONTFORK});
+		break;
+	case MADV_DOFORK:
+		ret = for_each_vma_in(mm, addr, end, change_flags,
+				      &(struct flag_change){.clear = VMA_DONTFORK});
+		break;
+	case MADV_WIPEONFORK:
+		ret = for_each_vma_in(mm, addr, end, change_flags,
+				      &(struct flag_change){.set = VMA_WIPEONFORK});
+		break;
+	case MADV_KEEPONFORK:
+		ret = for_each_vma_in(mm, addr, end, change_flags,
+				      &(struct flag_change){.clear = VMA_WIPEONFORK});
+		break;
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE: {
+		bool write = advice == MADV_POPULATE_WRITE;
+		for (uint64_t a = addr; a < end; a += MM_PAGE_SIZE) {
+			struct vma *v = vmas_find(&mm->vmas, a, NULL);
+			if (!v)
+				continue;
+			if (!(v->prot & (write ? PROT_WRITE : PROT_READ))) {
+				ret = -EFAULT;
+				goto out;
+			}
+			if (mm_populate_locked(mm, v, a, write) < 0) {
+				ret = -EFAULT;
+				goto out;
+			}
+		}
+		break;
+	}
+	default:
+		break; /* hints */
+	}
+	if (ret == 0 && holes)
+		ret = -ENOMEM;
+out:
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+/* ---- brk ---- */
+
+void mm_brk_init(struct mm *mm, uint64_t start)
+{
+	pthread_mutex_lock(&mm->lock);
+	mm->brk_start = mm->brk = start;
+	pthread_mutex_unlock(&mm->lock);
+}
+
+uint64_t mm_brk(struct mm *mm, uint64_t addr)
+{
+	pthread_mutex_lock(&mm->lock);
+	if (!mm->brk_start || addr < mm->brk_start || addr >= PLAT_APP_TOP)
+		goto out;
+	uint64_t newend = MM_PAGE_ROUND_UP(addr), oldend = MM_PAGE_ROUND_UP(mm->brk);
+	if (newend == oldend) {
+		mm->brk = addr;
+	} else if (newend < oldend) {
+		if (unmap_range(mm, newend, oldend) == 0)
+			mm->brk = addr;
+	} else {
+		/* As Linux: the new break plus a page must stay below the next
+		 * VMA (and its stack guard gap). */
+		size_t i = vmas_lower(&mm->vmas, oldend);
+		if (i < mm->vmas.n && newend + MM_PAGE_SIZE > start_gap(mm->vmas.v[i]))
+			goto out;
+		struct vma *v = calloc(1, sizeof(*v));
+		if (!v)
+			goto out;
+		v->start = oldend;
+		v->end = newend;
+		v->prot = PROT_READ | PROT_WRITE;
+		if (insert_merge(mm, v) < 0) {
+			free(v);
+			goto out;
+		}
+		mm->brk = addr;
+	}
+out:;
+	uint64_t ret = mm->brk;
+	pthread_mutex_unlock(&mm->lock);
+	return ret;
+}
+
+void mm_set_mmap_base(struct mm *mm, uint64_t base)
+{
+	base &= MM_PAGE_MASK;
+	if (base > PLAT_APP_TOP)
+		base = PLAT_APP_TOP;
+	pthread_mutex_lock(&mm->lock);
+	mm->mmap_base = base;
+	pthread_mutex_unlock(&mm->lock);
+}
+
+void mm_set_stack_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	pthread_mutex_lock(&mm->lock);
+	mm->stack_start = start;
+	mm->stack_end = end;
+	pthread_mutex_unlock(&mm->lock);
+}
+
+void mm_set_stack_limit(struct mm *mm, uint64_t limit)
+{
+	pthread_mutex_lock(&mm->lock);
+	mm->stack_limit = limit;
+	pthread_mutex_unlock(&mm->lock);
+}
+
+/* ---- introspection ---- */
+
+/* fn runs under mm->lock: it must not call back into this mm. */
+void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void *arg), void *arg)
+{
+	pthread_mutex_lock(&mm->lock);
+	/* The pages brk added.  (Linux tests start <= brk && end >= start_brk,
+	 * which also names a bss VMA ending at an unrandomized start_brk.) */
+	uint64_t heap_lo = MM_PAGE_ROUND_UP(mm->brk_start), heap_hi = MM_PAGE_ROUND_UP(mm->brk);
+	for (size_t i = 0; i < mm->vmas.n; i++) {
+		const struct vma *v = mm->vmas.v[i];
+		struct mm_vma_info info = {
+		    .start = v->start,
+		    .end = v->end,
+		    .offset = (v->file && !(v->flags & VMA_SHMEM)) ? v->off : 0,
+		    .prot = v->prot,
+		    .shared = v->flags & VMA_SHARED,
+		};
+		if (v->file) {
+			info.name = v->file->name;
+			info.dev = v->file->dev;
+			info.ino = v->file->ino;
+		} else if (heap_lo < heap_hi && v->start < heap_hi && v->end > heap_lo) {
+			info.name = "[heap]";
+		} else if (v->start < mm->stack_end && v->end > mm->stack_start) {
+			info.name = "[stack]";
+		}
+		fn(&info, arg);
+	}
+	pthread_mutex_unlock(&mm->lock);
+}
+
+void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss)
+{
+	pthread_mutex_lock(&mm->lock);
+	uint64_t vs = 0;
+	for (size_t i = 0; i < mm->vmas.n; i++)
+		vs += mm->vmas.v[i]->end - mm->vmas.v[i]->start;
+	if (vsize)
+		*vsize = vs;
+	if (rss)
+		*rss = mm->pt.nr_present * MM_PAGE_SIZE;
+	pthread_mutex_unlock(&mm->lock);
+}

@@ -1,0 +1,118 @@
+/*
+ * mm_internal.h — shared between the files of sentry/mm/ only: the page
+ * table, the VMA list, the anonymous shared-memory object and struct mm.
+ * Nothing outside sentry/mm/ (except its unit tests) includes this.
+ */
+#ifndef VISOR_SENTRY_MM_INTERNAL_H
+#define VISOR_SENTRY_MM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sentry/mm/mm.h"
+
+#define MM_PAGE_SHIFT 12
+
+/* Lowest address mmap may hand out or MAP_FIXED may target (Linux's default
+ * vm.mmap_min_addr, 64 KiB: keeps NULL-pointer dereferences faulting). */
+#define MM_MIN_ADDR 0x10000ULL
+/* Linux's stack_guard_gap: 256 pages kept free below a MAP_GROWSDOWN VMA. */
+#define MM_STACK_GUARD_GAP (256ULL << MM_PAGE_SHIFT)
+/* Default RLIMIT_STACK (8 MiB), the most a growsdown stack grows to. */
+#define MM_DEFAULT_STACK_LIMIT (8ULL << 20)
+#define MM_DEFAULT_MMAP_BASE 0x7f0000000000ULL
+/* Fault-around window in pages (aligned, clipped to the VMA). */
+#define MM_FAULT_AROUND 16
+
+/* ---- page table: app page -> memory file page ----
+ * A 4-level radix tree of 512-entry nodes over 47-bit addresses.  An entry
+ * is the memory-file byte offset of the page (page aligned) with flags in the
+ * low 12 bits; 0 means "not present".  Every present entry holds one
+ * reference on its memory-file page. */
+#define PTE_PRESENT 0x1ULL
+#define PTE_COW 0x2ULL	  /* private page shared with another mm: write must copy */
+#define PTE_MAPPED 0x4ULL /* the platform addr_space maps it, with the prot below */
+#define PTE_MPROT_SHIFT 3 /* PROT_READ|WRITE|EXEC the platform mapping has (3 bits) */
+#define PTE_MPROT_MASK (7ULL << PTE_MPROT_SHIFT)
+#define PTE_FLAGS_MASK 0xfffULL
+#define PTE_OFFSET(p) ((p) & ~PTE_FLAGS_MASK)
+#define PTE_MPROT(p) ((int)(((p)&PTE_MPROT_MASK) >> PTE_MPROT_SHIFT))
+
+struct pt_node;
+struct pagetable {
+	struct pt_node *root;
+	uint64_t nr_present;
+};
+
+uint64_t pt_get(const struct pagetable *pt, uint64_t addr);
+/* Set (pte != 0) or clear (pte == 0) the entry of addr.  Only creating an
+ * entry can fail (-ENOMEM, nothing changed). */
+int pt_set(struct pagetable *pt, uint64_t addr, uint64_t pte);
+/* The first present entry at or above *addr and below end: sets *addr and
+ * *pte and returns true, or returns false. */
+bool pt_next(const struct pagetable *pt, uint64_t *addr, uint64_t end, uint64_t *pte);
+/* Free all nodes (entries are dropped without touching refcounts). */
+void pt_destroy(struct pagetable *pt);
+
+/* ---- VMAs ---- */
+#define VMA_SHARED 0x1u
+#define VMA_GROWSDOWN 0x2u
+#define VMA_DONTFORK 0x4u
+#define VMA_WIPEONFORK 0x8u
+#define VMA_SHMEM 0x10u /* MAP_SHARED|MAP_ANONYMOUS: file is an internal shmem object */
+
+struct vma {
+	uint64_t start, end; /* page aligned, [start, end) */
+	int prot;
+	unsigned flags;
+	struct mm_file *file; /* NULL for private anonymous memory; one ref held */
+	uint64_t off;	      /* byte offset in file of start */
+};
+
+/* The VMAs of an mm: an array sorted by address (binary search; inserts
+ * move pointers, fine for the few thousand VMAs real programs have). */
+struct vma_list {
+	struct vma **v;
+	size_t n, cap;
+};
+
+/* Index of the first VMA whose end is above addr (n when none). */
+size_t vmas_lower(const struct vma_list *l, uint64_t addr);
+/* The VMA containing addr, or NULL. */
+struct vma *vmas_find(const struct vma_list *l, uint64_t addr, size_t *idx);
+int vmas_insert(struct vma_list *l, struct vma *v); /* -ENOMEM */
+void vmas_remove(struct vma_list *l, size_t i);	    /* does not free */
+/* Make addr a VMA boundary (split the VMA containing it). -ENOMEM. */
+int vmas_split_at(struct vma_list *l, uint64_t addr);
+/* Merge VMA i with its neighbours where they are compatible. */
+void vmas_merge_around(struct vma_list *l, size_t i);
+struct vma *vma_dup(const struct vma *v); /* with a new file ref */
+void vma_free(struct vma *v);		  /* drops the file ref */
+void vmas_destroy(struct vma_list *l);	  /* frees every VMA */
+
+/* ---- the address space ---- */
+struct mm {
+	pthread_mutex_t lock; /* VMAs, page table, brk/mmap settings; before memfile lock */
+	int refs;	      /* atomic */
+	struct memfile *mf;
+	struct platform *plat;
+	struct addr_space *as;
+	struct vma_list vmas;
+	struct pagetable pt;
+	uint64_t mmap_base;
+	uint64_t brk_start, brk;
+	uint64_t stack_start, stack_end;
+	uint64_t stack_limit;
+	uint64_t map_gen; /* bumped by every platform map (see mm_handle_fault) */
+};
+
+/* Under mm->lock.  Make sure the page at addr (in vma) is present, filling
+ * it as a first touch would; when `write`, break copy-on-write.  Returns the
+ * entry, or -EIO (past EOF, file error, out of memory). */
+int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool write);
+/* Under mm->lock.  The VMA containing addr, growing a MAP_GROWSDOWN stack
+ * down to it if addr is just below one (as a Linux fault would). */
+struct vma *mm_find_vma_grow_locked(struct mm *mm, uint64_t addr);
+
+#endif
