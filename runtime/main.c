@@ -20,6 +20,21 @@ static const struct command commands[] = {
 	{"install", cmd_install, "register visor as a Docker runtime in daemon.json"},
 	{"uninstall", cmd_uninstall, "remove visor's runtime entry from daemon.json"},
 	{"gofer", cmd_gofer, "serve a container's files to the Sentry (started by create)"},
+	{"do", cmd_do, "run a command in a fresh sandbox: visor do [--root-dir=DIR] CMD [ARG...]"},
+	{"boot", cmd_boot, "(internal) the Sentry process"},
+	{"create", cmd_create, "create a container: create [--bundle DIR] [--pid-file F] [--console-socket S] ID"},
+	{"start", cmd_start, "start a created container: start ID"},
+	{"state", cmd_state, "print a container's OCI state: state ID"},
+	{"kill", cmd_kill, "signal a container: kill [--all] ID [SIGNAL]"},
+	{"delete", cmd_delete, "delete a container: delete [--force] ID"},
+	{"exec", cmd_exec, "run a process in a container: exec [--process F | ID CMD...]"},
+	{"ps", cmd_ps, "list a container's processes: ps [--format json|table] ID"},
+	{"list", cmd_list, "list containers: list [--format json|table] [-q]"},
+	{"run", cmd_run, "create, start and wait: run [--bundle DIR] [--detach] ID"},
+	{"pause", cmd_pause, "(not supported)"},
+	{"resume", cmd_resume, "(not supported)"},
+	{"update", cmd_update, "(not supported)"},
+	{"events", cmd_events, "container statistics: events --stats ID"},
 	{"spec", cmd_spec, "write a default config.json: spec [--bundle DIR] [--rootless]"},
 	{"features", cmd_features, "print the OCI runtime features JSON"},
 	/* commands: keep this line last */
@@ -160,15 +175,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	int logfd = -1;
-	if (g.log_path) {
-		logfd = open(g.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (logfd < 0)
-			fprintf(stderr, "visor: cannot open log %s\n", g.log_path);
-	}
-	log_init(logfd, g.log_json, g.debug ? LOG_DEBUG : LOG_WARN);
-
 	const char *name = argv[i];
+	/* The Sentry's stderr is the container's: it logs to --debug-log (or
+	 * --log) and writes only errors to stderr when it has neither. */
+	bool sentry = !strcmp(name, "boot");
+	const char *path = sentry && g.debug_log ? g.debug_log : g.log_path;
+	int logfd = -1;
+	if (path) {
+		logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (logfd < 0)
+			fprintf(stderr, "visor: cannot open log %s\n", path);
+	}
+	enum log_level level = g.debug ? LOG_DEBUG : g.strace ? LOG_INFO : LOG_WARN;
+	if (sentry && logfd < 0 && !g.debug && !g.strace)
+		level = LOG_ERROR;
+	log_init(logfd, g.log_json && !(sentry && g.debug_log), level);
+
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (!strcmp(commands[k].name, name))
 			return commands[k].fn(&g, argc - i, argv + i);

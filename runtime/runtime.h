@@ -44,6 +44,20 @@ int cmd_features(struct global_opts *g, int argc, char **argv);
 int cmd_gofer(struct global_opts *g, int argc, char **argv);
 int cmd_do(struct global_opts *g, int argc, char **argv);
 int cmd_boot(struct global_opts *g, int argc, char **argv);
+/* OCI container commands (cmd_oci.c) */
+int cmd_create(struct global_opts *g, int argc, char **argv);
+int cmd_start(struct global_opts *g, int argc, char **argv);
+int cmd_state(struct global_opts *g, int argc, char **argv);
+int cmd_kill(struct global_opts *g, int argc, char **argv);
+int cmd_delete(struct global_opts *g, int argc, char **argv);
+int cmd_exec(struct global_opts *g, int argc, char **argv);
+int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_list(struct global_opts *g, int argc, char **argv);
+int cmd_run(struct global_opts *g, int argc, char **argv);
+int cmd_pause(struct global_opts *g, int argc, char **argv);
+int cmd_resume(struct global_opts *g, int argc, char **argv);
+int cmd_update(struct global_opts *g, int argc, char **argv);
+int cmd_events(struct global_opts *g, int argc, char **argv);
 
 /* Parse a global or sandbox option at argv[*i] (forms --x=v and --x v).
  * Returns 1 if consumed (advancing *i past any value), 0 if not a global

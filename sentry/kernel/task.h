@@ -44,6 +44,7 @@ struct creds {
 	uint32_t *groups;
 	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding;
 	bool no_new_privs;
+	uint32_t securebits; /* SECBIT_* (PR_SET_KEEPCAPS) */
 };
 struct creds *creds_new_root(void);
 struct creds *creds_dup(const struct creds *c); /* a private copy to change */
@@ -52,6 +53,11 @@ void creds_put(struct creds *c);
 /* Has CAP (linux/capability.h number) in the effective set. */
 bool creds_capable(const struct creds *c, int cap);
 bool creds_in_group(const struct creds *c, uint32_t gid);
+uint32_t creds_securebits(const struct creds *c);
+void creds_set_securebits(struct creds *c, uint32_t bits);
+/* The credentials after execve (Linux's capability rules for a file without
+ * file capabilities; keep-caps cleared).  NULL when out of memory. */
+struct creds *creds_for_exec(const struct creds *old);
 
 struct sigpending {
 	sigset64_t set;
@@ -84,6 +90,12 @@ struct task {
 	uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID */
 	uint64_t robust_list, robust_len;
 
+	bool in_syscall;            /* rax holds a syscall result (restart rules apply) */
+	uint64_t child_settid;      /* CLONE_CHILD_SETTID address, written by the child */
+	bool fpregs_pending;        /* fpregs below go to the context before first run */
+	plat_fpregs_t fpregs;
+	int pdeathsig;              /* prctl(PR_SET_PDEATHSIG) */
+
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */
 	bool exiting;
@@ -96,6 +108,23 @@ struct task {
 	struct task *tg_next, *tg_prev; /* threads of the group, under k->tasks_lock */
 	struct task *next_all;          /* all tasks of the kernel */
 	struct vfork_done *vfork_done;
+	struct initial_exec *initial_exec; /* the first process: exec on its own thread */
+};
+
+/* What a spawned task execs on its own thread before it first runs; the
+ * spawner waits for `done` and reads `result`. */
+struct initial_exec {
+	const char *path;
+	char **argv; /* malloc'd array of malloc'd strings, NULL-terminated */
+	int argc;
+	char **envp;
+	int envc;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int result;
+	bool hold;   /* after exec, wait until released (OCI create/start) */
+	bool released;
 };
 
 /* The task this host thread runs (NULL on service threads). */

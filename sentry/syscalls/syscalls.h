@@ -30,6 +30,8 @@ extern const struct syscall_def sys_process_defs[];
 extern const struct syscall_def sys_signal_defs[];
 extern const struct syscall_def sys_time_defs[];
 extern const struct syscall_def sys_info_defs[];
+extern const struct syscall_def sys_cred_defs[];
+extern const struct syscall_def sys_futex_defs[];
 
 #define SYSCALL_MAX 512
 

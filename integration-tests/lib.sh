@@ -1,0 +1,176 @@
+# integration-tests/lib.sh — shared set-up for the OCI and Docker tests.
+# Source it: `. "$(dirname "$0")/lib.sh"`.
+#
+#   fail MSG                      print and exit 1
+#   skip MSG                      print and exit 77
+#   make_busybox_rootfs DIR       a rootfs with /bin/busybox (static) + applet links
+#   make_bundle DIR [ARGS...]     DIR/rootfs + DIR/config.json running ARGS
+#   docker_setup                  dockerd answering, visor registered, visor-busybox imported
+#                                 (skips with 77 if docker cannot run here)
+#   dr ARGS...                    docker run --rm --runtime=visor ARGS (bounded time)
+set -u
+VISOR=${VISOR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/visor}
+VISOR=$(readlink -f "$VISOR")
+VISOR_TEST_CACHE=${VISOR_TEST_CACHE:-/var/tmp/visor-test-cache}
+DOCKER_IMAGE=visor-busybox
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+busybox_bin() {
+	local b
+	for b in /bin/busybox /usr/bin/busybox; do
+		if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then
+			echo "$b"; return 0
+		fi
+	done
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y busybox-static >/dev/null 2>&1 || true
+		[ -x /bin/busybox ] && { echo /bin/busybox; return 0; }
+	fi
+	return 1
+}
+
+# A minimal root file system: busybox and a link per applet, plus the
+# directories and files Docker/runc expect to mount over.
+make_busybox_rootfs() {
+	local dir=$1 bb
+	bb=$(busybox_bin) || skip "no static busybox (apt-get install busybox-static)"
+	mkdir -p "$dir"/bin "$dir"/sbin "$dir"/usr/bin "$dir"/usr/sbin "$dir"/etc \
+		"$dir"/proc "$dir"/sys "$dir"/dev "$dir"/tmp "$dir"/root "$dir"/home \
+		"$dir"/var "$dir"/run
+	chmod 1777 "$dir"/tmp
+	cp "$bb" "$dir"/bin/busybox
+	local a
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] && continue
+		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		>"$dir"/etc/passwd
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir"/etc/group
+	: >"$dir"/etc/hosts
+	: >"$dir"/etc/resolv.conf
+	: >"$dir"/etc/hostname
+}
+
+# JSON array of the arguments.
+json_args() {
+	local out="" a
+	for a in "$@"; do
+		a=${a//\\/\\\\}
+		a=${a//\"/\\\"}
+		out="$out${out:+,}\"$a\""
+	done
+	echo "[$out]"
+}
+
+# make_bundle DIR ARGS... : rootfs (cached copy) and a runc-style config.json.
+# TERMINAL=true, HOSTNAME_=h, READONLY=true, EXTRA_MOUNTS='{...},' tune it.
+make_bundle() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	[ -d "$dir/rootfs/bin" ] || make_busybox_rootfs "$dir/rootfs"
+	cat >"$dir/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": ${TERMINAL:-false},
+    "user": {"uid": ${UID_:-0}, "gid": ${GID_:-0}},
+    "args": $(json_args "$@"),
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "VISOR_TEST=1"],
+    "cwd": "${CWD_:-/}",
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs", "readonly": ${READONLY:-false}},
+  "hostname": "${HOSTNAME_:-visortest}",
+  "mounts": [
+    ${EXTRA_MOUNTS:-}
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+    "maskedPaths": ["/proc/kcore", "/sys/firmware"],
+    "readonlyPaths": ["/proc/sys"]
+  }
+}
+EOF
+}
+
+# ---- Docker ----------------------------------------------------------------
+
+docker_answers() { timeout 10 docker version >/dev/null 2>&1; }
+
+docker_setup() {
+	[ "$(id -u)" = 0 ] || skip "docker tests need root"
+	if ! command -v dockerd >/dev/null 2>&1; then
+		command -v apt-get >/dev/null || skip "no dockerd and no apt-get"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io >/tmp/visor-apt-docker.log 2>&1 ||
+			skip "cannot install docker.io (see /tmp/visor-apt-docker.log)"
+	fi
+	command -v dockerd >/dev/null 2>&1 || skip "docker.io installed no dockerd"
+	visor_register_runtime
+	if ! docker_answers; then
+		local log=/var/log/visor-test-dockerd.log
+		(setsid dockerd >"$log" 2>&1 &)
+		local i
+		for i in $(seq 60); do
+			docker_answers && break
+			sleep 1
+		done
+		docker_answers || skip "dockerd does not start here (see $log)"
+	else
+		# Pick up the runtimes entry (dockerd reloads daemon.json on SIGHUP).
+		local pid
+		pid=$(pidof dockerd 2>/dev/null | awk '{print $1}')
+		[ -n "$pid" ] && kill -HUP "$pid" && sleep 1
+	fi
+	docker info 2>/dev/null | grep -q 'visor' || {
+		sleep 2
+		docker info 2>/dev/null | grep -q 'visor' || fail "dockerd did not pick up the visor runtime"
+	}
+	docker_import_busybox
+}
+
+# daemon.json: runtimes.visor.path = this build's visor (visor install if it
+# knows --path, else edit the JSON with python3).
+visor_register_runtime() {
+	mkdir -p /etc/docker
+	if "$VISOR" install --help 2>&1 | grep -q -- '--path'; then
+		"$VISOR" install --path="$VISOR" >/dev/null 2>&1 && return 0
+	fi
+	python3 - "$VISOR" <<'PY'
+import json, os, sys
+p = "/etc/docker/daemon.json"
+d = {}
+if os.path.exists(p) and os.path.getsize(p) > 0:
+    with open(p) as f:
+        d = json.load(f)
+d.setdefault("runtimes", {})["visor"] = {"path": sys.argv[1]}
+tmp = p + ".tmp"
+with open(tmp, "w") as f:
+    json.dump(d, f, indent=2)
+    f.write("\n")
+os.rename(tmp, p)
+PY
+}
+
+docker_import_busybox() {
+	docker image inspect "$DOCKER_IMAGE" >/dev/null 2>&1 && return 0
+	local tmp
+	tmp=$(mktemp -d)
+	make_busybox_rootfs "$tmp/rootfs"
+	tar -C "$tmp/rootfs" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$DOCKER_IMAGE" >/dev/null ||
+		fail "docker import of $DOCKER_IMAGE failed"
+	rm -rf "$tmp"
+}
+
+# docker run on visor with a time bound, so a hang fails the test instead of the suite.
+dr() { timeout "${DR_TIMEOUT:-60}" docker run --rm --runtime=visor "$@"; }

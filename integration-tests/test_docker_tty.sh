@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# docker_run_tty_output: with -t the app's output comes back through the
+# pty visor hands to the shim over --console-socket (run and exec).
+set -u
+. "$(dirname "$0")/lib.sh"
+docker_setup
+out=$(dr -t visor-busybox echo through-the-tty 2>&1) || fail "docker run -t: $out"
+echo "$out" | grep -q through-the-tty || fail "docker run -t printed: $out"
+id=$(timeout 60 docker run -d --runtime=visor visor-busybox sleep 1000) || fail "run -d"
+trap 'docker rm -f "$id" >/dev/null 2>&1' EXIT
+out=$(timeout 60 docker exec -t "$id" echo exec-tty 2>&1) || fail "docker exec -t: $out"
+echo "$out" | grep -q exec-tty || fail "docker exec -t printed: $out"
+exit 0

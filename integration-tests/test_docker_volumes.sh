@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# docker_volumes_and_tmpfs: -v DIR:DEST (read-write and :ro), a file bind
+# mount, --tmpfs and --read-only behave as under runc; mount points missing
+# from the image are created.
+set -u
+. "$(dirname "$0")/lib.sh"
+docker_setup
+V=$(mktemp -d /tmp/visor-vol-XXXXXX)
+trap 'rm -rf "$V"' EXIT
+echo vol-content >"$V/f"
+out=$(dr -v "$V:/data" visor-busybox sh -c 'cat /data/f; echo written > /data/g' 2>&1) ||
+	fail "docker run -v: $out"
+[ "$out" = vol-content ] || fail "volume content: $out"
+[ "$(cat "$V/g" 2>/dev/null)" = written ] || fail "write through the volume did not reach the host"
+dr -v "$V:/data:ro" visor-busybox sh -c 'echo x > /data/h' >/dev/null 2>&1 && fail "write to a :ro volume succeeded"
+[ -e "$V/h" ] && fail "a :ro volume was written on the host"
+out=$(dr -v "$V/f:/etc/f1" visor-busybox cat /etc/f1 2>&1) || fail "file bind mount: $out"
+[ "$out" = vol-content ] || fail "file bind mount content: $out"
+out=$(dr --tmpfs /scratch visor-busybox sh -c 'echo t > /scratch/y && cat /scratch/y' 2>&1) ||
+	fail "--tmpfs: $out"
+[ "$out" = t ] || fail "--tmpfs content: $out"
+dr --read-only visor-busybox sh -c 'echo x > /x' >/dev/null 2>&1 && fail "--read-only root was writable"
+exit 0

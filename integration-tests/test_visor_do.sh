@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `visor do`: static and dynamic programs in a sandbox over the host root,
+# exit codes, stdin, isolation (ps, uname), and the Sentry's jail.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+BB=/bin/busybox
+[ -x $BB ] || { echo "busybox-static missing"; exit 1; }
+
+out=$("$VISOR" do $BB echo hello) || fail "echo exited $?"
+[ "$out" = hello ] || fail "echo printed '$out'"
+
+"$VISOR" do $BB sh -c 'exit 42'; rc=$?
+[ $rc -eq 42 ] || fail "exit 42 gave $rc"
+
+"$VISOR" do $BB sh -c 'kill -9 $$'; rc=$?
+[ $rc -eq 137 ] || fail "SIGKILL gave $rc"
+
+out=$(echo data | "$VISOR" do $BB cat) || fail "cat exited $?"
+[ "$out" = data ] || fail "stdin: '$out'"
+
+out=$("$VISOR" do $BB uname -r) || fail "uname exited $?"
+[ "$out" = 6.1.0-visor ] || fail "uname -r: $out"
+
+out=$("$VISOR" do /bin/sh -c 'echo $((6*7)); x=$(echo sub); echo $x | /bin/cat') || fail "dash exited $?"
+[ "$out" = "$(printf '42\nsub')" ] || fail "dynamic sh: '$out'"
+
+out=$("$VISOR" do $BB sh -c "$BB sleep 5 & $BB ps -o pid,comm | $BB wc -l")
+# header + sh + sleep + ps + wc
+[ "$out" -le 5 ] || fail "ps shows host processes: $out lines"
+
+out=$("$VISOR" do $BB cat /proc/self/status | grep '^Pid:') || fail "proc status"
+[ -n "$out" ] || fail "no Pid line"
+
+"$VISOR" do /nonexistent 2>/dev/null; rc=$?
+[ $rc -eq 127 ] || fail "missing binary gave $rc"
+
+# The jail: the Sentry has Seccomp 2 and an empty root.
+"$VISOR" do $BB sleep 3 &
+vpid=$!
+sentry=""
+for i in $(seq 50); do
+	sentry=$(pgrep -P "$vpid" -f " boot " | head -1)
+	[ -n "$sentry" ] && break
+	sleep 0.1
+done
+[ -n "$sentry" ] || fail "no sentry process"
+sleep 0.5
+grep -q '^Seccomp:[[:space:]]*2' /proc/$sentry/status || fail "sentry not under seccomp"
+n=$(ls -A /proc/$sentry/root | wc -l)
+[ "$n" -eq 0 ] || fail "sentry root not empty: $(ls -A /proc/$sentry/root)"
+for stub in $(pgrep -P "$sentry"); do
+	grep -q '^Seccomp:[[:space:]]*2' /proc/$stub/status || fail "stub $stub not under seccomp"
+done
+wait $vpid || fail "sleep under visor exited $?"
+exit 0

@@ -1,0 +1,203 @@
+/*
+ * cmd_do.c — `visor do` (run a command in a fresh sandbox, no OCI bundle) and
+ * `visor boot` (the Sentry process, started by the runtime).
+ *
+ *   visor do [--root-dir=DIR] [--rw] [--cwd=DIR] [--env=K=V]... [--uid=N]
+ *            [--gid=N] [--hostname=H] [--no-jail] CMD [ARG...]
+ *
+ * `do` starts a Gofer over DIR (default: the host's /, read-only) and a Sentry
+ * in new pid, mount, ipc, uts and network namespaces, passes its own stdio
+ * through, waits, and exits with the app's status.  Both children are
+ * re-executions of this binary.
+ */
+#include "runtime/runtime.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+static const char *default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+};
+
+static int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static pid_t spawn(char *const args[], int keep_fd, unsigned long nsflags)
+{
+	/* A raw clone: new namespaces for the child, fork semantics. */
+	pid_t pid = (pid_t)syscall(SYS_clone, nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (keep_fd >= 0) {
+			int fl = fcntl(keep_fd, F_GETFD);
+			fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
+		}
+		execv(args[0], args);
+		fprintf(stderr, "visor: exec %s: %s\n", args[0], strerror(errno));
+		_exit(125);
+	}
+	return pid;
+}
+
+static void forward_signal(int sig)
+{
+	(void)sig; /* the Sentry is in our process group's terminal; see below */
+}
+
+int cmd_do(struct global_opts *g, int argc, char **argv)
+{
+	const char *rootdir = "/";
+	bool rw = false, jail = true;
+	static char *bargs[4096];
+	char exe[PATH_MAX];
+	if (self_exe(exe, sizeof(exe)) < 0) {
+		fprintf(stderr, "visor do: cannot find my own binary\n");
+		return 125;
+	}
+	int nb = 0;
+	char fdarg[32];
+	bargs[nb++] = exe;
+	if (g->strace)
+		bargs[nb++] = "--strace";
+	char platarg[64];
+	snprintf(platarg, sizeof(platarg), "--platform=%s", g->platform);
+	bargs[nb++] = platarg;
+	if (g->debug)
+		bargs[nb++] = "--debug";
+	char dlog[PATH_MAX + 16];
+	if (g->debug_log) {
+		snprintf(dlog, sizeof(dlog), "--debug-log=%s", g->debug_log);
+		bargs[nb++] = dlog;
+	}
+	bargs[nb++] = "boot";
+	bargs[nb++] = fdarg;
+	bool have_env = false, have_dev = false;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (!strncmp(a, "--root-dir=", 11)) {
+			rootdir = a + 11;
+		} else if (!strcmp(a, "--rw")) {
+			rw = true;
+		} else if (!strcmp(a, "--no-jail")) {
+			jail = false;
+			bargs[nb++] = (char *)a;
+		} else if (!strcmp(a, "--no-dev")) {
+			have_dev = true;
+		} else if (!strncmp(a, "--env=", 6) || !strncmp(a, "--cwd=", 6) ||
+			   !strncmp(a, "--uid=", 6) || !strncmp(a, "--gid=", 6) ||
+			   !strncmp(a, "--hostname=", 11) || !strncmp(a, "--tmpfs=", 8)) {
+			if (!strncmp(a, "--env=", 6))
+				have_env = true;
+			if (nb > 4000)
+				return 125;
+			bargs[nb++] = (char *)a;
+		} else {
+			int j = i;
+			int r = global_opt_parse(g, argc, argv, &j);
+			if (r <= 0) {
+				fprintf(stderr, "visor do: unknown option %s\n", a);
+				return 125;
+			}
+			i = j;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: visor do [--root-dir=DIR] [--rw] [--cwd=DIR] [--env=K=V]... "
+				"CMD [ARG...]\n");
+		return 125;
+	}
+	if (!have_env) {
+		static char e0[128], e1[64];
+		snprintf(e0, sizeof(e0), "--env=%s", default_env[0]);
+		snprintf(e1, sizeof(e1), "--env=%s", default_env[1]);
+		bargs[nb++] = e0;
+		bargs[nb++] = e1;
+	}
+	if (!have_dev) {
+		bargs[nb++] = "--dev";
+		bargs[nb++] = "--proc";
+	}
+	if (!rw)
+		bargs[nb++] = "--root-readonly";
+	(void)jail;
+	bargs[nb++] = "--";
+	for (; i < argc && nb < 4094; i++)
+		bargs[nb++] = argv[i];
+	bargs[nb] = NULL;
+
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		fprintf(stderr, "visor do: socketpair: %s\n", strerror(errno));
+		return 125;
+	}
+	char gsock[32], groot[PATH_MAX + 16];
+	snprintf(gsock, sizeof(gsock), "--sock-fd=%d", sp[1]);
+	snprintf(groot, sizeof(groot), "--root=%s", rootdir);
+	char *gargs[] = {exe, "gofer", gsock, groot, rw ? NULL : "--root-readonly", NULL};
+	pid_t gofer = spawn(gargs, sp[1], 0);
+	if (gofer < 0) {
+		fprintf(stderr, "visor do: starting the gofer: %s\n", strerror(-gofer));
+		return 125;
+	}
+	close(sp[1]);
+	snprintf(fdarg, sizeof(fdarg), "--gofer-fd=%d", sp[0]);
+	signal(SIGINT, forward_signal);
+	pid_t sentry = spawn(bargs, sp[0], CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+						   CLONE_NEWUTS | CLONE_NEWNET);
+	close(sp[0]);
+	if (sentry < 0) {
+		fprintf(stderr, "visor do: starting the sentry: %s\n", strerror(-sentry));
+		kill(gofer, SIGKILL);
+		waitpid(gofer, NULL, 0);
+		return 125;
+	}
+	int st = 0;
+	while (waitpid(sentry, &st, 0) < 0 && errno == EINTR)
+		;
+	/* The Sentry closed its end: the Gofer sees EOF and exits. */
+	int gst;
+	pid_t w;
+	for (int tries = 0; tries < 100; tries++) {
+		w = waitpid(gofer, &gst, WNOHANG);
+		if (w != 0)
+			break;
+		usleep(10000);
+	}
+	if (w == 0) {
+		kill(gofer, SIGKILL);
+		waitpid(gofer, &gst, 0);
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}

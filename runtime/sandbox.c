@@ -1,0 +1,854 @@
+/*
+ * sandbox.c — spawning a container's Gofer and Sentry (see sandbox.h), the
+ * console pty, cgroup placement, and the client side of the control socket.
+ *
+ * Start-up handshake with the Sentry (`visor boot --spec-fd --gofer-fd
+ * --control-fd --ready-fd --wait-start`):
+ *   - config.json goes over a memfd (--spec-fd): the Sentry builds its
+ *     process, root and mounts from the same text create validated;
+ *   - the control socket is bound and listening before the Sentry exists,
+ *     so `visor start` can connect the moment create returns;
+ *   - the Sentry writes "ok PID" (init exec'd and held) or "error MSG" on
+ *     the ready pipe; EOF without either means it died, and its exit status
+ *     says how.
+ * Both children are plain children of this process: `create` exits and
+ * they are re-parented to the shim (a child subreaper), which reaps the
+ * Sentry and reports its exit status as the container's.
+ */
+#include "runtime/sandbox.h"
+#include "runtime/oci.h"
+#include "runtime/runtime.h"
+#include "lib/cleanup.h"
+#include "lib/fileutil.h"
+#include "lib/log.h"
+#include "lib/verr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <linux/openat2.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+#define SANDBOX_READY_TIMEOUT_MS 60000
+#define SANDBOX_MAX_ARGS 512
+#define CONTROL_REPLY_MAX (64 * 1024)
+
+static int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static void fd_keep(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+	if (fl >= 0)
+		fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+}
+
+/* In a child: every fd from 3 up closes at exec, except keep[]. */
+static void child_fds(const int *keep, int nkeep)
+{
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	for (int i = 0; i < nkeep; i++)
+		if (keep[i] >= 0)
+			fd_keep(keep[i]);
+}
+
+/* Point fds 0..2 at /dev/null (daemons must not hold the container's pipes). */
+static void child_null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+/* The global options a child visor needs to log where we log. */
+static int push_global_args(char **args, int n, struct global_opts *g, char *bufs, size_t bufsz)
+{
+	if (g->log_path) {
+		snprintf(bufs, bufsz, "--log=%s", g->log_path);
+		args[n++] = bufs;
+		if (g->log_json)
+			args[n++] = "--log-format=json";
+	}
+	if (g->debug)
+		args[n++] = "--debug";
+	return n;
+}
+
+static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock, struct verr *err)
+{
+	const struct oci_config *c = o->cfg;
+	char **args = calloc(SANDBOX_MAX_ARGS + 16, sizeof(char *));
+	char **owned = calloc(SANDBOX_MAX_ARGS + 16, sizeof(char *));
+	int n = 0, no = 0;
+	pid_t pid = -ENOMEM;
+	char logbuf[PATH_MAX + 16], sockarg[32];
+	if (!args || !owned)
+		goto out;
+	args[n++] = (char *)exe;
+	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
+	args[n++] = "gofer";
+	snprintf(sockarg, sizeof(sockarg), "--sock-fd=%d", sock);
+	args[n++] = sockarg;
+	if (asprintf(&owned[no], "--root=%s", o->rootfs) < 0)
+		goto out;
+	args[n++] = owned[no++];
+	if (c->root_readonly)
+		args[n++] = "--root-readonly";
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct oci_mount *m = &c->mounts[i];
+		bool bind = (m->type && !strcmp(m->type, "bind")) || (m->flags & MS_BIND);
+		for (size_t j = 0; !bind && j < m->n_options; j++)
+			bind = !strcmp(m->options[j], "bind") || !strcmp(m->options[j], "rbind");
+		if (!bind)
+			continue;
+		if (!m->source || !m->source[0]) {
+			pid = verr_set(err, EINVAL, "config.json: mounts[%zu]: bind mount needs a source",
+				       i);
+			goto out;
+		}
+		if (n >= SANDBOX_MAX_ARGS) {
+			pid = verr_set(err, E2BIG, "config.json: mounts: too many bind mounts");
+			goto out;
+		}
+		/* The Gofer's --mount=DEST:SRC[:ro] syntax cannot carry ':'. */
+		if (strchr(m->destination, ':') || strchr(m->source, ':')) {
+			pid = verr_set(err, EINVAL,
+				       "config.json: mounts[%zu]: paths with ':' are not supported", i);
+			goto out;
+		}
+		char src[PATH_MAX];
+		if (m->source[0] == '/')
+			snprintf(src, sizeof(src), "%s", m->source);
+		else
+			snprintf(src, sizeof(src), "%s/%s", o->bundle, m->source);
+		if (asprintf(&owned[no], "--mount=%s:%s%s", m->destination, src,
+			     (m->flags & MS_RDONLY) ? ":ro" : "") < 0)
+			goto out;
+		args[n++] = owned[no++];
+	}
+	args[n] = NULL;
+
+	pid = fork();
+	if (pid < 0) {
+		pid = verr_errno(err, errno, "starting the gofer");
+		goto out;
+	}
+	if (pid == 0) {
+		setsid();
+		child_null_stdio();
+		child_fds(&sock, 1);
+		execv(exe, args);
+		_exit(125);
+	}
+out:
+	if (owned)
+		for (int i = 0; i < no; i++)
+			free(owned[i]);
+	free(owned);
+	free(args);
+	if (pid == -ENOMEM)
+		verr_set(err, ENOMEM, "out of memory");
+	return pid;
+}
+
+/* Bind and listen on <state_dir>/control.sock.  Through /proc/self/fd/N of
+ * the directory, because <root>/<64-hex-id>/control.sock overflows
+ * sun_path's 108 bytes under Docker's state roots. */
+static int control_listen(const char *state_dir, struct verr *err)
+{
+	_cleanup_close_ int dfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return verr_errno(err, errno, "open %s", state_dir);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return verr_errno(err, errno, "control socket");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/control.sock", dfd);
+	/* Only root (the runtime) may talk to the Sentry. */
+	mode_t old = umask(0077);
+	int r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(s, 64) < 0) {
+		int e = errno;
+		close(s);
+		return verr_errno(err, e, "control socket in %s", state_dir);
+	}
+	return s;
+}
+
+int control_connect(const char *state_dir, struct verr *err)
+{
+	_cleanup_close_ int dfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return verr_errno(err, errno, "open %s", state_dir);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return verr_errno(err, errno, "control socket");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/control.sock", dfd);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(s);
+		return verr_errno(err, e, "cannot reach the sandbox's control socket");
+	}
+	return s;
+}
+
+int control_recv(int fd, char **reply)
+{
+	char *buf = malloc(CONTROL_REPLY_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n;
+	do
+		n = recv(fd, buf, CONTROL_REPLY_MAX, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		int e = n < 0 ? errno : ECONNRESET;
+		free(buf);
+		return -e;
+	}
+	buf[n] = 0;
+	*reply = buf;
+	return 0;
+}
+
+int control_reply_int(const char *reply, const char *key, long long *out)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(reply, pat);
+	if (!p)
+		return -ENOENT;
+	char *end;
+	errno = 0;
+	long long v = strtoll(p + strlen(pat), &end, 10);
+	if (errno || end == p + strlen(pat))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int control_call(int fd, const char *req, const int *fds, int nfds, char **reply,
+		 struct verr *err)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 3)];
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds > 0) {
+		if (nfds > 3)
+			return verr_set(err, EINVAL, "too many fds");
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)nfds);
+	}
+	ssize_t w;
+	do
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return verr_errno(err, errno, "sending to the sandbox");
+	char *r = NULL;
+	int e = control_recv(fd, &r);
+	if (e < 0)
+		return verr_errno(err, -e, "no answer from the sandbox");
+	if (strstr(r, "\"ok\":false")) {
+		long long code = EIO;
+		control_reply_int(r, "errno", &code);
+		const char *m = strstr(r, "\"error\":\"");
+		char msg[512] = "request failed";
+		if (m) {
+			m += 9;
+			size_t k = 0;
+			while (*m && *m != '"' && k + 1 < sizeof(msg)) {
+				if (*m == '\\' && m[1])
+					m++;
+				msg[k++] = *m++;
+			}
+			msg[k] = 0;
+		}
+		free(r);
+		if (code <= 0 || code > 4095)
+			code = EIO;
+		return verr_set(err, (int)code, "%s", msg);
+	}
+	*reply = r;
+	return 0;
+}
+
+int sandbox_console(const char *console_socket, unsigned rows, unsigned cols, struct verr *err)
+{
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return verr_errno(err, errno, "posix_openpt");
+	if (grantpt(master) < 0 || unlockpt(master) < 0)
+		return verr_errno(err, errno, "unlockpt");
+	char name[128];
+	if (ptsname_r(master, name, sizeof(name)) != 0)
+		return verr_errno(err, errno, "ptsname");
+	int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return verr_errno(err, errno, "open %s", name);
+	if (rows && cols) {
+		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(console_socket) >= sizeof(sa.sun_path)) {
+		close(slave);
+		return verr_set(err, ENAMETOOLONG, "console socket path too long: %s", console_socket);
+	}
+	strcpy(sa.sun_path, console_socket);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(slave);
+		return verr_errno(err, e, "connect to console socket %s", console_socket);
+	}
+	/* runc sends the master's name ("/dev/ptmx") as the payload. */
+	static const char payload[] = "/dev/ptmx";
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct iovec iov = {.iov_base = (void *)payload, .iov_len = sizeof(payload) - 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			    .msg_controllen = sizeof(cm.b)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &master, sizeof(int));
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		close(slave);
+		return verr_errno(err, e, "sending the pty to %s", console_socket);
+	}
+	return slave;
+}
+
+/* ---- cgroups (best effort) ------------------------------------------------ */
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t w = write(fd, s, strlen(s));
+	int e = w < 0 ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+static bool cgroup_v2(void)
+{
+	struct statfs sf;
+	return statfs("/sys/fs/cgroup", &sf) == 0 && (unsigned long)sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static const char *v1_controllers[] = {"memory", "pids", "cpu", "cpuacct", "cpuset",
+				       "blkio", "devices", "freezer", "net_cls", "perf_event"};
+
+static void cgroup_apply_limits(const char *dir, const char *ctrl, const struct oci_config *cfg,
+				bool v2)
+{
+	const struct oci_resources *r = &cfg->linux_cfg.resources;
+	if (!cfg->linux_cfg.has_resources)
+		return;
+	char p[PATH_MAX + 64], v[64];
+	if (r->has_memory_limit && (v2 || !strcmp(ctrl, "memory"))) {
+		snprintf(p, sizeof(p), "%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+		if (r->memory_limit < 0)
+			snprintf(v, sizeof(v), v2 ? "max" : "-1");
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)r->memory_limit);
+		if (write_str(p, v) < 0)
+			log_warn("cgroup: cannot set %s", p);
+	}
+	if (r->has_pids_limit && (v2 || !strcmp(ctrl, "pids"))) {
+		snprintf(p, sizeof(p), "%s/pids.max", dir);
+		if (r->pids_limit <= 0)
+			snprintf(v, sizeof(v), "max");
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)r->pids_limit);
+		if (write_str(p, v) < 0)
+			log_warn("cgroup: cannot set %s", p);
+	}
+}
+
+/* cgroup v1 cpuset: a new group starts with empty cpus/mems and refuses
+ * tasks until they are set; give every level of path the root's. */
+static void cpuset_inherit(const char *base, const char *path)
+{
+	static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s", path);
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		char rootv[256] = "", p[PATH_MAX + 300];
+		snprintf(p, sizeof(p), "%s/%s", base, files[f]);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, rootv, sizeof(rootv) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		rootv[n] = 0;
+		/* Each prefix of path, outermost first. */
+		for (char *c = sub; ; c++) {
+			if (*c == '/' || *c == 0) {
+				char save = *c;
+				*c = 0;
+				if (sub[0]) {
+					char cur[8] = "";
+					snprintf(p, sizeof(p), "%s/%s/%s", base, sub, files[f]);
+					fd = open(p, O_RDONLY | O_CLOEXEC);
+					if (fd >= 0) {
+						ssize_t k = read(fd, cur, sizeof(cur) - 1);
+						close(fd);
+						if (k <= 1)
+							write_str(p, rootv);
+					}
+				}
+				*c = save;
+				if (!save)
+					break;
+			}
+		}
+	}
+}
+
+int sandbox_cgroup_enter(const struct oci_config *cfg, pid_t pid)
+{
+	const char *path = cfg->linux_cfg.cgroups_path;
+	if (!path || !path[0])
+		return 0;
+	if (strchr(path, ':')) {
+		log_info("cgroup: systemd cgroup path %s not supported; sandbox left in place", path);
+		return -EOPNOTSUPP;
+	}
+	if (strstr(path, ".."))
+		return -EINVAL;
+	char dir[PATH_MAX + 160], procs[PATH_MAX + 200], pidbuf[32];
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	int placed = 0;
+	if (cgroup_v2()) {
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
+		if (mkdir_p(dir, 0755) == 0) {
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+			if (write_str(procs, pidbuf) == 0)
+				placed++;
+			cgroup_apply_limits(dir, "", cfg, true);
+		}
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+			char base[128];
+			snprintf(base, sizeof(base), "/sys/fs/cgroup/%s", v1_controllers[i]);
+			if (access(base, F_OK) < 0)
+				continue;
+			snprintf(dir, sizeof(dir), "%s/%s", base, path);
+			if (mkdir_p(dir, 0755) < 0)
+				continue;
+			if (!strcmp(v1_controllers[i], "cpuset"))
+				cpuset_inherit(base, path);
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+			if (write_str(procs, pidbuf) == 0)
+				placed++;
+			cgroup_apply_limits(dir, v1_controllers[i], cfg, false);
+		}
+	}
+	if (!placed)
+		log_warn("cgroup: could not place pid %d in %s", (int)pid, path);
+	return placed ? 0 : -EIO;
+}
+
+void sandbox_cgroup_remove(const char *path)
+{
+	if (!path || !path[0] || strchr(path, ':') || strstr(path, ".."))
+		return;
+	char dir[PATH_MAX];
+	if (cgroup_v2()) {
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
+		rmdir(dir);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", v1_controllers[i], path);
+		rmdir(dir);
+	}
+}
+
+/* ---- mount points ------------------------------------------------------------ */
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Make DEST exist inside the root file system, as runc does before it
+ * mounts: directories, and an empty file when the mount's source is a
+ * file.  Every component is resolved with RESOLVE_IN_ROOT, so symlinks in
+ * the image cannot point the mkdir outside the root. */
+static int make_mountpoint(int rootfd, const char *dest, bool file)
+{
+	int r = open_in_root(rootfd, dest, O_PATH);
+	if (r >= 0) {
+		close(r);
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", dest) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	int dfd = dup(rootfd);
+	if (dfd < 0)
+		return -errno;
+	char *save = NULL;
+	char *comp = strtok_r(buf, "/", &save);
+	while (comp) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			close(dfd);
+			return -EINVAL;
+		}
+		int fd = open_in_root(dfd, comp, O_PATH | (next || !file ? O_DIRECTORY : 0));
+		if (fd == -ENOENT) {
+			if (next || !file) {
+				if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
+					int e = -errno;
+					close(dfd);
+					return e;
+				}
+				fd = open_in_root(dfd, comp, O_PATH | O_DIRECTORY);
+			} else {
+				fd = openat(dfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					    0644);
+				if (fd < 0)
+					fd = -errno;
+			}
+		}
+		close(dfd);
+		if (fd < 0)
+			return fd;
+		dfd = fd;
+		comp = next;
+	}
+	close(dfd);
+	return 0;
+}
+
+int sandbox_make_mountpoints(const char *rootfs, const struct oci_config *c, const char *bundle,
+			     struct verr *err)
+{
+	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return verr_errno(err, errno, "open root %s", rootfs);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct oci_mount *m = &c->mounts[i];
+		bool bind = (m->type && !strcmp(m->type, "bind")) || (m->flags & MS_BIND);
+		for (size_t j = 0; !bind && j < m->n_options; j++)
+			bind = !strcmp(m->options[j], "bind") || !strcmp(m->options[j], "rbind");
+		/* Below /dev the Sentry's devfs provides the nodes. */
+		if (!m->destination || !strncmp(m->destination, "/dev/", 5) ||
+		    !strcmp(m->destination, "/dev"))
+			continue;
+		bool file = false;
+		if (bind && m->source) {
+			char src[PATH_MAX];
+			struct stat st;
+			if (m->source[0] == '/')
+				snprintf(src, sizeof(src), "%s", m->source);
+			else
+				snprintf(src, sizeof(src), "%s/%s", bundle, m->source);
+			file = stat(src, &st) == 0 && !S_ISDIR(st.st_mode);
+		}
+		int r = make_mountpoint(rootfd, m->destination, file);
+		if (r < 0 && r != -EROFS)
+			return verr_errno(err, -r, "config.json: mounts[%zu]: creating mount point %s",
+					  i, m->destination);
+	}
+	return 0;
+}
+
+/* ---- the sandbox ----------------------------------------------------------- */
+
+/* While create runs, a SIGTERM/SIGINT/SIGHUP (a shim timing out, a ^C)
+ * must not leave a Sentry behind: the handler kills the children and dies
+ * of the same signal.  A later `delete --force` removes the directory. */
+static volatile pid_t guard_pids[2];
+
+static void guard_handler(int sig)
+{
+	for (int i = 0; i < 2; i++)
+		if (guard_pids[i] > 0)
+			kill(guard_pids[i], SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_set(int i, pid_t pid)
+{
+	guard_pids[i] = pid;
+	static bool installed;
+	if (!installed) {
+		installed = true;
+		struct sigaction sa = {.sa_handler = guard_handler};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
+}
+
+void sandbox_release_guard(void)
+{
+	guard_pids[0] = guard_pids[1] = 0;
+}
+
+void sandbox_kill_children(struct sandbox *sb)
+{
+	sandbox_release_guard();
+	if (sb->sentry_pid > 0) {
+		kill(sb->sentry_pid, SIGKILL);
+		waitpid(sb->sentry_pid, NULL, 0);
+		sb->sentry_pid = 0;
+	}
+	if (sb->gofer_pid > 0) {
+		kill(sb->gofer_pid, SIGKILL);
+		waitpid(sb->gofer_pid, NULL, 0);
+		sb->gofer_pid = 0;
+	}
+}
+
+/* Read the ready pipe until "ok PID\n", "error MSG\n" or EOF. */
+static int wait_ready(int fd, struct sandbox *sb, struct verr *err)
+{
+	char buf[1100];
+	size_t n = 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, 1000);
+		if (r < 0 && errno != EINTR)
+			return verr_errno(err, errno, "waiting for the sandbox");
+		if (r > 0) {
+			ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+			if (k < 0 && errno != EINTR)
+				return verr_errno(err, errno, "waiting for the sandbox");
+			if (k == 0 || n + (size_t)(k > 0 ? k : 0) >= sizeof(buf) - 1) {
+				if (k > 0)
+					n += (size_t)k;
+				break;
+			}
+			if (k > 0)
+				n += (size_t)k;
+			if (memchr(buf, '\n', n))
+				break;
+		}
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 > SANDBOX_READY_TIMEOUT_MS)
+			return verr_set(err, ETIMEDOUT, "the sandbox did not start within %d s",
+					SANDBOX_READY_TIMEOUT_MS / 1000);
+	}
+	buf[n] = 0;
+	char *nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+	if (!strncmp(buf, "ok ", 3)) {
+		sb->init_pid = atoi(buf + 3);
+		return 0;
+	}
+	if (!strncmp(buf, "error ", 6))
+		return verr_set(err, EINVAL, "%s", buf + 6);
+	/* EOF: the Sentry died before saying anything. */
+	int st = 0;
+	if (waitpid(sb->sentry_pid, &st, 0) == sb->sentry_pid) {
+		sb->sentry_pid = 0;
+		if (WIFSIGNALED(st))
+			return verr_set(err, EIO, "the sandbox died with signal %d before the "
+						  "container started (see the log)", WTERMSIG(st));
+		return verr_set(err, EIO, "the sandbox exited with status %d before the "
+					  "container started (see the log)", WEXITSTATUS(st));
+	}
+	return verr_set(err, EIO, "the sandbox failed to start");
+}
+
+int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr *err)
+{
+	const struct oci_config *c = o->cfg;
+	memset(sb, 0, sizeof(*sb));
+	char exe[PATH_MAX];
+	if (self_exe(exe, sizeof(exe)) < 0)
+		return verr_errno(err, errno, "cannot find the visor binary");
+	_cleanup_close_ int gofer_s0 = -1, gofer_s1 = -1, listen_fd = -1, spec_fd = -1;
+	_cleanup_close_ int ready_r = -1, ready_w = -1, netns_fd = -1, tty = -1;
+	int r;
+
+	bool terminal = c->process && c->process->terminal;
+	if (terminal) {
+		if (!o->console_socket)
+			return verr_set(err, EINVAL, "process.terminal is true but no --console-socket "
+						     "was given");
+		tty = sandbox_console(o->console_socket,
+				      c->process->has_console_size ? c->process->console_height : 0,
+				      c->process->has_console_size ? c->process->console_width : 0,
+				      err);
+		if (tty < 0)
+			return tty;
+	}
+	const struct oci_namespace *netns = oci_config_namespace(c, OCI_NS_NETWORK);
+	unsigned long nsflags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+	if (netns && netns->path) {
+		netns_fd = open(netns->path, O_RDONLY | O_CLOEXEC);
+		if (netns_fd < 0)
+			return verr_errno(err, errno, "config.json: linux.namespaces: network path %s",
+					  netns->path);
+	} else {
+		nsflags |= CLONE_NEWNET;
+	}
+
+	r = sandbox_make_mountpoints(o->rootfs, c, o->bundle, err);
+	if (r < 0)
+		return r;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return verr_errno(err, errno, "gofer socketpair");
+	gofer_s0 = sp[0];
+	gofer_s1 = sp[1];
+	listen_fd = control_listen(o->state_dir, err);
+	if (listen_fd < 0)
+		return listen_fd;
+	spec_fd = memfd_create("visor-spec", MFD_CLOEXEC);
+	if (spec_fd < 0 || write_all(spec_fd, o->config_text, o->config_len) < 0 ||
+	    lseek(spec_fd, 0, SEEK_SET) < 0)
+		return verr_errno(err, errno, "passing the spec to the sandbox");
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return verr_errno(err, errno, "pipe");
+	ready_r = pp[0];
+	ready_w = pp[1];
+
+	r = spawn_gofer(o, exe, gofer_s1, err);
+	if (r < 0)
+		return r;
+	sb->gofer_pid = r;
+	guard_set(1, r);
+	close(take_fd(gofer_s1));
+
+	char logbuf[PATH_MAX + 16], plat[64], gfd[32], sfd[32], cfd[32], rfd[32];
+	char *args[24];
+	int n = 0;
+	args[n++] = exe;
+	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
+	snprintf(plat, sizeof(plat), "--platform=%s", o->g->platform);
+	args[n++] = plat;
+	if (o->g->strace)
+		args[n++] = "--strace";
+	args[n++] = "boot";
+	snprintf(gfd, sizeof(gfd), "--gofer-fd=%d", gofer_s0);
+	snprintf(sfd, sizeof(sfd), "--spec-fd=%d", spec_fd);
+	snprintf(cfd, sizeof(cfd), "--control-fd=%d", listen_fd);
+	snprintf(rfd, sizeof(rfd), "--ready-fd=%d", ready_w);
+	args[n++] = gfd;
+	args[n++] = sfd;
+	args[n++] = cfd;
+	args[n++] = rfd;
+	args[n++] = "--wait-start";
+	args[n] = NULL;
+
+	pid_t pid = (pid_t)syscall(SYS_clone, nsflags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0) {
+		r = verr_errno(err, errno, "starting the sandbox (clone)");
+		sandbox_kill_children(sb);
+		return r;
+	}
+	if (pid == 0) {
+		/* The child: its own session (no terminal signals from the
+		 * caller's), the container's network namespace, stdio. */
+		setsid();
+		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
+			dprintf(ready_w, "error joining network namespace %s: %s\n", netns->path,
+				strerror(errno));
+			_exit(125);
+		}
+		if (tty >= 0) {
+			for (int i = 0; i < 3; i++)
+				dup2(tty, i);
+		}
+		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w};
+		child_fds(keep, 4);
+		execv(exe, args);
+		dprintf(ready_w, "error exec %s: %s\n", exe, strerror(errno));
+		_exit(125);
+	}
+	sb->sentry_pid = pid;
+	guard_set(0, pid);
+	/* Only the Sentry holds these now: when it dies, the ready pipe sees
+	 * EOF and pending control connections are refused. */
+	close(take_fd(ready_w));
+	close(take_fd(listen_fd));
+	close(take_fd(gofer_s0));
+	close(take_fd(spec_fd));
+	sandbox_cgroup_enter(c, pid);
+	sandbox_cgroup_enter(c, sb->gofer_pid);
+
+	r = wait_ready(ready_r, sb, err);
+	if (r < 0) {
+		sandbox_kill_children(sb);
+		return r;
+	}
+	return 0;
+}

@@ -1,0 +1,613 @@
+/*
+ * goferfs.c — the container's files, served by the Gofer (sentry/fs/gofer_client.h).
+ *
+ * Each inode holds one fid (walked from its parent's fid; clunked when the
+ * inode goes).  Attributes come from the Gofer's stat replies and are cached.
+ * With file-access=exclusive the Sentry is the only writer, so the cache is
+ * the truth; with file-access=shared (someone on the host may change the
+ * files) every walk re-walks each cached name with the Gofer and drops the
+ * dentry if the name now leads to another file (or none), and fstat
+ * refreshes attributes — one RPC per component, the price of coherence.  Regular files are read and written straight through a host
+ * fd the Gofer donates at open (pread/pwrite; O_APPEND writes at the cached
+ * size); directories list through gofer_readdir; everything else is an RPC.
+ *
+ * mmap: private mappings read pages from the file's donated fd; MAP_SHARED
+ * is not offered yet (shared_page NULL -> ENODEV).
+ *
+ * getdents offsets: the Gofer's cookies are the host's d_off values, which
+ * can be any 64-bit number, so the file position is an entry index (0 ".",
+ * 1 "..", then 2...) and the open directory remembers which Gofer cookie
+ * the current index corresponds to; a seek elsewhere rescans from the start.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sentry/fs/gofer_client.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+#include "sentry/vfs/vfs_internal.h"
+
+#define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
+
+struct gofer_node {
+	uint64_t fid;
+	int pending_fd; /* donated by create, taken by the open that follows, or -1 */
+};
+
+struct gofer_open {
+	int fd;               /* donated host fd (regular files), or -1 */
+	struct file *f;       /* back pointer, for mm_file get/put */
+	struct mm_file mmf;
+	/* directories */
+	uint64_t dir_index;   /* the index the cookie below continues from */
+	uint64_t dir_cookie;
+};
+
+static const struct inode_ops gofer_iops, gofer_iops_shared;
+static const struct file_ops gofer_reg_fops, gofer_dir_fops;
+
+struct gofer_sb {
+	struct gofer_client *c; /* borrowed: the client outlives every mount (boot owns it) */
+	bool shared;
+};
+
+static bool default_shared;
+
+void goferfs_set_default_shared(bool shared)
+{
+	default_shared = shared;
+}
+
+static struct gofer_client *GC(struct inode *ino)
+{
+	return ((struct gofer_sb *)ino->sb->priv)->c;
+}
+
+static struct gofer_node *GN(struct inode *ino)
+{
+	return ino->priv;
+}
+
+static void apply_stat(struct inode *ino, const struct gofer_stat *st)
+{
+	pthread_mutex_lock(&ino->lock);
+	ino->mode = st->mode;
+	ino->uid = st->uid;
+	ino->gid = st->gid;
+	ino->nlink = st->nlink;
+	ino->size = st->size;
+	ino->blocks = st->blocks;
+	ino->blksize = st->blksize;
+	ino->rdev = st->rdev;
+	ino->ino = st->ino;
+	ino->atime = (struct timespec){st->atime_sec, st->atime_nsec};
+	ino->mtime = (struct timespec){st->mtime_sec, st->mtime_nsec};
+	ino->ctime = (struct timespec){st->ctime_sec, st->ctime_nsec};
+	pthread_mutex_unlock(&ino->lock);
+}
+
+/* A new inode for fid (owned by the inode from here on). */
+static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const struct gofer_stat *st)
+{
+	struct inode *ino = inode_new(sb, st->mode);
+	struct gofer_node *n = ino ? calloc(1, sizeof(*n)) : NULL;
+	if (!n) {
+		if (ino)
+			inode_put(ino);
+		gofer_clunk(((struct gofer_sb *)sb->priv)->c, fid);
+		return NULL;
+	}
+	n->fid = fid;
+	n->pending_fd = -1;
+	ino->priv = n;
+	ino->ops = ((struct gofer_sb *)sb->priv)->shared ? &gofer_iops_shared : &gofer_iops;
+	if (S_ISREG(st->mode))
+		ino->fops = &gofer_reg_fops;
+	else if (S_ISDIR(st->mode))
+		ino->fops = &gofer_dir_fops;
+	apply_stat(ino, st);
+	return ino;
+}
+
+/* ---- inode ops ---- */
+
+static int gofer_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out)
+{
+	uint64_t fid;
+	struct gofer_stat st;
+	int r = gofer_walk(GC(dir), GN(dir)->fid, name, &fid, &st);
+	if (r < 0)
+		return r;
+	*out = gofer_inode(dir->sb, fid, &st);
+	return *out ? 0 : -ENOMEM;
+}
+
+static void dir_changed_nlink(struct inode *dir, int delta)
+{
+	pthread_mutex_lock(&dir->lock);
+	dir->nlink += delta;
+	pthread_mutex_unlock(&dir->lock);
+}
+
+static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
+			   uint32_t gid, struct inode **out)
+{
+	uint64_t fid;
+	struct gofer_stat st;
+	int fd = -1;
+	int r = gofer_create(GC(dir), GN(dir)->fid, name, O_RDWR, mode & 07777, uid, gid, &fid,
+			     &st, &fd);
+	if (r < 0)
+		return r;
+	struct inode *ino = gofer_inode(dir->sb, fid, &st);
+	if (!ino) {
+		close(fd);
+		return -ENOMEM;
+	}
+	GN(ino)->pending_fd = fd;
+	*out = ino;
+	return 0;
+}
+
+/* mkdir/mknod/symlink give a stat but no fid: walk to the new name. */
+static int walk_new(struct inode *dir, const char *name, struct inode **out)
+{
+	return gofer_lookup(NULL, dir, name, out);
+}
+
+static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
+			  uint32_t gid, struct inode **out)
+{
+	struct gofer_stat st;
+	int r = gofer_mkdir(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &st);
+	if (r < 0)
+		return r;
+	dir_changed_nlink(dir, 1);
+	return walk_new(dir, name, out);
+}
+
+static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
+			  uint32_t uid, uint32_t gid, struct inode **out)
+{
+	struct gofer_stat st;
+	int r = gofer_mknod(GC(dir), GN(dir)->fid, name, mode, rdev, uid, gid, &st);
+	if (r < 0)
+		return r;
+	return walk_new(dir, name, out);
+}
+
+static int gofer_symlink_op(struct inode *dir, const char *name, const char *target, uint32_t uid,
+			    uint32_t gid, struct inode **out)
+{
+	struct gofer_stat st;
+	int r = gofer_symlink(GC(dir), GN(dir)->fid, name, target, uid, gid, &st);
+	if (r < 0)
+		return r;
+	return walk_new(dir, name, out);
+}
+
+static int gofer_link_op(struct inode *dir, const char *name, struct inode *target)
+{
+	int r = gofer_link(GC(dir), GN(target)->fid, GN(dir)->fid, name);
+	if (r == 0)
+		dir_changed_nlink(target, 1);
+	return r;
+}
+
+static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim)
+{
+	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
+	if (r == 0)
+		dir_changed_nlink(victim, -1);
+	return r;
+}
+
+static int gofer_rmdir_op(struct inode *dir, const char *name, struct inode *victim)
+{
+	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, AT_REMOVEDIR);
+	if (r == 0) {
+		pthread_mutex_lock(&victim->lock);
+		victim->nlink = 0;
+		pthread_mutex_unlock(&victim->lock);
+		dir_changed_nlink(dir, -1);
+	}
+	return r;
+}
+
+static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *src,
+			   struct inode *ndir, const char *nname, struct inode *dst,
+			   unsigned int flags)
+{
+	int r = gofer_rename(GC(odir), GN(odir)->fid, oname, GN(ndir)->fid, nname, flags);
+	if (r < 0)
+		return r;
+	if (dst && !(flags & RENAME_EXCHANGE)) {
+		pthread_mutex_lock(&dst->lock);
+		dst->nlink = S_ISDIR(dst->mode) ? 0 : (dst->nlink ? dst->nlink - 1 : 0);
+		pthread_mutex_unlock(&dst->lock);
+	}
+	if (S_ISDIR(src->mode) && odir != ndir && !(flags & RENAME_EXCHANGE)) {
+		dir_changed_nlink(odir, -1);
+		if (!dst)
+			dir_changed_nlink(ndir, 1);
+	}
+	return 0;
+}
+
+static ssize_t gofer_readlink_op(struct task *t, struct inode *ino, char *buf, size_t len)
+{
+	return gofer_readlink(GC(ino), GN(ino)->fid, buf, len);
+}
+
+static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
+{
+	struct gofer_setattr g = {0};
+	if (sa->valid & VFS_ATTR_MODE) {
+		g.valid |= GOFER_SETATTR_MODE;
+		g.mode = sa->mode & 07777;
+	}
+	if (sa->valid & VFS_ATTR_UID) {
+		g.valid |= GOFER_SETATTR_UID;
+		g.uid = sa->uid;
+	}
+	if (sa->valid & VFS_ATTR_GID) {
+		g.valid |= GOFER_SETATTR_GID;
+		g.gid = sa->gid;
+	}
+	if (sa->valid & VFS_ATTR_SIZE) {
+		g.valid |= GOFER_SETATTR_SIZE;
+		g.size = sa->size;
+	}
+	if (sa->valid & VFS_ATTR_ATIME) {
+		g.valid |= GOFER_SETATTR_ATIME;
+		g.atime_sec = sa->atime.tv_sec;
+		g.atime_nsec = sa->atime.tv_nsec;
+	}
+	if (sa->valid & VFS_ATTR_MTIME) {
+		g.valid |= GOFER_SETATTR_MTIME;
+		g.mtime_sec = sa->mtime.tv_sec;
+		g.mtime_nsec = sa->mtime.tv_nsec;
+	}
+	int r = gofer_setattr(GC(ino), GN(ino)->fid, &g);
+	if (r == 0 && (sa->valid & VFS_ATTR_SIZE)) {
+		pthread_mutex_lock(&ino->lock);
+		ino->size = sa->size;
+		pthread_mutex_unlock(&ino->lock);
+	}
+	return r;
+}
+
+static int gofer_statfs_op(struct inode *ino, struct statfs *st)
+{
+	struct gofer_statfs g;
+	int r = gofer_statfs(GC(ino), GN(ino)->fid, &g);
+	if (r < 0)
+		return r;
+	st->f_bsize = g.bsize;
+	st->f_frsize = g.bsize;
+	st->f_blocks = g.blocks;
+	st->f_bfree = g.bfree;
+	st->f_bavail = g.bavail;
+	st->f_files = g.files;
+	st->f_ffree = g.ffree;
+	st->f_namelen = g.namelen;
+	return 0;
+}
+
+static void gofer_evict(struct inode *ino)
+{
+	struct gofer_node *n = GN(ino);
+	if (!n)
+		return;
+	if (n->pending_fd >= 0)
+		close(n->pending_fd);
+	gofer_clunk(GC(ino), n->fid);
+	free(n);
+}
+
+static const struct mm_file_ops gofer_mmf_ops;
+
+/* file-access=shared: is name in dir still this file? */
+static int gofer_revalidate(struct task *t, struct inode *dir, const char *name, struct inode *ino)
+{
+	uint64_t fid;
+	struct gofer_stat st;
+	if (gofer_walk(GC(dir), GN(dir)->fid, name, &fid, &st) < 0)
+		return 1;
+	gofer_clunk(GC(dir), fid);
+	if (st.ino != ino->ino || (st.mode & S_IFMT) != (ino->mode & S_IFMT))
+		return 1;
+	apply_stat(ino, &st);
+	return 0;
+}
+
+static void gofer_refresh(struct inode *ino)
+{
+	struct gofer_stat st;
+	if (gofer_getattr(GC(ino), GN(ino)->fid, &st) == 0)
+		apply_stat(ino, &st);
+}
+
+static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
+{
+	struct gofer_open *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->fd = -1;
+	o->f = f;
+	if (S_ISREG(ino->mode)) {
+		struct gofer_node *n = GN(ino);
+		pthread_mutex_lock(&ino->lock);
+		int fd = n->pending_fd;
+		n->pending_fd = -1;
+		pthread_mutex_unlock(&ino->lock);
+		if (fd < 0) {
+			int acc = f->readable && f->writable ? O_RDWR
+				  : f->writable              ? O_WRONLY
+							     : O_RDONLY;
+			int r = gofer_open(GC(ino), n->fid, acc, &fd);
+			if (r < 0) {
+				free(o);
+				return r;
+			}
+		}
+		o->fd = fd;
+		o->mmf.ops = &gofer_mmf_ops;
+		o->mmf.dev = ino->sb->dev;
+		o->mmf.ino = ino->ino;
+	}
+	f->priv = o;
+	return 0;
+}
+
+static const struct inode_ops gofer_iops = {
+	.lookup = gofer_lookup,
+	.create = gofer_create_op,
+	.mkdir = gofer_mkdir_op,
+	.mknod = gofer_mknod_op,
+	.symlink = gofer_symlink_op,
+	.link = gofer_link_op,
+	.unlink = gofer_unlink_op,
+	.rmdir = gofer_rmdir_op,
+	.rename = gofer_rename_op,
+	.readlink = gofer_readlink_op,
+	.setattr = gofer_setattr_op,
+	.open = gofer_open_op,
+	.statfs = gofer_statfs_op,
+	.evict = gofer_evict,
+};
+
+static const struct inode_ops gofer_iops_shared = {
+	.lookup = gofer_lookup,
+	.create = gofer_create_op,
+	.mkdir = gofer_mkdir_op,
+	.mknod = gofer_mknod_op,
+	.symlink = gofer_symlink_op,
+	.link = gofer_link_op,
+	.unlink = gofer_unlink_op,
+	.rmdir = gofer_rmdir_op,
+	.rename = gofer_rename_op,
+	.readlink = gofer_readlink_op,
+	.setattr = gofer_setattr_op,
+	.open = gofer_open_op,
+	.statfs = gofer_statfs_op,
+	.evict = gofer_evict,
+	.revalidate = gofer_revalidate,
+	.refresh = gofer_refresh,
+};
+
+/* ---- regular files ---- */
+
+static struct gofer_open *GO(struct file *f)
+{
+	return f->priv;
+}
+
+static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len, uint64_t *pos)
+{
+	ssize_t n = pread(GO(f)->fd, buf, len, *pos);
+	if (n < 0)
+		return -errno;
+	*pos += n;
+	return n;
+}
+
+static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size_t len,
+			   uint64_t *pos)
+{
+	struct inode *ino = f->inode;
+	/* O_APPEND: the cached size is the truth (exclusive access); hold the
+	 * inode lock so concurrent appenders do not overlap. */
+	bool append = file_get_flags(f) & O_APPEND;
+	pthread_mutex_lock(&ino->lock);
+	uint64_t off = append ? ino->size : *pos;
+	if (!append)
+		pthread_mutex_unlock(&ino->lock);
+	ssize_t n = pwrite(GO(f)->fd, buf, len, off);
+	int e = errno;
+	if (!append)
+		pthread_mutex_lock(&ino->lock);
+	if (n > 0) {
+		if (off + n > ino->size)
+			ino->size = off + n;
+		clock_gettime(CLOCK_REALTIME, &ino->mtime);
+		ino->ctime = ino->mtime;
+	}
+	pthread_mutex_unlock(&ino->lock);
+	if (n < 0)
+		return -e;
+	*pos = off + n;
+	return n;
+}
+
+static int gofer_fsync(struct file *f, bool datasync)
+{
+	int fd = GO(f)->fd;
+	if (fd < 0)
+		return 0;
+	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+}
+
+static void gofer_release(struct file *f)
+{
+	struct gofer_open *o = GO(f);
+	if (!o)
+		return;
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o);
+}
+
+static struct gofer_open *mmf_open(struct mm_file *m)
+{
+	return (struct gofer_open *)((char *)m - offsetof(struct gofer_open, mmf));
+}
+
+static void gofer_mmf_get(struct mm_file *m)
+{
+	file_get(mmf_open(m)->f);
+}
+
+static void gofer_mmf_put(struct mm_file *m)
+{
+	file_put(mmf_open(m)->f);
+}
+
+static ssize_t gofer_mmf_pread(struct mm_file *m, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n = pread(mmf_open(m)->fd, buf, len, off);
+	return n < 0 ? -errno : n;
+}
+
+static int64_t gofer_mmf_size(struct mm_file *m)
+{
+	struct inode *ino = mmf_open(m)->f->inode;
+	pthread_mutex_lock(&ino->lock);
+	int64_t s = ino->size;
+	pthread_mutex_unlock(&ino->lock);
+	return s;
+}
+
+static const struct mm_file_ops gofer_mmf_ops = {
+	.get = gofer_mmf_get,
+	.put = gofer_mmf_put,
+	.pread = gofer_mmf_pread,
+	.shared_page = NULL,
+	.size = gofer_mmf_size,
+};
+
+static struct mm_file *gofer_mmap(struct file *f)
+{
+	return GO(f)->fd >= 0 ? &GO(f)->mmf : NULL;
+}
+
+static const struct file_ops gofer_reg_fops = {
+	.read = gofer_read,
+	.write = gofer_write,
+	.fsync = gofer_fsync,
+	.mmap = gofer_mmap,
+	.release = gofer_release,
+};
+
+/* ---- directories ---- */
+
+#define GOFER_READDIR_BATCH 32
+
+static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
+{
+	if (dir_emit_dots(f, ctx))
+		return 0;
+	struct gofer_open *o = GO(f);
+	struct inode *dir = f->inode;
+	uint64_t index = 2, cookie = 0;
+	if (o->dir_index == ctx->pos && ctx->pos >= 2) {
+		index = o->dir_index;
+		cookie = o->dir_cookie;
+	}
+	struct gofer_dirent *ents = malloc(GOFER_READDIR_BATCH * sizeof(*ents));
+	if (!ents)
+		return -ENOMEM;
+	int r = 0;
+	for (;;) {
+		int n = gofer_readdir(GC(dir), GN(dir)->fid, cookie, ents, GOFER_READDIR_BATCH);
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		bool stop = false;
+		for (int i = 0; i < n; i++) {
+			if (index >= ctx->pos) {
+				if (dir_emit(ctx, ents[i].name, ents[i].ino, ents[i].type, index + 1)) {
+					stop = true;
+					break;
+				}
+			}
+			index++;
+			cookie = ents[i].next_offset;
+		}
+		o->dir_index = index;
+		o->dir_cookie = cookie;
+		if (stop)
+			break;
+	}
+	free(ents);
+	return r;
+}
+
+static const struct file_ops gofer_dir_fops = {
+	.readdir = gofer_readdir_op,
+	.fsync = gofer_fsync,
+	.release = gofer_release,
+};
+
+/* ---- mounting ---- */
+
+static void gofer_sb_release(struct superblock *sb)
+{
+	free(sb->priv);
+}
+
+int goferfs_new(struct gofer_client *c, const char *attach_name, bool readonly,
+		struct superblock **sbp, struct dentry **rootp)
+{
+	return goferfs_new_opts(c, attach_name, default_shared, sbp, rootp);
+}
+
+int goferfs_new_opts(struct gofer_client *c, const char *attach_name, bool shared,
+		     struct superblock **sbp, struct dentry **rootp)
+{
+	uint64_t fid;
+	struct gofer_stat st;
+	int r = gofer_attach(c, attach_name, &fid, &st);
+	if (r < 0)
+		return r;
+	struct superblock *sb = sb_new("9p", V9FS_MAGIC_GOFER);
+	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
+	if (!gs) {
+		if (sb)
+			sb_put(sb);
+		gofer_clunk(c, fid);
+		return -ENOMEM;
+	}
+	gs->c = c;
+	gs->shared = shared;
+	sb->priv = gs;
+	sb->release = gofer_sb_release;
+	struct inode *root = gofer_inode(sb, fid, &st);
+	struct dentry *d = root ? dentry_new_take(NULL, "/", root) : NULL;
+	if (!d) {
+		if (root)
+			inode_put(root);
+		sb_put(sb);
+		return -ENOMEM;
+	}
+	*sbp = sb;
+	*rootp = d;
+	return 0;
+}

@@ -1,0 +1,787 @@
+/*
+ * procfs.c — /proc: per-process directories and the system files that
+ * glibc, busybox ps/top, and shells read.
+ *
+ * Built on the VFS's synthetic-file helpers: every file's content is made at
+ * open time from the kernel's state, so a read sees one consistent snapshot.
+ * Nothing here reads a host file; host facts (CPU model) are captured at boot
+ * before the jail (procfs_init).
+ */
+#include "sentry/fs/procfs.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#define PROC_SUPER_MAGIC 0x9fa0
+
+static char *host_cpuinfo;
+static long host_ncpu = 1; /* sysconf reads /sys: only before the jail */
+static size_t host_cpuinfo_len;
+
+/* ---- a growable text buffer ---- */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void tb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	if (b->oom)
+		return;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		size_t room = b->cap - b->len;
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap ? b->cap * 2 : 512) + (size_t)n;
+		char *np = realloc(b->p, ncap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+static void tb_put(struct sbuf *b, const void *data, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->len + len + 1 > b->cap) {
+		size_t ncap = b->len + len + 512;
+		char *np = realloc(b->p, ncap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = 0;
+}
+
+static char *tb_done(struct sbuf *b, size_t *len)
+{
+	if (b->oom) {
+		free(b->p);
+		return NULL;
+	}
+	if (!b->p) {
+		b->p = malloc(1);
+		if (!b->p)
+			return NULL;
+		b->p[0] = 0;
+	}
+	*len = b->len;
+	return b->p;
+}
+
+#define PID_ARG(a) ((int)(intptr_t)(a))
+
+/* With tasks_lock held: the group of pid, or NULL. */
+static struct thread_group *tg_locked(struct kernel *k, int pid)
+{
+	struct task *t = kernel_find_task(k, pid);
+	return t && t->tg && t->tg->tgid == pid ? t->tg : NULL;
+}
+
+/* ---- /proc/<pid>/... ---- */
+
+static char state_char(struct thread_group *tg)
+{
+	if (tg->zombie)
+		return 'Z';
+	if (tg->stopped)
+		return 'T';
+	return 'S';
+}
+
+static char *gen_status(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return NULL;
+	}
+	struct task *l = tg->leader ? tg->leader : tg->threads;
+	const struct creds *c = l ? l->creds : NULL;
+	uint64_t vsize = 0, rss = 0;
+	if (l && l->mm)
+		mm_usage(l->mm, &vsize, &rss);
+	tb_printf(&b, "Name:\t%s\n", l ? l->comm : "");
+	tb_printf(&b, "Umask:\t%04o\n", 022);
+	tb_printf(&b, "State:\t%c (%s)\n", state_char(tg),
+		  tg->zombie ? "zombie" : tg->stopped ? "stopped" : "sleeping");
+	tb_printf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", tg->tgid,
+		  tg->tgid, tg->parent ? tg->parent->tgid : 0);
+	if (c) {
+		tb_printf(&b, "Uid:\t%u\t%u\t%u\t%u\n", c->ruid, c->euid, c->suid, c->fsuid);
+		tb_printf(&b, "Gid:\t%u\t%u\t%u\t%u\n", c->rgid, c->egid, c->sgid, c->fsgid);
+		tb_printf(&b, "FDSize:\t64\nGroups:\t");
+		for (int i = 0; i < c->ngroups; i++)
+			tb_printf(&b, "%u ", c->groups[i]);
+		tb_printf(&b, "\n");
+	}
+	tb_printf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", tg->tgid, tg->tgid,
+		  tg->pgid, tg->sid);
+	if (!tg->zombie) {
+		tb_printf(&b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+			  (unsigned long)(vsize >> 10), (unsigned long)(vsize >> 10),
+			  (unsigned long)(rss >> 10), (unsigned long)(rss >> 10));
+	}
+	tb_printf(&b, "Threads:\t%d\n", tg->nthreads);
+	sigset64_t ign = 0, cgt = 0;
+	pthread_mutex_lock(&tg->siglock);
+	for (int i = 0; i < VISOR_NSIG; i++) {
+		if (tg->actions[i].handler == 1)
+			ign |= 1ULL << i;
+		else if (tg->actions[i].handler > 1)
+			cgt |= 1ULL << i;
+	}
+	tb_printf(&b, "SigQ:\t0/%lu\n", (unsigned long)tg->rlimits[RLIMIT_SIGPENDING].rlim_cur);
+	tb_printf(&b, "SigPnd:\t%016llx\n", (unsigned long long)(l ? l->pending.set : 0));
+	tb_printf(&b, "ShdPnd:\t%016llx\n", (unsigned long long)tg->shared_pending.set);
+	tb_printf(&b, "SigBlk:\t%016llx\n", (unsigned long long)(l ? l->sigmask : 0));
+	pthread_mutex_unlock(&tg->siglock);
+	tb_printf(&b, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
+		  (unsigned long long)cgt);
+	if (c) {
+		tb_printf(&b, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\n",
+			  (unsigned long long)c->cap_inheritable,
+			  (unsigned long long)c->cap_permitted,
+			  (unsigned long long)c->cap_effective);
+		tb_printf(&b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
+			  (unsigned long long)c->cap_bounding, 0ULL, c->no_new_privs ? 1 : 0);
+	}
+	/* Inside the sandbox no seccomp filter is installed by the app (the
+	 * Sentry does not implement seccomp(2) yet). */
+	tb_printf(&b, "Seccomp:\t0\nSeccomp_filters:\t0\n");
+	long ncpu = host_ncpu;
+	tb_printf(&b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
+	tb_printf(&b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+	pthread_mutex_unlock(&k->tasks_lock);
+	return tb_done(&b, len);
+}
+
+static char *gen_stat(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return NULL;
+	}
+	struct task *l = tg->leader ? tg->leader : tg->threads;
+	uint64_t vsize = 0, rss = 0;
+	if (l && l->mm && !tg->zombie)
+		mm_usage(l->mm, &vsize, &rss);
+	const uint64_t hz = 100, ns_per_tick = 1000000000ULL / hz;
+	/* Fields as proc(5) numbers them; unknowns are 0. */
+	tb_printf(&b,
+		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
+		  tg->tgid, l ? l->comm : "", state_char(tg), tg->parent ? tg->parent->tgid : 0,
+		  tg->pgid, tg->sid, (unsigned long)(tg->utime_ns / ns_per_tick),
+		  (unsigned long)(tg->stime_ns / ns_per_tick),
+		  (unsigned long)(tg->cutime_ns / ns_per_tick),
+		  (unsigned long)(tg->cstime_ns / ns_per_tick), tg->nthreads,
+		  (unsigned long)(tg->start_ns / ns_per_tick), (unsigned long)vsize,
+		  (unsigned long)(rss / 4096), tg->zombie ? tg->exit_status : 0);
+	pthread_mutex_unlock(&k->tasks_lock);
+	return tb_done(&b, len);
+}
+
+static char *gen_statm(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return NULL;
+	}
+	uint64_t vsize = 0, rss = 0;
+	if (tg->leader && tg->leader->mm && !tg->zombie)
+		mm_usage(tg->leader->mm, &vsize, &rss);
+	pthread_mutex_unlock(&k->tasks_lock);
+	tb_printf(&b, "%lu %lu 0 0 0 0 0\n", (unsigned long)(vsize / 4096),
+		  (unsigned long)(rss / 4096));
+	return tb_done(&b, len);
+}
+
+static char *gen_cmdline(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return NULL;
+	}
+	/* As Linux: a zombie's cmdline is empty. */
+	if (tg->cmdline && !tg->zombie)
+		tb_put(&b, tg->cmdline, tg->cmdline_len);
+	pthread_mutex_unlock(&k->tasks_lock);
+	return tb_done(&b, len);
+}
+
+static char *gen_comm(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return NULL;
+	}
+	struct task *l = tg->leader ? tg->leader : tg->threads;
+	tb_printf(&b, "%s\n", l ? l->comm : "");
+	pthread_mutex_unlock(&k->tasks_lock);
+	return tb_done(&b, len);
+}
+
+static void maps_line(const struct mm_vma_info *v, void *arg)
+{
+	struct sbuf *b = arg;
+	int n0 = (int)b->len;
+	tb_printf(b, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ", (unsigned long)v->start,
+		  (unsigned long)v->end, (v->prot & 1) ? 'r' : '-', (v->prot & 2) ? 'w' : '-',
+		  (v->prot & 4) ? 'x' : '-', v->shared ? 's' : 'p', (unsigned long)v->offset,
+		  (unsigned)((v->dev >> 8) & 0xfff), (unsigned)(v->dev & 0xff),
+		  (unsigned long)v->ino);
+	if (v->name) {
+		int w = (int)b->len - n0;
+		tb_printf(b, "%*s%s", w < 73 ? 73 - w : 1, "", v->name);
+	}
+	tb_printf(b, "\n");
+}
+
+static char *gen_maps(struct task *t, void *arg, size_t *len)
+{
+	struct kernel *k = t->k;
+	struct sbuf b = {0};
+	struct mm *mm = NULL;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (tg && tg->leader && tg->leader->mm && !tg->zombie) {
+		mm = tg->leader->mm;
+		mm_get(mm);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (!tg)
+		return NULL;
+	if (mm) {
+		mm_for_each_vma(mm, maps_line, &b);
+		mm_put(mm);
+	}
+	return tb_done(&b, len);
+}
+
+static char *gen_limits(struct task *t, void *arg, size_t *len)
+{
+	static const struct {
+		const char *name, *unit;
+	} rl[RLIM_NLIMITS] = {
+		[RLIMIT_CPU] = {"Max cpu time", "seconds"},
+		[RLIMIT_FSIZE] = {"Max file size", "bytes"},
+		[RLIMIT_DATA] = {"Max data size", "bytes"},
+		[RLIMIT_STACK] = {"Max stack size", "bytes"},
+		[RLIMIT_CORE] = {"Max core file size", "bytes"},
+		[RLIMIT_RSS] = {"Max resident set", "bytes"},
+		[RLIMIT_NPROC] = {"Max processes", "processes"},
+		[RLIMIT_NOFILE] = {"Max open files", "files"},
+		[RLIMIT_MEMLOCK] = {"Max locked memory", "bytes"},
+		[RLIMIT_AS] = {"Max address space", "bytes"},
+		[RLIMIT_LOCKS] = {"Max file locks", "locks"},
+		[RLIMIT_SIGPENDING] = {"Max pending signals", "signals"},
+		[RLIMIT_MSGQUEUE] = {"Max msgqueue size", "bytes"},
+		[RLIMIT_NICE] = {"Max nice priority", ""},
+		[RLIMIT_RTPRIO] = {"Max realtime priority", ""},
+		[RLIMIT_RTTIME] = {"Max realtime timeout", "us"},
+	};
+	struct kernel *k = t->k;
+	struct thread_group *tg = kernel_find_tg(k, PID_ARG(arg));
+	if (!tg)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+	pthread_mutex_lock(&tg->siglock);
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		char s[32], h[32];
+		struct rlimit r = tg->rlimits[i];
+		if (r.rlim_cur == RLIM_INFINITY)
+			snprintf(s, sizeof(s), "unlimited");
+		else
+			snprintf(s, sizeof(s), "%lu", (unsigned long)r.rlim_cur);
+		if (r.rlim_max == RLIM_INFINITY)
+			snprintf(h, sizeof(h), "unlimited");
+		else
+			snprintf(h, sizeof(h), "%lu", (unsigned long)r.rlim_max);
+		tb_printf(&b, "%-25s %-20s %-20s %-10s\n", rl[i].name ? rl[i].name : "", s, h,
+			  rl[i].unit ? rl[i].unit : "");
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	tg_put(tg);
+	return tb_done(&b, len);
+}
+
+/* The file, cwd or root of a process, as a path in the opener's root. */
+static char *path_of(struct task *t, const struct vfs_path *p)
+{
+	if (!p->mnt)
+		return NULL;
+	struct vfs_path root;
+	fs_context_root(t->fs, &root);
+	char *buf = malloc(4096);
+	if (buf && vfs_path_name(p, &root, buf, 4096) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	path_put(&root);
+	return buf;
+}
+
+/* A reference to pid's leader task's fs/fd state, under tasks_lock. */
+static struct fs_context *pid_fs(struct kernel *k, int pid)
+{
+	struct fs_context *fs = NULL;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, pid);
+	struct task *l = tg ? (tg->leader ? tg->leader : tg->threads) : NULL;
+	if (l && l->fs && !tg->zombie) {
+		fs = l->fs;
+		fs_context_get(fs);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	return fs;
+}
+
+static struct fd_table *pid_fdt(struct kernel *k, int pid)
+{
+	struct fd_table *fdt = NULL;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, pid);
+	struct task *l = tg ? (tg->leader ? tg->leader : tg->threads) : NULL;
+	if (l && l->fdt && !tg->zombie) {
+		fdt = l->fdt;
+		fdt_get(fdt);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	return fdt;
+}
+
+static char *link_cwd(struct task *t, void *arg)
+{
+	struct fs_context *fs = pid_fs(t->k, PID_ARG(arg));
+	if (!fs)
+		return NULL;
+	struct vfs_path cwd;
+	fs_context_cwd(fs, &cwd);
+	char *r = path_of(t, &cwd);
+	path_put(&cwd);
+	fs_context_put(fs);
+	return r;
+}
+
+static char *link_root(struct task *t, void *arg)
+{
+	struct fs_context *fs = pid_fs(t->k, PID_ARG(arg));
+	if (!fs)
+		return NULL;
+	struct vfs_path root;
+	fs_context_root(fs, &root);
+	char *r = path_of(t, &root);
+	path_put(&root);
+	fs_context_put(fs);
+	return r;
+}
+
+static char *link_exe(struct task *t, void *arg)
+{
+	struct kernel *k = t->k;
+	char *r = NULL;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
+	if (tg && tg->exe_path && !tg->zombie)
+		r = strdup(tg->exe_path);
+	pthread_mutex_unlock(&k->tasks_lock);
+	return r;
+}
+
+/* fd/N: arg packs (pid << 32 | fd).  A magic link: readlink shows the
+ * file's path (or pipe:[N]...), and opening it reopens the file itself, so
+ * /dev/stdout and deleted files work as on Linux. */
+static struct file *file_fd(struct task *t, void *arg)
+{
+	uint64_t v = (uint64_t)(uintptr_t)arg;
+	int pid = (int)(v >> 32), fd = (int)(v & 0xffffffff);
+	struct fd_table *fdt = pid_fdt(t->k, pid);
+	if (!fdt)
+		return NULL;
+	struct file *f = fdt_get_file(fdt, fd);
+	fdt_put(fdt);
+	return f;
+}
+
+struct fd_list_ctx {
+	int (*emit)(void *ectx, const char *name, unsigned int type);
+	void *ectx;
+	bool stop;
+};
+
+static void fd_list_one(int fd, struct file *f, void *arg)
+{
+	struct fd_list_ctx *c = arg;
+	if (c->stop)
+		return;
+	char name[16];
+	snprintf(name, sizeof(name), "%d", fd);
+	if (c->emit(c->ectx, name, 10 /* DT_LNK */))
+		c->stop = true;
+}
+
+static void fd_dir_list(struct task *t, void *arg,
+			int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
+{
+	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
+	if (!fdt)
+		return;
+	struct fd_list_ctx c = {emit, ectx, false};
+	fdt_for_each(fdt, fd_list_one, &c);
+	fdt_put(fdt);
+}
+
+static struct superblock *proc_sb;
+
+static int fd_dir_lookup(struct task *t, void *arg, const char *name, struct inode **out)
+{
+	char *end;
+	long fd = strtol(name, &end, 10);
+	if (*end || end == name || fd < 0 || fd > 0x7fffffff)
+		return -ENOENT;
+	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
+	if (!fdt)
+		return -ENOENT;
+	struct file *f = fdt_get_file(fdt, (int)fd);
+	fdt_put(fdt);
+	if (!f)
+		return -ENOENT;
+	file_put(f);
+	uint64_t v = ((uint64_t)(uint32_t)PID_ARG(arg) << 32) | (uint64_t)fd;
+	*out = vfs_synth_magiclink_new(proc_sb, file_fd, (void *)(uintptr_t)v, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+static char *gen_mounts(struct task *t, void *arg, size_t *len);
+
+static int add_file(struct inode *dir, const char *name, uint32_t mode, vfs_synth_gen_fn gen,
+		    void *arg)
+{
+	struct inode *i = vfs_synth_file_new(proc_sb, S_IFREG | mode, gen, arg, NULL);
+	if (!i)
+		return -ENOMEM;
+	return vfs_synth_dir_add(dir, name, i);
+}
+
+static int add_link(struct inode *dir, const char *name, vfs_synth_link_fn fn, void *arg)
+{
+	struct inode *i = vfs_synth_symlink_new(proc_sb, fn, arg, NULL);
+	if (!i)
+		return -ENOMEM;
+	return vfs_synth_dir_add(dir, name, i);
+}
+
+static struct inode *pid_dir_new(int pid)
+{
+	void *arg = (void *)(intptr_t)pid;
+	struct inode *d = vfs_synth_dir_new(proc_sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	if (!d)
+		return NULL;
+	int r = 0;
+	r |= add_file(d, "status", 0444, gen_status, arg);
+	r |= add_file(d, "stat", 0444, gen_stat, arg);
+	r |= add_file(d, "statm", 0444, gen_statm, arg);
+	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
+	r |= add_file(d, "comm", 0644, gen_comm, arg);
+	r |= add_file(d, "maps", 0444, gen_maps, arg);
+	r |= add_file(d, "limits", 0444, gen_limits, arg);
+	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
+	r |= add_link(d, "cwd", link_cwd, arg);
+	r |= add_link(d, "root", link_root, arg);
+	r |= add_link(d, "exe", link_exe, arg);
+	struct inode *fd = vfs_synth_dir_new(proc_sb, S_IFDIR | 0500, fd_dir_list, fd_dir_lookup,
+					     arg, NULL);
+	if (!fd || vfs_synth_dir_add(d, "fd", fd) < 0)
+		r = -1;
+	if (r) {
+		inode_put(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* ---- system files ---- */
+
+static void mount_line(struct vfs_mount *m, const char *path, void *arg)
+{
+	struct sbuf *b = arg;
+	const char *fstype = m->sb && m->sb->fstype ? m->sb->fstype : "none";
+	tb_printf(b, "%s %s %s %s 0 0\n", m->source ? m->source : fstype, path, fstype,
+		  (m->flags & VFS_MNT_RDONLY) ? "ro" : "rw");
+}
+
+static char *gen_mounts(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	struct vfs_path root;
+	fs_context_root(t->fs, &root);
+	vfs_for_each_mount(&root, mount_line, &b);
+	path_put(&root);
+	return tb_done(&b, len);
+}
+
+static char *gen_cpuinfo(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	if (host_cpuinfo)
+		tb_put(&b, host_cpuinfo, host_cpuinfo_len);
+	return tb_done(&b, len);
+}
+
+static char *gen_meminfo(struct task *t, void *arg, size_t *len)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		memset(&si, 0, sizeof(si));
+	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
+	uint64_t total = si.totalram * unit, used = memfile_used(t->k->mf);
+	uint64_t free_b = total > used ? total - used : 0;
+	struct sbuf b = {0};
+	/* The sandbox's view: its own memory file is what it uses. */
+	tb_printf(&b, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n",
+		  (unsigned long)(total >> 10), (unsigned long)(free_b >> 10),
+		  (unsigned long)(free_b >> 10));
+	tb_printf(&b, "Buffers:               0 kB\nCached:                0 kB\n"
+		      "SwapCached:            0 kB\nActive:         %8lu kB\nInactive:              0 kB\n"
+		      "SwapTotal:             0 kB\nSwapFree:              0 kB\n"
+		      "Shmem:                 0 kB\n",
+		  (unsigned long)(used >> 10));
+	return tb_done(&b, len);
+}
+
+static char *gen_uptime(struct task *t, void *arg, size_t *len)
+{
+	uint64_t ns = kernel_uptime_ns(t->k);
+	struct sbuf b = {0};
+	tb_printf(&b, "%lu.%02lu 0.00\n", (unsigned long)(ns / 1000000000ULL),
+		  (unsigned long)(ns % 1000000000ULL / 10000000ULL));
+	return tb_done(&b, len);
+}
+
+static char *gen_version(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	tb_printf(&b, "Linux version 6.1.0-visor (visor) #1 SMP visor\n");
+	return tb_done(&b, len);
+}
+
+static char *gen_loadavg(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	tb_printf(&b, "0.00 0.00 0.00 1/%d %d\n", t->k->ntasks, t->k->last_pid);
+	return tb_done(&b, len);
+}
+
+static char *gen_filesystems(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	tb_printf(&b, "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n"
+		      "nodev\tmqueue\n\t9p\n");
+	return tb_done(&b, len);
+}
+
+static char *gen_stat_sys(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	long ncpu = host_ncpu;
+	tb_printf(&b, "cpu  0 0 0 0 0 0 0 0 0 0\n");
+	for (long i = 0; i < ncpu; i++)
+		tb_printf(&b, "cpu%ld 0 0 0 0 0 0 0 0 0 0\n", i);
+	uint64_t boot = (uint64_t)time(NULL) - kernel_uptime_ns(t->k) / 1000000000ULL;
+	tb_printf(&b, "intr 0\nctxt 0\nbtime %lu\nprocesses %d\nprocs_running 1\nprocs_blocked 0\n",
+		  (unsigned long)boot, t->k->last_pid);
+	return tb_done(&b, len);
+}
+
+static char *gen_hostname(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	tb_printf(&b, "%s\n", t->k->hostname);
+	return tb_done(&b, len);
+}
+
+static char *gen_const(struct task *t, void *arg, size_t *len)
+{
+	struct sbuf b = {0};
+	tb_printf(&b, "%s\n", (const char *)arg);
+	return tb_done(&b, len);
+}
+
+static char *link_self(struct task *t, void *arg)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%d", t->tg->tgid);
+	return strdup(buf);
+}
+
+static char *link_thread_self(struct task *t, void *arg)
+{
+	char buf[40];
+	snprintf(buf, sizeof(buf), "%d/task/%d", t->tg->tgid, t->tid);
+	return strdup(buf);
+}
+
+static char *link_mounts(struct task *t, void *arg)
+{
+	return strdup("self/mounts");
+}
+
+static void root_list(struct task *t, void *arg,
+		      int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
+{
+	struct kernel *k = t->k;
+	int pids[4096];
+	int n = 0;
+	pthread_mutex_lock(&k->tasks_lock);
+	for (struct task *x = k->all_tasks; x && n < 4096; x = x->next_all)
+		if (x->tg && x->tg->tgid == x->tid)
+			pids[n++] = x->tid;
+	pthread_mutex_unlock(&k->tasks_lock);
+	/* all_tasks is newest first: list in ascending pid order as Linux. */
+	for (int i = n - 1; i >= 0; i--) {
+		char name[16];
+		snprintf(name, sizeof(name), "%d", pids[i]);
+		if (emit(ectx, name, 4 /* DT_DIR */))
+			break;
+	}
+}
+
+static int root_lookup(struct task *t, void *arg, const char *name, struct inode **out)
+{
+	char *end;
+	long pid = strtol(name, &end, 10);
+	if (*end || end == name || pid <= 0 || pid > 0x7fffffff)
+		return -ENOENT;
+	struct kernel *k = t->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	bool exists = tg_locked(k, (int)pid) != NULL;
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (!exists)
+		return -ENOENT;
+	*out = pid_dir_new((int)pid);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int proc_factory(const char *source, const char *data, struct superblock **sbp,
+			struct dentry **rootp)
+{
+	struct superblock *sb = vfs_synth_sb_new("proc", PROC_SUPER_MAGIC);
+	if (!sb)
+		return -ENOMEM;
+	proc_sb = sb;
+	struct inode *root = vfs_synth_dir_new(sb, S_IFDIR | 0555, root_list, root_lookup, NULL,
+					       NULL);
+	if (!root) {
+		sb_put(sb);
+		return -ENOMEM;
+	}
+	int r = 0;
+	r |= add_link(root, "self", link_self, NULL);
+	r |= add_link(root, "thread-self", link_thread_self, NULL);
+	r |= add_link(root, "mounts", link_mounts, NULL);
+	r |= add_file(root, "cpuinfo", 0444, gen_cpuinfo, NULL);
+	r |= add_file(root, "meminfo", 0444, gen_meminfo, NULL);
+	r |= add_file(root, "uptime", 0444, gen_uptime, NULL);
+	r |= add_file(root, "version", 0444, gen_version, NULL);
+	r |= add_file(root, "loadavg", 0444, gen_loadavg, NULL);
+	r |= add_file(root, "filesystems", 0444, gen_filesystems, NULL);
+	r |= add_file(root, "stat", 0444, gen_stat_sys, NULL);
+	struct inode *sys = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	struct inode *kern = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	if (!sys || !kern) {
+		r = -1;
+	} else {
+		r |= add_file(kern, "hostname", 0444, gen_hostname, NULL);
+		r |= add_file(kern, "ostype", 0444, gen_const, "Linux");
+		r |= add_file(kern, "osrelease", 0444, gen_const, "6.1.0-visor");
+		r |= add_file(kern, "pid_max", 0444, gen_const, "4194304");
+		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
+		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
+		r |= vfs_synth_dir_add(sys, "kernel", kern);
+		r |= vfs_synth_dir_add(root, "sys", sys);
+	}
+	if (r) {
+		inode_put(root);
+		sb_put(sb);
+		return -ENOMEM;
+	}
+	struct dentry *d = dentry_new(NULL, "/", root);
+	inode_put(root);
+	if (!d) {
+		sb_put(sb);
+		return -ENOMEM;
+	}
+	*sbp = sb;
+	*rootp = d;
+	return 0;
+}
+
+int procfs_init(void)
+{
+	/* Host facts, read before the jail. */
+	host_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (host_ncpu < 1)
+		host_ncpu = 1;
+	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		struct sbuf b = {0};
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			tb_put(&b, buf, (size_t)n);
+		close(fd);
+		host_cpuinfo = tb_done(&b, &host_cpuinfo_len);
+	}
+	return vfs_register_fs("proc", proc_factory);
+}

@@ -1,0 +1,119 @@
+/*
+ * creds.c — credentials: allocation, reference counting and the capability
+ * and group checks declared in task.h.
+ *
+ * Credentials are immutable once published: a change makes a private copy
+ * with creds_dup(), edits it, and swaps the task's pointer (t->creds = new;
+ * creds_put(old)), so a reader holding a reference never sees a half-made
+ * change.  The swap is made under the task's tg->siglock so that another
+ * thread can take a reference to a task's creds under that lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sentry/kernel/task.h"
+
+/* CAP_CHECKPOINT_RESTORE (40) is the last capability of Linux 6.1. */
+#define CREDS_CAP_LAST 40
+#define CREDS_CAP_ALL ((1ULL << (CREDS_CAP_LAST + 1)) - 1)
+
+struct creds *creds_new_root(void)
+{
+	struct creds *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	atomic_init(&c->refs, 1);
+	/* All ids 0; root holds every capability except in the inheritable set,
+	 * as the init process of a new Linux system. */
+	c->cap_effective = c->cap_permitted = c->cap_bounding = CREDS_CAP_ALL;
+	c->cap_inheritable = 0;
+	return c;
+}
+
+struct creds *creds_dup(const struct creds *old)
+{
+	struct creds *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *old;
+	atomic_init(&c->refs, 1);
+	c->groups = NULL;
+	if (old->ngroups > 0) {
+		c->groups = malloc((size_t)old->ngroups * sizeof(uint32_t));
+		if (!c->groups) {
+			free(c);
+			return NULL;
+		}
+		memcpy(c->groups, old->groups, (size_t)old->ngroups * sizeof(uint32_t));
+	}
+	return c;
+}
+
+void creds_get(struct creds *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+}
+
+void creds_put(struct creds *c)
+{
+	if (!c)
+		return;
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	free(c->groups);
+	free(c);
+}
+
+bool creds_capable(const struct creds *c, int cap)
+{
+	if (cap < 0 || cap > CREDS_CAP_LAST)
+		return false;
+	return (c->cap_effective >> cap) & 1;
+}
+
+/* As Linux in_group_p: the filesystem gid or a supplementary group.  The
+ * groups are kept sorted by setgroups, but a list made elsewhere may not be,
+ * so search linearly (lists are short; NGROUPS_MAX bounds them). */
+bool creds_in_group(const struct creds *c, uint32_t gid)
+{
+	if (c->fsgid == gid)
+		return true;
+	for (int i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+uint32_t creds_securebits(const struct creds *c)
+{
+	return c->securebits;
+}
+
+void creds_set_securebits(struct creds *c, uint32_t bits)
+{
+	c->securebits = bits;
+}
+
+/*
+ * The credentials after execve of a file without file capabilities, as
+ * Linux's cap_bprm_creds_from_file: a root process (real or effective uid 0)
+ * gets permitted = bounding | inheritable, and effective = permitted when its
+ * euid is 0; any other process loses permitted and effective (there is no
+ * ambient set here).  The saved and filesystem ids follow the effective ones
+ * and keep-caps is cleared.  Returns new credentials or NULL (no memory).
+ */
+struct creds *creds_for_exec(const struct creds *old)
+{
+	struct creds *c = creds_dup(old);
+	if (!c)
+		return NULL;
+	if (c->euid == 0 || c->ruid == 0)
+		c->cap_permitted = (old->cap_bounding | old->cap_inheritable) & CREDS_CAP_ALL;
+	else
+		c->cap_permitted = 0;
+	c->cap_effective = c->euid == 0 ? c->cap_permitted : 0;
+	c->suid = c->fsuid = c->euid;
+	c->sgid = c->fsgid = c->egid;
+	creds_set_securebits(c, creds_securebits(c) & ~(1u << 4) /* SECURE_KEEP_CAPS */);
+	return c;
+}

@@ -1,0 +1,383 @@
+/*
+ * exec.c — execve(2): argument copying, #! scripts, the new image, and the
+ * point of no return (other threads killed, close-on-exec, handlers reset).
+ */
+#include "sentry/kernel/exec.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/task_internal.h"
+#include "sentry/loader/loader.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARG_STRLEN (32 * 4096) /* as Linux */
+#define MAX_ARG_TOTAL (2 << 20)
+#define MAX_ARG_COUNT 0x7fffffff
+#define BINPRM_BUF 256
+#define MAX_INTERP_DEPTH 4
+
+struct strv {
+	char **v;
+	int n, cap;
+	size_t bytes;
+};
+
+static void strv_free(struct strv *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int strv_insert(struct strv *s, int at, const char *str)
+{
+	size_t len = strlen(str) + 1;
+	if (s->bytes + len > MAX_ARG_TOTAL)
+		return -E2BIG;
+	if (s->n + 1 >= s->cap) {
+		int cap = s->cap ? s->cap * 2 : 16;
+		char **nv = realloc(s->v, (size_t)cap * sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	char *d = strdup(str);
+	if (!d)
+		return -ENOMEM;
+	memmove(&s->v[at + 1], &s->v[at], (size_t)(s->n - at) * sizeof(char *));
+	s->v[at] = d;
+	s->n++;
+	s->v[s->n] = NULL;
+	s->bytes += len;
+	return 0;
+}
+
+/* Copy a NULL-terminated array of app strings. */
+static int copy_strv(struct task *t, uint64_t addr, struct strv *out)
+{
+	memset(out, 0, sizeof(*out));
+	int r = strv_insert(out, 0, "");
+	if (r < 0)
+		return r;
+	free(out->v[0]);
+	out->n = 0;
+	out->bytes = 0;
+	out->v[0] = NULL;
+	if (!addr)
+		return 0; /* Linux accepts NULL argv/envp as empty */
+	char *buf = malloc(MAX_ARG_STRLEN);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		uint64_t p;
+		r = task_copy_in(t, &p, addr + (uint64_t)out->n * 8, 8);
+		if (r < 0)
+			break;
+		if (!p)
+			break;
+		ssize_t n = task_copy_string_in(t, buf, p, MAX_ARG_STRLEN);
+		if (n < 0) {
+			r = n == -ENAMETOOLONG ? -E2BIG : (int)n;
+			break;
+		}
+		r = strv_insert(out, out->n, buf);
+		if (r < 0)
+			break;
+	}
+	free(buf);
+	if (r < 0)
+		strv_free(out);
+	return r;
+}
+
+struct interp_ctx {
+	struct task *t;
+	struct file *files[2];
+	int nfiles;
+};
+
+static struct mm_file *open_interp(void *arg, const char *path, int *err)
+{
+	struct interp_ctx *ic = arg;
+	struct file *f = NULL;
+	int r = vfs_open(ic->t, AT_FDCWD, path, O_RDONLY | VFS_O_EXEC, 0, &f);
+	if (r == 0)
+		r = file_check_exec(ic->t, f);
+	if (r < 0) {
+		if (f)
+			file_put(f);
+		*err = r;
+		return NULL;
+	}
+	struct mm_file *mf = file_mm_file(f);
+	if (!mf) {
+		file_put(f);
+		*err = -ELIBBAD;
+		return NULL;
+	}
+	mf->ops->get(mf);
+	file_put(f);
+	return mf;
+}
+
+/* Parse "#!interp [arg]" from the first bytes of a script. */
+static int parse_shebang(const char *buf, size_t n, char *interp, size_t ilen, char *arg, size_t alen,
+			 bool *has_arg)
+{
+	size_t i = 2, end;
+	for (end = 2; end < n && buf[end] != '\n'; end++)
+		;
+	if (end == n && n == BINPRM_BUF)
+		return -ENOEXEC; /* line too long, as Linux 5.x */
+	while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	size_t s = i;
+	while (i < end && buf[i] != ' ' && buf[i] != '\t')
+		i++;
+	if (i == s || i - s >= ilen)
+		return -ENOEXEC;
+	memcpy(interp, buf + s, i - s);
+	interp[i - s] = 0;
+	while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	size_t e = end;
+	while (e > i && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
+		e--;
+	*has_arg = e > i;
+	if (*has_arg) {
+		if (e - i >= alen)
+			return -ENOEXEC;
+		memcpy(arg, buf + i, e - i);
+		arg[e - i] = 0;
+	}
+	return 0;
+}
+
+static void set_comm(struct task *t, const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	size_t n = strnlen(b, sizeof(t->comm) - 1);
+	memcpy(t->comm, b, n);
+	t->comm[n] = 0;
+}
+
+static void set_cmdline(struct thread_group *tg, const struct strv *argv, const char *exe)
+{
+	size_t len = 0;
+	for (int i = 0; i < argv->n; i++)
+		len += strlen(argv->v[i]) + 1;
+	char *c = malloc(len ? len : 1);
+	if (!c)
+		return;
+	size_t off = 0;
+	for (int i = 0; i < argv->n; i++) {
+		size_t l = strlen(argv->v[i]) + 1;
+		memcpy(c + off, argv->v[i], l);
+		off += l;
+	}
+	free(tg->cmdline);
+	tg->cmdline = c;
+	tg->cmdline_len = len;
+	free(tg->exe_path);
+	tg->exe_path = strdup(exe);
+}
+
+int64_t task_execve(struct task *t, int dirfd, const char *path, uint64_t argv_addr,
+		    uint64_t envp_addr, int flags)
+{
+	struct strv argv, envp;
+	int r = copy_strv(t, argv_addr, &argv);
+	if (r < 0)
+		return r;
+	r = copy_strv(t, envp_addr, &envp);
+	if (r < 0) {
+		strv_free(&argv);
+		return r;
+	}
+	r = task_execve_kernel(t, dirfd, path, &argv.v, argv.n, envp.v, envp.n, flags);
+	strv_free(&argv);
+	strv_free(&envp);
+	return r;
+}
+
+int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argvp, int argc,
+		       char **envp, int envc, int flags)
+{
+	char cur[4096];
+	snprintf(cur, sizeof(cur), "%s", path);
+	struct strv argv = {.v = *argvp, .n = argc, .cap = argc + 1};
+	struct file *f = NULL;
+	int r;
+	int oflags = O_RDONLY | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0);
+	for (int depth = 0;; depth++) {
+		if (depth > MAX_INTERP_DEPTH) {
+			r = -ELOOP;
+			goto fail;
+		}
+		if (flags & AT_EMPTY_PATH && !cur[0] && depth == 0) {
+			f = fdt_get_file(t->fdt, dirfd);
+			r = f ? 0 : -EBADF;
+		} else {
+			r = vfs_open(t, depth ? AT_FDCWD : dirfd, cur, oflags | VFS_O_EXEC, 0, &f);
+		}
+		if (r < 0)
+			goto fail;
+		r = file_check_exec(t, f);
+		if (r < 0)
+			goto fail;
+		char buf[BINPRM_BUF];
+		ssize_t n = file_pread_kernel(f, buf, sizeof(buf), 0);
+		if (n < 0) {
+			r = (int)n;
+			goto fail;
+		}
+		if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+			char interp[BINPRM_BUF], arg[BINPRM_BUF];
+			bool has_arg;
+			r = parse_shebang(buf, (size_t)n, interp, sizeof(interp), arg, sizeof(arg),
+					  &has_arg);
+			if (r < 0)
+				goto fail;
+			/* argv becomes: interp [arg] path argv[1..] */
+			if (argv.n > 0) {
+				free(argv.v[0]);
+				memmove(&argv.v[0], &argv.v[1], (size_t)argv.n * sizeof(char *));
+				argv.n--;
+			}
+			r = strv_insert(&argv, 0, cur);
+			if (r == 0 && has_arg)
+				r = strv_insert(&argv, 0, arg);
+			if (r == 0)
+				r = strv_insert(&argv, 0, interp);
+			*argvp = argv.v;
+			if (r < 0)
+				goto fail;
+			snprintf(cur, sizeof(cur), "%s", interp);
+			file_put(f);
+			f = NULL;
+			oflags = O_RDONLY;
+			continue;
+		}
+		break;
+	}
+	struct mm_file *mf = file_mm_file(f);
+	if (!mf) {
+		r = -EACCES;
+		goto fail;
+	}
+	struct mm *mm = mm_new(t->k->mf, t->k->plat);
+	if (!mm) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	struct interp_ctx ic = {.t = t};
+	pthread_mutex_lock(&t->tg->siglock);
+	uint64_t stack_limit = t->tg->rlimits[RLIMIT_STACK].rlim_cur;
+	pthread_mutex_unlock(&t->tg->siglock);
+	struct loader_args la = {
+		.exe = mf,
+		.open_interp = open_interp,
+		.open_arg = &ic,
+		.argv = argv.v,
+		.argc = argv.n,
+		.envp = envp,
+		.envc = envc,
+		.execfn = path,
+		.uid = t->creds->ruid,
+		.euid = t->creds->euid,
+		.gid = t->creds->rgid,
+		.egid = t->creds->egid,
+		.stack_limit = stack_limit == RLIM_INFINITY ? 0 : stack_limit,
+	};
+	struct loader_result res;
+	r = loader_load(mm, &la, &res);
+	if (r < 0) {
+		mm_put(mm);
+		goto fail;
+	}
+
+	/* Point of no return. */
+	r = task_de_thread(t);
+	if (r < 0) {
+		mm_put(mm);
+		goto fail;
+	}
+	struct mm *old = t->mm;
+	t->mm = mm;
+	task_vfork_complete(t);
+	if (old)
+		mm_put(old);
+	/* A shared fd table is unshared first, as Linux's unshare_files. */
+	struct fd_table *nf = fdt_copy(t->fdt);
+	if (nf) {
+		fdt_put(t->fdt);
+		t->fdt = nf;
+	}
+	fdt_close_on_exec(t->fdt);
+
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	for (int i = 0; i < VISOR_NSIG; i++) {
+		if (tg->actions[i].handler != (uint64_t)(uintptr_t)SIG_IGN) {
+			memset(&tg->actions[i], 0, sizeof(tg->actions[i]));
+		} else {
+			tg->actions[i].flags = 0;
+			tg->actions[i].mask = 0;
+			tg->actions[i].restorer = 0;
+		}
+	}
+	t->altstack.ss_sp = NULL;
+	t->altstack.ss_size = 0;
+	t->altstack.ss_flags = SS_DISABLE;
+	pthread_mutex_unlock(&tg->siglock);
+	struct creds *nc = creds_for_exec(t->creds);
+	if (nc) {
+		pthread_mutex_lock(&tg->siglock);
+		struct creds *oc = t->creds;
+		t->creds = nc;
+		pthread_mutex_unlock(&tg->siglock);
+		creds_put(oc);
+	}
+	t->clear_child_tid = 0;
+	t->robust_list = 0;
+	t->robust_len = 0;
+	set_comm(t, cur);
+	pthread_mutex_lock(&t->k->tasks_lock);
+	set_cmdline(tg, &argv, cur);
+	pthread_mutex_unlock(&t->k->tasks_lock);
+
+	plat_regs_t *rg = &t->regs;
+	uint64_t cs = rg->cs, ss = rg->ss, ds = rg->ds, es = rg->es;
+	memset(rg, 0, sizeof(*rg));
+	rg->cs = cs;
+	rg->ss = ss;
+	rg->ds = ds;
+	rg->es = es;
+	rg->rip = res.entry;
+	rg->rsp = res.stack;
+	rg->eflags = 0x202;
+	rg->orig_rax = (uint64_t)-1;
+	plat_fpregs_t fp;
+	memset(&fp, 0, sizeof(fp));
+	fp.cwd = 0x37f;
+	fp.mxcsr = 0x1f80;
+	t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
+	t->in_syscall = false;
+	file_put(f);
+	return 0;
+fail:
+	*argvp = argv.v;
+	if (f)
+		file_put(f);
+	return r;
+}

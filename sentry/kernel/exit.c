@@ -1,0 +1,385 @@
+/*
+ * exit.c — thread and process exit, zombies, reaping (wait4/waitid), and the
+ * end of the sandbox when init dies.
+ *
+ * A thread group becomes a zombie when its last thread exits; its leader task
+ * stays on the kernel's task list (so the pid stays taken) until the parent
+ * reaps it.  When init (pid 1) exits, every other process is killed and the
+ * kernel is done once all task threads are gone: the Sentry then exits with
+ * init's status.
+ */
+#include "sentry/kernel/task_internal.h"
+#include "sentry/kernel/futex.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Under tasks_lock. */
+static void unlink_all(struct kernel *k, struct task *t)
+{
+	for (struct task **pp = &k->all_tasks; *pp; pp = &(*pp)->next_all) {
+		if (*pp == t) {
+			*pp = t->next_all;
+			return;
+		}
+	}
+}
+
+/* Under tasks_lock: remove a child from its parent's list. */
+static void unlink_child(struct thread_group *tg)
+{
+	struct thread_group *p = tg->parent;
+	if (!p)
+		return;
+	for (struct thread_group **pp = &p->children; *pp; pp = &(*pp)->sibling) {
+		if (*pp == tg) {
+			*pp = tg->sibling;
+			break;
+		}
+	}
+	tg->parent = NULL;
+}
+
+/* Under tasks_lock: free a reaped group (its leader task included). */
+void reap_locked(struct kernel *k, struct thread_group *tg)
+{
+	unlink_child(tg);
+	if (tg->leader) {
+		unlink_all(k, tg->leader);
+		task_free(tg->leader);
+		tg->leader = NULL;
+	}
+	tg->reaped = true;
+	if (tg->refs == 0)
+		tg_free(tg);
+}
+
+static void kernel_task_gone(struct kernel *k)
+{
+	pthread_mutex_lock(&k->done_lock);
+	if (k->ntasks == 0) {
+		k->done = true;
+		pthread_cond_broadcast(&k->done_cond);
+	}
+	pthread_mutex_unlock(&k->done_lock);
+}
+
+/* Under tasks_lock: the group's last thread is gone.  Returns true when
+ * the caller must reap it at once (the parent ignores SIGCHLD). */
+static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int status)
+{
+	tg->zombie = true;
+	tg->exit_status = status;
+	/* kernel_wait_spawned may be waiting for this group (init included). */
+	pthread_cond_broadcast(&k->spawn_cond);
+	/* Orphans go to init (as Linux without subreapers). */
+	struct thread_group *init = k->init;
+	while (tg->children) {
+		struct thread_group *c = tg->children;
+		tg->children = c->sibling;
+		if (init && init != tg && !init->zombie) {
+			c->parent = init;
+			c->sibling = init->children;
+			init->children = c;
+		} else {
+			c->parent = NULL;
+			c->sibling = NULL;
+			if (c->zombie)
+				reap_locked(k, c);
+		}
+	}
+	if (init && init != tg && !init->zombie)
+		waitq_notify(&init->child_wq, ~0u);
+
+	if (tg == init) {
+		k->init_status = status;
+		/* As Linux for a pid namespace's init: everyone else dies. */
+		for (struct task *x = k->all_tasks; x; x = x->next_all)
+			if (x->tg != tg && !x->tg->zombie)
+				signal_group_exit(x->tg, SIGKILL);
+		return false;
+	}
+
+	struct thread_group *parent = tg->parent;
+	if (!parent)
+		return false; /* spawned from outside (exec): the spawner reaps it */
+	pthread_mutex_lock(&parent->siglock);
+	const struct k_sigaction *a = &parent->actions[SIGCHLD - 1];
+	bool autoreap = a->handler == (uint64_t)(uintptr_t)SIG_IGN || (a->flags & SA_NOCLDWAIT);
+	pthread_mutex_unlock(&parent->siglock);
+	if (tg->exit_signal) {
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = tg->exit_signal;
+		info.si_pid = tg->tgid;
+		info.si_uid = 0;
+		if (WIFEXITED(status)) {
+			info.si_code = CLD_EXITED;
+			info.si_status = WEXITSTATUS(status);
+		} else {
+			info.si_code = CLD_KILLED;
+			info.si_status = WTERMSIG(status);
+		}
+		tg_signal_send(parent, &info);
+	}
+	waitq_notify(&parent->child_wq, ~0u);
+	return autoreap;
+}
+
+_Noreturn void task_exit(struct task *t, int status)
+{
+	struct kernel *k = t->k;
+	struct thread_group *tg = t->tg;
+	t->exiting = true;
+	atomic_store(&t->interrupted, 2);
+
+	/* As Linux's mm_release: the robust list first, then the tid wake. */
+	futex_exit_robust_list(t);
+	if (t->clear_child_tid) {
+		int32_t zero = 0;
+		if (task_copy_out(t, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+			futex_wake_addr(t, t->clear_child_tid, 1);
+	}
+	task_vfork_complete(t);
+	if (t->ctx) {
+		k->plat->ops->context_release(t->ctx);
+		t->ctx = NULL;
+	}
+
+	/* Detach what others may look at (procfs reads them under the task
+	 * lock), then release outside the lock: these puts can block. */
+	pthread_mutex_lock(&k->tasks_lock);
+	struct mm *mm = t->mm;
+	struct fd_table *fdt = t->fdt;
+	struct fs_context *fs = t->fs;
+	t->mm = NULL;
+	t->fdt = NULL;
+	t->fs = NULL;
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (fdt)
+		fdt_put(fdt);
+	if (fs)
+		fs_context_put(fs);
+	if (mm)
+		mm_put(mm);
+
+	/* Publish the exit.  Once the group is a zombie its parent may reap
+	 * it (freeing the leader task, perhaps t) as soon as we unlock: from
+	 * then on only k and locals are touched. */
+	pthread_mutex_lock(&k->tasks_lock);
+	pthread_mutex_lock(&tg->siglock);
+	if (t->tg_prev)
+		t->tg_prev->tg_next = t->tg_next;
+	else
+		tg->threads = t->tg_next;
+	if (t->tg_next)
+		t->tg_next->tg_prev = t->tg_prev;
+	t->tg_next = t->tg_prev = NULL;
+	tg->nthreads--;
+	bool last = tg->nthreads == 0;
+	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
+	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
+		task_wake(tg->threads); /* an execve waits in de_thread */
+	pthread_mutex_unlock(&tg->siglock);
+	k->ntasks--;
+	bool is_leader = tg->leader == t;
+	if (!is_leader)
+		unlink_all(k, t);
+	if (last && tg_became_zombie(k, tg, gstatus))
+		reap_locked(k, tg);
+	pthread_mutex_unlock(&k->tasks_lock);
+
+	if (!is_leader)
+		task_free(t);
+	kernel_task_gone(k);
+	pthread_exit(NULL);
+}
+
+int task_de_thread(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	if (tg->group_exiting) {
+		pthread_mutex_unlock(&tg->siglock);
+		return -EINTR;
+	}
+	if (tg->nthreads == 1) {
+		pthread_mutex_unlock(&tg->siglock);
+		return 0;
+	}
+	/* Kill the other threads; we are excluded by being the one left. */
+	for (struct task *x = tg->threads; x; x = x->tg_next) {
+		if (x == t)
+			continue;
+		x->exiting = true;
+		atomic_store(&x->interrupted, 2);
+		if (x->ctx)
+			t->k->plat->ops->context_interrupt(x->ctx);
+		task_wake(x);
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	for (;;) {
+		pthread_mutex_lock(&tg->siglock);
+		int n = tg->nthreads;
+		pthread_mutex_unlock(&tg->siglock);
+		if (n == 1)
+			break;
+		struct timespec dl;
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_nsec += 10 * 1000000;
+		if (dl.tv_nsec >= 1000000000) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000;
+		}
+		struct timespec now;
+		(void)now;
+		/* Not task_block: our own 'exiting' flag is not set, but a kill
+		 * of the whole group is, and must end the wait. */
+		int r = task_block(t, &dl);
+		if (r == -EINTR) {
+			pthread_mutex_lock(&tg->siglock);
+			bool dying = tg->group_exiting;
+			pthread_mutex_unlock(&tg->siglock);
+			if (dying)
+				return -EINTR;
+		}
+	}
+	/* A non-leader that execs takes over the group's pid, as Linux. */
+	struct kernel *k = t->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	if (tg->leader != t) {
+		struct task *old = tg->leader;
+		unlink_all(k, old);
+		task_free(old);
+		t->tid = tg->tgid;
+		tg->leader = t;
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	return 0;
+}
+
+/* Does child c match wait's (idtype, id) for the waiting group? */
+static bool wait_matches(struct thread_group *self, struct thread_group *c, int idtype, int id)
+{
+	switch (idtype) {
+	case P_ALL:
+		return true;
+	case P_PID:
+		return c->tgid == id;
+	case P_PGID:
+		return c->pgid == (id ? id : self->pgid);
+	default:
+		return false;
+	}
+}
+
+int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
+		  struct rusage *ru)
+{
+	struct kernel *k = t->k;
+	struct thread_group *self = t->tg;
+	struct waiter w;
+	waiter_init(&w, t, ~0u);
+	waitq_add(&self->child_wq, &w);
+	int64_t ret;
+	for (;;) {
+		bool any = false;
+		pthread_mutex_lock(&k->tasks_lock);
+		struct thread_group *found = NULL;
+		int what = 0; /* 1 exited, 2 stopped, 3 continued */
+		for (struct thread_group *c = self->children; c; c = c->sibling) {
+			if (!wait_matches(self, c, idtype, id))
+				continue;
+			any = true;
+			if (c->zombie && (options & WEXITED)) {
+				found = c;
+				what = 1;
+				break;
+			}
+			if ((options & WSTOPPED) && c->stopped && c->stop_reported) {
+				found = c;
+				what = 2;
+				break;
+			}
+			if ((options & WCONTINUED) && !c->stopped && !c->cont_reported &&
+			    c->stop_reported) {
+				found = c;
+				what = 3;
+				break;
+			}
+		}
+		if (found) {
+			int pid = found->tgid;
+			int st = 0;
+			if (what == 1)
+				st = found->exit_status;
+			else if (what == 2)
+				st = 0x7f | (SIGSTOP << 8);
+			else
+				st = 0xffff;
+			if (status)
+				*status = st;
+			if (info) {
+				memset(info, 0, sizeof(*info));
+				info->si_signo = SIGCHLD;
+				info->si_pid = pid;
+				if (what == 1 && WIFEXITED(st)) {
+					info->si_code = CLD_EXITED;
+					info->si_status = WEXITSTATUS(st);
+				} else if (what == 1) {
+					info->si_code = CLD_KILLED;
+					info->si_status = WTERMSIG(st);
+				} else if (what == 2) {
+					info->si_code = CLD_STOPPED;
+					info->si_status = SIGSTOP;
+				} else {
+					info->si_code = CLD_CONTINUED;
+					info->si_status = SIGCONT;
+				}
+			}
+			if (ru) {
+				memset(ru, 0, sizeof(*ru));
+				ru->ru_utime.tv_sec = (time_t)(found->utime_ns / 1000000000ULL);
+				ru->ru_utime.tv_usec = (suseconds_t)(found->utime_ns % 1000000000ULL / 1000);
+				ru->ru_stime.tv_sec = (time_t)(found->stime_ns / 1000000000ULL);
+				ru->ru_stime.tv_usec = (suseconds_t)(found->stime_ns % 1000000000ULL / 1000);
+			}
+			if (!(options & WNOWAIT)) {
+				if (what == 1) {
+					self->cutime_ns += found->utime_ns + found->cutime_ns;
+					self->cstime_ns += found->stime_ns + found->cstime_ns;
+					reap_locked(k, found);
+				} else if (what == 2) {
+					found->stop_reported = false;
+					found->stopped = true;
+				} else {
+					found->cont_reported = true;
+				}
+			}
+			pthread_mutex_unlock(&k->tasks_lock);
+			ret = pid;
+			break;
+		}
+		pthread_mutex_unlock(&k->tasks_lock);
+		if (!any) {
+			ret = -ECHILD;
+			break;
+		}
+		if (options & WNOHANG) {
+			ret = 0;
+			break;
+		}
+		if (task_block(t, NULL) == -EINTR) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+	}
+	waitq_remove(&self->child_wq, &w);
+	return ret;
+}

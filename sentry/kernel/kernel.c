@@ -1,0 +1,101 @@
+/*
+ * kernel.c — the sandbox kernel object: pids, lookups, clocks.
+ */
+#include "sentry/kernel/kernel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PID_MAX 4194304
+
+struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
+{
+	struct kernel *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->plat = plat;
+	k->mf = mf;
+	pthread_mutex_init(&k->tasks_lock, NULL);
+	pthread_mutex_init(&k->done_lock, NULL);
+	pthread_cond_init(&k->done_cond, NULL);
+	pthread_cond_init(&k->spawn_cond, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &k->boot_mono);
+	strcpy(k->hostname, "visor");
+	strcpy(k->domainname, "(none)");
+	return k;
+}
+
+void kernel_free(struct kernel *k)
+{
+	if (!k)
+		return;
+	pthread_mutex_destroy(&k->tasks_lock);
+	pthread_mutex_destroy(&k->done_lock);
+	pthread_cond_destroy(&k->done_cond);
+	free(k);
+}
+
+uint64_t kernel_uptime_ns(struct kernel *k)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - k->boot_mono.tv_sec) * 1000000000ULL +
+	       (uint64_t)(now.tv_nsec - k->boot_mono.tv_nsec);
+}
+
+struct task *kernel_find_task(struct kernel *k, int tid)
+{
+	for (struct task *t = k->all_tasks; t; t = t->next_all)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+/* Zombie leaders stay on all_tasks until reaped, so their pids stay taken. */
+/* Under tasks_lock: is pid used by a task or a (zombie) thread group? */
+static bool pid_in_use(struct kernel *k, int pid)
+{
+	for (struct task *t = k->all_tasks; t; t = t->next_all)
+		if (t->tid == pid || (t->tg && (t->tg->tgid == pid || t->tg->pgid == pid ||
+						t->tg->sid == pid)))
+			return true;
+	return false;
+}
+
+int kernel_alloc_pid_locked(struct kernel *k)
+{
+	for (int tries = 0; tries < PID_MAX; tries++) {
+		int pid = ++k->last_pid;
+		if (pid >= PID_MAX) {
+			k->last_pid = 1; /* as Linux: wrap above the low reserved range */
+			continue;
+		}
+		if (!pid_in_use(k, pid))
+			return pid;
+	}
+	return -EAGAIN;
+}
+
+struct thread_group *kernel_find_tg(struct kernel *k, int pid)
+{
+	pthread_mutex_lock(&k->tasks_lock);
+	struct task *t = kernel_find_task(k, pid);
+	struct thread_group *tg = NULL;
+	if (t && t->tg && t->tg->tgid == pid) {
+		tg = t->tg;
+		tg->refs++;
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	return tg;
+}
+
+void tg_put(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	bool free_it = --tg->refs == 0 && tg->reaped;
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (free_it)
+		tg_free(tg);
+}

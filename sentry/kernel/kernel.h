@@ -1,0 +1,126 @@
+/*
+ * kernel.h — one sandbox's kernel: the task set, pids, thread groups, the
+ * platform and the memory file, the UTS names and the clocks.
+ *
+ * Lock order (outermost first), as in DESIGN.md §10:
+ *   k->tasks_lock -> tg->siglock -> mm->lock -> memfile->lock -> waitq locks
+ */
+#ifndef VISOR_SENTRY_KERNEL_H
+#define VISOR_SENTRY_KERNEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
+
+struct memfile;
+struct platform;
+struct gofer_client;
+
+/* A kernel-side sigaction (the app's struct sigaction, x86_64 layout). */
+struct k_sigaction {
+	uint64_t handler; /* SIG_DFL = 0, SIG_IGN = 1, else an app address */
+	uint64_t flags;
+	uint64_t restorer;
+	sigset64_t mask;
+};
+
+struct thread_group {
+	int tgid;
+	struct kernel *k;
+	struct task *leader;
+	struct task *threads;         /* list via task->tg_next, under k->tasks_lock */
+	int nthreads;                 /* live (not yet exited) threads */
+	struct thread_group *parent;  /* under k->tasks_lock */
+	struct thread_group *children, *sibling;
+	int pgid, sid;
+
+	/* siglock protects: actions, shared_pending, every thread's sigmask,
+	 * pending and altstack, and the exit/stop state below. */
+	pthread_mutex_t siglock;
+	struct k_sigaction actions[VISOR_NSIG];
+	struct sigpending shared_pending;
+	bool group_exiting;
+	int group_exit_status;        /* wait status once group_exiting */
+	bool stopped;                 /* group stop (SIGSTOP and friends) */
+	bool stop_reported, cont_reported;
+
+	bool zombie;                  /* all threads exited; waiting to be reaped */
+	int exit_status;              /* wait(2) status word */
+	int exit_signal;              /* signal sent to the parent at exit (SIGCHLD) */
+	struct waitq child_wq;        /* notified when a child changes state */
+
+	struct rlimit rlimits[RLIM_NLIMITS]; /* under siglock */
+	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */
+	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
+	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */
+	size_t cmdline_len;
+	char *exe_path;
+	int refs;                     /* under k->tasks_lock: lookups keep reaped groups alive */
+	bool reaped;                  /* wait(2) collected it; freed at refs == 0 */
+};
+
+struct kernel {
+	struct platform *plat;
+	struct memfile *mf;
+	struct gofer_client *gofer;
+
+	pthread_mutex_t tasks_lock;   /* the task set: pids, lists, parent links */
+	struct task *all_tasks;       /* via task->next_all */
+	int last_pid;
+	int ntasks;
+	struct thread_group *init;    /* pid 1 */
+
+	char hostname[65];
+	char domainname[65];
+	struct timespec boot_mono;    /* CLOCK_MONOTONIC at boot: uptime 0 */
+
+	bool strace;                  /* log every syscall */
+	struct fs_context *root_fs;   /* the container's root, cwd "/": spawns copy it */
+	pthread_cond_t spawn_cond;    /* with tasks_lock: a parentless process exited */
+	struct spawn_rec *spawns;     /* spawned processes not yet waited for */
+	/* Set once the init process is gone and every task has exited. */
+	pthread_mutex_t done_lock;
+	pthread_cond_t done_cond;
+	bool done;
+	int init_status;              /* init's wait status */
+};
+
+struct kernel *kernel_new(struct platform *plat, struct memfile *mf);
+void kernel_free(struct kernel *k);
+
+/* Look up by pid in the sandbox's namespace; returns with a reference
+ * (tg_put to drop) or NULL. */
+struct thread_group *kernel_find_tg(struct kernel *k, int pid);
+struct task *kernel_find_task(struct kernel *k, int tid); /* under tasks_lock only */
+void tg_put(struct thread_group *tg);
+void tg_free(struct thread_group *tg);
+int kernel_alloc_pid_locked(struct kernel *k);
+
+/* Nanoseconds since boot on CLOCK_MONOTONIC. */
+uint64_t kernel_uptime_ns(struct kernel *k);
+
+/* The sandbox's terminal (tty.c): f becomes the controlling terminal of
+ * session sid (the container's init) and of whoever takes it by TIOCSCTTY. */
+struct file;
+void kernel_set_console(struct kernel *k, struct file *f, int sid);
+
+/* Signals (signal.c). */
+int task_signal_send(struct task *t, int sig); /* SI_KERNEL-style, to one thread */
+int task_signal_send_info(struct task *t, const siginfo_t *info, bool group);
+int tg_signal_send(struct thread_group *tg, const siginfo_t *info);
+/* Deliver one pending signal, if any, before returning to app code. */
+void task_deliver_signals(struct task *t);
+/* Force a synchronous signal (fault): unblocks and resets to default if ignored. */
+void task_force_signal(struct task *t, const siginfo_t *info);
+void task_set_sigmask_for_wait(struct task *t, sigset64_t mask);
+
+/* Exits (exit.c). */
+_Noreturn void task_exit(struct task *t, int status);
+void tg_exit_group(struct task *t, int status); /* starts a group exit; caller then exits */
+
+#endif

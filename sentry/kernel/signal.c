@@ -1,0 +1,550 @@
+/*
+ * signal.c — signal generation, delivery and x86_64 signal frames.
+ *
+ * Generation (task_signal_send_info, tg_signal_send) queues a signal on a
+ * thread or on its thread group and pokes a thread that can take it
+ * (context_interrupt if it runs app code, task_wake if it sleeps).  Delivery
+ * (task_deliver_signals) runs on the task's own thread before each return to
+ * app code: it finishes syscall restarts, applies default actions, and builds
+ * the rt_sigframe the app's handler runs on, exactly as Linux lays it out so
+ * that glibc's and musl's sigreturn trampolines work unchanged.
+ *
+ * Simplification, stated: a real-time signal queues at most one instance
+ * at a time (like a standard signal); the siginfo of the first is kept.
+ */
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/mm.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SIGBIT(s) (1ULL << ((s)-1))
+
+enum sig_default { SIGDFL_TERM, SIGDFL_CORE, SIGDFL_IGN, SIGDFL_STOP };
+
+static enum sig_default sig_default_action(int sig)
+{
+	switch (sig) {
+	case SIGQUIT: case SIGILL: case SIGABRT: case SIGFPE: case SIGSEGV: case SIGBUS:
+	case SIGSYS: case SIGTRAP: case SIGXCPU: case SIGXFSZ:
+		return SIGDFL_CORE;
+	case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
+		return SIGDFL_IGN;
+	case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		return SIGDFL_STOP;
+	default:
+		return SIGDFL_TERM;
+	}
+}
+
+static bool sig_ignored_locked(struct thread_group *tg, int sig)
+{
+	const struct k_sigaction *a = &tg->actions[sig - 1];
+	if (a->handler == (uint64_t)(uintptr_t)SIG_IGN)
+		return true;
+	return a->handler == (uint64_t)(uintptr_t)SIG_DFL && sig_default_action(sig) == SIGDFL_IGN;
+}
+
+static void kick(struct task *t)
+{
+	atomic_store(&t->interrupted, 1);
+	if (t->ctx)
+		t->k->plat->ops->context_interrupt(t->ctx);
+	task_wake(t);
+}
+
+static void pending_add(struct sigpending *p, const siginfo_t *info)
+{
+	int sig = info->si_signo;
+	if (p->set & SIGBIT(sig))
+		return;
+	p->set |= SIGBIT(sig);
+	p->info[sig - 1] = *info;
+}
+
+static void pending_del(struct sigpending *p, sigset64_t mask)
+{
+	p->set &= ~mask;
+}
+
+/* Under siglock: start a group exit with wait status `status`. */
+static void group_exit_locked(struct thread_group *tg, int status)
+{
+	if (tg->group_exiting)
+		return;
+	tg->group_exiting = true;
+	tg->group_exit_status = status;
+	tg->stopped = false;
+	for (struct task *t = tg->threads; t; t = t->tg_next)
+		kick(t);
+}
+
+/* Under siglock: which thread should take a group signal? */
+static struct task *pick_thread_locked(struct thread_group *tg, int sig)
+{
+	for (struct task *t = tg->threads; t; t = t->tg_next)
+		if (!t->exiting && !(t->sigmask & SIGBIT(sig)))
+			return t;
+	return NULL;
+}
+
+static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t *info, bool group)
+{
+	int sig = info->si_signo;
+	if (sig < 1 || sig > VISOR_NSIG)
+		return -EINVAL;
+	if (tg->zombie || tg->group_exiting)
+		return 0;
+	if (sig == SIGKILL) {
+		group_exit_locked(tg, SIGKILL);
+		return 0;
+	}
+	if (sig == SIGCONT) {
+		sigset64_t stops = SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU);
+		pending_del(&tg->shared_pending, stops);
+		for (struct task *x = tg->threads; x; x = x->tg_next)
+			pending_del(&x->pending, stops);
+		if (tg->stopped) {
+			tg->stopped = false;
+			tg->cont_reported = false;
+			for (struct task *x = tg->threads; x; x = x->tg_next)
+				task_wake(x);
+		}
+	} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		pending_del(&tg->shared_pending, SIGBIT(SIGCONT));
+		for (struct task *x = tg->threads; x; x = x->tg_next)
+			pending_del(&x->pending, SIGBIT(SIGCONT));
+	}
+	/* As Linux: an ignored signal is dropped at generation unless blocked. */
+	bool blocked = t ? (t->sigmask & SIGBIT(sig)) != 0 : false;
+	if (sig_ignored_locked(tg, sig) && !blocked && sig != SIGCONT)
+		return 0;
+	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
+		return 0;
+	if (group) {
+		pending_add(&tg->shared_pending, info);
+		struct task *w = pick_thread_locked(tg, sig);
+		if (w)
+			kick(w);
+	} else {
+		pending_add(&t->pending, info);
+		if (!(t->sigmask & SIGBIT(sig)))
+			kick(t);
+	}
+	return 0;
+}
+
+int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
+{
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	int r = send_locked(tg, group ? NULL : t, info, group);
+	pthread_mutex_unlock(&tg->siglock);
+	return r;
+}
+
+int tg_signal_send(struct thread_group *tg, const siginfo_t *info)
+{
+	pthread_mutex_lock(&tg->siglock);
+	int r = send_locked(tg, NULL, info, true);
+	pthread_mutex_unlock(&tg->siglock);
+	return r;
+}
+
+int task_signal_send(struct task *t, int sig)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	info.si_signo = sig;
+	info.si_code = SI_KERNEL;
+	return task_signal_send_info(t, &info, false);
+}
+
+void task_force_signal(struct task *t, const siginfo_t *info)
+{
+	struct thread_group *tg = t->tg;
+	int sig = info->si_signo;
+	pthread_mutex_lock(&tg->siglock);
+	/* As Linux's force_sig_info: a blocked or ignored synchronous signal
+	 * would loop forever, so it is unblocked and reset to the default. */
+	if ((t->sigmask & SIGBIT(sig)) ||
+	    tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_IGN) {
+		t->sigmask &= ~SIGBIT(sig);
+		tg->actions[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
+	}
+	pending_add(&t->pending, info);
+	pthread_mutex_unlock(&tg->siglock);
+}
+
+bool task_signal_pending(struct task *t)
+{
+	if (atomic_load(&t->interrupted) == 2)
+		return true; /* dying */
+	struct thread_group *tg = t->tg;
+	if (!tg)
+		return false;
+	pthread_mutex_lock(&tg->siglock);
+	bool r = tg->group_exiting || t->exiting ||
+		 ((t->pending.set | tg->shared_pending.set) & ~t->sigmask) != 0;
+	pthread_mutex_unlock(&tg->siglock);
+	return r;
+}
+
+void task_set_sigmask_for_wait(struct task *t, sigset64_t mask)
+{
+	pthread_mutex_lock(&t->tg->siglock);
+	t->saved_sigmask = t->sigmask;
+	t->restore_sigmask = true;
+	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	pthread_mutex_unlock(&t->tg->siglock);
+}
+
+void task_set_sigmask(struct task *t, sigset64_t mask)
+{
+	pthread_mutex_lock(&t->tg->siglock);
+	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	pthread_mutex_unlock(&t->tg->siglock);
+}
+
+/* ---- frames ---- */
+
+struct k_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate;
+	uint64_t reserved1[8];
+};
+
+struct k_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+};
+
+struct k_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	struct k_stack uc_stack;
+	struct k_sigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+struct k_rt_sigframe {
+	uint64_t pretcode;
+	struct k_ucontext uc;
+	siginfo_t info;
+};
+
+_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext layout");
+_Static_assert(sizeof(struct k_ucontext) == 304, "ucontext layout");
+_Static_assert(sizeof(siginfo_t) == 128, "siginfo layout");
+
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+
+static bool on_altstack(const struct task *t, uint64_t sp)
+{
+	uint64_t base = (uint64_t)(uintptr_t)t->altstack.ss_sp;
+	return t->altstack.ss_size && sp > base && sp - base <= t->altstack.ss_size;
+}
+
+int task_sigaltstack_flags(const struct task *t)
+{
+	if (t->altstack.ss_flags & SS_DISABLE || !t->altstack.ss_size)
+		return SS_DISABLE;
+	return on_altstack(t, t->regs.rsp) ? SS_ONSTACK : 0;
+}
+
+/* Build the frame and point the registers at the handler.  Returns 0, or
+ * -EFAULT when the frame cannot be written (the caller kills with SIGSEGV). */
+static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
+		       const siginfo_t *info, sigset64_t oldmask)
+{
+	plat_regs_t *r = &t->regs;
+	uint64_t sp = r->rsp;
+	bool onstack = false;
+	if ((act->flags & SA_ONSTACK) && t->altstack.ss_size &&
+	    !(t->altstack.ss_flags & SS_DISABLE) && !on_altstack(t, sp)) {
+		sp = (uint64_t)(uintptr_t)t->altstack.ss_sp + t->altstack.ss_size;
+		onstack = true;
+	}
+	if (!onstack)
+		sp -= 128; /* the x86_64 red zone */
+	sp -= sizeof(plat_fpregs_t);
+	sp &= ~63ULL;
+	uint64_t fpaddr = sp;
+	sp -= sizeof(struct k_rt_sigframe);
+	sp = (sp & ~15ULL) - 8;
+
+	plat_fpregs_t fp;
+	memset(&fp, 0, sizeof(fp));
+	t->k->plat->ops->context_get_fpregs(t->ctx, &fp);
+	if (mm_copy_out(t->mm, fpaddr, &fp, sizeof(fp)) < 0)
+		return -EFAULT;
+
+	struct k_rt_sigframe f;
+	memset(&f, 0, sizeof(f));
+	f.pretcode = act->restorer;
+	f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	f.uc.uc_stack.ss_sp = (uint64_t)(uintptr_t)t->altstack.ss_sp;
+	f.uc.uc_stack.ss_size = t->altstack.ss_size;
+	f.uc.uc_stack.ss_flags = task_sigaltstack_flags(t);
+	struct k_sigcontext *sc = &f.uc.uc_mcontext;
+	sc->r8 = r->r8; sc->r9 = r->r9; sc->r10 = r->r10; sc->r11 = r->r11;
+	sc->r12 = r->r12; sc->r13 = r->r13; sc->r14 = r->r14; sc->r15 = r->r15;
+	sc->rdi = r->rdi; sc->rsi = r->rsi; sc->rbp = r->rbp; sc->rbx = r->rbx;
+	sc->rdx = r->rdx; sc->rax = r->rax; sc->rcx = r->rcx; sc->rsp = r->rsp;
+	sc->rip = r->rip; sc->eflags = r->eflags;
+	sc->cs = (uint16_t)r->cs; sc->ss = (uint16_t)r->ss;
+	sc->oldmask = oldmask;
+	sc->fpstate = fpaddr;
+	if (sig == SIGSEGV || sig == SIGBUS)
+		sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
+	f.uc.uc_sigmask = oldmask;
+	f.info = *info;
+	if (mm_copy_out(t->mm, sp, &f, sizeof(f)) < 0)
+		return -EFAULT;
+
+	r->rsp = sp;
+	r->rip = act->handler;
+	r->rdi = (uint64_t)sig;
+	r->rsi = sp + offsetof(struct k_rt_sigframe, info);
+	r->rdx = sp + offsetof(struct k_rt_sigframe, uc);
+	r->rax = 0;
+	r->eflags &= ~(0x100ULL | 0x400ULL); /* TF, DF cleared as Linux does */
+	return 0;
+}
+
+int64_t signal_sigreturn(struct task *t)
+{
+	/* `ret` into the restorer popped pretcode: the frame starts 8 below. */
+	uint64_t frame = t->regs.rsp - 8;
+	struct k_rt_sigframe f;
+	if (mm_copy_in(t->mm, &f, frame, sizeof(f)) < 0) {
+		task_signal_send(t, SIGSEGV);
+		return t->regs.rax;
+	}
+	plat_regs_t *r = &t->regs;
+	const struct k_sigcontext *sc = &f.uc.uc_mcontext;
+	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
+	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
+	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
+	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
+	r->rip = sc->rip;
+	/* Only the flags an app may change (as Linux's FIX_EFLAGS). */
+	const uint64_t fix = 0x40DD5ULL; /* AC OF DF TF SF ZF AF PF CF RF-less set */
+	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
+	r->orig_rax = (uint64_t)-1; /* no syscall restart after sigreturn */
+	if (sc->fpstate) {
+		plat_fpregs_t fp;
+		if (mm_copy_in(t->mm, &fp, sc->fpstate, sizeof(fp)) == 0) {
+			fp.mxcsr &= 0xffbf; /* reserved MXCSR bits would fault the host */
+			t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
+		}
+	}
+	task_set_sigmask(t, f.uc.uc_sigmask);
+	/* Restore the alternate stack settings as the kernel does. */
+	if (!on_altstack(t, r->rsp)) {
+		if (f.uc.uc_stack.ss_flags & SS_DISABLE) {
+			t->altstack.ss_flags = SS_DISABLE;
+			t->altstack.ss_size = 0;
+		} else if (f.uc.uc_stack.ss_size >= (uint64_t)MINSIGSTKSZ) {
+			t->altstack.ss_sp = (void *)(uintptr_t)f.uc.uc_stack.ss_sp;
+			t->altstack.ss_size = f.uc.uc_stack.ss_size;
+			t->altstack.ss_flags = 0;
+		}
+	}
+	t->in_syscall = false;
+	return (int64_t)r->rax;
+}
+
+/* Apply Linux's restart rules to an interrupted syscall's result. */
+static void syscall_restart(struct task *t, const struct k_sigaction *act)
+{
+	if (!t->in_syscall)
+		return;
+	t->in_syscall = false;
+	int64_t ret = (int64_t)t->regs.rax;
+	bool restart = false;
+	switch (-ret) {
+	case ERESTARTNOHAND:
+	case ERESTART_RESTARTBLOCK:
+		restart = !act;
+		break;
+	case ERESTARTSYS:
+		restart = !act || (act->flags & SA_RESTART);
+		break;
+	case ERESTARTNOINTR:
+		restart = true;
+		break;
+	default:
+		return;
+	}
+	if (!restart) {
+		t->regs.rax = (uint64_t)-EINTR;
+		return;
+	}
+	if (-ret == ERESTART_RESTARTBLOCK)
+		t->regs.rax = 219; /* __NR_restart_syscall */
+	else
+		t->regs.rax = t->regs.orig_rax;
+	t->regs.rip -= 2; /* back over the 2-byte `syscall` instruction */
+}
+
+/* Under siglock: dequeue the next deliverable signal into *info (0: none). */
+static int dequeue_locked(struct task *t, siginfo_t *info)
+{
+	struct thread_group *tg = t->tg;
+	sigset64_t mask = ~t->sigmask | SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
+	/* Synchronous (thread) signals first, as Linux does. */
+	struct sigpending *order[2] = {&t->pending, &tg->shared_pending};
+	for (int i = 0; i < 2; i++) {
+		sigset64_t ready = order[i]->set & mask;
+		if (!ready)
+			continue;
+		int sig = __builtin_ctzll(ready) + 1;
+		/* Prefer the synchronous fault signals when several are pending. */
+		static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS};
+		for (size_t k = 0; k < sizeof(sync_sigs) / sizeof(sync_sigs[0]); k++)
+			if (ready & SIGBIT(sync_sigs[k])) {
+				sig = sync_sigs[k];
+				break;
+			}
+		*info = order[i]->info[sig - 1];
+		order[i]->set &= ~SIGBIT(sig);
+		return sig;
+	}
+	return 0;
+}
+
+/* Notify the parent that the group stopped or continued. */
+static void notify_parent_stop(struct thread_group *tg, int why);
+
+void task_deliver_signals(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	for (;;) {
+		pthread_mutex_lock(&tg->siglock);
+		if (t->exiting && !tg->group_exiting) {
+			/* Killed by another thread's execve (de_thread). */
+			pthread_mutex_unlock(&tg->siglock);
+			task_exit(t, 0);
+		}
+		atomic_store(&t->interrupted, 0);
+		if (tg->group_exiting) {
+			int st = tg->group_exit_status;
+			pthread_mutex_unlock(&tg->siglock);
+			task_exit(t, st);
+		}
+		if (tg->stopped) {
+			bool report = !tg->stop_reported;
+			tg->stop_reported = true;
+			pthread_mutex_unlock(&tg->siglock);
+			if (report)
+				notify_parent_stop(tg, CLD_STOPPED);
+			task_block(t, NULL);
+			continue;
+		}
+		siginfo_t info;
+		int sig = dequeue_locked(t, &info);
+		if (!sig) {
+			if (t->restore_sigmask) {
+				t->sigmask = t->saved_sigmask;
+				t->restore_sigmask = false;
+			}
+			pthread_mutex_unlock(&tg->siglock);
+			syscall_restart(t, NULL);
+			return;
+		}
+		struct k_sigaction act = tg->actions[sig - 1];
+		if (act.handler == (uint64_t)(uintptr_t)SIG_IGN) {
+			pthread_mutex_unlock(&tg->siglock);
+			continue;
+		}
+		if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
+			enum sig_default d = sig_default_action(sig);
+			if (d == SIGDFL_IGN) {
+				pthread_mutex_unlock(&tg->siglock);
+				continue;
+			}
+			if (d == SIGDFL_STOP) {
+				/* As Linux: SIGTSTP/TTIN/TTOU in an orphaned process
+				 * group are discarded; we have no job control
+				 * terminal yet, so only SIGSTOP stops. */
+				if (sig == SIGSTOP) {
+					tg->stopped = true;
+					tg->stop_reported = false;
+				}
+				pthread_mutex_unlock(&tg->siglock);
+				continue;
+			}
+			/* Terminate the whole group; "core" signals set no
+			 * core-dump bit since nothing is dumped. */
+			group_exit_locked(tg, sig);
+			pthread_mutex_unlock(&tg->siglock);
+			continue;
+		}
+		sigset64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+		t->restore_sigmask = false;
+		t->sigmask = oldmask | act.mask;
+		if (!(act.flags & SA_NODEFER))
+			t->sigmask |= SIGBIT(sig);
+		t->sigmask &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+		if (act.flags & SA_RESETHAND) {
+			tg->actions[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
+			tg->actions[sig - 1].flags &= ~(uint64_t)SA_SIGINFO;
+		}
+		pthread_mutex_unlock(&tg->siglock);
+
+		syscall_restart(t, &act);
+		if (t->k->strace)
+			log_info("[%d] signal %d -> handler %#lx", t->tid, sig,
+				 (unsigned long)act.handler);
+		if (setup_frame(t, sig, &act, &info, oldmask) < 0) {
+			/* As Linux: a frame that cannot be written is a SIGSEGV
+			 * with the default action. */
+			pthread_mutex_lock(&tg->siglock);
+			group_exit_locked(tg, SIGSEGV);
+			pthread_mutex_unlock(&tg->siglock);
+			continue;
+		}
+		return;
+	}
+}
+
+static void notify_parent_stop(struct thread_group *tg, int why)
+{
+	struct kernel *k = tg->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct thread_group *parent = tg->parent;
+	if (parent) {
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = SIGCHLD;
+		info.si_code = why;
+		info.si_pid = tg->tgid;
+		info.si_status = SIGSTOP;
+		pthread_mutex_lock(&parent->siglock);
+		bool nocldstop = parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP;
+		if (!nocldstop)
+			send_locked(parent, NULL, &info, true);
+		pthread_mutex_unlock(&parent->siglock);
+		waitq_notify(&parent->child_wq, ~0u);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+}
+
+void signal_group_exit(struct thread_group *tg, int status)
+{
+	pthread_mutex_lock(&tg->siglock);
+	group_exit_locked(tg, status);
+	pthread_mutex_unlock(&tg->siglock);
+}

@@ -1,0 +1,533 @@
+/*
+ * task.c — task creation (the first task, fork/vfork/clone) and the task loop.
+ *
+ * Each task runs on its own host thread (task_main).  The loop delivers
+ * signals, switches into app code through the platform, and dispatches the
+ * trap: a syscall through the table, a fault to mm, a synchronous host signal
+ * to the app as a guest signal.  Nothing here holds a lock across the switch.
+ */
+#include "sentry/kernel/task_internal.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/exec.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+__thread struct task *current;
+
+int task_copy_in(struct task *t, void *dst, uint64_t src, size_t len)
+{
+	return mm_copy_in(t->mm, dst, src, len);
+}
+
+int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
+{
+	return mm_copy_out(t->mm, dst, src, len);
+}
+
+ssize_t task_copy_string_in(struct task *t, char *dst, uint64_t src, size_t max)
+{
+	return mm_copy_string_in(t->mm, dst, src, max);
+}
+
+struct task *task_alloc(struct kernel *k)
+{
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->k = k;
+	t->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->wake_efd < 0) {
+		free(t);
+		return NULL;
+	}
+	t->altstack.ss_flags = SS_DISABLE;
+	return t;
+}
+
+void task_free(struct task *t)
+{
+	if (t->creds)
+		creds_put(t->creds);
+	if (t->wake_efd >= 0)
+		close(t->wake_efd);
+	free(t);
+}
+
+struct thread_group *tg_alloc(struct kernel *k)
+{
+	struct thread_group *tg = calloc(1, sizeof(*tg));
+	if (!tg)
+		return NULL;
+	tg->k = k;
+	pthread_mutex_init(&tg->siglock, NULL);
+	waitq_init(&tg->child_wq);
+	tg->exit_signal = SIGCHLD;
+	tg->start_ns = kernel_uptime_ns(k);
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		tg->rlimits[i].rlim_cur = tg->rlimits[i].rlim_max = RLIM_INFINITY;
+	tg->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
+	tg->rlimits[RLIMIT_NOFILE].rlim_max = 1048576;
+	tg->rlimits[RLIMIT_STACK].rlim_cur = 8 << 20;
+	tg->rlimits[RLIMIT_CORE].rlim_cur = 0;
+	tg->rlimits[RLIMIT_NPROC].rlim_cur = tg->rlimits[RLIMIT_NPROC].rlim_max = 63504;
+	tg->rlimits[RLIMIT_SIGPENDING].rlim_cur = tg->rlimits[RLIMIT_SIGPENDING].rlim_max = 63504;
+	tg->rlimits[RLIMIT_MEMLOCK].rlim_cur = tg->rlimits[RLIMIT_MEMLOCK].rlim_max = 8 << 20;
+	tg->rlimits[RLIMIT_MSGQUEUE].rlim_cur = tg->rlimits[RLIMIT_MSGQUEUE].rlim_max = 819200;
+	return tg;
+}
+
+void tg_free(struct thread_group *tg)
+{
+	pthread_mutex_destroy(&tg->siglock);
+	waitq_destroy(&tg->child_wq);
+	free(tg->cmdline);
+	free(tg->exe_path);
+	free(tg);
+}
+
+/* Under tasks_lock and siglock: link t into tg. */
+static void tg_link_task(struct thread_group *tg, struct task *t)
+{
+	t->tg = tg;
+	t->tg_prev = NULL;
+	t->tg_next = tg->threads;
+	if (tg->threads)
+		tg->threads->tg_prev = t;
+	tg->threads = t;
+	tg->nthreads++;
+	struct kernel *k = tg->k;
+	t->next_all = k->all_tasks;
+	k->all_tasks = t;
+	k->ntasks++;
+}
+
+static const char *strace_name(int nr)
+{
+	return syscall_name(nr);
+}
+
+static void handle_syscall(struct task *t)
+{
+	int nr = (int)t->regs.orig_rax;
+	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
+			 t->regs.r10, t->regs.r8,  t->regs.r9};
+	t->in_syscall = true;
+	int64_t ret = syscall_dispatch(t, nr, a);
+	if (t->k->strace)
+		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, strace_name(nr),
+			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
+			 (unsigned long)a[3], (long)ret);
+	t->regs.rax = (uint64_t)ret;
+}
+
+static void handle_fault(struct task *t, const struct plat_event *ev)
+{
+	int code = SEGV_MAPERR;
+	int r = mm_handle_fault(t->mm, ev->fault_addr, &code);
+	if (r == 0)
+		return;
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	if (r == -EIO) {
+		info.si_signo = SIGBUS;
+		info.si_code = BUS_ADRERR;
+	} else {
+		info.si_signo = SIGSEGV;
+		info.si_code = code;
+	}
+	info.si_addr = (void *)(uintptr_t)ev->fault_addr;
+	task_force_signal(t, &info);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void task_loop(struct task *t)
+{
+	struct platform *plat = t->k->plat;
+	for (;;) {
+		task_deliver_signals(t);
+		struct plat_event ev;
+		uint64_t t0 = now_ns();
+		int r = plat->ops->context_switch(t->ctx, mm_addr_space(t->mm), &t->regs, &ev);
+		uint64_t t1 = now_ns();
+		/* CPU accounting, approximated by wall time: in app code is user
+		 * time, in the Sentry on the app's behalf is system time. */
+		__atomic_fetch_add(&t->tg->utime_ns, t1 - t0, __ATOMIC_RELAXED);
+		if (r < 0) {
+			log_warn("task %d: platform switch failed: %s", t->tid, strerror(-r));
+			signal_group_exit(t->tg, SIGKILL);
+			continue;
+		}
+		switch (ev.kind) {
+		case PLAT_EV_SYSCALL:
+			handle_syscall(t);
+			break;
+		case PLAT_EV_FAULT:
+			handle_fault(t, &ev);
+			break;
+		case PLAT_EV_SIGNAL: {
+			siginfo_t info = ev.info;
+			task_force_signal(t, &info);
+			break;
+		}
+		case PLAT_EV_INTERRUPT:
+			break;
+		}
+		__atomic_fetch_add(&t->tg->stime_ns, now_ns() - t1, __ATOMIC_RELAXED);
+	}
+}
+
+static void *task_main(void *arg)
+{
+	struct task *t = arg;
+	current = t;
+	/* Host signals are not for task threads: the platform reports app
+	 * events through ptrace stops, not through our handlers. */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	struct platform *plat = t->k->plat;
+	if (!t->ctx)
+		t->ctx = plat->ops->new_context(plat);
+	if (!t->ctx) {
+		log_error("task %d: no platform context", t->tid);
+		signal_group_exit(t->tg, SIGKILL);
+		task_deliver_signals(t);
+	}
+	if (t->fpregs_pending) {
+		plat->ops->context_set_fpregs(t->ctx, &t->fpregs);
+		t->fpregs_pending = false;
+	}
+	if (t->initial_exec) {
+		struct initial_exec *ie = t->initial_exec;
+		t->initial_exec = NULL;
+		int r = task_execve_kernel(t, AT_FDCWD, ie->path, &ie->argv, ie->argc, ie->envp,
+					   ie->envc, 0);
+		pthread_mutex_lock(&ie->lock);
+		ie->result = r;
+		ie->done = true;
+		pthread_cond_broadcast(&ie->cond);
+		/* Held (OCI create): wait for start, or for the sandbox's end. */
+		while (r == 0 && ie->hold && !ie->released && !t->tg->group_exiting) {
+			/* A timed wait: a kill before start must still end us. */
+			struct timespec dl;
+			clock_gettime(CLOCK_REALTIME, &dl);
+			dl.tv_nsec += 50 * 1000000;
+			if (dl.tv_nsec >= 1000000000) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&ie->cond, &ie->lock, &dl);
+		}
+		pthread_mutex_unlock(&ie->lock);
+		/* ie belongs to the spawner from here on. */
+		if (r < 0) {
+			/* As a shell reports it: 127 for a file that is not
+			 * there, 126 for one that cannot be executed. */
+			log_warn("cannot exec %s: %s", ie->path, strerror(-r));
+			signal_group_exit(t->tg, (r == -ENOENT ? 127 : 126) << 8);
+			task_deliver_signals(t);
+		}
+	}
+	if (t->child_settid) {
+		int32_t tid = t->tid;
+		task_copy_out(t, t->child_settid, &tid, sizeof(tid));
+		t->child_settid = 0;
+	}
+	task_loop(t);
+	return NULL;
+}
+
+int task_start(struct task *t)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	int r = pthread_create(&t->thread, &attr, task_main, t);
+	pthread_attr_destroy(&attr);
+	return -r;
+}
+
+struct task *task_create_init(struct kernel *k, struct mm *mm, struct fd_table *fdt,
+			      struct fs_context *fs, struct creds *creds)
+{
+	struct task *t = task_alloc(k);
+	struct thread_group *tg = tg_alloc(k);
+	if (!t || !tg) {
+		if (t)
+			task_free(t);
+		free(tg);
+		return NULL;
+	}
+	pthread_mutex_lock(&k->tasks_lock);
+	int pid = kernel_alloc_pid_locked(k);
+	t->tid = tg->tgid = tg->pgid = tg->sid = pid;
+	tg->leader = t;
+	t->mm = mm;
+	t->fdt = fdt;
+	t->fs = fs;
+	t->creds = creds;
+	pthread_mutex_lock(&tg->siglock);
+	tg_link_task(tg, t);
+	pthread_mutex_unlock(&tg->siglock);
+	k->init = tg;
+	pthread_mutex_unlock(&k->tasks_lock);
+	return t;
+}
+
+/* ---- clone ---- */
+
+#define CSIGNAL 0x000000ff
+
+struct vfork_done {
+	pthread_mutex_t lock;
+	bool done;
+	struct task *parent;
+};
+
+void task_vfork_complete(struct task *t)
+{
+	struct vfork_done *vd = t->vfork_done;
+	if (!vd)
+		return;
+	t->vfork_done = NULL;
+	pthread_mutex_lock(&vd->lock);
+	vd->done = true;
+	struct task *parent = vd->parent;
+	pthread_mutex_unlock(&vd->lock);
+	task_wake(parent);
+}
+
+int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+		   uint64_t child_tid, uint64_t tls)
+{
+	struct kernel *k = t->k;
+	/* Flag rules as Linux's copy_process. */
+	if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS))
+		return -EINVAL;
+	if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+		return -EINVAL;
+	if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+		     CLONE_NEWNET | CLONE_NEWCGROUP))
+		return -EPERM; /* namespaces inside the sandbox are not supported yet */
+	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
+		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
+	if (flags & CLONE_PIDFD)
+		return -EINVAL; /* pidfds are not supported yet */
+	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD)) {
+		/* Sharing handlers without sharing the group needs a shared
+		 * sighand object this kernel does not have. */
+		return -EINVAL;
+	}
+
+	struct task *c = task_alloc(k);
+	if (!c)
+		return -ENOMEM;
+	struct platform *plat = k->plat;
+	struct mm *mm;
+	if (flags & CLONE_VM) {
+		int r = plat->ops->as_prepare_thread(mm_addr_space(t->mm));
+		if (r < 0) {
+			task_free(c);
+			return r;
+		}
+		mm_get(t->mm);
+		mm = t->mm;
+	} else {
+		mm = mm_fork(t->mm);
+		if (!mm) {
+			task_free(c);
+			return -ENOMEM;
+		}
+	}
+	struct fd_table *fdt;
+	if (flags & CLONE_FILES) {
+		fdt_get(t->fdt);
+		fdt = t->fdt;
+	} else {
+		fdt = fdt_copy(t->fdt);
+	}
+	struct fs_context *fs;
+	if (flags & CLONE_FS) {
+		fs_context_get(t->fs);
+		fs = t->fs;
+	} else {
+		fs = fs_context_copy(t->fs);
+	}
+	if (!fdt || !fs) {
+		if (fdt)
+			fdt_put(fdt);
+		if (fs)
+			fs_context_put(fs);
+		mm_put(mm);
+		task_free(c);
+		return -ENOMEM;
+	}
+	c->mm = mm;
+	c->fdt = fdt;
+	c->fs = fs;
+	creds_get(t->creds);
+	c->creds = t->creds;
+	memcpy(c->comm, t->comm, sizeof(c->comm));
+	c->regs = t->regs;
+	c->regs.rax = 0;
+	if (stack)
+		c->regs.rsp = stack;
+	if (flags & CLONE_SETTLS)
+		c->regs.fs_base = tls;
+	plat->ops->context_get_fpregs(t->ctx, &c->fpregs);
+	c->fpregs_pending = true;
+	if (flags & CLONE_CHILD_SETTID)
+		c->child_settid = child_tid;
+	if (flags & CLONE_CHILD_CLEARTID)
+		c->clear_child_tid = child_tid;
+	c->sigmask = t->sigmask;
+	if (!(flags & CLONE_VM) || (flags & CLONE_VFORK))
+		c->altstack = t->altstack;
+
+	struct thread_group *tg = t->tg;
+	struct thread_group *ntg = NULL;
+	if (!(flags & CLONE_THREAD)) {
+		ntg = tg_alloc(k);
+		if (!ntg) {
+			fdt_put(fdt);
+			fs_context_put(fs);
+			mm_put(mm);
+			creds_put(c->creds);
+			task_free(c);
+			return -ENOMEM;
+		}
+		pthread_mutex_lock(&tg->siglock);
+		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
+		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
+		pthread_mutex_unlock(&tg->siglock);
+		ntg->exit_signal = (int)(flags & CSIGNAL);
+		ntg->pgid = tg->pgid;
+		ntg->sid = tg->sid;
+		if (tg->cmdline && (ntg->cmdline = malloc(tg->cmdline_len)))
+		{
+			memcpy(ntg->cmdline, tg->cmdline, tg->cmdline_len);
+			ntg->cmdline_len = tg->cmdline_len;
+		}
+		if (tg->exe_path)
+			ntg->exe_path = strdup(tg->exe_path);
+	}
+
+	struct vfork_done vd = {.lock = PTHREAD_MUTEX_INITIALIZER, .parent = t};
+	if (flags & CLONE_VFORK)
+		c->vfork_done = &vd;
+
+	pthread_mutex_lock(&k->tasks_lock);
+	if (tg->group_exiting) {
+		/* As Linux: no new tasks in a dying group. */
+		pthread_mutex_unlock(&k->tasks_lock);
+		if (ntg)
+			tg_free(ntg);
+		fdt_put(fdt);
+		fs_context_put(fs);
+		mm_put(mm);
+		creds_put(c->creds);
+		task_free(c);
+		return -ERESTARTNOINTR;
+	}
+	int pid = kernel_alloc_pid_locked(k);
+	if (pid < 0) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		if (ntg)
+			tg_free(ntg);
+		fdt_put(fdt);
+		fs_context_put(fs);
+		mm_put(mm);
+		creds_put(c->creds);
+		task_free(c);
+		return pid;
+	}
+	c->tid = pid;
+	if (ntg) {
+		ntg->tgid = pid;
+		ntg->leader = c;
+		struct thread_group *parent = (flags & CLONE_PARENT) && tg->parent ? tg->parent : tg;
+		ntg->parent = parent;
+		ntg->sibling = parent->children;
+		parent->children = ntg;
+		pthread_mutex_lock(&ntg->siglock);
+		tg_link_task(ntg, c);
+		pthread_mutex_unlock(&ntg->siglock);
+	} else {
+		pthread_mutex_lock(&tg->siglock);
+		tg_link_task(tg, c);
+		pthread_mutex_unlock(&tg->siglock);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+
+	if (flags & CLONE_PARENT_SETTID) {
+		int32_t v = pid;
+		task_copy_out(t, parent_tid, &v, sizeof(v));
+	}
+	int r = task_start(c);
+	if (r < 0) {
+		log_error("clone: cannot start a host thread: %s", strerror(-r));
+		/* The task is linked; make it exit through the normal path is
+		 * impossible without a thread: kill the group it joined. */
+		signal_group_exit(c->tg, SIGKILL);
+		return r;
+	}
+	if (flags & CLONE_VFORK) {
+		/* As Linux: the parent sleeps (killably) until the child execs
+		 * or exits; other signals wait. */
+		for (;;) {
+			pthread_mutex_lock(&vd.lock);
+			bool done = vd.done;
+			pthread_mutex_unlock(&vd.lock);
+			if (done)
+				break;
+			pthread_mutex_lock(&tg->siglock);
+			bool dying = tg->group_exiting;
+			pthread_mutex_unlock(&tg->siglock);
+			if (dying) {
+				/* The child still points at vd: detach it first. */
+				pthread_mutex_lock(&vd.lock);
+				bool d2 = vd.done;
+				if (!d2)
+					vd.parent = t;
+				pthread_mutex_unlock(&vd.lock);
+				if (!d2) {
+					task_block(t, NULL);
+					continue;
+				}
+				break;
+			}
+			struct timespec dl;
+			clock_gettime(CLOCK_MONOTONIC, &dl);
+			dl.tv_nsec += 50 * 1000000;
+			if (dl.tv_nsec >= 1000000000) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000;
+			}
+			task_block(t, &dl);
+		}
+	}
+	return pid;
+}

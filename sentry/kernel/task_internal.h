@@ -1,0 +1,28 @@
+/*
+ * task_internal.h — task lifecycle functions shared inside sentry/kernel and
+ * with the process syscalls.
+ */
+#ifndef VISOR_SENTRY_TASK_INTERNAL_H
+#define VISOR_SENTRY_TASK_INTERNAL_H
+
+#include "sentry/kernel/kernel.h"
+
+struct task *task_alloc(struct kernel *k);
+void task_free(struct task *t);
+struct thread_group *tg_alloc(struct kernel *k);
+int task_start(struct task *t);
+/* The first task (pid 1) of the sandbox; started by task_start. */
+struct task *task_create_init(struct kernel *k, struct mm *mm, struct fd_table *fdt,
+			      struct fs_context *fs, struct creds *creds);
+int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+		   uint64_t child_tid, uint64_t tls);
+void task_vfork_complete(struct task *t);
+/* wait4/waitid core: see exit.c. */
+int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
+		  struct rusage *ru);
+/* Under tasks_lock: free a reaped zombie group. */
+void reap_locked(struct kernel *k, struct thread_group *tg);
+/* Kill every other thread of the group and wait for them (execve). */
+int task_de_thread(struct task *t);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * wait.c — wait queues and interruptible sleeps; see wait.h.
+ *
+ * A task sleeps in poll(2) on its own eventfd (and, for task_block_fd, a host
+ * fd).  task_wake() writes the eventfd; the sleeper drains it on return.
+ * Because the eventfd keeps its count until drained, a wake that arrives
+ * between the caller's condition check and the poll is never lost.
+ */
+#include "sentry/kernel/wait.h"
+#include "sentry/kernel/task.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+
+void waitq_init(struct waitq *wq)
+{
+	pthread_mutex_init(&wq->lock, NULL);
+	wq->head.next = wq->head.prev = &wq->head;
+}
+
+void waitq_destroy(struct waitq *wq)
+{
+	pthread_mutex_destroy(&wq->lock);
+}
+
+void waiter_init(struct waiter *w, struct task *t, uint32_t mask)
+{
+	w->next = w->prev = w;
+	w->task = t;
+	w->mask = mask;
+	w->triggered = 0;
+}
+
+void waitq_add(struct waitq *wq, struct waiter *w)
+{
+	pthread_mutex_lock(&wq->lock);
+	w->next = &wq->head;
+	w->prev = wq->head.prev;
+	wq->head.prev->next = w;
+	wq->head.prev = w;
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void waitq_remove(struct waitq *wq, struct waiter *w)
+{
+	pthread_mutex_lock(&wq->lock);
+	if (w->next != w) {
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->next = w->prev = w;
+	}
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void waitq_notify(struct waitq *wq, uint32_t events)
+{
+	pthread_mutex_lock(&wq->lock);
+	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
+		if (w->mask & events) {
+			w->triggered |= events & w->mask;
+			if (w->task)
+				task_wake(w->task);
+		}
+	}
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void task_wake(struct task *t)
+{
+	uint64_t one = 1;
+	ssize_t r = write(t->wake_efd, &one, sizeof(one));
+	(void)r; /* EAGAIN: the counter is already non-zero, the task will wake */
+}
+
+static int timeout_ms(const struct timespec *deadline)
+{
+	if (!deadline)
+		return -1;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+		     (deadline->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
+		return 0;
+	int64_t ms = (ns + 999999) / 1000000;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+static void drain(int efd)
+{
+	uint64_t v;
+	ssize_t r = read(efd, &v, sizeof(v));
+	(void)r;
+}
+
+int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline)
+{
+	for (;;) {
+		if (task_signal_pending(t))
+			return -EINTR;
+		struct pollfd p[2] = {{.fd = t->wake_efd, .events = POLLIN},
+				      {.fd = hostfd, .events = events}};
+		int n = poll(p, hostfd >= 0 ? 2 : 1, timeout_ms(deadline));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (p[0].revents & POLLIN)
+			drain(t->wake_efd);
+		if (task_signal_pending(t))
+			return -EINTR;
+		if (hostfd >= 0 && p[1].revents)
+			return p[1].revents;
+		if (p[0].revents & POLLIN)
+			return 0;
+	}
+}
+
+int task_block(struct task *t, const struct timespec *deadline)
+{
+	return task_block_fd(t, -1, 0, deadline);
+}

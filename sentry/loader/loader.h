@@ -1,0 +1,42 @@
+/*
+ * loader.h — building a new process image: ELF loading (static and
+ * PT_INTERP), the initial stack and auxiliary vector.
+ *
+ * The loader reads the executable through an mm_file (never a host path) and
+ * maps it into a fresh mm; it knows nothing of tasks or the VFS.  Opening the
+ * interpreter is the caller's job (a callback), so the VFS's permission rules
+ * apply to it too.
+ */
+#ifndef VISOR_SENTRY_LOADER_H
+#define VISOR_SENTRY_LOADER_H
+
+#include <stdint.h>
+
+#include "sentry/mm/mm.h"
+
+struct loader_args {
+	struct mm_file *exe;
+	/* Open the PT_INTERP path: returns an mm_file with a reference, or NULL
+	 * with *err set. */
+	struct mm_file *(*open_interp)(void *arg, const char *path, int *err);
+	void *open_arg;
+	char *const *argv;
+	int argc;
+	char *const *envp;
+	int envc;
+	const char *execfn;
+	uint32_t uid, euid, gid, egid;
+	uint64_t stack_limit; /* RLIMIT_STACK soft limit */
+};
+
+struct loader_result {
+	uint64_t entry;    /* where the first instruction is (interp's entry if any) */
+	uint64_t stack;    /* initial rsp */
+	uint64_t brk;      /* start of the heap */
+};
+
+/* Load into mm (fresh).  Returns 0 or -errno (-ENOEXEC for a non-ELF image,
+ * -ELIBBAD for a bad interpreter, -ENOMEM, -EFAULT). */
+int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result *res);
+
+#endif

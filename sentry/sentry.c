@@ -1,0 +1,185 @@
+/*
+ * sentry.c — boot: memory file, platform, kernel, the container's mount tree,
+ * the jail, and the first process.  Then wait for the sandbox to end.
+ */
+#include "sentry/sentry.h"
+#include "sentry/control.h" /* OCI: control server */
+#include "sentry/fs/gofer_client.h"
+#include "sentry/fs/procfs.h"
+#include "sentry/jail.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/kernel/spawn.h"
+#include "sentry/kernel/task_internal.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MEMFILE_LIMIT (64ULL << 30)
+
+/* Wrap the host stdio fds as the files the app gets as 0, 1, 2. */
+static int open_stdio(struct file *out[3], const int stdio[3])
+{
+	for (int i = 0; i < 3; i++) {
+		out[i] = NULL;
+		if (stdio[i] < 0)
+			continue;
+		int fl = fcntl(stdio[i], F_GETFL);
+		if (fl < 0)
+			return -errno;
+		int hfd = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+		if (hfd < 0)
+			return -errno;
+		out[i] = hostfd_file_new(hfd, fl & (O_ACCMODE | O_APPEND | O_NONBLOCK));
+		if (!out[i]) {
+			close(hfd);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void *pthread_exit_once(void *arg)
+{
+	pthread_exit(arg);
+}
+
+int sentry_run(const struct sentry_config *cfg)
+{
+	log_set_prefix("sentry");
+	struct memfile *mf = NULL;
+	int r = memfile_new(MEMFILE_LIMIT, &mf);
+	if (r < 0) {
+		log_error("memory file: %s", strerror(-r));
+		return 125;
+	}
+	vfs_set_memfile(mf);
+	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
+	if (!plat) {
+		log_error("platform %s: %s", cfg->platform, strerror(errno));
+		fprintf(stderr, "visor: platform %s: %s\n", cfg->platform, strerror(errno));
+		return 125;
+	}
+	struct kernel *k = kernel_new(plat, mf);
+	if (!k)
+		return 125;
+	k->strace = cfg->strace;
+	if (cfg->hostname)
+		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
+	syscall_table_init();
+
+	struct gofer_client *gc = gofer_client_new(cfg->gofer_fd);
+	if (!gc)
+		return 125;
+	k->gofer = gc;
+	struct vfs_mount *rootm = NULL;
+	r = vfs_mount_gofer_root(gc, cfg->root_readonly, &rootm);
+	if (r < 0) {
+		log_error("mounting the root from the gofer: %s", strerror(-r));
+		fprintf(stderr, "visor: cannot mount the container root: %s\n", strerror(-r));
+		return 125;
+	}
+	struct vfs_path root = {.mnt = rootm, .dentry = rootm->root};
+	r = procfs_init();
+	if (r < 0) {
+		log_error("procfs: %s", strerror(-r));
+		return 125;
+	}
+	for (int i = 0; i < cfg->nmounts; i++) {
+		const struct sentry_mount *m = &cfg->mounts[i];
+		r = vfs_mount(&root, m->target, m->fstype, m->source, m->flags, m->data, gc);
+		if ((r == -ENODEV || r == -ENOENT) && m->optional) { /* OCI: mqueue, cgroup... */
+			log_warn("mount %s on %s: %s, skipped", m->fstype, m->target, strerror(-r));
+			continue;
+		}
+		if (r < 0) {
+			log_error("mount %s on %s: %s", m->fstype, m->target, strerror(-r));
+			fprintf(stderr, "visor: mount %s on %s: %s\n", m->fstype, m->target,
+				strerror(-r));
+			return 125;
+		}
+	}
+	k->root_fs = fs_context_new(root);
+	if (!k->root_fs)
+		return 125;
+	struct spawn_args sa = {
+		.argv = cfg->argv,
+		.argc = cfg->argc,
+		.envp = cfg->envp,
+		.envc = cfg->envc,
+		.cwd = cfg->cwd,
+		.uid = cfg->uid,
+		.gid = cfg->gid,
+		.groups = cfg->groups,
+		.ngroups = cfg->ngroups,
+		.cap_effective = cfg->uid ? 0 : ~0ULL,
+		.cap_permitted = cfg->uid ? 0 : ~0ULL,
+		.cap_bounding = ~0ULL,
+		.umask = (uint32_t)-1,
+	};
+	r = open_stdio(sa.stdio, cfg->stdio);
+	if (r < 0) {
+		log_error("stdio: %s", strerror(-r));
+		return 125;
+	}
+	/* A terminal on stdin is the controlling terminal of init's session
+	 * (init is pid 1, the first spawn), as runc sets it up. */
+	if (sa.stdio[0] && hostfd_is_tty(sa.stdio[0]))
+		kernel_set_console(k, sa.stdio[0], 1);
+
+	if (cfg->jail) {
+		/* glibc's pthread_exit loads libgcc_s on first use to unwind: do
+		 * it now, while the Sentry can still open files. */
+		/* malloc sizes its arena count with get_nprocs(), which reads
+		 * /sys, the first time a thread needs a new arena: fix it now. */
+		mallopt(M_ARENA_MAX, 8);
+		pthread_t warm;
+		if (pthread_create(&warm, NULL, pthread_exit_once, NULL) == 0)
+			pthread_join(warm, NULL);
+		const char *what = NULL;
+		r = sentry_jail(&what);
+		if (r < 0) {
+			log_error("jail: %s: %s", what, strerror(-r));
+			fprintf(stderr, "visor: sentry jail: %s: %s\n", what, strerror(-r));
+			return 125;
+		}
+	}
+
+	control_apply_config(&sa, cfg); /* OCI: caps, rlimits, umask, wait-start */
+	int pid = control_spawn(k, &sa);
+	for (int i = 0; i < 3; i++)
+		if (sa.stdio[i])
+			file_put(sa.stdio[i]);
+	if (control_boot_done(k, cfg, pid) < 0) /* OCI: report to create, serve control */
+		return 125;
+	if (pid < 0) {
+		fprintf(stderr, "visor: cannot run %s: %s\n", cfg->argv[0], strerror(-pid));
+		return pid == -ENOENT ? 127 : 126;
+	}
+	pthread_mutex_lock(&k->done_lock);
+	while (!k->done)
+		pthread_cond_wait(&k->done_cond, &k->done_lock);
+	pthread_mutex_unlock(&k->done_lock);
+	int st = k->init_status;
+	int n = 0;
+	int nrs[64];
+	uint64_t counts[64];
+	n = syscall_unsupported(nrs, counts, 64);
+	for (int i = 0; i < n; i++)
+		log_info("unsupported syscall %s called %lu times", syscall_name(nrs[i]),
+			 (unsigned long)counts[i]);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}

@@ -1,0 +1,58 @@
+/*
+ * sentry.h — starting a Sentry: what `visor boot` hands the kernel.
+ */
+#ifndef VISOR_SENTRY_H
+#define VISOR_SENTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+struct sentry_mount {
+	const char *target;
+	const char *fstype; /* "tmpfs", "bind-gofer", "dev", "proc" */
+	const char *source;
+	unsigned long flags;
+	const char *data;
+	bool optional;         /* OCI: -ENODEV (no such fs) or -ENOENT (no target) skips it */
+};
+
+struct sentry_config {
+	const char *platform;
+	int gofer_fd;          /* SOCK_SEQPACKET to the Gofer */
+	bool root_readonly;
+	int stdio[3];          /* host fds that become the app's 0, 1, 2 */
+	char **argv;
+	int argc;
+	char **envp;
+	int envc;
+	const char *cwd;
+	uint32_t uid, gid;
+	uint32_t *groups;
+	int ngroups;
+	const char *hostname;
+	bool strace;
+	bool jail;             /* pivot into an empty root, drop caps, seccomp */
+	struct sentry_mount *mounts;
+	int nmounts;
+	/* ---- OCI create/start/exec (runtime/cmd_boot.c --spec-fd, sentry/control.c).
+	 * The fds count only when > 2, so a zeroed config means "none". */
+	int control_fd;        /* listening control socket (control.h) */
+	int ready_fd;          /* create's pipe: control_report_ready */
+	bool wait_start;       /* hold init at its first instruction until "start" */
+	bool terminal;         /* stdio is the pty slave: init leads a new session */
+	bool has_caps;         /* else root gets all capabilities, others none */
+	uint64_t cap_effective, cap_permitted, cap_bounding, cap_inheritable;
+	bool no_new_privs;
+	bool has_umask;
+	uint32_t umask;
+	struct rlimit rlimits[RLIM_NLIMITS];
+	bool rlimits_set[RLIM_NLIMITS];
+	/* ---- end OCI */
+};
+
+/* Boot the kernel, run the init process to completion, and return the exit
+ * code this process should exit with (init's code, or 128+signal). */
+int sentry_run(const struct sentry_config *cfg);
+
+#endif

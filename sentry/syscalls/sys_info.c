@@ -1,0 +1,594 @@
+/*
+ * sys_info.c — system information and per-process limits: uname,
+ * sethostname, setdomainname, sysinfo, getrandom, getrlimit, setrlimit,
+ * prlimit64, getrusage, the sched_* queries, getcpu, getpriority,
+ * setpriority, personality.
+ *
+ * What comes from the host, and why:
+ *   - sysinfo: RAM and swap figures from the host's sysinfo(2) at call time
+ *     (the jailed Sentry cannot read /proc/meminfo); uptime and the process
+ *     count are the sandbox's; load averages are not computed: 0.
+ *   - getrandom: the host's getrandom(2).
+ *   - CPU affinity: the CPUs the Sentry itself may run on (its host affinity,
+ *     which honours a cpuset given to the container).  There is no per-task
+ *     mask yet, so sched_setaffinity accepts only a mask that keeps every
+ *     allowed CPU (a true no-op) and refuses narrowing ones with EINVAL.
+ *   - getcpu: the CPU of the Sentry thread serving the task.
+ * Nice values are not recorded yet (no field in struct thread_group):
+ * everything runs at nice 0, and setpriority to any other value fails with
+ * EINVAL after Linux's permission checks.
+ *
+ * The UTS names live in struct kernel; uts_lock serialises their readers and
+ * writers here.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/syscalls/syscalls.h"
+
+#define UTS_LEN 64 /* __NEW_UTS_LEN */
+#define CAP_SYS_ADMIN_NR 21
+#define CAP_SYS_NICE_NR 23
+#define CAP_SYS_RESOURCE_NR 24
+#define NR_OPEN_MAX 1048576 /* Linux's default fs.nr_open */
+#define NSEC_PER_SEC 1000000000LL
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+
+static pthread_mutex_t uts_lock = PTHREAD_MUTEX_INITIALIZER; /* k->hostname, k->domainname */
+
+/* ---- uname and host/domain names ---- */
+
+struct new_utsname {
+	char sysname[UTS_LEN + 1];
+	char nodename[UTS_LEN + 1];
+	char release[UTS_LEN + 1];
+	char version[UTS_LEN + 1];
+	char machine[UTS_LEN + 1];
+	char domainname[UTS_LEN + 1];
+};
+
+static int64_t sys_uname(struct task *t, const uint64_t a[6])
+{
+	struct new_utsname u;
+	memset(&u, 0, sizeof(u));
+	strcpy(u.sysname, "Linux");
+	strcpy(u.release, "6.1.0-visor");
+	strcpy(u.version, "#1 SMP visor");
+	strcpy(u.machine, "x86_64");
+	pthread_mutex_lock(&uts_lock);
+	memcpy(u.nodename, t->k->hostname, UTS_LEN);
+	memcpy(u.domainname, t->k->domainname, UTS_LEN);
+	pthread_mutex_unlock(&uts_lock);
+	return task_copy_out(t, a[0], &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+/* sethostname/setdomainname: as Linux, EPERM before EINVAL before EFAULT. */
+static int64_t set_uts_name(struct task *t, char *field, uint64_t addr, int64_t len)
+{
+	if (!creds_capable(t->creds, CAP_SYS_ADMIN_NR))
+		return -EPERM;
+	if (len < 0 || len > UTS_LEN)
+		return -EINVAL;
+	char buf[UTS_LEN + 1] = {0};
+	if (len && task_copy_in(t, buf, addr, (size_t)len))
+		return -EFAULT;
+	pthread_mutex_lock(&uts_lock);
+	memcpy(field, buf, UTS_LEN + 1);
+	pthread_mutex_unlock(&uts_lock);
+	return 0;
+}
+
+static int64_t sys_sethostname(struct task *t, const uint64_t a[6])
+{
+	return set_uts_name(t, t->k->hostname, a[0], (int)a[1]);
+}
+
+static int64_t sys_setdomainname(struct task *t, const uint64_t a[6])
+{
+	return set_uts_name(t, t->k->domainname, a[0], (int)a[1]);
+}
+
+/* ---- sysinfo ---- */
+
+static int64_t sys_sysinfo(struct task *t, const uint64_t a[6])
+{
+	struct sysinfo host, si;
+	memset(&si, 0, sizeof(si));
+	if (sysinfo(&host) == 0) {
+		si.totalram = host.totalram;
+		si.freeram = host.freeram;
+		si.sharedram = host.sharedram;
+		si.bufferram = host.bufferram;
+		si.totalswap = host.totalswap;
+		si.freeswap = host.freeswap;
+		si.totalhigh = host.totalhigh;
+		si.freehigh = host.freehigh;
+		si.mem_unit = host.mem_unit;
+	} else {
+		si.mem_unit = 1;
+	}
+	/* As Linux: boot-time seconds, rounded up. */
+	struct timespec now;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	int64_t up = (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec -
+		     ((int64_t)t->k->boot_mono.tv_sec * NSEC_PER_SEC + t->k->boot_mono.tv_nsec);
+	if (up < 0)
+		up = 0;
+	si.uptime = up / NSEC_PER_SEC + (up % NSEC_PER_SEC ? 1 : 0);
+	int n = __atomic_load_n(&t->k->ntasks, __ATOMIC_RELAXED);
+	si.procs = (unsigned short)(n > USHRT_MAX ? USHRT_MAX : n);
+	return task_copy_out(t, a[0], &si, sizeof(si)) ? -EFAULT : 0;
+}
+
+/* ---- getrandom ---- */
+
+static int64_t sys_getrandom(struct task *t, const uint64_t a[6])
+{
+	uint64_t addr = a[0];
+	size_t len = a[1];
+	unsigned flags = (unsigned)a[2];
+	if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+		return -EINVAL;
+	/* Insecure and blocking-pool randomness at once makes no sense (Linux). */
+	if ((flags & (GRND_INSECURE | GRND_RANDOM)) == (GRND_INSECURE | GRND_RANDOM))
+		return -EINVAL;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	/* The host's pool has been ready since its boot: GRND_RANDOM means the
+	 * same pool since Linux 5.6, and GRND_INSECURE must never block. */
+	unsigned host_flags = flags & (GRND_NONBLOCK | GRND_INSECURE) ? GRND_NONBLOCK : 0;
+	unsigned char buf[4096];
+	size_t done = 0;
+	int64_t ret = 0;
+	while (done < len) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		ssize_t got = getrandom(buf, n, host_flags);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (task_copy_out(t, addr + done, buf, (size_t)got)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += (size_t)got;
+		/* As Linux: a signal ends a long read with what was copied. */
+		if (done < len && task_signal_pending(t))
+			break;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return done ? (int64_t)done : ret;
+}
+
+/* ---- finding another task ---- */
+
+/* Does task pid exist?  0 or -ESRCH (pid 0 is the caller). */
+static int task_exists(struct task *t, int pid)
+{
+	if (pid == 0 || pid == t->tid)
+		return 0;
+	pthread_mutex_lock(&t->k->tasks_lock);
+	bool found = kernel_find_task(t->k, pid) != NULL;
+	pthread_mutex_unlock(&t->k->tasks_lock);
+	return found ? 0 : -ESRCH;
+}
+
+/* ---- rlimits ---- */
+
+/* As check_prlimit_permission: the caller's real ids must match all of the
+ * target's, or it needs CAP_SYS_RESOURCE. */
+static bool may_prlimit(const struct creds *c, const struct creds *tc)
+{
+	bool ids = c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
+		   c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid;
+	return ids || creds_capable(c, CAP_SYS_RESOURCE_NR);
+}
+
+/* As do_prlimit, on tg (whose siglock the caller holds). */
+static int do_prlimit_locked(struct task *t, struct thread_group *tg, unsigned resource,
+			     const struct rlimit *new_rl, struct rlimit *old_rl)
+{
+	if (resource >= RLIM_NLIMITS)
+		return -EINVAL;
+	struct rlimit *rl = &tg->rlimits[resource];
+	if (new_rl) {
+		if (new_rl->rlim_cur > new_rl->rlim_max)
+			return -EINVAL;
+		if (resource == RLIMIT_NOFILE && new_rl->rlim_max > NR_OPEN_MAX)
+			return -EPERM;
+		if (new_rl->rlim_max > rl->rlim_max && !creds_capable(t->creds, CAP_SYS_RESOURCE_NR))
+			return -EPERM;
+	}
+	if (old_rl)
+		*old_rl = *rl;
+	if (new_rl)
+		*rl = *new_rl;
+	return 0;
+}
+
+/* prlimit on pid (0: the caller). */
+static int prlimit_pid(struct task *t, int pid, unsigned resource, const struct rlimit *new_rl,
+		       struct rlimit *old_rl)
+{
+	int r;
+	if (pid == 0 || pid == t->tid) {
+		pthread_mutex_lock(&t->tg->siglock);
+		r = do_prlimit_locked(t, t->tg, resource, new_rl, old_rl);
+		pthread_mutex_unlock(&t->tg->siglock);
+		return r;
+	}
+	struct kernel *k = t->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	struct task *p = kernel_find_task(k, pid);
+	if (!p) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return -ESRCH;
+	}
+	struct thread_group *tg = p->tg;
+	pthread_mutex_lock(&tg->siglock);
+	if (tg != t->tg && (!p->creds || !may_prlimit(t->creds, p->creds)))
+		r = -EPERM;
+	else
+		r = do_prlimit_locked(t, tg, resource, new_rl, old_rl);
+	pthread_mutex_unlock(&tg->siglock);
+	pthread_mutex_unlock(&k->tasks_lock);
+	return r;
+}
+
+static int64_t sys_getrlimit(struct task *t, const uint64_t a[6])
+{
+	unsigned resource = (unsigned)a[0];
+	if (resource >= RLIM_NLIMITS)
+		return -EINVAL;
+	struct rlimit rl;
+	prlimit_pid(t, 0, resource, NULL, &rl);
+	return task_copy_out(t, a[1], &rl, sizeof(rl)) ? -EFAULT : 0;
+}
+
+static int64_t sys_setrlimit(struct task *t, const uint64_t a[6])
+{
+	struct rlimit rl;
+	if (task_copy_in(t, &rl, a[1], sizeof(rl)))
+		return -EFAULT;
+	return prlimit_pid(t, 0, (unsigned)a[0], &rl, NULL);
+}
+
+static int64_t sys_prlimit64(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	unsigned resource = (unsigned)a[1];
+	struct rlimit new_rl, old_rl;
+	if (a[2] && task_copy_in(t, &new_rl, a[2], sizeof(new_rl)))
+		return -EFAULT;
+	int r = prlimit_pid(t, pid, resource, a[2] ? &new_rl : NULL, a[3] ? &old_rl : NULL);
+	if (r)
+		return r;
+	if (a[3] && task_copy_out(t, a[3], &old_rl, sizeof(old_rl)))
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- getrusage ---- */
+
+static struct timeval ns_tv(uint64_t ns)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ns / NSEC_PER_SEC),
+			     .tv_usec = (suseconds_t)(ns % NSEC_PER_SEC / 1000)};
+	return tv;
+}
+
+static int64_t sys_getrusage(struct task *t, const uint64_t a[6])
+{
+	int who = (int)a[0];
+	struct thread_group *tg = t->tg;
+	struct rusage ru;
+	memset(&ru, 0, sizeof(ru)); /* page faults, context switches...: not counted */
+	switch (who) {
+	case RUSAGE_SELF:
+		ru.ru_utime = ns_tv(__atomic_load_n(&tg->utime_ns, __ATOMIC_RELAXED));
+		ru.ru_stime = ns_tv(__atomic_load_n(&tg->stime_ns, __ATOMIC_RELAXED));
+		break;
+	case RUSAGE_CHILDREN:
+		ru.ru_utime = ns_tv(__atomic_load_n(&tg->cutime_ns, __ATOMIC_RELAXED));
+		ru.ru_stime = ns_tv(__atomic_load_n(&tg->cstime_ns, __ATOMIC_RELAXED));
+		break;
+	case RUSAGE_THREAD: {
+		/* No per-thread accounting yet: the host CPU time of the Sentry
+		 * thread serving this task, reported as system time (the same
+		 * approximation as CLOCK_THREAD_CPUTIME_ID, see sys_time.c). */
+		struct timespec ts;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		ru.ru_stime.tv_sec = ts.tv_sec;
+		ru.ru_stime.tv_usec = ts.tv_nsec / 1000;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	return task_copy_out(t, a[1], &ru, sizeof(ru)) ? -EFAULT : 0;
+}
+
+/* ---- CPU affinity and scheduling queries ---- */
+
+#define HOST_MASK_BYTES 1024 /* 8192 CPUs, Linux's largest NR_CPUS */
+
+static uint64_t host_mask[HOST_MASK_BYTES / 8];
+static unsigned host_mask_size; /* cpumask_size() of the host, in bytes */
+static pthread_once_t host_mask_once = PTHREAD_ONCE_INIT;
+
+static void host_mask_init(void)
+{
+	long r = syscall(SYS_sched_getaffinity, 0, sizeof(host_mask), host_mask);
+	if (r <= 0) {
+		/* Cannot happen on Linux; be a one-CPU machine rather than fail. */
+		memset(host_mask, 0, sizeof(host_mask));
+		host_mask[0] = 1;
+		host_mask_size = 8;
+	} else {
+		host_mask_size = (unsigned)r;
+	}
+}
+
+static int64_t sys_sched_getaffinity(struct task *t, const uint64_t a[6])
+{
+	unsigned len = (unsigned)a[1];
+	pthread_once(&host_mask_once, host_mask_init);
+	/* As Linux: the buffer must hold nr_cpu_ids bits in whole longs. */
+	if (len < host_mask_size || (len & (sizeof(long) - 1)))
+		return -EINVAL;
+	int r = task_exists(t, (int)a[0]);
+	if (r)
+		return r;
+	if (task_copy_out(t, a[2], host_mask, host_mask_size))
+		return -EFAULT;
+	return host_mask_size;
+}
+
+static int64_t sys_sched_setaffinity(struct task *t, const uint64_t a[6])
+{
+	unsigned len = (unsigned)a[1];
+	pthread_once(&host_mask_once, host_mask_init);
+	uint64_t want[HOST_MASK_BYTES / 8] = {0};
+	/* As get_user_cpu_mask: a short mask is read as far as given. */
+	size_t n = len < host_mask_size ? len : host_mask_size;
+	if (task_copy_in(t, want, a[2], n))
+		return -EFAULT;
+	int r = task_exists(t, (int)a[0]);
+	if (r)
+		return r;
+	bool any = false, all = true;
+	for (unsigned i = 0; i < host_mask_size / 8; i++) {
+		if (want[i] & host_mask[i])
+			any = true;
+		if ((want[i] & host_mask[i]) != host_mask[i])
+			all = false;
+	}
+	if (!any)
+		return -EINVAL; /* as Linux: no allowed CPU left */
+	/* No per-task mask is kept: only the no-op is honest. */
+	return all ? 0 : -EINVAL;
+}
+
+static int64_t sys_sched_yield(struct task *t, const uint64_t a[6])
+{
+	sched_yield();
+	return 0;
+}
+
+static int64_t sys_getcpu(struct task *t, const uint64_t a[6])
+{
+	unsigned cpu = 0, node = 0;
+	if (syscall(SYS_getcpu, &cpu, &node, NULL) != 0)
+		cpu = node = 0;
+	if (a[0] && task_copy_out(t, a[0], &cpu, sizeof(cpu)))
+		return -EFAULT;
+	if (a[1] && task_copy_out(t, a[1], &node, sizeof(node)))
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_sched_getscheduler(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	if (pid < 0)
+		return -EINVAL;
+	int r = task_exists(t, pid);
+	return r ? r : SCHED_OTHER;
+}
+
+static int64_t sys_sched_getparam(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	if (!a[1] || pid < 0)
+		return -EINVAL;
+	int r = task_exists(t, pid);
+	if (r)
+		return r;
+	struct sched_param p = {.sched_priority = 0};
+	return task_copy_out(t, a[1], &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+static int64_t sys_sched_get_priority_max(struct task *t, const uint64_t a[6])
+{
+	switch ((int)a[0]) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		return 99;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+	case 6: /* SCHED_DEADLINE */
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int64_t sys_sched_get_priority_min(struct task *t, const uint64_t a[6])
+{
+	switch ((int)a[0]) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		return 1;
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+	case 6: /* SCHED_DEADLINE */
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- nice ---- */
+
+/* The nice value of a task.  Not recorded yet: every task is at 0. */
+static int task_nice(const struct task *p)
+{
+	return 0;
+}
+
+/* Record a nice value; only the one every task has can be "recorded". */
+static int task_set_nice(struct task *p, int nice)
+{
+	return nice == 0 ? 0 : -EINVAL;
+}
+
+static bool prio_match(struct task *t, struct task *p, int which, int who)
+{
+	switch (which) {
+	case PRIO_PROCESS:
+		return p->tid == (who ? who : t->tid);
+	case PRIO_PGRP:
+		return p->tg->pgid == (who ? who : t->tg->pgid);
+	case PRIO_USER:
+		/* Another task's creds: read under its siglock (held by the caller). */
+		return p->creds && p->creds->ruid == (who ? (uint32_t)who : t->creds->ruid);
+	}
+	return false;
+}
+
+static int64_t sys_getpriority(struct task *t, const uint64_t a[6])
+{
+	int which = (int)a[0], who = (int)a[1];
+	if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
+		return -EINVAL;
+	int best = -1; /* 20 - nice, higher is stronger: Linux never returns < 1 */
+	struct kernel *k = t->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	for (struct task *p = k->all_tasks; p; p = p->next_all) {
+		if (p->exiting || !p->tg)
+			continue;
+		pthread_mutex_lock(&p->tg->siglock);
+		if (prio_match(t, p, which, who)) {
+			int v = 20 - task_nice(p);
+			if (v > best)
+				best = v;
+		}
+		pthread_mutex_unlock(&p->tg->siglock);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	/* The caller itself is always found, even before it is listed. */
+	if (best < 0 && prio_match(t, t, which, who))
+		best = 20 - task_nice(t);
+	return best < 0 ? -ESRCH : best;
+}
+
+/* As set_one_prio; p's siglock is held (its creds and rlimits). */
+static int set_one_prio(struct task *t, struct task *p, int nice)
+{
+	const struct creds *c = t->creds, *pc = p->creds;
+	if (!pc)
+		return -ESRCH;
+	if (pc->ruid != c->euid && pc->euid != c->euid && !creds_capable(c, CAP_SYS_NICE_NR))
+		return -EPERM;
+	if (nice < task_nice(p)) {
+		/* can_nice: RLIMIT_NICE allows down to 20 - rlim, or CAP_SYS_NICE. */
+		uint64_t lim = p->tg->rlimits[RLIMIT_NICE].rlim_cur;
+		if ((uint64_t)(20 - nice) > lim && !creds_capable(c, CAP_SYS_NICE_NR))
+			return -EACCES;
+	}
+	return task_set_nice(p, nice);
+}
+
+static int64_t sys_setpriority(struct task *t, const uint64_t a[6])
+{
+	int which = (int)a[0], who = (int)a[1], nice = (int)a[2];
+	if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
+		return -EINVAL;
+	if (nice < -20)
+		nice = -20;
+	if (nice > 19)
+		nice = 19;
+	int err = -ESRCH;
+	bool self_seen = false;
+	struct kernel *k = t->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	for (struct task *p = k->all_tasks; p; p = p->next_all) {
+		if (p->exiting || !p->tg)
+			continue;
+		pthread_mutex_lock(&p->tg->siglock);
+		if (prio_match(t, p, which, who)) {
+			self_seen |= p == t;
+			err = set_one_prio(t, p, nice);
+		}
+		pthread_mutex_unlock(&p->tg->siglock);
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (!self_seen && err == -ESRCH) {
+		pthread_mutex_lock(&t->tg->siglock);
+		if (prio_match(t, t, which, who))
+			err = set_one_prio(t, t, nice);
+		pthread_mutex_unlock(&t->tg->siglock);
+	}
+	return err;
+}
+
+/* ---- personality ---- */
+
+static int64_t sys_personality(struct task *t, const uint64_t a[6])
+{
+	uint32_t persona = (uint32_t)a[0];
+	/* Only PER_LINUX exists here: a query, or setting it again, returns it. */
+	if (persona == 0xffffffffu || persona == 0 /* PER_LINUX */)
+		return 0;
+	return -EINVAL;
+}
+
+const struct syscall_def sys_info_defs[] = {
+	{SYS_uname, "uname", sys_uname},
+	{SYS_sethostname, "sethostname", sys_sethostname},
+	{SYS_setdomainname, "setdomainname", sys_setdomainname},
+	{SYS_sysinfo, "sysinfo", sys_sysinfo},
+	{SYS_getrandom, "getrandom", sys_getrandom},
+	{SYS_getrlimit, "getrlimit", sys_getrlimit},
+	{SYS_setrlimit, "setrlimit", sys_setrlimit},
+	{SYS_prlimit64, "prlimit64", sys_prlimit64},
+	{SYS_getrusage, "getrusage", sys_getrusage},
+	{SYS_sched_getaffinity, "sched_getaffinity", sys_sched_getaffinity},
+	{SYS_sched_setaffinity, "sched_setaffinity", sys_sched_setaffinity},
+	{SYS_sched_yield, "sched_yield", sys_sched_yield},
+	{SYS_getcpu, "getcpu", sys_getcpu},
+	{SYS_sched_getscheduler, "sched_getscheduler", sys_sched_getscheduler},
+	{SYS_sched_getparam, "sched_getparam", sys_sched_getparam},
+	{SYS_sched_get_priority_max, "sched_get_priority_max", sys_sched_get_priority_max},
+	{SYS_sched_get_priority_min, "sched_get_priority_min", sys_sched_get_priority_min},
+	{SYS_getpriority, "getpriority", sys_getpriority},
+	{SYS_setpriority, "setpriority", sys_setpriority},
+	{SYS_personality, "personality", sys_personality},
+	{0},
+};

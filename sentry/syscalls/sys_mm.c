@@ -1,0 +1,95 @@
+/*
+ * sys_mm.c — memory syscalls: mmap, munmap, mprotect, mremap, madvise, brk,
+ * msync, mincore-free.  File mappings get their mm_file from the VFS.
+ */
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#define MAP_KNOWN                                                                                  \
+	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS |              \
+	 MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE |            \
+	 MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_FIXED_NOREPLACE)
+
+static int64_t sys_mmap(struct task *t, const uint64_t a[6])
+{
+	uint64_t addr = a[0], len = a[1], off = a[5];
+	int prot = (int)a[2], flags = (int)a[3], fd = (int)a[4];
+	int type = flags & MAP_SHARED_VALIDATE;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
+		return -EOPNOTSUPP;
+	if (flags & MAP_HUGETLB)
+		return -EINVAL; /* no huge pages in the memory file */
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE)
+		flags = (flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED;
+	if (flags & MAP_ANONYMOUS)
+		return mm_mmap(t->mm, addr, len, prot, flags, NULL, 0);
+	if (off & (MM_PAGE_SIZE - 1))
+		return -EINVAL;
+	struct file *f = fdt_get_file(t->fdt, fd);
+	if (!f)
+		return -EBADF;
+	int64_t r;
+	int fl = file_get_flags(f);
+	int acc = fl & O_ACCMODE;
+	/* As Linux: the file must be open for reading, and for writing when
+	 * a shared mapping is writable. */
+	if (acc == O_WRONLY || (fl & O_PATH)) {
+		r = -EACCES;
+	} else if ((flags & MAP_SHARED) && (prot & PROT_WRITE) && acc != O_RDWR) {
+		r = -EACCES;
+	} else {
+		struct mm_file *mf = file_mm_file(f);
+		if (!mf)
+			r = -ENODEV;
+		else
+			r = mm_mmap(t->mm, addr, len, prot, flags, mf, off);
+	}
+	file_put(f);
+	return r;
+}
+
+static int64_t sys_munmap(struct task *t, const uint64_t a[6])
+{
+	return mm_munmap(t->mm, a[0], a[1]);
+}
+
+static int64_t sys_mprotect(struct task *t, const uint64_t a[6])
+{
+	return mm_mprotect(t->mm, a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_mremap(struct task *t, const uint64_t a[6])
+{
+	return mm_mremap(t->mm, a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
+static int64_t sys_madvise(struct task *t, const uint64_t a[6])
+{
+	return mm_madvise(t->mm, a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_brk(struct task *t, const uint64_t a[6])
+{
+	return (int64_t)mm_brk(t->mm, a[0]);
+}
+
+const struct syscall_def sys_mm_defs[] = {
+	{SYS_mmap, "mmap", sys_mmap},
+	{SYS_munmap, "munmap", sys_munmap},
+	{SYS_mprotect, "mprotect", sys_mprotect},
+	{SYS_mremap, "mremap", sys_mremap},
+	{SYS_madvise, "madvise", sys_madvise},
+	{SYS_brk, "brk", sys_brk},
+	{0},
+};

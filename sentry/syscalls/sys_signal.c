@@ -1,0 +1,197 @@
+/*
+ * sys_signal.c — signal syscalls: actions, masks, sigreturn, sigaltstack,
+ * pending, suspend.  The machinery is in sentry/kernel/signal.c.
+ */
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/syscalls/syscalls.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+#define SIGBIT(s) (1ULL << ((s)-1))
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+
+static int64_t sys_rt_sigaction(struct task *t, const uint64_t a[6])
+{
+	int sig = (int)a[0];
+	if (a[3] != 8)
+		return -EINVAL;
+	if (sig < 1 || sig > VISOR_NSIG)
+		return -EINVAL;
+	struct k_sigaction nact;
+	if (a[1]) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			return -EINVAL;
+		if (task_copy_in(t, &nact, a[1], sizeof(nact)) < 0)
+			return -EFAULT;
+		nact.mask &= ~UNBLOCKABLE;
+	}
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	struct k_sigaction old = tg->actions[sig - 1];
+	if (a[1]) {
+		tg->actions[sig - 1] = nact;
+		/* As Linux: setting SIG_IGN (or SIG_DFL for a default-ignored
+		 * signal) discards it from every pending set. */
+		bool ign = nact.handler == (uint64_t)(uintptr_t)SIG_IGN ||
+			   (nact.handler == (uint64_t)(uintptr_t)SIG_DFL &&
+			    (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT));
+		if (ign) {
+			tg->shared_pending.set &= ~SIGBIT(sig);
+			for (struct task *x = tg->threads; x; x = x->tg_next)
+				x->pending.set &= ~SIGBIT(sig);
+		}
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	if (a[2] && task_copy_out(t, a[2], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_rt_sigprocmask(struct task *t, const uint64_t a[6])
+{
+	int how = (int)a[0];
+	if (a[3] != 8)
+		return -EINVAL;
+	sigset64_t set = 0;
+	if (a[1] && task_copy_in(t, &set, a[1], 8) < 0)
+		return -EFAULT;
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	sigset64_t old = t->sigmask;
+	int r = 0;
+	if (a[1]) {
+		switch (how) {
+		case SIG_BLOCK:
+			t->sigmask |= set;
+			break;
+		case SIG_UNBLOCK:
+			t->sigmask &= ~set;
+			break;
+		case SIG_SETMASK:
+			t->sigmask = set;
+			break;
+		default:
+			r = -EINVAL;
+		}
+		t->sigmask &= ~UNBLOCKABLE;
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	if (r < 0)
+		return r;
+	if (a[2] && task_copy_out(t, a[2], &old, 8) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_rt_sigreturn(struct task *t, const uint64_t a[6])
+{
+	return signal_sigreturn(t);
+}
+
+static int64_t sys_rt_sigpending(struct task *t, const uint64_t a[6])
+{
+	if (a[1] > 8)
+		return -EINVAL;
+	pthread_mutex_lock(&t->tg->siglock);
+	sigset64_t p = (t->pending.set | t->tg->shared_pending.set) & t->sigmask;
+	pthread_mutex_unlock(&t->tg->siglock);
+	return task_copy_out(t, a[0], &p, a[1]) < 0 ? -EFAULT : 0;
+}
+
+static int64_t sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
+{
+	if (a[1] != 8)
+		return -EINVAL;
+	sigset64_t set;
+	if (task_copy_in(t, &set, a[0], 8) < 0)
+		return -EFAULT;
+	task_set_sigmask_for_wait(t, set);
+	while (task_block(t, NULL) != -EINTR)
+		;
+	return -ERESTARTNOHAND;
+}
+
+static int64_t sys_pause(struct task *t, const uint64_t a[6])
+{
+	while (task_block(t, NULL) != -EINTR)
+		;
+	return -ERESTARTNOHAND;
+}
+
+struct k_stack_t {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+};
+
+static int64_t sys_sigaltstack(struct task *t, const uint64_t a[6])
+{
+	struct k_stack_t old = {
+		.ss_sp = (uint64_t)(uintptr_t)t->altstack.ss_sp,
+		.ss_size = t->altstack.ss_size,
+		.ss_flags = task_sigaltstack_flags(t),
+	};
+	if (a[0]) {
+		struct k_stack_t ns;
+		if (task_copy_in(t, &ns, a[0], sizeof(ns)) < 0)
+			return -EFAULT;
+		if (old.ss_flags == SS_ONSTACK)
+			return -EPERM;
+		int mode = ns.ss_flags & ~SS_AUTODISARM;
+		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+			return -EINVAL;
+		if (mode == SS_DISABLE) {
+			t->altstack.ss_sp = NULL;
+			t->altstack.ss_size = 0;
+			t->altstack.ss_flags = SS_DISABLE;
+		} else {
+			if (ns.ss_size < (uint64_t)MINSIGSTKSZ)
+				return -ENOMEM;
+			t->altstack.ss_sp = (void *)(uintptr_t)ns.ss_sp;
+			t->altstack.ss_size = ns.ss_size;
+			t->altstack.ss_flags = 0;
+		}
+	}
+	if (a[1] && task_copy_out(t, a[1], &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_rt_sigqueueinfo(struct task *t, const uint64_t a[6])
+{
+	siginfo_t info;
+	if (task_copy_in(t, &info, a[2], sizeof(info)) < 0)
+		return -EFAULT;
+	/* As Linux: an app may not forge kernel-generated codes. */
+	if ((info.si_code >= 0 || info.si_code == SI_TKILL) && (int)a[0] != t->tg->tgid)
+		return -EPERM;
+	info.si_signo = (int)a[1];
+	if (info.si_signo < 1 || info.si_signo > VISOR_NSIG)
+		return -EINVAL;
+	struct thread_group *tg = kernel_find_tg(t->k, (int)a[0]);
+	if (!tg)
+		return -ESRCH;
+	int r = tg_signal_send(tg, &info);
+	tg_put(tg);
+	return r;
+}
+
+const struct syscall_def sys_signal_defs[] = {
+	{SYS_rt_sigaction, "rt_sigaction", sys_rt_sigaction},
+	{SYS_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask},
+	{SYS_rt_sigreturn, "rt_sigreturn", sys_rt_sigreturn},
+	{SYS_rt_sigpending, "rt_sigpending", sys_rt_sigpending},
+	{SYS_rt_sigsuspend, "rt_sigsuspend", sys_rt_sigsuspend},
+	{SYS_pause, "pause", sys_pause},
+	{SYS_sigaltstack, "sigaltstack", sys_sigaltstack},
+	{SYS_rt_sigqueueinfo, "rt_sigqueueinfo", sys_rt_sigqueueinfo},
+	{0},
+};

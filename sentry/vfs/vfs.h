@@ -1,0 +1,585 @@
+/*
+ * vfs.h — the Sentry's virtual file system: inodes, dentries, mounts, file
+ * descriptions, FD tables, per-task fs context (root, cwd, umask), path
+ * walking and permissions.
+ *
+ * Objects and lifetimes (all reference counted):
+ *   superblock  one mounted file system instance (tmpfs, goferfs, devfs...).
+ *   inode       a file object of a file system; attributes live here and are
+ *               protected by inode->lock.  `ops` says what the fs can do.
+ *   dentry      a name in the tree: (parent, name) -> inode.  A cached dentry
+ *               is in the dentry cache (parent's child list, a hash on
+ *               (parent, name), an LRU) which holds one reference; unused
+ *               leaves beyond vfs_dcache_set_max() are dropped (the fs is the
+ *               truth).  Directories whose children come and go behind the
+ *               VFS's back (procfs /proc/<pid>) set VFS_INODE_NOCACHE so
+ *               every lookup makes a fresh dentry.
+ *   vfs_mount   a superblock's root dentry attached at a mountpoint
+ *               (parent mount, dentry) with per-mount flags (VFS_MNT_*).
+ *   vfs_path    (mount, dentry) pair; holds a reference on both.
+ *   file        an open file description (dup/fork share it).  Anonymous
+ *               files (pipes, host fds, eventfd, epoll) have no path.
+ *   fd_table    fd -> (file, FD_CLOEXEC); shared by CLONE_FILES.
+ *   fs_context  root, cwd, umask; shared by CLONE_FS.
+ *
+ * Locks (outermost first; for DESIGN.md §10):
+ *   vfs_tree_lock (global, recursive: the dentry cache, names, parents, the
+ *   mount tree; held across inode_ops calls that change or search the
+ *   namespace, including gofer RPCs and procfs lookup/list/readlink
+ *   callbacks — one namespace operation at a time; data I/O never takes it)
+ *   -> epoll_lock (fs/epoll.c: epoll item lists; file_poll runs under it)
+ *   -> file->pos_lock -> inode->lock (attributes, fs data, advisory locks)
+ *   -> pipe/eventfd locks -> fd_table->lock / fs_context->lock
+ *   -> waitq locks (leaf).
+ *   Callbacks given to the synthetic-file helpers (procfs) run with
+ *   vfs_tree_lock held for lookups, listings and readlink: they may take
+ *   kernel locks (task-set lock) but must not walk paths in another thread
+ *   and wait for it.  Kernel code must not hold its own locks while calling
+ *   file_put/fdt_put/fdt_close (a last put can release a file, which may
+ *   talk to the gofer or take vfs_tree_lock to prune an unmounted tree).
+ *   fdt_close & co. drop the POSIX locks of `current`'s process.
+ *
+ * Errors are negative errnos as Linux returns them, with Linux's precedence.
+ */
+#ifndef VISOR_SENTRY_VFS_H
+#define VISOR_SENTRY_VFS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "sentry/kernel/wait.h"
+
+struct task;
+struct creds;
+struct mm_file;
+struct memfile;
+struct gofer_client;
+struct file;
+struct inode;
+struct dentry;
+struct vfs_mount;
+struct superblock;
+
+#define VFS_PATH_MAX 4096
+#define VFS_NAME_MAX 255
+#define VFS_MAXSYMLINKS 40
+/* The kernel's O_LARGEFILE: glibc defines O_LARGEFILE as 0 on x86_64, but
+ * Linux sets this bit on every open of a 64-bit process and F_GETFL shows it. */
+#define VFS_O_LARGEFILE 0100000
+/* Kernel-internal open flag (Linux's __FMODE_EXEC bit, never valid from the
+ * app): open for execve/the ELF interpreter — needs X permission only (an
+ * --x binary runs), not R; the file is readable by file_pread_kernel. */
+#define VFS_O_EXEC 040
+
+/* ---- attributes ---- */
+
+#define VFS_ATTR_MODE 0x01
+#define VFS_ATTR_UID 0x02
+#define VFS_ATTR_GID 0x04
+#define VFS_ATTR_SIZE 0x08
+#define VFS_ATTR_ATIME 0x10 /* atime field; tv_nsec may be UTIME_NOW */
+#define VFS_ATTR_MTIME 0x20
+struct vfs_setattr {
+	uint32_t valid;
+	uint32_t mode; /* permission bits (07777) only */
+	uint32_t uid, gid;
+	uint64_t size;
+	struct timespec atime, mtime;
+};
+
+/* ---- inodes ---- */
+
+struct dir_ctx;
+struct inode_ops {
+	/* Find name in dir: 0 and a new inode reference, or -ENOENT. */
+	int (*lookup)(struct task *t, struct inode *dir, const char *name, struct inode **out);
+	/* Make a regular file / directory / node / symlink; the inode is returned
+	 * with a reference.  mode includes the S_IFMT bits; uid/gid are the
+	 * owner the VFS chose (fsuid, fsgid or the setgid directory's group). */
+	int (*create)(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
+		      uint32_t gid, struct inode **out);
+	int (*mkdir)(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
+		     uint32_t gid, struct inode **out);
+	int (*mknod)(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
+		     uint32_t uid, uint32_t gid, struct inode **out);
+	int (*symlink)(struct inode *dir, const char *name, const char *target, uint32_t uid,
+		       uint32_t gid, struct inode **out);
+	int (*link)(struct inode *dir, const char *name, struct inode *target);
+	int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
+	int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
+	/* dst is the inode being replaced (NULL if none); flags: RENAME_*. */
+	int (*rename)(struct inode *odir, const char *oname, struct inode *src,
+		      struct inode *ndir, const char *nname, struct inode *dst,
+		      unsigned int flags);
+	/* Symlink target into buf (no NUL); returns its length. */
+	ssize_t (*readlink)(struct task *t, struct inode *ino, char *buf, size_t len);
+	/* Apply attribute changes (the VFS has checked permissions).  NULL:
+	 * the VFS applies them to the in-memory inode (size only when the fs
+	 * offers truncate). */
+	int (*setattr)(struct inode *ino, const struct vfs_setattr *sa);
+	/* Prepare an open file: set f->ops (default ino->fops) and f->priv. */
+	int (*open)(struct task *t, struct inode *ino, struct file *f);
+	int (*statfs)(struct inode *ino, struct statfs *st);
+	/* Last reference dropped: free fs-private state. */
+	void (*evict)(struct inode *ino);
+	/* A "magic" symlink (/proc/<pid>/fd/N): the walk jumps to this open
+	 * file's own path instead of resolving readlink's text, so deleted files,
+	 * pipes and host fds reopen as Linux does.  Returns a file reference or
+	 * NULL (-> ENOENT). */
+	struct file *(*magic_file)(struct task *t, struct inode *ino);
+	/* Optional, for file systems shared with someone else (goferfs with
+	 * file-access=shared): is the cached name -> ino still right?  0 yes
+	 * (attributes refreshed), nonzero: drop the dentry and look up again. */
+	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
+	/* Optional: refresh ino's attributes before fstat (shared file systems). */
+	void (*refresh)(struct inode *ino);
+};
+
+#define VFS_INODE_NOCACHE 0x1  /* directory: do not cache child dentries */
+#define VFS_INODE_OWN_OPEN 0x2 /* FIFO/char inode whose open op does the open (host fds) */
+
+struct inode {
+	_Atomic int refs;
+	pthread_mutex_t lock; /* protects the attributes below and fs-private data */
+	uint32_t mode;        /* S_IFMT | permission bits */
+	uint32_t uid, gid;
+	uint64_t ino, nlink, size, blocks, rdev;
+	uint32_t blksize;
+	struct timespec atime, mtime, ctime;
+	uint32_t flags; /* VFS_INODE_* */
+	const struct inode_ops *ops;
+	const struct file_ops *fops; /* what open gives by default */
+	struct superblock *sb;
+	void *priv;
+	struct pipe *fifo; /* a FIFO's pipe, made at first open (under lock) */
+	struct vfs_locks *locks; /* advisory locks (lock.c), made at first use (under lock) */
+};
+
+/* A new inode of sb with one reference, ino allocated from sb, times now. */
+struct inode *inode_new(struct superblock *sb, uint32_t mode);
+void inode_get(struct inode *ino);
+void inode_put(struct inode *ino);
+/* Set atime/mtime/ctime bits to now (under ino->lock). */
+#define VFS_TOUCH_A 1
+#define VFS_TOUCH_M 2
+#define VFS_TOUCH_C 4
+void inode_touch(struct inode *ino, int which);
+void inode_fill_stat(struct inode *ino, struct stat *st);
+
+/* ---- superblocks ---- */
+
+struct superblock {
+	_Atomic int refs;
+	uint64_t dev; /* st_dev: makedev(0, n), as Linux's anonymous devices */
+	const char *fstype;
+	uint32_t magic; /* statfs f_type */
+	_Atomic uint64_t next_ino;
+	_Atomic int mounts; /* vfs_mounts of it alive (the last one prunes the dcache) */
+	bool readonly; /* the fs itself cannot be written (EROFS before EACCES) */
+	void *priv;
+	void (*release)(struct superblock *sb);
+};
+struct superblock *sb_new(const char *fstype, uint32_t magic);
+void sb_get(struct superblock *sb);
+void sb_put(struct superblock *sb);
+
+/* ---- dentries ---- */
+
+struct dentry {
+	_Atomic int refs;
+	char *name;
+	struct dentry *parent; /* NULL for a superblock root; holds a reference */
+	struct inode *inode;   /* never NULL (no negative dentries) */
+	/* under vfs_tree_lock: */
+	struct dentry *children, *sibling;
+	struct dentry *hash_next, *lru_prev, *lru_next; /* the cache's hash chain and LRU */
+	bool cached;   /* in the dentry cache (child list, hash, LRU) */
+	bool dead;     /* unlinked / removed */
+	int mounted;   /* how many mounts sit on this dentry */
+};
+/* A new dentry (one reference) naming ino under parent; it takes its own
+ * references on parent and ino (the caller keeps and drops its own). */
+struct dentry *dentry_new(struct dentry *parent, const char *name, struct inode *ino);
+void dentry_get(struct dentry *d);
+void dentry_put(struct dentry *d);
+
+/* ---- mounts ---- */
+
+#define VFS_MNT_RDONLY 0x1
+#define VFS_MNT_NOSUID 0x2
+#define VFS_MNT_NODEV 0x4
+#define VFS_MNT_NOEXEC 0x8
+
+struct vfs_mount {
+	_Atomic int refs;
+	struct superblock *sb;
+	struct dentry *root;
+	int flags; /* VFS_MNT_* */
+	/* under vfs_tree_lock: */
+	struct vfs_mount *parent;   /* NULL for the root mount or a detached one */
+	struct dentry *mountpoint;  /* in parent */
+	struct vfs_mount *next_all; /* every attached mount */
+	char *source;
+};
+void mount_get(struct vfs_mount *m);
+void mount_put(struct vfs_mount *m);
+/* A detached mount of sb's root dentry (one reference). */
+struct vfs_mount *mount_new(struct superblock *sb, struct dentry *root, int flags);
+
+struct vfs_path {
+	struct vfs_mount *mnt;
+	struct dentry *dentry;
+};
+void path_get(const struct vfs_path *p);
+void path_put(struct vfs_path *p); /* and clears it */
+
+/* The dentry cache's size bound (default 8192 dentries). */
+void vfs_dcache_set_max(unsigned long max);
+unsigned long vfs_dcache_count(void);
+
+/* The namespace lock; see the lock order above. */
+extern pthread_mutex_t vfs_tree_lock;
+
+/* ---- files ---- */
+
+/* Readiness waiting: a file's poll registers pe's waiter on its wait queue
+ * with poll_wait(), or names a host fd to wait on with poll_wait_host(). */
+struct poll_entry {
+	struct waiter w;
+	struct waitq *wq;
+	int hostfd;
+	short hostevents;
+};
+void poll_wait(struct poll_entry *pe, struct waitq *wq);
+void poll_wait_host(struct poll_entry *pe, int hostfd, short events);
+void poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask);
+void poll_entry_remove(struct poll_entry *pe);
+
+/* What getdents64 gives a file system's readdir: emit returns nonzero when
+ * the caller's buffer is full (stop without advancing); pos is the cookie
+ * to start from, advanced to next_pos by each accepted entry. */
+struct dir_ctx {
+	int (*emit)(struct dir_ctx *ctx, const char *name, size_t namelen, uint64_t ino,
+		    unsigned int type, uint64_t next_pos);
+	uint64_t pos;
+};
+/* Emit via ctx, advancing ctx->pos; returns emit's result. */
+int dir_emit(struct dir_ctx *ctx, const char *name, uint64_t ino, unsigned int type,
+	     uint64_t next_pos);
+
+struct file_ops {
+	/* *pos: offset to use and to advance (ignored for stream files). */
+	ssize_t (*read)(struct task *t, struct file *f, void *buf, size_t len, uint64_t *pos);
+	/* Regular files opened O_APPEND write at the end and set *pos past it. */
+	ssize_t (*write)(struct task *t, struct file *f, const void *buf, size_t len,
+			 uint64_t *pos);
+	int (*readdir)(struct task *t, struct file *f, struct dir_ctx *ctx);
+	/* NULL: the generic lseek (SEEK_SET/CUR/END on inode size). */
+	int64_t (*llseek)(struct file *f, int64_t off, int whence);
+	int64_t (*ioctl)(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
+	/* Ready POLL* mask; if pe, register it (poll_wait / poll_wait_host).
+	 * NULL: always POLLIN|POLLOUT|POLLRDNORM|POLLWRNORM, as Linux regular files. */
+	uint32_t (*poll)(struct file *f, struct poll_entry *pe);
+	int (*fsync)(struct file *f, bool datasync);
+	/* Borrowed pointer valid while f lives (mm takes its own refs). NULL: ENODEV. */
+	struct mm_file *(*mmap)(struct file *f);
+	void (*release)(struct file *f);
+	/* Optional fstat override (pipes, host fds). */
+	int (*stat)(struct file *f, struct stat *st);
+};
+
+struct file {
+	_Atomic int refs;
+	pthread_mutex_t lock; /* protects flags (F_SETFL) */
+	int flags;            /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_DIRECT, O_PATH... */
+	pthread_mutex_t pos_lock; /* serialises reads/writes that use pos, and lseek */
+	uint64_t pos;
+	bool stream;   /* no position: pread/pwrite/lseek give ESPIPE */
+	bool readable, writable;
+	const struct file_ops *ops;
+	struct vfs_path path; /* empty (NULL mount) for anonymous files: pipes, host fds */
+	struct inode *inode;  /* with a reference; may be NULL for anonymous files */
+	void *priv;
+	char *anon_name;      /* "pipe:[123]", for /proc/<pid>/fd links */
+	/* Anonymous files with an inode (pipes, host fds) also get a dentry in
+	 * an internal, never attached mount: where a magic link jumps, so
+	 * open("/proc/self/fd/0") reopens the pipe.  path stays empty. */
+	struct vfs_path anon;
+	struct epitem *epitems; /* epoll items watching this file (fs/epoll.c's lock) */
+};
+
+/* A file of no path (pipes, host fds): refs 1, ops given. ino may be NULL. */
+struct file *file_new_anon(const struct file_ops *ops, struct inode *ino, int flags, void *priv);
+void file_get(struct file *f);
+void file_put(struct file *f);
+/* The description's status flags (F_GETFL view). */
+int file_get_flags(struct file *f);
+/* F_SETFL: changes O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME only. */
+int file_set_flags(struct file *f, int flags);
+
+/* I/O on a description.  The *_kernel functions take Sentry buffers. */
+ssize_t file_read(struct task *t, struct file *f, void *buf, size_t len);
+ssize_t file_write(struct task *t, struct file *f, const void *buf, size_t len);
+ssize_t file_pread(struct task *t, struct file *f, void *buf, size_t len, uint64_t off);
+ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len, uint64_t off);
+ssize_t file_pread_kernel(struct file *f, void *buf, size_t len, uint64_t off);
+int64_t file_lseek(struct file *f, int64_t off, int whence);
+int64_t file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
+uint32_t file_poll(struct file *f, struct poll_entry *pe);
+int file_fsync(struct file *f, bool datasync);
+int file_truncate(struct task *t, struct file *f, uint64_t size);
+int vfs_stat_file(struct file *f, struct stat *st);
+struct mm_file *file_mm_file(struct file *f);
+/* execve: 0 if the file may be executed by t (a regular file, X permission
+ * for t's creds, not on a noexec mount), else -EACCES. */
+int file_check_exec(struct task *t, struct file *f);
+bool file_is_executable(struct task *t, struct file *f);
+/* Did the file come from a nosuid mount (execve ignores set-id bits)? */
+bool file_on_nosuid_mount(struct file *f);
+/* Path of the file as seen from root (or "pipe:[n]"...); malloc'd. */
+char *file_describe(struct file *f, const struct vfs_path *root);
+
+/* Advisory locks (lock.c).  fcntl F_GETLK/F_SETLK/F_SETLKW and the F_OFD_*
+ * forms on fl (already copied in; F_GETLK results written back into it). */
+struct flock;
+int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl);
+/* flock(2): LOCK_SH/LOCK_EX/LOCK_UN, | LOCK_NB. */
+int vfs_flock(struct task *t, struct file *f, int op);
+
+/* ---- FD tables ---- */
+
+struct fd_entry {
+	struct file *file;
+	int flags; /* FD_CLOEXEC */
+};
+struct fd_table {
+	_Atomic int refs;
+	pthread_mutex_t lock; /* protects cap and ents */
+	int cap;
+	struct fd_entry *ents;
+	unsigned int max_fds; /* RLIMIT_NOFILE (the kernel updates it); default 1048576 */
+};
+struct fd_table *fdt_new(void);
+struct fd_table *fdt_copy(struct fd_table *fdt); /* fork: same files, own table */
+void fdt_get(struct fd_table *fdt);
+void fdt_put(struct fd_table *fdt);
+/* Lowest free fd >= minfd: returns it (file gets a new reference) or -EMFILE/-EINVAL. */
+int fdt_install(struct fd_table *fdt, struct file *f, int fd_flags, int minfd);
+/* dup2-like: replaces whatever was at fd (closed). Returns fd or -EBADF. */
+int fdt_install_at(struct fd_table *fdt, int fd, struct file *f, int fd_flags);
+struct file *fdt_get_file(struct fd_table *fdt, int fd); /* +ref, NULL if bad */
+int fdt_get_flags(struct fd_table *fdt, int fd);          /* FD_CLOEXEC or -EBADF */
+int fdt_set_flags(struct fd_table *fdt, int fd, int fd_flags);
+int fdt_close(struct fd_table *fdt, int fd);
+/* close_range(2): flags CLOSE_RANGE_CLOEXEC (mark) supported; UNSHARE is the caller's. */
+int fdt_close_range(struct fd_table *fdt, unsigned int first, unsigned int last, int cloexec_only);
+void fdt_close_on_exec(struct fd_table *fdt);
+/* For /proc/<pid>/fd: calls fn for each open fd in order. */
+void fdt_for_each(struct fd_table *fdt, void (*fn)(int fd, struct file *f, void *arg), void *arg);
+
+/* ---- fs context ---- */
+
+struct fs_context {
+	_Atomic int refs;
+	pthread_mutex_t lock; /* protects root, cwd, umask */
+	struct vfs_path root, cwd;
+	uint32_t umask;
+};
+struct fs_context *fs_context_new(struct vfs_path root); /* takes its own refs; cwd = root */
+struct fs_context *fs_context_copy(struct fs_context *fs);
+void fs_context_get(struct fs_context *fs);
+void fs_context_put(struct fs_context *fs);
+/* Copies (with references) of the task's root / cwd. */
+void fs_context_root(struct fs_context *fs, struct vfs_path *out);
+void fs_context_cwd(struct fs_context *fs, struct vfs_path *out);
+
+/* ---- path walking and namespace operations ---- */
+
+/* Walk flags. */
+#define VFS_LOOKUP_FOLLOW 0x1    /* follow a final symlink */
+#define VFS_LOOKUP_DIRECTORY 0x2 /* the result must be a directory */
+#define VFS_LOOKUP_EMPTY 0x4     /* AT_EMPTY_PATH: "" means dirfd itself */
+
+/* Where a walk starts: the task's fs context and fd table (t may be NULL
+ * only for vfs_walk_from, used at boot). */
+int vfs_walk(struct task *t, int dirfd, const char *path, int flags, struct vfs_path *out);
+/* A walk with explicit root and start (kernel-internal; creds NULL = root). */
+int vfs_walk_from(const struct vfs_path *root, const struct vfs_path *start, const char *path,
+		  int flags, struct vfs_path *out);
+
+/* Permission bits for vfs_permission. */
+#define VFS_MAY_EXEC 1
+#define VFS_MAY_WRITE 2
+#define VFS_MAY_READ 4
+/* As Linux generic_permission with CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH.
+ * creds NULL means the Sentry itself (always allowed). */
+int vfs_permission(const struct creds *c, struct inode *ino, int may);
+
+int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+	     struct file **out);
+/* Open an already-walked path (flags as open(2), no O_CREAT). */
+int vfs_open_path(struct task *t, const struct vfs_path *p, int flags, struct file **out);
+int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev);
+int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode);
+int vfs_rmdirat(struct task *t, int dirfd, const char *path);
+int vfs_unlinkat(struct task *t, int dirfd, const char *path);
+int vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *path);
+int vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
+	       const char *newpath, int flags);
+int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
+		 const char *newpath, unsigned int flags);
+ssize_t vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, size_t len);
+/* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct stat *st);
+int vfs_statfsat(struct task *t, int dirfd, const char *path, struct statfs *st);
+int vfs_statfs_path(const struct vfs_path *p, struct statfs *st);
+/* mode: F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+int vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int flags);
+int vfs_chmodat(struct task *t, int dirfd, const char *path, uint32_t mode, int flags);
+int vfs_chownat(struct task *t, int dirfd, const char *path, uint32_t uid, uint32_t gid,
+		int flags);
+/* times NULL: both now; tv_nsec UTIME_NOW/UTIME_OMIT honoured. path NULL: dirfd itself. */
+int vfs_utimensat(struct task *t, int dirfd, const char *path, const struct timespec times[2],
+		  int flags);
+int vfs_truncate(struct task *t, const char *path, int64_t len);
+/* Setattr with Linux's permission rules (used by the *at functions and f* calls). */
+int vfs_setattr_checked(struct task *t, const struct vfs_path *p, struct vfs_setattr *sa);
+int vfs_chdir(struct task *t, const char *path);
+int vfs_fchdir(struct task *t, int fd);
+int vfs_chroot(struct task *t, const char *path);
+/* getcwd: the cwd path from the task's root into buf; returns the length
+ * including the NUL, or -ERANGE / -ENOENT (cwd unlinked). */
+int vfs_getcwd(struct task *t, char *buf, size_t len);
+/* Path of p relative to root ("/" when equal), or -ENAMETOOLONG. */
+int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *buf, size_t len);
+
+/* ---- mounting ---- */
+
+/* The root mount from the gofer's "/" attachment. */
+int vfs_mount_gofer_root(struct gofer_client *c, bool readonly, struct vfs_mount **root);
+/* Mount at target (walked from root, following symlinks) a new fs:
+ * fstype "tmpfs" (data: "size=N[kmg],mode=0755" honoured), "devtmpfs"/"dev"
+ * (the device nodes and /dev/shm), "bind-gofer" (source: the gofer attach
+ * name; c must be set), or "proc" when a procfs superblock provider is
+ * registered (vfs_register_fs).  flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC. */
+int vfs_mount(const struct vfs_path *root, const char *target, const char *fstype,
+	      const char *source, unsigned long flags, const char *data,
+	      struct gofer_client *c);
+/* Attach an existing superblock at a walked target (takes a reference on sb). */
+int vfs_mount_sb(const struct vfs_path *target, struct superblock *sb, struct dentry *root,
+		 int mnt_flags, const char *source);
+/* A file system the VFS can create by name, for mount(2) ("proc", "sysfs"...). */
+typedef int (*vfs_fs_factory)(const char *source, const char *data, struct superblock **sb,
+			      struct dentry **root);
+int vfs_register_fs(const char *fstype, vfs_fs_factory factory);
+/* mount(2) and umount2(2) for the task (permission: CAP_SYS_ADMIN). */
+int vfs_sys_mount(struct task *t, const char *source, const char *target, const char *fstype,
+		  unsigned long flags, const char *data);
+int vfs_sys_umount(struct task *t, const char *target, int flags);
+/* Detach every mount (Sentry shutdown, tests): files still open keep what
+ * they use; the rest is freed (gofer fids clunked) as references drop. */
+void vfs_umount_all(void);
+/* Every attached mount, for /proc/mounts (calls fn with the mount path). */
+void vfs_for_each_mount(const struct vfs_path *root,
+			void (*fn)(struct vfs_mount *m, const char *path, void *arg), void *arg);
+
+/* tmpfs: the memory file its pages live in (MAP_SHARED works); set once at
+ * boot before the first tmpfs mount.  Without it tmpfs uses malloc'd pages
+ * and MAP_SHARED of tmpfs files gives ENODEV. */
+void vfs_set_memfile(struct memfile *mf);
+struct memfile *vfs_memfile(void);
+
+/* ---- synthetic files (procfs, sysfs) ---- */
+
+/* Content made at open time: returns malloc'd bytes (*len set) or NULL with
+ * errno-style failure (then open fails with -ENOENT). */
+typedef char *(*vfs_synth_gen_fn)(struct task *t, void *arg, size_t *len);
+/* A symlink's target, malloc'd NUL-terminated, or NULL (-> ENOENT). */
+typedef char *(*vfs_synth_link_fn)(struct task *t, void *arg);
+/* Dynamic directory: list entries with emit (name, DT_* type); stop when it
+ * returns nonzero.  lookup makes the inode for name (0 and *out) or -ENOENT. */
+typedef void (*vfs_synth_list_fn)(struct task *t, void *arg,
+				  int (*emit)(void *ectx, const char *name, unsigned int type),
+				  void *ectx);
+typedef int (*vfs_synth_lookup_fn)(struct task *t, void *arg, const char *name,
+				   struct inode **out);
+
+struct superblock *vfs_synth_sb_new(const char *fstype, uint32_t magic);
+/* Each returns an inode with one reference; free_arg (may be NULL) frees arg
+ * when the inode goes. */
+struct inode *vfs_synth_file_new(struct superblock *sb, uint32_t mode, vfs_synth_gen_fn gen,
+				 void *arg, void (*free_arg)(void *));
+struct inode *vfs_synth_symlink_new(struct superblock *sb, vfs_synth_link_fn fn, void *arg,
+				    void (*free_arg)(void *));
+/* A directory with static children (vfs_synth_dir_add) and, if list/lookup
+ * are given, dynamic ones (then child dentries are not cached). */
+struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_list_fn list,
+				vfs_synth_lookup_fn lookup, void *arg, void (*free_arg)(void *));
+/* Add a static child (takes over the caller's reference on child). */
+int vfs_synth_dir_add(struct inode *dir, const char *name, struct inode *child);
+/* A magic symlink (/proc/<pid>/fd/N): fn returns the open file (a new
+ * reference) or NULL; readlink shows file_describe() of it from t's root,
+ * and a walk through it lands on the file itself (see inode_ops.magic_file). */
+typedef struct file *(*vfs_synth_file_fn)(struct task *t, void *arg);
+struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn fn, void *arg,
+				      void (*free_arg)(void *));
+/* The owner of synthetic inodes (procfs shows the task's uid). */
+void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid);
+
+/* ---- file systems (sentry/fs/) ---- */
+
+/* tmpfs: size_limit 0 = unlimited. */
+int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sb,
+	      struct dentry **root);
+/* devfs with null zero full random urandom tty, fd/stdin/stdout/stderr
+ * links, pts/ (empty) and shm/ (a tmpfs mounted by vfs_mount). */
+int devfs_new(struct superblock **sb, struct dentry **root);
+/* goferfs over attach name.  Its cache policy is the default set by
+ * goferfs_set_default_shared (false: --file-access=exclusive, the cache is
+ * the truth; true: shared, every walk revalidates names and attributes with
+ * the Gofer); the "bind-gofer" mount data "file-access=shared" or
+ * "file-access=exclusive" overrides it per mount. */
+int goferfs_new(struct gofer_client *c, const char *attach_name, bool readonly,
+		struct superblock **sb, struct dentry **root);
+void goferfs_set_default_shared(bool shared);
+int goferfs_new_opts(struct gofer_client *c, const char *attach_name, bool shared,
+		     struct superblock **sb, struct dentry **root);
+/* Pipes: two files (read end, write end); flags: O_NONBLOCK (O_DIRECT packet
+ * mode is not implemented: -EINVAL). */
+int pipe_new(int flags, struct file **rd, struct file **wr);
+/* F_GETPIPE_SZ / F_SETPIPE_SZ on a pipe file; -EBADF if f is not a pipe. */
+int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg);
+/* eventfd(2): flags EFD_CLOEXEC (the caller's), EFD_NONBLOCK, EFD_SEMAPHORE. */
+int eventfd_new(unsigned int initval, int flags, struct file **out);
+/* epoll(7): an instance (flags: EPOLL_CLOEXEC, the caller's); ctl on target
+ * (the file of fd; ev may be NULL for EPOLL_CTL_DEL); wait up to maxevents
+ * into out until the absolute CLOCK_MONOTONIC deadline (NULL: none): the
+ * count, 0 on timeout, -EINTR on a signal (never restarted, as Linux). */
+struct epoll_event;
+int epoll_new(int flags, struct file **out);
+bool file_is_epoll(struct file *f);
+int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
+		   const struct epoll_event *ev);
+int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, int maxevents,
+		    const struct timespec *deadline);
+/* Host fd wrapper (app stdio): takes ownership of hostfd; flags O_ACCMODE|O_APPEND|O_NONBLOCK. */
+struct file *hostfd_file_new(int hostfd, int flags);
+/* The foreground process group a host tty records (TIOCGPGRP/TIOCSPGRP). */
+void hostfd_set_foreground_pgrp(struct file *f, int pgrp);
+bool hostfd_is_tty(struct file *f);
+/* Set by the kernel: TIOCSCTTY on a tty file (arg as ioctl's); NULL -> EPERM. */
+extern int (*vfs_tty_sctty_hook)(struct task *t, struct file *f, int steal);
+/* Set by the kernel: the controlling tty file of t's session (for /dev/tty),
+ * or NULL.  Returns a new reference. */
+extern struct file *(*vfs_ctty_hook)(struct task *t);
+/* Open the character device rdev (major, minor as Linux: 1,3 null ... 5,0 tty)
+ * on f; used for device nodes on any file system.  -ENXIO if unknown. */
+int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f);
+
+#endif
