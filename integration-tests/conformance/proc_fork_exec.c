@@ -21,10 +21,11 @@ int main(int argc, char **argv)
 	pid_t c = fork();
 	if (c == 0) {
 		close(p[0]);
+		/* Print before writing: the parent's read orders the output. */
+		printf("child: parent is me: %d\n", getppid() == me);
 		const char msg[] = "through the pipe";
 		if (write(p[1], msg, sizeof(msg)) != sizeof(msg))
 			_exit(9);
-		printf("child: parent is me: %d\n", getppid() == me);
 		_exit(7);
 	}
 	close(p[1]);

@@ -38,10 +38,15 @@
 struct gofer_node {
 	uint64_t fid;
 	int pending_fd; /* donated by create, taken by the open that follows, or -1 */
+	/* Host fds kept for later opens (as gVisor's dentry host FDs): an open
+	 * is then no Gofer round trip.  Reads and writes use explicit offsets,
+	 * so one host fd serves every file description.  Under ino->lock. */
+	int ro_fd, rw_fd;
 };
 
 struct gofer_open {
 	int fd;               /* donated host fd (regular files), or -1 */
+	bool owned;           /* fd is this file's own (else the node's cached one) */
 	struct file *f;       /* back pointer, for mm_file get/put */
 	struct mm_file mmf;
 	/* directories */
@@ -105,6 +110,7 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	}
 	n->fid = fid;
 	n->pending_fd = -1;
+	n->ro_fd = n->rw_fd = -1;
 	ino->priv = n;
 	ino->ops = ((struct gofer_sb *)sb->priv)->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode))
@@ -307,6 +313,10 @@ static void gofer_evict(struct inode *ino)
 		return;
 	if (n->pending_fd >= 0)
 		close(n->pending_fd);
+	if (n->ro_fd >= 0)
+		close(n->ro_fd);
+	if (n->rw_fd >= 0)
+		close(n->rw_fd);
 	gofer_clunk(GC(ino), n->fid);
 	free(n);
 }
@@ -343,18 +353,31 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 	o->f = f;
 	if (S_ISREG(ino->mode)) {
 		struct gofer_node *n = GN(ino);
+		int acc = f->readable && f->writable ? O_RDWR
+			  : f->writable              ? O_WRONLY
+						     : O_RDONLY;
 		pthread_mutex_lock(&ino->lock);
 		int fd = n->pending_fd;
 		n->pending_fd = -1;
+		o->owned = fd >= 0;
+		int *cache = acc == O_RDONLY ? &n->ro_fd : acc == O_RDWR ? &n->rw_fd : NULL;
+		if (fd < 0 && cache && *cache >= 0)
+			fd = *cache;
 		pthread_mutex_unlock(&ino->lock);
 		if (fd < 0) {
-			int acc = f->readable && f->writable ? O_RDWR
-				  : f->writable              ? O_WRONLY
-							     : O_RDONLY;
 			int r = gofer_open(GC(ino), n->fid, acc, &fd);
 			if (r < 0) {
 				free(o);
 				return r;
+			}
+			o->owned = true;
+			if (cache) {
+				pthread_mutex_lock(&ino->lock);
+				if (*cache < 0) {
+					*cache = fd;
+					o->owned = false;
+				}
+				pthread_mutex_unlock(&ino->lock);
 			}
 		}
 		o->fd = fd;
@@ -459,7 +482,7 @@ static void gofer_release(struct file *f)
 	struct gofer_open *o = GO(f);
 	if (!o)
 		return;
-	if (o->fd >= 0)
+	if (o->fd >= 0 && o->owned)
 		close(o->fd);
 	free(o);
 }
