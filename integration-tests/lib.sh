@@ -7,12 +7,16 @@
 #   make_bundle DIR [ARGS...]     DIR/rootfs + DIR/config.json running ARGS
 #   docker_setup                  dockerd answering, visor registered, visor-busybox imported
 #                                 (skips with 77 if docker cannot run here)
-#   dr ARGS...                    docker run --rm --runtime=visor ARGS (bounded time)
+#   dr ARGS...                    docker run --rm --runtime=$DOCKER_RUNTIME ARGS (bounded time)
 set -u
 VISOR=${VISOR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/visor}
 VISOR=$(readlink -f "$VISOR")
 VISOR_TEST_CACHE=${VISOR_TEST_CACHE:-/var/tmp/visor-test-cache}
 DOCKER_IMAGE=visor-busybox
+# The runtime name the tests register this build under.  Not "visor": that
+# one belongs to an installed package (/usr/bin/visor), which the tests must
+# not repoint at a build tree.
+DOCKER_RUNTIME=${VISOR_DOCKER_RUNTIME:-visor-test}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
@@ -132,28 +136,29 @@ docker_setup() {
 		pid=$(pidof dockerd 2>/dev/null | awk '{print $1}')
 		[ -n "$pid" ] && kill -HUP "$pid" && sleep 1
 	fi
-	docker info 2>/dev/null | grep -q 'visor' || {
+	docker info 2>/dev/null | grep -q "$DOCKER_RUNTIME" || {
 		sleep 2
-		docker info 2>/dev/null | grep -q 'visor' || fail "dockerd did not pick up the visor runtime"
+		docker info 2>/dev/null | grep -q "$DOCKER_RUNTIME" ||
+			fail "dockerd did not pick up the $DOCKER_RUNTIME runtime"
 	}
 	docker_import_busybox
 }
 
-# daemon.json: runtimes.visor.path = this build's visor (visor install if it
-# knows --path, else edit the JSON with python3).
+# daemon.json: runtimes.$DOCKER_RUNTIME.path = this build's visor (visor
+# install if it knows --path, else edit the JSON with python3).
 visor_register_runtime() {
 	mkdir -p /etc/docker
 	if "$VISOR" install --help 2>&1 | grep -q -- '--path'; then
-		"$VISOR" install --path="$VISOR" >/dev/null 2>&1 && return 0
+		"$VISOR" install --runtime="$DOCKER_RUNTIME" --path="$VISOR" >/dev/null 2>&1 && return 0
 	fi
-	python3 - "$VISOR" <<'PY'
+	python3 - "$VISOR" "$DOCKER_RUNTIME" <<'PY'
 import json, os, sys
 p = "/etc/docker/daemon.json"
 d = {}
 if os.path.exists(p) and os.path.getsize(p) > 0:
     with open(p) as f:
         d = json.load(f)
-d.setdefault("runtimes", {})["visor"] = {"path": sys.argv[1]}
+d.setdefault("runtimes", {})[sys.argv[2]] = {"path": sys.argv[1]}
 tmp = p + ".tmp"
 with open(tmp, "w") as f:
     json.dump(d, f, indent=2)
@@ -173,4 +178,33 @@ docker_import_busybox() {
 }
 
 # docker run on visor with a time bound, so a hang fails the test instead of the suite.
-dr() { timeout "${DR_TIMEOUT:-60}" docker run --rm --runtime=visor "$@"; }
+dr() { timeout "${DR_TIMEOUT:-60}" docker run --rm --runtime="$DOCKER_RUNTIME" "$@"; }
+
+# ---- Debian image ------------------------------------------------------------
+
+DEBIAN_IMAGE=visor-debian
+DEBIAN_CACHE=${DEBIAN_CACHE:-/var/cache/visor-test/debian-bookworm.tar}
+
+# A Debian 12 root made with debootstrap (minbase), cached as a tarball so
+# only the first run pays for it, imported as $DEBIAN_IMAGE.
+docker_import_debian() {
+	docker image inspect "$DEBIAN_IMAGE" >/dev/null 2>&1 && return 0
+	if [ ! -s "$DEBIAN_CACHE" ]; then
+		command -v debootstrap >/dev/null 2>&1 ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
+			skip "cannot install debootstrap"
+		local root
+		root=$(mktemp -d)
+		timeout 900 debootstrap --variant=minbase bookworm "$root" \
+			"${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >/tmp/visor-debootstrap.log 2>&1 || {
+			rm -rf "$root"
+			skip "debootstrap failed (see /tmp/visor-debootstrap.log)"
+		}
+		mkdir -p "$(dirname "$DEBIAN_CACHE")"
+		tar -C "$root" -cf "$DEBIAN_CACHE.tmp" . && mv "$DEBIAN_CACHE.tmp" "$DEBIAN_CACHE"
+		rm -rf "$root"
+	fi
+	docker import -c 'CMD ["/bin/bash"]' \
+		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		"$DEBIAN_CACHE" "$DEBIAN_IMAGE" >/dev/null || fail "docker import of $DEBIAN_IMAGE failed"
+}
