@@ -146,8 +146,17 @@ docker_setup() {
 
 # daemon.json: runtimes.$DOCKER_RUNTIME.path = this build's visor (visor
 # install if it knows --path, else edit the JSON with python3).
+# When no "visor" runtime is registered at all (a fresh CI machine), the
+# build is registered as "visor" too, for tests that name it so.
 visor_register_runtime() {
 	mkdir -p /etc/docker
+	if ! python3 -c 'import json,sys; sys.exit(0 if "visor" in json.load(open("/etc/docker/daemon.json")).get("runtimes", {}) else 1)' 2>/dev/null; then
+		DOCKER_RUNTIME=visor visor_register_runtime_as
+	fi
+	visor_register_runtime_as
+}
+
+visor_register_runtime_as() {
 	if "$VISOR" install --help 2>&1 | grep -q -- '--path'; then
 		"$VISOR" install --runtime="$DOCKER_RUNTIME" --path="$VISOR" >/dev/null 2>&1 && return 0
 	fi

@@ -51,7 +51,7 @@ SH
 
 run() { timeout 120 docker run --rm --runtime="$1" -v "$work:/w:ro" "$DEBIAN_IMAGE" /bin/bash /w/script.sh 2>&1; }
 want=$(run runc) || fail "the script fails under runc: $want"
-got=$(run visor) || fail "the script fails under visor: $got"
+got=$(run "$DOCKER_RUNTIME") || fail "the script fails under visor: $got"
 echo "$got"
 [ "$want" = "$got" ] || fail "outputs differ: runc [$want] visor [$got]"
 echo "$got" | grep -q '^total 1000000$' || fail "pthread total: $got"

@@ -15,7 +15,7 @@ n=$(echo "$out" | grep -vc PID)
 echo "$out" | grep -q dockerd && fail "host processes visible: $out"
 
 name=visor-isolation-$$
-docker run -d --name "$name" --runtime=visor "$DOCKER_IMAGE" sleep 30 >/dev/null || fail "run -d"
+docker run -d --name "$name" --runtime="$DOCKER_RUNTIME" "$DOCKER_IMAGE" sleep 30 >/dev/null || fail "run -d"
 trap 'docker rm -f "$name" >/dev/null 2>&1' EXIT
 sentry=$(docker inspect -f '{{.State.Pid}}' "$name")
 [ -n "$sentry" ] && [ "$sentry" -gt 0 ] || fail "no sentry pid"

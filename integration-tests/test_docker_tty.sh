@@ -6,7 +6,12 @@ set -u
 docker_setup
 out=$(dr -t visor-busybox echo through-the-tty 2>&1) || fail "docker run -t: $out"
 echo "$out" | grep -q through-the-tty || fail "docker run -t printed: $out"
-id=$(timeout 60 docker run -d --runtime=visor visor-busybox sleep 1000) || fail "run -d"
+# The app has a terminal: tty names /dev/pts/N, and the window size set on
+# it is what stty reports (script(1) gives the docker client a pty to size).
+out=$(script -qc "stty rows 33 cols 101; timeout 60 docker run --rm -t --runtime=$DOCKER_RUNTIME visor-busybox sh -c 'tty; stty size'" /dev/null 2>&1 | tr -d '\r')
+echo "$out" | grep -q '^/dev/pts/[0-9]*$' || fail "tty inside docker run -t: $out"
+echo "$out" | grep -q '^33 101$' || fail "stty size inside docker run -t: $out"
+id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 1000) || fail "run -d"
 trap 'docker rm -f "$id" >/dev/null 2>&1' EXIT
 out=$(timeout 60 docker exec -t "$id" echo exec-tty 2>&1) || fail "docker exec -t: $out"
 echo "$out" | grep -q exec-tty || fail "docker exec -t printed: $out"

@@ -67,6 +67,11 @@ V start c2 2>/dev/null && fail "second start succeeded"
 V delete c2 2>"$T/e" && fail "delete of a running container without --force succeeded"
 grep -q 'not stopped' "$T/e" || fail "delete running message: $(cat "$T/e")"
 V kill c2 BOGUS 2>/dev/null && fail "kill with a bad signal name succeeded"
+V pause c2 2>"$T/e" && fail "pause without linux.cgroupsPath succeeded"
+grep -q cgroupsPath "$T/e" || fail "pause without a cgroup: message: $(cat "$T/e")"
+V update --memory 100000000 c2 2>"$T/e" && fail "update without linux.cgroupsPath succeeded"
+grep -q cgroupsPath "$T/e" || fail "update without a cgroup: message: $(cat "$T/e")"
+V update --memory lots c2 2>/dev/null && fail "update with a non-numeric limit succeeded"
 V kill c2 KILL || fail "kill KILL"
 wait_status c2 stopped
 V kill c2 TERM 2>/dev/null && fail "kill TERM of a stopped container succeeded (runc: not running)"
@@ -159,6 +164,31 @@ sed -i 's|"/made/here"|"/esc/x"|; s|test -d /made/here|true|' "$T/b11/config.jso
 [ -e "$T/outside/x" ] && fail "mount point creation followed a symlink out of the root"
 V delete --force c12 2>/dev/null
 
+# --- a create killed half-way (SIGKILL: no clean-up of its own) leaves a
+# record that delete --force uses to kill the Sentry ---
+mkdir -p "$T/b13"
+ln -s "$T/b9/rootfs" "$T/b13/rootfs"
+python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+c = json.load(open(t + "/b9/config.json"))
+c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $$ > %s/slow.pid; cat > %s/slow.state; exec sleep 30" % (t, t)]}]}
+json.dump(c, open(t + "/b13/config.json", "w"))
+PY
+"$VISOR" --root "$ROOT" --log "$T/log" create --bundle "$T/b13" c13 </dev/null >/dev/null 2>&1 &
+cpid=$!
+for i in $(seq 50); do [ -s "$T/slow.state" ] && break; sleep 0.1; done
+[ -s "$T/slow.state" ] || fail "slow hook never ran"
+spid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/slow.state")
+kill -KILL $cpid
+wait $cpid 2>/dev/null
+kill "$(cat "$T/slow.pid")" 2>/dev/null # the hook, orphaned with its create
+alive "$spid" || fail "test set-up: the Sentry is already gone"
+V delete --force c13 || fail "delete --force of a half-made container"
+sleep 0.2
+alive "$spid" && fail "delete --force left the Sentry of a killed create running"
+[ -e "$ROOT/c13" ] && fail "delete --force left $ROOT/c13"
+
 # --- failures leave nothing behind -------------------------------------------------
 make_bundle "$T/b5" /no/such/program
 V create --bundle "$T/b5" c5 </dev/null >/dev/null 2>"$T/e" && fail "create of a missing program succeeded"
@@ -173,6 +203,6 @@ grep -q 'process.user.uid' "$T/e" || fail "bad config message does not name the 
 V create --bundle "$T/nonexistent" c7 </dev/null >/dev/null 2>&1 && fail "create without a bundle succeeded"
 V create --bundle "$T/b2" '../evil' </dev/null >/dev/null 2>&1 && fail "create with id ../evil succeeded"
 V state nosuch 2>/dev/null && fail "state of an absent container succeeded"
-V pause c1 2>/dev/null && fail "pause claims success"
-V update c1 2>/dev/null && fail "update claims success"
+V pause c1 2>/dev/null && fail "pause of an absent container succeeded"
+V update --memory 1 c1 2>/dev/null && fail "update of an absent container succeeded"
 exit 0

@@ -1,7 +1,8 @@
 /*
  * cmd_oci.c — the runc-compatible container commands that
  * containerd-shim-runc-v2 drives: create, start, state, kill, delete, exec,
- * ps, list, run, and honest refusals for pause, resume, update, events.
+ * ps, list, run, pause/resume (cgroup freezer), events --stats, and an
+ * honest refusal for update.
  *
  * Each command is a thin shell: options as runc spells them, then
  * runtime/state.c (the state dir, under a per-container lock),
@@ -277,6 +278,24 @@ static int parse_create(struct global_opts *g, int argc, char **argv, struct cre
 	return 0;
 }
 
+struct create_record {
+	struct global_opts *g;
+	struct visor_state *st;
+};
+
+/* sandbox_opts.spawned: record the Sentry at once, status "creating". */
+static void record_spawned(void *arg, pid_t sentry_pid, pid_t gofer_pid)
+{
+	struct create_record *cr = arg;
+	cr->st->sentry_pid = sentry_pid;
+	state_proc_start_time(sentry_pid, &cr->st->sentry_start_time);
+	cr->st->gofer_pid = gofer_pid;
+	snprintf(cr->st->status, sizeof(cr->st->status), "creating");
+	struct verr err = {0};
+	if (state_write(cr->g->root, cr->st, &err) < 0)
+		log_warn("recording the sandbox: %s", err.msg);
+}
+
 /* create's work; with sb_out the caller (run) keeps the children. */
 static int do_create(struct global_opts *g, const struct create_opts *o, struct sandbox *sb_out)
 {
@@ -302,6 +321,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	int lock = -1;
 	bool dir_made = false;
 	struct sandbox sb = {0};
+	struct visor_state st;
 	char rootfs[PATH_MAX], rootraw[PATH_MAX * 2 + 2];
 	char dir[PATH_MAX];
 	if (!cfg->process) {
@@ -349,7 +369,33 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	if (state_dir_path(g->root, o->id, dir, sizeof(dir)) < 0)
 		goto out;
 
+	/* The state, complete but for the pids, before anything starts. */
+	memset(&st, 0, sizeof(st));
+	snprintf(st.id, sizeof(st.id), "%s", o->id);
+	snprintf(st.oci_version, sizeof(st.oci_version), "%s",
+		 cfg->oci_version ? cfg->oci_version : "1.0.2");
+	snprintf(st.bundle, sizeof(st.bundle), "%s", bundle);
+	snprintf(st.rootfs, sizeof(st.rootfs), "%s", rootfs);
+	state_time_now(st.created, sizeof(st.created));
+	snprintf(st.platform, sizeof(st.platform), "%s", g->platform);
+	snprintf(st.network, sizeof(st.network), "%s", g->network);
+	snprintf(st.file_access, sizeof(st.file_access), "%s", g->file_access);
+	st.strace = g->strace;
+	st.overlay = g->overlay;
+	st.debug = g->debug;
+	if (g->debug_log)
+		snprintf(st.debug_log, sizeof(st.debug_log), "%s", g->debug_log);
+	if ((size_t)snprintf(st.control_socket, sizeof(st.control_socket), "%.*s/control.sock",
+			     (int)(sizeof(st.control_socket) - 16), dir) >= sizeof(st.control_socket))
+		st.control_socket[0] = 0;
+	struct passwd *pw = getpwuid(getuid());
+	snprintf(st.owner, sizeof(st.owner), "%s", pw ? pw->pw_name : "");
+	st.annotations = cfg->annotations; /* borrowed for the writes */
+	struct create_record cr = {.g = g, .st = &st};
+
 	struct sandbox_opts so = {
+		.spawned = record_spawned,
+		.spawned_arg = &cr,
 		.g = g,
 		.id = o->id,
 		.state_dir = dir,
@@ -377,32 +423,10 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		}
 	}
 
-	struct visor_state st;
-	memset(&st, 0, sizeof(st));
-	snprintf(st.id, sizeof(st.id), "%s", o->id);
-	snprintf(st.oci_version, sizeof(st.oci_version), "%s",
-		 cfg->oci_version ? cfg->oci_version : "1.0.2");
-	snprintf(st.bundle, sizeof(st.bundle), "%s", bundle);
-	snprintf(st.rootfs, sizeof(st.rootfs), "%s", rootfs);
 	st.sentry_pid = sb.sentry_pid;
 	state_proc_start_time(sb.sentry_pid, &st.sentry_start_time);
 	st.gofer_pid = sb.gofer_pid;
 	snprintf(st.status, sizeof(st.status), "created");
-	state_time_now(st.created, sizeof(st.created));
-	snprintf(st.platform, sizeof(st.platform), "%s", g->platform);
-	snprintf(st.network, sizeof(st.network), "%s", g->network);
-	snprintf(st.file_access, sizeof(st.file_access), "%s", g->file_access);
-	st.strace = g->strace;
-	st.overlay = g->overlay;
-	st.debug = g->debug;
-	if (g->debug_log)
-		snprintf(st.debug_log, sizeof(st.debug_log), "%s", g->debug_log);
-	if ((size_t)snprintf(st.control_socket, sizeof(st.control_socket), "%.*s/control.sock",
-			     (int)(sizeof(st.control_socket) - 16), dir) >= sizeof(st.control_socket))
-		st.control_socket[0] = 0;
-	struct passwd *pw = getpwuid(getuid());
-	snprintf(st.owner, sizeof(st.owner), "%s", pw ? pw->pw_name : "");
-	st.annotations = cfg->annotations; /* borrowed for the write */
 	r = state_write(g->root, &st, &err);
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, sb.sentry_pid, &err);
@@ -1149,20 +1173,214 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 
 /* ---- refusals and minimal events -------------------------------------------------- */
 
+/* pause/resume: the cgroup freezer over the sandbox's cgroup, as runc. */
+static int pause_resume(struct global_opts *g, int argc, char **argv, bool pause)
+{
+	const char *cmd = pause ? "pause" : "resume";
+	const char *id = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			if (opt_other(g, argc, argv, &i, cmd) < 0)
+				return 1;
+		} else if (!id) {
+			id = argv[i];
+		}
+	}
+	if (!id)
+		return fail("%s: need a container id", cmd);
+	struct verr err = {0};
+	int lock = state_lock(g->root, id, &err);
+	if (lock == -ENOENT)
+		return fail("container %s does not exist", id);
+	if (lock < 0)
+		return fail("%s", err.msg);
+	struct visor_state st;
+	if (load_state(g, id, &st) < 0) {
+		state_unlock(lock);
+		return 1;
+	}
+	int ret = 1;
+	const char *live = state_live_status(&st);
+	struct oci_config *cfg = NULL;
+	if (strcmp(live, pause ? "running" : "paused")) {
+		fail("cannot %s a container that is %s", cmd, live);
+		goto out;
+	}
+	if (oci_config_load(st.bundle, &cfg, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	int r = sandbox_cgroup_freeze(cfg->linux_cfg.cgroups_path, pause);
+	if (r == -ENOENT && !cfg->linux_cfg.cgroups_path) {
+		fail("%s needs linux.cgroupsPath in config.json (the freezer works on the "
+		     "sandbox's cgroup)", cmd);
+		goto out;
+	}
+	if (r < 0) {
+		fail("%s: cgroup freezer: %s", cmd, strerror(-r));
+		goto out;
+	}
+	snprintf(st.status, sizeof(st.status), "%s", pause ? "paused" : "running");
+	if (state_write(g->root, &st, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	oci_config_free(cfg);
+	state_release(&st);
+	state_unlock(lock);
+	return ret;
+}
+
 int cmd_pause(struct global_opts *g, int argc, char **argv)
 {
-	return fail("pause is not supported by visor yet (no freezer for sandbox tasks)");
+	return pause_resume(g, argc, argv, true);
 }
 
 int cmd_resume(struct global_opts *g, int argc, char **argv)
 {
-	return fail("resume is not supported by visor yet (pause is not)");
+	return pause_resume(g, argc, argv, false);
 }
 
+/* update: new linux.resources (runc's -r FILE|- JSON, or the common flags)
+ * written to the sandbox's cgroup.  Applied: memory limit, pids limit, cpu
+ * quota/period/shares; the other fields of the JSON are not (see oci.h). */
 int cmd_update(struct global_opts *g, int argc, char **argv)
 {
-	return fail("update is not supported by visor yet: resources are fixed at create "
-		    "(Operation not supported)");
+	const char *id = NULL, *resfile = NULL;
+	char flags_json[512] = "";
+	size_t fl = 0;
+	const char *mem = NULL, *pids = NULL, *quota = NULL, *period = NULL, *shares = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool bad = false;
+		if ((v = opt_val(argc, argv, &i, "--resources", "-r", &bad))) {
+			resfile = v;
+		} else if ((v = opt_val(argc, argv, &i, "--memory", "-m", &bad))) {
+			mem = v;
+		} else if ((v = opt_val(argc, argv, &i, "--pids-limit", NULL, &bad))) {
+			pids = v;
+		} else if ((v = opt_val(argc, argv, &i, "--cpu-quota", NULL, &bad))) {
+			quota = v;
+		} else if ((v = opt_val(argc, argv, &i, "--cpu-period", NULL, &bad))) {
+			period = v;
+		} else if ((v = opt_val(argc, argv, &i, "--cpu-share", NULL, &bad))) {
+			shares = v;
+		} else if (bad) {
+			return fail("option %s needs a value", a);
+		} else if (a[0] == '-' && a[1]) {
+			int j = i;
+			if (global_opt_parse(g, argc, argv, &j) <= 0)
+				return fail("update: option %s is not supported by visor (it applies "
+					    "-r, --memory, --pids-limit, --cpu-quota, --cpu-period, "
+					    "--cpu-share)", a);
+			i = j;
+		} else if (!id) {
+			id = a;
+		} else {
+			return fail("update: unexpected argument %s", a);
+		}
+	}
+	if (!id)
+		return fail("update: need a container id");
+	/* Flags become the same JSON a resources file holds; numbers only. */
+	const char *nums[] = {mem, pids, quota, period, shares};
+	for (size_t k = 0; k < ARRAY_SIZE(nums); k++) {
+		if (!nums[k])
+			continue;
+		char *end;
+		errno = 0;
+		long long x = strtoll(nums[k], &end, 10);
+		if (errno || *end || end == nums[k])
+			return fail("update: %s is not a number (sizes in bytes)", nums[k]);
+		(void)x;
+	}
+	if (!resfile) {
+		fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl, "{");
+		if (mem)
+			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
+					       "\"memory\":{\"limit\":%s},", mem);
+		if (pids)
+			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
+					       "\"pids\":{\"limit\":%s},", pids);
+		if (quota || period || shares)
+			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
+					       "\"cpu\":{%s%s%s%s%s%s%s%s%s\"_\":0},",
+					       quota ? "\"quota\":" : "", quota ? quota : "", quota ? "," : "",
+					       period ? "\"period\":" : "", period ? period : "",
+					       period ? "," : "", shares ? "\"shares\":" : "",
+					       shares ? shares : "", shares ? "," : "");
+		if (fl > 1)
+			fl--; /* the last ',' */
+		snprintf(flags_json + fl, sizeof(flags_json) - fl, "}");
+		if (!mem && !pids && !quota && !period && !shares)
+			return fail("update: nothing to update (give -r FILE or a limit flag)");
+	}
+	_cleanup_free_ char *res = NULL;
+	size_t rlen = 0;
+	if (resfile && !strcmp(resfile, "-")) {
+		size_t cap = 0;
+		FILE *f = open_memstream(&res, &cap);
+		char buf[4096];
+		size_t n;
+		while (f && (n = fread(buf, 1, sizeof(buf), stdin)) > 0 && cap < OCI_CONFIG_MAX)
+			fwrite(buf, 1, n, f);
+		if (!f || fclose(f) != 0)
+			return fail("update: reading the resources from stdin failed");
+		rlen = strlen(res);
+	} else if (resfile) {
+		int r = read_file(resfile, OCI_CONFIG_MAX, &res, &rlen);
+		if (r < 0)
+			return fail("update: cannot read %s: %s", resfile, strerror(-r));
+	} else {
+		res = strdup(flags_json);
+		rlen = res ? strlen(res) : 0;
+	}
+	if (!res)
+		return fail("update: out of memory");
+	struct visor_state st;
+	if (load_state(g, id, &st) < 0)
+		return 1;
+	const char *live = state_live_status(&st);
+	struct oci_config *cur = NULL, *upd = NULL;
+	struct verr err = {0};
+	int ret = 1;
+	char *doc = NULL;
+	if (!strcmp(live, "stopped")) {
+		fail("cannot update a stopped container");
+		goto out;
+	}
+	if (oci_config_load(st.bundle, &cur, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	/* The resources JSON parsed by the config parser, as config.json's
+	 * linux.resources, so the checks are the same. */
+	if (asprintf(&doc, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"linux\":{\"resources\":%.*s}}", (int)rlen,
+		     res) < 0) {
+		doc = NULL;
+		fail("update: out of memory");
+		goto out;
+	}
+	if (oci_config_parse(doc, strlen(doc), &upd, &err) < 0) {
+		fail("update: %s", err.msg);
+		goto out;
+	}
+	free(upd->linux_cfg.cgroups_path);
+	upd->linux_cfg.cgroups_path = cur->linux_cfg.cgroups_path ? strdup(cur->linux_cfg.cgroups_path)
+								  : NULL;
+	if (sandbox_cgroup_update(upd, &err) < 0) {
+		fail("update: %s", err.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(doc);
+	oci_config_free(cur);
+	oci_config_free(upd);
+	state_release(&st);
+	return ret;
 }
 
 int cmd_events(struct global_opts *g, int argc, char **argv)

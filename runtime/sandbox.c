@@ -396,31 +396,100 @@ static bool cgroup_v2(void)
 static const char *v1_controllers[] = {"memory", "pids", "cpu", "cpuacct", "cpuset",
 				       "blkio", "devices", "freezer", "net_cls", "perf_event"};
 
-static void cgroup_apply_limits(const char *dir, const char *ctrl, const struct oci_config *cfg,
-				bool v2)
+/* Write value to dir/file; count a failure (logged). */
+static void cg_set(const char *dir, const char *file, const char *value, int *failed)
+{
+	char p[PATH_MAX + 300];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	if (write_str(p, value) < 0) {
+		log_warn("cgroup: cannot set %s to %s: %s", p, value, strerror(errno));
+		(*failed)++;
+	}
+}
+
+/* Apply the limits visor honours (memory, pids, cpu quota/period/shares)
+ * to one cgroup directory (ctrl: the v1 controller, "" for v2).  Returns
+ * how many writes failed. */
+static int cgroup_apply_limits(const char *dir, const char *ctrl, const struct oci_config *cfg,
+			       bool v2)
 {
 	const struct oci_resources *r = &cfg->linux_cfg.resources;
+	int failed = 0;
+	char v[64];
 	if (!cfg->linux_cfg.has_resources)
-		return;
-	char p[PATH_MAX + 64], v[64];
-	if (r->has_memory_limit && (v2 || !strcmp(ctrl, "memory"))) {
-		snprintf(p, sizeof(p), "%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+		return 0;
+	/* As runc: 0 means "leave as it is" for every limit (Docker's update
+	 * sends the whole struct with zeros for what it does not change);
+	 * -1 means unlimited. */
+	if (r->has_memory_limit && r->memory_limit != 0 && (v2 || !strcmp(ctrl, "memory"))) {
 		if (r->memory_limit < 0)
 			snprintf(v, sizeof(v), v2 ? "max" : "-1");
 		else
 			snprintf(v, sizeof(v), "%lld", (long long)r->memory_limit);
-		if (write_str(p, v) < 0)
-			log_warn("cgroup: cannot set %s", p);
+		cg_set(dir, v2 ? "memory.max" : "memory.limit_in_bytes", v, &failed);
 	}
-	if (r->has_pids_limit && (v2 || !strcmp(ctrl, "pids"))) {
-		snprintf(p, sizeof(p), "%s/pids.max", dir);
-		if (r->pids_limit <= 0)
+	if (r->has_pids_limit && r->pids_limit != 0 && (v2 || !strcmp(ctrl, "pids"))) {
+		if (r->pids_limit < 0)
 			snprintf(v, sizeof(v), "max");
 		else
 			snprintf(v, sizeof(v), "%lld", (long long)r->pids_limit);
-		if (write_str(p, v) < 0)
-			log_warn("cgroup: cannot set %s", p);
+		cg_set(dir, "pids.max", v, &failed);
 	}
+	if (v2) {
+		if ((r->has_cpu_quota && r->cpu_quota != 0) || (r->has_cpu_period && r->cpu_period)) {
+			unsigned long long period = r->has_cpu_period && r->cpu_period ? r->cpu_period : 100000;
+			if (r->has_cpu_quota && r->cpu_quota > 0)
+				snprintf(v, sizeof(v), "%lld %llu", (long long)r->cpu_quota, period);
+			else
+				snprintf(v, sizeof(v), "max %llu", period);
+			cg_set(dir, "cpu.max", v, &failed);
+		}
+		if (r->has_cpu_shares && r->cpu_shares >= 2) {
+			/* runc's conversion of shares (2..262144) to weight (1..10000). */
+			unsigned long long w = 1 + ((r->cpu_shares - 2) * 9999) / 262142;
+			snprintf(v, sizeof(v), "%llu", w > 10000 ? 10000 : w);
+			cg_set(dir, "cpu.weight", v, &failed);
+		}
+	} else if (!strcmp(ctrl, "cpu")) {
+		if (r->has_cpu_period && r->cpu_period) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu_period);
+			cg_set(dir, "cpu.cfs_period_us", v, &failed);
+		}
+		if (r->has_cpu_quota && r->cpu_quota != 0) {
+			snprintf(v, sizeof(v), "%lld", r->cpu_quota > 0 ? (long long)r->cpu_quota : -1LL);
+			cg_set(dir, "cpu.cfs_quota_us", v, &failed);
+		}
+		if (r->has_cpu_shares && r->cpu_shares >= 2) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu_shares);
+			cg_set(dir, "cpu.shares", v, &failed);
+		}
+	}
+	return failed;
+}
+
+int sandbox_cgroup_update(const struct oci_config *cfg, struct verr *err)
+{
+	const char *path = cfg->linux_cfg.cgroups_path;
+	if (!path || !path[0])
+		return verr_set(err, ENOENT, "the container has no linux.cgroupsPath to update");
+	if (strchr(path, ':') || strstr(path, ".."))
+		return verr_set(err, EOPNOTSUPP, "systemd cgroup paths are not supported: %s", path);
+	char dir[PATH_MAX + 160];
+	int failed = 0;
+	if (cgroup_v2()) {
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
+		failed = cgroup_apply_limits(dir, "", cfg, true);
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", v1_controllers[i], path);
+			if (access(dir, F_OK) == 0)
+				failed += cgroup_apply_limits(dir, v1_controllers[i], cfg, false);
+		}
+	}
+	if (failed)
+		return verr_set(err, EIO, "%d cgroup limit(s) could not be applied (see the log)",
+				failed);
+	return 0;
 }
 
 /* cgroup v1 cpuset: a new group starts with empty cpus/mems and refuses
@@ -507,6 +576,36 @@ int sandbox_cgroup_enter(const struct oci_config *cfg, pid_t pid)
 	if (!placed)
 		log_warn("cgroup: could not place pid %d in %s", (int)pid, path);
 	return placed ? 0 : -EIO;
+}
+
+int sandbox_cgroup_freeze(const char *path, bool freeze)
+{
+	if (!path || !path[0])
+		return -ENOENT;
+	if (strchr(path, ':') || strstr(path, ".."))
+		return -EOPNOTSUPP;
+	char file[PATH_MAX + 64];
+	int r;
+	if (cgroup_v2()) {
+		snprintf(file, sizeof(file), "/sys/fs/cgroup/%s/cgroup.freeze", path);
+		r = write_str(file, freeze ? "1" : "0");
+	} else {
+		snprintf(file, sizeof(file), "/sys/fs/cgroup/freezer/%s/freezer.state", path);
+		r = write_str(file, freeze ? "FROZEN" : "THAWED");
+		/* FROZEN is reached asynchronously: wait for it (5 s at most). */
+		for (int i = 0; r == 0 && freeze && i < 500; i++) {
+			char st[32] = "";
+			int fd = open(file, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				break;
+			ssize_t n = read(fd, st, sizeof(st) - 1);
+			close(fd);
+			if (n > 0 && !strncmp(st, "FROZEN", 6))
+				break;
+			usleep(10000);
+		}
+	}
+	return r;
 }
 
 void sandbox_cgroup_remove(const char *path)
@@ -844,6 +943,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	close(take_fd(spec_fd));
 	sandbox_cgroup_enter(c, pid);
 	sandbox_cgroup_enter(c, sb->gofer_pid);
+	if (o->spawned)
+		o->spawned(o->spawned_arg, pid, sb->gofer_pid);
 
 	r = wait_ready(ready_r, sb, err);
 	if (r < 0) {

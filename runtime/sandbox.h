@@ -31,6 +31,11 @@ struct sandbox_opts {
 	const char *config_text;    /* config.json as read: the Sentry parses it too */
 	size_t config_len;
 	const char *console_socket; /* with process.terminal: where the pty master goes */
+	/* Called as soon as the Sentry exists (before it reports ready), so
+	 * the caller can record its pid: a create killed while waiting must
+	 * not leave an unrecorded Sentry that `delete --force` cannot find. */
+	void (*spawned)(void *arg, pid_t sentry_pid, pid_t gofer_pid);
+	void *spawned_arg;
 };
 
 struct sandbox {
@@ -68,6 +73,14 @@ int sandbox_console(const char *console_socket, unsigned rows, unsigned cols, st
  * hierarchy) and apply the memory and pids limits of cfg.  Best effort:
  * systemd "slice:prefix:name" paths are skipped.  0 or -errno. */
 int sandbox_cgroup_enter(const struct oci_config *cfg, pid_t pid);
+/* Freeze or thaw every process of the sandbox (the Sentry, the Gofer and
+ * the stub processes that run app code all live in the cgroup) through the
+ * freezer (v1 freezer.state, v2 cgroup.freeze).  -ENOENT without a cgroup
+ * path, -EOPNOTSUPP for systemd paths. */
+int sandbox_cgroup_freeze(const char *cgroups_path, bool freeze);
+/* Apply cfg's resources (memory, pids, cpu quota/period/shares) to the
+ * existing cgroup (`update`).  0 or -errno with err. */
+int sandbox_cgroup_update(const struct oci_config *cfg, struct verr *err);
 /* Remove the cgroup directories made for cfg (they must be empty). */
 void sandbox_cgroup_remove(const char *cgroups_path);
 

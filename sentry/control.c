@@ -366,7 +366,7 @@ static int signal_pid(struct kernel *k, int pid, int sig)
 		memset(&info, 0, sizeof(info));
 		info.si_signo = sig;
 		info.si_code = SI_USER;
-		r = tg_signal_send(tg, &info);
+		r = tg_signal_send_external(tg, &info);
 	}
 	tg_put(tg);
 	return r;

@@ -86,6 +86,7 @@ static const int sentry_allowed[] = {
 	SCMP_SYS(fstatfs), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(ioctl),
 	SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(getdents64), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(shutdown),
+	SCMP_SYS(sendto), SCMP_SYS(recvfrom),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(eventfd2), SCMP_SYS(pipe2),
 	/* the control server (control.c) accepts on the listening fd it was given */
 	SCMP_SYS(accept4), SCMP_SYS(accept),

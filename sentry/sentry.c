@@ -91,6 +91,17 @@ int sentry_run(const struct sentry_config *cfg)
 		return 125;
 	}
 	struct vfs_path root = {.mnt = rootm, .dentry = rootm->root};
+	struct file *stdio[3];
+	r = open_stdio(stdio, cfg->stdio);
+	if (r < 0) {
+		log_error("stdio: %s", strerror(-r));
+		return 125;
+	}
+	/* A terminal on stdin is the controlling terminal of init's session
+	 * (init is pid 1, the first spawn), as runc sets it up; it must be
+	 * known before /dev is mounted, where it appears as /dev/pts/0. */
+	if (stdio[0] && hostfd_is_tty(stdio[0]))
+		kernel_set_console(k, stdio[0], 1);
 	r = procfs_init();
 	if (r < 0) {
 		log_error("procfs: %s", strerror(-r));
@@ -114,6 +125,7 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!k->root_fs)
 		return 125;
 	struct spawn_args sa = {
+		.stdio = {stdio[0], stdio[1], stdio[2]},
 		.argv = cfg->argv,
 		.argc = cfg->argc,
 		.envp = cfg->envp,
@@ -128,15 +140,6 @@ int sentry_run(const struct sentry_config *cfg)
 		.cap_bounding = ~0ULL,
 		.umask = (uint32_t)-1,
 	};
-	r = open_stdio(sa.stdio, cfg->stdio);
-	if (r < 0) {
-		log_error("stdio: %s", strerror(-r));
-		return 125;
-	}
-	/* A terminal on stdin is the controlling terminal of init's session
-	 * (init is pid 1, the first spawn), as runc sets it up. */
-	if (sa.stdio[0] && hostfd_is_tty(sa.stdio[0]))
-		kernel_set_console(k, sa.stdio[0], 1);
 
 	if (cfg->jail) {
 		/* glibc's pthread_exit loads libgcc_s on first use to unwind: do

@@ -141,6 +141,24 @@ static const struct file_ops tty_fops = {
 	.release = tty_release,
 };
 
+/* The sandbox's terminal (the host pty the runtime gave as stdio), shown as
+ * /dev/pts/0 as in a fresh devpts instance under runc. */
+static struct file *console;
+static struct inode *console_node;
+
+void devfs_set_console(struct file *f)
+{
+	file_get(f);
+	if (console)
+		file_put(console);
+	console = f;
+}
+
+struct inode *devfs_console_node(void)
+{
+	return console_node;
+}
+
 int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f)
 {
 	unsigned int maj = major(rdev), min = minor(rdev);
@@ -160,6 +178,13 @@ int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f)
 			f->ops = &random_fops;
 			return 0;
 		}
+	}
+	if (maj == 136 && min == 0 && console) {
+		file_get(console);
+		f->priv = console;
+		f->ops = &tty_fops;
+		f->stream = true;
+		return 0;
 	}
 	if (maj == 5 && min == 0) {
 		struct file *c = vfs_ctty_hook && t ? vfs_ctty_hook(t) : NULL;
@@ -201,8 +226,20 @@ int devfs_new(struct superblock **sbp, struct dentry **rootp)
 				   makedev(devs[i].maj, devs[i].min), NULL, NULL);
 	for (size_t i = 0; r == 0 && i < sizeof(links) / sizeof(links[0]); i++)
 		r = tmpfs_add_node(dir, links[i].name, S_IFLNK | 0777, 0, links[i].target, NULL);
+	struct inode *pts = NULL;
 	if (r == 0)
-		r = tmpfs_add_node(dir, "pts", S_IFDIR | 0755, 0, NULL, NULL);
+		r = tmpfs_add_node(dir, "pts", S_IFDIR | 0755, 0, NULL, &pts);
+	if (r == 0 && console) {
+		struct inode *node = NULL;
+		r = tmpfs_add_node(pts, "0", S_IFCHR | 0620, makedev(136, 0), NULL, &node);
+		if (r == 0) {
+			if (console_node)
+				inode_put(console_node);
+			console_node = node; /* keeps its reference */
+		}
+	}
+	if (pts)
+		inode_put(pts);
 	if (r == 0)
 		r = tmpfs_add_node(dir, "shm", S_IFDIR | 01777, 0, NULL, NULL);
 	if (r < 0) {

@@ -274,6 +274,13 @@ static int hostfd_fsync(struct file *f, bool datasync)
 
 static int hostfd_stat(struct file *f, struct stat *st)
 {
+	/* The terminal is the sandbox's /dev/pts/0: the same stat, so that
+	 * ttyname(3) finds it (and the host's device numbers stay hidden). */
+	struct inode *node = H(f)->tty ? devfs_console_node() : NULL;
+	if (node) {
+		inode_fill_stat(node, st);
+		return 0;
+	}
 	return fstat(H(f)->fd, st) < 0 ? -errno : 0;
 }
 

@@ -113,6 +113,8 @@ void kernel_set_console(struct kernel *k, struct file *f, int sid);
 int task_signal_send(struct task *t, int sig); /* SI_KERNEL-style, to one thread */
 int task_signal_send_info(struct task *t, const siginfo_t *info, bool group);
 int tg_signal_send(struct thread_group *tg, const siginfo_t *info);
+/* From outside the sandbox (visor kill, docker stop): may kill init. */
+int tg_signal_send_external(struct thread_group *tg, const siginfo_t *info);
 /* Deliver one pending signal, if any, before returning to app code. */
 void task_deliver_signals(struct task *t);
 /* Force a synchronous signal (fault): unblocks and resets to default if ignored. */

@@ -93,12 +93,21 @@ static struct task *pick_thread_locked(struct thread_group *tg, int sig)
 	return NULL;
 }
 
-static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t *info, bool group)
+/* external: sent from outside the sandbox (the runtime's kill). */
+static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t *info, bool group,
+		       bool external)
 {
 	int sig = info->si_signo;
 	if (sig < 1 || sig > VISOR_NSIG)
 		return -EINVAL;
 	if (tg->zombie || tg->group_exiting)
+		return 0;
+	/* As Linux for a pid namespace's init (SIGNAL_UNKILLABLE): a signal
+	 * it has no handler for is ignored, except SIGKILL and SIGSTOP sent
+	 * from the parent namespace.  So `docker stop` of a program that does
+	 * not handle SIGTERM waits for the timeout, then SIGKILLs, as runc. */
+	if (tg == tg->k->init && tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL &&
+	    !(external && (sig == SIGKILL || sig == SIGSTOP)))
 		return 0;
 	if (sig == SIGKILL) {
 		group_exit_locked(tg, SIGKILL);
@@ -143,7 +152,7 @@ int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
 {
 	struct thread_group *tg = t->tg;
 	pthread_mutex_lock(&tg->siglock);
-	int r = send_locked(tg, group ? NULL : t, info, group);
+	int r = send_locked(tg, group ? NULL : t, info, group, false);
 	pthread_mutex_unlock(&tg->siglock);
 	return r;
 }
@@ -151,7 +160,15 @@ int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
 int tg_signal_send(struct thread_group *tg, const siginfo_t *info)
 {
 	pthread_mutex_lock(&tg->siglock);
-	int r = send_locked(tg, NULL, info, true);
+	int r = send_locked(tg, NULL, info, true, false);
+	pthread_mutex_unlock(&tg->siglock);
+	return r;
+}
+
+int tg_signal_send_external(struct thread_group *tg, const siginfo_t *info)
+{
+	pthread_mutex_lock(&tg->siglock);
+	int r = send_locked(tg, NULL, info, true, true);
 	pthread_mutex_unlock(&tg->siglock);
 	return r;
 }
@@ -535,7 +552,7 @@ static void notify_parent_stop(struct thread_group *tg, int why)
 		pthread_mutex_lock(&parent->siglock);
 		bool nocldstop = parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP;
 		if (!nocldstop)
-			send_locked(parent, NULL, &info, true);
+			send_locked(parent, NULL, &info, true, false);
 		pthread_mutex_unlock(&parent->siglock);
 		waitq_notify(&parent->child_wq, ~0u);
 	}

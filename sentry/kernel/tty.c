@@ -70,6 +70,7 @@ void kernel_set_console(struct kernel *k, struct file *f, int sid)
 	console_k = k;
 	hostfd_set_foreground_pgrp(f, sid);
 	pthread_mutex_unlock(&k->tasks_lock);
+	devfs_set_console(f);
 	vfs_ctty_hook = ctty_of;
 	vfs_tty_sctty_hook = set_ctty;
 }

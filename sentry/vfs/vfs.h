@@ -578,6 +578,10 @@ extern int (*vfs_tty_sctty_hook)(struct task *t, struct file *f, int steal);
 /* Set by the kernel: the controlling tty file of t's session (for /dev/tty),
  * or NULL.  Returns a new reference. */
 extern struct file *(*vfs_ctty_hook)(struct task *t);
+/* The sandbox's terminal: set before /dev is mounted, it appears as
+ * /dev/pts/0 (136,0), and a tty host fd stats as that node. */
+void devfs_set_console(struct file *f);
+struct inode *devfs_console_node(void);
 /* Open the character device rdev (major, minor as Linux: 1,3 null ... 5,0 tty)
  * on f; used for device nodes on any file system.  -ENXIO if unknown. */
 int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f);
