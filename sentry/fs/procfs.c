@@ -101,6 +101,13 @@ static char *tb_done(struct sbuf *b, size_t *len)
 
 #define PID_ARG(a) ((int)(intptr_t)(a))
 
+/* The task that speaks for a group: its leader, or while a new leader is
+ * being made by execve, any thread. */
+static struct task *tg_main_task(struct thread_group *tg)
+{
+	return tg->leader ? tg->leader : tg->threads;
+}
+
 /* With tasks_lock held: the group of pid, or NULL. */
 static struct thread_group *tg_locked(struct kernel *k, int pid)
 {
@@ -129,7 +136,7 @@ static char *gen_status(struct task *t, void *arg, size_t *len)
 		pthread_mutex_unlock(&k->tasks_lock);
 		return NULL;
 	}
-	struct task *l = tg->leader ? tg->leader : tg->threads;
+	struct task *l = tg_main_task(tg);
 	const struct creds *c = l ? l->creds : NULL;
 	uint64_t vsize = 0, rss = 0;
 	if (l && l->mm)
@@ -199,7 +206,7 @@ static char *gen_stat(struct task *t, void *arg, size_t *len)
 		pthread_mutex_unlock(&k->tasks_lock);
 		return NULL;
 	}
-	struct task *l = tg->leader ? tg->leader : tg->threads;
+	struct task *l = tg_main_task(tg);
 	uint64_t vsize = 0, rss = 0;
 	if (l && l->mm && !tg->zombie)
 		mm_usage(l->mm, &vsize, &rss);
@@ -265,7 +272,7 @@ static char *gen_comm(struct task *t, void *arg, size_t *len)
 		pthread_mutex_unlock(&k->tasks_lock);
 		return NULL;
 	}
-	struct task *l = tg->leader ? tg->leader : tg->threads;
+	struct task *l = tg_main_task(tg);
 	tb_printf(&b, "%s\n", l ? l->comm : "");
 	pthread_mutex_unlock(&k->tasks_lock);
 	return tb_done(&b, len);
@@ -378,7 +385,7 @@ static struct fs_context *pid_fs(struct kernel *k, int pid)
 	struct fs_context *fs = NULL;
 	pthread_mutex_lock(&k->tasks_lock);
 	struct thread_group *tg = tg_locked(k, pid);
-	struct task *l = tg ? (tg->leader ? tg->leader : tg->threads) : NULL;
+	struct task *l = tg ? tg_main_task(tg) : NULL;
 	if (l && l->fs && !tg->zombie) {
 		fs = l->fs;
 		fs_context_get(fs);
@@ -392,7 +399,7 @@ static struct fd_table *pid_fdt(struct kernel *k, int pid)
 	struct fd_table *fdt = NULL;
 	pthread_mutex_lock(&k->tasks_lock);
 	struct thread_group *tg = tg_locked(k, pid);
-	struct task *l = tg ? (tg->leader ? tg->leader : tg->threads) : NULL;
+	struct task *l = tg ? tg_main_task(tg) : NULL;
 	if (l && l->fdt && !tg->zombie) {
 		fdt = l->fdt;
 		fdt_get(fdt);
@@ -401,30 +408,29 @@ static struct fd_table *pid_fdt(struct kernel *k, int pid)
 	return fdt;
 }
 
-static char *link_cwd(struct task *t, void *arg)
+/* cwd and root links: the path of one of the process's fs_context paths. */
+static char *fs_path_link(struct task *t, void *arg,
+			  void (*get)(struct fs_context *fs, struct vfs_path *out))
 {
 	struct fs_context *fs = pid_fs(t->k, PID_ARG(arg));
 	if (!fs)
 		return NULL;
-	struct vfs_path cwd;
-	fs_context_cwd(fs, &cwd);
-	char *r = path_of(t, &cwd);
-	path_put(&cwd);
+	struct vfs_path p;
+	get(fs, &p);
+	char *r = path_of(t, &p);
+	path_put(&p);
 	fs_context_put(fs);
 	return r;
 }
 
+static char *link_cwd(struct task *t, void *arg)
+{
+	return fs_path_link(t, arg, fs_context_cwd);
+}
+
 static char *link_root(struct task *t, void *arg)
 {
-	struct fs_context *fs = pid_fs(t->k, PID_ARG(arg));
-	if (!fs)
-		return NULL;
-	struct vfs_path root;
-	fs_context_root(fs, &root);
-	char *r = path_of(t, &root);
-	path_put(&root);
-	fs_context_put(fs);
-	return r;
+	return fs_path_link(t, arg, fs_context_root);
 }
 
 static char *link_exe(struct task *t, void *arg)
