@@ -268,33 +268,6 @@ int task_start(struct task *t)
 	return -r;
 }
 
-struct task *task_create_init(struct kernel *k, struct mm *mm, struct fd_table *fdt,
-			      struct fs_context *fs, struct creds *creds)
-{
-	struct task *t = task_alloc(k);
-	struct thread_group *tg = tg_alloc(k);
-	if (!t || !tg) {
-		if (t)
-			task_free(t);
-		free(tg);
-		return NULL;
-	}
-	pthread_mutex_lock(&k->tasks_lock);
-	int pid = kernel_alloc_pid_locked(k);
-	t->tid = tg->tgid = tg->pgid = tg->sid = pid;
-	tg->leader = t;
-	t->mm = mm;
-	t->fdt = fdt;
-	t->fs = fs;
-	t->creds = creds;
-	pthread_mutex_lock(&tg->siglock);
-	tg_link_task(tg, t);
-	pthread_mutex_unlock(&tg->siglock);
-	k->init = tg;
-	pthread_mutex_unlock(&k->tasks_lock);
-	return t;
-}
-
 /* ---- clone ---- */
 
 #define CSIGNAL 0x000000ff
@@ -316,6 +289,20 @@ void task_vfork_complete(struct task *t)
 	struct task *parent = vd->parent;
 	pthread_mutex_unlock(&vd->lock);
 	task_wake(parent);
+}
+
+/* Undo a clone that failed before its task was linked in. */
+static void clone_undo(struct task *c, struct thread_group *ntg)
+{
+	if (ntg)
+		tg_free(ntg);
+	if (c->fdt)
+		fdt_put(c->fdt);
+	if (c->fs)
+		fs_context_put(c->fs);
+	if (c->mm)
+		mm_put(c->mm);
+	task_free(c); /* drops c->creds */
 }
 
 int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
@@ -376,20 +363,15 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	} else {
 		fs = fs_context_copy(t->fs);
 	}
-	if (!fdt || !fs) {
-		if (fdt)
-			fdt_put(fdt);
-		if (fs)
-			fs_context_put(fs);
-		mm_put(mm);
-		task_free(c);
-		return -ENOMEM;
-	}
 	c->mm = mm;
 	c->fdt = fdt;
 	c->fs = fs;
 	creds_get(t->creds);
 	c->creds = t->creds;
+	if (!fdt || !fs) {
+		clone_undo(c, NULL);
+		return -ENOMEM;
+	}
 	memcpy(c->comm, t->comm, sizeof(c->comm));
 	c->regs = t->regs;
 	c->regs.rax = 0;
@@ -412,11 +394,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	if (!(flags & CLONE_THREAD)) {
 		ntg = tg_alloc(k);
 		if (!ntg) {
-			fdt_put(fdt);
-			fs_context_put(fs);
-			mm_put(mm);
-			creds_put(c->creds);
-			task_free(c);
+			clone_undo(c, NULL);
 			return -ENOMEM;
 		}
 		pthread_mutex_lock(&tg->siglock);
@@ -443,25 +421,13 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	if (tg->group_exiting) {
 		/* As Linux: no new tasks in a dying group. */
 		pthread_mutex_unlock(&k->tasks_lock);
-		if (ntg)
-			tg_free(ntg);
-		fdt_put(fdt);
-		fs_context_put(fs);
-		mm_put(mm);
-		creds_put(c->creds);
-		task_free(c);
+		clone_undo(c, ntg);
 		return -ERESTARTNOINTR;
 	}
 	int pid = kernel_alloc_pid_locked(k);
 	if (pid < 0) {
 		pthread_mutex_unlock(&k->tasks_lock);
-		if (ntg)
-			tg_free(ntg);
-		fdt_put(fdt);
-		fs_context_put(fs);
-		mm_put(mm);
-		creds_put(c->creds);
-		task_free(c);
+		clone_undo(c, ntg);
 		return pid;
 	}
 	c->tid = pid;

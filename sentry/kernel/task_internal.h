@@ -11,9 +11,6 @@ struct task *task_alloc(struct kernel *k);
 void task_free(struct task *t);
 struct thread_group *tg_alloc(struct kernel *k);
 int task_start(struct task *t);
-/* The first task (pid 1) of the sandbox; started by task_start. */
-struct task *task_create_init(struct kernel *k, struct mm *mm, struct fd_table *fdt,
-			      struct fs_context *fs, struct creds *creds);
 int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		   uint64_t child_tid, uint64_t tls);
 void task_vfork_complete(struct task *t);
