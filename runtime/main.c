@@ -189,6 +189,8 @@ int main(int argc, char **argv)
 	enum log_level level = g.debug ? LOG_DEBUG : g.strace ? LOG_INFO : LOG_WARN;
 	if (sentry && logfd < 0 && !g.debug && !g.strace)
 		level = LOG_ERROR;
+	if (sentry && g.debug_log && level < LOG_INFO)
+		level = LOG_INFO; /* a debug log is asked for: say what happens */
 	log_init(logfd, g.log_json && !(sentry && g.debug_log), level);
 
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {

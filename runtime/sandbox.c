@@ -112,6 +112,29 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 	return n;
 }
 
+/* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
+ * (as runsc's), so one runtimeArgs entry serves every container.  -1 if it
+ * does not fit. */
+static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id)
+{
+	size_t n = (size_t)snprintf(out, size, "--debug-log=");
+	for (const char *p = pattern; *p; p++) {
+		const char *piece = p;
+		size_t len = 1;
+		if (!strncmp(p, "%ID%", 4)) {
+			piece = id;
+			len = strlen(id);
+			p += 3;
+		}
+		if (n + len + 1 > size)
+			return -1;
+		memcpy(out + n, piece, len);
+		n += len;
+	}
+	out[n] = 0;
+	return 0;
+}
+
 static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock, struct verr *err)
 {
 	const struct oci_config *c = o->cfg;
@@ -896,6 +919,9 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	args[n++] = plat;
 	if (o->g->strace)
 		args[n++] = "--strace";
+	char dlog[PATH_MAX + 16];
+	if (o->g->debug_log && expand_debug_log(dlog, sizeof(dlog), o->g->debug_log, o->id) == 0)
+		args[n++] = dlog;
 	args[n++] = "boot";
 	snprintf(gfd, sizeof(gfd), "--gofer-fd=%d", gofer_s0);
 	snprintf(sfd, sizeof(sfd), "--spec-fd=%d", spec_fd);

@@ -75,6 +75,8 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!k)
 		return 125;
 	k->strace = cfg->strace;
+	log_info("booting: platform %s, root %s", plat->ops->name,
+		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)
 		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
 	syscall_table_init();
