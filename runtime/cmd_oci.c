@@ -619,8 +619,8 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 	if (json)
 		fputs("[", stdout);
 	else if (!quiet)
-		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
-		       "CREATED", "OWNER");
+		printf("%-20s %-8s %-10s %-8s %-40s %-30s %s\n", "ID", "PID", "STATUS", "PLATFORM",
+		       "BUNDLE", "CREATED", "OWNER");
 	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		struct visor_state st;
@@ -640,9 +640,9 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 				free(j);
 			}
 		} else {
-			printf("%-20s %-8d %-10s %-40s %-30s %s\n", st.id,
-			       strcmp(live, "stopped") ? st.sentry_pid : 0, live, st.bundle,
-			       st.created, st.owner);
+			printf("%-20s %-8d %-10s %-8s %-40s %-30s %s\n", st.id,
+			       strcmp(live, "stopped") ? st.sentry_pid : 0, live, st.platform,
+			       st.bundle, st.created, st.owner);
 		}
 		state_release(&st);
 	}
