@@ -105,6 +105,8 @@ int sentry_run(const struct sentry_config *cfg)
 	if (stdio[0] && hostfd_is_tty(stdio[0]))
 		kernel_set_console(k, stdio[0], 1);
 	r = procfs_init();
+	if (r == 0)
+		r = sysfs_init();
 	if (r < 0) {
 		log_error("procfs: %s", strerror(-r));
 		return 125;

@@ -242,6 +242,8 @@ int devfs_new(struct superblock **sbp, struct dentry **rootp)
 		inode_put(pts);
 	if (r == 0)
 		r = tmpfs_add_node(dir, "shm", S_IFDIR | 01777, 0, NULL, NULL);
+	if (r == 0) /* where OCI runtimes mount mqueue */
+		r = tmpfs_add_node(dir, "mqueue", S_IFDIR | 01777, 0, NULL, NULL);
 	if (r < 0) {
 		dentry_put(root);
 		sb_put(sb);

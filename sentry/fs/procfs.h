@@ -4,5 +4,7 @@
 
 /* Capture host facts (before the jail) and register "proc" with the VFS. */
 int procfs_init(void);
+/* Register "sysfs", "mqueue", "cgroup" and "cgroup2" (sysfs.c). */
+int sysfs_init(void);
 
 #endif
