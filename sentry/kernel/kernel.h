@@ -47,6 +47,7 @@ struct thread_group {
 	bool group_exiting;
 	int group_exit_status;        /* wait status once group_exiting */
 	bool stopped;                 /* group stop (SIGSTOP and friends) */
+	bool fault_killable;          /* init: a forced fault signal may kill it */
 	bool stop_reported, cont_reported;
 
 	bool zombie;                  /* all threads exited; waiting to be reaped */

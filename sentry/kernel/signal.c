@@ -106,7 +106,15 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 	 * it has no handler for is ignored, except SIGKILL and SIGSTOP sent
 	 * from the parent namespace.  So `docker stop` of a program that does
 	 * not handle SIGTERM waits for the timeout, then SIGKILLs, as runc. */
-	if (tg == tg->k->init && tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL &&
+	/* As Linux's sig_ignored: a blocked signal is never ignored (it stays
+	 * pending for sigtimedwait or a later unblock).  For a group signal
+	 * the leader's mask decides; during sigtimedwait the mask saved for
+	 * the wait is the real one (Linux's real_blocked). */
+	struct task *bt = t ? t : (tg->leader ? tg->leader : tg->threads);
+	bool blocked = bt && ((bt->sigmask | (bt->restore_sigmask ? bt->saved_sigmask : 0)) &
+			      SIGBIT(sig));
+	if (tg == tg->k->init && !blocked &&
+	    tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL &&
 	    !(external && (sig == SIGKILL || sig == SIGSTOP)))
 		return 0;
 	if (sig == SIGKILL) {
@@ -130,7 +138,6 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 			pending_del(&x->pending, SIGBIT(SIGCONT));
 	}
 	/* As Linux: an ignored signal is dropped at generation unless blocked. */
-	bool blocked = t ? (t->sigmask & SIGBIT(sig)) != 0 : false;
 	if (sig_ignored_locked(tg, sig) && !blocked && sig != SIGCONT)
 		return 0;
 	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
@@ -194,6 +201,10 @@ void task_force_signal(struct task *t, const siginfo_t *info)
 		t->sigmask &= ~SIGBIT(sig);
 		tg->actions[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
 	}
+	/* As Linux's force_sig_info_to_task: a fault init cannot handle
+	 * kills it even though init ignores other unhandled signals. */
+	if (tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL)
+		tg->fault_killable = true;
 	pending_add(&t->pending, info);
 	pthread_mutex_unlock(&tg->siglock);
 }
@@ -442,6 +453,24 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 	return 0;
 }
 
+int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
+{
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	int sig = 0;
+	struct sigpending *order[2] = {&t->pending, &tg->shared_pending};
+	for (int i = 0; i < 2 && !sig; i++) {
+		sigset64_t ready = order[i]->set & set;
+		if (ready) {
+			sig = __builtin_ctzll(ready) + 1;
+			*info = order[i]->info[sig - 1];
+			order[i]->set &= ~SIGBIT(sig);
+		}
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	return sig;
+}
+
 /* Notify the parent that the group stopped or continued. */
 static void notify_parent_stop(struct thread_group *tg, int why);
 
@@ -500,6 +529,13 @@ void task_deliver_signals(struct task *t)
 					tg->stopped = true;
 					tg->stop_reported = false;
 				}
+				pthread_mutex_unlock(&tg->siglock);
+				continue;
+			}
+			/* As Linux for a namespace's init: a fatal default
+			 * action is discarded (it was blocked when sent),
+			 * unless it is SIGKILL or a fault it cannot handle. */
+			if (tg == tg->k->init && sig != SIGKILL && !tg->fault_killable) {
 				pthread_mutex_unlock(&tg->siglock);
 				continue;
 			}

@@ -15,6 +15,9 @@ int64_t signal_sigreturn(struct task *t);
 void task_set_sigmask(struct task *t, sigset64_t mask);
 /* SS_ONSTACK / SS_DISABLE / 0 for the current stack pointer. */
 int task_sigaltstack_flags(const struct task *t);
+/* Take a pending signal in set (thread-directed first), for sigtimedwait:
+ * its number and siginfo, or 0 when none is pending. */
+int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

@@ -7,6 +7,8 @@
 #include "sentry/syscalls/syscalls.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -118,6 +120,67 @@ static int64_t sys_rt_sigsuspend(struct task *t, const uint64_t a[6])
 	return -ERESTARTNOHAND;
 }
 
+/* rt_sigtimedwait(set, info, timeout, sigsetsize): as Linux, the signals in
+ * set are waited for even while blocked; another signal interrupts with
+ * EINTR (its handler runs); a zero timeout polls (EAGAIN). */
+static int64_t sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
+{
+	if (a[3] != 8)
+		return -EINVAL;
+	sigset64_t set;
+	if (task_copy_in(t, &set, a[0], 8) < 0)
+		return -EFAULT;
+	set &= ~UNBLOCKABLE;
+	struct timespec deadline, *dl = NULL;
+	bool poll_only = false;
+	if (a[2]) {
+		struct timespec ts;
+		if (task_copy_in(t, &ts, a[2], sizeof(ts)) < 0)
+			return -EFAULT;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+			return -EINVAL;
+		poll_only = ts.tv_sec == 0 && ts.tv_nsec == 0;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += ts.tv_sec;
+		deadline.tv_nsec += ts.tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		dl = &deadline;
+	}
+	siginfo_t info;
+	int sig = signal_dequeue_set(t, set, &info);
+	if (!sig) {
+		if (poll_only)
+			return -EAGAIN;
+		/* Unblock the awaited signals while we sleep; the old mask
+		 * comes back when we return to the app. */
+		task_set_sigmask_for_wait(t, t->sigmask & ~set);
+		for (;;) {
+			sig = signal_dequeue_set(t, set, &info);
+			if (sig)
+				break;
+			int r = task_block(t, dl);
+			if (r == -ETIMEDOUT) {
+				sig = signal_dequeue_set(t, set, &info);
+				if (!sig)
+					return -EAGAIN;
+				break;
+			}
+			if (r == -EINTR) {
+				sig = signal_dequeue_set(t, set, &info);
+				if (!sig)
+					return -EINTR;
+				break;
+			}
+		}
+	}
+	if (a[1] && task_copy_out(t, a[1], &info, sizeof(info)) < 0)
+		return -EFAULT;
+	return sig;
+}
+
 static int64_t sys_pause(struct task *t, const uint64_t a[6])
 {
 	while (task_block(t, NULL) != -EINTR)
@@ -191,6 +254,7 @@ const struct syscall_def sys_signal_defs[] = {
 	{SYS_rt_sigpending, "rt_sigpending", sys_rt_sigpending},
 	{SYS_rt_sigsuspend, "rt_sigsuspend", sys_rt_sigsuspend},
 	{SYS_pause, "pause", sys_pause},
+	{SYS_rt_sigtimedwait, "rt_sigtimedwait", sys_rt_sigtimedwait},
 	{SYS_sigaltstack, "sigaltstack", sys_sigaltstack},
 	{SYS_rt_sigqueueinfo, "rt_sigqueueinfo", sys_rt_sigqueueinfo},
 	{0},
