@@ -4,6 +4,7 @@
 #include "sentry/kernel/kernel.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,10 @@ struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
 	pthread_cond_init(&k->done_cond, NULL);
 	pthread_cond_init(&k->spawn_cond, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &k->boot_mono);
+	for (int i = 0; i < RLIM_NLIMITS; i++)
+		if (getrlimit(i, &k->default_rlimits[i]) < 0)
+			k->default_rlimits[i].rlim_cur = k->default_rlimits[i].rlim_max =
+				RLIM_INFINITY;
 	strcpy(k->hostname, "visor");
 	strcpy(k->domainname, "(none)");
 	return k;

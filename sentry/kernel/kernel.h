@@ -79,6 +79,9 @@ struct kernel {
 	char hostname[65];
 	char domainname[65];
 	struct timespec boot_mono;    /* CLOCK_MONOTONIC at boot: uptime 0 */
+	/* The limits a new process starts with: the Sentry's own, which the
+	 * runtime inherited from the shim, as runc's container init does. */
+	struct rlimit default_rlimits[RLIM_NLIMITS];
 
 	bool strace;                  /* log every syscall */
 	struct fs_context *root_fs;   /* the container's root, cwd "/": spawns copy it */

@@ -77,16 +77,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	waitq_init(&tg->child_wq);
 	tg->exit_signal = SIGCHLD;
 	tg->start_ns = kernel_uptime_ns(k);
-	for (int i = 0; i < RLIM_NLIMITS; i++)
-		tg->rlimits[i].rlim_cur = tg->rlimits[i].rlim_max = RLIM_INFINITY;
-	tg->rlimits[RLIMIT_NOFILE].rlim_cur = 1024;
-	tg->rlimits[RLIMIT_NOFILE].rlim_max = 1048576;
-	tg->rlimits[RLIMIT_STACK].rlim_cur = 8 << 20;
-	tg->rlimits[RLIMIT_CORE].rlim_cur = 0;
-	tg->rlimits[RLIMIT_NPROC].rlim_cur = tg->rlimits[RLIMIT_NPROC].rlim_max = 63504;
-	tg->rlimits[RLIMIT_SIGPENDING].rlim_cur = tg->rlimits[RLIMIT_SIGPENDING].rlim_max = 63504;
-	tg->rlimits[RLIMIT_MEMLOCK].rlim_cur = tg->rlimits[RLIMIT_MEMLOCK].rlim_max = 8 << 20;
-	tg->rlimits[RLIMIT_MSGQUEUE].rlim_cur = tg->rlimits[RLIMIT_MSGQUEUE].rlim_max = 819200;
+	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
 	return tg;
 }
 
