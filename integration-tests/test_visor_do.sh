@@ -20,6 +20,12 @@ out=$("$VISOR" do $BB sh -c "$BB sleep 10 & kill -9 \$!; wait \$!; echo child \$
 out=$(echo data | "$VISOR" do $BB cat) || fail "cat exited $?"
 [ "$out" = data ] || fail "stdin: '$out'"
 
+# stdout and stderr redirected to one file share its offset, as on Linux.
+f=$(mktemp)
+"$VISOR" do $BB sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2' >"$f" 2>&1
+[ "$(cat "$f")" = "$(printf 'out1\nerr1\nout2\nerr2')" ] || fail "shared file offset: $(cat "$f")"
+rm -f "$f"
+
 out=$("$VISOR" do $BB uname -r) || fail "uname exited $?"
 [ "$out" = 6.1.0-visor ] || fail "uname -r: $out"
 

@@ -79,10 +79,13 @@ static ssize_t hostfd_read(struct task *t, struct file *f, void *buf, size_t len
 {
 	struct hostfd *h = H(f);
 	if (h->regular) {
-		ssize_t n = pread(h->fd, buf, len, *pos);
+		/* read(2) goes through the host file's own offset, which the
+		 * host fd shares with its dups (fd 1 and 2 as one file, a shell
+		 * outside): pread(2) brings its own. */
+		ssize_t n = pos == &f->pos ? read(h->fd, buf, len) : pread(h->fd, buf, len, *pos);
 		if (n < 0)
 			return -errno;
-		*pos += n;
+		*pos = pos == &f->pos ? (uint64_t)lseek(h->fd, 0, SEEK_CUR) : *pos + n;
 		return n;
 	}
 	if (len == 0)
@@ -108,8 +111,11 @@ static ssize_t hostfd_write(struct task *t, struct file *f, const void *buf, siz
 {
 	struct hostfd *h = H(f);
 	if (h->regular) {
+		/* As for read: write(2) uses (and moves) the shared host offset,
+		 * so the app's stdout and stderr redirected to one file, or to a
+		 * file a shell appends to, interleave as on Linux. */
 		ssize_t n;
-		if (file_get_flags(f) & O_APPEND) {
+		if (pos == &f->pos || (file_get_flags(f) & O_APPEND)) {
 			n = write(h->fd, buf, len);
 			if (n >= 0)
 				*pos = lseek(h->fd, 0, SEEK_CUR);
@@ -145,36 +151,12 @@ static int64_t hostfd_llseek(struct file *f, int64_t off, int whence)
 	struct hostfd *h = H(f);
 	if (!h->regular)
 		return -ESPIPE;
-	struct stat st;
-	if (fstat(h->fd, &st) < 0)
+	/* The host offset is the file's offset (see hostfd_read). */
+	off_t r = lseek(h->fd, off, whence);
+	if (r < 0)
 		return -errno;
-	int64_t base;
-	switch (whence) {
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = f->pos;
-		break;
-	case SEEK_END:
-		base = st.st_size;
-		break;
-	case SEEK_DATA:
-	case SEEK_HOLE: {
-		off_t r = lseek(h->fd, off, whence);
-		if (r < 0)
-			return -errno;
-		f->pos = r;
-		return r;
-	}
-	default:
-		return -EINVAL;
-	}
-	int64_t n;
-	if (__builtin_add_overflow(base, off, &n) || n < 0)
-		return -EINVAL;
-	f->pos = n;
-	return n;
+	f->pos = (uint64_t)r;
+	return r;
 }
 
 static int64_t hostfd_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg)
