@@ -83,6 +83,20 @@ struct platform_ops {
 	int (*as_prepare_thread)(struct addr_space *as);
 	/* Drop the address space (all its host resources). */
 	void (*as_release)(struct addr_space *as);
+	/* Optional (NULL when the platform has no such thing).  The pid of the
+	 * host process backing `as`, so that host tools (`docker top`, ps) can
+	 * be pointed at the application's processes; 0 when there is none (yet,
+	 * or any more).  The pid is as the calling process sees it: a Sentry in
+	 * its own pid namespace gets that namespace's number, which the runtime
+	 * translates (/proc/PID/status NSpid).  Any thread may call it. */
+	int (*as_host_pid)(struct addr_space *as);
+	/* Optional.  The name (at most 15 bytes are used, as Linux's comm) the
+	 * host should show for the process backing `as`: host tools then list
+	 * the application's command instead of the Sentry's.  Kept in `as` and
+	 * applied when the platform can: at once when the calling thread could
+	 * call as_map now (see the threading rules above), else when the host
+	 * process is created.  0 or -errno. */
+	int (*as_set_name)(struct addr_space *as, const char *name);
 
 	/* A new execution context, owned by the calling thread from now on. */
 	struct context *(*new_context)(struct platform *p);

@@ -26,6 +26,7 @@
 #include "lib/verr.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +43,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -1114,6 +1116,91 @@ out:
 
 /* ---- ps ------------------------------------------------------------------------ */
 
+/* A child of the Sentry: its pid in our namespace and in the Sentry's. */
+struct ps_child {
+	int host, ns;
+};
+
+/*
+ * The Sentry's children (its stub processes, on ptrace): /proc/N/status with
+ * PPid == sentry; the last NSpid field is the pid the Sentry knows it by (it
+ * runs in its own pid namespace), N the one host tools such as dockerd's ps
+ * use.  Returns how many (0 when /proc says nothing).
+ */
+static int ps_sentry_children(int sentry, struct ps_child **out)
+{
+	*out = NULL;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char path[64], line[256];
+		snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue; /* gone meanwhile */
+		int ppid = -1, ns = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "PPid:", 5)) {
+				ppid = atoi(line + 5);
+			} else if (!strncmp(line, "NSpid:", 6)) {
+				for (char *q = line + 6; *q;) { /* the last field */
+					long v = strtol(q, &end, 10);
+					if (end == q)
+						break;
+					ns = (int)v;
+					q = end;
+				}
+			}
+		}
+		fclose(f);
+		if (ppid != sentry || ns <= 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct ps_child *v = realloc(*out, (size_t)cap * sizeof(**out));
+			if (!v)
+				break;
+			*out = v;
+		}
+		(*out)[n++] = (struct ps_child){.host = (int)pid, .ns = ns};
+	}
+	closedir(d);
+	return n;
+}
+
+static int ps_host_pid(const struct ps_child *c, int n, int ns)
+{
+	for (int i = 0; ns > 0 && i < n; i++)
+		if (c[i].ns == ns)
+			return c[i].host;
+	return 0;
+}
+
+static long long ps_int(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_number);
+	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+/*
+ * --format json prints what containerd's shim wants for `docker top`: the
+ * *host* pids of the container's processes (dockerd then shows those host
+ * processes).  On ptrace every process's address space is a stub process,
+ * a child of the Sentry named after the app's command, so: the Sentry
+ * reports each process's stub pid in its own pid namespace, and we map that
+ * to ours.  A process with no stub yet is left out; processes sharing one
+ * (vfork) give one pid.  When the platform has no per-process host
+ * processes, the sandbox pids are all there is (and `docker top` cannot be
+ * right).  --format table shows both, with the command.
+ */
 int cmd_ps(struct global_opts *g, int argc, char **argv)
 {
 	bool json = false;
@@ -1142,32 +1229,76 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 		return 1;
 	const char *live = state_live_status(&st);
 	bool stopped = !strcmp(live, "stopped");
+	int sentry = st.sentry_pid;
 	state_release(&st);
 	char *reply = NULL;
 	struct verr err = {0};
 	if (!stopped && control_request(g, id, "{\"op\":\"ps\"}", &reply, &err) < 0)
 		return fail("ps: %s", err.msg);
-	/* reply: {"ok":true,"pids":[1,2]} */
-	const char *lst = reply ? strstr(reply, "\"pids\":[") : NULL;
-	if (json) {
-		if (lst) {
-			const char *end = strchr(lst, ']');
-			printf("%.*s\n", end ? (int)(end - (lst + 7) + 1) : 0, lst + 7);
-		} else {
-			printf("[]\n");
-		}
-	} else {
-		printf("PID\n");
-		for (const char *q = lst ? lst + 8 : NULL; q && *q && *q != ']';) {
-			char *end;
-			long v = strtol(q, &end, 10);
-			if (end == q)
-				break;
-			printf("%ld\n", v);
-			q = *end == ',' ? end + 1 : end;
-		}
-	}
+	/* reply: {"ok":true,"pids":[1,7],"stubs":true,
+	 *         "procs":[{"pid":1,"sentry_ns_pid":12,"comm":"sh"},..]} */
+	char ebuf[128];
+	bool answered = reply != NULL;
+	yajl_val root = answered ? yajl_tree_parse(reply, ebuf, sizeof(ebuf)) : NULL;
 	free(reply);
+	if (answered && !YAJL_IS_OBJECT(root)) {
+		yajl_tree_free(root);
+		return fail("ps: malformed reply from the sandbox");
+	}
+	const char *pids_path[] = {"pids", NULL}, *procs_path[] = {"procs", NULL},
+		   *stubs_path[] = {"stubs", NULL};
+	yajl_val pids = yajl_tree_get(root, pids_path, yajl_t_array);
+	yajl_val procs = yajl_tree_get(root, procs_path, yajl_t_array);
+	bool stubs = YAJL_IS_TRUE(yajl_tree_get(root, stubs_path, yajl_t_true));
+	struct ps_child *kids = NULL;
+	int nkids = stubs && sentry > 0 ? ps_sentry_children(sentry, &kids) : 0;
+
+	if (json) {
+		printf("[");
+		int printed = 0;
+		if (stubs && procs) {
+			int *seen = calloc(procs->u.array.len + 1, sizeof(int));
+			for (size_t i = 0; seen && i < procs->u.array.len; i++) {
+				int h = ps_host_pid(kids, nkids,
+						    (int)ps_int(procs->u.array.values[i], "sentry_ns_pid"));
+				bool dup = h <= 0;
+				for (int j = 0; j < printed && !dup; j++)
+					dup = seen[j] == h;
+				if (dup)
+					continue;
+				printf("%s%d", printed ? "," : "", h);
+				seen[printed++] = h;
+			}
+			free(seen);
+		} else {
+			for (size_t i = 0; pids && i < pids->u.array.len; i++) {
+				yajl_val v = pids->u.array.values[i];
+				if (YAJL_IS_INTEGER(v))
+					printf("%s%lld", printed++ ? "," : "", YAJL_GET_INTEGER(v));
+			}
+		}
+		printf("]\n");
+	} else {
+		printf("%-8s %-9s %s\n", "PID", "HOST-PID", "CMD");
+		for (size_t i = 0; procs && i < procs->u.array.len; i++) {
+			yajl_val p = procs->u.array.values[i];
+			const char *comm_path[] = {"comm", NULL};
+			yajl_val c = yajl_tree_get(p, comm_path, yajl_t_string);
+			int h = ps_host_pid(kids, nkids, (int)ps_int(p, "sentry_ns_pid"));
+			char hs[16] = "-";
+			if (h > 0)
+				snprintf(hs, sizeof(hs), "%d", h);
+			printf("%-8lld %-9s %s\n", ps_int(p, "pid"), hs,
+			       YAJL_IS_STRING(c) ? YAJL_GET_STRING(c) : "?");
+		}
+		/* A Sentry without "procs" (older): its pids only. */
+		for (size_t i = 0; !procs && pids && i < pids->u.array.len; i++)
+			if (YAJL_IS_INTEGER(pids->u.array.values[i]))
+				printf("%-8lld %-9s %s\n", YAJL_GET_INTEGER(pids->u.array.values[i]),
+				       "-", "?");
+	}
+	free(kids);
+	yajl_tree_free(root);
 	return 0;
 }
 

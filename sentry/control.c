@@ -13,6 +13,7 @@
 #include "sentry/sentry.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/spawn.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
 
@@ -402,20 +403,120 @@ static void op_kill(struct kernel *k, int init_pid, yajl_val req, char *reply, s
 	snprintf(reply, size, "{\"ok\":true}");
 }
 
+/* One live process for ps: its sandbox pid, name and address space. */
+struct ps_proc {
+	int pid;
+	struct mm *mm; /* a reference, or NULL (no thread with an mm left) */
+	char comm[16];
+};
+
+static int collect_procs(struct kernel *k, struct ps_proc **out)
+{
+	pthread_mutex_lock(&k->tasks_lock);
+	int cap = k->ntasks + 1, n = 0;
+	struct ps_proc *v = calloc((size_t)cap, sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return -ENOMEM;
+	}
+	for (struct task *t = k->all_tasks; t && n < cap; t = t->next_all) {
+		struct thread_group *tg = t->tg;
+		if (!tg || tg->leader != t || tg->zombie || tg->reaped)
+			continue;
+		/* A leader that exited before its threads has dropped its mm
+		 * (exit.c, under this lock): any thread's is the same. */
+		struct task *m = t->mm ? t : NULL;
+		for (struct task *o = tg->threads; !m && o; o = o->tg_next)
+			if (o->mm)
+				m = o;
+		v[n].pid = tg->tgid;
+		if (m) {
+			v[n].mm = m->mm;
+			mm_get(m->mm);
+		}
+		memcpy(v[n].comm, t->comm, sizeof(v[n].comm));
+		v[n].comm[sizeof(v[n].comm) - 1] = 0;
+		n++;
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	*out = v;
+	return n;
+}
+
+/*
+ * {"ok":true,"pids":[1,7],"stubs":B,"procs":[{"pid":1,"sentry_ns_pid":N,"comm":"sh"},..]}
+ *
+ * "pids": the sandbox's pids, ascending.  "procs": per process, its name and
+ * the pid of the host process backing its address space (on ptrace, the
+ * stub, whose host comm is the app's command: exec.c and prctl name it), or
+ * 0 when it has none yet.  That pid is as the Sentry sees it, in the
+ * sandbox's own pid namespace: the runtime (`visor ps`), which runs in the
+ * host's, translates it through /proc (NSpid) before handing host pids to
+ * containerd for `docker top`.  "stubs" says whether the platform backs
+ * processes with host processes at all; when it does not, callers have only
+ * the sandbox pids, and `docker top` cannot be right (dockerd would show the
+ * host processes that happen to have those pids).
+ */
 static void op_ps(struct kernel *k, char *reply, size_t size)
 {
-	int *pids = NULL;
-	int n = collect_pids(k, &pids);
+	struct ps_proc *procs = NULL;
+	int n = collect_procs(k, &procs);
 	if (n < 0) {
 		reply_error(reply, size, -n, "ps: %s", strerror(-n));
 		return;
 	}
+	/* Ascending, as ps prints them. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && procs[j - 1].pid > procs[j].pid; j--) {
+			struct ps_proc x = procs[j];
+			procs[j] = procs[j - 1];
+			procs[j - 1] = x;
+		}
+	const struct platform_ops *po = k->plat ? k->plat->ops : NULL;
+	bool stubs = po && po->as_host_pid;
+	int *host = calloc((size_t)n + 1, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		struct addr_space *as = procs[i].mm ? mm_addr_space(procs[i].mm) : NULL;
+		if (host && stubs && as)
+			host[i] = po->as_host_pid(as);
+		mm_put(procs[i].mm); /* may release the address space: no lock held */
+		procs[i].mm = NULL;
+	}
+	if (!host) {
+		free(procs);
+		reply_error(reply, size, ENOMEM, "ps: %s", strerror(ENOMEM));
+		return;
+	}
+
+	/* Truncated, never malformed: the guards leave room for the rest. */
 	size_t pos = (size_t)snprintf(reply, size, "{\"ok\":true,\"pids\":[");
-	for (int i = 0; i < n && pos + 16 < size; i++)
-		pos += (size_t)snprintf(reply + pos, size - pos, "%s%d", i ? "," : "", pids[i]);
-	if (pos + 3 < size)
-		snprintf(reply + pos, size - pos, "]}");
-	free(pids);
+	for (int i = 0; i < n && pos + 48 < size; i++)
+		pos += (size_t)snprintf(reply + pos, size - pos, "%s%d", i ? "," : "", procs[i].pid);
+	pos += (size_t)snprintf(reply + pos, size - pos, "],\"stubs\":%s,\"procs\":[",
+				stubs ? "true" : "false");
+	/* An entry is at most ~150 bytes (a 15-byte comm, each byte escaped to
+	 * 6); the closing "]}" needs 3. */
+	for (int i = 0; i < n && pos + 160 < size; i++) {
+		char comm[16];
+		/* Anything but printable ASCII becomes '?': the name is the
+		 * app's choice (prctl), and the reply must stay valid JSON. */
+		for (size_t c = 0; c < sizeof(comm); c++) {
+			unsigned char ch = (unsigned char)procs[i].comm[c];
+			comm[c] = (char)((ch && (ch < 0x20 || ch > 0x7e)) ? '?' : ch);
+			if (!ch)
+				break;
+		}
+		comm[sizeof(comm) - 1] = 0;
+		pos += (size_t)snprintf(reply + pos, size - pos,
+					"%s{\"pid\":%d,\"sentry_ns_pid\":%d,\"comm\":", i ? "," : "",
+					procs[i].pid, host[i]);
+		json_put_string(reply, size, &pos, comm);
+		reply[pos++] = '}';
+		reply[pos] = 0;
+	}
+	snprintf(reply + pos, size - pos, "]}");
+	free(host);
+	free(procs);
 }
 
 static void op_wait(struct kernel *k, char *reply, size_t size)

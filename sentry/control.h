@@ -12,7 +12,11 @@
  * "errno" (positive)):
  *   {"op":"start"}                       -> {"ok":true}   release the held init
  *   {"op":"kill","signal":N,"all":B}     -> {"ok":true}   signal init, or every process
- *   {"op":"ps"}                          -> {"ok":true,"pids":[1,7]}
+ *   {"op":"ps"}                          -> {"ok":true,"pids":[1,7],"stubs":B,
+ *        "procs":[{"pid":P,"sentry_ns_pid":N,"comm":"sh"},..]}  (pid: sandbox pid;
+ *        sentry_ns_pid: the host process backing it, as the Sentry's pid
+ *        namespace numbers it — visor ps maps it to a host pid; stubs false:
+ *        the platform has no host process per address space)
  *   {"op":"wait"}                        -> {"ok":true,"status":S}  once init has exited
  *   {"op":"exec","args":[..],"env":[..],"cwd":"/","uid":N,"gid":N,
  *    "groups":[..],"umask":N,"terminal":B,"no_new_privs":B,

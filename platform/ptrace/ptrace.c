@@ -76,6 +76,7 @@ struct addr_space {
 	plat_regs_t init_regs; /* a valid register set: segment selectors come from here */
 	struct pt_tids spares; /* untraced stub threads in the wait loop */
 	struct pt_tids traced; /* stub threads some Sentry thread traces */
+	char name[PT_NAME_LEN]; /* the host name (comm) for the stub; "" = keep the Sentry's */
 };
 
 /* One per (Sentry thread, addr_space it has entered); in that thread's TLS. */
@@ -281,9 +282,19 @@ static int pt_as_create_stub(struct addr_space *as)
 	int err = pt_stub_create(pp, &pid, &regs);
 	if (err)
 		return err;
+	/* Name the leader (the thread ps shows) before it clones: every stub
+	 * thread then starts with the name too. */
+	if (as->name[0]) {
+		err = pt_stub_set_name(pp, pid, &regs, as->name);
+		if (err)
+			log_warn("ptrace: naming stub %d: %s", pid, strerror(-err));
+		if (err != -ESRCH) /* only a dead stub is worth failing for */
+			err = 0;
+	}
 	const long args[6] = {PT_THREAD_CLONE_FLAGS};
 	long tid;
-	err = pt_inject(pid, &regs, pt_stub_clone_addr(pp), SYS_clone, args, &tid, NULL);
+	if (!err)
+		err = pt_inject(pid, &regs, pt_stub_clone_addr(pp), SYS_clone, args, &tid, NULL);
 	if (!err && tid < 0)
 		err = (int)tid;
 	if (!err) {
@@ -518,6 +529,71 @@ static int ptrace_as_prepare_thread(struct addr_space *as)
 	err = pt_tids_push(&as->spares, (pid_t)tid);
 	pthread_mutex_unlock(&as->lock);
 	/* On failure the thread just idles in the stub until as_release. */
+	return err;
+}
+
+static int ptrace_as_host_pid(struct addr_space *as)
+{
+	pthread_mutex_lock(&as->lock);
+	pid_t pid = as->stub_dead || atomic_load(&as->released) ? 0 : as->pid;
+	pthread_mutex_unlock(&as->lock);
+	return pid;
+}
+
+/*
+ * Rename the stub's leader, untraced in the wait loop: seize it, name it,
+ * park it back in the wait loop and detach.  The caller holds as->lock, so
+ * no other rename (nor stub creation) runs meanwhile; nothing else ever
+ * touches the leader.  Any Sentry thread may do this (it need not have
+ * entered as): the leader is a child of the Sentry, and must not stay traced
+ * when this thread exits (PTRACE_O_EXITKILL), hence the detach.
+ */
+static int pt_as_name_leader(struct addr_space *as)
+{
+	pid_t pid = as->pid;
+	int err = pt_seize(pid);
+	if (err)
+		return err == -ECHILD ? -ESRCH : err;
+	err = pt_stub_set_name(as->pp, pid, &as->init_regs, as->name);
+	if (err == -ESRCH)
+		return err; /* dead: as_release reaps it */
+	plat_regs_t r = as->init_regs;
+	r.rip = pt_stub_wait_addr(as->pp);
+	r.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, pid, NULL, &r) < 0 ||
+	    ptrace(PTRACE_DETACH, pid, NULL, NULL) < 0) {
+		/* Still traced by us when we exit, EXITKILL would take the
+		 * stub down: better now, and visibly. */
+		int e = errno;
+		log_error("ptrace: cannot release stub %d after naming it: %s", pid, strerror(e));
+		kill(pid, SIGKILL);
+		return -e;
+	}
+	return err;
+}
+
+/*
+ * Only the stub's leader is renamed: it is the thread ps, /proc/PID/comm and
+ * `docker top` show for the process.  App threads run on other stub threads,
+ * which keep the name they were cloned with (the one in force when the stub
+ * was created).
+ */
+static int ptrace_as_set_name(struct addr_space *as, const char *name)
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	pthread_mutex_lock(&as->lock);
+	memset(as->name, 0, sizeof(as->name));
+	strncpy(as->name, name, sizeof(as->name) - 1);
+	int err = 0;
+	if (as->stub_dead)
+		err = -ESRCH;
+	else if (as->pid)
+		err = pt_as_name_leader(as);
+	/* else: applied when the stub is created (pt_as_create_stub). */
+	pthread_mutex_unlock(&as->lock);
+	if (err == -ESRCH)
+		pt_as_mark_dead(as, as->pid, 0);
 	return err;
 }
 
@@ -831,6 +907,8 @@ const struct platform_ops ptrace_platform_ops = {
     .as_protect = ptrace_as_protect,
     .as_prepare_thread = ptrace_as_prepare_thread,
     .as_release = ptrace_as_release,
+    .as_host_pid = ptrace_as_host_pid,
+    .as_set_name = ptrace_as_set_name,
     .new_context = ptrace_new_context,
     .context_switch = ptrace_context_switch,
     .context_get_fpregs = ptrace_context_get_fpregs,

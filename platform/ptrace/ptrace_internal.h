@@ -25,6 +25,16 @@
 #define PT_FPROG_OFF 0x800
 #define PT_FILTER_OFF 0x810
 #define PT_FILTER_MAX 64
+/* Where the stub's host name (comm) goes before prctl(PR_SET_NAME) reads it:
+ * 16 bytes at the end of the page, after the filter.  Written with
+ * PTRACE_POKEDATA into the stub's own private copy of the page (ptrace writes
+ * through the page's read-only protection, and copy-on-write keeps the
+ * Sentry's copy and other stubs' copies untouched). */
+#define PT_NAME_OFF 0xff0
+#define PT_NAME_LEN 16
+_Static_assert(PT_FILTER_OFF + PT_FILTER_MAX * sizeof(struct sock_filter) <= PT_NAME_OFF,
+	       "the name slot overlaps the seccomp filter");
+_Static_assert(PT_NAME_OFF + PT_NAME_LEN <= PT_PAGE_SIZE, "the name slot is off the page");
 
 /* Platform-wide state (platform->priv). */
 struct pt_platform {
@@ -76,6 +86,16 @@ void pt_reap(pid_t tid);
  */
 int pt_inject(pid_t tid, const plat_regs_t *regs, uint64_t site, long nr, const long args[6],
 	      long *ret, int *death);
+
+/*
+ * Set the host name (comm) of stub thread tid, stopped and traced by the
+ * calling thread, to name (PT_NAME_LEN bytes, NUL-padded): write it into the
+ * stub page, then inject prctl(PR_SET_NAME).  Linux renames only the thread
+ * that calls it.  regs as for pt_inject (clobbered the same way).  0, or
+ * -errno (-ESRCH: the thread died).
+ */
+int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
+		     const char name[PT_NAME_LEN]);
 
 /* For tests and debugging: the stub process of as (0 if none yet), and the
  * wait status the stub died with (0 if it did not). */

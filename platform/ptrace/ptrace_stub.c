@@ -69,7 +69,8 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp)
 /*
  * Allow: munmap, mprotect, pause, exit, exit_group; mmap only as
  * MAP_SHARED|MAP_FIXED of the memory file; clone only with the spare-thread
- * flags.  Everything else, and any other architecture (int $0x80 from a
+ * flags; prctl only as PR_SET_NAME (the host name of a stub, for ps and
+ * `docker top`: pt_stub_set_name).  Everything else, and any other architecture (int $0x80 from a
  * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.
  */
 static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
@@ -98,6 +99,15 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 5));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PT_THREAD_CLONE_FLAGS, 0, TO_KILL));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(0)));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO_KILL));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	/* prctl(PR_SET_NAME, name): renames the calling thread, nothing else.
+	 * The kernel reads the option as an int; both halves are checked anyway
+	 * so that no other value can ever pass. */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 5));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NAME, 0, TO_KILL));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(0)));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO_KILL));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
@@ -223,8 +233,9 @@ pt_stub_child(const struct pt_child_args *a)
 	if (a->memfd > 0)
 		pt_raw6(SYS_close_range, 0, a->memfd - 1, 0, 0, 0, 0);
 	pt_raw6(SYS_close_range, (long)a->memfd + 1, ~0U, 0, 0, 0, 0);
-	/* The stub keeps the Sentry's name (comm): tools that act on visor by
-	 * name then treat the Sentry and its stubs alike. */
+	/* The stub keeps the Sentry's name (comm) until the Sentry names it
+	 * after the application (as_set_name: ps and `docker top` then show
+	 * the app's command, as they would under runc). */
 	if (pt_raw6(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0, 0, 0) < 0)
 		pt_raw6(SYS_exit_group, 2, 0, 0, 0, 0, 0);
 	/* Stop for the tracer: a SIGTRAP signal-delivery-stop.  The tracer
@@ -321,6 +332,24 @@ dead:
 	if (death)
 		*death = st;
 	return -ESRCH;
+}
+
+int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
+		     const char name[PT_NAME_LEN])
+{
+	uint64_t at = pp->stub_addr + PT_NAME_OFF;
+	for (size_t i = 0; i < PT_NAME_LEN; i += sizeof(long)) {
+		long w;
+		memcpy(&w, name + i, sizeof(w));
+		if (ptrace(PTRACE_POKEDATA, tid, (void *)(uintptr_t)(at + i), (void *)w) < 0)
+			return errno == ESRCH ? -ESRCH : -errno;
+	}
+	const long args[6] = {PR_SET_NAME, (long)at};
+	long ret;
+	int err = pt_inject(tid, regs, pt_stub_inject_addr(pp), SYS_prctl, args, &ret, NULL);
+	if (err)
+		return err;
+	return ret < 0 ? (int)ret : 0;
 }
 
 int pt_stub_create(struct pt_platform *pp, pid_t *pidp, plat_regs_t *regs)

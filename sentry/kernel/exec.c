@@ -312,8 +312,12 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		mm_put(mm);
 		goto fail;
 	}
+	/* Under the task lock: others (procfs, the control server's ps) read
+	 * and take references to a leader's mm under it, as exit.c says. */
+	pthread_mutex_lock(&t->k->tasks_lock);
 	struct mm *old = t->mm;
 	t->mm = mm;
+	pthread_mutex_unlock(&t->k->tasks_lock);
 	task_vfork_complete(t);
 	if (old)
 		mm_put(old);
@@ -352,6 +356,16 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->robust_list = 0;
 	t->robust_len = 0;
 	set_comm(t, cur);
+	/* The host process backing the new address space (created when it is
+	 * first entered) takes the command's name: what ps and `docker top`
+	 * show on the host. */
+	const struct platform_ops *po = t->k->plat->ops;
+	struct addr_space *as = mm_addr_space(mm);
+	if (po->as_set_name && as) {
+		int e = po->as_set_name(as, t->comm);
+		if (e < 0)
+			log_debug("exec: naming the host process %s: %s", t->comm, strerror(-e));
+	}
 	pthread_mutex_lock(&t->k->tasks_lock);
 	set_cmdline(tg, &argv, cur);
 	pthread_mutex_unlock(&t->k->tasks_lock);

@@ -339,6 +339,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			task_free(c);
 			return -ENOMEM;
 		}
+		/* The host process behind the child shows the parent's name
+		 * until it execs, as a fork does (docker top). */
+		if (plat->ops->as_set_name)
+			plat->ops->as_set_name(mm_addr_space(mm), t->comm);
 	}
 	struct fd_table *fdt;
 	if (flags & CLONE_FILES) {

@@ -25,6 +25,7 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
 /* CAP_CHECKPOINT_RESTORE (40) is the last capability of Linux 6.1. */
@@ -509,6 +510,13 @@ static int prctl_set_name(struct task *t, uint64_t addr)
 		return -EFAULT;
 	}
 	memcpy(t->comm, name, sizeof(t->comm));
+	/* The leader's name is the process's name on the host too (ps, `docker
+	 * top` show the stub process's comm).  A failure there is the host's
+	 * business: the app's own rename succeeded. */
+	const struct platform *plat = t->k ? t->k->plat : NULL;
+	struct addr_space *as = t->mm ? mm_addr_space(t->mm) : NULL;
+	if (t->tg && t->tg->leader == t && plat && plat->ops->as_set_name && as)
+		plat->ops->as_set_name(as, t->comm);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -111,12 +112,17 @@ static int sw(struct env *e) { return ops->context_switch(e->ctx, e->as, &e->reg
  * happens with nothing mapped (maps before the stub exists are no-ops), so
  * it must fault on the first instruction fetch; then code and stack go in.
  */
-static void env_start(struct env *e, const struct prog *p)
+static void env_start_named(struct env *e, const struct prog *p, const char *name)
 {
 	memset(e, 0, sizeof(*e));
 	load_prog(p, CODE_OFF);
 	e->as = ops->new_addr_space(plat);
 	assert_non_null(e->as);
+	if (name) {
+		/* Before the stub exists: only stored. */
+		assert_int_equal(ops->as_set_name(e->as, name), 0);
+		assert_int_equal(ops->as_host_pid(e->as), 0);
+	}
 	e->ctx = ops->new_context(plat);
 	assert_non_null(e->ctx);
 	assert_int_equal(ops->as_map(e->as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF), 0);
@@ -132,6 +138,8 @@ static void env_start(struct env *e, const struct prog *p)
 	assert_int_equal(ops->as_map(e->as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF), 0);
 	assert_int_equal(ops->as_map(e->as, STACK_VA, PAGE, PROT_READ | PROT_WRITE, STACK_OFF), 0);
 }
+
+static void env_start(struct env *e, const struct prog *p) { env_start_named(e, p, NULL); }
 
 static void env_end(struct env *e)
 {
@@ -531,6 +539,146 @@ static void test_stub_mmap_of_another_fd_kills_stub(void **state)
 	assert_false(proc_exists(pid));
 }
 
+/* ---- host names (docker top) ----------------------------------------------- */
+
+/* The comm of /proc/<pid>/<sub>comm, without the newline ("" if unreadable). */
+static void read_comm(pid_t pid, const char *sub, char *out, size_t size)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "/proc/%d/%scomm", pid, sub);
+	out[0] = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(out, (int)size, f))
+		out[0] = 0;
+	fclose(f);
+	out[strcspn(out, "\n")] = 0;
+}
+
+/* How many threads of stub pid have comm name. */
+static int threads_named(pid_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char sub[300], comm[32];
+		snprintf(sub, sizeof(sub), "task/%s/", de->d_name);
+		read_comm(pid, sub, comm, sizeof(comm));
+		n += !strcmp(comm, name);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_stub_takes_the_name_and_host_pid_is_the_stub(void **state)
+{
+	struct prog p = {0};
+	mov_eax(&p, 39);
+	sys(&p);
+	trap60(&p);
+	struct env e;
+	/* Named before the stub exists: applied when it is created. */
+	env_start_named(&e, &p, "first-name");
+	pid_t pid = ptrace_as_stub_pid(e.as);
+	assert_true(pid > 0);
+	assert_int_equal(ops->as_host_pid(e.as), pid);
+	char comm[32];
+	read_comm(pid, "", comm, sizeof(comm));
+	assert_string_equal(comm, "first-name");
+	/* Before any thread was cloned: the app's stub thread has it too. */
+	assert_int_equal(threads_named(pid, "first-name"), 2);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.orig_rax, 39);
+
+	/* Renamed while running (the caller is stopped in as): the leader, the
+	 * thread ps shows, takes it at once; longer names are cut to 15. */
+	assert_int_equal(ops->as_set_name(e.as, "a-very-long-process-name"), 0);
+	read_comm(pid, "", comm, sizeof(comm));
+	assert_string_equal(comm, "a-very-long-pro");
+	/* The leader went back to waiting, untraced: the app still runs. */
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.orig_rax, 60);
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int tracer = -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			tracer = atoi(line + 10);
+	fclose(f);
+	assert_int_equal(tracer, 0);
+	/* Another rename from the same thread works the same way. */
+	assert_int_equal(ops->as_set_name(e.as, "sleep"), 0);
+	read_comm(pid, "", comm, sizeof(comm));
+	assert_string_equal(comm, "sleep");
+
+	env_end(&e);
+	assert_false(proc_exists(pid));
+}
+
+static void test_host_pid_is_zero_once_the_stub_died(void **state)
+{
+	struct prog p = {0};
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	pid_t pid = ptrace_as_stub_pid(e.as);
+	assert_int_equal(ops->as_host_pid(e.as), pid);
+	const long none[6] = {0};
+	assert_int_equal(ptrace_as_inject_syscall(e.as, SYS_getpid, none), -ESRCH);
+	assert_int_equal(ops->as_host_pid(e.as), 0);
+	assert_int_equal(ops->as_set_name(e.as, "x"), -ESRCH);
+	env_end(&e);
+	assert_false(proc_exists(pid));
+}
+
+/* prctl is in the stub's filter for PR_SET_NAME only. */
+static void prctl_in_stub(long option, const char *comm_after, int want_sig)
+{
+	struct prog p = {0};
+	trap60(&p);
+	char name[16] = "injected";
+	assert_int_equal(pwrite(memfd, name, sizeof(name), DATA_OFF), (ssize_t)sizeof(name));
+	struct env e;
+	env_start(&e, &p);
+	pid_t pid = ptrace_as_stub_pid(e.as);
+	assert_int_equal(ops->as_map(e.as, DATA_VA, PAGE, PROT_READ, DATA_OFF), 0);
+	const long args[6] = {option, (long)DATA_VA};
+	long r = ptrace_as_inject_syscall(e.as, SYS_prctl, args);
+	if (want_sig) {
+		assert_int_equal(r, -ESRCH);
+		int st = ptrace_as_death_status(e.as);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), want_sig);
+	} else {
+		assert_int_equal(r, 0);
+		/* Only the calling (app) thread is renamed, not the leader. */
+		assert_int_equal(threads_named(pid, comm_after), 1);
+	}
+	env_end(&e);
+	assert_false(proc_exists(pid));
+}
+
+static void test_stub_filter_allows_prctl_set_name_only(void **state)
+{
+	prctl_in_stub(PR_SET_NAME, "injected", 0);
+	prctl_in_stub(PR_SET_DUMPABLE, NULL, SIGSYS);
+	prctl_in_stub(PR_SET_PDEATHSIG, NULL, SIGSYS);
+	/* The kernel would read this as PR_SET_NAME (the option is an int);
+	 * the filter checks the high half too. */
+	prctl_in_stub((long)(PR_SET_NAME | (1ULL << 32)), NULL, SIGSYS);
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 struct thr {
@@ -865,6 +1013,9 @@ int main(void)
 	    cmocka_unit_test(test_stub_holds_only_stub_page_memfd_and_seccomp),
 	    cmocka_unit_test(test_stub_forbidden_host_syscall_kills_stub),
 	    cmocka_unit_test(test_stub_mmap_of_another_fd_kills_stub),
+	    cmocka_unit_test(test_stub_takes_the_name_and_host_pid_is_the_stub),
+	    cmocka_unit_test(test_host_pid_is_zero_once_the_stub_died),
+	    cmocka_unit_test(test_stub_filter_allows_prctl_set_name_only),
 	    cmocka_unit_test(test_second_thread_shares_memory_after_prepare_thread),
 	    cmocka_unit_test(test_thread_exit_without_release_keeps_stub_alive),
 	    cmocka_unit_test(test_release_reaps_threads_traced_by_other_sentry_threads),
