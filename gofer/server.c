@@ -132,19 +132,20 @@ static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint1
 			break;
 		}
 	}
+	int r;
 	if (idx == UINT32_MAX) {
-		if (s->cap >= s->max)
-			goto full;
+		if (s->cap >= s->max) {
+			log_warn("gofer: fid table full (%u)", s->max);
+			r = -EMFILE;
+			goto fail;
+		}
 		uint32_t ncap = s->cap ? s->cap * 2 : 64;
 		if (ncap > s->max)
 			ncap = s->max;
 		struct gofer_fid *n = realloc(s->fids, ncap * sizeof(*n));
 		if (!n) {
-			close(fd);
-			if (parent >= 0)
-				close(parent);
-			free(name);
-			return -ENOMEM;
+			r = -ENOMEM;
+			goto fail;
 		}
 		for (uint32_t i = s->cap; i < ncap; i++)
 			n[i] = (struct gofer_fid){.fd = -1, .parent = -1, .dir = -1, .gen = 1};
@@ -165,13 +166,12 @@ static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint1
 	s->free_hint = idx + 1;
 	*out = fid_number(s, idx);
 	return 0;
-full:
-	log_warn("gofer: fid table full (%u)", s->max);
+fail:
 	close(fd);
 	if (parent >= 0)
 		close(parent);
 	free(name);
-	return -EMFILE;
+	return r;
 }
 
 static void fid_free(struct gofer_server *s, struct gofer_fid *f)
@@ -200,6 +200,33 @@ static int sys_openat2(int dirfd, const char *name, uint64_t flags, uint64_t mod
 static int fstat_neg(int fd, struct stat *st)
 {
 	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+/* fstat a freshly obtained fd; on failure the fd is closed. */
+static int fstat_or_close(int fd, struct stat *st)
+{
+	int r = fstat_neg(fd, st);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
+/* The re-open path of a non-directory fid: a dup of the directory fd it was
+ * reached from and a copy of its name.  Nothing is kept on failure. */
+static int reopen_path_dup(int dirfd, const char *name, int *pfd, char **pname)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	char *nm = strdup(name);
+	if (fd < 0 || !nm) {
+		int r = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		free(nm);
+		return r;
+	}
+	*pfd = fd;
+	*pname = nm;
+	return 0;
 }
 
 /* Open the inode of fid f for I/O (see the file comment). */
@@ -313,6 +340,25 @@ static int get_name(struct gofer_cursor *req, char *name)
 	return 0;
 }
 
+/* Decode a component name that must end the request body. */
+static int get_last_name(struct gofer_cursor *req, char *name)
+{
+	int r = get_name(req, name);
+	if (r < 0)
+		return r;
+	return req_ok(req) ? 0 : -EINVAL;
+}
+
+/* Decode a request whose whole body is one fid, and look the fid up. */
+static int get_only_fid(struct gofer_req *q, struct gofer_fid **out)
+{
+	uint64_t fid = gofer_get_u64(q->req);
+	if (!req_ok(q->req))
+		return -EINVAL;
+	*out = fid_lookup(q->s, fid);
+	return *out ? 0 : -EBADF;
+}
+
 static int get_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
 {
 	struct gofer_fid *f = fid_lookup(q->s, fid);
@@ -324,6 +370,41 @@ static int get_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
 	return 0;
 }
 
+/* A directory the request changes: EBADF, ENOTDIR, then EROFS. */
+static int get_writable_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
+{
+	int r = get_dir(q, fid, out);
+	if (r == 0 && fid_readonly(q->s, *out))
+		return -EROFS;
+	return r;
+}
+
+/* Make fd (whose stat is st) a new fid of mount and describe it in the reply
+ * (fid + stat).  A non-directory also keeps (a dup of parent_fd, name) to be
+ * re-opened by.  fd is owned by this call, also when it fails. */
+static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int parent_fd,
+			 const char *name, uint16_t mount, uint64_t *fid_out)
+{
+	int parent = -1;
+	char *nm = NULL;
+	if (!S_ISDIR(st->st_mode)) {
+		int r = reopen_path_dup(parent_fd, name, &parent, &nm);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	uint64_t fid;
+	int r = fid_new(q->s, fd, parent, nm, mount, st, &fid);
+	if (r < 0)
+		return r;
+	gofer_put_u64(q->rep, fid);
+	put_stat(q->rep, st);
+	if (fid_out)
+		*fid_out = fid;
+	return 0;
+}
+
 /* Walk (dir, name) to a new fid and describe it in the reply (fid + stat). */
 static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *name,
 		       bool with_fid, uint64_t *fid_out)
@@ -332,39 +413,15 @@ static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *n
 	if (fd < 0)
 		return fd;
 	struct stat st;
-	int r = fstat_neg(fd, &st);
-	if (r < 0) {
-		close(fd);
+	int r = fstat_or_close(fd, &st);
+	if (r < 0)
 		return r;
-	}
 	if (!with_fid) {
 		close(fd);
 		put_stat(q->rep, &st);
 		return 0;
 	}
-	int parent = -1;
-	char *nm = NULL;
-	if (!S_ISDIR(st.st_mode)) {
-		parent = fcntl(dir->fd, F_DUPFD_CLOEXEC, 0);
-		nm = strdup(name);
-		if (parent < 0 || !nm) {
-			r = parent < 0 ? -errno : -ENOMEM;
-			if (parent >= 0)
-				close(parent);
-			free(nm);
-			close(fd);
-			return r;
-		}
-	}
-	uint64_t fid;
-	r = fid_new(q->s, fd, parent, nm, dir->mount, &st, &fid);
-	if (r < 0)
-		return r;
-	gofer_put_u64(q->rep, fid);
-	put_stat(q->rep, &st);
-	if (fid_out)
-		*fid_out = fid;
-	return 0;
+	return reply_new_fid(q, fd, &st, dir->fd, name, dir->mount, fid_out);
 }
 
 /* ---- operations ---- */
@@ -386,47 +443,23 @@ static int op_attach(struct gofer_req *q)
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	int r = fstat_neg(fd, &st);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	int parent = -1;
-	char *leaf = NULL;
-	if (!S_ISDIR(st.st_mode)) {
-		if (mnt->parent_fd < 0 || !mnt->leaf) {
-			close(fd);
-			return -ENOTDIR;
-		}
-		parent = fcntl(mnt->parent_fd, F_DUPFD_CLOEXEC, 0);
-		leaf = strdup(mnt->leaf);
-		if (parent < 0 || !leaf) {
-			r = parent < 0 ? -errno : -ENOMEM;
-			if (parent >= 0)
-				close(parent);
-			free(leaf);
-			close(fd);
-			return r;
-		}
-	}
-	uint64_t fid;
-	r = fid_new(q->s, fd, parent, leaf, (uint16_t)m, &st, &fid);
+	int r = fstat_or_close(fd, &st);
 	if (r < 0)
 		return r;
-	gofer_put_u64(q->rep, fid);
-	put_stat(q->rep, &st);
-	return 0;
+	if (!S_ISDIR(st.st_mode) && (mnt->parent_fd < 0 || !mnt->leaf)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return reply_new_fid(q, fd, &st, mnt->parent_fd, mnt->leaf, (uint16_t)m, NULL);
 }
 
 static int op_walk(struct gofer_req *q)
 {
 	uint64_t dirfid = gofer_get_u64(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req))
-		return -EINVAL;
 	struct gofer_fid *dir;
 	r = get_dir(q, dirfid, &dir);
 	if (r < 0)
@@ -436,14 +469,12 @@ static int op_walk(struct gofer_req *q)
 
 static int op_getattr(struct gofer_req *q)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	struct gofer_fid *f;
+	int r = get_only_fid(q, &f);
+	if (r < 0)
+		return r;
 	struct stat st;
-	int r = fstat_neg(f->fd, &st);
+	r = fstat_neg(f->fd, &st);
 	if (r < 0)
 		return r;
 	put_stat(q->rep, &st);
@@ -571,20 +602,16 @@ static int op_create(struct gofer_req *q)
 	uint32_t uid = gofer_get_u32(q->req);
 	uint32_t gid = gofer_get_u32(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req))
-		return -EINVAL;
 	r = check_open_flags(flags);
 	if (r < 0 || (flags & O_DIRECTORY))
 		return -EINVAL;
 	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
+	r = get_writable_dir(q, dirfid, &dir);
 	if (r < 0)
 		return r;
-	if (fid_readonly(q->s, dir))
-		return -EROFS;
 	/* O_EXCL always: the ownership fix-up below must only ever touch a file
 	 * this request created. */
 	_cleanup_close_ int fd = sys_openat2(
@@ -640,17 +667,13 @@ static int op_mkdir(struct gofer_req *q)
 	uint32_t uid = gofer_get_u32(q->req);
 	uint32_t gid = gofer_get_u32(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req))
-		return -EINVAL;
 	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
+	r = get_writable_dir(q, dirfid, &dir);
 	if (r < 0)
 		return r;
-	if (fid_readonly(q->s, dir))
-		return -EROFS;
 	if (mkdirat(dir->fd, name, mode & 07777) < 0)
 		return -errno;
 	return finish_mknodlike(q, dir, name, uid, gid, mode, false, AT_REMOVEDIR);
@@ -664,11 +687,9 @@ static int op_mknod(struct gofer_req *q)
 	uint32_t gid = gofer_get_u32(q->req);
 	uint64_t rdev = gofer_get_u64(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req))
-		return -EINVAL;
 	/* Device nodes are never created on the host: the Sentry's devfs owns
 	 * devices, and a host device node in the rootfs could be opened by any
 	 * other process sharing it. */
@@ -684,11 +705,9 @@ static int op_mknod(struct gofer_req *q)
 		return -EINVAL;
 	}
 	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
+	r = get_writable_dir(q, dirfid, &dir);
 	if (r < 0)
 		return r;
-	if (fid_readonly(q->s, dir))
-		return -EROFS;
 	if (mknodat(dir->fd, name, mode & (S_IFMT | 07777), (dev_t)rdev) < 0)
 		return -errno;
 	return finish_mknodlike(q, dir, name, uid, gid, mode, true, 0);
@@ -710,11 +729,9 @@ static int op_symlink(struct gofer_req *q)
 	if (!target[0])
 		return -ENOENT; /* as Linux: symlink("", ...) */
 	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
+	r = get_writable_dir(q, dirfid, &dir);
 	if (r < 0)
 		return r;
-	if (fid_readonly(q->s, dir))
-		return -EROFS;
 	if (symlinkat(target, dir->fd, name) < 0)
 		return -errno;
 	return finish_mknodlike(q, dir, name, uid, gid, 0, false, 0);
@@ -725,11 +742,9 @@ static int op_link(struct gofer_req *q)
 	uint64_t tfid = gofer_get_u64(q->req);
 	uint64_t dirfid = gofer_get_u64(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req))
-		return -EINVAL;
 	struct gofer_fid *t = fid_lookup(q->s, tfid);
 	if (!t)
 		return -EBADF;
@@ -753,17 +768,15 @@ static int op_unlink(struct gofer_req *q)
 	uint64_t dirfid = gofer_get_u64(q->req);
 	uint32_t flags = gofer_get_u32(q->req);
 	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
+	int r = get_last_name(q->req, name);
 	if (r < 0)
 		return r;
-	if (!req_ok(q->req) || (flags & ~(uint32_t)AT_REMOVEDIR))
+	if (flags & ~(uint32_t)AT_REMOVEDIR)
 		return -EINVAL;
 	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
+	r = get_writable_dir(q, dirfid, &dir);
 	if (r < 0)
 		return r;
-	if (fid_readonly(q->s, dir))
-		return -EROFS;
 	if (unlinkat(dir->fd, name, (int)flags) < 0)
 		return -errno;
 	return 0;
@@ -778,15 +791,11 @@ static void rename_fixup(struct gofer_fid *to, const char *to_name, struct gofer
 		struct gofer_fid *f = moved[i];
 		if (!f)
 			continue;
-		char *nm = strdup(to_name);
-		int pfd = fcntl(to->fd, F_DUPFD_CLOEXEC, 0);
-		if (!nm || pfd < 0) {
-			/* Out of resources: the fid keeps a stale path; open reports ESTALE. */
-			free(nm);
-			if (pfd >= 0)
-				close(pfd);
+		char *nm;
+		int pfd;
+		/* Out of resources: the fid keeps a stale path; open reports ESTALE. */
+		if (reopen_path_dup(to->fd, to_name, &pfd, &nm) < 0)
 			continue;
-		}
 		close(f->parent);
 		free(f->name);
 		f->parent = pfd;
@@ -917,12 +926,10 @@ static int op_readdir(struct gofer_req *q)
 
 static int op_readlink(struct gofer_req *q)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	struct gofer_fid *f;
+	int r = get_only_fid(q, &f);
+	if (r < 0)
+		return r;
 	if (f->type != S_IFLNK)
 		return -EINVAL; /* as Linux readlink on a non-symlink */
 	char target[GOFER_PATH_MAX + 1];
@@ -937,12 +944,10 @@ static int op_readlink(struct gofer_req *q)
 
 static int op_statfs(struct gofer_req *q)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	struct gofer_fid *f;
+	int r = get_only_fid(q, &f);
+	if (r < 0)
+		return r;
 	struct statfs sf;
 	if (fstatfs(f->fd, &sf) < 0)
 		return -errno;
@@ -959,12 +964,10 @@ static int op_statfs(struct gofer_req *q)
 
 static int op_clunk(struct gofer_req *q)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	struct gofer_fid *f;
+	int r = get_only_fid(q, &f);
+	if (r < 0)
+		return r;
 	fid_free(q->s, f);
 	return 0;
 }

@@ -87,10 +87,18 @@ static int proto_error(struct gofer_client *c, bool fatal, const char *why)
 	return -EIO;
 }
 
-/* Start a request: w writes the body after the header. */
+/* Start a request: take c->lock (the request buffer, the reply buffer and the
+ * tag are only touched under it) and point w at the body after the header.
+ * req_end releases the lock once the reply has been consumed. */
 static void req_begin(struct gofer_client *c, struct gofer_cursor *w)
 {
+	pthread_mutex_lock(&c->lock);
 	gofer_cursor_init(w, c->out + GOFER_HDR_SIZE, GOFER_MSG_MAX - GOFER_HDR_SIZE);
+}
+
+static void req_end(struct gofer_client *c)
+{
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Send the request built in w, receive its reply.  On success (0) rd covers
@@ -264,6 +272,28 @@ static int check_name(const char *name)
 	return gofer_check_name(name, n);
 }
 
+/* A request whose reply is a stat, preceded by a new fid when fid is non-NULL
+ * (attach, walk, create) and carrying a donated fd when fd is non-NULL
+ * (create).  *fid and *fd are written only on success; the fd of a malformed
+ * reply is closed.  Called with c->lock held. */
+static int stat_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+		     uint64_t *fid, struct gofer_stat *st, int *fd)
+{
+	struct gofer_cursor rd;
+	int got = -1;
+	int r = transact(c, type, w, &rd, fd ? &got : NULL);
+	if (r == 0) {
+		uint64_t f = fid ? gofer_get_u64(&rd) : 0;
+		get_stat(&rd, st);
+		r = reply_end(c, &rd, fd ? &got : NULL);
+		if (r == 0 && fid)
+			*fid = f;
+		if (r == 0 && fd)
+			*fd = got;
+	}
+	return r;
+}
+
 /* ---- operations ---- */
 
 int gofer_attach(struct gofer_client *c, const char *name, uint64_t *fid, struct gofer_stat *st)
@@ -273,19 +303,11 @@ int gofer_attach(struct gofer_client *c, const char *name, uint64_t *fid, struct
 	size_t n = strnlen(name, GOFER_PATH_MAX + 1);
 	if (n > GOFER_PATH_MAX)
 		return -ENAMETOOLONG;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w, rd;
+	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_str(&w, name, n);
-	int r = transact(c, GOFER_TATTACH, &w, &rd, NULL);
-	if (r == 0) {
-		uint64_t f = gofer_get_u64(&rd);
-		get_stat(&rd, st);
-		r = reply_end(c, &rd, NULL);
-		if (r == 0)
-			*fid = f;
-	}
-	pthread_mutex_unlock(&c->lock);
+	int r = stat_call(c, GOFER_TATTACH, &w, fid, st, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -295,45 +317,36 @@ int gofer_walk(struct gofer_client *c, uint64_t dir, const char *name, uint64_t 
 	int r = check_name(name);
 	if (r < 0 || !fid)
 		return r < 0 ? r : -EINVAL;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w, rd;
+	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, dir);
 	gofer_put_str(&w, name, strlen(name));
-	r = transact(c, GOFER_TWALK, &w, &rd, NULL);
-	if (r == 0) {
-		uint64_t f = gofer_get_u64(&rd);
-		get_stat(&rd, st);
-		r = reply_end(c, &rd, NULL);
-		if (r == 0)
-			*fid = f;
-	}
-	pthread_mutex_unlock(&c->lock);
+	r = stat_call(c, GOFER_TWALK, &w, fid, st, NULL);
+	req_end(c);
 	return r;
 }
 
 int gofer_getattr(struct gofer_client *c, uint64_t fid, struct gofer_stat *st)
 {
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w, rd;
+	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
-	int r = transact(c, GOFER_TGETATTR, &w, &rd, NULL);
-	if (r == 0) {
-		get_stat(&rd, st);
-		r = reply_end(c, &rd, NULL);
-	}
-	pthread_mutex_unlock(&c->lock);
+	int r = stat_call(c, GOFER_TGETATTR, &w, NULL, st, NULL);
+	req_end(c);
 	return r;
 }
 
-/* A request whose reply body is empty. */
-static int simple_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w)
+/* A request whose reply body is empty, carrying a donated fd when fd is
+ * non-NULL (open); *fd is written only on success.  Called with c->lock held. */
+static int simple_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w, int *fd)
 {
 	struct gofer_cursor rd;
-	int r = transact(c, type, w, &rd, NULL);
+	int got = -1;
+	int r = transact(c, type, w, &rd, fd ? &got : NULL);
 	if (r == 0)
-		r = reply_end(c, &rd, NULL);
+		r = reply_end(c, &rd, fd ? &got : NULL);
+	if (r == 0 && fd)
+		*fd = got;
 	return r;
 }
 
@@ -341,7 +354,6 @@ int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setat
 {
 	if (!sa)
 		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
@@ -354,8 +366,8 @@ int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setat
 	gofer_put_u64(&w, (uint64_t)sa->mtime_sec);
 	gofer_put_u32(&w, sa->atime_nsec);
 	gofer_put_u32(&w, sa->mtime_nsec);
-	int r = simple_call(c, GOFER_TSETATTR, &w);
-	pthread_mutex_unlock(&c->lock);
+	int r = simple_call(c, GOFER_TSETATTR, &w, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -364,18 +376,12 @@ int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd)
 	if (!fd)
 		return -EINVAL;
 	*fd = -1;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w, rd;
+	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
 	gofer_put_u32(&w, (uint32_t)flags);
-	int got = -1;
-	int r = transact(c, GOFER_TOPEN, &w, &rd, &got);
-	if (r == 0)
-		r = reply_end(c, &rd, &got);
-	pthread_mutex_unlock(&c->lock);
-	if (r == 0)
-		*fd = got;
+	int r = simple_call(c, GOFER_TOPEN, &w, fd);
+	req_end(c);
 	return r;
 }
 
@@ -386,8 +392,7 @@ int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int fla
 	if (r < 0 || !fid || !fd)
 		return r < 0 ? r : -EINVAL;
 	*fd = -1;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w, rd;
+	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, dir);
 	gofer_put_u32(&w, (uint32_t)flags);
@@ -395,72 +400,42 @@ int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int fla
 	gofer_put_u32(&w, uid);
 	gofer_put_u32(&w, gid);
 	gofer_put_str(&w, name, strlen(name));
-	int got = -1;
-	r = transact(c, GOFER_TCREATE, &w, &rd, &got);
-	uint64_t f = 0;
-	if (r == 0) {
-		f = gofer_get_u64(&rd);
-		get_stat(&rd, st);
-		r = reply_end(c, &rd, &got);
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (r == 0) {
-		*fid = f;
-		*fd = got;
-	}
+	r = stat_call(c, GOFER_TCREATE, &w, fid, st, fd);
+	req_end(c);
 	return r;
 }
 
-/* mkdir / mknod / symlink: reply is a stat. */
-static int stat_call(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
-		     struct gofer_stat *st)
+/* Tmkdir and Tmknod: the same body but for Tmknod's rdev before the name. */
+static int make_node(struct gofer_client *c, uint16_t type, uint64_t dir, const char *name,
+		     uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	struct gofer_cursor rd;
-	int r = transact(c, type, w, &rd, NULL);
-	if (r == 0) {
-		get_stat(&rd, st);
-		r = reply_end(c, &rd, NULL);
-	}
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, dir);
+	gofer_put_u32(&w, mode);
+	gofer_put_u32(&w, uid);
+	gofer_put_u32(&w, gid);
+	if (type == GOFER_TMKNOD)
+		gofer_put_u64(&w, rdev);
+	gofer_put_str(&w, name, strlen(name));
+	r = stat_call(c, type, &w, NULL, st, NULL);
+	req_end(c);
 	return r;
 }
 
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	int r = check_name(name);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w;
-	req_begin(c, &w);
-	gofer_put_u64(&w, dir);
-	gofer_put_u32(&w, mode);
-	gofer_put_u32(&w, uid);
-	gofer_put_u32(&w, gid);
-	gofer_put_str(&w, name, strlen(name));
-	r = stat_call(c, GOFER_TMKDIR, &w, st);
-	pthread_mutex_unlock(&c->lock);
-	return r;
+	return make_node(c, GOFER_TMKDIR, dir, name, mode, 0, uid, gid, st);
 }
 
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	int r = check_name(name);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&c->lock);
-	struct gofer_cursor w;
-	req_begin(c, &w);
-	gofer_put_u64(&w, dir);
-	gofer_put_u32(&w, mode);
-	gofer_put_u32(&w, uid);
-	gofer_put_u32(&w, gid);
-	gofer_put_u64(&w, rdev);
-	gofer_put_str(&w, name, strlen(name));
-	r = stat_call(c, GOFER_TMKNOD, &w, st);
-	pthread_mutex_unlock(&c->lock);
-	return r;
+	return make_node(c, GOFER_TMKNOD, dir, name, mode, rdev, uid, gid, st);
 }
 
 int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
@@ -476,7 +451,6 @@ int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const 
 		return -ENOENT; /* as Linux */
 	if (tn > GOFER_PATH_MAX)
 		return -ENAMETOOLONG;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, dir);
@@ -484,8 +458,8 @@ int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const 
 	gofer_put_u32(&w, gid);
 	gofer_put_str(&w, name, strlen(name));
 	gofer_put_str(&w, target, tn);
-	r = stat_call(c, GOFER_TSYMLINK, &w, st);
-	pthread_mutex_unlock(&c->lock);
+	r = stat_call(c, GOFER_TSYMLINK, &w, NULL, st, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -494,14 +468,13 @@ int gofer_link(struct gofer_client *c, uint64_t target, uint64_t dir, const char
 	int r = check_name(name);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, target);
 	gofer_put_u64(&w, dir);
 	gofer_put_str(&w, name, strlen(name));
-	r = simple_call(c, GOFER_TLINK, &w);
-	pthread_mutex_unlock(&c->lock);
+	r = simple_call(c, GOFER_TLINK, &w, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -510,14 +483,13 @@ int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int fla
 	int r = check_name(name);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, dir);
 	gofer_put_u32(&w, (uint32_t)flags);
 	gofer_put_str(&w, name, strlen(name));
-	r = simple_call(c, GOFER_TUNLINK, &w);
-	pthread_mutex_unlock(&c->lock);
+	r = simple_call(c, GOFER_TUNLINK, &w, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -529,7 +501,6 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
 		r = check_name(new_name);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, old_dir);
@@ -537,8 +508,8 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
 	gofer_put_u32(&w, flags);
 	gofer_put_str(&w, old_name, strlen(old_name));
 	gofer_put_str(&w, new_name, strlen(new_name));
-	r = simple_call(c, GOFER_TRENAME, &w);
-	pthread_mutex_unlock(&c->lock);
+	r = simple_call(c, GOFER_TRENAME, &w, NULL);
+	req_end(c);
 	return r;
 }
 
@@ -547,7 +518,6 @@ int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct 
 {
 	if (!ents || max <= 0)
 		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w, rd;
 	req_begin(c, &w);
 	gofer_put_u64(&w, dir);
@@ -574,7 +544,7 @@ int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct 
 			r = (int)n;
 	}
 out:
-	pthread_mutex_unlock(&c->lock);
+	req_end(c);
 	return r;
 }
 
@@ -582,7 +552,6 @@ ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t l
 {
 	if (!buf)
 		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w, rd;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
@@ -599,13 +568,12 @@ ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t l
 			ret = (ssize_t)n;
 		}
 	}
-	pthread_mutex_unlock(&c->lock);
+	req_end(c);
 	return ret;
 }
 
 int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st)
 {
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w, rd;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
@@ -624,17 +592,16 @@ int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st)
 		if (r == 0 && st)
 			*st = s;
 	}
-	pthread_mutex_unlock(&c->lock);
+	req_end(c);
 	return r;
 }
 
 int gofer_clunk(struct gofer_client *c, uint64_t fid)
 {
-	pthread_mutex_lock(&c->lock);
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
-	int r = simple_call(c, GOFER_TCLUNK, &w);
-	pthread_mutex_unlock(&c->lock);
+	int r = simple_call(c, GOFER_TCLUNK, &w, NULL);
+	req_end(c);
 	return r;
 }

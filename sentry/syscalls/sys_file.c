@@ -65,9 +65,29 @@ static int path_in(struct task *t, uint64_t addr, char **out)
 	return 0;
 }
 
+/* Copy two paths in, the first first (so its fault is the one reported);
+ * both are freed by the caller, also when the second fails. */
+static int paths_in(struct task *t, uint64_t addr1, char **out1, uint64_t addr2, char **out2)
+{
+	int r = path_in(t, addr1, out1);
+	if (r < 0)
+		return r;
+	return path_in(t, addr2, out2);
+}
+
 static struct file *get_file(struct task *t, int fd)
 {
 	return fdt_get_file(t->fdt, fd);
+}
+
+/* Drop the references of a pair of get_file results, either of which may be
+ * NULL (the calls that take two fds look both up before checking either). */
+static void put_files(struct file *a, struct file *b)
+{
+	if (a)
+		file_put(a);
+	if (b)
+		file_put(b);
 }
 
 static int install(struct task *t, struct file *f, bool cloexec)
@@ -84,6 +104,16 @@ struct kiov {
 	uint64_t len;
 };
 
+/* Clamp a transfer of *len bytes to what one call moves (as Linux,
+ * MAX_RW_COUNT) and size its bounce buffer: at most RW_CHUNK, at least 1 byte
+ * so that a zero-length call still reaches the file. */
+static size_t bounce_size(uint64_t *len)
+{
+	if (*len > MAX_RW_COUNT)
+		*len = MAX_RW_COUNT;
+	return *len < RW_CHUNK ? (*len ? *len : 1) : RW_CHUNK;
+}
+
 /* Read or write total bytes described by iov (app memory) on f at off
  * (-1: the file position). */
 static int64_t do_rw(struct task *t, struct file *f, const struct kiov *iov, int iovcnt,
@@ -97,10 +127,8 @@ static int64_t do_rw(struct task *t, struct file *f, const struct kiov *iov, int
 		if ((int64_t)total < 0)
 			return -EINVAL;
 	}
-	if (total > MAX_RW_COUNT)
-		total = MAX_RW_COUNT;
 	/* Zero-length transfers still check the fd (EBADF/EISDIR/ESPIPE). */
-	size_t bufsz = total < RW_CHUNK ? (total ? total : 1) : RW_CHUNK;
+	size_t bufsz = bounce_size(&total);
 	_cleanup_free_ char *buf = malloc(bufsz);
 	if (!buf)
 		return -ENOMEM;
@@ -245,24 +273,24 @@ static int64_t sys_pwritev(struct task *t, const uint64_t a[6])
 
 /* preadv2/pwritev2: offset -1 means the file position; flags (RWF_*) unsupported
  * except 0 and RWF_HIPRI (a hint). */
-static int64_t sys_preadv2(struct task *t, const uint64_t a[6])
+static int64_t rw_vec2(struct task *t, const uint64_t a[6], bool write)
 {
 	if (a[5] & ~(uint64_t)RWF_HIPRI)
 		return -EOPNOTSUPP;
 	int64_t off = (int64_t)a[3];
 	if (off < -1)
 		return -EINVAL;
-	return rw_vec(t, (int)a[0], a[1], (int)a[2], false, off);
+	return rw_vec(t, (int)a[0], a[1], (int)a[2], write, off);
+}
+
+static int64_t sys_preadv2(struct task *t, const uint64_t a[6])
+{
+	return rw_vec2(t, a, false);
 }
 
 static int64_t sys_pwritev2(struct task *t, const uint64_t a[6])
 {
-	if (a[5] & ~(uint64_t)RWF_HIPRI)
-		return -EOPNOTSUPP;
-	int64_t off = (int64_t)a[3];
-	if (off < -1)
-		return -EINVAL;
-	return rw_vec(t, (int)a[0], a[1], (int)a[2], true, off);
+	return rw_vec2(t, a, true);
 }
 
 /* ---------------------------------------------------------------- open/close */
@@ -452,14 +480,20 @@ static int64_t stat_out(struct task *t, const struct stat *st, uint64_t addr)
 	return task_copy_out(t, addr, st, sizeof(*st));
 }
 
-static int64_t do_fstatat(struct task *t, int dirfd, uint64_t path, uint64_t buf, int flags)
+/* Copy the path at addr in and stat it (stat family, statx, xattr checks). */
+static int statat_in(struct task *t, int dirfd, uint64_t addr, int flags, struct stat *st)
 {
 	_cleanup_free_ char *p = NULL;
-	int r = path_in(t, path, &p);
+	int r = path_in(t, addr, &p);
 	if (r < 0)
 		return r;
+	return vfs_statat(t, dirfd, p, flags, st);
+}
+
+static int64_t do_fstatat(struct task *t, int dirfd, uint64_t path, uint64_t buf, int flags)
+{
 	struct stat st;
-	r = vfs_statat(t, dirfd, p, flags, &st);
+	int r = statat_in(t, dirfd, path, flags, &st);
 	if (r < 0)
 		return r;
 	return stat_out(t, &st, buf);
@@ -503,12 +537,8 @@ static int64_t sys_statx(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (mask & STATX__RESERVED)
 		return -EINVAL;
-	_cleanup_free_ char *p = NULL;
-	int r = path_in(t, a[1], &p);
-	if (r < 0)
-		return r;
 	struct stat st;
-	r = vfs_statat(t, dirfd, p, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st);
+	int r = statat_in(t, dirfd, a[1], flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st);
 	if (r < 0)
 		return r;
 	struct statx sx;
@@ -715,10 +745,7 @@ static int64_t do_rename(struct task *t, int od, uint64_t op, int nd, uint64_t n
 {
 	_cleanup_free_ char *o = NULL;
 	_cleanup_free_ char *n = NULL;
-	int r = path_in(t, op, &o);
-	if (r < 0)
-		return r;
-	r = path_in(t, np, &n);
+	int r = paths_in(t, op, &o, np, &n);
 	if (r < 0)
 		return r;
 	return vfs_renameat(t, od, o, nd, n, flags);
@@ -743,10 +770,7 @@ static int64_t do_symlink(struct task *t, uint64_t target, int dirfd, uint64_t p
 {
 	_cleanup_free_ char *tg = NULL;
 	_cleanup_free_ char *p = NULL;
-	int r = path_in(t, target, &tg);
-	if (r < 0)
-		return r;
-	r = path_in(t, path, &p);
+	int r = paths_in(t, target, &tg, path, &p);
 	if (r < 0)
 		return r;
 	return vfs_symlinkat(t, tg, dirfd, p);
@@ -797,10 +821,7 @@ static int64_t do_link(struct task *t, int od, uint64_t op, int nd, uint64_t np,
 {
 	_cleanup_free_ char *o = NULL;
 	_cleanup_free_ char *n = NULL;
-	int r = path_in(t, op, &o);
-	if (r < 0)
-		return r;
-	r = path_in(t, np, &n);
+	int r = paths_in(t, op, &o, np, &n);
 	if (r < 0)
 		return r;
 	return vfs_linkat(t, od, o, nd, n, flags);
@@ -1318,6 +1339,18 @@ static void sigmask_done(struct task *t, bool set, int64_t r)
 	task_set_sigmask(t, t->saved_sigmask);
 }
 
+/* The end of ppoll/pselect6: restore the signal mask, then write the time
+ * left back to the timespec at addr (as Linux: a failure here is ignored). */
+static void timed_wait_done(struct task *t, bool set, int64_t r, bool has,
+			    const struct timespec *dl, uint64_t addr)
+{
+	sigmask_done(t, set, r);
+	if (has && r != -EFAULT) {
+		struct timespec left = ts_left(dl);
+		task_copy_out(t, addr, &left, sizeof(left));
+	}
+}
+
 static int64_t sys_ppoll(struct task *t, const uint64_t a[6])
 {
 	struct timespec dl;
@@ -1330,11 +1363,7 @@ static int64_t sys_ppoll(struct task *t, const uint64_t a[6])
 	if (r < 0)
 		return r;
 	r = do_poll(t, a[0], a[1], has ? &dl : NULL);
-	sigmask_done(t, set, r);
-	if (has && r != -EFAULT) {
-		struct timespec left = ts_left(&dl);
-		task_copy_out(t, a[2], &left, sizeof(left)); /* as Linux: a failure here is ignored */
-	}
+	timed_wait_done(t, set, r, has, &dl, a[2]);
 	return r;
 }
 
@@ -1468,11 +1497,7 @@ static int64_t sys_pselect6(struct task *t, const uint64_t a[6])
 			return r;
 	}
 	r = do_select(t, (int)a[0], a[1], a[2], a[3], has ? &dl : NULL);
-	sigmask_done(t, set, r);
-	if (has && r != -EFAULT) {
-		struct timespec left = ts_left(&dl);
-		task_copy_out(t, a[4], &left, sizeof(left));
-	}
+	timed_wait_done(t, set, r, has, &dl, a[4]);
 	return r;
 }
 
@@ -1520,10 +1545,7 @@ static int64_t sys_epoll_ctl(struct task *t, const uint64_t a[6])
 		r = -EBADF;
 	else
 		r = epoll_ctl_file(ep, op, fd, target, op == EPOLL_CTL_DEL ? NULL : &ev);
-	if (ep)
-		file_put(ep);
-	if (target)
-		file_put(target);
+	put_files(ep, target);
 	return r;
 }
 
@@ -1595,24 +1617,24 @@ static int64_t sys_epoll_pwait2(struct task *t, const uint64_t a[6])
 
 /* ---------------------------------------------------------------- sync */
 
-static int64_t sys_fsync(struct task *t, const uint64_t a[6])
+static int64_t do_fsync(struct task *t, int fd, bool datasync)
 {
-	struct file *f = get_file(t, (int)a[0]);
+	struct file *f = get_file(t, fd);
 	if (!f)
 		return -EBADF;
-	int r = file_fsync(f, false);
+	int r = file_fsync(f, datasync);
 	file_put(f);
 	return r;
 }
 
+static int64_t sys_fsync(struct task *t, const uint64_t a[6])
+{
+	return do_fsync(t, (int)a[0], false);
+}
+
 static int64_t sys_fdatasync(struct task *t, const uint64_t a[6])
 {
-	struct file *f = get_file(t, (int)a[0]);
-	if (!f)
-		return -EBADF;
-	int r = file_fsync(f, true);
-	file_put(f);
-	return r;
+	return do_fsync(t, (int)a[0], true);
 }
 
 /* sync(2) cannot fail; data written through donated fds is in the host's page
@@ -1639,9 +1661,7 @@ static int64_t sys_syncfs(struct task *t, const uint64_t a[6])
 static int64_t copy_between(struct task *t, struct file *in, int64_t *in_off, struct file *out,
 			    int64_t *out_off, uint64_t len)
 {
-	if (len > MAX_RW_COUNT)
-		len = MAX_RW_COUNT;
-	size_t bufsz = len < RW_CHUNK ? (len ? len : 1) : RW_CHUNK;
+	size_t bufsz = bounce_size(&len);
 	_cleanup_free_ char *buf = malloc(bufsz);
 	if (!buf)
 		return -ENOMEM;
@@ -1703,10 +1723,7 @@ static int64_t sys_sendfile(struct task *t, const uint64_t a[6])
 		if (a[2] && r >= 0 && task_copy_out(t, a[2], &off, sizeof(off)) < 0)
 			r = -EFAULT;
 	}
-	if (out)
-		file_put(out);
-	if (in)
-		file_put(in);
+	put_files(out, in);
 	return r;
 }
 
@@ -1746,10 +1763,7 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 				r = -EFAULT;
 		}
 	}
-	if (out)
-		file_put(out);
-	if (in)
-		file_put(in);
+	put_files(out, in);
 	return r;
 }
 
@@ -1820,12 +1834,8 @@ static int64_t sys_fallocate(struct task *t, const uint64_t a[6])
  * file system without xattr support. */
 static int64_t xattr_path(struct task *t, uint64_t path, bool follow)
 {
-	_cleanup_free_ char *p = NULL;
-	int r = path_in(t, path, &p);
-	if (r < 0)
-		return r;
 	struct stat st;
-	r = vfs_statat(t, AT_FDCWD, p, follow ? 0 : AT_SYMLINK_NOFOLLOW, &st);
+	int r = statat_in(t, AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, &st);
 	return r < 0 ? r : -EOPNOTSUPP;
 }
 

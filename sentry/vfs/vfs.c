@@ -1266,7 +1266,15 @@ static int create_finish(struct parent_walk *pw, struct inode *ino)
 	return 0;
 }
 
-int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
+/* The part of mkdir/mknod/symlink/link that differs: called under
+ * vfs_tree_lock once create_prepare has passed for pw's name; makes the inode
+ * (calling create_finish) or returns -errno. */
+typedef int (*create_fn)(struct walk *w, struct parent_walk *pw, void *arg);
+
+/* One create-type call on dirfd/path: the walk, the lock and the references
+ * are handled here, the type-specific checks and the making in fn. */
+static int create_at(struct task *t, int dirfd, const char *path, bool is_dir, create_fn fn,
+		     void *arg)
 {
 	struct walk w;
 	int r = walk_init(&w, t, dirfd, path);
@@ -1274,23 +1282,59 @@ int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
 		return r;
 	struct parent_walk pw;
 	pthread_mutex_lock(&vfs_tree_lock);
-	r = create_prepare(&w, path, &pw, true);
-	if (r == 0) {
-		struct inode *di = pw.dir.dentry->inode;
-		if (!di->ops || !di->ops->mkdir) {
-			r = -EPERM;
-		} else {
-			uint32_t m = S_IFDIR | (mode & 07777 & ~task_umask(t)), uid, gid;
-			new_owner(&w, di, &m, &uid, &gid);
-			struct inode *ino = NULL;
-			r = di->ops->mkdir(di, pw.name, m, uid, gid, &ino);
-			if (r == 0)
-				r = create_finish(&pw, ino);
-		}
-	}
+	r = create_prepare(&w, path, &pw, is_dir);
+	if (r == 0)
+		r = fn(&w, &pw, arg);
 	pthread_mutex_unlock(&vfs_tree_lock);
 	path_put(&pw.dir);
 	walk_done(&w);
+	return r;
+}
+
+static int mkdir_fn(struct walk *w, struct parent_walk *pw, void *arg)
+{
+	uint32_t mode = *(const uint32_t *)arg;
+	struct inode *di = pw->dir.dentry->inode;
+	if (!di->ops || !di->ops->mkdir)
+		return -EPERM;
+	uint32_t m = S_IFDIR | (mode & 07777 & ~task_umask(w->t)), uid, gid;
+	new_owner(w, di, &m, &uid, &gid);
+	struct inode *ino = NULL;
+	int r = di->ops->mkdir(di, pw->name, m, uid, gid, &ino);
+	if (r == 0)
+		r = create_finish(pw, ino);
+	return r;
+}
+
+int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
+{
+	return create_at(t, dirfd, path, true, mkdir_fn, &mode);
+}
+
+struct mknod_arg {
+	uint32_t type, mode;
+	uint64_t dev;
+};
+
+static int mknod_fn(struct walk *w, struct parent_walk *pw, void *arg)
+{
+	const struct mknod_arg *a = arg;
+	/* Device nodes need CAP_MKNOD (checked after may_create as Linux vfs_mknod). */
+	if ((a->type == S_IFCHR || a->type == S_IFBLK) && !vfs_capable(w->creds, CAP_MKNOD))
+		return -EPERM;
+	struct inode *di = pw->dir.dentry->inode;
+	uint32_t m = a->type | (a->mode & 07777 & ~task_umask(w->t)), uid, gid;
+	new_owner(w, di, &m, &uid, &gid);
+	struct inode *ino = NULL;
+	int r;
+	if (a->type == S_IFREG && di->ops && di->ops->create)
+		r = di->ops->create(di, pw->name, m, uid, gid, &ino);
+	else if (di->ops && di->ops->mknod)
+		r = di->ops->mknod(di, pw->name, m, a->dev, uid, gid, &ino);
+	else
+		r = -EPERM;
+	if (r == 0)
+		r = create_finish(pw, ino);
 	return r;
 }
 
@@ -1304,33 +1348,24 @@ int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint
 	if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
 	    type != S_IFSOCK)
 		return -EINVAL;
-	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
-	if (r < 0)
-		return r;
-	struct parent_walk pw;
-	pthread_mutex_lock(&vfs_tree_lock);
-	r = create_prepare(&w, path, &pw, false);
-	/* Device nodes need CAP_MKNOD (checked after may_create as Linux vfs_mknod). */
-	if (r == 0 && (type == S_IFCHR || type == S_IFBLK) && !vfs_capable(w.creds, CAP_MKNOD))
-		r = -EPERM;
-	if (r == 0) {
-		struct inode *di = pw.dir.dentry->inode;
-		uint32_t m = type | (mode & 07777 & ~task_umask(t)), uid, gid;
-		new_owner(&w, di, &m, &uid, &gid);
-		struct inode *ino = NULL;
-		if (type == S_IFREG && di->ops && di->ops->create)
-			r = di->ops->create(di, pw.name, m, uid, gid, &ino);
-		else if (di->ops && di->ops->mknod)
-			r = di->ops->mknod(di, pw.name, m, dev, uid, gid, &ino);
-		else
-			r = -EPERM;
-		if (r == 0)
-			r = create_finish(&pw, ino);
-	}
-	pthread_mutex_unlock(&vfs_tree_lock);
-	path_put(&pw.dir);
-	walk_done(&w);
+	struct mknod_arg a = {.type = type, .mode = mode, .dev = dev};
+	return create_at(t, dirfd, path, false, mknod_fn, &a);
+}
+
+static int symlink_fn(struct walk *w, struct parent_walk *pw, void *arg)
+{
+	const char *target = arg;
+	/* An empty target is ENOENT (after the name checks, as Linux's getname). */
+	if (!target[0])
+		return -ENOENT;
+	struct inode *di = pw->dir.dentry->inode;
+	uint32_t m = S_IFLNK | 0777, uid, gid;
+	new_owner(w, di, &m, &uid, &gid);
+	struct inode *ino = NULL;
+	int r = di->ops && di->ops->symlink ? di->ops->symlink(di, pw->name, target, uid, gid, &ino)
+					    : -EPERM;
+	if (r == 0)
+		r = create_finish(pw, ino);
 	return r;
 }
 
@@ -1339,29 +1374,26 @@ int vfs_symlinkat(struct task *t, const char *target, int dirfd, const char *pat
 	size_t tl = strnlen(target, VFS_PATH_MAX);
 	if (tl >= VFS_PATH_MAX)
 		return -ENAMETOOLONG;
-	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
-	if (r < 0)
-		return r;
-	struct parent_walk pw;
-	pthread_mutex_lock(&vfs_tree_lock);
-	r = create_prepare(&w, path, &pw, false);
-	/* An empty target is ENOENT (after the name checks, as Linux's getname). */
-	if (r == 0 && tl == 0)
-		r = -ENOENT;
+	return create_at(t, dirfd, path, false, symlink_fn, (void *)target);
+}
+
+static int link_fn(struct walk *w, struct parent_walk *pw, void *arg)
+{
+	const struct vfs_path *old = arg;
+	if (pw->dir.mnt != old->mnt)
+		return -EXDEV;
+	if (S_ISDIR(old->dentry->inode->mode))
+		return -EPERM;
+	if (old->dentry->dead && old->dentry->inode->nlink == 0)
+		return -ENOENT;
+	struct inode *di = pw->dir.dentry->inode;
+	struct inode *src = old->dentry->inode;
+	int r = di->ops && di->ops->link ? di->ops->link(di, pw->name, src) : -EPERM;
 	if (r == 0) {
-		struct inode *di = pw.dir.dentry->inode;
-		uint32_t m = S_IFLNK | 0777, uid, gid;
-		new_owner(&w, di, &m, &uid, &gid);
-		struct inode *ino = NULL;
-		r = di->ops && di->ops->symlink ? di->ops->symlink(di, pw.name, target, uid, gid, &ino)
-						: -EPERM;
-		if (r == 0)
-			r = create_finish(&pw, ino);
+		inode_get(src);
+		r = create_finish(pw, src);
+		inode_touch(src, VFS_TOUCH_C);
 	}
-	pthread_mutex_unlock(&vfs_tree_lock);
-	path_put(&pw.dir);
-	walk_done(&w);
 	return r;
 }
 
@@ -1380,41 +1412,21 @@ int vfs_linkat(struct task *t, int olddirfd, const char *oldpath, int newdirfd,
 			 &old);
 	if (r < 0)
 		return r;
-	struct walk w;
-	r = walk_init(&w, t, newdirfd, newpath);
-	if (r < 0) {
-		path_put(&old);
-		return r;
-	}
-	struct parent_walk pw;
-	pthread_mutex_lock(&vfs_tree_lock);
-	r = create_prepare(&w, newpath, &pw, false);
-	if (r == 0 && pw.dir.mnt != old.mnt)
-		r = -EXDEV;
-	if (r == 0 && S_ISDIR(old.dentry->inode->mode))
-		r = -EPERM;
-	if (r == 0 && old.dentry->dead && old.dentry->inode->nlink == 0)
-		r = -ENOENT;
-	if (r == 0) {
-		struct inode *di = pw.dir.dentry->inode;
-		struct inode *src = old.dentry->inode;
-		r = di->ops && di->ops->link ? di->ops->link(di, pw.name, src) : -EPERM;
-		if (r == 0) {
-			inode_get(src);
-			r = create_finish(&pw, src);
-			inode_touch(src, VFS_TOUCH_C);
-		}
-	}
-	pthread_mutex_unlock(&vfs_tree_lock);
-	path_put(&pw.dir);
+	r = create_at(t, newdirfd, newpath, false, link_fn, &old);
 	path_put(&old);
-	walk_done(&w);
 	return r;
 }
 
 /* ---------------------------------------------------------------- remove ops */
 
-int vfs_unlinkat(struct task *t, int dirfd, const char *path)
+/* The part of unlink/rmdir that differs: called under vfs_tree_lock with pw
+ * walked; may set *victim (a reference the caller drops). */
+typedef int (*remove_fn)(struct walk *w, struct parent_walk *pw, struct vfs_path *victim);
+
+/* One remove-type call on dirfd/path: the walk, the lock and the references
+ * are handled here, the checks (whose order differs between unlink and rmdir,
+ * as in Linux) and the removal in fn. */
+static int remove_at(struct task *t, int dirfd, const char *path, remove_fn fn)
 {
 	struct walk w;
 	int r = walk_init(&w, t, dirfd, path);
@@ -1424,36 +1436,8 @@ int vfs_unlinkat(struct task *t, int dirfd, const char *path)
 	struct vfs_path victim = {0};
 	pthread_mutex_lock(&vfs_tree_lock);
 	r = walk_parent_locked(&w, path, &pw);
-	if (r < 0)
-		goto out;
-	if (pw.type != LAST_NORM) {
-		r = -EISDIR;
-		goto out;
-	}
-	if (vfs_mnt_readonly(pw.dir.mnt)) {
-		r = -EROFS;
-		goto out;
-	}
-	r = lookup_last(&w, &pw, &victim);
-	if (r < 0)
-		goto out;
-	if (pw.trailing_slash) {
-		r = S_ISDIR(victim.dentry->inode->mode) ? -EISDIR : -ENOTDIR;
-		goto out;
-	}
-	r = may_delete(&w, pw.dir.dentry, victim.dentry, false);
-	if (r < 0)
-		goto out;
-	struct inode *di = pw.dir.dentry->inode;
-	r = di->ops && di->ops->unlink ? di->ops->unlink(di, pw.name, victim.dentry->inode)
-				       : -EPERM;
-	if (r == 0) {
-		victim.dentry->dead = true;
-		dcache_remove(victim.dentry);
-		dir_changed(di);
-		inode_touch(victim.dentry->inode, VFS_TOUCH_C);
-	}
-out:
+	if (r == 0)
+		r = fn(&w, &pw, &victim);
 	pthread_mutex_unlock(&vfs_tree_lock);
 	path_put(&victim);
 	path_put(&pw.dir);
@@ -1461,59 +1445,87 @@ out:
 	return r;
 }
 
-int vfs_rmdirat(struct task *t, int dirfd, const char *path)
+static int unlink_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *victim)
 {
-	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
+	if (pw->type != LAST_NORM)
+		return -EISDIR;
+	if (vfs_mnt_readonly(pw->dir.mnt))
+		return -EROFS;
+	int r = lookup_last(w, pw, victim);
 	if (r < 0)
 		return r;
-	struct parent_walk pw;
-	struct vfs_path victim = {0};
-	pthread_mutex_lock(&vfs_tree_lock);
-	r = walk_parent_locked(&w, path, &pw);
+	if (pw->trailing_slash)
+		return S_ISDIR(victim->dentry->inode->mode) ? -EISDIR : -ENOTDIR;
+	r = may_delete(w, pw->dir.dentry, victim->dentry, false);
 	if (r < 0)
-		goto out;
-	if (pw.type == LAST_DOT) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (pw.type == LAST_DOTDOT) {
-		r = -ENOTEMPTY;
-		goto out;
-	}
-	if (pw.type == LAST_ROOT) {
-		r = -EBUSY;
-		goto out;
-	}
-	if (vfs_mnt_readonly(pw.dir.mnt)) {
-		r = -EROFS;
-		goto out;
-	}
-	r = lookup_last(&w, &pw, &victim);
-	if (r < 0)
-		goto out;
-	r = may_delete(&w, pw.dir.dentry, victim.dentry, true);
-	if (r < 0)
-		goto out;
-	/* A mount root or the task's root cannot go. */
-	if (victim.dentry == victim.mnt->root) {
-		r = -EBUSY;
-		goto out;
-	}
-	struct inode *di = pw.dir.dentry->inode;
-	r = di->ops && di->ops->rmdir ? di->ops->rmdir(di, pw.name, victim.dentry->inode) : -EPERM;
+		return r;
+	struct inode *di = pw->dir.dentry->inode;
+	r = di->ops && di->ops->unlink ? di->ops->unlink(di, pw->name, victim->dentry->inode)
+				       : -EPERM;
 	if (r == 0) {
-		victim.dentry->dead = true;
-		dcache_prune(victim.dentry);
-		dcache_remove(victim.dentry);
+		victim->dentry->dead = true;
+		dcache_remove(victim->dentry);
+		dir_changed(di);
+		inode_touch(victim->dentry->inode, VFS_TOUCH_C);
+	}
+	return r;
+}
+
+int vfs_unlinkat(struct task *t, int dirfd, const char *path)
+{
+	return remove_at(t, dirfd, path, unlink_fn);
+}
+
+static int rmdir_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *victim)
+{
+	if (pw->type == LAST_DOT)
+		return -EINVAL;
+	if (pw->type == LAST_DOTDOT)
+		return -ENOTEMPTY;
+	if (pw->type == LAST_ROOT)
+		return -EBUSY;
+	if (vfs_mnt_readonly(pw->dir.mnt))
+		return -EROFS;
+	int r = lookup_last(w, pw, victim);
+	if (r < 0)
+		return r;
+	r = may_delete(w, pw->dir.dentry, victim->dentry, true);
+	if (r < 0)
+		return r;
+	/* A mount root or the task's root cannot go. */
+	if (victim->dentry == victim->mnt->root)
+		return -EBUSY;
+	struct inode *di = pw->dir.dentry->inode;
+	r = di->ops && di->ops->rmdir ? di->ops->rmdir(di, pw->name, victim->dentry->inode) : -EPERM;
+	if (r == 0) {
+		victim->dentry->dead = true;
+		dcache_prune(victim->dentry);
+		dcache_remove(victim->dentry);
 		dir_changed(di);
 	}
-out:
-	pthread_mutex_unlock(&vfs_tree_lock);
-	path_put(&victim);
-	path_put(&pw.dir);
-	walk_done(&w);
 	return r;
+}
+
+int vfs_rmdirat(struct task *t, int dirfd, const char *path)
+{
+	return remove_at(t, dirfd, path, rmdir_fn);
+}
+
+/* Re-hang d (already out of the dcache) under parent as name, after a rename
+ * moved it there.  -ENOMEM leaves d as it was, out of the cache. */
+static int dentry_move(struct dentry *d, struct dentry *parent, const char *name)
+{
+	char *n = strdup(name);
+	if (!n)
+		return -ENOMEM;
+	free(d->name);
+	d->name = n;
+	dentry_get(parent);
+	struct dentry *oldp = d->parent;
+	d->parent = parent;
+	dentry_put(oldp);
+	dcache_insert(parent, d);
+	return 0;
 }
 
 static bool is_ancestor(struct dentry *anc, struct dentry *d)
@@ -1638,36 +1650,15 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 	if (have_dst) {
 		dcache_remove(dst.dentry);
 		if (flags & RENAME_EXCHANGE) {
-			char *n = strdup(opw.name);
-			if (n) {
-				free(dst.dentry->name);
-				dst.dentry->name = n;
-				struct dentry *op = opw.dir.dentry;
-				dentry_get(op);
-				struct dentry *oldp = dst.dentry->parent;
-				dst.dentry->parent = op;
-				dentry_put(oldp);
-				dcache_insert(op, dst.dentry);
-			}
+			dentry_move(dst.dentry, opw.dir.dentry, opw.name);
 		} else {
 			dst.dentry->dead = true;
 			if (S_ISDIR(dst.dentry->inode->mode))
 				dcache_prune(dst.dentry);
 		}
 	}
-	char *nn = strdup(npw.name);
-	if (nn) {
-		free(src.dentry->name);
-		src.dentry->name = nn;
-		struct dentry *np = npw.dir.dentry;
-		dentry_get(np);
-		struct dentry *oldp = src.dentry->parent;
-		src.dentry->parent = np;
-		dentry_put(oldp);
-		dcache_insert(np, src.dentry);
-	} else {
+	if (dentry_move(src.dentry, npw.dir.dentry, npw.name) < 0)
 		src.dentry->dead = true; /* out of memory: forget it; the fs is right */
-	}
 	dir_changed(odi);
 	if (ndi != odi)
 		dir_changed(ndi);
@@ -2033,23 +2024,38 @@ int vfs_truncate(struct task *t, const char *path, int64_t len)
 
 /* ---------------------------------------------------------------- cwd, root */
 
+/* Make p (its reference is taken over) the task's cwd or root: slot is
+ * &t->fs->cwd or &t->fs->root. */
+static void fs_set_path(struct task *t, struct vfs_path *slot, struct vfs_path p)
+{
+	pthread_mutex_lock(&t->fs->lock);
+	struct vfs_path old = *slot;
+	*slot = p;
+	pthread_mutex_unlock(&t->fs->lock);
+	path_put(&old);
+}
+
+/* Walk path (following links) to a directory the task may search, as chdir
+ * and chroot need; *p holds a reference on success only. */
+static int walk_search_dir(struct task *t, const char *path, struct vfs_path *p)
+{
+	int r = vfs_walk(t, AT_FDCWD, path, VFS_LOOKUP_FOLLOW | VFS_LOOKUP_DIRECTORY, p);
+	if (r < 0)
+		return r;
+	r = vfs_permission(vfs_task_creds(t), p->dentry->inode, VFS_MAY_EXEC);
+	if (r < 0)
+		path_put(p);
+	return r;
+}
+
 int vfs_chdir(struct task *t, const char *path)
 {
 	struct vfs_path p;
-	int r = vfs_walk(t, AT_FDCWD, path, VFS_LOOKUP_FOLLOW | VFS_LOOKUP_DIRECTORY, &p);
+	int r = walk_search_dir(t, path, &p);
 	if (r < 0)
 		return r;
-	r = vfs_permission(vfs_task_creds(t), p.dentry->inode, VFS_MAY_EXEC);
-	if (r == 0) {
-		pthread_mutex_lock(&t->fs->lock);
-		struct vfs_path old = t->fs->cwd;
-		t->fs->cwd = p;
-		pthread_mutex_unlock(&t->fs->lock);
-		path_put(&old);
-		return 0;
-	}
-	path_put(&p);
-	return r;
+	fs_set_path(t, &t->fs->cwd, p);
+	return 0;
 }
 
 int vfs_fchdir(struct task *t, int fd)
@@ -2065,11 +2071,7 @@ int vfs_fchdir(struct task *t, int fd)
 	if (r == 0) {
 		struct vfs_path p = f->path;
 		path_get(&p);
-		pthread_mutex_lock(&t->fs->lock);
-		struct vfs_path old = t->fs->cwd;
-		t->fs->cwd = p;
-		pthread_mutex_unlock(&t->fs->lock);
-		path_put(&old);
+		fs_set_path(t, &t->fs->cwd, p);
 	}
 	file_put(f);
 	return r;
@@ -2078,22 +2080,15 @@ int vfs_fchdir(struct task *t, int fd)
 int vfs_chroot(struct task *t, const char *path)
 {
 	struct vfs_path p;
-	int r = vfs_walk(t, AT_FDCWD, path, VFS_LOOKUP_FOLLOW | VFS_LOOKUP_DIRECTORY, &p);
+	int r = walk_search_dir(t, path, &p);
 	if (r < 0)
 		return r;
-	r = vfs_permission(vfs_task_creds(t), p.dentry->inode, VFS_MAY_EXEC);
-	if (r == 0 && !vfs_capable(vfs_task_creds(t), CAP_SYS_CHROOT))
-		r = -EPERM;
-	if (r == 0) {
-		pthread_mutex_lock(&t->fs->lock);
-		struct vfs_path old = t->fs->root;
-		t->fs->root = p;
-		pthread_mutex_unlock(&t->fs->lock);
-		path_put(&old);
-		return 0;
+	if (!vfs_capable(vfs_task_creds(t), CAP_SYS_CHROOT)) {
+		path_put(&p);
+		return -EPERM;
 	}
-	path_put(&p);
-	return r;
+	fs_set_path(t, &t->fs->root, p);
+	return 0;
 }
 
 /* Build the path of p as seen from root, right to left.  Under the lock. */
