@@ -12,6 +12,7 @@
 #include "lib/verr.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -137,9 +138,20 @@ static int run_one(yajl_val h, size_t idx, enum hook_kind kind, const char *stat
 	in[0] = -1;
 	close(out[1]);
 	out[1] = -1;
-	/* The state is small (far below a pipe's buffer): write, close. */
+	/* The state is small (far below a pipe's buffer): write, close.  A
+	 * hook that exits without reading stdin must not kill us with
+	 * SIGPIPE (as runc, the write error is ignored): block it around the
+	 * write and drop one it raised. */
+	sigset_t pipe_set, old_set;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
 	ssize_t w = write(in[1], state_json, strlen(state_json));
-	(void)w;
+	if (w < 0 && errno == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	close(in[1]);
 	in[1] = -1;
 	char outbuf[512];

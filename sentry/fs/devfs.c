@@ -2,12 +2,13 @@
  * devfs.c — /dev: the Sentry's character devices and the /dev tree.
  *
  * The tree is a tmpfs (so the app can add nodes and links) populated at mount
- * with null zero full random urandom tty, the fd/stdin/stdout/stderr links
- * into /proc/self/fd, and empty pts/ and shm/ directories (vfs_mount puts a
- * tmpfs on shm).  Opening a character device node on ANY file system goes
+ * with null zero full random urandom tty ptmx, the fd/stdin/stdout/stderr
+ * links into /proc/self/fd, pts/ and an empty shm/ (vfs_mount puts a tmpfs
+ * on shm).  Opening a character device node on ANY file system goes
  * through devfs_open_chr: the app only ever gets the Sentry's devices, never
- * the host's.  Not implemented yet: ptmx and pts (devpts) — opening
- * /dev/ptmx gives ENXIO because no node is made; /dev/console likewise.
+ * the host's.  pts/ holds the console as 0 and the slaves of the Sentry's
+ * ptys (devpts.c adds and removes them, so the directory is not cached by
+ * the VFS: its tmpfs entries are the truth).  Not implemented: /dev/console.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -186,6 +187,10 @@ int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f)
 		f->stream = true;
 		return 0;
 	}
+	if (maj == 136 && min > 0)
+		return devpts_open_slave(t, min, f);
+	if (maj == 5 && min == 2)
+		return devpts_open_master(t, f);
 	if (maj == 5 && min == 0) {
 		struct file *c = vfs_ctty_hook && t ? vfs_ctty_hook(t) : NULL;
 		if (!c)
@@ -210,7 +215,7 @@ int devfs_new(struct superblock **sbp, struct dentry **rootp)
 		unsigned int maj, min;
 	} devs[] = {
 		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}, {"ptmx", 5, 2},
 	};
 	static const struct {
 		const char *name, *target;
@@ -237,6 +242,11 @@ int devfs_new(struct superblock **sbp, struct dentry **rootp)
 				inode_put(console_node);
 			console_node = node; /* keeps its reference */
 		}
+	}
+	if (r == 0) {
+		/* Slave nodes come and go with their masters (devpts.c). */
+		pts->flags |= VFS_INODE_NOCACHE;
+		devpts_set_dir(pts);
 	}
 	if (pts)
 		inode_put(pts);

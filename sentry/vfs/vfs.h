@@ -537,8 +537,9 @@ void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid);
 /* tmpfs: size_limit 0 = unlimited. */
 int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sb,
 	      struct dentry **root);
-/* devfs with null zero full random urandom tty, fd/stdin/stdout/stderr
- * links, pts/ (empty) and shm/ (a tmpfs mounted by vfs_mount). */
+/* devfs with null zero full random urandom tty ptmx, fd/stdin/stdout/stderr
+ * links, pts/ (the console as 0, live pty slaves) and shm/ (a tmpfs mounted
+ * by vfs_mount). */
 int devfs_new(struct superblock **sb, struct dentry **root);
 /* goferfs over attach name.  Its cache policy is the default set by
  * goferfs_set_default_shared (false: --file-access=exclusive, the cache is
@@ -582,8 +583,42 @@ extern struct file *(*vfs_ctty_hook)(struct task *t);
  * /dev/pts/0 (136,0), and a tty host fd stats as that node. */
 void devfs_set_console(struct file *f);
 struct inode *devfs_console_node(void);
-/* Open the character device rdev (major, minor as Linux: 1,3 null ... 5,0 tty)
- * on f; used for device nodes on any file system.  -ENXIO if unknown. */
+/* Open the character device rdev (major, minor as Linux: 1,3 null ... 5,0 tty,
+ * 5,2 ptmx, 136,N pty slaves) on f; used for device nodes on any file
+ * system.  -ENXIO if unknown. */
 int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f);
+
+/* Pseudo-terminals (fs/devpts.c): /dev/ptmx makes a pair, the slave shows
+ * as /dev/pts/N (N >= 1) in the pts directory devfs registers. */
+struct kernel;
+/* What the ptys need from the kernel, which owns process groups and
+ * signals; sentry/kernel/tty.c sets it (unit tests set their own). */
+struct tty_kernel_ops {
+	/* Send sig (SI_KERNEL) to every process of group pgid of k. */
+	void (*signal_pgrp)(struct kernel *k, int pgid, int sig);
+	/* The session of process group pgid of k, or -ESRCH if there is none. */
+	int (*pgrp_session)(struct kernel *k, int pgid);
+	/* t, in a background group of its terminal's session, reads it (sig
+	 * SIGTTIN) or changes it (SIGTTOU): as Linux's tty_check_change, 0 to
+	 * go on, -EIO, or -ERESTARTSYS once t's group was sent sig. */
+	int (*background)(struct task *t, int sig);
+};
+extern const struct tty_kernel_ops *devpts_kernel_ops;
+/* devfs: new slave nodes go into this tmpfs directory (a reference is kept). */
+void devpts_set_dir(struct inode *dir);
+/* Open on f a new master (5,2) / the slave of pty index (136,N): -EIO while
+ * locked (TIOCSPTLCK) or hung up, -ENXIO for no such pty. */
+int devpts_open_master(struct task *t, struct file *f);
+int devpts_open_slave(struct task *t, unsigned int index, struct file *f);
+/* For the kernel's controlling-terminal rules (tty.c).  Is f a pty end? */
+bool devpts_is_pty(struct file *f);
+/* The session f's pty controls (0: none; *k its kernel), -ENOTTY if not a pty. */
+int devpts_get_session(struct file *f, struct kernel **k);
+/* f's pty becomes the terminal of session sid of k (0: of none) with
+ * foreground group pgrp.  -EIO once hung up. */
+int devpts_set_session(struct file *f, struct kernel *k, int sid, int pgrp);
+bool devpts_session_has_tty(struct kernel *k, int sid);
+/* A new slave file (O_RDWR) of the pty controlling session sid, or NULL. */
+struct file *devpts_session_tty(struct kernel *k, int sid);
 
 #endif
