@@ -302,13 +302,12 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 				what = 1;
 				break;
 			}
-			if ((options & WSTOPPED) && c->stopped && c->stop_reported) {
+			if ((options & WSTOPPED) && c->stopped && c->stop_waitable) {
 				found = c;
 				what = 2;
 				break;
 			}
-			if ((options & WCONTINUED) && !c->stopped && !c->cont_reported &&
-			    c->stop_reported) {
+			if ((options & WCONTINUED) && c->cont_waitable) {
 				found = c;
 				what = 3;
 				break;
@@ -320,7 +319,7 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 			if (what == 1)
 				st = found->exit_status;
 			else if (what == 2)
-				st = 0x7f | (SIGSTOP << 8);
+				st = 0x7f | (found->stop_sig << 8);
 			else
 				st = 0xffff;
 			if (status)
@@ -337,7 +336,7 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 					info->si_status = WTERMSIG(st);
 				} else if (what == 2) {
 					info->si_code = CLD_STOPPED;
-					info->si_status = SIGSTOP;
+					info->si_status = found->stop_sig;
 				} else {
 					info->si_code = CLD_CONTINUED;
 					info->si_status = SIGCONT;
@@ -356,10 +355,9 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 					self->cstime_ns += found->stime_ns + found->cstime_ns;
 					reap_locked(k, found);
 				} else if (what == 2) {
-					found->stop_reported = false;
-					found->stopped = true;
+					found->stop_waitable = false;
 				} else {
-					found->cont_reported = true;
+					found->cont_waitable = false;
 				}
 			}
 			pthread_mutex_unlock(&k->tasks_lock);

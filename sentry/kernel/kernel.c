@@ -104,3 +104,16 @@ void tg_put(struct thread_group *tg)
 	if (free_it)
 		tg_free(tg);
 }
+
+bool kernel_pgrp_orphaned_locked(struct kernel *k, int pgid, int sid)
+{
+	for (struct task *x = k->all_tasks; x; x = x->next_all) {
+		struct thread_group *tg = x->tg;
+		if (!tg || tg->leader != x || tg->zombie || tg->pgid != pgid)
+			continue;
+		struct thread_group *pa = tg->parent;
+		if (pa && !pa->zombie && pa->pgid != pgid && pa->sid == sid)
+			return false;
+	}
+	return true;
+}

@@ -47,8 +47,11 @@ struct thread_group {
 	bool group_exiting;
 	int group_exit_status;        /* wait status once group_exiting */
 	bool stopped;                 /* group stop (SIGSTOP and friends) */
+	int stop_sig;                 /* the signal that stopped it */
+	bool stop_waitable;           /* a stop wait(WUNTRACED) has not collected */
+	bool cont_waitable;           /* a continue wait(WCONTINUED) has not collected */
+	bool stop_notify, cont_notify; /* parent SIGCHLD still to send (outside siglock) */
 	bool fault_killable;          /* init: a forced fault signal may kill it */
-	bool stop_reported, cont_reported;
 
 	bool zombie;                  /* all threads exited; waiting to be reaped */
 	int exit_status;              /* wait(2) status word */
@@ -104,6 +107,9 @@ struct task *kernel_find_task(struct kernel *k, int tid); /* under tasks_lock on
 void tg_put(struct thread_group *tg);
 void tg_free(struct thread_group *tg);
 int kernel_alloc_pid_locked(struct kernel *k);
+/* Under tasks_lock: as Linux's will_become_orphaned_pgrp — no member of
+ * the group has a parent in another group of the same session. */
+bool kernel_pgrp_orphaned_locked(struct kernel *k, int pgid, int sid);
 
 /* Nanoseconds since boot on CLOCK_MONOTONIC. */
 uint64_t kernel_uptime_ns(struct kernel *k);

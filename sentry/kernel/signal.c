@@ -127,10 +127,14 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 		for (struct task *x = tg->threads; x; x = x->tg_next)
 			pending_del(&x->pending, stops);
 		if (tg->stopped) {
+			/* The parent hears of it from a woken thread, outside
+			 * this lock (see task_deliver_signals). */
 			tg->stopped = false;
-			tg->cont_reported = false;
+			tg->stop_waitable = false;
+			tg->cont_waitable = true;
+			tg->cont_notify = true;
 			for (struct task *x = tg->threads; x; x = x->tg_next)
-				task_wake(x);
+				kick(x);
 		}
 	} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 		pending_del(&tg->shared_pending, SIGBIT(SIGCONT));
@@ -472,7 +476,7 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 }
 
 /* Notify the parent that the group stopped or continued. */
-static void notify_parent_stop(struct thread_group *tg, int why);
+static void notify_parent_stop(struct thread_group *tg, int why, int sig);
 
 void task_deliver_signals(struct task *t)
 {
@@ -490,12 +494,18 @@ void task_deliver_signals(struct task *t)
 			pthread_mutex_unlock(&tg->siglock);
 			task_exit(t, st);
 		}
-		if (tg->stopped) {
-			bool report = !tg->stop_reported;
-			tg->stop_reported = true;
+		if (tg->stop_notify || tg->cont_notify) {
+			int why = tg->stop_notify ? CLD_STOPPED : CLD_CONTINUED;
+			int ssig = tg->stop_sig;
+			tg->stop_notify = tg->cont_notify = false;
 			pthread_mutex_unlock(&tg->siglock);
-			if (report)
-				notify_parent_stop(tg, CLD_STOPPED);
+			notify_parent_stop(tg, why, ssig);
+			continue;
+		}
+		if (tg->stopped) {
+			/* A group stop: every thread sleeps here until SIGCONT
+			 * or SIGKILL (both kick it). */
+			pthread_mutex_unlock(&tg->siglock);
 			task_block(t, NULL);
 			continue;
 		}
@@ -523,12 +533,29 @@ void task_deliver_signals(struct task *t)
 			}
 			if (d == SIGDFL_STOP) {
 				/* As Linux: SIGTSTP/TTIN/TTOU in an orphaned process
-				 * group are discarded; we have no job control
-				 * terminal yet, so only SIGSTOP stops. */
-				if (sig == SIGSTOP) {
-					tg->stopped = true;
-					tg->stop_reported = false;
+				 * group are discarded (nobody could continue it). */
+				if (sig != SIGSTOP) {
+					int pgid = tg->pgid, sid = tg->sid;
+					pthread_mutex_unlock(&tg->siglock);
+					pthread_mutex_lock(&tg->k->tasks_lock);
+					bool orphaned = kernel_pgrp_orphaned_locked(tg->k, pgid, sid);
+					pthread_mutex_unlock(&tg->k->tasks_lock);
+					if (orphaned)
+						continue;
+					pthread_mutex_lock(&tg->siglock);
+					if (tg->group_exiting) {
+						pthread_mutex_unlock(&tg->siglock);
+						continue;
+					}
 				}
+				tg->stopped = true;
+				tg->stop_sig = sig;
+				tg->stop_waitable = true;
+				tg->cont_waitable = false;
+				tg->stop_notify = true;
+				for (struct task *x = tg->threads; x; x = x->tg_next)
+					if (x != t)
+						kick(x);
 				pthread_mutex_unlock(&tg->siglock);
 				continue;
 			}
@@ -573,7 +600,7 @@ void task_deliver_signals(struct task *t)
 	}
 }
 
-static void notify_parent_stop(struct thread_group *tg, int why)
+static void notify_parent_stop(struct thread_group *tg, int why, int sig)
 {
 	struct kernel *k = tg->k;
 	pthread_mutex_lock(&k->tasks_lock);
@@ -584,8 +611,9 @@ static void notify_parent_stop(struct thread_group *tg, int why)
 		info.si_signo = SIGCHLD;
 		info.si_code = why;
 		info.si_pid = tg->tgid;
-		info.si_status = SIGSTOP;
+		info.si_status = why == CLD_STOPPED ? sig : SIGCONT;
 		pthread_mutex_lock(&parent->siglock);
+		/* SA_NOCLDSTOP: no SIGCHLD for stops and continues. */
 		bool nocldstop = parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP;
 		if (!nocldstop)
 			send_locked(parent, NULL, &info, true, false);

@@ -119,22 +119,6 @@ static int tty_pgrp_session(struct kernel *k, int pgid)
 	return sid;
 }
 
-/* Under tasks_lock: as Linux's will_become_orphaned_pgrp, a group none of
- * whose members has a parent in another group of the same session: nobody
- * is left to continue it, so it is never stopped for the terminal. */
-static bool pgrp_orphaned_locked(struct kernel *k, int pgid, int sid)
-{
-	for (struct task *x = k->all_tasks; x; x = x->next_all) {
-		struct thread_group *tg = x->tg;
-		if (!tg || tg->leader != x || tg->zombie || tg->pgid != pgid)
-			continue;
-		struct thread_group *pa = tg->parent;
-		if (pa && !pa->zombie && pa->pgid != pgid && pa->sid == sid)
-			return false;
-	}
-	return true;
-}
-
 /* As Linux's __tty_check_change for a background process: a SIGTTIN it
  * ignores or blocks makes the read fail with EIO (a SIGTTOU so ignored lets
  * the change happen), so does an orphaned group; otherwise the group gets
@@ -149,10 +133,6 @@ static int tty_background(struct task *t, int sig)
 	pthread_mutex_unlock(&tg->siglock);
 	if (ignored)
 		return sig == SIGTTIN ? -EIO : 0;
-	/* signal.c discards the default action of SIGTTIN/SIGTTOU (it has no
-	 * job-control stops yet), so a group without a handler could not be
-	 * stopped and would retry for ever: it is treated as orphaned. */
-	bool cannot_stop = handler == (uint64_t)(uintptr_t)SIG_DFL;
 	siginfo_t info;
 	memset(&info, 0, sizeof(info));
 	info.si_signo = sig;
@@ -160,7 +140,7 @@ static int tty_background(struct task *t, int sig)
 	int r = -ERESTARTSYS;
 	pthread_mutex_lock(&k->tasks_lock);
 	int pgid = tg->pgid;
-	if (cannot_stop || pgrp_orphaned_locked(k, pgid, tg->sid)) {
+	if (kernel_pgrp_orphaned_locked(k, pgid, tg->sid)) {
 		r = -EIO;
 	} else {
 		for (struct task *x = k->all_tasks; x; x = x->next_all)
