@@ -87,7 +87,7 @@ if [ $have_docker = 1 ]; then
 	echo
 	echo "container start: docker run --rm visor-busybox true, mean of $STARTS"
 	declare -A s=()
-	for r in runc runsc visor; do
+	for r in runc runsc "$DOCKER_RUNTIME"; do
 		docker run --rm --runtime="$r" visor-busybox true >/dev/null 2>&1 # warm
 		t0=$(date +%s%N)
 		ok=1
@@ -98,7 +98,7 @@ if [ $have_docker = 1 ]; then
 		if [ $ok = 1 ]; then s[$r]=$(((t1 - t0) / STARTS / 1000000)); else s[$r]=0; fi
 		printf '  %-6s %6s ms\n' "$r" "${s[$r]}"
 	done
-	awk -v v="${s[visor]}" -v r="${s[runc]}" -v g="${s[runsc]}" 'BEGIN {
+	awk -v v="${s[$DOCKER_RUNTIME]}" -v r="${s[runc]}" -v g="${s[runsc]}" 'BEGIN {
 		if (v > 0 && r > 0) printf "  visor/runc %.2f", v / r;
 		if (g > 0 && r > 0) printf "   runsc/runc %.2f", g / r;
 		if (v > 0 && g > 0) printf "   visor/runsc %.2f", v / g;
