@@ -17,7 +17,8 @@
  * init's exec worked, --wait-start holds init at its first instruction
  * until `visor start`.
  *
- * maskedPaths / readonlyPaths: accepted and not applied.  They exist to hide
+ * maskedPaths are covered with empty read-only mounts; readonlyPaths are
+ * accepted and not applied.  They exist to hide
  * or freeze host kernel interfaces (/proc/kcore, /proc/sys, /sys/firmware...)
  * that a runc container sees through the host's procfs and sysfs; the
  * Sentry's /proc and /sys are its own synthetic file systems that expose no
@@ -207,6 +208,22 @@ int boot_config_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
 					i);
 		n += r;
 	}
+	/* maskedPaths: after the mounts, each one that exists is covered with
+	 * an empty read-only directory or file (the Sentry picks by type). */
+	for (size_t i = 0; i < oc->linux_cfg.n_masked_paths; i++) {
+		const char *path = oc->linux_cfg.masked_paths[i];
+		if (!path || path[0] != '/')
+			return verr_set(err, EINVAL,
+					"config.json: linux.maskedPaths[%zu]: need an absolute path", i);
+		if (n >= max_mounts)
+			return verr_set(err, E2BIG, "config.json: mounts and maskedPaths: more than %d",
+					max_mounts);
+		mounts[n++] = (struct sentry_mount){.target = path,
+						    .fstype = "masked",
+						    .source = "masked",
+						    .flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+						    .optional = true};
+	}
 	cfg->mounts = mounts;
 	cfg->nmounts = n;
 	return 0;
@@ -323,9 +340,9 @@ bad:
 			}
 			return 125;
 		}
-		if (oc->linux_cfg.n_masked_paths || oc->linux_cfg.n_readonly_paths)
-			log_debug("maskedPaths/readonlyPaths: nothing to hide in the Sentry's "
-				  "synthetic /proc and /sys; not applied");
+		if (oc->linux_cfg.n_readonly_paths)
+			log_debug("readonlyPaths: not applied (the Sentry's /proc/sys and /sys are "
+				  "read-only already)");
 		return sentry_run(&cfg);
 	}
 	if (i >= argc) {

@@ -113,7 +113,17 @@ int sentry_run(const struct sentry_config *cfg)
 	}
 	for (int i = 0; i < cfg->nmounts; i++) {
 		const struct sentry_mount *m = &cfg->mounts[i];
-		r = vfs_mount(&root, m->target, m->fstype, m->source, m->flags, m->data, gc);
+		if (!strcmp(m->fstype, "masked")) {
+			/* OCI maskedPaths: an empty read-only directory over a
+			 * directory, an empty file over anything else; a path
+			 * that does not exist has nothing to hide. */
+			r = vfs_mount(&root, m->target, "tmpfs", m->source, m->flags, "size=4k,mode=0555",
+				      gc);
+			if (r == -ENOTDIR)
+				r = vfs_mount(&root, m->target, "maskfile", m->source, m->flags, NULL, gc);
+		} else {
+			r = vfs_mount(&root, m->target, m->fstype, m->source, m->flags, m->data, gc);
+		}
 		if ((r == -ENODEV || r == -ENOENT) && m->optional) { /* OCI: mqueue, cgroup... */
 			log_warn("mount %s on %s: %s, skipped", m->fstype, m->target, strerror(-r));
 			continue;

@@ -6,7 +6,8 @@
  * and the Go and Java runtimes read them), and empty kernel/, class/, bus/
  * and fs/cgroup/ directories.  mqueue: a tmpfs (POSIX message queues are not
  * implemented: mq_open returns ENOSYS).  cgroup/cgroup2: an empty read-only
- * directory: the sandbox's limits are applied on the host side.  Host facts
+ * directory: the sandbox's limits are applied on the host side.  maskfile:
+ * the empty read-only file that covers a masked path (OCI maskedPaths).  Host facts
  * are captured before the jail (sysfs_init).
  */
 #include "sentry/fs/procfs.h"
@@ -122,6 +123,28 @@ static int cgroup_factory(const char *source, const char *data, struct superbloc
 	return finish(sb, root, 0, sbp, rootp);
 }
 
+static char *gen_empty(struct task *t, void *arg, size_t *len)
+{
+	*len = 0;
+	return calloc(1, 1);
+}
+
+/* OCI maskedPaths over a file: an empty read-only file (runc binds
+ * /dev/null there). */
+static int maskfile_factory(const char *source, const char *data, struct superblock **sbp,
+			    struct dentry **rootp)
+{
+	struct superblock *sb = vfs_synth_sb_new("tmpfs", 0x01021994);
+	if (!sb)
+		return -ENOMEM;
+	struct inode *f = vfs_synth_file_new(sb, S_IFREG | 0444, gen_empty, NULL, NULL);
+	if (!f) {
+		sb_put(sb);
+		return -ENOMEM;
+	}
+	return finish(sb, f, 0, sbp, rootp);
+}
+
 int sysfs_init(void)
 {
 	host_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -134,5 +157,7 @@ int sysfs_init(void)
 		r = vfs_register_fs("cgroup", cgroup_factory);
 	if (r == 0)
 		r = vfs_register_fs("cgroup2", cgroup_factory);
+	if (r == 0)
+		r = vfs_register_fs("maskfile", maskfile_factory);
 	return r;
 }
