@@ -230,17 +230,10 @@ int task_de_thread(struct task *t)
 		pthread_mutex_unlock(&tg->siglock);
 		if (n == 1)
 			break;
+		/* Poll the count every 10 ms (exiting threads do not notify);
+		 * a signal ends the wait only when it kills the whole group. */
 		struct timespec dl;
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_nsec += 10 * 1000000;
-		if (dl.tv_nsec >= 1000000000) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000;
-		}
-		struct timespec now;
-		(void)now;
-		/* Not task_block: our own 'exiting' flag is not set, but a kill
-		 * of the whole group is, and must end the wait. */
+		deadline_in_ms(&dl, 10);
 		int r = task_block(t, &dl);
 		if (r == -EINTR) {
 			pthread_mutex_lock(&tg->siglock);

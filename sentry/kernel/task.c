@@ -481,12 +481,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 				break;
 			}
 			struct timespec dl;
-			clock_gettime(CLOCK_MONOTONIC, &dl);
-			dl.tv_nsec += 50 * 1000000;
-			if (dl.tv_nsec >= 1000000000) {
-				dl.tv_sec++;
-				dl.tv_nsec -= 1000000000;
-			}
+			deadline_in_ms(&dl, 50);
 			task_block(t, &dl);
 		}
 	}

@@ -74,6 +74,17 @@ void task_wake(struct task *t)
 	(void)r; /* EAGAIN: the counter is already non-zero, the task will wake */
 }
 
+void deadline_in_ms(struct timespec *dl, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, dl);
+	dl->tv_sec += ms / 1000;
+	dl->tv_nsec += (ms % 1000) * 1000000L;
+	if (dl->tv_nsec >= 1000000000L) {
+		dl->tv_sec++;
+		dl->tv_nsec -= 1000000000L;
+	}
+}
+
 static int timeout_ms(const struct timespec *deadline)
 {
 	if (!deadline)

@@ -51,6 +51,8 @@ int task_block(struct task *t, const struct timespec *deadline);
 /* As task_block, but also returns (with the ready revents, > 0) when the host
  * fd becomes ready for events (POLLIN/POLLOUT). */
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline);
+/* *dl = CLOCK_MONOTONIC now + ms, the deadline form task_block takes. */
+void deadline_in_ms(struct timespec *dl, long ms);
 /* Wake the task's sleep from any thread (used by notify and by signals). */
 void task_wake(struct task *t);
 
