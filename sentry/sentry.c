@@ -16,7 +16,6 @@
 #include "lib/log.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -158,9 +157,6 @@ int sentry_run(const struct sentry_config *cfg)
 	if (cfg->jail) {
 		/* glibc's pthread_exit loads libgcc_s on first use to unwind: do
 		 * it now, while the Sentry can still open files. */
-		/* malloc sizes its arena count with get_nprocs(), which reads
-		 * /sys, the first time a thread needs a new arena: fix it now. */
-		mallopt(M_ARENA_MAX, 8);
 		pthread_t warm;
 		if (pthread_create(&warm, NULL, pthread_exit_once, NULL) == 0)
 			pthread_join(warm, NULL);
