@@ -15,6 +15,7 @@
  * credentials are never edited in place.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <signal.h>
@@ -38,10 +39,6 @@
 	 (1ULL << CAP_MAC_OVERRIDE))
 #define CRED_NGROUPS_MAX 65536
 #define ID_NONE 0xffffffffu /* (uid_t)-1: "leave unchanged", never a valid id */
-
-/* Implemented in sentry/kernel/creds.c; declared here until task.h has them
- * (or struct creds gains a securebits field). */
-
 
 /* Publish new credentials for t and drop the old ones.  Under tg->siglock so
  * another thread can take a reference to t->creds under that lock. */
@@ -113,68 +110,109 @@ static int64_t sys_getegid(struct task *t, const uint64_t a[6])
 	return t->creds->egid;
 }
 
-static int64_t sys_getresuid(struct task *t, const uint64_t a[6])
+/* The four ids of one kind in struct creds (uids or gids), the capability
+ * that lifts the checks, and the capability fix-ups Linux applies when they
+ * change (uids only).  One implementation of the set*id rules serves both. */
+struct id_kind {
+	size_t r, e, s, fs; /* offsets in struct creds */
+	int cap;            /* CAP_SETUID or CAP_SETGID */
+	void (*fix)(struct creds *new, const struct creds *old);    /* cap_emulate_setxuid */
+	void (*fs_fix)(struct creds *new, const struct creds *old); /* LSM_SETID_FS */
+};
+
+static const struct id_kind uids = {
+	offsetof(struct creds, ruid), offsetof(struct creds, euid), offsetof(struct creds, suid),
+	offsetof(struct creds, fsuid), CAP_SETUID, fix_setuid_caps, fix_setfsuid_caps,
+};
+
+static const struct id_kind gids = {
+	offsetof(struct creds, rgid), offsetof(struct creds, egid), offsetof(struct creds, sgid),
+	offsetof(struct creds, fsgid), CAP_SETGID, NULL, NULL,
+};
+
+static uint32_t id_get(const struct creds *c, size_t off)
+{
+	return *(const uint32_t *)(const void *)((const char *)c + off);
+}
+
+static void id_set(struct creds *c, size_t off, uint32_t v)
+{
+	*(uint32_t *)(void *)((char *)c + off) = v;
+}
+
+static void ids_commit(struct task *t, struct creds *new, const struct creds *old,
+		       const struct id_kind *k)
+{
+	if (k->fix)
+		k->fix(new, old);
+	creds_commit(t, new);
+}
+
+static int64_t do_getres(struct task *t, const uint64_t a[6], const struct id_kind *k)
 {
 	const struct creds *c = t->creds;
-	if (put_u32(t, a[0], c->ruid) || put_u32(t, a[1], c->euid) || put_u32(t, a[2], c->suid))
+	if (put_u32(t, a[0], id_get(c, k->r)) || put_u32(t, a[1], id_get(c, k->e)) ||
+	    put_u32(t, a[2], id_get(c, k->s)))
 		return -EFAULT;
 	return 0;
+}
+
+static int64_t sys_getresuid(struct task *t, const uint64_t a[6])
+{
+	return do_getres(t, a, &uids);
 }
 
 static int64_t sys_getresgid(struct task *t, const uint64_t a[6])
 {
-	const struct creds *c = t->creds;
-	if (put_u32(t, a[0], c->rgid) || put_u32(t, a[1], c->egid) || put_u32(t, a[2], c->sgid))
-		return -EFAULT;
-	return 0;
+	return do_getres(t, a, &gids);
 }
 
-/* ---- uids ---- */
+/* ---- setters ---- */
 
-static int64_t sys_setuid(struct task *t, const uint64_t a[6])
+static int64_t do_setid(struct task *t, uint32_t id, const struct id_kind *k)
 {
-	uint32_t uid = (uint32_t)a[0];
 	const struct creds *old = t->creds;
-	if (uid == ID_NONE)
+	if (id == ID_NONE)
 		return -EINVAL;
-	bool cap = creds_capable(old, CAP_SETUID);
-	if (!cap && uid != old->ruid && uid != old->suid)
+	bool cap = creds_capable(old, k->cap);
+	if (!cap && id != id_get(old, k->r) && id != id_get(old, k->s))
 		return -EPERM;
 	struct creds *new = creds_dup(old);
 	if (!new)
 		return -ENOMEM;
-	if (cap)
-		new->ruid = new->suid = uid;
-	new->euid = new->fsuid = uid;
-	fix_setuid_caps(new, old);
-	creds_commit(t, new);
+	if (cap) {
+		id_set(new, k->r, id);
+		id_set(new, k->s, id);
+	}
+	id_set(new, k->e, id);
+	id_set(new, k->fs, id);
+	ids_commit(t, new, old, k);
 	return 0;
 }
 
-static int64_t sys_setreuid(struct task *t, const uint64_t a[6])
+static int64_t do_setreid(struct task *t, uint32_t rid, uint32_t eid, const struct id_kind *k)
 {
-	uint32_t ruid = (uint32_t)a[0], euid = (uint32_t)a[1];
 	const struct creds *old = t->creds;
-	bool cap = creds_capable(old, CAP_SETUID);
-	if (ruid != ID_NONE && ruid != old->ruid && ruid != old->euid && !cap)
+	uint32_t or = id_get(old, k->r), oe = id_get(old, k->e), os = id_get(old, k->s);
+	bool cap = creds_capable(old, k->cap);
+	if (rid != ID_NONE && rid != or && rid != oe && !cap)
 		return -EPERM;
-	if (euid != ID_NONE && euid != old->ruid && euid != old->euid && euid != old->suid &&
-	    !cap)
+	if (eid != ID_NONE && eid != or && eid != oe && eid != os && !cap)
 		return -EPERM;
 	struct creds *new = creds_dup(old);
 	if (!new)
 		return -ENOMEM;
-	if (ruid != ID_NONE)
-		new->ruid = ruid;
-	if (euid != ID_NONE)
-		new->euid = euid;
-	/* As Linux: the saved id follows the new euid when the real id is set
-	 * or the euid is set to something other than the old real id. */
-	if (ruid != ID_NONE || (euid != ID_NONE && euid != old->ruid))
-		new->suid = new->euid;
-	new->fsuid = new->euid;
-	fix_setuid_caps(new, old);
-	creds_commit(t, new);
+	if (rid != ID_NONE)
+		id_set(new, k->r, rid);
+	if (eid != ID_NONE)
+		id_set(new, k->e, eid);
+	/* As Linux: the saved id follows the new effective id when the real id
+	 * is set or the effective id is set to something other than the old
+	 * real id. */
+	if (rid != ID_NONE || (eid != ID_NONE && eid != or))
+		id_set(new, k->s, id_get(new, k->e));
+	id_set(new, k->fs, id_get(new, k->e));
+	ids_commit(t, new, old, k);
 	return 0;
 }
 
@@ -183,144 +221,94 @@ static bool id_is_one_of(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
 	return id == a || id == b || id == c;
 }
 
-static int64_t sys_setresuid(struct task *t, const uint64_t a[6])
+static int64_t do_setresid(struct task *t, uint32_t rid, uint32_t eid, uint32_t sid,
+			   const struct id_kind *k)
 {
-	uint32_t ruid = (uint32_t)a[0], euid = (uint32_t)a[1], suid = (uint32_t)a[2];
 	const struct creds *old = t->creds;
+	uint32_t or = id_get(old, k->r), oe = id_get(old, k->e), os = id_get(old, k->s);
 	/* A no-op succeeds without any permission. */
-	if ((ruid == ID_NONE || ruid == old->ruid) &&
-	    (euid == ID_NONE || (euid == old->euid && euid == old->fsuid)) &&
-	    (suid == ID_NONE || suid == old->suid))
+	if ((rid == ID_NONE || rid == or) &&
+	    (eid == ID_NONE || (eid == oe && eid == id_get(old, k->fs))) &&
+	    (sid == ID_NONE || sid == os))
 		return 0;
 	/* Unprivileged: each new id must be one of the current three. */
-	bool r_new = ruid != ID_NONE && !id_is_one_of(ruid, old->ruid, old->euid, old->suid);
-	bool e_new = euid != ID_NONE && !id_is_one_of(euid, old->ruid, old->euid, old->suid);
-	bool s_new = suid != ID_NONE && !id_is_one_of(suid, old->ruid, old->euid, old->suid);
-	if ((r_new || e_new || s_new) && !creds_capable(old, CAP_SETUID))
+	bool r_new = rid != ID_NONE && !id_is_one_of(rid, or, oe, os);
+	bool e_new = eid != ID_NONE && !id_is_one_of(eid, or, oe, os);
+	bool s_new = sid != ID_NONE && !id_is_one_of(sid, or, oe, os);
+	if ((r_new || e_new || s_new) && !creds_capable(old, k->cap))
 		return -EPERM;
 	struct creds *new = creds_dup(old);
 	if (!new)
 		return -ENOMEM;
-	if (ruid != ID_NONE)
-		new->ruid = ruid;
-	if (euid != ID_NONE)
-		new->euid = euid;
-	if (suid != ID_NONE)
-		new->suid = suid;
-	new->fsuid = new->euid;
-	fix_setuid_caps(new, old);
-	creds_commit(t, new);
+	if (rid != ID_NONE)
+		id_set(new, k->r, rid);
+	if (eid != ID_NONE)
+		id_set(new, k->e, eid);
+	if (sid != ID_NONE)
+		id_set(new, k->s, sid);
+	id_set(new, k->fs, id_get(new, k->e));
+	ids_commit(t, new, old, k);
 	return 0;
 }
 
-static int64_t sys_setfsuid(struct task *t, const uint64_t a[6])
+static int64_t do_setfsid(struct task *t, uint32_t id, const struct id_kind *k)
 {
-	uint32_t uid = (uint32_t)a[0];
 	const struct creds *old = t->creds;
-	uint32_t old_fsuid = old->fsuid;
-	/* As Linux: always returns the previous fsuid; failure is silent. */
-	if (uid == ID_NONE || uid == old->fsuid)
-		return old_fsuid;
-	if (!id_is_one_of(uid, old->ruid, old->euid, old->suid) &&
-	    !creds_capable(old, CAP_SETUID))
-		return old_fsuid;
+	uint32_t old_fs = id_get(old, k->fs);
+	/* As Linux: always returns the previous fs id; failure is silent. */
+	if (id == ID_NONE || id == old_fs)
+		return old_fs;
+	if (!id_is_one_of(id, id_get(old, k->r), id_get(old, k->e), id_get(old, k->s)) &&
+	    !creds_capable(old, k->cap))
+		return old_fs;
 	struct creds *new = creds_dup(old);
 	if (!new)
-		return old_fsuid;
-	new->fsuid = uid;
-	fix_setfsuid_caps(new, old);
+		return old_fs;
+	id_set(new, k->fs, id);
+	if (k->fs_fix)
+		k->fs_fix(new, old);
 	creds_commit(t, new);
-	return old_fsuid;
+	return old_fs;
 }
 
-/* ---- gids (no capability fix-ups) ---- */
+static int64_t sys_setuid(struct task *t, const uint64_t a[6])
+{
+	return do_setid(t, (uint32_t)a[0], &uids);
+}
 
 static int64_t sys_setgid(struct task *t, const uint64_t a[6])
 {
-	uint32_t gid = (uint32_t)a[0];
-	const struct creds *old = t->creds;
-	if (gid == ID_NONE)
-		return -EINVAL;
-	bool cap = creds_capable(old, CAP_SETGID);
-	if (!cap && gid != old->rgid && gid != old->sgid)
-		return -EPERM;
-	struct creds *new = creds_dup(old);
-	if (!new)
-		return -ENOMEM;
-	if (cap)
-		new->rgid = new->sgid = gid;
-	new->egid = new->fsgid = gid;
-	creds_commit(t, new);
-	return 0;
+	return do_setid(t, (uint32_t)a[0], &gids);
+}
+
+static int64_t sys_setreuid(struct task *t, const uint64_t a[6])
+{
+	return do_setreid(t, (uint32_t)a[0], (uint32_t)a[1], &uids);
 }
 
 static int64_t sys_setregid(struct task *t, const uint64_t a[6])
 {
-	uint32_t rgid = (uint32_t)a[0], egid = (uint32_t)a[1];
-	const struct creds *old = t->creds;
-	bool cap = creds_capable(old, CAP_SETGID);
-	if (rgid != ID_NONE && rgid != old->rgid && rgid != old->egid && !cap)
-		return -EPERM;
-	if (egid != ID_NONE && egid != old->rgid && egid != old->egid && egid != old->sgid &&
-	    !cap)
-		return -EPERM;
-	struct creds *new = creds_dup(old);
-	if (!new)
-		return -ENOMEM;
-	if (rgid != ID_NONE)
-		new->rgid = rgid;
-	if (egid != ID_NONE)
-		new->egid = egid;
-	if (rgid != ID_NONE || (egid != ID_NONE && egid != old->rgid))
-		new->sgid = new->egid;
-	new->fsgid = new->egid;
-	creds_commit(t, new);
-	return 0;
+	return do_setreid(t, (uint32_t)a[0], (uint32_t)a[1], &gids);
+}
+
+static int64_t sys_setresuid(struct task *t, const uint64_t a[6])
+{
+	return do_setresid(t, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2], &uids);
 }
 
 static int64_t sys_setresgid(struct task *t, const uint64_t a[6])
 {
-	uint32_t rgid = (uint32_t)a[0], egid = (uint32_t)a[1], sgid = (uint32_t)a[2];
-	const struct creds *old = t->creds;
-	if ((rgid == ID_NONE || rgid == old->rgid) &&
-	    (egid == ID_NONE || (egid == old->egid && egid == old->fsgid)) &&
-	    (sgid == ID_NONE || sgid == old->sgid))
-		return 0;
-	bool r_new = rgid != ID_NONE && !id_is_one_of(rgid, old->rgid, old->egid, old->sgid);
-	bool e_new = egid != ID_NONE && !id_is_one_of(egid, old->rgid, old->egid, old->sgid);
-	bool s_new = sgid != ID_NONE && !id_is_one_of(sgid, old->rgid, old->egid, old->sgid);
-	if ((r_new || e_new || s_new) && !creds_capable(old, CAP_SETGID))
-		return -EPERM;
-	struct creds *new = creds_dup(old);
-	if (!new)
-		return -ENOMEM;
-	if (rgid != ID_NONE)
-		new->rgid = rgid;
-	if (egid != ID_NONE)
-		new->egid = egid;
-	if (sgid != ID_NONE)
-		new->sgid = sgid;
-	new->fsgid = new->egid;
-	creds_commit(t, new);
-	return 0;
+	return do_setresid(t, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2], &gids);
+}
+
+static int64_t sys_setfsuid(struct task *t, const uint64_t a[6])
+{
+	return do_setfsid(t, (uint32_t)a[0], &uids);
 }
 
 static int64_t sys_setfsgid(struct task *t, const uint64_t a[6])
 {
-	uint32_t gid = (uint32_t)a[0];
-	const struct creds *old = t->creds;
-	uint32_t old_fsgid = old->fsgid;
-	if (gid == ID_NONE || gid == old->fsgid)
-		return old_fsgid;
-	if (!id_is_one_of(gid, old->rgid, old->egid, old->sgid) &&
-	    !creds_capable(old, CAP_SETGID))
-		return old_fsgid;
-	struct creds *new = creds_dup(old);
-	if (!new)
-		return old_fsgid;
-	new->fsgid = gid;
-	creds_commit(t, new);
-	return old_fsgid;
+	return do_setfsid(t, (uint32_t)a[0], &gids);
 }
 
 /* ---- supplementary groups ---- */
