@@ -154,26 +154,52 @@ static void unmap_platform(struct mm *mm, uint64_t start, uint64_t end)
 		plat_unmap(mm, lo, hi - lo);
 }
 
+/* Memory-file references taken or dropped in runs of contiguous frames: one
+ * memfile lock round trip per run instead of per page. */
+struct page_run {
+	struct memfile *mf;
+	void (*apply)(struct memfile *mf, uint64_t offset, uint64_t npages);
+	uint64_t off, n;
+};
+
+static void page_run_flush(struct page_run *r)
+{
+	if (r->n)
+		r->apply(r->mf, r->off, r->n);
+	r->n = 0;
+}
+
+static void page_run_add(struct page_run *r, uint64_t off)
+{
+	if (r->n && r->off + r->n * MM_PAGE_SIZE == off) {
+		r->n++;
+		return;
+	}
+	page_run_flush(r);
+	r->off = off;
+	r->n = 1;
+}
+
+/* Drop the reference of every page in [start, end); clear its entry too
+ * unless the whole page table is about to go. */
+static void release_pages(struct mm *mm, uint64_t start, uint64_t end, bool clear)
+{
+	struct page_run run = {.mf = mm->mf, .apply = memfile_decref};
+	uint64_t a = start, pte;
+	while (pt_next(&mm->pt, &a, end, &pte)) {
+		page_run_add(&run, PTE_OFFSET(pte));
+		if (clear)
+			pt_set(&mm->pt, a, 0);
+		a += MM_PAGE_SIZE;
+	}
+	page_run_flush(&run);
+}
+
 /* Drop every page of [start, end): platform mapping, entry, reference. */
 static void zap_range(struct mm *mm, uint64_t start, uint64_t end)
 {
 	unmap_platform(mm, start, end);
-	uint64_t a = start, pte, run_off = 0, run_n = 0;
-	while (pt_next(&mm->pt, &a, end, &pte)) {
-		uint64_t off = PTE_OFFSET(pte);
-		if (run_n && run_off + run_n * MM_PAGE_SIZE == off) {
-			run_n++;
-		} else {
-			if (run_n)
-				memfile_decref(mm->mf, run_off, run_n);
-			run_off = off;
-			run_n = 1;
-		}
-		pt_set(&mm->pt, a, 0);
-		a += MM_PAGE_SIZE;
-	}
-	if (run_n)
-		memfile_decref(mm->mf, run_off, run_n);
+	release_pages(mm, start, end, true);
 }
 
 /* ---- life of an mm ---- */
@@ -207,21 +233,7 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	/* No platform unmaps: as_release drops the whole host address space. */
-	uint64_t a = 0, pte, run_off = 0, run_n = 0;
-	while (pt_next(&mm->pt, &a, PLAT_APP_TOP, &pte)) {
-		uint64_t off = PTE_OFFSET(pte);
-		if (run_n && run_off + run_n * MM_PAGE_SIZE == off) {
-			run_n++;
-		} else {
-			if (run_n)
-				memfile_decref(mm->mf, run_off, run_n);
-			run_off = off;
-			run_n = 1;
-		}
-		a += MM_PAGE_SIZE;
-	}
-	if (run_n)
-		memfile_decref(mm->mf, run_off, run_n);
+	release_pages(mm, 0, PLAT_APP_TOP, false);
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);
 	if (mm->as)
@@ -261,9 +273,8 @@ struct mm *mm_fork(struct mm *parent)
 		/* Runs of parent pages whose platform mapping must lose write. */
 		uint64_t wp_lo = 0, wp_hi = 0;
 		int ro = v->prot & PROT_RWX & ~PROT_WRITE;
-		/* References are taken in runs of contiguous frames (one memfile
-		 * lock round trip per run), always before a failure exit. */
-		uint64_t ref_off = 0, ref_n = 0;
+		/* References are taken in runs, always before a failure exit. */
+		struct page_run refs = {.mf = parent->mf, .apply = memfile_incref};
 		uint64_t a = v->start, pte;
 		while (pt_next(&parent->pt, &a, v->end, &pte)) {
 			uint64_t off = PTE_OFFSET(pte);
@@ -284,24 +295,15 @@ struct mm *mm_fork(struct mm *parent)
 				pt_set(&parent->pt, a, np);
 			}
 			if (pt_set(&c->pt, a, cpte) < 0) {
-				if (ref_n)
-					memfile_incref(parent->mf, ref_off, ref_n);
+				page_run_flush(&refs);
 				if (wp_hi)
 					plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
 				goto fail;
 			}
-			if (ref_n && ref_off + ref_n * MM_PAGE_SIZE == off) {
-				ref_n++;
-			} else {
-				if (ref_n)
-					memfile_incref(parent->mf, ref_off, ref_n);
-				ref_off = off;
-				ref_n = 1;
-			}
+			page_run_add(&refs, off);
 			a += MM_PAGE_SIZE;
 		}
-		if (ref_n)
-			memfile_incref(parent->mf, ref_off, ref_n);
+		page_run_flush(&refs);
 		if (wp_hi)
 			plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
 	}
