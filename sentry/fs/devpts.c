@@ -178,7 +178,7 @@ static int pty_wait(struct task *t, struct pty *p, struct waitq *wq, const struc
 	if (!t)
 		return -EAGAIN; /* no task to sleep (kernel-internal use) */
 	struct waiter w;
-	waiter_init(&w, t, ~0u);
+	task_waiter_init(&w, t, ~0u);
 	waitq_add(wq, &w);
 	pthread_mutex_unlock(&p->lock);
 	int r = task_block(t, deadline);

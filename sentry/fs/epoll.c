@@ -283,11 +283,11 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 				files[k++] = it->file;
 		pthread_mutex_unlock(&epoll_lock);
 		/* Register on everything (and the instance) before checking: no lost wake-up. */
-		poll_entry_init(&pes[k], t, ~0u);
+		task_poll_entry_init(&pes[k], t, ~0u);
 		poll_wait(&pes[k], &ep->wq);
 		uint32_t *masks = calloc(k ? k : 1, sizeof(*masks));
 		for (int i = 0; masks && i < k; i++) {
-			poll_entry_init(&pes[i], t, ~0u);
+			task_poll_entry_init(&pes[i], t, ~0u);
 			masks[i] = file_poll(files[i], &pes[i]);
 		}
 		/* Collect reports under the lock (items may have changed meanwhile). */

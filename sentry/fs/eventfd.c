@@ -39,7 +39,7 @@ static int ev_wait(struct task *t, struct eventfd *ev, uint32_t events)
 	if (!t)
 		return -EAGAIN;
 	struct waiter w;
-	waiter_init(&w, t, events);
+	task_waiter_init(&w, t, events);
 	waitq_add(&ev->wq, &w);
 	pthread_mutex_unlock(&ev->lock);
 	int r = task_block(t, NULL);

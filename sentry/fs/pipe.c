@@ -93,7 +93,7 @@ static int pipe_wait(struct task *t, struct pipe *p, uint32_t events)
 	if (!t)
 		return -EAGAIN; /* no task to sleep (kernel-internal use) */
 	struct waiter w;
-	waiter_init(&w, t, events);
+	task_waiter_init(&w, t, events);
 	waitq_add(&p->wq, &w);
 	pthread_mutex_unlock(&p->lock);
 	int r = task_block(t, NULL);

@@ -278,7 +278,7 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 	struct kernel *k = t->k;
 	struct thread_group *self = t->tg;
 	struct waiter w;
-	waiter_init(&w, t, ~0u);
+	task_waiter_init(&w, t, ~0u);
 	waitq_add(&self->child_wq, &w);
 	int64_t ret;
 	for (;;) {

@@ -1,5 +1,5 @@
 /*
- * wait.c — wait queues and interruptible sleeps; see wait.h.
+ * wait.c — interruptible sleeps of tasks; see wait.h.
  *
  * A task sleeps in poll(2) on its own eventfd (and, for task_block_fd, a host
  * fd).  task_wake() writes the eventfd; the sleeper drains it on return.
@@ -14,57 +14,19 @@
 #include <stdint.h>
 #include <unistd.h>
 
-void waitq_init(struct waitq *wq)
+void task_waiter_wake(struct waiter *w)
 {
-	pthread_mutex_init(&wq->lock, NULL);
-	wq->head.next = wq->head.prev = &wq->head;
+	task_wake(w->arg);
 }
 
-void waitq_destroy(struct waitq *wq)
+void task_waiter_init(struct waiter *w, struct task *t, uint32_t mask)
 {
-	pthread_mutex_destroy(&wq->lock);
+	waiter_init(w, task_waiter_wake, t, mask);
 }
 
-void waiter_init(struct waiter *w, struct task *t, uint32_t mask)
+void task_poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask)
 {
-	w->next = w->prev = w;
-	w->task = t;
-	w->mask = mask;
-	w->triggered = 0;
-}
-
-void waitq_add(struct waitq *wq, struct waiter *w)
-{
-	pthread_mutex_lock(&wq->lock);
-	w->next = &wq->head;
-	w->prev = wq->head.prev;
-	wq->head.prev->next = w;
-	wq->head.prev = w;
-	pthread_mutex_unlock(&wq->lock);
-}
-
-void waitq_remove(struct waitq *wq, struct waiter *w)
-{
-	pthread_mutex_lock(&wq->lock);
-	if (w->next != w) {
-		w->prev->next = w->next;
-		w->next->prev = w->prev;
-		w->next = w->prev = w;
-	}
-	pthread_mutex_unlock(&wq->lock);
-}
-
-void waitq_notify(struct waitq *wq, uint32_t events)
-{
-	pthread_mutex_lock(&wq->lock);
-	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
-		if (w->mask & events) {
-			w->triggered |= events & w->mask;
-			if (w->task)
-				task_wake(w->task);
-		}
-	}
-	pthread_mutex_unlock(&wq->lock);
+	poll_entry_init(pe, task_waiter_wake, t, mask);
 }
 
 void task_wake(struct task *t)

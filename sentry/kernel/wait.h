@@ -1,9 +1,10 @@
 /*
- * wait.h — how Sentry tasks block: wait queues and interruptible sleeps.
+ * wait.h — how Sentry tasks block: interruptible sleeps.
  *
- * A task that must wait (pipe empty, child not exited, futex, poll) puts a
- * waiter on the wait queue of each thing it waits for, re-checks its
- * condition, and calls task_block().  Whoever changes that thing calls
+ * Wait queues are the readiness leaf's (sentry/waiter/waiter.h).  A task
+ * that must wait (pipe empty, child not exited, futex, poll) puts a waiter
+ * made by task_waiter_init on the wait queue of each thing it waits for,
+ * re-checks its condition, and calls task_block().  Whoever changes that thing calls
  * waitq_notify() with the events that happened.  A signal for the task, or
  * its death, ends task_block() with -EINTR.  The sequence
  *     add waiter; check; block; ...; remove waiter
@@ -16,32 +17,19 @@
 #ifndef VISOR_SENTRY_WAIT_H
 #define VISOR_SENTRY_WAIT_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "sentry/waiter/waiter.h"
+
 struct task;
 
-struct waiter {
-	struct waiter *next, *prev;
-	struct task *task;
-	uint32_t mask;      /* events this waiter cares about (POLL* bits), ~0 for all */
-	uint32_t triggered; /* events seen (set by notify) */
-};
-
-/* lock protects the list of waiters; it is a leaf lock (taken last). */
-struct waitq {
-	pthread_mutex_t lock;
-	struct waiter head;
-};
-
-void waitq_init(struct waitq *wq);
-void waitq_destroy(struct waitq *wq);
-void waiter_init(struct waiter *w, struct task *t, uint32_t mask);
-void waitq_add(struct waitq *wq, struct waiter *w);
-void waitq_remove(struct waitq *wq, struct waiter *w);
-/* Wake every waiter whose mask meets events. */
-void waitq_notify(struct waitq *wq, uint32_t events);
+/* The wake function of a waiter whose arg is a sleeping task: task_wake. */
+void task_waiter_wake(struct waiter *w);
+/* A waiter / poll entry that wakes task t (waiter_init / poll_entry_init
+ * with task_waiter_wake). */
+void task_waiter_init(struct waiter *w, struct task *t, uint32_t mask);
+void task_poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask);
 
 /* Sleep until woken (a notify, a signal, task death) or the absolute
  * CLOCK_MONOTONIC deadline passes (NULL: none).  Returns 0 when woken by a

@@ -1170,7 +1170,7 @@ static int64_t vfs_poll_wait(struct task *t, struct kpoll *ents, int n, const st
 	for (int i = 0; i < n; i++) {
 		if (ents[i].fd >= 0)
 			files[i] = get_file(t, ents[i].fd);
-		poll_entry_init(&pes[i], t, (uint32_t)(uint16_t)ents[i].events | POLLERR | POLLHUP);
+		task_poll_entry_init(&pes[i], t, (uint32_t)(uint16_t)ents[i].events | POLLERR | POLLHUP);
 	}
 	for (bool first = true;; first = false) {
 		int ready = 0;

@@ -536,39 +536,6 @@ int dir_emit_dots(struct file *f, struct dir_ctx *ctx)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- poll entries */
-
-void poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask)
-{
-	memset(pe, 0, sizeof(*pe));
-	waiter_init(&pe->w, t, mask);
-	pe->hostfd = -1;
-}
-
-void poll_wait(struct poll_entry *pe, struct waitq *wq)
-{
-	if (!pe || pe->wq)
-		return;
-	pe->wq = wq;
-	waitq_add(wq, &pe->w);
-}
-
-void poll_wait_host(struct poll_entry *pe, int hostfd, short events)
-{
-	if (!pe)
-		return;
-	pe->hostfd = hostfd;
-	pe->hostevents = events;
-}
-
-void poll_entry_remove(struct poll_entry *pe)
-{
-	if (pe->wq) {
-		waitq_remove(pe->wq, &pe->w);
-		pe->wq = NULL;
-	}
-}
-
 /* ---------------------------------------------------------------- fd tables */
 
 /* Closing an fd: POSIX locks of the closing process on that inode go first

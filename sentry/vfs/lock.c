@@ -173,7 +173,7 @@ static int lock_acquire(struct task *t, struct inode *ino, bool flock, const voi
 			return flock ? -EWOULDBLOCK : -EAGAIN;
 		}
 		struct waiter w;
-		waiter_init(&w, t, ~0u);
+		task_waiter_init(&w, t, ~0u);
 		waitq_add(&l->wq, &w);
 		pthread_mutex_unlock(&ino->lock);
 		int r = task_block(t, NULL);

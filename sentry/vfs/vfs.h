@@ -53,7 +53,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "sentry/kernel/wait.h"
+#include "sentry/waiter/waiter.h"
 
 struct task;
 struct creds;
@@ -247,19 +247,6 @@ unsigned long vfs_dcache_count(void);
 extern pthread_mutex_t vfs_tree_lock;
 
 /* ---- files ---- */
-
-/* Readiness waiting: a file's poll registers pe's waiter on its wait queue
- * with poll_wait(), or names a host fd to wait on with poll_wait_host(). */
-struct poll_entry {
-	struct waiter w;
-	struct waitq *wq;
-	int hostfd;
-	short hostevents;
-};
-void poll_wait(struct poll_entry *pe, struct waitq *wq);
-void poll_wait_host(struct poll_entry *pe, int hostfd, short events);
-void poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask);
-void poll_entry_remove(struct poll_entry *pe);
 
 /* What getdents64 gives a file system's readdir: emit returns nonzero when
  * the caller's buffer is full (stop without advancing); pos is the cookie

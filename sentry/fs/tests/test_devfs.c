@@ -140,7 +140,7 @@ static void test_hostfd_pipe_read_write_and_poll(void **state)
 	assert_non_null(r);
 	assert_non_null(w);
 	struct poll_entry pe;
-	poll_entry_init(&pe, fx->t, POLLIN);
+	task_poll_entry_init(&pe, fx->t, POLLIN);
 	assert_false(file_poll(r, &pe) & POLLIN);
 	assert_int_equal(pe.hostfd, p[0]);
 	poll_entry_remove(&pe);

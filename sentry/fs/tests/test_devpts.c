@@ -583,7 +583,7 @@ static void test_blocking_reads_wake_and_are_interruptible(void **state)
 	pthread_t th;
 	pthread_create(&th, NULL, delayed_writer, &a);
 	struct poll_entry pe;
-	poll_entry_init(&pe, t, POLLIN);
+	task_poll_entry_init(&pe, t, POLLIN);
 	assert_false(file_poll(x->s, &pe) & POLLIN);
 	assert_int_equal(file_read(t, x->s, buf, sizeof(buf)), 3);
 	poll_entry_remove(&pe);

@@ -96,7 +96,7 @@ static void test_nonblocking_empty_and_full(void **state)
 	assert_int_equal(file_write(t, p->w, buf, PIPE_BUF + 1), 100);
 	assert_int_equal(file_write(t, p->w, buf, 1), -EAGAIN);
 	struct poll_entry pe;
-	poll_entry_init(&pe, t, POLLOUT);
+	task_poll_entry_init(&pe, t, POLLOUT);
 	assert_false(file_poll(p->w, &pe) & POLLOUT);
 	poll_entry_remove(&pe);
 	assert_true(file_poll(p->r, NULL) & POLLIN);

@@ -1,0 +1,102 @@
+/*
+ * test_waiter.c — the readiness leaf: wait queues call wake functions for
+ * the events a waiter asked for, record what triggered, and poll entries
+ * register once.
+ */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sentry/waiter/waiter.h"
+
+static void count_wake(struct waiter *w)
+{
+	(*(int *)w->arg)++;
+}
+
+static void test_notify_wakes_only_matching_masks(void **state)
+{
+	struct waitq wq;
+	waitq_init(&wq);
+	int in_wakes = 0, out_wakes = 0;
+	struct waiter win, wout;
+	waiter_init(&win, count_wake, &in_wakes, POLLIN);
+	waiter_init(&wout, count_wake, &out_wakes, POLLOUT);
+	waitq_add(&wq, &win);
+	waitq_add(&wq, &wout);
+
+	waitq_notify(&wq, POLLIN | POLLHUP);
+	assert_int_equal(in_wakes, 1);
+	assert_int_equal(out_wakes, 0);
+	assert_int_equal(win.triggered, POLLIN); /* only what it asked for */
+	assert_int_equal(wout.triggered, 0);
+
+	waitq_notify(&wq, POLLOUT);
+	assert_int_equal(out_wakes, 1);
+	assert_int_equal(wout.triggered, POLLOUT);
+
+	waitq_remove(&wq, &win);
+	waitq_remove(&wq, &win); /* a second remove is harmless */
+	waitq_notify(&wq, ~0u);
+	assert_int_equal(in_wakes, 1);
+	assert_int_equal(out_wakes, 2);
+	waitq_remove(&wq, &wout);
+	waitq_destroy(&wq);
+}
+
+static void test_waiter_without_wake_records_events(void **state)
+{
+	struct waitq wq;
+	waitq_init(&wq);
+	struct waiter w;
+	waiter_init(&w, NULL, NULL, ~0u);
+	waitq_add(&wq, &w);
+	waitq_notify(&wq, POLLERR);
+	waitq_notify(&wq, POLLIN);
+	assert_int_equal(w.triggered, POLLERR | POLLIN);
+	waitq_remove(&wq, &w);
+	waitq_destroy(&wq);
+}
+
+static void test_poll_entry_registers_on_one_queue(void **state)
+{
+	struct waitq a, b;
+	waitq_init(&a);
+	waitq_init(&b);
+	int wakes = 0;
+	struct poll_entry pe;
+	poll_entry_init(&pe, count_wake, &wakes, POLLIN);
+	assert_int_equal(pe.hostfd, -1);
+	poll_wait(NULL, &a); /* a poll op asked only for the mask */
+	poll_wait(&pe, &a);
+	poll_wait(&pe, &b); /* already registered: ignored */
+	assert_ptr_equal(pe.wq, &a);
+	waitq_notify(&b, POLLIN);
+	assert_int_equal(wakes, 0);
+	waitq_notify(&a, POLLIN);
+	assert_int_equal(wakes, 1);
+	poll_wait_host(&pe, 7, POLLOUT);
+	assert_int_equal(pe.hostfd, 7);
+	assert_int_equal(pe.hostevents, POLLOUT);
+	poll_entry_remove(&pe);
+	assert_null(pe.wq);
+	waitq_notify(&a, POLLIN);
+	assert_int_equal(wakes, 1);
+	poll_entry_remove(&pe);
+	waitq_destroy(&a);
+	waitq_destroy(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notify_wakes_only_matching_masks),
+		cmocka_unit_test(test_waiter_without_wake_records_events),
+		cmocka_unit_test(test_poll_entry_registers_on_one_queue),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,91 @@
+/*
+ * waiter.c — wait queues and poll registrations; see waiter.h.
+ */
+#include "sentry/waiter/waiter.h"
+
+#include <string.h>
+
+void waitq_init(struct waitq *wq)
+{
+	pthread_mutex_init(&wq->lock, NULL);
+	wq->head.next = wq->head.prev = &wq->head;
+}
+
+void waitq_destroy(struct waitq *wq)
+{
+	pthread_mutex_destroy(&wq->lock);
+}
+
+void waiter_init(struct waiter *w, waiter_wake_fn wake, void *arg, uint32_t mask)
+{
+	w->next = w->prev = w;
+	w->wake = wake;
+	w->arg = arg;
+	w->mask = mask;
+	w->triggered = 0;
+}
+
+void waitq_add(struct waitq *wq, struct waiter *w)
+{
+	pthread_mutex_lock(&wq->lock);
+	w->next = &wq->head;
+	w->prev = wq->head.prev;
+	wq->head.prev->next = w;
+	wq->head.prev = w;
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void waitq_remove(struct waitq *wq, struct waiter *w)
+{
+	pthread_mutex_lock(&wq->lock);
+	if (w->next != w) {
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		w->next = w->prev = w;
+	}
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void waitq_notify(struct waitq *wq, uint32_t events)
+{
+	pthread_mutex_lock(&wq->lock);
+	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
+		if (w->mask & events) {
+			w->triggered |= events & w->mask;
+			if (w->wake)
+				w->wake(w);
+		}
+	}
+	pthread_mutex_unlock(&wq->lock);
+}
+
+void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask)
+{
+	memset(pe, 0, sizeof(*pe));
+	waiter_init(&pe->w, wake, arg, mask);
+	pe->hostfd = -1;
+}
+
+void poll_wait(struct poll_entry *pe, struct waitq *wq)
+{
+	if (!pe || pe->wq)
+		return;
+	pe->wq = wq;
+	waitq_add(wq, &pe->w);
+}
+
+void poll_wait_host(struct poll_entry *pe, int hostfd, short events)
+{
+	if (!pe)
+		return;
+	pe->hostfd = hostfd;
+	pe->hostevents = events;
+}
+
+void poll_entry_remove(struct poll_entry *pe)
+{
+	if (pe->wq) {
+		waitq_remove(pe->wq, &pe->w);
+		pe->wq = NULL;
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * waiter.h — readiness: wait queues, waiters and poll registrations.
+ *
+ * A leaf component.  It includes nothing of the Sentry, so the VFS, the file
+ * systems, the socket layer and the netstack glue can all include it.  It
+ * only records who waits for what and calls a wake function when it
+ * happens; putting a task to sleep stays in the kernel
+ * (sentry/kernel/wait.h: task_block, and task_waiter_wake as the wake
+ * function of a sleeping task).
+ *
+ * Events are Linux's readiness bits: POLLIN, POLLOUT, POLLERR, POLLHUP,
+ * POLLRDHUP, POLLPRI... (the same values as EPOLLIN & co).  A waiter has a
+ * mask of the events it cares about; waitq_notify(wq, events) records the
+ * events that meet each waiter's mask in its `triggered` set and calls its
+ * wake function.
+ *
+ * The usual sequence never loses a wake-up:
+ *     waiter_init; waitq_add; check the condition; block; waitq_remove
+ * because the wake function records the wake-up (the kernel's writes the
+ * task's eventfd), so a notify between the check and the block makes the
+ * block return at once.
+ *
+ * Lock: waitq->lock protects the queue's list and its waiters' links and
+ * triggered sets.  It is a leaf lock: taken last, and wake functions run
+ * under it, so they must not block or take another lock (see LOCKING.md).
+ */
+#ifndef VISOR_SENTRY_WAITER_H
+#define VISOR_SENTRY_WAITER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct waiter;
+/* Called by waitq_notify, under the queue's lock, when events meet w->mask. */
+typedef void (*waiter_wake_fn)(struct waiter *w);
+
+struct waiter {
+	struct waiter *next, *prev;
+	waiter_wake_fn wake; /* NULL: only record triggered events */
+	void *arg;           /* the wake function's (the kernel's: the task) */
+	uint32_t mask;       /* events this waiter cares about, ~0 for all */
+	uint32_t triggered;  /* events seen (set by notify) */
+};
+
+struct waitq {
+	pthread_mutex_t lock;
+	struct waiter head;
+};
+
+void waitq_init(struct waitq *wq);
+void waitq_destroy(struct waitq *wq);
+void waiter_init(struct waiter *w, waiter_wake_fn wake, void *arg, uint32_t mask);
+void waitq_add(struct waitq *wq, struct waiter *w);
+/* Safe on a waiter that is on no queue (or was removed already). */
+void waitq_remove(struct waitq *wq, struct waiter *w);
+/* Wake every waiter whose mask meets events. */
+void waitq_notify(struct waitq *wq, uint32_t events);
+
+/*
+ * Poll registrations: what poll(2), select(2) and epoll hand a file's poll
+ * op.  The op reports the ready events and registers the entry with
+ * poll_wait() on the wait queue that will be notified when they change, or
+ * names a host fd to wait on with poll_wait_host() (host fds are waited on
+ * by the kernel's task_block_fd).  An entry watches at most one queue.
+ */
+struct poll_entry {
+	struct waiter w;
+	struct waitq *wq;
+	int hostfd;
+	short hostevents;
+};
+void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask);
+/* pe may be NULL (a poll op called only to read the ready events). */
+void poll_wait(struct poll_entry *pe, struct waitq *wq);
+void poll_wait_host(struct poll_entry *pe, int hostfd, short events);
+void poll_entry_remove(struct poll_entry *pe);
+
+#endif
