@@ -14,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/mm/mm.h"
+#include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
 

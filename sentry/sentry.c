@@ -4,8 +4,10 @@
  */
 #include "sentry/sentry.h"
 #include "sentry/control.h" /* OCI: control server */
+#include "sentry/fs/fs.h"
 #include "sentry/fs/gofer_client.h"
-#include "sentry/fs/procfs.h"
+#include "sentry/fs/hostfd.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/spawn.h"
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +66,7 @@ int sentry_run(const struct sentry_config *cfg)
 		log_error("memory file: %s", strerror(-r));
 		return 125;
 	}
-	vfs_set_memfile(mf);
+	tmpfs_set_memfile(mf);
 	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
 	if (!plat) {
 		log_error("platform %s: %s", cfg->platform, strerror(errno));
@@ -84,8 +87,15 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!gc)
 		return 125;
 	k->gofer = gc;
+	/* Every file system registers with the VFS; this reads host facts
+	 * (procfs), so it comes before the jail. */
+	r = fs_register_all(gc);
+	if (r < 0) {
+		log_error("registering file systems: %s", strerror(-r));
+		return 125;
+	}
 	struct vfs_mount *rootm = NULL;
-	r = vfs_mount_gofer_root(gc, cfg->root_readonly, &rootm);
+	r = vfs_mount_root("bind-gofer", "/", cfg->root_readonly ? MS_RDONLY : 0, NULL, &rootm);
 	if (r < 0) {
 		log_error("mounting the root from the gofer: %s", strerror(-r));
 		fprintf(stderr, "visor: cannot mount the container root: %s\n", strerror(-r));
@@ -103,37 +113,8 @@ int sentry_run(const struct sentry_config *cfg)
 	 * known before /dev is mounted, where it appears as /dev/pts/0. */
 	if (stdio[0] && hostfd_is_tty(stdio[0]))
 		kernel_set_console(k, stdio[0], 1);
-	r = procfs_init();
-	if (r == 0)
-		r = sysfs_init();
-	if (r < 0) {
-		log_error("procfs: %s", strerror(-r));
+	if (sentry_mount_all(&root, cfg->mounts, cfg->nmounts) < 0)
 		return 125;
-	}
-	for (int i = 0; i < cfg->nmounts; i++) {
-		const struct sentry_mount *m = &cfg->mounts[i];
-		if (!strcmp(m->fstype, "masked")) {
-			/* OCI maskedPaths: an empty read-only directory over a
-			 * directory, an empty file over anything else; a path
-			 * that does not exist has nothing to hide. */
-			r = vfs_mount(&root, m->target, "tmpfs", m->source, m->flags, "size=4k,mode=0555",
-				      gc);
-			if (r == -ENOTDIR)
-				r = vfs_mount(&root, m->target, "maskfile", m->source, m->flags, NULL, gc);
-		} else {
-			r = vfs_mount(&root, m->target, m->fstype, m->source, m->flags, m->data, gc);
-		}
-		if ((r == -ENODEV || r == -ENOENT) && m->optional) { /* OCI: mqueue, cgroup... */
-			log_warn("mount %s on %s: %s, skipped", m->fstype, m->target, strerror(-r));
-			continue;
-		}
-		if (r < 0) {
-			log_error("mount %s on %s: %s", m->fstype, m->target, strerror(-r));
-			fprintf(stderr, "visor: mount %s on %s: %s\n", m->fstype, m->target,
-				strerror(-r));
-			return 125;
-		}
-	}
 	k->root_fs = fs_context_new(root);
 	if (!k->root_fs)
 		return 125;

@@ -51,6 +51,14 @@ struct sentry_config {
 	/* ---- end OCI */
 };
 
+/* Mount the config's mounts, in order, on the root (mounts.c): "masked"
+ * covers a path with an empty read-only directory or file; "dev" brings its
+ * /dev/shm (a 64 MiB tmpfs, Docker's default --shm-size); an optional
+ * mount whose type or target is missing is skipped with a warning.  0, or
+ * the first error (also reported on stderr). */
+struct vfs_path;
+int sentry_mount_all(const struct vfs_path *root, const struct sentry_mount *mounts, int n);
+
 /* Boot the kernel, run the init process to completion, and return the exit
  * code this process should exit with (init's code, or 128+signal). */
 int sentry_run(const struct sentry_config *cfg);

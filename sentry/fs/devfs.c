@@ -3,10 +3,11 @@
  *
  * The tree is a tmpfs (so the app can add nodes and links) populated at mount
  * with null zero full random urandom tty ptmx, the fd/stdin/stdout/stderr
- * links into /proc/self/fd, pts/ and an empty shm/ (vfs_mount puts a tmpfs
- * on shm).  Opening a character device node on ANY file system goes
- * through devfs_open_chr: the app only ever gets the Sentry's devices, never
- * the host's.  pts/ holds the console as 0 and the slaves of the Sentry's
+ * links into /proc/self/fd, pts/ and empty shm/ and mqueue/ (the boot mount
+ * list puts a tmpfs on /dev/shm).  The memory devices (1,3 to 1,9), /dev/tty
+ * (5,0) and the console (136,0) are registered with the VFS, so a device
+ * node on ANY file system opens them: the app only ever gets the Sentry's
+ * devices, never the host's (devpts registers ptmx and the pty slaves).  pts/ holds the console as 0 and the slaves of the Sentry's
  * ptys (devpts.c adds and removes them, so the directory is not cached by
  * the VFS: its tmpfs entries are the truth).  Not implemented: /dev/console.
  */
@@ -17,6 +18,9 @@
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 
+#include "sentry/fs/devfs.h"
+#include "sentry/fs/devpts.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
@@ -160,50 +164,54 @@ struct inode *devfs_console_node(void)
 	return console_node;
 }
 
-int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f)
+/* 1,N: the memory devices. */
+static int mem_open(struct task *t, struct inode *ino, struct file *f)
 {
-	unsigned int maj = major(rdev), min = minor(rdev);
-	if (maj == 1) {
-		switch (min) {
-		case 3:
-			f->ops = &null_fops;
-			return 0;
-		case 5:
-			f->ops = &zero_fops;
-			return 0;
-		case 7:
-			f->ops = &full_fops;
-			return 0;
-		case 8:
-		case 9:
-			f->ops = &random_fops;
-			return 0;
-		}
-	}
-	if (maj == 136 && min == 0 && console) {
-		file_get(console);
-		f->priv = console;
-		f->ops = &tty_fops;
-		f->stream = true;
+	switch (minor(ino->rdev)) {
+	case 3:
+		f->ops = &null_fops;
 		return 0;
-	}
-	if (maj == 136 && min > 0)
-		return devpts_open_slave(t, min, f);
-	if (maj == 5 && min == 2)
-		return devpts_open_master(t, f);
-	if (maj == 5 && min == 0) {
-		struct file *c = vfs_ctty_hook && t ? vfs_ctty_hook(t) : NULL;
-		if (!c)
-			return -ENXIO;
-		f->priv = c;
-		f->ops = &tty_fops;
-		f->stream = true;
+	case 5:
+		f->ops = &zero_fops;
+		return 0;
+	case 7:
+		f->ops = &full_fops;
+		return 0;
+	case 8:
+	case 9:
+		f->ops = &random_fops;
 		return 0;
 	}
 	return -ENXIO;
 }
 
-int devfs_new(struct superblock **sbp, struct dentry **rootp)
+/* A tty file that forwards everything to term (takes over its reference). */
+static int tty_forward(struct file *f, struct file *term)
+{
+	if (!term)
+		return -ENXIO;
+	f->priv = term;
+	f->ops = &tty_fops;
+	f->stream = true;
+	return 0;
+}
+
+/* 136,0: the console, as /dev/pts/0. */
+static int console_open(struct task *t, struct inode *ino, struct file *f)
+{
+	if (console)
+		file_get(console);
+	return tty_forward(f, console);
+}
+
+/* 5,0: /dev/tty, the controlling terminal of the opener's session. */
+static int ctty_open(struct task *t, struct inode *ino, struct file *f)
+{
+	return tty_forward(f, vfs_ctty_hook && t ? vfs_ctty_hook(t) : NULL);
+}
+
+static int devfs_new(const char *source, const char *data, struct superblock **sbp,
+		     struct dentry **rootp)
 {
 	struct superblock *sb;
 	struct dentry *root;
@@ -263,4 +271,18 @@ int devfs_new(struct superblock **sbp, struct dentry **rootp)
 	*sbp = sb;
 	*rootp = root;
 	return 0;
+}
+
+int devfs_register(void)
+{
+	int r = vfs_register_fs("devtmpfs", devfs_new);
+	if (r == 0)
+		r = vfs_register_fs("dev", devfs_new);
+	if (r == 0)
+		r = vfs_register_chrdev(1, 3, 7, mem_open); /* null (3) to urandom (9) */
+	if (r == 0)
+		r = vfs_register_chrdev(5, 0, 1, ctty_open);
+	if (r == 0)
+		r = vfs_register_chrdev(136, 0, 1, console_open);
+	return r;
 }

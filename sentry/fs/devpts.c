@@ -54,6 +54,9 @@
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
+#include "sentry/fs/devpts.h"
+#include "sentry/fs/hostfd.h"
+#include "sentry/fs/tmpfs.h"
 
 #define PTY_MAX 4096     /* as Linux's default /proc/sys/kernel/pty/max */
 #define PTY_IN_SIZE 4096 /* N_TTY_BUF_SIZE: the slave's input buffer */
@@ -790,7 +793,8 @@ static void ptm_release(struct file *f)
 
 /* ---- opening ---- */
 
-int devpts_open_master(struct task *t, struct file *f)
+/* 5,2: /dev/ptmx makes a new pair and opens its master. */
+static int ptmx_open(struct task *t, struct inode *ino, struct file *f)
 {
 	struct pty *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -862,8 +866,10 @@ static int pty_slave_get(struct pty *p)
 	return r;
 }
 
-int devpts_open_slave(struct task *t, unsigned int index, struct file *f)
+/* 136,N (N >= 1): the slave of pty N. */
+static int pts_open(struct task *t, struct inode *ino, struct file *f)
 {
+	unsigned int index = minor(ino->rdev);
 	pthread_mutex_lock(&ptys_lock);
 	struct pty *p = index < PTY_MAX ? ptys[index] : NULL;
 	int r = p ? pty_slave_get(p) : -ENXIO;
@@ -1237,3 +1243,11 @@ static const struct file_ops pts_fops = {
 	.poll = pts_poll,
 	.release = pts_release,
 };
+
+int devpts_register(void)
+{
+	int r = vfs_register_chrdev(5, 2, 1, ptmx_open);
+	if (r == 0)
+		r = vfs_register_chrdev(136, 1, PTY_MAX - 1, pts_open);
+	return r;
+}

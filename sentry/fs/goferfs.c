@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "sentry/fs/gofer_client.h"
+#include "sentry/fs/goferfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
@@ -596,14 +597,8 @@ static void gofer_sb_release(struct superblock *sb)
 	free(sb->priv);
 }
 
-int goferfs_new(struct gofer_client *c, const char *attach_name, bool readonly,
-		struct superblock **sbp, struct dentry **rootp)
-{
-	return goferfs_new_opts(c, attach_name, default_shared, sbp, rootp);
-}
-
-int goferfs_new_opts(struct gofer_client *c, const char *attach_name, bool shared,
-		     struct superblock **sbp, struct dentry **rootp)
+static int goferfs_new(struct gofer_client *c, const char *attach_name, bool shared,
+		       struct superblock **sbp, struct dentry **rootp)
 {
 	uint64_t fid;
 	struct gofer_stat st;
@@ -633,4 +628,29 @@ int goferfs_new_opts(struct gofer_client *c, const char *attach_name, bool share
 	*sbp = sb;
 	*rootp = d;
 	return 0;
+}
+
+/* The Gofer the "bind-gofer" mounts of this Sentry attach to. */
+static struct gofer_client *mount_client;
+
+/* mount of "bind-gofer": source is the Gofer's attach name ("/" the root);
+ * data "file-access=shared" or "file-access=exclusive" overrides the
+ * default cache policy. */
+static int goferfs_mount(const char *source, const char *data, struct superblock **sb,
+			 struct dentry **root)
+{
+	if (!mount_client)
+		return -EINVAL;
+	bool shared = default_shared;
+	if (data && strstr(data, "file-access=shared"))
+		shared = true;
+	else if (data && strstr(data, "file-access=exclusive"))
+		shared = false;
+	return goferfs_new(mount_client, source ? source : "/", shared, sb, root);
+}
+
+int goferfs_register(struct gofer_client *c)
+{
+	mount_client = c;
+	return vfs_register_boot_fs("bind-gofer", goferfs_mount);
 }

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/fs/devfs.h"
+#include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -355,7 +357,8 @@ static struct inode *hostfd_inode(int hostfd, const struct stat *st)
 	ino->uid = st->st_uid;
 	ino->gid = st->st_gid;
 	ino->ops = &hostfd_iops;
-	ino->flags |= VFS_INODE_OWN_OPEN;
+	/* A host pipe or tty reopens as itself, not as a Sentry FIFO or device. */
+	ino->special_ops = NULL;
 	ino->priv = (void *)(intptr_t)(own + 1);
 	return ino;
 }

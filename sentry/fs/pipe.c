@@ -32,6 +32,7 @@
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
+#include "sentry/fs/pipe.h"
 
 /* sentry/kernel provides it (kernel.h). */
 int task_signal_send(struct task *t, int sig);
@@ -76,9 +77,10 @@ static void pipe_put(struct pipe *p)
 	free(p);
 }
 
-void pipe_fifo_release(struct pipe *p)
+/* The FIFO's inode goes: drop its pipe. */
+static void fifo_evict(struct inode *ino)
 {
-	pipe_put(p);
+	pipe_put(ino->special);
 }
 
 static struct pipe *P(struct file *f)
@@ -296,6 +298,14 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 }
 
 static struct superblock *pipefs_sb;
+static int fifo_open(struct task *t, struct inode *ino, struct file *f);
+static const struct inode_special_ops fifo_special_ops = {.open = fifo_open, .evict = fifo_evict};
+
+int pipe_register(void)
+{
+	return vfs_register_special(S_IFIFO, &fifo_special_ops);
+}
+
 static pthread_once_t pipefs_once = PTHREAD_ONCE_INIT;
 
 static void pipefs_init(void)
@@ -320,7 +330,8 @@ int pipe_new(int flags, struct file **rd, struct file **wr)
 		pipe_put(p);
 		return -ENOMEM;
 	}
-	ino->fifo = p;
+	ino->special_ops = &fifo_special_ops;
+	ino->special = p;
 	int fl = flags & O_NONBLOCK;
 	atomic_fetch_add(&p->refs, 2); /* one per end */
 	struct file *r = file_new_anon(&pipe_fops, ino, O_RDONLY | fl, p);
@@ -349,17 +360,17 @@ int pipe_new(int flags, struct file **rd, struct file **wr)
 
 /* As Linux fifo_open: a reader waits for a writer to come (and vice versa)
  * unless O_NONBLOCK (a nonblocking writer with no reader gets ENXIO). */
-int pipe_fifo_open(struct task *t, struct inode *ino, struct file *f)
+static int fifo_open(struct task *t, struct inode *ino, struct file *f)
 {
 	pthread_mutex_lock(&ino->lock);
-	if (!ino->fifo) {
-		ino->fifo = pipe_alloc();
-		if (!ino->fifo) {
+	if (!ino->special) {
+		ino->special = pipe_alloc();
+		if (!ino->special) {
 			pthread_mutex_unlock(&ino->lock);
 			return -ENOMEM;
 		}
 	}
-	struct pipe *p = ino->fifo;
+	struct pipe *p = ino->special;
 	atomic_fetch_add(&p->refs, 1);
 	pthread_mutex_unlock(&ino->lock);
 

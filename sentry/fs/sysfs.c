@@ -11,6 +11,7 @@
  * are captured before the jail (sysfs_init).
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  * Directories keep their entries in a list ordered by a cookie that only
  * grows, so getdents64 offsets stay valid across concurrent creates and
  * unlinks.  Regular file data lives in pages: pages of the Sentry's memory
- * file when vfs_set_memfile() was called (so MAP_SHARED mappings see the same
+ * file when tmpfs_set_memfile() was called (so MAP_SHARED mappings see the same
  * pages as read/write), else malloc'd pages (MAP_SHARED -> ENODEV).  A size
  * limit (size= option) is enforced per superblock in whole pages: ENOSPC.
  *
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <linux/fs.h>
 
+#include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
@@ -66,14 +67,9 @@ static const struct mm_file_ops tmpfs_mmf_ops, tmpfs_mmf_ops_private;
 
 static struct memfile *global_memfile;
 
-void vfs_set_memfile(struct memfile *mf)
+void tmpfs_set_memfile(struct memfile *mf)
 {
 	global_memfile = mf;
-}
-
-struct memfile *vfs_memfile(void)
-{
-	return global_memfile;
 }
 
 static struct tmpfs_sb *TSB(struct inode *ino)
@@ -741,6 +737,63 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sbp,
 	*sbp = sb;
 	*rootp = d;
 	return 0;
+}
+
+/* "size=64m,mode=1777" for tmpfs. */
+static int parse_tmpfs_data(const char *data, uint64_t *size, uint32_t *mode)
+{
+	if (!data)
+		return 0;
+	char *copy = strdup(data), *save = NULL;
+	if (!copy)
+		return -ENOMEM;
+	int r = 0;
+	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *end;
+		if (strncmp(opt, "size=", 5) == 0) {
+			unsigned long long v = strtoull(opt + 5, &end, 10);
+			switch (*end) {
+			case 'k': case 'K': v <<= 10; end++; break;
+			case 'm': case 'M': v <<= 20; end++; break;
+			case 'g': case 'G': v <<= 30; end++; break;
+			case '%': v = 0; end++; break; /* percentage of RAM: unlimited here */
+			}
+			if (*end || end == opt + 5) {
+				r = -EINVAL;
+				break;
+			}
+			*size = v;
+		} else if (strncmp(opt, "mode=", 5) == 0) {
+			unsigned long v = strtoul(opt + 5, &end, 8);
+			if (*end || v > 07777) {
+				r = -EINVAL;
+				break;
+			}
+			*mode = (uint32_t)v;
+		}
+		/* uid=, gid=, nr_inodes=, nr_blocks= and others are accepted and ignored, as
+		 * they only restrict and the container runtimes pass them routinely. */
+	}
+	free(copy);
+	return r;
+}
+
+/* mount -t tmpfs (data: "size=N[kmg%],mode=0755"; a tmpfs mount's mode
+ * defaults to 1777 as Linux's). */
+static int tmpfs_mount(const char *source, const char *data, struct superblock **sb,
+		       struct dentry **root)
+{
+	uint64_t size = 0;
+	uint32_t mode = 01777;
+	int r = parse_tmpfs_data(data, &size, &mode);
+	if (r < 0)
+		return r;
+	return tmpfs_new(size, mode, sb, root);
+}
+
+int tmpfs_register(void)
+{
+	return vfs_register_fs("tmpfs", tmpfs_mount);
 }
 
 /* For devfs: make a node in a tmpfs directory directly (boot time). */

@@ -12,6 +12,9 @@
  * a group's session, and the job-control rule for background groups.
  */
 #include "sentry/kernel/kernel.h"
+#include "sentry/fs/devfs.h"
+#include "sentry/fs/devpts.h"
+#include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>

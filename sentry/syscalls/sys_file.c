@@ -38,6 +38,9 @@
 #include "lib/cleanup.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/fs/pipe.h"
+#include "sentry/vfs/epoll.h"
+#include "sentry/vfs/eventfd.h"
 #include "sentry/vfs/vfs.h"
 
 /* sentry/kernel provides these (kernel.h, signal.h). */

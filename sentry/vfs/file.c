@@ -461,8 +461,6 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 	if ((may & VFS_MAY_WRITE) && (type == S_IFREG || type == S_IFDIR) &&
 	    vfs_mnt_readonly(p->mnt))
 		return -EROFS;
-	if (type == S_IFSOCK)
-		return -ENXIO;
 	if ((flags & O_NOATIME) && c && c->fsuid != ino->uid && !vfs_capable(c, CAP_FOWNER))
 		return -EPERM;
 	if ((flags & O_TRUNC) && type == S_IFREG && !created) {
@@ -484,16 +482,8 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		f->stream = true;
 	}
 	int r = 0;
-	/* Device nodes mean the Sentry's devices whatever fs holds the node
-	 * (never the host's); FIFOs are Sentry pipes. */
-	if ((ino->flags & VFS_INODE_OWN_OPEN) && ino->ops && ino->ops->open)
-		r = ino->ops->open(t, ino, f);
-	else if (type == S_IFIFO)
-		r = pipe_fifo_open(t, ino, f);
-	else if (type == S_IFCHR)
-		r = devfs_open_chr(t, ino->rdev, f);
-	else if (type == S_IFBLK)
-		r = -ENXIO;
+	if (ino->special_ops)
+		r = ino->special_ops->open ? ino->special_ops->open(t, ino, f) : -ENXIO;
 	else if (ino->ops && ino->ops->open)
 		r = ino->ops->open(t, ino, f);
 	if (r < 0) {

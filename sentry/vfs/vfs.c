@@ -122,6 +122,7 @@ struct inode *inode_new(struct superblock *sb, uint32_t mode)
 	atomic_init(&ino->refs, 1);
 	pthread_mutex_init(&ino->lock, NULL);
 	ino->mode = mode;
+	ino->special_ops = vfs_special_ops(mode);
 	ino->nlink = S_ISDIR(mode) ? 2 : 1;
 	ino->blksize = 4096;
 	ino->atime = ino->mtime = ino->ctime = now_ts();
@@ -144,8 +145,8 @@ void inode_put(struct inode *ino)
 		return;
 	if (ino->ops && ino->ops->evict)
 		ino->ops->evict(ino);
-	if (ino->fifo)
-		pipe_fifo_release(ino->fifo);
+	if (ino->special && ino->special_ops && ino->special_ops->evict)
+		ino->special_ops->evict(ino);
 	vfs_locks_free(ino);
 	struct superblock *sb = ino->sb;
 	pthread_mutex_destroy(&ino->lock);
@@ -2176,38 +2177,58 @@ int vfs_getcwd(struct task *t, char *buf, size_t len)
 
 /* ---------------------------------------------------------------- mounting */
 
-struct fs_factory_entry {
+/* The file systems mount can make, by name: each registers itself at boot
+ * (tmpfs, devfs, goferfs, procfs, sysfs...); the VFS names none. */
+struct fs_type {
 	char name[32];
 	vfs_fs_factory factory;
+	bool boot_only; /* made by the Sentry's boot mounts, never by mount(2) */
 };
-static struct fs_factory_entry factories[8];
-static pthread_mutex_t factories_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fs_type fs_types[16];
+static pthread_mutex_t fs_types_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int vfs_register_fs(const char *fstype, vfs_fs_factory factory)
+static int register_fs(const char *fstype, vfs_fs_factory factory, bool boot_only)
 {
 	int r = -ENOSPC;
-	pthread_mutex_lock(&factories_lock);
-	for (size_t i = 0; i < sizeof(factories) / sizeof(factories[0]); i++) {
-		if (!factories[i].factory || strcmp(factories[i].name, fstype) == 0) {
-			snprintf(factories[i].name, sizeof(factories[i].name), "%s", fstype);
-			factories[i].factory = factory;
+	pthread_mutex_lock(&fs_types_lock);
+	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++) {
+		struct fs_type *ft = &fs_types[i];
+		if (!ft->factory || strcmp(ft->name, fstype) == 0) {
+			snprintf(ft->name, sizeof(ft->name), "%s", fstype);
+			ft->factory = factory;
+			ft->boot_only = boot_only;
 			r = 0;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&factories_lock);
+	pthread_mutex_unlock(&fs_types_lock);
 	return r;
 }
 
-static vfs_fs_factory find_factory(const char *fstype)
+int vfs_register_fs(const char *fstype, vfs_fs_factory factory)
 {
-	vfs_fs_factory f = NULL;
-	pthread_mutex_lock(&factories_lock);
-	for (size_t i = 0; i < sizeof(factories) / sizeof(factories[0]); i++)
-		if (factories[i].factory && strcmp(factories[i].name, fstype) == 0)
-			f = factories[i].factory;
-	pthread_mutex_unlock(&factories_lock);
-	return f;
+	return register_fs(fstype, factory, false);
+}
+
+int vfs_register_boot_fs(const char *fstype, vfs_fs_factory factory)
+{
+	return register_fs(fstype, factory, true);
+}
+
+/* A new superblock of fstype: -ENODEV if nobody registered it (or, for
+ * mount(2), it is a boot-only type). */
+static int make_fs(const char *fstype, const char *source, const char *data, bool from_app,
+		   struct superblock **sb, struct dentry **root)
+{
+	vfs_fs_factory factory = NULL;
+	pthread_mutex_lock(&fs_types_lock);
+	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++) {
+		const struct fs_type *ft = &fs_types[i];
+		if (ft->factory && strcmp(ft->name, fstype) == 0 && !(from_app && ft->boot_only))
+			factory = ft->factory;
+	}
+	pthread_mutex_unlock(&fs_types_lock);
+	return factory ? factory(source, data, sb, root) : -ENODEV;
 }
 
 static int mnt_flags_from_ms(unsigned long flags)
@@ -2244,78 +2265,8 @@ int vfs_mount_sb(const struct vfs_path *target, struct superblock *sb, struct de
 	return r;
 }
 
-/* "size=64m,mode=1777" for tmpfs. */
-static int parse_tmpfs_data(const char *data, uint64_t *size, uint32_t *mode)
-{
-	if (!data)
-		return 0;
-	char *copy = strdup(data), *save = NULL;
-	if (!copy)
-		return -ENOMEM;
-	int r = 0;
-	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		char *end;
-		if (strncmp(opt, "size=", 5) == 0) {
-			unsigned long long v = strtoull(opt + 5, &end, 10);
-			switch (*end) {
-			case 'k': case 'K': v <<= 10; end++; break;
-			case 'm': case 'M': v <<= 20; end++; break;
-			case 'g': case 'G': v <<= 30; end++; break;
-			case '%': v = 0; end++; break; /* percentage of RAM: unlimited here */
-			}
-			if (*end || end == opt + 5) {
-				r = -EINVAL;
-				break;
-			}
-			*size = v;
-		} else if (strncmp(opt, "mode=", 5) == 0) {
-			unsigned long v = strtoul(opt + 5, &end, 8);
-			if (*end || v > 07777) {
-				r = -EINVAL;
-				break;
-			}
-			*mode = (uint32_t)v;
-		}
-		/* uid=, gid=, nr_inodes=, nr_blocks= and others are accepted and ignored, as
-		 * they only restrict and the container runtimes pass them routinely. */
-	}
-	free(copy);
-	return r;
-}
-
-static int make_fs(const char *fstype, const char *source, const char *data,
-		   struct gofer_client *c, unsigned long flags, struct superblock **sb,
-		   struct dentry **root)
-{
-	if (strcmp(fstype, "tmpfs") == 0) {
-		uint64_t size = 0;
-		uint32_t mode = 01777;
-		int r = parse_tmpfs_data(data, &size, &mode);
-		if (r < 0)
-			return r;
-		return tmpfs_new(size, mode, sb, root);
-	}
-	if (strcmp(fstype, "devtmpfs") == 0 || strcmp(fstype, "dev") == 0)
-		return devfs_new(sb, root);
-	if (strcmp(fstype, "bind-gofer") == 0) {
-		if (!c)
-			return -EINVAL;
-		const char *src = source ? source : "/";
-		if (data && strstr(data, "file-access=shared"))
-			return goferfs_new_opts(c, src, true, sb, root);
-		if (data && strstr(data, "file-access=exclusive"))
-			return goferfs_new_opts(c, src, false, sb, root);
-		return goferfs_new(c, src, flags & MS_RDONLY, sb, root);
-	}
-	vfs_fs_factory f = find_factory(fstype);
-	if (f)
-		return f(source, data, sb, root);
-	return -ENODEV;
-}
-
 int vfs_mount(const struct vfs_path *root, const char *target, const char *fstype,
-	      const char *source, unsigned long flags, const char *data,
-	      struct gofer_client *c)
+	      const char *source, unsigned long flags, const char *data)
 {
 	struct vfs_path tp;
 	int r = vfs_walk_from(root, NULL, target, VFS_LOOKUP_FOLLOW, &tp);
@@ -2323,28 +2274,9 @@ int vfs_mount(const struct vfs_path *root, const char *target, const char *fstyp
 		return r;
 	struct superblock *sb = NULL;
 	struct dentry *sroot = NULL;
-	r = make_fs(fstype, source, data, c, flags, &sb, &sroot);
+	r = make_fs(fstype, source, data, false, &sb, &sroot);
 	if (r == 0) {
 		r = vfs_mount_sb(&tp, sb, sroot, mnt_flags_from_ms(flags), source ? source : fstype);
-		/* devfs: /dev/shm is a tmpfs of its own, as Docker sets it up. */
-		if (r == 0 && (strcmp(fstype, "devtmpfs") == 0 || strcmp(fstype, "dev") == 0)) {
-			/* Walk again: tp is the covered dentry, not the new root. */
-			struct vfs_path shm;
-			char *sp = NULL;
-			if (asprintf(&sp, "%s/shm", target) > 0 &&
-			    vfs_walk_from(root, NULL, sp, VFS_LOOKUP_FOLLOW, &shm) == 0) {
-				struct superblock *ssb;
-				struct dentry *sr;
-				if (tmpfs_new(64ULL << 20, 01777, &ssb, &sr) == 0) {
-					vfs_mount_sb(&shm, ssb, sr, VFS_MNT_NOSUID | VFS_MNT_NODEV,
-						     "shm");
-					dentry_put(sr);
-					sb_put(ssb);
-				}
-				path_put(&shm);
-			}
-			free(sp);
-		}
 		dentry_put(sroot);
 		sb_put(sb);
 	}
@@ -2352,19 +2284,20 @@ int vfs_mount(const struct vfs_path *root, const char *target, const char *fstyp
 	return r;
 }
 
-int vfs_mount_gofer_root(struct gofer_client *c, bool readonly, struct vfs_mount **root)
+int vfs_mount_root(const char *fstype, const char *source, unsigned long flags, const char *data,
+		   struct vfs_mount **root)
 {
 	struct superblock *sb;
 	struct dentry *d;
-	int r = goferfs_new(c, "/", readonly, &sb, &d);
+	int r = make_fs(fstype, source, data, false, &sb, &d);
 	if (r < 0)
 		return r;
-	struct vfs_mount *m = mount_new(sb, d, readonly ? VFS_MNT_RDONLY : 0);
+	struct vfs_mount *m = mount_new(sb, d, mnt_flags_from_ms(flags));
 	dentry_put(d);
 	sb_put(sb);
 	if (!m)
 		return -ENOMEM;
-	m->source = strdup("/");
+	m->source = strdup(source ? source : fstype);
 	pthread_mutex_lock(&vfs_tree_lock);
 	mount_attach(m, NULL, NULL);
 	pthread_mutex_unlock(&vfs_tree_lock);
@@ -2410,10 +2343,7 @@ int vfs_sys_mount(struct task *t, const char *source, const char *target, const 
 		} else {
 			struct superblock *sb = NULL;
 			struct dentry *sroot = NULL;
-			/* bind-gofer is kernel-internal only. */
-			r = strcmp(fstype, "bind-gofer") == 0
-				    ? -ENODEV
-				    : make_fs(fstype, source, data, NULL, flags, &sb, &sroot);
+			r = make_fs(fstype, source, data, true, &sb, &sroot);
 			if (r == 0) {
 				r = vfs_mount_sb(&tp, sb, sroot, mnt_flags_from_ms(flags),
 						 source ? source : fstype);

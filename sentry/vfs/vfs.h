@@ -27,7 +27,7 @@
  *   mount tree; held across inode_ops calls that change or search the
  *   namespace, including gofer RPCs and procfs lookup/list/readlink
  *   callbacks — one namespace operation at a time; data I/O never takes it)
- *   -> epoll_lock (fs/epoll.c: epoll item lists; file_poll runs under it)
+ *   -> epoll_lock (vfs/epoll.c: epoll item lists; file_poll runs under it)
  *   -> file->pos_lock -> inode->lock (attributes, fs data, advisory locks)
  *   -> pipe/eventfd locks -> fd_table->lock / fs_context->lock
  *   -> waitq locks (leaf).
@@ -59,7 +59,6 @@ struct task;
 struct creds;
 struct mm_file;
 struct memfile;
-struct gofer_client;
 struct file;
 struct inode;
 struct dentry;
@@ -141,8 +140,24 @@ struct inode_ops {
 	void (*refresh)(struct inode *ino);
 };
 
-#define VFS_INODE_NOCACHE 0x1  /* directory: do not cache child dentries */
-#define VFS_INODE_OWN_OPEN 0x2 /* FIFO/char inode whose open op does the open (host fds) */
+#define VFS_INODE_NOCACHE 0x1 /* directory: do not cache child dentries */
+
+/* An open that sets up f (f->ops, f->priv) for ino. */
+typedef int (*vfs_open_fn)(struct task *t, struct inode *ino, struct file *f);
+
+/* What opening a special inode (FIFO, character or block device, socket)
+ * means, whatever file system holds it: inode_new sets it from what the
+ * layers above registered for the inode's type (vfs_register_special,
+ * vfs_register_chrdev), as Linux's init_special_inode; a file system may
+ * set its own, or NULL to open it itself (host fds).  Device nodes are the
+ * Sentry's devices, never the host's. */
+struct inode_special_ops {
+	/* NULL: the open fails with -ENXIO, as Linux's no_open (sockets,
+	 * block devices, types nobody registered). */
+	vfs_open_fn open;
+	/* The inode goes: free ino->special. */
+	void (*evict)(struct inode *ino);
+};
 
 struct inode {
 	_Atomic int refs;
@@ -157,11 +172,27 @@ struct inode {
 	const struct file_ops *fops; /* what open gives by default */
 	struct superblock *sb;
 	void *priv;
-	struct pipe *fifo; /* a FIFO's pipe, made at first open (under lock) */
+	/* Special files: see inode_special_ops.  special is theirs (a FIFO's
+	 * pipe, made at first open, under lock). */
+	const struct inode_special_ops *special_ops;
+	void *special;
 	struct vfs_locks *locks; /* advisory locks (lock.c), made at first use (under lock) */
 };
 
-/* A new inode of sb with one reference, ino allocated from sb, times now. */
+/* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
+ * ops must live as long as the Sentry.  -EINVAL for other types. */
+int vfs_register_special(uint32_t type, const struct inode_special_ops *ops);
+/* Register the open of character devices major:[minor, minor + count) (the
+ * inode's rdev tells which).  The same range again replaces the driver;
+ * an overlapping one is -EBUSY. */
+int vfs_register_chrdev(unsigned int major, unsigned int minor, unsigned int count,
+			vfs_open_fn open);
+/* The special ops for an inode of mode (NULL for regular files,
+ * directories and symlinks). */
+const struct inode_special_ops *vfs_special_ops(uint32_t mode);
+
+/* A new inode of sb with one reference, ino allocated from sb, times now;
+ * its special ops (by type) are set. */
 struct inode *inode_new(struct superblock *sb, uint32_t mode);
 void inode_get(struct inode *ino);
 void inode_put(struct inode *ino);
@@ -298,7 +329,7 @@ struct file {
 	 * an internal, never attached mount: where a magic link jumps, so
 	 * open("/proc/self/fd/0") reopens the pipe.  path stays empty. */
 	struct vfs_path anon;
-	struct epitem *epitems; /* epoll items watching this file (fs/epoll.c's lock) */
+	struct epitem *epitems; /* epoll items watching this file (vfs/epoll.c's lock) */
 };
 
 /* A file of no path (pipes, host fds): refs 1, ops given. ino may be NULL. */
@@ -448,23 +479,27 @@ int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *b
 
 /* ---- mounting ---- */
 
-/* The root mount from the gofer's "/" attachment. */
-int vfs_mount_gofer_root(struct gofer_client *c, bool readonly, struct vfs_mount **root);
-/* Mount at target (walked from root, following symlinks) a new fs:
- * fstype "tmpfs" (data: "size=N[kmg],mode=0755" honoured), "devtmpfs"/"dev"
- * (the device nodes and /dev/shm), "bind-gofer" (source: the gofer attach
- * name; c must be set), or "proc" when a procfs superblock provider is
- * registered (vfs_register_fs).  flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC. */
-int vfs_mount(const struct vfs_path *root, const char *target, const char *fstype,
-	      const char *source, unsigned long flags, const char *data,
-	      struct gofer_client *c);
-/* Attach an existing superblock at a walked target (takes a reference on sb). */
-int vfs_mount_sb(const struct vfs_path *target, struct superblock *sb, struct dentry *root,
-		 int mnt_flags, const char *source);
-/* A file system the VFS can create by name, for mount(2) ("proc", "sysfs"...). */
+/* A file system the VFS can make by name: each file system registers its
+ * own at boot ("tmpfs", "proc", "bind-gofer"...); the VFS names none.
+ * Registering a name again replaces its factory. */
 typedef int (*vfs_fs_factory)(const char *source, const char *data, struct superblock **sb,
 			      struct dentry **root);
 int vfs_register_fs(const char *fstype, vfs_fs_factory factory);
+/* One that only the Sentry's own mounts (vfs_mount, vfs_mount_root) make,
+ * never the app's mount(2): -ENODEV there. */
+int vfs_register_boot_fs(const char *fstype, vfs_fs_factory factory);
+/* The root mount: a new fs of a registered type, attached as the root;
+ * *root is the caller's reference (the tree holds its own). */
+int vfs_mount_root(const char *fstype, const char *source, unsigned long flags, const char *data,
+		   struct vfs_mount **root);
+/* Mount at target (walked from root, following symlinks) a new fs of a
+ * registered type; flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC.
+ * -ENODEV for a type nobody registered. */
+int vfs_mount(const struct vfs_path *root, const char *target, const char *fstype,
+	      const char *source, unsigned long flags, const char *data);
+/* Attach an existing superblock at a walked target (takes a reference on sb). */
+int vfs_mount_sb(const struct vfs_path *target, struct superblock *sb, struct dentry *root,
+		 int mnt_flags, const char *source);
 /* mount(2) and umount2(2) for the task (permission: CAP_SYS_ADMIN). */
 int vfs_sys_mount(struct task *t, const char *source, const char *target, const char *fstype,
 		  unsigned long flags, const char *data);
@@ -475,12 +510,6 @@ void vfs_umount_all(void);
 /* Every attached mount, for /proc/mounts (calls fn with the mount path). */
 void vfs_for_each_mount(const struct vfs_path *root,
 			void (*fn)(struct vfs_mount *m, const char *path, void *arg), void *arg);
-
-/* tmpfs: the memory file its pages live in (MAP_SHARED works); set once at
- * boot before the first tmpfs mount.  Without it tmpfs uses malloc'd pages
- * and MAP_SHARED of tmpfs files gives ENODEV. */
-void vfs_set_memfile(struct memfile *mf);
-struct memfile *vfs_memfile(void);
 
 /* ---- synthetic files (procfs, sysfs) ---- */
 
@@ -518,94 +547,5 @@ struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn f
 				      void (*free_arg)(void *));
 /* The owner of synthetic inodes (procfs shows the task's uid). */
 void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid);
-
-/* ---- file systems (sentry/fs/) ---- */
-
-/* tmpfs: size_limit 0 = unlimited. */
-int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sb,
-	      struct dentry **root);
-/* devfs with null zero full random urandom tty ptmx, fd/stdin/stdout/stderr
- * links, pts/ (the console as 0, live pty slaves) and shm/ (a tmpfs mounted
- * by vfs_mount). */
-int devfs_new(struct superblock **sb, struct dentry **root);
-/* goferfs over attach name.  Its cache policy is the default set by
- * goferfs_set_default_shared (false: --file-access=exclusive, the cache is
- * the truth; true: shared, every walk revalidates names and attributes with
- * the Gofer); the "bind-gofer" mount data "file-access=shared" or
- * "file-access=exclusive" overrides it per mount. */
-int goferfs_new(struct gofer_client *c, const char *attach_name, bool readonly,
-		struct superblock **sb, struct dentry **root);
-void goferfs_set_default_shared(bool shared);
-int goferfs_new_opts(struct gofer_client *c, const char *attach_name, bool shared,
-		     struct superblock **sb, struct dentry **root);
-/* Pipes: two files (read end, write end); flags: O_NONBLOCK (O_DIRECT packet
- * mode is not implemented: -EINVAL). */
-int pipe_new(int flags, struct file **rd, struct file **wr);
-/* F_GETPIPE_SZ / F_SETPIPE_SZ on a pipe file; -EBADF if f is not a pipe. */
-int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg);
-/* eventfd(2): flags EFD_CLOEXEC (the caller's), EFD_NONBLOCK, EFD_SEMAPHORE. */
-int eventfd_new(unsigned int initval, int flags, struct file **out);
-/* epoll(7): an instance (flags: EPOLL_CLOEXEC, the caller's); ctl on target
- * (the file of fd; ev may be NULL for EPOLL_CTL_DEL); wait up to maxevents
- * into out until the absolute CLOCK_MONOTONIC deadline (NULL: none): the
- * count, 0 on timeout, -EINTR on a signal (never restarted, as Linux). */
-struct epoll_event;
-int epoll_new(int flags, struct file **out);
-bool file_is_epoll(struct file *f);
-int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
-		   const struct epoll_event *ev);
-int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, int maxevents,
-		    const struct timespec *deadline);
-/* Host fd wrapper (app stdio): takes ownership of hostfd; flags O_ACCMODE|O_APPEND|O_NONBLOCK. */
-struct file *hostfd_file_new(int hostfd, int flags);
-/* The foreground process group a host tty records (TIOCGPGRP/TIOCSPGRP). */
-void hostfd_set_foreground_pgrp(struct file *f, int pgrp);
-bool hostfd_is_tty(struct file *f);
-/* Set by the kernel: TIOCSCTTY on a tty file (arg as ioctl's); NULL -> EPERM. */
-extern int (*vfs_tty_sctty_hook)(struct task *t, struct file *f, int steal);
-/* Set by the kernel: the controlling tty file of t's session (for /dev/tty),
- * or NULL.  Returns a new reference. */
-extern struct file *(*vfs_ctty_hook)(struct task *t);
-/* The sandbox's terminal: set before /dev is mounted, it appears as
- * /dev/pts/0 (136,0), and a tty host fd stats as that node. */
-void devfs_set_console(struct file *f);
-struct inode *devfs_console_node(void);
-/* Open the character device rdev (major, minor as Linux: 1,3 null ... 5,0 tty,
- * 5,2 ptmx, 136,N pty slaves) on f; used for device nodes on any file
- * system.  -ENXIO if unknown. */
-int devfs_open_chr(struct task *t, uint64_t rdev, struct file *f);
-
-/* Pseudo-terminals (fs/devpts.c): /dev/ptmx makes a pair, the slave shows
- * as /dev/pts/N (N >= 1) in the pts directory devfs registers. */
-struct kernel;
-/* What the ptys need from the kernel, which owns process groups and
- * signals; sentry/kernel/tty.c sets it (unit tests set their own). */
-struct tty_kernel_ops {
-	/* Send sig (SI_KERNEL) to every process of group pgid of k. */
-	void (*signal_pgrp)(struct kernel *k, int pgid, int sig);
-	/* The session of process group pgid of k, or -ESRCH if there is none. */
-	int (*pgrp_session)(struct kernel *k, int pgid);
-	/* t, in a background group of its terminal's session, reads it (sig
-	 * SIGTTIN) or changes it (SIGTTOU): as Linux's tty_check_change, 0 to
-	 * go on, -EIO, or -ERESTARTSYS once t's group was sent sig. */
-	int (*background)(struct task *t, int sig);
-};
-extern const struct tty_kernel_ops *devpts_kernel_ops;
-/* devfs: new slave nodes go into this tmpfs directory (a reference is kept). */
-void devpts_set_dir(struct inode *dir);
-/* Open on f a new master (5,2) / the slave of pty index (136,N): -EIO while
- * locked (TIOCSPTLCK) or hung up, -ENXIO for no such pty. */
-int devpts_open_master(struct task *t, struct file *f);
-int devpts_open_slave(struct task *t, unsigned int index, struct file *f);
-/* For the kernel's controlling-terminal rules (tty.c).  Is f a pty end? */
-bool devpts_is_pty(struct file *f);
-/* The session f's pty controls (0: none; *k its kernel), -ENOTTY if not a pty. */
-int devpts_get_session(struct file *f, struct kernel **k);
-/* f's pty becomes the terminal of session sid of k (0: of none) with
- * foreground group pgrp.  -EIO once hung up. */
-int devpts_set_session(struct file *f, struct kernel *k, int sid, int pgrp);
-bool devpts_session_has_tty(struct kernel *k, int sid);
-/* A new slave file (O_RDWR) of the pty controlling session sid, or NULL. */
-struct file *devpts_session_tty(struct kernel *k, int sid);
 
 #endif

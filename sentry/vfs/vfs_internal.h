@@ -58,14 +58,4 @@ void epoll_file_released(struct file *f);
 /* Default fops pieces. */
 int64_t generic_llseek(struct file *f, int64_t off, int whence);
 
-/* FIFOs on any file system (pipe.c): open blocks for the other end as
- * Linux fifo_open; inode_put frees ino->fifo through pipe_fifo_release. */
-int pipe_fifo_open(struct task *t, struct inode *ino, struct file *f);
-void pipe_fifo_release(struct pipe *p);
-
-/* tmpfs (fs/tmpfs.c): add a node (mode with S_IFMT; S_IFDIR makes a
- * directory) or, if target, a symlink, to a tmpfs directory at boot. */
-int tmpfs_add_node(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
-		   const char *target, struct inode **out);
-
 #endif

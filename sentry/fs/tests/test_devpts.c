@@ -82,7 +82,7 @@ static int setup(void **state)
 	struct tfx *x = calloc(1, sizeof(*x));
 	fx_init(&x->fx);
 	if (vfs_mkdirat(x->fx.t, AT_FDCWD, "/dev", 0755) < 0 ||
-	    vfs_mount(&x->fx.root, "/dev", "devtmpfs", "dev", MS_NOSUID, NULL, NULL) < 0)
+	    vfs_mount(&x->fx.root, "/dev", "devtmpfs", "dev", MS_NOSUID, NULL) < 0)
 		return -1;
 	x->tg.tgid = x->tg.sid = x->tg.pgid = 10;
 	x->fx.t->tg = &x->tg;

@@ -13,6 +13,7 @@
 
 #include "gofer/server.h"
 #include "sentry/fs/gofer_client.h"
+#include "sentry/fs/goferfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/tests/vfs_test_util.h"
 
@@ -48,7 +49,8 @@ static int setup(void **state)
 	g->ssock = sv[1];
 	pthread_create(&g->server, NULL, serve, g);
 	g->c = gofer_client_new(sv[0]);
-	if (vfs_mount_gofer_root(g->c, false, &g->mnt) < 0)
+	fx_register();
+	if (goferfs_register(g->c) < 0 || vfs_mount_root("bind-gofer", "/", 0, NULL, &g->mnt) < 0)
 		return -1;
 	g->root = (struct vfs_path){g->mnt, g->mnt->root};
 	path_get(&g->root);
@@ -252,7 +254,7 @@ static void test_shared_file_access_sees_host_changes(void **state)
 {
 	struct gfx *g = *state;
 	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/sh", 0755), 0);
-	assert_int_equal(vfs_mount(&g->root, "/sh", "bind-gofer", "/", 0, "file-access=shared", g->c),
+	assert_int_equal(vfs_mount(&g->root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
 			 0);
 	char hp[160];
 	host_path(g, "hostfile", hp, sizeof(hp));
@@ -290,9 +292,9 @@ static void test_bind_mount_from_gofer_attach(void **state)
 	struct gfx *g = *state;
 	/* The server only knows "/": attaching another name fails cleanly. */
 	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/mnt", 0755), 0);
-	assert_true(vfs_mount(&g->root, "/mnt", "bind-gofer", "/nonexistent", 0, NULL, g->c) < 0);
+	assert_true(vfs_mount(&g->root, "/mnt", "bind-gofer", "/nonexistent", 0, NULL) < 0);
 	/* Attaching "/" again at /mnt shows the same files. */
-	assert_int_equal(vfs_mount(&g->root, "/mnt", "bind-gofer", "/", MS_RDONLY, NULL, g->c), 0);
+	assert_int_equal(vfs_mount(&g->root, "/mnt", "bind-gofer", "/", MS_RDONLY, NULL), 0);
 	struct stat st;
 	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/mnt/mnt", 0, &st), 0);
 	struct file *f;

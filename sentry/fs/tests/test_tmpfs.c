@@ -15,7 +15,7 @@ static void test_shared_page_is_the_file_data(void **state)
 {
 	struct memfile *mf;
 	assert_int_equal(memfile_new(64ULL << 20, &mf), 0);
-	vfs_set_memfile(mf);
+	tmpfs_set_memfile(mf);
 	struct fx fx;
 	fx_init(&fx);
 	assert_int_equal(fx_write_file(fx.t, "/shm", "written by write(2)", 0644), 0);
@@ -42,7 +42,7 @@ static void test_shared_page_is_the_file_data(void **state)
 	fx_fini(&fx);
 	vfs_umount_all();
 	mount_put(fx.mnt);
-	vfs_set_memfile(NULL);
+	tmpfs_set_memfile(NULL);
 	memfile_free(mf);
 }
 
@@ -51,8 +51,7 @@ static void test_size_limit_gives_enospc(void **state)
 	struct fx fx;
 	fx_init(&fx);
 	assert_int_equal(vfs_mkdirat(fx.t, AT_FDCWD, "/small", 0755), 0);
-	assert_int_equal(vfs_mount(&fx.root, "/small", "tmpfs", "tmpfs", 0, "size=8k,mode=0700",
-				   NULL),
+	assert_int_equal(vfs_mount(&fx.root, "/small", "tmpfs", "tmpfs", 0, "size=8k,mode=0700"),
 			 0);
 	struct stat st;
 	assert_int_equal(vfs_statat(fx.t, AT_FDCWD, "/small", 0, &st), 0);
@@ -73,9 +72,9 @@ static void test_size_limit_gives_enospc(void **state)
 	assert_int_equal(file_truncate(fx.t, f, 0), 0);
 	assert_int_equal(file_pwrite(fx.t, f, buf, 100, 0), 100);
 	file_put(f);
-	assert_int_equal(vfs_mount(&fx.root, "/small", "tmpfs", "tmpfs", 0, "size=12q", NULL),
+	assert_int_equal(vfs_mount(&fx.root, "/small", "tmpfs", "tmpfs", 0, "size=12q"),
 			 -EINVAL);
-	assert_int_equal(vfs_mount(&fx.root, "/small", "nosuchfs", "x", 0, NULL, NULL), -ENODEV);
+	assert_int_equal(vfs_mount(&fx.root, "/small", "nosuchfs", "x", 0, NULL), -ENODEV);
 	fx_fini(&fx);
 	vfs_umount_all();
 	mount_put(fx.mnt);

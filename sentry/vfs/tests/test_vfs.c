@@ -195,7 +195,7 @@ static int mount_tmpfs_at(struct fx *fx, const char *path, unsigned long flags)
 	int r = vfs_mkdirat(fx->t, AT_FDCWD, path, 0755);
 	if (r < 0 && r != -EEXIST)
 		return r;
-	return vfs_mount(&fx->root, path, "tmpfs", "tmpfs", flags, NULL, NULL);
+	return vfs_mount(&fx->root, path, "tmpfs", "tmpfs", flags, NULL);
 }
 
 static void test_readonly_mount_gives_erofs(void **state)

@@ -15,7 +15,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "sentry/fs/devfs.h"
+#include "sentry/fs/devpts.h"
+#include "sentry/fs/hostfd.h"
+#include "sentry/fs/pipe.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/epoll.h"
+#include "sentry/vfs/eventfd.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -111,21 +118,21 @@ static inline void fx_task_free(struct task *t)
 	free(t);
 }
 
+/* The file systems and devices the tests use register as at boot. */
+static inline void fx_register(void)
+{
+	if (tmpfs_register() < 0 || pipe_register() < 0 || devfs_register() < 0 ||
+	    devpts_register() < 0)
+		abort();
+}
+
 static inline void fx_init(struct fx *fx)
 {
-	struct superblock *sb;
-	struct dentry *root;
-	int r = tmpfs_new(0, 0755, &sb, &root);
-	if (r < 0)
+	fx_register();
+	if (vfs_mount_root("tmpfs", "tmpfs", 0, "mode=0755", &fx->mnt) < 0)
 		abort();
-	fx->mnt = mount_new(sb, root, 0);
-	pthread_mutex_lock(&vfs_tree_lock);
-	mount_attach(fx->mnt, NULL, NULL);
-	pthread_mutex_unlock(&vfs_tree_lock);
-	fx->root = (struct vfs_path){fx->mnt, root};
+	fx->root = (struct vfs_path){fx->mnt, fx->mnt->root};
 	path_get(&fx->root);
-	dentry_put(root);
-	sb_put(sb);
 	fx->t = fx_task(&fx->root, 0, 0);
 }
 

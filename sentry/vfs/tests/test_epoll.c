@@ -1,4 +1,4 @@
-/* Unit tests for sentry/fs/eventfd.c and epoll.c. */
+/* Unit tests for sentry/vfs/eventfd.c and epoll.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

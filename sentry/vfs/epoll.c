@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/epoll.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 

@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/eventfd.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
