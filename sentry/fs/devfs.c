@@ -23,7 +23,6 @@
 #include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 
 struct file *(*vfs_ctty_hook)(struct task *t);
 

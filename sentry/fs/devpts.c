@@ -53,7 +53,6 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 #include "sentry/fs/devpts.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"

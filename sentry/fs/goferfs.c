@@ -32,7 +32,6 @@
 #include "sentry/fs/goferfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 

@@ -30,7 +30,6 @@
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 
 /* sentry/kernel provides it (kernel.h). */
 int task_signal_send(struct task *t, int sig);

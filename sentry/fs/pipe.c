@@ -31,7 +31,6 @@
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 #include "sentry/fs/pipe.h"
 
 /* sentry/kernel provides it (kernel.h). */

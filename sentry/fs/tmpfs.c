@@ -28,7 +28,6 @@
 #include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/vfs/vfs_internal.h"
 
 struct tmpfs_sb {
 	uint64_t limit_pages; /* 0: unlimited */

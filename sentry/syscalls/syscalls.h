@@ -1,7 +1,7 @@
 /*
  * syscalls.h — the syscall table.
  *
- * Each family file (sys_file.c, sys_mm.c, sys_process.c, ...) holds thin
+ * Each family file (sys_rw.c, sys_fd.c, sys_mm.c, sys_process.c, ...) holds thin
  * handlers that check and translate arguments and call the subsystem, and
  * exports one table of them, terminated by {0}.  table.c merges the tables
  * into the dispatch array; a number without a handler returns -ENOSYS and is
@@ -24,7 +24,13 @@ struct syscall_def {
 	syscall_fn fn;
 };
 
-extern const struct syscall_def sys_file_defs[];
+extern const struct syscall_def sys_rw_defs[];
+extern const struct syscall_def sys_fd_defs[];
+extern const struct syscall_def sys_stat_defs[];
+extern const struct syscall_def sys_dir_defs[];
+extern const struct syscall_def sys_poll_defs[];
+extern const struct syscall_def sys_xattr_defs[];
+extern const struct syscall_def sys_mount_defs[];
 extern const struct syscall_def sys_mm_defs[];
 extern const struct syscall_def sys_process_defs[];
 extern const struct syscall_def sys_signal_defs[];

@@ -31,7 +31,13 @@ static void add_defs(const struct syscall_def *defs)
 
 static void build(void)
 {
-	add_defs(sys_file_defs);
+	add_defs(sys_rw_defs);
+	add_defs(sys_fd_defs);
+	add_defs(sys_stat_defs);
+	add_defs(sys_dir_defs);
+	add_defs(sys_poll_defs);
+	add_defs(sys_xattr_defs);
+	add_defs(sys_mount_defs);
 	add_defs(sys_mm_defs);
 	add_defs(sys_process_defs);
 	add_defs(sys_signal_defs);

@@ -511,6 +511,25 @@ void vfs_umount_all(void);
 void vfs_for_each_mount(const struct vfs_path *root,
 			void (*fn)(struct vfs_mount *m, const char *path, void *arg), void *arg);
 
+/* ---- for file system implementations ---- */
+
+/* creds helpers read straight from struct creds; NULL creds = the Sentry (all-powerful). */
+bool vfs_capable(const struct creds *c, int cap);
+bool vfs_creds_in_group(const struct creds *c, uint32_t gid);
+uint32_t vfs_fsuid(const struct creds *c);
+uint32_t vfs_fsgid(const struct creds *c);
+const struct creds *vfs_task_creds(struct task *t);
+
+/* As dentry_new, but takes over the caller's reference on ino (no new one). */
+struct dentry *dentry_new_take(struct dentry *parent, const char *name, struct inode *ino);
+
+/* Emit "." and ".." for cookie positions 0 and 1 (in-memory file systems
+ * list their own entries from cookie 2). Returns nonzero if emit stopped. */
+int dir_emit_dots(struct file *f, struct dir_ctx *ctx);
+
+/* Name an anonymous file ("pipe:[12]"), also for files reopened from it. */
+void file_set_anon_name(struct file *f, const char *name);
+
 /* ---- synthetic files (procfs, sysfs) ---- */
 
 /* Content made at open time: returns malloc'd bytes (*len set) or NULL with

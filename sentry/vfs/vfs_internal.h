@@ -1,23 +1,16 @@
 /*
- * vfs_internal.h — what the VFS's own files (sentry/vfs and sentry/fs) share and the
- * rest of the Sentry does not need: the dentry cache under vfs_tree_lock,
- * creds shortcuts, and the open path common to vfs_open and vfs_open_path.
+ * vfs_internal.h — what the VFS's own files (sentry/vfs/) share and nothing
+ * else uses: the dentry cache and mount tree under vfs_tree_lock, the walk,
+ * and the open path common to vfs_open and vfs_open_path.  File systems use
+ * vfs.h only.
  */
 #ifndef VISOR_SENTRY_VFS_INTERNAL_H
 #define VISOR_SENTRY_VFS_INTERNAL_H
 
 #include "sentry/vfs/vfs.h"
 
-/* creds helpers read straight from struct creds; NULL creds = the Sentry (all-powerful). */
-bool vfs_capable(const struct creds *c, int cap);
-bool vfs_creds_in_group(const struct creds *c, uint32_t gid);
-uint32_t vfs_fsuid(const struct creds *c);
-uint32_t vfs_fsgid(const struct creds *c);
-const struct creds *vfs_task_creds(struct task *t);
 
 bool vfs_mnt_readonly(const struct vfs_mount *m);
-/* As dentry_new, but takes over the caller's reference on ino (no new one). */
-struct dentry *dentry_new_take(struct dentry *parent, const char *name, struct inode *ino);
 /* Under vfs_tree_lock. */
 void dcache_insert(struct dentry *dir, struct dentry *d);
 void dcache_remove(struct dentry *d);
@@ -36,14 +29,9 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 /* A file for path p with refs 1 (takes its own path references). */
 struct file *file_alloc(const struct vfs_path *p, int flags);
 
-/* Emit "." and ".." for cookie positions 0 and 1 (in-memory file systems
- * list their own entries from cookie 2). Returns nonzero if emit stopped. */
-int dir_emit_dots(struct file *f, struct dir_ctx *ctx);
 
 /* Is p in the internal mount of anonymous files? */
 bool vfs_path_is_anon(const struct vfs_path *p);
-/* Name an anonymous file ("pipe:[12]"), also for files reopened from it. */
-void file_set_anon_name(struct file *f, const char *name);
 
 /* lock.c: drop OFD and flock locks of a released description; drop t's
  * process's POSIX locks on f's inode (any close of an fd does, as Linux);
@@ -57,5 +45,62 @@ void epoll_file_released(struct file *f);
 
 /* Default fops pieces. */
 int64_t generic_llseek(struct file *f, int64_t off, int whence);
+
+/* ---- shared by the VFS's own files (dcache.c, mount.c, walk.c, namei.c,
+ * attr.c, fs_context.c); everything below runs under vfs_tree_lock unless
+ * it says otherwise ---- */
+
+struct timespec vfs_now(void); /* CLOCK_REALTIME, for timestamps */
+
+/* dcache.c */
+/* A cached child of dir named name that is still valid (revalidated for
+ * shared file systems), with a reference; NULL if none. */
+struct dentry *dcache_find_valid(struct task *t, struct dentry *dir, const char *name);
+/* The file system's lookup of name in dir (the VFS's ENOTDIR/ENOENT rules). */
+int fs_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out);
+/* Drop d and every cached dentry below it from the cache. */
+void dcache_prune(struct dentry *d);
+
+/* mount.c */
+void path_set(struct vfs_path *dst, struct vfs_mount *m, struct dentry *d);
+bool path_equal(const struct vfs_path *a, const struct vfs_path *b);
+/* Step p onto whatever is mounted on it, repeatedly. */
+void follow_mounts(struct vfs_path *p);
+
+/* walk.c: one walk's state. */
+struct walk {
+	struct task *t;
+	const struct creds *creds;
+	struct vfs_path root;
+	struct vfs_path cur;
+	int nlinks;
+	char *scratch; /* VFS_PATH_MAX+1 bytes for readlink, made at the first link */
+};
+
+enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+
+struct parent_walk {
+	struct vfs_path dir;
+	char name[VFS_NAME_MAX + 1];
+	enum last_type type;
+	bool trailing_slash;
+};
+
+/* Start a walk for t from dirfd (or the root for an absolute path). */
+int walk_init(struct walk *w, struct task *t, int dirfd, const char *path);
+void walk_done(struct walk *w);
+int walk_locked(struct walk *w, const char *path, int flags, struct vfs_path *out);
+/* Walk all but the last component of path into pw. */
+int walk_parent_locked(struct walk *w, const char *path, struct parent_walk *pw);
+/* The last component of a parent walk: 0 and out, or -ENOENT & co. */
+int lookup_last(struct walk *w, struct parent_walk *pw, struct vfs_path *out);
+bool walk_is_dir(const struct vfs_path *p);
+bool dentry_is_symlink(const struct dentry *d);
+/* Where the magic link li (/proc/<pid>/fd/N) leads. */
+int magic_target(struct walk *w, struct inode *li, struct vfs_path *out);
+
+/* fs_context.c: p's name from root into buf; *unreachable if p is not under root. */
+int path_name_locked(const struct vfs_path *p, const struct vfs_path *root, char *buf, size_t len,
+		     bool *unreachable);
 
 #endif

@@ -1,5 +1,6 @@
-/* Unit tests for sentry/syscalls/sys_file.c: the syscall shells called
- * through sys_file_defs, with Sentry pointers standing in for app memory
+/* Unit tests for the file-family syscalls (sentry/syscalls/sys_rw.c,
+ * sys_fd.c, sys_stat.c, sys_dir.c, sys_poll.c...): the syscall shells called
+ * through their tables, with Sentry pointers standing in for app memory
  * (see vfs_test_util.h). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,13 +24,19 @@
 static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5)
 {
-	for (const struct syscall_def *d = sys_file_defs; d->name; d++) {
-		if (d->nr == nr) {
-			uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
-			return d->fn(t, a);
+	static const struct syscall_def *const tables[] = {
+		sys_rw_defs, sys_fd_defs, sys_stat_defs, sys_dir_defs,
+		sys_poll_defs, sys_xattr_defs, sys_mount_defs,
+	};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		for (const struct syscall_def *d = tables[i]; d->name; d++) {
+			if (d->nr == nr) {
+				uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+				return d->fn(t, a);
+			}
 		}
 	}
-	fail_msg("syscall %d not in sys_file_defs", nr);
+	fail_msg("syscall %d not in the file-family tables", nr);
 	return -ENOSYS;
 }
 #define SC(t, nr, ...) sc_n(t, nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
