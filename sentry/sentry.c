@@ -4,6 +4,7 @@
  */
 #include "sentry/sentry.h"
 #include "sentry/control.h" /* OCI: control server */
+#include "sentry/fs/devfs.h"
 #include "sentry/fs/fs.h"
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/hostfd.h"
@@ -11,6 +12,7 @@
 #include "sentry/jail.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/spawn.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -111,8 +113,10 @@ int sentry_run(const struct sentry_config *cfg)
 	/* A terminal on stdin is the controlling terminal of init's session
 	 * (init is pid 1, the first spawn), as runc sets it up; it must be
 	 * known before /dev is mounted, where it appears as /dev/pts/0. */
-	if (stdio[0] && hostfd_is_tty(stdio[0]))
+	if (stdio[0] && hostfd_is_tty(stdio[0])) {
 		kernel_set_console(k, stdio[0], 1);
+		devfs_set_console(stdio[0]);
+	}
 	if (sentry_mount_all(&root, cfg->mounts, cfg->nmounts) < 0)
 		return 125;
 	k->root_fs = fs_context_new(root);

@@ -19,12 +19,13 @@
 #include <sys/sysmacros.h>
 
 #include "sentry/fs/devfs.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/fs/devpts.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
-struct file *(*vfs_ctty_hook)(struct task *t);
 
 static int64_t dev_llseek_zero(struct file *f, int64_t off, int whence)
 {
@@ -206,7 +207,8 @@ static int console_open(struct task *t, struct inode *ino, struct file *f)
 /* 5,0: /dev/tty, the controlling terminal of the opener's session. */
 static int ctty_open(struct task *t, struct inode *ino, struct file *f)
 {
-	return tty_forward(f, vfs_ctty_hook && t ? vfs_ctty_hook(t) : NULL);
+	const struct tty_kernel_ops *kops = t && t->k ? t->k->tty_kops : NULL;
+	return tty_forward(f, kops ? kops->open_ctty(t) : NULL);
 }
 
 static int devfs_new(const char *source, const char *data, struct superblock **sbp,

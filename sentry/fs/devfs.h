@@ -6,16 +6,12 @@
 
 struct file;
 struct inode;
-struct task;
 
 /* Register with the VFS: the file system "devtmpfs" (also "dev": null zero
  * full random urandom tty ptmx, fd/stdin/stdout/stderr links, pts/ with the
  * console as 0 and the live pty slaves, shm/ and mqueue/) and the character
  * devices 1,3-9 (memory devices), 5,0 (/dev/tty) and 136,0 (the console). */
 int devfs_register(void);
-/* Set by the kernel: the controlling tty file of t's session (for /dev/tty),
- * or NULL.  Returns a new reference. */
-extern struct file *(*vfs_ctty_hook)(struct task *t);
 /* The sandbox's terminal: set before /dev is mounted, it appears as
  * /dev/pts/0 (136,0), and a tty host fd stats as that node. */
 void devfs_set_console(struct file *f);

@@ -27,21 +27,23 @@
  * SIGTTIN when it reads, SIGTTOU when it changes the terminal (or writes
  * under TOSTOP).
  *
- * Sessions and process groups are the kernel's: which session a pty
- * controls is decided by sentry/kernel/tty.c (TIOCSCTTY, /dev/tty), which
- * calls devpts_set_session and friends; signals and process-group lookups
- * go through devpts_kernel_ops, so this file never calls into the kernel.
+ * Sessions and process groups are the kernel's: each pty embeds the
+ * kernel's struct tty_session (sentry/kernel/tty.h), whose ops decide
+ * TIOCSCTTY and job control, signal process groups and find sessions; the
+ * kernel opens /dev/tty through the pty's tty_ops.  This file never calls
+ * into the kernel by name.
  *
  * Locks: ptys_lock (the table and the current pts directory) is taken
  * after the kernel's tasks_lock and before pty->lock; pty->lock protects
  * everything in the pty and is never held across a wait, a signal send
- * (devpts_kernel_ops take tasks_lock) or a namespace change (vfs_tree_lock).
+ * (the kernel's tty ops take tasks_lock) or a namespace change (vfs_tree_lock).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +54,9 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/fs/devpts.h"
-#include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"
 
 #define PTY_MAX 4096     /* as Linux's default /proc/sys/kernel/pty/max */
@@ -93,7 +95,6 @@ struct pty {
 	struct pty_termios tio;
 	struct winsize ws;
 	bool locked;        /* TIOCSPTLCK: slave opens give EIO */
-	bool hungup;        /* the master is closed */
 	bool stopped;       /* output stopped (VSTOP with IXON, TCOOFF) */
 	bool lnext;         /* VLNEXT seen: the next input byte is taken literally */
 	int slaves;         /* open slave files */
@@ -105,13 +106,12 @@ struct pty {
 	/* Output (slave -> master), already through OPOST. */
 	unsigned char out[PTY_OUT_SIZE];
 	size_t out_len;
-	/* The session this pty controls (tty.c decides), its foreground group. */
-	struct kernel *k;
-	int sid, pgrp;
+	/* The session this pty controls (the kernel decides), its foreground
+	 * group, and hungup: the master is closed. */
+	struct tty_session session;
 	struct inode *dir, *node; /* the /dev/pts/N node and its directory (or NULL) */
 };
 
-const struct tty_kernel_ops *devpts_kernel_ops;
 
 /* The table of live ptys (index -> pty) and where new slave nodes go. */
 static pthread_mutex_t ptys_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,6 +119,7 @@ static struct pty *ptys[PTY_MAX];
 static struct inode *pts_dir;
 
 static const struct file_ops ptm_fops, pts_fops;
+static const struct tty_ops pty_tty_ops;
 
 void devpts_set_dir(struct inode *dir)
 {
@@ -191,10 +192,12 @@ static int pty_wait(struct task *t, struct pty *p, struct waitq *wq, const struc
 	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
-static void pty_signal(struct kernel *k, int pgrp, int sig)
+/* Signal a process group of the kernel k this pty's session was in (read
+ * under p->lock by the caller, which no longer holds it). */
+static void pty_signal(struct pty *p, struct kernel *k, int pgrp, int sig)
 {
-	if (k && pgrp > 0 && devpts_kernel_ops && devpts_kernel_ops->signal_pgrp)
-		devpts_kernel_ops->signal_pgrp(k, pgrp, sig);
+	if (k && pgrp > 0 && p->session.kops)
+		p->session.kops->signal_pgrp(k, pgrp, sig);
 }
 
 /* ---- output processing ---- */
@@ -458,20 +461,20 @@ static struct pty *PTY(struct file *f)
 /* Is this pty t's controlling terminal (same session)?  Under p->lock. */
 static bool is_ctty_of(struct pty *p, struct task *t)
 {
-	return t && t->tg && p->sid > 0 && t->tg->sid == p->sid && p->k == t->k;
+	return t && t->tg && p->session.sid > 0 && t->tg->sid == p->session.sid && p->session.k == t->k;
 }
 
 /* Job control, as Linux's tty_check_change: a process of a background
  * group of the terminal's session that reads it (SIGTTIN) or changes it
- * (SIGTTOU) is stopped by the kernel's policy (devpts_kernel_ops). */
+ * (SIGTTOU) is stopped by the kernel's policy (the session's kernel ops). */
 static int pty_job_control(struct task *t, struct pty *p, int sig)
 {
 	pthread_mutex_lock(&p->lock);
-	bool bg = is_ctty_of(p, t) && p->pgrp > 0 && t->tg->pgid != p->pgrp;
+	bool bg = is_ctty_of(p, t) && p->session.pgrp > 0 && t->tg->pgid != p->session.pgrp;
 	pthread_mutex_unlock(&p->lock);
-	if (!bg || !devpts_kernel_ops || !devpts_kernel_ops->background)
+	if (!bg || !p->session.kops)
 		return 0;
-	return devpts_kernel_ops->background(t, sig);
+	return p->session.kops->background(t, sig);
 }
 
 /* A canonical read: at most one line; VEOF's byte is never returned (a
@@ -529,7 +532,7 @@ static ssize_t pts_read(struct task *t, struct file *f, void *ubuf, size_t len, 
 	const struct timespec *deadline = NULL;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		if (p->hungup)
+		if (p->session.hungup)
 			break; /* a hung-up tty reads as end of file */
 		bool canon = p->tio.c_lflag & ICANON;
 		unsigned int vmin = p->tio.c_cc[VMIN], vtime = p->tio.c_cc[VTIME];
@@ -589,7 +592,7 @@ static ssize_t pts_write(struct task *t, struct file *f, const void *ubuf, size_
 	}
 	pthread_mutex_lock(&p->lock);
 	while (done < len) {
-		if (p->hungup) {
+		if (p->session.hungup) {
 			r = -EIO;
 			break;
 		}
@@ -621,7 +624,7 @@ static uint32_t pts_poll(struct file *f, struct poll_entry *pe)
 	poll_wait(pe, &p->swq);
 	uint32_t m = 0;
 	pthread_mutex_lock(&p->lock);
-	if (p->hungup) {
+	if (p->session.hungup) {
 		m = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLERR | POLLHUP;
 	} else {
 		/* As n_tty's input_available_p: a line, or VMIN bytes when
@@ -714,11 +717,11 @@ static ssize_t ptm_write(struct task *t, struct file *f, const void *ubuf, size_
 		}
 		int sig = input_char(p, buf[done++]);
 		if (sig) {
-			struct kernel *k = p->k;
-			int pgrp = p->pgrp;
+			struct kernel *k = p->session.k;
+			int pgrp = p->session.pgrp;
 			pthread_mutex_unlock(&p->lock);
 			pty_wake(p);
-			pty_signal(k, pgrp, sig);
+			pty_signal(p, k, pgrp, sig);
 			pthread_mutex_lock(&p->lock);
 		}
 	}
@@ -774,17 +777,19 @@ static void ptm_release(struct file *f)
 		ptys[p->index] = NULL;
 	pthread_mutex_unlock(&ptys_lock);
 	pthread_mutex_lock(&p->lock);
-	p->hungup = true;
-	struct kernel *k = p->k;
-	int sid = p->sid, pgrp = p->pgrp;
-	p->sid = p->pgrp = 0;
+	p->session.hungup = true;
+	struct kernel *k = p->session.k;
+	int sid = p->session.sid, pgrp = p->session.pgrp;
+	p->session.sid = p->session.pgrp = 0;
 	pthread_mutex_unlock(&p->lock);
+	if (p->session.kops)
+		p->session.kops->detach(&p->session);
 	pty_wake(p);
-	pty_signal(k, pgrp, SIGHUP);
-	pty_signal(k, pgrp, SIGCONT);
+	pty_signal(p, k, pgrp, SIGHUP);
+	pty_signal(p, k, pgrp, SIGCONT);
 	if (sid != pgrp) {
-		pty_signal(k, sid, SIGHUP);
-		pty_signal(k, sid, SIGCONT);
+		pty_signal(p, k, sid, SIGHUP);
+		pty_signal(p, k, sid, SIGCONT);
 	}
 	pty_remove_node(p);
 	pty_put(p);
@@ -803,6 +808,8 @@ static int ptmx_open(struct task *t, struct inode *ino, struct file *f)
 	waitq_init(&p->mwq);
 	waitq_init(&p->swq);
 	pty_default_termios(&p->tio);
+	/* A pty belongs to the sandbox of the task that made it. */
+	tty_session_init(&p->session, &pty_tty_ops, t && t->k ? t->k->tty_kops : NULL, &p->lock);
 	p->locked = true; /* as Linux: until unlockpt (TIOCSPTLCK 0) */
 	pthread_mutex_lock(&ptys_lock);
 	unsigned int idx = 1; /* 0 is the container's console */
@@ -854,7 +861,7 @@ static int pty_slave_get(struct pty *p)
 {
 	int r = 0;
 	pthread_mutex_lock(&p->lock);
-	if (p->locked || p->hungup) {
+	if (p->locked || p->session.hungup) {
 		r = -EIO;
 	} else {
 		p->slaves++;
@@ -905,82 +912,39 @@ static struct file *pty_slave_file(struct pty *p, int flags, int *err)
 	return sf;
 }
 
-/* ---- sessions (for sentry/kernel/tty.c) ---- */
+/* ---- the terminal's side of its session link (sentry/kernel/tty.h) ---- */
 
-bool devpts_is_pty(struct file *f)
+static struct pty *session_pty(struct tty_session *s)
 {
-	return f && (f->ops == &ptm_fops || f->ops == &pts_fops);
+	return (struct pty *)((char *)s - offsetof(struct pty, session));
 }
 
-int devpts_get_session(struct file *f, struct kernel **k)
+static void pty_tty_get(struct tty_session *s)
 {
-	if (!devpts_is_pty(f))
-		return -ENOTTY;
-	struct pty *p = PTY(f);
-	pthread_mutex_lock(&p->lock);
-	int sid = p->hungup ? 0 : p->sid;
-	if (k)
-		*k = p->k;
-	pthread_mutex_unlock(&p->lock);
-	return sid;
+	atomic_fetch_add(&session_pty(s)->refs, 1);
 }
 
-int devpts_set_session(struct file *f, struct kernel *k, int sid, int pgrp)
+static void pty_tty_put(struct tty_session *s)
 {
-	if (!devpts_is_pty(f))
-		return -ENOTTY;
-	struct pty *p = PTY(f);
-	int r = 0;
-	pthread_mutex_lock(&p->lock);
-	if (p->hungup) {
-		r = -EIO;
-	} else {
-		p->k = sid ? k : NULL;
-		p->sid = sid;
-		p->pgrp = sid ? pgrp : 0;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	pty_put(session_pty(s));
 }
 
-/* Under ptys_lock: the live pty controlling session sid of k. */
-static struct pty *session_pty_locked(struct kernel *k, int sid)
+/* /dev/tty of the session this pty controls: a new slave file. */
+static struct file *pty_tty_open(struct tty_session *s)
 {
-	for (unsigned int i = 1; i < PTY_MAX; i++) {
-		struct pty *p = ptys[i];
-		if (!p)
-			continue;
-		pthread_mutex_lock(&p->lock);
-		bool match = !p->hungup && p->sid == sid && p->k == k;
-		pthread_mutex_unlock(&p->lock);
-		if (match)
-			return p;
-	}
-	return NULL;
-}
-
-bool devpts_session_has_tty(struct kernel *k, int sid)
-{
-	if (sid <= 0)
-		return false;
-	pthread_mutex_lock(&ptys_lock);
-	bool r = session_pty_locked(k, sid) != NULL;
-	pthread_mutex_unlock(&ptys_lock);
-	return r;
-}
-
-struct file *devpts_session_tty(struct kernel *k, int sid)
-{
-	if (sid <= 0)
-		return NULL;
 	int err;
-	struct file *f = NULL;
-	pthread_mutex_lock(&ptys_lock);
-	struct pty *p = session_pty_locked(k, sid);
-	if (p)
-		f = pty_slave_file(p, O_RDWR, &err);
-	pthread_mutex_unlock(&ptys_lock);
-	return f;
+	return pty_slave_file(session_pty(s), O_RDWR, &err);
+}
+
+static const struct tty_ops pty_tty_ops = {
+	.get = pty_tty_get,
+	.put = pty_tty_put,
+	.open = pty_tty_open,
+};
+
+static struct tty_session *pty_tty(struct file *f)
+{
+	return PTY(f) ? &PTY(f)->session : NULL;
 }
 
 /* ---- ioctls ---- */
@@ -1013,7 +977,7 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	bool master = f->ops == &ptm_fops;
 	int v;
 	pthread_mutex_lock(&p->lock);
-	bool hungup = p->hungup;
+	bool hungup = p->session.hungup;
 	pthread_mutex_unlock(&p->lock);
 	if (hungup && !master)
 		return cmd == TIOCSPGRP ? -ENOTTY : -EIO; /* as hung_up_tty_ioctl */
@@ -1058,11 +1022,11 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		pthread_mutex_lock(&p->lock);
 		bool changed = memcmp(&ws, &p->ws, sizeof(ws)) != 0;
 		p->ws = ws;
-		struct kernel *k = p->k;
-		int pgrp = p->pgrp;
+		struct kernel *k = p->session.k;
+		int pgrp = p->session.pgrp;
 		pthread_mutex_unlock(&p->lock);
 		if (changed) /* as Linux's tty_do_resize */
-			pty_signal(k, pgrp, SIGWINCH);
+			pty_signal(p, k, pgrp, SIGWINCH);
 		return 0;
 	}
 	case TIOCGPGRP:
@@ -1070,7 +1034,7 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		pthread_mutex_lock(&p->lock);
 		/* As tiocgpgrp/tiocgsid: the slave answers only its session. */
 		bool ok = master || is_ctty_of(p, t);
-		v = cmd == TIOCGPGRP ? p->pgrp : p->sid;
+		v = cmd == TIOCGPGRP ? p->session.pgrp : p->session.sid;
 		pthread_mutex_unlock(&p->lock);
 		if (!ok || (cmd == TIOCGSID && v == 0))
 			return -ENOTTY;
@@ -1081,8 +1045,8 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 			return -EFAULT;
 		pthread_mutex_lock(&p->lock);
 		bool ok = is_ctty_of(p, t);
-		int sid = p->sid;
-		struct kernel *k = p->k;
+		int sid = p->session.sid;
+		struct kernel *k = p->session.k;
 		pthread_mutex_unlock(&p->lock);
 		if (!ok)
 			return -ENOTTY;
@@ -1091,42 +1055,42 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 			return jc;
 		if (v < 0)
 			return -EINVAL;
-		int s = devpts_kernel_ops && devpts_kernel_ops->pgrp_session
-				? devpts_kernel_ops->pgrp_session(k, v)
-				: -ESRCH;
+		int s = p->session.kops ? p->session.kops->pgrp_session(k, v) : -ESRCH;
 		if (s < 0)
 			return -ESRCH;
 		if (s != sid)
 			return -EPERM;
 		pthread_mutex_lock(&p->lock);
-		if (p->sid == sid)
-			p->pgrp = v;
+		if (p->session.sid == sid)
+			p->session.pgrp = v;
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
 	case TIOCSCTTY:
-		/* Sessions are the kernel's (tty.c); on the master it means the slave. */
-		return vfs_tty_sctty_hook ? vfs_tty_sctty_hook(t, f, (int)arg) : -EPERM;
+		/* Sessions are the kernel's; on the master it means the slave. */
+		return p->session.kops ? p->session.kops->set_ctty(t, &p->session, (int)arg) : -EPERM;
 	case TIOCNOTTY: {
 		if (master)
 			return -ENOTTY;
 		pthread_mutex_lock(&p->lock);
 		bool ok = is_ctty_of(p, t);
-		bool leader = ok && t->tg->tgid == p->sid;
-		struct kernel *k = p->k;
-		int pgrp = p->pgrp;
+		bool leader = ok && t->tg->tgid == p->session.sid;
+		struct kernel *k = p->session.k;
+		int pgrp = p->session.pgrp;
 		if (leader)
-			p->sid = p->pgrp = 0;
+			p->session.sid = p->session.pgrp = 0;
 		pthread_mutex_unlock(&p->lock);
 		if (!ok)
 			return -ENOTTY;
+		if (leader && p->session.kops)
+			p->session.kops->detach(&p->session);
 		/* As Linux's disassociate_ctty: the leader gives the terminal
 		 * up and the foreground group gets SIGHUP and SIGCONT.  Another
 		 * member cannot lose it alone here (the terminal belongs to the
 		 * session), so that is a no-op. */
 		if (leader) {
-			pty_signal(k, pgrp, SIGHUP);
-			pty_signal(k, pgrp, SIGCONT);
+			pty_signal(p, k, pgrp, SIGHUP);
+			pty_signal(p, k, pgrp, SIGCONT);
 		}
 		return 0;
 	}
@@ -1233,6 +1197,7 @@ static const struct file_ops ptm_fops = {
 	.ioctl = pty_ioctl,
 	.poll = ptm_poll,
 	.release = ptm_release,
+	.tty = pty_tty,
 };
 
 static const struct file_ops pts_fops = {
@@ -1241,6 +1206,7 @@ static const struct file_ops pts_fops = {
 	.ioctl = pty_ioctl,
 	.poll = pts_poll,
 	.release = pts_release,
+	.tty = pty_tty,
 };
 
 int devpts_register(void)

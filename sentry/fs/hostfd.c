@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
@@ -38,8 +40,11 @@ struct hostfd {
 	int fd;
 	bool regular;
 	bool tty;
-	pthread_mutex_t lock; /* protects pgrp */
-	int pgrp;
+	pthread_mutex_t lock; /* protects session's fields */
+	/* A tty's link to the session it controls (the console's, set up by
+	 * the kernel; other host ttys have none: no kernel ops). */
+	struct tty_session session;
+	struct file *file; /* the file this is the priv of (no reference) */
 };
 
 static struct hostfd *H(struct file *f)
@@ -204,7 +209,7 @@ static int64_t hostfd_ioctl(struct task *t, struct file *f, unsigned int cmd, ui
 		return task_copy_out(t, arg, &v, sizeof(v));
 	case TIOCGPGRP:
 		pthread_mutex_lock(&h->lock);
-		v = h->pgrp;
+		v = h->session.pgrp;
 		pthread_mutex_unlock(&h->lock);
 		if (v <= 0)
 			return -ENOTTY; /* no foreground group recorded */
@@ -215,17 +220,53 @@ static int64_t hostfd_ioctl(struct task *t, struct file *f, unsigned int cmd, ui
 		if (v < 0)
 			return -EINVAL;
 		pthread_mutex_lock(&h->lock);
-		h->pgrp = v;
+		h->session.pgrp = v;
 		pthread_mutex_unlock(&h->lock);
 		return 0;
 	case TIOCSCTTY:
-		/* Sessions are the kernel's: it decides through vfs_tty_sctty_hook. */
-		return vfs_tty_sctty_hook ? vfs_tty_sctty_hook(t, f, (int)arg) : -EPERM;
+		/* Sessions are the kernel's; a host tty it does not manage
+		 * (not the console) cannot become a controlling terminal. */
+		return h->session.kops ? h->session.kops->set_ctty(t, &h->session, (int)arg)
+				       : -EPERM;
 	}
 	return -ENOTTY;
 }
 
-int (*vfs_tty_sctty_hook)(struct task *t, struct file *f, int steal);
+/* ---- the terminal's side of the console's session link ---- */
+
+static struct hostfd *session_hostfd(struct tty_session *s)
+{
+	return (struct hostfd *)((char *)s - offsetof(struct hostfd, session));
+}
+
+static void hostfd_tty_get(struct tty_session *s)
+{
+	file_get(session_hostfd(s)->file);
+}
+
+static void hostfd_tty_put(struct tty_session *s)
+{
+	file_put(session_hostfd(s)->file);
+}
+
+/* /dev/tty of the console's session: the console's own description. */
+static struct file *hostfd_tty_open(struct tty_session *s)
+{
+	struct file *f = session_hostfd(s)->file;
+	file_get(f);
+	return f;
+}
+
+static const struct tty_ops hostfd_tty_ops = {
+	.get = hostfd_tty_get,
+	.put = hostfd_tty_put,
+	.open = hostfd_tty_open,
+};
+
+static struct tty_session *hostfd_tty(struct file *f)
+{
+	return H(f)->tty ? &H(f)->session : NULL;
+}
 
 static uint32_t hostfd_poll(struct file *f, struct poll_entry *pe)
 {
@@ -284,6 +325,7 @@ static const struct file_ops hostfd_fops = {
 	.fsync = hostfd_fsync,
 	.stat = hostfd_stat,
 	.release = hostfd_release,
+	.tty = hostfd_tty,
 };
 
 static struct hostfd *hostfd_alloc(int fd)
@@ -296,6 +338,7 @@ static struct hostfd *hostfd_alloc(int fd)
 	h->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	h->tty = isatty(fd);
 	pthread_mutex_init(&h->lock, NULL);
+	tty_session_init(&h->session, &hostfd_tty_ops, NULL, &h->lock);
 	return h;
 }
 
@@ -380,6 +423,7 @@ struct file *hostfd_file_new(int hostfd, int flags)
 		free(h);
 		return NULL;
 	}
+	h->file = f;
 	f->flags |= VFS_O_LARGEFILE;
 	f->stream = !h->regular;
 	if (h->regular) {
@@ -394,16 +438,6 @@ struct file *hostfd_file_new(int hostfd, int flags)
 			 (unsigned long long)st.st_ino);
 	file_set_anon_name(f, name);
 	return f;
-}
-
-void hostfd_set_foreground_pgrp(struct file *f, int pgrp)
-{
-	if (f->ops != &hostfd_fops)
-		return;
-	struct hostfd *h = H(f);
-	pthread_mutex_lock(&h->lock);
-	h->pgrp = pgrp;
-	pthread_mutex_unlock(&h->lock);
 }
 
 bool hostfd_is_tty(struct file *f)

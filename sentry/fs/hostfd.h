@@ -7,14 +7,10 @@
 #include <stdbool.h>
 
 struct file;
-struct task;
 
 /* Host fd wrapper (app stdio): takes ownership of hostfd; flags O_ACCMODE|O_APPEND|O_NONBLOCK. */
 struct file *hostfd_file_new(int hostfd, int flags);
-/* The foreground process group a host tty records (TIOCGPGRP/TIOCSPGRP). */
-void hostfd_set_foreground_pgrp(struct file *f, int pgrp);
+/* Is f a host fd that is a tty (file_ops.tty gives its session link)? */
 bool hostfd_is_tty(struct file *f);
-/* Set by the kernel: TIOCSCTTY on a tty file (arg as ioctl's); NULL -> EPERM. */
-extern int (*vfs_tty_sctty_hook)(struct task *t, struct file *f, int steal);
 
 #endif

@@ -2,6 +2,8 @@
  * kernel.c — the sandbox kernel object: pids, lookups, clocks.
  */
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/tty.h"
+#include "sentry/vfs/vfs.h"
 
 #include <errno.h>
 #include <sys/resource.h>
@@ -26,6 +28,7 @@ struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
 		if (getrlimit(i, &k->default_rlimits[i]) < 0)
 			k->default_rlimits[i].rlim_cur = k->default_rlimits[i].rlim_max =
 				RLIM_INFINITY;
+	k->tty_kops = &kernel_tty_ops;
 	strcpy(k->hostname, "visor");
 	strcpy(k->domainname, "(none)");
 	return k;
@@ -35,6 +38,8 @@ void kernel_free(struct kernel *k)
 {
 	if (!k)
 		return;
+	if (k->console)
+		file_put(k->console);
 	pthread_mutex_destroy(&k->tasks_lock);
 	pthread_mutex_destroy(&k->done_lock);
 	pthread_cond_destroy(&k->done_cond);

@@ -20,6 +20,9 @@
 struct memfile;
 struct platform;
 struct gofer_client;
+struct file;
+struct tty_kernel_ops;
+struct tty_session;
 
 /* A kernel-side sigaction (the app's struct sigaction, x86_64 layout). */
 struct k_sigaction {
@@ -86,6 +89,12 @@ struct kernel {
 	 * runtime inherited from the shim, as runc's container init does. */
 	struct rlimit default_rlimits[RLIM_NLIMITS];
 
+	/* Controlling terminals (tty.c): the ops terminals call, and the
+	 * terminals that control a session (under tasks_lock); the console. */
+	const struct tty_kernel_ops *tty_kops;
+	struct tty_session *ttys;
+	struct file *console;
+
 	bool strace;                  /* log every syscall */
 	struct fs_context *root_fs;   /* the container's root, cwd "/": spawns copy it */
 	pthread_cond_t spawn_cond;    /* with tasks_lock: a parentless process exited */
@@ -114,10 +123,6 @@ bool kernel_pgrp_orphaned_locked(struct kernel *k, int pgid, int sid);
 /* Nanoseconds since boot on CLOCK_MONOTONIC. */
 uint64_t kernel_uptime_ns(struct kernel *k);
 
-/* The sandbox's terminal (tty.c): f becomes the controlling terminal of
- * session sid (the container's init) and of whoever takes it by TIOCSCTTY. */
-struct file;
-void kernel_set_console(struct kernel *k, struct file *f, int sid);
 
 /* Signals (signal.c). */
 int task_signal_send(struct task *t, int sig); /* SI_KERNEL-style, to one thread */

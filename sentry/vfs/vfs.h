@@ -64,6 +64,7 @@ struct inode;
 struct dentry;
 struct vfs_mount;
 struct superblock;
+struct tty_session;
 
 #define VFS_PATH_MAX 4096
 #define VFS_NAME_MAX 255
@@ -310,6 +311,9 @@ struct file_ops {
 	void (*release)(struct file *f);
 	/* Optional fstat override (pipes, host fds). */
 	int (*stat)(struct file *f, struct stat *st);
+	/* Terminals (ptys, host ttys): the job-control link the terminal
+	 * embeds (sentry/kernel/tty.h), for the kernel's session rules. */
+	struct tty_session *(*tty)(struct file *f);
 };
 
 struct file {

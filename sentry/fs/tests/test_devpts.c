@@ -16,13 +16,17 @@
 #include <termios.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/tty.h"
 #include "sentry/vfs/tests/vfs_test_util.h"
 
 /* ---- the kernel stand-in: signals recorded, groups 12 and 13 in session 10,
  * group 20 in session 30 ---- */
 
-#define FAKE_K ((struct kernel *)0x1000)
+static struct kernel fake_k;
+#define FAKE_K (&fake_k)
 static int sent_sig[16], sent_pgrp[16], nsent;
+/* The terminal the fake kernel's session 10 has (TIOCSCTTY), or NULL. */
+static struct tty_session *fake_ctty;
 
 static void fake_signal_pgrp(struct kernel *k, int pgid, int sig)
 {
@@ -48,11 +52,48 @@ static int fake_background(struct task *t, int sig)
 	return -ERESTARTSYS;
 }
 
+/* TIOCSCTTY: the fake kernel lets its session leader take the terminal,
+ * as the kernel's rules do for a session without one. */
+static int fake_set_ctty(struct task *t, struct tty_session *s, int steal)
+{
+	pthread_mutex_lock(s->lock);
+	int r = s->hungup ? -EIO : 0;
+	if (r == 0) {
+		s->k = t->k;
+		s->sid = t->tg->sid;
+		s->pgrp = t->tg->pgid;
+	}
+	pthread_mutex_unlock(s->lock);
+	if (r == 0)
+		fake_ctty = s;
+	return r;
+}
+
+static void fake_detach(struct tty_session *s)
+{
+	if (fake_ctty == s)
+		fake_ctty = NULL;
+}
+
 static const struct tty_kernel_ops fake_ops = {
 	.signal_pgrp = fake_signal_pgrp,
 	.pgrp_session = fake_pgrp_session,
 	.background = fake_background,
+	.set_ctty = fake_set_ctty,
+	.detach = fake_detach,
 };
+
+/* /dev/tty as the kernel opens it: pin the terminal, open, unpin. */
+static struct file *fake_open_ctty(void)
+{
+	struct tty_session *s = fake_ctty;
+	if (!s)
+		return NULL;
+	s->ops->get(s);
+	struct file *f = s->ops->open(s);
+	s->ops->put(s);
+	return f;
+}
 
 static bool was_sent(int pgrp, int sig)
 {
@@ -86,8 +127,9 @@ static int setup(void **state)
 		return -1;
 	x->tg.tgid = x->tg.sid = x->tg.pgid = 10;
 	x->fx.t->tg = &x->tg;
+	fake_k.tty_kops = &fake_ops;
 	x->fx.t->k = FAKE_K;
-	devpts_kernel_ops = &fake_ops;
+	fake_ctty = NULL;
 	nsent = 0;
 	/* open ptmx -> TIOCGPTN -> unlock -> open the slave, as glibc's openpty. */
 	if (vfs_open(x->fx.t, AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY, 0, &x->m) < 0)
@@ -121,6 +163,15 @@ static int teardown(void **state)
 }
 
 #define IOCTL(x, f, cmd, p) file_ioctl((x)->fx.t, (f), (cmd), (uint64_t)(uintptr_t)(p))
+
+/* The slave becomes session 10's terminal (TIOCSCTTY; we lead session 10)
+ * with foreground group pgrp. */
+static void take_ctty(struct tfx *x, int pgrp)
+{
+	assert_int_equal(IOCTL(x, x->s, TIOCSCTTY, 0), 0);
+	if (pgrp != x->tg.pgid)
+		assert_int_equal(IOCTL(x, x->s, TIOCSPGRP, &pgrp), 0);
+}
 
 static void set_nonblock(struct file *f)
 {
@@ -343,10 +394,10 @@ static void test_ctrl_c_signals_the_foreground_group_and_flushes(void **state)
 	struct tfx *x = *state;
 	struct task *t = x->fx.t;
 	char buf[32];
-	/* The kernel (tty.c) made it session 10's terminal, foreground group 12
-	 * (ours, so reading it is no background access). */
+	/* Session 10's terminal, foreground group 12 (ours, so reading it is
+	 * no background access). */
 	x->tg.pgid = 12;
-	assert_int_equal(devpts_set_session(x->s, FAKE_K, 10, 12), 0);
+	take_ctty(x, 12);
 	assert_int_equal(file_write(t, x->m, "ab\x03", 3), 3);
 	assert_int_equal(nsent, 1);
 	assert_true(was_sent(12, SIGINT));
@@ -393,13 +444,14 @@ static void test_pgrp_and_sid_ioctls_follow_the_session(void **state)
 	assert_int_equal(IOCTL(x, x->s, TIOCGPGRP, &v), -ENOTTY);
 	v = 12;
 	assert_int_equal(IOCTL(x, x->s, TIOCSPGRP, &v), -ENOTTY);
-	assert_int_equal(IOCTL(x, x->s, TIOCSCTTY, 0), -EPERM); /* no kernel hook here */
-	assert_int_equal(devpts_set_session(x->s, FAKE_K, 10, 10), 0);
-	struct kernel *k = NULL;
-	assert_int_equal(devpts_get_session(x->m, &k), 10);
-	assert_ptr_equal(k, FAKE_K);
-	assert_true(devpts_session_has_tty(FAKE_K, 10));
-	assert_false(devpts_session_has_tty(FAKE_K, 30));
+	/* TIOCSCTTY goes to the kernel's rules with the pty's session link,
+	 * which master and slave share. */
+	take_ctty(x, 10);
+	struct tty_session *ms = x->m->ops->tty(x->m);
+	assert_ptr_equal(fake_ctty, ms);
+	assert_ptr_equal(x->s->ops->tty(x->s), ms);
+	assert_ptr_equal(ms->k, FAKE_K);
+	assert_int_equal(ms->sid, 10);
 	assert_int_equal(IOCTL(x, x->s, TIOCGPGRP, &v), 0);
 	assert_int_equal(v, 10);
 	assert_int_equal(IOCTL(x, x->s, TIOCGSID, &v), 0);
@@ -416,7 +468,7 @@ static void test_pgrp_and_sid_ioctls_follow_the_session(void **state)
 	assert_int_equal(IOCTL(x, x->m, TIOCGPGRP, &v), 0);
 	assert_int_equal(v, 13);
 	/* /dev/tty for session 10 is a new slave file of this pty. */
-	struct file *tf = devpts_session_tty(FAKE_K, 10);
+	struct file *tf = fake_open_ctty();
 	assert_non_null(tf);
 	assert_int_equal(file_write(x->fx.t, tf, "t", 1), 1);
 	struct stat a, b;
@@ -425,12 +477,11 @@ static void test_pgrp_and_sid_ioctls_follow_the_session(void **state)
 	assert_int_equal(a.st_ino, b.st_ino);
 	assert_int_equal(a.st_rdev, b.st_rdev);
 	file_put(tf);
-	assert_null(devpts_session_tty(FAKE_K, 30));
 	/* The leader gives it up: SIGHUP and SIGCONT to the foreground group. */
 	assert_int_equal(IOCTL(x, x->s, TIOCNOTTY, 0), 0);
 	assert_true(was_sent(13, SIGHUP));
 	assert_true(was_sent(13, SIGCONT));
-	assert_false(devpts_session_has_tty(FAKE_K, 10));
+	assert_null(fake_ctty); /* the kernel was told: it left the session */
 	assert_int_equal(IOCTL(x, x->s, TIOCNOTTY, 0), -ENOTTY);
 	assert_int_equal(IOCTL(x, x->s, TIOCGSID, &v), -ENOTTY);
 }
@@ -441,7 +492,7 @@ static void test_background_group_gets_sigttin_and_sigttou(void **state)
 	struct task *t = x->fx.t;
 	char buf[8];
 	/* Session 10's terminal with group 12 in the foreground; we are group 10. */
-	assert_int_equal(devpts_set_session(x->s, FAKE_K, 10, 12), 0);
+	take_ctty(x, 12);
 	assert_int_equal(file_write(t, x->m, "q\n", 2), 2);
 	assert_int_equal(file_read(t, x->s, buf, sizeof(buf)), -ERESTARTSYS);
 	assert_true(was_sent(10, SIGTTIN));
@@ -520,7 +571,7 @@ static void test_master_close_hangs_the_slave_up(void **state)
 	struct tfx *x = *state;
 	struct task *t = x->fx.t;
 	char buf[8];
-	assert_int_equal(devpts_set_session(x->s, FAKE_K, 10, 12), 0);
+	take_ctty(x, 12);
 	file_put(x->m);
 	x->m = NULL;
 	assert_true(was_sent(12, SIGHUP));
@@ -530,7 +581,8 @@ static void test_master_close_hangs_the_slave_up(void **state)
 	struct ktermios tio;
 	assert_int_equal(IOCTL(x, x->s, TCGETS, &tio), -EIO);
 	assert_true(file_poll(x->s, NULL) & POLLHUP);
-	assert_false(devpts_session_has_tty(FAKE_K, 10));
+	assert_null(fake_ctty);
+	assert_int_equal(IOCTL(x, x->s, TIOCSCTTY, 0), -EIO); /* no session takes it now */
 	struct stat st;
 	assert_int_equal(vfs_statat(t, AT_FDCWD, "/dev/pts/1", 0, &st), -ENOENT);
 	/* A node made by hand for it finds no pty any more. */
