@@ -416,7 +416,7 @@ static int pt_as_syscall(struct addr_space *as, uint64_t site, long nr, const lo
 
 static bool pt_range_ok(uint64_t addr, uint64_t len)
 {
-	return len && !(addr % PT_PAGE_SIZE) && !(len % PT_PAGE_SIZE) && addr < PLAT_APP_TOP &&
+	return len && PAGE_ALIGNED(addr) && PAGE_ALIGNED(len) && addr < PLAT_APP_TOP &&
 	       len <= PLAT_APP_TOP - addr;
 }
 
@@ -467,7 +467,7 @@ static struct addr_space *ptrace_new_addr_space(struct platform *p)
 static int ptrace_as_map(struct addr_space *as, uint64_t addr, uint64_t len, int prot,
 			 uint64_t offset)
 {
-	if (!pt_range_ok(addr, len) || offset % PT_PAGE_SIZE ||
+	if (!pt_range_ok(addr, len) || !PAGE_ALIGNED(offset) ||
 	    (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	const long args[6] = {(long)addr,    (long)len,	  prot, MAP_SHARED | MAP_FIXED,

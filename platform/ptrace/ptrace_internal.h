@@ -11,6 +11,7 @@
 #ifndef VISOR_PLATFORM_PTRACE_INTERNAL_H
 #define VISOR_PLATFORM_PTRACE_INTERNAL_H
 
+#include "lib/page.h"
 #include "platform/platform.h"
 
 #include <linux/filter.h>
@@ -18,7 +19,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PT_PAGE_SIZE 4096ULL
 /* One past the highest user address with 4-level paging (TASK_SIZE_MAX). */
 #define PT_USER_TOP 0x7ffffffff000ULL
 /* Where in the stub page the seccomp program lives (the code is at 0). */
@@ -34,7 +34,7 @@
 #define PT_NAME_LEN 16
 _Static_assert(PT_FILTER_OFF + PT_FILTER_MAX * sizeof(struct sock_filter) <= PT_NAME_OFF,
 	       "the name slot overlaps the seccomp filter");
-_Static_assert(PT_NAME_OFF + PT_NAME_LEN <= PT_PAGE_SIZE, "the name slot is off the page");
+_Static_assert(PT_NAME_OFF + PT_NAME_LEN <= PAGE_SIZE, "the name slot is off the page");
 
 /* Platform-wide state (platform->priv). */
 struct pt_platform {

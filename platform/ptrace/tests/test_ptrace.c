@@ -32,7 +32,7 @@
 #include "platform/ptrace/ptrace_internal.h"
 
 #define MEM_SIZE (8ULL << 20)
-#define PAGE 4096ULL
+#define PAGE PAGE_SIZE
 /* App addresses, and where in the memory file they are backed. */
 #define CODE_VA 0x400000ULL
 #define CODE_OFF 0x0ULL
