@@ -34,11 +34,9 @@
  * wait for "any child" (waitpid(-1) or P_ALL) without __WNOTHREAD — it would
  * steal ptrace stops of stub threads; leave SIGCHLD at its default action or
  * blocked (every ptrace stop sends one to the Sentry).  Stubs are forked from
- * the Sentry, so they inherit any seccomp filter the Sentry installed: it
- * must allow what ptrace_stub.c's child and injections do (clone with flags
- * 0, prctl, rt_sigaction, rt_sigprocmask, close_range, ptrace(TRACEME),
- * getppid, rseq, munmap, mmap, mprotect, seccomp, pause, exit), and the
- * Sentry itself needs ptrace, wait4, tgkill, kill and sched_setaffinity.
+ * the Sentry, so they inherit any seccomp filter the Sentry installed: what
+ * they and this platform's Sentry threads call is listed in ptrace_jail.c,
+ * which the Sentry's jail adds to its own rules.
  */
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_internal.h"
@@ -901,6 +899,7 @@ const struct platform_ops ptrace_platform_ops = {
     .name = "ptrace",
     .init = ptrace_init,
     .fini = ptrace_fini,
+    .jail_rules = ptrace_jail_rules,
     .new_addr_space = ptrace_new_addr_space,
     .as_map = ptrace_as_map,
     .as_unmap = ptrace_as_unmap,

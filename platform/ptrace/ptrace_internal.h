@@ -1,11 +1,12 @@
 /*
- * ptrace_internal.h — what the two halves of the ptrace platform share.
+ * ptrace_internal.h — what the files of the ptrace platform share.
  *
  * ptrace_stub.c owns the host mechanics: the stub page, the stub's seccomp
  * filter, creating a stub process, waiting for ptrace stops and injecting a
  * syscall into a stopped stub thread.  ptrace.c owns the platform objects
  * (addr_space, context), the per-Sentry-thread records of which stub thread
- * the thread traces, and the platform_ops table.  Nothing here is for the
+ * the thread traces, and the platform_ops table.  ptrace_jail.c lists what
+ * both need the Sentry's seccomp jail to allow.  Nothing here is for the
  * Sentry; tests use the few accessors at the end.
  */
 #ifndef VISOR_PLATFORM_PTRACE_INTERNAL_H
@@ -96,6 +97,9 @@ int pt_inject(pid_t tid, const plat_regs_t *regs, uint64_t site, long nr, const 
  */
 int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
 		     const char name[PT_NAME_LEN]);
+
+/* platform_ops.jail_rules (ptrace_jail.c). */
+const struct jail_rules *ptrace_jail_rules(const struct platform *p);
 
 /* For tests and debugging: the stub process of as (0 if none yet), and the
  * wait status the stub died with (0 if it did not). */

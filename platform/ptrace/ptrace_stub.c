@@ -71,7 +71,10 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp)
  * MAP_SHARED|MAP_FIXED of the memory file; clone only with the spare-thread
  * flags; prctl only as PR_SET_NAME (the host name of a stub, for ps and
  * `docker top`: pt_stub_set_name).  Everything else, and any other architecture (int $0x80 from a
- * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.
+ * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.  The
+ * Sentry's filter, inherited, still applies underneath: whatever is allowed
+ * here, and whatever the child does before loading this, is listed in
+ * ptrace_jail.c too.
  */
 static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 {
