@@ -63,11 +63,79 @@ struct plat_event {
 
 /* Memory protections for map/protect: the PROT_* bits of mman.h. */
 
+/*
+ * Host syscalls the Sentry's seccomp jail lets through (sentry/jail.h).  The
+ * jail's filter kills the Sentry on any syscall no rule names; it is made of
+ * the Sentry's own rules, the platform's (platform_ops.jail_rules) and those
+ * of the sandbox's network mode.  Written without libseccomp so that every
+ * contributor can declare its rules; only the jail translates them.
+ */
+enum jail_action {
+	JAIL_ACT_ALLOW = 0, /* run the syscall */
+	JAIL_ACT_ERRNO = 1, /* fail it with `err` without running it */
+};
+
+enum jail_cmp_op {
+	JAIL_CMP_EQ = 1,
+	JAIL_CMP_NE,
+	JAIL_CMP_LT,
+	JAIL_CMP_LE,
+	JAIL_CMP_GE,
+	JAIL_CMP_GT,
+	JAIL_CMP_MASKED_EQ, /* (argument & mask) == value */
+};
+
+/* A condition on one syscall argument, compared as a 64-bit unsigned value. */
+struct jail_arg_cmp {
+	unsigned int arg; /* 0..5 */
+	enum jail_cmp_op op;
+	uint64_t value;
+	uint64_t mask; /* JAIL_CMP_MASKED_EQ only */
+};
+
+#define JAIL_RULE_MAX_CMP 6
+
+/* One rule: syscall nr (x86_64, the SYS_* numbers), when every condition
+ * holds (none: whatever the arguments), gets action.  Rules for the same
+ * syscall add up: a call matching any of them gets its action.  Rules that
+ * can match the same call must agree on the action: the jail refuses a
+ * syscall with a rule without conditions and a rule with another action
+ * (libseccomp would silently keep one of them), and libseccomp refuses two
+ * with the same conditions; overlapping conditions are the writer's care. */
+struct jail_rule {
+	long nr;
+	enum jail_action action;
+	int err; /* JAIL_ACT_ERRNO: the errno, 1..4095 */
+	unsigned int ncmp;
+	struct jail_arg_cmp cmp[JAIL_RULE_MAX_CMP];
+};
+
+/* Initializers for rules without conditions: JAIL_ALLOW(SYS_read),
+ * JAIL_FAIL(SYS_open, EACCES). */
+/* clang-format off */
+#define JAIL_ALLOW(sysnr) {.nr = (sysnr), .action = JAIL_ACT_ALLOW}
+#define JAIL_FAIL(sysnr, errnum) {.nr = (sysnr), .action = JAIL_ACT_ERRNO, .err = (errnum)}
+/* clang-format on */
+
+/* A named list of rules: what one part of visor needs from the host. */
+struct jail_rules {
+	const char *name; /* for messages: "sentry", "ptrace", ... */
+	const struct jail_rule *rules;
+	size_t n;
+};
+
 struct platform_ops {
 	const char *name;
 	/* Set up the platform for a Sentry whose memory file is memfd. */
 	int (*init)(struct platform *p);
 	void (*fini)(struct platform *p);
+	/* The host syscalls the Sentry's jail must allow for this platform,
+	 * beyond the Sentry's own rules: what the platform calls in Sentry
+	 * threads, and what its host processes do while they still run under
+	 * the Sentry's filter (a process forked from the jailed Sentry inherits
+	 * it, and any filter it adds only narrows it).  Static for the life of
+	 * p; any thread may call it. */
+	const struct jail_rules *(*jail_rules)(const struct platform *p);
 
 	/* A new, empty address space.  NULL on failure (errno set). */
 	struct addr_space *(*new_addr_space)(struct platform *p);

@@ -3,19 +3,26 @@
  * allow-list.  After this the Sentry can reach files only through the fds it
  * already holds (the memory file, the gofer socket, donated fds, stdio).
  *
- * The allow-list is what the Sentry itself uses: memory management, threads
- * and futexes, I/O on fds it holds, ptrace of its stubs, and the syscalls a
- * forked stub makes before it installs its own filter (it inherits this one).
- * open/openat/openat2 fail with EACCES and execve/execveat/socket are
- * absent (they kill): a compromised Sentry still cannot open a host path
- * or run a program.
+ * The allow-list is made of rule sets (struct jail_rules, platform.h): the
+ * Sentry's own, below (memory management, threads and futexes, I/O on fds it
+ * holds, time); the platform's (platform_ops.jail_rules: for ptrace, tracing
+ * its stubs and what a forked stub does before its own filter is in place);
+ * and those the sandbox's network mode adds.  This file is the only one that
+ * speaks libseccomp.  open/openat/openat2 fail with EACCES and
+ * execve/execveat/socket are absent (they kill): a compromised Sentry still
+ * cannot open a host path or run a program.  A rule set that adds any of
+ * those must say why in its own file.
  */
 #include "sentry/jail.h"
 
+#include "lib/log.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -50,8 +57,8 @@ static int pivot_empty(const char **what)
 	if (rmdir("/old") < 0)
 		return -errno;
 	*what = "remount root read-only";
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+	if (mount(NULL, "/", NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -77,77 +84,267 @@ static int drop_caps(const char **what)
 	return 0;
 }
 
-static const int sentry_allowed[] = {
-	/* I/O on fds the Sentry holds */
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
-	SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(preadv), SCMP_SYS(pwritev),
-	SCMP_SYS(preadv2), SCMP_SYS(pwritev2), SCMP_SYS(lseek), SCMP_SYS(close),
-	SCMP_SYS(close_range), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
-	SCMP_SYS(fstatfs), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(ioctl),
-	SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	SCMP_SYS(getdents64), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(shutdown),
-	SCMP_SYS(sendto), SCMP_SYS(recvfrom),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(eventfd2), SCMP_SYS(pipe2),
-	/* the control server (control.c) accepts on the listening fd it was given */
-	SCMP_SYS(accept4), SCMP_SYS(accept),
-	SCMP_SYS(sendfile), SCMP_SYS(copy_file_range), SCMP_SYS(splice),
-	/* memory */
-	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
-	SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(memfd_create),
-	/* threads, signals, time */
-	SCMP_SYS(clone), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-	SCMP_SYS(sigaltstack), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(gettid),
-	SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(tgkill), SCMP_SYS(kill),
-	SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(nanosleep),
-	SCMP_SYS(clock_nanosleep), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
-	SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(restart_syscall),
-	SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(sysinfo), SCMP_SYS(uname),
-	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-	SCMP_SYS(madvise), SCMP_SYS(getrusage), SCMP_SYS(times),
-	/* the platform: tracing stubs, and what a new stub does before its own
-	 * filter is in place */
-	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(prctl),
-	SCMP_SYS(seccomp), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-	SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(getcpu),
-	SCMP_SYS(sched_setaffinity), SCMP_SYS(pause),
+static const struct jail_rule sentry_rule_list[] = {
+    /* I/O on fds the Sentry holds */
+    JAIL_ALLOW(SYS_read),
+    JAIL_ALLOW(SYS_write),
+    JAIL_ALLOW(SYS_pread64),
+    JAIL_ALLOW(SYS_pwrite64),
+    JAIL_ALLOW(SYS_readv),
+    JAIL_ALLOW(SYS_writev),
+    JAIL_ALLOW(SYS_preadv),
+    JAIL_ALLOW(SYS_pwritev),
+    JAIL_ALLOW(SYS_preadv2),
+    JAIL_ALLOW(SYS_pwritev2),
+    JAIL_ALLOW(SYS_lseek),
+    JAIL_ALLOW(SYS_close),
+    JAIL_ALLOW(SYS_close_range),
+    JAIL_ALLOW(SYS_fstat),
+    JAIL_ALLOW(SYS_newfstatat),
+    JAIL_ALLOW(SYS_statx),
+    JAIL_ALLOW(SYS_fstatfs),
+    JAIL_ALLOW(SYS_fcntl),
+    JAIL_ALLOW(SYS_dup),
+    JAIL_ALLOW(SYS_dup3),
+    JAIL_ALLOW(SYS_ioctl),
+    JAIL_ALLOW(SYS_ftruncate),
+    JAIL_ALLOW(SYS_fallocate),
+    JAIL_ALLOW(SYS_fsync),
+    JAIL_ALLOW(SYS_fdatasync),
+    JAIL_ALLOW(SYS_getdents64),
+    JAIL_ALLOW(SYS_sendmsg),
+    JAIL_ALLOW(SYS_recvmsg),
+    JAIL_ALLOW(SYS_shutdown),
+    JAIL_ALLOW(SYS_sendto),
+    JAIL_ALLOW(SYS_recvfrom),
+    JAIL_ALLOW(SYS_poll),
+    JAIL_ALLOW(SYS_ppoll),
+    JAIL_ALLOW(SYS_eventfd2),
+    JAIL_ALLOW(SYS_pipe2),
+    /* the control server (control.c) accepts on the listening fd it was given */
+    JAIL_ALLOW(SYS_accept4),
+    JAIL_ALLOW(SYS_accept),
+    JAIL_ALLOW(SYS_sendfile),
+    JAIL_ALLOW(SYS_copy_file_range),
+    JAIL_ALLOW(SYS_splice),
+    /* memory */
+    JAIL_ALLOW(SYS_mmap),
+    JAIL_ALLOW(SYS_munmap),
+    JAIL_ALLOW(SYS_mprotect),
+    JAIL_ALLOW(SYS_madvise),
+    JAIL_ALLOW(SYS_mremap),
+    JAIL_ALLOW(SYS_brk),
+    JAIL_ALLOW(SYS_memfd_create),
+    /* threads, signals, time */
+    JAIL_ALLOW(SYS_clone),
+    JAIL_ALLOW(SYS_futex),
+    JAIL_ALLOW(SYS_set_robust_list),
+    JAIL_ALLOW(SYS_rseq),
+    JAIL_ALLOW(SYS_rt_sigaction),
+    JAIL_ALLOW(SYS_rt_sigprocmask),
+    JAIL_ALLOW(SYS_rt_sigreturn),
+    JAIL_ALLOW(SYS_sigaltstack),
+    JAIL_ALLOW(SYS_exit),
+    JAIL_ALLOW(SYS_exit_group),
+    JAIL_ALLOW(SYS_gettid),
+    JAIL_ALLOW(SYS_getpid),
+    JAIL_ALLOW(SYS_getppid),
+    JAIL_ALLOW(SYS_tgkill),
+    JAIL_ALLOW(SYS_kill),
+    JAIL_ALLOW(SYS_sched_yield),
+    JAIL_ALLOW(SYS_sched_getaffinity),
+    JAIL_ALLOW(SYS_nanosleep),
+    JAIL_ALLOW(SYS_clock_nanosleep),
+    JAIL_ALLOW(SYS_clock_gettime),
+    JAIL_ALLOW(SYS_clock_getres),
+    JAIL_ALLOW(SYS_gettimeofday),
+    JAIL_ALLOW(SYS_getrandom),
+    JAIL_ALLOW(SYS_restart_syscall),
+    JAIL_ALLOW(SYS_prlimit64),
+    JAIL_ALLOW(SYS_getrlimit),
+    JAIL_ALLOW(SYS_sysinfo),
+    JAIL_ALLOW(SYS_uname),
+    JAIL_ALLOW(SYS_getuid),
+    JAIL_ALLOW(SYS_geteuid),
+    JAIL_ALLOW(SYS_getgid),
+    JAIL_ALLOW(SYS_getegid),
+    JAIL_ALLOW(SYS_getrusage),
+    JAIL_ALLOW(SYS_times),
+    JAIL_ALLOW(SYS_getcpu), /* sys_getcpu asks the host */
+    /* glibc's pthread_create tries clone3 first and falls back to clone
+     * on ENOSYS: answer so instead of killing. */
+    JAIL_FAIL(SYS_clone3, ENOSYS),
+    /* glibc itself opens files in a few lazy paths (the first heap trim
+     * reads /proc/sys/vm/overcommit_memory) and copes with failure: such
+     * an open is refused with EACCES rather than killing the sandbox. The
+     * host path is never reached either way. */
+    JAIL_FAIL(SYS_open, EACCES),
+    JAIL_FAIL(SYS_openat, EACCES),
+    JAIL_FAIL(SYS_openat2, EACCES),
 };
 
-static int install_seccomp(const char **what)
+const struct jail_rules jail_sentry_rules = {
+    .name = "sentry",
+    .rules = sentry_rule_list,
+    .n = sizeof(sentry_rule_list) / sizeof(sentry_rule_list[0]),
+};
+
+static int jail_push(const struct jail_rules *sets[], size_t max, size_t *n,
+		     const struct jail_rules *set)
 {
+	if (!set)
+		return 0;
+	if (*n == max)
+		return -E2BIG;
+	sets[(*n)++] = set;
+	return 0;
+}
+
+int jail_rule_sets(const struct platform *plat, const struct jail_rules *const extra[],
+		   const struct jail_rules *sets[], size_t max)
+{
+	size_t n = 0;
+	int r = jail_push(sets, max, &n, &jail_sentry_rules);
+	if (r == 0 && plat && plat->ops->jail_rules)
+		r = jail_push(sets, max, &n, plat->ops->jail_rules(plat));
+	for (size_t i = 0; r == 0 && extra && extra[i]; i++)
+		r = jail_push(sets, max, &n, extra[i]);
+	return r < 0 ? r : (int)n;
+}
+
+static bool jail_same_action(const struct jail_rule *a, const struct jail_rule *b)
+{
+	return a->action == b->action && (a->action != JAIL_ACT_ERRNO || a->err == b->err);
+}
+
+/* The set holding the first rule of sets[0..n) for r's syscall with another
+ * action than r's, or NULL. */
+static const struct jail_rules *jail_disagreeing_set(const struct jail_rules *const sets[],
+						     size_t n, const struct jail_rule *r)
+{
+	for (size_t s = 0; s < n; s++)
+		for (size_t i = 0; i < sets[s]->n; i++)
+			if (sets[s]->rules[i].nr == r->nr &&
+			    !jail_same_action(&sets[s]->rules[i], r))
+				return sets[s];
+	return NULL;
+}
+
+/*
+ * libseccomp keeps one of two rules without conditions for one syscall and
+ * drops the other without a word, and a rule without conditions swallows the
+ * conditional ones: refuse any syscall that has a rule without conditions and
+ * a rule with another action, wherever they come from.
+ */
+static int jail_check_conflicts(const struct jail_rules *const sets[], size_t n)
+{
+	for (size_t s = 0; s < n; s++) {
+		for (size_t i = 0; i < sets[s]->n; i++) {
+			const struct jail_rule *r = &sets[s]->rules[i];
+			const struct jail_rules *other =
+			    r->ncmp ? NULL : jail_disagreeing_set(sets, n, r);
+			if (other) {
+				log_error("jail: syscall %ld: %s and %s rules disagree", r->nr,
+					  sets[s]->name, other->name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static const enum scmp_compare jail_scmp_ops[] = {
+    [JAIL_CMP_EQ] = SCMP_CMP_EQ,
+    [JAIL_CMP_NE] = SCMP_CMP_NE,
+    [JAIL_CMP_LT] = SCMP_CMP_LT,
+    [JAIL_CMP_LE] = SCMP_CMP_LE,
+    [JAIL_CMP_GE] = SCMP_CMP_GE,
+    [JAIL_CMP_GT] = SCMP_CMP_GT,
+    [JAIL_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
+
+static int jail_rule_add(scmp_filter_ctx ctx, const struct jail_rule *r)
+{
+	if (r->nr < 0 || r->nr > INT_MAX || r->ncmp > JAIL_RULE_MAX_CMP)
+		return -EINVAL;
+	uint32_t act;
+	if (r->action == JAIL_ACT_ALLOW)
+		act = SCMP_ACT_ALLOW;
+	else if (r->action == JAIL_ACT_ERRNO && r->err >= 1 && r->err <= 4095)
+		act = SCMP_ACT_ERRNO((uint32_t)r->err);
+	else
+		return -EINVAL;
+	struct scmp_arg_cmp cmp[JAIL_RULE_MAX_CMP];
+	for (unsigned i = 0; i < r->ncmp; i++) {
+		const struct jail_arg_cmp *c = &r->cmp[i];
+		size_t op = (size_t)c->op;
+		if (c->arg > 5 || op >= sizeof(jail_scmp_ops) / sizeof(jail_scmp_ops[0]) ||
+		    !jail_scmp_ops[op])
+			return -EINVAL;
+		cmp[i] = (struct scmp_arg_cmp){
+		    .arg = c->arg, .op = jail_scmp_ops[op], .datum_a = c->value};
+		if (c->op == JAIL_CMP_MASKED_EQ) {
+			/* libseccomp: (arg & datum_a) == datum_b */
+			cmp[i].datum_a = c->mask;
+			cmp[i].datum_b = c->value;
+		}
+	}
+	return seccomp_rule_add_array(ctx, act, (int)r->nr, r->ncmp, cmp);
+}
+
+/* The filter of sets[0..n), not loaded.  0 and *out, or -errno. */
+static int jail_filter_build(const struct jail_rules *const sets[], size_t n, scmp_filter_ctx *out,
+			     const char **what)
+{
+	*what = "seccomp rules";
+	int r = jail_check_conflicts(sets, n);
+	if (r)
+		return r;
 	*what = "seccomp init";
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return -ENOMEM;
-	int r = 0;
 	*what = "seccomp rules";
-	for (size_t i = 0; i < sizeof(sentry_allowed) / sizeof(sentry_allowed[0]) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sentry_allowed[i], 0);
-	/* glibc's pthread_create tries clone3 first and falls back to clone
-	 * on ENOSYS: answer so instead of killing. */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	/* glibc itself opens files in a few lazy paths (the first heap trim
-	 * reads /proc/sys/vm/overcommit_memory) and copes with failure: such
-	 * an open is refused with EACCES rather than killing the sandbox. The
-	 * host path is never reached either way. */
-	static const int refused[] = {SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2)};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), refused[i], 0);
-	if (r == 0) {
-		*what = "seccomp load";
-		r = seccomp_load(ctx);
+	for (size_t s = 0; s < n && r == 0; s++) {
+		for (size_t i = 0; i < sets[s]->n && r == 0; i++) {
+			r = jail_rule_add(ctx, &sets[s]->rules[i]);
+			if (r)
+				log_error("jail: %s rule %zu (syscall %ld): %s", sets[s]->name, i,
+					  sets[s]->rules[i].nr, strerror(-r));
+		}
 	}
+	if (r) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int jail_seccomp_load(const struct jail_rules *const sets[], size_t n, const char **what)
+{
+	scmp_filter_ctx ctx;
+	int r = jail_filter_build(sets, n, &ctx, what);
+	if (r)
+		return r;
+	*what = "seccomp load";
+	r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return r;
 }
 
-int sentry_jail(const char **what)
+int sentry_jail(const struct platform *plat, const struct jail_rules *const extra[],
+		const char **what)
 {
+	const struct jail_rules *sets[JAIL_MAX_SETS];
+	*what = "seccomp rule sets";
+	int n = jail_rule_sets(plat, extra, sets, JAIL_MAX_SETS);
+	if (n < 0)
+		return n;
 	int r = pivot_empty(what);
 	if (r == 0)
 		r = drop_caps(what);
 	if (r == 0)
-		r = install_seccomp(what);
+		r = jail_seccomp_load(sets, (size_t)n, what);
 	return r;
 }

@@ -34,11 +34,9 @@
  * wait for "any child" (waitpid(-1) or P_ALL) without __WNOTHREAD — it would
  * steal ptrace stops of stub threads; leave SIGCHLD at its default action or
  * blocked (every ptrace stop sends one to the Sentry).  Stubs are forked from
- * the Sentry, so they inherit any seccomp filter the Sentry installed: it
- * must allow what ptrace_stub.c's child and injections do (clone with flags
- * 0, prctl, rt_sigaction, rt_sigprocmask, close_range, ptrace(TRACEME),
- * getppid, rseq, munmap, mmap, mprotect, seccomp, pause, exit), and the
- * Sentry itself needs ptrace, wait4, tgkill, kill and sched_setaffinity.
+ * the Sentry, so they inherit any seccomp filter the Sentry installed: what
+ * they and this platform's Sentry threads call is listed in ptrace_jail.c,
+ * which the Sentry's jail adds to its own rules.
  */
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_internal.h"
@@ -416,7 +414,7 @@ static int pt_as_syscall(struct addr_space *as, uint64_t site, long nr, const lo
 
 static bool pt_range_ok(uint64_t addr, uint64_t len)
 {
-	return len && !(addr % PT_PAGE_SIZE) && !(len % PT_PAGE_SIZE) && addr < PLAT_APP_TOP &&
+	return len && PAGE_ALIGNED(addr) && PAGE_ALIGNED(len) && addr < PLAT_APP_TOP &&
 	       len <= PLAT_APP_TOP - addr;
 }
 
@@ -467,7 +465,7 @@ static struct addr_space *ptrace_new_addr_space(struct platform *p)
 static int ptrace_as_map(struct addr_space *as, uint64_t addr, uint64_t len, int prot,
 			 uint64_t offset)
 {
-	if (!pt_range_ok(addr, len) || offset % PT_PAGE_SIZE ||
+	if (!pt_range_ok(addr, len) || !PAGE_ALIGNED(offset) ||
 	    (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	const long args[6] = {(long)addr,    (long)len,	  prot, MAP_SHARED | MAP_FIXED,
@@ -901,6 +899,7 @@ const struct platform_ops ptrace_platform_ops = {
     .name = "ptrace",
     .init = ptrace_init,
     .fini = ptrace_fini,
+    .jail_rules = ptrace_jail_rules,
     .new_addr_space = ptrace_new_addr_space,
     .as_map = ptrace_as_map,
     .as_unmap = ptrace_as_unmap,

@@ -1,16 +1,18 @@
 /*
- * ptrace_internal.h — what the two halves of the ptrace platform share.
+ * ptrace_internal.h — what the files of the ptrace platform share.
  *
  * ptrace_stub.c owns the host mechanics: the stub page, the stub's seccomp
  * filter, creating a stub process, waiting for ptrace stops and injecting a
  * syscall into a stopped stub thread.  ptrace.c owns the platform objects
  * (addr_space, context), the per-Sentry-thread records of which stub thread
- * the thread traces, and the platform_ops table.  Nothing here is for the
+ * the thread traces, and the platform_ops table.  ptrace_jail.c lists what
+ * both need the Sentry's seccomp jail to allow.  Nothing here is for the
  * Sentry; tests use the few accessors at the end.
  */
 #ifndef VISOR_PLATFORM_PTRACE_INTERNAL_H
 #define VISOR_PLATFORM_PTRACE_INTERNAL_H
 
+#include "lib/page.h"
 #include "platform/platform.h"
 
 #include <linux/filter.h>
@@ -18,7 +20,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PT_PAGE_SIZE 4096ULL
 /* One past the highest user address with 4-level paging (TASK_SIZE_MAX). */
 #define PT_USER_TOP 0x7ffffffff000ULL
 /* Where in the stub page the seccomp program lives (the code is at 0). */
@@ -34,7 +35,7 @@
 #define PT_NAME_LEN 16
 _Static_assert(PT_FILTER_OFF + PT_FILTER_MAX * sizeof(struct sock_filter) <= PT_NAME_OFF,
 	       "the name slot overlaps the seccomp filter");
-_Static_assert(PT_NAME_OFF + PT_NAME_LEN <= PT_PAGE_SIZE, "the name slot is off the page");
+_Static_assert(PT_NAME_OFF + PT_NAME_LEN <= PAGE_SIZE, "the name slot is off the page");
 
 /* Platform-wide state (platform->priv). */
 struct pt_platform {
@@ -96,6 +97,9 @@ int pt_inject(pid_t tid, const plat_regs_t *regs, uint64_t site, long nr, const 
  */
 int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
 		     const char name[PT_NAME_LEN]);
+
+/* platform_ops.jail_rules (ptrace_jail.c). */
+const struct jail_rules *ptrace_jail_rules(const struct platform *p);
 
 /* For tests and debugging: the stub process of as (0 if none yet), and the
  * wait status the stub died with (0 if it did not). */

@@ -71,7 +71,10 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp)
  * MAP_SHARED|MAP_FIXED of the memory file; clone only with the spare-thread
  * flags; prctl only as PR_SET_NAME (the host name of a stub, for ps and
  * `docker top`: pt_stub_set_name).  Everything else, and any other architecture (int $0x80 from a
- * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.
+ * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.  The
+ * Sentry's filter, inherited, still applies underneath: whatever is allowed
+ * here, and whatever the child does before loading this, is listed in
+ * ptrace_jail.c too.
  */
 static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 {
@@ -134,8 +137,8 @@ int pt_stub_page_init(struct pt_platform *pp)
 		return -E2BIG;
 	pp->filter_len = pt_build_filter(pp->filter, pp->memfd);
 
-	for (uint64_t a = PLAT_APP_TOP; a + PT_PAGE_SIZE <= PT_USER_TOP; a += PT_PAGE_SIZE) {
-		void *m = mmap((void *)(uintptr_t)a, PT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+	for (uint64_t a = PLAT_APP_TOP; a + PAGE_SIZE <= PT_USER_TOP; a += PAGE_SIZE) {
+		void *m = mmap((void *)(uintptr_t)a, PAGE_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (m == MAP_FAILED) {
 			if (errno == EEXIST)
@@ -143,7 +146,7 @@ int pt_stub_page_init(struct pt_platform *pp)
 			return -errno;
 		}
 		if ((uintptr_t)m != a) { /* a kernel that took the address as a hint */
-			munmap(m, PT_PAGE_SIZE);
+			munmap(m, PAGE_SIZE);
 			continue;
 		}
 		char *page = m;
@@ -155,9 +158,9 @@ int pt_stub_page_init(struct pt_platform *pp)
 		memcpy(page + PT_FPROG_OFF, &prog, sizeof(prog));
 		memcpy(page + PT_FILTER_OFF, pp->filter,
 		       pp->filter_len * sizeof(struct sock_filter));
-		if (mprotect(m, PT_PAGE_SIZE, PROT_READ | PROT_EXEC) < 0) {
+		if (mprotect(m, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0) {
 			int err = -errno;
-			munmap(m, PT_PAGE_SIZE);
+			munmap(m, PAGE_SIZE);
 			return err;
 		}
 		pp->stub_addr = a;
@@ -169,7 +172,7 @@ int pt_stub_page_init(struct pt_platform *pp)
 void pt_stub_page_fini(struct pt_platform *pp)
 {
 	if (pp->stub_addr)
-		munmap((void *)(uintptr_t)pp->stub_addr, PT_PAGE_SIZE);
+		munmap((void *)(uintptr_t)pp->stub_addr, PAGE_SIZE);
 	pp->stub_addr = 0;
 }
 
@@ -385,7 +388,7 @@ int pt_stub_create(struct pt_platform *pp, pid_t *pidp, plat_regs_t *regs)
 		rseq_args[2] = 1; /* RSEQ_FLAG_UNREGISTER */
 		rseq_args[3] = (long)rc.signature;
 	}
-	uint64_t top = pp->stub_addr + PT_PAGE_SIZE;
+	uint64_t top = pp->stub_addr + PAGE_SIZE;
 	const struct {
 		long nr;
 		long args[6];

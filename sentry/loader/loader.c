@@ -7,6 +7,7 @@
  * it; brk starts after the highest loaded segment.
  */
 #include "sentry/loader/loader.h"
+#include "lib/page.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -68,7 +69,7 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 		const Elf64_Phdr *p = &img->ph[i];
 		if (p->p_type != PT_LOAD)
 			continue;
-		if (p->p_filesz > p->p_memsz || (p->p_vaddr % MM_PAGE_SIZE) != (p->p_offset % MM_PAGE_SIZE))
+		if (p->p_filesz > p->p_memsz || OFFSET_IN_PAGE(p->p_vaddr) != OFFSET_IN_PAGE(p->p_offset))
 			return -ENOEXEC;
 		if (p->p_vaddr + p->p_memsz < p->p_vaddr)
 			return -ENOEXEC;
@@ -79,8 +80,8 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 	}
 	if (lo == UINT64_MAX)
 		return -ENOEXEC;
-	lo &= MM_PAGE_MASK;
-	hi = MM_PAGE_ROUND_UP(hi);
+	lo = PAGE_ROUND_DOWN(lo);
+	hi = PAGE_ROUND_UP(hi);
 	if (hi - lo > (1ULL << 40))
 		return -ENOMEM;
 
@@ -110,18 +111,18 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 		if (p->p_type != PT_LOAD)
 			continue;
 		int prot = prot_of(p->p_flags);
-		uint64_t start = (p->p_vaddr + bias) & MM_PAGE_MASK;
+		uint64_t start = PAGE_ROUND_DOWN(p->p_vaddr + bias);
 		uint64_t pad = (p->p_vaddr + bias) - start;
 		uint64_t file_end = p->p_vaddr + bias + p->p_filesz;
-		uint64_t mem_end = MM_PAGE_ROUND_UP(p->p_vaddr + bias + p->p_memsz);
+		uint64_t mem_end = PAGE_ROUND_UP(p->p_vaddr + bias + p->p_memsz);
 		if (p->p_filesz) {
-			uint64_t maplen = MM_PAGE_ROUND_UP(pad + p->p_filesz);
+			uint64_t maplen = PAGE_ROUND_UP(pad + p->p_filesz);
 			int64_t r = mm_mmap(mm, start, maplen, prot | PROT_WRITE,
 					    MAP_PRIVATE | MAP_FIXED, f, p->p_offset - pad);
 			if (r < 0)
 				return (int)r;
 			/* Zero the rest of the last file page: it is bss. */
-			uint64_t page_end = MM_PAGE_ROUND_UP(file_end);
+			uint64_t page_end = PAGE_ROUND_UP(file_end);
 			if (p->p_memsz > p->p_filesz && page_end > file_end) {
 				int z = mm_zero_out(mm, file_end, page_end - file_end);
 				if (z < 0)
@@ -222,11 +223,11 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 		stack_size = 1ULL << 30;
 	if (stack_size < (128 << 10))
 		stack_size = 128 << 10;
-	stack_size = MM_PAGE_ROUND_UP(stack_size);
+	stack_size = PAGE_ROUND_UP(stack_size);
 	uint64_t stack_lo = STACK_TOP - stack_size;
 	/* As Linux: the mmap area starts below the stack's maximum size plus
 	 * a gap. */
-	mm_set_mmap_base(mm, (stack_lo - (128ULL << 20)) & MM_PAGE_MASK);
+	mm_set_mmap_base(mm, PAGE_ROUND_DOWN(stack_lo - (128ULL << 20)));
 
 	r = map_image(mm, a->exe, exe, false);
 	if (r < 0)
@@ -284,7 +285,7 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	uint64_t phdr = exe->phdr_addr;
 	uint64_t auxv[][2] = {
 		{AT_HWCAP, cpuid_edx1()},
-		{AT_PAGESZ, MM_PAGE_SIZE},
+		{AT_PAGESZ, PAGE_SIZE},
 		{AT_CLKTCK, 100},
 		{AT_PHDR, phdr},
 		{AT_PHENT, sizeof(Elf64_Phdr)},

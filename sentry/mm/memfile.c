@@ -51,22 +51,22 @@ static void *anon_reserve(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static size_t ref_bytes(uint64_t npages) { return MM_PAGE_ROUND_UP(npages * sizeof(uint32_t)); }
+static size_t ref_bytes(uint64_t npages) { return PAGE_ROUND_UP(npages * sizeof(uint32_t)); }
 
 static size_t bitmap_bytes(uint64_t npages)
 {
-	return MM_PAGE_ROUND_UP((npages + 63) / 64 * sizeof(uint64_t));
+	return PAGE_ROUND_UP((npages + 63) / 64 * sizeof(uint64_t));
 }
 
 int memfile_new(uint64_t limit, struct memfile **out)
 {
-	limit &= MM_PAGE_MASK;
+	limit = PAGE_ROUND_DOWN(limit);
 	if (limit == 0)
 		return -EINVAL;
 	struct memfile *mf = calloc(1, sizeof(*mf));
 	if (!mf)
 		return -ENOMEM;
-	mf->npages = limit / MM_PAGE_SIZE;
+	mf->npages = limit / PAGE_SIZE;
 	mf->fd = memfd_create("visor-memfile", MFD_CLOEXEC);
 	int err;
 	if (mf->fd < 0) {
@@ -103,7 +103,7 @@ void memfile_free(struct memfile *mf)
 	if (!mf)
 		return;
 	if (mf->base)
-		munmap(mf->base, mf->npages * MM_PAGE_SIZE);
+		munmap(mf->base, mf->npages * PAGE_SIZE);
 	if (mf->ref)
 		munmap(mf->ref, ref_bytes(mf->npages));
 	if (mf->bitmap)
@@ -192,12 +192,12 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	}
 	mf->used += npages;
 	pthread_mutex_unlock(&mf->lock);
-	return (int64_t)(start * MM_PAGE_SIZE);
+	return (int64_t)(start * PAGE_SIZE);
 }
 
 void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages)
 {
-	uint64_t f0 = offset / MM_PAGE_SIZE;
+	uint64_t f0 = offset / PAGE_SIZE;
 	pthread_mutex_lock(&mf->lock);
 	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
 		if (!frame_used(mf, f))
@@ -211,14 +211,14 @@ void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages)
 /* Give a run of freed frames back to the host; they read as zero afterwards. */
 static void punch(struct memfile *mf, uint64_t f, uint64_t n)
 {
-	if (fallocate(mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(f * MM_PAGE_SIZE),
-		      (off_t)(n * MM_PAGE_SIZE)) < 0)
-		memset(mf->base + f * MM_PAGE_SIZE, 0, n * MM_PAGE_SIZE);
+	if (fallocate(mf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(f * PAGE_SIZE),
+		      (off_t)(n * PAGE_SIZE)) < 0)
+		memset(mf->base + f * PAGE_SIZE, 0, n * PAGE_SIZE);
 }
 
 void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 {
-	uint64_t f0 = offset / MM_PAGE_SIZE;
+	uint64_t f0 = offset / PAGE_SIZE;
 	uint64_t run_start = 0, run = 0;
 	pthread_mutex_lock(&mf->lock);
 	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
@@ -252,7 +252,7 @@ void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 
 uint32_t memfile_refcount(struct memfile *mf, uint64_t offset)
 {
-	uint64_t f = offset / MM_PAGE_SIZE;
+	uint64_t f = offset / PAGE_SIZE;
 	if (f >= mf->npages)
 		return 0;
 	pthread_mutex_lock(&mf->lock);
@@ -266,7 +266,7 @@ void *memfile_ptr(struct memfile *mf, uint64_t offset) { return mf->base + offse
 uint64_t memfile_used(struct memfile *mf)
 {
 	pthread_mutex_lock(&mf->lock);
-	uint64_t u = mf->used * MM_PAGE_SIZE;
+	uint64_t u = mf->used * PAGE_SIZE;
 	pthread_mutex_unlock(&mf->lock);
 	return u;
 }

@@ -145,10 +145,10 @@ static void unmap_platform(struct mm *mm, uint64_t start, uint64_t end)
 		if (pte & PTE_MAPPED) {
 			if (hi == 0)
 				lo = a;
-			hi = a + MM_PAGE_SIZE;
+			hi = a + PAGE_SIZE;
 			pt_set(&mm->pt, a, pte_unmapped(pte));
 		}
-		a += MM_PAGE_SIZE;
+		a += PAGE_SIZE;
 	}
 	if (hi)
 		plat_unmap(mm, lo, hi - lo);
@@ -171,7 +171,7 @@ static void page_run_flush(struct page_run *r)
 
 static void page_run_add(struct page_run *r, uint64_t off)
 {
-	if (r->n && r->off + r->n * MM_PAGE_SIZE == off) {
+	if (r->n && r->off + r->n * PAGE_SIZE == off) {
 		r->n++;
 		return;
 	}
@@ -190,7 +190,7 @@ static void release_pages(struct mm *mm, uint64_t start, uint64_t end, bool clea
 		page_run_add(&run, PTE_OFFSET(pte));
 		if (clear)
 			pt_set(&mm->pt, a, 0);
-		a += MM_PAGE_SIZE;
+		a += PAGE_SIZE;
 	}
 	page_run_flush(&run);
 }
@@ -290,7 +290,7 @@ struct mm *mm_fork(struct mm *parent)
 								     ro);
 						wp_lo = a;
 					}
-					wp_hi = a + MM_PAGE_SIZE;
+					wp_hi = a + PAGE_SIZE;
 				}
 				pt_set(&parent->pt, a, np);
 			}
@@ -301,7 +301,7 @@ struct mm *mm_fork(struct mm *parent)
 				goto fail;
 			}
 			page_run_add(&refs, off);
-			a += MM_PAGE_SIZE;
+			a += PAGE_SIZE;
 		}
 		page_run_flush(&refs);
 		if (wp_hi)
@@ -364,7 +364,7 @@ static uint64_t find_free(struct mm *mm, uint64_t hint, uint64_t len, bool low32
 	if (low32) /* MAP_32BIT: Linux x86_64 places these in [1 GiB, 2 GiB) */
 		return find_topdown(mm, 0x40000000ULL, 0x80000000ULL, len);
 	if (hint) {
-		uint64_t h = hint & MM_PAGE_MASK; /* x86's hint rounds down */
+		uint64_t h = PAGE_ROUND_DOWN(hint); /* x86's hint rounds down */
 		if (range_free(mm, h, len))
 			return h;
 	}
@@ -417,12 +417,12 @@ static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_
 		int64_t noff = memfile_alloc(mm->mf, 1);
 		if (noff < 0)
 			return -EIO;
-		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), MM_PAGE_SIZE);
+		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), PAGE_SIZE);
 		memfile_decref(mm->mf, off, 1);
 		np = (uint64_t)noff | PTE_PRESENT;
 		if (pte & PTE_MAPPED) {
 			if (unmap_old)
-				plat_unmap(mm, page, MM_PAGE_SIZE);
+				plat_unmap(mm, page, PAGE_SIZE);
 			else
 				np = pte_mapped(np, PTE_MPROT(pte));
 		}
@@ -437,8 +437,8 @@ static int fill_from_file(struct mm *mm, struct mm_file *f, uint64_t off, uint64
 {
 	char *buf = memfile_ptr(mm->mf, off);
 	size_t got = 0;
-	while (got < MM_PAGE_SIZE) {
-		ssize_t n = f->ops->pread(f, buf + got, MM_PAGE_SIZE - got, foff + got);
+	while (got < PAGE_SIZE) {
+		ssize_t n = f->ops->pread(f, buf + got, PAGE_SIZE - got, foff + got);
 		if (n < 0)
 			return got ? 0 : -EIO;
 		if (n == 0)
@@ -458,7 +458,7 @@ static int64_t file_page(struct mm *mm, struct vma *vma, uint64_t foff, bool *co
 	struct mm_file *f = vma->file;
 	*cow = false;
 	if (f->ops->shared_page) {
-		int64_t off = f->ops->shared_page(f, foff >> MM_PAGE_SHIFT);
+		int64_t off = f->ops->shared_page(f, foff >> PAGE_SHIFT);
 		if (off < 0)
 			return -EIO;
 		*cow = !(vma->flags & VMA_SHARED);
@@ -522,7 +522,7 @@ struct vma *mm_find_vma_grow_locked(struct mm *mm, uint64_t addr)
 	 * (256 pages) away from an accessible non-stack VMA below. */
 	if (!(v->flags & VMA_GROWSDOWN) || addr >= PLAT_APP_TOP)
 		return NULL;
-	uint64_t ns = addr & MM_PAGE_MASK;
+	uint64_t ns = PAGE_ROUND_DOWN(addr);
 	if (ns < MM_MIN_ADDR || ns < MM_STACK_GUARD_GAP || v->end - ns > mm->stack_limit)
 		return NULL;
 	if (i > 0) {
@@ -562,7 +562,7 @@ static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 	int run_prot = -1;
 	bool run_new = false;
 	int err = 0;
-	for (uint64_t a = lo; a <= hi; a += MM_PAGE_SIZE) {
+	for (uint64_t a = lo; a <= hi; a += PAGE_SIZE) {
 		uint64_t pte = a < hi ? pt_get(&mm->pt, a) : 0;
 		int prot = -1;
 		if (pte) {
@@ -573,20 +573,20 @@ static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 				pt_set(&mm->pt, a, pte);
 			}
 			prot = eff_prot(vma, pte);
-			if (run_n && run_addr + run_n * MM_PAGE_SIZE == a &&
-			    run_off + run_n * MM_PAGE_SIZE == PTE_OFFSET(pte) && run_prot == prot) {
+			if (run_n && run_addr + run_n * PAGE_SIZE == a &&
+			    run_off + run_n * PAGE_SIZE == PTE_OFFSET(pte) && run_prot == prot) {
 				run_n++;
 				run_new |= !(pte & PTE_MAPPED) || PTE_MPROT(pte) != prot;
 				continue;
 			}
 		}
 		if (run_n && run_new) {
-			int e = plat_map(mm, run_addr, run_n * MM_PAGE_SIZE, run_prot, run_off);
+			int e = plat_map(mm, run_addr, run_n * PAGE_SIZE, run_prot, run_off);
 			if (e < 0) {
 				err = e;
 			} else {
 				for (uint64_t i = 0; i < run_n; i++) {
-					uint64_t p = run_addr + i * MM_PAGE_SIZE;
+					uint64_t p = run_addr + i * PAGE_SIZE;
 					pt_set(&mm->pt, p,
 					       pte_mapped(pt_get(&mm->pt, p), run_prot));
 				}
@@ -610,19 +610,19 @@ static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 static void prefill_anon(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	uint64_t missing = 0;
-	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE)
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE)
 		missing += !pt_get(&mm->pt, a);
 	if (missing < 2)
 		return;
 	int64_t off = memfile_alloc(mm->mf, missing);
 	if (off < 0)
 		return; /* fragmented or full: the faulting page alone will do */
-	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE) {
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
 		if (pt_get(&mm->pt, a))
 			continue;
 		if (pt_set(&mm->pt, a, (uint64_t)off | PTE_PRESENT) < 0)
 			memfile_decref(mm->mf, (uint64_t)off, 1);
-		off += MM_PAGE_SIZE;
+		off += PAGE_SIZE;
 	}
 }
 
@@ -635,7 +635,7 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 	if (!f->ops->shared_page)
 		return;
 	int64_t size = f->ops->size(f);
-	for (uint64_t a = lo; a < hi; a += MM_PAGE_SIZE) {
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
 		uint64_t foff = vma->off + (a - vma->start);
 		if (size < 0 || foff >= (uint64_t)size)
 			break;
@@ -656,7 +656,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 {
 	int ret = 0;
 	pthread_mutex_lock(&mm->lock);
-	uint64_t page = addr & MM_PAGE_MASK;
+	uint64_t page = PAGE_ROUND_DOWN(addr);
 	struct vma *vma = addr < PLAT_APP_TOP ? mm_find_vma_grow_locked(mm, addr) : NULL;
 	if (!vma) {
 		*si_code = SEGV_MAPERR;
@@ -683,7 +683,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 				pte = (uint64_t)np;
 			}
 			int want = eff_prot(vma, pte);
-			if (plat_map(mm, page, MM_PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
+			if (plat_map(mm, page, PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
 				pt_set(&mm->pt, page, pte_unmapped(pte));
 				ret = -EIO;
 				goto out;
@@ -704,14 +704,14 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 			spurious_mm = mm;
 			spurious_page = page;
 			/* Map it again in case the host lost it; the retry tells. */
-			if (plat_map(mm, page, MM_PAGE_SIZE, have, PTE_OFFSET(pte)) < 0)
+			if (plat_map(mm, page, PAGE_SIZE, have, PTE_OFFSET(pte)) < 0)
 				ret = -EIO;
 			spurious_gen = mm->map_gen;
 			goto out;
 		}
 	}
 	spurious_mm = NULL;
-	uint64_t win = MM_FAULT_AROUND * MM_PAGE_SIZE;
+	uint64_t win = MM_FAULT_AROUND * PAGE_SIZE;
 	uint64_t lo = page & ~(win - 1), hi = lo + win;
 	if (lo < vma->start)
 		lo = vma->start;
@@ -749,9 +749,9 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	}
 	if (len == 0)
 		return -EINVAL;
-	if (offset & ~MM_PAGE_MASK)
+	if (!PAGE_ALIGNED(offset))
 		return -EINVAL;
-	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	uint64_t rlen = PAGE_ROUND_UP(len);
 	if (rlen == 0 || rlen > PLAT_APP_TOP)
 		return -ENOMEM;
 	bool anon = flags & MAP_ANONYMOUS;
@@ -796,7 +796,7 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	int64_t ret;
 	pthread_mutex_lock(&mm->lock);
 	if (flags & MAP_FIXED) {
-		if (addr & ~MM_PAGE_MASK) {
+		if (!PAGE_ALIGNED(addr)) {
 			ret = -EINVAL;
 			goto fail;
 		}
@@ -833,7 +833,7 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	if ((flags & MAP_POPULATE) && !(flags & MAP_NONBLOCK)) {
 		/* As Linux: a private writable mapping is pre-faulted for write. */
 		bool write = (prot & PROT_WRITE) && !shared;
-		for (uint64_t a = addr; a < addr + rlen; a += MM_PAGE_SIZE) {
+		for (uint64_t a = addr; a < addr + rlen; a += PAGE_SIZE) {
 			struct vma *pv = vmas_find(&mm->vmas, a, NULL);
 			if (!pv || mm_populate_locked(mm, pv, a, write) < 0)
 				break;
@@ -849,9 +849,9 @@ fail:
 
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 {
-	if ((addr & ~MM_PAGE_MASK) || len == 0)
+	if (!PAGE_ALIGNED(addr) || len == 0)
 		return -EINVAL;
-	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	uint64_t rlen = PAGE_ROUND_UP(len);
 	if (rlen == 0 || addr >= PLAT_APP_TOP || rlen > PLAT_APP_TOP - addr)
 		return -EINVAL;
 	pthread_mutex_lock(&mm->lock);
@@ -878,10 +878,10 @@ static void reprotect_platform(struct mm *mm, struct vma *v)
 				run_lo = a;
 				run_prot = want;
 			}
-			run_hi = a + MM_PAGE_SIZE;
+			run_hi = a + PAGE_SIZE;
 			pt_set(&mm->pt, a, pte_mapped(pte, want));
 		}
-		a += MM_PAGE_SIZE;
+		a += PAGE_SIZE;
 	}
 	if (run_hi)
 		plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
@@ -931,11 +931,11 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 	prot &= ~grows;
 	if (grows == (PROT_GROWSDOWN | PROT_GROWSUP))
 		return -EINVAL;
-	if (addr & ~MM_PAGE_MASK)
+	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
 	if (len == 0)
 		return 0;
-	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	uint64_t rlen = PAGE_ROUND_UP(len);
 	uint64_t end = addr + rlen;
 	if (rlen == 0 || end <= addr)
 		return -ENOMEM;
@@ -997,7 +997,7 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 			while (pt_next(&mm->pt, &b, new + (a - old), &p)) {
 				pt_set(&mm->pt, old + (b - new), p);
 				pt_set(&mm->pt, b, 0);
-				b += MM_PAGE_SIZE;
+				b += PAGE_SIZE;
 			}
 			vmas_find(&mm->vmas, new, &i);
 			vmas_remove(&mm->vmas, i);
@@ -1005,7 +1005,7 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 			return -ENOMEM;
 		}
 		pt_set(&mm->pt, a, 0);
-		a += MM_PAGE_SIZE;
+		a += PAGE_SIZE;
 	}
 	vmas_find(&mm->vmas, old, &i);
 	vma_free(mm->vmas.v[i]);
@@ -1028,10 +1028,10 @@ int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t n
 		return -EINVAL;
 	if (flags & MREMAP_DONTUNMAP)
 		return -EINVAL; /* not supported */
-	if (old_addr & ~MM_PAGE_MASK)
+	if (!PAGE_ALIGNED(old_addr))
 		return -EINVAL;
-	old_len = MM_PAGE_ROUND_UP(old_len);
-	uint64_t rnew = MM_PAGE_ROUND_UP(new_len);
+	old_len = PAGE_ROUND_UP(old_len);
+	uint64_t rnew = PAGE_ROUND_UP(new_len);
 	if (rnew == 0)
 		return -EINVAL;
 	new_len = rnew;
@@ -1040,7 +1040,7 @@ int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t n
 	if (old_addr >= PLAT_APP_TOP || old_len > PLAT_APP_TOP - old_addr)
 		return -EFAULT;
 	if (flags & MREMAP_FIXED) {
-		if (new_addr & ~MM_PAGE_MASK)
+		if (!PAGE_ALIGNED(new_addr))
 			return -EINVAL;
 		if (new_addr > PLAT_APP_TOP - new_len)
 			return -EINVAL;
@@ -1154,7 +1154,7 @@ static void change_flags(struct mm *mm, struct vma *v, void *arg)
 
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
-	if (addr & ~MM_PAGE_MASK)
+	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
 	switch (advice) {
 	case MADV_NORMAL:
@@ -1187,7 +1187,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	default:
 		return -EINVAL;
 	}
-	uint64_t rlen = MM_PAGE_ROUND_UP(len);
+	uint64_t rlen = PAGE_ROUND_UP(len);
 	if (len && !rlen)
 		return -EINVAL;
 	uint64_t end = addr + rlen;
@@ -1242,7 +1242,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE: {
 		bool write = advice == MADV_POPULATE_WRITE;
-		for (uint64_t a = addr; a < end; a += MM_PAGE_SIZE) {
+		for (uint64_t a = addr; a < end; a += PAGE_SIZE) {
 			struct vma *v = vmas_find(&mm->vmas, a, NULL);
 			if (!v)
 				continue;
@@ -1281,7 +1281,7 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 	pthread_mutex_lock(&mm->lock);
 	if (!mm->brk_start || addr < mm->brk_start || addr >= PLAT_APP_TOP)
 		goto out;
-	uint64_t newend = MM_PAGE_ROUND_UP(addr), oldend = MM_PAGE_ROUND_UP(mm->brk);
+	uint64_t newend = PAGE_ROUND_UP(addr), oldend = PAGE_ROUND_UP(mm->brk);
 	if (newend == oldend) {
 		mm->brk = addr;
 	} else if (newend < oldend) {
@@ -1291,7 +1291,7 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		/* As Linux: the new break plus a page must stay below the next
 		 * VMA (and its stack guard gap). */
 		size_t i = vmas_lower(&mm->vmas, oldend);
-		if (i < mm->vmas.n && newend + MM_PAGE_SIZE > start_gap(mm->vmas.v[i]))
+		if (i < mm->vmas.n && newend + PAGE_SIZE > start_gap(mm->vmas.v[i]))
 			goto out;
 		struct vma *v = calloc(1, sizeof(*v));
 		if (!v)
@@ -1313,7 +1313,7 @@ out:;
 
 void mm_set_mmap_base(struct mm *mm, uint64_t base)
 {
-	base &= MM_PAGE_MASK;
+	base = PAGE_ROUND_DOWN(base);
 	if (base > PLAT_APP_TOP)
 		base = PLAT_APP_TOP;
 	pthread_mutex_lock(&mm->lock);
@@ -1344,7 +1344,7 @@ void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void
 	pthread_mutex_lock(&mm->lock);
 	/* The pages brk added.  (Linux tests start <= brk && end >= start_brk,
 	 * which also names a bss VMA ending at an unrandomized start_brk.) */
-	uint64_t heap_lo = MM_PAGE_ROUND_UP(mm->brk_start), heap_hi = MM_PAGE_ROUND_UP(mm->brk);
+	uint64_t heap_lo = PAGE_ROUND_UP(mm->brk_start), heap_hi = PAGE_ROUND_UP(mm->brk);
 	for (size_t i = 0; i < mm->vmas.n; i++) {
 		const struct vma *v = mm->vmas.v[i];
 		struct mm_vma_info info = {
@@ -1377,6 +1377,6 @@ void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss)
 	if (vsize)
 		*vsize = vs;
 	if (rss)
-		*rss = mm->pt.nr_present * MM_PAGE_SIZE;
+		*rss = mm->pt.nr_present * PAGE_SIZE;
 	pthread_mutex_unlock(&mm->lock);
 }

@@ -25,11 +25,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/page.h"
 #include "platform/platform.h"
 
-#define MM_PAGE_SIZE 4096ULL
-#define MM_PAGE_MASK (~(MM_PAGE_SIZE - 1))
-#define MM_PAGE_ROUND_UP(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
+/* The page constants are lib/page.h's; these older names stay for the users
+ * outside mm that still spell them so.  New code includes lib/page.h. */
+#define MM_PAGE_SIZE PAGE_SIZE
+#define MM_PAGE_MASK PAGE_MASK
+#define MM_PAGE_ROUND_UP(x) PAGE_ROUND_UP(x)
 
 /* ---- memory file ---- */
 struct memfile;

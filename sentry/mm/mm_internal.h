@@ -10,15 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/page.h"
 #include "sentry/mm/mm.h"
-
-#define MM_PAGE_SHIFT 12
 
 /* Lowest address mmap may hand out or MAP_FIXED may target (Linux's default
  * vm.mmap_min_addr, 64 KiB: keeps NULL-pointer dereferences faulting). */
 #define MM_MIN_ADDR 0x10000ULL
 /* Linux's stack_guard_gap: 256 pages kept free below a MAP_GROWSDOWN VMA. */
-#define MM_STACK_GUARD_GAP (256ULL << MM_PAGE_SHIFT)
+#define MM_STACK_GUARD_GAP (256ULL << PAGE_SHIFT)
 /* Default RLIMIT_STACK (8 MiB), the most a growsdown stack grows to. */
 #define MM_DEFAULT_STACK_LIMIT (8ULL << 20)
 #define MM_DEFAULT_MMAP_BASE 0x7f0000000000ULL
@@ -35,7 +34,7 @@
 #define PTE_MAPPED 0x4ULL /* the platform addr_space maps it, with the prot below */
 #define PTE_MPROT_SHIFT 3 /* PROT_READ|WRITE|EXEC the platform mapping has (3 bits) */
 #define PTE_MPROT_MASK (7ULL << PTE_MPROT_SHIFT)
-#define PTE_FLAGS_MASK 0xfffULL
+#define PTE_FLAGS_MASK (PAGE_SIZE - 1)
 #define PTE_OFFSET(p) ((p) & ~PTE_FLAGS_MASK)
 #define PTE_MPROT(p) ((int)(((p)&PTE_MPROT_MASK) >> PTE_MPROT_SHIFT))
 

@@ -25,7 +25,7 @@ struct pt_node {
 	};
 };
 
-static unsigned slot_shift(int level) { return MM_PAGE_SHIFT + PT_BITS * (unsigned)level; }
+static unsigned slot_shift(int level) { return PAGE_SHIFT + PT_BITS * (unsigned)level; }
 
 static unsigned slot_index(uint64_t addr, int level)
 {
@@ -114,7 +114,7 @@ static bool next_in(const struct pt_node *n, int level, uint64_t *addr, uint64_t
 
 bool pt_next(const struct pagetable *pt, uint64_t *addr, uint64_t end, uint64_t *pte)
 {
-	uint64_t a = *addr & MM_PAGE_MASK;
+	uint64_t a = PAGE_ROUND_DOWN(*addr);
 	if (!pt->root || a >= end)
 		return false;
 	if (!next_in(pt->root, PT_LEVELS - 1, &a, end, pte) || a >= end)

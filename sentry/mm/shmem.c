@@ -19,7 +19,7 @@ struct mm_shmem {
 	pthread_mutex_t lock; /* pages */
 	int refs;	      /* atomic */
 	struct memfile *mf;
-	struct pagetable pages; /* keyed by pgoff << 12; entry = offset | PTE_PRESENT */
+	struct pagetable pages; /* keyed by pgoff << PAGE_SHIFT; entry = offset | PTE_PRESENT */
 };
 
 static struct mm_shmem *to_shmem(struct mm_file *f) { return (struct mm_shmem *)f; }
@@ -37,7 +37,7 @@ static void shmem_put(struct mm_file *f)
 	uint64_t a = 0, pte;
 	while (pt_next(&s->pages, &a, UINT64_MAX >> 16, &pte)) {
 		memfile_decref(s->mf, PTE_OFFSET(pte), 1);
-		a += MM_PAGE_SIZE;
+		a += PAGE_SIZE;
 	}
 	pt_destroy(&s->pages);
 	pthread_mutex_destroy(&s->lock);
@@ -47,9 +47,9 @@ static void shmem_put(struct mm_file *f)
 static int64_t shmem_shared_page(struct mm_file *f, uint64_t pgoff)
 {
 	struct mm_shmem *s = to_shmem(f);
-	if (pgoff >= (1ULL << (47 - MM_PAGE_SHIFT)))
+	if (pgoff >= (1ULL << (47 - PAGE_SHIFT)))
 		return -EINVAL;
-	uint64_t key = pgoff << MM_PAGE_SHIFT;
+	uint64_t key = pgoff << PAGE_SHIFT;
 	pthread_mutex_lock(&s->lock);
 	uint64_t pte = pt_get(&s->pages, key);
 	int64_t off;

@@ -28,7 +28,7 @@ static bool range_ok(uint64_t addr, size_t len)
 /* The Sentry pointer to the page of addr, ready for a read or a write. */
 static void *user_page(struct mm *mm, uint64_t addr, bool write)
 {
-	uint64_t page = addr & MM_PAGE_MASK;
+	uint64_t page = PAGE_ROUND_DOWN(addr);
 	struct vma *v = mm_find_vma_grow_locked(mm, addr);
 	if (!v)
 		return NULL;
@@ -53,14 +53,14 @@ static int copy(struct mm *mm, enum copy_op op, uint64_t uaddr, void *kbuf, size
 	char *k = kbuf;
 	pthread_mutex_lock(&mm->lock);
 	while (len) {
-		size_t in_page = MM_PAGE_SIZE - (uaddr & ~MM_PAGE_MASK);
+		size_t in_page = PAGE_SIZE - OFFSET_IN_PAGE(uaddr);
 		size_t n = len < in_page ? len : in_page;
 		char *p = user_page(mm, uaddr, op != COPY_IN);
 		if (!p) {
 			ret = -EFAULT;
 			break;
 		}
-		p += uaddr & ~MM_PAGE_MASK;
+		p += OFFSET_IN_PAGE(uaddr);
 		if (op == COPY_IN)
 			memcpy(k, p, n);
 		else if (op == COPY_OUT)
@@ -102,14 +102,14 @@ ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max)
 			ret = -EFAULT;
 			break;
 		}
-		size_t in_page = MM_PAGE_SIZE - (a & ~MM_PAGE_MASK);
+		size_t in_page = PAGE_SIZE - OFFSET_IN_PAGE(a);
 		size_t n = max - done < in_page ? max - done : in_page;
 		const char *p = user_page(mm, a, false);
 		if (!p) {
 			ret = -EFAULT;
 			break;
 		}
-		p += a & ~MM_PAGE_MASK;
+		p += OFFSET_IN_PAGE(a);
 		const char *nul = memchr(p, 0, n);
 		size_t take = nul ? (size_t)(nul - p) + 1 : n;
 		memcpy(dst + done, p, take);
@@ -137,7 +137,7 @@ int mm_atomic_cmpxchg32(struct mm *mm, uint64_t addr, uint32_t old, uint32_t new
 	if (p) {
 		/* The app may be using the word through its own mapping of the
 		 * same memory-file page at this moment: a real atomic. */
-		uint32_t *w = (uint32_t *)(p + (addr & ~MM_PAGE_MASK));
+		uint32_t *w = (uint32_t *)(p + OFFSET_IN_PAGE(addr));
 		uint32_t expected = old;
 		__atomic_compare_exchange_n(w, &expected, new_val, false, __ATOMIC_SEQ_CST,
 					    __ATOMIC_SEQ_CST);
@@ -159,7 +159,7 @@ int mm_load32(struct mm *mm, uint64_t addr, uint32_t *val)
 	pthread_mutex_lock(&mm->lock);
 	char *p = user_page(mm, addr, false);
 	if (p)
-		*val = __atomic_load_n((uint32_t *)(p + (addr & ~MM_PAGE_MASK)), __ATOMIC_SEQ_CST);
+		*val = __atomic_load_n((uint32_t *)(p + OFFSET_IN_PAGE(addr)), __ATOMIC_SEQ_CST);
 	else
 		ret = -EFAULT;
 	pthread_mutex_unlock(&mm->lock);
@@ -198,12 +198,12 @@ int mm_futex_key(struct mm *mm, uint64_t addr, bool private_futex, uint64_t *k1,
 		*k1 = (uint64_t)(uintptr_t)mm;
 		*k2 = addr;
 	} else {
-		int64_t pte = mm_populate_locked(mm, v, addr & MM_PAGE_MASK, false);
+		int64_t pte = mm_populate_locked(mm, v, PAGE_ROUND_DOWN(addr), false);
 		if (pte < 0) {
 			ret = -EFAULT;
 		} else {
 			*k1 = 0;
-			*k2 = PTE_OFFSET((uint64_t)pte) + (addr & ~MM_PAGE_MASK);
+			*k2 = PTE_OFFSET((uint64_t)pte) + OFFSET_IN_PAGE(addr);
 		}
 	}
 	pthread_mutex_unlock(&mm->lock);

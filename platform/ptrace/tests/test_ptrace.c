@@ -14,8 +14,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@
 #include "platform/ptrace/ptrace_internal.h"
 
 #define MEM_SIZE (8ULL << 20)
-#define PAGE 4096ULL
+#define PAGE PAGE_SIZE
 /* App addresses, and where in the memory file they are backed. */
 #define CODE_VA 0x400000ULL
 #define CODE_OFF 0x0ULL
@@ -709,6 +711,60 @@ static void run_thread(struct thr *t)
 	assert_int_equal(pthread_join(th, NULL), 0);
 }
 
+/*
+ * A stub runs under the Sentry's filter (inherited through fork) with its own
+ * stacked on top, so every syscall its own filter lets through must be in the
+ * platform's jail rules, or the stub dies making it.  Follows the stub's BPF
+ * (its jumps go forward only) to find the compares made on the syscall
+ * number, on every path that reaches them.
+ */
+static void test_jail_rules_cover_every_syscall_the_stub_filter_allows(void **state)
+{
+	const struct pt_platform *pp = plat->priv;
+	const struct jail_rules *jr = ops->jail_rules(plat);
+	assert_non_null(jr);
+	/* Per instruction: reached with the syscall number in the accumulator,
+	 * reached with anything else. */
+	bool nr_in[PT_FILTER_MAX + 1] = {0}, other_in[PT_FILTER_MAX + 1] = {0};
+	other_in[0] = true;
+	int compared = 0;
+	for (unsigned i = 0; i < pp->filter_len; i++) {
+		const struct sock_filter *f = &pp->filter[i];
+		bool nr = nr_in[i], other = other_in[i];
+		if (f->code == (BPF_LD | BPF_W | BPF_ABS)) {
+			nr = f->k == offsetof(struct seccomp_data, nr);
+			other = !nr;
+		}
+		if (BPF_CLASS(f->code) == BPF_RET)
+			continue;
+		if (BPF_CLASS(f->code) != BPF_JMP) {
+			nr_in[i + 1] |= nr;
+			other_in[i + 1] |= other;
+			continue;
+		}
+		unsigned t = i + 1 + f->jt, e = i + 1 + f->jf;
+		assert_true(t <= pp->filter_len && e <= pp->filter_len);
+		nr_in[t] |= nr;
+		other_in[t] |= other;
+		nr_in[e] |= nr;
+		other_in[e] |= other;
+		if (f->code != (BPF_JMP | BPF_JEQ | BPF_K) || !nr)
+			continue;
+		assert_false(other); /* a compare on the number and on something else */
+		compared++;
+		size_t j = 0;
+		while (j < jr->n && !(jr->rules[j].nr == (long)f->k && jr->rules[j].ncmp == 0 &&
+				      jr->rules[j].action == JAIL_ACT_ALLOW))
+			j++;
+		if (j == jr->n)
+			fail_msg(
+			    "the stub's filter allows syscall %u; the ptrace jail rules do not",
+			    f->k);
+	}
+	/* munmap mprotect pause exit exit_group, mmap clone prctl */
+	assert_int_equal(compared, 8);
+}
+
 static void test_second_thread_shares_memory_after_prepare_thread(void **state)
 {
 	/* Thread A: store 42 at DATA_VA, trap; then load DATA_VA+8 into rdi, trap. */
@@ -1016,6 +1072,7 @@ int main(void)
 	    cmocka_unit_test(test_stub_takes_the_name_and_host_pid_is_the_stub),
 	    cmocka_unit_test(test_host_pid_is_zero_once_the_stub_died),
 	    cmocka_unit_test(test_stub_filter_allows_prctl_set_name_only),
+	    cmocka_unit_test(test_jail_rules_cover_every_syscall_the_stub_filter_allows),
 	    cmocka_unit_test(test_second_thread_shares_memory_after_prepare_thread),
 	    cmocka_unit_test(test_thread_exit_without_release_keeps_stub_alive),
 	    cmocka_unit_test(test_release_reaps_threads_traced_by_other_sentry_threads),

@@ -25,7 +25,7 @@
 
 #include "sentry/mm/mm_internal.h"
 
-#define PG MM_PAGE_SIZE
+#define PG PAGE_SIZE
 
 /* ---- fake platform ---- */
 
@@ -93,7 +93,7 @@ static inline int fake_protect(struct addr_space *as, uint64_t addr, uint64_t le
 			as->bad_protects++;
 			continue;
 		}
-		pt_set(&as->host, a, (e & ~0xfffULL) | ((uint64_t)prot << 3) | 1);
+		pt_set(&as->host, a, PTE_OFFSET(e) | ((uint64_t)prot << 3) | 1);
 	}
 	return 0;
 }
@@ -131,7 +131,7 @@ static inline void clear_calls(struct mm *mm) { AS(mm)->ncalls = 0; }
 /* Host view of a page: prot, or -1 when unmapped. */
 static inline int host_prot(struct mm *mm, uint64_t addr)
 {
-	uint64_t e = pt_get(&AS(mm)->host, addr & MM_PAGE_MASK);
+	uint64_t e = pt_get(&AS(mm)->host, PAGE_ROUND_DOWN(addr));
 	return e ? (int)((e >> 3) & 7) : -1;
 }
 
@@ -144,14 +144,14 @@ static int last_si_code;
 static inline int app_access(struct mm *mm, struct memfile *mf, uint64_t addr, void *buf, size_t n,
 			     bool write)
 {
-	assert_true((addr & ~MM_PAGE_MASK) + n <= PG);
+	assert_true(OFFSET_IN_PAGE(addr) + n <= PG);
 	for (int tries = 0; tries < 4; tries++) {
-		uint64_t e = pt_get(&AS(mm)->host, addr & MM_PAGE_MASK);
+		uint64_t e = pt_get(&AS(mm)->host, PAGE_ROUND_DOWN(addr));
 		int prot = (int)((e >> 3) & 7);
 		bool ok = e && (write ? (prot & PROT_WRITE)
 				      : (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
 		if (ok) {
-			char *p = (char *)memfile_ptr(mf, e & ~0xfffULL) + (addr & ~MM_PAGE_MASK);
+			char *p = (char *)memfile_ptr(mf, PTE_OFFSET(e)) + OFFSET_IN_PAGE(addr);
 			if (write)
 				memcpy(p, buf, n);
 			else
@@ -188,7 +188,7 @@ static inline void check_consistency(struct mm *mm)
 		if (!(pte & PTE_MAPPED))
 			fail_msg("host maps %#llx but the page table does not say so",
 				 (unsigned long long)a);
-		assert_int_equal(PTE_OFFSET(pte), e & ~0xfffULL);
+		assert_int_equal(PTE_OFFSET(pte), PTE_OFFSET(e));
 		int hp = (int)((e >> 3) & 7);
 		assert_int_equal(PTE_MPROT(pte), hp);
 		struct vma *v = vmas_find(&mm->vmas, a, NULL);

@@ -33,7 +33,7 @@ static uint64_t rnd(void)
 static void test_alloc_free_churn_never_overlaps_and_always_zeroes(void **state)
 {
 	struct memfile *mf;
-	assert_int_equal(memfile_new(NPAGES * MM_PAGE_SIZE, &mf), 0);
+	assert_int_equal(memfile_new(NPAGES * PAGE_SIZE, &mf), 0);
 	static int owner[NPAGES]; /* block index + 1, or 0 */
 	static struct block blocks[4096];
 	int nblocks = 0;
@@ -44,7 +44,7 @@ static void test_alloc_free_churn_never_overlaps_and_always_zeroes(void **state)
 			int k = (int)(rnd() % (uint64_t)nblocks);
 			struct block b = blocks[k];
 			for (uint64_t i = 0; i < b.n; i++)
-				owner[b.off / MM_PAGE_SIZE + i] = 0;
+				owner[b.off / PAGE_SIZE + i] = 0;
 			memfile_decref(mf, (uint64_t)b.off, b.n);
 			used -= b.n;
 			blocks[k] = blocks[--nblocks];
@@ -60,21 +60,21 @@ static void test_alloc_free_churn_never_overlaps_and_always_zeroes(void **state)
 			continue;
 		}
 		assert_true(off >= 0);
-		assert_int_equal(off % (int64_t)MM_PAGE_SIZE, 0);
-		uint64_t f = (uint64_t)off / MM_PAGE_SIZE;
+		assert_int_equal(off % (int64_t)PAGE_SIZE, 0);
+		uint64_t f = (uint64_t)off / PAGE_SIZE;
 		assert_true(f + n <= NPAGES);
 		const uint8_t *p = memfile_ptr(mf, (uint64_t)off);
 		for (uint64_t i = 0; i < n; i++) {
 			assert_int_equal(owner[f + i], 0);
 			owner[f + i] = nblocks + 1;
-			assert_int_equal(memfile_refcount(mf, (uint64_t)off + i * MM_PAGE_SIZE), 1);
+			assert_int_equal(memfile_refcount(mf, (uint64_t)off + i * PAGE_SIZE), 1);
 		}
-		for (uint64_t i = 0; i < n * MM_PAGE_SIZE; i += 512)
+		for (uint64_t i = 0; i < n * PAGE_SIZE; i += 512)
 			assert_int_equal(p[i], 0);
-		memset(memfile_ptr(mf, (uint64_t)off), 0x5a, n * MM_PAGE_SIZE);
+		memset(memfile_ptr(mf, (uint64_t)off), 0x5a, n * PAGE_SIZE);
 		blocks[nblocks++] = (struct block){off, n};
 		used += n;
-		assert_int_equal(memfile_used(mf), used * MM_PAGE_SIZE);
+		assert_int_equal(memfile_used(mf), used * PAGE_SIZE);
 	}
 	for (int k = 0; k < nblocks; k++)
 		memfile_decref(mf, (uint64_t)blocks[k].off, blocks[k].n);
@@ -90,7 +90,7 @@ static void test_memfile_new_rejects_zero_limit_and_exposes_fd(void **state)
 {
 	struct memfile *mf;
 	assert_int_equal(memfile_new(100, &mf), -EINVAL);
-	assert_int_equal(memfile_new(MM_PAGE_SIZE, &mf), 0);
+	assert_int_equal(memfile_new(PAGE_SIZE, &mf), 0);
 	assert_true(memfile_fd(mf) >= 0);
 	assert_int_equal(memfile_alloc(mf, 0), -ENOMEM);
 	assert_int_equal(memfile_alloc(mf, 2), -ENOMEM);

@@ -827,7 +827,7 @@ static void test_brk_grows_shrinks_and_respects_limits(void **state)
 	assert_int_equal(mm_brk(mm, 0), start);
 	assert_int_equal(mm_brk(mm, start - 1), start); /* never below the start */
 	assert_int_equal(mm_brk(mm, start + 3 * PG), start + 3 * PG);
-	uint64_t a = MM_PAGE_ROUND_UP(start);
+	uint64_t a = PAGE_ROUND_UP(start);
 	assert_int_equal(mm_copy_out(mm, start + 3 * PG - 1, "z", 1), 0);
 	assert_int_equal(nvmas(mm), 1);
 	/* Growing in two steps keeps one [heap] VMA. */
@@ -874,7 +874,7 @@ static void test_futex_keys_private_vs_shared(void **state)
 	assert_int_equal(k1, 0);
 	assert_int_equal(j1, 0);
 	assert_int_equal(k2, j2);
-	assert_int_equal(k2 & ~MM_PAGE_MASK, 12);
+	assert_int_equal(OFFSET_IN_PAGE(k2), 12);
 	mm_put(mm);
 }
 

@@ -1,0 +1,396 @@
+/*
+ * Unit tests for sentry/jail.c: which rule sets make the Sentry's seccomp
+ * filter, and what a process under that filter can and cannot do.  Filters
+ * are loaded only in forked children (a filter never comes off), and the
+ * pivot and capability steps of sentry_jail are left to the integration
+ * tests, which run the real jail.
+ */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/page.h"
+#include "platform/platform.h"
+#include "sentry/jail.h"
+
+static int memfd = -1;
+static struct platform *plat;
+
+static int group_setup(void **state)
+{
+	memfd = memfd_create("visor-test-jail", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, 1 << 20) < 0)
+		return -1;
+	plat = platform_new("ptrace", memfd);
+	return plat ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	platform_free(plat);
+	close(memfd);
+	return 0;
+}
+
+/* The first rule for nr in sets[0..n), or NULL. */
+static const struct jail_rule *rule_for(const struct jail_rules *const sets[], size_t n, long nr)
+{
+	for (size_t s = 0; s < n; s++)
+		for (size_t i = 0; i < sets[s]->n; i++)
+			if (sets[s]->rules[i].nr == nr)
+				return &sets[s]->rules[i];
+	return NULL;
+}
+
+static int ptrace_sets(const struct jail_rules *sets[JAIL_MAX_SETS])
+{
+	return jail_rule_sets(plat, NULL, sets, JAIL_MAX_SETS);
+}
+
+/* ---- which rules ------------------------------------------------------- */
+
+static void test_ptrace_sentry_allows_tracing_and_base_rules_do_not(void **state)
+{
+	const struct jail_rules *sets[JAIL_MAX_SETS];
+	int n = ptrace_sets(sets);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(sets[0], &jail_sentry_rules);
+	assert_ptr_equal(sets[1], plat->ops->jail_rules(plat));
+	assert_string_equal(sets[1]->name, "ptrace");
+	const struct jail_rules *const base[] = {&jail_sentry_rules};
+	static const long platform_only[] = {SYS_ptrace,
+					     SYS_wait4,
+					     SYS_waitid,
+					     SYS_process_vm_readv,
+					     SYS_process_vm_writev,
+					     SYS_seccomp,
+					     SYS_prctl,
+					     SYS_sched_setaffinity,
+					     SYS_pause};
+	for (size_t i = 0; i < sizeof(platform_only) / sizeof(platform_only[0]); i++) {
+		const struct jail_rule *r = rule_for(sets, (size_t)n, platform_only[i]);
+		assert_non_null(r);
+		assert_int_equal(r->action, JAIL_ACT_ALLOW);
+		assert_int_equal(r->ncmp, 0);
+		assert_null(rule_for(base, 1, platform_only[i]));
+	}
+	/* What the Sentry needs on any platform stays in its own rules. */
+	assert_non_null(rule_for(base, 1, SYS_getcpu));
+	assert_int_equal(rule_for(base, 1, SYS_openat)->err, EACCES);
+	assert_int_equal(rule_for(base, 1, SYS_clone3)->err, ENOSYS);
+	assert_null(rule_for(sets, (size_t)n, SYS_execve));
+	assert_null(rule_for(sets, (size_t)n, SYS_socket));
+}
+
+static void test_network_sets_come_after_the_platforms(void **state)
+{
+	static const struct jail_rule r1[] = {JAIL_ALLOW(SYS_socket)};
+	static const struct jail_rules a = {.name = "a", .rules = r1, .n = 1};
+	static const struct jail_rules b = {.name = "b", .rules = r1, .n = 1};
+	const struct jail_rules *const extra[] = {&a, &b, NULL};
+	const struct jail_rules *sets[JAIL_MAX_SETS];
+	assert_int_equal(jail_rule_sets(plat, extra, sets, JAIL_MAX_SETS), 4);
+	assert_ptr_equal(sets[0], &jail_sentry_rules);
+	assert_string_equal(sets[1]->name, "ptrace");
+	assert_ptr_equal(sets[2], &a);
+	assert_ptr_equal(sets[3], &b);
+	/* No platform: the Sentry's own rules, then the extra ones. */
+	assert_int_equal(jail_rule_sets(NULL, extra, sets, JAIL_MAX_SETS), 3);
+	assert_ptr_equal(sets[1], &a);
+	/* More sets than room: refused, not truncated. */
+	assert_int_equal(jail_rule_sets(plat, extra, sets, 3), -E2BIG);
+	assert_int_equal(jail_rule_sets(plat, NULL, sets, 0), -E2BIG);
+}
+
+/* ---- under the filter -------------------------------------------------- */
+
+/*
+ * Run body in a forked child and return its wait status.  cmocka cannot be
+ * used in the child (a failed assert would jump back into the test runner
+ * there): a body exits with the number of the first check that failed, 0
+ * when all passed, and must call nothing the filter kills for unless that is
+ * what the test expects.
+ */
+static int in_child(int (*body)(const void *arg), const void *arg)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core); /* SIGSYS would dump core */
+		_exit(body(arg));
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void assert_exited_ok(int st)
+{
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fail_msg("child: %s %d", WIFEXITED(st) ? "failed check" : "killed by signal",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+static void assert_killed_by_seccomp(int st)
+{
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+		fail_msg("child: expected SIGSYS, got %s %d", WIFEXITED(st) ? "exit" : "signal",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* Load the filter of sets (a NULL-terminated list): 0, or exit code 100. */
+static int load(const struct jail_rules *const *sets)
+{
+	size_t n = 0;
+	while (sets[n])
+		n++;
+	const char *what;
+	return jail_seccomp_load(sets, n, &what) ? 100 : 0;
+}
+
+static int load_ptrace_jail(void)
+{
+	const struct jail_rules *sets[JAIL_MAX_SETS + 1] = {0};
+	if (ptrace_sets(sets) < 0)
+		return 101;
+	return load(sets);
+}
+
+static int body_sentry_calls_pass(const void *arg)
+{
+	int r = load_ptrace_jail();
+	if (r)
+		return r;
+	if (syscall(SYS_getpid) != getpid())
+		return 1;
+	/* Refused, not killed: glibc copes with these. */
+	if (syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY) != -1 || errno != EACCES)
+		return 2;
+	if (syscall(SYS_clone3, NULL, 0) != -1 || errno != ENOSYS)
+		return 3;
+	/* The platform's: answered by the kernel, not by the filter. */
+	if (ptrace(PTRACE_PEEKUSER, 0x7fffffff, NULL, NULL) != -1 || errno != ESRCH)
+		return 4;
+	if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+		return 5;
+	char src = 'x', dst = 0;
+	struct iovec l = {&dst, 1}, rv = {&src, 1};
+	if (process_vm_readv(getpid(), &l, 1, &rv, 1, 0) != 1 || dst != 'x')
+		return 6;
+	return 0;
+}
+
+static void test_ptrace_jail_lets_the_sentry_and_its_platform_work(void **state)
+{
+	assert_exited_ok(in_child(body_sentry_calls_pass, NULL));
+}
+
+static int body_call_after_load(const void *arg)
+{
+	const struct jail_rules *const *sets = arg;
+	int r = sets ? load(sets) : load_ptrace_jail();
+	if (r)
+		return r;
+	syscall(SYS_ptrace, PTRACE_PEEKUSER, 0x7fffffff, NULL, NULL);
+	return 0;
+}
+
+static void test_sentry_rules_alone_kill_a_ptrace_call(void **state)
+{
+	const struct jail_rules *const base[] = {&jail_sentry_rules, NULL};
+	assert_killed_by_seccomp(in_child(body_call_after_load, base));
+	/* The same call with the platform's rules added: the control. */
+	assert_exited_ok(in_child(body_call_after_load, NULL));
+}
+
+static int body_execve(const void *arg)
+{
+	int r = load_ptrace_jail();
+	if (r)
+		return r;
+	char *const argv[] = {"true", NULL};
+	execve("/bin/true", argv, argv + 1);
+	return 1;
+}
+
+static void test_execve_kills_the_jailed_process(void **state)
+{
+	assert_killed_by_seccomp(in_child(body_execve, NULL));
+}
+
+/*
+ * The ptrace platform itself, under the filter of the Sentry's rules and its
+ * own: a stub is forked (and inherits the filter), set up, and runs app code
+ * to its first syscall.  With the Sentry's rules alone the same run dies.
+ */
+static int body_run_app_code(const void *arg)
+{
+	const struct jail_rules *const *sets = arg;
+	static const unsigned char code[] = {
+	    0xb8, 39,	0, 0, 0, /* mov $39,%eax (getpid) */
+	    0x0f, 0x05,		 /* syscall */
+	    0xeb, 0xfe,		 /* jmp . */
+	};
+	const uint64_t va = 0x400000;
+	if (pwrite(memfd, code, sizeof(code), 0) != (ssize_t)sizeof(code))
+		return 1;
+	int r = sets ? load(sets) : load_ptrace_jail();
+	if (r)
+		return r;
+	const struct platform_ops *ops = plat->ops;
+	struct addr_space *as = ops->new_addr_space(plat);
+	struct context *ctx = ops->new_context(plat);
+	if (!as || !ctx)
+		return 2;
+	plat_regs_t regs = {.rip = va};
+	struct plat_event ev;
+	/* The first switch creates the stub; nothing is mapped yet. */
+	if (ops->context_switch(ctx, as, &regs, &ev) || ev.kind != PLAT_EV_FAULT)
+		return 3;
+	if (ops->as_map(as, va, PAGE_SIZE, PROT_READ | PROT_EXEC, 0))
+		return 4;
+	if (ops->context_switch(ctx, as, &regs, &ev) || ev.kind != PLAT_EV_SYSCALL ||
+	    regs.orig_rax != 39)
+		return 5;
+	ops->as_release(as);
+	ops->context_release(ctx);
+	return 0;
+}
+
+static void test_ptrace_platform_runs_app_code_under_its_jail(void **state)
+{
+	assert_exited_ok(in_child(body_run_app_code, NULL));
+	const struct jail_rules *const base[] = {&jail_sentry_rules, NULL};
+	assert_killed_by_seccomp(in_child(body_run_app_code, base));
+}
+
+/* ---- rules that reach libseccomp right, or not at all ------------------- */
+
+/* socket(AF_UNIX, SOCK_DGRAM with any flags, ...) only: the shape of rule a
+ * network mode adds. */
+static const struct jail_rule unix_dgram_rule[] = {{
+    .nr = SYS_socket,
+    .action = JAIL_ACT_ALLOW,
+    .ncmp = 2,
+    .cmp = {{.arg = 0, .op = JAIL_CMP_EQ, .value = AF_UNIX},
+	    {.arg = 1, .op = JAIL_CMP_MASKED_EQ, .mask = 0xf, .value = SOCK_DGRAM}},
+}};
+static const struct jail_rules unix_dgram = {.name = "test-net", .rules = unix_dgram_rule, .n = 1};
+
+static int body_socket(const void *arg)
+{
+	const int *type = arg;
+	const struct jail_rules *const extra[] = {&unix_dgram, NULL};
+	const struct jail_rules *sets[JAIL_MAX_SETS + 1] = {0};
+	if (jail_rule_sets(plat, extra, sets, JAIL_MAX_SETS) != 3)
+		return 101;
+	int r = load(sets);
+	if (r)
+		return r;
+	int fd = socket(AF_UNIX, *type, 0);
+	return fd >= 0 ? 0 : 1;
+}
+
+static void test_argument_conditions_reach_the_filter(void **state)
+{
+	static const int dgram = SOCK_DGRAM | SOCK_CLOEXEC, stream = SOCK_STREAM;
+	assert_exited_ok(in_child(body_socket, &dgram));
+	assert_killed_by_seccomp(in_child(body_socket, &stream));
+}
+
+/* Load sets and report -errno as the exit code (the load must fail before
+ * anything is installed: the child then checks it is still free). */
+static int body_load_fails(const void *arg)
+{
+	const struct jail_rules *const *sets = arg;
+	size_t n = 0;
+	while (sets[n])
+		n++;
+	const char *what = NULL;
+	int r = jail_seccomp_load(sets, n, &what);
+	if (r >= 0 || !what)
+		return 1;
+	/* No filter: an unlisted syscall still works. */
+	if (syscall(SYS_getsid, 0) < 0)
+		return 2;
+	return -r;
+}
+
+static void assert_load_refused(const struct jail_rule *rule)
+{
+	const struct jail_rules bad = {.name = "bad", .rules = rule, .n = 1};
+	const struct jail_rules *const sets[] = {&jail_sentry_rules, &bad, NULL};
+	int st = in_child(body_load_fails, sets);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), EINVAL);
+}
+
+static void test_rules_that_disagree_are_refused(void **state)
+{
+	/* The Sentry's rules fail openat with EACCES: allowing it elsewhere
+	 * would leave the outcome to libseccomp's choice. */
+	static const struct jail_rule allow_openat[] = {JAIL_ALLOW(SYS_openat)};
+	assert_load_refused(allow_openat);
+	static const struct jail_rule other_errno[] = {JAIL_FAIL(SYS_openat, EPERM)};
+	assert_load_refused(other_errno);
+	/* A condition does not help: the unconditional EACCES would swallow it. */
+	static const struct jail_rule cond_allow[] = {
+	    {.nr = SYS_openat,
+	     .ncmp = 1,
+	     .cmp = {{.arg = 2, .op = JAIL_CMP_EQ, .value = O_RDONLY}}}};
+	assert_load_refused(cond_allow);
+}
+
+static void test_malformed_rules_are_refused(void **state)
+{
+	static const struct jail_rule no_errno[] = {JAIL_FAIL(SYS_getsid, 0)};
+	assert_load_refused(no_errno);
+	static const struct jail_rule big_errno[] = {JAIL_FAIL(SYS_getsid, 4096)};
+	assert_load_refused(big_errno);
+	static const struct jail_rule bad_action[] = {{.nr = SYS_getsid, .action = 7}};
+	assert_load_refused(bad_action);
+	static const struct jail_rule bad_nr[] = {JAIL_ALLOW(-1)};
+	assert_load_refused(bad_nr);
+	static const struct jail_rule bad_arg[] = {
+	    {.nr = SYS_getsid, .ncmp = 1, .cmp = {{.arg = 6, .op = JAIL_CMP_EQ}}}};
+	assert_load_refused(bad_arg);
+	static const struct jail_rule bad_op[] = {
+	    {.nr = SYS_getsid, .ncmp = 1, .cmp = {{.arg = 0, .op = 0}}}};
+	assert_load_refused(bad_op);
+	static const struct jail_rule too_many[] = {{.nr = SYS_getsid, .ncmp = 7}};
+	assert_load_refused(too_many);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ptrace_sentry_allows_tracing_and_base_rules_do_not),
+	    cmocka_unit_test(test_network_sets_come_after_the_platforms),
+	    cmocka_unit_test(test_ptrace_jail_lets_the_sentry_and_its_platform_work),
+	    cmocka_unit_test(test_sentry_rules_alone_kill_a_ptrace_call),
+	    cmocka_unit_test(test_execve_kills_the_jailed_process),
+	    cmocka_unit_test(test_ptrace_platform_runs_app_code_under_its_jail),
+	    cmocka_unit_test(test_argument_conditions_reach_the_filter),
+	    cmocka_unit_test(test_rules_that_disagree_are_refused),
+	    cmocka_unit_test(test_malformed_rules_are_refused),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
