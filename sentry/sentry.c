@@ -10,7 +10,6 @@
 #include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
-#include "sentry/kernel/signal.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/kernel/task_internal.h"
@@ -20,15 +19,10 @@
 #include "lib/log.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MEMFILE_LIMIT (64ULL << 30)
 

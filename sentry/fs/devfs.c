@@ -12,18 +12,15 @@
  * the VFS: its tmpfs entries are the truth).  Not implemented: /dev/console.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 
-#include "sentry/fs/devfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/fs/devpts.h"
 #include "sentry/fs/tmpfs.h"
-#include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
 
 

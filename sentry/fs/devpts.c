@@ -41,22 +41,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdatomic.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
-#include <time.h>
 
 #include "sentry/kernel/kernel.h"
-#include "sentry/kernel/task.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/fs/devpts.h"
 #include "sentry/fs/tmpfs.h"
 
 #define PTY_MAX 4096     /* as Linux's default /proc/sys/kernel/pty/max */

@@ -1,7 +1,6 @@
 /*
  * fs.c — registering the Sentry's file systems with the VFS; see fs.h.
  */
-#include "sentry/fs/fs.h"
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/devpts.h"
 #include "sentry/fs/goferfs.h"

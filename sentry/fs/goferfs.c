@@ -19,18 +19,15 @@
  * 1 "..", then 2...) and the open directory remembers which Gofer cookie
  * the current index corresponds to; a seek elsewhere rescans from the start.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sentry/fs/gofer_client.h"
-#include "sentry/fs/goferfs.h"
-#include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */

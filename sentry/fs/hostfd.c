@@ -17,20 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/fs/devfs.h"
-#include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
 
 /* sentry/kernel provides it (kernel.h). */

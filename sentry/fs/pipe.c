@@ -22,16 +22,13 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "sentry/kernel/task.h"
-#include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
-#include "sentry/fs/pipe.h"
 
 /* sentry/kernel provides it (kernel.h). */
 int task_signal_send(struct task *t, int sig);

@@ -23,10 +23,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <linux/fs.h>
 
-#include "sentry/fs/tmpfs.h"
-#include "sentry/mm/mm.h"
+#include "lib/page.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
 
 struct tmpfs_sb {
@@ -140,7 +139,7 @@ static int page_alloc(struct tmpfs_sb *ts, struct tmpfs_page *p)
 		p->mfoff = off;
 		p->ptr = memfile_ptr(ts->mf, off);
 	} else {
-		p->ptr = calloc(1, MM_PAGE_SIZE);
+		p->ptr = calloc(1, PAGE_SIZE);
 		if (!p->ptr) {
 			atomic_fetch_sub(&ts->used_pages, 1);
 			return -ENOMEM;
@@ -173,13 +172,13 @@ static void pages_truncate(struct inode *ino, uint64_t size)
 {
 	struct tmpfs_node *n = TN(ino);
 	struct tmpfs_sb *ts = TSB(ino);
-	size_t keep = MM_PAGE_ROUND_UP(size) / MM_PAGE_SIZE;
+	size_t keep = PAGE_ROUND_UP(size) / PAGE_SIZE;
 	for (size_t i = keep; i < n->npages; i++)
 		page_free(ts, &n->pages[i]);
 	/* The tail of the last page must read as zeros if the file grows again. */
-	if ((size % MM_PAGE_SIZE) && keep > 0 && keep <= n->npages && n->pages[keep - 1].ptr)
-		memset((char *)n->pages[keep - 1].ptr + size % MM_PAGE_SIZE, 0,
-		       MM_PAGE_SIZE - size % MM_PAGE_SIZE);
+	if ((size % PAGE_SIZE) && keep > 0 && keep <= n->npages && n->pages[keep - 1].ptr)
+		memset((char *)n->pages[keep - 1].ptr + size % PAGE_SIZE, 0,
+		       PAGE_SIZE - size % PAGE_SIZE);
 }
 
 static uint64_t pages_in_use(struct tmpfs_node *n)
@@ -195,8 +194,8 @@ static uint64_t pages_in_use(struct tmpfs_node *n)
 static void data_read(struct tmpfs_node *n, char *buf, size_t len, uint64_t off)
 {
 	while (len) {
-		size_t pg = off / MM_PAGE_SIZE, po = off % MM_PAGE_SIZE;
-		size_t chunk = MM_PAGE_SIZE - po < len ? MM_PAGE_SIZE - po : len;
+		size_t pg = off / PAGE_SIZE, po = off % PAGE_SIZE;
+		size_t chunk = PAGE_SIZE - po < len ? PAGE_SIZE - po : len;
 		if (pg < n->npages && n->pages[pg].ptr)
 			memcpy(buf, (char *)n->pages[pg].ptr + po, chunk);
 		else
@@ -247,12 +246,12 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 		pthread_mutex_unlock(&ino->lock);
 		return -EFBIG;
 	}
-	int r = pages_reserve(n, MM_PAGE_ROUND_UP(end) / MM_PAGE_SIZE);
+	int r = pages_reserve(n, PAGE_ROUND_UP(end) / PAGE_SIZE);
 	size_t done = 0;
 	while (r == 0 && done < len) {
 		uint64_t o = off + done;
-		size_t pg = o / MM_PAGE_SIZE, po = o % MM_PAGE_SIZE;
-		size_t chunk = MM_PAGE_SIZE - po < len - done ? MM_PAGE_SIZE - po : len - done;
+		size_t pg = o / PAGE_SIZE, po = o % PAGE_SIZE;
+		size_t chunk = PAGE_SIZE - po < len - done ? PAGE_SIZE - po : len - done;
 		if (!n->pages[pg].ptr && (r = page_alloc(ts, &n->pages[pg])) < 0)
 			break;
 		memcpy((char *)n->pages[pg].ptr + po, (const char *)buf + done, chunk);
@@ -261,7 +260,7 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 	if (done) {
 		if (off + done > ino->size)
 			ino->size = off + done;
-		ino->blocks = pages_in_use(n) * (MM_PAGE_SIZE / 512);
+		ino->blocks = pages_in_use(n) * (PAGE_SIZE / 512);
 		clock_gettime(CLOCK_REALTIME, &ino->mtime);
 		ino->ctime = ino->mtime;
 		/* Writes drop set-id bits unless the writer has CAP_FSETID, as Linux
@@ -313,7 +312,7 @@ static int64_t tmpfs_mmf_shared_page(struct mm_file *m, uint64_t pgoff)
 	if (r == 0) {
 		r = n->pages[pgoff].mfoff;
 		memfile_incref(ts->mf, r, 1);
-		ino->blocks = pages_in_use(n) * (MM_PAGE_SIZE / 512);
+		ino->blocks = pages_in_use(n) * (PAGE_SIZE / 512);
 	}
 	pthread_mutex_unlock(&ino->lock);
 	return r;
@@ -615,7 +614,7 @@ static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 	if (sa->size < ino->size)
 		pages_truncate(ino, sa->size);
 	ino->size = sa->size;
-	ino->blocks = pages_in_use(TN(ino)) * (MM_PAGE_SIZE / 512);
+	ino->blocks = pages_in_use(TN(ino)) * (PAGE_SIZE / 512);
 	pthread_mutex_unlock(&ino->lock);
 	return 0;
 }
@@ -623,8 +622,8 @@ static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 static int tmpfs_statfs(struct inode *ino, struct statfs *st)
 {
 	struct tmpfs_sb *ts = TSB(ino);
-	st->f_bsize = MM_PAGE_SIZE;
-	st->f_frsize = MM_PAGE_SIZE;
+	st->f_bsize = PAGE_SIZE;
+	st->f_frsize = PAGE_SIZE;
 	uint64_t used = atomic_load(&ts->used_pages);
 	uint64_t total = ts->limit_pages ? ts->limit_pages : (1ULL << 20);
 	st->f_blocks = total;
@@ -718,7 +717,7 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sbp,
 		sb_put(sb);
 		return -ENOMEM;
 	}
-	ts->limit_pages = MM_PAGE_ROUND_UP(size_limit) / MM_PAGE_SIZE;
+	ts->limit_pages = PAGE_ROUND_UP(size_limit) / PAGE_SIZE;
 	ts->mf = global_memfile;
 	sb->priv = ts;
 	sb->release = tmpfs_sb_release;

@@ -19,7 +19,6 @@
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 /* Under tasks_lock: put s on k's list of controlling terminals. */

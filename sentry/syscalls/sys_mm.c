@@ -34,7 +34,7 @@ static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 		flags = (flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED;
 	if (flags & MAP_ANONYMOUS)
 		return mm_mmap(t->mm, addr, len, prot, flags, NULL, 0);
-	if (off & (MM_PAGE_SIZE - 1))
+	if (off & (PAGE_SIZE - 1))
 		return -EINVAL;
 	struct file *f = fdt_get_file(t->fdt, fd);
 	if (!f)

@@ -1,0 +1,62 @@
+/*
+ * memfile.h — the memory file and the files mm can map: what file systems
+ * need from mm (tmpfs keeps its pages in the memory file; tmpfs, goferfs and
+ * /dev/zero offer struct mm_file for mmap), without the address spaces and
+ * the platform (mm.h).
+ */
+#ifndef VISOR_SENTRY_MM_MEMFILE_H
+#define VISOR_SENTRY_MM_MEMFILE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- memory file ---- */
+struct memfile;
+
+/* Create the memory file with room for up to `limit` bytes (sparse). */
+int memfile_new(uint64_t limit, struct memfile **out);
+void memfile_free(struct memfile *mf);
+int memfile_fd(const struct memfile *mf);
+/* Allocate npages zeroed pages (refcount 1 each); returns the byte offset or -ENOMEM. */
+int64_t memfile_alloc(struct memfile *mf, uint64_t npages);
+void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages);
+/* Drop a reference; pages reaching zero are freed (hole punched). */
+void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages);
+uint32_t memfile_refcount(struct memfile *mf, uint64_t offset);
+/* The Sentry's pointer to the memory file at offset. */
+void *memfile_ptr(struct memfile *mf, uint64_t offset);
+/* Bytes of the memory file in use (for /proc/meminfo, sysinfo). */
+uint64_t memfile_used(struct memfile *mf);
+
+/* ---- files that can be mapped ---- */
+
+/* What a file description offers mm for mmap.  Owned by the file; mm takes a
+ * reference per VMA with get/put. */
+struct mm_file;
+struct mm_file_ops {
+	void (*get)(struct mm_file *f);
+	void (*put)(struct mm_file *f);
+	/* Read file contents for a private mapping's page fault (short reads past
+	 * EOF are zero-filled by mm; reading entirely past EOF gives SIGBUS). */
+	ssize_t (*pread)(struct mm_file *f, void *buf, size_t len, uint64_t off);
+	/* For MAP_SHARED: the memory-file offset of the file's page at pgoff,
+	 * with a reference for the caller.  NULL when the file cannot be mapped
+	 * shared (then mmap(MAP_SHARED) fails with ENODEV, as Linux for such
+	 * files). */
+	int64_t (*shared_page)(struct mm_file *f, uint64_t pgoff);
+	/* File size, for SIGBUS past EOF. */
+	int64_t (*size)(struct mm_file *f);
+};
+struct mm_file {
+	const struct mm_file_ops *ops;
+	char *name; /* path shown in /proc/self/maps */
+	uint64_t dev, ino;
+};
+
+/* An anonymous shared-memory object, what MAP_SHARED|MAP_ANONYMOUS maps:
+ * zero pages allocated on first touch and shared by every mapping of it
+ * (fork children included); size unbounded.  Returned with one reference
+ * (ops->put drops it).  For /dev/zero MAP_SHARED, SysV shm and the like. */
+struct mm_file *mm_shmem_new(struct memfile *mf);
+
+#endif
