@@ -31,6 +31,7 @@ OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o) $(ASM_SRCS:%.S=$(BUILD)/obj/%.o)
 
 # Unit tests: every */tests/test_*.c is one cmocka binary, linked against all
 # library objects built with AddressSanitizer, UBSan and the lock-order checks.
+# VISOR_SOURCE_DIR lets a test read the tree's own files (sentry/LOCKING.md).
 TEST_SRCS  := $(shell find $(COMPONENTS) -path '*/tests/test_*.c' | sort)
 TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/tests/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -64,7 +65,8 @@ $(BUILD)/libvisor-san.a: $(SAN_OBJS)
 
 $(BUILD)/tests/%: %.c $(BUILD)/libvisor-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST $(LOCKDEP) -o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST $(LOCKDEP) -DVISOR_SOURCE_DIR='"$(CURDIR)"' \
+		-o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
 
 unit-test: $(TEST_BINS) $(BUILD)/visor
 	@./integration-tests/run-unit.sh $(TEST_BINS)
