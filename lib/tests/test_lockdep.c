@@ -154,6 +154,40 @@ static void test_inversion_against_an_earlier_held_lock_aborts(void **state)
 		     "while holding \"test_inner\"", NULL);
 }
 
+/* The project's own classes: memory-file lock inside mm->lock, as
+ * sentry/LOCKING.md orders them, and the inversion named with both. */
+static void mm_and_memfile_in_order(void)
+{
+	struct vmutex mm, mf;
+	vmutex_init(&mm, LOCK_CLASS(MM));
+	vmutex_init(&mf, LOCK_CLASS(MEMFILE));
+	vmutex_lock(&mm);
+	vmutex_lock(&mf);
+	vmutex_unlock(&mf);
+	vmutex_unlock(&mm);
+	vmutex_destroy(&mm);
+	vmutex_destroy(&mf);
+}
+
+static void test_project_order_mm_then_memfile_passes(void **state)
+{
+	expect_ok(mm_and_memfile_in_order);
+}
+
+static void mm_under_memfile(void)
+{
+	static struct vmutex mm = VMUTEX_INITIALIZER(LOCK_CLASS(MM));
+	static struct vmutex mf = VMUTEX_INITIALIZER(LOCK_CLASS(MEMFILE));
+	vmutex_lock(&mf);
+	vmutex_lock(&mm);
+}
+
+static void test_project_order_mm_under_memfile_aborts(void **state)
+{
+	expect_abort(mm_under_memfile, "taking \"mm->lock\" (rank 130)",
+		     "while holding \"memfile->lock\" (rank 160)", NULL);
+}
+
 /* ---- the same lock again ---- */
 
 static void relock_recursive(void)
@@ -581,6 +615,8 @@ int main(void)
 	    cmocka_unit_test(test_locks_taken_in_rank_order_pass),
 	    cmocka_unit_test(test_inversion_aborts_naming_both_locks),
 	    cmocka_unit_test(test_inversion_against_an_earlier_held_lock_aborts),
+	    cmocka_unit_test(test_project_order_mm_then_memfile_passes),
+	    cmocka_unit_test(test_project_order_mm_under_memfile_aborts),
 	    cmocka_unit_test(test_recursive_mutex_may_be_taken_again),
 	    cmocka_unit_test(test_plain_mutex_taken_again_aborts),
 	    cmocka_unit_test(test_static_recursive_initializer_is_recursive),
