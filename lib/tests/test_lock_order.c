@@ -127,17 +127,23 @@ static void test_locking_md_table_matches_lock_order_header(void **state)
 	}
 }
 
-static void test_ranks_increase_and_names_are_unique(void **state)
+static void test_ranks_increase_down_the_list(void **state)
 {
-	for (size_t i = 1; i < NHEADER; i++) {
+	for (size_t i = 1; i < NHEADER; i++)
 		if (header_rows[i].rank <= header_rows[i - 1].rank)
 			fail_msg("%s (rank %d) does not come after %s (rank %d)", header_rows[i].id,
 				 header_rows[i].rank, header_rows[i - 1].id,
 				 header_rows[i - 1].rank);
+}
+
+/* Reports name locks by class name: two classes must not share one. */
+static void test_class_names_are_unique(void **state)
+{
+	for (size_t i = 0; i < NHEADER; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(header_rows[i].name, header_rows[j].name))
-				fail_msg("two classes are named \"%s\"", header_rows[i].name);
-	}
+				fail_msg("%s and %s are both named \"%s\"", header_rows[j].id,
+					 header_rows[i].id, header_rows[i].name);
 }
 
 /* LOCK_CLASS(ID) is what locks are initialised with: the class objects must
@@ -189,7 +195,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_locking_md_table_matches_lock_order_header),
-	    cmocka_unit_test(test_ranks_increase_and_names_are_unique),
+	    cmocka_unit_test(test_ranks_increase_down_the_list),
+	    cmocka_unit_test(test_class_names_are_unique),
 	    cmocka_unit_test(test_lock_class_objects_carry_name_and_rank),
 	    cmocka_unit_test(test_parser_reads_rows_and_skips_header_lines),
 	};
