@@ -17,9 +17,9 @@
  *     held aborts with both names and where each was taken;
  *   - taking a held lock again is allowed only for a recursive vmutex (it
  *     cannot block, so it is not checked against the order);
- *   - two locks of one class (two futex buckets, two inodes in rename) are
- *     taken with vmutex_lock_nested and increasing subclasses, in the order
- *     the code documents (address order, parent before child...);
+ *   - two locks of one class (two futex buckets, the two ends of a unix
+ *     socket pair) are taken with vmutex_lock_nested and increasing
+ *     subclasses, in the order sentry/LOCKING.md gives (lower address first);
  *   - vmutex_trylock is not checked against the order (it cannot deadlock,
  *     the usual way out of an inversion), but the lock it gets counts as
  *     held for the checks that follow;
@@ -70,7 +70,8 @@ struct vmutex {
 
 /* Subclasses of vmutex_lock_nested are 0 (what vmutex_lock uses) up to this. */
 #define LOCKDEP_MAX_SUBCLASS 7
-/* How many locks one thread may hold at once (a recursive re-lock is one). */
+/* How many different locks one thread may hold at once (retaking a recursive
+ * lock it holds uses no new slot). */
 #define LOCKDEP_MAX_HELD 24
 
 #ifdef VISOR_LOCKDEP
@@ -85,7 +86,7 @@ void lockdep_check_destroy(const struct vmutex *m, const char *file, int line);
 unsigned int lockdep_cond_wait_begin(const struct vmutex *m, const char *file, int line);
 void lockdep_assert_held_at(const struct vmutex *m, const char *file, int line);
 void lockdep_assert_none_held_at(const char *where, const char *file, int line);
-/* How many locks this thread holds (recursive re-locks count once each). */
+/* How many locks this thread holds, a recursive one counted once per lock. */
 int lockdep_held_count(void);
 #endif
 
