@@ -5,12 +5,21 @@ CC         ?= cc
 PREFIX     ?= /usr
 DESTDIR    ?=
 BUILD      := build
+# `make DEBUG=1` builds build-debug/visor with the run-time lock-order checks
+# of lib/lockdep.h; the integration tests run on it with
+# VISOR=$PWD/build-debug/visor ./integration-tests/run.sh.  The default build
+# has no checks (the lock wrappers are plain pthread calls).
+LOCKDEP    := -DVISOR_LOCKDEP
+ifeq ($(DEBUG),1)
+BUILD      := build-debug
+MODE_CFLAGS := $(LOCKDEP)
+endif
 PKGS       := yajl libseccomp libmnl libnl-3.0 libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lseccomp -lmnl -lnl-route-3 -lnl-3)
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVISOR_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVISOR_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) $(CFLAGS) $(MODE_CFLAGS)
 LDLIBS     := $(PKG_LIBS) -lpthread
 
 COMPONENTS := lib runtime sentry platform gofer netstack
@@ -21,7 +30,8 @@ LIB_SRCS   := $(filter-out $(MAIN_SRC),$(SRCS))
 OBJS       := $(SRCS:%.c=$(BUILD)/obj/%.o) $(ASM_SRCS:%.S=$(BUILD)/obj/%.o)
 
 # Unit tests: every */tests/test_*.c is one cmocka binary, linked against all
-# library objects built with AddressSanitizer and UBSan.
+# library objects built with AddressSanitizer, UBSan and the lock-order checks.
+# VISOR_SOURCE_DIR lets a test read the tree's own files (sentry/LOCKING.md).
 TEST_SRCS  := $(shell find $(COMPONENTS) -path '*/tests/test_*.c' | sort)
 TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/tests/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -43,7 +53,7 @@ $(BUILD)/obj/%.o: %.S
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST $(LOCKDEP) -MMD -MP -c -o $@ $<
 
 $(BUILD)/san/%.o: %.S
 	@mkdir -p $(dir $@)
@@ -55,7 +65,8 @@ $(BUILD)/libvisor-san.a: $(SAN_OBJS)
 
 $(BUILD)/tests/%: %.c $(BUILD)/libvisor-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST -o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST $(LOCKDEP) -DVISOR_SOURCE_DIR='"$(CURDIR)"' \
+		-o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
 
 unit-test: $(TEST_BINS) $(BUILD)/visor
 	@./integration-tests/run-unit.sh $(TEST_BINS)
