@@ -356,7 +356,7 @@ static int collect_pids(struct kernel *k, int **out)
 
 static int signal_pid(struct kernel *k, int pid, int sig)
 {
-	struct thread_group *tg = kernel_find_tg(k, pid);
+	struct thread_group *tg = kernel_get_tg(k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = 0;

@@ -9,6 +9,7 @@
  */
 #include "sentry/fs/procfs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
@@ -111,7 +112,7 @@ static struct task *tg_main_task(struct thread_group *tg)
 /* With tasks_lock held: the group of pid, or NULL. */
 static struct thread_group *tg_locked(struct kernel *k, int pid)
 {
-	struct task *t = kernel_find_task(k, pid);
+	struct task *t = kernel_find_task_locked(k, pid);
 	return t && t->tg && t->tg->tgid == pid ? t->tg : NULL;
 }
 
@@ -338,7 +339,7 @@ static char *gen_limits(struct task *t, void *arg, size_t *len)
 		[RLIMIT_RTTIME] = {"Max realtime timeout", "us"},
 	};
 	struct kernel *k = t->k;
-	struct thread_group *tg = kernel_find_tg(k, PID_ARG(arg));
+	struct thread_group *tg = kernel_get_tg(k, PID_ARG(arg));
 	if (!tg)
 		return NULL;
 	struct sbuf b = {0};

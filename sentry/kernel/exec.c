@@ -345,13 +345,8 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->altstack.ss_flags = SS_DISABLE;
 	pthread_mutex_unlock(&tg->siglock);
 	struct creds *nc = creds_for_exec(t->creds);
-	if (nc) {
-		pthread_mutex_lock(&tg->siglock);
-		struct creds *oc = t->creds;
-		t->creds = nc;
-		pthread_mutex_unlock(&tg->siglock);
-		creds_put(oc);
-	}
+	if (nc)
+		task_commit_creds(t, nc);
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;

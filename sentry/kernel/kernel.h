@@ -100,11 +100,38 @@ struct kernel {
 struct kernel *kernel_new(struct platform *plat, struct memfile *mf);
 void kernel_free(struct kernel *k);
 
-/* Look up by pid in the sandbox's namespace; returns with a reference
- * (tg_put to drop) or NULL. */
-struct thread_group *kernel_find_tg(struct kernel *k, int pid);
-struct task *kernel_find_task(struct kernel *k, int tid); /* under tasks_lock only */
+/*
+ * The task set, for the layers above (syscalls, procfs, the control server):
+ * lookups by pid in the sandbox's namespace that return a reference, and
+ * walks.  Nothing above sentry/kernel/ takes k->tasks_lock or a siglock: it
+ * calls these, or a kernel function that does the locked work.
+ */
+/* The process pid (a thread group, zombies included), with a reference
+ * (tg_put to drop), or NULL.  A reference keeps the struct, not the process:
+ * once reaped, tg->reaped is set and its leader is gone. */
+struct thread_group *kernel_get_tg(struct kernel *k, int pid);
 void tg_put(struct thread_group *tg);
+/* The thread tid, with a reference that also holds its group (task_put to
+ * drop), or NULL.  An exited task stays readable (tid, tg, robust_list...)
+ * until the last reference goes; read its creds with task_creds. */
+struct task *kernel_get_task(struct kernel *k, int tid);
+void task_put(struct task *t);
+/* Is thread tid in the task set? */
+bool kernel_task_exists(struct kernel *k, int tid);
+/* Call fn on every thread group in the task set (zombies included), newest
+ * first; a nonzero return stops the walk and is returned.  fn runs under
+ * k->tasks_lock: it may read the group's fields and its threads, take
+ * references (mm_get...) and send signals, but must not take tasks_lock,
+ * block, or drop a file or fd table reference. */
+int kernel_for_each_tg(struct kernel *k, int (*fn)(struct thread_group *tg, void *arg), void *arg);
+/* How many tasks (threads) are alive: sysinfo's procs count. */
+static inline int kernel_nr_tasks(struct kernel *k)
+{
+	return __atomic_load_n(&k->ntasks, __ATOMIC_RELAXED);
+}
+/* The pid of tg's parent, 0 if it has none (a spawned process). */
+int tg_ppid(struct thread_group *tg);
+
 void tg_free(struct thread_group *tg);
 int kernel_alloc_pid_locked(struct kernel *k);
 /* Under tasks_lock: as Linux's will_become_orphaned_pgrp — no member of

@@ -67,6 +67,12 @@ void task_free(struct task *t)
 	free(t);
 }
 
+bool task_release_locked(struct task *t)
+{
+	t->released = true;
+	return t->refs == 0;
+}
+
 struct thread_group *tg_alloc(struct kernel *k)
 {
 	struct thread_group *tg = calloc(1, sizeof(*tg));

@@ -9,6 +9,12 @@
 
 struct task *task_alloc(struct kernel *k);
 void task_free(struct task *t);
+/* Under tasks_lock: the kernel gives t up (it is off every list).  Returns
+ * true when the caller must task_free it now; false when a lookup still
+ * holds it (task_put frees it). */
+bool task_release_locked(struct task *t);
+/* Under tasks_lock: the thread tid, or NULL. */
+struct task *kernel_find_task_locked(struct kernel *k, int tid);
 struct thread_group *tg_alloc(struct kernel *k);
 int task_start(struct task *t);
 int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,

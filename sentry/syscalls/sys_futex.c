@@ -177,23 +177,17 @@ static int64_t sys_get_robust_list(struct task *t, const uint64_t a[6])
 	if (pid == 0 || pid == t->tid) {
 		head = t->robust_list;
 	} else {
-		struct kernel *k = t->k;
-		pthread_mutex_lock(&k->tasks_lock);
-		struct task *p = kernel_find_task(k, pid);
-		if (!p) {
-			pthread_mutex_unlock(&k->tasks_lock);
+		struct task *p = kernel_get_task(t->k, pid);
+		if (!p)
 			return -ESRCH;
-		}
-		/* Another task's creds are read under its group's siglock, the
-		 * lock their replacement is made under. */
 		bool ok = p->tg == t->tg;
 		if (!ok) {
-			pthread_mutex_lock(&p->tg->siglock);
-			ok = p->creds && may_read_task(t->creds, p->creds);
-			pthread_mutex_unlock(&p->tg->siglock);
+			struct creds *pc = task_creds(p);
+			ok = pc && may_read_task(t->creds, pc);
+			creds_put(pc);
 		}
 		head = p->robust_list;
-		pthread_mutex_unlock(&k->tasks_lock);
+		task_put(p);
 		if (!ok)
 			return -EPERM;
 	}

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -129,7 +130,7 @@ static int64_t sys_sysinfo(struct task *t, const uint64_t a[6])
 	if (up < 0)
 		up = 0;
 	si.uptime = up / NSEC_PER_SEC + (up % NSEC_PER_SEC ? 1 : 0);
-	int n = __atomic_load_n(&t->k->ntasks, __ATOMIC_RELAXED);
+	int n = kernel_nr_tasks(t->k);
 	si.procs = (unsigned short)(n > USHRT_MAX ? USHRT_MAX : n);
 	return task_copy_out(t, a[0], &si, sizeof(si)) ? -EFAULT : 0;
 }
@@ -183,10 +184,7 @@ static int task_exists(struct task *t, int pid)
 {
 	if (pid == 0 || pid == t->tid)
 		return 0;
-	pthread_mutex_lock(&t->k->tasks_lock);
-	bool found = kernel_find_task(t->k, pid) != NULL;
-	pthread_mutex_unlock(&t->k->tasks_lock);
-	return found ? 0 : -ESRCH;
+	return kernel_task_exists(t->k, pid) ? 0 : -ESRCH;
 }
 
 /* ---- rlimits ---- */
@@ -235,7 +233,7 @@ static int prlimit_pid(struct task *t, int pid, unsigned resource, const struct 
 	}
 	struct kernel *k = t->k;
 	pthread_mutex_lock(&k->tasks_lock);
-	struct task *p = kernel_find_task(k, pid);
+	struct task *p = kernel_find_task_locked(k, pid);
 	if (!p) {
 		pthread_mutex_unlock(&k->tasks_lock);
 		return -ESRCH;

@@ -31,10 +31,7 @@ static int64_t sys_gettid(struct task *t, const uint64_t a[6])
 
 static int64_t sys_getppid(struct task *t, const uint64_t a[6])
 {
-	pthread_mutex_lock(&t->k->tasks_lock);
-	int ppid = t->tg->parent ? t->tg->parent->tgid : 0;
-	pthread_mutex_unlock(&t->k->tasks_lock);
-	return ppid;
+	return tg_ppid(t->tg);
 }
 
 static int64_t sys_fork(struct task *t, const uint64_t a[6])
@@ -186,7 +183,7 @@ static int64_t sys_kill(struct task *t, const uint64_t a[6])
 	siginfo_t info;
 	kill_info(t, sig, &info);
 	if (pid > 0) {
-		struct thread_group *tg = kernel_find_tg(k, pid);
+		struct thread_group *tg = kernel_get_tg(k, pid);
 		if (!tg)
 			return -ESRCH;
 		int r = 0;
@@ -237,7 +234,7 @@ static int64_t do_tkill(struct task *t, int tgid, int tid, int sig)
 	kill_info(t, sig, &info);
 	info.si_code = SI_TKILL;
 	pthread_mutex_lock(&k->tasks_lock);
-	struct task *x = kernel_find_task(k, tid);
+	struct task *x = kernel_find_task_locked(k, tid);
 	int r = 0;
 	if (!x || x->exiting || (tgid > 0 && x->tg->tgid != tgid) || x->tg->zombie)
 		r = -ESRCH;
@@ -295,7 +292,7 @@ static int64_t sys_getpgid(struct task *t, const uint64_t a[6])
 	int pid = (int)a[0];
 	if (pid == 0)
 		return t->tg->pgid;
-	struct thread_group *tg = kernel_find_tg(t->k, pid);
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = tg->pgid;
@@ -313,7 +310,7 @@ static int64_t sys_getsid(struct task *t, const uint64_t a[6])
 	int pid = (int)a[0];
 	if (pid == 0)
 		return t->tg->sid;
-	struct thread_group *tg = kernel_find_tg(t->k, pid);
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = tg->sid;
@@ -349,7 +346,7 @@ static int64_t sys_setpgid(struct task *t, const uint64_t a[6])
 	if (pgid == 0)
 		pgid = pid;
 	pthread_mutex_lock(&k->tasks_lock);
-	struct task *lt = kernel_find_task(k, pid);
+	struct task *lt = kernel_find_task_locked(k, pid);
 	struct thread_group *tg = lt && lt->tg->tgid == pid ? lt->tg : NULL;
 	int r = 0;
 	if (!tg || (tg != t->tg && tg->parent != t->tg)) {

@@ -239,7 +239,7 @@ static int64_t sys_rt_sigqueueinfo(struct task *t, const uint64_t a[6])
 	info.si_signo = (int)a[1];
 	if (info.si_signo < 1 || info.si_signo > VISOR_NSIG)
 		return -EINVAL;
-	struct thread_group *tg = kernel_find_tg(t->k, (int)a[0]);
+	struct thread_group *tg = kernel_get_tg(t->k, (int)a[0]);
 	if (!tg)
 		return -ESRCH;
 	int r = tg_signal_send(tg, &info);
