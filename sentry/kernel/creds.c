@@ -110,6 +110,12 @@ bool creds_in_group(const struct creds *c, uint32_t gid)
 	return false;
 }
 
+bool creds_ids_match(const struct creds *c, const struct creds *tc)
+{
+	return c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
+	       c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid;
+}
+
 uint32_t creds_securebits(const struct creds *c)
 {
 	return c->securebits;

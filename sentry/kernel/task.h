@@ -53,6 +53,10 @@ void creds_put(struct creds *c);
 /* Has CAP (linux/capability.h number) in the effective set. */
 bool creds_capable(const struct creds *c, int cap);
 bool creds_in_group(const struct creds *c, uint32_t gid);
+/* c's real uid and gid equal every uid and gid of tc (real, effective,
+ * saved): the same-user test of Linux's ptrace_may_access and
+ * check_prlimit_permission. */
+bool creds_ids_match(const struct creds *c, const struct creds *tc);
 uint32_t creds_securebits(const struct creds *c);
 void creds_set_securebits(struct creds *c, uint32_t bits);
 /* The credentials after execve (Linux's capability rules for a file without

@@ -164,10 +164,7 @@ static int64_t sys_set_robust_list(struct task *t, const uint64_t a[6])
  * process, matching real/effective/saved ids, or CAP_SYS_PTRACE. */
 static bool may_read_task(const struct creds *c, const struct creds *tc)
 {
-	if (c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
-	    c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid)
-		return true;
-	return creds_capable(c, 19 /* CAP_SYS_PTRACE */);
+	return creds_ids_match(c, tc) || creds_capable(c, 19 /* CAP_SYS_PTRACE */);
 }
 
 static int64_t sys_get_robust_list(struct task *t, const uint64_t a[6])
