@@ -158,8 +158,36 @@ void task_deliver_signals(struct task *t);
 void task_force_signal(struct task *t, const siginfo_t *info);
 void task_set_sigmask_for_wait(struct task *t, sigset64_t mask);
 
+/* kill(2) from sender (kill.c): pid > 0 is one process, 0 the sender's
+ * process group, -1 every process but init and the sender's own, < -1 the
+ * group -pid.  info is queued as given (si_signo 0: the checks only).  As
+ * Linux's kill_something_info: -ESRCH when nothing matched, -EPERM when no
+ * match could be signalled for lack of permission (kill_ok_by_cred). */
+int task_kill(struct task *sender, int pid, const siginfo_t *info);
+/* tkill/tgkill: info to thread tid, which must belong to process tgid when
+ * tgid > 0.  -ESRCH for no such live thread, -EPERM as task_kill. */
+int task_tkill(struct task *sender, int tgid, int tid, const siginfo_t *info);
+
+/* Process groups and sessions (session.c). */
+/* setsid(2) for tg: -EPERM if a process group with tg's pid exists, else tg
+ * leads a new session and process group; returns the new session id. */
+int tg_setsid(struct thread_group *tg);
+/* setpgid(2) from t: put process pid into group pgid (both resolved from 0
+ * by the caller).  -ESRCH unless pid is t's process or a child of it;
+ * -EPERM for a session leader, a process of another session, or a group
+ * that does not exist in t's session. */
+int task_setpgid(struct task *t, int pid, int pgid);
+
+/* Processes and threads (task.c, exit.c). */
+/* fork/vfork/clone: the new task's tid, or -errno (Linux's flag rules). */
+int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+		   uint64_t child_tid, uint64_t tls);
+/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's):
+ * the pid collected, 0 (WNOHANG, nothing yet), -ECHILD or -ERESTARTSYS. */
+int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
+		  struct rusage *ru);
+
 /* Exits (exit.c). */
 _Noreturn void task_exit(struct task *t, int status);
-void tg_exit_group(struct task *t, int status); /* starts a group exit; caller then exits */
 
 #endif
