@@ -115,23 +115,36 @@ static bool prio_match(struct task *t, struct task *p, int which, int who)
 	return false;
 }
 
-int task_getpriority(struct task *t, int which, int who)
+/* Call fn(t, p, arg) for every live task p that which/who names, under the
+ * task lock and p's siglock (p's creds and rlimits are read there). */
+static void for_each_prio_match(struct task *t, int which, int who,
+				void (*fn)(struct task *t, struct task *p, void *arg), void *arg)
 {
-	int best = -1; /* 20 - nice, higher is stronger: Linux never returns < 1 */
 	struct kernel *k = t->k;
 	pthread_mutex_lock(&k->tasks_lock);
 	for (struct task *p = k->all_tasks; p; p = p->next_all) {
 		if (p->exiting || !p->tg)
 			continue;
 		pthread_mutex_lock(&p->tg->siglock);
-		if (prio_match(t, p, which, who)) {
-			int v = 20 - task_nice(p);
-			if (v > best)
-				best = v;
-		}
+		if (prio_match(t, p, which, who))
+			fn(t, p, arg);
 		pthread_mutex_unlock(&p->tg->siglock);
 	}
 	pthread_mutex_unlock(&k->tasks_lock);
+}
+
+static void get_one_prio(struct task *t, struct task *p, void *arg)
+{
+	int *best = arg;
+	int v = 20 - task_nice(p);
+	if (v > *best)
+		*best = v;
+}
+
+int task_getpriority(struct task *t, int which, int who)
+{
+	int best = -1; /* 20 - nice, higher is stronger: Linux never returns < 1 */
+	for_each_prio_match(t, which, who, get_one_prio, &best);
 	/* The caller itself is always found, even before it is listed. */
 	if (best < 0 && prio_match(t, t, which, who))
 		best = 20 - task_nice(t);
@@ -155,28 +168,28 @@ static int set_one_prio(struct task *t, struct task *p, int nice)
 	return task_set_nice(p, nice);
 }
 
+struct set_prio {
+	int nice;
+	int err;        /* the last task's result */
+	bool self_seen; /* t itself was among them */
+};
+
+static void set_prio_one(struct task *t, struct task *p, void *arg)
+{
+	struct set_prio *sp = arg;
+	sp->self_seen |= p == t;
+	sp->err = set_one_prio(t, p, sp->nice);
+}
+
 int task_setpriority(struct task *t, int which, int who, int nice)
 {
-	int err = -ESRCH;
-	bool self_seen = false;
-	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
-	for (struct task *p = k->all_tasks; p; p = p->next_all) {
-		if (p->exiting || !p->tg)
-			continue;
-		pthread_mutex_lock(&p->tg->siglock);
-		if (prio_match(t, p, which, who)) {
-			self_seen |= p == t;
-			err = set_one_prio(t, p, nice);
-		}
-		pthread_mutex_unlock(&p->tg->siglock);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	if (!self_seen && err == -ESRCH) {
+	struct set_prio sp = {.nice = nice, .err = -ESRCH};
+	for_each_prio_match(t, which, who, set_prio_one, &sp);
+	if (!sp.self_seen && sp.err == -ESRCH) {
 		pthread_mutex_lock(&t->tg->siglock);
 		if (prio_match(t, t, which, who))
-			err = set_one_prio(t, t, nice);
+			sp.err = set_one_prio(t, t, nice);
 		pthread_mutex_unlock(&t->tg->siglock);
 	}
-	return err;
+	return sp.err;
 }
