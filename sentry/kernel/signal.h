@@ -1,5 +1,7 @@
 /*
- * signal.h — signal internals shared by the task loop and sys_signal.c.
+ * signal.h — signal internals shared by the task loop and sys_signal.c:
+ * the per-task signal state the syscalls read and change, under the group's
+ * siglock taken here.
  * The public entry points (sending, delivery) are in kernel.h.
  */
 #ifndef VISOR_SENTRY_SIGNAL_H
@@ -8,13 +10,13 @@
 #include "sentry/kernel/task.h"
 
 struct thread_group;
+struct k_sigaction;
 
 /* rt_sigaction for t's group: install *act (unless NULL) as sig's action and
  * return the previous one in *oact (unless NULL).  As Linux's do_sigaction:
  * -EINVAL for a signal out of range or a new action for SIGKILL or SIGSTOP;
  * the action's mask never blocks those two; and a new SIG_IGN (or SIG_DFL for
  * a signal ignored by default) discards sig from every pending set. */
-struct k_sigaction;
 int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
 		   struct k_sigaction *oact);
 /* rt_sigprocmask: apply *set (unless NULL) by how (SIG_BLOCK, SIG_UNBLOCK,
