@@ -6,8 +6,9 @@
  * Owns: the accept thread and one thread per connection; request parsing
  * (yajl_tree) and validation; turning requests into kernel calls
  * (kernel_release_spawned, tg_signal_send, kernel_spawn/kernel_wait_spawned).
- * Never: holds k->tasks_lock across a signal send, a spawn or a socket write;
- * never trusts a request's lengths, types or fds.
+ * Never: takes the kernel's locks (it walks the task set with
+ * kernel_for_each_tg and looks processes up with kernel_get_tg); never trusts
+ * a request's lengths, types or fds.
  */
 #include "sentry/control.h"
 #include "sentry/sentry.h"
@@ -327,23 +328,30 @@ int control_boot_done(struct kernel *k, const struct sentry_config *cfg, int pid
 
 /* ---- operations ------------------------------------------------------------ */
 
-/* The tgids of every live process (pid order does not matter to callers). */
+/* A walk's output array: up to cap entries, sized from the task count. */
+struct collect {
+	void *v;
+	int n, cap;
+};
+
+static int collect_pid(struct thread_group *tg, void *arg)
+{
+	struct collect *c = arg;
+	if (tg->zombie || tg->reaped)
+		return 0;
+	((int *)c->v)[c->n++] = tg->tgid;
+	return c->n == c->cap;
+}
+
+/* The tgids of every live process, ascending. */
 static int collect_pids(struct kernel *k, int **out)
 {
-	pthread_mutex_lock(&k->tasks_lock);
-	int cap = k->ntasks + 1, n = 0;
-	int *pids = calloc((size_t)cap, sizeof(int));
-	if (!pids) {
-		pthread_mutex_unlock(&k->tasks_lock);
+	struct collect c = {.cap = kernel_nr_tasks(k) + 1};
+	c.v = calloc((size_t)c.cap, sizeof(int));
+	if (!c.v)
 		return -ENOMEM;
-	}
-	for (struct task *t = k->all_tasks; t && n < cap; t = t->next_all) {
-		struct thread_group *tg = t->tg;
-		if (!tg || tg->leader != t || tg->zombie || tg->reaped)
-			continue;
-		pids[n++] = tg->tgid;
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	kernel_for_each_tg(k, collect_pid, &c);
+	int *pids = c.v, n = c.n;
 	/* Ascending, as ps prints them. */
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
@@ -357,7 +365,7 @@ static int collect_pids(struct kernel *k, int **out)
 
 static int signal_pid(struct kernel *k, int pid, int sig)
 {
-	struct thread_group *tg = kernel_find_tg(k, pid);
+	struct thread_group *tg = kernel_get_tg(k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = 0;
@@ -411,37 +419,39 @@ struct ps_proc {
 	char comm[16];
 };
 
+/* Under the task lock (a kernel_for_each_tg walk): one live process. */
+static int collect_proc(struct thread_group *tg, void *arg)
+{
+	struct collect *c = arg;
+	struct ps_proc *p = &((struct ps_proc *)c->v)[c->n];
+	struct task *t = tg->leader;
+	if (tg->zombie || tg->reaped)
+		return 0;
+	/* A leader that exited before its threads has dropped its mm
+	 * (exit.c, under this lock): any thread's is the same. */
+	struct task *m = t->mm ? t : NULL;
+	for (struct task *o = tg->threads; !m && o; o = o->tg_next)
+		if (o->mm)
+			m = o;
+	p->pid = tg->tgid;
+	if (m) {
+		p->mm = m->mm;
+		mm_get(m->mm);
+	}
+	memcpy(p->comm, t->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = 0;
+	return ++c->n == c->cap;
+}
+
 static int collect_procs(struct kernel *k, struct ps_proc **out)
 {
-	pthread_mutex_lock(&k->tasks_lock);
-	int cap = k->ntasks + 1, n = 0;
-	struct ps_proc *v = calloc((size_t)cap, sizeof(*v));
-	if (!v) {
-		pthread_mutex_unlock(&k->tasks_lock);
+	struct collect c = {.cap = kernel_nr_tasks(k) + 1};
+	c.v = calloc((size_t)c.cap, sizeof(struct ps_proc));
+	if (!c.v)
 		return -ENOMEM;
-	}
-	for (struct task *t = k->all_tasks; t && n < cap; t = t->next_all) {
-		struct thread_group *tg = t->tg;
-		if (!tg || tg->leader != t || tg->zombie || tg->reaped)
-			continue;
-		/* A leader that exited before its threads has dropped its mm
-		 * (exit.c, under this lock): any thread's is the same. */
-		struct task *m = t->mm ? t : NULL;
-		for (struct task *o = tg->threads; !m && o; o = o->tg_next)
-			if (o->mm)
-				m = o;
-		v[n].pid = tg->tgid;
-		if (m) {
-			v[n].mm = m->mm;
-			mm_get(m->mm);
-		}
-		memcpy(v[n].comm, t->comm, sizeof(v[n].comm));
-		v[n].comm[sizeof(v[n].comm) - 1] = 0;
-		n++;
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	*out = v;
-	return n;
+	kernel_for_each_tg(k, collect_proc, &c);
+	*out = c.v;
+	return c.n;
 }
 
 /*

@@ -31,8 +31,8 @@
  *
  * Threads (DESIGN.md §10): one accept thread, and one thread per connection
  * (so an exec or wait blocking on its process never stalls other clients).
- * No kernel lock is held across a blocking call: pids are collected under
- * k->tasks_lock, then signalled after it is dropped.
+ * No kernel lock is held across a blocking call: pids are collected in a
+ * walk of the task set (kernel_for_each_tg), then signalled after it.
  *
  * Never: trusts a request — every field is type- and range-checked, a bad
  * request gets an error reply and the connection stays usable.

@@ -10,9 +10,10 @@
 #include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/spawn.h"
+#include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
-#include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -77,7 +78,7 @@ int sentry_run(const struct sentry_config *cfg)
 		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)
 		snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
-	syscall_table_init();
+	syscalls_register();
 
 	struct gofer_client *gc = gofer_client_new(cfg->gofer_fd);
 	if (!gc)

@@ -4,11 +4,14 @@
  *
  * Built on the VFS's synthetic-file helpers: every file's content is made at
  * open time from the kernel's state, so a read sees one consistent snapshot.
+ * A process's files format the snapshot the kernel fills under its own locks
+ * (sentry/kernel/proc.h); procfs takes no kernel lock itself.
  * Nothing here reads a host file; host facts (CPU model) are captured at boot
  * before the jail (procfs_init).
  */
 #include "sentry/fs/procfs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/proc.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
 
@@ -101,181 +104,137 @@ static char *tb_done(struct sbuf *b, size_t *len)
 
 #define PID_ARG(a) ((int)(intptr_t)(a))
 
-/* The task that speaks for a group: its leader, or while a new leader is
- * being made by execve, any thread. */
-static struct task *tg_main_task(struct thread_group *tg)
-{
-	return tg->leader ? tg->leader : tg->threads;
-}
-
-/* With tasks_lock held: the group of pid, or NULL. */
-static struct thread_group *tg_locked(struct kernel *k, int pid)
-{
-	struct task *t = kernel_find_task(k, pid);
-	return t && t->tg && t->tg->tgid == pid ? t->tg : NULL;
-}
-
 /* ---- /proc/<pid>/... ---- */
 
-static char state_char(struct thread_group *tg)
+/* Formats one file of /proc/PID from the kernel's snapshot of the process. */
+typedef void (*proc_fmt_fn)(struct sbuf *b, const struct proc_snapshot *s);
+
+/* The file's content, or NULL when process pid is gone (or out of memory). */
+static char *gen_from_snapshot(struct task *t, void *arg, unsigned want, proc_fmt_fn fmt,
+			       size_t *len)
 {
-	if (tg->zombie)
+	struct proc_snapshot s;
+	if (kernel_proc_snapshot(t->k, PID_ARG(arg), want, &s) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	fmt(&b, &s);
+	proc_snapshot_release(&s);
+	return tb_done(&b, len);
+}
+
+static char state_char(const struct proc_snapshot *s)
+{
+	if (s->zombie)
 		return 'Z';
-	if (tg->stopped)
+	if (s->stopped)
 		return 'T';
 	return 'S';
 }
 
-static char *gen_status(struct task *t, void *arg, size_t *len)
+static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return NULL;
-	}
-	struct task *l = tg_main_task(tg);
-	const struct creds *c = l ? l->creds : NULL;
-	uint64_t vsize = 0, rss = 0;
-	if (l && l->mm)
-		mm_usage(l->mm, &vsize, &rss);
-	tb_printf(&b, "Name:\t%s\n", l ? l->comm : "");
-	tb_printf(&b, "Umask:\t%04o\n", 022);
-	tb_printf(&b, "State:\t%c (%s)\n", state_char(tg),
-		  tg->zombie ? "zombie" : tg->stopped ? "stopped" : "sleeping");
-	tb_printf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", tg->tgid,
-		  tg->tgid, tg->parent ? tg->parent->tgid : 0);
+	const struct creds *c = s->creds;
+	tb_printf(b, "Name:\t%s\n", s->comm);
+	tb_printf(b, "Umask:\t%04o\n", 022);
+	tb_printf(b, "State:\t%c (%s)\n", state_char(s),
+		  s->zombie ? "zombie" : s->stopped ? "stopped" : "sleeping");
+	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s->tgid,
+		  s->tgid, s->ppid);
 	if (c) {
-		tb_printf(&b, "Uid:\t%u\t%u\t%u\t%u\n", c->ruid, c->euid, c->suid, c->fsuid);
-		tb_printf(&b, "Gid:\t%u\t%u\t%u\t%u\n", c->rgid, c->egid, c->sgid, c->fsgid);
-		tb_printf(&b, "FDSize:\t64\nGroups:\t");
+		tb_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", c->ruid, c->euid, c->suid, c->fsuid);
+		tb_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", c->rgid, c->egid, c->sgid, c->fsgid);
+		tb_printf(b, "FDSize:\t64\nGroups:\t");
 		for (int i = 0; i < c->ngroups; i++)
-			tb_printf(&b, "%u ", c->groups[i]);
-		tb_printf(&b, "\n");
+			tb_printf(b, "%u ", c->groups[i]);
+		tb_printf(b, "\n");
 	}
-	tb_printf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", tg->tgid, tg->tgid,
-		  tg->pgid, tg->sid);
-	if (!tg->zombie) {
-		tb_printf(&b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
-			  (unsigned long)(vsize >> 10), (unsigned long)(vsize >> 10),
-			  (unsigned long)(rss >> 10), (unsigned long)(rss >> 10));
+	tb_printf(b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", s->tgid, s->tgid,
+		  s->pgid, s->sid);
+	if (!s->zombie) {
+		tb_printf(b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+			  (unsigned long)(s->vsize >> 10), (unsigned long)(s->vsize >> 10),
+			  (unsigned long)(s->rss >> 10), (unsigned long)(s->rss >> 10));
 	}
-	tb_printf(&b, "Threads:\t%d\n", tg->nthreads);
-	sigset64_t ign = 0, cgt = 0;
-	pthread_mutex_lock(&tg->siglock);
-	for (int i = 0; i < VISOR_NSIG; i++) {
-		if (tg->actions[i].handler == 1)
-			ign |= 1ULL << i;
-		else if (tg->actions[i].handler > 1)
-			cgt |= 1ULL << i;
-	}
-	tb_printf(&b, "SigQ:\t0/%lu\n", (unsigned long)tg->rlimits[RLIMIT_SIGPENDING].rlim_cur);
-	tb_printf(&b, "SigPnd:\t%016llx\n", (unsigned long long)(l ? l->pending.set : 0));
-	tb_printf(&b, "ShdPnd:\t%016llx\n", (unsigned long long)tg->shared_pending.set);
-	tb_printf(&b, "SigBlk:\t%016llx\n", (unsigned long long)(l ? l->sigmask : 0));
-	pthread_mutex_unlock(&tg->siglock);
-	tb_printf(&b, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
-		  (unsigned long long)cgt);
+	tb_printf(b, "Threads:\t%d\n", s->nthreads);
+	tb_printf(b, "SigQ:\t0/%lu\n", (unsigned long)s->rlimits[RLIMIT_SIGPENDING].rlim_cur);
+	tb_printf(b, "SigPnd:\t%016llx\n", (unsigned long long)s->sig_pending);
+	tb_printf(b, "ShdPnd:\t%016llx\n", (unsigned long long)s->sig_shared);
+	tb_printf(b, "SigBlk:\t%016llx\n", (unsigned long long)s->sig_blocked);
+	tb_printf(b, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)s->sig_ignored,
+		  (unsigned long long)s->sig_caught);
 	if (c) {
-		tb_printf(&b, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\n",
+		tb_printf(b, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\n",
 			  (unsigned long long)c->cap_inheritable,
 			  (unsigned long long)c->cap_permitted,
 			  (unsigned long long)c->cap_effective);
-		tb_printf(&b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
+		tb_printf(b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
 			  (unsigned long long)c->cap_bounding, 0ULL, c->no_new_privs ? 1 : 0);
 	}
 	/* Inside the sandbox no seccomp filter is installed by the app (the
 	 * Sentry does not implement seccomp(2) yet). */
-	tb_printf(&b, "Seccomp:\t0\nSeccomp_filters:\t0\n");
+	tb_printf(b, "Seccomp:\t0\nSeccomp_filters:\t0\n");
 	long ncpu = host_ncpu;
-	tb_printf(&b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
-	tb_printf(&b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
-	pthread_mutex_unlock(&k->tasks_lock);
-	return tb_done(&b, len);
+	tb_printf(b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
+	tb_printf(b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+}
+
+static char *gen_status(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_USAGE, fmt_status, len);
+}
+
+static void fmt_stat(struct sbuf *b, const struct proc_snapshot *s)
+{
+	const uint64_t hz = 100, ns_per_tick = 1000000000ULL / hz;
+	/* Fields as proc(5) numbers them; unknowns are 0. */
+	tb_printf(b,
+		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
+		  s->tgid, s->comm, state_char(s), s->ppid, s->pgid, s->sid,
+		  (unsigned long)(s->utime_ns / ns_per_tick),
+		  (unsigned long)(s->stime_ns / ns_per_tick),
+		  (unsigned long)(s->cutime_ns / ns_per_tick),
+		  (unsigned long)(s->cstime_ns / ns_per_tick), s->nthreads,
+		  (unsigned long)(s->start_ns / ns_per_tick), (unsigned long)s->vsize,
+		  (unsigned long)(s->rss / 4096), s->zombie ? s->exit_status : 0);
 }
 
 static char *gen_stat(struct task *t, void *arg, size_t *len)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return NULL;
-	}
-	struct task *l = tg_main_task(tg);
-	uint64_t vsize = 0, rss = 0;
-	if (l && l->mm && !tg->zombie)
-		mm_usage(l->mm, &vsize, &rss);
-	const uint64_t hz = 100, ns_per_tick = 1000000000ULL / hz;
-	/* Fields as proc(5) numbers them; unknowns are 0. */
-	tb_printf(&b,
-		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
-		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
-		  tg->tgid, l ? l->comm : "", state_char(tg), tg->parent ? tg->parent->tgid : 0,
-		  tg->pgid, tg->sid, (unsigned long)(tg->utime_ns / ns_per_tick),
-		  (unsigned long)(tg->stime_ns / ns_per_tick),
-		  (unsigned long)(tg->cutime_ns / ns_per_tick),
-		  (unsigned long)(tg->cstime_ns / ns_per_tick), tg->nthreads,
-		  (unsigned long)(tg->start_ns / ns_per_tick), (unsigned long)vsize,
-		  (unsigned long)(rss / 4096), tg->zombie ? tg->exit_status : 0);
-	pthread_mutex_unlock(&k->tasks_lock);
-	return tb_done(&b, len);
+	return gen_from_snapshot(t, arg, PROC_SNAP_USAGE, fmt_stat, len);
+}
+
+static void fmt_statm(struct sbuf *b, const struct proc_snapshot *s)
+{
+	tb_printf(b, "%lu %lu 0 0 0 0 0\n", (unsigned long)(s->vsize / 4096),
+		  (unsigned long)(s->rss / 4096));
 }
 
 static char *gen_statm(struct task *t, void *arg, size_t *len)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return NULL;
-	}
-	uint64_t vsize = 0, rss = 0;
-	if (tg->leader && tg->leader->mm && !tg->zombie)
-		mm_usage(tg->leader->mm, &vsize, &rss);
-	pthread_mutex_unlock(&k->tasks_lock);
-	tb_printf(&b, "%lu %lu 0 0 0 0 0\n", (unsigned long)(vsize / 4096),
-		  (unsigned long)(rss / 4096));
-	return tb_done(&b, len);
+	return gen_from_snapshot(t, arg, PROC_SNAP_USAGE, fmt_statm, len);
+}
+
+/* As Linux: a zombie's cmdline is empty (the snapshot has none). */
+static void fmt_cmdline(struct sbuf *b, const struct proc_snapshot *s)
+{
+	if (s->cmdline)
+		tb_put(b, s->cmdline, s->cmdline_len);
 }
 
 static char *gen_cmdline(struct task *t, void *arg, size_t *len)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return NULL;
-	}
-	/* As Linux: a zombie's cmdline is empty. */
-	if (tg->cmdline && !tg->zombie)
-		tb_put(&b, tg->cmdline, tg->cmdline_len);
-	pthread_mutex_unlock(&k->tasks_lock);
-	return tb_done(&b, len);
+	return gen_from_snapshot(t, arg, PROC_SNAP_CMDLINE, fmt_cmdline, len);
+}
+
+static void fmt_comm(struct sbuf *b, const struct proc_snapshot *s)
+{
+	tb_printf(b, "%s\n", s->comm);
 }
 
 static char *gen_comm(struct task *t, void *arg, size_t *len)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return NULL;
-	}
-	struct task *l = tg_main_task(tg);
-	tb_printf(&b, "%s\n", l ? l->comm : "");
-	pthread_mutex_unlock(&k->tasks_lock);
-	return tb_done(&b, len);
+	return gen_from_snapshot(t, arg, 0, fmt_comm, len);
 }
 
 static void maps_line(const struct mm_vma_info *v, void *arg)
@@ -294,28 +253,27 @@ static void maps_line(const struct mm_vma_info *v, void *arg)
 	tb_printf(b, "\n");
 }
 
-static char *gen_maps(struct task *t, void *arg, size_t *len)
+static void fmt_maps(struct sbuf *b, const struct proc_snapshot *s)
 {
-	struct kernel *k = t->k;
-	struct sbuf b = {0};
-	struct mm *mm = NULL;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (tg && tg->leader && tg->leader->mm && !tg->zombie) {
-		mm = tg->leader->mm;
-		mm_get(mm);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	if (!tg)
-		return NULL;
-	if (mm) {
-		mm_for_each_vma(mm, maps_line, &b);
-		mm_put(mm);
-	}
-	return tb_done(&b, len);
+	if (s->mm)
+		mm_for_each_vma(s->mm, maps_line, b);
 }
 
-static char *gen_limits(struct task *t, void *arg, size_t *len)
+static char *gen_maps(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_MM, fmt_maps, len);
+}
+
+/* A limit as /proc/PID/limits shows it. */
+static void rlim_str(char *buf, size_t size, rlim_t v)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, size, "unlimited");
+	else
+		snprintf(buf, size, "%lu", (unsigned long)v);
+}
+
+static void fmt_limits(struct sbuf *b, const struct proc_snapshot *snap)
 {
 	static const struct {
 		const char *name, *unit;
@@ -337,30 +295,19 @@ static char *gen_limits(struct task *t, void *arg, size_t *len)
 		[RLIMIT_RTPRIO] = {"Max realtime priority", ""},
 		[RLIMIT_RTTIME] = {"Max realtime timeout", "us"},
 	};
-	struct kernel *k = t->k;
-	struct thread_group *tg = kernel_find_tg(k, PID_ARG(arg));
-	if (!tg)
-		return NULL;
-	struct sbuf b = {0};
-	tb_printf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
-	pthread_mutex_lock(&tg->siglock);
+	tb_printf(b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
 	for (int i = 0; i < RLIM_NLIMITS; i++) {
 		char s[32], h[32];
-		struct rlimit r = tg->rlimits[i];
-		if (r.rlim_cur == RLIM_INFINITY)
-			snprintf(s, sizeof(s), "unlimited");
-		else
-			snprintf(s, sizeof(s), "%lu", (unsigned long)r.rlim_cur);
-		if (r.rlim_max == RLIM_INFINITY)
-			snprintf(h, sizeof(h), "unlimited");
-		else
-			snprintf(h, sizeof(h), "%lu", (unsigned long)r.rlim_max);
-		tb_printf(&b, "%-25s %-20s %-20s %-10s\n", rl[i].name ? rl[i].name : "", s, h,
+		rlim_str(s, sizeof(s), snap->rlimits[i].rlim_cur);
+		rlim_str(h, sizeof(h), snap->rlimits[i].rlim_max);
+		tb_printf(b, "%-25s %-20s %-20s %-10s\n", rl[i].name ? rl[i].name : "", s, h,
 			  rl[i].unit ? rl[i].unit : "");
 	}
-	pthread_mutex_unlock(&tg->siglock);
-	tg_put(tg);
-	return tb_done(&b, len);
+}
+
+static char *gen_limits(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, 0, fmt_limits, len);
 }
 
 /* The file, cwd or root of a process, as a path in the opener's root. */
@@ -379,33 +326,33 @@ static char *path_of(struct task *t, const struct vfs_path *p)
 	return buf;
 }
 
-/* A reference to pid's leader task's fs/fd state, under tasks_lock. */
+/* One thing of process pid, taken out of its snapshot: want is PROC_SNAP_FS
+ * (a reference to its fs context), PROC_SNAP_FDT (to its fd table) or
+ * PROC_SNAP_EXE (a malloc'd copy of its executable's path).  NULL when the
+ * process is gone or a zombie. */
+static void *pid_take(struct kernel *k, int pid, unsigned want)
+{
+	struct proc_snapshot s;
+	if (kernel_proc_snapshot(k, pid, want, &s) < 0)
+		return NULL;
+	void *p = want == PROC_SNAP_FS ? (void *)s.fs
+		  : want == PROC_SNAP_FDT ? (void *)s.fdt
+					  : (void *)s.exe_path;
+	s.fs = NULL;
+	s.fdt = NULL;
+	s.exe_path = NULL;
+	proc_snapshot_release(&s);
+	return p;
+}
+
 static struct fs_context *pid_fs(struct kernel *k, int pid)
 {
-	struct fs_context *fs = NULL;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, pid);
-	struct task *l = tg ? tg_main_task(tg) : NULL;
-	if (l && l->fs && !tg->zombie) {
-		fs = l->fs;
-		fs_context_get(fs);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	return fs;
+	return pid_take(k, pid, PROC_SNAP_FS);
 }
 
 static struct fd_table *pid_fdt(struct kernel *k, int pid)
 {
-	struct fd_table *fdt = NULL;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, pid);
-	struct task *l = tg ? tg_main_task(tg) : NULL;
-	if (l && l->fdt && !tg->zombie) {
-		fdt = l->fdt;
-		fdt_get(fdt);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	return fdt;
+	return pid_take(k, pid, PROC_SNAP_FDT);
 }
 
 /* cwd and root links: the path of one of the process's fs_context paths. */
@@ -435,14 +382,7 @@ static char *link_root(struct task *t, void *arg)
 
 static char *link_exe(struct task *t, void *arg)
 {
-	struct kernel *k = t->k;
-	char *r = NULL;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct thread_group *tg = tg_locked(k, PID_ARG(arg));
-	if (tg && tg->exe_path && !tg->zombie)
-		r = strdup(tg->exe_path);
-	pthread_mutex_unlock(&k->tasks_lock);
-	return r;
+	return pid_take(t->k, PID_ARG(arg), PROC_SNAP_EXE);
 }
 
 /* fd/N: arg packs (pid << 32 | fd).  A magic link: readlink shows the
@@ -683,21 +623,29 @@ static char *link_mounts(struct task *t, void *arg)
 	return strdup("self/mounts");
 }
 
+#define PROC_LIST_MAX 4096
+
+struct pid_list {
+	int pids[PROC_LIST_MAX];
+	int n;
+};
+
+static int list_one_pid(struct thread_group *tg, void *arg)
+{
+	struct pid_list *l = arg;
+	l->pids[l->n++] = tg->tgid;
+	return l->n == PROC_LIST_MAX;
+}
+
 static void root_list(struct task *t, void *arg,
 		      int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
 {
-	struct kernel *k = t->k;
-	int pids[4096];
-	int n = 0;
-	pthread_mutex_lock(&k->tasks_lock);
-	for (struct task *x = k->all_tasks; x && n < 4096; x = x->next_all)
-		if (x->tg && x->tg->tgid == x->tid)
-			pids[n++] = x->tid;
-	pthread_mutex_unlock(&k->tasks_lock);
-	/* all_tasks is newest first: list in ascending pid order as Linux. */
-	for (int i = n - 1; i >= 0; i--) {
+	struct pid_list l = {.n = 0};
+	kernel_for_each_tg(t->k, list_one_pid, &l);
+	/* The walk is newest first: list in ascending pid order as Linux. */
+	for (int i = l.n - 1; i >= 0; i--) {
 		char name[16];
-		snprintf(name, sizeof(name), "%d", pids[i]);
+		snprintf(name, sizeof(name), "%d", l.pids[i]);
 		if (emit(ectx, name, 4 /* DT_DIR */))
 			break;
 	}
@@ -709,12 +657,10 @@ static int root_lookup(struct task *t, void *arg, const char *name, struct inode
 	long pid = strtol(name, &end, 10);
 	if (*end || end == name || pid <= 0 || pid > 0x7fffffff)
 		return -ENOENT;
-	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
-	bool exists = tg_locked(k, (int)pid) != NULL;
-	pthread_mutex_unlock(&k->tasks_lock);
-	if (!exists)
+	struct thread_group *tg = kernel_get_tg(t->k, (int)pid);
+	if (!tg)
 		return -ENOENT;
+	tg_put(tg);
 	*out = pid_dir_new((int)pid);
 	return *out ? 0 : -ENOMEM;
 }

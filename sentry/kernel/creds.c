@@ -3,14 +3,15 @@
  * and group checks declared in task.h.
  *
  * Credentials are immutable once published: a change makes a private copy
- * with creds_dup(), edits it, and swaps the task's pointer (t->creds = new;
- * creds_put(old)), so a reader holding a reference never sees a half-made
- * change.  The swap is made under the task's tg->siglock so that another
- * thread can take a reference to a task's creds under that lock.
+ * with creds_dup(), edits it, and swaps the task's pointer (task_commit_creds),
+ * so a reader holding a reference never sees a half-made change.  The swap is
+ * made under the task's tg->siglock so that another thread can take a
+ * reference to a task's creds under that lock (task_creds).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 
 /* CAP_CHECKPOINT_RESTORE (40) is the last capability of Linux 6.1. */
@@ -64,6 +65,31 @@ void creds_put(struct creds *c)
 	free(c);
 }
 
+struct creds *task_creds(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	if (tg)
+		pthread_mutex_lock(&tg->siglock);
+	struct creds *c = t->creds;
+	if (c)
+		creds_get(c);
+	if (tg)
+		pthread_mutex_unlock(&tg->siglock);
+	return c;
+}
+
+void task_commit_creds(struct task *t, struct creds *new)
+{
+	struct thread_group *tg = t->tg;
+	if (tg)
+		pthread_mutex_lock(&tg->siglock);
+	struct creds *old = t->creds;
+	t->creds = new;
+	if (tg)
+		pthread_mutex_unlock(&tg->siglock);
+	creds_put(old);
+}
+
 bool creds_capable(const struct creds *c, int cap)
 {
 	if (cap < 0 || cap > CREDS_CAP_LAST)
@@ -82,6 +108,12 @@ bool creds_in_group(const struct creds *c, uint32_t gid)
 		if (c->groups[i] == gid)
 			return true;
 	return false;
+}
+
+bool creds_ids_match(const struct creds *c, const struct creds *tc)
+{
+	return c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
+	       c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid;
 }
 
 uint32_t creds_securebits(const struct creds *c)

@@ -3,6 +3,7 @@
  * point of no return (other threads killed, close-on-exec, handlers reset).
  */
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/resource.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/loader/loader.h"
@@ -281,9 +282,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		goto fail;
 	}
 	struct interp_ctx ic = {.t = t};
-	pthread_mutex_lock(&t->tg->siglock);
-	uint64_t stack_limit = t->tg->rlimits[RLIMIT_STACK].rlim_cur;
-	pthread_mutex_unlock(&t->tg->siglock);
+	uint64_t stack_limit = tg_get_rlimit(t->tg, RLIMIT_STACK).rlim_cur;
 	struct loader_args la = {
 		.exe = mf,
 		.open_interp = open_interp,
@@ -345,13 +344,8 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->altstack.ss_flags = SS_DISABLE;
 	pthread_mutex_unlock(&tg->siglock);
 	struct creds *nc = creds_for_exec(t->creds);
-	if (nc) {
-		pthread_mutex_lock(&tg->siglock);
-		struct creds *oc = t->creds;
-		t->creds = nc;
-		pthread_mutex_unlock(&tg->siglock);
-		creds_put(oc);
-	}
+	if (nc)
+		task_commit_creds(t, nc);
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;

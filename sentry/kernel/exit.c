@@ -52,7 +52,8 @@ void reap_locked(struct kernel *k, struct thread_group *tg)
 	unlink_child(tg);
 	if (tg->leader) {
 		unlink_all(k, tg->leader);
-		task_free(tg->leader);
+		if (task_release_locked(tg->leader))
+			task_free(tg->leader);
 		tg->leader = NULL;
 	}
 	tg->reaped = true;
@@ -189,13 +190,16 @@ _Noreturn void task_exit(struct task *t, int status)
 	pthread_mutex_unlock(&tg->siglock);
 	k->ntasks--;
 	bool is_leader = tg->leader == t;
-	if (!is_leader)
+	bool free_it = false;
+	if (!is_leader) {
 		unlink_all(k, t);
+		free_it = task_release_locked(t);
+	}
 	if (last && tg_became_zombie(k, tg, gstatus))
 		reap_locked(k, tg);
 	pthread_mutex_unlock(&k->tasks_lock);
 
-	if (!is_leader)
+	if (free_it)
 		task_free(t);
 	kernel_task_gone(k);
 	pthread_exit(NULL);
@@ -249,7 +253,8 @@ int task_de_thread(struct task *t)
 	if (tg->leader != t) {
 		struct task *old = tg->leader;
 		unlink_all(k, old);
-		task_free(old);
+		if (task_release_locked(old))
+			task_free(old);
 		t->tid = tg->tgid;
 		tg->leader = t;
 	}

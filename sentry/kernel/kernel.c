@@ -1,7 +1,9 @@
 /*
- * kernel.c — the sandbox kernel object: pids, lookups, clocks.
+ * kernel.c — the sandbox kernel object: pids, lookups with references, walks
+ * of the task set, clocks.
  */
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/vfs/vfs.h"
 
@@ -54,7 +56,7 @@ uint64_t kernel_uptime_ns(struct kernel *k)
 	       (uint64_t)(now.tv_nsec - k->boot_mono.tv_nsec);
 }
 
-struct task *kernel_find_task(struct kernel *k, int tid)
+struct task *kernel_find_task_locked(struct kernel *k, int tid)
 {
 	for (struct task *t = k->all_tasks; t; t = t->next_all)
 		if (t->tid == tid)
@@ -87,10 +89,10 @@ int kernel_alloc_pid_locked(struct kernel *k)
 	return -EAGAIN;
 }
 
-struct thread_group *kernel_find_tg(struct kernel *k, int pid)
+struct thread_group *kernel_get_tg(struct kernel *k, int pid)
 {
 	pthread_mutex_lock(&k->tasks_lock);
-	struct task *t = kernel_find_task(k, pid);
+	struct task *t = kernel_find_task_locked(k, pid);
 	struct thread_group *tg = NULL;
 	if (t && t->tg && t->tg->tgid == pid) {
 		tg = t->tg;
@@ -100,14 +102,76 @@ struct thread_group *kernel_find_tg(struct kernel *k, int pid)
 	return tg;
 }
 
+/* Under tasks_lock: drop a lookup's reference; true when tg must be freed. */
+static bool tg_unref_locked(struct thread_group *tg)
+{
+	return --tg->refs == 0 && tg->reaped;
+}
+
 void tg_put(struct thread_group *tg)
 {
 	struct kernel *k = tg->k;
 	pthread_mutex_lock(&k->tasks_lock);
-	bool free_it = --tg->refs == 0 && tg->reaped;
+	bool free_it = tg_unref_locked(tg);
 	pthread_mutex_unlock(&k->tasks_lock);
 	if (free_it)
 		tg_free(tg);
+}
+
+struct task *kernel_get_task(struct kernel *k, int tid)
+{
+	pthread_mutex_lock(&k->tasks_lock);
+	struct task *t = kernel_find_task_locked(k, tid);
+	if (t) {
+		t->refs++;
+		t->tg->refs++;
+	}
+	pthread_mutex_unlock(&k->tasks_lock);
+	return t;
+}
+
+void task_put(struct task *t)
+{
+	struct kernel *k = t->k;
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&k->tasks_lock);
+	bool free_task = --t->refs == 0 && t->released;
+	bool free_tg = tg_unref_locked(tg);
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (free_task)
+		task_free(t);
+	if (free_tg)
+		tg_free(tg);
+}
+
+bool kernel_task_exists(struct kernel *k, int tid)
+{
+	pthread_mutex_lock(&k->tasks_lock);
+	bool found = kernel_find_task_locked(k, tid) != NULL;
+	pthread_mutex_unlock(&k->tasks_lock);
+	return found;
+}
+
+int kernel_for_each_tg(struct kernel *k, int (*fn)(struct thread_group *tg, void *arg), void *arg)
+{
+	int r = 0;
+	pthread_mutex_lock(&k->tasks_lock);
+	/* A group is listed once, through its leader (zombie leaders stay on
+	 * all_tasks until reaped). */
+	for (struct task *x = k->all_tasks; x && !r; x = x->next_all)
+		if (x->tg && x->tg->leader == x)
+			r = fn(x->tg, arg);
+	pthread_mutex_unlock(&k->tasks_lock);
+	return r;
+}
+
+int tg_ppid(struct thread_group *tg)
+{
+	struct kernel *k = tg->k;
+	pthread_mutex_lock(&k->tasks_lock);
+	int ppid = tg->parent ? tg->parent->tgid : 0;
+	pthread_mutex_unlock(&k->tasks_lock);
+	return ppid;
 }
 
 bool kernel_pgrp_orphaned_locked(struct kernel *k, int pgid, int sid)

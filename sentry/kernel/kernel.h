@@ -109,11 +109,38 @@ struct kernel {
 struct kernel *kernel_new(struct platform *plat, struct memfile *mf);
 void kernel_free(struct kernel *k);
 
-/* Look up by pid in the sandbox's namespace; returns with a reference
- * (tg_put to drop) or NULL. */
-struct thread_group *kernel_find_tg(struct kernel *k, int pid);
-struct task *kernel_find_task(struct kernel *k, int tid); /* under tasks_lock only */
+/*
+ * The task set, for the layers above (syscalls, procfs, the control server):
+ * lookups by pid in the sandbox's namespace that return a reference, and
+ * walks.  Nothing above sentry/kernel/ takes k->tasks_lock or a siglock: it
+ * calls these, or a kernel function that does the locked work.
+ */
+/* The process pid (a thread group, zombies included), with a reference
+ * (tg_put to drop), or NULL.  A reference keeps the struct, not the process:
+ * once reaped, tg->reaped is set and its leader is gone. */
+struct thread_group *kernel_get_tg(struct kernel *k, int pid);
 void tg_put(struct thread_group *tg);
+/* The thread tid, with a reference that also holds its group (task_put to
+ * drop), or NULL.  An exited task stays readable (tid, tg, robust_list...)
+ * until the last reference goes; read its creds with task_creds. */
+struct task *kernel_get_task(struct kernel *k, int tid);
+void task_put(struct task *t);
+/* Is thread tid in the task set? */
+bool kernel_task_exists(struct kernel *k, int tid);
+/* Call fn on every thread group in the task set (zombies included), newest
+ * first; a nonzero return stops the walk and is returned.  fn runs under
+ * k->tasks_lock: it may read the group's fields and its threads, take
+ * references (mm_get...) and send signals, but must not take tasks_lock,
+ * block, or drop a file or fd table reference. */
+int kernel_for_each_tg(struct kernel *k, int (*fn)(struct thread_group *tg, void *arg), void *arg);
+/* How many tasks (threads) are alive: sysinfo's procs count. */
+static inline int kernel_nr_tasks(struct kernel *k)
+{
+	return __atomic_load_n(&k->ntasks, __ATOMIC_RELAXED);
+}
+/* The pid of tg's parent, 0 if it has none (a spawned process). */
+int tg_ppid(struct thread_group *tg);
+
 void tg_free(struct thread_group *tg);
 int kernel_alloc_pid_locked(struct kernel *k);
 /* Under tasks_lock: as Linux's will_become_orphaned_pgrp — no member of
@@ -136,8 +163,36 @@ void task_deliver_signals(struct task *t);
 void task_force_signal(struct task *t, const siginfo_t *info);
 void task_set_sigmask_for_wait(struct task *t, sigset64_t mask);
 
+/* kill(2) from sender (kill.c): pid > 0 is one process, 0 the sender's
+ * process group, -1 every process but init and the sender's own, < -1 the
+ * group -pid.  info is queued as given (si_signo 0: the checks only).  As
+ * Linux's kill_something_info: -ESRCH when nothing matched, -EPERM when no
+ * match could be signalled for lack of permission (kill_ok_by_cred). */
+int task_kill(struct task *sender, int pid, const siginfo_t *info);
+/* tkill/tgkill: info to thread tid, which must belong to process tgid when
+ * tgid > 0.  -ESRCH for no such live thread, -EPERM as task_kill. */
+int task_tkill(struct task *sender, int tgid, int tid, const siginfo_t *info);
+
+/* Process groups and sessions (session.c). */
+/* setsid(2) for tg: -EPERM if a process group with tg's pid exists, else tg
+ * leads a new session and process group; returns the new session id. */
+int tg_setsid(struct thread_group *tg);
+/* setpgid(2) from t: put process pid into group pgid (both resolved from 0
+ * by the caller).  -ESRCH unless pid is t's process or a child of it;
+ * -EPERM for a session leader, a process of another session, or a group
+ * that does not exist in t's session. */
+int task_setpgid(struct task *t, int pid, int pgid);
+
+/* Processes and threads (task.c, exit.c). */
+/* fork/vfork/clone: the new task's tid, or -errno (Linux's flag rules). */
+int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
+		   uint64_t child_tid, uint64_t tls);
+/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's):
+ * the pid collected, 0 (WNOHANG, nothing yet), -ECHILD or -ERESTARTSYS. */
+int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
+		  struct rusage *ru);
+
 /* Exits (exit.c). */
 _Noreturn void task_exit(struct task *t, int status);
-void tg_exit_group(struct task *t, int status); /* starts a group exit; caller then exits */
 
 #endif

@@ -24,6 +24,9 @@
 #include <sys/mman.h>
 
 #define SIGBIT(s) (1ULL << ((s)-1))
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 
 enum sig_default { SIGDFL_TERM, SIGDFL_CORE, SIGDFL_IGN, SIGDFL_STOP };
 
@@ -243,6 +246,61 @@ void task_set_sigmask(struct task *t, sigset64_t mask)
 	pthread_mutex_unlock(&t->tg->siglock);
 }
 
+int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
+		   struct k_sigaction *oact)
+{
+	if (sig < 1 || sig > VISOR_NSIG || (act && (sig == SIGKILL || sig == SIGSTOP)))
+		return -EINVAL;
+	struct thread_group *tg = t->tg;
+	pthread_mutex_lock(&tg->siglock);
+	if (oact)
+		*oact = tg->actions[sig - 1];
+	if (act) {
+		tg->actions[sig - 1] = *act;
+		tg->actions[sig - 1].mask &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+		if (sig_ignored_locked(tg, sig)) {
+			pending_del(&tg->shared_pending, SIGBIT(sig));
+			for (struct task *x = tg->threads; x; x = x->tg_next)
+				pending_del(&x->pending, SIGBIT(sig));
+		}
+	}
+	pthread_mutex_unlock(&tg->siglock);
+	return 0;
+}
+
+int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t *old)
+{
+	int r = 0;
+	pthread_mutex_lock(&t->tg->siglock);
+	*old = t->sigmask;
+	if (set) {
+		switch (how) {
+		case SIG_BLOCK:
+			t->sigmask |= *set;
+			break;
+		case SIG_UNBLOCK:
+			t->sigmask &= ~*set;
+			break;
+		case SIG_SETMASK:
+			t->sigmask = *set;
+			break;
+		default:
+			r = -EINVAL;
+		}
+		t->sigmask &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+	}
+	pthread_mutex_unlock(&t->tg->siglock);
+	return r;
+}
+
+sigset64_t task_sigpending(struct task *t)
+{
+	pthread_mutex_lock(&t->tg->siglock);
+	sigset64_t p = (t->pending.set | t->tg->shared_pending.set) & t->sigmask;
+	pthread_mutex_unlock(&t->tg->siglock);
+	return p;
+}
+
 /* ---- frames ---- */
 
 struct k_sigcontext {
@@ -293,6 +351,32 @@ int task_sigaltstack_flags(const struct task *t)
 	if (t->altstack.ss_flags & SS_DISABLE || !t->altstack.ss_size)
 		return SS_DISABLE;
 	return on_altstack(t, t->regs.rsp) ? SS_ONSTACK : 0;
+}
+
+int task_sigaltstack(struct task *t, const stack_t *ss, stack_t *oss)
+{
+	oss->ss_sp = t->altstack.ss_sp;
+	oss->ss_size = t->altstack.ss_size;
+	oss->ss_flags = task_sigaltstack_flags(t);
+	if (!ss)
+		return 0;
+	if (oss->ss_flags == SS_ONSTACK)
+		return -EPERM;
+	int mode = ss->ss_flags & ~SS_AUTODISARM;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (mode == SS_DISABLE) {
+		t->altstack.ss_sp = NULL;
+		t->altstack.ss_size = 0;
+		t->altstack.ss_flags = SS_DISABLE;
+	} else {
+		if (ss->ss_size < (size_t)MINSIGSTKSZ)
+			return -ENOMEM;
+		t->altstack.ss_sp = ss->ss_sp;
+		t->altstack.ss_size = ss->ss_size;
+		t->altstack.ss_flags = 0;
+	}
+	return 0;
 }
 
 /* Build the frame and point the registers at the handler.  Returns 0, or

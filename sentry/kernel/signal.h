@@ -1,5 +1,7 @@
 /*
- * signal.h — signal internals shared by the task loop and sys_signal.c.
+ * signal.h — signal internals shared by the task loop and sys_signal.c:
+ * the per-task signal state the syscalls read and change, under the group's
+ * siglock taken here.
  * The public entry points (sending, delivery) are in kernel.h.
  */
 #ifndef VISOR_SENTRY_SIGNAL_H
@@ -8,7 +10,25 @@
 #include "sentry/kernel/task.h"
 
 struct thread_group;
+struct k_sigaction;
 
+/* rt_sigaction for t's group: install *act (unless NULL) as sig's action and
+ * return the previous one in *oact (unless NULL).  As Linux's do_sigaction:
+ * -EINVAL for a signal out of range or a new action for SIGKILL or SIGSTOP;
+ * the action's mask never blocks those two; and a new SIG_IGN (or SIG_DFL for
+ * a signal ignored by default) discards sig from every pending set. */
+int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
+		   struct k_sigaction *oact);
+/* rt_sigprocmask: apply *set (unless NULL) by how (SIG_BLOCK, SIG_UNBLOCK,
+ * SIG_SETMASK) and return the mask before it in *old.  -EINVAL for another
+ * how when a set is given (the mask is unchanged). */
+int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t *old);
+/* rt_sigpending: the signals pending for t or its group that t blocks. */
+sigset64_t task_sigpending(struct task *t);
+/* sigaltstack: the current stack in *oss, then ss (unless NULL) installed.
+ * As Linux: -EPERM while running on the alternate stack, -EINVAL for an
+ * unknown mode, -ENOMEM for a stack under MINSIGSTKSZ. */
+int task_sigaltstack(struct task *t, const stack_t *ss, stack_t *oss);
 /* rt_sigreturn: restore the frame at the app's stack; returns the restored rax. */
 int64_t signal_sigreturn(struct task *t);
 /* Replace the task's blocked set (SIGKILL/SIGSTOP are never blocked). */

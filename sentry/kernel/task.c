@@ -11,7 +11,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/mm/mm.h"
-#include "sentry/syscalls/syscalls.h"
+#include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
 
@@ -67,6 +67,12 @@ void task_free(struct task *t)
 	free(t);
 }
 
+bool task_release_locked(struct task *t)
+{
+	t->released = true;
+	return t->refs == 0;
+}
+
 struct thread_group *tg_alloc(struct kernel *k)
 {
 	struct thread_group *tg = calloc(1, sizeof(*tg));
@@ -106,11 +112,6 @@ static void tg_link_task(struct thread_group *tg, struct task *t)
 	k->ntasks++;
 }
 
-static const char *strace_name(int nr)
-{
-	return syscall_name(nr);
-}
-
 static void handle_syscall(struct task *t)
 {
 	int nr = (int)t->regs.orig_rax;
@@ -119,7 +120,7 @@ static void handle_syscall(struct task *t)
 	t->in_syscall = true;
 	int64_t ret = syscall_dispatch(t, nr, a);
 	if (t->k->strace)
-		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, strace_name(nr),
+		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
 			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
 			 (unsigned long)a[3], (long)ret);
 	t->regs.rax = (uint64_t)ret;

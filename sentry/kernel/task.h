@@ -53,11 +53,20 @@ void creds_put(struct creds *c);
 /* Has CAP (linux/capability.h number) in the effective set. */
 bool creds_capable(const struct creds *c, int cap);
 bool creds_in_group(const struct creds *c, uint32_t gid);
+/* c's real uid and gid equal every uid and gid of tc (real, effective,
+ * saved): the same-user test of Linux's ptrace_may_access and
+ * check_prlimit_permission. */
+bool creds_ids_match(const struct creds *c, const struct creds *tc);
 uint32_t creds_securebits(const struct creds *c);
 void creds_set_securebits(struct creds *c, uint32_t bits);
 /* The credentials after execve (Linux's capability rules for a file without
  * file capabilities; keep-caps cleared).  NULL when out of memory. */
 struct creds *creds_for_exec(const struct creds *old);
+/* A counted reference to t's current credentials (creds_put to drop), or
+ * NULL; safe for another thread's task (read under its group's lock). */
+struct creds *task_creds(struct task *t);
+/* Publish new credentials for t (t's own thread) and drop the old ones. */
+void task_commit_creds(struct task *t, struct creds *new);
 
 struct sigpending {
 	sigset64_t set;
@@ -107,6 +116,8 @@ struct task {
 
 	struct task *tg_next, *tg_prev; /* threads of the group, under k->tasks_lock */
 	struct task *next_all;          /* all tasks of the kernel */
+	int refs;                       /* under k->tasks_lock: lookups (kernel_get_task) */
+	bool released;                  /* under k->tasks_lock: off the lists; freed at refs == 0 */
 	struct vfork_done *vfork_done;
 	struct initial_exec *initial_exec; /* the first process: exec on its own thread */
 };

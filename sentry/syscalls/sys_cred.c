@@ -11,7 +11,7 @@
  * (uid_t)-1 is valid, and "capable" means the capability is in the effective
  * set.  RLIMIT_NPROC is not checked on uid changes.
  *
- * Every change builds new credentials and swaps them in (creds_commit);
+ * Every change builds new credentials and swaps them in (task_commit_creds);
  * credentials are never edited in place.
  */
 #include <errno.h>
@@ -39,20 +39,6 @@
 	 (1ULL << CAP_MAC_OVERRIDE))
 #define CRED_NGROUPS_MAX 65536
 #define ID_NONE 0xffffffffu /* (uid_t)-1: "leave unchanged", never a valid id */
-
-/* Publish new credentials for t and drop the old ones.  Under tg->siglock so
- * another thread can take a reference to t->creds under that lock. */
-static void creds_commit(struct task *t, struct creds *new)
-{
-	struct creds *old;
-	if (t->tg)
-		pthread_mutex_lock(&t->tg->siglock);
-	old = t->creds;
-	t->creds = new;
-	if (t->tg)
-		pthread_mutex_unlock(&t->tg->siglock);
-	creds_put(old);
-}
 
 /* As cap_emulate_setxuid (LSM_SETID_ID / _RE / _RES). */
 static void fix_setuid_caps(struct creds *new, const struct creds *old)
@@ -145,7 +131,7 @@ static void ids_commit(struct task *t, struct creds *new, const struct creds *ol
 {
 	if (k->fix)
 		k->fix(new, old);
-	creds_commit(t, new);
+	task_commit_creds(t, new);
 }
 
 static int64_t do_getres(struct task *t, const uint64_t a[6], const struct id_kind *k)
@@ -267,7 +253,7 @@ static int64_t do_setfsid(struct task *t, uint32_t id, const struct id_kind *k)
 	id_set(new, k->fs, id);
 	if (k->fs_fix)
 		k->fs_fix(new, old);
-	creds_commit(t, new);
+	task_commit_creds(t, new);
 	return old_fs;
 }
 
@@ -369,7 +355,7 @@ static int64_t sys_setgroups(struct task *t, const uint64_t a[6])
 	free(new->groups);
 	new->groups = groups;
 	new->ngroups = size;
-	creds_commit(t, new);
+	task_commit_creds(t, new);
 	return 0;
 }
 
@@ -418,19 +404,16 @@ static int64_t sys_capget(struct task *t, const uint64_t a[6])
 		perm = t->creds->cap_permitted;
 		inh = t->creds->cap_inheritable;
 	} else {
-		struct kernel *k = t->k;
-		pthread_mutex_lock(&k->tasks_lock);
-		struct task *p = kernel_find_task(k, pid);
-		if (!p || !p->creds) {
-			pthread_mutex_unlock(&k->tasks_lock);
+		struct task *p = kernel_get_task(t->k, pid);
+		struct creds *pc = p ? task_creds(p) : NULL;
+		if (p)
+			task_put(p);
+		if (!pc)
 			return -ESRCH;
-		}
-		pthread_mutex_lock(&p->tg->siglock);
-		eff = p->creds->cap_effective;
-		perm = p->creds->cap_permitted;
-		inh = p->creds->cap_inheritable;
-		pthread_mutex_unlock(&p->tg->siglock);
-		pthread_mutex_unlock(&k->tasks_lock);
+		eff = pc->cap_effective;
+		perm = pc->cap_permitted;
+		inh = pc->cap_inheritable;
+		creds_put(pc);
 	}
 	struct cap_data d[2] = {
 		{(uint32_t)eff, (uint32_t)perm, (uint32_t)inh},
@@ -478,7 +461,7 @@ static int64_t sys_capset(struct task *t, const uint64_t a[6])
 	new->cap_effective = eff;
 	new->cap_permitted = perm;
 	new->cap_inheritable = inh;
-	creds_commit(t, new);
+	task_commit_creds(t, new);
 	return 0;
 }
 
@@ -550,7 +533,7 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 		if (!new)
 			return -ENOMEM;
 		new->no_new_privs = true;
-		creds_commit(t, new);
+		task_commit_creds(t, new);
 		return 0;
 	case PR_GET_NO_NEW_PRIVS:
 		if (arg2 || a[2] || a[3] || a[4])
@@ -569,7 +552,7 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 		if (!new)
 			return -ENOMEM;
 		new->cap_bounding &= ~(1ULL << arg2);
-		creds_commit(t, new);
+		task_commit_creds(t, new);
 		return 0;
 	case PR_GET_KEEPCAPS:
 		return !!(creds_securebits(c) & SECBIT_KEEP_CAPS);
@@ -585,7 +568,7 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 			creds_set_securebits(new, creds_securebits(c) | SECBIT_KEEP_CAPS);
 		else
 			creds_set_securebits(new, creds_securebits(c) & ~SECBIT_KEEP_CAPS);
-		creds_commit(t, new);
+		task_commit_creds(t, new);
 		return 0;
 	case PR_GET_SECUREBITS:
 		return creds_securebits(c);

@@ -164,10 +164,7 @@ static int64_t sys_set_robust_list(struct task *t, const uint64_t a[6])
  * process, matching real/effective/saved ids, or CAP_SYS_PTRACE. */
 static bool may_read_task(const struct creds *c, const struct creds *tc)
 {
-	if (c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
-	    c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid)
-		return true;
-	return creds_capable(c, 19 /* CAP_SYS_PTRACE */);
+	return creds_ids_match(c, tc) || creds_capable(c, 19 /* CAP_SYS_PTRACE */);
 }
 
 static int64_t sys_get_robust_list(struct task *t, const uint64_t a[6])
@@ -177,23 +174,17 @@ static int64_t sys_get_robust_list(struct task *t, const uint64_t a[6])
 	if (pid == 0 || pid == t->tid) {
 		head = t->robust_list;
 	} else {
-		struct kernel *k = t->k;
-		pthread_mutex_lock(&k->tasks_lock);
-		struct task *p = kernel_find_task(k, pid);
-		if (!p) {
-			pthread_mutex_unlock(&k->tasks_lock);
+		struct task *p = kernel_get_task(t->k, pid);
+		if (!p)
 			return -ESRCH;
-		}
-		/* Another task's creds are read under its group's siglock, the
-		 * lock their replacement is made under. */
 		bool ok = p->tg == t->tg;
 		if (!ok) {
-			pthread_mutex_lock(&p->tg->siglock);
-			ok = p->creds && may_read_task(t->creds, p->creds);
-			pthread_mutex_unlock(&p->tg->siglock);
+			struct creds *pc = task_creds(p);
+			ok = pc && may_read_task(t->creds, pc);
+			creds_put(pc);
 		}
 		head = p->robust_list;
-		pthread_mutex_unlock(&k->tasks_lock);
+		task_put(p);
 		if (!ok)
 			return -EPERM;
 	}

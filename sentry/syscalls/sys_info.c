@@ -14,8 +14,8 @@
  *     mask yet, so sched_setaffinity accepts only a mask that keeps every
  *     allowed CPU (a true no-op) and refuses narrowing ones with EINVAL.
  *   - getcpu: the CPU of the Sentry thread serving the task.
- * Nice values are not recorded yet (no field in struct thread_group):
- * everything runs at nice 0, and setpriority to any other value fails with
+ * Limits and nice values are the kernel's (sentry/kernel/resource.c): nice
+ * values are not recorded yet, so setpriority to anything but 0 fails with
  * EINVAL after Linux's permission checks.
  *
  * The UTS names live in struct kernel; uts_lock serialises their readers and
@@ -35,14 +35,12 @@
 #include <unistd.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
 #define UTS_LEN 64 /* __NEW_UTS_LEN */
 #define CAP_SYS_ADMIN_NR 21
-#define CAP_SYS_NICE_NR 23
-#define CAP_SYS_RESOURCE_NR 24
-#define NR_OPEN_MAX 1048576 /* Linux's default fs.nr_open */
 #define NSEC_PER_SEC 1000000000LL
 #ifndef GRND_INSECURE
 #define GRND_INSECURE 0x0004
@@ -129,7 +127,7 @@ static int64_t sys_sysinfo(struct task *t, const uint64_t a[6])
 	if (up < 0)
 		up = 0;
 	si.uptime = up / NSEC_PER_SEC + (up % NSEC_PER_SEC ? 1 : 0);
-	int n = __atomic_load_n(&t->k->ntasks, __ATOMIC_RELAXED);
+	int n = kernel_nr_tasks(t->k);
 	si.procs = (unsigned short)(n > USHRT_MAX ? USHRT_MAX : n);
 	return task_copy_out(t, a[0], &si, sizeof(si)) ? -EFAULT : 0;
 }
@@ -183,73 +181,10 @@ static int task_exists(struct task *t, int pid)
 {
 	if (pid == 0 || pid == t->tid)
 		return 0;
-	pthread_mutex_lock(&t->k->tasks_lock);
-	bool found = kernel_find_task(t->k, pid) != NULL;
-	pthread_mutex_unlock(&t->k->tasks_lock);
-	return found ? 0 : -ESRCH;
+	return kernel_task_exists(t->k, pid) ? 0 : -ESRCH;
 }
 
 /* ---- rlimits ---- */
-
-/* As check_prlimit_permission: the caller's real ids must match all of the
- * target's, or it needs CAP_SYS_RESOURCE. */
-static bool may_prlimit(const struct creds *c, const struct creds *tc)
-{
-	bool ids = c->ruid == tc->euid && c->ruid == tc->suid && c->ruid == tc->ruid &&
-		   c->rgid == tc->egid && c->rgid == tc->sgid && c->rgid == tc->rgid;
-	return ids || creds_capable(c, CAP_SYS_RESOURCE_NR);
-}
-
-/* As do_prlimit, on tg (whose siglock the caller holds). */
-static int do_prlimit_locked(struct task *t, struct thread_group *tg, unsigned resource,
-			     const struct rlimit *new_rl, struct rlimit *old_rl)
-{
-	if (resource >= RLIM_NLIMITS)
-		return -EINVAL;
-	struct rlimit *rl = &tg->rlimits[resource];
-	if (new_rl) {
-		if (new_rl->rlim_cur > new_rl->rlim_max)
-			return -EINVAL;
-		if (resource == RLIMIT_NOFILE && new_rl->rlim_max > NR_OPEN_MAX)
-			return -EPERM;
-		if (new_rl->rlim_max > rl->rlim_max && !creds_capable(t->creds, CAP_SYS_RESOURCE_NR))
-			return -EPERM;
-	}
-	if (old_rl)
-		*old_rl = *rl;
-	if (new_rl)
-		*rl = *new_rl;
-	return 0;
-}
-
-/* prlimit on pid (0: the caller). */
-static int prlimit_pid(struct task *t, int pid, unsigned resource, const struct rlimit *new_rl,
-		       struct rlimit *old_rl)
-{
-	int r;
-	if (pid == 0 || pid == t->tid) {
-		pthread_mutex_lock(&t->tg->siglock);
-		r = do_prlimit_locked(t, t->tg, resource, new_rl, old_rl);
-		pthread_mutex_unlock(&t->tg->siglock);
-		return r;
-	}
-	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct task *p = kernel_find_task(k, pid);
-	if (!p) {
-		pthread_mutex_unlock(&k->tasks_lock);
-		return -ESRCH;
-	}
-	struct thread_group *tg = p->tg;
-	pthread_mutex_lock(&tg->siglock);
-	if (tg != t->tg && (!p->creds || !may_prlimit(t->creds, p->creds)))
-		r = -EPERM;
-	else
-		r = do_prlimit_locked(t, tg, resource, new_rl, old_rl);
-	pthread_mutex_unlock(&tg->siglock);
-	pthread_mutex_unlock(&k->tasks_lock);
-	return r;
-}
 
 static int64_t sys_getrlimit(struct task *t, const uint64_t a[6])
 {
@@ -257,7 +192,7 @@ static int64_t sys_getrlimit(struct task *t, const uint64_t a[6])
 	if (resource >= RLIM_NLIMITS)
 		return -EINVAL;
 	struct rlimit rl;
-	prlimit_pid(t, 0, resource, NULL, &rl);
+	task_prlimit(t, 0, resource, NULL, &rl);
 	return task_copy_out(t, a[1], &rl, sizeof(rl)) ? -EFAULT : 0;
 }
 
@@ -266,7 +201,7 @@ static int64_t sys_setrlimit(struct task *t, const uint64_t a[6])
 	struct rlimit rl;
 	if (task_copy_in(t, &rl, a[1], sizeof(rl)))
 		return -EFAULT;
-	return prlimit_pid(t, 0, (unsigned)a[0], &rl, NULL);
+	return task_prlimit(t, 0, (unsigned)a[0], &rl, NULL);
 }
 
 static int64_t sys_prlimit64(struct task *t, const uint64_t a[6])
@@ -276,7 +211,7 @@ static int64_t sys_prlimit64(struct task *t, const uint64_t a[6])
 	struct rlimit new_rl, old_rl;
 	if (a[2] && task_copy_in(t, &new_rl, a[2], sizeof(new_rl)))
 		return -EFAULT;
-	int r = prlimit_pid(t, pid, resource, a[2] ? &new_rl : NULL, a[3] ? &old_rl : NULL);
+	int r = task_prlimit(t, pid, resource, a[2] ? &new_rl : NULL, a[3] ? &old_rl : NULL);
 	if (r)
 		return r;
 	if (a[3] && task_copy_out(t, a[3], &old_rl, sizeof(old_rl)))
@@ -456,73 +391,12 @@ static int64_t sys_sched_get_priority_min(struct task *t, const uint64_t a[6])
 
 /* ---- nice ---- */
 
-/* The nice value of a task.  Not recorded yet: every task is at 0. */
-static int task_nice(const struct task *p)
-{
-	return 0;
-}
-
-/* Record a nice value; only the one every task has can be "recorded". */
-static int task_set_nice(struct task *p, int nice)
-{
-	return nice == 0 ? 0 : -EINVAL;
-}
-
-static bool prio_match(struct task *t, struct task *p, int which, int who)
-{
-	switch (which) {
-	case PRIO_PROCESS:
-		return p->tid == (who ? who : t->tid);
-	case PRIO_PGRP:
-		return p->tg->pgid == (who ? who : t->tg->pgid);
-	case PRIO_USER:
-		/* Another task's creds: read under its siglock (held by the caller). */
-		return p->creds && p->creds->ruid == (who ? (uint32_t)who : t->creds->ruid);
-	}
-	return false;
-}
-
 static int64_t sys_getpriority(struct task *t, const uint64_t a[6])
 {
 	int which = (int)a[0], who = (int)a[1];
 	if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
 		return -EINVAL;
-	int best = -1; /* 20 - nice, higher is stronger: Linux never returns < 1 */
-	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
-	for (struct task *p = k->all_tasks; p; p = p->next_all) {
-		if (p->exiting || !p->tg)
-			continue;
-		pthread_mutex_lock(&p->tg->siglock);
-		if (prio_match(t, p, which, who)) {
-			int v = 20 - task_nice(p);
-			if (v > best)
-				best = v;
-		}
-		pthread_mutex_unlock(&p->tg->siglock);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	/* The caller itself is always found, even before it is listed. */
-	if (best < 0 && prio_match(t, t, which, who))
-		best = 20 - task_nice(t);
-	return best < 0 ? -ESRCH : best;
-}
-
-/* As set_one_prio; p's siglock is held (its creds and rlimits). */
-static int set_one_prio(struct task *t, struct task *p, int nice)
-{
-	const struct creds *c = t->creds, *pc = p->creds;
-	if (!pc)
-		return -ESRCH;
-	if (pc->ruid != c->euid && pc->euid != c->euid && !creds_capable(c, CAP_SYS_NICE_NR))
-		return -EPERM;
-	if (nice < task_nice(p)) {
-		/* can_nice: RLIMIT_NICE allows down to 20 - rlim, or CAP_SYS_NICE. */
-		uint64_t lim = p->tg->rlimits[RLIMIT_NICE].rlim_cur;
-		if ((uint64_t)(20 - nice) > lim && !creds_capable(c, CAP_SYS_NICE_NR))
-			return -EACCES;
-	}
-	return task_set_nice(p, nice);
+	return task_getpriority(t, which, who);
 }
 
 static int64_t sys_setpriority(struct task *t, const uint64_t a[6])
@@ -534,28 +408,7 @@ static int64_t sys_setpriority(struct task *t, const uint64_t a[6])
 		nice = -20;
 	if (nice > 19)
 		nice = 19;
-	int err = -ESRCH;
-	bool self_seen = false;
-	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
-	for (struct task *p = k->all_tasks; p; p = p->next_all) {
-		if (p->exiting || !p->tg)
-			continue;
-		pthread_mutex_lock(&p->tg->siglock);
-		if (prio_match(t, p, which, who)) {
-			self_seen |= p == t;
-			err = set_one_prio(t, p, nice);
-		}
-		pthread_mutex_unlock(&p->tg->siglock);
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	if (!self_seen && err == -ESRCH) {
-		pthread_mutex_lock(&t->tg->siglock);
-		if (prio_match(t, t, which, who))
-			err = set_one_prio(t, t, nice);
-		pthread_mutex_unlock(&t->tg->siglock);
-	}
-	return err;
+	return task_setpriority(t, which, who, nice);
 }
 
 /* ---- personality ---- */

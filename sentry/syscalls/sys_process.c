@@ -4,8 +4,8 @@
  * Argument checking and translation only; the work is in sentry/kernel.
  */
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
-#include "sentry/kernel/task_internal.h"
 #include "sentry/syscalls/syscalls.h"
 
 #include <asm/prctl.h>
@@ -31,10 +31,7 @@ static int64_t sys_gettid(struct task *t, const uint64_t a[6])
 
 static int64_t sys_getppid(struct task *t, const uint64_t a[6])
 {
-	pthread_mutex_lock(&t->k->tasks_lock);
-	int ppid = t->tg->parent ? t->tg->parent->tgid : 0;
-	pthread_mutex_unlock(&t->k->tasks_lock);
-	return ppid;
+	return tg_ppid(t->tg);
 }
 
 static int64_t sys_fork(struct task *t, const uint64_t a[6])
@@ -163,90 +160,25 @@ static void kill_info(struct task *t, int sig, siginfo_t *info)
 	info->si_uid = t->creds->ruid;
 }
 
-/* As Linux's kill_ok_by_cred: root, or real/effective uid matching. */
-static bool may_signal(struct task *t, struct thread_group *tg)
-{
-	if (creds_capable(t->creds, 5 /* CAP_KILL */))
-		return true;
-	struct task *l = tg->leader ? tg->leader : tg->threads;
-	if (!l || !l->creds)
-		return true;
-	uint32_t e = t->creds->euid, r = t->creds->ruid;
-	return e == l->creds->suid || e == l->creds->ruid || r == l->creds->suid ||
-	       r == l->creds->ruid;
-}
-
 static int64_t sys_kill(struct task *t, const uint64_t a[6])
 {
 	int pid = (int)a[0];
 	int sig = (int)a[1];
 	if (sig < 0 || sig > VISOR_NSIG)
 		return -EINVAL;
-	struct kernel *k = t->k;
 	siginfo_t info;
 	kill_info(t, sig, &info);
-	if (pid > 0) {
-		struct thread_group *tg = kernel_find_tg(k, pid);
-		if (!tg)
-			return -ESRCH;
-		int r = 0;
-		if (!may_signal(t, tg))
-			r = -EPERM;
-		else if (sig)
-			r = tg_signal_send(tg, &info);
-		tg_put(tg);
-		return r;
-	}
-	/* Process groups and "everyone": collect under the lock, then send. */
-	int target_pgid = pid == 0 ? t->tg->pgid : -pid;
-	if (pid == INT_MIN)
-		return -ESRCH;
-	int found = 0, sent = 0, perm = 0;
-	pthread_mutex_lock(&k->tasks_lock);
-	for (struct task *x = k->all_tasks; x; x = x->next_all) {
-		struct thread_group *tg = x->tg;
-		if (!tg || tg->leader != x || tg->zombie)
-			continue;
-		if (pid == -1) {
-			if (tg == k->init || tg == t->tg)
-				continue;
-		} else if (tg->pgid != target_pgid) {
-			continue;
-		}
-		found++;
-		if (!may_signal(t, tg)) {
-			perm++;
-			continue;
-		}
-		if (sig)
-			tg_signal_send(tg, &info);
-		sent++;
-	}
-	pthread_mutex_unlock(&k->tasks_lock);
-	if (!found)
-		return -ESRCH;
-	return sent ? 0 : (perm ? -EPERM : 0);
+	return task_kill(t, pid, &info);
 }
 
 static int64_t do_tkill(struct task *t, int tgid, int tid, int sig)
 {
 	if (tid <= 0 || sig < 0 || sig > VISOR_NSIG)
 		return -EINVAL;
-	struct kernel *k = t->k;
 	siginfo_t info;
 	kill_info(t, sig, &info);
 	info.si_code = SI_TKILL;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct task *x = kernel_find_task(k, tid);
-	int r = 0;
-	if (!x || x->exiting || (tgid > 0 && x->tg->tgid != tgid) || x->tg->zombie)
-		r = -ESRCH;
-	else if (!may_signal(t, x->tg))
-		r = -EPERM;
-	else if (sig)
-		r = task_signal_send_info(x, &info, false);
-	pthread_mutex_unlock(&k->tasks_lock);
-	return r;
+	return task_tkill(t, tgid, tid, &info);
 }
 
 static int64_t sys_tkill(struct task *t, const uint64_t a[6])
@@ -295,7 +227,7 @@ static int64_t sys_getpgid(struct task *t, const uint64_t a[6])
 	int pid = (int)a[0];
 	if (pid == 0)
 		return t->tg->pgid;
-	struct thread_group *tg = kernel_find_tg(t->k, pid);
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = tg->pgid;
@@ -313,7 +245,7 @@ static int64_t sys_getsid(struct task *t, const uint64_t a[6])
 	int pid = (int)a[0];
 	if (pid == 0)
 		return t->tg->sid;
-	struct thread_group *tg = kernel_find_tg(t->k, pid);
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
 	if (!tg)
 		return -ESRCH;
 	int r = tg->sid;
@@ -323,24 +255,11 @@ static int64_t sys_getsid(struct task *t, const uint64_t a[6])
 
 static int64_t sys_setsid(struct task *t, const uint64_t a[6])
 {
-	struct kernel *k = t->k;
-	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&k->tasks_lock);
-	/* As Linux: EPERM if we already lead a process group. */
-	for (struct task *x = k->all_tasks; x; x = x->next_all) {
-		if (x->tg && x->tg->pgid == tg->tgid) {
-			pthread_mutex_unlock(&k->tasks_lock);
-			return -EPERM;
-		}
-	}
-	tg->sid = tg->pgid = tg->tgid;
-	pthread_mutex_unlock(&k->tasks_lock);
-	return tg->tgid;
+	return tg_setsid(t->tg);
 }
 
 static int64_t sys_setpgid(struct task *t, const uint64_t a[6])
 {
-	struct kernel *k = t->k;
 	int pid = (int)a[0], pgid = (int)a[1];
 	if (pgid < 0)
 		return -EINVAL;
@@ -348,27 +267,7 @@ static int64_t sys_setpgid(struct task *t, const uint64_t a[6])
 		pid = t->tg->tgid;
 	if (pgid == 0)
 		pgid = pid;
-	pthread_mutex_lock(&k->tasks_lock);
-	struct task *lt = kernel_find_task(k, pid);
-	struct thread_group *tg = lt && lt->tg->tgid == pid ? lt->tg : NULL;
-	int r = 0;
-	if (!tg || (tg != t->tg && tg->parent != t->tg)) {
-		r = -ESRCH;
-	} else if (tg->sid == tg->tgid || tg->sid != t->tg->sid) {
-		r = -EPERM; /* a session leader, or another session */
-	} else if (pgid != pid) {
-		/* The group must exist in the same session. */
-		bool ok = false;
-		for (struct task *x = k->all_tasks; x; x = x->next_all)
-			if (x->tg && x->tg->pgid == pgid && x->tg->sid == t->tg->sid)
-				ok = true;
-		if (!ok)
-			r = -EPERM;
-	}
-	if (r == 0)
-		tg->pgid = pgid;
-	pthread_mutex_unlock(&k->tasks_lock);
-	return r;
+	return task_setpgid(t, pid, pgid);
 }
 
 const struct syscall_def sys_process_defs[] = {

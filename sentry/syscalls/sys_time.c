@@ -418,7 +418,7 @@ static void rt_remove_locked(const struct rt_fire *f)
 /* Send SIGALRM for an expired timer; false when its process is gone. */
 static bool rt_deliver(const struct rt_fire *f)
 {
-	struct thread_group *tg = kernel_find_tg(f->k, f->tgid);
+	struct thread_group *tg = kernel_get_tg(f->k, f->tgid);
 	if (!tg)
 		return false;
 	bool same = tg->start_ns == f->tg_start_ns;

@@ -1,28 +1,16 @@
 /*
- * syscalls.h — the syscall table.
+ * syscalls.h — the syscall families.
  *
  * Each family file (sys_rw.c, sys_fd.c, sys_mm.c, sys_process.c, ...) holds thin
  * handlers that check and translate arguments and call the subsystem, and
- * exports one table of them, terminated by {0}.  table.c merges the tables
- * into the dispatch array; a number without a handler returns -ENOSYS and is
- * counted (and logged once, by name).
+ * exports one table of them, terminated by {0}.  At boot, syscalls_register
+ * hands every table to the kernel's dispatch array (sentry/kernel/
+ * syscall_table.h), which owns dispatch and the count of unsupported calls.
  */
 #ifndef VISOR_SENTRY_SYSCALLS_H
 #define VISOR_SENTRY_SYSCALLS_H
 
-#include <stdint.h>
-
-struct task;
-
-/* A handler gets the six raw arguments and returns the result or -errno
- * (or -ERESTART* when a signal interrupted it; see task.h). */
-typedef int64_t (*syscall_fn)(struct task *t, const uint64_t a[6]);
-
-struct syscall_def {
-	int nr;
-	const char *name;
-	syscall_fn fn;
-};
+#include "sentry/kernel/syscall_table.h"
 
 extern const struct syscall_def sys_rw_defs[];
 extern const struct syscall_def sys_fd_defs[];
@@ -39,16 +27,8 @@ extern const struct syscall_def sys_info_defs[];
 extern const struct syscall_def sys_cred_defs[];
 extern const struct syscall_def sys_futex_defs[];
 
-#define SYSCALL_MAX 512
-
-/* Build the dispatch array (idempotent). */
-void syscall_table_init(void);
-/* Dispatch number nr: runs the handler or counts an ENOSYS. */
-int64_t syscall_dispatch(struct task *t, int nr, const uint64_t a[6]);
-/* The name of a syscall number ("syscall_NNN" if unknown). */
-const char *syscall_name(int nr);
-/* Unsupported syscalls seen so far, for `visor debug --unsupported` and the
- * log at exit: fills nrs/counts, returns how many. */
-int syscall_unsupported(int *nrs, uint64_t *counts, int max);
+/* Fill the kernel's syscall table with every family (idempotent).  At boot,
+ * before the first task runs. */
+void syscalls_register(void);
 
 #endif

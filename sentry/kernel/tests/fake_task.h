@@ -31,6 +31,7 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -72,11 +73,15 @@ static inline bool fake_signals_work(struct task *t)
 	return ok;
 }
 
-/* The fixture's tasks, for the fake kernel_find_task. */
+/* The fixture's tasks, for the fake task-set lookups below.  They fake every
+ * lookup of kernel.c that the code under test calls, so that kernel.c (and
+ * the task machinery behind it) is never linked into these tests: a real
+ * lookup would search k->all_tasks, which the fixture leaves empty.  The
+ * fakes take no references; the fixture owns its tasks and groups. */
 #define FX_MAX_TASKS 8
 static struct task *fx_tasks[FX_MAX_TASKS];
 
-__attribute__((weak)) struct task *kernel_find_task(struct kernel *k, int tid)
+__attribute__((weak)) struct task *kernel_find_task_locked(struct kernel *k, int tid)
 {
 	for (int i = 0; i < FX_MAX_TASKS; i++)
 		if (fx_tasks[i] && fx_tasks[i]->tid == tid && fx_tasks[i]->k == k)
@@ -84,7 +89,21 @@ __attribute__((weak)) struct task *kernel_find_task(struct kernel *k, int tid)
 	return NULL;
 }
 
-__attribute__((weak)) struct thread_group *kernel_find_tg(struct kernel *k, int pid)
+__attribute__((weak)) struct task *kernel_get_task(struct kernel *k, int tid)
+{
+	return kernel_find_task_locked(k, tid);
+}
+
+__attribute__((weak)) void task_put(struct task *t)
+{
+}
+
+__attribute__((weak)) bool kernel_task_exists(struct kernel *k, int tid)
+{
+	return kernel_find_task_locked(k, tid) != NULL;
+}
+
+__attribute__((weak)) struct thread_group *kernel_get_tg(struct kernel *k, int pid)
 {
 	for (int i = 0; i < FX_MAX_TASKS; i++)
 		if (fx_tasks[i] && fx_tasks[i]->k == k && fx_tasks[i]->tg &&

@@ -1,55 +1,35 @@
 /*
- * table.c — the syscall dispatch array and the count of unsupported calls.
+ * syscall_table.c — the syscall dispatch array and the count of unsupported
+ * calls.
  *
  * As Linux: a number with no handler returns -ENOSYS.  Each such number is
  * counted per sandbox and logged by name the first time it is seen, so that
  * `visor debug --unsupported` and the logs show what an app missed.
+ *
+ * The handlers come from sentry/syscalls/ through syscall_table_register at
+ * boot; nothing here names them.
  */
-#include "sentry/syscalls/syscalls.h"
-#include "sentry/kernel/task.h"
+#include "sentry/kernel/syscall_table.h"
 #include "lib/log.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 
+/* syscall_names.c */
 extern const char *const syscall_names[];
 extern const size_t syscall_names_count;
 
 static const struct syscall_def *table[SYSCALL_MAX];
 static _Atomic uint64_t unsupported[SYSCALL_MAX];
 static _Atomic uint64_t unsupported_out_of_range;
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-static void add_defs(const struct syscall_def *defs)
+void syscall_table_register(const struct syscall_def *defs)
 {
 	for (const struct syscall_def *d = defs; d->name; d++)
 		if (d->nr >= 0 && d->nr < SYSCALL_MAX)
 			table[d->nr] = d;
-}
-
-static void build(void)
-{
-	add_defs(sys_rw_defs);
-	add_defs(sys_fd_defs);
-	add_defs(sys_stat_defs);
-	add_defs(sys_dir_defs);
-	add_defs(sys_poll_defs);
-	add_defs(sys_xattr_defs);
-	add_defs(sys_mount_defs);
-	add_defs(sys_mm_defs);
-	add_defs(sys_process_defs);
-	add_defs(sys_signal_defs);
-	add_defs(sys_time_defs);
-	add_defs(sys_info_defs);
-	add_defs(sys_cred_defs);
-	add_defs(sys_futex_defs);
-}
-
-void syscall_table_init(void)
-{
-	pthread_once(&table_once, build);
 }
 
 const char *syscall_name(int nr)

@@ -1,4 +1,5 @@
-/* names.c — x86_64 syscall names, generated from asm/unistd_64.h (Linux 6.1 headers). */
+/* syscall_names.c — x86_64 syscall names for logs (strace, unsupported calls), generated
+ * from asm/unistd_64.h (Linux 6.1 headers).  Read only by syscall_table.c. */
 #include <stddef.h>
 const char *const syscall_names[] = {
 	[0] = "read",

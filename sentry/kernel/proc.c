@@ -1,0 +1,124 @@
+/*
+ * proc.c — snapshots of a process for /proc (proc.h).
+ *
+ * Everything is read under k->tasks_lock (the task set, the parent link, the
+ * leader's mm/fs/fdt pointers, which exit and execve swap under it), and the
+ * signal state, limits and creds under the group's siglock, in that order.
+ * References taken here (mm, fs, fd table, creds) are dropped by
+ * proc_snapshot_release, outside every kernel lock.
+ */
+#include "sentry/kernel/proc.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internal.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/vfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Under tg->siglock: signal state, limits and the speaking task's creds. */
+static void snapshot_signals_locked(struct thread_group *tg, struct task *l,
+				    struct proc_snapshot *s)
+{
+	for (int i = 0; i < VISOR_NSIG; i++) {
+		if (tg->actions[i].handler == (uint64_t)(uintptr_t)SIG_IGN)
+			s->sig_ignored |= 1ULL << i;
+		else if (tg->actions[i].handler > (uint64_t)(uintptr_t)SIG_IGN)
+			s->sig_caught |= 1ULL << i;
+	}
+	s->sig_shared = tg->shared_pending.set;
+	memcpy(s->rlimits, tg->rlimits, sizeof(s->rlimits));
+	if (!l)
+		return;
+	s->sig_pending = l->pending.set;
+	s->sig_blocked = l->sigmask;
+	s->creds = l->creds;
+	if (s->creds)
+		creds_get(s->creds);
+}
+
+/* Under tasks_lock: the references and copies asked for by want. */
+static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigned want,
+				struct proc_snapshot *s)
+{
+	if (tg->zombie)
+		return 0; /* as Linux: a zombie has no memory, files or command line */
+	if (l && l->mm && (want & PROC_SNAP_USAGE))
+		mm_usage(l->mm, &s->vsize, &s->rss);
+	if (l && l->mm && (want & PROC_SNAP_MM)) {
+		s->mm = l->mm;
+		mm_get(s->mm);
+	}
+	if (l && l->fs && (want & PROC_SNAP_FS)) {
+		s->fs = l->fs;
+		fs_context_get(s->fs);
+	}
+	if (l && l->fdt && (want & PROC_SNAP_FDT)) {
+		s->fdt = l->fdt;
+		fdt_get(s->fdt);
+	}
+	if (tg->cmdline && (want & PROC_SNAP_CMDLINE)) {
+		s->cmdline = malloc(tg->cmdline_len ? tg->cmdline_len : 1);
+		if (!s->cmdline)
+			return -ENOMEM;
+		memcpy(s->cmdline, tg->cmdline, tg->cmdline_len);
+		s->cmdline_len = tg->cmdline_len;
+	}
+	if (tg->exe_path && (want & PROC_SNAP_EXE)) {
+		s->exe_path = strdup(tg->exe_path);
+		if (!s->exe_path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, pid);
+	struct thread_group *tg = x && x->tg && x->tg->tgid == pid ? x->tg : NULL;
+	if (!tg) {
+		pthread_mutex_unlock(&k->tasks_lock);
+		return -ESRCH;
+	}
+	struct task *l = tg->leader ? tg->leader : tg->threads;
+	s->tgid = tg->tgid;
+	s->ppid = tg->parent ? tg->parent->tgid : 0;
+	s->pgid = tg->pgid;
+	s->sid = tg->sid;
+	if (l)
+		memcpy(s->comm, l->comm, sizeof(s->comm) - 1);
+	s->zombie = tg->zombie;
+	s->stopped = tg->stopped;
+	s->nthreads = tg->nthreads;
+	s->exit_status = tg->exit_status;
+	s->utime_ns = tg->utime_ns;
+	s->stime_ns = tg->stime_ns;
+	s->cutime_ns = tg->cutime_ns;
+	s->cstime_ns = tg->cstime_ns;
+	s->start_ns = tg->start_ns;
+	int r = snapshot_refs_locked(tg, l, want, s);
+	pthread_mutex_lock(&tg->siglock);
+	snapshot_signals_locked(tg, l, s);
+	pthread_mutex_unlock(&tg->siglock);
+	pthread_mutex_unlock(&k->tasks_lock);
+	if (r < 0)
+		proc_snapshot_release(s);
+	return r;
+}
+
+void proc_snapshot_release(struct proc_snapshot *s)
+{
+	if (s->mm)
+		mm_put(s->mm);
+	if (s->fs)
+		fs_context_put(s->fs);
+	if (s->fdt)
+		fdt_put(s->fdt);
+	creds_put(s->creds);
+	free(s->cmdline);
+	free(s->exe_path);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,65 @@
+/*
+ * proc.h — what /proc shows of one process, copied out of the kernel under
+ * its locks (proc.c) so that procfs formats it without knowing them.
+ */
+#ifndef VISOR_SENTRY_PROC_H
+#define VISOR_SENTRY_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "sentry/kernel/task.h"
+
+struct kernel;
+struct mm;
+struct fs_context;
+struct fd_table;
+
+/* What kernel_proc_snapshot gathers beyond the always-copied fields. */
+enum {
+	PROC_SNAP_USAGE = 1 << 0,   /* vsize, rss */
+	PROC_SNAP_MM = 1 << 1,      /* mm */
+	PROC_SNAP_FS = 1 << 2,      /* fs */
+	PROC_SNAP_FDT = 1 << 3,     /* fdt */
+	PROC_SNAP_CMDLINE = 1 << 4, /* cmdline, cmdline_len */
+	PROC_SNAP_EXE = 1 << 5,     /* exe_path */
+};
+
+/*
+ * "The speaking task" is the group's leader (or, while execve makes a new
+ * one, any thread): its name, creds and signal state stand for the process,
+ * as Linux's /proc/PID shows the thread group leader's.
+ */
+struct proc_snapshot {
+	int tgid, ppid, pgid, sid; /* ppid 0: no parent (spawned from outside) */
+	char comm[16];             /* the speaking task's name, "" when none */
+	bool zombie, stopped;
+	int nthreads;
+	int exit_status;           /* the wait status, for a zombie */
+	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
+	uint64_t start_ns;         /* since boot */
+	struct creds *creds;       /* a reference to the speaking task's, or NULL */
+	sigset64_t sig_pending;    /* the speaking task's own pending set */
+	sigset64_t sig_shared;     /* the group's pending set */
+	sigset64_t sig_blocked;    /* the speaking task's mask */
+	sigset64_t sig_ignored, sig_caught; /* actions SIG_IGN / a handler */
+	struct rlimit rlimits[RLIM_NLIMITS];
+	/* Asked for by PROC_SNAP_*; 0 or NULL for a zombie or when absent. */
+	uint64_t vsize, rss;       /* bytes */
+	struct mm *mm;             /* a reference */
+	struct fs_context *fs;     /* a reference */
+	struct fd_table *fdt;      /* a reference */
+	char *cmdline;             /* argv joined with NULs: a malloc'd copy */
+	size_t cmdline_len;
+	char *exe_path;            /* a malloc'd copy */
+};
+
+/* Fill *s for process pid (want: PROC_SNAP_* bits).  0, -ESRCH (no such
+ * process), or -ENOMEM (nothing to release then). */
+int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_snapshot *s);
+/* Drop the snapshot's references and copies (with no kernel lock held). */
+void proc_snapshot_release(struct proc_snapshot *s);
+
+#endif

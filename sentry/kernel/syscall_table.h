@@ -1,0 +1,41 @@
+/*
+ * syscall_table.h — the kernel's syscall table: the handler type, the
+ * dispatch array the task loop calls through, and the record of the numbers
+ * an app called that have no handler.
+ *
+ * The kernel defines the table and dispatches; it knows no handler by name.
+ * sentry/syscalls/ fills it at boot (syscalls_register), one family table at
+ * a time, before the first task runs; from then on it is only read.
+ */
+#ifndef VISOR_SENTRY_SYSCALL_TABLE_H
+#define VISOR_SENTRY_SYSCALL_TABLE_H
+
+#include <stdint.h>
+
+struct task;
+
+/* A handler gets the six raw arguments and returns the result or -errno
+ * (or -ERESTART* when a signal interrupted it; see task.h). */
+typedef int64_t (*syscall_fn)(struct task *t, const uint64_t a[6]);
+
+/* One handler; a family's table is an array of these ending with {0}. */
+struct syscall_def {
+	int nr;
+	const char *name;
+	syscall_fn fn;
+};
+
+#define SYSCALL_MAX 512
+
+/* Add a family's handlers to the dispatch array (a number seen again
+ * replaces the earlier handler).  At boot, before any task runs. */
+void syscall_table_register(const struct syscall_def *defs);
+/* Dispatch number nr: runs the handler or counts an ENOSYS. */
+int64_t syscall_dispatch(struct task *t, int nr, const uint64_t a[6]);
+/* The name of a syscall number ("syscall_NNN" if unknown). */
+const char *syscall_name(int nr);
+/* Unsupported syscalls seen so far, for `visor debug --unsupported` and the
+ * log at exit: fills nrs/counts, returns how many. */
+int syscall_unsupported(int *nrs, uint64_t *counts, int max);
+
+#endif

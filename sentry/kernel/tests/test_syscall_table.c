@@ -1,0 +1,97 @@
+/* Unit tests for sentry/kernel/syscall_table.c: registration, dispatch, the
+ * count of unsupported numbers and syscall names. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "sentry/kernel/syscall_table.h"
+
+static int64_t fake_getpid(struct task *t, const uint64_t a[6])
+{
+	return 42;
+}
+
+static int64_t fake_add(struct task *t, const uint64_t a[6])
+{
+	return (int64_t)(a[0] + a[5]);
+}
+
+static int64_t fake_getpid_again(struct task *t, const uint64_t a[6])
+{
+	return 43;
+}
+
+static const struct syscall_def family_a[] = {
+	{SYS_getpid, "getpid", fake_getpid},
+	{SYSCALL_MAX + 3, "out_of_range", fake_getpid}, /* ignored, not a crash */
+	{0},
+};
+
+static const struct syscall_def family_b[] = {
+	{SYS_write, "write", fake_add},
+	{0},
+};
+
+static uint64_t unsupported_count(int nr)
+{
+	int nrs[SYSCALL_MAX];
+	uint64_t counts[SYSCALL_MAX];
+	int n = syscall_unsupported(nrs, counts, SYSCALL_MAX);
+	for (int i = 0; i < n; i++)
+		if (nrs[i] == nr)
+			return counts[i];
+	return 0;
+}
+
+static void test_registered_families_are_dispatched(void **st)
+{
+	const uint64_t a[6] = {5, 0, 0, 0, 0, 7};
+	syscall_table_register(family_a);
+	syscall_table_register(family_b);
+	assert_int_equal(syscall_dispatch(NULL, SYS_getpid, a), 42);
+	assert_int_equal(syscall_dispatch(NULL, SYS_write, a), 12);
+	/* A later registration of the same number replaces the handler. */
+	const struct syscall_def again[] = {{SYS_getpid, "getpid", fake_getpid_again}, {0}};
+	syscall_table_register(again);
+	assert_int_equal(syscall_dispatch(NULL, SYS_getpid, a), 43);
+	assert_int_equal(unsupported_count(SYS_getpid), 0);
+}
+
+static void test_unregistered_number_is_enosys_and_counted(void **st)
+{
+	const uint64_t a[6] = {0};
+	assert_int_equal(unsupported_count(SYS_io_uring_setup), 0);
+	assert_int_equal(syscall_dispatch(NULL, SYS_io_uring_setup, a), -ENOSYS);
+	assert_int_equal(syscall_dispatch(NULL, SYS_io_uring_setup, a), -ENOSYS);
+	assert_int_equal(unsupported_count(SYS_io_uring_setup), 2);
+	/* Out of the table's range: ENOSYS, and not listed by number. */
+	assert_int_equal(syscall_dispatch(NULL, -1, a), -ENOSYS);
+	assert_int_equal(syscall_dispatch(NULL, SYSCALL_MAX + 3, a), -ENOSYS);
+	int nrs[4];
+	uint64_t counts[4];
+	assert_int_equal(syscall_unsupported(nrs, counts, 0), 0);
+}
+
+static void test_syscall_names(void **st)
+{
+	assert_string_equal(syscall_name(SYS_read), "read");
+	assert_string_equal(syscall_name(SYS_rt_sigaction), "rt_sigaction");
+	assert_string_equal(syscall_name(SYS_clone3), "clone3");
+	assert_string_equal(syscall_name(400), "syscall_400");
+	assert_string_equal(syscall_name(-2), "syscall_-2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registered_families_are_dispatched),
+		cmocka_unit_test(test_unregistered_number_is_enosys_and_counted),
+		cmocka_unit_test(test_syscall_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
