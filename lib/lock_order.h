@@ -46,7 +46,8 @@
 	X(KERNEL_DONE,       250, "k->done_lock")                       \
 	X(REAL_TIMERS,       260, "rt_lock")                            \
 	X(UTS,               270, "uts_lock")                           \
-	X(FS_FACTORIES,      280, "factories_lock")                     \
+	X(FS_TYPES,          280, "fs_types_lock")                      \
+	X(CHRDEVS,           285, "chrdev_lock")                        \
 	X(CONTROL_SERVER,    290, "control_server->lock")               \
 	X(NETSTACK_ENDPOINT, 300, "endpoint->lock")           /* planned */ \
 	X(NETSTACK_STACK,    310, "stack->lock")              /* planned */ \

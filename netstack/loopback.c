@@ -5,6 +5,7 @@
  * callback on the next poll, never synchronously: a protocol handler that
  * answers a frame (TCP's ACK to its own SYN over lo) must not recurse.
  */
+#include "lib/lockdep.h"
 #include "netstack/netstack.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@ struct lo_frame {
 
 struct loopback {
 	struct link_endpoint ep; /* first */
-	pthread_mutex_t lock;    /* protects the queue; a leaf lock */
+	struct vmutex lock;    /* protects the queue; a leaf lock */
 	struct lo_frame *head, *tail;
 	unsigned int queued, qlen;
 };
@@ -50,10 +51,10 @@ static int lo_send(struct link_endpoint *ep, const void *frame, size_t len)
 	f->next = NULL;
 	f->len = len;
 	memcpy(f->data, frame, len);
-	pthread_mutex_lock(&lo->lock);
+	vmutex_lock(&lo->lock);
 	if (lo->queued >= lo->qlen) {
 		ep->tx_dropped++;
-		pthread_mutex_unlock(&lo->lock);
+		vmutex_unlock(&lo->lock);
 		free(f);
 		return -ENOBUFS;
 	}
@@ -65,7 +66,7 @@ static int lo_send(struct link_endpoint *ep, const void *frame, size_t len)
 	lo->queued++;
 	ep->tx_packets++;
 	ep->tx_bytes += len;
-	pthread_mutex_unlock(&lo->lock);
+	vmutex_unlock(&lo->lock);
 	return 0;
 }
 
@@ -74,7 +75,7 @@ static int lo_poll(struct link_endpoint *ep, int max)
 	struct loopback *lo = (struct loopback *)ep;
 	int n = 0;
 	while (n < max) {
-		pthread_mutex_lock(&lo->lock);
+		vmutex_lock(&lo->lock);
 		struct lo_frame *f = lo->head;
 		if (f) {
 			lo->head = f->next;
@@ -84,7 +85,7 @@ static int lo_poll(struct link_endpoint *ep, int max)
 			ep->rx_packets++;
 			ep->rx_bytes += f->len;
 		}
-		pthread_mutex_unlock(&lo->lock);
+		vmutex_unlock(&lo->lock);
 		if (!f)
 			break;
 		/* Outside the lock: the handler may send again. */
@@ -105,7 +106,7 @@ static void lo_destroy(struct link_endpoint *ep)
 		free(f);
 		f = next;
 	}
-	pthread_mutex_destroy(&lo->lock);
+	vmutex_destroy(&lo->lock);
 	free(lo);
 }
 
@@ -121,7 +122,7 @@ struct link_endpoint *ns_loopback_new(uint32_t mtu, unsigned int qlen)
 	struct loopback *lo = calloc(1, sizeof(*lo));
 	if (!lo)
 		return NULL;
-	pthread_mutex_init(&lo->lock, NULL);
+	vmutex_init(&lo->lock, LOCK_CLASS(NETSTACK_LINK));
 	lo->ep.ops = &loopback_ops;
 	strcpy(lo->ep.name, "lo");
 	lo->ep.mtu = mtu ? mtu : NS_LOOPBACK_MTU;

@@ -10,6 +10,7 @@
  * kernel_for_each_tg and looks processes up with kernel_get_tg); never trusts
  * a request's lengths, types or fds.
  */
+#include "lib/lockdep.h"
 #include "sentry/control.h"
 #include "sentry/sentry.h"
 #include "sentry/kernel/kernel.h"
@@ -45,7 +46,7 @@ struct control_server {
 	struct kernel *k;
 	int listen_fd;
 	int init_pid;
-	pthread_mutex_t lock; /* protects nconns */
+	struct vmutex lock; /* protects nconns */
 	int nconns;
 };
 
@@ -203,9 +204,9 @@ static int container_file_exec_ok(struct kernel *k, const char *path)
 	struct fs_context *fs = k->root_fs;
 	if (!fs)
 		return -ENOENT;
-	pthread_mutex_lock(&fs->lock);
+	vmutex_lock(&fs->lock);
 	struct vfs_path root = fs->root;
-	pthread_mutex_unlock(&fs->lock);
+	vmutex_unlock(&fs->lock);
 	struct vfs_path out;
 	if (vfs_walk_from(&root, NULL, path, VFS_LOOKUP_FOLLOW, &out) < 0)
 		return -ENOENT;
@@ -532,11 +533,11 @@ static void op_ps(struct kernel *k, char *reply, size_t size)
 
 static void op_wait(struct kernel *k, char *reply, size_t size)
 {
-	pthread_mutex_lock(&k->done_lock);
+	vmutex_lock(&k->done_lock);
 	while (!k->done)
-		pthread_cond_wait(&k->done_cond, &k->done_lock);
+		vmutex_cond_wait(&k->done_cond, &k->done_lock);
 	int st = k->init_status;
-	pthread_mutex_unlock(&k->done_lock);
+	vmutex_unlock(&k->done_lock);
 	snprintf(reply, size, "{\"ok\":true,\"status\":%d}", st);
 }
 
@@ -795,7 +796,7 @@ static void send_reply(int fd, const char *reply)
 struct exec_waiter {
 	struct kernel *k;
 	int fd, pid;
-	pthread_mutex_t lock; /* protects done (outermost; never under kernel locks) */
+	struct vmutex lock; /* protects done (outermost; never under kernel locks) */
 	bool done;
 };
 
@@ -803,9 +804,9 @@ static void *exec_waiter_main(void *arg)
 {
 	struct exec_waiter *w = arg;
 	int st = kernel_wait_spawned(w->k, w->pid);
-	pthread_mutex_lock(&w->lock);
+	vmutex_lock(&w->lock);
 	w->done = true;
-	pthread_mutex_unlock(&w->lock);
+	vmutex_unlock(&w->lock);
 	char msg[64];
 	snprintf(msg, sizeof(msg), "{\"exit\":%d}", st < 0 ? 255 << 8 : st);
 	send_reply(w->fd, msg);
@@ -817,7 +818,7 @@ static void *exec_waiter_main(void *arg)
 static void exec_session(struct kernel *k, int fd, int pid, char *buf)
 {
 	struct exec_waiter w = {.k = k, .fd = fd, .pid = pid};
-	pthread_mutex_init(&w.lock, NULL);
+	vmutex_init(&w.lock, LOCK_CLASS(EXEC_WAITER));
 	pthread_t th;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
@@ -825,7 +826,7 @@ static void exec_session(struct kernel *k, int fd, int pid, char *buf)
 	if (pthread_create(&th, &at, exec_waiter_main, &w) != 0) {
 		pthread_attr_destroy(&at);
 		exec_waiter_main(&w); /* no thread: just wait here */
-		pthread_mutex_destroy(&w.lock);
+		vmutex_destroy(&w.lock);
 		return;
 	}
 	pthread_attr_destroy(&at);
@@ -848,17 +849,17 @@ static void exec_session(struct kernel *k, int fd, int pid, char *buf)
 		long sig = strtol(sp + 9, &end, 10);
 		if (end == sp + 9 || sig < 1 || sig > VISOR_NSIG)
 			continue;
-		pthread_mutex_lock(&w.lock);
+		vmutex_lock(&w.lock);
 		if (!w.done)
 			signal_pid(k, pid, (int)sig);
-		pthread_mutex_unlock(&w.lock);
+		vmutex_unlock(&w.lock);
 	}
-	pthread_mutex_lock(&w.lock);
+	vmutex_lock(&w.lock);
 	if (!w.done)
 		signal_pid(k, pid, SIGKILL); /* the client is gone */
-	pthread_mutex_unlock(&w.lock);
+	vmutex_unlock(&w.lock);
 	pthread_join(th, NULL);
-	pthread_mutex_destroy(&w.lock);
+	vmutex_destroy(&w.lock);
 }
 
 static void *conn_main(void *arg)
@@ -924,9 +925,9 @@ static void *conn_main(void *arg)
 	if (buf)
 		munmap(mem, 2 * CONTROL_MSG_MAX);
 	close(c->fd);
-	pthread_mutex_lock(&srv->lock);
+	vmutex_lock(&srv->lock);
 	srv->nconns--;
-	pthread_mutex_unlock(&srv->lock);
+	vmutex_unlock(&srv->lock);
 	free(c);
 	return NULL;
 }
@@ -947,11 +948,11 @@ static void *accept_main(void *arg)
 			log_error("control: accept: %s; control server stops", strerror(errno));
 			return NULL;
 		}
-		pthread_mutex_lock(&srv->lock);
+		vmutex_lock(&srv->lock);
 		bool full = srv->nconns >= CONTROL_MAX_CONNS;
 		if (!full)
 			srv->nconns++;
-		pthread_mutex_unlock(&srv->lock);
+		vmutex_unlock(&srv->lock);
 		struct control_conn *c = full ? NULL : malloc(sizeof(*c));
 		pthread_t th;
 		pthread_attr_t at;
@@ -970,9 +971,9 @@ static void *accept_main(void *arg)
 			close(fd);
 			free(c);
 			if (!full) {
-				pthread_mutex_lock(&srv->lock);
+				vmutex_lock(&srv->lock);
 				srv->nconns--;
-				pthread_mutex_unlock(&srv->lock);
+				vmutex_unlock(&srv->lock);
 			}
 		}
 	}
@@ -986,7 +987,7 @@ int control_server_start(struct kernel *k, int listen_fd, int init_pid)
 	srv->k = k;
 	srv->listen_fd = listen_fd;
 	srv->init_pid = init_pid;
-	pthread_mutex_init(&srv->lock, NULL);
+	vmutex_init(&srv->lock, LOCK_CLASS(CONTROL_SERVER));
 	pthread_t th;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
@@ -994,7 +995,7 @@ int control_server_start(struct kernel *k, int listen_fd, int init_pid)
 	int r = pthread_create(&th, &at, accept_main, srv);
 	pthread_attr_destroy(&at);
 	if (r != 0) {
-		pthread_mutex_destroy(&srv->lock);
+		vmutex_destroy(&srv->lock);
 		free(srv);
 		return -r;
 	}

@@ -160,10 +160,10 @@ int sentry_run(const struct sentry_config *cfg)
 		fprintf(stderr, "visor: cannot run %s: %s\n", cfg->argv[0], strerror(-pid));
 		return pid == -ENOENT ? 127 : 126;
 	}
-	pthread_mutex_lock(&k->done_lock);
+	vmutex_lock(&k->done_lock);
 	while (!k->done)
-		pthread_cond_wait(&k->done_cond, &k->done_lock);
-	pthread_mutex_unlock(&k->done_lock);
+		vmutex_cond_wait(&k->done_cond, &k->done_lock);
+	vmutex_unlock(&k->done_lock);
 	int st = k->init_status;
 	int n = 0;
 	int nrs[64];

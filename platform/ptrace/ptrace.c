@@ -38,6 +38,7 @@
  * they and this platform's Sentry threads call is listed in ptrace_jail.c,
  * which the Sentry's jail adds to its own rules.
  */
+#include "lib/lockdep.h"
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_internal.h"
 
@@ -67,7 +68,7 @@ struct addr_space {
 	struct pt_platform *pp;
 	atomic_int refs;       /* the Sentry's (until as_release), plus one per pt_rec/context */
 	atomic_bool released;  /* as_release ran: nothing may use it */
-	pthread_mutex_t lock;  /* protects everything below; never held across an app run */
+	struct vmutex lock;  /* protects everything below; never held across an app run */
 	pid_t pid;	       /* the stub process (its tgid); 0 until first entered */
 	bool stub_dead;	       /* the stub died on its own (seccomp, OOM, kill from outside) */
 	int death_status;      /* wait status of the first stub thread seen dead */
@@ -136,7 +137,7 @@ static void pt_as_put(struct addr_space *as)
 {
 	if (atomic_fetch_sub(&as->refs, 1) != 1)
 		return;
-	pthread_mutex_destroy(&as->lock);
+	vmutex_destroy(&as->lock);
 	free(as->spares.v);
 	free(as->traced.v);
 	free(as);
@@ -147,7 +148,7 @@ static pid_t pt_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 /* Record that a stub thread was seen dead: the address space is unusable. */
 static void pt_as_mark_dead(struct addr_space *as, pid_t tid, int status)
 {
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	if (!as->stub_dead) {
 		as->stub_dead = true;
 		as->death_status = status;
@@ -155,7 +156,7 @@ static void pt_as_mark_dead(struct addr_space *as, pid_t tid, int status)
 			log_warn("ptrace: stub %d thread %d killed by signal %d", as->pid, tid,
 				 WTERMSIG(status));
 	}
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 }
 
 static void pt_rec_free(struct pt_rec *r)
@@ -213,7 +214,7 @@ static void pt_rec_detach(struct pt_rec *rec)
 			     ptrace(PTRACE_DETACH, rec->tid, NULL, NULL) == 0;
 		}
 		int err = errno;
-		pthread_mutex_lock(&as->lock);
+		vmutex_lock(&as->lock);
 		if (ok) {
 			pt_tids_remove(&as->traced, rec->tid);
 			if (pt_tids_push(&as->spares, rec->tid) < 0)
@@ -224,7 +225,7 @@ static void pt_rec_detach(struct pt_rec *rec)
 			pt_tids_remove(&as->traced, rec->tid);
 		}
 		/* Otherwise it stays listed as traced, and as_release reaps it. */
-		pthread_mutex_unlock(&as->lock);
+		vmutex_unlock(&as->lock);
 		if (!ok && err == ESRCH)
 			pt_reap(rec->tid);
 		else if (!ok)
@@ -325,7 +326,7 @@ static int pt_rec_enter(struct addr_space *as, struct pt_rec **out)
 	if (!rec)
 		return -ENOMEM;
 
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	int err = 0;
 	if (as->stub_dead)
 		err = -ESRCH;
@@ -340,7 +341,7 @@ static int pt_rec_enter(struct addr_space *as, struct pt_rec **out)
 		if (err)
 			as->spares.n++;
 	}
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	if (err) {
 		free(rec);
 		return err;
@@ -348,9 +349,9 @@ static int pt_rec_enter(struct addr_space *as, struct pt_rec **out)
 
 	err = pt_seize(tid);
 	if (err) {
-		pthread_mutex_lock(&as->lock);
+		vmutex_lock(&as->lock);
 		pt_tids_remove(&as->traced, tid);
-		pthread_mutex_unlock(&as->lock);
+		vmutex_unlock(&as->lock);
 		free(rec);
 		return err == -ECHILD ? -ESRCH : err;
 	}
@@ -458,7 +459,7 @@ static struct addr_space *ptrace_new_addr_space(struct platform *p)
 	as->pp = p->priv;
 	atomic_init(&as->refs, 1);
 	atomic_init(&as->released, false);
-	pthread_mutex_init(&as->lock, NULL);
+	vmutex_init(&as->lock, LOCK_CLASS(PLATFORM_AS));
 	return as;
 }
 
@@ -523,18 +524,18 @@ static int ptrace_as_prepare_thread(struct addr_space *as)
 		return err < 0 ? err : 0;
 	if (tid < 0)
 		return (int)tid;
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	err = pt_tids_push(&as->spares, (pid_t)tid);
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	/* On failure the thread just idles in the stub until as_release. */
 	return err;
 }
 
 static int ptrace_as_host_pid(struct addr_space *as)
 {
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	pid_t pid = as->stub_dead || atomic_load(&as->released) ? 0 : as->pid;
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	return pid;
 }
 
@@ -580,7 +581,7 @@ static int ptrace_as_set_name(struct addr_space *as, const char *name)
 {
 	if (atomic_load(&as->released))
 		return -ESRCH;
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	memset(as->name, 0, sizeof(as->name));
 	strncpy(as->name, name, sizeof(as->name) - 1);
 	int err = 0;
@@ -589,7 +590,7 @@ static int ptrace_as_set_name(struct addr_space *as, const char *name)
 	else if (as->pid)
 		err = pt_as_name_leader(as);
 	/* else: applied when the stub is created (pt_as_create_stub). */
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	if (err == -ESRCH)
 		pt_as_mark_dead(as, as->pid, 0);
 	return err;
@@ -600,11 +601,11 @@ static void ptrace_as_release(struct addr_space *as)
 	if (!as)
 		return;
 	atomic_store(&as->released, true);
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	pid_t pid = as->pid;
 	struct pt_tids traced = as->traced;
 	as->traced = (struct pt_tids){0};
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	if (pid) {
 		/* SIGKILL takes the whole thread group.  Traced threads stay
 		 * zombies until waited for (by us: see the top comment); spare
@@ -870,17 +871,17 @@ static void ptrace_context_release(struct context *ctx)
 
 pid_t ptrace_as_stub_pid(struct addr_space *as)
 {
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	pid_t pid = as->pid;
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	return pid;
 }
 
 int ptrace_as_death_status(struct addr_space *as)
 {
-	pthread_mutex_lock(&as->lock);
+	vmutex_lock(&as->lock);
 	int st = as->death_status;
-	pthread_mutex_unlock(&as->lock);
+	vmutex_unlock(&as->lock);
 	return st;
 }
 

@@ -48,6 +48,7 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/vfs/vfs.h"
@@ -83,7 +84,7 @@ _Static_assert(sizeof(struct pty_termios) == 36, "the kernel's struct termios is
 struct pty {
 	_Atomic int refs; /* the master file and each slave file */
 	unsigned int index;
-	pthread_mutex_t lock; /* protects everything below */
+	struct vmutex lock; /* protects everything below */
 	struct waitq mwq;     /* the master's waiters (output to read, room for input) */
 	struct waitq swq;     /* the slave's waiters */
 	struct pty_termios tio;
@@ -108,7 +109,7 @@ struct pty {
 
 
 /* The table of live ptys (index -> pty) and where new slave nodes go. */
-static pthread_mutex_t ptys_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vmutex ptys_lock = VMUTEX_INITIALIZER(LOCK_CLASS(PTYS));
 static struct pty *ptys[PTY_MAX];
 static struct inode *pts_dir;
 
@@ -119,10 +120,10 @@ void devpts_set_dir(struct inode *dir)
 {
 	if (dir)
 		inode_get(dir);
-	pthread_mutex_lock(&ptys_lock);
+	vmutex_lock(&ptys_lock);
 	struct inode *old = pts_dir;
 	pts_dir = dir;
-	pthread_mutex_unlock(&ptys_lock);
+	vmutex_unlock(&ptys_lock);
 	if (old)
 		inode_put(old);
 }
@@ -153,7 +154,7 @@ static void pty_put(struct pty *p)
 		return;
 	waitq_destroy(&p->mwq);
 	waitq_destroy(&p->swq);
-	pthread_mutex_destroy(&p->lock);
+	vmutex_destroy(&p->lock);
 	if (p->node)
 		inode_put(p->node);
 	if (p->dir)
@@ -177,10 +178,10 @@ static int pty_wait(struct task *t, struct pty *p, struct waitq *wq, const struc
 	struct waiter w;
 	task_waiter_init(&w, t, ~0u);
 	waitq_add(wq, &w);
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	int r = task_block(t, deadline);
 	waitq_remove(wq, &w);
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (r == -EINTR)
 		return -ERESTARTSYS;
 	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
@@ -463,9 +464,9 @@ static bool is_ctty_of(struct pty *p, struct task *t)
  * (SIGTTOU) is stopped by the kernel's policy (the session's kernel ops). */
 static int pty_job_control(struct task *t, struct pty *p, int sig)
 {
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	bool bg = is_ctty_of(p, t) && p->session.pgrp > 0 && t->tg->pgid != p->session.pgrp;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (!bg || !p->session.kops)
 		return 0;
 	return p->session.kops->background(t, sig);
@@ -524,7 +525,7 @@ static ssize_t pts_read(struct task *t, struct file *f, void *ubuf, size_t len, 
 	ssize_t r = 0;
 	struct timespec dl;
 	const struct timespec *deadline = NULL;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	for (;;) {
 		if (p->session.hungup)
 			break; /* a hung-up tty reads as end of file */
@@ -561,7 +562,7 @@ static ssize_t pts_read(struct task *t, struct file *f, void *ubuf, size_t len, 
 			break;
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	if (got)
 		return got;
@@ -576,15 +577,15 @@ static ssize_t pts_write(struct task *t, struct file *f, const void *ubuf, size_
 	bool nonblock = file_get_flags(f) & O_NONBLOCK;
 	size_t done = 0;
 	ssize_t r = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	bool tostop = p->tio.c_lflag & TOSTOP;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (tostop) {
 		int jc = pty_job_control(t, p, SIGTTOU);
 		if (jc < 0)
 			return jc;
 	}
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	while (done < len) {
 		if (p->session.hungup) {
 			r = -EIO;
@@ -595,9 +596,9 @@ static ssize_t pts_write(struct task *t, struct file *f, const void *ubuf, size_
 				r = -EAGAIN;
 				break;
 			}
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			pty_wake(p); /* let the master drain what is there */
-			pthread_mutex_lock(&p->lock);
+			vmutex_lock(&p->lock);
 			int w = pty_wait(t, p, &p->swq, NULL);
 			if (w < 0) {
 				r = w;
@@ -607,7 +608,7 @@ static ssize_t pts_write(struct task *t, struct file *f, const void *ubuf, size_
 		}
 		out_char(p, buf[done++]);
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	return done ? (ssize_t)done : r;
 }
@@ -617,7 +618,7 @@ static uint32_t pts_poll(struct file *f, struct poll_entry *pe)
 	struct pty *p = PTY(f);
 	poll_wait(pe, &p->swq);
 	uint32_t m = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (p->session.hungup) {
 		m = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLERR | POLLHUP;
 	} else {
@@ -630,7 +631,7 @@ static uint32_t pts_poll(struct file *f, struct poll_entry *pe)
 		if (!p->stopped && PTY_OUT_SIZE - p->out_len >= 2)
 			m |= POLLOUT | POLLWRNORM;
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	return m;
 }
 
@@ -639,9 +640,9 @@ static void pts_release(struct file *f)
 	struct pty *p = PTY(f);
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	p->slaves--;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p); /* the master sees POLLHUP / EIO once the last one goes */
 	pty_put(p);
 }
@@ -655,7 +656,7 @@ static ssize_t ptm_read(struct task *t, struct file *f, void *buf, size_t len, u
 		return 0;
 	bool nonblock = file_get_flags(f) & O_NONBLOCK;
 	ssize_t r;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	for (;;) {
 		if (p->out_len > 0) {
 			size_t n = p->out_len < len ? p->out_len : len;
@@ -679,7 +680,7 @@ static ssize_t ptm_read(struct task *t, struct file *f, void *buf, size_t len, u
 			break;
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	return r;
 }
@@ -692,16 +693,16 @@ static ssize_t ptm_write(struct task *t, struct file *f, const void *ubuf, size_
 	bool nonblock = file_get_flags(f) & O_NONBLOCK;
 	size_t done = 0;
 	ssize_t r = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	while (done < len) {
 		if (!in_room(p)) {
 			if (nonblock) {
 				r = -EAGAIN;
 				break;
 			}
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			pty_wake(p);
-			pthread_mutex_lock(&p->lock);
+			vmutex_lock(&p->lock);
 			int w = pty_wait(t, p, &p->mwq, NULL);
 			if (w < 0) {
 				r = w;
@@ -713,13 +714,13 @@ static ssize_t ptm_write(struct task *t, struct file *f, const void *ubuf, size_
 		if (sig) {
 			struct kernel *k = p->session.k;
 			int pgrp = p->session.pgrp;
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			pty_wake(p);
 			pty_signal(p, k, pgrp, sig);
-			pthread_mutex_lock(&p->lock);
+			vmutex_lock(&p->lock);
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	return done ? (ssize_t)done : r;
 }
@@ -729,14 +730,14 @@ static uint32_t ptm_poll(struct file *f, struct poll_entry *pe)
 	struct pty *p = PTY(f);
 	poll_wait(pe, &p->mwq);
 	uint32_t m = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (p->out_len > 0)
 		m |= POLLIN | POLLRDNORM;
 	if (in_room(p))
 		m |= POLLOUT | POLLWRNORM;
 	if (p->slave_opened && p->slaves == 0)
 		m |= POLLHUP;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	return m;
 }
 
@@ -747,7 +748,7 @@ static void pty_remove_node(struct pty *p)
 		return;
 	char name[16];
 	snprintf(name, sizeof(name), "%u", p->index);
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	struct inode *cur = NULL;
 	if (p->dir->ops && p->dir->ops->lookup && p->dir->ops->unlink &&
 	    p->dir->ops->lookup(NULL, p->dir, name, &cur) == 0) {
@@ -755,7 +756,7 @@ static void pty_remove_node(struct pty *p)
 			p->dir->ops->unlink(p->dir, name, cur);
 		inode_put(cur);
 	}
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 }
 
 /* Closing the master hangs the slave up (as Linux's pty_close ->
@@ -766,16 +767,16 @@ static void ptm_release(struct file *f)
 	struct pty *p = PTY(f);
 	if (!p)
 		return;
-	pthread_mutex_lock(&ptys_lock);
+	vmutex_lock(&ptys_lock);
 	if (ptys[p->index] == p)
 		ptys[p->index] = NULL;
-	pthread_mutex_unlock(&ptys_lock);
-	pthread_mutex_lock(&p->lock);
+	vmutex_unlock(&ptys_lock);
+	vmutex_lock(&p->lock);
 	p->session.hungup = true;
 	struct kernel *k = p->session.k;
 	int sid = p->session.sid, pgrp = p->session.pgrp;
 	p->session.sid = p->session.pgrp = 0;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (p->session.kops)
 		p->session.kops->detach(&p->session);
 	pty_wake(p);
@@ -798,19 +799,19 @@ static int ptmx_open(struct task *t, struct inode *ino, struct file *f)
 	if (!p)
 		return -ENOMEM;
 	atomic_init(&p->refs, 1);
-	pthread_mutex_init(&p->lock, NULL);
+	vmutex_init(&p->lock, LOCK_CLASS(PTY));
 	waitq_init(&p->mwq);
 	waitq_init(&p->swq);
 	pty_default_termios(&p->tio);
 	/* A pty belongs to the sandbox of the task that made it. */
 	tty_session_init(&p->session, &pty_tty_ops, t && t->k ? t->k->tty_kops : NULL, &p->lock);
 	p->locked = true; /* as Linux: until unlockpt (TIOCSPTLCK 0) */
-	pthread_mutex_lock(&ptys_lock);
+	vmutex_lock(&ptys_lock);
 	unsigned int idx = 1; /* 0 is the container's console */
 	while (idx < PTY_MAX && ptys[idx])
 		idx++;
 	if (idx == PTY_MAX) {
-		pthread_mutex_unlock(&ptys_lock);
+		vmutex_unlock(&ptys_lock);
 		pty_put(p);
 		return -ENOSPC; /* as Linux past /proc/sys/kernel/pty/max */
 	}
@@ -820,28 +821,28 @@ static int ptmx_open(struct task *t, struct inode *ino, struct file *f)
 		inode_get(pts_dir);
 		p->dir = pts_dir;
 	}
-	pthread_mutex_unlock(&ptys_lock);
+	vmutex_unlock(&ptys_lock);
 	if (p->dir) {
 		/* As devpts: the slave belongs to the opener, mode 0620. */
 		const struct creds *c = vfs_task_creds(t);
 		char name[16];
 		snprintf(name, sizeof(name), "%u", idx);
-		pthread_mutex_lock(&vfs_tree_lock);
+		vmutex_lock(&vfs_tree_lock);
 		int r = tmpfs_add_node(p->dir, name, S_IFCHR | 0620, makedev(136, idx), NULL,
 				       &p->node);
-		pthread_mutex_unlock(&vfs_tree_lock);
+		vmutex_unlock(&vfs_tree_lock);
 		if (r < 0) {
-			pthread_mutex_lock(&ptys_lock);
+			vmutex_lock(&ptys_lock);
 			ptys[idx] = NULL;
-			pthread_mutex_unlock(&ptys_lock);
+			vmutex_unlock(&ptys_lock);
 			p->node = NULL;
 			pty_put(p);
 			return r;
 		}
-		pthread_mutex_lock(&p->node->lock);
+		vmutex_lock(&p->node->lock);
 		p->node->uid = vfs_fsuid(c);
 		p->node->gid = vfs_fsgid(c);
-		pthread_mutex_unlock(&p->node->lock);
+		vmutex_unlock(&p->node->lock);
 	}
 	f->ops = &ptm_fops;
 	f->priv = p;
@@ -854,7 +855,7 @@ static int ptmx_open(struct task *t, struct inode *ino, struct file *f)
 static int pty_slave_get(struct pty *p)
 {
 	int r = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (p->locked || p->session.hungup) {
 		r = -EIO;
 	} else {
@@ -862,7 +863,7 @@ static int pty_slave_get(struct pty *p)
 		p->slave_opened = true;
 		atomic_fetch_add(&p->refs, 1);
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	return r;
 }
 
@@ -870,10 +871,10 @@ static int pty_slave_get(struct pty *p)
 static int pts_open(struct task *t, struct inode *ino, struct file *f)
 {
 	unsigned int index = minor(ino->rdev);
-	pthread_mutex_lock(&ptys_lock);
+	vmutex_lock(&ptys_lock);
 	struct pty *p = index < PTY_MAX ? ptys[index] : NULL;
 	int r = p ? pty_slave_get(p) : -ENXIO;
-	pthread_mutex_unlock(&ptys_lock);
+	vmutex_unlock(&ptys_lock);
 	if (r < 0)
 		return r;
 	f->ops = &pts_fops;
@@ -893,9 +894,9 @@ static struct file *pty_slave_file(struct pty *p, int flags, int *err)
 	struct file *sf = file_new_anon(&pts_fops, p->node, flags, p);
 	if (!sf) {
 		*err = -ENOMEM;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		p->slaves--;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		pty_put(p);
 		return NULL;
 	}
@@ -948,7 +949,7 @@ static int set_termios(struct task *t, struct pty *p, unsigned int cmd, uint64_t
 	struct pty_termios tio;
 	if (task_copy_in(t, &tio, arg, sizeof(tio)) < 0)
 		return -EFAULT;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	bool was_canon = p->tio.c_lflag & ICANON;
 	bool flush = cmd == TCSETSF || cmd == PTY_TCSETSF2;
 	if (flush)
@@ -960,7 +961,7 @@ static int set_termios(struct task *t, struct pty *p, unsigned int cmd, uint64_t
 		in_recanon(p);
 	if (!(tio.c_iflag & IXON))
 		p->stopped = false;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	return 0;
 }
@@ -970,9 +971,9 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	struct pty *p = PTY(f);
 	bool master = f->ops == &ptm_fops;
 	int v;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	bool hungup = p->session.hungup;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (hungup && !master)
 		return cmd == TIOCSPGRP ? -ENOTTY : -EIO; /* as hung_up_tty_ioctl */
 
@@ -980,9 +981,9 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	case TCGETS:
 	case PTY_TCGETS2: {
 		unsigned char buf[44] = {0};
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		memcpy(buf, &p->tio, sizeof(p->tio));
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		if (cmd == PTY_TCGETS2) { /* c_ispeed, c_ospeed after the 36 bytes */
 			uint32_t speed = 38400;
 			memcpy(buf + 36, &speed, 4);
@@ -1004,32 +1005,32 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	}
 	case TIOCGWINSZ: {
 		struct winsize ws;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		ws = p->ws;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return task_copy_out(t, arg, &ws, sizeof(ws));
 	}
 	case TIOCSWINSZ: {
 		struct winsize ws;
 		if (task_copy_in(t, &ws, arg, sizeof(ws)) < 0)
 			return -EFAULT;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		bool changed = memcmp(&ws, &p->ws, sizeof(ws)) != 0;
 		p->ws = ws;
 		struct kernel *k = p->session.k;
 		int pgrp = p->session.pgrp;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		if (changed) /* as Linux's tty_do_resize */
 			pty_signal(p, k, pgrp, SIGWINCH);
 		return 0;
 	}
 	case TIOCGPGRP:
 	case TIOCGSID: {
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		/* As tiocgpgrp/tiocgsid: the slave answers only its session. */
 		bool ok = master || is_ctty_of(p, t);
 		v = cmd == TIOCGPGRP ? p->session.pgrp : p->session.sid;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		if (!ok || (cmd == TIOCGSID && v == 0))
 			return -ENOTTY;
 		return task_copy_out(t, arg, &v, sizeof(v));
@@ -1037,11 +1038,11 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	case TIOCSPGRP: {
 		if (task_copy_in(t, &v, arg, sizeof(v)) < 0)
 			return -EFAULT;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		bool ok = is_ctty_of(p, t);
 		int sid = p->session.sid;
 		struct kernel *k = p->session.k;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		if (!ok)
 			return -ENOTTY;
 		int jc = pty_job_control(t, p, SIGTTOU);
@@ -1054,10 +1055,10 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 			return -ESRCH;
 		if (s != sid)
 			return -EPERM;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		if (p->session.sid == sid)
 			p->session.pgrp = v;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return 0;
 	}
 	case TIOCSCTTY:
@@ -1066,14 +1067,14 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	case TIOCNOTTY: {
 		if (master)
 			return -ENOTTY;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		bool ok = is_ctty_of(p, t);
 		bool leader = ok && t->tg->tgid == p->session.sid;
 		struct kernel *k = p->session.k;
 		int pgrp = p->session.pgrp;
 		if (leader)
 			p->session.sid = p->session.pgrp = 0;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		if (!ok)
 			return -ENOTTY;
 		if (leader && p->session.kops)
@@ -1089,14 +1090,14 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		return 0;
 	}
 	case FIONREAD: /* == TIOCINQ */
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		v = (int)(master ? p->out_len : in_count(p));
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return task_copy_out(t, arg, &v, sizeof(v));
 	case TIOCOUTQ:
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		v = master ? 0 : (int)p->out_len;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return task_copy_out(t, arg, &v, sizeof(v));
 	case TCFLSH: {
 		if (arg > TCIOFLUSH)
@@ -1107,12 +1108,12 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		/* The master's input queue is the slave's output and vice versa. */
 		bool in = arg == TCIFLUSH || arg == TCIOFLUSH;
 		bool out = arg == TCOFLUSH || arg == TCIOFLUSH;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		if (master ? out : in)
 			p->in_len = p->canon_end = 0;
 		if (master ? in : out)
 			p->out_len = 0;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		pty_wake(p);
 		return 0;
 	}
@@ -1122,14 +1123,14 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		int jc = pty_job_control(t, p, SIGTTOU);
 		if (jc < 0)
 			return jc;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		if (arg == TCOOFF)
 			p->stopped = true;
 		else if (arg == TCOON)
 			p->stopped = false;
 		/* TCIOFF/TCION send STOP/START to the other side: a pty has no
 		 * flow control to talk to, so they change nothing (as Linux). */
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		pty_wake(p);
 		return 0;
 	}
@@ -1156,14 +1157,14 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 	case TIOCSPTLCK:
 		if (task_copy_in(t, &v, arg, sizeof(v)) < 0)
 			return -EFAULT;
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		p->locked = v != 0;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return 0;
 	case TIOCGPTLCK:
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		v = p->locked;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return task_copy_out(t, arg, &v, sizeof(v));
 	case TIOCGPTPEER: {
 		int flags = (int)arg;

@@ -15,6 +15,7 @@
  * buffers, the tag counter and `dead`).  It is a leaf lock: nothing else is
  * taken while holding it, but it IS held across the blocking socket I/O.
  */
+#include "lib/lockdep.h"
 #include "sentry/fs/gofer_client.h"
 #include "gofer/protocol.h"
 #include "lib/log.h"
@@ -31,7 +32,7 @@
 
 struct gofer_client {
 	int sock;
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	uint32_t tag;
 	bool dead;
 	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
@@ -45,7 +46,7 @@ struct gofer_client *gofer_client_new(int sock)
 		c->out = malloc(GOFER_MSG_MAX);
 		c->in = malloc(GOFER_MSG_MAX + 1);
 	}
-	if (!c || !c->out || !c->in || pthread_mutex_init(&c->lock, NULL)) {
+	if (!c || !c->out || !c->in || vmutex_init(&c->lock, LOCK_CLASS(GOFER_CLIENT))) {
 		if (c) {
 			free(c->out);
 			free(c->in);
@@ -65,7 +66,7 @@ void gofer_client_free(struct gofer_client *c)
 		return;
 	if (c->sock >= 0)
 		close(c->sock);
-	pthread_mutex_destroy(&c->lock);
+	vmutex_destroy(&c->lock);
 	free(c->out);
 	free(c->in);
 	free(c);
@@ -92,13 +93,13 @@ static int proto_error(struct gofer_client *c, bool fatal, const char *why)
  * req_end releases the lock once the reply has been consumed. */
 static void req_begin(struct gofer_client *c, struct gofer_cursor *w)
 {
-	pthread_mutex_lock(&c->lock);
+	vmutex_lock(&c->lock);
 	gofer_cursor_init(w, c->out + GOFER_HDR_SIZE, GOFER_MSG_MAX - GOFER_HDR_SIZE);
 }
 
 static void req_end(struct gofer_client *c)
 {
-	pthread_mutex_unlock(&c->lock);
+	vmutex_unlock(&c->lock);
 }
 
 /* Send the request built in w, receive its reply.  On success (0) rd covers

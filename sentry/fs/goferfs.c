@@ -78,7 +78,7 @@ static struct gofer_node *GN(struct inode *ino)
 
 static void apply_stat(struct inode *ino, const struct gofer_stat *st)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	ino->mode = st->mode;
 	ino->uid = st->uid;
 	ino->gid = st->gid;
@@ -91,7 +91,7 @@ static void apply_stat(struct inode *ino, const struct gofer_stat *st)
 	ino->atime = (struct timespec){st->atime_sec, st->atime_nsec};
 	ino->mtime = (struct timespec){st->mtime_sec, st->mtime_nsec};
 	ino->ctime = (struct timespec){st->ctime_sec, st->ctime_nsec};
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 }
 
 /* A new inode for fid (owned by the inode from here on). */
@@ -133,9 +133,9 @@ static int gofer_lookup(struct task *t, struct inode *dir, const char *name, str
 
 static void dir_changed_nlink(struct inode *dir, int delta)
 {
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	dir->nlink += delta;
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 }
 
 static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
@@ -215,9 +215,9 @@ static int gofer_rmdir_op(struct inode *dir, const char *name, struct inode *vic
 {
 	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, AT_REMOVEDIR);
 	if (r == 0) {
-		pthread_mutex_lock(&victim->lock);
+		vmutex_lock(&victim->lock);
 		victim->nlink = 0;
-		pthread_mutex_unlock(&victim->lock);
+		vmutex_unlock(&victim->lock);
 		dir_changed_nlink(dir, -1);
 	}
 	return r;
@@ -231,9 +231,9 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 	if (r < 0)
 		return r;
 	if (dst && !(flags & RENAME_EXCHANGE)) {
-		pthread_mutex_lock(&dst->lock);
+		vmutex_lock(&dst->lock);
 		dst->nlink = S_ISDIR(dst->mode) ? 0 : (dst->nlink ? dst->nlink - 1 : 0);
-		pthread_mutex_unlock(&dst->lock);
+		vmutex_unlock(&dst->lock);
 	}
 	if (S_ISDIR(src->mode) && odir != ndir && !(flags & RENAME_EXCHANGE)) {
 		dir_changed_nlink(odir, -1);
@@ -279,9 +279,9 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 	}
 	int r = gofer_setattr(GC(ino), GN(ino)->fid, &g);
 	if (r == 0 && (sa->valid & VFS_ATTR_SIZE)) {
-		pthread_mutex_lock(&ino->lock);
+		vmutex_lock(&ino->lock);
 		ino->size = sa->size;
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 	}
 	return r;
 }
@@ -353,14 +353,14 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 		int acc = f->readable && f->writable ? O_RDWR
 			  : f->writable              ? O_WRONLY
 						     : O_RDONLY;
-		pthread_mutex_lock(&ino->lock);
+		vmutex_lock(&ino->lock);
 		int fd = n->pending_fd;
 		n->pending_fd = -1;
 		o->owned = fd >= 0;
 		int *cache = acc == O_RDONLY ? &n->ro_fd : acc == O_RDWR ? &n->rw_fd : NULL;
 		if (fd < 0 && cache && *cache >= 0)
 			fd = *cache;
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		if (fd < 0) {
 			int r = gofer_open(GC(ino), n->fid, acc, &fd);
 			if (r < 0) {
@@ -369,12 +369,12 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 			}
 			o->owned = true;
 			if (cache) {
-				pthread_mutex_lock(&ino->lock);
+				vmutex_lock(&ino->lock);
 				if (*cache < 0) {
 					*cache = fd;
 					o->owned = false;
 				}
-				pthread_mutex_unlock(&ino->lock);
+				vmutex_unlock(&ino->lock);
 			}
 		}
 		o->fd = fd;
@@ -445,21 +445,21 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 	/* O_APPEND: the cached size is the truth (exclusive access); hold the
 	 * inode lock so concurrent appenders do not overlap. */
 	bool append = file_get_flags(f) & O_APPEND;
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	uint64_t off = append ? ino->size : *pos;
 	if (!append)
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 	ssize_t n = pwrite(GO(f)->fd, buf, len, off);
 	int e = errno;
 	if (!append)
-		pthread_mutex_lock(&ino->lock);
+		vmutex_lock(&ino->lock);
 	if (n > 0) {
 		if (off + n > ino->size)
 			ino->size = off + n;
 		clock_gettime(CLOCK_REALTIME, &ino->mtime);
 		ino->ctime = ino->mtime;
 	}
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	if (n < 0)
 		return -e;
 	*pos = off + n;
@@ -508,9 +508,9 @@ static ssize_t gofer_mmf_pread(struct mm_file *m, void *buf, size_t len, uint64_
 static int64_t gofer_mmf_size(struct mm_file *m)
 {
 	struct inode *ino = mmf_open(m)->f->inode;
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	int64_t s = ino->size;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return s;
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/fs/devfs.h"
@@ -34,7 +35,7 @@ struct hostfd {
 	int fd;
 	bool regular;
 	bool tty;
-	pthread_mutex_t lock; /* protects session's fields */
+	struct vmutex lock; /* protects session's fields */
 	/* A tty's link to the session it controls (the console's, set up by
 	 * the kernel; other host ttys have none: no kernel ops). */
 	struct tty_session session;
@@ -202,9 +203,9 @@ static int64_t hostfd_ioctl(struct task *t, struct file *f, unsigned int cmd, ui
 			return -errno;
 		return task_copy_out(t, arg, &v, sizeof(v));
 	case TIOCGPGRP:
-		pthread_mutex_lock(&h->lock);
+		vmutex_lock(&h->lock);
 		v = h->session.pgrp;
-		pthread_mutex_unlock(&h->lock);
+		vmutex_unlock(&h->lock);
 		if (v <= 0)
 			return -ENOTTY; /* no foreground group recorded */
 		return task_copy_out(t, arg, &v, sizeof(v));
@@ -213,9 +214,9 @@ static int64_t hostfd_ioctl(struct task *t, struct file *f, unsigned int cmd, ui
 			return -EFAULT;
 		if (v < 0)
 			return -EINVAL;
-		pthread_mutex_lock(&h->lock);
+		vmutex_lock(&h->lock);
 		h->session.pgrp = v;
-		pthread_mutex_unlock(&h->lock);
+		vmutex_unlock(&h->lock);
 		return 0;
 	case TIOCSCTTY:
 		/* Sessions are the kernel's; a host tty it does not manage
@@ -306,7 +307,7 @@ static void hostfd_release(struct file *f)
 {
 	struct hostfd *h = H(f);
 	close(h->fd);
-	pthread_mutex_destroy(&h->lock);
+	vmutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -331,7 +332,7 @@ static struct hostfd *hostfd_alloc(int fd)
 	struct stat st;
 	h->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	h->tty = isatty(fd);
-	pthread_mutex_init(&h->lock, NULL);
+	vmutex_init(&h->lock, LOCK_CLASS(HOSTFD));
 	tty_session_init(&h->session, &hostfd_tty_ops, NULL, &h->lock);
 	return h;
 }
@@ -413,7 +414,7 @@ struct file *hostfd_file_new(int hostfd, int flags)
 	if (ino)
 		inode_put(ino);
 	if (!f) {
-		pthread_mutex_destroy(&h->lock);
+		vmutex_destroy(&h->lock);
 		free(h);
 		return NULL;
 	}

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
 
@@ -38,7 +39,7 @@ int task_signal_send(struct task *t, int sig);
 
 struct pipe {
 	_Atomic int refs;
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	struct waitq wq;
 	char *buf;
 	size_t cap, head, len; /* data is buf[head .. head+len) modulo cap */
@@ -58,7 +59,7 @@ static struct pipe *pipe_alloc(void)
 	}
 	p->cap = PIPE_DEFAULT_SIZE;
 	atomic_init(&p->refs, 1);
-	pthread_mutex_init(&p->lock, NULL);
+	vmutex_init(&p->lock, LOCK_CLASS(PIPE));
 	waitq_init(&p->wq);
 	return p;
 }
@@ -68,7 +69,7 @@ static void pipe_put(struct pipe *p)
 	if (atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	waitq_destroy(&p->wq);
-	pthread_mutex_destroy(&p->lock);
+	vmutex_destroy(&p->lock);
 	free(p->buf);
 	free(p);
 }
@@ -93,10 +94,10 @@ static int pipe_wait(struct task *t, struct pipe *p, uint32_t events)
 	struct waiter w;
 	task_waiter_init(&w, t, events);
 	waitq_add(&p->wq, &w);
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	int r = task_block(t, NULL);
 	waitq_remove(&p->wq, &w);
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	return r == -EINTR ? -ERESTARTSYS : 0;
 }
 
@@ -105,7 +106,7 @@ static ssize_t pipe_read(struct task *t, struct file *f, void *buf, size_t len, 
 	struct pipe *p = P(f);
 	if (len == 0)
 		return 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	for (;;) {
 		if (p->len > 0) {
 			size_t n = len < p->len ? len : p->len;
@@ -116,21 +117,21 @@ static ssize_t pipe_read(struct task *t, struct file *f, void *buf, size_t len, 
 			p->len -= n;
 			if (p->len == 0)
 				p->head = 0;
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			waitq_notify(&p->wq, POLLOUT | POLLWRNORM);
 			return n;
 		}
 		if (p->writers == 0) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			return 0;
 		}
 		if (file_get_flags(f) & O_NONBLOCK) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			return -EAGAIN;
 		}
 		int r = pipe_wait(t, p, POLLIN | POLLRDNORM | POLLHUP);
 		if (r < 0) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			return r;
 		}
 	}
@@ -144,10 +145,10 @@ static ssize_t pipe_write(struct task *t, struct file *f, const void *buf, size_
 		return 0;
 	bool nonblock = file_get_flags(f) & O_NONBLOCK;
 	size_t done = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	for (;;) {
 		if (p->readers == 0) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			if (t)
 				task_signal_send(t, SIGPIPE);
 			return done ? (ssize_t)done : -EPIPE;
@@ -164,20 +165,20 @@ static ssize_t pipe_write(struct task *t, struct file *f, const void *buf, size_
 			memcpy(p->buf, (const char *)buf + done + first, n - first);
 			p->len += n;
 			done += n;
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			waitq_notify(&p->wq, POLLIN | POLLRDNORM);
 			if (done == len)
 				return done;
-			pthread_mutex_lock(&p->lock);
+			vmutex_lock(&p->lock);
 			continue;
 		}
 		if (nonblock) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			return done ? (ssize_t)done : -EAGAIN;
 		}
 		int r = pipe_wait(t, p, POLLOUT | POLLWRNORM | POLLERR);
 		if (r < 0) {
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			return done ? (ssize_t)done : r;
 		}
 	}
@@ -188,7 +189,7 @@ static uint32_t pipe_poll(struct file *f, struct poll_entry *pe)
 	struct pipe *p = P(f);
 	poll_wait(pe, &p->wq);
 	uint32_t m = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (f->readable) {
 		if (p->len)
 			m |= POLLIN | POLLRDNORM;
@@ -202,7 +203,7 @@ static uint32_t pipe_poll(struct file *f, struct poll_entry *pe)
 		if (p->readers == 0)
 			m |= POLLERR;
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	return m;
 }
 
@@ -211,9 +212,9 @@ static int64_t pipe_ioctl(struct task *t, struct file *f, unsigned int cmd, uint
 	struct pipe *p = P(f);
 	if (cmd != FIONREAD)
 		return -ENOTTY;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	int n = (int)p->len;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	return task_copy_out(t, arg, &n, sizeof(n));
 }
 
@@ -222,12 +223,12 @@ static void pipe_release(struct file *f)
 	struct pipe *p = P(f);
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (f->readable)
 		p->readers--;
 	if (f->writable)
 		p->writers--;
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	/* Wake everyone: readers see EOF/HUP, writers see EPIPE/ERR. */
 	waitq_notify(&p->wq, ~0u);
 	pipe_put(p);
@@ -256,9 +257,9 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 		return -EBADF;
 	struct pipe *p = P(f);
 	if (cmd == F_GETPIPE_SZ) {
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		int64_t c = p->cap;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		return c;
 	}
 	if (cmd != F_SETPIPE_SZ)
@@ -269,7 +270,7 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	size_t want = 4096;
 	while (want < arg)
 		want <<= 1;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	int64_t r;
 	if (want < p->len) {
 		r = -EBUSY;
@@ -287,7 +288,7 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 			r = (int64_t)want;
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (r > 0)
 		waitq_notify(&p->wq, POLLOUT | POLLWRNORM);
 	return r;
@@ -358,24 +359,24 @@ int pipe_new(int flags, struct file **rd, struct file **wr)
  * unless O_NONBLOCK (a nonblocking writer with no reader gets ENXIO). */
 static int fifo_open(struct task *t, struct inode *ino, struct file *f)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	if (!ino->special) {
 		ino->special = pipe_alloc();
 		if (!ino->special) {
-			pthread_mutex_unlock(&ino->lock);
+			vmutex_unlock(&ino->lock);
 			return -ENOMEM;
 		}
 	}
 	struct pipe *p = ino->special;
 	atomic_fetch_add(&p->refs, 1);
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 
 	/* An anonymous pipe reopened through /proc/<pid>/fd never waits for the
 	 * other side (Linux fifo_open waits only for real FIFOs). */
 	bool nonblock = (f->flags & O_NONBLOCK) || ino->sb == pipefs_sb;
 	bool is_pipe = ino->sb == pipefs_sb;
 	int r = 0;
-	pthread_mutex_lock(&p->lock);
+	vmutex_lock(&p->lock);
 	if (f->readable && f->writable) {
 		p->readers++;
 		p->writers++;
@@ -385,9 +386,9 @@ static int fifo_open(struct task *t, struct inode *ino, struct file *f)
 		p->readers++;
 		unsigned int seen = p->w_opens;
 		p->r_opens++;
-		pthread_mutex_unlock(&p->lock);
+		vmutex_unlock(&p->lock);
 		waitq_notify(&p->wq, POLLOUT);
-		pthread_mutex_lock(&p->lock);
+		vmutex_lock(&p->lock);
 		while (!nonblock && p->writers == 0 && p->w_opens == seen) {
 			r = pipe_wait(t, p, POLLIN | POLLOUT | POLLHUP);
 			if (r < 0) {
@@ -402,9 +403,9 @@ static int fifo_open(struct task *t, struct inode *ino, struct file *f)
 			p->writers++;
 			unsigned int seen = p->r_opens;
 			p->w_opens++;
-			pthread_mutex_unlock(&p->lock);
+			vmutex_unlock(&p->lock);
 			waitq_notify(&p->wq, POLLIN);
-			pthread_mutex_lock(&p->lock);
+			vmutex_lock(&p->lock);
 			while (!is_pipe && p->readers == 0 && p->r_opens == seen) {
 				r = pipe_wait(t, p, POLLIN | POLLOUT | POLLHUP);
 				if (r < 0) {
@@ -416,7 +417,7 @@ static int fifo_open(struct task *t, struct inode *ino, struct file *f)
 	} else {
 		r = -EINVAL;
 	}
-	pthread_mutex_unlock(&p->lock);
+	vmutex_unlock(&p->lock);
 	if (r < 0) {
 		waitq_notify(&p->wq, ~0u);
 		pipe_put(p);

@@ -208,16 +208,16 @@ static void data_read(struct tmpfs_node *n, char *buf, size_t len, uint64_t off)
 
 static ssize_t tmpfs_do_read(struct inode *ino, void *buf, size_t len, uint64_t off)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	uint64_t size = ino->size;
 	if (off >= size) {
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		return 0;
 	}
 	if (len > size - off)
 		len = size - off;
 	data_read(TN(ino), buf, len, off);
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return len;
 }
 
@@ -235,15 +235,15 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 	struct inode *ino = f->inode;
 	struct tmpfs_node *n = TN(ino);
 	struct tmpfs_sb *ts = TSB(ino);
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	uint64_t off = (f->flags & O_APPEND) ? ino->size : *pos;
 	if (len == 0) {
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		return 0;
 	}
 	uint64_t end;
 	if (__builtin_add_overflow(off, len, &end) || end > (1ULL << 53)) {
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		return -EFBIG;
 	}
 	int r = pages_reserve(n, PAGE_ROUND_UP(end) / PAGE_SIZE);
@@ -271,7 +271,7 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 				ino->mode &= ~S_ISGID;
 		}
 	}
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	if (!done)
 		return r;
 	*pos = off + done;
@@ -305,7 +305,7 @@ static int64_t tmpfs_mmf_shared_page(struct mm_file *m, uint64_t pgoff)
 	struct inode *ino = mmf_inode(m);
 	struct tmpfs_node *n = TN(ino);
 	struct tmpfs_sb *ts = TSB(ino);
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	int64_t r = pages_reserve(n, pgoff + 1);
 	if (r == 0 && !n->pages[pgoff].ptr)
 		r = page_alloc(ts, &n->pages[pgoff]);
@@ -314,16 +314,16 @@ static int64_t tmpfs_mmf_shared_page(struct mm_file *m, uint64_t pgoff)
 		memfile_incref(ts->mf, r, 1);
 		ino->blocks = pages_in_use(n) * (PAGE_SIZE / 512);
 	}
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return r;
 }
 
 static int64_t tmpfs_mmf_size(struct mm_file *m)
 {
 	struct inode *ino = mmf_inode(m);
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	int64_t s = ino->size;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return s;
 }
 
@@ -377,14 +377,14 @@ static int dir_add(struct inode *dir, const char *name, struct inode *ino)
 	}
 	inode_get(ino);
 	e->ino = ino;
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	e->cookie = n->next_cookie++;
 	struct tmpfs_dirent **pp = &n->ents;
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = e;
 	dir->size += 20; /* a rough size, as tmpfs reports something nonzero */
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	return 0;
 }
 
@@ -392,7 +392,7 @@ static int dir_add(struct inode *dir, const char *name, struct inode *ino)
 static struct inode *dir_del(struct inode *dir, const char *name)
 {
 	struct tmpfs_node *n = TN(dir);
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	struct tmpfs_dirent **pp = &n->ents;
 	while (*pp && strcmp((*pp)->name, name) != 0)
 		pp = &(*pp)->next;
@@ -401,7 +401,7 @@ static struct inode *dir_del(struct inode *dir, const char *name)
 		*pp = e->next;
 		dir->size -= 20;
 	}
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	if (!e)
 		return NULL;
 	struct inode *ino = e->ino;
@@ -412,13 +412,13 @@ static struct inode *dir_del(struct inode *dir, const char *name)
 
 static int tmpfs_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out)
 {
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	struct tmpfs_dirent *e = dir_find(TN(dir), name);
 	if (e) {
 		inode_get(e->ino);
 		*out = e->ino;
 	}
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	return e ? 0 : -ENOENT;
 }
 
@@ -434,9 +434,9 @@ static int tmpfs_make(struct inode *dir, const char *name, uint32_t mode, uint32
 		return r;
 	}
 	if (S_ISDIR(mode)) {
-		pthread_mutex_lock(&dir->lock);
+		vmutex_lock(&dir->lock);
 		dir->nlink++;
-		pthread_mutex_unlock(&dir->lock);
+		vmutex_unlock(&dir->lock);
 	}
 	*out = ino;
 	return 0;
@@ -477,19 +477,19 @@ static int tmpfs_link(struct inode *dir, const char *name, struct inode *target)
 {
 	int r = dir_add(dir, name, target);
 	if (r == 0) {
-		pthread_mutex_lock(&target->lock);
+		vmutex_lock(&target->lock);
 		target->nlink++;
-		pthread_mutex_unlock(&target->lock);
+		vmutex_unlock(&target->lock);
 	}
 	return r;
 }
 
 static void drop_link(struct inode *ino)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	if (ino->nlink)
 		ino->nlink--;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 }
 
 static int tmpfs_unlink(struct inode *dir, const char *name, struct inode *victim)
@@ -504,9 +504,9 @@ static int tmpfs_unlink(struct inode *dir, const char *name, struct inode *victi
 
 static bool dir_empty(struct inode *dir)
 {
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	bool e = TN(dir)->ents == NULL;
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	return e;
 }
 
@@ -517,9 +517,9 @@ static int tmpfs_rmdir(struct inode *dir, const char *name, struct inode *victim
 	struct inode *ino = dir_del(dir, name);
 	if (!ino)
 		return -ENOENT;
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	ino->nlink = 0;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	drop_link(dir);
 	inode_put(ino);
 	return 0;
@@ -531,26 +531,26 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *src
 	bool src_dir = S_ISDIR(src->mode);
 	if (flags & RENAME_EXCHANGE) {
 		/* Swap the inodes the two entries name. */
-		pthread_mutex_lock(&odir->lock);
+		vmutex_lock(&odir->lock);
 		struct tmpfs_dirent *a = dir_find(TN(odir), oname);
-		pthread_mutex_unlock(&odir->lock);
-		pthread_mutex_lock(&ndir->lock);
+		vmutex_unlock(&odir->lock);
+		vmutex_lock(&ndir->lock);
 		struct tmpfs_dirent *b = dir_find(TN(ndir), nname);
-		pthread_mutex_unlock(&ndir->lock);
+		vmutex_unlock(&ndir->lock);
 		if (!a || !b)
 			return -ENOENT;
-		pthread_mutex_lock(&odir->lock);
+		vmutex_lock(&odir->lock);
 		a->ino = dst;
-		pthread_mutex_unlock(&odir->lock);
-		pthread_mutex_lock(&ndir->lock);
+		vmutex_unlock(&odir->lock);
+		vmutex_lock(&ndir->lock);
 		b->ino = src;
-		pthread_mutex_unlock(&ndir->lock);
+		vmutex_unlock(&ndir->lock);
 		bool dst_dir = S_ISDIR(dst->mode);
 		if (odir != ndir && src_dir != dst_dir) {
 			struct inode *gains = src_dir ? ndir : odir, *loses = src_dir ? odir : ndir;
-			pthread_mutex_lock(&gains->lock);
+			vmutex_lock(&gains->lock);
 			gains->nlink++;
-			pthread_mutex_unlock(&gains->lock);
+			vmutex_unlock(&gains->lock);
 			drop_link(loses);
 		}
 		return 0;
@@ -564,9 +564,9 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *src
 		struct inode *old = dir_del(ndir, nname);
 		if (old) {
 			if (S_ISDIR(old->mode)) {
-				pthread_mutex_lock(&old->lock);
+				vmutex_lock(&old->lock);
 				old->nlink = 0;
-				pthread_mutex_unlock(&old->lock);
+				vmutex_unlock(&old->lock);
 				drop_link(ndir);
 			} else {
 				drop_link(old);
@@ -582,23 +582,23 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *src
 		inode_put(moved);
 	if (src_dir && odir != ndir) {
 		drop_link(odir);
-		pthread_mutex_lock(&ndir->lock);
+		vmutex_lock(&ndir->lock);
 		ndir->nlink++;
-		pthread_mutex_unlock(&ndir->lock);
+		vmutex_unlock(&ndir->lock);
 	}
 	return 0;
 }
 
 static ssize_t tmpfs_readlink(struct task *t, struct inode *ino, char *buf, size_t len)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	const char *tg = TN(ino)->target;
 	size_t n = tg ? strlen(tg) : 0;
 	if (n > len)
 		n = len;
 	if (tg)
 		memcpy(buf, tg, n);
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return tg ? (ssize_t)n : -EINVAL;
 }
 
@@ -610,12 +610,12 @@ static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 		return -EINVAL;
 	if (sa->size > (1ULL << 53))
 		return -EFBIG;
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	if (sa->size < ino->size)
 		pages_truncate(ino, sa->size);
 	ino->size = sa->size;
 	ino->blocks = pages_in_use(TN(ino)) * (PAGE_SIZE / 512);
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return 0;
 }
 
@@ -663,19 +663,19 @@ static int tmpfs_readdir(struct task *t, struct file *f, struct dir_ctx *ctx)
 	/* Emit entries with cookie >= pos.  The lock is dropped around emit (it
 	 * may copy to app memory); cookies make resumption safe. */
 	for (;;) {
-		pthread_mutex_lock(&dir->lock);
+		vmutex_lock(&dir->lock);
 		struct tmpfs_dirent *e = TN(dir)->ents;
 		while (e && e->cookie < ctx->pos)
 			e = e->next;
 		if (!e) {
-			pthread_mutex_unlock(&dir->lock);
+			vmutex_unlock(&dir->lock);
 			return 0;
 		}
 		char name[VFS_NAME_MAX + 1];
 		snprintf(name, sizeof(name), "%s", e->name);
 		uint64_t ino = e->ino->ino, cookie = e->cookie;
 		unsigned int type = IFTODT(e->ino->mode);
-		pthread_mutex_unlock(&dir->lock);
+		vmutex_unlock(&dir->lock);
 		if (dir_emit(ctx, name, ino, type, cookie + 1))
 			return 0;
 	}

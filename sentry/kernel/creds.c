@@ -69,12 +69,12 @@ struct creds *task_creds(struct task *t)
 {
 	struct thread_group *tg = t->tg;
 	if (tg)
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 	struct creds *c = t->creds;
 	if (c)
 		creds_get(c);
 	if (tg)
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 	return c;
 }
 
@@ -82,11 +82,11 @@ void task_commit_creds(struct task *t, struct creds *new)
 {
 	struct thread_group *tg = t->tg;
 	if (tg)
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 	struct creds *old = t->creds;
 	t->creds = new;
 	if (tg)
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 	creds_put(old);
 }
 

@@ -313,10 +313,10 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	}
 	/* Under the task lock: others (procfs, the control server's ps) read
 	 * and take references to a leader's mm under it, as exit.c says. */
-	pthread_mutex_lock(&t->k->tasks_lock);
+	vmutex_lock(&t->k->tasks_lock);
 	struct mm *old = t->mm;
 	t->mm = mm;
-	pthread_mutex_unlock(&t->k->tasks_lock);
+	vmutex_unlock(&t->k->tasks_lock);
 	task_vfork_complete(t);
 	if (old)
 		mm_put(old);
@@ -329,7 +329,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	fdt_close_on_exec(t->fdt);
 
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	for (int i = 0; i < VISOR_NSIG; i++) {
 		if (tg->actions[i].handler != (uint64_t)(uintptr_t)SIG_IGN) {
 			memset(&tg->actions[i], 0, sizeof(tg->actions[i]));
@@ -342,7 +342,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->altstack.ss_sp = NULL;
 	t->altstack.ss_size = 0;
 	t->altstack.ss_flags = SS_DISABLE;
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	struct creds *nc = creds_for_exec(t->creds);
 	if (nc)
 		task_commit_creds(t, nc);
@@ -360,9 +360,9 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		if (e < 0)
 			log_debug("exec: naming the host process %s: %s", t->comm, strerror(-e));
 	}
-	pthread_mutex_lock(&t->k->tasks_lock);
+	vmutex_lock(&t->k->tasks_lock);
 	set_cmdline(tg, &argv, cur);
-	pthread_mutex_unlock(&t->k->tasks_lock);
+	vmutex_unlock(&t->k->tasks_lock);
 
 	plat_regs_t *rg = &t->regs;
 	uint64_t cs = rg->cs, ss = rg->ss, ds = rg->ds, es = rg->es;

@@ -63,12 +63,12 @@ void reap_locked(struct kernel *k, struct thread_group *tg)
 
 static void kernel_task_gone(struct kernel *k)
 {
-	pthread_mutex_lock(&k->done_lock);
+	vmutex_lock(&k->done_lock);
 	if (k->ntasks == 0) {
 		k->done = true;
 		pthread_cond_broadcast(&k->done_cond);
 	}
-	pthread_mutex_unlock(&k->done_lock);
+	vmutex_unlock(&k->done_lock);
 }
 
 /* Under tasks_lock: the group's last thread is gone.  Returns true when
@@ -110,10 +110,10 @@ static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int stat
 	struct thread_group *parent = tg->parent;
 	if (!parent)
 		return false; /* spawned from outside (exec): the spawner reaps it */
-	pthread_mutex_lock(&parent->siglock);
+	vmutex_lock(&parent->siglock);
 	const struct k_sigaction *a = &parent->actions[SIGCHLD - 1];
 	bool autoreap = a->handler == (uint64_t)(uintptr_t)SIG_IGN || (a->flags & SA_NOCLDWAIT);
-	pthread_mutex_unlock(&parent->siglock);
+	vmutex_unlock(&parent->siglock);
 	if (tg->exit_signal) {
 		siginfo_t info;
 		memset(&info, 0, sizeof(info));
@@ -155,14 +155,14 @@ _Noreturn void task_exit(struct task *t, int status)
 
 	/* Detach what others may look at (procfs reads them under the task
 	 * lock), then release outside the lock: these puts can block. */
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct mm *mm = t->mm;
 	struct fd_table *fdt = t->fdt;
 	struct fs_context *fs = t->fs;
 	t->mm = NULL;
 	t->fdt = NULL;
 	t->fs = NULL;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	if (fdt)
 		fdt_put(fdt);
 	if (fs)
@@ -173,8 +173,8 @@ _Noreturn void task_exit(struct task *t, int status)
 	/* Publish the exit.  Once the group is a zombie its parent may reap
 	 * it (freeing the leader task, perhaps t) as soon as we unlock: from
 	 * then on only k and locals are touched. */
-	pthread_mutex_lock(&k->tasks_lock);
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&k->tasks_lock);
+	vmutex_lock(&tg->siglock);
 	if (t->tg_prev)
 		t->tg_prev->tg_next = t->tg_next;
 	else
@@ -187,7 +187,7 @@ _Noreturn void task_exit(struct task *t, int status)
 	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
 	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
 		task_wake(tg->threads); /* an execve waits in de_thread */
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	k->ntasks--;
 	bool is_leader = tg->leader == t;
 	bool free_it = false;
@@ -197,7 +197,7 @@ _Noreturn void task_exit(struct task *t, int status)
 	}
 	if (last && tg_became_zombie(k, tg, gstatus))
 		reap_locked(k, tg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 
 	if (free_it)
 		task_free(t);
@@ -208,13 +208,13 @@ _Noreturn void task_exit(struct task *t, int status)
 int task_de_thread(struct task *t)
 {
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	if (tg->group_exiting) {
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 		return -EINTR;
 	}
 	if (tg->nthreads == 1) {
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 		return 0;
 	}
 	/* Kill the other threads; we are excluded by being the one left. */
@@ -227,11 +227,11 @@ int task_de_thread(struct task *t)
 			t->k->plat->ops->context_interrupt(x->ctx);
 		task_wake(x);
 	}
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	for (;;) {
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 		int n = tg->nthreads;
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 		if (n == 1)
 			break;
 		/* Poll the count every 10 ms (exiting threads do not notify);
@@ -240,16 +240,16 @@ int task_de_thread(struct task *t)
 		deadline_in_ms(&dl, 10);
 		int r = task_block(t, &dl);
 		if (r == -EINTR) {
-			pthread_mutex_lock(&tg->siglock);
+			vmutex_lock(&tg->siglock);
 			bool dying = tg->group_exiting;
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			if (dying)
 				return -EINTR;
 		}
 	}
 	/* A non-leader that execs takes over the group's pid, as Linux. */
 	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	if (tg->leader != t) {
 		struct task *old = tg->leader;
 		unlink_all(k, old);
@@ -258,7 +258,7 @@ int task_de_thread(struct task *t)
 		t->tid = tg->tgid;
 		tg->leader = t;
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return 0;
 }
 
@@ -288,7 +288,7 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 	int64_t ret;
 	for (;;) {
 		bool any = false;
-		pthread_mutex_lock(&k->tasks_lock);
+		vmutex_lock(&k->tasks_lock);
 		struct thread_group *found = NULL;
 		int what = 0; /* 1 exited, 2 stopped, 3 continued */
 		for (struct thread_group *c = self->children; c; c = c->sibling) {
@@ -358,11 +358,11 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 					found->cont_waitable = false;
 				}
 			}
-			pthread_mutex_unlock(&k->tasks_lock);
+			vmutex_unlock(&k->tasks_lock);
 			ret = pid;
 			break;
 		}
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		if (!any) {
 			ret = -ECHILD;
 			break;

@@ -15,6 +15,7 @@
  * This file never reads app memory except through mm_load32 /
  * mm_atomic_cmpxchg32 / task_copy_in, which return -EFAULT for bad pointers.
  */
+#include "lib/lockdep.h"
 #include "sentry/kernel/futex.h"
 
 #include <errno.h>
@@ -43,7 +44,7 @@ struct futex_waiter {
 };
 
 struct futex_bucket {
-	pthread_mutex_t lock; /* protects head's list and its waiters' links and keys */
+	struct vmutex lock; /* protects head's list and its waiters' links and keys */
 	struct futex_waiter head;
 };
 
@@ -53,7 +54,7 @@ static pthread_once_t futex_table_once = PTHREAD_ONCE_INIT;
 static void futex_table_init(void)
 {
 	for (int i = 0; i < FUTEX_NBUCKETS; i++) {
-		pthread_mutex_init(&futex_table[i].lock, NULL);
+		vmutex_init(&futex_table[i].lock, LOCK_CLASS(FUTEX_BUCKET));
 		futex_table[i].head.next = futex_table[i].head.prev = &futex_table[i].head;
 	}
 }
@@ -85,24 +86,23 @@ static void list_unlink(struct futex_waiter *w)
 	w->next = w->prev = w;
 }
 
+/* Two buckets, lower address first (LOCKING.md). */
 static void lock_two(struct futex_bucket *a, struct futex_bucket *b)
 {
 	if (a == b) {
-		pthread_mutex_lock(&a->lock);
-	} else if (a < b) {
-		pthread_mutex_lock(&a->lock);
-		pthread_mutex_lock(&b->lock);
-	} else {
-		pthread_mutex_lock(&b->lock);
-		pthread_mutex_lock(&a->lock);
+		vmutex_lock(&a->lock);
+		return;
 	}
+	struct futex_bucket *first = a < b ? a : b, *second = a < b ? b : a;
+	vmutex_lock(&first->lock);
+	vmutex_lock_nested(&second->lock, 1);
 }
 
 static void unlock_two(struct futex_bucket *a, struct futex_bucket *b)
 {
-	pthread_mutex_unlock(&a->lock);
+	vmutex_unlock(&a->lock);
 	if (a != b)
-		pthread_mutex_unlock(&b->lock);
+		vmutex_unlock(&b->lock);
 }
 
 /* Lock the bucket the waiter is on now (a requeue may move it meanwhile). */
@@ -110,10 +110,10 @@ static struct futex_bucket *lock_waiter_bucket(struct futex_waiter *w)
 {
 	for (;;) {
 		struct futex_bucket *b = atomic_load(&w->bucket);
-		pthread_mutex_lock(&b->lock);
+		vmutex_lock(&b->lock);
 		if (atomic_load(&w->bucket) == b)
 			return b;
-		pthread_mutex_unlock(&b->lock);
+		vmutex_unlock(&b->lock);
 	}
 }
 
@@ -152,18 +152,18 @@ int futex_wait(struct task *t, uint64_t addr, bool private_futex, uint32_t val, 
 	/* Load and compare under the bucket lock: a waker that stores a new
 	 * value after our load takes this lock after we are enqueued, and so
 	 * finds us (the ordering Linux's futex_wait_setup relies on). */
-	pthread_mutex_lock(&b->lock);
+	vmutex_lock(&b->lock);
 	uint32_t cur;
 	r = mm_load32(t->mm, addr, &cur);
 	if (r == 0 && cur != val)
 		r = -EAGAIN;
 	if (r) {
-		pthread_mutex_unlock(&b->lock);
+		vmutex_unlock(&b->lock);
 		return r;
 	}
 	atomic_store(&w.bucket, b);
 	list_append(b, &w);
-	pthread_mutex_unlock(&b->lock);
+	vmutex_unlock(&b->lock);
 
 	r = 0;
 	while (!atomic_load(&w.woken)) {
@@ -187,7 +187,7 @@ int futex_wait(struct task *t, uint64_t addr, bool private_futex, uint32_t val, 
 	bool was_woken = atomic_load(&w.woken);
 	if (!was_woken)
 		list_unlink(&w);
-	pthread_mutex_unlock(&b->lock);
+	vmutex_unlock(&b->lock);
 	return was_woken ? 0 : r;
 }
 
@@ -218,9 +218,9 @@ int futex_wake(struct task *t, uint64_t addr, bool private_futex, int n, uint32_
 	if (r)
 		return r;
 	struct futex_bucket *b = bucket_of(k1, k2);
-	pthread_mutex_lock(&b->lock);
+	vmutex_lock(&b->lock);
 	int woken = wake_locked(b, k1, k2, n, bitset);
-	pthread_mutex_unlock(&b->lock);
+	vmutex_unlock(&b->lock);
 	return woken;
 }
 

@@ -10,9 +10,9 @@
  * Deadlines are absolute host CLOCK_MONOTONIC times (the clock task_block
  * uses); callers convert the app's timeout (see sys_futex.c).
  *
- * Lock order: a futex bucket lock is taken before mm->lock (the value is read
- * under the bucket lock), never while holding mm->lock, k->tasks_lock or a
- * thread group's siglock.  Two bucket locks are taken in address order.
+ * Locks (sentry/LOCKING.md): a bucket lock comes before mm->lock (the value
+ * is read under it) and is never taken under the task-set lock, a siglock
+ * or mm->lock; two buckets are taken lower address first.
  *
  * PI futexes (FUTEX_LOCK_PI and friends) are not implemented: ENOSYS.
  */

@@ -2,6 +2,7 @@
  * kernel.c — the sandbox kernel object: pids, lookups with references, walks
  * of the task set, clocks.
  */
+#include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/tty.h"
@@ -21,8 +22,8 @@ struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
 		return NULL;
 	k->plat = plat;
 	k->mf = mf;
-	pthread_mutex_init(&k->tasks_lock, NULL);
-	pthread_mutex_init(&k->done_lock, NULL);
+	vmutex_init(&k->tasks_lock, LOCK_CLASS(TASKS));
+	vmutex_init(&k->done_lock, LOCK_CLASS(KERNEL_DONE));
 	pthread_cond_init(&k->done_cond, NULL);
 	pthread_cond_init(&k->spawn_cond, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &k->boot_mono);
@@ -42,8 +43,8 @@ void kernel_free(struct kernel *k)
 		return;
 	if (k->console)
 		file_put(k->console);
-	pthread_mutex_destroy(&k->tasks_lock);
-	pthread_mutex_destroy(&k->done_lock);
+	vmutex_destroy(&k->tasks_lock);
+	vmutex_destroy(&k->done_lock);
 	pthread_cond_destroy(&k->done_cond);
 	free(k);
 }
@@ -91,14 +92,14 @@ int kernel_alloc_pid_locked(struct kernel *k)
 
 struct thread_group *kernel_get_tg(struct kernel *k, int pid)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *t = kernel_find_task_locked(k, pid);
 	struct thread_group *tg = NULL;
 	if (t && t->tg && t->tg->tgid == pid) {
 		tg = t->tg;
 		tg->refs++;
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return tg;
 }
 
@@ -111,22 +112,22 @@ static bool tg_unref_locked(struct thread_group *tg)
 void tg_put(struct thread_group *tg)
 {
 	struct kernel *k = tg->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	bool free_it = tg_unref_locked(tg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	if (free_it)
 		tg_free(tg);
 }
 
 struct task *kernel_get_task(struct kernel *k, int tid)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *t = kernel_find_task_locked(k, tid);
 	if (t) {
 		t->refs++;
 		t->tg->refs++;
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return t;
 }
 
@@ -134,10 +135,10 @@ void task_put(struct task *t)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	bool free_task = --t->refs == 0 && t->released;
 	bool free_tg = tg_unref_locked(tg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	if (free_task)
 		task_free(t);
 	if (free_tg)
@@ -146,31 +147,31 @@ void task_put(struct task *t)
 
 bool kernel_task_exists(struct kernel *k, int tid)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	bool found = kernel_find_task_locked(k, tid) != NULL;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return found;
 }
 
 int kernel_for_each_tg(struct kernel *k, int (*fn)(struct thread_group *tg, void *arg), void *arg)
 {
 	int r = 0;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	/* A group is listed once, through its leader (zombie leaders stay on
 	 * all_tasks until reaped). */
 	for (struct task *x = k->all_tasks; x && !r; x = x->next_all)
 		if (x->tg && x->tg->leader == x)
 			r = fn(x->tg, arg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }
 
 int tg_ppid(struct thread_group *tg)
 {
 	struct kernel *k = tg->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	int ppid = tg->parent ? tg->parent->tgid : 0;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return ppid;
 }
 

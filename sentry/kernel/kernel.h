@@ -2,8 +2,7 @@
  * kernel.h — one sandbox's kernel: the task set, pids, thread groups, the
  * platform and the memory file, the UTS names and the clocks.
  *
- * Lock order (outermost first), as in DESIGN.md §10:
- *   k->tasks_lock -> tg->siglock -> mm->lock -> memfile->lock -> waitq locks
+ * Locks: k->tasks_lock and tg->siglock, in the order of sentry/LOCKING.md.
  */
 #ifndef VISOR_SENTRY_KERNEL_H
 #define VISOR_SENTRY_KERNEL_H
@@ -14,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 
@@ -44,7 +44,7 @@ struct thread_group {
 
 	/* siglock protects: actions, shared_pending, every thread's sigmask,
 	 * pending and altstack, and the exit/stop state below. */
-	pthread_mutex_t siglock;
+	struct vmutex siglock;
 	struct k_sigaction actions[VISOR_NSIG];
 	struct sigpending shared_pending;
 	bool group_exiting;
@@ -76,7 +76,7 @@ struct kernel {
 	struct memfile *mf;
 	struct gofer_client *gofer;
 
-	pthread_mutex_t tasks_lock;   /* the task set: pids, lists, parent links */
+	struct vmutex tasks_lock;   /* the task set: pids, lists, parent links */
 	struct task *all_tasks;       /* via task->next_all */
 	int last_pid;
 	int ntasks;
@@ -100,7 +100,7 @@ struct kernel {
 	pthread_cond_t spawn_cond;    /* with tasks_lock: a parentless process exited */
 	struct spawn_rec *spawns;     /* spawned processes not yet waited for */
 	/* Set once the init process is gone and every task has exited. */
-	pthread_mutex_t done_lock;
+	struct vmutex done_lock;
 	pthread_cond_t done_cond;
 	bool done;
 	int init_status;              /* init's wait status */

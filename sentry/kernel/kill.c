@@ -65,7 +65,7 @@ int task_kill(struct task *sender, int pid, const siginfo_t *info)
 {
 	struct kernel *k = sender->k;
 	if (pid > 0) {
-		pthread_mutex_lock(&k->tasks_lock);
+		vmutex_lock(&k->tasks_lock);
 		struct task *l = kernel_find_task_locked(k, pid);
 		struct thread_group *tg = l && l->tg && l->tg->tgid == pid ? l->tg : NULL;
 		int r = -ESRCH;
@@ -73,7 +73,7 @@ int task_kill(struct task *sender, int pid, const siginfo_t *info)
 			r = -EPERM;
 		else if (tg)
 			r = info->si_signo ? tg_signal_send(tg, info) : 0;
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		return r;
 	}
 	if (pid == INT_MIN)
@@ -93,7 +93,7 @@ int task_kill(struct task *sender, int pid, const siginfo_t *info)
 int task_tkill(struct task *sender, int tgid, int tid, const siginfo_t *info)
 {
 	struct kernel *k = sender->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *x = kernel_find_task_locked(k, tid);
 	int r = 0;
 	if (!x || x->exiting || (tgid > 0 && x->tg->tgid != tgid) || x->tg->zombie)
@@ -102,6 +102,6 @@ int task_tkill(struct task *sender, int tgid, int tid, const siginfo_t *info)
 		r = -EPERM;
 	else if (info->si_signo)
 		r = task_signal_send_info(x, info, false);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }

@@ -76,11 +76,11 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *x = kernel_find_task_locked(k, pid);
 	struct thread_group *tg = x && x->tg && x->tg->tgid == pid ? x->tg : NULL;
 	if (!tg) {
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		return -ESRCH;
 	}
 	struct task *l = tg->leader ? tg->leader : tg->threads;
@@ -100,10 +100,10 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 	s->cstime_ns = tg->cstime_ns;
 	s->start_ns = tg->start_ns;
 	int r = snapshot_refs_locked(tg, l, want, s);
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	snapshot_signals_locked(tg, l, s);
-	pthread_mutex_unlock(&tg->siglock);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&tg->siglock);
+	vmutex_unlock(&k->tasks_lock);
 	if (r < 0)
 		proc_snapshot_release(s);
 	return r;

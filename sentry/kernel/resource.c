@@ -56,34 +56,34 @@ int task_prlimit(struct task *t, int pid, unsigned resource, const struct rlimit
 {
 	int r;
 	if (pid == 0 || pid == t->tid) {
-		pthread_mutex_lock(&t->tg->siglock);
+		vmutex_lock(&t->tg->siglock);
 		r = do_prlimit_locked(t, t->tg, resource, new_rl, old_rl);
-		pthread_mutex_unlock(&t->tg->siglock);
+		vmutex_unlock(&t->tg->siglock);
 		return r;
 	}
 	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *p = kernel_find_task_locked(k, pid);
 	if (!p) {
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		return -ESRCH;
 	}
 	struct thread_group *tg = p->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	if (tg != t->tg && (!p->creds || !may_prlimit(t->creds, p->creds)))
 		r = -EPERM;
 	else
 		r = do_prlimit_locked(t, tg, resource, new_rl, old_rl);
-	pthread_mutex_unlock(&tg->siglock);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&tg->siglock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }
 
 struct rlimit tg_get_rlimit(struct thread_group *tg, unsigned resource)
 {
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	struct rlimit rl = tg->rlimits[resource];
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return rl;
 }
 
@@ -121,16 +121,16 @@ static void for_each_prio_match(struct task *t, int which, int who,
 				void (*fn)(struct task *t, struct task *p, void *arg), void *arg)
 {
 	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	for (struct task *p = k->all_tasks; p; p = p->next_all) {
 		if (p->exiting || !p->tg)
 			continue;
-		pthread_mutex_lock(&p->tg->siglock);
+		vmutex_lock(&p->tg->siglock);
 		if (prio_match(t, p, which, who))
 			fn(t, p, arg);
-		pthread_mutex_unlock(&p->tg->siglock);
+		vmutex_unlock(&p->tg->siglock);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 static void get_one_prio(struct task *t, struct task *p, void *arg)
@@ -186,10 +186,10 @@ int task_setpriority(struct task *t, int which, int who, int nice)
 	struct set_prio sp = {.nice = nice, .err = -ESRCH};
 	for_each_prio_match(t, which, who, set_prio_one, &sp);
 	if (!sp.self_seen && sp.err == -ESRCH) {
-		pthread_mutex_lock(&t->tg->siglock);
+		vmutex_lock(&t->tg->siglock);
 		if (prio_match(t, t, which, who))
 			sp.err = set_one_prio(t, t, nice);
-		pthread_mutex_unlock(&t->tg->siglock);
+		vmutex_unlock(&t->tg->siglock);
 	}
 	return sp.err;
 }

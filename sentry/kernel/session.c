@@ -14,23 +14,23 @@
 int tg_setsid(struct thread_group *tg)
 {
 	struct kernel *k = tg->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	/* As Linux: EPERM if we already lead a process group. */
 	for (struct task *x = k->all_tasks; x; x = x->next_all) {
 		if (x->tg && x->tg->pgid == tg->tgid) {
-			pthread_mutex_unlock(&k->tasks_lock);
+			vmutex_unlock(&k->tasks_lock);
 			return -EPERM;
 		}
 	}
 	tg->sid = tg->pgid = tg->tgid;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return tg->tgid;
 }
 
 int task_setpgid(struct task *t, int pid, int pgid)
 {
 	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct task *lt = kernel_find_task_locked(k, pid);
 	struct thread_group *tg = lt && lt->tg->tgid == pid ? lt->tg : NULL;
 	int r = 0;
@@ -49,6 +49,6 @@ int task_setpgid(struct task *t, int pid, int pgid)
 	}
 	if (r == 0)
 		tg->pgid = pgid;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }

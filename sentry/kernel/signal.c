@@ -165,25 +165,25 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
 {
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	int r = send_locked(tg, group ? NULL : t, info, group, false);
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return r;
 }
 
 int tg_signal_send(struct thread_group *tg, const siginfo_t *info)
 {
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	int r = send_locked(tg, NULL, info, true, false);
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return r;
 }
 
 int tg_signal_send_external(struct thread_group *tg, const siginfo_t *info)
 {
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	int r = send_locked(tg, NULL, info, true, true);
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return r;
 }
 
@@ -200,7 +200,7 @@ void task_force_signal(struct task *t, const siginfo_t *info)
 {
 	struct thread_group *tg = t->tg;
 	int sig = info->si_signo;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	/* As Linux's force_sig_info: a blocked or ignored synchronous signal
 	 * would loop forever, so it is unblocked and reset to the default. */
 	if ((t->sigmask & SIGBIT(sig)) ||
@@ -213,7 +213,7 @@ void task_force_signal(struct task *t, const siginfo_t *info)
 	if (tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL)
 		tg->fault_killable = true;
 	pending_add(&t->pending, info);
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 }
 
 bool task_signal_pending(struct task *t)
@@ -223,27 +223,27 @@ bool task_signal_pending(struct task *t)
 	struct thread_group *tg = t->tg;
 	if (!tg)
 		return false;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	bool r = tg->group_exiting || t->exiting ||
 		 ((t->pending.set | tg->shared_pending.set) & ~t->sigmask) != 0;
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return r;
 }
 
 void task_set_sigmask_for_wait(struct task *t, sigset64_t mask)
 {
-	pthread_mutex_lock(&t->tg->siglock);
+	vmutex_lock(&t->tg->siglock);
 	t->saved_sigmask = t->sigmask;
 	t->restore_sigmask = true;
 	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-	pthread_mutex_unlock(&t->tg->siglock);
+	vmutex_unlock(&t->tg->siglock);
 }
 
 void task_set_sigmask(struct task *t, sigset64_t mask)
 {
-	pthread_mutex_lock(&t->tg->siglock);
+	vmutex_lock(&t->tg->siglock);
 	t->sigmask = mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
-	pthread_mutex_unlock(&t->tg->siglock);
+	vmutex_unlock(&t->tg->siglock);
 }
 
 int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
@@ -252,7 +252,7 @@ int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
 	if (sig < 1 || sig > VISOR_NSIG || (act && (sig == SIGKILL || sig == SIGSTOP)))
 		return -EINVAL;
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	if (oact)
 		*oact = tg->actions[sig - 1];
 	if (act) {
@@ -264,14 +264,14 @@ int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
 				pending_del(&x->pending, SIGBIT(sig));
 		}
 	}
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return 0;
 }
 
 int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t *old)
 {
 	int r = 0;
-	pthread_mutex_lock(&t->tg->siglock);
+	vmutex_lock(&t->tg->siglock);
 	*old = t->sigmask;
 	if (set) {
 		switch (how) {
@@ -289,15 +289,15 @@ int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t 
 		}
 		t->sigmask &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
 	}
-	pthread_mutex_unlock(&t->tg->siglock);
+	vmutex_unlock(&t->tg->siglock);
 	return r;
 }
 
 sigset64_t task_sigpending(struct task *t)
 {
-	pthread_mutex_lock(&t->tg->siglock);
+	vmutex_lock(&t->tg->siglock);
 	sigset64_t p = (t->pending.set | t->tg->shared_pending.set) & t->sigmask;
-	pthread_mutex_unlock(&t->tg->siglock);
+	vmutex_unlock(&t->tg->siglock);
 	return p;
 }
 
@@ -544,7 +544,7 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 {
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	int sig = 0;
 	struct sigpending *order[2] = {&t->pending, &tg->shared_pending};
 	for (int i = 0; i < 2 && !sig; i++) {
@@ -555,7 +555,7 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 			order[i]->set &= ~SIGBIT(sig);
 		}
 	}
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	return sig;
 }
 
@@ -566,30 +566,30 @@ void task_deliver_signals(struct task *t)
 {
 	struct thread_group *tg = t->tg;
 	for (;;) {
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 		if (t->exiting && !tg->group_exiting) {
 			/* Killed by another thread's execve (de_thread). */
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			task_exit(t, 0);
 		}
 		atomic_store(&t->interrupted, 0);
 		if (tg->group_exiting) {
 			int st = tg->group_exit_status;
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			task_exit(t, st);
 		}
 		if (tg->stop_notify || tg->cont_notify) {
 			int why = tg->stop_notify ? CLD_STOPPED : CLD_CONTINUED;
 			int ssig = tg->stop_sig;
 			tg->stop_notify = tg->cont_notify = false;
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			notify_parent_stop(tg, why, ssig);
 			continue;
 		}
 		if (tg->stopped) {
 			/* A group stop: every thread sleeps here until SIGCONT
 			 * or SIGKILL (both kick it). */
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			task_block(t, NULL);
 			continue;
 		}
@@ -600,19 +600,19 @@ void task_deliver_signals(struct task *t)
 				t->sigmask = t->saved_sigmask;
 				t->restore_sigmask = false;
 			}
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			syscall_restart(t, NULL);
 			return;
 		}
 		struct k_sigaction act = tg->actions[sig - 1];
 		if (act.handler == (uint64_t)(uintptr_t)SIG_IGN) {
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			continue;
 		}
 		if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
 			enum sig_default d = sig_default_action(sig);
 			if (d == SIGDFL_IGN) {
-				pthread_mutex_unlock(&tg->siglock);
+				vmutex_unlock(&tg->siglock);
 				continue;
 			}
 			if (d == SIGDFL_STOP) {
@@ -620,15 +620,15 @@ void task_deliver_signals(struct task *t)
 				 * group are discarded (nobody could continue it). */
 				if (sig != SIGSTOP) {
 					int pgid = tg->pgid, sid = tg->sid;
-					pthread_mutex_unlock(&tg->siglock);
-					pthread_mutex_lock(&tg->k->tasks_lock);
+					vmutex_unlock(&tg->siglock);
+					vmutex_lock(&tg->k->tasks_lock);
 					bool orphaned = kernel_pgrp_orphaned_locked(tg->k, pgid, sid);
-					pthread_mutex_unlock(&tg->k->tasks_lock);
+					vmutex_unlock(&tg->k->tasks_lock);
 					if (orphaned)
 						continue;
-					pthread_mutex_lock(&tg->siglock);
+					vmutex_lock(&tg->siglock);
 					if (tg->group_exiting) {
-						pthread_mutex_unlock(&tg->siglock);
+						vmutex_unlock(&tg->siglock);
 						continue;
 					}
 				}
@@ -640,20 +640,20 @@ void task_deliver_signals(struct task *t)
 				for (struct task *x = tg->threads; x; x = x->tg_next)
 					if (x != t)
 						kick(x);
-				pthread_mutex_unlock(&tg->siglock);
+				vmutex_unlock(&tg->siglock);
 				continue;
 			}
 			/* As Linux for a namespace's init: a fatal default
 			 * action is discarded (it was blocked when sent),
 			 * unless it is SIGKILL or a fault it cannot handle. */
 			if (tg == tg->k->init && sig != SIGKILL && !tg->fault_killable) {
-				pthread_mutex_unlock(&tg->siglock);
+				vmutex_unlock(&tg->siglock);
 				continue;
 			}
 			/* Terminate the whole group; "core" signals set no
 			 * core-dump bit since nothing is dumped. */
 			group_exit_locked(tg, sig);
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			continue;
 		}
 		sigset64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
@@ -666,7 +666,7 @@ void task_deliver_signals(struct task *t)
 			tg->actions[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
 			tg->actions[sig - 1].flags &= ~(uint64_t)SA_SIGINFO;
 		}
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 
 		syscall_restart(t, &act);
 		if (t->k->strace)
@@ -675,9 +675,9 @@ void task_deliver_signals(struct task *t)
 		if (setup_frame(t, sig, &act, &info, oldmask) < 0) {
 			/* As Linux: a frame that cannot be written is a SIGSEGV
 			 * with the default action. */
-			pthread_mutex_lock(&tg->siglock);
+			vmutex_lock(&tg->siglock);
 			group_exit_locked(tg, SIGSEGV);
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			continue;
 		}
 		return;
@@ -687,7 +687,7 @@ void task_deliver_signals(struct task *t)
 static void notify_parent_stop(struct thread_group *tg, int why, int sig)
 {
 	struct kernel *k = tg->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct thread_group *parent = tg->parent;
 	if (parent) {
 		siginfo_t info;
@@ -696,20 +696,20 @@ static void notify_parent_stop(struct thread_group *tg, int why, int sig)
 		info.si_code = why;
 		info.si_pid = tg->tgid;
 		info.si_status = why == CLD_STOPPED ? sig : SIGCONT;
-		pthread_mutex_lock(&parent->siglock);
+		vmutex_lock(&parent->siglock);
 		/* SA_NOCLDSTOP: no SIGCHLD for stops and continues. */
 		bool nocldstop = parent->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP;
 		if (!nocldstop)
 			send_locked(parent, NULL, &info, true, false);
-		pthread_mutex_unlock(&parent->siglock);
+		vmutex_unlock(&parent->siglock);
 		waitq_notify(&parent->child_wq, ~0u);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 void signal_group_exit(struct thread_group *tg, int status)
 {
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	group_exit_locked(tg, status);
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 }

@@ -2,6 +2,7 @@
  * spawn.c — processes started from outside the sandbox's tree (init, exec);
  * see spawn.h.
  */
+#include "lib/lockdep.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task_internal.h"
@@ -48,7 +49,7 @@ static void ie_free(struct initial_exec *ie)
 {
 	free_strv(ie->argv, ie->argc);
 	free_strv(ie->envp, ie->envc);
-	pthread_mutex_destroy(&ie->lock);
+	vmutex_destroy(&ie->lock);
 	pthread_cond_destroy(&ie->cond);
 	free(ie);
 }
@@ -95,7 +96,7 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a)
 	struct creds *creds = spawn_creds(a);
 	int r = -ENOMEM;
 	if (ie) {
-		pthread_mutex_init(&ie->lock, NULL);
+		vmutex_init(&ie->lock, LOCK_CLASS(INITIAL_EXEC));
 		pthread_cond_init(&ie->cond, NULL);
 	}
 	if (!rec || !ie || !fdt || !fs || !creds)
@@ -152,10 +153,10 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a)
 	}
 	t->initial_exec = ie;
 
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	int pid = kernel_alloc_pid_locked(k);
 	if (pid < 0) {
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		fdt_put(t->fdt);
 		fs_context_put(t->fs);
 		creds_put(t->creds);
@@ -179,27 +180,27 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a)
 	rec->ie = ie;
 	rec->next = k->spawns;
 	k->spawns = rec;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 
 	r = task_start(t);
 	if (r < 0) {
 		log_error("spawn: no host thread: %s", strerror(-r));
 		/* Linked but never run: undo as an immediate exit. */
-		pthread_mutex_lock(&k->tasks_lock);
+		vmutex_lock(&k->tasks_lock);
 		k->ntasks--;
 		tg->nthreads = 0;
 		tg->threads = NULL;
 		tg->zombie = true;
 		tg->exit_status = 127 << 8;
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		return r;
 	}
 	/* Wait for the exec's verdict. */
-	pthread_mutex_lock(&ie->lock);
+	vmutex_lock(&ie->lock);
 	while (!ie->done)
-		pthread_cond_wait(&ie->cond, &ie->lock);
+		vmutex_cond_wait(&ie->cond, &ie->lock);
 	int er = ie->result;
-	pthread_mutex_unlock(&ie->lock);
+	vmutex_unlock(&ie->lock);
 	if (er < 0) {
 		/* The task exits by itself; collect it so nothing lingers. */
 		kernel_wait_spawned(k, pid);
@@ -221,40 +222,40 @@ fail:
 
 int kernel_release_spawned(struct kernel *k, int pid)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct spawn_rec *rec = k->spawns;
 	while (rec && rec->pid != pid)
 		rec = rec->next;
 	int r = -ESRCH;
 	if (rec && rec->ie) {
 		struct initial_exec *ie = rec->ie;
-		pthread_mutex_lock(&ie->lock);
+		vmutex_lock(&ie->lock);
 		if (ie->hold && !ie->released) {
 			ie->released = true;
 			pthread_cond_broadcast(&ie->cond);
 			r = 0;
 		}
-		pthread_mutex_unlock(&ie->lock);
+		vmutex_unlock(&ie->lock);
 		if (r == 0 && rec->tg->leader)
 			task_wake(rec->tg->leader);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }
 
 int kernel_wait_spawned(struct kernel *k, int pid)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct spawn_rec **pp = &k->spawns;
 	while (*pp && (*pp)->pid != pid)
 		pp = &(*pp)->next;
 	if (!*pp) {
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		return -ECHILD;
 	}
 	struct spawn_rec *rec = *pp;
 	while (!rec->tg->zombie)
-		pthread_cond_wait(&k->spawn_cond, &k->tasks_lock);
+		vmutex_cond_wait(&k->spawn_cond, &k->tasks_lock);
 	int st = rec->tg->exit_status;
 	/* Unlink (the list may have changed while we slept). */
 	for (pp = &k->spawns; *pp; pp = &(*pp)->next) {
@@ -266,7 +267,7 @@ int kernel_wait_spawned(struct kernel *k, int pid)
 	/* init's group stays: the kernel reads its status at the end. */
 	if (rec->tg != k->init)
 		reap_locked(k, rec->tg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	ie_free(rec->ie);
 	free(rec);
 	return st;

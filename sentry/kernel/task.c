@@ -6,6 +6,7 @@
  * trap: a syscall through the table, a fault to mm, a synchronous host signal
  * to the app as a guest signal.  Nothing here holds a lock across the switch.
  */
+#include "lib/lockdep.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -79,7 +80,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	if (!tg)
 		return NULL;
 	tg->k = k;
-	pthread_mutex_init(&tg->siglock, NULL);
+	vmutex_init(&tg->siglock, LOCK_CLASS(SIGLOCK));
 	waitq_init(&tg->child_wq);
 	tg->exit_signal = SIGCHLD;
 	tg->start_ns = kernel_uptime_ns(k);
@@ -89,7 +90,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 
 void tg_free(struct thread_group *tg)
 {
-	pthread_mutex_destroy(&tg->siglock);
+	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	free(tg->cmdline);
 	free(tg->exe_path);
@@ -159,6 +160,7 @@ static void task_loop(struct task *t)
 		task_deliver_signals(t);
 		struct plat_event ev;
 		uint64_t t0 = now_ns();
+		lockdep_assert_none_held("a platform switch"); /* LOCKING.md rule 3 */
 		int r = plat->ops->context_switch(t->ctx, mm_addr_space(t->mm), &t->regs, &ev);
 		uint64_t t1 = now_ns();
 		/* CPU accounting, approximated by wall time: in app code is user
@@ -214,7 +216,7 @@ static void *task_main(void *arg)
 		t->initial_exec = NULL;
 		int r = task_execve_kernel(t, AT_FDCWD, ie->path, &ie->argv, ie->argc, ie->envp,
 					   ie->envc, 0);
-		pthread_mutex_lock(&ie->lock);
+		vmutex_lock(&ie->lock);
 		ie->result = r;
 		ie->done = true;
 		pthread_cond_broadcast(&ie->cond);
@@ -228,9 +230,9 @@ static void *task_main(void *arg)
 				dl.tv_sec++;
 				dl.tv_nsec -= 1000000000;
 			}
-			pthread_cond_timedwait(&ie->cond, &ie->lock, &dl);
+			vmutex_cond_timedwait(&ie->cond, &ie->lock, &dl);
 		}
-		pthread_mutex_unlock(&ie->lock);
+		vmutex_unlock(&ie->lock);
 		/* ie belongs to the spawner from here on. */
 		if (r < 0) {
 			/* As a shell reports it: 127 for a file that is not
@@ -265,7 +267,7 @@ int task_start(struct task *t)
 #define CSIGNAL 0x000000ff
 
 struct vfork_done {
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	bool done;
 	struct task *parent;
 };
@@ -276,10 +278,10 @@ void task_vfork_complete(struct task *t)
 	if (!vd)
 		return;
 	t->vfork_done = NULL;
-	pthread_mutex_lock(&vd->lock);
+	vmutex_lock(&vd->lock);
 	vd->done = true;
 	struct task *parent = vd->parent;
-	pthread_mutex_unlock(&vd->lock);
+	vmutex_unlock(&vd->lock);
 	task_wake(parent);
 }
 
@@ -393,10 +395,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			clone_undo(c, NULL);
 			return -ENOMEM;
 		}
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);
 		ntg->pgid = tg->pgid;
 		ntg->sid = tg->sid;
@@ -409,20 +411,20 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			ntg->exe_path = strdup(tg->exe_path);
 	}
 
-	struct vfork_done vd = {.lock = PTHREAD_MUTEX_INITIALIZER, .parent = t};
+	struct vfork_done vd = {.lock = VMUTEX_INITIALIZER(LOCK_CLASS(VFORK_DONE)), .parent = t};
 	if (flags & CLONE_VFORK)
 		c->vfork_done = &vd;
 
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	if (tg->group_exiting) {
 		/* As Linux: no new tasks in a dying group. */
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		clone_undo(c, ntg);
 		return -ERESTARTNOINTR;
 	}
 	int pid = kernel_alloc_pid_locked(k);
 	if (pid < 0) {
-		pthread_mutex_unlock(&k->tasks_lock);
+		vmutex_unlock(&k->tasks_lock);
 		clone_undo(c, ntg);
 		return pid;
 	}
@@ -434,15 +436,15 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		ntg->parent = parent;
 		ntg->sibling = parent->children;
 		parent->children = ntg;
-		pthread_mutex_lock(&ntg->siglock);
+		vmutex_lock(&ntg->siglock);
 		tg_link_task(ntg, c);
-		pthread_mutex_unlock(&ntg->siglock);
+		vmutex_unlock(&ntg->siglock);
 	} else {
-		pthread_mutex_lock(&tg->siglock);
+		vmutex_lock(&tg->siglock);
 		tg_link_task(tg, c);
-		pthread_mutex_unlock(&tg->siglock);
+		vmutex_unlock(&tg->siglock);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 
 	if (flags & CLONE_PARENT_SETTID) {
 		int32_t v = pid;
@@ -460,21 +462,21 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		/* As Linux: the parent sleeps (killably) until the child execs
 		 * or exits; other signals wait. */
 		for (;;) {
-			pthread_mutex_lock(&vd.lock);
+			vmutex_lock(&vd.lock);
 			bool done = vd.done;
-			pthread_mutex_unlock(&vd.lock);
+			vmutex_unlock(&vd.lock);
 			if (done)
 				break;
-			pthread_mutex_lock(&tg->siglock);
+			vmutex_lock(&tg->siglock);
 			bool dying = tg->group_exiting;
-			pthread_mutex_unlock(&tg->siglock);
+			vmutex_unlock(&tg->siglock);
 			if (dying) {
 				/* The child still points at vd: detach it first. */
-				pthread_mutex_lock(&vd.lock);
+				vmutex_lock(&vd.lock);
 				bool d2 = vd.done;
 				if (!d2)
 					vd.parent = t;
-				pthread_mutex_unlock(&vd.lock);
+				vmutex_unlock(&vd.lock);
 				if (!d2) {
 					task_block(t, NULL);
 					continue;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "lib/lockdep.h"
 #include "platform/platform.h"
 #include "sentry/kernel/wait.h"
 
@@ -130,7 +131,7 @@ struct initial_exec {
 	int argc;
 	char **envp;
 	int envc;
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	pthread_cond_t cond;
 	bool done;
 	int result;

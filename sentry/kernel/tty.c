@@ -60,9 +60,9 @@ static struct tty_session *session_tty_locked(struct kernel *k, int sid)
 	if (sid <= 0)
 		return NULL;
 	for (struct tty_session *s = k->ttys; s; s = s->next) {
-		pthread_mutex_lock(s->lock);
+		vmutex_lock(s->lock);
 		bool match = !s->hungup && s->k == k && s->sid == sid;
-		pthread_mutex_unlock(s->lock);
+		vmutex_unlock(s->lock);
 		if (match)
 			return s;
 	}
@@ -74,11 +74,11 @@ static struct tty_session *session_tty_locked(struct kernel *k, int sid)
 static struct file *tty_open_ctty(struct task *t)
 {
 	struct kernel *k = t->k;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct tty_session *s = session_tty_locked(k, t->tg->sid);
 	if (s)
 		s->ops->get(s);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	if (!s)
 		return NULL;
 	struct file *f = s->ops->open(s);
@@ -93,12 +93,12 @@ static int tty_set_ctty(struct task *t, struct tty_session *s, int steal)
 {
 	struct kernel *k = t->k;
 	int r = 0;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(s->lock);
+	vmutex_lock(s->lock);
 	int owner = s->k == k ? s->sid : 0;
 	bool hungup = s->hungup;
-	pthread_mutex_unlock(s->lock);
+	vmutex_unlock(s->lock);
 	if (tg->sid != tg->tgid) {
 		r = -EPERM;
 	} else if (owner == tg->sid) {
@@ -111,14 +111,14 @@ static int tty_set_ctty(struct task *t, struct tty_session *s, int steal)
 	} else if (hungup) {
 		r = -EIO;
 	} else {
-		pthread_mutex_lock(s->lock);
+		vmutex_lock(s->lock);
 		s->k = k;
 		s->sid = tg->sid;
 		s->pgrp = tg->pgid;
-		pthread_mutex_unlock(s->lock);
+		vmutex_unlock(s->lock);
 		tty_list_add_locked(k, s);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }
 
@@ -127,9 +127,9 @@ static void tty_detach(struct tty_session *s)
 	struct kernel *k = s->k;
 	if (!k)
 		return;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	tty_list_remove_locked(k, s);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 /* Under tasks_lock: send info to every live process of group pgid. */
@@ -155,21 +155,21 @@ static void tty_signal_pgrp(struct kernel *k, int pgid, int sig)
 {
 	siginfo_t info;
 	kernel_siginfo(&info, sig);
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	signal_pgrp_locked(k, pgid, &info);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 static int tty_pgrp_session(struct kernel *k, int pgid)
 {
 	int sid = -ESRCH;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	for (struct task *x = k->all_tasks; x; x = x->next_all)
 		if (x->tg && !x->tg->zombie && x->tg->pgid == pgid) {
 			sid = x->tg->sid;
 			break;
 		}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return sid;
 }
 
@@ -181,22 +181,22 @@ static int tty_background(struct task *t, int sig)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
-	pthread_mutex_lock(&tg->siglock);
+	vmutex_lock(&tg->siglock);
 	uint64_t handler = tg->actions[sig - 1].handler;
 	bool ignored = handler == (uint64_t)(uintptr_t)SIG_IGN || (t->sigmask & (1ULL << (sig - 1)));
-	pthread_mutex_unlock(&tg->siglock);
+	vmutex_unlock(&tg->siglock);
 	if (ignored)
 		return sig == SIGTTIN ? -EIO : 0;
 	siginfo_t info;
 	kernel_siginfo(&info, sig);
 	int r = -ERESTARTSYS;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	int pgid = tg->pgid;
 	if (kernel_pgrp_orphaned_locked(k, pgid, tg->sid))
 		r = -EIO;
 	else
 		signal_pgrp_locked(k, pgid, &info);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return r;
 }
 
@@ -215,17 +215,17 @@ void kernel_set_console(struct kernel *k, struct file *f, int sid)
 	if (!s)
 		return;
 	file_get(f);
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	struct file *old = k->console;
 	k->console = f;
-	pthread_mutex_lock(s->lock);
+	vmutex_lock(s->lock);
 	s->kops = k->tty_kops;
 	s->k = k;
 	s->sid = sid;
 	s->pgrp = sid;
-	pthread_mutex_unlock(s->lock);
+	vmutex_unlock(s->lock);
 	tty_list_add_locked(k, s);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	if (old)
 		file_put(old);
 }

@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "lib/lockdep.h"
 
 struct file;
 struct kernel;
@@ -67,7 +68,7 @@ struct tty_kernel_ops {
 struct tty_session {
 	const struct tty_ops *ops;          /* the terminal's */
 	const struct tty_kernel_ops *kops;  /* the kernel's; NULL: no kernel manages it */
-	pthread_mutex_t *lock;              /* the terminal's lock, guarding what follows */
+	struct vmutex *lock;                /* the terminal's lock, guarding what follows */
 	struct kernel *k;                   /* the sandbox whose session it controls */
 	int sid;                            /* that session; 0: none */
 	int pgrp;                           /* its foreground process group */
@@ -78,7 +79,7 @@ struct tty_session {
 
 /* A terminal sets up its session link when it is made. */
 static inline void tty_session_init(struct tty_session *s, const struct tty_ops *ops,
-				    const struct tty_kernel_ops *kops, pthread_mutex_t *lock)
+				    const struct tty_kernel_ops *kops, struct vmutex *lock)
 {
 	*s = (struct tty_session){.ops = ops, .kops = kops, .lock = lock};
 }

@@ -8,6 +8,7 @@
  */
 #include "sentry/kernel/wait.h"
 #include "sentry/kernel/task.h"
+#include "lib/lockdep.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -70,6 +71,7 @@ static void drain(int efd)
 
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline)
 {
+	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
 	for (;;) {
 		if (task_signal_pending(t))
 			return -EINTR;

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/lockdep.h"
 #include "lib/log.h"
 #include "sentry/mm/mm.h"
 
@@ -36,7 +37,7 @@ struct memfile {
 	int fd;
 	uint8_t *base;
 	uint64_t npages; /* limit in pages */
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	uint32_t *ref;	     /* per frame */
 	uint64_t *bitmap;    /* per frame, 1 = allocated */
 	uint64_t hint;	     /* no free frame below word `hint` */
@@ -90,7 +91,7 @@ int memfile_new(uint64_t limit, struct memfile **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	pthread_mutex_init(&mf->lock, NULL);
+	vmutex_init(&mf->lock, LOCK_CLASS(MEMFILE));
 	*out = mf;
 	return 0;
 fail:
@@ -173,7 +174,7 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 {
 	if (npages == 0 || npages > mf->npages)
 		return -ENOMEM;
-	pthread_mutex_lock(&mf->lock);
+	vmutex_lock(&mf->lock);
 	uint64_t start;
 	if (npages == 1) {
 		start = find_one(mf);
@@ -183,7 +184,7 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 			start = find_run(mf, npages, 0);
 	}
 	if (start >= mf->npages) {
-		pthread_mutex_unlock(&mf->lock);
+		vmutex_unlock(&mf->lock);
 		return -ENOMEM;
 	}
 	for (uint64_t i = start; i < start + npages; i++) {
@@ -191,21 +192,21 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 		mf->ref[i] = 1;
 	}
 	mf->used += npages;
-	pthread_mutex_unlock(&mf->lock);
+	vmutex_unlock(&mf->lock);
 	return (int64_t)(start * PAGE_SIZE);
 }
 
 void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages)
 {
 	uint64_t f0 = offset / PAGE_SIZE;
-	pthread_mutex_lock(&mf->lock);
+	vmutex_lock(&mf->lock);
 	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
 		if (!frame_used(mf, f))
 			log_error("memfile: incref of free page %#llx", (unsigned long long)f);
 		else
 			mf->ref[f]++;
 	}
-	pthread_mutex_unlock(&mf->lock);
+	vmutex_unlock(&mf->lock);
 }
 
 /* Give a run of freed frames back to the host; they read as zero afterwards. */
@@ -220,7 +221,7 @@ void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 {
 	uint64_t f0 = offset / PAGE_SIZE;
 	uint64_t run_start = 0, run = 0;
-	pthread_mutex_lock(&mf->lock);
+	vmutex_lock(&mf->lock);
 	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
 		if (!frame_used(mf, f) || mf->ref[f] == 0) {
 			log_error("memfile: decref of free page %#llx", (unsigned long long)f);
@@ -247,7 +248,7 @@ void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 	}
 	if (run)
 		punch(mf, run_start, run);
-	pthread_mutex_unlock(&mf->lock);
+	vmutex_unlock(&mf->lock);
 }
 
 uint32_t memfile_refcount(struct memfile *mf, uint64_t offset)
@@ -255,9 +256,9 @@ uint32_t memfile_refcount(struct memfile *mf, uint64_t offset)
 	uint64_t f = offset / PAGE_SIZE;
 	if (f >= mf->npages)
 		return 0;
-	pthread_mutex_lock(&mf->lock);
+	vmutex_lock(&mf->lock);
 	uint32_t r = frame_used(mf, f) ? mf->ref[f] : 0;
-	pthread_mutex_unlock(&mf->lock);
+	vmutex_unlock(&mf->lock);
 	return r;
 }
 
@@ -265,8 +266,8 @@ void *memfile_ptr(struct memfile *mf, uint64_t offset) { return mf->base + offse
 
 uint64_t memfile_used(struct memfile *mf)
 {
-	pthread_mutex_lock(&mf->lock);
+	vmutex_lock(&mf->lock);
 	uint64_t u = mf->used * PAGE_SIZE;
-	pthread_mutex_unlock(&mf->lock);
+	vmutex_unlock(&mf->lock);
 	return u;
 }

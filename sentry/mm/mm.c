@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/lockdep.h"
 #include "lib/log.h"
 #include "sentry/mm/mm_internal.h"
 
@@ -209,14 +210,14 @@ struct mm *mm_new(struct memfile *mf, struct platform *plat)
 	struct mm *mm = calloc(1, sizeof(*mm));
 	if (!mm)
 		return NULL;
-	pthread_mutex_init(&mm->lock, NULL);
+	vmutex_init(&mm->lock, LOCK_CLASS(MM));
 	mm->refs = 1;
 	mm->mf = mf;
 	mm->plat = plat;
 	if (plat) {
 		mm->as = plat->ops->new_addr_space(plat);
 		if (!mm->as) {
-			pthread_mutex_destroy(&mm->lock);
+			vmutex_destroy(&mm->lock);
 			free(mm);
 			return NULL;
 		}
@@ -224,6 +225,18 @@ struct mm *mm_new(struct memfile *mf, struct platform *plat)
 	mm->mmap_base = MM_DEFAULT_MMAP_BASE;
 	mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
 	return mm;
+}
+
+void mm_unlock(struct mm *mm)
+{
+	struct vma *dead = mm->vmas.dead;
+	mm->vmas.dead = NULL;
+	vmutex_unlock(&mm->lock);
+	while (dead) {
+		struct vma *next = dead->next_dead;
+		vma_free(dead);
+		dead = next;
+	}
 }
 
 void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
@@ -238,7 +251,7 @@ void mm_put(struct mm *mm)
 	vmas_destroy(&mm->vmas);
 	if (mm->as)
 		mm->plat->ops->as_release(mm->as);
-	pthread_mutex_destroy(&mm->lock);
+	vmutex_destroy(&mm->lock);
 	free(mm);
 }
 
@@ -249,7 +262,7 @@ struct mm *mm_fork(struct mm *parent)
 	struct mm *c = mm_new(parent->mf, parent->plat);
 	if (!c)
 		return NULL;
-	pthread_mutex_lock(&parent->lock);
+	vmutex_lock(&parent->lock);
 	c->mmap_base = parent->mmap_base;
 	c->brk_start = parent->brk_start;
 	c->brk = parent->brk;
@@ -307,12 +320,12 @@ struct mm *mm_fork(struct mm *parent)
 		if (wp_hi)
 			plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
 	}
-	pthread_mutex_unlock(&parent->lock);
+	vmutex_unlock(&parent->lock);
 	return c;
 fail:
 	/* Parent pages already marked CoW stay correct: a CoW page whose
 	 * refcount is back to 1 is made writable again on the next fault. */
-	pthread_mutex_unlock(&parent->lock);
+	vmutex_unlock(&parent->lock);
 	mm_put(c);
 	return NULL;
 }
@@ -384,7 +397,7 @@ static int unmap_range(struct mm *mm, uint64_t s, uint64_t e)
 	zap_range(mm, s, e);
 	size_t i = vmas_lower(&mm->vmas, s);
 	while (i < mm->vmas.n && mm->vmas.v[i]->start < e) {
-		vma_free(mm->vmas.v[i]);
+		vma_retire(&mm->vmas, mm->vmas.v[i]);
 		vmas_remove(&mm->vmas, i);
 	}
 	return 0;
@@ -655,7 +668,7 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 {
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	uint64_t page = PAGE_ROUND_DOWN(addr);
 	struct vma *vma = addr < PLAT_APP_TOP ? mm_find_vma_grow_locked(mm, addr) : NULL;
 	if (!vma) {
@@ -728,7 +741,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 	if (map_window(mm, vma, lo, hi) < 0)
 		ret = -EIO;
 out:
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -794,7 +807,7 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	}
 
 	int64_t ret;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	if (flags & MAP_FIXED) {
 		if (!PAGE_ALIGNED(addr)) {
 			ret = -EINVAL;
@@ -839,10 +852,10 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 				break;
 		}
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return (int64_t)addr;
 fail:
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	vma_free(v);
 	return ret;
 }
@@ -854,9 +867,9 @@ int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 	uint64_t rlen = PAGE_ROUND_UP(len);
 	if (rlen == 0 || addr >= PLAT_APP_TOP || rlen > PLAT_APP_TOP - addr)
 		return -EINVAL;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	int err = unmap_range(mm, addr, addr + rlen);
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return err;
 }
 
@@ -943,7 +956,7 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 		return -EINVAL;
 	prot &= PROT_RWX;
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	size_t i = vmas_lower(&mm->vmas, addr);
 	if (i == mm->vmas.n || mm->vmas.v[i]->start >= end) {
 		ret = -ENOMEM;
@@ -965,7 +978,7 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 	}
 	ret = for_each_vma_in(mm, addr, end, set_prot, &prot);
 out:
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -1008,7 +1021,7 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 		a += PAGE_SIZE;
 	}
 	vmas_find(&mm->vmas, old, &i);
-	vma_free(mm->vmas.v[i]);
+	vma_retire(&mm->vmas, mm->vmas.v[i]);
 	vmas_remove(&mm->vmas, i);
 	if (i < mm->vmas.n)
 		vmas_merge_around(&mm->vmas, i);
@@ -1049,7 +1062,7 @@ int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t n
 			return -EINVAL;
 	}
 	int64_t ret;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	/* As Linux (5.16+): a VMA must hold old_addr, even to shrink. */
 	struct vma *v = vmas_find(&mm->vmas, old_addr, NULL);
 	if (!v) {
@@ -1136,7 +1149,7 @@ int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t n
 	}
 	ret = move_vma(mm, old_addr, old_len, at, new_len);
 out:
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -1196,7 +1209,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	if (end == addr)
 		return 0;
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	/* As Linux: the advice applies to the mapped parts, then ENOMEM if
 	 * the range had holes.  Per-VMA rejections come first. */
 	bool holes = !range_covered(mm, addr, end);
@@ -1263,7 +1276,7 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	if (ret == 0 && holes)
 		ret = -ENOMEM;
 out:
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -1271,14 +1284,14 @@ out:
 
 void mm_brk_init(struct mm *mm, uint64_t start)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	mm->brk_start = mm->brk = start;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }
 
 uint64_t mm_brk(struct mm *mm, uint64_t addr)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	if (!mm->brk_start || addr < mm->brk_start || addr >= PLAT_APP_TOP)
 		goto out;
 	uint64_t newend = PAGE_ROUND_UP(addr), oldend = PAGE_ROUND_UP(mm->brk);
@@ -1307,7 +1320,7 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 	}
 out:;
 	uint64_t ret = mm->brk;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -1316,24 +1329,24 @@ void mm_set_mmap_base(struct mm *mm, uint64_t base)
 	base = PAGE_ROUND_DOWN(base);
 	if (base > PLAT_APP_TOP)
 		base = PLAT_APP_TOP;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	mm->mmap_base = base;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }
 
 void mm_set_stack_range(struct mm *mm, uint64_t start, uint64_t end)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	mm->stack_start = start;
 	mm->stack_end = end;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }
 
 void mm_set_stack_limit(struct mm *mm, uint64_t limit)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	mm->stack_limit = limit;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }
 
 /* ---- introspection ---- */
@@ -1341,7 +1354,7 @@ void mm_set_stack_limit(struct mm *mm, uint64_t limit)
 /* fn runs under mm->lock: it must not call back into this mm. */
 void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void *arg), void *arg)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	/* The pages brk added.  (Linux tests start <= brk && end >= start_brk,
 	 * which also names a bss VMA ending at an unrandomized start_brk.) */
 	uint64_t heap_lo = PAGE_ROUND_UP(mm->brk_start), heap_hi = PAGE_ROUND_UP(mm->brk);
@@ -1365,12 +1378,12 @@ void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void
 		}
 		fn(&info, arg);
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }
 
 void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss)
 {
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	uint64_t vs = 0;
 	for (size_t i = 0; i < mm->vmas.n; i++)
 		vs += mm->vmas.v[i]->end - mm->vmas.v[i]->start;
@@ -1378,5 +1391,5 @@ void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss)
 		*vsize = vs;
 	if (rss)
 		*rss = mm->pt.nr_present * PAGE_SIZE;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 }

@@ -13,9 +13,11 @@
  * Sentry's own mapping of the memory file, never through the platform, and
  * return -EFAULT for any bad app pointer instead of crashing.
  *
- * Locking: mm->lock (a mutex) protects the VMAs and the page table; it is held
- * across platform map/unmap calls but never across a context switch.
- * memfile->lock protects the allocator and refcounts; order: mm lock -> memfile lock.
+ * Locking (sentry/LOCKING.md): mm->lock protects the VMAs and the page
+ * table; it is held across platform map/unmap calls and the mapped files'
+ * ops, never across a context switch, and VMAs taken out under it are freed
+ * after it is dropped (mm_unlock).  memfile->lock protects the allocator and
+ * refcounts and comes after mm->lock.
  */
 #ifndef VISOR_SENTRY_MM_H
 #define VISOR_SENTRY_MM_H

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/lockdep.h"
 #include "lib/page.h"
 #include "sentry/mm/mm.h"
 
@@ -67,6 +68,7 @@ struct vma {
 	unsigned flags;
 	struct mm_file *file; /* NULL for private anonymous memory; one ref held */
 	uint64_t off;	      /* byte offset in file of start */
+	struct vma *next_dead; /* on vma_list.dead */
 };
 
 /* The VMAs of an mm: an array sorted by address (binary search; inserts
@@ -74,6 +76,10 @@ struct vma {
 struct vma_list {
 	struct vma **v;
 	size_t n, cap;
+	/* VMAs taken out under mm->lock whose file reference may be the last:
+	 * freed by mm_unlock after the lock is dropped (LOCKING.md rule 4: a
+	 * last file_put may talk to the Gofer or take vfs_tree_lock). */
+	struct vma *dead;
 };
 
 /* Index of the first VMA whose end is above addr (n when none). */
@@ -87,12 +93,18 @@ int vmas_split_at(struct vma_list *l, uint64_t addr);
 /* Merge VMA i with its neighbours where they are compatible. */
 void vmas_merge_around(struct vma_list *l, size_t i);
 struct vma *vma_dup(const struct vma *v); /* with a new file ref */
-void vma_free(struct vma *v);		  /* drops the file ref */
+/* Drops the file ref: under mm->lock only for a VMA whose file another VMA
+ * still holds (a copy or a merge); else vma_retire. */
+void vma_free(struct vma *v);
+/* Under mm->lock: free v once the lock is dropped (mm_unlock). */
+void vma_retire(struct vma_list *l, struct vma *v);
+/* Drop mm->lock, then free the VMAs retired under it. */
+void mm_unlock(struct mm *mm);
 void vmas_destroy(struct vma_list *l);	  /* frees every VMA */
 
 /* ---- the address space ---- */
 struct mm {
-	pthread_mutex_t lock; /* VMAs, page table, brk/mmap settings; before memfile lock */
+	struct vmutex lock; /* VMAs, page table, brk/mmap settings; before memfile lock */
 	int refs;	      /* atomic */
 	struct memfile *mf;
 	struct platform *plat;

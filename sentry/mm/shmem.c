@@ -12,11 +12,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lib/lockdep.h"
 #include "sentry/mm/mm_internal.h"
 
 struct mm_shmem {
 	struct mm_file file;
-	pthread_mutex_t lock; /* pages */
+	struct vmutex lock; /* pages */
 	int refs;	      /* atomic */
 	struct memfile *mf;
 	struct pagetable pages; /* keyed by pgoff << PAGE_SHIFT; entry = offset | PTE_PRESENT */
@@ -40,7 +41,7 @@ static void shmem_put(struct mm_file *f)
 		a += PAGE_SIZE;
 	}
 	pt_destroy(&s->pages);
-	pthread_mutex_destroy(&s->lock);
+	vmutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -50,7 +51,7 @@ static int64_t shmem_shared_page(struct mm_file *f, uint64_t pgoff)
 	if (pgoff >= (1ULL << (47 - PAGE_SHIFT)))
 		return -EINVAL;
 	uint64_t key = pgoff << PAGE_SHIFT;
-	pthread_mutex_lock(&s->lock);
+	vmutex_lock(&s->lock);
 	uint64_t pte = pt_get(&s->pages, key);
 	int64_t off;
 	if (pte) {
@@ -68,7 +69,7 @@ static int64_t shmem_shared_page(struct mm_file *f, uint64_t pgoff)
 			}
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	vmutex_unlock(&s->lock);
 	return off;
 }
 
@@ -91,6 +92,6 @@ struct mm_file *mm_shmem_new(struct memfile *mf)
 	s->file.name = (char *)"/dev/zero (deleted)";
 	s->refs = 1;
 	s->mf = mf;
-	pthread_mutex_init(&s->lock, NULL);
+	vmutex_init(&s->lock, LOCK_CLASS(SHMEM));
 	return &s->file;
 }

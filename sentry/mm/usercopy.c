@@ -51,7 +51,7 @@ static int copy(struct mm *mm, enum copy_op op, uint64_t uaddr, void *kbuf, size
 		return -EFAULT;
 	int ret = 0;
 	char *k = kbuf;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	while (len) {
 		size_t in_page = PAGE_SIZE - OFFSET_IN_PAGE(uaddr);
 		size_t n = len < in_page ? len : in_page;
@@ -72,7 +72,7 @@ static int copy(struct mm *mm, enum copy_op op, uint64_t uaddr, void *kbuf, size
 		uaddr += n;
 		len -= n;
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -95,7 +95,7 @@ ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max)
 {
 	ssize_t ret = -ENAMETOOLONG;
 	size_t done = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	while (done < max) {
 		uint64_t a = src + done;
 		if (a < src || a >= PLAT_APP_TOP) {
@@ -119,7 +119,7 @@ ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -132,7 +132,7 @@ int mm_atomic_cmpxchg32(struct mm *mm, uint64_t addr, uint32_t old, uint32_t new
 	if (!range_ok(addr, 4))
 		return -EFAULT;
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	char *p = user_page(mm, addr, true);
 	if (p) {
 		/* The app may be using the word through its own mapping of the
@@ -145,7 +145,7 @@ int mm_atomic_cmpxchg32(struct mm *mm, uint64_t addr, uint32_t old, uint32_t new
 	} else {
 		ret = -EFAULT;
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -156,13 +156,13 @@ int mm_load32(struct mm *mm, uint64_t addr, uint32_t *val)
 	if (!range_ok(addr, 4))
 		return -EFAULT;
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	char *p = user_page(mm, addr, false);
 	if (p)
 		*val = __atomic_load_n((uint32_t *)(p + OFFSET_IN_PAGE(addr)), __ATOMIC_SEQ_CST);
 	else
 		ret = -EFAULT;
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }
 
@@ -190,7 +190,7 @@ int mm_futex_key(struct mm *mm, uint64_t addr, bool private_futex, uint64_t *k1,
 		return 0;
 	}
 	int ret = 0;
-	pthread_mutex_lock(&mm->lock);
+	vmutex_lock(&mm->lock);
 	struct vma *v = vmas_find(&mm->vmas, addr, NULL);
 	if (!v) {
 		ret = -EFAULT;
@@ -206,6 +206,6 @@ int mm_futex_key(struct mm *mm, uint64_t addr, bool private_futex, uint64_t *k1,
 			*k2 = PTE_OFFSET((uint64_t)pte) + OFFSET_IN_PAGE(addr);
 		}
 	}
-	pthread_mutex_unlock(&mm->lock);
+	mm_unlock(mm);
 	return ret;
 }

@@ -81,6 +81,12 @@ void vma_free(struct vma *v)
 	free(v);
 }
 
+void vma_retire(struct vma_list *l, struct vma *v)
+{
+	v->next_dead = l->dead;
+	l->dead = v;
+}
+
 int vmas_split_at(struct vma_list *l, uint64_t addr)
 {
 	size_t i;
@@ -129,6 +135,11 @@ void vmas_destroy(struct vma_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		vma_free(l->v[i]);
+	while (l->dead) {
+		struct vma *d = l->dead;
+		l->dead = d->next_dead;
+		vma_free(d);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;

@@ -68,12 +68,12 @@ static int64_t sys_getdents64(struct task *t, const uint64_t a[6])
 		if (!d.buf) {
 			r = -ENOMEM;
 		} else {
-			pthread_mutex_lock(&f->pos_lock);
+			vmutex_lock(&f->pos_lock);
 			d.ctx.pos = f->pos;
 			r = f->ops->readdir(t, f, &d.ctx);
 			if (r == 0)
 				f->pos = d.ctx.pos;
-			pthread_mutex_unlock(&f->pos_lock);
+			vmutex_unlock(&f->pos_lock);
 			if (r == 0) {
 				/* Not even one entry fitted: the buffer is too small. */
 				if (d.used == 0 && d.full) {
@@ -290,10 +290,10 @@ static int64_t sys_chroot(struct task *t, const uint64_t a[6])
 
 static int64_t sys_umask(struct task *t, const uint64_t a[6])
 {
-	pthread_mutex_lock(&t->fs->lock);
+	vmutex_lock(&t->fs->lock);
 	uint32_t old = t->fs->umask;
 	t->fs->umask = (uint32_t)a[0] & 0777;
-	pthread_mutex_unlock(&t->fs->lock);
+	vmutex_unlock(&t->fs->lock);
 	return old;
 }
 

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
@@ -46,7 +47,7 @@
 #define GRND_INSECURE 0x0004
 #endif
 
-static pthread_mutex_t uts_lock = PTHREAD_MUTEX_INITIALIZER; /* k->hostname, k->domainname */
+static struct vmutex uts_lock = VMUTEX_INITIALIZER(LOCK_CLASS(UTS)); /* k->hostname, k->domainname */
 
 /* ---- uname and host/domain names ---- */
 
@@ -67,10 +68,10 @@ static int64_t sys_uname(struct task *t, const uint64_t a[6])
 	strcpy(u.release, "6.1.0-visor");
 	strcpy(u.version, "#1 SMP visor");
 	strcpy(u.machine, "x86_64");
-	pthread_mutex_lock(&uts_lock);
+	vmutex_lock(&uts_lock);
 	memcpy(u.nodename, t->k->hostname, UTS_LEN);
 	memcpy(u.domainname, t->k->domainname, UTS_LEN);
-	pthread_mutex_unlock(&uts_lock);
+	vmutex_unlock(&uts_lock);
 	return task_copy_out(t, a[0], &u, sizeof(u)) ? -EFAULT : 0;
 }
 
@@ -84,9 +85,9 @@ static int64_t set_uts_name(struct task *t, char *field, uint64_t addr, int64_t 
 	char buf[UTS_LEN + 1] = {0};
 	if (len && task_copy_in(t, buf, addr, (size_t)len))
 		return -EFAULT;
-	pthread_mutex_lock(&uts_lock);
+	vmutex_lock(&uts_lock);
 	memcpy(field, buf, UTS_LEN + 1);
-	pthread_mutex_unlock(&uts_lock);
+	vmutex_unlock(&uts_lock);
 	return 0;
 }
 

@@ -417,9 +417,9 @@ static int64_t sys_fallocate(struct task *t, const uint64_t a[6])
 	else if (mode & ~FALLOC_FL_KEEP_SIZE)
 		r = -EOPNOTSUPP;
 	else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
-		pthread_mutex_lock(&f->inode->lock);
+		vmutex_lock(&f->inode->lock);
 		uint64_t size = f->inode->size;
-		pthread_mutex_unlock(&f->inode->lock);
+		vmutex_unlock(&f->inode->lock);
 		if ((uint64_t)off + (uint64_t)len > size)
 			r = file_truncate(t, f, (uint64_t)off + (uint64_t)len);
 	}

@@ -50,6 +50,7 @@
 #include <sys/times.h>
 #include <time.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
@@ -388,7 +389,7 @@ struct real_timer {
 	int64_t interval;     /* ns; 0: one-shot */
 };
 
-static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER; /* rt_list and its timers */
+static struct vmutex rt_lock = VMUTEX_INITIALIZER(LOCK_CLASS(REAL_TIMERS)); /* rt_list and its timers */
 static pthread_cond_t rt_cond;                              /* on CLOCK_MONOTONIC */
 static struct real_timer *rt_list;
 static pthread_once_t rt_once = PTHREAD_ONCE_INIT;
@@ -436,7 +437,7 @@ static bool rt_deliver(const struct rt_fire *f)
 
 static void *rt_thread_main(void *arg)
 {
-	pthread_mutex_lock(&rt_lock);
+	vmutex_lock(&rt_lock);
 	for (;;) {
 		int64_t now = host_ns(CLOCK_MONOTONIC), next = INT64_MAX;
 		struct rt_fire fires[RT_BATCH];
@@ -458,21 +459,21 @@ static void *rt_thread_main(void *arg)
 			pp = &r->next;
 		}
 		if (nf) {
-			pthread_mutex_unlock(&rt_lock);
+			vmutex_unlock(&rt_lock);
 			bool gone[RT_BATCH];
 			for (int i = 0; i < nf; i++)
 				gone[i] = !rt_deliver(&fires[i]);
-			pthread_mutex_lock(&rt_lock);
+			vmutex_lock(&rt_lock);
 			for (int i = 0; i < nf; i++)
 				if (gone[i])
 					rt_remove_locked(&fires[i]);
 			continue;
 		}
 		if (next == INT64_MAX) {
-			pthread_cond_wait(&rt_cond, &rt_lock);
+			vmutex_cond_wait(&rt_cond, &rt_lock);
 		} else {
 			struct timespec dl = ns_ts(next);
-			pthread_cond_timedwait(&rt_cond, &rt_lock, &dl);
+			vmutex_cond_timedwait(&rt_cond, &rt_lock, &dl);
 		}
 	}
 	return NULL;
@@ -503,7 +504,7 @@ static int real_timer_set(struct task *t, int64_t value, int64_t interval, int64
 	struct real_timer *fresh = value ? calloc(1, sizeof(*fresh)) : NULL;
 	if (value && !fresh)
 		return -ENOMEM;
-	pthread_mutex_lock(&rt_lock);
+	vmutex_lock(&rt_lock);
 	struct real_timer **pp = &rt_list;
 	while (*pp && !((*pp)->k == t->k && (*pp)->tgid == tg->tgid &&
 			(*pp)->tg_start_ns == tg->start_ns))
@@ -535,7 +536,7 @@ static int real_timer_set(struct task *t, int64_t value, int64_t interval, int64
 		r->interval = interval;
 	}
 	pthread_cond_signal(&rt_cond);
-	pthread_mutex_unlock(&rt_lock);
+	vmutex_unlock(&rt_lock);
 	free(fresh);
 	return 0;
 }
@@ -564,7 +565,7 @@ static int64_t sys_getitimer(struct task *t, const uint64_t a[6])
 	struct itimerval v;
 	memset(&v, 0, sizeof(v));
 	if (which == ITIMER_REAL) {
-		pthread_mutex_lock(&rt_lock);
+		vmutex_lock(&rt_lock);
 		for (struct real_timer *r = rt_list; r; r = r->next) {
 			if (r->k == t->k && r->tgid == t->tg->tgid &&
 			    r->tg_start_ns == t->tg->start_ns) {
@@ -573,7 +574,7 @@ static int64_t sys_getitimer(struct task *t, const uint64_t a[6])
 				v.it_interval = ns_tv(r->interval);
 			}
 		}
-		pthread_mutex_unlock(&rt_lock);
+		vmutex_unlock(&rt_lock);
 	} else if (which != ITIMER_VIRTUAL && which != ITIMER_PROF) {
 		return -EINVAL;
 	}

@@ -129,10 +129,10 @@ int vfs_accessat(struct task *t, int dirfd, const char *path, int mode, int flag
 		p = w.cur;
 		path_get(&p);
 	} else {
-		pthread_mutex_lock(&vfs_tree_lock);
+		vmutex_lock(&vfs_tree_lock);
 		r = walk_locked(&w, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : VFS_LOOKUP_FOLLOW,
 				&p);
-		pthread_mutex_unlock(&vfs_tree_lock);
+		vmutex_unlock(&vfs_tree_lock);
 	}
 	walk_done(&w);
 	if (r < 0)
@@ -233,7 +233,7 @@ int vfs_setattr_raw(struct inode *ino, struct vfs_setattr *sa)
 	} else if (sa->valid & VFS_ATTR_SIZE) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	if (sa->valid & VFS_ATTR_MODE)
 		ino->mode = (ino->mode & S_IFMT) | (sa->mode & 07777);
 	if (sa->valid & VFS_ATTR_UID)
@@ -247,7 +247,7 @@ int vfs_setattr_raw(struct inode *ino, struct vfs_setattr *sa)
 	if (sa->valid & VFS_ATTR_SIZE)
 		ino->mtime = now;
 	ino->ctime = now;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	return 0;
 }
 

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/lockdep.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
 /* The namespace lock (see vfs.h).  Recursive: a last mount_put (which
  * prunes the dentry cache) can happen inside a walk that already holds it. */
-pthread_mutex_t vfs_tree_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+struct vmutex vfs_tree_lock = VMUTEX_RECURSIVE_INITIALIZER(LOCK_CLASS(VFS_TREE));
 
 /* ---------------------------------------------------------------- dentries */
 
@@ -77,16 +78,16 @@ static unsigned long dcache_max = 8192;
 
 void vfs_dcache_set_max(unsigned long max)
 {
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	dcache_max = max;
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 }
 
 unsigned long vfs_dcache_count(void)
 {
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	unsigned long n = dcache_count;
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	return n;
 }
 

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/epoll.h"
 #include "sentry/vfs/vfs.h"
@@ -55,7 +56,7 @@ struct eventpoll {
 };
 
 /* Recursive: polling an epoll fd that watches another epoll fd nests. */
-static pthread_mutex_t epoll_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static struct vmutex epoll_lock = VMUTEX_RECURSIVE_INITIALIZER(LOCK_CLASS(EPOLL));
 
 static const struct file_ops epoll_fops;
 
@@ -88,13 +89,13 @@ static void item_free(struct epitem *it)
 
 void epoll_file_released(struct file *f)
 {
-	pthread_mutex_lock(&epoll_lock);
+	vmutex_lock(&epoll_lock);
 	while (f->epitems) {
 		struct eventpoll *ep = f->epitems->ep;
 		item_free(f->epitems);
 		waitq_notify(&ep->wq, ~0u);
 	}
-	pthread_mutex_unlock(&epoll_lock);
+	vmutex_unlock(&epoll_lock);
 }
 
 static uint32_t item_ready(struct epitem *it, uint32_t mask)
@@ -118,7 +119,7 @@ static uint32_t epoll_poll(struct file *f, struct poll_entry *pe)
 	struct eventpoll *ep = EP(f);
 	poll_wait(pe, &ep->wq);
 	uint32_t m = 0;
-	pthread_mutex_lock(&epoll_lock);
+	vmutex_lock(&epoll_lock);
 	for (struct epitem *it = ep->items; it && !m; it = it->next_ep) {
 		if (it->disabled || atomic_load(&it->file->refs) == 0)
 			continue;
@@ -126,17 +127,17 @@ static uint32_t epoll_poll(struct file *f, struct poll_entry *pe)
 		if (file_poll(it->file, NULL) & want)
 			m = POLLIN | POLLRDNORM;
 	}
-	pthread_mutex_unlock(&epoll_lock);
+	vmutex_unlock(&epoll_lock);
 	return m;
 }
 
 static void epoll_release(struct file *f)
 {
 	struct eventpoll *ep = EP(f);
-	pthread_mutex_lock(&epoll_lock);
+	vmutex_lock(&epoll_lock);
 	while (ep->items)
 		item_free(ep->items);
-	pthread_mutex_unlock(&epoll_lock);
+	vmutex_unlock(&epoll_lock);
 	waitq_destroy(&ep->wq);
 	free(ep);
 }
@@ -199,7 +200,7 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
 	struct eventpoll *ep = EP(epf);
 	if (op == EPOLL_CTL_MOD && ev && (ev->events & EPOLLEXCLUSIVE))
 		return -EINVAL;
-	pthread_mutex_lock(&epoll_lock);
+	vmutex_lock(&epoll_lock);
 	struct epitem *it = ep->items;
 	while (it && !(it->file == target && it->fd == fd))
 		it = it->next_ep;
@@ -244,7 +245,7 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
 	default:
 		r = -EINVAL;
 	}
-	pthread_mutex_unlock(&epoll_lock);
+	vmutex_unlock(&epoll_lock);
 	if (r == 0)
 		waitq_notify(&ep->wq, ~0u);
 	return r;
@@ -268,12 +269,12 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 	struct eventpoll *ep = EP(epf);
 	for (;;) {
 		/* Snapshot the items with references, so they stay while we sleep. */
-		pthread_mutex_lock(&epoll_lock);
+		vmutex_lock(&epoll_lock);
 		int n = ep->nitems;
 		struct file **files = calloc(n ? n : 1, sizeof(*files));
 		struct poll_entry *pes = calloc(n + 1, sizeof(*pes));
 		if (!files || !pes) {
-			pthread_mutex_unlock(&epoll_lock);
+			vmutex_unlock(&epoll_lock);
 			free(files);
 			free(pes);
 			return -ENOMEM;
@@ -282,7 +283,7 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 		for (struct epitem *it = ep->items; it && k < n; it = it->next_ep)
 			if (file_tryget(it->file))
 				files[k++] = it->file;
-		pthread_mutex_unlock(&epoll_lock);
+		vmutex_unlock(&epoll_lock);
 		/* Register on everything (and the instance) before checking: no lost wake-up. */
 		task_poll_entry_init(&pes[k], t, ~0u);
 		poll_wait(&pes[k], &ep->wq);
@@ -293,7 +294,7 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 		}
 		/* Collect reports under the lock (items may have changed meanwhile). */
 		int got = 0;
-		pthread_mutex_lock(&epoll_lock);
+		vmutex_lock(&epoll_lock);
 		for (struct epitem *it = ep->items; masks && it && got < maxevents; it = it->next_ep) {
 			int i = 0;
 			while (i < k && files[i] != it->file)
@@ -311,7 +312,7 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 			if (it->events & EPOLLONESHOT)
 				it->disabled = true;
 		}
-		pthread_mutex_unlock(&epoll_lock);
+		vmutex_unlock(&epoll_lock);
 		int r = 0;
 		if (!masks) {
 			r = -ENOMEM;

@@ -15,13 +15,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/eventfd.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
 struct eventfd {
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	struct waitq wq;
 	uint64_t count;
 	bool semaphore;
@@ -42,10 +43,10 @@ static int ev_wait(struct task *t, struct eventfd *ev, uint32_t events)
 	struct waiter w;
 	task_waiter_init(&w, t, events);
 	waitq_add(&ev->wq, &w);
-	pthread_mutex_unlock(&ev->lock);
+	vmutex_unlock(&ev->lock);
 	int r = task_block(t, NULL);
 	waitq_remove(&ev->wq, &w);
-	pthread_mutex_lock(&ev->lock);
+	vmutex_lock(&ev->lock);
 	return r == -EINTR ? -ERESTARTSYS : 0;
 }
 
@@ -54,21 +55,21 @@ static ssize_t evfd_read(struct task *t, struct file *f, void *buf, size_t len, 
 	struct eventfd *ev = E(f);
 	if (len < 8)
 		return -EINVAL;
-	pthread_mutex_lock(&ev->lock);
+	vmutex_lock(&ev->lock);
 	while (ev->count == 0) {
 		if (file_get_flags(f) & O_NONBLOCK) {
-			pthread_mutex_unlock(&ev->lock);
+			vmutex_unlock(&ev->lock);
 			return -EAGAIN;
 		}
 		int r = ev_wait(t, ev, POLLIN);
 		if (r < 0) {
-			pthread_mutex_unlock(&ev->lock);
+			vmutex_unlock(&ev->lock);
 			return r;
 		}
 	}
 	uint64_t v = ev->semaphore ? 1 : ev->count;
 	ev->count -= v;
-	pthread_mutex_unlock(&ev->lock);
+	vmutex_unlock(&ev->lock);
 	waitq_notify(&ev->wq, POLLOUT | POLLWRNORM);
 	memcpy(buf, &v, 8);
 	return 8;
@@ -84,20 +85,20 @@ static ssize_t evfd_write(struct task *t, struct file *f, const void *buf, size_
 	memcpy(&v, buf, 8);
 	if (v == EVENTFD_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&ev->lock);
+	vmutex_lock(&ev->lock);
 	while (EVENTFD_MAX - ev->count <= v) {
 		if (file_get_flags(f) & O_NONBLOCK) {
-			pthread_mutex_unlock(&ev->lock);
+			vmutex_unlock(&ev->lock);
 			return -EAGAIN;
 		}
 		int r = ev_wait(t, ev, POLLOUT);
 		if (r < 0) {
-			pthread_mutex_unlock(&ev->lock);
+			vmutex_unlock(&ev->lock);
 			return r;
 		}
 	}
 	ev->count += v;
-	pthread_mutex_unlock(&ev->lock);
+	vmutex_unlock(&ev->lock);
 	if (v)
 		waitq_notify(&ev->wq, POLLIN | POLLRDNORM);
 	return 8;
@@ -107,13 +108,13 @@ static uint32_t evfd_poll(struct file *f, struct poll_entry *pe)
 {
 	struct eventfd *ev = E(f);
 	poll_wait(pe, &ev->wq);
-	pthread_mutex_lock(&ev->lock);
+	vmutex_lock(&ev->lock);
 	uint32_t m = 0;
 	if (ev->count > 0)
 		m |= POLLIN | POLLRDNORM;
 	if (ev->count < EVENTFD_MAX - 1)
 		m |= POLLOUT | POLLWRNORM;
-	pthread_mutex_unlock(&ev->lock);
+	vmutex_unlock(&ev->lock);
 	return m;
 }
 
@@ -121,7 +122,7 @@ static void evfd_release(struct file *f)
 {
 	struct eventfd *ev = E(f);
 	waitq_destroy(&ev->wq);
-	pthread_mutex_destroy(&ev->lock);
+	vmutex_destroy(&ev->lock);
 	free(ev);
 }
 
@@ -149,7 +150,7 @@ int eventfd_new(unsigned int initval, int flags, struct file **out)
 	struct eventfd *ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
-	pthread_mutex_init(&ev->lock, NULL);
+	vmutex_init(&ev->lock, LOCK_CLASS(EVENTFD));
 	waitq_init(&ev->wq);
 	ev->count = initval;
 	ev->semaphore = flags & EFD_SEMAPHORE;

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
@@ -34,8 +35,8 @@ struct file *file_alloc(const struct vfs_path *p, int flags)
 	if (!f)
 		return NULL;
 	atomic_init(&f->refs, 1);
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_mutex_init(&f->pos_lock, NULL);
+	vmutex_init(&f->lock, LOCK_CLASS(FILE_FLAGS));
+	vmutex_init(&f->pos_lock, LOCK_CLASS(FILE_POS));
 	f->flags = flags;
 	int acc = flags & O_ACCMODE;
 	if (!(flags & O_PATH)) {
@@ -137,17 +138,17 @@ void file_put(struct file *f)
 		inode_put(f->inode);
 	path_put(&f->path);
 	path_put(&f->anon);
-	pthread_mutex_destroy(&f->lock);
-	pthread_mutex_destroy(&f->pos_lock);
+	vmutex_destroy(&f->lock);
+	vmutex_destroy(&f->pos_lock);
 	free(f->anon_name);
 	free(f);
 }
 
 int file_get_flags(struct file *f)
 {
-	pthread_mutex_lock(&f->lock);
+	vmutex_lock(&f->lock);
 	int fl = f->flags;
-	pthread_mutex_unlock(&f->lock);
+	vmutex_unlock(&f->lock);
 	return fl;
 }
 
@@ -157,9 +158,9 @@ int file_set_flags(struct file *f, int flags)
 	if (f->flags & O_PATH)
 		return -EBADF;
 	/* O_NOATIME needs ownership (Linux setfl -> EPERM). */
-	pthread_mutex_lock(&f->lock);
+	vmutex_lock(&f->lock);
 	f->flags = (f->flags & ~settable) | (flags & settable);
-	pthread_mutex_unlock(&f->lock);
+	vmutex_unlock(&f->lock);
 	return 0;
 }
 
@@ -197,9 +198,9 @@ ssize_t file_read(struct task *t, struct file *f, void *buf, size_t len)
 		uint64_t dummy = 0;
 		return do_read(t, f, buf, len, &dummy);
 	}
-	pthread_mutex_lock(&f->pos_lock);
+	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_read(t, f, buf, len, &f->pos);
-	pthread_mutex_unlock(&f->pos_lock);
+	vmutex_unlock(&f->pos_lock);
 	return r;
 }
 
@@ -209,9 +210,9 @@ ssize_t file_write(struct task *t, struct file *f, const void *buf, size_t len)
 		uint64_t dummy = 0;
 		return do_write(t, f, buf, len, &dummy);
 	}
-	pthread_mutex_lock(&f->pos_lock);
+	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_write(t, f, buf, len, &f->pos);
-	pthread_mutex_unlock(&f->pos_lock);
+	vmutex_unlock(&f->pos_lock);
 	return r;
 }
 
@@ -262,9 +263,9 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence)
 	int64_t base;
 	int64_t size = 0;
 	if (f->inode) {
-		pthread_mutex_lock(&f->inode->lock);
+		vmutex_lock(&f->inode->lock);
 		size = f->inode->size;
-		pthread_mutex_unlock(&f->inode->lock);
+		vmutex_unlock(&f->inode->lock);
 	}
 	switch (whence) {
 	case SEEK_SET:
@@ -302,9 +303,9 @@ int64_t file_lseek(struct file *f, int64_t off, int whence)
 		return -EBADF;
 	if (f->stream)
 		return -ESPIPE;
-	pthread_mutex_lock(&f->pos_lock);
+	vmutex_lock(&f->pos_lock);
 	int64_t r = f->ops->llseek ? f->ops->llseek(f, off, whence) : generic_llseek(f, off, whence);
-	pthread_mutex_unlock(&f->pos_lock);
+	vmutex_unlock(&f->pos_lock);
 	return r;
 }
 
@@ -515,11 +516,11 @@ int dir_emit_dots(struct file *f, struct dir_ctx *ctx)
 	}
 	if (ctx->pos == 1) {
 		uint64_t pino = f->inode->ino;
-		pthread_mutex_lock(&vfs_tree_lock);
+		vmutex_lock(&vfs_tree_lock);
 		struct dentry *d = f->path.dentry;
 		if (d && d->parent)
 			pino = d->parent->inode->ino;
-		pthread_mutex_unlock(&vfs_tree_lock);
+		vmutex_unlock(&vfs_tree_lock);
 		if (dir_emit(ctx, "..", pino, DT_DIR, 2))
 			return 1;
 	}
@@ -544,7 +545,7 @@ struct fd_table *fdt_new(void)
 	if (!fdt)
 		return NULL;
 	atomic_init(&fdt->refs, 1);
-	pthread_mutex_init(&fdt->lock, NULL);
+	vmutex_init(&fdt->lock, LOCK_CLASS(FD_TABLE));
 	fdt->max_fds = FDT_DEFAULT_MAX;
 	return fdt;
 }
@@ -562,7 +563,7 @@ void fdt_put(struct fd_table *fdt)
 		if (fdt->ents[i].file)
 			fd_release(fdt->ents[i].file);
 	free(fdt->ents);
-	pthread_mutex_destroy(&fdt->lock);
+	vmutex_destroy(&fdt->lock);
 	free(fdt);
 }
 
@@ -571,12 +572,12 @@ struct fd_table *fdt_copy(struct fd_table *old)
 	struct fd_table *fdt = fdt_new();
 	if (!fdt)
 		return NULL;
-	pthread_mutex_lock(&old->lock);
+	vmutex_lock(&old->lock);
 	fdt->max_fds = old->max_fds;
 	if (old->cap) {
 		fdt->ents = calloc(old->cap, sizeof(*fdt->ents));
 		if (!fdt->ents) {
-			pthread_mutex_unlock(&old->lock);
+			vmutex_unlock(&old->lock);
 			fdt_put(fdt);
 			return NULL;
 		}
@@ -587,7 +588,7 @@ struct fd_table *fdt_copy(struct fd_table *old)
 				file_get(fdt->ents[i].file);
 		}
 	}
-	pthread_mutex_unlock(&old->lock);
+	vmutex_unlock(&old->lock);
 	return fdt;
 }
 
@@ -612,7 +613,7 @@ int fdt_install(struct fd_table *fdt, struct file *f, int fd_flags, int minfd)
 {
 	if (minfd < 0)
 		return -EINVAL;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	int fd = minfd;
 	while (fd < fdt->cap && fdt->ents[fd].file)
 		fd++;
@@ -625,7 +626,7 @@ int fdt_install(struct fd_table *fdt, struct file *f, int fd_flags, int minfd)
 		fdt->ents[fd].flags = fd_flags & FD_CLOEXEC;
 		r = fd;
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	return r;
 }
 
@@ -633,7 +634,7 @@ int fdt_install_at(struct fd_table *fdt, int fd, struct file *f, int fd_flags)
 {
 	if (fd < 0)
 		return -EBADF;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	struct file *old = NULL;
 	int r;
 	if ((unsigned int)fd >= fdt->max_fds) {
@@ -645,7 +646,7 @@ int fdt_install_at(struct fd_table *fdt, int fd, struct file *f, int fd_flags)
 		fdt->ents[fd].flags = fd_flags & FD_CLOEXEC;
 		r = fd;
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	/* Close the replaced file outside the lock: its release may block. */
 	if (old)
 		fd_release(old);
@@ -657,12 +658,12 @@ struct file *fdt_get_file(struct fd_table *fdt, int fd)
 	if (!fdt || fd < 0)
 		return NULL;
 	struct file *f = NULL;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	if (fd < fdt->cap && fdt->ents[fd].file) {
 		f = fdt->ents[fd].file;
 		file_get(f);
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	return f;
 }
 
@@ -671,10 +672,10 @@ int fdt_get_flags(struct fd_table *fdt, int fd)
 	if (fd < 0)
 		return -EBADF;
 	int r = -EBADF;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	if (fd < fdt->cap && fdt->ents[fd].file)
 		r = fdt->ents[fd].flags;
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	return r;
 }
 
@@ -683,12 +684,12 @@ int fdt_set_flags(struct fd_table *fdt, int fd, int fd_flags)
 	if (fd < 0)
 		return -EBADF;
 	int r = -EBADF;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	if (fd < fdt->cap && fdt->ents[fd].file) {
 		fdt->ents[fd].flags = fd_flags & FD_CLOEXEC;
 		r = 0;
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	return r;
 }
 
@@ -697,13 +698,13 @@ int fdt_close(struct fd_table *fdt, int fd)
 	if (fd < 0)
 		return -EBADF;
 	struct file *f = NULL;
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	if (fd < fdt->cap && fdt->ents[fd].file) {
 		f = fdt->ents[fd].file;
 		fdt->ents[fd].file = NULL;
 		fdt->ents[fd].flags = 0;
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	if (!f)
 		return -EBADF;
 	fd_release(f);
@@ -716,7 +717,7 @@ int fdt_close_range(struct fd_table *fdt, unsigned int first, unsigned int last,
 		return -EINVAL;
 	for (;;) {
 		struct file *f = NULL;
-		pthread_mutex_lock(&fdt->lock);
+		vmutex_lock(&fdt->lock);
 		unsigned int end = last < (unsigned int)fdt->cap ? last + 1 : (unsigned int)fdt->cap;
 		for (unsigned int fd = first; fd < end; fd++) {
 			if (!fdt->ents[fd].file)
@@ -731,7 +732,7 @@ int fdt_close_range(struct fd_table *fdt, unsigned int first, unsigned int last,
 			first = fd + 1;
 			break;
 		}
-		pthread_mutex_unlock(&fdt->lock);
+		vmutex_unlock(&fdt->lock);
 		if (!f)
 			return 0;
 		fd_release(f);
@@ -742,7 +743,7 @@ void fdt_close_on_exec(struct fd_table *fdt)
 {
 	for (;;) {
 		struct file *f = NULL;
-		pthread_mutex_lock(&fdt->lock);
+		vmutex_lock(&fdt->lock);
 		for (int fd = 0; fd < fdt->cap; fd++) {
 			if (fdt->ents[fd].file && (fdt->ents[fd].flags & FD_CLOEXEC)) {
 				f = fdt->ents[fd].file;
@@ -751,7 +752,7 @@ void fdt_close_on_exec(struct fd_table *fdt)
 				break;
 			}
 		}
-		pthread_mutex_unlock(&fdt->lock);
+		vmutex_unlock(&fdt->lock);
 		if (!f)
 			return;
 		fd_release(f);
@@ -761,7 +762,7 @@ void fdt_close_on_exec(struct fd_table *fdt)
 void fdt_for_each(struct fd_table *fdt, void (*fn)(int fd, struct file *f, void *arg), void *arg)
 {
 	/* Snapshot, so fn can do anything (even close fds) without the lock. */
-	pthread_mutex_lock(&fdt->lock);
+	vmutex_lock(&fdt->lock);
 	int n = 0;
 	for (int i = 0; i < fdt->cap; i++)
 		if (fdt->ents[i].file)
@@ -769,7 +770,7 @@ void fdt_for_each(struct fd_table *fdt, void (*fn)(int fd, struct file *f, void 
 	int *fds = malloc((n ? n : 1) * sizeof(int));
 	struct file **files = malloc((n ? n : 1) * sizeof(*files));
 	if (!fds || !files) {
-		pthread_mutex_unlock(&fdt->lock);
+		vmutex_unlock(&fdt->lock);
 		free(fds);
 		free(files);
 		return;
@@ -783,7 +784,7 @@ void fdt_for_each(struct fd_table *fdt, void (*fn)(int fd, struct file *f, void 
 			n++;
 		}
 	}
-	pthread_mutex_unlock(&fdt->lock);
+	vmutex_unlock(&fdt->lock);
 	for (int i = 0; i < n; i++) {
 		fn(fds[i], files[i], arg);
 		file_put(files[i]);
@@ -800,7 +801,7 @@ struct fs_context *fs_context_new(struct vfs_path root)
 	if (!fs)
 		return NULL;
 	atomic_init(&fs->refs, 1);
-	pthread_mutex_init(&fs->lock, NULL);
+	vmutex_init(&fs->lock, LOCK_CLASS(FS_CONTEXT));
 	fs->root = root;
 	path_get(&fs->root);
 	fs->cwd = root;
@@ -815,14 +816,14 @@ struct fs_context *fs_context_copy(struct fs_context *old)
 	if (!fs)
 		return NULL;
 	atomic_init(&fs->refs, 1);
-	pthread_mutex_init(&fs->lock, NULL);
-	pthread_mutex_lock(&old->lock);
+	vmutex_init(&fs->lock, LOCK_CLASS(FS_CONTEXT));
+	vmutex_lock(&old->lock);
 	fs->root = old->root;
 	path_get(&fs->root);
 	fs->cwd = old->cwd;
 	path_get(&fs->cwd);
 	fs->umask = old->umask;
-	pthread_mutex_unlock(&old->lock);
+	vmutex_unlock(&old->lock);
 	return fs;
 }
 
@@ -837,22 +838,22 @@ void fs_context_put(struct fs_context *fs)
 		return;
 	path_put(&fs->root);
 	path_put(&fs->cwd);
-	pthread_mutex_destroy(&fs->lock);
+	vmutex_destroy(&fs->lock);
 	free(fs);
 }
 
 void fs_context_root(struct fs_context *fs, struct vfs_path *out)
 {
-	pthread_mutex_lock(&fs->lock);
+	vmutex_lock(&fs->lock);
 	*out = fs->root;
 	path_get(out);
-	pthread_mutex_unlock(&fs->lock);
+	vmutex_unlock(&fs->lock);
 }
 
 void fs_context_cwd(struct fs_context *fs, struct vfs_path *out)
 {
-	pthread_mutex_lock(&fs->lock);
+	vmutex_lock(&fs->lock);
 	*out = fs->cwd;
 	path_get(out);
-	pthread_mutex_unlock(&fs->lock);
+	vmutex_unlock(&fs->lock);
 }

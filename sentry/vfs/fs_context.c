@@ -19,10 +19,10 @@
  * &t->fs->cwd or &t->fs->root. */
 static void fs_set_path(struct task *t, struct vfs_path *slot, struct vfs_path p)
 {
-	pthread_mutex_lock(&t->fs->lock);
+	vmutex_lock(&t->fs->lock);
 	struct vfs_path old = *slot;
 	*slot = p;
-	pthread_mutex_unlock(&t->fs->lock);
+	vmutex_unlock(&t->fs->lock);
 	path_put(&old);
 }
 
@@ -126,9 +126,9 @@ int path_name_locked(const struct vfs_path *p, const struct vfs_path *root, char
 int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *buf, size_t len)
 {
 	bool unreachable;
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	int r = path_name_locked(p, root, buf, len, &unreachable);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	return r < 0 ? r : (int)strlen(buf);
 }
 
@@ -141,13 +141,13 @@ int vfs_getcwd(struct task *t, char *buf, size_t len)
 	char *tmp = malloc(VFS_PATH_MAX);
 	int r = -ENOMEM;
 	if (tmp) {
-		pthread_mutex_lock(&vfs_tree_lock);
+		vmutex_lock(&vfs_tree_lock);
 		bool dead = false;
 		for (struct dentry *d = cwd.dentry; d; d = d->parent)
 			if (d->dead)
 				dead = true;
 		r = dead ? -ENOENT : path_name_locked(&cwd, &root, tmp, VFS_PATH_MAX, &unreachable);
-		pthread_mutex_unlock(&vfs_tree_lock);
+		vmutex_unlock(&vfs_tree_lock);
 	}
 	if (r >= 0) {
 		/* Outside the root (after chroot): Linux prefixes "(unreachable)". */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "lib/lockdep.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -25,7 +26,7 @@ struct inode *inode_new(struct superblock *sb, uint32_t mode)
 	if (!ino)
 		return NULL;
 	atomic_init(&ino->refs, 1);
-	pthread_mutex_init(&ino->lock, NULL);
+	vmutex_init(&ino->lock, LOCK_CLASS(INODE));
 	ino->mode = mode;
 	ino->special_ops = vfs_special_ops(mode);
 	ino->nlink = S_ISDIR(mode) ? 2 : 1;
@@ -54,7 +55,7 @@ void inode_put(struct inode *ino)
 		ino->special_ops->evict(ino);
 	vfs_locks_free(ino);
 	struct superblock *sb = ino->sb;
-	pthread_mutex_destroy(&ino->lock);
+	vmutex_destroy(&ino->lock);
 	free(ino);
 	if (sb)
 		sb_put(sb);
@@ -63,20 +64,20 @@ void inode_put(struct inode *ino)
 void inode_touch(struct inode *ino, int which)
 {
 	struct timespec ts = vfs_now();
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	if (which & VFS_TOUCH_A)
 		ino->atime = ts;
 	if (which & VFS_TOUCH_M)
 		ino->mtime = ts;
 	if (which & VFS_TOUCH_C)
 		ino->ctime = ts;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 }
 
 void inode_fill_stat(struct inode *ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	st->st_dev = ino->sb ? ino->sb->dev : 0;
 	st->st_ino = ino->ino;
 	st->st_mode = ino->mode;
@@ -90,7 +91,7 @@ void inode_fill_stat(struct inode *ino, struct stat *st)
 	st->st_atim = ino->atime;
 	st->st_mtim = ino->mtime;
 	st->st_ctim = ino->ctime;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 }
 
 /* ---------------------------------------------------------------- superblocks */

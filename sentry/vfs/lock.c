@@ -153,10 +153,10 @@ static int lock_acquire(struct task *t, struct inode *ino, bool flock, const voi
 			int type, uint64_t start, uint64_t end, bool wait)
 {
 	for (;;) {
-		pthread_mutex_lock(&ino->lock);
+		vmutex_lock(&ino->lock);
 		struct vfs_locks *l = locks_of(ino);
 		if (!l) {
-			pthread_mutex_unlock(&ino->lock);
+			vmutex_unlock(&ino->lock);
 			return -ENOLCK;
 		}
 		struct file_lock **list = flock ? &l->flocks : &l->ranges;
@@ -164,18 +164,18 @@ static int lock_acquire(struct task *t, struct inode *ino, bool flock, const voi
 			type == F_UNLCK ? NULL : find_conflict(*list, owner, type, start, end);
 		if (!c) {
 			int r = apply_range(list, owner, pid, type, start, end);
-			pthread_mutex_unlock(&ino->lock);
+			vmutex_unlock(&ino->lock);
 			waitq_notify(&l->wq, ~0u);
 			return r == -ENOMEM ? -ENOLCK : r;
 		}
 		if (!wait || !t) {
-			pthread_mutex_unlock(&ino->lock);
+			vmutex_unlock(&ino->lock);
 			return flock ? -EWOULDBLOCK : -EAGAIN;
 		}
 		struct waiter w;
 		task_waiter_init(&w, t, ~0u);
 		waitq_add(&l->wq, &w);
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		int r = task_block(t, NULL);
 		waitq_remove(&l->wq, &w);
 		if (r == -EINTR)
@@ -192,14 +192,14 @@ static int flock_range(struct file *f, const struct flock *fl, uint64_t *start, 
 		base = 0;
 		break;
 	case SEEK_CUR:
-		pthread_mutex_lock(&f->pos_lock);
+		vmutex_lock(&f->pos_lock);
 		base = (int64_t)f->pos;
-		pthread_mutex_unlock(&f->pos_lock);
+		vmutex_unlock(&f->pos_lock);
 		break;
 	case SEEK_END:
-		pthread_mutex_lock(&f->inode->lock);
+		vmutex_lock(&f->inode->lock);
 		base = (int64_t)f->inode->size;
-		pthread_mutex_unlock(&f->inode->lock);
+		vmutex_unlock(&f->inode->lock);
 		break;
 	default:
 		return -EINVAL;
@@ -243,7 +243,7 @@ int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl)
 	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
 		if (fl->l_type == F_UNLCK)
 			return -EINVAL;
-		pthread_mutex_lock(&ino->lock);
+		vmutex_lock(&ino->lock);
 		struct file_lock *c =
 			ino->locks ? find_conflict(ino->locks->ranges, owner, fl->l_type, start, end)
 				   : NULL;
@@ -256,7 +256,7 @@ int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl)
 		} else {
 			fl->l_type = F_UNLCK;
 		}
-		pthread_mutex_unlock(&ino->lock);
+		vmutex_unlock(&ino->lock);
 		return 0;
 	}
 	if (fl->l_type == F_RDLCK && !f->readable)
@@ -294,7 +294,7 @@ int vfs_flock(struct task *t, struct file *f, int op)
 
 static void release_owner(struct inode *ino, bool flock, const void *owner)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	struct vfs_locks *l = ino->locks;
 	bool changed = false;
 	if (l) {
@@ -310,7 +310,7 @@ static void release_owner(struct inode *ino, bool flock, const void *owner)
 			}
 		}
 	}
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	if (changed)
 		waitq_notify(&l->wq, ~0u);
 }

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <stdio.h>
 
+#include "lib/lockdep.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -46,12 +47,12 @@ void mount_put(struct vfs_mount *m)
 	 * the parents' lists hold the children, so break the cycle by dropping
 	 * the whole cached tree. */
 	if (atomic_fetch_sub(&m->sb->mounts, 1) == 1) {
-		pthread_mutex_lock(&vfs_tree_lock);
+		vmutex_lock(&vfs_tree_lock);
 		struct dentry *top = m->root;
 		while (top->parent)
 			top = top->parent;
 		dcache_prune(top);
-		pthread_mutex_unlock(&vfs_tree_lock);
+		vmutex_unlock(&vfs_tree_lock);
 	}
 	dentry_put(m->root);
 	if (m->mountpoint)
@@ -159,12 +160,12 @@ struct fs_type {
 	bool boot_only; /* made by the Sentry's boot mounts, never by mount(2) */
 };
 static struct fs_type fs_types[16];
-static pthread_mutex_t fs_types_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vmutex fs_types_lock = VMUTEX_INITIALIZER(LOCK_CLASS(FS_TYPES));
 
 static int register_fs(const char *fstype, vfs_fs_factory factory, bool boot_only)
 {
 	int r = -ENOSPC;
-	pthread_mutex_lock(&fs_types_lock);
+	vmutex_lock(&fs_types_lock);
 	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++) {
 		struct fs_type *ft = &fs_types[i];
 		if (!ft->factory || strcmp(ft->name, fstype) == 0) {
@@ -175,7 +176,7 @@ static int register_fs(const char *fstype, vfs_fs_factory factory, bool boot_onl
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs_types_lock);
+	vmutex_unlock(&fs_types_lock);
 	return r;
 }
 
@@ -195,13 +196,13 @@ static int make_fs(const char *fstype, const char *source, const char *data, boo
 		   struct superblock **sb, struct dentry **root)
 {
 	vfs_fs_factory factory = NULL;
-	pthread_mutex_lock(&fs_types_lock);
+	vmutex_lock(&fs_types_lock);
 	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++) {
 		const struct fs_type *ft = &fs_types[i];
 		if (ft->factory && strcmp(ft->name, fstype) == 0 && !(from_app && ft->boot_only))
 			factory = ft->factory;
 	}
-	pthread_mutex_unlock(&fs_types_lock);
+	vmutex_unlock(&fs_types_lock);
 	return factory ? factory(source, data, sb, root) : -ENODEV;
 }
 
@@ -228,13 +229,13 @@ int vfs_mount_sb(const struct vfs_path *target, struct superblock *sb, struct de
 	if (!m)
 		return -ENOMEM;
 	m->source = strdup(source ? source : "none");
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	int r = 0;
 	if (target->dentry->dead)
 		r = -ENOENT;
 	else
 		mount_attach(m, target->mnt, target->dentry);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	mount_put(m);
 	return r;
 }
@@ -272,9 +273,9 @@ int vfs_mount_root(const char *fstype, const char *source, unsigned long flags, 
 	if (!m)
 		return -ENOMEM;
 	m->source = strdup(source ? source : fstype);
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	mount_attach(m, NULL, NULL);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	*root = m;
 	return 0;
 }
@@ -295,9 +296,9 @@ int vfs_sys_mount(struct task *t, const char *source, const char *target, const 
 		if (tp.dentry != tp.mnt->root) {
 			r = -EINVAL;
 		} else {
-			pthread_mutex_lock(&vfs_tree_lock);
+			vmutex_lock(&vfs_tree_lock);
 			tp.mnt->flags = mnt_flags_from_ms(flags);
-			pthread_mutex_unlock(&vfs_tree_lock);
+			vmutex_unlock(&vfs_tree_lock);
 		}
 	} else if (flags & MS_BIND) {
 		struct vfs_path sp;
@@ -341,7 +342,7 @@ int vfs_sys_umount(struct task *t, const char *target, int flags)
 			 &tp);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	struct vfs_mount *m = tp.mnt;
 	if (tp.dentry != m->root || !m->parent) {
 		r = -EINVAL;
@@ -357,17 +358,17 @@ int vfs_sys_umount(struct task *t, const char *target, int flags)
 		else
 			mount_detach(m);
 	}
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	path_put(&tp);
 	return r;
 }
 
 void vfs_umount_all(void)
 {
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	while (all_mounts)
 		mount_detach(all_mounts);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 }
 
 void vfs_for_each_mount(const struct vfs_path *root,
@@ -376,7 +377,7 @@ void vfs_for_each_mount(const struct vfs_path *root,
 	char *buf = malloc(VFS_PATH_MAX);
 	if (!buf)
 		return;
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	/* Oldest first, as /proc/mounts lists them. */
 	int n = 0;
 	for (struct vfs_mount *m = all_mounts; m; m = m->next_all)
@@ -395,6 +396,6 @@ void vfs_for_each_mount(const struct vfs_path *root,
 		}
 		free(v);
 	}
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	free(buf);
 }

@@ -71,9 +71,9 @@ static uint32_t task_umask(struct task *t)
 {
 	if (!t || !t->fs)
 		return 022;
-	pthread_mutex_lock(&t->fs->lock);
+	vmutex_lock(&t->fs->lock);
 	uint32_t u = t->fs->umask;
-	pthread_mutex_unlock(&t->fs->lock);
+	vmutex_unlock(&t->fs->lock);
 	return u;
 }
 
@@ -103,7 +103,7 @@ static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int fla
 	if (r < 0)
 		return r;
 	struct vfs_path dir = {0}, fp = {0};
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	r = walk_locked(&w, path, VFS_LOOKUP_FOLLOW | VFS_LOOKUP_DIRECTORY, &dir);
 	struct inode *di = r == 0 ? dir.dentry->inode : NULL;
 	if (r == 0 && vfs_mnt_readonly(dir.mnt))
@@ -136,7 +136,7 @@ static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int fla
 			}
 		}
 	}
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	if (r == 0)
 		r = vfs_open_new(t, &fp, flags & ~(__O_TMPFILE | O_CREAT | O_EXCL | O_TRUNC), out, true);
 	path_put(&fp);
@@ -157,7 +157,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 		return r;
 	struct vfs_path target = {0};
 	struct parent_walk pw = {0};
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	if (!(flags & O_CREAT) || (flags & O_PATH)) {
 		int lf = (flags & O_NOFOLLOW) ? 0 : VFS_LOOKUP_FOLLOW;
 		if (flags & O_DIRECTORY)
@@ -211,7 +211,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 			target.dentry = d;
 			/* A file we just made: no permission check on open, no truncation. */
 			flags &= ~O_TRUNC;
-			pthread_mutex_unlock(&vfs_tree_lock);
+			vmutex_unlock(&vfs_tree_lock);
 			r = vfs_open_new(t, &target, flags, out, true);
 			goto out_unlocked;
 		}
@@ -277,7 +277,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 		break;
 	}
 opened:
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	if (r == 0)
 		r = vfs_open_new(t, &target, flags, out, false);
 out_unlocked:
@@ -352,11 +352,11 @@ static int create_at(struct task *t, int dirfd, const char *path, bool is_dir, c
 	if (r < 0)
 		return r;
 	struct parent_walk pw;
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	r = create_prepare(&w, path, &pw, is_dir);
 	if (r == 0)
 		r = fn(&w, &pw, arg);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	path_put(&pw.dir);
 	walk_done(&w);
 	return r;
@@ -505,11 +505,11 @@ static int remove_at(struct task *t, int dirfd, const char *path, remove_fn fn)
 		return r;
 	struct parent_walk pw;
 	struct vfs_path victim = {0};
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	r = walk_parent_locked(&w, path, &pw);
 	if (r == 0)
 		r = fn(&w, &pw, &victim);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	path_put(&victim);
 	path_put(&pw.dir);
 	walk_done(&w);
@@ -627,7 +627,7 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 	}
 	struct parent_walk opw = {0}, npw = {0};
 	struct vfs_path src = {0}, dst = {0};
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	r = walk_parent_locked(&ow, oldpath, &opw);
 	if (r < 0)
 		goto out;
@@ -735,7 +735,7 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 		dir_changed(ndi);
 	inode_touch(src.dentry->inode, VFS_TOUCH_C);
 out:
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	path_put(&src);
 	path_put(&dst);
 	path_put(&opw.dir);

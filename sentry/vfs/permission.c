@@ -55,9 +55,9 @@ int vfs_permission(const struct creds *c, struct inode *ino, int may)
 {
 	if (!c)
 		return 0;
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	uint32_t mode = ino->mode, uid = ino->uid, gid = ino->gid;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 	uint32_t bits;
 	if (c->fsuid == uid)
 		bits = (mode >> 6) & 7;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "lib/lockdep.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -32,7 +33,7 @@ struct chrdev {
 #define CHRDEV_MAX 32
 static struct chrdev chrdevs[CHRDEV_MAX];
 static int nchrdevs;
-static pthread_mutex_t chrdev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vmutex chrdev_lock = VMUTEX_INITIALIZER(LOCK_CLASS(CHRDEVS));
 
 int vfs_register_chrdev(unsigned int major, unsigned int minor, unsigned int count,
 			vfs_open_fn open)
@@ -40,7 +41,7 @@ int vfs_register_chrdev(unsigned int major, unsigned int minor, unsigned int cou
 	if (!count || !open || minor + count < minor)
 		return -EINVAL;
 	int r = -ENOSPC;
-	pthread_mutex_lock(&chrdev_lock);
+	vmutex_lock(&chrdev_lock);
 	/* The same range again replaces its driver (set-up may run twice). */
 	for (int i = 0; i < nchrdevs; i++) {
 		struct chrdev *c = &chrdevs[i];
@@ -59,7 +60,7 @@ int vfs_register_chrdev(unsigned int major, unsigned int minor, unsigned int cou
 		r = 0;
 	}
 out:
-	pthread_mutex_unlock(&chrdev_lock);
+	vmutex_unlock(&chrdev_lock);
 	return r;
 }
 
@@ -67,7 +68,7 @@ static int chrdev_open(struct task *t, struct inode *ino, struct file *f)
 {
 	unsigned int maj = major(ino->rdev), min = minor(ino->rdev);
 	vfs_open_fn open = NULL;
-	pthread_mutex_lock(&chrdev_lock);
+	vmutex_lock(&chrdev_lock);
 	for (int i = 0; i < nchrdevs; i++) {
 		const struct chrdev *c = &chrdevs[i];
 		if (c->major == maj && min >= c->minor && min - c->minor < c->count) {
@@ -75,7 +76,7 @@ static int chrdev_open(struct task *t, struct inode *ino, struct file *f)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&chrdev_lock);
+	vmutex_unlock(&chrdev_lock);
 	return open ? open(t, ino, f) : -ENXIO;
 }
 

@@ -229,16 +229,16 @@ struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn f
 static int synth_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out)
 {
 	struct synth *s = S(dir);
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	for (struct synth_child *c = s->children; c; c = c->next) {
 		if (strcmp(c->name, name) == 0) {
 			inode_get(c->ino);
 			*out = c->ino;
-			pthread_mutex_unlock(&dir->lock);
+			vmutex_unlock(&dir->lock);
 			return 0;
 		}
 	}
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	if (s->lookup)
 		return s->lookup(t, s->arg, name, out);
 	return -ENOENT;
@@ -280,7 +280,7 @@ static int synth_readdir(struct task *t, struct file *f, struct dir_ctx *ctx)
 	struct inode *dir = f->inode;
 	struct synth *s = S(dir);
 	uint64_t idx = 2;
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	for (struct synth_child *c = s->children; c; c = c->next, idx++) {
 		if (idx < ctx->pos)
 			continue;
@@ -288,12 +288,12 @@ static int synth_readdir(struct task *t, struct file *f, struct dir_ctx *ctx)
 		snprintf(name, sizeof(name), "%s", c->name);
 		uint64_t ino = c->ino->ino;
 		unsigned int type = IFTODT(c->ino->mode);
-		pthread_mutex_unlock(&dir->lock);
+		vmutex_unlock(&dir->lock);
 		if (dir_emit(ctx, name, ino, type, idx + 1))
 			return 0;
-		pthread_mutex_lock(&dir->lock);
+		vmutex_lock(&dir->lock);
 	}
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	if (s->list) {
 		struct synth_list_ctx lc = {.ctx = ctx, .idx = idx};
 		s->list(t, s->arg, synth_list_emit, &lc);
@@ -336,21 +336,21 @@ int vfs_synth_dir_add(struct inode *dir, const char *name, struct inode *child)
 		return -ENOMEM;
 	}
 	c->ino = child;
-	pthread_mutex_lock(&dir->lock);
+	vmutex_lock(&dir->lock);
 	struct synth_child **pp = &S(dir)->children;
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = c;
 	if (S_ISDIR(child->mode))
 		dir->nlink++;
-	pthread_mutex_unlock(&dir->lock);
+	vmutex_unlock(&dir->lock);
 	return 0;
 }
 
 void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid)
 {
-	pthread_mutex_lock(&ino->lock);
+	vmutex_lock(&ino->lock);
 	ino->uid = uid;
 	ino->gid = gid;
-	pthread_mutex_unlock(&ino->lock);
+	vmutex_unlock(&ino->lock);
 }

@@ -22,22 +22,16 @@
  *   fd_table    fd -> (file, FD_CLOEXEC); shared by CLONE_FILES.
  *   fs_context  root, cwd, umask; shared by CLONE_FS.
  *
- * Locks (outermost first; for DESIGN.md §10):
- *   vfs_tree_lock (global, recursive: the dentry cache, names, parents, the
- *   mount tree; held across inode_ops calls that change or search the
- *   namespace, including gofer RPCs and procfs lookup/list/readlink
- *   callbacks — one namespace operation at a time; data I/O never takes it)
- *   -> epoll_lock (vfs/epoll.c: epoll item lists; file_poll runs under it)
- *   -> file->pos_lock -> inode->lock (attributes, fs data, advisory locks)
- *   -> pipe/eventfd locks -> fd_table->lock / fs_context->lock
- *   -> waitq locks (leaf).
- *   Callbacks given to the synthetic-file helpers (procfs) run with
- *   vfs_tree_lock held for lookups, listings and readlink: they may take
- *   kernel locks (task-set lock) but must not walk paths in another thread
- *   and wait for it.  Kernel code must not hold its own locks while calling
- *   file_put/fdt_put/fdt_close (a last put can release a file, which may
- *   talk to the gofer or take vfs_tree_lock to prune an unmounted tree).
- *   fdt_close & co. drop the POSIX locks of `current`'s process.
+ * Locks: the order is sentry/LOCKING.md's (file->pos_lock, vfs_tree_lock,
+ * epoll_lock ... inode->lock ... fd_table->lock, fs_context->lock, waitq
+ * locks).  vfs_tree_lock (recursive) serialises namespace operations and is
+ * held across inode_ops calls that change or search the namespace, gofer
+ * RPCs and procfs lookup and readlink callbacks included; data I/O never
+ * takes it.  Callbacks given to the synthetic-file helpers (procfs) may take
+ * kernel locks but must not walk paths in another thread and wait for it.
+ * Nobody holds a lock of their own across file_put/fdt_put/fdt_close (a
+ * last put may talk to the Gofer or take vfs_tree_lock).  fdt_close & co.
+ * drop the POSIX locks of `current`'s process.
  *
  * Errors are negative errnos as Linux returns them, with Linux's precedence.
  */
@@ -53,6 +47,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "lib/lockdep.h"
 #include "sentry/waiter/waiter.h"
 
 struct task;
@@ -162,7 +157,7 @@ struct inode_special_ops {
 
 struct inode {
 	_Atomic int refs;
-	pthread_mutex_t lock; /* protects the attributes below and fs-private data */
+	struct vmutex lock; /* protects the attributes below and fs-private data */
 	uint32_t mode;        /* S_IFMT | permission bits */
 	uint32_t uid, gid;
 	uint64_t ino, nlink, size, blocks, rdev;
@@ -275,8 +270,8 @@ void path_put(struct vfs_path *p); /* and clears it */
 void vfs_dcache_set_max(unsigned long max);
 unsigned long vfs_dcache_count(void);
 
-/* The namespace lock; see the lock order above. */
-extern pthread_mutex_t vfs_tree_lock;
+/* The namespace lock (sentry/LOCKING.md). */
+extern struct vmutex vfs_tree_lock;
 
 /* ---- files ---- */
 
@@ -318,9 +313,9 @@ struct file_ops {
 
 struct file {
 	_Atomic int refs;
-	pthread_mutex_t lock; /* protects flags (F_SETFL) */
+	struct vmutex lock; /* protects flags (F_SETFL) */
 	int flags;            /* O_ACCMODE, O_APPEND, O_NONBLOCK, O_DIRECT, O_PATH... */
-	pthread_mutex_t pos_lock; /* serialises reads/writes that use pos, and lseek */
+	struct vmutex pos_lock; /* serialises reads/writes that use pos, and lseek */
 	uint64_t pos;
 	bool stream;   /* no position: pread/pwrite/lseek give ESPIPE */
 	bool readable, writable;
@@ -382,7 +377,7 @@ struct fd_entry {
 };
 struct fd_table {
 	_Atomic int refs;
-	pthread_mutex_t lock; /* protects cap and ents */
+	struct vmutex lock; /* protects cap and ents */
 	int cap;
 	struct fd_entry *ents;
 	unsigned int max_fds; /* RLIMIT_NOFILE (the kernel updates it); default 1048576 */
@@ -409,7 +404,7 @@ void fdt_for_each(struct fd_table *fdt, void (*fn)(int fd, struct file *f, void 
 
 struct fs_context {
 	_Atomic int refs;
-	pthread_mutex_t lock; /* protects root, cwd, umask */
+	struct vmutex lock; /* protects root, cwd, umask */
 	struct vfs_path root, cwd;
 	uint32_t umask;
 };

@@ -268,9 +268,9 @@ int vfs_walk(struct task *t, int dirfd, const char *path, int flags, struct vfs_
 		walk_done(&w);
 		return 0;
 	}
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	r = walk_locked(&w, path, flags, out);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	walk_done(&w);
 	return r;
 }
@@ -283,9 +283,9 @@ int vfs_walk_from(const struct vfs_path *root, const struct vfs_path *start, con
 	path_get(&w.root);
 	w.cur = start ? *start : *root;
 	path_get(&w.cur);
-	pthread_mutex_lock(&vfs_tree_lock);
+	vmutex_lock(&vfs_tree_lock);
 	int r = walk_locked(&w, path, flags, out);
-	pthread_mutex_unlock(&vfs_tree_lock);
+	vmutex_unlock(&vfs_tree_lock);
 	walk_done(&w);
 	return r;
 }

@@ -1,19 +1,20 @@
 /*
  * waiter.c — wait queues and poll registrations; see waiter.h.
  */
+#include "lib/lockdep.h"
 #include "sentry/waiter/waiter.h"
 
 #include <string.h>
 
 void waitq_init(struct waitq *wq)
 {
-	pthread_mutex_init(&wq->lock, NULL);
+	vmutex_init(&wq->lock, LOCK_CLASS(WAITQ));
 	wq->head.next = wq->head.prev = &wq->head;
 }
 
 void waitq_destroy(struct waitq *wq)
 {
-	pthread_mutex_destroy(&wq->lock);
+	vmutex_destroy(&wq->lock);
 }
 
 void waiter_init(struct waiter *w, waiter_wake_fn wake, void *arg, uint32_t mask)
@@ -27,28 +28,28 @@ void waiter_init(struct waiter *w, waiter_wake_fn wake, void *arg, uint32_t mask
 
 void waitq_add(struct waitq *wq, struct waiter *w)
 {
-	pthread_mutex_lock(&wq->lock);
+	vmutex_lock(&wq->lock);
 	w->next = &wq->head;
 	w->prev = wq->head.prev;
 	wq->head.prev->next = w;
 	wq->head.prev = w;
-	pthread_mutex_unlock(&wq->lock);
+	vmutex_unlock(&wq->lock);
 }
 
 void waitq_remove(struct waitq *wq, struct waiter *w)
 {
-	pthread_mutex_lock(&wq->lock);
+	vmutex_lock(&wq->lock);
 	if (w->next != w) {
 		w->prev->next = w->next;
 		w->next->prev = w->prev;
 		w->next = w->prev = w;
 	}
-	pthread_mutex_unlock(&wq->lock);
+	vmutex_unlock(&wq->lock);
 }
 
 void waitq_notify(struct waitq *wq, uint32_t events)
 {
-	pthread_mutex_lock(&wq->lock);
+	vmutex_lock(&wq->lock);
 	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
 		if (w->mask & events) {
 			w->triggered |= events & w->mask;
@@ -56,7 +57,7 @@ void waitq_notify(struct waitq *wq, uint32_t events)
 				w->wake(w);
 		}
 	}
-	pthread_mutex_unlock(&wq->lock);
+	vmutex_unlock(&wq->lock);
 }
 
 void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask)

@@ -29,6 +29,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include "lib/lockdep.h"
 
 struct waiter;
 /* Called by waitq_notify, under the queue's lock, when events meet w->mask. */
@@ -43,7 +44,7 @@ struct waiter {
 };
 
 struct waitq {
-	pthread_mutex_t lock;
+	struct vmutex lock;
 	struct waiter head;
 };
 

@@ -56,14 +56,14 @@ static int fake_background(struct task *t, int sig)
  * as the kernel's rules do for a session without one. */
 static int fake_set_ctty(struct task *t, struct tty_session *s, int steal)
 {
-	pthread_mutex_lock(s->lock);
+	vmutex_lock(s->lock);
 	int r = s->hungup ? -EIO : 0;
 	if (r == 0) {
 		s->k = t->k;
 		s->sid = t->tg->sid;
 		s->pgrp = t->tg->pgid;
 	}
-	pthread_mutex_unlock(s->lock);
+	vmutex_unlock(s->lock);
 	if (r == 0)
 		fake_ctty = s;
 	return r;

@@ -177,11 +177,11 @@ static inline struct fixture *fx_new(void)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	if (!fx)
 		return NULL;
-	pthread_mutex_init(&fx->k.tasks_lock, NULL);
+	vmutex_init(&fx->k.tasks_lock, LOCK_CLASS(TASKS));
 	clock_gettime(CLOCK_MONOTONIC, &fx->k.boot_mono);
 	strcpy(fx->k.hostname, "visor-test");
 	strcpy(fx->k.domainname, "(none)");
-	pthread_mutex_init(&fx->tg.siglock, NULL);
+	vmutex_init(&fx->tg.siglock, LOCK_CLASS(SIGLOCK));
 	fx->tg.k = &fx->k;
 	fx->tg.tgid = 100;
 	fx->tg.pgid = fx->tg.sid = 100;
@@ -217,8 +217,8 @@ static inline void fx_free(struct fixture *fx)
 	memset(fx_tasks, 0, sizeof(fx_tasks));
 	mm_put(fx->mm);
 	memfile_free(fx->mf);
-	pthread_mutex_destroy(&fx->tg.siglock);
-	pthread_mutex_destroy(&fx->k.tasks_lock);
+	vmutex_destroy(&fx->tg.siglock);
+	vmutex_destroy(&fx->k.tasks_lock);
 	free(fx);
 }
 

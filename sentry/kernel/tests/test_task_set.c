@@ -56,14 +56,14 @@ static struct thread_group *new_process(struct kernel *k, int pid, int extra)
 	struct thread_group *tg = tg_alloc(k);
 	assert_non_null(tg);
 	tg->tgid = tg->pgid = tg->sid = pid;
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	for (int i = extra; i >= 0; i--) {
 		struct task *t = task_alloc(k);
 		assert_non_null(t);
 		link_task(k, tg, t, pid + i);
 	}
 	tg->leader = tg->threads;
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 	return tg;
 }
 
@@ -88,7 +88,7 @@ static void unlink_task(struct kernel *k, struct task *t)
  * releases it, freed unless a lookup holds it). */
 static void exit_threads(struct kernel *k, struct thread_group *tg)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	for (struct task *x = tg->threads, *next; x; x = next) {
 		next = x->tg_next;
 		if (x == tg->leader)
@@ -97,17 +97,17 @@ static void exit_threads(struct kernel *k, struct thread_group *tg)
 		if (task_release_locked(x))
 			task_free(x);
 	}
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 /* Reap a process whose threads are all gone (only its leader is listed). */
 static void reap(struct kernel *k, struct thread_group *tg)
 {
-	pthread_mutex_lock(&k->tasks_lock);
+	vmutex_lock(&k->tasks_lock);
 	tg->zombie = true;
 	tg->threads = NULL;
 	reap_locked(k, tg);
-	pthread_mutex_unlock(&k->tasks_lock);
+	vmutex_unlock(&k->tasks_lock);
 }
 
 static void test_lookups_find_tasks_and_groups_by_pid(void **st)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/lockdep.h"
 #include "sentry/mm/mm_internal.h"
 
 #define PG PAGE_SIZE
@@ -228,11 +229,20 @@ struct fake_file {
 	struct memfile *mf;
 	int64_t cache[64]; /* shared pages, 0 = none yet (offset+1 stored) */
 	int preads;
+	int puts_under_lock; /* puts while the thread held a lock (LOCKING.md rule 4) */
 };
 
 static inline void ff_get(struct mm_file *f) { ((struct fake_file *)f)->refs++; }
 
-static inline void ff_put(struct mm_file *f) { ((struct fake_file *)f)->refs--; }
+static inline void ff_put(struct mm_file *f)
+{
+	struct fake_file *ff = (struct fake_file *)f;
+	ff->refs--;
+#ifdef VISOR_LOCKDEP
+	if (lockdep_held_count() > 0)
+		ff->puts_under_lock++;
+#endif
+}
 
 static inline ssize_t ff_pread(struct mm_file *f, void *buf, size_t len, uint64_t off)
 {

@@ -165,6 +165,29 @@ static void test_mmap_rejects_bad_arguments(void **state)
 	mm_put(mm);
 }
 
+/* The last reference a VMA holds on its file is dropped after mm->lock:
+ * a last file_put may talk to the Gofer or take vfs_tree_lock. */
+static void test_last_file_put_happens_after_mm_lock(void **state)
+{
+	struct mm *mm = new_mm();
+	struct fake_file ff;
+	static const uint8_t data[3 * 4096];
+	ff_init(&ff, mf, data, sizeof(data), false);
+	int64_t a = mm_mmap(mm, 0, 3 * PG, RW, MAP_PRIVATE, &ff.f, 0);
+	assert_true(a > 0);
+	assert_int_equal(ff.refs, 1);
+	/* mremap moves the VMA; munmap of the middle splits it. */
+	int64_t b = mm_mremap(mm, (uint64_t)a, 3 * PG, 3 * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+			      (uint64_t)a + 64 * PG);
+	assert_int_equal(b, a + 64 * PG);
+	assert_int_equal(mm_munmap(mm, (uint64_t)b + PG, PG), 0);
+	assert_int_equal(ff.refs, 2);
+	assert_int_equal(mm_munmap(mm, (uint64_t)b, 3 * PG), 0);
+	assert_int_equal(ff.refs, 0);
+	assert_int_equal(ff.puts_under_lock, 0);
+	mm_put(mm);
+}
+
 static void test_mmap_fails_with_enomem_when_no_room(void **state)
 {
 	struct mm *mm = new_mm();
@@ -949,6 +972,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
+	    T(test_last_file_put_happens_after_mm_lock),
 	    T(test_memfile_alloc_fails_with_enomem_when_full),
 	    T(test_mmap_without_hint_goes_top_down_below_base),
 	    T(test_mmap_hint_used_when_free_and_ignored_when_taken),

@@ -200,7 +200,7 @@ static void test_prlimit64_old_new_and_other_pids(void **st)
 	/* A task of another process run by another user: EPERM unless
 	 * CAP_SYS_RESOURCE. */
 	struct thread_group tg2 = {.tgid = 300};
-	pthread_mutex_init(&tg2.siglock, NULL);
+	vmutex_init(&tg2.siglock, LOCK_CLASS(SIGLOCK));
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		tg2.rlimits[i] = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
 	struct task other;
@@ -215,7 +215,7 @@ static void test_prlimit64_old_new_and_other_pids(void **st)
 	s->t.creds = c;
 	assert_int_equal(sc(&s->t, SYS_prlimit64, 300, RLIMIT_CORE, 0, old), -EPERM);
 	fx_task_fini(&other);
-	pthread_mutex_destroy(&tg2.siglock);
+	vmutex_destroy(&tg2.siglock);
 }
 
 static void test_getrusage_reports_group_times(void **st)
