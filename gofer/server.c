@@ -289,7 +289,260 @@ static int fid_chmod(struct gofer_fid *f, mode_t mode)
 	return r;
 }
 
-/* ---- encoding ---- */
+/* ---- request decoding ----
+ *
+ * A request body is a fixed sequence of typed fields (gofer/protocol.h).  Each
+ * operation declares its sequence in gofer_ops[] (after the operations), each
+ * field naming the member of union gofer_request it is decoded into, and
+ * request_decode() does all of it before the operation runs: an operation only
+ * does the file-system work and builds the reply.  The checks come in a fixed
+ * order, which decides the errno of a request wrong in more than one way (and
+ * is what the Gofer always answered):
+ *   1. the fields in wire order: one cut short, or a string running past the
+ *      end, is EINVAL; a name must be one component (gofer_check_name: EINVAL
+ *      or ENAMETOOLONG); other strings hold no NUL and at most GOFER_PATH_MAX
+ *      bytes (EINVAL);
+ *   2. no byte may follow the last field (EINVAL);
+ *   3. the operation's own check of the decoded values (flags, modes), if any;
+ *   4. the fids in wire order: unknown is EBADF; a directory field that names
+ *      something else, ENOTDIR; a directory the request changes on a read-only
+ *      mount, EROFS.
+ */
+enum field_kind {
+	FIELD_END,
+	FIELD_FID,    /* le64 fid of anything */
+	FIELD_DIR,    /* le64 fid of a directory */
+	FIELD_WDIR,   /* le64 fid of a directory on a writable mount */
+	FIELD_U32,    /* le32 */
+	FIELD_U64,    /* le64 */
+	FIELD_NAME,   /* string: one path component */
+	FIELD_PATH,   /* string: not empty (a mount name) */
+	FIELD_TARGET, /* string: may be empty (a symlink target; the operation says ENOENT) */
+};
+
+struct field {
+	uint8_t kind;    /* enum field_kind */
+	uint16_t offset; /* of the decoded value in union gofer_request */
+};
+
+/* The decoded requests, one struct per body layout, members in wire order.  A
+ * fid field holds its fid table entry, valid until the operation makes a new
+ * fid (the table may move). */
+struct fid_request {
+	struct gofer_fid *f;
+};
+
+struct attach_request {
+	char mount[GOFER_PATH_MAX + 1];
+};
+
+struct walk_request {
+	struct gofer_fid *dir;
+	char name[GOFER_NAME_MAX + 1];
+};
+
+struct setattr_request {
+	struct gofer_fid *f;
+	uint32_t valid, mode, uid, gid;
+	uint64_t size, atime_sec, mtime_sec; /* the times are signed */
+	uint32_t atime_nsec, mtime_nsec;
+};
+
+struct open_request {
+	struct gofer_fid *f;
+	uint32_t flags;
+};
+
+struct create_request {
+	struct gofer_fid *dir;
+	uint32_t flags, mode, uid, gid;
+	char name[GOFER_NAME_MAX + 1];
+};
+
+struct mknod_request { /* also mkdir's, which has no rdev */
+	struct gofer_fid *dir;
+	uint32_t mode, uid, gid;
+	uint64_t rdev;
+	char name[GOFER_NAME_MAX + 1];
+};
+
+struct symlink_request {
+	struct gofer_fid *dir;
+	uint32_t uid, gid;
+	char name[GOFER_NAME_MAX + 1];
+	char target[GOFER_PATH_MAX + 1];
+};
+
+struct link_request {
+	struct gofer_fid *target, *dir;
+	char name[GOFER_NAME_MAX + 1];
+};
+
+struct unlink_request {
+	struct gofer_fid *dir;
+	uint32_t flags;
+	char name[GOFER_NAME_MAX + 1];
+};
+
+struct rename_request {
+	struct gofer_fid *old_dir, *new_dir;
+	uint32_t flags;
+	char old_name[GOFER_NAME_MAX + 1], new_name[GOFER_NAME_MAX + 1];
+};
+
+struct readdir_request {
+	struct gofer_fid *dir;
+	uint64_t offset;
+	uint32_t max;
+};
+
+union gofer_request {
+	struct fid_request fid; /* getattr, readlink, statfs, clunk */
+	struct attach_request attach;
+	struct walk_request walk;
+	struct setattr_request setattr;
+	struct open_request open;
+	struct create_request create;
+	struct mknod_request mknod;
+	struct symlink_request symlink;
+	struct link_request link;
+	struct unlink_request unlink;
+	struct rename_request rename;
+	struct readdir_request readdir;
+};
+
+_Static_assert(sizeof(union gofer_request) <= UINT16_MAX, "field offsets are 16-bit");
+
+/* The offset of member m of union gofer_request, which must be of type t (else
+ * a compile error, as the kernel's BUILD_BUG_ON_ZERO): a field's kind and the
+ * member it fills cannot disagree. */
+#define REQ_IS(m, t) __builtin_types_compatible_p(__typeof__(((union gofer_request *)0)->m), t)
+#define REQ_OFFSET(m, t)                                                                           \
+	(offsetof(union gofer_request, m) + 0 * sizeof(char[REQ_IS(m, t) ? 1 : -1]))
+#define REQ_FID(m) {FIELD_FID, REQ_OFFSET(m, struct gofer_fid *)}
+#define REQ_DIR(m) {FIELD_DIR, REQ_OFFSET(m, struct gofer_fid *)}
+#define REQ_WDIR(m) {FIELD_WDIR, REQ_OFFSET(m, struct gofer_fid *)}
+#define REQ_U32(m) {FIELD_U32, REQ_OFFSET(m, uint32_t)}
+#define REQ_U64(m) {FIELD_U64, REQ_OFFSET(m, uint64_t)}
+#define REQ_NAME(m) {FIELD_NAME, REQ_OFFSET(m, char[GOFER_NAME_MAX + 1])}
+#define REQ_PATH(m) {FIELD_PATH, REQ_OFFSET(m, char[GOFER_PATH_MAX + 1])}
+#define REQ_TARGET(m) {FIELD_TARGET, REQ_OFFSET(m, char[GOFER_PATH_MAX + 1])}
+#define REQ_FIELDS(...) ((const struct field[]){__VA_ARGS__, {FIELD_END, 0}})
+
+#define REQ_FIDS_MAX 2 /* fid fields in one request at the most (link, rename) */
+
+/* A request being served: the server, the reply body to write, a donated fd
+ * to send with the reply in *fd_out. */
+struct gofer_req {
+	struct gofer_server *s;
+	struct gofer_cursor *rep;
+	int *fd_out;
+};
+
+struct gofer_op {
+	const char *name;
+	int (*fn)(struct gofer_req *q, const union gofer_request *r);
+	const struct field *fields; /* the request body, up to FIELD_END */
+	/* The decoded values' own checks (step 3 above), or NULL. */
+	int (*check)(const union gofer_request *r);
+};
+
+static bool field_is_fid(enum field_kind kind)
+{
+	return kind == FIELD_FID || kind == FIELD_DIR || kind == FIELD_WDIR;
+}
+
+/* Decode a component name into name (GOFER_NAME_MAX + 1 bytes). */
+static int get_name(struct gofer_cursor *body, char *name)
+{
+	size_t n = gofer_get_u16(body);
+	const uint8_t *p = gofer_cursor_take(body, n);
+	if (!p)
+		return -EINVAL;
+	int r = gofer_check_name((const char *)p, n);
+	if (r < 0)
+		return r;
+	memcpy(name, p, n);
+	name[n] = 0;
+	return 0;
+}
+
+/* Decode one field into value, or for a fid its number into *fid_number. */
+static int field_decode(struct gofer_cursor *body, enum field_kind kind, void *value,
+			uint64_t *fid_number)
+{
+	switch (kind) {
+	case FIELD_FID:
+	case FIELD_DIR:
+	case FIELD_WDIR:
+		*fid_number = gofer_get_u64(body);
+		break;
+	case FIELD_U32:
+		*(uint32_t *)value = gofer_get_u32(body);
+		break;
+	case FIELD_U64:
+		*(uint64_t *)value = gofer_get_u64(body);
+		break;
+	case FIELD_NAME:
+		return get_name(body, value);
+	case FIELD_PATH:
+	case FIELD_TARGET:
+		gofer_get_str(body, value, GOFER_PATH_MAX, kind == FIELD_TARGET);
+		break;
+	case FIELD_END:
+		break;
+	}
+	return body->bad ? -EINVAL : 0;
+}
+
+/* Look fid number n up for a field of kind: EBADF, ENOTDIR, then EROFS. */
+static int field_resolve(struct gofer_server *s, enum field_kind kind, uint64_t n,
+			 struct gofer_fid **out)
+{
+	struct gofer_fid *f = fid_lookup(s, n);
+	if (!f)
+		return -EBADF;
+	if (kind != FIELD_FID && f->type != S_IFDIR)
+		return -ENOTDIR;
+	if (kind == FIELD_WDIR && fid_readonly(s, f))
+		return -EROFS;
+	*out = f;
+	return 0;
+}
+
+/* Decode body, a request of op, into r (see the order of checks above).
+ * Returns 0, or the errno the request is answered with. */
+static int request_decode(struct gofer_server *s, const struct gofer_op *op,
+			  struct gofer_cursor *body, union gofer_request *r)
+{
+	uint64_t fids[REQ_FIDS_MAX] = {0};
+	size_t nfids = 0;
+	for (const struct field *f = op->fields; f->kind != FIELD_END; f++) {
+		uint64_t n = 0;
+		int e = field_decode(body, f->kind, (uint8_t *)r + f->offset, &n);
+		if (e < 0)
+			return e;
+		if (!field_is_fid(f->kind))
+			continue;
+		if (nfids == REQ_FIDS_MAX) {
+			log_error("gofer: %s: more than %d fids declared", op->name, REQ_FIDS_MAX);
+			return -EIO;
+		}
+		fids[nfids++] = n;
+	}
+	if (body->pos != body->len)
+		return -EINVAL; /* bytes after the last field */
+	int e = op->check ? op->check(r) : 0;
+	nfids = 0;
+	for (const struct field *f = op->fields; e == 0 && f->kind != FIELD_END; f++) {
+		if (field_is_fid(f->kind))
+			e = field_resolve(s, f->kind, fids[nfids++],
+					  (struct gofer_fid **)((uint8_t *)r + f->offset));
+	}
+	return e;
+}
+
+/* ---- replies ---- */
 
 static void put_stat(struct gofer_cursor *c, const struct stat *st)
 {
@@ -309,74 +562,6 @@ static void put_stat(struct gofer_cursor *c, const struct stat *st)
 	gofer_put_u32(c, (uint32_t)st->st_atim.tv_nsec);
 	gofer_put_u32(c, (uint32_t)st->st_mtim.tv_nsec);
 	gofer_put_u32(c, (uint32_t)st->st_ctim.tv_nsec);
-}
-
-/* The request body was fully and validly consumed. */
-static bool req_ok(const struct gofer_cursor *req)
-{
-	return !req->bad && req->pos == req->len;
-}
-
-/* A request: decoded body in req, reply body to write in rep, a donated fd in
- * *fd_out.  Handlers decode and validate everything before acting. */
-struct gofer_req {
-	struct gofer_server *s;
-	struct gofer_cursor *req, *rep;
-	int *fd_out;
-};
-
-/* Decode a component name; -EINVAL/-ENAMETOOLONG if it is not one. */
-static int get_name(struct gofer_cursor *req, char *name)
-{
-	size_t n = gofer_get_u16(req);
-	const uint8_t *p = gofer_cursor_take(req, n);
-	if (!p)
-		return -EINVAL;
-	int r = gofer_check_name((const char *)p, n);
-	if (r < 0)
-		return r;
-	memcpy(name, p, n);
-	name[n] = 0;
-	return 0;
-}
-
-/* Decode a component name that must end the request body. */
-static int get_last_name(struct gofer_cursor *req, char *name)
-{
-	int r = get_name(req, name);
-	if (r < 0)
-		return r;
-	return req_ok(req) ? 0 : -EINVAL;
-}
-
-/* Decode a request whose whole body is one fid, and look the fid up. */
-static int get_only_fid(struct gofer_req *q, struct gofer_fid **out)
-{
-	uint64_t fid = gofer_get_u64(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	*out = fid_lookup(q->s, fid);
-	return *out ? 0 : -EBADF;
-}
-
-static int get_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
-{
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
-	if (f->type != S_IFDIR)
-		return -ENOTDIR;
-	*out = f;
-	return 0;
-}
-
-/* A directory the request changes: EBADF, ENOTDIR, then EROFS. */
-static int get_writable_dir(struct gofer_req *q, uint64_t fid, struct gofer_fid **out)
-{
-	int r = get_dir(q, fid, out);
-	if (r == 0 && fid_readonly(q->s, *out))
-		return -EROFS;
-	return r;
 }
 
 /* Make fd (whose stat is st) a new fid of mount and describe it in the reply
@@ -426,15 +611,11 @@ static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *n
 
 /* ---- operations ---- */
 
-static int op_attach(struct gofer_req *q)
+static int op_attach(struct gofer_req *q, const union gofer_request *r)
 {
-	char name[GOFER_PATH_MAX + 1];
-	gofer_get_str(q->req, name, GOFER_PATH_MAX, false);
-	if (!req_ok(q->req))
-		return -EINVAL;
 	int m;
 	for (m = 0; m < q->s->nmounts; m++)
-		if (!strcmp(q->s->mounts[m].name, name))
+		if (!strcmp(q->s->mounts[m].name, r->attach.mount))
 			break;
 	if (m == q->s->nmounts)
 		return -ENOENT;
@@ -443,9 +624,9 @@ static int op_attach(struct gofer_req *q)
 	if (fd < 0)
 		return -errno;
 	struct stat st;
-	int r = fstat_or_close(fd, &st);
-	if (r < 0)
-		return r;
+	int e = fstat_or_close(fd, &st);
+	if (e < 0)
+		return e;
 	if (!S_ISDIR(st.st_mode) && (mnt->parent_fd < 0 || !mnt->leaf)) {
 		close(fd);
 		return -ENOTDIR;
@@ -453,30 +634,17 @@ static int op_attach(struct gofer_req *q)
 	return reply_new_fid(q, fd, &st, mnt->parent_fd, mnt->leaf, (uint16_t)m, NULL);
 }
 
-static int op_walk(struct gofer_req *q)
+static int op_walk(struct gofer_req *q, const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
-	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
-	return walk_to_fid(q, dir, name, true, NULL);
+	return walk_to_fid(q, r->walk.dir, r->walk.name, true, NULL);
 }
 
-static int op_getattr(struct gofer_req *q)
+static int op_getattr(struct gofer_req *q, const union gofer_request *r)
 {
-	struct gofer_fid *f;
-	int r = get_only_fid(q, &f);
-	if (r < 0)
-		return r;
 	struct stat st;
-	r = fstat_neg(f->fd, &st);
-	if (r < 0)
-		return r;
+	int e = fstat_neg(r->fid.f->fd, &st);
+	if (e < 0)
+		return e;
 	put_stat(q->rep, &st);
 	return 0;
 }
@@ -485,40 +653,33 @@ static int op_getattr(struct gofer_req *q)
 	(GOFER_SETATTR_MODE | GOFER_SETATTR_UID | GOFER_SETATTR_GID | GOFER_SETATTR_SIZE |         \
 	 GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)
 
-static int op_setattr(struct gofer_req *q)
+static int setattr_check(const union gofer_request *r)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	uint32_t valid = gofer_get_u32(q->req);
-	uint32_t mode = gofer_get_u32(q->req);
-	uint32_t uid = gofer_get_u32(q->req);
-	uint32_t gid = gofer_get_u32(q->req);
-	uint64_t size = gofer_get_u64(q->req);
-	int64_t atime = (int64_t)gofer_get_u64(q->req);
-	int64_t mtime = (int64_t)gofer_get_u64(q->req);
-	uint32_t ansec = gofer_get_u32(q->req);
-	uint32_t mnsec = gofer_get_u32(q->req);
-	if (!req_ok(q->req) || (valid & ~SETATTR_ALL))
-		return -EINVAL;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	return (r->setattr.valid & ~SETATTR_ALL) ? -EINVAL : 0;
+}
+
+static int op_setattr(struct gofer_req *q, const union gofer_request *r)
+{
+	const struct setattr_request *a = &r->setattr;
+	struct gofer_fid *f = a->f;
+	uint32_t valid = a->valid;
 	if (valid && fid_readonly(q->s, f))
 		return -EROFS;
-	if ((valid & GOFER_SETATTR_SIZE) && size > INT64_MAX)
+	if ((valid & GOFER_SETATTR_SIZE) && a->size > INT64_MAX)
 		return -EINVAL;
 	/* Owner first: as Linux, a chown clears set-id bits, so a mode set in the
 	 * same request must come after it.  Size before times, since truncating
 	 * updates mtime. */
 	if (valid & (GOFER_SETATTR_UID | GOFER_SETATTR_GID)) {
-		uid_t u = (valid & GOFER_SETATTR_UID) ? uid : (uid_t)-1;
-		gid_t g = (valid & GOFER_SETATTR_GID) ? gid : (gid_t)-1;
+		uid_t u = (valid & GOFER_SETATTR_UID) ? a->uid : (uid_t)-1;
+		gid_t g = (valid & GOFER_SETATTR_GID) ? a->gid : (gid_t)-1;
 		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH) < 0)
 			return -errno;
 	}
 	if (valid & GOFER_SETATTR_MODE) {
-		int r = fid_chmod(f, mode & 07777);
-		if (r < 0)
-			return r;
+		int e = fid_chmod(f, a->mode & 07777);
+		if (e < 0)
+			return e;
 	}
 	if (valid & GOFER_SETATTR_SIZE) {
 		if (f->type == S_IFDIR)
@@ -528,17 +689,19 @@ static int op_setattr(struct gofer_req *q)
 		int fd = fid_reopen(f, O_WRONLY);
 		if (fd < 0)
 			return fd;
-		int r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+		int e = ftruncate(fd, (off_t)a->size) < 0 ? -errno : 0;
 		close(fd);
-		if (r < 0)
-			return r;
+		if (e < 0)
+			return e;
 	}
 	if (valid & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME)) {
 		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 		if (valid & GOFER_SETATTR_ATIME)
-			ts[0] = (struct timespec){.tv_sec = atime, .tv_nsec = ansec};
+			ts[0] = (struct timespec){.tv_sec = (int64_t)a->atime_sec,
+						  .tv_nsec = a->atime_nsec};
 		if (valid & GOFER_SETATTR_MTIME)
-			ts[1] = (struct timespec){.tv_sec = mtime, .tv_nsec = mnsec};
+			ts[1] = (struct timespec){.tv_sec = (int64_t)a->mtime_sec,
+						  .tv_nsec = a->mtime_nsec};
 		if (utimensat(f->fd, "", ts, AT_EMPTY_PATH) < 0)
 			return -errno;
 	}
@@ -559,18 +722,15 @@ static bool open_writes(uint32_t flags)
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
-static int op_open(struct gofer_req *q)
+static int open_check(const union gofer_request *r)
 {
-	uint64_t fid = gofer_get_u64(q->req);
-	uint32_t flags = gofer_get_u32(q->req);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	int r = check_open_flags(flags);
-	if (r < 0)
-		return r;
-	struct gofer_fid *f = fid_lookup(q->s, fid);
-	if (!f)
-		return -EBADF;
+	return check_open_flags(r->open.flags);
+}
+
+static int op_open(struct gofer_req *q, const union gofer_request *r)
+{
+	struct gofer_fid *f = r->open.f;
+	uint32_t flags = r->open.flags;
 	if (open_writes(flags) && fid_readonly(q->s, f) && f->type == S_IFREG)
 		return -EROFS;
 	int fd = fid_reopen(f, (int)flags);
@@ -594,56 +754,49 @@ static int chown_new(int dirfd, const char *name, uint32_t uid, uint32_t gid, ui
 	return 0;
 }
 
-static int op_create(struct gofer_req *q)
+static int create_check(const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint32_t flags = gofer_get_u32(q->req);
-	uint32_t mode = gofer_get_u32(q->req);
-	uint32_t uid = gofer_get_u32(q->req);
-	uint32_t gid = gofer_get_u32(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
-	r = check_open_flags(flags);
-	if (r < 0 || (flags & O_DIRECTORY))
-		return -EINVAL;
-	struct gofer_fid *dir;
-	r = get_writable_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
+	uint32_t flags = r->create.flags;
+	return (check_open_flags(flags) < 0 || (flags & O_DIRECTORY)) ? -EINVAL : 0;
+}
+
+static int op_create(struct gofer_req *q, const union gofer_request *r)
+{
+	const struct create_request *c = &r->create;
+	int dirfd = c->dir->fd; /* c->dir dangles once the new fid is made */
 	/* O_EXCL always: the ownership fix-up below must only ever touch a file
 	 * this request created. */
 	_cleanup_close_ int fd = sys_openat2(
-		dir->fd, name, (uint64_t)(flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
-		mode & 07777);
+		dirfd, c->name,
+		(uint64_t)(c->flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
+		c->mode & 07777);
 	if (fd < 0)
 		return fd;
 	/* Through the new fd, not the name: nothing can swap the file between
 	 * creating and chowning it. */
-	r = fchown(fd, uid, gid) < 0 ? -errno : 0;
-	if (r == 0 && (mode & 06000) && fchmod(fd, mode & 07777) < 0)
-		r = -errno;
+	int e = fchown(fd, c->uid, c->gid) < 0 ? -errno : 0;
+	if (e == 0 && (c->mode & 06000) && fchmod(fd, c->mode & 07777) < 0)
+		e = -errno;
 	uint64_t fid;
-	if (r == 0) {
+	if (e == 0) {
 		size_t mark = q->rep->pos;
-		r = walk_to_fid(q, dir, name, true, &fid);
-		if (r == 0) {
+		e = walk_to_fid(q, c->dir, c->name, true, &fid);
+		if (e == 0) {
 			struct stat st;
-			r = fstat_neg(fd, &st);
+			e = fstat_neg(fd, &st);
 			struct gofer_fid *nf = fid_lookup(q->s, fid);
-			if (r == 0 && (st.st_dev != nf->dev || st.st_ino != nf->ino))
-				r = -ESTALE;
-			if (r < 0) {
+			if (e == 0 && (st.st_dev != nf->dev || st.st_ino != nf->ino))
+				e = -ESTALE;
+			if (e < 0) {
 				fid_free(q->s, nf);
 				q->rep->pos = mark;
 			}
 		}
 	}
-	if (r < 0) {
-		if (r != -ESTALE) /* ESTALE: the name is no longer our file */
-			unlinkat(dir->fd, name, 0);
-		return r;
+	if (e < 0) {
+		if (e != -ESTALE) /* ESTALE: the name is no longer our file */
+			unlinkat(dirfd, c->name, 0);
+		return e;
 	}
 	*q->fd_out = take_fd(fd);
 	return 0;
@@ -660,40 +813,20 @@ static int finish_mknodlike(struct gofer_req *q, struct gofer_fid *dir, const ch
 	return r;
 }
 
-static int op_mkdir(struct gofer_req *q)
+static int op_mkdir(struct gofer_req *q, const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint32_t mode = gofer_get_u32(q->req);
-	uint32_t uid = gofer_get_u32(q->req);
-	uint32_t gid = gofer_get_u32(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
-	struct gofer_fid *dir;
-	r = get_writable_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
-	if (mkdirat(dir->fd, name, mode & 07777) < 0)
+	const struct mknod_request *m = &r->mknod;
+	if (mkdirat(m->dir->fd, m->name, m->mode & 07777) < 0)
 		return -errno;
-	return finish_mknodlike(q, dir, name, uid, gid, mode, false, AT_REMOVEDIR);
+	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, false, AT_REMOVEDIR);
 }
 
-static int op_mknod(struct gofer_req *q)
+static int mknod_check(const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint32_t mode = gofer_get_u32(q->req);
-	uint32_t uid = gofer_get_u32(q->req);
-	uint32_t gid = gofer_get_u32(q->req);
-	uint64_t rdev = gofer_get_u64(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
 	/* Device nodes are never created on the host: the Sentry's devfs owns
 	 * devices, and a host device node in the rootfs could be opened by any
 	 * other process sharing it. */
-	switch (mode & S_IFMT) {
+	switch (r->mknod.mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFIFO:
 	case S_IFSOCK:
@@ -704,80 +837,52 @@ static int op_mknod(struct gofer_req *q)
 	default:
 		return -EINVAL;
 	}
-	struct gofer_fid *dir;
-	r = get_writable_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
-	if (mknodat(dir->fd, name, mode & (S_IFMT | 07777), (dev_t)rdev) < 0)
-		return -errno;
-	return finish_mknodlike(q, dir, name, uid, gid, mode, true, 0);
+	return 0;
 }
 
-static int op_symlink(struct gofer_req *q)
+static int op_mknod(struct gofer_req *q, const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint32_t uid = gofer_get_u32(q->req);
-	uint32_t gid = gofer_get_u32(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, name);
-	if (r < 0)
-		return r;
-	char target[GOFER_PATH_MAX + 1];
-	gofer_get_str(q->req, target, GOFER_PATH_MAX, true);
-	if (!req_ok(q->req))
-		return -EINVAL;
-	if (!target[0])
-		return -ENOENT; /* as Linux: symlink("", ...) */
-	struct gofer_fid *dir;
-	r = get_writable_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
-	if (symlinkat(target, dir->fd, name) < 0)
+	const struct mknod_request *m = &r->mknod;
+	if (mknodat(m->dir->fd, m->name, m->mode & (S_IFMT | 07777), (dev_t)m->rdev) < 0)
 		return -errno;
-	return finish_mknodlike(q, dir, name, uid, gid, 0, false, 0);
+	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, true, 0);
 }
 
-static int op_link(struct gofer_req *q)
+static int symlink_check(const union gofer_request *r)
 {
-	uint64_t tfid = gofer_get_u64(q->req);
-	uint64_t dirfid = gofer_get_u64(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
-	struct gofer_fid *t = fid_lookup(q->s, tfid);
-	if (!t)
-		return -EBADF;
-	struct gofer_fid *dir;
-	r = get_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
+	return r->symlink.target[0] ? 0 : -ENOENT; /* as Linux: symlink("", ...) */
+}
+
+static int op_symlink(struct gofer_req *q, const union gofer_request *r)
+{
+	const struct symlink_request *l = &r->symlink;
+	if (symlinkat(l->target, l->dir->fd, l->name) < 0)
+		return -errno;
+	return finish_mknodlike(q, l->dir, l->name, l->uid, l->gid, 0, false, 0);
+}
+
+static int op_link(struct gofer_req *q, const union gofer_request *r)
+{
+	struct gofer_fid *t = r->link.target, *dir = r->link.dir;
 	if (t->mount != dir->mount)
 		return -EXDEV;
 	if (fid_readonly(q->s, dir))
 		return -EROFS;
 	if (t->type == S_IFDIR)
 		return -EPERM; /* as Linux: no hard links to directories */
-	if (linkat(t->fd, "", dir->fd, name, AT_EMPTY_PATH) < 0)
+	if (linkat(t->fd, "", dir->fd, r->link.name, AT_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
 }
 
-static int op_unlink(struct gofer_req *q)
+static int unlink_check(const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint32_t flags = gofer_get_u32(q->req);
-	char name[GOFER_NAME_MAX + 1];
-	int r = get_last_name(q->req, name);
-	if (r < 0)
-		return r;
-	if (flags & ~(uint32_t)AT_REMOVEDIR)
-		return -EINVAL;
-	struct gofer_fid *dir;
-	r = get_writable_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
-	if (unlinkat(dir->fd, name, (int)flags) < 0)
+	return (r->unlink.flags & ~(uint32_t)AT_REMOVEDIR) ? -EINVAL : 0;
+}
+
+static int op_unlink(struct gofer_req *q, const union gofer_request *r)
+{
+	if (unlinkat(r->unlink.dir->fd, r->unlink.name, (int)r->unlink.flags) < 0)
 		return -errno;
 	return 0;
 }
@@ -826,25 +931,16 @@ static uint32_t fids_at(struct gofer_server *s, const struct stat *dirst, const 
 	return n;
 }
 
-static int op_rename(struct gofer_req *q)
+static int rename_check(const union gofer_request *r)
 {
-	uint64_t ofid = gofer_get_u64(q->req);
-	uint64_t nfid = gofer_get_u64(q->req);
-	uint32_t flags = gofer_get_u32(q->req);
-	char oname[GOFER_NAME_MAX + 1], nname[GOFER_NAME_MAX + 1];
-	int r = get_name(q->req, oname);
-	if (r == 0)
-		r = get_name(q->req, nname);
-	if (r < 0)
-		return r;
-	if (!req_ok(q->req) || (flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
-		return -EINVAL;
-	struct gofer_fid *od, *nd;
-	r = get_dir(q, ofid, &od);
-	if (r == 0)
-		r = get_dir(q, nfid, &nd);
-	if (r < 0)
-		return r;
+	return (r->rename.flags & ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE)) ? -EINVAL : 0;
+}
+
+static int op_rename(struct gofer_req *q, const union gofer_request *r)
+{
+	struct gofer_fid *od = r->rename.old_dir, *nd = r->rename.new_dir;
+	const char *oname = r->rename.old_name, *nname = r->rename.new_name;
+	uint32_t flags = r->rename.flags;
 	if (od->mount != nd->mount)
 		return -EXDEV;
 	if (fid_readonly(q->s, od))
@@ -863,23 +959,22 @@ static int op_rename(struct gofer_req *q)
 	return 0;
 }
 
-static int op_readdir(struct gofer_req *q)
+static int readdir_check(const union gofer_request *r)
 {
-	uint64_t dirfid = gofer_get_u64(q->req);
-	uint64_t offset = gofer_get_u64(q->req);
-	uint32_t max = gofer_get_u32(q->req);
-	if (!req_ok(q->req) || max == 0)
-		return -EINVAL;
-	struct gofer_fid *dir;
-	int r = get_dir(q, dirfid, &dir);
-	if (r < 0)
-		return r;
+	return r->readdir.max == 0 ? -EINVAL : 0;
+}
+
+static int op_readdir(struct gofer_req *q, const union gofer_request *r)
+{
+	struct gofer_fid *dir = r->readdir.dir;
+	uint64_t offset = r->readdir.offset;
+	uint32_t max = r->readdir.max;
 	if (dir->dir < 0) {
 		dir->dir = fid_reopen(dir, O_RDONLY);
 		if (dir->dir < 0) {
-			r = dir->dir;
+			int e = dir->dir;
 			dir->dir = -1;
-			return r;
+			return e;
 		}
 	}
 	if (offset > INT64_MAX || lseek(dir->dir, (off_t)offset, SEEK_SET) < 0)
@@ -924,12 +1019,9 @@ static int op_readdir(struct gofer_req *q)
 	return 0;
 }
 
-static int op_readlink(struct gofer_req *q)
+static int op_readlink(struct gofer_req *q, const union gofer_request *r)
 {
-	struct gofer_fid *f;
-	int r = get_only_fid(q, &f);
-	if (r < 0)
-		return r;
+	struct gofer_fid *f = r->fid.f;
 	if (f->type != S_IFLNK)
 		return -EINVAL; /* as Linux readlink on a non-symlink */
 	char target[GOFER_PATH_MAX + 1];
@@ -942,14 +1034,10 @@ static int op_readlink(struct gofer_req *q)
 	return 0;
 }
 
-static int op_statfs(struct gofer_req *q)
+static int op_statfs(struct gofer_req *q, const union gofer_request *r)
 {
-	struct gofer_fid *f;
-	int r = get_only_fid(q, &f);
-	if (r < 0)
-		return r;
 	struct statfs sf;
-	if (fstatfs(f->fd, &sf) < 0)
+	if (fstatfs(r->fid.f->fd, &sf) < 0)
 		return -errno;
 	gofer_put_u64(q->rep, (uint64_t)sf.f_type);
 	gofer_put_u64(q->rep, (uint64_t)sf.f_bsize);
@@ -962,30 +1050,50 @@ static int op_statfs(struct gofer_req *q)
 	return 0;
 }
 
-static int op_clunk(struct gofer_req *q)
+static int op_clunk(struct gofer_req *q, const union gofer_request *r)
 {
-	struct gofer_fid *f;
-	int r = get_only_fid(q, &f);
-	if (r < 0)
-		return r;
-	fid_free(q->s, f);
+	fid_free(q->s, r->fid.f);
 	return 0;
 }
 
-typedef int (*gofer_op_fn)(struct gofer_req *q);
+/* Every operation: op_NAME serves it, after its request body (the fields, see
+ * "request decoding") is decoded and `check` (or NULL) accepted the values. */
+#define GOFER_OP(name, check, ...) {#name, op_##name, REQ_FIELDS(__VA_ARGS__), check}
 
-static const struct {
-	const char *name;
-	gofer_op_fn fn;
-} gofer_ops[GOFER_TMAX + 1] = {
-	[GOFER_TATTACH] = {"attach", op_attach},     [GOFER_TWALK] = {"walk", op_walk},
-	[GOFER_TGETATTR] = {"getattr", op_getattr},  [GOFER_TSETATTR] = {"setattr", op_setattr},
-	[GOFER_TOPEN] = {"open", op_open},           [GOFER_TCREATE] = {"create", op_create},
-	[GOFER_TMKDIR] = {"mkdir", op_mkdir},        [GOFER_TMKNOD] = {"mknod", op_mknod},
-	[GOFER_TSYMLINK] = {"symlink", op_symlink},  [GOFER_TLINK] = {"link", op_link},
-	[GOFER_TUNLINK] = {"unlink", op_unlink},     [GOFER_TRENAME] = {"rename", op_rename},
-	[GOFER_TREADDIR] = {"readdir", op_readdir},  [GOFER_TREADLINK] = {"readlink", op_readlink},
-	[GOFER_TSTATFS] = {"statfs", op_statfs},     [GOFER_TCLUNK] = {"clunk", op_clunk},
+static const struct gofer_op gofer_ops[GOFER_TMAX + 1] = {
+	[GOFER_TATTACH] = GOFER_OP(attach, NULL, REQ_PATH(attach.mount)),
+	[GOFER_TWALK] = GOFER_OP(walk, NULL, REQ_DIR(walk.dir), REQ_NAME(walk.name)),
+	[GOFER_TGETATTR] = GOFER_OP(getattr, NULL, REQ_FID(fid.f)),
+	[GOFER_TSETATTR] = GOFER_OP(setattr, setattr_check, REQ_FID(setattr.f),
+				    REQ_U32(setattr.valid), REQ_U32(setattr.mode),
+				    REQ_U32(setattr.uid), REQ_U32(setattr.gid),
+				    REQ_U64(setattr.size), REQ_U64(setattr.atime_sec),
+				    REQ_U64(setattr.mtime_sec), REQ_U32(setattr.atime_nsec),
+				    REQ_U32(setattr.mtime_nsec)),
+	[GOFER_TOPEN] = GOFER_OP(open, open_check, REQ_FID(open.f), REQ_U32(open.flags)),
+	[GOFER_TCREATE] = GOFER_OP(create, create_check, REQ_WDIR(create.dir),
+				   REQ_U32(create.flags), REQ_U32(create.mode),
+				   REQ_U32(create.uid), REQ_U32(create.gid), REQ_NAME(create.name)),
+	[GOFER_TMKDIR] = GOFER_OP(mkdir, NULL, REQ_WDIR(mknod.dir), REQ_U32(mknod.mode),
+				  REQ_U32(mknod.uid), REQ_U32(mknod.gid), REQ_NAME(mknod.name)),
+	[GOFER_TMKNOD] = GOFER_OP(mknod, mknod_check, REQ_WDIR(mknod.dir), REQ_U32(mknod.mode),
+				  REQ_U32(mknod.uid), REQ_U32(mknod.gid), REQ_U64(mknod.rdev),
+				  REQ_NAME(mknod.name)),
+	[GOFER_TSYMLINK] = GOFER_OP(symlink, symlink_check, REQ_WDIR(symlink.dir),
+				    REQ_U32(symlink.uid), REQ_U32(symlink.gid),
+				    REQ_NAME(symlink.name), REQ_TARGET(symlink.target)),
+	[GOFER_TLINK] = GOFER_OP(link, NULL, REQ_FID(link.target), REQ_DIR(link.dir),
+				 REQ_NAME(link.name)),
+	[GOFER_TUNLINK] = GOFER_OP(unlink, unlink_check, REQ_WDIR(unlink.dir),
+				   REQ_U32(unlink.flags), REQ_NAME(unlink.name)),
+	[GOFER_TRENAME] = GOFER_OP(rename, rename_check, REQ_DIR(rename.old_dir),
+				   REQ_DIR(rename.new_dir), REQ_U32(rename.flags),
+				   REQ_NAME(rename.old_name), REQ_NAME(rename.new_name)),
+	[GOFER_TREADDIR] = GOFER_OP(readdir, readdir_check, REQ_DIR(readdir.dir),
+				    REQ_U64(readdir.offset), REQ_U32(readdir.max)),
+	[GOFER_TREADLINK] = GOFER_OP(readlink, NULL, REQ_FID(fid.f)),
+	[GOFER_TSTATFS] = GOFER_OP(statfs, NULL, REQ_FID(fid.f)),
+	[GOFER_TCLUNK] = GOFER_OP(clunk, NULL, REQ_FID(fid.f)),
 };
 
 /* ---- transport ---- */
@@ -1078,15 +1186,19 @@ static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ct
 		log_warn("gofer: unknown message type %u", type);
 		return send_error(s->sock, out, tag, EOPNOTSUPP);
 	}
-	struct gofer_cursor req, rep;
-	gofer_cursor_init(&req, in + GOFER_HDR_SIZE, n - GOFER_HDR_SIZE);
+	const struct gofer_op *op = &gofer_ops[type];
+	struct gofer_cursor body, rep;
+	gofer_cursor_init(&body, in + GOFER_HDR_SIZE, n - GOFER_HDR_SIZE);
 	gofer_cursor_init(&rep, out + GOFER_HDR_SIZE, GOFER_MSG_MAX - GOFER_HDR_SIZE);
 	int fd = -1;
-	struct gofer_req q = {.s = s, .req = &req, .rep = &rep, .fd_out = &fd};
-	int r = gofer_ops[type].fn(&q);
+	struct gofer_req q = {.s = s, .rep = &rep, .fd_out = &fd};
+	union gofer_request request;
+	int r = request_decode(s, op, &body, &request);
+	if (r == 0)
+		r = op->fn(&q, &request);
 	if (r == 0 && rep.bad) {
 		/* Only possible through a server bug: never send a half reply. */
-		log_error("gofer: %s reply overflowed", gofer_ops[type].name);
+		log_error("gofer: %s reply overflowed", op->name);
 		r = -EIO;
 		if (fd >= 0)
 			close(fd);
@@ -1094,7 +1206,7 @@ static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ct
 	}
 	if (r < 0) {
 		if (r == -EINVAL || r == -EBADF || r == -ENAMETOOLONG)
-			log_info("gofer: %s: %s", gofer_ops[type].name, strerror(-r));
+			log_info("gofer: %s: %s", op->name, strerror(-r));
 		return send_error(s->sock, out, tag, -r);
 	}
 	int sr = send_reply(s->sock, out, GOFER_HDR_SIZE + rep.pos,

@@ -46,6 +46,10 @@
 #endif
 
 static char tdir[64];
+/* Set while a fixture starts: its server logs at info level to T/server.log. */
+static bool server_log_to_file;
+
+struct rejection;
 
 struct fixture {
 	struct gofer_client *c;
@@ -53,6 +57,7 @@ struct fixture {
 	pid_t server;
 	int fds_before;
 	uint64_t root;
+	const struct rejection *rejection; /* decoder rejection tests: the path under test */
 };
 
 static int count_fds(void)
@@ -148,6 +153,10 @@ static pid_t start_server(int sock, int client_end, bool readonly_root, unsigned
 		 * the sanitizer's _exit hook makes syscalls the filter forbids. */
 		syscall(SYS_exit_group, r == 0 ? 0 : 1);
 	}
+	if (server_log_to_file) {
+		path(p, sizeof(p), "server.log");
+		log_init(open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), 0, LOG_INFO);
+	}
 	int before = count_fds();
 	int r = gofer_serve(sock, m, 3, readonly_root, max_fids);
 	int leak = count_fds() != before;
@@ -203,6 +212,14 @@ static int setup_raw_quiet(void **state)
 	log_init(-1, 0, LOG_ERROR);
 	int r = setup_common(state, false, 0, true, false);
 	log_init(-1, 0, LOG_WARN);
+	return r;
+}
+
+static int setup_raw_logged(void **state)
+{
+	server_log_to_file = true;
+	int r = setup_common(state, false, 0, true, false);
+	server_log_to_file = false;
 	return r;
 }
 
@@ -1536,6 +1553,373 @@ static void test_fuzzed_replies_never_crash_or_leak_in_client(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+/* ---- the request decoder: one test per rejection path ----
+ *
+ * Every request body as gofer/protocol.h lays it out, one letter a field:
+ * f a fid (le64), d a fid that must name a directory, w le32, q le64, s a
+ * string (le16 length + bytes).  Transcribed from the protocol comment, not
+ * from the server, so that each checks the other.  base_request() fills the
+ * fields with values the server accepts, so a rejection below is caused by
+ * the one thing the test broke. */
+static const char *const request_layout[GOFER_TMAX + 1] = {
+	[GOFER_TATTACH] = "s",           [GOFER_TWALK] = "ds",      [GOFER_TGETATTR] = "f",
+	[GOFER_TSETATTR] = "fwwwwqqqww", [GOFER_TOPEN] = "fw",      [GOFER_TCREATE] = "dwwwws",
+	[GOFER_TMKDIR] = "dwwws",        [GOFER_TMKNOD] = "dwwwqs", [GOFER_TSYMLINK] = "dwwss",
+	[GOFER_TLINK] = "fds",           [GOFER_TUNLINK] = "dws",   [GOFER_TRENAME] = "ddwss",
+	[GOFER_TREADDIR] = "dqw",        [GOFER_TREADLINK] = "f",   [GOFER_TSTATFS] = "f",
+	[GOFER_TCLUNK] = "f",
+};
+
+/* A valid request body with its fields located. */
+struct body {
+	uint8_t b[512];
+	size_t len, nfields;
+	char kind[16];
+	size_t start[16], size[16]; /* a string's size includes its length field */
+};
+
+static void body_build(struct body *bd, uint16_t type, uint64_t fid)
+{
+	uint8_t msg[sizeof(bd->b) + GOFER_HDR_SIZE];
+	size_t n = base_request(msg, sizeof(msg), type - 1, 0, fid);
+	bd->len = n - GOFER_HDR_SIZE;
+	memcpy(bd->b, msg + GOFER_HDR_SIZE, bd->len);
+	const char *l = request_layout[type];
+	size_t pos = 0;
+	bd->nfields = strlen(l);
+	for (size_t i = 0; i < bd->nfields; i++) {
+		size_t sz = 8;
+		if (l[i] == 'w')
+			sz = 4;
+		else if (l[i] == 's')
+			sz = 2 + (size_t)(bd->b[pos] | bd->b[pos + 1] << 8);
+		bd->kind[i] = l[i];
+		bd->start[i] = pos;
+		bd->size[i] = sz;
+		pos += sz;
+	}
+	assert_int_equal(pos, bd->len); /* the layout and base_request agree */
+}
+
+/* Send the first len bytes of b as the body of a `type` request; the errno of
+ * the error reply, or 0 for a success reply. */
+static uint32_t send_body(int sock, uint16_t type, const uint8_t *b, size_t len, uint32_t tag)
+{
+	struct msgbuf m;
+	msg_begin(&m, type, tag);
+	memcpy(gofer_cursor_take(&m.c, len), b, len);
+	raw_send(sock, m.b, msg_end(&m), -1);
+	uint32_t err;
+	uint16_t rt = raw_reply(sock, tag, &err, NULL);
+	assert_true(rt == GOFER_RERROR || rt == (type | GOFER_REPLY));
+	return err;
+}
+
+static void expect_errno(uint32_t got, uint32_t want, uint16_t type, const char *what, size_t arg)
+{
+	if (got != want)
+		fail_msg("type %u, %s %zu: errno %u, want %u", type, what, arg, got, want);
+}
+
+#define ROOT_FID ((uint64_t)1 << 32) /* the first attach: slot 0, generation 1 */
+
+/* Walk (dir, name), which must succeed; the new fid. */
+static uint64_t raw_walk(int sock, uint64_t dir, const char *name, uint32_t tag)
+{
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TWALK, tag);
+	gofer_put_u64(&m.c, dir);
+	gofer_put_str(&m.c, name, strlen(name));
+	raw_send(sock, m.b, msg_end(&m), -1);
+	static uint8_t r[GOFER_MSG_MAX];
+	assert_int_equal(recv(sock, r, sizeof(r), 0), GOFER_HDR_SIZE + 8 + GOFER_STAT_SIZE);
+	uint64_t fid;
+	memcpy(&fid, r + GOFER_HDR_SIZE, 8);
+	return le64toh(fid);
+}
+
+/* Nothing a rejected request asked for happened, and the server still serves:
+ * the root fid (which a clunk would have ended) is alive. */
+static void expect_no_trace(int sock)
+{
+	const char *made[] = {"root/fz", "root/fy", "root/sl"};
+	for (size_t i = 0; i < ARRAY_SIZE(made); i++) {
+		char p[256];
+		path(p, sizeof(p), made[i]);
+		if (access(p, F_OK) == 0)
+			fail_msg("a rejected request created %s", made[i]);
+	}
+	assert_true(raw_fid_alive(sock, ROOT_FID, 0xfffff000u));
+}
+
+/* Make variant k of request bd, broken at its field i, in out; returns the
+ * errno the server must answer it with, or 0 when there is no variant k. */
+typedef uint32_t (*body_breaker)(const struct body *bd, size_t i, unsigned k, struct body *out);
+
+/* Send every variant brk makes of each field whose kind is in kinds, of every
+ * request type ("" for the body as a whole: i is then nfields), and expect
+ * each to be answered as brk says and to leave no trace. */
+static void expect_broken_rejected(int sock, const char *kinds, body_breaker brk)
+{
+	uint32_t tag = 1000;
+	for (uint16_t t = 1; t <= GOFER_TMAX; t++) {
+		struct body bd, out;
+		body_build(&bd, t, ROOT_FID);
+		for (size_t i = 0; i <= bd.nfields; i++) {
+			bool whole = !*kinds;
+			if (whole != (i == bd.nfields) || (!whole && !strchr(kinds, bd.kind[i])))
+				continue;
+			uint32_t want, got;
+			for (unsigned k = 0; (want = brk(&bd, i, k, &out)) != 0; k++) {
+				got = send_body(sock, t, out.b, out.len, tag++);
+				if (got != want)
+					fail_msg("type %u, field %zu, variant %u (%zu bytes): "
+						 "errno %u, want %u",
+						 t, i, k, out.len, got, want);
+			}
+		}
+	}
+	expect_no_trace(sock);
+}
+
+/* The body cut inside field i; of a string, inside its length field. */
+static uint32_t cut_inside(const struct body *bd, size_t i, unsigned k, struct body *out)
+{
+	size_t keep = bd->kind[i] == 's' ? 2 : bd->size[i];
+	if (k >= keep)
+		return 0;
+	*out = *bd;
+	out->len = bd->start[i] + k;
+	return EINVAL;
+}
+
+/* String i claims more bytes than the body holds: the body cut inside the
+ * string's bytes, or its length field raised past the end. */
+static uint32_t string_past_end(const struct body *bd, size_t i, unsigned k, struct body *out)
+{
+	size_t s = bd->start[i], n = bd->size[i] - 2;
+	*out = *bd;
+	if (k < n) {
+		out->len = s + 2 + k;
+		return EINVAL;
+	}
+	size_t claims[] = {bd->len - (s + 2) + 1, 0xffff};
+	if (k - n >= ARRAY_SIZE(claims))
+		return 0;
+	out->b[s] = (uint8_t)claims[k - n];
+	out->b[s + 1] = (uint8_t)(claims[k - n] >> 8);
+	return EINVAL;
+}
+
+/* Bytes after the last field, which the protocol forbids for every request. */
+static uint32_t extra_bytes(const struct body *bd, size_t i, unsigned k, struct body *out)
+{
+	static const size_t extras[] = {1, 8, 100};
+	if (k >= ARRAY_SIZE(extras))
+		return 0;
+	*out = *bd;
+	memset(out->b + bd->len, 0, extras[k]);
+	out->len = bd->len + extras[k];
+	return EINVAL;
+}
+
+static uint64_t file_fid; /* a live fid of a regular file, for bad_fid */
+
+/* Fid i unknown (EBADF); where a directory is wanted, a file's (ENOTDIR). */
+static uint32_t bad_fid(const struct body *bd, size_t i, unsigned k, struct body *out)
+{
+	if (k > (unsigned)(bd->kind[i] == 'd'))
+		return 0;
+	*out = *bd;
+	uint64_t le = htole64(k == 0 ? 12345678 : file_fid);
+	memcpy(out->b + bd->start[i], &le, 8);
+	return k == 0 ? EBADF : ENOTDIR;
+}
+
+/* One rejection path of the decoder: which fields to break, and how. */
+struct rejection {
+	const char *kinds;
+	body_breaker brk;
+};
+
+/* The test of one rejection path (see decoder_rejection_test). */
+static void test_decoder_rejection(void **state)
+{
+	struct fixture *fx = *state;
+	expect_broken_rejected(fx->raw, fx->rejection->kinds, fx->rejection->brk);
+}
+
+/* A raw client that has attached "/" as ROOT_FID and walked to file_fid;
+ * the initial state is the struct rejection the test runs. */
+static int setup_raw_attached(void **state)
+{
+	const struct rejection *rej = *state;
+	int r = setup_raw(state);
+	if (r < 0)
+		return r;
+	struct fixture *fx = *state;
+	fx->rejection = rej;
+	assert_int_equal(raw_attach(fx->raw, 1), ROOT_FID);
+	file_fid = raw_walk(fx->raw, ROOT_FID, "file.txt", 2);
+	return 0;
+}
+
+/* A cmocka test entry for one rejection path, named for its behaviour. */
+#define decoder_rejection_test(name, kinds, brk)                                                   \
+	{                                                                                          \
+		#name, test_decoder_rejection, setup_raw_attached, teardown,                       \
+		&(struct rejection){kinds, brk},                                                   \
+	}
+
+/* The unbroken requests the rejection tests start from are accepted: each
+ * gets the reply its operation gives (sent in type order, so create makes
+ * "fz" before mkdir and mknod find it, and unlink removes it before rename). */
+static void test_decoder_accepts_every_well_formed_request(void **state)
+{
+	struct fixture *fx = *state;
+	raw_attach(fx->raw, 1);
+	uint64_t link = raw_walk(fx->raw, ROOT_FID, "link_root", 2);
+	const uint32_t want[GOFER_TMAX + 1] = {
+		[GOFER_TMKDIR] = EEXIST, [GOFER_TMKNOD] = EEXIST, [GOFER_TLINK] = EPERM,
+		[GOFER_TRENAME] = ENOENT};
+	for (uint16_t t = 1; t <= GOFER_TMAX; t++) {
+		struct body bd;
+		body_build(&bd, t, t == GOFER_TREADLINK ? link : ROOT_FID);
+		expect_errno(send_body(fx->raw, t, bd.b, bd.len, 100 + t), want[t], t, "body bytes",
+			     bd.len);
+	}
+	assert_false(raw_fid_alive(fx->raw, ROOT_FID, 200)); /* the clunk took it */
+}
+
+static void test_decoder_unknown_op_is_eopnotsupp(void **state)
+{
+	struct fixture *fx = *state;
+	raw_attach(fx->raw, 1);
+	struct body bd;
+	body_build(&bd, GOFER_TCLUNK, ROOT_FID); /* a body a known op would act on */
+	uint16_t types[3 + GOFER_TMAX] = {0, GOFER_TMAX + 1, 0x7fff};
+	for (uint16_t t = 1; t <= GOFER_TMAX; t++)
+		types[2 + t] = t | GOFER_REPLY; /* a reply sent as a request */
+	uint32_t tag = 1000;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		expect_errno(send_body(fx->raw, types[i], bd.b, bd.len, tag++), EOPNOTSUPP,
+			     types[i], "body bytes", bd.len);
+		expect_errno(send_body(fx->raw, types[i], bd.b, 0, tag++), EOPNOTSUPP, types[i],
+			     "body bytes", 0);
+	}
+	expect_errno(send_body(fx->raw, GOFER_RERROR, bd.b, bd.len, tag++), EOPNOTSUPP,
+		     GOFER_RERROR, "body bytes", bd.len);
+	expect_no_trace(fx->raw);
+}
+
+/* Send a request built from layout (the letters of request_layout, each
+ * taking its value from the arguments: f d q a uint64_t, w a uint32_t, s a
+ * NUL-terminated string; and h for half a string length field, x for an
+ * extra byte, which take none) and expect the error reply want. */
+static void expect_request_error(int sock, uint32_t want, const char *what, uint16_t type,
+				 const char *layout, ...)
+{
+	struct msgbuf m;
+	msg_begin(&m, type, 77);
+	va_list ap;
+	va_start(ap, layout);
+	for (const char *l = layout; *l; l++) {
+		if (*l == 'w') {
+			gofer_put_u32(&m.c, va_arg(ap, uint32_t));
+		} else if (*l == 's') {
+			const char *str = va_arg(ap, const char *);
+			gofer_put_str(&m.c, str, strlen(str));
+		} else if (*l == 'h' || *l == 'x') {
+			gofer_put_u8(&m.c, 1);
+		} else {
+			gofer_put_u64(&m.c, va_arg(ap, uint64_t));
+		}
+	}
+	va_end(ap);
+	raw_send(sock, m.b, msg_end(&m), -1);
+	uint32_t got = raw_expect_error(sock, 77);
+	if (got != want)
+		fail_msg("%s: errno %u, want %u", what, got, want);
+}
+
+static char overlong[GOFER_NAME_MAX + 2]; /* a name one byte too long (see overlong_name) */
+
+static const char *overlong_name(void)
+{
+	memset(overlong, 'x', GOFER_NAME_MAX + 1);
+	return overlong;
+}
+
+/* A request wrong in two ways gets the error of the first check it fails:
+ * the body is decoded field by field in wire order (a bad name before
+ * trailing bytes), then values are checked, then fids are looked up. */
+static void test_decoder_reports_the_first_error_in_check_order(void **state)
+{
+	int sock = ((struct fixture *)*state)->raw;
+	raw_attach(sock, 1);
+	const uint64_t dead = 12345678;
+	const char *longname = overlong_name();
+	expect_request_error(sock, ENAMETOOLONG, "overlong name, then an extra byte", GOFER_TWALK,
+			     "dsx", ROOT_FID, longname);
+	expect_request_error(sock, ENAMETOOLONG, "dead fid, bad flags, overlong name",
+			     GOFER_TUNLINK, "dws", dead, 0x4000u, longname);
+	expect_request_error(sock, EINVAL, "dead fid, bad unlink flags", GOFER_TUNLINK, "dws",
+			     dead, 0x4000u, "fz");
+	expect_request_error(sock, ENAMETOOLONG, "overlong old name, truncated new name",
+			     GOFER_TRENAME, "ddwsh", dead, dead, 1u << 7, longname);
+	expect_request_error(sock, EINVAL, "old name \"..\", overlong new name", GOFER_TRENAME,
+			     "ddwss", ROOT_FID, ROOT_FID, 0u, "..", longname);
+	expect_request_error(sock, EINVAL, "dead fid, bad open flags", GOFER_TOPEN, "fw", dead,
+			     (uint32_t)(O_RDONLY | O_CREAT));
+	expect_request_error(sock, EINVAL, "dead fid, create with O_DIRECTORY", GOFER_TCREATE,
+			     "dwwwws", dead, (uint32_t)(O_RDWR | O_DIRECTORY), 0644u, 0u, 0u, "fz");
+	expect_request_error(sock, EPERM, "dead fid, character device", GOFER_TMKNOD, "dwwwqs",
+			     dead, (uint32_t)(S_IFCHR | 0666), 0u, 0u, (uint64_t)0, "fz");
+	expect_request_error(sock, ENOENT, "dead fid, empty symlink target", GOFER_TSYMLINK,
+			     "dwwss", dead, 0u, 0u, "sl", "");
+	expect_request_error(sock, EINVAL, "dead fid, unknown setattr bits", GOFER_TSETATTR,
+			     "fwwwwqqqww", dead, 0x1000u, 0u, 0u, 0u, (uint64_t)0, (uint64_t)0,
+			     (uint64_t)0, 0u, 0u);
+	expect_request_error(sock, EINVAL, "dead fid, zero entries wanted", GOFER_TREADDIR, "dqw",
+			     dead, (uint64_t)0, 0u);
+	expect_request_error(sock, EINVAL, "unknown mount, then an extra byte", GOFER_TATTACH,
+			     "sx", "/nope");
+	expect_request_error(sock, EBADF, "two dead fids", GOFER_TLINK, "fds", dead, dead + 1,
+			     "fy");
+	expect_no_trace(sock);
+}
+
+/* Each rejection is logged, naming the operation (or the unknown type). */
+static void test_decoder_rejections_are_logged(void **state)
+{
+	int sock = ((struct fixture *)*state)->raw;
+	raw_attach(sock, 1);
+	struct body bd;
+	body_build(&bd, GOFER_TGETATTR, ROOT_FID);
+	assert_int_equal(send_body(sock, GOFER_TGETATTR, bd.b, 5, 2), EINVAL);
+	assert_int_equal(send_body(sock, GOFER_TGETATTR, bd.b, 9, 3), EINVAL);
+	assert_int_equal(send_body(sock, 999, bd.b, 8, 4), EOPNOTSUPP);
+	expect_request_error(sock, EBADF, "dead fid", GOFER_TCLUNK, "f", (uint64_t)12345678);
+	expect_request_error(sock, ENAMETOOLONG, "overlong name", GOFER_TWALK, "ds", ROOT_FID,
+			     overlong_name());
+	char p[256], log[4096] = {0};
+	path(p, sizeof(p), "server.log");
+	FILE *f = fopen(p, "re");
+	assert_non_null(f);
+	size_t n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = 0;
+	const char *want[] = {"gofer: getattr: Invalid argument\n",
+			      "gofer: unknown message type 999\n",
+			      "gofer: clunk: Bad file descriptor\n",
+			      "gofer: walk: File name too long\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!strstr(log, want[i]))
+			fail_msg("log lacks \"%s\":\n%s", want[i], log);
+	char *second = strstr(strstr(log, want[0]) + 1, want[0]);
+	assert_non_null(second); /* both truncated getattrs */
+}
+
 /* ---- the jail ---- */
 
 static void test_seccomp_kills_on_forbidden_syscalls(void **state)
@@ -1773,6 +2157,23 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fuzzed_requests_always_get_a_reply_and_stay_inside,
 						setup_raw_quiet, teardown),
 		cmocka_unit_test(test_fuzzed_replies_never_crash_or_leak_in_client),
+		cmocka_unit_test_setup_teardown(test_decoder_accepts_every_well_formed_request,
+						setup_raw, teardown),
+		decoder_rejection_test(test_decoder_truncated_fid_is_einval, "fd", cut_inside),
+		decoder_rejection_test(test_decoder_truncated_le32_is_einval, "w", cut_inside),
+		decoder_rejection_test(test_decoder_truncated_le64_is_einval, "q", cut_inside),
+		decoder_rejection_test(test_decoder_truncated_string_length_is_einval, "s",
+				       cut_inside),
+		decoder_rejection_test(test_decoder_string_past_the_end_is_einval, "s",
+				       string_past_end),
+		decoder_rejection_test(test_decoder_extra_bytes_are_einval, "", extra_bytes),
+		cmocka_unit_test_setup_teardown(test_decoder_unknown_op_is_eopnotsupp,
+						setup_raw_quiet, teardown),
+		decoder_rejection_test(test_decoder_bad_fids_are_ebadf_and_enotdir, "fd", bad_fid),
+		cmocka_unit_test_setup_teardown(test_decoder_reports_the_first_error_in_check_order,
+						setup_raw, teardown),
+		cmocka_unit_test_setup_teardown(test_decoder_rejections_are_logged,
+						setup_raw_logged, teardown),
 		cmocka_unit_test(test_seccomp_kills_on_forbidden_syscalls),
 		cmocka_unit_test_setup_teardown(test_jailed_server_serves_every_operation,
 						setup_jailed, teardown),
