@@ -22,6 +22,7 @@
 #include "runtime/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/verr.h"
 
@@ -152,6 +153,35 @@ static int parse_signal(const char *s)
 		return (*end || v < SIGRTMIN || v > SIGRTMAX) ? -1 : v;
 	}
 	return -1;
+}
+
+/* The control requests that carry a signal, into buf (a signal number and
+ * an op name always fit in 64 bytes): {"op":OP,"signal":SIG}, with
+ * "all":ALL when all is 0 or 1. */
+static void signal_request(char *buf, size_t size, const char *op, int sig, int all)
+{
+	struct json_writer w;
+	json_writer_init_fixed(&w, buf, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "op", op);
+	json_key_int(&w, "signal", sig);
+	if (all >= 0)
+		json_key_bool(&w, "all", all);
+	json_object_end(&w);
+}
+
+/* Print a finished JSON document on stdout, ending the line; a document
+ * that could not be made is an error. */
+static int print_json(const struct json_writer *w, const char *cmd)
+{
+	size_t len;
+	const char *text = json_writer_text(w, &len);
+	if (!text)
+		return fail("%s: cannot make the JSON: %s", cmd, strerror(-json_writer_error(w)));
+	fputs(text, stdout);
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', stdout);
+	return 0;
 }
 
 /* Read the state of id into st; on failure print why. */
@@ -618,40 +648,31 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 	struct verr err = {0};
 	if (state_list(g->root, &ids, &n, &err) < 0)
 		return fail("%s", err.msg);
-	if (json)
-		fputs("[", stdout);
-	else if (!quiet)
+	/* json: an array of what `visor state` prints, laid out the same way */
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, "  ", JSON_UTF8);
+	json_array_begin(&w);
+	if (!json && !quiet)
 		printf("%-20s %-8s %-10s %-8s %-40s %-30s %s\n", "ID", "PID", "STATUS", "PLATFORM",
 		       "BUNDLE", "CREATED", "OWNER");
-	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		struct visor_state st;
 		if (state_read(g->root, ids[i], &st, NULL) < 0)
 			continue;
 		const char *live = state_live_status(&st);
-		if (quiet && !json) {
+		if (json)
+			state_put_oci_json(&w, &st, live);
+		else if (quiet)
 			printf("%s\n", st.id);
-		} else if (json) {
-			char *j = NULL;
-			if (state_to_oci_json(&st, live, &j) == 0) {
-				size_t l = strlen(j);
-				while (l && j[l - 1] == '\n')
-					j[--l] = 0;
-				printf("%s%s", first ? "" : ",", j);
-				first = false;
-				free(j);
-			}
-		} else {
+		else
 			printf("%-20s %-8d %-10s %-8s %-40s %-30s %s\n", st.id,
 			       strcmp(live, "stopped") ? st.sentry_pid : 0, live, st.platform,
 			       st.bundle, st.created, st.owner);
-		}
 		state_release(&st);
 	}
-	if (json)
-		fputs("]\n", stdout);
 	state_list_free(ids, n);
-	return 0;
+	json_array_end(&w);
+	return json ? print_json(&w, "list") : 0;
 }
 
 /* ---- kill / delete ------------------------------------------------------------ */
@@ -704,8 +725,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv)
 	}
 	char req[128], *reply = NULL;
 	struct verr err = {0};
-	snprintf(req, sizeof(req), "{\"op\":\"kill\",\"signal\":%d,\"all\":%s}", sig,
-		 all ? "true" : "false");
+	signal_request(req, sizeof(req), "kill", sig, all);
 	if (control_request(g, id, req, &reply, &err) < 0) {
 		if (sig == SIGKILL) {
 			kill_sentry(&st);
@@ -787,44 +807,18 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 
 /* ---- exec ------------------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_strv(FILE *f, const char *key, char **v, size_t n)
-{
-	fprintf(f, ",\"%s\":[", key);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_str(f, v[i]);
-	}
-	fputc(']', f);
-}
-
 /* The exec request for p (protocol in sentry/control.h). */
 static char *exec_request(const struct oci_process *p, char **extra_env, size_t n_extra)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	fputs("{\"op\":\"exec\"", f);
-	json_strv(f, "args", p->args, p->n_args);
-	fputs(",\"env\":[", f);
-	size_t k = 0;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "op", "exec");
+	json_key_array_begin(&w, "args");
+	for (size_t i = 0; i < p->n_args; i++)
+		json_string(&w, p->args[i]);
+	json_array_end(&w);
+	json_key_array_begin(&w, "env");
 	for (size_t i = 0; i < p->n_env; i++) {
 		/* --env KEY=V replaces the template's KEY (getenv takes the first). */
 		const char *eq = strchr(p->env[i], '=');
@@ -832,46 +826,43 @@ static char *exec_request(const struct oci_process *p, char **extra_env, size_t 
 		bool overridden = false;
 		for (size_t j = 0; j < n_extra && !overridden; j++)
 			overridden = !strncmp(extra_env[j], p->env[i], kl);
-		if (overridden)
-			continue;
-		if (k++)
-			fputc(',', f);
-		json_str(f, p->env[i]);
+		if (!overridden)
+			json_string(&w, p->env[i]);
 	}
-	for (size_t i = 0; i < n_extra; i++) {
-		if (k++)
-			fputc(',', f);
-		json_str(f, extra_env[i]);
-	}
-	fputc(']', f);
-	fputs(",\"cwd\":", f);
-	json_str(f, p->cwd ? p->cwd : "/");
-	fprintf(f, ",\"uid\":%u,\"gid\":%u", p->user.uid, p->user.gid);
+	for (size_t i = 0; i < n_extra; i++)
+		json_string(&w, extra_env[i]);
+	json_array_end(&w);
+	json_key_string(&w, "cwd", p->cwd ? p->cwd : "/");
+	json_key_uint(&w, "uid", p->user.uid);
+	json_key_uint(&w, "gid", p->user.gid);
 	if (p->user.has_umask)
-		fprintf(f, ",\"umask\":%u", p->user.umask & 0777);
-	fputs(",\"groups\":[", f);
+		json_key_uint(&w, "umask", p->user.umask & 0777);
+	json_key_array_begin(&w, "groups");
 	for (size_t i = 0; i < p->user.n_additional_gids; i++)
-		fprintf(f, "%s%u", i ? "," : "", p->user.additional_gids[i]);
-	fputc(']', f);
-	fprintf(f, ",\"terminal\":%s,\"no_new_privs\":%s", p->terminal ? "true" : "false",
-		p->no_new_privileges ? "true" : "false");
-	if (p->has_capabilities)
-		fprintf(f, ",\"caps\":[%llu,%llu,%llu,%llu]",
-			(unsigned long long)p->caps.effective.mask,
-			(unsigned long long)p->caps.permitted.mask,
-			(unsigned long long)(p->caps.bounding.names ? p->caps.bounding.mask : ~0ULL),
-			(unsigned long long)p->caps.inheritable.mask);
-	fputs(",\"rlimits\":[", f);
-	for (size_t i = 0; i < p->n_rlimits; i++)
-		fprintf(f, "%s[%d,%llu,%llu]", i ? "," : "", p->rlimits[i].resource,
-			(unsigned long long)p->rlimits[i].soft,
-			(unsigned long long)p->rlimits[i].hard);
-	fputs("]}", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+		json_uint(&w, p->user.additional_gids[i]);
+	json_array_end(&w);
+	json_key_bool(&w, "terminal", p->terminal);
+	json_key_bool(&w, "no_new_privs", p->no_new_privileges);
+	if (p->has_capabilities) {
+		json_key_array_begin(&w, "caps");
+		json_uint(&w, p->caps.effective.mask);
+		json_uint(&w, p->caps.permitted.mask);
+		json_uint(&w, p->caps.bounding.names ? p->caps.bounding.mask : ~0ULL);
+		json_uint(&w, p->caps.inheritable.mask);
+		json_array_end(&w);
 	}
-	return buf;
+	json_key_array_begin(&w, "rlimits");
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		json_array_begin(&w);
+		json_int(&w, p->rlimits[i].resource);
+		json_uint(&w, p->rlimits[i].soft);
+		json_uint(&w, p->rlimits[i].hard);
+		json_array_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
 }
 
 /* Signals a `visor exec` process forwards to the process it stands for
@@ -902,8 +893,7 @@ static int exec_wait(int fd)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				char req[64];
-				snprintf(req, sizeof(req), "{\"op\":\"signal\",\"signal\":%u}",
-					 si.ssi_signo);
+				signal_request(req, sizeof(req), "signal", (int)si.ssi_signo, -1);
 				struct iovec iov = {.iov_base = req, .iov_len = strlen(req)};
 				struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 				ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -1253,8 +1243,11 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	struct ps_child *kids = NULL;
 	int nkids = stubs && sentry > 0 ? ps_sentry_children(sentry, &kids) : 0;
 
+	int ret = 0;
 	if (json) {
-		printf("[");
+		_cleanup_json_writer_ struct json_writer w;
+		json_writer_init(&w, NULL, 0);
+		json_array_begin(&w);
 		int printed = 0;
 		if (stubs && procs) {
 			int *seen = calloc(procs->u.array.len + 1, sizeof(int));
@@ -1266,7 +1259,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 					dup = seen[j] == h;
 				if (dup)
 					continue;
-				printf("%s%d", printed ? "," : "", h);
+				json_int(&w, h);
 				seen[printed++] = h;
 			}
 			free(seen);
@@ -1274,10 +1267,11 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 			for (size_t i = 0; pids && i < pids->u.array.len; i++) {
 				yajl_val v = pids->u.array.values[i];
 				if (YAJL_IS_INTEGER(v))
-					printf("%s%lld", printed++ ? "," : "", YAJL_GET_INTEGER(v));
+					json_int(&w, YAJL_GET_INTEGER(v));
 			}
 		}
-		printf("]\n");
+		json_array_end(&w);
+		ret = print_json(&w, "ps");
 	} else {
 		printf("%-8s %-9s %s\n", "PID", "HOST-PID", "CMD");
 		for (size_t i = 0; procs && i < procs->u.array.len; i++) {
@@ -1299,7 +1293,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	}
 	free(kids);
 	yajl_tree_free(root);
-	return 0;
+	return ret;
 }
 
 /* ---- refusals and minimal events -------------------------------------------------- */
@@ -1374,14 +1368,65 @@ int cmd_resume(struct global_opts *g, int argc, char **argv)
 	return pause_resume(g, argc, argv, false);
 }
 
+/* update's limit flags, in the order of their pointers in cmd_update: where
+ * each goes in linux.resources. */
+static const struct {
+	const char *object, *key;
+} update_limits[] = {
+	{"memory", "limit"}, {"pids", "limit"}, {"cpu", "quota"}, {"cpu", "period"}, {"cpu", "shares"},
+};
+
+/* The limits given (nums[k] non-NULL, value vals[k]) as the resources JSON
+ * a -r file would hold: {"memory":{"limit":N},"cpu":{"quota":N,...}}. */
+static char *update_limits_json(const char *const *nums, const long long *vals)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	const char *open = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(update_limits); k++) {
+		if (!nums[k])
+			continue;
+		if (!open || strcmp(open, update_limits[k].object)) {
+			if (open)
+				json_object_end(&w);
+			open = update_limits[k].object;
+			json_key_object_begin(&w, open);
+		}
+		json_key_int(&w, update_limits[k].key, vals[k]);
+	}
+	if (open)
+		json_object_end(&w);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
+}
+
+/* A config.json whose linux.resources is the text res (checked by the
+ * config parser that reads it, not here). */
+static int update_config_json(const char *res, size_t len, char **out, size_t *outlen)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "ociVersion", "1.0.2");
+	json_key_object_begin(&w, "root");
+	json_key_string(&w, "path", "/");
+	json_object_end(&w);
+	json_key_object_begin(&w, "linux");
+	json_key(&w, "resources");
+	json_raw(&w, res, len);
+	json_object_end(&w);
+	json_object_end(&w);
+	return json_writer_take(&w, out, outlen);
+}
+
 /* update: new linux.resources (runc's -r FILE|- JSON, or the common flags)
  * written to the sandbox's cgroup.  Applied: memory limit, pids limit, cpu
  * quota/period/shares; the other fields of the JSON are not (see oci.h). */
 int cmd_update(struct global_opts *g, int argc, char **argv)
 {
 	const char *id = NULL, *resfile = NULL;
-	char flags_json[512] = "";
-	size_t fl = 0;
 	const char *mem = NULL, *pids = NULL, *quota = NULL, *period = NULL, *shares = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -1417,37 +1462,20 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 		return fail("update: need a container id");
 	/* Flags become the same JSON a resources file holds; numbers only. */
 	const char *nums[] = {mem, pids, quota, period, shares};
+	long long vals[ARRAY_SIZE(nums)];
+	bool any = false;
 	for (size_t k = 0; k < ARRAY_SIZE(nums); k++) {
 		if (!nums[k])
 			continue;
 		char *end;
 		errno = 0;
-		long long x = strtoll(nums[k], &end, 10);
+		vals[k] = strtoll(nums[k], &end, 10);
 		if (errno || *end || end == nums[k])
 			return fail("update: %s is not a number (sizes in bytes)", nums[k]);
-		(void)x;
+		any = true;
 	}
-	if (!resfile) {
-		fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl, "{");
-		if (mem)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"memory\":{\"limit\":%s},", mem);
-		if (pids)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"pids\":{\"limit\":%s},", pids);
-		if (quota || period || shares)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"cpu\":{%s%s%s%s%s%s%s%s%s\"_\":0},",
-					       quota ? "\"quota\":" : "", quota ? quota : "", quota ? "," : "",
-					       period ? "\"period\":" : "", period ? period : "",
-					       period ? "," : "", shares ? "\"shares\":" : "",
-					       shares ? shares : "", shares ? "," : "");
-		if (fl > 1)
-			fl--; /* the last ',' */
-		snprintf(flags_json + fl, sizeof(flags_json) - fl, "}");
-		if (!mem && !pids && !quota && !period && !shares)
-			return fail("update: nothing to update (give -r FILE or a limit flag)");
-	}
+	if (!resfile && !any)
+		return fail("update: nothing to update (give -r FILE or a limit flag)");
 	_cleanup_free_ char *res = NULL;
 	size_t rlen = 0;
 	if (resfile && !strcmp(resfile, "-")) {
@@ -1465,7 +1493,7 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 		if (r < 0)
 			return fail("update: cannot read %s: %s", resfile, strerror(-r));
 	} else {
-		res = strdup(flags_json);
+		res = update_limits_json(nums, vals);
 		rlen = res ? strlen(res) : 0;
 	}
 	if (!res)
@@ -1488,13 +1516,12 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 	}
 	/* The resources JSON parsed by the config parser, as config.json's
 	 * linux.resources, so the checks are the same. */
-	if (asprintf(&doc, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"linux\":{\"resources\":%.*s}}", (int)rlen,
-		     res) < 0) {
-		doc = NULL;
+	size_t doclen = 0;
+	if (update_config_json(res, rlen, &doc, &doclen) < 0) {
 		fail("update: out of memory");
 		goto out;
 	}
-	if (oci_config_parse(doc, strlen(doc), &upd, &err) < 0) {
+	if (oci_config_parse(doc, doclen, &upd, &err) < 0) {
 		fail("update: %s", err.msg);
 		goto out;
 	}
@@ -1552,7 +1579,17 @@ int cmd_events(struct global_opts *g, int argc, char **argv)
 				npids++;
 		free(reply);
 	}
-	printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":{\"pids\":{\"current\":%lld}}}\n", id,
-	       npids);
-	return 0;
+	/* runc's stats event, with the one figure the sandbox can give */
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "type", "stats");
+	json_key_string(&w, "id", id);
+	json_key_object_begin(&w, "data");
+	json_key_object_begin(&w, "pids");
+	json_key_int(&w, "current", npids);
+	json_object_end(&w);
+	json_object_end(&w);
+	json_object_end(&w);
+	return print_json(&w, "events");
 }
