@@ -11,6 +11,8 @@
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
 #include "lib/json.h"
+#include "lib/verr.h"
+#include "runtime/cli.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
 
@@ -189,33 +191,52 @@ static void spec_usage(FILE *f)
 		   "  write a default config.json into DIR (default: the current directory)\n");
 }
 
+/* spec's and features' lines: neither takes the global options (they
+ * belong before the command, where main.c takes them) nor arguments.
+ * Returns -1 to go on, else the exit status: help printed, or the error
+ * said (an unknown argument followed by the usage when usage_on_error). */
+static int parse_local(const struct cli_command *c, void *opts, int argc, char **argv,
+		       void (*usage)(FILE *), bool usage_on_error)
+{
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(c, opts, NULL, argc, argv, &res, &err);
+	if (r == 1) { /* --help */
+		usage(stdout);
+		return 0;
+	}
+	if (r == 0)
+		return -1;
+	if (r != -ENOENT && r != -E2BIG) {
+		fprintf(stderr, "visor %s: %s\n", c->name, err.msg);
+		return 1;
+	}
+	fprintf(stderr, "visor %s: unknown argument %s\n", c->name, res.bad);
+	if (usage_on_error)
+		usage(stderr);
+	return 1;
+}
+
+struct spec_opts {
+	const char *bundle;
+	bool rootless, help;
+};
+
 int cmd_spec(struct global_opts *g, int argc, char **argv)
 {
-	const char *bundle = ".";
-	bool rootless = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--rootless")) {
-			rootless = true;
-		} else if (!strcmp(a, "--bundle") || !strcmp(a, "-b")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "visor spec: %s needs a directory\n", a);
-				return 1;
-			}
-			bundle = argv[++i];
-		} else if (!strncmp(a, "--bundle=", 9)) {
-			bundle = a + 9;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			spec_usage(stdout);
-			return 0;
-		} else {
-			/* Global options belong before the command (main.c takes
-			 * them there); spec has no use for sandbox flags. */
-			fprintf(stderr, "visor spec: unknown argument %s\n", a);
-			spec_usage(stderr);
-			return 1;
-		}
-	}
+	static const struct cli_opt spec_options[] = {
+		{CLI_FLAG("--rootless", 0, struct spec_opts, rootless)},
+		{CLI_VALUE("--bundle", 'b', struct spec_opts, bundle)},
+		{CLI_FLAG("--help", 'h', struct spec_opts, help), .flags = CLI_STOP},
+		{0},
+	};
+	static const struct cli_command spec_command = {"spec", spec_options, 0, 0};
+	struct spec_opts o = {.bundle = "."};
+	int r = parse_local(&spec_command, &o, argc, argv, spec_usage, true);
+	if (r >= 0)
+		return r;
+	const char *bundle = o.bundle;
+	bool rootless = o.rootless;
 	char path[PATH_MAX];
 	if (!*bundle ||
 	    snprintf(path, sizeof(path), "%s/config.json", bundle) >= (int)sizeof(path)) {
@@ -241,7 +262,7 @@ int cmd_spec(struct global_opts *g, int argc, char **argv)
 	_cleanup_json_writer_ struct json_writer w;
 	json_writer_init(&w, SPEC_JSON_INDENT, 0);
 	spec_generate(&w, rootless);
-	int r = write_doc(&w, fd);
+	r = write_doc(&w, fd);
 	if (r < 0) {
 		fprintf(stderr, "visor spec: cannot write %s: %s\n", path, strerror(-r));
 		unlink(path); /* leave no half-written config behind */
@@ -260,16 +281,22 @@ static void features_disabled(struct json_writer *w, const char *key)
 	json_object_end(w);
 }
 
+static void features_usage(FILE *f)
+{
+	fprintf(f, "usage: visor features\n  print the OCI runtime features JSON\n");
+}
+
 int cmd_features(struct global_opts *g, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: visor features\n  print the OCI runtime features JSON\n");
-			return 0;
-		}
-		fprintf(stderr, "visor features: unknown argument %s\n", argv[i]);
-		return 1;
-	}
+	static const struct cli_opt features_options[] = {
+		{CLI_FLAG("--help", 'h', struct spec_opts, help), .flags = CLI_STOP},
+		{0},
+	};
+	static const struct cli_command features_command = {"features", features_options, 0, 0};
+	struct spec_opts o = {0};
+	int r = parse_local(&features_command, &o, argc, argv, features_usage, false);
+	if (r >= 0)
+		return r;
 	_cleanup_json_writer_ struct json_writer w;
 	json_writer_init(&w, SPEC_JSON_INDENT, 0);
 	json_object_begin(&w);

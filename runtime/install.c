@@ -23,6 +23,8 @@
 #include "lib/fileutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/verr.h"
+#include "runtime/cli.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -642,33 +644,10 @@ struct install_opts {
 	const char *runtime;
 	const char *config;
 	const char *path;
-	bool reload;
+	bool reload, help;
 	char **args;
 	size_t nargs;
 };
-
-/* --name=VALUE or --name VALUE.  Returns 1 and sets *val if argv[*i] is that
- * option, 0 if not, -1 (message printed) when the value is missing. */
-static int opt_with_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n) != 0 || (a[n] != 0 && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-	} else if (*i + 1 < argc) {
-		*val = argv[++*i];
-	} else {
-		fprintf(stderr, "visor: option %s needs a value\n", name);
-		return -1;
-	}
-	if (!**val) {
-		fprintf(stderr, "visor: option %s needs a non-empty value\n", name);
-		return -1;
-	}
-	return 1;
-}
 
 static void install_usage(FILE *f, bool add)
 {
@@ -685,47 +664,55 @@ static void install_usage(FILE *f, bool add)
 			INSTALL_DEFAULT_CONFIG);
 }
 
+/* install's options; uninstall has all but --path */
+#define INSTALL_OPTIONS                                                                            \
+	{CLI_VALUE("--runtime", 0, struct install_opts, runtime), .flags = CLI_NONEMPTY},          \
+	{CLI_VALUE("--config", 0, struct install_opts, config), .flags = CLI_NONEMPTY},            \
+	{CLI_FLAG("--reload", 0, struct install_opts, reload)},                                    \
+	{CLI_FLAG("--help", 'h', struct install_opts, help), .flags = CLI_STOP}
+
+static const struct cli_opt install_options[] = {
+	INSTALL_OPTIONS,
+	{CLI_VALUE("--path", 0, struct install_opts, path), .flags = CLI_NONEMPTY},
+	{0},
+};
+static const struct cli_opt uninstall_options[] = {INSTALL_OPTIONS, {0}};
+
+/* Arguments for the runtime go after "--". */
+static const struct cli_command install_command = {"install", install_options, CLI_DASHDASH, 0};
+static const struct cli_command uninstall_command = {"uninstall", uninstall_options, CLI_DASHDASH,
+						     0};
+
 /* Returns 1 to go on, 0 to exit 0 (help), -1 to exit 1. */
 static int install_parse(int argc, char **argv, bool add, struct install_opts *o)
 {
 	*o = (struct install_opts){.runtime = INSTALL_DEFAULT_RUNTIME,
 				   .config = INSTALL_DEFAULT_CONFIG};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
-		if (!strcmp(a, "--")) {
-			if (!add && i + 1 < argc) {
-				fprintf(stderr, "visor: uninstall takes no runtime arguments\n");
-				return -1;
-			}
-			o->args = argv + i + 1;
-			o->nargs = (size_t)(argc - i - 1);
-			break;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			install_usage(stdout, add);
-			return 0;
-		}
-		if (!strcmp(a, "--reload")) {
-			o->reload = true;
-			continue;
-		}
-		if ((r = opt_with_value(argc, argv, &i, "--runtime", &o->runtime)) != 0 ||
-		    (r = opt_with_value(argc, argv, &i, "--config", &o->config)) != 0 ||
-		    (add && (r = opt_with_value(argc, argv, &i, "--path", &o->path)) != 0)) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (a[0] == '-')
-			fprintf(stderr, "visor: %s: unknown option %s%s\n", argv[0], a,
-				add ? " (arguments for the runtime go after --)" : "");
-		else
-			fprintf(stderr, "visor: %s: unexpected argument %s%s\n", argv[0], a,
-				add ? " (arguments for the runtime go after --)" : "");
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(add ? &install_command : &uninstall_command, o, NULL, argc, argv, &res,
+			  &err);
+	if (r == 1) {
+		install_usage(stdout, add);
+		return 0;
+	}
+	if (r == -ENOENT || r == -E2BIG) {
+		fprintf(stderr, "visor: %s: %s %s%s\n", argv[0],
+			res.bad[0] == '-' ? "unknown option" : "unexpected argument", res.bad,
+			add ? " (arguments for the runtime go after --)" : "");
 		install_usage(stderr, add);
 		return -1;
 	}
+	if (r < 0) {
+		fprintf(stderr, "visor: %s\n", err.msg);
+		return -1;
+	}
+	if (!add && res.nrest > 0) {
+		fprintf(stderr, "visor: uninstall takes no runtime arguments\n");
+		return -1;
+	}
+	o->args = res.rest;
+	o->nargs = (size_t)res.nrest;
 	return 1;
 }
 
