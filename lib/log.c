@@ -1,6 +1,7 @@
 /* log.c — see log.h.  Each message is formatted into one buffer and written
  * with a single write(2), so lines from several threads never interleave. */
 #include "lib/log.h"
+#include "lib/json.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,25 +45,6 @@ static const char *level_name(enum log_level l)
 	return names[l];
 }
 
-/* Append s to out as JSON string content (without quotes). */
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-	size_t n = 0;
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
-		} else {
-			out[n++] = (char)c;
-		}
-	}
-	out[n] = 0;
-	return n;
-}
-
 /* RFC 3339 UTC time.  Not gmtime_r: glibc's reads /etc/localtime on first
  * use, and a jailed Sentry or Gofer cannot (and must not) open files. */
 static void format_utc(char *buf, size_t len, time_t secs, long usec)
@@ -88,14 +70,47 @@ static void format_utc(char *buf, size_t len, time_t secs, long usec)
 		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), usec);
 }
 
+/* The JSON line containerd expects from runc:
+ * {"level":"error","msg":"PREFIX: text","time":"..."}.  A message whose
+ * escaped form does not fit is cut (at a character boundary) until it does,
+ * so the line is always whole JSON.  Returns the length, 0 if nothing fits. */
+static size_t format_json(char *line, size_t size, enum log_level level, const char *msg,
+			  const char *ts)
+{
+	for (size_t n = strlen(msg);; n /= 2) {
+		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+			n--; /* not inside a UTF-8 sequence */
+		struct json_writer w;
+		json_writer_init_fixed(&w, line, size - 1, NULL, 0);
+		json_object_begin(&w);
+		json_key_string(&w, "level", level_name(level));
+		json_key(&w, "msg");
+		json_string_len(&w, msg, n);
+		json_key_string(&w, "time", ts);
+		json_object_end(&w);
+		size_t len;
+		if (json_writer_text(&w, &len)) {
+			line[len++] = '\n';
+			return len;
+		}
+		if (n == 0)
+			return 0;
+	}
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level > log_level)
 		return;
+	/* "PREFIX: " then the message: the JSON "msg" is both, the text line
+	 * puts the prefix elsewhere. */
 	char msg[2048];
+	int p = snprintf(msg, sizeof(msg), "%s: ", log_prefix);
+	if (p < 0 || (size_t)p >= sizeof(msg))
+		p = 0;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg + p, sizeof(msg) - (size_t)p, fmt, ap);
 	va_end(ap);
 
 	struct timeval tv;
@@ -104,22 +119,22 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	format_utc(ts, sizeof(ts), tv.tv_sec, (long)tv.tv_usec);
 
 	char line[4608];
-	int n;
+	size_t n;
 	if (log_json) {
-		char esc[4096];
-		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s: %s\",\"time\":\"%s\"}\n",
-			     level_name(level), log_prefix, esc, ts);
+		n = format_json(line, sizeof(line), level, msg, ts);
 	} else {
-		n = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", ts, log_prefix, (int)getpid(),
-			     level_name(level), msg);
+		int r = snprintf(line, sizeof(line), "%s %s[%d] %s: %s\n", ts, log_prefix,
+				 (int)getpid(), level_name(level), msg + p);
+		if (r < 0)
+			return;
+		n = (size_t)r;
+		if (n >= sizeof(line)) {
+			n = sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
 	}
-	if (n < 0)
+	if (n == 0)
 		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	ssize_t w = write(log_fd, line, (size_t)n);
+	ssize_t w = write(log_fd, line, n);
 	(void)w;
 }

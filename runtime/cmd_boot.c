@@ -26,6 +26,7 @@
  * linux.seccomp is likewise not applied (see runtime/oci.h).
  */
 #include "runtime/boot_config.h"
+#include "runtime/cli.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
 #include "sentry/sentry.h"
@@ -229,86 +230,123 @@ int boot_config_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
 	return 0;
 }
 
+struct boot_opts {
+	struct sentry_config cfg;
+	int spec_fd;
+	bool no_jail;
+	char **envp;		     /* MAX_ENV + 1 */
+	struct sentry_mount *mounts; /* MAX_MOUNTS, cfg.nmounts used */
+};
+
+/* --gofer-fd=N and --spec-fd=N */
+static int boot_fd(void *field, const char *word, const char *value, struct verr *err)
+{
+	return parse_fd(value, field) < 0 ? verr_set(err, EINVAL, "bad fd %s", value) : 0;
+}
+
+/* --control-fd=N and --ready-fd=N: never stdio (the app's) */
+static int boot_fd_not_stdio(void *field, const char *word, const char *value, struct verr *err)
+{
+	int r = boot_fd(field, word, value, err);
+	if (r == 0 && *(int *)field <= 2)
+		return verr_set(err, EINVAL, "bad fd %s", value);
+	return r;
+}
+
+/* --uid=N and --gid=N */
+static int boot_id(void *field, const char *word, const char *value, struct verr *err)
+{
+	return parse_u32(value, field) < 0 ? verr_set(err, EINVAL, "bad id %s", value) : 0;
+}
+
+static int boot_env(void *opts, const char *word, const char *value, struct verr *err)
+{
+	struct boot_opts *o = opts;
+	if (o->cfg.envc >= MAX_ENV)
+		return verr_set(err, E2BIG, "too many --env");
+	o->envp[o->cfg.envc++] = (char *)value;
+	return 0;
+}
+
+/* A mount of the Sentry's own file system fstype (its source is the type). */
+static int boot_mount(struct boot_opts *o, const char *target, const char *fstype,
+		      unsigned long flags, const char *data, struct verr *err)
+{
+	if (o->cfg.nmounts >= MAX_MOUNTS)
+		return verr_set(err, E2BIG, "too many mounts");
+	o->mounts[o->cfg.nmounts++] = (struct sentry_mount){
+		.target = target, .fstype = fstype, .source = fstype, .flags = flags, .data = data};
+	return 0;
+}
+
+static int boot_tmpfs(void *opts, const char *word, const char *value, struct verr *err)
+{
+	return boot_mount(opts, value, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err);
+}
+
+static int boot_dev(void *opts, const char *word, const char *value, struct verr *err)
+{
+	return boot_mount(opts, "/dev", "dev", MS_NOSUID, NULL, err);
+}
+
+static int boot_proc(void *opts, const char *word, const char *value, struct verr *err)
+{
+	return boot_mount(opts, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+}
+
+/* Every value is --name=VALUE: the runtime writes this command line. */
+#define BOOT_PARSE(lng, field, ftype, fn)                                                          \
+	{CLI_PARSE(lng, 0, struct boot_opts, field, ftype, fn), .flags = CLI_INLINE}
+#define BOOT_CALL(lng, fn) {CLI_CALL(lng, 0, true, fn), .flags = CLI_INLINE}
+#define BOOT_VALUE(lng, field) {CLI_VALUE(lng, 0, struct boot_opts, field), .flags = CLI_INLINE}
+
+static const struct cli_opt boot_options[] = {
+	BOOT_PARSE("--gofer-fd", cfg.gofer_fd, int, boot_fd),
+	BOOT_PARSE("--spec-fd", spec_fd, int, boot_fd),
+	BOOT_PARSE("--control-fd", cfg.control_fd, int, boot_fd_not_stdio),
+	BOOT_PARSE("--ready-fd", cfg.ready_fd, int, boot_fd_not_stdio),
+	{CLI_FLAG("--wait-start", 0, struct boot_opts, cfg.wait_start)},
+	{CLI_FLAG("--root-readonly", 0, struct boot_opts, cfg.root_readonly)},
+	BOOT_VALUE("--cwd", cfg.cwd),
+	BOOT_CALL("--env", boot_env),
+	BOOT_PARSE("--uid", cfg.uid, uint32_t, boot_id),
+	BOOT_PARSE("--gid", cfg.gid, uint32_t, boot_id),
+	BOOT_VALUE("--hostname", cfg.hostname),
+	BOOT_CALL("--tmpfs", boot_tmpfs),
+	{CLI_CALL("--dev", 0, false, boot_dev)},
+	{CLI_CALL("--proc", 0, false, boot_proc)},
+	{CLI_FLAG("--no-jail", 0, struct boot_opts, no_jail)},
+	{0},
+};
+
 int cmd_boot(struct global_opts *g, int argc, char **argv)
 {
-	struct sentry_config cfg = {
-		.platform = g->platform,
-		.gofer_fd = -1,
-		.stdio = {0, 1, 2},
-		.cwd = "/",
-		.strace = g->strace,
-		.jail = true,
-		.control_fd = -1,
-		.ready_fd = -1,
-	};
+	static const struct cli_command boot_command = {"boot", boot_options, CLI_DASHDASH, 0};
 	static char *envp[MAX_ENV + 1];
 	static struct sentry_mount mounts[MAX_MOUNTS];
-	int spec_fd = -1;
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (!strncmp(a, "--gofer-fd=", 11)) {
-			if (parse_fd(a + 11, &cfg.gofer_fd) < 0)
-				goto bad;
-		} else if (!strncmp(a, "--spec-fd=", 10)) {
-			if (parse_fd(a + 10, &spec_fd) < 0)
-				goto bad;
-		} else if (!strncmp(a, "--control-fd=", 13)) {
-			if (parse_fd(a + 13, &cfg.control_fd) < 0 || cfg.control_fd <= 2)
-				goto bad;
-		} else if (!strncmp(a, "--ready-fd=", 11)) {
-			if (parse_fd(a + 11, &cfg.ready_fd) < 0 || cfg.ready_fd <= 2)
-				goto bad;
-		} else if (!strcmp(a, "--wait-start")) {
-			cfg.wait_start = true;
-		} else if (!strcmp(a, "--root-readonly")) {
-			cfg.root_readonly = true;
-		} else if (!strncmp(a, "--cwd=", 6)) {
-			cfg.cwd = a + 6;
-		} else if (!strncmp(a, "--env=", 6)) {
-			if (cfg.envc >= MAX_ENV)
-				goto bad;
-			envp[cfg.envc++] = (char *)(a + 6);
-		} else if (!strncmp(a, "--uid=", 6)) {
-			if (parse_u32(a + 6, &cfg.uid) < 0)
-				goto bad;
-		} else if (!strncmp(a, "--gid=", 6)) {
-			if (parse_u32(a + 6, &cfg.gid) < 0)
-				goto bad;
-		} else if (!strncmp(a, "--hostname=", 11)) {
-			cfg.hostname = a + 11;
-		} else if (!strncmp(a, "--tmpfs=", 8)) {
-			if (cfg.nmounts >= MAX_MOUNTS)
-				goto bad;
-			mounts[cfg.nmounts++] = (struct sentry_mount){
-				.target = a + 8, .fstype = "tmpfs", .source = "tmpfs",
-				.flags = MS_NOSUID | MS_NODEV, .data = "mode=1777"};
-		} else if (!strcmp(a, "--dev")) {
-			if (cfg.nmounts >= MAX_MOUNTS)
-				goto bad;
-			mounts[cfg.nmounts++] = (struct sentry_mount){
-				.target = "/dev", .fstype = "dev", .source = "dev",
-				.flags = MS_NOSUID, .data = NULL};
-		} else if (!strcmp(a, "--proc")) {
-			if (cfg.nmounts >= MAX_MOUNTS)
-				goto bad;
-			mounts[cfg.nmounts++] = (struct sentry_mount){
-				.target = "/proc", .fstype = "proc", .source = "proc",
-				.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC, .data = NULL};
-		} else if (!strcmp(a, "--no-jail")) {
-			cfg.jail = false;
-		} else {
-			goto bad;
-		}
-		continue;
-bad:
-		fprintf(stderr, "visor boot: bad argument %s\n", a);
+	struct boot_opts o = {
+		.cfg = {
+			.platform = g->platform,
+			.gofer_fd = -1,
+			.stdio = {0, 1, 2},
+			.cwd = "/",
+			.strace = g->strace,
+			.control_fd = -1,
+			.ready_fd = -1,
+		},
+		.spec_fd = -1,
+		.envp = envp,
+		.mounts = mounts,
+	};
+	struct cli_result res;
+	struct verr perr = {0};
+	if (cli_parse(&boot_command, &o, g, argc, argv, &res, &perr) < 0) {
+		fprintf(stderr, "visor boot: bad argument %s\n", res.bad);
 		return 125;
 	}
+	struct sentry_config cfg = o.cfg;
+	cfg.jail = !o.no_jail;
+	int spec_fd = o.spec_fd;
 	if (cfg.gofer_fd < 0) {
 		fprintf(stderr, "visor boot: need --gofer-fd\n");
 		return 125;
@@ -345,13 +383,13 @@ bad:
 				  "read-only already)");
 		return sentry_run(&cfg);
 	}
-	if (i >= argc) {
+	if (res.nrest == 0) {
 		fprintf(stderr, "visor boot: need a command (or --spec-fd)\n");
 		return 125;
 	}
 	envp[cfg.envc] = NULL;
 	cfg.envp = envp;
-	cfg.argv = argv + i;
-	cfg.argc = argc - i;
+	cfg.argv = res.rest;
+	cfg.argc = res.nrest;
 	return sentry_run(&cfg);
 }

@@ -10,8 +10,10 @@
  * through, waits, and exits with the app's status.  Both children are
  * re-executions of this binary.
  */
+#include "runtime/cli.h"
 #include "runtime/runtime.h"
 #include "lib/log.h"
+#include "lib/verr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +64,46 @@ static pid_t spawn(char *const args[], int keep_fd, unsigned long nsflags)
 	return pid;
 }
 
+/* do's options: its own, and those it passes on to `visor boot` as they
+ * are (appended to the boot command line in the order given). */
+struct do_opts {
+	const char *root_dir;
+	bool rw, no_dev, have_env;
+	char **bargs;
+	int nb;
+};
+
+static int do_pass_on(void *opts, const char *word, const char *value, struct verr *err)
+{
+	struct do_opts *o = opts;
+	if (o->nb > 4000)
+		return verr_set(err, E2BIG, "too many options");
+	o->bargs[o->nb++] = (char *)word;
+	if (!strncmp(word, "--env=", 6))
+		o->have_env = true;
+	return 0;
+}
+
+#define DO_PASS_ON(lng) {CLI_CALL(lng, 0, true, do_pass_on), .flags = CLI_INLINE}
+
+static const struct cli_opt do_options[] = {
+	{CLI_VALUE("--root-dir", 0, struct do_opts, root_dir), .flags = CLI_INLINE},
+	{CLI_FLAG("--rw", 0, struct do_opts, rw)},
+	{CLI_FLAG("--no-dev", 0, struct do_opts, no_dev)},
+	{CLI_CALL("--no-jail", 0, false, do_pass_on)},
+	DO_PASS_ON("--env"),
+	DO_PASS_ON("--cwd"),
+	DO_PASS_ON("--uid"),
+	DO_PASS_ON("--gid"),
+	DO_PASS_ON("--hostname"),
+	DO_PASS_ON("--tmpfs"),
+	{0},
+};
+
+/* do [OPTIONS] [--] CMD [ARG...]: the options end at the command */
+static const struct cli_command do_command = {
+	"do", do_options, CLI_GLOBALS | CLI_DASHDASH | CLI_STOP_AT_ARG, 0};
+
 static void forward_signal(int sig)
 {
 	(void)sig; /* the Sentry is in our process group's terminal; see below */
@@ -69,8 +111,6 @@ static void forward_signal(int sig)
 
 int cmd_do(struct global_opts *g, int argc, char **argv)
 {
-	const char *rootdir = "/";
-	bool rw = false, jail = true;
 	static char *bargs[4096];
 	char exe[PATH_MAX];
 	if (self_exe(exe, sizeof(exe)) < 0) {
@@ -94,65 +134,44 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	}
 	bargs[nb++] = "boot";
 	bargs[nb++] = fdarg;
-	bool have_env = false, have_dev = false;
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (!strncmp(a, "--root-dir=", 11)) {
-			rootdir = a + 11;
-		} else if (!strcmp(a, "--rw")) {
-			rw = true;
-		} else if (!strcmp(a, "--no-jail")) {
-			jail = false;
-			bargs[nb++] = (char *)a;
-		} else if (!strcmp(a, "--no-dev")) {
-			have_dev = true;
-		} else if (!strncmp(a, "--env=", 6) || !strncmp(a, "--cwd=", 6) ||
-			   !strncmp(a, "--uid=", 6) || !strncmp(a, "--gid=", 6) ||
-			   !strncmp(a, "--hostname=", 11) || !strncmp(a, "--tmpfs=", 8)) {
-			if (!strncmp(a, "--env=", 6))
-				have_env = true;
-			if (nb > 4000)
-				return 125;
-			bargs[nb++] = (char *)a;
-		} else {
-			int j = i;
-			int r = global_opt_parse(g, argc, argv, &j);
-			if (r <= 0) {
-				fprintf(stderr, "visor do: unknown option %s\n", a);
-				return 125;
-			}
-			i = j;
-		}
+	/* Global options after `do` are taken too, but the sandbox flags
+	 * above were already passed on: they count before `do` only. */
+	struct do_opts o = {.root_dir = "/", .bargs = bargs, .nb = nb};
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(&do_command, &o, g, argc, argv, &res, &err);
+	if (r == -ENOENT) {
+		fprintf(stderr, "visor do: unknown option %s\n", res.bad);
+		return 125;
 	}
-	if (i >= argc) {
+	if (r < 0) {
+		fprintf(stderr, "visor do: %s\n", err.msg);
+		return 125;
+	}
+	if (res.nrest == 0) {
 		fprintf(stderr, "usage: visor do [--root-dir=DIR] [--rw] [--cwd=DIR] [--env=K=V]... "
 				"CMD [ARG...]\n");
 		return 125;
 	}
-	if (!have_env) {
+	const char *rootdir = o.root_dir;
+	bool rw = o.rw;
+	nb = o.nb;
+	if (!o.have_env) {
 		static char e0[128], e1[64];
 		snprintf(e0, sizeof(e0), "--env=%s", default_env[0]);
 		snprintf(e1, sizeof(e1), "--env=%s", default_env[1]);
 		bargs[nb++] = e0;
 		bargs[nb++] = e1;
 	}
-	if (!have_dev) {
+	if (!o.no_dev) {
 		bargs[nb++] = "--dev";
 		bargs[nb++] = "--proc";
 	}
 	if (!rw)
 		bargs[nb++] = "--root-readonly";
-	(void)jail;
 	bargs[nb++] = "--";
-	for (; i < argc && nb < 4094; i++)
-		bargs[nb++] = argv[i];
+	for (int i = 0; i < res.nrest && nb < 4094; i++)
+		bargs[nb++] = res.rest[i];
 	bargs[nb] = NULL;
 
 	int sp[2];

@@ -19,6 +19,8 @@
 #include "gofer/server.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/verr.h"
+#include "runtime/cli.h"
 #include "runtime/runtime.h"
 
 #include <dirent.h>
@@ -43,29 +45,26 @@ static void gofer_usage(void)
 
 /* Open a mount's host source: a directory, or a regular file through its
  * parent directory (see struct gofer_mount). */
-static int open_mount_source(struct gofer_mount *m, const char *host, char **leaf_store)
+static int open_mount_source(struct gofer_mount *m, const char *host, char **leaf_store,
+			     struct verr *err)
 {
 	m->fd = open(host, O_PATH | O_CLOEXEC);
 	m->parent_fd = -1;
 	m->leaf = NULL;
-	if (m->fd < 0) {
-		fprintf(stderr, "visor gofer: cannot open %s: %s\n", host, strerror(errno));
-		return -1;
-	}
+	if (m->fd < 0)
+		return verr_errno(err, errno, "cannot open %s", host);
 	struct stat st;
 	if (fstat(m->fd, &st) < 0)
-		return -1;
+		return verr_errno(err, errno, "%s", host);
 	if (S_ISDIR(st.st_mode))
 		return 0;
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "visor gofer: %s: only directories and regular files can be served\n",
-			host);
-		return -1;
-	}
+	if (!S_ISREG(st.st_mode))
+		return verr_set(err, EINVAL, "%s: only directories and regular files can be served",
+				host);
 	_cleanup_free_ char *d = strdup(host);
 	_cleanup_free_ char *b = strdup(host);
 	if (!d || !b)
-		return -1;
+		return verr_set(err, ENOMEM, "out of memory");
 	m->parent_fd = open(dirname(d), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	*leaf_store = strdup(basename(b));
 	m->leaf = *leaf_store;
@@ -75,8 +74,7 @@ static int open_mount_source(struct gofer_mount *m, const char *host, char **lea
 	    lst.st_ino != st.st_ino || lst.st_dev != st.st_dev) {
 		/* The path's last component is a symlink or moved: re-opening by
 		 * name would not reach the same file. */
-		fprintf(stderr, "visor gofer: %s: file mount must not be a symlink\n", host);
-		return -1;
+		return verr_set(err, EINVAL, "%s: file mount must not be a symlink", host);
 	}
 	return 0;
 }
@@ -115,66 +113,87 @@ static void close_other_fds(const int *keep, int nkeep)
 	}
 }
 
+struct gofer_opts {
+	int sock;
+	const char *root;
+	bool root_ro, no_jail;
+	int nmounts; /* mounts[0] is the root */
+	struct gofer_mount mounts[GOFER_CLI_MAX_MOUNTS + 1];
+	char *leaves[GOFER_CLI_MAX_MOUNTS + 1];
+	char specs[GOFER_CLI_MAX_MOUNTS][4096];
+};
+
+static int gofer_sock_fd(void *field, const char *word, const char *value, struct verr *err)
+{
+	char *end;
+	long v = strtol(value, &end, 10);
+	if (!value[0] || *end || v < 0 || v > 1 << 20)
+		return verr_set(err, EINVAL, "bad --sock-fd %s", value);
+	*(int *)field = (int)v;
+	return 0;
+}
+
+/* --mount=DEST:HOSTDIR[:ro]: the source is opened now, while host paths
+ * still resolve. */
+static int gofer_add_mount(void *opts, const char *word, const char *value, struct verr *err)
+{
+	struct gofer_opts *o = opts;
+	if (o->nmounts > GOFER_CLI_MAX_MOUNTS)
+		return verr_set(err, E2BIG, "too many --mount");
+	char *spec = o->specs[o->nmounts - 1];
+	if (snprintf(spec, sizeof(o->specs[0]), "%s", value) >= (int)sizeof(o->specs[0]))
+		return verr_set(err, ENAMETOOLONG, "--mount too long");
+	char *host = strchr(spec, ':');
+	if (spec[0] != '/' || !host || host[1] != '/')
+		return verr_set(err, EINVAL, "--mount wants /DEST:/HOSTDIR[:ro], not %s", value);
+	*host++ = 0;
+	bool ro = false;
+	size_t hl = strlen(host);
+	if (hl > 3 && !strcmp(host + hl - 3, ":ro")) {
+		host[hl - 3] = 0;
+		ro = true;
+	}
+	struct gofer_mount *m = &o->mounts[o->nmounts];
+	*m = (struct gofer_mount){.name = spec, .readonly = ro};
+	int r = open_mount_source(m, host, &o->leaves[o->nmounts], err);
+	if (r < 0)
+		return r;
+	o->nmounts++;
+	return 0;
+}
+
+static const struct cli_opt gofer_options[] = {
+	{CLI_PARSE("--sock-fd", 0, struct gofer_opts, sock, int, gofer_sock_fd), .flags = CLI_INLINE},
+	{CLI_VALUE("--root", 0, struct gofer_opts, root), .flags = CLI_INLINE | CLI_NONEMPTY},
+	{CLI_FLAG("--root-readonly", 0, struct gofer_opts, root_ro)},
+	{CLI_FLAG("--no-jail", 0, struct gofer_opts, no_jail)},
+	{CLI_CALL("--mount", 0, true, gofer_add_mount), .flags = CLI_INLINE},
+	{0},
+};
+
 int cmd_gofer(struct global_opts *g, int argc, char **argv)
 {
-	int sock = -1;
-	const char *root = NULL;
-	bool root_ro = false, jail = true;
-	static struct gofer_mount mounts[GOFER_CLI_MAX_MOUNTS + 1];
-	static char *leaves[GOFER_CLI_MAX_MOUNTS + 1];
-	static char specs[GOFER_CLI_MAX_MOUNTS][4096];
-	int nmounts = 1;
+	static const struct cli_command gofer_command = {"gofer", gofer_options, 0, 0};
+	static struct gofer_opts o = {.sock = -1, .nmounts = 1};
 
 	log_set_prefix("gofer");
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strncmp(a, "--sock-fd=", 10)) {
-			char *end;
-			long v = strtol(a + 10, &end, 10);
-			if (!a[10] || *end || v < 0 || v > 1 << 20) {
-				fprintf(stderr, "visor gofer: bad --sock-fd %s\n", a + 10);
-				return 1;
-			}
-			sock = (int)v;
-		} else if (!strncmp(a, "--root=", 7) && a[7]) {
-			root = a + 7;
-		} else if (!strcmp(a, "--root-readonly")) {
-			root_ro = true;
-		} else if (!strcmp(a, "--no-jail")) {
-			jail = false;
-		} else if (!strncmp(a, "--mount=", 8)) {
-			if (nmounts > GOFER_CLI_MAX_MOUNTS) {
-				fprintf(stderr, "visor gofer: too many --mount\n");
-				return 1;
-			}
-			char *spec = specs[nmounts - 1];
-			if (snprintf(spec, 4096, "%s", a + 8) >= 4096) {
-				fprintf(stderr, "visor gofer: --mount too long\n");
-				return 1;
-			}
-			char *host = strchr(spec, ':');
-			if (spec[0] != '/' || !host || host[1] != '/') {
-				fprintf(stderr, "visor gofer: --mount wants /DEST:/HOSTDIR[:ro], not %s\n",
-					a + 8);
-				return 1;
-			}
-			*host++ = 0;
-			bool ro = false;
-			size_t hl = strlen(host);
-			if (hl > 3 && !strcmp(host + hl - 3, ":ro")) {
-				host[hl - 3] = 0;
-				ro = true;
-			}
-			mounts[nmounts] = (struct gofer_mount){.name = spec, .readonly = ro};
-			if (open_mount_source(&mounts[nmounts], host, &leaves[nmounts]) < 0)
-				return 1;
-			nmounts++;
-		} else {
-			fprintf(stderr, "visor gofer: unknown option %s\n", a);
-			gofer_usage();
-			return 1;
-		}
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(&gofer_command, &o, g, argc, argv, &res, &err);
+	if (r == -ENOENT || r == -E2BIG) {
+		fprintf(stderr, "visor gofer: unknown option %s\n", res.bad);
+		gofer_usage();
+		return 1;
 	}
+	if (r < 0) {
+		fprintf(stderr, "visor gofer: %s\n", err.msg);
+		return 1;
+	}
+	int sock = o.sock;
+	const char *root = o.root;
+	bool root_ro = o.root_ro, jail = !o.no_jail;
+	struct gofer_mount *mounts = o.mounts;
+	int nmounts = o.nmounts;
 	if (sock < 0 || !root) {
 		gofer_usage();
 		return 1;
@@ -238,7 +257,7 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 	}
 	log_info("serving %s%s with %d bind mount(s)", root, root_ro ? " (read-only)" : "",
 		 nmounts - 1);
-	int r = gofer_serve(sock, mounts, nmounts, root_ro, 0);
+	r = gofer_serve(sock, mounts, nmounts, root_ro, 0);
 	if (r < 0)
 		log_error("serve: %s", strerror(-r));
 	/* Exit without tidying: the process ends here, and the libc teardown

@@ -15,6 +15,7 @@
  * a visor process that lives exactly as long as the exec'd process and
  * exits with its status: the sandboxed pid means nothing on the host.
  */
+#include "runtime/cli.h"
 #include "runtime/hooks.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
@@ -22,6 +23,7 @@
 #include "runtime/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/verr.h"
 
@@ -60,39 +62,39 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-/* A command's option parser: "--name=v", "--name v", "-x v"; global options
- * are accepted anywhere.  Returns the value or NULL (not this option). */
-static const char *opt_val(int argc, char **argv, int *i, const char *lng, const char *shrt,
-			   bool *bad)
+/* Say a command-line error as runc does: "visor: create: unknown option
+ * --x", "visor: option --bundle needs a value".  Returns -1. */
+static int say_parse_error(const struct cli_command *c, int r, const struct verr *err)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-	if (!strncmp(a, lng, n) && a[n] == '=')
-		return a + n + 1;
-	if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
-		if (*i + 1 >= argc) {
-			*bad = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	return NULL;
+	if (r == -ENOENT || r == -E2BIG)
+		fail("%s: %s", c->name, err->msg);
+	else
+		fail("%s", err->msg);
+	return -1;
 }
 
-static bool opt_flag(const char *a, const char *lng, const char *shrt)
+/* Parse a container command's line with its table; the global options are
+ * accepted anywhere on it, as runc's.  0, or -1 (said why). */
+static int parse_line(const struct cli_command *c, void *opts, struct global_opts *g, int argc,
+		      char **argv, struct cli_result *res)
 {
-	return !strcmp(a, lng) || (shrt && !strcmp(a, shrt));
+	struct verr err = {0};
+	int r = cli_parse(c, opts, g, argc, argv, res, &err);
+	return r < 0 ? say_parse_error(c, r, &err) : 0;
 }
 
-/* Any option we do not know: a global one, or an error. */
-static int opt_other(struct global_opts *g, int argc, char **argv, int *i, const char *cmd)
+/* parse_line, then the container id (the first argument); NULL, said why,
+ * when either fails. */
+static const char *parse_id(const struct cli_command *c, void *opts, struct global_opts *g,
+			    int argc, char **argv, struct cli_result *res)
 {
-	int r = global_opt_parse(g, argc, argv, i);
-	if (r == 0) {
-		fail("%s: unknown option %s", cmd, argv[*i]);
-		return -1;
+	if (parse_line(c, opts, g, argc, argv, res) < 0)
+		return NULL;
+	if (res->nargs == 0) {
+		fail("%s: need a container id", c->name);
+		return NULL;
 	}
-	return r < 0 ? -1 : 0;
+	return res->args[0];
 }
 
 static int write_pid_file(const char *path, int pid, struct verr *err)
@@ -153,6 +155,38 @@ static int parse_signal(const char *s)
 	}
 	return -1;
 }
+
+/* The control requests that carry a signal, into buf (a signal number and
+ * an op name always fit in 64 bytes): {"op":OP,"signal":SIG}, with
+ * "all":ALL when all is 0 or 1. */
+static void signal_request(char *buf, size_t size, const char *op, int sig, int all)
+{
+	struct json_writer w;
+	json_writer_init_fixed(&w, buf, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "op", op);
+	json_key_int(&w, "signal", sig);
+	if (all >= 0)
+		json_key_bool(&w, "all", all);
+	json_object_end(&w);
+}
+
+/* Print a finished JSON document on stdout, ending the line; a document
+ * that could not be made is an error. */
+static int print_json(const struct json_writer *w, const char *cmd)
+{
+	size_t len;
+	const char *text = json_writer_text(w, &len);
+	if (!text)
+		return fail("%s: cannot make the JSON: %s", cmd, strerror(-json_writer_error(w)));
+	fputs(text, stdout);
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', stdout);
+	return 0;
+}
+
+/* --format of ps and list */
+static const char *const output_formats[] = {"json", "table", NULL};
 
 /* Read the state of id into st; on failure print why. */
 static int load_state(struct global_opts *g, const char *id, struct visor_state *st)
@@ -235,49 +269,40 @@ struct create_opts {
 	const char *bundle;
 	const char *pid_file;
 	const char *console_socket;
+	const char *preserve_fds;
 	const char *id;
-	int preserve_fds;
-	bool detach; /* run -d */
-	bool keep;   /* run --keep */
+	bool ignored; /* --no-pivot ...: the Sentry has no host pivot or keyring to skip */
+	bool detach;  /* run -d */
+	bool keep;    /* run --keep */
 };
 
-static int parse_create(struct global_opts *g, int argc, char **argv, struct create_opts *o,
-			bool is_run)
+/* create's options; run takes them too */
+#define CREATE_OPTIONS                                                                             \
+	{CLI_VALUE("--bundle", 'b', struct create_opts, bundle)},                                  \
+	{CLI_VALUE("--pid-file", 0, struct create_opts, pid_file)},                                \
+	{CLI_VALUE("--console-socket", 0, struct create_opts, console_socket)},                    \
+	{CLI_VALUE("--preserve-fds", 0, struct create_opts, preserve_fds)},                        \
+	{CLI_FLAG("--no-pivot", 0, struct create_opts, ignored)},                                  \
+	{CLI_FLAG("--no-new-keyring", 0, struct create_opts, ignored)},                            \
+	{CLI_FLAG("--no-subreaper", 0, struct create_opts, ignored)}
+
+static const struct cli_opt create_options[] = {CREATE_OPTIONS, {0}};
+static const struct cli_opt run_options[] = {
+	CREATE_OPTIONS,
+	{CLI_FLAG("--detach", 'd', struct create_opts, detach)},
+	{CLI_FLAG("--keep", 0, struct create_opts, keep)},
+	{0},
+};
+static const struct cli_command create_command = {"create", create_options, CLI_GLOBALS, 1};
+static const struct cli_command run_command = {"run", run_options, CLI_GLOBALS, 1};
+
+static int parse_create(const struct cli_command *c, struct global_opts *g, int argc, char **argv,
+			struct create_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->bundle = ".";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if ((v = opt_val(argc, argv, &i, "--bundle", "-b", &bad))) {
-			o->bundle = v;
-		} else if ((v = opt_val(argc, argv, &i, "--pid-file", NULL, &bad))) {
-			o->pid_file = v;
-		} else if ((v = opt_val(argc, argv, &i, "--console-socket", NULL, &bad))) {
-			o->console_socket = v;
-		} else if ((v = opt_val(argc, argv, &i, "--preserve-fds", NULL, &bad))) {
-			o->preserve_fds = atoi(v);
-		} else if (bad) {
-			return fail("option %s needs a value", a), -1;
-		} else if (opt_flag(a, "--no-pivot", NULL) || opt_flag(a, "--no-new-keyring", NULL) ||
-			   opt_flag(a, "--no-subreaper", NULL)) {
-			/* accepted: the Sentry has no host pivot or keyring to skip */
-		} else if (is_run && opt_flag(a, "--detach", "-d")) {
-			o->detach = true;
-		} else if (is_run && opt_flag(a, "--keep", NULL)) {
-			o->keep = true;
-		} else if (a[0] == '-' && a[1]) {
-			if (opt_other(g, argc, argv, &i, is_run ? "run" : "create") < 0)
-				return -1;
-		} else if (!o->id) {
-			o->id = a;
-		} else {
-			return fail("%s: unexpected argument %s", is_run ? "run" : "create", a), -1;
-		}
-	}
-	if (!o->id)
-		return fail("%s: need a container id", is_run ? "run" : "create"), -1;
-	return 0;
+	*o = (struct create_opts){.bundle = "."};
+	struct cli_result res;
+	o->id = parse_id(c, o, g, argc, argv, &res);
+	return o->id ? 0 : -1;
 }
 
 struct create_record {
@@ -304,7 +329,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	struct verr err = {0};
 	if (!state_id_valid(o->id))
 		return fail("invalid container id %s", o->id);
-	if (o->preserve_fds > 0)
+	if (o->preserve_fds && atoi(o->preserve_fds) > 0)
 		return fail("--preserve-fds is not supported by visor");
 	char bundle[PATH_MAX];
 	if (!realpath(o->bundle, bundle))
@@ -464,7 +489,7 @@ out:
 int cmd_create(struct global_opts *g, int argc, char **argv)
 {
 	struct create_opts o;
-	if (parse_create(g, argc, argv, &o, false) < 0)
+	if (parse_create(&create_command, g, argc, argv, &o) < 0)
 		return 1;
 	return do_create(g, &o, NULL);
 }
@@ -507,28 +532,19 @@ out:
 	return ret;
 }
 
+static const struct cli_command start_command = {"start", NULL, CLI_GLOBALS, 1};
+
 int cmd_start(struct global_opts *g, int argc, char **argv)
 {
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1]) {
-			if (opt_other(g, argc, argv, &i, "start") < 0)
-				return 1;
-		} else if (!id) {
-			id = argv[i];
-		} else {
-			return fail("start: unexpected argument %s", argv[i]);
-		}
-	}
-	if (!id)
-		return fail("start: need a container id");
-	return do_start(g, id);
+	struct cli_result res;
+	const char *id = parse_id(&start_command, NULL, g, argc, argv, &res);
+	return id ? do_start(g, id) : 1;
 }
 
 int cmd_run(struct global_opts *g, int argc, char **argv)
 {
 	struct create_opts o;
-	if (parse_create(g, argc, argv, &o, true) < 0)
+	if (parse_create(&run_command, g, argc, argv, &o) < 0)
 		return 1;
 	struct sandbox sb;
 	int r = do_create(g, &o, o.detach ? NULL : &sb);
@@ -569,19 +585,15 @@ int cmd_run(struct global_opts *g, int argc, char **argv)
 
 /* ---- state / list ----------------------------------------------------------- */
 
+static const struct cli_command state_command = {"state", NULL,
+						 CLI_GLOBALS | CLI_EXTRA_ARGS_IGNORED, 1};
+
 int cmd_state(struct global_opts *g, int argc, char **argv)
 {
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1]) {
-			if (opt_other(g, argc, argv, &i, "state") < 0)
-				return 1;
-		} else if (!id) {
-			id = argv[i];
-		}
-	}
+	struct cli_result res;
+	const char *id = parse_id(&state_command, NULL, g, argc, argv, &res);
 	if (!id)
-		return fail("state: need a container id");
+		return 1;
 	struct visor_state st;
 	if (load_state(g, id, &st) < 0)
 		return 1;
@@ -595,91 +607,80 @@ int cmd_state(struct global_opts *g, int argc, char **argv)
 	return 0;
 }
 
+struct list_opts {
+	const char *format;
+	bool quiet;
+};
+
+static const struct cli_opt list_options[] = {
+	{CLI_VALUE("--format", 'f', struct list_opts, format), .choices = output_formats},
+	{CLI_FLAG("--quiet", 'q', struct list_opts, quiet)},
+	{0},
+};
+static const struct cli_command list_command = {"list", list_options, CLI_GLOBALS, 0};
+
 int cmd_list(struct global_opts *g, int argc, char **argv)
 {
-	bool json = false, quiet = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if ((v = opt_val(argc, argv, &i, "--format", "-f", &bad))) {
-			if (strcmp(v, "json") && strcmp(v, "table"))
-				return fail("list: --format must be json or table");
-			json = !strcmp(v, "json");
-		} else if (bad) {
-			return fail("option %s needs a value", a);
-		} else if (opt_flag(a, "--quiet", "-q")) {
-			quiet = true;
-		} else if (opt_other(g, argc, argv, &i, "list") < 0) {
-			return 1;
-		}
-	}
+	struct list_opts o = {0};
+	struct cli_result res;
+	if (parse_line(&list_command, &o, g, argc, argv, &res) < 0)
+		return 1;
+	bool json = o.format && !strcmp(o.format, "json"), quiet = o.quiet;
 	char **ids = NULL;
 	size_t n = 0;
 	struct verr err = {0};
 	if (state_list(g->root, &ids, &n, &err) < 0)
 		return fail("%s", err.msg);
-	if (json)
-		fputs("[", stdout);
-	else if (!quiet)
+	/* json: an array of what `visor state` prints, laid out the same way */
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, "  ", JSON_UTF8);
+	json_array_begin(&w);
+	if (!json && !quiet)
 		printf("%-20s %-8s %-10s %-8s %-40s %-30s %s\n", "ID", "PID", "STATUS", "PLATFORM",
 		       "BUNDLE", "CREATED", "OWNER");
-	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		struct visor_state st;
 		if (state_read(g->root, ids[i], &st, NULL) < 0)
 			continue;
 		const char *live = state_live_status(&st);
-		if (quiet && !json) {
+		if (json)
+			state_put_oci_json(&w, &st, live);
+		else if (quiet)
 			printf("%s\n", st.id);
-		} else if (json) {
-			char *j = NULL;
-			if (state_to_oci_json(&st, live, &j) == 0) {
-				size_t l = strlen(j);
-				while (l && j[l - 1] == '\n')
-					j[--l] = 0;
-				printf("%s%s", first ? "" : ",", j);
-				first = false;
-				free(j);
-			}
-		} else {
+		else
 			printf("%-20s %-8d %-10s %-8s %-40s %-30s %s\n", st.id,
 			       strcmp(live, "stopped") ? st.sentry_pid : 0, live, st.platform,
 			       st.bundle, st.created, st.owner);
-		}
 		state_release(&st);
 	}
-	if (json)
-		fputs("]\n", stdout);
 	state_list_free(ids, n);
-	return 0;
+	json_array_end(&w);
+	return json ? print_json(&w, "list") : 0;
 }
 
 /* ---- kill / delete ------------------------------------------------------------ */
 
+struct kill_opts {
+	bool all;
+};
+
+static const struct cli_opt kill_options[] = {
+	{CLI_FLAG("--all", 'a', struct kill_opts, all)},
+	{0},
+};
+/* kill ID [SIGNAL]: a signal may be spelled -9 */
+static const struct cli_command kill_command = {"kill", kill_options,
+						CLI_GLOBALS | CLI_NUMBERS_ARE_ARGS, 2};
+
 int cmd_kill(struct global_opts *g, int argc, char **argv)
 {
-	bool all = false;
-	const char *id = NULL, *signame = "TERM";
-	int npos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (opt_flag(a, "--all", "-a")) {
-			all = true;
-		} else if (a[0] == '-' && a[1] && !isdigit((unsigned char)a[1])) {
-			if (opt_other(g, argc, argv, &i, "kill") < 0)
-				return 1;
-		} else if (npos == 0) {
-			id = a;
-			npos++;
-		} else if (npos == 1) {
-			signame = a;
-			npos++;
-		} else {
-			return fail("kill: unexpected argument %s", a);
-		}
-	}
+	struct kill_opts o = {0};
+	struct cli_result res;
+	const char *id = parse_id(&kill_command, &o, g, argc, argv, &res);
 	if (!id)
-		return fail("kill: need a container id");
+		return 1;
+	bool all = o.all;
+	const char *signame = res.nargs > 1 ? res.args[1] : "TERM";
 	int sig = parse_signal(signame);
 	if (sig < 0)
 		return fail("kill: unknown signal %s", signame);
@@ -704,8 +705,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv)
 	}
 	char req[128], *reply = NULL;
 	struct verr err = {0};
-	snprintf(req, sizeof(req), "{\"op\":\"kill\",\"signal\":%d,\"all\":%s}", sig,
-		 all ? "true" : "false");
+	signal_request(req, sizeof(req), "kill", sig, all);
 	if (control_request(g, id, req, &reply, &err) < 0) {
 		if (sig == SIGKILL) {
 			kill_sentry(&st);
@@ -723,25 +723,24 @@ out:
 	return ret;
 }
 
+struct delete_opts {
+	bool force;
+};
+
+static const struct cli_opt delete_options[] = {
+	{CLI_FLAG("--force", 'f', struct delete_opts, force)},
+	{0},
+};
+static const struct cli_command delete_command = {"delete", delete_options, CLI_GLOBALS, 1};
+
 int cmd_delete(struct global_opts *g, int argc, char **argv)
 {
-	bool force = false;
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (opt_flag(a, "--force", "-f")) {
-			force = true;
-		} else if (a[0] == '-' && a[1]) {
-			if (opt_other(g, argc, argv, &i, "delete") < 0)
-				return 1;
-		} else if (!id) {
-			id = a;
-		} else {
-			return fail("delete: unexpected argument %s", a);
-		}
-	}
+	struct delete_opts o = {0};
+	struct cli_result res;
+	const char *id = parse_id(&delete_command, &o, g, argc, argv, &res);
 	if (!id)
-		return fail("delete: need a container id");
+		return 1;
+	bool force = o.force;
 	struct verr err = {0};
 	int lock = state_lock(g->root, id, &err);
 	if (lock == -ENOENT || lock == -EINVAL) {
@@ -787,44 +786,18 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 
 /* ---- exec ------------------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_strv(FILE *f, const char *key, char **v, size_t n)
-{
-	fprintf(f, ",\"%s\":[", key);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_str(f, v[i]);
-	}
-	fputc(']', f);
-}
-
 /* The exec request for p (protocol in sentry/control.h). */
 static char *exec_request(const struct oci_process *p, char **extra_env, size_t n_extra)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	fputs("{\"op\":\"exec\"", f);
-	json_strv(f, "args", p->args, p->n_args);
-	fputs(",\"env\":[", f);
-	size_t k = 0;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "op", "exec");
+	json_key_array_begin(&w, "args");
+	for (size_t i = 0; i < p->n_args; i++)
+		json_string(&w, p->args[i]);
+	json_array_end(&w);
+	json_key_array_begin(&w, "env");
 	for (size_t i = 0; i < p->n_env; i++) {
 		/* --env KEY=V replaces the template's KEY (getenv takes the first). */
 		const char *eq = strchr(p->env[i], '=');
@@ -832,46 +805,43 @@ static char *exec_request(const struct oci_process *p, char **extra_env, size_t 
 		bool overridden = false;
 		for (size_t j = 0; j < n_extra && !overridden; j++)
 			overridden = !strncmp(extra_env[j], p->env[i], kl);
-		if (overridden)
-			continue;
-		if (k++)
-			fputc(',', f);
-		json_str(f, p->env[i]);
+		if (!overridden)
+			json_string(&w, p->env[i]);
 	}
-	for (size_t i = 0; i < n_extra; i++) {
-		if (k++)
-			fputc(',', f);
-		json_str(f, extra_env[i]);
-	}
-	fputc(']', f);
-	fputs(",\"cwd\":", f);
-	json_str(f, p->cwd ? p->cwd : "/");
-	fprintf(f, ",\"uid\":%u,\"gid\":%u", p->user.uid, p->user.gid);
+	for (size_t i = 0; i < n_extra; i++)
+		json_string(&w, extra_env[i]);
+	json_array_end(&w);
+	json_key_string(&w, "cwd", p->cwd ? p->cwd : "/");
+	json_key_uint(&w, "uid", p->user.uid);
+	json_key_uint(&w, "gid", p->user.gid);
 	if (p->user.has_umask)
-		fprintf(f, ",\"umask\":%u", p->user.umask & 0777);
-	fputs(",\"groups\":[", f);
+		json_key_uint(&w, "umask", p->user.umask & 0777);
+	json_key_array_begin(&w, "groups");
 	for (size_t i = 0; i < p->user.n_additional_gids; i++)
-		fprintf(f, "%s%u", i ? "," : "", p->user.additional_gids[i]);
-	fputc(']', f);
-	fprintf(f, ",\"terminal\":%s,\"no_new_privs\":%s", p->terminal ? "true" : "false",
-		p->no_new_privileges ? "true" : "false");
-	if (p->has_capabilities)
-		fprintf(f, ",\"caps\":[%llu,%llu,%llu,%llu]",
-			(unsigned long long)p->caps.effective.mask,
-			(unsigned long long)p->caps.permitted.mask,
-			(unsigned long long)(p->caps.bounding.names ? p->caps.bounding.mask : ~0ULL),
-			(unsigned long long)p->caps.inheritable.mask);
-	fputs(",\"rlimits\":[", f);
-	for (size_t i = 0; i < p->n_rlimits; i++)
-		fprintf(f, "%s[%d,%llu,%llu]", i ? "," : "", p->rlimits[i].resource,
-			(unsigned long long)p->rlimits[i].soft,
-			(unsigned long long)p->rlimits[i].hard);
-	fputs("]}", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+		json_uint(&w, p->user.additional_gids[i]);
+	json_array_end(&w);
+	json_key_bool(&w, "terminal", p->terminal);
+	json_key_bool(&w, "no_new_privs", p->no_new_privileges);
+	if (p->has_capabilities) {
+		json_key_array_begin(&w, "caps");
+		json_uint(&w, p->caps.effective.mask);
+		json_uint(&w, p->caps.permitted.mask);
+		json_uint(&w, p->caps.bounding.names ? p->caps.bounding.mask : ~0ULL);
+		json_uint(&w, p->caps.inheritable.mask);
+		json_array_end(&w);
 	}
-	return buf;
+	json_key_array_begin(&w, "rlimits");
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		json_array_begin(&w);
+		json_int(&w, p->rlimits[i].resource);
+		json_uint(&w, p->rlimits[i].soft);
+		json_uint(&w, p->rlimits[i].hard);
+		json_array_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
 }
 
 /* Signals a `visor exec` process forwards to the process it stands for
@@ -902,8 +872,7 @@ static int exec_wait(int fd)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				char req[64];
-				snprintf(req, sizeof(req), "{\"op\":\"signal\",\"signal\":%u}",
-					 si.ssi_signo);
+				signal_request(req, sizeof(req), "signal", (int)si.ssi_signo, -1);
 				struct iovec iov = {.iov_base = req, .iov_len = strlen(req)};
 				struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 				ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -922,63 +891,69 @@ static int exec_wait(int fd)
 	}
 }
 
+struct exec_opts {
+	const char *process_file, *pid_file, *console_socket, *cwd, *user;
+	const char *ignored_value;
+	bool ignored, detach, tty, nnp;
+	char *envs[256];
+	size_t nenv;
+};
+
+/* --env KEY=V, as often as given */
+static int exec_add_env(void *opts, const char *word, const char *value, struct verr *err)
+{
+	struct exec_opts *o = opts;
+	if (o->nenv >= ARRAY_SIZE(o->envs))
+		return verr_set(err, EINVAL, "exec: too many --env");
+	o->envs[o->nenv++] = (char *)value;
+	return 0;
+}
+
+static int exec_preserve_fds(void *opts, const char *word, const char *value, struct verr *err)
+{
+	if (atoi(value) > 0)
+		return verr_set(err, EINVAL, "exec: --preserve-fds is not supported by visor");
+	return 0;
+}
+
+static const struct cli_opt exec_options[] = {
+	{CLI_VALUE("--process", 'p', struct exec_opts, process_file)},
+	{CLI_VALUE("--pid-file", 0, struct exec_opts, pid_file)},
+	{CLI_VALUE("--console-socket", 0, struct exec_opts, console_socket)},
+	{CLI_VALUE("--cwd", 0, struct exec_opts, cwd)},
+	{CLI_CALL("--env", 'e', true, exec_add_env)},
+	{CLI_VALUE("--user", 'u', struct exec_opts, user)},
+	{CLI_CALL("--preserve-fds", 0, true, exec_preserve_fds)},
+	/* accepted: no LSM and no sub-cgroups inside the Sentry */
+	{CLI_VALUE("--process-label", 0, struct exec_opts, ignored_value)},
+	{CLI_VALUE("--apparmor", 0, struct exec_opts, ignored_value)},
+	{CLI_VALUE("--cgroup", 0, struct exec_opts, ignored_value)},
+	{CLI_FLAG("--detach", 'd', struct exec_opts, detach)},
+	{CLI_FLAG("--tty", 't', struct exec_opts, tty)},
+	{CLI_FLAG("--no-new-privs", 0, struct exec_opts, nnp)},
+	{CLI_FLAG("--ignore-paused", 0, struct exec_opts, ignored)},
+	{0},
+};
+
+/* exec [OPTIONS] ID [--] CMD...: the options end at the id */
+static const struct cli_command exec_command = {"exec", exec_options,
+						CLI_GLOBALS | CLI_DASHDASH | CLI_STOP_AT_ARG, 0};
+
 int cmd_exec(struct global_opts *g, int argc, char **argv)
 {
-	const char *process_file = NULL, *pid_file = NULL, *console_socket = NULL, *cwd = NULL;
-	const char *user = NULL, *id = NULL;
-	bool detach = false, tty = false, nnp = false;
-	char *envs[256];
-	size_t nenv = 0;
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if (id) {
-			break; /* the command starts here */
-		}
-		if ((v = opt_val(argc, argv, &i, "--process", "-p", &bad))) {
-			process_file = v;
-		} else if ((v = opt_val(argc, argv, &i, "--pid-file", NULL, &bad))) {
-			pid_file = v;
-		} else if ((v = opt_val(argc, argv, &i, "--console-socket", NULL, &bad))) {
-			console_socket = v;
-		} else if ((v = opt_val(argc, argv, &i, "--cwd", NULL, &bad))) {
-			cwd = v;
-		} else if ((v = opt_val(argc, argv, &i, "--env", "-e", &bad))) {
-			if (nenv >= ARRAY_SIZE(envs))
-				return fail("exec: too many --env");
-			envs[nenv++] = (char *)v;
-		} else if ((v = opt_val(argc, argv, &i, "--user", "-u", &bad))) {
-			user = v;
-		} else if ((v = opt_val(argc, argv, &i, "--preserve-fds", NULL, &bad))) {
-			if (atoi(v) > 0)
-				return fail("exec: --preserve-fds is not supported by visor");
-		} else if ((v = opt_val(argc, argv, &i, "--process-label", NULL, &bad)) ||
-			   (v = opt_val(argc, argv, &i, "--apparmor", NULL, &bad)) ||
-			   (v = opt_val(argc, argv, &i, "--cgroup", NULL, &bad))) {
-			/* accepted: no LSM and no sub-cgroups inside the Sentry */
-		} else if (bad) {
-			return fail("option %s needs a value", a);
-		} else if (opt_flag(a, "--detach", "-d")) {
-			detach = true;
-		} else if (opt_flag(a, "--tty", "-t")) {
-			tty = true;
-		} else if (opt_flag(a, "--no-new-privs", NULL)) {
-			nnp = true;
-		} else if (opt_flag(a, "--ignore-paused", NULL)) {
-		} else if (!strcmp(a, "--")) {
-			continue;
-		} else if (a[0] == '-' && a[1]) {
-			if (opt_other(g, argc, argv, &i, "exec") < 0)
-				return 1;
-		} else {
-			id = a;
-		}
-	}
-	if (!id)
+	struct exec_opts o = {0};
+	struct cli_result res;
+	if (parse_line(&exec_command, &o, g, argc, argv, &res) < 0)
+		return 1;
+	if (res.nrest == 0)
 		return fail("exec: need a container id");
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
+	const char *id = res.rest[0];
+	char **cmdv = res.rest + 1;
+	int cmdc = res.nrest - 1;
+	if (cmdc > 0 && !strcmp(cmdv[0], "--")) {
+		cmdv++;
+		cmdc--;
+	}
 	struct verr err = {0};
 	struct visor_state st;
 	if (load_state(g, id, &st) < 0)
@@ -996,11 +971,11 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 	/* The template's own args and cwd, put back before it is freed. */
 	char **orig_args = NULL, *orig_cwd = NULL;
 	size_t orig_n_args = 0;
-	if (process_file) {
-		if (oci_process_load(process_file, &p, &err) < 0)
+	if (o.process_file) {
+		if (oci_process_load(o.process_file, &p, &err) < 0)
 			return fail("%s", err.msg);
 	} else {
-		if (i >= argc)
+		if (cmdc <= 0)
 			return fail("exec: need a command (or --process)");
 		/* As runc: the bundle's process is the template. */
 		if (oci_config_load(dir, &cfg, &err) < 0 || !cfg->process) {
@@ -1011,15 +986,15 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		orig_args = p->args;
 		orig_n_args = p->n_args;
 		orig_cwd = p->cwd;
-		p->args = argv + i; /* borrowed */
-		p->n_args = (size_t)(argc - i);
-		if (cwd)
-			p->cwd = (char *)cwd;
-		p->terminal = tty;
-		if (user) {
+		p->args = cmdv; /* borrowed */
+		p->n_args = (size_t)cmdc;
+		if (o.cwd)
+			p->cwd = (char *)o.cwd;
+		p->terminal = o.tty;
+		if (o.user) {
 			char *end;
-			unsigned long u = strtoul(user, &end, 10);
-			if (end == user || (*end && *end != ':')) {
+			unsigned long u = strtoul(o.user, &end, 10);
+			if (end == o.user || (*end && *end != ':')) {
 				p->args = orig_args;
 				p->n_args = orig_n_args;
 				p->cwd = orig_cwd;
@@ -1030,12 +1005,12 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 			if (*end == ':')
 				p->user.gid = (uint32_t)strtoul(end + 1, NULL, 10);
 		}
-		if (nnp)
+		if (o.nnp)
 			p->no_new_privileges = true;
 	}
 	int ret = 1;
 	_cleanup_close_ int fd = -1, slave = -1;
-	char *req = exec_request(p, process_file ? NULL : envs, process_file ? 0 : nenv);
+	char *req = exec_request(p, o.process_file ? NULL : o.envs, o.process_file ? 0 : o.nenv);
 	int nfds = 3;
 	int fds[3] = {0, 1, 2};
 	if (!req) {
@@ -1043,11 +1018,11 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		goto out;
 	}
 	if (p->terminal) {
-		if (!console_socket) {
+		if (!o.console_socket) {
 			fail("exec: a terminal needs --console-socket");
 			goto out;
 		}
-		slave = sandbox_console(console_socket, p->has_console_size ? p->console_height : 0,
+		slave = sandbox_console(o.console_socket, p->has_console_size ? p->console_height : 0,
 					p->has_console_size ? p->console_width : 0, &err);
 		if (slave < 0) {
 			fail("%s", err.msg);
@@ -1068,7 +1043,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 	free(reply);
 	if (slave >= 0)
 		close(take_fd(slave));
-	if (detach) {
+	if (o.detach) {
 		pid_t c = fork();
 		if (c < 0) {
 			fail("exec: fork: %s", strerror(errno));
@@ -1088,7 +1063,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 			}
 			_exit(exec_wait(fd));
 		}
-		if (pid_file && write_pid_file(pid_file, c, &err) < 0) {
+		if (o.pid_file && write_pid_file(o.pid_file, c, &err) < 0) {
 			kill(c, SIGKILL);
 			fail("%s", err.msg);
 			goto out;
@@ -1096,7 +1071,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (pid_file && write_pid_file(pid_file, getpid(), &err) < 0) {
+	if (o.pid_file && write_pid_file(o.pid_file, getpid(), &err) < 0) {
 		fail("%s", err.msg);
 		goto out;
 	}
@@ -1201,29 +1176,26 @@ static long long ps_int(yajl_val obj, const char *key)
  * processes, the sandbox pids are all there is (and `docker top` cannot be
  * right).  --format table shows both, with the command.
  */
+struct ps_opts {
+	const char *format;
+};
+
+static const struct cli_opt ps_options[] = {
+	{CLI_VALUE("--format", 'f', struct ps_opts, format), .choices = output_formats},
+	{0},
+};
+/* arguments after the id are ps(1) options, which visor ignores */
+static const struct cli_command ps_command = {"ps", ps_options,
+					      CLI_GLOBALS | CLI_EXTRA_ARGS_IGNORED, 1};
+
 int cmd_ps(struct global_opts *g, int argc, char **argv)
 {
-	bool json = false;
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if ((v = opt_val(argc, argv, &i, "--format", "-f", &bad))) {
-			if (strcmp(v, "json") && strcmp(v, "table"))
-				return fail("ps: --format must be json or table");
-			json = !strcmp(v, "json");
-		} else if (bad) {
-			return fail("option %s needs a value", a);
-		} else if (a[0] == '-' && a[1]) {
-			if (opt_other(g, argc, argv, &i, "ps") < 0)
-				return 1;
-		} else if (!id) {
-			id = a;
-		}
-		/* further arguments are ps(1) options, which visor ignores */
-	}
+	struct ps_opts o = {0};
+	struct cli_result res;
+	const char *id = parse_id(&ps_command, &o, g, argc, argv, &res);
 	if (!id)
-		return fail("ps: need a container id");
+		return 1;
+	bool json = o.format && !strcmp(o.format, "json");
 	struct visor_state st;
 	if (load_state(g, id, &st) < 0)
 		return 1;
@@ -1253,8 +1225,11 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	struct ps_child *kids = NULL;
 	int nkids = stubs && sentry > 0 ? ps_sentry_children(sentry, &kids) : 0;
 
+	int ret = 0;
 	if (json) {
-		printf("[");
+		_cleanup_json_writer_ struct json_writer w;
+		json_writer_init(&w, NULL, 0);
+		json_array_begin(&w);
 		int printed = 0;
 		if (stubs && procs) {
 			int *seen = calloc(procs->u.array.len + 1, sizeof(int));
@@ -1266,7 +1241,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 					dup = seen[j] == h;
 				if (dup)
 					continue;
-				printf("%s%d", printed ? "," : "", h);
+				json_int(&w, h);
 				seen[printed++] = h;
 			}
 			free(seen);
@@ -1274,10 +1249,11 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 			for (size_t i = 0; pids && i < pids->u.array.len; i++) {
 				yajl_val v = pids->u.array.values[i];
 				if (YAJL_IS_INTEGER(v))
-					printf("%s%lld", printed++ ? "," : "", YAJL_GET_INTEGER(v));
+					json_int(&w, YAJL_GET_INTEGER(v));
 			}
 		}
-		printf("]\n");
+		json_array_end(&w);
+		ret = print_json(&w, "ps");
 	} else {
 		printf("%-8s %-9s %s\n", "PID", "HOST-PID", "CMD");
 		for (size_t i = 0; procs && i < procs->u.array.len; i++) {
@@ -1299,26 +1275,25 @@ int cmd_ps(struct global_opts *g, int argc, char **argv)
 	}
 	free(kids);
 	yajl_tree_free(root);
-	return 0;
+	return ret;
 }
 
 /* ---- refusals and minimal events -------------------------------------------------- */
 
 /* pause/resume: the cgroup freezer over the sandbox's cgroup, as runc. */
+static const struct cli_command pause_command = {"pause", NULL,
+						 CLI_GLOBALS | CLI_EXTRA_ARGS_IGNORED, 1};
+static const struct cli_command resume_command = {"resume", NULL,
+						  CLI_GLOBALS | CLI_EXTRA_ARGS_IGNORED, 1};
+
 static int pause_resume(struct global_opts *g, int argc, char **argv, bool pause)
 {
 	const char *cmd = pause ? "pause" : "resume";
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1]) {
-			if (opt_other(g, argc, argv, &i, cmd) < 0)
-				return 1;
-		} else if (!id) {
-			id = argv[i];
-		}
-	}
+	struct cli_result res;
+	const char *id = parse_id(pause ? &pause_command : &resume_command, NULL, g, argc, argv,
+				  &res);
 	if (!id)
-		return fail("%s: need a container id", cmd);
+		return 1;
 	struct verr err = {0};
 	int lock = state_lock(g->root, id, &err);
 	if (lock == -ENOENT)
@@ -1374,80 +1349,111 @@ int cmd_resume(struct global_opts *g, int argc, char **argv)
 	return pause_resume(g, argc, argv, false);
 }
 
+/* update's limit flags, in the order of their pointers in cmd_update: where
+ * each goes in linux.resources. */
+static const struct {
+	const char *object, *key;
+} update_limits[] = {
+	{"memory", "limit"}, {"pids", "limit"}, {"cpu", "quota"}, {"cpu", "period"}, {"cpu", "shares"},
+};
+
+/* The limits given (nums[k] non-NULL, value vals[k]) as the resources JSON
+ * a -r file would hold: {"memory":{"limit":N},"cpu":{"quota":N,...}}. */
+static char *update_limits_json(const char *const *nums, const long long *vals)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	const char *open = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(update_limits); k++) {
+		if (!nums[k])
+			continue;
+		if (!open || strcmp(open, update_limits[k].object)) {
+			if (open)
+				json_object_end(&w);
+			open = update_limits[k].object;
+			json_key_object_begin(&w, open);
+		}
+		json_key_int(&w, update_limits[k].key, vals[k]);
+	}
+	if (open)
+		json_object_end(&w);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
+}
+
+/* A config.json whose linux.resources is the text res (checked by the
+ * config parser that reads it, not here). */
+static int update_config_json(const char *res, size_t len, char **out, size_t *outlen)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "ociVersion", "1.0.2");
+	json_key_object_begin(&w, "root");
+	json_key_string(&w, "path", "/");
+	json_object_end(&w);
+	json_key_object_begin(&w, "linux");
+	json_key(&w, "resources");
+	json_raw(&w, res, len);
+	json_object_end(&w);
+	json_object_end(&w);
+	return json_writer_take(&w, out, outlen);
+}
+
 /* update: new linux.resources (runc's -r FILE|- JSON, or the common flags)
  * written to the sandbox's cgroup.  Applied: memory limit, pids limit, cpu
  * quota/period/shares; the other fields of the JSON are not (see oci.h). */
+struct update_opts {
+	const char *resources;
+	const char *limits[ARRAY_SIZE(update_limits)];
+};
+
+/* The limit flags in the order of update_limits. */
+static const struct cli_opt update_options[] = {
+	{CLI_VALUE("--resources", 'r', struct update_opts, resources)},
+	{CLI_VALUE("--memory", 'm', struct update_opts, limits[0])},
+	{CLI_VALUE("--pids-limit", 0, struct update_opts, limits[1])},
+	{CLI_VALUE("--cpu-quota", 0, struct update_opts, limits[2])},
+	{CLI_VALUE("--cpu-period", 0, struct update_opts, limits[3])},
+	{CLI_VALUE("--cpu-share", 0, struct update_opts, limits[4])},
+	{0},
+};
+
+static const struct cli_command update_command = {"update", update_options, CLI_GLOBALS, 1};
+
 int cmd_update(struct global_opts *g, int argc, char **argv)
 {
-	const char *id = NULL, *resfile = NULL;
-	char flags_json[512] = "";
-	size_t fl = 0;
-	const char *mem = NULL, *pids = NULL, *quota = NULL, *period = NULL, *shares = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if ((v = opt_val(argc, argv, &i, "--resources", "-r", &bad))) {
-			resfile = v;
-		} else if ((v = opt_val(argc, argv, &i, "--memory", "-m", &bad))) {
-			mem = v;
-		} else if ((v = opt_val(argc, argv, &i, "--pids-limit", NULL, &bad))) {
-			pids = v;
-		} else if ((v = opt_val(argc, argv, &i, "--cpu-quota", NULL, &bad))) {
-			quota = v;
-		} else if ((v = opt_val(argc, argv, &i, "--cpu-period", NULL, &bad))) {
-			period = v;
-		} else if ((v = opt_val(argc, argv, &i, "--cpu-share", NULL, &bad))) {
-			shares = v;
-		} else if (bad) {
-			return fail("option %s needs a value", a);
-		} else if (a[0] == '-' && a[1]) {
-			int j = i;
-			if (global_opt_parse(g, argc, argv, &j) <= 0)
-				return fail("update: option %s is not supported by visor (it applies "
-					    "-r, --memory, --pids-limit, --cpu-quota, --cpu-period, "
-					    "--cpu-share)", a);
-			i = j;
-		} else if (!id) {
-			id = a;
-		} else {
-			return fail("update: unexpected argument %s", a);
-		}
-	}
-	if (!id)
+	struct update_opts o = {0};
+	struct cli_result cli;
+	struct verr err = {0};
+	int r = cli_parse(&update_command, &o, g, argc, argv, &cli, &err);
+	if (r == -ENOENT)
+		return fail("update: option %s is not supported by visor (it applies -r, --memory, "
+			    "--pids-limit, --cpu-quota, --cpu-period, --cpu-share)",
+			    cli.bad);
+	if (r < 0)
+		return say_parse_error(&update_command, r, &err), 1;
+	if (cli.nargs == 0)
 		return fail("update: need a container id");
+	const char *id = cli.args[0], *resfile = o.resources;
+	const char *const *nums = o.limits;
 	/* Flags become the same JSON a resources file holds; numbers only. */
-	const char *nums[] = {mem, pids, quota, period, shares};
-	for (size_t k = 0; k < ARRAY_SIZE(nums); k++) {
+	long long vals[ARRAY_SIZE(update_limits)];
+	bool any = false;
+	for (size_t k = 0; k < ARRAY_SIZE(update_limits); k++) {
 		if (!nums[k])
 			continue;
 		char *end;
 		errno = 0;
-		long long x = strtoll(nums[k], &end, 10);
+		vals[k] = strtoll(nums[k], &end, 10);
 		if (errno || *end || end == nums[k])
 			return fail("update: %s is not a number (sizes in bytes)", nums[k]);
-		(void)x;
+		any = true;
 	}
-	if (!resfile) {
-		fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl, "{");
-		if (mem)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"memory\":{\"limit\":%s},", mem);
-		if (pids)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"pids\":{\"limit\":%s},", pids);
-		if (quota || period || shares)
-			fl += (size_t)snprintf(flags_json + fl, sizeof(flags_json) - fl,
-					       "\"cpu\":{%s%s%s%s%s%s%s%s%s\"_\":0},",
-					       quota ? "\"quota\":" : "", quota ? quota : "", quota ? "," : "",
-					       period ? "\"period\":" : "", period ? period : "",
-					       period ? "," : "", shares ? "\"shares\":" : "",
-					       shares ? shares : "", shares ? "," : "");
-		if (fl > 1)
-			fl--; /* the last ',' */
-		snprintf(flags_json + fl, sizeof(flags_json) - fl, "}");
-		if (!mem && !pids && !quota && !period && !shares)
-			return fail("update: nothing to update (give -r FILE or a limit flag)");
-	}
+	if (!resfile && !any)
+		return fail("update: nothing to update (give -r FILE or a limit flag)");
 	_cleanup_free_ char *res = NULL;
 	size_t rlen = 0;
 	if (resfile && !strcmp(resfile, "-")) {
@@ -1461,11 +1467,11 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 			return fail("update: reading the resources from stdin failed");
 		rlen = strlen(res);
 	} else if (resfile) {
-		int r = read_file(resfile, OCI_CONFIG_MAX, &res, &rlen);
+		r = read_file(resfile, OCI_CONFIG_MAX, &res, &rlen);
 		if (r < 0)
 			return fail("update: cannot read %s: %s", resfile, strerror(-r));
 	} else {
-		res = strdup(flags_json);
+		res = update_limits_json(nums, vals);
 		rlen = res ? strlen(res) : 0;
 	}
 	if (!res)
@@ -1475,7 +1481,6 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 		return 1;
 	const char *live = state_live_status(&st);
 	struct oci_config *cur = NULL, *upd = NULL;
-	struct verr err = {0};
 	int ret = 1;
 	char *doc = NULL;
 	if (!strcmp(live, "stopped")) {
@@ -1488,13 +1493,12 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 	}
 	/* The resources JSON parsed by the config parser, as config.json's
 	 * linux.resources, so the checks are the same. */
-	if (asprintf(&doc, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/\"},\"linux\":{\"resources\":%.*s}}", (int)rlen,
-		     res) < 0) {
-		doc = NULL;
+	size_t doclen = 0;
+	if (update_config_json(res, rlen, &doc, &doclen) < 0) {
 		fail("update: out of memory");
 		goto out;
 	}
-	if (oci_config_parse(doc, strlen(doc), &upd, &err) < 0) {
+	if (oci_config_parse(doc, doclen, &upd, &err) < 0) {
 		fail("update: %s", err.msg);
 		goto out;
 	}
@@ -1514,27 +1518,27 @@ out:
 	return ret;
 }
 
+struct events_opts {
+	bool stats;
+	const char *interval; /* accepted: one figure, printed once */
+};
+
+static const struct cli_opt events_options[] = {
+	{CLI_FLAG("--stats", 0, struct events_opts, stats)},
+	{CLI_VALUE("--interval", 0, struct events_opts, interval)},
+	{0},
+};
+static const struct cli_command events_command = {"events", events_options,
+						  CLI_GLOBALS | CLI_EXTRA_ARGS_IGNORED, 1};
+
 int cmd_events(struct global_opts *g, int argc, char **argv)
 {
-	bool stats = false;
-	const char *id = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool bad = false;
-		if (opt_flag(a, "--stats", NULL)) {
-			stats = true;
-		} else if ((v = opt_val(argc, argv, &i, "--interval", NULL, &bad))) {
-		} else if (bad) {
-			return fail("option %s needs a value", a);
-		} else if (a[0] == '-' && a[1]) {
-			if (opt_other(g, argc, argv, &i, "events") < 0)
-				return 1;
-		} else {
-			id = a;
-		}
-	}
+	struct events_opts o = {0};
+	struct cli_result res;
+	const char *id = parse_id(&events_command, &o, g, argc, argv, &res);
 	if (!id)
-		return fail("events: need a container id");
+		return 1;
+	bool stats = o.stats;
 	if (!stats)
 		return fail("events: only --stats is supported by visor");
 	struct visor_state st;
@@ -1552,7 +1556,17 @@ int cmd_events(struct global_opts *g, int argc, char **argv)
 				npids++;
 		free(reply);
 	}
-	printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":{\"pids\":{\"current\":%lld}}}\n", id,
-	       npids);
-	return 0;
+	/* runc's stats event, with the one figure the sandbox can give */
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "type", "stats");
+	json_key_string(&w, "id", id);
+	json_key_object_begin(&w, "data");
+	json_key_object_begin(&w, "pids");
+	json_key_int(&w, "current", npids);
+	json_object_end(&w);
+	json_object_end(&w);
+	json_object_end(&w);
+	return print_json(&w, "events");
 }

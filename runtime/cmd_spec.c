@@ -3,13 +3,16 @@
  * and `visor features` (print the OCI runtime features JSON).
  *
  * Owns: the default bundle configuration and the features document.  Both
- * are generated with yajl_gen, never pasted as text, so they are valid JSON
- * by construction; the name lists in `features` come from oci.c's tables so
- * they cannot drift from what the parser accepts.
+ * are generated with lib/json.h's writer, never pasted as text, so they are
+ * valid JSON by construction; the name lists in `features` come from oci.c's
+ * tables so they cannot drift from what the parser accepts.
  * Never: overwrites an existing config.json.
  */
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
+#include "lib/json.h"
+#include "lib/verr.h"
+#include "runtime/cli.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
 
@@ -21,119 +24,43 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
-/* ---- tiny yajl_gen helpers (errors are collected, checked once) -------- */
+/* Both documents are pretty JSON with tab indents, as runc's. */
+#define SPEC_JSON_INDENT "\t"
 
-struct sgen {
-	yajl_gen g;
-	bool bad;
-};
-
-static void s_chk(struct sgen *s, yajl_gen_status st)
+/* Write the finished document to fd.  0 or -errno. */
+static int write_doc(const struct json_writer *w, int fd)
 {
-	if (st != yajl_gen_status_ok)
-		s->bad = true;
-}
-
-static void s_str(struct sgen *s, const char *v)
-{
-	s_chk(s, yajl_gen_string(s->g, (const unsigned char *)v, strlen(v)));
-}
-
-static void s_open(struct sgen *s, const char *key)
-{
-	if (key)
-		s_str(s, key);
-	s_chk(s, yajl_gen_map_open(s->g));
-}
-
-static void s_close(struct sgen *s) { s_chk(s, yajl_gen_map_close(s->g)); }
-
-static void s_aopen(struct sgen *s, const char *key)
-{
-	if (key)
-		s_str(s, key);
-	s_chk(s, yajl_gen_array_open(s->g));
-}
-
-static void s_aclose(struct sgen *s) { s_chk(s, yajl_gen_array_close(s->g)); }
-
-static void s_kstr(struct sgen *s, const char *k, const char *v)
-{
-	s_str(s, k);
-	s_str(s, v);
-}
-
-static void s_kint(struct sgen *s, const char *k, long long v)
-{
-	s_str(s, k);
-	s_chk(s, yajl_gen_integer(s->g, v));
-}
-
-static void s_kbool(struct sgen *s, const char *k, bool v)
-{
-	s_str(s, k);
-	s_chk(s, yajl_gen_bool(s->g, v));
-}
-
-/* key: [strings...] from a NULL-terminated list */
-static void s_kstrv(struct sgen *s, const char *k, const char *const *v)
-{
-	s_aopen(s, k);
-	for (; *v; v++)
-		s_str(s, *v);
-	s_aclose(s);
-}
-
-static int s_begin(struct sgen *s)
-{
-	s->bad = false;
-	s->g = yajl_gen_alloc(NULL);
-	if (!s->g)
-		return -ENOMEM;
-	yajl_gen_config(s->g, yajl_gen_beautify, 1);
-	yajl_gen_config(s->g, yajl_gen_indent_string, "\t");
-	return 0;
-}
-
-/* Finish: write the document to fd.  0 or -errno. */
-static int s_finish(struct sgen *s, int fd)
-{
-	const unsigned char *buf;
 	size_t len;
-	int r = 0;
-	if (s->bad || yajl_gen_get_buf(s->g, &buf, &len) != yajl_gen_status_ok)
-		r = -EINVAL;
-	else if (write_all(fd, buf, len) < 0)
-		r = -errno;
-	yajl_gen_free(s->g);
-	return r;
+	const char *text = json_writer_text(w, &len);
+	if (!text)
+		return json_writer_error(w);
+	return write_all(fd, text, len) < 0 ? -errno : 0;
 }
 
 /* ---- visor spec --------------------------------------------------------- */
 
-static void spec_mount(struct sgen *s, const char *dst, const char *type, const char *src,
+static void spec_mount(struct json_writer *w, const char *dst, const char *type, const char *src,
 		       const char *const *opts)
 {
-	s_open(s, NULL);
-	s_kstr(s, "destination", dst);
-	s_kstr(s, "type", type);
-	s_kstr(s, "source", src);
+	json_object_begin(w);
+	json_key_string(w, "destination", dst);
+	json_key_string(w, "type", type);
+	json_key_string(w, "source", src);
 	if (opts)
-		s_kstrv(s, "options", opts);
-	s_close(s);
+		json_key_strings(w, "options", opts);
+	json_object_end(w);
 }
 
-static void spec_id_mapping(struct sgen *s, const char *key, unsigned host)
+static void spec_id_mapping(struct json_writer *w, const char *key, unsigned host)
 {
-	s_aopen(s, key);
-	s_open(s, NULL);
-	s_kint(s, "containerID", 0);
-	s_kint(s, "hostID", host);
-	s_kint(s, "size", 1);
-	s_close(s);
-	s_aclose(s);
+	json_key_array_begin(w, key);
+	json_object_begin(w);
+	json_key_int(w, "containerID", 0);
+	json_key_int(w, "hostID", host);
+	json_key_int(w, "size", 1);
+	json_object_end(w);
+	json_array_end(w);
 }
 
 /* The default configuration, as runc's: "sh" on a terminal in ./rootfs
@@ -143,7 +70,7 @@ static void spec_id_mapping(struct sgen *s, const char *key, unsigned host)
  * user cannot set up its interfaces), bind-mounts the host's /sys instead of
  * a new sysfs, drops devpts' gid=5 (no such group mapped) and has no
  * resources section (no cgroup to write to). */
-static void spec_generate(struct sgen *s, bool rootless)
+static void spec_generate(struct json_writer *w, bool rootless)
 {
 	static const char *const env[] = {
 	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
@@ -176,86 +103,86 @@ static void spec_generate(struct sgen *s, bool rootless)
 	static const char *const readonly[] = {
 	    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 
-	s_open(s, NULL);
-	s_kstr(s, "ociVersion", "1.1.0");
+	json_object_begin(w);
+	json_key_string(w, "ociVersion", "1.1.0");
 
-	s_open(s, "process");
-	s_kbool(s, "terminal", true);
-	s_open(s, "user");
-	s_kint(s, "uid", 0);
-	s_kint(s, "gid", 0);
-	s_close(s);
+	json_key_object_begin(w, "process");
+	json_key_bool(w, "terminal", true);
+	json_key_object_begin(w, "user");
+	json_key_int(w, "uid", 0);
+	json_key_int(w, "gid", 0);
+	json_object_end(w);
 	static const char *const args[] = {"sh", NULL};
-	s_kstrv(s, "args", args);
-	s_kstrv(s, "env", env);
-	s_kstr(s, "cwd", "/");
-	s_open(s, "capabilities");
-	s_kstrv(s, "bounding", caps);
-	s_kstrv(s, "effective", caps);
-	s_kstrv(s, "permitted", caps);
-	s_close(s);
-	s_aopen(s, "rlimits");
-	s_open(s, NULL);
-	s_kstr(s, "type", "RLIMIT_NOFILE");
-	s_kint(s, "hard", 1024);
-	s_kint(s, "soft", 1024);
-	s_close(s);
-	s_aclose(s);
-	s_kbool(s, "noNewPrivileges", true);
-	s_close(s);
+	json_key_strings(w, "args", args);
+	json_key_strings(w, "env", env);
+	json_key_string(w, "cwd", "/");
+	json_key_object_begin(w, "capabilities");
+	json_key_strings(w, "bounding", caps);
+	json_key_strings(w, "effective", caps);
+	json_key_strings(w, "permitted", caps);
+	json_object_end(w);
+	json_key_array_begin(w, "rlimits");
+	json_object_begin(w);
+	json_key_string(w, "type", "RLIMIT_NOFILE");
+	json_key_int(w, "hard", 1024);
+	json_key_int(w, "soft", 1024);
+	json_object_end(w);
+	json_array_end(w);
+	json_key_bool(w, "noNewPrivileges", true);
+	json_object_end(w);
 
-	s_open(s, "root");
-	s_kstr(s, "path", "rootfs");
-	s_kbool(s, "readonly", true);
-	s_close(s);
-	s_kstr(s, "hostname", "visor");
+	json_key_object_begin(w, "root");
+	json_key_string(w, "path", "rootfs");
+	json_key_bool(w, "readonly", true);
+	json_object_end(w);
+	json_key_string(w, "hostname", "visor");
 
-	s_aopen(s, "mounts");
-	spec_mount(s, "/proc", "proc", "proc", NULL);
-	spec_mount(s, "/dev", "tmpfs", "tmpfs", dev_opts);
-	spec_mount(s, "/dev/pts", "devpts", "devpts", rootless ? pts_opts_rootless : pts_opts);
-	spec_mount(s, "/dev/shm", "tmpfs", "shm", shm_opts);
-	spec_mount(s, "/dev/mqueue", "mqueue", "mqueue", mq_opts);
+	json_key_array_begin(w, "mounts");
+	spec_mount(w, "/proc", "proc", "proc", NULL);
+	spec_mount(w, "/dev", "tmpfs", "tmpfs", dev_opts);
+	spec_mount(w, "/dev/pts", "devpts", "devpts", rootless ? pts_opts_rootless : pts_opts);
+	spec_mount(w, "/dev/shm", "tmpfs", "shm", shm_opts);
+	spec_mount(w, "/dev/mqueue", "mqueue", "mqueue", mq_opts);
 	if (rootless)
-		spec_mount(s, "/sys", "none", "/sys", sys_opts_rootless);
+		spec_mount(w, "/sys", "none", "/sys", sys_opts_rootless);
 	else
-		spec_mount(s, "/sys", "sysfs", "sysfs", sys_opts);
-	s_aclose(s);
+		spec_mount(w, "/sys", "sysfs", "sysfs", sys_opts);
+	json_array_end(w);
 
-	s_open(s, "linux");
+	json_key_object_begin(w, "linux");
 	if (rootless) {
-		spec_id_mapping(s, "uidMappings", (unsigned)geteuid());
-		spec_id_mapping(s, "gidMappings", (unsigned)getegid());
+		spec_id_mapping(w, "uidMappings", (unsigned)geteuid());
+		spec_id_mapping(w, "gidMappings", (unsigned)getegid());
 	} else {
-		s_open(s, "resources");
-		s_aopen(s, "devices");
-		s_open(s, NULL);
-		s_kbool(s, "allow", false);
-		s_kstr(s, "access", "rwm");
-		s_close(s);
-		s_aclose(s);
-		s_close(s);
+		json_key_object_begin(w, "resources");
+		json_key_array_begin(w, "devices");
+		json_object_begin(w);
+		json_key_bool(w, "allow", false);
+		json_key_string(w, "access", "rwm");
+		json_object_end(w);
+		json_array_end(w);
+		json_object_end(w);
 	}
-	s_aopen(s, "namespaces");
+	json_key_array_begin(w, "namespaces");
 	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount"};
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		if (rootless && !strcmp(ns[i], "network"))
 			continue;
-		s_open(s, NULL);
-		s_kstr(s, "type", ns[i]);
-		s_close(s);
+		json_object_begin(w);
+		json_key_string(w, "type", ns[i]);
+		json_object_end(w);
 	}
 	if (rootless) {
-		s_open(s, NULL);
-		s_kstr(s, "type", "user");
-		s_close(s);
+		json_object_begin(w);
+		json_key_string(w, "type", "user");
+		json_object_end(w);
 	}
-	s_aclose(s);
-	s_kstrv(s, "maskedPaths", masked);
-	s_kstrv(s, "readonlyPaths", readonly);
-	s_close(s);
+	json_array_end(w);
+	json_key_strings(w, "maskedPaths", masked);
+	json_key_strings(w, "readonlyPaths", readonly);
+	json_object_end(w);
 
-	s_close(s);
+	json_object_end(w);
 }
 
 static void spec_usage(FILE *f)
@@ -264,33 +191,52 @@ static void spec_usage(FILE *f)
 		   "  write a default config.json into DIR (default: the current directory)\n");
 }
 
+/* spec's and features' lines: neither takes the global options (they
+ * belong before the command, where main.c takes them) nor arguments.
+ * Returns -1 to go on, else the exit status: help printed, or the error
+ * said (an unknown argument followed by the usage when usage_on_error). */
+static int parse_local(const struct cli_command *c, void *opts, int argc, char **argv,
+		       void (*usage)(FILE *), bool usage_on_error)
+{
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(c, opts, NULL, argc, argv, &res, &err);
+	if (r == 1) { /* --help */
+		usage(stdout);
+		return 0;
+	}
+	if (r == 0)
+		return -1;
+	if (r != -ENOENT && r != -E2BIG) {
+		fprintf(stderr, "visor %s: %s\n", c->name, err.msg);
+		return 1;
+	}
+	fprintf(stderr, "visor %s: unknown argument %s\n", c->name, res.bad);
+	if (usage_on_error)
+		usage(stderr);
+	return 1;
+}
+
+struct spec_opts {
+	const char *bundle;
+	bool rootless, help;
+};
+
 int cmd_spec(struct global_opts *g, int argc, char **argv)
 {
-	const char *bundle = ".";
-	bool rootless = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--rootless")) {
-			rootless = true;
-		} else if (!strcmp(a, "--bundle") || !strcmp(a, "-b")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "visor spec: %s needs a directory\n", a);
-				return 1;
-			}
-			bundle = argv[++i];
-		} else if (!strncmp(a, "--bundle=", 9)) {
-			bundle = a + 9;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			spec_usage(stdout);
-			return 0;
-		} else {
-			/* Global options belong before the command (main.c takes
-			 * them there); spec has no use for sandbox flags. */
-			fprintf(stderr, "visor spec: unknown argument %s\n", a);
-			spec_usage(stderr);
-			return 1;
-		}
-	}
+	static const struct cli_opt spec_options[] = {
+		{CLI_FLAG("--rootless", 0, struct spec_opts, rootless)},
+		{CLI_VALUE("--bundle", 'b', struct spec_opts, bundle)},
+		{CLI_FLAG("--help", 'h', struct spec_opts, help), .flags = CLI_STOP},
+		{0},
+	};
+	static const struct cli_command spec_command = {"spec", spec_options, 0, 0};
+	struct spec_opts o = {.bundle = "."};
+	int r = parse_local(&spec_command, &o, argc, argv, spec_usage, true);
+	if (r >= 0)
+		return r;
+	const char *bundle = o.bundle;
+	bool rootless = o.rootless;
 	char path[PATH_MAX];
 	if (!*bundle ||
 	    snprintf(path, sizeof(path), "%s/config.json", bundle) >= (int)sizeof(path)) {
@@ -313,12 +259,10 @@ int cmd_spec(struct global_opts *g, int argc, char **argv)
 				strerror(errno));
 		return 1;
 	}
-	struct sgen s;
-	int r = s_begin(&s);
-	if (r == 0) {
-		spec_generate(&s, rootless);
-		r = s_finish(&s, fd);
-	}
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, SPEC_JSON_INDENT, 0);
+	spec_generate(&w, rootless);
+	r = write_doc(&w, fd);
 	if (r < 0) {
 		fprintf(stderr, "visor spec: cannot write %s: %s\n", path, strerror(-r));
 		unlink(path); /* leave no half-written config behind */
@@ -329,73 +273,76 @@ int cmd_spec(struct global_opts *g, int argc, char **argv)
 
 /* ---- visor features ----------------------------------------------------- */
 
+/* "key": {"enabled": false} */
+static void features_disabled(struct json_writer *w, const char *key)
+{
+	json_key_object_begin(w, key);
+	json_key_bool(w, "enabled", false);
+	json_object_end(w);
+}
+
+static void features_usage(FILE *f)
+{
+	fprintf(f, "usage: visor features\n  print the OCI runtime features JSON\n");
+}
+
 int cmd_features(struct global_opts *g, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: visor features\n  print the OCI runtime features JSON\n");
-			return 0;
-		}
-		fprintf(stderr, "visor features: unknown argument %s\n", argv[i]);
-		return 1;
-	}
-	struct sgen s;
-	if (s_begin(&s) < 0)
-		return 1;
-	s_open(&s, NULL);
-	s_kstr(&s, "ociVersionMin", "1.0.0");
-	s_kstr(&s, "ociVersionMax", "1.1.0");
+	static const struct cli_opt features_options[] = {
+		{CLI_FLAG("--help", 'h', struct spec_opts, help), .flags = CLI_STOP},
+		{0},
+	};
+	static const struct cli_command features_command = {"features", features_options, 0, 0};
+	struct spec_opts o = {0};
+	int r = parse_local(&features_command, &o, argc, argv, features_usage, false);
+	if (r >= 0)
+		return r;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, SPEC_JSON_INDENT, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "ociVersionMin", "1.0.0");
+	json_key_string(&w, "ociVersionMax", "1.1.0");
 	/* No hooks are run (an empty list, not null: null would mean "unknown"). */
-	s_aopen(&s, "hooks");
-	s_aclose(&s);
-	s_aopen(&s, "mountOptions");
+	json_key_array_begin(&w, "hooks");
+	json_array_end(&w);
+	json_key_array_begin(&w, "mountOptions");
 	for (size_t i = 0; oci_mount_option_name(i); i++)
-		s_str(&s, oci_mount_option_name(i));
-	s_aclose(&s);
+		json_string(&w, oci_mount_option_name(i));
+	json_array_end(&w);
 
-	s_open(&s, "linux");
-	s_aopen(&s, "namespaces");
+	json_key_object_begin(&w, "linux");
+	json_key_array_begin(&w, "namespaces");
 	for (int t = 0; t < OCI_NS_COUNT; t++)
-		s_str(&s, oci_ns_name((enum oci_ns_type)t));
-	s_aclose(&s);
-	s_aopen(&s, "capabilities");
+		json_string(&w, oci_ns_name((enum oci_ns_type)t));
+	json_array_end(&w);
+	json_key_array_begin(&w, "capabilities");
 	for (int c = 0; oci_cap_name(c); c++)
-		s_str(&s, oci_cap_name(c));
-	s_aclose(&s);
-	s_open(&s, "cgroup");
-	s_kbool(&s, "v1", true);
-	s_kbool(&s, "v2", true);
-	s_kbool(&s, "systemd", false);
-	s_kbool(&s, "systemdUser", false);
-	s_close(&s);
+		json_string(&w, oci_cap_name(c));
+	json_array_end(&w);
+	json_key_object_begin(&w, "cgroup");
+	json_key_bool(&w, "v1", true);
+	json_key_bool(&w, "v2", true);
+	json_key_bool(&w, "systemd", false);
+	json_key_bool(&w, "systemdUser", false);
+	json_object_end(&w);
 	/* The bundle's seccomp profile is not applied: the application never
 	 * reaches the host kernel, the Sentry serves every system call. */
-	s_open(&s, "seccomp");
-	s_kbool(&s, "enabled", false);
-	s_close(&s);
-	s_open(&s, "apparmor");
-	s_kbool(&s, "enabled", false);
-	s_close(&s);
-	s_open(&s, "selinux");
-	s_kbool(&s, "enabled", false);
-	s_close(&s);
-	s_open(&s, "intelRdt");
-	s_kbool(&s, "enabled", false);
-	s_close(&s);
-	s_open(&s, "mountExtensions");
-	s_open(&s, "idmap");
-	s_kbool(&s, "enabled", false);
-	s_close(&s);
-	s_close(&s);
-	s_close(&s);
+	features_disabled(&w, "seccomp");
+	features_disabled(&w, "apparmor");
+	features_disabled(&w, "selinux");
+	features_disabled(&w, "intelRdt");
+	json_key_object_begin(&w, "mountExtensions");
+	features_disabled(&w, "idmap");
+	json_object_end(&w);
+	json_object_end(&w);
 
-	s_open(&s, "annotations");
-	s_kstr(&s, "io.github.visor.platforms", "ptrace");
-	s_kstr(&s, "io.github.visor.version", VISOR_VERSION);
-	s_close(&s);
-	s_close(&s);
+	json_key_object_begin(&w, "annotations");
+	json_key_string(&w, "io.github.visor.platforms", "ptrace");
+	json_key_string(&w, "io.github.visor.version", VISOR_VERSION);
+	json_object_end(&w);
+	json_object_end(&w);
 	fflush(stdout);
-	if (s_finish(&s, STDOUT_FILENO) < 0) {
+	if (write_doc(&w, STDOUT_FILENO) < 0) {
 		fprintf(stderr, "visor features: cannot write the features JSON\n");
 		return 1;
 	}

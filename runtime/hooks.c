@@ -8,6 +8,7 @@
  * does not describe hooks.
  */
 #include "runtime/hooks.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/verr.h"
 
@@ -218,41 +219,18 @@ int hooks_run(const char *config_text, size_t len, enum hook_kind kind, const ch
 	return r;
 }
 
-static void put_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 char *hooks_state_json(const char *oci_version, const char *id, const char *status, int pid,
 		       const char *bundle)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	fputs("{\"ociVersion\":", f);
-	put_json_string(f, oci_version);
-	fputs(",\"id\":", f);
-	put_json_string(f, id);
-	fputs(",\"status\":", f);
-	put_json_string(f, status);
-	fprintf(f, ",\"pid\":%d,\"bundle\":", pid);
-	put_json_string(f, bundle);
-	fputs("}", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	json_object_begin(&w);
+	json_key_string(&w, "ociVersion", oci_version);
+	json_key_string(&w, "id", id);
+	json_key_string(&w, "status", status);
+	json_key_int(&w, "pid", pid);
+	json_key_string(&w, "bundle", bundle);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
 }

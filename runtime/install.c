@@ -21,7 +21,10 @@
 #include "runtime/install.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
+#include "lib/json.h"
 #include "lib/log.h"
+#include "lib/verr.h"
+#include "runtime/cli.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -38,7 +41,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
@@ -208,183 +210,133 @@ static bool entry_matches(yajl_val entry, const struct install_edit *e)
 
 /* ---- emitter ------------------------------------------------------------ */
 
-/* A sticky status: after the first failure every call is a no-op, so the
- * emitters read as straight-line code and the status is checked once. */
-struct emitter {
-	yajl_gen g;
-	yajl_gen_status st;
-};
-
-static void emit_str(struct emitter *em, const char *s)
-{
-	if (em->st == yajl_gen_status_ok)
-		em->st = yajl_gen_string(em->g, (const unsigned char *)s, strlen(s));
-}
-
-static void emit_open(struct emitter *em, bool map)
-{
-	if (em->st == yajl_gen_status_ok)
-		em->st = map ? yajl_gen_map_open(em->g) : yajl_gen_array_open(em->g);
-}
-
-static void emit_close(struct emitter *em, bool map)
-{
-	if (em->st == yajl_gen_status_ok)
-		em->st = map ? yajl_gen_map_close(em->g) : yajl_gen_array_close(em->g);
-}
-
 /* Re-emit a parsed value unchanged.  Numbers come from their original text
  * (u.number.r) so 1.50 stays 1.50 and 12345678901234567890 is not rounded. */
-static void emit_value(struct emitter *em, yajl_val v)
+static void emit_value(struct json_writer *w, yajl_val v)
 {
-	if (em->st != yajl_gen_status_ok)
-		return;
 	switch (v->type) {
 	case yajl_t_string:
-		emit_str(em, v->u.string);
+		json_string(w, v->u.string);
 		break;
 	case yajl_t_number:
-		em->st = yajl_gen_number(em->g, v->u.number.r, strlen(v->u.number.r));
+		json_number(w, v->u.number.r);
 		break;
 	case yajl_t_true:
-		em->st = yajl_gen_bool(em->g, 1);
-		break;
 	case yajl_t_false:
-		em->st = yajl_gen_bool(em->g, 0);
+		json_bool(w, v->type == yajl_t_true);
 		break;
 	case yajl_t_null:
-		em->st = yajl_gen_null(em->g);
+		json_null(w);
 		break;
 	case yajl_t_object:
-		emit_open(em, true);
+		json_object_begin(w);
 		for (size_t i = 0; i < v->u.object.len; i++) {
-			emit_str(em, v->u.object.keys[i]);
-			emit_value(em, v->u.object.values[i]);
+			json_key(w, v->u.object.keys[i]);
+			emit_value(w, v->u.object.values[i]);
 		}
-		emit_close(em, true);
+		json_object_end(w);
 		break;
 	case yajl_t_array:
-		emit_open(em, false);
+		json_array_begin(w);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			emit_value(em, v->u.array.values[i]);
-		emit_close(em, false);
+			emit_value(w, v->u.array.values[i]);
+		json_array_end(w);
 		break;
 	default:
-		em->st = yajl_gen_in_error_state;
+		json_null(w); /* yajl_t_any: never in a parsed tree */
 		break;
 	}
 }
 
-static void emit_args(struct emitter *em, const struct install_edit *e)
+static void emit_args(struct json_writer *w, const struct install_edit *e)
 {
-	emit_str(em, "runtimeArgs");
-	emit_open(em, false);
+	json_key_array_begin(w, "runtimeArgs");
 	for (size_t i = 0; i < e->nargs; i++)
-		emit_str(em, e->args[i]);
-	emit_close(em, false);
+		json_string(w, e->args[i]);
+	json_array_end(w);
 }
 
 /* runtimes.NAME: keep any other keys the user put there (e.g. "options"),
  * replace "path" and "runtimeArgs" in place, append them when missing. */
-static void emit_entry(struct emitter *em, yajl_val old, const struct install_edit *e)
+static void emit_entry(struct json_writer *w, yajl_val old, const struct install_edit *e)
 {
 	bool have_path = false, have_args = false;
-	emit_open(em, true);
+	json_object_begin(w);
 	for (size_t i = 0; old && i < old->u.object.len; i++) {
 		const char *k = old->u.object.keys[i];
 		if (!strcmp(k, "path")) {
-			if (!have_path) {
-				emit_str(em, "path");
-				emit_str(em, e->path);
-			}
+			if (!have_path)
+				json_key_string(w, "path", e->path);
 			have_path = true;
 		} else if (!strcmp(k, "runtimeArgs")) {
 			if (!have_args && e->nargs > 0)
-				emit_args(em, e);
+				emit_args(w, e);
 			have_args = true;
 		} else {
-			emit_str(em, k);
-			emit_value(em, old->u.object.values[i]);
+			json_key(w, k);
+			emit_value(w, old->u.object.values[i]);
 		}
 	}
-	if (!have_path) {
-		emit_str(em, "path");
-		emit_str(em, e->path);
-	}
+	if (!have_path)
+		json_key_string(w, "path", e->path);
 	if (!have_args && e->nargs > 0)
-		emit_args(em, e);
-	emit_close(em, true);
+		emit_args(w, e);
+	json_object_end(w);
 }
 
-static void emit_runtimes(struct emitter *em, yajl_val rt, const struct install_edit *e)
+static void emit_runtimes(struct json_writer *w, yajl_val rt, const struct install_edit *e)
 {
 	bool found = false;
-	emit_open(em, true);
+	json_object_begin(w);
 	for (size_t i = 0; rt && i < rt->u.object.len; i++) {
 		const char *k = rt->u.object.keys[i];
 		if (!strcmp(k, e->runtime)) {
 			found = true;
 			if (e->op == INSTALL_OP_ADD) {
-				emit_str(em, k);
-				emit_entry(em, rt->u.object.values[i], e);
+				json_key(w, k);
+				emit_entry(w, rt->u.object.values[i], e);
 			}
 			continue;
 		}
-		emit_str(em, k);
-		emit_value(em, rt->u.object.values[i]);
+		json_key(w, k);
+		emit_value(w, rt->u.object.values[i]);
 	}
 	if (!found && e->op == INSTALL_OP_ADD) {
-		emit_str(em, e->runtime);
-		emit_entry(em, NULL, e);
+		json_key(w, e->runtime);
+		emit_entry(w, NULL, e);
 	}
-	emit_close(em, true);
+	json_object_end(w);
 }
 
-static void emit_root(struct emitter *em, yajl_val root, const struct install_edit *e)
+static void emit_root(struct json_writer *w, yajl_val root, const struct install_edit *e)
 {
 	bool have_runtimes = false;
-	emit_open(em, true);
+	json_object_begin(w);
 	for (size_t i = 0; i < root->u.object.len; i++) {
 		const char *k = root->u.object.keys[i];
-		emit_str(em, k);
+		json_key(w, k);
 		if (!strcmp(k, "runtimes")) {
 			have_runtimes = true;
-			emit_runtimes(em, root->u.object.values[i], e);
+			emit_runtimes(w, root->u.object.values[i], e);
 		} else {
-			emit_value(em, root->u.object.values[i]);
+			emit_value(w, root->u.object.values[i]);
 		}
 	}
 	if (!have_runtimes) {
-		emit_str(em, "runtimes");
-		emit_runtimes(em, NULL, e);
+		json_key(w, "runtimes");
+		emit_runtimes(w, NULL, e);
 	}
-	emit_close(em, true);
+	json_object_end(w);
 }
 
-/*
- * yajl_gen's beautify mode prints an empty object or array as "{\n\n    }".
- * Copy src to dst (at least len bytes) writing those as "{}" and "[]".  Safe
- * on generated JSON: a raw newline only occurs as yajl's own layout, never
- * inside a string (yajl_gen escapes it), so "{\n\n" can only be an empty
- * container.  Returns the new length.
- */
-static size_t collapse_empty(char *dst, const char *src, size_t len)
+/* daemon.json as dockerd's documentation writes it: four-space indents, one
+ * member per line, ending with a newline.  0 or the writer's error. */
+static int emit_document(yajl_val root, const struct install_edit *e, char **out, size_t *out_len)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		dst[o++] = src[i];
-		if ((src[i] != '{' && src[i] != '[') || i + 2 >= len || src[i + 1] != '\n' ||
-		    src[i + 2] != '\n')
-			continue;
-		size_t j = i + 3;
-		while (j < len && src[j] == ' ')
-			j++;
-		if (j < len && src[j] == (src[i] == '{' ? '}' : ']')) {
-			dst[o++] = src[j];
-			i = j;
-		}
-	}
-	return o;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, "    ", JSON_UTF8);
+	emit_root(&w, root, e);
+	return json_writer_take(&w, out, out_len);
 }
 
 static int dup_bytes(const char *in, size_t len, char **out, size_t *out_len)
@@ -499,43 +451,14 @@ int install_edit_json(const char *in, size_t in_len, const char *name, const str
 		goto out;
 	}
 
-	struct emitter em = {.g = yajl_gen_alloc(NULL), .st = yajl_gen_status_ok};
-	if (!em.g) {
-		ret = verr_set(err, ENOMEM, "%s: out of memory", name);
-		goto out;
-	}
-	yajl_gen_config(em.g, yajl_gen_beautify, 1);
-	yajl_gen_config(em.g, yajl_gen_indent_string, "    ");
-	yajl_gen_config(em.g, yajl_gen_validate_utf8, 1);
-	emit_root(&em, root, e);
-	const unsigned char *buf;
-	size_t len;
-	if (em.st == yajl_gen_status_ok)
-		em.st = yajl_gen_get_buf(em.g, &buf, &len);
-	if (em.st == yajl_gen_invalid_string) {
+	r = emit_document(root, e, out, out_len);
+	if (r == -EILSEQ)
 		ret = verr_set(err, EINVAL,
 			       "the runtime name, path or arguments are not valid UTF-8");
-	} else if (em.st != yajl_gen_status_ok) {
-		ret = verr_set(err, EIO, "%s: cannot generate JSON (yajl_gen status %d)", name,
-			       (int)em.st);
-	} else {
-		char *b = malloc(len + 2);
-		if (!b) {
-			ret = verr_set(err, ENOMEM, "%s: out of memory", name);
-		} else {
-			len = collapse_empty(b, (const char *)buf, len);
-			/* yajl_gen's beautify mode ends the document with "\n";
-			 * make sure of exactly one either way. */
-			while (len > 0 && b[len - 1] == '\n')
-				len--;
-			b[len] = '\n';
-			b[len + 1] = 0;
-			*out = b;
-			*out_len = len + 1;
-			*res = o;
-		}
-	}
-	yajl_gen_free(em.g);
+	else if (r < 0)
+		ret = verr_set(err, -r, "%s: cannot generate JSON: %s", name, strerror(-r));
+	else
+		*res = o;
 out:
 	yajl_tree_free(root);
 	return ret;
@@ -721,33 +644,10 @@ struct install_opts {
 	const char *runtime;
 	const char *config;
 	const char *path;
-	bool reload;
+	bool reload, help;
 	char **args;
 	size_t nargs;
 };
-
-/* --name=VALUE or --name VALUE.  Returns 1 and sets *val if argv[*i] is that
- * option, 0 if not, -1 (message printed) when the value is missing. */
-static int opt_with_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n) != 0 || (a[n] != 0 && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-	} else if (*i + 1 < argc) {
-		*val = argv[++*i];
-	} else {
-		fprintf(stderr, "visor: option %s needs a value\n", name);
-		return -1;
-	}
-	if (!**val) {
-		fprintf(stderr, "visor: option %s needs a non-empty value\n", name);
-		return -1;
-	}
-	return 1;
-}
 
 static void install_usage(FILE *f, bool add)
 {
@@ -764,47 +664,55 @@ static void install_usage(FILE *f, bool add)
 			INSTALL_DEFAULT_CONFIG);
 }
 
+/* install's options; uninstall has all but --path */
+#define INSTALL_OPTIONS                                                                            \
+	{CLI_VALUE("--runtime", 0, struct install_opts, runtime), .flags = CLI_NONEMPTY},          \
+	{CLI_VALUE("--config", 0, struct install_opts, config), .flags = CLI_NONEMPTY},            \
+	{CLI_FLAG("--reload", 0, struct install_opts, reload)},                                    \
+	{CLI_FLAG("--help", 'h', struct install_opts, help), .flags = CLI_STOP}
+
+static const struct cli_opt install_options[] = {
+	INSTALL_OPTIONS,
+	{CLI_VALUE("--path", 0, struct install_opts, path), .flags = CLI_NONEMPTY},
+	{0},
+};
+static const struct cli_opt uninstall_options[] = {INSTALL_OPTIONS, {0}};
+
+/* Arguments for the runtime go after "--". */
+static const struct cli_command install_command = {"install", install_options, CLI_DASHDASH, 0};
+static const struct cli_command uninstall_command = {"uninstall", uninstall_options, CLI_DASHDASH,
+						     0};
+
 /* Returns 1 to go on, 0 to exit 0 (help), -1 to exit 1. */
 static int install_parse(int argc, char **argv, bool add, struct install_opts *o)
 {
 	*o = (struct install_opts){.runtime = INSTALL_DEFAULT_RUNTIME,
 				   .config = INSTALL_DEFAULT_CONFIG};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
-		if (!strcmp(a, "--")) {
-			if (!add && i + 1 < argc) {
-				fprintf(stderr, "visor: uninstall takes no runtime arguments\n");
-				return -1;
-			}
-			o->args = argv + i + 1;
-			o->nargs = (size_t)(argc - i - 1);
-			break;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			install_usage(stdout, add);
-			return 0;
-		}
-		if (!strcmp(a, "--reload")) {
-			o->reload = true;
-			continue;
-		}
-		if ((r = opt_with_value(argc, argv, &i, "--runtime", &o->runtime)) != 0 ||
-		    (r = opt_with_value(argc, argv, &i, "--config", &o->config)) != 0 ||
-		    (add && (r = opt_with_value(argc, argv, &i, "--path", &o->path)) != 0)) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (a[0] == '-')
-			fprintf(stderr, "visor: %s: unknown option %s%s\n", argv[0], a,
-				add ? " (arguments for the runtime go after --)" : "");
-		else
-			fprintf(stderr, "visor: %s: unexpected argument %s%s\n", argv[0], a,
-				add ? " (arguments for the runtime go after --)" : "");
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(add ? &install_command : &uninstall_command, o, NULL, argc, argv, &res,
+			  &err);
+	if (r == 1) {
+		install_usage(stdout, add);
+		return 0;
+	}
+	if (r == -ENOENT || r == -E2BIG) {
+		fprintf(stderr, "visor: %s: %s %s%s\n", argv[0],
+			res.bad[0] == '-' ? "unknown option" : "unexpected argument", res.bad,
+			add ? " (arguments for the runtime go after --)" : "");
 		install_usage(stderr, add);
 		return -1;
 	}
+	if (r < 0) {
+		fprintf(stderr, "visor: %s\n", err.msg);
+		return -1;
+	}
+	if (!add && res.nrest > 0) {
+		fprintf(stderr, "visor: uninstall takes no runtime arguments\n");
+		return -1;
+	}
+	o->args = res.rest;
+	o->nargs = (size_t)res.nrest;
 	return 1;
 }
 

@@ -25,8 +25,8 @@
  * reading it all into memory. */
 #define INSTALL_MAX_CONFIG_SIZE (16u << 20)
 /* Deeper nesting is rejected before the tree is built: it keeps our
- * recursive emitter's stack bounded and stays under yajl_gen's own limit
- * (YAJL_MAX_DEPTH, 128). */
+ * recursive emitter's stack bounded and stays under the JSON writer's own
+ * limit (JSON_MAX_DEPTH, 128). */
 #define INSTALL_MAX_DEPTH 100
 
 enum install_op {

@@ -3,11 +3,13 @@
  *
  * The same binary is the runtime CLI (create/start/...), the Sentry
  * (`visor boot`, started by the runtime) and the Gofer (`visor gofer`).
- * Global options may appear anywhere before "--"; the first non-option word
- * is the command.
+ * Global options come first (runtime/cli.c parses them); the first word
+ * that is not one is the command.
  */
+#include "runtime/cli.h"
 #include "runtime/runtime.h"
 #include "lib/log.h"
+#include "lib/verr.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,98 +42,23 @@ static const struct command commands[] = {
 	/* commands: keep this line last */
 };
 
+/* What main itself takes besides the global options. */
+struct main_opts {
+	bool help, version;
+};
+
+static const struct cli_opt main_options[] = {
+	{CLI_FLAG("--help", 'h', struct main_opts, help), .flags = CLI_STOP},
+	{CLI_FLAG("--version", 'v', struct main_opts, version), .flags = CLI_STOP},
+	{0},
+};
+
+static const struct cli_command main_command = {
+	"visor", main_options, CLI_GLOBALS | CLI_STOP_AT_ARG | CLI_STOP_AT_UNKNOWN, 0};
+
 int cmd_version(struct global_opts *g, int argc, char **argv)
 {
 	printf("visor version %s\nspec: 1.1.0\nplatforms: ptrace\n", VISOR_VERSION);
-	return 0;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] == 0 && *i + 1 < argc) {
-		(*i)++;
-		return argv[*i];
-	}
-	return NULL;
-}
-
-int global_opt_parse(struct global_opts *g, int argc, char **argv, int *i)
-{
-	const char *a = argv[*i];
-	const char *v;
-	if (a[0] != '-' || a[1] != '-')
-		return 0;
-	/* runc's global flags also come with a single dash from some callers. */
-	if (!strcmp(a, "--debug")) {
-		g->debug = true;
-		return 1;
-	}
-	if (!strcmp(a, "--systemd-cgroup")) {
-		g->systemd_cgroup = true;
-		return 1;
-	}
-	if (!strcmp(a, "--overlay")) {
-		g->overlay = true;
-		return 1;
-	}
-	if (!strcmp(a, "--strace")) {
-		g->strace = true;
-		return 1;
-	}
-	static const char *valued[] = {"--root",      "--log",     "--log-format", "--platform",
-				       "--network",   "--debug-log", "--file-access"};
-	for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
-		size_t n = strlen(valued[k]);
-		if (strncmp(a, valued[k], n) != 0 || (a[n] != 0 && a[n] != '='))
-			continue;
-		int save = *i;
-		v = opt_value(argc, argv, i, valued[k]);
-		if (!v) {
-			fprintf(stderr, "visor: option %s needs a value\n", valued[k]);
-			*i = save;
-			return -1;
-		}
-		switch (k) {
-		case 0: g->root = v; break;
-		case 1: g->log_path = v; break;
-		case 2:
-			if (strcmp(v, "json") && strcmp(v, "text")) {
-				fprintf(stderr, "visor: --log-format must be json or text, not %s\n", v);
-				return -1;
-			}
-			g->log_json = !strcmp(v, "json");
-			break;
-		case 3:
-			if (strcmp(v, "ptrace") && strcmp(v, "systrap") && strcmp(v, "kvm")) {
-				fprintf(stderr, "visor: --platform must be ptrace, systrap or kvm, not %s\n", v);
-				return -1;
-			}
-			g->platform = v;
-			break;
-		case 4:
-			if (strcmp(v, "sandbox") && strcmp(v, "host") && strcmp(v, "none")) {
-				fprintf(stderr, "visor: --network must be sandbox, host or none, not %s\n", v);
-				return -1;
-			}
-			g->network = v;
-			break;
-		case 5: g->debug_log = v; break;
-		case 6:
-			if (strcmp(v, "exclusive") && strcmp(v, "shared")) {
-				fprintf(stderr, "visor: --file-access must be exclusive or shared, not %s\n", v);
-				return -1;
-			}
-			g->file_access = v;
-			break;
-		}
-		return 1;
-	}
 	return 0;
 }
 
@@ -154,28 +81,31 @@ int main(int argc, char **argv)
 		.file_access = "exclusive",
 		.argv0 = argv[0],
 	};
-	/* Global options before the command; the command's own options are left
-	 * for it, but sandbox flags after the command are accepted too. */
-	int i = 1;
-	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v"))
-			return cmd_version(&g, 0, NULL);
-		int r = global_opt_parse(&g, argc, argv, &i);
-		if (r < 0)
-			return 1;
-		if (r == 0)
-			break;
+	/* Global options before the command word; the command's own options
+	 * are left for it (the container commands take sandbox flags after
+	 * the word too).  An unknown option is taken as the word, and is then
+	 * an unknown command. */
+	struct main_opts o = {0};
+	struct cli_result res;
+	struct verr err = {0};
+	int r = cli_parse(&main_command, &o, &g, argc, argv, &res, &err);
+	if (r < 0) {
+		fprintf(stderr, "visor: %s\n", err.msg);
+		return 1;
 	}
-	if (i >= argc) {
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.version)
+		return cmd_version(&g, 0, NULL);
+	if (res.nrest == 0) {
 		usage(stderr);
 		return 1;
 	}
-
-	const char *name = argv[i];
+	argc = res.nrest;
+	argv = res.rest;
+	const char *name = argv[0];
 	/* The Sentry's stderr is the container's: it logs to --debug-log (or
 	 * --log) and writes only errors to stderr when it has neither. */
 	bool sentry = !strcmp(name, "boot");
@@ -195,7 +125,7 @@ int main(int argc, char **argv)
 
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (!strcmp(commands[k].name, name))
-			return commands[k].fn(&g, argc - i, argv + i);
+			return commands[k].fn(&g, argc, argv);
 	}
 	fprintf(stderr, "visor: unknown command %s\n", name);
 	log_error("unknown command %s", name);

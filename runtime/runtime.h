@@ -2,9 +2,11 @@
  * runtime.h — the visor command line: global options and the commands.
  *
  * main.c parses the global options (runc's, plus visor's sandbox flags, which
- * are accepted anywhere on the line) and dispatches to one cmd_* function per
- * command.  Each cmd_* gets argv starting at the command name, already
- * stripped of global options, and returns the process exit status.
+ * the container commands accept anywhere on their line: runtime/cli.h) and
+ * dispatches to one cmd_* function per command.  Each cmd_* gets argv
+ * starting at the command name, stripped of the global options before it,
+ * parses the rest with its own option table (runtime/cli.h), and returns the
+ * process exit status.
  */
 #ifndef VISOR_RUNTIME_H
 #define VISOR_RUNTIME_H
@@ -58,10 +60,5 @@ int cmd_pause(struct global_opts *g, int argc, char **argv);
 int cmd_resume(struct global_opts *g, int argc, char **argv);
 int cmd_update(struct global_opts *g, int argc, char **argv);
 int cmd_events(struct global_opts *g, int argc, char **argv);
-
-/* Parse a global or sandbox option at argv[*i] (forms --x=v and --x v).
- * Returns 1 if consumed (advancing *i past any value), 0 if not a global
- * option, -1 on a malformed one (message printed). */
-int global_opt_parse(struct global_opts *g, int argc, char **argv, int *i);
 
 #endif

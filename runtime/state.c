@@ -11,12 +11,12 @@
 #include "runtime/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
+#include "lib/json.h"
 #include "lib/verr.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #ifndef RENAME_NOREPLACE
@@ -300,101 +299,17 @@ void state_unlock(int lock_fd)
 
 /* ---- state.json --------------------------------------------------------- */
 
-struct gen {
-	yajl_gen g;
-	int bad; /* any yajl_gen call failed */
-};
+/* state.json and `visor state` are pretty JSON with two-space indents.
+ * Strings come from config.json (already UTF-8 checked) or our own flags;
+ * JSON_UTF8 checks again, which costs nothing and keeps the output valid. */
+#define STATE_JSON_INDENT "  "
 
-static void g_str(struct gen *g, const char *s)
+static void put_annotations(struct json_writer *w, const struct oci_map *m)
 {
-	if (yajl_gen_string(g->g, (const unsigned char *)s, strlen(s)) != yajl_gen_status_ok)
-		g->bad = 1;
-}
-
-static void g_kstr(struct gen *g, const char *k, const char *v)
-{
-	g_str(g, k);
-	g_str(g, v);
-}
-
-static void g_kint(struct gen *g, const char *k, long long v)
-{
-	g_str(g, k);
-	if (yajl_gen_integer(g->g, v) != yajl_gen_status_ok)
-		g->bad = 1;
-}
-
-static void g_ku64(struct gen *g, const char *k, uint64_t v)
-{
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
-	g_str(g, k);
-	if (yajl_gen_number(g->g, num, (size_t)n) != yajl_gen_status_ok)
-		g->bad = 1;
-}
-
-static void g_kbool(struct gen *g, const char *k, bool v)
-{
-	g_str(g, k);
-	if (yajl_gen_bool(g->g, v) != yajl_gen_status_ok)
-		g->bad = 1;
-}
-
-static void g_kmap(struct gen *g, const char *k, const struct oci_map *m)
-{
-	g_str(g, k);
-	if (yajl_gen_map_open(g->g) != yajl_gen_status_ok)
-		g->bad = 1;
+	json_key_object_begin(w, "annotations");
 	for (size_t i = 0; i < m->n; i++)
-		g_kstr(g, m->items[i].key, m->items[i].value);
-	if (yajl_gen_map_close(g->g) != yajl_gen_status_ok)
-		g->bad = 1;
-}
-
-static int gen_begin(struct gen *g)
-{
-	g->bad = 0;
-	g->g = yajl_gen_alloc(NULL);
-	if (!g->g)
-		return -ENOMEM;
-	yajl_gen_config(g->g, yajl_gen_beautify, 1);
-	yajl_gen_config(g->g, yajl_gen_indent_string, "  ");
-	/* strings come from config.json (already UTF-8 checked) or our own
-	 * flags; checking again costs nothing and keeps the output valid */
-	yajl_gen_config(g->g, yajl_gen_validate_utf8, 1);
-	if (yajl_gen_map_open(g->g) != yajl_gen_status_ok)
-		g->bad = 1;
-	return 0;
-}
-
-/* Close the top-level map and hand back a malloc'ed NUL-terminated copy. */
-static int gen_end(struct gen *g, char **out, size_t *len)
-{
-	if (yajl_gen_map_close(g->g) != yajl_gen_status_ok)
-		g->bad = 1;
-	const unsigned char *buf;
-	size_t n;
-	int r = 0;
-	if (g->bad || yajl_gen_get_buf(g->g, &buf, &n) != yajl_gen_status_ok) {
-		r = -EINVAL;
-	} else {
-		char *s = malloc(n + 2);
-		if (!s) {
-			r = -ENOMEM;
-		} else {
-			memcpy(s, buf, n);
-			/* beautify mode already ends with "\n"; make sure */
-			if (n == 0 || s[n - 1] != '\n')
-				s[n++] = '\n';
-			s[n] = 0;
-			*out = s;
-			if (len)
-				*len = n;
-		}
-	}
-	yajl_gen_free(g->g);
-	g->g = NULL;
-	return r;
+		json_key_string(w, m->items[i].key, m->items[i].value);
+	json_object_end(w);
 }
 
 int state_write(const char *root, const struct visor_state *st, struct verr *err)
@@ -403,34 +318,35 @@ int state_write(const char *root, const struct visor_state *st, struct verr *err
 	int r = file_path(root, st->id, STATE_FILE, path, sizeof(path), err);
 	if (r)
 		return r;
-	struct gen g;
-	if (gen_begin(&g) < 0)
-		return verr_set(err, ENOMEM, "out of memory");
-	g_kint(&g, "version", STATE_FORMAT);
-	g_kstr(&g, "id", st->id);
-	g_kstr(&g, "ociVersion", st->oci_version);
-	g_kstr(&g, "bundle", st->bundle);
-	g_kstr(&g, "rootfs", st->rootfs);
-	g_kint(&g, "sentryPid", st->sentry_pid);
-	g_ku64(&g, "sentryStartTime", st->sentry_start_time);
-	g_kint(&g, "goferPid", st->gofer_pid);
-	g_kstr(&g, "status", st->status);
-	g_kstr(&g, "created", st->created);
-	g_kstr(&g, "platform", st->platform);
-	g_kstr(&g, "network", st->network);
-	g_kstr(&g, "fileAccess", st->file_access);
-	g_kbool(&g, "strace", st->strace);
-	g_kbool(&g, "overlay", st->overlay);
-	g_kbool(&g, "debug", st->debug);
-	g_kstr(&g, "debugLog", st->debug_log);
-	g_kstr(&g, "controlSocket", st->control_socket);
-	g_kstr(&g, "owner", st->owner);
-	g_kmap(&g, "annotations", &st->annotations);
-	_cleanup_free_ char *text = NULL;
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, STATE_JSON_INDENT, JSON_UTF8);
+	json_object_begin(&w);
+	json_key_int(&w, "version", STATE_FORMAT);
+	json_key_string(&w, "id", st->id);
+	json_key_string(&w, "ociVersion", st->oci_version);
+	json_key_string(&w, "bundle", st->bundle);
+	json_key_string(&w, "rootfs", st->rootfs);
+	json_key_int(&w, "sentryPid", st->sentry_pid);
+	json_key_uint(&w, "sentryStartTime", st->sentry_start_time);
+	json_key_int(&w, "goferPid", st->gofer_pid);
+	json_key_string(&w, "status", st->status);
+	json_key_string(&w, "created", st->created);
+	json_key_string(&w, "platform", st->platform);
+	json_key_string(&w, "network", st->network);
+	json_key_string(&w, "fileAccess", st->file_access);
+	json_key_bool(&w, "strace", st->strace);
+	json_key_bool(&w, "overlay", st->overlay);
+	json_key_bool(&w, "debug", st->debug);
+	json_key_string(&w, "debugLog", st->debug_log);
+	json_key_string(&w, "controlSocket", st->control_socket);
+	json_key_string(&w, "owner", st->owner);
+	put_annotations(&w, &st->annotations);
+	json_object_end(&w);
 	size_t len = 0;
-	r = gen_end(&g, &text, &len);
-	if (r)
-		return verr_set(err, -r, "cannot render the state of %s (invalid UTF-8?)", st->id);
+	const char *text = json_writer_text(&w, &len);
+	if (!text)
+		return verr_set(err, -json_writer_error(&w),
+				"cannot render the state of %s (invalid UTF-8?)", st->id);
 	r = write_file_atomic(path, text, len, 0600);
 	if (r)
 		return verr_errno(err, -r, "cannot write %s", path);
@@ -738,23 +654,29 @@ void state_time_now(char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ldZ", day, ts.tv_nsec);
 }
 
-int state_to_oci_json(const struct visor_state *st, const char *status, char **out)
+void state_put_oci_json(struct json_writer *w, const struct visor_state *st, const char *status)
 {
 	if (!status)
 		status = st->status;
-	struct gen g;
-	if (gen_begin(&g) < 0)
-		return -ENOMEM;
-	g_kstr(&g, "ociVersion", st->oci_version[0] ? st->oci_version : "1.1.0");
-	g_kstr(&g, "id", st->id);
+	json_object_begin(w);
+	json_key_string(w, "ociVersion", st->oci_version[0] ? st->oci_version : "1.1.0");
+	json_key_string(w, "id", st->id);
 	/* as runc: a stopped container has no pid */
-	g_kint(&g, "pid", strcmp(status, "stopped") ? st->sentry_pid : 0);
-	g_kstr(&g, "status", status);
-	g_kstr(&g, "bundle", st->bundle);
-	g_kstr(&g, "rootfs", st->rootfs);
-	g_kstr(&g, "created", st->created);
-	g_kstr(&g, "owner", st->owner);
-	g_kmap(&g, "annotations", &st->annotations);
-	g_kstr(&g, "platform", st->platform);
-	return gen_end(&g, out, NULL);
+	json_key_int(w, "pid", strcmp(status, "stopped") ? st->sentry_pid : 0);
+	json_key_string(w, "status", status);
+	json_key_string(w, "bundle", st->bundle);
+	json_key_string(w, "rootfs", st->rootfs);
+	json_key_string(w, "created", st->created);
+	json_key_string(w, "owner", st->owner);
+	put_annotations(w, &st->annotations);
+	json_key_string(w, "platform", st->platform);
+	json_object_end(w);
+}
+
+int state_to_oci_json(const struct visor_state *st, const char *status, char **out)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, STATE_JSON_INDENT, JSON_UTF8);
+	state_put_oci_json(&w, st, status);
+	return json_writer_take(&w, out, NULL);
 }

@@ -27,6 +27,7 @@
 
 #include "runtime/oci.h"
 
+struct json_writer;
 struct verr;
 
 /* Longest container id.  The id is a directory name, so the file system's
@@ -113,7 +114,10 @@ void state_time_now(char *buf, size_t size);
 /* The OCI state JSON `visor state` prints (as runc: ociVersion, id, pid,
  * status, bundle, rootfs, created, owner, annotations; plus visor's
  * "platform").  status NULL means st->status; pid is 0 when stopped.
- * *out is malloc'ed, NUL-terminated, ends with a newline.  0 or -ENOMEM. */
+ * *out is malloc'ed, NUL-terminated, ends with a newline.  0, -ENOMEM, or
+ * -EILSEQ when a string is not UTF-8. */
 int state_to_oci_json(const struct visor_state *st, const char *status, char **out);
+/* The same object written into w (for `visor list --format json`). */
+void state_put_oci_json(struct json_writer *w, const struct visor_state *st, const char *status);
 
 #endif
