@@ -11,28 +11,16 @@
 
 /* ---------------------------------------------------------------- creds */
 
-/* The creds helpers are read directly from the struct so that the VFS
- * needs nothing from sentry/kernel but the structure (task.h). */
+/* Credentials are a leaf (kernel/creds.c); NULL creds are the Sentry's own,
+ * allowed everything. */
 bool vfs_capable(const struct creds *c, int cap)
 {
-	if (!c)
-		return true;
-	return (c->cap_effective >> cap) & 1;
-}
-
-static bool in_group(const struct creds *c, uint32_t gid)
-{
-	if (c->fsgid == gid)
-		return true;
-	for (int i = 0; i < c->ngroups; i++)
-		if (c->groups[i] == gid)
-			return true;
-	return false;
+	return !c || creds_capable(c, cap);
 }
 
 bool vfs_creds_in_group(const struct creds *c, uint32_t gid)
 {
-	return !c || in_group(c, gid);
+	return !c || creds_in_group(c, gid);
 }
 
 uint32_t vfs_fsuid(const struct creds *c)
@@ -61,7 +49,7 @@ int vfs_permission(const struct creds *c, struct inode *ino, int may)
 	uint32_t bits;
 	if (c->fsuid == uid)
 		bits = (mode >> 6) & 7;
-	else if (in_group(c, gid))
+	else if (creds_in_group(c, gid))
 		bits = (mode >> 3) & 7;
 	else
 		bits = mode & 7;
