@@ -18,6 +18,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -57,30 +58,6 @@ struct control_conn {
 
 /* ---- replies ------------------------------------------------------------ */
 
-/* Append s as a JSON string (quoted, escaped) to buf at *pos. */
-static void json_put_string(char *buf, size_t size, size_t *pos, const char *s)
-{
-	size_t p = *pos;
-	if (p + 1 >= size)
-		return;
-	buf[p++] = '"';
-	for (; *s && p + 8 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[p++] = '\\';
-			buf[p++] = (char)c;
-		} else if (c < 0x20) {
-			p += (size_t)snprintf(buf + p, size - p, "\\u%04x", c);
-		} else {
-			buf[p++] = (char)c;
-		}
-	}
-	if (p + 1 < size)
-		buf[p++] = '"';
-	buf[p] = 0;
-	*pos = p;
-}
-
 static void reply_error(char *reply, size_t size, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void reply_error(char *reply, size_t size, int err, const char *fmt, ...)
@@ -90,14 +67,25 @@ static void reply_error(char *reply, size_t size, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	size_t pos = (size_t)snprintf(reply, size, "{\"ok\":false,\"errno\":%d,\"error\":", err);
-	if (pos >= size)
-		pos = size - 1;
-	json_put_string(reply, size, &pos, msg);
-	if (pos + 2 < size) {
-		reply[pos++] = '}';
-		reply[pos] = 0;
-	}
+	struct json_writer w;
+	json_writer_init_fixed(&w, reply, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_bool(&w, "ok", false);
+	json_key_int(&w, "errno", err);
+	json_key_string(&w, "error", msg);
+	json_object_end(&w);
+}
+
+/* {"ok":true} with one integer member (NULL key: none). */
+static void reply_ok(char *reply, size_t size, const char *key, long long v)
+{
+	struct json_writer w;
+	json_writer_init_fixed(&w, reply, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_bool(&w, "ok", true);
+	if (key)
+		json_key_int(&w, key, v);
+	json_object_end(&w);
 }
 
 /* ---- request helpers ---------------------------------------------------- */
@@ -398,7 +386,7 @@ static void op_kill(struct kernel *k, int init_pid, yajl_val req, char *reply, s
 		if (r < 0)
 			reply_error(reply, size, -r, "kill init: %s", strerror(-r));
 		else
-			snprintf(reply, size, "{\"ok\":true}");
+			reply_ok(reply, size, NULL, 0);
 		return;
 	}
 	int *pids = NULL;
@@ -410,7 +398,7 @@ static void op_kill(struct kernel *k, int init_pid, yajl_val req, char *reply, s
 	for (int i = 0; i < n; i++)
 		signal_pid(k, pids[i], (int)sig); /* one may exit meanwhile: fine */
 	free(pids);
-	snprintf(reply, size, "{\"ok\":true}");
+	reply_ok(reply, size, NULL, 0);
 }
 
 /* One live process for ps: its sandbox pid, name and address space. */
@@ -500,15 +488,20 @@ static void op_ps(struct kernel *k, char *reply, size_t size)
 		return;
 	}
 
-	/* Truncated, never malformed: the guards leave room for the rest. */
-	size_t pos = (size_t)snprintf(reply, size, "{\"ok\":true,\"pids\":[");
-	for (int i = 0; i < n && pos + 48 < size; i++)
-		pos += (size_t)snprintf(reply + pos, size - pos, "%s%d", i ? "," : "", procs[i].pid);
-	pos += (size_t)snprintf(reply + pos, size - pos, "],\"stubs\":%s,\"procs\":[",
-				stubs ? "true" : "false");
-	/* An entry is at most ~150 bytes (a 15-byte comm, each byte escaped to
-	 * 6); the closing "]}" needs 3. */
-	for (int i = 0; i < n && pos + 160 < size; i++) {
+	/* Truncated, never malformed: an entry is at most ~150 bytes (a
+	 * 15-byte comm, each byte escaped to 6), and entries stop while there
+	 * is room for the rest. */
+	struct json_writer w;
+	json_writer_init_fixed(&w, reply, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_bool(&w, "ok", true);
+	json_key_array_begin(&w, "pids");
+	for (int i = 0; i < n && w.len + 48 < size / 2; i++)
+		json_int(&w, procs[i].pid);
+	json_array_end(&w);
+	json_key_bool(&w, "stubs", stubs);
+	json_key_array_begin(&w, "procs");
+	for (int i = 0; i < n && w.len + 160 < size; i++) {
 		char comm[16];
 		/* Anything but printable ASCII becomes '?': the name is the
 		 * app's choice (prctl), and the reply must stay valid JSON. */
@@ -519,14 +512,14 @@ static void op_ps(struct kernel *k, char *reply, size_t size)
 				break;
 		}
 		comm[sizeof(comm) - 1] = 0;
-		pos += (size_t)snprintf(reply + pos, size - pos,
-					"%s{\"pid\":%d,\"sentry_ns_pid\":%d,\"comm\":", i ? "," : "",
-					procs[i].pid, host[i]);
-		json_put_string(reply, size, &pos, comm);
-		reply[pos++] = '}';
-		reply[pos] = 0;
+		json_object_begin(&w);
+		json_key_int(&w, "pid", procs[i].pid);
+		json_key_int(&w, "sentry_ns_pid", host[i]);
+		json_key_string(&w, "comm", comm);
+		json_object_end(&w);
 	}
-	snprintf(reply + pos, size - pos, "]}");
+	json_array_end(&w);
+	json_object_end(&w);
 	free(host);
 	free(procs);
 }
@@ -538,7 +531,7 @@ static void op_wait(struct kernel *k, char *reply, size_t size)
 		vmutex_cond_wait(&k->done_cond, &k->done_lock);
 	int st = k->init_status;
 	vmutex_unlock(&k->done_lock);
-	snprintf(reply, size, "{\"ok\":true,\"status\":%d}", st);
+	reply_ok(reply, size, "status", st);
 }
 
 /* Parse an exec request into a (the strings point into req) and spawn it. */
@@ -713,7 +706,7 @@ out:
 		if (files[i])
 			file_put(files[i]);
 	if (pid > 0)
-		snprintf(reply, size, "{\"ok\":true,\"pid\":%d}", pid);
+		reply_ok(reply, size, "pid", pid);
 	else if (what)
 		reply_error(reply, size, EINVAL, "bad exec request: %s", what);
 	else if (pid == -ENOENT)
@@ -760,7 +753,7 @@ int control_handle(struct kernel *k, int init_pid, const char *req, size_t len, 
 		if (r < 0)
 			reply_error(reply, reply_size, -r, "container already started");
 		else
-			snprintf(reply, reply_size, "{\"ok\":true}");
+			reply_ok(reply, reply_size, NULL, 0);
 	} else if (!strcmp(o, "kill")) {
 		op_kill(k, init_pid, root, reply, reply_size);
 	} else if (!strcmp(o, "ps")) {
@@ -808,7 +801,11 @@ static void *exec_waiter_main(void *arg)
 	w->done = true;
 	vmutex_unlock(&w->lock);
 	char msg[64];
-	snprintf(msg, sizeof(msg), "{\"exit\":%d}", st < 0 ? 255 << 8 : st);
+	struct json_writer jw;
+	json_writer_init_fixed(&jw, msg, sizeof(msg), NULL, 0);
+	json_object_begin(&jw);
+	json_key_int(&jw, "exit", st < 0 ? 255 << 8 : st);
+	json_object_end(&jw);
 	send_reply(w->fd, msg);
 	/* Wake the connection thread out of its recv. */
 	shutdown(w->fd, SHUT_RD);
