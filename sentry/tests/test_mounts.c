@@ -3,36 +3,20 @@
  * file systems in order, /dev brings its own /dev/shm tmpfs, masked paths
  * are covered, and optional mounts of missing types are skipped.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "sentry/fs/procfs.h"
 #include "sentry/sentry.h"
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	fx_init(fx);
+	if (fx_setup(state) < 0)
+		return -1;
+	struct fx *fx = *state;
 	assert_int_equal(sysfs_init(), 0); /* "maskfile" */
 	assert_int_equal(vfs_mkdirat(fx->t, AT_FDCWD, "/dev", 0755), 0);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	fx_fini(fx);
-	vfs_umount_all();
-	mount_put(fx->mnt);
-	free(fx);
 	return 0;
 }
 
@@ -97,10 +81,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dev_mount_brings_its_own_shm_tmpfs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_masked_paths_are_covered, setup, teardown),
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_masked_paths_are_covered, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_optional_mount_of_unknown_type_is_skipped,
-						setup, teardown),
+						setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,37 +1,18 @@
 /* Unit tests for sentry/fs/devfs.c and hostfd.c: the device nodes, /dev
  * links, nodev mounts, and host fd wrapping (pipes, regular files, ttys). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	fx_init(fx);
-	if (vfs_mkdirat(fx->t, AT_FDCWD, "/dev", 0755) < 0 ||
-	    vfs_mount(&fx->root, "/dev", "devtmpfs", "dev", MS_NOSUID, NULL) < 0)
+	if (fx_setup(state) < 0)
 		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	fx_fini(fx);
-	vfs_umount_all();
-	mount_put(fx->mnt);
-	free(fx);
-	return 0;
+	return fx_mount_dev(*state);
 }
 
 static struct file *open_dev(struct fx *fx, const char *p, int flags)
@@ -284,16 +265,20 @@ static void test_magic_links_reopen_pipes_host_fds_and_deleted_files(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_null_zero_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_urandom_gives_varying_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tty_without_ctty_is_enxio, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dev_links_and_shm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_device_node_on_tmpfs_is_the_sentry_device, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hostfd_pipe_read_write_and_poll, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostfd_regular_file_is_seekable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_magic_links_reopen_pipes_host_fds_and_deleted_files,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_zero_full, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_urandom_gives_varying_bytes, setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tty_without_ctty_is_enxio, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dev_links_and_shm, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_device_node_on_tmpfs_is_the_sentry_device,
+						setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostfd_pipe_read_write_and_poll, setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_hostfd_regular_file_is_seekable, setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_magic_links_reopen_pipes_host_fds_and_deleted_files, setup,
+			fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

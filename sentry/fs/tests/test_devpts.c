@@ -2,11 +2,6 @@
  * the file ops — locking, the line discipline (canonical editing, echo,
  * ONLCR, ISIG, VMIN/VTIME), the session ioctls, hangups, blocking and poll.
  * The kernel side (process groups, signals) is a recording stand-in. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +12,7 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/tty.h"
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 /* ---- the kernel stand-in: signals recorded, groups 12 and 13 in session 10,
  * group 20 in session 30 ---- */
@@ -120,10 +115,10 @@ struct tfx {
 
 static int setup(void **state)
 {
-	struct tfx *x = calloc(1, sizeof(*x));
-	fx_init(&x->fx);
-	if (vfs_mkdirat(x->fx.t, AT_FDCWD, "/dev", 0755) < 0 ||
-	    vfs_mount(&x->fx.root, "/dev", "devtmpfs", "dev", MS_NOSUID, NULL) < 0)
+	if (fx_setup_sized(state, sizeof(struct tfx)) < 0)
+		return -1;
+	struct tfx *x = *state;
+	if (fx_mount_dev(&x->fx) < 0)
 		return -1;
 	x->tg.tgid = x->tg.sid = x->tg.pgid = 10;
 	x->fx.t->tg = &x->tg;
@@ -155,11 +150,7 @@ static int teardown(void **state)
 	if (x->m)
 		file_put(x->m);
 	x->fx.t->tg = NULL;
-	fx_fini(&x->fx);
-	vfs_umount_all();
-	mount_put(x->fx.mnt);
-	free(x);
-	return 0;
+	return fx_teardown(state);
 }
 
 #define IOCTL(x, f, cmd, p) file_ioctl((x)->fx.t, (f), (cmd), (uint64_t)(uintptr_t)(p))

@@ -1,10 +1,5 @@
 /* Unit tests for sentry/fs/goferfs.c against the real Gofer server
  * (gofer/server.c) over a socketpair, serving a temporary directory. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <dirent.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -15,17 +10,15 @@
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/goferfs.h"
 #include "sentry/mm/mm.h"
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 struct gfx {
+	struct fx fx; /* the root: goferfs over dir */
 	char dir[64];
 	int hostroot;
 	pthread_t server;
 	int ssock;
 	struct gofer_client *c;
-	struct vfs_mount *mnt;
-	struct vfs_path root;
-	struct task *t;
 };
 
 static void *serve(void *arg)
@@ -49,12 +42,9 @@ static int setup(void **state)
 	g->ssock = sv[1];
 	pthread_create(&g->server, NULL, serve, g);
 	g->c = gofer_client_new(sv[0]);
-	fx_register();
-	if (goferfs_register(g->c) < 0 || vfs_mount_root("bind-gofer", "/", 0, NULL, &g->mnt) < 0)
+	if (goferfs_register(g->c) < 0)
 		return -1;
-	g->root = (struct vfs_path){g->mnt, g->mnt->root};
-	path_get(&g->root);
-	g->t = fx_task(&g->root, 0, 0);
+	fx_init_root(&g->fx, "bind-gofer", "/", NULL);
 	*state = g;
 	return 0;
 }
@@ -62,12 +52,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct gfx *g = *state;
-	fx_task_free(g->t);
-	path_put(&g->root);
-	/* Detach and drop every mount so every fid is clunked before the
-	 * connection goes. */
-	vfs_umount_all();
-	mount_put(g->mnt);
+	/* fx_fini detaches and drops every mount, so every fid is clunked
+	 * before the connection goes. */
+	fx_fini(&g->fx);
 	gofer_client_free(g->c);
 	pthread_join(g->server, NULL);
 	close(g->ssock);
@@ -88,7 +75,7 @@ static void host_path(struct gfx *g, const char *rel, char *out, size_t len)
 static void test_create_write_shows_on_host_and_reads_back(void **state)
 {
 	struct gfx *g = *state;
-	assert_int_equal(fx_write_file(g->t, "/hello.txt", "from the sentry", 0640), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/hello.txt", "from the sentry", 0640), 0);
 	char hp[128], buf[64];
 	host_path(g, "hello.txt", hp, sizeof(hp));
 	FILE *f = fopen(hp, "r");
@@ -99,10 +86,10 @@ static void test_create_write_shows_on_host_and_reads_back(void **state)
 	struct stat st;
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640 & ~022);
-	assert_int_equal(fx_read_file(g->t, "/hello.txt", buf, sizeof(buf)), 15);
+	assert_int_equal(fx_read_file(g->fx.t, "/hello.txt", buf, sizeof(buf)), 15);
 	assert_string_equal(buf, "from the sentry");
 	struct stat vst;
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/hello.txt", 0, &vst), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/hello.txt", 0, &vst), 0);
 	assert_int_equal(vst.st_size, 15);
 	assert_int_equal(vst.st_ino, st.st_ino);
 }
@@ -140,14 +127,14 @@ static void test_host_files_are_visible_and_listed(void **state)
 		fclose(f);
 	}
 	struct file *d;
-	assert_int_equal(vfs_open(g->t, AT_FDCWD, "/sub", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/sub", O_RDONLY | O_DIRECTORY, 0, &d), 0);
 	/* Read in small batches to exercise resumption by index. */
 	int seen = 0, dots = 0;
 	for (;;) {
 		struct counting_ctx c = {.ctx.emit = count_emit};
 		struct dir_ctx *ctx = &c.ctx;
 		ctx->pos = d->pos;
-		assert_int_equal(d->ops->readdir(g->t, d, ctx), 0);
+		assert_int_equal(d->ops->readdir(g->fx.t, d, ctx), 0);
 		d->pos = ctx->pos;
 		seen += c.seen;
 		dots += c.dots;
@@ -164,28 +151,28 @@ static void test_mkdir_rename_unlink_symlink_through_gofer(void **state)
 	struct gfx *g = *state;
 	char hp[160];
 	struct stat st;
-	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/d", 0750), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/d", 0750), 0);
 	host_path(g, "d", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(fx_write_file(g->t, "/d/a", "A", 0644), 0);
-	assert_int_equal(vfs_renameat(g->t, AT_FDCWD, "/d/a", AT_FDCWD, "/d/b", 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/d/a", "A", 0644), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/d/a", AT_FDCWD, "/d/b", 0), 0);
 	host_path(g, "d/b", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), 0);
 	host_path(g, "d/a", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), -1);
-	assert_int_equal(vfs_symlinkat(g->t, "b", AT_FDCWD, "/d/link"), 0);
+	assert_int_equal(vfs_symlinkat(g->fx.t, "b", AT_FDCWD, "/d/link"), 0);
 	char buf[16];
-	assert_int_equal(vfs_readlinkat(g->t, AT_FDCWD, "/d/link", buf, sizeof(buf)), 1);
-	assert_int_equal(fx_read_file(g->t, "/d/link", buf, sizeof(buf)), 1);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/d/link", buf, sizeof(buf)), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/d/link", buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "A");
-	assert_int_equal(vfs_rmdirat(g->t, AT_FDCWD, "/d"), -ENOTEMPTY);
-	assert_int_equal(vfs_unlinkat(g->t, AT_FDCWD, "/d/link"), 0);
-	assert_int_equal(vfs_unlinkat(g->t, AT_FDCWD, "/d/b"), 0);
-	assert_int_equal(vfs_rmdirat(g->t, AT_FDCWD, "/d"), 0);
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/d"), -ENOTEMPTY);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/d/link"), 0);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/d/b"), 0);
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/d"), 0);
 	host_path(g, "d", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), -1);
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/d", 0, &st), -ENOENT);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/d", 0, &st), -ENOENT);
 }
 
 static void test_truncate_chmod_and_append_via_gofer(void **state)
@@ -193,23 +180,23 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	struct gfx *g = *state;
 	char hp[128];
 	struct stat st;
-	assert_int_equal(fx_write_file(g->t, "/t", "0123456789", 0644), 0);
-	assert_int_equal(vfs_truncate(g->t, "/t", 4), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/t", "0123456789", 0644), 0);
+	assert_int_equal(vfs_truncate(g->fx.t, "/t", 4), 0);
 	host_path(g, "t", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_size, 4);
-	assert_int_equal(vfs_chmodat(g->t, AT_FDCWD, "/t", 0600, 0), 0);
+	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/t", 0600, 0), 0);
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	struct file *f;
-	assert_int_equal(vfs_open(g->t, AT_FDCWD, "/t", O_WRONLY | O_APPEND, 0, &f), 0);
-	assert_int_equal(file_write(g->t, f, "XY", 2), 2);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/t", O_WRONLY | O_APPEND, 0, &f), 0);
+	assert_int_equal(file_write(g->fx.t, f, "XY", 2), 2);
 	file_put(f);
 	char buf[16];
-	assert_int_equal(fx_read_file(g->t, "/t", buf, sizeof(buf)), 6);
+	assert_int_equal(fx_read_file(g->fx.t, "/t", buf, sizeof(buf)), 6);
 	assert_string_equal(buf, "0123XY");
 	/* mmap's private read path. */
-	assert_int_equal(vfs_open(g->t, AT_FDCWD, "/t", O_RDONLY, 0, &f), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/t", O_RDONLY, 0, &f), 0);
 	struct mm_file *m = file_mm_file(f);
 	assert_non_null(m);
 	assert_int_equal(m->ops->size(m), 6);
@@ -218,7 +205,7 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	assert_null(m->ops->shared_page);
 	file_put(f);
 	struct statfs sfs;
-	assert_int_equal(vfs_statfsat(g->t, AT_FDCWD, "/", &sfs), 0);
+	assert_int_equal(vfs_statfsat(g->fx.t, AT_FDCWD, "/", &sfs), 0);
 	assert_true(sfs.f_bsize > 0);
 }
 
@@ -226,35 +213,36 @@ static void test_dentry_cache_stays_bounded_and_correct(void **state)
 {
 	struct gfx *g = *state;
 	vfs_dcache_set_max(16);
-	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/many", 0755), 0);
-	assert_int_equal(vfs_chdir(g->t, "/many"), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/many", 0755), 0);
+	assert_int_equal(vfs_chdir(g->fx.t, "/many"), 0);
 	char p[32];
 	for (int i = 0; i < 100; i++) {
 		snprintf(p, sizeof(p), "f%d", i);
-		assert_int_equal(fx_write_file(g->t, p, p, 0644), 0);
+		assert_int_equal(fx_write_file(g->fx.t, p, p, 0644), 0);
 	}
 	assert_true(vfs_dcache_count() <= 17);
 	/* Everything is still there, through fresh lookups (new fids). */
 	char buf[16];
 	for (int i = 0; i < 100; i += 7) {
 		snprintf(p, sizeof(p), "/many/f%d", i);
-		assert_int_equal(fx_read_file(g->t, p, buf, sizeof(buf)), (ssize_t)strlen(p) - 6);
+		assert_int_equal(fx_read_file(g->fx.t, p, buf, sizeof(buf)),
+				 (ssize_t)strlen(p) - 6);
 		assert_string_equal(buf, p + 6);
 	}
 	/* The cwd survived pruning: relative names still resolve. */
-	assert_int_equal(fx_read_file(g->t, "f99", buf, sizeof(buf)), 3);
+	assert_int_equal(fx_read_file(g->fx.t, "f99", buf, sizeof(buf)), 3);
 	char cwd[32];
-	assert_int_equal(vfs_getcwd(g->t, cwd, sizeof(cwd)), 6);
-	assert_int_equal(vfs_unlinkat(g->t, AT_FDCWD, "f1"), 0);
-	assert_int_equal(fx_read_file(g->t, "f1", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(vfs_getcwd(g->fx.t, cwd, sizeof(cwd)), 6);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "f1"), 0);
+	assert_int_equal(fx_read_file(g->fx.t, "f1", buf, sizeof(buf)), -ENOENT);
 	vfs_dcache_set_max(8192);
 }
 
 static void test_shared_file_access_sees_host_changes(void **state)
 {
 	struct gfx *g = *state;
-	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/sh", 0755), 0);
-	assert_int_equal(vfs_mount(&g->root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/sh", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
 			 0);
 	char hp[160];
 	host_path(g, "hostfile", hp, sizeof(hp));
@@ -262,20 +250,20 @@ static void test_shared_file_access_sees_host_changes(void **state)
 	fputs("one", f);
 	fclose(f);
 	struct stat st;
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/sh/hostfile", 0, &st), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), 0);
 	assert_int_equal(st.st_size, 3);
 	/* The host replaces the file behind the Sentry's back. */
 	assert_int_equal(unlink(hp), 0);
 	f = fopen(hp, "w");
 	fputs("second!", f);
 	fclose(f);
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/sh/hostfile", 0, &st), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), 0);
 	assert_int_equal(st.st_size, 7);
 	char buf[16];
-	assert_int_equal(fx_read_file(g->t, "/sh/hostfile", buf, sizeof(buf)), 7);
+	assert_int_equal(fx_read_file(g->fx.t, "/sh/hostfile", buf, sizeof(buf)), 7);
 	/* It grows on the host while open: fstat refreshes. */
 	struct file *of;
-	assert_int_equal(vfs_open(g->t, AT_FDCWD, "/sh/hostfile", O_RDONLY, 0, &of), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/sh/hostfile", O_RDONLY, 0, &of), 0);
 	f = fopen(hp, "a");
 	fputs("++", f);
 	fclose(f);
@@ -284,21 +272,21 @@ static void test_shared_file_access_sees_host_changes(void **state)
 	file_put(of);
 	/* And goes away. */
 	assert_int_equal(unlink(hp), 0);
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/sh/hostfile", 0, &st), -ENOENT);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), -ENOENT);
 }
 
 static void test_bind_mount_from_gofer_attach(void **state)
 {
 	struct gfx *g = *state;
 	/* The server only knows "/": attaching another name fails cleanly. */
-	assert_int_equal(vfs_mkdirat(g->t, AT_FDCWD, "/mnt", 0755), 0);
-	assert_true(vfs_mount(&g->root, "/mnt", "bind-gofer", "/nonexistent", 0, NULL) < 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/mnt", 0755), 0);
+	assert_true(vfs_mount(&g->fx.root, "/mnt", "bind-gofer", "/nonexistent", 0, NULL) < 0);
 	/* Attaching "/" again at /mnt shows the same files. */
-	assert_int_equal(vfs_mount(&g->root, "/mnt", "bind-gofer", "/", MS_RDONLY, NULL), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/mnt", "bind-gofer", "/", MS_RDONLY, NULL), 0);
 	struct stat st;
-	assert_int_equal(vfs_statat(g->t, AT_FDCWD, "/mnt/mnt", 0, &st), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/mnt/mnt", 0, &st), 0);
 	struct file *f;
-	assert_int_equal(vfs_open(g->t, AT_FDCWD, "/mnt/x", O_CREAT | O_RDWR, 0644, &f), -EROFS);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/mnt/x", O_CREAT | O_RDWR, 0644, &f), -EROFS);
 }
 
 int main(void)

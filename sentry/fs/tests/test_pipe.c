@@ -1,16 +1,11 @@
 /* Unit tests for sentry/fs/pipe.c: EOF, EPIPE + SIGPIPE, O_NONBLOCK, PIPE_BUF
  * atomicity, blocking with wake-ups, signal interruption, poll, FIFOs. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 struct pfx {
 	struct fx fx;
@@ -19,12 +14,10 @@ struct pfx {
 
 static int setup(void **state)
 {
-	struct pfx *p = calloc(1, sizeof(*p));
-	fx_init(&p->fx);
-	if (pipe_new(0, &p->r, &p->w) < 0)
+	if (fx_setup_sized(state, sizeof(struct pfx)) < 0)
 		return -1;
-	*state = p;
-	return 0;
+	struct pfx *p = *state;
+	return pipe_new(0, &p->r, &p->w) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
@@ -34,10 +27,7 @@ static int teardown(void **state)
 		file_put(p->r);
 	if (p->w)
 		file_put(p->w);
-	fx_fini(&p->fx);
-	mount_put(p->fx.mnt);
-	free(p);
-	return 0;
+	return fx_teardown(state);
 }
 
 static void test_write_then_read_and_eof_after_writer_closes(void **state)

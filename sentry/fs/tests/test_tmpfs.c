@@ -1,15 +1,10 @@
 /* Unit tests for sentry/fs/tmpfs.c: pages in the memory file (MAP_SHARED sees
  * what write wrote and the other way round), size limits, statfs, mode= option. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <linux/magic.h>
 #include <sys/mount.h>
 
 #include "sentry/mm/mm.h"
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 static void test_shared_page_is_the_file_data(void **state)
 {
@@ -40,8 +35,6 @@ static void test_shared_page_is_the_file_data(void **state)
 	assert_int_equal(m->ops->size(m), 0);
 	file_put(f);
 	fx_fini(&fx);
-	vfs_umount_all();
-	mount_put(fx.mnt);
 	tmpfs_set_memfile(NULL);
 	memfile_free(mf);
 }
@@ -76,8 +69,6 @@ static void test_size_limit_gives_enospc(void **state)
 			 -EINVAL);
 	assert_int_equal(vfs_mount(&fx.root, "/small", "nosuchfs", "x", 0, NULL), -ENODEV);
 	fx_fini(&fx);
-	vfs_umount_all();
-	mount_put(fx.mnt);
 }
 
 static void test_mount_syscall_needs_cap_sys_admin(void **state)
@@ -106,8 +97,6 @@ static void test_mount_syscall_needs_cap_sys_admin(void **state)
 	assert_int_equal(file_check_exec(fx.t, f), 0);
 	file_put(f);
 	fx_fini(&fx);
-	vfs_umount_all();
-	mount_put(fx.mnt);
 }
 
 int main(void)

@@ -1,46 +1,16 @@
 /* Unit tests for sentry/kernel/creds.c and sentry/syscalls/sys_cred.c. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "sentry/kernel/tests/fake_task.h"
+#include "sentry/tests/harness.h"
 
 #define ALL_CAPS ((1ULL << 41) - 1)
 
 /* In sentry/kernel/creds.c; not yet declared in task.h. */
 struct creds *creds_for_exec(const struct creds *old);
 #define NONE 0xffffffffu
-
-struct state {
-	struct fixture *fx;
-	struct task t;
-};
-
-static int setup(void **st)
-{
-	struct state *s = calloc(1, sizeof(*s));
-	s->fx = fx_new();
-	if (!s->fx)
-		return -1;
-	fx_task_init(s->fx, &s->t, 1);
-	*st = s;
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	struct state *s = *st;
-	fx_task_fini(&s->t);
-	fx_free(s->fx);
-	free(s);
-	return 0;
-}
 
 static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
@@ -114,7 +84,7 @@ static void test_dup_copies_groups_independently(void **st)
 
 static void test_setresuid_as_root_to_user_drops_all_capabilities(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	struct creds *old = s->t.creds;
 	creds_get(old);
 	assert_int_equal(sc(&s->t, SYS_setresuid, 1000, 1000, 1000), 0);
@@ -133,7 +103,7 @@ static void test_setresuid_as_root_to_user_drops_all_capabilities(void **st)
 
 static void test_root_seteuid_round_trip_keeps_permitted(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(sc(&s->t, SYS_setresuid, NONE, 1000, NONE), 0);
 	expect_uids(&s->t, 0, 1000, 0, 1000);
 	/* Leaving euid 0 clears effective only: ruid/suid are still 0. */
@@ -147,7 +117,7 @@ static void test_root_seteuid_round_trip_keeps_permitted(void **st)
 
 static void test_setuid_rules_for_root_and_user(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(sc(&s->t, SYS_setuid, NONE, 0, 0), -EINVAL);
 	/* Root: all four ids. */
 	assert_int_equal(sc(&s->t, SYS_setuid, 1000, 0, 0), 0);
@@ -165,7 +135,7 @@ static void test_setuid_rules_for_root_and_user(void **st)
 
 static void test_setresuid_unprivileged_may_only_permute(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	become_user(&s->t, 1000, 1001, 1002);
 	assert_int_equal(sc(&s->t, SYS_setresuid, 1002, 1000, 1001), 0);
 	expect_uids(&s->t, 1002, 1000, 1001, 1000);
@@ -188,7 +158,7 @@ static void test_setresuid_unprivileged_may_only_permute(void **st)
 
 static void test_setreuid_sets_saved_id_like_linux(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	/* euid set to something other than the old ruid: suid follows euid. */
 	assert_int_equal(sc(&s->t, SYS_setreuid, NONE, 1000, 0), 0);
 	expect_uids(&s->t, 0, 1000, 1000, 1000);
@@ -212,7 +182,7 @@ static void test_setreuid_sets_saved_id_like_linux(void **st)
 
 static void test_keepcaps_keeps_permitted_across_setuid(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(prctl5(&s->t, PR_GET_KEEPCAPS, 0, 0, 0, 0), 0);
 	assert_int_equal(prctl5(&s->t, PR_SET_KEEPCAPS, 2, 0, 0, 0), -EINVAL);
 	assert_int_equal(prctl5(&s->t, PR_SET_KEEPCAPS, 1, 0, 0, 0), 0);
@@ -225,7 +195,7 @@ static void test_keepcaps_keeps_permitted_across_setuid(void **st)
 
 static void test_setfsuid_moves_filesystem_capabilities(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(sc(&s->t, SYS_setfsuid, 1000, 0, 0), 0); /* returns the old fsuid */
 	assert_int_equal(s->t.creds->fsuid, 1000);
 	assert_false(creds_capable(s->t.creds, CAP_CHOWN));
@@ -243,7 +213,7 @@ static void test_setfsuid_moves_filesystem_capabilities(void **st)
 
 static void test_gid_changes_need_cap_setgid(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(sc(&s->t, SYS_setresgid, 50, 51, 52), 0);
 	assert_int_equal(s->t.creds->rgid, 50);
 	assert_int_equal(s->t.creds->egid, 51);
@@ -262,7 +232,7 @@ static void test_gid_changes_need_cap_setgid(void **st)
 
 static void test_setgroups_rules_and_getgroups_sizes(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t buf = s->fx->base;
 	uint32_t g[3] = {30, 10, 20};
 	assert_int_equal(mm_copy_out(s->fx->mm, buf, g, sizeof(g)), 0);
@@ -299,7 +269,7 @@ struct cap_data {
 
 static void test_capget_capset_follow_linux_rules(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t hdr = s->fx->base, data = s->fx->base + 64;
 	struct cap_hdr h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	assert_int_equal(mm_copy_out(s->fx->mm, hdr, &h, sizeof(h)), 0);
@@ -349,7 +319,7 @@ static void test_capget_capset_follow_linux_rules(void **st)
 
 static void test_capset_inheritable_needs_setpcap_and_bounding(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t hdr = s->fx->base, data = s->fx->base + 64;
 	struct cap_hdr h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	assert_int_equal(mm_copy_out(s->fx->mm, hdr, &h, sizeof(h)), 0);
@@ -373,7 +343,7 @@ static void test_capset_inheritable_needs_setpcap_and_bounding(void **st)
 
 static void test_prctl_name_and_flags(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t buf = s->fx->base;
 	const char *longname = "a-name-longer-than-fifteen";
 	assert_int_equal(mm_copy_out(s->fx->mm, buf, longname, strlen(longname) + 1), 0);
@@ -420,7 +390,7 @@ static void test_prctl_name_and_flags(void **st)
 
 static void test_exec_recomputes_capabilities_like_linux(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	/* Root with a reduced bounding set (as Docker's defaults): after exec,
 	 * permitted = effective = the bounding set. */
 	struct creds *c = creds_dup(s->t.creds);
@@ -459,29 +429,31 @@ int main(void)
 		cmocka_unit_test(test_root_creds_hold_every_capability),
 		cmocka_unit_test(test_dup_copies_groups_independently),
 		cmocka_unit_test_setup_teardown(
-			test_setresuid_as_root_to_user_drops_all_capabilities, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_root_seteuid_round_trip_keeps_permitted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_setuid_rules_for_root_and_user, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_setresuid_unprivileged_may_only_permute, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_setreuid_sets_saved_id_like_linux, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_keepcaps_keeps_permitted_across_setuid, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_setfsuid_moves_filesystem_capabilities, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_gid_changes_need_cap_setgid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setgroups_rules_and_getgroups_sizes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_capget_capset_follow_linux_rules, setup,
-						teardown),
+			test_setresuid_as_root_to_user_drops_all_capabilities, kfx_setup,
+			kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_root_seteuid_round_trip_keeps_permitted,
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_setuid_rules_for_root_and_user, kfx_setup,
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_setresuid_unprivileged_may_only_permute,
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_setreuid_sets_saved_id_like_linux, kfx_setup,
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_keepcaps_keeps_permitted_across_setuid,
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_setfsuid_moves_filesystem_capabilities,
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_gid_changes_need_cap_setgid, kfx_setup,
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_setgroups_rules_and_getgroups_sizes, kfx_setup,
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_capget_capset_follow_linux_rules, kfx_setup,
+						kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_capset_inheritable_needs_setpcap_and_bounding,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prctl_name_and_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_recomputes_capabilities_like_linux, setup,
-						teardown),
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_prctl_name_and_flags, kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_exec_recomputes_capabilities_like_linux,
+						kfx_setup, kfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

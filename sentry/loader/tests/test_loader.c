@@ -1,11 +1,6 @@
 /* Unit tests for the ELF loader (sentry/loader): real executables from the
  * host (read by this test through an mm_file over a host fd, standing in for
- * the Gofer), loaded into a real mm over a platform that maps nothing. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
+ * the Gofer), loaded into a real mm over the harness's fake platform. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,19 +11,7 @@
 #include <unistd.h>
 
 #include "sentry/loader/loader.h"
-
-/* ---- a platform that has no host side ---- */
-static int fk_init(struct platform *p) { return 0; }
-static struct addr_space *fk_new_as(struct platform *p) { return calloc(1, 16); }
-static int fk_map(struct addr_space *as, uint64_t a, uint64_t l, int prot, uint64_t o) { return 0; }
-static int fk_unmap(struct addr_space *as, uint64_t a, uint64_t l) { return 0; }
-static int fk_protect(struct addr_space *as, uint64_t a, uint64_t l, int p) { return 0; }
-static void fk_release(struct addr_space *as) { free(as); }
-static const struct platform_ops fake_ops = {
-	.name = "fake", .init = fk_init, .new_addr_space = fk_new_as, .as_map = fk_map,
-	.as_unmap = fk_unmap, .as_protect = fk_protect, .as_release = fk_release,
-};
-static struct platform fake_plat = {.ops = &fake_ops};
+#include "sentry/tests/harness.h"
 
 /* ---- an mm_file over a host fd ---- */
 struct hostfile {

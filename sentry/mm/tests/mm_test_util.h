@@ -1,121 +1,22 @@
 /*
- * mm_test_util.h — shared by the sentry/mm unit tests: a fake platform that
- * keeps a host-side view of each address space (page -> memory-file offset
- * and prot) and logs every map/unmap/protect call, an "app" that reads and
- * writes through that view and faults into mm_handle_fault like real code,
- * a consistency check between the view and the page table, and fake files.
+ * mm_test_util.h — what only the sentry/mm unit tests use, over the harness
+ * (sentry/tests/harness.h) and its fake platform: the platform's call log
+ * and host view read back, an "app" that reads and writes through that view
+ * and faults into mm_handle_fault like real code, a consistency check
+ * between the view and the page table, and fake mappable files.
  */
 #ifndef VISOR_SENTRY_MM_TEST_UTIL_H
 #define VISOR_SENTRY_MM_TEST_UTIL_H
 
-/* cmocka.h needs these first. */
-/* clang-format off */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-/* clang-format on */
-
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "lib/lockdep.h"
-#include "sentry/mm/mm_internal.h"
+#include "sentry/tests/harness.h"
 
 #define PG PAGE_SIZE
 
-/* ---- fake platform ---- */
-
-enum fake_op { OP_MAP = 1, OP_UNMAP, OP_PROTECT };
-struct fake_call {
-	enum fake_op op;
-	uint64_t addr, len, off;
-	int prot;
-};
-
-#define FAKE_MAX_CALLS 4096
-struct addr_space {
-	struct pagetable host; /* page -> offset | prot << 3 | 1 */
-	struct fake_call calls[FAKE_MAX_CALLS];
-	int ncalls;
-	int bad_protects; /* as_protect over a page not mapped (host: ENOMEM) */
-};
-
-static int fake_releases;
-
-static inline struct addr_space *fake_new_as(struct platform *p)
-{
-	return calloc(1, sizeof(struct addr_space));
-}
-
-static inline void fake_log(struct addr_space *as, enum fake_op op, uint64_t addr, uint64_t len,
-			    int prot, uint64_t off)
-{
-	if (as->ncalls < FAKE_MAX_CALLS)
-		as->calls[as->ncalls] = (struct fake_call){op, addr, len, off, prot};
-	as->ncalls++;
-}
-
-static inline int fake_map(struct addr_space *as, uint64_t addr, uint64_t len, int prot,
-			   uint64_t off)
-{
-	assert_true((addr | len | off) % PG == 0);
-	assert_true(len > 0);
-	fake_log(as, OP_MAP, addr, len, prot, off);
-	for (uint64_t i = 0; i < len; i += PG)
-		assert_int_equal(pt_set(&as->host, addr + i, (off + i) | ((uint64_t)prot << 3) | 1),
-				 0);
-	return 0;
-}
-
-static inline int fake_unmap(struct addr_space *as, uint64_t addr, uint64_t len)
-{
-	assert_true((addr | len) % PG == 0);
-	fake_log(as, OP_UNMAP, addr, len, 0, 0);
-	uint64_t a = addr, e;
-	while (pt_next(&as->host, &a, addr + len, &e)) {
-		pt_set(&as->host, a, 0);
-		a += PG;
-	}
-	return 0;
-}
-
-static inline int fake_protect(struct addr_space *as, uint64_t addr, uint64_t len, int prot)
-{
-	assert_true((addr | len) % PG == 0);
-	fake_log(as, OP_PROTECT, addr, len, prot, 0);
-	for (uint64_t a = addr; a < addr + len; a += PG) {
-		uint64_t e = pt_get(&as->host, a);
-		if (!e) {
-			as->bad_protects++;
-			continue;
-		}
-		pt_set(&as->host, a, PTE_OFFSET(e) | ((uint64_t)prot << 3) | 1);
-	}
-	return 0;
-}
-
-static inline void fake_release(struct addr_space *as)
-{
-	pt_destroy(&as->host);
-	free(as);
-	fake_releases++;
-}
-
-static const struct platform_ops fake_ops = {
-    .name = "fake",
-    .new_addr_space = fake_new_as,
-    .as_map = fake_map,
-    .as_unmap = fake_unmap,
-    .as_protect = fake_protect,
-    .as_release = fake_release,
-};
-
-static struct platform fake_plat = {.ops = &fake_ops, .memfd = -1};
+/* ---- the fake platform's view of an mm ---- */
 
 static inline struct addr_space *AS(struct mm *mm) { return mm_addr_space(mm); }
 

@@ -1,45 +1,20 @@
 /* Unit tests for sentry/syscalls/sys_info.c. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 
-#include "sentry/kernel/tests/fake_task.h"
+#include "sentry/tests/harness.h"
 
 #ifndef GRND_INSECURE
 #define GRND_INSECURE 0x0004
 #endif
 
-struct state {
-	struct fixture *fx;
-	struct task t;
-};
-
+/* The test task is the group's leader: tid 100 = tgid. */
 static int setup(void **st)
 {
-	struct state *s = calloc(1, sizeof(*s));
-	s->fx = fx_new();
-	if (!s->fx)
-		return -1;
-	fx_task_init(s->fx, &s->t, 100);
-	atomic_store(&fake_signal_tid, -1);
-	*st = s;
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	struct state *s = *st;
-	fx_task_fini(&s->t);
-	fx_free(s->fx);
-	free(s);
-	return 0;
+	return kfx_setup_tid(st, 100);
 }
 
 static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
@@ -64,7 +39,7 @@ struct utsname6 {
 
 static void test_uname_reports_visor_linux(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_uname, out, 0, 0, 0), 0);
 	struct utsname6 u;
@@ -80,7 +55,7 @@ static void test_uname_reports_visor_linux(void **st)
 
 static void test_sethostname_needs_cap_sys_admin_and_bounds_length(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t name = s->fx->base, out = s->fx->base + 1024;
 	assert_int_equal(mm_copy_out(s->fx->mm, name, "box", 3), 0);
 	assert_int_equal(sc(&s->t, SYS_sethostname, name, 65, 0, 0), -EINVAL);
@@ -101,7 +76,7 @@ static void test_sethostname_needs_cap_sys_admin_and_bounds_length(void **st)
 
 static void test_sysinfo_uses_sandbox_uptime_and_task_count(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	s->fx->k.boot_mono.tv_sec -= 10;
 	s->fx->k.ntasks = 3;
@@ -118,7 +93,7 @@ static void test_sysinfo_uses_sandbox_uptime_and_task_count(void **st)
 
 static void test_getrandom_flags_and_output(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_getrandom, out, 16, 0x8, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_getrandom, out, 16, GRND_INSECURE | GRND_RANDOM, 0),
@@ -140,7 +115,7 @@ static void test_getrandom_flags_and_output(void **st)
 
 static void test_rlimit_rules(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t rl = s->fx->base;
 	struct rlimit r;
 	assert_int_equal(sc(&s->t, SYS_getrlimit, RLIMIT_NOFILE, rl, 0, 0), 0);
@@ -181,7 +156,7 @@ static void test_rlimit_rules(void **st)
 
 static void test_prlimit64_old_new_and_other_pids(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t nw = s->fx->base, old = s->fx->base + 64;
 	struct rlimit r = {100, 200};
 	assert_int_equal(mm_copy_out(s->fx->mm, nw, &r, sizeof(r)), 0);
@@ -204,7 +179,7 @@ static void test_prlimit64_old_new_and_other_pids(void **st)
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		tg2.rlimits[i] = (struct rlimit){RLIM_INFINITY, RLIM_INFINITY};
 	struct task other;
-	fx_task_init(s->fx, &other, 300);
+	kfx_task_init(s->fx, &other, 300);
 	other.tg = &tg2;
 	become_user(&other);
 	assert_int_equal(sc(&s->t, SYS_prlimit64, 300, RLIMIT_CORE, 0, old), 0); /* root */
@@ -214,13 +189,13 @@ static void test_prlimit64_old_new_and_other_pids(void **st)
 	creds_put(s->t.creds);
 	s->t.creds = c;
 	assert_int_equal(sc(&s->t, SYS_prlimit64, 300, RLIMIT_CORE, 0, old), -EPERM);
-	fx_task_fini(&other);
+	kfx_task_fini(&other);
 	vmutex_destroy(&tg2.siglock);
 }
 
 static void test_getrusage_reports_group_times(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	s->fx->tg.utime_ns = 1500000000ULL;
 	s->fx->tg.cstime_ns = 2000000ULL;
@@ -240,7 +215,7 @@ static void test_getrusage_reports_group_times(void **st)
 
 static void test_sched_affinity_reports_host_cpus(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_sched_getaffinity, 0, 0, out, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_sched_getaffinity, 0, 1023, out, 0), -EINVAL);
@@ -266,7 +241,7 @@ static void test_sched_affinity_reports_host_cpus(void **st)
 
 static void test_scheduler_queries(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_sched_get_priority_max, SCHED_FIFO, 0, 0, 0), 99);
 	assert_int_equal(sc(&s->t, SYS_sched_get_priority_min, SCHED_RR, 0, 0, 0), 1);
@@ -286,7 +261,7 @@ static void test_scheduler_queries(void **st)
 
 static void test_priority_and_personality(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	assert_int_equal(sc(&s->t, SYS_getpriority, PRIO_PROCESS, 0, 0, 0), 20);
 	assert_int_equal(sc(&s->t, SYS_getpriority, 9, 0, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_getpriority, PRIO_PROCESS, 4242, 0, 0), -ESRCH);
@@ -306,20 +281,24 @@ static void test_priority_and_personality(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_uname_reports_visor_linux, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uname_reports_visor_linux, setup,
+						kfx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_sethostname_needs_cap_sys_admin_and_bounds_length, setup, teardown),
+			test_sethostname_needs_cap_sys_admin_and_bounds_length, setup,
+			kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysinfo_uses_sandbox_uptime_and_task_count,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_getrandom_flags_and_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rlimit_rules, setup, teardown),
+						setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_getrandom_flags_and_output, setup,
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_rlimit_rules, setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_prlimit64_old_new_and_other_pids, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_getrusage_reports_group_times, setup, teardown),
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_getrusage_reports_group_times, setup,
+						kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_affinity_reports_host_cpus, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_scheduler_queries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_priority_and_personality, setup, teardown),
+						kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_scheduler_queries, setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_priority_and_personality, setup, kfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

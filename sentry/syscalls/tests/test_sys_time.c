@@ -1,44 +1,18 @@
 /* Unit tests for sentry/syscalls/sys_time.c: clocks, sleeps and restarts. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
 
-#include "sentry/kernel/tests/fake_task.h"
+#include "sentry/tests/harness.h"
 
 #define MS 1000000LL
 
-struct state {
-	struct fixture *fx;
-	struct task t;
-};
-
-static int setup(void **st)
-{
-	struct state *s = calloc(1, sizeof(*s));
-	s->fx = fx_new();
-	if (!s->fx)
-		return -1;
-	fx_task_init(s->fx, &s->t, 1);
-	atomic_store(&fake_signal_tid, -1);
-	*st = s;
-	return 0;
-}
-
 static int teardown(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	/* No armed timer may outlive the fixture's kernel. */
 	fx_call(sys_time_defs, &s->t, SYS_setitimer, ITIMER_REAL, 0, 0, 0, 0, 0);
-	fx_task_fini(&s->t);
-	fx_free(s->fx);
-	free(s);
-	atomic_store(&fake_signal_tid, -1);
-	return 0;
+	return kfx_teardown(st);
 }
 
 static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
@@ -51,14 +25,14 @@ static int64_t ts_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
-static struct timespec read_ts(struct fixture *fx, uint64_t addr)
+static struct timespec read_ts(struct kfx *fx, uint64_t addr)
 {
 	struct timespec ts;
 	assert_int_equal(mm_copy_in(fx->mm, &ts, addr, sizeof(ts)), 0);
 	return ts;
 }
 
-static void write_ts(struct fixture *fx, uint64_t addr, int64_t ns)
+static void write_ts(struct kfx *fx, uint64_t addr, int64_t ns)
 {
 	struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
 	assert_int_equal(mm_copy_out(fx->mm, addr, &ts, sizeof(ts)), 0);
@@ -66,7 +40,7 @@ static void write_ts(struct fixture *fx, uint64_t addr, int64_t ns)
 
 static void test_monotonic_counts_from_sandbox_boot(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	s->fx->k.boot_mono.tv_sec -= 5;
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, CLOCK_MONOTONIC, out, 0, 0), 0);
@@ -89,7 +63,7 @@ static void test_monotonic_counts_from_sandbox_boot(void **st)
 
 static void test_clock_gettime_rejects_bad_clocks_and_pointers(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, 10, out, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, 99, out, 0, 0), -EINVAL);
@@ -106,7 +80,7 @@ static void test_clock_gettime_rejects_bad_clocks_and_pointers(void **st)
 
 static void test_process_cpu_clock_and_times_use_group_accounting(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	s->fx->tg.utime_ns = 2500 * MS;
 	s->fx->tg.stime_ns = 500 * MS;
@@ -129,7 +103,7 @@ static void test_process_cpu_clock_and_times_use_group_accounting(void **st)
 
 static void test_wall_clock_reads_and_cannot_be_set(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t out = s->fx->base;
 	int64_t now = time(NULL);
 	int64_t got = sc(&s->t, SYS_time, out, 0, 0, 0);
@@ -160,7 +134,7 @@ static void test_wall_clock_reads_and_cannot_be_set(void **st)
 
 static void test_nanosleep_sleeps_and_validates(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t req = s->fx->base;
 	write_ts(s->fx, req, 30 * MS);
 	int64_t start = now_ns();
@@ -197,7 +171,7 @@ static void kick_after(struct kicker *k, struct task *t, int ms)
 
 static void test_interrupted_nanosleep_writes_remainder_and_restarts(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t req = s->fx->base, rem = s->fx->base + 64;
@@ -219,7 +193,7 @@ static void test_interrupted_nanosleep_writes_remainder_and_restarts(void **st)
 
 static void test_clock_nanosleep_absolute_and_unsupported_clocks(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t req = s->fx->base, rem = s->fx->base + 64;
@@ -262,7 +236,7 @@ static void test_clock_nanosleep_absolute_and_unsupported_clocks(void **st)
 
 static void test_process_cpu_sleep_waits_for_group_cpu_time(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t req = s->fx->base;
@@ -280,14 +254,14 @@ static void test_process_cpu_sleep_waits_for_group_cpu_time(void **st)
 	pthread_join(k.th, NULL);
 }
 
-static struct itimerval read_itv(struct fixture *fx, uint64_t addr)
+static struct itimerval read_itv(struct kfx *fx, uint64_t addr)
 {
 	struct itimerval v;
 	assert_int_equal(mm_copy_in(fx->mm, &v, addr, sizeof(v)), 0);
 	return v;
 }
 
-static void write_itv(struct fixture *fx, uint64_t addr, long value_us, long interval_us)
+static void write_itv(struct kfx *fx, uint64_t addr, long value_us, long interval_us)
 {
 	struct itimerval v = {{interval_us / 1000000, interval_us % 1000000},
 			      {value_us / 1000000, value_us % 1000000}};
@@ -304,7 +278,7 @@ static int wait_signals(int n)
 
 static void test_setitimer_real_sends_sigalrm_once(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t nv = s->fx->base, ov = s->fx->base + 64;
@@ -329,7 +303,7 @@ static void test_setitimer_real_sends_sigalrm_once(void **st)
 
 static void test_setitimer_real_interval_repeats_until_disarmed(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t nv = s->fx->base, ov = s->fx->base + 64;
@@ -349,7 +323,7 @@ static void test_setitimer_real_interval_repeats_until_disarmed(void **st)
 
 static void test_alarm_returns_rounded_remaining_seconds(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	atomic_store(&fake_tg_signals, 0);
 	assert_int_equal(sc(&s->t, SYS_alarm, 100, 0, 0, 0), 0);
 	assert_int_equal(sc(&s->t, SYS_alarm, 5, 0, 0, 0), 100);
@@ -360,7 +334,7 @@ static void test_alarm_returns_rounded_remaining_seconds(void **st)
 
 static void test_itimer_argument_checks(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	uint64_t nv = s->fx->base, ov = s->fx->base + 64;
 	struct itimerval bad = {{0, 0}, {0, 1000000}};
 	assert_int_equal(mm_copy_out(s->fx->mm, nv, &bad, sizeof(bad)), 0);
@@ -383,7 +357,7 @@ static void test_itimer_argument_checks(void **st)
 
 static void test_timer_of_a_gone_process_is_dropped(void **st)
 {
-	struct state *s = *st;
+	struct kfx_state *s = *st;
 	if (!fake_signals_work(&s->t))
 		skip();
 	uint64_t nv = s->fx->base, ov = s->fx->base + 64;
@@ -407,29 +381,31 @@ static void test_timer_of_a_gone_process_is_dropped(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_monotonic_counts_from_sandbox_boot, setup,
+		cmocka_unit_test_setup_teardown(test_monotonic_counts_from_sandbox_boot, kfx_setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_clock_gettime_rejects_bad_clocks_and_pointers,
-						setup, teardown),
+						kfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_process_cpu_clock_and_times_use_group_accounting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wall_clock_reads_and_cannot_be_set, setup,
+			test_process_cpu_clock_and_times_use_group_accounting, kfx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wall_clock_reads_and_cannot_be_set, kfx_setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_nanosleep_sleeps_and_validates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nanosleep_sleeps_and_validates, kfx_setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
-			test_interrupted_nanosleep_writes_remainder_and_restarts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_nanosleep_absolute_and_unsupported_clocks,
-						setup, teardown),
+			test_interrupted_nanosleep_writes_remainder_and_restarts, kfx_setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_clock_nanosleep_absolute_and_unsupported_clocks, kfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_cpu_sleep_waits_for_group_cpu_time,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setitimer_real_sends_sigalrm_once, setup,
+						kfx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setitimer_real_sends_sigalrm_once, kfx_setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_setitimer_real_interval_repeats_until_disarmed,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alarm_returns_rounded_remaining_seconds, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_itimer_argument_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timer_of_a_gone_process_is_dropped, setup,
+		cmocka_unit_test_setup_teardown(
+			test_setitimer_real_interval_repeats_until_disarmed, kfx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_returns_rounded_remaining_seconds,
+						kfx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_itimer_argument_checks, kfx_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_of_a_gone_process_is_dropped, kfx_setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,32 +1,9 @@
 /* Unit tests for sentry/vfs/eventfd.c and epoll.c. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
-#include "sentry/vfs/tests/vfs_test_util.h"
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-	fx_init(fx);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	fx_fini(fx);
-	vfs_umount_all();
-	mount_put(fx->mnt);
-	free(fx);
-	return 0;
-}
+#include "sentry/tests/harness.h"
 
 static void test_eventfd_counter_and_semaphore(void **state)
 {
@@ -189,12 +166,14 @@ static void test_epoll_wait_wakes_on_ctl_from_another_thread(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_eventfd_counter_and_semaphore, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_epoll_level_edge_oneshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_epoll_ctl_rejections_and_autoremove, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_epoll_wait_wakes_on_ctl_from_another_thread, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_eventfd_counter_and_semaphore, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_epoll_level_edge_oneshot, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_epoll_ctl_rejections_and_autoremove, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_epoll_wait_wakes_on_ctl_from_another_thread,
+						fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

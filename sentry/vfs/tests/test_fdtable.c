@@ -1,11 +1,6 @@
 /* Unit tests for sentry/vfs/file.c: fd tables (allocation, dup2 replacement,
  * close-on-exec, close_range, fork copies) and file description flags. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 /* A file whose release we can observe. */
 static int released;
@@ -147,7 +142,6 @@ static void test_fs_context_copy_is_independent(void **state)
 	path_put(&c2);
 	fs_context_put(copy);
 	fx_fini(&fx);
-	mount_put(fx.mnt);
 }
 
 int main(void)

@@ -2,11 +2,6 @@
  * sys_fd.c, sys_stat.c, sys_dir.c, sys_poll.c...): the syscall shells called
  * through their tables, with Sentry pointers standing in for app memory
  * (see vfs_test_util.h). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <linux/close_range.h>
 #include <dirent.h>
 #include <poll.h>
@@ -17,7 +12,7 @@
 #include <sys/uio.h>
 
 #include "sentry/syscalls/syscalls.h"
-#include "sentry/vfs/tests/vfs_test_util.h"
+#include "sentry/tests/harness.h"
 
 #define P(x) ((uint64_t)(uintptr_t)(x))
 
@@ -43,24 +38,6 @@ static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2,
 #define sc_n(t, nr, a, b, c, d, e, f, ...)                                                         \
 	sc(t, nr, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), (uint64_t)(e),       \
 	   (uint64_t)(f))
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-	fx_init(fx);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	fx_fini(fx);
-	vfs_umount_all();
-	mount_put(fx->mnt);
-	free(fx);
-	return 0;
-}
 
 static void test_open_write_seek_read_close(void **state)
 {
@@ -418,18 +395,21 @@ static void test_sendfile_copy_file_range_fallocate_xattr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_write_seek_read_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dup_family_errnos, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_getdents64_record_format, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pipe_readv_writev_and_poll, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ppoll_restores_sigmask_and_interrupts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_paths_cwd_umask_and_stat_family, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_record_locks_posix_ofd_and_flock, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sendfile_copy_file_range_fallocate_xattr, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_open_write_seek_read_close, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dup_family_errnos, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_getdents64_record_format, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_readv_writev_and_poll, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ppoll_restores_sigmask_and_interrupts,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_paths_cwd_umask_and_stat_family, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_record_locks_posix_ofd_and_flock, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sendfile_copy_file_range_fallocate_xattr,
+						fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

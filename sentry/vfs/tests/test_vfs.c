@@ -1,33 +1,11 @@
 /* Unit tests for sentry/vfs: path walking, permissions, namespace operations
  * and their errno precedence, on tmpfs mounts. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <dirent.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <sys/mount.h>
 
-#include "sentry/vfs/tests/vfs_test_util.h"
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-	fx_init(fx);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	fx_fini(fx);
-	mount_put(fx->mnt);
-	free(fx);
-	return 0;
-}
+#include "sentry/tests/harness.h"
 
 static void test_create_write_read_roundtrip(void **state)
 {
@@ -537,30 +515,37 @@ static void test_utimens_and_chown_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_write_read_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_excl_nofollow_directory_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_trailing_slash_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk_dotdot_cannot_escape_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_loops_give_eloop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_name_and_path_too_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_permissions_as_non_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_readonly_mount_gives_erofs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cross_mount_rename_and_link_give_exdev, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rename_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmdir_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_getdents_resumes_and_survives_unlink, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unlinked_open_file_stays_readable, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_o_tmpfile_makes_an_unnamed_file, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_exec_open_needs_x_not_r, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncate_and_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_link_and_nlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dirfd_relative_walks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_utimens_and_chown_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_write_read_roundtrip, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_excl_nofollow_directory_errors, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_slash_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_dotdot_cannot_escape_root, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_loops_give_eloop, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_name_and_path_too_long, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_permissions_as_non_root, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_mount_gives_erofs, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cross_mount_rename_and_link_give_exdev,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rename_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rmdir_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_getdents_resumes_and_survives_unlink, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlinked_open_file_stays_readable, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_o_tmpfile_makes_an_unnamed_file, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_exec_open_needs_x_not_r, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_and_append, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_link_and_nlink, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dirfd_relative_walks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_utimens_and_chown_rules, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
