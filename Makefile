@@ -66,7 +66,7 @@ $(BUILD)/libvisor-san.a: $(SAN_OBJS)
 $(BUILD)/tests/%: %.c $(BUILD)/libvisor-san.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -DVISOR_UNIT_TEST $(LOCKDEP) -DVISOR_SOURCE_DIR='"$(CURDIR)"' \
-		-o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
+		-MMD -MP -o $@ $< $(BUILD)/libvisor-san.a $(LDLIBS) -lcmocka
 
 unit-test: $(TEST_BINS) $(BUILD)/visor
 	@./integration-tests/run-unit.sh $(TEST_BINS)
