@@ -60,4 +60,38 @@ for stub in $(pgrep -P "$sentry"); do
 	grep -q '^Seccomp:[[:space:]]*2' /proc/$stub/status || fail "stub $stub not under seccomp"
 done
 wait $vpid || fail "sleep under visor exited $?"
+
+# --file-access reaches the Sentry, also when given after `do`: with
+# exclusive (the default) a name the sandbox saw stays cached after the host
+# removes it; with shared every walk asks the Gofer again.
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cp $BB "$d/busybox"
+seen_after_host_rm() {
+	rm -f "$d/ready" "$d/go"
+	echo x >"$d/f"
+	(
+		for i in $(seq 200); do
+			[ -e "$d/ready" ] && break
+			sleep 0.05
+		done
+		rm -f "$d/f"
+		touch "$d/go"
+	) &
+	"$VISOR" "$@" --root-dir="$d" --rw --no-dev /busybox sh -c \
+		'x=$(/busybox stat -c %n /f); /busybox touch /ready
+		 until /busybox test -e /go; do /busybox usleep 20000; done
+		 if /busybox stat -c %n /f >/busybox.out 2>&1; then echo cached; else echo gone; fi'
+	wait
+}
+out=$(seen_after_host_rm do) || fail "exclusive run exited $?"
+[ "$out" = cached ] || fail "--file-access=exclusive: '$out'"
+out=$(seen_after_host_rm --file-access=shared do) || fail "shared run exited $?"
+[ "$out" = gone ] || fail "--file-access=shared before do: '$out'"
+out=$(seen_after_host_rm do --file-access=shared) || fail "shared run exited $?"
+[ "$out" = gone ] || fail "--file-access=shared after do: '$out'"
+
+# A flag that does nothing yet is refused, not silently ignored.
+err=$("$VISOR" --overlay do $BB true 2>&1) && fail "--overlay accepted"
+echo "$err" | grep -q 'overlay is not implemented' || fail "--overlay message: $err"
 exit 0

@@ -331,6 +331,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 			.stdio = {0, 1, 2},
 			.cwd = "/",
 			.strace = g->strace,
+			.file_access_shared = g->file_access && !strcmp(g->file_access, "shared"),
 			.control_fd = -1,
 			.ready_fd = -1,
 		},

@@ -12,6 +12,7 @@
  */
 #include "runtime/cli.h"
 #include "runtime/runtime.h"
+#include "runtime/sandbox.h"
 #include "lib/log.h"
 #include "lib/verr.h"
 
@@ -69,16 +70,16 @@ static pid_t spawn(char *const args[], int keep_fd, unsigned long nsflags)
 struct do_opts {
 	const char *root_dir;
 	bool rw, no_dev, have_env;
-	char **bargs;
-	int nb;
+	char **pass;
+	int npass;
 };
 
 static int do_pass_on(void *opts, const char *word, const char *value, struct verr *err)
 {
 	struct do_opts *o = opts;
-	if (o->nb > 4000)
+	if (o->npass >= 2000)
 		return verr_set(err, E2BIG, "too many options");
-	o->bargs[o->nb++] = (char *)word;
+	o->pass[o->npass++] = (char *)word;
 	if (!strncmp(word, "--env=", 6))
 		o->have_env = true;
 	return 0;
@@ -117,26 +118,8 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 		fprintf(stderr, "visor do: cannot find my own binary\n");
 		return 125;
 	}
-	int nb = 0;
-	char fdarg[32];
-	bargs[nb++] = exe;
-	if (g->strace)
-		bargs[nb++] = "--strace";
-	char platarg[64];
-	snprintf(platarg, sizeof(platarg), "--platform=%s", g->platform);
-	bargs[nb++] = platarg;
-	if (g->debug)
-		bargs[nb++] = "--debug";
-	char dlog[PATH_MAX + 16];
-	if (g->debug_log) {
-		snprintf(dlog, sizeof(dlog), "--debug-log=%s", g->debug_log);
-		bargs[nb++] = dlog;
-	}
-	bargs[nb++] = "boot";
-	bargs[nb++] = fdarg;
-	/* Global options after `do` are taken too, but the sandbox flags
-	 * above were already passed on: they count before `do` only. */
-	struct do_opts o = {.root_dir = "/", .bargs = bargs, .nb = nb};
+	static char *pass[2048];
+	struct do_opts o = {.root_dir = "/", .pass = pass};
 	struct cli_result res;
 	struct verr err = {0};
 	int r = cli_parse(&do_command, &o, g, argc, argv, &res, &err);
@@ -153,9 +136,25 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 				"CMD [ARG...]\n");
 		return 125;
 	}
+	if (g->overlay) {
+		fprintf(stderr, "visor do: --overlay is not implemented yet\n");
+		return 125;
+	}
 	const char *rootdir = o.root_dir;
 	bool rw = o.rw;
-	nb = o.nb;
+	/* The boot command line, built once every option (global ones given
+	 * after `do` too) is known. */
+	int nb = 0;
+	char fdarg[32];
+	bargs[nb++] = exe;
+	if (g->debug)
+		bargs[nb++] = "--debug";
+	struct sandbox_flag_bufs fb;
+	nb = sandbox_flag_args(g, NULL, bargs, nb, &fb);
+	bargs[nb++] = "boot";
+	bargs[nb++] = fdarg;
+	for (int i = 0; i < o.npass; i++)
+		bargs[nb++] = o.pass[i];
 	if (!o.have_env) {
 		static char e0[128], e1[64];
 		snprintf(e0, sizeof(e0), "--env=%s", default_env[0]);

@@ -173,6 +173,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		return fail("invalid container id %s", o->id);
 	if (o->preserve_fds && atoi(o->preserve_fds) > 0)
 		return fail("--preserve-fds is not supported by visor");
+	if (g->overlay)
+		return fail("--overlay is not implemented yet: remove it from runtimeArgs");
 	char bundle[PATH_MAX];
 	if (!realpath(o->bundle, bundle))
 		return fail("bundle %s: %s", o->bundle, strerror(errno));

@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].help);
 	fprintf(f, "\nglobal options: --root DIR --log FILE --log-format json|text --debug\n"
 		   "  --systemd-cgroup --platform=ptrace|systrap|kvm --network=sandbox|host|none\n"
-		   "  --overlay --strace --debug-log=PATH --file-access=exclusive|shared\n");
+		   "  --strace --debug-log=PATH --file-access=exclusive|shared\n"
+		   "  (--overlay is recognised but not implemented yet: create refuses it)\n");
 }
 
 int main(int argc, char **argv)

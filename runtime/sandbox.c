@@ -112,6 +112,23 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 	return n;
 }
 
+static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id);
+
+int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
+		      struct sandbox_flag_bufs *b)
+{
+	snprintf(b->platform, sizeof(b->platform), "--platform=%s", g->platform);
+	args[n++] = b->platform;
+	if (g->strace)
+		args[n++] = "--strace";
+	if (g->file_access && !strcmp(g->file_access, "shared"))
+		args[n++] = "--file-access=shared";
+	if (g->debug_log &&
+	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0)
+		args[n++] = b->debug_log;
+	return n;
+}
+
 /* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
  * (as runsc's), so one runtimeArgs entry serves every container.  -1 if it
  * does not fit. */
@@ -910,18 +927,13 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	guard_set(1, r);
 	close(take_fd(gofer_s1));
 
-	char logbuf[PATH_MAX + 16], plat[64], gfd[32], sfd[32], cfd[32], rfd[32];
+	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32];
 	char *args[24];
 	int n = 0;
 	args[n++] = exe;
 	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
-	snprintf(plat, sizeof(plat), "--platform=%s", o->g->platform);
-	args[n++] = plat;
-	if (o->g->strace)
-		args[n++] = "--strace";
-	char dlog[PATH_MAX + 16];
-	if (o->g->debug_log && expand_debug_log(dlog, sizeof(dlog), o->g->debug_log, o->id) == 0)
-		args[n++] = dlog;
+	struct sandbox_flag_bufs fb;
+	n = sandbox_flag_args(o->g, o->id, args, n, &fb);
 	args[n++] = "boot";
 	snprintf(gfd, sizeof(gfd), "--gofer-fd=%d", gofer_s0);
 	snprintf(sfd, sizeof(sfd), "--spec-fd=%d", spec_fd);

@@ -50,6 +50,16 @@ struct sandbox {
  * left running; err says why (exec errors of init included). */
 int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr *err);
 
+/* The sandbox flags of g as `visor boot`'s global options (--platform,
+ * --strace, --file-access, --debug-log with %ID% as id), appended to args
+ * at n; returns the new n.  b holds the strings. */
+struct sandbox_flag_bufs {
+	char platform[64];
+	char debug_log[4096 + 16];
+};
+int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
+		      struct sandbox_flag_bufs *b);
+
 /* sandbox_start arms a SIGTERM/SIGINT/SIGHUP handler that kills the children
  * if we die before the container is recorded; call this once it is. */
 void sandbox_release_guard(void);

@@ -7,6 +7,7 @@
 #include "sentry/fs/devfs.h"
 #include "sentry/fs/fs.h"
 #include "sentry/fs/gofer_client.h"
+#include "sentry/fs/goferfs.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
@@ -84,6 +85,7 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!gc)
 		return 125;
 	k->gofer = gc;
+	goferfs_set_default_shared(cfg->file_access_shared);
 	/* Every file system registers with the VFS; this reads host facts
 	 * (procfs), so it comes before the jail. */
 	r = fs_register_all(gc);

@@ -32,6 +32,7 @@ struct sentry_config {
 	int ngroups;
 	const char *hostname;
 	bool strace;
+	bool file_access_shared; /* --file-access=shared: goferfs revalidates with the Gofer */
 	bool jail;             /* pivot into an empty root, drop caps, seccomp */
 	struct sentry_mount *mounts;
 	int nmounts;
