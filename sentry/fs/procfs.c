@@ -328,8 +328,8 @@ static char *path_of(struct task *t, const struct vfs_path *p)
 
 /* One thing of process pid, taken out of its snapshot: want is PROC_SNAP_FS
  * (a reference to its fs context), PROC_SNAP_FDT (to its fd table) or
- * PROC_SNAP_EXE (a malloc'd copy of its executable's path).  NULL when the
- * process is gone or a zombie. */
+ * PROC_SNAP_EXE (to its executable's file).  NULL when the process is gone
+ * or a zombie. */
 static void *pid_take(struct kernel *k, int pid, unsigned want)
 {
 	struct proc_snapshot s;
@@ -337,10 +337,10 @@ static void *pid_take(struct kernel *k, int pid, unsigned want)
 		return NULL;
 	void *p = want == PROC_SNAP_FS ? (void *)s.fs
 		  : want == PROC_SNAP_FDT ? (void *)s.fdt
-					  : (void *)s.exe_path;
+					  : (void *)s.exe_file;
 	s.fs = NULL;
 	s.fdt = NULL;
-	s.exe_path = NULL;
+	s.exe_file = NULL;
 	proc_snapshot_release(&s);
 	return p;
 }
@@ -380,7 +380,10 @@ static char *link_root(struct task *t, void *arg)
 	return fs_path_link(t, arg, fs_context_root);
 }
 
-static char *link_exe(struct task *t, void *arg)
+/* exe: a magic link to the file the process executed, as Linux's: its
+ * path is the file's own (symlinks in the execve path resolved, " (deleted)"
+ * once unlinked), and opening it reopens that file. */
+static struct file *file_exe(struct task *t, void *arg)
 {
 	return pid_take(t->k, PID_ARG(arg), PROC_SNAP_EXE);
 }
@@ -485,7 +488,9 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
 	r |= add_link(d, "cwd", link_cwd, arg);
 	r |= add_link(d, "root", link_root, arg);
-	r |= add_link(d, "exe", link_exe, arg);
+	struct inode *exe = vfs_synth_magiclink_new(proc_sb, file_exe, arg, NULL);
+	if (!exe || vfs_synth_dir_add(d, "exe", exe) < 0)
+		r = -1;
 	struct inode *fd = vfs_synth_dir_new(proc_sb, S_IFDIR | 0500, fd_dir_list, fd_dir_lookup,
 					     arg, NULL);
 	if (!fd || vfs_synth_dir_add(d, "fd", fd) < 0)

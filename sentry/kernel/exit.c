@@ -184,6 +184,11 @@ _Noreturn void task_exit(struct task *t, int status)
 	t->tg_next = t->tg_prev = NULL;
 	tg->nthreads--;
 	bool last = tg->nthreads == 0;
+	/* As Linux, whose exe_file goes with the mm: a zombie has no
+	 * executable (its /proc/PID/exe gives ENOENT). */
+	struct file *exe = last ? tg->exe_file : NULL;
+	if (last)
+		tg->exe_file = NULL;
 	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
 	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
 		task_wake(tg->threads); /* an execve waits in de_thread */
@@ -199,6 +204,8 @@ _Noreturn void task_exit(struct task *t, int status)
 		reap_locked(k, tg);
 	vmutex_unlock(&k->tasks_lock);
 
+	if (exe)
+		file_put(exe);
 	if (free_it)
 		task_free(t);
 	kernel_task_gone(k);

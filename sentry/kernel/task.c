@@ -93,7 +93,6 @@ void tg_free(struct thread_group *tg)
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	free(tg->cmdline);
-	free(tg->exe_path);
 	free(tg);
 }
 
@@ -288,8 +287,11 @@ void task_vfork_complete(struct task *t)
 /* Undo a clone that failed before its task was linked in. */
 static void clone_undo(struct task *c, struct thread_group *ntg)
 {
-	if (ntg)
+	if (ntg) {
+		if (ntg->exe_file)
+			file_put(ntg->exe_file);
 		tg_free(ntg);
+	}
 	if (c->fdt)
 		fdt_put(c->fdt);
 	if (c->fs)
@@ -407,8 +409,11 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			memcpy(ntg->cmdline, tg->cmdline, tg->cmdline_len);
 			ntg->cmdline_len = tg->cmdline_len;
 		}
-		if (tg->exe_path)
-			ntg->exe_path = strdup(tg->exe_path);
+		vmutex_lock(&k->tasks_lock);
+		ntg->exe_file = tg->exe_file;
+		if (ntg->exe_file)
+			file_get(ntg->exe_file);
+		vmutex_unlock(&k->tasks_lock);
 	}
 
 	struct vfork_done vd = {.lock = VMUTEX_INITIALIZER(LOCK_CLASS(VFORK_DONE)), .parent = t};
