@@ -142,6 +142,10 @@ static void handle_fault(struct task *t, const struct plat_event *ev)
 		info.si_code = code;
 	}
 	info.si_addr = (void *)(uintptr_t)ev->fault_addr;
+	if (t->k->strace)
+		log_info("[%d] fault at %#lx (rip %#lx): signal %d code %d", t->tid,
+			 (unsigned long)ev->fault_addr, (unsigned long)t->regs.rip, info.si_signo,
+			 info.si_code);
 	task_force_signal(t, &info);
 }
 
@@ -179,6 +183,9 @@ static void task_loop(struct task *t)
 			break;
 		case PLAT_EV_SIGNAL: {
 			siginfo_t info = ev.info;
+			if (t->k->strace)
+				log_info("[%d] host signal %d code %d at rip %#lx", t->tid,
+					 info.si_signo, info.si_code, (unsigned long)t->regs.rip);
 			task_force_signal(t, &info);
 			break;
 		}
