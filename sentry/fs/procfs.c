@@ -471,6 +471,68 @@ static int add_link(struct inode *dir, const char *name, vfs_synth_link_fn fn, v
 	return vfs_synth_dir_add(dir, name, i);
 }
 
+/* uid_map, gid_map, projid_map and setgroups: the sandbox's processes are
+ * in the initial user namespace, as a runc container without a user
+ * namespace, so every id maps to itself. */
+static char *gen_id_map(struct task *t, void *arg, size_t *len)
+{
+	char *s = NULL;
+	int n = asprintf(&s, "%10u %10u %10u\n", 0u, 0u, 4294967295u);
+	if (n < 0)
+		return NULL;
+	*len = (size_t)n;
+	return s;
+}
+
+/* As Linux's proc_uid_map_write: the initial namespace's maps are never
+ * written (EPERM). */
+static ssize_t write_id_map(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	return -EPERM;
+}
+
+static char *gen_setgroups(struct task *t, void *arg, size_t *len)
+{
+	*len = 6;
+	return strdup("allow\n");
+}
+
+/* As Linux's proc_setgroups_write: "allow" or "deny" and nothing but white
+ * space after (else EINVAL), written at once from offset 0; "deny" is
+ * refused (EPERM) because the gid_map is already written. */
+static ssize_t write_setgroups(struct task *t, void *arg, const char *buf, size_t len,
+			       uint64_t pos)
+{
+	char kbuf[8];
+	if (pos != 0 || len >= sizeof(kbuf))
+		return -EINVAL;
+	memcpy(kbuf, buf, len);
+	kbuf[len] = 0;
+	const char *p = kbuf;
+	bool allow = !strncmp(p, "allow", 5);
+	if (allow)
+		p += 5;
+	else if (!strncmp(p, "deny", 4))
+		p += 4;
+	else
+		return -EINVAL;
+	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		p++;
+	if (*p)
+		return -EINVAL;
+	return allow ? (ssize_t)len : -EPERM;
+}
+
+static int add_writable(struct inode *dir, const char *name, vfs_synth_gen_fn gen,
+			vfs_synth_write_fn write)
+{
+	struct inode *i = vfs_synth_file_new(proc_sb, S_IFREG | 0644, gen, NULL, NULL);
+	if (!i)
+		return -ENOMEM;
+	vfs_synth_set_write(i, write);
+	return vfs_synth_dir_add(dir, name, i);
+}
+
 static struct inode *pid_dir_new(int pid)
 {
 	void *arg = (void *)(intptr_t)pid;
@@ -486,6 +548,10 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
+	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "projid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "setgroups", gen_setgroups, write_setgroups);
 	r |= add_link(d, "cwd", link_cwd, arg);
 	r |= add_link(d, "root", link_root, arg);
 	struct inode *exe = vfs_synth_magiclink_new(proc_sb, file_exe, arg, NULL);
