@@ -302,6 +302,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		.gid = t->creds->rgid,
 		.egid = t->creds->egid,
 		.stack_limit = stack_limit == RLIM_INFINITY ? 0 : stack_limit,
+		.minsigstksz = signal_minsigstksz(t->k->plat),
 	};
 	struct loader_result res;
 	r = loader_load(mm, &la, &res);
@@ -396,9 +397,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	rg->eflags = 0x202;
 	rg->orig_rax = (uint64_t)-1;
 	plat_fpregs_t fp;
-	memset(&fp, 0, sizeof(fp));
-	fp.cwd = 0x37f;
-	fp.mxcsr = 0x1f80;
+	plat_fpregs_init(&fp, t->k->plat->xstate_size);
 	t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
 	t->in_syscall = false;
 	file_put(f);
