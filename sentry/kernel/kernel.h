@@ -190,8 +190,10 @@ int task_setpgid(struct task *t, int pid, int pgid);
 /* fork/vfork/clone: the new task's tid, or -errno (Linux's flag rules). */
 int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		   uint64_t child_tid, uint64_t tls);
-/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's):
- * the pid collected, 0 (WNOHANG, nothing yet), -ECHILD or -ERESTARTSYS. */
+/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's,
+ * with __WCLONE/__WALL; __WNOTHREAD is not told apart): the pid collected,
+ * 0 (WNOHANG and only live children with nothing to report), -ECHILD (no
+ * eligible child, or only zombies and no WEXITED) or -ERESTARTSYS. */
 int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
 		  struct rusage *ru);
 

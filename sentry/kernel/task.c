@@ -446,8 +446,12 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		ntg->leader = c;
 		struct thread_group *parent = (flags & CLONE_PARENT) && tg->parent ? tg->parent : tg;
 		ntg->parent = parent;
-		ntg->sibling = parent->children;
-		parent->children = ntg;
+		/* At the end: wait(2) reports the oldest child first. */
+		struct thread_group **tail = &parent->children;
+		while (*tail)
+			tail = &(*tail)->sibling;
+		ntg->sibling = NULL;
+		*tail = ntg;
 		vmutex_lock(&ntg->siglock);
 		tg_link_task(ntg, c);
 		vmutex_unlock(&ntg->siglock);
