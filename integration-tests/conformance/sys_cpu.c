@@ -17,15 +17,15 @@
 
 static void show(const char *path)
 {
-	char buf[256];
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+	if (!f) {
 		printf("%s: %s\n", path, strerror(errno));
 		return;
 	}
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n < 0 ? 0 : n] = 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
 	printf("%s: '%.*s'\n", path, (int)strcspn(buf, "\n"), buf);
 }
 

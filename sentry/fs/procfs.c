@@ -151,9 +151,11 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 	tb_printf(b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", s->tgid, s->tgid,
 		  s->pgid, s->sid);
 	if (!s->zombie) {
-		tb_printf(b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+		tb_printf(b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t%8lu kB\nVmPin:\t%8lu kB\n",
 			  (unsigned long)(s->vsize >> 10), (unsigned long)(s->vsize >> 10),
-			  (unsigned long)(s->rss >> 10), (unsigned long)(s->rss >> 10));
+			  (unsigned long)(s->locked >> 10), 0UL);
+		tb_printf(b, "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n", (unsigned long)(s->rss >> 10),
+			  (unsigned long)(s->rss >> 10));
 	}
 	tb_printf(b, "Threads:\t%d\n", s->nthreads);
 	tb_printf(b, "SigQ:\t0/%lu\n", (unsigned long)s->rlimits[RLIMIT_SIGPENDING].rlim_cur);

@@ -44,8 +44,10 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 {
 	if (tg->zombie)
 		return 0; /* as Linux: a zombie has no memory, files or command line */
-	if (l && l->mm && (want & PROC_SNAP_USAGE))
+	if (l && l->mm && (want & PROC_SNAP_USAGE)) {
 		mm_usage(l->mm, &s->vsize, &s->rss);
+		s->locked = mm_locked_bytes(l->mm);
+	}
 	if (l && l->mm && (want & PROC_SNAP_MM)) {
 		s->mm = l->mm;
 		mm_get(s->mm);

@@ -49,6 +49,7 @@ struct proc_snapshot {
 	struct rlimit rlimits[RLIM_NLIMITS];
 	/* Asked for by PROC_SNAP_*; 0 or NULL for a zombie or when absent. */
 	uint64_t vsize, rss;       /* bytes */
+	uint64_t locked;           /* bytes mlock()ed (with PROC_SNAP_USAGE) */
 	struct mm *mm;             /* a reference */
 	struct fs_context *fs;     /* a reference */
 	struct fd_table *fdt;      /* a reference */
