@@ -493,18 +493,23 @@ static int fp_state_from_frame(struct task *t, uint64_t addr, plat_fpregs_t *fp)
 {
 	struct platform *plat = t->k->plat;
 	uint32_t size = plat->xstate_size;
-	if (mm_copy_in(t->mm, fp->bytes, addr, fp_frame_size(plat)) < 0)
+	/* The legacy area first: a frame without the XSAVE magics is only
+	 * that long (as Linux's check_xstate_in_sigframe reads it). */
+	if (mm_copy_in(t->mm, fp->bytes, addr, sizeof(fp->fx)) < 0)
 		return -EFAULT;
 	if (fp->fx.mxcsr & ~plat->mxcsr_mask)
 		return -EFAULT;
 	if (!plat->xstate_features)
 		return 0;
 	struct fpx_sw_bytes sw;
-	uint32_t magic2;
+	uint32_t magic2 = 0;
 	memcpy(&sw, fp->bytes + FP_SW_BYTES_OFFSET, sizeof(sw));
-	memcpy(&magic2, fp->bytes + size, 4);
-	uint64_t hdr[3];
-	memcpy(hdr, fp->bytes + PLAT_XSTATE_HEADER, sizeof(hdr));
+	if (sw.magic1 == FP_XSTATE_MAGIC1) {
+		if (mm_copy_in(t->mm, fp->bytes + sizeof(fp->fx), addr + sizeof(fp->fx),
+			       fp_frame_size(plat) - sizeof(fp->fx)) < 0)
+			return -EFAULT;
+		memcpy(&magic2, fp->bytes + size, 4);
+	}
 	if (sw.magic1 != FP_XSTATE_MAGIC1 || magic2 != FP_XSTATE_MAGIC2) {
 		/* Not an XSAVE frame (a legacy copy): x87 and SSE from the
 		 * FXSAVE area, everything else in its init state. */
@@ -512,6 +517,8 @@ static int fp_state_from_frame(struct task *t, uint64_t addr, plat_fpregs_t *fp)
 		fp->bytes[PLAT_XSTATE_HEADER] = XFEATURE_MASK_FPSSE;
 		return 0;
 	}
+	uint64_t hdr[3];
+	memcpy(hdr, fp->bytes + PLAT_XSTATE_HEADER, sizeof(hdr));
 	/* XRSTOR (standard form) faults on features XCR0 lacks and on a
 	 * non-zero XCOMP_BV or first reserved word. */
 	if ((hdr[0] & ~plat->xstate_features) || hdr[1] || hdr[2])
