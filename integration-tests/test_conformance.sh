@@ -12,15 +12,14 @@ for src in integration-tests/conformance/*.c; do
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		gcc -static -O1 -pthread -Wall -o "$bin" "$src" || { echo "FAIL $name: build"; fail=1; continue; }
 	fi
-	args=()
-	native_args=()
-	if [ "$name" = files ]; then
-		tmp=$(mktemp -d)
-		native_args=("$tmp")
-		args=(/dev/shm) # the sandbox's own tmpfs (the checkout may live under /tmp)
-	fi
+	# Every program gets a writable scratch directory as argv[1]: an empty
+	# one natively, the sandbox's own tmpfs under visor (the checkout may
+	# live under /tmp).
+	tmp=$(mktemp -d)
+	native_args=("$tmp")
+	args=(/dev/shm)
 	want=$("$bin" "${native_args[@]}" 2>&1; echo "exit $?")
-	[ "$name" = files ] && rm -rf "$tmp"
+	rm -rf "$tmp"
 	got=$(timeout 60 "$VISOR" do "$PWD/$bin" "${args[@]}" 2>&1; echo "exit $?")
 	if [ "$want" != "$got" ]; then
 		echo "FAIL $name: output differs (native < > visor)"

@@ -38,8 +38,32 @@ struct context;
  * orig_rax, fs_base and gs_base). */
 typedef struct user_regs_struct plat_regs_t;
 
-/* FPU/SSE state in FXSAVE layout (512 bytes), as PTRACE_GETFPREGS gives it. */
-typedef struct user_fpregs_struct plat_fpregs_t;
+/* FPU, SSE and extended (AVX, AVX-512, ...) state in the XSAVE standard
+ * format, as PTRACE_GETREGSET NT_X86_XSTATE and a Linux signal frame hold
+ * it: the 512-byte FXSAVE area (fx), the 64-byte XSAVE header at 512, then
+ * each component at its CPUID offset.  Only the first platform.xstate_size
+ * bytes are used.  On a CPU without XSAVE it is the FXSAVE area alone.
+ * As for XRSTOR, a component whose xstate_bv bit is clear is set to its init
+ * state: a change to the FXSAVE area needs bits 0 (x87) and 1 (SSE). */
+#define PLAT_XSTATE_MAX 16384
+#define PLAT_XSTATE_HEADER 512 /* offset of the XSAVE header (xstate_bv first) */
+typedef union plat_fpregs {
+	struct user_fpregs_struct fx;
+	uint8_t bytes[PLAT_XSTATE_MAX];
+} __attribute__((aligned(64))) plat_fpregs_t;
+
+/* The state a thread starts with (after execve, in a signal handler):
+ * x87 and SSE in their reset state, every other component in its init
+ * state. */
+static inline void plat_fpregs_init(plat_fpregs_t *fp, uint32_t size)
+{
+	for (uint32_t i = 0; i < size && i < PLAT_XSTATE_MAX; i++)
+		fp->bytes[i] = 0;
+	fp->fx.cwd = 0x37f;
+	fp->fx.mxcsr = 0x1f80;
+	if (size > PLAT_XSTATE_HEADER)
+		fp->bytes[PLAT_XSTATE_HEADER] = 0x3; /* xstate_bv: x87, SSE */
+}
 
 enum plat_event_kind {
 	PLAT_EV_SYSCALL = 1,   /* app executed `syscall`; regs->orig_rax = number, rip after it */
@@ -174,7 +198,10 @@ struct platform_ops {
 	 * address space died: the task cannot continue). */
 	int (*context_switch)(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
 			      struct plat_event *ev);
-	/* FPU state of the app thread last run on ctx (or to run next). */
+	/* FPU state of the app thread last run on ctx (or to run next): the
+	 * platform's xstate_size bytes of *fp.  set takes the state as given;
+	 * the caller has checked it (reserved header and MXCSR bits clear,
+	 * features within xstate_features), as Linux's sigreturn does. */
 	int (*context_get_fpregs)(struct context *ctx, plat_fpregs_t *fp);
 	int (*context_set_fpregs)(struct context *ctx, const plat_fpregs_t *fp);
 	/* Make a running (or the next) context_switch return PLAT_EV_INTERRUPT.
@@ -187,6 +214,13 @@ struct platform {
 	const struct platform_ops *ops;
 	int memfd;  /* the Sentry's memory file */
 	void *priv; /* implementation state */
+	/* The FPU state an app thread has on this host CPU (set by
+	 * platform_new from CPUID and XCR0): the bytes of plat_fpregs_t in use
+	 * (the XSAVE area size of the enabled features, or 512 without XSAVE)
+	 * and the XSAVE features enabled for user code (XCR0; 0 without XSAVE). */
+	uint32_t xstate_size;
+	uint64_t xstate_features;
+	uint32_t mxcsr_mask; /* the MXCSR bits the CPU accepts (FXRSTOR faults on others) */
 };
 
 /* Lowest address the platform reserves for itself in every address space:

@@ -294,6 +294,12 @@ static int boot_proc(void *opts, const char *word, const char *value, struct ver
 	return boot_mount(opts, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
 }
 
+static int boot_sys(void *opts, const char *word, const char *value, struct verr *err)
+{
+	return boot_mount(opts, "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL,
+			  err);
+}
+
 /* Every value is --name=VALUE: the runtime writes this command line. */
 #define BOOT_PARSE(lng, field, ftype, fn)                                                          \
 	{CLI_PARSE(lng, 0, struct boot_opts, field, ftype, fn), .flags = CLI_INLINE}
@@ -315,6 +321,7 @@ static const struct cli_opt boot_options[] = {
 	BOOT_CALL("--tmpfs", boot_tmpfs),
 	{CLI_CALL("--dev", 0, false, boot_dev)},
 	{CLI_CALL("--proc", 0, false, boot_proc)},
+	{CLI_CALL("--sys", 0, false, boot_sys)},
 	{CLI_FLAG("--no-jail", 0, struct boot_opts, no_jail)},
 	{0},
 };

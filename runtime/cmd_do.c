@@ -165,6 +165,7 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	if (!o.no_dev) {
 		bargs[nb++] = "--dev";
 		bargs[nb++] = "--proc";
+		bargs[nb++] = "--sys"; /* as runc's default spec: a read-only sysfs */
 	}
 	if (!rw)
 		bargs[nb++] = "--root-readonly";

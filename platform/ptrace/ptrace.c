@@ -44,6 +44,7 @@
 
 #include "lib/log.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -56,6 +57,7 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +100,8 @@ struct context {
 	struct addr_space *cur_as; /* where the app thread last ran (reference held) */
 	pid_t cur_tid;
 	bool fp_dirty; /* fp must be written to the stub thread before running */
+	uint32_t fp_size; /* the platform's xstate_size */
+	bool fp_xsave;    /* fp is an XSAVE area (NT_X86_XSTATE), not FXSAVE only */
 	plat_fpregs_t fp;
 };
 
@@ -638,17 +642,40 @@ static struct context *ptrace_new_context(struct platform *p)
 	atomic_init(&ctx->running, 0);
 	atomic_init(&ctx->interrupt, 0);
 	/* A fresh thread starts with the FPU's reset state (as after execve). */
-	ctx->fp.cwd = 0x37f;
-	ctx->fp.mxcsr = 0x1f80;
+	ctx->fp_size = p->xstate_size;
+	ctx->fp_xsave = p->xstate_features != 0;
+	plat_fpregs_init(&ctx->fp, ctx->fp_size);
 	ctx->fp_dirty = true;
 	return ctx;
+}
+
+/* The FPU state of stub thread tid into or from fp: the whole XSAVE area
+ * (AVX and wider registers too) where the CPU has one. */
+static int pt_fp_get(struct context *ctx, pid_t tid, plat_fpregs_t *fp)
+{
+	if (!ctx->fp_xsave)
+		return ptrace(PTRACE_GETFPREGS, tid, NULL, &fp->fx) < 0 ? -errno : 0;
+	struct iovec iov = {fp->bytes, ctx->fp_size};
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	if (iov.iov_len < ctx->fp_size)
+		memset(fp->bytes + iov.iov_len, 0, ctx->fp_size - iov.iov_len);
+	return 0;
+}
+
+static int pt_fp_set(struct context *ctx, pid_t tid, const plat_fpregs_t *fp)
+{
+	if (!ctx->fp_xsave)
+		return ptrace(PTRACE_SETFPREGS, tid, NULL, &fp->fx) < 0 ? -errno : 0;
+	struct iovec iov = {(void *)fp->bytes, ctx->fp_size};
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov) < 0 ? -errno : 0;
 }
 
 /* ctx moves to (as, rec->tid): carry its FP state over from where it ran. */
 static void pt_ctx_move(struct context *ctx, struct addr_space *as, struct pt_rec *rec)
 {
 	if (!ctx->fp_dirty && ctx->cur_as && !atomic_load(&ctx->cur_as->released) &&
-	    ptrace(PTRACE_GETFPREGS, ctx->cur_tid, NULL, &ctx->fp) == 0)
+	    pt_fp_get(ctx, ctx->cur_tid, &ctx->fp) == 0)
 		ctx->fp_dirty = true;
 	if (ctx->cur_as != as) {
 		pt_as_get(as);
@@ -776,7 +803,10 @@ static int ptrace_context_switch(struct context *ctx, struct addr_space *as, pla
 		return 0;
 	}
 	if (ctx->fp_dirty) {
-		if (ptrace(PTRACE_SETFPREGS, tid, NULL, &ctx->fp) < 0)
+		int fe = pt_fp_set(ctx, tid, &ctx->fp);
+		if (fe == -EINVAL) /* the Sentry checks what it sets: a bug */
+			log_warn("ptrace: the stub thread refused an FPU state");
+		else if (fe < 0)
 			goto gone;
 		ctx->fp_dirty = false;
 	}
@@ -825,17 +855,15 @@ out:
 static int ptrace_context_get_fpregs(struct context *ctx, plat_fpregs_t *fp)
 {
 	if (ctx->fp_dirty || !ctx->cur_as || atomic_load(&ctx->cur_as->released)) {
-		*fp = ctx->fp;
+		memcpy(fp->bytes, ctx->fp.bytes, ctx->fp_size);
 		return 0;
 	}
-	if (ptrace(PTRACE_GETFPREGS, ctx->cur_tid, NULL, fp) < 0)
-		return -errno;
-	return 0;
+	return pt_fp_get(ctx, ctx->cur_tid, fp);
 }
 
 static int ptrace_context_set_fpregs(struct context *ctx, const plat_fpregs_t *fp)
 {
-	ctx->fp = *fp;
+	memcpy(ctx->fp.bytes, fp->bytes, ctx->fp_size);
 	ctx->fp_dirty = true; /* written by the next context_switch */
 	return 0;
 }

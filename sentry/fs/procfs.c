@@ -151,9 +151,11 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 	tb_printf(b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", s->tgid, s->tgid,
 		  s->pgid, s->sid);
 	if (!s->zombie) {
-		tb_printf(b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n",
+		tb_printf(b, "VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t%8lu kB\nVmPin:\t%8lu kB\n",
 			  (unsigned long)(s->vsize >> 10), (unsigned long)(s->vsize >> 10),
-			  (unsigned long)(s->rss >> 10), (unsigned long)(s->rss >> 10));
+			  (unsigned long)(s->locked >> 10), 0UL);
+		tb_printf(b, "VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\n", (unsigned long)(s->rss >> 10),
+			  (unsigned long)(s->rss >> 10));
 	}
 	tb_printf(b, "Threads:\t%d\n", s->nthreads);
 	tb_printf(b, "SigQ:\t0/%lu\n", (unsigned long)s->rlimits[RLIMIT_SIGPENDING].rlim_cur);
@@ -328,8 +330,8 @@ static char *path_of(struct task *t, const struct vfs_path *p)
 
 /* One thing of process pid, taken out of its snapshot: want is PROC_SNAP_FS
  * (a reference to its fs context), PROC_SNAP_FDT (to its fd table) or
- * PROC_SNAP_EXE (a malloc'd copy of its executable's path).  NULL when the
- * process is gone or a zombie. */
+ * PROC_SNAP_EXE (to its executable's file).  NULL when the process is gone
+ * or a zombie. */
 static void *pid_take(struct kernel *k, int pid, unsigned want)
 {
 	struct proc_snapshot s;
@@ -337,10 +339,10 @@ static void *pid_take(struct kernel *k, int pid, unsigned want)
 		return NULL;
 	void *p = want == PROC_SNAP_FS ? (void *)s.fs
 		  : want == PROC_SNAP_FDT ? (void *)s.fdt
-					  : (void *)s.exe_path;
+					  : (void *)s.exe_file;
 	s.fs = NULL;
 	s.fdt = NULL;
-	s.exe_path = NULL;
+	s.exe_file = NULL;
 	proc_snapshot_release(&s);
 	return p;
 }
@@ -380,7 +382,10 @@ static char *link_root(struct task *t, void *arg)
 	return fs_path_link(t, arg, fs_context_root);
 }
 
-static char *link_exe(struct task *t, void *arg)
+/* exe: a magic link to the file the process executed, as Linux's: its
+ * path is the file's own (symlinks in the execve path resolved, " (deleted)"
+ * once unlinked), and opening it reopens that file. */
+static struct file *file_exe(struct task *t, void *arg)
 {
 	return pid_take(t->k, PID_ARG(arg), PROC_SNAP_EXE);
 }
@@ -468,6 +473,68 @@ static int add_link(struct inode *dir, const char *name, vfs_synth_link_fn fn, v
 	return vfs_synth_dir_add(dir, name, i);
 }
 
+/* uid_map, gid_map, projid_map and setgroups: the sandbox's processes are
+ * in the initial user namespace, as a runc container without a user
+ * namespace, so every id maps to itself. */
+static char *gen_id_map(struct task *t, void *arg, size_t *len)
+{
+	char *s = NULL;
+	int n = asprintf(&s, "%10u %10u %10u\n", 0u, 0u, 4294967295u);
+	if (n < 0)
+		return NULL;
+	*len = (size_t)n;
+	return s;
+}
+
+/* As Linux's proc_uid_map_write: the initial namespace's maps are never
+ * written (EPERM). */
+static ssize_t write_id_map(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	return -EPERM;
+}
+
+static char *gen_setgroups(struct task *t, void *arg, size_t *len)
+{
+	*len = 6;
+	return strdup("allow\n");
+}
+
+/* As Linux's proc_setgroups_write: "allow" or "deny" and nothing but white
+ * space after (else EINVAL), written at once from offset 0; "deny" is
+ * refused (EPERM) because the gid_map is already written. */
+static ssize_t write_setgroups(struct task *t, void *arg, const char *buf, size_t len,
+			       uint64_t pos)
+{
+	char kbuf[8];
+	if (pos != 0 || len >= sizeof(kbuf))
+		return -EINVAL;
+	memcpy(kbuf, buf, len);
+	kbuf[len] = 0;
+	const char *p = kbuf;
+	bool allow = !strncmp(p, "allow", 5);
+	if (allow)
+		p += 5;
+	else if (!strncmp(p, "deny", 4))
+		p += 4;
+	else
+		return -EINVAL;
+	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		p++;
+	if (*p)
+		return -EINVAL;
+	return allow ? (ssize_t)len : -EPERM;
+}
+
+static int add_writable(struct inode *dir, const char *name, vfs_synth_gen_fn gen,
+			vfs_synth_write_fn write)
+{
+	struct inode *i = vfs_synth_file_new(proc_sb, S_IFREG | 0644, gen, NULL, NULL);
+	if (!i)
+		return -ENOMEM;
+	vfs_synth_set_write(i, write);
+	return vfs_synth_dir_add(dir, name, i);
+}
+
 static struct inode *pid_dir_new(int pid)
 {
 	void *arg = (void *)(intptr_t)pid;
@@ -483,9 +550,15 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
+	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "projid_map", gen_id_map, write_id_map);
+	r |= add_writable(d, "setgroups", gen_setgroups, write_setgroups);
 	r |= add_link(d, "cwd", link_cwd, arg);
 	r |= add_link(d, "root", link_root, arg);
-	r |= add_link(d, "exe", link_exe, arg);
+	struct inode *exe = vfs_synth_magiclink_new(proc_sb, file_exe, arg, NULL);
+	if (!exe || vfs_synth_dir_add(d, "exe", exe) < 0)
+		r = -1;
 	struct inode *fd = vfs_synth_dir_new(proc_sb, S_IFDIR | 0500, fd_dir_list, fd_dir_lookup,
 					     arg, NULL);
 	if (!fd || vfs_synth_dir_add(d, "fd", fd) < 0)

@@ -2,9 +2,10 @@
  * sysfs.c — the small /sys that programs read, plus the mount types Docker
  * always asks for (mqueue, cgroup) as the Sentry's own.
  *
- * sysfs: devices/system/cpu/{online,possible,present} (glibc's get_nprocs
- * and the Go and Java runtimes read them), and empty kernel/, class/, bus/
- * and fs/cgroup/ directories.  mqueue: a tmpfs (POSIX message queues are not
+ * sysfs: devices/system/cpu as Linux shows it for the sandbox's CPUs,
+ * numbered 0..n-1 (glibc's get_nprocs_conf counts the cpuN directories; the
+ * Go and Java runtimes and libuv read online/possible and the topology), and
+ * empty kernel/, class/, bus/ and fs/cgroup/ directories.  mqueue: a tmpfs (POSIX message queues are not
  * implemented: mq_open returns ENOSYS).  cgroup/cgroup2: an empty read-only
  * directory: the sandbox's limits are applied on the host side.  maskfile:
  * the empty read-only file that covers a masked path (OCI maskedPaths).  Host facts
@@ -15,6 +16,7 @@
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +27,121 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
 static long host_ncpu = 1;
+static long host_kernel_max = -1; /* NR_CPUS - 1 of the host kernel */
 
-static char *gen_cpu_range(struct task *t, void *arg, size_t *len)
+/* A file whose text is the string arg (static, or freed with the inode). */
+static char *gen_text(struct task *t, void *arg, size_t *len)
+{
+	*len = strlen(arg);
+	return strdup(arg);
+}
+
+/* Linux's cpulist format: "0", "0-3". */
+static char *cpu_list(long first, long last)
 {
 	char *s = NULL;
-	int n = host_ncpu > 1 ? asprintf(&s, "0-%ld\n", host_ncpu - 1) : asprintf(&s, "0\n");
-	if (n < 0)
+	int n = first == last ? asprintf(&s, "%ld\n", first) : asprintf(&s, "%ld-%ld\n", first, last);
+	return n < 0 ? NULL : s;
+}
+
+/* Linux's cpumask format (%*pb): 32-bit hex words, most significant
+ * first, nr_cpu_ids bits wide, with CPUs first..last set. */
+static char *cpu_mask(long first, long last)
+{
+	long nbits = host_ncpu;
+	long words = (nbits + 31) / 32;
+	char *s = malloc((size_t)words * 9 + 1), *p = s;
+	if (!s)
 		return NULL;
-	*len = (size_t)n;
+	for (long w = words - 1; w >= 0; w--) {
+		uint32_t v = 0;
+		for (long b = 0; b < 32; b++)
+			if (w * 32 + b >= first && w * 32 + b <= last)
+				v |= 1u << b;
+		/* The top word shows only the digits of bits that exist. */
+		long top = nbits - w * 32;
+		int digits = w == words - 1 && top < 32 ? (int)((top + 3) / 4) : 8;
+		p += sprintf(p, "%0*x%c", digits, v, w ? ',' : '\n');
+	}
 	return s;
+}
+
+static int add_text(struct superblock *sb, struct inode *dir, const char *name, uint32_t mode,
+		    char *text)
+{
+	if (!text)
+		return -ENOMEM;
+	struct inode *f = vfs_synth_file_new(sb, S_IFREG | mode, gen_text, text, free);
+	if (!f) {
+		free(text);
+		return -ENOMEM;
+	}
+	return vfs_synth_dir_add(dir, name, f);
+}
+
+static int add_dir(struct superblock *sb, struct inode *parent, const char *name,
+		   struct inode **out);
+
+/* cpuN/: each sandbox CPU a core of its own in package 0 (the sandbox
+ * does not show the host's topology), hot-pluggable except cpu0, as x86. */
+static int add_cpu_dir(struct superblock *sb, struct inode *cpu, long i)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "cpu%ld", i);
+	struct inode *d = NULL, *topo = NULL;
+	int r = add_dir(sb, cpu, name, &d);
+	if (r == 0 && i > 0)
+		r = add_text(sb, d, "online", 0644, strdup("1\n"));
+	if (r == 0)
+		r = add_dir(sb, d, "topology", &topo);
+	long last = host_ncpu - 1;
+	struct {
+		const char *name;
+		char *text;
+	} files[] = {
+		{"physical_package_id", strdup("0\n")},
+		{"die_id", strdup("0\n")},
+		{"core_id", NULL},
+		{"thread_siblings_list", cpu_list(i, i)},
+		{"thread_siblings", cpu_mask(i, i)},
+		{"core_cpus_list", cpu_list(i, i)},
+		{"core_cpus", cpu_mask(i, i)},
+		{"core_siblings_list", cpu_list(0, last)},
+		{"core_siblings", cpu_mask(0, last)},
+		{"die_cpus_list", cpu_list(0, last)},
+		{"die_cpus", cpu_mask(0, last)},
+		{"package_cpus_list", cpu_list(0, last)},
+		{"package_cpus", cpu_mask(0, last)},
+	};
+	if (asprintf(&files[2].text, "%ld\n", i) < 0)
+		files[2].text = NULL;
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		if (r == 0)
+			r = add_text(sb, topo, files[k].name, 0444, files[k].text);
+		else
+			free(files[k].text);
+	}
+	if (topo)
+		inode_put(topo);
+	if (d)
+		inode_put(d);
+	return r;
+}
+
+static int add_cpus(struct superblock *sb, struct inode *cpu)
+{
+	int r = 0;
+	static const char *const ranges[] = {"online", "possible", "present"};
+	for (size_t i = 0; r == 0 && i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		r = add_text(sb, cpu, ranges[i], 0444, cpu_list(0, host_ncpu - 1));
+	if (r == 0)
+		r = add_text(sb, cpu, "offline", 0444, strdup("\n"));
+	char *km = NULL;
+	if (r == 0 && asprintf(&km, "%ld\n", host_kernel_max) >= 0)
+		r = add_text(sb, cpu, "kernel_max", 0444, km);
+	for (long i = 0; r == 0 && i < host_ncpu; i++)
+		r = add_cpu_dir(sb, cpu, i);
+	return r;
 }
 
 static int add_dir(struct superblock *sb, struct inode *parent, const char *name,
@@ -85,11 +193,8 @@ static int sysfs_factory(const char *source, const char *data, struct superblock
 		r = add_dir(sb, devices, "system", &system);
 	if (r == 0)
 		r = add_dir(sb, system, "cpu", &cpu);
-	static const char *const ranges[] = {"online", "possible", "present"};
-	for (size_t i = 0; r == 0 && i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		struct inode *f = vfs_synth_file_new(sb, S_IFREG | 0444, gen_cpu_range, NULL, NULL);
-		r = f ? vfs_synth_dir_add(cpu, ranges[i], f) : -ENOMEM;
-	}
+	if (r == 0)
+		r = add_cpus(sb, cpu);
 	static const char *const empty[] = {"kernel", "class", "bus", "block", "module"};
 	for (size_t i = 0; r == 0 && i < sizeof(empty) / sizeof(empty[0]); i++)
 		r = add_dir(sb, root, empty[i], NULL);
@@ -151,6 +256,11 @@ int sysfs_init(void)
 	host_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (host_ncpu < 1)
 		host_ncpu = 1;
+	FILE *f = fopen("/sys/devices/system/cpu/kernel_max", "re");
+	if (!f || fscanf(f, "%ld", &host_kernel_max) != 1 || host_kernel_max < host_ncpu - 1)
+		host_kernel_max = 8191; /* Debian's NR_CPUS - 1 */
+	if (f)
+		fclose(f);
 	int r = vfs_register_fs("sysfs", sysfs_factory);
 	if (r == 0)
 		r = vfs_register_fs("mqueue", mqueue_factory);

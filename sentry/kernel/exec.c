@@ -172,14 +172,20 @@ static void set_comm(struct task *t, const char *path)
 	t->comm[n] = 0;
 }
 
-static void set_cmdline(struct thread_group *tg, const struct strv *argv, const char *exe)
+/* Under tasks_lock: the new command line and executable; the old
+ * executable is returned for the caller to put outside the lock. */
+static struct file *set_cmdline(struct thread_group *tg, const struct strv *argv,
+				struct file *exe)
 {
+	struct file *old_exe = tg->exe_file;
+	file_get(exe);
+	tg->exe_file = exe;
 	size_t len = 0;
 	for (int i = 0; i < argv->n; i++)
 		len += strlen(argv->v[i]) + 1;
 	char *c = malloc(len ? len : 1);
 	if (!c)
-		return;
+		return old_exe;
 	size_t off = 0;
 	for (int i = 0; i < argv->n; i++) {
 		size_t l = strlen(argv->v[i]) + 1;
@@ -189,8 +195,7 @@ static void set_cmdline(struct thread_group *tg, const struct strv *argv, const 
 	free(tg->cmdline);
 	tg->cmdline = c;
 	tg->cmdline_len = len;
-	free(tg->exe_path);
-	tg->exe_path = strdup(exe);
+	return old_exe;
 }
 
 int64_t task_execve(struct task *t, int dirfd, const char *path, uint64_t argv_addr,
@@ -297,6 +302,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		.gid = t->creds->rgid,
 		.egid = t->creds->egid,
 		.stack_limit = stack_limit == RLIM_INFINITY ? 0 : stack_limit,
+		.minsigstksz = signal_minsigstksz(t->k->plat),
 	};
 	struct loader_result res;
 	r = loader_load(mm, &la, &res);
@@ -349,7 +355,20 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;
-	set_comm(t, cur);
+	/* As Linux's begin_new_exec: the name is the last component of the
+	 * path given to execve (a script's, not its interpreter's; "sh", not
+	 * "busybox"), while /proc/PID/exe names the file that was loaded;
+	 * execveat(fd, "", AT_EMPTY_PATH) takes the file's own name (Linux
+	 * 6.14's comm_from_dentry). */
+	char *fpath = NULL;
+	if ((flags & AT_EMPTY_PATH) && !path[0]) {
+		struct vfs_path root;
+		fs_context_root(t->fs, &root);
+		fpath = file_describe(f, &root);
+		path_put(&root);
+	}
+	set_comm(t, fpath ? fpath : path);
+	free(fpath);
 	/* The host process backing the new address space (created when it is
 	 * first entered) takes the command's name: what ps and `docker top`
 	 * show on the host. */
@@ -361,8 +380,10 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 			log_debug("exec: naming the host process %s: %s", t->comm, strerror(-e));
 	}
 	vmutex_lock(&t->k->tasks_lock);
-	set_cmdline(tg, &argv, cur);
+	struct file *old_exe = set_cmdline(tg, &argv, f);
 	vmutex_unlock(&t->k->tasks_lock);
+	if (old_exe)
+		file_put(old_exe);
 
 	plat_regs_t *rg = &t->regs;
 	uint64_t cs = rg->cs, ss = rg->ss, ds = rg->ds, es = rg->es;
@@ -376,9 +397,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	rg->eflags = 0x202;
 	rg->orig_rax = (uint64_t)-1;
 	plat_fpregs_t fp;
-	memset(&fp, 0, sizeof(fp));
-	fp.cwd = 0x37f;
-	fp.mxcsr = 0x1f80;
+	plat_fpregs_init(&fp, t->k->plat->xstate_size);
 	t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
 	t->in_syscall = false;
 	file_put(f);

@@ -81,13 +81,19 @@ static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int stat
 	pthread_cond_broadcast(&k->spawn_cond);
 	/* Orphans go to init (as Linux without subreapers). */
 	struct thread_group *init = k->init;
+	struct thread_group **tail = NULL;
+	if (init && init != tg && !init->zombie)
+		for (tail = &init->children; *tail; tail = &(*tail)->sibling)
+			;
 	while (tg->children) {
 		struct thread_group *c = tg->children;
 		tg->children = c->sibling;
-		if (init && init != tg && !init->zombie) {
+		if (tail) {
+			/* As Linux: after init's own children, oldest first. */
 			c->parent = init;
-			c->sibling = init->children;
-			init->children = c;
+			c->sibling = NULL;
+			*tail = c;
+			tail = &c->sibling;
 		} else {
 			c->parent = NULL;
 			c->sibling = NULL;
@@ -184,6 +190,11 @@ _Noreturn void task_exit(struct task *t, int status)
 	t->tg_next = t->tg_prev = NULL;
 	tg->nthreads--;
 	bool last = tg->nthreads == 0;
+	/* As Linux, whose exe_file goes with the mm: a zombie has no
+	 * executable (its /proc/PID/exe gives ENOENT). */
+	struct file *exe = last ? tg->exe_file : NULL;
+	if (last)
+		tg->exe_file = NULL;
 	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
 	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
 		task_wake(tg->threads); /* an execve waits in de_thread */
@@ -199,6 +210,8 @@ _Noreturn void task_exit(struct task *t, int status)
 		reap_locked(k, tg);
 	vmutex_unlock(&k->tasks_lock);
 
+	if (exe)
+		file_put(exe);
 	if (free_it)
 		task_free(t);
 	kernel_task_gone(k);
@@ -262,18 +275,106 @@ int task_de_thread(struct task *t)
 	return 0;
 }
 
-/* Does child c match wait's (idtype, id) for the waiting group? */
-static bool wait_matches(struct thread_group *self, struct thread_group *c, int idtype, int id)
+/* Does child c match wait's (idtype, id)?  As Linux's eligible_child: a
+ * child whose exit signal is not SIGCHLD (a "clone" child) is seen only with
+ * __WCLONE, the others only without it, all of them with __WALL. */
+static bool wait_eligible(struct thread_group *c, int idtype, int id, int options)
 {
 	switch (idtype) {
 	case P_ALL:
-		return true;
+		break;
 	case P_PID:
-		return c->tgid == id;
+		if (c->tgid != id)
+			return false;
+		break;
 	case P_PGID:
-		return c->pgid == (id ? id : self->pgid);
+		if (c->pgid != id)
+			return false;
+		break;
 	default:
 		return false;
+	}
+	if (options & __WALL)
+		return true;
+	return (c->exit_signal != SIGCHLD) == !!(options & __WCLONE);
+}
+
+enum wait_what { WAIT_NONE, WAIT_EXITED, WAIT_STOPPED, WAIT_CONTINUED };
+
+/* Under tasks_lock: what wait may report of child c now, as Linux's
+ * wait_consider_task.  A zombie is reported only to WEXITED, and keeps an
+ * otherwise empty wait from sleeping (ECHILD); a live child makes the wait
+ * sleep (*live). */
+static enum wait_what wait_consider(struct thread_group *c, int options, bool *live)
+{
+	if (c->zombie)
+		return (options & WEXITED) ? WAIT_EXITED : WAIT_NONE;
+	*live = true;
+	vmutex_lock(&c->siglock);
+	enum wait_what w = WAIT_NONE;
+	if ((options & WSTOPPED) && c->stopped && c->stop_waitable)
+		w = WAIT_STOPPED;
+	else if ((options & WCONTINUED) && c->cont_waitable)
+		w = WAIT_CONTINUED;
+	vmutex_unlock(&c->siglock);
+	return w;
+}
+
+/* Under tasks_lock: fill the caller's results for child c and, unless
+ * WNOWAIT, consume what was reported (reaping a zombie). */
+static void wait_collect(struct kernel *k, struct thread_group *self, struct thread_group *c,
+			 enum wait_what what, int options, int *status, siginfo_t *info,
+			 struct rusage *ru)
+{
+	int st;
+	vmutex_lock(&c->siglock);
+	if (what == WAIT_EXITED)
+		st = c->exit_status;
+	else if (what == WAIT_STOPPED)
+		st = 0x7f | (c->stop_sig << 8);
+	else
+		st = 0xffff;
+	struct task *l = c->leader ? c->leader : c->threads;
+	uint32_t uid = l && l->creds ? l->creds->ruid : 0;
+	if (!(options & WNOWAIT)) {
+		if (what == WAIT_STOPPED)
+			c->stop_waitable = false;
+		else if (what == WAIT_CONTINUED)
+			c->cont_waitable = false;
+	}
+	vmutex_unlock(&c->siglock);
+	if (status)
+		*status = st;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		info->si_signo = SIGCHLD;
+		info->si_pid = c->tgid;
+		info->si_uid = uid;
+		if (what == WAIT_EXITED && WIFEXITED(st)) {
+			info->si_code = CLD_EXITED;
+			info->si_status = WEXITSTATUS(st);
+		} else if (what == WAIT_EXITED) {
+			info->si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+			info->si_status = WTERMSIG(st);
+		} else if (what == WAIT_STOPPED) {
+			info->si_code = CLD_STOPPED;
+			info->si_status = WSTOPSIG(st);
+		} else {
+			info->si_code = CLD_CONTINUED;
+			info->si_status = SIGCONT;
+		}
+	}
+	if (ru) {
+		memset(ru, 0, sizeof(*ru));
+		ru->ru_utime.tv_sec = (time_t)(c->utime_ns / 1000000000ULL);
+		ru->ru_utime.tv_usec = (suseconds_t)(c->utime_ns % 1000000000ULL / 1000);
+		ru->ru_stime.tv_sec = (time_t)(c->stime_ns / 1000000000ULL);
+		ru->ru_stime.tv_usec = (suseconds_t)(c->stime_ns % 1000000000ULL / 1000);
+	}
+	if (what == WAIT_EXITED && !(options & WNOWAIT)) {
+		self->cutime_ns += c->utime_ns + c->cutime_ns;
+		self->cstime_ns += c->stime_ns + c->cstime_ns;
+		reap_locked(k, c);
 	}
 }
 
@@ -282,88 +383,33 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 {
 	struct kernel *k = t->k;
 	struct thread_group *self = t->tg;
+	/* As Linux: P_PGID 0 is the caller's group when the wait starts. */
+	if (idtype == P_PGID && id == 0) {
+		vmutex_lock(&k->tasks_lock);
+		id = self->pgid;
+		vmutex_unlock(&k->tasks_lock);
+	}
 	struct waiter w;
 	task_waiter_init(&w, t, ~0u);
 	waitq_add(&self->child_wq, &w);
 	int64_t ret;
 	for (;;) {
-		bool any = false;
+		bool live = false;
 		vmutex_lock(&k->tasks_lock);
-		struct thread_group *found = NULL;
-		int what = 0; /* 1 exited, 2 stopped, 3 continued */
+		/* Children are listed oldest first: Linux reports them so. */
 		for (struct thread_group *c = self->children; c; c = c->sibling) {
-			if (!wait_matches(self, c, idtype, id))
+			if (!wait_eligible(c, idtype, id, options))
 				continue;
-			any = true;
-			if (c->zombie && (options & WEXITED)) {
-				found = c;
-				what = 1;
-				break;
+			enum wait_what what = wait_consider(c, options, &live);
+			if (what != WAIT_NONE) {
+				ret = c->tgid;
+				wait_collect(k, self, c, what, options, status, info, ru);
+				vmutex_unlock(&k->tasks_lock);
+				goto out;
 			}
-			if ((options & WSTOPPED) && c->stopped && c->stop_waitable) {
-				found = c;
-				what = 2;
-				break;
-			}
-			if ((options & WCONTINUED) && c->cont_waitable) {
-				found = c;
-				what = 3;
-				break;
-			}
-		}
-		if (found) {
-			int pid = found->tgid;
-			int st = 0;
-			if (what == 1)
-				st = found->exit_status;
-			else if (what == 2)
-				st = 0x7f | (found->stop_sig << 8);
-			else
-				st = 0xffff;
-			if (status)
-				*status = st;
-			if (info) {
-				memset(info, 0, sizeof(*info));
-				info->si_signo = SIGCHLD;
-				info->si_pid = pid;
-				if (what == 1 && WIFEXITED(st)) {
-					info->si_code = CLD_EXITED;
-					info->si_status = WEXITSTATUS(st);
-				} else if (what == 1) {
-					info->si_code = CLD_KILLED;
-					info->si_status = WTERMSIG(st);
-				} else if (what == 2) {
-					info->si_code = CLD_STOPPED;
-					info->si_status = found->stop_sig;
-				} else {
-					info->si_code = CLD_CONTINUED;
-					info->si_status = SIGCONT;
-				}
-			}
-			if (ru) {
-				memset(ru, 0, sizeof(*ru));
-				ru->ru_utime.tv_sec = (time_t)(found->utime_ns / 1000000000ULL);
-				ru->ru_utime.tv_usec = (suseconds_t)(found->utime_ns % 1000000000ULL / 1000);
-				ru->ru_stime.tv_sec = (time_t)(found->stime_ns / 1000000000ULL);
-				ru->ru_stime.tv_usec = (suseconds_t)(found->stime_ns % 1000000000ULL / 1000);
-			}
-			if (!(options & WNOWAIT)) {
-				if (what == 1) {
-					self->cutime_ns += found->utime_ns + found->cutime_ns;
-					self->cstime_ns += found->stime_ns + found->cstime_ns;
-					reap_locked(k, found);
-				} else if (what == 2) {
-					found->stop_waitable = false;
-				} else {
-					found->cont_waitable = false;
-				}
-			}
-			vmutex_unlock(&k->tasks_lock);
-			ret = pid;
-			break;
 		}
 		vmutex_unlock(&k->tasks_lock);
-		if (!any) {
+		if (!live) {
 			ret = -ECHILD;
 			break;
 		}
@@ -376,6 +422,7 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 			break;
 		}
 	}
+out:
 	waitq_remove(&self->child_wq, &w);
 	return ret;
 }

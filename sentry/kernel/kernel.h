@@ -66,7 +66,10 @@ struct thread_group {
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
 	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */
 	size_t cmdline_len;
-	char *exe_path;
+	/* The executable mapped by the last execve (a file reference), under
+	 * k->tasks_lock; dropped when the group becomes a zombie, as Linux's
+	 * mm->exe_file goes with the mm.  /proc/PID/exe is a magic link to it. */
+	struct file *exe_file;
 	int refs;                     /* under k->tasks_lock: lookups keep reaped groups alive */
 	bool reaped;                  /* wait(2) collected it; freed at refs == 0 */
 };
@@ -187,8 +190,10 @@ int task_setpgid(struct task *t, int pid, int pgid);
 /* fork/vfork/clone: the new task's tid, or -errno (Linux's flag rules). */
 int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 		   uint64_t child_tid, uint64_t tls);
-/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's):
- * the pid collected, 0 (WNOHANG, nothing yet), -ECHILD or -ERESTARTSYS. */
+/* wait4/waitid core (idtype P_ALL, P_PID, P_PGID; options as waitid's,
+ * with __WCLONE/__WALL; __WNOTHREAD is not told apart): the pid collected,
+ * 0 (WNOHANG and only live children with nothing to report), -ECHILD (no
+ * eligible child, or only zombies and no WEXITED) or -ERESTARTSYS. */
 int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, siginfo_t *info,
 		  struct rusage *ru);
 

@@ -4,7 +4,7 @@
  * Everything is read under k->tasks_lock (the task set, the parent link, the
  * leader's mm/fs/fdt pointers, which exit and execve swap under it), and the
  * signal state, limits and creds under the group's siglock, in that order.
- * References taken here (mm, fs, fd table, creds) are dropped by
+ * References taken here (mm, fs, fd table, executable, creds) are dropped by
  * proc_snapshot_release, outside every kernel lock.
  */
 #include "sentry/kernel/proc.h"
@@ -44,8 +44,10 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 {
 	if (tg->zombie)
 		return 0; /* as Linux: a zombie has no memory, files or command line */
-	if (l && l->mm && (want & PROC_SNAP_USAGE))
+	if (l && l->mm && (want & PROC_SNAP_USAGE)) {
 		mm_usage(l->mm, &s->vsize, &s->rss);
+		s->locked = mm_locked_bytes(l->mm);
+	}
 	if (l && l->mm && (want & PROC_SNAP_MM)) {
 		s->mm = l->mm;
 		mm_get(s->mm);
@@ -65,10 +67,9 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 		memcpy(s->cmdline, tg->cmdline, tg->cmdline_len);
 		s->cmdline_len = tg->cmdline_len;
 	}
-	if (tg->exe_path && (want & PROC_SNAP_EXE)) {
-		s->exe_path = strdup(tg->exe_path);
-		if (!s->exe_path)
-			return -ENOMEM;
+	if (tg->exe_file && (want & PROC_SNAP_EXE)) {
+		s->exe_file = tg->exe_file;
+		file_get(s->exe_file);
 	}
 	return 0;
 }
@@ -119,6 +120,7 @@ void proc_snapshot_release(struct proc_snapshot *s)
 		fdt_put(s->fdt);
 	creds_put(s->creds);
 	free(s->cmdline);
-	free(s->exe_path);
+	if (s->exe_file)
+		file_put(s->exe_file);
 	memset(s, 0, sizeof(*s));
 }

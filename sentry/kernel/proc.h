@@ -16,6 +16,7 @@ struct kernel;
 struct mm;
 struct fs_context;
 struct fd_table;
+struct file;
 
 /* What kernel_proc_snapshot gathers beyond the always-copied fields. */
 enum {
@@ -24,7 +25,7 @@ enum {
 	PROC_SNAP_FS = 1 << 2,      /* fs */
 	PROC_SNAP_FDT = 1 << 3,     /* fdt */
 	PROC_SNAP_CMDLINE = 1 << 4, /* cmdline, cmdline_len */
-	PROC_SNAP_EXE = 1 << 5,     /* exe_path */
+	PROC_SNAP_EXE = 1 << 5,     /* exe_file */
 };
 
 /*
@@ -48,12 +49,13 @@ struct proc_snapshot {
 	struct rlimit rlimits[RLIM_NLIMITS];
 	/* Asked for by PROC_SNAP_*; 0 or NULL for a zombie or when absent. */
 	uint64_t vsize, rss;       /* bytes */
+	uint64_t locked;           /* bytes mlock()ed (with PROC_SNAP_USAGE) */
 	struct mm *mm;             /* a reference */
 	struct fs_context *fs;     /* a reference */
 	struct fd_table *fdt;      /* a reference */
 	char *cmdline;             /* argv joined with NULs: a malloc'd copy */
 	size_t cmdline_len;
-	char *exe_path;            /* a malloc'd copy */
+	struct file *exe_file;     /* a reference */
 };
 
 /* Fill *s for process pid (want: PROC_SNAP_* bits).  0, -ESRCH (no such

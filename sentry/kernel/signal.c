@@ -21,6 +21,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #define SIGBIT(s) (1ULL << ((s)-1))
@@ -337,82 +339,239 @@ _Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext layout");
 _Static_assert(sizeof(struct k_ucontext) == 304, "ucontext layout");
 _Static_assert(sizeof(siginfo_t) == 128, "siginfo layout");
 
+#define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
 
-static bool on_altstack(const struct task *t, uint64_t sp)
+/* The kernel's MINSIGSTKSZ for x86 (the uapi constant: glibc's MINSIGSTKSZ
+ * under _GNU_SOURCE is sysconf(_SC_SIGSTKSZ), a different, larger number). */
+#define K_MINSIGSTKSZ 2048
+#define SS_FLAG_BITS SS_AUTODISARM
+
+/* The FPU part of a frame, as Linux lays out an XSAVE signal frame: the
+ * XSAVE area with these "software reserved" bytes in the FXSAVE area's
+ * unused tail telling its size and features, and FP_XSTATE_MAGIC2 after the
+ * area; without XSAVE the FXSAVE area alone. */
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FP_XSTATE_MAGIC2 0x46505845U
+#define FP_SW_BYTES_OFFSET 464
+struct fpx_sw_bytes {
+	uint32_t magic1;
+	uint32_t extended_size; /* the area and MAGIC2 */
+	uint64_t xfeatures;
+	uint32_t xstate_size;
+	uint32_t padding[7];
+};
+_Static_assert(sizeof(struct fpx_sw_bytes) == 48, "_fpx_sw_bytes layout");
+#define XFEATURE_MASK_FPSSE 0x3ULL
+/* Linux with IA32_EMULATION sizes AT_MINSIGSTKSZ for its largest frame,
+ * the ia32 sigframe, and 32-bit frames' fsave header. */
+#define SIGFRAME_IA32_SIZE 732
+#define FREGS_STATE_SIZE 112
+
+static uint32_t fp_frame_size(const struct platform *plat)
+{
+	return plat->xstate_size + (plat->xstate_features ? 4 : 0);
+}
+
+uint64_t signal_minsigstksz(const struct platform *plat)
+{
+	/* As Linux's init_sigframe_size: the largest frame, the FPU state
+	 * and alignment slack, rounded to 16. */
+	uint64_t n = SIGFRAME_IA32_SIZE + 15 + fp_frame_size(plat) + FREGS_STATE_SIZE + 63;
+	n = (n + 15) & ~15ULL;
+	/* The host kernel's own answer for this CPU (the same XSAVE area),
+	 * where it gives one: the sandbox reports what Linux reports here. */
+	uint64_t host = getauxval(AT_MINSIGSTKSZ);
+	return host > n ? host : n;
+}
+
+/* Linux's __on_sig_stack: sp within (ss_sp, ss_sp + ss_size]. */
+static bool in_sig_stack(const struct task *t, uint64_t sp)
 {
 	uint64_t base = (uint64_t)(uintptr_t)t->altstack.ss_sp;
-	return t->altstack.ss_size && sp > base && sp - base <= t->altstack.ss_size;
+	return sp > base && sp - base <= t->altstack.ss_size;
+}
+
+/* Linux's on_sig_stack: with SS_AUTODISARM a thread is never "on" its
+ * alternate stack (the stack was disarmed when the handler started). */
+static bool on_sig_stack(const struct task *t, uint64_t sp)
+{
+	if (t->altstack.ss_flags & SS_AUTODISARM)
+		return false;
+	return in_sig_stack(t, sp);
+}
+
+static int sas_ss_flags(const struct task *t, uint64_t sp)
+{
+	if (!t->altstack.ss_size)
+		return SS_DISABLE;
+	return on_sig_stack(t, sp) ? SS_ONSTACK : 0;
 }
 
 int task_sigaltstack_flags(const struct task *t)
 {
-	if (t->altstack.ss_flags & SS_DISABLE || !t->altstack.ss_size)
-		return SS_DISABLE;
-	return on_altstack(t, t->regs.rsp) ? SS_ONSTACK : 0;
+	return sas_ss_flags(t, t->regs.rsp);
+}
+
+static void sas_ss_reset(struct task *t)
+{
+	t->altstack.ss_sp = NULL;
+	t->altstack.ss_size = 0;
+	t->altstack.ss_flags = SS_DISABLE;
+}
+
+/* Linux's do_sigaltstack, for the stack pointer sp. */
+static int do_sigaltstack(struct task *t, const stack_t *ss, stack_t *oss, uint64_t sp)
+{
+	if (oss) {
+		memset(oss, 0, sizeof(*oss));
+		oss->ss_sp = t->altstack.ss_sp;
+		oss->ss_size = t->altstack.ss_size;
+		oss->ss_flags = sas_ss_flags(t, sp) | (t->altstack.ss_flags & SS_FLAG_BITS);
+	}
+	if (!ss)
+		return 0;
+	if (on_sig_stack(t, sp))
+		return -EPERM;
+	int mode = ss->ss_flags & ~SS_FLAG_BITS;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (t->altstack.ss_sp == ss->ss_sp && t->altstack.ss_size == ss->ss_size &&
+	    t->altstack.ss_flags == ss->ss_flags)
+		return 0;
+	void *ss_sp = ss->ss_sp;
+	size_t ss_size = ss->ss_size;
+	if (mode == SS_DISABLE) {
+		ss_sp = NULL;
+		ss_size = 0;
+	} else if (ss_size < K_MINSIGSTKSZ) {
+		/* No dynamic-feature (AMX) check: the sandbox grants none. */
+		return -ENOMEM;
+	}
+	t->altstack.ss_sp = ss_sp;
+	t->altstack.ss_size = ss_size;
+	t->altstack.ss_flags = ss->ss_flags;
+	return 0;
 }
 
 int task_sigaltstack(struct task *t, const stack_t *ss, stack_t *oss)
 {
-	oss->ss_sp = t->altstack.ss_sp;
-	oss->ss_size = t->altstack.ss_size;
-	oss->ss_flags = task_sigaltstack_flags(t);
-	if (!ss)
+	return do_sigaltstack(t, ss, oss, t->regs.rsp);
+}
+
+/* t's FPU state as a signal frame holds it, in fp (fp_frame_size bytes):
+ * as Linux's copy_fpstate_to_sigframe and save_xstate_epilog. */
+static void fp_state_to_frame(struct task *t, plat_fpregs_t *fp)
+{
+	struct platform *plat = t->k->plat;
+	memset(fp->bytes, 0, fp_frame_size(plat));
+	plat->ops->context_get_fpregs(t->ctx, fp);
+	if (!plat->xstate_features)
+		return;
+	struct fpx_sw_bytes sw = {
+		.magic1 = FP_XSTATE_MAGIC1,
+		.extended_size = fp_frame_size(plat),
+		.xfeatures = plat->xstate_features,
+		.xstate_size = plat->xstate_size,
+	};
+	memcpy(fp->bytes + FP_SW_BYTES_OFFSET, &sw, sizeof(sw));
+	uint32_t magic2 = FP_XSTATE_MAGIC2;
+	memcpy(fp->bytes + plat->xstate_size, &magic2, 4);
+	/* The header's reserved bytes are zero; x87 and SSE always marked
+	 * present, so that a legacy handler's changes to them take effect. */
+	memset(fp->bytes + PLAT_XSTATE_HEADER + 8, 0, 56);
+	fp->bytes[PLAT_XSTATE_HEADER] |= XFEATURE_MASK_FPSSE;
+}
+
+/* The FPU state a frame's fpstate gives back, checked as XRSTOR/FXRSTOR
+ * would fault on it (Linux's __fpu_restore_sig): 0, or -EFAULT. */
+static int fp_state_from_frame(struct task *t, uint64_t addr, plat_fpregs_t *fp)
+{
+	struct platform *plat = t->k->plat;
+	uint32_t size = plat->xstate_size;
+	/* The legacy area first: a frame without the XSAVE magics is only
+	 * that long (as Linux's check_xstate_in_sigframe reads it). */
+	if (mm_copy_in(t->mm, fp->bytes, addr, sizeof(fp->fx)) < 0)
+		return -EFAULT;
+	if (fp->fx.mxcsr & ~plat->mxcsr_mask)
+		return -EFAULT;
+	if (!plat->xstate_features)
 		return 0;
-	if (oss->ss_flags == SS_ONSTACK)
-		return -EPERM;
-	int mode = ss->ss_flags & ~SS_AUTODISARM;
-	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
-		return -EINVAL;
-	if (mode == SS_DISABLE) {
-		t->altstack.ss_sp = NULL;
-		t->altstack.ss_size = 0;
-		t->altstack.ss_flags = SS_DISABLE;
-	} else {
-		if (ss->ss_size < (size_t)MINSIGSTKSZ)
-			return -ENOMEM;
-		t->altstack.ss_sp = ss->ss_sp;
-		t->altstack.ss_size = ss->ss_size;
-		t->altstack.ss_flags = 0;
+	struct fpx_sw_bytes sw;
+	uint32_t magic2 = 0;
+	memcpy(&sw, fp->bytes + FP_SW_BYTES_OFFSET, sizeof(sw));
+	if (sw.magic1 == FP_XSTATE_MAGIC1) {
+		if (mm_copy_in(t->mm, fp->bytes + sizeof(fp->fx), addr + sizeof(fp->fx),
+			       fp_frame_size(plat) - sizeof(fp->fx)) < 0)
+			return -EFAULT;
+		memcpy(&magic2, fp->bytes + size, 4);
 	}
+	if (sw.magic1 != FP_XSTATE_MAGIC1 || magic2 != FP_XSTATE_MAGIC2) {
+		/* Not an XSAVE frame (a legacy copy): x87 and SSE from the
+		 * FXSAVE area, everything else in its init state. */
+		memset(fp->bytes + PLAT_XSTATE_HEADER, 0, size - PLAT_XSTATE_HEADER);
+		fp->bytes[PLAT_XSTATE_HEADER] = XFEATURE_MASK_FPSSE;
+		return 0;
+	}
+	uint64_t hdr[3];
+	memcpy(hdr, fp->bytes + PLAT_XSTATE_HEADER, sizeof(hdr));
+	/* XRSTOR (standard form) faults on features XCR0 lacks and on a
+	 * non-zero XCOMP_BV or first reserved word. */
+	if ((hdr[0] & ~plat->xstate_features) || hdr[1] || hdr[2])
+		return -EFAULT;
+	/* Features the frame does not ask for come back in their init state. */
+	hdr[0] &= sw.xfeatures & plat->xstate_features;
+	memset(fp->bytes + PLAT_XSTATE_HEADER, 0, 64);
+	memcpy(fp->bytes + PLAT_XSTATE_HEADER, hdr, 8);
 	return 0;
 }
 
-/* Build the frame and point the registers at the handler.  Returns 0, or
- * -EFAULT when the frame cannot be written (the caller kills with SIGSEGV). */
+/* Build the frame and point the registers at the handler, as Linux's
+ * get_sigframe and x64_setup_rt_frame.  Returns 0, or -EFAULT when the frame
+ * cannot be written (the caller forces SIGSEGV). */
 static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 		       const siginfo_t *info, sigset64_t oldmask)
 {
+	struct platform *plat = t->k->plat;
 	plat_regs_t *r = &t->regs;
-	uint64_t sp = r->rsp;
-	bool onstack = false;
-	if ((act->flags & SA_ONSTACK) && t->altstack.ss_size &&
-	    !(t->altstack.ss_flags & SS_DISABLE) && !on_altstack(t, sp)) {
-		sp = (uint64_t)(uintptr_t)t->altstack.ss_sp + t->altstack.ss_size;
-		onstack = true;
-	}
-	if (!onstack)
-		sp -= 128; /* the x86_64 red zone */
-	sp -= sizeof(plat_fpregs_t);
-	sp &= ~63ULL;
-	uint64_t fpaddr = sp;
-	sp -= sizeof(struct k_rt_sigframe);
-	sp = (sp & ~15ULL) - 8;
-
-	plat_fpregs_t fp;
-	memset(&fp, 0, sizeof(fp));
-	t->k->plat->ops->context_get_fpregs(t->ctx, &fp);
-	if (mm_copy_out(t->mm, fpaddr, &fp, sizeof(fp)) < 0)
+	/* x86-64 frames need the app's restorer (glibc and musl give one). */
+	if (!(act->flags & SA_RESTORER))
 		return -EFAULT;
+	bool nested = on_sig_stack(t, r->rsp), entering = false;
+	uint64_t sp = r->rsp - 128; /* the red zone */
+	if ((act->flags & SA_ONSTACK) && sas_ss_flags(t, sp) == 0) {
+		sp = (uint64_t)(uintptr_t)t->altstack.ss_sp + t->altstack.ss_size;
+		entering = true;
+	}
+	uint64_t fpaddr = (sp - fp_frame_size(plat)) & ~63ULL;
+	sp = ((fpaddr - sizeof(struct k_rt_sigframe)) & ~15ULL) - 8;
+	/* As Linux: a frame that would overflow the alternate stack is not
+	 * written below it; the thread gets SIGSEGV instead. */
+	if ((nested || entering) && !in_sig_stack(t, sp))
+		return -EFAULT;
+
+	plat_fpregs_t *fp = malloc(sizeof(*fp));
+	if (!fp)
+		return -EFAULT;
+	fp_state_to_frame(t, fp);
+	int e = mm_copy_out(t->mm, fpaddr, fp->bytes, fp_frame_size(plat));
+	if (e < 0) {
+		free(fp);
+		return -EFAULT;
+	}
 
 	struct k_rt_sigframe f;
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
-	f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS |
+			(plat->xstate_features ? UC_FP_XSTATE : 0);
 	f.uc.uc_stack.ss_sp = (uint64_t)(uintptr_t)t->altstack.ss_sp;
 	f.uc.uc_stack.ss_size = t->altstack.ss_size;
-	f.uc.uc_stack.ss_flags = task_sigaltstack_flags(t);
+	f.uc.uc_stack.ss_flags = t->altstack.ss_flags;
 	struct k_sigcontext *sc = &f.uc.uc_mcontext;
 	sc->r8 = r->r8; sc->r9 = r->r9; sc->r10 = r->r10; sc->r11 = r->r11;
 	sc->r12 = r->r12; sc->r13 = r->r13; sc->r14 = r->r14; sc->r15 = r->r15;
@@ -422,12 +581,21 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	sc->cs = (uint16_t)r->cs; sc->ss = (uint16_t)r->ss;
 	sc->oldmask = oldmask;
 	sc->fpstate = fpaddr;
-	if (sig == SIGSEGV || sig == SIGBUS)
+	if ((sig == SIGSEGV || sig == SIGBUS) && info->si_code > 0) {
+		/* A page fault: trap 14, cr2 the address, and of the error
+		 * code the user bit and, for a protection fault, the present
+		 * bit (the platform does not tell reads from writes). */
+		sc->trapno = 14;
+		sc->err = 4 | (sig == SIGSEGV && info->si_code == SEGV_ACCERR);
 		sc->cr2 = (uint64_t)(uintptr_t)info->si_addr;
+	}
 	f.uc.uc_sigmask = oldmask;
-	f.info = *info;
-	if (mm_copy_out(t->mm, sp, &f, sizeof(f)) < 0)
+	if (act->flags & SA_SIGINFO)
+		f.info = *info;
+	if (mm_copy_out(t->mm, sp, &f, sizeof(f)) < 0) {
+		free(fp);
 		return -EFAULT;
+	}
 
 	r->rsp = sp;
 	r->rip = act->handler;
@@ -435,7 +603,15 @@ static int setup_frame(struct task *t, int sig, const struct k_sigaction *act,
 	r->rsi = sp + offsetof(struct k_rt_sigframe, info);
 	r->rdx = sp + offsetof(struct k_rt_sigframe, uc);
 	r->rax = 0;
-	r->eflags &= ~(0x100ULL | 0x400ULL); /* TF, DF cleared as Linux does */
+	r->eflags &= ~(0x100ULL | 0x400ULL | 0x10000ULL); /* TF, DF, RF, as Linux */
+	/* As Linux's handle_signal: the handler starts with a clean FPU. */
+	plat_fpregs_init(fp, plat->xstate_size);
+	plat->ops->context_set_fpregs(t->ctx, fp);
+	free(fp);
+	/* As Linux's signal_delivered: an SS_AUTODISARM stack is disarmed
+	 * while the handler runs (sigreturn re-arms it from uc_stack). */
+	if (t->altstack.ss_flags & SS_AUTODISARM)
+		sas_ss_reset(t);
 	return 0;
 }
 
@@ -444,10 +620,13 @@ int64_t signal_sigreturn(struct task *t)
 	/* `ret` into the restorer popped pretcode: the frame starts 8 below. */
 	uint64_t frame = t->regs.rsp - 8;
 	struct k_rt_sigframe f;
+	siginfo_t segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
+	t->in_syscall = false;
 	if (mm_copy_in(t->mm, &f, frame, sizeof(f)) < 0) {
-		task_signal_send(t, SIGSEGV);
-		return t->regs.rax;
+		task_force_signal(t, &segv); /* as Linux's badframe */
+		return (int64_t)t->regs.rax;
 	}
+	task_set_sigmask(t, f.uc.uc_sigmask);
 	plat_regs_t *r = &t->regs;
 	const struct k_sigcontext *sc = &f.uc.uc_mcontext;
 	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
@@ -455,30 +634,37 @@ int64_t signal_sigreturn(struct task *t)
 	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
 	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
 	r->rip = sc->rip;
-	/* Only the flags an app may change (as Linux's FIX_EFLAGS). */
-	const uint64_t fix = 0x40DD5ULL; /* AC OF DF TF SF ZF AF PF CF RF-less set */
+	/* Only the flags an app may change (Linux's FIX_EFLAGS: AC OF DF TF
+	 * SF ZF AF PF CF and RF). */
+	const uint64_t fix = 0x50DD5ULL;
 	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
 	r->orig_rax = (uint64_t)-1; /* no syscall restart after sigreturn */
-	if (sc->fpstate) {
-		plat_fpregs_t fp;
-		if (mm_copy_in(t->mm, &fp, sc->fpstate, sizeof(fp)) == 0) {
-			fp.mxcsr &= 0xffbf; /* reserved MXCSR bits would fault the host */
-			t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
-		}
+	struct platform *plat = t->k->plat;
+	plat_fpregs_t *fp = malloc(sizeof(*fp));
+	bool bad = !fp;
+	if (fp) {
+		/* No fpstate, or a bad one: the FPU is reset (Linux's
+		 * fpu__clear_user_states), and a bad one is a bad frame. */
+		if (sc->fpstate)
+			bad = fp_state_from_frame(t, sc->fpstate, fp) < 0;
+		if (bad || !sc->fpstate)
+			plat_fpregs_init(fp, plat->xstate_size);
+		plat->ops->context_set_fpregs(t->ctx, fp);
+		free(fp);
 	}
-	task_set_sigmask(t, f.uc.uc_sigmask);
-	/* Restore the alternate stack settings as the kernel does. */
-	if (!on_altstack(t, r->rsp)) {
-		if (f.uc.uc_stack.ss_flags & SS_DISABLE) {
-			t->altstack.ss_flags = SS_DISABLE;
-			t->altstack.ss_size = 0;
-		} else if (f.uc.uc_stack.ss_size >= (uint64_t)MINSIGSTKSZ) {
-			t->altstack.ss_sp = (void *)(uintptr_t)f.uc.uc_stack.ss_sp;
-			t->altstack.ss_size = f.uc.uc_stack.ss_size;
-			t->altstack.ss_flags = 0;
-		}
+	if (bad) {
+		task_force_signal(t, &segv);
+		return (int64_t)r->rax;
 	}
-	t->in_syscall = false;
+	/* As Linux's restore_altstack: the saved settings come back, errors
+	 * ignored: a bad size, or the frame (the stack pointer sigreturn was
+	 * called with, as Linux 6 checks) on the current alternate stack. */
+	stack_t ss = {
+		.ss_sp = (void *)(uintptr_t)f.uc.uc_stack.ss_sp,
+		.ss_flags = f.uc.uc_stack.ss_flags,
+		.ss_size = f.uc.uc_stack.ss_size,
+	};
+	do_sigaltstack(t, &ss, NULL, frame + 8);
 	return (int64_t)r->rax;
 }
 
@@ -673,11 +859,16 @@ void task_deliver_signals(struct task *t)
 			log_info("[%d] signal %d -> handler %#lx", t->tid, sig,
 				 (unsigned long)act.handler);
 		if (setup_frame(t, sig, &act, &info, oldmask) < 0) {
-			/* As Linux: a frame that cannot be written is a SIGSEGV
-			 * with the default action. */
-			vmutex_lock(&tg->siglock);
-			group_exit_locked(tg, SIGSEGV);
-			vmutex_unlock(&tg->siglock);
+			/* As Linux's force_sigsegv: a frame that cannot be
+			 * written costs SIGSEGV, fatal when it was SIGSEGV's. */
+			if (sig == SIGSEGV) {
+				vmutex_lock(&tg->siglock);
+				group_exit_locked(tg, SIGSEGV);
+				vmutex_unlock(&tg->siglock);
+			} else {
+				siginfo_t segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
+				task_force_signal(t, &segv);
+			}
 			continue;
 		}
 		return;

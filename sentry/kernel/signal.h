@@ -26,9 +26,14 @@ int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t 
 /* rt_sigpending: the signals pending for t or its group that t blocks. */
 sigset64_t task_sigpending(struct task *t);
 /* sigaltstack: the current stack in *oss, then ss (unless NULL) installed.
- * As Linux: -EPERM while running on the alternate stack, -EINVAL for an
- * unknown mode, -ENOMEM for a stack under MINSIGSTKSZ. */
+ * As Linux: -EPERM while running on the alternate stack (never with
+ * SS_AUTODISARM), -EINVAL for an unknown mode, -ENOMEM for a stack under
+ * the kernel's MINSIGSTKSZ (2048); *oss's flags include SS_AUTODISARM. */
 int task_sigaltstack(struct task *t, const stack_t *ss, stack_t *oss);
+/* AT_MINSIGSTKSZ: the most stack a signal frame (with the FPU state this
+ * platform saves) takes, as Linux computes it. */
+struct platform;
+uint64_t signal_minsigstksz(const struct platform *plat);
 /* rt_sigreturn: restore the frame at the app's stack; returns the restored rax. */
 int64_t signal_sigreturn(struct task *t);
 /* Replace the task's blocked set (SIGKILL/SIGSTOP are never blocked). */

@@ -93,7 +93,6 @@ void tg_free(struct thread_group *tg)
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	free(tg->cmdline);
-	free(tg->exe_path);
 	free(tg);
 }
 
@@ -143,6 +142,10 @@ static void handle_fault(struct task *t, const struct plat_event *ev)
 		info.si_code = code;
 	}
 	info.si_addr = (void *)(uintptr_t)ev->fault_addr;
+	if (t->k->strace)
+		log_info("[%d] fault at %#lx (rip %#lx): signal %d code %d", t->tid,
+			 (unsigned long)ev->fault_addr, (unsigned long)t->regs.rip, info.si_signo,
+			 info.si_code);
 	task_force_signal(t, &info);
 }
 
@@ -180,6 +183,9 @@ static void task_loop(struct task *t)
 			break;
 		case PLAT_EV_SIGNAL: {
 			siginfo_t info = ev.info;
+			if (t->k->strace)
+				log_info("[%d] host signal %d code %d at rip %#lx", t->tid,
+					 info.si_signo, info.si_code, (unsigned long)t->regs.rip);
 			task_force_signal(t, &info);
 			break;
 		}
@@ -288,8 +294,11 @@ void task_vfork_complete(struct task *t)
 /* Undo a clone that failed before its task was linked in. */
 static void clone_undo(struct task *c, struct thread_group *ntg)
 {
-	if (ntg)
+	if (ntg) {
+		if (ntg->exe_file)
+			file_put(ntg->exe_file);
 		tg_free(ntg);
+	}
 	if (c->fdt)
 		fdt_put(c->fdt);
 	if (c->fs)
@@ -407,8 +416,11 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			memcpy(ntg->cmdline, tg->cmdline, tg->cmdline_len);
 			ntg->cmdline_len = tg->cmdline_len;
 		}
-		if (tg->exe_path)
-			ntg->exe_path = strdup(tg->exe_path);
+		vmutex_lock(&k->tasks_lock);
+		ntg->exe_file = tg->exe_file;
+		if (ntg->exe_file)
+			file_get(ntg->exe_file);
+		vmutex_unlock(&k->tasks_lock);
 	}
 
 	struct vfork_done vd = {.lock = VMUTEX_INITIALIZER(LOCK_CLASS(VFORK_DONE)), .parent = t};
@@ -434,8 +446,12 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		ntg->leader = c;
 		struct thread_group *parent = (flags & CLONE_PARENT) && tg->parent ? tg->parent : tg;
 		ntg->parent = parent;
-		ntg->sibling = parent->children;
-		parent->children = ntg;
+		/* At the end: wait(2) reports the oldest child first. */
+		struct thread_group **tail = &parent->children;
+		while (*tail)
+			tail = &(*tail)->sibling;
+		ntg->sibling = NULL;
+		*tail = ntg;
 		vmutex_lock(&ntg->siglock);
 		tg_link_task(ntg, c);
 		vmutex_unlock(&ntg->siglock);

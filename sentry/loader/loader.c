@@ -302,7 +302,7 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 		{AT_HWCAP2, 0},
 		{AT_EXECFN, execfn_addr},
 		{AT_PLATFORM, platform_addr},
-		{AT_MINSIGSTKSZ, 2048},
+		{AT_MINSIGSTKSZ, a->minsigstksz ? a->minsigstksz : 2048},
 		{AT_NULL, 0},
 	};
 	size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 + sizeof(auxv) / 8;

@@ -27,6 +27,7 @@ struct loader_args {
 	const char *execfn;
 	uint32_t uid, euid, gid, egid;
 	uint64_t stack_limit; /* RLIMIT_STACK soft limit */
+	uint64_t minsigstksz; /* AT_MINSIGSTKSZ: the largest signal frame (0: Linux's 2048) */
 };
 
 struct loader_result {

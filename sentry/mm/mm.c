@@ -24,8 +24,8 @@
  *     later mprotect adding PROT_WRITE is not re-checked here.
  *   - mprotect over a range with holes fails with ENOMEM before changing
  *     anything (Linux changes the VMAs before the hole, then fails).
- *   - MREMAP_DONTUNMAP, MAP_HUGETLB are not supported (EINVAL / ENOMEM, as
- *     Linux without the feature / without reserved huge pages).
+ *   - MAP_HUGETLB is not supported (ENOMEM, as Linux without reserved huge
+ *     pages).
  *
  * Locking: mm->lock is held for every operation, across platform calls
  * (never across a context switch); memfile and shmem locks nest inside.
@@ -224,6 +224,7 @@ struct mm *mm_new(struct memfile *mf, struct platform *plat)
 	}
 	mm->mmap_base = MM_DEFAULT_MMAP_BASE;
 	mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
+	mm->lock_limit = MM_NO_LOCK_LIMIT;
 	return mm;
 }
 
@@ -276,6 +277,7 @@ struct mm *mm_fork(struct mm *parent)
 		struct vma *nv = vma_dup(v);
 		if (!nv)
 			goto fail;
+		nv->flags &= ~VMA_LOCK_MASK; /* as Linux: locks are not inherited */
 		if (vmas_insert(&c->vmas, nv) < 0) {
 			vma_free(nv);
 			goto fail;
@@ -397,6 +399,7 @@ static int unmap_range(struct mm *mm, uint64_t s, uint64_t e)
 	zap_range(mm, s, e);
 	size_t i = vmas_lower(&mm->vmas, s);
 	while (i < mm->vmas.n && mm->vmas.v[i]->start < e) {
+		mm_account_unmap_locked(mm, mm->vmas.v[i]);
 		vma_retire(&mm->vmas, mm->vmas.v[i]);
 		vmas_remove(&mm->vmas, i);
 	}
@@ -789,6 +792,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	if (!v)
 		return -ENOMEM;
 	v->prot = prot & PROT_RWX; /* mmap ignores other bits, as Linux */
+	if (flags & MAP_LOCKED)
+		v->flags |= VMA_LOCKED;
 	if (flags & MAP_GROWSDOWN)
 		v->flags |= VMA_GROWSDOWN;
 	if (shared)
@@ -808,6 +813,14 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 
 	int64_t ret;
 	vmutex_lock(&mm->lock);
+	v->flags |= mm->def_flags;
+	/* As Linux's mlock_future_ok: a locked mapping within RLIMIT_MEMLOCK. */
+	if (!mm_lock_ok_locked(mm, v->flags, rlen, __atomic_load_n(&mm->lock_limit,
+								    __ATOMIC_RELAXED))) {
+		ret = -EAGAIN;
+		goto fail;
+	}
+	unsigned vflags = v->flags;
 	if (flags & MAP_FIXED) {
 		if (!PAGE_ALIGNED(addr)) {
 			ret = -EINVAL;
@@ -840,10 +853,16 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	}
 	v->start = addr;
 	v->end = addr + rlen;
+	mm_account_map_locked(mm, v);
 	ret = insert_merge(mm, v);
-	if (ret < 0)
+	if (ret < 0) {
+		mm_account_unmap_locked(mm, v);
 		goto fail;
-	if ((flags & MAP_POPULATE) && !(flags & MAP_NONBLOCK)) {
+	}
+	if ((vflags & VMA_LOCK_MASK) == VMA_LOCKED) {
+		/* As Linux: a locked mapping is populated at once. */
+		mm_populate_range_locked(mm, addr, addr + rlen);
+	} else if ((flags & MAP_POPULATE) && !(flags & MAP_NONBLOCK)) {
 		/* As Linux: a private writable mapping is pre-faulted for write. */
 		bool write = (prot & PROT_WRITE) && !shared;
 		for (uint64_t a = addr; a < addr + rlen; a += PAGE_SIZE) {
@@ -982,11 +1001,13 @@ out:
 	return ret;
 }
 
-/* Move [old, old+old_len) (inside one VMA) to the free range
- * [new, new+new_len), new_len >= old_len: the page-table entries move, the
- * data is not copied. */
+/* Move the pages of [old, old+old_len) (inside one VMA, page-table entries
+ * moved, data not copied) to a new VMA [new, new+new_len) over free space,
+ * new_len >= old_len, as Linux's move_vma.  The old range is unmapped,
+ * except with MREMAP_DONTUNMAP (it stays, empty and unlocked) and for the
+ * old_len 0 duplicate of a shared mapping.  Returns new or -ENOMEM. */
 static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t new,
-			uint64_t new_len)
+			uint64_t new_len, bool dontunmap)
 {
 	if (vmas_split_at(&mm->vmas, old) < 0 || vmas_split_at(&mm->vmas, old + old_len) < 0)
 		return -ENOMEM;
@@ -1001,6 +1022,7 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 		vma_free(nv);
 		return -ENOMEM;
 	}
+	mm_account_map_locked(mm, nv);
 	unmap_platform(mm, old, old + old_len);
 	uint64_t a = old, pte;
 	while (pt_next(&mm->pt, &a, old + old_len, &pte)) {
@@ -1012,6 +1034,7 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 				pt_set(&mm->pt, b, 0);
 				b += PAGE_SIZE;
 			}
+			mm_account_unmap_locked(mm, nv);
 			vmas_find(&mm->vmas, new, &i);
 			vmas_remove(&mm->vmas, i);
 			vma_free(nv);
@@ -1020,155 +1043,225 @@ static int64_t move_vma(struct mm *mm, uint64_t old, uint64_t old_len, uint64_t 
 		pt_set(&mm->pt, a, 0);
 		a += PAGE_SIZE;
 	}
-	vmas_find(&mm->vmas, old, &i);
-	vma_retire(&mm->vmas, mm->vmas.v[i]);
-	vmas_remove(&mm->vmas, i);
-	if (i < mm->vmas.n)
+	m = vmas_find(&mm->vmas, old, &i);
+	if (old_len && !dontunmap) {
+		mm_account_unmap_locked(mm, m);
+		vma_retire(&mm->vmas, m);
+		vmas_remove(&mm->vmas, i);
+		if (i < mm->vmas.n)
+			vmas_merge_around(&mm->vmas, i);
+		if (i > 0)
+			vmas_merge_around(&mm->vmas, i - 1);
+	} else if (dontunmap) {
+		/* As Linux: the range left behind is never locked. */
+		mm_account_unmap_locked(mm, m);
+		m->flags &= ~VMA_LOCK_MASK;
 		vmas_merge_around(&mm->vmas, i);
-	if (i > 0)
-		vmas_merge_around(&mm->vmas, i - 1);
+	}
 	vmas_find(&mm->vmas, new, &i);
 	vmas_merge_around(&mm->vmas, i);
 	return (int64_t) new;
 }
 
+/* mremap(2) as Linux 6.x's do_mremap: the argument checks of
+ * check_mremap_params, then those of check_prep_vma against the VMA at
+ * old_addr, then mremap_to (FIXED, DONTUNMAP) or mremap_at (in place, or a
+ * move with MAYMOVE).  A locked VMA that grows is populated. */
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
 		  uint64_t new_addr)
 {
 	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return -EINVAL;
-	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
-		return -EINVAL;
-	if (flags & MREMAP_DONTUNMAP)
-		return -EINVAL; /* not supported */
 	if (!PAGE_ALIGNED(old_addr))
 		return -EINVAL;
 	old_len = PAGE_ROUND_UP(old_len);
-	uint64_t rnew = PAGE_ROUND_UP(new_len);
-	if (rnew == 0)
+	new_len = PAGE_ROUND_UP(new_len);
+	if (!new_len || new_len > PLAT_APP_TOP)
 		return -EINVAL;
-	new_len = rnew;
-	if (new_len > PLAT_APP_TOP)
-		return -ENOMEM;
-	if (old_addr >= PLAT_APP_TOP || old_len > PLAT_APP_TOP - old_addr)
-		return -EFAULT;
-	if (flags & MREMAP_FIXED) {
-		if (!PAGE_ALIGNED(new_addr))
+	/* FIXED and DONTUNMAP name a new address (a hint for DONTUNMAP). */
+	bool to = flags & (MREMAP_FIXED | MREMAP_DONTUNMAP);
+	if (to) {
+		if (new_addr > PLAT_APP_TOP - new_len || !PAGE_ALIGNED(new_addr))
 			return -EINVAL;
-		if (new_addr > PLAT_APP_TOP - new_len)
+		if (!(flags & MREMAP_MAYMOVE))
 			return -EINVAL;
-		if ((new_addr <= old_addr && new_addr + new_len > old_addr) ||
-		    (old_addr <= new_addr && old_addr + old_len > new_addr))
+		if ((flags & MREMAP_DONTUNMAP) && old_len != new_len)
+			return -EINVAL;
+		if (old_addr + old_len > new_addr && new_addr + new_len > old_addr)
 			return -EINVAL;
 	}
 	int64_t ret;
 	vmutex_lock(&mm->lock);
-	/* As Linux (5.16+): a VMA must hold old_addr, even to shrink. */
 	struct vma *v = vmas_find(&mm->vmas, old_addr, NULL);
 	if (!v) {
 		ret = -EFAULT;
 		goto out;
 	}
-	if (!(flags & MREMAP_FIXED) && old_len >= new_len) {
+	bool expand = new_len > old_len, shrink = new_len < old_len;
+	bool populate = false;
+	if (expand || to) {
+		/* As Linux: old_len 0 duplicates a shared mapping only. */
+		if (!old_len && !(v->flags & VMA_SHARED)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		/* The moved range stays within its VMA (a shrink may cross). */
+		if ((shrink ? new_len : old_len) > v->end - old_addr) {
+			ret = -EFAULT;
+			goto out;
+		}
+		if (expand) {
+			populate = v->flags & VMA_LOCKED;
+			uint64_t foff = v->off + (old_addr - v->start);
+			if (v->file && foff + new_len < foff) {
+				ret = -EINVAL;
+				goto out;
+			}
+			if (!mm_lock_ok_locked(mm, v->flags, new_len - old_len,
+					       __atomic_load_n(&mm->lock_limit, __ATOMIC_RELAXED))) {
+				ret = -EAGAIN;
+				goto out;
+			}
+		}
+	}
+	uint64_t at = old_addr;
+	if (to) {
+		/* mremap_to: clear the target, shrink, then move. */
+		if (flags & MREMAP_FIXED) {
+			ret = unmap_range(mm, new_addr, new_addr + new_len);
+			if (ret < 0)
+				goto out;
+			if (!vmas_find(&mm->vmas, old_addr, NULL)) {
+				ret = -EFAULT;
+				goto out;
+			}
+			at = new_addr;
+		}
+		if (shrink) {
+			ret = unmap_range(mm, old_addr + new_len, old_addr + old_len);
+			if (ret < 0)
+				goto out;
+			old_len = new_len;
+		}
+		if (!(flags & MREMAP_FIXED)) {
+			at = find_free(mm, new_addr, new_len, false);
+			if (!at) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+		ret = move_vma(mm, old_addr, old_len, at, new_len, flags & MREMAP_DONTUNMAP);
+	} else if (!expand && !shrink) {
+		ret = (int64_t)old_addr;
+	} else if (shrink) {
 		/* Shrinking just unmaps the tail (across VMAs, as Linux). */
 		ret = unmap_range(mm, old_addr + new_len, old_addr + old_len);
 		if (ret == 0)
 			ret = (int64_t)old_addr;
-		goto out;
-	}
-	if (old_len > v->end - old_addr) {
-		ret = -EFAULT;
-		goto out;
-	}
-	if (old_len == 0) {
-		/* Linux duplicates a shared mapping when old_len is 0. */
-		if (!(v->flags & VMA_SHARED)) {
-			ret = -EINVAL;
-			goto out;
-		}
-		if (!(flags & MREMAP_MAYMOVE)) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		uint64_t at = new_addr;
-		if (flags & MREMAP_FIXED) {
-			if (unmap_range(mm, at, at + new_len) < 0) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			v = vmas_find(&mm->vmas, old_addr, NULL);
-		} else {
-			at = find_free(mm, 0, new_len, false);
-		}
-		struct vma *nv = at ? vma_dup(v) : NULL;
-		if (!nv) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		nv->off += old_addr - v->start;
-		nv->start = at;
-		nv->end = at + new_len;
-		ret = insert_merge(mm, nv);
-		if (ret < 0)
-			vma_free(nv);
-		else
-			ret = (int64_t)at;
-		goto out;
-	}
-	if (flags & MREMAP_FIXED) {
-		ret = unmap_range(mm, new_addr, new_addr + new_len);
-		if (ret == 0 && old_len > new_len) {
-			ret = unmap_range(mm, old_addr + new_len, old_addr + old_len);
-			old_len = new_len;
-		}
-		if (ret == 0)
-			ret = move_vma(mm, old_addr, old_len, new_addr, new_len);
-		goto out;
-	}
-	/* Grow in place when the VMA ends the old range and room follows. */
-	uint64_t new_end = old_addr + new_len;
-	if (old_addr + old_len == v->end && new_end <= PLAT_APP_TOP) {
+	} else {
+		/* Grow in place when the range ends the VMA and room follows. */
+		uint64_t new_end = old_addr + new_len;
 		size_t i = vmas_lower(&mm->vmas, v->end);
-		bool room = (i == mm->vmas.n || mm->vmas.v[i]->start >= new_end);
-		if (room) {
+		if (old_addr + old_len == v->end && new_end <= PLAT_APP_TOP &&
+		    (i == mm->vmas.n || mm->vmas.v[i]->start >= new_end)) {
+			if (v->flags & VMA_LOCKED)
+				mm->locked_pages += (new_end - v->end) >> PAGE_SHIFT;
 			v->end = new_end;
 			vmas_find(&mm->vmas, old_addr, &i);
 			vmas_merge_around(&mm->vmas, i);
 			ret = (int64_t)old_addr;
-			goto out;
+		} else if (!(flags & MREMAP_MAYMOVE)) {
+			ret = -ENOMEM;
+		} else if (!(at = find_free(mm, 0, new_len, false))) {
+			ret = -ENOMEM;
+		} else {
+			ret = move_vma(mm, old_addr, old_len, at, new_len, false);
 		}
 	}
-	if (!(flags & MREMAP_MAYMOVE)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	uint64_t at = find_free(mm, 0, new_len, false);
-	if (!at) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = move_vma(mm, old_addr, old_len, at, new_len);
+	if (ret >= 0 && populate)
+		mm_populate_range_locked(mm, (uint64_t)ret + old_len, (uint64_t)ret + new_len);
 out:
 	mm_unlock(mm);
 	return ret;
 }
 
-static void zap_vma(struct mm *mm, struct vma *v, void *arg) { zap_range(mm, v->start, v->end); }
-
 struct flag_change {
 	unsigned set, clear;
 };
 
-static void change_flags(struct mm *mm, struct vma *v, void *arg)
+/* Set and clear VMA flags on [s, e) of v (splitting it), then merge. */
+static int change_flags(struct mm *mm, struct vma *v, uint64_t s, uint64_t e,
+			struct flag_change c)
 {
-	const struct flag_change *c = arg;
-	v->flags = (v->flags | c->set) & ~c->clear;
+	if (((v->flags | c.set) & ~c.clear) == v->flags)
+		return 0;
+	if (vmas_split_at(&mm->vmas, s) < 0 || vmas_split_at(&mm->vmas, e) < 0)
+		return -ENOMEM;
+	size_t i;
+	v = vmas_find(&mm->vmas, s, &i);
+	v->flags = (v->flags | c.set) & ~c.clear;
+	vmas_merge_around(&mm->vmas, i);
+	return 0;
+}
+
+/* One VMA's part [s, e) of a madvise range, as Linux's madvise_vma_behavior. */
+static int madvise_vma(struct mm *mm, struct vma *v, uint64_t s, uint64_t e, int advice)
+{
+	bool private_anon = !v->file;
+	switch (advice) {
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+		/* Locked pages stay (only MADV_DONTNEED_LOCKED drops them);
+		 * MADV_FREE is for private anonymous memory only. */
+		if ((v->flags & VMA_LOCKED) && advice != MADV_DONTNEED_LOCKED)
+			return -EINVAL;
+		if (advice == MADV_FREE && !private_anon)
+			return -EINVAL;
+		/* Private anon reads zeroes next time, private file pages are
+		 * read again, shared pages come back from their object. */
+		zap_range(mm, s, e);
+		return 0;
+	case MADV_REMOVE:
+		/* Linux: only shared mappings of files that can punch holes
+		 * (shmem, tmpfs); not offered by mm_file. */
+		if (v->flags & VMA_LOCKED)
+			return -EINVAL;
+		return (v->flags & VMA_SHARED) ? -EOPNOTSUPP : -EINVAL;
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		return (v->flags & VMA_LOCKED) ? -EINVAL : 0;
+	case MADV_WIPEONFORK:
+		if (!private_anon || (v->flags & VMA_SHARED))
+			return -EINVAL;
+		return change_flags(mm, v, s, e, (struct flag_change){.set = VMA_WIPEONFORK});
+	case MADV_KEEPONFORK:
+		return change_flags(mm, v, s, e, (struct flag_change){.clear = VMA_WIPEONFORK});
+	case MADV_DONTFORK:
+		return change_flags(mm, v, s, e, (struct flag_change){.set = VMA_DONTFORK});
+	case MADV_DOFORK:
+		return change_flags(mm, v, s, e, (struct flag_change){.clear = VMA_DONTFORK});
+	case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE: {
+		bool write = advice == MADV_POPULATE_WRITE;
+		if (!(v->prot & (write ? PROT_WRITE : PROT_READ)))
+			return -EFAULT;
+		for (uint64_t a = s; a < e; a += PAGE_SIZE)
+			if (mm_populate_locked(mm, v, a, write) < 0)
+				return -EFAULT;
+		return 0;
+	}
+	default:
+		/* Hints with nothing to do in the memory file: the pages are
+		 * always resident, never merged, never huge; WILLNEED reads
+		 * nothing ahead; HUGEPAGE/NOHUGEPAGE, MERGEABLE, DONTDUMP
+		 * are accepted as by Linux with THP and KSM. */
+		return 0;
+	}
 }
 
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 {
-	if (!PAGE_ALIGNED(addr))
-		return -EINVAL;
 	switch (advice) {
 	case MADV_NORMAL:
 	case MADV_RANDOM:
@@ -1193,13 +1286,14 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 	case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE:
 	case MADV_COLLAPSE:
-		break;
 	case MADV_HWPOISON:
 	case MADV_SOFT_OFFLINE:
-		return -EPERM; /* needs CAP_SYS_ADMIN in the init namespace */
+		break;
 	default:
 		return -EINVAL;
 	}
+	if (!PAGE_ALIGNED(addr))
+		return -EINVAL;
 	uint64_t rlen = PAGE_ROUND_UP(len);
 	if (len && !rlen)
 		return -EINVAL;
@@ -1208,73 +1302,34 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 		return -EINVAL;
 	if (end == addr)
 		return 0;
-	int ret = 0;
+	if (advice == MADV_HWPOISON || advice == MADV_SOFT_OFFLINE)
+		return -EPERM; /* needs CAP_SYS_ADMIN in the init namespace */
+	int ret = 0, unmapped = 0;
 	vmutex_lock(&mm->lock);
-	/* As Linux: the advice applies to the mapped parts, then ENOMEM if
-	 * the range had holes.  Per-VMA rejections come first. */
-	bool holes = !range_covered(mm, addr, end);
-	for (size_t i = vmas_lower(&mm->vmas, addr); i < mm->vmas.n && mm->vmas.v[i]->start < end;
-	     i++) {
+	/* As Linux's madvise_walk_vmas: VMA by VMA in address order, each
+	 * part of the range; the first error stops it (the VMAs before keep
+	 * the advice); holes give ENOMEM at the end. */
+	uint64_t start = addr;
+	while (start < end) {
+		size_t i = vmas_lower(&mm->vmas, start);
+		if (i == mm->vmas.n) {
+			ret = -ENOMEM;
+			goto out;
+		}
 		struct vma *v = mm->vmas.v[i];
-		bool private_anon = !v->file;
-		if ((advice == MADV_FREE || advice == MADV_WIPEONFORK) && !private_anon) {
-			ret = -EINVAL;
+		if (start < v->start) {
+			unmapped = -ENOMEM;
+			start = v->start;
+			if (start >= end)
+				break;
+		}
+		uint64_t tmp = v->end < end ? v->end : end;
+		ret = madvise_vma(mm, v, start, tmp, advice);
+		if (ret < 0)
 			goto out;
-		}
-		if (advice == MADV_REMOVE) {
-			/* Linux: only shared mappings of files that can punch
-			 * holes (shmem, tmpfs); not offered by mm_file. */
-			ret = (v->flags & VMA_SHARED) ? -EOPNOTSUPP : -EINVAL;
-			goto out;
-		}
+		start = tmp;
 	}
-	switch (advice) {
-	case MADV_DONTNEED:
-	case MADV_DONTNEED_LOCKED:
-	case MADV_FREE:
-		/* Private anon reads zeroes next time, private file pages are
-		 * read again, shared pages come back from their object. */
-		ret = for_each_vma_in(mm, addr, end, zap_vma, NULL);
-		break;
-	case MADV_DONTFORK:
-		ret = for_each_vma_in(mm, addr, end, change_flags,
-				      &(struct flag_change){.set = VMA_DONTFORK});
-		break;
-	case MADV_DOFORK:
-		ret = for_each_vma_in(mm, addr, end, change_flags,
-				      &(struct flag_change){.clear = VMA_DONTFORK});
-		break;
-	case MADV_WIPEONFORK:
-		ret = for_each_vma_in(mm, addr, end, change_flags,
-				      &(struct flag_change){.set = VMA_WIPEONFORK});
-		break;
-	case MADV_KEEPONFORK:
-		ret = for_each_vma_in(mm, addr, end, change_flags,
-				      &(struct flag_change){.clear = VMA_WIPEONFORK});
-		break;
-	case MADV_POPULATE_READ:
-	case MADV_POPULATE_WRITE: {
-		bool write = advice == MADV_POPULATE_WRITE;
-		for (uint64_t a = addr; a < end; a += PAGE_SIZE) {
-			struct vma *v = vmas_find(&mm->vmas, a, NULL);
-			if (!v)
-				continue;
-			if (!(v->prot & (write ? PROT_WRITE : PROT_READ))) {
-				ret = -EFAULT;
-				goto out;
-			}
-			if (mm_populate_locked(mm, v, a, write) < 0) {
-				ret = -EFAULT;
-				goto out;
-			}
-		}
-		break;
-	}
-	default:
-		break; /* hints */
-	}
-	if (ret == 0 && holes)
-		ret = -ENOMEM;
+	ret = unmapped;
 out:
 	mm_unlock(mm);
 	return ret;
@@ -1306,16 +1361,26 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		size_t i = vmas_lower(&mm->vmas, oldend);
 		if (i < mm->vmas.n && newend + PAGE_SIZE > start_gap(mm->vmas.v[i]))
 			goto out;
+		/* As Linux's check_brk_limits: under mlockall(MCL_FUTURE)
+		 * the new pages are locked, within RLIMIT_MEMLOCK. */
+		if (!mm_lock_ok_locked(mm, mm->def_flags, newend - oldend,
+				       __atomic_load_n(&mm->lock_limit, __ATOMIC_RELAXED)))
+			goto out;
 		struct vma *v = calloc(1, sizeof(*v));
 		if (!v)
 			goto out;
 		v->start = oldend;
 		v->end = newend;
 		v->prot = PROT_READ | PROT_WRITE;
+		v->flags = mm->def_flags;
+		mm_account_map_locked(mm, v);
 		if (insert_merge(mm, v) < 0) {
+			mm_account_unmap_locked(mm, v);
 			free(v);
 			goto out;
 		}
+		if ((mm->def_flags & VMA_LOCK_MASK) == VMA_LOCKED)
+			mm_populate_range_locked(mm, oldend, newend);
 		mm->brk = addr;
 	}
 out:;

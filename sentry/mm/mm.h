@@ -54,6 +54,23 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
 		  uint64_t new_addr);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* Locked memory (mlock.c), as Linux's mm/mlock.c.  limit: the pages
+ * RLIMIT_MEMLOCK allows, MM_NO_LOCK_LIMIT for a caller with CAP_IPC_LOCK;
+ * the EPERM of a zero limit is the caller's.  mm_mlock: mlock/mlock2
+ * (onfault: MLOCK_ONFAULT), -ENOMEM over the limit, for a hole (after
+ * locking what precedes it) or for a page that cannot be had; mm_mlockall:
+ * flags MCL_*, -EINVAL or -ENOMEM as Linux. */
+#define MM_NO_LOCK_LIMIT UINT64_MAX
+int mm_mlock(struct mm *mm, uint64_t start, uint64_t len, bool onfault, uint64_t limit);
+int mm_munlock(struct mm *mm, uint64_t start, uint64_t len);
+int mm_mlockall(struct mm *mm, int flags, uint64_t limit);
+int mm_munlockall(struct mm *mm);
+/* Bytes of locked VMAs (VmLck). */
+uint64_t mm_locked_bytes(struct mm *mm);
+/* The limit (pages) that mappings locked implicitly answer to (MAP_LOCKED,
+ * MCL_FUTURE, growing a locked VMA with mremap or brk): mmap fails with
+ * EAGAIN past it.  The syscall layer sets it from the caller before those. */
+void mm_set_lock_limit(struct mm *mm, uint64_t limit);
 /* brk(2): set up by the loader with mm_brk_init, then returns the new (or
  * unchanged, on failure) break, as Linux. */
 void mm_brk_init(struct mm *mm, uint64_t start);

@@ -61,6 +61,9 @@ void pt_destroy(struct pagetable *pt);
 #define VMA_DONTFORK 0x4u
 #define VMA_WIPEONFORK 0x8u
 #define VMA_SHMEM 0x10u /* MAP_SHARED|MAP_ANONYMOUS: file is an internal shmem object */
+#define VMA_LOCKED 0x20u      /* mlock()ed: counted in mm->locked_pages (mlock.c) */
+#define VMA_LOCKONFAULT 0x40u /* with VMA_LOCKED: pages are not populated at once */
+#define VMA_LOCK_MASK (VMA_LOCKED | VMA_LOCKONFAULT)
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
@@ -116,7 +119,21 @@ struct mm {
 	uint64_t stack_start, stack_end;
 	uint64_t stack_limit;
 	uint64_t map_gen; /* bumped by every platform map (see mm_handle_fault) */
+	uint64_t locked_pages; /* pages of VMA_LOCKED VMAs (Linux's locked_vm, VmLck) */
+	unsigned def_flags;    /* VMA flags every new mapping gets (mlockall MCL_FUTURE) */
+	uint64_t lock_limit;   /* RLIMIT_MEMLOCK in pages, or MM_NO_LOCK_LIMIT (atomic) */
 };
+
+/* ---- locked memory (mlock.c), all under mm->lock ---- */
+/* v leaves / joins the address space: keep locked_pages in step. */
+void mm_account_unmap_locked(struct mm *mm, const struct vma *v);
+void mm_account_map_locked(struct mm *mm, const struct vma *v);
+/* May `bytes` more be mapped with vma_flags under the limit (pages)?  As
+ * Linux's mlock_future_ok (the caller's errno is EAGAIN). */
+bool mm_lock_ok_locked(struct mm *mm, unsigned vma_flags, uint64_t bytes, uint64_t limit);
+/* Fault in what locked VMAs hold of [start, end); -EFAULT at a page that
+ * cannot be had. */
+int mm_populate_range_locked(struct mm *mm, uint64_t start, uint64_t end);
 
 /* Under mm->lock.  Make sure the page at addr (in vma) is present, filling
  * it as a first touch would; when `write`, break copy-on-write.  Returns the

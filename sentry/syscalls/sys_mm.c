@@ -1,7 +1,9 @@
 /*
  * sys_mm.c — memory syscalls: mmap, munmap, mprotect, mremap, madvise, brk,
- * msync, mincore-free.  File mappings get their mm_file from the VFS.
+ * mlock and friends.  File mappings get their mm_file from the VFS; what
+ * RLIMIT_MEMLOCK and CAP_IPC_LOCK allow is told to the mm from here.
  */
+#include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -16,6 +18,27 @@
 	(MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS |              \
 	 MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE |            \
 	 MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_FIXED_NOREPLACE)
+
+#define CAP_IPC_LOCK_NR 14
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+
+/* The pages t may lock: RLIMIT_MEMLOCK, unlimited with CAP_IPC_LOCK. */
+static uint64_t lock_limit(struct task *t)
+{
+	if (creds_capable(t->creds, CAP_IPC_LOCK_NR))
+		return MM_NO_LOCK_LIMIT;
+	struct rlimit rl = tg_get_rlimit(t->tg, RLIMIT_MEMLOCK);
+	return rl.rlim_cur == RLIM_INFINITY ? MM_NO_LOCK_LIMIT : rl.rlim_cur >> PAGE_SHIFT;
+}
+
+/* Linux's can_do_mlock: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
+static bool can_do_mlock(struct task *t)
+{
+	return tg_get_rlimit(t->tg, RLIMIT_MEMLOCK).rlim_cur != 0 ||
+	       creds_capable(t->creds, CAP_IPC_LOCK_NR);
+}
 
 static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 {
@@ -32,6 +55,9 @@ static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (type == MAP_SHARED_VALIDATE)
 		flags = (flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED;
+	if ((flags & MAP_LOCKED) && !can_do_mlock(t))
+		return -EPERM;
+	mm_set_lock_limit(t->mm, lock_limit(t));
 	if (flags & MAP_ANONYMOUS)
 		return mm_mmap(t->mm, addr, len, prot, flags, NULL, 0);
 	if (off & (PAGE_SIZE - 1))
@@ -71,6 +97,7 @@ static int64_t sys_mprotect(struct task *t, const uint64_t a[6])
 
 static int64_t sys_mremap(struct task *t, const uint64_t a[6])
 {
+	mm_set_lock_limit(t->mm, lock_limit(t));
 	return mm_mremap(t->mm, a[0], a[1], a[2], (int)a[3], a[4]);
 }
 
@@ -81,7 +108,45 @@ static int64_t sys_madvise(struct task *t, const uint64_t a[6])
 
 static int64_t sys_brk(struct task *t, const uint64_t a[6])
 {
+	mm_set_lock_limit(t->mm, lock_limit(t));
 	return (int64_t)mm_brk(t->mm, a[0]);
+}
+
+static int64_t sys_mlock(struct task *t, const uint64_t a[6])
+{
+	if (!can_do_mlock(t))
+		return -EPERM;
+	return mm_mlock(t->mm, a[0], a[1], false, lock_limit(t));
+}
+
+static int64_t sys_mlock2(struct task *t, const uint64_t a[6])
+{
+	if (a[2] & ~(uint64_t)MLOCK_ONFAULT)
+		return -EINVAL;
+	if (!can_do_mlock(t))
+		return -EPERM;
+	return mm_mlock(t->mm, a[0], a[1], a[2] & MLOCK_ONFAULT, lock_limit(t));
+}
+
+static int64_t sys_munlock(struct task *t, const uint64_t a[6])
+{
+	return mm_munlock(t->mm, a[0], a[1]);
+}
+
+static int64_t sys_mlockall(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[0];
+	/* As Linux: bad flags are EINVAL before the EPERM of no limit. */
+	if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+		return -EINVAL;
+	if (!can_do_mlock(t))
+		return -EPERM;
+	return mm_mlockall(t->mm, flags, lock_limit(t));
+}
+
+static int64_t sys_munlockall(struct task *t, const uint64_t a[6])
+{
+	return mm_munlockall(t->mm);
 }
 
 const struct syscall_def sys_mm_defs[] = {
@@ -91,5 +156,10 @@ const struct syscall_def sys_mm_defs[] = {
 	{SYS_mremap, "mremap", sys_mremap},
 	{SYS_madvise, "madvise", sys_madvise},
 	{SYS_brk, "brk", sys_brk},
+	{SYS_mlock, "mlock", sys_mlock},
+	{SYS_mlock2, "mlock2", sys_mlock2},
+	{SYS_munlock, "munlock", sys_munlock},
+	{SYS_mlockall, "mlockall", sys_mlockall},
+	{SYS_munlockall, "munlockall", sys_munlockall},
 	{0},
 };

@@ -7,6 +7,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
 
 #include <asm/prctl.h>
 #include <errno.h>
@@ -109,8 +110,9 @@ static int64_t sys_wait4(struct task *t, const uint64_t a[6])
 	}
 	int status = 0;
 	struct rusage ru;
-	int64_t r = task_wait(t, idtype, id, (options & (WNOHANG | WCONTINUED)) | WEXITED |
-					       ((options & WUNTRACED) ? WSTOPPED : 0),
+	int64_t r = task_wait(t, idtype, id,
+			      (options & (WNOHANG | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) |
+				      WEXITED | ((options & WUNTRACED) ? WSTOPPED : 0),
 			      &status, NULL, a[3] ? &ru : NULL);
 	if (r > 0) {
 		if (a[1] && task_copy_out(t, a[1], &status, sizeof(status)) < 0)
@@ -121,34 +123,53 @@ static int64_t sys_wait4(struct task *t, const uint64_t a[6])
 	return r;
 }
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* waitid(idtype, id, infop, options, rusage), as Linux's kernel_waitid and
+ * its syscall: the checks in Linux's order, then the wait; infop gets the
+ * six fields Linux writes (signo, errno, code, pid, uid, status) whatever
+ * the result, zeroes when nothing was collected; rusage only on success. */
 static int64_t sys_waitid(struct task *t, const uint64_t a[6])
 {
 	int idtype = (int)a[0];
 	int id = (int)a[1];
 	int options = (int)a[3];
-	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WNOTHREAD |
-			__WCLONE | __WALL))
-		return -EINVAL;
-	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
-		return -EINVAL;
-	if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID)
-		return -EINVAL; /* P_PIDFD: no pidfds yet */
-	if (idtype == P_PID && id <= 0)
-		return -EINVAL;
+	int64_t r;
 	siginfo_t info;
+	memset(&info, 0, sizeof(info));
 	struct rusage ru;
-	int64_t r = task_wait(t, idtype, id, options, NULL, &info, a[4] ? &ru : NULL);
-	if (r < 0)
-		return r;
-	if (a[2]) {
+	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WNOTHREAD |
+			__WCLONE | __WALL)) {
+		r = -EINVAL;
+	} else if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) {
+		r = -EINVAL;
+	} else if (idtype == P_PIDFD) {
+		/* No pidfds exist in the sandbox yet: an open fd is not one. */
+		struct file *f = id >= 0 ? fdt_get_file(t->fdt, id) : NULL;
+		r = id < 0 ? -EINVAL : f ? -EINVAL : -EBADF;
+		if (f)
+			file_put(f);
+	} else if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID) {
+		r = -EINVAL;
+	} else if ((idtype == P_PID && id <= 0) || (idtype == P_PGID && id < 0)) {
+		r = -EINVAL;
+	} else {
+		r = task_wait(t, idtype, id, options, NULL, &info, a[4] ? &ru : NULL);
 		if (r == 0)
 			memset(&info, 0, sizeof(info));
-		if (task_copy_out(t, a[2], &info, sizeof(info)) < 0)
+	}
+	if (r > 0 && a[4] && task_copy_out(t, a[4], &ru, sizeof(ru)) < 0)
+		return -EFAULT;
+	if (a[2]) {
+		int32_t head[3] = {r > 0 ? SIGCHLD : 0, 0, info.si_code};
+		int32_t tail[3] = {info.si_pid, (int32_t)info.si_uid, info.si_status};
+		if (task_copy_out(t, a[2], head, sizeof(head)) < 0 ||
+		    task_copy_out(t, a[2] + 16, tail, sizeof(tail)) < 0)
 			return -EFAULT;
 	}
-	if (a[4] && r > 0 && task_copy_out(t, a[4], &ru, sizeof(ru)) < 0)
-		return -EFAULT;
-	return 0;
+	return r > 0 ? 0 : r;
 }
 
 static void kill_info(struct task *t, int sig, siginfo_t *info)

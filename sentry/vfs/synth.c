@@ -7,7 +7,9 @@
  * child dentries are not cached: /proc/<pid> comes and goes).
  *
  * It owns only the mechanism; what /proc shows is sentry/fs/procfs (the
- * kernel's).  Writes to synthetic files are refused (open for write: EACCES).
+ * kernel's).  Writes to synthetic files are refused (open for write: EACCES)
+ * unless the file has a write callback (vfs_synth_set_write), which then
+ * answers each write(2) as the Linux file would.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +30,7 @@ struct synth_child {
 
 struct synth {
 	vfs_synth_gen_fn gen;
+	vfs_synth_write_fn write;
 	vfs_synth_file_fn file;
 	vfs_synth_link_fn link;
 	vfs_synth_list_fn list;
@@ -84,6 +87,16 @@ static ssize_t synth_read(struct task *t, struct file *f, void *buf, size_t len,
 	return n;
 }
 
+static ssize_t synth_write(struct task *t, struct file *f, const void *buf, size_t len,
+			   uint64_t *pos)
+{
+	struct synth *s = S(f->inode);
+	ssize_t n = s->write(t, s->arg, buf, len, *pos);
+	if (n > 0)
+		*pos += (uint64_t)n;
+	return n;
+}
+
 static void synth_release(struct file *f)
 {
 	struct synth_open *o = f->priv;
@@ -95,12 +108,13 @@ static void synth_release(struct file *f)
 
 static const struct file_ops synth_file_fops = {
 	.read = synth_read,
+	.write = synth_write,
 	.release = synth_release,
 };
 
 static int synth_file_open(struct task *t, struct inode *ino, struct file *f)
 {
-	if (f->writable)
+	if (f->writable && !S(ino)->write)
 		return -EACCES;
 	struct synth_open *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -146,6 +160,11 @@ struct inode *vfs_synth_file_new(struct superblock *sb, uint32_t mode, vfs_synth
 	if (ino)
 		S(ino)->gen = gen;
 	return ino;
+}
+
+void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn)
+{
+	S(ino)->write = fn;
 }
 
 /* ---- symlinks ---- */

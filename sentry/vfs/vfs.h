@@ -551,6 +551,12 @@ struct inode *vfs_synth_file_new(struct superblock *sb, uint32_t mode, vfs_synth
 				 void *arg, void (*free_arg)(void *));
 struct inode *vfs_synth_symlink_new(struct superblock *sb, vfs_synth_link_fn fn, void *arg,
 				    void (*free_arg)(void *));
+/* Let a synthetic file (made by vfs_synth_file_new, not yet shared) be
+ * opened for writing: each write(2) of len bytes at offset pos calls fn,
+ * which returns the bytes taken or -errno, as the Linux file would. */
+typedef ssize_t (*vfs_synth_write_fn)(struct task *t, void *arg, const char *buf, size_t len,
+				      uint64_t pos);
+void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn);
 /* A directory with static children (vfs_synth_dir_add) and, if list/lookup
  * are given, dynamic ones (then child dentries are not cached). */
 struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_list_fn list,

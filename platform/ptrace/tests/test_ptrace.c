@@ -12,6 +12,7 @@
 /* clang-format on */
 
 #include <dirent.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -432,7 +433,9 @@ static void test_fpregs_set_reaches_app_and_get_reads_back(void **state)
 	plat_fpregs_t fp;
 	assert_int_equal(ops->context_get_fpregs(e.ctx, &fp), 0);
 	uint64_t pat = 0x0123456789abcdefULL;
-	memcpy(&fp.xmm_space[0], &pat, 8); /* xmm0 low half */
+	memcpy(&fp.fx.xmm_space[0], &pat, 8); /* xmm0 low half */
+	if (plat->xstate_features)
+		fp.bytes[PLAT_XSTATE_HEADER] |= 0x3; /* xstate_bv: x87 and SSE present */
 	assert_int_equal(ops->context_set_fpregs(e.ctx, &fp), 0);
 	assert_int_equal(sw(&e), 0);
 	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
@@ -440,8 +443,43 @@ static void test_fpregs_set_reaches_app_and_get_reads_back(void **state)
 	memset(&fp, 0, sizeof(fp));
 	assert_int_equal(ops->context_get_fpregs(e.ctx, &fp), 0);
 	uint64_t x1;
-	memcpy(&x1, &fp.xmm_space[4], 8); /* xmm1 low half, from the stub thread */
+	memcpy(&x1, &fp.fx.xmm_space[4], 8); /* xmm1 low half, from the stub thread */
 	assert_int_equal(x1, pat);
+	env_end(&e);
+}
+
+/* The whole XSAVE area travels: the upper half of ymm0, set through the
+ * AVX component of the state, is what the app reads. */
+static void test_fpregs_carry_avx_upper_halves(void **state)
+{
+	if (!(plat->xstate_features & 0x4)) {
+		skip(); /* no AVX on this CPU */
+		return;
+	}
+	unsigned int a, avx_off, c, d;
+	__cpuid_count(0xd, 2, a, avx_off, c, d);
+	struct prog p = {0};
+	EMIT(&p, 0xc4, 0xe3, 0x7d, 0x19, 0xc1, 0x01); /* vextractf128 $1,%ymm0,%xmm1 */
+	EMIT(&p, 0x66, 0x48, 0x0f, 0x7e, 0xcf);       /* movq %xmm1,%rdi */
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	plat_fpregs_t *fp = calloc(1, sizeof(*fp));
+	assert_non_null(fp);
+	assert_int_equal(ops->context_get_fpregs(e.ctx, fp), 0);
+	uint64_t pat = 0xfedcba9876543210ULL;
+	memcpy(fp->bytes + avx_off, &pat, 8); /* ymm0 bits 128..191 */
+	fp->bytes[PLAT_XSTATE_HEADER] |= 0x4;  /* xstate_bv: AVX present */
+	assert_int_equal(ops->context_set_fpregs(e.ctx, fp), 0);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.rdi, pat);
+	memset(fp, 0, sizeof(*fp));
+	assert_int_equal(ops->context_get_fpregs(e.ctx, fp), 0);
+	uint64_t back;
+	memcpy(&back, fp->bytes + avx_off, 8);
+	assert_int_equal(back, pat);
+	free(fp);
 	env_end(&e);
 }
 
@@ -1066,6 +1104,7 @@ int main(void)
 	    cmocka_unit_test(test_interrupt_stops_infinite_loop_and_is_never_lost),
 	    cmocka_unit_test(test_outside_signals_neither_kill_nor_stop_the_stub),
 	    cmocka_unit_test(test_fpregs_set_reaches_app_and_get_reads_back),
+	    cmocka_unit_test(test_fpregs_carry_avx_upper_halves),
 	    cmocka_unit_test(test_stub_holds_only_stub_page_memfd_and_seccomp),
 	    cmocka_unit_test(test_stub_forbidden_host_syscall_kills_stub),
 	    cmocka_unit_test(test_stub_mmap_of_another_fd_kills_stub),

@@ -221,7 +221,6 @@ static void test_proc_snapshot_copies_the_process(void **st)
 	tg->cmdline = malloc(4);
 	memcpy(tg->cmdline, "a\0b", 4);
 	tg->cmdline_len = 4;
-	tg->exe_path = strdup("/bin/app");
 	struct proc_snapshot snap;
 	assert_int_equal(kernel_proc_snapshot(s->k, 61, 0, &snap), -ESRCH); /* a thread */
 	assert_int_equal(kernel_proc_snapshot(s->k, 60, PROC_SNAP_CMDLINE | PROC_SNAP_EXE, &snap),
@@ -238,7 +237,6 @@ static void test_proc_snapshot_copies_the_process(void **st)
 	assert_int_equal(snap.rlimits[RLIMIT_CORE].rlim_max, 6);
 	assert_int_equal(snap.cmdline_len, 4);
 	assert_memory_equal(snap.cmdline, "a\0b", 4);
-	assert_string_equal(snap.exe_path, "/bin/app");
 	assert_null(snap.mm); /* not asked for (and there is none) */
 	proc_snapshot_release(&snap);
 	assert_int_equal(atomic_load(&l->creds->refs), 1);
@@ -249,7 +247,7 @@ static void test_proc_snapshot_copies_the_process(void **st)
 			 0);
 	assert_true(snap.zombie);
 	assert_null(snap.cmdline);
-	assert_null(snap.exe_path);
+	assert_null(snap.exe_file);
 	proc_snapshot_release(&snap);
 	reap(s->k, tg);
 	assert_int_equal(kernel_proc_snapshot(s->k, 60, 0, &snap), -ESRCH);

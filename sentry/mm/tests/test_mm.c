@@ -840,6 +840,70 @@ static void test_mremap_grows_in_place_shrinks_and_checks_arguments(void **state
 	mm_put(mm);
 }
 
+static void test_mremap_dontunmap_moves_pages_and_leaves_an_empty_mapping(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = map_anon(mm, 0x40000000, 2 * PG, RW, ANON | MAP_FIXED);
+	app_write8(mm, mf, a + PG, 'd');
+	uint64_t off = PTE_OFFSET(pt_get(&mm->pt, a + PG));
+	/* Resizing, or without MAYMOVE: EINVAL before the VMA is looked at. */
+	assert_int_equal(mm_mremap(mm, a, 2 * PG, 3 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0),
+			 -EINVAL);
+	assert_int_equal(mm_mremap(mm, 0x70000000, PG, PG, MREMAP_DONTUNMAP, 0), -EINVAL);
+	int64_t n = mm_mremap(mm, a, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	assert_true(n > 0 && (uint64_t)n != a);
+	assert_int_equal(PTE_OFFSET(pt_get(&mm->pt, (uint64_t)n + PG)), off);
+	assert_int_equal(pt_get(&mm->pt, a + PG), 0);
+	assert_int_equal(host_prot(mm, a + PG), -1);
+	/* The old range is still mapped, and faults in fresh zero pages. */
+	assert_int_equal(app_read8(mm, mf, a + PG), 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)n + PG), 'd');
+	check_consistency(mm);
+	mm_put(mm);
+}
+
+static void test_locked_pages_follow_split_unmap_mremap_and_fork(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = map_anon(mm, 0x40000000, 8 * PG, RW, ANON | MAP_FIXED);
+	assert_int_equal(mm_mlock(mm, a + PG, 4 * PG, false, MM_NO_LOCK_LIMIT), 0);
+	assert_int_equal(mm_locked_bytes(mm), 4 * PG);
+	assert_int_equal(nvmas(mm), 3);
+	/* mlock populated the pages at once. */
+	assert_true(pt_get(&mm->pt, a + PG) != 0 && pt_get(&mm->pt, a + 4 * PG) != 0);
+	assert_int_equal(pt_get(&mm->pt, a), 0);
+	/* Within the limit counts pages already locked once. */
+	assert_int_equal(mm_mlock(mm, a, 6 * PG, false, 6), 0);
+	assert_int_equal(mm_mlock(mm, a, 8 * PG, false, 7), -ENOMEM);
+	assert_int_equal(mm_locked_bytes(mm), 6 * PG);
+	assert_int_equal(mm_munmap(mm, a + 2 * PG, PG), 0);
+	assert_int_equal(mm_locked_bytes(mm), 5 * PG);
+	/* Growing a locked VMA: past the limit EAGAIN, else counted. */
+	mm_set_lock_limit(mm, 6);
+	assert_int_equal(mm_mremap(mm, a + 3 * PG, 3 * PG, 5 * PG, MREMAP_MAYMOVE, 0), -EAGAIN);
+	mm_set_lock_limit(mm, MM_NO_LOCK_LIMIT);
+	int64_t n = mm_mremap(mm, a + 3 * PG, 3 * PG, 5 * PG, MREMAP_MAYMOVE, 0);
+	assert_true(n > 0);
+	assert_int_equal(mm_locked_bytes(mm), 7 * PG);
+	/* The grown part of a locked mapping is populated. */
+	assert_true(pt_get(&mm->pt, (uint64_t)n + 4 * PG) != 0);
+	struct mm *child = mm_fork(mm);
+	assert_non_null(child);
+	assert_int_equal(mm_locked_bytes(child), 0);
+	mm_put(child);
+	assert_int_equal(mm_munlockall(mm), 0);
+	assert_int_equal(mm_locked_bytes(mm), 0);
+	assert_int_equal(mm_mlockall(mm, MCL_FUTURE, MM_NO_LOCK_LIMIT), 0);
+	uint64_t b = map_anon(mm, 0x50000000, 2 * PG, RW, ANON | MAP_FIXED);
+	assert_int_equal(mm_locked_bytes(mm), 2 * PG);
+	mm_set_lock_limit(mm, 3);
+	assert_int_equal(mm_mmap(mm, 0x51000000, 2 * PG, RW, ANON | MAP_FIXED, NULL, 0), -EAGAIN);
+	assert_int_equal(mm_munmap(mm, b, 2 * PG), 0);
+	assert_int_equal(mm_locked_bytes(mm), 0);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
 /* ---- brk ---- */
 
 static void test_brk_grows_shrinks_and_respects_limits(void **state)
@@ -1004,6 +1068,8 @@ int main(void)
 	    T(test_madvise_dontneed_zeroes_private_anon),
 	    T(test_mremap_move_keeps_data_without_copying),
 	    T(test_mremap_grows_in_place_shrinks_and_checks_arguments),
+	    T(test_mremap_dontunmap_moves_pages_and_leaves_an_empty_mapping),
+	    T(test_locked_pages_follow_split_unmap_mremap_and_fork),
 	    T(test_brk_grows_shrinks_and_respects_limits),
 	    T(test_futex_keys_private_vs_shared),
 	    T(test_for_each_vma_names_heap_stack_and_files),
