@@ -116,3 +116,14 @@ int syscall_unsupported_sockopts(int *levels, int *optnames, uint64_t *counts, i
 	}
 	return n;
 }
+
+uint64_t syscall_unsupported_sockopt_count(int level, int optname)
+{
+	int levels[SOCKOPT_SLOTS], names[SOCKOPT_SLOTS];
+	uint64_t counts[SOCKOPT_SLOTS];
+	int n = syscall_unsupported_sockopts(levels, names, counts, SOCKOPT_SLOTS);
+	for (int i = 0; i < n; i++)
+		if (levels[i] == level && names[i] == optname)
+			return counts[i];
+	return 0;
+}

@@ -45,5 +45,7 @@ int syscall_unsupported(int *nrs, uint64_t *counts, int max);
 void syscall_count_unsupported_sockopt(int level, int optname);
 /* Fills levels/optnames/counts with the options seen, returns how many. */
 int syscall_unsupported_sockopts(int *levels, int *optnames, uint64_t *counts, int max);
+/* How many times one option was counted. */
+uint64_t syscall_unsupported_sockopt_count(int level, int optname);
 
 #endif
