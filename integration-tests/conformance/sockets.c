@@ -354,6 +354,29 @@ static void data(const char *dir)
 	struct iovec r[2] = {{a, 3}, {b, 20}};
 	show("readv", readv(sv[1], r, 2));
 	printf("readv data %.3s %.10s\n", a, b);
+	/* splice between a socket and a pipe, both ways. */
+	int pp[2];
+	pipe(pp);
+	send(sv[1], "spliced", 7, 0);
+	show("splice socket to pipe", splice(sv[0], NULL, pp[1], NULL, 100, 0));
+	show("splice pipe to socket", splice(pp[0], NULL, sv[1], NULL, 100, 0));
+	memset(b, 0, sizeof(b));
+	show("read spliced", recv(sv[0], b, sizeof(b), 0));
+	printf("spliced data %s\n", b);
+	loff_t off = 0;
+	show("splice two sockets", splice(sv[0], NULL, sv[1], NULL, 10, 0));
+	show("splice offset on a pipe", splice(pp[0], &off, sv[1], NULL, 10, 0));
+	show("splice bad flags", splice(pp[0], NULL, sv[1], NULL, 10, 0x100));
+	show("splice bad fd", splice(99, NULL, pp[1], NULL, 10, 0));
+	show("splice zero", splice(99, NULL, pp[1], NULL, 0, 0));
+	show("splice file to pipe at offset", splice(fd, &off, pp[1], NULL, 4, 0));
+	printf("offset now %ld\n", (long)off);
+	show("splice pipe to socket", splice(pp[0], NULL, sv[1], NULL, 100, 0));
+	memset(b, 0, sizeof(b));
+	recv(sv[0], b, sizeof(b), 0);
+	printf("spliced data %s\n", b);
+	close(pp[0]);
+	close(pp[1]);
 	close(fd);
 	unlink(fpath);
 	/* The send buffer: how much a nonblocking writer can queue. */
