@@ -259,10 +259,43 @@ static size_t dgram_truesize(size_t len)
 	return skb_truesize(len - data, data);
 }
 
+/* Big stream buffers come and go at a high rate between two threads, and
+ * malloc hands their memory back and forth to the host (trimming thread
+ * arenas: madvise, page faults, TLB shootdowns).  A few full-size buffers
+ * wait here for reuse instead; the slots are taken and filled with atomic
+ * exchanges, no lock. */
+#define SKB_CACHE_SLOTS 32
+#define SKB_CACHE_MIN 16384 /* smaller buffers go to malloc */
+static struct unix_skb *_Atomic skb_cache[SKB_CACHE_SLOTS];
+
+static struct unix_skb *skb_alloc(size_t len)
+{
+	if (len < SKB_CACHE_MIN || len > UNIX_SKB_MAX)
+		return malloc(sizeof(struct unix_skb) + len);
+	for (int i = 0; i < SKB_CACHE_SLOTS; i++) {
+		struct unix_skb *b = atomic_exchange(&skb_cache[i], NULL);
+		if (b)
+			return b;
+	}
+	return malloc(sizeof(struct unix_skb) + UNIX_SKB_MAX);
+}
+
+static void skb_release(struct unix_skb *b)
+{
+	if (b->len >= SKB_CACHE_MIN && b->len <= UNIX_SKB_MAX) {
+		for (int i = 0; i < SKB_CACHE_SLOTS; i++) {
+			struct unix_skb *expected = NULL;
+			if (atomic_compare_exchange_strong(&skb_cache[i], &expected, b))
+				return;
+		}
+	}
+	free(b);
+}
+
 /* A buffer of len bytes charged to `from` (which it holds). */
 static struct unix_skb *skb_new(struct unix_sock *from, size_t len)
 {
-	struct unix_skb *b = malloc(sizeof(*b) + len);
+	struct unix_skb *b = skb_alloc(len);
 	if (!b)
 		return NULL;
 	memset(b, 0, sizeof(*b));
@@ -286,7 +319,7 @@ static void skb_free_list(struct unix_skb *b)
 		}
 		atomic_fetch_sub(&from->wmem, (int64_t)b->truesize);
 		sock_wake_writer(from);
-		free(b);
+		skb_release(b);
 		socket_put(&from->s);
 		b = next;
 	}
