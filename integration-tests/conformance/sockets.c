@@ -284,6 +284,17 @@ static void names(const char *dir)
 	glen = sizeof(got);
 	getsockname(fresh, (void *)&got, &glen);
 	printf("fresh name len %d\n", glen);
+	/* A socket is an anonymous S_IFSOCK file, socket:[inode] in /proc. */
+	struct stat fst;
+	fstat(fresh, &fst);
+	char link[64] = {0}, want[64], proc[64];
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)fst.st_ino);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fresh);
+	readlink(proc, link, sizeof(link) - 1);
+	printf("fstat socket %d mode %o link matches %d\n", S_ISSOCK(fst.st_mode), fst.st_mode & 0777,
+	       strcmp(link, want) == 0);
+	show("reopen through /proc", open(proc, O_RDWR));
+	show("lseek", lseek(fresh, 0, SEEK_SET));
 	for (int fd = 3; fd < 40; fd++)
 		close(fd);
 	unlink(p3);
