@@ -23,7 +23,8 @@
 	X(FILE_POS,           20, "file->pos_lock")                     \
 	X(VFS_TREE,           30, "vfs_tree_lock")                      \
 	X(EPOLL,              40, "epoll_lock")                         \
-	X(SOCKET,             50, "socket->lock")             /* planned */ \
+	X(UNIX_TABLE,         45, "unix_table_lock")                    \
+	X(SOCKET,             50, "socket->lock")                       \
 	X(FUTEX_BUCKET,       60, "futex_bucket->lock")                 \
 	X(TASKS,              70, "k->tasks_lock")                      \
 	X(SIGLOCK,            80, "tg->siglock")                        \

@@ -16,6 +16,7 @@
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
+#include "sentry/socket/socket.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
@@ -89,6 +90,8 @@ int sentry_run(const struct sentry_config *cfg)
 	/* Every file system registers with the VFS; this reads host facts
 	 * (procfs), so it comes before the jail. */
 	r = fs_register_all(gc);
+	if (r == 0)
+		r = sockets_register(); /* socket families, /proc/net files */
 	if (r < 0) {
 		log_error("registering file systems: %s", strerror(-r));
 		return 125;
@@ -174,6 +177,11 @@ int sentry_run(const struct sentry_config *cfg)
 	for (int i = 0; i < n; i++)
 		log_info("unsupported syscall %s called %lu times", syscall_name(nrs[i]),
 			 (unsigned long)counts[i]);
+	int levels[64], optnames[64];
+	n = syscall_unsupported_sockopts(levels, optnames, counts, 64);
+	for (int i = 0; i < n; i++)
+		log_info("unsupported socket option level %d option %d used %lu times", levels[i],
+			 optnames[i], (unsigned long)counts[i]);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);

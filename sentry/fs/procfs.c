@@ -677,6 +677,35 @@ static char *gen_const(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
+/* /proc/net files that other layers provide (the socket layer's
+ * /proc/net/unix): registered at boot, before proc is mounted. */
+#define PROC_NET_MAX 16
+static struct proc_net_entry {
+	const char *name;
+	procfs_net_fn fn;
+} proc_net[PROC_NET_MAX];
+static int proc_net_count;
+
+int procfs_register_net(const char *name, procfs_net_fn fn)
+{
+	for (int i = 0; i < proc_net_count; i++) {
+		if (strcmp(proc_net[i].name, name) == 0) {
+			proc_net[i].fn = fn;
+			return 0;
+		}
+	}
+	if (proc_net_count == PROC_NET_MAX)
+		return -ENOSPC;
+	proc_net[proc_net_count++] = (struct proc_net_entry){name, fn};
+	return 0;
+}
+
+static char *gen_net(struct task *t, void *arg, size_t *len)
+{
+	const struct proc_net_entry *e = arg;
+	return e->fn(t, len);
+}
+
 static char *link_self(struct task *t, void *arg)
 {
 	char buf[16];
@@ -762,6 +791,13 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_file(root, "loadavg", 0444, gen_loadavg, NULL);
 	r |= add_file(root, "filesystems", 0444, gen_filesystems, NULL);
 	r |= add_file(root, "stat", 0444, gen_stat_sys, NULL);
+	struct inode *net = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	if (!net)
+		r = -1;
+	for (int i = 0; net && i < proc_net_count; i++)
+		r |= add_file(net, proc_net[i].name, 0444, gen_net, &proc_net[i]);
+	if (net)
+		r |= vfs_synth_dir_add(root, "net", net);
 	struct inode *sys = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 	struct inode *kern = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 	if (!sys || !kern) {

@@ -6,6 +6,9 @@
  * counted per sandbox and logged by name the first time it is seen, so that
  * `visor debug --unsupported` and the logs show what an app missed.
  *
+ * Socket options the Sentry does not know are counted the same way, per
+ * (level, option), in a small table of atomic slots.
+ *
  * The handlers come from sentry/syscalls/ through syscall_table_register at
  * boot; nothing here names them.
  */
@@ -66,4 +69,61 @@ int syscall_unsupported(int *nrs, uint64_t *counts, int max)
 		}
 	}
 	return n;
+}
+
+/* A slot's key is (level << 32 | optname) + 1, 0 when free; claimed with a
+ * compare-and-swap, so counting takes no lock. */
+#define SOCKOPT_SLOTS 64
+static _Atomic uint64_t sockopt_keys[SOCKOPT_SLOTS];
+static _Atomic uint64_t sockopt_counts[SOCKOPT_SLOTS];
+static _Atomic uint64_t sockopt_overflow;
+
+void syscall_count_unsupported_sockopt(int level, int optname)
+{
+	uint64_t key = (((uint64_t)(uint32_t)level << 32) | (uint32_t)optname) + 1;
+	for (int i = 0; i < SOCKOPT_SLOTS; i++) {
+		uint64_t cur = atomic_load(&sockopt_keys[i]);
+		if (cur == 0) {
+			uint64_t expected = 0;
+			if (!atomic_compare_exchange_strong(&sockopt_keys[i], &expected, key) &&
+			    expected != key)
+				continue; /* another option took the slot */
+			cur = key;
+		}
+		if (cur != key)
+			continue;
+		if (atomic_fetch_add(&sockopt_counts[i], 1) == 0)
+			log_warn("unsupported socket option level %d option %d: returning ENOPROTOOPT",
+				 level, optname);
+		return;
+	}
+	atomic_fetch_add(&sockopt_overflow, 1);
+}
+
+int syscall_unsupported_sockopts(int *levels, int *optnames, uint64_t *counts, int max)
+{
+	int n = 0;
+	for (int i = 0; i < SOCKOPT_SLOTS && n < max; i++) {
+		uint64_t key = atomic_load(&sockopt_keys[i]);
+		uint64_t c = atomic_load(&sockopt_counts[i]);
+		if (!key || !c)
+			continue;
+		key--;
+		levels[n] = (int)(uint32_t)(key >> 32);
+		optnames[n] = (int)(uint32_t)key;
+		counts[n] = c;
+		n++;
+	}
+	return n;
+}
+
+uint64_t syscall_unsupported_sockopt_count(int level, int optname)
+{
+	int levels[SOCKOPT_SLOTS], names[SOCKOPT_SLOTS];
+	uint64_t counts[SOCKOPT_SLOTS];
+	int n = syscall_unsupported_sockopts(levels, names, counts, SOCKOPT_SLOTS);
+	for (int i = 0; i < n; i++)
+		if (levels[i] == level && names[i] == optname)
+			return counts[i];
+	return 0;
 }

@@ -38,4 +38,14 @@ const char *syscall_name(int nr);
  * log at exit: fills nrs/counts, returns how many. */
 int syscall_unsupported(int *nrs, uint64_t *counts, int max);
 
+/* Socket options the Sentry does not implement (setsockopt/getsockopt
+ * answered ENOPROTOOPT), counted per (level, option) like unsupported
+ * syscalls and logged the first time; the Sentry logs the counts at exit.
+ * Safe from any thread. */
+void syscall_count_unsupported_sockopt(int level, int optname);
+/* Fills levels/optnames/counts with the options seen, returns how many. */
+int syscall_unsupported_sockopts(int *levels, int *optnames, uint64_t *counts, int max);
+/* How many times one option was counted. */
+uint64_t syscall_unsupported_sockopt_count(int level, int optname);
+
 #endif

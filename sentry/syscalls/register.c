@@ -15,6 +15,7 @@ static void register_all(void)
 		sys_poll_defs,	  sys_xattr_defs,  sys_mount_defs, sys_mm_defs,
 		sys_process_defs, sys_signal_defs, sys_time_defs, sys_info_defs,
 		sys_cred_defs,	  sys_futex_defs,
+		sys_socket_defs,
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		syscall_table_register(families[i]);

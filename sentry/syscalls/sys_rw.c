@@ -1,5 +1,5 @@
 /*
- * sys_rw.c — the file-family syscalls: read, write and their vector and positional forms, sendfile, copy_file_range, fsync and the sync calls, fadvise, readahead, fallocate.
+ * sys_rw.c — the file-family syscalls: read, write and their vector and positional forms, sendfile, copy_file_range, splice, fsync and the sync calls, fadvise, readahead, fallocate.
  *
  * Thin shells: copy arguments in from app memory (every pointer through
  * task_copy_*; a bad one is -EFAULT), check what Linux checks at the syscall
@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
+#include "sentry/fs/pipe.h"
 #include "sentry/syscalls/file_args.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -367,6 +368,54 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 	return r;
 }
 
+/* splice(2) as Linux's do_splice checks it: one end must be a pipe
+ * (EINVAL otherwise, or for a pipe spliced to itself), no offset on a pipe
+ * end (ESPIPE), none on a file that has no position (EINVAL), no O_APPEND
+ * output.  The bytes then go through a Sentry buffer as sendfile's do,
+ * at most a pipe's capacity at a time so that a thread filling a pipe it
+ * drains itself next never waits on itself.  Blocking follows the files'
+ * own O_NONBLOCK (SPLICE_F_NONBLOCK is accepted as a hint). */
+#define SPLICE_F_ALL_ 0xf
+
+static int64_t sys_splice(struct task *t, const uint64_t a[6])
+{
+	uint64_t len = a[4];
+	if (len == 0)
+		return 0;
+	if (a[5] & ~(uint64_t)SPLICE_F_ALL_)
+		return -EINVAL;
+	struct file *in = get_file(t, (int)a[0]);
+	struct file *out = in ? get_file(t, (int)a[2]) : NULL;
+	int64_t r = 0, ioff = 0, ooff = 0;
+	int64_t icap = in ? pipe_fcntl(in, F_GETPIPE_SZ, 0) : -1;
+	int64_t ocap = out ? pipe_fcntl(out, F_GETPIPE_SZ, 0) : -1;
+	if (!in || !out)
+		r = -EBADF;
+	else if ((icap > 0 && a[1]) || (ocap > 0 && a[3]))
+		r = -ESPIPE;
+	else if ((a[3] && task_copy_in(t, &ooff, a[3], sizeof(ooff)) < 0) ||
+		 (a[1] && task_copy_in(t, &ioff, a[1], sizeof(ioff)) < 0))
+		r = -EFAULT;
+	else if (!in->readable || !out->writable)
+		r = -EBADF;
+	else if ((icap < 0 && ocap < 0) || (icap > 0 && ocap > 0 && in->inode == out->inode))
+		r = -EINVAL;
+	else if ((a[1] && in->stream) || (a[3] && out->stream) || ioff < 0 || ooff < 0)
+		r = -EINVAL;
+	else if (ocap < 0 && (file_get_flags(out) & O_APPEND))
+		r = -EINVAL;
+	if (r == 0) {
+		int64_t cap = ocap > 0 ? ocap : icap;
+		r = copy_between(t, in, a[1] ? &ioff : NULL, out, a[3] ? &ooff : NULL,
+				 len < (uint64_t)cap ? len : (uint64_t)cap);
+		if (r >= 0 && ((a[3] && task_copy_out(t, a[3], &ooff, sizeof(ooff)) < 0) ||
+			       (a[1] && task_copy_out(t, a[1], &ioff, sizeof(ioff)) < 0)))
+			r = -EFAULT;
+	}
+	put_files(in, out);
+	return r;
+}
+
 /* fadvise64 and readahead are hints; Linux validates the arguments and the
  * fd and otherwise may ignore them, and so do we. */
 static int64_t sys_fadvise64(struct task *t, const uint64_t a[6])
@@ -444,6 +493,7 @@ const struct syscall_def sys_rw_defs[] = {
 	{SYS_syncfs, "syncfs", sys_syncfs},
 	{SYS_sendfile, "sendfile", sys_sendfile},
 	{SYS_copy_file_range, "copy_file_range", sys_copy_file_range},
+	{SYS_splice, "splice", sys_splice},
 	{SYS_fadvise64, "fadvise64", sys_fadvise64},
 	{SYS_readahead, "readahead", sys_readahead},
 	{SYS_fallocate, "fallocate", sys_fallocate},

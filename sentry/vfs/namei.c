@@ -324,7 +324,8 @@ static int create_prepare(struct walk *w, const char *path, struct parent_walk *
 	return 0;
 }
 
-static int create_finish(struct parent_walk *pw, struct inode *ino)
+/* Add the new inode under pw's name; out (may be NULL) gets the new path. */
+static int create_finish_path(struct parent_walk *pw, struct inode *ino, struct vfs_path *out)
 {
 	struct dentry *d = dentry_new_take(pw->dir.dentry, pw->name, ino);
 	if (!d) {
@@ -332,9 +333,20 @@ static int create_finish(struct parent_walk *pw, struct inode *ino)
 		return -ENOMEM;
 	}
 	dcache_insert(pw->dir.dentry, d);
-	dentry_put(d);
 	dir_changed(pw->dir.dentry->inode);
+	if (out) {
+		out->mnt = pw->dir.mnt;
+		mount_get(out->mnt);
+		out->dentry = d; /* the reference dentry_new_take gave */
+	} else {
+		dentry_put(d);
+	}
 	return 0;
+}
+
+static int create_finish(struct parent_walk *pw, struct inode *ino)
+{
+	return create_finish_path(pw, ino, NULL);
 }
 
 /* The part of mkdir/mknod/symlink/link that differs: called under
@@ -385,6 +397,7 @@ int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode)
 struct mknod_arg {
 	uint32_t type, mode;
 	uint64_t dev;
+	struct vfs_path *out;
 };
 
 static int mknod_fn(struct walk *w, struct parent_walk *pw, void *arg)
@@ -405,11 +418,17 @@ static int mknod_fn(struct walk *w, struct parent_walk *pw, void *arg)
 	else
 		r = -EPERM;
 	if (r == 0)
-		r = create_finish(pw, ino);
+		r = create_finish_path(pw, ino, a->out);
 	return r;
 }
 
 int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev)
+{
+	return vfs_mknodat_path(t, dirfd, path, mode, dev, NULL);
+}
+
+int vfs_mknodat_path(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev,
+		     struct vfs_path *out)
 {
 	uint32_t type = mode & S_IFMT;
 	if (type == 0)
@@ -419,7 +438,7 @@ int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint
 	if (type != S_IFREG && type != S_IFCHR && type != S_IFBLK && type != S_IFIFO &&
 	    type != S_IFSOCK)
 		return -EINVAL;
-	struct mknod_arg a = {.type = type, .mode = mode, .dev = dev};
+	struct mknod_arg a = {.type = type, .mode = mode, .dev = dev, .out = out};
 	return create_at(t, dirfd, path, false, mknod_fn, &a);
 }
 

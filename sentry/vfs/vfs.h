@@ -443,6 +443,10 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 /* Open an already-walked path (flags as open(2), no O_CREAT). */
 int vfs_open_path(struct task *t, const struct vfs_path *p, int flags, struct file **out);
 int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev);
+/* The same, and out (when the node is made) gets its path with references:
+ * the unix socket layer keeps the node it bound to. */
+int vfs_mknodat_path(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev,
+		     struct vfs_path *out);
 int vfs_mkdirat(struct task *t, int dirfd, const char *path, uint32_t mode);
 int vfs_rmdirat(struct task *t, int dirfd, const char *path);
 int vfs_unlinkat(struct task *t, int dirfd, const char *path);

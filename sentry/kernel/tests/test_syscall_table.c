@@ -77,6 +77,32 @@ static void test_unregistered_number_is_enosys_and_counted(void **st)
 	assert_int_equal(syscall_unsupported(nrs, counts, 0), 0);
 }
 
+static int sockopts_seen(void)
+{
+	int levels[64], names[64];
+	uint64_t counts[64];
+	return syscall_unsupported_sockopts(levels, names, counts, 64);
+}
+
+static void test_unsupported_socket_options_are_counted_per_level_and_name(void **st)
+{
+	assert_int_equal(syscall_unsupported_sockopt_count(1, 50), 0);
+	assert_int_equal(sockopts_seen(), 0);
+	syscall_count_unsupported_sockopt(1, 50);
+	syscall_count_unsupported_sockopt(1, 50);
+	syscall_count_unsupported_sockopt(6, 50);
+	syscall_count_unsupported_sockopt(-1, 0x7fffffff);
+	assert_int_equal(syscall_unsupported_sockopt_count(1, 50), 2);
+	assert_int_equal(syscall_unsupported_sockopt_count(6, 50), 1);
+	assert_int_equal(syscall_unsupported_sockopt_count(-1, 0x7fffffff), 1);
+	assert_int_equal(sockopts_seen(), 3);
+	/* More distinct options than slots: counted as overflow, never a crash. */
+	for (int i = 0; i < 100; i++)
+		syscall_count_unsupported_sockopt(1000, i);
+	assert_int_equal(syscall_unsupported_sockopt_count(1, 50), 2);
+	assert_int_equal(sockopts_seen(), 64);
+}
+
 static void test_syscall_names(void **st)
 {
 	assert_string_equal(syscall_name(SYS_read), "read");
@@ -91,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registered_families_are_dispatched),
 		cmocka_unit_test(test_unregistered_number_is_enosys_and_counted),
+		cmocka_unit_test(test_unsupported_socket_options_are_counted_per_level_and_name),
 		cmocka_unit_test(test_syscall_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,16 @@
+/*
+ * register.c — hands every socket family to the socket layer at boot, and
+ * their /proc/net files to procfs.  A new family (inet.c, netlink.c) is a
+ * line here; the core (socket.c) names none.
+ */
+#include "sentry/fs/procfs.h"
+#include "sentry/socket/socket.h"
+#include "sentry/socket/unix.h"
+
+int sockets_register(void)
+{
+	int r = unix_register();
+	if (r == 0)
+		r = procfs_register_net("unix", unix_proc_net);
+	return r;
+}
