@@ -40,6 +40,7 @@
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \
 	X(FS_CONTEXT,        210, "fs_context->lock")                   \
+	X(GOFER_INODES,      215, "gofer_sb->inodes_lock")              \
 	X(GOFER_CLIENT,      220, "gofer_client->lock")                 \
 	X(WAITQ,             230, "waitq->lock")                        \
 	X(VFORK_DONE,        240, "vfork_done->lock")                   \

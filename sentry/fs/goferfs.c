@@ -2,7 +2,12 @@
  * goferfs.c — the container's files, served by the Gofer (sentry/fs/gofer_client.h).
  *
  * Each inode holds one fid (walked from its parent's fid; clunked when the
- * inode goes).  Attributes come from the Gofer's stat replies and are cached.
+ * inode goes).  A host file has one inode whatever names reach it: a lookup
+ * that lands on a host inode the superblock already has (a hard link) gives
+ * that inode and clunks its new fid, so the link count, the size that
+ * O_APPEND writes at and the cached host fds are the file's, not a name's.
+ * (The Gofer, for its part, re-opens a fid by any name it has learnt for the
+ * inode, so a name that exists opens whatever became of the others.)  Attributes come from the Gofer's stat replies and are cached.
  * With file-access=exclusive the Sentry is the only writer, so the cache is
  * the truth; with file-access=shared (someone on the host may change the
  * files) every walk re-walks each cached name with the Gofer and drops the
@@ -20,6 +25,7 @@
  * the current index corresponds to; a seek elsewhere rescans from the start.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
@@ -34,10 +40,14 @@
 
 struct gofer_node {
 	uint64_t fid;
-	int pending_fd; /* donated by create, taken by the open that follows, or -1 */
+	uint64_t host_dev; /* the host inode (dev, ino): its key in the sb's inode table */
+	struct inode *next; /* hash chain of that table */
 	/* Host fds kept for later opens (as gVisor's dentry host FDs): an open
-	 * is then no Gofer round trip.  Reads and writes use explicit offsets,
-	 * so one host fd serves every file description.  Under ino->lock. */
+	 * is then no Gofer round trip, and a file whose names are all gone
+	 * still opens through /proc/<pid>/fd.  Reads and writes use explicit
+	 * offsets, so one host fd serves every file description: rw_fd (also
+	 * the one create donates) serves every access, ro_fd read-only ones.
+	 * Under ino->lock. */
 	int ro_fd, rw_fd;
 };
 
@@ -54,9 +64,16 @@ struct gofer_open {
 static const struct inode_ops gofer_iops, gofer_iops_shared;
 static const struct file_ops gofer_reg_fops, gofer_dir_fops;
 
+#define GOFER_INODE_BUCKETS 4096
+
 struct gofer_sb {
 	struct gofer_client *c; /* borrowed: the client outlives every mount (boot owns it) */
 	bool shared;
+	/* One inode per host inode, whatever name reaches it (hard links): so
+	 * its attributes, its link count and its open-for-append size are
+	 * one.  Keyed by the host's (dev, ino); an inode leaves at evict. */
+	struct vmutex inodes_lock;
+	struct inode *inodes[GOFER_INODE_BUCKETS];
 };
 
 static bool default_shared;
@@ -94,27 +111,96 @@ static void apply_stat(struct inode *ino, const struct gofer_stat *st)
 	vmutex_unlock(&ino->lock);
 }
 
-/* A new inode for fid (owned by the inode from here on). */
+static size_t inode_bucket(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ULL) ^ (ino * 0xff51afd7ed558ccdULL);
+	return (size_t)(h >> 40) % GOFER_INODE_BUCKETS;
+}
+
+/* A reference to ino unless its last one is already gone (it is being
+ * evicted and must not come back). */
+static bool inode_tryget(struct inode *ino)
+{
+	int r = atomic_load(&ino->refs);
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&ino->refs, &r, r + 1))
+			return true;
+	return false;
+}
+
+/* The live inode of sb for the host inode st describes, with a reference,
+ * or NULL. */
+static struct inode *inode_find(struct gofer_sb *gs, const struct gofer_stat *st)
+{
+	struct inode *found = NULL;
+	vmutex_lock(&gs->inodes_lock);
+	for (struct inode *i = gs->inodes[inode_bucket(st->dev, st->ino)]; i; i = GN(i)->next) {
+		if (GN(i)->host_dev == st->dev && i->ino == st->ino &&
+		    (i->mode & S_IFMT) == (st->mode & S_IFMT) && inode_tryget(i)) {
+			found = i;
+			break;
+		}
+	}
+	vmutex_unlock(&gs->inodes_lock);
+	return found;
+}
+
+static void inode_unhash(struct gofer_sb *gs, struct inode *ino)
+{
+	vmutex_lock(&gs->inodes_lock);
+	struct inode **pp = &gs->inodes[inode_bucket(GN(ino)->host_dev, ino->ino)];
+	while (*pp && *pp != ino)
+		pp = &GN(*pp)->next;
+	if (*pp)
+		*pp = GN(ino)->next;
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* The inode for fid, whose stat is st (the fid is owned by this call): the
+ * one sb already has for that host inode, reached by another name (the new
+ * fid is clunked; the Gofer has learnt the name for the inode), or a new one
+ * holding fid. */
 static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const struct gofer_stat *st)
 {
-	struct inode *ino = inode_new(sb, st->mode);
+	struct gofer_sb *gs = sb->priv;
+	struct inode *ino = inode_find(gs, st);
+	if (ino) {
+		gofer_clunk(gs->c, fid);
+		if (gs->shared) {
+			apply_stat(ino, st);
+		} else {
+			/* The cache is the truth (sizes of writes in flight
+			 * too), but for the link count: a name the Sentry did
+			 * not make (the image's hard links) counts. */
+			vmutex_lock(&ino->lock);
+			ino->nlink = st->nlink;
+			vmutex_unlock(&ino->lock);
+		}
+		return ino;
+	}
+	ino = inode_new(sb, st->mode);
 	struct gofer_node *n = ino ? calloc(1, sizeof(*n)) : NULL;
 	if (!n) {
 		if (ino)
 			inode_put(ino);
-		gofer_clunk(((struct gofer_sb *)sb->priv)->c, fid);
+		gofer_clunk(gs->c, fid);
 		return NULL;
 	}
 	n->fid = fid;
-	n->pending_fd = -1;
+	n->host_dev = st->dev;
 	n->ro_fd = n->rw_fd = -1;
 	ino->priv = n;
-	ino->ops = ((struct gofer_sb *)sb->priv)->shared ? &gofer_iops_shared : &gofer_iops;
+	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode))
 		ino->fops = &gofer_reg_fops;
 	else if (S_ISDIR(st->mode))
 		ino->fops = &gofer_dir_fops;
 	apply_stat(ino, st);
+	vmutex_lock(&gs->inodes_lock);
+	struct inode **head = &gs->inodes[inode_bucket(st->dev, st->ino)];
+	n->next = *head;
+	*head = ino;
+	vmutex_unlock(&gs->inodes_lock);
 	return ino;
 }
 
@@ -153,7 +239,15 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 		close(fd);
 		return -ENOMEM;
 	}
-	GN(ino)->pending_fd = fd;
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	if (n->rw_fd < 0) {
+		n->rw_fd = fd;
+		fd = -1;
+	}
+	vmutex_unlock(&ino->lock);
+	if (fd >= 0)
+		close(fd);
 	*out = ino;
 	return 0;
 }
@@ -308,8 +402,7 @@ static void gofer_evict(struct inode *ino)
 	struct gofer_node *n = GN(ino);
 	if (!n)
 		return;
-	if (n->pending_fd >= 0)
-		close(n->pending_fd);
+	inode_unhash(ino->sb->priv, ino);
 	if (n->ro_fd >= 0)
 		close(n->ro_fd);
 	if (n->rw_fd >= 0)
@@ -341,6 +434,33 @@ static void gofer_refresh(struct inode *ino)
 		apply_stat(ino, &st);
 }
 
+/* A host fd of regular file ino for a new file description: a cached one of
+ * the node (*owned false) or, when it has none for that access, one the
+ * Gofer opens, which the node keeps if it still has none (else *owned: the
+ * description closes it).  A writable description gets an O_RDWR fd (that
+ * serves every later open); a read-only one O_RDONLY, or the O_RDWR one. */
+static int node_open_fd(struct inode *ino, bool writable, int *fd, bool *owned)
+{
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	*fd = n->rw_fd >= 0 ? n->rw_fd : writable ? -1 : n->ro_fd;
+	vmutex_unlock(&ino->lock);
+	*owned = false;
+	if (*fd >= 0)
+		return 0;
+	int r = gofer_open(GC(ino), n->fid, writable ? O_RDWR : O_RDONLY, fd);
+	if (r < 0)
+		return r;
+	int *cache = writable ? &n->rw_fd : &n->ro_fd;
+	vmutex_lock(&ino->lock);
+	if (*cache < 0)
+		*cache = *fd;
+	else
+		*owned = true;
+	vmutex_unlock(&ino->lock);
+	return 0;
+}
+
 static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 {
 	struct gofer_open *o = calloc(1, sizeof(*o));
@@ -349,35 +469,11 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 	o->fd = -1;
 	o->f = f;
 	if (S_ISREG(ino->mode)) {
-		struct gofer_node *n = GN(ino);
-		int acc = f->readable && f->writable ? O_RDWR
-			  : f->writable              ? O_WRONLY
-						     : O_RDONLY;
-		vmutex_lock(&ino->lock);
-		int fd = n->pending_fd;
-		n->pending_fd = -1;
-		o->owned = fd >= 0;
-		int *cache = acc == O_RDONLY ? &n->ro_fd : acc == O_RDWR ? &n->rw_fd : NULL;
-		if (fd < 0 && cache && *cache >= 0)
-			fd = *cache;
-		vmutex_unlock(&ino->lock);
-		if (fd < 0) {
-			int r = gofer_open(GC(ino), n->fid, acc, &fd);
-			if (r < 0) {
-				free(o);
-				return r;
-			}
-			o->owned = true;
-			if (cache) {
-				vmutex_lock(&ino->lock);
-				if (*cache < 0) {
-					*cache = fd;
-					o->owned = false;
-				}
-				vmutex_unlock(&ino->lock);
-			}
+		int r = node_open_fd(ino, f->writable, &o->fd, &o->owned);
+		if (r < 0) {
+			free(o);
+			return r;
 		}
-		o->fd = fd;
 		o->mmf.ops = &gofer_mmf_ops;
 		o->mmf.dev = ino->sb->dev;
 		o->mmf.ino = ino->ino;
@@ -590,7 +686,9 @@ static const struct file_ops gofer_dir_fops = {
 
 static void gofer_sb_release(struct superblock *sb)
 {
-	free(sb->priv);
+	struct gofer_sb *gs = sb->priv;
+	vmutex_destroy(&gs->inodes_lock);
+	free(gs);
 }
 
 static int goferfs_new(struct gofer_client *c, const char *attach_name, bool shared,
@@ -611,6 +709,7 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	}
 	gs->c = c;
 	gs->shared = shared;
+	vmutex_init(&gs->inodes_lock, LOCK_CLASS(GOFER_INODES));
 	sb->priv = gs;
 	sb->release = gofer_sb_release;
 	struct inode *root = gofer_inode(sb, fid, &st);

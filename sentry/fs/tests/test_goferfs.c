@@ -209,6 +209,106 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	assert_true(sfs.f_bsize > 0);
 }
 
+static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	close(fd);
+}
+
+static void host_write(struct gfx *g, const char *rel, const char *data)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static uint64_t nlink_of(struct gfx *g, const char *path)
+{
+	struct stat st;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, path, 0, &st), 0);
+	return st.st_nlink;
+}
+
+static void append(struct gfx *g, const char *path, const char *data)
+{
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, path, O_WRONLY | O_APPEND, 0, &f), 0);
+	assert_int_equal(file_write(g->fx.t, f, data, strlen(data)), (ssize_t)strlen(data));
+	file_put(f);
+}
+
+/* git's way to store an object, through the VFS: the second name opens,
+ * stats and counts links right after the first is gone. */
+static void test_link_then_unlink_first_name_keeps_the_file(void **state)
+{
+	struct gfx *g = *state;
+	char buf[32];
+	assert_int_equal(fx_write_file(g->fx.t, "/tmp_obj", "object data", 0444), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/tmp_obj", AT_FDCWD, "/obj", 0), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 2);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/tmp_obj"), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj", buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "object data");
+	/* and again from a fresh lookup, with the dentry cache emptied */
+	vfs_dcache_set_max(0);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj", buf, sizeof(buf)), 11);
+	vfs_dcache_set_max(8192);
+	/* rename over one name of a file with two: the other keeps it, one link */
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/obj", AT_FDCWD, "/obj2", 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/other", "x", 0644), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/other", AT_FDCWD, "/obj2", 0), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj2", buf, sizeof(buf)), 1);
+	/* an open description outlives the last name, as Linux */
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/obj", O_RDONLY, 0, &f), 0);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/obj"), 0);
+	struct stat st;
+	assert_int_equal(vfs_stat_file(f, &st), 0);
+	assert_int_equal(st.st_nlink, 0);
+	assert_int_equal(file_pread(g->fx.t, f, buf, 6, 0), 6);
+	assert_memory_equal(buf, "object", 6);
+	file_put(f);
+}
+
+/* Two names of one host file are one inode: what is written through one is
+ * what the other stats and appends after. */
+static void test_hard_links_are_one_inode(void **state)
+{
+	struct gfx *g = *state;
+	host_write(g, "h1", "abc");
+	char p1[160], p2[160];
+	host_path(g, "h1", p1, sizeof(p1));
+	host_path(g, "h2", p2, sizeof(p2));
+	assert_int_equal(link(p1, p2), 0);
+	struct stat s1, s2;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h1", 0, &s1), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h2", 0, &s2), 0);
+	assert_int_equal(s1.st_ino, s2.st_ino);
+	assert_int_equal(s1.st_dev, s2.st_dev);
+	assert_int_equal(s2.st_nlink, 2);
+	append(g, "/h1", "def");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h2", 0, &s2), 0);
+	assert_int_equal(s2.st_size, 6);
+	append(g, "/h2", "ghi");
+	char buf[32];
+	host_read(g, "h1", buf, sizeof(buf));
+	assert_string_equal(buf, "abcdefghi");
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/h1"), 0);
+	assert_int_equal(nlink_of(g, "/h2"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/h2", buf, sizeof(buf)), 9);
+}
+
 static void test_dentry_cache_stays_bounded_and_correct(void **state)
 {
 	struct gfx *g = *state;
@@ -300,6 +400,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_chmod_and_append_via_gofer, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_link_then_unlink_first_name_keeps_the_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hard_links_are_one_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dentry_cache_stays_bounded_and_correct, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shared_file_access_sees_host_changes, setup,
