@@ -31,6 +31,7 @@
 	X(PTY,               100, "pty->lock")                          \
 	X(HOSTFD,            110, "hostfd->lock")                       \
 	X(INITIAL_EXEC,      120, "initial_exec->lock")                 \
+	X(MM_LIST,           124, "mm_list_lock")                       \
 	X(MM,                130, "mm->lock")                           \
 	X(INODE,             140, "inode->lock")                        \
 	X(SHMEM,             150, "shmem->lock")                        \

@@ -124,10 +124,7 @@ static void plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
  * while the page is shared copy-on-write. */
 static int eff_prot(const struct vma *v, uint64_t pte)
 {
-	int p = v->prot & PROT_RWX;
-	if (pte & PTE_COW)
-		p &= ~PROT_WRITE;
-	return p;
+	return vma_page_prot(v, pte);
 }
 
 static uint64_t pte_mapped(uint64_t pte, int prot)
@@ -203,6 +200,16 @@ static void zap_range(struct mm *mm, uint64_t start, uint64_t end)
 	release_pages(mm, start, end, true);
 }
 
+void mm_zap_locked(struct mm *mm, uint64_t start, uint64_t end)
+{
+	zap_range(mm, start, end);
+}
+
+void mm_protect_locked(struct mm *mm, uint64_t start, uint64_t end, int prot)
+{
+	plat_protect(mm, start, end - start, prot);
+}
+
 /* ---- life of an mm ---- */
 
 struct mm *mm_new(struct memfile *mf, struct platform *plat)
@@ -224,6 +231,7 @@ struct mm *mm_new(struct memfile *mf, struct platform *plat)
 	}
 	mm->mmap_base = MM_DEFAULT_MMAP_BASE;
 	mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
+	mm_list_add(mm);
 	return mm;
 }
 
@@ -245,6 +253,7 @@ void mm_put(struct mm *mm)
 {
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	mm_list_del(mm);
 	/* No platform unmaps: as_release drops the whole host address space. */
 	release_pages(mm, 0, PLAT_APP_TOP, false);
 	pt_destroy(&mm->pt);
@@ -489,6 +498,20 @@ static int64_t file_page(struct mm *mm, struct vma *vma, uint64_t foff, bool *co
 	return off;
 }
 
+/* Tell vma's file that its page at page is being written (write
+ * notification), and mark the entry *pte dirty: the platform may then map it
+ * writable. */
+static int page_mkwrite(struct mm *mm, struct vma *vma, uint64_t page, uint64_t *pte)
+{
+	uint64_t foff = vma->off + (page - vma->start);
+	int r = vma->file->ops->page_mkwrite(vma->file, foff >> PAGE_SHIFT);
+	if (r < 0)
+		return r;
+	*pte |= PTE_DIRTY;
+	pt_set(&mm->pt, page, *pte);
+	return 0;
+}
+
 int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool write)
 {
 	uint64_t pte = pt_get(&mm->pt, page);
@@ -517,6 +540,9 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 	}
 	if (write && (pte & PTE_COW))
 		return cow_break(mm, page, pte, true);
+	if (write && vma_write_notify(vma) && !(pte & PTE_DIRTY) &&
+	    page_mkwrite(mm, vma, page, &pte) < 0)
+		return -EIO;
 	return (int64_t)pte;
 }
 
@@ -694,6 +720,12 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 					goto out;
 				}
 				pte = (uint64_t)np;
+			}
+			if (vma_write_notify(vma) && !(pte & PTE_DIRTY)) {
+				if (page_mkwrite(mm, vma, page, &pte) < 0) {
+					ret = -EIO; /* SIGBUS, as a failed ->page_mkwrite */
+					goto out;
+				}
 			}
 			int want = eff_prot(vma, pte);
 			if (plat_map(mm, page, PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {

@@ -54,6 +54,9 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
 		  uint64_t new_addr);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* msync(2) (filemap.c): shared file mappings of the range have their files
+ * write them back (mm_file_ops.sync), with Linux's checks and errnos. */
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 /* brk(2): set up by the loader with mm_brk_init, then returns the new (or
  * unchanged, on failure) break, as Linux. */
 void mm_brk_init(struct mm *mm, uint64_t start);

@@ -79,6 +79,11 @@ static int64_t sys_madvise(struct task *t, const uint64_t a[6])
 	return mm_madvise(t->mm, a[0], a[1], (int)a[2]);
 }
 
+static int64_t sys_msync(struct task *t, const uint64_t a[6])
+{
+	return mm_msync(t->mm, a[0], a[1], (int)a[2]);
+}
+
 static int64_t sys_brk(struct task *t, const uint64_t a[6])
 {
 	return (int64_t)mm_brk(t->mm, a[0]);
@@ -90,6 +95,7 @@ const struct syscall_def sys_mm_defs[] = {
 	{SYS_mprotect, "mprotect", sys_mprotect},
 	{SYS_mremap, "mremap", sys_mremap},
 	{SYS_madvise, "madvise", sys_madvise},
+	{SYS_msync, "msync", sys_msync},
 	{SYS_brk, "brk", sys_brk},
 	{0},
 };
