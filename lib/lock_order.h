@@ -32,7 +32,9 @@
 	X(HOSTFD,            110, "hostfd->lock")                       \
 	X(INITIAL_EXEC,      120, "initial_exec->lock")                 \
 	X(MM_LIST,           124, "mm_list_lock")                       \
+	X(PAGECACHES,        126, "pagecaches_lock")                    \
 	X(MM,                130, "mm->lock")                           \
+	X(PAGECACHE,         135, "pagecache->lock")                    \
 	X(INODE,             140, "inode->lock")                        \
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \

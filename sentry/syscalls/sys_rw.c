@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
+#include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/file_args.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -238,9 +239,11 @@ static int64_t sys_fdatasync(struct task *t, const uint64_t a[6])
 }
 
 /* sync(2) cannot fail; data written through donated fds is in the host's page
- * cache already and in-memory file systems have nothing to flush. */
+ * cache already and in-memory file systems have nothing to flush; what
+ * mappings of host files wrote goes to the host now. */
 static int64_t sys_sync(struct task *t, const uint64_t a[6])
 {
+	pagecache_sync_all();
 	return 0;
 }
 
@@ -250,6 +253,7 @@ static int64_t sys_syncfs(struct task *t, const uint64_t a[6])
 	if (!f)
 		return -EBADF;
 	file_put(f);
+	pagecache_sync_all();
 	return 0;
 }
 
