@@ -217,3 +217,20 @@ docker_import_debian() {
 		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 		"$DEBIAN_CACHE" "$DEBIAN_IMAGE" >/dev/null || fail "docker import of $DEBIAN_IMAGE failed"
 }
+
+# docker_build_apps IMAGE PACKAGE...: IMAGE FROM $DEBIAN_IMAGE with Debian's
+# PACKAGEs installed (docker build: a second run costs nothing).  Skips when
+# the packages cannot be installed (no mirror reachable).
+docker_build_apps() {
+	local image=$1 ctx
+	shift
+	docker_import_debian
+	ctx=$(mktemp -d)
+	printf 'FROM %s\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && rm -rf /var/lib/apt/lists/*\n' \
+		"$DEBIAN_IMAGE" "$*" >"$ctx/Dockerfile"
+	timeout 900 docker build -q -t "$image" "$ctx" >"/tmp/visor-build-$image.log" 2>&1 || {
+		rm -rf "$ctx"
+		skip "cannot build $image (see /tmp/visor-build-$image.log)"
+	}
+	rm -rf "$ctx"
+}
