@@ -234,3 +234,28 @@ docker_build_apps() {
 	}
 	rm -rf "$ctx"
 }
+
+# same_as_runc IMAGE DIR SCRIPT ARG...: `bash /w/SCRIPT ARG...` in IMAGE with
+# the host directory DIR at /w, under runc and then under visor; fails unless
+# both succeed with the same output, which it prints.
+same_as_runc() {
+	local image=$1 dir=$2 script=$3 want got
+	shift 3
+	want=$(timeout 300 docker run --rm --runtime=runc -v "$dir:/w" "$image" bash "/w/$script" "$@" 2>&1) ||
+		fail "$script $* fails under runc: $want"
+	got=$(timeout 300 docker run --rm --runtime="$DOCKER_RUNTIME" -v "$dir:/w" "$image" bash "/w/$script" "$@" 2>&1) ||
+		fail "$script $* fails under visor: $got"
+	[ "$want" = "$got" ] || fail "$script $*: outputs differ: runc [$want] visor [$got]"
+	echo "$got"
+}
+
+# apps_setup: set -u, Docker with visor, IMAGE (Debian with git and sqlite3) built,
+# and a scratch directory $work removed at exit.
+apps_setup() {
+	set -u
+	docker_setup
+	IMAGE=visor-goferid-apps
+	docker_build_apps "$IMAGE" git sqlite3
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+}

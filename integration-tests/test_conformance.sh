@@ -59,6 +59,17 @@ run_gofer() {
 	rm -rf "$native" "$root"
 }
 
+# NAME's outputs $want (native) and $got (visor) must be equal.
+compare() {
+	if [ "$want" != "$got" ]; then
+		echo "FAIL $1: output differs (native < > visor)"
+		diff <(echo "$want") <(echo "$got") | head -40
+		fail=1
+	else
+		echo "ok $1"
+	fi
+}
+
 for src in integration-tests/conformance/*.c; do
 	name=$(basename "$src" .c)
 	bin=$out/$name
@@ -67,13 +78,7 @@ for src in integration-tests/conformance/*.c; do
 	fi
 	if [[ $name == gofer_* ]]; then
 		run_gofer "$bin" "$name"
-		if [ "$want" != "$got" ]; then
-			echo "FAIL $name: output differs (native < > visor)"
-			diff <(echo "$want") <(echo "$got") | head -40
-			fail=1
-		else
-			echo "ok $name"
-		fi
+		compare "$name"
 		continue
 	fi
 	args=()
@@ -86,12 +91,6 @@ for src in integration-tests/conformance/*.c; do
 	want=$("$bin" "${native_args[@]}" 2>&1; echo "exit $?")
 	[ "$name" = files ] && rm -rf "$tmp"
 	got=$(timeout 60 "$VISOR" do "$PWD/$bin" "${args[@]}" 2>&1; echo "exit $?")
-	if [ "$want" != "$got" ]; then
-		echo "FAIL $name: output differs (native < > visor)"
-		diff <(echo "$want") <(echo "$got") | head -40
-		fail=1
-	else
-		echo "ok $name"
-	fi
+	compare "$name"
 done
 exit $fail

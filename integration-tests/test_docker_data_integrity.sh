@@ -5,13 +5,8 @@
 # processes; the container is stopped with `docker stop` (its processes
 # still running, their mappings in place) and every byte is checked on the
 # host.
-set -u
 . "$(dirname "$0")/lib.sh"
-docker_setup
-docker_import_debian
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+apps_setup
 gcc -static -O1 -Wall -o "$work/data_writers" "$(dirname "$0")/data_writers.c" ||
 	fail "cannot build data_writers"
 
@@ -19,7 +14,7 @@ round() { # RUNTIME
 	local dir=$work/$1 id i
 	mkdir -p "$dir"
 	cp "$work/data_writers" "$dir/"
-	id=$(timeout 60 docker run -d --runtime="$1" -v "$dir:/w" "$DEBIAN_IMAGE" \
+	id=$(timeout 60 docker run -d --runtime="$1" -v "$dir:/w" "$IMAGE" \
 		/w/data_writers write /w) || fail "$1: docker run failed"
 	for i in $(seq 1 600); do
 		[ -e "$dir/done" ] && break

@@ -4,14 +4,8 @@
 # unlinked) and maps its pack files; on a bind mount and on the container's
 # root, init, add, commit, branch, merge, gc and fsck --strict are clean and
 # print what they print under runc.
-set -u
 . "$(dirname "$0")/lib.sh"
-docker_setup
-IMAGE=visor-goferid-apps
-docker_build_apps "$IMAGE" git sqlite3
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+apps_setup
 cat >"$work/git.sh" <<'SH'
 set -eu
 # Fixed names and dates: the object ids are the same under every runtime.
@@ -37,13 +31,8 @@ git verify-pack -v .git/objects/pack/*.idx | tail -2
 git status --short | wc -l
 SH
 
-run() { # RUNTIME DIR
-	timeout 300 docker run --rm --runtime="$1" -v "$work:/w" "$IMAGE" bash /w/git.sh "$2" 2>&1
-}
 for dir in /w/bind /srv/root; do
-	want=$(run runc "$dir") || fail "git fails under runc in $dir: $want"
-	got=$(run "$DOCKER_RUNTIME" "$dir") || fail "git fails under visor in $dir: $got"
-	[ "$want" = "$got" ] || fail "git in $dir: outputs differ: runc [$want] visor [$got]"
+	got=$(same_as_runc "$IMAGE" "$work" git.sh "$dir") || exit 1
 	echo "$got" | grep -q '^fsck clean$' || fail "git fsck in $dir: $got"
 	echo "ok: git in $dir"
 done

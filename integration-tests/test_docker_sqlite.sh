@@ -4,14 +4,8 @@
 # bind mount and on the container's root, a writer and concurrent readers in
 # other processes commit, read and checkpoint, and the database passes
 # PRAGMA integrity_check with the contents runc gives.
-set -u
 . "$(dirname "$0")/lib.sh"
-docker_setup
-IMAGE=visor-goferid-apps
-docker_build_apps "$IMAGE" git sqlite3
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+apps_setup
 cat >"$work/sqlite.sh" <<'SH'
 set -eu
 mkdir -p "$1" && cd "$1" && rm -f t.db t.db-wal t.db-shm
@@ -35,13 +29,8 @@ ls -s t.db-wal | cut -d' ' -f1
 sq t.db 'SELECT v FROM t WHERE k = 4998;'
 SH
 
-run() { # RUNTIME DIR
-	timeout 300 docker run --rm --runtime="$1" -v "$work:/w" "$IMAGE" bash /w/sqlite.sh "$2" 2>&1
-}
 for dir in /w/bind /srv/root; do
-	want=$(run runc "$dir") || fail "sqlite3 fails under runc in $dir: $want"
-	got=$(run "$DOCKER_RUNTIME" "$dir") || fail "sqlite3 fails under visor in $dir: $got"
-	[ "$want" = "$got" ] || fail "sqlite3 in $dir: outputs differ: runc [$want] visor [$got]"
+	got=$(same_as_runc "$IMAGE" "$work" sqlite.sh "$dir") || exit 1
 	[ "$(echo "$got" | grep -c '^ok$')" = 2 ] || fail "integrity_check in $dir: $got"
 	echo "ok: sqlite3 WAL in $dir"
 done
