@@ -123,9 +123,13 @@ int main(int argc, char **argv)
 	/* mapping past the end of the file */
 	char *w = mmap(NULL, 8 * PG, PROT_READ, MAP_SHARED, fd, 0);
 	printf("mapped past the end: %d %d\n", probe(w + 2 * PG), probe(w + 5 * PG));
+	int rfd = open("shared", O_RDONLY);
 	show("mmap write-shared of a read-only fd",
-	     mmap(NULL, PG, PROT_WRITE, MAP_SHARED, open("shared", O_RDONLY), 0) == MAP_FAILED ? -1
-											      : 0);
+	     mmap(NULL, PG, PROT_WRITE, MAP_SHARED, rfd, 0) == MAP_FAILED ? -1 : 0);
+	char *r = mmap(NULL, PG, PROT_READ, MAP_SHARED, rfd, 0);
+	show("mprotect it writable", mprotect(r, PG, PROT_READ | PROT_WRITE));
+	char *rp = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, rfd, 0);
+	show("mprotect a private one writable", mprotect(rp, PG, PROT_READ | PROT_WRITE));
 	munmap(p, 3 * PG);
 	close(fd);
 	return 0;

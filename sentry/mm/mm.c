@@ -20,8 +20,8 @@
  *   - files cannot invalidate mappings of their pages (no truncate
  *     notification): pages of a shrunk file stay mapped until unmapped.
  *   - file open-mode checks (PROT_WRITE on a MAP_SHARED mapping of a file
- *     opened read-only, EACCES) are the caller's business at mmap time; a
- *     later mprotect adding PROT_WRITE is not re-checked here.
+ *     opened read-only, EACCES) are the caller's business at mmap time; it
+ *     marks such a mapping MM_MAP_NOMAYWRITE, and mprotect refuses it write.
  *   - mprotect over a range with holes fails with ENOMEM before changing
  *     anything (Linux changes the VMAs before the hole, then fails).
  *   - MREMAP_DONTUNMAP, MAP_HUGETLB are not supported (EINVAL / ENOMEM, as
@@ -825,6 +825,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		v->flags |= VMA_GROWSDOWN;
 	if (shared)
 		v->flags |= VMA_SHARED;
+	if (shared && file && (flags & MM_MAP_NOMAYWRITE))
+		v->flags |= VMA_NOMAYWRITE;
 	if (anon && shared) {
 		v->file = mm_shmem_new(mm->mf);
 		if (!v->file) {
@@ -1007,6 +1009,15 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 	if (!range_covered(mm, addr, end)) {
 		ret = -ENOMEM;
 		goto out;
+	}
+	/* As Linux: write never comes to a shared mapping of a file opened
+	 * read-only (here before anything changes, where Linux has changed
+	 * the VMAs before the one that fails). */
+	for (size_t j = i; j < mm->vmas.n && mm->vmas.v[j]->start < end; j++) {
+		if ((prot & PROT_WRITE) && (mm->vmas.v[j]->flags & VMA_NOMAYWRITE)) {
+			ret = -EACCES;
+			goto out;
+		}
 	}
 	ret = for_each_vma_in(mm, addr, end, set_prot, &prot);
 out:

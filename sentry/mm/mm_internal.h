@@ -66,6 +66,7 @@ void pt_destroy(struct pagetable *pt);
 #define VMA_DONTFORK 0x4u
 #define VMA_WIPEONFORK 0x8u
 #define VMA_SHMEM 0x10u /* MAP_SHARED|MAP_ANONYMOUS: file is an internal shmem object */
+#define VMA_NOMAYWRITE 0x20u /* shared, of a file not open for writing (Linux: !VM_MAYWRITE) */
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */

@@ -20,7 +20,7 @@
 static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 {
 	uint64_t addr = a[0], len = a[1], off = a[5];
-	int prot = (int)a[2], flags = (int)a[3], fd = (int)a[4];
+	int prot = (int)a[2], flags = (int)a[3] & ~MM_MAP_NOMAYWRITE, fd = (int)a[4];
 	int type = flags & MAP_SHARED_VALIDATE;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
 		return -EINVAL;
@@ -50,6 +50,8 @@ static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 		r = -EACCES;
 	} else {
 		struct mm_file *mf = file_mm_file(f);
+		if ((flags & MAP_SHARED) && acc != O_RDWR)
+			flags |= MM_MAP_NOMAYWRITE;
 		if (!mf)
 			r = -ENODEV;
 		else

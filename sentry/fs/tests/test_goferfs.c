@@ -599,6 +599,11 @@ static void test_msync_errors(void **state)
 	assert_int_equal(mm_msync(a, p - PG, 2 * PG, MS_ASYNC), -ENOMEM);
 	assert_host_has(g, "ms", 0, "asynce the hole");
 	assert_int_equal(mm_msync(a, p, UINT64_MAX - p + 1, MS_SYNC), -ENOMEM);
+	/* a shared mapping of a file not open for writing never gets write */
+	int64_t r = mm_mmap(a, 0, PG, PROT_READ, MAP_SHARED | MM_MAP_NOMAYWRITE, file_mm_file(f), 0);
+	assert_true(r > 0);
+	assert_int_equal(mm_mprotect(a, (uint64_t)r, PG, RW), -EACCES);
+	assert_int_equal(mm_mprotect(a, (uint64_t)r, PG, PROT_NONE), 0);
 	mm_put(a);
 	file_put(f);
 }
