@@ -23,12 +23,20 @@
  * mount root too: forbidden).  So:
  *   - a directory is re-opened as openat(fd, ".", O_RDONLY|O_DIRECTORY):
  *     "." of the directory itself, no symlink, no parent involved;
- *   - a non-directory fid remembers (parent dir fd, name) from its walk, and is
- *     re-opened with openat2(parent, name, flags|O_NOFOLLOW, RESOLVE_BENEATH|
- *     RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS); the result must be the same
- *     inode (dev, ino) as the fid, else ESTALE.  A rename through the Gofer
- *     updates the (parent, name) of the fids it moves, so the common case of
- *     "rename, then open" keeps working.
+ *   - a non-directory is re-opened by one of its names, each a (directory fd,
+ *     name) pair, with openat2(dir, name, flags|O_NOFOLLOW|O_NONBLOCK,
+ *     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS); the result
+ *     must be the inode (dev, ino) of the fid, else that name no longer names
+ *     it.  A file's identity is its inode, not the name it was first reached
+ *     by: the names live in one gofer_node per host inode, shared by every fid
+ *     of that inode, and every name the Gofer learns for it joins the set: a
+ *     walk or create that reaches it, a link made to it, a rename that moves
+ *     one.  So after link(a, b) and unlink(a), b still opens (git stores every
+ *     object that way).  A name that fails (gone, or now another file) is
+ *     dropped when a re-open tries it; when none is left the open is ESTALE.
+ *     Each name is first checked with fstatat (same inode?) and opened
+ *     O_NONBLOCK, so a name swapped for a FIFO or a device behind the Gofer's
+ *     back is never opened (a FIFO would block the server).
  * Only regular files and directories are opened: symlinks get ELOOP, device
  * nodes EACCES (as a nodev mount), sockets ENXIO, fifos EOPNOTSUPP — the
  * Sentry implements those itself, and a gofer that opens a device node would
@@ -64,10 +72,35 @@
 
 #define GOFER_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
+/* A name of a non-directory: (directory, name in it). */
+struct gofer_name {
+	int parent;     /* O_PATH fd of the directory */
+	dev_t pdev;     /* the directory's inode: renames are matched without an fstat */
+	ino_t pino;
+	char *name;
+	struct gofer_name *next;
+};
+
+/* One host inode of a non-directory and the names it is known by (see "Opening
+ * a fid for I/O"), shared by every fid of that inode: a name any of them
+ * learnt serves them all. */
+struct gofer_node {
+	dev_t dev;
+	ino_t ino;
+	uint32_t refs;            /* fids */
+	uint32_t nnames;
+	struct gofer_name *names; /* the last one that opened first */
+	struct gofer_node *hnext; /* hash chain */
+};
+
+/* At most this many names per node: a file linked under many names keeps the
+ * ones it was reached by last (stale ones go first). */
+#define GOFER_NODE_NAMES_MAX 8
+#define GOFER_NODE_BUCKETS 1024
+
 struct gofer_fid {
-	int fd;         /* O_PATH; -1 marks a free slot */
-	int parent;     /* non-directories: O_PATH fd of the directory walked from, else -1 */
-	char *name;     /* non-directories: name in parent */
+	int fd;                  /* O_PATH; -1 marks a free slot */
+	struct gofer_node *node; /* non-directories: the inode's names, else NULL */
 	int dir;        /* directories: an O_RDONLY fd kept for readdir, or -1 */
 	uint32_t gen;   /* bumped when the slot is freed, so stale fids get EBADF */
 	uint16_t mount; /* index into srv->mounts */
@@ -85,9 +118,138 @@ struct gofer_server {
 	uint32_t nfids, cap, max;
 	uint32_t free_hint; /* no free slot below this index */
 	char *dents;        /* getdents64 buffer, GOFER_DENTS_BUF */
+	struct gofer_node **nodes; /* GOFER_NODE_BUCKETS chains, by (dev, ino) */
 };
 
 #define GOFER_DENTS_BUF 32768
+
+/* ---- nodes: the names of an inode ---- */
+
+static void name_free(struct gofer_name *nm)
+{
+	close(nm->parent);
+	free(nm->name);
+	free(nm);
+}
+
+static size_t node_bucket(dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xff51afd7ed558ccdULL);
+	return (size_t)(h >> 40) % GOFER_NODE_BUCKETS;
+}
+
+/* The node of the inode st describes, with a new reference; NULL when out of
+ * memory. */
+static struct gofer_node *node_get(struct gofer_server *s, const struct stat *st)
+{
+	struct gofer_node **head = &s->nodes[node_bucket(st->st_dev, st->st_ino)];
+	for (struct gofer_node *n = *head; n; n = n->hnext) {
+		if (n->dev == st->st_dev && n->ino == st->st_ino) {
+			n->refs++;
+			return n;
+		}
+	}
+	struct gofer_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
+	n->refs = 1;
+	n->hnext = *head;
+	*head = n;
+	return n;
+}
+
+static void node_put(struct gofer_server *s, struct gofer_node *n)
+{
+	if (--n->refs)
+		return;
+	struct gofer_node **pp = &s->nodes[node_bucket(n->dev, n->ino)];
+	while (*pp != n)
+		pp = &(*pp)->hnext;
+	*pp = n->hnext;
+	while (n->names) {
+		struct gofer_name *nm = n->names;
+		n->names = nm->next;
+		name_free(nm);
+	}
+	free(n);
+}
+
+static bool name_is(const struct gofer_name *nm, dev_t pdev, ino_t pino, const char *name)
+{
+	return nm->pdev == pdev && nm->pino == pino && !strcmp(nm->name, name);
+}
+
+/* Does nm still name n's inode?  0 yes, -ESTALE no (gone or another file),
+ * another -errno when the Gofer cannot tell. */
+static int name_check(const struct gofer_node *n, const struct gofer_name *nm)
+{
+	struct stat st;
+	if (fstatat(nm->parent, nm->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? -ESTALE : -errno;
+	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
+}
+
+static bool name_current(const struct gofer_node *n, const struct gofer_name *nm)
+{
+	return name_check(n, nm) != -ESTALE;
+}
+
+/* Drop the names of n for which keep() says no. */
+static void node_filter_names(struct gofer_node *n,
+			      bool (*keep)(const struct gofer_node *, const struct gofer_name *))
+{
+	for (struct gofer_name **pp = &n->names; *pp;) {
+		struct gofer_name *nm = *pp;
+		if (keep(n, nm)) {
+			pp = &nm->next;
+			continue;
+		}
+		*pp = nm->next;
+		name_free(nm);
+		n->nnames--;
+	}
+}
+
+/* n is also known as name in the directory dirfd (whose inode is pdev:pino).
+ * 0, or -errno when out of fds or memory (n keeps the names it had). */
+static int node_add_name(struct gofer_node *n, int dirfd, dev_t pdev, ino_t pino,
+			 const char *name)
+{
+	for (struct gofer_name *nm = n->names; nm; nm = nm->next)
+		if (name_is(nm, pdev, pino, name))
+			return 0;
+	if (n->nnames >= GOFER_NODE_NAMES_MAX)
+		node_filter_names(n, name_current);
+	if (n->nnames >= GOFER_NODE_NAMES_MAX) {
+		struct gofer_name **pp = &n->names;
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		name_free(*pp);
+		*pp = NULL;
+		n->nnames--;
+	}
+	struct gofer_name *nm = calloc(1, sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	nm->parent = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	nm->name = strdup(name);
+	if (nm->parent < 0 || !nm->name) {
+		int r = nm->parent < 0 ? -errno : -ENOMEM;
+		if (nm->parent >= 0)
+			close(nm->parent);
+		free(nm->name);
+		free(nm);
+		return r;
+	}
+	nm->pdev = pdev;
+	nm->pino = pino;
+	nm->next = n->names;
+	n->names = nm;
+	n->nnames++;
+	return 0;
+}
 
 /* ---- fid table ---- */
 
@@ -104,25 +266,24 @@ static struct gofer_fid *fid_lookup(struct gofer_server *s, uint64_t fid)
 	return &s->fids[idx];
 }
 
-static void fid_release(struct gofer_fid *f)
+static void fid_release(struct gofer_server *s, struct gofer_fid *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
-	if (f->parent >= 0)
-		close(f->parent);
+	if (f->node)
+		node_put(s, f->node);
 	if (f->dir >= 0)
 		close(f->dir);
-	free(f->name);
-	f->fd = f->parent = f->dir = -1;
-	f->name = NULL;
+	f->fd = f->dir = -1;
+	f->node = NULL;
 	f->gen++;
 	if (f->gen == 0)
 		f->gen = 1; /* fid 0 (gen 0) is never valid */
 }
 
-/* Take ownership of fd (and parent/name for non-directories) as a new fid.
- * On failure everything passed is released. */
-static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint16_t mount,
+/* Take ownership of fd (and the node reference of a non-directory) as a new
+ * fid.  On failure everything passed is released. */
+static int fid_new(struct gofer_server *s, int fd, struct gofer_node *node, uint16_t mount,
 		   const struct stat *st, uint64_t *out)
 {
 	uint32_t idx = UINT32_MAX;
@@ -148,15 +309,14 @@ static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint1
 			goto fail;
 		}
 		for (uint32_t i = s->cap; i < ncap; i++)
-			n[i] = (struct gofer_fid){.fd = -1, .parent = -1, .dir = -1, .gen = 1};
+			n[i] = (struct gofer_fid){.fd = -1, .dir = -1, .gen = 1};
 		idx = s->cap;
 		s->fids = n;
 		s->cap = ncap;
 	}
 	struct gofer_fid *f = &s->fids[idx];
 	f->fd = fd;
-	f->parent = parent;
-	f->name = name;
+	f->node = node;
 	f->dir = -1;
 	f->mount = mount;
 	f->type = st->st_mode & S_IFMT;
@@ -168,16 +328,15 @@ static int fid_new(struct gofer_server *s, int fd, int parent, char *name, uint1
 	return 0;
 fail:
 	close(fd);
-	if (parent >= 0)
-		close(parent);
-	free(name);
+	if (node)
+		node_put(s, node);
 	return r;
 }
 
 static void fid_free(struct gofer_server *s, struct gofer_fid *f)
 {
 	uint32_t idx = (uint32_t)(f - s->fids);
-	fid_release(f);
+	fid_release(s, f);
 	s->nfids--;
 	if (idx < s->free_hint)
 		s->free_hint = idx;
@@ -211,22 +370,28 @@ static int fstat_or_close(int fd, struct stat *st)
 	return r;
 }
 
-/* The re-open path of a non-directory fid: a dup of the directory fd it was
- * reached from and a copy of its name.  Nothing is kept on failure. */
-static int reopen_path_dup(int dirfd, const char *name, int *pfd, char **pname)
+/* Open node n's inode by its name nm with flags: the fd, -ESTALE when nm no
+ * longer names that inode, or another -errno. */
+static int name_open(const struct gofer_node *n, const struct gofer_name *nm, int flags)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	char *nm = strdup(name);
-	if (fd < 0 || !nm) {
-		int r = fd < 0 ? -errno : -ENOMEM;
-		if (fd >= 0)
-			close(fd);
-		free(nm);
+	int r = name_check(n, nm);
+	if (r < 0)
+		return r;
+	int fd = sys_openat2(nm->parent, nm->name,
+			     (uint64_t)(flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), 0);
+	if (fd < 0)
+		return fd == -ENOENT || fd == -ELOOP ? -ESTALE : fd;
+	struct stat st;
+	r = fstat_neg(fd, &st);
+	if (r == 0 && (st.st_dev != n->dev || st.st_ino != n->ino))
+		r = -ESTALE; /* swapped between the check and the open */
+	if (r == 0 && fcntl(fd, F_SETFL, 0) < 0) /* O_NONBLOCK was for the open only */
+		r = -errno;
+	if (r < 0) {
+		close(fd);
 		return r;
 	}
-	*pfd = fd;
-	*pname = nm;
-	return 0;
+	return fd;
 }
 
 /* Open the inode of fid f for I/O (see the file comment). */
@@ -253,21 +418,24 @@ static int fid_reopen(struct gofer_fid *f, int flags)
 	}
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	if (f->parent < 0 || !f->name)
-		return -ESTALE;
-	int fd = sys_openat2(f->parent, f->name,
-			     (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY), 0);
-	if (fd < 0)
-		return fd == -ENOENT ? -ESTALE : fd;
-	struct stat st;
-	int r = fstat_neg(fd, &st);
-	if (r == 0 && (st.st_dev != f->dev || st.st_ino != f->ino))
-		r = -ESTALE; /* the name now names another file */
-	if (r < 0) {
-		close(fd);
-		return r;
+	struct gofer_node *n = f->node;
+	for (struct gofer_name **pp = &n->names; *pp;) {
+		struct gofer_name *nm = *pp;
+		int fd = name_open(n, nm, flags);
+		if (fd >= 0) {
+			/* The name that works goes first for the next open. */
+			*pp = nm->next;
+			nm->next = n->names;
+			n->names = nm;
+			return fd;
+		}
+		if (fd != -ESTALE)
+			return fd;
+		*pp = nm->next;
+		name_free(nm);
+		n->nnames--;
 	}
-	return fd;
+	return -ESTALE; /* no name of the inode is left that the Gofer knows */
 }
 
 /* chmod of fid f's inode, never following a symlink: fchmodat2(fd, "",
@@ -565,22 +733,26 @@ static void put_stat(struct gofer_cursor *c, const struct stat *st)
 }
 
 /* Make fd (whose stat is st) a new fid of mount and describe it in the reply
- * (fid + stat).  A non-directory also keeps (a dup of parent_fd, name) to be
- * re-opened by.  fd is owned by this call, also when it fails. */
-static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int parent_fd,
-			 const char *name, uint16_t mount, uint64_t *fid_out)
+ * (fid + stat).  A non-directory also learns its name (the directory dirfd,
+ * whose inode is pdev:pino, and name) to be re-opened by.  fd is owned by this
+ * call, also when it fails. */
+static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int dirfd,
+			 dev_t pdev, ino_t pino, const char *name, uint16_t mount,
+			 uint64_t *fid_out)
 {
-	int parent = -1;
-	char *nm = NULL;
+	struct gofer_node *node = NULL;
 	if (!S_ISDIR(st->st_mode)) {
-		int r = reopen_path_dup(parent_fd, name, &parent, &nm);
+		node = node_get(q->s, st);
+		int r = node ? node_add_name(node, dirfd, pdev, pino, name) : -ENOMEM;
 		if (r < 0) {
+			if (node)
+				node_put(q->s, node);
 			close(fd);
 			return r;
 		}
 	}
 	uint64_t fid;
-	int r = fid_new(q->s, fd, parent, nm, mount, st, &fid);
+	int r = fid_new(q->s, fd, node, mount, st, &fid);
 	if (r < 0)
 		return r;
 	gofer_put_u64(q->rep, fid);
@@ -606,7 +778,7 @@ static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *n
 		put_stat(q->rep, &st);
 		return 0;
 	}
-	return reply_new_fid(q, fd, &st, dir->fd, name, dir->mount, fid_out);
+	return reply_new_fid(q, fd, &st, dir->fd, dir->dev, dir->ino, name, dir->mount, fid_out);
 }
 
 /* ---- operations ---- */
@@ -627,11 +799,17 @@ static int op_attach(struct gofer_req *q, const union gofer_request *r)
 	int e = fstat_or_close(fd, &st);
 	if (e < 0)
 		return e;
+	struct stat pst = {0};
 	if (!S_ISDIR(st.st_mode) && (mnt->parent_fd < 0 || !mnt->leaf)) {
 		close(fd);
 		return -ENOTDIR;
 	}
-	return reply_new_fid(q, fd, &st, mnt->parent_fd, mnt->leaf, (uint16_t)m, NULL);
+	if (!S_ISDIR(st.st_mode) && (e = fstat_neg(mnt->parent_fd, &pst)) < 0) {
+		close(fd);
+		return e;
+	}
+	return reply_new_fid(q, fd, &st, mnt->parent_fd, pst.st_dev, pst.st_ino, mnt->leaf,
+			     (uint16_t)m, NULL);
 }
 
 static int op_walk(struct gofer_req *q, const union gofer_request *r)
@@ -872,6 +1050,10 @@ static int op_link(struct gofer_req *q, const union gofer_request *r)
 		return -EPERM; /* as Linux: no hard links to directories */
 	if (linkat(t->fd, "", dir->fd, r->link.name, AT_EMPTY_PATH) < 0)
 		return -errno;
+	/* The new name opens the file too, whatever becomes of the others.  Out
+	 * of fds the link still stands; a walk to it learns the name later. */
+	if (t->node)
+		node_add_name(t->node, dir->fd, dir->dev, dir->ino, r->link.name);
 	return 0;
 }
 
@@ -887,48 +1069,49 @@ static int op_unlink(struct gofer_req *q, const union gofer_request *r)
 	return 0;
 }
 
-/* After a rename, fids that were reached as (old dir, old name) are now
- * (new dir, new name): keep their re-open path current. */
-static void rename_fixup(struct gofer_fid *to, const char *to_name, struct gofer_fid **moved,
-			 uint32_t nmoved)
+/* After renameat2(od/oname -> nd/nname, flags) succeeded: the names of
+ * nodes follow.  The name moved now names its inode at the new place; without
+ * RENAME_EXCHANGE whatever nd/nname named has lost that name, with it the two
+ * swap.  A name that cannot be moved (out of fds) is dropped. */
+static void rename_names(struct gofer_server *s, const struct gofer_fid *od, const char *oname,
+			 const struct gofer_fid *nd, const char *nname, bool exchange)
 {
-	for (uint32_t i = 0; i < nmoved; i++) {
-		struct gofer_fid *f = moved[i];
-		if (!f)
-			continue;
-		char *nm;
-		int pfd;
-		/* Out of resources: the fid keeps a stale path; open reports ESTALE. */
-		if (reopen_path_dup(to->fd, to_name, &pfd, &nm) < 0)
-			continue;
-		close(f->parent);
-		free(f->name);
-		f->parent = pfd;
-		f->name = nm;
+	for (size_t b = 0; b < GOFER_NODE_BUCKETS; b++) {
+		for (struct gofer_node *n = s->nodes[b]; n; n = n->hnext) {
+			for (struct gofer_name **pp = &n->names; *pp;) {
+				struct gofer_name *nm = *pp;
+				const struct gofer_fid *to = NULL;
+				const char *to_name = NULL;
+				if (name_is(nm, od->dev, od->ino, oname)) {
+					to = nd;
+					to_name = nname;
+				} else if (name_is(nm, nd->dev, nd->ino, nname)) {
+					to = exchange ? od : NULL;
+					to_name = oname;
+				} else {
+					pp = &nm->next;
+					continue;
+				}
+				int fd = to ? fcntl(to->fd, F_DUPFD_CLOEXEC, 0) : -1;
+				char *copy = fd >= 0 ? strdup(to_name) : NULL;
+				if (copy) {
+					close(nm->parent);
+					free(nm->name);
+					nm->parent = fd;
+					nm->name = copy;
+					nm->pdev = to->dev;
+					nm->pino = to->ino;
+					pp = &nm->next;
+					continue;
+				}
+				if (fd >= 0)
+					close(fd);
+				*pp = nm->next;
+				name_free(nm);
+				n->nnames--;
+			}
+		}
 	}
-}
-
-/* Collect the non-directory fids whose re-open path is (dir, name). */
-static uint32_t fids_at(struct gofer_server *s, const struct stat *dirst, const char *name,
-			struct gofer_fid ***out)
-{
-	uint32_t n = 0;
-	*out = NULL;
-	for (uint32_t i = 0; i < s->cap; i++) {
-		struct gofer_fid *f = &s->fids[i];
-		if (f->fd < 0 || f->parent < 0 || strcmp(f->name, name))
-			continue;
-		struct stat pst;
-		if (fstat(f->parent, &pst) < 0 || pst.st_dev != dirst->st_dev ||
-		    pst.st_ino != dirst->st_ino)
-			continue;
-		struct gofer_fid **g = realloc(*out, (n + 1) * sizeof(*g));
-		if (!g)
-			break;
-		*out = g;
-		g[n++] = f;
-	}
-	return n;
 }
 
 static int rename_check(const union gofer_request *r)
@@ -945,17 +1128,9 @@ static int op_rename(struct gofer_req *q, const union gofer_request *r)
 		return -EXDEV;
 	if (fid_readonly(q->s, od))
 		return -EROFS;
-	struct stat ost, nst;
-	if (fstat(od->fd, &ost) < 0 || fstat(nd->fd, &nst) < 0)
-		return -errno;
-	_cleanup_free_ struct gofer_fid **om = NULL;
-	_cleanup_free_ struct gofer_fid **nm = NULL;
-	uint32_t on = fids_at(q->s, &ost, oname, &om);
-	uint32_t nn = (flags & RENAME_EXCHANGE) ? fids_at(q->s, &nst, nname, &nm) : 0;
 	if (syscall(SYS_renameat2, od->fd, oname, nd->fd, nname, flags) < 0)
 		return -errno;
-	rename_fixup(nd, nname, om, on);
-	rename_fixup(od, oname, nm, nn);
+	rename_names(q->s, od, oname, nd, nname, flags & RENAME_EXCHANGE);
 	return 0;
 }
 
@@ -1233,8 +1408,9 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
 	uint8_t *in = malloc(GOFER_MSG_MAX + 1);
 	uint8_t *out = malloc(GOFER_MSG_MAX);
 	s.dents = malloc(GOFER_DENTS_BUF);
+	s.nodes = calloc(GOFER_NODE_BUCKETS, sizeof(*s.nodes));
 	int ret = 0;
-	if (!s.mount_ro || !in || !out || !s.dents) {
+	if (!s.mount_ro || !in || !out || !s.dents || !s.nodes) {
 		ret = -ENOMEM;
 		goto done;
 	}
@@ -1276,7 +1452,8 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
 done:
 	for (uint32_t i = 0; i < s.cap; i++)
 		if (s.fids[i].fd >= 0)
-			fid_release(&s.fids[i]);
+			fid_release(&s, &s.fids[i]);
+	free(s.nodes);
 	free(s.fids);
 	free(s.mount_ro);
 	free(s.dents);

@@ -217,3 +217,45 @@ docker_import_debian() {
 		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 		"$DEBIAN_CACHE" "$DEBIAN_IMAGE" >/dev/null || fail "docker import of $DEBIAN_IMAGE failed"
 }
+
+# docker_build_apps IMAGE PACKAGE...: IMAGE FROM $DEBIAN_IMAGE with Debian's
+# PACKAGEs installed (docker build: a second run costs nothing).  Skips when
+# the packages cannot be installed (no mirror reachable).
+docker_build_apps() {
+	local image=$1 ctx
+	shift
+	docker_import_debian
+	ctx=$(mktemp -d)
+	printf 'FROM %s\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && rm -rf /var/lib/apt/lists/*\n' \
+		"$DEBIAN_IMAGE" "$*" >"$ctx/Dockerfile"
+	timeout 900 docker build -q -t "$image" "$ctx" >"/tmp/visor-build-$image.log" 2>&1 || {
+		rm -rf "$ctx"
+		skip "cannot build $image (see /tmp/visor-build-$image.log)"
+	}
+	rm -rf "$ctx"
+}
+
+# same_as_runc IMAGE DIR SCRIPT ARG...: `bash /w/SCRIPT ARG...` in IMAGE with
+# the host directory DIR at /w, under runc and then under visor; fails unless
+# both succeed with the same output, which it prints.
+same_as_runc() {
+	local image=$1 dir=$2 script=$3 want got
+	shift 3
+	want=$(timeout 300 docker run --rm --runtime=runc -v "$dir:/w" "$image" bash "/w/$script" "$@" 2>&1) ||
+		fail "$script $* fails under runc: $want"
+	got=$(timeout 300 docker run --rm --runtime="$DOCKER_RUNTIME" -v "$dir:/w" "$image" bash "/w/$script" "$@" 2>&1) ||
+		fail "$script $* fails under visor: $got"
+	[ "$want" = "$got" ] || fail "$script $*: outputs differ: runc [$want] visor [$got]"
+	echo "$got"
+}
+
+# apps_setup: set -u, Docker with visor, IMAGE (Debian with git and sqlite3) built,
+# and a scratch directory $work removed at exit.
+apps_setup() {
+	set -u
+	docker_setup
+	IMAGE=visor-goferid-apps
+	docker_build_apps "$IMAGE" git sqlite3
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+}

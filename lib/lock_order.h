@@ -32,7 +32,10 @@
 	X(PTY,               100, "pty->lock")                          \
 	X(HOSTFD,            110, "hostfd->lock")                       \
 	X(INITIAL_EXEC,      120, "initial_exec->lock")                 \
+	X(MM_LIST,           124, "mm_list_lock")                       \
+	X(PAGECACHES,        126, "pagecaches_lock")                    \
 	X(MM,                130, "mm->lock")                           \
+	X(PAGECACHE,         135, "pagecache->lock")                    \
 	X(INODE,             140, "inode->lock")                        \
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \
@@ -41,6 +44,7 @@
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \
 	X(FS_CONTEXT,        210, "fs_context->lock")                   \
+	X(GOFER_INODES,      215, "gofer_sb->inodes_lock")              \
 	X(GOFER_CLIENT,      220, "gofer_client->lock")                 \
 	X(WAITQ,             230, "waitq->lock")                        \
 	X(VFORK_DONE,        240, "vfork_done->lock")                   \

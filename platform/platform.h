@@ -26,6 +26,7 @@
 #define VISOR_PLATFORM_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/user.h>
@@ -168,6 +169,12 @@ struct platform_ops {
 	int (*as_map)(struct addr_space *as, uint64_t addr, uint64_t len, int prot, uint64_t offset);
 	int (*as_unmap)(struct addr_space *as, uint64_t addr, uint64_t len);
 	int (*as_protect)(struct addr_space *as, uint64_t addr, uint64_t len, int prot);
+	/* Optional (NULL: always true).  May the calling thread call
+	 * map/unmap/protect on `as` now (see the threading rules above)?  The
+	 * Sentry asks before it changes an address space other than the
+	 * caller's own (a write-back write-protecting another process's
+	 * mapping of a file); when not, it does without. */
+	bool (*as_can_change)(struct addr_space *as);
 	/* Called by a thread whose context is stopped in `as`, before another
 	 * thread's context first enters `as` (app clone with CLONE_VM, vfork).
 	 * Platforms that need host resources per (thread, addr_space) make them

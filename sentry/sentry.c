@@ -17,6 +17,7 @@
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
 #include "sentry/socket/socket.h"
+#include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
@@ -66,6 +67,7 @@ int sentry_run(const struct sentry_config *cfg)
 		return 125;
 	}
 	tmpfs_set_memfile(mf);
+	goferfs_set_memfile(mf);
 	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
 	if (!plat) {
 		log_error("platform %s: %s", cfg->platform, strerror(errno));
@@ -169,6 +171,9 @@ int sentry_run(const struct sentry_config *cfg)
 	while (!k->done)
 		vmutex_cond_wait(&k->done_cond, &k->done_lock);
 	vmutex_unlock(&k->done_lock);
+	/* What mappings of host files dirtied reaches the host before the
+	 * sandbox goes (the processes still running keep their mappings). */
+	pagecache_sync_all();
 	int st = k->init_status;
 	int n = 0;
 	int nrs[64];

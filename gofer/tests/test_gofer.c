@@ -506,6 +506,127 @@ static void test_open_of_replaced_name_is_estale(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* Open fid f read-only and check it reads want. */
+static void assert_fid_reads(struct fixture *fx, uint64_t f, const char *want)
+{
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), 0);
+	char buf[64];
+	read_fd(fd, buf, sizeof(buf));
+	close(fd);
+	assert_string_equal(buf, want);
+}
+
+/* git's way of storing an object: write a temporary file, link it to its
+ * final name, unlink the temporary one.  The file is its inode, not the name
+ * its fid was walked by. */
+static void test_link_then_unlink_of_the_walked_name_still_opens(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f, dir;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &dir, NULL), 0);
+	assert_int_equal(gofer_link(fx->c, f, dir, "obj"), 0);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "file.txt", 0), 0);
+	assert_fid_reads(fx, f, "hello gofer\n");
+	/* and for writing: a truncate re-opens the file by a name too */
+	struct gofer_setattr sa = {.valid = GOFER_SETATTR_SIZE, .size = 5};
+	assert_int_equal(gofer_setattr(fx->c, f, &sa), 0);
+	assert_fid_reads(fx, f, "hello");
+	/* the name that is gone stays gone */
+	uint64_t g;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &g, NULL), -ENOENT);
+}
+
+/* A name one fid learnt serves every fid of the inode, after that fid is gone. */
+static void test_name_learnt_by_another_fid_serves_all(void **state)
+{
+	struct fixture *fx = *state;
+	char p[256], q[256];
+	path(p, sizeof(p), "root/file.txt");
+	path(q, sizeof(q), "root/other");
+	assert_int_equal(link(p, q), 0); /* made on the host, outside the Gofer */
+	uint64_t a, b;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &a, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "other", &b, NULL), 0);
+	assert_int_equal(gofer_clunk(fx->c, b), 0);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "file.txt", 0), 0);
+	assert_fid_reads(fx, a, "hello gofer\n");
+}
+
+/* A rename moves the name it renames for every fid of the inode, and whatever
+ * the target named loses it. */
+static void test_rename_moves_a_learnt_name(void **state)
+{
+	struct fixture *fx = *state;
+	write_host("root/victim", "victim\n");
+	uint64_t f, v, dir;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "victim", &v, NULL), 0);
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &dir, NULL), 0);
+	assert_int_equal(gofer_link(fx->c, f, fx->root, "second"), 0);
+	assert_int_equal(gofer_rename(fx->c, fx->root, "second", dir, "third", 0), 0);
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "file.txt", 0), 0);
+	assert_fid_reads(fx, f, "hello gofer\n");
+	/* rename over victim: f opens by its new name; victim has no name left */
+	assert_int_equal(gofer_rename(fx->c, dir, "third", fx->root, "victim", 0), 0);
+	assert_fid_reads(fx, f, "hello gofer\n");
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, v, O_RDONLY, &fd), -ESTALE);
+	/* RENAME_EXCHANGE swaps the names of both */
+	write_host("root/b", "bee\n");
+	uint64_t b;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "b", &b, NULL), 0);
+	assert_int_equal(gofer_rename(fx->c, fx->root, "victim", fx->root, "b", 1u << 1), 0);
+	assert_fid_reads(fx, f, "hello gofer\n");
+	assert_fid_reads(fx, b, "bee\n");
+	char hp[256];
+	path(hp, sizeof(hp), "root/b");
+	FILE *hf = fopen(hp, "r");
+	assert_non_null(hf);
+	char buf[32] = {0};
+	assert_non_null(fgets(buf, sizeof(buf), hf));
+	fclose(hf);
+	assert_string_equal(buf, "hello gofer\n");
+}
+
+/* A file linked under more names than a node keeps still opens by the newest. */
+static void test_many_links_keep_the_newest_names(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	char name[32];
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		assert_int_equal(gofer_link(fx->c, f, fx->root, name), 0);
+	}
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "file.txt", 0), 0);
+	for (int i = 0; i < 19; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		assert_int_equal(gofer_unlink(fx->c, fx->root, name, 0), 0);
+	}
+	assert_fid_reads(fx, f, "hello gofer\n");
+	assert_int_equal(gofer_unlink(fx->c, fx->root, "l19", 0), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), -ESTALE);
+}
+
+/* A name swapped for a FIFO behind the Gofer's back is never opened (the open
+ * of a FIFO would block the server). */
+static void test_name_swapped_for_a_fifo_is_not_opened(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f, NULL), 0);
+	char p[256];
+	path(p, sizeof(p), "root/file.txt");
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f, O_RDONLY, &fd), -ESTALE);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -2132,6 +2253,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkdir_symlink_mknod_set_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_unlink_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_of_replaced_name_is_estale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_then_unlink_of_the_walked_name_still_opens,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_learnt_by_another_fid_serves_all, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rename_moves_a_learnt_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_links_keep_the_newest_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_swapped_for_a_fifo_is_not_opened, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_readdir_spans_several_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setattr_chmod_chown_truncate_utimes, setup,
 						teardown),

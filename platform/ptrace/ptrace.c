@@ -515,6 +515,13 @@ static int ptrace_as_protect(struct addr_space *as, uint64_t addr, uint64_t len,
 	return ret < 0 ? (int)ret : 0;
 }
 
+/* Only a Sentry thread that traces a stub thread of as can inject into it
+ * (an address space never entered has nothing mapped to change). */
+static bool ptrace_as_can_change(struct addr_space *as)
+{
+	return atomic_load(&as->released) || !ptrace_as_stub_pid(as) || pt_rec_find(as) != NULL;
+}
+
 static int ptrace_as_prepare_thread(struct addr_space *as)
 {
 	if (atomic_load(&as->released))
@@ -933,6 +940,7 @@ const struct platform_ops ptrace_platform_ops = {
     .as_map = ptrace_as_map,
     .as_unmap = ptrace_as_unmap,
     .as_protect = ptrace_as_protect,
+    .as_can_change = ptrace_as_can_change,
     .as_prepare_thread = ptrace_as_prepare_thread,
     .as_release = ptrace_as_release,
     .as_host_pid = ptrace_as_host_pid,

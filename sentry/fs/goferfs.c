@@ -2,17 +2,29 @@
  * goferfs.c — the container's files, served by the Gofer (sentry/fs/gofer_client.h).
  *
  * Each inode holds one fid (walked from its parent's fid; clunked when the
- * inode goes).  Attributes come from the Gofer's stat replies and are cached.
+ * inode goes).  A host file has one inode whatever names reach it: a lookup
+ * that lands on a host inode the superblock already has (a hard link) gives
+ * that inode and clunks its new fid, so the link count, the size that
+ * O_APPEND writes at and the cached host fds are the file's, not a name's.
+ * (The Gofer, for its part, re-opens a fid by any name it has learnt for the
+ * inode, so a name that exists opens whatever became of the others.)
+ * Attributes come from the Gofer's stat replies and are cached.
  * With file-access=exclusive the Sentry is the only writer, so the cache is
  * the truth; with file-access=shared (someone on the host may change the
  * files) every walk re-walks each cached name with the Gofer and drops the
  * dentry if the name now leads to another file (or none), and fstat
- * refreshes attributes — one RPC per component, the price of coherence.  Regular files are read and written straight through a host
+ * refreshes attributes — one RPC per component, the price of coherence.
+ * Regular files are read and written straight through a host
  * fd the Gofer donates at open (pread/pwrite; O_APPEND writes at the cached
  * size); directories list through gofer_readdir; everything else is an RPC.
  *
- * mmap: private mappings read pages from the file's donated fd; MAP_SHARED
- * is not offered yet (shared_page NULL -> ENODEV).
+ * mmap: a regular file's mappings, shared and private, map the pages of its
+ * page cache (sentry/mm/pagecache.h): every MAP_SHARED mapping in the sandbox
+ * shares them, private ones copy on write, read(2) sees them and write(2)
+ * writes through to the host and to them.  What mappings write reaches the
+ * host at msync, fsync, close, the last unmapping, sync(2) and the Sentry's
+ * exit.  A truncate goes through the file's read-write host fd, the cache held
+ * across, and unmaps the pages past the new end everywhere (SIGBUS there).
  *
  * getdents offsets: the Gofer's cookies are the host's d_off values, which
  * can be any 64-bit number, so the file position is an entry index (0 ".",
@@ -20,32 +32,41 @@
  * the current index corresponds to; a seek elsewhere rescans from the start.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "sentry/fs/gofer_client.h"
+#include "sentry/fs/goferfs.h"
 #include "sentry/mm/memfile.h"
+#include "sentry/mm/pagecache.h"
 #include "sentry/vfs/vfs.h"
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 
 struct gofer_node {
 	uint64_t fid;
-	int pending_fd; /* donated by create, taken by the open that follows, or -1 */
+	uint64_t host_dev; /* the host inode (dev, ino): its key in the sb's inode table */
+	struct inode *next; /* hash chain of that table */
 	/* Host fds kept for later opens (as gVisor's dentry host FDs): an open
-	 * is then no Gofer round trip.  Reads and writes use explicit offsets,
-	 * so one host fd serves every file description.  Under ino->lock. */
+	 * is then no Gofer round trip, and a file whose names are all gone
+	 * still opens through /proc/<pid>/fd.  Reads and writes use explicit
+	 * offsets, so one host fd serves every file description: rw_fd (also
+	 * the one create donates) serves every access, ro_fd read-only ones.
+	 * Under ino->lock. */
 	int ro_fd, rw_fd;
+	/* Regular files: the pages mappings of it share (NULL without a
+	 * memory file: no MAP_SHARED then). */
+	struct pagecache *pc;
 };
 
 struct gofer_open {
 	int fd;               /* donated host fd (regular files), or -1 */
 	bool owned;           /* fd is this file's own (else the node's cached one) */
-	struct file *f;       /* back pointer, for mm_file get/put */
-	struct mm_file mmf;
 	/* directories */
 	uint64_t dir_index;   /* the index the cookie below continues from */
 	uint64_t dir_cookie;
@@ -53,10 +74,27 @@ struct gofer_open {
 
 static const struct inode_ops gofer_iops, gofer_iops_shared;
 static const struct file_ops gofer_reg_fops, gofer_dir_fops;
+static const struct pagecache_ops gofer_pc_ops;
+static int gofer_truncate(struct inode *ino, uint64_t size);
+
+/* Where page caches keep their pages (boot sets it). */
+static struct memfile *gofer_memfile;
+
+void goferfs_set_memfile(struct memfile *mf)
+{
+	gofer_memfile = mf;
+}
+
+#define GOFER_INODE_BUCKETS 4096
 
 struct gofer_sb {
 	struct gofer_client *c; /* borrowed: the client outlives every mount (boot owns it) */
 	bool shared;
+	/* One inode per host inode, whatever name reaches it (hard links): so
+	 * its attributes, its link count and its open-for-append size are
+	 * one.  Keyed by the host's (dev, ino); an inode leaves at evict. */
+	struct vmutex inodes_lock;
+	struct inode *inodes[GOFER_INODE_BUCKETS];
 };
 
 static bool default_shared;
@@ -94,27 +132,98 @@ static void apply_stat(struct inode *ino, const struct gofer_stat *st)
 	vmutex_unlock(&ino->lock);
 }
 
-/* A new inode for fid (owned by the inode from here on). */
+static size_t inode_bucket(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ULL) ^ (ino * 0xff51afd7ed558ccdULL);
+	return (size_t)(h >> 40) % GOFER_INODE_BUCKETS;
+}
+
+/* A reference to ino unless its last one is already gone (it is being
+ * evicted and must not come back). */
+static bool inode_tryget(struct inode *ino)
+{
+	int r = atomic_load(&ino->refs);
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&ino->refs, &r, r + 1))
+			return true;
+	return false;
+}
+
+/* The live inode of sb for the host inode st describes, with a reference,
+ * or NULL. */
+static struct inode *inode_find(struct gofer_sb *gs, const struct gofer_stat *st)
+{
+	struct inode *found = NULL;
+	vmutex_lock(&gs->inodes_lock);
+	for (struct inode *i = gs->inodes[inode_bucket(st->dev, st->ino)]; i; i = GN(i)->next) {
+		if (GN(i)->host_dev == st->dev && i->ino == st->ino &&
+		    (i->mode & S_IFMT) == (st->mode & S_IFMT) && inode_tryget(i)) {
+			found = i;
+			break;
+		}
+	}
+	vmutex_unlock(&gs->inodes_lock);
+	return found;
+}
+
+static void inode_unhash(struct gofer_sb *gs, struct inode *ino)
+{
+	vmutex_lock(&gs->inodes_lock);
+	struct inode **pp = &gs->inodes[inode_bucket(GN(ino)->host_dev, ino->ino)];
+	while (*pp && *pp != ino)
+		pp = &GN(*pp)->next;
+	if (*pp)
+		*pp = GN(ino)->next;
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* The inode for fid, whose stat is st (the fid is owned by this call): the
+ * one sb already has for that host inode, reached by another name (the new
+ * fid is clunked; the Gofer has learnt the name for the inode), or a new one
+ * holding fid. */
 static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const struct gofer_stat *st)
 {
-	struct inode *ino = inode_new(sb, st->mode);
+	struct gofer_sb *gs = sb->priv;
+	struct inode *ino = inode_find(gs, st);
+	if (ino) {
+		gofer_clunk(gs->c, fid);
+		if (gs->shared) {
+			apply_stat(ino, st);
+		} else {
+			/* The cache is the truth (sizes of writes in flight
+			 * too), but for the link count: a name the Sentry did
+			 * not make (the image's hard links) counts. */
+			vmutex_lock(&ino->lock);
+			ino->nlink = st->nlink;
+			vmutex_unlock(&ino->lock);
+		}
+		return ino;
+	}
+	ino = inode_new(sb, st->mode);
 	struct gofer_node *n = ino ? calloc(1, sizeof(*n)) : NULL;
 	if (!n) {
 		if (ino)
 			inode_put(ino);
-		gofer_clunk(((struct gofer_sb *)sb->priv)->c, fid);
+		gofer_clunk(gs->c, fid);
 		return NULL;
 	}
 	n->fid = fid;
-	n->pending_fd = -1;
+	n->host_dev = st->dev;
 	n->ro_fd = n->rw_fd = -1;
 	ino->priv = n;
-	ino->ops = ((struct gofer_sb *)sb->priv)->shared ? &gofer_iops_shared : &gofer_iops;
+	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
+	if (S_ISREG(st->mode) && gofer_memfile)
+		n->pc = pagecache_new(gofer_memfile, &gofer_pc_ops, ino, sb->dev, st->ino);
 	if (S_ISREG(st->mode))
 		ino->fops = &gofer_reg_fops;
 	else if (S_ISDIR(st->mode))
 		ino->fops = &gofer_dir_fops;
 	apply_stat(ino, st);
+	vmutex_lock(&gs->inodes_lock);
+	struct inode **head = &gs->inodes[inode_bucket(st->dev, st->ino)];
+	n->next = *head;
+	*head = ino;
+	vmutex_unlock(&gs->inodes_lock);
 	return ino;
 }
 
@@ -153,7 +262,15 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 		close(fd);
 		return -ENOMEM;
 	}
-	GN(ino)->pending_fd = fd;
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	if (n->rw_fd < 0) {
+		n->rw_fd = fd;
+		fd = -1;
+	}
+	vmutex_unlock(&ino->lock);
+	if (fd >= 0)
+		close(fd);
 	*out = ino;
 	return 0;
 }
@@ -263,8 +380,8 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 		g.valid |= GOFER_SETATTR_GID;
 		g.gid = sa->gid;
 	}
-	if (sa->valid & VFS_ATTR_SIZE) {
-		g.valid |= GOFER_SETATTR_SIZE;
+	if ((sa->valid & VFS_ATTR_SIZE) && !S_ISREG(ino->mode)) {
+		g.valid |= GOFER_SETATTR_SIZE; /* the Gofer says EISDIR or EINVAL */
 		g.size = sa->size;
 	}
 	if (sa->valid & VFS_ATTR_ATIME) {
@@ -277,13 +394,14 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 		g.mtime_sec = sa->mtime.tv_sec;
 		g.mtime_nsec = sa->mtime.tv_nsec;
 	}
-	int r = gofer_setattr(GC(ino), GN(ino)->fid, &g);
-	if (r == 0 && (sa->valid & VFS_ATTR_SIZE)) {
-		vmutex_lock(&ino->lock);
-		ino->size = sa->size;
-		vmutex_unlock(&ino->lock);
+	/* A truncate comes alone (truncate, ftruncate, O_TRUNC): a regular
+	 * file's goes through its host fd and page cache. */
+	if ((sa->valid & VFS_ATTR_SIZE) && S_ISREG(ino->mode)) {
+		int r = gofer_truncate(ino, sa->size);
+		if (r < 0 || !g.valid)
+			return r;
 	}
-	return r;
+	return gofer_setattr(GC(ino), GN(ino)->fid, &g);
 }
 
 static int gofer_statfs_op(struct inode *ino, struct statfs *st)
@@ -308,8 +426,8 @@ static void gofer_evict(struct inode *ino)
 	struct gofer_node *n = GN(ino);
 	if (!n)
 		return;
-	if (n->pending_fd >= 0)
-		close(n->pending_fd);
+	inode_unhash(ino->sb->priv, ino);
+	pagecache_free(n->pc); /* writes back through the fds below */
 	if (n->ro_fd >= 0)
 		close(n->ro_fd);
 	if (n->rw_fd >= 0)
@@ -317,8 +435,6 @@ static void gofer_evict(struct inode *ino)
 	gofer_clunk(GC(ino), n->fid);
 	free(n);
 }
-
-static const struct mm_file_ops gofer_mmf_ops;
 
 /* file-access=shared: is name in dir still this file? */
 static int gofer_revalidate(struct task *t, struct inode *dir, const char *name, struct inode *ino)
@@ -341,46 +457,45 @@ static void gofer_refresh(struct inode *ino)
 		apply_stat(ino, &st);
 }
 
+/* A host fd of regular file ino for a new file description: a cached one of
+ * the node (*owned false) or, when it has none for that access, one the
+ * Gofer opens, which the node keeps if it still has none (else *owned: the
+ * description closes it).  A writable description gets an O_RDWR fd (that
+ * serves every later open); a read-only one O_RDONLY, or the O_RDWR one. */
+static int node_open_fd(struct inode *ino, bool writable, int *fd, bool *owned)
+{
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	*fd = n->rw_fd >= 0 ? n->rw_fd : writable ? -1 : n->ro_fd;
+	vmutex_unlock(&ino->lock);
+	*owned = false;
+	if (*fd >= 0)
+		return 0;
+	int r = gofer_open(GC(ino), n->fid, writable ? O_RDWR : O_RDONLY, fd);
+	if (r < 0)
+		return r;
+	int *cache = writable ? &n->rw_fd : &n->ro_fd;
+	vmutex_lock(&ino->lock);
+	if (*cache < 0)
+		*cache = *fd;
+	else
+		*owned = true;
+	vmutex_unlock(&ino->lock);
+	return 0;
+}
+
 static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 {
 	struct gofer_open *o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
 	o->fd = -1;
-	o->f = f;
 	if (S_ISREG(ino->mode)) {
-		struct gofer_node *n = GN(ino);
-		int acc = f->readable && f->writable ? O_RDWR
-			  : f->writable              ? O_WRONLY
-						     : O_RDONLY;
-		vmutex_lock(&ino->lock);
-		int fd = n->pending_fd;
-		n->pending_fd = -1;
-		o->owned = fd >= 0;
-		int *cache = acc == O_RDONLY ? &n->ro_fd : acc == O_RDWR ? &n->rw_fd : NULL;
-		if (fd < 0 && cache && *cache >= 0)
-			fd = *cache;
-		vmutex_unlock(&ino->lock);
-		if (fd < 0) {
-			int r = gofer_open(GC(ino), n->fid, acc, &fd);
-			if (r < 0) {
-				free(o);
-				return r;
-			}
-			o->owned = true;
-			if (cache) {
-				vmutex_lock(&ino->lock);
-				if (*cache < 0) {
-					*cache = fd;
-					o->owned = false;
-				}
-				vmutex_unlock(&ino->lock);
-			}
+		int r = node_open_fd(ino, f->writable, &o->fd, &o->owned);
+		if (r < 0) {
+			free(o);
+			return r;
 		}
-		o->fd = fd;
-		o->mmf.ops = &gofer_mmf_ops;
-		o->mmf.dev = ino->sb->dev;
-		o->mmf.ino = ino->ino;
 	}
 	f->priv = o;
 	return 0;
@@ -431,9 +546,10 @@ static struct gofer_open *GO(struct file *f)
 
 static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	ssize_t n = pread(GO(f)->fd, buf, len, *pos);
+	struct pagecache *pc = GN(f->inode)->pc;
+	ssize_t n = pc ? pagecache_read(pc, buf, len, *pos) : pread(GO(f)->fd, buf, len, *pos);
 	if (n < 0)
-		return -errno;
+		return pc ? n : -errno;
 	*pos += n;
 	return n;
 }
@@ -442,11 +558,17 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 			   uint64_t *pos)
 {
 	struct inode *ino = f->inode;
+	struct pagecache *pc = GN(ino)->pc;
+	/* The page cache is held across the host write and its own update, so
+	 * that a write-back of the same page comes wholly before or after. */
+	if (pc)
+		pagecache_lock(pc);
 	/* O_APPEND: the cached size is the truth (exclusive access); hold the
 	 * inode lock so concurrent appenders do not overlap. */
 	bool append = file_get_flags(f) & O_APPEND;
 	vmutex_lock(&ino->lock);
-	uint64_t off = append ? ino->size : *pos;
+	uint64_t old_size = ino->size;
+	uint64_t off = append ? old_size : *pos;
 	if (!append)
 		vmutex_unlock(&ino->lock);
 	ssize_t n = pwrite(GO(f)->fd, buf, len, off);
@@ -460,17 +582,25 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 		ino->ctime = ino->mtime;
 	}
 	vmutex_unlock(&ino->lock);
+	if (pc) {
+		if (n > 0)
+			pagecache_written(pc, buf, (size_t)n, off, old_size);
+		pagecache_unlock(pc);
+	}
 	if (n < 0)
 		return -e;
 	*pos = off + n;
 	return n;
 }
 
+/* What mappings wrote goes to the host first, then the host flushes. */
 static int gofer_fsync(struct file *f, bool datasync)
 {
+	struct pagecache *pc = f->inode ? GN(f->inode)->pc : NULL;
+	int r = pc ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
 	int fd = GO(f)->fd;
-	if (fd < 0)
-		return 0;
+	if (r < 0 || fd < 0)
+		return r;
 	return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
 }
 
@@ -479,52 +609,113 @@ static void gofer_release(struct file *f)
 	struct gofer_open *o = GO(f);
 	if (!o)
 		return;
+	/* A close writes back what mappings of the file dirtied (Linux
+	 * leaves it to its flusher; the Sentry has none, and a close is
+	 * where programs expect their data to be safe). */
+	struct pagecache *pc = S_ISREG(f->inode->mode) ? GN(f->inode)->pc : NULL;
+	if (pc && pagecache_dirty(pc) && pagecache_writeback(pc, 0, UINT64_MAX) < 0)
+		log_warn("goferfs: writing back a mapped file at close failed");
 	if (o->fd >= 0 && o->owned)
 		close(o->fd);
 	free(o);
 }
 
-static struct gofer_open *mmf_open(struct mm_file *m)
+/* ---- the page cache of a regular file (shared mappings) ---- */
+
+/* The host fd the page cache reads and writes by: the node's read-write one
+ * when it has one (it has, once a description could write through a
+ * mapping), else its read-only one. */
+static int node_io_fd(struct inode *ino, bool write)
 {
-	return (struct gofer_open *)((char *)m - offsetof(struct gofer_open, mmf));
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	int fd = n->rw_fd >= 0 ? n->rw_fd : write ? -1 : n->ro_fd;
+	vmutex_unlock(&ino->lock);
+	return fd;
 }
 
-static void gofer_mmf_get(struct mm_file *m)
+static void gofer_pc_get(void *owner)
 {
-	file_get(mmf_open(m)->f);
+	inode_get(owner);
 }
 
-static void gofer_mmf_put(struct mm_file *m)
+static void gofer_pc_put(void *owner)
 {
-	file_put(mmf_open(m)->f);
+	inode_put(owner);
 }
 
-static ssize_t gofer_mmf_pread(struct mm_file *m, void *buf, size_t len, uint64_t off)
+static ssize_t gofer_pc_read(void *owner, void *buf, size_t len, uint64_t off)
 {
-	ssize_t n = pread(mmf_open(m)->fd, buf, len, off);
+	ssize_t n = pread(node_io_fd(owner, false), buf, len, off);
 	return n < 0 ? -errno : n;
 }
 
-static int64_t gofer_mmf_size(struct mm_file *m)
+static ssize_t gofer_pc_write(void *owner, const void *buf, size_t len, uint64_t off)
 {
-	struct inode *ino = mmf_open(m)->f->inode;
+	ssize_t n = pwrite(node_io_fd(owner, true), buf, len, off);
+	return n < 0 ? -errno : n;
+}
+
+static int64_t gofer_pc_size(void *owner)
+{
+	struct inode *ino = owner;
 	vmutex_lock(&ino->lock);
 	int64_t s = ino->size;
 	vmutex_unlock(&ino->lock);
 	return s;
 }
 
-static const struct mm_file_ops gofer_mmf_ops = {
-	.get = gofer_mmf_get,
-	.put = gofer_mmf_put,
-	.pread = gofer_mmf_pread,
-	.shared_page = NULL,
-	.size = gofer_mmf_size,
+static int gofer_pc_datasync(void *owner)
+{
+	return fdatasync(node_io_fd(owner, false)) < 0 ? -errno : 0;
+}
+
+static const struct pagecache_ops gofer_pc_ops = {
+	.get = gofer_pc_get,
+	.put = gofer_pc_put,
+	.read = gofer_pc_read,
+	.write = gofer_pc_write,
+	.size = gofer_pc_size,
+	.datasync = gofer_pc_datasync,
 };
+
+/* Truncate regular file ino to size through its read-write host fd, the
+ * page cache held across (see gofer_write); then its mappings lose the pages
+ * past the new end.  The setattr path for regular files: local I/O on a
+ * donated fd, so no lock is held across a Gofer round trip. */
+static int gofer_truncate(struct inode *ino, uint64_t size)
+{
+	int fd;
+	bool owned;
+	int r = node_open_fd(ino, true, &fd, &owned);
+	if (r < 0)
+		return r;
+	struct pagecache *pc = GN(ino)->pc;
+	if (pc)
+		pagecache_lock(pc);
+	r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+	uint64_t old = 0;
+	if (r == 0) {
+		vmutex_lock(&ino->lock);
+		old = ino->size;
+		ino->size = size;
+		vmutex_unlock(&ino->lock);
+		if (pc)
+			pagecache_resized(pc, old, size);
+	}
+	if (pc)
+		pagecache_unlock(pc);
+	if (r == 0 && pc && size < old)
+		pagecache_unmap_past(pc, size);
+	if (owned)
+		close(fd);
+	return r;
+}
 
 static struct mm_file *gofer_mmap(struct file *f)
 {
-	return GO(f)->fd >= 0 ? &GO(f)->mmf : NULL;
+	struct pagecache *pc = GN(f->inode)->pc;
+	return pc ? pagecache_mm_file(pc) : NULL;
 }
 
 static const struct file_ops gofer_reg_fops = {
@@ -590,7 +781,9 @@ static const struct file_ops gofer_dir_fops = {
 
 static void gofer_sb_release(struct superblock *sb)
 {
-	free(sb->priv);
+	struct gofer_sb *gs = sb->priv;
+	vmutex_destroy(&gs->inodes_lock);
+	free(gs);
 }
 
 static int goferfs_new(struct gofer_client *c, const char *attach_name, bool shared,
@@ -611,6 +804,7 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	}
 	gs->c = c;
 	gs->shared = shared;
+	vmutex_init(&gs->inodes_lock, LOCK_CLASS(GOFER_INODES));
 	sb->priv = gs;
 	sb->release = gofer_sb_release;
 	struct inode *root = gofer_inode(sb, fid, &st);

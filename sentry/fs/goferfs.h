@@ -19,5 +19,9 @@ struct gofer_client;
  * overrides it per mount. */
 int goferfs_register(struct gofer_client *c);
 void goferfs_set_default_shared(bool shared);
+/* The memory file the page caches of mapped files live in (boot sets it,
+ * as tmpfs_set_memfile); without one, goferfs files cannot be mapped. */
+struct memfile;
+void goferfs_set_memfile(struct memfile *mf);
 
 #endif

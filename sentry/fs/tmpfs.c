@@ -306,7 +306,10 @@ static int64_t tmpfs_mmf_shared_page(struct mm_file *m, uint64_t pgoff)
 	struct tmpfs_node *n = TN(ino);
 	struct tmpfs_sb *ts = TSB(ino);
 	vmutex_lock(&ino->lock);
-	int64_t r = pages_reserve(n, pgoff + 1);
+	/* Past the end (a truncate raced with the fault): SIGBUS. */
+	int64_t r = pgoff >= PAGE_ROUND_UP(ino->size) / PAGE_SIZE ? -EIO : 0;
+	if (r == 0)
+		r = pages_reserve(n, pgoff + 1);
 	if (r == 0 && !n->pages[pgoff].ptr)
 		r = page_alloc(ts, &n->pages[pgoff]);
 	if (r == 0) {
@@ -611,11 +614,17 @@ static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 	if (sa->size > (1ULL << 53))
 		return -EFBIG;
 	vmutex_lock(&ino->lock);
-	if (sa->size < ino->size)
+	bool shrinks = sa->size < ino->size;
+	if (shrinks)
 		pages_truncate(ino, sa->size);
 	ino->size = sa->size;
 	ino->blocks = pages_in_use(TN(ino)) * (PAGE_SIZE / 512);
 	vmutex_unlock(&ino->lock);
+	/* As Linux (and goferfs): the mappings lose the pages past the new
+	 * end, so an access there is SIGBUS rather than a page the file no
+	 * longer has. */
+	if (shrinks && TSB(ino)->mf)
+		mm_file_unmap_from(&TN(ino)->mmf, PAGE_ROUND_UP(sa->size) / PAGE_SIZE);
 	return 0;
 }
 

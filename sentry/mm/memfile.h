@@ -7,6 +7,7 @@
 #ifndef VISOR_SENTRY_MM_MEMFILE_H
 #define VISOR_SENTRY_MM_MEMFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,12 +47,41 @@ struct mm_file_ops {
 	int64_t (*shared_page)(struct mm_file *f, uint64_t pgoff);
 	/* File size, for SIGBUS past EOF. */
 	int64_t (*size)(struct mm_file *f);
+	/* Optional, for files whose shared pages are written back somewhere
+	 * (goferfs: to the host file).  Present: a MAP_SHARED mapping maps each
+	 * page read-only until the first write to it, which calls this under
+	 * mm->lock (page pgoff is being dirtied; 0, or -errno for SIGBUS); the
+	 * file write-protects the pages again when it writes them back
+	 * (mm_file_mkclean), so it always knows which pages are dirty. */
+	int (*page_mkwrite)(struct mm_file *f, uint64_t pgoff);
+	/* Optional: write the dirty pages of bytes [off, off + len) back
+	 * (msync), and with datasync to stable storage too (MS_SYNC).  Called
+	 * with no lock held. */
+	int (*sync)(struct mm_file *f, uint64_t off, uint64_t len, bool datasync);
 };
 struct mm_file {
 	const struct mm_file_ops *ops;
 	char *name; /* path shown in /proc/self/maps */
 	uint64_t dev, ino;
 };
+
+/* Every mapping of f in the sandbox (MAP_SHARED and the private copies of
+ * its pages too, as Linux's truncate) loses its pages at and after file page
+ * pgoff: the next access faults, SIGBUS past the end of the file.  For a
+ * truncate, after the file's new size is set.  The mappings of processes
+ * whose address space the calling thread may not change (the platform says,
+ * as_can_change) keep those pages until they unmap them (memory stays safe:
+ * each mapping holds its own reference).  Takes each mm's lock: the caller
+ * holds none below it (sentry/LOCKING.md). */
+void mm_file_unmap_from(struct mm_file *f, uint64_t pgoff);
+/* The shared mappings of f's pages [pgoff, pgoff + npages) become read-only
+ * until written again (page_mkwrite): the write-back of those pages starts
+ * after this, so no write to them goes unseen.  A page that stays writable in
+ * a mapping the calling thread may not change is reported to busy(arg,
+ * pgoff) (maybe more than once): the file must keep it dirty.  Locking as
+ * above; busy runs under an mm's lock. */
+void mm_file_mkclean(struct mm_file *f, uint64_t pgoff, uint64_t npages,
+		     void (*busy)(void *arg, uint64_t pgoff), void *arg);
 
 /* An anonymous shared-memory object, what MAP_SHARED|MAP_ANONYMOUS maps:
  * zero pages allocated on first touch and shared by every mapping of it

@@ -20,8 +20,8 @@
  *   - files cannot invalidate mappings of their pages (no truncate
  *     notification): pages of a shrunk file stay mapped until unmapped.
  *   - file open-mode checks (PROT_WRITE on a MAP_SHARED mapping of a file
- *     opened read-only, EACCES) are the caller's business at mmap time; a
- *     later mprotect adding PROT_WRITE is not re-checked here.
+ *     opened read-only, EACCES) are the caller's business at mmap time; it
+ *     marks such a mapping MM_MAP_NOMAYWRITE, and mprotect refuses it write.
  *   - mprotect over a range with holes fails with ENOMEM before changing
  *     anything (Linux changes the VMAs before the hole, then fails).
  *   - MAP_HUGETLB is not supported (ENOMEM, as Linux without reserved huge
@@ -124,10 +124,7 @@ static void plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
  * while the page is shared copy-on-write. */
 static int eff_prot(const struct vma *v, uint64_t pte)
 {
-	int p = v->prot & PROT_RWX;
-	if (pte & PTE_COW)
-		p &= ~PROT_WRITE;
-	return p;
+	return vma_page_prot(v, pte);
 }
 
 static uint64_t pte_mapped(uint64_t pte, int prot)
@@ -203,6 +200,16 @@ static void zap_range(struct mm *mm, uint64_t start, uint64_t end)
 	release_pages(mm, start, end, true);
 }
 
+void mm_zap_locked(struct mm *mm, uint64_t start, uint64_t end)
+{
+	zap_range(mm, start, end);
+}
+
+void mm_protect_locked(struct mm *mm, uint64_t start, uint64_t end, int prot)
+{
+	plat_protect(mm, start, end - start, prot);
+}
+
 /* ---- life of an mm ---- */
 
 struct mm *mm_new(struct memfile *mf, struct platform *plat)
@@ -225,6 +232,7 @@ struct mm *mm_new(struct memfile *mf, struct platform *plat)
 	mm->mmap_base = MM_DEFAULT_MMAP_BASE;
 	mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
 	mm->lock_limit = MM_NO_LOCK_LIMIT;
+	mm_list_add(mm);
 	return mm;
 }
 
@@ -246,6 +254,7 @@ void mm_put(struct mm *mm)
 {
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	mm_list_del(mm);
 	/* No platform unmaps: as_release drops the whole host address space. */
 	release_pages(mm, 0, PLAT_APP_TOP, false);
 	pt_destroy(&mm->pt);
@@ -492,6 +501,20 @@ static int64_t file_page(struct mm *mm, struct vma *vma, uint64_t foff, bool *co
 	return off;
 }
 
+/* Tell vma's file that its page at page is being written (write
+ * notification), and mark the entry *pte dirty: the platform may then map it
+ * writable. */
+static int page_mkwrite(struct mm *mm, struct vma *vma, uint64_t page, uint64_t *pte)
+{
+	uint64_t foff = vma->off + (page - vma->start);
+	int r = vma->file->ops->page_mkwrite(vma->file, foff >> PAGE_SHIFT);
+	if (r < 0)
+		return r;
+	*pte |= PTE_DIRTY;
+	pt_set(&mm->pt, page, *pte);
+	return 0;
+}
+
 int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool write)
 {
 	uint64_t pte = pt_get(&mm->pt, page);
@@ -520,6 +543,9 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 	}
 	if (write && (pte & PTE_COW))
 		return cow_break(mm, page, pte, true);
+	if (write && vma_write_notify(vma) && !(pte & PTE_DIRTY) &&
+	    page_mkwrite(mm, vma, page, &pte) < 0)
+		return -EIO;
 	return (int64_t)pte;
 }
 
@@ -698,6 +724,12 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 				}
 				pte = (uint64_t)np;
 			}
+			if (vma_write_notify(vma) && !(pte & PTE_DIRTY)) {
+				if (page_mkwrite(mm, vma, page, &pte) < 0) {
+					ret = -EIO; /* SIGBUS, as a failed ->page_mkwrite */
+					goto out;
+				}
+			}
 			int want = eff_prot(vma, pte);
 			if (plat_map(mm, page, PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
 				pt_set(&mm->pt, page, pte_unmapped(pte));
@@ -798,6 +830,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		v->flags |= VMA_GROWSDOWN;
 	if (shared)
 		v->flags |= VMA_SHARED;
+	if (shared && file && (flags & MM_MAP_NOMAYWRITE))
+		v->flags |= VMA_NOMAYWRITE;
 	if (anon && shared) {
 		v->file = mm_shmem_new(mm->mf);
 		if (!v->file) {
@@ -994,6 +1028,15 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 	if (!range_covered(mm, addr, end)) {
 		ret = -ENOMEM;
 		goto out;
+	}
+	/* As Linux: write never comes to a shared mapping of a file opened
+	 * read-only (here before anything changes, where Linux has changed
+	 * the VMAs before the one that fails). */
+	for (size_t j = i; j < mm->vmas.n && mm->vmas.v[j]->start < end; j++) {
+		if ((prot & PROT_WRITE) && (mm->vmas.v[j]->flags & VMA_NOMAYWRITE)) {
+			ret = -EACCES;
+			goto out;
+		}
 	}
 	ret = for_each_vma_in(mm, addr, end, set_prot, &prot);
 out:

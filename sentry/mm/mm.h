@@ -49,6 +49,10 @@ struct addr_space *mm_addr_space(struct mm *mm);
  * MAP_NORESERVE, MAP_POPULATE.  file is NULL for anonymous mappings. */
 int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		struct mm_file *file, uint64_t offset);
+/* A flag of mm_mmap's only (never the app's): a shared mapping of a file not
+ * open for writing, which mprotect may never make writable (EACCES, as
+ * Linux's VM_MAYWRITE): what it wrote could not reach the file. */
+#define MM_MAP_NOMAYWRITE 0x40000000
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
@@ -71,6 +75,9 @@ uint64_t mm_locked_bytes(struct mm *mm);
  * MCL_FUTURE, growing a locked VMA with mremap or brk): mmap fails with
  * EAGAIN past it.  The syscall layer sets it from the caller before those. */
 void mm_set_lock_limit(struct mm *mm, uint64_t limit);
+/* msync(2) (filemap.c): shared file mappings of the range have their files
+ * write them back (mm_file_ops.sync), with Linux's checks and errnos. */
+int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 /* brk(2): set up by the loader with mm_brk_init, then returns the new (or
  * unchanged, on failure) break, as Linux. */
 void mm_brk_init(struct mm *mm, uint64_t start);

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <stdint.h>
 
 #include "lib/lockdep.h"
@@ -35,6 +36,10 @@
 #define PTE_MAPPED 0x4ULL /* the platform addr_space maps it, with the prot below */
 #define PTE_MPROT_SHIFT 3 /* PROT_READ|WRITE|EXEC the platform mapping has (3 bits) */
 #define PTE_MPROT_MASK (7ULL << PTE_MPROT_SHIFT)
+/* A shared page of a file with page_mkwrite that the file knows is dirty: it
+ * may be mapped writable.  Without it such a page is mapped read-only, and
+ * the first write faults and tells the file (write notification). */
+#define PTE_DIRTY 0x40ULL
 #define PTE_FLAGS_MASK (PAGE_SIZE - 1)
 #define PTE_OFFSET(p) ((p) & ~PTE_FLAGS_MASK)
 #define PTE_MPROT(p) ((int)(((p)&PTE_MPROT_MASK) >> PTE_MPROT_SHIFT))
@@ -64,6 +69,7 @@ void pt_destroy(struct pagetable *pt);
 #define VMA_LOCKED 0x20u      /* mlock()ed: counted in mm->locked_pages (mlock.c) */
 #define VMA_LOCKONFAULT 0x40u /* with VMA_LOCKED: pages are not populated at once */
 #define VMA_LOCK_MASK (VMA_LOCKED | VMA_LOCKONFAULT)
+#define VMA_NOMAYWRITE 0x80u /* shared, of a file not open for writing (Linux: !VM_MAYWRITE) */
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
@@ -105,6 +111,23 @@ void vma_retire(struct vma_list *l, struct vma *v);
 void mm_unlock(struct mm *mm);
 void vmas_destroy(struct vma_list *l);	  /* frees every VMA */
 
+/* Does a write to a page of v need the file told first (page_mkwrite)? */
+static inline bool vma_write_notify(const struct vma *v)
+{
+	return (v->flags & VMA_SHARED) && v->file && v->file->ops->page_mkwrite;
+}
+
+/* What the platform may allow for a page of v: the VMA's prot, without write
+ * while the page is shared copy-on-write or not yet known dirty to a file
+ * that wants to be told. */
+static inline int vma_page_prot(const struct vma *v, uint64_t pte)
+{
+	int p = v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+	if ((pte & PTE_COW) || (vma_write_notify(v) && !(pte & PTE_DIRTY)))
+		p &= ~PROT_WRITE;
+	return p;
+}
+
 /* ---- the address space ---- */
 struct mm {
 	struct vmutex lock; /* VMAs, page table, brk/mmap settings; before memfile lock */
@@ -122,6 +145,7 @@ struct mm {
 	uint64_t locked_pages; /* pages of VMA_LOCKED VMAs (Linux's locked_vm, VmLck) */
 	unsigned def_flags;    /* VMA flags every new mapping gets (mlockall MCL_FUTURE) */
 	uint64_t lock_limit;   /* RLIMIT_MEMLOCK in pages, or MM_NO_LOCK_LIMIT (atomic) */
+	struct mm *list_prev, *list_next; /* the live mms (filemap.c), under mm_list_lock */
 };
 
 /* ---- locked memory (mlock.c), all under mm->lock ---- */
@@ -134,6 +158,22 @@ bool mm_lock_ok_locked(struct mm *mm, unsigned vma_flags, uint64_t bytes, uint64
 /* Fault in what locked VMAs hold of [start, end); -EFAULT at a page that
  * cannot be had. */
 int mm_populate_range_locked(struct mm *mm, uint64_t start, uint64_t end);
+
+/* May the calling thread change mm's platform mappings now?  (Its own mm,
+ * yes; another process's, only where the platform allows: see
+ * platform_ops.as_can_change.) */
+static inline bool mm_platform_can_change(struct mm *mm)
+{
+	return !mm->as || !mm->plat->ops->as_can_change || mm->plat->ops->as_can_change(mm->as);
+}
+
+/* filemap.c: the live mms, where a file's pages are looked for. */
+void mm_list_add(struct mm *mm);
+void mm_list_del(struct mm *mm);
+/* mm.c, under mm->lock: drop every page of [start, end) (platform mapping,
+ * entry, reference); make the platform's mapping of [start, end) prot. */
+void mm_zap_locked(struct mm *mm, uint64_t start, uint64_t end);
+void mm_protect_locked(struct mm *mm, uint64_t start, uint64_t end, int prot);
 
 /* Under mm->lock.  Make sure the page at addr (in vma) is present, filling
  * it as a first touch would; when `write`, break copy-on-write.  Returns the

@@ -43,7 +43,7 @@ static bool can_do_mlock(struct task *t)
 static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 {
 	uint64_t addr = a[0], len = a[1], off = a[5];
-	int prot = (int)a[2], flags = (int)a[3], fd = (int)a[4];
+	int prot = (int)a[2], flags = (int)a[3] & ~MM_MAP_NOMAYWRITE, fd = (int)a[4];
 	int type = flags & MAP_SHARED_VALIDATE;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
 		return -EINVAL;
@@ -76,6 +76,8 @@ static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 		r = -EACCES;
 	} else {
 		struct mm_file *mf = file_mm_file(f);
+		if ((flags & MAP_SHARED) && acc != O_RDWR)
+			flags |= MM_MAP_NOMAYWRITE;
 		if (!mf)
 			r = -ENODEV;
 		else
@@ -104,6 +106,11 @@ static int64_t sys_mremap(struct task *t, const uint64_t a[6])
 static int64_t sys_madvise(struct task *t, const uint64_t a[6])
 {
 	return mm_madvise(t->mm, a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_msync(struct task *t, const uint64_t a[6])
+{
+	return mm_msync(t->mm, a[0], a[1], (int)a[2]);
 }
 
 static int64_t sys_brk(struct task *t, const uint64_t a[6])
@@ -155,6 +162,7 @@ const struct syscall_def sys_mm_defs[] = {
 	{SYS_mprotect, "mprotect", sys_mprotect},
 	{SYS_mremap, "mremap", sys_mremap},
 	{SYS_madvise, "madvise", sys_madvise},
+	{SYS_msync, "msync", sys_msync},
 	{SYS_brk, "brk", sys_brk},
 	{SYS_mlock, "mlock", sys_mlock},
 	{SYS_mlock2, "mlock2", sys_mlock2},

@@ -16,6 +16,7 @@
 
 #include "lib/cleanup.h"
 #include "sentry/fs/pipe.h"
+#include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/file_args.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -239,9 +240,11 @@ static int64_t sys_fdatasync(struct task *t, const uint64_t a[6])
 }
 
 /* sync(2) cannot fail; data written through donated fds is in the host's page
- * cache already and in-memory file systems have nothing to flush. */
+ * cache already and in-memory file systems have nothing to flush; what
+ * mappings of host files wrote goes to the host now. */
 static int64_t sys_sync(struct task *t, const uint64_t a[6])
 {
+	pagecache_sync_all();
 	return 0;
 }
 
@@ -251,6 +254,7 @@ static int64_t sys_syncfs(struct task *t, const uint64_t a[6])
 	if (!f)
 		return -EBADF;
 	file_put(f);
+	pagecache_sync_all();
 	return 0;
 }
 

@@ -10,7 +10,8 @@
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/goferfs.h"
 #include "sentry/mm/mm.h"
-#include "sentry/tests/harness.h"
+#include "sentry/mm/pagecache.h"
+#include "sentry/mm/tests/mm_test_util.h"
 
 struct gfx {
 	struct fx fx; /* the root: goferfs over dir */
@@ -19,6 +20,7 @@ struct gfx {
 	pthread_t server;
 	int ssock;
 	struct gofer_client *c;
+	struct memfile *mf; /* where mapped files' page caches live */
 };
 
 static void *serve(void *arg)
@@ -42,8 +44,9 @@ static int setup(void **state)
 	g->ssock = sv[1];
 	pthread_create(&g->server, NULL, serve, g);
 	g->c = gofer_client_new(sv[0]);
-	if (goferfs_register(g->c) < 0)
+	if (goferfs_register(g->c) < 0 || memfile_new(64ULL << 20, &g->mf) < 0)
 		return -1;
+	goferfs_set_memfile(g->mf);
 	fx_init_root(&g->fx, "bind-gofer", "/", NULL);
 	*state = g;
 	return 0;
@@ -55,6 +58,8 @@ static int teardown(void **state)
 	/* fx_fini detaches and drops every mount, so every fid is clunked
 	 * before the connection goes. */
 	fx_fini(&g->fx);
+	goferfs_set_memfile(NULL);
+	memfile_free(g->mf);
 	gofer_client_free(g->c);
 	pthread_join(g->server, NULL);
 	close(g->ssock);
@@ -195,18 +200,412 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	char buf[16];
 	assert_int_equal(fx_read_file(g->fx.t, "/t", buf, sizeof(buf)), 6);
 	assert_string_equal(buf, "0123XY");
-	/* mmap's private read path. */
+	/* What mmap maps: the file's page cache. */
 	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/t", O_RDONLY, 0, &f), 0);
 	struct mm_file *m = file_mm_file(f);
 	assert_non_null(m);
 	assert_int_equal(m->ops->size(m), 6);
 	assert_int_equal(m->ops->pread(m, buf, 2, 4), 2);
 	assert_memory_equal(buf, "XY", 2);
-	assert_null(m->ops->shared_page);
+	assert_non_null(m->ops->shared_page);
+	assert_non_null(m->ops->page_mkwrite);
 	file_put(f);
 	struct statfs sfs;
 	assert_int_equal(vfs_statfsat(g->fx.t, AT_FDCWD, "/", &sfs), 0);
 	assert_true(sfs.f_bsize > 0);
+}
+
+static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	close(fd);
+}
+
+static void host_write(struct gfx *g, const char *rel, const char *data)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static uint64_t nlink_of(struct gfx *g, const char *path)
+{
+	struct stat st;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, path, 0, &st), 0);
+	return st.st_nlink;
+}
+
+static void append(struct gfx *g, const char *path, const char *data)
+{
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, path, O_WRONLY | O_APPEND, 0, &f), 0);
+	assert_int_equal(file_write(g->fx.t, f, data, strlen(data)), (ssize_t)strlen(data));
+	file_put(f);
+}
+
+/* git's way to store an object, through the VFS: the second name opens,
+ * stats and counts links right after the first is gone. */
+static void test_link_then_unlink_first_name_keeps_the_file(void **state)
+{
+	struct gfx *g = *state;
+	char buf[32];
+	assert_int_equal(fx_write_file(g->fx.t, "/tmp_obj", "object data", 0444), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/tmp_obj", AT_FDCWD, "/obj", 0), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 2);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/tmp_obj"), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj", buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "object data");
+	/* and again from a fresh lookup, with the dentry cache emptied */
+	vfs_dcache_set_max(0);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj", buf, sizeof(buf)), 11);
+	vfs_dcache_set_max(8192);
+	/* rename over one name of a file with two: the other keeps it, one link */
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/obj", AT_FDCWD, "/obj2", 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/other", "x", 0644), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/other", AT_FDCWD, "/obj2", 0), 0);
+	assert_int_equal(nlink_of(g, "/obj"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/obj2", buf, sizeof(buf)), 1);
+	/* an open description outlives the last name, as Linux */
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/obj", O_RDONLY, 0, &f), 0);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/obj"), 0);
+	struct stat st;
+	assert_int_equal(vfs_stat_file(f, &st), 0);
+	assert_int_equal(st.st_nlink, 0);
+	assert_int_equal(file_pread(g->fx.t, f, buf, 6, 0), 6);
+	assert_memory_equal(buf, "object", 6);
+	file_put(f);
+}
+
+/* Two names of one host file are one inode: what is written through one is
+ * what the other stats and appends after. */
+static void test_hard_links_are_one_inode(void **state)
+{
+	struct gfx *g = *state;
+	host_write(g, "h1", "abc");
+	char p1[160], p2[160];
+	host_path(g, "h1", p1, sizeof(p1));
+	host_path(g, "h2", p2, sizeof(p2));
+	assert_int_equal(link(p1, p2), 0);
+	struct stat s1, s2;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h1", 0, &s1), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h2", 0, &s2), 0);
+	assert_int_equal(s1.st_ino, s2.st_ino);
+	assert_int_equal(s1.st_dev, s2.st_dev);
+	assert_int_equal(s2.st_nlink, 2);
+	append(g, "/h1", "def");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/h2", 0, &s2), 0);
+	assert_int_equal(s2.st_size, 6);
+	append(g, "/h2", "ghi");
+	char buf[32];
+	host_read(g, "h1", buf, sizeof(buf));
+	assert_string_equal(buf, "abcdefghi");
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/h1"), 0);
+	assert_int_equal(nlink_of(g, "/h2"), 1);
+	assert_int_equal(fx_read_file(g->fx.t, "/h2", buf, sizeof(buf)), 9);
+}
+
+/* ---- shared mappings: the page cache ---- */
+
+/* n bytes of the host file rel at off. */
+static void host_pread(struct gfx *g, const char *rel, void *buf, size_t n, off_t off)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, n, off), (ssize_t)n);
+	close(fd);
+}
+
+static void assert_host_has(struct gfx *g, const char *rel, off_t off, const char *want)
+{
+	char buf[64];
+	host_pread(g, rel, buf, strlen(want), off);
+	assert_memory_equal(buf, want, strlen(want));
+}
+
+/* A host file of npages pages of byte c, opened O_RDWR in the sandbox. */
+static struct file *file_of_pages(struct gfx *g, const char *rel, int npages, char c)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	char page[PAGE_SIZE];
+	memset(page, c, sizeof(page));
+	for (int i = 0; i < npages; i++)
+		assert_int_equal(write(fd, page, sizeof(page)), PAGE_SIZE);
+	close(fd);
+	char path[160];
+	snprintf(path, sizeof(path), "/%s", rel);
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, path, O_RDWR, 0, &f), 0);
+	return f;
+}
+
+/* A process: an mm over the fake platform (its own host view). */
+static struct mm *new_process(struct gfx *g)
+{
+	struct mm *mm = mm_new(g->mf, &fake_plat);
+	assert_non_null(mm);
+	return mm;
+}
+
+static uint64_t map(struct mm *mm, struct file *f, uint64_t len, int prot, int flags)
+{
+	int64_t a = mm_mmap(mm, 0, len, prot, flags, file_mm_file(f), 0);
+	assert_true(a > 0);
+	return (uint64_t)a;
+}
+
+static void app_write(struct gfx *g, struct mm *mm, uint64_t addr, const char *s)
+{
+	assert_int_equal(app_access(mm, g->mf, addr, (void *)s, strlen(s), true), 0);
+}
+
+static void assert_app_reads(struct gfx *g, struct mm *mm, uint64_t addr, const char *want)
+{
+	char buf[64];
+	assert_int_equal(app_access(mm, g->mf, addr, buf, strlen(want), false), 0);
+	assert_memory_equal(buf, want, strlen(want));
+}
+
+#define RW (PROT_READ | PROT_WRITE)
+
+/* What one process writes through a shared mapping, another's mapping and
+ * read(2) see at once; what write(2) writes, every mapping sees; msync puts
+ * the mapping's writes on the host, and a write after that is seen again. */
+static void test_shared_mapping_is_coherent(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "shm", 2, 0);
+	struct mm *a = new_process(g), *b = new_process(g);
+	uint64_t pa = map(a, f, 2 * PG, RW, MAP_SHARED);
+	uint64_t pb = map(b, f, 2 * PG, RW, MAP_SHARED);
+	app_write(g, a, pa, "mapped by a");
+	char buf[64];
+	assert_int_equal(file_pread(g->fx.t, f, buf, 11, 0), 11);
+	assert_memory_equal(buf, "mapped by a", 11);
+	assert_app_reads(g, b, pb, "mapped by a");
+	assert_int_equal(file_pwrite(g->fx.t, f, "written", 7, PG + 10), 7);
+	assert_app_reads(g, a, pa + PG + 10, "written");
+	assert_app_reads(g, b, pb + PG + 10, "written");
+	assert_host_has(g, "shm", PG + 10, "written"); /* write(2) writes through */
+	host_pread(g, "shm", buf, 1, 0);
+	assert_int_equal(buf[0], 0); /* the mapping's write waits for a write-back */
+	assert_int_equal(mm_msync(a, pa, 2 * PG, MS_SYNC), 0);
+	assert_host_has(g, "shm", 0, "mapped by a");
+	/* written back: the page is read-only again until the next write */
+	assert_int_equal(host_prot(a, pa), PROT_READ);
+	app_write(g, b, pb, "again");
+	assert_int_equal(host_prot(b, pb), RW);
+	assert_int_equal(mm_msync(b, pb, PG, MS_ASYNC), 0);
+	assert_host_has(g, "shm", 0, "againd by a");
+	check_consistency(a);
+	check_consistency(b);
+	mm_put(a);
+	mm_put(b);
+	file_put(f);
+}
+
+/* The last unmapping, a close, fsync and the end of the process write back. */
+static void test_mapped_writes_reach_the_host(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "wb", 1, 0);
+	struct mm *a = new_process(g);
+	uint64_t p = map(a, f, PG, RW, MAP_SHARED);
+	app_write(g, a, p, "at munmap");
+	assert_int_equal(mm_munmap(a, p, PG), 0);
+	assert_host_has(g, "wb", 0, "at munmap");
+	p = map(a, f, PG, RW, MAP_SHARED);
+	app_write(g, a, p, "at fsync!");
+	assert_int_equal(file_fsync(f, true), 0);
+	assert_host_has(g, "wb", 0, "at fsync!");
+	app_write(g, a, p, "at close!");
+	file_put(f); /* the mapping stays */
+	assert_host_has(g, "wb", 0, "at close!");
+	app_write(g, a, p, "at sync..");
+	pagecache_sync_all(); /* sync(2), the Sentry's exit */
+	assert_host_has(g, "wb", 0, "at sync..");
+	app_write(g, a, p, "at exit..");
+	mm_put(a);
+	assert_host_has(g, "wb", 0, "at exit..");
+}
+
+/* A truncate takes the pages past the new end from every mapping (SIGBUS
+ * there, as Linux), zeroes the rest of the last page, and a file grown back
+ * reads zeroes where the cut data was. */
+static void test_truncate_unmaps_past_the_end(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "tr", 3, 'x');
+	struct mm *a = new_process(g);
+	uint64_t p = map(a, f, 3 * PG, RW, MAP_SHARED);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(app_read8(a, g->mf, p + i * PG), 'x');
+	app_write(g, a, p + 2 * PG, "cut off");
+	assert_int_equal(file_truncate(g->fx.t, f, PG + PG / 2), 0);
+	assert_int_equal(host_prot(a, p + 2 * PG), -1);
+	uint8_t c;
+	assert_int_equal(app_access(a, g->mf, p + 2 * PG, &c, 1, false), -EIO);
+	assert_int_equal(app_read8(a, g->mf, p + PG + 5), 'x');
+	assert_int_equal(app_read8(a, g->mf, p + PG + PG / 2 + 5), 0);
+	struct stat st;
+	assert_int_equal(vfs_stat_file(f, &st), 0);
+	assert_int_equal(st.st_size, PG + PG / 2);
+	assert_int_equal(file_truncate(g->fx.t, f, 3 * PG), 0);
+	assert_int_equal(app_read8(a, g->mf, p + 2 * PG), 0);
+	assert_int_equal(app_read8(a, g->mf, p + PG + PG / 2 + 5), 0);
+	mm_put(a);
+	char buf[8];
+	host_pread(g, "tr", buf, 7, 2 * PG);
+	assert_memory_equal(buf, "\0\0\0\0\0\0\0", 7);
+	file_put(f);
+}
+
+/* A write(2) past the end zeroes what a mapping wrote past the old end in
+ * the last page: those bytes never were the file's. */
+static void test_write_past_end_zeroes_the_mapped_tail(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "tail", 1, 'y');
+	assert_int_equal(file_truncate(g->fx.t, f, 100), 0);
+	struct mm *a = new_process(g);
+	uint64_t p = map(a, f, PG, RW, MAP_SHARED);
+	app_write(g, a, p + 200, "garbage");
+	assert_int_equal(file_pwrite(g->fx.t, f, "end", 3, 300), 3);
+	char buf[8];
+	assert_int_equal(file_pread(g->fx.t, f, buf, 7, 200), 7);
+	assert_memory_equal(buf, "\0\0\0\0\0\0\0", 7);
+	assert_app_reads(g, a, p + 300, "end");
+	mm_put(a);
+	file_put(f);
+}
+
+/* A private mapping shares the file's pages until it writes (as Linux: it
+ * sees write(2) until then), and its writes never reach the file. */
+static void test_private_mapping_copies_on_write(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "pv", 1, 'a');
+	struct mm *a = new_process(g), *b = new_process(g);
+	uint64_t ps = map(b, f, PG, RW, MAP_SHARED);
+	uint64_t p = map(a, f, PG, RW, MAP_PRIVATE);
+	assert_int_equal(app_read8(a, g->mf, p), 'a');
+	assert_int_equal(file_pwrite(g->fx.t, f, "b", 1, 0), 1);
+	assert_int_equal(app_read8(a, g->mf, p), 'b');
+	app_write(g, a, p, "c");
+	char c;
+	assert_int_equal(file_pread(g->fx.t, f, &c, 1, 0), 1);
+	assert_int_equal(c, 'b');
+	app_write(g, b, ps, "d");
+	assert_int_equal(app_read8(a, g->mf, p), 'c');
+	mm_put(a);
+	mm_put(b);
+	assert_host_has(g, "pv", 0, "d");
+	file_put(f);
+}
+
+/* A fork's child shares its parent's shared mapping. */
+static void test_fork_shares_the_mapping(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "fk", 1, 0);
+	struct mm *a = new_process(g);
+	uint64_t p = map(a, f, PG, RW, MAP_SHARED);
+	app_write(g, a, p, "parent");
+	struct mm *c = mm_fork(a);
+	assert_non_null(c);
+	assert_app_reads(g, c, p, "parent");
+	app_write(g, c, p + 100, "child");
+	assert_app_reads(g, a, p + 100, "child");
+	mm_put(c);
+	mm_put(a);
+	assert_host_has(g, "fk", 100, "child");
+	file_put(f);
+}
+
+/* The fake platform, but for one address space the calling thread may not
+ * change (as ptrace's, for a process the thread does not trace). */
+static struct addr_space *foreign_as;
+
+static bool fake_can_change(struct addr_space *as)
+{
+	return as != foreign_as;
+}
+
+/* A write-back from another process cannot write-protect a page this process
+ * maps writable: the page stays dirty, and what is written to it later still
+ * reaches the host. */
+static void test_writeback_keeps_foreign_writable_pages_dirty(void **state)
+{
+	struct gfx *g = *state;
+	struct platform_ops ops = fake_platform_ops;
+	ops.as_can_change = fake_can_change;
+	struct platform plat = {.ops = &ops, .memfd = -1};
+	struct file *f = file_of_pages(g, "fg", 1, 0);
+	struct mm *a = mm_new(g->mf, &plat), *b = mm_new(g->mf, &plat);
+	uint64_t pa = map(a, f, PG, RW, MAP_SHARED);
+	uint64_t pb = map(b, f, PG, RW, MAP_SHARED);
+	app_write(g, b, pb, "first");
+	foreign_as = mm_addr_space(b);
+	int calls = AS(b)->ncalls;
+	assert_int_equal(mm_msync(a, pa, PG, MS_SYNC), 0);
+	assert_int_equal(AS(b)->ncalls, calls); /* b's mappings were left alone */
+	assert_host_has(g, "fg", 0, "first");
+	assert_int_equal(host_prot(b, pb), RW);
+	app_write(g, b, pb, "later"); /* no fault: nobody is told */
+	assert_int_equal(mm_msync(a, pa, PG, MS_SYNC), 0);
+	assert_host_has(g, "fg", 0, "later");
+	foreign_as = NULL;
+	mm_put(a);
+	mm_put(b);
+	file_put(f);
+}
+
+/* msync's checks and errnos, as Linux's. */
+static void test_msync_errors(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f = file_of_pages(g, "ms", 2, 0);
+	struct mm *a = new_process(g);
+	uint64_t p = map(a, f, 2 * PG, RW, MAP_SHARED);
+	assert_int_equal(mm_msync(a, p + 1, PG, MS_SYNC), -EINVAL);
+	assert_int_equal(mm_msync(a, p, PG, MS_SYNC | MS_ASYNC), -EINVAL);
+	assert_int_equal(mm_msync(a, p, PG, 8), -EINVAL);
+	assert_int_equal(mm_msync(a, p, 0, MS_SYNC), 0);
+	assert_int_equal(mm_msync(a, p, PG, MS_INVALIDATE), 0);
+	assert_int_equal(mm_munmap(a, p + PG, PG), 0);
+	/* a hole: ENOMEM, after the part mapped before it is written back;
+	 * one at the start fails a plain MS_SYNC at once, and MS_ASYNC does
+	 * the part after it first */
+	app_write(g, a, p, "before the hole");
+	assert_int_equal(mm_msync(a, p, 2 * PG, MS_SYNC), -ENOMEM);
+	assert_host_has(g, "ms", 0, "before the hole");
+	assert_int_equal(mm_msync(a, p + PG, PG, MS_SYNC), -ENOMEM);
+	app_write(g, a, p, "async");
+	assert_int_equal(mm_msync(a, p - PG, 2 * PG, MS_ASYNC), -ENOMEM);
+	assert_host_has(g, "ms", 0, "asynce the hole");
+	assert_int_equal(mm_msync(a, p, UINT64_MAX - p + 1, MS_SYNC), -ENOMEM);
+	/* a shared mapping of a file not open for writing never gets write */
+	int64_t r = mm_mmap(a, 0, PG, PROT_READ, MAP_SHARED | MM_MAP_NOMAYWRITE, file_mm_file(f), 0);
+	assert_true(r > 0);
+	assert_int_equal(mm_mprotect(a, (uint64_t)r, PG, RW), -EACCES);
+	assert_int_equal(mm_mprotect(a, (uint64_t)r, PG, PROT_NONE), 0);
+	mm_put(a);
+	file_put(f);
 }
 
 static void test_dentry_cache_stays_bounded_and_correct(void **state)
@@ -300,6 +699,19 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_chmod_and_append_via_gofer, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_link_then_unlink_first_name_keeps_the_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hard_links_are_one_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_mapping_is_coherent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapped_writes_reach_the_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_unmaps_past_the_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_past_end_zeroes_the_mapped_tail, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private_mapping_copies_on_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fork_shares_the_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writeback_keeps_foreign_writable_pages_dirty, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_msync_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dentry_cache_stays_bounded_and_correct, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shared_file_access_sees_host_changes, setup,

@@ -4,7 +4,7 @@
 #include <sys/mount.h>
 
 #include "sentry/mm/mm.h"
-#include "sentry/tests/harness.h"
+#include "sentry/mm/tests/mm_test_util.h"
 
 static void test_shared_page_is_the_file_data(void **state)
 {
@@ -33,6 +33,42 @@ static void test_shared_page_is_the_file_data(void **state)
 	assert_int_equal(memfile_refcount(mf, off), 1);
 	memfile_decref(mf, off, 1);
 	assert_int_equal(m->ops->size(m), 0);
+	file_put(f);
+	fx_fini(&fx);
+	tmpfs_set_memfile(NULL);
+	memfile_free(mf);
+}
+
+/* As on goferfs: a truncate takes the pages past the new end from every
+ * mapping, so an access there is SIGBUS, and the rest of the last page reads
+ * zeroes; grown back, the file reads zeroes where the cut data was. */
+static void test_truncate_unmaps_past_the_end(void **state)
+{
+	struct memfile *mf;
+	assert_int_equal(memfile_new(64ULL << 20, &mf), 0);
+	tmpfs_set_memfile(mf);
+	struct fx fx;
+	fx_init(&fx);
+	struct file *f;
+	assert_int_equal(vfs_open(fx.t, AT_FDCWD, "/tr", O_CREAT | O_RDWR, 0644, &f), 0);
+	char page[PG];
+	memset(page, 'x', sizeof(page));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(file_write(fx.t, f, page, PG), PG);
+	struct mm *mm = mm_new(mf, &fake_plat);
+	int64_t p = mm_mmap(mm, 0, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, file_mm_file(f), 0);
+	assert_true(p > 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(app_read8(mm, mf, (uint64_t)p + i * PG), 'x');
+	assert_int_equal(file_truncate(fx.t, f, PG + PG / 2), 0);
+	assert_int_equal(host_prot(mm, (uint64_t)p + 2 * PG), -1);
+	uint8_t c;
+	assert_int_equal(app_access(mm, mf, (uint64_t)p + 2 * PG, &c, 1, false), -EIO);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)p + PG + 5), 'x');
+	assert_int_equal(app_read8(mm, mf, (uint64_t)p + PG + PG / 2 + 5), 0);
+	assert_int_equal(file_truncate(fx.t, f, 3 * PG), 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)p + 2 * PG), 0);
+	mm_put(mm);
 	file_put(f);
 	fx_fini(&fx);
 	tmpfs_set_memfile(NULL);
@@ -103,6 +139,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_page_is_the_file_data),
+		cmocka_unit_test(test_truncate_unmaps_past_the_end),
 		cmocka_unit_test(test_size_limit_gives_enospc),
 		cmocka_unit_test(test_mount_syscall_needs_cap_sys_admin),
 	};
