@@ -110,10 +110,10 @@ static void ip_deliver(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf
 	ns_pbuf_free(pb);
 }
 
-static bool from_wrong_side(struct ns_nic *nic, const struct ns_ip *src)
+static bool from_wrong_side(struct ns_nic *nic, const struct ns_ip *a)
 {
-	/* A loopback source on a wire is a martian. */
-	return !(nic->link->flags & NS_LINK_F_LOOPBACK) && ip_is_loopback(src);
+	/* A loopback source or destination on a wire is a martian. */
+	return !(nic->link->flags & NS_LINK_F_LOOPBACK) && ip_is_loopback(a);
 }
 
 static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
@@ -160,12 +160,12 @@ static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		why = NS_CTR_IP_IN_BAD_SRC;
 		goto drop;
 	}
-	if (!ns_addr_is_local(s, &pi.dst)) {
-		if (!ns_addr_is_broadcast(s, &pi.dst)) {
-			why = NS_CTR_IP_IN_ADDR_ERRORS;
-			goto drop;
-		}
-		pi.to_broadcast = true;
+	/* A subnet's broadcast address (127.255.255.255 on lo) goes to every
+	 * bound socket; checked before "local", which covers all 127/8. */
+	pi.to_broadcast = ns_addr_is_broadcast(s, &pi.dst);
+	if (from_wrong_side(nic, &pi.dst) || (!pi.to_broadcast && !ns_addr_is_local(s, &pi.dst))) {
+		why = NS_CTR_IP_IN_ADDR_ERRORS;
+		goto drop;
 	}
 	pb->len = tot; /* drop link padding */
 	pi.proto = p[9];
@@ -238,7 +238,7 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		why = NS_CTR_IP6_IN_BAD_SRC;
 		goto drop;
 	}
-	if (ip_is_v4(&pi.dst) || !ns_addr_is_local(s, &pi.dst)) {
+	if (ip_is_v4(&pi.dst) || !ns_addr_is_local(s, &pi.dst) || from_wrong_side(nic, &pi.dst)) {
 		why = NS_CTR_IP6_IN_ADDR_ERRORS;
 		goto drop;
 	}

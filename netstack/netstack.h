@@ -397,6 +397,7 @@ int ns_stack_routes(struct ns_stack *s, struct ns_route_info **out);
 	X(TCP_ABORT_ON_LINGER)                                                                     \
 	X(TCP_TW_EXPIRED)                                                                          \
 	X(TCP_TW_REUSED)                                                                           \
+	X(TCP_TW_REOPENED)                                                                         \
 	X(TCP_URG_IGNORED)                                                                         \
 	X(TCP_DELAYED_ACKS)                                                                        \
 	X(UNSUPPORTED_OPTION)

@@ -780,7 +780,7 @@ static int rcv_time_wait(struct tcp_ep *tp, const struct tcp_seg *seg, uint64_t 
 		 * space or with a newer timestamp (tcp_timewait_state_process). */
 		if (SEQ_GT(seg->seq, tp->rcv_nxt) ||
 		    (tp->ts_ok && seg->has_ts && SEQ_GT(seg->tsval, tp->ts_recent))) {
-			ns_count(ep->s, NS_CTR_TCP_TW_REUSED);
+			ns_count(ep->s, NS_CTR_TCP_TW_REOPENED);
 			tcp_done(tp);
 			return SEG_REDO;
 		}
