@@ -747,8 +747,10 @@ static bool run_timers(struct ns_stack *s, uint64_t now)
 		struct ns_endpoint *ep = due[i];
 		ep_lock(ep);
 		if (ep->proto_ref) {
+			/* Run at the current time: owner threads may have sent
+			 * since the poll began. */
 			if (ep->deadline <= now && ep->proto->timer)
-				ep->proto->timer(ep, now);
+				ep->proto->timer(ep, ns_now(s));
 			else if (ep->deadline != NS_TIME_NEVER)
 				ns_timer_arm(ep, ep->deadline);
 		}

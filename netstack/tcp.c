@@ -86,9 +86,13 @@ static uint32_t keepcnt(const struct tcp_ep *tp)
 	return tp->keepcnt ? tp->keepcnt : tp->ep.s->sysctl.tcp_keepalive_probes;
 }
 
+static void keepalive_arm(struct tcp_ep *tp, uint64_t now);
+
 void tcp_set_state(struct tcp_ep *tp, int state)
 {
 	tp->ep.state = (uint8_t)state;
+	if (state == NS_TCP_ESTABLISHED && tp->ep.keepalive)
+		keepalive_arm(tp, ns_now(tp->ep.s));
 }
 
 void tcp_rearm(struct tcp_ep *tp)

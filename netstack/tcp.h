@@ -126,6 +126,8 @@ struct tcp_ep {
 	uint32_t ts_recent;
 	uint64_t ts_recent_stamp;
 	uint32_t ts_offset;
+	uint32_t ts_last;	 /* the last TSval sent: never goes back */
+	uint64_t last_oow_ack;	 /* tcp_oow_rate_limited's clock */
 
 	/* RTT (RFC 6298), in microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us, last_rtt_us;
@@ -184,10 +186,19 @@ static inline struct tcp_ep *T(struct ns_endpoint *ep)
 	return (struct tcp_ep *)ep;
 }
 
-static inline uint32_t tcp_ts_now(const struct tcp_ep *tp, uint64_t now)
+/* Our TSval: milliseconds plus a per-connection offset, never smaller
+ * than one sent before (several threads send on one clock). */
+static inline uint32_t tcp_ts_now(struct tcp_ep *tp, uint64_t now)
 {
-	return (uint32_t)(now / NS_NSEC_PER_MSEC) + tp->ts_offset;
+	uint32_t v = (uint32_t)(now / NS_NSEC_PER_MSEC) + tp->ts_offset;
+	if (SEQ_LT(v, tp->ts_last))
+		v = tp->ts_last;
+	tp->ts_last = v;
+	return v;
 }
+
+/* tcp_invalid_ratelimit: ACKs answering invalid segments. */
+#define TCP_OOW_RATELIMIT_NS (500 * NS_NSEC_PER_MSEC)
 
 /* tcp.c */
 void tcp_set_state(struct tcp_ep *tp, int state);

@@ -486,7 +486,8 @@ static bool process_ack(struct tcp_ep *tp, const struct tcp_seg *seg, uint64_t n
 		tp->bytes_acked += data_acked;
 		tp->delivered++;
 		if (tp->rtt_time && SEQ_GEQ(ack, tp->rtt_seq)) {
-			tcp_rtt_sample(tp, (uint32_t)((now - tp->rtt_time) / 1000));
+			if (now > tp->rtt_time)
+				tcp_rtt_sample(tp, (uint32_t)((now - tp->rtt_time) / 1000));
 			tp->rtt_time = 0;
 		}
 		tp->backoff = 0;
@@ -555,6 +556,18 @@ static void update_ts_recent(struct tcp_ep *tp, const struct tcp_seg *seg, uint6
 	}
 }
 
+/* Answer an invalid segment with an ACK, at most twice a second when it
+ * carries no data (tcp_oow_rate_limited): two stacks that disagree must not
+ * ACK each other's ACKs forever. */
+static void oow_ack(struct tcp_ep *tp, const struct tcp_seg *seg, uint64_t now)
+{
+	bool nodata = seg->len == 0 && !(seg->flags & (TH_SYN | TH_FIN));
+	if (nodata && tp->last_oow_ack && now - tp->last_oow_ack < TCP_OOW_RATELIMIT_NS)
+		return;
+	tp->last_oow_ack = now;
+	tcp_send_ack(tp, now);
+}
+
 /* A synchronized state: SYN_RECV (simultaneous open), ESTABLISHED,
  * FIN_WAIT1/2, CLOSE_WAIT, CLOSING, LAST_ACK. */
 static int rcv_synchronized(struct tcp_ep *tp, const struct tcp_seg *seg, struct ns_pbuf *pb,
@@ -569,20 +582,20 @@ static int rcv_synchronized(struct tcp_ep *tp, const struct tcp_seg *seg, struct
 	    SEQ_LT(seg->tsval, tp->ts_recent) &&
 	    now - tp->ts_recent_stamp < 24ull * 86400 * NS_NSEC_PER_SEC) {
 		ns_count(s, NS_CTR_TCP_PAWS_DROPS);
-		tcp_send_ack(tp, now);
+		oow_ack(tp, seg, now);
 		return SEG_DONE;
 	}
 	if (!seq_acceptable(tp, seg)) {
 		ns_count(s, NS_CTR_TCP_OUT_OF_WINDOW);
 		if (!(seg->flags & TH_RST))
-			tcp_send_ack(tp, now);
+			oow_ack(tp, seg, now);
 		return SEG_DONE;
 	}
 	if (seg->flags & TH_RST) {
 		if (seg->seq != tp->rcv_nxt) {
 			/* In the window but not exact: challenge (RFC 5961 3). */
 			ns_count(s, NS_CTR_TCP_CHALLENGE_ACKS);
-			tcp_send_ack(tp, now);
+			oow_ack(tp, seg, now);
 			return SEG_DONE;
 		}
 		int err;
@@ -608,7 +621,7 @@ static int rcv_synchronized(struct tcp_ep *tp, const struct tcp_seg *seg, struct
 	if (seg->flags & TH_SYN) {
 		/* A SYN in a synchronized state: challenge (RFC 5961 4). */
 		ns_count(s, NS_CTR_TCP_CHALLENGE_ACKS);
-		tcp_send_ack(tp, now);
+		oow_ack(tp, seg, now);
 		return SEG_DONE;
 	}
 	if (!(seg->flags & TH_ACK))
@@ -1033,7 +1046,9 @@ void ns_tcp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 		why = NS_CTR_TCP_IN_NO_SOCKET;
 		goto drop;
 	}
-	uint64_t now = s->now;
+	/* The time now, not the poll's start: owner threads stamp segments
+	 * with the current time, and ours must not be older. */
+	uint64_t now = ns_now(s);
 	bool taken = false;
 	for (int tries = 0; tries < 3; tries++) {
 		struct ns_endpoint *ep =

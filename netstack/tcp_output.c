@@ -632,7 +632,9 @@ static void after_send(struct tcp_ep *tp, uint32_t seq, uint32_t len, bool fin, 
 			tp->rtt_time = 0; /* Karn: no sample from a resent segment */
 	} else if (len) {
 		tp->bytes_sent += len;
-		if (!tp->ts_ok && !tp->rtt_time) {
+		/* Time one segment at a time, in microseconds (timestamps only
+		 * have the peer's millisecond clock echoed). */
+		if (!tp->rtt_time) {
 			tp->rtt_seq = end;
 			tp->rtt_time = now;
 		}
@@ -645,9 +647,8 @@ static void after_send(struct tcp_ep *tp, uint32_t seq, uint32_t len, bool fin, 
 	}
 	if (SEQ_GT(end, tp->snd_max))
 		tp->snd_max = end;
-	if (!tp->rtx_start || tp->snd_una == seq)
-		if (!tp->rtx_start)
-			tp->rtx_start = now;
+	if (!tp->rtx_start)
+		tp->rtx_start = now;
 	if (tp->t_rtx == NS_TIME_NEVER || tp->persist) {
 		tp->persist = false;
 		tp->t_rtx = now + rto_ns(tp);

@@ -373,10 +373,14 @@ static void test_keepalive_times_out(void **state)
 	lo->filter = drop_when;
 	lo->farg = &cut;
 	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	/* Set before connect: armed when the connection is established. */
+	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0), *a;
 	assert_int_equal(set_int(c, SOL_SOCKET, SO_KEEPALIVE, 1), 0);
 	assert_int_equal(set_int(c, SOL_TCP, TCP_KEEPIDLE, 10), 0);
+	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", local_port(l)), -EINPROGRESS);
+	nst_settle(&t);
+	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", local_port(l)), 0);
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), 0);
 	assert_int_equal(set_int(c, SOL_TCP, TCP_KEEPINTVL, 5), 0);
 	assert_int_equal(set_int(c, SOL_TCP, TCP_KEEPCNT, 3), 0);
 	assert_int_equal(int_opt(c, SOL_TCP, TCP_KEEPIDLE), 10);

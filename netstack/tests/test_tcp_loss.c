@@ -51,7 +51,8 @@ static void lossy_run(uint32_t seed, int drop, int dup, int reorder, int sack, i
 		      (unsigned long)ns_stack_counter(t.s, NS_CTR_TCP_TIMEOUTS),
 		      (unsigned long)ns_stack_counter(t.s, NS_CTR_TCP_OOO_QUEUED),
 		      (unsigned long)((t.now - SEC(1000)) / MS(1)));
-	if (drop)
+	/* (A short run may lose only ACKs, which later ones cover.) */
+	if (drop && lo->sent > 500)
 		assert_true(ns_stack_counter(t.s, NS_CTR_TCP_RETRANS_SEGS) > 0);
 	if (reorder || drop)
 		assert_true(ns_stack_counter(t.s, NS_CTR_TCP_OOO_QUEUED) > 0);
@@ -228,6 +229,7 @@ static void test_two_stacks_over_a_wire(void **state)
 	socklen_t tl = sizeof(ti);
 	assert_int_equal(ns_ep_getsockopt(c, SOL_TCP, TCP_INFO, &ti, &tl), 0);
 	assert_true(ti.tcpi_rtt >= 19000 && ti.tcpi_rtt < 60000);
+	assert_true(ti.tcpi_min_rtt >= 20000 && ti.tcpi_min_rtt < 25000);
 	assert_true(ti.tcpi_rto >= 200000 + 19000 && ti.tcpi_rto < 400000);
 	assert_true(ti.tcpi_snd_cwnd > 10); /* it grew */
 	/* A closed port on the other host answers with RST; a datagram to a
