@@ -49,12 +49,7 @@ int ns_dgram_enqueue(struct ns_endpoint *ep, struct ns_dgram_queue *q, struct ns
 	/* __sock_queue_rcv_skb: refuse once rmem reaches rcvbuf. */
 	if (q->bytes >= ep->rcvbuf)
 		return -ENOBUFS;
-	pb->next = NULL;
-	if (q->tail)
-		q->tail->next = pb;
-	else
-		q->head = pb;
-	q->tail = pb;
+	ns_pbuf_append(&q->head, &q->tail, pb);
 	q->bytes += truesize(pb);
 	q->count++;
 	return 0;
@@ -96,9 +91,7 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 		*msg_flags |= MSG_TRUNC;
 	ssize_t r = (flags & MSG_TRUNC) ? (ssize_t)pb->len : (ssize_t)n;
 	if (!(flags & MSG_PEEK)) {
-		q->head = pb->next;
-		if (!q->head)
-			q->tail = NULL;
+		ns_pbuf_take(&q->head, &q->tail);
 		q->bytes -= truesize(pb);
 		q->count--;
 		ns_pbuf_free(pb);
@@ -144,19 +137,6 @@ static int autobind(struct ns_endpoint *ep)
 		return r;
 	ep_hold_proto(ep);
 	return 0;
-}
-
-/* connect's and sendto's "0.0.0.0 means here" (ip_route_connect). */
-static void any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst)
-{
-	if (ip_is_v4(dst) && ip_v4(dst) == 0)
-		ip_set_v4(dst, INADDR_LOOPBACK);
-	else if (ip_is_zero6(dst)) {
-		if (ep->domain == AF_INET6 && ip_is_v4(&ep->laddr))
-			ip_set_v4(dst, INADDR_LOOPBACK);
-		else
-			memcpy(dst->b, &in6addr_loopback, 16);
-	}
 }
 
 /* The route and checks for sending to dst: EACCES for broadcast without
@@ -208,7 +188,7 @@ static int dgram_connect(struct ns_endpoint *ep, const struct ns_ip *addr, uint1
 {
 	/* ip4_datagram_connect / ip6_datagram_connect. */
 	struct ns_ip dst = *addr;
-	any_to_loopback(ep, &dst);
+	ns_any_to_loopback(ep, &dst);
 	struct ns_rt rt;
 	int r = dgram_route(ep, &dst, &rt);
 	if (r)
@@ -289,7 +269,7 @@ static int dgram_send_prepare(struct ns_endpoint *ep, const struct ns_ip *to, ui
 		*dst = ep->raddr;
 		*dport = ep->rport;
 	}
-	any_to_loopback(ep, dst);
+	ns_any_to_loopback(ep, dst);
 	if (autobind(ep))
 		return -EAGAIN; /* inet_send_prepare */
 	return 0;
@@ -471,23 +451,17 @@ static int ip_level_set(struct ns_endpoint *ep, int level, int name, const void 
 			socklen_t len);
 static int ip_level_get(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);
 
-const struct ns_proto ns_udp_proto = {
-    .protocol = IPPROTO_UDP,
-    .size = sizeof(struct dgram_ep),
-    .init = dgram_init,
-    .connect = dgram_connect,
-    .disconnect = dgram_disconnect,
-    .send = udp_send,
-    .recv = dgram_recv,
-    .shutdown = dgram_shutdown,
-    .close = dgram_close,
-    .poll = dgram_poll,
-    .setsockopt = ip_level_set,
-    .getsockopt = ip_level_get,
-    .queues = dgram_queues,
-    .info = dgram_info,
-    .destroy = dgram_destroy,
-};
+/* UDP and ping sockets differ only in how they send. */
+#define DGRAM_PROTO(proto_, send_)                                                                 \
+	{                                                                                          \
+		.protocol = (proto_), .size = sizeof(struct dgram_ep), .init = dgram_init,         \
+		.connect = dgram_connect, .disconnect = dgram_disconnect, .send = (send_),         \
+		.recv = dgram_recv, .shutdown = dgram_shutdown, .close = dgram_close,              \
+		.poll = dgram_poll, .setsockopt = ip_level_set, .getsockopt = ip_level_get,        \
+		.queues = dgram_queues, .info = dgram_info, .destroy = dgram_destroy,              \
+	}
+
+const struct ns_proto ns_udp_proto = DGRAM_PROTO(IPPROTO_UDP, udp_send);
 
 /* ---- ping sockets ---- */
 
@@ -578,23 +552,7 @@ void ns_ping_err(struct ns_stack *s, bool v6, const struct ns_icmp_err *e, uint1
 	ep_put(ep);
 }
 
-const struct ns_proto ns_ping_proto = {
-    .protocol = IPPROTO_ICMP,
-    .size = sizeof(struct dgram_ep),
-    .init = dgram_init,
-    .connect = dgram_connect,
-    .disconnect = dgram_disconnect,
-    .send = ping_send,
-    .recv = dgram_recv,
-    .shutdown = dgram_shutdown,
-    .close = dgram_close,
-    .poll = dgram_poll,
-    .setsockopt = ip_level_set,
-    .getsockopt = ip_level_get,
-    .queues = dgram_queues,
-    .info = dgram_info,
-    .destroy = dgram_destroy,
-};
+const struct ns_proto ns_ping_proto = DGRAM_PROTO(IPPROTO_ICMP, ping_send);
 
 /* ---- SOL_IP / SOL_IPV6 (shared with TCP through ns_ip_sockopt_*) ---- */
 

@@ -235,9 +235,10 @@ size_t ns_iov_total(const struct iovec *iov, int iovcnt)
 	return t;
 }
 
-void ns_iov_copy_from(const struct iovec *iov, int iovcnt, size_t off, void *dst, size_t len)
+void ns_iov_copy(const struct iovec *iov, int iovcnt, size_t off, void *buf, size_t len,
+		 bool to_iov)
 {
-	uint8_t *d = dst;
+	uint8_t *p = buf;
 	for (int i = 0; i < iovcnt && len; i++) {
 		if (off >= iov[i].iov_len) {
 			off -= iov[i].iov_len;
@@ -246,25 +247,8 @@ void ns_iov_copy_from(const struct iovec *iov, int iovcnt, size_t off, void *dst
 		size_t n = iov[i].iov_len - off;
 		if (n > len)
 			n = len;
-		memcpy(d, (const uint8_t *)iov[i].iov_base + off, n);
-		d += n;
-		len -= n;
-		off = 0;
-	}
-}
-
-void ns_iov_copy_to(const struct iovec *iov, int iovcnt, size_t off, const void *src, size_t len)
-{
-	const uint8_t *p = src;
-	for (int i = 0; i < iovcnt && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t n = iov[i].iov_len - off;
-		if (n > len)
-			n = len;
-		memcpy((uint8_t *)iov[i].iov_base + off, p, n);
+		uint8_t *v = (uint8_t *)iov[i].iov_base + off;
+		memcpy(to_iov ? v : p, to_iov ? p : v, n);
 		p += n;
 		len -= n;
 		off = 0;
@@ -797,6 +781,18 @@ int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *r
 	return 0;
 }
 
+void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst)
+{
+	if (ip_is_v4(dst) && ip_v4(dst) == 0)
+		ip_set_v4(dst, INADDR_LOOPBACK);
+	else if (ip_is_zero6(dst)) {
+		if (ep->domain == AF_INET6 && ip_is_v4(&ep->laddr))
+			ip_set_v4(dst, INADDR_LOOPBACK);
+		else
+			memcpy(dst->b, &in6addr_loopback, 16);
+	}
+}
+
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst)
 {
 	(void)dst;
@@ -1041,6 +1037,20 @@ int ns_sockopt_put_int(void *val, socklen_t *len, int v)
 #define SOCK_MIN_SNDBUF 4608
 #define SOCK_MIN_RCVBUF 2304
 
+/* sock_setsockopt's SO_RCVBUF/SO_SNDBUF: clamp to the sysctl maximum
+ * (unless forced, CAP_NET_ADMIN being the caller's check), double it for
+ * the bookkeeping overhead, and not below the minimum. */
+static uint32_t sock_buf_size(int v, bool force, uint32_t max, uint32_t min)
+{
+	uint32_t u = (uint32_t)v;
+	if (!force && u > max)
+		u = max;
+	if (force && v < 0)
+		u = 0;
+	u = u > INT_MAX / 2 ? INT_MAX : u * 2;
+	return u < min ? min : u;
+}
+
 static int sol_socket_set(struct ns_endpoint *ep, int name, const void *val, socklen_t len)
 {
 	struct ns_stack *s = ep->s;
@@ -1070,9 +1080,7 @@ static int sol_socket_set(struct ns_endpoint *ep, int name, const void *val, soc
 		return 0;
 	case SO_KEEPALIVE:
 		ep->keepalive = v != 0;
-		if (ep->proto->bufs_changed)
-			ep->proto->bufs_changed(ep);
-		return 0;
+		break;
 	case SO_BROADCAST:
 		ep->broadcast = v != 0;
 		return 0;
@@ -1094,40 +1102,25 @@ static int sol_socket_set(struct ns_endpoint *ep, int name, const void *val, soc
 		ep->rcvlowat = v < 0 ? INT_MAX : (v == 0 ? 1 : v);
 		return 0;
 	case SO_RCVBUF:
-	case SO_RCVBUFFORCE: {
-		/* sock_setsockopt: clamp to rmem_max (unless FORCE), double it
-		 * for the bookkeeping overhead, and not below the minimum. */
-		uint32_t u = (uint32_t)v;
-		if (name == SO_RCVBUF && u > s->sysctl.rmem_max)
-			u = s->sysctl.rmem_max;
-		if (name == SO_RCVBUFFORCE && v < 0)
-			u = 0;
-		u = u > INT_MAX / 2 ? INT_MAX : u * 2;
-		ep->rcvbuf = u < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : u;
+	case SO_RCVBUFFORCE:
+		ep->rcvbuf = sock_buf_size(v, name == SO_RCVBUFFORCE, s->sysctl.rmem_max,
+					   SOCK_MIN_RCVBUF);
 		ep->rcvbuf_locked = true;
-		if (ep->proto->bufs_changed)
-			ep->proto->bufs_changed(ep);
-		return 0;
-	}
+		break;
 	case SO_SNDBUF:
-	case SO_SNDBUFFORCE: {
-		uint32_t u = (uint32_t)v;
-		if (name == SO_SNDBUF && u > s->sysctl.wmem_max)
-			u = s->sysctl.wmem_max;
-		if (name == SO_SNDBUFFORCE && v < 0)
-			u = 0;
-		u = u > INT_MAX / 2 ? INT_MAX : u * 2;
-		ep->sndbuf = u < SOCK_MIN_SNDBUF ? SOCK_MIN_SNDBUF : u;
+	case SO_SNDBUFFORCE:
+		ep->sndbuf = sock_buf_size(v, name == SO_SNDBUFFORCE, s->sysctl.wmem_max,
+					   SOCK_MIN_SNDBUF);
 		ep->sndbuf_locked = true;
-		if (ep->proto->bufs_changed)
-			ep->proto->bufs_changed(ep);
-		ns_ep_notify(ep);
-		return 0;
-	}
+		ns_ep_notify(ep); /* POLLOUT may have changed */
+		break;
 	default:
 		ns_count(s, NS_CTR_UNSUPPORTED_OPTION);
 		return -ENOPROTOOPT;
 	}
+	if (ep->proto->bufs_changed)
+		ep->proto->bufs_changed(ep);
+	return 0;
 }
 
 static int sol_socket_get(struct ns_endpoint *ep, int name, void *val, socklen_t *len)

@@ -110,6 +110,32 @@ static void ip_deliver(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf
 	ns_pbuf_free(pb);
 }
 
+/* A valid datagram of tot bytes with hlen bytes of IP headers: to its
+ * transport. */
+static void ip_finish(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb,
+		      struct ns_pktinfo *pi, uint32_t hlen, uint32_t tot)
+{
+	const uint8_t *p = ns_pbuf_data(pb);
+	pb->len = tot; /* drop link padding */
+	pi->nic = nic;
+	pi->nh = p;
+	pi->nhlen = hlen;
+	pi->l4 = p + hlen;
+	pi->l4len = tot - hlen;
+	pi->totlen = tot;
+	pi->csum_ok = pb->flags & NS_PB_CSUM_OK;
+	ns_count(s, pi->v6 ? NS_CTR_IP6_IN_DELIVERS : NS_CTR_IP_IN_DELIVERS);
+	ip_deliver(s, pi, pb);
+}
+
+static void ip_drop(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb,
+		    enum ns_counter why)
+{
+	ns_count(s, why);
+	atomic_fetch_add(&nic->rx_dropped, 1);
+	ns_pbuf_free(pb);
+}
+
 static bool from_wrong_side(struct ns_nic *nic, const struct ns_ip *a)
 {
 	/* A loopback source or destination on a wire is a martian. */
@@ -119,13 +145,8 @@ static bool from_wrong_side(struct ns_nic *nic, const struct ns_ip *a)
 static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
 {
 	const uint8_t *p = ns_pbuf_data(pb);
-	uint32_t len = pb->len;
+	uint32_t len = pb->len; /* at least 20 */
 	enum ns_counter why;
-	ns_count(s, NS_CTR_IP_IN_RECEIVES);
-	if (len < 20) {
-		why = NS_CTR_IP_IN_TRUNCATED;
-		goto drop;
-	}
 	uint32_t ihl = (p[0] & 0xfu) * 4;
 	if (ihl < 20) {
 		why = NS_CTR_IP_IN_BAD_HDRLEN;
@@ -167,25 +188,13 @@ static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		why = NS_CTR_IP_IN_ADDR_ERRORS;
 		goto drop;
 	}
-	pb->len = tot; /* drop link padding */
 	pi.proto = p[9];
 	pi.ttl = p[8];
 	pi.tos = p[1];
-	pi.v6 = false;
-	pi.nic = nic;
-	pi.nh = p;
-	pi.nhlen = ihl;
-	pi.l4 = p + ihl;
-	pi.l4len = tot - ihl;
-	pi.totlen = tot;
-	pi.csum_ok = pb->flags & NS_PB_CSUM_OK;
-	ns_count(s, NS_CTR_IP_IN_DELIVERS);
-	ip_deliver(s, &pi, pb);
+	ip_finish(s, nic, pb, &pi, ihl, tot);
 	return;
 drop:
-	ns_count(s, why);
-	atomic_fetch_add(&nic->rx_dropped, 1);
-	ns_pbuf_free(pb);
+	ip_drop(s, nic, pb, why);
 }
 
 /* Walk the TLV options of a hop-by-hop or destination options header:
@@ -214,13 +223,8 @@ static bool ip6_options_ok(const uint8_t *h, uint32_t hlen)
 static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
 {
 	const uint8_t *p = ns_pbuf_data(pb);
-	uint32_t len = pb->len;
+	uint32_t len = pb->len; /* at least 40 */
 	enum ns_counter why;
-	ns_count(s, NS_CTR_IP6_IN_RECEIVES);
-	if (len < 40) {
-		why = NS_CTR_IP6_IN_TRUNCATED;
-		goto drop;
-	}
 	uint32_t paylen = get16(p + 4);
 	if (paylen == 0) { /* a jumbogram (RFC 2675): not on our links */
 		why = NS_CTR_IP6_IN_BAD_PAYLEN;
@@ -277,46 +281,35 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		ns_pbuf_free(pb);
 		return;
 	}
-	pb->len = tot;
 	pi.proto = nh;
 	pi.ttl = p[7];
 	pi.tos = (uint8_t)(get16(p) >> 4);
 	pi.v6 = true;
-	pi.nic = nic;
-	pi.nh = p;
-	pi.nhlen = off;
-	pi.l4 = p + off;
-	pi.l4len = tot - off;
-	pi.totlen = tot;
-	pi.csum_ok = pb->flags & NS_PB_CSUM_OK;
-	ns_count(s, NS_CTR_IP6_IN_DELIVERS);
-	ip_deliver(s, &pi, pb);
+	ip_finish(s, nic, pb, &pi, off, tot);
 	return;
 drop:
-	ns_count(s, why);
-	atomic_fetch_add(&nic->rx_dropped, 1);
-	ns_pbuf_free(pb);
+	ip_drop(s, nic, pb, why);
 }
 
 void ns_ip_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
 {
 	if (pb->len < 1) {
-		ns_count(s, NS_CTR_IP_IN_TRUNCATED);
-		ns_pbuf_free(pb);
+		ip_drop(s, nic, pb, NS_CTR_IP_IN_TRUNCATED);
 		return;
 	}
-	switch (ns_pbuf_data(pb)[0] >> 4) {
-	case 4:
-		ip4_input(s, nic, pb);
+	unsigned int version = ns_pbuf_data(pb)[0] >> 4;
+	if (version != 4 && version != 6) {
+		ip_drop(s, nic, pb, NS_CTR_IP_IN_BAD_VERSION);
 		return;
-	case 6:
+	}
+	bool v6 = version == 6;
+	ns_count(s, v6 ? NS_CTR_IP6_IN_RECEIVES : NS_CTR_IP_IN_RECEIVES);
+	if (pb->len < (v6 ? 40u : 20u))
+		ip_drop(s, nic, pb, v6 ? NS_CTR_IP6_IN_TRUNCATED : NS_CTR_IP_IN_TRUNCATED);
+	else if (v6)
 		ip6_input(s, nic, pb);
-		return;
-	default:
-		ns_count(s, NS_CTR_IP_IN_BAD_VERSION);
-		atomic_fetch_add(&nic->rx_dropped, 1);
-		ns_pbuf_free(pb);
-	}
+	else
+		ip4_input(s, nic, pb);
 }
 
 /* ---- output ---- */

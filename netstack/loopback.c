@@ -53,7 +53,6 @@ static int lo_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 		ns_pbuf_free(pb);
 		return err;
 	}
-	pb->next = NULL;
 	pb->flags |= NS_PB_CSUM_OK;
 	vmutex_lock(&lo->lock);
 	if (lo->queued >= lo->qlen) {
@@ -62,11 +61,7 @@ static int lo_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 		ns_pbuf_free(pb);
 		return -ENOBUFS;
 	}
-	if (lo->tail)
-		lo->tail->next = pb;
-	else
-		lo->head = pb;
-	lo->tail = pb;
+	ns_pbuf_append(&lo->head, &lo->tail, pb);
 	lo->queued++;
 	ep->tx_packets++;
 	ep->tx_bytes += pb->len;
@@ -82,11 +77,8 @@ static int lo_poll(struct link_endpoint *ep, int max)
 	int n = 0;
 	while (n < max) {
 		vmutex_lock(&lo->lock);
-		struct ns_pbuf *pb = lo->head;
+		struct ns_pbuf *pb = ns_pbuf_take(&lo->head, &lo->tail);
 		if (pb) {
-			lo->head = pb->next;
-			if (!lo->head)
-				lo->tail = NULL;
 			lo->queued--;
 			ep->rx_packets++;
 			ep->rx_bytes += pb->len;
@@ -94,12 +86,7 @@ static int lo_poll(struct link_endpoint *ep, int max)
 		vmutex_unlock(&lo->lock);
 		if (!pb)
 			break;
-		pb->next = NULL;
-		/* Outside the lock: the handler may send again. */
-		if (ep->deliver)
-			ep->deliver(ep->deliver_ctx, ep, pb);
-		else
-			ns_pbuf_free(pb);
+		ns_link_deliver(ep, pb); /* outside the lock: it may send again */
 		n++;
 	}
 	return n;

@@ -92,6 +92,29 @@ static inline unsigned char *ns_pbuf_data(const struct ns_pbuf *pb)
 	return (unsigned char *)pb->buf + pb->off;
 }
 
+/* A FIFO of pbufs through ->next: append at tail, take from head. */
+static inline void ns_pbuf_append(struct ns_pbuf **head, struct ns_pbuf **tail, struct ns_pbuf *pb)
+{
+	pb->next = NULL;
+	if (*tail)
+		(*tail)->next = pb;
+	else
+		*head = pb;
+	*tail = pb;
+}
+
+static inline struct ns_pbuf *ns_pbuf_take(struct ns_pbuf **head, struct ns_pbuf **tail)
+{
+	struct ns_pbuf *pb = *head;
+	if (pb) {
+		*head = pb->next;
+		if (!*head)
+			*tail = NULL;
+		pb->next = NULL;
+	}
+	return pb;
+}
+
 /* Pool statistics (tests and the memory report). */
 struct ns_pool_stats {
 	uint64_t allocs, frees, heap_allocs; /* heap_allocs: pool was empty */
@@ -169,6 +192,15 @@ static inline int ns_link_poll(struct link_endpoint *ep, int max)
 }
 
 void ns_link_set_deliver(struct link_endpoint *ep, link_deliver_fn fn, void *ctx);
+/* For a link's poll: hand one received frame up (or free it when nobody
+ * listens), with no lock of the link held. */
+static inline void ns_link_deliver(struct link_endpoint *ep, struct ns_pbuf *frame)
+{
+	if (ep->deliver)
+		ep->deliver(ep->deliver_ctx, ep, frame);
+	else
+		ns_pbuf_free(frame);
+}
 void ns_link_destroy(struct link_endpoint *ep);
 
 /* The loopback device: what is sent is received, in order, on the next

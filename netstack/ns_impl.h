@@ -450,6 +450,10 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, uint16_t dport,
 		  struct ns_endpoint ***out);
 
+/* connect's and sendto's "0.0.0.0 / :: means here" (ip_route_connect):
+ * 127.0.0.1, or ::1 (an AF_INET6 socket bound to a mapped address gets the
+ * mapped 127.0.0.1). */
+void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst);
 /* The route for ep's flow, cached; rt on success.  Call under ep->lock. */
 int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *rt);
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst);
@@ -462,9 +466,19 @@ void ns_sockaddr_out(const struct ns_endpoint *ep, const struct ns_ip *addr, uin
 		     struct sockaddr_storage *sa, socklen_t *len);
 /* Copy helpers over an iovec. */
 size_t ns_iov_total(const struct iovec *iov, int iovcnt);
-/* Copy len bytes from the iovec, starting at byte off, into dst. */
-void ns_iov_copy_from(const struct iovec *iov, int iovcnt, size_t off, void *dst, size_t len);
-void ns_iov_copy_to(const struct iovec *iov, int iovcnt, size_t off, const void *src, size_t len);
+/* Copy len bytes between buf and the iovec (from its byte off). */
+void ns_iov_copy(const struct iovec *iov, int iovcnt, size_t off, void *buf, size_t len,
+		 bool to_iov);
+static inline void ns_iov_copy_from(const struct iovec *iov, int iovcnt, size_t off, void *dst,
+				    size_t len)
+{
+	ns_iov_copy(iov, iovcnt, off, dst, len, false);
+}
+static inline void ns_iov_copy_to(const struct iovec *iov, int iovcnt, size_t off,
+				  const void *src, size_t len)
+{
+	ns_iov_copy(iov, iovcnt, off, (void *)src, len, true);
+}
 
 /* Generic option handling shared by the protocols. */
 int ns_sockopt_int(const void *val, socklen_t len, int *out);

@@ -349,8 +349,36 @@ static int route_del_locked(struct ns_stack *s, const struct ns_ip *dst, unsigne
 	return -ESRCH;
 }
 
-int ns_stack_add_addr(struct ns_stack *s, int ifindex, int family, const void *addr,
-		      unsigned int prefixlen)
+/* Add or remove an address under s->lock. */
+static int addr_change_locked(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *a,
+			      unsigned int bits, bool add)
+{
+	int i = 0;
+	while (i < nic->naddrs && !ip_eq(&nic->addrs[i].addr, a))
+		i++;
+	if (!add) {
+		if (i == nic->naddrs || nic->addrs[i].prefixlen != bits)
+			return -EADDRNOTAVAIL;
+		nic->addrs[i] = nic->addrs[--nic->naddrs];
+		route_del_locked(s, a, bits, nic->ifindex);
+		return 0;
+	}
+	if (i < nic->naddrs)
+		return -EEXIST;
+	if (nic->naddrs >= NS_MAX_NIC_ADDRS)
+		return -ENOSPC;
+	nic->addrs[nic->naddrs].addr = *a;
+	nic->addrs[nic->naddrs].prefixlen = (uint8_t)bits;
+	nic->naddrs++;
+	/* The subnet route, as Linux's "proto kernel scope link"; lo's IPv4
+	 * subnet lives only in the local table (ns_addr_is_local). */
+	if (!(ip_is_v4(a) && (nic->link->flags & NS_LINK_F_LOOPBACK)))
+		route_add_locked(s, a, bits, NULL, nic->ifindex, ip_is_v4(a) ? 0 : 256);
+	return 0;
+}
+
+static int addr_change(struct ns_stack *s, int ifindex, int family, const void *addr,
+		       unsigned int prefixlen, bool add)
 {
 	struct ns_ip a;
 	unsigned int bits;
@@ -359,55 +387,22 @@ int ns_stack_add_addr(struct ns_stack *s, int ifindex, int family, const void *a
 		return r;
 	vmutex_lock(&s->lock);
 	struct ns_nic *nic = nic_by_index(s, ifindex);
-	if (!nic) {
-		r = -ENODEV;
-		goto out;
-	}
-	for (int i = 0; i < nic->naddrs; i++) {
-		if (ip_eq(&nic->addrs[i].addr, &a)) {
-			r = -EEXIST;
-			goto out;
-		}
-	}
-	if (nic->naddrs >= NS_MAX_NIC_ADDRS) {
-		r = -ENOSPC;
-		goto out;
-	}
-	nic->addrs[nic->naddrs].addr = a;
-	nic->addrs[nic->naddrs].prefixlen = (uint8_t)bits;
-	nic->naddrs++;
-	/* The subnet route, as Linux's "proto kernel scope link"; lo's IPv4
-	 * subnet lives only in the local table (ns_addr_is_local). */
-	if (!(ip_is_v4(&a) && (nic->link->flags & NS_LINK_F_LOOPBACK)))
-		route_add_locked(s, &a, bits, NULL, ifindex, family == AF_INET6 ? 256 : 0);
+	r = nic ? addr_change_locked(s, nic, &a, bits, add) : -ENODEV;
 	atomic_fetch_add(&s->route_gen, 1);
-out:
 	vmutex_unlock(&s->lock);
 	return r;
+}
+
+int ns_stack_add_addr(struct ns_stack *s, int ifindex, int family, const void *addr,
+		      unsigned int prefixlen)
+{
+	return addr_change(s, ifindex, family, addr, prefixlen, true);
 }
 
 int ns_stack_del_addr(struct ns_stack *s, int ifindex, int family, const void *addr,
 		      unsigned int prefixlen)
 {
-	struct ns_ip a;
-	unsigned int bits;
-	int r = addr_from(family, addr, prefixlen, &a, &bits);
-	if (r)
-		return r;
-	vmutex_lock(&s->lock);
-	struct ns_nic *nic = nic_by_index(s, ifindex);
-	r = nic ? -EADDRNOTAVAIL : -ENODEV;
-	for (int i = 0; nic && i < nic->naddrs; i++) {
-		if (ip_eq(&nic->addrs[i].addr, &a) && nic->addrs[i].prefixlen == bits) {
-			nic->addrs[i] = nic->addrs[--nic->naddrs];
-			route_del_locked(s, &a, bits, ifindex);
-			atomic_fetch_add(&s->route_gen, 1);
-			r = 0;
-			break;
-		}
-	}
-	vmutex_unlock(&s->lock);
-	return r;
+	return addr_change(s, ifindex, family, addr, prefixlen, false);
 }
 
 int ns_stack_add_route(struct ns_stack *s, int family, const void *dst, unsigned int prefixlen,

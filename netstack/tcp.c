@@ -321,12 +321,9 @@ struct tcp_ep *tcp_child_new(struct tcp_ep *lp, const struct tcp_request *rq, ui
 
 /* ---- the socket calls ---- */
 
-static void tcp_init(struct ns_endpoint *ep)
+/* The connection state of a fresh socket (what is not zero). */
+static void tcp_reset_state(struct tcp_ep *tp)
 {
-	struct tcp_ep *tp = T(ep);
-	struct ns_stack *s = ep->s;
-	ep->rcvbuf = s->sysctl.tcp_rmem[1];
-	ep->sndbuf = s->sysctl.tcp_wmem[1];
 	tp->t_rtx = tp->t_delack = tp->t_keep = NS_TIME_NEVER;
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->mss = 536; /* TCP_MSS_DEFAULT until connected */
@@ -334,7 +331,14 @@ static void tcp_init(struct ns_endpoint *ep)
 	tp->ato_us = (uint32_t)(TCP_DELACK_MIN_NS / 1000);
 	tp->quickacks = TCP_QUICKACKS;
 	tp->ssthresh = UINT32_MAX / 2;
-	tp->linger2 = 0;
+}
+
+static void tcp_init(struct ns_endpoint *ep)
+{
+	struct ns_stack *s = ep->s;
+	ep->rcvbuf = s->sysctl.tcp_rmem[1];
+	ep->sndbuf = s->sysctl.tcp_wmem[1];
+	tcp_reset_state(T(ep));
 }
 
 static void tcp_destroy(struct ns_endpoint *ep)
@@ -382,38 +386,13 @@ static int tcp_disconnect(struct ns_endpoint *ep)
 	vmutex_unlock(&s->lock);
 	ep->shutdown = 0;
 	ep->sock_state = NS_SS_UNCONNECTED;
-	/* A fresh TCP state for the next connect. */
-	struct tcp_ep keep = *tp;
+	/* A fresh TCP state for the next connect; the options (before iss)
+	 * stay. */
 	size_t off = offsetof(struct tcp_ep, iss);
 	memset((uint8_t *)tp + off, 0, sizeof(*tp) - off);
-	tcp_init(ep);
-	ep->rcvbuf = keep.ep.rcvbuf;
-	ep->sndbuf = keep.ep.sndbuf;
-	tp->nodelay = keep.nodelay;
-	tp->cork = keep.cork;
-	tp->keepidle = keep.keepidle;
-	tp->keepintvl = keep.keepintvl;
-	tp->keepcnt = keep.keepcnt;
-	tp->user_timeout_ms = keep.user_timeout_ms;
-	tp->user_mss = keep.user_mss;
-	tp->syncnt = keep.syncnt;
-	tp->linger2 = keep.linger2;
-	tp->window_clamp = keep.window_clamp;
-	tp->acc_next = keep.acc_next; /* the reap list */
+	tcp_reset_state(tp);
 	ns_ep_notify(ep);
 	return 0;
-}
-
-static void any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst)
-{
-	if (ip_is_v4(dst) && ip_v4(dst) == 0)
-		ip_set_v4(dst, INADDR_LOOPBACK);
-	else if (ip_is_zero6(dst)) {
-		if (ep->domain == AF_INET6 && ip_is_v4(&ep->laddr))
-			ip_set_v4(dst, INADDR_LOOPBACK);
-		else
-			memcpy(dst->b, &in6addr_loopback, 16);
-	}
 }
 
 static int tcp_connect(struct ns_endpoint *ep, const struct ns_ip *addr, uint16_t port)
@@ -450,7 +429,7 @@ static int tcp_connect(struct ns_endpoint *ep, const struct ns_ip *addr, uint16_
 	if (ep->domain == AF_INET6 && !ip_is_v4(&dst) && ip_is_v4(&ep->laddr) &&
 	    !ip_is_any(&ep->laddr))
 		return -ENETUNREACH;
-	any_to_loopback(ep, &dst);
+	ns_any_to_loopback(ep, &dst);
 	if (ip_is_multicast(&dst) || (ip_is_v4(&dst) && ns_addr_is_broadcast(s, &dst)))
 		return -ENETUNREACH;
 	ep->rt_valid = false;

@@ -102,6 +102,17 @@ struct tcp_sack_blk {
 struct tcp_ep {
 	struct ns_endpoint ep;
 
+	/* Options: what tcp_disconnect keeps (all before iss). */
+	uint32_t keepidle, keepintvl, keepcnt; /* seconds, count; 0: sysctl */
+	uint32_t user_timeout_ms;
+	int linger2;
+	uint32_t window_clamp, defer_accept;
+	uint16_t user_mss; /* TCP_MAXSEG */
+	uint8_t syncnt;	   /* TCP_SYNCNT (0: sysctl) */
+	bool nodelay, cork;
+	struct tcp_ep *acc_next; /* accept queue link; a listener's reap list */
+
+	/* The connection: from here on, reset by tcp_disconnect. */
 	uint32_t iss, irs;
 	uint32_t snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
@@ -111,11 +122,10 @@ struct tcp_ep {
 	uint16_t mss;		   /* send MSS (payload per segment, options excluded) */
 	uint16_t peer_mss;	   /* what the peer announced */
 	uint16_t advmss;	   /* what we announce */
-	uint16_t user_mss;	   /* TCP_MAXSEG */
 	uint16_t rcv_mss;	   /* the peer's segment size, as seen */
 	uint8_t snd_wscale, rcv_wscale;
 	bool ts_ok, sack_ok, ws_ok;
-	bool nodelay, cork, defer_cork; /* defer_cork: MSG_MORE on this write */
+	bool defer_cork;		/* MSG_MORE on this write */
 	bool fin_queued;		/* the owner shut down writing */
 	uint32_t fin_seq;		/* our FIN's sequence number, once queued */
 	bool rcv_fin;			/* the peer's FIN is in (rcv_nxt counts it) */
@@ -136,7 +146,6 @@ struct tcp_ep {
 	uint8_t backoff;	/* RTO doublings */
 	uint8_t retransmits;	/* timeouts in a row */
 	uint8_t probes_out;	/* keepalive or zero-window probes unanswered */
-	uint8_t syncnt;		/* TCP_SYNCNT (0: sysctl) */
 
 	/* Congestion control: NewReno with SACK-based loss recovery (RFC
 	 * 6675's pipe, simplified). */
@@ -166,14 +175,8 @@ struct tcp_ep {
 	uint32_t rcv_space, rcv_copied;	       /* receive-buffer autotuning */
 	uint64_t rcv_space_time;
 
-	/* Options. */
-	uint32_t keepidle, keepintvl, keepcnt; /* seconds, count; 0: sysctl */
-	uint32_t user_timeout_ms;
-	int linger2;
-	uint32_t window_clamp, defer_accept;
 
 	struct tcp_listen *lq; /* listeners */
-	struct tcp_ep *acc_next;
 
 	/* TCP_INFO. */
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;

@@ -84,12 +84,7 @@ void tcp_queue_purge(struct tcp_queue *q)
 
 static void queue_append(struct tcp_queue *q, struct ns_pbuf *pb)
 {
-	pb->next = NULL;
-	if (q->tail)
-		q->tail->next = pb;
-	else
-		q->head = pb;
-	q->tail = pb;
+	ns_pbuf_append(&q->head, &q->tail, pb);
 	q->bytes += pb->len;
 	q->truesize += pb->cap;
 }

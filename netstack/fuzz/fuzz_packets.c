@@ -58,13 +58,9 @@ static int wire_poll(struct link_endpoint *ep, int max)
 {
 	struct wire *w = (struct wire *)ep;
 	int n = 0;
-	while (n < max && w->head) {
-		struct ns_pbuf *pb = w->head;
-		w->head = pb->next;
-		if (!w->head)
-			w->tail = NULL;
-		pb->next = NULL;
-		ep->deliver(ep->deliver_ctx, ep, pb);
+	struct ns_pbuf *pb;
+	while (n < max && (pb = ns_pbuf_take(&w->head, &w->tail))) {
+		ns_link_deliver(ep, pb);
 		n++;
 	}
 	return n;
@@ -87,13 +83,8 @@ static const struct link_ops wire_ops = {
 static void wire_put(struct wire *w, const uint8_t *data, size_t len)
 {
 	struct ns_pbuf *pb = ns_pbuf_from(data, len);
-	if (!pb)
-		return;
-	if (w->tail)
-		w->tail->next = pb;
-	else
-		w->head = pb;
-	w->tail = pb;
+	if (pb)
+		ns_pbuf_append(&w->head, &w->tail, pb);
 }
 
 static struct ns_endpoint *open_ep(struct ns_stack *s, int fam, int type, int proto)

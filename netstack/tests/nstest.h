@@ -128,13 +128,9 @@ static int tlink_poll(struct link_endpoint *ep, int max)
 		struct ns_pbuf *pb = l->head;
 		l->head = pb->next;
 		l->queued--;
-		pb->next = NULL;
 		ep->rx_packets++;
 		ep->rx_bytes += pb->len;
-		if (ep->deliver)
-			ep->deliver(ep->deliver_ctx, ep, pb);
-		else
-			ns_pbuf_free(pb);
+		ns_link_deliver(ep, pb);
 		n++;
 	}
 	return n;
@@ -244,6 +240,25 @@ static void nst_fini(struct nst *t)
 	ns_stack_destroy(t->s);
 	t->s = NULL;
 }
+
+/* cmocka fixtures: a fresh stack with loopback in *state. */
+static int nst_setup(void **state)
+{
+	struct nst *t = calloc(1, sizeof(*t));
+	nst_init(t);
+	*state = t;
+	return 0;
+}
+
+static int nst_teardown(void **state)
+{
+	struct nst *t = *state;
+	nst_fini(t);
+	free(t);
+	return 0;
+}
+
+#define NST_TEST(f) cmocka_unit_test_setup_teardown(f, nst_setup, nst_teardown)
 
 /* Poll at the current time until nothing is left to do now. */
 static void nst_settle(struct nst *t)
@@ -416,6 +431,69 @@ static void tcp_pair(struct nst *t, int family, const char *ip, struct ns_endpoi
 	assert_non_null(a);
 	*client = c;
 	*server = a;
+}
+
+/* A listener on 127.0.0.1 (ephemeral port) and one connection to it. */
+static struct ns_endpoint *loopback_pair(struct nst *t, struct ns_endpoint **client,
+					 struct ns_endpoint **server)
+{
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 8);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, client, server);
+	return l;
+}
+
+static void close_all(struct ns_endpoint **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			ns_ep_close(v[i]);
+}
+
+/* Close every endpoint named (NULLs skipped). */
+#define CLOSE_ALL(...)                                                                             \
+	close_all((struct ns_endpoint *[]){__VA_ARGS__},                                           \
+		  sizeof((struct ns_endpoint *[]){__VA_ARGS__}) / sizeof(struct ns_endpoint *))
+
+/* After time for TIME_WAIT to pass, no endpoint of protocol is left. */
+static void expect_none_left(struct nst *t, int protocol)
+{
+	nst_run(t, SEC(200));
+	struct ns_ep_info *rows;
+	assert_int_equal(ns_stack_endpoints(t->s, protocol, &rows), 0);
+	free(rows);
+}
+
+/* A filter that drops every frame while *(bool *)arg. */
+static bool drop_when(void *arg, struct ns_pbuf *pb)
+{
+	(void)pb;
+	return !*(bool *)arg;
+}
+
+/* A lossy loopback whose frames all vanish while *cut. */
+static struct tlink *nst_init_switched(struct nst *t, uint32_t seed, bool *cut)
+{
+	struct tlink *lo = nst_init_lossy(t, seed);
+	lo->filter = drop_when;
+	lo->farg = cut;
+	return lo;
+}
+
+/* An IPv4 TCP segment on the wire: its destination port, flags and
+ * payload length; false for anything else. */
+static bool tcp4_frame(const struct ns_pbuf *pb, unsigned *dport, uint8_t *flags,
+		       unsigned *payload)
+{
+	const uint8_t *p = ns_pbuf_data(pb);
+	if (pb->len < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+		return false;
+	unsigned ihl = (p[0] & 0xf) * 4u;
+	unsigned doff = (p[ihl + 12] >> 4) * 4u;
+	unsigned tot = (unsigned)(p[2] << 8 | p[3]);
+	*dport = (unsigned)(p[ihl + 2] << 8 | p[ihl + 3]);
+	*flags = p[ihl + 13];
+	*payload = tot - ihl - doff;
+	return true;
 }
 
 /* ---- byte-for-byte transfers ---- */

@@ -37,6 +37,23 @@ static void rig_fini(struct rig *r)
 	nst_fini(&r->t);
 }
 
+static int rig_setup(void **state)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+	rig_init(r);
+	*state = r;
+	return 0;
+}
+
+static int rig_teardown(void **state)
+{
+	rig_fini(*state);
+	free(*state);
+	return 0;
+}
+
+#define RIG_TEST(f) cmocka_unit_test_setup_teardown(f, rig_setup, rig_teardown)
+
 /* The next frame the stack sent, or NULL. */
 static struct ns_pbuf *rig_out(struct rig *r)
 {
@@ -67,12 +84,27 @@ static void inject(struct rig *r, const void *frame, size_t len)
 	nst_settle(&r->t);
 }
 
+
 static uint64_t ctr(struct rig *r, enum ns_counter c)
 {
 	return ns_stack_counter(r->t.s, c);
 }
 
+/* An IPv4 datagram whose transport header is cut at l4len bytes. */
+static void inject_short(struct rig *r, uint8_t proto, size_t l4len, enum ns_counter c);
+
+/* Inject a frame and check the counter it should move. */
+static void inject_counts(struct rig *r, const void *frame, size_t len, enum ns_counter c,
+			  uint64_t want)
+{
+	inject(r, frame, len);
+	assert_int_equal(ctr(r, c), want);
+}
+
 /* ---- building frames ---- */
+
+#define ME 0x0a000001 /* 10.0.0.1, the stack's address on eth0 */
+#define ME6 "fd00::1"
 
 static uint16_t csum(uint32_t sum, const uint8_t *p, size_t len)
 {
@@ -135,6 +167,21 @@ static size_t ip6(uint8_t *f, uint8_t nh, const char *dst, size_t len)
 	return 40 + len;
 }
 
+/* Headers to the stack with len zero bytes of payload, the first set. */
+static void ip4z(uint8_t *f, uint8_t proto, size_t len, uint8_t first)
+{
+	ip4(f, proto, ME, len);
+	memset(f + 20, 0, len);
+	f[20] = first;
+}
+
+static void ip6z(uint8_t *f, uint8_t nh, size_t len, uint8_t first)
+{
+	ip6(f, nh, ME6, len);
+	memset(f + 40, 0, len);
+	f[40] = first;
+}
+
 static uint32_t pseudo6(const uint8_t *ip, uint8_t proto, size_t len)
 {
 	uint32_t s = 0;
@@ -170,239 +217,208 @@ static void tcp_fill(uint8_t *l4, uint16_t sport, uint16_t dport, uint32_t seq, 
 	put16be(l4 + 16, csum(pseudo, l4, hlen + plen));
 }
 
+static void inject_short(struct rig *r, uint8_t proto, size_t l4len, enum ns_counter c)
+{
+	uint8_t f[64] = {0};
+	ip4(f, proto, ME, l4len);
+	inject_counts(r, f, 20 + l4len, c, 1);
+}
+
 /* ---- IPv4 ---- */
 
 static void test_ipv4_garbage_is_counted(void **state)
 {
-	struct rig r;
-	rig_init(&r);
+	struct rig *r = *state;
 	uint8_t f[256];
-	uint32_t me = 0x0a000001;
 
-	inject(&r, "\x45", 1);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_TRUNCATED), 1);
-	ip4(f, 17, me, 0);
+	inject(r, "\x45", 1);
+	assert_int_equal(ctr(r, NS_CTR_IP_IN_TRUNCATED), 1);
+	ip4(f, 17, ME, 0);
 	f[0] = 0x55;
-	inject(&r, f, 20);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_BAD_VERSION), 1);
-	ip4(f, 17, me, 0);
+	inject_counts(r, f, 20, NS_CTR_IP_IN_BAD_VERSION, 1);
+	ip4(f, 17, ME, 0);
 	f[0] = 0x44;
-	inject(&r, f, 20);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_BAD_HDRLEN), 1);
-	ip4(f, 17, me, 0);
+	inject_counts(r, f, 20, NS_CTR_IP_IN_BAD_HDRLEN, 1);
+	ip4(f, 17, ME, 0);
 	f[0] = 0x4f;
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_TRUNCATED), 2);
-	ip4(f, 17, me, 0);
+	inject_counts(r, f, 40, NS_CTR_IP_IN_TRUNCATED, 2);
+	ip4(f, 17, ME, 0);
 	put16be(f + 2, 19);
 	ip4_recsum(f);
-	inject(&r, f, 20);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_BAD_TOTLEN), 1);
-	ip4(f, 17, me, 100);
-	inject(&r, f, 60);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_TRUNCATED), 3);
-	ip4(f, 17, me, 8);
+	inject_counts(r, f, 20, NS_CTR_IP_IN_BAD_TOTLEN, 1);
+	ip4(f, 17, ME, 100);
+	inject_counts(r, f, 60, NS_CTR_IP_IN_TRUNCATED, 3);
+	ip4(f, 17, ME, 8);
 	f[10] ^= 1;
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_CSUM_ERRORS), 1);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_CSUM_ERRORS, 1);
 	/* Fragments: dropped, not reassembled. */
-	ip4(f, 17, me, 8);
+	ip4(f, 17, ME, 8);
 	f[6] = 0x20; /* MF */
 	ip4_recsum(f);
-	inject(&r, f, 28);
-	ip4(f, 17, me, 8);
+	inject(r, f, 28);
+	ip4(f, 17, ME, 8);
 	put16be(f + 6, 0x0010); /* offset */
 	ip4_recsum(f);
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_FRAGMENTS), 2);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_FRAGMENTS, 2);
 	/* Martian sources and strangers' destinations. */
-	ip4(f, 17, me, 8);
+	ip4(f, 17, ME, 8);
 	f[12] = 224;
 	ip4_recsum(f);
-	inject(&r, f, 28);
-	ip4(f, 17, me, 8);
+	inject(r, f, 28);
+	ip4(f, 17, ME, 8);
 	f[12] = 127;
 	ip4_recsum(f);
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_BAD_SRC), 2);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_BAD_SRC, 2);
 	ip4(f, 17, 0x0a000063, 8);
-	inject(&r, f, 28);
+	inject(r, f, 28);
 	ip4(f, 17, 0x7f000001, 8); /* lo's address, but from a wire: a martian */
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_ADDR_ERRORS), 2);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_ADDR_ERRORS, 2);
 	/* An unknown protocol: counted, and answered (protocol unreachable). */
-	ip4(f, 132, me, 8);
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_UNKNOWN_PROTOS), 1);
-	struct ns_pbuf *o = rig_out(&r);
+	ip4(f, 132, ME, 8);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_UNKNOWN_PROTOS, 1);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o);
 	assert_int_equal(ns_pbuf_data(o)[20], 3); /* destination unreachable */
 	assert_int_equal(ns_pbuf_data(o)[21], 2); /* protocol */
 	ns_pbuf_free(o);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_DELIVERS), 1);
+	assert_int_equal(ctr(r, NS_CTR_IP_IN_DELIVERS), 1);
 	/* Link padding after the datagram is fine. */
-	ip4(f, 17, me, 8);
-	memset(f + 20, 0, 8);
+	ip4z(f, 17, 8, 0);
 	udp_fill(f + 20, 5000, 5001, 0, pseudo4(f, 17, 8));
-	inject(&r, f, 60);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_DELIVERS), 2);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_NO_PORTS), 1);
-	rig_fini(&r);
+	inject_counts(r, f, 60, NS_CTR_IP_IN_DELIVERS, 2);
+	assert_int_equal(ctr(r, NS_CTR_UDP_NO_PORTS), 1);
 }
 
 static void test_tcp_garbage_is_counted(void **state)
 {
-	struct rig r;
-	rig_init(&r);
+	struct rig *r = *state;
 	uint8_t f[256];
-	uint32_t me = 0x0a000001;
-	ip4(f, 6, me, 10);
-	inject(&r, f, 30);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_TRUNCATED), 1);
-	ip4(f, 6, me, 20);
+	inject_short(r, 6, 10, NS_CTR_TCP_IN_TRUNCATED);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 1, 0, 0x02, 20, 0, pseudo4(f, 6, 20));
 	f[32] = 0x40; /* doff 4 */
-	inject(&r, f, 40);
-	ip4(f, 6, me, 20);
+	inject(r, f, 40);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 1, 0, 0x02, 20, 0, pseudo4(f, 6, 20));
 	f[32] = 0xf0; /* doff 15 > segment */
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_BAD_HDRLEN), 2);
-	ip4(f, 6, me, 20);
+	inject_counts(r, f, 40, NS_CTR_TCP_IN_BAD_HDRLEN, 2);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 1, 0, 0x02, 20, 0, pseudo4(f, 6, 20));
 	f[37] ^= 0x55;
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_CSUM_ERRORS), 1);
-	ip4(f, 6, me, 20);
+	inject_counts(r, f, 40, NS_CTR_TCP_IN_CSUM_ERRORS, 1);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 1, 0, 0x03, 20, 0, pseudo4(f, 6, 20)); /* SYN|FIN */
-	inject(&r, f, 40);
-	ip4(f, 6, me, 20);
+	inject(r, f, 40);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 1, 0, 0x00, 20, 0, pseudo4(f, 6, 20)); /* no flags */
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_BAD_FLAGS), 2);
-	assert_int_equal(rig_out_count(&r), 0);
+	inject_counts(r, f, 40, NS_CTR_TCP_IN_BAD_FLAGS, 2);
+	assert_int_equal(rig_out_count(r), 0);
 	/* A SYN to a closed port with a malformed option: the options are
 	 * abandoned (counted), the SYN answered with RST|ACK. */
-	ip4(f, 6, me, 24);
+	ip4(f, 6, ME, 24);
 	f[40] = 2;
 	f[41] = 0; /* an option of length 0 */
 	f[42] = f[43] = 0;
 	tcp_fill(f + 20, 1234, 80, 1000, 0, 0x02, 24, 0, pseudo4(f, 6, 24));
-	inject(&r, f, 44);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_BAD_OPTIONS), 1);
-	struct ns_pbuf *o = rig_out(&r);
+	inject_counts(r, f, 44, NS_CTR_TCP_IN_BAD_OPTIONS, 1);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o);
 	const uint8_t *p = ns_pbuf_data(o);
 	assert_int_equal(p[20 + 13], 0x14); /* RST|ACK */
 	assert_int_equal((uint32_t)p[28] << 24 | (uint32_t)p[29] << 16 | (uint32_t)p[30] << 8 | p[31], 1001);
 	ns_pbuf_free(o);
 	/* An ACK to nobody: RST with its sequence number. */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 5, 777, 0x10, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
-	o = rig_out(&r);
+	inject(r, f, 40);
+	o = rig_out(r);
 	assert_non_null(o);
 	p = ns_pbuf_data(o);
 	assert_int_equal(p[20 + 13], 0x04);
 	assert_int_equal((uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27], 777);
 	ns_pbuf_free(o);
 	/* A RST to nobody: nothing back. */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 1234, 80, 5, 0, 0x04, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
-	assert_int_equal(rig_out_count(&r), 0);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_IN_NO_SOCKET), 3);
-	rig_fini(&r);
+	inject(r, f, 40);
+	assert_int_equal(rig_out_count(r), 0);
+	assert_int_equal(ctr(r, NS_CTR_TCP_IN_NO_SOCKET), 3);
 }
 
 /* A blind RST or SYN inside an established connection's window does not
  * end it (RFC 5961): a challenge ACK goes back instead. */
 static void test_blind_rst_and_syn_get_challenge_acks(void **state)
 {
-	struct rig r;
-	rig_init(&r);
-	struct ns_endpoint *l = listener(&r.t, AF_INET, "10.0.0.1", 80, 4);
+	struct rig *r = *state;
+	struct ns_endpoint *l = listener(&r->t, AF_INET, "10.0.0.1", 80, 4);
 	uint8_t f[256];
-	uint32_t me = 0x0a000001;
 	/* Handshake by hand, no options (no timestamps, no scaling). */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 4000, 80, 100, 0, 0x02, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
-	struct ns_pbuf *o = rig_out(&r);
+	inject(r, f, 40);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o);
 	const uint8_t *p = ns_pbuf_data(o);
 	assert_int_equal(p[33], 0x12);
 	uint32_t iss = (uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27];
 	ns_pbuf_free(o);
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 4000, 80, 101, iss + 1, 0x10, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
+	inject(r, f, 40);
 	struct ns_endpoint *a;
 	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), 0);
 	/* RST at rcv_nxt + 100: in the window, not exact. */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 4000, 80, 201, 0, 0x04, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_CHALLENGE_ACKS), 1);
-	ns_pbuf_free(rig_out(&r));
+	inject_counts(r, f, 40, NS_CTR_TCP_CHALLENGE_ACKS, 1);
+	ns_pbuf_free(rig_out(r));
 	/* A SYN in the window. */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 4000, 80, 150, 0, 0x02, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_CHALLENGE_ACKS), 2);
-	ns_pbuf_free(rig_out(&r));
+	inject_counts(r, f, 40, NS_CTR_TCP_CHALLENGE_ACKS, 2);
+	ns_pbuf_free(rig_out(r));
 	/* Data far outside the window: an ACK, nothing queued. */
-	ip4(f, 6, me, 25);
+	ip4(f, 6, ME, 25);
 	tcp_fill(f + 20, 4000, 80, 101 + (1u << 30), iss + 1, 0x18, 20, 5, pseudo4(f, 6, 25));
-	inject(&r, f, 45);
-	assert_int_equal(ctr(&r, NS_CTR_TCP_OUT_OF_WINDOW), 1);
-	ns_pbuf_free(rig_out(&r));
+	inject_counts(r, f, 45, NS_CTR_TCP_OUT_OF_WINDOW, 1);
+	ns_pbuf_free(rig_out(r));
 	assert_true(ns_ep_poll(a) & POLLOUT);
 	assert_false(ns_ep_poll(a) & (POLLERR | POLLHUP | POLLIN));
 	/* The exact RST ends it. */
-	ip4(f, 6, me, 20);
+	ip4(f, 6, ME, 20);
 	tcp_fill(f + 20, 4000, 80, 101, 0, 0x04, 20, 0, pseudo4(f, 6, 20));
-	inject(&r, f, 40);
+	inject(r, f, 40);
 	assert_true(ns_ep_poll(a) & POLLERR);
 	char b[4];
 	assert_int_equal(recv_buf(a, b, 4, 0), -ECONNRESET);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	rig_fini(&r);
+	CLOSE_ALL(a, l);
 }
 
 static void test_udp_and_icmp_garbage_is_counted(void **state)
 {
-	struct rig r;
-	rig_init(&r);
+	struct rig *r = *state;
 	uint8_t f[2048];
-	uint32_t me = 0x0a000001;
-	ip4(f, 17, me, 4);
-	inject(&r, f, 24);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_IN_TRUNCATED), 1);
-	ip4(f, 17, me, 8);
+	inject_short(r, 17, 4, NS_CTR_UDP_IN_TRUNCATED);
+	ip4(f, 17, ME, 8);
 	udp_fill(f + 20, 1, 2, 0, pseudo4(f, 17, 8));
 	put16be(f + 24, 50);
-	inject(&r, f, 28);
-	ip4(f, 17, me, 8);
+	inject(r, f, 28);
+	ip4(f, 17, ME, 8);
 	udp_fill(f + 20, 1, 2, 0, pseudo4(f, 17, 8));
 	put16be(f + 24, 7);
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_IN_BAD_LENGTH), 2);
-	ip4(f, 17, me, 8);
+	inject_counts(r, f, 28, NS_CTR_UDP_IN_BAD_LENGTH, 2);
+	ip4(f, 17, ME, 8);
 	udp_fill(f + 20, 1, 2, 0, pseudo4(f, 17, 8));
 	f[27] ^= 1;
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_IN_CSUM_ERRORS), 1);
-	assert_int_equal(rig_out_count(&r), 0);
+	inject_counts(r, f, 28, NS_CTR_UDP_IN_CSUM_ERRORS, 1);
+	assert_int_equal(rig_out_count(r), 0);
 	/* A closed port: ICMP port unreachable quoting the datagram. */
-	ip4(f, 17, me, 12);
+	ip4(f, 17, ME, 12);
 	memcpy(f + 28, "ping", 4);
 	udp_fill(f + 20, 1111, 2222, 4, pseudo4(f, 17, 12));
-	inject(&r, f, 32);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_NO_PORTS), 1);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_OUT_DEST_UNREACHS), 1);
-	struct ns_pbuf *o = rig_out(&r);
+	inject_counts(r, f, 32, NS_CTR_UDP_NO_PORTS, 1);
+	assert_int_equal(ctr(r, NS_CTR_ICMP_OUT_DEST_UNREACHS), 1);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o);
 	const uint8_t *p = ns_pbuf_data(o);
 	assert_int_equal(p[9], 1);
@@ -413,47 +429,34 @@ static void test_udp_and_icmp_garbage_is_counted(void **state)
 	assert_int_equal(csum(0, p + 20, o->len - 20), 0);
 	ns_pbuf_free(o);
 	/* A zero UDP checksum over IPv4 means none. */
-	struct ns_endpoint *u = sock(&r.t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *u = sock(&r->t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(do_bind(u, AF_INET, "0.0.0.0", 2222), 0);
-	ip4(f, 17, me, 12);
+	ip4(f, 17, ME, 12);
 	udp_fill(f + 20, 1111, 2222, 4, 0);
 	f[26] = f[27] = 0;
-	inject(&r, f, 32);
+	inject(r, f, 32);
 	char b[16];
 	assert_int_equal(recv_buf(u, b, sizeof(b), 0), 4);
 	/* ICMP: short, bad checksum, unknown type, a bad quote. */
-	ip4(f, 1, me, 4);
-	inject(&r, f, 24);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_IN_TRUNCATED), 1);
-	ip4(f, 1, me, 8);
-	memset(f + 20, 0, 8);
-	f[20] = 8;
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_IN_CSUM_ERRORS), 1);
-	ip4(f, 1, me, 8);
-	memset(f + 20, 0, 8);
-	f[20] = 42;
+	inject_short(r, 1, 4, NS_CTR_ICMP_IN_TRUNCATED);
+	ip4z(f, 1, 8, 8);
+	inject_counts(r, f, 28, NS_CTR_ICMP_IN_CSUM_ERRORS, 1);
+	ip4z(f, 1, 8, 42);
 	put16be(f + 22, csum(0, f + 20, 8));
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_IN_IGNORED), 1);
-	ip4(f, 1, me, 16);
-	memset(f + 20, 0, 16);
-	f[20] = 3;
+	inject_counts(r, f, 28, NS_CTR_ICMP_IN_IGNORED, 1);
+	ip4z(f, 1, 16, 3);
 	f[21] = 3;
 	f[28] = 0x45; /* a quote too short for its header */
 	put16be(f + 22, csum(0, f + 20, 16));
-	inject(&r, f, 36);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_IN_BAD_QUOTE), 1);
+	inject_counts(r, f, 36, NS_CTR_ICMP_IN_BAD_QUOTE, 1);
 	/* Echo: answered, payload intact. */
-	ip4(f, 1, me, 64);
-	memset(f + 20, 0, 64);
-	f[20] = 8;
+	ip4z(f, 1, 64, 8);
 	put16be(f + 24, 0x1234);
 	put16be(f + 26, 7);
 	memcpy(f + 28, "echo echo", 9);
 	put16be(f + 22, csum(0, f + 20, 64));
-	inject(&r, f, 84);
-	o = rig_out(&r);
+	inject(r, f, 84);
+	o = rig_out(r);
 	assert_non_null(o);
 	p = ns_pbuf_data(o);
 	assert_int_equal(p[20], 0);
@@ -462,59 +465,47 @@ static void test_udp_and_icmp_garbage_is_counted(void **state)
 	assert_int_equal(p[16], 10);
 	assert_int_equal(p[19], 2);
 	ns_pbuf_free(o);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP_OUT_ECHO_REPS), 1);
+	assert_int_equal(ctr(r, NS_CTR_ICMP_OUT_ECHO_REPS), 1);
 	/* An echo request to the subnet broadcast is ignored. */
 	ip4(f, 1, 0x0a0000ff, 8);
 	memset(f + 20, 0, 8);
 	f[20] = 8;
 	put16be(f + 22, csum(0, f + 20, 8));
-	inject(&r, f, 28);
-	assert_int_equal(rig_out_count(&r), 0);
+	inject(r, f, 28);
+	assert_int_equal(rig_out_count(r), 0);
 	ns_ep_close(u);
-	rig_fini(&r);
 }
 
 static void test_ipv6_garbage_is_counted(void **state)
 {
-	struct rig r;
-	rig_init(&r);
+	struct rig *r = *state;
 	uint8_t f[512];
-	const char *me = "fd00::1";
-	ip6(f, 17, me, 8);
-	inject(&r, f, 39);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_TRUNCATED), 1);
-	ip6(f, 17, me, 100);
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_TRUNCATED), 2);
-	ip6(f, 17, me, 0);
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_BAD_PAYLEN), 1);
+	ip6(f, 17, ME6, 8);
+	inject_counts(r, f, 39, NS_CTR_IP6_IN_TRUNCATED, 1);
+	ip6(f, 17, ME6, 100);
+	inject_counts(r, f, 48, NS_CTR_IP6_IN_TRUNCATED, 2);
+	ip6(f, 17, ME6, 0);
+	inject_counts(r, f, 48, NS_CTR_IP6_IN_BAD_PAYLEN, 1);
 	ip6(f, 17, "fd00::99", 8);
-	inject(&r, f, 48);
+	inject(r, f, 48);
 	ip6(f, 17, "::1", 8);
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_ADDR_ERRORS), 2);
-	ip6(f, 17, me, 8);
+	inject_counts(r, f, 48, NS_CTR_IP6_IN_ADDR_ERRORS, 2);
+	ip6(f, 17, ME6, 8);
 	f[8] = 0xff;
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_BAD_SRC), 1);
+	inject_counts(r, f, 48, NS_CTR_IP6_IN_BAD_SRC, 1);
 	/* A fragment header. */
-	ip6(f, 44, me, 16);
-	memset(f + 40, 0, 16);
-	f[40] = 17;
-	inject(&r, f, 56);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_FRAGMENTS), 1);
+	ip6z(f, 44, 16, 17);
+	inject_counts(r, f, 56, NS_CTR_IP6_IN_FRAGMENTS, 1);
 	/* Hop-by-hop (PadN) then UDP to a closed port: delivered, answered. */
-	ip6(f, 0, me, 16);
+	ip6(f, 0, ME6, 16);
 	memset(f + 40, 0, 8);
 	f[40] = 17;
 	f[41] = 0;
 	f[42] = 1; /* PadN */
 	f[43] = 4;
 	udp_fill(f + 48, 7, 8, 0, pseudo6(f, 17, 8));
-	inject(&r, f, 56);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_NO_PORTS), 1);
-	struct ns_pbuf *o = rig_out(&r);
+	inject_counts(r, f, 56, NS_CTR_UDP_NO_PORTS, 1);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o);
 	assert_int_equal(ns_pbuf_data(o)[6], 58);
 	assert_int_equal(ns_pbuf_data(o)[40], 1); /* destination unreachable */
@@ -522,69 +513,52 @@ static void test_ipv6_garbage_is_counted(void **state)
 	ns_pbuf_free(o);
 	/* Hop-by-hop not first; an option that says discard; a routing header
 	 * with segments left; a header past the end. */
-	ip6(f, 60, me, 16);
-	memset(f + 40, 0, 16);
-	f[40] = 0;
-	inject(&r, f, 56);
-	ip6(f, 60, me, 8);
-	memset(f + 40, 0, 8);
-	f[40] = 59;
+	ip6z(f, 60, 16, 0);
+	inject(r, f, 56);
+	ip6z(f, 60, 8, 59);
 	f[42] = 0x80; /* unknown type, action "discard and report" */
 	f[43] = 4;
-	inject(&r, f, 48);
-	ip6(f, 43, me, 8);
-	memset(f + 40, 0, 8);
-	f[40] = 59;
+	inject(r, f, 48);
+	ip6z(f, 43, 8, 59);
 	f[43] = 1;
-	inject(&r, f, 48);
-	ip6(f, 60, me, 8);
-	memset(f + 40, 0, 8);
+	inject(r, f, 48);
+	ip6z(f, 60, 8, 0);
 	f[41] = 5;
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_IP6_IN_BAD_EXTHDR), 4);
+	inject_counts(r, f, 48, NS_CTR_IP6_IN_BAD_EXTHDR, 4);
 	/* No next header: nothing to do. */
-	ip6(f, 59, me, 4);
-	inject(&r, f, 44);
-	assert_int_equal(rig_out_count(&r), 0);
+	ip6(f, 59, ME6, 4);
+	inject(r, f, 44);
+	assert_int_equal(rig_out_count(r), 0);
 	/* UDP over IPv6 must carry a checksum. */
-	ip6(f, 17, me, 8);
+	ip6(f, 17, ME6, 8);
 	udp_fill(f + 40, 7, 8, 0, pseudo6(f, 17, 8));
 	f[46] = f[47] = 0;
-	inject(&r, f, 48);
-	assert_int_equal(ctr(&r, NS_CTR_UDP_IN_CSUM_ERRORS), 1);
+	inject_counts(r, f, 48, NS_CTR_UDP_IN_CSUM_ERRORS, 1);
 	/* ICMPv6 echo. */
-	ip6(f, 58, me, 16);
-	memset(f + 40, 0, 16);
-	f[40] = 128;
+	ip6z(f, 58, 16, 128);
 	memcpy(f + 48, "v6 ping", 7);
 	put16be(f + 42, csum(pseudo6(f, 58, 16), f + 40, 16));
-	inject(&r, f, 56);
-	o = rig_out(&r);
+	inject(r, f, 56);
+	o = rig_out(r);
 	assert_non_null(o);
 	assert_int_equal(ns_pbuf_data(o)[40], 129);
 	assert_int_equal(csum(pseudo6(ns_pbuf_data(o), 58, 16), ns_pbuf_data(o) + 40, 16), 0);
 	ns_pbuf_free(o);
 	f[42] ^= 1;
-	inject(&r, f, 56);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP6_IN_CSUM_ERRORS), 1);
+	inject_counts(r, f, 56, NS_CTR_ICMP6_IN_CSUM_ERRORS, 1);
 	/* Neighbour discovery is the external interface's (next issue). */
-	ip6(f, 58, me, 24);
-	memset(f + 40, 0, 24);
-	f[40] = 135;
+	ip6z(f, 58, 24, 135);
 	put16be(f + 42, csum(pseudo6(f, 58, 24), f + 40, 24));
-	inject(&r, f, 64);
-	assert_int_equal(ctr(&r, NS_CTR_ICMP6_IN_IGNORED), 1);
-	rig_fini(&r);
+	inject_counts(r, f, 64, NS_CTR_ICMP6_IN_IGNORED, 1);
 }
 
 /* Random bytes, and random bytes behind plausible headers: no crash, and
  * every frame ends in exactly one counted outcome at the IP layer. */
 static void test_random_frames_never_crash(void **state)
 {
-	struct rig r;
-	rig_init(&r);
-	struct ns_endpoint *l = listener(&r.t, AF_INET, "0.0.0.0", 80, 4);
-	struct ns_endpoint *u = sock(&r.t, AF_INET6, SOCK_DGRAM, 0);
+	struct rig *r = *state;
+	struct ns_endpoint *l = listener(&r->t, AF_INET, "0.0.0.0", 80, 4);
+	struct ns_endpoint *u = sock(&r->t, AF_INET6, SOCK_DGRAM, 0);
 	assert_int_equal(do_bind(u, AF_INET6, "::", 53), 0);
 	uint32_t x = 12345;
 	uint8_t f[1600];
@@ -627,15 +601,15 @@ static void test_random_frames_never_crash(void **state)
 			break;
 		}
 		struct ns_pbuf *pb = ns_pbuf_from(f, len);
-		pb->due = r.t.now;
-		tlink_enqueue(r.eth, pb);
+		pb->due = r->t.now;
+		tlink_enqueue(r->eth, pb);
 		if (i % 64 == 0)
-			nst_settle(&r.t);
+			nst_settle(&r->t);
 	}
-	nst_settle(&r.t);
-	ns_pbuf_free_chain(r.sink->head);
-	r.sink->head = NULL;
-	uint64_t outcomes = ctr(&r, NS_CTR_IP_IN_BAD_VERSION);
+	nst_settle(&r->t);
+	ns_pbuf_free_chain(r->sink->head);
+	r->sink->head = NULL;
+	uint64_t outcomes = ctr(r, NS_CTR_IP_IN_BAD_VERSION);
 	static const enum ns_counter ends[] = {
 	    NS_CTR_IP_IN_TRUNCATED,   NS_CTR_IP_IN_BAD_HDRLEN,	 NS_CTR_IP_IN_BAD_TOTLEN,
 	    NS_CTR_IP_IN_CSUM_ERRORS, NS_CTR_IP_IN_BAD_SRC,	 NS_CTR_IP_IN_ADDR_ERRORS,
@@ -644,21 +618,18 @@ static void test_random_frames_never_crash(void **state)
 	    NS_CTR_IP6_IN_ADDR_ERRORS, NS_CTR_IP6_IN_FRAGMENTS, NS_CTR_IP6_IN_DELIVERS,
 	};
 	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		outcomes += ctr(&r, ends[i]);
-	assert_int_equal(ctr(&r, NS_CTR_LINK_RX_FRAMES), N);
+		outcomes += ctr(r, ends[i]);
+	assert_int_equal(ctr(r, NS_CTR_LINK_RX_FRAMES), N);
 	assert_int_equal(outcomes, N);
-	assert_true(ctr(&r, NS_CTR_IP_IN_DELIVERS) > 1000);
-	assert_true(ctr(&r, NS_CTR_TCP_IN_SEGS) > 100);
-	ns_ep_close(l);
-	ns_ep_close(u);
-	rig_fini(&r);
+	assert_true(ctr(r, NS_CTR_IP_IN_DELIVERS) > 1000);
+	assert_true(ctr(r, NS_CTR_TCP_IN_SEGS) > 100);
+	CLOSE_ALL(l, u);
 }
 
 static void test_interfaces_addresses_routes(void **state)
 {
-	struct rig r;
-	rig_init(&r);
-	struct ns_stack *s = r.t.s;
+	struct rig *r = *state;
+	struct ns_stack *s = r->t.s;
 	struct in_addr a = {htonl(0x0a000001)};
 	assert_int_equal(ns_stack_add_addr(s, 2, AF_INET, &a, 24), -EEXIST);
 	assert_int_equal(ns_stack_add_addr(s, 9, AF_INET, &a, 24), -ENODEV);
@@ -695,9 +666,9 @@ static void test_interfaces_addresses_routes(void **state)
 			found++;
 	free(routes);
 	assert_int_equal(found, 1);
-	struct ns_endpoint *c = sock(&r.t, AF_INET, SOCK_STREAM, 0);
+	struct ns_endpoint *c = sock(&r->t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(c, AF_INET, "192.0.2.7", 80), -EINPROGRESS);
-	struct ns_pbuf *o = rig_out(&r);
+	struct ns_pbuf *o = rig_out(r);
 	assert_non_null(o); /* the SYN went out on eth0 */
 	char ip[64];
 	struct sockaddr_storage ss;
@@ -708,13 +679,12 @@ static void test_interfaces_addresses_routes(void **state)
 	ns_ep_close(c);
 	/* Down: no route, and frames in are dropped. */
 	assert_int_equal(ns_stack_set_nic_up(s, 2, false), 0);
-	c = sock(&r.t, AF_INET, SOCK_STREAM, 0);
+	c = sock(&r->t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(c, AF_INET, "192.0.2.7", 80), -ENETUNREACH);
 	ns_ep_close(c);
 	uint8_t f[64];
 	ip4(f, 17, 0x0a000001, 8);
-	inject(&r, f, 28);
-	assert_int_equal(ctr(&r, NS_CTR_IP_IN_RECEIVES), 0);
+	inject_counts(r, f, 28, NS_CTR_IP_IN_RECEIVES, 0);
 	assert_int_equal(ns_stack_set_nic_up(s, 7, false), -ENODEV);
 	assert_int_equal(ns_stack_del_route(s, AF_INET, &any, 0, 2), 0);
 	assert_int_equal(ns_stack_del_route(s, AF_INET, &any, 0, 2), -ESRCH);
@@ -725,19 +695,18 @@ static void test_interfaces_addresses_routes(void **state)
 	sc.port_lo = 5000;
 	sc.port_hi = 4000;
 	assert_int_equal(ns_stack_set_sysctl(s, &sc), -EINVAL);
-	rig_fini(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ipv4_garbage_is_counted),
-	    cmocka_unit_test(test_tcp_garbage_is_counted),
-	    cmocka_unit_test(test_blind_rst_and_syn_get_challenge_acks),
-	    cmocka_unit_test(test_udp_and_icmp_garbage_is_counted),
-	    cmocka_unit_test(test_ipv6_garbage_is_counted),
-	    cmocka_unit_test(test_random_frames_never_crash),
-	    cmocka_unit_test(test_interfaces_addresses_routes),
+	    RIG_TEST(test_ipv4_garbage_is_counted),
+	    RIG_TEST(test_tcp_garbage_is_counted),
+	    RIG_TEST(test_blind_rst_and_syn_get_challenge_acks),
+	    RIG_TEST(test_udp_and_icmp_garbage_is_counted),
+	    RIG_TEST(test_ipv6_garbage_is_counted),
+	    RIG_TEST(test_random_frames_never_crash),
+	    RIG_TEST(test_interfaces_addresses_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,10 +4,9 @@
 
 static void test_handshake_and_data_both_ways(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 8080, 16);
-	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 8080, 16);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_STREAM, 0);
 	struct nst_sock cu = {0}, lu = {0};
 	ns_ep_set_user(c, &cu);
 	ns_ep_set_user(l, &lu);
@@ -16,8 +15,8 @@ static void test_handshake_and_data_both_ways(void **state)
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 8080), -EINPROGRESS);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 8080), -EALREADY);
 	assert_int_equal(ns_ep_poll(c), 0); /* SYN_SENT */
-	assert_true(t.kicks > 0);	    /* the owner was told to poll */
-	nst_settle(&t);
+	assert_true(t->kicks > 0);	    /* the owner was told to poll */
+	nst_settle(t);
 	assert_true(cu.wakeups > 0);
 	assert_true(lu.wakeups > 0);
 	assert_int_equal(ns_ep_poll(c), POLLOUT | POLLWRNORM);
@@ -35,14 +34,14 @@ static void test_handshake_and_data_both_ways(void **state)
 	char buf[64];
 	assert_int_equal(send_buf(c, "hello", 5), 5);
 	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), -EAGAIN);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_true(ns_ep_poll(a) & POLLIN);
 	assert_int_equal(recv_buf(a, buf, 2, MSG_PEEK), 2);
 	assert_memory_equal(buf, "he", 2);
 	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(send_buf(a, "world!", 6), 6);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(c, buf, sizeof(buf), 0), 6);
 	assert_memory_equal(buf, "world!", 6);
 
@@ -56,44 +55,34 @@ static void test_handshake_and_data_both_ways(void **state)
 	assert_int_equal(sa_port(&ss), 8080);
 
 	ns_ep_close(c);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_true(ns_ep_poll(a) & POLLRDHUP);
 	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), 0);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_run(&t, SEC(120)); /* TIME_WAIT ends */
-	struct ns_ep_info *rows;
-	assert_int_equal(ns_stack_endpoints(t.s, IPPROTO_TCP, &rows), 0);
-	free(rows);
-	nst_fini(&t);
+	CLOSE_ALL(a, l);
+	expect_none_left(t, IPPROTO_TCP);
 }
 
 static void test_large_transfer_is_exact(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 16);
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 16);
 	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
-	transfer(&t, c, a, 8 << 20, SEC(10));
-	transfer(&t, a, c, 3 << 20, SEC(10));
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_RETRANS_SEGS), 0);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_fini(&t);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
+	transfer(t, c, a, 8 << 20, SEC(10));
+	transfer(t, a, c, 3 << 20, SEC(10));
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_RETRANS_SEGS), 0);
+	CLOSE_ALL(c, a, l);
 }
 
 
 static void test_ipv6_and_dual_stack(void **state)
 {
-	struct nst t;
-	nst_init(&t);
+	struct nst *t = *state;
 	/* An IPv6 listener on :: takes IPv6 and IPv4 clients. */
-	struct ns_endpoint *l = listener(&t, AF_INET6, "::", 9000, 16);
+	struct ns_endpoint *l = listener(t, AF_INET6, "::", 9000, 16);
 	struct ns_endpoint *c6, *a6, *c4, *a4;
-	tcp_pair(&t, AF_INET6, "::1", l, &c6, &a6);
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c4, &a4);
+	tcp_pair(t, AF_INET6, "::1", l, &c6, &a6);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c4, &a4);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char ip[64];
@@ -102,54 +91,52 @@ static void test_ipv6_and_dual_stack(void **state)
 	assert_string_equal(sa_ip(&ss, ip), "::ffff:127.0.0.1");
 	assert_int_equal(ns_ep_getname(a6, &ss, &sl, 1), 0);
 	assert_string_equal(sa_ip(&ss, ip), "::1");
-	transfer(&t, c6, a6, 300000, SEC(5));
-	transfer(&t, a4, c4, 300000, SEC(5));
+	transfer(t, c6, a6, 300000, SEC(5));
+	transfer(t, a4, c4, 300000, SEC(5));
 	/* An IPv6 socket connects to an IPv4 peer through a mapped address. */
-	struct ns_endpoint *l4 = listener(&t, AF_INET, "127.0.0.1", 9001, 4);
-	struct ns_endpoint *m = sock(&t, AF_INET6, SOCK_STREAM, 0);
+	struct ns_endpoint *l4 = listener(t, AF_INET, "127.0.0.1", 9001, 4);
+	struct ns_endpoint *m = sock(t, AF_INET6, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(m, AF_INET6, "::ffff:127.0.0.1", 9001), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(do_connect(m, AF_INET6, "::ffff:127.0.0.1", 9001), 0);
 	/* IPV6_V6ONLY: no IPv4 for this one. */
-	struct ns_endpoint *v6o = sock(&t, AF_INET6, SOCK_STREAM, 0);
+	struct ns_endpoint *v6o = sock(t, AF_INET6, SOCK_STREAM, 0);
 	assert_int_equal(set_int(v6o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
 	assert_int_equal(do_connect(v6o, AF_INET6, "::ffff:127.0.0.1", 9001), -ENETUNREACH);
-	struct ns_endpoint *l6o = sock(&t, AF_INET6, SOCK_STREAM, 0);
+	struct ns_endpoint *l6o = sock(t, AF_INET6, SOCK_STREAM, 0);
 	assert_int_equal(set_int(l6o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
 	assert_int_equal(do_bind(l6o, AF_INET6, "::", 9002), 0);
 	assert_int_equal(ns_ep_listen(l6o, 4), 0);
 	assert_int_equal(set_int(l6o, IPPROTO_IPV6, IPV6_V6ONLY, 0), -EINVAL); /* bound */
-	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 9002), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 9002), -ECONNREFUSED);
 	struct ns_endpoint *all[] = {l, c6, a6, c4, a4, l4, m, v6o, l6o, c};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		ns_ep_close(all[i]);
-	nst_fini(&t);
 }
 
 static void test_connect_to_closed_port_is_refused(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_STREAM, 0);
 	struct nst_sock cu = {0};
 	ns_ep_set_user(c, &cu);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 7), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_true(cu.wakeups > 0);
 	uint32_t ev = ns_ep_poll(c);
 	assert_int_equal(ev, POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM | POLLERR | POLLHUP);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_OUT_RSTS), 1);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_ATTEMPT_FAILS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_OUT_RSTS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_ATTEMPT_FAILS), 1);
 	assert_int_equal(int_opt(c, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
 	assert_int_equal(int_opt(c, SOL_SOCKET, SO_ERROR), 0);
 	/* The error was consumed: connect reports the abort. */
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 7), -ECONNABORTED);
 	/* A new attempt starts afresh, and fails the same way. */
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 7), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 7), -ECONNREFUSED);
 	char b[4];
 	assert_int_equal(recv_buf(c, b, 4, 0), -ENOTCONN);
@@ -158,34 +145,30 @@ static void test_connect_to_closed_port_is_refused(void **state)
 	socklen_t sl = sizeof(ss);
 	assert_int_equal(ns_ep_getname(c, &ss, &sl, 1), -ENOTCONN);
 	ns_ep_close(c);
-	nst_fini(&t);
 }
 
 static void test_half_close(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	struct nst *t = *state;
+	struct ns_endpoint *c, *a, *l = loopback_pair(t, &c, &a);
 	assert_int_equal(ns_ep_shutdown(c, SHUT_WR), 0);
 	assert_int_equal(send_buf(c, "x", 1), -EPIPE);
-	nst_settle(&t);
+	nst_settle(t);
 	char b[16];
 	assert_int_equal(recv_buf(a, b, sizeof(b), 0), 0);
 	assert_true(ns_ep_poll(a) & POLLRDHUP);
 	assert_false(ns_ep_poll(a) & POLLHUP);
 	/* The other direction still works. */
-	transfer(&t, a, c, 200000, SEC(5));
+	transfer(t, a, c, 200000, SEC(5));
 	assert_false(ns_ep_poll(c) & POLLRDHUP);
 	assert_int_equal(ns_ep_shutdown(a, SHUT_WR), 0);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), 0);
 	assert_true(ns_ep_poll(c) & POLLHUP);
 	assert_true(ns_ep_poll(a) & POLLHUP);
 	/* c closed first: it holds TIME_WAIT. */
 	struct ns_ep_info *rows;
-	int n = ns_stack_endpoints(t.s, IPPROTO_TCP, &rows);
+	int n = ns_stack_endpoints(t->s, IPPROTO_TCP, &rows);
 	int tw = 0, closed = 0;
 	for (int i = 0; i < n; i++) {
 		tw += rows[i].state == NS_TCP_TIME_WAIT;
@@ -195,10 +178,7 @@ static void test_half_close(void **state)
 	assert_int_equal(tw, 1);
 	assert_int_equal(closed, 1);
 	assert_int_equal(ns_ep_shutdown(a, 7), -EINVAL);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_fini(&t);
+	CLOSE_ALL(c, a, l);
 }
 
 static int count_state(struct nst *t, int state)
@@ -214,89 +194,80 @@ static int count_state(struct nst *t, int state)
 
 static void test_simultaneous_open(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *x = sock(&t, AF_INET, SOCK_STREAM, 0);
-	struct ns_endpoint *y = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *x = sock(t, AF_INET, SOCK_STREAM, 0);
+	struct ns_endpoint *y = sock(t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_bind(x, AF_INET, "127.0.0.1", 5001), 0);
 	assert_int_equal(do_bind(y, AF_INET, "127.0.0.1", 5002), 0);
 	/* Both SYNs leave before either is received. */
 	assert_int_equal(do_connect(x, AF_INET, "127.0.0.1", 5002), -EINPROGRESS);
 	assert_int_equal(do_connect(y, AF_INET, "127.0.0.1", 5001), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(do_connect(x, AF_INET, "127.0.0.1", 5002), 0);
 	assert_int_equal(do_connect(y, AF_INET, "127.0.0.1", 5001), 0);
-	assert_int_equal(count_state(&t, NS_TCP_ESTABLISHED), 2);
-	transfer(&t, x, y, 100000, SEC(5));
-	transfer(&t, y, x, 100000, SEC(5));
-	ns_ep_close(x);
-	ns_ep_close(y);
-	nst_fini(&t);
+	assert_int_equal(count_state(t, NS_TCP_ESTABLISHED), 2);
+	transfer(t, x, y, 100000, SEC(5));
+	transfer(t, y, x, 100000, SEC(5));
+	CLOSE_ALL(x, y);
 }
 
 static void test_simultaneous_close_and_time_wait_expiry(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	struct nst *t = *state;
+	struct ns_endpoint *c, *a, *l = loopback_pair(t, &c, &a);
 	ns_ep_close(l);
 	/* Both FINs cross: FIN_WAIT1 -> CLOSING -> TIME_WAIT on both ends. */
 	assert_int_equal(ns_ep_shutdown(c, SHUT_WR), 0);
 	assert_int_equal(ns_ep_shutdown(a, SHUT_WR), 0);
-	assert_int_equal(count_state(&t, NS_TCP_FIN_WAIT1), 2);
-	nst_settle(&t);
-	assert_int_equal(count_state(&t, NS_TCP_TIME_WAIT), 2);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	nst_run(&t, SEC(59));
-	assert_int_equal(count_state(&t, NS_TCP_TIME_WAIT), 2);
-	nst_run(&t, SEC(2));
-	assert_int_equal(count_state(&t, NS_TCP_TIME_WAIT), 0);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_TW_EXPIRED), 2);
+	assert_int_equal(count_state(t, NS_TCP_FIN_WAIT1), 2);
+	nst_settle(t);
+	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 2);
+	CLOSE_ALL(c, a);
+	nst_run(t, SEC(59));
+	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 2);
+	nst_run(t, SEC(2));
+	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_TW_EXPIRED), 2);
 	struct ns_ep_info *rows;
-	assert_int_equal(ns_stack_endpoints(t.s, IPPROTO_TCP, &rows), 0);
+	assert_int_equal(ns_stack_endpoints(t->s, IPPROTO_TCP, &rows), 0);
 	free(rows);
-	nst_fini(&t);
 }
 
 static void test_resets(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 8);
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 8);
 	struct ns_endpoint *c, *a;
 	char b[16];
 	/* Closing with unread data resets the peer. */
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
 	assert_int_equal(send_buf(c, "unread", 6), 6);
-	nst_settle(&t);
+	nst_settle(t);
 	ns_ep_close(a);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_ABORT_ON_CLOSE), 1);
-	nst_settle(&t);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_ABORT_ON_CLOSE), 1);
+	nst_settle(t);
 	assert_true(ns_ep_poll(c) & POLLERR);
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), -ECONNRESET);
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), 0);
 	assert_int_equal(send_buf(c, "x", 1), -EPIPE);
 	ns_ep_close(c);
 	/* SO_LINGER {1, 0}: close is an abort. */
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
 	struct linger lg = {1, 0};
 	assert_int_equal(ns_ep_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	ns_ep_close(c);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(send_buf(a, "x", 1), -ECONNRESET);
 	assert_int_equal(send_buf(a, "x", 1), -EPIPE);
-	assert_int_equal(count_state(&t, NS_TCP_TIME_WAIT), 0);
+	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
 	ns_ep_close(a);
 	/* Data after we closed for good: RST (RFC 1122). */
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
 	ns_ep_close(c); /* FIN_WAIT1, then FIN_WAIT2 */
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(send_buf(a, "late", 4), 4);
-	nst_settle(&t);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_ABORT_ON_DATA), 1);
+	nst_settle(t);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_ABORT_ON_DATA), 1);
 	/* a had the FIN: reads end (SOCK_DONE first), and the RST in
 	 * CLOSE_WAIT left EPIPE (tcp_reset). */
 	assert_int_equal(recv_buf(a, b, sizeof(b), 0), 0);
@@ -306,35 +277,30 @@ static void test_resets(void **state)
 	/* A RST in the window but not at rcv_nxt gets a challenge ACK and
 	 * changes nothing (RFC 5961) — exercised by the garbage tests;
 	 * here, a listener closing resets what it had not accepted. */
-	struct ns_endpoint *c2 = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct ns_endpoint *c2 = sock(t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(c2, AF_INET, "127.0.0.1", local_port(l)), -EINPROGRESS);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(do_connect(c2, AF_INET, "127.0.0.1", local_port(l)), 0);
 	ns_ep_close(l);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(c2, b, sizeof(b), 0), -ECONNRESET);
 	ns_ep_close(c2);
-	nst_run(&t, SEC(61));
-	struct ns_ep_info *rows;
-	assert_int_equal(ns_stack_endpoints(t.s, IPPROTO_TCP, &rows), 0);
-	free(rows);
-	nst_fini(&t);
+	expect_none_left(t, IPPROTO_TCP);
 }
 
 static void test_listen_backlog_overflow(void **state)
 {
-	struct nst t;
-	nst_init(&t);
+	struct nst *t = *state;
 	/* backlog 1: the accept queue holds 2 (Linux's "more than backlog"). */
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 1);
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 1);
 	uint16_t port = local_port(l);
 	struct ns_endpoint *c[3];
 	for (int i = 0; i < 3; i++) {
-		c[i] = sock(&t, AF_INET, SOCK_STREAM, 0);
+		c[i] = sock(t, AF_INET, SOCK_STREAM, 0);
 		assert_int_equal(do_connect(c[i], AF_INET, "127.0.0.1", port), -EINPROGRESS);
-		nst_settle(&t);
+		nst_settle(t);
 	}
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_LISTEN_OVERFLOWS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_LISTEN_OVERFLOWS), 1);
 	assert_int_equal(do_connect(c[0], AF_INET, "127.0.0.1", port), 0);
 	assert_int_equal(do_connect(c[1], AF_INET, "127.0.0.1", port), 0);
 	assert_int_equal(do_connect(c[2], AF_INET, "127.0.0.1", port), -EALREADY);
@@ -343,10 +309,10 @@ static void test_listen_backlog_overflow(void **state)
 	assert_int_equal(ns_ep_accept(l, &a[1], NULL, NULL), 0);
 	assert_int_equal(ns_ep_accept(l, &a[2], NULL, NULL), -EAGAIN);
 	/* The third client's SYN is sent again after 1 s and gets in. */
-	nst_run(&t, SEC(1) + MS(10));
+	nst_run(t, SEC(1) + MS(10));
 	assert_int_equal(do_connect(c[2], AF_INET, "127.0.0.1", port), 0);
 	assert_int_equal(ns_ep_accept(l, &a[2], NULL, NULL), 0);
-	transfer(&t, c[2], a[2], 1000, SEC(1));
+	transfer(t, c[2], a[2], 1000, SEC(1));
 	for (int i = 0; i < 3; i++) {
 		ns_ep_close(c[i]);
 		ns_ep_close(a[i]);
@@ -355,23 +321,13 @@ static void test_listen_backlog_overflow(void **state)
 	assert_int_equal(ns_ep_shutdown(l, SHUT_RD), 0);
 	assert_int_equal(ns_ep_accept(l, &a[0], NULL, NULL), -EINVAL);
 	ns_ep_close(l);
-	nst_fini(&t);
-}
-
-/* A filter that drops every frame while *on. */
-static bool drop_when(void *arg, struct ns_pbuf *pb)
-{
-	(void)pb;
-	return !*(bool *)arg;
 }
 
 static void test_keepalive_times_out(void **state)
 {
 	struct nst t;
-	struct tlink *lo = nst_init_lossy(&t, 1);
 	bool cut = false;
-	lo->filter = drop_when;
-	lo->farg = &cut;
+	nst_init_switched(&t, 1, &cut);
 	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
 	/* Set before connect: armed when the connection is established. */
 	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0), *a;
@@ -400,22 +356,16 @@ static void test_keepalive_times_out(void **state)
 	assert_true(took >= SEC(20) && took <= SEC(31));
 	char b[4];
 	assert_int_equal(recv_buf(c, b, 4, 0), -ETIMEDOUT);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
+	CLOSE_ALL(c, a, l);
 	nst_fini(&t);
 }
 
 static void test_retransmission_backoff_and_user_timeout(void **state)
 {
 	struct nst t;
-	struct tlink *lo = nst_init_lossy(&t, 2);
 	bool cut = false;
-	lo->filter = drop_when;
-	lo->farg = &cut;
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	nst_init_switched(&t, 2, &cut);
+	struct ns_endpoint *c, *a, *l = loopback_pair(&t, &c, &a);
 	assert_int_equal(set_int(c, SOL_TCP, TCP_USER_TIMEOUT, 10000), 0);
 	cut = true;
 	assert_int_equal(send_buf(c, "lost", 4), 4);
@@ -434,19 +384,15 @@ static void test_retransmission_backoff_and_user_timeout(void **state)
 	nst_run(&t, SEC(10));
 	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_USER_TIMEOUTS), 1);
 	assert_int_equal(send_buf(c, "x", 1), -ETIMEDOUT);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
+	CLOSE_ALL(c, a, l);
 	nst_fini(&t);
 }
 
 static void test_syn_retries_time_out(void **state)
 {
 	struct nst t;
-	struct tlink *lo = nst_init_lossy(&t, 3);
 	bool cut = true;
-	lo->filter = drop_when;
-	lo->farg = &cut;
+	nst_init_switched(&t, 3, &cut);
 	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 80), -EINPROGRESS);
 	/* 6 retries: 1+2+4+8+16+32 s, and 64 s for the last answer. */
@@ -466,14 +412,13 @@ static void test_syn_retries_time_out(void **state)
 
 static void test_zero_window_and_probes(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 4);
 	int rb = 4096;
 	assert_int_equal(ns_ep_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
 	assert_int_equal(int_opt(l, SOL_SOCKET, SO_RCVBUF), 8192);
 	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
 	/* The receiver does not read: the sender fills the window, then its
 	 * buffer, then probes. */
 	static char big[1 << 20];
@@ -482,7 +427,7 @@ static void test_zero_window_and_probes(void **state)
 		ssize_t r = send_buf(c, big, sizeof(big));
 		if (r > 0)
 			sent += (size_t)r;
-		nst_settle(&t);
+		nst_settle(t);
 	}
 	assert_int_equal(send_buf(c, big, sizeof(big)), -EAGAIN);
 	assert_false(ns_ep_poll(c) & POLLOUT);
@@ -491,8 +436,8 @@ static void test_zero_window_and_probes(void **state)
 	assert_true(inq > 0 && inq <= 8192 + 4096);
 	assert_int_equal(ns_ep_queues(c, &inq, &outq, &notsent), 0);
 	assert_true(outq > 0 && notsent > 0);
-	nst_run(&t, SEC(30));
-	uint64_t probes = ns_stack_counter(t.s, NS_CTR_TCP_ZERO_WINDOW_PROBES);
+	nst_run(t, SEC(30));
+	uint64_t probes = ns_stack_counter(t->s, NS_CTR_TCP_ZERO_WINDOW_PROBES);
 	/* Backing off from 200 ms: about 7 in 30 s, not 150. */
 	assert_true(probes >= 4 && probes <= 9);
 	struct ns_tcp_info ti;
@@ -508,13 +453,10 @@ static void test_zero_window_and_probes(void **state)
 		if (r > 0)
 			total += (size_t)r;
 		else
-			nst_step(&t, MS(300));
+			nst_step(t, MS(300));
 	}
 	assert_int_equal(total, sent);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_fini(&t);
+	CLOSE_ALL(c, a, l);
 }
 
 /* Counts data segments on the wire and when they left. */
@@ -527,13 +469,9 @@ struct seg_log {
 static bool log_data(void *arg, struct ns_pbuf *pb)
 {
 	struct seg_log *g = arg;
-	const uint8_t *p = ns_pbuf_data(pb);
-	if ((p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
-		return true;
-	unsigned ihl = (p[0] & 0xf) * 4u;
-	unsigned doff = (p[ihl + 12] >> 4) * 4u;
-	unsigned tot = (unsigned)(p[2] << 8 | p[3]);
-	if (tot > ihl + doff) {
+	unsigned dport, payload;
+	uint8_t flags;
+	if (tcp4_frame(pb, &dport, &flags, &payload) && payload) {
 		if (g->data_segs < 64)
 			g->when[g->data_segs] = g->t->now;
 		g->data_segs++;
@@ -548,9 +486,7 @@ static void test_nagle_nodelay_and_cork(void **state)
 	struct seg_log g = {.t = &t};
 	lo->filter = log_data;
 	lo->farg = &g;
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	struct ns_endpoint *c, *a, *l = loopback_pair(&t, &c, &a);
 	char b[64];
 	/* Past the quick-ACK start, the receiver delays its ACKs. */
 	for (int i = 0; i < 20; i++) {
@@ -602,17 +538,14 @@ static void test_nagle_nodelay_and_cork(void **state)
 	assert_int_equal(send_buf(c, "h", 1), 1);
 	nst_settle(&t);
 	assert_int_equal(g.data_segs, 1);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
+	CLOSE_ALL(c, a, l);
 	nst_fini(&t);
 }
 
 static void test_options_and_errors(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *s = sock(&t, AF_INET, SOCK_STREAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *s = sock(t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(int_opt(s, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
 	assert_int_equal(int_opt(s, SOL_SOCKET, SO_DOMAIN), AF_INET);
 	assert_int_equal(int_opt(s, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
@@ -645,11 +578,11 @@ static void test_options_and_errors(void **state)
 	/* Short and unknown options. */
 	short sh = 1;
 	assert_int_equal(ns_ep_setsockopt(s, SOL_TCP, TCP_NODELAY, &sh, sizeof(sh)), -EINVAL);
-	uint64_t before = ns_stack_counter(t.s, NS_CTR_UNSUPPORTED_OPTION);
+	uint64_t before = ns_stack_counter(t->s, NS_CTR_UNSUPPORTED_OPTION);
 	assert_int_equal(set_int(s, SOL_TCP, TCP_MD5SIG, 1), -ENOPROTOOPT);
 	assert_int_equal(set_int(s, SOL_SOCKET, SO_ATTACH_FILTER, 1), -ENOPROTOOPT);
 	assert_int_equal(set_int(s, 999, 1, 1), -ENOPROTOOPT);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_UNSUPPORTED_OPTION), before + 3);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_UNSUPPORTED_OPTION), before + 3);
 	assert_int_equal(set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1), -ENOPROTOOPT);
 	/* A short get is truncated, as Linux. */
 	char one = 0;
@@ -667,7 +600,7 @@ static void test_options_and_errors(void **state)
 	int inq;
 	assert_int_equal(ns_ep_queues(s, &inq, NULL, NULL), 0);
 	ns_ep_close(s);
-	s = sock(&t, AF_INET, SOCK_STREAM, 0);
+	s = sock(t, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(ns_ep_listen(s, -1), 0); /* autobinds, backlog = somaxconn */
 	assert_true(local_port(s) >= 32768);
 	assert_int_equal(int_opt(s, SOL_SOCKET, SO_ACCEPTCONN), 1);
@@ -684,22 +617,18 @@ static void test_options_and_errors(void **state)
 	ns_ep_close(s);
 	/* Creation. */
 	struct ns_endpoint *x;
-	assert_int_equal(ns_ep_create(t.s, AF_UNIX, SOCK_STREAM, 0, &x), -EAFNOSUPPORT);
-	assert_int_equal(ns_ep_create(t.s, AF_INET, SOCK_STREAM, IPPROTO_UDP, &x), -EPROTONOSUPPORT);
-	assert_int_equal(ns_ep_create(t.s, AF_INET, SOCK_SEQPACKET, 0, &x), -ESOCKTNOSUPPORT);
-	assert_int_equal(ns_ep_create(t.s, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP, &x), -EPROTONOSUPPORT);
-	nst_fini(&t);
+	assert_int_equal(ns_ep_create(t->s, AF_UNIX, SOCK_STREAM, 0, &x), -EAFNOSUPPORT);
+	assert_int_equal(ns_ep_create(t->s, AF_INET, SOCK_STREAM, IPPROTO_UDP, &x), -EPROTONOSUPPORT);
+	assert_int_equal(ns_ep_create(t->s, AF_INET, SOCK_SEQPACKET, 0, &x), -ESOCKTNOSUPPORT);
+	assert_int_equal(ns_ep_create(t->s, AF_INET6, SOCK_DGRAM, IPPROTO_ICMP, &x), -EPROTONOSUPPORT);
 }
 
 static void test_msg_flags_and_queues(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4);
-	struct ns_endpoint *c, *a;
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c, &a);
+	struct nst *t = *state;
+	struct ns_endpoint *c, *a, *l = loopback_pair(t, &c, &a);
 	assert_int_equal(send_buf(c, "0123456789", 10), 10);
-	nst_settle(&t);
+	nst_settle(t);
 	int inq, outq, ns;
 	assert_int_equal(ns_ep_queues(a, &inq, &outq, &ns), 0);
 	assert_int_equal(inq, 10);
@@ -712,23 +641,17 @@ static void test_msg_flags_and_queues(void **state)
 	assert_memory_equal(b, "456", 3);
 	assert_memory_equal(b + 8, "789", 3);
 	assert_int_equal(send_buf(a, "", 0), 0);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_fini(&t);
+	CLOSE_ALL(c, a, l);
 }
 
 /* Drops TCP segments to *port that carry nothing but an ACK. */
 static bool drop_pure_acks_to(void *arg, struct ns_pbuf *pb)
 {
-	const uint8_t *p = ns_pbuf_data(pb);
-	if ((p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+	unsigned dport, payload;
+	uint8_t flags;
+	if (!tcp4_frame(pb, &dport, &flags, &payload))
 		return true;
-	unsigned ihl = (p[0] & 0xf) * 4u;
-	unsigned doff = (p[ihl + 12] >> 4) * 4u;
-	unsigned tot = (unsigned)(p[2] << 8 | p[3]);
-	unsigned dport = (unsigned)(p[ihl + 2] << 8 | p[ihl + 3]);
-	return !(dport == *(uint16_t *)arg && p[ihl + 13] == 0x10 && tot == ihl + doff);
+	return !(dport == *(uint16_t *)arg && flags == 0x10 && payload == 0);
 }
 
 static void test_proc_rows(void **state)
@@ -771,10 +694,7 @@ static void test_proc_rows(void **state)
 	nst_settle(&t);
 	assert_int_equal(count_state(&t, NS_TCP_ESTABLISHED), 4);
 	assert_int_equal(count_state(&t, NS_TCP_SYN_RECV), 0);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(h);
-	ns_ep_close(l);
+	CLOSE_ALL(c, a, h, l);
 	nst_fini(&t);
 }
 
@@ -785,73 +705,71 @@ size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
 
 static void test_thousand_idle_connections_stay_small(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *l = listener(&t, AF_INET, "127.0.0.1", 0, 4096);
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 4096);
 	enum { N = 1000 };
 	static struct ns_endpoint *c[N], *a[N];
 	/* Warm up the pool and the tables first. */
-	tcp_pair(&t, AF_INET, "127.0.0.1", l, &c[0], &a[0]);
-	transfer(&t, c[0], a[0], 1000, SEC(1));
-	nst_run(&t, SEC(1));
+	tcp_pair(t, AF_INET, "127.0.0.1", l, &c[0], &a[0]);
+	transfer(t, c[0], a[0], 1000, SEC(1));
+	nst_run(t, SEC(1));
 	ns_pool_trim();
 	if (!__sanitizer_get_current_allocated_bytes)
 		skip();
 	size_t m0 = __sanitizer_get_current_allocated_bytes();
 	for (int i = 1; i < N; i++) {
-		c[i] = sock(&t, AF_INET, SOCK_STREAM, 0);
+		c[i] = sock(t, AF_INET, SOCK_STREAM, 0);
 		assert_int_equal(do_connect(c[i], AF_INET, "127.0.0.1", local_port(l)), -EINPROGRESS);
 		if (i % 64 == 0)
-			nst_settle(&t);
+			nst_settle(t);
 	}
-	nst_settle(&t);
+	nst_settle(t);
 	for (int i = 1; i < N; i++) {
 		assert_int_equal(ns_ep_accept(l, &a[i], NULL, NULL), 0);
 		assert_int_equal(send_buf(c[i], "hi", 2), 2);
 	}
-	nst_run(&t, SEC(1));
+	nst_run(t, SEC(1));
 	char b[4];
 	for (int i = 1; i < N; i++)
 		assert_int_equal(recv_buf(a[i], b, sizeof(b), 0), 2);
-	nst_run(&t, SEC(1));
+	nst_run(t, SEC(1));
 	ns_pool_trim();
 	size_t m1 = __sanitizer_get_current_allocated_bytes();
 	size_t per = (m1 - m0) / (N - 1);
 	print_message("idle established connection: %zu bytes per connection (both ends)\n",
 		      per);
-	assert_int_equal(count_state(&t, NS_TCP_ESTABLISHED), 2 * N);
+	assert_int_equal(count_state(t, NS_TCP_ESTABLISHED), 2 * N);
 	assert_true(per < 4096);
 	for (int i = 0; i < N; i++) {
 		ns_ep_close(c[i]);
 		ns_ep_close(a[i]);
 	}
 	ns_ep_close(l);
-	nst_run(&t, SEC(61));
-	assert_int_equal(count_state(&t, NS_TCP_TIME_WAIT), 0);
-	nst_fini(&t);
+	nst_run(t, SEC(61));
+	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_handshake_and_data_both_ways),
-	    cmocka_unit_test(test_large_transfer_is_exact),
-	    cmocka_unit_test(test_ipv6_and_dual_stack),
-	    cmocka_unit_test(test_connect_to_closed_port_is_refused),
-	    cmocka_unit_test(test_half_close),
-	    cmocka_unit_test(test_simultaneous_open),
-	    cmocka_unit_test(test_simultaneous_close_and_time_wait_expiry),
-	    cmocka_unit_test(test_resets),
-	    cmocka_unit_test(test_listen_backlog_overflow),
+	    NST_TEST(test_handshake_and_data_both_ways),
+	    NST_TEST(test_large_transfer_is_exact),
+	    NST_TEST(test_ipv6_and_dual_stack),
+	    NST_TEST(test_connect_to_closed_port_is_refused),
+	    NST_TEST(test_half_close),
+	    NST_TEST(test_simultaneous_open),
+	    NST_TEST(test_simultaneous_close_and_time_wait_expiry),
+	    NST_TEST(test_resets),
+	    NST_TEST(test_listen_backlog_overflow),
 	    cmocka_unit_test(test_keepalive_times_out),
 	    cmocka_unit_test(test_retransmission_backoff_and_user_timeout),
 	    cmocka_unit_test(test_syn_retries_time_out),
-	    cmocka_unit_test(test_zero_window_and_probes),
+	    NST_TEST(test_zero_window_and_probes),
 	    cmocka_unit_test(test_nagle_nodelay_and_cork),
-	    cmocka_unit_test(test_options_and_errors),
-	    cmocka_unit_test(test_msg_flags_and_queues),
+	    NST_TEST(test_options_and_errors),
+	    NST_TEST(test_msg_flags_and_queues),
 	    cmocka_unit_test(test_proc_rows),
-	    cmocka_unit_test(test_thousand_idle_connections_stay_small),
+	    NST_TEST(test_thousand_idle_connections_stay_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

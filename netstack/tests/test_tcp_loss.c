@@ -63,13 +63,8 @@ static void lossy_run(uint32_t seed, int drop, int dup, int reorder, int sack, i
 		nst_step(&t, SEC(1));
 	assert_int_equal(recv_buf(a, b, sizeof(b), 0), 0);
 	lo->drop_pct = lo->dup_pct = lo->reorder_pct = 0;
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
-	nst_run(&t, SEC(200));
-	struct ns_ep_info *rows;
-	assert_int_equal(ns_stack_endpoints(t.s, IPPROTO_TCP, &rows), 0);
-	free(rows);
+	CLOSE_ALL(c, a, l);
+	expect_none_left(&t, IPPROTO_TCP);
 	nst_fini(&t);
 }
 
@@ -101,13 +96,9 @@ struct drop_nth {
 static bool drop_nth_data(void *arg, struct ns_pbuf *pb)
 {
 	struct drop_nth *d = arg;
-	const uint8_t *p = ns_pbuf_data(pb);
-	if ((p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
-		return true;
-	unsigned ihl = (p[0] & 0xf) * 4u;
-	unsigned doff = (p[ihl + 12] >> 4) * 4u;
-	unsigned tot = (unsigned)(p[2] << 8 | p[3]);
-	if (tot == ihl + doff)
+	unsigned dport, payload;
+	uint8_t flags;
+	if (!tcp4_frame(pb, &dport, &flags, &payload) || !payload)
 		return true;
 	return ++d->seen != d->n;
 }
@@ -130,9 +121,7 @@ static void test_fast_retransmit_without_timeout(void **state)
 	/* The hole was repaired from duplicate ACKs and SACK, not a timeout. */
 	assert_true(ns_stack_counter(t.s, NS_CTR_TCP_FAST_RETRANS) >= 1);
 	assert_int_equal(ns_stack_counter(t.s, NS_CTR_TCP_TIMEOUTS), 0);
-	ns_ep_close(c);
-	ns_ep_close(a);
-	ns_ep_close(l);
+	CLOSE_ALL(c, a, l);
 	nst_fini(&t);
 }
 

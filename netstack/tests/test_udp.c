@@ -15,10 +15,9 @@ static ssize_t recvfrom_buf(struct ns_endpoint *ep, void *buf, size_t len, int f
 
 static void test_udp_sendto_recvfrom(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *srv = sock(&t, AF_INET, SOCK_DGRAM, 0);
-	struct ns_endpoint *cli = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *srv = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *cli = sock(t, AF_INET, SOCK_DGRAM, 0);
 	struct nst_sock su = {0};
 	ns_ep_set_user(srv, &su);
 	assert_int_equal(do_bind(srv, AF_INET, "127.0.0.1", 5353), 0);
@@ -26,7 +25,7 @@ static void test_udp_sendto_recvfrom(void **state)
 	assert_int_equal(ns_ep_poll(srv), POLLOUT | POLLWRNORM | POLLWRBAND);
 	assert_int_equal(sendto_buf(cli, "hello", 5, AF_INET, "127.0.0.1", 5353), 5);
 	assert_true(local_port(cli) >= 32768); /* autobound */
-	nst_settle(&t);
+	nst_settle(t);
 	assert_true(su.wakeups > 0);
 	assert_true(ns_ep_poll(srv) & POLLIN);
 	int inq;
@@ -49,29 +48,26 @@ static void test_udp_sendto_recvfrom(void **state)
 	/* Replies go back to the source. */
 	struct iovec iov = {"world", 5};
 	assert_int_equal(ns_ep_sendmsg(srv, &iov, 1, 0, (struct sockaddr *)&from, fl), 5);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(cli, b, sizeof(b), 0), 5);
 	/* Zero-length datagrams exist. */
 	assert_int_equal(sendto_buf(cli, "", 0, AF_INET, "127.0.0.1", 5353), 0);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(srv, b, sizeof(b), 0), 0);
 	assert_int_equal(recv_buf(srv, b, sizeof(b), 0), -EAGAIN);
 	/* The largest datagram over IPv4, and one byte more. */
 	static char big[65508];
 	assert_int_equal(sendto_buf(cli, big, 65507, AF_INET, "127.0.0.1", 5353), 65507);
 	assert_int_equal(sendto_buf(cli, big, 65508, AF_INET, "127.0.0.1", 5353), -EMSGSIZE);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(srv, big, sizeof(big), 0), 65507);
-	ns_ep_close(srv);
-	ns_ep_close(cli);
-	nst_fini(&t);
+	CLOSE_ALL(srv, cli);
 }
 
 static void test_udp_errors(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *u = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *u = sock(t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(send_buf(u, "x", 1), -EDESTADDRREQ);
 	assert_int_equal(sendto_buf(u, "x", 1, AF_INET, "127.0.0.1", 0), -EINVAL);
 	struct sockaddr_in sin = {.sin_family = AF_INET6};
@@ -85,14 +81,14 @@ static void test_udp_errors(void **state)
 	assert_int_equal(sendto_buf(u, "x", 1, AF_INET, "255.255.255.255", 9), -EACCES);
 	assert_int_equal(set_int(u, SOL_SOCKET, SO_BROADCAST, 1), 0);
 	assert_int_equal(int_opt(u, SOL_SOCKET, SO_BROADCAST), 1);
-	struct ns_endpoint *b1 = sock(&t, AF_INET, SOCK_DGRAM, 0);
-	struct ns_endpoint *b2 = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *b1 = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *b2 = sock(t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(set_int(b1, SOL_SOCKET, SO_REUSEADDR, 1), 0);
 	assert_int_equal(set_int(b2, SOL_SOCKET, SO_REUSEADDR, 1), 0);
 	assert_int_equal(do_bind(b1, AF_INET, "0.0.0.0", 9999), 0);
 	assert_int_equal(do_bind(b2, AF_INET, "0.0.0.0", 9999), 0);
 	assert_int_equal(sendto_buf(u, "all", 3, AF_INET, "127.255.255.255", 9999), 3);
-	nst_settle(&t);
+	nst_settle(t);
 	char b[8];
 	assert_int_equal(recv_buf(b1, b, sizeof(b), 0), 3); /* both get it */
 	assert_int_equal(recv_buf(b2, b, sizeof(b), 0), 3);
@@ -113,25 +109,21 @@ static void test_udp_errors(void **state)
 	assert_int_equal(ns_ep_setsockopt(b2, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(sendto_buf(b1, "0123456789", 10, AF_INET, "127.0.0.1", 9999), 10);
-	nst_settle(&t);
-	assert_true(ns_stack_counter(t.s, NS_CTR_UDP_RCVBUF_ERRORS) >= 8);
+	nst_settle(t);
+	assert_true(ns_stack_counter(t->s, NS_CTR_UDP_RCVBUF_ERRORS) >= 8);
 	struct ns_ep_info *rows;
-	int n = ns_stack_endpoints(t.s, IPPROTO_UDP, &rows);
+	int n = ns_stack_endpoints(t->s, IPPROTO_UDP, &rows);
 	assert_int_equal(n, 3);
 	free(rows);
-	ns_ep_close(u);
-	ns_ep_close(b1);
-	ns_ep_close(b2);
-	nst_fini(&t);
+	CLOSE_ALL(u, b1, b2);
 }
 
 static void test_udp_connected_and_port_unreachable(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *srv = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *srv = sock(t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(do_bind(srv, AF_INET, "127.0.0.1", 7000), 0);
-	struct ns_endpoint *c = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", 7000), 0);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -141,13 +133,13 @@ static void test_udp_connected_and_port_unreachable(void **state)
 	assert_int_equal(ns_ep_getname(c, &ss, &sl, 1), 0);
 	assert_int_equal(sa_port(&ss), 7000);
 	/* A connected socket hears only its peer. */
-	struct ns_endpoint *other = sock(&t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *other = sock(t, AF_INET, SOCK_DGRAM, 0);
 	assert_int_equal(sendto_buf(other, "stranger", 8, AF_INET, "127.0.0.1", local_port(c)), 8);
 	struct iovec iov = {"peer", 4};
 	struct sockaddr_storage to;
 	socklen_t tl = sa_make(&to, AF_INET, "127.0.0.1", local_port(c));
 	assert_int_equal(ns_ep_sendmsg(srv, &iov, 1, 0, (struct sockaddr *)&to, tl), 4);
-	nst_settle(&t);
+	nst_settle(t);
 	char b[16];
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), 4);
 	assert_memory_equal(b, "peer", 4);
@@ -158,22 +150,22 @@ static void test_udp_connected_and_port_unreachable(void **state)
 	struct nst_sock cu = {0};
 	ns_ep_set_user(c, &cu);
 	/* (The stranger's datagram above drew one too: c hears only srv.) */
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_ICMP_IN_DEST_UNREACHS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_ICMP_IN_DEST_UNREACHS), 1);
 	assert_int_equal(send_buf(c, "anyone?", 7), 7);
-	nst_settle(&t);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_ICMP_IN_DEST_UNREACHS), 2);
+	nst_settle(t);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_ICMP_IN_DEST_UNREACHS), 2);
 	assert_true(cu.events & POLLERR);
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), -ECONNREFUSED);
 	assert_int_equal(recv_buf(c, b, sizeof(b), 0), -EAGAIN);
 	assert_int_equal(send_buf(c, "again", 5), 5);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(send_buf(c, "again", 5), -ECONNREFUSED);
 	assert_int_equal(send_buf(c, "again", 5), 5);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(int_opt(c, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
 	/* An unconnected socket is not told. */
 	assert_int_equal(sendto_buf(other, "x", 1, AF_INET, "127.0.0.1", 7000), 1);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(other, b, sizeof(b), 0), -EAGAIN);
 	assert_int_equal(int_opt(other, SOL_SOCKET, SO_ERROR), 0);
 	/* AF_UNSPEC disconnects (and frees the autobound port). */
@@ -182,22 +174,19 @@ static void test_udp_connected_and_port_unreachable(void **state)
 	assert_int_equal(ns_ep_getname(c, &ss, &sl, 1), -ENOTCONN);
 	assert_int_equal(local_port(c), 0);
 	assert_int_equal(send_buf(c, "x", 1), -EDESTADDRREQ);
-	ns_ep_close(c);
-	ns_ep_close(other);
-	nst_fini(&t);
+	CLOSE_ALL(c, other);
 }
 
 static void test_udp_ipv6_and_dual_stack(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *d = sock(&t, AF_INET6, SOCK_DGRAM, 0);
+	struct nst *t = *state;
+	struct ns_endpoint *d = sock(t, AF_INET6, SOCK_DGRAM, 0);
 	assert_int_equal(do_bind(d, AF_INET6, "::", 6000), 0);
-	struct ns_endpoint *c4 = sock(&t, AF_INET, SOCK_DGRAM, 0);
-	struct ns_endpoint *c6 = sock(&t, AF_INET6, SOCK_DGRAM, 0);
+	struct ns_endpoint *c4 = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *c6 = sock(t, AF_INET6, SOCK_DGRAM, 0);
 	assert_int_equal(sendto_buf(c4, "four", 4, AF_INET, "127.0.0.1", 6000), 4);
 	assert_int_equal(sendto_buf(c6, "six", 3, AF_INET6, "::1", 6000), 3);
-	nst_settle(&t);
+	nst_settle(t);
 	char b[16], ip[64];
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
@@ -211,20 +200,20 @@ static void test_udp_ipv6_and_dual_stack(void **state)
 	 * takes an AF_INET address too (udpv6_sendmsg). */
 	assert_int_equal(sendto_buf(d, "back", 4, AF_INET6, "::ffff:127.0.0.1", local_port(c4)), 4);
 	assert_int_equal(sendto_buf(d, "bak2", 4, AF_INET, "127.0.0.1", local_port(c4)), 4);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(c4, b, sizeof(b), 0), 4);
 	assert_int_equal(recv_buf(c4, b, sizeof(b), 0), 4);
 	/* IPV6_V6ONLY: no IPv4 at all. */
-	struct ns_endpoint *o = sock(&t, AF_INET6, SOCK_DGRAM, 0);
+	struct ns_endpoint *o = sock(t, AF_INET6, SOCK_DGRAM, 0);
 	assert_int_equal(set_int(o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
 	assert_int_equal(int_opt(o, IPPROTO_IPV6, IPV6_V6ONLY), 1);
 	assert_int_equal(do_bind(o, AF_INET6, "::ffff:127.0.0.1", 0), -EINVAL);
 	assert_int_equal(do_bind(o, AF_INET6, "::", 6001), 0);
 	assert_int_equal(sendto_buf(o, "x", 1, AF_INET6, "::ffff:127.0.0.1", 6000), -ENETUNREACH);
 	assert_int_equal(sendto_buf(c4, "x", 1, AF_INET, "127.0.0.1", 6001), 1);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(o, b, sizeof(b), 0), -EAGAIN);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_UDP_NO_PORTS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_UDP_NO_PORTS), 1);
 	/* Connect over IPv6 to the any address means ::1. */
 	assert_int_equal(do_connect(c6, AF_INET6, "::", 6000), 0);
 	struct sockaddr_storage ss;
@@ -236,11 +225,7 @@ static void test_udp_ipv6_and_dual_stack(void **state)
 	assert_int_equal(set_int(c6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 256), -EINVAL);
 	assert_int_equal(set_int(c6, IPPROTO_IPV6, IPV6_TCLASS, 0x20), 0);
 	assert_int_equal(int_opt(c6, IPPROTO_IPV6, IPV6_TCLASS), 0x20);
-	ns_ep_close(d);
-	ns_ep_close(c4);
-	ns_ep_close(c6);
-	ns_ep_close(o);
-	nst_fini(&t);
+	CLOSE_ALL(d, c4, c6, o);
 }
 
 static size_t echo_request(uint8_t *p, uint16_t id, uint16_t seq, bool v6, size_t len)
@@ -258,10 +243,9 @@ static size_t echo_request(uint8_t *p, uint16_t id, uint16_t seq, bool v6, size_
 
 static void test_ping_sockets(void **state)
 {
-	struct nst t;
-	nst_init(&t);
-	struct ns_endpoint *p4 = sock(&t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
-	struct ns_endpoint *p6 = sock(&t, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+	struct nst *t = *state;
+	struct ns_endpoint *p4 = sock(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	struct ns_endpoint *p6 = sock(t, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
 	assert_int_equal(int_opt(p4, SOL_SOCKET, SO_PROTOCOL), IPPROTO_ICMP);
 	uint8_t req[64], rep[128];
 	/* The identifier the application writes is replaced by the socket's. */
@@ -269,7 +253,7 @@ static void test_ping_sockets(void **state)
 	assert_int_equal(sendto_buf(p4, req, 64, AF_INET, "127.0.0.1", 0), 64);
 	uint16_t id = local_port(p4);
 	assert_true(id != 0);
-	nst_settle(&t);
+	nst_settle(t);
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	struct iovec iov = {rep, sizeof(rep)};
@@ -280,12 +264,12 @@ static void test_ping_sockets(void **state)
 	assert_int_equal(rep[4] << 8 | rep[5], id);
 	assert_int_equal(rep[7], 1);
 	assert_memory_equal(rep + 8, req + 8, 56);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_ICMP_IN_ECHOS), 1);
-	assert_int_equal(ns_stack_counter(t.s, NS_CTR_ICMP_IN_ECHO_REPS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_ICMP_IN_ECHOS), 1);
+	assert_int_equal(ns_stack_counter(t->s, NS_CTR_ICMP_IN_ECHO_REPS), 1);
 	/* IPv6. */
 	echo_request(req, 0, 9, true, 32);
 	assert_int_equal(sendto_buf(p6, req, 32, AF_INET6, "::1", 0), 32);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(ns_ep_recvmsg(p6, &iov, 1, 0, &from, &fl, NULL), 32);
 	assert_int_equal(rep[0], ICMP6_ECHO_REPLY);
 	assert_int_equal(rep[7], 9);
@@ -303,31 +287,28 @@ static void test_ping_sockets(void **state)
 	assert_int_equal(do_connect(p4, AF_INET, "127.0.0.1", 0), 0);
 	echo_request(req, 0, 2, false, 16);
 	assert_int_equal(send_buf(p4, req, 16), 16);
-	nst_settle(&t);
+	nst_settle(t);
 	assert_int_equal(recv_buf(p4, rep, sizeof(rep), 0), 16);
 	/* Two ping sockets cannot share an identifier; bind chooses it. */
-	struct ns_endpoint *q = sock(&t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	struct ns_endpoint *q = sock(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
 	assert_int_equal(do_bind(q, AF_INET, "127.0.0.1", id), -EADDRINUSE);
 	assert_int_equal(do_bind(q, AF_INET, "127.0.0.1", 4242), 0);
 	assert_int_equal(local_port(q), 4242);
 	struct ns_ep_info *rows;
-	int n = ns_stack_endpoints(t.s, IPPROTO_ICMP, &rows);
+	int n = ns_stack_endpoints(t->s, IPPROTO_ICMP, &rows);
 	assert_int_equal(n, 3);
 	free(rows);
-	ns_ep_close(p4);
-	ns_ep_close(p6);
-	ns_ep_close(q);
-	nst_fini(&t);
+	CLOSE_ALL(p4, p6, q);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_udp_sendto_recvfrom),
-	    cmocka_unit_test(test_udp_errors),
-	    cmocka_unit_test(test_udp_connected_and_port_unreachable),
-	    cmocka_unit_test(test_udp_ipv6_and_dual_stack),
-	    cmocka_unit_test(test_ping_sockets),
+	    NST_TEST(test_udp_sendto_recvfrom),
+	    NST_TEST(test_udp_errors),
+	    NST_TEST(test_udp_connected_and_port_unreachable),
+	    NST_TEST(test_udp_ipv6_and_dual_stack),
+	    NST_TEST(test_ping_sockets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
