@@ -289,7 +289,8 @@ static int sockaddr_parse(const struct ns_endpoint *ep, const struct sockaddr *s
 		return 1;
 	if (ep->domain == AF_INET6 && mode == SA_SENDTO && len < offsetof(struct sockaddr, sa_data))
 		return -EINVAL;
-	int fam = sa->sa_family;
+	/* The family is read only when the address holds one. */
+	int fam = len >= sizeof(sa_family_t) ? sa->sa_family : -1;
 	/* An AF_INET6 datagram socket takes an AF_INET address for connect
 	 * and sendto (__ip6_datagram_connect, udpv6_sendmsg). */
 	bool v4 = ep->domain == AF_INET ||

@@ -455,6 +455,10 @@ const char *ns_counter_name(enum ns_counter c);
  *
  * What is the caller's and what is the netstack's:
  *   - blocking, SO_RCVTIMEO/SO_SNDTIMEO, signals and restart: the caller's.
+ *     The caller learns of changes from `ready`, which reports an endpoint
+ *     whose readiness may have changed; it re-checks with ns_ep_poll or by
+ *     calling again.  To never miss one, read its own wake counter before
+ *     the call that returned -EAGAIN and sleep only while it is unchanged.
  *     connect: call again after readiness; the later call returns 0,
  *     the error, or -EALREADY while the handshake is still running (as
  *     Linux's __inet_stream_connect).  A blocking send of n bytes: call
@@ -463,6 +467,17 @@ const char *ns_counter_name(enum ns_counter c);
  *     here).
  *   - SIGPIPE: a send that returns -EPIPE; the caller raises it unless
  *     MSG_NOSIGNAL.
+ *   - MSG_DONTWAIT: the netstack never waits; the flag only matters where
+ *     Linux's answer differs between blocking and non-blocking callers (a
+ *     UDP receive after shutdown(SHUT_RD): 0 when blocking, -EAGAIN with
+ *     MSG_DONTWAIT), so the caller passes it for non-blocking sockets.
+ *   - close with SO_LINGER {1, n > 0}: Linux's close() waits up to n s for
+ *     the data to be acknowledged; ns_ep_close returns at once and the data
+ *     still goes in the background (the caller may wait on POLLOUT first).
+ *   - Latency: after a call that sent, the caller may run ns_stack_poll on
+ *     its own thread (it returns at once if another thread polls): on
+ *     loopback the peer then gets its data without a hop through the
+ *     service thread (test_threads measures both ways).
  *   - SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_PEERCRED, SO_ATTACH_FILTER
  *     and the other options that are not about the network: the caller's;
  *     ns_ep_{get,set}sockopt answers -ENOPROTOOPT for them.
@@ -528,17 +543,21 @@ int ns_ep_accept(struct ns_endpoint *ep, struct ns_endpoint **child, struct sock
  * -EISCONN, pending errors (-ECONNRESET, -ECONNREFUSED: consumed).
  * to/tolen: the destination for datagram sockets (NULL for connected);
  * ignored by TCP.  flags: MSG_DONTWAIT and MSG_NOSIGNAL are ignored (the
- * caller's), MSG_MORE on TCP corks this write, MSG_OOB -EOPNOTSUPP. */
+ * caller's), MSG_MORE on TCP corks this write, MSG_OOB -EOPNOTSUPP.
+ * Zero bytes on TCP return 0 and send nothing. */
 ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      const struct sockaddr *to, socklen_t tolen);
 
 /* Receive: bytes copied, 0 at end of stream, -EAGAIN (nothing yet),
  * -ENOTCONN, pending errors (consumed).  flags: MSG_PEEK, MSG_TRUNC
  * (datagram: return the datagram's real length; TCP: discard instead of
- * copying), MSG_OOB (-EINVAL), MSG_WAITALL/MSG_DONTWAIT ignored (the
- * caller's).  from/fromlen (may be NULL): the source of a datagram, or the
- * peer for TCP; *msg_flags (may be NULL) gets MSG_TRUNC when a datagram was
- * cut. */
+ * copying), MSG_OOB (TCP -EINVAL, datagram -EOPNOTSUPP), MSG_ERRQUEUE
+ * (-EAGAIN: the error queue is always empty), MSG_DONTWAIT (see above),
+ * MSG_WAITALL ignored (the caller's).  from/fromlen (may be NULL): the
+ * source of a datagram, or the peer for TCP (*fromlen 0 when there is
+ * none); *msg_flags (may be NULL) gets MSG_TRUNC when a datagram was cut.
+ * A TCP receive returns what is queued; after the peer's FIN, 0; a
+ * pending error (ECONNRESET...) once, then 0. */
 ssize_t ns_ep_recvmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags);
 
