@@ -749,9 +749,11 @@ int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, u
 	int n = 0;
 	struct ns_endpoint **v = calloc(b ? (size_t)b->count : 1, sizeof(*v));
 	for (struct ns_endpoint *o = b ? b->owners : NULL; v && o; o = o->bind_next) {
-		if (o->domain != AF_INET || o->rport)
+		/* IPv4 sockets and dual-stack IPv6 ones, on the wildcard or on
+		 * the broadcast address, not connected elsewhere. */
+		if (!covers_v4(o) || o->rport)
 			continue;
-		if (ip_v4(&o->laddr) != 0 && !ip_eq(&o->laddr, daddr))
+		if (ip_is_v4(&o->laddr) && ip_v4(&o->laddr) != 0 && !ip_eq(&o->laddr, daddr))
 			continue;
 		ep_get(o);
 		v[n++] = o;

@@ -554,8 +554,8 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
  * copying), MSG_OOB (TCP -EINVAL, datagram -EOPNOTSUPP), MSG_ERRQUEUE
  * (-EAGAIN: the error queue is always empty), MSG_DONTWAIT (see above),
  * MSG_WAITALL ignored (the caller's).  from/fromlen (may be NULL): the
- * source of a datagram, or the peer for TCP (*fromlen 0 when there is
- * none); *msg_flags (may be NULL) gets MSG_TRUNC when a datagram was cut.
+ * source of a datagram (*fromlen 0 for TCP, which names none, as Linux's
+ * tcp_recvmsg); *msg_flags (may be NULL) gets MSG_TRUNC when a datagram was cut.
  * A TCP receive returns what is queued; after the peer's FIN, 0; a
  * pending error (ECONNRESET...) once, then 0. */
 ssize_t ns_ep_recvmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,

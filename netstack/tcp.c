@@ -678,11 +678,10 @@ static ssize_t tcp_recv(struct ns_endpoint *ep, const struct iovec *iov, int iov
 		return -EINVAL; /* no urgent mark: urgent data arrives inline */
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN;
+	(void)from, (void)fromport; /* tcp_recvmsg names no source */
 	size_t want = ns_iov_total(iov, iovcnt);
 	if (want == 0)
 		return 0;
-	*from = ep->raddr;
-	*fromport = ep->rport;
 	struct tcp_queue *q = &tp->rcvq;
 	if (q->bytes == 0) {
 		if (tp->rcv_fin)

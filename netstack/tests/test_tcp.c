@@ -36,6 +36,12 @@ static void test_handshake_and_data_both_ways(void **state)
 	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), -EAGAIN);
 	nst_settle(t);
 	assert_true(ns_ep_poll(a) & POLLIN);
+	/* recvfrom on TCP names no source (msg_namelen 0). */
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct iovec fiov = {buf, 1};
+	assert_int_equal(ns_ep_recvmsg(a, &fiov, 1, MSG_PEEK, &from, &fl, NULL), 1);
+	assert_int_equal(fl, 0);
 	assert_int_equal(recv_buf(a, buf, 2, MSG_PEEK), 2);
 	assert_memory_equal(buf, "he", 2);
 	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), 5);

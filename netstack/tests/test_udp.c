@@ -87,11 +87,22 @@ static void test_udp_errors(void **state)
 	assert_int_equal(set_int(b2, SOL_SOCKET, SO_REUSEADDR, 1), 0);
 	assert_int_equal(do_bind(b1, AF_INET, "0.0.0.0", 9999), 0);
 	assert_int_equal(do_bind(b2, AF_INET, "0.0.0.0", 9999), 0);
+	/* A dual-stack IPv6 socket hears IPv4 broadcasts too; an IPv6-only
+	 * one does not. */
+	struct ns_endpoint *b6 = sock(t, AF_INET6, SOCK_DGRAM, 0);
+	struct ns_endpoint *b6o = sock(t, AF_INET6, SOCK_DGRAM, 0);
+	assert_int_equal(set_int(b6, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	assert_int_equal(set_int(b6o, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+	assert_int_equal(set_int(b6o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	assert_int_equal(do_bind(b6, AF_INET6, "::", 9999), 0);
+	assert_int_equal(do_bind(b6o, AF_INET6, "::", 9999), 0);
 	assert_int_equal(sendto_buf(u, "all", 3, AF_INET, "127.255.255.255", 9999), 3);
 	nst_settle(t);
 	char b[8];
-	assert_int_equal(recv_buf(b1, b, sizeof(b), 0), 3); /* both get it */
+	assert_int_equal(recv_buf(b1, b, sizeof(b), 0), 3); /* all get it */
 	assert_int_equal(recv_buf(b2, b, sizeof(b), 0), 3);
+	assert_int_equal(recv_buf(b6, b, sizeof(b), 0), 3);
+	assert_int_equal(recv_buf(b6o, b, sizeof(b), 0), -EAGAIN);
 	/* No route: multicast is not provided. */
 	assert_int_equal(sendto_buf(u, "x", 1, AF_INET, "224.0.0.1", 9), -ENETUNREACH);
 	/* Shut down for writing. */
@@ -113,8 +124,9 @@ static void test_udp_errors(void **state)
 	assert_true(ns_stack_counter(t->s, NS_CTR_UDP_RCVBUF_ERRORS) >= 8);
 	struct ns_ep_info *rows;
 	int n = ns_stack_endpoints(t->s, IPPROTO_UDP, &rows);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 5);
 	free(rows);
+	CLOSE_ALL(b6, b6o);
 	CLOSE_ALL(u, b1, b2);
 }
 
