@@ -211,7 +211,18 @@ static void tcp_reap(struct ns_endpoint *ep)
 	struct tcp_ep *list = T(ep)->ep.state == NS_TCP_LISTEN ? NULL : T(ep)->acc_next;
 	if (list)
 		T(ep)->acc_next = NULL;
+	struct tcp_ep *victim = T(ep)->tw_victim;
+	T(ep)->tw_victim = NULL;
 	ep_unlock(ep);
+	if (victim) {
+		/* A TIME_WAIT whose 4-tuple a new connection took: gone now, as
+		 * Linux's inet_twsk_deschedule_put, not in 60 s. */
+		ep_lock(&victim->ep);
+		if (victim->ep.state == NS_TCP_TIME_WAIT)
+			tcp_done(victim);
+		ep_unlock(&victim->ep);
+		ep_put(&victim->ep);
+	}
 	while (list) {
 		struct tcp_ep *c = list;
 		list = c->acc_next;
@@ -452,7 +463,9 @@ static int tcp_connect(struct ns_endpoint *ep, const struct ns_ip *addr, uint16_
 		if (SEQ_LT(tp->iss, floor))
 			tp->iss = floor;
 		ns_count(s, NS_CTR_TCP_TW_REUSED);
-		ep_put(victim);
+		/* Finished by tcp_reap once our lock is dropped (the reference
+		 * goes with it). */
+		tp->tw_victim = T(victim);
 	}
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	tp->snd_sml = tp->high_rxt = tp->iss;

@@ -111,6 +111,7 @@ struct tcp_ep {
 	uint8_t syncnt;	   /* TCP_SYNCNT (0: sysctl) */
 	bool nodelay, cork;
 	struct tcp_ep *acc_next; /* accept queue link; a listener's reap list */
+	struct tcp_ep *tw_victim; /* a TIME_WAIT this connect replaced: to finish */
 
 	/* The connection: from here on, reset by tcp_disconnect. */
 	uint32_t iss, irs;

@@ -463,6 +463,18 @@ static void expect_none_left(struct nst *t, int protocol)
 	free(rows);
 }
 
+/* How many TCP endpoints (with pending connections) are in state. */
+static int tcp_count(struct nst *t, int state)
+{
+	struct ns_ep_info *rows;
+	int n = ns_stack_endpoints(t->s, IPPROTO_TCP, &rows);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += rows[i].state == state;
+	free(rows);
+	return k;
+}
+
 /* A filter that drops every frame while *(bool *)arg. */
 static bool drop_when(void *arg, struct ns_pbuf *pb)
 {

@@ -261,11 +261,13 @@ static void test_time_wait_and_port_reuse(void **state)
 	 * only one, blocks a connect to the same place... */
 	close_in_turn(t, c2, a2);
 	struct ns_endpoint *c3 = sock(t, AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 1);
 	assert_int_equal(do_connect(c3, AF_INET, "127.0.0.1", 7000), -EADDRNOTAVAIL);
 	/* ... until a second has passed: over loopback, tcp_tw_reuse = 2
 	 * lets a new connection take the TIME_WAIT's place. */
 	nst_run(t, SEC(2));
 	assert_int_equal(do_connect(c3, AF_INET, "127.0.0.1", 7000), -EINPROGRESS);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 0); /* taken over, freed */
 	nst_settle(t);
 	assert_int_equal(do_connect(c3, AF_INET, "127.0.0.1", 7000), 0);
 	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_TW_REUSED), 1);

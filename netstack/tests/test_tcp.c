@@ -187,16 +187,6 @@ static void test_half_close(void **state)
 	CLOSE_ALL(c, a, l);
 }
 
-static int count_state(struct nst *t, int state)
-{
-	struct ns_ep_info *rows;
-	int n = ns_stack_endpoints(t->s, IPPROTO_TCP, &rows);
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		k += rows[i].state == state;
-	free(rows);
-	return k;
-}
 
 static void test_simultaneous_open(void **state)
 {
@@ -211,7 +201,7 @@ static void test_simultaneous_open(void **state)
 	nst_settle(t);
 	assert_int_equal(do_connect(x, AF_INET, "127.0.0.1", 5002), 0);
 	assert_int_equal(do_connect(y, AF_INET, "127.0.0.1", 5001), 0);
-	assert_int_equal(count_state(t, NS_TCP_ESTABLISHED), 2);
+	assert_int_equal(tcp_count(t, NS_TCP_ESTABLISHED), 2);
 	transfer(t, x, y, 100000, SEC(5));
 	transfer(t, y, x, 100000, SEC(5));
 	CLOSE_ALL(x, y);
@@ -225,14 +215,14 @@ static void test_simultaneous_close_and_time_wait_expiry(void **state)
 	/* Both FINs cross: FIN_WAIT1 -> CLOSING -> TIME_WAIT on both ends. */
 	assert_int_equal(ns_ep_shutdown(c, SHUT_WR), 0);
 	assert_int_equal(ns_ep_shutdown(a, SHUT_WR), 0);
-	assert_int_equal(count_state(t, NS_TCP_FIN_WAIT1), 2);
+	assert_int_equal(tcp_count(t, NS_TCP_FIN_WAIT1), 2);
 	nst_settle(t);
-	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 2);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 2);
 	CLOSE_ALL(c, a);
 	nst_run(t, SEC(59));
-	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 2);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 2);
 	nst_run(t, SEC(2));
-	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 0);
 	assert_int_equal(ns_stack_counter(t->s, NS_CTR_TCP_TW_EXPIRED), 2);
 	struct ns_ep_info *rows;
 	assert_int_equal(ns_stack_endpoints(t->s, IPPROTO_TCP, &rows), 0);
@@ -265,7 +255,7 @@ static void test_resets(void **state)
 	nst_settle(t);
 	assert_int_equal(send_buf(a, "x", 1), -ECONNRESET);
 	assert_int_equal(send_buf(a, "x", 1), -EPIPE);
-	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 0);
 	ns_ep_close(a);
 	/* Data after we closed for good: RST (RFC 1122). */
 	tcp_pair(t, AF_INET, "127.0.0.1", l, &c, &a);
@@ -698,8 +688,8 @@ static void test_proc_rows(void **state)
 	/* h's first data completes the handshake. */
 	assert_int_equal(send_buf(h, "x", 1), 1);
 	nst_settle(&t);
-	assert_int_equal(count_state(&t, NS_TCP_ESTABLISHED), 4);
-	assert_int_equal(count_state(&t, NS_TCP_SYN_RECV), 0);
+	assert_int_equal(tcp_count(&t, NS_TCP_ESTABLISHED), 4);
+	assert_int_equal(tcp_count(&t, NS_TCP_SYN_RECV), 0);
 	CLOSE_ALL(c, a, h, l);
 	nst_fini(&t);
 }
@@ -744,7 +734,7 @@ static void test_thousand_idle_connections_stay_small(void **state)
 	size_t per = (m1 - m0) / (N - 1);
 	print_message("idle established connection: %zu bytes per connection (both ends)\n",
 		      per);
-	assert_int_equal(count_state(t, NS_TCP_ESTABLISHED), 2 * N);
+	assert_int_equal(tcp_count(t, NS_TCP_ESTABLISHED), 2 * N);
 	assert_true(per < 4096);
 	for (int i = 0; i < N; i++) {
 		ns_ep_close(c[i]);
@@ -752,7 +742,7 @@ static void test_thousand_idle_connections_stay_small(void **state)
 	}
 	ns_ep_close(l);
 	nst_run(t, SEC(61));
-	assert_int_equal(count_state(t, NS_TCP_TIME_WAIT), 0);
+	assert_int_equal(tcp_count(t, NS_TCP_TIME_WAIT), 0);
 }
 
 int main(void)
