@@ -225,7 +225,9 @@ struct ns_stack_ops {
 	/* Endpoint ep (with the cookie ns_ep_set_user gave it) may have
 	 * changed readiness; events is its ns_ep_poll() mask at that moment.
 	 * Runs inside ns_stack_poll with no netstack lock held.  It may call
-	 * ns_ep_* (except ns_ep_close of this ep) but should only wake. */
+	 * ns_ep_* (except ns_ep_close of this ep) but should only wake: it
+	 * must not take the socket's own lock, because ns_ep_close (called
+	 * under it) waits for a callback in progress on its endpoint. */
 	void (*ready)(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events);
 	/* The stack has work (a frame on a loopback link, a readiness report,
 	 * a timer earlier than the deadline the last poll returned): call
