@@ -183,8 +183,9 @@ static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 	}
 	/* A subnet's broadcast address (127.255.255.255 on lo) goes to every
 	 * bound socket; checked before "local", which covers all 127/8. */
-	pi.to_broadcast = ns_addr_is_broadcast(s, &pi.dst);
-	if (from_wrong_side(nic, &pi.dst) || (!pi.to_broadcast && !ns_addr_is_local(s, &pi.dst))) {
+	enum ns_addr_kind kind = ns_addr_classify(s, &pi.dst);
+	pi.to_broadcast = kind == NS_ADDR_BROADCAST;
+	if (from_wrong_side(nic, &pi.dst) || kind == NS_ADDR_OTHER) {
 		why = NS_CTR_IP_IN_ADDR_ERRORS;
 		goto drop;
 	}

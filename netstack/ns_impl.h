@@ -234,6 +234,10 @@ bool ns_addr_is_local(struct ns_stack *s, const struct ns_ip *a);
 bool ns_addr_is_local_locked(struct ns_stack *s, const struct ns_ip *a);
 /* Is a a broadcast address of one of our IPv4 subnets (or 255.255.255.255)? */
 bool ns_addr_is_broadcast(struct ns_stack *s, const struct ns_ip *a);
+/* Both questions under one lock, for input: a broadcast address counts as
+ * that, not as local. */
+enum ns_addr_kind { NS_ADDR_OTHER, NS_ADDR_LOCAL, NS_ADDR_BROADCAST };
+enum ns_addr_kind ns_addr_classify(struct ns_stack *s, const struct ns_ip *a);
 /* Hand a finished IP datagram (at pb->off) to the NIC; consumes pb. */
 int ns_nic_output(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb);
 void ns_stack_mark_work(struct ns_stack *s);

@@ -522,6 +522,19 @@ bool ns_addr_is_broadcast(struct ns_stack *s, const struct ns_ip *a)
 	return r;
 }
 
+enum ns_addr_kind ns_addr_classify(struct ns_stack *s, const struct ns_ip *a)
+{
+	struct ns_nic *on;
+	vmutex_lock(&s->lock);
+	enum ns_addr_kind k = NS_ADDR_OTHER;
+	if (ip_is_v4(a) && (ip_v4(a) == 0xffffffffu || is_broadcast_locked(s, a, &on)))
+		k = NS_ADDR_BROADCAST;
+	else if (ns_addr_is_local_locked(s, a))
+		k = NS_ADDR_LOCAL;
+	vmutex_unlock(&s->lock);
+	return k;
+}
+
 /* The address to send from on nic towards dst: hint when it is ours,
  * else an address of dst's family on nic, preferring dst's subnet. */
 static bool pick_src(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *dst,
