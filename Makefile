@@ -97,7 +97,7 @@ FUZZ_LIB_SRCS := $(filter netstack/%,$(LIB_SRCS)) lib/lockdep.c
 FUZZ_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -O1 -g $(LOCKDEP) \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-$(FUZZ_BUILD)/fuzz_%: netstack/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(wildcard netstack/*.h lib/*.h)
+$(FUZZ_BUILD)/fuzz_%: netstack/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(wildcard netstack/*.h netstack/fuzz/*.h lib/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lpthread
 

@@ -9,28 +9,8 @@
  * The input is a program: each step takes an opcode byte and the bytes its
  * arguments need (missing bytes read as zero).  Eight endpoint slots.
  */
-#include "netstack/netstack.h"
+#include "netstack/fuzz/fuzz.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-static uint64_t fuzz_now;
-
-static uint64_t clock_now(void *ctx)
-{
-	(void)ctx;
-	return fuzz_now;
-}
-
-static void ready(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events)
-{
-	(void)ctx, (void)ep, (void)user, (void)events;
-}
-
-static const struct ns_stack_ops ops = {.now = clock_now, .ready = ready};
 
 struct input {
 	const uint8_t *p;
@@ -102,12 +82,9 @@ static socklen_t sockaddr(struct input *in, struct sockaddr_storage *ss)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_now = 1000000000000ull;
-	struct ns_stack *s = ns_stack_new(&ops, NULL, 2);
+	struct ns_stack *s = fuzz_stack(2);
 	if (!s)
 		return 0;
 	ns_stack_setup_loopback(s);

@@ -17,29 +17,10 @@
  * trip a sanitizer, or take locks out of order (built with lockdep).
  * Frames the stack sends out on eth0 are dropped; on lo they loop back.
  */
-#include "netstack/netstack.h"
+#include "netstack/fuzz/fuzz.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-static uint64_t fuzz_now;
-
-static uint64_t clock_now(void *ctx)
-{
-	(void)ctx;
-	return fuzz_now;
-}
-
-static void ready(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events)
-{
-	(void)ctx, (void)ep, (void)user, (void)events;
-}
-
-static const struct ns_stack_ops ops = {.now = clock_now, .ready = ready};
 
 /* The wire: frames queued by the fuzzer, delivered on poll. */
 struct wire {
@@ -114,12 +95,9 @@ static void bind_to(struct ns_endpoint *ep, int fam, const char *ip, uint16_t po
 	ns_ep_bind(ep, (struct sockaddr *)&ss, len, NS_BIND_PRIVILEGED);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_now = 1000000000000ull;
-	struct ns_stack *s = ns_stack_new(&ops, NULL, 1);
+	struct ns_stack *s = fuzz_stack(1);
 	if (!s)
 		return 0;
 	/* Our own loopback device, so the fuzzer can send on it: frames sent on
