@@ -23,7 +23,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVISOR_VERSION='"$(VERSION)"' -I
 LDLIBS     := $(PKG_LIBS) -lpthread
 
 COMPONENTS := lib runtime sentry platform gofer netstack
-SRCS       := $(shell find $(COMPONENTS) -name '*.c' -not -path '*/tests/*' | sort)
+SRCS       := $(shell find $(COMPONENTS) -name '*.c' -not -path '*/tests/*' -not -path '*/fuzz/*' | sort)
 ASM_SRCS   := $(shell find $(COMPONENTS) -name '*.S' -not -path '*/tests/*' | sort)
 MAIN_SRC   := runtime/main.c
 LIB_SRCS   := $(filter-out $(MAIN_SRC),$(SRCS))
@@ -37,7 +37,7 @@ TEST_BINS  := $(TEST_SRCS:%.c=$(BUILD)/tests/%)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/san/%.o) $(ASM_SRCS:%.S=$(BUILD)/san/%.o)
 
-.PHONY: all test unit-test integration-test demo bench clean fmt lint install uninstall
+.PHONY: all test unit-test integration-test demo bench clean fmt lint install uninstall fuzz
 all: $(BUILD)/visor
 
 $(BUILD)/visor: $(OBJS)
@@ -82,6 +82,33 @@ test: $(TEST_BINS) $(BUILD)/visor
 	 ./integration-tests/run.sh; i=$$?; \
 	 ./integration-tests/summary.sh $(BUILD)/test-results; s=$$?; \
 	 [ $$u -eq 0 ] && [ $$i -eq 0 ] && [ $$s -eq 0 ]
+
+# Fuzzing with clang's libFuzzer: every netstack/fuzz/fuzz_*.c is a target,
+# built with the netstack and lib/lockdep.c under -fsanitize=fuzzer,address,
+# undefined and the lock-order checks, and run FUZZ_SECONDS each from its
+# seed corpus netstack/fuzz/corpus/NAME/ (read only: what it finds goes to
+# build-fuzz/corpus/NAME/).  Needs clang and libclang-rt-14-dev (Debian 12).
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_BUILD    := build-fuzz
+FUZZ_SRCS     := $(sort $(wildcard netstack/fuzz/fuzz_*.c))
+FUZZ_BINS     := $(FUZZ_SRCS:netstack/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_SRCS := $(filter netstack/%,$(LIB_SRCS)) lib/lockdep.c
+FUZZ_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -O1 -g $(LOCKDEP) \
+		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_BUILD)/fuzz_%: netstack/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(wildcard netstack/*.h netstack/fuzz/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lpthread
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/$$n- \
+	    $(FUZZ_BUILD)/corpus/$$n netstack/fuzz/corpus/$$n || exit 1; \
+	done
 
 demo:
 	./integration-tests/demo.sh

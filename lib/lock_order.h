@@ -54,9 +54,10 @@
 	X(FS_TYPES,          280, "fs_types_lock")                      \
 	X(CHRDEVS,           285, "chrdev_lock")                        \
 	X(CONTROL_SERVER,    290, "control_server->lock")               \
-	X(NETSTACK_ENDPOINT, 300, "endpoint->lock")           /* planned */ \
-	X(NETSTACK_STACK,    310, "stack->lock")              /* planned */ \
+	X(NETSTACK_ENDPOINT, 300, "endpoint->lock")                     \
+	X(NETSTACK_STACK,    310, "stack->lock")                        \
 	X(NETSTACK_LINK,     320, "link->lock")                         \
+	X(NETSTACK_POOL,     325, "ns_pool_lock")                       \
 	X(PLATFORM_AS,       330, "addr_space->lock")
 /* clang-format on */
 

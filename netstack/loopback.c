@@ -1,28 +1,23 @@
 /*
  * loopback.c — the loopback link endpoint and the endpoint helpers.
  *
- * Frames sent are copied into a bounded FIFO and handed to the deliver
- * callback on the next poll, never synchronously: a protocol handler that
- * answers a frame (TCP's ACK to its own SYN over lo) must not recurse.
+ * Frames sent are queued (the pbuf itself: no copy) and handed to the
+ * deliver callback on the next poll, never synchronously: a protocol
+ * handler that answers a frame (TCP's ACK to its own SYN over lo) must not
+ * recurse.  The frames carry bare IP datagrams (NS_LINK_IP) and are marked
+ * NS_PB_CSUM_OK: they never left this process.
  */
 #include "lib/lockdep.h"
 #include "netstack/netstack.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct lo_frame {
-	struct lo_frame *next;
-	size_t len;
-	unsigned char data[];
-};
-
 struct loopback {
 	struct link_endpoint ep; /* first */
-	struct vmutex lock;    /* protects the queue; a leaf lock */
-	struct lo_frame *head, *tail;
+	struct vmutex lock;	 /* NETSTACK_LINK: the queue and the counters */
+	struct ns_pbuf *head, *tail;
 	unsigned int queued, qlen;
 };
 
@@ -38,35 +33,41 @@ void ns_link_destroy(struct link_endpoint *ep)
 		ep->ops->destroy(ep);
 }
 
-static int lo_send(struct link_endpoint *ep, const void *frame, size_t len)
+int ns_link_send_copy(struct link_endpoint *ep, const void *frame, size_t len)
 {
-	struct loopback *lo = (struct loopback *)ep;
 	if (len == 0)
 		return -EINVAL;
 	if (len > ep->mtu)
 		return -EMSGSIZE;
-	struct lo_frame *f = malloc(sizeof(*f) + len);
-	if (!f)
+	struct ns_pbuf *pb = ns_pbuf_from(frame, len);
+	if (!pb)
 		return -ENOBUFS;
-	f->next = NULL;
-	f->len = len;
-	memcpy(f->data, frame, len);
+	return ns_link_send(ep, pb);
+}
+
+static int lo_send(struct link_endpoint *ep, struct ns_pbuf *pb)
+{
+	struct loopback *lo = (struct loopback *)ep;
+	if (pb->len == 0 || pb->len > ep->mtu) {
+		int err = pb->len ? -EMSGSIZE : -EINVAL;
+		ns_pbuf_free(pb);
+		return err;
+	}
+	pb->flags |= NS_PB_CSUM_OK;
 	vmutex_lock(&lo->lock);
 	if (lo->queued >= lo->qlen) {
 		ep->tx_dropped++;
 		vmutex_unlock(&lo->lock);
-		free(f);
+		ns_pbuf_free(pb);
 		return -ENOBUFS;
 	}
-	if (lo->tail)
-		lo->tail->next = f;
-	else
-		lo->head = f;
-	lo->tail = f;
+	ns_pbuf_append(&lo->head, &lo->tail, pb);
 	lo->queued++;
 	ep->tx_packets++;
-	ep->tx_bytes += len;
+	ep->tx_bytes += pb->len;
 	vmutex_unlock(&lo->lock);
+	if (ep->rx_wake)
+		ep->rx_wake(ep->rx_wake_ctx);
 	return 0;
 }
 
@@ -76,22 +77,16 @@ static int lo_poll(struct link_endpoint *ep, int max)
 	int n = 0;
 	while (n < max) {
 		vmutex_lock(&lo->lock);
-		struct lo_frame *f = lo->head;
-		if (f) {
-			lo->head = f->next;
-			if (!lo->head)
-				lo->tail = NULL;
+		struct ns_pbuf *pb = ns_pbuf_take(&lo->head, &lo->tail);
+		if (pb) {
 			lo->queued--;
 			ep->rx_packets++;
-			ep->rx_bytes += f->len;
+			ep->rx_bytes += pb->len;
 		}
 		vmutex_unlock(&lo->lock);
-		if (!f)
+		if (!pb)
 			break;
-		/* Outside the lock: the handler may send again. */
-		if (ep->deliver)
-			ep->deliver(ep->deliver_ctx, ep, f->data, f->len);
-		free(f);
+		ns_link_deliver(ep, pb); /* outside the lock: it may send again */
 		n++;
 	}
 	return n;
@@ -100,21 +95,16 @@ static int lo_poll(struct link_endpoint *ep, int max)
 static void lo_destroy(struct link_endpoint *ep)
 {
 	struct loopback *lo = (struct loopback *)ep;
-	struct lo_frame *f = lo->head;
-	while (f) {
-		struct lo_frame *next = f->next;
-		free(f);
-		f = next;
-	}
+	ns_pbuf_free_chain(lo->head);
 	vmutex_destroy(&lo->lock);
 	free(lo);
 }
 
 static const struct link_ops loopback_ops = {
-	.kind = "loopback",
-	.send = lo_send,
-	.poll = lo_poll,
-	.destroy = lo_destroy,
+    .kind = "loopback",
+    .send = lo_send,
+    .poll = lo_poll,
+    .destroy = lo_destroy,
 };
 
 struct link_endpoint *ns_loopback_new(uint32_t mtu, unsigned int qlen)
@@ -126,6 +116,8 @@ struct link_endpoint *ns_loopback_new(uint32_t mtu, unsigned int qlen)
 	lo->ep.ops = &loopback_ops;
 	strcpy(lo->ep.name, "lo");
 	lo->ep.mtu = mtu ? mtu : NS_LOOPBACK_MTU;
+	lo->ep.type = NS_LINK_IP;
+	lo->ep.flags = NS_LINK_F_LOOPBACK;
 	lo->qlen = qlen ? qlen : 1000;
 	return &lo->ep;
 }
