@@ -124,6 +124,10 @@ struct jail_rules {
 	size_t n;
 };
 
+/* The initializer of a struct jail_rules over a static array of rules. */
+#define JAIL_RULES(name_, array_)                                                                  \
+	{ .name = (name_), .rules = (array_), .n = sizeof(array_) / sizeof((array_)[0]) }
+
 struct platform_ops {
 	const char *name;
 	/* Set up the platform for a Sentry whose memory file is memfd. */
