@@ -194,8 +194,10 @@ struct platform {
 };
 
 /* Lowest address the platform reserves for itself in every address space:
- * app mappings must stay below it.  The stub lives above. */
-#define PLAT_APP_TOP 0x7ffffff00000ULL
+ * app mappings must stay below it.  The stub lives above: 256 MiB, of which
+ * systrap needs 64 MiB for the signal stacks and hand-off slots of up to
+ * 4096 threads per address space (platform/systrap/systrap_layout.h). */
+#define PLAT_APP_TOP 0x7ffff0000000ULL
 
 /* Create and init the named platform ("ptrace", ...).  NULL + errno on failure. */
 struct platform *platform_new(const char *name, int memfd);
