@@ -52,7 +52,8 @@
 	X(NETSTACK_ENDPOINT, 300, "endpoint->lock")           /* planned */ \
 	X(NETSTACK_STACK,    310, "stack->lock")              /* planned */ \
 	X(NETSTACK_LINK,     320, "link->lock")                         \
-	X(PLATFORM_AS,       330, "addr_space->lock")
+	X(PLATFORM_AS,       330, "addr_space->lock")                   \
+	X(PLATFORM_STUB_TEMPLATE, 340, "st_platform->tmpl_lock")
 /* clang-format on */
 
 enum lock_rank {

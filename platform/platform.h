@@ -199,10 +199,14 @@ struct platform {
  * 4096 threads per address space (platform/systrap/systrap_layout.h). */
 #define PLAT_APP_TOP 0x7ffff0000000ULL
 
-/* Create and init the named platform ("ptrace", ...).  NULL + errno on failure. */
+/* Create and init the named platform ("ptrace", "systrap").  NULL + errno on
+ * failure: ENOENT for a name this build does not have. */
 struct platform *platform_new(const char *name, int memfd);
 void platform_free(struct platform *p);
+/* The names platform_new knows, for messages: "ptrace, systrap". */
+const char *platform_names(void);
 
 extern const struct platform_ops ptrace_platform_ops;
+extern const struct platform_ops systrap_platform_ops;
 
 #endif
