@@ -3,6 +3,7 @@
 # and under `visor do`; their outputs must be identical.
 set -u
 cd "$(dirname "$0")/.."
+. integration-tests/platform.sh
 out=build/conformance
 mkdir -p "$out"
 fail=0

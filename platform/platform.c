@@ -10,7 +10,7 @@ static const struct platform_ops *const platforms[] = {
 	&systrap_platform_ops,
 };
 
-const char *platform_names(void) { return "ptrace, systrap"; }
+const char *platform_names(void) { return "ptrace,systrap"; }
 
 struct platform *platform_new(const char *name, int memfd)
 {

@@ -203,7 +203,7 @@ struct platform {
  * failure: ENOENT for a name this build does not have. */
 struct platform *platform_new(const char *name, int memfd);
 void platform_free(struct platform *p);
-/* The names platform_new knows, for messages: "ptrace, systrap". */
+/* The names platform_new knows, comma-separated: "ptrace,systrap". */
 const char *platform_names(void);
 
 extern const struct platform_ops ptrace_platform_ops;

@@ -68,9 +68,9 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!plat) {
 		int e = errno;
 		if (e == ENOENT) {
-			log_error("unknown platform %s (this build has %s)", cfg->platform,
+			log_error("unknown platform %s (this build has: %s)", cfg->platform,
 				  platform_names());
-			fprintf(stderr, "visor: unknown platform \"%s\" (this build has %s)\n",
+			fprintf(stderr, "visor: unknown platform \"%s\" (this build has: %s)\n",
 				cfg->platform, platform_names());
 		} else {
 			log_error("platform %s: %s", cfg->platform, strerror(e));
