@@ -798,10 +798,19 @@ static int systrap_as_protect(struct addr_space *as, uint64_t addr, uint64_t len
 	return err == 1 || (err < 0 && err != -ESRCH) ? 0 : err;
 }
 
+/* Threads are cloned by the leader when a context first enters; here only
+ * whether one more can be: clone fails with EAGAIN, as at a thread limit,
+ * rather than the new task dying at its first switch. */
 static int systrap_as_prepare_thread(struct addr_space *as)
 {
-	/* Threads are cloned by the leader when a context first enters. */
-	return atomic_load(&as->released) ? -ESRCH : 0;
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	bool room = as->nslots < ST_MAX_THREADS;
+	for (unsigned i = 0; !room && i < as->nslots; i++)
+		room = as->use[i] == SLOT_SPARE;
+	vmutex_unlock(&as->lock);
+	return room ? 0 : -EAGAIN;
 }
 
 static int systrap_as_host_pid(struct addr_space *as)
