@@ -79,6 +79,7 @@ struct addr_space {
 	atomic_int refs;      /* the Sentry's (until as_release), plus one per bound context */
 	atomic_bool released; /* as_release ran */
 	atomic_bool dead;     /* the stub died, or was killed for breaking the protocol */
+	atomic_int running;   /* contexts of this address space running app code */
 	/* Protects everything below; held across requests to the leader (our
 	 * own helper), never across an app run. */
 	struct vmutex lock;
@@ -89,6 +90,9 @@ struct addr_space {
 	atomic_int death_status; /* wait status, once seen dead */
 	unsigned nslots;       /* slots [0, nslots) have or had a thread */
 	char name[16];	       /* the host name (comm) of the stub; "" = the Sentry's */
+	/* Maps and protects not sent to the leader yet (see st_as_queue). */
+	struct st_op queue[ST_MAX_OPS];
+	unsigned nqueued; /* written under lock; read without it by context_switch */
 	uint8_t use[ST_MAX_THREADS];
 	pid_t tid[ST_MAX_THREADS]; /* the slot's host thread (as the leader said: a hint) */
 };
@@ -283,22 +287,56 @@ static int st_leader_call(struct addr_space *as, const struct st_op *ops, unsign
 	return v;
 }
 
-/* One op; 0 or the op's -errno (-ESRCH: the stub is gone).  *res (optional)
- * gets the result on success. */
-static int st_leader_op(struct addr_space *as, long nr, const long args[6], int64_t *res)
+static struct st_op st_op_of(long nr, const long args[6])
 {
 	struct st_op op = {.nr = (uint64_t)nr};
 	for (int i = 0; i < 6; i++)
 		op.a[i] = (uint64_t)args[i];
-	int64_t r = 0;
-	int v = st_leader_call(as, &op, 1, &r);
+	return op;
+}
+
+static const char *st_op_name(uint64_t nr)
+{
+	return nr == SYS_mmap ? "map" : nr == SYS_mprotect ? "protect" : "op";
+}
+
+/*
+ * Send the queued ops, then op when not NULL, in one request; the caller
+ * holds as->lock.  A queued op that failed is logged (the page it did not
+ * map faults again; a protect that failed left its range unmapped).  0 or
+ * op's -errno (-ESRCH: the stub is gone); *res (optional) gets op's result.
+ */
+static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *res)
+{
+	unsigned n = as->nqueued;
+	if (op)
+		as->queue[n++] = *op;
+	__atomic_store_n(&as->nqueued, 0, __ATOMIC_RELEASE);
+	if (!n)
+		return 0;
+	int64_t r[ST_MAX_OPS];
+	int v = st_leader_call(as, as->queue, n, r);
 	if (v < 0)
 		return v;
-	if (v == 2)
-		return r < 0 && r >= -4095 ? (int)r : -EIO;
+	unsigned last = op ? n - 1 : n;
+	for (unsigned i = 0; v == 2 && i < last; i++)
+		if (r[i] < 0 && r[i] >= -4095)
+			log_warn("systrap: stub %d: a queued %s failed: %s", as->pid,
+				 st_op_name(as->queue[i].nr), strerror((int)-r[i]));
+	if (!op)
+		return 0;
+	if (v == 2 && r[n - 1] < 0)
+		return r[n - 1] >= -4095 ? (int)r[n - 1] : -EIO;
 	if (res)
-		*res = r;
+		*res = r[n - 1];
 	return 0;
+}
+
+/* One op, after the queued ones; as st_as_flush. */
+static int st_leader_op(struct addr_space *as, long nr, const long args[6], int64_t *res)
+{
+	struct st_op op = st_op_of(nr, args);
+	return st_as_flush(as, &op, res);
 }
 
 static int st_as_apply_name(struct addr_space *as)
@@ -754,14 +792,43 @@ static struct addr_space *systrap_new_addr_space(struct platform *p)
 	return as;
 }
 
-/* One op of the Sentry's own on as: 1 when as has no stub yet (nothing
- * mapped, nothing to do), else as st_leader_op. */
+/* One op of the Sentry's own on as, done when this returns: 1 when as has
+ * no stub yet (nothing mapped, nothing to do), else as st_leader_op. */
 static int st_as_op(struct addr_space *as, long nr, const long args[6])
 {
 	if (atomic_load(&as->released))
 		return -ESRCH;
 	vmutex_lock(&as->lock);
 	int err = as->pid ? st_leader_op(as, nr, args, NULL) : 1;
+	vmutex_unlock(&as->lock);
+	return err;
+}
+
+/*
+ * A map or a protect: sent to the leader at once when some context of as
+ * runs app code (it must see the change from now on), else queued until the
+ * next request or the next time a context of as runs (context_switch sends
+ * the queue first).  Either way it holds before any app code of as runs
+ * again: one request for all the protects of a fork, for instance, instead
+ * of one each.  0, 1 (no stub yet), or -errno.
+ */
+static int st_as_queue(struct addr_space *as, long nr, const long args[6])
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	int err = 1;
+	if (as->pid && atomic_load(&as->dead)) {
+		err = -ESRCH;
+	} else if (as->pid) {
+		as->queue[as->nqueued] = st_op_of(nr, args);
+		__atomic_store_n(&as->nqueued, as->nqueued + 1, __ATOMIC_SEQ_CST);
+		err = 0;
+		/* Pairs with context_switch: it counts itself running, then
+		 * looks at the queue. */
+		if (atomic_load(&as->running) || as->nqueued == ST_MAX_OPS - 1)
+			err = st_as_flush(as, NULL, NULL);
+	}
 	vmutex_unlock(&as->lock);
 	return err;
 }
@@ -774,7 +841,7 @@ static int systrap_as_map(struct addr_space *as, uint64_t addr, uint64_t len, in
 		return -EINVAL;
 	const long args[6] = {(long)addr,	    (long)len, prot, MAP_SHARED | MAP_FIXED,
 			      as->sp->memfd, (long)offset};
-	int err = st_as_op(as, SYS_mmap, args);
+	int err = st_as_queue(as, SYS_mmap, args);
 	return err == 1 ? 0 : err;
 }
 
@@ -792,7 +859,7 @@ static int systrap_as_protect(struct addr_space *as, uint64_t addr, uint64_t len
 	if (!st_range_ok(addr, len) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	const long args[6] = {(long)addr, (long)len, prot};
-	int err = st_as_op(as, SYS_mprotect, args);
+	int err = st_as_queue(as, SYS_mprotect, args);
 	/* A protect that failed (a hole: the mappings are a cache) left the
 	 * range unmapped, which is always correct: the Sentry refaults it. */
 	return err == 1 || (err < 0 && err != -ESRCH) ? 0 : err;
@@ -902,8 +969,14 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 	struct st_slot *s = st_slot(as, ctx->slot);
 	plat_regs_t want = *regs;
 	st_frame_write(ctx, as, &want);
-	int err;
-	for (;;) {
+	int err = 0;
+	atomic_fetch_add(&as->running, 1);
+	if (__atomic_load_n(&as->nqueued, __ATOMIC_SEQ_CST)) {
+		vmutex_lock(&as->lock);
+		err = st_as_flush(as, NULL, NULL);
+		vmutex_unlock(&as->lock);
+	}
+	for (; !err;) {
 		st_slot_resume(ctx, s);
 		err = st_slot_wait(as, s, ctx);
 		if (err)
@@ -926,6 +999,7 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 		s->fs_want = want.fs_base;
 		s->gs_want = want.gs_base;
 	}
+	atomic_fetch_sub(&as->running, 1);
 	plat_run_stop(&ctx->run);
 	return err;
 }
@@ -974,6 +1048,14 @@ int systrap_as_death_status(struct addr_space *as)
 int systrap_ctx_slot(struct context *ctx) { return ctx->as ? ctx->slot : -1; }
 
 pid_t systrap_ctx_tid(struct context *ctx) { return ctx->as ? ctx->tid : -1; }
+
+unsigned systrap_as_requests(struct addr_space *as)
+{
+	vmutex_lock(&as->lock);
+	unsigned n = as->seq;
+	vmutex_unlock(&as->lock);
+	return n;
+}
 
 long systrap_as_leader_call(struct addr_space *as, long nr, const long args[6])
 {

@@ -84,6 +84,8 @@ int systrap_as_death_status(struct addr_space *as); /* 0 if alive or unknown */
 /* The slot (thread area index) and host tid of ctx's stub thread, -1 if not bound. */
 int systrap_ctx_slot(struct context *ctx);
 pid_t systrap_ctx_tid(struct context *ctx);
+/* How many requests the stub's leader was sent. */
+unsigned systrap_as_requests(struct addr_space *as);
 /* Run one request (one op: nr and its arguments) on the stub's leader, as
  * the Sentry's own operations do.  The op's result, or -errno. */
 long systrap_as_leader_call(struct addr_space *as, long nr, const long args[6]);

@@ -80,6 +80,8 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 	trap60(&p);
 	struct env e;
 	env_start(&e, &p);
+	assert_int_equal(sw(&e), 0); /* the maps are made before the app runs */
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
 	pid_t pid = STUB_PID(e.as);
 	pid_t tid = systrap_ctx_tid(e.ctx);
 	assert_true(tid > 0 && tid != pid);
@@ -583,6 +585,44 @@ static void test_unmap_and_protect_hold_when_they_return(void **state)
 	}
 }
 
+/* While no context of the address space runs app code, maps and protects
+ * wait and go to the leader in one request, before the next context runs. */
+static void test_maps_and_protects_go_in_one_request(void **state)
+{
+	struct prog p = {0};
+	movabs_rbx(&p, DATA_VA);
+	EMIT(&p, 0x48, 0x8b, 0x3b); /* mov (%rbx),%rdi */
+	movabs_rbx(&p, DATA2_VA);
+	EMIT(&p, 0x48, 0x8b, 0x33); /* mov (%rbx),%rsi */
+	trap60(&p);
+	const uint64_t a = 0x1111, b = 0x2222;
+	assert_int_equal(pwrite(memfd, &a, 8, DATA_OFF), 8);
+	assert_int_equal(pwrite(memfd, &b, 8, DATA2_OFF), 8);
+	struct env e;
+	env_start(&e, &p);
+	unsigned n0 = systrap_as_requests(e.as);
+	assert_int_equal(ops->as_map(e.as, DATA_VA, PAGE, PROT_READ | PROT_WRITE, DATA_OFF), 0);
+	assert_int_equal(ops->as_map(e.as, DATA2_VA, PAGE, PROT_READ | PROT_WRITE, DATA2_OFF), 0);
+	assert_int_equal(ops->as_protect(e.as, DATA2_VA, PAGE, PROT_READ), 0);
+	assert_int_equal(systrap_as_requests(e.as), n0);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(e.regs.rdi, a);
+	assert_int_equal(e.regs.rsi, b);
+	assert_int_equal(systrap_as_requests(e.as), n0 + 1);
+	/* An unmap is done when it returns, with what was queued before it. */
+	assert_int_equal(ops->as_map(e.as, DATA_VA + PAGE, PAGE, PROT_READ, DATA_OFF), 0);
+	assert_int_equal(ops->as_unmap(e.as, DATA_VA, PAGE), 0);
+	assert_int_equal(systrap_as_requests(e.as), n0 + 2);
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_FAULT);
+	assert_int_equal(e.ev.fault_addr, DATA_VA);
+	assert_int_equal(systrap_as_requests(e.as), n0 + 2);
+	env_end(&e);
+}
+
 /* Many Sentry threads trap at once in one address space. */
 static void test_many_threads_trap_at_once(void **state)
 {
@@ -688,6 +728,7 @@ int main(void)
 	    cmocka_unit_test(test_no_vector_state_of_the_sentry_reaches_the_app),
 	    cmocka_unit_test(test_threads_share_memory_and_spares_are_reused),
 	    cmocka_unit_test(test_unmap_and_protect_hold_when_they_return),
+	    cmocka_unit_test(test_maps_and_protects_go_in_one_request),
 	    cmocka_unit_test(test_many_threads_trap_at_once),
 	    cmocka_unit_test(test_stub_killed_from_outside_ends_the_address_space),
 	    cmocka_unit_test(test_leader_reports_a_failed_map),
