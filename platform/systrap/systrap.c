@@ -207,12 +207,19 @@ static bool st_as_poll_death(struct addr_space *as, bool block)
 
 static bool st_as_check_dead(struct addr_space *as) { return st_as_poll_death(as, false); }
 
-/* The stub broke the protocol (or stopped answering): it goes. */
+/*
+ * The stub broke the protocol (or stopped answering): it goes, and this
+ * returns once it has (not reaped: as_release does that).  A thread that
+ * broke the protocol may be running app code; no app code may run once the
+ * Sentry has been told the address space is dead, since it then frees the
+ * memory the stub had.
+ */
 static void st_as_kill(struct addr_space *as, const char *why)
 {
 	if (!atomic_exchange(&as->dead, true))
 		log_warn("systrap: killing stub %d: %s", as->pid, why);
 	kill(as->pid, SIGKILL);
+	st_as_poll_death(as, true);
 }
 
 static bool st_range_ok(uint64_t addr, uint64_t len)
@@ -420,6 +427,7 @@ static void st_slot_resume(struct context *ctx, struct st_slot *s)
 	bool asleep = atomic_load((_Atomic uint32_t *)&s->stub_wait);
 	if (ctx) {
 		ctx->stub_spin = st_spin_adapt(ctx->stub_spin, ctx->sp->spin / 2, !asleep);
+		atomic_store_explicit(&ctx->sp->stub_spin_now, ctx->stub_spin, memory_order_relaxed);
 		s->spin = ctx->stub_spin;
 	}
 	atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
@@ -440,12 +448,15 @@ static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context
 	for (uint32_t i = 0; i < spin; i++) {
 		if (atomic_load(state) == ST_STATE_EVENT) {
 			ctx->spin = st_spin_adapt(spin, as->sp->spin, true);
+			atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
 			return 0;
 		}
 		st_relax();
 	}
-	if (ctx)
+	if (ctx) {
 		ctx->spin = st_spin_adapt(spin, as->sp->spin, false);
+		atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
+	}
 	int tries = 0;
 	for (;;) {
 		atomic_store(waiting, 1);
@@ -899,19 +910,22 @@ static int systrap_as_set_name(struct addr_space *as, const char *name)
 	return err;
 }
 
+/*
+ * Every context of as has left context_switch by now (the Sentry releases an
+ * address space when nothing uses it), so every stub thread is parked in the
+ * handler or the leader, running no app code: the Sentry may reuse the
+ * memory at once.  (A stub killed for breaking the protocol was waited for
+ * by st_as_kill.)  Dying and reaping go on in the background.
+ */
 static void systrap_as_release(struct addr_space *as)
 {
 	if (!as)
 		return;
 	atomic_store(&as->released, true);
 	vmutex_lock(&as->lock);
-	if (as->pid) {
-		/* Reaped before we return: no app thread may still run once the
-		 * Sentry reuses the frames this address space had. */
-		kill(as->pid, SIGKILL);
-		siginfo_t si;
-		while (waitid(P_PID, (id_t)as->pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
-			;
+	pid_t pid = as->pid;
+	if (pid) {
+		kill(pid, SIGKILL);
 		atomic_store(&as->dead, true);
 		close(as->efd);
 		as->efd = -1;
@@ -919,6 +933,8 @@ static void systrap_as_release(struct addr_space *as)
 		as->ctl = NULL;
 	}
 	vmutex_unlock(&as->lock);
+	if (pid)
+		st_reap_later(as->sp, pid);
 	st_as_put(as);
 }
 
@@ -933,8 +949,8 @@ static struct context *systrap_new_context(struct platform *p)
 	ctx->slot = -1;
 	plat_fpregs_reset(&ctx->fp);
 	ctx->fp_dirty = true;
-	ctx->spin = ctx->sp->spin;
-	ctx->stub_spin = ctx->sp->spin / 2;
+	ctx->spin = atomic_load_explicit(&ctx->sp->spin_now, memory_order_relaxed);
+	ctx->stub_spin = atomic_load_explicit(&ctx->sp->stub_spin_now, memory_order_relaxed);
 	return ctx;
 }
 

@@ -17,6 +17,8 @@
 #include "platform/systrap/systrap_layout.h"
 
 #include <linux/filter.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +33,9 @@ struct st_platform {
 	 * spinning only delays the thread waited for).  Each context adapts
 	 * its own spins below these (systrap.c). */
 	uint32_t spin;
+	/* What the contexts' spins adapted to last: where new contexts start
+	 * (a fork-heavy workload has many short-lived ones). */
+	_Atomic uint32_t spin_now, stub_spin_now;
 	int tmpl_fd_no;	 /* the template's end of its socket, in the template */
 	int ctl_fd_no;	 /* where a new stub finds its control memfd */
 	int event_fd_no; /* ... and its eventfd */
@@ -38,6 +43,14 @@ struct st_platform {
 	struct vmutex tmpl_lock; /* one request and its reply at a time; nothing under it */
 	int tmpl_sock;		 /* the Sentry's end of the template's socket */
 	pid_t tmpl_pid;
+	/* Stubs killed and not reaped yet: the reaper thread (started by the
+	 * first st_reap_later) waits for each. */
+	struct vmutex reap_lock; /* the list and the flags below; nothing under it */
+	pthread_cond_t reap_cond;
+	pid_t *reap;
+	size_t nreap, reap_cap;
+	bool reaper_running, reaper_stop;
+	pthread_t reaper;
 	/* The filters, as written into the blob's parameter page. */
 	struct sock_filter base[P_FILTER_MAX];
 	unsigned short base_len;
@@ -63,6 +76,9 @@ void st_platform_free(struct st_platform *sp);
  * stub, a child of the Sentry; it signals efd once when it is ready.
  */
 int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid);
+
+/* Reap stub pid (killed, perhaps not dead yet) in the background. */
+void st_reap_later(struct st_platform *sp, pid_t pid);
 
 /* The filters' allow-lists, as a table the tests check the filters against
  * (systrap_stub.c documents each entry). */

@@ -675,6 +675,65 @@ int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid)
 	return 0;
 }
 
+/* ---- the reaper ------------------------------------------------------------ */
+
+/* Wait for each stub in the list to die, and reap it: a waitid per stub
+ * (P_PID: never a child that is not a stub). */
+static void *st_reaper(void *arg)
+{
+	struct st_platform *sp = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	vmutex_lock(&sp->reap_lock);
+	for (;;) {
+		while (!sp->nreap && !sp->reaper_stop)
+			vmutex_cond_wait(&sp->reap_cond, &sp->reap_lock);
+		if (!sp->nreap)
+			break;
+		pid_t pid = sp->reap[--sp->nreap];
+		vmutex_unlock(&sp->reap_lock);
+		siginfo_t si;
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+			;
+		vmutex_lock(&sp->reap_lock);
+	}
+	vmutex_unlock(&sp->reap_lock);
+	return NULL;
+}
+
+void st_reap_later(struct st_platform *sp, pid_t pid)
+{
+	vmutex_lock(&sp->reap_lock);
+	bool queued = false;
+	if (sp->nreap == sp->reap_cap) {
+		size_t cap = sp->reap_cap ? sp->reap_cap * 2 : 16;
+		pid_t *v = realloc(sp->reap, cap * sizeof(*v));
+		if (v) {
+			sp->reap = v;
+			sp->reap_cap = cap;
+		}
+	}
+	if (sp->nreap < sp->reap_cap) {
+		sp->reap[sp->nreap++] = pid;
+		queued = true;
+	}
+	/* Started by the first release, in a thread of the (jailed) Sentry:
+	 * it inherits the jail. */
+	if (queued && !sp->reaper_running)
+		sp->reaper_running = pthread_create(&sp->reaper, NULL, st_reaper, sp) == 0;
+	bool inline_reap = !queued || !sp->reaper_running;
+	if (queued && inline_reap)
+		sp->nreap--;
+	pthread_cond_signal(&sp->reap_cond);
+	vmutex_unlock(&sp->reap_lock);
+	if (inline_reap) { /* out of memory or threads: reap it here */
+		siginfo_t si;
+		while (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+			;
+	}
+}
+
 /* About 20 us of pause instructions, or 0 with one CPU. */
 static uint32_t st_spin_for_cpus(void)
 {
@@ -707,7 +766,11 @@ int st_platform_new(int memfd, struct st_platform **out)
 	sp->memfd = memfd;
 	sp->tmpl_sock = -1;
 	sp->spin = st_spin_for_cpus();
+	atomic_init(&sp->spin_now, sp->spin);
+	atomic_init(&sp->stub_spin_now, sp->spin / 2);
 	vmutex_init(&sp->tmpl_lock, LOCK_CLASS(PLATFORM_STUB_TEMPLATE));
+	vmutex_init(&sp->reap_lock, LOCK_CLASS(PLATFORM_STUB_REAP));
+	pthread_cond_init(&sp->reap_cond, NULL);
 	int err = st_blob_map(sp);
 	if (!err)
 		err = st_template_start(sp);
@@ -723,6 +786,16 @@ void st_platform_free(struct st_platform *sp)
 {
 	if (!sp)
 		return;
+	vmutex_lock(&sp->reap_lock);
+	sp->reaper_stop = true;
+	bool running = sp->reaper_running;
+	pthread_cond_signal(&sp->reap_cond);
+	vmutex_unlock(&sp->reap_lock);
+	if (running)
+		pthread_join(sp->reaper, NULL); /* after it reaped every stub left */
+	free(sp->reap);
+	vmutex_destroy(&sp->reap_lock);
+	pthread_cond_destroy(&sp->reap_cond);
 	if (sp->tmpl_sock >= 0)
 		close(sp->tmpl_sock); /* the template's recvmsg returns 0: it exits */
 	if (sp->tmpl_pid)

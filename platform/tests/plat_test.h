@@ -165,6 +165,17 @@ static int proc_exists(pid_t pid)
 	return stat(path, &st) == 0;
 }
 
+/* Whether pid is gone (not even a zombie), within 5 s: a released stub may
+ * still be dying, reaped in the background. */
+static bool gone(pid_t pid)
+{
+	for (int i = 0; i < 500 && proc_exists(pid); i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return !proc_exists(pid);
+}
+
 static int count_dir(const char *path)
 {
 	DIR *d = opendir(path);

@@ -311,8 +311,9 @@ static void test_systrap_jail_rules_have_no_ptrace(void **state)
  * The systrap platform under the filter of the Sentry's rules and its own:
  * the platform starts before the jail (its template must not inherit it),
  * then a stub is forked from the template and runs app code: a fault, a
- * map, a syscall; releasing it reaps it.  With the Sentry's rules alone the
- * same run dies.
+ * map, a syscall; releasing it reaps it (in the background: freeing the
+ * platform waits for that).  With the Sentry's rules alone the same run
+ * dies.
  */
 static int body_systrap_run(const void *arg)
 {
@@ -351,6 +352,7 @@ static int body_systrap_run(const void *arg)
 		return 6;
 	ops->as_release(as);
 	ops->context_release(ctx);
+	platform_free(sp); /* waits for the stub's reaping */
 	return 0;
 }
 

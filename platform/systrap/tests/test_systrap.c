@@ -139,7 +139,7 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 	/* The Sentry is the parent (the template forked it with CLONE_PARENT). */
 	assert_int_equal(status_field(pid, 0, "PPid"), getpid());
 	env_end(&e);
-	assert_false(proc_exists(pid));
+	assert_true(gone(pid));
 }
 
 /* ---- the filters, run on every syscall ------------------------------------------ */
@@ -421,7 +421,7 @@ static void test_a_forged_trap_kills_the_stub(void **state)
 	assert_int_equal(f.ev.kind, PLAT_EV_SYSCALL);
 	env_end(&f);
 	env_end(&e);
-	assert_false(proc_exists(pid));
+	assert_true(gone(pid));
 }
 
 /*
@@ -546,7 +546,7 @@ static void test_threads_share_memory_and_spares_are_reused(void **state)
 	assert_int_equal(e.regs.orig_rax, 60);
 	assert_int_equal(e.regs.rdi, 77);
 	env_end(&e);
-	assert_false(proc_exists(pid));
+	assert_true(gone(pid));
 }
 
 /* Once as_unmap (or a protect) returns, a thread running right then has
@@ -678,7 +678,7 @@ static void test_stub_killed_from_outside_ends_the_address_space(void **state)
 	e.regs.rip = CODE_VA;
 	assert_int_equal(sw(&e), -ESRCH);
 	env_end(&e);
-	assert_false(proc_exists(pid));
+	assert_true(gone(pid));
 }
 
 /* The leader's requests: a failed map reports the host's error; an op on
