@@ -623,6 +623,51 @@ static void test_maps_and_protects_go_in_one_request(void **state)
 	env_end(&e);
 }
 
+/*
+ * A fork as the Sentry does one: the child is a new address space (a stub
+ * of its own, forked by the template), the parent's writable page becomes
+ * copy-on-write (protected read-only, queued, in force before the parent
+ * runs again), and both map the same frame.  The child reads what the
+ * parent wrote before; the parent's next write faults (SEGV_ACCERR).
+ */
+static void test_fork_shares_a_frame_copy_on_write(void **state)
+{
+	struct prog p = {0};
+	movabs_rbx(&p, DATA_VA);
+	EMIT(&p, 0x48, 0x8b, 0x3b);				  /* mov (%rbx),%rdi */
+	EMIT(&p, 0x48, 0xc7, 0x03, 0x07, 0x00, 0x00, 0x00);	  /* movq $7,(%rbx) */
+	trap60(&p);
+	const uint64_t before = 0xb4b4b4b4;
+	assert_int_equal(pwrite(memfd, &before, 8, DATA_OFF), 8);
+	struct env par;
+	env_start(&par, &p);
+	assert_int_equal(ops->as_map(par.as, DATA_VA, PAGE, PROT_READ | PROT_WRITE, DATA_OFF), 0);
+	/* fork */
+	struct env ch = {.as = ops->new_addr_space(plat), .ctx = ops->new_context(plat)};
+	assert_int_equal(ops->as_protect(par.as, DATA_VA, PAGE, PROT_READ), 0);
+	ch.regs.rip = CODE_VA;
+	ch.regs.rsp = STACK_VA + PAGE;
+	assert_int_equal(sw(&ch), 0);
+	assert_int_equal(ch.ev.kind, PLAT_EV_FAULT); /* nothing mapped in the child yet */
+	assert_true(STUB_PID(ch.as) != STUB_PID(par.as));
+	assert_int_equal(ops->as_map(ch.as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF), 0);
+	assert_int_equal(ops->as_map(ch.as, DATA_VA, PAGE, PROT_READ, DATA_OFF), 0);
+	assert_int_equal(sw(&ch), 0);
+	assert_int_equal(ch.ev.kind, PLAT_EV_FAULT); /* its write: copy-on-write */
+	assert_int_equal(ch.ev.fault_addr, DATA_VA);
+	assert_int_equal(ch.ev.fault_code, SEGV_ACCERR);
+	assert_int_equal(ch.regs.rdi, before);
+	assert_int_equal(sw(&par), 0);
+	assert_int_equal(par.ev.kind, PLAT_EV_FAULT);
+	assert_int_equal(par.ev.fault_code, SEGV_ACCERR);
+	assert_int_equal(par.regs.rdi, before);
+	uint64_t now = 0;
+	assert_int_equal(pread(memfd, &now, 8, DATA_OFF), 8);
+	assert_int_equal(now, before); /* nobody wrote the shared frame */
+	env_end(&ch);
+	env_end(&par);
+}
+
 /* Many Sentry threads trap at once in one address space. */
 static void test_many_threads_trap_at_once(void **state)
 {
@@ -729,6 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_threads_share_memory_and_spares_are_reused),
 	    cmocka_unit_test(test_unmap_and_protect_hold_when_they_return),
 	    cmocka_unit_test(test_maps_and_protects_go_in_one_request),
+	    cmocka_unit_test(test_fork_shares_a_frame_copy_on_write),
 	    cmocka_unit_test(test_many_threads_trap_at_once),
 	    cmocka_unit_test(test_stub_killed_from_outside_ends_the_address_space),
 	    cmocka_unit_test(test_leader_reports_a_failed_map),
