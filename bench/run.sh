@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# make bench: the same work natively, under visor (ptrace), runc and runsc,
-# in one run, printed as ratios.  Absolute times on shared machines are
-# noise; the ratios are the result.
+# make bench: the same work natively, under visor on each platform (ptrace,
+# systrap), runc and runsc, in one run, printed as ratios.  Absolute times on
+# shared machines are noise; the ratios are the result.
 #
-#   micro: getppid, open+close, fork+exit+wait — per-op ns, best of $ROUNDS
-#   start: `docker run --rm IMAGE true` — mean wall time over $STARTS runs
+#   micro: getpid, open+close, stat, pipe and futex ping-pongs, mmap + touch 64
+#          pages + munmap, fork+exit+wait, fork+exec+wait: per-op ns, best of
+#          $ROUNDS.  Pinned to CPU $BENCH_CPU (BENCH_PIN=0: not), the same for
+#          every runner: under a sandbox most of these are ping-pongs between
+#          the app and the kernel serving it.
+#   start: `docker run --rm IMAGE true`: mean wall time over $STARTS runs.
 #
 # runc and runsc need Docker (started and set up by integration-tests/lib.sh);
-# runsc is Debian's, registered with --platform=ptrace --network=none.
+# runsc is Debian's, registered with --platform=ptrace --network=none.  visor
+# is registered as $VISOR_DOCKER_RUNTIME (ptrace) and $VISOR_DOCKER_RUNTIME-systrap.
 set -u
 cd "$(dirname "$0")/.."
 VISOR=${VISOR:-$PWD/build/visor}
 ROUNDS=${ROUNDS:-5}
 STARTS=${STARTS:-10}
+BENCH_PIN=${BENCH_PIN:-1}
+BENCH_CPU=${BENCH_CPU:-0}
+TESTS=${TESTS:-getpid openclose stat pipe futex mmap fork forkexec}
 out=build/bench
 mkdir -p "$out"
-gcc -static -O2 -o "$out/microbench" bench/microbench.c || exit 1
+gcc -static -O2 -pthread -o "$out/microbench" bench/microbench.c || exit 1
 bin=$PWD/$out/microbench
 
-declare -A N=([getpid]=20000 [openclose]=5000 [fork]=300)
+declare -A N=([getpid]=20000 [openclose]=5000 [stat]=5000 [pipe]=2000 [futex]=2000 [mmap]=200
+	[fork]=300 [forkexec]=100)
+
+pin=()
+cpuset=()
+if [ "$BENCH_PIN" = 1 ]; then
+	pin=(taskset -c "$BENCH_CPU")
+	cpuset=(--cpuset-cpus="$BENCH_CPU")
+fi
 
 best() { sort -n | head -1; }
 
@@ -27,13 +43,15 @@ run_micro() {
 	local runner=$1 t=$2
 	for r in $(seq "$ROUNDS"); do
 		case $runner in
-		native) "$bin" "$t" "${N[$t]}" ;;
-		visor) "$VISOR" do "$bin" "$t" "${N[$t]}" ;;
-		*) timeout 120 docker run --rm --runtime="$runner" visor-bench /microbench "$t" "${N[$t]}" ;;
-		esac | awk '{print $2}'
+		native) "${pin[@]}" "$bin" "$t" "${N[$t]}" ;;
+		ptrace | systrap) "${pin[@]}" "$VISOR" --platform="$runner" do "$bin" "$t" "${N[$t]}" ;;
+		*) timeout 300 docker run --rm "${cpuset[@]}" --runtime="${RT[$runner]}" visor-bench \
+			/microbench "$t" "${N[$t]}" ;;
+		esac 2>/dev/null | awk '{print $2}'
 	done | best
 }
 
+declare -A RT=([runc]=runc [runsc]=runsc)
 have_docker=0
 if [ "${BENCH_DOCKER:-1}" = 1 ] && [ -f integration-tests/lib.sh ]; then
 	# shellcheck source=/dev/null
@@ -41,6 +59,11 @@ if [ "${BENCH_DOCKER:-1}" = 1 ] && [ -f integration-tests/lib.sh ]; then
 	if (docker_setup) >/dev/null 2>&1; then
 		docker_setup >/dev/null 2>&1
 		have_docker=1
+		RT[ptrace]=$DOCKER_RUNTIME
+		RT[systrap]=$DOCKER_RUNTIME-systrap
+		VISOR_TEST_PLATFORM=ptrace visor_register_runtime_as >/dev/null 2>&1
+		DOCKER_RUNTIME=${RT[systrap]} VISOR_TEST_PLATFORM=systrap visor_register_runtime_as \
+			>/dev/null 2>&1
 		if ! command -v runsc >/dev/null; then
 			apt-get install -y -qq runsc >/dev/null 2>&1
 		fi
@@ -54,8 +77,8 @@ want = {"path": shutil.which("runsc") or "/usr/bin/runsc",
 if rs.get("runsc") != want:
     rs["runsc"] = want
     json.dump(d, open(p, "w"), indent=4)
-    os.system("kill -HUP $(cat /var/run/docker.pid) 2>/dev/null")
 PY
+		kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
 		sleep 1
 		tmp=$(mktemp -d)
 		cp "$bin" "$tmp/microbench"
@@ -65,44 +88,45 @@ PY
 	fi
 fi
 
-runners=(native visor)
+runners=(native ptrace systrap)
 [ $have_docker = 1 ] && runners+=(runc runsc)
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+if [ "$BENCH_PIN" = 1 ]; then echo "micro, pinned to CPU $BENCH_CPU"; else echo "micro, not pinned"; fi
 printf '%-10s' "ns/op"
 for r in "${runners[@]}"; do printf '%10s' "$r"; done
-printf '%14s%14s%14s\n' "visor/native" "visor/runc" "visor/runsc"
-for t in getpid openclose fork; do
+printf '  |%9s%9s%9s  |%9s%9s%9s\n' "ptr/nat" "sys/nat" "gvi/nat" "ptr/runc" "sys/runc" "gvi/runc"
+for t in $TESTS; do
 	declare -A v=()
 	printf '%-10s' "$t"
 	for r in "${runners[@]}"; do
 		v[$r]=$(run_micro "$r" "$t")
 		printf '%10s' "${v[$r]:-?}"
 	done
-	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
-	printf '%14s%14s%14s\n' "$(ratio "${v[visor]}" "${v[native]}")" \
-		"$(ratio "${v[visor]}" "${v[runc]:-0}")" "$(ratio "${v[visor]}" "${v[runsc]:-0}")"
+	printf '  |%9s%9s%9s  |%9s%9s%9s\n' \
+		"$(ratio "${v[ptrace]:-0}" "${v[native]:-0}")" "$(ratio "${v[systrap]:-0}" "${v[native]:-0}")" \
+		"$(ratio "${v[runsc]:-0}" "${v[native]:-0}")" "$(ratio "${v[ptrace]:-0}" "${v[runc]:-0}")" \
+		"$(ratio "${v[systrap]:-0}" "${v[runc]:-0}")" "$(ratio "${v[runsc]:-0}" "${v[runc]:-0}")"
 done
+echo "(ptr: visor ptrace, sys: visor systrap, gvi: runsc --platform=ptrace)"
 
 if [ $have_docker = 1 ]; then
 	echo
 	echo "container start: docker run --rm visor-busybox true, mean of $STARTS"
 	declare -A s=()
-	for r in runc runsc "$DOCKER_RUNTIME"; do
-		docker run --rm --runtime="$r" visor-busybox true >/dev/null 2>&1 # warm
+	for r in runc runsc ptrace systrap; do
+		docker run --rm --runtime="${RT[$r]}" visor-busybox true >/dev/null 2>&1 # warm
 		t0=$(date +%s%N)
 		ok=1
 		for i in $(seq "$STARTS"); do
-			timeout 60 docker run --rm --runtime="$r" visor-busybox true >/dev/null 2>&1 || ok=0
+			timeout 60 docker run --rm --runtime="${RT[$r]}" visor-busybox true >/dev/null 2>&1 ||
+				ok=0
 		done
 		t1=$(date +%s%N)
 		if [ $ok = 1 ]; then s[$r]=$(((t1 - t0) / STARTS / 1000000)); else s[$r]=0; fi
-		printf '  %-6s %6s ms\n' "$r" "${s[$r]}"
+		printf '  %-8s %6s ms   /runc %s\n' "$r" "${s[$r]}" "$(ratio "${s[$r]}" "${s[runc]}")"
 	done
-	awk -v v="${s[$DOCKER_RUNTIME]}" -v r="${s[runc]}" -v g="${s[runsc]}" 'BEGIN {
-		if (v > 0 && r > 0) printf "  visor/runc %.2f", v / r;
-		if (g > 0 && r > 0) printf "   runsc/runc %.2f", g / r;
-		if (v > 0 && g > 0) printf "   visor/runsc %.2f", v / g;
-		printf "\n" }'
 else
 	echo "(docker not available: runc/runsc columns and container start skipped)"
 fi

@@ -8,9 +8,14 @@
 #   docker_setup                  dockerd answering, visor registered, visor-busybox imported
 #                                 (skips with 77 if docker cannot run here)
 #   dr ARGS...                    docker run --rm --runtime=$DOCKER_RUNTIME ARGS (bounded time)
+#
+# VISOR_TEST_PLATFORM=NAME runs every sandbox on that platform (platform.sh):
+# $VISOR passes --platform, the Docker runtime gets it in its runtimeArgs.
 set -u
 VISOR=${VISOR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/visor}
-VISOR=$(readlink -f "$VISOR")
+[ -n "${VISOR_BIN:-}" ] || VISOR=$(readlink -f "$VISOR")
+# shellcheck source=integration-tests/platform.sh
+. "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
 VISOR_TEST_CACHE=${VISOR_TEST_CACHE:-/var/tmp/visor-test-cache}
 DOCKER_IMAGE=visor-busybox
 # The runtime name the tests register this build under.  Not "visor": that
@@ -157,17 +162,25 @@ visor_register_runtime() {
 }
 
 visor_register_runtime_as() {
-	if "$VISOR" install --help 2>&1 | grep -q -- '--path'; then
-		"$VISOR" install --runtime="$DOCKER_RUNTIME" --path="$VISOR" >/dev/null 2>&1 && return 0
+	local args=()
+	# The platform goes to this build's own runtime name, never to "visor".
+	[ -n "$VISOR_TEST_PLATFORM" ] && [ "$DOCKER_RUNTIME" != visor ] &&
+		args=(-- --platform="$VISOR_TEST_PLATFORM")
+	if "$VISOR_BIN" install --help 2>&1 | grep -q -- '--path'; then
+		"$VISOR_BIN" install --runtime="$DOCKER_RUNTIME" --path="$VISOR_BIN" "${args[@]}" \
+			>/dev/null 2>&1 && return 0
 	fi
-	python3 - "$VISOR" "$DOCKER_RUNTIME" <<'PY'
+	python3 - "$VISOR_BIN" "$DOCKER_RUNTIME" "${args[@]:1}" <<'PY'
 import json, os, sys
 p = "/etc/docker/daemon.json"
 d = {}
 if os.path.exists(p) and os.path.getsize(p) > 0:
     with open(p) as f:
         d = json.load(f)
-d.setdefault("runtimes", {})[sys.argv[2]] = {"path": sys.argv[1]}
+entry = {"path": sys.argv[1]}
+if sys.argv[3:]:
+    entry["runtimeArgs"] = sys.argv[3:]
+d.setdefault("runtimes", {})[sys.argv[2]] = entry
 tmp = p + ".tmp"
 with open(tmp, "w") as f:
     json.dump(d, f, indent=2)

@@ -5,6 +5,7 @@
 # root) and may have the test check files on the host while they run.
 set -u
 cd "$(dirname "$0")/.."
+. integration-tests/platform.sh
 out=build/conformance
 mkdir -p "$out"
 fail=0

@@ -61,6 +61,6 @@ assert f["hooks"] == []
 assert "rbind" in f["mountOptions"] and "ro" in f["mountOptions"]
 assert "pid" in f["linux"]["namespaces"]
 assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
-assert f["annotations"]["io.github.visor.platforms"] == "ptrace"
+assert f["annotations"]["io.github.visor.platforms"] == "ptrace,systrap"
 ' || fail "features content: $out"
 exit 0

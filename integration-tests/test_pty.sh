@@ -4,6 +4,7 @@
 # whose stdio is /dev/pts/1 — ttyname, /dev/tty, line editing with echo, ^C
 # to the foreground group, SIGWINCH, and SIGHUP + EOF when the master closes.
 set -u
+. "$(dirname "$0")/platform.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 PY=/usr/bin/python3
 [ -x $PY ] || { echo "SKIP: no python3 on the host"; exit 77; }

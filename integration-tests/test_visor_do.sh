@@ -2,6 +2,7 @@
 # `visor do`: static and dynamic programs in a sandbox over the host root,
 # exit codes, stdin, isolation (ps, uname), and the Sentry's jail.
 set -u
+. "$(dirname "$0")/platform.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 BB=/bin/busybox
 [ -x $BB ] || { echo "busybox-static missing"; exit 1; }

@@ -58,7 +58,9 @@
 	X(NETSTACK_STACK,    310, "stack->lock")                        \
 	X(NETSTACK_LINK,     320, "link->lock")                         \
 	X(NETSTACK_POOL,     325, "ns_pool_lock")                       \
-	X(PLATFORM_AS,       330, "addr_space->lock")
+	X(PLATFORM_AS,       330, "addr_space->lock")                   \
+	X(PLATFORM_STUB_TEMPLATE, 340, "st_platform->tmpl_lock")           \
+	X(PLATFORM_STUB_REAP, 350, "st_platform->reap_lock")
 /* clang-format on */
 
 enum lock_rank {

@@ -30,7 +30,10 @@ static void probe_xstate(struct platform *p)
 
 static const struct platform_ops *const platforms[] = {
 	&ptrace_platform_ops,
+	&systrap_platform_ops,
 };
+
+const char *platform_names(void) { return "ptrace,systrap"; }
 
 struct platform *platform_new(const char *name, int memfd)
 {

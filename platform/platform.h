@@ -149,6 +149,10 @@ struct jail_rules {
 	size_t n;
 };
 
+/* The initializer of a struct jail_rules over a static array of rules. */
+#define JAIL_RULES(name_, array_)                                                                  \
+	{ .name = (name_), .rules = (array_), .n = sizeof(array_) / sizeof((array_)[0]) }
+
 struct platform_ops {
 	const char *name;
 	/* Set up the platform for a Sentry whose memory file is memfd. */
@@ -231,13 +235,19 @@ struct platform {
 };
 
 /* Lowest address the platform reserves for itself in every address space:
- * app mappings must stay below it.  The stub lives above. */
-#define PLAT_APP_TOP 0x7ffffff00000ULL
+ * app mappings must stay below it.  The stub lives above: 256 MiB, of which
+ * systrap needs 64 MiB for the signal stacks and hand-off slots of up to
+ * 4096 threads per address space (platform/systrap/systrap_layout.h). */
+#define PLAT_APP_TOP 0x7ffff0000000ULL
 
-/* Create and init the named platform ("ptrace", ...).  NULL + errno on failure. */
+/* Create and init the named platform ("ptrace", "systrap").  NULL + errno on
+ * failure: ENOENT for a name this build does not have. */
 struct platform *platform_new(const char *name, int memfd);
 void platform_free(struct platform *p);
+/* The names platform_new knows, comma-separated: "ptrace,systrap". */
+const char *platform_names(void);
 
 extern const struct platform_ops ptrace_platform_ops;
+extern const struct platform_ops systrap_platform_ops;
 
 #endif

@@ -12,6 +12,7 @@
 #include "lib/fileutil.h"
 #include "lib/json.h"
 #include "lib/verr.h"
+#include "platform/platform.h"
 #include "runtime/cli.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
@@ -337,7 +338,7 @@ int cmd_features(struct global_opts *g, int argc, char **argv)
 	json_object_end(&w);
 
 	json_key_object_begin(&w, "annotations");
-	json_key_string(&w, "io.github.visor.platforms", "ptrace");
+	json_key_string(&w, "io.github.visor.platforms", platform_names());
 	json_key_string(&w, "io.github.visor.version", VISOR_VERSION);
 	json_object_end(&w);
 	json_object_end(&w);

@@ -6,6 +6,7 @@
  * Global options come first (runtime/cli.c parses them); the first word
  * that is not one is the command.
  */
+#include "platform/platform.h"
 #include "runtime/cli.h"
 #include "runtime/runtime.h"
 #include "lib/log.h"
@@ -58,7 +59,7 @@ static const struct cli_command main_command = {
 
 int cmd_version(struct global_opts *g, int argc, char **argv)
 {
-	printf("visor version %s\nspec: 1.1.0\nplatforms: ptrace\n", VISOR_VERSION);
+	printf("visor version %s\nspec: 1.1.0\nplatforms: %s\n", VISOR_VERSION, platform_names());
 	return 0;
 }
 

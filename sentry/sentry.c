@@ -70,8 +70,16 @@ int sentry_run(const struct sentry_config *cfg)
 	goferfs_set_memfile(mf);
 	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
 	if (!plat) {
-		log_error("platform %s: %s", cfg->platform, strerror(errno));
-		fprintf(stderr, "visor: platform %s: %s\n", cfg->platform, strerror(errno));
+		int e = errno;
+		if (e == ENOENT) {
+			log_error("unknown platform %s (this build has: %s)", cfg->platform,
+				  platform_names());
+			fprintf(stderr, "visor: unknown platform \"%s\" (this build has: %s)\n",
+				cfg->platform, platform_names());
+		} else {
+			log_error("platform %s: %s", cfg->platform, strerror(e));
+			fprintf(stderr, "visor: platform %s: %s\n", cfg->platform, strerror(e));
+		}
 		return 125;
 	}
 	struct kernel *k = kernel_new(plat, mf);

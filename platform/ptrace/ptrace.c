@@ -40,6 +40,7 @@
  */
 #include "lib/lockdep.h"
 #include "platform/platform.h"
+#include "platform/plat_util.h"
 #include "platform/ptrace/ptrace_internal.h"
 
 #include "lib/log.h"
@@ -93,10 +94,7 @@ struct pt_rec {
 struct context {
 	struct pt_platform *pp;
 	pid_t owner; /* host tid of the owning Sentry thread */
-	/* (stub pid << 32 | stub tid) while app code may be running, else 0;
-	 * and the pending-interrupt flag.  See ptrace_context_interrupt. */
-	_Atomic uint64_t running;
-	atomic_int interrupt;
+	struct plat_run run; /* may app code run, a pending interrupt (plat_util.h) */
 	struct addr_space *cur_as; /* where the app thread last ran (reference held) */
 	pid_t cur_tid;
 	bool fp_dirty; /* fp must be written to the stub thread before running */
@@ -593,8 +591,7 @@ static int ptrace_as_set_name(struct addr_space *as, const char *name)
 	if (atomic_load(&as->released))
 		return -ESRCH;
 	vmutex_lock(&as->lock);
-	memset(as->name, 0, sizeof(as->name));
-	strncpy(as->name, name, sizeof(as->name) - 1);
+	plat_name_set(as->name, name);
 	int err = 0;
 	if (as->stub_dead)
 		err = -ESRCH;
@@ -646,8 +643,6 @@ static struct context *ptrace_new_context(struct platform *p)
 		return NULL;
 	ctx->pp = p->priv;
 	ctx->owner = pt_gettid();
-	atomic_init(&ctx->running, 0);
-	atomic_init(&ctx->interrupt, 0);
 	/* A fresh thread starts with the FPU's reset state (as after execve). */
 	ctx->fp_size = p->xstate_size;
 	ctx->fp_xsave = p->xstate_features != 0;
@@ -746,7 +741,7 @@ static enum pt_stop pt_classify(struct context *ctx, pid_t tid, int st, struct p
 	case SIGCHLD:
 		/* Ours (context_interrupt) if the flag is still up; else a
 		 * leftover from an interrupt already reported. */
-		if (!atomic_exchange(&ctx->interrupt, 0))
+		if (!atomic_exchange(&ctx->run.interrupt, 0))
 			return PT_STOP_IGNORE;
 		ev->kind = PLAT_EV_INTERRUPT;
 		return PT_STOP_REPORT;
@@ -801,11 +796,7 @@ static int ptrace_context_switch(struct context *ctx, struct addr_space *as, pla
 	memset(ev, 0, sizeof(*ev));
 	pid_t tid = rec->tid;
 
-	/* Publish "running" before looking at the interrupt flag; the
-	 * interrupter does the opposite, so one of us sees the other. */
-	atomic_store(&ctx->running, ((uint64_t)(uint32_t)as->pid << 32) | (uint32_t)tid);
-	if (atomic_exchange(&ctx->interrupt, 0)) {
-		atomic_store(&ctx->running, 0);
+	if (!plat_run_start(&ctx->run, as->pid, tid)) {
 		ev->kind = PLAT_EV_INTERRUPT;
 		return 0;
 	}
@@ -838,7 +829,7 @@ static int ptrace_context_switch(struct context *ctx, struct addr_space *as, pla
 		if (pt_classify(ctx, tid, st, ev) == PT_STOP_REPORT)
 			break;
 	}
-	atomic_store(&ctx->running, 0);
+	plat_run_stop(&ctx->run);
 	if (ptrace(PTRACE_GETREGS, tid, NULL, regs) < 0) {
 		rec->kregs_valid = false;
 		err = -ESRCH;
@@ -855,7 +846,7 @@ gone:
 	err = -ESRCH;
 out:
 	rec->kregs_valid = false;
-	atomic_store(&ctx->running, 0);
+	plat_run_stop(&ctx->run);
 	return err;
 }
 
@@ -875,18 +866,11 @@ static int ptrace_context_set_fpregs(struct context *ctx, const plat_fpregs_t *f
 	return 0;
 }
 
-/*
- * Any thread, even a signal handler: atomics and tgkill only.  The SIGCHLD
- * makes the running stub thread take a signal-delivery-stop, which
- * context_switch reports as PLAT_EV_INTERRUPT; if the app is not running,
- * the flag makes the next switch return at once.
- */
+/* The SIGCHLD makes the running stub thread take a signal-delivery-stop,
+ * which context_switch reports as PLAT_EV_INTERRUPT. */
 static void ptrace_context_interrupt(struct context *ctx)
 {
-	atomic_store(&ctx->interrupt, 1);
-	uint64_t w = atomic_load(&ctx->running);
-	if (w)
-		syscall(SYS_tgkill, (pid_t)(w >> 32), (pid_t)(uint32_t)w, SIGCHLD);
+	plat_run_interrupt(&ctx->run, SIGCHLD);
 }
 
 static void ptrace_context_release(struct context *ctx)

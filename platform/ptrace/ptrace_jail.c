@@ -62,10 +62,6 @@ static const struct jail_rule pt_jail_rule_list[] = {
     JAIL_ALLOW(SYS_exit_group),
 };
 
-static const struct jail_rules pt_jail_rules = {
-    .name = "ptrace",
-    .rules = pt_jail_rule_list,
-    .n = sizeof(pt_jail_rule_list) / sizeof(pt_jail_rule_list[0]),
-};
+static const struct jail_rules pt_jail_rules = JAIL_RULES("ptrace", pt_jail_rule_list);
 
 const struct jail_rules *ptrace_jail_rules(const struct platform *p) { return &pt_jail_rules; }

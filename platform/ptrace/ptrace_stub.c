@@ -15,6 +15,7 @@
  * no mapping, no fd, no signal handler.
  */
 #include "platform/ptrace/ptrace_internal.h"
+#include "platform/plat_util.h"
 
 #include "lib/log.h"
 
@@ -32,9 +33,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -137,36 +135,24 @@ int pt_stub_page_init(struct pt_platform *pp)
 		return -E2BIG;
 	pp->filter_len = pt_build_filter(pp->filter, pp->memfd);
 
-	for (uint64_t a = PLAT_APP_TOP; a + PAGE_SIZE <= PT_USER_TOP; a += PAGE_SIZE) {
-		void *m = mmap((void *)(uintptr_t)a, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		if (m == MAP_FAILED) {
-			if (errno == EEXIST)
-				continue;
-			return -errno;
-		}
-		if ((uintptr_t)m != a) { /* a kernel that took the address as a hint */
-			munmap(m, PAGE_SIZE);
-			continue;
-		}
-		char *page = m;
-		memcpy(page, ptrace_stub_start, code_len);
-		struct sock_fprog prog = {
-		    .len = pp->filter_len,
-		    .filter = (struct sock_filter *)(uintptr_t)(a + PT_FILTER_OFF),
-		};
-		memcpy(page + PT_FPROG_OFF, &prog, sizeof(prog));
-		memcpy(page + PT_FILTER_OFF, pp->filter,
-		       pp->filter_len * sizeof(struct sock_filter));
-		if (mprotect(m, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0) {
-			int err = -errno;
-			munmap(m, PAGE_SIZE);
-			return err;
-		}
-		pp->stub_addr = a;
-		return 0;
+	char *page = plat_map_high(PLAT_APP_TOP, PT_USER_TOP, PAGE_SIZE);
+	if (page == MAP_FAILED)
+		return -errno;
+	uint64_t a = (uint64_t)(uintptr_t)page;
+	memcpy(page, ptrace_stub_start, code_len);
+	struct sock_fprog prog = {
+	    .len = pp->filter_len,
+	    .filter = (struct sock_filter *)(uintptr_t)(a + PT_FILTER_OFF),
+	};
+	memcpy(page + PT_FPROG_OFF, &prog, sizeof(prog));
+	memcpy(page + PT_FILTER_OFF, pp->filter, pp->filter_len * sizeof(struct sock_filter));
+	if (mprotect(page, PAGE_SIZE, PROT_READ | PROT_EXEC) < 0) {
+		int err = -errno;
+		munmap(page, PAGE_SIZE);
+		return err;
 	}
-	return -ENOMEM;
+	pp->stub_addr = a;
+	return 0;
 }
 
 void pt_stub_page_fini(struct pt_platform *pp)
@@ -178,29 +164,11 @@ void pt_stub_page_fini(struct pt_platform *pp)
 
 /* ---- creating a stub --------------------------------------------------- */
 
-static inline __attribute__((always_inline)) long pt_raw6(long nr, long a, long b, long c, long d,
-							  long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 struct pt_child_args {
 	pid_t parent;
 	int memfd;
 };
 
-/* The kernel's struct sigaction for rt_sigaction (not glibc's). */
-struct pt_ksigaction {
-	unsigned long handler, flags, restorer, mask;
-};
 
 /*
  * The child side of the fork.  The Sentry is multithreaded, so only raw
@@ -211,9 +179,9 @@ __attribute__((noreturn, noinline, no_sanitize("address", "undefined"))) static 
 pt_stub_child(const struct pt_child_args *a)
 {
 	/* Until the tracer has set PTRACE_O_EXITKILL, parent death must kill us. */
-	pt_raw6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
-	if (pt_raw6(SYS_getppid, 0, 0, 0, 0, 0, 0) != a->parent)
-		pt_raw6(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+	plat_raw6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+	if (plat_raw6(SYS_getppid, 0, 0, 0, 0, 0, 0) != a->parent)
+		plat_raw6(SYS_exit_group, 1, 0, 0, 0, 0, 0);
 	/* Sentry handlers point at code that is about to vanish.  Ignore every
 	 * signal instead: a signal sent from outside to the process (a
 	 * terminal's SIGINT to the process group, a stray SIGTERM) is then
@@ -224,35 +192,35 @@ pt_stub_child(const struct pt_child_args *a)
 	 * SIG_DFL and reach the tracer.  Block nothing, for the same reasons.
 	 * (So SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP, once the app has faulted
 	 * or a syscall was injected, are fatal when sent from outside.) */
-	struct pt_ksigaction ign;
+	struct plat_ksigaction ign;
 	__builtin_memset(&ign, 0, sizeof(ign));
 	ign.handler = (unsigned long)SIG_IGN;
 	for (long sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			pt_raw6(SYS_rt_sigaction, sig, (long)&ign, 0, 8, 0, 0);
+			plat_raw6(SYS_rt_sigaction, sig, (long)&ign, 0, 8, 0, 0);
 	unsigned long mask = 0;
-	pt_raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
+	plat_raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
 	/* Only the memory file may stay open. */
 	if (a->memfd > 0)
-		pt_raw6(SYS_close_range, 0, a->memfd - 1, 0, 0, 0, 0);
-	pt_raw6(SYS_close_range, (long)a->memfd + 1, ~0U, 0, 0, 0, 0);
+		plat_raw6(SYS_close_range, 0, a->memfd - 1, 0, 0, 0, 0);
+	plat_raw6(SYS_close_range, (long)a->memfd + 1, ~0U, 0, 0, 0, 0);
 	/* The stub keeps the Sentry's name (comm) until the Sentry names it
 	 * after the application (as_set_name: ps and `docker top` then show
 	 * the app's command, as they would under runc). */
-	if (pt_raw6(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0, 0, 0) < 0)
-		pt_raw6(SYS_exit_group, 2, 0, 0, 0, 0, 0);
+	if (plat_raw6(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0, 0, 0) < 0)
+		plat_raw6(SYS_exit_group, 2, 0, 0, 0, 0, 0);
 	/* Stop for the tracer: a SIGTRAP signal-delivery-stop.  The tracer
 	 * moves rip into the stub page and never lets us return here. */
 	__asm__ volatile("int3" ::: "memory");
 	for (;;)
-		pt_raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
+		plat_raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
 }
 
 /* clone with flags 0: a fork that sends no SIGCHLD (so only __WALL waits
  * see it, and a Sentry SIGCHLD handler is never bothered by stubs). */
 __attribute__((noinline)) static long pt_fork(const struct pt_child_args *a)
 {
-	long r = pt_raw6(SYS_clone, 0, 0, 0, 0, 0, 0);
+	long r = plat_raw6(SYS_clone, 0, 0, 0, 0, 0, 0);
 	if (r == 0)
 		pt_stub_child(a);
 	return r;

@@ -822,7 +822,8 @@ static void test_visor_features_is_valid_json(void **state)
 	assert_int_equal(YAJL_GET_ARRAY(yajl_tree_get(v, p_ns, yajl_t_array))->len, OCI_NS_COUNT);
 	assert_int_equal(YAJL_GET_ARRAY(yajl_tree_get(v, p_caps, yajl_t_array))->len, 41);
 	assert_true(YAJL_IS_FALSE(yajl_tree_get(v, p_seccomp, yajl_t_any)));
-	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_plat, yajl_t_string)), "ptrace");
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_plat, yajl_t_string)),
+			    "ptrace,systrap");
 	yajl_tree_free(v);
 	free(text);
 }

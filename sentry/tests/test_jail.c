@@ -282,6 +282,87 @@ static void test_ptrace_platform_runs_app_code_under_its_jail(void **state)
 	assert_killed_by_seccomp(in_child(body_run_app_code, base));
 }
 
+/* ---- systrap ----------------------------------------------------------- */
+
+static void test_systrap_jail_rules_have_no_ptrace(void **state)
+{
+	int fd = memfd_create("visor-test-jail-systrap", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	struct platform *sp = platform_new("systrap", fd);
+	assert_non_null(sp);
+	const struct jail_rules *sets[JAIL_MAX_SETS];
+	int n = jail_rule_sets(sp, NULL, sets, JAIL_MAX_SETS);
+	assert_int_equal(n, 2);
+	assert_string_equal(sets[1]->name, "systrap");
+	static const long never[] = {SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
+				     SYS_execve, SYS_socket};
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		assert_null(rule_for(sets, (size_t)n, never[i]));
+	/* What only the platform needs: collecting its stubs. */
+	const struct jail_rules *const base[] = {&jail_sentry_rules};
+	assert_non_null(rule_for(sets, (size_t)n, SYS_waitid));
+	assert_null(rule_for(base, 1, SYS_waitid));
+	platform_free(sp);
+	close(fd);
+}
+
+/*
+ * The systrap platform under the filter of the Sentry's rules and its own:
+ * the platform starts before the jail (its template must not inherit it),
+ * then a stub is forked from the template and runs app code: a fault, a
+ * map, a syscall; releasing it reaps it (in the background: freeing the
+ * platform waits for that).  With the Sentry's rules alone the same run
+ * dies.
+ */
+static int body_systrap_run(const void *arg)
+{
+	const struct jail_rules *const *base = arg;
+	static const unsigned char code[] = {
+	    0xb8, 39,	0, 0, 0, /* mov $39,%eax (getpid) */
+	    0x0f, 0x05,		 /* syscall */
+	    0xeb, 0xfe,		 /* jmp . */
+	};
+	int fd = memfd_create("visor-test-jail-systrap", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 ||
+	    pwrite(fd, code, sizeof(code), 0) != (ssize_t)sizeof(code))
+		return 1;
+	struct platform *sp = platform_new("systrap", fd);
+	if (!sp)
+		return 2;
+	const struct jail_rules *sets[JAIL_MAX_SETS + 1] = {0};
+	if (jail_rule_sets(sp, NULL, sets, JAIL_MAX_SETS) < 0)
+		return 101;
+	int r = load(base ? base : sets);
+	if (r)
+		return r;
+	const struct platform_ops *ops = sp->ops;
+	struct addr_space *as = ops->new_addr_space(sp);
+	struct context *ctx = ops->new_context(sp);
+	if (!as || !ctx)
+		return 3;
+	plat_regs_t regs = {.rip = 0x400000};
+	struct plat_event ev;
+	if (ops->context_switch(ctx, as, &regs, &ev) || ev.kind != PLAT_EV_FAULT)
+		return 4;
+	if (ops->as_map(as, 0x400000, PAGE_SIZE, PROT_READ | PROT_EXEC, 0))
+		return 5;
+	if (ops->context_switch(ctx, as, &regs, &ev) || ev.kind != PLAT_EV_SYSCALL ||
+	    regs.orig_rax != 39)
+		return 6;
+	ops->as_release(as);
+	ops->context_release(ctx);
+	platform_free(sp); /* waits for the stub's reaping */
+	return 0;
+}
+
+static void test_systrap_platform_runs_app_code_under_its_jail(void **state)
+{
+	assert_exited_ok(in_child(body_systrap_run, NULL));
+	const struct jail_rules *const base[] = {&jail_sentry_rules, NULL};
+	assert_killed_by_seccomp(in_child(body_systrap_run, base));
+}
+
 /* ---- rules that reach libseccomp right, or not at all ------------------- */
 
 /* socket(AF_UNIX, SOCK_DGRAM with any flags, ...) only: the shape of rule a
@@ -388,6 +469,8 @@ int main(void)
 	    cmocka_unit_test(test_sentry_rules_alone_kill_a_ptrace_call),
 	    cmocka_unit_test(test_execve_kills_the_jailed_process),
 	    cmocka_unit_test(test_ptrace_platform_runs_app_code_under_its_jail),
+	    cmocka_unit_test(test_systrap_jail_rules_have_no_ptrace),
+	    cmocka_unit_test(test_systrap_platform_runs_app_code_under_its_jail),
 	    cmocka_unit_test(test_argument_conditions_reach_the_filter),
 	    cmocka_unit_test(test_rules_that_disagree_are_refused),
 	    cmocka_unit_test(test_malformed_rules_are_refused),

@@ -1,0 +1,1137 @@
+/*
+ * systrap.c — the systrap platform: address spaces are stub processes whose
+ * seccomp filters trap every app syscall (SECCOMP_RET_TRAP); app threads are
+ * stub threads whose signal handler hands each trap to the Sentry through
+ * memory shared with it.  No ptrace anywhere.
+ *
+ * Owns: struct addr_space, struct context and systrap_platform_ops.  The
+ * blob, the filters and the template that forks stubs are in
+ * systrap_stub.c; the layout of the shared memory in systrap_layout.h.
+ *
+ * Model (DESIGN.md §5):
+ *  - A stub is created by the first context that switches into its address
+ *    space (maps before that record nothing: the Sentry maps from faults).
+ *    It is forked by the template and is a child of the Sentry.  Its leader
+ *    thread never runs app code: it runs the Sentry's requests (mmap, munmap
+ *    and mprotect of the memory file; clone of a new app thread; its name),
+ *    read from the control region's first page, which the stub maps
+ *    read-only, and says "done" by writing the stub's eventfd, which no app
+ *    thread can write (the app filter allows no write).  The Sentry waits
+ *    for that, not for anything in writable memory, before it relies on an
+ *    unmap or a protect; and the leader makes those hold or kills the stub.
+ *  - Each context owns one stub thread (a slot: a thread area) in the
+ *    address space it runs in.  A trap (syscall, fault, synchronous signal,
+ *    the interrupt signal) enters the handler on the thread's signal stack;
+ *    the handler posts the signal frame's address in the slot and waits.
+ *    The Sentry reads the registers from the frame (through its own mapping
+ *    of the control region), serves the trap, writes the registers and FPU
+ *    state to resume with into the frame, and lets the thread go; the
+ *    handler returns and rt_sigreturn loads the frame.  Waits on either side
+ *    spin briefly (with two CPUs or more), then sleep on a futex.
+ *  - Everything in a thread area is writable by every app thread of the
+ *    address space: the Sentry reads it once into its own memory, checks it
+ *    (the frame within the area...), and uses it for nothing but the app's
+ *    own registers.  A thread that breaks the protocol, or does not answer
+ *    an interrupt for about a second, gets its stub killed (-ESRCH).
+ *  - A released context's stub thread stays parked in the handler as a
+ *    spare for the next context of that address space.  as_release
+ *    SIGKILLs the stub and reaps it before returning.
+ *
+ * Requirements on the rest of the Sentry: never wait for "any child"
+ * without __WNOTHREAD in a way that could reap stubs (they are children of
+ * the Sentry, with no exit signal: only __WALL waits see them).
+ */
+#include "lib/lockdep.h"
+#include "platform/plat_util.h"
+#include "platform/platform.h"
+#include "platform/systrap/systrap_internal.h"
+
+#include "lib/log.h"
+#include "lib/page.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+enum st_use {
+	SLOT_FREE = 0, /* no thread yet */
+	SLOT_SPARE,    /* a parked thread, no context */
+	SLOT_OWNED,    /* a context's thread */
+	SLOT_BROKEN,   /* a thread that left the protocol: never used again */
+};
+
+struct addr_space {
+	struct st_platform *sp;
+	atomic_int refs;      /* the Sentry's (until as_release), plus one per bound context */
+	atomic_bool released; /* as_release ran */
+	atomic_bool dead;     /* the stub died, or was killed for breaking the protocol */
+	atomic_int running;   /* contexts of this address space running app code */
+	/* Protects everything below; held across requests to the leader (our
+	 * own helper), never across an app run. */
+	struct vmutex lock;
+	pid_t pid;	       /* the stub; 0 until first entered */
+	int efd;	       /* the leader's eventfd (our copy) */
+	uint8_t *ctl;	       /* our mapping of the control region */
+	uint32_t seq;	       /* the last request sent to the leader */
+	atomic_int death_status; /* wait status, once seen dead */
+	unsigned nslots;       /* slots [0, nslots) have or had a thread */
+	char name[16];	       /* the host name (comm) of the stub; "" = the Sentry's */
+	/* Maps and protects not sent to the leader yet (see st_as_queue). */
+	struct st_op queue[ST_MAX_OPS];
+	unsigned nqueued; /* written under lock; read without it by context_switch */
+	uint8_t use[ST_MAX_THREADS];
+	pid_t tid[ST_MAX_THREADS]; /* the slot's host thread (as the leader said: a hint) */
+};
+
+struct context {
+	struct st_platform *sp;
+	struct addr_space *as; /* where its thread is (reference held), or NULL */
+	int slot;
+	pid_t tid;
+	struct plat_run run; /* may app code run, a pending interrupt (plat_util.h) */
+	/* The frame of the thread's last trap, checked: where to write the
+	 * registers to resume with. */
+	uint64_t uc;   /* its ucontext, in the stub */
+	uint64_t fpu;  /* its FPU state, in the stub; 0 if none */
+	bool xsave;    /* fpu is XSAVE format (has a header to fix up) */
+	bool fp_dirty; /* fp must be written into the frame before running */
+	uint32_t fp_size; /* the platform's xstate_size: the bytes of fp in use */
+	uint64_t fp_features; /* ... and the components XCR0 enables */
+	plat_fpregs_t fp;
+	/* The spins of the two sides of the hand-off, in pause iterations:
+	 * halved when one ends asleep anyway, doubled when one catches the
+	 * other (see st_spin_adapt). */
+	uint32_t spin, stub_spin;
+};
+
+/* The kernel's x86-64 ucontext (glibc's ucontext_t is longer). */
+struct st_kucontext {
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags, ss_pad;
+	uint64_t ss_size;
+	uint64_t gregs[NGREG];
+	uint64_t fpregs;
+	uint64_t reserved[8];
+	uint64_t uc_sigmask;
+};
+_Static_assert(offsetof(struct st_kucontext, gregs) == offsetof(ucontext_t, uc_mcontext.gregs),
+	       "gregs");
+_Static_assert(offsetof(struct st_kucontext, fpregs) == offsetof(ucontext_t, uc_mcontext.fpregs),
+	       "fpregs");
+_Static_assert(offsetof(struct st_kucontext, uc_sigmask) == offsetof(ucontext_t, uc_sigmask),
+	       "uc_sigmask");
+
+#define ST_USER_CS 0x33
+#define ST_USER_DS 0x2b
+#define ST_FPX_MAGIC1 0x46505853U /* FP_XSTATE_MAGIC1 */
+#define ST_FPX_SW 464		  /* the software-reserved bytes of the legacy area */
+#define ST_XSAVE_HDR 512
+#define ST_FPX_SIZE 512 /* the legacy FXSAVE area */
+#define ST_WAIT_NS (50 * 1000000L)
+#define ST_INTERRUPT_TRIES 20 /* x ST_WAIT_NS without an answer: the thread is killed */
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static long st_futex(void *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static inline void st_relax(void) { __builtin_ia32_pause(); }
+
+static void st_as_get(struct addr_space *as) { atomic_fetch_add(&as->refs, 1); }
+
+static void st_as_put(struct addr_space *as)
+{
+	if (atomic_fetch_sub(&as->refs, 1) != 1)
+		return;
+	vmutex_destroy(&as->lock);
+	free(as);
+}
+
+/* The Sentry's pointer to address a of the stub's control region. */
+static void *st_ptr(const struct addr_space *as, uint64_t a) { return as->ctl + (a - ST_CTL_BASE); }
+
+static uint64_t st_area(int slot) { return ST_TH_BASE + (uint64_t)slot * ST_TH_SIZE; }
+
+static struct st_slot *st_slot(const struct addr_space *as, int slot)
+{
+	return st_ptr(as, st_area(slot));
+}
+
+static struct st_ro *st_ro(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RO_OFF); }
+
+static struct st_rw *st_rw(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RW_OFF); }
+
+/*
+ * Has the stub died?  With block, wait until it has (it was killed).  A
+ * waitid that does not reap (WNOWAIT): the one reaper is as_release.
+ * Records the wait status and marks as dead.
+ */
+static bool st_as_poll_death(struct addr_space *as, bool block)
+{
+	if (atomic_load(&as->dead) && !block)
+		return true;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid(P_PID, (id_t)as->pid, &si,
+			   WEXITED | WNOWAIT | __WALL | (block ? 0 : WNOHANG))) < 0 &&
+	       errno == EINTR)
+		;
+	if (r == 0 && si.si_pid != as->pid)
+		return false;
+	if (r == 0) {
+		bool exited = si.si_code == CLD_EXITED;
+		int st = exited ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f, none = 0;
+		if (atomic_compare_exchange_strong(&as->death_status, &none, st) &&
+		    (exited || !atomic_load(&as->dead)))
+			log_warn("systrap: stub %d %s %d", as->pid,
+				 exited ? "exited with status" : "killed by signal", si.si_status);
+	}
+	atomic_store(&as->dead, true);
+	return true;
+}
+
+static bool st_as_check_dead(struct addr_space *as) { return st_as_poll_death(as, false); }
+
+/*
+ * The stub broke the protocol (or stopped answering): it goes, and this
+ * returns once it has (not reaped: as_release does that).  A thread that
+ * broke the protocol may be running app code; no app code may run once the
+ * Sentry has been told the address space is dead, since it then frees the
+ * memory the stub had.
+ */
+static void st_as_kill(struct addr_space *as, const char *why)
+{
+	if (!atomic_exchange(&as->dead, true))
+		log_warn("systrap: killing stub %d: %s", as->pid, why);
+	kill(as->pid, SIGKILL);
+	st_as_poll_death(as, true);
+}
+
+static bool st_range_ok(uint64_t addr, uint64_t len)
+{
+	return len && PAGE_ALIGNED(addr) && PAGE_ALIGNED(len) && addr < PLAT_APP_TOP &&
+	       len <= PLAT_APP_TOP - addr;
+}
+
+/* ---- the leader -------------------------------------------------------------- */
+
+/*
+ * Wait for the leader's next completion on the eventfd and return its value
+ * (1: done; 2: done, an op failed), or -ESRCH when the stub died.  Spins on
+ * the leader's progress hint first (with two CPUs): the hint may lie, the
+ * eventfd cannot.
+ */
+static int st_leader_wait(struct addr_space *as, uint32_t seq)
+{
+	const volatile struct st_rw *rw = st_rw(as);
+	for (uint32_t i = 0; i < as->sp->spin / 10 && rw->done_seq != seq; i++)
+		st_relax();
+	struct pollfd pfd = {.fd = as->efd, .events = POLLIN};
+	for (int tries = 0;; tries++) {
+		int r = poll(&pfd, 1, tries ? 50 : 20);
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == 0) {
+			if (st_as_check_dead(as))
+				return -ESRCH;
+			/* Perhaps it slept through our wake (its "waiting" flag
+			 * is in writable memory): wake it again. */
+			st_futex(&st_ro(as)->req_seq, FUTEX_WAKE, 1, NULL);
+		}
+	}
+	uint64_t v;
+	if (read(as->efd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return -EIO;
+	return v == 1 || v == 2 ? (int)v : -EIO;
+}
+
+/*
+ * Run n ops on the leader; the caller holds as->lock.  results[] (optional)
+ * gets each op's result as the leader reported it (a hint).  Returns 1 when
+ * all succeeded, 2 when one failed (the leader has then kept its promises:
+ * a failed protect left the range unmapped), -errno when the stub is gone.
+ */
+static int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n,
+			  int64_t *results)
+{
+	if (atomic_load(&as->dead))
+		return -ESRCH;
+	struct st_ro *ro = st_ro(as);
+	memcpy(ro->ops, ops, n * sizeof(*ops));
+	ro->nops = n;
+	uint32_t seq = ++as->seq;
+	atomic_store((_Atomic uint32_t *)&ro->req_seq, seq);
+	if (atomic_load((_Atomic uint32_t *)&st_rw(as)->leader_waiting))
+		st_futex(&ro->req_seq, FUTEX_WAKE, 1, NULL);
+	int v = st_leader_wait(as, seq);
+	if (v < 0) {
+		if (v != -ESRCH)
+			st_as_kill(as, "the leader does not answer");
+		return -ESRCH;
+	}
+	if (results) {
+		const volatile struct st_rw *rw = st_rw(as);
+		for (unsigned i = 0; i < n; i++)
+			results[i] = rw->results[i];
+	}
+	return v;
+}
+
+static struct st_op st_op_of(long nr, const long args[6])
+{
+	struct st_op op = {.nr = (uint64_t)nr};
+	for (int i = 0; i < 6; i++)
+		op.a[i] = (uint64_t)args[i];
+	return op;
+}
+
+static const char *st_op_name(uint64_t nr)
+{
+	return nr == SYS_mmap ? "map" : nr == SYS_mprotect ? "protect" : "op";
+}
+
+/*
+ * Send the queued ops, then op when not NULL, in one request; the caller
+ * holds as->lock.  A queued op that failed is logged (the page it did not
+ * map faults again; a protect that failed left its range unmapped).  0 or
+ * op's -errno (-ESRCH: the stub is gone); *res (optional) gets op's result.
+ */
+static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *res)
+{
+	unsigned n = as->nqueued;
+	if (op)
+		as->queue[n++] = *op;
+	__atomic_store_n(&as->nqueued, 0, __ATOMIC_RELEASE);
+	if (!n)
+		return 0;
+	int64_t r[ST_MAX_OPS];
+	int v = st_leader_call(as, as->queue, n, r);
+	if (v < 0)
+		return v;
+	unsigned last = op ? n - 1 : n;
+	for (unsigned i = 0; v == 2 && i < last; i++)
+		if (r[i] < 0 && r[i] >= -4095)
+			log_warn("systrap: stub %d: a queued %s failed: %s", as->pid,
+				 st_op_name(as->queue[i].nr), strerror((int)-r[i]));
+	if (!op)
+		return 0;
+	if (v == 2 && r[n - 1] < 0)
+		return r[n - 1] >= -4095 ? (int)r[n - 1] : -EIO;
+	if (res)
+		*res = r[n - 1];
+	return 0;
+}
+
+/* One op, after the queued ones; as st_as_flush. */
+static int st_leader_op(struct addr_space *as, long nr, const long args[6], int64_t *res)
+{
+	struct st_op op = st_op_of(nr, args);
+	return st_as_flush(as, &op, res);
+}
+
+static int st_as_apply_name(struct addr_space *as)
+{
+	memcpy(st_ro(as)->name, as->name, sizeof(as->name));
+	const long args[6] = {PR_SET_NAME, (long)(ST_CTL_BASE + ST_RO_OFF + RO_NAME)};
+	return st_leader_op(as, SYS_prctl, args, NULL);
+}
+
+/* Create the stub of as; the caller holds as->lock. */
+static int st_as_create_stub(struct addr_space *as)
+{
+	struct st_platform *sp = as->sp;
+	int ctl_fd = memfd_create("visor-systrap", MFD_CLOEXEC);
+	if (ctl_fd < 0)
+		return -errno;
+	int err = 0;
+	if (ftruncate(ctl_fd, ST_CTL_SIZE) < 0)
+		err = -errno;
+	void *ctl = MAP_FAILED;
+	if (!err) {
+		ctl = mmap(NULL, ST_CTL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ctl_fd, 0);
+		if (ctl == MAP_FAILED)
+			err = -errno;
+	}
+	int efd = err ? -1 : eventfd(0, EFD_CLOEXEC);
+	if (!err && efd < 0)
+		err = -errno;
+	pid_t pid = 0;
+	if (!err) {
+		((struct st_ro *)ctl)->spin = sp->spin / 10;
+		err = st_template_fork(sp, ctl_fd, efd, &pid);
+	}
+	close(ctl_fd);
+	if (err) {
+		if (efd >= 0)
+			close(efd);
+		if (ctl != MAP_FAILED)
+			munmap(ctl, ST_CTL_SIZE);
+		return err;
+	}
+	__atomic_store_n(&as->pid, pid, __ATOMIC_RELEASE);
+	as->efd = efd;
+	as->ctl = ctl;
+	/* Ready: the new stub signals once, before any request. */
+	int v = st_leader_wait(as, 0);
+	if (v != 1) {
+		if (v != -ESRCH)
+			st_as_kill(as, "no ready signal");
+		atomic_store(&as->dead, true);
+		return -ESRCH;
+	}
+	if (as->name[0]) {
+		err = st_as_apply_name(as);
+		if (err)
+			log_warn("systrap: naming stub %d: %s", pid, strerror(-err));
+		if (err != -ESRCH)
+			err = 0;
+	}
+	return err;
+}
+
+/* ---- the trap hand-off ------------------------------------------------------- */
+
+/* A spin that caught the other side: spin longer; one that ended asleep
+ * anyway: half as long (a loaded machine, or a slow Sentry call). */
+static uint32_t st_spin_adapt(uint32_t cur, uint32_t max, bool caught)
+{
+	if (!max)
+		return 0;
+	uint32_t floor = max / 16;
+	if (caught)
+		return cur >= max / 2 ? max : cur * 2 + 1;
+	return cur / 2 > floor ? cur / 2 : floor;
+}
+
+/* Let the thread of slot go (the frame is written).  A stub thread that
+ * went to sleep did not see us coming in time: it spins less next time. */
+static void st_slot_resume(struct context *ctx, struct st_slot *s)
+{
+	bool asleep = atomic_load((_Atomic uint32_t *)&s->stub_wait);
+	if (ctx) {
+		ctx->stub_spin = st_spin_adapt(ctx->stub_spin, ctx->sp->spin / 2, !asleep);
+		atomic_store_explicit(&ctx->sp->stub_spin_now, ctx->stub_spin, memory_order_relaxed);
+		s->spin = ctx->stub_spin;
+	}
+	atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
+	if (atomic_load((_Atomic uint32_t *)&s->stub_wait))
+		st_futex(&s->state, FUTEX_WAKE, 1, NULL);
+}
+
+/*
+ * Wait until the thread of slot posts a trap.  With ctx, an interrupt that
+ * gets no answer is signalled again every ST_WAIT_NS, and after
+ * ST_INTERRUPT_TRIES the stub is killed.  0, or -ESRCH when the stub died.
+ */
+static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context *ctx)
+{
+	_Atomic uint32_t *state = (_Atomic uint32_t *)&s->state;
+	_Atomic uint32_t *waiting = (_Atomic uint32_t *)&s->sentry_wait;
+	uint32_t spin = ctx ? ctx->spin : 0;
+	for (uint32_t i = 0; i < spin; i++) {
+		if (atomic_load(state) == ST_STATE_EVENT) {
+			ctx->spin = st_spin_adapt(spin, as->sp->spin, true);
+			atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
+			return 0;
+		}
+		st_relax();
+	}
+	if (ctx) {
+		ctx->spin = st_spin_adapt(spin, as->sp->spin, false);
+		atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
+	}
+	int tries = 0;
+	for (;;) {
+		atomic_store(waiting, 1);
+		uint32_t v = atomic_load(state);
+		if (v == ST_STATE_EVENT) {
+			atomic_store(waiting, 0);
+			return 0;
+		}
+		const struct timespec ts = {0, ST_WAIT_NS};
+		long r = st_futex(&s->state, FUTEX_WAIT, v, &ts);
+		int e = r < 0 ? errno : 0;
+		atomic_store(waiting, 0);
+		if (atomic_load(state) == ST_STATE_EVENT)
+			return 0;
+		if (atomic_load(&as->dead))
+			return -ESRCH;
+		if (e != ETIMEDOUT)
+			continue;
+		if (st_as_check_dead(as))
+			return -ESRCH;
+		if (ctx && atomic_load(&ctx->run.interrupt)) {
+			if (++tries > ST_INTERRUPT_TRIES) {
+				st_as_kill(as, "a thread does not answer interrupts");
+				return -ESRCH;
+			}
+			if (syscall(SYS_tgkill, as->pid, ctx->tid, ST_SIG_INTERRUPT) < 0 &&
+			    errno == ESRCH) {
+				st_as_kill(as, "a thread is gone");
+				return -ESRCH;
+			}
+		}
+	}
+}
+
+/*
+ * Find and check the frame the thread of ctx's slot posted: the ucontext,
+ * and its FPU state, within the thread's signal stack.  *sig and *si get the
+ * signal (siginfo copied into our memory).  0, or -EPROTO.
+ */
+static int st_frame_locate(struct context *ctx, struct addr_space *as, int *sig, siginfo_t *si)
+{
+	const volatile struct st_slot *s = st_slot(as, ctx->slot);
+	uint64_t lo = st_area(ctx->slot) + ST_TH_STACK_OFF, hi = st_area(ctx->slot) + ST_TH_SIZE;
+	uint64_t signo = s->sig, info = s->info, uc = s->uc;
+	if (uc < lo || uc > hi - sizeof(struct st_kucontext) || uc % 8 || info < lo ||
+	    info > hi - sizeof(siginfo_t) || info % 8 || signo > 64)
+		return -EPROTO;
+	memcpy(si, st_ptr(as, info), sizeof(*si));
+	uint64_t fpu;
+	memcpy(&fpu, (char *)st_ptr(as, uc) + offsetof(struct st_kucontext, fpregs), sizeof(fpu));
+	if (fpu && (fpu < lo || fpu > hi - ST_FPX_SIZE || fpu % 16))
+		return -EPROTO;
+	uint32_t magic = 0;
+	if (fpu)
+		memcpy(&magic, (char *)st_ptr(as, fpu) + ST_FPX_SW, sizeof(magic));
+	/* The kernel wrote the whole XSAVE area (its size is XCR0's, the
+	 * platform's xstate_size) only when it says so in the software bytes. */
+	bool xsave = magic == ST_FPX_MAGIC1 && fpu % 64 == 0 && ctx->fp_size > ST_XSAVE_HDR;
+	if (xsave && fpu > hi - ctx->fp_size)
+		return -EPROTO;
+	ctx->uc = uc;
+	ctx->fpu = fpu;
+	ctx->xsave = xsave;
+	*sig = (int)signo;
+	return 0;
+}
+
+/* The trap's registers, from the (checked) frame.  fs/gs bases are the
+ * Sentry's own: the frame has none, and the app can change them only
+ * through the Sentry. */
+static void st_frame_regs(struct context *ctx, struct addr_space *as, plat_regs_t *r)
+{
+	struct st_kucontext uc;
+	memcpy(&uc, st_ptr(as, ctx->uc), sizeof(uc));
+	const uint64_t *g = uc.gregs;
+	r->r8 = g[REG_R8];
+	r->r9 = g[REG_R9];
+	r->r10 = g[REG_R10];
+	r->r11 = g[REG_R11];
+	r->r12 = g[REG_R12];
+	r->r13 = g[REG_R13];
+	r->r14 = g[REG_R14];
+	r->r15 = g[REG_R15];
+	r->rdi = g[REG_RDI];
+	r->rsi = g[REG_RSI];
+	r->rbp = g[REG_RBP];
+	r->rbx = g[REG_RBX];
+	r->rdx = g[REG_RDX];
+	r->rax = g[REG_RAX];
+	r->rcx = g[REG_RCX];
+	r->rsp = g[REG_RSP];
+	r->rip = g[REG_RIP];
+	r->eflags = g[REG_EFL];
+	r->cs = ST_USER_CS;
+	r->ss = ST_USER_DS;
+	r->ds = r->es = r->fs = r->gs = 0;
+	r->orig_rax = (unsigned long long)-1;
+}
+
+/* The FPU state of the frame of the last trap into *fp.  A frame without
+ * XSAVE holds the FXSAVE area alone: the rest is in its init state. */
+static void st_frame_read_fp(const struct context *ctx, struct addr_space *as, plat_fpregs_t *fp)
+{
+	uint32_t n = ctx->xsave ? ctx->fp_size : ST_FPX_SIZE;
+	plat_fpregs_init(fp, ctx->fp_size);
+	memcpy(fp->bytes, st_ptr(as, ctx->fpu), n);
+}
+
+/* ctx->fp into the frame's FPU area f, as the host's sigreturn will take
+ * it: the MXCSR bits the CPU refuses cleared, the kernel's software bytes
+ * kept, and, in an XSAVE frame, a header XRSTOR accepts (xstate_bv within
+ * XCR0, the compacted-format and reserved bytes zero). */
+static void st_frame_write_fp(struct context *ctx, char *f)
+{
+	const uint8_t *src = ctx->fp.bytes;
+	uint32_t mask, mxcsr;
+	memcpy(&mask, f + offsetof(struct user_fpregs_struct, mxcr_mask), sizeof(mask));
+	memcpy(f, src, ST_FPX_SW); /* keep the kernel's software bytes */
+	memcpy(&mxcsr, src + offsetof(struct user_fpregs_struct, mxcsr), sizeof(mxcsr));
+	mxcsr &= mask ? mask : 0xffbf;
+	memcpy(f + offsetof(struct user_fpregs_struct, mxcsr), &mxcsr, sizeof(mxcsr));
+	memcpy(f + offsetof(struct user_fpregs_struct, mxcr_mask), &mask, sizeof(mask));
+	if (!ctx->xsave)
+		return;
+	uint64_t bv;
+	memcpy(&bv, src + ST_XSAVE_HDR, sizeof(bv));
+	bv &= ctx->fp_features;
+	memset(f + ST_XSAVE_HDR, 0, 64);
+	memcpy(f + ST_XSAVE_HDR, &bv, sizeof(bv));
+	memcpy(f + ST_XSAVE_HDR + 64, src + ST_XSAVE_HDR + 64, ctx->fp_size - ST_XSAVE_HDR - 64);
+}
+
+/* Write the registers (and FPU state when dirty) to resume with into the
+ * frame of the last trap. */
+static void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_t *r)
+{
+	struct st_kucontext *uc = st_ptr(as, ctx->uc);
+	uint64_t g[NGREG];
+	memcpy(g, uc->gregs, sizeof(g));
+	g[REG_R8] = r->r8;
+	g[REG_R9] = r->r9;
+	g[REG_R10] = r->r10;
+	g[REG_R11] = r->r11;
+	g[REG_R12] = r->r12;
+	g[REG_R13] = r->r13;
+	g[REG_R14] = r->r14;
+	g[REG_R15] = r->r15;
+	g[REG_RDI] = r->rdi;
+	g[REG_RSI] = r->rsi;
+	g[REG_RBP] = r->rbp;
+	g[REG_RBX] = r->rbx;
+	g[REG_RDX] = r->rdx;
+	g[REG_RAX] = r->rax;
+	g[REG_RCX] = r->rcx;
+	g[REG_RSP] = r->rsp;
+	g[REG_RIP] = r->rip;
+	g[REG_EFL] = r->eflags;
+	/* cs, gs, fs, ss: 64-bit user code and stack segments, always. */
+	g[REG_CSGSFS] = ST_USER_CS | (uint64_t)ST_USER_DS << 48;
+	memcpy(uc->gregs, g, sizeof(g));
+	/* The host mask and signal stack the thread gets back: nothing
+	 * blocked, its own area, whatever a crafted frame said before. */
+	uint64_t zero = 0;
+	memcpy(&uc->uc_sigmask, &zero, sizeof(zero));
+	uint64_t ss_sp = st_area(ctx->slot) + ST_TH_STACK_OFF, ss_size = ST_TH_STACK_SIZE;
+	int32_t ss_flags = 0;
+	memcpy(&uc->ss_sp, &ss_sp, sizeof(ss_sp));
+	memcpy(&uc->ss_flags, &ss_flags, sizeof(ss_flags));
+	memcpy(&uc->ss_size, &ss_size, sizeof(ss_size));
+	if (ctx->fp_dirty && ctx->fpu) {
+		st_frame_write_fp(ctx, st_ptr(as, ctx->fpu));
+		ctx->fp_dirty = false;
+	}
+	struct st_slot *s = st_slot(as, ctx->slot);
+	s->fs_want = r->fs_base;
+	s->gs_want = r->gs_base;
+}
+
+enum st_verdict { ST_REPORT, ST_IGNORE };
+
+/* Turn the trap into an event; ST_IGNORE to resume the app at once. */
+static enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si,
+				   plat_regs_t *r, struct plat_event *ev)
+{
+	switch (sig) {
+	case SIGSYS:
+		if (si->si_code != 1 /* SYS_SECCOMP */)
+			return ST_IGNORE;
+		if (si->si_arch != AUDIT_ARCH_X86_64) {
+			/* int $0x80: the Sentry has no 32-bit ABI.  As Linux
+			 * without IA32 emulation: SIGSEGV (#GP, SI_KERNEL) at
+			 * the 2-byte instruction, rax holding the number. */
+			r->rip -= 2;
+			r->rax = (unsigned long long)(unsigned)si->si_syscall;
+			ev->kind = PLAT_EV_FAULT;
+			ev->fault_addr = 0;
+			ev->fault_signo = SIGSEGV;
+			ev->fault_code = SI_KERNEL;
+			return ST_REPORT;
+		}
+		ev->kind = PLAT_EV_SYSCALL;
+		r->orig_rax = (unsigned long long)(unsigned)si->si_syscall;
+		return ST_REPORT;
+	case SIGSEGV:
+	case SIGBUS:
+		if (si->si_code <= 0)
+			return ST_IGNORE;
+		ev->kind = PLAT_EV_FAULT;
+		ev->fault_addr = (uint64_t)(uintptr_t)si->si_addr;
+		ev->fault_signo = sig;
+		ev->fault_code = si->si_code;
+		return ST_REPORT;
+	case SIGILL:
+	case SIGFPE:
+	case SIGTRAP:
+		if (si->si_code <= 0)
+			return ST_IGNORE;
+		ev->kind = PLAT_EV_SIGNAL;
+		ev->info = *si;
+		return ST_REPORT;
+	case ST_SIG_INTERRUPT:
+		/* Ours if the flag is still up; else a leftover of an
+		 * interrupt already reported, or one from outside. */
+		if (!atomic_exchange(&ctx->run.interrupt, 0))
+			return ST_IGNORE;
+		ev->kind = PLAT_EV_INTERRUPT;
+		return ST_REPORT;
+	default:
+		return ST_IGNORE;
+	}
+}
+
+/* ---- binding a context to a thread ------------------------------------------ */
+
+/* Give ctx's thread back to its address space as a spare. */
+static void st_ctx_unbind(struct context *ctx)
+{
+	struct addr_space *as = ctx->as;
+	if (!as)
+		return;
+	vmutex_lock(&as->lock);
+	if (!atomic_load(&as->released) && !atomic_load(&as->dead)) {
+		if (!ctx->fp_dirty && ctx->fpu) {
+			st_frame_read_fp(ctx, as, &ctx->fp);
+			ctx->fp_dirty = true;
+		}
+		const volatile struct st_slot *s = st_slot(as, ctx->slot);
+		as->use[ctx->slot] = s->state == ST_STATE_EVENT ? SLOT_SPARE : SLOT_BROKEN;
+	}
+	vmutex_unlock(&as->lock);
+	ctx->as = NULL;
+	ctx->slot = -1;
+	ctx->uc = ctx->fpu = 0;
+	st_as_put(as);
+}
+
+/* A new thread in slot i (the caller holds as->lock). */
+static int st_thread_new(struct addr_space *as, int i)
+{
+	struct st_slot *s = st_slot(as, i);
+	memset(s, 0, sizeof(*s));
+	s->fs_cur = s->gs_cur = ~0ULL; /* unknown: set on the first resume */
+	const long args[6] = {ST_THREAD_CLONE_FLAGS, (long)(st_area(i) + ST_TH_SIZE)};
+	int64_t tid = 0;
+	int err = st_leader_op(as, SYS_clone, args, &tid);
+	if (err)
+		return err;
+	as->tid[i] = (pid_t)tid;
+	return 0;
+}
+
+/* Bind ctx to a thread of as: a spare, or a new one (creating the stub
+ * first if as has none). */
+static int st_ctx_bind(struct context *ctx, struct addr_space *as)
+{
+	if (ctx->as)
+		st_ctx_unbind(ctx);
+	vmutex_lock(&as->lock);
+	int err = 0;
+	if (atomic_load(&as->dead) || atomic_load(&as->released))
+		err = -ESRCH;
+	else if (!as->pid)
+		err = st_as_create_stub(as);
+	int slot = -1;
+	bool fresh = false;
+	for (unsigned i = 0; !err && i < as->nslots; i++)
+		if (as->use[i] == SLOT_SPARE) {
+			slot = (int)i;
+			break;
+		}
+	if (!err && slot < 0) {
+		if (as->nslots == ST_MAX_THREADS) {
+			err = -EAGAIN;
+		} else {
+			slot = (int)as->nslots;
+			err = st_thread_new(as, slot);
+			if (!err) {
+				as->nslots++;
+				fresh = true;
+			}
+		}
+	}
+	if (!err && (slot < 0 || slot >= ST_MAX_THREADS))
+		err = -EAGAIN;
+	if (!err)
+		as->use[slot] = SLOT_OWNED;
+	pid_t tid = slot >= 0 ? as->tid[slot] : 0;
+	vmutex_unlock(&as->lock);
+	if (err)
+		return err;
+	struct st_slot *s = st_slot(as, slot);
+	if (fresh) {
+		/* Its first trap (stub.S: the thread's start) parks it. */
+		err = st_slot_wait(as, s, NULL);
+	} else if (atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT) {
+		err = -EPROTO; /* a spare that is not parked */
+	}
+	ctx->slot = slot;
+	ctx->tid = tid;
+	int sig;
+	siginfo_t si;
+	if (!err)
+		err = st_frame_locate(ctx, as, &sig, &si);
+	if (err) {
+		vmutex_lock(&as->lock);
+		as->use[slot] = SLOT_BROKEN;
+		vmutex_unlock(&as->lock);
+		ctx->slot = -1;
+		if (err == -EPROTO) {
+			st_as_kill(as, "a new thread left the protocol");
+			err = -ESRCH;
+		}
+		return err;
+	}
+	st_as_get(as);
+	ctx->as = as;
+	ctx->fp_dirty = true; /* the context's FPU state, not the thread's */
+	return 0;
+}
+
+/* ---- platform ------------------------------------------------------------------ */
+
+static int systrap_init(struct platform *p)
+{
+	struct st_platform *sp = NULL;
+	int err = st_platform_new(p->memfd, &sp);
+	p->priv = sp;
+	return err;
+}
+
+static void systrap_fini(struct platform *p)
+{
+	st_platform_free(p->priv);
+	p->priv = NULL;
+}
+
+/* ---- address spaces ---------------------------------------------------------- */
+
+static struct addr_space *systrap_new_addr_space(struct platform *p)
+{
+	struct addr_space *as = calloc(1, sizeof(*as));
+	if (!as)
+		return NULL;
+	as->sp = p->priv;
+	as->efd = -1;
+	atomic_init(&as->refs, 1);
+	atomic_init(&as->released, false);
+	atomic_init(&as->dead, false);
+	vmutex_init(&as->lock, LOCK_CLASS(PLATFORM_AS));
+	return as;
+}
+
+/* One op of the Sentry's own on as, done when this returns: 1 when as has
+ * no stub yet (nothing mapped, nothing to do), else as st_leader_op. */
+static int st_as_op(struct addr_space *as, long nr, const long args[6])
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	int err = as->pid ? st_leader_op(as, nr, args, NULL) : 1;
+	vmutex_unlock(&as->lock);
+	return err;
+}
+
+/*
+ * A map or a protect: sent to the leader at once when some context of as
+ * runs app code (it must see the change from now on), else queued until the
+ * next request or the next time a context of as runs (context_switch sends
+ * the queue first).  Either way it holds before any app code of as runs
+ * again: one request for all the protects of a fork, for instance, instead
+ * of one each.  0, 1 (no stub yet), or -errno.
+ */
+static int st_as_queue(struct addr_space *as, long nr, const long args[6])
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	int err = 1;
+	if (as->pid && atomic_load(&as->dead)) {
+		err = -ESRCH;
+	} else if (as->pid) {
+		as->queue[as->nqueued] = st_op_of(nr, args);
+		__atomic_store_n(&as->nqueued, as->nqueued + 1, __ATOMIC_SEQ_CST);
+		err = 0;
+		/* Pairs with context_switch: it counts itself running, then
+		 * looks at the queue. */
+		if (atomic_load(&as->running) || as->nqueued == ST_MAX_OPS - 1)
+			err = st_as_flush(as, NULL, NULL);
+	}
+	vmutex_unlock(&as->lock);
+	return err;
+}
+
+static int systrap_as_map(struct addr_space *as, uint64_t addr, uint64_t len, int prot,
+			  uint64_t offset)
+{
+	if (!st_range_ok(addr, len) || !PAGE_ALIGNED(offset) ||
+	    (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	const long args[6] = {(long)addr,	    (long)len, prot, MAP_SHARED | MAP_FIXED,
+			      as->sp->memfd, (long)offset};
+	int err = st_as_queue(as, SYS_mmap, args);
+	return err == 1 ? 0 : err;
+}
+
+static int systrap_as_unmap(struct addr_space *as, uint64_t addr, uint64_t len)
+{
+	if (!st_range_ok(addr, len))
+		return -EINVAL;
+	const long args[6] = {(long)addr, (long)len};
+	int err = st_as_op(as, SYS_munmap, args);
+	return err == 1 ? 0 : err;
+}
+
+static int systrap_as_protect(struct addr_space *as, uint64_t addr, uint64_t len, int prot)
+{
+	if (!st_range_ok(addr, len) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	const long args[6] = {(long)addr, (long)len, prot};
+	int err = st_as_queue(as, SYS_mprotect, args);
+	/* A protect that failed (a hole: the mappings are a cache) left the
+	 * range unmapped, which is always correct: the Sentry refaults it. */
+	return err == 1 || (err < 0 && err != -ESRCH) ? 0 : err;
+}
+
+/* Threads are cloned by the leader when a context first enters; here only
+ * whether one more can be: clone fails with EAGAIN, as at a thread limit,
+ * rather than the new task dying at its first switch. */
+static int systrap_as_prepare_thread(struct addr_space *as)
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	bool room = as->nslots < ST_MAX_THREADS;
+	for (unsigned i = 0; !room && i < as->nslots; i++)
+		room = as->use[i] == SLOT_SPARE;
+	vmutex_unlock(&as->lock);
+	return room ? 0 : -EAGAIN;
+}
+
+static int systrap_as_host_pid(struct addr_space *as)
+{
+	bool gone = atomic_load(&as->released) || atomic_load(&as->dead);
+	return gone ? 0 : systrap_as_stub_pid(as);
+}
+
+/* The leader is the thread ps shows; app threads keep the name they were
+ * cloned with (the one in force when they were created). */
+static int systrap_as_set_name(struct addr_space *as, const char *name)
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	plat_name_set(as->name, name);
+	int err = atomic_load(&as->dead) ? -ESRCH : as->pid ? st_as_apply_name(as) : 0;
+	vmutex_unlock(&as->lock);
+	return err;
+}
+
+/*
+ * Every context of as has left context_switch by now (the Sentry releases an
+ * address space when nothing uses it), so every stub thread is parked in the
+ * handler or the leader, running no app code: the Sentry may reuse the
+ * memory at once.  (A stub killed for breaking the protocol was waited for
+ * by st_as_kill.)  Dying and reaping go on in the background.
+ */
+static void systrap_as_release(struct addr_space *as)
+{
+	if (!as)
+		return;
+	atomic_store(&as->released, true);
+	vmutex_lock(&as->lock);
+	pid_t pid = as->pid;
+	if (pid) {
+		kill(pid, SIGKILL);
+		atomic_store(&as->dead, true);
+		close(as->efd);
+		as->efd = -1;
+		munmap(as->ctl, ST_CTL_SIZE);
+		as->ctl = NULL;
+	}
+	vmutex_unlock(&as->lock);
+	if (pid)
+		st_reap_later(as->sp, pid);
+	st_as_put(as);
+}
+
+/* ---- contexts ------------------------------------------------------------------ */
+
+static struct context *systrap_new_context(struct platform *p)
+{
+	struct context *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->sp = p->priv;
+	ctx->slot = -1;
+	ctx->fp_size = p->xstate_size;
+	ctx->fp_features = p->xstate_features;
+	plat_fpregs_init(&ctx->fp, ctx->fp_size);
+	ctx->fp_dirty = true;
+	ctx->spin = atomic_load_explicit(&ctx->sp->spin_now, memory_order_relaxed);
+	ctx->stub_spin = atomic_load_explicit(&ctx->sp->stub_spin_now, memory_order_relaxed);
+	return ctx;
+}
+
+/* The signal makes the running stub thread trap into its handler, which
+ * context_switch reports as PLAT_EV_INTERRUPT. */
+static void systrap_context_interrupt(struct context *ctx)
+{
+	plat_run_interrupt(&ctx->run, ST_SIG_INTERRUPT);
+}
+
+static int systrap_context_switch(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
+				  struct plat_event *ev)
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	if (ctx->as != as) {
+		int err = st_ctx_bind(ctx, as);
+		if (err)
+			return err;
+	}
+	if (atomic_load(&as->dead))
+		return -ESRCH;
+	/* The app may not choose an fs/gs base the kernel would refuse (the
+	 * Sentry's arch_prctl must have rejected those). */
+	if (regs->fs_base >= ST_USER_TOP || regs->gs_base >= ST_USER_TOP)
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	if (!plat_run_start(&ctx->run, as->pid, ctx->tid)) {
+		ev->kind = PLAT_EV_INTERRUPT;
+		return 0;
+	}
+	struct st_slot *s = st_slot(as, ctx->slot);
+	plat_regs_t want = *regs;
+	st_frame_write(ctx, as, &want);
+	int err = 0;
+	atomic_fetch_add(&as->running, 1);
+	if (__atomic_load_n(&as->nqueued, __ATOMIC_SEQ_CST)) {
+		vmutex_lock(&as->lock);
+		err = st_as_flush(as, NULL, NULL);
+		vmutex_unlock(&as->lock);
+	}
+	for (; !err;) {
+		st_slot_resume(ctx, s);
+		err = st_slot_wait(as, s, ctx);
+		if (err)
+			break;
+		int sig;
+		siginfo_t si;
+		err = st_frame_locate(ctx, as, &sig, &si);
+		if (err) {
+			st_as_kill(as, "a thread posted a bad frame");
+			err = -ESRCH;
+			break;
+		}
+		st_frame_regs(ctx, as, regs);
+		regs->fs_base = want.fs_base;
+		regs->gs_base = want.gs_base;
+		if (st_classify(ctx, sig, &si, regs, ev) == ST_REPORT)
+			break;
+		/* Not for the Sentry: the new frame holds what to resume with. */
+		memset(ev, 0, sizeof(*ev));
+		s->fs_want = want.fs_base;
+		s->gs_want = want.gs_base;
+	}
+	atomic_fetch_sub(&as->running, 1);
+	plat_run_stop(&ctx->run);
+	return err;
+}
+
+static int systrap_context_get_fpregs(struct context *ctx, plat_fpregs_t *fp)
+{
+	struct addr_space *as = ctx->as;
+	if (ctx->fp_dirty || !as || !ctx->fpu || atomic_load(&as->dead) ||
+	    atomic_load(&as->released)) {
+		memcpy(fp->bytes, ctx->fp.bytes, ctx->fp_size);
+		return 0;
+	}
+	st_frame_read_fp(ctx, as, fp);
+	return 0;
+}
+
+static int systrap_context_set_fpregs(struct context *ctx, const plat_fpregs_t *fp)
+{
+	memcpy(ctx->fp.bytes, fp->bytes, ctx->fp_size);
+	ctx->fp_dirty = true; /* written into the frame by the next switch */
+	return 0;
+}
+
+static void systrap_context_release(struct context *ctx)
+{
+	if (!ctx)
+		return;
+	st_ctx_unbind(ctx);
+	free(ctx);
+}
+
+/* ---- test and debugging accessors --------------------------------------------- */
+
+pid_t systrap_as_stub_pid(struct addr_space *as) { return __atomic_load_n(&as->pid, __ATOMIC_ACQUIRE); }
+
+int systrap_as_death_status(struct addr_space *as)
+{
+	vmutex_lock(&as->lock);
+	/* Once marked dead (perhaps killed by us a moment ago), wait for it. */
+	if (as->pid && !atomic_load(&as->released))
+		st_as_poll_death(as, atomic_load(&as->dead));
+	vmutex_unlock(&as->lock);
+	return atomic_load(&as->death_status);
+}
+
+int systrap_ctx_slot(struct context *ctx) { return ctx->as ? ctx->slot : -1; }
+
+pid_t systrap_ctx_tid(struct context *ctx) { return ctx->as ? ctx->tid : -1; }
+
+unsigned systrap_as_requests(struct addr_space *as)
+{
+	vmutex_lock(&as->lock);
+	unsigned n = as->seq;
+	vmutex_unlock(&as->lock);
+	return n;
+}
+
+long systrap_as_leader_call(struct addr_space *as, long nr, const long args[6])
+{
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	int64_t res = 0;
+	int err = as->pid ? st_leader_op(as, nr, args, &res) : -ENOENT;
+	vmutex_unlock(&as->lock);
+	return err ? err : (long)res;
+}
+
+const struct platform_ops systrap_platform_ops = {
+    .name = "systrap",
+    .init = systrap_init,
+    .fini = systrap_fini,
+    .jail_rules = systrap_jail_rules,
+    .new_addr_space = systrap_new_addr_space,
+    .as_map = systrap_as_map,
+    .as_unmap = systrap_as_unmap,
+    .as_protect = systrap_as_protect,
+    .as_prepare_thread = systrap_as_prepare_thread,
+    .as_release = systrap_as_release,
+    .as_host_pid = systrap_as_host_pid,
+    .as_set_name = systrap_as_set_name,
+    .new_context = systrap_new_context,
+    .context_switch = systrap_context_switch,
+    .context_get_fpregs = systrap_context_get_fpregs,
+    .context_set_fpregs = systrap_context_set_fpregs,
+    .context_interrupt = systrap_context_interrupt,
+    .context_release = systrap_context_release,
+};

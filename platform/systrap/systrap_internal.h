@@ -1,0 +1,109 @@
+/*
+ * systrap_internal.h — what the files of the systrap platform share.
+ *
+ * systrap_stub.c owns the host mechanics: the stub blob (stub.S) and its
+ * parameter page, the two seccomp filters of stub threads, and the template
+ * process that forks new stubs.  systrap.c owns the platform objects
+ * (addr_space, context): the requests to a stub's leader, the trap hand-off
+ * through thread slots, and the platform_ops table.  systrap_jail.c lists
+ * what the Sentry's jail must allow.  Nothing here is for the Sentry; tests
+ * use the accessors at the end.
+ */
+#ifndef VISOR_PLATFORM_SYSTRAP_INTERNAL_H
+#define VISOR_PLATFORM_SYSTRAP_INTERNAL_H
+
+#include "lib/lockdep.h"
+#include "platform/platform.h"
+#include "platform/systrap/systrap_layout.h"
+
+#include <linux/filter.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Platform-wide state (platform->priv). */
+struct st_platform {
+	int memfd;
+	uint64_t blob;	/* the stub blob: same address in the Sentry and every stub */
+	/* The longest spin, in pause iterations, of the Sentry waiting for a
+	 * trap (about 20 us); a stub thread waiting for the Sentry spins at
+	 * most half that, the leader a tenth.  0: never spin (one CPU, where
+	 * spinning only delays the thread waited for).  Each context adapts
+	 * its own spins below these (systrap.c). */
+	uint32_t spin;
+	/* What the contexts' spins adapted to last: where new contexts start
+	 * (a fork-heavy workload has many short-lived ones). */
+	_Atomic uint32_t spin_now, stub_spin_now;
+	int tmpl_fd_no;	 /* the template's end of its socket, in the template */
+	int ctl_fd_no;	 /* where a new stub finds its control memfd */
+	int event_fd_no; /* ... and its eventfd */
+	/* The template: forks new stubs on request. */
+	struct vmutex tmpl_lock; /* one request and its reply at a time; nothing under it */
+	int tmpl_sock;		 /* the Sentry's end of the template's socket */
+	pid_t tmpl_pid;
+	/* Stubs killed and not reaped yet: the reaper thread (started by the
+	 * first st_reap_later) waits for each. */
+	struct vmutex reap_lock; /* the list and the flags below; nothing under it */
+	pthread_cond_t reap_cond;
+	pid_t *reap;
+	size_t nreap, reap_cap;
+	bool reaper_running, reaper_stop;
+	pthread_t reaper;
+	/* The filters, as written into the blob's parameter page. */
+	struct sock_filter base[P_FILTER_MAX];
+	unsigned short base_len;
+	struct sock_filter app[P_FILTER_MAX];
+	unsigned short app_len;
+};
+
+/* Addresses in the blob (the same in the Sentry and in every stub). */
+uint64_t st_handler_addr(const struct st_platform *sp);
+uint64_t st_restorer_addr(const struct st_platform *sp);
+uint64_t st_restorer_ret_addr(const struct st_platform *sp); /* after its syscall */
+uint64_t st_code_end(const struct st_platform *sp);	     /* end of the code */
+uint64_t st_thread_trap_addr(const struct st_platform *sp);  /* a syscall instruction */
+
+/* A platform for memory file memfd: map the blob, build the filters, fork
+ * the template.  0 and *out, or -errno (-EBADF: no memory file). */
+int st_platform_new(int memfd, struct st_platform **out);
+void st_platform_free(struct st_platform *sp);
+
+/*
+ * Ask the template for a new stub process holding ctl_fd (its control
+ * region) and efd (its leader's completion eventfd).  On success *pid is the
+ * stub, a child of the Sentry; it signals efd once when it is ready.
+ */
+int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid);
+
+/* Reap stub pid (killed, perhaps not dead yet) in the background. */
+void st_reap_later(struct st_platform *sp, pid_t pid);
+
+/* The filters' allow-lists, as a table the tests check the filters against
+ * (systrap_stub.c documents each entry). */
+struct st_allowed {
+	int nr;
+	const char *when; /* the conditions, in words; "" for none */
+};
+extern const struct st_allowed st_base_allowed[];
+extern const size_t st_base_allowed_n;
+extern const struct st_allowed st_app_allowed[];
+extern const size_t st_app_allowed_n;
+
+/* platform_ops.jail_rules (systrap_jail.c). */
+const struct jail_rules *systrap_jail_rules(const struct platform *p);
+
+/* For tests and debugging. */
+pid_t systrap_as_stub_pid(struct addr_space *as); /* 0 if none (yet) */
+int systrap_as_death_status(struct addr_space *as); /* 0 if alive or unknown */
+/* The slot (thread area index) and host tid of ctx's stub thread, -1 if not bound. */
+int systrap_ctx_slot(struct context *ctx);
+pid_t systrap_ctx_tid(struct context *ctx);
+/* How many requests the stub's leader was sent. */
+unsigned systrap_as_requests(struct addr_space *as);
+/* Run one request (one op: nr and its arguments) on the stub's leader, as
+ * the Sentry's own operations do.  The op's result, or -errno. */
+long systrap_as_leader_call(struct addr_space *as, long nr, const long args[6]);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * systrap_jail.c — what the systrap platform needs the Sentry's seccomp jail
+ * to allow (platform_ops.jail_rules; the jail is sentry/jail.c).
+ *
+ * Only Sentry threads run under the Sentry's filter here: the stubs are
+ * forked by the template, which the platform forks before the Sentry jails
+ * itself, so no stub ever carries the jail's filter (it would kill app
+ * syscalls that must trap).  What stubs may do is their own filters'
+ * business (systrap_stub.c).  No ptrace.
+ *
+ * Several of these are in the Sentry's own rules as well: they are listed
+ * here anyway, so that this list alone says what the platform needs and stays
+ * right when the Sentry's rules change.  A duplicate allow costs nothing in
+ * the filter.
+ */
+#include "platform/systrap/systrap_internal.h"
+
+#include <sys/syscall.h>
+
+static const struct jail_rule st_jail_rule_list[] = {
+    /* the trap hand-off with app threads and the leader's request word */
+    JAIL_ALLOW(SYS_futex),
+    /* waiting for the leader's eventfd, reading it */
+    JAIL_ALLOW(SYS_poll),
+    JAIL_ALLOW(SYS_read),
+    /* a new stub: its control memfd and eventfd, then the template's fork */
+    JAIL_ALLOW(SYS_memfd_create),
+    JAIL_ALLOW(SYS_ftruncate),
+    JAIL_ALLOW(SYS_mmap),
+    JAIL_ALLOW(SYS_munmap),
+    JAIL_ALLOW(SYS_eventfd2),
+    JAIL_ALLOW(SYS_close),
+    JAIL_ALLOW(SYS_sendmsg),
+    JAIL_ALLOW(SYS_recvfrom),
+    /* interrupts (a signal to a stub thread), killing a stub */
+    JAIL_ALLOW(SYS_tgkill),
+    JAIL_ALLOW(SYS_kill),
+    /* whether a stub died (WNOWAIT), and reaping it */
+    JAIL_ALLOW(SYS_waitid),
+};
+
+static const struct jail_rules st_jail_rules = JAIL_RULES("systrap", st_jail_rule_list);
+
+const struct jail_rules *systrap_jail_rules(const struct platform *p) { return &st_jail_rules; }
