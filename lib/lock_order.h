@@ -24,6 +24,7 @@
 	X(VFS_TREE,           30, "vfs_tree_lock")                      \
 	X(EPOLL,              40, "epoll_lock")                         \
 	X(UNIX_TABLE,         45, "unix_table_lock")                    \
+	X(NETLINK_TABLE,      47, "netlink_table_lock")                 \
 	X(SOCKET,             50, "socket->lock")                       \
 	X(FUTEX_BUCKET,       60, "futex_bucket->lock")                 \
 	X(TASKS,              70, "k->tasks_lock")                      \
