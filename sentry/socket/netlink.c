@@ -129,7 +129,7 @@ static struct nl_skb *skb_new(const void *data, size_t len, uint32_t src_portid)
 	b->src_portid = src_portid;
 	b->dst_group = 0;
 	b->len = len;
-	if (len)
+	if (data && len)
 		memcpy(b->data, data, len);
 	return b;
 }
@@ -152,10 +152,13 @@ static struct nl_skb *dump_next(struct nl_sock *nl)
 	size_t done_len = NLMSG_LENGTH(sizeof(int));
 	bool last = end == nl->dump.len && (end == start || end - start + done_len <= limit);
 	size_t len = end - start + (last ? NLMSG_ALIGN(done_len) : 0);
-	struct nl_skb *b = skb_new(nl->dump.p + start, len, 0);
+	struct nl_skb *b = skb_new(NULL, len, 0);
 	if (!b)
 		return NULL;
+	if (end > start)
+		memcpy(b->data, nl->dump.p + start, end - start);
 	if (last) {
+		memset(b->data + (end - start), 0, len - (end - start));
 		struct nlmsghdr d = {.nlmsg_len = (uint32_t)done_len,
 				     .nlmsg_type = NLMSG_DONE,
 				     .nlmsg_flags = NLM_F_MULTI | nl->dump_done.flags,

@@ -1,0 +1,742 @@
+/* Unit tests for AF_NETLINK / NETLINK_ROUTE (sentry/socket/netlink.c,
+ * rtnetlink.c, netif.c), driven through the socket syscalls of a
+ * VFS-fixture task (app addresses are Sentry pointers): socket and bind
+ * rules, the link/address/route dumps parsed back, "doit" requests and
+ * their acks, EPERM for changes, MSG_PEEK/MSG_TRUNC, poll, overrun, and
+ * hostile messages (bad lengths, truncated attributes, random bytes). */
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "sentry/socket/netif.h"
+#include "sentry/socket/netlink.h"
+#include "sentry/socket/socket.h"
+#include "sentry/tests/harness.h"
+
+static int setup(void **state)
+{
+	if (netlink_register() < 0)
+		return -1;
+	return fx_setup(state);
+}
+
+static struct task *T(void **state)
+{
+	return ((struct fx *)*state)->t;
+}
+
+#define P(x) ((uint64_t)(uintptr_t)(x))
+
+static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, uint64_t a5)
+{
+	return fx_call(sys_socket_defs, t, nr, a0, a1, a2, a3, a4, a5);
+}
+
+static int nlsock(struct task *t)
+{
+	int fd = (int)sc(t, SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_ROUTE, 0, 0,
+			 0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int cls(struct task *t, int fd)
+{
+	return fdt_close(t->fdt, fd);
+}
+
+static ssize_t snd(struct task *t, int fd, const void *buf, size_t len)
+{
+	return sc(t, SYS_sendto, fd, P(buf), len, 0, 0, 0);
+}
+
+static ssize_t rcv(struct task *t, int fd, void *buf, size_t len, int flags)
+{
+	return sc(t, SYS_recvfrom, fd, P(buf), len, flags, 0, 0);
+}
+
+static uint32_t poll_fd_events(struct task *t, int fd)
+{
+	struct file *f = fdt_get_file(t->fdt, fd);
+	assert_non_null(f);
+	uint32_t m = file_poll(f, NULL);
+	file_put(f);
+	return m;
+}
+
+/* A request: header, family header of hdrlen bytes, then raw attribute
+ * bytes. */
+struct req {
+	struct nlmsghdr h;
+	unsigned char body[512];
+};
+
+static size_t mkreq(struct req *r, int type, int flags, const void *hdr, size_t hdrlen,
+		    const void *attrs, size_t alen)
+{
+	memset(r, 0, sizeof(*r));
+	r->h.nlmsg_type = (uint16_t)type;
+	r->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	r->h.nlmsg_seq = 42;
+	if (hdrlen)
+		memcpy(r->body, hdr, hdrlen);
+	if (alen)
+		memcpy(r->body + NLMSG_ALIGN(hdrlen), attrs, alen);
+	r->h.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen) + alen);
+	return r->h.nlmsg_len;
+}
+
+static void request(struct task *t, int fd, int type, int flags, const void *hdr, size_t hdrlen)
+{
+	struct req r;
+	size_t n = mkreq(&r, type, flags, hdr, hdrlen, NULL, 0);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+}
+
+/* Every message of every datagram until NLMSG_DONE or an NLMSG_ERROR (or
+ * nothing more queued), appended to out. */
+static size_t collect(struct task *t, int fd, unsigned char *out, size_t cap)
+{
+	size_t used = 0;
+	for (;;) {
+		ssize_t n = rcv(t, fd, out + used, cap - used, 0);
+		if (n == -EAGAIN)
+			return used;
+		assert_true(n > 0);
+		size_t start = used;
+		used += (size_t)n;
+		for (struct nlmsghdr *h = (void *)(out + start); NLMSG_OK(h, (int)(used - start));
+		     h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+				return used;
+	}
+}
+
+static const struct rtattr *find_attr(const struct nlmsghdr *h, size_t hdrlen, int type)
+{
+	int len = (int)(h->nlmsg_len - NLMSG_LENGTH(hdrlen));
+	for (const struct rtattr *a = (const void *)((const char *)NLMSG_DATA(h) +
+						     NLMSG_ALIGN(hdrlen));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == type)
+			return a;
+	return NULL;
+}
+
+static int ack_error(const unsigned char *buf, size_t len)
+{
+	const struct nlmsghdr *h = (const void *)buf;
+	assert_true(len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)));
+	assert_int_equal(h->nlmsg_type, NLMSG_ERROR);
+	return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+static void test_socket_types_and_protocols(void **state)
+{
+	struct task *t = T(state);
+	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_STREAM, 0, 0, 0, 0), -ESOCKTNOSUPPORT);
+	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_RAW, 32, 0, 0, 0), -EPROTONOSUPPORT);
+	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG, 0, 0, 0),
+			 -EPROTONOSUPPORT);
+	int a = (int)sc(t, SYS_socket, AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE, 0, 0, 0);
+	assert_true(a >= 0);
+	cls(t, a);
+	int sv[2];
+	assert_int_equal(sc(t, SYS_socketpair, AF_NETLINK, SOCK_RAW, 0, P(sv), 0, 0), -EOPNOTSUPP);
+	int fd = nlsock(t);
+	assert_int_equal(sc(t, SYS_listen, fd, 1, 0, 0, 0, 0), -EOPNOTSUPP);
+	cls(t, fd);
+}
+
+static uint32_t nl_pid(struct task *t, int fd, int peer)
+{
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+	assert_int_equal(sc(t, peer ? SYS_getpeername : SYS_getsockname, fd, P(&sa), P(&len), 0, 0,
+			    0),
+			 0);
+	assert_int_equal(len, sizeof(sa));
+	assert_int_equal(sa.nl_family, AF_NETLINK);
+	return sa.nl_pid;
+}
+
+static void test_bind_autobind_and_conflicts(void **state)
+{
+	struct task *t = T(state);
+	int a = nlsock(t), b = nlsock(t), c = nlsock(t);
+	assert_int_equal(nl_pid(t, a, 0), 0); /* unbound */
+	assert_int_equal(nl_pid(t, a, 1), 0); /* the kernel is the default peer */
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_pid = 7777};
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa) - 1, 0, 0, 0), -EINVAL);
+	sa.nl_family = AF_INET;
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa), 0, 0, 0), -EINVAL);
+	sa.nl_family = AF_NETLINK;
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	assert_int_equal(nl_pid(t, a, 0), 7777);
+	assert_int_equal(sc(t, SYS_bind, b, P(&sa), sizeof(sa), 0, 0, 0), -EADDRINUSE);
+	/* Bound already: only the same id again. */
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	sa.nl_pid = 0;
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa), 0, 0, 0), -EINVAL);
+	/* Autobind at bind and at the first send. */
+	assert_int_equal(sc(t, SYS_bind, b, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	uint32_t pb = nl_pid(t, b, 0);
+	assert_true(pb != 0 && pb != 7777);
+	request(t, c, RTM_GETLINK, NLM_F_DUMP, &(struct rtgenmsg){AF_UNSPEC}, 1);
+	uint32_t pc = nl_pid(t, c, 0);
+	assert_true(pc != 0 && pc != pb);
+	/* Groups anyone may join on NETLINK_ROUTE. */
+	sa.nl_pid = pb;
+	sa.nl_groups = RTMGRP_LINK;
+	assert_int_equal(sc(t, SYS_bind, b, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	struct sockaddr_nl got;
+	socklen_t len = sizeof(got);
+	assert_int_equal(sc(t, SYS_getsockname, b, P(&got), P(&len), 0, 0, 0), 0);
+	assert_int_equal(got.nl_groups, RTMGRP_LINK);
+	cls(t, a);
+	cls(t, b);
+	cls(t, c);
+	/* The id is free again once its socket is closed. */
+	a = nlsock(t);
+	sa = (struct sockaddr_nl){.nl_family = AF_NETLINK, .nl_pid = 7777};
+	assert_int_equal(sc(t, SYS_bind, a, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	cls(t, a);
+}
+
+static void test_connect_and_sends_to_other_sockets(void **state)
+{
+	struct task *t = T(state);
+	int a = nlsock(t), b = nlsock(t);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_pid = 5001};
+	assert_int_equal(sc(t, SYS_bind, b, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	/* Root (CAP_NET_ADMIN) may talk to another socket. */
+	assert_int_equal(sc(t, SYS_connect, a, P(&sa), sizeof(sa), 0, 0, 0), 0);
+	assert_int_equal(nl_pid(t, a, 1), 5001);
+	assert_int_equal(snd(t, a, "hello", 5), 5);
+	char buf[16];
+	struct sockaddr_nl from;
+	socklen_t flen = sizeof(from);
+	assert_int_equal(sc(t, SYS_recvfrom, b, P(buf), sizeof(buf), 0, P(&from), P(&flen)), 5);
+	assert_int_equal(from.nl_pid, nl_pid(t, a, 0));
+	sa.nl_pid = 5999; /* nobody */
+	assert_int_equal(sc(t, SYS_sendto, a, P("x"), 1, 0, P(&sa), sizeof(sa)), -ECONNREFUSED);
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	assert_int_equal(sc(t, SYS_connect, a, P(&unspec), sizeof(unspec), 0, 0, 0), 0);
+	assert_int_equal(nl_pid(t, a, 1), 0);
+	/* Without CAP_NET_ADMIN: EPERM, as NETLINK_ROUTE has no NONROOT_SEND. */
+	uint64_t caps = t->creds->cap_effective;
+	t->creds->cap_effective = 0;
+	sa.nl_pid = 5001;
+	assert_int_equal(sc(t, SYS_connect, a, P(&sa), sizeof(sa), 0, 0, 0), -EPERM);
+	assert_int_equal(sc(t, SYS_sendto, a, P("x"), 1, 0, P(&sa), sizeof(sa)), -EPERM);
+	t->creds->cap_effective = caps;
+	cls(t, a);
+	cls(t, b);
+}
+
+/* ---------------------------------------------------------------- dumps */
+
+static void test_link_dump_shows_lo(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	assert_int_equal(poll_fd_events(t, fd) & POLLIN, 0);
+	request(t, fd, RTM_GETLINK, NLM_F_DUMP, &(struct ifinfomsg){.ifi_family = AF_UNSPEC},
+		sizeof(struct ifinfomsg));
+	unsigned char buf[16384];
+	size_t n = collect(t, fd, buf, sizeof(buf));
+	int links = 0, done = 0;
+	uint32_t me = nl_pid(t, fd, 0);
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+		assert_int_equal(h->nlmsg_seq, 42);
+		assert_int_equal(h->nlmsg_pid, me);
+		assert_true(h->nlmsg_flags & NLM_F_MULTI);
+		if (h->nlmsg_type == NLMSG_DONE) {
+			done++;
+			assert_int_equal(*(int *)NLMSG_DATA(h), 0);
+			continue;
+		}
+		assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+		struct ifinfomsg *ifi = NLMSG_DATA(h);
+		assert_int_equal(ifi->ifi_index, 1);
+		assert_int_equal(ifi->ifi_type, 772); /* ARPHRD_LOOPBACK */
+		assert_int_equal(ifi->ifi_flags, 0x10049); /* UP LOOPBACK RUNNING LOWER_UP */
+		const struct rtattr *a = find_attr(h, sizeof(*ifi), IFLA_IFNAME);
+		assert_non_null(a);
+		assert_string_equal(RTA_DATA(a), "lo");
+		a = find_attr(h, sizeof(*ifi), IFLA_MTU);
+		assert_non_null(a);
+		assert_int_equal(*(uint32_t *)RTA_DATA(a), 65536);
+		assert_non_null(find_attr(h, sizeof(*ifi), IFLA_ADDRESS));
+		assert_non_null(find_attr(h, sizeof(*ifi), IFLA_STATS64));
+		links++;
+	}
+	assert_int_equal(links, 1);
+	assert_int_equal(done, 1);
+	cls(t, fd);
+}
+
+struct addr_seen {
+	int v4, v6;
+};
+
+static struct addr_seen dump_addrs(struct task *t, int fd, int family)
+{
+	request(t, fd, RTM_GETADDR, NLM_F_DUMP, &(struct ifaddrmsg){.ifa_family = (uint8_t)family},
+		sizeof(struct ifaddrmsg));
+	unsigned char buf[16384];
+	size_t n = collect(t, fd, buf, sizeof(buf));
+	struct addr_seen s = {0};
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			break;
+		assert_int_equal(h->nlmsg_type, RTM_NEWADDR);
+		struct ifaddrmsg *ifa = NLMSG_DATA(h);
+		assert_int_equal(ifa->ifa_index, 1);
+		assert_int_equal(ifa->ifa_scope, RT_SCOPE_HOST);
+		const struct rtattr *a = find_attr(h, sizeof(*ifa), IFA_ADDRESS);
+		assert_non_null(a);
+		if (ifa->ifa_family == AF_INET) {
+			assert_int_equal(ifa->ifa_prefixlen, 8);
+			assert_memory_equal(RTA_DATA(a), "\x7f\0\0\x01", 4);
+			a = find_attr(h, sizeof(*ifa), IFA_LABEL);
+			assert_non_null(a);
+			assert_string_equal(RTA_DATA(a), "lo");
+			s.v4++;
+		} else {
+			assert_int_equal(ifa->ifa_family, AF_INET6);
+			assert_int_equal(ifa->ifa_prefixlen, 128);
+			assert_memory_equal(RTA_DATA(a), &in6addr_loopback, 16);
+			s.v6++;
+		}
+		assert_non_null(find_attr(h, sizeof(*ifa), IFA_CACHEINFO));
+	}
+	return s;
+}
+
+static void test_addr_dump_per_family(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	struct addr_seen s = dump_addrs(t, fd, AF_UNSPEC);
+	assert_int_equal(s.v4, 1);
+	assert_int_equal(s.v6, 1);
+	s = dump_addrs(t, fd, AF_INET);
+	assert_int_equal(s.v4, 1);
+	assert_int_equal(s.v6, 0);
+	s = dump_addrs(t, fd, AF_INET6);
+	assert_int_equal(s.v4, 0);
+	assert_int_equal(s.v6, 1);
+	cls(t, fd);
+}
+
+static void test_route_dump_is_linux_local_table(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	request(t, fd, RTM_GETROUTE, NLM_F_DUMP, &(struct rtmsg){.rtm_family = AF_UNSPEC},
+		sizeof(struct rtmsg));
+	unsigned char buf[16384];
+	size_t n = collect(t, fd, buf, sizeof(buf));
+	char got[512] = "";
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			break;
+		assert_int_equal(h->nlmsg_type, RTM_NEWROUTE);
+		struct rtmsg *rtm = NLMSG_DATA(h);
+		const struct rtattr *dst = find_attr(h, sizeof(*rtm), RTA_DST);
+		assert_non_null(dst);
+		const unsigned char *d = RTA_DATA(dst);
+		char line[96];
+		snprintf(line, sizeof(line), "%d:%u.%u/%d t%d s%d p%d;", rtm->rtm_type, d[0],
+			 d[rtm->rtm_family == AF_INET ? 3 : 15], rtm->rtm_dst_len, rtm->rtm_table,
+			 rtm->rtm_scope, rtm->rtm_protocol);
+		strcat(got, line);
+	}
+	/* local 127.0.0.0/8, local 127.0.0.1, broadcast 127.255.255.255, local ::1 */
+	assert_string_equal(got, "2:127.0/8 t255 s254 p2;2:127.1/32 t255 s254 p2;"
+				 "3:127.255/32 t255 s253 p2;2:0.1/128 t255 s0 p2;");
+	cls(t, fd);
+}
+
+static void test_dump_is_split_by_the_readers_buffer(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	/* Ten dumps of addresses answered in turn, each ending in NLMSG_DONE. */
+	for (int i = 0; i < 10; i++) {
+		struct addr_seen s = dump_addrs(t, fd, AF_UNSPEC);
+		assert_int_equal(s.v4 + s.v6, 2);
+	}
+	/* A reader with a small buffer sees MSG_TRUNC; MSG_PEEK|MSG_TRUNC
+	 * gives the datagram's whole length first, as glibc reads it. */
+	request(t, fd, RTM_GETLINK, NLM_F_DUMP, &(struct rtgenmsg){AF_UNSPEC}, 1);
+	char small[32];
+	ssize_t whole = rcv(t, fd, small, sizeof(small), MSG_PEEK | MSG_TRUNC);
+	assert_true(whole > (ssize_t)sizeof(small));
+	struct iovec io = {.iov_base = small, .iov_len = sizeof(small)};
+	struct msghdr mh = {.msg_iov = &io, .msg_iovlen = 1};
+	assert_int_equal(sc(t, SYS_recvmsg, fd, P(&mh), 0, 0, 0, 0), sizeof(small));
+	assert_true(mh.msg_flags & MSG_TRUNC);
+	assert_int_equal(rcv(t, fd, small, sizeof(small), 0), -EAGAIN);
+	cls(t, fd);
+}
+
+/* ---------------------------------------------------------------- doit and acks */
+
+static void test_getlink_by_name_and_index_with_ack(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	unsigned char attrs[8] = {7, 0, IFLA_IFNAME, 0, 'l', 'o', 0, 0};
+	struct req r;
+	size_t n = mkreq(&r, RTM_GETLINK, NLM_F_ACK, &(struct ifinfomsg){0},
+			 sizeof(struct ifinfomsg), attrs, 8);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	unsigned char buf[8192];
+	ssize_t got = rcv(t, fd, buf, sizeof(buf), 0);
+	assert_true(got > 0);
+	struct nlmsghdr *h = (void *)buf;
+	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+	assert_int_equal(h->nlmsg_flags & NLM_F_MULTI, 0);
+	assert_int_equal(((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index, 1);
+	/* then the ack, in its own datagram, capped to the request's header */
+	got = rcv(t, fd, buf, sizeof(buf), 0);
+	assert_int_equal(got, NLMSG_LENGTH(sizeof(struct nlmsgerr)));
+	assert_int_equal(ack_error(buf, (size_t)got), 0);
+	assert_int_equal(h->nlmsg_flags, NLM_F_CAPPED);
+	struct nlmsgerr *e = NLMSG_DATA(h);
+	assert_int_equal(e->msg.nlmsg_len, n);
+	assert_int_equal(e->msg.nlmsg_seq, 42);
+	/* by index; a missing one is ENODEV with the request echoed */
+	request(t, fd, RTM_GETLINK, 0, &(struct ifinfomsg){.ifi_index = 1},
+		sizeof(struct ifinfomsg));
+	assert_true(rcv(t, fd, buf, sizeof(buf), 0) > 0);
+	assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
+	request(t, fd, RTM_GETLINK, 0, &(struct ifinfomsg){.ifi_index = 99},
+		sizeof(struct ifinfomsg));
+	got = rcv(t, fd, buf, sizeof(buf), 0);
+	assert_int_equal(ack_error(buf, (size_t)got), -ENODEV);
+	assert_int_equal(got, NLMSG_LENGTH(sizeof(struct nlmsgerr)) + sizeof(struct ifinfomsg));
+	assert_int_equal(h->nlmsg_flags, 0);
+	/* neither index nor name: EINVAL; short header: EINVAL */
+	request(t, fd, RTM_GETLINK, 0, &(struct ifinfomsg){0}, sizeof(struct ifinfomsg));
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EINVAL);
+	request(t, fd, RTM_GETLINK, 0, "\0\0\0", 4);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EINVAL);
+	cls(t, fd);
+}
+
+static void test_route_get(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	unsigned char attrs[8] = {8, 0, RTA_DST, 0, 127, 0, 0, 1};
+	struct req r;
+	size_t n = mkreq(&r, RTM_GETROUTE, 0, &(struct rtmsg){.rtm_family = AF_INET},
+			 sizeof(struct rtmsg), attrs, 8);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	unsigned char buf[4096];
+	assert_true(rcv(t, fd, buf, sizeof(buf), 0) > 0);
+	struct nlmsghdr *h = (void *)buf;
+	assert_int_equal(h->nlmsg_type, RTM_NEWROUTE);
+	struct rtmsg *rtm = NLMSG_DATA(h);
+	assert_int_equal(rtm->rtm_type, RTN_LOCAL);
+	const struct rtattr *a = find_attr(h, sizeof(*rtm), RTA_OIF);
+	assert_non_null(a);
+	assert_int_equal(*(uint32_t *)RTA_DATA(a), 1);
+	a = find_attr(h, sizeof(*rtm), RTA_PREFSRC);
+	assert_non_null(a);
+	assert_memory_equal(RTA_DATA(a), "\x7f\0\0\x01", 4);
+	/* 8.8.8.8: only lo here, so no route */
+	attrs[4] = attrs[5] = attrs[6] = attrs[7] = 8;
+	n = mkreq(&r, RTM_GETROUTE, 0, &(struct rtmsg){.rtm_family = AF_INET},
+		  sizeof(struct rtmsg), attrs, 8);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -ENETUNREACH);
+	cls(t, fd);
+}
+
+static void test_changes_are_eperm_and_unknown_types_eopnotsupp(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	unsigned char buf[4096];
+	uint64_t caps = t->creds->cap_effective;
+	t->creds->cap_effective = 0;
+	static const int changes[] = {RTM_NEWADDR, RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE,
+				      RTM_NEWLINK, RTM_SETLINK, RTM_NEWNEIGH};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		request(t, fd, changes[i], NLM_F_ACK | NLM_F_CREATE,
+			&(struct ifaddrmsg){.ifa_family = AF_INET}, sizeof(struct ifaddrmsg));
+		assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EPERM);
+	}
+	t->creds->cap_effective = caps;
+	/* With CAP_NET_ADMIN: the sandbox's interfaces still cannot change. */
+	request(t, fd, RTM_NEWADDR, NLM_F_ACK, &(struct ifaddrmsg){.ifa_family = AF_INET},
+		sizeof(struct ifaddrmsg));
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EOPNOTSUPP);
+	request(t, fd, RTM_GETQDISC, NLM_F_DUMP, "\0\0\0", 4);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EOPNOTSUPP);
+	request(t, fd, RTM_MAX + 1, 0, "\0\0\0", 4);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EOPNOTSUPP);
+	/* RTM_GETADDR is a dump only for IPv4 */
+	request(t, fd, RTM_GETADDR, 0, &(struct ifaddrmsg){.ifa_family = AF_INET},
+		sizeof(struct ifaddrmsg));
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EOPNOTSUPP);
+	/* Control messages and answers are not handled, only acked if asked. */
+	request(t, fd, NLMSG_NOOP, NLM_F_ACK, NULL, 0);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), 0);
+	struct req r;
+	size_t n = mkreq(&r, RTM_GETLINK, NLM_F_DUMP, "\0\0\0", 4, NULL, 0);
+	r.h.nlmsg_flags &= (uint16_t)~NLM_F_REQUEST;
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(rcv(t, fd, buf, sizeof(buf), 0), -EAGAIN);
+	cls(t, fd);
+}
+
+static void test_strict_checks(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	int one = 1;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, P(&one), sizeof(one),
+			    0),
+			 0);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+	assert_int_equal(sc(t, SYS_getsockopt, fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, P(&v),
+			    P(&vl), 0),
+			 0);
+	assert_int_equal(v, 1);
+	unsigned char buf[8192];
+	/* a link dump with an index filter is refused in the DONE */
+	request(t, fd, RTM_GETLINK, NLM_F_DUMP, &(struct ifinfomsg){.ifi_index = 1},
+		sizeof(struct ifinfomsg));
+	ssize_t n = rcv(t, fd, buf, sizeof(buf), 0);
+	struct nlmsghdr *h = (void *)buf;
+	assert_int_equal(h->nlmsg_type, NLMSG_DONE);
+	assert_int_equal(*(int *)NLMSG_DATA(h), -EINVAL);
+	assert_int_equal(n, NLMSG_LENGTH(sizeof(int)));
+	/* an address dump filtered by index */
+	request(t, fd, RTM_GETADDR, NLM_F_DUMP, &(struct ifaddrmsg){.ifa_index = 1},
+		sizeof(struct ifaddrmsg));
+	size_t got = collect(t, fd, buf, sizeof(buf));
+	int msgs = 0;
+	for (h = (void *)buf; NLMSG_OK(h, (int)got); h = NLMSG_NEXT(h, got)) {
+		assert_true(h->nlmsg_flags & NLM_F_DUMP_FILTERED);
+		msgs++;
+	}
+	assert_int_equal(msgs, 3);
+	request(t, fd, RTM_GETADDR, NLM_F_DUMP, &(struct ifaddrmsg){.ifa_index = 9},
+		sizeof(struct ifaddrmsg));
+	rcv(t, fd, buf, sizeof(buf), 0);
+	h = (void *)buf;
+	assert_int_equal(*(int *)NLMSG_DATA(h), -ENODEV);
+	/* a route dump of the main table only: empty on a loopback-only stack */
+	request(t, fd, RTM_GETROUTE, NLM_F_DUMP,
+		&(struct rtmsg){.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN},
+		sizeof(struct rtmsg));
+	n = rcv(t, fd, buf, sizeof(buf), 0);
+	assert_int_equal(h->nlmsg_type, NLMSG_DONE);
+	assert_true(h->nlmsg_flags & NLM_F_DUMP_FILTERED);
+	cls(t, fd);
+}
+
+static void test_options(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	int v = 1;
+	socklen_t vl = sizeof(v);
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_IP, 1, P(&v), sizeof(v), 0), -ENOPROTOOPT);
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, 99, P(&v), sizeof(v), 0),
+			 -ENOPROTOOPT);
+	assert_int_equal(sc(t, SYS_getsockopt, fd, SOL_NETLINK, 99, P(&v), P(&vl), 0),
+			 -ENOPROTOOPT);
+	v = 0;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, P(&v),
+			    sizeof(v), 0),
+			 -EINVAL);
+	v = RTNLGRP_IPV4_IFADDR;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, P(&v),
+			    sizeof(v), 0),
+			 0);
+	uint32_t groups[2] = {0};
+	vl = sizeof(groups);
+	assert_int_equal(sc(t, SYS_getsockopt, fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS,
+			    P(groups), P(&vl), 0),
+			 0);
+	assert_int_equal(groups[0], 1u << (RTNLGRP_IPV4_IFADDR - 1));
+	vl = 2;
+	assert_int_equal(sc(t, SYS_getsockopt, fd, SOL_NETLINK, NETLINK_EXT_ACK, P(&v), P(&vl), 0),
+			 -EINVAL);
+	/* NETLINK_CAP_ACK: errors no longer echo the request */
+	v = 1;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_CAP_ACK, P(&v), sizeof(v),
+			    0),
+			 0);
+	request(t, fd, RTM_GETLINK, 0, &(struct ifinfomsg){.ifi_index = 99},
+		sizeof(struct ifinfomsg));
+	unsigned char buf[256];
+	ssize_t n = rcv(t, fd, buf, sizeof(buf), 0);
+	assert_int_equal(n, NLMSG_LENGTH(sizeof(struct nlmsgerr)));
+	assert_int_equal(ack_error(buf, (size_t)n), -ENODEV);
+	/* NETLINK_PKTINFO adds a control message */
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_PKTINFO, P(&v), sizeof(v),
+			    0),
+			 0);
+	request(t, fd, NLMSG_NOOP, NLM_F_ACK, NULL, 0);
+	char cbuf[64];
+	struct iovec io = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	assert_true(sc(t, SYS_recvmsg, fd, P(&mh), 0, 0, 0, 0) > 0);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, SOL_NETLINK);
+	assert_int_equal(c->cmsg_type, NETLINK_PKTINFO);
+	cls(t, fd);
+}
+
+static void test_poll_and_overrun(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	assert_int_equal(poll_fd_events(t, fd) & (POLLIN | POLLOUT), POLLOUT);
+	request(t, fd, NLMSG_NOOP, NLM_F_ACK, NULL, 0);
+	assert_true(poll_fd_events(t, fd) & POLLIN);
+	unsigned char buf[64];
+	assert_true(rcv(t, fd, buf, sizeof(buf), 0) > 0);
+	/* A reader that never reads: acks are dropped past SO_RCVBUF and the
+	 * loss reported once as ENOBUFS. */
+	int small = 1;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_SOCKET, SO_RCVBUF, P(&small), sizeof(small),
+			    0),
+			 0);
+	for (int i = 0; i < 200; i++)
+		request(t, fd, NLMSG_NOOP, NLM_F_ACK, NULL, 0);
+	assert_true(poll_fd_events(t, fd) & POLLERR);
+	int drained = 0;
+	ssize_t n;
+	while ((n = rcv(t, fd, buf, sizeof(buf), 0)) > 0)
+		drained++;
+	assert_true(drained > 0 && drained < 200);
+	assert_int_equal(n, -ENOBUFS);
+	assert_int_equal(rcv(t, fd, buf, sizeof(buf), 0), -EAGAIN);
+	cls(t, fd);
+}
+
+/* ---------------------------------------------------------------- hostile input */
+
+static void test_bad_lengths_are_dropped_or_refused(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	unsigned char buf[4096];
+	struct req r;
+	/* nlmsg_len below the header, or past the datagram: ignored silently */
+	size_t n = mkreq(&r, RTM_GETLINK, NLM_F_DUMP | NLM_F_ACK, "\0\0\0", 4, NULL, 0);
+	r.h.nlmsg_len = 8;
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	r.h.nlmsg_len = 4000;
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(snd(t, fd, &r, 3), 3);
+	assert_int_equal(rcv(t, fd, buf, sizeof(buf), 0), -EAGAIN);
+	/* an empty payload (no rtgenmsg): nothing but the ack asked for */
+	n = mkreq(&r, RTM_GETLINK, NLM_F_ACK, NULL, 0, NULL, 0);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), 0);
+	/* an attribute longer than the message, in strict mode: EINVAL */
+	int one = 1;
+	assert_int_equal(sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, P(&one), sizeof(one),
+			    0),
+			 0);
+	unsigned char bad[8] = {200, 0, IFLA_IFNAME, 0, 'l', 'o', 0, 0};
+	n = mkreq(&r, RTM_GETLINK, 0, &(struct ifinfomsg){0}, sizeof(struct ifinfomsg), bad, 8);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EINVAL);
+	/* a name too long for IFNAMSIZ: ERANGE */
+	unsigned char longname[24] = {21, 0, IFLA_IFNAME, 0};
+	memset(longname + 4, 'x', 17);
+	n = mkreq(&r, RTM_GETLINK, 0, &(struct ifinfomsg){0}, sizeof(struct ifinfomsg), longname,
+		  24);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -ERANGE);
+	/* a route lookup whose RTA_DST is short: EINVAL */
+	unsigned char sdst[8] = {6, 0, RTA_DST, 0, 127, 0, 0, 0};
+	n = mkreq(&r, RTM_GETROUTE, 0, &(struct rtmsg){.rtm_family = AF_INET},
+		  sizeof(struct rtmsg), sdst, 8);
+	assert_int_equal(snd(t, fd, &r, n), (ssize_t)n);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EINVAL);
+	/* bigger than the send buffer: EMSGSIZE */
+	size_t huge = 300000;
+	unsigned char *hb = calloc(1, huge);
+	assert_int_equal(snd(t, fd, hb, huge), -EMSGSIZE);
+	free(hb);
+	/* bad addresses */
+	struct sockaddr_nl sa = {.nl_family = AF_INET};
+	assert_int_equal(sc(t, SYS_sendto, fd, P(&r), n, 0, P(&sa), sizeof(sa)), -EINVAL);
+	assert_int_equal(sc(t, SYS_sendto, fd, P(&r), n, 0, P(&sa), 4), -EINVAL);
+	assert_int_equal(sc(t, SYS_sendto, fd, P(&r), n, MSG_OOB, 0, 0), -EOPNOTSUPP);
+	cls(t, fd);
+}
+
+static void test_random_datagrams_never_crash(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	unsigned char msg[600], buf[65536];
+	uint32_t x = 12345;
+	for (int round = 0; round < 3000; round++) {
+		size_t len = 16 + (x % 580);
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245 + 12345;
+			msg[i] = (unsigned char)(x >> 16);
+		}
+		/* Mostly plausible headers, so the handlers see the garbage. */
+		struct nlmsghdr h = {.nlmsg_len = (uint32_t)(round % 3 ? len : x % 1024),
+				     .nlmsg_type = (uint16_t)(RTM_BASE + (x >> 8) % 80),
+				     .nlmsg_flags = (uint16_t)(NLM_F_REQUEST | ((x >> 4) & 0x3ff))};
+		memcpy(msg, &h, sizeof(h));
+		if (round % 2) {
+			int one = round % 4 == 1;
+			sc(t, SYS_setsockopt, fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, P(&one), sizeof(one),
+			   0);
+		}
+		assert_int_equal(snd(t, fd, msg, len), (ssize_t)len);
+		while (rcv(t, fd, buf, sizeof(buf), 0) > 0)
+			;
+	}
+	cls(t, fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
+		T_(test_socket_types_and_protocols),
+		T_(test_bind_autobind_and_conflicts),
+		T_(test_connect_and_sends_to_other_sockets),
+		T_(test_link_dump_shows_lo),
+		T_(test_addr_dump_per_family),
+		T_(test_route_dump_is_linux_local_table),
+		T_(test_dump_is_split_by_the_readers_buffer),
+		T_(test_getlink_by_name_and_index_with_ack),
+		T_(test_route_get),
+		T_(test_changes_are_eperm_and_unknown_types_eopnotsupp),
+		T_(test_strict_checks),
+		T_(test_options),
+		T_(test_poll_and_overrun),
+		T_(test_bad_lengths_are_dropped_or_refused),
+		T_(test_random_datagrams_never_crash),
+#undef T_
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
