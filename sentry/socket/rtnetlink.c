@@ -411,9 +411,9 @@ static int addr_dump_family(const struct rtnl_ctx *c, const struct nlmsghdr *h, 
 		ifindex = (int)ifm.ifa_index;
 		if (ifindex) {
 			struct ns_nic_info nic;
+			d->flags |= NLM_F_DUMP_FILTERED;
 			if (netif_nic_by_index(ifindex, &nic) < 0)
 				return -ENODEV;
-			d->flags |= NLM_F_DUMP_FILTERED;
 		}
 	}
 	struct ns_nic_info *nics;
