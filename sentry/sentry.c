@@ -16,6 +16,7 @@
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
+#include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
@@ -164,6 +165,12 @@ int sentry_run(const struct sentry_config *cfg)
 		}
 	}
 
+	/* The netstack's service thread, jailed like the task threads. */
+	r = inet_stack_run();
+	if (r < 0) {
+		log_error("netstack service thread: %s", strerror(-r));
+		return 125;
+	}
 	control_apply_config(&sa, cfg); /* OCI: caps, rlimits, umask, wait-start */
 	int pid = control_spawn(k, &sa);
 	for (int i = 0; i < 3; i++)

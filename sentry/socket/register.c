@@ -4,6 +4,7 @@
  * line here; the core (socket.c) names none.
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/socket/unix.h"
 
@@ -12,5 +13,7 @@ int sockets_register(void)
 	int r = unix_register();
 	if (r == 0)
 		r = procfs_register_net("unix", unix_proc_net);
+	if (r == 0)
+		r = inet_register(); /* AF_INET, AF_INET6 on the sandbox's netstack */
 	return r;
 }
