@@ -143,7 +143,7 @@ static int inet_create_family(struct task *t, int family, int type, int protocol
 	if (type == SOCK_RAW)
 		return t && !vfs_capable(vfs_task_creds(t), CAP_NET_RAW) ? -EPERM
 									  : -EPROTONOSUPPORT;
-	if (protocol < 0 || protocol >= 256) /* as Linux's inet_create */
+	if (protocol < 0 || protocol >= 263) /* IPPROTO_MAX, as Linux's inet_create */
 		return -EINVAL;
 	struct inet_sock *is = calloc(1, sizeof(*is));
 	if (!is)

@@ -322,6 +322,101 @@ static void test_sol_socket_options_reach_the_endpoint(void **state)
 	cls(t, s);
 }
 
+static void test_udp_datagrams_and_source(void **state)
+{
+	struct task *t = T(state);
+	int r = sock(t, AF_INET, SOCK_DGRAM, 0), s = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ra = lo4(0);
+	assert_int_equal(sc(t, SYS_bind, r, P(&ra), sizeof(ra), 0, 0, 0), 0);
+	socklen_t len = sizeof(ra);
+	assert_int_equal(sc(t, SYS_getsockname, r, P(&ra), P(&len), 0, 0, 0), 0);
+	assert_int_equal(sc(t, SYS_sendto, s, P("one"), 3, 0, P(&ra), sizeof(ra)), 3);
+	assert_int_equal(sc(t, SYS_sendto, s, P("three"), 5, 0, P(&ra), sizeof(ra)), 5);
+	char buf[16] = {0};
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	/* Blocking: woken by the report of the datagram's arrival. */
+	assert_int_equal(sc(t, SYS_recvfrom, r, P(buf), sizeof(buf), 0, P(&from), P(&fl)), 3);
+	assert_string_equal(buf, "one");
+	assert_int_equal(fl, sizeof(from));
+	assert_int_equal(from.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	/* A short buffer with MSG_TRUNC: the datagram's real length. */
+	assert_int_equal(sc(t, SYS_recvfrom, r, P(buf), 2, MSG_TRUNC, 0, 0), 5);
+	assert_int_equal(sc(t, SYS_recvfrom, r, P(buf), 2, MSG_DONTWAIT, 0, 0), -EAGAIN);
+	assert_int_equal(sc(t, SYS_sendto, s, P("x"), 1, 0, 0, 0), -EDESTADDRREQ);
+	/* Too large a datagram is refused before it is copied. */
+	assert_int_equal(sc(t, SYS_sendto, s, P(buf), 1 << 20, 0, P(&ra), sizeof(ra)), -EMSGSIZE);
+	cls(t, r);
+	cls(t, s);
+}
+
+static void test_udp_connected_refused(void **state)
+{
+	struct task *t = T(state);
+	int d = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = lo4(0);
+	assert_int_equal(sc(t, SYS_bind, d, P(&a), sizeof(a), 0, 0, 0), 0);
+	socklen_t len = sizeof(a);
+	assert_int_equal(sc(t, SYS_getsockname, d, P(&a), P(&len), 0, 0, 0), 0);
+	cls(t, d);
+	int c = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(sc(t, SYS_connect, c, P(&a), sizeof(a), 0, 0, 0), 0);
+	assert_int_equal(sc(t, SYS_sendto, c, P("x"), 1, 0, 0, 0), 1);
+	char buf[4];
+	/* The ICMP port unreachable ends the blocking receive. */
+	assert_int_equal(sc(t, SYS_recvfrom, c, P(buf), sizeof(buf), 0, 0, 0), -ECONNREFUSED);
+	cls(t, c);
+}
+
+static void test_ping_socket_echo(void **state)
+{
+	struct task *t = T(state);
+	int p = sock(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	assert_true(p >= 0);
+	/* An ICMP echo request: type 8, code 0, checksum (the stack fills
+	 * it), id (the stack's), sequence 1, payload. */
+	unsigned char req[12] = {8, 0, 0, 0, 0, 0, 0, 1, 'p', 'i', 'n', 'g'};
+	struct sockaddr_in a = lo4(0);
+	assert_int_equal(sc(t, SYS_sendto, p, P(req), sizeof(req), 0, P(&a), sizeof(a)), 12);
+	unsigned char rep[64];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	assert_int_equal(sc(t, SYS_recvfrom, p, P(rep), sizeof(rep), 0, P(&from), P(&fl)), 12);
+	assert_int_equal(rep[0], 0); /* echo reply */
+	assert_int_equal(rep[7], 1);
+	assert_memory_equal(rep + 8, "ping", 4);
+	assert_int_equal(from.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	cls(t, p);
+}
+
+static void test_v6_socket_accepts_v4_mapped_peer(void **state)
+{
+	struct task *t = T(state);
+	int l = sock(t, AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 la = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	assert_int_equal(sc(t, SYS_bind, l, P(&la), sizeof(la), 0, 0, 0), 0);
+	socklen_t len = sizeof(la);
+	assert_int_equal(sc(t, SYS_getsockname, l, P(&la), P(&len), 0, 0, 0), 0);
+	assert_int_equal(sc(t, SYS_listen, l, 4, 0, 0, 0, 0), 0);
+	int c = sock(t, AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in to = lo4(ntohs(la.sin6_port));
+	assert_int_equal(sc(t, SYS_connect, c, P(&to), sizeof(to), 0, 0, 0), 0);
+	struct sockaddr_in6 peer;
+	socklen_t pl = sizeof(peer);
+	int a = (int)sc(t, SYS_accept4, l, P(&peer), P(&pl), 0, 0, 0);
+	assert_true(a >= 0);
+	assert_int_equal(pl, sizeof(peer));
+	assert_int_equal(peer.sin6_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_V4MAPPED(&peer.sin6_addr));
+	assert_int_equal(sc(t, SYS_sendto, c, P("v4"), 2, 0, 0, 0), 2);
+	char buf[4] = {0};
+	assert_int_equal(sc(t, SYS_recvfrom, a, P(buf), sizeof(buf), 0, 0, 0), 2);
+	assert_string_equal(buf, "v4");
+	cls(t, a);
+	cls(t, c);
+	cls(t, l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +428,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refused_connect_and_so_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_epipe_raises_sigpipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sol_socket_options_reach_the_endpoint, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_datagrams_and_source, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_connected_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ping_socket_echo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v6_socket_accepts_v4_mapped_peer, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
