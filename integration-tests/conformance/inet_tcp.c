@@ -460,6 +460,121 @@ static void test_sendfile(const char *dir)
 	close(l);
 }
 
+static void opt(int fd, int level, int name, const char *what)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+	int r = getsockopt(fd, level, name, &v, &len);
+	if (r < 0)
+		printf("get %s: %s\n", what, strerror(errno));
+	else
+		printf("get %s: %d (len %d)\n", what, v, (int)len);
+}
+
+static void setopt(int fd, int level, int name, int v, const char *what)
+{
+	int r = setsockopt(fd, level, name, &v, sizeof(v));
+	printf("set %s %d: %s\n", what, v, r < 0 ? strerror(errno) : "ok");
+}
+
+#define OPT(fd, l, n) opt(fd, l, n, #n)
+#define SETOPT(fd, l, n, v) setopt(fd, l, n, v, #n)
+
+static void test_options(void)
+{
+	printf("-- options\n");
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	OPT(s, SOL_SOCKET, SO_REUSEADDR);
+	OPT(s, SOL_SOCKET, SO_REUSEPORT);
+	OPT(s, SOL_SOCKET, SO_KEEPALIVE);
+	OPT(s, SOL_SOCKET, SO_BROADCAST);
+	OPT(s, SOL_SOCKET, SO_RCVBUF);
+	OPT(s, SOL_SOCKET, SO_SNDBUF);
+	OPT(s, SOL_SOCKET, SO_ERROR);
+	OPT(s, IPPROTO_TCP, TCP_NODELAY);
+	OPT(s, IPPROTO_TCP, TCP_CORK);
+	OPT(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	OPT(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	OPT(s, IPPROTO_TCP, TCP_KEEPCNT);
+	OPT(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
+	OPT(s, IPPROTO_TCP, TCP_MAXSEG);
+	OPT(s, IPPROTO_IP, IP_TOS);
+	OPT(s, IPPROTO_IP, IP_TTL);
+	SETOPT(s, SOL_SOCKET, SO_REUSEADDR, 1);
+	SETOPT(s, SOL_SOCKET, SO_REUSEPORT, 1);
+	SETOPT(s, SOL_SOCKET, SO_KEEPALIVE, 1);
+	SETOPT(s, SOL_SOCKET, SO_BROADCAST, 1);
+	SETOPT(s, SOL_SOCKET, SO_RCVBUF, 65536);
+	SETOPT(s, SOL_SOCKET, SO_SNDBUF, 1000);
+	SETOPT(s, IPPROTO_TCP, TCP_NODELAY, 1);
+	SETOPT(s, IPPROTO_TCP, TCP_CORK, 1);
+	SETOPT(s, IPPROTO_TCP, TCP_KEEPIDLE, 30);
+	SETOPT(s, IPPROTO_TCP, TCP_KEEPINTVL, 5);
+	SETOPT(s, IPPROTO_TCP, TCP_KEEPCNT, 3);
+	SETOPT(s, IPPROTO_TCP, TCP_USER_TIMEOUT, 10000);
+	SETOPT(s, IPPROTO_IP, IP_TOS, 0x10);
+	SETOPT(s, IPPROTO_IP, IP_TTL, 7);
+	OPT(s, SOL_SOCKET, SO_REUSEADDR);
+	OPT(s, SOL_SOCKET, SO_REUSEPORT);
+	OPT(s, SOL_SOCKET, SO_KEEPALIVE);
+	OPT(s, SOL_SOCKET, SO_BROADCAST);
+	OPT(s, SOL_SOCKET, SO_RCVBUF);
+	OPT(s, SOL_SOCKET, SO_SNDBUF);
+	OPT(s, IPPROTO_TCP, TCP_NODELAY);
+	OPT(s, IPPROTO_TCP, TCP_CORK);
+	OPT(s, IPPROTO_TCP, TCP_KEEPIDLE);
+	OPT(s, IPPROTO_TCP, TCP_KEEPINTVL);
+	OPT(s, IPPROTO_TCP, TCP_KEEPCNT);
+	OPT(s, IPPROTO_TCP, TCP_USER_TIMEOUT);
+	OPT(s, IPPROTO_IP, IP_TOS);
+	OPT(s, IPPROTO_IP, IP_TTL);
+	SETOPT(s, IPPROTO_IP, IP_TTL, -1);
+	OPT(s, IPPROTO_IP, IP_TTL);
+	struct linger lg = {1, 5};
+	printf("SO_LINGER set: %d\n", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	memset(&lg, 0, sizeof(lg));
+	socklen_t len = sizeof(lg);
+	getsockopt(s, SOL_SOCKET, SO_LINGER, &lg, &len);
+	printf("SO_LINGER %d %d len %d\n", lg.l_onoff, lg.l_linger, (int)len);
+	close(s);
+
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	OPT(u, SOL_SOCKET, SO_RCVBUF);
+	OPT(u, SOL_SOCKET, SO_SNDBUF);
+	OPT(u, IPPROTO_IP, IP_TTL);
+	close(u);
+	int s6 = socket(AF_INET6, SOCK_STREAM, 0);
+	OPT(s6, IPPROTO_IPV6, IPV6_V6ONLY);
+	SETOPT(s6, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	OPT(s6, IPPROTO_IPV6, IPV6_V6ONLY);
+	OPT(s6, IPPROTO_IPV6, IPV6_UNICAST_HOPS);
+	close(s6);
+
+	/* TCP_INFO on an established connection, glibc's struct (104 bytes). */
+	struct sockaddr_in la;
+	int l = listener(&la, 4);
+	int c = connect_to(&la);
+	int a = accept(l, NULL, NULL);
+	send(c, "hi", 2, 0);
+	char b[4];
+	recv(a, b, sizeof(b), 0);
+	struct tcp_info ti;
+	memset(&ti, 0xff, sizeof(ti));
+	len = sizeof(ti);
+	int r = getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	printf("TCP_INFO %d len %d state %d ca_state %d retransmits %d options %#x\n", r, (int)len,
+	       ti.tcpi_state, ti.tcpi_ca_state, ti.tcpi_retransmits, ti.tcpi_options);
+	printf("  mss>0 %d rtt>0 %d cwnd>0 %d unacked %u total_retrans %u\n",
+	       ti.tcpi_snd_mss > 0, ti.tcpi_rtt > 0, ti.tcpi_snd_cwnd > 0, ti.tcpi_unacked,
+	       ti.tcpi_total_retrans);
+	len = 8;
+	r = getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	printf("TCP_INFO listener %d len %d state %d\n", r, (int)len, ti.tcpi_state);
+	close(a);
+	close(c);
+	close(l);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -470,5 +585,6 @@ int main(int argc, char **argv)
 	test_epoll();
 	test_timeouts();
 	test_sendfile(argc > 1 ? argv[1] : "/tmp");
+	test_options();
 	return 0;
 }

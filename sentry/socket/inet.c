@@ -134,6 +134,20 @@ static void wait_done(struct socket *s, struct inet_wait *iw)
 
 /* ---------------------------------------------------------------- create */
 
+/* The core's SO_SNDBUF/SO_RCVBUF start at the endpoint's (TCP: tcp_wmem[1]
+ * and tcp_rmem[1], as Linux's tcp_init_sock; an accepted socket: its
+ * listener's). */
+static void init_bufs(struct socket *s, struct ns_endpoint *ep)
+{
+	int v;
+	socklen_t len = sizeof(v);
+	if (ns_ep_getsockopt(ep, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0)
+		s->sndbuf = v;
+	len = sizeof(v);
+	if (ns_ep_getsockopt(ep, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0)
+		s->rcvbuf = v;
+}
+
 static int inet_create_family(struct task *t, int family, int type, int protocol,
 			      struct socket **out)
 {
@@ -157,6 +171,7 @@ static int inet_create_family(struct task *t, int family, int type, int protocol
 	int dom, ty, proto;
 	ns_ep_kind(ep, &dom, &ty, &proto);
 	socket_init(&is->s, t, family, type, proto, &inet_ops);
+	init_bufs(&is->s, ep);
 	is->ep = ep;
 	ns_ep_set_user(ep, &is->s);
 	*out = &is->s;
@@ -298,6 +313,22 @@ static int inet_accept(struct task *t, struct socket *s, int fflags, struct sock
 	ns_ep_kind(child, &dom, &ty, &proto);
 	socket_init(&c->s, t, s->family, s->type, proto, &inet_ops);
 	c->s.state = SOCK_STATE_ESTABLISHED;
+	init_bufs(&c->s, child);
+	/* The options the core keeps are the listener's, as Linux's sk_clone. */
+	vmutex_lock(&s->lock);
+	c->s.reuseaddr = s->reuseaddr;
+	c->s.reuseport = s->reuseport;
+	c->s.keepalive = s->keepalive;
+	c->s.broadcast = s->broadcast;
+	c->s.oobinline = s->oobinline;
+	c->s.dontroute = s->dontroute;
+	c->s.linger_on = s->linger_on;
+	c->s.linger_secs = s->linger_secs;
+	c->s.priority = s->priority;
+	c->s.rcvlowat = s->rcvlowat;
+	c->s.rcvtimeo_ns = s->rcvtimeo_ns;
+	c->s.sndtimeo_ns = s->sndtimeo_ns;
+	vmutex_unlock(&s->lock);
 	c->ep = child;
 	ns_ep_set_user(child, &c->s);
 	*out = &c->s;

@@ -49,4 +49,16 @@ void inet_stack_stop(void);
  * if inet_stack_start was not called (mode SANDBOX). */
 int inet_register(void);
 
+/* /proc/net/{tcp,tcp6,udp,udp6} (dir NULL) and the net sysctls under
+ * /proc/sys (dir "net/core", ...), inet_proc.c; register.c hands them to
+ * procfs at boot.  fn makes the text, malloc'd, *len set. */
+struct inet_proc_file {
+	const char *dir, *name;
+	char *(*fn)(struct task *t, size_t *len);
+};
+const struct inet_proc_file *inet_proc_files(size_t *n);
+/* The text of /proc/net/tcp (IPPROTO_TCP, AF_INET), tcp6, udp or udp6:
+ * malloc'd, *len set. */
+char *inet_proc_net(int protocol, int family, size_t *len);
+
 #endif

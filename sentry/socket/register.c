@@ -15,5 +15,10 @@ int sockets_register(void)
 		r = procfs_register_net("unix", unix_proc_net);
 	if (r == 0)
 		r = inet_register(); /* AF_INET, AF_INET6 on the sandbox's netstack */
+	size_t n = 0;
+	const struct inet_proc_file *pf = inet_proc_files(&n);
+	for (size_t i = 0; r == 0 && i < n; i++) /* /proc/net/tcp..., /proc/sys/net */
+		r = pf[i].dir ? procfs_register_sysctl(pf[i].dir, pf[i].name, pf[i].fn)
+			      : procfs_register_net(pf[i].name, pf[i].fn);
 	return r;
 }

@@ -417,6 +417,31 @@ static void test_v6_socket_accepts_v4_mapped_peer(void **state)
 	cls(t, l);
 }
 
+static void test_proc_net_tcp_lists_listener(void **state)
+{
+	struct task *t = T(state);
+	struct sockaddr_in a;
+	int l = listener(t, &a);
+	size_t len = 0;
+	char *text = inet_proc_net(IPPROTO_TCP, AF_INET, &len);
+	assert_non_null(text);
+	char want[64];
+	snprintf(want, sizeof(want), ": 0100007F:%04X 00000000:0000 0A ", ntohs(a.sin_port));
+	char *row = strstr(text, want);
+	assert_non_null(row);
+	while (row > text && row[-1] != '\n')
+		row--;
+	/* Every line padded to 149 characters, as Linux. */
+	assert_int_equal(strchr(text, '\n') - text, 149);
+	assert_int_equal(strchr(row, '\n') - row, 149);
+	free(text);
+	text = inet_proc_net(IPPROTO_TCP, AF_INET6, &len);
+	assert_non_null(text);
+	assert_null(strstr(text, want)); /* an AF_INET socket is not in tcp6 */
+	free(text);
+	cls(t, l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +459,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ping_socket_echo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v6_socket_accepts_v4_mapped_peer, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_proc_net_tcp_lists_listener, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
