@@ -101,6 +101,8 @@ int sentry_run(const struct sentry_config *cfg)
 	/* Every file system registers with the VFS; this reads host facts
 	 * (procfs), so it comes before the jail. */
 	r = fs_register_all(gc);
+	if (r == 0) /* the sandbox's netstack: loopback, in both network modes */
+		r = inet_stack_start(cfg->network_none ? INET_NETWORK_NONE : INET_NETWORK_SANDBOX);
 	if (r == 0)
 		r = sockets_register(); /* socket families, /proc/net files */
 	if (r < 0) {
