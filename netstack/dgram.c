@@ -65,7 +65,8 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 		      int iovcnt, int flags, struct ns_ip *from, uint16_t *fromport,
 		      int *msg_flags)
 {
-	if (flags & MSG_OOB) {
+	/* ping_recvmsg refuses MSG_OOB; udp_recvmsg ignores it. */
+	if ((flags & MSG_OOB) && ep->protocol != IPPROTO_UDP) {
 		ns_count(ep->s, NS_CTR_UNSUPPORTED_OPTION);
 		return -EOPNOTSUPP;
 	}

@@ -842,11 +842,17 @@ int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *sa, socklen_t len,
 		r = -EINVAL;
 		goto out;
 	}
+	/* As __inet6_bind: a socket bound to one IPv6 address (not a mapped
+	 * one) takes no IPv4, and IPV6_V6ONLY says so from here on. */
+	bool saved_v6only = ep->v6only;
+	if (ep->domain == AF_INET6 && !ip_is_any(&addr) && !ip_is_v4(&addr))
+		ep->v6only = true;
 	vmutex_lock(&ep->s->lock);
 	ep->laddr = addr;
 	vmutex_unlock(&ep->s->lock);
 	r = ns_port_bind(ep, port);
 	if (r) {
+		ep->v6only = saved_v6only;
 		vmutex_lock(&ep->s->lock);
 		memset(&ep->laddr, 0, sizeof(ep->laddr));
 		if (ep->domain == AF_INET)
@@ -1224,6 +1230,15 @@ int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, soc
 		r = sol_socket_get(ep, name, val, len);
 	else if (r == -ENOPROTOOPT)
 		ns_count(ep->s, NS_CTR_UNSUPPORTED_OPTION);
+	/* An IPv4 socket hands a level that is not its protocol's to
+	 * ip_getsockopt, which answers EOPNOTSUPP for any level but SOL_IP
+	 * (IPv6's ipv6_getsockopt answers ENOPROTOOPT). */
+	int own = ep->type == SOCK_STREAM ? IPPROTO_TCP
+		  : ep->protocol == IPPROTO_UDP ? IPPROTO_UDP
+						: SOL_IP;
+	if (r == -ENOPROTOOPT && ep->domain == AF_INET && level != SOL_SOCKET && level != SOL_IP &&
+	    level != own)
+		r = -EOPNOTSUPP;
 	ep_unlock(ep);
 	return r;
 }

@@ -140,6 +140,10 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 		fprintf(stderr, "visor do: --overlay is not implemented yet\n");
 		return 125;
 	}
+	if (sandbox_check_network(g, &err) < 0) {
+		fprintf(stderr, "visor do: %s\n", err.msg);
+		return 125;
+	}
 	const char *rootdir = o.root_dir;
 	bool rw = o.rw;
 	/* The boot command line, built once every option (global ones given

@@ -232,6 +232,10 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		     "(there is no host process inside the sandbox to run them in)");
 		goto out;
 	}
+	if (sandbox_check_network(g, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
 	if (state_create_dir(g->root, o->id, &lock, &err) < 0) {
 		fail("%s", err.msg);
 		goto out;

@@ -123,10 +123,21 @@ int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, 
 		args[n++] = "--strace";
 	if (g->file_access && !strcmp(g->file_access, "shared"))
 		args[n++] = "--file-access=shared";
+	if (g->network && !strcmp(g->network, "none"))
+		args[n++] = "--network=none";
 	if (g->debug_log &&
 	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0)
 		args[n++] = b->debug_log;
 	return n;
+}
+
+int sandbox_check_network(const struct global_opts *g, struct verr *err)
+{
+	if (g->network && !strcmp(g->network, "host"))
+		return verr_set(err, EOPNOTSUPP,
+				"--network=host is not supported yet (use --network=sandbox or "
+				"--network=none: the sandbox's own network stack)");
+	return 0;
 }
 
 /* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
@@ -869,6 +880,9 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 {
 	const struct oci_config *c = o->cfg;
 	memset(sb, 0, sizeof(*sb));
+	int nr = sandbox_check_network(o->g, err);
+	if (nr < 0)
+		return nr;
 	char exe[PATH_MAX];
 	if (self_exe(exe, sizeof(exe)) < 0)
 		return verr_errno(err, errno, "cannot find the visor binary");

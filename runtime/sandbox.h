@@ -59,6 +59,10 @@ struct sandbox_flag_bufs {
 };
 int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
 		      struct sandbox_flag_bufs *b);
+/* The network mode is one the Sentry provides: "sandbox" (the default) and
+ * "none" give the netstack's loopback; "host" is refused (not supported
+ * yet: never a silent pass-through to the host's network). */
+int sandbox_check_network(const struct global_opts *g, struct verr *err);
 
 /* sandbox_start arms a SIGTERM/SIGINT/SIGHUP handler that kills the children
  * if we die before the container is recorded; call this once it is. */

@@ -16,6 +16,7 @@
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
+#include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
@@ -100,6 +101,8 @@ int sentry_run(const struct sentry_config *cfg)
 	/* Every file system registers with the VFS; this reads host facts
 	 * (procfs), so it comes before the jail. */
 	r = fs_register_all(gc);
+	if (r == 0) /* the sandbox's netstack: loopback, in both network modes */
+		r = inet_stack_start(cfg->network_none ? INET_NETWORK_NONE : INET_NETWORK_SANDBOX);
 	if (r == 0)
 		r = sockets_register(); /* socket families, /proc/net files */
 	if (r < 0) {
@@ -164,6 +167,12 @@ int sentry_run(const struct sentry_config *cfg)
 		}
 	}
 
+	/* The netstack's service thread, jailed like the task threads. */
+	r = inet_stack_run();
+	if (r < 0) {
+		log_error("netstack service thread: %s", strerror(-r));
+		return 125;
+	}
 	control_apply_config(&sa, cfg); /* OCI: caps, rlimits, umask, wait-start */
 	int pid = control_spawn(k, &sa);
 	for (int i = 0; i < 3; i++)

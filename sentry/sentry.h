@@ -33,6 +33,7 @@ struct sentry_config {
 	const char *hostname;
 	bool strace;
 	bool file_access_shared; /* --file-access=shared: goferfs revalidates with the Gofer */
+	bool network_none;     /* --network=none (else sandbox): both loopback only today */
 	bool jail;             /* pivot into an empty root, drop caps, seccomp */
 	struct sentry_mount *mounts;
 	int nmounts;

@@ -17,6 +17,7 @@
 #include "lib/verr.h"
 #include "runtime/cli.h"
 #include "runtime/runtime.h"
+#include "runtime/sandbox.h"
 
 struct test_opts {
 	const char *bundle;
@@ -267,6 +268,27 @@ static void test_stop_at_argument_and_at_unknown(void **state)
 	assert_int_equal(f.res.nrest, 0);
 }
 
+/* --network=host is refused with a message; sandbox and none are the
+ * Sentry's own stack; the boot command line carries "none". */
+static void test_network_host_is_refused(void **state)
+{
+	struct global_opts g = {.platform = "ptrace", .network = "host"};
+	struct verr err = {0};
+	assert_int_equal(sandbox_check_network(&g, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "--network=host is not supported yet"));
+	g.network = "sandbox";
+	assert_int_equal(sandbox_check_network(&g, &err), 0);
+	g.network = "none";
+	assert_int_equal(sandbox_check_network(&g, &err), 0);
+	char *args[16];
+	struct sandbox_flag_bufs b;
+	int n = sandbox_flag_args(&g, NULL, args, 0, &b);
+	bool found = false;
+	for (int i = 0; i < n; i++)
+		found |= !strcmp(args[i], "--network=none");
+	assert_true(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_inline_only_value),
 	    cmocka_unit_test(test_stop_option_ends_the_parse),
 	    cmocka_unit_test(test_stop_at_argument_and_at_unknown),
+	    cmocka_unit_test(test_network_host_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -706,6 +706,86 @@ static char *gen_net(struct task *t, void *arg, size_t *len)
 	return e->fn(t, len);
 }
 
+/* /proc/sys files that other layers provide (the netstack's net.core.*,
+ * net.ipv4.*): a directory under /proc/sys ("net/core"), a name, and the
+ * same kind of generator as /proc/net's. */
+#define PROC_SYSCTL_MAX 48
+static struct proc_sysctl_entry {
+	const char *dir, *name;
+	procfs_net_fn fn;
+} proc_sysctl[PROC_SYSCTL_MAX];
+static int proc_sysctl_count;
+
+int procfs_register_sysctl(const char *dir, const char *name, procfs_net_fn fn)
+{
+	if (proc_sysctl_count == PROC_SYSCTL_MAX)
+		return -ENOSPC;
+	proc_sysctl[proc_sysctl_count++] = (struct proc_sysctl_entry){dir, name, fn};
+	return 0;
+}
+
+static char *gen_sysctl(struct task *t, void *arg, size_t *len)
+{
+	const struct proc_sysctl_entry *e = arg;
+	return e->fn(t, len);
+}
+
+/* The directory path (below sys) made so far or now; the tree holds it. */
+struct sysctl_dirs {
+	char path[PROC_SYSCTL_MAX][64];
+	struct inode *ino[PROC_SYSCTL_MAX];
+	int n;
+};
+
+static struct inode *sysctl_dir(struct superblock *sb, struct inode *sys, struct sysctl_dirs *d,
+				const char *path)
+{
+	struct inode *parent = sys;
+	char prefix[64];
+	for (const char *p = path;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		size_t n = (size_t)(p - path);
+		if (n >= sizeof(prefix))
+			return NULL;
+		memcpy(prefix, path, n);
+		prefix[n] = 0;
+		struct inode *found = NULL;
+		for (int i = 0; i < d->n && !found; i++)
+			if (!strcmp(d->path[i], prefix))
+				found = d->ino[i];
+		if (!found) {
+			if (d->n == PROC_SYSCTL_MAX)
+				return NULL;
+			found = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+			if (!found || vfs_synth_dir_add(parent, strrchr(prefix, '/') ?
+								   strrchr(prefix, '/') + 1 : prefix,
+							found) < 0)
+				return NULL;
+			snprintf(d->path[d->n], sizeof(d->path[0]), "%s", prefix);
+			d->ino[d->n++] = found;
+		}
+		parent = found;
+		if (!*p)
+			return parent;
+	}
+}
+
+static int add_sysctls(struct superblock *sb, struct inode *sys)
+{
+	struct sysctl_dirs *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	int r = 0;
+	for (int i = 0; r == 0 && i < proc_sysctl_count; i++) {
+		struct inode *dir = sysctl_dir(sb, sys, d, proc_sysctl[i].dir);
+		r = dir ? add_file(dir, proc_sysctl[i].name, 0444, gen_sysctl, &proc_sysctl[i])
+			: -ENOMEM;
+	}
+	free(d);
+	return r;
+}
+
 static char *link_self(struct task *t, void *arg)
 {
 	char buf[16];
@@ -810,6 +890,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
+		r |= add_sysctls(sb, sys);
 		r |= vfs_synth_dir_add(root, "sys", sys);
 	}
 	if (r) {

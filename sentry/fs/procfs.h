@@ -12,6 +12,10 @@ int procfs_init(void);
 struct task;
 typedef char *(*procfs_net_fn)(struct task *t, size_t *len);
 int procfs_register_net(const char *name, procfs_net_fn fn);
+/* A file of /proc/sys that another layer provides: dir is its directory
+ * below /proc/sys ("net/core"), made as needed.  At boot, before proc is
+ * mounted; dir and name must stay valid. */
+int procfs_register_sysctl(const char *dir, const char *name, procfs_net_fn fn);
 /* Register "sysfs", "mqueue", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 

@@ -4,6 +4,8 @@
  * line here; the core (socket.c) names none.
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/socket/inet.h"
+#include "sentry/socket/netif.h"
 #include "sentry/socket/netlink.h"
 #include "sentry/socket/socket.h"
 #include "sentry/socket/unix.h"
@@ -13,6 +15,16 @@ int sockets_register(void)
 	int r = unix_register();
 	if (r == 0)
 		r = procfs_register_net("unix", unix_proc_net);
+	if (r == 0)
+		r = inet_register(); /* AF_INET, AF_INET6 on the sandbox's netstack */
+	size_t n = 0;
+	const struct inet_proc_file *pf = inet_proc_files(&n);
+	for (size_t i = 0; r == 0 && i < n; i++) /* /proc/net/tcp..., /proc/sys/net */
+		r = pf[i].dir ? procfs_register_sysctl(pf[i].dir, pf[i].name, pf[i].fn)
+			      : procfs_register_net(pf[i].name, pf[i].fn);
+	/* netlink route, the interface ioctls and /proc/net/dev... read the
+	 * sandbox's interfaces from its stack. */
+	netif_set_stack_source(inet_stack);
 	if (r == 0)
 		r = netlink_register();
 	return r;

@@ -176,6 +176,8 @@ int socket_take_error(struct socket *s)
 {
 	int e = s->err;
 	s->err = 0;
+	if (!e && s->ops->take_error)
+		e = s->ops->take_error(s);
 	return -e;
 }
 
@@ -580,6 +582,8 @@ int socket_setsockopt(struct task *t, struct socket *s, int level, int name, uin
 	vmutex_unlock(&s->lock);
 	if (notify)
 		socket_notify(s, POLLOUT | POLLWRNORM | POLLWRBAND);
+	if (r == 0 && s->ops->sol_socket_set)
+		s->ops->sol_socket_set(t, s, name, val);
 	if (r != -ENOIOCTLCMD)
 		return r;
 	if (s->ops->setsockopt) {
@@ -652,8 +656,7 @@ int socket_getsockopt(struct task *t, struct socket *s, int level, int name, voi
 		v.i = s->family;
 		break;
 	case SO_ERROR:
-		v.i = s->err;
-		s->err = 0;
+		v.i = -socket_take_error(s);
 		break;
 	case SO_OOBINLINE:
 		v.i = s->oobinline;

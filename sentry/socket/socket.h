@@ -194,6 +194,14 @@ struct socket_ops {
 	void (*release)(struct socket *s);
 	/* The last reference went: free the family's struct. */
 	void (*destroy)(struct socket *s);
+	/* Optional, for families whose protocol state lives elsewhere (inet:
+	 * the netstack's endpoint).  sol_socket_set: a SOL_SOCKET option the
+	 * core keeps was just set to val (the int the app gave; SO_LINGER:
+	 * read s's fields), called with no lock held.  take_error: the
+	 * family's pending error (positive errno, cleared), 0 if none; called
+	 * under s->lock when s->err is 0 (SO_ERROR, socket_take_error). */
+	void (*sol_socket_set)(struct task *t, struct socket *s, int name, int val);
+	int (*take_error)(struct socket *s);
 };
 
 /* ---- the socket ---- */

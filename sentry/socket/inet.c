@@ -1,0 +1,630 @@
+/*
+ * inet.c — the AF_INET and AF_INET6 families: glue from the socket layer
+ * (socket.h) to the netstack's endpoint API (netstack/netstack.h) on the
+ * sandbox's stack (inet_stack.c).
+ *
+ * The netstack owns the protocol: every check, errno and queue is its
+ * (it follows Linux's inet_* functions).  This file owns what is the
+ * Sentry's: blocking (an ns_ep_* call answers -EAGAIN / -EINPROGRESS /
+ * -EALREADY and the task waits on the socket's wait queue until the
+ * stack's `ready` report wakes it, then calls again), SO_RCVTIMEO /
+ * SO_SNDTIMEO, signals and restart, SIGPIPE, MSG_WAITALL, copying app
+ * memory through bounce buffers (the netstack cannot copy from app memory
+ * under its locks), and the SOL_SOCKET options the socket core keeps,
+ * which it hands to the endpoint as they change.
+ *
+ * A wait never loses a report: the waiter is on the queue before the call
+ * that may answer -EAGAIN (waiter.h's sequence), and the report notifies
+ * that queue.  No lock is held across an ns_ep_* call that may be
+ * repeated or across a wait; s->lock is taken only for the socket core's
+ * fields.
+ *
+ * Raw sockets (SOCK_RAW) are not provided: EPERM without CAP_NET_RAW (as
+ * Linux for an unprivileged caller), else EPROTONOSUPPORT (the netstack
+ * has none; gVisor gives them only with --net-raw).  Ping sockets are
+ * open to every group (Docker sets net.ipv4.ping_group_range to
+ * "0 2147483647" in containers).
+ */
+#include "sentry/socket/inet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "netstack/netstack.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
+#include "sentry/socket/socket.h"
+#include "sentry/vfs/vfs.h"
+
+#ifndef ENOIOCTLCMD
+#define ENOIOCTLCMD 515
+#endif
+#ifndef SIOCOUTQNSD
+#define SIOCOUTQNSD 0x894B
+#endif
+
+/* Bounce buffers: a stream moves at most this much per netstack call; a
+ * datagram larger than DGRAM_MAX is EMSGSIZE before it is copied (the
+ * largest IPv6 jumbo-less datagram fits). */
+#define STREAM_CHUNK (256 * 1024)
+#define DGRAM_MAX (65536 + 512)
+
+#define EV_IN (POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP)
+#define EV_OUT (POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
+
+struct inet_sock {
+	struct socket s;
+	struct ns_endpoint *ep; /* NULL after release */
+	_Atomic bool owner_set; /* ns_ep_set_owner done (needs the file's inode) */
+};
+
+static const struct socket_ops inet_ops;
+
+static struct inet_sock *I(struct socket *s)
+{
+	return (struct inet_sock *)s;
+}
+
+/* The endpoint learns its socket's inode and owner once the file exists
+ * (/proc/net/tcp's uid and inode columns). */
+static struct ns_endpoint *EP(struct socket *s)
+{
+	struct inet_sock *is = I(s);
+	if (!atomic_load(&is->owner_set) && s->ino && is->ep) {
+		atomic_store(&is->owner_set, true);
+		ns_ep_set_owner(is->ep, s->uid, s->ino);
+	}
+	return is->ep;
+}
+
+/* ---------------------------------------------------------------- waits */
+
+/* A wait on s->wq spread over the retries of one call. */
+struct inet_wait {
+	struct waiter w;
+	bool added;
+	struct sock_timeo to;
+};
+
+static void wait_init(struct inet_wait *iw, struct socket *s, bool send, bool nonblock)
+{
+	iw->added = false;
+	vmutex_lock(&s->lock);
+	socket_timeo(s, send, nonblock, &iw->to);
+	vmutex_unlock(&s->lock);
+}
+
+/* After a call answered "not yet": 0 to call again, -EAGAIN when the
+ * caller may not wait (or the time is up), -ERESTARTSYS/-EINTR for a
+ * signal.  The first step only queues the waiter, so the call is retried
+ * once with it in place before the task sleeps. */
+static int wait_step(struct task *t, struct socket *s, struct inet_wait *iw, uint32_t events)
+{
+	if (!t || iw->to.nowait)
+		return -EAGAIN;
+	if (!iw->added) {
+		task_waiter_init(&iw->w, t, events);
+		waitq_add(&s->wq, &iw->w);
+		iw->added = true;
+		return 0;
+	}
+	int r = task_block(t, iw->to.forever ? NULL : &iw->to.deadline);
+	if (r == -EINTR)
+		return iw->to.forever ? -ERESTARTSYS : -EINTR; /* sock_intr_errno */
+	if (r == -ETIMEDOUT) {
+		iw->to.nowait = true;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void wait_done(struct socket *s, struct inet_wait *iw)
+{
+	if (iw->added)
+		waitq_remove(&s->wq, &iw->w);
+}
+
+/* ---------------------------------------------------------------- create */
+
+/* The core's SO_SNDBUF/SO_RCVBUF start at the endpoint's (TCP: tcp_wmem[1]
+ * and tcp_rmem[1], as Linux's tcp_init_sock; an accepted socket: its
+ * listener's). */
+static void init_bufs(struct socket *s, struct ns_endpoint *ep)
+{
+	int v;
+	socklen_t len = sizeof(v);
+	if (ns_ep_getsockopt(ep, SOL_SOCKET, SO_SNDBUF, &v, &len) == 0)
+		s->sndbuf = v;
+	len = sizeof(v);
+	if (ns_ep_getsockopt(ep, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0)
+		s->rcvbuf = v;
+}
+
+static int inet_create_family(struct task *t, int family, int type, int protocol,
+			      struct socket **out)
+{
+	struct ns_stack *stack = inet_stack();
+	if (!stack)
+		return -EAFNOSUPPORT;
+	if (type == SOCK_RAW)
+		return t && !vfs_capable(vfs_task_creds(t), CAP_NET_RAW) ? -EPERM
+									  : -EPROTONOSUPPORT;
+	if (protocol < 0 || protocol >= 263) /* IPPROTO_MAX, as Linux's inet_create */
+		return -EINVAL;
+	struct inet_sock *is = calloc(1, sizeof(*is));
+	if (!is)
+		return -ENOMEM;
+	struct ns_endpoint *ep;
+	int r = ns_ep_create(stack, family, type, protocol, &ep);
+	if (r < 0) {
+		free(is);
+		return r;
+	}
+	int dom, ty, proto;
+	ns_ep_kind(ep, &dom, &ty, &proto);
+	socket_init(&is->s, t, family, type, proto, &inet_ops);
+	init_bufs(&is->s, ep);
+	is->ep = ep;
+	ns_ep_set_user(ep, &is->s);
+	*out = &is->s;
+	return 0;
+}
+
+static int inet4_create(struct task *t, int type, int protocol, struct socket **out)
+{
+	return inet_create_family(t, AF_INET, type, protocol, out);
+}
+
+static int inet6_create(struct task *t, int type, int protocol, struct socket **out)
+{
+	return inet_create_family(t, AF_INET6, type, protocol, out);
+}
+
+static void inet_release(struct socket *s)
+{
+	struct inet_sock *is = I(s);
+	struct ns_endpoint *ep = is->ep;
+	if (!ep)
+		return;
+	is->ep = NULL;
+	ns_ep_close(ep); /* no report for s after this */
+	inet_stack_poll_inline();
+}
+
+static void inet_destroy(struct socket *s)
+{
+	free(I(s));
+}
+
+/* ---------------------------------------------------------------- names */
+
+/* The SOL_SOCKET options the core keeps that matter to the endpoint before
+ * a bind (address reuse), pushed again in case they changed. */
+static void push_reuse(struct socket *s, struct ns_endpoint *ep)
+{
+	vmutex_lock(&s->lock);
+	int ra = s->reuseaddr, rp = s->reuseport;
+	vmutex_unlock(&s->lock);
+	ns_ep_setsockopt(ep, SOL_SOCKET, SO_REUSEADDR, &ra, sizeof(ra));
+	ns_ep_setsockopt(ep, SOL_SOCKET, SO_REUSEPORT, &rp, sizeof(rp));
+}
+
+static int inet_bind(struct task *t, struct socket *s, const struct sockaddr_storage *addr,
+		     int len)
+{
+	struct ns_endpoint *ep = EP(s);
+	push_reuse(s, ep);
+	unsigned int fl = 0;
+	if (!t || vfs_capable(vfs_task_creds(t), CAP_NET_BIND_SERVICE))
+		fl |= NS_BIND_PRIVILEGED;
+	return ns_ep_bind(ep, (const struct sockaddr *)addr, (socklen_t)len, fl);
+}
+
+static int inet_getname(struct socket *s, struct sockaddr_storage *addr, int peer)
+{
+	struct ns_endpoint *ep = EP(s);
+	if (!ep)
+		return -ENOTCONN;
+	socklen_t len = sizeof(*addr);
+	int r = ns_ep_getname(ep, addr, &len, peer);
+	return r < 0 ? r : (int)len;
+}
+
+static int inet_connect(struct task *t, struct socket *s, const struct sockaddr_storage *addr,
+			int len, int fflags)
+{
+	struct ns_endpoint *ep = EP(s);
+	push_reuse(s, ep);
+	int r = ns_ep_connect(ep, (const struct sockaddr *)addr, (socklen_t)len);
+	inet_stack_poll_inline();
+	if (r != -EINPROGRESS || s->type != SOCK_STREAM)
+		return r;
+	/* As Linux's __inet_stream_connect: a blocking connect waits for the
+	 * handshake; a non-blocking one (or one whose SO_SNDTIMEO runs out)
+	 * answers EINPROGRESS and SO_ERROR tells the outcome later. */
+	struct inet_wait iw;
+	wait_init(&iw, s, true, fflags & O_NONBLOCK);
+	for (;;) {
+		int w = wait_step(t, s, &iw, EV_OUT);
+		if (w < 0) {
+			r = w == -EAGAIN ? -EINPROGRESS : w;
+			break;
+		}
+		uint32_t ev = ns_ep_poll(ep);
+		if (!(ev & (POLLOUT | POLLERR | POLLHUP)))
+			continue;
+		r = ns_ep_connect(ep, (const struct sockaddr *)addr, (socklen_t)len);
+		if (r == -EALREADY || r == -EINPROGRESS)
+			continue;
+		if (r == -EISCONN)
+			r = 0;
+		break;
+	}
+	wait_done(s, &iw);
+	return r;
+}
+
+static int inet_listen(struct task *t, struct socket *s, int backlog)
+{
+	struct ns_endpoint *ep = EP(s);
+	push_reuse(s, ep);
+	int r = ns_ep_listen(ep, backlog);
+	if (r == 0) {
+		vmutex_lock(&s->lock);
+		s->state = SOCK_STATE_LISTEN;
+		vmutex_unlock(&s->lock);
+	}
+	return r;
+}
+
+static int inet_accept(struct task *t, struct socket *s, int fflags, struct socket **out)
+{
+	struct ns_endpoint *ep = EP(s), *child = NULL;
+	struct inet_sock *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	struct inet_wait iw;
+	wait_init(&iw, s, false, fflags & O_NONBLOCK);
+	int r;
+	for (;;) {
+		r = ns_ep_accept(ep, &child, NULL, NULL);
+		if (r != -EAGAIN)
+			break;
+		int w = wait_step(t, s, &iw, EV_IN);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	wait_done(s, &iw);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	int dom, ty, proto;
+	ns_ep_kind(child, &dom, &ty, &proto);
+	socket_init(&c->s, t, s->family, s->type, proto, &inet_ops);
+	c->s.state = SOCK_STATE_ESTABLISHED;
+	init_bufs(&c->s, child);
+	/* The options the core keeps are the listener's, as Linux's sk_clone. */
+	vmutex_lock(&s->lock);
+	c->s.reuseaddr = s->reuseaddr;
+	c->s.reuseport = s->reuseport;
+	c->s.keepalive = s->keepalive;
+	c->s.broadcast = s->broadcast;
+	c->s.oobinline = s->oobinline;
+	c->s.dontroute = s->dontroute;
+	c->s.linger_on = s->linger_on;
+	c->s.linger_secs = s->linger_secs;
+	c->s.priority = s->priority;
+	c->s.rcvlowat = s->rcvlowat;
+	c->s.rcvtimeo_ns = s->rcvtimeo_ns;
+	c->s.sndtimeo_ns = s->sndtimeo_ns;
+	vmutex_unlock(&s->lock);
+	c->ep = child;
+	ns_ep_set_user(child, &c->s);
+	*out = &c->s;
+	return 0;
+}
+
+static int inet_shutdown(struct task *t, struct socket *s, int how)
+{
+	int r = ns_ep_shutdown(EP(s), how);
+	inet_stack_poll_inline();
+	if (r == 0 || r == -ENOTCONN)
+		socket_notify(s, ~0u);
+	return r;
+}
+
+/* ---------------------------------------------------------------- data */
+
+/* Advance an iterator by n bytes without copying (what a send took). */
+static void iter_skip(struct sock_iter *it, size_t n)
+{
+	while (n > 0 && it->idx < it->nr) {
+		const struct sock_iovec *v = &it->iov[it->idx];
+		size_t k = v->len - it->off < n ? v->len - it->off : n;
+		n -= k;
+		it->left -= k;
+		it->off += k;
+		if (it->off == v->len) {
+			it->idx++;
+			it->off = 0;
+			while (it->idx < it->nr && it->iov[it->idx].len == 0)
+				it->idx++;
+		}
+	}
+}
+
+static bool is_stream(struct socket *s)
+{
+	return s->type == SOCK_STREAM;
+}
+
+static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
+{
+	struct ns_endpoint *ep = EP(s);
+	bool stream = is_stream(s);
+	size_t total = m->data.left;
+	if (!stream && total > DGRAM_MAX)
+		return -EMSGSIZE;
+	size_t cap = stream ? (total < STREAM_CHUNK ? total : STREAM_CHUNK) : total;
+	char *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return -ENOBUFS;
+	const struct sockaddr *to = m->namelen ? (const struct sockaddr *)&m->name : NULL;
+	socklen_t tolen = (socklen_t)m->namelen;
+	struct inet_wait iw;
+	wait_init(&iw, s, true, flags & MSG_DONTWAIT);
+	size_t sent = 0;
+	ssize_t r = 0;
+	for (;;) {
+		size_t n = m->data.left < cap ? m->data.left : cap;
+		struct sock_iter saved = m->data;
+		if (n && sock_iter_copy_from(&m->data, buf, n) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		m->data = saved;
+		struct iovec v = {buf, n};
+		r = ns_ep_sendmsg(ep, &v, 1, flags, to, tolen);
+		if (r >= 0) {
+			iter_skip(&m->data, (size_t)r);
+			sent += (size_t)r;
+			inet_stack_poll_inline();
+			if (!stream || m->data.left == 0)
+				break;
+			continue; /* the rest did not fit: the next call waits */
+		}
+		if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
+			socket_sigpipe(t);
+		if (r != -EAGAIN)
+			break;
+		int w = wait_step(t, s, &iw, EV_OUT);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	wait_done(s, &iw);
+	free(buf);
+	if (sent && stream)
+		return (ssize_t)sent;
+	return r < 0 ? r : (ssize_t)sent;
+}
+
+static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
+{
+	struct ns_endpoint *ep = EP(s);
+	bool stream = is_stream(s);
+	size_t total = m->data.left;
+	size_t lim = stream ? STREAM_CHUNK : DGRAM_MAX;
+	size_t cap = total < lim ? total : lim;
+	char *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return -ENOMEM;
+	bool waitall = stream && (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+	int nsflags = flags & ~(MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	struct inet_wait iw;
+	wait_init(&iw, s, false, flags & MSG_DONTWAIT);
+	size_t copied = 0;
+	ssize_t r;
+	for (;;) {
+		size_t n = m->data.left < cap ? m->data.left : cap;
+		struct iovec v = {buf, n};
+		socklen_t fromlen = sizeof(m->name);
+		int mflags = 0;
+		r = ns_ep_recvmsg(ep, &v, 1, nsflags, m->want_name ? &m->name : NULL,
+				  m->want_name ? &fromlen : NULL, &mflags);
+		if (r >= 0) {
+			size_t k = (size_t)r < n ? (size_t)r : n;
+			if (stream && (flags & MSG_TRUNC))
+				iter_skip(&m->data, k); /* discarded, as Linux's tcp_recvmsg */
+			else if (k && sock_iter_copy_to(&m->data, buf, k) < 0) {
+				r = -EFAULT;
+				break;
+			}
+			if (m->want_name)
+				m->namelen = (int)fromlen;
+			m->msg_flags |= mflags;
+			if (r > 0 && stream)
+				inet_stack_poll_inline(); /* a window update for the peer */
+			copied += stream ? k : (size_t)r;
+			if (!stream || r == 0 || !waitall || m->data.left == 0)
+				break;
+			continue;
+		}
+		if (r != -EAGAIN)
+			break;
+		if (copied && !waitall)
+			break;
+		int w = wait_step(t, s, &iw, EV_IN);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	wait_done(s, &iw);
+	free(buf);
+	if (copied)
+		return (ssize_t)copied;
+	return r < 0 ? r : 0;
+}
+
+/* ---------------------------------------------------------------- readiness */
+
+static uint32_t inet_readiness(struct socket *s, bool want_out)
+{
+	struct ns_endpoint *ep = EP(s);
+	return ep ? ns_ep_poll(ep) : POLLNVAL;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static void inet_sol_socket_set(struct task *t, struct socket *s, int name, int val)
+{
+	struct ns_endpoint *ep = EP(s);
+	if (!ep)
+		return;
+	if (name == SO_LINGER) {
+		struct linger l;
+		vmutex_lock(&s->lock);
+		l.l_onoff = s->linger_on;
+		l.l_linger = s->linger_secs;
+		vmutex_unlock(&s->lock);
+		ns_ep_setsockopt(ep, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		return;
+	}
+	switch (name) {
+	case SO_REUSEADDR:
+	case SO_REUSEPORT:
+	case SO_KEEPALIVE:
+	case SO_RCVBUF:
+	case SO_SNDBUF:
+	case SO_RCVBUFFORCE:
+	case SO_SNDBUFFORCE:
+	case SO_BROADCAST:
+	case SO_OOBINLINE:
+	case SO_PRIORITY:
+	case SO_DONTROUTE:
+	case SO_RCVLOWAT:
+		ns_ep_setsockopt(ep, SOL_SOCKET, name, &val, sizeof(val));
+		break;
+	default:
+		break;
+	}
+	if (name == SO_SNDBUF || name == SO_SNDBUFFORCE)
+		inet_stack_poll_inline();
+}
+
+static int inet_take_error(struct socket *s)
+{
+	struct ns_endpoint *ep = EP(s);
+	if (!ep)
+		return 0;
+	int e = 0;
+	socklen_t len = sizeof(e);
+	if (ns_ep_getsockopt(ep, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		return 0;
+	return e;
+}
+
+#define OPT_MAX 64 /* the largest option value read (TCP_CONGESTION's name) */
+
+static int inet_setsockopt(struct task *t, struct socket *s, int level, int name,
+			   uint64_t optval, int optlen)
+{
+	char val[OPT_MAX];
+	memset(val, 0, sizeof(val));
+	int n = optlen < OPT_MAX ? optlen : OPT_MAX;
+	/* Read only what an option can need, as Linux: a long optlen over a
+	 * short buffer at the end of a mapping still works for an int. */
+	if (n > 0 && task_copy_in(t, val, optval, (size_t)n) < 0) {
+		n = n < (int)sizeof(int) ? n : (int)sizeof(int);
+		if (task_copy_in(t, val, optval, (size_t)n) < 0)
+			return -EFAULT;
+	}
+	int r = ns_ep_setsockopt(EP(s), level, name, val, (socklen_t)(optlen < n ? optlen : n));
+	if (r == 0)
+		inet_stack_poll_inline(); /* TCP_NODELAY / TCP_CORK may release data */
+	return r;
+}
+
+static int inet_getsockopt(struct task *t, struct socket *s, int level, int name, void *val,
+			   int *len)
+{
+	if (*len < 0)
+		return -EINVAL;
+	socklen_t l = (socklen_t)*len;
+	int r = ns_ep_getsockopt(EP(s), level, name, val, &l);
+	if (r == 0)
+		*len = (int)l;
+	return r;
+}
+
+static int64_t inet_ioctl(struct task *t, struct socket *s, unsigned int cmd, uint64_t arg)
+{
+	int inq, outq, notsent, v;
+	switch (cmd) {
+	case SIOCINQ: /* FIONREAD */
+	case SIOCOUTQ:
+	case SIOCOUTQNSD: {
+		int r = ns_ep_queues(EP(s), &inq, &outq, &notsent);
+		if (r < 0)
+			return r;
+		v = cmd == SIOCINQ ? inq : cmd == SIOCOUTQ ? outq : notsent;
+		return task_copy_out(t, arg, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+	}
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static const struct socket_ops inet_ops = {
+    .bind = inet_bind,
+    .connect = inet_connect,
+    .listen = inet_listen,
+    .accept = inet_accept,
+    .sendmsg = inet_sendmsg,
+    .recvmsg = inet_recvmsg,
+    .shutdown = inet_shutdown,
+    .getsockopt = inet_getsockopt,
+    .setsockopt = inet_setsockopt,
+    .ioctl = inet_ioctl,
+    .readiness = inet_readiness,
+    .getname = inet_getname,
+    .release = inet_release,
+    .destroy = inet_destroy,
+    .sol_socket_set = inet_sol_socket_set,
+    .take_error = inet_take_error,
+};
+
+static const struct socket_family inet4_family = {
+    .family = AF_INET,
+    .create = inet4_create,
+    .inet = true,
+};
+
+static const struct socket_family inet6_family = {
+    .family = AF_INET6,
+    .create = inet6_create,
+    .inet = true,
+};
+
+int inet_register(void)
+{
+	int r = inet_stack_start(INET_NETWORK_SANDBOX);
+	if (r == 0)
+		r = socket_register_family(&inet4_family);
+	if (r == 0)
+		r = socket_register_family(&inet6_family);
+	return r;
+}

@@ -1,0 +1,64 @@
+/*
+ * inet.h — AF_INET and AF_INET6 sockets on the sandbox's netstack
+ * (inet.c: the family; inet_stack.c: the one stack instance and its
+ * service thread; inet_proc.c: /proc/net/{tcp,tcp6,udp,udp6} and the
+ * net sysctls).
+ *
+ * The accessor inet_stack() is stable: other layers (netlink route, the
+ * SIOCGIF* ioctls) read interfaces, addresses and routes through it.
+ */
+#ifndef VISOR_SENTRY_SOCKET_INET_H
+#define VISOR_SENTRY_SOCKET_INET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct task;
+struct ns_stack;
+
+/* The sandbox's network mode (runtime --network): both give the loopback
+ * stack today; "sandbox" gets the container's interface with the next
+ * issue.  "host" is refused by the runtime before a Sentry starts. */
+enum inet_network_mode {
+	INET_NETWORK_SANDBOX = 0,
+	INET_NETWORK_NONE = 1,
+};
+
+/* Create the sandbox's stack (loopback "lo" with 127.0.0.1/8 and ::1 up),
+ * once; later calls return 0.  At boot, before the jail. */
+int inet_stack_start(enum inet_network_mode mode);
+/* Start the stack's service thread ("netstack"), once.  At boot after the
+ * jail: capabilities and the seccomp filter are per thread, and the thread
+ * that parses packets must have neither more nor less than the task
+ * threads. */
+int inet_stack_run(void);
+/* The sandbox's stack, NULL before inet_stack_start. */
+struct ns_stack *inet_stack(void);
+/* The network mode the stack was started with. */
+enum inet_network_mode inet_network_mode(void);
+/* Current time on the stack's clock (CLOCK_MONOTONIC, ns). */
+uint64_t inet_stack_now(void);
+/* Run the stack's poll on the calling thread (after a send on loopback
+ * the peer gets its data without a hop through the service thread), then
+ * make sure the service thread wakes for the next deadline.  No lock held. */
+void inet_stack_poll_inline(void);
+/* Stop the service thread and free the stack (tests). */
+void inet_stack_stop(void);
+
+/* Register AF_INET and AF_INET6 with the socket layer; creates the stack
+ * if inet_stack_start was not called (mode SANDBOX). */
+int inet_register(void);
+
+/* /proc/net/{tcp,tcp6,udp,udp6} (dir NULL) and the net sysctls under
+ * /proc/sys (dir "net/core", ...), inet_proc.c; register.c hands them to
+ * procfs at boot.  fn makes the text, malloc'd, *len set. */
+struct inet_proc_file {
+	const char *dir, *name;
+	char *(*fn)(struct task *t, size_t *len);
+};
+const struct inet_proc_file *inet_proc_files(size_t *n);
+/* The text of /proc/net/tcp (IPPROTO_TCP, AF_INET), tcp6, udp or udp6:
+ * malloc'd, *len set. */
+char *inet_proc_net(int protocol, int family, size_t *len);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * inet_stack.c — the sandbox's one netstack instance and the service
+ * thread ("netstack") that drives it (DESIGN.md §7a).
+ *
+ * The stack is a library that never blocks: this file gives it time (the
+ * `now` callback, CLOCK_MONOTONIC), polls it when it asks (`kick`) or when
+ * the deadline its last poll returned has passed, and turns its readiness
+ * reports (`ready`) into wake-ups of the socket's wait queue.  The service
+ * thread sleeps in ppoll on an eventfd that `kick` writes, so no lock is
+ * shared with the callers of kick (they may hold their socket lock).
+ *
+ * The `ready` callback runs inside ns_stack_poll with no netstack lock
+ * held; it only notifies the socket's wait queue (never takes the socket
+ * lock: ns_ep_close, called from a release, waits for a callback in
+ * progress).  The cookie is the inet socket's struct socket, valid until
+ * ns_ep_close returns (the netstack guarantees no report after it).
+ */
+#include "sentry/socket/inet.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "netstack/netstack.h"
+#include "sentry/socket/socket.h"
+
+static struct ns_stack *the_stack;
+static enum inet_network_mode the_mode;
+static int kick_fd = -1;
+static pthread_t svc_thread;
+static bool svc_running;
+static atomic_bool svc_stop;
+/* When the service thread means to poll next (ns, NS_TIME_NEVER: only
+ * when kicked): an inline poll whose deadline is earlier kicks it. */
+static _Atomic uint64_t svc_planned = NS_TIME_NEVER;
+
+uint64_t inet_stack_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cb_now(void *ctx)
+{
+	return inet_stack_now();
+}
+
+static void cb_ready(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events)
+{
+	struct socket *s = user;
+	/* A report is "readiness may have changed": waiters re-check. */
+	socket_notify(s, events);
+}
+
+static void svc_kick(void)
+{
+	uint64_t one = 1;
+	ssize_t r = write(kick_fd, &one, sizeof(one));
+	(void)r; /* EAGAIN: the counter is already non-zero, a wake-up is due */
+}
+
+static void cb_kick(void *ctx)
+{
+	svc_kick();
+}
+
+static const struct ns_stack_ops inet_stack_ops = {
+    .now = cb_now,
+    .ready = cb_ready,
+    .kick = cb_kick,
+};
+
+static void *svc_main(void *arg)
+{
+	while (!atomic_load(&svc_stop)) {
+		uint64_t d = ns_stack_poll(the_stack, inet_stack_now());
+		atomic_store(&svc_planned, d);
+		struct pollfd p = {.fd = kick_fd, .events = POLLIN};
+		uint64_t now = inet_stack_now();
+		if (d <= now)
+			continue;
+		struct timespec ts, *tp = NULL;
+		if (d != NS_TIME_NEVER) {
+			uint64_t dt = d - now;
+			ts.tv_sec = (time_t)(dt / 1000000000ull);
+			ts.tv_nsec = (long)(dt % 1000000000ull);
+			tp = &ts;
+		}
+		if (ppoll(&p, 1, tp, NULL) > 0) {
+			uint64_t v;
+			ssize_t r = read(kick_fd, &v, sizeof(v));
+			(void)r;
+		}
+	}
+	return NULL;
+}
+
+void inet_stack_poll_inline(void)
+{
+	struct ns_stack *s = the_stack;
+	if (!s)
+		return;
+	uint64_t now = inet_stack_now();
+	uint64_t d = ns_stack_poll(s, now);
+	if (d <= now || d < atomic_load(&svc_planned))
+		svc_kick();
+}
+
+int inet_stack_start(enum inet_network_mode mode)
+{
+	if (the_stack)
+		return 0;
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = inet_stack_now() ^ ((uint64_t)getpid() << 32);
+	kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (kick_fd < 0)
+		return -errno;
+	struct ns_stack *s = ns_stack_new(&inet_stack_ops, NULL, seed);
+	if (!s) {
+		close(kick_fd);
+		kick_fd = -1;
+		return -ENOMEM;
+	}
+	int r = ns_stack_setup_loopback(s);
+	if (r < 0) {
+		ns_stack_destroy(s);
+		close(kick_fd);
+		kick_fd = -1;
+		return r;
+	}
+	the_stack = s;
+	the_mode = mode;
+	log_info("netstack: loopback lo 127.0.0.1/8 ::1/128 up (network %s)",
+		 mode == INET_NETWORK_NONE ? "none" : "sandbox");
+	return 0;
+}
+
+int inet_stack_run(void)
+{
+	if (!the_stack)
+		return -ENODEV;
+	if (svc_running)
+		return 0;
+	atomic_store(&svc_stop, false);
+	int r = pthread_create(&svc_thread, NULL, svc_main, NULL);
+	if (r != 0)
+		return -r;
+	pthread_setname_np(svc_thread, "netstack");
+	svc_running = true;
+	return 0;
+}
+
+struct ns_stack *inet_stack(void)
+{
+	return the_stack;
+}
+
+enum inet_network_mode inet_network_mode(void)
+{
+	return the_mode;
+}
+
+void inet_stack_stop(void)
+{
+	if (!the_stack)
+		return;
+	if (svc_running) {
+		atomic_store(&svc_stop, true);
+		svc_kick();
+		pthread_join(svc_thread, NULL);
+		svc_running = false;
+	}
+	ns_stack_destroy(the_stack);
+	the_stack = NULL;
+	close(kick_fd);
+	kick_fd = -1;
+	atomic_store(&svc_planned, NS_TIME_NEVER);
+}
