@@ -12,6 +12,7 @@
 #ifndef VISOR_SENTRY_SOCKET_NETIF_H
 #define VISOR_SENTRY_SOCKET_NETIF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "netstack/netstack.h"
@@ -49,5 +50,14 @@ int netif_nic_by_name(const char *name, struct ns_nic_info *out);
 
 /* Linux's ARPHRD_* of an interface (ARPHRD_LOOPBACK, ARPHRD_ETHER). */
 unsigned int netif_arphrd(const struct ns_nic_info *nic);
+
+/* /proc/net/dev, /proc/net/if_inet6, /proc/net/route (the IPv4 main
+ * table) and /proc/net/ipv6_route in Linux's formats (netif_proc.c):
+ * malloc'd text, *len set; NULL when out of memory. */
+struct task;
+char *netif_proc_dev(struct task *t, size_t *len);
+char *netif_proc_if_inet6(struct task *t, size_t *len);
+char *netif_proc_route(struct task *t, size_t *len);
+char *netif_proc_ipv6_route(struct task *t, size_t *len);
 
 #endif

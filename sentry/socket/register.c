@@ -4,6 +4,7 @@
  * line here; the core (socket.c) names none.
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/socket/ifioctl.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/netif.h"
 #include "sentry/socket/netlink.h"
@@ -27,5 +28,14 @@ int sockets_register(void)
 	netif_set_stack_source(inet_stack);
 	if (r == 0)
 		r = netlink_register();
+	socket_set_ifioctl(ifioctl); /* SIOCGIF* on any socket */
+	if (r == 0)
+		r = procfs_register_net("dev", netif_proc_dev);
+	if (r == 0)
+		r = procfs_register_net("if_inet6", netif_proc_if_inet6);
+	if (r == 0)
+		r = procfs_register_net("route", netif_proc_route);
+	if (r == 0)
+		r = procfs_register_net("ipv6_route", netif_proc_ipv6_route);
 	return r;
 }

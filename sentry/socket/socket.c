@@ -353,10 +353,21 @@ static uint32_t sock_file_poll(struct file *f, struct poll_entry *pe)
 	return s->ops->readiness(s, want_out);
 }
 
+static _Atomic socket_ifioctl_fn ifioctl_hook;
+
+void socket_set_ifioctl(socket_ifioctl_fn fn)
+{
+	atomic_store(&ifioctl_hook, fn);
+}
+
 static int64_t sock_file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg)
 {
 	struct socket *s = SK(f);
 	int64_t r = s->ops->ioctl ? s->ops->ioctl(t, s, cmd, arg) : -ENOIOCTLCMD;
+	/* As Linux's sock_do_ioctl: then the device ioctls (dev_ioctl). */
+	socket_ifioctl_fn dev = atomic_load(&ifioctl_hook);
+	if (r == -ENOIOCTLCMD && dev)
+		r = dev(t, s, cmd, arg);
 	/* As Linux's sock_do_ioctl: what no one knows is not a terminal ioctl. */
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }

@@ -245,6 +245,13 @@ struct socket_family {
 	bool inet;
 };
 
+/* The interface ioctls (SIOCGIF*, Linux's dev_ioctl and devinet_ioctl),
+ * asked on any socket after its family answered -ENOIOCTLCMD; set at boot
+ * (ifioctl.c).  -ENOIOCTLCMD for what they do not know either. */
+typedef int64_t (*socket_ifioctl_fn)(struct task *t, struct socket *s, unsigned int cmd,
+				     uint64_t arg);
+void socket_set_ifioctl(socket_ifioctl_fn fn);
+
 /* Register a family (at boot; registering it again replaces it). */
 int socket_register_family(const struct socket_family *fam);
 /* Every family (sentry/socket/register.c): at boot, before the first task. */

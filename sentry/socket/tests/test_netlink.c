@@ -11,6 +11,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include "sentry/socket/ifioctl.h"
 #include "sentry/socket/netif.h"
 #include "sentry/socket/netlink.h"
 #include "sentry/socket/socket.h"
@@ -717,6 +721,94 @@ static void test_random_datagrams_never_crash(void **state)
 	cls(t, fd);
 }
 
+/* ---------------------------------------------------------------- /proc/net and ioctls */
+
+static void test_proc_net_files(void **state)
+{
+	size_t len;
+	char *s = netif_proc_dev(T(state), &len);
+	assert_non_null(s);
+	assert_int_equal(len, strlen(s));
+	assert_non_null(strstr(s, " face |bytes    packets errs drop fifo frame compressed "
+				  "multicast|bytes    packets errs drop fifo colls carrier compressed\n"));
+	assert_non_null(strstr(s, "\n    lo:       0       0    0    0    0     0          0         "
+				  "0        0       0    0    0    0     0       0          0\n"));
+	free(s);
+	s = netif_proc_if_inet6(T(state), &len);
+	assert_non_null(s);
+	assert_string_equal(s, "00000000000000000000000000000001 01 80 10 80       lo\n");
+	free(s);
+	s = netif_proc_route(T(state), &len);
+	assert_non_null(s);
+	assert_int_equal(len, 128); /* the header only: lo's routes are all local */
+	assert_true(strncmp(s, "Iface\tDestination\tGateway \tFlags", 32) == 0);
+	free(s);
+	s = netif_proc_ipv6_route(T(state), &len);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "00000000000000000000000000000001 80 "
+				  "00000000000000000000000000000000 00 "
+				  "00000000000000000000000000000000 00000000 00000002 00000000 "
+				  "80200001       lo\n"));
+	free(s);
+}
+
+static int64_t sioc(struct task *t, int fd, unsigned int cmd, void *arg)
+{
+	struct file *f = fdt_get_file(t->fdt, fd);
+	assert_non_null(f);
+	int64_t r = file_ioctl(t, f, cmd, P(arg));
+	file_put(f);
+	return r;
+}
+
+static void test_interface_ioctls(void **state)
+{
+	struct task *t = T(state);
+	socket_set_ifioctl(ifioctl);
+	int fd = nlsock(t);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	assert_int_equal(sioc(t, fd, SIOCGIFFLAGS, &ifr), 0);
+	assert_int_equal((unsigned short)ifr.ifr_flags, 0x49);
+	assert_int_equal(sioc(t, fd, SIOCGIFINDEX, &ifr), 0);
+	assert_int_equal(ifr.ifr_ifindex, 1);
+	assert_int_equal(sioc(t, fd, SIOCGIFMTU, &ifr), 0);
+	assert_int_equal(ifr.ifr_mtu, 65536);
+	assert_int_equal(sioc(t, fd, SIOCGIFHWADDR, &ifr), 0);
+	assert_int_equal(ifr.ifr_hwaddr.sa_family, 772);
+	/* IPv4 ones only on AF_INET sockets */
+	assert_int_equal(sioc(t, fd, SIOCGIFADDR, &ifr), -ENOTTY);
+	ifr.ifr_ifindex = 1;
+	assert_int_equal(sioc(t, fd, SIOCGIFNAME, &ifr), 0);
+	assert_string_equal(ifr.ifr_name, "lo");
+	ifr.ifr_ifindex = 9;
+	assert_int_equal(sioc(t, fd, SIOCGIFNAME, &ifr), -ENODEV);
+	strcpy(ifr.ifr_name, "eth0");
+	assert_int_equal(sioc(t, fd, SIOCGIFFLAGS, &ifr), -ENODEV);
+	/* a name without its NUL is cut at IFNAMSIZ - 1 */
+	memset(ifr.ifr_name, 'l', IFNAMSIZ);
+	assert_int_equal(sioc(t, fd, SIOCGIFINDEX, &ifr), -ENODEV);
+	struct ifreq reqs[4];
+	struct ifconf ifc = {.ifc_len = 0, .ifc_buf = NULL};
+	assert_int_equal(sioc(t, fd, SIOCGIFCONF, &ifc), 0);
+	assert_int_equal(ifc.ifc_len, sizeof(struct ifreq));
+	ifc.ifc_len = sizeof(reqs);
+	ifc.ifc_req = reqs;
+	assert_int_equal(sioc(t, fd, SIOCGIFCONF, &ifc), 0);
+	assert_int_equal(ifc.ifc_len, sizeof(struct ifreq));
+	assert_string_equal(reqs[0].ifr_name, "lo");
+	/* changes: EPERM without CAP_NET_ADMIN, EOPNOTSUPP with it */
+	strcpy(ifr.ifr_name, "lo");
+	assert_int_equal(sioc(t, fd, SIOCSIFMTU, &ifr), -EOPNOTSUPP);
+	uint64_t caps = t->creds->cap_effective;
+	t->creds->cap_effective = 0;
+	assert_int_equal(sioc(t, fd, SIOCSIFMTU, &ifr), -EPERM);
+	t->creds->cap_effective = caps;
+	assert_int_equal(sioc(t, fd, 0x89ff, &ifr), -ENOTTY);
+	cls(t, fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +828,8 @@ int main(void)
 		T_(test_poll_and_overrun),
 		T_(test_bad_lengths_are_dropped_or_refused),
 		T_(test_random_datagrams_never_crash),
+		T_(test_proc_net_files),
+		T_(test_interface_ioctls),
 #undef T_
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,211 @@
+/*
+ * netif_proc.c — /proc/net/dev, /proc/net/if_inet6, /proc/net/route and
+ * /proc/net/ipv6_route, in the formats of Linux's net/core/net-procfs.c
+ * (dev_seq_show), net/ipv6/addrconf.c (if6_seq_show), net/ipv4/fib_trie.c
+ * (fib_route_seq_show) and net/ipv6/route.c (ipv6_route_native_seq_show),
+ * made from the interface view (netif.c) when the file is opened.
+ * register.c hands them to procfs.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sentry/socket/netif.h"
+
+#define RT_TABLE_MAIN 254
+#define RT_TABLE_LOCAL 255
+#define RTN_UNICAST 1
+#define RTN_LOCAL 2
+#define RTF_NONEXTHOP_ 0x00200000u
+#define RTF_LOCAL_ 0x80000000u
+/* if_inet6's scope column (IPV6_ADDR_LOOPBACK, _LINKLOCAL, _SITELOCAL) */
+#define SCOPE6_HOST 0x10
+#define SCOPE6_LINK 0x20
+
+/* Close the memstream (which sets *buf) and hand its text over. */
+static char *finish(FILE *f, char **buf, size_t *len)
+{
+	if (fclose(f) != 0 || !*buf) {
+		free(*buf);
+		return NULL;
+	}
+	*len = strlen(*buf);
+	return *buf;
+}
+
+static void name_of(const struct ns_nic_info *nics, int n, int ifindex, char out[17])
+{
+	strcpy(out, "?");
+	for (int i = 0; i < n; i++) {
+		if (nics[i].ifindex == ifindex) {
+			memcpy(out, nics[i].name, 16);
+			out[16] = 0;
+		}
+	}
+}
+
+char *netif_proc_dev(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	fputs("Inter-|   Receive                                                |  Transmit\n"
+	      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets "
+	      "errs drop fifo colls carrier compressed\n",
+	      f);
+	struct ns_nic_info *nics;
+	int n = netif_nics(&nics);
+	for (int i = 0; i < n; i++) {
+		const struct ns_nic_info *d = &nics[i];
+		char name[17];
+		memcpy(name, d->name, 16);
+		name[16] = 0;
+		fprintf(f,
+			"%6s: %7llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu "
+			"%4llu %5llu %7llu %10llu\n",
+			name, (unsigned long long)d->rx_bytes, (unsigned long long)d->rx_packets, 0ull,
+			(unsigned long long)d->rx_dropped, 0ull, 0ull, 0ull, 0ull,
+			(unsigned long long)d->tx_bytes, (unsigned long long)d->tx_packets, 0ull,
+			(unsigned long long)d->tx_dropped, 0ull, 0ull, 0ull, 0ull);
+	}
+	if (n >= 0)
+		free(nics);
+	return finish(f, &buf, len);
+}
+
+static void hex6(FILE *f, const uint8_t *a)
+{
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%02x", a[i]);
+}
+
+char *netif_proc_if_inet6(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	struct ns_nic_info *nics = NULL;
+	struct ns_addr_info *addrs = NULL;
+	int nn = netif_nics(&nics);
+	int na = nn < 0 ? -1 : netif_addrs(&addrs);
+	for (int i = 0; i < na; i++) {
+		const struct ns_addr_info *a = &addrs[i];
+		if (a->family != AF_INET6)
+			continue;
+		char name[17];
+		name_of(nics, nn, a->ifindex, name);
+		unsigned int scope = a->scope == 254 ? SCOPE6_HOST
+				     : (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80) ? SCOPE6_LINK
+											    : 0;
+		hex6(f, a->addr);
+		fprintf(f, " %02x %02x %02x %02x %8s\n", (unsigned)a->ifindex, a->prefixlen, scope,
+			0x80u /* IFA_F_PERMANENT */, name);
+	}
+	if (nn >= 0)
+		free(nics);
+	if (na >= 0)
+		free(addrs);
+	return finish(f, &buf, len);
+}
+
+char *netif_proc_route(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	fprintf(f, "%-127s\n",
+		"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
+	struct ns_nic_info *nics = NULL;
+	struct netif_route *rts = NULL;
+	int nn = netif_nics(&nics);
+	int nr = nn < 0 ? -1 : netif_routes(&rts);
+	for (int i = 0; i < nr; i++) {
+		const struct netif_route *r = &rts[i];
+		if (r->family != AF_INET || r->table != RT_TABLE_MAIN || r->type != RTN_UNICAST)
+			continue;
+		char name[17], line[160];
+		name_of(nics, nn, r->ifindex, name);
+		uint32_t dst, gw = 0;
+		memcpy(&dst, r->dst, 4);
+		if (r->has_gateway)
+			memcpy(&gw, r->gateway, 4);
+		uint32_t mask = r->dst_len ? htonl(0xffffffffu << (32 - r->dst_len)) : 0;
+		unsigned int flags = RTF_UP | (r->has_gateway ? RTF_GATEWAY : 0) |
+				     (r->dst_len == 32 ? RTF_HOST : 0);
+		snprintf(line, sizeof(line), "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", name,
+			 dst, gw, flags, 0, 0u, (int)r->metric, mask, 0, 0u, 0u);
+		fprintf(f, "%-127s\n", line);
+	}
+	if (nn >= 0)
+		free(nics);
+	if (nr >= 0)
+		free(rts);
+	return finish(f, &buf, len);
+}
+
+/* One table's IPv6 routes, then its root (the null entry), in the order
+ * Linux's walk prints them. */
+static void ipv6_table(FILE *f, const struct netif_route *rts, int nr,
+		       const struct ns_nic_info *nics, int nn, int table, const char *lo)
+{
+	static const uint8_t zero[16];
+	for (int i = 0; i < nr; i++) {
+		const struct netif_route *r = &rts[i];
+		if (r->family != AF_INET6 || r->table != table)
+			continue;
+		char name[17];
+		name_of(nics, nn, r->ifindex, name);
+		unsigned int flags = RTF_UP | (r->has_gateway ? RTF_GATEWAY : 0);
+		if (r->type == RTN_LOCAL)
+			flags |= RTF_LOCAL_ | RTF_NONEXTHOP_;
+		hex6(f, r->dst);
+		fprintf(f, " %02x ", r->dst_len);
+		hex6(f, zero);
+		fprintf(f, " 00 ");
+		hex6(f, r->has_gateway ? r->gateway : zero);
+		fprintf(f, " %08x %08x %08x %08x %8s\n", r->metric, r->type == RTN_LOCAL ? 2u : 1u,
+			0u, flags, name);
+	}
+	hex6(f, zero);
+	fprintf(f, " 00 ");
+	hex6(f, zero);
+	fprintf(f, " 00 ");
+	hex6(f, zero);
+	fprintf(f, " %08x %08x %08x %08x %8s\n", 0xffffffffu, 1u, 0u, RTF_NONEXTHOP_ | RTF_REJECT,
+		lo);
+}
+
+char *netif_proc_ipv6_route(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	struct ns_nic_info *nics = NULL;
+	struct netif_route *rts = NULL;
+	int nn = netif_nics(&nics);
+	int nr = nn < 0 ? -1 : netif_routes(&rts);
+	char lo[17] = "lo";
+	for (int i = 0; i < nn; i++)
+		if (nics[i].flags & IFF_LOOPBACK)
+			name_of(nics, nn, nics[i].ifindex, lo);
+	if (nr >= 0) {
+		ipv6_table(f, rts, nr, nics, nn, RT_TABLE_MAIN, lo);
+		ipv6_table(f, rts, nr, nics, nn, RT_TABLE_LOCAL, lo);
+	}
+	if (nn >= 0)
+		free(nics);
+	if (nr >= 0)
+		free(rts);
+	return finish(f, &buf, len);
+}
