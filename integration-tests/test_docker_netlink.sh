@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker_run_ip_addr_shows_lo: in a Debian image with iproute2 and python3,
 # `ip -4 addr`, `ip link`, `ip -4 route` (every table), `ip route get`,
-# Python's socket.if_nameindex() (glibc's netlink dump) and
+# /proc/net/route and /proc/net/dev, Python's socket.if_nameindex() (glibc's
+# netlink dump), if_nametoindex and if_indextoname (SIOCGIF* ioctls) and
 # getaddrinfo(AI_ADDRCONFIG) print the same under visor as under runc with
 # --network=none (only lo); changing an address is refused as under runc
 # without CAP_NET_ADMIN.  IPv6: Docker turns it off in the container's
@@ -18,10 +19,11 @@ script='
 ip -4 addr; ip link; ip route; ip -4 route show table all
 ip route get 127.0.0.1; ip route get 127.255.255.255
 ip route get 192.0.2.1 2>&1; ip neigh
+cat /proc/net/route; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev
 ip addr add 10.9.9.9/24 dev lo 2>&1; ip route add 10.0.0.0/8 dev lo 2>&1; ip link set lo mtu 1500 2>&1
 python3 -c "
 import socket
-print(socket.if_nameindex())
+print(socket.if_nameindex(), socket.if_nametoindex(\"lo\"), socket.if_indextoname(1))
 for fam in (socket.AF_UNSPEC, socket.AF_INET):
     try:
         r = socket.getaddrinfo(\"localhost\", 80, fam, socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)
