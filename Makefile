@@ -115,6 +115,7 @@ demo:
 
 bench: $(BUILD)/visor
 	./bench/run.sh
+	./bench/net_bench.sh
 
 fmt:
 	clang-format -i $$(find $(COMPONENTS) -name '*.[ch]')

@@ -51,47 +51,21 @@ run_micro() {
 	done | best
 }
 
-declare -A RT=([runc]=runc [runsc]=runsc)
-have_docker=0
-if [ "${BENCH_DOCKER:-1}" = 1 ] && [ -f integration-tests/lib.sh ]; then
-	# shellcheck source=/dev/null
-	. integration-tests/lib.sh
-	if (docker_setup) >/dev/null 2>&1; then
-		docker_setup >/dev/null 2>&1
-		have_docker=1
-		RT[ptrace]=$DOCKER_RUNTIME
-		RT[systrap]=$DOCKER_RUNTIME-systrap
-		VISOR_TEST_PLATFORM=ptrace visor_register_runtime_as >/dev/null 2>&1
-		DOCKER_RUNTIME=${RT[systrap]} VISOR_TEST_PLATFORM=systrap visor_register_runtime_as \
-			>/dev/null 2>&1
-		if ! command -v runsc >/dev/null; then
-			apt-get install -y -qq runsc >/dev/null 2>&1
-		fi
-		python3 - <<'PY'
-import json, os, shutil
-p = "/etc/docker/daemon.json"
-d = json.load(open(p)) if os.path.exists(p) and os.path.getsize(p) else {}
-rs = d.setdefault("runtimes", {})
-want = {"path": shutil.which("runsc") or "/usr/bin/runsc",
-        "runtimeArgs": ["--platform=ptrace", "--network=none"]}
-if rs.get("runsc") != want:
-    rs["runsc"] = want
-    json.dump(d, open(p, "w"), indent=4)
-PY
-		kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
-		sleep 1
-		tmp=$(mktemp -d)
-		cp "$bin" "$tmp/microbench"
-		printf 'FROM visor-busybox\nCOPY microbench /microbench\n' >"$tmp/Dockerfile"
-		docker build -q -t visor-bench "$tmp" >/dev/null 2>&1 || have_docker=0
-		rm -rf "$tmp"
-	fi
+# shellcheck source=bench/bench_lib.sh
+. bench/bench_lib.sh
+bench_docker_setup
+if [ $have_docker = 1 ]; then
+	tmp=$(mktemp -d)
+	cp "$bin" "$tmp/microbench"
+	printf 'FROM visor-busybox\nCOPY microbench /microbench\n' >"$tmp/Dockerfile"
+	docker build -q -t visor-bench "$tmp" >/dev/null 2>&1 || have_docker=0
+	rm -rf "$tmp"
 fi
 
 runners=(native ptrace systrap)
 [ $have_docker = 1 ] && runners+=(runc runsc)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
+ratio() { bench_ratio "$@"; }
 
 if [ "$BENCH_PIN" = 1 ]; then echo "micro, pinned to CPU $BENCH_CPU"; else echo "micro, not pinned"; fi
 printf '%-10s' "ns/op"

@@ -1,0 +1,46 @@
+# bench_lib.sh — what the benchmark scripts share (sourced by run.sh and
+# net_bench.sh): ratios, pinning, and the Docker set-up that registers
+# visor on both platforms and Debian's runsc next to runc.
+#
+#   bench_ratio A B        A/B with two decimals, "-" when either is missing
+#   bench_docker_setup     Docker started and set up (integration-tests/lib.sh),
+#                          visor registered as $DOCKER_RUNTIME (ptrace) and
+#                          $DOCKER_RUNTIME-systrap, runsc (installed if
+#                          missing) with --platform=ptrace --network=none;
+#                          fills RT[runner] = docker runtime name and sets
+#                          have_docker=1, or leaves have_docker=0.
+
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+declare -A RT=([runc]=runc [runsc]=runsc)
+have_docker=0
+
+bench_docker_setup() {
+	[ "${BENCH_DOCKER:-1}" = 1 ] && [ -f integration-tests/lib.sh ] || return 0
+	# shellcheck source=/dev/null
+	. integration-tests/lib.sh
+	(docker_setup) >/dev/null 2>&1 || return 0
+	docker_setup >/dev/null 2>&1
+	have_docker=1
+	RT[ptrace]=$DOCKER_RUNTIME
+	RT[systrap]=$DOCKER_RUNTIME-systrap
+	VISOR_TEST_PLATFORM=ptrace visor_register_runtime_as >/dev/null 2>&1
+	DOCKER_RUNTIME=${RT[systrap]} VISOR_TEST_PLATFORM=systrap visor_register_runtime_as \
+		>/dev/null 2>&1
+	if ! command -v runsc >/dev/null; then
+		apt-get install -y -qq runsc >/dev/null 2>&1
+	fi
+	python3 - <<'PY'
+import json, os, shutil
+p = "/etc/docker/daemon.json"
+d = json.load(open(p)) if os.path.exists(p) and os.path.getsize(p) else {}
+rs = d.setdefault("runtimes", {})
+want = {"path": shutil.which("runsc") or "/usr/bin/runsc",
+        "runtimeArgs": ["--platform=ptrace", "--network=none"]}
+if rs.get("runsc") != want:
+    rs["runsc"] = want
+    json.dump(d, open(p, "w"), indent=4)
+PY
+	kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
+	sleep 1
+}
