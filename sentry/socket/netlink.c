@@ -712,7 +712,6 @@ static int netlink_setsockopt(struct task *t, struct socket *s, int level, int n
 	if (name == NETLINK_ADD_MEMBERSHIP || name == NETLINK_DROP_MEMBERSHIP) {
 		if (!val || val - 1 >= NL_GROUPS)
 			return -EINVAL;
-		netlink_autobind(t, nl);
 		vmutex_lock(&netlink_table_lock);
 		if (name == NETLINK_ADD_MEMBERSHIP)
 			nl->groups |= 1ull << (val - 1);
