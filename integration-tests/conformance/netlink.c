@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/capability.h>
+#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -174,6 +175,17 @@ static void print_msg(const struct nlmsghdr *h, uint32_t me)
 		}
 		break;
 	}
+	case RTM_NEWRULE: {
+		const struct fib_rule_hdr *r = NLMSG_DATA(h);
+		size_t hl = sizeof(*r);
+		printf(" rule family=%u table=%u action=%u flags=%#x", r->family, r->table, r->action,
+		       r->flags);
+		print_u32("table", h, hl, FRA_TABLE);
+		print_u32("priority", h, hl, FRA_PRIORITY);
+		print_u32("suppress_prefixlen", h, hl, FRA_SUPPRESS_PREFIXLEN);
+		print_u8("protocol", h, hl, FRA_PROTOCOL);
+		break;
+	}
 	case RTM_NEWROUTE: {
 		const struct rtmsg *rtm = NLMSG_DATA(h);
 		size_t hl = sizeof(*rtm);
@@ -301,6 +313,14 @@ static void dumps(void)
 		struct rtmsg rtm = {.rtm_family = (uint8_t)fams[i]};
 		send_req(fd, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm), NULL, 0);
 		snprintf(what, sizeof(what), "route dump family %d", fams[i]);
+		read_answers(fd, what);
+	}
+	int rfams[] = {AF_UNSPEC, AF_INET, AF_INET6, AF_BRIDGE};
+	for (int i = 0; i < 4; i++) {
+		char what[64];
+		struct fib_rule_hdr frh = {.family = (uint8_t)rfams[i]};
+		send_req(fd, RTM_GETRULE, NLM_F_DUMP, &frh, sizeof(frh), NULL, 0);
+		snprintf(what, sizeof(what), "rule dump family %d", rfams[i]);
 		read_answers(fd, what);
 	}
 	struct ndmsg nd = {.ndm_family = AF_UNSPEC};

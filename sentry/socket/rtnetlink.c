@@ -3,8 +3,9 @@
  * Linux's net/core/rtnetlink.c, net/ipv4/devinet.c, fib_frontend.c,
  * route.c and net/ipv6/addrconf.c, route.c answer them for the same
  * interfaces: RTM_GETLINK (dump, and by index or name), RTM_GETADDR (dump;
- * IPv6 by address), RTM_GETROUTE (dump, and "ip route get"), RTM_GETNEIGH
- * (an empty dump: no interface here has neighbours yet).  Requests that
+ * IPv6 by address), RTM_GETROUTE (dump, and "ip route get"), RTM_GETRULE
+ * (Linux's default policy rules: local, main, default), RTM_GETNEIGH (an
+ * empty dump: no interface here has neighbours yet).  Requests that
  * would change an interface (RTM_NEW*, RTM_DEL*, RTM_SET*) are EPERM
  * without CAP_NET_ADMIN, as Linux; with it EOPNOTSUPP, because the
  * sandbox's interfaces are fixed when it starts.  Other types EOPNOTSUPP.
@@ -21,6 +22,7 @@
 
 #include <errno.h>
 #include <linux/if_addr.h>
+#include <linux/fib_rules.h>
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -783,6 +785,60 @@ static int route_get(const struct rtnl_ctx *c, const struct nlmsghdr *h, int fam
 	return 0;
 }
 
+/* ---------------------------------------------------------------- rules */
+
+/* fib_nl_fill_rule for one of the rules every network namespace starts
+ * with: "0: from all lookup local", "32766: from all lookup main" and, for
+ * IPv4, "32767: from all lookup default". */
+static void fill_rule(struct nlbuf *b, int family, uint32_t pref, uint8_t table, uint32_t seq,
+		      uint32_t pid)
+{
+	struct fib_rule_hdr frh = {.family = (uint8_t)family, .table = table,
+				   .action = FR_ACT_TO_TBL};
+	size_t off = nlbuf_begin(b, RTM_NEWRULE, NLM_F_MULTI, seq, pid, &frh, sizeof(frh));
+	nlbuf_attr_u32(b, FRA_TABLE, table);
+	nlbuf_attr_u32(b, FRA_SUPPRESS_PREFIXLEN, 0xffffffffu);
+	nlbuf_attr_u8(b, FRA_PROTOCOL, RTPROT_KERNEL);
+	if (pref)
+		nlbuf_attr_u32(b, FRA_PRIORITY, pref);
+	nlbuf_end(b, off);
+}
+
+/* fib_valid_dumprule_req + fib_nl_dumprule. */
+static int rule_dump(const struct rtnl_ctx *c, const struct nlmsghdr *h, int family,
+		     struct nlbuf *dump)
+{
+	if (c->strict) {
+		const struct nlattr *tb[ATTR_MAX + 1];
+		struct fib_rule_hdr frh;
+		size_t plen;
+		const unsigned char *p = payload(h, &plen);
+		if (plen < sizeof(frh))
+			return -EINVAL;
+		memcpy(&frh, p, sizeof(frh));
+		if (frh.dst_len || frh.src_len || frh.tos || frh.table || frh.res1 || frh.res2 ||
+		    frh.action || frh.flags)
+			return -EINVAL;
+		int e = parse_attrs(h, sizeof(frh), tb, FRA_MAX, true);
+		if (!e)
+			e = only_attrs(tb, 0);
+		if (e)
+			return e;
+	}
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (family != AF_INET6) {
+		fill_rule(dump, AF_INET, 0, RT_TABLE_LOCAL, h->nlmsg_seq, c->portid);
+		fill_rule(dump, AF_INET, 32766, RT_TABLE_MAIN, h->nlmsg_seq, c->portid);
+		fill_rule(dump, AF_INET, 32767, RT_TABLE_DEFAULT, h->nlmsg_seq, c->portid);
+	}
+	if (family != AF_INET) {
+		fill_rule(dump, AF_INET6, 0, RT_TABLE_LOCAL, h->nlmsg_seq, c->portid);
+		fill_rule(dump, AF_INET6, 32766, RT_TABLE_MAIN, h->nlmsg_seq, c->portid);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 int rtnl_request(const struct rtnl_ctx *c, const struct nlmsghdr *h, struct nlbuf *reply,
@@ -818,6 +874,11 @@ int rtnl_request(const struct rtnl_ctx *c, const struct nlmsghdr *h, struct nlbu
 		if (!is_dump)
 			return route_get(c, h, family, reply);
 		r = route_dump(c, h, family, dump, d);
+		break;
+	case RTM_GETRULE:
+		if (!is_dump)
+			return -EOPNOTSUPP;
+		r = rule_dump(c, h, family, dump);
 		break;
 	case RTM_GETNEIGH:
 		if (!is_dump)

@@ -392,6 +392,31 @@ static void test_dump_is_split_by_the_readers_buffer(void **state)
 	cls(t, fd);
 }
 
+static void test_rule_dump_default_rules(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	static const struct {
+		int family, rules, done;
+	} cases[] = {{AF_UNSPEC, 5, 0}, {AF_INET, 3, 0}, {AF_INET6, 2, 0}, {AF_BRIDGE, 0, -EAFNOSUPPORT}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char frh[12] = {(unsigned char)cases[i].family};
+		request(t, fd, RTM_GETRULE, NLM_F_DUMP, frh, sizeof(frh));
+		unsigned char buf[8192];
+		size_t n = collect(t, fd, buf, sizeof(buf));
+		int rules = 0, done = 1;
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				done = *(int *)NLMSG_DATA(h);
+			else if (h->nlmsg_type == RTM_NEWRULE)
+				rules++;
+		}
+		assert_int_equal(rules, cases[i].rules);
+		assert_int_equal(done, cases[i].done);
+	}
+	cls(t, fd);
+}
+
 /* ---------------------------------------------------------------- doit and acks */
 
 static void test_getlink_by_name_and_index_with_ack(void **state)
@@ -820,6 +845,7 @@ int main(void)
 		T_(test_addr_dump_per_family),
 		T_(test_route_dump_is_linux_local_table),
 		T_(test_dump_is_split_by_the_readers_buffer),
+		T_(test_rule_dump_default_rules),
 		T_(test_getlink_by_name_and_index_with_ack),
 		T_(test_route_get),
 		T_(test_changes_are_eperm_and_unknown_types_eopnotsupp),
