@@ -834,6 +834,126 @@ static void test_interface_ioctls(void **state)
 	cls(t, fd);
 }
 
+/* ---------------------------------------------------------------- a bigger stack */
+
+static struct ns_stack *big_stack;
+
+static struct ns_stack *big_stack_get(void)
+{
+	return big_stack;
+}
+
+static uint64_t zero_now(void *ctx)
+{
+	return 0;
+}
+
+static void no_ready(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events)
+{
+}
+
+static const struct ns_stack_ops big_ops = {.now = zero_now, .ready = no_ready};
+
+/* lo, eth0 (172.17.0.2/16, default via 172.17.0.1) and 14 more interfaces:
+ * a link dump of more than one datagram. */
+static int big_setup(void **state)
+{
+	big_stack = ns_stack_new(&big_ops, NULL, 1);
+	if (!big_stack || ns_stack_setup_loopback(big_stack) < 0)
+		return -1;
+	for (int i = 0; i < 15; i++) {
+		struct link_endpoint *l = ns_loopback_new(1500, 0);
+		snprintf(l->name, sizeof(l->name), i ? "dummy%d" : "eth0", i);
+		l->flags = 0;
+		l->type = NS_LINK_ETHERNET;
+		l->hwaddr[0] = 0x02;
+		l->hwaddr[5] = (uint8_t)i;
+		if (ns_stack_add_nic(big_stack, l) < 0) {
+			ns_link_destroy(l);
+			return -1;
+		}
+	}
+	uint8_t a[4] = {172, 17, 0, 2}, net[4] = {0}, gw[4] = {172, 17, 0, 1};
+	if (ns_stack_add_addr(big_stack, 2, AF_INET, a, 16) < 0 ||
+	    ns_stack_add_route(big_stack, AF_INET, net, 0, gw, 2, 0) < 0)
+		return -1;
+	netif_set_stack_source(big_stack_get);
+	return setup(state);
+}
+
+static int big_teardown(void **state)
+{
+	netif_set_stack_source(NULL);
+	ns_stack_destroy(big_stack);
+	big_stack = NULL;
+	return fx_teardown(state);
+}
+
+static void test_big_link_dump_is_paced_by_the_reader(void **state)
+{
+	struct task *t = T(state);
+	int fd = nlsock(t);
+	request(t, fd, RTM_GETLINK, NLM_F_DUMP, &(struct rtgenmsg){AF_UNSPEC}, 1);
+	/* While it runs, a second dump is EBUSY (Linux's cb_running). */
+	request(t, fd, RTM_GETADDR, NLM_F_DUMP, &(struct rtgenmsg){AF_UNSPEC}, 1);
+	static unsigned char buf[65536];
+	int links = 0, done = 0, datagrams = 0, busy = 0;
+	ssize_t n;
+	size_t bufsize = 4096;
+	while ((n = rcv(t, fd, buf, bufsize, 0)) > 0) {
+		datagrams++;
+		assert_true((size_t)n <= bufsize);
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == RTM_NEWLINK)
+				links++;
+			else if (h->nlmsg_type == NLMSG_DONE)
+				done++;
+			else if (h->nlmsg_type == NLMSG_ERROR)
+				busy += ack_error((void *)h, h->nlmsg_len) == -EBUSY;
+		}
+		bufsize = sizeof(buf); /* later parts fill the bigger buffer */
+	}
+	assert_int_equal(links, 16);
+	assert_int_equal(done, 1);
+	assert_int_equal(busy, 1);
+	assert_true(datagrams >= 2);
+	cls(t, fd);
+}
+
+static void test_routes_of_an_ethernet_interface(void **state)
+{
+	struct netif_route *r;
+	int n = netif_routes(&r);
+	assert_true(n > 0);
+	char got[1024] = "";
+	for (int i = 0; i < n; i++) {
+		if (r[i].family != AF_INET)
+			continue;
+		char line[128];
+		snprintf(line, sizeof(line), "t%d ty%d p%d s%d %u.%u.%u.%u/%d gw%d src%u if%d;",
+			 r[i].table, r[i].type, r[i].protocol, r[i].scope, r[i].dst[0], r[i].dst[1],
+			 r[i].dst[2], r[i].dst[3], r[i].dst_len, r[i].has_gateway,
+			 r[i].has_prefsrc ? r[i].prefsrc[3] : 0, r[i].ifindex);
+		strcat(got, line);
+	}
+	free(r);
+	/* main: default via 172.17.0.1 (proto boot), 172.17.0.0/16 proto kernel
+	 * scope link src .2; local: lo's three, then 172.17.0.2 and the
+	 * subnet's broadcast */
+	assert_string_equal(got, "t254 ty1 p3 s0 0.0.0.0/0 gw1 src0 if2;"
+				 "t254 ty1 p2 s253 172.17.0.0/16 gw0 src2 if2;"
+				 "t255 ty2 p2 s254 127.0.0.0/8 gw0 src1 if1;"
+				 "t255 ty2 p2 s254 127.0.0.1/32 gw0 src1 if1;"
+				 "t255 ty3 p2 s253 127.255.255.255/32 gw0 src1 if1;"
+				 "t255 ty2 p2 s254 172.17.0.2/32 gw0 src2 if2;"
+				 "t255 ty3 p2 s253 172.17.255.255/32 gw0 src2 if2;");
+	size_t len;
+	char *s = netif_proc_route(T(state), &len);
+	assert_non_null(strstr(s, "\neth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\t0\t0\t0"));
+	assert_non_null(strstr(s, "\neth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0"));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -856,6 +976,10 @@ int main(void)
 		T_(test_random_datagrams_never_crash),
 		T_(test_proc_net_files),
 		T_(test_interface_ioctls),
+		cmocka_unit_test_setup_teardown(test_big_link_dump_is_paced_by_the_reader, big_setup,
+						big_teardown),
+		cmocka_unit_test_setup_teardown(test_routes_of_an_ethernet_interface, big_setup,
+						big_teardown),
 #undef T_
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
