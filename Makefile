@@ -101,9 +101,16 @@ $(FUZZ_BUILD)/fuzz_%: netstack/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(wildcard netstac
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lpthread
 
+# The Sentry's NETLINK_ROUTE request parser, over the netstack's interfaces.
+RTNL_FUZZ_SRCS := sentry/socket/rtnetlink.c sentry/socket/netif.c
+$(FUZZ_BUILD)/fuzz_rtnetlink: sentry/socket/fuzz/fuzz_rtnetlink.c $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS) -lpthread
+FUZZ_BINS += $(FUZZ_BUILD)/fuzz_rtnetlink
+
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n netstack/fuzz/corpus/$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/$$n- \
