@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # docker_run_ip_addr_shows_lo: in a Debian image with iproute2 and python3,
-# `ip -4 addr`, `ip link`, `ip -4 route` (every table), `ip route get`,
+# `ip -4 addr`, `ip link` (also -d and -s), `ip -4 route` (every table),
+# `ip route get`, `ip rule`,
 # /proc/net/route and /proc/net/dev, Python's socket.if_nameindex() (glibc's
 # netlink dump), if_nametoindex and if_indextoname (SIOCGIF* ioctls) and
 # getaddrinfo(AI_ADDRCONFIG) print the same under visor as under runc with
@@ -16,7 +17,7 @@ IMAGE=visor-netlink-apps
 docker_build_apps "$IMAGE" iproute2 python3
 
 script='
-ip -4 addr; ip link; ip route; ip -4 route show table all
+ip -4 addr; ip link; ip -d link; ip -s link; ip route; ip -4 route show table all
 ip route get 127.0.0.1; ip route get 127.255.255.255
 ip route get 192.0.2.1 2>&1; ip neigh; ip rule
 cat /proc/net/route; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev

@@ -117,6 +117,22 @@ void nlbuf_attr_str(struct nlbuf *b, uint16_t type, const char *s)
 	nlbuf_attr(b, type, s, strlen(s) + 1);
 }
 
+/* A nested attribute: its header now, its length at nest_end. */
+static size_t nest_begin(struct nlbuf *b, uint16_t type)
+{
+	size_t off = b->len;
+	nlbuf_attr(b, type, NULL, 0);
+	return off;
+}
+
+static void nest_end(struct nlbuf *b, size_t off)
+{
+	if (b->oom)
+		return;
+	uint16_t len = (uint16_t)(b->len - off);
+	memcpy(b->p + off + offsetof(struct nlattr, nla_len), &len, sizeof(len));
+}
+
 void nlbuf_end(struct nlbuf *b, size_t off)
 {
 	if (b->oom)
@@ -239,6 +255,9 @@ static void fill_link(struct nlbuf *b, const struct ns_nic_info *n, uint16_t fla
 	nlbuf_attr_u32(b, IFLA_NUM_TX_QUEUES, 1);
 	nlbuf_attr_u32(b, IFLA_GSO_MAX_SEGS, 65535);
 	nlbuf_attr_u32(b, IFLA_GSO_MAX_SIZE, 65536);
+	nlbuf_attr_u32(b, IFLA_GRO_MAX_SIZE, 65536);
+	nlbuf_attr_u32(b, IFLA_TSO_MAX_SIZE, 524280);
+	nlbuf_attr_u32(b, IFLA_TSO_MAX_SEGS, 65535);
 	nlbuf_attr_u32(b, IFLA_NUM_RX_QUEUES, 1);
 	nlbuf_attr_u8(b, IFLA_CARRIER, (n->flags & NL_IFF_UP) ? 1 : 0);
 	nlbuf_attr_str(b, IFLA_QDISC, "noqueue");
@@ -264,6 +283,14 @@ static void fill_link(struct nlbuf *b, const struct ns_nic_info *n, uint16_t fla
 				      .rx_dropped = (uint32_t)n->rx_dropped,
 				      .tx_dropped = (uint32_t)n->tx_dropped};
 	nlbuf_attr(b, IFLA_STATS, &s32, sizeof(s32));
+	/* IPv6's part of IFLA_AF_SPEC: the device is ready, addresses made
+	 * from EUI-64 (what `ip -d link` shows as addrgenmode). */
+	size_t spec = nest_begin(b, IFLA_AF_SPEC);
+	size_t inet6 = nest_begin(b, AF_INET6);
+	nlbuf_attr_u32(b, IFLA_INET6_FLAGS, 0x80000000u /* IF_READY */);
+	nlbuf_attr_u8(b, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_EUI64);
+	nest_end(b, inet6);
+	nest_end(b, spec);
 	nlbuf_end(b, off);
 }
 
