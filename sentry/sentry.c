@@ -159,7 +159,8 @@ int sentry_run(const struct sentry_config *cfg)
 		if (pthread_create(&warm, NULL, pthread_exit_once, NULL) == 0)
 			pthread_join(warm, NULL);
 		const char *what = NULL;
-		r = sentry_jail(plat, NULL, &what); /* no network rules yet */
+		const struct jail_rules *const net_rules[] = {inet_jail_rules(), NULL};
+		r = sentry_jail(plat, net_rules, &what); /* the netstack thread's */
 		if (r < 0) {
 			log_error("jail: %s: %s", what, strerror(-r));
 			fprintf(stderr, "visor: sentry jail: %s: %s\n", what, strerror(-r));

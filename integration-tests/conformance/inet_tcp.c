@@ -453,6 +453,20 @@ static void test_sendfile(const char *dir)
 	}
 	buf[got] = 0;
 	printf("got %ld, line 999 ok %d\n", got, strstr(buf, "line 0999\n") != NULL);
+	/* splice: pipe -> socket -> pipe */
+	int p[2], q[2];
+	pipe(p);
+	pipe(q);
+	write(p[1], "spliced!", 8);
+	show("splice pipe to socket", splice(p[0], NULL, c, NULL, 8, 0));
+	show("splice socket to pipe", splice(a, NULL, q[1], NULL, 64, 0));
+	memset(buf, 0, 16);
+	show("read pipe", read(q[0], buf, 16));
+	printf("got '%s'\n", buf);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
 	close(f);
 	unlink(path);
 	close(c);

@@ -245,17 +245,20 @@ static int inet_connect(struct task *t, struct socket *s, const struct sockaddr_
 	push_reuse(s, ep);
 	int r = ns_ep_connect(ep, (const struct sockaddr *)addr, (socklen_t)len);
 	inet_stack_poll_inline();
-	if (r != -EINPROGRESS || s->type != SOCK_STREAM)
+	if ((r != -EINPROGRESS && r != -EALREADY) || s->type != SOCK_STREAM)
 		return r;
 	/* As Linux's __inet_stream_connect: a blocking connect waits for the
-	 * handshake; a non-blocking one (or one whose SO_SNDTIMEO runs out)
-	 * answers EINPROGRESS and SO_ERROR tells the outcome later. */
+	 * handshake, also when it finds one in progress (a connect restarted
+	 * after a signal); a non-blocking one (or one whose SO_SNDTIMEO runs
+	 * out) answers EINPROGRESS, or EALREADY when it found one, and
+	 * SO_ERROR tells the outcome later. */
+	int first = r;
 	struct inet_wait iw;
 	wait_init(&iw, s, true, fflags & O_NONBLOCK);
 	for (;;) {
 		int w = wait_step(t, s, &iw, EV_OUT);
 		if (w < 0) {
-			r = w == -EAGAIN ? -EINPROGRESS : w;
+			r = w == -EAGAIN ? first : w;
 			break;
 		}
 		uint32_t ev = ns_ep_poll(ep);

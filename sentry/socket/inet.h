@@ -15,6 +15,7 @@
 
 struct task;
 struct ns_stack;
+struct jail_rules;
 
 /* The sandbox's network mode (runtime --network): both give the loopback
  * stack today; "sandbox" gets the container's interface with the next
@@ -32,6 +33,9 @@ int inet_stack_start(enum inet_network_mode mode);
  * that parses packets must have neither more nor less than the task
  * threads. */
 int inet_stack_run(void);
+/* The jail rules the service thread adds to the Sentry's (sentry_jail's
+ * extra): prctl(PR_SET_NAME) only. */
+const struct jail_rules *inet_jail_rules(void);
 /* The sandbox's stack, NULL before inet_stack_start. */
 struct ns_stack *inet_stack(void);
 /* The network mode the stack was started with. */

@@ -25,12 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "netstack/netstack.h"
+#include "platform/platform.h"
 #include "sentry/socket/socket.h"
 
 static struct ns_stack *the_stack;
@@ -82,6 +85,8 @@ static const struct ns_stack_ops inet_stack_ops = {
 
 static void *svc_main(void *arg)
 {
+	/* Named by itself: after the jail /proc/self/task is out of reach. */
+	prctl(PR_SET_NAME, "netstack", 0, 0, 0);
 	while (!atomic_load(&svc_stop)) {
 		uint64_t d = ns_stack_poll(the_stack, inet_stack_now());
 		atomic_store(&svc_planned, d);
@@ -156,9 +161,23 @@ int inet_stack_run(void)
 	int r = pthread_create(&svc_thread, NULL, svc_main, NULL);
 	if (r != 0)
 		return -r;
-	pthread_setname_np(svc_thread, "netstack");
 	svc_running = true;
 	return 0;
+}
+
+/* What the service thread needs from the host beyond the Sentry's own
+ * rules: naming itself. */
+static const struct jail_rule inet_rule_list[] = {
+    {.nr = SYS_prctl,
+     .action = JAIL_ACT_ALLOW,
+     .ncmp = 1,
+     .cmp = {{.arg = 0, .op = JAIL_CMP_EQ, .value = PR_SET_NAME}}},
+};
+static const struct jail_rules inet_rules = JAIL_RULES("netstack", inet_rule_list);
+
+const struct jail_rules *inet_jail_rules(void)
+{
+	return &inet_rules;
 }
 
 struct ns_stack *inet_stack(void)
