@@ -22,8 +22,9 @@
  *
  * Locks (sentry/LOCKING.md): netlink_table_lock (NETLINK_TABLE) guards the
  * bound sockets' port ids and groups; a socket's lock (SOCKET) guards its
- * queues and options; the table lock is taken first.  Neither is held while
- * app memory is copied except a peek's (as unix.c), nor across a wait.
+ * queues and options.  The table lock ranks first but is never held with a
+ * socket's lock today.  Neither is held while app memory is copied except
+ * a peek's (as unix.c), nor across a wait.
  */
 #include "sentry/socket/netlink.h"
 
