@@ -18,9 +18,9 @@ docker_build_apps "$IMAGE" iproute2 python3
 
 script='
 ip -4 addr; ip link; ip -d link; ip -s link; ip route; ip -4 route show table all
-ip route get 127.0.0.1; ip route get 127.255.255.255
+ip route get 127.0.0.1; ip route get 127.255.255.255; ip route get 127.0.0.1 from 127.0.0.1
 ip route get 192.0.2.1 2>&1; ip neigh; ip rule
-cat /proc/net/route; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev
+cat /proc/net/route /proc/net/igmp; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev
 ip addr add 10.9.9.9/24 dev lo 2>&1; ip route add 10.0.0.0/8 dev lo 2>&1; ip link set lo mtu 1500 2>&1
 python3 -c "
 import socket

@@ -3,7 +3,7 @@
  * SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFTXQLEN,
  * SIOCGIFMETRIC) on AF_INET, AF_INET6, AF_UNIX and AF_NETLINK sockets,
  * if_nametoindex/if_indextoname, and /proc/net/{dev,if_inet6,route,
- * ipv6_route} (their headers and lo's lines, counters left out).
+ * ipv6_route,igmp,igmp6} (their headers and lo's lines, counters left out).
  *
  * conformance: fresh-netns
  * (natively it runs in a new network namespace, where it brings lo up.) */
@@ -192,5 +192,7 @@ int main(void)
 	proc_file("/proc/net/if_inet6");
 	proc_file("/proc/net/route");
 	proc_file("/proc/net/ipv6_route");
+	proc_file("/proc/net/igmp");
+	proc_file("/proc/net/igmp6");
 	return 0;
 }

@@ -378,6 +378,9 @@ static void requests(void)
 	unsigned char dst[8] = {8, 0, RTA_DST, 0, 127, 0, 0, 1};
 	send_req(fd, RTM_GETROUTE, 0, &rtm, sizeof(rtm), dst, sizeof(dst));
 	read_answers(fd, "route get 127.0.0.1");
+	unsigned char dst_src[16] = {8, 0, RTA_DST, 0, 127, 0, 0, 1, 8, 0, RTA_SRC, 0, 127, 0, 0, 1};
+	send_req(fd, RTM_GETROUTE, 0, &rtm, sizeof(rtm), dst_src, sizeof(dst_src));
+	read_answers(fd, "route get 127.0.0.1 from 127.0.0.1");
 	dst[4] = 127, dst[5] = 255, dst[6] = 255, dst[7] = 255;
 	send_req(fd, RTM_GETROUTE, 0, &rtm, sizeof(rtm), dst, sizeof(dst));
 	read_answers(fd, "route get 127.255.255.255");

@@ -52,12 +52,15 @@ int netif_nic_by_name(const char *name, struct ns_nic_info *out);
 unsigned int netif_arphrd(const struct ns_nic_info *nic);
 
 /* /proc/net/dev, /proc/net/if_inet6, /proc/net/route (the IPv4 main
- * table) and /proc/net/ipv6_route in Linux's formats (netif_proc.c):
+ * table), /proc/net/ipv6_route in Linux's formats (netif_proc.c):
  * malloc'd text, *len set; NULL when out of memory. */
 struct task;
 char *netif_proc_dev(struct task *t, size_t *len);
 char *netif_proc_if_inet6(struct task *t, size_t *len);
 char *netif_proc_route(struct task *t, size_t *len);
 char *netif_proc_ipv6_route(struct task *t, size_t *len);
+/* /proc/net/igmp and /proc/net/igmp6: the groups each interface joins. */
+char *netif_proc_igmp(struct task *t, size_t *len);
+char *netif_proc_igmp6(struct task *t, size_t *len);
 
 #endif

@@ -2,7 +2,10 @@
  * netif_proc.c — /proc/net/dev, /proc/net/if_inet6, /proc/net/route and
  * /proc/net/ipv6_route, in the formats of Linux's net/core/net-procfs.c
  * (dev_seq_show), net/ipv6/addrconf.c (if6_seq_show), net/ipv4/fib_trie.c
- * (fib_route_seq_show) and net/ipv6/route.c (ipv6_route_native_seq_show),
+ * (fib_route_seq_show), net/ipv6/route.c (ipv6_route_native_seq_show), and
+ * /proc/net/igmp and /proc/net/igmp6 (igmp_mc_seq_show, igmp6_mc_seq_show:
+ * the all-hosts / all-nodes groups every interface joins; nothing else is
+ * joined, the netstack has no multicast),
  * made from the interface view (netif.c) when the file is opened.
  * register.c hands them to procfs.
  */
@@ -207,5 +210,71 @@ char *netif_proc_ipv6_route(struct task *t, size_t *len)
 		free(nics);
 	if (nr >= 0)
 		free(rts);
+	return finish(f, &buf, len);
+}
+
+/* Whether an interface has an address of family (IPv4 or IPv6 enabled on it). */
+static bool has_family(const struct ns_addr_info *addrs, int na, int ifindex, int family)
+{
+	for (int i = 0; i < na; i++)
+		if (addrs[i].ifindex == ifindex && addrs[i].family == family)
+			return true;
+	return false;
+}
+
+char *netif_proc_igmp(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	fputs("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n", f);
+	struct ns_nic_info *nics = NULL;
+	struct ns_addr_info *addrs = NULL;
+	int nn = netif_nics(&nics);
+	int na = nn < 0 ? -1 : netif_addrs(&addrs);
+	for (int i = 0; i < nn && na >= 0; i++) {
+		if (!(nics[i].flags & IFF_UP) || !has_family(addrs, na, nics[i].ifindex, AF_INET))
+			continue;
+		char name[17];
+		name_of(nics, nn, nics[i].ifindex, name);
+		fprintf(f, "%d\t%-10s: %5d %7s\n", nics[i].ifindex, name, 1, "V3");
+		/* 224.0.0.1, printed as Linux prints the raw __be32 */
+		fprintf(f, "\t\t\t\t%08X %5d %d:%08lX\t\t%d\n", htonl(0xE0000001u), 1, 0, 0ul, 0);
+	}
+	if (nn >= 0)
+		free(nics);
+	if (na >= 0)
+		free(addrs);
+	return finish(f, &buf, len);
+}
+
+char *netif_proc_igmp6(struct task *t, size_t *len)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return NULL;
+	struct ns_nic_info *nics = NULL;
+	struct ns_addr_info *addrs = NULL;
+	int nn = netif_nics(&nics);
+	int na = nn < 0 ? -1 : netif_addrs(&addrs);
+	for (int i = 0; i < nn && na >= 0; i++) {
+		if (!(nics[i].flags & IFF_UP) || !has_family(addrs, na, nics[i].ifindex, AF_INET6))
+			continue;
+		char name[17];
+		name_of(nics, nn, nics[i].ifindex, name);
+		/* ff02::1 (MAF_NOREPORT | MAF_LAST_REPORTER), then ff01::1 (MAF_NOREPORT) */
+		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", nics[i].ifindex, name,
+			"ff020000000000000000000000000001", 1, 0xCu, 0l);
+		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", nics[i].ifindex, name,
+			"ff010000000000000000000000000001", 1, 0x8u, 0l);
+	}
+	if (nn >= 0)
+		free(nics);
+	if (na >= 0)
+		free(addrs);
 	return finish(f, &buf, len);
 }

@@ -37,5 +37,9 @@ int sockets_register(void)
 		r = procfs_register_net("route", netif_proc_route);
 	if (r == 0)
 		r = procfs_register_net("ipv6_route", netif_proc_ipv6_route);
+	if (r == 0)
+		r = procfs_register_net("igmp", netif_proc_igmp);
+	if (r == 0)
+		r = procfs_register_net("igmp6", netif_proc_igmp6);
 	return r;
 }

@@ -757,6 +757,12 @@ static int route_get(const struct rtnl_ctx *c, const struct nlmsghdr *h, int fam
 	}
 	bool local = r->type == RTN_LOCAL || r->type == RTN_BROADCAST;
 	int oif = local ? loopback_index() : r->ifindex;
+	/* A source given (ip route get ... from ADDR) is echoed as RTA_SRC and
+	 * is the route's source (rt_fill_info). */
+	uint8_t from[16] = {0};
+	bool has_from = tb[RTA_SRC] && attr_len(tb[RTA_SRC]) >= (size_t)alen;
+	if (has_from)
+		memcpy(from, attr_data(tb[RTA_SRC]), alen);
 	uint8_t src[16] = {0};
 	bool has_src = r->has_prefsrc;
 	if (has_src)
@@ -770,7 +776,7 @@ static int route_get(const struct rtnl_ctx *c, const struct nlmsghdr *h, int fam
 	uint8_t table = family == AF_INET ? RT_TABLE_MAIN : r->table;
 	struct rtmsg out = {.rtm_family = (uint8_t)family,
 			    .rtm_dst_len = (uint8_t)(alen * 8),
-			    .rtm_src_len = (uint8_t)(family == AF_INET6 ? 128 : 0),
+			    .rtm_src_len = (uint8_t)(family == AF_INET6 || has_from ? alen * 8 : 0),
 			    .rtm_table = table,
 			    .rtm_protocol = family == AF_INET ? RTPROT_UNSPEC : r->protocol,
 			    .rtm_scope = RT_SCOPE_UNIVERSE,
@@ -781,14 +787,12 @@ static int route_get(const struct rtnl_ctx *c, const struct nlmsghdr *h, int fam
 	size_t off = nlbuf_begin(reply, RTM_NEWROUTE, 0, h->nlmsg_seq, c->portid, &out, sizeof(out));
 	nlbuf_attr_u32(reply, RTA_TABLE, table);
 	nlbuf_attr(reply, RTA_DST, dst, alen);
-	if (family == AF_INET6) {
-		uint8_t from[16] = {0};
-		if (tb[RTA_SRC] && attr_len(tb[RTA_SRC]) >= 16)
-			memcpy(from, attr_data(tb[RTA_SRC]), 16);
-		nlbuf_attr(reply, RTA_SRC, from, 16);
-	}
+	if (family == AF_INET6 || has_from)
+		nlbuf_attr(reply, RTA_SRC, from, alen);
 	if (family == AF_INET) {
 		nlbuf_attr_u32(reply, RTA_OIF, (uint32_t)oif);
+		if (has_from)
+			has_src = false; /* no PREFSRC: the source is given */
 		if (has_src)
 			nlbuf_attr(reply, RTA_PREFSRC, src, 4);
 		if (r->has_gateway)

@@ -768,6 +768,17 @@ static void test_proc_net_files(void **state)
 	assert_int_equal(len, 128); /* the header only: lo's routes are all local */
 	assert_true(strncmp(s, "Iface\tDestination\tGateway \tFlags", 32) == 0);
 	free(s);
+	s = netif_proc_igmp(T(state), &len);
+	assert_non_null(s);
+	assert_string_equal(s, "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+			       "1\tlo        :     1      V3\n"
+			       "\t\t\t\t010000E0     1 0:00000000\t\t0\n");
+	free(s);
+	s = netif_proc_igmp6(T(state), &len);
+	assert_non_null(s);
+	assert_string_equal(s, "1    lo              ff020000000000000000000000000001     1 0000000C 0\n"
+			       "1    lo              ff010000000000000000000000000001     1 00000008 0\n");
+	free(s);
 	s = netif_proc_ipv6_route(T(state), &len);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "00000000000000000000000000000001 80 "
