@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docker_run_ip_addr_shows_lo: in a Debian image with iproute2 and python3,
 # `ip -4 addr`, `ip link` (also -d and -s), `ip -4 route` (every table),
-# `ip route get`, `ip rule`,
+# `ip route get`, `ip rule`, `ss -ltn` (NETLINK_SOCK_DIAG),
 # /proc/net/route and /proc/net/dev, Python's socket.if_nameindex() (glibc's
 # netlink dump), if_nametoindex and if_indextoname (SIOCGIF* ioctls) and
 # getaddrinfo(AI_ADDRCONFIG) print the same under visor as under runc with
@@ -18,6 +18,7 @@ docker_build_apps "$IMAGE" iproute2 python3
 
 script='
 ip -4 addr; ip link; ip -d link; ip -s link; ip route; ip -4 route show table all
+python3 -c "import socket,subprocess; l=socket.socket(); l.bind((\"127.0.0.1\", 9077)); l.listen(5); subprocess.run([\"ss\", \"-ltn\"])" 2>&1
 ip route get 127.0.0.1; ip route get 127.255.255.255; ip route get 127.0.0.1 from 127.0.0.1
 ip route get 192.0.2.1 2>&1; ip neigh; ip rule
 cat /proc/net/route /proc/net/igmp; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev

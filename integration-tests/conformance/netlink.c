@@ -2,7 +2,8 @@
  * getaddrinfo(AI_ADDRCONFIG) use them: socket/bind/getsockname rules, the
  * link, address and route dumps (fields that do not vary between runs),
  * "doit" requests and their acks, route lookups, strict checking, errors,
- * MSG_PEEK/MSG_TRUNC, getifaddrs, if_nameindex and getaddrinfo.
+ * MSG_PEEK/MSG_TRUNC, NETLINK_SOCK_DIAG dumps of TCP and UDP sockets (as
+ * ss asks), getifaddrs, if_nameindex and getaddrinfo.
  *
  * conformance: fresh-netns
  * (natively it runs in a new network namespace, where it brings lo up:
@@ -13,8 +14,10 @@
 #include <ifaddrs.h>
 #include <linux/capability.h>
 #include <linux/fib_rules.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <poll.h>
@@ -500,6 +503,70 @@ static void unprivileged(void)
 	close(fd);
 }
 
+/* NETLINK_SOCK_DIAG, as ss asks: TCP and UDP sockets by family. */
+static void sock_diag(void)
+{
+	printf("== sock_diag\n");
+	int l4 = socket(AF_INET, SOCK_STREAM, 0), l6 = socket(AF_INET6, SOCK_STREAM, 0);
+	int u4 = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(9191),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(9192),
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	show("bind tcp4", bind(l4, (struct sockaddr *)&a4, sizeof(a4)));
+	show("listen tcp4", listen(l4, 7));
+	show("bind tcp6", bind(l6, (struct sockaddr *)&a6, sizeof(a6)));
+	show("listen tcp6", listen(l6, 3));
+	a4.sin_port = htons(9193);
+	show("bind udp4", bind(u4, (struct sockaddr *)&a4, sizeof(a4)));
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	show("socket sock_diag", fd < 0 ? -1 : 0);
+	struct timeval tv = {2, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	static const struct {
+		int family, protocol;
+	} q[] = {{AF_INET, IPPROTO_TCP}, {AF_INET6, IPPROTO_TCP}, {AF_INET, IPPROTO_UDP}};
+	static unsigned char buf[65536];
+	for (int i = 0; i < 3; i++) {
+		struct inet_diag_req_v2 req = {.sdiag_family = (uint8_t)q[i].family,
+					       .sdiag_protocol = (uint8_t)q[i].protocol,
+					       .idiag_states = ~0u};
+		send_req(fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req), NULL, 0);
+		printf("dump family %d protocol %d:\n", q[i].family, q[i].protocol);
+		int end = 0;
+		while (!end) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n < 0) {
+				printf("  recv: %s\n", strerrorname_np(errno));
+				break;
+			}
+			for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+				if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+					printf("  type %u: %d\n", h->nlmsg_type, *(int *)NLMSG_DATA(h));
+					end = 1;
+					continue;
+				}
+				const struct inet_diag_msg *m = NLMSG_DATA(h);
+				char src[64], dst[64];
+				inet_ntop(m->idiag_family, m->id.idiag_src, src, sizeof(src));
+				inet_ntop(m->idiag_family, m->id.idiag_dst, dst, sizeof(dst));
+				printf("  family %u state %u timer %u sport %u dport %u src %s dst %s "
+				       "rq %u wq %u",
+				       m->idiag_family, m->idiag_state, m->idiag_timer,
+				       ntohs(m->id.idiag_sport), ntohs(m->id.idiag_dport), src, dst,
+				       m->idiag_rqueue, m->idiag_wqueue);
+				print_u8("shutdown", h, sizeof(*m), INET_DIAG_SHUTDOWN);
+				print_u8("v6only", h, sizeof(*m), INET_DIAG_SKV6ONLY);
+				printf("\n");
+			}
+		}
+	}
+	close(fd);
+	close(l4);
+	close(l6);
+	close(u4);
+}
+
 static void libc(void)
 {
 	printf("== libc\n");
@@ -571,6 +638,7 @@ int main(void)
 	dumps();
 	requests();
 	strict();
+	sock_diag();
 	libc();
 	unprivileged();
 	return 0;

@@ -1,14 +1,14 @@
 /*
- * netlink.c — AF_NETLINK sockets (Linux's net/netlink/af_netlink.c), the
- * NETLINK_ROUTE protocol only: SOCK_RAW and SOCK_DGRAM, bind (a chosen
+ * netlink.c — AF_NETLINK sockets (Linux's net/netlink/af_netlink.c),
+ * NETLINK_ROUTE and NETLINK_SOCK_DIAG: SOCK_RAW and SOCK_DGRAM, bind (a chosen
  * nl_pid or autobind: the thread group's id first, then a negative one),
  * connect, getsockname/getpeername, sendmsg/recvmsg with MSG_PEEK and
  * MSG_TRUNC, poll, the SOL_NETLINK options, and the kernel's side of the
  * conversation: each request sent to nl_pid 0 is answered at once by
- * rtnetlink.c from the sandbox's interfaces (netif.c) and the answers are
- * queued on the sender as datagrams, exactly where Linux would put them.
- * Other protocols are EPROTONOSUPPORT (NETLINK_SOCK_DIAG too: ss falls
- * back to /proc/net); nothing is ever multicast (the interfaces do not
+ * rtnetlink.c from the sandbox's interfaces (netif.c), or by sock_diag.c
+ * from its sockets, and the answers are queued on the sender as datagrams,
+ * exactly where Linux would put them.  Other protocols are
+ * EPROTONOSUPPORT; nothing is ever multicast (the interfaces do not
  * change), and a message to another socket's nl_pid is delivered to it.
  *
  * Dumps: Linux fills one datagram per receive, as large as the reader's
@@ -43,6 +43,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/socket/rtnetlink.h"
+#include "sentry/socket/sock_diag.h"
 #include "sentry/socket/socket.h"
 
 #ifndef ENOIOCTLCMD
@@ -223,7 +224,7 @@ static int netlink_create(struct task *t, int type, int protocol, struct socket 
 		return -ESOCKTNOSUPPORT;
 	if (protocol < 0 || protocol >= NL_MAX_LINKS)
 		return -EPROTONOSUPPORT;
-	if (protocol != NETLINK_ROUTE) {
+	if (protocol != NETLINK_ROUTE && protocol != NETLINK_SOCK_DIAG) {
 		/* No other netlink family lives in the sandbox (Linux says the
 		 * same for a protocol whose module is not loaded). */
 		log_debug("netlink: protocol %d not supported", protocol);
@@ -443,7 +444,9 @@ static void kernel_handle(struct task *t, struct nl_sock *nl, const struct nlmsg
 		    .uid = t && t->creds ? t->creds->euid : 0,
 		};
 		struct rtnl_dump d;
-		err = rtnl_request(&c, h, &reply, &dump, &d);
+		err = nl->s.protocol == NETLINK_SOCK_DIAG
+			  ? sock_diag_request(&c, h, &reply, &dump, &d)
+			  : rtnl_request(&c, h, &reply, &dump, &d);
 		if (err == RTNL_DUMP) {
 			vmutex_lock(&nl->s.lock);
 			if (nl->dump_running) {

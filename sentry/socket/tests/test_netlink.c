@@ -4,7 +4,9 @@
  * rules, the link/address/route dumps parsed back, "doit" requests and
  * their acks, EPERM for changes, MSG_PEEK/MSG_TRUNC, poll, overrun, and
  * hostile messages (bad lengths, truncated attributes, random bytes). */
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <stdio.h>
@@ -146,7 +148,7 @@ static void test_socket_types_and_protocols(void **state)
 	struct task *t = T(state);
 	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_STREAM, 0, 0, 0, 0), -ESOCKTNOSUPPORT);
 	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_RAW, 32, 0, 0, 0), -EPROTONOSUPPORT);
-	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG, 0, 0, 0),
+	assert_int_equal(sc(t, SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_AUDIT, 0, 0, 0),
 			 -EPROTONOSUPPORT);
 	int a = (int)sc(t, SYS_socket, AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE, 0, 0, 0);
 	assert_true(a >= 0);
@@ -965,6 +967,56 @@ static void test_routes_of_an_ethernet_interface(void **state)
 	free(s);
 }
 
+static void test_sock_diag_dumps_tcp_sockets(void **state)
+{
+	struct task *t = T(state);
+	struct ns_endpoint *l;
+	assert_int_equal(ns_ep_create(big_stack, AF_INET, SOCK_STREAM, 0, &l), 0);
+	ns_ep_set_owner(l, 1000, 4242);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9191),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(ns_ep_bind(l, (struct sockaddr *)&a, sizeof(a), 0), 0);
+	assert_int_equal(ns_ep_listen(l, 7), 0);
+	int fd = (int)sc(t, SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_SOCK_DIAG, 0,
+			 0, 0);
+	assert_true(fd >= 0);
+	struct inet_diag_req_v2 req = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+				       .idiag_states = ~0u};
+	request(t, fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
+	unsigned char buf[8192];
+	size_t n = collect(t, fd, buf, sizeof(buf));
+	int rows = 0;
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (int)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+			continue;
+		struct inet_diag_msg *m = NLMSG_DATA(h);
+		assert_int_equal(m->idiag_family, AF_INET);
+		assert_int_equal(m->idiag_state, 10 /* TCP_LISTEN */);
+		assert_int_equal(ntohs(m->id.idiag_sport), 9191);
+		assert_int_equal(m->id.idiag_src[0], htonl(INADDR_LOOPBACK));
+		assert_int_equal(m->idiag_uid, 1000);
+		assert_int_equal(m->idiag_inode, 4242);
+		rows++;
+	}
+	assert_int_equal(rows, 1);
+	/* only established ones: none */
+	req.idiag_states = 1u << 1;
+	request(t, fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
+	n = collect(t, fd, buf, sizeof(buf));
+	assert_int_equal(((struct nlmsghdr *)buf)->nlmsg_type, NLMSG_DONE);
+	/* unix: no diag here (ss reads /proc/net/unix); one socket: EOPNOTSUPP */
+	req.sdiag_family = AF_UNIX;
+	request(t, fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, sizeof(req));
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -ENOENT);
+	req.sdiag_family = AF_INET;
+	request(t, fd, SOCK_DIAG_BY_FAMILY, 0, &req, sizeof(req));
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EOPNOTSUPP);
+	request(t, fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req, 2);
+	assert_int_equal(ack_error(buf, (size_t)rcv(t, fd, buf, sizeof(buf), 0)), -EINVAL);
+	cls(t, fd);
+	ns_ep_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -990,6 +1042,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_link_dump_is_paced_by_the_reader, big_setup,
 						big_teardown),
 		cmocka_unit_test_setup_teardown(test_routes_of_an_ethernet_interface, big_setup,
+						big_teardown),
+		cmocka_unit_test_setup_teardown(test_sock_diag_dumps_tcp_sockets, big_setup,
 						big_teardown),
 #undef T_
 	};
