@@ -101,8 +101,8 @@ $(FUZZ_BUILD)/fuzz_%: netstack/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(wildcard netstac
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lpthread
 
-# The Sentry's NETLINK_ROUTE request parser, over the netstack's interfaces.
-RTNL_FUZZ_SRCS := sentry/socket/rtnetlink.c sentry/socket/netif.c
+# The Sentry's netlink request parsers, over the netstack's interfaces.
+RTNL_FUZZ_SRCS := sentry/socket/rtnetlink.c sentry/socket/sock_diag.c sentry/socket/netif.c
 $(FUZZ_BUILD)/fuzz_rtnetlink: sentry/socket/fuzz/fuzz_rtnetlink.c $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS) -lpthread
