@@ -134,6 +134,8 @@ s.listen(5)
 time.sleep(30)' &
 	wait_port 9003
 	netstat -tln | awk '$4 == "127.0.0.1:9003" {print "netstat:", $1, $4, $5, $6}'
+	# -p: the owner found through /proc/PID/fd's socket:[inode] links
+	netstat -tlnp 2>/dev/null | awk '$4 == "127.0.0.1:9003" {sub(/^[0-9]+\//, "", $7); print "netstat -p:", $7}'
 	# ss asks netlink (sock_diag) first and falls back to /proc/net/tcp;
 	# its complaint about netlink goes to stderr.
 	ss -tln 2>/dev/null | awk '$4 == "127.0.0.1:9003" {print "ss:", $1, $4, $5}'

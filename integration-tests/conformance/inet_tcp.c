@@ -226,6 +226,26 @@ static void test_basic(void)
 	close(l);
 }
 
+/* Readiness of sockets that never connected, as tcp_poll and udp_poll. */
+static void test_fresh_readiness(void)
+{
+	printf("-- fresh readiness\n");
+	short ev = POLLIN | POLLOUT | POLLRDHUP | POLLPRI;
+	int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+	int t6 = socket(AF_INET6, SOCK_STREAM, 0);
+	printf("tcp %#x udp %#x tcp6 %#x\n", poll1(t, ev, 0), poll1(u, ev, 0), poll1(t6, ev, 0));
+	shutdown(t, SHUT_RDWR);
+	shutdown(u, SHUT_RD);
+	int u2 = socket(AF_INET, SOCK_DGRAM, 0);
+	shutdown(u2, SHUT_WR);
+	printf("tcp shut %#x udp shut rd %#x udp shut wr %#x\n", poll1(t, ev, 0), poll1(u, ev, 0),
+	       poll1(u2, ev, 0));
+	close(t);
+	close(u);
+	close(u2);
+	close(t6);
+}
+
 static void test_bulk(void)
 {
 	printf("-- bulk\n");
@@ -593,6 +613,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_basic();
+	test_fresh_readiness();
 	test_bulk();
 	test_nonblocking();
 	test_errors();

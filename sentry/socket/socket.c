@@ -300,9 +300,16 @@ int sock_iter_copy_to(struct sock_iter *it, const void *src, size_t n)
 static struct superblock *sockfs_sb;
 static pthread_once_t sockfs_once = PTHREAD_ONCE_INIT;
 
+/* The first sockfs inode number.  Linux's come from get_next_ino and are
+ * never small; tools rely on it: netstat -p skips a "socket:[N]" link
+ * shorter than 11 characters. */
+#define SOCKFS_FIRST_INO 10000
+
 static void sockfs_init(void)
 {
 	sockfs_sb = sb_new("sockfs", SOCKFS_MAGIC);
+	if (sockfs_sb)
+		atomic_store(&sockfs_sb->next_ino, SOCKFS_FIRST_INO);
 }
 
 static struct socket *SK(struct file *f)

@@ -144,6 +144,11 @@ static void test_socket_kinds_and_protocols(void **state)
 	assert_int_equal(getopt_int(t, b, SOL_SOCKET, SO_DOMAIN), AF_INET6);
 	assert_int_equal(getopt_int(t, c, SOL_SOCKET, SO_PROTOCOL), IPPROTO_ICMP);
 	assert_int_equal(getopt_int(t, a, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+	/* Socket inode numbers are never small, as Linux's (netstat -p). */
+	struct file *f = fdt_get_file(t->fdt, a);
+	assert_non_null(f);
+	assert_true(socket_from_file(f)->ino >= 10000);
+	file_put(f);
 	assert_int_equal(sock(t, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
 	assert_int_equal(sock(t, AF_INET, SOCK_SEQPACKET, 0), -ESOCKTNOSUPPORT);
 	assert_int_equal(sock(t, AF_INET, SOCK_STREAM, -1), -EINVAL);
