@@ -18,7 +18,7 @@ docker_build_apps "$IMAGE" iproute2 python3
 
 script='
 ip -4 addr; ip link; ip -d link; ip -s link; ip route; ip -4 route show table all
-python3 -c "import socket,subprocess; l=socket.socket(); l.bind((\"127.0.0.1\", 9077)); l.listen(5); subprocess.run([\"ss\", \"-ltn\"])" 2>&1
+python3 -c "import socket,subprocess; l=socket.socket(); l.bind((\"127.0.0.1\", 9077)); l.listen(5); subprocess.run([\"ss\", \"-ltn\"]); subprocess.run([\"ss\", \"-atu\"])" 2>&1
 ip route get 127.0.0.1; ip route get 127.255.255.255; ip route get 127.0.0.1 from 127.0.0.1
 ip route get 192.0.2.1 2>&1; ip neigh; ip rule
 cat /proc/net/route /proc/net/igmp; head -2 /proc/net/dev; grep -c "^ *lo:" /proc/net/dev

@@ -8,7 +8,8 @@
  * again itself), and no extension attribute is answered (INET_DIAG_INFO &
  * co.).  Other families and protocols are ENOENT, as Linux without their
  * diag module: ss then reads /proc/net (unix sockets among them); a lookup
- * of one socket (no NLM_F_DUMP) is EOPNOTSUPP.
+ * of one socket (no NLM_F_DUMP) and SOCK_DESTROY are EOPNOTSUPP (EPERM
+ * without CAP_NET_ADMIN); the old TCPDIAG_GETSOCK dump is served too.
  *
  * Same contract as rtnl_request (rtnetlink.h); it takes no lock of its own.
  */
@@ -58,18 +59,60 @@ static void fill_inet(struct nlbuf *b, const struct ns_ep_info *e, uint32_t seq,
 	nlbuf_end(b, off);
 }
 
+/* Every socket of protocol and family in one of states (a TCPF_* mask). */
+static int dump_inet(const struct rtnl_ctx *c, const struct nlmsghdr *h, int family,
+		     int protocol, uint32_t states, struct nlbuf *dump, struct rtnl_dump *d)
+{
+	if (!(h->nlmsg_flags & NLM_F_DUMP))
+		return -EOPNOTSUPP;
+	struct ns_stack *s = netif_stack();
+	struct ns_ep_info *rows = NULL;
+	int n = s ? ns_stack_endpoints(s, protocol, &rows) : 0;
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		if (rows[i].family != family || rows[i].state > 31 ||
+		    !(states & (1u << rows[i].state)))
+			continue;
+		fill_inet(dump, &rows[i], h->nlmsg_seq, c->portid);
+	}
+	free(rows);
+	d->err = dump->oom ? -ENOMEM : 0;
+	return RTNL_DUMP;
+}
+
+#define AF_MAX_ 46 /* Linux's AF_MAX */
+
 int sock_diag_request(const struct rtnl_ctx *c, const struct nlmsghdr *h, struct nlbuf *reply,
 		      struct nlbuf *dump, struct rtnl_dump *d)
 {
 	*d = (struct rtnl_dump){0};
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-		return -EINVAL; /* the old TCPDIAG_GETSOCK & co. are not served */
 	size_t plen = h->nlmsg_len - NLMSG_HDRLEN;
 	const unsigned char *p = (const unsigned char *)h + NLMSG_HDRLEN;
+	switch (h->nlmsg_type) {
+	case TCPDIAG_GETSOCK: { /* the old interface: struct inet_diag_req, TCP */
+		struct inet_diag_req old;
+		if (plen < sizeof(old))
+			return -EINVAL;
+		memcpy(&old, p, sizeof(old));
+		if (old.idiag_family != AF_INET && old.idiag_family != AF_INET6)
+			return -EINVAL;
+		return dump_inet(c, h, old.idiag_family, IPPROTO_TCP, old.idiag_states, dump, d);
+	}
+	case DCCPDIAG_GETSOCK:
+		return -ENOENT; /* no DCCP */
+	case SOCK_DIAG_BY_FAMILY:
+	case SOCK_DESTROY:
+		break;
+	default:
+		return -EINVAL;
+	}
 	struct sock_diag_req sd;
 	if (plen < sizeof(sd))
 		return -EINVAL;
 	memcpy(&sd, p, sizeof(sd));
+	if (sd.sdiag_family >= AF_MAX_)
+		return -EINVAL;
 	if (sd.sdiag_family != AF_INET && sd.sdiag_family != AF_INET6)
 		return -ENOENT;
 	struct inet_diag_req_v2 req;
@@ -78,20 +121,7 @@ int sock_diag_request(const struct rtnl_ctx *c, const struct nlmsghdr *h, struct
 	memcpy(&req, p, sizeof(req));
 	if (req.sdiag_protocol != IPPROTO_TCP && req.sdiag_protocol != IPPROTO_UDP)
 		return -ENOENT;
-	if (!(h->nlmsg_flags & NLM_F_DUMP))
-		return -EOPNOTSUPP;
-	struct ns_stack *s = netif_stack();
-	struct ns_ep_info *rows = NULL;
-	int n = s ? ns_stack_endpoints(s, req.sdiag_protocol, &rows) : 0;
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
-		if (rows[i].family != req.sdiag_family || rows[i].state > 31 ||
-		    !(req.idiag_states & (1u << rows[i].state)))
-			continue;
-		fill_inet(dump, &rows[i], h->nlmsg_seq, c->portid);
-	}
-	free(rows);
-	d->err = dump->oom ? -ENOMEM : 0;
-	return RTNL_DUMP;
+	if (h->nlmsg_type == SOCK_DESTROY)
+		return c->cap_net_admin ? -EOPNOTSUPP : -EPERM;
+	return dump_inet(c, h, req.sdiag_family, req.sdiag_protocol, req.idiag_states, dump, d);
 }
