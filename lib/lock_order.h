@@ -36,6 +36,7 @@
 	X(PAGECACHES,        126, "pagecaches_lock")                    \
 	X(MM,                130, "mm->lock")                           \
 	X(PAGECACHE,         135, "pagecache->lock")                    \
+	X(IPC_IDS,           137, "ipc_ns->lock")                       \
 	X(INODE,             140, "inode->lock")                        \
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \

@@ -1,0 +1,85 @@
+/*
+ * ipc.h — System V IPC (shared memory, semaphores, message queues), served
+ * entirely in the Sentry.
+ *
+ * An IPC namespace (struct ipc_ns) holds the three id tables and the limits
+ * of /proc/sys/kernel (shmmax, shmall, shmmni, sem, msgmax, msgmnb, msgmni).
+ * The kernel owns the sandbox's first one (k->ipc, made on first use);
+ * ipc_ns_new gives a fresh one for unshare(CLONE_NEWIPC) and clone, which the
+ * namespace code wires in.  Ids are Linux's: seq * IPCMNI + index, the lowest
+ * free index, the sequence bumped when an index at or below the last one
+ * handed out is reused.
+ *
+ * The entry points below are the syscalls' work: they take the calling task
+ * and the app's raw arguments (pointers included) and return the result or
+ * -errno, as Linux's ksys_shmget & co.
+ *
+ * Lock: ns->lock (LOCK_IPC_IDS) protects the tables and every object in them.
+ * It is taken under mm->lock (a VMA's attachment to a segment comes and goes
+ * under it) and nothing but the shm object's and memory file's locks and wait
+ * queues is taken under it; it is never held across a wait or an mm call.
+ */
+#ifndef VISOR_SENTRY_IPC_H
+#define VISOR_SENTRY_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct task;
+struct kernel;
+struct memfile;
+struct ipc_ns;
+
+/* A new, empty namespace with Linux's default limits (one reference). */
+struct ipc_ns *ipc_ns_new(struct memfile *mf);
+void ipc_ns_get(struct ipc_ns *ns);
+/* The last put removes every object left (segments still attached live on
+ * until their last detach). */
+void ipc_ns_put(struct ipc_ns *ns);
+/* For unshare(CLONE_NEWIPC): *ns (a reference the caller holds) is put and
+ * replaced by a new namespace; 0 or -ENOMEM. */
+int ipc_ns_unshare(struct ipc_ns **ns, struct memfile *mf);
+/* The namespace t's calls work in (k->ipc, made on first use), without a
+ * new reference; NULL when out of memory. */
+struct ipc_ns *ipc_ns_of(struct task *t);
+
+/* The limits of /proc/sys/kernel, by name ("shmmax", "shmall", "shmmni",
+ * "sem", "msgmax", "msgmnb", "msgmni", "shm_rmid_forced"): the file's
+ * text (with its newline) into buf, or a write of it (Linux's parsing:
+ * -EINVAL for junk or a value out of range).  Return the length / 0 or
+ * -errno; -ENOENT for an unknown name. */
+int ipc_sysctl_read(struct ipc_ns *ns, const char *name, char *buf, size_t len);
+int ipc_sysctl_write(struct ipc_ns *ns, const char *name, const char *buf, size_t len);
+
+/* /proc/sysvipc/{shm,sem,msg}: the whole file as Linux prints it, in a
+ * malloc'd buffer (*out, *outlen); 0 or -errno. */
+int ipc_proc_show(struct ipc_ns *ns, const char *which, char **out, size_t *outlen);
+
+/* Shared memory (shm.c). */
+int64_t ipc_shmget(struct task *t, int32_t key, uint64_t size, int flags);
+int64_t ipc_shmat(struct task *t, int id, uint64_t addr, int flags);
+int64_t ipc_shmdt(struct task *t, uint64_t addr);
+int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf);
+
+/* Semaphores (sem.c).  timeout: NULL or an app struct timespec (semtimedop). */
+int64_t ipc_semget(struct task *t, int32_t key, int nsems, int flags);
+int64_t ipc_semtimedop(struct task *t, int id, uint64_t sops, uint64_t nsops, uint64_t timeout);
+int64_t ipc_semctl(struct task *t, int id, int semnum, int cmd, uint64_t arg);
+
+/* Message queues (msg.c). */
+int64_t ipc_msgget(struct task *t, int32_t key, int flags);
+int64_t ipc_msgsnd(struct task *t, int id, uint64_t msgp, uint64_t msgsz, int flags);
+int64_t ipc_msgrcv(struct task *t, int id, uint64_t msgp, uint64_t msgsz, int64_t msgtyp,
+		   int flags);
+int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf);
+
+/* SEM_UNDO lists (sem.c), one per task or shared by CLONE_SYSVSEM tasks:
+ * clone shares the parent's (made then if absent) with CLONE_SYSVSEM, else
+ * the child starts with none; a task's exit puts its own, and the last put
+ * applies the adjustments. */
+struct sem_undo_list;
+struct sem_undo_list *ipc_undo_share(struct task *parent);
+void ipc_undo_put(struct sem_undo_list *ul);
+
+#endif

@@ -1,0 +1,170 @@
+/* Unit tests for System V IPC (sentry/ipc/) through its syscalls
+ * (sentry/syscalls/sys_ipc.c), on the kernel fixture. */
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+
+#include "sentry/ipc/ipc.h"
+#include "sentry/ipc/ipc_internal.h"
+#include "sentry/tests/harness.h"
+
+static int setup(void **st)
+{
+	int r = kfx_setup_tid(st, 100);
+	if (r == 0) {
+		struct kfx_state *s = *st;
+		s->fx->k.mf = s->fx->mf; /* the segments' pages */
+	}
+	return r;
+}
+
+static int teardown(void **st)
+{
+	struct kfx_state *s = *st;
+	ipc_ns_put(s->fx->k.ipc);
+	s->fx->k.ipc = NULL;
+	return kfx_teardown(st);
+}
+
+static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	return fx_call(sys_ipc_defs, t, nr, a0, a1, a2, a3, 0, 0);
+}
+
+static void become_user(struct task *t, uint32_t uid)
+{
+	struct creds *c = creds_dup(t->creds);
+	c->ruid = c->euid = c->suid = c->fsuid = uid;
+	c->rgid = c->egid = c->sgid = c->fsgid = uid;
+	c->cap_effective = c->cap_permitted = 0;
+	creds_put(t->creds);
+	t->creds = c;
+}
+
+static void shm_stat(struct kfx_state *s, int id, struct shmid_ds *ds)
+{
+	uint64_t buf = s->fx->base + FX_MEM - PAGE_SIZE;
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_STAT, buf, 0), 0);
+	assert_int_equal(mm_copy_in(s->fx->mm, ds, buf, sizeof(*ds)), 0);
+}
+
+static void test_ids_reuse_an_index_with_the_next_sequence(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t a = sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0);
+	int64_t b = sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)a, IPC_RMID, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)b, IPC_RMID, 0, 0), 0);
+	/* Index 0 again, at or below the last index: the sequence moves on. */
+	assert_int_equal(sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0), 32768);
+	/* The old id of that index is stale. */
+	assert_int_equal(sc(&s->t, SYS_shmctl, 0, IPC_RMID, 0, 0), -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_shmctl, 32768, IPC_RMID, 0, 0), 0);
+}
+
+static void test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_shmget, IPC_PRIVATE, 5000, 0600, 0);
+	assert_true(id >= 0);
+	int64_t a = sc(&s->t, SYS_shmat, (uint64_t)id, 0, 0, 0);
+	int64_t b = sc(&s->t, SYS_shmat, (uint64_t)id, 0, SHM_RDONLY, 0);
+	assert_true(a > 0 && b > 0 && a != b);
+	assert_int_equal(mm_copy_out(s->fx->mm, (uint64_t)a + 4096, "hi", 3), 0);
+	char got[3];
+	assert_int_equal(mm_copy_in(s->fx->mm, got, (uint64_t)b + 4096, 3), 0);
+	assert_string_equal(got, "hi");
+	struct shmid_ds ds;
+	shm_stat(s, (int)id, &ds);
+	assert_int_equal(ds.shm_nattch, 2);
+	assert_int_equal(ds.shm_segsz, 5000);
+	assert_int_equal(ds.shm_cpid, 100);
+
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+	shm_stat(s, (int)id, &ds);
+	assert_int_equal(ds.shm_perm.mode, 01600);
+	assert_int_equal(sc(&s->t, SYS_shmdt, (uint64_t)a + 1, 0, 0, 0), -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_shmdt, (uint64_t)a, 0, 0, 0), 0);
+	shm_stat(s, (int)id, &ds);
+	assert_int_equal(ds.shm_nattch, 1);
+	assert_int_equal(sc(&s->t, SYS_shmdt, (uint64_t)b, 0, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_STAT, s->fx->base, 0), -EINVAL);
+}
+
+static void test_shm_key_rules(void **st)
+{
+	struct kfx_state *s = *st;
+	assert_int_equal(sc(&s->t, SYS_shmget, 42, 100, 0600, 0), -ENOENT);
+	int64_t id = sc(&s->t, SYS_shmget, 42, 100, IPC_CREAT | 0600, 0);
+	assert_true(id >= 0);
+	assert_int_equal(sc(&s->t, SYS_shmget, 42, 100, IPC_CREAT | IPC_EXCL | 0600, 0), -EEXIST);
+	assert_int_equal(sc(&s->t, SYS_shmget, 42, 200, 0, 0), -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_shmget, 42, 50, 0, 0), id);
+	assert_int_equal(sc(&s->t, SYS_shmget, IPC_PRIVATE, 0, 0600, 0), -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+}
+
+static void test_shm_permissions_for_another_user(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_shmget, 7, 100, IPC_CREAT | 0600, 0);
+	assert_true(id >= 0);
+	become_user(&s->t, 1000);
+	assert_int_equal(sc(&s->t, SYS_shmget, 7, 100, 0600, 0), -EACCES);
+	assert_int_equal(sc(&s->t, SYS_shmat, (uint64_t)id, 0, 0, 0), -EACCES);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_STAT, s->fx->base, 0), -EACCES);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id % 32768, 15 /* SHM_STAT_ANY */,
+			    s->fx->base, 0), id);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), -EPERM);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, SHM_LOCK, 0, 0), -EPERM);
+	/* Its own segment. */
+	int64_t mine = sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0);
+	assert_true(mine >= 0);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)mine, IPC_RMID, 0, 0), 0);
+}
+
+static void test_sysctls_read_and_write_as_linux(void **st)
+{
+	struct kfx_state *s = *st;
+	struct ipc_ns *ns = ipc_ns_of(&s->t);
+	char buf[64];
+	assert_int_equal(ipc_sysctl_read(ns, "shmmni", buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "4096\n");
+	ipc_sysctl_read(ns, "sem", buf, sizeof(buf));
+	assert_string_equal(buf, "32000\t1024000000\t500\t32000\n");
+	ipc_sysctl_read(ns, "shmmax", buf, sizeof(buf));
+	assert_string_equal(buf, "18446744073692774399\n");
+	assert_int_equal(ipc_sysctl_write(ns, "msgmni", "100\n", 4), 0);
+	ipc_sysctl_read(ns, "msgmni", buf, sizeof(buf));
+	assert_string_equal(buf, "100\n");
+	assert_int_equal(ipc_sysctl_write(ns, "msgmni", "junk\n", 5), -EINVAL);
+	assert_int_equal(ipc_sysctl_write(ns, "shmmni", "40000", 5), -EINVAL);
+	assert_int_equal(ipc_sysctl_write(ns, "shmmax", "-1", 2), -EINVAL);
+	assert_int_equal(ipc_sysctl_write(ns, "sem", "250 32000 32 128\n", 17), 0);
+	ipc_sysctl_read(ns, "sem", buf, sizeof(buf));
+	assert_string_equal(buf, "250\t32000\t32\t128\n");
+	assert_int_equal(ipc_sysctl_read(ns, "nope", buf, sizeof(buf)), -ENOENT);
+	/* shmmni caps the segments. */
+	assert_int_equal(ipc_sysctl_write(ns, "shmmni", "1", 1), 0);
+	int64_t id = sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0);
+	assert_true(id >= 0);
+	assert_int_equal(sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0), -ENOSPC);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ids_reuse_an_index_with_the_next_sequence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shm_key_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shm_permissions_for_another_user, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,38 @@
+/*
+ * sys_ipc.c — System V IPC syscalls: shmget, shmat, shmdt, shmctl, semget,
+ * semop, semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl.  Argument
+ * shapes only; the work is in sentry/ipc/.
+ */
+#include <sys/syscall.h>
+
+#include "sentry/ipc/ipc.h"
+#include "sentry/kernel/task.h"
+#include "sentry/syscalls/syscalls.h"
+
+static int64_t sys_shmget(struct task *t, const uint64_t a[6])
+{
+	return ipc_shmget(t, (int32_t)a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_shmat(struct task *t, const uint64_t a[6])
+{
+	return ipc_shmat(t, (int)a[0], a[1], (int)a[2]);
+}
+
+static int64_t sys_shmdt(struct task *t, const uint64_t a[6])
+{
+	return ipc_shmdt(t, a[0]);
+}
+
+static int64_t sys_shmctl(struct task *t, const uint64_t a[6])
+{
+	return ipc_shmctl(t, (int)a[0], (int)a[1], a[2]);
+}
+
+const struct syscall_def sys_ipc_defs[] = {
+	{SYS_shmget, "shmget", sys_shmget},
+	{SYS_shmat, "shmat", sys_shmat},
+	{SYS_shmdt, "shmdt", sys_shmdt},
+	{SYS_shmctl, "shmctl", sys_shmctl},
+	{0},
+};
