@@ -26,6 +26,7 @@ struct mm;
 struct fd_table;     /* sentry/vfs/vfs.h */
 struct fs_context;   /* sentry/vfs/vfs.h: root, cwd, umask */
 struct thread_group;
+struct sem_undo_list;
 
 /* Linux's internal restart codes: a syscall returns them when a signal
  * interrupted it; the signal code turns them into EINTR or a restart. */
@@ -105,6 +106,7 @@ struct task {
 	bool fpregs_pending;        /* fpregs below go to the context before first run */
 	plat_fpregs_t fpregs;
 	int pdeathsig;              /* prctl(PR_SET_PDEATHSIG) */
+	struct sem_undo_list *sysvsem; /* [own] SEM_UNDO adjustments (sentry/ipc/ipc.h) */
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */

@@ -29,10 +29,34 @@ static int64_t sys_shmctl(struct task *t, const uint64_t a[6])
 	return ipc_shmctl(t, (int)a[0], (int)a[1], a[2]);
 }
 
+static int64_t sys_semget(struct task *t, const uint64_t a[6])
+{
+	return ipc_semget(t, (int32_t)a[0], (int)a[1], (int)a[2]);
+}
+
+static int64_t sys_semop(struct task *t, const uint64_t a[6])
+{
+	return ipc_semtimedop(t, (int)a[0], a[1], a[2], 0);
+}
+
+static int64_t sys_semtimedop(struct task *t, const uint64_t a[6])
+{
+	return ipc_semtimedop(t, (int)a[0], a[1], a[2], a[3]);
+}
+
+static int64_t sys_semctl(struct task *t, const uint64_t a[6])
+{
+	return ipc_semctl(t, (int)a[0], (int)a[1], (int)a[2], a[3]);
+}
+
 const struct syscall_def sys_ipc_defs[] = {
 	{SYS_shmget, "shmget", sys_shmget},
 	{SYS_shmat, "shmat", sys_shmat},
 	{SYS_shmdt, "shmdt", sys_shmdt},
 	{SYS_shmctl, "shmctl", sys_shmctl},
+	{SYS_semget, "semget", sys_semget},
+	{SYS_semop, "semop", sys_semop},
+	{SYS_semtimedop, "semtimedop", sys_semtimedop},
+	{SYS_semctl, "semctl", sys_semctl},
 	{0},
 };

@@ -1,6 +1,7 @@
 /* Unit tests for System V IPC (sentry/ipc/) through its syscalls
  * (sentry/syscalls/sys_ipc.c), on the kernel fixture. */
 #include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 
@@ -154,6 +155,35 @@ static void test_sysctls_read_and_write_as_linux(void **st)
 	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
 }
 
+static void test_sem_undo_is_applied_when_the_list_goes(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_semget, IPC_PRIVATE, 2, 0600, 0);
+	assert_true(id >= 0);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 16 /* SETVAL */, 5), 0);
+	struct sembuf ops[2] = {{0, -2, SEM_UNDO}, {1, 3, SEM_UNDO}};
+	uint64_t u = s->fx->base;
+	assert_int_equal(mm_copy_out(s->fx->mm, u, ops, sizeof(ops)), 0);
+	assert_int_equal(sc(&s->t, SYS_semop, (uint64_t)id, u, 2, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 12 /* GETVAL */, 0), 3);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 1, 12, 0), 3);
+	/* Would block, nowait: nothing changes. */
+	ops[0] = (struct sembuf){1, -1, 0};
+	ops[1] = (struct sembuf){0, -4, IPC_NOWAIT};
+	assert_int_equal(mm_copy_out(s->fx->mm, u, ops, sizeof(ops)), 0);
+	assert_int_equal(sc(&s->t, SYS_semop, (uint64_t)id, u, 2, 0), -EAGAIN);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 1, 12, 0), 3);
+	assert_int_equal(sc(&s->t, SYS_semop, (uint64_t)id, u, 501, 0), -E2BIG);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 14 /* GETNCNT */, 0), 0);
+	/* The task's exit. */
+	ipc_undo_put(s->t.sysvsem);
+	s->t.sysvsem = NULL;
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 12, 0), 5);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 1, 12, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, IPC_RMID, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 12, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +195,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shm_permissions_for_another_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sem_undo_is_applied_when_the_list_goes, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
