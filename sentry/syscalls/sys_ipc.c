@@ -49,6 +49,26 @@ static int64_t sys_semctl(struct task *t, const uint64_t a[6])
 	return ipc_semctl(t, (int)a[0], (int)a[1], (int)a[2], a[3]);
 }
 
+static int64_t sys_msgget(struct task *t, const uint64_t a[6])
+{
+	return ipc_msgget(t, (int32_t)a[0], (int)a[1]);
+}
+
+static int64_t sys_msgsnd(struct task *t, const uint64_t a[6])
+{
+	return ipc_msgsnd(t, (int)a[0], a[1], a[2], (int)a[3]);
+}
+
+static int64_t sys_msgrcv(struct task *t, const uint64_t a[6])
+{
+	return ipc_msgrcv(t, (int)a[0], a[1], a[2], (int64_t)a[3], (int)a[4]);
+}
+
+static int64_t sys_msgctl(struct task *t, const uint64_t a[6])
+{
+	return ipc_msgctl(t, (int)a[0], (int)a[1], a[2]);
+}
+
 const struct syscall_def sys_ipc_defs[] = {
 	{SYS_shmget, "shmget", sys_shmget},
 	{SYS_shmat, "shmat", sys_shmat},
@@ -58,5 +78,9 @@ const struct syscall_def sys_ipc_defs[] = {
 	{SYS_semop, "semop", sys_semop},
 	{SYS_semtimedop, "semtimedop", sys_semtimedop},
 	{SYS_semctl, "semctl", sys_semctl},
+	{SYS_msgget, "msgget", sys_msgget},
+	{SYS_msgsnd, "msgsnd", sys_msgsnd},
+	{SYS_msgrcv, "msgrcv", sys_msgrcv},
+	{SYS_msgctl, "msgctl", sys_msgctl},
 	{0},
 };

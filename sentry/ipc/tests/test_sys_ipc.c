@@ -1,6 +1,7 @@
 /* Unit tests for System V IPC (sentry/ipc/) through its syscalls
  * (sentry/syscalls/sys_ipc.c), on the kernel fixture. */
 #include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
@@ -184,6 +185,56 @@ static void test_sem_undo_is_applied_when_the_list_goes(void **st)
 	assert_int_equal(sc(&s->t, SYS_semctl, (uint64_t)id, 0, 12, 0), -EINVAL);
 }
 
+static int64_t send(struct kfx_state *s, int id, int64_t type, const char *text, int flg)
+{
+	uint64_t u = s->fx->base;
+	mm_copy_out(s->fx->mm, u, &type, sizeof(type));
+	mm_copy_out(s->fx->mm, u + 8, text, strlen(text));
+	return sc(&s->t, SYS_msgsnd, (uint64_t)id, u, strlen(text), (uint64_t)flg);
+}
+
+/* msgrcv into the fixture's memory: the type received, or -errno. */
+static int64_t recv_type(struct kfx_state *s, int id, uint64_t size, int64_t type, int flg)
+{
+	uint64_t u = s->fx->base + 1024;
+	int64_t r = fx_call(sys_ipc_defs, &s->t, SYS_msgrcv, (uint64_t)id, u, size, (uint64_t)type,
+			    (uint64_t)flg, 0);
+	if (r < 0)
+		return r;
+	int64_t got;
+	mm_copy_in(s->fx->mm, &got, u, sizeof(got));
+	return got;
+}
+
+static void test_msgrcv_picks_by_type_as_linux(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_msgget, IPC_PRIVATE, 0600, 0, 0);
+	assert_true(id >= 0);
+	assert_int_equal(send(s, (int)id, 0, "x", 0), -EINVAL);
+	assert_int_equal(send(s, (int)id, 3, "ccc", 0), 0);
+	assert_int_equal(send(s, (int)id, 1, "a", 0), 0);
+	assert_int_equal(send(s, (int)id, 2, "bb", 0), 0);
+	assert_int_equal(recv_type(s, (int)id, 1, 3, 0), -E2BIG);
+	assert_int_equal(recv_type(s, (int)id, 100, -2, 0), 1);
+	assert_int_equal(recv_type(s, (int)id, 100, 3, 010000 | 020000 /* NOERROR|EXCEPT */), 2);
+	assert_int_equal(recv_type(s, (int)id, 1, 0, 010000), 3);
+	assert_int_equal(recv_type(s, (int)id, 100, 0, IPC_NOWAIT), -ENOMSG);
+	/* A full queue: EAGAIN with IPC_NOWAIT. */
+	struct msqid_ds ds;
+	uint64_t b = s->fx->base + 2048;
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_STAT, b, 0), 0);
+	mm_copy_in(s->fx->mm, &ds, b, sizeof(ds));
+	assert_int_equal(ds.msg_qbytes, 16384);
+	ds.msg_qbytes = 4;
+	mm_copy_out(s->fx->mm, b, &ds, sizeof(ds));
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_SET, b, 0), 0);
+	assert_int_equal(send(s, (int)id, 1, "abc", IPC_NOWAIT), 0);
+	assert_int_equal(send(s, (int)id, 1, "ab", IPC_NOWAIT), -EAGAIN);
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+	assert_int_equal(send(s, (int)id, 1, "a", IPC_NOWAIT), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sem_undo_is_applied_when_the_list_goes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_msgrcv_picks_by_type_as_linux, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
