@@ -349,3 +349,43 @@ int ipc_sysctl_write(struct ipc_ns *ns, const char *name, const char *buf, size_
 	}
 	return -ENOENT;
 }
+
+/* ---- /proc/sysvipc ---- */
+
+int ipc_proc_show(struct ipc_ns *ns, const char *which, char **out, size_t *outlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	int r = 0;
+	vmutex_lock(&ns->lock);
+	/* Linux's headers (64-bit), then one row per object by index. */
+	if (!strcmp(which, "shm")) {
+		fputs("       key      shmid perms                  size  cpid  lpid nattch   uid   gid"
+		      "  cuid  cgid      atime      dtime      ctime                   rss          "
+		      "        swap\n", f);
+		ipc_shm_proc_rows(ns, f);
+	} else if (!strcmp(which, "sem")) {
+		fputs("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      "
+		      "ctime\n", f);
+		ipc_sem_proc_rows(ns, f);
+	} else if (!strcmp(which, "msg")) {
+		fputs("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
+		      "  cgid      stime      rtime      ctime\n", f);
+		ipc_msg_proc_rows(ns, f);
+	} else {
+		r = -ENOENT;
+	}
+	vmutex_unlock(&ns->lock);
+	if (fclose(f) != 0 && !r)
+		r = -ENOMEM;
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}

@@ -99,6 +99,12 @@ void ipc_fill_perm(const struct ipc_obj *o, struct k_ipc64_perm *p);
 /* IPC_SET's change of owners and mode from p; the caller checked. */
 void ipc_set_perm(struct ipc_obj *o, const struct k_ipc64_perm *p);
 
+/* /proc/sysvipc rows, under ns->lock (ipc_proc_show). */
+#include <stdio.h>
+void ipc_shm_proc_rows(struct ipc_ns *ns, FILE *f);
+void ipc_sem_proc_rows(struct ipc_ns *ns, FILE *f);
+void ipc_msg_proc_rows(struct ipc_ns *ns, FILE *f);
+
 /* Each type's part of the namespace's last put: free what is left. */
 void ipc_shm_free_all(struct ipc_ns *ns);
 void ipc_sem_free_all(struct ipc_ns *ns);

@@ -442,3 +442,18 @@ int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf)
 		return -EINVAL;
 	}
 }
+
+void ipc_msg_proc_rows(struct ipc_ns *ns, FILE *f)
+{
+	struct ipc_ids *ids = &ns->ids[IPC_MSG_IDS];
+	for (int i = 0; i < ids->cap; i++) {
+		struct msg_queue *q = (struct msg_queue *)ids->entries[i];
+		if (!q)
+			continue;
+		fprintf(f, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+			q->perm.key, ipc_obj_id(&q->perm), q->perm.mode, (unsigned long)q->cbytes,
+			(unsigned long)q->qnum, (unsigned)q->lspid, (unsigned)q->lrpid, q->perm.uid,
+			q->perm.gid, q->perm.cuid, q->perm.cgid, (unsigned long long)q->stime,
+			(unsigned long long)q->rtime, (unsigned long long)q->perm.ctime);
+	}
+}

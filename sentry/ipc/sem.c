@@ -666,3 +666,17 @@ int64_t ipc_semctl(struct task *t, int id, int semnum, int cmd, uint64_t arg)
 		return -EINVAL;
 	}
 }
+
+void ipc_sem_proc_rows(struct ipc_ns *ns, FILE *f)
+{
+	struct ipc_ids *ids = &ns->ids[IPC_SEM_IDS];
+	for (int i = 0; i < ids->cap; i++) {
+		struct sem_array *sma = (struct sem_array *)ids->entries[i];
+		if (!sma)
+			continue;
+		fprintf(f, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", sma->perm.key,
+			ipc_obj_id(&sma->perm), sma->perm.mode, (unsigned)sma->nsems, sma->perm.uid,
+			sma->perm.gid, sma->perm.cuid, sma->perm.cgid, (unsigned long long)sma->otime,
+			(unsigned long long)sma->perm.ctime);
+	}
+}

@@ -395,3 +395,21 @@ int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf)
 		return -EINVAL;
 	}
 }
+
+void ipc_shm_proc_rows(struct ipc_ns *ns, FILE *f)
+{
+	struct ipc_ids *ids = &ns->ids[IPC_SHM_IDS];
+	for (int i = 0; i < ids->cap; i++) {
+		struct shm_seg *s = (struct shm_seg *)ids->entries[i];
+		if (!s)
+			continue;
+		fprintf(f,
+			"%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu "
+			"%21lu %21lu\n",
+			s->perm.key, ipc_obj_id(&s->perm), s->perm.mode, (unsigned long)s->size,
+			(unsigned)s->cpid, (unsigned)s->lpid, (unsigned long)s->nattch, s->perm.uid,
+			s->perm.gid, s->perm.cuid, s->perm.cgid, (unsigned long long)s->atime,
+			(unsigned long long)s->dtime, (unsigned long long)s->perm.ctime,
+			(unsigned long)(mm_shmem_pages(s->mem) * PAGE_SIZE), 0ul);
+	}
+}

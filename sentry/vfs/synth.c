@@ -129,8 +129,17 @@ static int synth_file_open(struct task *t, struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* As Linux's proc files (proc_sys_setattr, proc_setattr with no size
+ * check): a size change, what open(O_TRUNC) asks, is accepted and does
+ * nothing, so `echo 100 > /proc/sys/kernel/msgmni` works. */
+static int synth_file_setattr(struct inode *ino, const struct vfs_setattr *sa)
+{
+	return 0;
+}
+
 static const struct inode_ops synth_file_iops = {
 	.open = synth_file_open,
+	.setattr = synth_file_setattr,
 	.evict = synth_evict,
 };
 

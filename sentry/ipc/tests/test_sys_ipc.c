@@ -235,6 +235,27 @@ static void test_msgrcv_picks_by_type_as_linux(void **st)
 	assert_int_equal(send(s, (int)id, 1, "a", IPC_NOWAIT), -EINVAL);
 }
 
+static void test_proc_sysvipc_rows_in_linux_format(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_msgget, 0x1234, IPC_CREAT | 0600, 0, 0);
+	assert_true(id >= 0);
+	assert_int_equal(send(s, (int)id, 1, "hello", 0), 0);
+	char *out;
+	size_t len;
+	assert_int_equal(ipc_proc_show(ipc_ns_of(&s->t), "msg", &out, &len), 0);
+	const char *want =
+		"       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
+		"  cgid      stime      rtime      ctime\n"
+		"      4660          0   600           5          1   100     0     0     0     0"
+		"     0 ";
+	assert_true(len > strlen(want));
+	assert_memory_equal(out, want, strlen(want));
+	free(out);
+	assert_int_equal(ipc_proc_show(ipc_ns_of(&s->t), "nope", &out, &len), -ENOENT);
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +270,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sem_undo_is_applied_when_the_list_goes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msgrcv_picks_by_type_as_linux, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_sysvipc_rows_in_linux_format, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
