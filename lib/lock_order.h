@@ -41,6 +41,8 @@
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \
 	X(PIPE,              170, "pipe->lock")                         \
+	X(MQUEUE,            175, "mqueue->lock")                       \
+	X(MQUEUE_NS,         177, "mq_ns->lock")                        \
 	X(EVENTFD,           180, "eventfd->lock")                      \
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \

@@ -21,7 +21,7 @@ int procfs_register_net(const char *name, procfs_net_fn fn);
  * file is read-only).  At boot, before proc is mounted. */
 int procfs_register_file(const char *dir, const char *name, unsigned mode, vfs_synth_gen_fn gen,
 			 vfs_synth_write_fn write, void *arg);
-/* Register "sysfs", "mqueue", "cgroup" and "cgroup2" (sysfs.c). */
+/* Register "sysfs", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 
 #endif

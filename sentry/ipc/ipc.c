@@ -36,6 +36,12 @@ struct ipc_ns *ipc_ns_new(struct memfile *mf)
 	vmutex_init(&ns->lock, LOCK_CLASS(IPC_IDS));
 	ns->refs = 1;
 	ns->mf = mf;
+	ns->mq = ipc_mq_ns_new();
+	if (!ns->mq) {
+		vmutex_destroy(&ns->lock);
+		free(ns);
+		return NULL;
+	}
 	for (int i = 0; i < IPC_NR_IDS; i++)
 		ns->ids[i].last_idx = -1;
 	/* Linux's defaults (include/uapi/linux/shm.h, sem.h, msg.h, since 3.19). */
@@ -64,6 +70,7 @@ void ipc_ns_put(struct ipc_ns *ns)
 	ipc_shm_free_all(ns);
 	ipc_sem_free_all(ns);
 	ipc_msg_free_all(ns);
+	ipc_mq_ns_free(ns->mq);
 	for (int i = 0; i < IPC_NR_IDS; i++)
 		free(ns->ids[i].entries);
 	vmutex_destroy(&ns->lock);

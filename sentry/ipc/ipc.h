@@ -14,7 +14,8 @@
  * and the app's raw arguments (pointers included) and return the result or
  * -errno, as Linux's ksys_shmget & co.
  *
- * Lock: ns->lock (LOCK_IPC_IDS) protects the tables and every object in them.
+ * Locks: POSIX queues have their own (MQUEUE, MQUEUE_NS: mqueue.c).
+ * ns->lock (LOCK_IPC_IDS) protects the tables and every object in them.
  * It is taken under mm->lock (a VMA's attachment to a segment comes and goes
  * under it) and nothing but the shm object's and memory file's locks and wait
  * queues is taken under it; it is never held across a wait or an mm call.
@@ -73,6 +74,26 @@ int64_t ipc_msgsnd(struct task *t, int id, uint64_t msgp, uint64_t msgsz, int fl
 int64_t ipc_msgrcv(struct task *t, int id, uint64_t msgp, uint64_t msgsz, int64_t msgtyp,
 		   int flags);
 int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf);
+
+/* POSIX message queues (mqueue.c): the syscalls' work, with the app's raw
+ * arguments (a name without its leading '/', as glibc passes it). */
+int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, uint64_t uattr);
+int64_t ipc_mq_unlink(struct task *t, uint64_t uname);
+int64_t ipc_mq_timedsend(struct task *t, int fd, uint64_t uptr, uint64_t len, uint32_t prio,
+			 uint64_t uts);
+int64_t ipc_mq_timedreceive(struct task *t, int fd, uint64_t uptr, uint64_t len, uint64_t uprio,
+			    uint64_t uts);
+int64_t ipc_mq_notify(struct task *t, int fd, uint64_t usev);
+int64_t ipc_mq_getsetattr(struct task *t, int fd, uint64_t unew, uint64_t uold);
+/* For the mqueue file system: t's namespace's queue names (emit returns
+ * nonzero to stop), and one queue's file line and owner (-ENOENT). */
+int ipc_mq_list(struct task *t, int (*emit)(void *ctx, const char *name), void *ctx);
+int ipc_mq_describe(struct task *t, const char *name, char *buf, size_t len, uint32_t *mode,
+		    uint32_t *uid, uint32_t *gid);
+/* /proc/sys/fs/mqueue: queues_max, msg_max, msgsize_max, msg_default,
+ * msgsize_default (as ipc_sysctl_read/write). */
+int ipc_mq_sysctl_read(struct ipc_ns *ns, const char *name, char *buf, size_t len);
+int ipc_mq_sysctl_write(struct ipc_ns *ns, const char *name, const char *buf, size_t len);
 
 /* SEM_UNDO lists (sem.c), one per task or shared by CLONE_SYSVSEM tasks:
  * clone shares the parent's (made then if absent) with CLONE_SYSVSEM, else

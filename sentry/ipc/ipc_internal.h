@@ -14,6 +14,7 @@
 #include "sentry/ipc/ipc.h"
 
 struct creds;
+struct mq_ns;
 
 #define IPCMNI 32768 /* ids are seq * IPCMNI + index */
 #define IPC_SEQ_MAX (INT32_MAX / IPCMNI)
@@ -70,6 +71,7 @@ struct ipc_ns {
 	int used_sems;
 	int msg_ctlmax, msg_ctlmnb, msg_ctlmni;
 	uint64_t msg_bytes, msg_hdrs;
+	struct mq_ns *mq; /* POSIX message queues (mqueue.c), its own locks */
 };
 
 /* The object's id. */
@@ -104,6 +106,10 @@ void ipc_set_perm(struct ipc_obj *o, const struct k_ipc64_perm *p);
 void ipc_shm_proc_rows(struct ipc_ns *ns, FILE *f);
 void ipc_sem_proc_rows(struct ipc_ns *ns, FILE *f);
 void ipc_msg_proc_rows(struct ipc_ns *ns, FILE *f);
+
+/* The POSIX queues of a namespace (mqueue.c). */
+struct mq_ns *ipc_mq_ns_new(void);
+void ipc_mq_ns_free(struct mq_ns *m);
 
 /* Each type's part of the namespace's last put: free what is left. */
 void ipc_shm_free_all(struct ipc_ns *ns);

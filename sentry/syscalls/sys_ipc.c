@@ -1,6 +1,8 @@
 /*
  * sys_ipc.c — System V IPC syscalls: shmget, shmat, shmdt, shmctl, semget,
- * semop, semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl.  Argument
+ * semop, semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl, and the POSIX
+ * message queues' mq_open, mq_unlink, mq_timedsend, mq_timedreceive,
+ * mq_notify, mq_getsetattr.  Argument
  * shapes only; the work is in sentry/ipc/.
  */
 #include <sys/syscall.h>
@@ -69,6 +71,36 @@ static int64_t sys_msgctl(struct task *t, const uint64_t a[6])
 	return ipc_msgctl(t, (int)a[0], (int)a[1], a[2]);
 }
 
+static int64_t sys_mq_open(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_open(t, a[0], (int)a[1], (uint32_t)a[2], a[3]);
+}
+
+static int64_t sys_mq_unlink(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_unlink(t, a[0]);
+}
+
+static int64_t sys_mq_timedsend(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_timedsend(t, (int)a[0], a[1], a[2], (uint32_t)a[3], a[4]);
+}
+
+static int64_t sys_mq_timedreceive(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_timedreceive(t, (int)a[0], a[1], a[2], a[3], a[4]);
+}
+
+static int64_t sys_mq_notify(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_notify(t, (int)a[0], a[1]);
+}
+
+static int64_t sys_mq_getsetattr(struct task *t, const uint64_t a[6])
+{
+	return ipc_mq_getsetattr(t, (int)a[0], a[1], a[2]);
+}
+
 const struct syscall_def sys_ipc_defs[] = {
 	{SYS_shmget, "shmget", sys_shmget},
 	{SYS_shmat, "shmat", sys_shmat},
@@ -82,5 +114,11 @@ const struct syscall_def sys_ipc_defs[] = {
 	{SYS_msgsnd, "msgsnd", sys_msgsnd},
 	{SYS_msgrcv, "msgrcv", sys_msgrcv},
 	{SYS_msgctl, "msgctl", sys_msgctl},
+	{SYS_mq_open, "mq_open", sys_mq_open},
+	{SYS_mq_unlink, "mq_unlink", sys_mq_unlink},
+	{SYS_mq_timedsend, "mq_timedsend", sys_mq_timedsend},
+	{SYS_mq_timedreceive, "mq_timedreceive", sys_mq_timedreceive},
+	{SYS_mq_notify, "mq_notify", sys_mq_notify},
+	{SYS_mq_getsetattr, "mq_getsetattr", sys_mq_getsetattr},
 	{0},
 };
