@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,6 +232,33 @@ int main(void)
 		_exit(0);
 	}
 	waitpid(c, &status, 0);
+	/* RLIMIT_MSGQUEUE, charged per user: default queues until EMFILE. */
+	c = fork();
+	if (c == 0) {
+		struct rlimit rl = {819200, 819200};
+		setrlimit(RLIMIT_MSGQUEUE, &rl);
+		if (setgid(54321) || setuid(54321))
+			_exit(1);
+		int n = 0;
+		char qn[80];
+		for (; n < 100; n++) {
+			snprintf(qn, sizeof(qn), "/visor-lim-%d-%d", getpid(), n);
+			if (mq_open(qn, O_RDWR | O_CREAT, 0600, NULL) < 0)
+				break;
+		}
+		printf("queues before the limit: %d, then %s\n", n, strerrorname_np(errno));
+		struct mq_attr small = {.mq_maxmsg = 1, .mq_msgsize = 128};
+		snprintf(qn, sizeof(qn), "/visor-lim-%d-small", getpid());
+		res("a small one still fits", mq_open(qn, O_RDWR | O_CREAT, 0600, &small) < 0 ? -1 : 0);
+		mq_unlink(qn);
+		for (int i = 0; i < n; i++) {
+			snprintf(qn, sizeof(qn), "/visor-lim-%d-%d", getpid(), i);
+			mq_unlink(qn);
+		}
+		_exit(0);
+	}
+	waitpid(c, &status, 0);
+
 	res("unlink", mq_unlink(name));
 	res("unlink again", mq_unlink(name));
 	res("send after unlink", mq_send(q, "z", 1, 0));

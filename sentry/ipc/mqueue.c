@@ -30,6 +30,7 @@
 
 #include "sentry/ipc/ipc_internal.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
@@ -80,12 +81,22 @@ struct mqueue {
 	struct kernel *k;
 	struct mqueue *next; /* in the table, under mq_ns->lock */
 	bool linked;
+	uint32_t charged_uid; /* RLIMIT_MSGQUEUE: charge_bytes to this user */
+	uint64_t charge_bytes;
+};
+
+/* The bytes of queues one user has (RLIMIT_MSGQUEUE). */
+struct mq_user {
+	uint32_t uid;
+	uint64_t bytes;
 };
 
 struct mq_ns {
 	struct vmutex lock; /* the table and the limits */
 	struct mqueue *queues;
 	int count;
+	struct mq_user *users;
+	int nusers;
 	int queues_max, msg_max, msgsize_max, msg_default, msgsize_default;
 };
 
@@ -131,6 +142,7 @@ void ipc_mq_ns_free(struct mq_ns *m)
 		q->linked = false;
 		mq_put(q);
 	}
+	free(m->users);
 	vmutex_destroy(&m->lock);
 	free(m);
 }
@@ -348,6 +360,29 @@ static struct mqueue *mq_of_fd(struct task *t, int fd, int *flags)
 
 /* ---- mq_open, mq_unlink ---- */
 
+/* Under m->lock: the user's byte count, made if absent (NULL: no memory). */
+static struct mq_user *user_of(struct mq_ns *m, uint32_t uid)
+{
+	for (int i = 0; i < m->nusers; i++)
+		if (m->users[i].uid == uid)
+			return &m->users[i];
+	struct mq_user *u = realloc(m->users, (size_t)(m->nusers + 1) * sizeof(*u));
+	if (!u)
+		return NULL;
+	m->users = u;
+	u[m->nusers] = (struct mq_user){uid, 0};
+	return &u[m->nusers++];
+}
+
+/* Under m->lock: a queue leaves the table; its charge goes.  (Linux
+ * uncharges when the unlinked queue's last descriptor closes.) */
+static void uncharge(struct mq_ns *m, struct mqueue *q)
+{
+	struct mq_user *u = user_of(m, q->charged_uid);
+	if (u)
+		u->bytes -= q->charge_bytes;
+}
+
 static int name_in(struct task *t, uint64_t uname, char *name)
 {
 	char buf[4096];
@@ -407,6 +442,8 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 	int want = acc == O_RDONLY ? 4 : acc == O_WRONLY ? 2 : 6;
 	bool resource = creds_capable(t->creds, CAP_SYS_RESOURCE_NR);
 	uint32_t umask = umask_of(t);
+	/* Read before the lock: the rlimits are under the siglock. */
+	struct rlimit rl = tg_get_rlimit(t->tg, RLIMIT_MSGQUEUE);
 
 	vmutex_lock(&m->lock);
 	struct mqueue *q = find_locked(m, name);
@@ -437,6 +474,23 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 			maxmsg = attr.mq_maxmsg;
 			msgsize = attr.mq_msgsize;
 		}
+		/* As Linux's mqueue_get_inode: the queue's size, its message
+		 * headers (struct msg_msg, 48 bytes) and priority-tree nodes (48)
+		 * included, is charged to the creator's real uid against
+		 * RLIMIT_MSGQUEUE (EMFILE); queues_max holds without
+		 * CAP_SYS_RESOURCE (ENOSPC). */
+		uint64_t bytes = 0;
+		struct mq_user *u = NULL;
+		if (!r) {
+			int64_t tree = maxmsg * 48 + (maxmsg < MQ_PRIO_MAX ? maxmsg : MQ_PRIO_MAX) * 48;
+			bytes = (uint64_t)tree + (uint64_t)maxmsg * (uint64_t)msgsize;
+			u = user_of(m, t->creds->ruid);
+			if (!u)
+				r = -ENOMEM;
+			else if (u->bytes + bytes < u->bytes ||
+				 (rl.rlim_cur != RLIM_INFINITY && u->bytes + bytes > rl.rlim_cur))
+				r = -EMFILE;
+		}
 		if (!r && m->count >= m->queues_max && !resource)
 			r = -ENOSPC;
 		if (!r && !(q = calloc(1, sizeof(*q))))
@@ -453,6 +507,9 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 			q->msgsize = msgsize;
 			q->k = t->k;
 			q->linked = true;
+			q->charged_uid = t->creds->ruid;
+			q->charge_bytes = bytes;
+			u->bytes += bytes;
 			q->next = m->queues;
 			m->queues = q;
 			m->count++;
@@ -496,6 +553,7 @@ int64_t ipc_mq_unlink(struct task *t, uint64_t uname)
 		*pp = q->next;
 		q->linked = false;
 		m->count--;
+		uncharge(m, q);
 	}
 	vmutex_unlock(&m->lock);
 	if (!r)
