@@ -239,42 +239,48 @@ void ipc_set_perm(struct ipc_obj *o, const struct k_ipc64_perm *p)
 
 /* ---- /proc/sys/kernel ---- */
 
-/* Parse up to max integers separated by white space, nothing else; as
- * Linux's proc_dointvec family: -EINVAL for anything else. */
+/* Parse up to max integers separated by white space, as Linux's
+ * __do_proc_dointvec and __do_proc_doulongvec_minmax: returns how many were
+ * read before the end, the max-th value or junk (*junk then set: the write
+ * fails with EINVAL, after the values before it were taken). */
 static int parse_values(const char *buf, size_t len, bool is_unsigned, int64_t *v, uint64_t *uv,
-			int max)
+			int max, bool *junk)
 {
 	char tmp[128];
-	if (len >= sizeof(tmp))
-		return -EINVAL;
+	*junk = false;
+	if (len >= sizeof(tmp)) {
+		*junk = true;
+		return 0;
+	}
 	memcpy(tmp, buf, len);
 	tmp[len] = 0;
 	char *p = tmp;
 	int n = 0;
-	for (;;) {
+	while (n < max) {
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
 		if (!*p)
 			break;
-		if (n == max)
-			return -EINVAL;
 		char *end;
 		errno = 0;
-		if (is_unsigned) {
-			if (*p == '-')
-				return -EINVAL;
-			uv[n] = strtoull(p, &end, 10);
-		} else {
-			v[n] = strtoll(p, &end, 10);
+		if (is_unsigned && *p == '-') {
+			*junk = true;
+			break;
 		}
-		if (end == p || errno)
-			return -EINVAL;
-		if (*end && *end != ' ' && *end != '\t' && *end != '\n')
-			return -EINVAL;
+		if (is_unsigned)
+			uv[n] = strtoull(p, &end, 10);
+		else
+			v[n] = strtoll(p, &end, 10);
+		if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n')) {
+			*junk = true;
+			break;
+		}
 		p = end;
 		n++;
 	}
-	return n ? n : -EINVAL;
+	if (!n)
+		*junk = true;
+	return n;
 }
 
 struct int_ctl {
@@ -316,37 +322,41 @@ int ipc_sysctl_write(struct ipc_ns *ns, const char *name, const char *buf, size_
 	int64_t v[4];
 	uint64_t uv[4];
 	int n;
+	bool junk;
 	if (!strcmp(name, "shmmax") || !strcmp(name, "shmall")) {
-		n = parse_values(buf, len, true, v, uv, 1);
-		if (n < 0)
-			return n;
+		n = parse_values(buf, len, true, v, uv, 1, &junk);
+		if (junk)
+			return -EINVAL;
 		vmutex_lock(&ns->lock);
 		*(name[3] == 'm' ? &ns->shm_ctlmax : &ns->shm_ctlall) = uv[0];
 		vmutex_unlock(&ns->lock);
 		return 0;
 	}
 	if (!strcmp(name, "sem")) {
-		n = parse_values(buf, len, false, v, uv, 4);
-		if (n < 0)
-			return n;
+		n = parse_values(buf, len, false, v, uv, 4, &junk);
 		for (int i = 0; i < n; i++)
-			if (v[i] < INT32_MIN || v[i] > INT32_MAX)
-				return -EINVAL;
-		/* As Linux's sem_check_semmni: SEMMNI at most IPCMNI. */
-		if (n == 4 && (v[3] < 0 || v[3] > IPCMNI))
-			return -EINVAL;
+			if (v[i] < INT32_MIN || v[i] > INT32_MAX) {
+				n = i;
+				junk = true;
+			}
+		/* As Linux's sem_check_semmni: SEMMNI at most IPCMNI, else it
+		 * stays as it was. */
+		if (n == 4 && (v[3] < 0 || v[3] > IPCMNI)) {
+			n = 3;
+			junk = true;
+		}
 		vmutex_lock(&ns->lock);
 		for (int i = 0; i < n; i++)
 			ns->sem_ctls[i] = (int)v[i];
 		vmutex_unlock(&ns->lock);
-		return 0;
+		return junk ? -EINVAL : 0;
 	}
 	for (size_t i = 0; i < sizeof(int_ctls) / sizeof(int_ctls[0]); i++) {
 		if (strcmp(name, int_ctls[i].name))
 			continue;
-		n = parse_values(buf, len, false, v, uv, 1);
-		if (n < 0)
-			return n;
+		n = parse_values(buf, len, false, v, uv, 1, &junk);
+		if (junk)
+			return -EINVAL;
 		if (v[0] < int_ctls[i].min || v[0] > int_ctls[i].max)
 			return -EINVAL;
 		vmutex_lock(&ns->lock);

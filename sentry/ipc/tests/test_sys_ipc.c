@@ -147,6 +147,10 @@ static void test_sysctls_read_and_write_as_linux(void **st)
 	assert_int_equal(ipc_sysctl_write(ns, "sem", "250 32000 32 128\n", 17), 0);
 	ipc_sysctl_read(ns, "sem", buf, sizeof(buf));
 	assert_string_equal(buf, "250\t32000\t32\t128\n");
+	/* As Linux: the values before junk are taken, the write fails. */
+	assert_int_equal(ipc_sysctl_write(ns, "sem", "1 2 x", 5), -EINVAL);
+	ipc_sysctl_read(ns, "sem", buf, sizeof(buf));
+	assert_string_equal(buf, "1\t2\t32\t128\n");
 	assert_int_equal(ipc_sysctl_read(ns, "nope", buf, sizeof(buf)), -ENOENT);
 	/* shmmni caps the segments. */
 	assert_int_equal(ipc_sysctl_write(ns, "shmmni", "1", 1), 0);
