@@ -116,8 +116,8 @@ static bool seg_detach_locked(struct shm_seg *s)
 	bool last = --s->nattch == 0;
 	if (last && s->perm.deleted)
 		seg_free(s);
-	else if (last && (s->perm.mode & K_SHM_DEST))
-		seg_destroy(s->ns, s);
+	else if (last && ((s->perm.mode & K_SHM_DEST) || s->ns->shm_rmid_forced))
+		seg_destroy(s->ns, s); /* Linux's shm_may_destroy */
 	return last;
 }
 

@@ -95,6 +95,17 @@ static void test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach(void **
 	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_STAT, s->fx->base, 0), -EINVAL);
 }
 
+static void test_shm_rmid_forced_destroys_at_the_last_detach(void **st)
+{
+	struct kfx_state *s = *st;
+	assert_int_equal(ipc_sysctl_write(ipc_ns_of(&s->t), "shm_rmid_forced", "1", 1), 0);
+	int64_t id = sc(&s->t, SYS_shmget, IPC_PRIVATE, 100, 0600, 0);
+	int64_t a = sc(&s->t, SYS_shmat, (uint64_t)id, 0, 0, 0);
+	assert_true(a > 0);
+	assert_int_equal(sc(&s->t, SYS_shmdt, (uint64_t)a, 0, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), -EINVAL);
+}
+
 static void test_shm_key_rules(void **st)
 {
 	struct kfx_state *s = *st;
@@ -268,6 +279,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shm_key_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shm_rmid_forced_destroys_at_the_last_detach,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shm_permissions_for_another_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
