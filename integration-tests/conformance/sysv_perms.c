@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -93,6 +94,26 @@ int main(void)
 	}
 	int st;
 	waitpid(c, &st, 0);
+
+	/* SHM_LOCK charges the user's RLIMIT_MEMLOCK (two pages here). */
+	pid_t c2 = fork();
+	if (c2 == 0) {
+		struct rlimit rl = {8192, 8192};
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		if (setgid(54322) || setuid(54322))
+			_exit(1);
+		int a = shmget(IPC_PRIVATE, 4096, 0600), b = shmget(IPC_PRIVATE, 8192, 0600);
+		res("lock one page", shmctl(a, SHM_LOCK, NULL));
+		res("lock it again", shmctl(a, SHM_LOCK, NULL));
+		res("lock two more pages", shmctl(b, SHM_LOCK, NULL));
+		res("unlock the first", shmctl(a, SHM_UNLOCK, NULL));
+		res("lock two pages now", shmctl(b, SHM_LOCK, NULL));
+		res("remove the locked one", shmctl(b, IPC_RMID, NULL));
+		res("lock after its removal", shmctl(a, SHM_LOCK, NULL));
+		shmctl(a, IPC_RMID, NULL);
+		_exit(0);
+	}
+	waitpid(c2, &st, 0);
 	struct msqid_ds qd;
 	msgctl(msq_w, IPC_STAT, &qd);
 	printf("child exit %d, queued by child %lu\n", WEXITSTATUS(st), qd.msg_qnum);

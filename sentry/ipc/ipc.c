@@ -71,6 +71,7 @@ void ipc_ns_put(struct ipc_ns *ns)
 	ipc_sem_free_all(ns);
 	ipc_msg_free_all(ns);
 	ipc_mq_ns_free(ns->mq);
+	free(ns->shm_locked);
 	for (int i = 0; i < IPC_NR_IDS; i++)
 		free(ns->ids[i].entries);
 	vmutex_destroy(&ns->lock);

@@ -67,6 +67,11 @@ struct ipc_ns {
 	int shm_ctlmni;
 	int shm_rmid_forced;
 	uint64_t shm_tot; /* pages of all segments */
+	struct ipc_locked {
+		uint32_t uid;
+		uint64_t pages;
+	} *shm_locked; /* SHM_LOCK'ed pages per user */
+	int nshm_locked;
 	int sem_ctls[4];  /* SEMMSL SEMMNS SEMOPM SEMMNI */
 	int used_sems;
 	int msg_ctlmax, msg_ctlmnb, msg_ctlmni;

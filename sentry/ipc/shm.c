@@ -62,6 +62,7 @@ struct shm_seg {
 	uint64_t nattch; /* VMAs holding file, under ns->lock */
 	int cpid, lpid;
 	int64_t atime, dtime;
+	uint32_t lock_uid; /* charged for SHM_LOCK */
 	char name[32];
 };
 
@@ -80,12 +81,15 @@ static void seg_free(struct shm_seg *s)
 	free(s);
 }
 
+static void seg_unlock(struct ipc_ns *ns, struct shm_seg *s);
+
 /* Under ns->lock: out of the table; freed now when nothing is attached,
  * else at the last detach. */
 static void seg_destroy(struct ipc_ns *ns, struct shm_seg *s)
 {
 	ipc_remove(ns, IPC_SHM_IDS, &s->perm);
 	ns->shm_tot -= seg_pages(s);
+	seg_unlock(ns, s);
 	if (s->nattch == 0)
 		seg_free(s);
 }
@@ -98,6 +102,52 @@ static void seg_attach_locked(struct shm_seg *s)
 		ipc_ns_get(s->ns);
 	s->atime = ipc_now();
 	s->lpid = current_tgid();
+}
+
+/* Under ns->lock: the locked pages charged to uid (Linux's per-user
+ * RLIMIT_MEMLOCK ucount of user_shm_lock), made if absent. */
+static uint64_t *locked_of(struct ipc_ns *ns, uint32_t uid)
+{
+	for (int i = 0; i < ns->nshm_locked; i++)
+		if (ns->shm_locked[i].uid == uid)
+			return &ns->shm_locked[i].pages;
+	struct ipc_locked *l =
+		realloc(ns->shm_locked, (size_t)(ns->nshm_locked + 1) * sizeof(*l));
+	if (!l)
+		return NULL;
+	ns->shm_locked = l;
+	l[ns->nshm_locked] = (struct ipc_locked){uid, 0};
+	return &l[ns->nshm_locked++].pages;
+}
+
+/* SHM_LOCK, as Linux's shmem_lock/user_shm_lock: the segment's pages are
+ * charged to the caller's real uid; past RLIMIT_MEMLOCK without
+ * CAP_IPC_LOCK, ENOMEM.  Locking twice charges once. */
+static int seg_lock(struct ipc_ns *ns, struct shm_seg *s, struct task *t, struct rlimit ml)
+{
+	if (s->perm.mode & K_SHM_LOCKED)
+		return 0;
+	uint64_t *locked = locked_of(ns, t->creds->ruid);
+	if (!locked)
+		return -ENOMEM;
+	uint64_t pages = seg_pages(s);
+	if (ml.rlim_cur != RLIM_INFINITY && *locked + pages > ml.rlim_cur >> PAGE_SHIFT &&
+	    !creds_capable(t->creds, CAP_IPC_LOCK_NR))
+		return -ENOMEM;
+	*locked += pages;
+	s->lock_uid = t->creds->ruid;
+	s->perm.mode |= K_SHM_LOCKED;
+	return 0;
+}
+
+static void seg_unlock(struct ipc_ns *ns, struct shm_seg *s)
+{
+	if (!(s->perm.mode & K_SHM_LOCKED))
+		return;
+	uint64_t *locked = locked_of(ns, s->lock_uid);
+	if (locked)
+		*locked -= seg_pages(s);
+	s->perm.mode &= ~(uint32_t)K_SHM_LOCKED;
 }
 
 static void shm_file_get(struct mm_file *f)
@@ -359,7 +409,8 @@ int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf)
 	case K_SHM_LOCK:
 	case K_SHM_UNLOCK: {
 		/* Read before ns->lock: the rlimits are under the siglock. */
-		bool memlock = tg_get_rlimit(t->tg, RLIMIT_MEMLOCK).rlim_cur != 0;
+		struct rlimit ml = tg_get_rlimit(t->tg, RLIMIT_MEMLOCK);
+		bool memlock = ml.rlim_cur != 0;
 		vmutex_lock(&ns->lock);
 		struct shm_seg *s = (struct shm_seg *)ipc_find_id(ns, IPC_SHM_IDS, id);
 		if (!s) {
@@ -372,9 +423,9 @@ int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf)
 			     (cmd == K_SHM_LOCK && !memlock)))
 				r = -EPERM;
 			else if (cmd == K_SHM_LOCK)
-				s->perm.mode |= K_SHM_LOCKED;
+				r = seg_lock(ns, s, t, ml);
 			else
-				s->perm.mode &= ~(uint32_t)K_SHM_LOCKED;
+				seg_unlock(ns, s);
 		} else if (!ipc_owner_ok(&s->perm, t->creds)) {
 			r = -EPERM;
 		} else if (cmd == K_IPC_SET) {
