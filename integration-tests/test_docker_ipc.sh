@@ -53,7 +53,9 @@ int main(void)
 	ssize_t n = mq_receive(mq, buf, sizeof(buf), &prio);
 	printf("mq: %.*s prio %u\n", (int)n, buf, prio);
 	mq_unlink("/visorq");
+	mq_close(mq_open("/visorq2", O_CREAT | O_RDWR, 0600, NULL));
 	fflush(stdout);
+	system("ls /dev/mqueue; rm /dev/mqueue/visorq2 && ls /dev/mqueue && echo removed by rm");
 	system("ipcs -m | awk 'NR>3 && NF {print $3, $4, $5, $6}'");
 	shmdt(p);
 	shmctl(shm, IPC_RMID, NULL);

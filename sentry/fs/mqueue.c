@@ -3,9 +3,11 @@
  * a directory of the POSIX message queues of the mounting task's IPC
  * namespace (sentry/ipc/ipc.h), each a file owned by the queue's owner with
  * its mode, whose content is Linux's "QSIZE:... NOTIFY:... SIGNO:...
- * NOTIFY_PID:..." line.  The root is 01777 as on Linux.  Queues are made and
- * removed with mq_open/mq_unlink; creating or unlinking files here is not
- * offered (the VFS refuses it as for any synthetic directory).
+ * NOTIFY_PID:..." line.  The root is 01777 as on Linux.  Queues are made
+ * with mq_open and removed with mq_unlink or unlink(2) here (`rm`).  Not
+ * offered yet: making a queue by open(O_CREAT) here (the VFS refuses it, as
+ * in any synthetic directory), and an open of a file here is not a queue
+ * descriptor (it reads the line only).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,6 +70,11 @@ static int root_lookup(struct task *t, void *arg, const char *name, struct inode
 	return 0;
 }
 
+static int root_unlink(struct task *t, void *arg, const char *name)
+{
+	return ipc_mq_remove_checked(t, name);
+}
+
 static int mqueue_factory(const char *source, const char *data, struct superblock **sbp,
 			  struct dentry **rootp)
 {
@@ -81,6 +88,7 @@ static int mqueue_factory(const char *source, const char *data, struct superbloc
 		sb_put(sb);
 		return -ENOMEM;
 	}
+	vfs_synth_set_unlink(root, root_unlink);
 	struct dentry *d = dentry_new(NULL, "/", root);
 	inode_put(root);
 	if (!d) {

@@ -88,6 +88,8 @@ int64_t ipc_mq_getsetattr(struct task *t, int fd, uint64_t unew, uint64_t uold);
 /* For the mqueue file system: t's namespace's queue names (emit returns
  * nonzero to stop), and one queue's file line and owner (-ENOENT). */
 int ipc_mq_list(struct task *t, int (*emit)(void *ctx, const char *name), void *ctx);
+/* unlink(2) in the mqueue mount, whose permissions the VFS checked. */
+int ipc_mq_remove_checked(struct task *t, const char *name);
 int ipc_mq_describe(struct task *t, const char *name, char *buf, size_t len, uint32_t *mode,
 		    uint32_t *uid, uint32_t *gid);
 /* /proc/sys/fs/mqueue: queues_max, msg_max, msgsize_max, msg_default,

@@ -531,15 +531,13 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 	return fd;
 }
 
-int64_t ipc_mq_unlink(struct task *t, uint64_t uname)
+/* Take name out of t's namespace; check: the mq_unlink permission rule. */
+static int mq_remove(struct task *t, const char *name, bool check)
 {
 	struct mq_ns *m = mq_ns_of(t);
 	if (!m)
 		return -ENOMEM;
-	char name[MQ_NAME_MAX + 1];
-	int r = name_in(t, uname, name);
-	if (r)
-		return r;
+	int r = 0;
 	vmutex_lock(&m->lock);
 	struct mqueue **pp = &m->queues, *q = NULL;
 	while (*pp && strcmp((*pp)->name, name))
@@ -547,7 +545,7 @@ int64_t ipc_mq_unlink(struct task *t, uint64_t uname)
 	q = *pp;
 	if (!q) {
 		r = -ENOENT;
-	} else if (t->creds->fsuid != q->uid && !creds_capable(t->creds, CAP_FOWNER_NR)) {
+	} else if (check && t->creds->fsuid != q->uid && !creds_capable(t->creds, CAP_FOWNER_NR)) {
 		r = -EPERM; /* the mqueue root is sticky (01777), as Linux's may_delete */
 	} else {
 		*pp = q->next;
@@ -559,6 +557,18 @@ int64_t ipc_mq_unlink(struct task *t, uint64_t uname)
 	if (!r)
 		mq_put(q);
 	return r;
+}
+
+int64_t ipc_mq_unlink(struct task *t, uint64_t uname)
+{
+	char name[MQ_NAME_MAX + 1];
+	int r = name_in(t, uname, name);
+	return r ? r : mq_remove(t, name, true);
+}
+
+int ipc_mq_remove_checked(struct task *t, const char *name)
+{
+	return t ? mq_remove(t, name, false) : -EPERM;
 }
 
 /* ---- send, receive ---- */
