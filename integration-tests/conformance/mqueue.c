@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -168,6 +169,15 @@ int main(void)
 	rcv("receive", s, 16);
 	poll(&pf, 1, 0);
 	printf("poll empty: %x\n", pf.revents);
+	int ep = epoll_create1(0);
+	struct epoll_event ee = {.events = EPOLLIN}, got;
+	res("epoll_ctl add", epoll_ctl(ep, EPOLL_CTL_ADD, s, &ee));
+	res("epoll_wait empty", epoll_wait(ep, &got, 1, 0));
+	mq_send(s, "e", 1, 0);
+	int ne = epoll_wait(ep, &got, 1, 1000);
+	printf("epoll_wait after send: %d events %x\n", ne, ne > 0 ? got.events : 0);
+	rcv("receive", s, 16);
+	close(ep);
 	mqd_t ro = mq_open(name2, O_RDONLY);
 	res("send on O_RDONLY", mq_send(ro, "x", 1, 0));
 	mqd_t wo = mq_open(name2, O_WRONLY);
