@@ -88,8 +88,24 @@ int ipc_ns_unshare(struct ipc_ns **ns, struct memfile *mf)
 	return 0;
 }
 
+int ipc_task_unshare(struct task *t)
+{
+	struct ipc_ns *n = ipc_ns_new(t->k->mf);
+	if (!n)
+		return -ENOMEM;
+	/* As Linux's unshare(CLONE_NEWIPC): the SEM_UNDO list is applied
+	 * first (exit_sem). */
+	ipc_undo_put(t->sysvsem);
+	t->sysvsem = NULL;
+	ipc_ns_put(t->ipc_ns);
+	t->ipc_ns = n;
+	return 0;
+}
+
 struct ipc_ns *ipc_ns_of(struct task *t)
 {
+	if (t->ipc_ns)
+		return t->ipc_ns;
 	struct kernel *k = t->k;
 	struct ipc_ns *ns = __atomic_load_n(&k->ipc, __ATOMIC_ACQUIRE);
 	if (ns)

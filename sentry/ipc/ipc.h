@@ -5,8 +5,8 @@
  * An IPC namespace (struct ipc_ns) holds the three id tables and the limits
  * of /proc/sys/kernel (shmmax, shmall, shmmni, sem, msgmax, msgmnb, msgmni).
  * The kernel owns the sandbox's first one (k->ipc, made on first use);
- * ipc_ns_new gives a fresh one for unshare(CLONE_NEWIPC) and clone, which the
- * namespace code wires in.  Ids are Linux's: seq * IPCMNI + index, the lowest
+ * ipc_task_unshare gives a task a fresh one for unshare(CLONE_NEWIPC) (clone
+ * and clone(CLONE_NEWIPC) are for the namespace code to wire in).  Ids are Linux's: seq * IPCMNI + index, the lowest
  * free index, the sequence bumped when an index at or below the last one
  * handed out is reused.
  *
@@ -41,7 +41,13 @@ void ipc_ns_put(struct ipc_ns *ns);
 /* For unshare(CLONE_NEWIPC): *ns (a reference the caller holds) is put and
  * replaced by a new namespace; 0 or -ENOMEM. */
 int ipc_ns_unshare(struct ipc_ns **ns, struct memfile *mf);
-/* The namespace t's calls work in (k->ipc, made on first use), without a
+/* unshare(CLONE_NEWIPC) for t (its own thread): t's SEM_UNDO list is
+ * applied and dropped, and t and the tasks it clones from then on work in a
+ * new, empty namespace (t->ipc_ns).  0 or -ENOMEM.  Attached segments of
+ * the old namespace stay attached. */
+int ipc_task_unshare(struct task *t);
+/* The namespace t's calls work in: t->ipc_ns once it unshared (clone
+ * passes it on), else the kernel's (k->ipc, made on first use); without a
  * new reference; NULL when out of memory. */
 struct ipc_ns *ipc_ns_of(struct task *t);
 

@@ -164,6 +164,8 @@ _Noreturn void task_exit(struct task *t, int status)
 	 * parent can see the exit. */
 	ipc_undo_put(t->sysvsem);
 	t->sysvsem = NULL;
+	ipc_ns_put(t->ipc_ns);
+	t->ipc_ns = NULL;
 
 	/* Detach what others may look at (procfs reads them under the task
 	 * lock), then release outside the lock: these puts can block. */

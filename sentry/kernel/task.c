@@ -307,6 +307,7 @@ static void clone_undo(struct task *c, struct thread_group *ntg)
 	if (c->mm)
 		mm_put(c->mm);
 	ipc_undo_put(c->sysvsem);
+	ipc_ns_put(c->ipc_ns);
 	task_free(c); /* drops c->creds */
 }
 
@@ -380,6 +381,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	/* As Linux's copy_semundo: CLONE_SYSVSEM shares the SEM_UNDO list. */
 	if (flags & CLONE_SYSVSEM)
 		c->sysvsem = ipc_undo_share(t);
+	if (t->ipc_ns) {
+		ipc_ns_get(t->ipc_ns);
+		c->ipc_ns = t->ipc_ns;
+	}
 	if (!fdt || !fs || ((flags & CLONE_SYSVSEM) && !c->sysvsem)) {
 		clone_undo(c, NULL);
 		return -ENOMEM;

@@ -271,6 +271,21 @@ static void test_proc_sysvipc_rows_in_linux_format(void **st)
 	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
 }
 
+static void test_unshare_gives_an_empty_namespace(void **st)
+{
+	struct kfx_state *s = *st;
+	int64_t id = sc(&s->t, SYS_msgget, 77, IPC_CREAT | 0600, 0, 0);
+	assert_true(id >= 0);
+	assert_int_equal(ipc_task_unshare(&s->t), 0);
+	assert_int_equal(sc(&s->t, SYS_msgget, 77, 0600, 0, 0), -ENOENT);
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_RMID, 0, 0), -EINVAL);
+	ipc_ns_put(s->t.ipc_ns);
+	s->t.ipc_ns = NULL;
+	/* The kernel's namespace still has it. */
+	assert_int_equal(sc(&s->t, SYS_msgget, 77, 0600, 0, 0), id);
+	assert_int_equal(sc(&s->t, SYS_msgctl, (uint64_t)id, IPC_RMID, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +303,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msgrcv_picks_by_type_as_linux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_sysvipc_rows_in_linux_format, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unshare_gives_an_empty_namespace, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
