@@ -123,6 +123,8 @@ int main(void)
 	printf("waited >= 40ms %d\n", ms >= 40);
 	struct timespec bad = {0, 2000000000L};
 	res("semtimedop bad timeout", semtimedop(id, &w, 1, &bad));
+	res("semtimedop nsops 0, bad timeout ptr", semtimedop(id, &w, 0, (void *)8));
+	res("semtimedop bad sops, bad timeout", semtimedop(id, (void *)8, 1, &bad));
 
 	/* Blocking, woken by a semop. */
 	pid_t c = fork();

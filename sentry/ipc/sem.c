@@ -333,6 +333,11 @@ int64_t ipc_semtimedop(struct task *t, int id, uint64_t usops, uint64_t nsops, u
 	struct ipc_ns *ns = ipc_ns_of(t);
 	if (!ns)
 		return -ENOMEM;
+	/* As Linux: the timeout is copied first (ksys_semtimedop), checked
+	 * after the operations are (do_semtimedop). */
+	struct timespec ts;
+	if (utimeout && task_copy_in(t, &ts, utimeout, sizeof(ts)))
+		return -EFAULT;
 	if (nsops < 1 || id < 0)
 		return -EINVAL;
 	vmutex_lock(&ns->lock);
@@ -353,11 +358,6 @@ int64_t ipc_semtimedop(struct task *t, int id, uint64_t usops, uint64_t nsops, u
 		goto out_free;
 	}
 	if (utimeout) {
-		struct timespec ts;
-		if (task_copy_in(t, &ts, utimeout, sizeof(ts))) {
-			r = -EFAULT;
-			goto out_free;
-		}
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L) {
 			r = -EINVAL;
 			goto out_free;
