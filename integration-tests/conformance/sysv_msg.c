@@ -129,9 +129,10 @@ int main(void)
 	}
 	usleep(100000);
 	st("sender waiting", id);
-	rcv("rcv frees room", id, 4, 7, MSG_NOERROR);
+	long got = msgrcv(id, &m, 4, 7, MSG_NOERROR);
 	int status;
 	waitpid(c, &status, 0);
+	printf("%-40s %ld type %ld\n", "rcv frees room", got, m.type);
 	wait_qnum(id, 1);
 	st("after woken sender", id);
 	rcv("rcv the child's", id, 4, 7, MSG_NOERROR);
@@ -179,8 +180,9 @@ int main(void)
 		_exit(0);
 	}
 	usleep(100000);
-	res("IPC_RMID", msgctl(id, IPC_RMID, NULL));
+	int rm = msgctl(id, IPC_RMID, NULL);
 	waitpid(c, &status, 0);
+	res("IPC_RMID", rm);
 	res("IPC_RMID again", msgctl(id, IPC_RMID, NULL));
 
 	key_t key = 0x5c000000 | (getpid() & 0xffffff);

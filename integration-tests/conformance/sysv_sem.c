@@ -238,8 +238,9 @@ int main(void)
 		_exit(0);
 	}
 	wait_count(id, 2, GETNCNT, 1);
-	res("IPC_RMID", semctl(id, 0, IPC_RMID));
+	int rm = semctl(id, 0, IPC_RMID);
 	waitpid(c, &st, 0);
+	res("IPC_RMID", rm);
 	res("GETVAL after rmid", semctl(id, 0, GETVAL));
 	res("IPC_RMID again", semctl(id, 0, IPC_RMID));
 
