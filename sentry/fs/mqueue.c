@@ -82,8 +82,8 @@ static int mqueue_factory(const char *source, const char *data, struct superbloc
 	if (!sb)
 		return -ENOMEM;
 	mq_sb = sb;
-	struct inode *root = vfs_synth_dir_new(sb, S_IFDIR | 01777, root_list, root_lookup, NULL,
-					       NULL);
+	struct inode *root =
+	    vfs_synth_dir_new(sb, S_IFDIR | 01777, root_list, root_lookup, NULL, NULL);
 	if (!root) {
 		sb_put(sb);
 		return -ENOMEM;

@@ -58,10 +58,7 @@ struct ipc_ns *ipc_ns_new(struct memfile *mf)
 	return ns;
 }
 
-void ipc_ns_get(struct ipc_ns *ns)
-{
-	__atomic_add_fetch(&ns->refs, 1, __ATOMIC_RELAXED);
-}
+void ipc_ns_get(struct ipc_ns *ns) { __atomic_add_fetch(&ns->refs, 1, __ATOMIC_RELAXED); }
 
 void ipc_ns_put(struct ipc_ns *ns)
 {
@@ -307,11 +304,11 @@ struct int_ctl {
 };
 
 static const struct int_ctl int_ctls[] = {
-	{"shmmni", offsetof(struct ipc_ns, shm_ctlmni), 0, IPCMNI},
-	{"shm_rmid_forced", offsetof(struct ipc_ns, shm_rmid_forced), 0, 1},
-	{"msgmax", offsetof(struct ipc_ns, msg_ctlmax), 0, INT32_MAX},
-	{"msgmnb", offsetof(struct ipc_ns, msg_ctlmnb), 0, INT32_MAX},
-	{"msgmni", offsetof(struct ipc_ns, msg_ctlmni), 0, IPCMNI},
+    {"shmmni", offsetof(struct ipc_ns, shm_ctlmni), 0, IPCMNI},
+    {"shm_rmid_forced", offsetof(struct ipc_ns, shm_rmid_forced), 0, 1},
+    {"msgmax", offsetof(struct ipc_ns, msg_ctlmax), 0, INT32_MAX},
+    {"msgmnb", offsetof(struct ipc_ns, msg_ctlmnb), 0, INT32_MAX},
+    {"msgmni", offsetof(struct ipc_ns, msg_ctlmni), 0, IPCMNI},
 };
 
 int ipc_sysctl_read(struct ipc_ns *ns, const char *name, char *buf, size_t len)
@@ -397,17 +394,24 @@ int ipc_proc_show(struct ipc_ns *ns, const char *which, char **out, size_t *outl
 	vmutex_lock(&ns->lock);
 	/* Linux's headers (64-bit), then one row per object by index. */
 	if (!strcmp(which, "shm")) {
-		fputs("       key      shmid perms                  size  cpid  lpid nattch   uid   gid"
-		      "  cuid  cgid      atime      dtime      ctime                   rss          "
-		      "        swap\n", f);
+		fputs(
+		    "       key      shmid perms                  size  cpid  lpid nattch   uid   "
+		    "gid"
+		    "  cuid  cgid      atime      dtime      ctime                   rss          "
+		    "        swap\n",
+		    f);
 		ipc_shm_proc_rows(ns, f);
 	} else if (!strcmp(which, "sem")) {
-		fputs("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      "
-		      "ctime\n", f);
+		fputs("       key      semid perms      nsems   uid   gid  cuid  cgid      otime   "
+		      "   "
+		      "ctime\n",
+		      f);
 		ipc_sem_proc_rows(ns, f);
 	} else if (!strcmp(which, "msg")) {
-		fputs("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
-		      "  cgid      stime      rtime      ctime\n", f);
+		fputs("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  "
+		      "cuid"
+		      "  cgid      stime      rtime      ctime\n",
+		      f);
 		ipc_msg_proc_rows(ns, f);
 	} else {
 		r = -ENOENT;

@@ -6,9 +6,9 @@
  * of /proc/sys/kernel (shmmax, shmall, shmmni, sem, msgmax, msgmnb, msgmni).
  * The kernel owns the sandbox's first one (k->ipc, made on first use);
  * ipc_task_unshare gives a task a fresh one for unshare(CLONE_NEWIPC) (clone
- * and clone(CLONE_NEWIPC) are for the namespace code to wire in).  Ids are Linux's: seq * IPCMNI + index, the lowest
- * free index, the sequence bumped when an index at or below the last one
- * handed out is reused.
+ * and clone(CLONE_NEWIPC) are for the namespace code to wire in).  Ids are Linux's: seq * IPCMNI +
+ * index, the lowest free index, the sequence bumped when an index at or below the last one handed
+ * out is reused.
  *
  * The entry points below are the syscalls' work: they take the calling task
  * and the app's raw arguments (pointers included) and return the result or

@@ -70,9 +70,9 @@ struct ipc_ns {
 	struct ipc_locked {
 		uint32_t uid;
 		uint64_t pages;
-	} *shm_locked; /* SHM_LOCK'ed pages per user */
+	} * shm_locked; /* SHM_LOCK'ed pages per user */
 	int nshm_locked;
-	int sem_ctls[4];  /* SEMMSL SEMMNS SEMOPM SEMMNI */
+	int sem_ctls[4]; /* SEMMSL SEMMNS SEMOPM SEMMNI */
 	int used_sems;
 	int msg_ctlmax, msg_ctlmnb, msg_ctlmni;
 	uint64_t msg_bytes, msg_hdrs;

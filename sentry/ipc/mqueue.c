@@ -71,7 +71,7 @@ struct mqueue {
 	char name[MQ_NAME_MAX + 1];
 	uint32_t mode, uid, gid;
 	int64_t maxmsg, msgsize, curmsgs;
-	uint64_t qsize; /* bytes of the messages, QSIZE */
+	uint64_t qsize;	     /* bytes of the messages, QSIZE */
 	struct mq_msg *head; /* highest priority first */
 	int receivers;	     /* tasks waiting to receive */
 	struct waitq wq;
@@ -171,11 +171,11 @@ struct mq_ctl {
 };
 
 static const struct mq_ctl mq_ctls[] = {
-	{"queues_max", offsetof(struct mq_ns, queues_max), 0, INT32_MAX},
-	{"msg_max", offsetof(struct mq_ns, msg_max), 1, HARD_MSGMAX},
-	{"msgsize_max", offsetof(struct mq_ns, msgsize_max), 128, HARD_MSGSIZEMAX},
-	{"msg_default", offsetof(struct mq_ns, msg_default), 1, HARD_MSGMAX},
-	{"msgsize_default", offsetof(struct mq_ns, msgsize_default), 128, HARD_MSGSIZEMAX},
+    {"queues_max", offsetof(struct mq_ns, queues_max), 0, INT32_MAX},
+    {"msg_max", offsetof(struct mq_ns, msg_max), 1, HARD_MSGMAX},
+    {"msgsize_max", offsetof(struct mq_ns, msgsize_max), 128, HARD_MSGSIZEMAX},
+    {"msg_default", offsetof(struct mq_ns, msg_default), 1, HARD_MSGMAX},
+    {"msgsize_default", offsetof(struct mq_ns, msgsize_default), 128, HARD_MSGSIZEMAX},
 };
 
 int ipc_mq_sysctl_read(struct ipc_ns *ns, const char *name, char *buf, size_t len)
@@ -335,10 +335,10 @@ static int mqf_stat(struct file *f, struct stat *st)
 }
 
 static const struct file_ops mq_fops = {
-	.read = mqf_read,
-	.poll = mqf_poll,
-	.release = mqf_release,
-	.stat = mqf_stat,
+    .read = mqf_read,
+    .poll = mqf_poll,
+    .release = mqf_release,
+    .stat = mqf_stat,
 };
 
 /* The queue behind fd, with a reference (mq_put), or NULL (EBADF: not a
@@ -460,8 +460,8 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 		r = -ENOENT;
 	} else {
 		int64_t maxmsg = m->msg_default < m->msg_max ? m->msg_default : m->msg_max;
-		int64_t msgsize = m->msgsize_default < m->msgsize_max ? m->msgsize_default
-								     : m->msgsize_max;
+		int64_t msgsize =
+		    m->msgsize_default < m->msgsize_max ? m->msgsize_default : m->msgsize_max;
 		/* As Linux's mq_attr_ok. */
 		if (have_attr) {
 			if (attr.mq_maxmsg <= 0 || attr.mq_msgsize <= 0)
@@ -482,7 +482,8 @@ int64_t ipc_mq_open(struct task *t, uint64_t uname, int oflag, uint32_t mode, ui
 		uint64_t bytes = 0;
 		struct mq_user *u = NULL;
 		if (!r) {
-			int64_t tree = maxmsg * 48 + (maxmsg < MQ_PRIO_MAX ? maxmsg : MQ_PRIO_MAX) * 48;
+			int64_t tree =
+			    maxmsg * 48 + (maxmsg < MQ_PRIO_MAX ? maxmsg : MQ_PRIO_MAX) * 48;
 			bytes = (uint64_t)tree + (uint64_t)maxmsg * (uint64_t)msgsize;
 			u = user_of(m, t->creds->ruid);
 			if (!u)

@@ -106,8 +106,8 @@ int64_t ipc_msgget(struct task *t, int32_t key, int flags)
 			struct msg_queue *q = calloc(1, sizeof(*q));
 			if (!q) {
 				r = -ENOMEM;
-			} else if ((r = ipc_add(ns, IPC_MSG_IDS, &q->perm, ns->msg_ctlmni, key, flags,
-						t->creds))) {
+			} else if ((r = ipc_add(ns, IPC_MSG_IDS, &q->perm, ns->msg_ctlmni, key,
+						flags, t->creds))) {
 				free(q);
 			} else {
 				q->refs = 1;
@@ -375,9 +375,9 @@ int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf)
 			mi.msgmap = ns->msg_hdrs > INT_MAX ? INT_MAX : (int32_t)ns->msg_hdrs;
 			mi.msgtql = ns->msg_bytes > INT_MAX ? INT_MAX : (int32_t)ns->msg_bytes;
 		} else {
-			mi.msgmap = 16384;		/* MSGMAP = MSGMNB */
+			mi.msgmap = 16384;		   /* MSGMAP = MSGMNB */
 			mi.msgpool = 32000 * 16384 / 1024; /* MSGPOOL */
-			mi.msgtql = 16384;		/* MSGTQL = MSGMNB */
+			mi.msgtql = 16384;		   /* MSGTQL = MSGMNB */
 		}
 		int max = ipc_max_idx(ns, IPC_MSG_IDS);
 		vmutex_unlock(&ns->lock);
@@ -389,8 +389,9 @@ int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf)
 	case K_MSG_STAT:
 	case K_MSG_STAT_ANY: {
 		vmutex_lock(&ns->lock);
-		struct msg_queue *q = (struct msg_queue *)(cmd == K_IPC_STAT
-			? ipc_find_id(ns, IPC_MSG_IDS, id) : ipc_find_idx(ns, IPC_MSG_IDS, id));
+		struct msg_queue *q =
+		    (struct msg_queue *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_MSG_IDS, id)
+							   : ipc_find_idx(ns, IPC_MSG_IDS, id));
 		if (!q) {
 			r = -EINVAL;
 		} else if (cmd != K_MSG_STAT_ANY && !ipc_perm_ok(&q->perm, t->creds, 0444)) {
@@ -450,10 +451,11 @@ void ipc_msg_proc_rows(struct ipc_ns *ns, FILE *f)
 		struct msg_queue *q = (struct msg_queue *)ids->entries[i];
 		if (!q)
 			continue;
-		fprintf(f, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
-			q->perm.key, ipc_obj_id(&q->perm), q->perm.mode, (unsigned long)q->cbytes,
-			(unsigned long)q->qnum, (unsigned)q->lspid, (unsigned)q->lrpid, q->perm.uid,
-			q->perm.gid, q->perm.cuid, q->perm.cgid, (unsigned long long)q->stime,
-			(unsigned long long)q->rtime, (unsigned long long)q->perm.ctime);
+		fprintf(
+		    f, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+		    q->perm.key, ipc_obj_id(&q->perm), q->perm.mode, (unsigned long)q->cbytes,
+		    (unsigned long)q->qnum, (unsigned)q->lspid, (unsigned)q->lrpid, q->perm.uid,
+		    q->perm.gid, q->perm.cuid, q->perm.cgid, (unsigned long long)q->stime,
+		    (unsigned long long)q->rtime, (unsigned long long)q->perm.ctime);
 	}
 }

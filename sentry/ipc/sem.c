@@ -76,7 +76,7 @@ struct sem_array {
 	int64_t otime;
 	struct waitq wq;
 	struct sem_sleeper sleepers; /* list head */
-	struct sem_undo *undos;      /* every undo entry for this array */
+	struct sem_undo *undos;	     /* every undo entry for this array */
 	struct ksem sems[];
 };
 
@@ -485,7 +485,7 @@ static int64_t sem_info(struct task *t, struct ipc_ns *ns, int cmd, uint64_t buf
 	si.semopm = ns->sem_ctls[2];
 	si.semvmx = SEMVMX;
 	si.semmnu = si.semmap = 32000 * 32000; /* SEMMNS */
-	si.semume = 500;                       /* SEMOPM */
+	si.semume = 500;		       /* SEMOPM */
 	if (cmd == K_SEM_INFO) {
 		si.semusz = ns->ids[IPC_SEM_IDS].in_use;
 		si.semaem = ns->used_sems;
@@ -529,8 +529,9 @@ int64_t ipc_semctl(struct task *t, int id, int semnum, int cmd, uint64_t arg)
 	case K_SEM_STAT:
 	case K_SEM_STAT_ANY: {
 		vmutex_lock(&ns->lock);
-		struct sem_array *sma = (struct sem_array *)(cmd == K_IPC_STAT
-			? ipc_find_id(ns, IPC_SEM_IDS, id) : ipc_find_idx(ns, IPC_SEM_IDS, id));
+		struct sem_array *sma =
+		    (struct sem_array *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_SEM_IDS, id)
+							   : ipc_find_idx(ns, IPC_SEM_IDS, id));
 		if (!sma) {
 			r = -EINVAL;
 		} else if (cmd != K_SEM_STAT_ANY && !ipc_perm_ok(&sma->perm, t->creds, 0444)) {
@@ -610,7 +611,8 @@ int64_t ipc_semctl(struct task *t, int id, int semnum, int cmd, uint64_t arg)
 		if (r)
 			return r;
 		if (cmd == K_GETALL) {
-			r = task_copy_out(t, arg, vals, (size_t)nsems * sizeof(*vals)) ? -EFAULT : 0;
+			r = task_copy_out(t, arg, vals, (size_t)nsems * sizeof(*vals)) ? -EFAULT
+										       : 0;
 			free(vals);
 			return r;
 		}
@@ -676,7 +678,7 @@ void ipc_sem_proc_rows(struct ipc_ns *ns, FILE *f)
 			continue;
 		fprintf(f, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", sma->perm.key,
 			ipc_obj_id(&sma->perm), sma->perm.mode, (unsigned)sma->nsems, sma->perm.uid,
-			sma->perm.gid, sma->perm.cuid, sma->perm.cgid, (unsigned long long)sma->otime,
-			(unsigned long long)sma->perm.ctime);
+			sma->perm.gid, sma->perm.cuid, sma->perm.cgid,
+			(unsigned long long)sma->otime, (unsigned long long)sma->perm.ctime);
 	}
 }

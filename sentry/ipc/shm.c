@@ -111,8 +111,7 @@ static uint64_t *locked_of(struct ipc_ns *ns, uint32_t uid)
 	for (int i = 0; i < ns->nshm_locked; i++)
 		if (ns->shm_locked[i].uid == uid)
 			return &ns->shm_locked[i].pages;
-	struct ipc_locked *l =
-		realloc(ns->shm_locked, (size_t)(ns->nshm_locked + 1) * sizeof(*l));
+	struct ipc_locked *l = realloc(ns->shm_locked, (size_t)(ns->nshm_locked + 1) * sizeof(*l));
 	if (!l)
 		return NULL;
 	ns->shm_locked = l;
@@ -196,10 +195,10 @@ static int64_t shm_file_shared_page(struct mm_file *f, uint64_t pgoff)
 static int64_t shm_file_size(struct mm_file *f) { return (int64_t)seg_of_file(f)->size; }
 
 static const struct mm_file_ops shm_file_ops = {
-	.get = shm_file_get,
-	.put = shm_file_put,
-	.shared_page = shm_file_shared_page,
-	.size = shm_file_size,
+    .get = shm_file_get,
+    .put = shm_file_put,
+    .shared_page = shm_file_shared_page,
+    .size = shm_file_size,
 };
 
 void ipc_shm_free_all(struct ipc_ns *ns)
@@ -386,8 +385,9 @@ int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf)
 	case K_SHM_STAT_ANY:
 	case K_IPC_STAT: {
 		vmutex_lock(&ns->lock);
-		struct shm_seg *s = (struct shm_seg *)(cmd == K_IPC_STAT
-			? ipc_find_id(ns, IPC_SHM_IDS, id) : ipc_find_idx(ns, IPC_SHM_IDS, id));
+		struct shm_seg *s =
+		    (struct shm_seg *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_SHM_IDS, id)
+							 : ipc_find_idx(ns, IPC_SHM_IDS, id));
 		if (!s)
 			r = -EINVAL;
 		else if (cmd != K_SHM_STAT_ANY && !ipc_perm_ok(&s->perm, t->creds, 0444))

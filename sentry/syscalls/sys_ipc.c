@@ -21,10 +21,7 @@ static int64_t sys_shmat(struct task *t, const uint64_t a[6])
 	return ipc_shmat(t, (int)a[0], a[1], (int)a[2]);
 }
 
-static int64_t sys_shmdt(struct task *t, const uint64_t a[6])
-{
-	return ipc_shmdt(t, a[0]);
-}
+static int64_t sys_shmdt(struct task *t, const uint64_t a[6]) { return ipc_shmdt(t, a[0]); }
 
 static int64_t sys_shmctl(struct task *t, const uint64_t a[6])
 {
@@ -76,10 +73,7 @@ static int64_t sys_mq_open(struct task *t, const uint64_t a[6])
 	return ipc_mq_open(t, a[0], (int)a[1], (uint32_t)a[2], a[3]);
 }
 
-static int64_t sys_mq_unlink(struct task *t, const uint64_t a[6])
-{
-	return ipc_mq_unlink(t, a[0]);
-}
+static int64_t sys_mq_unlink(struct task *t, const uint64_t a[6]) { return ipc_mq_unlink(t, a[0]); }
 
 static int64_t sys_mq_timedsend(struct task *t, const uint64_t a[6])
 {
@@ -102,23 +96,23 @@ static int64_t sys_mq_getsetattr(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_ipc_defs[] = {
-	{SYS_shmget, "shmget", sys_shmget},
-	{SYS_shmat, "shmat", sys_shmat},
-	{SYS_shmdt, "shmdt", sys_shmdt},
-	{SYS_shmctl, "shmctl", sys_shmctl},
-	{SYS_semget, "semget", sys_semget},
-	{SYS_semop, "semop", sys_semop},
-	{SYS_semtimedop, "semtimedop", sys_semtimedop},
-	{SYS_semctl, "semctl", sys_semctl},
-	{SYS_msgget, "msgget", sys_msgget},
-	{SYS_msgsnd, "msgsnd", sys_msgsnd},
-	{SYS_msgrcv, "msgrcv", sys_msgrcv},
-	{SYS_msgctl, "msgctl", sys_msgctl},
-	{SYS_mq_open, "mq_open", sys_mq_open},
-	{SYS_mq_unlink, "mq_unlink", sys_mq_unlink},
-	{SYS_mq_timedsend, "mq_timedsend", sys_mq_timedsend},
-	{SYS_mq_timedreceive, "mq_timedreceive", sys_mq_timedreceive},
-	{SYS_mq_notify, "mq_notify", sys_mq_notify},
-	{SYS_mq_getsetattr, "mq_getsetattr", sys_mq_getsetattr},
-	{0},
+    {SYS_shmget, "shmget", sys_shmget},
+    {SYS_shmat, "shmat", sys_shmat},
+    {SYS_shmdt, "shmdt", sys_shmdt},
+    {SYS_shmctl, "shmctl", sys_shmctl},
+    {SYS_semget, "semget", sys_semget},
+    {SYS_semop, "semop", sys_semop},
+    {SYS_semtimedop, "semtimedop", sys_semtimedop},
+    {SYS_semctl, "semctl", sys_semctl},
+    {SYS_msgget, "msgget", sys_msgget},
+    {SYS_msgsnd, "msgsnd", sys_msgsnd},
+    {SYS_msgrcv, "msgrcv", sys_msgrcv},
+    {SYS_msgctl, "msgctl", sys_msgctl},
+    {SYS_mq_open, "mq_open", sys_mq_open},
+    {SYS_mq_unlink, "mq_unlink", sys_mq_unlink},
+    {SYS_mq_timedsend, "mq_timedsend", sys_mq_timedsend},
+    {SYS_mq_timedreceive, "mq_timedreceive", sys_mq_timedreceive},
+    {SYS_mq_notify, "mq_notify", sys_mq_notify},
+    {SYS_mq_getsetattr, "mq_getsetattr", sys_mq_getsetattr},
+    {0},
 };

@@ -180,11 +180,11 @@ static void test_mqueue_sysctls(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_messages_come_by_priority_then_order, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_open_rules_and_unlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_notify_is_one_registration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mqueue_sysctls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_messages_come_by_priority_then_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_open_rules_and_unlink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_is_one_registration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mqueue_sysctls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,8 +128,8 @@ static void test_shm_permissions_for_another_user(void **st)
 	assert_int_equal(sc(&s->t, SYS_shmget, 7, 100, 0600, 0), -EACCES);
 	assert_int_equal(sc(&s->t, SYS_shmat, (uint64_t)id, 0, 0, 0), -EACCES);
 	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_STAT, s->fx->base, 0), -EACCES);
-	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id % 32768, 15 /* SHM_STAT_ANY */,
-			    s->fx->base, 0), id);
+	assert_int_equal(
+	    sc(&s->t, SYS_shmctl, (uint64_t)id % 32768, 15 /* SHM_STAT_ANY */, s->fx->base, 0), id);
 	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, IPC_RMID, 0, 0), -EPERM);
 	assert_int_equal(sc(&s->t, SYS_shmctl, (uint64_t)id, SHM_LOCK, 0, 0), -EPERM);
 	/* Its own segment. */
@@ -260,10 +260,10 @@ static void test_proc_sysvipc_rows_in_linux_format(void **st)
 	size_t len;
 	assert_int_equal(ipc_proc_show(ipc_ns_of(&s->t), "msg", &out, &len), 0);
 	const char *want =
-		"       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
-		"  cgid      stime      rtime      ctime\n"
-		"      4660          0   600           5          1   100     0     0     0     0"
-		"     0 ";
+	    "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
+	    "  cgid      stime      rtime      ctime\n"
+	    "      4660          0   600           5          1   100     0     0     0     0"
+	    "     0 ";
 	assert_true(len > strlen(want));
 	assert_memory_equal(out, want, strlen(want));
 	free(out);
@@ -289,23 +289,21 @@ static void test_unshare_gives_an_empty_namespace(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ids_reuse_an_index_with_the_next_sequence, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shm_key_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shm_rmid_forced_destroys_at_the_last_detach,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shm_permissions_for_another_user, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sem_undo_is_applied_when_the_list_goes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_msgrcv_picks_by_type_as_linux, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_proc_sysvipc_rows_in_linux_format, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unshare_gives_an_empty_namespace, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_ids_reuse_an_index_with_the_next_sequence, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_shm_pages_are_shared_and_rmid_waits_for_the_last_detach, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shm_key_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shm_rmid_forced_destroys_at_the_last_detach, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shm_permissions_for_another_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sysctls_read_and_write_as_linux, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sem_undo_is_applied_when_the_list_goes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_msgrcv_picks_by_type_as_linux, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_proc_sysvipc_rows_in_linux_format, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unshare_gives_an_empty_namespace, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
