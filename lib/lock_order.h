@@ -37,10 +37,13 @@
 	X(PAGECACHES,        126, "pagecaches_lock")                    \
 	X(MM,                130, "mm->lock")                           \
 	X(PAGECACHE,         135, "pagecache->lock")                    \
+	X(IPC_IDS,           137, "ipc_ns->lock")                       \
 	X(INODE,             140, "inode->lock")                        \
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \
 	X(PIPE,              170, "pipe->lock")                         \
+	X(MQUEUE,            175, "mqueue->lock")                       \
+	X(MQUEUE_NS,         177, "mq_ns->lock")                        \
 	X(EVENTFD,           180, "eventfd->lock")                      \
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \

@@ -700,6 +700,94 @@ int procfs_register_net(const char *name, procfs_net_fn fn)
 	return 0;
 }
 
+/* Files other layers add anywhere below /proc (procfs_register_file). */
+#define PROC_EXTRA_MAX 32
+static struct proc_extra {
+	const char *dir, *name;
+	unsigned mode;
+	vfs_synth_gen_fn gen;
+	vfs_synth_write_fn write;
+	void *arg;
+} proc_extra[PROC_EXTRA_MAX];
+static int proc_extra_count;
+
+int procfs_register_file(const char *dir, const char *name, unsigned mode, vfs_synth_gen_fn gen,
+			 vfs_synth_write_fn write, void *arg)
+{
+	for (int i = 0; i < proc_extra_count; i++) {
+		if (!strcmp(proc_extra[i].dir, dir) && !strcmp(proc_extra[i].name, name)) {
+			proc_extra[i] = (struct proc_extra){dir, name, mode, gen, write, arg};
+			return 0;
+		}
+	}
+	if (proc_extra_count == PROC_EXTRA_MAX)
+		return -ENOSPC;
+	proc_extra[proc_extra_count++] = (struct proc_extra){dir, name, mode, gen, write, arg};
+	return 0;
+}
+
+/* The directories of one proc mount by path below it, for the extra files:
+ * found or made (each held by its parent). */
+#define PROC_DIRS_MAX 16
+struct proc_dirs {
+	char path[PROC_DIRS_MAX][64];
+	struct inode *ino[PROC_DIRS_MAX];
+	int n;
+};
+
+static void proc_dirs_add(struct proc_dirs *d, const char *path, struct inode *ino)
+{
+	if (d->n < PROC_DIRS_MAX) {
+		snprintf(d->path[d->n], sizeof(d->path[0]), "%s", path);
+		d->ino[d->n++] = ino;
+	}
+}
+
+static struct inode *proc_dirs_get(struct proc_dirs *d, const char *path)
+{
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->path[i], path))
+			return d->ino[i];
+	if (d->n == PROC_DIRS_MAX || strlen(path) >= sizeof(d->path[0]))
+		return NULL;
+	char parent[64];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (slash)
+		*slash = 0;
+	else
+		parent[0] = 0;
+	struct inode *pdir = proc_dirs_get(d, parent);
+	if (!pdir)
+		return NULL;
+	struct inode *ino = vfs_synth_dir_new(proc_sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	if (!ino)
+		return NULL;
+	if (vfs_synth_dir_add(pdir, name, ino) < 0)
+		return NULL;
+	proc_dirs_add(d, path, ino);
+	return ino;
+}
+
+static int add_extra_files(struct proc_dirs *d)
+{
+	for (int i = 0; i < proc_extra_count; i++) {
+		const struct proc_extra *e = &proc_extra[i];
+		struct inode *dir = proc_dirs_get(d, e->dir);
+		if (!dir)
+			return -ENOMEM;
+		struct inode *f = vfs_synth_file_new(proc_sb, S_IFREG | e->mode, e->gen, e->arg, NULL);
+		if (!f)
+			return -ENOMEM;
+		if (e->write)
+			vfs_synth_set_write(f, e->write);
+		if (vfs_synth_dir_add(dir, e->name, f) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static char *gen_net(struct task *t, void *arg, size_t *len)
 {
 	const struct proc_net_entry *e = arg;
@@ -892,6 +980,14 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		r |= add_sysctls(sb, sys);
 		r |= vfs_synth_dir_add(root, "sys", sys);
+	}
+	if (!r) {
+		struct proc_dirs dirs = {.n = 0};
+		proc_dirs_add(&dirs, "", root);
+		proc_dirs_add(&dirs, "net", net);
+		proc_dirs_add(&dirs, "sys", sys);
+		proc_dirs_add(&dirs, "sys/kernel", kern);
+		r |= add_extra_files(&dirs);
 	}
 	if (r) {
 		inode_put(root);

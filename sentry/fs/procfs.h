@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "sentry/vfs/vfs.h"
+
 /* Capture host facts (before the jail) and register "proc" with the VFS. */
 int procfs_init(void);
 /* A file of /proc/net that another layer provides (the socket layer's
@@ -16,7 +18,14 @@ int procfs_register_net(const char *name, procfs_net_fn fn);
  * below /proc/sys ("net/core"), made as needed.  At boot, before proc is
  * mounted; dir and name must stay valid. */
 int procfs_register_sysctl(const char *dir, const char *name, procfs_net_fn fn);
-/* Register "sysfs", "mqueue", "cgroup" and "cgroup2" (sysfs.c). */
+/* A file another layer adds below /proc (the IPC code's /proc/sysvipc/shm
+ * and /proc/sys/kernel/msgmni): dir is its directory below /proc
+ * ("sysvipc", "sys/fs/mqueue"), made as needed; gen makes its content at
+ * open time (as vfs_synth_file_new's), write answers write(2) (NULL: the
+ * file is read-only).  At boot, before proc is mounted. */
+int procfs_register_file(const char *dir, const char *name, unsigned mode, vfs_synth_gen_fn gen,
+			 vfs_synth_write_fn write, void *arg);
+/* Register "sysfs", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 
 #endif

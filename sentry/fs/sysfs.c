@@ -1,12 +1,11 @@
 /*
- * sysfs.c — the small /sys that programs read, plus the mount types Docker
- * always asks for (mqueue, cgroup) as the Sentry's own.
+ * sysfs.c — the small /sys that programs read, plus the mount type Docker
+ * always asks for (cgroup) as the Sentry's own (mqueue is sentry/fs/mqueue.c).
  *
  * sysfs: devices/system/cpu as Linux shows it for the sandbox's CPUs,
  * numbered 0..n-1 (glibc's get_nprocs_conf counts the cpuN directories; the
  * Go and Java runtimes and libuv read online/possible and the topology), and
- * empty kernel/, class/, bus/ and fs/cgroup/ directories.  mqueue: a tmpfs (POSIX message queues are not
- * implemented: mq_open returns ENOSYS).  cgroup/cgroup2: an empty read-only
+ * empty kernel/, class/, bus/ and fs/cgroup/ directories.  cgroup/cgroup2: an empty read-only
  * directory: the sandbox's limits are applied on the host side.  maskfile:
  * the empty read-only file that covers a masked path (OCI maskedPaths).  Host facts
  * are captured before the jail (sysfs_init).
@@ -209,12 +208,6 @@ static int sysfs_factory(const char *source, const char *data, struct superblock
 	return finish(sb, root, r, sbp, rootp);
 }
 
-static int mqueue_factory(const char *source, const char *data, struct superblock **sbp,
-			  struct dentry **rootp)
-{
-	return tmpfs_new(0, 01777, sbp, rootp);
-}
-
 static int cgroup_factory(const char *source, const char *data, struct superblock **sbp,
 			  struct dentry **rootp)
 {
@@ -262,8 +255,6 @@ int sysfs_init(void)
 	if (f)
 		fclose(f);
 	int r = vfs_register_fs("sysfs", sysfs_factory);
-	if (r == 0)
-		r = vfs_register_fs("mqueue", mqueue_factory);
 	if (r == 0)
 		r = vfs_register_fs("cgroup", cgroup_factory);
 	if (r == 0)

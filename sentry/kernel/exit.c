@@ -8,6 +8,7 @@
  * kernel is done once all task threads are gone: the Sentry then exits with
  * init's status.
  */
+#include "sentry/ipc/ipc.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/signal.h"
@@ -158,6 +159,13 @@ _Noreturn void task_exit(struct task *t, int status)
 		k->plat->ops->context_release(t->ctx);
 		t->ctx = NULL;
 	}
+
+	/* As Linux's exit_sem: SEM_UNDO adjustments are applied before the
+	 * parent can see the exit. */
+	ipc_undo_put(t->sysvsem);
+	t->sysvsem = NULL;
+	ipc_ns_put(t->ipc_ns);
+	t->ipc_ns = NULL;
 
 	/* Detach what others may look at (procfs reads them under the task
 	 * lock), then release outside the lock: these puts can block. */

@@ -6,6 +6,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/tty.h"
+#include "sentry/ipc/ipc.h"
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@ void kernel_free(struct kernel *k)
 		return;
 	if (k->console)
 		file_put(k->console);
+	ipc_ns_put(k->ipc);
 	vmutex_destroy(&k->tasks_lock);
 	vmutex_destroy(&k->done_lock);
 	pthread_cond_destroy(&k->done_cond);

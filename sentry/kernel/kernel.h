@@ -23,6 +23,7 @@ struct gofer_client;
 struct file;
 struct tty_kernel_ops;
 struct tty_session;
+struct ipc_ns;
 
 /* A kernel-side sigaction (the app's struct sigaction, x86_64 layout). */
 struct k_sigaction {
@@ -97,6 +98,10 @@ struct kernel {
 	const struct tty_kernel_ops *tty_kops;
 	struct tty_session *ttys;
 	struct file *console;
+
+	/* System V IPC (sentry/ipc/ipc.h): the sandbox's namespace, made on
+	 * first use (ipc_ns_of); set once, then only read. */
+	struct ipc_ns *ipc;
 
 	bool strace;                  /* log every syscall */
 	struct fs_context *root_fs;   /* the container's root, cwd "/": spawns copy it */

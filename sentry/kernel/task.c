@@ -7,6 +7,7 @@
  * to the app as a guest signal.  Nothing here holds a lock across the switch.
  */
 #include "lib/lockdep.h"
+#include "sentry/ipc/ipc.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -305,6 +306,8 @@ static void clone_undo(struct task *c, struct thread_group *ntg)
 		fs_context_put(c->fs);
 	if (c->mm)
 		mm_put(c->mm);
+	ipc_undo_put(c->sysvsem);
+	ipc_ns_put(c->ipc_ns);
 	task_free(c); /* drops c->creds */
 }
 
@@ -375,7 +378,14 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	c->fs = fs;
 	creds_get(t->creds);
 	c->creds = t->creds;
-	if (!fdt || !fs) {
+	/* As Linux's copy_semundo: CLONE_SYSVSEM shares the SEM_UNDO list. */
+	if (flags & CLONE_SYSVSEM)
+		c->sysvsem = ipc_undo_share(t);
+	if (t->ipc_ns) {
+		ipc_ns_get(t->ipc_ns);
+		c->ipc_ns = t->ipc_ns;
+	}
+	if (!fdt || !fs || ((flags & CLONE_SYSVSEM) && !c->sysvsem)) {
 		clone_undo(c, NULL);
 		return -ENOMEM;
 	}

@@ -26,6 +26,8 @@ struct mm;
 struct fd_table;     /* sentry/vfs/vfs.h */
 struct fs_context;   /* sentry/vfs/vfs.h: root, cwd, umask */
 struct thread_group;
+struct sem_undo_list;
+struct ipc_ns;
 
 /* Linux's internal restart codes: a syscall returns them when a signal
  * interrupted it; the signal code turns them into EINTR or a restart. */
@@ -105,6 +107,8 @@ struct task {
 	bool fpregs_pending;        /* fpregs below go to the context before first run */
 	plat_fpregs_t fpregs;
 	int pdeathsig;              /* prctl(PR_SET_PDEATHSIG) */
+	struct sem_undo_list *sysvsem; /* [own] SEM_UNDO adjustments (sentry/ipc/ipc.h) */
+	struct ipc_ns *ipc_ns;  /* [own] a reference, or NULL for the kernel's (k->ipc) */
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */

@@ -88,5 +88,7 @@ void mm_file_mkclean(struct mm_file *f, uint64_t pgoff, uint64_t npages,
  * (fork children included); size unbounded.  Returned with one reference
  * (ops->put drops it).  For /dev/zero MAP_SHARED, SysV shm and the like. */
 struct mm_file *mm_shmem_new(struct memfile *mf);
+/* How many pages of a shmem object (mm_shmem_new) exist: its resident size. */
+uint64_t mm_shmem_pages(struct mm_file *f);
 
 #endif

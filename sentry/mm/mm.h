@@ -78,6 +78,9 @@ void mm_set_lock_limit(struct mm *mm, uint64_t limit);
 /* msync(2) (filemap.c): shared file mappings of the range have their files
  * write them back (mm_file_ops.sync), with Linux's checks and errnos. */
 int mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
+/* shmdt(2) (sysv_detach.c): unmap the System V segment attached at addr,
+ * recognised by its mm_file ops; -EINVAL when none is. */
+int mm_shm_detach(struct mm *mm, uint64_t addr, const struct mm_file_ops *ops);
 /* brk(2): set up by the loader with mm_brk_init, then returns the new (or
  * unchanged, on failure) break, as Linux. */
 void mm_brk_init(struct mm *mm, uint64_t start);

@@ -73,6 +73,15 @@ static int64_t shmem_shared_page(struct mm_file *f, uint64_t pgoff)
 	return off;
 }
 
+uint64_t mm_shmem_pages(struct mm_file *f)
+{
+	struct mm_shmem *s = to_shmem(f);
+	vmutex_lock(&s->lock);
+	uint64_t n = s->pages.nr_present;
+	vmutex_unlock(&s->lock);
+	return n;
+}
+
 static int64_t shmem_size(struct mm_file *f) { return INT64_MAX; }
 
 static const struct mm_file_ops shmem_ops = {

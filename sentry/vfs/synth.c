@@ -35,6 +35,7 @@ struct synth {
 	vfs_synth_link_fn link;
 	vfs_synth_list_fn list;
 	vfs_synth_lookup_fn lookup;
+	vfs_synth_unlink_fn unlink;
 	void *arg;
 	void (*free_arg)(void *);
 	struct synth_child *children; /* static children, in order; under ino->lock */
@@ -129,8 +130,17 @@ static int synth_file_open(struct task *t, struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* As Linux's proc files (proc_sys_setattr, proc_setattr with no size
+ * check): a size change, what open(O_TRUNC) asks, is accepted and does
+ * nothing, so `echo 100 > /proc/sys/kernel/msgmni` works. */
+static int synth_file_setattr(struct inode *ino, const struct vfs_setattr *sa)
+{
+	return 0;
+}
+
 static const struct inode_ops synth_file_iops = {
 	.open = synth_file_open,
+	.setattr = synth_file_setattr,
 	.evict = synth_evict,
 };
 
@@ -324,8 +334,22 @@ static const struct file_ops synth_dir_fops = {
 	.readdir = synth_readdir,
 };
 
+/* A dynamic directory's unlink(2), when its owner offers one (the mqueue
+ * mount); else EPERM, as the VFS answers for a directory without it. */
+static int synth_unlink(struct inode *dir, const char *name, struct inode *victim)
+{
+	struct synth *s = S(dir);
+	return s->unlink ? s->unlink(current, s->arg, name) : -EPERM;
+}
+
+void vfs_synth_set_unlink(struct inode *dir, vfs_synth_unlink_fn fn)
+{
+	S(dir)->unlink = fn;
+}
+
 static const struct inode_ops synth_dir_iops = {
 	.lookup = synth_lookup,
+	.unlink = synth_unlink,
 	.evict = synth_evict,
 };
 

@@ -565,6 +565,10 @@ void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn);
  * are given, dynamic ones (then child dentries are not cached). */
 struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_list_fn list,
 				vfs_synth_lookup_fn lookup, void *arg, void (*free_arg)(void *));
+/* Let a directory's entries be unlinked (the VFS checked the permissions,
+ * sticky bit included): fn removes name (0 or -errno). */
+typedef int (*vfs_synth_unlink_fn)(struct task *t, void *arg, const char *name);
+void vfs_synth_set_unlink(struct inode *dir, vfs_synth_unlink_fn fn);
 /* Add a static child (takes over the caller's reference on child). */
 int vfs_synth_dir_add(struct inode *dir, const char *name, struct inode *child);
 /* A magic symlink (/proc/<pid>/fd/N): fn returns the open file (a new
