@@ -41,6 +41,7 @@
 	X(MEMFILE,           160, "memfile->lock")                      \
 	X(PIPE,              170, "pipe->lock")                         \
 	X(EVENTFD,           180, "eventfd->lock")                      \
+	X(TIMERFD,           185, "timerfd->lock")                      \
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \
 	X(FS_CONTEXT,        210, "fs_context->lock")                   \
@@ -50,6 +51,7 @@
 	X(VFORK_DONE,        240, "vfork_done->lock")                   \
 	X(KERNEL_DONE,       250, "k->done_lock")                       \
 	X(REAL_TIMERS,       260, "rt_lock")                            \
+	X(KTIMERS,           265, "ktimer_lock")                        \
 	X(UTS,               270, "uts_lock")                           \
 	X(FS_TYPES,          280, "fs_types_lock")                      \
 	X(CHRDEVS,           285, "chrdev_lock")                        \

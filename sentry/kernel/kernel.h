@@ -60,6 +60,7 @@ struct thread_group {
 	int exit_status;              /* wait(2) status word */
 	int exit_signal;              /* signal sent to the parent at exit (SIGCHLD) */
 	struct waitq child_wq;        /* notified when a child changes state */
+	struct waitq signalfd_wq;     /* notified (POLLIN) when a signal is queued */
 
 	struct rlimit rlimits[RLIM_NLIMITS]; /* under siglock */
 	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -151,6 +152,8 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 		return 0;
 	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
 		return 0;
+	/* As Linux's signalfd_notify: readers of a signalfd wake. */
+	waitq_notify(&tg->signalfd_wq, POLLIN | POLLRDNORM);
 	if (group) {
 		pending_add(&tg->shared_pending, info);
 		struct task *w = pick_thread_locked(tg, sig);
@@ -293,6 +296,14 @@ int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t 
 	}
 	vmutex_unlock(&t->tg->siglock);
 	return r;
+}
+
+sigset64_t task_pending_any(struct task *t)
+{
+	vmutex_lock(&t->tg->siglock);
+	sigset64_t p = t->pending.set | t->tg->shared_pending.set;
+	vmutex_unlock(&t->tg->siglock);
+	return p;
 }
 
 sigset64_t task_sigpending(struct task *t)

@@ -23,6 +23,8 @@ int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
  * SIG_SETMASK) and return the mask before it in *old.  -EINVAL for another
  * how when a set is given (the mask is unchanged). */
 int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t *old);
+/* Every signal pending for t or its group, blocked or not (signalfd). */
+sigset64_t task_pending_any(struct task *t);
 /* rt_sigpending: the signals pending for t or its group that t blocks. */
 sigset64_t task_sigpending(struct task *t);
 /* sigaltstack: the current stack in *oss, then ss (unless NULL) installed.

@@ -82,6 +82,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	tg->k = k;
 	vmutex_init(&tg->siglock, LOCK_CLASS(SIGLOCK));
 	waitq_init(&tg->child_wq);
+	waitq_init(&tg->signalfd_wq);
 	tg->exit_signal = SIGCHLD;
 	tg->start_ns = kernel_uptime_ns(k);
 	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
@@ -92,6 +93,7 @@ void tg_free(struct thread_group *tg)
 {
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
+	waitq_destroy(&tg->signalfd_wq);
 	free(tg->cmdline);
 	free(tg);
 }

@@ -1,0 +1,141 @@
+/*
+ * sys_events.c — event files and timers: timerfd_create, timerfd_settime,
+ * timerfd_gettime, signalfd, signalfd4.  Argument checks in Linux's order;
+ * the objects are in sentry/kernel (timerfd.c, signalfd.c).
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signalfd.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/timerfd.h"
+#include "sentry/syscalls/file_args.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
+
+#define NSEC_PER_SEC 1000000000L
+
+/* ---- timerfd ---- */
+
+static int64_t sys_timerfd_create(struct task *t, const uint64_t a[6])
+{
+	int clk = (int)a[0], flags = (int)a[1];
+	if (flags & ~(TFD_CLOEXEC | TFD_NONBLOCK))
+		return -EINVAL;
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC && clk != CLOCK_BOOTTIME &&
+	    clk != CLOCK_REALTIME_ALARM && clk != CLOCK_BOOTTIME_ALARM)
+		return -EINVAL;
+	if ((clk == CLOCK_REALTIME_ALARM || clk == CLOCK_BOOTTIME_ALARM) &&
+	    !creds_capable(t->creds, CAP_WAKE_ALARM))
+		return -EPERM;
+	struct file *f;
+	int r = timerfd_new(t->k, clk, flags, &f);
+	return r < 0 ? r : install(t, f, flags & TFD_CLOEXEC);
+}
+
+static bool ts_valid(const struct timespec *ts)
+{
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC;
+}
+
+/* The timerfd of fd with a reference: -EBADF, or -EINVAL for another file. */
+static int timerfd_get(struct task *t, int fd, struct file **out)
+{
+	struct file *f = get_file(t, fd);
+	if (!f)
+		return -EBADF;
+	if (!file_is_timerfd(f)) {
+		file_put(f);
+		return -EINVAL;
+	}
+	*out = f;
+	return 0;
+}
+
+static int64_t sys_timerfd_settime(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[1];
+	struct itimerspec nv, ov;
+	if (task_copy_in(t, &nv, a[2], sizeof(nv)))
+		return -EFAULT;
+	if ((flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) || !ts_valid(&nv.it_value) ||
+	    !ts_valid(&nv.it_interval))
+		return -EINVAL;
+	struct file *f;
+	int r = timerfd_get(t, (int)a[0], &f);
+	if (r)
+		return r;
+	r = timerfd_file_settime(f, flags, &nv, &ov);
+	file_put(f);
+	if (r)
+		return r;
+	if (a[3] && task_copy_out(t, a[3], &ov, sizeof(ov)))
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_timerfd_gettime(struct task *t, const uint64_t a[6])
+{
+	struct file *f;
+	int r = timerfd_get(t, (int)a[0], &f);
+	if (r)
+		return r;
+	struct itimerspec cur;
+	timerfd_file_gettime(f, &cur);
+	file_put(f);
+	return task_copy_out(t, a[1], &cur, sizeof(cur)) ? -EFAULT : 0;
+}
+
+/* ---- signalfd ---- */
+
+static int64_t do_signalfd4(struct task *t, int fd, uint64_t umask, uint64_t sizemask, int flags)
+{
+	if (sizemask != sizeof(sigset64_t))
+		return -EINVAL;
+	sigset64_t mask;
+	if (task_copy_in(t, &mask, umask, sizeof(mask)))
+		return -EFAULT;
+	if (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK))
+		return -EINVAL;
+	if (fd == -1) {
+		struct file *f;
+		int r = signalfd_new(mask, flags, &f);
+		return r < 0 ? r : install(t, f, flags & SFD_CLOEXEC);
+	}
+	struct file *f = get_file(t, fd);
+	if (!f)
+		return -EBADF;
+	if (!file_is_signalfd(f)) {
+		file_put(f);
+		return -EINVAL;
+	}
+	signalfd_set_mask(f, mask);
+	file_put(f);
+	return fd;
+}
+
+static int64_t sys_signalfd4(struct task *t, const uint64_t a[6])
+{
+	return do_signalfd4(t, (int)a[0], a[1], a[2], (int)a[3]);
+}
+
+static int64_t sys_signalfd(struct task *t, const uint64_t a[6])
+{
+	return do_signalfd4(t, (int)a[0], a[1], a[2], 0);
+}
+
+const struct syscall_def sys_events_defs[] = {
+	{SYS_timerfd_create, "timerfd_create", sys_timerfd_create},
+	{SYS_timerfd_settime, "timerfd_settime", sys_timerfd_settime},
+	{SYS_timerfd_gettime, "timerfd_gettime", sys_timerfd_gettime},
+	{SYS_signalfd, "signalfd", sys_signalfd},
+	{SYS_signalfd4, "signalfd4", sys_signalfd4},
+	{0},
+};
