@@ -10,6 +10,7 @@
  */
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
@@ -56,7 +57,8 @@ void reap_locked(struct kernel *k, struct thread_group *tg)
 			task_free(tg->leader);
 		tg->leader = NULL;
 	}
-	tg->reaped = true;
+	__atomic_store_n(&tg->reaped, true, __ATOMIC_RELEASE);
+	pidfd_notify_exit(tg);
 	if (tg->refs == 0)
 		tg_free(tg);
 }
@@ -75,8 +77,9 @@ static void kernel_task_gone(struct kernel *k)
  * the caller must reap it at once (the parent ignores SIGCHLD). */
 static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int status)
 {
-	tg->zombie = true;
 	tg->exit_status = status;
+	__atomic_store_n(&tg->zombie, true, __ATOMIC_RELEASE);
+	pidfd_notify_exit(tg);
 	/* kernel_wait_spawned may be waiting for this group (init included). */
 	pthread_cond_broadcast(&k->spawn_cond);
 	/* Orphans go to init (as Linux without subreapers). */

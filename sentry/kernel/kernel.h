@@ -61,6 +61,7 @@ struct thread_group {
 	int exit_signal;              /* signal sent to the parent at exit (SIGCHLD) */
 	struct waitq child_wq;        /* notified when a child changes state */
 	struct waitq signalfd_wq;     /* notified (POLLIN) when a signal is queued */
+	struct waitq pidfd_wq;        /* notified when it becomes a zombie and when reaped */
 
 	struct rlimit rlimits[RLIM_NLIMITS]; /* under siglock */
 	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */

@@ -11,6 +11,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -83,6 +84,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	vmutex_init(&tg->siglock, LOCK_CLASS(SIGLOCK));
 	waitq_init(&tg->child_wq);
 	waitq_init(&tg->signalfd_wq);
+	waitq_init(&tg->pidfd_wq);
 	tg->exit_signal = SIGCHLD;
 	tg->start_ns = kernel_uptime_ns(k);
 	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
@@ -94,6 +96,7 @@ void tg_free(struct thread_group *tg)
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	waitq_destroy(&tg->signalfd_wq);
+	waitq_destroy(&tg->pidfd_wq);
 	free(tg->cmdline);
 	free(tg);
 }
@@ -326,8 +329,11 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return -EPERM; /* namespaces inside the sandbox are not supported yet */
 	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
 		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
-	if (flags & CLONE_PIDFD)
-		return -EINVAL; /* pidfds are not supported yet */
+	/* As Linux: a pidfd names a process, and clone(2) has one pointer
+	 * for the pidfd and the parent's tid. */
+	if ((flags & CLONE_PIDFD) &&
+	    (flags & (CLONE_DETACHED | CLONE_THREAD | CLONE_PARENT_SETTID)))
+		return -EINVAL;
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD)) {
 		/* Sharing handlers without sharing the group needs a shared
 		 * sighand object this kernel does not have. */
@@ -466,6 +472,17 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 
 	if (flags & CLONE_PARENT_SETTID) {
 		int32_t v = pid;
+		task_copy_out(t, parent_tid, &v, sizeof(v));
+	}
+	if (flags & CLONE_PIDFD) {
+		/* Before the child runs, so it is at least a zombie now. */
+		struct file *pf;
+		int32_t v = -1;
+		if (pidfd_open_pid(k, pid, 0, &pf) == 0) {
+			v = fdt_install(t->fdt, pf, FD_CLOEXEC, 0);
+			if (v < 0)
+				file_put(pf);
+		}
 		task_copy_out(t, parent_tid, &v, sizeof(v));
 	}
 	int r = task_start(c);

@@ -1,9 +1,11 @@
 /*
  * sys_events.c — event files and timers: timerfd_create, timerfd_settime,
- * timerfd_gettime, signalfd, signalfd4.  Argument checks in Linux's order;
- * the objects are in sentry/kernel (timerfd.c, signalfd.c).
+ * timerfd_gettime, signalfd, signalfd4, pidfd_open, pidfd_send_signal,
+ * pidfd_getfd.  Argument checks in Linux's order; the objects are in
+ * sentry/kernel (timerfd.c, signalfd.c, pidfd.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include <time.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/proc.h"
 #include "sentry/kernel/signalfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timerfd.h"
@@ -131,11 +135,122 @@ static int64_t sys_signalfd(struct task *t, const uint64_t a[6])
 	return do_signalfd4(t, (int)a[0], a[1], a[2], 0);
 }
 
+/* ---- pidfd ---- */
+
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK
+#endif
+#define CAP_SYS_PTRACE_NR 19
+
+static int64_t sys_pidfd_open(struct task *t, const uint64_t a[6])
+{
+	int pid = (int)a[0];
+	unsigned int flags = (unsigned int)a[1];
+	if (flags & ~(unsigned int)PIDFD_NONBLOCK)
+		return -EINVAL;
+	if (pid <= 0)
+		return -EINVAL;
+	struct file *f;
+	int r = pidfd_open_pid(t->k, pid, (int)flags, &f);
+	/* As Linux: a pidfd is always close-on-exec. */
+	return r < 0 ? r : install(t, f, true);
+}
+
+/* The process of pidfd fd, and the file (a reference), or -EBADF. */
+static int pidfd_get(struct task *t, int fd, struct file **fp, struct thread_group **tgp)
+{
+	struct file *f = get_file(t, fd);
+	if (!f)
+		return -EBADF;
+	struct thread_group *tg = pidfd_tg(f);
+	if (!tg) {
+		file_put(f);
+		return -EBADF;
+	}
+	*fp = f;
+	*tgp = tg;
+	return 0;
+}
+
+static int64_t sys_pidfd_send_signal(struct task *t, const uint64_t a[6])
+{
+	int sig = (int)a[1];
+	if (a[3])
+		return -EINVAL;
+	struct file *f;
+	struct thread_group *tg;
+	int r = pidfd_get(t, (int)a[0], &f, &tg);
+	if (r)
+		return r;
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	if (a[2]) {
+		if (task_copy_in(t, &info, a[2], sizeof(info))) {
+			r = -EFAULT;
+			goto out;
+		}
+		if (info.si_signo != sig) {
+			r = -EINVAL;
+			goto out;
+		}
+		/* As Linux: arbitrary siginfo only to oneself. */
+		bool self = tg == t->tg && t->tid == tg->tgid;
+		if (!self && (info.si_code >= 0 || info.si_code == SI_TKILL)) {
+			r = -EPERM;
+			goto out;
+		}
+	} else {
+		info.si_signo = sig;
+		info.si_code = SI_USER;
+		info.si_pid = t->tg->tgid;
+		info.si_uid = t->creds->ruid;
+	}
+	r = sig < 0 || sig > VISOR_NSIG ? -EINVAL : pidfd_kill(t, tg, &info);
+out:
+	file_put(f);
+	return r;
+}
+
+static int64_t sys_pidfd_getfd(struct task *t, const uint64_t a[6])
+{
+	int fd = (int)a[1];
+	if (a[2])
+		return -EINVAL;
+	struct file *pf;
+	struct thread_group *tg;
+	int r = pidfd_get(t, (int)a[0], &pf, &tg);
+	if (r)
+		return r;
+	int tgid = tg->tgid;
+	bool reaped = __atomic_load_n(&tg->reaped, __ATOMIC_ACQUIRE);
+	file_put(pf);
+	if (reaped)
+		return -ESRCH;
+	struct proc_snapshot s;
+	if (kernel_proc_snapshot(t->k, tgid, PROC_SNAP_FDT, &s) < 0)
+		return -ESRCH;
+	/* As ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) without LSMs:
+	 * the same process, the same user, or CAP_SYS_PTRACE. */
+	if (s.tgid != t->tg->tgid && s.creds && !creds_ids_match(t->creds, s.creds) &&
+	    !creds_capable(t->creds, CAP_SYS_PTRACE_NR)) {
+		proc_snapshot_release(&s);
+		return -EPERM;
+	}
+	struct file *f = s.fdt && fd >= 0 ? fdt_get_file(s.fdt, fd) : NULL;
+	proc_snapshot_release(&s);
+	if (!f)
+		return -EBADF;
+	return install(t, f, true);
+}
+
 const struct syscall_def sys_events_defs[] = {
 	{SYS_timerfd_create, "timerfd_create", sys_timerfd_create},
 	{SYS_timerfd_settime, "timerfd_settime", sys_timerfd_settime},
 	{SYS_timerfd_gettime, "timerfd_gettime", sys_timerfd_gettime},
 	{SYS_signalfd, "signalfd", sys_signalfd},
 	{SYS_signalfd4, "signalfd4", sys_signalfd4},
+	{SYS_pidfd_open, "pidfd_open", sys_pidfd_open},
+	{SYS_pidfd_send_signal, "pidfd_send_signal", sys_pidfd_send_signal},
+	{SYS_pidfd_getfd, "pidfd_getfd", sys_pidfd_getfd},
 	{0},
 };
