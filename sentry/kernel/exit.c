@@ -11,6 +11,7 @@
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
@@ -198,6 +199,9 @@ _Noreturn void task_exit(struct task *t, int status)
 	struct file *exe = last ? tg->exe_file : NULL;
 	if (last)
 		tg->exe_file = NULL;
+	/* The timers go with the last thread; they hold references to tg, so
+	 * they are freed after it may be reaped. */
+	struct ptimer *timers = last ? ptimer_detach_all_locked(tg, true) : NULL;
 	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
 	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
 		task_wake(tg->threads); /* an execve waits in de_thread */
@@ -215,6 +219,7 @@ _Noreturn void task_exit(struct task *t, int status)
 
 	if (exe)
 		file_put(exe);
+	ptimer_free_list(timers);
 	if (free_it)
 		task_free(t);
 	kernel_task_gone(k);

@@ -23,6 +23,7 @@ struct gofer_client;
 struct file;
 struct tty_kernel_ops;
 struct tty_session;
+struct ptimer;
 
 /* A kernel-side sigaction (the app's struct sigaction, x86_64 layout). */
 struct k_sigaction {
@@ -64,6 +65,11 @@ struct thread_group {
 	struct waitq pidfd_wq;        /* notified when it becomes a zombie and when reaped */
 
 	struct rlimit rlimits[RLIM_NLIMITS]; /* under siglock */
+	/* POSIX timers and the CPU-time itimers (ptimer.c), under siglock. */
+	struct ptimer *ptimers;
+	int nptimers, ptimer_next_id;
+	bool ptimers_closed;          /* exited: no new timers */
+	struct ptimer *itimers[2];    /* ITIMER_VIRTUAL, ITIMER_PROF */
 	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
 	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */

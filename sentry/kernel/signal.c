@@ -14,6 +14,7 @@
  */
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/mm/mm.h"
 #include "lib/log.h"
 
@@ -165,6 +166,11 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 			kick(t);
 	}
 	return 0;
+}
+
+void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_t *info)
+{
+	send_locked(tg, t, info, t == NULL, false);
 }
 
 int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
@@ -733,6 +739,8 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 			}
 		*info = order[i]->info[sig - 1];
 		order[i]->set &= ~SIGBIT(sig);
+		if (info->si_code == SI_TIMER)
+			ptimer_dequeued_locked(tg, info);
 		return sig;
 	}
 	return 0;
@@ -750,6 +758,8 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 			sig = __builtin_ctzll(ready) + 1;
 			*info = order[i]->info[sig - 1];
 			order[i]->set &= ~SIGBIT(sig);
+			if (info->si_code == SI_TIMER)
+				ptimer_dequeued_locked(tg, info);
 		}
 	}
 	vmutex_unlock(&tg->siglock);

@@ -45,6 +45,9 @@ int task_sigaltstack_flags(const struct task *t);
 /* Take a pending signal in set (thread-directed first), for sigtimedwait:
  * its number and siginfo, or 0 when none is pending. */
 int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info);
+/* Under tg->siglock: queue info for the group (t NULL) or thread t, with
+ * the usual rules (ignored signals dropped, a pending one not queued twice). */
+void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_t *info);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

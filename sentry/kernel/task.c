@@ -169,11 +169,14 @@ static void task_loop(struct task *t)
 		struct plat_event ev;
 		uint64_t t0 = now_ns();
 		lockdep_assert_none_held("a platform switch"); /* LOCKING.md rule 3 */
+		atomic_store(&t->run_start_ns, t0); /* CPU-time timers count it (ptimer.c) */
 		int r = plat->ops->context_switch(t->ctx, mm_addr_space(t->mm), &t->regs, &ev);
 		uint64_t t1 = now_ns();
+		uint64_t blocked0 = t->blocked_ns;
 		/* CPU accounting, approximated by wall time: in app code is user
 		 * time, in the Sentry on the app's behalf is system time. */
 		__atomic_fetch_add(&t->tg->utime_ns, t1 - t0, __ATOMIC_RELAXED);
+		atomic_store(&t->run_start_ns, 0);
 		if (r < 0) {
 			log_warn("task %d: platform switch failed: %s", t->tid, strerror(-r));
 			signal_group_exit(t->tg, SIGKILL);
@@ -197,7 +200,10 @@ static void task_loop(struct task *t)
 		case PLAT_EV_INTERRUPT:
 			break;
 		}
-		__atomic_fetch_add(&t->tg->stime_ns, now_ns() - t1, __ATOMIC_RELAXED);
+		/* Time asleep (nanosleep, a blocking read) is no CPU time. */
+		uint64_t busy = now_ns() - t1, slept = t->blocked_ns - blocked0;
+		__atomic_fetch_add(&t->tg->stime_ns, busy > slept ? busy - slept : 0,
+				   __ATOMIC_RELAXED);
 	}
 }
 

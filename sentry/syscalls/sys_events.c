@@ -17,6 +17,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/proc.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/signalfd.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timerfd.h"
@@ -135,6 +136,58 @@ static int64_t sys_signalfd(struct task *t, const uint64_t a[6])
 	return do_signalfd4(t, (int)a[0], a[1], a[2], 0);
 }
 
+/* ---- POSIX timers ---- */
+
+static int64_t sys_timer_create(struct task *t, const uint64_t a[6])
+{
+	struct sigevent ev;
+	if (a[1] && task_copy_in(t, &ev, a[1], sizeof(ev)))
+		return -EFAULT;
+	int id;
+	int r = ptimer_create(t, (int)a[0], a[1] ? &ev : NULL, &id);
+	if (r)
+		return r;
+	if (task_copy_out(t, a[2], &id, sizeof(id))) {
+		ptimer_delete(t, id);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int64_t sys_timer_settime(struct task *t, const uint64_t a[6])
+{
+	struct itimerspec nv, ov;
+	if (task_copy_in(t, &nv, a[2], sizeof(nv)))
+		return -EFAULT;
+	if (!ts_valid(&nv.it_value) || !ts_valid(&nv.it_interval))
+		return -EINVAL;
+	int r = ptimer_settime(t, (int)a[0], (int)a[1], &nv, &ov);
+	if (r)
+		return r;
+	if (a[3] && task_copy_out(t, a[3], &ov, sizeof(ov)))
+		return -EFAULT;
+	return 0;
+}
+
+static int64_t sys_timer_gettime(struct task *t, const uint64_t a[6])
+{
+	struct itimerspec cur;
+	int r = ptimer_gettime(t, (int)a[0], &cur);
+	if (r)
+		return r;
+	return task_copy_out(t, a[1], &cur, sizeof(cur)) ? -EFAULT : 0;
+}
+
+static int64_t sys_timer_getoverrun(struct task *t, const uint64_t a[6])
+{
+	return ptimer_getoverrun(t, (int)a[0]);
+}
+
+static int64_t sys_timer_delete(struct task *t, const uint64_t a[6])
+{
+	return ptimer_delete(t, (int)a[0]);
+}
+
 /* ---- pidfd ---- */
 
 #ifndef PIDFD_NONBLOCK
@@ -249,6 +302,11 @@ const struct syscall_def sys_events_defs[] = {
 	{SYS_timerfd_gettime, "timerfd_gettime", sys_timerfd_gettime},
 	{SYS_signalfd, "signalfd", sys_signalfd},
 	{SYS_signalfd4, "signalfd4", sys_signalfd4},
+	{SYS_timer_create, "timer_create", sys_timer_create},
+	{SYS_timer_settime, "timer_settime", sys_timer_settime},
+	{SYS_timer_gettime, "timer_gettime", sys_timer_gettime},
+	{SYS_timer_getoverrun, "timer_getoverrun", sys_timer_getoverrun},
+	{SYS_timer_delete, "timer_delete", sys_timer_delete},
 	{SYS_pidfd_open, "pidfd_open", sys_pidfd_open},
 	{SYS_pidfd_send_signal, "pidfd_send_signal", sys_pidfd_send_signal},
 	{SYS_pidfd_getfd, "pidfd_getfd", sys_pidfd_getfd},

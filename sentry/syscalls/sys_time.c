@@ -33,9 +33,9 @@
  * tg->start_ns), so a process that exits and a later one reusing its pid are
  * told apart; a timer whose process is gone is dropped when it fires, and
  * fork does not inherit timers (new tgid) while execve keeps them, as Linux.
- * ITIMER_VIRTUAL and ITIMER_PROF need CPU-time accounting to fire: they read
- * as disarmed and arming them fails with EINVAL.  A kernel must outlive its
- * armed timers (the Sentry frees its kernel only at exit).
+ * ITIMER_VIRTUAL and ITIMER_PROF are CPU-time timers of sentry/kernel/
+ * ptimer.c.  A kernel must outlive its armed timers (the Sentry frees its
+ * kernel only at exit).
  *
  * Lock order: rt_lock is a leaf; the timer thread drops it before it looks
  * up the thread group and sends the signal.
@@ -52,6 +52,7 @@
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -575,7 +576,12 @@ static int64_t sys_getitimer(struct task *t, const uint64_t a[6])
 			}
 		}
 		vmutex_unlock(&rt_lock);
-	} else if (which != ITIMER_VIRTUAL && which != ITIMER_PROF) {
+	} else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+		int64_t value, interval;
+		ptimer_itimer_get(t, which, &value, &interval);
+		v.it_value = ns_tv(value);
+		v.it_interval = ns_tv(interval);
+	} else {
 		return -EINVAL;
 	}
 	return task_copy_out(t, a[1], &v, sizeof(v)) ? -EFAULT : 0;
@@ -603,9 +609,13 @@ static int64_t sys_setitimer(struct task *t, const uint64_t a[6])
 		ov.it_value = ns_tv(old_value);
 		ov.it_interval = ns_tv(old_interval);
 	} else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
-		/* No CPU-time accounting to fire them: disarming is all we do. */
-		if (nv.it_value.tv_sec || nv.it_value.tv_usec)
-			return -EINVAL;
+		int64_t value = tv_ns(&nv.it_value), old_value, old_interval;
+		int r = ptimer_itimer_set(t, which, value, value ? tv_ns(&nv.it_interval) : 0,
+					  &old_value, &old_interval);
+		if (r)
+			return r;
+		ov.it_value = ns_tv(old_value);
+		ov.it_interval = ns_tv(old_interval);
 	} else {
 		return -EINVAL;
 	}
