@@ -21,6 +21,7 @@ static const char *en(int e)
 	case EFAULT: return "EFAULT";
 	case EAGAIN: return "EAGAIN";
 	case EINTR: return "EINTR";
+	case ESRCH: return "ESRCH";
 	}
 	return "other";
 }
@@ -89,6 +90,20 @@ int main(void)
 	n = read(fd, si, sizeof(si));
 	printf("two: %zd first %u second-rt %d\n", n, si[0].ssi_signo,
 	       si[1].ssi_signo == (uint32_t)SIGRTMIN);
+
+	/* rt_tgsigqueueinfo to this thread. */
+	siginfo_t qi;
+	memset(&qi, 0, sizeof(qi));
+	qi.si_code = SI_QUEUE;
+	qi.si_value.sival_int = 31;
+	qi.si_pid = getpid();
+	CHECK("tgsigqueueinfo tgid 0", syscall(SYS_rt_tgsigqueueinfo, 0, getpid(), SIGRTMIN, &qi));
+	CHECK("tgsigqueueinfo efault", syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), SIGRTMIN, (void *)8));
+	CHECK("tgsigqueueinfo no thread", syscall(SYS_rt_tgsigqueueinfo, getpid(), 99999, SIGRTMIN, &qi));
+	CHECK("tgsigqueueinfo", syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(), SIGRTMIN, &qi));
+	memset(si, 0, sizeof(si));
+	n = read(fd, si, sizeof(si));
+	printf("tgsigqueueinfo read %zd code %d int %d\n", n, si[0].ssi_code, si[0].ssi_int);
 
 	/* SIGCHLD from a child's exit carries its status. */
 	pid_t c = fork();
