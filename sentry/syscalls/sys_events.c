@@ -9,11 +9,14 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
+#include "sentry/kernel/inotify.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/proc.h"
@@ -188,6 +191,74 @@ static int64_t sys_timer_delete(struct task *t, const uint64_t a[6])
 	return ptimer_delete(t, (int)a[0]);
 }
 
+/* ---- inotify ---- */
+
+#ifndef IN_MASK_CREATE
+#define IN_MASK_CREATE 0x10000000
+#endif
+/* Linux's ALL_INOTIFY_BITS. */
+#define ALL_INOTIFY_BITS                                                                           \
+	(IN_ALL_EVENTS | IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | IN_ONLYDIR | IN_DONT_FOLLOW |    \
+	 IN_EXCL_UNLINK | IN_MASK_CREATE | IN_MASK_ADD | IN_ISDIR | IN_ONESHOT)
+
+static int64_t sys_inotify_init1(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[0];
+	struct file *f;
+	int r = inotify_new(flags, &f);
+	return r < 0 ? r : install(t, f, flags & IN_CLOEXEC);
+}
+
+static int64_t sys_inotify_init(struct task *t, const uint64_t a[6])
+{
+	uint64_t b[6] = {0};
+	return sys_inotify_init1(t, b);
+}
+
+static int64_t sys_inotify_add_watch(struct task *t, const uint64_t a[6])
+{
+	uint32_t mask = (uint32_t)a[2];
+	if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE))
+		return -EINVAL;
+	if (!(mask & ALL_INOTIFY_BITS))
+		return -EINVAL;
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	int r = -EINVAL;
+	if (!file_is_inotify(f))
+		goto out;
+	char *path;
+	r = path_in(t, a[1], &path);
+	if (r < 0)
+		goto out;
+	struct vfs_path p = {0};
+	r = vfs_walk(t, AT_FDCWD, path,
+		     ((mask & IN_DONT_FOLLOW) ? 0 : VFS_LOOKUP_FOLLOW) |
+			     ((mask & IN_ONLYDIR) ? VFS_LOOKUP_DIRECTORY : 0),
+		     &p);
+	free(path);
+	if (r < 0)
+		goto out;
+	r = vfs_permission(vfs_task_creds(t), p.dentry->inode, VFS_MAY_READ);
+	if (r == 0)
+		r = (mask & IN_ALL_EVENTS) ? inotify_add(f, p.dentry->inode, mask) : -EINVAL;
+	path_put(&p);
+out:
+	file_put(f);
+	return r;
+}
+
+static int64_t sys_inotify_rm_watch(struct task *t, const uint64_t a[6])
+{
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	int r = file_is_inotify(f) ? inotify_rm(f, (int)a[1]) : -EINVAL;
+	file_put(f);
+	return r;
+}
+
 /* ---- pidfd ---- */
 
 #ifndef PIDFD_NONBLOCK
@@ -307,6 +378,10 @@ const struct syscall_def sys_events_defs[] = {
 	{SYS_timer_gettime, "timer_gettime", sys_timer_gettime},
 	{SYS_timer_getoverrun, "timer_getoverrun", sys_timer_getoverrun},
 	{SYS_timer_delete, "timer_delete", sys_timer_delete},
+	{SYS_inotify_init, "inotify_init", sys_inotify_init},
+	{SYS_inotify_init1, "inotify_init1", sys_inotify_init1},
+	{SYS_inotify_add_watch, "inotify_add_watch", sys_inotify_add_watch},
+	{SYS_inotify_rm_watch, "inotify_rm_watch", sys_inotify_rm_watch},
 	{SYS_pidfd_open, "pidfd_open", sys_pidfd_open},
 	{SYS_pidfd_send_signal, "pidfd_send_signal", sys_pidfd_send_signal},
 	{SYS_pidfd_getfd, "pidfd_getfd", sys_pidfd_getfd},
