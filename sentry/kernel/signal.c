@@ -639,6 +639,9 @@ int64_t signal_sigreturn(struct task *t)
 	struct k_rt_sigframe f;
 	siginfo_t segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
 	t->in_syscall = false;
+	/* As Linux's restore_sigcontext: a restart block pending from before
+	 * the handler gives EINTR if restart_syscall is called now. */
+	t->restart_fn = NULL;
 	if (mm_copy_in(t->mm, &f, frame, sizeof(f)) < 0) {
 		task_force_signal(t, &segv); /* as Linux's badframe */
 		return (int64_t)t->regs.rax;

@@ -216,6 +216,17 @@ static int64_t sys_rt_tgsigqueueinfo(struct task *t, const uint64_t a[6])
 	return task_tkill(t, tgid, tid, &info);
 }
 
+/* restart_syscall: the signal code turned an -ERESTART_RESTARTBLOCK into
+ * this call; continue what the interrupted call left in the restart block
+ * (a sleep, a timed futex wait, a poll), or -EINTR when there is none
+ * (Linux's do_no_restart_syscall). */
+static int64_t sys_restart_syscall(struct task *t, const uint64_t a[6])
+{
+	int64_t (*fn)(struct task *) = t->restart_fn;
+	t->restart_fn = NULL;
+	return fn ? fn(t) : -EINTR;
+}
+
 const struct syscall_def sys_signal_defs[] = {
 	{SYS_rt_sigaction, "rt_sigaction", sys_rt_sigaction},
 	{SYS_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask},
@@ -227,5 +238,6 @@ const struct syscall_def sys_signal_defs[] = {
 	{SYS_sigaltstack, "sigaltstack", sys_sigaltstack},
 	{SYS_rt_sigqueueinfo, "rt_sigqueueinfo", sys_rt_sigqueueinfo},
 	{SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo},
+	{SYS_restart_syscall, "restart_syscall", sys_restart_syscall},
 	{0},
 };
