@@ -192,6 +192,7 @@ _Noreturn void task_exit(struct task *t, int status)
 	if (t->tg_next)
 		t->tg_next->tg_prev = t->tg_prev;
 	t->tg_next = t->tg_prev = NULL;
+	sigpending_flush_locked(tg, &t->pending);
 	tg->nthreads--;
 	bool last = tg->nthreads == 0;
 	/* As Linux, whose exe_file goes with the mm: a zombie has no

@@ -48,6 +48,7 @@ struct thread_group {
 	struct vmutex siglock;
 	struct k_sigaction actions[VISOR_NSIG];
 	struct sigpending shared_pending;
+	int nqueued;                  /* signals queued on it and its threads (RLIMIT_SIGPENDING) */
 	bool group_exiting;
 	int group_exit_status;        /* wait status once group_exiting */
 	bool stopped;                 /* group stop (SIGSTOP and friends) */

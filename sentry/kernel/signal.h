@@ -48,6 +48,10 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info);
 /* Under tg->siglock: queue info for the group (t NULL) or thread t, with
  * the usual rules (ignored signals dropped, a pending one not queued twice). */
 void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_t *info);
+/* Drop every queued signal of p (a set of tg's, under its siglock), or of
+ * a set nobody uses any more (sigpending_free). */
+void sigpending_flush_locked(struct thread_group *tg, struct sigpending *p);
+void sigpending_free(struct sigpending *p);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

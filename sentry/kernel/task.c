@@ -62,6 +62,7 @@ struct task *task_alloc(struct kernel *k)
 
 void task_free(struct task *t)
 {
+	sigpending_free(&t->pending);
 	if (t->creds)
 		creds_put(t->creds);
 	if (t->wake_efd >= 0)
@@ -93,6 +94,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 
 void tg_free(struct thread_group *tg)
 {
+	sigpending_free(&tg->shared_pending);
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	waitq_destroy(&tg->signalfd_wq);

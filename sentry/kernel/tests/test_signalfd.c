@@ -83,6 +83,41 @@ static void test_signalfd_read_dequeues_in_mask(void **state)
 	file_put(f);
 }
 
+static void test_rt_signals_queue_in_order_within_the_limit(void **state)
+{
+	struct task *t = &((struct kfx_state *)*state)->t;
+	struct thread_group *tg = t->tg;
+	task_set_sigmask(t, SIGBIT(SIGRTMIN) | SIGBIT(SIGUSR1));
+	for (int v = 1; v <= 3; v++)
+		send(t, SIGRTMIN, SI_QUEUE, v);
+	send(t, SIGUSR1, SI_USER, 0);
+	send(t, SIGUSR1, SI_USER, 0); /* a standard signal is pending once */
+	assert_int_equal(tg->nqueued, 4);
+	siginfo_t si;
+	for (int v = 1; v <= 3; v++) {
+		assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGRTMIN), &si), SIGRTMIN);
+		assert_int_equal(si.si_value.sival_int, v);
+	}
+	assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGRTMIN), &si), 0);
+	assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGUSR1), &si), SIGUSR1);
+	assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGUSR1), &si), 0);
+	assert_int_equal(tg->nqueued, 0);
+	/* RLIMIT_SIGPENDING: sigqueue fails past it, kill() does not. */
+	struct rlimit keep = tg->rlimits[RLIMIT_SIGPENDING];
+	tg->rlimits[RLIMIT_SIGPENDING].rlim_cur = 1;
+	send(t, SIGRTMIN, SI_QUEUE, 1);
+	siginfo_t info = {.si_signo = SIGRTMIN, .si_code = SI_QUEUE};
+	assert_int_equal(task_signal_send_info(t, &info, false), -EAGAIN);
+	info.si_code = SI_USER;
+	assert_int_equal(task_signal_send_info(t, &info, false), 0);
+	tg->rlimits[RLIMIT_SIGPENDING] = keep;
+	assert_int_equal(tg->nqueued, 2);
+	/* A flush (sigaction SIG_IGN, exit) drops every queued instance. */
+	sigpending_flush_locked(tg, &t->pending);
+	assert_int_equal(tg->nqueued, 0);
+	assert_int_equal(task_pending_any(t), 0);
+}
+
 static void test_signalfd_fill_layouts(void **state)
 {
 	siginfo_t in;
@@ -119,6 +154,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signalfd_read_dequeues_in_mask, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rt_signals_queue_in_order_within_the_limit, setup,
 						teardown),
 		cmocka_unit_test(test_signalfd_fill_layouts),
 	};
