@@ -95,6 +95,18 @@ static int drain(int fd, const char *label)
 	return total;
 }
 
+static long read_num(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 static void path(char *out, const char *dir, const char *name)
 {
 	snprintf(out, PATH_MAX, "%s/%s", dir, name);
@@ -113,6 +125,10 @@ int main(int argc, char **argv)
 	path(f, top, "f");
 	path(g, top, "g");
 
+	printf("max_queued_events %ld max_user_instances %ld max_user_watches > 0: %d\n",
+	       read_num("/proc/sys/fs/inotify/max_queued_events"),
+	       read_num("/proc/sys/fs/inotify/max_user_instances"),
+	       read_num("/proc/sys/fs/inotify/max_user_watches") > 0);
 	CHECK("init1 bad flags", inotify_init1(0x1));
 	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	printf("init: %d cloexec %d nonblock %d\n", in >= 0, (fcntl(in, F_GETFD) & FD_CLOEXEC) != 0,

@@ -810,6 +810,18 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
+		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
+		struct inode *fs = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		struct inode *ino = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!fs || !ino) {
+			r = -1;
+		} else {
+			r |= add_file(ino, "max_queued_events", 0444, gen_const, "16384");
+			r |= add_file(ino, "max_user_instances", 0444, gen_const, "128");
+			r |= add_file(ino, "max_user_watches", 0444, gen_const, "8192");
+			r |= vfs_synth_dir_add(fs, "inotify", ino);
+			r |= vfs_synth_dir_add(sys, "fs", fs);
+		}
 		r |= vfs_synth_dir_add(root, "sys", sys);
 	}
 	if (r) {
