@@ -61,6 +61,24 @@ static int ready(int fd)
 	return r > 0 ? p.revents : 0;
 }
 
+/* The Pid: line of fd's /proc/self/fdinfo entry, or -2 without one. */
+static int fdinfo_pid(int fd, char *flags, size_t flen)
+{
+	char p[64], b[1024] = {0};
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	int f = open(p, O_RDONLY);
+	if (f < 0)
+		return -3;
+	read(f, b, sizeof(b) - 1);
+	close(f);
+	char *l = strstr(b, "Pid:\t");
+	char *fl = strstr(b, "flags:\t");
+	if (fl && flags)
+		sscanf(fl, "flags:\t%31s", flags);
+	(void)flen;
+	return l ? atoi(l + 5) : -2;
+}
+
 static int thread_fn(void *arg)
 {
 	pause();
@@ -127,6 +145,9 @@ int main(void)
 	int cfd = pidfd_open(c, PIDFD_NONBLOCK);
 	printf("child pidfd nonblock: %d\n", (fcntl(cfd, F_GETFL) & O_NONBLOCK) != 0);
 	printf("child running, not ready: %x\n", ready(cfd));
+	char fl[32] = "";
+	printf("fdinfo Pid is the child: %d\n", fdinfo_pid(cfd, fl, sizeof(fl)) == c);
+	printf("fdinfo flags %s\n", fl);
 	siginfo_t wi;
 	memset(&wi, 0, sizeof(wi));
 	CHECK("waitid nonblock running", waitid(P_PIDFD, cfd, &wi, WEXITED));
@@ -151,6 +172,7 @@ int main(void)
 	CHECK("waitid P_PIDFD", waitid(P_PIDFD, cfd, &wi, WEXITED));
 	printf("status %d code %d pid-ok %d\n", wi.si_status, wi.si_code, wi.si_pid == c);
 	printf("reaped: %x\n", ready(cfd));
+	printf("fdinfo Pid after reap: %d\n", fdinfo_pid(cfd, NULL, 0));
 	CHECK("send to reaped", send_sig(cfd, SIGUSR1, NULL, 0));
 	CHECK("getfd reaped", getfd(cfd, 0, 0));
 	CHECK("waitid reaped", waitid(P_PIDFD, cfd, &wi, WEXITED));

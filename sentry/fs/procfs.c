@@ -9,6 +9,7 @@
  * Nothing here reads a host file; host facts (CPU model) are captured at boot
  * before the jail (procfs_init).
  */
+#include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
@@ -562,6 +563,9 @@ static struct inode *pid_dir_new(int pid)
 	struct inode *fd = vfs_synth_dir_new(proc_sb, S_IFDIR | 0500, fd_dir_list, fd_dir_lookup,
 					     arg, NULL);
 	if (!fd || vfs_synth_dir_add(d, "fd", fd) < 0)
+		r = -1;
+	struct inode *fdinfo = proc_fdinfo_dir_new(proc_sb, pid);
+	if (!fdinfo || vfs_synth_dir_add(d, "fdinfo", fdinfo) < 0)
 		r = -1;
 	if (r) {
 		inode_put(d);
