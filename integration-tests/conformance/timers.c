@@ -293,6 +293,22 @@ int main(int argc, char **argv)
 	syscall(SYS_timer_settime, cid, 0, &c20, NULL);
 	spin_until(&got_cpu);
 	printf("cpu timer fired: %d\n", got_cpu);
+	/* CPU clocks by pid: clock_getcpuclockid, pthread_getcpuclockid. */
+	clockid_t pclk, tclk;
+	printf("getcpuclockid self: %d\n", clock_getcpuclockid(0, &pclk));
+	printf("getcpuclockid pid: %d\n", clock_getcpuclockid(getpid(), &pclk));
+	printf("getcpuclockid no such pid: %s\n", clock_getcpuclockid(99999, &tclk) == ESRCH ? "ESRCH" : "other");
+	struct timespec cpu;
+	int cr = clock_gettime(pclk, &cpu);
+	printf("process clock reads: %d positive %d\n", cr, ns(&cpu) > 0);
+	pthread_getcpuclockid(pthread_self(), &tclk);
+	printf("thread clock reads: %d\n", clock_gettime(tclk, &cpu));
+	int pcid;
+	got_cpu = 0;
+	CHECK("timer on getcpuclockid clock", tcreate(pclk, &cev, &pcid));
+	syscall(SYS_timer_settime, pcid, 0, &c20, NULL);
+	spin_until(&got_cpu);
+	printf("pid cpu timer fired: %d\n", got_cpu);
 	struct itimerval iv = {{0, 0}, {0, 20000}}, oiv;
 	CHECK("setitimer prof", setitimer(ITIMER_PROF, &iv, NULL));
 	getitimer(ITIMER_PROF, &oiv);

@@ -251,6 +251,24 @@ int ptimer_create(struct task *t, int clockid, const struct sigevent *ev, int *i
 		/* No timers on these (alarms: a host without an RTC). */
 		return -EOPNOTSUPP;
 	default:
+		/* A CPU clock by pid (clock_getcpuclockid, pthread_getcpuclockid):
+		 * this process's own, or one of its threads' (measured as the
+		 * process's).  Simplification, stated: timers on other
+		 * processes' CPU clocks are EINVAL. */
+		if (clockid < 0 && (clockid & 3) != 3) {
+			int pid = ~(clockid >> 3);
+			bool ok = pid == 0 || pid == t->tg->tgid;
+			if (!ok && (clockid & 4)) {
+				vmutex_lock(&t->tg->siglock);
+				for (struct task *x = t->tg->threads; x; x = x->tg_next)
+					ok |= x->tid == pid;
+				vmutex_unlock(&t->tg->siglock);
+			}
+			if (ok) {
+				clock = PT_CPU_PROF;
+				break;
+			}
+		}
 		return -EINVAL;
 	}
 	struct sigevent def;
