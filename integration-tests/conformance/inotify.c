@@ -216,6 +216,19 @@ int main(int argc, char **argv)
 	inotify_rm_watch(in, w2);
 	drain(in, "rm");
 
+	/* A child unlinked while open: its directory still hears of it,
+	 * unless the watch has IN_EXCL_UNLINK. */
+	for (int excl = 0; excl < 2; excl++) {
+		int uw = inotify_add_watch(in, top, IN_ALL_EVENTS | (excl ? IN_EXCL_UNLINK : 0));
+		int ufd = open(a, O_CREAT | O_WRONLY, 0644);
+		unlink(a);
+		write(ufd, "z", 1);
+		close(ufd);
+		drain(in, excl ? "unlinked child, IN_EXCL_UNLINK" : "unlinked child");
+		inotify_rm_watch(in, uw);
+		drain(in, "rm");
+	}
+
 	/* A blocking read woken by another process. */
 	int bin = inotify_init();
 	inotify_add_watch(bin, top, IN_CREATE);

@@ -14,8 +14,9 @@
  *   - a read returns whole events (EINVAL when the first does not fit),
  *     each struct inotify_event followed by its name padded with NULs to a
  *     multiple of 16 bytes; FIONREAD gives the bytes queued.
- * Simplifications, stated: IN_EXCL_UNLINK is accepted and has no effect;
- * the instance and watch limits are per sandbox, not per user; an unlinked
+ * A directory watch hears of a child unlinked while still open (under its
+ * last name) unless it has IN_EXCL_UNLINK.
+ * Simplifications, stated: the instance and watch limits are per sandbox, not per user; an unlinked
  * file's IN_DELETE_SELF comes at the unlink even while it is still open.
  *
  * Lock: inotify_lock (global) protects every instance's queue and watches
@@ -156,8 +157,8 @@ static void inotify_event(struct inode *ino, uint32_t mask, uint32_t cookie, con
 	while (w) {
 		struct in_watch *next = w->next_inode;
 		uint32_t want = mask & w->mask & IN_ALL_EVENTS;
-		/* Directory events about children need a name; a watch on a
-		 * file sees no child events. */
+		if ((mask & FS_UNLINKED) && (w->mask & IN_EXCL_UNLINK))
+			want = 0;
 		if (want) {
 			queue_event(w->in, w->wd, want | (mask & IN_ISDIR), cookie, name);
 			if (w->mask & IN_ONESHOT) {

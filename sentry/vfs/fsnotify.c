@@ -65,10 +65,11 @@ void fsnotify_dentry(struct dentry *d, uint32_t mask)
 	if (!h || !d)
 		return;
 	uint32_t m = mask | (S_ISDIR(d->inode->mode) ? FS_ISDIR : 0);
-	/* As Linux: the parent's watchers hear first, then the inode's. */
+	/* As Linux: the parent's watchers hear first, then the inode's.  An
+	 * unlinked child still tells its last directory, under its last name. */
 	vmutex_lock(&vfs_tree_lock);
-	if (d->parent && !d->dead)
-		h->event(d->parent->inode, m, 0, d->name);
+	if (d->parent)
+		h->event(d->parent->inode, m | (d->dead ? FS_UNLINKED : 0), 0, d->name);
 	vmutex_unlock(&vfs_tree_lock);
 	h->event(d->inode, m, 0, NULL);
 }

@@ -34,6 +34,9 @@ struct file;
 #define FS_DELETE_SELF 0x00000400u
 #define FS_MOVE_SELF 0x00000800u
 #define FS_ISDIR 0x40000000u
+/* With a child's event to its directory: the child was unlinked (a watch
+ * with IN_EXCL_UNLINK skips it).  Never shown to the app. */
+#define FS_UNLINKED 0x04000000u
 
 struct fsnotify_hook {
 	/* An event on ino: on itself (name NULL) or on a child of the
