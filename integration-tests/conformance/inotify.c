@@ -216,6 +216,16 @@ int main(int argc, char **argv)
 	inotify_rm_watch(in, w2);
 	drain(in, "rm");
 
+	/* A watched file unlinked while open: IN_DELETE_SELF at its close. */
+	int ofd = open(a, O_CREAT | O_WRONLY, 0644);
+	int ow = inotify_add_watch(in, a, IN_ALL_EVENTS);
+	unlink(a);
+	drain(in, "open file unlinked");
+	write(ofd, "y", 1);
+	close(ofd);
+	drain(in, "then closed");
+	(void)ow;
+
 	/* A child unlinked while open: its directory still hears of it,
 	 * unless the watch has IN_EXCL_UNLINK. */
 	for (int excl = 0; excl < 2; excl++) {

@@ -49,6 +49,7 @@ static void stopped(const char *what, int kind)
 	pid_t c = fork();
 	if (c == 0) {
 		close(pfd[0]);
+		write(pfd[1], "r", 1); /* the parent's 100 ms start now */
 		int64_t t0 = now_ms();
 		long r = 0;
 		errno = 0;
@@ -71,6 +72,8 @@ static void stopped(const char *what, int kind)
 		_exit(0);
 	}
 	close(pfd[1]);
+	char ready;
+	read(pfd[0], &ready, 1);
 	usleep(100 * 1000);
 	kill(c, SIGSTOP);
 	usleep(1500 * 1000);

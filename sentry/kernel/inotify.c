@@ -16,8 +16,9 @@
  *     multiple of 16 bytes; FIONREAD gives the bytes queued.
  * A directory watch hears of a child unlinked while still open (under its
  * last name) unless it has IN_EXCL_UNLINK.
- * Simplifications, stated: the instance and watch limits are per sandbox, not per user; an unlinked
- * file's IN_DELETE_SELF comes at the unlink even while it is still open.
+ * Simplification, stated: the instance and watch limits are per sandbox,
+ * not per user.  An unlinked file's IN_DELETE_SELF comes when its dentry's
+ * last user (an open file) goes, as Linux.
  *
  * Lock: inotify_lock (global) protects every instance's queue and watches
  * and every inode's fsn_marks; under it only wait-queue notifies.  Inode

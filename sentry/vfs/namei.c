@@ -564,8 +564,7 @@ static int unlink_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vi
 		inode_touch(vi, VFS_TOUCH_C);
 		fsnotify_inode(vi, FS_ATTRIB);
 		fsnotify_child(di, pw->name, vi, FS_DELETE, 0);
-		if (vi->nlink == 0)
-			fsnotify_inode(vi, FS_DELETE_SELF);
+		/* FS_DELETE_SELF: when the dentry's last user goes (dcache.c). */
 	}
 	return r;
 }
@@ -781,7 +780,7 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 		} else if (have_dst) {
 			struct inode *xi = dst.dentry->inode;
 			fsnotify_inode(xi, FS_ATTRIB);
-			if (xi->nlink == 0 || S_ISDIR(xi->mode))
+			if (S_ISDIR(xi->mode)) /* a file's: at its dentry's last put */
 				fsnotify_inode(xi, FS_DELETE_SELF);
 		}
 	}
