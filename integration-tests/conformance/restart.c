@@ -102,15 +102,20 @@ int main(void)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	/* The child signals every 100 ms until both calls are over (its
+	 * pipe closes): each call is interrupted however slow we are. */
 	pid_t parent = getpid();
+	int done[2];
+	pipe(done);
 	pid_t c = fork();
 	if (c == 0) {
-		usleep(100 * 1000);
-		kill(parent, SIGUSR1);
-		usleep(100 * 1000);
-		kill(parent, SIGUSR1);
+		close(done[1]);
+		struct pollfd dp = {.fd = done[0], .events = POLLIN};
+		for (int i = 0; i < 100 && poll(&dp, 1, 100) == 0; i++)
+			kill(parent, SIGUSR1);
 		_exit(0);
 	}
+	close(done[0]);
 	struct timespec one = {1, 0}, rem = {0, 0};
 	errno = 0;
 	r = nanosleep(&one, &rem);
@@ -119,6 +124,8 @@ int main(void)
 	errno = 0;
 	r = poll(NULL, 0, 1000);
 	printf("poll handled: %ld %s\n", r, en(errno));
-	waitpid(c, NULL, 0);
+	close(done[1]);
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		; /* a last signal of the child's may land here */
 	return 0;
 }

@@ -153,16 +153,26 @@ int main(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr2;
 	sigaction(SIGUSR2, &sa, NULL);
+	/* The child signals every 30 ms until the read is over (its pipe
+	 * closes), so a slow parent still gets a signal while it waits. */
+	int done[2];
+	pipe(done);
+	pid_t me = getpid();
 	c = fork();
 	if (c == 0) {
-		usleep(30000);
-		kill(getppid(), SIGUSR2);
+		close(done[1]);
+		struct pollfd dp = {.fd = done[0], .events = POLLIN};
+		for (int i = 0; i < 300 && poll(&dp, 1, 30) == 0; i++)
+			kill(me, SIGUSR2);
 		_exit(0);
 	}
+	close(done[0]);
 	errno = 0;
 	n = read(bfd, si, sizeof(si));
 	printf("interrupted: %zd %s handled %d\n", n, en(errno), handled == SIGUSR2);
-	waitpid(c, NULL, 0);
+	close(done[1]);
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		; /* a last signal of the child's may land here */
 	/* A blocking read that gets its signal. */
 	c = fork();
 	if (c == 0) {
