@@ -54,7 +54,8 @@ static void test_timer_signal_and_overruns(void **state)
 	assert_int_equal(ptimer_gettime(t, id, &cur), 0);
 	assert_true(cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 5 * MS);
 	usleep(40 * 1000);
-	assert_true(task_pending_any(t) & SIGBIT(SIGRTMIN));
+	for (int k = 0; k < 2000 && !(task_pending_any(t) & SIGBIT(SIGRTMIN)); k++)
+		usleep(1000); /* a loaded machine may run the service late */
 	siginfo_t si;
 	assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGRTMIN), &si), SIGRTMIN);
 	assert_int_equal(si.si_code, SI_TIMER);
@@ -112,7 +113,7 @@ static void test_itimer_prof_counts_app_time(void **state)
 	assert_false(task_pending_any(t) & SIGBIT(SIGPROF));
 	/* "In app code" since now (as the task loop marks it). */
 	atomic_store(&t->run_start_ns, (uint64_t)now_ns());
-	for (int k = 0; k < 200 && !(task_pending_any(t) & SIGBIT(SIGPROF)); k++)
+	for (int k = 0; k < 2000 && !(task_pending_any(t) & SIGBIT(SIGPROF)); k++)
 		usleep(1000);
 	atomic_store(&t->run_start_ns, 0);
 	assert_true(task_pending_any(t) & SIGBIT(SIGPROF));
