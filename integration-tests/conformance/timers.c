@@ -259,6 +259,25 @@ int main(int argc, char **argv)
 	CHECK("delete again", syscall(SYS_timer_delete, id2));
 	CHECK("settime deleted", syscall(SYS_timer_settime, id2, 0, &one, NULL));
 
+	/* As Linux 6.13+: the queued signal of a deleted timer, or of a
+	 * timer set again, is dropped when it would be taken. */
+	int did;
+	tcreate(CLOCK_MONOTONIC, &ev, &did);
+	struct itimerspec ms1 = its(1 * MS, 0), far = its(100LL * 1000 * MS, 0);
+	syscall(SYS_timer_settime, did, 0, &ms1, NULL);
+	usleep(20000);
+	sigset_t pend;
+	sigpending(&pend);
+	printf("queued: %d\n", sigismember(&pend, SIGRTMIN));
+	syscall(SYS_timer_delete, did);
+	printf("deleted timer's signal taken: %d\n", sigtimedwait(&rt, &si, &zero) > 0);
+	tcreate(CLOCK_MONOTONIC, &ev, &did);
+	syscall(SYS_timer_settime, did, 0, &ms1, NULL);
+	usleep(20000);
+	syscall(SYS_timer_settime, did, 0, &far, NULL);
+	printf("re-armed timer's old signal taken: %d\n", sigtimedwait(&rt, &si, &zero) > 0);
+	syscall(SYS_timer_delete, did);
+
 	/* Not inherited by fork. */
 	pid_t c = fork();
 	if (c == 0) {

@@ -62,8 +62,16 @@ struct ptimer {
 	int64_t interval;
 	int overrun, overrun_last;
 	bool sig_pending;
+	uint32_t seq;             /* bumped when set: an older queued signal is dropped */
 	bool dead;                /* unlinked: fire does nothing */
 };
+
+/* Linux's si_sys_private, after the timer's value: which setting of the
+ * timer queued the signal.  Never shown to the app (cleared at dequeue). */
+static int *si_private(siginfo_t *info)
+{
+	return (int *)((char *)&info->si_value + sizeof(union sigval));
+}
 
 static int64_t ts_ns(const struct timespec *ts)
 {
@@ -143,6 +151,7 @@ static void pt_expired_locked(struct ptimer *p, int n)
 	if (p->code == SI_TIMER) {
 		info.si_timerid = p->id;
 		info.si_value = p->value;
+		*si_private(&info) = (int)p->seq;
 	}
 	struct task *target = NULL;
 	if (p->notify == SIGEV_THREAD_ID)
@@ -369,6 +378,8 @@ static void pt_set_locked(struct task *t, struct ptimer *p, int flags, int64_t v
 {
 	int64_t now = pt_now_locked(p);
 	p->overrun = 0;
+	p->seq++;
+	p->sig_pending = false; /* a signal of the old setting is dropped (dequeue) */
 	p->armed = value != 0;
 	p->interval = p->armed ? interval : 0;
 	if (p->armed) {
@@ -484,17 +495,24 @@ void ptimer_delete_all(struct thread_group *tg, bool close)
 	ptimer_free_list(list);
 }
 
-void ptimer_dequeued_locked(struct thread_group *tg, siginfo_t *info)
+bool ptimer_dequeued_locked(struct thread_group *tg, siginfo_t *info)
 {
-	struct ptimer *p = pt_find_locked(tg, info->si_timerid);
-	if (!p || p->signo != info->si_signo || !p->sig_pending) {
+	int seq = *si_private(info);
+	*si_private(info) = 0;
+	if (!seq) {
 		info->si_overrun = 0;
-		return;
+		return true; /* not a timer's (rt_sigqueueinfo with SI_TIMER) */
 	}
+	struct ptimer *p = pt_find_locked(tg, info->si_timerid);
+	/* As Linux 6.13+: the signal of a deleted timer, or of an earlier
+	 * setting of a re-armed one, is dropped. */
+	if (!p || p->signo != info->si_signo || (int)p->seq != seq || !p->sig_pending)
+		return false;
 	info->si_overrun = p->overrun;
 	p->overrun_last = p->overrun;
 	p->overrun = 0;
 	p->sig_pending = false;
+	return true;
 }
 
 /* ---- ITIMER_VIRTUAL, ITIMER_PROF ---- */

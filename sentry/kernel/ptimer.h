@@ -34,9 +34,10 @@ void ptimer_delete_all(struct thread_group *tg, bool close);
 struct ptimer;
 struct ptimer *ptimer_detach_all_locked(struct thread_group *tg, bool close);
 void ptimer_free_list(struct ptimer *list);
-/* Under tg->siglock, from signal dequeue: info is a timer's signal being
- * taken; fill si_overrun and let the timer queue its signal again. */
-void ptimer_dequeued_locked(struct thread_group *tg, siginfo_t *info);
+/* Under tg->siglock, from signal dequeue: info (si_code SI_TIMER) is being
+ * taken; fill si_overrun and let the timer queue its signal again.  false:
+ * drop it (its timer was deleted or set again since), as Linux 6.13+. */
+bool ptimer_dequeued_locked(struct thread_group *tg, siginfo_t *info);
 
 /* setitimer/getitimer ITIMER_VIRTUAL (user time, SIGVTALRM) and
  * ITIMER_PROF (user + system time, SIGPROF) of t's process: ns values,

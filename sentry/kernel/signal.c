@@ -803,6 +803,7 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 	sigset64_t mask = ~t->sigmask | SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
 	/* Synchronous (thread) signals first, as Linux does. */
 	struct sigpending *order[2] = {&t->pending, &tg->shared_pending};
+again:
 	for (int i = 0; i < 2; i++) {
 		sigset64_t ready = order[i]->set & mask;
 		if (!ready)
@@ -816,8 +817,8 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 				break;
 			}
 		pending_take(tg, order[i], sig, info);
-		if (info->si_code == SI_TIMER)
-			ptimer_dequeued_locked(tg, info);
+		if (info->si_code == SI_TIMER && !ptimer_dequeued_locked(tg, info))
+			goto again; /* a deleted or re-armed timer's: dropped */
 		return sig;
 	}
 	return 0;
@@ -834,8 +835,10 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 		if (ready) {
 			sig = __builtin_ctzll(ready) + 1;
 			pending_take(tg, order[i], sig, info);
-			if (info->si_code == SI_TIMER)
-				ptimer_dequeued_locked(tg, info);
+			if (info->si_code == SI_TIMER && !ptimer_dequeued_locked(tg, info)) {
+				sig = 0; /* a deleted or re-armed timer's: dropped */
+				i = -1;
+			}
 		}
 	}
 	vmutex_unlock(&tg->siglock);
