@@ -328,6 +328,13 @@ int main(int argc, char **argv)
 	syscall(SYS_timer_settime, pcid, 0, &c20, NULL);
 	spin_until(&got_cpu);
 	printf("pid cpu timer fired: %d\n", got_cpu);
+	int tcid;
+	got_cpu = 0;
+	CHECK("timer on pthread_getcpuclockid clock", tcreate(tclk, &cev, &tcid));
+	syscall(SYS_timer_settime, tcid, 0, &c20, NULL);
+	spin_until(&got_cpu);
+	printf("thread cpu timer fired: %d\n", got_cpu);
+	CHECK("timer on no process's cpu clock", tcreate(-99999 * 8 + 2, &cev, &tcid));
 	struct itimerval iv = {{0, 0}, {0, 20000}}, oiv;
 	CHECK("setitimer prof", setitimer(ITIMER_PROF, &iv, NULL));
 	getitimer(ITIMER_PROF, &oiv);

@@ -17,8 +17,9 @@
  * CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF: user + system; ITIMER_VIRTUAL: user)
  * read the group's accounted time plus the time its threads have been in app
  * code since their last switch (task->run_start_ns), and are polled at most
- * every CPU_POLL_NS.  Simplification, stated: a thread CPU-time timer
- * measures its whole process (exact for one thread).
+ * every CPU_POLL_NS; a thread's CPU clock (CLOCK_THREAD_CPUTIME_ID,
+ * pthread_getcpuclockid) reads that thread's own task->cpu_ns the same way,
+ * and stops when the thread exits.
  *
  * Signals as Linux: a timer's signal is queued once; expirations while it is
  * pending count as overruns, reported in si_overrun when it is dequeued (and
@@ -45,7 +46,7 @@
 #define SIGEV_THREAD_ID 4
 #endif
 
-enum pt_clock { PT_WALL, PT_CPU_PROF, PT_CPU_VIRT };
+enum pt_clock { PT_WALL, PT_CPU_PROF, PT_CPU_VIRT, PT_CPU_THREAD };
 
 struct ptimer {
 	struct ptimer *link;      /* in tg->ptimers */
@@ -54,6 +55,8 @@ struct ptimer {
 	int id;                   /* >= 0: POSIX; -1: an itimer */
 	enum pt_clock clock;
 	int wall_clock;           /* PT_WALL: the app's clock id (absolute times) */
+	int cpu_tid;              /* PT_CPU_THREAD: whose */
+	int64_t cpu_last;         /* PT_CPU_THREAD: its clock when last seen */
 	int notify;               /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID */
 	int signo, tid, code;
 	union sigval value;
@@ -107,8 +110,27 @@ static int64_t cpu_now_locked(struct thread_group *tg, enum pt_clock c)
 	return v;
 }
 
+/* Under siglock: thread tid's CPU clock (the last value once it is gone). */
+static int64_t thread_cpu_now_locked(struct ptimer *p)
+{
+	int64_t now = ktimer_now();
+	for (struct task *x = p->tg->threads; x; x = x->tg_next) {
+		if (x->tid != p->cpu_tid)
+			continue;
+		int64_t v = (int64_t)atomic_load(&x->cpu_ns);
+		int64_t s = (int64_t)atomic_load(&x->run_start_ns);
+		if (s && now > s)
+			v += now - s;
+		p->cpu_last = v;
+		break;
+	}
+	return p->cpu_last;
+}
+
 static int64_t pt_now_locked(struct ptimer *p)
 {
+	if (p->clock == PT_CPU_THREAD)
+		return thread_cpu_now_locked(p);
 	return p->clock == PT_WALL ? ktimer_now() : cpu_now_locked(p->tg, p->clock);
 }
 
@@ -242,6 +264,7 @@ static struct ptimer *pt_alloc(struct task *t)
 int ptimer_create(struct task *t, int clockid, const struct sigevent *ev, int *id)
 {
 	enum pt_clock clock = PT_WALL;
+	int cpu_tid = t->tid;
 	switch (clockid) {
 	case CLOCK_REALTIME:
 	case CLOCK_MONOTONIC:
@@ -249,8 +272,10 @@ int ptimer_create(struct task *t, int clockid, const struct sigevent *ev, int *i
 	case CLOCK_TAI:
 		break;
 	case CLOCK_PROCESS_CPUTIME_ID:
-	case CLOCK_THREAD_CPUTIME_ID:
 		clock = PT_CPU_PROF;
+		break;
+	case CLOCK_THREAD_CPUTIME_ID:
+		clock = PT_CPU_THREAD;
 		break;
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_REALTIME_COARSE:
@@ -261,22 +286,24 @@ int ptimer_create(struct task *t, int clockid, const struct sigevent *ev, int *i
 		return -EOPNOTSUPP;
 	default:
 		/* A CPU clock by pid (clock_getcpuclockid, pthread_getcpuclockid):
-		 * this process's own, or one of its threads' (measured as the
-		 * process's).  Simplification, stated: timers on other
-		 * processes' CPU clocks are EINVAL. */
+		 * this process's own, or one of its threads'.  Simplification,
+		 * stated: timers on other processes' CPU clocks are EINVAL. */
 		if (clockid < 0 && (clockid & 3) != 3) {
 			int pid = ~(clockid >> 3);
-			bool ok = pid == 0 || pid == t->tg->tgid;
-			if (!ok && (clockid & 4)) {
+			bool ok = false;
+			if (clockid & 4) {
+				cpu_tid = pid ? pid : t->tid;
 				vmutex_lock(&t->tg->siglock);
 				for (struct task *x = t->tg->threads; x; x = x->tg_next)
-					ok |= x->tid == pid;
+					ok |= x->tid == cpu_tid;
 				vmutex_unlock(&t->tg->siglock);
-			}
-			if (ok) {
+				clock = PT_CPU_THREAD;
+			} else {
+				ok = pid == 0 || pid == t->tg->tgid;
 				clock = PT_CPU_PROF;
-				break;
 			}
+			if (ok)
+				break;
 		}
 		return -EINVAL;
 	}
@@ -293,6 +320,7 @@ int ptimer_create(struct task *t, int clockid, const struct sigevent *ev, int *i
 		return -EAGAIN;
 	p->clock = clock;
 	p->wall_clock = clockid;
+	p->cpu_tid = cpu_tid;
 	p->notify = ev->sigev_notify;
 	p->signo = ev->sigev_signo;
 	p->tid = ev->_sigev_un._tid;

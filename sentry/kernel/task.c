@@ -178,6 +178,7 @@ static void task_loop(struct task *t)
 		/* CPU accounting, approximated by wall time: in app code is user
 		 * time, in the Sentry on the app's behalf is system time. */
 		__atomic_fetch_add(&t->tg->utime_ns, t1 - t0, __ATOMIC_RELAXED);
+		atomic_fetch_add(&t->cpu_ns, t1 - t0);
 		atomic_store(&t->run_start_ns, 0);
 		if (r < 0) {
 			log_warn("task %d: platform switch failed: %s", t->tid, strerror(-r));
@@ -206,6 +207,7 @@ static void task_loop(struct task *t)
 		uint64_t busy = now_ns() - t1, slept = t->blocked_ns - blocked0;
 		__atomic_fetch_add(&t->tg->stime_ns, busy > slept ? busy - slept : 0,
 				   __ATOMIC_RELAXED);
+		atomic_fetch_add(&t->cpu_ns, busy > slept ? busy - slept : 0);
 	}
 }
 

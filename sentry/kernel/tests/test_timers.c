@@ -124,12 +124,37 @@ static void test_itimer_prof_counts_app_time(void **state)
 	assert_int_equal(v, 0); /* one-shot: disarmed */
 }
 
+static void test_thread_cpu_timer_counts_its_thread(void **state)
+{
+	struct task *t = &((struct kfx_state *)*state)->t;
+	task_set_sigmask(t, SIGBIT(SIGUSR2));
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2};
+	int id;
+	assert_int_equal(ptimer_create(t, CLOCK_THREAD_CPUTIME_ID, &ev, &id), 0);
+	struct itimerspec nv = its(10 * MS, 0), ov;
+	assert_int_equal(ptimer_settime(t, id, 0, &nv, &ov), 0);
+	usleep(20 * 1000);
+	assert_false(task_pending_any(t) & SIGBIT(SIGUSR2)); /* not running: no CPU time */
+	atomic_store(&t->run_start_ns, (uint64_t)now_ns());
+	for (int k = 0; k < 2000 && !(task_pending_any(t) & SIGBIT(SIGUSR2)); k++)
+		usleep(1000);
+	atomic_store(&t->run_start_ns, 0);
+	assert_true(task_pending_any(t) & SIGBIT(SIGUSR2));
+	siginfo_t si;
+	assert_int_equal(signal_dequeue_set(t, SIGBIT(SIGUSR2), &si), SIGUSR2);
+	assert_int_equal(si.si_timerid, id);
+	/* Another process's thread clock: EINVAL. */
+	assert_int_equal(ptimer_create(t, -4243 * 8 + 6, &ev, &id), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_timer_signal_and_overruns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_create_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_itimer_prof_counts_app_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_cpu_timer_counts_its_thread, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
