@@ -229,6 +229,15 @@ int main(int argc, char **argv)
 	sigaddset(&alrm, SIGALRM);
 	sigwaitinfo(&alrm, &si);
 	printf("default: SIGALRM value-is-id %d\n", si.si_value.sival_int == aid);
+	/* Re-armed while its (standard) signal is pending, then expired
+	 * again: one SIGALRM is taken. */
+	struct itimerspec a1 = its(1 * MS, 0);
+	syscall(SYS_timer_settime, aid, 0, &a1, NULL);
+	usleep(20000);
+	syscall(SYS_timer_settime, aid, 0, &a1, NULL);
+	usleep(20000);
+	struct timespec z0 = {0, 0};
+	printf("re-armed and expired: %d\n", sigtimedwait(&alrm, &si, &z0) == SIGALRM);
 
 	/* SIGEV_THREAD_ID: to one thread. */
 	pthread_t th;

@@ -182,6 +182,16 @@ static void pt_expired_locked(struct ptimer *p, int n)
 				target = x;
 	p->overrun = n - 1;
 	p->sig_pending = true;
+	/* A standard signal is pending once: if an earlier setting's signal
+	 * of this timer is still there, it now stands for this one. */
+	struct sigpending *sp = target ? &target->pending : &p->tg->shared_pending;
+	if (p->signo < 32 && (sp->set & SIGBIT(p->signo))) {
+		siginfo_t *old = &sp->info[p->signo - 1];
+		if (old->si_code == SI_TIMER && old->si_timerid == p->id) {
+			*si_private(old) = (int)p->seq;
+			return;
+		}
+	}
 	signal_queue_locked(p->tg, target, &info);
 }
 
