@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -21,6 +22,7 @@ static const char *en(int e)
 	case EAGAIN: return "EAGAIN";
 	case EPERM: return "EPERM";
 	case EINTR: return "EINTR";
+	case ENOTTY: return "ENOTTY";
 	}
 	return "other";
 }
@@ -161,6 +163,15 @@ int main(void)
 	timerfd_settime(bfd, 0, &its, NULL);
 	CHECK("count reset by settime", read(bfd, &v, 8));
 	CHECK("write", write(fd, &v, 8));
+	/* TFD_IOC_SET_TICKS (checkpoint/restore). */
+	uint64_t set = 5;
+	CHECK("set ticks", ioctl(bfd, _IOW('T', 0, uint64_t), &set));
+	v = 0;
+	read(bfd, &v, 8);
+	printf("ticks read back: %llu\n", (unsigned long long)v);
+	set = 0;
+	CHECK("set ticks 0", ioctl(bfd, _IOW('T', 0, uint64_t), &set));
+	CHECK("other ioctl", ioctl(bfd, _IOW('T', 1, uint64_t), &set));
 	close(bfd);
 	close(rfd);
 	close(fd);

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 
@@ -142,6 +143,28 @@ static uint32_t tf_poll(struct file *f, struct poll_entry *pe)
 	return m;
 }
 
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+#endif
+
+/* As Linux (for checkpoint/restore): TFD_IOC_SET_TICKS sets the count. */
+static int64_t tf_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg)
+{
+	struct timerfd *tf = f->priv;
+	if (cmd != TFD_IOC_SET_TICKS)
+		return -ENOTTY;
+	uint64_t ticks;
+	if (task_copy_in(t, &ticks, arg, sizeof(ticks)))
+		return -EFAULT;
+	if (!ticks)
+		return -EINVAL;
+	vmutex_lock(&tf->lock);
+	tf->ticks = ticks;
+	vmutex_unlock(&tf->lock);
+	waitq_notify(&tf->wq, POLLIN | POLLRDNORM);
+	return 0;
+}
+
 static void tf_release(struct file *f)
 {
 	struct timerfd *tf = f->priv;
@@ -163,6 +186,7 @@ static int tf_stat(struct file *f, struct stat *st)
 static const struct file_ops timerfd_fops = {
 	.read = tf_read,
 	.poll = tf_poll,
+	.ioctl = tf_ioctl,
 	.release = tf_release,
 	.stat = tf_stat,
 };
