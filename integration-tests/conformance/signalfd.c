@@ -33,6 +33,25 @@ static const char *en(int e)
 		printf("%s: %s\n", what, r_ < 0 ? en(errno) : "OK");                               \
 	} while (0)
 
+
+/* Print the lines of /proc/self/fdinfo/FD that start with one of the keys. */
+static void fdinfo_lines(int fd, const char *const *keys)
+{
+	char p[64], b[2048] = {0};
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	int f = open(p, O_RDONLY);
+	if (f < 0) {
+		printf("fdinfo: none\n");
+		return;
+	}
+	read(f, b, sizeof(b) - 1);
+	close(f);
+	for (char *l = strtok(b, "\n"); l; l = strtok(NULL, "\n"))
+		for (int i = 0; keys[i]; i++)
+			if (strncmp(l, keys[i], strlen(keys[i])) == 0)
+				printf("fdinfo %s\n", l);
+}
+
 static volatile int handled;
 static void on_usr2(int s) { handled = s; }
 
@@ -121,7 +140,10 @@ int main(void)
 	sigset_t only_rt;
 	sigemptyset(&only_rt);
 	sigaddset(&only_rt, SIGRTMIN);
+	static const char *const sfd_keys[] = {"sigmask:", "flags:", NULL};
+	fdinfo_lines(fd, sfd_keys);
 	printf("update returns fd: %d\n", signalfd(fd, &only_rt, 0) == fd);
+	fdinfo_lines(fd, sfd_keys);
 	raise(SIGUSR1);
 	CHECK("not in mask", read(fd, si, sizeof(si)));
 	sigpending(&pend);

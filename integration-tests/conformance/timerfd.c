@@ -36,6 +36,25 @@ static const char *en(int e)
 
 static int64_t ns(const struct timespec *ts) { return ts->tv_sec * 1000000000LL + ts->tv_nsec; }
 
+
+/* Print the lines of /proc/self/fdinfo/FD that start with one of the keys. */
+static void fdinfo_lines(int fd, const char *const *keys)
+{
+	char p[64], b[2048] = {0};
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	int f = open(p, O_RDONLY);
+	if (f < 0) {
+		printf("fdinfo: none\n");
+		return;
+	}
+	read(f, b, sizeof(b) - 1);
+	close(f);
+	for (char *l = strtok(b, "\n"); l; l = strtok(NULL, "\n"))
+		for (int i = 0; keys[i]; i++)
+			if (strncmp(l, keys[i], strlen(keys[i])) == 0)
+				printf("fdinfo %s\n", l);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -163,12 +182,18 @@ int main(void)
 	timerfd_settime(bfd, 0, &its, NULL);
 	CHECK("count reset by settime", read(bfd, &v, 8));
 	CHECK("write", write(fd, &v, 8));
+	static const char *const tfd_keys[] = {"clockid:", "ticks:", "settime flags:", "it_interval:",
+					       "flags:", NULL};
+	fdinfo_lines(bfd, tfd_keys);
 	/* TFD_IOC_SET_TICKS (checkpoint/restore). */
 	uint64_t set = 5;
 	CHECK("set ticks", ioctl(bfd, _IOW('T', 0, uint64_t), &set));
 	v = 0;
 	read(bfd, &v, 8);
 	printf("ticks read back: %llu\n", (unsigned long long)v);
+	struct itimerspec abs2 = {{1, 500}, {2000000000, 0}};
+	timerfd_settime(rfd, TFD_TIMER_ABSTIME, &abs2, NULL);
+	fdinfo_lines(rfd, tfd_keys);
 	set = 0;
 	CHECK("set ticks 0", ioctl(bfd, _IOW('T', 0, uint64_t), &set));
 	CHECK("other ioctl", ioctl(bfd, _IOW('T', 1, uint64_t), &set));

@@ -4,7 +4,8 @@
  *     flags:	0<octal open flags, O_CLOEXEC when the fd has FD_CLOEXEC>
  *     mnt_id:	<0: the sandbox numbers no mounts>
  *     ino:	<inode number>
- * and, for a pidfd, "Pid:" and "NSpid:" (-1 once the process was reaped).
+ * and, for a pidfd, "Pid:" and "NSpid:" (-1 once the process was reaped);
+ * a signalfd's "sigmask:", a timerfd's clock, ticks, flags and setting.
  * The process's fd table is taken from a kernel snapshot, as /proc/PID/fd.
  */
 #include <errno.h>
@@ -18,6 +19,8 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/proc.h"
+#include "sentry/kernel/signalfd.h"
+#include "sentry/kernel/timerfd.h"
 #include "sentry/vfs/vfs.h"
 
 #define PID_ARG(a) ((int)(intptr_t)(a))
@@ -87,6 +90,11 @@ static char *gen_fdinfo(struct task *t, void *arg, size_t *len)
 	fprintf(m, "pos:\t%llu\nflags:\t0%o\nmnt_id:\t0\nino:\t%llu\n",
 		(unsigned long long)(f->stream ? 0 : f->pos), (unsigned)flags,
 		(unsigned long long)st.st_ino);
+	char extra[256];
+	if (file_is_signalfd(f) && signalfd_fdinfo(f, extra, sizeof(extra)) > 0)
+		fputs(extra, m);
+	if (file_is_timerfd(f) && timerfd_fdinfo(f, extra, sizeof(extra)) > 0)
+		fputs(extra, m);
 	struct thread_group *tg = pidfd_tg(f);
 	if (tg) {
 		int p = __atomic_load_n(&tg->reaped, __ATOMIC_ACQUIRE) ? -1 : tg->tgid;

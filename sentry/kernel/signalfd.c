@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -43,6 +44,11 @@ bool file_is_signalfd(struct file *f)
 static sigset64_t sfd_mask(struct file *f)
 {
 	return atomic_load(&((struct signalfd *)f->priv)->mask);
+}
+
+int signalfd_fdinfo(struct file *f, char *buf, size_t len)
+{
+	return snprintf(buf, len, "sigmask:\t%016llx\n", (unsigned long long)sfd_mask(f));
 }
 
 void signalfd_set_mask(struct file *f, sigset64_t mask)

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sentry/kernel/task.h"
 
@@ -18,6 +19,8 @@ struct signalfd_siginfo;
 int signalfd_new(sigset64_t mask, int flags, struct file **out);
 bool file_is_signalfd(struct file *f);
 void signalfd_set_mask(struct file *f, sigset64_t mask);
+/* Its /proc/PID/fdinfo line, as Linux's signalfd_show_fdinfo. */
+int signalfd_fdinfo(struct file *f, char *buf, size_t len);
 /* Linux's signalfd_copyinfo: the fields of info's layout (by signal and
  * si_code) copied into *out, the rest zero. */
 void signalfd_fill(struct signalfd_siginfo *out, const siginfo_t *info);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -41,6 +42,8 @@ struct timerfd {
 	struct ktimer kt;
 	struct kernel *k;
 	int clockid;
+	int app_clockid;  /* as created (an _ALARM clock shows as itself) */
+	int settime_flags;
 	bool armed;
 	int64_t next;     /* host CLOCK_MONOTONIC ns of the next expiration */
 	int64_t interval; /* ns; 0: one-shot */
@@ -193,6 +196,7 @@ static const struct file_ops timerfd_fops = {
 
 int timerfd_new(struct kernel *k, int clockid, int flags, struct file **out)
 {
+	int app_clockid = clockid;
 	switch (clockid) {
 	case CLOCK_REALTIME_ALARM:
 		clockid = CLOCK_REALTIME;
@@ -217,6 +221,7 @@ int timerfd_new(struct kernel *k, int clockid, int flags, struct file **out)
 	ktimer_init(&tf->kt, tf_fire, tf);
 	tf->k = k;
 	tf->clockid = clockid;
+	tf->app_clockid = app_clockid;
 	struct file *f = file_new_anon(&timerfd_fops, NULL, O_RDWR | (flags & TFD_NONBLOCK), tf);
 	if (!f) {
 		tf_release(&(struct file){.priv = tf});
@@ -258,6 +263,7 @@ int timerfd_file_settime(struct file *f, int flags, const struct itimerspec *nv,
 	int64_t now = ktimer_now();
 	tf_get_locked(tf, now, ov);
 	tf->ticks = 0;
+	tf->settime_flags = flags & (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET);
 	tf->armed = value != 0;
 	tf->interval = tf->armed ? interval : 0;
 	int r = 0;
@@ -273,6 +279,24 @@ int timerfd_file_settime(struct file *f, int flags, const struct itimerspec *nv,
 	}
 	vmutex_unlock(&tf->lock);
 	return r;
+}
+
+int timerfd_fdinfo(struct file *f, char *buf, size_t len)
+{
+	struct timerfd *tf = f->priv;
+	struct itimerspec cur;
+	vmutex_lock(&tf->lock);
+	tf_get_locked(tf, ktimer_now(), &cur);
+	int n = snprintf(buf, len,
+			 "clockid: %d\nticks: %llu\nsettime flags: 0%o\n"
+			 "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)\n",
+			 tf->app_clockid, (unsigned long long)tf->ticks, (unsigned)tf->settime_flags,
+			 (unsigned long long)cur.it_value.tv_sec,
+			 (unsigned long long)cur.it_value.tv_nsec,
+			 (unsigned long long)cur.it_interval.tv_sec,
+			 (unsigned long long)cur.it_interval.tv_nsec);
+	vmutex_unlock(&tf->lock);
+	return n;
 }
 
 void timerfd_file_gettime(struct file *f, struct itimerspec *cur)

@@ -6,6 +6,7 @@
 #define VISOR_SENTRY_KERNEL_TIMERFD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 struct file;
@@ -22,5 +23,7 @@ bool file_is_timerfd(struct file *f);
 int timerfd_file_settime(struct file *f, int flags, const struct itimerspec *nv,
 		    struct itimerspec *ov);
 void timerfd_file_gettime(struct file *f, struct itimerspec *cur);
+/* Its /proc/PID/fdinfo lines, as Linux's timerfd_show (snprintf's result). */
+int timerfd_fdinfo(struct file *f, char *buf, size_t len);
 
 #endif
