@@ -45,15 +45,18 @@
 	X(MQUEUE,            175, "mqueue->lock")                       \
 	X(MQUEUE_NS,         177, "mq_ns->lock")                        \
 	X(EVENTFD,           180, "eventfd->lock")                      \
+	X(TIMERFD,           185, "timerfd->lock")                      \
 	X(FILE_FLAGS,        190, "file->lock")                         \
 	X(FD_TABLE,          200, "fd_table->lock")                     \
 	X(FS_CONTEXT,        210, "fs_context->lock")                   \
 	X(GOFER_INODES,      215, "gofer_sb->inodes_lock")              \
 	X(GOFER_CLIENT,      220, "gofer_client->lock")                 \
+	X(INOTIFY,           225, "inotify_lock")                       \
 	X(WAITQ,             230, "waitq->lock")                        \
 	X(VFORK_DONE,        240, "vfork_done->lock")                   \
 	X(KERNEL_DONE,       250, "k->done_lock")                       \
 	X(REAL_TIMERS,       260, "rt_lock")                            \
+	X(KTIMERS,           265, "ktimer_lock")                        \
 	X(UTS,               270, "uts_lock")                           \
 	X(FS_TYPES,          280, "fs_types_lock")                      \
 	X(CHRDEVS,           285, "chrdev_lock")                        \

@@ -9,6 +9,7 @@
  * Nothing here reads a host file; host facts (CPU model) are captured at boot
  * before the jail (procfs_init).
  */
+#include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
@@ -563,6 +564,9 @@ static struct inode *pid_dir_new(int pid)
 					     arg, NULL);
 	if (!fd || vfs_synth_dir_add(d, "fd", fd) < 0)
 		r = -1;
+	struct inode *fdinfo = proc_fdinfo_dir_new(proc_sb, pid);
+	if (!fdinfo || vfs_synth_dir_add(d, "fdinfo", fdinfo) < 0)
+		r = -1;
 	if (r) {
 		inode_put(d);
 		return NULL;
@@ -968,6 +972,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= vfs_synth_dir_add(root, "net", net);
 	struct inode *sys = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 	struct inode *kern = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+	struct inode *fs = NULL;
 	if (!sys || !kern) {
 		r = -1;
 	} else {
@@ -979,6 +984,18 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		r |= add_sysctls(sb, sys);
+		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
+		fs = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		struct inode *ino = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!fs || !ino) {
+			r = -1;
+		} else {
+			r |= add_file(ino, "max_queued_events", 0444, gen_const, "16384");
+			r |= add_file(ino, "max_user_instances", 0444, gen_const, "128");
+			r |= add_file(ino, "max_user_watches", 0444, gen_const, "8192");
+			r |= vfs_synth_dir_add(fs, "inotify", ino);
+			r |= vfs_synth_dir_add(sys, "fs", fs);
+		}
 		r |= vfs_synth_dir_add(root, "sys", sys);
 	}
 	if (!r) {
@@ -987,6 +1004,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		proc_dirs_add(&dirs, "net", net);
 		proc_dirs_add(&dirs, "sys", sys);
 		proc_dirs_add(&dirs, "sys/kernel", kern);
+		proc_dirs_add(&dirs, "sys/fs", fs);
 		r |= add_extra_files(&dirs);
 	}
 	if (r) {

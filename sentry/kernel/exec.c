@@ -3,6 +3,7 @@
  * point of no return (other threads killed, close-on-exec, handlers reset).
  */
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task_internal.h"
@@ -333,6 +334,8 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		t->fdt = nf;
 	}
 	fdt_close_on_exec(t->fdt);
+	/* As Linux's exit_itimers at exec: POSIX timers go, itimers stay. */
+	ptimer_delete_all(t->tg, false);
 
 	struct thread_group *tg = t->tg;
 	vmutex_lock(&tg->siglock);

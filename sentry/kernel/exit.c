@@ -11,6 +11,8 @@
 #include "sentry/ipc/ipc.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/futex.h"
+#include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/vfs.h"
@@ -57,7 +59,8 @@ void reap_locked(struct kernel *k, struct thread_group *tg)
 			task_free(tg->leader);
 		tg->leader = NULL;
 	}
-	tg->reaped = true;
+	__atomic_store_n(&tg->reaped, true, __ATOMIC_RELEASE);
+	pidfd_notify_exit(tg);
 	if (tg->refs == 0)
 		tg_free(tg);
 }
@@ -76,8 +79,9 @@ static void kernel_task_gone(struct kernel *k)
  * the caller must reap it at once (the parent ignores SIGCHLD). */
 static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int status)
 {
-	tg->zombie = true;
 	tg->exit_status = status;
+	__atomic_store_n(&tg->zombie, true, __ATOMIC_RELEASE);
+	pidfd_notify_exit(tg);
 	/* kernel_wait_spawned may be waiting for this group (init included). */
 	pthread_cond_broadcast(&k->spawn_cond);
 	/* Orphans go to init (as Linux without subreapers). */
@@ -196,6 +200,7 @@ _Noreturn void task_exit(struct task *t, int status)
 	if (t->tg_next)
 		t->tg_next->tg_prev = t->tg_prev;
 	t->tg_next = t->tg_prev = NULL;
+	sigpending_flush_locked(tg, &t->pending);
 	tg->nthreads--;
 	bool last = tg->nthreads == 0;
 	/* As Linux, whose exe_file goes with the mm: a zombie has no
@@ -203,6 +208,9 @@ _Noreturn void task_exit(struct task *t, int status)
 	struct file *exe = last ? tg->exe_file : NULL;
 	if (last)
 		tg->exe_file = NULL;
+	/* The timers go with the last thread; they hold references to tg, so
+	 * they are freed after it may be reaped. */
+	struct ptimer *timers = last ? ptimer_detach_all_locked(tg, true) : NULL;
 	int gstatus = tg->group_exiting ? tg->group_exit_status : status;
 	if (tg->nthreads == 1 && tg->group_exiting && tg->threads)
 		task_wake(tg->threads); /* an execve waits in de_thread */
@@ -220,6 +228,7 @@ _Noreturn void task_exit(struct task *t, int status)
 
 	if (exe)
 		file_put(exe);
+	ptimer_free_list(timers);
 	if (free_it)
 		task_free(t);
 	kernel_task_gone(k);

@@ -24,6 +24,7 @@ struct file;
 struct tty_kernel_ops;
 struct tty_session;
 struct ipc_ns;
+struct ptimer;
 
 /* A kernel-side sigaction (the app's struct sigaction, x86_64 layout). */
 struct k_sigaction {
@@ -48,6 +49,7 @@ struct thread_group {
 	struct vmutex siglock;
 	struct k_sigaction actions[VISOR_NSIG];
 	struct sigpending shared_pending;
+	int nqueued;                  /* signals queued on it and its threads (RLIMIT_SIGPENDING) */
 	bool group_exiting;
 	int group_exit_status;        /* wait status once group_exiting */
 	bool stopped;                 /* group stop (SIGSTOP and friends) */
@@ -61,8 +63,15 @@ struct thread_group {
 	int exit_status;              /* wait(2) status word */
 	int exit_signal;              /* signal sent to the parent at exit (SIGCHLD) */
 	struct waitq child_wq;        /* notified when a child changes state */
+	struct waitq signalfd_wq;     /* notified (POLLIN) when a signal is queued */
+	struct waitq pidfd_wq;        /* notified when it becomes a zombie and when reaped */
 
 	struct rlimit rlimits[RLIM_NLIMITS]; /* under siglock */
+	/* POSIX timers and the CPU-time itimers (ptimer.c), under siglock. */
+	struct ptimer *ptimers;
+	int nptimers, ptimer_next_id;
+	bool ptimers_closed;          /* exited: no new timers */
+	struct ptimer *itimers[2];    /* ITIMER_VIRTUAL, ITIMER_PROF */
 	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
 	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */

@@ -9,15 +9,22 @@
  * the rt_sigframe the app's handler runs on, exactly as Linux lays it out so
  * that glibc's and musl's sigreturn trampolines work unchanged.
  *
- * Simplification, stated: a real-time signal queues at most one instance
- * at a time (like a standard signal); the siginfo of the first is kept.
+ * A standard signal is pending at most once (the first siginfo is kept); a
+ * real-time signal (32 and up) queues every instance in order: the first in
+ * sigpending.info, the rest on sigpending.rt_head.  Queued signals count
+ * against the receiving process's RLIMIT_SIGPENDING (Linux counts per user):
+ * past it a real-time signal from sigqueue/tgkill (si_code < 0) fails with
+ * EAGAIN, and any other signal is still sent.
  */
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/mm/mm.h"
 #include "lib/log.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -63,18 +70,87 @@ static void kick(struct task *t)
 	task_wake(t);
 }
 
-static void pending_add(struct sigpending *p, const siginfo_t *info)
+#define SIGRTMIN_KERNEL 32
+
+struct rt_queued {
+	struct rt_queued *next;
+	siginfo_t info;
+};
+
+/* Under siglock: queue info on p (a pending set of tg). */
+static int pending_add(struct thread_group *tg, struct sigpending *p, const siginfo_t *info)
 {
 	int sig = info->si_signo;
-	if (p->set & SIGBIT(sig))
-		return;
-	p->set |= SIGBIT(sig);
-	p->info[sig - 1] = *info;
+	bool rt = sig >= SIGRTMIN_KERNEL;
+	if ((p->set & SIGBIT(sig)) && !rt)
+		return 0;
+	if ((uint64_t)tg->nqueued >= (uint64_t)tg->rlimits[RLIMIT_SIGPENDING].rlim_cur && rt &&
+	    info->si_code < 0 && info->si_code != SI_TIMER)
+		return -EAGAIN;
+	if (!(p->set & SIGBIT(sig))) {
+		p->set |= SIGBIT(sig);
+		p->info[sig - 1] = *info;
+		tg->nqueued++;
+		return 0;
+	}
+	struct rt_queued *q = malloc(sizeof(*q));
+	if (!q)
+		return -EAGAIN;
+	q->next = NULL;
+	q->info = *info;
+	struct rt_queued **pp = &p->rt_head;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = q;
+	tg->nqueued++;
+	return 0;
 }
 
-static void pending_del(struct sigpending *p, sigset64_t mask)
+/* Under siglock: take sig's first instance off p into *info (sig pending). */
+static void pending_take(struct thread_group *tg, struct sigpending *p, int sig, siginfo_t *info)
 {
+	*info = p->info[sig - 1];
+	tg->nqueued--;
+	for (struct rt_queued **pp = &p->rt_head; *pp; pp = &(*pp)->next) {
+		struct rt_queued *q = *pp;
+		if (q->info.si_signo == sig) {
+			p->info[sig - 1] = q->info;
+			*pp = q->next;
+			free(q);
+			return; /* another instance stays pending */
+		}
+	}
+	p->set &= ~SIGBIT(sig);
+}
+
+static void pending_del_tg(struct thread_group *tg, struct sigpending *p, sigset64_t mask)
+{
+	for (struct rt_queued **pp = &p->rt_head; *pp;) {
+		struct rt_queued *q = *pp;
+		if (mask & SIGBIT(q->info.si_signo)) {
+			*pp = q->next;
+			free(q);
+			if (tg)
+				tg->nqueued--;
+		} else {
+			pp = &q->next;
+		}
+	}
+	if (tg)
+		tg->nqueued -= __builtin_popcountll(p->set & mask);
 	p->set &= ~mask;
+}
+
+#define pending_del(p, mask) pending_del_tg(tg, (p), (mask))
+
+void sigpending_free(struct sigpending *p)
+{
+	pending_del_tg(NULL, p, ~0ULL);
+}
+
+void sigpending_flush_locked(struct thread_group *tg, struct sigpending *p)
+{
+	pending_del_tg(tg, p, ~0ULL);
 }
 
 /* Under siglock: start a group exit with wait status `status`. */
@@ -151,17 +227,25 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 		return 0;
 	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
 		return 0;
+	/* As Linux's signalfd_notify: readers of a signalfd wake. */
+	waitq_notify(&tg->signalfd_wq, POLLIN | POLLRDNORM);
+	int r;
 	if (group) {
-		pending_add(&tg->shared_pending, info);
-		struct task *w = pick_thread_locked(tg, sig);
+		r = pending_add(tg, &tg->shared_pending, info);
+		struct task *w = r ? NULL : pick_thread_locked(tg, sig);
 		if (w)
 			kick(w);
 	} else {
-		pending_add(&t->pending, info);
-		if (!(t->sigmask & SIGBIT(sig)))
+		r = pending_add(tg, &t->pending, info);
+		if (!r && !(t->sigmask & SIGBIT(sig)))
 			kick(t);
 	}
-	return 0;
+	return r;
+}
+
+void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_t *info)
+{
+	send_locked(tg, t, info, t == NULL, false);
 }
 
 int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
@@ -214,7 +298,7 @@ void task_force_signal(struct task *t, const siginfo_t *info)
 	 * kills it even though init ignores other unhandled signals. */
 	if (tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL)
 		tg->fault_killable = true;
-	pending_add(&t->pending, info);
+	pending_add(tg, &t->pending, info);
 	vmutex_unlock(&tg->siglock);
 }
 
@@ -293,6 +377,14 @@ int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t 
 	}
 	vmutex_unlock(&t->tg->siglock);
 	return r;
+}
+
+sigset64_t task_pending_any(struct task *t)
+{
+	vmutex_lock(&t->tg->siglock);
+	sigset64_t p = t->pending.set | t->tg->shared_pending.set;
+	vmutex_unlock(&t->tg->siglock);
+	return p;
 }
 
 sigset64_t task_sigpending(struct task *t)
@@ -622,6 +714,9 @@ int64_t signal_sigreturn(struct task *t)
 	struct k_rt_sigframe f;
 	siginfo_t segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
 	t->in_syscall = false;
+	/* As Linux's restore_sigcontext: a restart block pending from before
+	 * the handler gives EINTR if restart_syscall is called now. */
+	t->restart_fn = NULL;
 	if (mm_copy_in(t->mm, &f, frame, sizeof(f)) < 0) {
 		task_force_signal(t, &segv); /* as Linux's badframe */
 		return (int64_t)t->regs.rax;
@@ -708,6 +803,7 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 	sigset64_t mask = ~t->sigmask | SIGBIT(SIGKILL) | SIGBIT(SIGSTOP);
 	/* Synchronous (thread) signals first, as Linux does. */
 	struct sigpending *order[2] = {&t->pending, &tg->shared_pending};
+again:
 	for (int i = 0; i < 2; i++) {
 		sigset64_t ready = order[i]->set & mask;
 		if (!ready)
@@ -720,8 +816,9 @@ static int dequeue_locked(struct task *t, siginfo_t *info)
 				sig = sync_sigs[k];
 				break;
 			}
-		*info = order[i]->info[sig - 1];
-		order[i]->set &= ~SIGBIT(sig);
+		pending_take(tg, order[i], sig, info);
+		if (info->si_code == SI_TIMER && !ptimer_dequeued_locked(tg, info))
+			goto again; /* a deleted or re-armed timer's: dropped */
 		return sig;
 	}
 	return 0;
@@ -737,8 +834,11 @@ int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info)
 		sigset64_t ready = order[i]->set & set;
 		if (ready) {
 			sig = __builtin_ctzll(ready) + 1;
-			*info = order[i]->info[sig - 1];
-			order[i]->set &= ~SIGBIT(sig);
+			pending_take(tg, order[i], sig, info);
+			if (info->si_code == SI_TIMER && !ptimer_dequeued_locked(tg, info)) {
+				sig = 0; /* a deleted or re-armed timer's: dropped */
+				i = -1;
+			}
 		}
 	}
 	vmutex_unlock(&tg->siglock);

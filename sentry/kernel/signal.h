@@ -23,6 +23,8 @@ int task_sigaction(struct task *t, int sig, const struct k_sigaction *act,
  * SIG_SETMASK) and return the mask before it in *old.  -EINVAL for another
  * how when a set is given (the mask is unchanged). */
 int task_sigprocmask(struct task *t, int how, const sigset64_t *set, sigset64_t *old);
+/* Every signal pending for t or its group, blocked or not (signalfd). */
+sigset64_t task_pending_any(struct task *t);
 /* rt_sigpending: the signals pending for t or its group that t blocks. */
 sigset64_t task_sigpending(struct task *t);
 /* sigaltstack: the current stack in *oss, then ss (unless NULL) installed.
@@ -43,6 +45,13 @@ int task_sigaltstack_flags(const struct task *t);
 /* Take a pending signal in set (thread-directed first), for sigtimedwait:
  * its number and siginfo, or 0 when none is pending. */
 int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info);
+/* Under tg->siglock: queue info for the group (t NULL) or thread t, with
+ * the usual rules (ignored signals dropped, a pending one not queued twice). */
+void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_t *info);
+/* Drop every queued signal of p (a set of tg's, under its siglock), or of
+ * a set nobody uses any more (sigpending_free). */
+void sigpending_flush_locked(struct thread_group *tg, struct sigpending *p);
+void sigpending_free(struct sigpending *p);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

@@ -12,6 +12,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -62,6 +63,7 @@ struct task *task_alloc(struct kernel *k)
 
 void task_free(struct task *t)
 {
+	sigpending_free(&t->pending);
 	if (t->creds)
 		creds_put(t->creds);
 	if (t->wake_efd >= 0)
@@ -83,6 +85,8 @@ struct thread_group *tg_alloc(struct kernel *k)
 	tg->k = k;
 	vmutex_init(&tg->siglock, LOCK_CLASS(SIGLOCK));
 	waitq_init(&tg->child_wq);
+	waitq_init(&tg->signalfd_wq);
+	waitq_init(&tg->pidfd_wq);
 	tg->exit_signal = SIGCHLD;
 	tg->start_ns = kernel_uptime_ns(k);
 	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
@@ -91,8 +95,11 @@ struct thread_group *tg_alloc(struct kernel *k)
 
 void tg_free(struct thread_group *tg)
 {
+	sigpending_free(&tg->shared_pending);
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
+	waitq_destroy(&tg->signalfd_wq);
+	waitq_destroy(&tg->pidfd_wq);
 	free(tg->cmdline);
 	free(tg);
 }
@@ -165,11 +172,15 @@ static void task_loop(struct task *t)
 		struct plat_event ev;
 		uint64_t t0 = now_ns();
 		lockdep_assert_none_held("a platform switch"); /* LOCKING.md rule 3 */
+		atomic_store(&t->run_start_ns, t0); /* CPU-time timers count it (ptimer.c) */
 		int r = plat->ops->context_switch(t->ctx, mm_addr_space(t->mm), &t->regs, &ev);
 		uint64_t t1 = now_ns();
+		uint64_t blocked0 = t->blocked_ns;
 		/* CPU accounting, approximated by wall time: in app code is user
 		 * time, in the Sentry on the app's behalf is system time. */
 		__atomic_fetch_add(&t->tg->utime_ns, t1 - t0, __ATOMIC_RELAXED);
+		atomic_fetch_add(&t->cpu_ns, t1 - t0);
+		atomic_store(&t->run_start_ns, 0);
 		if (r < 0) {
 			log_warn("task %d: platform switch failed: %s", t->tid, strerror(-r));
 			signal_group_exit(t->tg, SIGKILL);
@@ -193,7 +204,11 @@ static void task_loop(struct task *t)
 		case PLAT_EV_INTERRUPT:
 			break;
 		}
-		__atomic_fetch_add(&t->tg->stime_ns, now_ns() - t1, __ATOMIC_RELAXED);
+		/* Time asleep (nanosleep, a blocking read) is no CPU time. */
+		uint64_t busy = now_ns() - t1, slept = t->blocked_ns - blocked0;
+		__atomic_fetch_add(&t->tg->stime_ns, busy > slept ? busy - slept : 0,
+				   __ATOMIC_RELAXED);
+		atomic_fetch_add(&t->cpu_ns, busy > slept ? busy - slept : 0);
 	}
 }
 
@@ -327,8 +342,11 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return -EPERM; /* namespaces inside the sandbox are not supported yet */
 	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
 		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
-	if (flags & CLONE_PIDFD)
-		return -EINVAL; /* pidfds are not supported yet */
+	/* As Linux: a pidfd names a process, and clone(2) has one pointer
+	 * for the pidfd and the parent's tid. */
+	if ((flags & CLONE_PIDFD) &&
+	    (flags & (CLONE_DETACHED | CLONE_THREAD | CLONE_PARENT_SETTID)))
+		return -EINVAL;
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD)) {
 		/* Sharing handlers without sharing the group needs a shared
 		 * sighand object this kernel does not have. */
@@ -474,6 +492,17 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 
 	if (flags & CLONE_PARENT_SETTID) {
 		int32_t v = pid;
+		task_copy_out(t, parent_tid, &v, sizeof(v));
+	}
+	if (flags & CLONE_PIDFD) {
+		/* Before the child runs, so it is at least a zombie now. */
+		struct file *pf;
+		int32_t v = -1;
+		if (pidfd_open_pid(k, pid, 0, &pf) == 0) {
+			v = fdt_install(t->fdt, pf, FD_CLOEXEC, 0);
+			if (v < 0)
+				file_put(pf);
+		}
 		task_copy_out(t, parent_tid, &v, sizeof(v));
 	}
 	int r = task_start(c);

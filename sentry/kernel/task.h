@@ -111,6 +111,9 @@ struct task {
 	struct ipc_ns *ipc_ns;  /* [own] a reference, or NULL for the kernel's (k->ipc) */
 
 	int wake_efd;               /* eventfd: see wait.h */
+	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
+	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */
+	_Atomic uint64_t cpu_ns;    /* this thread's user + system time (its CPU clock's timers) */
 	_Atomic int interrupted;    /* a signal or exit wants attention */
 	bool exiting;
 	int exit_code;              /* wait status for thread exit */

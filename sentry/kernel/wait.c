@@ -77,7 +77,12 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 			return -EINTR;
 		struct pollfd p[2] = {{.fd = t->wake_efd, .events = POLLIN},
 				      {.fd = hostfd, .events = events}};
+		struct timespec b0, b1;
+		clock_gettime(CLOCK_MONOTONIC, &b0);
 		int n = poll(p, hostfd >= 0 ? 2 : 1, timeout_ms(deadline));
+		clock_gettime(CLOCK_MONOTONIC, &b1);
+		t->blocked_ns += (uint64_t)((b1.tv_sec - b0.tv_sec) * 1000000000LL +
+					    (b1.tv_nsec - b0.tv_nsec));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

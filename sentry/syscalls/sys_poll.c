@@ -5,8 +5,10 @@
  * task_copy_*; a bad one is -EFAULT), check what Linux checks at the syscall
  * boundary, call the VFS, copy results out.
  *
- * A signal during poll/select restarts only when no handler runs
- * (-ERESTARTNOHAND), with the full timeout.
+ * A signal during poll/select restarts only when no handler runs: poll
+ * through restart_syscall and a restart block holding its deadline
+ * (-ERESTART_RESTARTBLOCK, as Linux's do_restart_poll), select and the
+ * p-variants with -ERESTARTNOHAND after writing the time left back.
  */
 #include <errno.h>
 #include <poll.h>
@@ -193,6 +195,30 @@ out:
 	return r;
 }
 
+/* poll's restart block: fds, nfds, and the deadline (has_deadline, sec, nsec). */
+static int64_t poll_restart(struct task *t);
+
+static int64_t poll_until(struct task *t, uint64_t fds, uint64_t nfds, const struct timespec *dlp)
+{
+	int64_t r = do_poll(t, fds, nfds, dlp);
+	if (r != -ERESTARTNOHAND)
+		return r;
+	t->restart_arg[0] = fds;
+	t->restart_arg[1] = nfds;
+	t->restart_arg[2] = dlp ? (uint64_t)dlp->tv_sec : UINT64_MAX;
+	t->restart_arg[3] = dlp ? (uint64_t)dlp->tv_nsec : 0;
+	t->restart_fn = poll_restart;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static int64_t poll_restart(struct task *t)
+{
+	struct timespec dl = {(time_t)t->restart_arg[2], (long)t->restart_arg[3]};
+	bool has = t->restart_arg[2] != UINT64_MAX;
+	t->restart_fn = NULL;
+	return poll_until(t, t->restart_arg[0], t->restart_arg[1], has ? &dl : NULL);
+}
+
 static int64_t sys_poll(struct task *t, const uint64_t a[6])
 {
 	int timeout = (int)a[2];
@@ -202,7 +228,7 @@ static int64_t sys_poll(struct task *t, const uint64_t a[6])
 		dl = ts_add(dl, (struct timespec){timeout / 1000, (timeout % 1000) * 1000000L});
 		dlp = &dl;
 	}
-	return do_poll(t, a[0], a[1], dlp);
+	return poll_until(t, a[0], a[1], dlp);
 }
 
 /* Read a timespec timeout (NULL addr: none) into an absolute deadline. */

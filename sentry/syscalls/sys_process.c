@@ -5,6 +5,7 @@
  */
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
@@ -146,9 +147,24 @@ static int64_t sys_waitid(struct task *t, const uint64_t a[6])
 	} else if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) {
 		r = -EINVAL;
 	} else if (idtype == P_PIDFD) {
-		/* No pidfds exist in the sandbox yet: an open fd is not one. */
+		/* As Linux: the pidfd's process as P_PID; a O_NONBLOCK pidfd
+		 * makes the wait WNOHANG, and nothing to collect EAGAIN. */
 		struct file *f = id >= 0 ? fdt_get_file(t->fdt, id) : NULL;
-		r = id < 0 ? -EINVAL : f ? -EINVAL : -EBADF;
+		struct thread_group *tg = f ? pidfd_tg(f) : NULL;
+		if (id < 0) {
+			r = -EINVAL;
+		} else if (!tg) {
+			r = -EBADF;
+		} else {
+			bool nb = file_get_flags(f) & O_NONBLOCK;
+			r = task_wait(t, P_PID, tg->tgid, options | (nb ? WNOHANG : 0), NULL, &info,
+				      a[4] ? &ru : NULL);
+			if (r == 0) {
+				memset(&info, 0, sizeof(info));
+				if (nb && !(options & WNOHANG))
+					r = -EAGAIN;
+			}
+		}
 		if (f)
 			file_put(f);
 	} else if (idtype != P_ALL && idtype != P_PID && idtype != P_PGID) {

@@ -198,6 +198,35 @@ static int64_t sys_rt_sigqueueinfo(struct task *t, const uint64_t a[6])
 	return r;
 }
 
+/* rt_tgsigqueueinfo(tgid, tid, sig, info): as Linux's do_rt_tgsigqueueinfo,
+ * to one thread of process tgid. */
+static int64_t sys_rt_tgsigqueueinfo(struct task *t, const uint64_t a[6])
+{
+	int tgid = (int)a[0], tid = (int)a[1], sig = (int)a[2];
+	siginfo_t info;
+	if (task_copy_in(t, &info, a[3], sizeof(info)) < 0)
+		return -EFAULT;
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	if ((info.si_code >= 0 || info.si_code == SI_TKILL) && tid != t->tid)
+		return -EPERM;
+	if (sig < 0 || sig > VISOR_NSIG)
+		return -EINVAL;
+	info.si_signo = sig;
+	return task_tkill(t, tgid, tid, &info);
+}
+
+/* restart_syscall: the signal code turned an -ERESTART_RESTARTBLOCK into
+ * this call; continue what the interrupted call left in the restart block
+ * (a sleep, a timed futex wait, a poll), or -EINTR when there is none
+ * (Linux's do_no_restart_syscall). */
+static int64_t sys_restart_syscall(struct task *t, const uint64_t a[6])
+{
+	int64_t (*fn)(struct task *) = t->restart_fn;
+	t->restart_fn = NULL;
+	return fn ? fn(t) : -EINTR;
+}
+
 const struct syscall_def sys_signal_defs[] = {
 	{SYS_rt_sigaction, "rt_sigaction", sys_rt_sigaction},
 	{SYS_rt_sigprocmask, "rt_sigprocmask", sys_rt_sigprocmask},
@@ -208,5 +237,7 @@ const struct syscall_def sys_signal_defs[] = {
 	{SYS_rt_sigtimedwait, "rt_sigtimedwait", sys_rt_sigtimedwait},
 	{SYS_sigaltstack, "sigaltstack", sys_sigaltstack},
 	{SYS_rt_sigqueueinfo, "rt_sigqueueinfo", sys_rt_sigqueueinfo},
+	{SYS_rt_tgsigqueueinfo, "rt_tgsigqueueinfo", sys_rt_tgsigqueueinfo},
+	{SYS_restart_syscall, "restart_syscall", sys_restart_syscall},
 	{0},
 };

@@ -18,8 +18,13 @@
  *     CPU time of the Sentry thread that runs the task.  On platforms where
  *     app code runs in a stub process it misses the app's own user time.
  *   - The alarm clocks behave as on a host without an RTC (EINVAL, and
- *     EOPNOTSUPP for sleeps); CPU clocks of other processes (negative
- *     clockids) are not supported: EINVAL.
+ *     EOPNOTSUPP for sleeps).
+ *   - CPU clocks by pid (negative clockids, from clock_getcpuclockid and
+ *     pthread_getcpuclockid: ~pid << 3 | type, bit 2 per-thread): a
+ *     process's is its group's CPU time (pid 0: the caller's); a thread's
+ *     is the caller's own thread clock when it names the caller, else,
+ *     approximated, its process's (only the caller's own threads, as
+ *     Linux).  An unknown pid, or type 3, is EINVAL.
  *
  * Sleeps become an absolute host CLOCK_MONOTONIC deadline when they start (an
  * absolute CLOCK_REALTIME sleep is converted once, so a later change of the
@@ -33,9 +38,9 @@
  * tg->start_ns), so a process that exits and a later one reusing its pid are
  * told apart; a timer whose process is gone is dropped when it fires, and
  * fork does not inherit timers (new tgid) while execve keeps them, as Linux.
- * ITIMER_VIRTUAL and ITIMER_PROF need CPU-time accounting to fire: they read
- * as disarmed and arming them fails with EINVAL.  A kernel must outlive its
- * armed timers (the Sentry frees its kernel only at exit).
+ * ITIMER_VIRTUAL and ITIMER_PROF are CPU-time timers of sentry/kernel/
+ * ptimer.c.  A kernel must outlive its armed timers (the Sentry frees its
+ * kernel only at exit).
  *
  * Lock order: rt_lock is a leaf; the timer thread drops it before it looks
  * up the thread group and sends the signal.
@@ -52,6 +57,7 @@
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -111,9 +117,46 @@ static int64_t tg_cpu_ns(struct thread_group *tg)
 			 __atomic_load_n(&tg->stime_ns, __ATOMIC_RELAXED));
 }
 
+/* A CPU clock by pid (clk < 0): its value now, or -EINVAL. */
+static int cpu_clock_now(struct task *t, int clk, int64_t *ns)
+{
+	if ((clk & 3) == 3)
+		return -EINVAL;
+	int pid = ~(clk >> 3);
+	bool thread = clk & 4;
+	if (thread) {
+		if (pid == 0 || pid == t->tid) {
+			*ns = host_ns(CLOCK_THREAD_CPUTIME_ID);
+			return 0;
+		}
+		/* As Linux: only the caller's own threads. */
+		struct task *x = kernel_get_task(t->k, pid);
+		if (!x)
+			return -EINVAL;
+		bool ours = x->tg == t->tg;
+		task_put(x);
+		if (!ours)
+			return -EINVAL;
+		*ns = tg_cpu_ns(t->tg);
+		return 0;
+	}
+	if (pid == 0 || pid == t->tg->tgid) {
+		*ns = tg_cpu_ns(t->tg);
+		return 0;
+	}
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
+	if (!tg)
+		return -EINVAL;
+	*ns = tg_cpu_ns(tg);
+	tg_put(tg);
+	return 0;
+}
+
 /* The sandbox's clock clk now, in ns.  -EINVAL for an unknown clock. */
 static int clock_now(struct task *t, int clk, int64_t *ns)
 {
+	if (clk < 0)
+		return cpu_clock_now(t, clk, ns);
 	int64_t boot = ts_ns_sat(&t->k->boot_mono);
 	switch (clk) {
 	case CLOCK_REALTIME:
@@ -155,7 +198,10 @@ static int64_t sys_clock_getres(struct task *t, const uint64_t a[6])
 {
 	int clk = (int)a[0];
 	struct timespec res = {0, 1}; /* high-resolution and CPU clocks: 1ns */
-	switch (clk) {
+	int64_t ignored;
+	if (clk < 0 && cpu_clock_now(t, clk, &ignored) < 0)
+		return -EINVAL; /* glibc's clock_getcpuclockid asks this */
+	switch (clk < 0 ? CLOCK_PROCESS_CPUTIME_ID : clk) {
 	case CLOCK_REALTIME_COARSE:
 	case CLOCK_MONOTONIC_COARSE:
 		clock_getres(clk, &res); /* the host's tick */
@@ -575,7 +621,12 @@ static int64_t sys_getitimer(struct task *t, const uint64_t a[6])
 			}
 		}
 		vmutex_unlock(&rt_lock);
-	} else if (which != ITIMER_VIRTUAL && which != ITIMER_PROF) {
+	} else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+		int64_t value, interval;
+		ptimer_itimer_get(t, which, &value, &interval);
+		v.it_value = ns_tv(value);
+		v.it_interval = ns_tv(interval);
+	} else {
 		return -EINVAL;
 	}
 	return task_copy_out(t, a[1], &v, sizeof(v)) ? -EFAULT : 0;
@@ -603,9 +654,13 @@ static int64_t sys_setitimer(struct task *t, const uint64_t a[6])
 		ov.it_value = ns_tv(old_value);
 		ov.it_interval = ns_tv(old_interval);
 	} else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
-		/* No CPU-time accounting to fire them: disarming is all we do. */
-		if (nv.it_value.tv_sec || nv.it_value.tv_usec)
-			return -EINVAL;
+		int64_t value = tv_ns(&nv.it_value), old_value, old_interval;
+		int r = ptimer_itimer_set(t, which, value, value ? tv_ns(&nv.it_interval) : 0,
+					  &old_value, &old_interval);
+		if (r)
+			return r;
+		ov.it_value = ns_tv(old_value);
+		ov.it_interval = ns_tv(old_interval);
 	} else {
 		return -EINVAL;
 	}

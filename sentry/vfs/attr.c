@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -216,7 +217,17 @@ int vfs_setattr_checked(struct task *t, const struct vfs_path *p, struct vfs_set
 				return r;
 		}
 	}
-	return vfs_setattr_raw(ino, sa);
+	int r = vfs_setattr_raw(ino, sa);
+	if (r == 0) {
+		/* As Linux's fsnotify_change: a size change is a modification,
+		 * the rest attributes. */
+		uint32_t m = (sa->valid & VFS_ATTR_SIZE) ? FS_MODIFY : 0;
+		if (sa->valid & ~VFS_ATTR_SIZE)
+			m |= FS_ATTRIB;
+		if (m)
+			fsnotify_dentry(p->dentry, m);
+	}
+	return r;
 }
 
 int vfs_setattr_raw(struct inode *ino, struct vfs_setattr *sa)
@@ -357,6 +368,8 @@ int vfs_truncate(struct task *t, const char *path, int64_t len)
 	if (r == 0) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = (uint64_t)len};
 		r = vfs_setattr_raw(ino, &sa);
+		if (r == 0)
+			fsnotify_dentry(p.dentry, FS_MODIFY);
 	}
 	path_put(&p);
 	return r;

@@ -6,8 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/lockdep.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -52,6 +54,10 @@ void dentry_put(struct dentry *d)
 {
 	while (d && atomic_fetch_sub(&d->refs, 1) == 1) {
 		struct dentry *parent = d->parent;
+		/* As Linux's dentry_unlink_inode: the last name of a file is
+		 * gone once nothing uses it (an open file holds it). */
+		if (d->dead && d->inode->nlink == 0 && !S_ISDIR(d->inode->mode))
+			fsnotify_inode(d->inode, FS_DELETE_SELF);
 		inode_put(d->inode);
 		free(d->name);
 		free(d);

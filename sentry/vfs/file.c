@@ -22,6 +22,7 @@
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -129,6 +130,8 @@ void file_put(struct file *f)
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	vfs_locks_release_file(f);
+	if (f->fsn_opened)
+		fsnotify_file(f, f->writable ? FS_CLOSE_WRITE : FS_CLOSE_NOWRITE);
 	/* Nobody else holds f now, so no epoll_ctl can add to epitems. */
 	if (f->epitems)
 		epoll_file_released(f);
@@ -177,7 +180,10 @@ static ssize_t do_read(struct task *t, struct file *f, void *buf, size_t len, ui
 		return file_is_dir(f) ? -EISDIR : -EINVAL;
 	if (len > 0x7ffff000)
 		len = 0x7ffff000; /* MAX_RW_COUNT, as Linux */
-	return f->ops->read(t, f, buf, len, pos);
+	ssize_t r = f->ops->read(t, f, buf, len, pos);
+	if (r > 0)
+		fsnotify_file(f, FS_ACCESS);
+	return r;
 }
 
 static ssize_t do_write(struct task *t, struct file *f, const void *buf, size_t len,
@@ -189,7 +195,10 @@ static ssize_t do_write(struct task *t, struct file *f, const void *buf, size_t 
 		return -EINVAL;
 	if (len > 0x7ffff000)
 		len = 0x7ffff000;
-	return f->ops->write(t, f, buf, len, pos);
+	ssize_t r = f->ops->write(t, f, buf, len, pos);
+	if (r > 0)
+		fsnotify_file(f, FS_MODIFY);
+	return r;
 }
 
 ssize_t file_read(struct task *t, struct file *f, void *buf, size_t len)
@@ -347,7 +356,10 @@ int file_truncate(struct task *t, struct file *f, uint64_t size)
 	if ((int64_t)size < 0)
 		return -EINVAL;
 	struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = size};
-	return vfs_setattr_raw(f->inode, &sa);
+	int r = vfs_setattr_raw(f->inode, &sa);
+	if (r == 0)
+		fsnotify_file(f, FS_MODIFY);
+	return r;
 }
 
 int vfs_stat_file(struct file *f, struct stat *st)
@@ -493,6 +505,10 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		file_put(f);
 		return r;
 	}
+	if ((flags & O_TRUNC) && type == S_IFREG && !created)
+		fsnotify_file(f, FS_MODIFY);
+	fsnotify_file(f, FS_OPEN);
+	f->fsn_opened = true;
 	*out = f;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "sentry/kernel/task.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
 
@@ -206,6 +207,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 			}
 			dcache_insert(pw.dir.dentry, d);
 			dir_changed(di);
+			fsnotify_child(di, pw.name, ino, FS_CREATE, 0);
 			target.mnt = pw.dir.mnt;
 			mount_get(target.mnt);
 			target.dentry = d;
@@ -334,6 +336,7 @@ static int create_finish_path(struct parent_walk *pw, struct inode *ino, struct 
 	}
 	dcache_insert(pw->dir.dentry, d);
 	dir_changed(pw->dir.dentry->inode);
+	fsnotify_child(pw->dir.dentry->inode, pw->name, ino, FS_CREATE, 0);
 	if (out) {
 		out->mnt = pw->dir.mnt;
 		mount_get(out->mnt);
@@ -481,6 +484,7 @@ static int link_fn(struct walk *w, struct parent_walk *pw, void *arg)
 	int r = di->ops && di->ops->link ? di->ops->link(di, pw->name, src) : -EPERM;
 	if (r == 0) {
 		inode_get(src);
+		fsnotify_inode(src, FS_ATTRIB); /* its link count (Linux's order) */
 		r = create_finish(pw, src);
 		inode_touch(src, VFS_TOUCH_C);
 	}
@@ -553,10 +557,14 @@ static int unlink_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vi
 	r = di->ops && di->ops->unlink ? di->ops->unlink(di, pw->name, victim->dentry->inode)
 				       : -EPERM;
 	if (r == 0) {
+		struct inode *vi = victim->dentry->inode;
 		victim->dentry->dead = true;
 		dcache_remove(victim->dentry);
 		dir_changed(di);
-		inode_touch(victim->dentry->inode, VFS_TOUCH_C);
+		inode_touch(vi, VFS_TOUCH_C);
+		fsnotify_inode(vi, FS_ATTRIB);
+		fsnotify_child(di, pw->name, vi, FS_DELETE, 0);
+		/* FS_DELETE_SELF: when the dentry's last user goes (dcache.c). */
 	}
 	return r;
 }
@@ -592,6 +600,8 @@ static int rmdir_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vic
 		dcache_prune(victim->dentry);
 		dcache_remove(victim->dentry);
 		dir_changed(di);
+		fsnotify_child(di, pw->name, victim->dentry->inode, FS_DELETE, 0);
+		fsnotify_inode(victim->dentry->inode, FS_DELETE_SELF);
 	}
 	return r;
 }
@@ -753,6 +763,27 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 	if (ndi != odi)
 		dir_changed(ndi);
 	inode_touch(src.dentry->inode, VFS_TOUCH_C);
+	{
+		/* As Linux's fsnotify_move: from, to, the moved inode itself,
+		 * then what the rename replaced. */
+		uint32_t cookie = fsnotify_cookie();
+		struct inode *si = src.dentry->inode;
+		fsnotify_child(odi, opw.name, si, FS_MOVED_FROM, cookie);
+		fsnotify_child(ndi, npw.name, si, FS_MOVED_TO, cookie);
+		fsnotify_inode(si, FS_MOVE_SELF);
+		if (have_dst && (flags & RENAME_EXCHANGE)) {
+			uint32_t c2 = fsnotify_cookie();
+			struct inode *xi = dst.dentry->inode;
+			fsnotify_child(ndi, npw.name, xi, FS_MOVED_FROM, c2);
+			fsnotify_child(odi, opw.name, xi, FS_MOVED_TO, c2);
+			fsnotify_inode(xi, FS_MOVE_SELF);
+		} else if (have_dst) {
+			struct inode *xi = dst.dentry->inode;
+			fsnotify_inode(xi, FS_ATTRIB);
+			if (S_ISDIR(xi->mode)) /* a file's: at its dentry's last put */
+				fsnotify_inode(xi, FS_DELETE_SELF);
+		}
+	}
 out:
 	vmutex_unlock(&vfs_tree_lock);
 	path_put(&src);

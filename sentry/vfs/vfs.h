@@ -164,6 +164,7 @@ struct inode {
 	uint32_t blksize;
 	struct timespec atime, mtime, ctime;
 	uint32_t flags; /* VFS_INODE_* */
+	void *fsn_marks; /* change watchers' marks (fsnotify.h): the watcher's, under its lock */
 	const struct inode_ops *ops;
 	const struct file_ops *fops; /* what open gives by default */
 	struct superblock *sb;
@@ -318,6 +319,7 @@ struct file {
 	struct vmutex pos_lock; /* serialises reads/writes that use pos, and lseek */
 	uint64_t pos;
 	bool stream;   /* no position: pread/pwrite/lseek give ESPIPE */
+	bool fsn_opened; /* opened by path: its close is reported (fsnotify.h) */
 	bool readable, writable;
 	const struct file_ops *ops;
 	struct vfs_path path; /* empty (NULL mount) for anonymous files: pipes, host fds */

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 #include <sys/times.h>
 
+#include "sentry/kernel/ptimer.h"
 #include "sentry/tests/harness.h"
 
 #define MS 1000000LL
@@ -67,7 +68,13 @@ static void test_clock_gettime_rejects_bad_clocks_and_pointers(void **st)
 	uint64_t out = s->fx->base;
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, 10, out, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, 99, out, 0, 0), -EINVAL);
-	assert_int_equal(sc(&s->t, SYS_clock_gettime, (uint64_t)-6, out, 0, 0), -EINVAL);
+	/* CPU clocks by pid: ~pid << 3 | type; pid 0 is the caller's process,
+	 * type 3 does not exist, nor does pid 4242. */
+	assert_int_equal(sc(&s->t, SYS_clock_gettime, (uint64_t)-6, out, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_clock_gettime, (uint64_t)-5, out, 0, 0), -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_clock_gettime, (uint64_t)(int64_t)(-4243 * 8 + 2), out, 0, 0),
+			 -EINVAL);
+	assert_int_equal(sc(&s->t, SYS_clock_getres, (uint64_t)-5, out, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, CLOCK_REALTIME_ALARM, out, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_clock_gettime, CLOCK_MONOTONIC, 0x1000, 0, 0), -EFAULT);
 	assert_int_equal(sc(&s->t, SYS_clock_getres, CLOCK_MONOTONIC, 0, 0, 0), 0);
@@ -343,16 +350,22 @@ static void test_itimer_argument_checks(void **st)
 	assert_int_equal(sc(&s->t, SYS_getitimer, 5, ov, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_REAL, 0x1000, 0, 0), -EFAULT);
 	assert_int_equal(sc(&s->t, SYS_getitimer, ITIMER_REAL, 0x1000, 0, 0), -EFAULT);
-	/* The CPU-time timers cannot fire here: arming them is refused,
-	 * disarming and reading them work. */
+	/* The CPU-time timers (sentry/kernel/ptimer.c): arming, reading and
+	 * disarming.  No app code runs here, so no CPU time passes. */
 	write_itv(s->fx, nv, 5000, 0);
-	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_VIRTUAL, nv, 0, 0), -EINVAL);
-	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_PROF, nv, 0, 0), -EINVAL);
-	write_itv(s->fx, nv, 0, 5000);
-	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_PROF, nv, ov, 0), 0);
-	assert_int_equal(sc(&s->t, SYS_getitimer, ITIMER_VIRTUAL, ov, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_VIRTUAL, nv, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_PROF, nv, 0, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_getitimer, ITIMER_PROF, ov, 0, 0), 0);
 	struct itimerval o = read_itv(s->fx, ov);
+	assert_true(o.it_value.tv_sec == 0 && o.it_value.tv_usec > 0 && o.it_value.tv_usec <= 5000);
+	write_itv(s->fx, nv, 0, 5000); /* a zero value disarms, whatever the interval */
+	assert_int_equal(sc(&s->t, SYS_setitimer, ITIMER_PROF, nv, ov, 0), 0);
+	o = read_itv(s->fx, ov);
+	assert_true(o.it_value.tv_usec > 0 && o.it_value.tv_usec <= 5000);
+	assert_int_equal(sc(&s->t, SYS_getitimer, ITIMER_PROF, ov, 0, 0), 0);
+	o = read_itv(s->fx, ov);
 	assert_int_equal(o.it_value.tv_sec | o.it_value.tv_usec | o.it_interval.tv_usec, 0);
+	ptimer_delete_all(&s->fx->tg, true);
 }
 
 static void test_timer_of_a_gone_process_is_dropped(void **st)
