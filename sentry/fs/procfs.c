@@ -172,9 +172,7 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 		tb_printf(b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
 			  (unsigned long long)c->cap_bounding, 0ULL, c->no_new_privs ? 1 : 0);
 	}
-	/* Inside the sandbox no seccomp filter is installed by the app (the
-	 * Sentry does not implement seccomp(2) yet). */
-	tb_printf(b, "Seccomp:\t0\nSeccomp_filters:\t0\n");
+	tb_printf(b, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", s->seccomp_mode, s->seccomp_filters);
 	long ncpu = host_ncpu;
 	tb_printf(b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
 	tb_printf(b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");

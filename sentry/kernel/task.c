@@ -11,6 +11,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -63,6 +64,7 @@ void task_free(struct task *t)
 {
 	if (t->creds)
 		creds_put(t->creds);
+	seccomp_task_free(t);
 	if (t->wake_efd >= 0)
 		close(t->wake_efd);
 	free(t);
@@ -118,7 +120,10 @@ static void handle_syscall(struct task *t)
 	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			 t->regs.r10, t->regs.r8,  t->regs.r9};
 	t->in_syscall = true;
-	int64_t ret = syscall_dispatch(t, nr, a);
+	int64_t ret;
+	/* The app's own seccomp filters first, before any argument check. */
+	if (seccomp_syscall_enter(t, nr, a, &ret))
+		ret = syscall_dispatch(t, nr, a);
 	if (t->k->strace)
 		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
 			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
@@ -405,6 +410,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			return -ENOMEM;
 		}
 		vmutex_lock(&tg->siglock);
+		seccomp_fork(c, t);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		vmutex_unlock(&tg->siglock);
@@ -457,6 +463,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		vmutex_unlock(&ntg->siglock);
 	} else {
 		vmutex_lock(&tg->siglock);
+		seccomp_fork(c, t); /* under siglock: a TSYNC sees the new thread */
 		tg_link_task(tg, c);
 		vmutex_unlock(&tg->siglock);
 	}

@@ -105,6 +105,10 @@ struct task {
 	bool fpregs_pending;        /* fpregs below go to the context before first run */
 	plat_fpregs_t fpregs;
 	int pdeathsig;              /* prctl(PR_SET_PDEATHSIG) */
+	/* seccomp(2) (seccomp.c): the mode and the filter chain, replaced
+	 * by the task or under tg->siglock (TSYNC); read with atomics. */
+	int seccomp_mode;
+	struct seccomp_filter *seccomp;
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -588,7 +589,15 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 			return -EPERM;
 		return -EINVAL;
 	case PR_GET_SECCOMP:
-		return 0; /* no seccomp filter is ever installed for the app */
+		return seccomp_mode(t);
+	case PR_SET_SECCOMP:
+		/* As Linux's prctl_set_seccomp: strict ignores the third
+		 * argument; filter passes it as seccomp(2)'s. */
+		if (arg2 == SECCOMP_MODE_STRICT)
+			return seccomp_do(t, SECCOMP_SET_MODE_STRICT, 0, 0);
+		if (arg2 == SECCOMP_MODE_FILTER)
+			return seccomp_do(t, SECCOMP_SET_MODE_FILTER, 0, a[2]);
+		return -EINVAL;
 	case PR_GET_TID_ADDRESS:
 		return task_copy_out(t, arg2, &t->clear_child_tid, sizeof(uint64_t)) ? -EFAULT : 0;
 	case PR_SET_CHILD_SUBREAPER:

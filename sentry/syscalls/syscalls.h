@@ -27,6 +27,11 @@ extern const struct syscall_def sys_info_defs[];
 extern const struct syscall_def sys_cred_defs[];
 extern const struct syscall_def sys_futex_defs[];
 extern const struct syscall_def sys_socket_defs[];
+extern const struct syscall_def sys_seccomp_defs[];
+
+/* seccomp(2)'s operations (sys_seccomp.c), also prctl(PR_SET_SECCOMP)'s. */
+struct task;
+int64_t seccomp_do(struct task *t, unsigned int op, unsigned int flags, uint64_t uargs);
 
 /* Fill the kernel's syscall table with every family (idempotent).  At boot,
  * before the first task runs. */
