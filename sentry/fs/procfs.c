@@ -188,15 +188,18 @@ static void fmt_stat(struct sbuf *b, const struct proc_snapshot *s)
 	const uint64_t hz = 100, ns_per_tick = 1000000000ULL / hz;
 	/* Fields as proc(5) numbers them; unknowns are 0. */
 	tb_printf(b,
-		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
-		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
+		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu %d %d %d 0 %lu %lu %lu "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0 %d\n",
 		  s->tgid, s->comm, state_char(s), s->ppid, s->pgid, s->sid,
 		  (unsigned long)(s->utime_ns / ns_per_tick),
 		  (unsigned long)(s->stime_ns / ns_per_tick),
 		  (unsigned long)(s->cutime_ns / ns_per_tick),
-		  (unsigned long)(s->cstime_ns / ns_per_tick), s->nthreads,
-		  (unsigned long)(s->start_ns / ns_per_tick), (unsigned long)s->vsize,
-		  (unsigned long)(s->rss / 4096), s->zombie ? s->exit_status : 0);
+		  (unsigned long)(s->cstime_ns / ns_per_tick),
+		  /* priority as Linux's task_prio: -1 - rt priority, or 20 + nice */
+		  s->sched_priority ? -1 - s->sched_priority : 20 + s->sched_nice, s->sched_nice,
+		  s->nthreads, (unsigned long)(s->start_ns / ns_per_tick), (unsigned long)s->vsize,
+		  (unsigned long)(s->rss / 4096), s->sched_priority, s->sched_policy,
+		  s->zombie ? s->exit_status : 0);
 }
 
 static char *gen_stat(struct task *t, void *arg, size_t *len)

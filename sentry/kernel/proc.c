@@ -39,6 +39,9 @@ static void snapshot_signals_locked(struct thread_group *tg, struct task *l,
 		creds_get(s->creds);
 	s->seccomp_mode = seccomp_mode(l);
 	s->seccomp_filters = seccomp_filter_count(l); /* the chain is stable under siglock */
+	s->sched_policy = l->sched_policy;
+	s->sched_priority = l->sched_priority;
+	s->sched_nice = l->sched_nice;
 }
 
 /* Under tasks_lock: the references and copies asked for by want. */

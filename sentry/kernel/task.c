@@ -12,6 +12,7 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/seccomp.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -411,6 +412,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		}
 		vmutex_lock(&tg->siglock);
 		seccomp_fork(c, t);
+		sched_fork(c, t);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		vmutex_unlock(&tg->siglock);
@@ -464,6 +466,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	} else {
 		vmutex_lock(&tg->siglock);
 		seccomp_fork(c, t); /* under siglock: a TSYNC sees the new thread */
+		sched_fork(c, t);
 		tg_link_task(tg, c);
 		vmutex_unlock(&tg->siglock);
 	}

@@ -109,6 +109,12 @@ struct task {
 	 * by the task or under tg->siglock (TSYNC); read with atomics. */
 	int seccomp_mode;
 	struct seccomp_filter *seccomp;
+	/* Scheduling attributes (sched.c), under tg->siglock. */
+	int sched_policy;           /* SCHED_OTHER (0), FIFO, RR, BATCH, IDLE */
+	int sched_priority;         /* 1..99 for FIFO and RR, else 0 */
+	int sched_nice;             /* -20..19 */
+	bool sched_reset_on_fork;
+	int ioprio;                 /* ioprio_set's value; 0: none set */
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */

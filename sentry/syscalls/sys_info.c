@@ -14,9 +14,8 @@
  *     mask yet, so sched_setaffinity accepts only a mask that keeps every
  *     allowed CPU (a true no-op) and refuses narrowing ones with EINVAL.
  *   - getcpu: the CPU of the Sentry thread serving the task.
- * Limits and nice values are the kernel's (sentry/kernel/resource.c): nice
- * values are not recorded yet, so setpriority to anything but 0 fails with
- * EINVAL after Linux's permission checks.
+ * Limits and nice values are the kernel's (sentry/kernel/resource.c and
+ * sched.c); the other sched_* calls are in sys_sched.c.
  *
  * The UTS names live in struct kernel; uts_lock serialises their readers and
  * writers here.
@@ -339,27 +338,6 @@ static int64_t sys_getcpu(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
-static int64_t sys_sched_getscheduler(struct task *t, const uint64_t a[6])
-{
-	int pid = (int)a[0];
-	if (pid < 0)
-		return -EINVAL;
-	int r = task_exists(t, pid);
-	return r ? r : SCHED_OTHER;
-}
-
-static int64_t sys_sched_getparam(struct task *t, const uint64_t a[6])
-{
-	int pid = (int)a[0];
-	if (!a[1] || pid < 0)
-		return -EINVAL;
-	int r = task_exists(t, pid);
-	if (r)
-		return r;
-	struct sched_param p = {.sched_priority = 0};
-	return task_copy_out(t, a[1], &p, sizeof(p)) ? -EFAULT : 0;
-}
-
 static int64_t sys_sched_get_priority_max(struct task *t, const uint64_t a[6])
 {
 	switch ((int)a[0]) {
@@ -437,8 +415,6 @@ const struct syscall_def sys_info_defs[] = {
 	{SYS_sched_setaffinity, "sched_setaffinity", sys_sched_setaffinity},
 	{SYS_sched_yield, "sched_yield", sys_sched_yield},
 	{SYS_getcpu, "getcpu", sys_getcpu},
-	{SYS_sched_getscheduler, "sched_getscheduler", sys_sched_getscheduler},
-	{SYS_sched_getparam, "sched_getparam", sys_sched_getparam},
 	{SYS_sched_get_priority_max, "sched_get_priority_max", sys_sched_get_priority_max},
 	{SYS_sched_get_priority_min, "sched_get_priority_min", sys_sched_get_priority_min},
 	{SYS_getpriority, "getpriority", sys_getpriority},
