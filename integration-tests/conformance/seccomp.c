@@ -324,10 +324,13 @@ static void tsync(void)
 	_exit(0);
 }
 
+static int ready_pipe[2];
+
 static void *own_filter_thread(void *arg)
 {
 	(void)arg;
 	install(SYS_getcwd, SECCOMP_RET_ERRNO | EPERM, 0);
+	write(ready_pipe[1], "x", 1);
 	pause();
 	return NULL;
 }
@@ -335,8 +338,10 @@ static void *own_filter_thread(void *arg)
 static void tsync_conflict(void)
 {
 	pthread_t th;
+	char c;
+	pipe(ready_pipe);
 	pthread_create(&th, NULL, own_filter_thread, NULL);
-	usleep(100000);
+	read(ready_pipe[0], &c, 1); /* its filter is installed */
 	int r = install(SYS_uname, SECCOMP_RET_ERRNO | ENOTTY, SECCOMP_FILTER_FLAG_TSYNC);
 	printf("TSYNC with a diverged thread: %s\n", r > 0 ? "its tid" : ename(-r));
 	r = install(SYS_uname, SECCOMP_RET_ERRNO | ENOTTY,

@@ -55,6 +55,12 @@ struct thread_group {
 	bool cont_waitable;           /* a continue wait(WCONTINUED) has not collected */
 	bool stop_notify, cont_notify; /* parent SIGCHLD still to send (outside siglock) */
 	bool fault_killable;          /* init: a forced fault signal may kill it */
+	/* prctl (tg_attrs.c): PR_SET_DUMPABLE's value, under siglock (1 again
+	 * at execve; inherited by fork as Linux's mm flags are), and
+	 * PR_SET_CHILD_SUBREAPER, under k->tasks_lock (orphans below it go to
+	 * it, not to init). */
+	int dumpable;
+	bool child_subreaper;
 
 	bool zombie;                  /* all threads exited; waiting to be reaped */
 	int exit_status;              /* wait(2) status word */

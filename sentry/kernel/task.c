@@ -86,6 +86,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	vmutex_init(&tg->siglock, LOCK_CLASS(SIGLOCK));
 	waitq_init(&tg->child_wq);
 	tg->exit_signal = SIGCHLD;
+	tg->dumpable = 1;
 	tg->start_ns = kernel_uptime_ns(k);
 	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
 	return tg;
@@ -415,6 +416,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		sched_fork(c, t);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
+		ntg->dumpable = tg->dumpable;
 		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);
 		ntg->pgid = tg->pgid;
