@@ -161,6 +161,8 @@ void sched_fork(struct task *child, const struct task *parent)
 	child->sched_priority = parent->sched_priority;
 	child->sched_nice = parent->sched_nice;
 	child->ioprio = parent->ioprio;
+	child->mempolicy_mode = parent->mempolicy_mode;
+	child->mempolicy_nodes = parent->mempolicy_nodes;
 	if (parent->sched_reset_on_fork) {
 		/* As Linux's sched_fork: real-time becomes SCHED_OTHER at nice
 		 * 0, a negative nice goes back to 0; the flag is not inherited. */

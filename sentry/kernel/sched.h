@@ -40,7 +40,8 @@ int sched_set(struct task *t, int tid, const struct sched_attrs *want);
 int sched_nice_locked(const struct task *p);
 void sched_set_nice_locked(struct task *p, int nice);
 
-/* A new task's attributes from its parent's, with reset-on-fork applied.
+/* A new task's attributes (and NUMA policy) from its parent's, with
+ * reset-on-fork applied.
  * Under the parent group's siglock. */
 void sched_fork(struct task *child, const struct task *parent);
 

@@ -417,6 +417,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		ntg->dumpable = tg->dumpable;
+		ntg->membarrier_state = tg->membarrier_state; /* as dup_mm */
 		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);
 		ntg->pgid = tg->pgid;

@@ -115,6 +115,10 @@ struct task {
 	int sched_nice;             /* -20..19 */
 	bool sched_reset_on_fork;
 	int ioprio;                 /* ioprio_set's value; 0: none set */
+	/* set_mempolicy (sys_memcalls.c) [own]: the mode with its flags and
+	 * the node mask (one node here); inherited by clone, kept by execve. */
+	int mempolicy_mode;
+	uint64_t mempolicy_nodes;
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */
