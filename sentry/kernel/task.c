@@ -278,6 +278,9 @@ int task_start(struct task *t)
 /* ---- clone ---- */
 
 #define CSIGNAL 0x000000ff
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL /* clone3 only */
+#endif
 
 struct vfork_done {
 	struct vmutex lock;
@@ -415,6 +418,18 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		seccomp_fork(c, t);
 		sched_fork(c, t);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
+		if (flags & CLONE_CLEAR_SIGHAND) {
+			/* clone3: as Linux's flush_signal_handlers(p, 0), every
+			 * handler back to the default, ignored signals stay so. */
+			for (int i = 0; i < VISOR_NSIG; i++) {
+				struct k_sigaction *ka = &ntg->actions[i];
+				if (ka->handler != (uint64_t)(uintptr_t)SIG_IGN)
+					ka->handler = (uint64_t)(uintptr_t)SIG_DFL;
+				ka->flags = 0;
+				ka->restorer = 0;
+				ka->mask = 0;
+			}
+		}
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		ntg->dumpable = tg->dumpable;
 		ntg->membarrier_state = tg->membarrier_state; /* as dup_mm */
