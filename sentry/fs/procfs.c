@@ -10,6 +10,7 @@
  * before the jail (procfs_init).
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/ns.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
 #include "sentry/mm/mm.h"
@@ -667,7 +668,9 @@ static char *gen_stat_sys(struct task *t, void *arg, size_t *len)
 static char *gen_hostname(struct task *t, void *arg, size_t *len)
 {
 	struct sbuf b = {0};
-	tb_printf(&b, "%s\n", t->k->hostname);
+	char host[UTS_NAME_LEN + 1];
+	uts_get(t, host, NULL); /* the reader's UTS namespace */
+	tb_printf(&b, "%s\n", host);
 	return tb_done(&b, len);
 }
 

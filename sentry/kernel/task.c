@@ -13,6 +13,7 @@
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/sched.h"
+#include "sentry/kernel/ns.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -66,6 +67,7 @@ void task_free(struct task *t)
 	if (t->creds)
 		creds_put(t->creds);
 	seccomp_task_free(t);
+	uts_ns_put(t->uts_ns);
 	if (t->wake_efd >= 0)
 		close(t->wake_efd);
 	free(t);
@@ -385,6 +387,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	c->fs = fs;
 	creds_get(t->creds);
 	c->creds = t->creds;
+	uts_ns_fork(c, t);
 	if (!fdt || !fs) {
 		clone_undo(c, NULL);
 		return -ENOMEM;

@@ -119,6 +119,9 @@ struct task {
 	 * the node mask (one node here); inherited by clone, kept by execve. */
 	int mempolicy_mode;
 	uint64_t mempolicy_nodes;
+	/* The UTS namespace (ns.c), NULL for the sandbox's first one;
+	 * replaced by unshare under k->tasks_lock. */
+	struct uts_ns *uts_ns;
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic int interrupted;    /* a signal or exit wants attention */
