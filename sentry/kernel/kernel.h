@@ -61,7 +61,7 @@ struct thread_group {
 	 * it, not to init). */
 	int dumpable;
 	bool child_subreaper;
-	/* membarrier(2) registrations (sys_memcalls.c), Linux's per-mm
+	/* membarrier(2) registrations (tg_attrs.c), Linux's per-mm
 	 * MEMBARRIER_STATE_* bits; under siglock, copied by fork (as dup_mm),
 	 * cleared by execve. */
 	unsigned membarrier_state;

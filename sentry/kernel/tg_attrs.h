@@ -15,4 +15,8 @@ void tg_set_dumpable(struct task *t, int v);
 int tg_get_child_subreaper(struct task *t);
 void tg_set_child_subreaper(struct task *t, int v);
 
+/* membarrier(2)'s registrations: add the MEMBARRIER_STATE_* bits in set
+ * (0: none) and return them all. */
+unsigned tg_membarrier_state(struct task *t, unsigned set);
+
 #endif

@@ -25,6 +25,7 @@
 #include "lib/page.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/tg_attrs.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -76,11 +77,7 @@ static int host_barrier(void)
 
 static unsigned mb_state(struct task *t, unsigned set)
 {
-	vmutex_lock(&t->tg->siglock);
-	t->tg->membarrier_state |= set;
-	unsigned v = t->tg->membarrier_state;
-	vmutex_unlock(&t->tg->siglock);
-	return v;
+	return tg_membarrier_state(t, set); /* per process, in the kernel */
 }
 
 static int64_t sys_membarrier(struct task *t, const uint64_t a[6])
