@@ -1,5 +1,6 @@
 /*
- * sys_process_vm.c — process_vm_readv and process_vm_writev: iovec checks
+ * sys_process_vm.c — looking at other processes: kcmp, and
+ * process_vm_readv and process_vm_writev: iovec checks
  * as Linux's (flags EINVAL, more than IOV_MAX EINVAL, unreadable arrays
  * EFAULT), then a copy that stops at the first fault on either side and
  * returns what was copied (the error only when nothing was).
@@ -10,6 +11,7 @@
 #include <sys/syscall.h>
 
 #include "lib/page.h"
+#include "sentry/kernel/kcmp.h"
 #include "sentry/kernel/process_vm.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -122,7 +124,14 @@ static int64_t sys_process_vm_writev(struct task *t, const uint64_t a[6])
 	return process_vm_rw(t, a, true);
 }
 
+/* kcmp(2): the kernel compares (sentry/kernel/kcmp.c). */
+static int64_t sys_kcmp(struct task *t, const uint64_t a[6])
+{
+	return task_kcmp(t, (int)a[0], (int)a[1], (int)a[2], a[3], a[4]);
+}
+
 const struct syscall_def sys_process_vm_defs[] = {
+	{SYS_kcmp, "kcmp", sys_kcmp},
 	{SYS_process_vm_readv, "process_vm_readv", sys_process_vm_readv},
 	{SYS_process_vm_writev, "process_vm_writev", sys_process_vm_writev},
 	{0},
