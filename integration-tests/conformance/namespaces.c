@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,9 +95,25 @@ int main(int argc, char **argv)
 	printf("outside unchanged: %d, /proc unchanged: %d\n", strcmp(u.nodename, u0.nodename) == 0,
 	       strcmp(ph, u0.nodename) == 0);
 
+	/* clone(CLONE_NEWUTS): the child starts in a namespace of its own. */
+	c = (pid_t)syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
+	if (c == 0) {
+		printf("clone(CLONE_NEWUTS) child, sethostname: %s\n",
+		       ename(sethostname("cloned-host", 11)));
+		uname(&u);
+		printf("clone child sees: %s\n", u.nodename);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	uname(&u);
+	printf("outside unchanged after the clone: %d\n", strcmp(u.nodename, u0.nodename) == 0);
+
 	c = fork();
 	if (c == 0) {
 		setresuid(65534, 65534, 65534);
+		errno = 0;
+		printf("unprivileged clone(CLONE_NEWUTS): %s\n",
+		       ename((int)syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0)));
 		printf("unprivileged unshare(CLONE_NEWUTS): %s\n", ename(unshare(CLONE_NEWUTS)));
 		printf("unprivileged unshare(CLONE_FS): %s\n", ename(unshare(CLONE_FS)));
 		_exit(0);

@@ -73,6 +73,18 @@ void uts_ns_put(struct uts_ns *ns)
 		free(ns);
 }
 
+int uts_ns_unshare_new(struct task *c)
+{
+	struct uts_ns *ns = calloc(1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	atomic_init(&ns->refs, 1);
+	uts_get(c, ns->hostname, ns->domainname);
+	uts_ns_put(c->uts_ns);
+	c->uts_ns = ns;
+	return 0;
+}
+
 int ns_ipc_unshare_hook(struct task *t, unsigned long flags)
 {
 	(void)t;

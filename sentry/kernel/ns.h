@@ -26,6 +26,9 @@ void uts_set_domainname(struct task *t, const char *name);
 /* A new task shares its parent's UTS namespace. */
 void uts_ns_fork(struct task *child, const struct task *parent);
 void uts_ns_put(struct uts_ns *ns);
+/* clone(CLONE_NEWUTS): give the new task c (not yet running) a namespace
+ * of its own, a copy of the one it shares now.  0 or -ENOMEM. */
+int uts_ns_unshare_new(struct task *c);
 
 /* unshare(2) for t (its own thread), Linux's flag rules: 0, -EINVAL (a
  * flag or namespace this kernel does not have, or a shared thread group /

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <sched.h>
 #include <signal.h>
@@ -332,8 +333,16 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
-		     CLONE_NEWNET | CLONE_NEWCGROUP))
-		return -EPERM; /* namespaces inside the sandbox are not supported yet */
+		     CLONE_NEWNET | CLONE_NEWCGROUP)) {
+		/* As Linux: new namespaces need CAP_SYS_ADMIN; of them only UTS
+		 * is modelled (ns.c), the others are EINVAL as in a kernel
+		 * without them. */
+		if (!creds_capable(t->creds, CAP_SYS_ADMIN))
+			return -EPERM;
+		if (flags & (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+			     CLONE_NEWCGROUP))
+			return -EINVAL;
+	}
 	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
 		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
 	if (flags & CLONE_PIDFD)
@@ -388,6 +397,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	creds_get(t->creds);
 	c->creds = t->creds;
 	uts_ns_fork(c, t);
+	if ((flags & CLONE_NEWUTS) && uts_ns_unshare_new(c) < 0) {
+		clone_undo(c, NULL);
+		return -ENOMEM;
+	}
 	if (!fdt || !fs) {
 		clone_undo(c, NULL);
 		return -ENOMEM;
