@@ -1,6 +1,6 @@
 /* Conformance: getdents (the old linux_dirent), sync_file_range, and the
  * errors name_to_handle_at and open_by_handle_at give before a handle is
- * made or decoded. */
+ * made or decoded; vmsplice. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static const char *ename(long r)
@@ -93,6 +94,24 @@ int main(int argc, char **argv)
 	printf("sync_file_range on a pipe: %s\n", ename(sync_file_range(p[0], 0, 0, 0)));
 	printf("sync_file_range bad fd: %s\n", ename(sync_file_range(999, 0, 0, 0)));
 	printf("sync_file_range on a directory: %s\n", ename(sync_file_range(fd, 0, 0, 0)));
+
+	/* vmsplice: into a pipe's write end, out of its read end. */
+	char v1[] = "vm", v2[] = "splice";
+	struct iovec vin[2] = {{v1, 2}, {v2, 6}};
+	r = vmsplice(p[1], vin, 2, 0);
+	printf("vmsplice into a pipe: %ld\n", r);
+	char vo[16] = "";
+	struct iovec vout = {vo, sizeof(vo) - 1};
+	r = vmsplice(p[0], &vout, 1, SPLICE_F_NONBLOCK);
+	printf("vmsplice out of a pipe: %ld \"%s\"\n", r, vo);
+	r = vmsplice(ffd, vin, 2, 0);
+	printf("vmsplice on a file: %s\n", ename(r));
+	r = vmsplice(p[1], vin, 2, 0x100);
+	printf("vmsplice bad flag: %s\n", ename(r));
+	r = vmsplice(p[1], vin, 0, 0);
+	printf("vmsplice no iovecs: %ld\n", r);
+	r = vmsplice(p[1], (struct iovec *)8, 1, 0);
+	printf("vmsplice bad iovec array: %s\n", ename(r));
 
 	struct {
 		unsigned int bytes;
