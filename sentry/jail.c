@@ -152,6 +152,7 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_tgkill),
     JAIL_ALLOW(SYS_kill),
     JAIL_ALLOW(SYS_sched_yield),
+    JAIL_ALLOW(SYS_membarrier), /* the app's membarrier(2): MEMBARRIER_CMD_GLOBAL */
     JAIL_ALLOW(SYS_sched_getaffinity),
     JAIL_ALLOW(SYS_nanosleep),
     JAIL_ALLOW(SYS_clock_nanosleep),

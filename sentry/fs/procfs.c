@@ -11,6 +11,7 @@
  */
 #include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/ns.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
 #include "sentry/mm/mm.h"
@@ -173,9 +174,7 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 		tb_printf(b, "CapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
 			  (unsigned long long)c->cap_bounding, 0ULL, c->no_new_privs ? 1 : 0);
 	}
-	/* Inside the sandbox no seccomp filter is installed by the app (the
-	 * Sentry does not implement seccomp(2) yet). */
-	tb_printf(b, "Seccomp:\t0\nSeccomp_filters:\t0\n");
+	tb_printf(b, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", s->seccomp_mode, s->seccomp_filters);
 	long ncpu = host_ncpu;
 	tb_printf(b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
 	tb_printf(b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
@@ -191,15 +190,18 @@ static void fmt_stat(struct sbuf *b, const struct proc_snapshot *s)
 	const uint64_t hz = 100, ns_per_tick = 1000000000ULL / hz;
 	/* Fields as proc(5) numbers them; unknowns are 0. */
 	tb_printf(b,
-		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu 20 0 %d 0 %lu %lu %lu "
-		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
+		  "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu %lu %lu %lu %d %d %d 0 %lu %lu %lu "
+		  "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0 %d\n",
 		  s->tgid, s->comm, state_char(s), s->ppid, s->pgid, s->sid,
 		  (unsigned long)(s->utime_ns / ns_per_tick),
 		  (unsigned long)(s->stime_ns / ns_per_tick),
 		  (unsigned long)(s->cutime_ns / ns_per_tick),
-		  (unsigned long)(s->cstime_ns / ns_per_tick), s->nthreads,
-		  (unsigned long)(s->start_ns / ns_per_tick), (unsigned long)s->vsize,
-		  (unsigned long)(s->rss / 4096), s->zombie ? s->exit_status : 0);
+		  (unsigned long)(s->cstime_ns / ns_per_tick),
+		  /* priority as Linux's task_prio: -1 - rt priority, or 20 + nice */
+		  s->sched_priority ? -1 - s->sched_priority : 20 + s->sched_nice, s->sched_nice,
+		  s->nthreads, (unsigned long)(s->start_ns / ns_per_tick), (unsigned long)s->vsize,
+		  (unsigned long)(s->rss / 4096), s->sched_priority, s->sched_policy,
+		  s->zombie ? s->exit_status : 0);
 }
 
 static char *gen_stat(struct task *t, void *arg, size_t *len)
@@ -670,7 +672,9 @@ static char *gen_stat_sys(struct task *t, void *arg, size_t *len)
 static char *gen_hostname(struct task *t, void *arg, size_t *len)
 {
 	struct sbuf b = {0};
-	tb_printf(&b, "%s\n", t->k->hostname);
+	char host[UTS_NAME_LEN + 1];
+	uts_get(t, host, NULL); /* the reader's UTS namespace */
+	tb_printf(&b, "%s\n", host);
 	return tb_done(&b, len);
 }
 

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <stdatomic.h>
@@ -816,5 +817,39 @@ int tmpfs_add_node(struct inode *dir, const char *name, uint32_t mode, uint64_t 
 		*out = ino;
 	else
 		inode_put(ino);
+	return 0;
+}
+
+/* ---- memfd_create ---- */
+
+/* The internal tmpfs every memfd lives on (never mounted). */
+static pthread_once_t memfd_once = PTHREAD_ONCE_INIT;
+static struct superblock *memfd_sb;
+static struct dentry *memfd_root;
+
+static void memfd_sb_init(void)
+{
+	if (tmpfs_new(0, 01777, &memfd_sb, &memfd_root) < 0)
+		memfd_sb = NULL;
+}
+
+int tmpfs_memfd_new(const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
+		    struct file **out)
+{
+	pthread_once(&memfd_once, memfd_sb_init);
+	if (!memfd_sb)
+		return -ENOMEM;
+	struct inode *ino = tmpfs_inode_new(memfd_sb, S_IFREG | (mode & 07777), uid, gid);
+	if (!ino)
+		return -ENOMEM;
+	struct file *f = file_new_anon(&tmpfs_reg_fops, ino, O_RDWR | O_LARGEFILE, NULL);
+	inode_put(ino); /* the file holds its own reference */
+	if (!f)
+		return -ENOMEM;
+	f->stream = false; /* a regular file: pread, lseek, mmap */
+	char an[320];
+	snprintf(an, sizeof(an), "/memfd:%s (deleted)", name);
+	file_set_anon_name(f, an);
+	*out = f;
 	return 0;
 }

@@ -26,4 +26,10 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sb,
 int tmpfs_add_node(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
 		   const char *target, struct inode **out);
 
+/* memfd_create: an open (read-write) regular file of no name, on an
+ * internal tmpfs; /proc/PID/fd shows "/memfd:NAME (deleted)". */
+struct file;
+int tmpfs_memfd_new(const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
+		    struct file **out);
+
 #endif

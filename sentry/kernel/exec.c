@@ -358,6 +358,10 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;
+	vmutex_lock(&t->tg->siglock);
+	t->tg->dumpable = 1; /* as Linux's begin_new_exec for a plain file */
+	t->tg->membarrier_state = 0; /* as membarrier_exec_mmap */
+	vmutex_unlock(&t->tg->siglock);
 	/* As Linux's begin_new_exec: the name is the last component of the
 	 * path given to execve (a script's, not its interpreter's; "sh", not
 	 * "busybox"), while /proc/PID/exe names the file that was loaded;

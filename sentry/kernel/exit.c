@@ -75,6 +75,27 @@ static void kernel_task_gone(struct kernel *k)
 	vmutex_unlock(&k->done_lock);
 }
 
+/* Under tasks_lock: c's parent tg is gone; as Linux's reparent_leader,
+ * each live thread of c that asked for PR_SET_PDEATHSIG has its signal
+ * sent to c.  (Linux sends it when the parent thread exits; parents are
+ * processes here, so it comes when the parent process does.) */
+static void notify_parent_death(struct thread_group *tg, struct thread_group *c)
+{
+	if (c->zombie)
+		return;
+	for (struct task *x = c->threads; x; x = x->tg_next) {
+		int sig = __atomic_load_n(&x->pdeathsig, __ATOMIC_RELAXED);
+		if (!sig || x->exiting)
+			continue;
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = sig;
+		info.si_code = SI_USER;
+		info.si_pid = tg->tgid;
+		tg_signal_send(c, &info);
+	}
+}
+
 /* Under tasks_lock: the group's last thread is gone.  Returns true when
  * the caller must reap it at once (the parent ignores SIGCHLD). */
 static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int status)
@@ -84,18 +105,26 @@ static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int stat
 	pidfd_notify_exit(tg);
 	/* kernel_wait_spawned may be waiting for this group (init included). */
 	pthread_cond_broadcast(&k->spawn_cond);
-	/* Orphans go to init (as Linux without subreapers). */
+	/* Orphans go to the nearest live ancestor that is a child subreaper
+	 * (PR_SET_CHILD_SUBREAPER), else to init (Linux's find_new_reaper). */
 	struct thread_group *init = k->init;
+	struct thread_group *reaper = init;
+	for (struct thread_group *a = tg->parent; a && a != init; a = a->parent)
+		if (a->child_subreaper && !a->zombie && !a->group_exiting) {
+			reaper = a;
+			break;
+		}
 	struct thread_group **tail = NULL;
-	if (init && init != tg && !init->zombie)
-		for (tail = &init->children; *tail; tail = &(*tail)->sibling)
+	if (reaper && reaper != tg && !reaper->zombie)
+		for (tail = &reaper->children; *tail; tail = &(*tail)->sibling)
 			;
 	while (tg->children) {
 		struct thread_group *c = tg->children;
 		tg->children = c->sibling;
+		notify_parent_death(tg, c);
 		if (tail) {
-			/* As Linux: after init's own children, oldest first. */
-			c->parent = init;
+			/* As Linux: after the reaper's own children, oldest first. */
+			c->parent = reaper;
 			c->sibling = NULL;
 			*tail = c;
 			tail = &c->sibling;
@@ -106,8 +135,8 @@ static bool tg_became_zombie(struct kernel *k, struct thread_group *tg, int stat
 				reap_locked(k, c);
 		}
 	}
-	if (init && init != tg && !init->zombie)
-		waitq_notify(&init->child_wq, ~0u);
+	if (reaper && reaper != tg && !reaper->zombie)
+		waitq_notify(&reaper->child_wq, ~0u);
 
 	if (tg == init) {
 		k->init_status = status;

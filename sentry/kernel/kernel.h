@@ -58,6 +58,16 @@ struct thread_group {
 	bool cont_waitable;           /* a continue wait(WCONTINUED) has not collected */
 	bool stop_notify, cont_notify; /* parent SIGCHLD still to send (outside siglock) */
 	bool fault_killable;          /* init: a forced fault signal may kill it */
+	/* prctl (tg_attrs.c): PR_SET_DUMPABLE's value, under siglock (1 again
+	 * at execve; inherited by fork as Linux's mm flags are), and
+	 * PR_SET_CHILD_SUBREAPER, under k->tasks_lock (orphans below it go to
+	 * it, not to init). */
+	int dumpable;
+	bool child_subreaper;
+	/* membarrier(2) registrations (tg_attrs.c), Linux's per-mm
+	 * MEMBARRIER_STATE_* bits; under siglock, copied by fork (as dup_mm),
+	 * cleared by execve. */
+	unsigned membarrier_state;
 
 	bool zombie;                  /* all threads exited; waiting to be reaped */
 	int exit_status;              /* wait(2) status word */

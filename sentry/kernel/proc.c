@@ -8,6 +8,7 @@
  * proc_snapshot_release, outside every kernel lock.
  */
 #include "sentry/kernel/proc.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
@@ -36,6 +37,11 @@ static void snapshot_signals_locked(struct thread_group *tg, struct task *l,
 	s->creds = l->creds;
 	if (s->creds)
 		creds_get(s->creds);
+	s->seccomp_mode = seccomp_mode(l);
+	s->seccomp_filters = seccomp_filter_count(l); /* the chain is stable under siglock */
+	s->sched_policy = l->sched_policy;
+	s->sched_priority = l->sched_priority;
+	s->sched_nice = l->sched_nice;
 }
 
 /* Under tasks_lock: the references and copies asked for by want. */

@@ -46,6 +46,8 @@ struct proc_snapshot {
 	sigset64_t sig_shared;     /* the group's pending set */
 	sigset64_t sig_blocked;    /* the speaking task's mask */
 	sigset64_t sig_ignored, sig_caught; /* actions SIG_IGN / a handler */
+	int seccomp_mode, seccomp_filters;  /* the speaking task's (seccomp.h) */
+	int sched_policy, sched_priority, sched_nice; /* the speaking task's (sched.h) */
 	struct rlimit rlimits[RLIM_NLIMITS];
 	/* Asked for by PROC_SNAP_*; 0 or NULL for a zombie or when absent. */
 	uint64_t vsize, rss;       /* bytes */

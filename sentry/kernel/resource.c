@@ -3,15 +3,15 @@
  * setrlimit, prlimit64) and nice values (getpriority, setpriority).
  *
  * Limits live in the thread group under its siglock; they are inherited by
- * fork and kept by execve.  Nice values are not recorded yet (no field in
- * struct thread_group): everything runs at nice 0, and setting any other
- * value fails with EINVAL after Linux's permission checks.
+ * fork and kept by execve.  Nice values are per task, kept by sched.c with
+ * the other scheduling attributes; the checks here are Linux's.
  *
  * Lock order: k->tasks_lock, then a group's siglock (for its limits and the
  * creds of its tasks).
  */
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/kernel/task_internal.h"
 
 #include <errno.h>
@@ -89,16 +89,16 @@ struct rlimit tg_get_rlimit(struct thread_group *tg, unsigned resource)
 
 /* ---- nice ---- */
 
-/* The nice value of a task.  Not recorded yet: every task is at 0. */
+/* The nice value of a task (sched.c keeps it), under its siglock. */
 static int task_nice(const struct task *p)
 {
-	return 0;
+	return sched_nice_locked(p);
 }
 
-/* Record a nice value; only the one every task has can be "recorded". */
 static int task_set_nice(struct task *p, int nice)
 {
-	return nice == 0 ? 0 : -EINVAL;
+	sched_set_nice_locked(p, nice);
+	return 0;
 }
 
 static bool prio_match(struct task *t, struct task *p, int which, int who)

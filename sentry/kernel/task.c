@@ -13,6 +13,9 @@
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/seccomp.h"
+#include "sentry/kernel/sched.h"
+#include "sentry/kernel/ns.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/vfs/vfs.h"
@@ -20,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <sched.h>
 #include <signal.h>
@@ -66,6 +70,8 @@ void task_free(struct task *t)
 	sigpending_free(&t->pending);
 	if (t->creds)
 		creds_put(t->creds);
+	seccomp_task_free(t);
+	uts_ns_put(t->uts_ns);
 	if (t->wake_efd >= 0)
 		close(t->wake_efd);
 	free(t);
@@ -88,6 +94,7 @@ struct thread_group *tg_alloc(struct kernel *k)
 	waitq_init(&tg->signalfd_wq);
 	waitq_init(&tg->pidfd_wq);
 	tg->exit_signal = SIGCHLD;
+	tg->dumpable = 1;
 	tg->start_ns = kernel_uptime_ns(k);
 	memcpy(tg->rlimits, k->default_rlimits, sizeof(tg->rlimits));
 	return tg;
@@ -126,7 +133,10 @@ static void handle_syscall(struct task *t)
 	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
 			 t->regs.r10, t->regs.r8,  t->regs.r9};
 	t->in_syscall = true;
-	int64_t ret = syscall_dispatch(t, nr, a);
+	int64_t ret;
+	/* The app's own seccomp filters first, before any argument check. */
+	if (seccomp_syscall_enter(t, nr, a, &ret))
+		ret = syscall_dispatch(t, nr, a);
 	if (t->k->strace)
 		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
 			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
@@ -287,6 +297,9 @@ int task_start(struct task *t)
 /* ---- clone ---- */
 
 #define CSIGNAL 0x000000ff
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL /* clone3 only */
+#endif
 
 struct vfork_done {
 	struct vmutex lock;
@@ -338,8 +351,16 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
-		     CLONE_NEWNET | CLONE_NEWCGROUP))
-		return -EPERM; /* namespaces inside the sandbox are not supported yet */
+		     CLONE_NEWNET | CLONE_NEWCGROUP)) {
+		/* As Linux: new namespaces need CAP_SYS_ADMIN; of them only UTS
+		 * is modelled (ns.c), the others are EINVAL as in a kernel
+		 * without them. */
+		if (!creds_capable(t->creds, CAP_SYS_ADMIN))
+			return -EPERM;
+		if (flags & (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+			     CLONE_NEWCGROUP))
+			return -EINVAL;
+	}
 	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
 		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
 	/* As Linux: a pidfd names a process, and clone(2) has one pointer
@@ -396,6 +417,11 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	c->fs = fs;
 	creds_get(t->creds);
 	c->creds = t->creds;
+	uts_ns_fork(c, t);
+	if ((flags & CLONE_NEWUTS) && uts_ns_unshare_new(c) < 0) {
+		clone_undo(c, NULL);
+		return -ENOMEM;
+	}
 	/* As Linux's copy_semundo: CLONE_SYSVSEM shares the SEM_UNDO list. */
 	if (flags & CLONE_SYSVSEM)
 		c->sysvsem = ipc_undo_share(t);
@@ -433,8 +459,24 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			return -ENOMEM;
 		}
 		vmutex_lock(&tg->siglock);
+		seccomp_fork(c, t);
+		sched_fork(c, t);
 		memcpy(ntg->actions, tg->actions, sizeof(ntg->actions));
+		if (flags & CLONE_CLEAR_SIGHAND) {
+			/* clone3: as Linux's flush_signal_handlers(p, 0), every
+			 * handler back to the default, ignored signals stay so. */
+			for (int i = 0; i < VISOR_NSIG; i++) {
+				struct k_sigaction *ka = &ntg->actions[i];
+				if (ka->handler != (uint64_t)(uintptr_t)SIG_IGN)
+					ka->handler = (uint64_t)(uintptr_t)SIG_DFL;
+				ka->flags = 0;
+				ka->restorer = 0;
+				ka->mask = 0;
+			}
+		}
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
+		ntg->dumpable = tg->dumpable;
+		ntg->membarrier_state = tg->membarrier_state; /* as dup_mm */
 		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);
 		ntg->pgid = tg->pgid;
@@ -485,6 +527,8 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		vmutex_unlock(&ntg->siglock);
 	} else {
 		vmutex_lock(&tg->siglock);
+		seccomp_fork(c, t); /* under siglock: a TSYNC sees the new thread */
+		sched_fork(c, t);
 		tg_link_task(tg, c);
 		vmutex_unlock(&tg->siglock);
 	}

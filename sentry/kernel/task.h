@@ -109,6 +109,23 @@ struct task {
 	int pdeathsig;              /* prctl(PR_SET_PDEATHSIG) */
 	struct sem_undo_list *sysvsem; /* [own] SEM_UNDO adjustments (sentry/ipc/ipc.h) */
 	struct ipc_ns *ipc_ns;  /* [own] a reference, or NULL for the kernel's (k->ipc) */
+	/* seccomp(2) (seccomp.c): the mode and the filter chain, replaced
+	 * by the task or under tg->siglock (TSYNC); read with atomics. */
+	int seccomp_mode;
+	struct seccomp_filter *seccomp;
+	/* Scheduling attributes (sched.c), under tg->siglock. */
+	int sched_policy;           /* SCHED_OTHER (0), FIFO, RR, BATCH, IDLE */
+	int sched_priority;         /* 1..99 for FIFO and RR, else 0 */
+	int sched_nice;             /* -20..19 */
+	bool sched_reset_on_fork;
+	int ioprio;                 /* ioprio_set's value; 0: none set */
+	/* set_mempolicy (sys_memcalls.c) [own]: the mode with its flags and
+	 * the node mask (one node here); inherited by clone, kept by execve. */
+	int mempolicy_mode;
+	uint64_t mempolicy_nodes;
+	/* The UTS namespace (ns.c), NULL for the sandbox's first one;
+	 * replaced by unshare under k->tasks_lock. */
+	struct uts_ns *uts_ns;
 
 	int wake_efd;               /* eventfd: see wait.h */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */

@@ -123,6 +123,11 @@ void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void
 void mm_set_stack_range(struct mm *mm, uint64_t start, uint64_t end);
 /* RLIMIT_STACK: how far a MAP_GROWSDOWN stack may grow on faults (default 8 MiB). */
 void mm_set_stack_limit(struct mm *mm, uint64_t limit);
+/* mincore(2) (mincore.c): vec[i] = 1 when page i of the range starting at
+ * start (page aligned) is present; -ENOMEM when the range has a hole. */
+int mm_mincore(struct mm *mm, uint64_t start, uint64_t npages, uint8_t *vec);
+/* Is every page of [start, end) inside some VMA? */
+bool mm_range_mapped(struct mm *mm, uint64_t start, uint64_t end);
 /* Total mapped bytes and resident bytes (pages present in the page table). */
 void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss);
 

@@ -18,6 +18,14 @@ static void register_all(void)
 		sys_socket_defs,
 		sys_ipc_defs,
 		sys_events_defs,
+		sys_seccomp_defs,
+		sys_sched_defs,
+		sys_memcalls_defs,
+		sys_clone3_defs,
+		sys_filecalls_defs,
+		sys_ns_defs,
+		sys_process_vm_defs,
+		sys_memfd_defs,
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		syscall_table_register(families[i]);

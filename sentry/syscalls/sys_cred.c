@@ -25,6 +25,8 @@
 #include <sys/syscall.h>
 
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/seccomp.h"
+#include "sentry/kernel/tg_attrs.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -508,22 +510,23 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 		return task_copy_out(t, arg2, name, sizeof(name)) ? -EFAULT : 0;
 	}
 	case PR_SET_PDEATHSIG:
+		/* Sent when the parent process exits (kernel/exit.c), not
+		 * inherited by fork. */
 		if (arg2 > VISOR_NSIG)
 			return -EINVAL;
-		/* Not recorded yet (needs a task field): refuse rather than
-		 * pretend the signal will come. */
-		return -EINVAL;
+		__atomic_store_n(&t->pdeathsig, (int)arg2, __ATOMIC_RELAXED);
+		return 0;
 	case PR_GET_PDEATHSIG:
-		/* Never set (see above), so honestly 0. */
-		return put_int(t, arg2, 0);
+		return put_int(t, arg2, t->pdeathsig);
 	case PR_GET_DUMPABLE:
-		return 1; /* SUID_DUMP_USER: making a process undumpable is not recorded */
+		return tg_get_dumpable(t);
 	case PR_SET_DUMPABLE:
+		/* As Linux: 0 or 1 (SUID_DUMP_USER); 2 only comes from the
+		 * suid_dumpable sysctl. */
 		if (arg2 != 0 && arg2 != 1)
 			return -EINVAL;
-		/* Dumpable 1 is the state every process has; 0 cannot be
-		 * recorded yet (needs a thread group / mm field). */
-		return arg2 == 1 ? 0 : -EINVAL;
+		tg_set_dumpable(t, (int)arg2);
+		return 0;
 	case PR_SET_NO_NEW_PRIVS:
 		if (arg2 != 1 || a[2] || a[3] || a[4])
 			return -EINVAL;
@@ -588,14 +591,22 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 			return -EPERM;
 		return -EINVAL;
 	case PR_GET_SECCOMP:
-		return 0; /* no seccomp filter is ever installed for the app */
+		return seccomp_mode(t);
+	case PR_SET_SECCOMP:
+		/* As Linux's prctl_set_seccomp: strict ignores the third
+		 * argument; filter passes it as seccomp(2)'s. */
+		if (arg2 == SECCOMP_MODE_STRICT)
+			return seccomp_do(t, SECCOMP_SET_MODE_STRICT, 0, 0);
+		if (arg2 == SECCOMP_MODE_FILTER)
+			return seccomp_do(t, SECCOMP_SET_MODE_FILTER, 0, a[2]);
+		return -EINVAL;
 	case PR_GET_TID_ADDRESS:
 		return task_copy_out(t, arg2, &t->clear_child_tid, sizeof(uint64_t)) ? -EFAULT : 0;
 	case PR_SET_CHILD_SUBREAPER:
-		/* Orphans are always reparented to init here; refuse honestly. */
-		return -EINVAL;
+		tg_set_child_subreaper(t, arg2 != 0);
+		return 0;
 	case PR_GET_CHILD_SUBREAPER:
-		return put_int(t, arg2, 0);
+		return put_int(t, arg2, tg_get_child_subreaper(t));
 	}
 	return -EINVAL;
 }

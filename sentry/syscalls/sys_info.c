@@ -14,12 +14,11 @@
  *     mask yet, so sched_setaffinity accepts only a mask that keeps every
  *     allowed CPU (a true no-op) and refuses narrowing ones with EINVAL.
  *   - getcpu: the CPU of the Sentry thread serving the task.
- * Limits and nice values are the kernel's (sentry/kernel/resource.c): nice
- * values are not recorded yet, so setpriority to anything but 0 fails with
- * EINVAL after Linux's permission checks.
+ * Limits and nice values are the kernel's (sentry/kernel/resource.c and
+ * sched.c); the other sched_* calls are in sys_sched.c.
  *
- * The UTS names live in struct kernel; uts_lock serialises their readers and
- * writers here.
+ * The UTS names are those of the task's UTS namespace (sentry/kernel/ns.c,
+ * which keeps them under uts_lock).
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +35,7 @@
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/ns.h"
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
@@ -47,7 +47,6 @@
 #define GRND_INSECURE 0x0004
 #endif
 
-static struct vmutex uts_lock = VMUTEX_INITIALIZER(LOCK_CLASS(UTS)); /* k->hostname, k->domainname */
 
 /* ---- uname and host/domain names ---- */
 
@@ -68,15 +67,13 @@ static int64_t sys_uname(struct task *t, const uint64_t a[6])
 	strcpy(u.release, "6.1.0-visor");
 	strcpy(u.version, "#1 SMP visor");
 	strcpy(u.machine, "x86_64");
-	vmutex_lock(&uts_lock);
-	memcpy(u.nodename, t->k->hostname, UTS_LEN);
-	memcpy(u.domainname, t->k->domainname, UTS_LEN);
-	vmutex_unlock(&uts_lock);
+	uts_get(t, u.nodename, u.domainname); /* t's UTS namespace (ns.c) */
 	return task_copy_out(t, a[0], &u, sizeof(u)) ? -EFAULT : 0;
 }
 
 /* sethostname/setdomainname: as Linux, EPERM before EINVAL before EFAULT. */
-static int64_t set_uts_name(struct task *t, char *field, uint64_t addr, int64_t len)
+static int64_t set_uts_name(struct task *t, void (*set)(struct task *, const char *),
+			    uint64_t addr, int64_t len)
 {
 	if (!creds_capable(t->creds, CAP_SYS_ADMIN_NR))
 		return -EPERM;
@@ -85,20 +82,18 @@ static int64_t set_uts_name(struct task *t, char *field, uint64_t addr, int64_t 
 	char buf[UTS_LEN + 1] = {0};
 	if (len && task_copy_in(t, buf, addr, (size_t)len))
 		return -EFAULT;
-	vmutex_lock(&uts_lock);
-	memcpy(field, buf, UTS_LEN + 1);
-	vmutex_unlock(&uts_lock);
+	set(t, buf);
 	return 0;
 }
 
 static int64_t sys_sethostname(struct task *t, const uint64_t a[6])
 {
-	return set_uts_name(t, t->k->hostname, a[0], (int)a[1]);
+	return set_uts_name(t, uts_set_hostname, a[0], (int)a[1]);
 }
 
 static int64_t sys_setdomainname(struct task *t, const uint64_t a[6])
 {
-	return set_uts_name(t, t->k->domainname, a[0], (int)a[1]);
+	return set_uts_name(t, uts_set_domainname, a[0], (int)a[1]);
 }
 
 /* ---- sysinfo ---- */
@@ -339,27 +334,6 @@ static int64_t sys_getcpu(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
-static int64_t sys_sched_getscheduler(struct task *t, const uint64_t a[6])
-{
-	int pid = (int)a[0];
-	if (pid < 0)
-		return -EINVAL;
-	int r = task_exists(t, pid);
-	return r ? r : SCHED_OTHER;
-}
-
-static int64_t sys_sched_getparam(struct task *t, const uint64_t a[6])
-{
-	int pid = (int)a[0];
-	if (!a[1] || pid < 0)
-		return -EINVAL;
-	int r = task_exists(t, pid);
-	if (r)
-		return r;
-	struct sched_param p = {.sched_priority = 0};
-	return task_copy_out(t, a[1], &p, sizeof(p)) ? -EFAULT : 0;
-}
-
 static int64_t sys_sched_get_priority_max(struct task *t, const uint64_t a[6])
 {
 	switch ((int)a[0]) {
@@ -437,8 +411,6 @@ const struct syscall_def sys_info_defs[] = {
 	{SYS_sched_setaffinity, "sched_setaffinity", sys_sched_setaffinity},
 	{SYS_sched_yield, "sched_yield", sys_sched_yield},
 	{SYS_getcpu, "getcpu", sys_getcpu},
-	{SYS_sched_getscheduler, "sched_getscheduler", sys_sched_getscheduler},
-	{SYS_sched_getparam, "sched_getparam", sys_sched_getparam},
 	{SYS_sched_get_priority_max, "sched_get_priority_max", sys_sched_get_priority_max},
 	{SYS_sched_get_priority_min, "sched_get_priority_min", sys_sched_get_priority_min},
 	{SYS_getpriority, "getpriority", sys_getpriority},

@@ -420,6 +420,44 @@ static int64_t sys_splice(struct task *t, const uint64_t a[6])
 	return r;
 }
 
+/* vmsplice: app memory into a pipe (a write end) or out of one (a read
+ * end), which is writev/readv on the pipe here; as Linux, EINVAL for an
+ * unknown flag, EBADF for a descriptor open neither way or not a pipe, an
+ * empty iovec moves nothing.  SPLICE_F_NONBLOCK is a hint, as for splice;
+ * SPLICE_F_GIFT changes nothing (Linux ignores it too). */
+static int64_t sys_vmsplice(struct task *t, const uint64_t a[6])
+{
+	if (a[3] & ~(uint64_t)SPLICE_F_ALL_)
+		return -EINVAL;
+	int64_t iovcnt = (int64_t)a[2];
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	int64_t r = 0;
+	struct kiov *iov = NULL;
+	if (!f->writable && !f->readable) {
+		r = -EBADF;
+	} else if (iovcnt < 0 || iovcnt > UIO_MAXIOV_) {
+		r = -EINVAL;
+	} else if (iovcnt > 0) {
+		iov = malloc(iovcnt * sizeof(*iov));
+		uint64_t total = 0;
+		if (!iov)
+			r = -ENOMEM;
+		else if (task_copy_in(t, iov, a[1], iovcnt * sizeof(*iov)) < 0)
+			r = -EFAULT;
+		for (int64_t i = 0; r == 0 && i < iovcnt; i++)
+			total += iov[i].len;
+		if (r == 0 && total && pipe_fcntl(f, F_GETPIPE_SZ, 0) <= 0)
+			r = -EBADF;
+		else if (r == 0 && total)
+			r = do_rw(t, f, iov, (int)iovcnt, f->writable, -1);
+	}
+	free(iov);
+	file_put(f);
+	return r;
+}
+
 /* fadvise64 and readahead are hints; Linux validates the arguments and the
  * fd and otherwise may ignore them, and so do we. */
 static int64_t sys_fadvise64(struct task *t, const uint64_t a[6])
@@ -498,6 +536,7 @@ const struct syscall_def sys_rw_defs[] = {
 	{SYS_sendfile, "sendfile", sys_sendfile},
 	{SYS_copy_file_range, "copy_file_range", sys_copy_file_range},
 	{SYS_splice, "splice", sys_splice},
+	{SYS_vmsplice, "vmsplice", sys_vmsplice},
 	{SYS_fadvise64, "fadvise64", sys_fadvise64},
 	{SYS_readahead, "readahead", sys_readahead},
 	{SYS_fallocate, "fallocate", sys_fallocate},

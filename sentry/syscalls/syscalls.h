@@ -29,6 +29,18 @@ extern const struct syscall_def sys_futex_defs[];
 extern const struct syscall_def sys_socket_defs[];
 extern const struct syscall_def sys_ipc_defs[];
 extern const struct syscall_def sys_events_defs[];
+extern const struct syscall_def sys_seccomp_defs[];
+extern const struct syscall_def sys_sched_defs[];
+extern const struct syscall_def sys_memcalls_defs[];
+extern const struct syscall_def sys_clone3_defs[];
+extern const struct syscall_def sys_filecalls_defs[];
+extern const struct syscall_def sys_ns_defs[];
+extern const struct syscall_def sys_process_vm_defs[];
+extern const struct syscall_def sys_memfd_defs[];
+
+/* seccomp(2)'s operations (sys_seccomp.c), also prctl(PR_SET_SECCOMP)'s. */
+struct task;
+int64_t seccomp_do(struct task *t, unsigned int op, unsigned int flags, uint64_t uargs);
 
 /* Fill the kernel's syscall table with every family (idempotent).  At boot,
  * before the first task runs. */

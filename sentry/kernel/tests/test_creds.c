@@ -362,14 +362,21 @@ static void test_prctl_name_and_flags(void **st)
 	assert_int_equal(prctl5(&s->t, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
 	assert_int_equal(prctl5(&s->t, PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0), -EINVAL);
 
+	s->fx->tg.dumpable = 1; /* as tg_alloc leaves it */
 	assert_int_equal(prctl5(&s->t, PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 	assert_int_equal(prctl5(&s->t, PR_SET_DUMPABLE, 2, 0, 0, 0), -EINVAL);
+	assert_int_equal(prctl5(&s->t, PR_SET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(prctl5(&s->t, PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 	assert_int_equal(prctl5(&s->t, PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
-	/* Not recorded: refused rather than faked. */
-	assert_int_equal(prctl5(&s->t, PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0), -EINVAL);
 	assert_int_equal(prctl5(&s->t, PR_GET_PDEATHSIG, buf, 0, 0, 0), 0);
 	assert_int_equal(get32(s->fx, buf), 0);
-	assert_int_equal(prctl5(&s->t, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), -EINVAL);
+	assert_int_equal(prctl5(&s->t, PR_SET_PDEATHSIG, 65, 0, 0, 0), -EINVAL);
+	assert_int_equal(prctl5(&s->t, PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0), 0);
+	assert_int_equal(prctl5(&s->t, PR_GET_PDEATHSIG, buf, 0, 0, 0), 0);
+	assert_int_equal(get32(s->fx, buf), SIGTERM);
+	assert_int_equal(prctl5(&s->t, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	assert_int_equal(prctl5(&s->t, PR_GET_CHILD_SUBREAPER, buf, 0, 0, 0), 0);
+	assert_int_equal(get32(s->fx, buf), 1);
 	assert_int_equal(prctl5(&s->t, 12345, 0, 0, 0, 0), -EINVAL);
 
 	/* The ambient set is empty and cannot be raised (not recorded). */

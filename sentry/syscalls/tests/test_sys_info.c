@@ -247,13 +247,7 @@ static void test_scheduler_queries(void **st)
 	assert_int_equal(sc(&s->t, SYS_sched_get_priority_min, SCHED_RR, 0, 0, 0), 1);
 	assert_int_equal(sc(&s->t, SYS_sched_get_priority_max, SCHED_OTHER, 0, 0, 0), 0);
 	assert_int_equal(sc(&s->t, SYS_sched_get_priority_min, 17, 0, 0, 0), -EINVAL);
-	assert_int_equal(sc(&s->t, SYS_sched_getscheduler, 0, 0, 0, 0), SCHED_OTHER);
-	assert_int_equal(sc(&s->t, SYS_sched_getscheduler, (uint64_t)-1, 0, 0, 0), -EINVAL);
-	assert_int_equal(sc(&s->t, SYS_sched_getscheduler, 4242, 0, 0, 0), -ESRCH);
-	put32(s->fx, out, 77);
-	assert_int_equal(sc(&s->t, SYS_sched_getparam, 0, out, 0, 0), 0);
-	assert_int_equal(get32(s->fx, out), 0);
-	assert_int_equal(sc(&s->t, SYS_sched_getparam, 0, 0, 0, 0), -EINVAL);
+	/* sched_getscheduler and sched_getparam: test_sys_sched.c. */
 	assert_int_equal(sc(&s->t, SYS_sched_yield, 0, 0, 0, 0), 0);
 	assert_int_equal(sc(&s->t, SYS_getcpu, out, out + 4, 0, 0), 0);
 	assert_int_equal(sc(&s->t, SYS_getcpu, 0x1000, 0, 0, 0), -EFAULT);
@@ -266,8 +260,11 @@ static void test_priority_and_personality(void **st)
 	assert_int_equal(sc(&s->t, SYS_getpriority, 9, 0, 0, 0), -EINVAL);
 	assert_int_equal(sc(&s->t, SYS_getpriority, PRIO_PROCESS, 4242, 0, 0), -ESRCH);
 	assert_int_equal(sc(&s->t, SYS_setpriority, PRIO_PROCESS, 0, 0, 0), 0);
-	/* Nice values are not recorded yet: refused, not faked. */
-	assert_int_equal(sc(&s->t, SYS_setpriority, PRIO_PROCESS, 0, 5, 0), -EINVAL);
+	/* Recorded per task (sched.c): getpriority answers 20 - nice. */
+	assert_int_equal(sc(&s->t, SYS_setpriority, PRIO_PROCESS, 0, 5, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_getpriority, PRIO_PROCESS, 0, 0, 0), 15);
+	assert_int_equal(sc(&s->t, SYS_setpriority, PRIO_PROCESS, 0, 99, 0), 0);
+	assert_int_equal(sc(&s->t, SYS_getpriority, PRIO_PROCESS, 0, 0, 0), 1);
 	become_user(&s->t);
 	/* Raising priority needs RLIMIT_NICE (0 here) or CAP_SYS_NICE. */
 	assert_int_equal(sc(&s->t, SYS_setpriority, PRIO_PROCESS, 0, (uint64_t)-5, 0), -EACCES);
