@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -92,14 +93,14 @@ static void dir_changed(struct inode *dir)
  * Linking it back with linkat(AT_EMPTY_PATH) is not supported (ENOENT).
  */
 static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int flags,
-			    uint32_t mode, struct file **out)
+			    uint32_t mode, unsigned int resolve, struct file **out)
 {
 	static _Atomic unsigned long counter;
 	int acc = flags & O_ACCMODE;
 	if (acc != O_WRONLY && acc != O_RDWR)
 		return -EINVAL;
 	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
+	int r = walk_init_resolve(&w, t, dirfd, path, resolve);
 	if (r < 0)
 		return r;
 	struct vfs_path dir = {0}, fp = {0};
@@ -148,11 +149,17 @@ static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int fla
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	     struct file **out)
 {
+	return vfs_open_how(t, dirfd, path, flags, mode, 0, out);
+}
+
+int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		 unsigned int resolve, struct file **out)
+{
 	/* __O_TMPFILE includes O_DIRECTORY's bit: compare the whole value. */
 	if ((flags & __O_TMPFILE) == __O_TMPFILE)
-		return vfs_open_tmpfile(t, dirfd, path, flags, mode, out);
+		return vfs_open_tmpfile(t, dirfd, path, flags, mode, resolve, out);
 	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
+	int r = walk_init_resolve(&w, t, dirfd, path, resolve);
 	if (r < 0)
 		return r;
 	struct vfs_path target = {0};
@@ -221,7 +228,17 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 			r = -EEXIST;
 			goto opened;
 		}
+		struct vfs_mount *before = target.mnt;
 		follow_mounts(&target);
+		if ((w.resolve & RESOLVE_NO_XDEV) && target.mnt != before) {
+			r = -EXDEV;
+			goto opened;
+		}
+		if ((w.resolve & RESOLVE_NO_SYMLINKS) && dentry_is_symlink(target.dentry) &&
+		    !(flags & O_NOFOLLOW)) {
+			r = -ELOOP;
+			goto opened;
+		}
 		if (dentry_is_symlink(target.dentry) && !(flags & O_NOFOLLOW) &&
 		    target.dentry->inode->ops && target.dentry->inode->ops->magic_file) {
 			/* "> /dev/stdout": open the file behind the magic link. */

@@ -440,6 +440,12 @@ int vfs_permission(const struct creds *c, struct inode *ino, int may);
 
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	     struct file **out);
+/* openat2: the same with RESOLVE_* rules for the walk (the caller has checked
+ * the flags; RESOLVE_CACHED is never given with O_CREAT, O_TRUNC or
+ * O_TMPFILE): EXDEV for a forbidden crossing, ELOOP for a forbidden link,
+ * EAGAIN when RESOLVE_CACHED would need the file system. */
+int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		 unsigned int resolve, struct file **out);
 /* Open an already-walked path (flags as open(2), no O_CREAT). */
 int vfs_open_path(struct task *t, const struct vfs_path *p, int flags, struct file **out);
 int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev);

@@ -75,6 +75,7 @@ struct walk {
 	struct vfs_path cur;
 	int nlinks;
 	char *scratch; /* VFS_PATH_MAX+1 bytes for readlink, made at the first link */
+	unsigned int resolve; /* openat2's RESOLVE_* (vfs_open_how); 0 for every other walk */
 };
 
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
@@ -88,6 +89,11 @@ struct parent_walk {
 
 /* Start a walk for t from dirfd (or the root for an absolute path). */
 int walk_init(struct walk *w, struct task *t, int dirfd, const char *path);
+/* The same with openat2's RESOLVE_* rules: with RESOLVE_BENEATH or
+ * RESOLVE_IN_ROOT the walk's root is its start (dirfd), as Linux's scoped
+ * lookups; an absolute path is -EXDEV under RESOLVE_BENEATH. */
+int walk_init_resolve(struct walk *w, struct task *t, int dirfd, const char *path,
+		      unsigned int resolve);
 void walk_done(struct walk *w);
 int walk_locked(struct walk *w, const char *path, int flags, struct vfs_path *out);
 /* Walk all but the last component of path into pw. */
