@@ -721,6 +721,10 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sbp,
 	struct superblock *sb = sb_new("tmpfs", TMPFS_MAGIC);
 	if (!sb)
 		return -ENOMEM;
+	/* As Linux's shmem_getattr: a birth time and the chattr bits. */
+	sb->has_btime = true;
+	sb->mgtime = true;
+	sb->statx_attributes = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP;
 	struct tmpfs_sb *ts = calloc(1, sizeof(*ts));
 	if (!ts) {
 		sb_put(sb);

@@ -164,6 +164,7 @@ struct inode {
 	uint32_t blksize;
 	struct timespec atime, mtime, ctime;
 	uint32_t flags; /* VFS_INODE_* */
+	struct timespec btime; /* birth time (statx), shown only where sb->has_btime */
 	const struct inode_ops *ops;
 	const struct file_ops *fops; /* what open gives by default */
 	struct superblock *sb;
@@ -209,6 +210,13 @@ struct superblock {
 	_Atomic uint64_t next_ino;
 	_Atomic int mounts; /* vfs_mounts of it alive (the last one prunes the dcache) */
 	bool readonly; /* the fs itself cannot be written (EROFS before EACCES) */
+	bool has_btime; /* statx shows the inodes' btime (STATX_BTIME), as Linux's tmpfs */
+	/* Linux 6.13+'s multigrain timestamps (tmpfs): statx reports mtime and
+	 * ctime only when asked for them. */
+	bool mgtime;
+	/* statx's stx_attributes_mask bits the fs supports beyond the VFS's own
+	 * (STATX_ATTR_AUTOMOUNT, MOUNT_ROOT, DAX): tmpfs's APPEND, IMMUTABLE, NODUMP. */
+	uint64_t statx_attributes;
 	void *priv;
 	void (*release)(struct superblock *sb);
 };
@@ -248,6 +256,7 @@ struct vfs_mount {
 	struct superblock *sb;
 	struct dentry *root;
 	int flags; /* VFS_MNT_* */
+	uint64_t id; /* statx's stx_mnt_id: unique, never reused */
 	/* under vfs_tree_lock: */
 	struct vfs_mount *parent;   /* NULL for the root mount or a detached one */
 	struct dentry *mountpoint;  /* in parent */
@@ -464,6 +473,18 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 ssize_t vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, size_t len);
 /* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
 int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct stat *st);
+/* statx(2)'s view beyond struct stat: what the VFS and the file system fill. */
+struct vfs_statx {
+	struct stat st;
+	bool has_btime;
+	bool mgtime; /* the superblock's */
+	struct timespec btime;
+	uint64_t mnt_id;     /* 0: no mount (never for a file with a path) */
+	uint64_t attributes; /* STATX_ATTR_* set */
+	uint64_t attributes_mask;
+};
+/* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (the sync flags are the caller's). */
+int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, struct vfs_statx *sx);
 int vfs_statfsat(struct task *t, int dirfd, const char *path, struct statfs *st);
 int vfs_statfs_path(const struct vfs_path *p, struct statfs *st);
 /* mode: F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
