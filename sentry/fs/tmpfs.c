@@ -708,6 +708,10 @@ static const struct inode_ops tmpfs_iops = {
 	.setattr = tmpfs_setattr,
 	.statfs = tmpfs_statfs,
 	.evict = tmpfs_evict,
+	.getxattr = simple_xattr_get,
+	.setxattr = simple_xattr_set,
+	.listxattr = simple_xattr_list,
+	.removexattr = simple_xattr_remove,
 };
 
 static void tmpfs_sb_release(struct superblock *sb)

@@ -54,6 +54,7 @@ void inode_put(struct inode *ino)
 	if (ino->special && ino->special_ops && ino->special_ops->evict)
 		ino->special_ops->evict(ino);
 	vfs_locks_free(ino);
+	simple_xattrs_free(ino);
 	struct superblock *sb = ino->sb;
 	vmutex_destroy(&ino->lock);
 	free(ino);

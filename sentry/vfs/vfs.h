@@ -134,6 +134,17 @@ struct inode_ops {
 	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
 	/* Optional: refresh ino's attributes before fstat (shared file systems). */
 	void (*refresh)(struct inode *ino);
+	/* Extended attributes (xattr.c has checked the name, the caller's rights
+	 * and the mount first).  NULL: the fs keeps none (EOPNOTSUPP; an empty
+	 * list).  A name space the fs does not keep is -EOPNOTSUPP.  get: size 0
+	 * gives the value's length, a shorter buffer -ERANGE, none -ENODATA.
+	 * set: flags XATTR_CREATE (-EEXIST) / XATTR_REPLACE (-ENODATA).  list:
+	 * every name, NUL-terminated, into buf (size 0: the length needed). */
+	ssize_t (*getxattr)(struct inode *ino, const char *name, void *buf, size_t size);
+	int (*setxattr)(struct inode *ino, const char *name, const void *value, size_t size,
+			int flags);
+	ssize_t (*listxattr)(struct inode *ino, char *buf, size_t size);
+	int (*removexattr)(struct inode *ino, const char *name);
 };
 
 #define VFS_INODE_NOCACHE 0x1 /* directory: do not cache child dentries */
@@ -174,6 +185,7 @@ struct inode {
 	const struct inode_special_ops *special_ops;
 	void *special;
 	struct vfs_locks *locks; /* advisory locks (lock.c), made at first use (under lock) */
+	struct simple_xattr *xattrs; /* the simple_xattr_* store (tmpfs), under lock */
 };
 
 /* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
@@ -506,6 +518,37 @@ int vfs_chroot(struct task *t, const char *path);
 int vfs_getcwd(struct task *t, char *buf, size_t len);
 /* Path of p relative to root ("/" when equal), or -ENAMETOOLONG. */
 int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *buf, size_t len);
+
+/* ---- extended attributes (xattr.c) ---- */
+
+#define VFS_XATTR_NAME_MAX 255
+#define VFS_XATTR_SIZE_MAX 65536
+#define VFS_XATTR_LIST_MAX 65536
+
+/* The *xattr(2) calls on an inode reached by path or fd (mnt: its mount, NULL
+ * for an anonymous file), with Linux's checks in its order (xattr_permission,
+ * the capability hooks): trusted.* needs CAP_SYS_ADMIN (EPERM to write,
+ * ENODATA to read), setting or removing security.* too (EPERM), user.* only
+ * on regular files and directories (EPERM / ENODATA), sticky directories'
+ * user.* only for their owner; then the mount (EROFS) and the file's
+ * permission bits; then the file system.  Sizes are the caller's to clamp
+ * (at most VFS_XATTR_SIZE_MAX / VFS_XATTR_LIST_MAX). */
+ssize_t vfs_getxattr(struct task *t, struct inode *ino, const char *name, void *buf, size_t size);
+int vfs_setxattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name,
+		 const void *value, size_t size, int flags);
+/* Lists trusted.* names only to a caller with CAP_SYS_ADMIN, as Linux. */
+ssize_t vfs_listxattr(struct task *t, struct inode *ino, char *buf, size_t size);
+int vfs_removexattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name);
+
+/* An in-memory store for file systems that keep extended attributes
+ * themselves (tmpfs: user.*, trusted.*, security.*), in ino->xattrs; names
+ * are listed in Linux's tmpfs order (its rbtree: descending strcmp). */
+ssize_t simple_xattr_get(struct inode *ino, const char *name, void *buf, size_t size);
+int simple_xattr_set(struct inode *ino, const char *name, const void *value, size_t size,
+		     int flags);
+ssize_t simple_xattr_list(struct inode *ino, char *buf, size_t size);
+int simple_xattr_remove(struct inode *ino, const char *name);
+void simple_xattrs_free(struct inode *ino);
 
 /* ---- mounting ---- */
 
