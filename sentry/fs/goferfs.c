@@ -501,6 +501,40 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* Extended attributes: the host's user.* through the Gofer; other name
+ * spaces are not kept (EOPNOTSUPP), the host's are never the sandbox's. */
+static bool gofer_xattr_name(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0;
+}
+
+static ssize_t gofer_getxattr_op(struct inode *ino, const char *name, void *buf, size_t size)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_getxattr(GC(ino), GN(ino)->fid, name, buf, size);
+}
+
+static int gofer_setxattr_op(struct inode *ino, const char *name, const void *value,
+			     size_t size, int flags)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_setxattr(GC(ino), GN(ino)->fid, name, value, size, flags);
+}
+
+static ssize_t gofer_listxattr_op(struct inode *ino, char *buf, size_t size)
+{
+	return gofer_listxattr(GC(ino), GN(ino)->fid, buf, size);
+}
+
+static int gofer_removexattr_op(struct inode *ino, const char *name)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_removexattr(GC(ino), GN(ino)->fid, name);
+}
+
 static const struct inode_ops gofer_iops = {
 	.lookup = gofer_lookup,
 	.create = gofer_create_op,
@@ -516,6 +550,10 @@ static const struct inode_ops gofer_iops = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.getxattr = gofer_getxattr_op,
+	.setxattr = gofer_setxattr_op,
+	.listxattr = gofer_listxattr_op,
+	.removexattr = gofer_removexattr_op,
 };
 
 static const struct inode_ops gofer_iops_shared = {
@@ -533,6 +571,10 @@ static const struct inode_ops gofer_iops_shared = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.getxattr = gofer_getxattr_op,
+	.setxattr = gofer_setxattr_op,
+	.listxattr = gofer_listxattr_op,
+	.removexattr = gofer_removexattr_op,
 	.revalidate = gofer_revalidate,
 	.refresh = gofer_refresh,
 };
