@@ -264,7 +264,12 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	}
 	if (cmd != F_SETPIPE_SZ)
 		return -EINVAL;
-	/* Rounded up to a power of two pages, at least one page, as Linux. */
+	/* Rounded up to a power of two pages, at least one page, as Linux.
+	 * Linux takes the size as an unsigned int: over 2^31 it cannot be
+	 * rounded (EINVAL), before the limit's EPERM. */
+	arg = (uint32_t)arg;
+	if (arg > (1ULL << 31))
+		return -EINVAL;
 	if (arg > PIPE_MAX_SIZE)
 		return -EPERM;
 	size_t want = 4096;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
@@ -351,6 +352,12 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 	} else if ((a[1] && task_copy_in(t, &ioff, a[1], 8) < 0) ||
 		   (a[3] && task_copy_in(t, &ooff, a[3], 8) < 0)) {
 		r = -EFAULT;
+	} else if (in->inode->sb != out->inode->sb) {
+		/* As Linux 5.19+: no file system here copies across superblocks. */
+		r = -EXDEV;
+	} else if ((uint64_t)ioff + a[4] < (uint64_t)ioff ||
+		   (uint64_t)ooff + a[4] < (uint64_t)ooff) {
+		r = -EOVERFLOW; /* generic_copy_file_checks' wrap check, unsigned */
 	} else if (ioff < 0 || ooff < 0) {
 		r = -EINVAL;
 	} else {
@@ -408,6 +415,14 @@ static int64_t sys_splice(struct task *t, const uint64_t a[6])
 		r = -EINVAL;
 	else if (ocap < 0 && (file_get_flags(out) & O_APPEND))
 		r = -EINVAL;
+	/* SPLICE_F_NONBLOCK: the pipe side does not wait (EAGAIN), as a pipe
+	 * opened O_NONBLOCK; an empty pipe without writers is EOF (0). */
+	if (r == 0 && (a[5] & SPLICE_F_NONBLOCK)) {
+		uint32_t im = icap > 0 ? file_poll(in, NULL) : POLLIN;
+		uint32_t om = ocap > 0 ? file_poll(out, NULL) : POLLOUT;
+		if (!(im & (POLLIN | POLLHUP)) || !(om & (POLLOUT | POLLERR)))
+			r = -EAGAIN;
+	}
 	if (r == 0) {
 		int64_t cap = ocap > 0 ? ocap : icap;
 		r = copy_between(t, in, a[1] ? &ioff : NULL, out, a[3] ? &ooff : NULL,
