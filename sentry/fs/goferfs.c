@@ -760,7 +760,63 @@ static struct mm_file *gofer_mmap(struct file *f)
 	return pc ? pagecache_mm_file(pc) : NULL;
 }
 
+/* fallocate on the host file, every mode the host's file system has.  A
+ * mode that moves or clears data (not 0 / KEEP_SIZE) first writes the
+ * mapped pages back and then drops them all, so the mappings fault the
+ * host's new contents in again. */
+static int gofer_fallocate(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct inode *ino = f->inode;
+	struct pagecache *pc = GN(ino)->pc;
+	bool reshapes = mode & ~FALLOC_FL_KEEP_SIZE;
+	int r = pc && reshapes ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
+	if (r < 0)
+		return r;
+	if (pc)
+		pagecache_lock(pc);
+	r = fallocate(GO(f)->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+	struct stat st;
+	if (r == 0 && fstat(GO(f)->fd, &st) < 0)
+		r = -errno;
+	uint64_t old = 0;
+	if (r == 0) {
+		vmutex_lock(&ino->lock);
+		old = ino->size;
+		ino->size = (uint64_t)st.st_size;
+		ino->blocks = (uint64_t)st.st_blocks;
+		ino->mtime = st.st_mtim;
+		ino->ctime = st.st_ctim;
+		vmutex_unlock(&ino->lock);
+		if (pc)
+			pagecache_resized(pc, old, reshapes ? 0 : (uint64_t)st.st_size);
+	}
+	if (pc)
+		pagecache_unlock(pc);
+	if (r == 0 && pc && (reshapes || (uint64_t)st.st_size < old))
+		pagecache_unmap_past(pc, 0);
+	return r;
+}
+
+/* fstat: the attributes the Sentry keeps, with the host's block count
+ * (what write-backs and fallocate allocated there). */
+static int gofer_stat_op(struct file *f, struct stat *st)
+{
+	struct inode *ino = f->inode;
+	if (ino->ops && ino->ops->refresh)
+		ino->ops->refresh(ino);
+	struct stat hs;
+	if (GO(f)->fd >= 0 && fstat(GO(f)->fd, &hs) == 0) {
+		vmutex_lock(&ino->lock);
+		ino->blocks = (uint64_t)hs.st_blocks;
+		vmutex_unlock(&ino->lock);
+	}
+	inode_fill_stat(ino, st);
+	return 0;
+}
+
 static const struct file_ops gofer_reg_fops = {
+	.fallocate = gofer_fallocate,
+	.stat = gofer_stat_op,
 	.read = gofer_read,
 	.write = gofer_write,
 	.fsync = gofer_fsync,

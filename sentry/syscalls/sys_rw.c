@@ -461,36 +461,14 @@ static int64_t sys_readahead(struct task *t, const uint64_t a[6])
 	return r;
 }
 
-/* fallocate: mode 0 (and FALLOC_FL_KEEP_SIZE) on regular files: the size
- * grows to cover the range; in-memory and gofer files are sparse anyway, so
- * ENOSPC is reported at write time instead.  Other modes: EOPNOTSUPP. */
+/* fallocate: the VFS's checks, then the file system's modes (tmpfs: 0,
+ * KEEP_SIZE and PUNCH_HOLE as Linux's tmpfs; goferfs: the host's). */
 static int64_t sys_fallocate(struct task *t, const uint64_t a[6])
 {
-	int mode = (int)a[1];
-	int64_t off = (int64_t)a[2], len = (int64_t)a[3];
 	struct file *f = get_file(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	int64_t r = 0;
-	if (off < 0 || len <= 0)
-		r = -EINVAL;
-	else if (!f->writable)
-		r = -EBADF;
-	else if (!f->inode || S_ISDIR(f->inode->mode))
-		r = f->inode ? -EISDIR : -ENODEV;
-	else if (f->stream)
-		r = -ESPIPE;
-	else if (!S_ISREG(f->inode->mode))
-		r = -ENODEV;
-	else if (mode & ~FALLOC_FL_KEEP_SIZE)
-		r = -EOPNOTSUPP;
-	else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
-		vmutex_lock(&f->inode->lock);
-		uint64_t size = f->inode->size;
-		vmutex_unlock(&f->inode->lock);
-		if ((uint64_t)off + (uint64_t)len > size)
-			r = file_truncate(t, f, (uint64_t)off + (uint64_t)len);
-	}
+	int64_t r = file_fallocate(t, f, (int)a[1], (int64_t)a[2], (int64_t)a[3]);
 	file_put(f);
 	return r;
 }

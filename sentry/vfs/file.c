@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -348,6 +349,55 @@ int file_truncate(struct task *t, struct file *f, uint64_t size)
 		return -EINVAL;
 	struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = size};
 	return vfs_setattr_raw(f->inode, &sa);
+}
+
+/* The largest file any file system here keeps (tmpfs's and goferfs's
+ * bound for writes). */
+#define VFS_MAX_BYTES (1LL << 53)
+
+int file_fallocate(struct task *t, struct file *f, int mode, int64_t off, int64_t len)
+{
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	/* One operation, with KEEP_SIZE where it means something (Linux 6.12+). */
+	switch (mode & ~FALLOC_FL_KEEP_SIZE) {
+	case 0:
+	case FALLOC_FL_UNSHARE_RANGE:
+	case FALLOC_FL_ZERO_RANGE:
+		break;
+	case FALLOC_FL_PUNCH_HOLE:
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			return -EOPNOTSUPP;
+		break;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+		if (mode & FALLOC_FL_KEEP_SIZE)
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!f->writable)
+		return -EBADF;
+	uint32_t type = f->inode ? f->inode->mode & S_IFMT : 0;
+	if (type == S_IFIFO || (!f->inode && f->stream))
+		return -ESPIPE;
+	if (type == S_IFDIR)
+		return -EISDIR;
+	if (type != S_IFREG)
+		return -ENODEV;
+	if (off > VFS_MAX_BYTES - len)
+		return -EFBIG;
+	if (f->ops->fallocate)
+		return f->ops->fallocate(t, f, mode, (uint64_t)off, (uint64_t)len);
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (mode & FALLOC_FL_KEEP_SIZE)
+		return 0;
+	vmutex_lock(&f->inode->lock);
+	uint64_t size = f->inode->size;
+	vmutex_unlock(&f->inode->lock);
+	return (uint64_t)(off + len) > size ? file_truncate(t, f, (uint64_t)(off + len)) : 0;
 }
 
 int vfs_stat_file(struct file *f, struct stat *st)

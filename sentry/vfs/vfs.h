@@ -330,6 +330,10 @@ struct file_ops {
 	/* Terminals (ptys, host ttys): the job-control link the terminal
 	 * embeds (sentry/kernel/tty.h), for the kernel's session rules. */
 	struct tty_session *(*tty)(struct file *f);
+	/* Optional: fallocate(2) on a regular file, the generic checks done
+	 * (file_fallocate); a mode the fs cannot do is -EOPNOTSUPP.  NULL:
+	 * modes 0 and FALLOC_FL_KEEP_SIZE only, by growing the size. */
+	int (*fallocate)(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len);
 };
 
 struct file {
@@ -372,6 +376,10 @@ int64_t file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t ar
 uint32_t file_poll(struct file *f, struct poll_entry *pe);
 int file_fsync(struct file *f, bool datasync);
 int file_truncate(struct task *t, struct file *f, uint64_t size);
+/* fallocate(2) with Linux 6.18's checks in its order (vfs_fallocate): EINVAL
+ * for a bad range, EOPNOTSUPP for a bad mode combination, EBADF, ESPIPE,
+ * EISDIR, ENODEV, EFBIG; then the file system's fallocate. */
+int file_fallocate(struct task *t, struct file *f, int mode, int64_t off, int64_t len);
 int vfs_stat_file(struct file *f, struct stat *st);
 struct mm_file *file_mm_file(struct file *f);
 /* execve: 0 if the file may be executed by t (a regular file, X permission
