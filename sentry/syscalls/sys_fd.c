@@ -244,8 +244,16 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 	case F_SETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, arg);
 		break;
+	case F_SETLEASE:
+		r = opath ? -EBADF : vfs_lease_set(t, f, (int)arg);
+		break;
+	case F_GETLEASE:
+		r = opath ? -EBADF : vfs_lease_get(f);
+		break;
 	default:
-		/* F_SETOWN, F_GETOWN, leases, notify, seals: not supported. */
+		/* F_SETOWN, F_GETOWN, seals: not supported.  F_NOTIFY: EINVAL, as
+		 * Linux with dnotify turned off (fs.dir-notify-enable = 0): the
+		 * Sentry has no directory-change events to deliver yet. */
 		r = -EINVAL;
 		break;
 	}

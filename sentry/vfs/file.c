@@ -130,6 +130,7 @@ void file_put(struct file *f)
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	vfs_locks_release_file(f);
+	vfs_lease_released(f);
 	/* Nobody else holds f now, so no epoll_ctl can add to epitems. */
 	if (f->epitems)
 		epoll_file_released(f);
@@ -514,6 +515,12 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		return -EROFS;
 	if ((flags & O_NOATIME) && c && c->fsuid != ino->uid && !vfs_capable(c, CAP_FOWNER))
 		return -EPERM;
+	/* Leases are broken before the truncation (do_dentry_open's break_lease). */
+	if (type == S_IFREG && ino->leases) {
+		int r = vfs_lease_break(ino, flags);
+		if (r < 0)
+			return r;
+	}
 	if ((flags & O_TRUNC) && type == S_IFREG && !created) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = 0};
 		int r = vfs_setattr_raw(ino, &sa);
@@ -543,6 +550,7 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		file_put(f);
 		return r;
 	}
+	vfs_lease_opened(f);
 	*out = f;
 	return 0;
 }

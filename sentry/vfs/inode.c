@@ -55,6 +55,7 @@ void inode_put(struct inode *ino)
 		ino->special_ops->evict(ino);
 	vfs_locks_free(ino);
 	simple_xattrs_free(ino);
+	vfs_leases_free(ino);
 	struct superblock *sb = ino->sb;
 	vmutex_destroy(&ino->lock);
 	free(ino);

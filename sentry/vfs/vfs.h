@@ -186,6 +186,10 @@ struct inode {
 	void *special;
 	struct vfs_locks *locks; /* advisory locks (lock.c), made at first use (under lock) */
 	struct simple_xattr *xattrs; /* the simple_xattr_* store (tmpfs), under lock */
+	/* Regular files (lease.c), under lock: the leases, and the open
+	 * descriptions for writing and for reading only. */
+	struct vfs_lease *leases;
+	uint32_t open_writers, open_readers;
 };
 
 /* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
@@ -354,6 +358,7 @@ struct file {
 	 * open("/proc/self/fd/0") reopens the pipe.  path stays empty. */
 	struct vfs_path anon;
 	struct epitem *epitems; /* epoll items watching this file (vfs/epoll.c's lock) */
+	bool lease_counted;     /* in its inode's open counts (lease.c) */
 };
 
 /* A file of no path (pipes, host fds): refs 1, ops given. ino may be NULL. */
@@ -397,6 +402,9 @@ struct flock;
 int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl);
 /* flock(2): LOCK_SH/LOCK_EX/LOCK_UN, | LOCK_NB. */
 int vfs_flock(struct task *t, struct file *f, int op);
+/* Leases (lease.c): F_SETLEASE (F_RDLCK, F_WRLCK, F_UNLCK) and F_GETLEASE. */
+int vfs_lease_set(struct task *t, struct file *f, int type);
+int vfs_lease_get(struct file *f);
 
 /* ---- FD tables ---- */
 

@@ -40,6 +40,15 @@ void vfs_locks_release_file(struct file *f);
 void vfs_locks_close_posix(struct task *t, struct file *f);
 void vfs_locks_free(struct inode *ino);
 
+/* lease.c: an open with flags breaks the leases it conflicts with (0, or
+ * -EWOULDBLOCK for O_NONBLOCK); a new description of a regular file joins
+ * the open counts, a released one leaves them with its lease; the inode's
+ * leases go with it. */
+int vfs_lease_break(struct inode *ino, int flags);
+void vfs_lease_opened(struct file *f);
+void vfs_lease_released(struct file *f);
+void vfs_leases_free(struct inode *ino);
+
 /* epoll.c: a description is going: its items leave every epoll instance. */
 void epoll_file_released(struct file *f);
 
