@@ -586,8 +586,21 @@ static struct gofer_open *GO(struct file *f)
 	return f->priv;
 }
 
+/* O_DIRECT on the host's file systems wants the offset and length aligned to
+ * the device's logical block (ext4: 512 bytes; the buffer may be anywhere
+ * since Linux 6.x falls back): EINVAL otherwise.  The Sentry still goes
+ * through its page cache, so mappings stay coherent. */
+#define GOFER_DIO_ALIGN 512u
+
+static bool dio_misaligned(struct file *f, size_t len, uint64_t pos)
+{
+	return (file_get_flags(f) & O_DIRECT) && ((pos | len) % GOFER_DIO_ALIGN);
+}
+
 static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len, uint64_t *pos)
 {
+	if (dio_misaligned(f, len, *pos))
+		return -EINVAL;
 	struct pagecache *pc = GN(f->inode)->pc;
 	ssize_t n = pc ? pagecache_read(pc, buf, len, *pos) : pread(GO(f)->fd, buf, len, *pos);
 	if (n < 0)
@@ -599,6 +612,8 @@ static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len,
 static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size_t len,
 			   uint64_t *pos)
 {
+	if (dio_misaligned(f, len, (file_get_flags(f) & O_APPEND) ? 0 : *pos))
+		return -EINVAL;
 	struct inode *ino = f->inode;
 	struct pagecache *pc = GN(ino)->pc;
 	/* The page cache is held across the host write and its own update, so
@@ -893,6 +908,8 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	if (r < 0)
 		return r;
 	struct superblock *sb = sb_new("9p", V9FS_MAGIC_GOFER);
+	if (sb)
+		sb->direct_io = true;
 	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)

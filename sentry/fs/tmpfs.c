@@ -779,6 +779,7 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sbp,
 	/* As Linux's shmem_getattr: a birth time and the chattr bits. */
 	sb->has_btime = true;
 	sb->mgtime = true;
+	sb->direct_io = true; /* Linux 6.6+: buffered, without alignment rules */
 	sb->statx_attributes = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP;
 	struct tmpfs_sb *ts = calloc(1, sizeof(*ts));
 	if (!ts) {

@@ -160,6 +160,9 @@ int file_set_flags(struct file *f, int flags)
 	if (f->flags & O_PATH)
 		return -EBADF;
 	/* O_NOATIME needs ownership (Linux setfl -> EPERM). */
+	if ((flags & O_DIRECT) && f->inode && S_ISREG(f->inode->mode) &&
+	    !(f->inode->sb && f->inode->sb->direct_io))
+		return -EINVAL;
 	vmutex_lock(&f->lock);
 	f->flags = (f->flags & ~settable) | (flags & settable);
 	vmutex_unlock(&f->lock);
@@ -521,6 +524,10 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		if (r < 0)
 			return r;
 	}
+	/* O_DIRECT only where the file system does direct I/O (do_dentry_open:
+	 * no FMODE_CAN_ODIRECT, EINVAL): regular files of tmpfs and goferfs. */
+	if ((flags & O_DIRECT) && !(type == S_IFREG && ino->sb && ino->sb->direct_io))
+		return -EINVAL;
 	if ((flags & O_TRUNC) && type == S_IFREG && !created) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = 0};
 		int r = vfs_setattr_raw(ino, &sa);

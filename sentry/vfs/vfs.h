@@ -227,6 +227,9 @@ struct superblock {
 	_Atomic int mounts; /* vfs_mounts of it alive (the last one prunes the dcache) */
 	bool readonly; /* the fs itself cannot be written (EROFS before EACCES) */
 	bool has_btime; /* statx shows the inodes' btime (STATX_BTIME), as Linux's tmpfs */
+	/* Regular files open with O_DIRECT (Linux's FMODE_CAN_ODIRECT): tmpfs,
+	 * goferfs.  Elsewhere O_DIRECT is EINVAL at open and F_SETFL. */
+	bool direct_io;
 	/* Linux 6.13+'s multigrain timestamps (tmpfs): statx reports mtime and
 	 * ctime only when asked for them. */
 	bool mgtime;
