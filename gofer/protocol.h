@@ -65,6 +65,11 @@
  *   LISTXATTR fid, le32 size                        -> le32 len, then len bytes of names, each
  *            NUL-terminated (size 0: the length only; a longer list: ERANGE)
  *   REMOVEXATTR fid, str name                       -> (empty)
+ *   STATX    fid, le32 mask (STATX_*)               -> le32 result mask, le64 attributes,
+ *            le64 attributes_mask, le64 btime_sec (signed), le32 btime_nsec,
+ *            le32 dio_mem_align, le32 dio_offset_align
+ *            (what statx(2) of the host file adds to a stat; the host's answer to
+ *            the mask, never following a symlink)
  *   A blob is le32 length, then `length` bytes (at most GOFER_XATTR_SIZE_MAX,
  *   else E2BIG).  Extended attribute names are 1..GOFER_XATTR_NAME_MAX bytes
  *   without NUL (else EINVAL); sizes are at most GOFER_XATTR_SIZE_MAX
@@ -119,7 +124,8 @@ enum gofer_type {
 	GOFER_TSETXATTR = 18,
 	GOFER_TLISTXATTR = 19,
 	GOFER_TREMOVEXATTR = 20,
-	GOFER_TMAX = 20,
+	GOFER_TSTATX = 21,
+	GOFER_TMAX = 21,
 };
 
 #define GOFER_REPLY 0x8000u  /* reply type = request type | GOFER_REPLY */

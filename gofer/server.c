@@ -44,6 +44,7 @@
  */
 #include "gofer/server.h"
 #include "gofer/protocol.h"
+#include "gofer/attr.h"
 #include "gofer/transport.h"
 #include "gofer/xattr.h"
 #include "lib/cleanup.h"
@@ -744,26 +745,6 @@ static int request_decode(struct gofer_server *s, const struct gofer_op *op,
 
 /* ---- replies ---- */
 
-static void put_stat(struct gofer_cursor *c, const struct stat *st)
-{
-	gofer_put_u64(c, st->st_dev);
-	gofer_put_u64(c, st->st_ino);
-	gofer_put_u64(c, st->st_nlink);
-	gofer_put_u64(c, (uint64_t)st->st_size);
-	gofer_put_u64(c, (uint64_t)st->st_blocks);
-	gofer_put_u64(c, st->st_rdev);
-	gofer_put_u32(c, st->st_mode);
-	gofer_put_u32(c, st->st_uid);
-	gofer_put_u32(c, st->st_gid);
-	gofer_put_u32(c, (uint32_t)st->st_blksize);
-	gofer_put_u64(c, (uint64_t)st->st_atim.tv_sec);
-	gofer_put_u64(c, (uint64_t)st->st_mtim.tv_sec);
-	gofer_put_u64(c, (uint64_t)st->st_ctim.tv_sec);
-	gofer_put_u32(c, (uint32_t)st->st_atim.tv_nsec);
-	gofer_put_u32(c, (uint32_t)st->st_mtim.tv_nsec);
-	gofer_put_u32(c, (uint32_t)st->st_ctim.tv_nsec);
-}
-
 /* Make fd (whose stat is st) a new fid of mount and describe it in the reply
  * (fid + stat).  A non-directory also learns its name (the directory dirfd,
  * whose inode is pdev:pino, and name) to be re-opened by.  fd is owned by this
@@ -788,7 +769,7 @@ static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int
 	if (r < 0)
 		return r;
 	gofer_put_u64(q->rep, fid);
-	put_stat(q->rep, st);
+	gofer_put_stat(q->rep, st);
 	if (fid_out)
 		*fid_out = fid;
 	return 0;
@@ -807,7 +788,7 @@ static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *n
 		return r;
 	if (!with_fid) {
 		close(fd);
-		put_stat(q->rep, &st);
+		gofer_put_stat(q->rep, &st);
 		return 0;
 	}
 	return reply_new_fid(q, fd, &st, dir->fd, dir->dev, dir->ino, name, dir->mount, fid_out);
@@ -855,7 +836,7 @@ static int op_getattr(struct gofer_req *q, const union gofer_request *r)
 	int e = fstat_neg(r->fid.f->fd, &st);
 	if (e < 0)
 		return e;
-	put_stat(q->rep, &st);
+	gofer_put_stat(q->rep, &st);
 	return 0;
 }
 
@@ -1310,6 +1291,12 @@ static int op_listxattr(struct gofer_req *q, const union gofer_request *r)
 	return gofer_xattr_list(fd, r->xattr.size, q->rep); /* other types: no names */
 }
 
+/* fid, le32 mask: the layout of an open request. */
+static int op_statx(struct gofer_req *q, const union gofer_request *r)
+{
+	return gofer_statx_reply(r->open.f->fd, r->open.flags, q->rep);
+}
+
 static int op_removexattr(struct gofer_req *q, const union gofer_request *r)
 {
 	int fd = xattr_fd(q, r->xattr.f, r->xattr.name, true);
@@ -1363,6 +1350,7 @@ static const struct gofer_op gofer_ops[GOFER_TMAX + 1] = {
 				      REQ_U32(xattr.size)),
 	[GOFER_TREMOVEXATTR] = GOFER_OP(removexattr, NULL, REQ_FID(xattr.f),
 					REQ_XNAME(xattr.name)),
+	[GOFER_TSTATX] = GOFER_OP(statx, NULL, REQ_FID(open.f), REQ_U32(open.flags)),
 };
 
 /* ---- transport ---- */

@@ -1154,6 +1154,8 @@ enum bad_reply {
 	BAD_XATTR_LEN_PAST_END,      /* getxattr: a length the body does not hold */
 	BAD_XATTR_HUGE_PROBE,        /* getxattr, size 0: a length over 64 KiB */
 	BAD_XATTR_LIST_UNTERMINATED, /* listxattr: a name without its NUL */
+	BAD_STATX_NSEC,              /* statx: a birth time's nanoseconds over 1e9 */
+	BAD_STATX_SHORT,             /* statx: the reply cut short */
 	BAD_COUNT
 };
 
@@ -1291,6 +1293,18 @@ static void fake_server(int sock, enum bad_reply kind)
 		gofer_put_u8(&c, 0);
 		gofer_put_u8(&c, 'b');
 		break;
+	case BAD_STATX_NSEC:
+	case BAD_STATX_SHORT:
+		gofer_put_u32(&c, 0xfff);
+		gofer_put_u64(&c, 0);
+		gofer_put_u64(&c, 0);
+		gofer_put_u64(&c, 1);
+		gofer_put_u32(&c, 1000000000u);
+		if (kind == BAD_STATX_NSEC) {
+			gofer_put_u32(&c, 0);
+			gofer_put_u32(&c, 0);
+		}
+		break;
 	default:
 		break;
 	}
@@ -1382,6 +1396,12 @@ static void run_bad_reply(enum bad_reply kind)
 	case BAD_XATTR_LIST_UNTERMINATED:
 		r = (int)gofer_listxattr(c, 1, buf, sizeof(buf));
 		break;
+	case BAD_STATX_NSEC:
+	case BAD_STATX_SHORT: {
+		struct gofer_statx sx;
+		r = gofer_statx(c, 1, 0xfff, &sx);
+		break;
+	}
 	default:
 		r = gofer_getattr(c, 1, &st);
 		break;
@@ -1508,8 +1528,9 @@ static size_t base_request(uint8_t *buf, size_t cap, int kind, uint32_t tag, uin
 		gofer_put_u8(&c, 'v');
 		break;
 	case GOFER_TLISTXATTR:
+	case GOFER_TSTATX:
 		gofer_put_u64(&c, root);
-		gofer_put_u32(&c, 100);
+		gofer_put_u32(&c, type == GOFER_TSTATX ? 0xfff : 100);
 		break;
 	default: /* walk, getattr, readlink, statfs, clunk */
 		gofer_put_u64(&c, root);
@@ -1742,7 +1763,7 @@ static const char *const request_layout[GOFER_TMAX + 1] = {
 	[GOFER_TLINK] = "fds",           [GOFER_TUNLINK] = "dws",   [GOFER_TRENAME] = "ddwss",
 	[GOFER_TREADDIR] = "dqw",        [GOFER_TREADLINK] = "f",   [GOFER_TSTATFS] = "f",
 	[GOFER_TCLUNK] = "f",            [GOFER_TGETXATTR] = "fsw", [GOFER_TSETXATTR] = "fwsb",
-	[GOFER_TLISTXATTR] = "fw",       [GOFER_TREMOVEXATTR] = "fs",
+	[GOFER_TLISTXATTR] = "fw",       [GOFER_TREMOVEXATTR] = "fs",  [GOFER_TSTATX] = "fw",
 };
 
 /* A valid request body with its fields located. */
@@ -2217,6 +2238,9 @@ static void test_jailed_server_serves_every_operation(void **state)
 	assert_int_equal(gofer_removexattr(fx->c, f, "user.k"), 0);
 	assert_int_equal(gofer_removexattr(fx->c, f, "user.k"), -ENODATA);
 	assert_int_equal(gofer_setxattr(fx->c, f, "trusted.k", "v", 1, 0), -EOPNOTSUPP);
+	struct gofer_statx sx;
+	assert_int_equal(gofer_statx(fx->c, f, STATX_BASIC_STATS | STATX_BTIME, &sx), 0);
+	assert_true(sx.mask & STATX_TYPE);
 	assert_int_equal(gofer_clunk(fx->c, l), 0);
 	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &l, NULL), -EINVAL);
 	assert_int_equal(gofer_attach(fx->c, "/nope", &l, NULL), -ENOENT);

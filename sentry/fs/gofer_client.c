@@ -710,3 +710,31 @@ int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name)
 	req_end(c);
 	return r;
 }
+
+int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out)
+{
+	if (!out)
+		return -EINVAL;
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, mask);
+	int r = transact(c, GOFER_TSTATX, &w, &rd, NULL);
+	if (r == 0) {
+		struct gofer_statx s;
+		s.mask = gofer_get_u32(&rd);
+		s.attributes = gofer_get_u64(&rd);
+		s.attributes_mask = gofer_get_u64(&rd);
+		s.btime_sec = (int64_t)gofer_get_u64(&rd);
+		s.btime_nsec = gofer_get_u32(&rd);
+		s.dio_mem_align = gofer_get_u32(&rd);
+		s.dio_offset_align = gofer_get_u32(&rd);
+		if (s.btime_nsec >= 1000000000u)
+			rd.bad = true;
+		r = reply_end(c, &rd, NULL);
+		if (r == 0)
+			*out = s;
+	}
+	req_end(c);
+	return r;
+}

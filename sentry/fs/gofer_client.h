@@ -105,4 +105,14 @@ int gofer_setxattr(struct gofer_client *c, uint64_t fid, const char *name, const
 ssize_t gofer_listxattr(struct gofer_client *c, uint64_t fid, char *buf, size_t size);
 int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name);
 
+/* What statx(2) of the host file adds to its stat, asked with mask. */
+struct gofer_statx {
+	uint32_t mask; /* the host's STATX_* result mask */
+	uint64_t attributes, attributes_mask;
+	int64_t btime_sec;
+	uint32_t btime_nsec; /* < 1e9 */
+	uint32_t dio_mem_align, dio_offset_align;
+};
+int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out);
+
 #endif

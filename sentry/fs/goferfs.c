@@ -95,6 +95,11 @@ struct gofer_sb {
 	 * one.  Keyed by the host's (dev, ino); an inode leaves at evict. */
 	struct vmutex inodes_lock;
 	struct inode *inodes[GOFER_INODE_BUCKETS];
+	/* What the host's statx said of the file system, for the statx calls
+	 * that need no round trip (gofer_statx_op); written once. */
+	_Atomic int host_statx_known; /* 0 not yet, 1 known */
+	bool host_mgtime;
+	uint64_t host_attributes_mask;
 };
 
 static bool default_shared;
@@ -501,6 +506,43 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* statx: the host's answer where it knows more than a stat (birth time,
+ * direct I/O alignment: asked of the Gofer when wanted); otherwise what the
+ * file system said the first time (its attribute bits, whether it keeps
+ * multigrain times), so that plain ls-style calls cost no round trip. */
+static void gofer_statx_op(struct inode *ino, uint32_t mask, struct vfs_statx *sx)
+{
+	struct gofer_sb *gs = ino->sb->priv;
+	const uint32_t host_only = STATX_BTIME | STATX_DIOALIGN;
+	bool known = atomic_load(&gs->host_statx_known);
+	if (known && !(mask & host_only)) {
+		sx->attributes_mask |= gs->host_attributes_mask;
+		sx->mgtime = gs->host_mgtime;
+		return;
+	}
+	struct gofer_statx g;
+	if (gofer_statx(GC(ino), GN(ino)->fid, mask, &g) < 0)
+		return; /* the stat the Sentry has stands */
+	const uint64_t mounts = STATX_ATTR_MOUNT_ROOT | STATX_ATTR_AUTOMOUNT;
+	sx->fs_mask_valid = true;
+	sx->fs_mask = g.mask;
+	sx->attributes |= g.attributes & ~mounts; /* the host's mounts are not the sandbox's */
+	sx->attributes_mask |= g.attributes_mask;
+	if (g.mask & STATX_BTIME) {
+		sx->has_btime = true;
+		sx->btime.tv_sec = g.btime_sec;
+		sx->btime.tv_nsec = g.btime_nsec;
+	}
+	sx->dio_mem_align = g.dio_mem_align;
+	sx->dio_offset_align = g.dio_offset_align;
+	if (!known && !(mask & (STATX_MTIME | STATX_CTIME))) {
+		/* Only an answer to a mask without them shows multigrain times. */
+		gs->host_mgtime = !(g.mask & (STATX_MTIME | STATX_CTIME));
+		gs->host_attributes_mask = g.attributes_mask;
+		atomic_store(&gs->host_statx_known, 1);
+	}
+}
+
 /* Extended attributes: the host's user.* through the Gofer; other name
  * spaces are not kept (EOPNOTSUPP), the host's are never the sandbox's. */
 static bool gofer_xattr_name(const char *name)
@@ -550,6 +592,7 @@ static const struct inode_ops gofer_iops = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.statx = gofer_statx_op,
 	.getxattr = gofer_getxattr_op,
 	.setxattr = gofer_setxattr_op,
 	.listxattr = gofer_listxattr_op,
@@ -571,6 +614,7 @@ static const struct inode_ops gofer_iops_shared = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.statx = gofer_statx_op,
 	.getxattr = gofer_getxattr_op,
 	.setxattr = gofer_setxattr_op,
 	.listxattr = gofer_listxattr_op,

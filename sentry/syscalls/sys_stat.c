@@ -85,7 +85,7 @@ static int64_t sys_statx(struct task *t, const uint64_t a[6])
 	if (r < 0)
 		return r;
 	struct vfs_statx vx;
-	r = vfs_statxat(t, dirfd, p, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &vx);
+	r = vfs_statxat(t, dirfd, p, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), mask, &vx);
 	if (r < 0)
 		return r;
 	const struct stat *st = &vx.st;
@@ -112,11 +112,21 @@ static int64_t sys_statx(struct task *t, const uint64_t a[6])
 	sx.stx_dev_minor = minor(st->st_dev);
 	/* As Linux 6.13+ (fill_mg_cmtime): a multigrain file system fills mtime
 	 * and ctime only when one of them is asked for. */
-	if (vx.mgtime && !(mask & (STATX_MTIME | STATX_CTIME))) {
+	if (vx.mgtime && !(mask & (STATX_MTIME | STATX_CTIME)))
 		sx.stx_mask &= ~(STATX_MTIME | STATX_CTIME);
-		memset(&sx.stx_mtime, 0, sizeof(sx.stx_mtime));
-		memset(&sx.stx_ctime, 0, sizeof(sx.stx_ctime));
+	/* A file system that answers for itself (goferfs: the host's statx)
+	 * says which of the basic stats, birth time and alignment it has. */
+	if (vx.fs_mask_valid) {
+		sx.stx_mask = vx.fs_mask & (STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN);
+		if (sx.stx_mask & STATX_DIOALIGN) {
+			sx.stx_dio_mem_align = vx.dio_mem_align;
+			sx.stx_dio_offset_align = vx.dio_offset_align;
+		}
 	}
+	if (!(sx.stx_mask & STATX_MTIME))
+		memset(&sx.stx_mtime, 0, sizeof(sx.stx_mtime));
+	if (!(sx.stx_mask & STATX_CTIME))
+		memset(&sx.stx_ctime, 0, sizeof(sx.stx_ctime));
 	/* As Linux: btime only when asked for and kept. */
 	if ((mask & STATX_BTIME) && vx.has_btime) {
 		sx.stx_mask |= STATX_BTIME;

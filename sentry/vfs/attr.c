@@ -61,7 +61,8 @@ int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct st
 /* The generic stx_attributes_mask bits (Linux's vfs_getattr_nosec). */
 #define STATX_ATTRS_GENERIC (STATX_ATTR_AUTOMOUNT | STATX_ATTR_MOUNT_ROOT | STATX_ATTR_DAX)
 
-static void statx_fill(const struct vfs_path *p, struct inode *ino, struct vfs_statx *sx)
+static void statx_fill(const struct vfs_path *p, struct inode *ino, uint32_t mask,
+		       struct vfs_statx *sx)
 {
 	sx->attributes_mask = STATX_ATTRS_GENERIC;
 	if (ino && ino->sb) {
@@ -79,9 +80,12 @@ static void statx_fill(const struct vfs_path *p, struct inode *ino, struct vfs_s
 		if (p->dentry == p->mnt->root)
 			sx->attributes |= STATX_ATTR_MOUNT_ROOT;
 	}
+	if (ino && ino->ops && ino->ops->statx)
+		ino->ops->statx(ino, mask, sx);
 }
 
-int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, struct vfs_statx *sx)
+int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, uint32_t mask,
+		struct vfs_statx *sx)
 {
 	memset(sx, 0, sizeof(*sx));
 	if (!path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
@@ -90,7 +94,7 @@ int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, struct v
 			return -EBADF;
 		int r = vfs_stat_file(f, &sx->st);
 		if (r == 0)
-			statx_fill(f->path.mnt ? &f->path : &f->anon, f->inode, sx);
+			statx_fill(f->path.mnt ? &f->path : &f->anon, f->inode, mask, sx);
 		file_put(f);
 		return r;
 	}
@@ -102,7 +106,7 @@ int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, struct v
 	if (r < 0)
 		return r;
 	inode_fill_stat(p.dentry->inode, &sx->st);
-	statx_fill(&p, p.dentry->inode, sx);
+	statx_fill(&p, p.dentry->inode, mask, sx);
 	path_put(&p);
 	return 0;
 }

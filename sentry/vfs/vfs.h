@@ -91,6 +91,7 @@ struct vfs_setattr {
 /* ---- inodes ---- */
 
 struct dir_ctx;
+struct vfs_statx;
 struct inode_ops {
 	/* Find name in dir: 0 and a new inode reference, or -ENOENT. */
 	int (*lookup)(struct task *t, struct inode *dir, const char *name, struct inode **out);
@@ -134,6 +135,10 @@ struct inode_ops {
 	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
 	/* Optional: refresh ino's attributes before fstat (shared file systems). */
 	void (*refresh)(struct inode *ino);
+	/* Optional: what the fs adds to statx(2) for the request mask (its
+	 * result mask, birth time, attribute bits, direct I/O alignment) into
+	 * sx, whose stat and the VFS's part are filled already. */
+	void (*statx)(struct inode *ino, uint32_t mask, struct vfs_statx *sx);
 	/* Extended attributes (xattr.c has checked the name, the caller's rights
 	 * and the mount first).  NULL: the fs keeps none (EOPNOTSUPP; an empty
 	 * list).  A name space the fs does not keep is -EOPNOTSUPP.  get: size 0
@@ -513,9 +518,17 @@ struct vfs_statx {
 	uint64_t mnt_id;     /* 0: no mount (never for a file with a path) */
 	uint64_t attributes; /* STATX_ATTR_* set */
 	uint64_t attributes_mask;
+	/* Set by a file system's statx op: the STATX_* bits it answered (the
+	 * host's, for goferfs), which replace the VFS's own, and the direct I/O
+	 * alignment when STATX_DIOALIGN is among them. */
+	bool fs_mask_valid;
+	uint32_t fs_mask;
+	uint32_t dio_mem_align, dio_offset_align;
 };
-/* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (the sync flags are the caller's). */
-int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, struct vfs_statx *sx);
+/* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (the sync flags are the caller's);
+ * mask: what the caller asked for. */
+int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, uint32_t mask,
+		struct vfs_statx *sx);
 int vfs_statfsat(struct task *t, int dirfd, const char *path, struct statfs *st);
 int vfs_statfs_path(const struct vfs_path *p, struct statfs *st);
 /* mode: F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
