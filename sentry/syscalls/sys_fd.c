@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -110,6 +111,60 @@ static int64_t sys_openat2(struct task *t, const uint64_t a[6])
 	if (r < 0)
 		return r;
 	return install(t, f, flags & O_CLOEXEC);
+}
+
+/* ---------------------------------------------------------------- file handles */
+
+/* name_to_handle_at: the flags (EINVAL) and the path are checked as Linux
+ * does, then no file system here hands out handles: EOPNOTSUPP, as Linux
+ * for a file system without export operations. */
+#define HANDLE_AT_FLAGS_ (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | 0x200 /* AT_HANDLE_FID */ | \
+			  0x001 /* AT_HANDLE_MNT_ID_UNIQUE */ | 0x002 /* AT_HANDLE_CONNECTABLE */)
+#define MAX_HANDLE_SZ_ 128u
+
+static int64_t sys_name_to_handle_at(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[4];
+	if (flags & ~HANDLE_AT_FLAGS_)
+		return -EINVAL;
+	_cleanup_free_ char *p = NULL;
+	int r = path_in(t, a[1], &p);
+	if (r < 0)
+		return r;
+	struct vfs_path path;
+	r = vfs_walk(t, (int)a[0], p,
+		     ((flags & AT_SYMLINK_FOLLOW) ? VFS_LOOKUP_FOLLOW : 0) |
+			     ((flags & AT_EMPTY_PATH) ? VFS_LOOKUP_EMPTY : 0),
+		     &path);
+	if (r < 0)
+		return r;
+	path_put(&path);
+	return -EOPNOTSUPP;
+}
+
+/* open_by_handle_at: CAP_DAC_READ_SEARCH (EPERM), the mount fd (EBADF), the
+ * handle's header (EFAULT, EINVAL); then no handle names a file here
+ * (ESTALE, as Linux for a file system that cannot decode one). */
+static int64_t sys_open_by_handle_at(struct task *t, const uint64_t a[6])
+{
+	if (!vfs_capable(vfs_task_creds(t), CAP_DAC_READ_SEARCH))
+		return -EPERM;
+	int mfd = (int)a[0];
+	if (mfd != AT_FDCWD) {
+		struct file *f = get_file(t, mfd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+	}
+	struct {
+		uint32_t handle_bytes;
+		int32_t handle_type;
+	} h;
+	if (task_copy_in(t, &h, a[1], sizeof(h)) < 0)
+		return -EFAULT;
+	if (h.handle_bytes == 0 || h.handle_bytes > MAX_HANDLE_SZ_ || h.handle_type < 0)
+		return -EINVAL;
+	return -ESTALE;
 }
 
 static int64_t sys_creat(struct task *t, const uint64_t a[6])
@@ -352,6 +407,8 @@ const struct syscall_def sys_fd_defs[] = {
 	{SYS_open, "open", sys_open},
 	{SYS_openat, "openat", sys_openat},
 	{SYS_openat2, "openat2", sys_openat2},
+	{SYS_name_to_handle_at, "name_to_handle_at", sys_name_to_handle_at},
+	{SYS_open_by_handle_at, "open_by_handle_at", sys_open_by_handle_at},
 	{SYS_creat, "creat", sys_creat},
 	{SYS_close, "close", sys_close},
 	{SYS_close_range, "close_range", sys_close_range},

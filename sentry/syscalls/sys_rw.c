@@ -240,6 +240,35 @@ static int64_t sys_fdatasync(struct task *t, const uint64_t a[6])
 	return do_fsync(t, (int)a[0], true);
 }
 
+/* sync_file_range(fd, offset, nbytes, flags) as Linux 6.18: the fd (EBADF),
+ * then the flags and range (EINVAL), then its type
+ * (ESPIPE for pipes, sockets, devices).  SYNC_FILE_RANGE_WRITE writes what
+ * mappings dirtied back and flushes the file's data (more than Linux starts,
+ * never less); the waits have nothing else to wait for. */
+#define SYNC_FILE_RANGE_ALL_ 7u
+
+static int64_t sys_sync_file_range(struct task *t, const uint64_t a[6])
+{
+	int64_t off = (int64_t)a[1], n = (int64_t)a[2];
+	int64_t end = (int64_t)((uint64_t)off + (uint64_t)n);
+	unsigned int flags = (unsigned int)a[3];
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	uint32_t type = f->inode ? f->inode->mode & S_IFMT : 0;
+	int64_t r = 0;
+	if (file_get_flags(f) & O_PATH) /* fdget: never an O_PATH file */
+		r = -EBADF;
+	else if ((flags & ~SYNC_FILE_RANGE_ALL_) || off < 0 || end < 0 || end < off)
+		r = -EINVAL;
+	else if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK && type != S_IFBLK)
+		r = -ESPIPE;
+	else if ((flags & SYNC_FILE_RANGE_WRITE) && type == S_IFREG)
+		r = file_fsync(f, true);
+	file_put(f);
+	return r;
+}
+
 /* sync(2) cannot fail; data written through donated fds is in the host's page
  * cache already and in-memory file systems have nothing to flush; what
  * mappings of host files wrote goes to the host now. */
@@ -486,6 +515,7 @@ const struct syscall_def sys_rw_defs[] = {
 	{SYS_pwritev2, "pwritev2", sys_pwritev2},
 	{SYS_fsync, "fsync", sys_fsync},
 	{SYS_fdatasync, "fdatasync", sys_fdatasync},
+	{SYS_sync_file_range, "sync_file_range", sys_sync_file_range},
 	{SYS_sync, "sync", sys_sync},
 	{SYS_syncfs, "syncfs", sys_syncfs},
 	{SYS_sendfile, "sendfile", sys_sendfile},
