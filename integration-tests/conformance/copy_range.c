@@ -2,7 +2,8 @@
  * under /dev/shm, natively and in the sandbox): offsets given or taken from
  * the files, short copies at EOF, overlapping ranges of one file, other
  * file systems (EXDEV), bad files; splice between a pipe and a file both
- * ways, with offsets; the pipe's size (F_GETPIPE_SZ / F_SETPIPE_SZ). */
+ * ways, with offsets; the pipe's size (F_GETPIPE_SZ / F_SETPIPE_SZ); tee
+ * between pipes and vmsplice both ways. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static void res(const char *what, long r)
@@ -129,6 +132,52 @@ int main(void)
 	res("F_SETPIPE_SZ too big", fcntl(p[0], F_SETPIPE_SZ, 1 << 30));
 	res("F_SETPIPE_SZ negative", fcntl(p[0], F_SETPIPE_SZ, -1));
 	res("F_GETPIPE_SZ on a file", fcntl(in, F_GETPIPE_SZ));
+
+	/* tee: duplicate a pipe's bytes into another, leaving them. */
+	int a2[2], b2[2];
+	if (pipe(a2) < 0 || pipe(b2) < 0)
+		return 5;
+	res("tee empty pipe nonblock", tee(a2[0], b2[1], 10, SPLICE_F_NONBLOCK));
+	res("write", write(a2[1], "teedata", 7));
+	res("tee 4", tee(a2[0], b2[1], 4, 0));
+	res("tee all", tee(a2[0], b2[1], 100, 0));
+	char tb[32] = {0};
+	res("read copy", read(b2[0], tb, sizeof(tb)));
+	printf("copy had \"%s\"\n", tb);
+	memset(tb, 0, sizeof(tb));
+	res("read source", read(a2[0], tb, sizeof(tb)));
+	printf("source still had \"%s\"\n", tb);
+	res("tee same pipe", tee(a2[0], a2[1], 1, 0));
+	res("tee file to pipe", tee(in, b2[1], 1, 0));
+	res("tee wrong ends", tee(a2[1], b2[0], 1, 0));
+	res("tee bad flags", tee(a2[0], b2[1], 1, 0x100));
+	res("tee 0 bytes", tee(a2[0], b2[1], 0, 0));
+	res("tee bad fd", tee(999, b2[1], 1, 0));
+	close(a2[1]);
+	res("tee at EOF", tee(a2[0], b2[1], 10, 0));
+	close(b2[0]);
+	if (pipe(a2) < 0 || write(a2[1], "x", 1) != 1)
+		return 6;
+	signal(SIGPIPE, SIG_IGN);
+	res("tee to a pipe without readers", tee(a2[0], b2[1], 1, 0));
+
+	/* vmsplice: app memory into a pipe and back out. */
+	int v[2];
+	if (pipe(v) < 0)
+		return 7;
+	struct iovec iv[2] = {{"vm", 2}, {"splice", 6}};
+	res("vmsplice into the write end", vmsplice(v[1], iv, 2, 0));
+	char vb1[3] = {0}, vb2[16] = {0};
+	struct iovec ov[2] = {{vb1, 2}, {vb2, sizeof(vb2) - 1}};
+	res("vmsplice out of the read end", vmsplice(v[0], ov, 2, 0));
+	printf("got \"%s\" \"%s\"\n", vb1, vb2);
+	res("vmsplice empty read end nonblock", vmsplice(v[0], ov, 2, SPLICE_F_NONBLOCK));
+	res("vmsplice no segments", vmsplice(v[1], iv, 0, 0));
+	res("vmsplice to a file", vmsplice(in, iv, 2, 0));
+	res("vmsplice bad flags", vmsplice(v[1], iv, 2, 0x100));
+	res("vmsplice bad iovec", vmsplice(v[1], (struct iovec *)8, 2, 0));
+	res("vmsplice too many segments", vmsplice(v[1], iv, 2000, 0));
+	res("vmsplice bad fd", vmsplice(999, iv, 2, 0));
 
 	unlink("in");
 	unlink("out");

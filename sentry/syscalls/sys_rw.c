@@ -464,6 +464,71 @@ static int64_t sys_splice(struct task *t, const uint64_t a[6])
 	return r;
 }
 
+/* tee(2) as Linux: flags (EINVAL), len 0 (0), the fds (EBADF), their modes
+ * (EBADF), two different pipes (EINVAL); O_NONBLOCK on either end is
+ * SPLICE_F_NONBLOCK. */
+static int64_t sys_tee(struct task *t, const uint64_t a[6])
+{
+	if (a[3] & ~(uint64_t)SPLICE_F_ALL_)
+		return -EINVAL;
+	if (a[2] == 0)
+		return 0;
+	struct file *in = get_file(t, (int)a[0]);
+	struct file *out = in ? get_file(t, (int)a[1]) : NULL;
+	int64_t r;
+	if (!in || !out) {
+		r = -EBADF;
+	} else if (!in->readable || !out->writable) {
+		r = -EBADF;
+	} else {
+		bool nonblock = (a[3] & SPLICE_F_NONBLOCK) ||
+				((file_get_flags(in) | file_get_flags(out)) & O_NONBLOCK);
+		size_t len = a[2] < MAX_RW_COUNT ? a[2] : MAX_RW_COUNT;
+		r = pipe_tee(t, in, out, len, nonblock);
+	}
+	put_files(in, out);
+	return r;
+}
+
+/* vmsplice(2): app memory into a pipe's write end (a write) or out of its
+ * read end (a read), with Linux's checks: flags (EINVAL), the fd (EBADF),
+ * the iovec (EINVAL, EFAULT), a pipe (EBADF).  SPLICE_F_NONBLOCK: the pipe
+ * does not wait (EAGAIN); SPLICE_F_GIFT is a hint. */
+static int64_t sys_vmsplice(struct task *t, const uint64_t a[6])
+{
+	if (a[3] & ~(uint64_t)SPLICE_F_ALL_)
+		return -EINVAL;
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	int64_t r = 0, cnt = (int64_t)a[2];
+	bool write = f->writable;
+	struct kiov *iov = NULL;
+	if (!f->writable && !f->readable)
+		r = -EBADF;
+	else if (cnt < 0 || cnt > UIO_MAXIOV_)
+		r = -EINVAL;
+	else if (!(iov = malloc((cnt ? cnt : 1) * sizeof(*iov))))
+		r = -ENOMEM;
+	else if (cnt && task_copy_in(t, iov, a[1], cnt * sizeof(*iov)) < 0)
+		r = -EFAULT;
+	uint64_t total = 0;
+	for (int64_t i = 0; r == 0 && i < cnt; i++)
+		total += iov[i].len;
+	if (r == 0 && total == 0)
+		r = 0;
+	else if (r == 0 && pipe_fcntl(f, F_GETPIPE_SZ, 0) < 0)
+		r = -EBADF;
+	else if (r == 0 && (a[3] & SPLICE_F_NONBLOCK) &&
+		 !(file_poll(f, NULL) & (write ? POLLOUT | POLLERR : POLLIN | POLLHUP)))
+		r = -EAGAIN;
+	else if (r == 0)
+		r = do_rw(t, f, iov, (int)cnt, write, -1);
+	free(iov);
+	file_put(f);
+	return r;
+}
+
 /* fadvise64 and readahead are hints; Linux validates the arguments and the
  * fd and otherwise may ignore them, and so do we. */
 static int64_t sys_fadvise64(struct task *t, const uint64_t a[6])
@@ -521,6 +586,8 @@ const struct syscall_def sys_rw_defs[] = {
 	{SYS_sendfile, "sendfile", sys_sendfile},
 	{SYS_copy_file_range, "copy_file_range", sys_copy_file_range},
 	{SYS_splice, "splice", sys_splice},
+	{SYS_tee, "tee", sys_tee},
+	{SYS_vmsplice, "vmsplice", sys_vmsplice},
 	{SYS_fadvise64, "fadvise64", sys_fadvise64},
 	{SYS_readahead, "readahead", sys_readahead},
 	{SYS_fallocate, "fallocate", sys_fallocate},
