@@ -130,6 +130,26 @@ int main(void)
 	get("lease breaking to", r);
 	res("unlock", fcntl(r, F_SETLEASE, F_UNLCK));
 
+	/* A blocking open waits for the holder, who is told and downgrades. */
+	res("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
+	before = sigio;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("f", O_RDONLY);
+		_exit(fd < 0 ? 1 : 0);
+	}
+	for (int i = 0; i < 10000 && sigio == before; i++)
+		usleep(1000);
+	printf("holder signalled: %d\n", sigio > before);
+	int alive = waitpid(pid, &st, WNOHANG) == 0;
+	printf("opener still waiting: %d\n", alive);
+	get("lease breaking to", r);
+	res("holder downgrades", fcntl(r, F_SETLEASE, F_RDLCK));
+	waitpid(pid, &st, 0);
+	printf("blocked open: exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	get("lease now", r);
+	res("unlock", fcntl(r, F_SETLEASE, F_UNLCK));
+
 	/* Other files and other owners. */
 	int d = open(".", O_RDONLY | O_DIRECTORY);
 	res("lease on a directory", fcntl(d, F_SETLEASE, F_RDLCK));

@@ -520,7 +520,7 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		return -EPERM;
 	/* Leases are broken before the truncation (do_dentry_open's break_lease). */
 	if (type == S_IFREG && ino->leases) {
-		int r = vfs_lease_break(ino, flags);
+		int r = vfs_lease_break(t, ino, flags);
 		if (r < 0)
 			return r;
 	}

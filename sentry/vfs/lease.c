@@ -14,17 +14,18 @@
  *     open for writing against F_RDLCK) breaks it: the holder's process gets
  *     SIGIO (set as the file's owner by F_SETLEASE) and F_GETLEASE shows
  *     what the lease is going to (F_RDLCK or F_UNLCK); an O_NONBLOCK opener
- *     gets EWOULDBLOCK.
- * Not as Linux: a blocking opener does not wait up to lease-break-time (45
- * s) for the holder: the lease is broken at once (removed, or downgraded to
- * F_RDLCK) and the open goes on; a broken lease that its holder does not
- * give up is not timed out.  Opens here are of the Sentry's files only:
- * a host-side open of a gofer file does not break a lease.
+ *     gets EWOULDBLOCK, another waits (interruptibly) until the holder gives
+ *     the lease up or downgrades it, or lease-break-time (45 s) passes and
+ *     the lease is broken for it.
+ * Not as Linux: a lease nobody waits on is not timed out; the time is
+ * fixed (no /proc/sys/fs/lease-break-time); opens here are the Sentry's
+ * only: a host-side open of a gofer file does not break a lease.
  * Lock: the inode's lock protects its leases and open counts; the SIGIO is
  * sent after it is dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,8 +33,29 @@
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_internal.h"
+
+/* /proc/sys/fs/lease-break-time's default: how long an open waits for a
+ * lease holder before the lease is broken anyway. */
+#define LEASE_BREAK_TIME_S 45
+
+/* Every lease change wakes the opens waiting on a break (one queue: breaks
+ * are rare). */
+static struct waitq lease_wq;
+static pthread_once_t lease_wq_once = PTHREAD_ONCE_INIT;
+
+static void lease_wq_init(void)
+{
+	waitq_init(&lease_wq);
+}
+
+static void lease_changed(void)
+{
+	pthread_once(&lease_wq_once, lease_wq_init);
+	waitq_notify(&lease_wq, ~0u);
+}
 
 struct vfs_lease {
 	struct vfs_lease *next;
@@ -129,6 +151,8 @@ int vfs_lease_set(struct task *t, struct file *f, int type)
 	vmutex_unlock(&ino->lock);
 	free(fresh);
 	free(l); /* an unlocked lease */
+	if (r == 0)
+		lease_changed();
 	return r;
 }
 
@@ -148,35 +172,21 @@ static void lease_notify(struct kernel *k, int tgid)
 	tg_put(tg);
 }
 
-int vfs_lease_break(struct inode *ino, int flags)
+/* Does an open (for writing or not) conflict with lease l? */
+static bool lease_conflicts(const struct vfs_lease *l, bool write)
 {
-	if (!S_ISREG(ino->mode))
-		return 0;
-	bool write = (flags & O_ACCMODE) != O_RDONLY; /* O_TRUNC is not (break_lease) */
-	struct {
-		struct kernel *k;
-		int tgid;
-	} notify[8];
-	int nnotify = 0, r = 0;
-	vmutex_lock(&ino->lock);
+	return write || l->type == F_WRLCK;
+}
+
+/* The end of a break nobody answered (time_out_leases): the lease is
+ * removed, or downgraded.  Under ino->lock. */
+static void lease_force(struct inode *ino, bool write)
+{
 	for (struct vfs_lease **pp = &ino->leases; *pp;) {
 		struct vfs_lease *l = *pp;
-		if (!write && l->type != F_WRLCK) {
+		if (!lease_conflicts(l, write)) {
 			pp = &l->next;
-			continue;
-		}
-		int target = write ? F_UNLCK : F_RDLCK;
-		if (l->target < 0 && nnotify < 8) {
-			notify[nnotify].k = l->k;
-			notify[nnotify++].tgid = l->tgid;
-		}
-		if (flags & O_NONBLOCK) {
-			/* Marked; the holder gives it up (or not) itself. */
-			if (l->target < 0 || target == F_UNLCK)
-				l->target = target;
-			r = -EWOULDBLOCK;
-			pp = &l->next;
-		} else if (target == F_RDLCK) {
+		} else if (!write) {
 			l->type = F_RDLCK;
 			l->target = -1;
 			pp = &l->next;
@@ -185,10 +195,68 @@ int vfs_lease_break(struct inode *ino, int flags)
 			free(l);
 		}
 	}
+}
+
+int vfs_lease_break(struct task *t, struct inode *ino, int flags)
+{
+	if (!S_ISREG(ino->mode))
+		return 0;
+	bool write = (flags & O_ACCMODE) != O_RDONLY; /* O_TRUNC is not (break_lease) */
+	struct {
+		struct kernel *k;
+		int tgid;
+	} notify[8];
+	int nnotify = 0;
+	bool conflict = false;
+	vmutex_lock(&ino->lock);
+	for (struct vfs_lease *l = ino->leases; l; l = l->next) {
+		if (!lease_conflicts(l, write))
+			continue;
+		conflict = true;
+		int target = write ? F_UNLCK : F_RDLCK;
+		/* The holder is told once, when its lease starts to break. */
+		if (l->target < 0 && nnotify < 8) {
+			notify[nnotify].k = l->k;
+			notify[nnotify++].tgid = l->tgid;
+		}
+		if (l->target < 0 || target == F_UNLCK)
+			l->target = target;
+	}
+	if (conflict && !(flags & O_NONBLOCK) && !t)
+		lease_force(ino, write); /* the Sentry's own opens do not wait */
 	vmutex_unlock(&ino->lock);
 	for (int i = 0; i < nnotify; i++)
 		lease_notify(notify[i].k, notify[i].tgid);
-	return r;
+	if (!conflict || !t)
+		return 0;
+	if (flags & O_NONBLOCK)
+		return -EWOULDBLOCK;
+	/* Wait for the holders (F_SETLEASE, close) up to lease-break-time. */
+	pthread_once(&lease_wq_once, lease_wq_init);
+	struct timespec deadline;
+	deadline_in_ms(&deadline, LEASE_BREAK_TIME_S * 1000L);
+	for (;;) {
+		struct waiter w;
+		task_waiter_init(&w, t, ~0u);
+		waitq_add(&lease_wq, &w);
+		vmutex_lock(&ino->lock);
+		conflict = false;
+		for (struct vfs_lease *l = ino->leases; l; l = l->next)
+			conflict |= lease_conflicts(l, write);
+		vmutex_unlock(&ino->lock);
+		int r = conflict ? task_block(t, &deadline) : 0;
+		waitq_remove(&lease_wq, &w);
+		if (!conflict)
+			return 0;
+		if (r == -EINTR)
+			return -ERESTARTSYS;
+		if (r == -ETIMEDOUT) {
+			vmutex_lock(&ino->lock);
+			lease_force(ino, write);
+			vmutex_unlock(&ino->lock);
+			return 0;
+		}
+	}
 }
 
 void vfs_lease_opened(struct file *f)
@@ -219,7 +287,10 @@ void vfs_lease_released(struct file *f)
 	if (l)
 		*pp = l->next;
 	vmutex_unlock(&ino->lock);
-	free(l);
+	if (l) {
+		free(l);
+		lease_changed();
+	}
 }
 
 void vfs_leases_free(struct inode *ino)

@@ -44,7 +44,7 @@ void vfs_locks_free(struct inode *ino);
  * -EWOULDBLOCK for O_NONBLOCK); a new description of a regular file joins
  * the open counts, a released one leaves them with its lease; the inode's
  * leases go with it. */
-int vfs_lease_break(struct inode *ino, int flags);
+int vfs_lease_break(struct task *t, struct inode *ino, int flags);
 void vfs_lease_opened(struct file *f);
 void vfs_lease_released(struct file *f);
 void vfs_leases_free(struct inode *ino);

@@ -23,14 +23,20 @@ static void test_leases_follow_the_open_counts(void **state)
 	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/f", O_RDONLY | O_NONBLOCK, 0, &r2),
 			 -EWOULDBLOCK);
 	assert_int_equal(vfs_lease_get(r), F_RDLCK);
-	r2 = open_f(fx, O_RDONLY); /* a blocking open breaks it at once */
+	assert_int_equal(vfs_lease_set(fx->t, r, F_RDLCK), 0); /* the holder downgrades */
+	r2 = open_f(fx, O_RDONLY); /* nothing to wait for now */
 	assert_int_equal(vfs_lease_get(r), F_RDLCK);
 	assert_int_equal(vfs_lease_set(fx->t, r, F_WRLCK), -EAGAIN);
 	assert_int_equal(vfs_lease_set(fx->t, r2, F_RDLCK), 0);
-	/* A writer ends both read leases. */
-	struct file *w = open_f(fx, O_WRONLY);
+	/* A writer breaks both read leases; they go when their holders say. */
+	struct file *w = NULL;
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/f", O_WRONLY | O_NONBLOCK, 0, &w),
+			 -EWOULDBLOCK);
 	assert_int_equal(vfs_lease_get(r), F_UNLCK);
 	assert_int_equal(vfs_lease_get(r2), F_UNLCK);
+	assert_int_equal(vfs_lease_set(fx->t, r, F_UNLCK), 0);
+	assert_int_equal(vfs_lease_set(fx->t, r2, F_UNLCK), 0);
+	w = open_f(fx, O_WRONLY);
 	assert_int_equal(vfs_lease_set(fx->t, r, F_RDLCK), -EAGAIN);
 	file_put(w);
 	assert_int_equal(vfs_lease_set(fx->t, r, F_RDLCK), 0);
