@@ -1,11 +1,11 @@
 /* Unit tests for sentry/fs/goferfs.c against the real Gofer server
  * (gofer/server.c) over a socketpair, serving a temporary directory. */
-#include <sys/xattr.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "gofer/server.h"
 #include "sentry/fs/gofer_client.h"
