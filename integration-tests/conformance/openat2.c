@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	try("magic link no_xdev", fdir, num, O_RDONLY, 0, RESOLVE_NO_XDEV);
 	try("magic link O_PATH|O_NOFOLLOW no_magiclinks", fdir, num, O_PATH | O_NOFOLLOW, 0,
 	    RESOLVE_NO_MAGICLINKS);
-	try("proc/self no_magiclinks", AT_FDCWD, "/proc/self/status", O_RDONLY, 0,
+	try("proc/self no_magiclinks", AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY, 0,
 	    RESOLVE_NO_MAGICLINKS);
 
 	/* RESOLVE_NO_XDEV: /proc is another mount. */

@@ -397,8 +397,16 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 			if (is < os + (int64_t)a[4] && os < is + (int64_t)a[4])
 				r = -EINVAL;
 		}
-		if (r == 0) {
-			r = copy_between(t, in, ip, out, op, a[4]);
+		/* Shortened to the input's end, as generic_copy_file_checks (no
+		 * read at an offset past it: a host pread would refuse a huge one). */
+		uint64_t len = a[4];
+		vmutex_lock(&in->inode->lock);
+		uint64_t isize = in->inode->size;
+		vmutex_unlock(&in->inode->lock);
+		uint64_t from = ip ? (uint64_t)ioff : in->pos;
+		len = from >= isize ? 0 : len < isize - from ? len : isize - from;
+		if (r == 0 && len > 0) {
+			r = copy_between(t, in, ip, out, op, len);
 			if (r >= 0 && ((a[1] && task_copy_out(t, a[1], &ioff, 8) < 0) ||
 				       (a[3] && task_copy_out(t, a[3], &ooff, 8) < 0)))
 				r = -EFAULT;
