@@ -305,10 +305,11 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 	case F_GETLEASE:
 		r = opath ? -EBADF : vfs_lease_get(f);
 		break;
+	case F_NOTIFY:
+		r = opath ? -EBADF : vfs_dnotify_set(t, f, arg);
+		break;
 	default:
-		/* F_SETOWN, F_GETOWN, seals: not supported.  F_NOTIFY: EINVAL, as
-		 * Linux with dnotify turned off (fs.dir-notify-enable = 0): the
-		 * Sentry has no directory-change events to deliver yet. */
+		/* F_SETOWN, F_GETOWN, F_SETSIG, seals: not supported. */
 		r = -EINVAL;
 		break;
 	}

@@ -269,7 +269,14 @@ int vfs_setattr_checked(struct task *t, const struct vfs_path *p, struct vfs_set
 				return r;
 		}
 	}
-	return vfs_setattr_raw(ino, sa);
+	uint32_t valid = sa->valid;
+	int r = vfs_setattr_raw(ino, sa);
+	/* As fsnotify_change: a size change is a modification, the rest attributes. */
+	if (r == 0 && (valid & VFS_ATTR_SIZE))
+		vfs_dnotify_parent(p, DN_MODIFY);
+	if (r == 0 && (valid & ~VFS_ATTR_SIZE))
+		vfs_dnotify_parent(p, DN_ATTRIB);
+	return r;
 }
 
 int vfs_setattr_raw(struct inode *ino, struct vfs_setattr *sa)

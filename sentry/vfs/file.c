@@ -131,6 +131,7 @@ void file_put(struct file *f)
 		return;
 	vfs_locks_release_file(f);
 	vfs_lease_released(f);
+	vfs_dnotify_flush(f);
 	/* Nobody else holds f now, so no epoll_ctl can add to epitems. */
 	if (f->epitems)
 		epoll_file_released(f);
@@ -206,6 +207,8 @@ ssize_t file_read(struct task *t, struct file *f, void *buf, size_t len)
 	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_read(t, f, buf, len, &f->pos);
 	vmutex_unlock(&f->pos_lock);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_ACCESS);
 	return r;
 }
 
@@ -218,6 +221,8 @@ ssize_t file_write(struct task *t, struct file *f, const void *buf, size_t len)
 	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_write(t, f, buf, len, &f->pos);
 	vmutex_unlock(&f->pos_lock);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
 	return r;
 }
 
@@ -229,7 +234,10 @@ ssize_t file_pread(struct task *t, struct file *f, void *buf, size_t len, uint64
 		return -ESPIPE;
 	if ((int64_t)off < 0)
 		return -EINVAL;
-	return do_read(t, f, buf, len, &off);
+	ssize_t r = do_read(t, f, buf, len, &off);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_ACCESS);
+	return r;
 }
 
 ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len, uint64_t off)
@@ -240,7 +248,10 @@ ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len,
 		return -ESPIPE;
 	if ((int64_t)off < 0)
 		return -EINVAL;
-	return do_write(t, f, buf, len, &off);
+	ssize_t r = do_write(t, f, buf, len, &off);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
+	return r;
 }
 
 ssize_t file_pread_kernel(struct file *f, void *buf, size_t len, uint64_t off)
@@ -352,7 +363,10 @@ int file_truncate(struct task *t, struct file *f, uint64_t size)
 	if ((int64_t)size < 0)
 		return -EINVAL;
 	struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = size};
-	return vfs_setattr_raw(f->inode, &sa);
+	int r = vfs_setattr_raw(f->inode, &sa);
+	if (r == 0)
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
+	return r;
 }
 
 /* The largest file any file system here keeps (tmpfs's and goferfs's
@@ -533,6 +547,7 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		int r = vfs_setattr_raw(ino, &sa);
 		if (r < 0)
 			return r;
+		vfs_dnotify_parent(p, DN_MODIFY);
 	}
 	struct file *f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
 						 VFS_O_EXEC));
@@ -599,6 +614,7 @@ int dir_emit_dots(struct file *f, struct dir_ctx *ctx)
 static void fd_release(struct file *f)
 {
 	vfs_locks_close_posix(current, f);
+	vfs_dnotify_flush(f); /* any close of an fd ends its mark (dnotify_flush) */
 	file_put(f);
 }
 

@@ -56,6 +56,7 @@ void inode_put(struct inode *ino)
 	vfs_locks_free(ino);
 	simple_xattrs_free(ino);
 	vfs_leases_free(ino);
+	vfs_dnotify_free(ino);
 	struct superblock *sb = ino->sb;
 	vmutex_destroy(&ino->lock);
 	free(ino);

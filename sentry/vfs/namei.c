@@ -78,9 +78,12 @@ static uint32_t task_umask(struct task *t)
 	return u;
 }
 
-static void dir_changed(struct inode *dir)
+/* A name in dir was made, removed or renamed (event: DN_CREATE, DN_DELETE,
+ * DN_RENAME, for F_NOTIFY). */
+static void dir_changed(struct inode *dir, uint32_t event)
 {
 	inode_touch(dir, VFS_TOUCH_M | VFS_TOUCH_C);
+	vfs_dnotify_event(dir, event);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -212,7 +215,7 @@ int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_
 				goto opened;
 			}
 			dcache_insert(pw.dir.dentry, d);
-			dir_changed(di);
+			dir_changed(di, DN_CREATE);
 			target.mnt = pw.dir.mnt;
 			mount_get(target.mnt);
 			target.dentry = d;
@@ -350,7 +353,7 @@ static int create_finish_path(struct parent_walk *pw, struct inode *ino, struct 
 		return -ENOMEM;
 	}
 	dcache_insert(pw->dir.dentry, d);
-	dir_changed(pw->dir.dentry->inode);
+	dir_changed(pw->dir.dentry->inode, DN_CREATE);
 	if (out) {
 		out->mnt = pw->dir.mnt;
 		mount_get(out->mnt);
@@ -572,7 +575,7 @@ static int unlink_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vi
 	if (r == 0) {
 		victim->dentry->dead = true;
 		dcache_remove(victim->dentry);
-		dir_changed(di);
+		dir_changed(di, DN_DELETE);
 		inode_touch(victim->dentry->inode, VFS_TOUCH_C);
 	}
 	return r;
@@ -608,7 +611,7 @@ static int rmdir_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vic
 		victim->dentry->dead = true;
 		dcache_prune(victim->dentry);
 		dcache_remove(victim->dentry);
-		dir_changed(di);
+		dir_changed(di, DN_DELETE);
 	}
 	return r;
 }
@@ -766,9 +769,9 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 	}
 	if (dentry_move(src.dentry, npw.dir.dentry, npw.name) < 0)
 		src.dentry->dead = true; /* out of memory: forget it; the fs is right */
-	dir_changed(odi);
+	dir_changed(odi, DN_RENAME);
 	if (ndi != odi)
-		dir_changed(ndi);
+		dir_changed(ndi, DN_RENAME);
 	inode_touch(src.dentry->inode, VFS_TOUCH_C);
 out:
 	vmutex_unlock(&vfs_tree_lock);

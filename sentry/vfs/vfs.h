@@ -195,6 +195,7 @@ struct inode {
 	 * descriptions for writing and for reading only. */
 	struct vfs_lease *leases;
 	uint32_t open_writers, open_readers;
+	struct dnotify_mark *dnotify; /* directories: F_NOTIFY marks (dnotify.c), under lock */
 };
 
 /* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
@@ -413,6 +414,9 @@ int vfs_flock(struct task *t, struct file *f, int op);
 /* Leases (lease.c): F_SETLEASE (F_RDLCK, F_WRLCK, F_UNLCK) and F_GETLEASE. */
 int vfs_lease_set(struct task *t, struct file *f, int type);
 int vfs_lease_get(struct file *f);
+/* F_NOTIFY (dnotify.c): DN_* events (| DN_MULTISHOT) on directory f; none
+ * forgets the mark.  -ENOTDIR for a non-directory. */
+int vfs_dnotify_set(struct task *t, struct file *f, unsigned long arg);
 
 /* ---- FD tables ---- */
 

@@ -49,6 +49,14 @@ void vfs_lease_opened(struct file *f);
 void vfs_lease_released(struct file *f);
 void vfs_leases_free(struct inode *ino);
 
+/* dnotify.c: f's mark goes (a close of one of its fds, its release); an
+ * inode's marks go with it; an event on an entry of directory dir, or on the
+ * file of path p (its directory's marks). */
+void vfs_dnotify_flush(struct file *f);
+void vfs_dnotify_free(struct inode *ino);
+void vfs_dnotify_event(struct inode *dir, uint32_t event);
+void vfs_dnotify_parent(const struct vfs_path *p, uint32_t event);
+
 /* epoll.c: a description is going: its items leave every epoll instance. */
 void epoll_file_released(struct file *f);
 
