@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t sigio;
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
 	char c;
 	EVENT("read", pread(f, &c, 1, 0));
 	EVENT("chmod", chmod("f", 0600));
+	EVENT("setxattr", setxattr("f", "user.d", "1", 1, 0));
+	EVENT("removexattr", removexattr("f", "user.d"));
 	EVENT("truncate", ftruncate(f, 0));
 	EVENT("truncating open", close(open("f", O_WRONLY | O_TRUNC)));
 	EVENT("rename", rename("g", "h"));

@@ -36,7 +36,7 @@ struct xattr_target {
 	struct vfs_path path; /* a walked path, or */
 	struct file *file;    /* an open description */
 	struct inode *ino;
-	struct vfs_mount *mnt;
+	const struct vfs_path *where; /* path, or the description's (no mount: anonymous) */
 };
 
 static void target_put(struct xattr_target *x)
@@ -62,7 +62,7 @@ static int target_get(struct task *t, int how, uint64_t arg, struct xattr_target
 		}
 		x->file = f;
 		x->ino = f->inode;
-		x->mnt = f->path.mnt;
+		x->where = &f->path;
 		return 0;
 	}
 	_cleanup_free_ char *p = NULL;
@@ -73,7 +73,7 @@ static int target_get(struct task *t, int how, uint64_t arg, struct xattr_target
 	if (r < 0)
 		return r;
 	x->ino = x->path.dentry->inode;
-	x->mnt = x->path.mnt;
+	x->where = &x->path;
 	return 0;
 }
 
@@ -100,7 +100,7 @@ static int64_t do_setxattr(struct task *t, const uint64_t a[6], int how)
 	r = target_get(t, how, a[0], &x);
 	if (r < 0)
 		return r;
-	r = vfs_setxattr(t, x.mnt, x.ino, name, value, size, flags);
+	r = vfs_setxattr(t, x.where, x.ino, name, value, size, flags);
 	target_put(&x);
 	return r;
 }
@@ -153,7 +153,7 @@ static int64_t do_removexattr(struct task *t, const uint64_t a[6], int how)
 	r = target_get(t, how, a[0], &x);
 	if (r < 0)
 		return r;
-	r = vfs_removexattr(t, x.mnt, x.ino, name);
+	r = vfs_removexattr(t, x.where, x.ino, name);
 	target_put(&x);
 	return r;
 }

@@ -561,8 +561,8 @@ int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *b
 #define VFS_XATTR_SIZE_MAX 65536
 #define VFS_XATTR_LIST_MAX 65536
 
-/* The *xattr(2) calls on an inode reached by path or fd (mnt: its mount, NULL
- * for an anonymous file), with Linux's checks in its order (xattr_permission,
+/* The *xattr(2) calls on an inode reached by path or fd (p: its path, with a
+ * NULL mount for an anonymous file; a change is an F_NOTIFY DN_ATTRIB), with Linux's checks in its order (xattr_permission,
  * the capability hooks): trusted.* needs CAP_SYS_ADMIN (EPERM to write,
  * ENODATA to read), setting or removing security.* too (EPERM), user.* only
  * on regular files and directories (EPERM / ENODATA), sticky directories'
@@ -570,11 +570,12 @@ int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *b
  * permission bits; then the file system.  Sizes are the caller's to clamp
  * (at most VFS_XATTR_SIZE_MAX / VFS_XATTR_LIST_MAX). */
 ssize_t vfs_getxattr(struct task *t, struct inode *ino, const char *name, void *buf, size_t size);
-int vfs_setxattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name,
+int vfs_setxattr(struct task *t, const struct vfs_path *p, struct inode *ino, const char *name,
 		 const void *value, size_t size, int flags);
 /* Lists trusted.* names only to a caller with CAP_SYS_ADMIN, as Linux. */
 ssize_t vfs_listxattr(struct task *t, struct inode *ino, char *buf, size_t size);
-int vfs_removexattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name);
+int vfs_removexattr(struct task *t, const struct vfs_path *p, struct inode *ino,
+		    const char *name);
 
 /* An in-memory store for file systems that keep extended attributes
  * themselves (tmpfs: user.*, trusted.*, security.*), in ino->xattrs; names

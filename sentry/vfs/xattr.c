@@ -7,6 +7,7 @@
  * own storage (goferfs: the host's user.*) fill the inode_ops.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,12 +94,12 @@ ssize_t vfs_getxattr(struct task *t, struct inode *ino, const char *name, void *
 	return ino->ops->getxattr(ino, name, buf, size);
 }
 
-int vfs_setxattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name,
+int vfs_setxattr(struct task *t, const struct vfs_path *p, struct inode *ino, const char *name,
 		 const void *value, size_t size, int flags)
 {
 	if (!ino)
 		return -EOPNOTSUPP;
-	int r = xattr_writable(mnt, ino);
+	int r = xattr_writable(p->mnt, ino);
 	if (r == 0)
 		r = xattr_permission(t, ino, name, true);
 	if (r == 0)
@@ -110,16 +111,19 @@ int vfs_setxattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const
 	if (bare_prefix(name))
 		return -EINVAL;
 	r = ino->ops->setxattr(ino, name, value, size, flags);
-	if (r == 0)
+	if (r == 0) {
 		inode_touch(ino, VFS_TOUCH_C);
+		vfs_dnotify_parent(p, DN_ATTRIB); /* fsnotify_xattr */
+	}
 	return r;
 }
 
-int vfs_removexattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, const char *name)
+int vfs_removexattr(struct task *t, const struct vfs_path *p, struct inode *ino,
+		    const char *name)
 {
 	if (!ino)
 		return -EOPNOTSUPP;
-	int r = xattr_writable(mnt, ino);
+	int r = xattr_writable(p->mnt, ino);
 	if (r == 0)
 		r = xattr_permission(t, ino, name, true);
 	if (r == 0)
@@ -131,8 +135,10 @@ int vfs_removexattr(struct task *t, struct vfs_mount *mnt, struct inode *ino, co
 	if (bare_prefix(name))
 		return -EINVAL;
 	r = ino->ops->removexattr(ino, name);
-	if (r == 0)
+	if (r == 0) {
 		inode_touch(ino, VFS_TOUCH_C);
+		vfs_dnotify_parent(p, DN_ATTRIB);
+	}
 	return r;
 }
 

@@ -109,18 +109,18 @@ static void test_xattrs_and_statx_reach_the_host(void **state)
 	struct vfs_path p;
 	assert_int_equal(vfs_walk(g->fx.t, AT_FDCWD, "/x.txt", 0, &p), 0);
 	struct inode *ino = p.dentry->inode;
-	assert_int_equal(vfs_setxattr(g->fx.t, p.mnt, ino, "user.k", "val", 3, 0), 0);
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "user.k", "val", 3, 0), 0);
 	char hp[128], buf[16] = {0};
 	host_path(g, "x.txt", hp, sizeof(hp));
 	assert_int_equal(getxattr(hp, "user.k", buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "val", 3);
 	assert_int_equal(setxattr(hp, "user.h", "host", 4, 0), 0);
 	assert_int_equal(vfs_getxattr(g->fx.t, ino, "user.h", buf, sizeof(buf)), 4);
-	assert_int_equal(vfs_setxattr(g->fx.t, p.mnt, ino, "user.k", "v", 1, XATTR_CREATE),
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "user.k", "v", 1, XATTR_CREATE),
 			 -EEXIST);
 	assert_int_equal(vfs_listxattr(g->fx.t, ino, buf, sizeof(buf)), 14);
-	assert_int_equal(vfs_setxattr(g->fx.t, p.mnt, ino, "trusted.k", "v", 1, 0), -EOPNOTSUPP);
-	assert_int_equal(vfs_removexattr(g->fx.t, p.mnt, ino, "user.k"), 0);
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "trusted.k", "v", 1, 0), -EOPNOTSUPP);
+	assert_int_equal(vfs_removexattr(g->fx.t, &p, ino, "user.k"), 0);
 	assert_int_equal(getxattr(hp, "user.k", buf, sizeof(buf)), -1);
 	assert_int_equal(errno, ENODATA);
 	struct vfs_statx sx;

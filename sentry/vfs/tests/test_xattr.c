@@ -18,24 +18,24 @@ static void test_set_get_list_remove_roundtrip(void **state)
 	assert_int_equal(fx_write_file(fx->t, "/f", "", 0644), 0);
 	struct inode *ino = inode_at(fx, "/f", &p);
 	char buf[64];
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "user.a", "one", 3, 0), 0);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "user.b", "", 0, 0), 0);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "user.a", "one", 3, 0), 0);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "user.b", "", 0, 0), 0);
 	assert_int_equal(vfs_getxattr(fx->t, ino, "user.a", NULL, 0), 3);
 	assert_int_equal(vfs_getxattr(fx->t, ino, "user.a", buf, 2), -ERANGE);
 	assert_int_equal(vfs_getxattr(fx->t, ino, "user.a", buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "one", 3);
 	assert_int_equal(vfs_getxattr(fx->t, ino, "user.b", buf, sizeof(buf)), 0);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "user.a", "x", 1, XATTR_CREATE), -EEXIST);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "user.z", "x", 1, XATTR_REPLACE),
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "user.a", "x", 1, XATTR_CREATE), -EEXIST);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "user.z", "x", 1, XATTR_REPLACE),
 			 -ENODATA);
 	/* Listed as Linux's tmpfs lists them: descending names. */
 	assert_int_equal(vfs_listxattr(fx->t, ino, buf, sizeof(buf)), 14);
 	assert_memory_equal(buf, "user.b\0user.a\0", 14);
 	assert_int_equal(vfs_listxattr(fx->t, ino, buf, 3), -ERANGE);
-	assert_int_equal(vfs_removexattr(fx->t, p.mnt, ino, "user.a"), 0);
-	assert_int_equal(vfs_removexattr(fx->t, p.mnt, ino, "user.a"), -ENODATA);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "system.x", "x", 1, 0), -EOPNOTSUPP);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "user.", "x", 1, 0), -EINVAL);
+	assert_int_equal(vfs_removexattr(fx->t, &p, ino, "user.a"), 0);
+	assert_int_equal(vfs_removexattr(fx->t, &p, ino, "user.a"), -ENODATA);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "system.x", "x", 1, 0), -EOPNOTSUPP);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "user.", "x", 1, 0), -EINVAL);
 	path_put(&p);
 }
 
@@ -49,14 +49,14 @@ static void test_namespace_rules_for_other_users(void **state)
 	struct inode *lnk = inode_at(fx, "/l", &l);
 	char buf[64];
 	/* user.* only on regular files and directories. */
-	assert_int_equal(vfs_setxattr(fx->t, l.mnt, lnk, "user.x", "x", 1, 0), -EPERM);
+	assert_int_equal(vfs_setxattr(fx->t, &l, lnk, "user.x", "x", 1, 0), -EPERM);
 	assert_int_equal(vfs_getxattr(fx->t, lnk, "user.x", buf, sizeof(buf)), -ENODATA);
-	assert_int_equal(vfs_setxattr(fx->t, p.mnt, ino, "trusted.t", "t", 1, 0), 0);
+	assert_int_equal(vfs_setxattr(fx->t, &p, ino, "trusted.t", "t", 1, 0), 0);
 	struct task *u = fx_task(&fx->root, 1000, 1000);
-	assert_int_equal(vfs_setxattr(u, p.mnt, ino, "user.x", "x", 1, 0), -EACCES);
-	assert_int_equal(vfs_setxattr(u, p.mnt, ino, "trusted.x", "x", 1, 0), -EPERM);
+	assert_int_equal(vfs_setxattr(u, &p, ino, "user.x", "x", 1, 0), -EACCES);
+	assert_int_equal(vfs_setxattr(u, &p, ino, "trusted.x", "x", 1, 0), -EPERM);
 	assert_int_equal(vfs_getxattr(u, ino, "trusted.t", buf, sizeof(buf)), -ENODATA);
-	assert_int_equal(vfs_setxattr(u, p.mnt, ino, "security.x", "x", 1, 0), -EPERM);
+	assert_int_equal(vfs_setxattr(u, &p, ino, "security.x", "x", 1, 0), -EPERM);
 	/* trusted.* is not listed to them. */
 	assert_int_equal(vfs_listxattr(u, ino, buf, sizeof(buf)), 0);
 	assert_int_equal(vfs_listxattr(fx->t, ino, buf, sizeof(buf)), 10);
