@@ -7,8 +7,7 @@
  * has DN_MULTISHOT.  F_NOTIFY with no event ends it too, and so does closing
  * an fd of the description.
  * Not as Linux: events come only from what the sandbox itself does (a host
- * change under a gofer directory is not seen); extended attribute changes
- * are not DN_ATTRIB events.
+ * change under a gofer directory is not seen); F_SETSIG is not supported.
  * Lock: the directory inode's lock protects its marks; signals are sent after
  * it is dropped.  A walk from a file to its directory takes vfs_tree_lock,
  * and only while some mark exists anywhere (dnotify_marks).
