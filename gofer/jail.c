@@ -132,6 +132,7 @@ static const int gofer_allowed_syscalls[] = {
 	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(fstatfs), SCMP_SYS(fchownat),
 	SCMP_SYS(fchown), SCMP_SYS(fchmod),
 	SCMP_SYS(fchmodat), SCMP_SYS(fchmodat2), SCMP_SYS(ftruncate), SCMP_SYS(utimensat),
+	SCMP_SYS(fgetxattr), SCMP_SYS(fsetxattr), SCMP_SYS(flistxattr), SCMP_SYS(fremovexattr),
 	SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
 	SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(umask),

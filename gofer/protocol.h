@@ -59,6 +59,24 @@
  *   STATFS   fid                                     -> le64 type, bsize, blocks, bfree,
  *                                                       bavail, files, ffree, namelen
  *   CLUNK    fid                                     -> (empty)
+ *   GETXATTR fid, str name, le32 size               -> le32 len, then len bytes of value
+ *            (size 0: the value's length, no bytes; a longer value: ERANGE)
+ *   SETXATTR fid, le32 flags, str name, blob value  -> (empty)
+ *   LISTXATTR fid, le32 size                        -> le32 len, then len bytes of names, each
+ *            NUL-terminated (size 0: the length only; a longer list: ERANGE)
+ *   REMOVEXATTR fid, str name                       -> (empty)
+ *   STATX    fid, le32 mask (STATX_*)               -> le32 result mask, le64 attributes,
+ *            le64 attributes_mask, le64 btime_sec (signed), le32 btime_nsec,
+ *            le32 dio_mem_align, le32 dio_offset_align
+ *            (what statx(2) of the host file adds to a stat; the host's answer to
+ *            the mask, never following a symlink)
+ *   A blob is le32 length, then `length` bytes (at most GOFER_XATTR_SIZE_MAX,
+ *   else E2BIG).  Extended attribute names are 1..GOFER_XATTR_NAME_MAX bytes
+ *   without NUL (else EINVAL); sizes are at most GOFER_XATTR_SIZE_MAX
+ *   (EINVAL); SETXATTR flags only XATTR_CREATE | XATTR_REPLACE (EINVAL).
+ *   The Gofer serves only the user.* name space (others: EOPNOTSUPP), only on
+ *   regular files and directories (others: EOPNOTSUPP): trusted.* and
+ *   security.* of the host are never the sandbox's.
  *
  * Flag and mode values (open flags, S_IF* mode bits, AT_REMOVEDIR, RENAME_*,
  * DT_*, UTIME_NOW/OMIT, errno) are the Linux x86_64 values.
@@ -74,12 +92,16 @@
 #include <stdint.h>
 #include <string.h>
 
-#define GOFER_MSG_MAX 65536u /* largest message in either direction */
+/* Largest message in either direction: a 64 KiB extended attribute value and
+ * its request's other fields fit. */
+#define GOFER_MSG_MAX (65536u + 1024u)
 #define GOFER_HDR_SIZE 12u
 #define GOFER_STAT_SIZE 100u
 #define GOFER_NAME_MAX 255u  /* one path component, as NAME_MAX */
 #define GOFER_PATH_MAX 4095u /* symlink target, PATH_MAX minus the NUL */
 #define GOFER_ERRNO_MAX 4095u
+#define GOFER_XATTR_NAME_MAX 255u   /* as Linux's XATTR_NAME_MAX */
+#define GOFER_XATTR_SIZE_MAX 65536u /* as Linux's XATTR_SIZE_MAX (also a list's) */
 
 enum gofer_type {
 	GOFER_TATTACH = 1,
@@ -98,7 +120,12 @@ enum gofer_type {
 	GOFER_TREADLINK = 14,
 	GOFER_TSTATFS = 15,
 	GOFER_TCLUNK = 16,
-	GOFER_TMAX = 16,
+	GOFER_TGETXATTR = 17,
+	GOFER_TSETXATTR = 18,
+	GOFER_TLISTXATTR = 19,
+	GOFER_TREMOVEXATTR = 20,
+	GOFER_TSTATX = 21,
+	GOFER_TMAX = 21,
 };
 
 #define GOFER_REPLY 0x8000u  /* reply type = request type | GOFER_REPLY */

@@ -44,6 +44,9 @@
  */
 #include "gofer/server.h"
 #include "gofer/protocol.h"
+#include "gofer/attr.h"
+#include "gofer/transport.h"
+#include "gofer/xattr.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 
@@ -486,6 +489,8 @@ enum field_kind {
 	FIELD_NAME,   /* string: one path component */
 	FIELD_PATH,   /* string: not empty (a mount name) */
 	FIELD_TARGET, /* string: may be empty (a symlink target; the operation says ENOENT) */
+	FIELD_XNAME,  /* string: an extended attribute's name (1..GOFER_XATTR_NAME_MAX, no NUL) */
+	FIELD_BLOB,   /* le32 length + bytes (an xattr value, <= GOFER_XATTR_SIZE_MAX: E2BIG) */
 };
 
 struct field {
@@ -564,6 +569,20 @@ struct readdir_request {
 	uint32_t max;
 };
 
+/* Bytes in the request message (valid while the request is served). */
+struct gofer_blob {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+struct xattr_request { /* getxattr: f, name, size; listxattr: f, size; removexattr: f, name */
+	struct gofer_fid *f;
+	uint32_t flags; /* setxattr */
+	char name[GOFER_XATTR_NAME_MAX + 1];
+	uint32_t size;
+	struct gofer_blob value; /* setxattr */
+};
+
 union gofer_request {
 	struct fid_request fid; /* getattr, readlink, statfs, clunk */
 	struct attach_request attach;
@@ -577,6 +596,7 @@ union gofer_request {
 	struct unlink_request unlink;
 	struct rename_request rename;
 	struct readdir_request readdir;
+	struct xattr_request xattr;
 };
 
 _Static_assert(sizeof(union gofer_request) <= UINT16_MAX, "field offsets are 16-bit");
@@ -595,6 +615,8 @@ _Static_assert(sizeof(union gofer_request) <= UINT16_MAX, "field offsets are 16-
 #define REQ_NAME(m) {FIELD_NAME, REQ_OFFSET(m, char[GOFER_NAME_MAX + 1])}
 #define REQ_PATH(m) {FIELD_PATH, REQ_OFFSET(m, char[GOFER_PATH_MAX + 1])}
 #define REQ_TARGET(m) {FIELD_TARGET, REQ_OFFSET(m, char[GOFER_PATH_MAX + 1])}
+#define REQ_XNAME(m) {FIELD_XNAME, REQ_OFFSET(m, char[GOFER_XATTR_NAME_MAX + 1])}
+#define REQ_BLOB(m) {FIELD_BLOB, REQ_OFFSET(m, struct gofer_blob)}
 #define REQ_FIELDS(...) ((const struct field[]){__VA_ARGS__, {FIELD_END, 0}})
 
 #define REQ_FIDS_MAX 2 /* fid fields in one request at the most (link, rename) */
@@ -657,6 +679,17 @@ static int field_decode(struct gofer_cursor *body, enum field_kind kind, void *v
 	case FIELD_TARGET:
 		gofer_get_str(body, value, GOFER_PATH_MAX, kind == FIELD_TARGET);
 		break;
+	case FIELD_XNAME:
+		gofer_get_str(body, value, GOFER_XATTR_NAME_MAX, false);
+		break;
+	case FIELD_BLOB: {
+		struct gofer_blob *b = value;
+		b->len = gofer_get_u32(body);
+		if (!body->bad && b->len > GOFER_XATTR_SIZE_MAX)
+			return -E2BIG;
+		b->p = gofer_cursor_take(body, b->len);
+		break;
+	}
 	case FIELD_END:
 		break;
 	}
@@ -712,26 +745,6 @@ static int request_decode(struct gofer_server *s, const struct gofer_op *op,
 
 /* ---- replies ---- */
 
-static void put_stat(struct gofer_cursor *c, const struct stat *st)
-{
-	gofer_put_u64(c, st->st_dev);
-	gofer_put_u64(c, st->st_ino);
-	gofer_put_u64(c, st->st_nlink);
-	gofer_put_u64(c, (uint64_t)st->st_size);
-	gofer_put_u64(c, (uint64_t)st->st_blocks);
-	gofer_put_u64(c, st->st_rdev);
-	gofer_put_u32(c, st->st_mode);
-	gofer_put_u32(c, st->st_uid);
-	gofer_put_u32(c, st->st_gid);
-	gofer_put_u32(c, (uint32_t)st->st_blksize);
-	gofer_put_u64(c, (uint64_t)st->st_atim.tv_sec);
-	gofer_put_u64(c, (uint64_t)st->st_mtim.tv_sec);
-	gofer_put_u64(c, (uint64_t)st->st_ctim.tv_sec);
-	gofer_put_u32(c, (uint32_t)st->st_atim.tv_nsec);
-	gofer_put_u32(c, (uint32_t)st->st_mtim.tv_nsec);
-	gofer_put_u32(c, (uint32_t)st->st_ctim.tv_nsec);
-}
-
 /* Make fd (whose stat is st) a new fid of mount and describe it in the reply
  * (fid + stat).  A non-directory also learns its name (the directory dirfd,
  * whose inode is pdev:pino, and name) to be re-opened by.  fd is owned by this
@@ -756,7 +769,7 @@ static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int
 	if (r < 0)
 		return r;
 	gofer_put_u64(q->rep, fid);
-	put_stat(q->rep, st);
+	gofer_put_stat(q->rep, st);
 	if (fid_out)
 		*fid_out = fid;
 	return 0;
@@ -775,7 +788,7 @@ static int walk_to_fid(struct gofer_req *q, struct gofer_fid *dir, const char *n
 		return r;
 	if (!with_fid) {
 		close(fd);
-		put_stat(q->rep, &st);
+		gofer_put_stat(q->rep, &st);
 		return 0;
 	}
 	return reply_new_fid(q, fd, &st, dir->fd, dir->dev, dir->ino, name, dir->mount, fid_out);
@@ -823,7 +836,7 @@ static int op_getattr(struct gofer_req *q, const union gofer_request *r)
 	int e = fstat_neg(r->fid.f->fd, &st);
 	if (e < 0)
 		return e;
-	put_stat(q->rep, &st);
+	gofer_put_stat(q->rep, &st);
 	return 0;
 }
 
@@ -1231,6 +1244,65 @@ static int op_clunk(struct gofer_req *q, const union gofer_request *r)
 	return 0;
 }
 
+/* ---- extended attributes: the host's user.* of regular files and directories ---- */
+
+static int xattr_size_check(const union gofer_request *r)
+{
+	return r->xattr.size > GOFER_XATTR_SIZE_MAX ? -EINVAL : 0;
+}
+
+static int setxattr_check(const union gofer_request *r)
+{
+	return (r->xattr.flags & ~(uint32_t)GOFER_XATTR_FLAGS) ? -EINVAL : 0;
+}
+
+/* A readable fd of fid f's inode for the f*xattr calls, or -errno: only
+ * user.* names, only regular files and directories (whose re-open never
+ * blocks), nothing written on a read-only mount. */
+static int xattr_fd(struct gofer_req *q, struct gofer_fid *f, const char *name, bool write)
+{
+	if (name && strncmp(name, "user.", 5) != 0)
+		return -EOPNOTSUPP;
+	if (f->type != S_IFREG && f->type != S_IFDIR)
+		return -EOPNOTSUPP;
+	if (write && fid_readonly(q->s, f))
+		return -EROFS;
+	return fid_reopen(f, O_RDONLY);
+}
+
+static int op_getxattr(struct gofer_req *q, const union gofer_request *r)
+{
+	int fd = xattr_fd(q, r->xattr.f, r->xattr.name, false);
+	return fd < 0 ? fd : gofer_xattr_get(fd, r->xattr.name, r->xattr.size, q->rep);
+}
+
+static int op_setxattr(struct gofer_req *q, const union gofer_request *r)
+{
+	const struct xattr_request *x = &r->xattr;
+	int fd = xattr_fd(q, x->f, x->name, true);
+	return fd < 0 ? fd : gofer_xattr_set(fd, x->name, x->value.p, x->value.len, x->flags);
+}
+
+static int op_listxattr(struct gofer_req *q, const union gofer_request *r)
+{
+	int fd = xattr_fd(q, r->xattr.f, NULL, false);
+	if (fd < 0 && fd != -EOPNOTSUPP)
+		return fd;
+	return gofer_xattr_list(fd, r->xattr.size, q->rep); /* other types: no names */
+}
+
+/* fid, le32 mask: the layout of an open request. */
+static int op_statx(struct gofer_req *q, const union gofer_request *r)
+{
+	return gofer_statx_reply(r->open.f->fd, r->open.flags, q->rep);
+}
+
+static int op_removexattr(struct gofer_req *q, const union gofer_request *r)
+{
+	int fd = xattr_fd(q, r->xattr.f, r->xattr.name, true);
+	return fd < 0 ? fd : gofer_xattr_remove(fd, r->xattr.name);
+}
+
 /* Every operation: op_NAME serves it, after its request body (the fields, see
  * "request decoding") is decoded and `check` (or NULL) accepted the values. */
 #define GOFER_OP(name, check, ...) {#name, op_##name, REQ_FIELDS(__VA_ARGS__), check}
@@ -1269,68 +1341,19 @@ static const struct gofer_op gofer_ops[GOFER_TMAX + 1] = {
 	[GOFER_TREADLINK] = GOFER_OP(readlink, NULL, REQ_FID(fid.f)),
 	[GOFER_TSTATFS] = GOFER_OP(statfs, NULL, REQ_FID(fid.f)),
 	[GOFER_TCLUNK] = GOFER_OP(clunk, NULL, REQ_FID(fid.f)),
+	[GOFER_TGETXATTR] = GOFER_OP(getxattr, xattr_size_check, REQ_FID(xattr.f),
+				     REQ_XNAME(xattr.name), REQ_U32(xattr.size)),
+	[GOFER_TSETXATTR] = GOFER_OP(setxattr, setxattr_check, REQ_FID(xattr.f),
+				     REQ_U32(xattr.flags), REQ_XNAME(xattr.name),
+				     REQ_BLOB(xattr.value)),
+	[GOFER_TLISTXATTR] = GOFER_OP(listxattr, xattr_size_check, REQ_FID(xattr.f),
+				      REQ_U32(xattr.size)),
+	[GOFER_TREMOVEXATTR] = GOFER_OP(removexattr, NULL, REQ_FID(xattr.f),
+					REQ_XNAME(xattr.name)),
+	[GOFER_TSTATX] = GOFER_OP(statx, NULL, REQ_FID(open.f), REQ_U32(open.flags)),
 };
 
 /* ---- transport ---- */
-
-/* Close every fd that arrived as ancillary data: the Sentry never sends fds,
- * and one it did send must not leak into the Gofer's table. */
-static int close_passed_fds(struct msghdr *mh)
-{
-	int n = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < nfd; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
-			n++;
-		}
-	}
-	return n;
-}
-
-/* Send reply (body already in buf after the header) with an optional fd. */
-static int send_reply(int sock, uint8_t *buf, size_t len, uint16_t type, uint32_t tag, int fd)
-{
-	struct gofer_cursor h;
-	gofer_cursor_init(&h, buf, GOFER_HDR_SIZE);
-	gofer_put_u32(&h, (uint32_t)len);
-	gofer_put_u16(&h, type);
-	gofer_put_u16(&h, 0);
-	gofer_put_u32(&h, tag);
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cmsg;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		memset(&cmsg, 0, sizeof(cmsg));
-		mh.msg_control = cmsg.buf;
-		mh.msg_controllen = sizeof(cmsg.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
-
-static int send_error(int sock, uint8_t *buf, uint32_t tag, int err)
-{
-	struct gofer_cursor c;
-	gofer_cursor_init(&c, buf + GOFER_HDR_SIZE, 4);
-	gofer_put_u32(&c, (uint32_t)err);
-	return send_reply(sock, buf, GOFER_HDR_SIZE + 4, GOFER_RERROR, tag, -1);
-}
 
 /* Handle one received message of n bytes (n may exceed GOFER_MSG_MAX when it
  * was truncated).  Returns the result of sending the reply. */
@@ -1340,7 +1363,7 @@ static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ct
 	uint32_t tag = 0;
 	if (n < GOFER_HDR_SIZE) {
 		log_warn("gofer: short message (%zu bytes)", n);
-		return send_error(s->sock, out, 0, EINVAL);
+		return gofer_send_error(s->sock, out, 0, EINVAL);
 	}
 	struct gofer_cursor h;
 	gofer_cursor_init(&h, in, GOFER_HDR_SIZE);
@@ -1350,16 +1373,16 @@ static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ct
 	tag = gofer_get_u32(&h);
 	if (n > GOFER_MSG_MAX) {
 		log_warn("gofer: oversized message (%zu bytes)", n);
-		return send_error(s->sock, out, tag, EMSGSIZE);
+		return gofer_send_error(s->sock, out, tag, EMSGSIZE);
 	}
 	if (len != n || flags != 0 || ctrunc) {
 		log_warn("gofer: malformed header (len %u, received %zu, flags %#x%s)", len, n,
 			 flags, ctrunc ? ", truncated ancillary data" : "");
-		return send_error(s->sock, out, tag, EINVAL);
+		return gofer_send_error(s->sock, out, tag, EINVAL);
 	}
 	if (type == 0 || type > GOFER_TMAX || !gofer_ops[type].fn) {
 		log_warn("gofer: unknown message type %u", type);
-		return send_error(s->sock, out, tag, EOPNOTSUPP);
+		return gofer_send_error(s->sock, out, tag, EOPNOTSUPP);
 	}
 	const struct gofer_op *op = &gofer_ops[type];
 	struct gofer_cursor body, rep;
@@ -1382,9 +1405,9 @@ static int handle_message(struct gofer_server *s, uint8_t *in, size_t n, bool ct
 	if (r < 0) {
 		if (r == -EINVAL || r == -EBADF || r == -ENAMETOOLONG)
 			log_info("gofer: %s: %s", op->name, strerror(-r));
-		return send_error(s->sock, out, tag, -r);
+		return gofer_send_error(s->sock, out, tag, -r);
 	}
-	int sr = send_reply(s->sock, out, GOFER_HDR_SIZE + rep.pos,
+	int sr = gofer_send_reply(s->sock, out, GOFER_HDR_SIZE + rep.pos,
 			    (uint16_t)(type | GOFER_REPLY), tag, fd);
 	if (fd >= 0)
 		close(fd); /* donated: the Sentry has its own copy now */
@@ -1437,7 +1460,7 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
 		}
 		if (n == 0 && !(mh.msg_flags & MSG_TRUNC))
 			break; /* peer closed */
-		if (close_passed_fds(&mh))
+		if (gofer_close_passed_fds(&mh))
 			log_warn("gofer: closed file descriptors the client sent");
 		bool ctrunc = (mh.msg_flags & MSG_CTRUNC) != 0;
 		int r = handle_message(&s, in, (size_t)n, ctrunc, out);

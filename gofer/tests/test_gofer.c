@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -1149,6 +1150,12 @@ enum bad_reply {
 	BAD_READLINK_EMPTY,
 	BAD_OVERSIZED,
 	BAD_HANGUP,
+	BAD_XATTR_LONGER_THAN_ASKED, /* getxattr: a value longer than the buffer */
+	BAD_XATTR_LEN_PAST_END,      /* getxattr: a length the body does not hold */
+	BAD_XATTR_HUGE_PROBE,        /* getxattr, size 0: a length over 64 KiB */
+	BAD_XATTR_LIST_UNTERMINATED, /* listxattr: a name without its NUL */
+	BAD_STATX_NSEC,              /* statx: a birth time's nanoseconds over 1e9 */
+	BAD_STATX_SHORT,             /* statx: the reply cut short */
 	BAD_COUNT
 };
 
@@ -1269,6 +1276,35 @@ static void fake_server(int sock, enum bad_reply kind)
 	case BAD_HANGUP:
 		close(sock);
 		_exit(0);
+	case BAD_XATTR_LONGER_THAN_ASKED:
+		gofer_put_u32(&c, 8);
+		gofer_put_u64(&c, 0);
+		break;
+	case BAD_XATTR_LEN_PAST_END:
+		gofer_put_u32(&c, 3);
+		gofer_put_u8(&c, 'v');
+		break;
+	case BAD_XATTR_HUGE_PROBE:
+		gofer_put_u32(&c, GOFER_XATTR_SIZE_MAX + 1);
+		break;
+	case BAD_XATTR_LIST_UNTERMINATED:
+		gofer_put_u32(&c, 3);
+		gofer_put_u8(&c, 'a');
+		gofer_put_u8(&c, 0);
+		gofer_put_u8(&c, 'b');
+		break;
+	case BAD_STATX_NSEC:
+	case BAD_STATX_SHORT:
+		gofer_put_u32(&c, 0xfff);
+		gofer_put_u64(&c, 0);
+		gofer_put_u64(&c, 0);
+		gofer_put_u64(&c, 1);
+		gofer_put_u32(&c, 1000000000u);
+		if (kind == BAD_STATX_NSEC) {
+			gofer_put_u32(&c, 0);
+			gofer_put_u32(&c, 0);
+		}
+		break;
 	default:
 		break;
 	}
@@ -1348,6 +1384,24 @@ static void run_bad_reply(enum bad_reply kind)
 	case BAD_READLINK_EMPTY:
 		r = (int)gofer_readlink(c, 1, buf, sizeof(buf));
 		break;
+	case BAD_XATTR_LONGER_THAN_ASKED:
+		r = (int)gofer_getxattr(c, 1, "user.x", buf, 4);
+		break;
+	case BAD_XATTR_LEN_PAST_END:
+		r = (int)gofer_getxattr(c, 1, "user.x", buf, sizeof(buf));
+		break;
+	case BAD_XATTR_HUGE_PROBE:
+		r = (int)gofer_getxattr(c, 1, "user.x", NULL, 0);
+		break;
+	case BAD_XATTR_LIST_UNTERMINATED:
+		r = (int)gofer_listxattr(c, 1, buf, sizeof(buf));
+		break;
+	case BAD_STATX_NSEC:
+	case BAD_STATX_SHORT: {
+		struct gofer_statx sx;
+		r = gofer_statx(c, 1, 0xfff, &sx);
+		break;
+	}
 	default:
 		r = gofer_getattr(c, 1, &st);
 		break;
@@ -1457,6 +1511,26 @@ static size_t base_request(uint8_t *buf, size_t cap, int kind, uint32_t tag, uin
 		gofer_put_u64(&c, root);
 		gofer_put_u64(&c, 0);
 		gofer_put_u32(&c, 100);
+		break;
+	case GOFER_TGETXATTR:
+	case GOFER_TREMOVEXATTR:
+		gofer_put_u64(&c, root);
+		gofer_put_str(&c, "user.t", 6);
+		if (type == GOFER_TGETXATTR)
+			gofer_put_u32(&c, 100);
+		break;
+	case GOFER_TSETXATTR:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, 0);
+		gofer_put_str(&c, "user.t", 6);
+		gofer_put_u32(&c, 2); /* the value, a blob */
+		gofer_put_u8(&c, 'v');
+		gofer_put_u8(&c, 'v');
+		break;
+	case GOFER_TLISTXATTR:
+	case GOFER_TSTATX:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, type == GOFER_TSTATX ? 0xfff : 100);
 		break;
 	default: /* walk, getattr, readlink, statfs, clunk */
 		gofer_put_u64(&c, root);
@@ -1688,7 +1762,8 @@ static const char *const request_layout[GOFER_TMAX + 1] = {
 	[GOFER_TMKDIR] = "dwwws",        [GOFER_TMKNOD] = "dwwwqs", [GOFER_TSYMLINK] = "dwwss",
 	[GOFER_TLINK] = "fds",           [GOFER_TUNLINK] = "dws",   [GOFER_TRENAME] = "ddwss",
 	[GOFER_TREADDIR] = "dqw",        [GOFER_TREADLINK] = "f",   [GOFER_TSTATFS] = "f",
-	[GOFER_TCLUNK] = "f",
+	[GOFER_TCLUNK] = "f",            [GOFER_TGETXATTR] = "fsw", [GOFER_TSETXATTR] = "fwsb",
+	[GOFER_TLISTXATTR] = "fw",       [GOFER_TREMOVEXATTR] = "fs",  [GOFER_TSTATX] = "fw",
 };
 
 /* A valid request body with its fields located. */
@@ -1714,6 +1789,8 @@ static void body_build(struct body *bd, uint16_t type, uint64_t fid)
 			sz = 4;
 		else if (l[i] == 's')
 			sz = 2 + (size_t)(bd->b[pos] | bd->b[pos + 1] << 8);
+		else if (l[i] == 'b') /* a blob: le32 length + bytes (small here) */
+			sz = 4 + (size_t)(bd->b[pos] | bd->b[pos + 1] << 8);
 		bd->kind[i] = l[i];
 		bd->start[i] = pos;
 		bd->size[i] = sz;
@@ -1902,8 +1979,10 @@ static void test_decoder_accepts_every_well_formed_request(void **state)
 	uint64_t link = raw_walk(fx->raw, ROOT_FID, "link_root", 2);
 	const uint32_t want[GOFER_TMAX + 1] = {
 		[GOFER_TMKDIR] = EEXIST, [GOFER_TMKNOD] = EEXIST, [GOFER_TLINK] = EPERM,
-		[GOFER_TRENAME] = ENOENT};
-	for (uint16_t t = 1; t <= GOFER_TMAX; t++) {
+		[GOFER_TRENAME] = ENOENT, [GOFER_TGETXATTR] = ENODATA};
+	/* Every type in order, the clunk of the root fid last. */
+	for (uint16_t i = 1; i <= GOFER_TMAX; i++) {
+		uint16_t t = i < GOFER_TCLUNK ? i : i == GOFER_TMAX ? GOFER_TCLUNK : i + 1;
 		struct body bd;
 		body_build(&bd, t, t == GOFER_TREADLINK ? link : ROOT_FID);
 		expect_errno(send_body(fx->raw, t, bd.b, bd.len, 100 + t), want[t], t, "body bytes",
@@ -1952,6 +2031,11 @@ static void expect_request_error(int sock, uint32_t want, const char *what, uint
 			gofer_put_str(&m.c, str, strlen(str));
 		} else if (*l == 'h' || *l == 'x') {
 			gofer_put_u8(&m.c, 1);
+		} else if (*l == 'b') { /* a blob of that many bytes (its length as given) */
+			uint32_t n = va_arg(ap, uint32_t);
+			gofer_put_u32(&m.c, n);
+			for (uint32_t k = 0; k < n && k < GOFER_XATTR_SIZE_MAX; k++)
+				gofer_put_u8(&m.c, 'v');
 		} else {
 			gofer_put_u64(&m.c, va_arg(ap, uint64_t));
 		}
@@ -2007,6 +2091,38 @@ static void test_decoder_reports_the_first_error_in_check_order(void **state)
 			     "sx", "/nope");
 	expect_request_error(sock, EBADF, "two dead fids", GOFER_TLINK, "fds", dead, dead + 1,
 			     "fy");
+	expect_no_trace(sock);
+}
+
+/* Extended attribute requests with hostile sizes, names and flags are
+ * answered before any host call, in the decoder's order. */
+static void test_decoder_xattr_sizes_names_and_flags(void **state)
+{
+	int sock = ((struct fixture *)*state)->raw;
+	raw_attach(sock, 1);
+	const uint64_t dead = 12345678;
+	const char *longname = overlong_name();
+	expect_request_error(sock, EINVAL, "getxattr, size over 64 KiB", GOFER_TGETXATTR, "fsw",
+			     dead, "user.t", GOFER_XATTR_SIZE_MAX + 1);
+	expect_request_error(sock, EINVAL, "listxattr, size over 64 KiB", GOFER_TLISTXATTR, "fw",
+			     dead, 0xffffffffu);
+	expect_request_error(sock, EINVAL, "getxattr, empty name", GOFER_TGETXATTR, "fsw",
+			     ROOT_FID, "", 10u);
+	expect_request_error(sock, EINVAL, "getxattr, overlong name", GOFER_TGETXATTR, "fsw",
+			     ROOT_FID, longname, 10u);
+	expect_request_error(sock, EINVAL, "setxattr, unknown flags", GOFER_TSETXATTR, "fwsb",
+			     dead, 4u, "user.t", 1u);
+	expect_request_error(sock, E2BIG, "setxattr, value over 64 KiB", GOFER_TSETXATTR, "fwsb",
+			     ROOT_FID, 0u, "user.t", GOFER_XATTR_SIZE_MAX + 1);
+	expect_request_error(sock, EINVAL, "setxattr, value past the end", GOFER_TSETXATTR,
+			     "fwsw", ROOT_FID, 0u, "user.t", 100u);
+	expect_request_error(sock, EBADF, "removexattr, dead fid", GOFER_TREMOVEXATTR, "fs", dead,
+			     "user.t");
+	/* Only the user.* name space of the host. */
+	expect_request_error(sock, EOPNOTSUPP, "setxattr, trusted.*", GOFER_TSETXATTR, "fwsb",
+			     ROOT_FID, 0u, "trusted.t", 1u);
+	expect_request_error(sock, EOPNOTSUPP, "getxattr, security.*", GOFER_TGETXATTR, "fsw",
+			     ROOT_FID, "security.selinux", 10u);
 	expect_no_trace(sock);
 }
 
@@ -2109,6 +2225,22 @@ static void test_jailed_server_serves_every_operation(void **state)
 	struct gofer_statfs sf;
 	assert_int_equal(gofer_statfs(fx->c, fx->root, &sf), 0);
 	assert_int_equal(gofer_unlink(fx->c, d, "p", 0), 0);
+	/* Extended attributes: the host's user.* of a file and a directory. */
+	char xb[64];
+	assert_int_equal(gofer_setxattr(fx->c, f, "user.k", "val", 3, 0), 0);
+	assert_int_equal(gofer_getxattr(fx->c, f, "user.k", NULL, 0), 3);
+	assert_int_equal(gofer_getxattr(fx->c, f, "user.k", xb, 2), -ERANGE);
+	assert_int_equal(gofer_getxattr(fx->c, f, "user.k", xb, sizeof(xb)), 3);
+	assert_memory_equal(xb, "val", 3);
+	assert_int_equal(gofer_setxattr(fx->c, d, "user.k", "", 0, XATTR_CREATE), 0);
+	assert_int_equal(gofer_listxattr(fx->c, f, xb, sizeof(xb)), 7);
+	assert_int_equal(gofer_listxattr(fx->c, l, xb, sizeof(xb)), 0); /* a symlink: none */
+	assert_int_equal(gofer_removexattr(fx->c, f, "user.k"), 0);
+	assert_int_equal(gofer_removexattr(fx->c, f, "user.k"), -ENODATA);
+	assert_int_equal(gofer_setxattr(fx->c, f, "trusted.k", "v", 1, 0), -EOPNOTSUPP);
+	struct gofer_statx sx;
+	assert_int_equal(gofer_statx(fx->c, f, STATX_BASIC_STATS | STATX_BTIME, &sx), 0);
+	assert_true(sx.mask & STATX_TYPE);
 	assert_int_equal(gofer_clunk(fx->c, l), 0);
 	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &l, NULL), -EINVAL);
 	assert_int_equal(gofer_attach(fx->c, "/nope", &l, NULL), -ENOENT);
@@ -2301,6 +2433,8 @@ int main(void)
 		decoder_rejection_test(test_decoder_bad_fids_are_ebadf_and_enotdir, "fd", bad_fid),
 		cmocka_unit_test_setup_teardown(test_decoder_reports_the_first_error_in_check_order,
 						setup_raw, teardown),
+		cmocka_unit_test_setup_teardown(test_decoder_xattr_sizes_names_and_flags, setup_raw,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_decoder_rejections_are_logged,
 						setup_raw_logged, teardown),
 		cmocka_unit_test(test_seccomp_kills_on_forbidden_syscalls),

@@ -606,3 +606,135 @@ int gofer_clunk(struct gofer_client *c, uint64_t fid)
 	req_end(c);
 	return r;
 }
+
+/* ---- extended attributes ---- */
+
+static int xattr_name_check(const char *name, size_t *n)
+{
+	*n = name ? strnlen(name, GOFER_XATTR_NAME_MAX + 1) : 0;
+	if (*n == 0)
+		return -EINVAL;
+	return *n > GOFER_XATTR_NAME_MAX ? -ERANGE : 0;
+}
+
+/* A sized reply (getxattr, listxattr): le32 len, then len bytes unless size
+ * is 0.  A length the request did not allow is the Gofer's fault (-EIO). */
+static ssize_t sized_reply(struct gofer_client *c, struct gofer_cursor *rd, void *buf,
+			   size_t size)
+{
+	uint32_t len = gofer_get_u32(rd);
+	if (!rd->bad && (len > GOFER_XATTR_SIZE_MAX || (size && len > size)))
+		rd->bad = true;
+	const uint8_t *p = size && !rd->bad ? gofer_cursor_take(rd, len) : NULL;
+	int r = reply_end(c, rd, NULL);
+	if (r < 0)
+		return r;
+	if (p && len)
+		memcpy(buf, p, len);
+	return len;
+}
+
+ssize_t gofer_getxattr(struct gofer_client *c, uint64_t fid, const char *name, void *buf,
+		       size_t size)
+{
+	size_t n;
+	int r = xattr_name_check(name, &n);
+	if (r < 0)
+		return r;
+	if (size > GOFER_XATTR_SIZE_MAX)
+		size = GOFER_XATTR_SIZE_MAX;
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_str(&w, name, n);
+	gofer_put_u32(&w, (uint32_t)size);
+	ssize_t ret = transact(c, GOFER_TGETXATTR, &w, &rd, NULL);
+	if (ret == 0)
+		ret = sized_reply(c, &rd, buf, size);
+	req_end(c);
+	return ret;
+}
+
+int gofer_setxattr(struct gofer_client *c, uint64_t fid, const char *name, const void *value,
+		   size_t size, int flags)
+{
+	size_t n;
+	int r = xattr_name_check(name, &n);
+	if (r < 0)
+		return r;
+	if (size > GOFER_XATTR_SIZE_MAX)
+		return -E2BIG;
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, (uint32_t)flags);
+	gofer_put_str(&w, name, n);
+	gofer_put_u32(&w, (uint32_t)size);
+	uint8_t *p = gofer_cursor_take(&w, size);
+	if (p && size)
+		memcpy(p, value, size);
+	r = simple_call(c, GOFER_TSETXATTR, &w, NULL);
+	req_end(c);
+	return r;
+}
+
+ssize_t gofer_listxattr(struct gofer_client *c, uint64_t fid, char *buf, size_t size)
+{
+	if (size > GOFER_XATTR_SIZE_MAX)
+		size = GOFER_XATTR_SIZE_MAX;
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, (uint32_t)size);
+	ssize_t ret = transact(c, GOFER_TLISTXATTR, &w, &rd, NULL);
+	if (ret == 0)
+		ret = sized_reply(c, &rd, buf, size);
+	/* Names the caller can walk: each NUL-terminated. */
+	if (ret > 0 && size && buf[ret - 1] != 0)
+		ret = proto_error(c, false, "unterminated xattr list");
+	req_end(c);
+	return ret;
+}
+
+int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name)
+{
+	size_t n;
+	int r = xattr_name_check(name, &n);
+	if (r < 0)
+		return r;
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_str(&w, name, n);
+	r = simple_call(c, GOFER_TREMOVEXATTR, &w, NULL);
+	req_end(c);
+	return r;
+}
+
+int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out)
+{
+	if (!out)
+		return -EINVAL;
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, mask);
+	int r = transact(c, GOFER_TSTATX, &w, &rd, NULL);
+	if (r == 0) {
+		struct gofer_statx s;
+		s.mask = gofer_get_u32(&rd);
+		s.attributes = gofer_get_u64(&rd);
+		s.attributes_mask = gofer_get_u64(&rd);
+		s.btime_sec = (int64_t)gofer_get_u64(&rd);
+		s.btime_nsec = gofer_get_u32(&rd);
+		s.dio_mem_align = gofer_get_u32(&rd);
+		s.dio_offset_align = gofer_get_u32(&rd);
+		if (s.btime_nsec >= 1000000000u)
+			rd.bad = true;
+		r = reply_end(c, &rd, NULL);
+		if (r == 0)
+			*out = s;
+	}
+	req_end(c);
+	return r;
+}

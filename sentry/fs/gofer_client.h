@@ -95,4 +95,24 @@ int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st);
 /* Forget a fid. */
 int gofer_clunk(struct gofer_client *c, uint64_t fid);
 
+/* Extended attributes of the host file (the Gofer serves user.* of regular
+ * files and directories only).  get/list: size 0 gives the length needed, a
+ * shorter buffer -ERANGE; sizes and values at most GOFER_XATTR_SIZE_MAX. */
+ssize_t gofer_getxattr(struct gofer_client *c, uint64_t fid, const char *name, void *buf,
+		       size_t size);
+int gofer_setxattr(struct gofer_client *c, uint64_t fid, const char *name, const void *value,
+		   size_t size, int flags);
+ssize_t gofer_listxattr(struct gofer_client *c, uint64_t fid, char *buf, size_t size);
+int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name);
+
+/* What statx(2) of the host file adds to its stat, asked with mask. */
+struct gofer_statx {
+	uint32_t mask; /* the host's STATX_* result mask */
+	uint64_t attributes, attributes_mask;
+	int64_t btime_sec;
+	uint32_t btime_nsec; /* < 1e9 */
+	uint32_t dio_mem_align, dio_offset_align;
+};
+int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out);
+
 #endif

@@ -95,6 +95,11 @@ struct gofer_sb {
 	 * one.  Keyed by the host's (dev, ino); an inode leaves at evict. */
 	struct vmutex inodes_lock;
 	struct inode *inodes[GOFER_INODE_BUCKETS];
+	/* What the host's statx said of the file system, for the statx calls
+	 * that need no round trip (gofer_statx_op); written once. */
+	_Atomic int host_statx_known; /* 0 not yet, 1 known */
+	bool host_mgtime;
+	uint64_t host_attributes_mask;
 };
 
 static bool default_shared;
@@ -501,6 +506,77 @@ static int gofer_open_op(struct task *t, struct inode *ino, struct file *f)
 	return 0;
 }
 
+/* statx: the host's answer where it knows more than a stat (birth time,
+ * direct I/O alignment: asked of the Gofer when wanted); otherwise what the
+ * file system said the first time (its attribute bits, whether it keeps
+ * multigrain times), so that plain ls-style calls cost no round trip. */
+static void gofer_statx_op(struct inode *ino, uint32_t mask, struct vfs_statx *sx)
+{
+	struct gofer_sb *gs = ino->sb->priv;
+	const uint32_t host_only = STATX_BTIME | STATX_DIOALIGN;
+	bool known = atomic_load(&gs->host_statx_known);
+	if (known && !(mask & host_only)) {
+		sx->attributes_mask |= gs->host_attributes_mask;
+		sx->mgtime = gs->host_mgtime;
+		return;
+	}
+	struct gofer_statx g;
+	if (gofer_statx(GC(ino), GN(ino)->fid, mask, &g) < 0)
+		return; /* the stat the Sentry has stands */
+	const uint64_t mounts = STATX_ATTR_MOUNT_ROOT | STATX_ATTR_AUTOMOUNT;
+	sx->fs_mask_valid = true;
+	sx->fs_mask = g.mask;
+	sx->attributes |= g.attributes & ~mounts; /* the host's mounts are not the sandbox's */
+	sx->attributes_mask |= g.attributes_mask;
+	if (g.mask & STATX_BTIME) {
+		sx->has_btime = true;
+		sx->btime.tv_sec = g.btime_sec;
+		sx->btime.tv_nsec = g.btime_nsec;
+	}
+	sx->dio_mem_align = g.dio_mem_align;
+	sx->dio_offset_align = g.dio_offset_align;
+	if (!known && !(mask & (STATX_MTIME | STATX_CTIME))) {
+		/* Only an answer to a mask without them shows multigrain times. */
+		gs->host_mgtime = !(g.mask & (STATX_MTIME | STATX_CTIME));
+		gs->host_attributes_mask = g.attributes_mask;
+		atomic_store(&gs->host_statx_known, 1);
+	}
+}
+
+/* Extended attributes: the host's user.* through the Gofer; other name
+ * spaces are not kept (EOPNOTSUPP), the host's are never the sandbox's. */
+static bool gofer_xattr_name(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0;
+}
+
+static ssize_t gofer_getxattr_op(struct inode *ino, const char *name, void *buf, size_t size)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_getxattr(GC(ino), GN(ino)->fid, name, buf, size);
+}
+
+static int gofer_setxattr_op(struct inode *ino, const char *name, const void *value,
+			     size_t size, int flags)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_setxattr(GC(ino), GN(ino)->fid, name, value, size, flags);
+}
+
+static ssize_t gofer_listxattr_op(struct inode *ino, char *buf, size_t size)
+{
+	return gofer_listxattr(GC(ino), GN(ino)->fid, buf, size);
+}
+
+static int gofer_removexattr_op(struct inode *ino, const char *name)
+{
+	if (!gofer_xattr_name(name))
+		return -EOPNOTSUPP;
+	return gofer_removexattr(GC(ino), GN(ino)->fid, name);
+}
+
 static const struct inode_ops gofer_iops = {
 	.lookup = gofer_lookup,
 	.create = gofer_create_op,
@@ -516,6 +592,11 @@ static const struct inode_ops gofer_iops = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.statx = gofer_statx_op,
+	.getxattr = gofer_getxattr_op,
+	.setxattr = gofer_setxattr_op,
+	.listxattr = gofer_listxattr_op,
+	.removexattr = gofer_removexattr_op,
 };
 
 static const struct inode_ops gofer_iops_shared = {
@@ -533,6 +614,11 @@ static const struct inode_ops gofer_iops_shared = {
 	.open = gofer_open_op,
 	.statfs = gofer_statfs_op,
 	.evict = gofer_evict,
+	.statx = gofer_statx_op,
+	.getxattr = gofer_getxattr_op,
+	.setxattr = gofer_setxattr_op,
+	.listxattr = gofer_listxattr_op,
+	.removexattr = gofer_removexattr_op,
 	.revalidate = gofer_revalidate,
 	.refresh = gofer_refresh,
 };
@@ -544,8 +630,21 @@ static struct gofer_open *GO(struct file *f)
 	return f->priv;
 }
 
+/* O_DIRECT on the host's file systems wants the offset and length aligned to
+ * the device's logical block (ext4: 512 bytes; the buffer may be anywhere
+ * since Linux 6.x falls back): EINVAL otherwise.  The Sentry still goes
+ * through its page cache, so mappings stay coherent. */
+#define GOFER_DIO_ALIGN 512u
+
+static bool dio_misaligned(struct file *f, size_t len, uint64_t pos)
+{
+	return (file_get_flags(f) & O_DIRECT) && ((pos | len) % GOFER_DIO_ALIGN);
+}
+
 static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len, uint64_t *pos)
 {
+	if (dio_misaligned(f, len, *pos))
+		return -EINVAL;
 	struct pagecache *pc = GN(f->inode)->pc;
 	ssize_t n = pc ? pagecache_read(pc, buf, len, *pos) : pread(GO(f)->fd, buf, len, *pos);
 	if (n < 0)
@@ -557,6 +656,8 @@ static ssize_t gofer_read(struct task *t, struct file *f, void *buf, size_t len,
 static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size_t len,
 			   uint64_t *pos)
 {
+	if (dio_misaligned(f, len, (file_get_flags(f) & O_APPEND) ? 0 : *pos))
+		return -EINVAL;
 	struct inode *ino = f->inode;
 	struct pagecache *pc = GN(ino)->pc;
 	/* The page cache is held across the host write and its own update, so
@@ -718,7 +819,63 @@ static struct mm_file *gofer_mmap(struct file *f)
 	return pc ? pagecache_mm_file(pc) : NULL;
 }
 
+/* fallocate on the host file, every mode the host's file system has.  A
+ * mode that moves or clears data (not 0 / KEEP_SIZE) first writes the
+ * mapped pages back and then drops them all, so the mappings fault the
+ * host's new contents in again. */
+static int gofer_fallocate(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	struct inode *ino = f->inode;
+	struct pagecache *pc = GN(ino)->pc;
+	bool reshapes = mode & ~FALLOC_FL_KEEP_SIZE;
+	int r = pc && reshapes ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
+	if (r < 0)
+		return r;
+	if (pc)
+		pagecache_lock(pc);
+	r = fallocate(GO(f)->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+	struct stat st;
+	if (r == 0 && fstat(GO(f)->fd, &st) < 0)
+		r = -errno;
+	uint64_t old = 0;
+	if (r == 0) {
+		vmutex_lock(&ino->lock);
+		old = ino->size;
+		ino->size = (uint64_t)st.st_size;
+		ino->blocks = (uint64_t)st.st_blocks;
+		ino->mtime = st.st_mtim;
+		ino->ctime = st.st_ctim;
+		vmutex_unlock(&ino->lock);
+		if (pc)
+			pagecache_resized(pc, old, reshapes ? 0 : (uint64_t)st.st_size);
+	}
+	if (pc)
+		pagecache_unlock(pc);
+	if (r == 0 && pc && (reshapes || (uint64_t)st.st_size < old))
+		pagecache_unmap_past(pc, 0);
+	return r;
+}
+
+/* fstat: the attributes the Sentry keeps, with the host's block count
+ * (what write-backs and fallocate allocated there). */
+static int gofer_stat_op(struct file *f, struct stat *st)
+{
+	struct inode *ino = f->inode;
+	if (ino->ops && ino->ops->refresh)
+		ino->ops->refresh(ino);
+	struct stat hs;
+	if (GO(f)->fd >= 0 && fstat(GO(f)->fd, &hs) == 0) {
+		vmutex_lock(&ino->lock);
+		ino->blocks = (uint64_t)hs.st_blocks;
+		vmutex_unlock(&ino->lock);
+	}
+	inode_fill_stat(ino, st);
+	return 0;
+}
+
 static const struct file_ops gofer_reg_fops = {
+	.fallocate = gofer_fallocate,
+	.stat = gofer_stat_op,
 	.read = gofer_read,
 	.write = gofer_write,
 	.fsync = gofer_fsync,
@@ -795,6 +952,8 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	if (r < 0)
 		return r;
 	struct superblock *sb = sb_new("9p", V9FS_MAGIC_GOFER);
+	if (sb)
+		sb->direct_io = true;
 	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)

@@ -251,6 +251,66 @@ static const struct file_ops pipe_fops = {
 	.stat = pipe_stat,
 };
 
+/* tee: as Linux's do_tee (ipipe_prep, opipe_prep, link_pipe), with a copy
+ * for the pages Linux shares: data, then room, then the bytes.  The two
+ * pipes' locks are never held together. */
+ssize_t pipe_tee(struct task *t, struct file *in, struct file *out, size_t len, bool nonblock)
+{
+	if (in->ops != &pipe_fops || out->ops != &pipe_fops || P(in) == P(out))
+		return -EINVAL;
+	struct pipe *ip = P(in), *op = P(out);
+	vmutex_lock(&ip->lock);
+	while (ip->len == 0) {
+		int r = ip->writers == 0 ? 1 : nonblock ? -EAGAIN : pipe_wait(t, ip, POLLIN | POLLHUP);
+		if (r != 0) {
+			vmutex_unlock(&ip->lock);
+			return r > 0 ? 0 : r;
+		}
+	}
+	size_t n = len < ip->len ? len : ip->len;
+	if (n > PIPE_MAX_SIZE)
+		n = PIPE_MAX_SIZE;
+	char *copy = malloc(n);
+	if (!copy) {
+		vmutex_unlock(&ip->lock);
+		return -ENOMEM;
+	}
+	size_t first = ip->cap - ip->head < n ? ip->cap - ip->head : n;
+	memcpy(copy, ip->buf + ip->head, first);
+	memcpy(copy + first, ip->buf, n - first);
+	vmutex_unlock(&ip->lock);
+	vmutex_lock(&op->lock);
+	ssize_t r = 0;
+	for (;;) {
+		if (op->readers == 0) {
+			r = -EPIPE;
+			break;
+		}
+		if (op->len < op->cap)
+			break;
+		r = nonblock ? -EAGAIN : pipe_wait(t, op, POLLOUT | POLLERR);
+		if (r < 0)
+			break;
+	}
+	if (r == 0) {
+		size_t space = op->cap - op->len;
+		size_t m = n < space ? n : space;
+		size_t tail = (op->head + op->len) % op->cap;
+		size_t f1 = op->cap - tail < m ? op->cap - tail : m;
+		memcpy(op->buf + tail, copy, f1);
+		memcpy(op->buf, copy + f1, m - f1);
+		op->len += m;
+		r = (ssize_t)m;
+	}
+	vmutex_unlock(&op->lock);
+	free(copy);
+	if (r > 0)
+		waitq_notify(&op->wq, POLLIN | POLLRDNORM);
+	if (r == -EPIPE && t)
+		task_signal_send(t, SIGPIPE);
+	return r;
+}
+
 int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 {
 	if (f->ops != &pipe_fops)
@@ -264,7 +324,12 @@ int64_t pipe_fcntl(struct file *f, int cmd, uint64_t arg)
 	}
 	if (cmd != F_SETPIPE_SZ)
 		return -EINVAL;
-	/* Rounded up to a power of two pages, at least one page, as Linux. */
+	/* Rounded up to a power of two pages, at least one page, as Linux.
+	 * Linux takes the size as an unsigned int: over 2^31 it cannot be
+	 * rounded (EINVAL), before the limit's EPERM. */
+	arg = (uint32_t)arg;
+	if (arg > (1ULL << 31))
+		return -EINVAL;
 	if (arg > PIPE_MAX_SIZE)
 		return -EPERM;
 	size_t want = 4096;

@@ -351,7 +351,58 @@ static struct mm_file *tmpfs_mmap(struct file *f)
 	return &TN(f->inode)->mmf;
 }
 
+/* fallocate as Linux's shmem_fallocate: modes 0 and KEEP_SIZE allocate the
+ * range's pages (ENOSPC past the size limit, undone), PUNCH_HOLE frees the
+ * whole pages of the range and zeroes the partial ones; nothing else. */
+static int tmpfs_fallocate(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len)
+{
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	struct inode *ino = f->inode;
+	struct tmpfs_node *n = TN(ino);
+	struct tmpfs_sb *ts = TSB(ino);
+	uint64_t end = off + len;
+	size_t first = off / PAGE_SIZE, last = (end - 1) / PAGE_SIZE;
+	int r = 0;
+	vmutex_lock(&ino->lock);
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		for (size_t pg = first; pg <= last && pg < n->npages; pg++) {
+			if (!n->pages[pg].ptr)
+				continue;
+			uint64_t ps = (uint64_t)pg * PAGE_SIZE, pe = ps + PAGE_SIZE;
+			uint64_t s = off > ps ? off : ps, e = end < pe ? end : pe;
+			if (s == ps && e == pe)
+				page_free(ts, &n->pages[pg]);
+			else
+				memset((char *)n->pages[pg].ptr + (s - ps), 0, e - s);
+		}
+	} else {
+		r = pages_reserve(n, last + 1);
+		size_t pg = first;
+		for (; r == 0 && pg <= last; pg++)
+			if (!n->pages[pg].ptr && (r = page_alloc(ts, &n->pages[pg])) < 0)
+				break;
+		if (r < 0) {
+			/* As Linux: what this call allocated goes again. */
+			for (size_t k = first; k < pg && k < n->npages; k++)
+				if ((uint64_t)k * PAGE_SIZE >= PAGE_ROUND_UP(ino->size))
+					page_free(ts, &n->pages[k]);
+		} else if (!(mode & FALLOC_FL_KEEP_SIZE) && end > ino->size) {
+			ino->size = end;
+		}
+	}
+	ino->blocks = pages_in_use(n) * (PAGE_SIZE / 512);
+	if (r == 0)
+		clock_gettime(CLOCK_REALTIME, &ino->ctime);
+	vmutex_unlock(&ino->lock);
+	/* Mappings of the freed pages fault them in again (as zeros). */
+	if (r == 0 && (mode & FALLOC_FL_PUNCH_HOLE) && ts->mf)
+		mm_file_unmap_from(&n->mmf, first);
+	return r;
+}
+
 static const struct file_ops tmpfs_reg_fops = {
+	.fallocate = tmpfs_fallocate,
 	.read = tmpfs_read,
 	.write = tmpfs_write,
 	.mmap = tmpfs_mmap,
@@ -709,6 +760,10 @@ static const struct inode_ops tmpfs_iops = {
 	.setattr = tmpfs_setattr,
 	.statfs = tmpfs_statfs,
 	.evict = tmpfs_evict,
+	.getxattr = simple_xattr_get,
+	.setxattr = simple_xattr_set,
+	.listxattr = simple_xattr_list,
+	.removexattr = simple_xattr_remove,
 };
 
 static void tmpfs_sb_release(struct superblock *sb)
@@ -722,6 +777,11 @@ int tmpfs_new(uint64_t size_limit, uint32_t root_mode, struct superblock **sbp,
 	struct superblock *sb = sb_new("tmpfs", TMPFS_MAGIC);
 	if (!sb)
 		return -ENOMEM;
+	/* As Linux's shmem_getattr: a birth time and the chattr bits. */
+	sb->has_btime = true;
+	sb->mgtime = true;
+	sb->direct_io = true; /* Linux 6.6+: buffered, without alignment rules */
+	sb->statx_attributes = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP;
 	struct tmpfs_sb *ts = calloc(1, sizeof(*ts));
 	if (!ts) {
 		sb_put(sb);

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
@@ -44,6 +46,125 @@ static int64_t sys_open(struct task *t, const uint64_t a[6])
 static int64_t sys_openat(struct task *t, const uint64_t a[6])
 {
 	return do_openat(t, (int)a[0], a[1], (int)a[2], (uint32_t)a[3]);
+}
+
+/* openat2's open flags: every flag Linux knows (VALID_OPEN_FLAGS); unlike
+ * openat, an unknown one is EINVAL.  O_PATH allows only these others. */
+#define OPENAT2_VALID_FLAGS                                                                      \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |   \
+	 O_SYNC | O_ASYNC | O_DIRECT | VFS_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |   \
+	 O_CLOEXEC | O_PATH | __O_TMPFILE)
+#define OPENAT2_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+#define OPENAT2_VALID_RESOLVE                                                                    \
+	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |        \
+	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#define OPEN_HOW_SIZE_VER0 24
+
+/* openat2(dirfd, path, how, size): the checks of Linux's build_open_flags in
+ * its order, after copying `how` in as copy_struct_from_user does (a larger
+ * struct is fine when its extra bytes are zero, else E2BIG). */
+static int64_t sys_openat2(struct task *t, const uint64_t a[6])
+{
+	uint64_t usize = a[3];
+	struct open_how how = {0};
+	if (usize < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (usize > 4096)
+		return -E2BIG;
+	size_t n = usize < sizeof(how) ? usize : sizeof(how);
+	if (task_copy_in(t, &how, a[2], n) < 0)
+		return -EFAULT;
+	for (uint64_t off = sizeof(how); off < usize; off += 8) {
+		uint8_t rest[8] = {0};
+		size_t m = usize - off < 8 ? usize - off : 8;
+		if (task_copy_in(t, rest, a[2] + off, m) < 0)
+			return -EFAULT;
+		for (size_t i = 0; i < m; i++)
+			if (rest[i])
+				return -E2BIG;
+	}
+	uint64_t flags = how.flags;
+	if (flags & ~(uint64_t)OPENAT2_VALID_FLAGS)
+		return -EINVAL;
+	if (how.resolve & ~(uint64_t)OPENAT2_VALID_RESOLVE)
+		return -EINVAL;
+	if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
+		return -EINVAL;
+	bool creates = (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE;
+	if (creates ? (how.mode & ~(uint64_t)07777) : how.mode)
+		return -EINVAL;
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return -EINVAL;
+	if ((flags & __O_TMPFILE) == __O_TMPFILE && !(flags & (O_WRONLY | O_RDWR)))
+		return -EINVAL;
+	if ((flags & O_PATH) && (flags & ~(uint64_t)OPENAT2_PATH_FLAGS))
+		return -EINVAL;
+	if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | __O_TMPFILE)))
+		return -EAGAIN;
+	_cleanup_free_ char *p = NULL;
+	int r = path_in(t, a[1], &p);
+	if (r < 0)
+		return r;
+	struct file *f;
+	r = vfs_open_how(t, (int)a[0], p, (int)flags, (uint32_t)how.mode, (unsigned int)how.resolve,
+			 &f);
+	if (r < 0)
+		return r;
+	return install(t, f, flags & O_CLOEXEC);
+}
+
+/* ---------------------------------------------------------------- file handles */
+
+/* name_to_handle_at: the flags (EINVAL) and the path are checked as Linux
+ * does, then no file system here hands out handles: EOPNOTSUPP, as Linux
+ * for a file system without export operations. */
+#define HANDLE_AT_FLAGS_ (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | 0x200 /* AT_HANDLE_FID */ | \
+			  0x001 /* AT_HANDLE_MNT_ID_UNIQUE */ | 0x002 /* AT_HANDLE_CONNECTABLE */)
+#define MAX_HANDLE_SZ_ 128u
+
+static int64_t sys_name_to_handle_at(struct task *t, const uint64_t a[6])
+{
+	int flags = (int)a[4];
+	if (flags & ~HANDLE_AT_FLAGS_)
+		return -EINVAL;
+	_cleanup_free_ char *p = NULL;
+	int r = path_in(t, a[1], &p);
+	if (r < 0)
+		return r;
+	struct vfs_path path;
+	r = vfs_walk(t, (int)a[0], p,
+		     ((flags & AT_SYMLINK_FOLLOW) ? VFS_LOOKUP_FOLLOW : 0) |
+			     ((flags & AT_EMPTY_PATH) ? VFS_LOOKUP_EMPTY : 0),
+		     &path);
+	if (r < 0)
+		return r;
+	path_put(&path);
+	return -EOPNOTSUPP;
+}
+
+/* open_by_handle_at: CAP_DAC_READ_SEARCH (EPERM), the mount fd (EBADF), the
+ * handle's header (EFAULT, EINVAL); then no handle names a file here
+ * (ESTALE, as Linux for a file system that cannot decode one). */
+static int64_t sys_open_by_handle_at(struct task *t, const uint64_t a[6])
+{
+	if (!vfs_capable(vfs_task_creds(t), CAP_DAC_READ_SEARCH))
+		return -EPERM;
+	int mfd = (int)a[0];
+	if (mfd != AT_FDCWD) {
+		struct file *f = get_file(t, mfd);
+		if (!f)
+			return -EBADF;
+		file_put(f);
+	}
+	struct {
+		uint32_t handle_bytes;
+		int32_t handle_type;
+	} h;
+	if (task_copy_in(t, &h, a[1], sizeof(h)) < 0)
+		return -EFAULT;
+	if (h.handle_bytes == 0 || h.handle_bytes > MAX_HANDLE_SZ_ || h.handle_type < 0)
+		return -EINVAL;
+	return -ESTALE;
 }
 
 static int64_t sys_creat(struct task *t, const uint64_t a[6])
@@ -178,8 +299,17 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 	case F_SETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, arg);
 		break;
+	case F_SETLEASE:
+		r = opath ? -EBADF : vfs_lease_set(t, f, (int)arg);
+		break;
+	case F_GETLEASE:
+		r = opath ? -EBADF : vfs_lease_get(f);
+		break;
+	case F_NOTIFY:
+		r = opath ? -EBADF : vfs_dnotify_set(t, f, arg);
+		break;
 	default:
-		/* F_SETOWN, F_GETOWN, leases, notify, seals: not supported. */
+		/* F_SETOWN, F_GETOWN, F_SETSIG, seals: not supported. */
 		r = -EINVAL;
 		break;
 	}
@@ -277,6 +407,9 @@ static int64_t sys_pipe2(struct task *t, const uint64_t a[6])
 const struct syscall_def sys_fd_defs[] = {
 	{SYS_open, "open", sys_open},
 	{SYS_openat, "openat", sys_openat},
+	{SYS_openat2, "openat2", sys_openat2},
+	{SYS_name_to_handle_at, "name_to_handle_at", sys_name_to_handle_at},
+	{SYS_open_by_handle_at, "open_by_handle_at", sys_open_by_handle_at},
 	{SYS_creat, "creat", sys_creat},
 	{SYS_close, "close", sys_close},
 	{SYS_close_range, "close_range", sys_close_range},

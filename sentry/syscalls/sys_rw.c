@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
@@ -239,6 +240,35 @@ static int64_t sys_fdatasync(struct task *t, const uint64_t a[6])
 	return do_fsync(t, (int)a[0], true);
 }
 
+/* sync_file_range(fd, offset, nbytes, flags) as Linux 6.18: the fd (EBADF),
+ * then the flags and range (EINVAL), then its type
+ * (ESPIPE for pipes, sockets, devices).  SYNC_FILE_RANGE_WRITE writes what
+ * mappings dirtied back and flushes the file's data (more than Linux starts,
+ * never less); the waits have nothing else to wait for. */
+#define SYNC_FILE_RANGE_ALL_ 7u
+
+static int64_t sys_sync_file_range(struct task *t, const uint64_t a[6])
+{
+	int64_t off = (int64_t)a[1], n = (int64_t)a[2];
+	int64_t end = (int64_t)((uint64_t)off + (uint64_t)n);
+	unsigned int flags = (unsigned int)a[3];
+	struct file *f = get_file(t, (int)a[0]);
+	if (!f)
+		return -EBADF;
+	uint32_t type = f->inode ? f->inode->mode & S_IFMT : 0;
+	int64_t r = 0;
+	if (file_get_flags(f) & O_PATH) /* fdget: never an O_PATH file */
+		r = -EBADF;
+	else if ((flags & ~SYNC_FILE_RANGE_ALL_) || off < 0 || end < 0 || end < off)
+		r = -EINVAL;
+	else if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK && type != S_IFBLK)
+		r = -ESPIPE;
+	else if ((flags & SYNC_FILE_RANGE_WRITE) && type == S_IFREG)
+		r = file_fsync(f, true);
+	file_put(f);
+	return r;
+}
+
 /* sync(2) cannot fail; data written through donated fds is in the host's page
  * cache already and in-memory file systems have nothing to flush; what
  * mappings of host files wrote goes to the host now. */
@@ -351,6 +381,12 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 	} else if ((a[1] && task_copy_in(t, &ioff, a[1], 8) < 0) ||
 		   (a[3] && task_copy_in(t, &ooff, a[3], 8) < 0)) {
 		r = -EFAULT;
+	} else if (in->inode->sb != out->inode->sb) {
+		/* As Linux 5.19+: no file system here copies across superblocks. */
+		r = -EXDEV;
+	} else if ((uint64_t)ioff + a[4] < (uint64_t)ioff ||
+		   (uint64_t)ooff + a[4] < (uint64_t)ooff) {
+		r = -EOVERFLOW; /* generic_copy_file_checks' wrap check, unsigned */
 	} else if (ioff < 0 || ooff < 0) {
 		r = -EINVAL;
 	} else {
@@ -361,8 +397,16 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 			if (is < os + (int64_t)a[4] && os < is + (int64_t)a[4])
 				r = -EINVAL;
 		}
-		if (r == 0) {
-			r = copy_between(t, in, ip, out, op, a[4]);
+		/* Shortened to the input's end, as generic_copy_file_checks (no
+		 * read at an offset past it: a host pread would refuse a huge one). */
+		uint64_t len = a[4];
+		vmutex_lock(&in->inode->lock);
+		uint64_t isize = in->inode->size;
+		vmutex_unlock(&in->inode->lock);
+		uint64_t from = ip ? (uint64_t)ioff : in->pos;
+		len = from >= isize ? 0 : len < isize - from ? len : isize - from;
+		if (r == 0 && len > 0) {
+			r = copy_between(t, in, ip, out, op, len);
 			if (r >= 0 && ((a[1] && task_copy_out(t, a[1], &ioff, 8) < 0) ||
 				       (a[3] && task_copy_out(t, a[3], &ooff, 8) < 0)))
 				r = -EFAULT;
@@ -408,6 +452,14 @@ static int64_t sys_splice(struct task *t, const uint64_t a[6])
 		r = -EINVAL;
 	else if (ocap < 0 && (file_get_flags(out) & O_APPEND))
 		r = -EINVAL;
+	/* SPLICE_F_NONBLOCK: the pipe side does not wait (EAGAIN), as a pipe
+	 * opened O_NONBLOCK; an empty pipe without writers is EOF (0). */
+	if (r == 0 && (a[5] & SPLICE_F_NONBLOCK)) {
+		uint32_t im = icap > 0 ? file_poll(in, NULL) : POLLIN;
+		uint32_t om = ocap > 0 ? file_poll(out, NULL) : POLLOUT;
+		if (!(im & (POLLIN | POLLHUP)) || !(om & (POLLOUT | POLLERR)))
+			r = -EAGAIN;
+	}
 	if (r == 0) {
 		int64_t cap = ocap > 0 ? ocap : icap;
 		r = copy_between(t, in, a[1] ? &ioff : NULL, out, a[3] ? &ooff : NULL,
@@ -420,39 +472,66 @@ static int64_t sys_splice(struct task *t, const uint64_t a[6])
 	return r;
 }
 
-/* vmsplice: app memory into a pipe (a write end) or out of one (a read
- * end), which is writev/readv on the pipe here; as Linux, EINVAL for an
- * unknown flag, EBADF for a descriptor open neither way or not a pipe, an
- * empty iovec moves nothing.  SPLICE_F_NONBLOCK is a hint, as for splice;
- * SPLICE_F_GIFT changes nothing (Linux ignores it too). */
+/* tee(2) as Linux: flags (EINVAL), len 0 (0), the fds (EBADF), their modes
+ * (EBADF), two different pipes (EINVAL); O_NONBLOCK on either end is
+ * SPLICE_F_NONBLOCK. */
+static int64_t sys_tee(struct task *t, const uint64_t a[6])
+{
+	if (a[3] & ~(uint64_t)SPLICE_F_ALL_)
+		return -EINVAL;
+	if (a[2] == 0)
+		return 0;
+	struct file *in = get_file(t, (int)a[0]);
+	struct file *out = in ? get_file(t, (int)a[1]) : NULL;
+	int64_t r;
+	if (!in || !out) {
+		r = -EBADF;
+	} else if (!in->readable || !out->writable) {
+		r = -EBADF;
+	} else {
+		bool nonblock = (a[3] & SPLICE_F_NONBLOCK) ||
+				((file_get_flags(in) | file_get_flags(out)) & O_NONBLOCK);
+		size_t len = a[2] < MAX_RW_COUNT ? a[2] : MAX_RW_COUNT;
+		r = pipe_tee(t, in, out, len, nonblock);
+	}
+	put_files(in, out);
+	return r;
+}
+
+/* vmsplice(2): app memory into a pipe's write end (a write) or out of its
+ * read end (a read), with Linux's checks: flags (EINVAL), the fd (EBADF),
+ * the iovec (EINVAL, EFAULT), a pipe (EBADF).  SPLICE_F_NONBLOCK: the pipe
+ * does not wait (EAGAIN); SPLICE_F_GIFT is a hint. */
 static int64_t sys_vmsplice(struct task *t, const uint64_t a[6])
 {
 	if (a[3] & ~(uint64_t)SPLICE_F_ALL_)
 		return -EINVAL;
-	int64_t iovcnt = (int64_t)a[2];
 	struct file *f = get_file(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	int64_t r = 0;
+	int64_t r = 0, cnt = (int64_t)a[2];
+	bool write = f->writable;
 	struct kiov *iov = NULL;
-	if (!f->writable && !f->readable) {
+	if (!f->writable && !f->readable)
 		r = -EBADF;
-	} else if (iovcnt < 0 || iovcnt > UIO_MAXIOV_) {
+	else if (cnt < 0 || cnt > UIO_MAXIOV_)
 		r = -EINVAL;
-	} else if (iovcnt > 0) {
-		iov = malloc(iovcnt * sizeof(*iov));
-		uint64_t total = 0;
-		if (!iov)
-			r = -ENOMEM;
-		else if (task_copy_in(t, iov, a[1], iovcnt * sizeof(*iov)) < 0)
-			r = -EFAULT;
-		for (int64_t i = 0; r == 0 && i < iovcnt; i++)
-			total += iov[i].len;
-		if (r == 0 && total && pipe_fcntl(f, F_GETPIPE_SZ, 0) <= 0)
-			r = -EBADF;
-		else if (r == 0 && total)
-			r = do_rw(t, f, iov, (int)iovcnt, f->writable, -1);
-	}
+	else if (!(iov = malloc((cnt ? cnt : 1) * sizeof(*iov))))
+		r = -ENOMEM;
+	else if (cnt && task_copy_in(t, iov, a[1], cnt * sizeof(*iov)) < 0)
+		r = -EFAULT;
+	uint64_t total = 0;
+	for (int64_t i = 0; r == 0 && i < cnt; i++)
+		total += iov[i].len;
+	if (r == 0 && total == 0)
+		r = 0;
+	else if (r == 0 && pipe_fcntl(f, F_GETPIPE_SZ, 0) < 0)
+		r = -EBADF;
+	else if (r == 0 && (a[3] & SPLICE_F_NONBLOCK) &&
+		 !(file_poll(f, NULL) & (write ? POLLOUT | POLLERR : POLLIN | POLLHUP)))
+		r = -EAGAIN;
+	else if (r == 0)
+		r = do_rw(t, f, iov, (int)cnt, write, -1);
 	free(iov);
 	file_put(f);
 	return r;
@@ -484,36 +563,14 @@ static int64_t sys_readahead(struct task *t, const uint64_t a[6])
 	return r;
 }
 
-/* fallocate: mode 0 (and FALLOC_FL_KEEP_SIZE) on regular files: the size
- * grows to cover the range; in-memory and gofer files are sparse anyway, so
- * ENOSPC is reported at write time instead.  Other modes: EOPNOTSUPP. */
+/* fallocate: the VFS's checks, then the file system's modes (tmpfs: 0,
+ * KEEP_SIZE and PUNCH_HOLE as Linux's tmpfs; goferfs: the host's). */
 static int64_t sys_fallocate(struct task *t, const uint64_t a[6])
 {
-	int mode = (int)a[1];
-	int64_t off = (int64_t)a[2], len = (int64_t)a[3];
 	struct file *f = get_file(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
-	int64_t r = 0;
-	if (off < 0 || len <= 0)
-		r = -EINVAL;
-	else if (!f->writable)
-		r = -EBADF;
-	else if (!f->inode || S_ISDIR(f->inode->mode))
-		r = f->inode ? -EISDIR : -ENODEV;
-	else if (f->stream)
-		r = -ESPIPE;
-	else if (!S_ISREG(f->inode->mode))
-		r = -ENODEV;
-	else if (mode & ~FALLOC_FL_KEEP_SIZE)
-		r = -EOPNOTSUPP;
-	else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
-		vmutex_lock(&f->inode->lock);
-		uint64_t size = f->inode->size;
-		vmutex_unlock(&f->inode->lock);
-		if ((uint64_t)off + (uint64_t)len > size)
-			r = file_truncate(t, f, (uint64_t)off + (uint64_t)len);
-	}
+	int64_t r = file_fallocate(t, f, (int)a[1], (int64_t)a[2], (int64_t)a[3]);
 	file_put(f);
 	return r;
 }
@@ -531,11 +588,13 @@ const struct syscall_def sys_rw_defs[] = {
 	{SYS_pwritev2, "pwritev2", sys_pwritev2},
 	{SYS_fsync, "fsync", sys_fsync},
 	{SYS_fdatasync, "fdatasync", sys_fdatasync},
+	{SYS_sync_file_range, "sync_file_range", sys_sync_file_range},
 	{SYS_sync, "sync", sys_sync},
 	{SYS_syncfs, "syncfs", sys_syncfs},
 	{SYS_sendfile, "sendfile", sys_sendfile},
 	{SYS_copy_file_range, "copy_file_range", sys_copy_file_range},
 	{SYS_splice, "splice", sys_splice},
+	{SYS_tee, "tee", sys_tee},
 	{SYS_vmsplice, "vmsplice", sys_vmsplice},
 	{SYS_fadvise64, "fadvise64", sys_fadvise64},
 	{SYS_readahead, "readahead", sys_readahead},

@@ -18,6 +18,9 @@
 
 /* ---------------------------------------------------------------- stat */
 
+/* Linux 6.8's STATX_MNT_ID_UNIQUE (older headers lack it). */
+#define STATX_MNT_ID_UNIQUE_ 0x4000U
+
 static int64_t stat_out(struct task *t, const struct stat *st, uint64_t addr)
 {
 	return task_copy_out(t, addr, st, sizeof(*st));
@@ -60,6 +63,13 @@ static int64_t sys_fstat(struct task *t, const uint64_t a[6])
 	return stat_out(t, &st, a[1]);
 }
 
+/* statx(2): the basic stats always (as Linux's generic_fillattr), a birth
+ * time where the file system keeps one, the mount's id (STATX_MNT_ID, or
+ * STATX_MNT_ID_UNIQUE when asked for), and the attribute bits it knows.
+ * Nothing else is claimed: STATX_DIOALIGN and the rest stay out of stx_mask
+ * and zero, as on a Linux file system without them.  The sync flags
+ * (AT_STATX_FORCE_SYNC / DONT_SYNC) change nothing here: the Sentry's
+ * attributes are current (shared goferfs revalidates on every walk). */
 static int64_t sys_statx(struct task *t, const uint64_t a[6])
 {
 	int dirfd = (int)a[0], flags = (int)a[2];
@@ -70,31 +80,65 @@ static int64_t sys_statx(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (mask & STATX__RESERVED)
 		return -EINVAL;
-	struct stat st;
-	int r = statat_in(t, dirfd, a[1], flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st);
+	_cleanup_free_ char *p = NULL;
+	int r = path_in(t, a[1], &p);
 	if (r < 0)
 		return r;
+	struct vfs_statx vx;
+	r = vfs_statxat(t, dirfd, p, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), mask, &vx);
+	if (r < 0)
+		return r;
+	const struct stat *st = &vx.st;
 	struct statx sx;
 	memset(&sx, 0, sizeof(sx));
 	sx.stx_mask = STATX_BASIC_STATS;
-	sx.stx_blksize = st.st_blksize;
-	sx.stx_nlink = st.st_nlink;
-	sx.stx_uid = st.st_uid;
-	sx.stx_gid = st.st_gid;
-	sx.stx_mode = st.st_mode;
-	sx.stx_ino = st.st_ino;
-	sx.stx_size = st.st_size;
-	sx.stx_blocks = st.st_blocks;
-	sx.stx_atime.tv_sec = st.st_atim.tv_sec;
-	sx.stx_atime.tv_nsec = st.st_atim.tv_nsec;
-	sx.stx_mtime.tv_sec = st.st_mtim.tv_sec;
-	sx.stx_mtime.tv_nsec = st.st_mtim.tv_nsec;
-	sx.stx_ctime.tv_sec = st.st_ctim.tv_sec;
-	sx.stx_ctime.tv_nsec = st.st_ctim.tv_nsec;
-	sx.stx_rdev_major = major(st.st_rdev);
-	sx.stx_rdev_minor = minor(st.st_rdev);
-	sx.stx_dev_major = major(st.st_dev);
-	sx.stx_dev_minor = minor(st.st_dev);
+	sx.stx_blksize = st->st_blksize;
+	sx.stx_nlink = st->st_nlink;
+	sx.stx_uid = st->st_uid;
+	sx.stx_gid = st->st_gid;
+	sx.stx_mode = st->st_mode;
+	sx.stx_ino = st->st_ino;
+	sx.stx_size = st->st_size;
+	sx.stx_blocks = st->st_blocks;
+	sx.stx_atime.tv_sec = st->st_atim.tv_sec;
+	sx.stx_atime.tv_nsec = st->st_atim.tv_nsec;
+	sx.stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	sx.stx_mtime.tv_nsec = st->st_mtim.tv_nsec;
+	sx.stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	sx.stx_ctime.tv_nsec = st->st_ctim.tv_nsec;
+	sx.stx_rdev_major = major(st->st_rdev);
+	sx.stx_rdev_minor = minor(st->st_rdev);
+	sx.stx_dev_major = major(st->st_dev);
+	sx.stx_dev_minor = minor(st->st_dev);
+	/* As Linux 6.13+ (fill_mg_cmtime): a multigrain file system fills mtime
+	 * and ctime only when one of them is asked for. */
+	if (vx.mgtime && !(mask & (STATX_MTIME | STATX_CTIME)))
+		sx.stx_mask &= ~(STATX_MTIME | STATX_CTIME);
+	/* A file system that answers for itself (goferfs: the host's statx)
+	 * says which of the basic stats, birth time and alignment it has. */
+	if (vx.fs_mask_valid) {
+		sx.stx_mask = vx.fs_mask & (STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN);
+		if (sx.stx_mask & STATX_DIOALIGN) {
+			sx.stx_dio_mem_align = vx.dio_mem_align;
+			sx.stx_dio_offset_align = vx.dio_offset_align;
+		}
+	}
+	if (!(sx.stx_mask & STATX_MTIME))
+		memset(&sx.stx_mtime, 0, sizeof(sx.stx_mtime));
+	if (!(sx.stx_mask & STATX_CTIME))
+		memset(&sx.stx_ctime, 0, sizeof(sx.stx_ctime));
+	/* As Linux: btime only when asked for and kept. */
+	if ((mask & STATX_BTIME) && vx.has_btime) {
+		sx.stx_mask |= STATX_BTIME;
+		sx.stx_btime.tv_sec = vx.btime.tv_sec;
+		sx.stx_btime.tv_nsec = vx.btime.tv_nsec;
+	}
+	if (vx.mnt_id) {
+		sx.stx_mnt_id = vx.mnt_id;
+		sx.stx_mask |= (mask & STATX_MNT_ID_UNIQUE_) ? STATX_MNT_ID_UNIQUE_ : STATX_MNT_ID;
+	}
+	sx.stx_attributes = vx.attributes;
+	sx.stx_attributes_mask = vx.attributes_mask;
 	return task_copy_out(t, a[4], &sx, sizeof(sx));
 }
 

@@ -59,6 +59,59 @@ int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct st
 	return 0;
 }
 
+/* The generic stx_attributes_mask bits (Linux's vfs_getattr_nosec). */
+#define STATX_ATTRS_GENERIC (STATX_ATTR_AUTOMOUNT | STATX_ATTR_MOUNT_ROOT | STATX_ATTR_DAX)
+
+static void statx_fill(const struct vfs_path *p, struct inode *ino, uint32_t mask,
+		       struct vfs_statx *sx)
+{
+	sx->attributes_mask = STATX_ATTRS_GENERIC;
+	if (ino && ino->sb) {
+		sx->attributes_mask |= ino->sb->statx_attributes;
+		sx->mgtime = ino->sb->mgtime;
+		if (ino->sb->has_btime) {
+			sx->has_btime = true;
+			vmutex_lock(&ino->lock);
+			sx->btime = ino->btime;
+			vmutex_unlock(&ino->lock);
+		}
+	}
+	if (p && p->mnt) {
+		sx->mnt_id = p->mnt->id;
+		if (p->dentry == p->mnt->root)
+			sx->attributes |= STATX_ATTR_MOUNT_ROOT;
+	}
+	if (ino && ino->ops && ino->ops->statx)
+		ino->ops->statx(ino, mask, sx);
+}
+
+int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, uint32_t mask,
+		struct vfs_statx *sx)
+{
+	memset(sx, 0, sizeof(*sx));
+	if (!path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
+		struct file *f = fdt_get_file(t->fdt, dirfd);
+		if (!f)
+			return -EBADF;
+		int r = vfs_stat_file(f, &sx->st);
+		if (r == 0)
+			statx_fill(f->path.mnt ? &f->path : &f->anon, f->inode, mask, sx);
+		file_put(f);
+		return r;
+	}
+	struct vfs_path p;
+	int r = vfs_walk(t, dirfd, path,
+			 ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : VFS_LOOKUP_FOLLOW) |
+				 ((flags & AT_EMPTY_PATH) ? VFS_LOOKUP_EMPTY : 0),
+			 &p);
+	if (r < 0)
+		return r;
+	inode_fill_stat(p.dentry->inode, &sx->st);
+	statx_fill(&p, p.dentry->inode, mask, sx);
+	path_put(&p);
+	return 0;
+}
+
 int vfs_statfs_path(const struct vfs_path *p, struct statfs *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -217,16 +270,22 @@ int vfs_setattr_checked(struct task *t, const struct vfs_path *p, struct vfs_set
 				return r;
 		}
 	}
+	uint32_t valid = sa->valid;
 	int r = vfs_setattr_raw(ino, sa);
 	if (r == 0) {
 		/* As Linux's fsnotify_change: a size change is a modification,
 		 * the rest attributes. */
-		uint32_t m = (sa->valid & VFS_ATTR_SIZE) ? FS_MODIFY : 0;
-		if (sa->valid & ~VFS_ATTR_SIZE)
+		uint32_t m = (valid & VFS_ATTR_SIZE) ? FS_MODIFY : 0;
+		if (valid & ~VFS_ATTR_SIZE)
 			m |= FS_ATTRIB;
 		if (m)
 			fsnotify_dentry(p->dentry, m);
 	}
+	/* And dnotify's (F_NOTIFY) view of the same. */
+	if (r == 0 && (valid & VFS_ATTR_SIZE))
+		vfs_dnotify_parent(p, DN_MODIFY);
+	if (r == 0 && (valid & ~VFS_ATTR_SIZE))
+		vfs_dnotify_parent(p, DN_ATTRIB);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -132,6 +133,8 @@ void file_put(struct file *f)
 	vfs_locks_release_file(f);
 	if (f->fsn_opened)
 		fsnotify_file(f, f->writable ? FS_CLOSE_WRITE : FS_CLOSE_NOWRITE);
+	vfs_lease_released(f);
+	vfs_dnotify_flush(f);
 	/* Nobody else holds f now, so no epoll_ctl can add to epitems. */
 	if (f->epitems)
 		epoll_file_released(f);
@@ -161,6 +164,9 @@ int file_set_flags(struct file *f, int flags)
 	if (f->flags & O_PATH)
 		return -EBADF;
 	/* O_NOATIME needs ownership (Linux setfl -> EPERM). */
+	if ((flags & O_DIRECT) && f->inode && S_ISREG(f->inode->mode) &&
+	    !(f->inode->sb && f->inode->sb->direct_io))
+		return -EINVAL;
 	vmutex_lock(&f->lock);
 	f->flags = (f->flags & ~settable) | (flags & settable);
 	vmutex_unlock(&f->lock);
@@ -210,6 +216,8 @@ ssize_t file_read(struct task *t, struct file *f, void *buf, size_t len)
 	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_read(t, f, buf, len, &f->pos);
 	vmutex_unlock(&f->pos_lock);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_ACCESS);
 	return r;
 }
 
@@ -222,6 +230,8 @@ ssize_t file_write(struct task *t, struct file *f, const void *buf, size_t len)
 	vmutex_lock(&f->pos_lock);
 	ssize_t r = do_write(t, f, buf, len, &f->pos);
 	vmutex_unlock(&f->pos_lock);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
 	return r;
 }
 
@@ -233,7 +243,10 @@ ssize_t file_pread(struct task *t, struct file *f, void *buf, size_t len, uint64
 		return -ESPIPE;
 	if ((int64_t)off < 0)
 		return -EINVAL;
-	return do_read(t, f, buf, len, &off);
+	ssize_t r = do_read(t, f, buf, len, &off);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_ACCESS);
+	return r;
 }
 
 ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len, uint64_t off)
@@ -244,7 +257,10 @@ ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len,
 		return -ESPIPE;
 	if ((int64_t)off < 0)
 		return -EINVAL;
-	return do_write(t, f, buf, len, &off);
+	ssize_t r = do_write(t, f, buf, len, &off);
+	if (r > 0)
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
+	return r;
 }
 
 ssize_t file_pread_kernel(struct file *f, void *buf, size_t len, uint64_t off)
@@ -357,9 +373,60 @@ int file_truncate(struct task *t, struct file *f, uint64_t size)
 		return -EINVAL;
 	struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = size};
 	int r = vfs_setattr_raw(f->inode, &sa);
-	if (r == 0)
+	if (r == 0) {
 		fsnotify_file(f, FS_MODIFY);
+		vfs_dnotify_parent(&f->path, DN_MODIFY);
+	}
 	return r;
+}
+
+/* The largest file any file system here keeps (tmpfs's and goferfs's
+ * bound for writes). */
+#define VFS_MAX_BYTES (1LL << 53)
+
+int file_fallocate(struct task *t, struct file *f, int mode, int64_t off, int64_t len)
+{
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	/* One operation, with KEEP_SIZE where it means something (Linux 6.12+). */
+	switch (mode & ~FALLOC_FL_KEEP_SIZE) {
+	case 0:
+	case FALLOC_FL_UNSHARE_RANGE:
+	case FALLOC_FL_ZERO_RANGE:
+		break;
+	case FALLOC_FL_PUNCH_HOLE:
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			return -EOPNOTSUPP;
+		break;
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+		if (mode & FALLOC_FL_KEEP_SIZE)
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!f->writable)
+		return -EBADF;
+	uint32_t type = f->inode ? f->inode->mode & S_IFMT : 0;
+	if (type == S_IFIFO || (!f->inode && f->stream))
+		return -ESPIPE;
+	if (type == S_IFDIR)
+		return -EISDIR;
+	if (type != S_IFREG)
+		return -ENODEV;
+	if (off > VFS_MAX_BYTES - len)
+		return -EFBIG;
+	if (f->ops->fallocate)
+		return f->ops->fallocate(t, f, mode, (uint64_t)off, (uint64_t)len);
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	if (mode & FALLOC_FL_KEEP_SIZE)
+		return 0;
+	vmutex_lock(&f->inode->lock);
+	uint64_t size = f->inode->size;
+	vmutex_unlock(&f->inode->lock);
+	return (uint64_t)(off + len) > size ? file_truncate(t, f, (uint64_t)(off + len)) : 0;
 }
 
 int vfs_stat_file(struct file *f, struct stat *st)
@@ -476,11 +543,22 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		return -EROFS;
 	if ((flags & O_NOATIME) && c && c->fsuid != ino->uid && !vfs_capable(c, CAP_FOWNER))
 		return -EPERM;
+	/* Leases are broken before the truncation (do_dentry_open's break_lease). */
+	if (type == S_IFREG && ino->leases) {
+		int r = vfs_lease_break(t, ino, flags);
+		if (r < 0)
+			return r;
+	}
+	/* O_DIRECT only where the file system does direct I/O (do_dentry_open:
+	 * no FMODE_CAN_ODIRECT, EINVAL): regular files of tmpfs and goferfs. */
+	if ((flags & O_DIRECT) && !(type == S_IFREG && ino->sb && ino->sb->direct_io))
+		return -EINVAL;
 	if ((flags & O_TRUNC) && type == S_IFREG && !created) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = 0};
 		int r = vfs_setattr_raw(ino, &sa);
 		if (r < 0)
 			return r;
+		vfs_dnotify_parent(p, DN_MODIFY);
 	}
 	struct file *f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
 						 VFS_O_EXEC));
@@ -509,6 +587,7 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		fsnotify_file(f, FS_MODIFY);
 	fsnotify_file(f, FS_OPEN);
 	f->fsn_opened = true;
+	vfs_lease_opened(f);
 	*out = f;
 	return 0;
 }
@@ -550,6 +629,7 @@ int dir_emit_dots(struct file *f, struct dir_ctx *ctx)
 static void fd_release(struct file *f)
 {
 	vfs_locks_close_posix(current, f);
+	vfs_dnotify_flush(f); /* any close of an fd ends its mark (dnotify_flush) */
 	file_put(f);
 }
 

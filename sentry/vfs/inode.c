@@ -31,7 +31,7 @@ struct inode *inode_new(struct superblock *sb, uint32_t mode)
 	ino->special_ops = vfs_special_ops(mode);
 	ino->nlink = S_ISDIR(mode) ? 2 : 1;
 	ino->blksize = 4096;
-	ino->atime = ino->mtime = ino->ctime = vfs_now();
+	ino->atime = ino->mtime = ino->ctime = ino->btime = vfs_now();
 	ino->sb = sb;
 	if (sb) {
 		sb_get(sb);
@@ -54,6 +54,9 @@ void inode_put(struct inode *ino)
 	if (ino->special && ino->special_ops && ino->special_ops->evict)
 		ino->special_ops->evict(ino);
 	vfs_locks_free(ino);
+	simple_xattrs_free(ino);
+	vfs_leases_free(ino);
+	vfs_dnotify_free(ino);
 	struct superblock *sb = ino->sb;
 	vmutex_destroy(&ino->lock);
 	free(ino);

@@ -30,6 +30,8 @@ struct vfs_mount *mount_new(struct superblock *sb, struct dentry *root, int flag
 	m->root = root;
 	dentry_get(root);
 	m->flags = flags;
+	static _Atomic uint64_t next_id = 1;
+	m->id = atomic_fetch_add(&next_id, 1);
 	atomic_fetch_add(&sb->mounts, 1);
 	return m;
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -78,9 +79,12 @@ static uint32_t task_umask(struct task *t)
 	return u;
 }
 
-static void dir_changed(struct inode *dir)
+/* A name in dir was made, removed or renamed (event: DN_CREATE, DN_DELETE,
+ * DN_RENAME, for F_NOTIFY). */
+static void dir_changed(struct inode *dir, uint32_t event)
 {
 	inode_touch(dir, VFS_TOUCH_M | VFS_TOUCH_C);
+	vfs_dnotify_event(dir, event);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -93,14 +97,14 @@ static void dir_changed(struct inode *dir)
  * Linking it back with linkat(AT_EMPTY_PATH) is not supported (ENOENT).
  */
 static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int flags,
-			    uint32_t mode, struct file **out)
+			    uint32_t mode, unsigned int resolve, struct file **out)
 {
 	static _Atomic unsigned long counter;
 	int acc = flags & O_ACCMODE;
 	if (acc != O_WRONLY && acc != O_RDWR)
 		return -EINVAL;
 	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
+	int r = walk_init_resolve(&w, t, dirfd, path, resolve);
 	if (r < 0)
 		return r;
 	struct vfs_path dir = {0}, fp = {0};
@@ -149,11 +153,17 @@ static int vfs_open_tmpfile(struct task *t, int dirfd, const char *path, int fla
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	     struct file **out)
 {
+	return vfs_open_how(t, dirfd, path, flags, mode, 0, out);
+}
+
+int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		 unsigned int resolve, struct file **out)
+{
 	/* __O_TMPFILE includes O_DIRECTORY's bit: compare the whole value. */
 	if ((flags & __O_TMPFILE) == __O_TMPFILE)
-		return vfs_open_tmpfile(t, dirfd, path, flags, mode, out);
+		return vfs_open_tmpfile(t, dirfd, path, flags, mode, resolve, out);
 	struct walk w;
-	int r = walk_init(&w, t, dirfd, path);
+	int r = walk_init_resolve(&w, t, dirfd, path, resolve);
 	if (r < 0)
 		return r;
 	struct vfs_path target = {0};
@@ -206,7 +216,7 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 				goto opened;
 			}
 			dcache_insert(pw.dir.dentry, d);
-			dir_changed(di);
+			dir_changed(di, DN_CREATE);
 			fsnotify_child(di, pw.name, ino, FS_CREATE, 0);
 			target.mnt = pw.dir.mnt;
 			mount_get(target.mnt);
@@ -223,7 +233,17 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mo
 			r = -EEXIST;
 			goto opened;
 		}
+		struct vfs_mount *before = target.mnt;
 		follow_mounts(&target);
+		if ((w.resolve & RESOLVE_NO_XDEV) && target.mnt != before) {
+			r = -EXDEV;
+			goto opened;
+		}
+		if ((w.resolve & RESOLVE_NO_SYMLINKS) && dentry_is_symlink(target.dentry) &&
+		    !(flags & O_NOFOLLOW)) {
+			r = -ELOOP;
+			goto opened;
+		}
 		if (dentry_is_symlink(target.dentry) && !(flags & O_NOFOLLOW) &&
 		    target.dentry->inode->ops && target.dentry->inode->ops->magic_file) {
 			/* "> /dev/stdout": open the file behind the magic link. */
@@ -335,7 +355,7 @@ static int create_finish_path(struct parent_walk *pw, struct inode *ino, struct 
 		return -ENOMEM;
 	}
 	dcache_insert(pw->dir.dentry, d);
-	dir_changed(pw->dir.dentry->inode);
+	dir_changed(pw->dir.dentry->inode, DN_CREATE);
 	fsnotify_child(pw->dir.dentry->inode, pw->name, ino, FS_CREATE, 0);
 	if (out) {
 		out->mnt = pw->dir.mnt;
@@ -560,8 +580,8 @@ static int unlink_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vi
 		struct inode *vi = victim->dentry->inode;
 		victim->dentry->dead = true;
 		dcache_remove(victim->dentry);
-		dir_changed(di);
-		inode_touch(vi, VFS_TOUCH_C);
+		dir_changed(di, DN_DELETE);
+		inode_touch(victim->dentry->inode, VFS_TOUCH_C);
 		fsnotify_inode(vi, FS_ATTRIB);
 		fsnotify_child(di, pw->name, vi, FS_DELETE, 0);
 		/* FS_DELETE_SELF: when the dentry's last user goes (dcache.c). */
@@ -599,7 +619,7 @@ static int rmdir_fn(struct walk *w, struct parent_walk *pw, struct vfs_path *vic
 		victim->dentry->dead = true;
 		dcache_prune(victim->dentry);
 		dcache_remove(victim->dentry);
-		dir_changed(di);
+		dir_changed(di, DN_DELETE);
 		fsnotify_child(di, pw->name, victim->dentry->inode, FS_DELETE, 0);
 		fsnotify_inode(victim->dentry->inode, FS_DELETE_SELF);
 	}
@@ -759,9 +779,9 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 	}
 	if (dentry_move(src.dentry, npw.dir.dentry, npw.name) < 0)
 		src.dentry->dead = true; /* out of memory: forget it; the fs is right */
-	dir_changed(odi);
+	dir_changed(odi, DN_RENAME);
 	if (ndi != odi)
-		dir_changed(ndi);
+		dir_changed(ndi, DN_RENAME);
 	inode_touch(src.dentry->inode, VFS_TOUCH_C);
 	{
 		/* As Linux's fsnotify_move: from, to, the moved inode itself,

@@ -91,6 +91,7 @@ struct vfs_setattr {
 /* ---- inodes ---- */
 
 struct dir_ctx;
+struct vfs_statx;
 struct inode_ops {
 	/* Find name in dir: 0 and a new inode reference, or -ENOENT. */
 	int (*lookup)(struct task *t, struct inode *dir, const char *name, struct inode **out);
@@ -134,6 +135,21 @@ struct inode_ops {
 	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
 	/* Optional: refresh ino's attributes before fstat (shared file systems). */
 	void (*refresh)(struct inode *ino);
+	/* Optional: what the fs adds to statx(2) for the request mask (its
+	 * result mask, birth time, attribute bits, direct I/O alignment) into
+	 * sx, whose stat and the VFS's part are filled already. */
+	void (*statx)(struct inode *ino, uint32_t mask, struct vfs_statx *sx);
+	/* Extended attributes (xattr.c has checked the name, the caller's rights
+	 * and the mount first).  NULL: the fs keeps none (EOPNOTSUPP; an empty
+	 * list).  A name space the fs does not keep is -EOPNOTSUPP.  get: size 0
+	 * gives the value's length, a shorter buffer -ERANGE, none -ENODATA.
+	 * set: flags XATTR_CREATE (-EEXIST) / XATTR_REPLACE (-ENODATA).  list:
+	 * every name, NUL-terminated, into buf (size 0: the length needed). */
+	ssize_t (*getxattr)(struct inode *ino, const char *name, void *buf, size_t size);
+	int (*setxattr)(struct inode *ino, const char *name, const void *value, size_t size,
+			int flags);
+	ssize_t (*listxattr)(struct inode *ino, char *buf, size_t size);
+	int (*removexattr)(struct inode *ino, const char *name);
 };
 
 #define VFS_INODE_NOCACHE 0x1 /* directory: do not cache child dentries */
@@ -165,6 +181,7 @@ struct inode {
 	struct timespec atime, mtime, ctime;
 	uint32_t flags; /* VFS_INODE_* */
 	void *fsn_marks; /* change watchers' marks (fsnotify.h): the watcher's, under its lock */
+	struct timespec btime; /* birth time (statx), shown only where sb->has_btime */
 	const struct inode_ops *ops;
 	const struct file_ops *fops; /* what open gives by default */
 	struct superblock *sb;
@@ -174,6 +191,12 @@ struct inode {
 	const struct inode_special_ops *special_ops;
 	void *special;
 	struct vfs_locks *locks; /* advisory locks (lock.c), made at first use (under lock) */
+	struct simple_xattr *xattrs; /* the simple_xattr_* store (tmpfs), under lock */
+	/* Regular files (lease.c), under lock: the leases, and the open
+	 * descriptions for writing and for reading only. */
+	struct vfs_lease *leases;
+	uint32_t open_writers, open_readers;
+	struct dnotify_mark *dnotify; /* directories: F_NOTIFY marks (dnotify.c), under lock */
 };
 
 /* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
@@ -210,6 +233,16 @@ struct superblock {
 	_Atomic uint64_t next_ino;
 	_Atomic int mounts; /* vfs_mounts of it alive (the last one prunes the dcache) */
 	bool readonly; /* the fs itself cannot be written (EROFS before EACCES) */
+	bool has_btime; /* statx shows the inodes' btime (STATX_BTIME), as Linux's tmpfs */
+	/* Regular files open with O_DIRECT (Linux's FMODE_CAN_ODIRECT): tmpfs,
+	 * goferfs.  Elsewhere O_DIRECT is EINVAL at open and F_SETFL. */
+	bool direct_io;
+	/* Linux 6.13+'s multigrain timestamps (tmpfs): statx reports mtime and
+	 * ctime only when asked for them. */
+	bool mgtime;
+	/* statx's stx_attributes_mask bits the fs supports beyond the VFS's own
+	 * (STATX_ATTR_AUTOMOUNT, MOUNT_ROOT, DAX): tmpfs's APPEND, IMMUTABLE, NODUMP. */
+	uint64_t statx_attributes;
 	void *priv;
 	void (*release)(struct superblock *sb);
 };
@@ -249,6 +282,7 @@ struct vfs_mount {
 	struct superblock *sb;
 	struct dentry *root;
 	int flags; /* VFS_MNT_* */
+	uint64_t id; /* statx's stx_mnt_id: unique, never reused */
 	/* under vfs_tree_lock: */
 	struct vfs_mount *parent;   /* NULL for the root mount or a detached one */
 	struct dentry *mountpoint;  /* in parent */
@@ -310,6 +344,10 @@ struct file_ops {
 	/* Terminals (ptys, host ttys): the job-control link the terminal
 	 * embeds (sentry/kernel/tty.h), for the kernel's session rules. */
 	struct tty_session *(*tty)(struct file *f);
+	/* Optional: fallocate(2) on a regular file, the generic checks done
+	 * (file_fallocate); a mode the fs cannot do is -EOPNOTSUPP.  NULL:
+	 * modes 0 and FALLOC_FL_KEEP_SIZE only, by growing the size. */
+	int (*fallocate)(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len);
 };
 
 struct file {
@@ -331,6 +369,7 @@ struct file {
 	 * open("/proc/self/fd/0") reopens the pipe.  path stays empty. */
 	struct vfs_path anon;
 	struct epitem *epitems; /* epoll items watching this file (vfs/epoll.c's lock) */
+	bool lease_counted;     /* in its inode's open counts (lease.c) */
 };
 
 /* A file of no path (pipes, host fds): refs 1, ops given. ino may be NULL. */
@@ -353,6 +392,10 @@ int64_t file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t ar
 uint32_t file_poll(struct file *f, struct poll_entry *pe);
 int file_fsync(struct file *f, bool datasync);
 int file_truncate(struct task *t, struct file *f, uint64_t size);
+/* fallocate(2) with Linux 6.18's checks in its order (vfs_fallocate): EINVAL
+ * for a bad range, EOPNOTSUPP for a bad mode combination, EBADF, ESPIPE,
+ * EISDIR, ENODEV, EFBIG; then the file system's fallocate. */
+int file_fallocate(struct task *t, struct file *f, int mode, int64_t off, int64_t len);
 int vfs_stat_file(struct file *f, struct stat *st);
 struct mm_file *file_mm_file(struct file *f);
 /* execve: 0 if the file may be executed by t (a regular file, X permission
@@ -370,6 +413,12 @@ struct flock;
 int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl);
 /* flock(2): LOCK_SH/LOCK_EX/LOCK_UN, | LOCK_NB. */
 int vfs_flock(struct task *t, struct file *f, int op);
+/* Leases (lease.c): F_SETLEASE (F_RDLCK, F_WRLCK, F_UNLCK) and F_GETLEASE. */
+int vfs_lease_set(struct task *t, struct file *f, int type);
+int vfs_lease_get(struct file *f);
+/* F_NOTIFY (dnotify.c): DN_* events (| DN_MULTISHOT) on directory f; none
+ * forgets the mark.  -ENOTDIR for a non-directory. */
+int vfs_dnotify_set(struct task *t, struct file *f, unsigned long arg);
 
 /* ---- FD tables ---- */
 
@@ -442,6 +491,12 @@ int vfs_permission(const struct creds *c, struct inode *ino, int may);
 
 int vfs_open(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
 	     struct file **out);
+/* openat2: the same with RESOLVE_* rules for the walk (the caller has checked
+ * the flags; RESOLVE_CACHED is never given with O_CREAT, O_TRUNC or
+ * O_TMPFILE): EXDEV for a forbidden crossing, ELOOP for a forbidden link,
+ * EAGAIN when RESOLVE_CACHED would need the file system. */
+int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_t mode,
+		 unsigned int resolve, struct file **out);
 /* Open an already-walked path (flags as open(2), no O_CREAT). */
 int vfs_open_path(struct task *t, const struct vfs_path *p, int flags, struct file **out);
 int vfs_mknodat(struct task *t, int dirfd, const char *path, uint32_t mode, uint64_t dev);
@@ -460,6 +515,26 @@ int vfs_renameat(struct task *t, int olddirfd, const char *oldpath, int newdirfd
 ssize_t vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, size_t len);
 /* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
 int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct stat *st);
+/* statx(2)'s view beyond struct stat: what the VFS and the file system fill. */
+struct vfs_statx {
+	struct stat st;
+	bool has_btime;
+	bool mgtime; /* the superblock's */
+	struct timespec btime;
+	uint64_t mnt_id;     /* 0: no mount (never for a file with a path) */
+	uint64_t attributes; /* STATX_ATTR_* set */
+	uint64_t attributes_mask;
+	/* Set by a file system's statx op: the STATX_* bits it answered (the
+	 * host's, for goferfs), which replace the VFS's own, and the direct I/O
+	 * alignment when STATX_DIOALIGN is among them. */
+	bool fs_mask_valid;
+	uint32_t fs_mask;
+	uint32_t dio_mem_align, dio_offset_align;
+};
+/* flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (the sync flags are the caller's);
+ * mask: what the caller asked for. */
+int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, uint32_t mask,
+		struct vfs_statx *sx);
 int vfs_statfsat(struct task *t, int dirfd, const char *path, struct statfs *st);
 int vfs_statfs_path(const struct vfs_path *p, struct statfs *st);
 /* mode: F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
@@ -481,6 +556,38 @@ int vfs_chroot(struct task *t, const char *path);
 int vfs_getcwd(struct task *t, char *buf, size_t len);
 /* Path of p relative to root ("/" when equal), or -ENAMETOOLONG. */
 int vfs_path_name(const struct vfs_path *p, const struct vfs_path *root, char *buf, size_t len);
+
+/* ---- extended attributes (xattr.c) ---- */
+
+#define VFS_XATTR_NAME_MAX 255
+#define VFS_XATTR_SIZE_MAX 65536
+#define VFS_XATTR_LIST_MAX 65536
+
+/* The *xattr(2) calls on an inode reached by path or fd (p: its path, with a
+ * NULL mount for an anonymous file; a change is an F_NOTIFY DN_ATTRIB), with Linux's checks in its order (xattr_permission,
+ * the capability hooks): trusted.* needs CAP_SYS_ADMIN (EPERM to write,
+ * ENODATA to read), setting or removing security.* too (EPERM), user.* only
+ * on regular files and directories (EPERM / ENODATA), sticky directories'
+ * user.* only for their owner; then the mount (EROFS) and the file's
+ * permission bits; then the file system.  Sizes are the caller's to clamp
+ * (at most VFS_XATTR_SIZE_MAX / VFS_XATTR_LIST_MAX). */
+ssize_t vfs_getxattr(struct task *t, struct inode *ino, const char *name, void *buf, size_t size);
+int vfs_setxattr(struct task *t, const struct vfs_path *p, struct inode *ino, const char *name,
+		 const void *value, size_t size, int flags);
+/* Lists trusted.* names only to a caller with CAP_SYS_ADMIN, as Linux. */
+ssize_t vfs_listxattr(struct task *t, struct inode *ino, char *buf, size_t size);
+int vfs_removexattr(struct task *t, const struct vfs_path *p, struct inode *ino,
+		    const char *name);
+
+/* An in-memory store for file systems that keep extended attributes
+ * themselves (tmpfs: user.*, trusted.*, security.*), in ino->xattrs; names
+ * are listed in Linux's tmpfs order (its rbtree: descending strcmp). */
+ssize_t simple_xattr_get(struct inode *ino, const char *name, void *buf, size_t size);
+int simple_xattr_set(struct inode *ino, const char *name, const void *value, size_t size,
+		     int flags);
+ssize_t simple_xattr_list(struct inode *ino, char *buf, size_t size);
+int simple_xattr_remove(struct inode *ino, const char *name);
+void simple_xattrs_free(struct inode *ino);
 
 /* ---- mounting ---- */
 

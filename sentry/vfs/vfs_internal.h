@@ -40,6 +40,23 @@ void vfs_locks_release_file(struct file *f);
 void vfs_locks_close_posix(struct task *t, struct file *f);
 void vfs_locks_free(struct inode *ino);
 
+/* lease.c: an open with flags breaks the leases it conflicts with (0, or
+ * -EWOULDBLOCK for O_NONBLOCK); a new description of a regular file joins
+ * the open counts, a released one leaves them with its lease; the inode's
+ * leases go with it. */
+int vfs_lease_break(struct task *t, struct inode *ino, int flags);
+void vfs_lease_opened(struct file *f);
+void vfs_lease_released(struct file *f);
+void vfs_leases_free(struct inode *ino);
+
+/* dnotify.c: f's mark goes (a close of one of its fds, its release); an
+ * inode's marks go with it; an event on an entry of directory dir, or on the
+ * file of path p (its directory's marks). */
+void vfs_dnotify_flush(struct file *f);
+void vfs_dnotify_free(struct inode *ino);
+void vfs_dnotify_event(struct inode *dir, uint32_t event);
+void vfs_dnotify_parent(const struct vfs_path *p, uint32_t event);
+
 /* epoll.c: a description is going: its items leave every epoll instance. */
 void epoll_file_released(struct file *f);
 
@@ -75,6 +92,7 @@ struct walk {
 	struct vfs_path cur;
 	int nlinks;
 	char *scratch; /* VFS_PATH_MAX+1 bytes for readlink, made at the first link */
+	unsigned int resolve; /* openat2's RESOLVE_* (vfs_open_how); 0 for every other walk */
 };
 
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
@@ -88,6 +106,11 @@ struct parent_walk {
 
 /* Start a walk for t from dirfd (or the root for an absolute path). */
 int walk_init(struct walk *w, struct task *t, int dirfd, const char *path);
+/* The same with openat2's RESOLVE_* rules: with RESOLVE_BENEATH or
+ * RESOLVE_IN_ROOT the walk's root is its start (dirfd), as Linux's scoped
+ * lookups; an absolute path is -EXDEV under RESOLVE_BENEATH. */
+int walk_init_resolve(struct walk *w, struct task *t, int dirfd, const char *path,
+		      unsigned int resolve);
 void walk_done(struct walk *w);
 int walk_locked(struct walk *w, const char *path, int flags, struct vfs_path *out);
 /* Walk all but the last component of path into pw. */

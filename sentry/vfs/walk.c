@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@
 
 /* ---------------------------------------------------------------- walking */
 
+/* openat2's scoped lookups: the walk's root is where it started. */
+#define RESOLVE_SCOPED (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
 
 void walk_done(struct walk *w)
 {
@@ -36,6 +39,10 @@ static int lookup_child(struct walk *w, const struct vfs_path *dir, const char *
 			return -ENOENT;
 		if (dir->dentry->dead)
 			return -ENOENT;
+		/* RESOLVE_CACHED: a name the cache does not hold would need the
+		 * file system (maybe a Gofer round trip): EAGAIN, as Linux. */
+		if (w->resolve & RESOLVE_CACHED)
+			return -EAGAIN;
 		struct inode *ino = NULL;
 		int r = fs_lookup(w->t, di, name, &ino);
 		if (r < 0)
@@ -51,27 +58,40 @@ static int lookup_child(struct walk *w, const struct vfs_path *dir, const char *
 	mount_get(dir->mnt);
 	out->dentry = d;
 	follow_mounts(out);
+	/* RESOLVE_NO_XDEV: stepping onto a mount is a crossing. */
+	if ((w->resolve & RESOLVE_NO_XDEV) && out->mnt != dir->mnt) {
+		path_put(out);
+		return -EXDEV;
+	}
 	return 0;
 }
 
-static void walk_dotdot(struct walk *w)
+/* "..": up one name, across mounts, never above the walk's root.  Under
+ * RESOLVE_BENEATH ".." at the root (the starting directory) is -EXDEV, under
+ * RESOLVE_NO_XDEV leaving a mount is (Linux's follow_dotdot). */
+static int walk_dotdot(struct walk *w)
 {
 	for (;;) {
 		if (path_equal(&w->cur, &w->root))
-			return;
+			return (w->resolve & RESOLVE_BENEATH) ? -EXDEV : 0;
 		if (w->cur.dentry == w->cur.mnt->root) {
 			struct vfs_mount *m = w->cur.mnt;
 			if (!m->parent)
-				return;
+				return 0;
+			if (w->resolve & RESOLVE_NO_XDEV)
+				return -EXDEV;
 			path_set(&w->cur, m->parent, m->mountpoint);
 			continue;
 		}
 		struct dentry *p = w->cur.dentry->parent;
 		if (!p)
-			return;
+			return 0;
+		struct vfs_mount *before = w->cur.mnt;
 		path_set(&w->cur, w->cur.mnt, p);
 		follow_mounts(&w->cur);
-		return;
+		if ((w->resolve & RESOLVE_NO_XDEV) && w->cur.mnt != before)
+			return -EXDEV;
+		return 0;
 	}
 }
 
@@ -91,12 +111,21 @@ static int walk_components(struct walk *w, const char *path, bool follow_last);
  * files, its dentry in the internal anon mount). */
 int magic_target(struct walk *w, struct inode *li, struct vfs_path *out)
 {
+	/* openat2's rules for magic links, in Linux's order (nd_jump_link):
+	 * RESOLVE_NO_MAGICLINKS ELOOP, then a jump to another mount under
+	 * RESOLVE_NO_XDEV and any jump in a scoped lookup EXDEV. */
+	if (w->resolve & RESOLVE_NO_MAGICLINKS)
+		return -ELOOP;
 	struct file *f = li->ops->magic_file(w->t, li);
 	if (!f)
 		return -ENOENT;
 	const struct vfs_path *p = f->path.mnt ? &f->path : &f->anon;
 	int r = -ENXIO; /* sockets and inode-less files cannot be reopened, as Linux */
-	if (p->mnt) {
+	if (p->mnt && (w->resolve & RESOLVE_NO_XDEV) && p->mnt != w->cur.mnt)
+		r = -EXDEV;
+	else if (p->mnt && (w->resolve & RESOLVE_SCOPED))
+		r = -EXDEV;
+	else if (p->mnt) {
 		*out = *p;
 		path_get(out);
 		r = 0;
@@ -108,6 +137,8 @@ int magic_target(struct walk *w, struct inode *li, struct vfs_path *out)
 /* Replace w->cur (the directory containing the link) by the link's target. */
 static int walk_follow_link(struct walk *w, struct dentry *link)
 {
+	if (w->resolve & RESOLVE_NO_SYMLINKS)
+		return -ELOOP;
 	if (++w->nlinks > VFS_MAXSYMLINKS)
 		return -ELOOP;
 	struct inode *li = link->inode;
@@ -146,8 +177,16 @@ static int walk_follow_link(struct walk *w, struct dentry *link)
  */
 static int walk_components(struct walk *w, const char *path, bool follow_last)
 {
-	if (path[0] == '/')
+	if (path[0] == '/') {
+		/* A jump to the root (an absolute symlink; the path itself was
+		 * checked by walk_init_resolve): never under RESOLVE_BENEATH, and
+		 * not from another mount under RESOLVE_NO_XDEV (nd_jump_root). */
+		if (w->resolve & RESOLVE_BENEATH)
+			return -EXDEV;
+		if ((w->resolve & RESOLVE_NO_XDEV) && w->cur.mnt != w->root.mnt)
+			return -EXDEV;
 		path_set(&w->cur, w->root.mnt, w->root.dentry);
+	}
 	const char *p = path;
 	char name[VFS_NAME_MAX + 1];
 	for (;;) {
@@ -176,7 +215,9 @@ static int walk_components(struct walk *w, const char *path, bool follow_last)
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
-			walk_dotdot(w);
+			r = walk_dotdot(w);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		struct vfs_path next = {0};
@@ -226,6 +267,30 @@ int walk_init(struct walk *w, struct task *t, int dirfd, const char *path)
 	path_get(&f->path);
 	w->cur = f->path;
 	file_put(f);
+	return 0;
+}
+
+int walk_init_resolve(struct walk *w, struct task *t, int dirfd, const char *path,
+		      unsigned int resolve)
+{
+	if (!(resolve & RESOLVE_SCOPED)) {
+		int r = walk_init(w, t, dirfd, path);
+		w->resolve = resolve;
+		return r;
+	}
+	/* As Linux's path_init: an absolute path under RESOLVE_BENEATH fails
+	 * before dirfd is looked at; under RESOLVE_IN_ROOT it starts at dirfd. */
+	if ((resolve & RESOLVE_BENEATH) && path[0] == '/') {
+		memset(w, 0, sizeof(*w));
+		return -EXDEV;
+	}
+	int r = walk_init(w, t, dirfd, ".");
+	if (r < 0)
+		return r;
+	w->resolve = resolve;
+	path_put(&w->root);
+	w->root = w->cur;
+	path_get(&w->root);
 	return 0;
 }
 
@@ -355,7 +420,11 @@ int lookup_last(struct walk *w, struct parent_walk *pw, struct vfs_path *out)
 		struct walk w2 = *w;
 		w2.cur = pw->dir;
 		path_get(&w2.cur);
-		walk_dotdot(&w2);
+		r = walk_dotdot(&w2);
+		if (r < 0) {
+			path_put(&w2.cur);
+			return r;
+		}
 		*out = w2.cur;
 		return 0;
 	}
@@ -368,6 +437,8 @@ int lookup_last(struct walk *w, struct parent_walk *pw, struct vfs_path *out)
 		struct inode *di = pw->dir.dentry->inode;
 		if (!di->ops || !di->ops->lookup || pw->dir.dentry->dead)
 			return -ENOENT;
+		if (w->resolve & RESOLVE_CACHED)
+			return -EAGAIN;
 		struct inode *ino = NULL;
 		r = fs_lookup(w->t, di, pw->name, &ino);
 		if (r < 0)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "gofer/server.h"
 #include "sentry/fs/gofer_client.h"
@@ -97,6 +98,42 @@ static void test_create_write_shows_on_host_and_reads_back(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/hello.txt", 0, &vst), 0);
 	assert_int_equal(vst.st_size, 15);
 	assert_int_equal(vst.st_ino, st.st_ino);
+}
+
+/* Extended attributes: user.* reach the host file; other name spaces stay
+ * out; the statx of a gofer file is the host's (birth time, alignment). */
+static void test_xattrs_and_statx_reach_the_host(void **state)
+{
+	struct gfx *g = *state;
+	assert_int_equal(fx_write_file(g->fx.t, "/x.txt", "x", 0644), 0);
+	struct vfs_path p;
+	assert_int_equal(vfs_walk(g->fx.t, AT_FDCWD, "/x.txt", 0, &p), 0);
+	struct inode *ino = p.dentry->inode;
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "user.k", "val", 3, 0), 0);
+	char hp[128], buf[16] = {0};
+	host_path(g, "x.txt", hp, sizeof(hp));
+	assert_int_equal(getxattr(hp, "user.k", buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "val", 3);
+	assert_int_equal(setxattr(hp, "user.h", "host", 4, 0), 0);
+	assert_int_equal(vfs_getxattr(g->fx.t, ino, "user.h", buf, sizeof(buf)), 4);
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "user.k", "v", 1, XATTR_CREATE),
+			 -EEXIST);
+	assert_int_equal(vfs_listxattr(g->fx.t, ino, buf, sizeof(buf)), 14);
+	assert_int_equal(vfs_setxattr(g->fx.t, &p, ino, "trusted.k", "v", 1, 0), -EOPNOTSUPP);
+	assert_int_equal(vfs_removexattr(g->fx.t, &p, ino, "user.k"), 0);
+	assert_int_equal(getxattr(hp, "user.k", buf, sizeof(buf)), -1);
+	assert_int_equal(errno, ENODATA);
+	struct vfs_statx sx;
+	assert_int_equal(vfs_statxat(g->fx.t, AT_FDCWD, "/x.txt", 0,
+				     STATX_BASIC_STATS | STATX_BTIME, &sx),
+			 0);
+	struct statx hs;
+	assert_int_equal(statx(AT_FDCWD, hp, 0, STATX_BASIC_STATS | STATX_BTIME, &hs), 0);
+	assert_true(sx.fs_mask_valid);
+	assert_int_equal(sx.fs_mask & STATX_BTIME, hs.stx_mask & STATX_BTIME);
+	if (hs.stx_mask & STATX_BTIME)
+		assert_int_equal(sx.btime.tv_sec, hs.stx_btime.tv_sec);
+	path_put(&p);
 }
 
 struct counting_ctx {
@@ -717,6 +754,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_file_access_sees_host_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xattrs_and_statx_reach_the_host, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,35 @@ static void test_poll_reports_hup_and_err(void **state)
 	file_put(w2);
 }
 
+/* tee copies without consuming; EAGAIN when nonblocking on empty or full. */
+static void test_tee_duplicates_without_consuming(void **state)
+{
+	struct pfx *p = *state;
+	struct task *t = p->fx.t;
+	struct file *r2, *w2;
+	assert_int_equal(pipe_new(0, &r2, &w2), 0);
+	assert_int_equal(pipe_tee(t, p->r, w2, 10, true), -EAGAIN);
+	assert_int_equal(file_write(t, p->w, "abcdef", 6), 6);
+	assert_int_equal(pipe_tee(t, p->r, w2, 4, false), 4);
+	assert_int_equal(pipe_tee(t, p->r, p->w, 4, false), -EINVAL);
+	char buf[16] = {0};
+	assert_int_equal(file_read(t, r2, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "abcd", 4);
+	assert_int_equal(file_read(t, p->r, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "abcdef", 6);
+	assert_int_equal(pipe_fcntl(w2, F_SETPIPE_SZ, 4096), 4096);
+	char big[4096] = {0};
+	assert_int_equal(file_write(t, w2, big, sizeof(big)), 4096);
+	assert_int_equal(file_write(t, p->w, "x", 1), 1);
+	assert_int_equal(pipe_tee(t, p->r, w2, 1, true), -EAGAIN); /* full */
+	file_put(p->w);
+	p->w = NULL;
+	assert_int_equal(file_read(t, p->r, buf, sizeof(buf)), 1);
+	assert_int_equal(pipe_tee(t, p->r, w2, 1, false), 0); /* EOF */
+	file_put(r2);
+	file_put(w2);
+}
+
 static void test_pipe_size_fcntl(void **state)
 {
 	struct pfx *p = *state;
@@ -181,6 +210,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_without_readers_is_epipe_and_sigpipe,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonblocking_empty_and_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tee_duplicates_without_consuming, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_read_wakes_on_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_read_interrupted_by_signal, setup,
 						teardown),

@@ -2,6 +2,7 @@
  * and their errno precedence, on tmpfs mounts. */
 #include <dirent.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/mount.h>
 
@@ -217,6 +218,65 @@ static void test_cross_mount_rename_and_link_give_exdev(void **state)
 	struct stat st;
 	assert_int_equal(vfs_statat(fx->t, AT_FDCWD, "/mnt/on_top", 0, &st), -ENOENT);
 	assert_int_equal(vfs_sys_umount(fx->t, "/mnt", 0), -EINVAL);
+}
+
+/* openat2's RESOLVE_* flags, in the walk: scoped lookups keep to dirfd,
+ * links and mount crossings are refused with Linux's errnos. */
+static void test_open_how_resolve_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct file *f, *d;
+	assert_int_equal(mount_tmpfs_at(fx, "/mnt", 0), 0);
+	assert_int_equal(vfs_mkdirat(fx->t, AT_FDCWD, "/d", 0755), 0);
+	assert_int_equal(fx_write_file(fx->t, "/d/f", "in", 0644), 0);
+	assert_int_equal(fx_write_file(fx->t, "/out", "out", 0644), 0);
+	assert_int_equal(vfs_symlinkat(fx->t, "/f", AT_FDCWD, "/d/abs"), 0);
+	assert_int_equal(vfs_symlinkat(fx->t, "../out", AT_FDCWD, "/d/up"), 0);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/d", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	int dfd = fdt_install(fx->t->fdt, d, 0, 0);
+	file_put(d);
+	assert_true(dfd >= 0);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "f", O_RDONLY, 0, RESOLVE_BENEATH, &f), 0);
+	file_put(f);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "../out", O_RDONLY, 0, RESOLVE_BENEATH, &f),
+			 -EXDEV);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "/out", O_RDONLY, 0, RESOLVE_BENEATH, &f),
+			 -EXDEV);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "abs", O_RDONLY, 0, RESOLVE_BENEATH, &f),
+			 -EXDEV);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "up", O_CREAT | O_RDWR, 0644, RESOLVE_BENEATH,
+				      &f),
+			 -EXDEV);
+	/* RESOLVE_IN_ROOT: "/" is dirfd, ".." never leaves it. */
+	char buf[8] = {0};
+	assert_int_equal(vfs_open_how(fx->t, dfd, "abs", O_RDONLY, 0, RESOLVE_IN_ROOT, &f), 0);
+	assert_int_equal(file_read(fx->t, f, buf, sizeof(buf)), 2);
+	file_put(f);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "../../f", O_RDONLY, 0, RESOLVE_IN_ROOT, &f), 0);
+	file_put(f);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "up", O_RDONLY, 0, RESOLVE_IN_ROOT, &f), -ENOENT);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "abs", O_RDONLY, 0, RESOLVE_NO_SYMLINKS, &f),
+			 -ELOOP);
+	assert_int_equal(vfs_open_how(fx->t, dfd, "abs", O_PATH | O_NOFOLLOW, 0,
+				      RESOLVE_NO_SYMLINKS, &f),
+			 0);
+	file_put(f);
+	/* RESOLVE_NO_XDEV: onto a mount and back off it. */
+	assert_int_equal(vfs_open_how(fx->t, AT_FDCWD, "/mnt", O_RDONLY, 0, RESOLVE_NO_XDEV, &f),
+			 -EXDEV);
+	assert_int_equal(vfs_open_how(fx->t, AT_FDCWD, "/d/../out", O_RDONLY, 0, RESOLVE_NO_XDEV,
+				      &f),
+			 0);
+	file_put(f);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/mnt", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	int mfd = fdt_install(fx->t->fdt, d, 0, 0);
+	file_put(d);
+	assert_int_equal(vfs_open_how(fx->t, mfd, "..", O_RDONLY, 0, RESOLVE_NO_XDEV, &f), -EXDEV);
+	/* RESOLVE_CACHED: a name the cache holds resolves; others would block. */
+	assert_int_equal(vfs_open_how(fx->t, dfd, "f", O_RDONLY, 0, RESOLVE_CACHED, &f), 0);
+	file_put(f);
+	fdt_close(fx->t->fdt, mfd);
+	fdt_close(fx->t->fdt, dfd);
 }
 
 static void test_rename_rules(void **state)
@@ -531,6 +591,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cross_mount_rename_and_link_give_exdev,
 						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_open_how_resolve_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rename_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rmdir_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_getdents_resumes_and_survives_unlink, fx_setup,

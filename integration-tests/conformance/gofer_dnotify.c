@@ -1,0 +1,4 @@
+/* Conformance: dnotify.c's checks in a host directory (argv[1]; under visor
+ * the gofer-backed root) instead of tmpfs. */
+#define SCRATCH_IN_ARGV 1
+#include "dnotify.c"
