@@ -72,6 +72,9 @@ struct thread_group {
 	struct file *exe_file;
 	int refs;                     /* under k->tasks_lock: lookups keep reaped groups alive */
 	bool reaped;                  /* wait(2) collected it; freed at refs == 0 */
+	/* Exits of tasks this group traced, for its wait (ptrace.c), under
+	 * k->tasks_lock. */
+	struct ptrace_zombie *ptrace_zombies;
 };
 
 struct kernel {

@@ -43,6 +43,9 @@ int task_sigaltstack_flags(const struct task *t);
 /* Take a pending signal in set (thread-directed first), for sigtimedwait:
  * its number and siginfo, or 0 when none is pending. */
 int signal_dequeue_set(struct task *t, sigset64_t set, siginfo_t *info);
+/* Make t look at its signals now: interrupt its app code or its sleep.
+ * Takes no lock (callable under a siglock). */
+void task_kick(struct task *t);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

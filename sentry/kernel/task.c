@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 __thread struct task *current;
@@ -114,16 +115,24 @@ static void tg_link_task(struct thread_group *tg, struct task *t)
 
 static void handle_syscall(struct task *t)
 {
-	int nr = (int)t->regs.orig_rax;
-	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
-			 t->regs.r10, t->regs.r8,  t->regs.r9};
 	t->in_syscall = true;
-	int64_t ret = syscall_dispatch(t, nr, a);
-	if (t->k->strace)
-		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
-			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
-			 (unsigned long)a[3], (long)ret);
-	t->regs.rax = (uint64_t)ret;
+	/* A tracer may change the number and arguments at the entry stop,
+	 * or cancel the call (rax is then its result). */
+	if (!ptrace_syscall_entry(t)) {
+		int nr = (int)t->regs.orig_rax;
+		uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
+				 t->regs.r10, t->regs.r8,  t->regs.r9};
+		int old_tid = t->tid;
+		int64_t ret = syscall_dispatch(t, nr, a);
+		if (t->k->strace)
+			log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
+				 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
+				 (unsigned long)a[3], (long)ret);
+		t->regs.rax = (uint64_t)ret;
+		if ((nr == SYS_execve || nr == SYS_execveat) && ret == 0)
+			ptrace_exec(t, old_tid);
+	}
+	ptrace_syscall_exit(t);
 }
 
 static void handle_fault(struct task *t, const struct plat_event *ev)
@@ -322,8 +331,8 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 	if (flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
 		     CLONE_NEWNET | CLONE_NEWCGROUP))
 		return -EPERM; /* namespaces inside the sandbox are not supported yet */
-	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
-		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
+	uint64_t trace_flags = flags; /* CLONE_PTRACE and CLONE_UNTRACED: ptrace.c */
+	flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
 	if (flags & CLONE_PIDFD)
 		return -EINVAL; /* pidfds are not supported yet */
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_THREAD)) {
@@ -441,6 +450,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return pid;
 	}
 	c->tid = pid;
+	int event = ptrace_clone_child_locked(t, c, trace_flags);
 	if (ntg) {
 		ntg->tgid = pid;
 		ntg->leader = c;
@@ -474,6 +484,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		signal_group_exit(c->tg, SIGKILL);
 		return r;
 	}
+	ptrace_clone_event(t, event, pid);
 	if (flags & CLONE_VFORK) {
 		/* As Linux: the parent sleeps (killably) until the child execs
 		 * or exits; other signals wait. */
@@ -503,6 +514,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			deadline_in_ms(&dl, 50);
 			task_block(t, &dl);
 		}
+		ptrace_vfork_done(t, pid);
 	}
 	return pid;
 }

@@ -16,6 +16,7 @@ static void register_all(void)
 		sys_process_defs, sys_signal_defs, sys_time_defs, sys_info_defs,
 		sys_cred_defs,	  sys_futex_defs,
 		sys_socket_defs,
+		sys_ptrace_defs,
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		syscall_table_register(families[i]);

@@ -1,0 +1,266 @@
+/* Conformance: ptrace(2) — PTRACE_TRACEME + SIGSTOP, syscall stops with
+ * their numbers and results, a syscall cancelled by the tracer, PEEKDATA /
+ * POKEDATA, GETREGS, GETSIGINFO, PTRACE_GET_SYSCALL_INFO, TRACEFORK and
+ * TRACEEXEC event stops, ATTACH / DETACH, SEIZE + INTERRUPT, PTRACE_KILL,
+ * and the errnos of misuse. */
+#include <errno.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile long word = 0x1234;
+
+static const char *en(int e)
+{
+	switch (e) {
+	case 0: return "OK";
+	case EPERM: return "EPERM";
+	case ESRCH: return "ESRCH";
+	case EIO: return "EIO";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case ENOSYS: return "ENOSYS";
+	case EBADF: return "EBADF";
+	case ECHILD: return "ECHILD";
+	default: return "E?";
+	}
+}
+
+static long pt(int req, pid_t pid, void *addr, void *data)
+{
+	errno = 0;
+	return ptrace(req, pid, addr, data);
+}
+
+static void show_status(const char *what, int st)
+{
+	if (WIFEXITED(st))
+		printf("%s: exited %d\n", what, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("%s: killed by %d\n", what, WTERMSIG(st));
+	else if (WIFSTOPPED(st))
+		printf("%s: stopped sig %d event %d\n", what, WSTOPSIG(st), st >> 16);
+	else
+		printf("%s: status %#x\n", what, st);
+}
+
+/* 1: TRACEME, syscall stops, PEEK/POKE, GETREGS, a cancelled syscall. */
+static void test_syscalls(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+			_exit(100);
+		errno = 0;
+		long again = ptrace(PTRACE_TRACEME, 0, 0, 0);
+		int again_err = errno;
+		raise(SIGSTOP);
+		syscall(SYS_getpid);
+		syscall(SYS_close, -1);
+		errno = 0;
+		long r = syscall(SYS_getppid);
+		int e = errno;
+		_exit((word == 0x5678 ? 1 : 0) | (r == -1 && e == ENOSYS ? 2 : 0) |
+		      (again == -1 && again_err == EPERM ? 4 : 0));
+	}
+	int st;
+	waitpid(c, &st, 0);
+	show_status("traceme child", st);
+	siginfo_t si;
+	pt(PTRACE_GETSIGINFO, c, 0, &si);
+	printf("getsiginfo: %s signo %d\n", en(errno), si.si_signo);
+	struct user_regs_struct regs;
+	pt(PTRACE_GETREGS, c, 0, &regs);
+	printf("getregs: %s rip %s\n", en(errno), regs.rip ? "nonzero" : "zero");
+	long v = pt(PTRACE_PEEKDATA, c, (void *)&word, 0);
+	printf("peekdata: %s %#lx\n", en(errno), v);
+	pt(PTRACE_POKEDATA, c, (void *)&word, (void *)0x5678L);
+	printf("pokedata: %s\n", en(errno));
+	v = pt(PTRACE_PEEKDATA, c, (void *)&word, 0);
+	printf("peekdata again: %#lx\n", v);
+	pt(PTRACE_PEEKDATA, c, (void *)8, 0);
+	printf("peekdata at 8: %s\n", en(errno));
+	pt(PTRACE_PEEKUSER, c, (void *)offsetof(struct user, regs.rip), 0);
+	printf("peekuser rip: %s\n", en(errno));
+	pt(PTRACE_PEEKUSER, c, (void *)3, 0);
+	printf("peekuser unaligned: %s\n", en(errno));
+	pt(PTRACE_SETOPTIONS, c, 0, (void *)0x80000000L);
+	printf("setoptions bad: %s\n", en(errno));
+	pt(PTRACE_SETOPTIONS, c, 0, (void *)PTRACE_O_TRACESYSGOOD);
+	printf("setoptions sysgood: %s\n", en(errno));
+
+	int entering = 1;
+	pt(PTRACE_SYSCALL, c, 0, 0);
+	for (;;) {
+		if (waitpid(c, &st, 0) != c)
+			break;
+		if (!WIFSTOPPED(st)) {
+			show_status("traced child", st);
+			break;
+		}
+		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			show_status("unexpected stop", st);
+			pt(PTRACE_SYSCALL, c, 0, 0);
+			continue;
+		}
+		pt(PTRACE_GETREGS, c, 0, &regs);
+		long nr = (long)regs.orig_rax;
+		struct __ptrace_syscall_info info;
+		memset(&info, 0, sizeof(info));
+		long n = pt(PTRACE_GET_SYSCALL_INFO, c, (void *)sizeof(info), &info);
+		if (nr == SYS_getpid || nr == SYS_close || nr == SYS_getppid ||
+		    nr == SYS_exit_group) {
+			if (entering) {
+				printf("enter %ld (info op %d size %ld nr %llu) rax %s\n", nr, info.op,
+				       n, (unsigned long long)info.entry.nr,
+				       (long)regs.rax == -ENOSYS ? "-ENOSYS" : "?");
+				if (nr == SYS_getppid) {
+					regs.orig_rax = -1;
+					pt(PTRACE_SETREGS, c, 0, &regs);
+					printf("cancel getppid: %s\n", en(errno));
+				}
+			} else {
+				long ret = (long)regs.rax;
+				printf("exit %ld = %s (info op %d size %ld error %d)\n", nr,
+				       nr == SYS_getpid ? (ret == c ? "pid" : "?")
+				       : ret < 0	? en((int)-ret)
+							: "?",
+				       info.op, n, info.exit.is_error);
+			}
+		}
+		if (entering)
+			pt(PTRACE_GETSIGINFO, c, 0, &si);
+		entering = !entering;
+		pt(PTRACE_SYSCALL, c, 0, 0);
+	}
+	printf("getsiginfo at a syscall stop: signo %d code %#x\n", si.si_signo, si.si_code);
+}
+
+/* 2: TRACEFORK and TRACEEXEC events. */
+static void test_events(const char *self)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		pid_t g = fork();
+		if (g == 0)
+			_exit(7);
+		int gst;
+		waitpid(g, &gst, 0);
+		execl(self, self, "--exec-child", (char *)NULL);
+		_exit(99);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	show_status("events child", st);
+	pt(PTRACE_SETOPTIONS, c, 0, (void *)(PTRACE_O_TRACEFORK | PTRACE_O_TRACEEXEC));
+	printf("setoptions fork|exec: %s\n", en(errno));
+	pt(PTRACE_CONT, c, 0, 0);
+	int fork_event = 0, exec_event = 0, g_stopped = 0, g_exit = -1, c_exit = -1;
+	unsigned long fork_msg = 0, exec_msg = 0;
+	pid_t g = 0;
+	for (;;) {
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0)
+			break;
+		if (w == c) {
+			if (WIFEXITED(st)) {
+				c_exit = WEXITSTATUS(st);
+				continue;
+			}
+			if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_FORK) {
+				fork_event = WSTOPSIG(st);
+				pt(PTRACE_GETEVENTMSG, c, 0, &fork_msg);
+			} else if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC) {
+				exec_event = WSTOPSIG(st);
+				pt(PTRACE_GETEVENTMSG, c, 0, &exec_msg);
+			} else if (WIFSTOPPED(st)) {
+				show_status("events child unexpected", st);
+			}
+			if (WIFSTOPPED(st)) {
+				int sig = WSTOPSIG(st) == SIGTRAP ? 0 : WSTOPSIG(st);
+				pt(PTRACE_CONT, c, 0, (void *)(long)sig);
+			}
+			continue;
+		}
+		g = w;
+		if (WIFSTOPPED(st)) {
+			if (WSTOPSIG(st) == SIGSTOP)
+				g_stopped = 1;
+			pt(PTRACE_CONT, w, 0, 0);
+		} else if (WIFEXITED(st)) {
+			g_exit = WEXITSTATUS(st);
+		}
+	}
+	printf("fork event: sig %d, msg is the new child: %s\n", fork_event,
+	       fork_msg == (unsigned long)g ? "yes" : "no");
+	printf("new child started stopped by SIGSTOP: %d, exited %d\n", g_stopped, g_exit);
+	printf("exec event: sig %d, msg is the tracee: %s\n", exec_event,
+	       exec_msg == (unsigned long)c ? "yes" : "no");
+	printf("events child exited %d\n", c_exit);
+}
+
+/* 3: ATTACH/DETACH, SEIZE/INTERRUPT, KILL, errnos. */
+static void test_attach(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	int st;
+	pt(PTRACE_CONT, c, 0, 0);
+	printf("cont untraced: %s\n", en(errno));
+	pt(PTRACE_ATTACH, getpid(), 0, 0);
+	printf("attach self: %s\n", en(errno));
+	pt(PTRACE_ATTACH, 0x3fffffff, 0, 0);
+	printf("attach nobody: %s\n", en(errno));
+	pt(PTRACE_ATTACH, c, 0, 0);
+	printf("attach: %s\n", en(errno));
+	waitpid(c, &st, 0);
+	show_status("attached", st);
+	pt(PTRACE_ATTACH, c, 0, 0);
+	printf("attach again: %s\n", en(errno));
+	pt(PTRACE_INTERRUPT, c, 0, 0);
+	printf("interrupt unseized: %s\n", en(errno));
+	pt(PTRACE_DETACH, c, 0, 0);
+	printf("detach: %s\n", en(errno));
+	pt(PTRACE_CONT, c, 0, 0);
+	printf("cont detached: %s\n", en(errno));
+
+	pt(PTRACE_SEIZE, c, 0, (void *)PTRACE_O_TRACESYSGOOD);
+	printf("seize: %s\n", en(errno));
+	pt(PTRACE_INTERRUPT, c, 0, 0);
+	printf("interrupt: %s\n", en(errno));
+	waitpid(c, &st, 0);
+	show_status("interrupted", st);
+	siginfo_t si;
+	pt(PTRACE_GETSIGINFO, c, 0, &si);
+	printf("getsiginfo: signo %d code %#x\n", si.si_signo, si.si_code);
+	pt(PTRACE_KILL, c, 0, 0);
+	printf("kill: %s\n", en(errno));
+	waitpid(c, &st, 0);
+	show_status("killed", st);
+	errno = 0;
+	waitpid(-1, &st, WNOHANG);
+	printf("nothing left: %s\n", en(errno));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--exec-child") == 0)
+		return 5;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	test_syscalls();
+	test_events("/proc/self/exe");
+	test_attach();
+	return 0;
+}
