@@ -126,6 +126,8 @@ static char state_char(const struct proc_snapshot *s)
 {
 	if (s->zombie)
 		return 'Z';
+	if (s->tracing_stop)
+		return 't';
 	if (s->stopped)
 		return 'T';
 	return 'S';
@@ -137,9 +139,12 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 	tb_printf(b, "Name:\t%s\n", s->comm);
 	tb_printf(b, "Umask:\t%04o\n", 022);
 	tb_printf(b, "State:\t%c (%s)\n", state_char(s),
-		  s->zombie ? "zombie" : s->stopped ? "stopped" : "sleeping");
-	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s->tgid,
-		  s->tgid, s->ppid);
+		  s->zombie	    ? "zombie"
+		  : s->tracing_stop ? "tracing stop"
+		  : s->stopped	    ? "stopped"
+				    : "sleeping");
+	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", s->tgid,
+		  s->tgid, s->ppid, s->tracer_pid);
 	if (c) {
 		tb_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", c->ruid, c->euid, c->suid, c->fsuid);
 		tb_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", c->rgid, c->egid, c->sgid, c->fsgid);
@@ -305,6 +310,17 @@ static void fmt_limits(struct sbuf *b, const struct proc_snapshot *snap)
 		tb_printf(b, "%-25s %-20s %-20s %-10s\n", rl[i].name ? rl[i].name : "", s, h,
 			  rl[i].unit ? rl[i].unit : "");
 	}
+}
+
+static void fmt_auxv(struct sbuf *b, const struct proc_snapshot *s)
+{
+	if (s->auxv)
+		tb_put(b, s->auxv, s->auxv_len);
+}
+
+static char *gen_auxv(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_AUXV, fmt_auxv, len);
 }
 
 static char *gen_limits(struct task *t, void *arg, size_t *len)
@@ -549,6 +565,7 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
+	r |= add_file(d, "auxv", 0400, gen_auxv, arg);
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);

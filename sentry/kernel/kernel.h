@@ -75,6 +75,10 @@ struct thread_group {
 	/* Exits of tasks this group traced, for its wait (ptrace.c), under
 	 * k->tasks_lock. */
 	struct ptrace_zombie *ptrace_zombies;
+	/* The auxiliary vector of the last execve (/proc/PID/auxv), a malloc'd
+	 * copy under k->tasks_lock, as Linux's mm->saved_auxv. */
+	uint64_t *auxv;
+	size_t auxv_len;
 };
 
 struct kernel {

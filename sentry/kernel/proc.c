@@ -67,6 +67,13 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 		memcpy(s->cmdline, tg->cmdline, tg->cmdline_len);
 		s->cmdline_len = tg->cmdline_len;
 	}
+	if (tg->auxv && (want & PROC_SNAP_AUXV)) {
+		s->auxv = malloc(tg->auxv_len);
+		if (!s->auxv)
+			return -ENOMEM;
+		memcpy(s->auxv, tg->auxv, tg->auxv_len);
+		s->auxv_len = tg->auxv_len;
+	}
 	if (tg->exe_file && (want & PROC_SNAP_EXE)) {
 		s->exe_file = tg->exe_file;
 		file_get(s->exe_file);
@@ -93,6 +100,12 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 		memcpy(s->comm, l->comm, sizeof(s->comm) - 1);
 	s->zombie = tg->zombie;
 	s->stopped = tg->stopped;
+	if (l) {
+		s->tracer_pid = ptrace_tracer_pid_locked(l);
+		vmutex_lock(&tg->siglock);
+		s->tracing_stop = l->pt.stopped;
+		vmutex_unlock(&tg->siglock);
+	}
 	s->nthreads = tg->nthreads;
 	s->exit_status = tg->exit_status;
 	s->utime_ns = tg->utime_ns;
@@ -122,5 +135,6 @@ void proc_snapshot_release(struct proc_snapshot *s)
 	free(s->cmdline);
 	if (s->exe_file)
 		file_put(s->exe_file);
+	free(s->auxv);
 	memset(s, 0, sizeof(*s));
 }

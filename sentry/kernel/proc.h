@@ -26,6 +26,7 @@ enum {
 	PROC_SNAP_FDT = 1 << 3,     /* fdt */
 	PROC_SNAP_CMDLINE = 1 << 4, /* cmdline, cmdline_len */
 	PROC_SNAP_EXE = 1 << 5,     /* exe_file */
+	PROC_SNAP_AUXV = 1 << 6,    /* auxv, auxv_len */
 };
 
 /*
@@ -56,6 +57,10 @@ struct proc_snapshot {
 	char *cmdline;             /* argv joined with NULs: a malloc'd copy */
 	size_t cmdline_len;
 	struct file *exe_file;     /* a reference */
+	void *auxv;                /* the last execve's auxiliary vector: a malloc'd copy */
+	size_t auxv_len;
+	int tracer_pid;            /* the speaking task's tracer (TracerPid), 0 if none */
+	bool tracing_stop;         /* the speaking task is in a ptrace-stop */
 };
 
 /* Fill *s for process pid (want: PROC_SNAP_* bits).  0, -ESRCH (no such

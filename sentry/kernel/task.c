@@ -94,6 +94,7 @@ void tg_free(struct thread_group *tg)
 	vmutex_destroy(&tg->siglock);
 	waitq_destroy(&tg->child_wq);
 	free(tg->cmdline);
+	free(tg->auxv);
 	free(tg);
 }
 
@@ -429,6 +430,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		ntg->exe_file = tg->exe_file;
 		if (ntg->exe_file)
 			file_get(ntg->exe_file);
+		if (tg->auxv && (ntg->auxv = malloc(tg->auxv_len))) {
+			memcpy(ntg->auxv, tg->auxv, tg->auxv_len);
+			ntg->auxv_len = tg->auxv_len;
+		}
 		vmutex_unlock(&k->tasks_lock);
 	}
 
