@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# docker_strace_and_gdb: ptrace inside the sandbox.  In a Debian image with
+# strace and gdb, `strace -f -e trace=openat,write sh -c ...` traces the
+# shell and the processes it starts with the same syscalls (names and
+# results, addresses and pids left out) as under runc, and `gdb -batch -ex
+# run -ex bt` of a program that segfaults shows its backtrace by function
+# name.  (runc needs no --cap-add: Docker's default seccomp profile allows
+# ptrace on kernels >= 4.8, and Yama lets a process trace its descendants.)
+. "$(dirname "$0")/lib.sh"
+set -u
+docker_setup
+IMAGE=visor-ptrace-apps
+docker_build_apps "$IMAGE" strace gdb
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The crashing program, built here with its debug information (static, so
+# the image needs no compiler and the host's libc does not matter).
+cat >"$work/crash.c" <<'C'
+#include <stdio.h>
+__attribute__((noinline)) static void crash_here(volatile int *p) { *p = 42; }
+__attribute__((noinline)) static void call_it(void) { crash_here((int *)0); }
+int main(void) { puts("about to crash"); fflush(stdout); call_it(); return 0; }
+C
+gcc -g -O0 -static -o "$work/crash" "$work/crash.c" || fail "cannot build crash.c"
+
+cat >"$work/strace.sh" <<'SH'
+# Syscall names and results only: pids, addresses and alignment stripped;
+# the trace goes to a file so the program's own output cannot interleave.
+strace -f -qq -o /tmp/trace -e trace=openat,write,execve,exit_group \
+	sh -c 'echo hi; /bin/true; cat /w/in' >/dev/null
+sed -E 's/^[0-9]+ +//; s/0x[0-9a-f]+/ADDR/g; s/\/\* [0-9]+ vars \*\//VARS/; s/si_pid=[0-9]+/si_pid=P/; s/ +/ /g' /tmp/trace |
+	grep -v -e 'locale' -e 'gconv' | sort
+SH
+echo data >"$work/in"
+got=$(same_as_runc "$IMAGE" "$work" strace.sh) || exit 1
+echo "$got" | grep -q '^write(1, "hi\\n", 3) = 3' || fail "strace shows no write of hi: $got"
+echo "$got" | grep -q '^execve("/bin/true"' || fail "strace -f does not follow children: $got"
+echo "ok: strace -f"
+
+cat >"$work/gdb.sh" <<'SH'
+gdb -q -batch -ex run -ex bt /w/crash 2>&1 | grep -E '^#[0-9]+ |SIGSEGV' | sed -E 's/0x[0-9a-f]+ in //; s/ at .*//'
+SH
+got=$(same_as_runc "$IMAGE" "$work" gdb.sh) || exit 1
+echo "$got" | grep -q 'crash_here' || fail "gdb backtrace lacks crash_here: $got"
+echo "$got" | grep -q 'call_it' || fail "gdb backtrace lacks call_it: $got"
+echo "ok: gdb backtrace"
+exit 0
