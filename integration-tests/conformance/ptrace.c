@@ -143,6 +143,42 @@ static void test_syscalls(void)
 	printf("getsiginfo at a syscall stop: signo %d code %#x\n", si.si_signo, si.si_code);
 }
 
+/* 1b: PTRACE_SINGLESTEP, over plain instructions and over a syscall. */
+static void test_singlestep(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		for (int i = 0; i < 100; i++)
+			syscall(SYS_getpid);
+		_exit(3);
+	}
+	int st, traps = 0, moved = 0;
+	waitpid(c, &st, 0);
+	struct user_regs_struct regs;
+	pt(PTRACE_GETREGS, c, 0, &regs);
+	unsigned long long rip = regs.rip;
+	for (int i = 0; i < 300; i++) {
+		pt(PTRACE_SINGLESTEP, c, 0, 0);
+		if (errno)
+			printf("singlestep: %s\n", en(errno));
+		waitpid(c, &st, 0);
+		if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+			show_status("singlestep", st);
+			break;
+		}
+		traps++;
+		pt(PTRACE_GETREGS, c, 0, &regs);
+		moved += regs.rip != rip;
+		rip = regs.rip;
+	}
+	printf("singlestep: %d traps, rip moved %s\n", traps, moved > 250 ? "each time" : "not");
+	pt(PTRACE_DETACH, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("stepped child", st);
+}
+
 /* 2: TRACEFORK and TRACEEXEC events. */
 static void test_events(const char *self)
 {
@@ -260,6 +296,7 @@ int main(int argc, char **argv)
 		return 5;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_syscalls();
+	test_singlestep();
 	test_events("/proc/self/exe");
 	test_attach();
 	return 0;

@@ -24,8 +24,9 @@
  *
  * Not done: hardware breakpoints and watchpoints (u_debugreg values are kept
  * and read back; enabling one in DR7 is refused with EIO), PTRACE_SYSEMU,
- * seccomp events.  PTRACE_SINGLESTEP sets TF, which the ptrace platform
- * honours; on systrap it returns EIO (as gVisor where the platform cannot).
+ * seccomp events.  PTRACE_SINGLESTEP sets TF in the tracee's flags: both
+ * platforms run the app with it, and the host's SIGTRAP comes back as a
+ * synchronous signal; a step over `syscall` traps after it, as Linux.
  */
 #include "sentry/kernel/ptrace.h"
 #include "sentry/kernel/kernel.h"
@@ -246,7 +247,18 @@ void ptrace_syscall_exit(struct task *t)
 	if (!traced(t))
 		return;
 	uint32_t opts;
-	if (mode_locked(t, &opts) != PTRACE_RESUME_SYSCALL)
+	int mode = mode_locked(t, &opts);
+	if (mode == PTRACE_RESUME_STEP && (t->regs.eflags & X86_EFLAGS_TF)) {
+		/* The Sentry ran the syscall, not the CPU: the step that
+		 * covered it ends here, as Linux's user_single_step_report. */
+		siginfo_t info;
+		memset(&info, 0, sizeof(info));
+		info.si_signo = SIGTRAP;
+		info.si_code = TRAP_BRKPT;
+		task_force_signal(t, &info);
+		return;
+	}
+	if (mode != PTRACE_RESUME_SYSCALL)
 		return;
 	int sig = SIGTRAP | ((opts & PTRACE_O_TRACESYSGOOD) ? 0x80 : 0);
 	ptrace_stop(t, PTRACE_STOP_SYSCALL_EXIT, stop_status(sig, 0), NULL, false, 0);
@@ -1179,11 +1191,6 @@ int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_
 		r = syscall_info(t, x, addr, data);
 		break;
 	case PTRACE_SINGLESTEP:
-		if (strcmp(t->k->plat->ops->name, "ptrace") != 0) {
-			r = -EIO; /* the platform cannot single-step */
-			break;
-		}
-		/* fall through */
 	case PTRACE_CONT:
 	case PTRACE_SYSCALL:
 		if (!valid_sig(data)) {
