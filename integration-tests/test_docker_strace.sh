@@ -45,4 +45,67 @@ got=$(same_as_runc "$IMAGE" "$work" gdb.sh) || exit 1
 echo "$got" | grep -q 'crash_here' || fail "gdb backtrace lacks crash_here: $got"
 echo "$got" | grep -q 'call_it' || fail "gdb backtrace lacks call_it: $got"
 echo "ok: gdb backtrace"
+
+# Yama at scope 1 (Debian's default; this host's kernel may have no Yama, so
+# this part is checked under visor only): without CAP_SYS_PTRACE a process
+# may attach its descendants, not its parent, until the parent names it
+# with PR_SET_PTRACER.
+cat >"$work/yama.c" <<'C'
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int try_attach(pid_t pid)
+{
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0)
+		return errno;
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	return 0;
+}
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	int p[2], q[2];
+	pipe(p);
+	pipe(q);
+	pid_t parent = getpid();
+	pid_t c = fork();
+	if (c == 0) {
+		char x;
+		printf("child attaches parent: %s\n", strerror(try_attach(parent)));
+		write(q[1], "x", 1);
+		read(p[0], &x, 1);
+		printf("after PR_SET_PTRACER: %s\n", strerror(try_attach(parent)));
+		_exit(0);
+	}
+	char x;
+	read(q[0], &x, 1);
+	printf("prctl: %d\n", prctl(PR_SET_PTRACER, c, 0, 0, 0));
+	write(p[1], "x", 1);
+	waitpid(c, NULL, 0);
+	pid_t d = fork();
+	if (d == 0) {
+		pause();
+		_exit(0);
+	}
+	printf("parent attaches child: %s\n", strerror(try_attach(d)));
+	kill(d, SIGKILL);
+	waitpid(d, NULL, 0);
+	return 0;
+}
+C
+gcc -O1 -static -o "$work/yama" "$work/yama.c" || fail "cannot build yama.c"
+want='1
+child attaches parent: Operation not permitted
+prctl: 0
+after PR_SET_PTRACER: Success
+parent attaches child: Success'
+got=$(timeout 120 docker run --rm --runtime="$DOCKER_RUNTIME" -v "$work:/w" "$IMAGE" \
+	sh -c 'cat /proc/sys/kernel/yama/ptrace_scope; /w/yama' 2>&1)
+[ "$got" = "$want" ] || fail "Yama scope 1: want [$want] got [$got]"
+echo "ok: Yama scope 1"
 exit 0

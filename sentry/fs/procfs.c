@@ -826,6 +826,14 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "pid_max", 0444, gen_const, "4194304");
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
+		/* Yama at scope 1, as Debian: only descendants (or a process
+		 * named by PR_SET_PTRACER) may be attached (ptrace.c). */
+		struct inode *yama = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!yama)
+			r = -1;
+		else
+			r |= add_file(yama, "ptrace_scope", 0444, gen_const, "1") |
+			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		r |= vfs_synth_dir_add(root, "sys", sys);
 	}

@@ -79,6 +79,10 @@ struct thread_group {
 	 * copy under k->tasks_lock, as Linux's mm->saved_auxv. */
 	uint64_t *auxv;
 	size_t auxv_len;
+	/* prctl(PR_SET_PTRACER): who else may attach (Yama): 0 nobody, -1
+	 * anyone, else a pid whose process and descendants may; under
+	 * k->tasks_lock. */
+	int ptracer_allowed;
 };
 
 struct kernel {

@@ -974,7 +974,31 @@ static bool may_attach_locked(struct task *t, struct task *x, struct creds *tc)
 	for (struct thread_group *g = x->tg; g; g = g->parent)
 		if (g == t->tg)
 			return true;
+	/* PR_SET_PTRACER: the named process and its descendants, or anyone. */
+	int allowed = x->tg->ptracer_allowed;
+	if (allowed == -1)
+		return true;
+	for (struct thread_group *g = t->tg; allowed > 0 && g; g = g->parent)
+		if (g->tgid == allowed)
+			return true;
 	return false;
+}
+
+int ptrace_set_ptracer(struct task *t, uint64_t arg)
+{
+	struct kernel *k = t->k;
+	int r = 0;
+	vmutex_lock(&k->tasks_lock);
+	if (arg == 0)
+		t->tg->ptracer_allowed = 0;
+	else if (arg == (uint64_t)-1)
+		t->tg->ptracer_allowed = -1;
+	else if (arg > 0x7fffffff || !kernel_find_task_locked(k, (int)arg))
+		r = -EINVAL;
+	else
+		t->tg->ptracer_allowed = (int)arg;
+	vmutex_unlock(&k->tasks_lock);
+	return r;
 }
 
 static int64_t attach(struct task *t, int pid, bool seize, uint64_t addr, uint64_t flags)

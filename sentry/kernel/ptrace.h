@@ -110,6 +110,10 @@ void ptrace_sigcont_locked(struct thread_group *tg);
 /* The tid of t's tracer, 0 when untraced (TracerPid), under tasks_lock. */
 int ptrace_tracer_pid_locked(const struct task *t);
 
+/* prctl(PR_SET_PTRACER, arg) for t's process: 0, or -EINVAL for a pid that
+ * does not exist. */
+int ptrace_set_ptracer(struct task *t, uint64_t arg);
+
 /* ptrace(2) itself: the request, the pid, addr and data as given. */
 int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_t data);
 
