@@ -290,6 +290,89 @@ static void test_attach(void)
 	printf("nothing left: %s\n", en(errno));
 }
 
+/* 4: a seized tracee's group stop, PTRACE_LISTEN, SIGCONT. */
+static void test_listen(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	int st;
+	siginfo_t si;
+	pt(PTRACE_SEIZE, c, 0, 0);
+	kill(c, SIGSTOP);
+	waitpid(c, &st, 0);
+	show_status("sigstop delivery", st);
+	pt(PTRACE_LISTEN, c, 0, 0);
+	printf("listen at a signal stop: %s\n", en(errno));
+	pt(PTRACE_CONT, c, 0, (void *)SIGSTOP);
+	waitpid(c, &st, 0);
+	show_status("group stop", st);
+	memset(&si, 0, sizeof(si));
+	pt(PTRACE_GETSIGINFO, c, 0, &si);
+	printf("getsiginfo: signo %d code %#x\n", si.si_signo, si.si_code);
+	pt(PTRACE_LISTEN, c, 0, 0);
+	printf("listen: %s\n", en(errno));
+	errno = 0;
+	printf("wait while listening: %d\n", waitpid(c, &st, WNOHANG));
+	kill(c, SIGCONT);
+	waitpid(c, &st, 0);
+	show_status("after SIGCONT", st);
+	pt(PTRACE_GETSIGINFO, c, 0, &si);
+	printf("getsiginfo: signo %d code %#x\n", si.si_signo, si.si_code);
+	pt(PTRACE_CONT, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("sigcont delivery", st);
+	pt(PTRACE_CONT, c, 0, 0);
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+	show_status("end", st);
+}
+
+/* 5: a non-seized tracee's group stop; PTRACE_O_EXITKILL. */
+static void test_exitkill(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		for (;;)
+			pause();
+	}
+	int st;
+	siginfo_t si;
+	pt(PTRACE_ATTACH, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("attach stop", st);
+	pt(PTRACE_CONT, c, 0, (void *)SIGSTOP);
+	waitpid(c, &st, 0);
+	show_status("legacy group stop", st);
+	pt(PTRACE_GETSIGINFO, c, 0, &si);
+	printf("getsiginfo at a group stop: %s\n", en(errno));
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+	show_status("end", st);
+
+	int p[2];
+	pipe(p);
+	pid_t a = fork();
+	if (a == 0) {
+		pid_t b = fork();
+		if (b == 0) {
+			close(p[0]);
+			for (;;)
+				pause();
+		}
+		close(p[1]);
+		pt(PTRACE_SEIZE, b, 0, (void *)PTRACE_O_EXITKILL);
+		printf("seize with exitkill: %s\n", en(errno));
+		_exit(0);
+	}
+	close(p[1]);
+	waitpid(a, &st, 0);
+	char x;
+	printf("tracee killed when its tracer exits: %s\n", read(p[0], &x, 1) == 0 ? "yes" : "no");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--exec-child") == 0)
@@ -299,5 +382,7 @@ int main(int argc, char **argv)
 	test_singlestep();
 	test_events("/proc/self/exe");
 	test_attach();
+	test_listen();
+	test_exitkill();
 	return 0;
 }

@@ -160,8 +160,11 @@ static int ptrace_stop(struct task *t, enum ptrace_stop_kind kind, int status, s
 	} else if (kind == PTRACE_STOP_GROUP) {
 		t->pt.has_siginfo = false; /* GETSIGINFO: EINVAL, as Linux */
 	} else {
+		/* As Linux's ptrace_do_notify: the stop's signal (SIGTRAP, or
+		 * the stopping signal of a seized group stop), its code the
+		 * whole exit code. */
 		memset(&t->pt.siginfo, 0, sizeof(t->pt.siginfo));
-		t->pt.siginfo.si_signo = SIGTRAP;
+		t->pt.siginfo.si_signo = (status >> 8) & 0x7f;
 		t->pt.siginfo.si_code = (status >> 8) & 0xffff;
 		t->pt.siginfo.si_pid = t->tid;
 		t->pt.siginfo.si_uid = t->creds ? t->creds->ruid : 0;
@@ -563,8 +566,8 @@ static void retrap_locked(struct task *x, int sig)
 	x->pt.status = stop_status(sig, PTRACE_EVENT_STOP);
 	x->pt.kind = PTRACE_STOP_EVENT;
 	memset(&x->pt.siginfo, 0, sizeof(x->pt.siginfo));
-	x->pt.siginfo.si_signo = SIGTRAP;
-	x->pt.siginfo.si_code = SIGTRAP | (PTRACE_EVENT_STOP << 8);
+	x->pt.siginfo.si_signo = sig;
+	x->pt.siginfo.si_code = sig | (PTRACE_EVENT_STOP << 8);
 	x->pt.siginfo.si_pid = x->tid;
 	x->pt.has_siginfo = true;
 	x->pt.waitable = true;

@@ -158,7 +158,7 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 	 * or the thread is traced (its tracer sees it). */
 	if (sig_ignored_locked(tg, sig) && !blocked && sig != SIGCONT && !(bt && bt->pt.tracer))
 		return 0;
-	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
+	if (sig == SIGCONT && sig_ignored_locked(tg, sig) && !(bt && bt->pt.tracer))
 		return 0;
 	if (group) {
 		pending_add(&tg->shared_pending, info);
