@@ -4,6 +4,8 @@
  * TRACEEXEC event stops, ATTACH / DETACH, SEIZE + INTERRUPT, PTRACE_KILL,
  * and the errnos of misuse. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,10 +83,32 @@ static void test_syscalls(void)
 	printf("getregs: %s rip %s\n", en(errno), regs.rip ? "nonzero" : "zero");
 	long v = pt(PTRACE_PEEKDATA, c, (void *)&word, 0);
 	printf("peekdata: %s %#lx\n", en(errno), v);
-	pt(PTRACE_POKEDATA, c, (void *)&word, (void *)0x5678L);
+	pt(PTRACE_POKEDATA, c, (void *)&word, (void *)0x4321L);
 	printf("pokedata: %s\n", en(errno));
 	v = pt(PTRACE_PEEKDATA, c, (void *)&word, 0);
 	printf("peekdata again: %#lx\n", v);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", c);
+	int fd = open(path, O_RDWR);
+	long mv = 0;
+	ssize_t n = pread(fd, &mv, sizeof(mv), (off_t)(uintptr_t)&word);
+	printf("/proc/PID/mem read: %zd %#lx\n", n, mv);
+	mv = 0x5678;
+	n = pwrite(fd, &mv, sizeof(mv), (off_t)(uintptr_t)&word);
+	printf("/proc/PID/mem write: %zd\n", n);
+	errno = 0;
+	n = pread(fd, &mv, sizeof(mv), 4096);
+	printf("/proc/PID/mem read at 4096: %zd %s\n", n, en(errno));
+	close(fd);
+	v = pt(PTRACE_PEEKDATA, c, (void *)&word, 0);
+	printf("peekdata after the write: %#lx\n", v);
+	fd = open("/proc/self/mem", O_RDWR);
+	word = 7;
+	mv = 9;
+	n = pwrite(fd, &mv, sizeof(mv), (off_t)(uintptr_t)&word);
+	printf("/proc/self/mem write: %zd, word %ld\n", n, word);
+	word = 0x1234;
+	close(fd);
 	pt(PTRACE_PEEKDATA, c, (void *)8, 0);
 	printf("peekdata at 8: %s\n", en(errno));
 	pt(PTRACE_PEEKUSER, c, (void *)offsetof(struct user, regs.rip), 0);

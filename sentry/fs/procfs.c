@@ -323,6 +323,18 @@ static char *gen_auxv(struct task *t, void *arg, size_t *len)
 	return gen_from_snapshot(t, arg, PROC_SNAP_AUXV, fmt_auxv, len);
 }
 
+/* /proc/PID/mem: the process's memory at the file offset, as a debugger
+ * sees it (ptrace.c decides who may and how). */
+static ssize_t mem_read(struct task *t, void *arg, char *buf, size_t len, uint64_t pos)
+{
+	return ptrace_access_mem(t, PID_ARG(arg), pos, buf, len, false);
+}
+
+static ssize_t mem_write(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	return ptrace_access_mem(t, PID_ARG(arg), pos, (void *)buf, len, true);
+}
+
 static char *gen_limits(struct task *t, void *arg, size_t *len)
 {
 	return gen_from_snapshot(t, arg, 0, fmt_limits, len);
@@ -566,6 +578,9 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
 	r |= add_file(d, "auxv", 0400, gen_auxv, arg);
+	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
+	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
+		r = -1;
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);

@@ -941,6 +941,56 @@ static int64_t peek_siginfo(struct task *self, struct task *x, uint64_t addr, ui
 	return n;
 }
 
+static bool may_attach_locked(struct task *t, struct task *x, struct creds *tc);
+
+ssize_t ptrace_access_mem(struct task *t, int pid, uint64_t addr, void *buf, size_t len,
+			  bool write)
+{
+	struct kernel *k = t->k;
+	struct task *x = kernel_get_task(k, pid);
+	if (!x)
+		return 0;
+	struct creds *tc = task_creds(x);
+	ssize_t r = 0;
+	vmutex_lock(&k->tasks_lock);
+	bool self = x->tg == t->tg;
+	bool allowed = self || (tc && may_attach_locked(t, x, tc));
+	struct mm *mm = allowed && !write ? x->mm : NULL;
+	if (mm)
+		mm_get(mm);
+	vmutex_unlock(&k->tasks_lock);
+	if (tc)
+		creds_put(tc);
+	if (!allowed || (!write && !mm)) {
+		task_put(x);
+		return allowed ? 0 : -EACCES; /* no memory any more: end of file */
+	}
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = addr + done;
+		size_t n = 4096 - (a & 4095);
+		if (n > len - done)
+			n = len - done;
+		int e;
+		if (!write)
+			e = mm ? mm_access_force(mm, a, (char *)buf + done, n, false) : -EIO;
+		else if (self)
+			e = mm_access_force(t->mm, a, (char *)buf + done, n, true);
+		else if (x->pt.tracer == t->tg)
+			e = tracee_mem(t, x, a, (char *)buf + done, n, true);
+		else
+			e = -EIO;
+		if (e < 0)
+			break;
+		done += n;
+	}
+	r = done ? (ssize_t)done : (len ? -EIO : 0);
+	if (mm)
+		mm_put(mm);
+	task_put(x);
+	return r;
+}
+
 /* ---- attach, resume, detach ---- */
 
 static int64_t traceme(struct task *t)

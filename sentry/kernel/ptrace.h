@@ -114,6 +114,14 @@ int ptrace_tracer_pid_locked(const struct task *t);
  * does not exist. */
 int ptrace_set_ptracer(struct task *t, uint64_t arg);
 
+/* /proc/PID/mem: t reads or writes len bytes of process pid's memory at
+ * addr, as a debugger (FOLL_FORCE).  Returns the bytes done (0 once the
+ * process is gone), -EIO when none could be, -EACCES when t may not attach
+ * pid.  A write to another process is done only while it is t's stopped
+ * tracee (by its own thread); otherwise -EIO. */
+ssize_t ptrace_access_mem(struct task *t, int pid, uint64_t addr, void *buf, size_t len,
+			  bool write);
+
 /* ptrace(2) itself: the request, the pid, addr and data as given. */
 int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_t data);
 
