@@ -463,6 +463,11 @@ static void fd_dir_list(struct task *t, void *arg,
 
 static struct superblock *proc_sb;
 
+struct superblock *procfs_sb(void)
+{
+	return proc_sb;
+}
+
 static int fd_dir_lookup(struct task *t, void *arg, const char *name, struct inode **out)
 {
 	char *end;
@@ -580,6 +585,9 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "auxv", 0400, gen_auxv, arg);
 	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
 	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
+		r = -1;
+	struct inode *task = proc_task_dir_new(proc_sb, pid);
+	if (!task || vfs_synth_dir_add(d, "task", task) < 0)
 		r = -1;
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);

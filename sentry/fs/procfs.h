@@ -12,6 +12,11 @@ int procfs_init(void);
 struct task;
 typedef char *(*procfs_net_fn)(struct task *t, size_t *len);
 int procfs_register_net(const char *name, procfs_net_fn fn);
+/* /proc/PID/task (proc_task.c), and the superblock it lives in. */
+struct superblock;
+struct inode;
+struct inode *proc_task_dir_new(struct superblock *sb, int pid);
+struct superblock *procfs_sb(void);
 /* Register "sysfs", "mqueue", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 

@@ -138,3 +138,27 @@ void proc_snapshot_release(struct proc_snapshot *s)
 	free(s->auxv);
 	memset(s, 0, sizeof(*s));
 }
+
+int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max)
+{
+	int n = 0;
+	vmutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, pid);
+	struct thread_group *tg = x && x->tg && x->tg->tgid == pid ? x->tg : NULL;
+	for (struct task *th = tg ? tg->threads : NULL; th && n < max; th = th->tg_next)
+		tids[n++] = th->tid;
+	vmutex_unlock(&k->tasks_lock);
+	return n;
+}
+
+int kernel_task_comm(struct kernel *k, int tid, char comm[17])
+{
+	vmutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, tid);
+	if (x) {
+		memcpy(comm, x->comm, 16);
+		comm[16] = 0;
+	}
+	vmutex_unlock(&k->tasks_lock);
+	return x ? 0 : -ESRCH;
+}

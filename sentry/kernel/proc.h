@@ -66,6 +66,11 @@ struct proc_snapshot {
 /* Fill *s for process pid (want: PROC_SNAP_* bits).  0, -ESRCH (no such
  * process), or -ENOMEM (nothing to release then). */
 int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_snapshot *s);
+/* The thread ids of process pid (up to max, in tids): how many, 0 when it
+ * is gone. */
+int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max);
+/* Thread tid's name (NUL-terminated, at most 15 bytes), or -ESRCH. */
+int kernel_task_comm(struct kernel *k, int tid, char comm[17]);
 /* Drop the snapshot's references and copies (with no kernel lock held). */
 void proc_snapshot_release(struct proc_snapshot *s);
 
