@@ -46,6 +46,37 @@ echo "$got" | grep -q 'crash_here' || fail "gdb backtrace lacks crash_here: $got
 echo "$got" | grep -q 'call_it' || fail "gdb backtrace lacks call_it: $got"
 echo "ok: gdb backtrace"
 
+# Breakpoints (POKETEXT into read-only text, single-steps over them), in the
+# main thread and in a new one, with the values gdb reads there.
+cat >"$work/bp.c" <<'C'
+#include <pthread.h>
+#include <stdio.h>
+int counter;
+__attribute__((noinline)) int add(int a, int b) { counter++; return a + b; }
+static void *thr(void *arg) { return (void *)(long)add(5, 6); }
+int main(void)
+{
+	int s = 0;
+	for (int i = 0; i < 3; i++)
+		s += add(i, 1);
+	pthread_t t;
+	void *r;
+	pthread_create(&t, NULL, thr, NULL);
+	pthread_join(t, &r);
+	printf("s=%d r=%ld\n", s, (long)r);
+	return 0;
+}
+C
+gcc -g -O0 -static -pthread -o "$work/bp" "$work/bp.c" || fail "cannot build bp.c"
+cat >"$work/bp.sh" <<'SH'
+gdb -q -batch -ex 'break add' -ex run -ex bt -ex 'print counter' -ex continue -ex 'print a' \
+	-ex 'delete' -ex 'continue' /w/bp 2>&1 |
+	grep -E '^(Breakpoint|#[0-9]|\$[0-9]|s=|\[Inferior)' | sed -E 's/0x[0-9a-f]+ in //; s/process [0-9]+/process N/'
+SH
+got=$(same_as_runc "$IMAGE" "$work" bp.sh) || exit 1
+echo "$got" | grep -q '^s=6 r=11' || fail "gdb breakpoints: $got"
+echo "ok: gdb breakpoints"
+
 # Yama at scope 1 (Debian's default; this host's kernel may have no Yama, so
 # this part is checked under visor only): without CAP_SYS_PTRACE a process
 # may attach its descendants, not its parent, until the parent names it
