@@ -4,6 +4,9 @@
  * socketpair, path-bound and abstract names, autobind, SCM_RIGHTS and
  * SCM_CREDENTIALS, SO_PEERCRED, the listen backlog, and the garbage
  * collection of sockets that only in-flight SCM_RIGHTS keep alive.
+ * This file holds the names, connections, buffers and the family; the
+ * send and receive paths are unix_msg.c, the GC and /proc/net/unix
+ * unix_gc.c, and what they share unix_internal.h.
  *
  * Data: a socket's receive queue is a list of buffers (unix_skb), each
  * charged (its truesize) to the sending socket's send-buffer use `wmem`
@@ -55,83 +58,18 @@
 #include "sentry/socket/socket.h"
 #include "sentry/socket/unix.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/socket/unix_internal.h"
 
-#ifndef ENOIOCTLCMD
-#define ENOIOCTLCMD 515
-#endif
-
-#define UNIX_PATH_OFF offsetof(struct sockaddr_un, sun_path)
-#define UNIX_MAX_DGRAM_QLEN 10  /* net.unix.max_dgram_qlen */
-/* Linux's buffer sizes, so that the same writes fill a send buffer here
- * as there: a head of at most SKB_MAX_HEAD(0) bytes, the rest in pages. */
-#define UNIX_SKB_HEAD_MAX 3776             /* SKB_MAX_HEAD(0) */
-#define UNIX_SKB_MAX (32768 + UNIX_SKB_HEAD_MAX) /* one stream buffer at most */
-#define UNIX_DGRAM_HEAD_MAX 16064          /* SKB_MAX_ALLOC */
-#define UNIX_DGRAM_FRAGS_MAX (17 * 4096)   /* MAX_SKB_FRAGS pages */
-#define UNIX_HASH 256
-
-struct unix_addr {
-	_Atomic int refs;
-	int len;
-	char name[sizeof(struct sockaddr_storage)];
-};
-
-struct unix_skb {
-	struct unix_skb *next;
-	struct unix_sock *from; /* the sender, with a reference: its address and wmem */
-	size_t len, consumed, truesize;
-	struct scm_files *fp;   /* SCM_RIGHTS, counted in flight */
-	struct scm_creds creds;
-	char data[];
-};
-
-/* A socket to wake when a datagram receiver's queue shrinks (Linux's
- * peer_wake relay): a sender that found it full while polling. */
-struct unix_relay {
-	struct unix_relay *next;
-	struct unix_sock *who; /* with a reference */
-};
-
-struct unix_sock {
-	struct socket s; /* first: a unix_sock is a socket */
-	/* [s.lock] */
-	struct unix_sock *peer;           /* with a reference */
-	struct unix_skb *rq_head, *rq_tail; /* receive queue */
-	int rq_count;
-	struct unix_sock *acc_head, *acc_tail, *acc_next; /* accept queue (embryos) */
-	int acc_count;
-	int max_backlog;                  /* listen backlog, or the datagram queue limit */
-	bool dead;                        /* released */
-	struct unix_relay *relays;
-	struct vfs_path path;             /* the node a path bind made (references) */
-	/* set once under s.lock and unix_table_lock, read without a lock */
-	struct unix_addr *_Atomic addr;
-	/* under unix_table_lock */
-	bool in_path_table, in_abstract_table;
-	uint64_t node_dev, node_ino;
-	struct unix_sock *hash_next, *all_next, *all_prev;
-	bool gc_candidate, gc_alive;
-	long gc_refs;
-	/* no lock */
-	struct waitq peer_wait;   /* senders and connectors waiting for room in our queues */
-	_Atomic int64_t wmem;     /* truesize of our buffers not yet freed */
-	_Atomic int inflight;     /* how many in-flight SCM_RIGHTS hold our file */
-};
-
-static struct unix_sock *U(struct socket *s)
-{
-	return (struct unix_sock *)s;
-}
 
 /* ---------------------------------------------------------------- tables */
 
 /* UNIX_TABLE: every unix socket (for /proc/net/unix and the GC) and the
  * bound names, by node identity and by abstract name. */
-static struct vmutex unix_table_lock = VMUTEX_INITIALIZER(LOCK_CLASS(UNIX_TABLE));
-static struct unix_sock *all_socks;
+struct vmutex unix_table_lock = VMUTEX_INITIALIZER(LOCK_CLASS(UNIX_TABLE));
+struct unix_sock *unix_all_socks;
 static struct unix_sock *path_table[UNIX_HASH];
 static struct unix_sock *abstract_table[UNIX_HASH];
-static _Atomic long unix_total_inflight;
+_Atomic long unix_total_inflight;
 
 static unsigned int hash_bytes(const char *p, int len, int type)
 {
@@ -203,7 +141,7 @@ static void sock_wake_writer(struct unix_sock *u)
 }
 
 /* Count fp's unix sockets in or out of flight (for the GC). */
-static void fp_inflight(struct scm_files *fp, int delta)
+void unix_fp_inflight(struct scm_files *fp, int delta)
 {
 	if (!fp)
 		return;
@@ -293,7 +231,7 @@ static void skb_release(struct unix_skb *b)
 }
 
 /* A buffer of len bytes charged to `from` (which it holds). */
-static struct unix_skb *skb_new(struct unix_sock *from, size_t len)
+struct unix_skb *unix_skb_new(struct unix_sock *from, size_t len)
 {
 	struct unix_skb *b = skb_alloc(len);
 	if (!b)
@@ -308,13 +246,13 @@ static struct unix_skb *skb_new(struct unix_sock *from, size_t len)
 }
 
 /* Free a chain of buffers; no lock held (drops files and sockets). */
-static void skb_free_list(struct unix_skb *b)
+void unix_skb_free_list(struct unix_skb *b)
 {
 	while (b) {
 		struct unix_skb *next = b->next;
 		struct unix_sock *from = b->from;
 		if (b->fp) {
-			fp_inflight(b->fp, -1);
+			unix_fp_inflight(b->fp, -1);
 			scm_files_put(b->fp);
 		}
 		atomic_fetch_sub(&from->wmem, (int64_t)b->truesize);
@@ -326,18 +264,18 @@ static void skb_free_list(struct unix_skb *b)
 }
 
 /* Attach the message's credentials and, when send_fds, its files. */
-static void skb_attach_scm(struct unix_skb *b, struct scm *scm, bool send_fds)
+void unix_skb_attach_scm(struct unix_skb *b, struct scm *scm, bool send_fds)
 {
 	b->creds = scm->creds;
 	if (send_fds && scm->fp) {
 		b->fp = scm->fp;
 		scm->fp = NULL;
-		fp_inflight(b->fp, 1);
+		unix_fp_inflight(b->fp, 1);
 	}
 }
 
 /* Under u's lock. */
-static void rq_append(struct unix_sock *u, struct unix_skb *b)
+void unix_rq_append(struct unix_sock *u, struct unix_skb *b)
 {
 	b->next = NULL;
 	if (u->rq_tail)
@@ -360,7 +298,7 @@ static void acc_append(struct unix_sock *l, struct unix_sock *e)
 	l->acc_count++;
 }
 
-static struct unix_skb *rq_pop(struct unix_sock *u)
+struct unix_skb *unix_rq_pop(struct unix_sock *u)
 {
 	struct unix_skb *b = u->rq_head;
 	if (!b)
@@ -374,7 +312,7 @@ static struct unix_skb *rq_pop(struct unix_sock *u)
 }
 
 /* Take the whole receive queue (to free after unlocking). */
-static struct unix_skb *rq_steal(struct unix_sock *u)
+struct unix_skb *unix_rq_steal(struct unix_sock *u)
 {
 	struct unix_skb *b = u->rq_head;
 	u->rq_head = u->rq_tail = NULL;
@@ -384,7 +322,7 @@ static struct unix_skb *rq_steal(struct unix_sock *u)
 
 /* Our queue shrank: wake blocked senders and connectors, and the pollers
  * that registered a relay.  No lock held. */
-static void queue_shrank(struct unix_sock *u)
+void unix_queue_shrank(struct unix_sock *u)
 {
 	waitq_notify(&u->peer_wait, POLLOUT | POLLWRNORM | POLLWRBAND);
 	vmutex_lock(&u->s.lock);
@@ -416,10 +354,10 @@ static struct unix_sock *unix_alloc(struct task *t, int type)
 	waitq_init(&u->peer_wait);
 	u->max_backlog = UNIX_MAX_DGRAM_QLEN;
 	vmutex_lock(&unix_table_lock);
-	u->all_next = all_socks;
-	if (all_socks)
-		all_socks->all_prev = u;
-	all_socks = u;
+	u->all_next = unix_all_socks;
+	if (unix_all_socks)
+		unix_all_socks->all_prev = u;
+	unix_all_socks = u;
 	vmutex_unlock(&unix_table_lock);
 	return u;
 }
@@ -465,7 +403,7 @@ static void unix_destroy(struct socket *s)
 	struct unix_sock *u = U(s);
 	/* Normally released already; a socket that never had a file (a
 	 * failed accept, a test) lets go of what it holds here. */
-	struct unix_skb *q = rq_steal(u);
+	struct unix_skb *q = unix_rq_steal(u);
 	if (u->peer)
 		socket_put(&u->peer->s);
 	while (u->relays) {
@@ -474,7 +412,7 @@ static void unix_destroy(struct socket *s)
 		socket_put(&r->who->s);
 		free(r);
 	}
-	skb_free_list(q);
+	unix_skb_free_list(q);
 	path_put(&u->path);
 	addr_put(u->addr);
 	waitq_destroy(&u->peer_wait);
@@ -483,7 +421,6 @@ static void unix_destroy(struct socket *s)
 
 /* ---------------------------------------------------------------- release */
 
-static void unix_gc(void);
 
 static void table_remove(struct unix_sock *u)
 {
@@ -499,8 +436,8 @@ static void table_remove(struct unix_sock *u)
 	}
 	if (u->all_prev)
 		u->all_prev->all_next = u->all_next;
-	else if (all_socks == u)
-		all_socks = u->all_next;
+	else if (unix_all_socks == u)
+		unix_all_socks = u->all_next;
 	if (u->all_next)
 		u->all_next->all_prev = u->all_prev;
 	u->all_next = u->all_prev = NULL;
@@ -522,7 +459,7 @@ static void unix_release_sock(struct unix_sock *u, bool embryo)
 	struct unix_sock *peer = u->peer;
 	u->peer = NULL;
 	bool unread = u->rq_head != NULL;
-	struct unix_skb *q = rq_steal(u);
+	struct unix_skb *q = unix_rq_steal(u);
 	struct unix_sock *acc = u->acc_head;
 	u->acc_head = u->acc_tail = NULL;
 	u->acc_count = 0;
@@ -550,7 +487,7 @@ static void unix_release_sock(struct unix_sock *u, bool embryo)
 		socket_put(&r->who->s);
 		free(r);
 	}
-	skb_free_list(q);
+	unix_skb_free_list(q);
 	(void)state;
 	while (acc) {
 		struct unix_sock *e = acc;
@@ -572,7 +509,7 @@ static void unix_release(struct socket *s)
 /* ---------------------------------------------------------------- names */
 
 /* As Linux's unix_validate_addr. */
-static int validate_addr(const struct sockaddr_storage *a, int len)
+int unix_validate_addr(const struct sockaddr_storage *a, int len)
 {
 	if (len <= (int)UNIX_PATH_OFF || len > (int)sizeof(struct sockaddr_un))
 		return -EINVAL;
@@ -591,7 +528,7 @@ static int mkname_path(const struct sockaddr_storage *a, int len, char *path)
 	return (int)(strlen(path) + UNIX_PATH_OFF + 1);
 }
 
-static int unix_autobind(struct unix_sock *u)
+int unix_autobind(struct unix_sock *u)
 {
 	static _Atomic unsigned int seed;
 	unsigned int start = (unsigned int)(time(NULL) ^ (uintptr_t)u ^ atomic_fetch_add(&seed, 7919));
@@ -709,7 +646,7 @@ static int unix_bind(struct task *t, struct socket *s, const struct sockaddr_sto
 	struct unix_sock *u = U(s);
 	if (len == (int)UNIX_PATH_OFF && sa->ss_family == AF_UNIX)
 		return unix_autobind(u);
-	int r = validate_addr(sa, len);
+	int r = unix_validate_addr(sa, len);
 	if (r < 0)
 		return r;
 	if (((const char *)sa)[UNIX_PATH_OFF])
@@ -730,7 +667,7 @@ static void log_unbound_node(const char *path, struct inode *ino)
 }
 
 /* Linux's unix_find_other: the socket an address names, with a reference. */
-static int find_other(struct task *t, const struct sockaddr_storage *sa, int len, int type,
+int unix_find_other(struct task *t, const struct sockaddr_storage *sa, int len, int type,
 		      struct unix_sock **out)
 {
 	const char *name = (const char *)sa;
@@ -805,7 +742,7 @@ static int unix_getname(struct socket *s, struct sockaddr_storage *out, int peer
 }
 
 /* The sender's address for recvfrom/recvmsg (nothing when it has none). */
-static void copy_addr(struct sock_msg *m, struct unix_sock *from)
+void unix_copy_addr(struct sock_msg *m, struct unix_sock *from)
 {
 	struct unix_addr *a = from->addr;
 	if (!m->want_name || !a)
@@ -843,7 +780,7 @@ static int unix_stream_connect(struct task *t, struct socket *s, const struct so
 			       int len, int fflags)
 {
 	struct unix_sock *u = U(s);
-	int r = validate_addr(sa, len);
+	int r = unix_validate_addr(sa, len);
 	if (r < 0)
 		return r;
 	vmutex_lock(&s->lock);
@@ -858,7 +795,7 @@ static int unix_stream_connect(struct task *t, struct socket *s, const struct so
 		return -ENOMEM;
 	struct unix_sock *other = NULL;
 	for (;;) {
-		r = find_other(t, sa, len, s->type, &other);
+		r = unix_find_other(t, sa, len, s->type, &other);
 		if (r < 0)
 			break;
 		socket_lock_pair(s, &other->s);
@@ -949,7 +886,7 @@ static int unix_accept(struct task *t, struct socket *s, int fflags, struct sock
 			e->acc_next = NULL;
 			bool passcred = s->passcred;
 			vmutex_unlock(&s->lock);
-			queue_shrank(u);
+			unix_queue_shrank(u);
 			vmutex_lock(&e->s.lock);
 			e->s.passcred = passcred; /* as Linux's unix_sock_inherit_flags */
 			vmutex_unlock(&e->s.lock);
@@ -968,7 +905,7 @@ static int unix_accept(struct task *t, struct socket *s, int fflags, struct sock
 	return r;
 }
 
-static bool recvq_full(struct unix_sock *o)
+bool unix_recvq_full(struct unix_sock *o)
 {
 	return o->rq_count > o->max_backlog;
 }
@@ -985,7 +922,7 @@ static int unix_dgram_connect(struct task *t, struct socket *s, const struct soc
 	struct unix_sock *other = NULL;
 	int r;
 	if (sa->ss_family != AF_UNSPEC) {
-		if ((r = validate_addr(sa, len)) < 0)
+		if ((r = unix_validate_addr(sa, len)) < 0)
 			return r;
 		vmutex_lock(&s->lock);
 		bool need_bind = s->passcred && !u->addr;
@@ -993,7 +930,7 @@ static int unix_dgram_connect(struct task *t, struct socket *s, const struct soc
 		if (need_bind && (r = unix_autobind(u)) < 0)
 			return r;
 		for (;;) {
-			if ((r = find_other(t, sa, len, s->type, &other)) < 0)
+			if ((r = unix_find_other(t, sa, len, s->type, &other)) < 0)
 				return r;
 			socket_lock_pair(s, &other->s);
 			if (!other->dead)
@@ -1012,17 +949,17 @@ static int unix_dgram_connect(struct task *t, struct socket *s, const struct soc
 		vmutex_lock(&s->lock);
 	}
 	struct unix_sock *old = u->peer;
-	u->peer = other; /* takes find_other's reference */
+	u->peer = other; /* takes unix_find_other's reference */
 	if (!other)
 		s->state = SOCK_STATE_CLOSE;
 	socket_unlock_pair(s, other ? &other->s : NULL);
 	if (old && old != other) {
 		/* Linux's unix_dgram_disconnected. */
 		vmutex_lock(&s->lock);
-		struct unix_skb *q = rq_steal(u);
+		struct unix_skb *q = unix_rq_steal(u);
 		vmutex_unlock(&s->lock);
 		if (q) {
-			queue_shrank(u);
+			unix_queue_shrank(u);
 			vmutex_lock(&old->s.lock);
 			bool reset = !old->dead && old->peer == u;
 			if (reset)
@@ -1038,7 +975,7 @@ static int unix_dgram_connect(struct task *t, struct socket *s, const struct soc
 				old->s.state = SOCK_STATE_CLOSE;
 			vmutex_unlock(&old->s.lock);
 		}
-		skb_free_list(q);
+		unix_skb_free_list(q);
 	}
 	if (old)
 		socket_put(&old->s);
@@ -1046,471 +983,6 @@ static int unix_dgram_connect(struct task *t, struct socket *s, const struct soc
 	return 0;
 }
 
-/* ---------------------------------------------------------------- send */
-
-/* Wait for room in our send buffer (Linux's sock_alloc_send_pskb).  Under
- * s->lock. */
-static int wait_sndbuf(struct task *t, struct socket *s, struct sock_timeo *to)
-{
-	struct unix_sock *u = U(s);
-	for (;;) {
-		int r = socket_take_error(s);
-		if (r < 0)
-			return r;
-		if (s->shutdown & SOCK_SEND_SHUTDOWN)
-			return -EPIPE;
-		if (atomic_load(&u->wmem) < s->sndbuf)
-			return 0;
-		r = socket_wait(t, s, &s->wq, POLLOUT | POLLWRNORM | POLLERR | POLLHUP, to);
-		if (r < 0)
-			return r;
-	}
-}
-
-static ssize_t unix_stream_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags,
-				   struct scm *scm)
-{
-	struct unix_sock *u = U(s);
-	int r = 0;
-	size_t len = m->data.left;
-	size_t sent = 0;
-	struct unix_sock *other = NULL;
-	bool fds_sent = false;
-	vmutex_lock(&s->lock);
-	if (flags & MSG_OOB) {
-		r = -EOPNOTSUPP;
-	} else if (m->namelen) {
-		r = s->state == SOCK_STATE_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
-	} else if (!u->peer) {
-		r = -ENOTCONN;
-	} else if (s->shutdown & SOCK_SEND_SHUTDOWN) {
-		r = -EPIPE;
-		if (!(flags & MSG_NOSIGNAL))
-			socket_sigpipe(t);
-	} else {
-		other = u->peer;
-		socket_get(&other->s);
-	}
-	struct sock_timeo to;
-	socket_timeo(s, true, flags & MSG_DONTWAIT, &to);
-	vmutex_unlock(&s->lock);
-	while (r == 0 && sent < len) {
-		size_t size = len - sent;
-		vmutex_lock(&s->lock);
-		size_t cap = s->sndbuf / 2 > 64 ? (size_t)s->sndbuf / 2 - 64 : 1;
-		if (cap > UNIX_SKB_MAX)
-			cap = UNIX_SKB_MAX;
-		if (size > cap)
-			size = cap;
-		r = wait_sndbuf(t, s, &to);
-		vmutex_unlock(&s->lock);
-		if (r < 0)
-			break;
-		struct unix_skb *b = skb_new(u, size);
-		if (!b) {
-			r = -ENOMEM;
-			break;
-		}
-		if (sock_iter_copy_from(&m->data, b->data, size) < 0) {
-			skb_free_list(b);
-			r = -EFAULT;
-			break;
-		}
-		skb_attach_scm(b, scm, !fds_sent); /* the files go with the first buffer */
-		fds_sent = true;
-		vmutex_lock(&other->s.lock);
-		if (other->dead || (other->s.shutdown & SOCK_RCV_SHUTDOWN)) {
-			vmutex_unlock(&other->s.lock);
-			skb_free_list(b);
-			if (!sent && !(flags & MSG_NOSIGNAL))
-				socket_sigpipe(t);
-			r = -EPIPE;
-			break;
-		}
-		rq_append(other, b);
-		vmutex_unlock(&other->s.lock);
-		socket_notify(&other->s, POLLIN | POLLRDNORM);
-		sent += size;
-	}
-	if (other)
-		socket_put(&other->s);
-	return sent ? (ssize_t)sent : r;
-}
-
-/* Under both locks (s and other), other full and not connected back to us:
- * register for a wake-up when it drains (Linux's unix_dgram_peer_wake_me).
- * True: still full, the caller reports EAGAIN / not writable. */
-static bool peer_wake_me(struct unix_sock *u, struct unix_sock *other)
-{
-	if (!recvq_full(other) || other->dead)
-		return false;
-	for (struct unix_relay *r = other->relays; r; r = r->next)
-		if (r->who == u)
-			return true;
-	struct unix_relay *r = malloc(sizeof(*r));
-	if (r) {
-		r->who = u;
-		socket_get(&u->s);
-		r->next = other->relays;
-		other->relays = r;
-	}
-	return true;
-}
-
-/* Linux's unix_dgram_sendmsg, also SOCK_SEQPACKET's. */
-static ssize_t unix_dgram_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags,
-				  struct scm *scm)
-{
-	struct unix_sock *u = U(s);
-	int r = 0;
-	size_t len = m->data.left;
-	struct unix_sock *other = NULL;
-	struct unix_skb *b = NULL;
-	bool named = m->namelen > 0;
-	if (flags & MSG_OOB) {
-		r = -EOPNOTSUPP;
-		goto out;
-	}
-	if (named) {
-		if ((r = validate_addr(&m->name, m->namelen)) < 0)
-			goto out;
-	} else {
-		vmutex_lock(&s->lock);
-		other = u->peer;
-		if (other)
-			socket_get(&other->s);
-		vmutex_unlock(&s->lock);
-		if (!other) {
-			r = -ENOTCONN;
-			goto out;
-		}
-	}
-	vmutex_lock(&s->lock);
-	bool need_bind = s->passcred && !u->addr;
-	vmutex_unlock(&s->lock);
-	if (need_bind && (r = unix_autobind(u)) < 0)
-		goto out;
-	vmutex_lock(&s->lock);
-	struct sock_timeo to;
-	socket_timeo(s, true, flags & MSG_DONTWAIT, &to);
-	if (len > (size_t)s->sndbuf - 32)
-		r = -EMSGSIZE;
-	else
-		r = wait_sndbuf(t, s, &to);
-	vmutex_unlock(&s->lock);
-	if (r < 0)
-		goto out;
-	b = skb_new(u, len);
-	if (!b) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (sock_iter_copy_from(&m->data, b->data, len) < 0) {
-		r = -EFAULT;
-		goto out;
-	}
-	skb_attach_scm(b, scm, true);
-	for (;;) {
-		if (!other) {
-			if (!named) {
-				r = -ECONNRESET;
-				goto out;
-			}
-			if ((r = find_other(t, &m->name, m->namelen, s->type, &other)) < 0) {
-				other = NULL;
-				goto out;
-			}
-		}
-		vmutex_lock(&other->s.lock);
-		if (other->peer && other->peer != u) {
-			vmutex_unlock(&other->s.lock);
-			r = -EPERM;
-			goto out;
-		}
-		if (other->dead) {
-			vmutex_unlock(&other->s.lock);
-			vmutex_lock(&s->lock);
-			if (s->type == SOCK_SEQPACKET) {
-				vmutex_unlock(&s->lock);
-				r = -EPIPE;
-				goto out;
-			}
-			if (u->peer == other) {
-				/* Our peer is gone: disconnect, drop what it sent. */
-				u->peer = NULL;
-				s->state = SOCK_STATE_CLOSE;
-				struct unix_skb *q = rq_steal(u);
-				vmutex_unlock(&s->lock);
-				socket_put(&other->s); /* the peer reference */
-				skb_free_list(q);
-				r = -ECONNREFUSED;
-				goto out;
-			}
-			vmutex_unlock(&s->lock);
-			socket_put(&other->s);
-			other = NULL;
-			continue;
-		}
-		if (other->s.shutdown & SOCK_RCV_SHUTDOWN) {
-			vmutex_unlock(&other->s.lock);
-			r = -EPIPE;
-			goto out;
-		}
-		if (other != u && other->peer != u && recvq_full(other)) {
-			if (!to.nowait) {
-				r = socket_wait(t, &other->s, &other->peer_wait, POLLOUT | POLLWRNORM,
-						&to);
-				vmutex_unlock(&other->s.lock);
-				if (r < 0 && r != -EAGAIN)
-					goto out;
-				continue; /* woken, or the time ran out: look again */
-			}
-			vmutex_unlock(&other->s.lock);
-			socket_lock_pair(s, &other->s);
-			bool still_full = u->peer != other || peer_wake_me(u, other);
-			socket_unlock_pair(s, &other->s);
-			if (still_full) {
-				r = -EAGAIN;
-				goto out;
-			}
-			continue;
-		}
-		rq_append(other, b);
-		b = NULL;
-		vmutex_unlock(&other->s.lock);
-		socket_notify(&other->s, POLLIN | POLLRDNORM);
-		r = (int)len;
-		break;
-	}
-out:
-	if (other)
-		socket_put(&other->s);
-	skb_free_list(b);
-	return r < 0 ? r : (ssize_t)len;
-}
-
-/* Every type's sendmsg: the control data first (Linux's scm_send), then
- * the type's own. */
-static ssize_t unix_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
-{
-	ssize_t r = 0;
-	if (s->type == SOCK_SEQPACKET) {
-		/* Linux's unix_seqpacket_sendmsg, before anything else. */
-		vmutex_lock(&s->lock);
-		r = socket_take_error(s);
-		if (r == 0 && s->state != SOCK_STATE_ESTABLISHED)
-			r = -ENOTCONN;
-		vmutex_unlock(&s->lock);
-		if (r < 0)
-			return r;
-		m->namelen = 0; /* the address is ignored */
-	}
-	struct scm scm;
-	r = scm_send(t, m->control, m->controllen, true, &scm);
-	if (r < 0)
-		return r;
-	if (s->type == SOCK_STREAM)
-		r = unix_stream_sendmsg(t, s, m, flags, &scm);
-	else
-		r = unix_dgram_sendmsg(t, s, m, flags, &scm);
-	scm_destroy(&scm);
-	return r;
-}
-
-/* ---------------------------------------------------------------- receive */
-
-/* Linux's __unix_dgram_recvmsg. */
-static ssize_t unix_dgram_recvmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
-{
-	struct unix_sock *u = U(s);
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	size_t size = m->data.left;
-	vmutex_lock(&s->lock);
-	struct sock_timeo to;
-	socket_timeo(s, false, flags & MSG_DONTWAIT, &to);
-	struct unix_skb *b;
-	int r = 0;
-	for (;;) {
-		if ((r = socket_take_error(s)) < 0)
-			goto unlock;
-		b = u->rq_head;
-		if (b)
-			break;
-		r = -EAGAIN;
-		if (to.nowait) {
-			/* EOF on a disconnected nonblocking SOCK_SEQPACKET. */
-			if (s->type == SOCK_SEQPACKET && (s->shutdown & SOCK_RCV_SHUTDOWN))
-				r = 0;
-			goto unlock;
-		}
-		if (s->shutdown & SOCK_RCV_SHUTDOWN) {
-			r = 0;
-			goto unlock;
-		}
-		if (s->type == SOCK_SEQPACKET && s->state != SOCK_STATE_ESTABLISHED) {
-			r = -ENOTCONN;
-			goto unlock;
-		}
-		r = socket_wait(t, s, &s->wq, POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP,
-				&to);
-		if (r < 0 && r != -EAGAIN)
-			goto unlock;
-	}
-	bool peek = flags & MSG_PEEK;
-	if (!peek)
-		rq_pop(u);
-	m->rscm.creds = b->creds;
-	m->rscm.has_creds = true;
-	if (b->fp) {
-		if (peek) {
-			m->rscm.fp = scm_files_dup(b->fp);
-		} else {
-			fp_inflight(b->fp, -1);
-			m->rscm.fp = b->fp;
-			b->fp = NULL;
-		}
-	}
-	copy_addr(m, b->from);
-	size_t n = size < b->len ? size : b->len;
-	if (size < b->len)
-		m->msg_flags |= MSG_TRUNC;
-	/* A peeked buffer stays queued: copy it under the lock. */
-	if (peek) {
-		r = sock_iter_copy_to(&m->data, b->data, n) < 0 ? -EFAULT : 0;
-		vmutex_unlock(&s->lock);
-	} else {
-		vmutex_unlock(&s->lock);
-		queue_shrank(u);
-		r = sock_iter_copy_to(&m->data, b->data, n) < 0 ? -EFAULT : 0;
-	}
-	ssize_t ret = r < 0 ? r : (flags & MSG_TRUNC) ? (ssize_t)b->len : (ssize_t)n;
-	if (!peek)
-		skb_free_list(b);
-	if (r < 0)
-		scm_destroy(&m->rscm);
-	return ret;
-unlock:
-	vmutex_unlock(&s->lock);
-	return r;
-}
-
-static ssize_t unix_seqpacket_recvmsg(struct task *t, struct socket *s, struct sock_msg *m,
-				      int flags)
-{
-	vmutex_lock(&s->lock);
-	int state = s->state;
-	vmutex_unlock(&s->lock);
-	if (state != SOCK_STATE_ESTABLISHED)
-		return -ENOTCONN;
-	return unix_dgram_recvmsg(t, s, m, flags);
-}
-
-static bool creds_equal(const struct scm_creds *a, const struct scm_creds *b)
-{
-	return a->pid == b->pid && a->uid == b->uid && a->gid == b->gid;
-}
-
-/* Linux's unix_stream_read_generic: gather what is queued, up to the size;
- * wait while less than the low-water mark (all of it with MSG_WAITALL) has
- * come; never glue buffers of different senders when SO_PASSCRED is on; a
- * buffer that carries files ends the read. */
-static ssize_t unix_stream_recvmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
-{
-	struct unix_sock *u = U(s);
-	size_t size = m->data.left;
-	vmutex_lock(&s->lock);
-	if (s->state != SOCK_STATE_ESTABLISHED) {
-		vmutex_unlock(&s->lock);
-		return -EINVAL;
-	}
-	if (flags & MSG_OOB) {
-		vmutex_unlock(&s->lock);
-		return -EOPNOTSUPP;
-	}
-	size_t target = (flags & MSG_WAITALL) ? size : ((size_t)s->rcvlowat < size ? (size_t)s->rcvlowat : size);
-	if (target == 0)
-		target = 1;
-	struct sock_timeo to;
-	socket_timeo(s, false, flags & MSG_DONTWAIT, &to);
-	bool peek = flags & MSG_PEEK;
-	bool check_creds = false, name_done = false;
-	size_t copied = 0;
-	int err = 0;
-	struct unix_skb *freed = NULL, **freed_tail = &freed;
-	struct unix_skb *b = u->rq_head;
-	while (size > 0) {
-		if (!b) {
-			if (copied >= target || (peek && copied))
-				break;
-			if ((err = socket_take_error(s)) < 0)
-				break;
-			if (s->shutdown & SOCK_RCV_SHUTDOWN)
-				break;
-			if (to.nowait) {
-				err = -EAGAIN;
-				break;
-			}
-			err = socket_wait(t, s, &s->wq,
-					  POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP, &to);
-			if (err < 0 && err != -EAGAIN)
-				break;
-			err = 0;
-			b = u->rq_head;
-			continue;
-		}
-		if (check_creds) {
-			if (!creds_equal(&b->creds, &m->rscm.creds))
-				break;
-		} else if (s->passcred) {
-			m->rscm.creds = b->creds;
-			m->rscm.has_creds = true;
-			check_creds = true;
-		}
-		if (!name_done) {
-			copy_addr(m, b->from);
-			name_done = true;
-		}
-		size_t chunk = b->len - b->consumed;
-		if (chunk > size)
-			chunk = size;
-		if (sock_iter_copy_to(&m->data, b->data + b->consumed, chunk) < 0) {
-			if (copied == 0)
-				err = -EFAULT;
-			break;
-		}
-		copied += chunk;
-		size -= chunk;
-		if (!peek) {
-			b->consumed += chunk;
-			if (b->fp) {
-				fp_inflight(b->fp, -1);
-				m->rscm.fp = b->fp;
-				b->fp = NULL;
-			}
-			if (b->consumed < b->len)
-				break;
-			rq_pop(u);
-			*freed_tail = b;
-			freed_tail = &b->next;
-			b = u->rq_head;
-			if (m->rscm.fp)
-				break;
-		} else {
-			if (b->fp) {
-				m->rscm.fp = scm_files_dup(b->fp);
-				break;
-			}
-			b = b->next;
-		}
-	}
-	vmutex_unlock(&s->lock);
-	if (freed) {
-		queue_shrank(u);
-		skb_free_list(freed);
-	}
-	return copied ? (ssize_t)copied : err;
-}
 
 /* ---------------------------------------------------------------- the rest */
 
@@ -1625,8 +1097,8 @@ static uint32_t unix_dgram_readiness(struct socket *s, bool want_out)
 		/* Connected to a full receiver that is not connected back: not
 		 * writable until it drains (and then we are woken). */
 		socket_lock_pair(s, &other->s);
-		if (u->peer == other && other->peer != u && recvq_full(other) &&
-		    peer_wake_me(u, other))
+		if (u->peer == other && other->peer != u && unix_recvq_full(other) &&
+		    unix_peer_wake_me(u, other))
 			w = false;
 		socket_unlock_pair(s, &other->s);
 		socket_put(&other->s);
@@ -1675,216 +1147,4 @@ static const struct socket_family unix_family = {
 int unix_register(void)
 {
 	return socket_register_family(&unix_family);
-}
-
-/* ---------------------------------------------------------------- GC */
-
-static struct unix_sock *unix_of_file(struct file *f)
-{
-	struct socket *s = socket_from_file(f);
-	return s && s->family == AF_UNIX ? U(s) : NULL;
-}
-
-static void skb_list_children(struct unix_skb *b, void (*fn)(struct unix_sock *v, void *arg),
-			      void *arg)
-{
-	for (; b; b = b->next)
-		for (int i = 0; b->fp && i < b->fp->count; i++) {
-			struct unix_sock *v = unix_of_file(b->fp->files[i]);
-			if (v)
-				fn(v, arg);
-		}
-}
-
-/* Call fn on every unix socket whose file sits in u's queues: its own and,
- * for a listener, its embryos' (a listener's lock before its embryos', see
- * LOCKING.md).  Under unix_table_lock. */
-static void for_each_inflight_child(struct unix_sock *u, void (*fn)(struct unix_sock *v, void *arg),
-				    void *arg)
-{
-	vmutex_lock_nested(&u->s.lock, 0);
-	skb_list_children(u->rq_head, fn, arg);
-	for (struct unix_sock *e = u->acc_head; e; e = e->acc_next) {
-		vmutex_lock_nested(&e->s.lock, 1);
-		skb_list_children(e->rq_head, fn, arg);
-		vmutex_unlock(&e->s.lock);
-	}
-	vmutex_unlock(&u->s.lock);
-}
-
-/* Move a queue onto the purge list. */
-static void purge_add(struct unix_skb **purge, struct unix_skb *q)
-{
-	while (q) {
-		struct unix_skb *next = q->next;
-		q->next = *purge;
-		*purge = q;
-		q = next;
-	}
-}
-
-static void gc_dec_ref(struct unix_sock *v, void *arg)
-{
-	if (v->gc_candidate)
-		v->gc_refs--;
-}
-
-struct gc_stack {
-	struct unix_sock **items;
-	size_t n, cap;
-};
-
-static void gc_mark_alive(struct unix_sock *v, void *arg)
-{
-	struct gc_stack *st = arg;
-	if (!v->gc_candidate || v->gc_alive)
-		return;
-	v->gc_alive = true;
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct unix_sock **n = realloc(st->items, cap * sizeof(*n));
-		if (!n)
-			return; /* alive anyway; its children are left as they are */
-		st->items = n;
-		st->cap = cap;
-	}
-	st->items[st->n++] = v;
-}
-
-static _Atomic int gc_running, gc_again;
-
-/* Linux's unix_gc: candidates are sockets whose every file reference is a
- * buffer in flight; those referenced from outside the candidates' queues
- * (and what they reach) live; the rest are garbage, their queues purged. */
-static void unix_gc_once(void)
-{
-	struct unix_skb *purge = NULL;
-	struct gc_stack st = {0};
-	vmutex_lock(&unix_table_lock);
-	for (struct unix_sock *u = all_socks; u; u = u->all_next) {
-		u->gc_candidate = u->gc_alive = false;
-		int inflight = atomic_load(&u->inflight);
-		if (inflight <= 0)
-			continue;
-		vmutex_lock(&u->s.lock);
-		struct file *f = u->s.file;
-		if (f && !u->dead && atomic_load(&f->refs) == inflight) {
-			u->gc_candidate = true;
-			u->gc_refs = inflight;
-		}
-		vmutex_unlock(&u->s.lock);
-	}
-	for (struct unix_sock *u = all_socks; u; u = u->all_next)
-		if (u->gc_candidate)
-			for_each_inflight_child(u, gc_dec_ref, NULL);
-	for (struct unix_sock *u = all_socks; u; u = u->all_next)
-		if (u->gc_candidate && u->gc_refs > 0)
-			gc_mark_alive(u, &st);
-	while (st.n > 0) {
-		struct unix_sock *u = st.items[--st.n];
-		for_each_inflight_child(u, gc_mark_alive, &st);
-	}
-	for (struct unix_sock *u = all_socks; u; u = u->all_next) {
-		if (!u->gc_candidate || u->gc_alive)
-			continue;
-		vmutex_lock_nested(&u->s.lock, 0);
-		purge_add(&purge, rq_steal(u));
-		for (struct unix_sock *e = u->acc_head; e; e = e->acc_next) {
-			vmutex_lock_nested(&e->s.lock, 1);
-			purge_add(&purge, rq_steal(e));
-			vmutex_unlock(&e->s.lock);
-		}
-		vmutex_unlock(&u->s.lock);
-	}
-	vmutex_unlock(&unix_table_lock);
-	free(st.items);
-	skb_free_list(purge); /* closes the garbage */
-}
-
-static void unix_gc(void)
-{
-	atomic_store(&gc_again, 1);
-	if (atomic_exchange(&gc_running, 1))
-		return; /* the running collection will look again */
-	while (atomic_exchange(&gc_again, 0))
-		unix_gc_once();
-	atomic_store(&gc_running, 0);
-}
-
-long unix_inflight_count(void)
-{
-	return atomic_load(&unix_total_inflight);
-}
-
-/* ---------------------------------------------------------------- /proc/net/unix */
-
-struct tbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void tb_add(struct tbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np)
-			return;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-/* Linux's unix_seq_show, one line per socket (addresses are not shown:
- * "%pK" prints zeros to whom may not see kernel pointers). */
-char *unix_proc_net(struct task *t, size_t *len)
-{
-	struct tbuf b = {0};
-	const char *head = "Num       RefCount Protocol Flags    Type St Inode Path\n";
-	tb_add(&b, head, strlen(head));
-	vmutex_lock(&unix_table_lock);
-	for (struct unix_sock *u = all_socks; u; u = u->all_next) {
-		vmutex_lock(&u->s.lock);
-		int st;
-		bool est = u->s.state == SOCK_STATE_ESTABLISHED;
-		if (u->s.file)
-			st = est ? 3 /* SS_CONNECTED */ : 1 /* SS_UNCONNECTED */;
-		else
-			st = est ? 2 /* SS_CONNECTING */ : 4 /* SS_DISCONNECTING */;
-		char line[128 + 2 * sizeof(struct sockaddr_storage)];
-		int n = snprintf(line, sizeof(line), "%016x: %08X %08X %08X %04X %02X %5llu", 0,
-				 (unsigned int)atomic_load(&u->s.refs), 0,
-				 u->s.state == SOCK_STATE_LISTEN ? 0x10000 : 0, u->s.type, st,
-				 (unsigned long long)u->s.ino);
-		struct unix_addr *a = u->addr;
-		if (a && n > 0 && (size_t)n < sizeof(line) - sizeof(a->name) - 2) {
-			line[n++] = ' ';
-			int plen = a->len - (int)UNIX_PATH_OFF;
-			const char *p = a->name + UNIX_PATH_OFF;
-			int i = 0;
-			if (p[0]) {
-				plen--; /* the NUL */
-			} else {
-				line[n++] = '@';
-				i = 1;
-			}
-			for (; i < plen; i++)
-				line[n++] = p[i] ? p[i] : '@';
-		}
-		vmutex_unlock(&u->s.lock);
-		if (n > 0) {
-			line[n++] = '\n';
-			tb_add(&b, line, (size_t)n);
-		}
-	}
-	vmutex_unlock(&unix_table_lock);
-	*len = b.len;
-	if (!b.p)
-		b.p = strdup("");
-	return b.p;
 }
