@@ -113,6 +113,11 @@ static void test_syscalls(void)
 	printf("peekdata at 8: %s\n", en(errno));
 	pt(PTRACE_PEEKUSER, c, (void *)offsetof(struct user, regs.rip), 0);
 	printf("peekuser rip: %s\n", en(errno));
+	unsigned long fsb = 0;
+	pt(PTRACE_ARCH_PRCTL, c, &fsb, (void *)0x1003 /* ARCH_GET_FS */);
+	printf("arch_prctl get fs: %s %s\n", en(errno), fsb == regs.fs_base ? "= regs.fs_base" : "differs");
+	pt(PTRACE_ARCH_PRCTL, c, &fsb, (void *)0x1999);
+	printf("arch_prctl bad code: %s\n", en(errno));
 	pt(PTRACE_PEEKUSER, c, (void *)3, 0);
 	printf("peekuser unaligned: %s\n", en(errno));
 	pt(PTRACE_SETOPTIONS, c, 0, (void *)0x80000000L);

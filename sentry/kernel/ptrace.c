@@ -909,6 +909,30 @@ static int64_t syscall_info(struct task *self, struct task *x, uint64_t size, ui
 	return (int64_t)n;
 }
 
+/* PTRACE_ARCH_PRCTL (x86-64): arch_prctl's FS/GS base codes on the
+ * tracee's registers; a GET writes to the tracer's memory at arg. */
+static int64_t arch_prctl(struct task *self, struct task *x, uint64_t code, uint64_t arg)
+{
+	switch (code) {
+	case 0x1001: /* ARCH_SET_GS */
+	case 0x1002: /* ARCH_SET_FS */
+		if (arg >= PLAT_APP_TOP)
+			return -EPERM;
+		if (code == 0x1002)
+			x->regs.fs_base = arg;
+		else
+			x->regs.gs_base = arg;
+		return 0;
+	case 0x1003: /* ARCH_GET_FS */
+	case 0x1004: { /* ARCH_GET_GS */
+		uint64_t v = code == 0x1003 ? x->regs.fs_base : x->regs.gs_base;
+		return task_copy_out(self, arg, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
 static int64_t peek_siginfo(struct task *self, struct task *x, uint64_t addr, uint64_t data)
 {
 	struct __ptrace_peeksiginfo_args a;
@@ -1266,6 +1290,9 @@ int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_
 		break;
 	case PTRACE_GET_SYSCALL_INFO:
 		r = syscall_info(t, x, addr, data);
+		break;
+	case PTRACE_ARCH_PRCTL:
+		r = arch_prctl(t, x, data, addr);
 		break;
 	case PTRACE_SINGLESTEP:
 	case PTRACE_CONT:
