@@ -113,6 +113,18 @@ static void test_syscalls(void)
 	printf("peekdata at 8: %s\n", en(errno));
 	pt(PTRACE_PEEKUSER, c, (void *)offsetof(struct user, regs.rip), 0);
 	printf("peekuser rip: %s\n", en(errno));
+	unsigned long long mask = 0;
+	pt(PTRACE_GETSIGMASK, c, (void *)8, &mask);
+	printf("getsigmask: %s %#llx\n", en(errno), mask);
+	mask = 1ULL << (SIGUSR2 - 1) | 1ULL << (SIGKILL - 1);
+	pt(PTRACE_SETSIGMASK, c, (void *)8, &mask);
+	printf("setsigmask: %s\n", en(errno));
+	pt(PTRACE_GETSIGMASK, c, (void *)8, &mask);
+	printf("getsigmask: %#llx\n", mask);
+	pt(PTRACE_GETSIGMASK, c, (void *)4, &mask);
+	printf("getsigmask of 4 bytes: %s\n", en(errno));
+	mask = 0;
+	pt(PTRACE_SETSIGMASK, c, (void *)8, &mask);
 	unsigned long fsb = 0;
 	pt(PTRACE_ARCH_PRCTL, c, &fsb, (void *)0x1003 /* ARCH_GET_FS */);
 	printf("arch_prctl get fs: %s %s\n", en(errno), fsb == regs.fs_base ? "= regs.fs_base" : "differs");

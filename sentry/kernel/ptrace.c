@@ -1291,6 +1291,29 @@ int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_
 	case PTRACE_GET_SYSCALL_INFO:
 		r = syscall_info(t, x, addr, data);
 		break;
+	case PTRACE_GETSIGMASK:
+	case PTRACE_SETSIGMASK: {
+		if (addr != sizeof(sigset64_t)) {
+			r = -EINVAL;
+			break;
+		}
+		sigset64_t m;
+		if (req == PTRACE_GETSIGMASK) {
+			vmutex_lock(&tg->siglock);
+			m = x->sigmask;
+			vmutex_unlock(&tg->siglock);
+			r = task_copy_out(t, data, &m, sizeof(m)) < 0 ? -EFAULT : 0;
+		} else if (task_copy_in(t, &m, data, sizeof(m)) < 0) {
+			r = -EFAULT;
+		} else {
+			vmutex_lock(&tg->siglock);
+			x->sigmask = m & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
+			x->restore_sigmask = false;
+			vmutex_unlock(&tg->siglock);
+			r = 0;
+		}
+		break;
+	}
 	case PTRACE_ARCH_PRCTL:
 		r = arch_prctl(t, x, data, addr);
 		break;
