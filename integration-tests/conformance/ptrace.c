@@ -220,6 +220,37 @@ static void test_singlestep(void)
 	show_status("stepped child", st);
 }
 
+/* 1c: PTRACE_SYSEMU: the tracer answers a syscall the kernel never runs. */
+static void test_sysemu(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		long r = syscall(SYS_getppid);
+		_exit(r == 4242 ? 0 : 1);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	struct user_regs_struct regs;
+	for (;;) {
+		pt(PTRACE_SYSEMU, c, 0, 0);
+		waitpid(c, &st, 0);
+		if (!WIFSTOPPED(st))
+			break;
+		pt(PTRACE_GETREGS, c, 0, &regs);
+		if (regs.orig_rax == SYS_getppid)
+			break;
+	}
+	show_status("sysemu stop", st);
+	printf("sysemu: rax %s\n", (long)regs.rax == -ENOSYS ? "-ENOSYS" : "?");
+	regs.rax = 4242;
+	pt(PTRACE_SETREGS, c, 0, &regs);
+	pt(PTRACE_CONT, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("emulated child", st);
+}
+
 /* 2: TRACEFORK and TRACEEXEC events. */
 static void test_events(const char *self)
 {
@@ -421,6 +452,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_syscalls();
 	test_singlestep();
+	test_sysemu();
 	test_events("/proc/self/exe");
 	test_attach();
 	test_listen();

@@ -198,7 +198,8 @@ static int ptrace_stop(struct task *t, enum ptrace_stop_kind kind, int status, s
 			int sig = t->pt.resume_sig;
 			if (info)
 				*info = t->pt.siginfo;
-			bool step = t->pt.tracer && t->pt.mode == PTRACE_RESUME_STEP;
+			bool step = t->pt.tracer && (t->pt.mode == PTRACE_RESUME_STEP ||
+						     t->pt.mode == PTRACE_RESUME_SYSEMU_STEP);
 			vmutex_unlock(&tg->siglock);
 			if (step)
 				t->regs.eflags |= X86_EFLAGS_TF;
@@ -232,17 +233,19 @@ bool ptrace_syscall_entry(struct task *t)
 	if (!traced(t))
 		return false;
 	uint32_t opts;
-	if (mode_locked(t, &opts) != PTRACE_RESUME_SYSCALL)
+	int mode = mode_locked(t, &opts);
+	bool emu = mode == PTRACE_RESUME_SYSEMU || mode == PTRACE_RESUME_SYSEMU_STEP;
+	if (mode != PTRACE_RESUME_SYSCALL && !emu)
 		return false;
 	/* As Linux: the tracer sees rax = -ENOSYS at the entry stop, and it
-	 * stays the result of a syscall the tracer cancels. */
+	 * stays the result of a syscall the tracer cancels (or emulates). */
 	t->regs.rax = (uint64_t)-ENOSYS;
 	int sig = SIGTRAP | ((opts & PTRACE_O_TRACESYSGOOD) ? 0x80 : 0);
 	ptrace_stop(t, PTRACE_STOP_SYSCALL_ENTRY, stop_status(sig, 0), NULL, false, 0);
 	vmutex_lock(&t->tg->siglock);
 	bool dying = t->tg->group_exiting || t->exiting;
 	vmutex_unlock(&t->tg->siglock);
-	return dying || (int)t->regs.orig_rax == -1;
+	return emu || dying || (int)t->regs.orig_rax == -1;
 }
 
 void ptrace_syscall_exit(struct task *t)
@@ -251,6 +254,8 @@ void ptrace_syscall_exit(struct task *t)
 		return;
 	uint32_t opts;
 	int mode = mode_locked(t, &opts);
+	if (mode == PTRACE_RESUME_SYSEMU || mode == PTRACE_RESUME_SYSEMU_STEP)
+		return; /* an emulated syscall has no exit stop, nor a step trap */
 	if (mode == PTRACE_RESUME_STEP && (t->regs.eflags & X86_EFLAGS_TF)) {
 		/* The Sentry ran the syscall, not the CPU: the step that
 		 * covered it ends here, as Linux's user_single_step_report. */
@@ -1320,19 +1325,27 @@ int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_
 	case PTRACE_SINGLESTEP:
 	case PTRACE_CONT:
 	case PTRACE_SYSCALL:
+	case PTRACE_SYSEMU:
+	case PTRACE_SYSEMU_SINGLESTEP: {
 		if (!valid_sig(data)) {
 			r = -EIO;
 			break;
 		}
+		enum ptrace_resume_mode m = PTRACE_RESUME_CONT;
+		if (req == PTRACE_SYSCALL)
+			m = PTRACE_RESUME_SYSCALL;
+		else if (req == PTRACE_SINGLESTEP)
+			m = PTRACE_RESUME_STEP;
+		else if (req == PTRACE_SYSEMU)
+			m = PTRACE_RESUME_SYSEMU;
+		else if (req == PTRACE_SYSEMU_SINGLESTEP)
+			m = PTRACE_RESUME_SYSEMU_STEP;
 		vmutex_lock(&tg->siglock);
-		resume_locked(x,
-			      req == PTRACE_SYSCALL	 ? PTRACE_RESUME_SYSCALL
-			      : req == PTRACE_SINGLESTEP ? PTRACE_RESUME_STEP
-							 : PTRACE_RESUME_CONT,
-			      (int)data);
+		resume_locked(x, m, (int)data);
 		vmutex_unlock(&tg->siglock);
 		r = 0;
 		break;
+	}
 	case PTRACE_LISTEN:
 		vmutex_lock(&tg->siglock);
 		if (!seized || x->pt.kind != PTRACE_STOP_EVENT || (x->pt.status >> 16) != PTRACE_EVENT_STOP) {

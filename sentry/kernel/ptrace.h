@@ -38,7 +38,13 @@ enum ptrace_stop_kind {
 	PTRACE_STOP_GROUP,         /* group-stop */
 };
 
-enum ptrace_resume_mode { PTRACE_RESUME_CONT, PTRACE_RESUME_SYSCALL, PTRACE_RESUME_STEP };
+enum ptrace_resume_mode {
+	PTRACE_RESUME_CONT,
+	PTRACE_RESUME_SYSCALL,
+	PTRACE_RESUME_STEP,
+	PTRACE_RESUME_SYSEMU,      /* stop at the next syscall's entry and skip it */
+	PTRACE_RESUME_SYSEMU_STEP, /* that, single-stepping */
+};
 
 struct task_ptrace {
 	struct thread_group *tracer; /* NULL when not traced */
