@@ -78,6 +78,20 @@ static void test_syscalls(void)
 	siginfo_t si;
 	pt(PTRACE_GETSIGINFO, c, 0, &si);
 	printf("getsiginfo: %s signo %d\n", en(errno), si.si_signo);
+	{
+		char path[64], line[256];
+		snprintf(path, sizeof(path), "/proc/%d/status", c);
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			int tp;
+			if (!strncmp(line, "State:", 6))
+				printf("status %s", line);
+			else if (sscanf(line, "TracerPid: %d", &tp) == 1)
+				printf("status TracerPid is %s\n", tp == getpid() ? "me" : "?");
+		}
+		if (f)
+			fclose(f);
+	}
 	struct user_regs_struct regs;
 	pt(PTRACE_GETREGS, c, 0, &regs);
 	printf("getregs: %s rip %s\n", en(errno), regs.rip ? "nonzero" : "zero");
