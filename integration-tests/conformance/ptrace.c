@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile long word = 0x1234;
@@ -265,6 +266,35 @@ static void test_sysemu(void)
 	show_status("emulated child", st);
 }
 
+/* 1d: a sleep interrupted by a stop (SIGSTOP, then a ptrace trap) resumes
+ * through restart_syscall and still sleeps its whole time. */
+static void test_restart(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		struct timespec a, b, ts = {0, 400 * 1000 * 1000};
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		int r = nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+		_exit(r == 0 && ms >= 390 ? 0 : 1);
+	}
+	int st;
+	usleep(50 * 1000);
+	kill(c, SIGSTOP);
+	waitpid(c, &st, WUNTRACED);
+	show_status("sleeper", st);
+	kill(c, SIGCONT);
+	usleep(50 * 1000);
+	pt(PTRACE_SEIZE, c, 0, 0);
+	pt(PTRACE_INTERRUPT, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("sleeper", st);
+	pt(PTRACE_DETACH, c, 0, 0);
+	waitpid(c, &st, 0);
+	show_status("sleeper", st);
+}
+
 /* 2: TRACEFORK and TRACEEXEC events. */
 static void test_events(const char *self)
 {
@@ -467,6 +497,7 @@ int main(int argc, char **argv)
 	test_syscalls();
 	test_singlestep();
 	test_sysemu();
+	test_restart();
 	test_events("/proc/self/exe");
 	test_attach();
 	test_listen();

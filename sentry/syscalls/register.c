@@ -17,6 +17,7 @@ static void register_all(void)
 		sys_cred_defs,	  sys_futex_defs,
 		sys_socket_defs,
 		sys_ptrace_defs,
+		sys_restart_defs,
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		syscall_table_register(families[i]);

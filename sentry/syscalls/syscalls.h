@@ -28,6 +28,7 @@ extern const struct syscall_def sys_cred_defs[];
 extern const struct syscall_def sys_futex_defs[];
 extern const struct syscall_def sys_socket_defs[];
 extern const struct syscall_def sys_ptrace_defs[];
+extern const struct syscall_def sys_restart_defs[];
 
 /* Fill the kernel's syscall table with every family (idempotent).  At boot,
  * before the first task runs. */
