@@ -360,6 +360,62 @@ static void test_events(const char *self)
 	printf("events child exited %d\n", c_exit);
 }
 
+/* 2b: TRACEVFORK, VFORK_DONE, TRACEEXIT, and the legacy SIGTRAP after
+ * execve; each process's stops in order. */
+static void test_more_events(const char *self)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		pid_t v = vfork();
+		if (v == 0)
+			_exit(4);
+		waitpid(v, NULL, 0);
+		execl(self, self, "--exec-child", (char *)NULL);
+		_exit(99);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	pt(PTRACE_SETOPTIONS, c, 0,
+	   (void *)(PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACEEXIT));
+	printf("setoptions vfork|vforkdone|exit: %s\n", en(errno));
+	pt(PTRACE_CONT, c, 0, 0);
+	char seq_c[512] = "", seq_v[512] = "";
+	pid_t v = 0;
+	for (;;) {
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0)
+			break;
+		char *seq = w == c ? seq_c : seq_v;
+		if (w != c)
+			v = w;
+		char item[64];
+		if (WIFEXITED(st)) {
+			snprintf(item, sizeof(item), " exited%d", WEXITSTATUS(st));
+		} else if (WIFSTOPPED(st) && (st >> 16)) {
+			unsigned long msg = 0;
+			pt(PTRACE_GETEVENTMSG, w, 0, &msg);
+			if ((st >> 16) == PTRACE_EVENT_VFORK)
+				v = (pid_t)msg;
+			const char *m = msg == (unsigned long)v && v ? "child" : "";
+			char num[32];
+			snprintf(num, sizeof(num), "%#lx", msg);
+			snprintf(item, sizeof(item), " event%d(%s)", st >> 16,
+				 (st >> 16) == PTRACE_EVENT_EXIT ? num : m);
+			pt(PTRACE_CONT, w, 0, 0);
+		} else if (WIFSTOPPED(st)) {
+			snprintf(item, sizeof(item), " sig%d", WSTOPSIG(st));
+			int sig = WSTOPSIG(st) == SIGSTOP || WSTOPSIG(st) == SIGTRAP ? 0 : WSTOPSIG(st);
+			pt(PTRACE_CONT, w, 0, (void *)(long)sig);
+		} else {
+			snprintf(item, sizeof(item), " ?%#x", st);
+		}
+		strncat(seq, item, 511 - strlen(seq));
+	}
+	printf("tracee:%s\nvfork child:%s\n", seq_c, seq_v);
+}
+
 /* 3: ATTACH/DETACH, SEIZE/INTERRUPT, KILL, errnos. */
 static void test_attach(void)
 {
@@ -499,6 +555,7 @@ int main(int argc, char **argv)
 	test_sysemu();
 	test_restart();
 	test_events("/proc/self/exe");
+	test_more_events("/proc/self/exe");
 	test_attach();
 	test_listen();
 	test_exitkill();
