@@ -24,8 +24,7 @@ static ssize_t task_mem_read(struct task *t, void *arg, char *buf, size_t len, u
 	return ptrace_access_mem(t, ID_ARG(arg), pos, buf, len, false);
 }
 
-static ssize_t task_mem_write(struct task *t, void *arg, const char *buf, size_t len,
-			      uint64_t pos)
+static ssize_t task_mem_write(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
 {
 	return ptrace_access_mem(t, ID_ARG(arg), pos, (void *)buf, len, true);
 }
@@ -99,6 +98,6 @@ static int task_lookup(struct task *t, void *arg, const char *name, struct inode
 
 struct inode *proc_task_dir_new(struct superblock *sb, int pid)
 {
-	return vfs_synth_dir_new(sb, S_IFDIR | 0555, task_list, task_lookup,
-				 (void *)(intptr_t)pid, NULL);
+	return vfs_synth_dir_new(sb, S_IFDIR | 0555, task_list, task_lookup, (void *)(intptr_t)pid,
+				 NULL);
 }

@@ -29,11 +29,11 @@
  * synchronous signal; a step over `syscall` traps after it, as Linux.
  */
 #include "sentry/kernel/ptrace.h"
+#include "lib/log.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/mm/mm.h"
-#include "lib/log.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -75,10 +75,7 @@ struct ptrace_req {
 	size_t len;
 };
 
-static int stop_status(int sig, int event)
-{
-	return 0x7f | (sig << 8) | (event << 16);
-}
+static int stop_status(int sig, int event) { return 0x7f | (sig << 8) | (event << 16); }
 
 static bool traced(struct task *t)
 {
@@ -337,7 +334,8 @@ void ptrace_trap(struct task *t, bool group_stopped, int stop_sig)
 	vmutex_unlock(&t->tg->siglock);
 	if (seized) {
 		int sig = group_stopped ? stop_sig : SIGTRAP;
-		ptrace_stop(t, PTRACE_STOP_EVENT, stop_status(sig, PTRACE_EVENT_STOP), NULL, false, 0);
+		ptrace_stop(t, PTRACE_STOP_EVENT, stop_status(sig, PTRACE_EVENT_STOP), NULL, false,
+			    0);
 	} else if (group_stopped) {
 		ptrace_stop(t, PTRACE_STOP_GROUP, stop_status(stop_sig, 0), NULL, false, 0);
 	}
@@ -493,8 +491,8 @@ static bool pid_eligible(int pid, int pgid, int idtype, int id)
 	}
 }
 
-int ptrace_wait_locked(struct kernel *k, struct thread_group *self, int idtype, int id,
-		       int options, int *status, siginfo_t *info, bool *live)
+int ptrace_wait_locked(struct kernel *k, struct thread_group *self, int idtype, int id, int options,
+		       int *status, siginfo_t *info, bool *live)
 {
 	for (struct ptrace_zombie **pp = &self->ptrace_zombies; *pp; pp = &(*pp)->next) {
 		struct ptrace_zombie *z = *pp;
@@ -558,10 +556,7 @@ bool ptrace_traced_by_locked(struct thread_group *c, struct thread_group *tracer
 	return c->leader && c->leader->pt.tracer == tracer;
 }
 
-int ptrace_tracer_pid_locked(const struct task *t)
-{
-	return t->pt.tracer ? t->pt.tracer_tid : 0;
-}
+int ptrace_tracer_pid_locked(const struct task *t) { return t->pt.tracer ? t->pt.tracer_tid : 0; }
 
 /* Under the tracee group's siglock (SIGCONT, INTERRUPT): a listening
  * tracee traps again, PTRACE_EVENT_STOP with sig. */
@@ -646,8 +641,8 @@ static int req_set_fp(struct task *t, struct ptrace_req *r)
 static int tracee_mem(struct task *self, struct task *x, uint64_t addr, void *buf, size_t len,
 		      bool write)
 {
-	struct ptrace_req r = {.fn = write ? req_poke : req_peek, .addr = addr, .buf = buf,
-			       .len = len};
+	struct ptrace_req r = {
+	    .fn = write ? req_poke : req_peek, .addr = addr, .buf = buf, .len = len};
 	return run_on_tracee(self, x, &r);
 }
 
@@ -678,10 +673,7 @@ static int set_fp(struct task *self, struct task *x, plat_fpregs_t *fp)
 
 /* ---- registers ---- */
 
-static bool bad_selector(uint64_t v)
-{
-	return v > 0xffff || (v != 0 && (v & 3) != 3);
-}
+static bool bad_selector(uint64_t v) { return v > 0xffff || (v != 0 && (v & 3) != 3); }
 
 /* Linux's putreg for one register at user-area offset off (under the
  * tracee's stop).  Segment selectors are checked but kept: the platform
@@ -847,7 +839,8 @@ static int64_t regset(struct task *self, struct task *x, bool set, uint64_t type
 			memcpy(fp->bytes + XSTATE_XCR0_OFFSET, &plat->xstate_features, 8);
 		}
 		if (!set) {
-			if (task_copy_out(self, (uint64_t)(uintptr_t)iov.iov_base, fp->bytes, len) < 0)
+			if (task_copy_out(self, (uint64_t)(uintptr_t)iov.iov_base, fp->bytes, len) <
+			    0)
 				r = -EFAULT;
 		} else {
 			/* As Linux: the whole XSAVE area, checked as XRSTOR would. */
@@ -906,7 +899,8 @@ static int64_t syscall_info(struct task *self, struct task *x, uint64_t size, ui
 		si.op = PTRACE_SYSCALL_INFO_EXIT;
 		si.exit.rval = (int64_t)x->regs.rax;
 		si.exit.is_error = x->regs.rax >= (uint64_t)-4095;
-		n = offsetof(struct __ptrace_syscall_info, exit.is_error) + sizeof(si.exit.is_error);
+		n = offsetof(struct __ptrace_syscall_info, exit.is_error) +
+		    sizeof(si.exit.is_error);
 	}
 	size_t c = size < n ? size : n;
 	if (c && task_copy_out(self, data, &si, c) < 0)
@@ -928,7 +922,7 @@ static int64_t arch_prctl(struct task *self, struct task *x, uint64_t code, uint
 		else
 			x->regs.gs_base = arg;
 		return 0;
-	case 0x1003: /* ARCH_GET_FS */
+	case 0x1003:   /* ARCH_GET_FS */
 	case 0x1004: { /* ARCH_GET_GS */
 		uint64_t v = code == 0x1003 ? x->regs.fs_base : x->regs.gs_base;
 		return task_copy_out(self, arg, &v, sizeof(v)) < 0 ? -EFAULT : 0;
@@ -951,7 +945,7 @@ static int64_t peek_siginfo(struct task *self, struct task *x, uint64_t addr, ui
 	int n = 0;
 	vmutex_lock(&x->tg->siglock);
 	struct sigpending *p =
-		(a.flags & PTRACE_PEEKSIGINFO_SHARED) ? &x->tg->shared_pending : &x->pending;
+	    (a.flags & PTRACE_PEEKSIGINFO_SHARED) ? &x->tg->shared_pending : &x->pending;
 	uint64_t skip = a.off;
 	for (int sig = 1; sig <= VISOR_NSIG && n < a.nr; sig++) {
 		if (!(p->set & SIGBIT(sig)))
@@ -972,8 +966,7 @@ static int64_t peek_siginfo(struct task *self, struct task *x, uint64_t addr, ui
 
 static bool may_attach_locked(struct task *t, struct task *x, struct creds *tc);
 
-ssize_t ptrace_access_mem(struct task *t, int pid, uint64_t addr, void *buf, size_t len,
-			  bool write)
+ssize_t ptrace_access_mem(struct task *t, int pid, uint64_t addr, void *buf, size_t len, bool write)
 {
 	struct kernel *k = t->k;
 	struct task *x = kernel_get_task(k, pid);
@@ -1087,8 +1080,7 @@ static int64_t attach(struct task *t, int pid, bool seize, uint64_t addr, uint64
 {
 	if (seize && (addr != 0 || (flags & ~(uint64_t)PTRACE_O_MASK)))
 		return -EIO;
-	if (seize && (flags & PTRACE_O_SUSPEND_SECCOMP) &&
-	    !creds_capable(t->creds, CAP_SYS_ADMIN))
+	if (seize && (flags & PTRACE_O_SUSPEND_SECCOMP) && !creds_capable(t->creds, CAP_SYS_ADMIN))
 		return -EPERM;
 	struct kernel *k = t->k;
 	struct task *x = kernel_get_task(k, pid);
@@ -1144,10 +1136,7 @@ static void resume_locked(struct task *x, enum ptrace_resume_mode mode, int sig)
 	task_wake(x);
 }
 
-static bool valid_sig(uint64_t data)
-{
-	return data <= VISOR_NSIG;
-}
+static bool valid_sig(uint64_t data) { return data <= VISOR_NSIG; }
 
 int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_t data)
 {
@@ -1348,7 +1337,8 @@ int64_t ptrace_request(struct task *t, long req, int pid, uint64_t addr, uint64_
 	}
 	case PTRACE_LISTEN:
 		vmutex_lock(&tg->siglock);
-		if (!seized || x->pt.kind != PTRACE_STOP_EVENT || (x->pt.status >> 16) != PTRACE_EVENT_STOP) {
+		if (!seized || x->pt.kind != PTRACE_STOP_EVENT ||
+		    (x->pt.status >> 16) != PTRACE_EVENT_STOP) {
 			r = -EIO;
 		} else {
 			x->pt.listening = true;

@@ -31,41 +31,41 @@ struct ptrace_req;
 /* What kind of ptrace-stop a tracee is in (PTRACE_GET_SYSCALL_INFO). */
 enum ptrace_stop_kind {
 	PTRACE_STOP_NONE = 0,
-	PTRACE_STOP_SIGNAL,        /* signal-delivery-stop */
+	PTRACE_STOP_SIGNAL, /* signal-delivery-stop */
 	PTRACE_STOP_SYSCALL_ENTRY,
 	PTRACE_STOP_SYSCALL_EXIT,
-	PTRACE_STOP_EVENT,         /* PTRACE_EVENT_* (incl. group-stop when seized) */
-	PTRACE_STOP_GROUP,         /* group-stop */
+	PTRACE_STOP_EVENT, /* PTRACE_EVENT_* (incl. group-stop when seized) */
+	PTRACE_STOP_GROUP, /* group-stop */
 };
 
 enum ptrace_resume_mode {
 	PTRACE_RESUME_CONT,
 	PTRACE_RESUME_SYSCALL,
 	PTRACE_RESUME_STEP,
-	PTRACE_RESUME_SYSEMU,      /* stop at the next syscall's entry and skip it */
+	PTRACE_RESUME_SYSEMU,	   /* stop at the next syscall's entry and skip it */
 	PTRACE_RESUME_SYSEMU_STEP, /* that, single-stepping */
 };
 
 struct task_ptrace {
 	struct thread_group *tracer; /* NULL when not traced */
 	int tracer_tid;
-	uint32_t options;            /* PTRACE_O_* */
+	uint32_t options; /* PTRACE_O_* */
 	bool seized;
 	/* Under the tracee's siglock: */
-	bool stopped;                /* in a ptrace-stop */
-	bool waitable;               /* a stop the tracer has not collected by wait */
-	bool listening;              /* PTRACE_LISTEN: stopped, re-traps on SIGCONT/INTERRUPT */
-	bool notify;                 /* tell the tracer again (a re-trap while stopped) */
-	bool trap_stop;              /* PTRACE_INTERRUPT / a seize: stop at the next chance */
-	int status;                  /* the wait status of the stop */
+	bool stopped;	/* in a ptrace-stop */
+	bool waitable;	/* a stop the tracer has not collected by wait */
+	bool listening; /* PTRACE_LISTEN: stopped, re-traps on SIGCONT/INTERRUPT */
+	bool notify;	/* tell the tracer again (a re-trap while stopped) */
+	bool trap_stop; /* PTRACE_INTERRUPT / a seize: stop at the next chance */
+	int status;	/* the wait status of the stop */
 	enum ptrace_stop_kind kind;
 	enum ptrace_resume_mode mode;
-	int resume_sig;              /* the signal the tracer resumed with (or the stop's) */
-	siginfo_t siginfo;           /* GETSIGINFO / SETSIGINFO of the stop */
-	bool has_siginfo;            /* false at a legacy group-stop: GETSIGINFO gives EINVAL */
-	uint64_t msg;                /* PTRACE_GETEVENTMSG */
-	struct ptrace_req *req;      /* work for the stopped tracee's own thread */
-	uint64_t debugreg[8];        /* u_debugreg: stored, never armed (see ptrace.c) */
+	int resume_sig;		/* the signal the tracer resumed with (or the stop's) */
+	siginfo_t siginfo;	/* GETSIGINFO / SETSIGINFO of the stop */
+	bool has_siginfo;	/* false at a legacy group-stop: GETSIGINFO gives EINVAL */
+	uint64_t msg;		/* PTRACE_GETEVENTMSG */
+	struct ptrace_req *req; /* work for the stopped tracee's own thread */
+	uint64_t debugreg[8];	/* u_debugreg: stored, never armed (see ptrace.c) */
 };
 
 /* Task loop hooks, on the tracee's own thread with no lock held. */
@@ -106,8 +106,8 @@ void ptrace_tracer_exit_locked(struct kernel *k, struct thread_group *tg);
 /* Under k->tasks_lock (task_wait): report a tracee of self that matches the
  * wait; sets *live when some tracee could still report.  Returns its tid, or
  * 0 when none has anything to report. */
-int ptrace_wait_locked(struct kernel *k, struct thread_group *self, int idtype, int id,
-		       int options, int *status, siginfo_t *info, bool *live);
+int ptrace_wait_locked(struct kernel *k, struct thread_group *self, int idtype, int id, int options,
+		       int *status, siginfo_t *info, bool *live);
 /* Under k->tasks_lock: is the group's leader traced by tracer (its stops are
  * reported through ptrace, not as its parent's WUNTRACED)? */
 bool ptrace_traced_by_locked(struct thread_group *c, struct thread_group *tracer);

@@ -3,8 +3,8 @@
  * the kernel's ptrace.c (never the host's ptrace, which the ptrace platform
  * uses for itself).
  */
-#include "sentry/syscalls/syscalls.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/syscalls/syscalls.h"
 
 #include <sys/syscall.h>
 
@@ -14,6 +14,6 @@ static int64_t sys_ptrace(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_ptrace_defs[] = {
-	{SYS_ptrace, "ptrace", sys_ptrace},
-	{0},
+    {SYS_ptrace, "ptrace", sys_ptrace},
+    {0},
 };

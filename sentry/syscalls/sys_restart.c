@@ -5,8 +5,8 @@
  * ends.  The signal code points the app back at `syscall` with rax = 219;
  * the interrupted call left its continuation in t->restart_fn.
  */
-#include "sentry/syscalls/syscalls.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/syscalls/syscalls.h"
 
 #include <errno.h>
 #include <sys/syscall.h>
@@ -20,6 +20,6 @@ static int64_t sys_restart_syscall(struct task *t, const uint64_t a[6])
 }
 
 const struct syscall_def sys_restart_defs[] = {
-	{SYS_restart_syscall, "restart_syscall", sys_restart_syscall},
-	{0},
+    {SYS_restart_syscall, "restart_syscall", sys_restart_syscall},
+    {0},
 };

@@ -4,10 +4,10 @@
  * is not stopped or not traced, and what the tracer's wait collects (stops,
  * exits left for it, WNOWAIT) and what its exit does to its tracees.
  * Processes are linked by hand as clone links them; ASan checks every free. */
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -66,8 +66,7 @@ static int teardown(void **st)
 /* A one-thread process pid, child of parent (NULL: none), with root's
  * credentials less CAP_SYS_PTRACE (as in a Docker container) and real uid
  * uid. */
-static struct task *new_process(struct state *s, int pid, struct thread_group *parent,
-				uint32_t uid)
+static struct task *new_process(struct state *s, int pid, struct thread_group *parent, uint32_t uid)
 {
 	struct kernel *k = s->k;
 	struct thread_group *tg = tg_alloc(k);
@@ -110,7 +109,7 @@ static void test_attach_needs_a_descendant_same_user_and_no_tracer(void **st)
 	assert_int_equal(req(p, PTRACE_ATTACH, 99, 0), -ESRCH);
 	assert_int_equal(req(p, PTRACE_ATTACH, other->tid, 0), -EPERM); /* Yama */
 	assert_int_equal(req(p, PTRACE_ATTACH, alien->tid, 0), -EPERM); /* another user */
-	assert_int_equal(req(c, PTRACE_ATTACH, p->tid, 0), -EPERM);     /* its parent */
+	assert_int_equal(req(c, PTRACE_ATTACH, p->tid, 0), -EPERM);	/* its parent */
 	assert_int_equal(req(p, PTRACE_ATTACH, c->tid, 0), 0);
 	assert_ptr_equal(c->pt.tracer, p->tg);
 	assert_false(c->pt.seized);
@@ -142,8 +141,8 @@ static void test_requests_need_a_stopped_tracee_of_the_caller(void **st)
 	assert_int_equal(ptrace_request(c, PTRACE_TRACEME, 0, 0, 0), 0);
 	assert_int_equal(ptrace_request(c, PTRACE_TRACEME, 0, 0, 0), -EPERM);
 	assert_ptr_equal(c->pt.tracer, p->tg);
-	assert_int_equal(req(d, PTRACE_CONT, c->tid, 0), -ESRCH);  /* not its tracer */
-	assert_int_equal(req(p, PTRACE_CONT, c->tid, 0), -ESRCH);  /* running */
+	assert_int_equal(req(d, PTRACE_CONT, c->tid, 0), -ESRCH);    /* not its tracer */
+	assert_int_equal(req(p, PTRACE_CONT, c->tid, 0), -ESRCH);    /* running */
 	assert_int_equal(req(p, PTRACE_INTERRUPT, c->tid, 0), -EIO); /* not seized */
 	/* A stop, as ptrace_stop publishes it. */
 	vmutex_lock(&c->tg->siglock);
@@ -154,7 +153,7 @@ static void test_requests_need_a_stopped_tracee_of_the_caller(void **st)
 	assert_int_equal(req(p, PTRACE_CONT, c->tid, VISOR_NSIG + 1), -EIO);
 	assert_int_equal(req(p, PTRACE_SETOPTIONS, c->tid, 1ULL << 31), -EINVAL);
 	assert_int_equal(req(p, PTRACE_LISTEN, c->tid, 0), -EIO); /* not seized */
-	assert_int_equal(req(p, 0x4fff, c->tid, 0), -EIO);       /* unknown request */
+	assert_int_equal(req(p, 0x4fff, c->tid, 0), -EIO);	  /* unknown request */
 	assert_int_equal(ptrace_request(p, PTRACE_POKEUSER, c->tid, 3, 0), -EIO);
 	assert_int_equal(ptrace_request(p, PTRACE_POKEUSER, c->tid, 1 << 20, 0), -EIO);
 	/* DR7 may not enable a hardware breakpoint (there are none). */
@@ -184,8 +183,7 @@ static void test_wait_collects_stops_and_exits_once(void **st)
 	siginfo_t info;
 	bool live = false;
 	vmutex_lock(&k->tasks_lock);
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, &info, &live),
-			 0);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, &info, &live), 0);
 	assert_true(live);
 	vmutex_unlock(&k->tasks_lock);
 	vmutex_lock(&c->tg->siglock);
@@ -194,26 +192,21 @@ static void test_wait_collects_stops_and_exits_once(void **st)
 	vmutex_unlock(&c->tg->siglock);
 	vmutex_lock(&k->tasks_lock);
 	/* P_PID of another pid: nothing; WNOWAIT: reported and kept. */
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_PID, 21, WEXITED, &status, NULL, &live),
-			 0);
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_PID, 20, WEXITED | WNOWAIT, &status,
-					    &info, &live),
-			 20);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_PID, 21, WEXITED, &status, NULL, &live), 0);
+	assert_int_equal(
+	    ptrace_wait_locked(k, p->tg, P_PID, 20, WEXITED | WNOWAIT, &status, &info, &live), 20);
 	assert_int_equal(info.si_code, CLD_TRAPPED);
 	assert_int_equal(info.si_status, SIGTRAP | 0x80);
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live),
-			 20);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live), 20);
 	assert_true(WIFSTOPPED(status));
 	assert_int_equal(WSTOPSIG(status), SIGTRAP | 0x80);
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live),
-			 0);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live), 0);
 	/* Its exit, left for the tracer (which is its parent, but it is not
 	 * the group's last thread here); WEXITED is needed to collect it. */
 	ptrace_task_exit_locked(c, 3 << 8, false);
 	assert_null(c->pt.tracer);
 	live = false;
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WSTOPPED, &status, NULL, &live),
-			 0);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WSTOPPED, &status, NULL, &live), 0);
 	assert_true(live);
 	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, &info, &live),
 			 20);
@@ -221,8 +214,7 @@ static void test_wait_collects_stops_and_exits_once(void **st)
 	assert_int_equal(WEXITSTATUS(status), 3);
 	assert_int_equal(info.si_code, CLD_EXITED);
 	live = false;
-	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live),
-			 0);
+	assert_int_equal(ptrace_wait_locked(k, p->tg, P_ALL, 0, WEXITED, &status, NULL, &live), 0);
 	assert_false(live);
 	vmutex_unlock(&k->tasks_lock);
 }
@@ -251,10 +243,10 @@ static void test_tracer_exit_detaches_and_resumes(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST(test_attach_needs_a_descendant_same_user_and_no_tracer),
-		TEST(test_requests_need_a_stopped_tracee_of_the_caller),
-		TEST(test_wait_collects_stops_and_exits_once),
-		TEST(test_tracer_exit_detaches_and_resumes),
+	    TEST(test_attach_needs_a_descendant_same_user_and_no_tracer),
+	    TEST(test_requests_need_a_stopped_tracee_of_the_caller),
+	    TEST(test_wait_collects_stops_and_exits_once),
+	    TEST(test_tracer_exit_detaches_and_resumes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
