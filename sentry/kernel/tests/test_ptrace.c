@@ -4,10 +4,11 @@
  * is not stopped or not traced, and what the tracer's wait collects (stops,
  * exits left for it, WNOWAIT) and what its exit does to its tracees.
  * Processes are linked by hand as clone links them; ASan checks every free. */
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
+/* cmocka needs the three above first */
+#include <cmocka.h>
 
 #include <errno.h>
 #include <signal.h>
