@@ -448,6 +448,12 @@ static void test_attach(void)
 	printf("seize: %s\n", en(errno));
 	pt(PTRACE_INTERRUPT, c, 0, 0);
 	printf("interrupt: %s\n", en(errno));
+	siginfo_t wi;
+	memset(&wi, 0, sizeof(wi));
+	int wr = waitid(P_PID, c, &wi, WSTOPPED | WNOWAIT);
+	printf("waitid: %d code %s status %#x pid %s\n", wr,
+	       wi.si_code == CLD_TRAPPED ? "CLD_TRAPPED" : "?", wi.si_status,
+	       wi.si_pid == c ? "ok" : "?");
 	waitpid(c, &st, 0);
 	show_status("interrupted", st);
 	siginfo_t si;
