@@ -123,9 +123,11 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 	struct task *bt = t ? t : (tg->leader ? tg->leader : tg->threads);
 	bool blocked = bt && ((bt->sigmask | (bt->restore_sigmask ? bt->saved_sigmask : 0)) &
 			      SIGBIT(sig));
+	/* A traced init receives them all: its tracer decides (as Linux's
+	 * sig_ignored); a fatal one is still discarded at delivery. */
 	if (tg == tg->k->init && !blocked &&
 	    tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL &&
-	    !(external && (sig == SIGKILL || sig == SIGSTOP)))
+	    !(external && (sig == SIGKILL || sig == SIGSTOP)) && !(bt && bt->pt.tracer))
 		return 0;
 	if (sig == SIGKILL) {
 		group_exit_locked(tg, SIGKILL);
