@@ -128,6 +128,8 @@ static char state_char(const struct proc_snapshot *s)
 {
 	if (s->zombie)
 		return 'Z';
+	if (s->tracing_stop)
+		return 't';
 	if (s->stopped)
 		return 'T';
 	return 'S';
@@ -139,9 +141,12 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 	tb_printf(b, "Name:\t%s\n", s->comm);
 	tb_printf(b, "Umask:\t%04o\n", 022);
 	tb_printf(b, "State:\t%c (%s)\n", state_char(s),
-		  s->zombie ? "zombie" : s->stopped ? "stopped" : "sleeping");
-	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s->tgid,
-		  s->tgid, s->ppid);
+		  s->zombie	    ? "zombie"
+		  : s->tracing_stop ? "tracing stop"
+		  : s->stopped	    ? "stopped"
+				    : "sleeping");
+	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", s->tgid,
+		  s->tgid, s->ppid, s->tracer_pid);
 	if (c) {
 		tb_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", c->ruid, c->euid, c->suid, c->fsuid);
 		tb_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", c->rgid, c->egid, c->sgid, c->fsgid);
@@ -310,6 +315,29 @@ static void fmt_limits(struct sbuf *b, const struct proc_snapshot *snap)
 	}
 }
 
+static void fmt_auxv(struct sbuf *b, const struct proc_snapshot *s)
+{
+	if (s->auxv)
+		tb_put(b, s->auxv, s->auxv_len);
+}
+
+static char *gen_auxv(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_AUXV, fmt_auxv, len);
+}
+
+/* /proc/PID/mem: the process's memory at the file offset, as a debugger
+ * sees it (ptrace.c decides who may and how). */
+static ssize_t mem_read(struct task *t, void *arg, char *buf, size_t len, uint64_t pos)
+{
+	return ptrace_access_mem(t, PID_ARG(arg), pos, buf, len, false);
+}
+
+static ssize_t mem_write(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	return ptrace_access_mem(t, PID_ARG(arg), pos, (void *)buf, len, true);
+}
+
 static char *gen_limits(struct task *t, void *arg, size_t *len)
 {
 	return gen_from_snapshot(t, arg, 0, fmt_limits, len);
@@ -438,6 +466,11 @@ static void fd_dir_list(struct task *t, void *arg,
 
 static struct superblock *proc_sb;
 
+struct superblock *procfs_sb(void)
+{
+	return proc_sb;
+}
+
 static int fd_dir_lookup(struct task *t, void *arg, const char *name, struct inode **out)
 {
 	char *end;
@@ -552,6 +585,13 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
+	r |= add_file(d, "auxv", 0400, gen_auxv, arg);
+	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
+	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
+		r = -1;
+	struct inode *task = proc_task_dir_new(proc_sb, pid);
+	if (!task || vfs_synth_dir_add(d, "task", task) < 0)
+		r = -1;
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
@@ -986,6 +1026,14 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "pid_max", 0444, gen_const, "4194304");
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
+		/* Yama at scope 1, as Debian: only descendants (or a process
+		 * named by PR_SET_PTRACER) may be attached (ptrace.c). */
+		struct inode *yama = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!yama)
+			r = -1;
+		else
+			r |= add_file(yama, "ptrace_scope", 0444, gen_const, "1") |
+			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		r |= add_sysctls(sb, sys);
 		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */

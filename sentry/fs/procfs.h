@@ -25,6 +25,11 @@ int procfs_register_sysctl(const char *dir, const char *name, procfs_net_fn fn);
  * file is read-only).  At boot, before proc is mounted. */
 int procfs_register_file(const char *dir, const char *name, unsigned mode, vfs_synth_gen_fn gen,
 			 vfs_synth_write_fn write, void *arg);
+/* /proc/PID/task (proc_task.c), and the superblock it lives in. */
+struct superblock;
+struct inode;
+struct inode *proc_task_dir_new(struct superblock *sb, int pid);
+struct superblock *procfs_sb(void);
 /* Register "sysfs", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 

@@ -320,10 +320,17 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	}
 	/* Under the task lock: others (procfs, the control server's ps) read
 	 * and take references to a leader's mm under it, as exit.c says. */
+	uint64_t *auxv = malloc(res.auxv_len);
+	if (auxv)
+		memcpy(auxv, res.auxv, res.auxv_len);
 	vmutex_lock(&t->k->tasks_lock);
 	struct mm *old = t->mm;
 	t->mm = mm;
+	uint64_t *old_auxv = t->tg->auxv;
+	t->tg->auxv = auxv;
+	t->tg->auxv_len = auxv ? res.auxv_len : 0;
 	vmutex_unlock(&t->k->tasks_lock);
+	free(old_auxv);
 	task_vfork_complete(t);
 	if (old)
 		mm_put(old);

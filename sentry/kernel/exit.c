@@ -177,6 +177,12 @@ _Noreturn void task_exit(struct task *t, int status)
 {
 	struct kernel *k = t->k;
 	struct thread_group *tg = t->tg;
+	if (t->pt.tracer && !t->exiting) {
+		vmutex_lock(&tg->siglock);
+		int st = tg->group_exiting ? tg->group_exit_status : status;
+		vmutex_unlock(&tg->siglock);
+		ptrace_exit_event(t, st);
+	}
 	t->exiting = true;
 	atomic_store(&t->interrupted, 2);
 
@@ -245,6 +251,9 @@ _Noreturn void task_exit(struct task *t, int status)
 		task_wake(tg->threads); /* an execve waits in de_thread */
 	vmutex_unlock(&tg->siglock);
 	k->ntasks--;
+	ptrace_task_exit_locked(t, gstatus, last);
+	if (last)
+		ptrace_tracer_exit_locked(k, tg);
 	bool is_leader = tg->leader == t;
 	bool free_it = false;
 	if (!is_leader) {
@@ -351,11 +360,15 @@ enum wait_what { WAIT_NONE, WAIT_EXITED, WAIT_STOPPED, WAIT_CONTINUED };
  * wait_consider_task.  A zombie is reported only to WEXITED, and keeps an
  * otherwise empty wait from sleeping (ECHILD); a live child makes the wait
  * sleep (*live). */
-static enum wait_what wait_consider(struct thread_group *c, int options, bool *live)
+static enum wait_what wait_consider(struct thread_group *self, struct thread_group *c,
+				    int options, bool *live)
 {
 	if (c->zombie)
 		return (options & WEXITED) ? WAIT_EXITED : WAIT_NONE;
 	*live = true;
+	/* A child this process traces reports its stops through ptrace. */
+	if (ptrace_traced_by_locked(c, self))
+		return WAIT_NONE;
 	vmutex_lock(&c->siglock);
 	enum wait_what w = WAIT_NONE;
 	if ((options & WSTOPPED) && c->stopped && c->stop_waitable)
@@ -446,13 +459,21 @@ int64_t task_wait(struct task *t, int idtype, int id, int options, int *status, 
 		for (struct thread_group *c = self->children; c; c = c->sibling) {
 			if (!wait_eligible(c, idtype, id, options))
 				continue;
-			enum wait_what what = wait_consider(c, options, &live);
+			enum wait_what what = wait_consider(self, c, options, &live);
 			if (what != WAIT_NONE) {
 				ret = c->tgid;
 				wait_collect(k, self, c, what, options, status, info, ru);
 				vmutex_unlock(&k->tasks_lock);
 				goto out;
 			}
+		}
+		int tpid = ptrace_wait_locked(k, self, idtype, id, options, status, info, &live);
+		if (tpid > 0) {
+			vmutex_unlock(&k->tasks_lock);
+			if (ru)
+				memset(ru, 0, sizeof(*ru));
+			ret = tpid;
+			goto out;
 		}
 		vmutex_unlock(&k->tasks_lock);
 		if (!live) {

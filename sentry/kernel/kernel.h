@@ -92,6 +92,17 @@ struct thread_group {
 	struct file *exe_file;
 	int refs;                     /* under k->tasks_lock: lookups keep reaped groups alive */
 	bool reaped;                  /* wait(2) collected it; freed at refs == 0 */
+	/* Exits of tasks this group traced, for its wait (ptrace.c), under
+	 * k->tasks_lock. */
+	struct ptrace_zombie *ptrace_zombies;
+	/* The auxiliary vector of the last execve (/proc/PID/auxv), a malloc'd
+	 * copy under k->tasks_lock, as Linux's mm->saved_auxv. */
+	uint64_t *auxv;
+	size_t auxv_len;
+	/* prctl(PR_SET_PTRACER): who else may attach (Yama): 0 nobody, -1
+	 * anyone, else a pid whose process and descendants may; under
+	 * k->tasks_lock. */
+	int ptracer_allowed;
 };
 
 struct kernel {

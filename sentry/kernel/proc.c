@@ -73,6 +73,13 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 		memcpy(s->cmdline, tg->cmdline, tg->cmdline_len);
 		s->cmdline_len = tg->cmdline_len;
 	}
+	if (tg->auxv && (want & PROC_SNAP_AUXV)) {
+		s->auxv = malloc(tg->auxv_len);
+		if (!s->auxv)
+			return -ENOMEM;
+		memcpy(s->auxv, tg->auxv, tg->auxv_len);
+		s->auxv_len = tg->auxv_len;
+	}
 	if (tg->exe_file && (want & PROC_SNAP_EXE)) {
 		s->exe_file = tg->exe_file;
 		file_get(s->exe_file);
@@ -99,6 +106,12 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 		memcpy(s->comm, l->comm, sizeof(s->comm) - 1);
 	s->zombie = tg->zombie;
 	s->stopped = tg->stopped;
+	if (l) {
+		s->tracer_pid = ptrace_tracer_pid_locked(l);
+		vmutex_lock(&tg->siglock);
+		s->tracing_stop = l->pt.stopped;
+		vmutex_unlock(&tg->siglock);
+	}
 	s->nthreads = tg->nthreads;
 	s->exit_status = tg->exit_status;
 	s->utime_ns = tg->utime_ns;
@@ -128,5 +141,30 @@ void proc_snapshot_release(struct proc_snapshot *s)
 	free(s->cmdline);
 	if (s->exe_file)
 		file_put(s->exe_file);
+	free(s->auxv);
 	memset(s, 0, sizeof(*s));
+}
+
+int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max)
+{
+	int n = 0;
+	vmutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, pid);
+	struct thread_group *tg = x && x->tg && x->tg->tgid == pid ? x->tg : NULL;
+	for (struct task *th = tg ? tg->threads : NULL; th && n < max; th = th->tg_next)
+		tids[n++] = th->tid;
+	vmutex_unlock(&k->tasks_lock);
+	return n;
+}
+
+int kernel_task_comm(struct kernel *k, int tid, char comm[17])
+{
+	vmutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, tid);
+	if (x) {
+		memcpy(comm, x->comm, 16);
+		comm[16] = 0;
+	}
+	vmutex_unlock(&k->tasks_lock);
+	return x ? 0 : -ESRCH;
 }

@@ -26,6 +26,7 @@ enum {
 	PROC_SNAP_FDT = 1 << 3,     /* fdt */
 	PROC_SNAP_CMDLINE = 1 << 4, /* cmdline, cmdline_len */
 	PROC_SNAP_EXE = 1 << 5,     /* exe_file */
+	PROC_SNAP_AUXV = 1 << 6,    /* auxv, auxv_len */
 };
 
 /*
@@ -58,11 +59,20 @@ struct proc_snapshot {
 	char *cmdline;             /* argv joined with NULs: a malloc'd copy */
 	size_t cmdline_len;
 	struct file *exe_file;     /* a reference */
+	void *auxv;                /* the last execve's auxiliary vector: a malloc'd copy */
+	size_t auxv_len;
+	int tracer_pid;            /* the speaking task's tracer (TracerPid), 0 if none */
+	bool tracing_stop;         /* the speaking task is in a ptrace-stop */
 };
 
 /* Fill *s for process pid (want: PROC_SNAP_* bits).  0, -ESRCH (no such
  * process), or -ENOMEM (nothing to release then). */
 int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_snapshot *s);
+/* The thread ids of process pid (up to max, in tids): how many, 0 when it
+ * is gone. */
+int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max);
+/* Thread tid's name (NUL-terminated, at most 15 bytes), or -ESRCH. */
+int kernel_task_comm(struct kernel *k, int tid, char comm[17]);
 /* Drop the snapshot's references and copies (with no kernel lock held). */
 void proc_snapshot_release(struct proc_snapshot *s);
 

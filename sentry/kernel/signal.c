@@ -70,6 +70,11 @@ static void kick(struct task *t)
 	task_wake(t);
 }
 
+void task_kick(struct task *t)
+{
+	kick(t);
+}
+
 #define SIGRTMIN_KERNEL 32
 
 struct rt_queued {
@@ -194,9 +199,11 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 	struct task *bt = t ? t : (tg->leader ? tg->leader : tg->threads);
 	bool blocked = bt && ((bt->sigmask | (bt->restore_sigmask ? bt->saved_sigmask : 0)) &
 			      SIGBIT(sig));
+	/* A traced init receives them all: its tracer decides (as Linux's
+	 * sig_ignored); a fatal one is still discarded at delivery. */
 	if (tg == tg->k->init && !blocked &&
 	    tg->actions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_DFL &&
-	    !(external && (sig == SIGKILL || sig == SIGSTOP)))
+	    !(external && (sig == SIGKILL || sig == SIGSTOP)) && !(bt && bt->pt.tracer))
 		return 0;
 	if (sig == SIGKILL) {
 		group_exit_locked(tg, SIGKILL);
@@ -207,6 +214,9 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 		pending_del(&tg->shared_pending, stops);
 		for (struct task *x = tg->threads; x; x = x->tg_next)
 			pending_del(&x->pending, stops);
+		ptrace_sigcont_locked(tg);
+		for (struct task *x = tg->threads; x; x = x->tg_next)
+			x->group_stop_pending = false;
 		if (tg->stopped) {
 			/* The parent hears of it from a woken thread, outside
 			 * this lock (see task_deliver_signals). */
@@ -222,10 +232,11 @@ static int send_locked(struct thread_group *tg, struct task *t, const siginfo_t 
 		for (struct task *x = tg->threads; x; x = x->tg_next)
 			pending_del(&x->pending, SIGBIT(SIGCONT));
 	}
-	/* As Linux: an ignored signal is dropped at generation unless blocked. */
-	if (sig_ignored_locked(tg, sig) && !blocked && sig != SIGCONT)
+	/* As Linux: an ignored signal is dropped at generation unless blocked
+	 * or the thread is traced (its tracer sees it). */
+	if (sig_ignored_locked(tg, sig) && !blocked && sig != SIGCONT && !(bt && bt->pt.tracer))
 		return 0;
-	if (sig == SIGCONT && sig_ignored_locked(tg, sig))
+	if (sig == SIGCONT && sig_ignored_locked(tg, sig) && !(bt && bt->pt.tracer))
 		return 0;
 	/* As Linux's signalfd_notify: readers of a signalfd wake. */
 	waitq_notify(&tg->signalfd_wq, POLLIN | POLLRDNORM);
@@ -310,7 +321,7 @@ bool task_signal_pending(struct task *t)
 	if (!tg)
 		return false;
 	vmutex_lock(&tg->siglock);
-	bool r = tg->group_exiting || t->exiting ||
+	bool r = tg->group_exiting || t->exiting || t->pt.trap_stop || t->group_stop_pending ||
 		 ((t->pending.set | tg->shared_pending.set) & ~t->sigmask) != 0;
 	vmutex_unlock(&tg->siglock);
 	return r;
@@ -872,15 +883,45 @@ void task_deliver_signals(struct task *t)
 			notify_parent_stop(tg, why, ssig);
 			continue;
 		}
-		if (tg->stopped) {
+		if (t->pt.tracer && (t->pt.trap_stop || (tg->stopped && t->group_stop_pending))) {
+			/* A traced thread reports the group stop (or the trap
+			 * its tracer asked for) and runs on when resumed. */
+			bool gs = tg->stopped;
+			int ssig = tg->stop_sig;
+			t->pt.trap_stop = false;
+			t->group_stop_pending = false;
+			vmutex_unlock(&tg->siglock);
+			ptrace_trap(t, gs, ssig);
+			continue;
+		}
+		if (tg->stopped && !t->pt.tracer) {
 			/* A group stop: every thread sleeps here until SIGCONT
 			 * or SIGKILL (both kick it). */
+			t->group_stop_pending = false;
 			vmutex_unlock(&tg->siglock);
-			task_block(t, NULL);
+			task_sleep(t, NULL);
 			continue;
 		}
 		siginfo_t info;
 		int sig = dequeue_locked(t, &info);
+		if (sig && t->pt.tracer) {
+			/* The signal-delivery-stop: the tracer may change or
+			 * cancel the signal. */
+			vmutex_unlock(&tg->siglock);
+			sig = ptrace_signal_stop(t, sig, &info);
+			vmutex_lock(&tg->siglock);
+			if (!sig) {
+				vmutex_unlock(&tg->siglock);
+				continue;
+			}
+			if (tg->group_exiting || (t->sigmask & SIGBIT(sig))) {
+				/* As Linux: a substituted signal that is blocked
+				 * waits in the queue. */
+				pending_add(tg, &t->pending, &info);
+				vmutex_unlock(&tg->siglock);
+				continue;
+			}
+		}
 		if (!sig) {
 			if (t->restore_sigmask) {
 				t->sigmask = t->saved_sigmask;
@@ -923,9 +964,11 @@ void task_deliver_signals(struct task *t)
 				tg->stop_waitable = true;
 				tg->cont_waitable = false;
 				tg->stop_notify = true;
-				for (struct task *x = tg->threads; x; x = x->tg_next)
+				for (struct task *x = tg->threads; x; x = x->tg_next) {
+					x->group_stop_pending = true;
 					if (x != t)
 						kick(x);
+				}
 				vmutex_unlock(&tg->siglock);
 				continue;
 			}

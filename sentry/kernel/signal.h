@@ -52,6 +52,9 @@ void signal_queue_locked(struct thread_group *tg, struct task *t, const siginfo_
  * a set nobody uses any more (sigpending_free). */
 void sigpending_flush_locked(struct thread_group *tg, struct sigpending *p);
 void sigpending_free(struct sigpending *p);
+/* Make t look at its signals now: interrupt its app code or its sleep.
+ * Takes no lock (callable under a siglock). */
+void task_kick(struct task *t);
 /* Start the group's exit (e.g. exit_group, a fatal signal). */
 void signal_group_exit(struct thread_group *tg, int status);
 

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 __thread struct task *current;
@@ -108,6 +109,7 @@ void tg_free(struct thread_group *tg)
 	waitq_destroy(&tg->signalfd_wq);
 	waitq_destroy(&tg->pidfd_wq);
 	free(tg->cmdline);
+	free(tg->auxv);
 	free(tg);
 }
 
@@ -129,19 +131,27 @@ static void tg_link_task(struct thread_group *tg, struct task *t)
 
 static void handle_syscall(struct task *t)
 {
-	int nr = (int)t->regs.orig_rax;
-	uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
-			 t->regs.r10, t->regs.r8,  t->regs.r9};
 	t->in_syscall = true;
-	int64_t ret;
-	/* The app's own seccomp filters first, before any argument check. */
-	if (seccomp_syscall_enter(t, nr, a, &ret))
-		ret = syscall_dispatch(t, nr, a);
-	if (t->k->strace)
-		log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
-			 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
-			 (unsigned long)a[3], (long)ret);
-	t->regs.rax = (uint64_t)ret;
+	/* A tracer may change the number and arguments at the entry stop,
+	 * or cancel the call (rax is then its result).  Then the app's own
+	 * seccomp filters, before any argument check (Linux's order). */
+	if (!ptrace_syscall_entry(t)) {
+		int nr = (int)t->regs.orig_rax;
+		uint64_t a[6] = {t->regs.rdi, t->regs.rsi, t->regs.rdx,
+				 t->regs.r10, t->regs.r8,  t->regs.r9};
+		int old_tid = t->tid;
+		int64_t ret;
+		if (seccomp_syscall_enter(t, nr, a, &ret))
+			ret = syscall_dispatch(t, nr, a);
+		if (t->k->strace)
+			log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
+				 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
+				 (unsigned long)a[3], (long)ret);
+		t->regs.rax = (uint64_t)ret;
+		if ((nr == SYS_execve || nr == SYS_execveat) && ret == 0)
+			ptrace_exec(t, old_tid);
+	}
+	ptrace_syscall_exit(t);
 }
 
 static void handle_fault(struct task *t, const struct plat_event *ev)
@@ -361,8 +371,8 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			     CLONE_NEWCGROUP))
 			return -EINVAL;
 	}
-	if (flags & (CLONE_PTRACE | CLONE_UNTRACED))
-		flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
+	uint64_t trace_flags = flags; /* CLONE_PTRACE and CLONE_UNTRACED: ptrace.c */
+	flags &= ~(uint64_t)(CLONE_PTRACE | CLONE_UNTRACED);
 	/* As Linux: a pidfd names a process, and clone(2) has one pointer
 	 * for the pidfd and the parent's tid. */
 	if ((flags & CLONE_PIDFD) &&
@@ -490,6 +500,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		ntg->exe_file = tg->exe_file;
 		if (ntg->exe_file)
 			file_get(ntg->exe_file);
+		if (tg->auxv && (ntg->auxv = malloc(tg->auxv_len))) {
+			memcpy(ntg->auxv, tg->auxv, tg->auxv_len);
+			ntg->auxv_len = tg->auxv_len;
+		}
 		vmutex_unlock(&k->tasks_lock);
 	}
 
@@ -511,6 +525,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return pid;
 	}
 	c->tid = pid;
+	int event = ptrace_clone_child_locked(t, c, trace_flags);
 	if (ntg) {
 		ntg->tgid = pid;
 		ntg->leader = c;
@@ -557,6 +572,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		signal_group_exit(c->tg, SIGKILL);
 		return r;
 	}
+	ptrace_clone_event(t, event, pid);
 	if (flags & CLONE_VFORK) {
 		/* As Linux: the parent sleeps (killably) until the child execs
 		 * or exits; other signals wait. */
@@ -586,6 +602,7 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 			deadline_in_ms(&dl, 50);
 			task_block(t, &dl);
 		}
+		ptrace_vfork_done(t, pid);
 	}
 	return pid;
 }

@@ -19,6 +19,7 @@
 
 #include "lib/lockdep.h"
 #include "platform/platform.h"
+#include "sentry/kernel/ptrace.h"
 #include "sentry/kernel/wait.h"
 
 struct kernel;
@@ -145,6 +146,9 @@ struct task {
 	bool released;                  /* under k->tasks_lock: off the lists; freed at refs == 0 */
 	struct vfork_done *vfork_done;
 	struct initial_exec *initial_exec; /* the first process: exec on its own thread */
+
+	struct task_ptrace pt;          /* ptrace.h: tracer link and ptrace-stop state */
+	bool group_stop_pending;        /* under siglock: a group stop this thread has not taken */
 };
 
 /* What a spawned task execs on its own thread before it first runs; the

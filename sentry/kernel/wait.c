@@ -101,6 +101,18 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 	}
 }
 
+int task_sleep(struct task *t, const struct timespec *deadline)
+{
+	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
+	struct pollfd p = {.fd = t->wake_efd, .events = POLLIN};
+	int n = poll(&p, 1, timeout_ms(deadline));
+	if (n == 0)
+		return -ETIMEDOUT;
+	if (n > 0)
+		drain(t->wake_efd);
+	return 0;
+}
+
 int task_block(struct task *t, const struct timespec *deadline)
 {
 	return task_block_fd(t, -1, 0, deadline);

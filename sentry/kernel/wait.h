@@ -36,6 +36,10 @@ void task_poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask);
  * notify, -EINTR when a signal is pending or the task must die, -ETIMEDOUT.
  * Wake-ups are level-triggered: callers re-check their condition. */
 int task_block(struct task *t, const struct timespec *deadline);
+/* Sleep until woken or the deadline passes (NULL: none), whatever signals
+ * are pending: for a task in a ptrace-stop and its tracer's short waits.
+ * 0 when woken, -ETIMEDOUT. */
+int task_sleep(struct task *t, const struct timespec *deadline);
 /* As task_block, but also returns (with the ready revents, > 0) when the host
  * fd becomes ready for events (POLLIN/POLLOUT). */
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline);

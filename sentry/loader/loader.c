@@ -318,6 +318,9 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	free(argp);
 	if (r < 0)
 		goto out;
+	_Static_assert(sizeof(auxv) <= sizeof(res->auxv), "auxv fits");
+	memcpy(res->auxv, auxv, sizeof(auxv));
+	res->auxv_len = sizeof(auxv);
 	res->entry = interp ? interp->eh.e_entry + interp->bias : exe->eh.e_entry + exe->bias;
 	res->brk = exe->end;
 	r = 0;

@@ -34,6 +34,8 @@ struct loader_result {
 	uint64_t entry;    /* where the first instruction is (interp's entry if any) */
 	uint64_t stack;    /* initial rsp */
 	uint64_t brk;      /* start of the heap */
+	uint64_t auxv[64]; /* the auxiliary vector given (pairs, AT_NULL last): /proc/PID/auxv */
+	size_t auxv_len;   /* bytes */
 };
 
 /* Load into mm (fresh).  Returns 0 or -errno (-ENOEXEC for a non-ELF image,

@@ -98,6 +98,12 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code);
 int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len);
 int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t len);
 int mm_zero_out(struct mm *mm, uint64_t dst, size_t len);
+/* A debugger's access (ptrace PEEK/POKE, /proc/PID/mem), as Linux's
+ * FOLL_FORCE: reads any mapped page, and writes a private mapping even where
+ * it is not writable (breaking copy-on-write); a shared mapping only where
+ * writable.  0 or -EFAULT.  Call from a thread that may change the mm's
+ * platform mappings (the tracee's own, while it is stopped). */
+int mm_access_force(struct mm *mm, uint64_t addr, void *buf, size_t len, bool write);
 /* Copy a NUL-terminated string of at most max bytes (NUL included): returns
  * its length, -EFAULT, or -ENAMETOOLONG when no NUL is found within max. */
 ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max);

@@ -91,6 +91,41 @@ int mm_zero_out(struct mm *mm, uint64_t dst, size_t len)
 	return copy(mm, ZERO_OUT, dst, NULL, len);
 }
 
+int mm_access_force(struct mm *mm, uint64_t addr, void *buf, size_t len, bool write)
+{
+	if (len == 0)
+		return 0;
+	if (!range_ok(addr, len))
+		return -EFAULT;
+	int ret = 0;
+	char *k = buf;
+	vmutex_lock(&mm->lock);
+	while (len) {
+		size_t in_page = PAGE_SIZE - OFFSET_IN_PAGE(addr);
+		size_t n = len < in_page ? len : in_page;
+		struct vma *v = vmas_find(&mm->vmas, addr, NULL);
+		if (!v || (write && (v->flags & VMA_SHARED) && !(v->prot & PROT_WRITE))) {
+			ret = -EFAULT;
+			break;
+		}
+		int64_t pte = mm_populate_locked(mm, v, PAGE_ROUND_DOWN(addr), write);
+		if (pte < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		char *p = (char *)memfile_ptr(mm->mf, PTE_OFFSET((uint64_t)pte)) + OFFSET_IN_PAGE(addr);
+		if (write)
+			memcpy(p, k, n);
+		else
+			memcpy(k, p, n);
+		k += n;
+		addr += n;
+		len -= n;
+	}
+	mm_unlock(mm);
+	return ret;
+}
+
 ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max)
 {
 	ssize_t ret = -ENAMETOOLONG;

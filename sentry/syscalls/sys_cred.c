@@ -509,6 +509,8 @@ static int64_t sys_prctl(struct task *t, const uint64_t a[6])
 		name[15] = 0;
 		return task_copy_out(t, arg2, name, sizeof(name)) ? -EFAULT : 0;
 	}
+	case PR_SET_PTRACER:
+		return ptrace_set_ptracer(t, arg2);
 	case PR_SET_PDEATHSIG:
 		/* Sent when the parent process exits (kernel/exit.c), not
 		 * inherited by fork. */

@@ -37,6 +37,7 @@ extern const struct syscall_def sys_filecalls_defs[];
 extern const struct syscall_def sys_ns_defs[];
 extern const struct syscall_def sys_process_vm_defs[];
 extern const struct syscall_def sys_memfd_defs[];
+extern const struct syscall_def sys_ptrace_defs[];
 
 /* seccomp(2)'s operations (sys_seccomp.c), also prctl(PR_SET_SECCOMP)'s. */
 struct task;

@@ -30,6 +30,7 @@ struct synth_child {
 
 struct synth {
 	vfs_synth_gen_fn gen;
+	vfs_synth_read_fn raw_read;
 	vfs_synth_write_fn write;
 	vfs_synth_file_fn file;
 	vfs_synth_link_fn link;
@@ -175,6 +176,47 @@ struct inode *vfs_synth_file_new(struct superblock *sb, uint32_t mode, vfs_synth
 void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn)
 {
 	S(ino)->write = fn;
+}
+
+/* Raw files: every read and write goes to the callbacks. */
+static ssize_t synth_raw_read(struct task *t, struct file *f, void *buf, size_t len,
+			      uint64_t *pos)
+{
+	struct synth *s = S(f->inode);
+	ssize_t n = s->raw_read(t, s->arg, buf, len, *pos);
+	if (n > 0)
+		*pos += (uint64_t)n;
+	return n;
+}
+
+static const struct file_ops synth_raw_fops = {
+	.read = synth_raw_read,
+	.write = synth_write,
+};
+
+static int synth_raw_open(struct task *t, struct inode *ino, struct file *f)
+{
+	if (f->writable && !S(ino)->write)
+		return -EACCES;
+	f->ops = &synth_raw_fops;
+	return 0;
+}
+
+static const struct inode_ops synth_raw_iops = {
+	.open = synth_raw_open,
+	.evict = synth_evict,
+};
+
+struct inode *vfs_synth_raw_new(struct superblock *sb, uint32_t mode, vfs_synth_read_fn read_fn,
+				vfs_synth_write_fn write_fn, void *arg, void (*free_arg)(void *))
+{
+	struct inode *ino = synth_inode(sb, S_IFREG | (mode & 07777), &synth_raw_iops, arg,
+					free_arg);
+	if (ino) {
+		S(ino)->raw_read = read_fn;
+		S(ino)->write = write_fn;
+	}
+	return ino;
 }
 
 /* ---- symlinks ---- */

@@ -670,6 +670,13 @@ struct inode *vfs_synth_symlink_new(struct superblock *sb, vfs_synth_link_fn fn,
 typedef ssize_t (*vfs_synth_write_fn)(struct task *t, void *arg, const char *buf, size_t len,
 				      uint64_t pos);
 void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn);
+/* A file read and written in place, with no snapshot (/proc/PID/mem): each
+ * read(2) of len bytes at pos calls read_fn, which returns the bytes given
+ * (0 at the end) or -errno; write_fn (NULL: not writable) as above. */
+typedef ssize_t (*vfs_synth_read_fn)(struct task *t, void *arg, char *buf, size_t len,
+				     uint64_t pos);
+struct inode *vfs_synth_raw_new(struct superblock *sb, uint32_t mode, vfs_synth_read_fn read_fn,
+				vfs_synth_write_fn write_fn, void *arg, void (*free_arg)(void *));
 /* A directory with static children (vfs_synth_dir_add) and, if list/lookup
  * are given, dynamic ones (then child dentries are not cached). */
 struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_list_fn list,

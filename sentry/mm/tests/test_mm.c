@@ -734,6 +734,44 @@ static void test_private_mapping_of_shareable_file_is_cow_over_file_pages(void *
 	ff_release(&ff);
 }
 
+/* A debugger's access (ptrace POKETEXT, /proc/PID/mem): reads PROT_NONE
+ * and read-only pages; writes a read-only private mapping of a file by
+ * breaking copy-on-write (the file keeps its page, the stale platform
+ * mapping goes) and a read-only private anonymous page in place; never a
+ * read-only shared mapping, nor an unmapped address. */
+static void test_access_force_writes_readonly_private_not_shared(void **state)
+{
+	fill_file_data();
+	struct fake_file ff;
+	ff_init(&ff, mf, file_data, sizeof(file_data), true);
+	struct mm *mm = new_mm();
+	int64_t text = mm_mmap(mm, 0, PG, PROT_READ | PROT_EXEC, MAP_PRIVATE, &ff.f, 0);
+	int64_t shro = mm_mmap(mm, 0, PG, PROT_READ, MAP_SHARED, &ff.f, 0);
+	uint64_t ro = map_anon(mm, 0x40000000, PG, PROT_READ, ANON | MAP_FIXED);
+	uint64_t none = map_anon(mm, 0x40000000 + PG, PG, PROT_NONE, ANON | MAP_FIXED);
+	assert_true(text > 0 && shro > 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)text + 1), file_data[1]);
+	uint64_t fpage = PTE_OFFSET(pt_get(&mm->pt, (uint64_t)text));
+	clear_calls(mm);
+	uint8_t cc = 0xcc, b = 0;
+	assert_int_equal(mm_access_force(mm, (uint64_t)text + 1, &cc, 1, true), 0);
+	assert_int_equal(count_calls(mm, OP_UNMAP), 1);
+	assert_true(PTE_OFFSET(pt_get(&mm->pt, (uint64_t)text)) != fpage);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)text + 1), 0xcc);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)shro + 1), file_data[1]);
+	assert_int_equal(mm_access_force(mm, (uint64_t)shro + 1, &cc, 1, true), -EFAULT);
+	assert_int_equal(mm_access_force(mm, ro + 5, &cc, 1, true), 0);
+	assert_int_equal(mm_access_force(mm, ro + 5, &b, 1, false), 0);
+	assert_int_equal(b, 0xcc);
+	assert_int_equal(mm_copy_out(mm, ro + 5, &cc, 1), -EFAULT);
+	assert_int_equal(mm_access_force(mm, none, &b, 1, false), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(mm_access_force(mm, 0x1000, &b, 1, false), -EFAULT);
+	check_consistency(mm);
+	mm_put(mm);
+	ff_release(&ff);
+}
+
 static void test_shmem_object_maps_shared_into_two_mms(void **state)
 {
 	struct mm_file *shm = mm_shmem_new(mf);
@@ -1064,6 +1102,7 @@ int main(void)
 	    T(test_private_file_mapping_reads_file_zero_fills_and_sigbus_past_eof),
 	    T(test_shared_file_mapping_uses_the_files_pages),
 	    T(test_private_mapping_of_shareable_file_is_cow_over_file_pages),
+	    T(test_access_force_writes_readonly_private_not_shared),
 	    T(test_shmem_object_maps_shared_into_two_mms),
 	    T(test_madvise_dontneed_zeroes_private_anon),
 	    T(test_mremap_move_keeps_data_without_copying),
