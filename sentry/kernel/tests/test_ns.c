@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <sys/syscall.h>
 
+#include "sentry/ipc/ipc.h"
 #include "sentry/kernel/ns.h"
 #include "sentry/tests/harness.h"
 
@@ -39,7 +40,11 @@ static void test_unshare_flag_rules(void **state)
 	assert_int_equal(task_unshare(t, 1), -EINVAL);
 	assert_int_equal(task_unshare(t, CLONE_THREAD | CLONE_VM | CLONE_SIGHAND), 0);
 	assert_int_equal(task_unshare(t, CLONE_NEWNET), -EINVAL);
-	assert_int_equal(task_unshare(t, CLONE_NEWIPC), -EINVAL); /* the h-ipc hook */
+	/* A new IPC namespace (sentry/ipc), then back to the sandbox's. */
+	assert_int_equal(task_unshare(t, CLONE_NEWIPC), 0);
+	assert_non_null(t->ipc_ns);
+	ipc_ns_put(t->ipc_ns);
+	t->ipc_ns = NULL;
 	s->fx->tg.nthreads = 2;
 	assert_int_equal(task_unshare(t, CLONE_THREAD), -EINVAL);
 	s->fx->tg.nthreads = 1;

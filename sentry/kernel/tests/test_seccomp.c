@@ -30,6 +30,12 @@ void signal_group_exit(struct thread_group *tg, int status)
 
 void task_deliver_signals(struct task *t) {}
 
+/* prctl (sys_cred.c) would link ptrace.c, and it the real signal code. */
+int ptrace_set_ptracer(struct task *t, uint64_t arg)
+{
+	return -EINVAL;
+}
+
 _Noreturn void task_exit(struct task *t, int status)
 {
 	exit_status = status;
