@@ -132,8 +132,19 @@ int main(int argc, char **argv)
 	printf("main's cwd unchanged: %d\n", strcmp(cwd, cwd_before) == 0);
 	printf("main's fd still open: %d\n", fcntl(fd_probe, F_GETFD) >= 0);
 
-	printf("unshare(CLONE_THREAD) alone: %s\n", ename(unshare(CLONE_THREAD)));
-	printf("unshare(CLONE_VM) alone: %s\n", ename(unshare(CLONE_VM)));
+	/* pthread_join returns when the thread's tid is cleared, before Linux
+	 * has taken it out of the group and dropped its mm: retry a while. */
+	int ut = -1, uv = -1;
+	for (int i = 0; i < 200 && (ut || uv); i++) {
+		ut = unshare(CLONE_THREAD) ? errno : 0;
+		uv = unshare(CLONE_VM) ? errno : 0;
+		if (ut || uv)
+			usleep(5000);
+	}
+	errno = ut;
+	printf("unshare(CLONE_THREAD) alone: %s\n", ename(ut ? -1 : 0));
+	errno = uv;
+	printf("unshare(CLONE_VM) alone: %s\n", ename(uv ? -1 : 0));
 	pthread_create(&th, NULL, idle_thread, NULL);
 	printf("unshare(CLONE_THREAD) with a thread: %s\n", ename(unshare(CLONE_THREAD)));
 	printf("unshare(CLONE_SIGHAND) with a thread: %s\n", ename(unshare(CLONE_SIGHAND)));
