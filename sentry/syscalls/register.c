@@ -22,7 +22,6 @@ static void register_all(void)
 		sys_sched_defs,
 		sys_memcalls_defs,
 		sys_clone3_defs,
-		sys_filecalls_defs,
 		sys_ns_defs,
 		sys_process_vm_defs,
 		sys_memfd_defs,

@@ -1,5 +1,5 @@
 /*
- * sys_dir.c — the file-family syscalls: directories and names: getdents64, mkdir, mknod, rmdir, unlink, rename, symlink, readlink, link, and the cwd (getcwd, chdir, fchdir, chroot, umask).
+ * sys_dir.c — the file-family syscalls: directories and names: getdents64, getdents (the old linux_dirent), mkdir, mknod, rmdir, unlink, rename, symlink, readlink, link, and the cwd (getcwd, chdir, fchdir, chroot, umask).
  *
  * Thin shells: copy arguments in from app memory (every pointer through
  * task_copy_*; a bad one is -EFAULT), check what Linux checks at the syscall
@@ -16,7 +16,7 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 
-/* ---------------------------------------------------------------- getdents64 */
+/* ---------------------------------------------------------------- getdents */
 
 struct dents_ctx {
 	struct dir_ctx ctx;
@@ -49,7 +49,10 @@ static int dents_emit(struct dir_ctx *c, const char *name, size_t namelen, uint6
 	return 0;
 }
 
-static int64_t sys_getdents64(struct task *t, const uint64_t a[6])
+/* getdents and getdents64: the same walk, each with its record format. */
+static int64_t getdents_common(struct task *t, const uint64_t a[6],
+			       int (*emit)(struct dir_ctx *c, const char *name, size_t namelen,
+					   uint64_t ino, unsigned int type, uint64_t next_pos))
 {
 	struct file *f = get_file(t, (int)a[0]);
 	if (!f)
@@ -63,7 +66,7 @@ static int64_t sys_getdents64(struct task *t, const uint64_t a[6])
 	} else {
 		if (count > RW_CHUNK)
 			count = RW_CHUNK;
-		struct dents_ctx d = {.ctx.emit = dents_emit, .size = count};
+		struct dents_ctx d = {.ctx.emit = emit, .size = count};
 		d.buf = malloc(count ? count : 1);
 		if (!d.buf) {
 			r = -ENOMEM;
@@ -91,6 +94,39 @@ static int64_t sys_getdents64(struct task *t, const uint64_t a[6])
 		inode_touch(f->inode, VFS_TOUCH_A);
 	file_put(f);
 	return r;
+}
+
+static int64_t sys_getdents64(struct task *t, const uint64_t a[6])
+{
+	return getdents_common(t, a, dents_emit);
+}
+
+static int old_dents_emit(struct dir_ctx *c, const char *name, size_t namelen, uint64_t ino,
+			  unsigned int type, uint64_t next_pos)
+{
+	struct dents_ctx *d = (struct dents_ctx *)c;
+	/* struct linux_dirent: ino, off, reclen, name, NUL, then the type in
+	 * the record's last byte; 8-aligned. */
+	size_t reclen = (18 + namelen + 2 + 7) & ~(size_t)7;
+	if (d->used + reclen > d->size) {
+		d->full = true;
+		return 1;
+	}
+	char *r = d->buf + d->used;
+	memset(r, 0, reclen);
+	uint16_t rl = (uint16_t)reclen;
+	memcpy(r, &ino, 8);
+	memcpy(r + 8, &next_pos, 8);
+	memcpy(r + 16, &rl, 2);
+	memcpy(r + 18, name, namelen);
+	r[reclen - 1] = (char)type;
+	d->used += reclen;
+	return 0;
+}
+
+static int64_t sys_getdents(struct task *t, const uint64_t a[6])
+{
+	return getdents_common(t, a, old_dents_emit);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -299,6 +335,7 @@ static int64_t sys_umask(struct task *t, const uint64_t a[6])
 
 const struct syscall_def sys_dir_defs[] = {
 	{SYS_getdents64, "getdents64", sys_getdents64},
+	{SYS_getdents, "getdents", sys_getdents},
 	{SYS_mkdir, "mkdir", sys_mkdir},
 	{SYS_mkdirat, "mkdirat", sys_mkdirat},
 	{SYS_mknod, "mknod", sys_mknod},

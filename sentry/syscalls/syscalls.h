@@ -33,7 +33,6 @@ extern const struct syscall_def sys_seccomp_defs[];
 extern const struct syscall_def sys_sched_defs[];
 extern const struct syscall_def sys_memcalls_defs[];
 extern const struct syscall_def sys_clone3_defs[];
-extern const struct syscall_def sys_filecalls_defs[];
 extern const struct syscall_def sys_ns_defs[];
 extern const struct syscall_def sys_process_vm_defs[];
 extern const struct syscall_def sys_memfd_defs[];
