@@ -25,7 +25,7 @@
 
 #define PID_ARG(a) ((int)(intptr_t)(a))
 
-static struct fd_table *pid_fdt(struct kernel *k, int pid)
+struct fd_table *proc_pid_fdt(struct kernel *k, int pid)
 {
 	struct proc_snapshot s;
 	if (kernel_proc_snapshot(k, pid, PROC_SNAP_FDT, &s) < 0)
@@ -39,6 +39,7 @@ static struct fd_table *pid_fdt(struct kernel *k, int pid)
 struct list_ctx {
 	int (*emit)(void *ectx, const char *name, unsigned int type);
 	void *ectx;
+	unsigned int type;
 	bool stop;
 };
 
@@ -49,26 +50,32 @@ static void list_one(int fd, struct file *f, void *arg)
 		return;
 	char name[16];
 	snprintf(name, sizeof(name), "%d", fd);
-	if (c->emit(c->ectx, name, 8 /* DT_REG */))
+	if (c->emit(c->ectx, name, c->type))
 		c->stop = true;
+}
+
+void proc_list_fds(struct task *t, int pid, unsigned int type,
+		   int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
+{
+	struct fd_table *fdt = proc_pid_fdt(t->k, pid);
+	if (!fdt)
+		return;
+	struct list_ctx c = {emit, ectx, type, false};
+	fdt_for_each(fdt, list_one, &c);
+	fdt_put(fdt);
 }
 
 static void fdinfo_list(struct task *t, void *arg,
 			int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
 {
-	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
-	if (!fdt)
-		return;
-	struct list_ctx c = {emit, ectx, false};
-	fdt_for_each(fdt, list_one, &c);
-	fdt_put(fdt);
+	proc_list_fds(t, PID_ARG(arg), 8 /* DT_REG */, emit, ectx);
 }
 
 static char *gen_fdinfo(struct task *t, void *arg, size_t *len)
 {
 	uint64_t v = (uint64_t)(uintptr_t)arg;
 	int pid = (int)(v >> 32), fd = (int)(v & 0xffffffff);
-	struct fd_table *fdt = pid_fdt(t->k, pid);
+	struct fd_table *fdt = proc_pid_fdt(t->k, pid);
 	if (!fdt)
 		return NULL;
 	struct file *f = fdt_get_file(fdt, fd);
@@ -114,7 +121,7 @@ static int fdinfo_lookup(struct task *t, void *arg, const char *name, struct ino
 	long fd = strtol(name, &end, 10);
 	if (*end || end == name || fd < 0 || fd > 0x7fffffff)
 		return -ENOENT;
-	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
+	struct fd_table *fdt = proc_pid_fdt(t->k, PID_ARG(arg));
 	if (!fdt)
 		return -ENOENT;
 	struct file *f = fdt_get_file(fdt, (int)fd);

@@ -383,11 +383,6 @@ static struct fs_context *pid_fs(struct kernel *k, int pid)
 	return pid_take(k, pid, PROC_SNAP_FS);
 }
 
-static struct fd_table *pid_fdt(struct kernel *k, int pid)
-{
-	return pid_take(k, pid, PROC_SNAP_FDT);
-}
-
 /* cwd and root links: the path of one of the process's fs_context paths. */
 static char *fs_path_link(struct task *t, void *arg,
 			  void (*get)(struct fs_context *fs, struct vfs_path *out))
@@ -428,7 +423,7 @@ static struct file *file_fd(struct task *t, void *arg)
 {
 	uint64_t v = (uint64_t)(uintptr_t)arg;
 	int pid = (int)(v >> 32), fd = (int)(v & 0xffffffff);
-	struct fd_table *fdt = pid_fdt(t->k, pid);
+	struct fd_table *fdt = proc_pid_fdt(t->k, pid);
 	if (!fdt)
 		return NULL;
 	struct file *f = fdt_get_file(fdt, fd);
@@ -436,32 +431,10 @@ static struct file *file_fd(struct task *t, void *arg)
 	return f;
 }
 
-struct fd_list_ctx {
-	int (*emit)(void *ectx, const char *name, unsigned int type);
-	void *ectx;
-	bool stop;
-};
-
-static void fd_list_one(int fd, struct file *f, void *arg)
-{
-	struct fd_list_ctx *c = arg;
-	if (c->stop)
-		return;
-	char name[16];
-	snprintf(name, sizeof(name), "%d", fd);
-	if (c->emit(c->ectx, name, 10 /* DT_LNK */))
-		c->stop = true;
-}
-
 static void fd_dir_list(struct task *t, void *arg,
 			int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
 {
-	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
-	if (!fdt)
-		return;
-	struct fd_list_ctx c = {emit, ectx, false};
-	fdt_for_each(fdt, fd_list_one, &c);
-	fdt_put(fdt);
+	proc_list_fds(t, PID_ARG(arg), 10 /* DT_LNK */, emit, ectx);
 }
 
 static struct superblock *proc_sb;
@@ -477,7 +450,7 @@ static int fd_dir_lookup(struct task *t, void *arg, const char *name, struct ino
 	long fd = strtol(name, &end, 10);
 	if (*end || end == name || fd < 0 || fd > 0x7fffffff)
 		return -ENOENT;
-	struct fd_table *fdt = pid_fdt(t->k, PID_ARG(arg));
+	struct fd_table *fdt = proc_pid_fdt(t->k, PID_ARG(arg));
 	if (!fdt)
 		return -ENOENT;
 	struct file *f = fdt_get_file(fdt, (int)fd);
