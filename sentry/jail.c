@@ -152,7 +152,13 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_tgkill),
     JAIL_ALLOW(SYS_kill),
     JAIL_ALLOW(SYS_sched_yield),
-    JAIL_ALLOW(SYS_membarrier), /* the app's membarrier(2): MEMBARRIER_CMD_GLOBAL */
+    /* The app's membarrier(2) is served by one host MEMBARRIER_CMD_GLOBAL
+     * (sys_memcalls.c): that command, flags 0, nothing else. */
+    {.nr = SYS_membarrier,
+     .action = JAIL_ACT_ALLOW,
+     .ncmp = 2,
+     .cmp = {{.arg = 0, .op = JAIL_CMP_EQ, .value = 1 /* MEMBARRIER_CMD_GLOBAL */},
+	     {.arg = 1, .op = JAIL_CMP_EQ, .value = 0}}},
     JAIL_ALLOW(SYS_sched_getaffinity),
     JAIL_ALLOW(SYS_nanosleep),
     JAIL_ALLOW(SYS_clock_nanosleep),
