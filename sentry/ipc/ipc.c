@@ -147,6 +147,18 @@ struct ipc_obj *ipc_find_id(struct ipc_ns *ns, int i, int id)
 	return o;
 }
 
+int ipc_stat_find(struct ipc_ns *ns, int i, int id, bool by_id, bool any, const struct creds *c,
+		  struct ipc_obj **out)
+{
+	struct ipc_obj *o = by_id ? ipc_find_id(ns, i, id) : ipc_find_idx(ns, i, id);
+	if (!o)
+		return -EINVAL;
+	if (!any && !ipc_perm_ok(o, c, 0444))
+		return -EACCES;
+	*out = o;
+	return 0;
+}
+
 int ipc_add(struct ipc_ns *ns, int i, struct ipc_obj *o, int limit, int32_t key, int flags,
 	    const struct creds *c)
 {

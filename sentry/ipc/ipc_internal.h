@@ -100,6 +100,12 @@ int ipc_max_idx(struct ipc_ns *ns, int i);
 /* Linux's ipcperms: may c access o for flag's rwx bits (S_IRUGO,
  * S_IWUGO...)?  false: EACCES. */
 bool ipc_perm_ok(const struct ipc_obj *o, const struct creds *c, int flag);
+/* Under ns->lock: the object an IPC_STAT (by_id: id is an id) or a
+ * *_STAT / *_STAT_ANY (id is an index) names in table i, into *out, with
+ * the read permission checked unless any (*_STAT_ANY): 0, -EINVAL (none)
+ * or -EACCES. */
+int ipc_stat_find(struct ipc_ns *ns, int i, int id, bool by_id, bool any, const struct creds *c,
+		  struct ipc_obj **out);
 /* May c change or remove o (owner, creator or CAP_SYS_ADMIN)?  false: EPERM. */
 bool ipc_owner_ok(const struct ipc_obj *o, const struct creds *c);
 void ipc_fill_perm(const struct ipc_obj *o, struct k_ipc64_perm *p);

@@ -389,14 +389,11 @@ int64_t ipc_msgctl(struct task *t, int id, int cmd, uint64_t buf)
 	case K_MSG_STAT:
 	case K_MSG_STAT_ANY: {
 		vmutex_lock(&ns->lock);
-		struct msg_queue *q =
-		    (struct msg_queue *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_MSG_IDS, id)
-							   : ipc_find_idx(ns, IPC_MSG_IDS, id));
-		if (!q) {
-			r = -EINVAL;
-		} else if (cmd != K_MSG_STAT_ANY && !ipc_perm_ok(&q->perm, t->creds, 0444)) {
-			r = -EACCES;
-		} else {
+		struct ipc_obj *o = NULL;
+		r = ipc_stat_find(ns, IPC_MSG_IDS, id, cmd == K_IPC_STAT, cmd == K_MSG_STAT_ANY,
+				  t->creds, &o);
+		struct msg_queue *q = (struct msg_queue *)o;
+		if (r == 0) {
 			memset(&ds, 0, sizeof(ds));
 			ipc_fill_perm(&q->perm, &ds.perm);
 			ds.stime = q->stime;

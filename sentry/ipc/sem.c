@@ -529,14 +529,11 @@ int64_t ipc_semctl(struct task *t, int id, int semnum, int cmd, uint64_t arg)
 	case K_SEM_STAT:
 	case K_SEM_STAT_ANY: {
 		vmutex_lock(&ns->lock);
-		struct sem_array *sma =
-		    (struct sem_array *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_SEM_IDS, id)
-							   : ipc_find_idx(ns, IPC_SEM_IDS, id));
-		if (!sma) {
-			r = -EINVAL;
-		} else if (cmd != K_SEM_STAT_ANY && !ipc_perm_ok(&sma->perm, t->creds, 0444)) {
-			r = -EACCES;
-		} else {
+		struct ipc_obj *o = NULL;
+		r = ipc_stat_find(ns, IPC_SEM_IDS, id, cmd == K_IPC_STAT, cmd == K_SEM_STAT_ANY,
+				  t->creds, &o);
+		struct sem_array *sma = (struct sem_array *)o;
+		if (r == 0) {
 			memset(&ds, 0, sizeof(ds));
 			ipc_fill_perm(&sma->perm, &ds.perm);
 			ds.otime = sma->otime;

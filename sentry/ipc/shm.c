@@ -385,14 +385,11 @@ int64_t ipc_shmctl(struct task *t, int id, int cmd, uint64_t buf)
 	case K_SHM_STAT_ANY:
 	case K_IPC_STAT: {
 		vmutex_lock(&ns->lock);
-		struct shm_seg *s =
-		    (struct shm_seg *)(cmd == K_IPC_STAT ? ipc_find_id(ns, IPC_SHM_IDS, id)
-							 : ipc_find_idx(ns, IPC_SHM_IDS, id));
-		if (!s)
-			r = -EINVAL;
-		else if (cmd != K_SHM_STAT_ANY && !ipc_perm_ok(&s->perm, t->creds, 0444))
-			r = -EACCES;
-		else {
+		struct ipc_obj *o = NULL;
+		r = ipc_stat_find(ns, IPC_SHM_IDS, id, cmd == K_IPC_STAT, cmd == K_SHM_STAT_ANY,
+				  t->creds, &o);
+		if (r == 0) {
+			struct shm_seg *s = (struct shm_seg *)o;
 			fill_stat(s, &ds);
 			r = cmd == K_IPC_STAT ? 0 : ipc_obj_id(&s->perm);
 		}
