@@ -310,8 +310,11 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 	/* ip_append_data: what one datagram can hold. */
 	if (total + 8 + ns_ip_hdrlen(&dst) > (ip_is_v4(&dst) ? 0xffffu : 0xffffu + 40u))
 		return -EMSGSIZE;
-	if (total + 8 + ns_ip_hdrlen(&dst) > rt.mtu)
-		return -EMSGSIZE; /* no fragmentation */
+	/* Larger than the MTU: IPv4 fragments unless IP_PMTUDISC_DO or
+	 * _PROBE forbid it (ip_append_data); IPv6 does not fragment here. */
+	if (total + 8 + ns_ip_hdrlen(&dst) > rt.mtu &&
+	    (!ip_is_v4(&dst) || ep->pmtudisc == IP_PMTUDISC_DO || ep->pmtudisc == IP_PMTUDISC_PROBE))
+		return -EMSGSIZE;
 	r = send_state_error(ep);
 	if (r)
 		return r;
@@ -332,7 +335,7 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 		put16(h + 6, c ? c : 0xffff);
 	}
 	ns_count(ep->s, NS_CTR_UDP_OUT_DATAGRAMS);
-	r = ns_ip_output(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ep->tos, pb);
+	r = ns_ip_output_frag(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ep->tos, pb);
 	if (r < 0 && r != -ENOBUFS)
 		return r;
 	return (ssize_t)total;

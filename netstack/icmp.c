@@ -6,8 +6,7 @@
  * Errors are never sent about an ICMP error, a broadcast or multicast
  * datagram, or from a source we cannot answer (RFC 1122 3.2.2, Linux's
  * icmp_send).  Over loopback they are not rate limited (as Linux).
- * Neighbour discovery (ICMPv6 133-137) belongs with the Ethernet link
- * (next issue) and is counted as ignored here.
+ * Neighbour discovery (ICMPv6 133-137) goes to ndisc.c.
  */
 #include "netstack/ns_impl.h"
 
@@ -109,17 +108,15 @@ static void echo_reply(struct ns_stack *s, const struct ns_pktinfo *pi)
 	icmp_send(s, &pi->src, &pi->dst, pb);
 }
 
-/* Parse the datagram quoted by an ICMP error (from offset 8 of the ICMP
- * message) and hand the error to its transport. */
-static bool quote_dispatch(struct ns_stack *s, const struct ns_pktinfo *pi, int err, bool fatal,
-			   uint32_t mtu)
+/* Parse the datagram q (qlen bytes, IPv6 when v6) quoted by an ICMP
+ * error and hand the error to its transport. */
+static bool quote_dispatch_raw(struct ns_stack *s, bool v6, const uint8_t *q, uint32_t qlen,
+			       int err, bool fatal, uint32_t mtu)
 {
-	const uint8_t *q = pi->l4 + 8;
-	uint32_t qlen = pi->l4len - 8;
 	struct ns_icmp_err e = {.err = err, .fatal = fatal, .mtu = mtu};
 	uint8_t proto;
 	uint32_t hl;
-	if (!pi->v6) {
+	if (!v6) {
 		if (qlen < 20 || (q[0] >> 4) != 4)
 			return false;
 		hl = (q[0] & 0xfu) * 4;
@@ -151,14 +148,28 @@ static bool quote_dispatch(struct ns_stack *s, const struct ns_pktinfo *pi, int 
 		return true;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if ((proto == IPPROTO_ICMP) == pi->v6)
+		if ((proto == IPPROTO_ICMP) == v6)
 			return false;
-		if (l4[0] != (pi->v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO))
+		if (l4[0] != (v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO))
 			return false;
-		ns_ping_err(s, pi->v6, &e, get16(l4 + 4));
+		ns_ping_err(s, v6, &e, get16(l4 + 4));
 		return true;
 	}
 	return false;
+}
+
+static bool quote_dispatch(struct ns_stack *s, const struct ns_pktinfo *pi, int err, bool fatal,
+			   uint32_t mtu)
+{
+	return quote_dispatch_raw(s, pi->v6, pi->l4 + 8, pi->l4len - 8, err, fatal, mtu);
+}
+
+void ns_icmp_local_error(struct ns_stack *s, struct ns_pbuf *pb, int err)
+{
+	const uint8_t *p = ns_pbuf_data(pb);
+	if (pb->len >= 1)
+		quote_dispatch_raw(s, (p[0] >> 4) == 6, p, pb->len, err, true, 0);
+	ns_pbuf_free(pb);
 }
 
 void ns_icmp4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
@@ -224,6 +235,13 @@ void ns_icmp6_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *p
 		ns_count(s, NS_CTR_ICMP6_IN_ECHO_REPS);
 		ns_ping_input(s, pi, pb, get16(pi->l4 + 4));
 		return;
+	case ND_ROUTER_SOLICIT:
+	case ND_ROUTER_ADVERT:
+	case ND_NEIGHBOR_SOLICIT:
+	case ND_NEIGHBOR_ADVERT:
+	case ND_REDIRECT:
+		ns_ndisc_input(s, pi, pb);
+		return;
 	case ICMP6_DST_UNREACH:
 	case ICMP6_PACKET_TOO_BIG:
 	case ICMP6_TIME_EXCEEDED:
@@ -253,7 +271,24 @@ static bool is_icmp_error(const struct ns_pktinfo *pi)
 	return false;
 }
 
+static void send_error(struct ns_stack *s, const struct ns_pktinfo *pi, uint8_t type4, int code4,
+		       uint8_t type6, int code6);
+
 void ns_icmp_send_unreach(struct ns_stack *s, const struct ns_pktinfo *pi, int code4, int code6)
+{
+	send_error(s, pi, ICMP_DEST_UNREACH, code4, ICMP6_DST_UNREACH, code6);
+}
+
+void ns_icmp_send_error(struct ns_stack *s, const struct ns_pktinfo *pi, uint8_t type, uint8_t code)
+{
+	if (pi->v6)
+		send_error(s, pi, 0, -1, type, code);
+	else
+		send_error(s, pi, type, code, 0, -1);
+}
+
+static void send_error(struct ns_stack *s, const struct ns_pktinfo *pi, uint8_t type4, int code4,
+		       uint8_t type6, int code6)
 {
 	if (pi->to_broadcast || ip_is_multicast(&pi->dst) || ip_is_any(&pi->src) ||
 	    ip_is_multicast(&pi->src) || is_icmp_error(pi))
@@ -267,11 +302,12 @@ void ns_icmp_send_unreach(struct ns_stack *s, const struct ns_pktinfo *pi, int c
 	if (!pb)
 		return;
 	uint8_t *h = ns_pbuf_data(pb);
-	h[0] = pi->v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH;
+	h[0] = pi->v6 ? type6 : type4;
 	h[1] = (uint8_t)(pi->v6 ? code6 : code4);
 	memset(h + 2, 0, 6);
 	memcpy(h + 8, pi->nh, qlen);
 	pb->len = 8 + qlen;
-	ns_count(s, pi->v6 ? NS_CTR_ICMP6_OUT_DEST_UNREACHS : NS_CTR_ICMP_OUT_DEST_UNREACHS);
+	if (h[0] == (pi->v6 ? ICMP6_DST_UNREACH : ICMP_DEST_UNREACH))
+		ns_count(s, pi->v6 ? NS_CTR_ICMP6_OUT_DEST_UNREACHS : NS_CTR_ICMP_OUT_DEST_UNREACHS);
 	icmp_send(s, &pi->src, &pi->dst, pb);
 }

@@ -4,10 +4,11 @@
  * Input trusts nothing: every length is checked against what was received
  * before it is used, and a datagram that fails a check is dropped and
  * counted under exactly one reason.  The stack is a host, not a router:
- * datagrams not addressed to one of its addresses are dropped.  Fragments
- * are dropped (counted) rather than reassembled: the loopback MTU is 64 KiB
- * and the stack sends with DF, so none arise here; the external interface
- * may want reassembly later.
+ * datagrams not addressed to one of its addresses are dropped.  IPv4
+ * fragments are reassembled (frag.c) after the address checks, as Linux's
+ * ip_local_deliver; IPv6 fragments are dropped (counted).  On output a
+ * datagram larger than the route's MTU is fragmented when the caller
+ * allows it (ns_ip_output_frag: UDP without IP_PMTUDISC_DO), else refused.
  */
 #include "netstack/ns_impl.h"
 
@@ -123,7 +124,7 @@ static void ip_finish(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 	pi->l4 = p + hlen;
 	pi->l4len = tot - hlen;
 	pi->totlen = tot;
-	pi->csum_ok = pb->flags & NS_PB_CSUM_OK;
+	pi->csum_ok = pb->flags & (NS_PB_CSUM_OK | NS_PB_CSUM_PARTIAL);
 	ns_count(s, pi->v6 ? NS_CTR_IP6_IN_DELIVERS : NS_CTR_IP_IN_DELIVERS);
 	ip_deliver(s, pi, pb);
 }
@@ -169,10 +170,6 @@ static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		why = NS_CTR_IP_IN_CSUM_ERRORS;
 		goto drop;
 	}
-	if (get16(p + 6) & 0x3fff) { /* MF or a fragment offset */
-		why = NS_CTR_IP_IN_FRAGMENTS;
-		goto drop;
-	}
 	struct ns_pktinfo pi = {0};
 	ip_set_v4(&pi.src, get32(p + 12));
 	ip_set_v4(&pi.dst, get32(p + 16));
@@ -192,6 +189,15 @@ static void ip4_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 	pi.proto = p[9];
 	pi.ttl = p[8];
 	pi.tos = p[1];
+	if (get16(p + 6) & 0x3fff) { /* MF or a fragment offset */
+		pi.nic = nic;
+		pb = ns_frag4_input(s, &pi, pb, ihl, tot);
+		if (!pb)
+			return;
+		p = ns_pbuf_data(pb);
+		ihl = (p[0] & 0xfu) * 4;
+		tot = pb->len;
+	}
 	ip_finish(s, nic, pb, &pi, ihl, tot);
 	return;
 drop:
@@ -243,7 +249,19 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		why = NS_CTR_IP6_IN_BAD_SRC;
 		goto drop;
 	}
-	if (ip_is_v4(&pi.dst) || !ns_addr_is_local(s, &pi.dst) || from_wrong_side(nic, &pi.dst)) {
+	/* Multicast: the groups an Ethernet interface joined, for neighbour
+	 * discovery (ICMPv6) only. */
+	bool mcast = false;
+	if (ip_is_multicast(&pi.dst)) {
+		vmutex_lock(&s->lock);
+		mcast = ns_ndisc_joined_locked(nic, &pi.dst);
+		vmutex_unlock(&s->lock);
+		if (!mcast) {
+			why = NS_CTR_IP6_IN_ADDR_ERRORS;
+			goto drop;
+		}
+	} else if (ip_is_v4(&pi.dst) || !ns_addr_is_local(s, &pi.dst) ||
+		   from_wrong_side(nic, &pi.dst)) {
 		why = NS_CTR_IP6_IN_ADDR_ERRORS;
 		goto drop;
 	}
@@ -282,6 +300,10 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 		ns_pbuf_free(pb);
 		return;
 	}
+	if (mcast && nh != IPPROTO_ICMPV6) {
+		why = NS_CTR_IP6_IN_ADDR_ERRORS;
+		goto drop;
+	}
 	pi.proto = nh;
 	pi.ttl = p[7];
 	pi.tos = (uint8_t)(get16(p) >> 4);
@@ -317,6 +339,11 @@ void ns_ip_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
 
 static atomic_uint ip_ident;
 
+uint16_t ns_ip_next_ident(void)
+{
+	return (uint16_t)atomic_fetch_add_explicit(&ip_ident, 1, memory_order_relaxed);
+}
+
 int ns_ip_output(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip *dst,
 		 uint8_t proto, uint8_t ttl, uint8_t tos, struct ns_pbuf *pb)
 {
@@ -335,8 +362,7 @@ int ns_ip_output(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip 
 		h[0] = 0x45;
 		h[1] = tos;
 		put16(h + 2, (uint16_t)tot);
-		put16(h + 4, (uint16_t)atomic_fetch_add_explicit(&ip_ident, 1,
-								 memory_order_relaxed));
+		put16(h + 4, ns_ip_next_ident());
 		put16(h + 6, 0x4000); /* DF: we never fragment */
 		h[8] = ttl;
 		h[9] = proto;
@@ -354,5 +380,5 @@ int ns_ip_output(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip 
 		memcpy(h + 24, dst->b, 16);
 		ns_count(s, NS_CTR_IP6_OUT_REQUESTS);
 	}
-	return ns_nic_output(s, rt->nic, pb);
+	return ns_nic_output(s, rt->nic, &rt->nexthop, pb);
 }

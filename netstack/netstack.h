@@ -77,6 +77,13 @@ struct ns_pbuf {
  * device sets it): the stack skips verifying its checksums, as Linux
  * trusts CHECKSUM_UNNECESSARY on lo. */
 #define NS_PB_CSUM_OK 0x1
+/* The frame came from a real device with its transport checksum not yet
+ * computed (Linux's CHECKSUM_PARTIAL; AF_PACKET's TP_STATUS_CSUMNOTREADY
+ * on a veth): the L4 checksum field holds only the pseudo-header sum.  The
+ * link sets it; the stack then trusts the packet and skips the transport
+ * checksum (the IPv4 header checksum is still verified: it is always
+ * complete). */
+#define NS_PB_CSUM_PARTIAL 0x2
 
 /* A buffer with room for len bytes after NS_PBUF_HEADROOM; off is the
  * headroom and len 0.  NULL when out of memory. */
@@ -132,9 +139,9 @@ void ns_pool_trim(void);
  * the version nibble (the loopback device, like Linux's lo seen from IP:
  * no link header is needed on a link to oneself, and none is built or
  * parsed); NS_LINK_ETHERNET frames start with an Ethernet header and need
- * the stack's ARP/NDP (the next issue: the container's veth through
- * AF_PACKET is a link endpoint of this type and all an external interface
- * needs; the NIC layer in stack.c is where its L2 goes).
+ * the stack's ARP/NDP (ether.c, arp.c, ndisc.c: the container's veth
+ * through AF_PACKET is a link endpoint of this type and all an external
+ * interface needs).
  */
 struct link_endpoint;
 
@@ -161,10 +168,27 @@ enum ns_link_type {
 
 #define NS_LINK_F_LOOPBACK 0x1 /* IFF_LOOPBACK: what is sent comes back */
 
+/* Ethernet links (NS_LINK_ETHERNET), the contract with the link:
+ *   - mtu is the IP MTU (Linux's dev->mtu, 1500 on a veth); a frame sent is
+ *     at most mtu + NS_ETH_HLEN bytes and starts with the 14-byte Ethernet
+ *     II header (no VLAN tag, no FCS); send's -EMSGSIZE is for more;
+ *   - received frames start with the Ethernet header too; the stack accepts
+ *     them up to NS_ETH_MAX_RX bytes whatever the MTU, because a veth's GRO
+ *     hands up merged TCP segments of up to 64 KiB, and trusts their
+ *     checksums when the link set NS_PB_CSUM_PARTIAL;
+ *   - hwaddr is the interface's MAC; the stack filters received frames on
+ *     it, broadcast and the multicast groups it joined (all-nodes, the
+ *     solicited-node groups of its IPv6 addresses, all-hosts), answers ARP
+ *     and neighbour solicitations for its addresses, resolves next hops
+ *     (ARP, NDP) and sends a gratuitous ARP when an IPv4 address is added.
+ */
+#define NS_ETH_HLEN 14
+#define NS_ETH_MAX_RX (65536 + NS_ETH_HLEN)
+
 struct link_endpoint {
 	const struct link_ops *ops;
 	char name[16]; /* "lo", "eth0" */
-	uint32_t mtu;
+	uint32_t mtu;  /* the IP MTU (Ethernet: without the link header) */
 	uint16_t type;	/* enum ns_link_type */
 	uint16_t flags; /* NS_LINK_F_* */
 	uint8_t hwaddr[6];
@@ -298,6 +322,16 @@ int ns_stack_add_route(struct ns_stack *s, int family, const void *dst, unsigned
 		       const void *gateway, int ifindex, uint32_t metric);
 int ns_stack_del_route(struct ns_stack *s, int family, const void *dst, unsigned int prefixlen,
 		       int ifindex);
+/* Link-local IPv6 on an Ethernet interface: fe80::/64 with the modified
+ * EUI-64 interface identifier of its MAC (Linux's addr_gen_mode eui64), for
+ * an owner whose interface has IPv6 enabled.  No DAD is run (as Linux's
+ * nodad).  0, -ENODEV, -EINVAL (not Ethernet), -EEXIST. */
+int ns_stack_add_linklocal(struct ns_stack *s, int ifindex);
+/* A permanent neighbour (ip neigh add ... nud permanent): family AF_INET or
+ * AF_INET6, addr 4 or 16 bytes, its MAC.  -ENODEV, -EINVAL (not an Ethernet
+ * interface), -ENOSPC (table full). */
+int ns_stack_add_neighbour(struct ns_stack *s, int ifindex, int family, const void *addr,
+			   const uint8_t hwaddr[6]);
 /* The loopback interface "lo": a loopback link, 127.0.0.1/8 and ::1/128.
  * Returns its ifindex (1 on a fresh stack) or -errno. */
 int ns_stack_setup_loopback(struct ns_stack *s);
@@ -330,7 +364,19 @@ struct ns_route_info {
 	int ifindex;
 	uint32_t metric;
 };
+/* A neighbour (ARP or NDP cache entry) for /proc/net/arp and
+ * RTM_GETNEIGH.  state is Linux's NUD_* (INCOMPLETE 0x01, REACHABLE 0x02,
+ * STALE 0x04, DELAY 0x08, PROBE 0x10, FAILED 0x20, PERMANENT 0x80);
+ * hwaddr is all zero while it is not known (INCOMPLETE, FAILED). */
+struct ns_neigh_info {
+	int ifindex;
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* 4 bytes used for AF_INET */
+	uint8_t hwaddr[6];
+	uint16_t state;
+};
 int ns_stack_nics(struct ns_stack *s, struct ns_nic_info **out);
+int ns_stack_neighbours(struct ns_stack *s, struct ns_neigh_info **out);
 int ns_stack_addrs(struct ns_stack *s, struct ns_addr_info **out);
 int ns_stack_routes(struct ns_stack *s, struct ns_route_info **out);
 
@@ -341,6 +387,31 @@ int ns_stack_routes(struct ns_stack *s, struct ns_route_info **out);
 	X(LINK_RX_FRAMES)                                                                          \
 	X(LINK_RX_BAD_TYPE)                                                                        \
 	X(LINK_TX_ERRORS)                                                                          \
+	X(ETH_IN_TRUNCATED)                                                                        \
+	X(ETH_IN_TOO_LONG)                                                                         \
+	X(ETH_IN_OTHER_HOST)                                                                       \
+	X(ARP_IN_REQUESTS)                                                                         \
+	X(ARP_IN_REPLIES)                                                                          \
+	X(ARP_IN_BAD)                                                                              \
+	X(ARP_IN_IGNORED)                                                                          \
+	X(ARP_OUT_REQUESTS)                                                                        \
+	X(ARP_OUT_REPLIES)                                                                         \
+	X(NDISC_IN_SOLICITS)                                                                       \
+	X(NDISC_IN_ADVERTS)                                                                        \
+	X(NDISC_IN_BAD)                                                                            \
+	X(NDISC_IN_IGNORED)                                                                        \
+	X(NDISC_OUT_SOLICITS)                                                                      \
+	X(NDISC_OUT_ADVERTS)                                                                       \
+	X(NEIGH_RES_FAILED)                                                                        \
+	X(NEIGH_QUEUE_DROPS)                                                                       \
+	X(NEIGH_TABLE_FULL)                                                                        \
+	X(IP_REASM_REQDS)                                                                          \
+	X(IP_REASM_OKS)                                                                            \
+	X(IP_REASM_FAILS)                                                                          \
+	X(IP_REASM_OVERLAPS)                                                                       \
+	X(IP_REASM_TIMEOUTS)                                                                       \
+	X(IP_FRAG_OKS)                                                                             \
+	X(IP_FRAG_CREATES)                                                                         \
 	X(IP_IN_RECEIVES)                                                                          \
 	X(IP_IN_TRUNCATED)                                                                         \
 	X(IP_IN_BAD_VERSION)                                                                       \
@@ -349,7 +420,6 @@ int ns_stack_routes(struct ns_stack *s, struct ns_route_info **out);
 	X(IP_IN_CSUM_ERRORS)                                                                       \
 	X(IP_IN_BAD_SRC)                                                                           \
 	X(IP_IN_ADDR_ERRORS)                                                                       \
-	X(IP_IN_FRAGMENTS)                                                                         \
 	X(IP_IN_UNKNOWN_PROTOS)                                                                    \
 	X(IP_IN_DELIVERS)                                                                          \
 	X(IP_OUT_REQUESTS)                                                                         \

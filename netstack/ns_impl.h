@@ -138,6 +138,33 @@ struct ns_nic_addr {
 
 #define NS_MAX_NIC_ADDRS 16
 
+/* Linux's neighbour states (NUD_*, include/uapi/linux/neighbour.h). */
+#define NS_NUD_INCOMPLETE 0x01
+#define NS_NUD_REACHABLE 0x02
+#define NS_NUD_STALE 0x04
+#define NS_NUD_DELAY 0x08
+#define NS_NUD_PROBE 0x10
+#define NS_NUD_FAILED 0x20
+#define NS_NUD_PERMANENT 0x80
+/* States in which the MAC is known and frames go out. */
+#define NS_NUD_VALID                                                                               \
+	(NS_NUD_REACHABLE | NS_NUD_STALE | NS_NUD_DELAY | NS_NUD_PROBE | NS_NUD_PERMANENT)
+
+/* One ARP or NDP cache entry (neigh.c), under s->lock. */
+struct ns_neigh {
+	struct ns_ip ip;
+	uint8_t mac[6];
+	uint8_t state;	    /* NS_NUD_*; 0: a free slot */
+	uint8_t probes;	    /* solicitations sent in this state */
+	struct ns_ip probe_src; /* the source of the first packet queued */
+	uint64_t used;	    /* last sent through */
+	uint64_t timer;	    /* next state change or probe; NS_TIME_NEVER: none */
+	struct ns_pbuf *qhead, *qtail; /* IP datagrams waiting for resolution */
+	uint32_t qbytes, qcount;
+};
+
+#define NS_NEIGH_MAX 256
+
 struct ns_nic {
 	int ifindex;
 	struct link_endpoint *link;
@@ -146,6 +173,8 @@ struct ns_nic {
 	int naddrs;
 	struct ns_nic_addr addrs[NS_MAX_NIC_ADDRS];
 	atomic_uint_fast64_t rx_dropped;
+	/* Ethernet only: NS_NEIGH_MAX entries, under s->lock. */
+	struct ns_neigh *neigh;
 };
 
 struct ns_route {
@@ -204,6 +233,12 @@ struct ns_stack {
 	uint32_t ephemeral_next; /* the next port offset to try */
 
 	struct ns_timer_heap timers;
+	/* The link layer's timers (neighbours, reassembly): the earliest
+	 * deadline, lowered atomically by whoever arms one (ns_l2_arm). */
+	_Atomic uint64_t l2_deadline;
+	/* IPv4/IPv6 reassembly queues (frag.c): the poller's alone, since
+	 * only input and the poller's timers touch them; no lock. */
+	struct ns_reasm *reasm;
 
 	/* Readiness reports waiting for the poller: a lock-free stack. */
 	_Atomic(struct ns_endpoint *) notify_head;
@@ -238,8 +273,12 @@ bool ns_addr_is_broadcast(struct ns_stack *s, const struct ns_ip *a);
  * that, not as local. */
 enum ns_addr_kind { NS_ADDR_OTHER, NS_ADDR_LOCAL, NS_ADDR_BROADCAST };
 enum ns_addr_kind ns_addr_classify(struct ns_stack *s, const struct ns_ip *a);
-/* Hand a finished IP datagram (at pb->off) to the NIC; consumes pb. */
-int ns_nic_output(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb);
+/* Hand a finished IP datagram (at pb->off) to the NIC for nexthop (an
+ * Ethernet NIC resolves it); consumes pb. */
+int ns_nic_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *nexthop,
+		  struct ns_pbuf *pb);
+/* Is a an address of nic (s->lock held)? */
+bool ns_nic_has_addr_locked(const struct ns_nic *nic, const struct ns_ip *a);
 void ns_stack_mark_work(struct ns_stack *s);
 /* At the end of a public call, with no lock held: tell the owner. */
 void ns_stack_kick(struct ns_stack *s);
@@ -272,6 +311,12 @@ void ns_ip_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb);
  * route; consumes pb.  0 or -errno. */
 int ns_ip_output(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip *dst,
 		 uint8_t proto, uint8_t ttl, uint8_t tos, struct ns_pbuf *pb);
+/* ns_ip_output, but an IPv4 datagram over the MTU leaves in fragments
+ * (frag.c): for senders that let it (UDP without IP_PMTUDISC_DO). */
+int ns_ip_output_frag(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip *dst,
+		      uint8_t proto, uint8_t ttl, uint8_t tos, struct ns_pbuf *pb);
+/* The next IPv4 identification. */
+uint16_t ns_ip_next_ident(void);
 /* The largest L4 payload one datagram can carry on rt. */
 static inline uint32_t ns_ip_hdrlen(const struct ns_ip *dst)
 {
@@ -284,6 +329,64 @@ void ns_icmp6_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *p
 /* Port unreachable (or another destination-unreachable code) answering the
  * datagram pi describes; never for ICMP errors, broadcasts or multicast. */
 void ns_icmp_send_unreach(struct ns_stack *s, const struct ns_pktinfo *pi, int code4, int code6);
+/* Another error (time exceeded ...) of the family of pi, same rules. */
+void ns_icmp_send_error(struct ns_stack *s, const struct ns_pktinfo *pi, uint8_t type, uint8_t code);
+
+/* An error about a datagram we sent that never left (its next hop did
+ * not resolve): reported to its socket as an ICMP error of errno err
+ * would be, the way Linux's arp_error_report sends itself a host
+ * unreachable.  pb is the IP datagram; consumed. */
+void ns_icmp_local_error(struct ns_stack *s, struct ns_pbuf *pb, int err);
+
+/* ---- the link layer: Ethernet (ether.c), neighbours (neigh.c), ARP
+ * (arp.c), NDP (ndisc.c), reassembly (frag.c) ---- */
+void ns_eth_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb);
+/* An IP datagram to nexthop: by its MAC (multicast, broadcast, or the
+ * neighbour's, resolving it first).  Consumes pb. */
+int ns_eth_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *nexthop,
+		  struct ns_pbuf *pb);
+/* Prepend the Ethernet header (to dst, of ethertype) and send.  Consumes
+ * pb. */
+int ns_eth_xmit(struct ns_stack *s, struct ns_nic *nic, const uint8_t dst[6], uint16_t ethertype,
+		struct ns_pbuf *pb);
+/* Through the neighbour of nexthop: sent at once when known, else queued
+ * (bounded) while it is resolved.  Consumes pb. */
+int ns_neigh_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *nexthop,
+		    struct ns_pbuf *pb);
+/* What ARP and NDP learnt: ip is at mac (NULL: none given, a confirmation
+ * only).  state NS_NUD_REACHABLE (a solicited answer) or NS_NUD_STALE
+ * (heard of); NEIGH_CREATE makes an entry where none is. */
+#define NEIGH_CREATE 0x1
+void ns_neigh_update(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *ip,
+		     const uint8_t *mac, uint8_t state, unsigned int flags);
+/* Free nic's table (stack destruction). */
+void ns_neigh_free(struct ns_nic *nic);
+/* Lower the link layer's deadline to when. */
+void ns_l2_arm(struct ns_stack *s, uint64_t when);
+/* Run the link layer's due timers; true if work is left for now. */
+bool ns_l2_timers(struct ns_stack *s, uint64_t now);
+void ns_arp_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb);
+/* Ask who has target (broadcast, or unicast to mac when it is given),
+ * from src (or an address of nic). */
+void ns_arp_solicit(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *target,
+		    const struct ns_ip *src, const uint8_t *mac);
+/* Gratuitous ARP for an address just added. */
+void ns_arp_announce(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *addr);
+/* IPv4 fragments (pi describes the fragment, after the address checks):
+ * NULL while the datagram is incomplete (pb kept or dropped), else the
+ * whole datagram in a new buffer, pi updated to describe it.  Poller
+ * only. */
+struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+			       uint32_t ihl, uint32_t tot);
+/* Expire reassembly queues; returns the next deadline. */
+uint64_t ns_frag_timers(struct ns_stack *s, uint64_t now);
+void ns_frag_free(struct ns_stack *s);
+void ns_ndisc_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb);
+void ns_ndisc_solicit(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *target,
+		      const struct ns_ip *src, const uint8_t *mac);
+/* Has nic joined IPv6 multicast group a (all-nodes, or the
+ * solicited-node group of one of its addresses)?  s->lock held. */
+bool ns_ndisc_joined_locked(const struct ns_nic *nic, const struct ns_ip *a);
 
 /* ---- endpoints (endpoint.c) ---- */
 struct ns_proto;

@@ -5,9 +5,10 @@
  * counters.
  *
  * The NIC layer is the L2 boundary: a frame from a link goes to
- * nic_input, which for an NS_LINK_IP link is the IP datagram itself; an
- * Ethernet link (the container's veth, next issue) adds its header parsing,
- * ARP and NDP there and in ns_nic_output, and nothing above changes.
+ * nic_input, which for an NS_LINK_IP link is the IP datagram itself and
+ * for an Ethernet link (the container's veth) goes through ether.c (its
+ * header, ARP, NDP); ns_nic_output is the way back down, and nothing above
+ * it knows which kind of link a route uses.
  *
  * It never calls the owner with a lock held: `ready` runs at the end of a
  * poll after the endpoint's lock is dropped, `kick` at the end of a public
@@ -172,6 +173,7 @@ struct ns_stack *ns_stack_new(const struct ns_stack_ops *ops, void *ctx, uint64_
 	ns_stack_seed_hash(s, "ephemeral", 9, &h);
 	s->ephemeral_next = (uint32_t)h;
 	atomic_store(&s->reported_deadline, NS_TIME_NEVER);
+	atomic_store(&s->l2_deadline, NS_TIME_NEVER);
 	return s;
 }
 
@@ -219,20 +221,25 @@ static void nic_input(void *ctx, struct link_endpoint *link, struct ns_pbuf *pb)
 	case NS_LINK_IP:
 		ns_ip_input(s, nic, pb);
 		return;
+	case NS_LINK_ETHERNET:
+		ns_eth_input(s, nic, pb);
+		return;
 	default:
-		/* Ethernet (ARP, NDP) is the external interface's, next. */
 		ns_count(s, NS_CTR_LINK_RX_BAD_TYPE);
 		atomic_fetch_add(&nic->rx_dropped, 1);
 		ns_pbuf_free(pb);
 	}
 }
 
-int ns_nic_output(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb)
+int ns_nic_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *nexthop,
+		  struct ns_pbuf *pb)
 {
 	if (!nic->up) {
 		ns_pbuf_free(pb);
 		return -ENETDOWN;
 	}
+	if (nic->neigh)
+		return ns_eth_output(s, nic, nexthop, pb);
 	int r = ns_link_send(nic->link, pb);
 	if (r < 0)
 		ns_count(s, NS_CTR_LINK_TX_ERRORS);
@@ -244,9 +251,17 @@ int ns_stack_add_nic(struct ns_stack *s, struct link_endpoint *link)
 	struct ns_nic *nic = calloc(1, sizeof(*nic));
 	if (!nic)
 		return -ENOMEM;
+	if (link->type == NS_LINK_ETHERNET) {
+		nic->neigh = calloc(NS_NEIGH_MAX, sizeof(*nic->neigh));
+		if (!nic->neigh) {
+			free(nic);
+			return -ENOMEM;
+		}
+	}
 	vmutex_lock(&s->lock);
 	if (s->nnics >= NS_MAX_NICS) {
 		vmutex_unlock(&s->lock);
+		free(nic->neigh);
 		free(nic);
 		return -ENOSPC;
 	}
@@ -390,6 +405,9 @@ static int addr_change(struct ns_stack *s, int ifindex, int family, const void *
 	r = nic ? addr_change_locked(s, nic, &a, bits, add) : -ENODEV;
 	atomic_fetch_add(&s->route_gen, 1);
 	vmutex_unlock(&s->lock);
+	/* Announced at once (a gratuitous ARP), as Linux's inetdev does. */
+	if (r == 0 && add && ip_is_v4(&a))
+		ns_arp_announce(s, nic, &a);
 	return r;
 }
 
@@ -855,7 +873,8 @@ static uint64_t next_deadline(struct ns_stack *s)
 	vmutex_lock(&s->lock);
 	uint64_t d = s->timers.n ? s->timers.v[0]->heap_deadline : NS_TIME_NEVER;
 	vmutex_unlock(&s->lock);
-	return d;
+	uint64_t l2 = atomic_load(&s->l2_deadline);
+	return l2 < d ? l2 : d;
 }
 
 static bool poll_links(struct ns_stack *s)
@@ -888,6 +907,7 @@ uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
 			atomic_store(&s->kick_pending, false);
 			more = poll_links(s);
 			more |= run_timers(s, now);
+			more |= ns_l2_timers(s, now);
 			deliver_notifications(s);
 			more |= atomic_load(&s->poll_again) || atomic_load(&s->notify_head) != NULL;
 			if (!more)
@@ -1053,8 +1073,10 @@ void ns_stack_destroy(struct ns_stack *s)
 		list = next;
 	}
 	ns_ep_free_all(s);
+	ns_frag_free(s);
 	for (int i = 0; i < s->nnics; i++) {
 		ns_link_destroy(s->nics[i]->link);
+		ns_neigh_free(s->nics[i]);
 		free(s->nics[i]);
 	}
 	free(s->timers.v);

@@ -1,0 +1,193 @@
+/* Unit tests for Ethernet links: TCP both ways between two stacks over an
+ * ARP-resolved wire, the frame filter (other hosts' MACs, unknown types,
+ * truncated and oversized frames each dropped and counted), the MTU on
+ * output, GRO-sized and checksum-partial frames on input, and 10 MiB over
+ * a lossy, reordering wire. */
+#include "netstack/tests/ewire.h"
+
+static int pair_setup(void **state)
+{
+	struct epair *p = calloc(1, sizeof(*p));
+	epair_init(p, 1);
+	*state = p;
+	return 0;
+}
+
+static int pair_teardown(void **state)
+{
+	epair_fini(*state);
+	free(*state);
+	return 0;
+}
+
+#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+
+static void test_tcp_both_ways_over_arp_resolved_ethernet(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10)); /* the gratuitous ARPs */
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	ep_transfer(p, c, s, 1 << 20, SEC(60));
+	ep_transfer(p, s, c, 1 << 20, SEC(60));
+	/* A resolved B with a request; B learnt A from that request. */
+	uint8_t mac[6];
+	assert_true(neigh_state(p->a.s, AF_INET, "10.0.0.2", mac) & NUD_VALID);
+	assert_memory_equal(mac, MAC_B, 6);
+	assert_true(neigh_state(p->b.s, AF_INET, "10.0.0.1", mac) & NUD_VALID);
+	assert_memory_equal(mac, MAC_A, 6);
+	assert_int_equal(ctr(p->a.s, NS_CTR_ARP_OUT_REQUESTS), 2); /* gratuitous + one */
+	assert_int_equal(ctr(p->b.s, NS_CTR_ARP_OUT_REPLIES), 1);
+	assert_int_equal(p->ea->oversize + p->eb->oversize, 0);
+	/* The peer's address is not ours: its MSS fits 1500. */
+	struct ns_tcp_info ti;
+	socklen_t len = sizeof(ti);
+	assert_int_equal(ns_ep_getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	assert_int_equal(ti.tcpi_snd_mss, 1448); /* 1460 less timestamps */
+	CLOSE_ALL(c, s, l);
+}
+
+static void frame(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+}
+
+static void test_frames_for_others_and_unknown_types_are_dropped(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
+	uint8_t f[100] = {0};
+	ns_stack_poll(p->b.s, p->a.now);
+	uint64_t other0 = ctr(p->b.s, NS_CTR_ETH_IN_OTHER_HOST);
+	frame(f, other, MAC_A, 0x0800);
+	ewire_inject(p->eb, f, 60, 0);
+	frame(f, mcast, MAC_A, 0x0800); /* a group B never joined */
+	ewire_inject(p->eb, f, 60, 0);
+	frame(f, MAC_B, MAC_A, 0x88cc); /* LLDP */
+	ewire_inject(p->eb, f, 60, 0);
+	frame(f, MAC_B, MAC_A, 0x8100); /* a VLAN tag */
+	ewire_inject(p->eb, f, 60, 0);
+	ewire_inject(p->eb, f, 13, 0); /* shorter than the header */
+	frame(f, MAC_B, MAC_A, 0x0800);
+	f[14] = 0x60; /* IPv6 in an IPv4 frame */
+	ewire_inject(p->eb, f, 60, 0);
+	ep_settle(p);
+	assert_int_equal(ctr(p->b.s, NS_CTR_ETH_IN_OTHER_HOST) - other0, 2);
+	assert_int_equal(ctr(p->b.s, NS_CTR_LINK_RX_BAD_TYPE), 2);
+	assert_int_equal(ctr(p->b.s, NS_CTR_ETH_IN_TRUNCATED), 1);
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_IN_BAD_VERSION), 1);
+	/* More than 64 KiB is more than GRO makes. */
+	uint8_t *big = calloc(1, NS_ETH_MAX_RX + 1);
+	frame(big, MAC_B, MAC_A, 0x0800);
+	ewire_inject(p->eb, big, NS_ETH_MAX_RX + 1, 0);
+	free(big);
+	ep_settle(p);
+	assert_int_equal(ctr(p->b.s, NS_CTR_ETH_IN_TOO_LONG), 1);
+	struct ns_nic_info *nics;
+	int n = ns_stack_nics(p->b.s, &nics);
+	assert_int_equal(n, 2);
+	assert_int_equal(nics[1].type, NS_LINK_ETHERNET);
+	assert_true(nics[1].rx_dropped >= 7);
+	free(nics);
+}
+
+/* An 8000-byte UDP datagram from a 9000-MTU sender arrives whole on a
+ * 1500-MTU receiver (as a veth's GRO hands up more than the MTU). */
+static void test_frames_over_the_mtu_are_accepted(void **state)
+{
+	struct epair *p = *state;
+	epair_fini(p);
+	epair_init_mtu(p, 1, 9000, 1500);
+	ep_run(p, MS(10));
+	struct ns_endpoint *rx = sock(&p->b, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(rx, AF_INET, "0.0.0.0", 5000), 0);
+	struct ns_endpoint *tx = sock(&p->a, AF_INET, SOCK_DGRAM, 0);
+	static uint8_t buf[8000], got[9000];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = pattern(i);
+	assert_int_equal(sendto_buf(tx, buf, sizeof(buf), AF_INET, "10.0.0.2", 5000), 8000);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(rx, got, sizeof(got), 0), 8000);
+	assert_memory_equal(got, buf, sizeof(buf));
+	assert_int_equal(ctr(p->a.s, NS_CTR_IP_FRAG_CREATES), 0);
+	/* B's answer of the same size must be cut to its own MTU. */
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct iovec iov = {got, sizeof(got)};
+	struct ns_endpoint *back = sock(&p->a, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(back, AF_INET, "0.0.0.0", 6000), 0);
+	assert_int_equal(sendto_buf(rx, buf, sizeof(buf), AF_INET, "10.0.0.1", 6000), 8000);
+	ep_run(p, MS(50));
+	assert_int_equal(ns_ep_recvmsg(back, &iov, 1, 0, &from, &fl, NULL), 8000);
+	ns_ep_close(back);
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_FRAG_CREATES), 6);
+	assert_int_equal(p->ea->oversize + p->eb->oversize, 0);
+	CLOSE_ALL(tx, rx);
+}
+
+static void test_checksum_partial_frames_are_trusted(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *rx = sock(&p->b, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(rx, AF_INET, "0.0.0.0", 5000), 0);
+	struct ns_endpoint *tx = sock(&p->a, AF_INET, SOCK_DGRAM, 0);
+	struct capture cap = {0};
+	p->ea->filter = capture_frame;
+	p->ea->farg = &cap;
+	char got[16];
+	assert_int_equal(sendto_buf(tx, "abcd", 4, AF_INET, "10.0.0.2", 5000), 4);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(rx, got, sizeof(got), 0), 4);
+	int k = cap.n - 1;
+	assert_int_equal(cap.type[k], 0x0800);
+	uint8_t f[64];
+	memcpy(f, cap.head[k], cap.len[k]);
+	f[14 + 20 + 6] ^= 0x55; /* the UDP checksum */
+	/* A bad checksum on a plain frame: dropped. */
+	ewire_inject(p->eb, f, cap.len[k], 0);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(rx, got, sizeof(got), 0), -EAGAIN);
+	assert_int_equal(ctr(p->b.s, NS_CTR_UDP_IN_CSUM_ERRORS), 1);
+	/* The same frame marked checksum-partial by the link: trusted. */
+	ewire_inject(p->eb, f, cap.len[k], NS_PB_CSUM_PARTIAL);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(rx, got, sizeof(got), 0), 4);
+	assert_memory_equal(got, "abcd", 4);
+	assert_int_equal(ctr(p->b.s, NS_CTR_UDP_IN_CSUM_ERRORS), 1);
+	CLOSE_ALL(tx, rx);
+}
+
+static void test_ten_mib_over_a_lossy_reordering_wire(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	p->ea->drop_pct = p->eb->drop_pct = 2;
+	p->ea->reorder_pct = p->eb->reorder_pct = 5;
+	p->ea->dup_pct = 1;
+	ep_transfer(p, c, s, 10u << 20, SEC(3600));
+	assert_true(p->ea->dropped > 0);
+	assert_int_equal(p->ea->oversize + p->eb->oversize, 0);
+	CLOSE_ALL(c, s, l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    PAIR_TEST(test_tcp_both_ways_over_arp_resolved_ethernet),
+	    PAIR_TEST(test_frames_for_others_and_unknown_types_are_dropped),
+	    PAIR_TEST(test_frames_over_the_mtu_are_accepted),
+	    PAIR_TEST(test_checksum_partial_frames_are_trusted),
+	    PAIR_TEST(test_ten_mib_over_a_lossy_reordering_wire),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
