@@ -15,6 +15,7 @@
  */
 #include "runtime/cmd_common.h"
 #include "runtime/hooks.h"
+#include "runtime/net.h"
 #include "runtime/sandbox.h"
 #include "runtime/state.h"
 #include "lib/cleanup.h"
@@ -298,6 +299,15 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		}
 	}
 
+	/* The container's interfaces, now that the hooks have wired them
+	 * (runtime/net_attach.c): --network=sandbox only. */
+	if (!g->network || !strcmp(g->network, "sandbox")) {
+		if (net_attach(sb.sentry_pid, dir, &err) < 0) {
+			fail("%s", err.msg);
+			goto out;
+		}
+	}
+
 	st.sentry_pid = sb.sentry_pid;
 	state_proc_start_time(sb.sentry_pid, &st.sentry_start_time);
 	st.gofer_pid = sb.gofer_pid;
@@ -484,8 +494,8 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 	json_writer_init(&w, "  ", JSON_UTF8);
 	json_array_begin(&w);
 	if (!json && !quiet)
-		printf("%-20s %-8s %-10s %-8s %-40s %-30s %s\n", "ID", "PID", "STATUS", "PLATFORM",
-		       "BUNDLE", "CREATED", "OWNER");
+		printf("%-20s %-8s %-10s %-8s %-8s %-40s %-30s %s\n", "ID", "PID", "STATUS",
+		       "PLATFORM", "NETWORK", "BUNDLE", "CREATED", "OWNER");
 	for (size_t i = 0; i < n; i++) {
 		struct visor_state st;
 		if (state_read(g->root, ids[i], &st, NULL) < 0)
@@ -496,9 +506,10 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 		else if (quiet)
 			printf("%s\n", st.id);
 		else
-			printf("%-20s %-8d %-10s %-8s %-40s %-30s %s\n", st.id,
+			printf("%-20s %-8d %-10s %-8s %-8s %-40s %-30s %s\n", st.id,
 			       strcmp(live, "stopped") ? st.sentry_pid : 0, live, st.platform,
-			       st.bundle, st.created, st.owner);
+			       st.network[0] ? st.network : "sandbox", st.bundle, st.created,
+			       st.owner);
 		state_release(&st);
 	}
 	state_list_free(ids, n);

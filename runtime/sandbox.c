@@ -22,6 +22,7 @@
 #include "lib/fileutil.h"
 #include "lib/log.h"
 #include "lib/verr.h"
+#include "sentry/control.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,13 +324,13 @@ int control_call(int fd, const char *req, const int *fds, int nfds, char **reply
 {
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * 3)];
+		char b[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS)];
 	} cm;
 	memset(&cm, 0, sizeof(cm));
 	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (nfds > 0) {
-		if (nfds > 3)
+		if (nfds > CONTROL_MAX_FDS)
 			return verr_set(err, EINVAL, "too many fds");
 		mh.msg_control = cm.b;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);

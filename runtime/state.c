@@ -670,6 +670,7 @@ void state_put_oci_json(struct json_writer *w, const struct visor_state *st, con
 	json_key_string(w, "owner", st->owner);
 	put_annotations(w, &st->annotations);
 	json_key_string(w, "platform", st->platform);
+	json_key_string(w, "network", st->network[0] ? st->network : "sandbox");
 	json_object_end(w);
 }
 

@@ -17,6 +17,7 @@
 #include "sentry/kernel/spawn.h"
 #include "sentry/mm/mm.h"
 #include "sentry/fs/hostfd.h"
+#include "sentry/socket/packet_link.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -746,8 +747,15 @@ int control_handle(struct kernel *k, int init_pid, const char *req, size_t len, 
 	yajl_val op = obj_get(root, "op");
 	const char *o = op && YAJL_IS_STRING(op) ? YAJL_GET_STRING(op) : "";
 	int ret = 0;
-	if (strcmp(o, "exec") && nfds > 0) {
-		reply_error(reply, reply_size, EINVAL, "only exec takes fds");
+	if (strcmp(o, "exec") && strcmp(o, "net") && nfds > 0) {
+		reply_error(reply, reply_size, EINVAL, "only exec and net take fds");
+	} else if (!strcmp(o, "net")) {
+		char msg[256];
+		int r = netcfg_apply(req, len, fds, nfds, msg, sizeof(msg));
+		if (r < 0)
+			reply_error(reply, reply_size, -r, "%s", msg);
+		else
+			reply_ok(reply, reply_size, NULL, 0);
 	} else if (!strcmp(o, "start")) {
 		int r = kernel_release_spawned(k, init_pid);
 		if (r < 0)
@@ -871,11 +879,11 @@ static void *conn_main(void *arg)
 	char *buf = mem == MAP_FAILED ? NULL : mem;
 	char *reply = buf ? buf + CONTROL_MSG_MAX : NULL;
 	while (buf && reply) {
-		int fds[3];
+		int fds[CONTROL_MAX_FDS];
 		int nfds = 0;
 		union {
 			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int) * 3)];
+			char b[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS)];
 		} cm;
 		struct iovec iov = {.iov_base = buf, .iov_len = CONTROL_MSG_MAX};
 		struct msghdr mh = {.msg_iov = &iov,
@@ -895,7 +903,7 @@ static void *conn_main(void *arg)
 			for (size_t i = 0; i < cnt; i++) {
 				int fd;
 				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-				if (nfds < 3)
+				if (nfds < CONTROL_MAX_FDS)
 					fds[nfds++] = fd;
 				else {
 					close(fd);
@@ -912,7 +920,8 @@ static void *conn_main(void *arg)
 					     CONTROL_MSG_MAX);
 		}
 		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
+			if (fds[i] >= 0)
+				close(fds[i]);
 		send_reply(c->fd, reply);
 		if (pid > 0) {
 			exec_session(srv->k, c->fd, pid, buf);

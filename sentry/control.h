@@ -27,6 +27,9 @@
  *        The connection then belongs to that process: the client may send
  *        {"op":"signal","signal":N} (no reply) to signal it, and closing the
  *        connection before the exit kills it (SIGKILL).
+ *   {"op":"net","links":[..],"routes":[..],"neighbours":[..]}
+ *        + SCM_RIGHTS: one AF_PACKET socket per link (sentry/socket/packet_link.h)
+ *                                        -> {"ok":true}  the links join the stack
  * Statuses are wait(2) status words.
  *
  * Threads (DESIGN.md §10): one accept thread, and one thread per connection
@@ -48,6 +51,8 @@ struct spawn_args;
 struct sentry_config;
 
 #define CONTROL_MSG_MAX (64 * 1024)
+/* The most fds one request carries (exec: 3; net: one per link). */
+#define CONTROL_MAX_FDS 8
 #define CONTROL_SOCKET_NAME "control.sock"
 
 /* Start serving on listen_fd (a listening SOCK_SEQPACKET unix socket; owned

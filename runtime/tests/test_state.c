@@ -531,7 +531,7 @@ static void test_oci_state_json(void **state)
 		   *p_pid[] = {"pid", NULL}, *p_status[] = {"status", NULL},
 		   *p_bundle[] = {"bundle", NULL}, *p_rootfs[] = {"rootfs", NULL},
 		   *p_created[] = {"created", NULL}, *p_owner[] = {"owner", NULL},
-		   *p_plat[] = {"platform", NULL},
+		   *p_plat[] = {"platform", NULL}, *p_net[] = {"network", NULL},
 		   *p_ann[] = {"annotations", "io.kubernetes.cri.container-type", NULL};
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_ver, yajl_t_string)), "1.0.2-dev");
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_id, yajl_t_string)), "oci");
@@ -543,6 +543,7 @@ static void test_oci_state_json(void **state)
 			    st.created);
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_owner, yajl_t_string)), "root");
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_plat, yajl_t_string)), "systrap");
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_net, yajl_t_string)), st.network);
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, p_ann, yajl_t_string)), "sandbox");
 	yajl_tree_free(v);
 	free(out);

@@ -36,6 +36,10 @@ int inet_stack_run(void);
 /* The jail rules the service thread adds to the Sentry's (sentry_jail's
  * extra): prctl(PR_SET_NAME) only. */
 const struct jail_rules *inet_jail_rules(void);
+/* Have the service thread poll fd (a link's AF_PACKET socket, owned by
+ * its link) with its kick eventfd: POLLIN there means frames to receive.
+ * At most 8; -ENOSPC beyond. */
+int inet_stack_watch_link(int fd);
 /* The sandbox's stack, NULL before inet_stack_start. */
 struct ns_stack *inet_stack(void);
 /* The network mode the stack was started with. */

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@ static int kick_fd = -1;
 static pthread_t svc_thread;
 static bool svc_running;
 static atomic_bool svc_stop;
+/* The AF_PACKET sockets of the container's links (netcfg.c): the service
+ * thread polls them with the kick eventfd.  One writer (the control thread
+ * applying "net"), published by the count's release store. */
+#define SVC_MAX_LINK_FDS 8
+static int link_fds[SVC_MAX_LINK_FDS];
+static atomic_int nlink_fds;
 /* When the service thread means to poll next (ns, NS_TIME_NEVER: only
  * when kicked): an inline poll whose deadline is earlier kicks it. */
 static _Atomic uint64_t svc_planned = NS_TIME_NEVER;
@@ -90,7 +97,10 @@ static void *svc_main(void *arg)
 	while (!atomic_load(&svc_stop)) {
 		uint64_t d = ns_stack_poll(the_stack, inet_stack_now());
 		atomic_store(&svc_planned, d);
-		struct pollfd p = {.fd = kick_fd, .events = POLLIN};
+		struct pollfd p[1 + SVC_MAX_LINK_FDS] = {{.fd = kick_fd, .events = POLLIN}};
+		int np = 1 + atomic_load_explicit(&nlink_fds, memory_order_acquire);
+		for (int i = 1; i < np; i++)
+			p[i] = (struct pollfd){.fd = link_fds[i - 1], .events = POLLIN};
 		uint64_t now = inet_stack_now();
 		if (d <= now)
 			continue;
@@ -101,11 +111,22 @@ static void *svc_main(void *arg)
 			ts.tv_nsec = (long)(dt % 1000000000ull);
 			tp = &ts;
 		}
-		if (ppoll(&p, 1, tp, NULL) > 0) {
+		if (ppoll(p, (nfds_t)np, tp, NULL) > 0 && (p[0].revents & POLLIN)) {
 			uint64_t v;
 			ssize_t r = read(kick_fd, &v, sizeof(v));
 			(void)r;
 		}
+		/* A socket error (ENETDOWN when the link goes down) would make
+		 * every ppoll return at once: a receive consumes it (the
+		 * frames themselves come through the ring). */
+		for (int i = 1; i < np; i++)
+			if (p[i].revents & POLLERR) {
+				char b;
+				struct iovec iov = {.iov_base = &b, .iov_len = 1};
+				struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+				ssize_t r = recvmsg(p[i].fd, &mh, MSG_DONTWAIT);
+				(void)r;
+			}
 	}
 	return NULL;
 }
@@ -180,6 +201,20 @@ const struct jail_rules *inet_jail_rules(void)
 	return &inet_rules;
 }
 
+int inet_stack_watch_link(int fd)
+{
+	int n = atomic_load(&nlink_fds);
+	if (fd < 0)
+		return -EBADF;
+	if (n >= SVC_MAX_LINK_FDS)
+		return -ENOSPC;
+	link_fds[n] = fd;
+	atomic_store_explicit(&nlink_fds, n + 1, memory_order_release);
+	if (kick_fd >= 0)
+		svc_kick();
+	return 0;
+}
+
 struct ns_stack *inet_stack(void)
 {
 	return the_stack;
@@ -202,6 +237,7 @@ void inet_stack_stop(void)
 	}
 	ns_stack_destroy(the_stack);
 	the_stack = NULL;
+	atomic_store(&nlink_fds, 0);
 	close(kick_fd);
 	kick_fd = -1;
 	atomic_store(&svc_planned, NS_TIME_NEVER);

@@ -86,11 +86,16 @@ static void test_control_kill_validates_signal(void **state)
 	assert_error("all");
 }
 
-static void test_control_fds_only_with_exec(void **state)
+static void test_control_fds_only_with_exec_and_net(void **state)
 {
 	int fds[1] = {0};
 	handle("{\"op\":\"ps\"}", fds, 1);
-	assert_error("only exec takes fds");
+	assert_error("only exec and net take fds");
+	/* net without a sandbox network stack: refused, its fd closed. */
+	fds[0] = dup(0);
+	handle("{\"op\":\"net\",\"links\":[]}", fds, 1);
+	assert_error("--network=none");
+	assert_int_equal(fds[0], -1);
 }
 
 static void test_control_exec_validates_fields(void **state)
@@ -169,7 +174,7 @@ int main(void)
 		cmocka_unit_test(test_control_rejects_deep_nesting),
 		cmocka_unit_test(test_control_rejects_unknown_op),
 		cmocka_unit_test(test_control_kill_validates_signal),
-		cmocka_unit_test(test_control_fds_only_with_exec),
+		cmocka_unit_test(test_control_fds_only_with_exec_and_net),
 		cmocka_unit_test(test_control_exec_validates_fields),
 		cmocka_unit_test(test_control_exec_needs_matching_fds),
 		cmocka_unit_test(test_control_error_text_is_escaped),

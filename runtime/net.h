@@ -1,0 +1,123 @@
+/*
+ * net.h — the container's network interfaces, handed from the host to the
+ * Sentry (--network=sandbox, DESIGN.md §7).
+ *
+ * Owns: reading a network namespace's links, addresses, routes and
+ * neighbours through netlink (net_discover.c, libmnl); opening one
+ * AF_PACKET socket per link with PACKET_MMAP rings and turning off the
+ * offloads the netstack cannot take (net_packet.c); and the hand-off at
+ * create (net_attach.c): enter the Sentry's network namespace, discover,
+ * open the sockets, send them to the Sentry over its control socket
+ * (SCM_RIGHTS, op "net"), then remove the addresses from the host side of
+ * the namespace so the host kernel no longer answers for them.  A failure
+ * restores what was removed.
+ * Never: keeps state across commands, or touches a namespace other than the
+ * container's (and the host end of its veth, whose offloads it turns off).
+ */
+#ifndef VISOR_RUNTIME_NET_H
+#define VISOR_RUNTIME_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct verr;
+
+#define NET_MAX_LINKS 8
+#define NET_MAX_ADDRS 8
+#define NET_MAX_ROUTES 32
+#define NET_MAX_NEIGHS 32
+
+struct net_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefixlen;
+};
+
+/* The rings of a link's AF_PACKET socket (TPACKET_V3 for both: one socket,
+ * one version).  The Sentry maps rx then tx, one mmap of both sizes. */
+struct net_rings {
+	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
+	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
+};
+
+struct net_link {
+	char name[16];
+	int ifindex;	  /* in the container's namespace */
+	int peer_ifindex; /* IFLA_LINK: a veth's other end (0: none) */
+	bool peer_other_ns; /* IFLA_LINK_NETNSID given: the peer lives elsewhere */
+	uint32_t mtu;
+	uint8_t mac[6];
+	char kind[16]; /* IFLA_INFO_KIND: "veth", ... */
+	struct net_addr addrs[NET_MAX_ADDRS];
+	int naddrs;
+	int fd; /* the AF_PACKET socket, -1 until opened */
+	struct net_rings rings;
+};
+
+struct net_route {
+	int family;
+	uint8_t dst[16];
+	uint8_t dst_len;
+	uint8_t gw[16];
+	bool has_gw;
+	int link; /* index into net_config.links */
+	uint32_t metric;
+};
+
+struct net_neigh {
+	int family;
+	uint8_t addr[16];
+	uint8_t mac[6];
+	int link;
+};
+
+struct net_config {
+	struct net_link links[NET_MAX_LINKS];
+	int nlinks;
+	struct net_route routes[NET_MAX_ROUTES];
+	int nroutes;
+	struct net_neigh neighs[NET_MAX_NEIGHS];
+	int nneighs;
+};
+
+/* Read the current network namespace's links (all but loopback ones), their
+ * addresses (IPv4 and IPv6, any scope but host), the main table's unicast
+ * routes on those links, and their permanent or reachable neighbours.
+ * Links' fd = -1.  0 or -errno with err. */
+int net_discover(struct net_config *c, struct verr *err);
+
+/* Open link's AF_PACKET socket in the current namespace: SOCK_RAW bound to
+ * it for ETH_P_ALL, TPACKET_V3 RX and TX rings sized for its MTU,
+ * PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING.  Sets link->fd and
+ * link->rings.  0 or -errno with err. */
+int net_packet_open(struct net_link *link, struct verr *err);
+/* Turn off what the netstack cannot take on a link of the current
+ * namespace: GRO, TSO, GSO (best effort: a link without ethtool support
+ * keeps its settings).  peer: the host end of a veth, where transmit
+ * checksumming goes off too so the container receives finished
+ * checksums and MTU-sized frames. */
+void net_offloads_off(const char *ifname, int ifindex, bool peer);
+/* The name of the link with that index in the current namespace, if it is
+ * a veth whose IFLA_LINK is peer_of: 0, or -ENOENT. */
+int net_find_veth_peer(int ifindex, int peer_of, char name[16]);
+
+/* Add or delete an address (RTM_NEWADDR / RTM_DELADDR) or a route in the
+ * current namespace.  0 or -errno (-EEXIST on add of what is there). */
+int net_addr_change(int ifindex, const struct net_addr *a, bool add);
+int net_route_add(int ifindex, const struct net_route *r);
+
+/* The "net" control request for c (links' fds in order):
+ * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":{..}}],
+ *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
+ *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */
+char *net_config_request(const struct net_config *c);
+
+/* create's step after the prestart hooks: give the Sentry (pid, control
+ * socket under state_dir) the links of its network namespace.  Nothing to
+ * do (0) when the namespace has no link but loopback.  On failure every
+ * address removed is put back and err says which step failed. */
+int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * net_attach.c — create's hand-off of the container's interfaces to its
+ * Sentry (runtime/net.h).
+ *
+ * Why here and at this moment: Docker's bridge network is wired by a
+ * prestart hook (libnetwork-setkey) that moves the veth into the namespace
+ * of the pid in the state — the Sentry's — only after the Sentry exists and
+ * has jailed itself; when the bundle names an already configured namespace
+ * the links are there from the start.  Both cases meet after the hooks: the
+ * runtime enters the Sentry's network namespace, reads it, opens the
+ * AF_PACKET sockets there (the jailed Sentry creates no socket) and passes
+ * them over the control socket.  Only once the Sentry holds them are the
+ * addresses taken off the host side, so the host kernel stops answering
+ * (no RST races the netstack); if that fails, what was removed comes back.
+ */
+#include "runtime/net.h"
+
+#include "lib/cleanup.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/verr.h"
+#include "runtime/sandbox.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void addr_text(int family, const uint8_t *a, char *out, size_t n)
+{
+	if (!inet_ntop(family, a, out, (socklen_t)n))
+		snprintf(out, n, "?");
+}
+
+static void mac_text(const uint8_t *m, char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+char *net_config_request(const struct net_config *c)
+{
+	_cleanup_json_writer_ struct json_writer w;
+	json_writer_init(&w, NULL, 0);
+	char text[INET6_ADDRSTRLEN + 8], mac[18], a[INET6_ADDRSTRLEN];
+	json_object_begin(&w);
+	json_key(&w, "op");
+	json_string(&w, "net");
+	json_key(&w, "links");
+	json_array_begin(&w);
+	for (int i = 0; i < c->nlinks; i++) {
+		const struct net_link *l = &c->links[i];
+		json_object_begin(&w);
+		json_key(&w, "name");
+		json_string(&w, l->name);
+		json_key(&w, "mtu");
+		json_int(&w, l->mtu);
+		json_key(&w, "mac");
+		mac_text(l->mac, mac);
+		json_string(&w, mac);
+		json_key(&w, "addrs");
+		json_array_begin(&w);
+		for (int j = 0; j < l->naddrs; j++) {
+			addr_text(l->addrs[j].family, l->addrs[j].addr, a, sizeof(a));
+			snprintf(text, sizeof(text), "%s/%u", a, l->addrs[j].prefixlen);
+			json_string(&w, text);
+		}
+		json_array_end(&w);
+		json_key(&w, "rings");
+		json_array_begin(&w);
+		json_int(&w, l->rings.rx_block_size);
+		json_int(&w, l->rings.rx_block_nr);
+		json_int(&w, l->rings.rx_frame_size);
+		json_int(&w, l->rings.tx_block_size);
+		json_int(&w, l->rings.tx_block_nr);
+		json_int(&w, l->rings.tx_frame_size);
+		json_array_end(&w);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_key(&w, "routes");
+	json_array_begin(&w);
+	for (int i = 0; i < c->nroutes; i++) {
+		const struct net_route *r = &c->routes[i];
+		json_object_begin(&w);
+		addr_text(r->family, r->dst, a, sizeof(a));
+		snprintf(text, sizeof(text), "%s/%u", a, r->dst_len);
+		json_key(&w, "dst");
+		json_string(&w, text);
+		if (r->has_gw) {
+			addr_text(r->family, r->gw, a, sizeof(a));
+			json_key(&w, "gw");
+			json_string(&w, a);
+		}
+		json_key(&w, "link");
+		json_int(&w, r->link);
+		json_key(&w, "metric");
+		json_int(&w, r->metric);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_key(&w, "neighbours");
+	json_array_begin(&w);
+	for (int i = 0; i < c->nneighs; i++) {
+		const struct net_neigh *n = &c->neighs[i];
+		json_object_begin(&w);
+		addr_text(n->family, n->addr, a, sizeof(a));
+		json_key(&w, "addr");
+		json_string(&w, a);
+		mac_text(n->mac, mac);
+		json_key(&w, "mac");
+		json_string(&w, mac);
+		json_key(&w, "link");
+		json_int(&w, n->link);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+	char *out = NULL;
+	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
+}
+
+static void close_links(struct net_config *c)
+{
+	for (int i = 0; i < c->nlinks; i++)
+		if (c->links[i].fd >= 0) {
+			close(c->links[i].fd);
+			c->links[i].fd = -1;
+		}
+}
+
+/* In the container's namespace: turn the offloads off, open the sockets. */
+static int open_links(struct net_config *c, struct verr *err)
+{
+	for (int i = 0; i < c->nlinks; i++) {
+		net_offloads_off(c->links[i].name, c->links[i].ifindex, false);
+		int r = net_packet_open(&c->links[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* In the host's namespace: the host end of each veth. */
+static void peers_offloads_off(const struct net_config *c)
+{
+	for (int i = 0; i < c->nlinks; i++) {
+		const struct net_link *l = &c->links[i];
+		char peer[16];
+		if (strcmp(l->kind, "veth") || l->peer_ifindex <= 0 || !l->peer_other_ns)
+			continue;
+		if (net_find_veth_peer(l->peer_ifindex, l->ifindex, peer) < 0) {
+			log_info("net: the host end of %s was not found: frames may arrive "
+				 "checksum-partial or GSO-sized",
+				 l->name);
+			continue;
+		}
+		net_offloads_off(peer, l->peer_ifindex, true);
+	}
+}
+
+/* Take every address off the host side; on failure put back those removed
+ * and the routes their removal took with them. */
+static int strip_addresses(const struct net_config *c, struct verr *err)
+{
+	int done_link = 0, done_addr = 0, r = 0;
+	for (; done_link < c->nlinks; done_link++) {
+		const struct net_link *l = &c->links[done_link];
+		for (done_addr = 0; done_addr < l->naddrs; done_addr++) {
+			r = net_addr_change(l->ifindex, &l->addrs[done_addr], false);
+			if (r < 0 && r != -EADDRNOTAVAIL)
+				goto restore;
+		}
+	}
+	return 0;
+restore:;
+	const struct net_link *bad = &c->links[done_link];
+	verr_errno(err, -r, "removing the host's address from %s", bad->name);
+	for (int i = 0; i <= done_link && i < c->nlinks; i++) {
+		const struct net_link *l = &c->links[i];
+		int n = i == done_link ? done_addr : l->naddrs;
+		for (int j = 0; j < n; j++)
+			net_addr_change(l->ifindex, &l->addrs[j], true);
+	}
+	for (int i = 0; i < c->nroutes; i++)
+		net_route_add(c->links[c->routes[i].link].ifindex, &c->routes[i]);
+	return r;
+}
+
+int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
+	_cleanup_close_ int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return verr_errno(err, errno, "network: opening %s", path);
+	_cleanup_close_ int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return verr_errno(err, errno, "network: opening /proc/self/ns/net");
+	struct net_config *c = calloc(1, sizeof(*c));
+	if (!c)
+		return verr_set(err, ENOMEM, "out of memory");
+	int r;
+	_cleanup_free_ char *req = NULL;
+	int fds[NET_MAX_LINKS];
+	if (setns(target, CLONE_NEWNET) < 0) {
+		r = verr_errno(err, errno, "network: entering the sandbox's network namespace");
+		free(c);
+		return r;
+	}
+	r = net_discover(c, err);
+	if (r == 0)
+		r = open_links(c, err);
+	if (setns(home, CLONE_NEWNET) < 0) {
+		/* Nothing sane is left to do in the wrong namespace. */
+		r = verr_errno(err, errno, "network: returning to the runtime's network namespace");
+		goto out;
+	}
+	if (r < 0 || c->nlinks == 0)
+		goto out;
+	peers_offloads_off(c);
+
+	req = net_config_request(c);
+	if (!req) {
+		r = verr_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < c->nlinks; i++)
+		fds[i] = c->links[i].fd;
+	int cfd = control_connect(state_dir, err);
+	if (cfd < 0) {
+		r = cfd;
+		goto out;
+	}
+	char *reply = NULL;
+	r = control_call(cfd, req, fds, c->nlinks, &reply, err);
+	close(cfd);
+	free(reply);
+	if (r < 0)
+		goto out;
+	close_links(c); /* the Sentry holds them now */
+
+	if (setns(target, CLONE_NEWNET) < 0) {
+		r = verr_errno(err, errno, "network: entering the sandbox's network namespace");
+		goto out;
+	}
+	r = strip_addresses(c, err);
+	if (setns(home, CLONE_NEWNET) < 0 && r == 0)
+		r = verr_errno(err, errno, "network: returning to the runtime's network namespace");
+	if (r == 0)
+		for (int i = 0; i < c->nlinks; i++)
+			log_info("net: %s (mtu %u, %d addresses) handed to the sandbox",
+				 c->links[i].name, c->links[i].mtu, c->links[i].naddrs);
+out:
+	close_links(c);
+	free(c);
+	return r;
+}

@@ -1,0 +1,146 @@
+/*
+ * net_packet.c — one AF_PACKET socket per container link, opened by the
+ * runtime inside the container's network namespace (the jailed Sentry may
+ * not create sockets), and the offloads turned off (runtime/net.h).
+ *
+ * The socket: SOCK_RAW, TPACKET_V3 for both rings (the version is per
+ * socket), an RX ring of blocks the kernel retires after 1 ms at most and a
+ * TX ring of frames, PACKET_QDISC_BYPASS (the netstack queues itself),
+ * PACKET_IGNORE_OUTGOING (ETH_P_ALL would otherwise hand our own frames
+ * back).  It is bound for ETH_P_ALL only once the rings exist, so no frame
+ * lands in the socket's plain receive queue where nobody reads.
+ *
+ * Offloads: a veth hands its peer's GSO super-frames and checksum-partial
+ * frames straight to AF_PACKET.  Turning off TX checksumming, TSO and GSO on
+ * the host end makes the host kernel finish checksums and segment before the
+ * frame crosses; GRO goes off on the container end.
+ */
+#include "runtime/net.h"
+
+#include "lib/log.h"
+#include "lib/verr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define RX_BLOCK_SIZE (256u * 1024)
+#define RX_BLOCK_NR 32u
+#define RX_FRAME_SIZE 2048u
+#define RX_RETIRE_MS 1u
+#define TX_BLOCK_SIZE (256u * 1024)
+#define TX_FRAMES 512u
+
+static uint32_t round_pow2(uint32_t v)
+{
+	uint32_t p = 2048;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Sizes for a link of that MTU: every TX frame holds the TPACKET_V3 header
+ * and a full Ethernet frame. */
+static void rings_for_mtu(uint32_t mtu, struct net_rings *r)
+{
+	uint32_t frame = round_pow2(TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + mtu + 14 + 4);
+	uint32_t block = frame > TX_BLOCK_SIZE ? frame : TX_BLOCK_SIZE;
+	r->tx_frame_size = frame;
+	r->tx_block_size = block;
+	r->tx_block_nr = (TX_FRAMES * frame + block - 1) / block;
+	r->rx_block_size = RX_BLOCK_SIZE > frame ? RX_BLOCK_SIZE : frame;
+	r->rx_block_nr = RX_BLOCK_NR;
+	r->rx_frame_size = RX_FRAME_SIZE;
+}
+
+int net_packet_open(struct net_link *link, struct verr *err)
+{
+	if (link->mtu > 65535)
+		return verr_set(err, EINVAL, "link %s: MTU %u too large", link->name, link->mtu);
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return verr_errno(err, errno, "link %s: AF_PACKET socket", link->name);
+	struct net_rings r;
+	rings_for_mtu(link->mtu, &r);
+	int one = 1, v3 = TPACKET_V3;
+	const char *what = "PACKET_VERSION";
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) < 0)
+		goto fail;
+	struct tpacket_req3 rx = {
+	    .tp_block_size = r.rx_block_size,
+	    .tp_block_nr = r.rx_block_nr,
+	    .tp_frame_size = r.rx_frame_size,
+	    .tp_frame_nr = r.rx_block_size / r.rx_frame_size * r.rx_block_nr,
+	    .tp_retire_blk_tov = RX_RETIRE_MS,
+	};
+	what = "PACKET_RX_RING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx)) < 0)
+		goto fail;
+	struct tpacket_req3 tx = {
+	    .tp_block_size = r.tx_block_size,
+	    .tp_block_nr = r.tx_block_nr,
+	    .tp_frame_size = r.tx_frame_size,
+	    .tp_frame_nr = r.tx_block_size / r.tx_frame_size * r.tx_block_nr,
+	};
+	what = "PACKET_TX_RING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx)) < 0)
+		goto fail;
+	what = "PACKET_QDISC_BYPASS";
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+		goto fail;
+	what = "PACKET_IGNORE_OUTGOING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+		goto fail;
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ALL),
+	    .sll_ifindex = link->ifindex,
+	};
+	what = "bind";
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	link->fd = fd;
+	link->rings = r;
+	return 0;
+fail:;
+	int e = errno;
+	close(fd);
+	return verr_errno(err, e, "link %s: AF_PACKET %s", link->name, what);
+}
+
+static void ethtool_off(int fd, const char *ifname, uint32_t cmd, const char *what)
+{
+	struct ethtool_value ev = {.cmd = cmd, .data = 0};
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (char *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP)
+		log_debug("net: %s off on %s: %s", what, ifname, strerror(errno));
+}
+
+void net_offloads_off(const char *ifname, int ifindex, bool peer)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (peer)
+		ethtool_off(fd, ifname, ETHTOOL_STXCSUM, "tx-checksumming");
+	ethtool_off(fd, ifname, ETHTOOL_STSO, "tso");
+	ethtool_off(fd, ifname, ETHTOOL_SGSO, "gso");
+	ethtool_off(fd, ifname, ETHTOOL_SGRO, "gro");
+	close(fd);
+}

@@ -1,0 +1,353 @@
+/*
+ * Unit tests for the container-interface hand-off: runtime/net_*.c (netlink
+ * discovery, the AF_PACKET socket with its rings, the control request,
+ * taking addresses off) and the Sentry's side (sentry/socket/packet_link.c,
+ * netcfg.c), end to end in a private network namespace holding a veth pair
+ * va <-> vb: the runtime side opens va, the test plays the host on vb with
+ * a plain AF_PACKET socket.  Needs root (unshare(CLONE_NEWNET) and `ip`);
+ * skipped otherwise.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/verr.h"
+#include "netstack/netstack.h"
+#include "runtime/net.h"
+#include "sentry/socket/inet.h"
+#include "sentry/socket/packet_link.h"
+
+static bool have_netns;
+
+static int group_setup(void **state)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
+		return 0;
+	if (system("ip link add va address 02:00:00:00:00:0a mtu 1400 type veth peer name vb "
+		   "address 02:00:00:00:00:0b && ip link set va up && ip link set vb up && "
+		   "ip addr add 10.9.0.2/24 dev va && ip route add default via 10.9.0.1 dev va && "
+		   "ip neigh add 10.9.0.1 lladdr 02:00:00:00:00:0b dev va") != 0)
+		return 0;
+	have_netns = true;
+	return 0;
+}
+
+#define NEED_NETNS()                                                                               \
+	do {                                                                                       \
+		if (!have_netns)                                                                   \
+			skip();                                                                    \
+	} while (0)
+
+static const struct net_link *find_link(const struct net_config *c, const char *name)
+{
+	for (int i = 0; i < c->nlinks; i++)
+		if (!strcmp(c->links[i].name, name))
+			return &c->links[i];
+	return NULL;
+}
+
+static void test_discover_reads_links_addresses_routes_neighbours(void **state)
+{
+	NEED_NETNS();
+	struct net_config *c = calloc(1, sizeof(*c));
+	struct verr err = {0};
+	assert_int_equal(net_discover(c, &err), 0);
+	assert_int_equal(c->nlinks, 2); /* va, vb; lo is skipped */
+	const struct net_link *va = find_link(c, "va");
+	assert_non_null(va);
+	assert_int_equal(va->mtu, 1400);
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0x0a};
+	assert_memory_equal(va->mac, mac, 6);
+	assert_string_equal(va->kind, "veth");
+	assert_int_equal(va->fd, -1);
+	bool v4 = false;
+	for (int i = 0; i < va->naddrs; i++)
+		if (va->addrs[i].family == AF_INET) {
+			uint8_t want[4] = {10, 9, 0, 2};
+			assert_memory_equal(va->addrs[i].addr, want, 4);
+			assert_int_equal(va->addrs[i].prefixlen, 24);
+			v4 = true;
+		}
+	assert_true(v4);
+	bool dflt = false;
+	for (int i = 0; i < c->nroutes; i++) {
+		const struct net_route *r = &c->routes[i];
+		if (r->family == AF_INET && r->dst_len == 0 && r->has_gw) {
+			uint8_t gw[4] = {10, 9, 0, 1};
+			assert_memory_equal(r->gw, gw, 4);
+			assert_string_equal(c->links[r->link].name, "va");
+			dflt = true;
+		}
+	}
+	assert_true(dflt);
+	bool neigh = false;
+	for (int i = 0; i < c->nneighs; i++)
+		if (c->neighs[i].family == AF_INET && c->neighs[i].addr[3] == 1)
+			neigh = true;
+	assert_true(neigh);
+	free(c);
+}
+
+static void test_request_names_links_routes_and_rings(void **state)
+{
+	struct net_config *c = calloc(1, sizeof(*c));
+	c->nlinks = 1;
+	struct net_link *l = &c->links[0];
+	strcpy(l->name, "eth0");
+	l->mtu = 1500;
+	memcpy(l->mac, "\x02\x42\xac\x11\x00\x02", 6);
+	l->naddrs = 1;
+	l->addrs[0] = (struct net_addr){.family = AF_INET, .addr = {172, 17, 0, 2}, .prefixlen = 16};
+	l->rings = (struct net_rings){262144, 32, 2048, 262144, 4, 2048};
+	c->nroutes = 1;
+	c->routes[0] = (struct net_route){
+	    .family = AF_INET, .dst_len = 0, .gw = {172, 17, 0, 1}, .has_gw = true, .link = 0};
+	char *req = net_config_request(c);
+	assert_non_null(req);
+	assert_string_equal(
+	    req, "{\"op\":\"net\",\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\","
+		 "\"addrs\":[\"172.17.0.2/16\"],\"rings\":[262144,32,2048,262144,4,2048]}],"
+		 "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"172.17.0.1\",\"link\":0,\"metric\":0}],"
+		 "\"neighbours\":[]}");
+	free(req);
+	free(c);
+}
+
+/* A plain AF_PACKET socket on vb: the host's end of the wire. */
+static int host_socket(void)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	assert_true(fd >= 0);
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = (int)if_nametoindex("vb")};
+	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
+static void frame(uint8_t *f, size_t len, uint8_t tag)
+{
+	memset(f, tag, len);
+	memcpy(f, "\x02\x00\x00\x00\x00\x0b", 6);	/* to vb */
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x0a", 6); /* from va */
+	f[12] = 0x88;				/* a local experimental EtherType */
+	f[13] = 0xb5;
+}
+
+static struct ns_pbuf *got;
+static void on_deliver(void *ctx, struct link_endpoint *ep, struct ns_pbuf *pb)
+{
+	if (got)
+		ns_pbuf_free(got);
+	got = pb;
+}
+
+static void test_packet_link_sends_and_receives_through_the_rings(void **state)
+{
+	NEED_NETNS();
+	struct net_link l = {.ifindex = (int)if_nametoindex("va"), .mtu = 1400, .fd = -1};
+	strcpy(l.name, "va");
+	struct verr err = {0};
+	int host = host_socket();
+	assert_int_equal(net_packet_open(&l, &err), 0);
+	struct link_endpoint *ep;
+	struct packet_rings g;
+	memcpy(&g, &l.rings, sizeof(g));
+	assert_int_equal(packet_link_new(l.fd, "eth0", 1400, (const uint8_t *)"\2\0\0\0\0\x0a", &g,
+					 &ep),
+			 0);
+	assert_int_equal(ep->type, NS_LINK_ETHERNET);
+	assert_int_equal(packet_link_fd(ep), l.fd);
+	ns_link_set_deliver(ep, on_deliver, NULL);
+
+	/* Out: a frame queued in the TX ring reaches the host end. */
+	uint8_t f[1414], in[2048];
+	frame(f, 100, 0x5a);
+	assert_int_equal(ns_link_send_copy(ep, f, 100), 0);
+	struct pollfd p = {.fd = host, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(recv(host, in, sizeof(in), 0), 100);
+	assert_memory_equal(in, f, 100);
+	assert_int_equal(ep->tx_packets, 1);
+
+	/* Too short, too long. */
+	assert_int_equal(ns_link_send_copy(ep, f, 10), -EINVAL);
+	uint8_t big[1500];
+	frame(big, sizeof(big), 1);
+	assert_int_equal(ns_link_send_copy(ep, big, 1415), -EMSGSIZE);
+
+	/* In: what the host sends shows up on a poll once the kernel
+	 * retires the block (1 ms at most). */
+	frame(f, sizeof(f), 0xa5);
+	memcpy(f, "\x02\x00\x00\x00\x00\x0a", 6);
+	assert_int_equal(send(host, f, sizeof(f), 0), (ssize_t)sizeof(f));
+	int n = 0;
+	for (int i = 0; i < 200 && n == 0; i++) {
+		struct pollfd q = {.fd = l.fd, .events = POLLIN};
+		poll(&q, 1, 10);
+		n = ns_link_poll(ep, 16);
+	}
+	assert_int_equal(n, 1);
+	assert_non_null(got);
+	assert_int_equal(got->len, sizeof(f));
+	assert_memory_equal(ns_pbuf_data(got), f, sizeof(f));
+	ns_pbuf_free(got);
+	got = NULL;
+	assert_int_equal(ep->rx_packets, 1);
+	ns_link_destroy(ep);
+	close(host);
+}
+
+static void test_packet_link_refuses_a_bad_ring_geometry(void **state)
+{
+	struct link_endpoint *ep = NULL;
+	struct packet_rings g = {262144, 32, 2048, 262144, 4, 2048};
+	struct packet_rings bad = g;
+	bad.rx_block_size = 1000; /* not a page multiple */
+	int fd = dup(0);
+	assert_int_equal(packet_link_new(fd, "eth0", 1500, (const uint8_t *)"\2\0\0\0\0\1", &bad, &ep),
+			 -EINVAL);
+	bad = g;
+	bad.tx_frame_size = 100; /* smaller than the header */
+	fd = dup(0);
+	assert_int_equal(packet_link_new(fd, "eth0", 1500, (const uint8_t *)"\2\0\0\0\0\1", &bad, &ep),
+			 -EINVAL);
+	fd = dup(0);
+	assert_int_equal(packet_link_new(fd, "eth0", 40, (const uint8_t *)"\2\0\0\0\0\1", &g, &ep),
+			 -EINVAL);
+	assert_null(ep);
+}
+
+static int fds_open(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+static void test_netcfg_refuses_malformed_requests_and_closes_the_fds(void **state)
+{
+	assert_int_equal(inet_stack_start(INET_NETWORK_SANDBOX), 0);
+	char msg[256];
+	static const char *const bad[] = {
+	    "{}",
+	    "{\"links\":{}}",
+	    "{\"links\":[{\"name\":\"eth0\"}]}",
+	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00\",\"rings\":[1,2,3,4,5,6]}]}",
+	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\",\"rings\":[1,2]}]}",
+	    "{\"links\":[{\"name\":\"a-name-far-too-long\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\","
+	    "\"rings\":[262144,32,2048,262144,4,2048]}]}",
+	    "not json",
+	};
+	int before = fds_open();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fds[1] = {dup(0)};
+		assert_int_equal(netcfg_apply(bad[i], strlen(bad[i]), fds, 1, msg, sizeof(msg)),
+				 -EINVAL);
+		assert_true(msg[0] != 0);
+	}
+	/* Two fds for one link. */
+	const char *one = "{\"links\":[]}";
+	int fds[2] = {dup(0), dup(0)};
+	assert_int_equal(netcfg_apply(one, strlen(one), fds, 2, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(fds_open(), before);
+	inet_stack_stop();
+}
+
+static bool has_nic(struct ns_stack *s, const char *name, uint32_t mtu)
+{
+	struct ns_nic_info *v;
+	int n = ns_stack_nics(s, &v);
+	bool found = false;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name) && v[i].mtu == mtu && v[i].type == NS_LINK_ETHERNET)
+			found = true;
+	free(v);
+	return found;
+}
+
+static void test_discovered_link_joins_the_stack_with_its_address_and_route(void **state)
+{
+	NEED_NETNS();
+	assert_int_equal(inet_stack_start(INET_NETWORK_SANDBOX), 0);
+	struct net_config *c = calloc(1, sizeof(*c));
+	struct verr err = {0};
+	assert_int_equal(net_discover(c, &err), 0);
+	/* Only va goes to the sandbox. */
+	int va = find_link(c, "va") - c->links;
+	c->links[0] = c->links[va];
+	int nr = 0;
+	for (int i = 0; i < c->nroutes; i++)
+		if (c->routes[i].link == va) {
+			c->routes[nr] = c->routes[i];
+			c->routes[nr++].link = 0;
+		}
+	c->nroutes = nr;
+	c->nlinks = 1;
+	c->nneighs = 0;
+	assert_int_equal(net_packet_open(&c->links[0], &err), 0);
+	char *req = net_config_request(c);
+	char msg[256] = "";
+	int fds[1] = {c->links[0].fd};
+	int r = netcfg_apply(req, strlen(req), fds, 1, msg, sizeof(msg));
+	if (r < 0)
+		print_error("netcfg: %s\n", msg);
+	assert_int_equal(r, 0);
+	struct ns_stack *s = inet_stack();
+	assert_true(has_nic(s, "va", 1400));
+	struct ns_route_info *rt;
+	int n = ns_stack_routes(s, &rt);
+	bool dflt = false;
+	for (int i = 0; i < n; i++)
+		if (rt[i].family == AF_INET && rt[i].prefixlen == 0 && rt[i].has_gateway &&
+		    rt[i].gateway[3] == 1)
+			dflt = true;
+	free(rt);
+	assert_true(dflt);
+
+	/* The host side gives its address up; putting it back works too. */
+	const struct net_link *l = &c->links[0];
+	for (int i = 0; i < l->naddrs; i++)
+		assert_int_equal(net_addr_change(l->ifindex, &l->addrs[i], false), 0);
+	struct net_config *after = calloc(1, sizeof(*after));
+	assert_int_equal(net_discover(after, &err), 0);
+	assert_int_equal(find_link(after, "va")->naddrs, 0);
+	assert_int_equal(net_addr_change(l->ifindex, &l->addrs[0], true), 0);
+	assert_int_equal(net_addr_change(l->ifindex, &l->addrs[0], true), -EEXIST);
+	free(after);
+	free(req);
+	free(c);
+	inet_stack_stop();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_discover_reads_links_addresses_routes_neighbours),
+	    cmocka_unit_test(test_request_names_links_routes_and_rings),
+	    cmocka_unit_test(test_packet_link_sends_and_receives_through_the_rings),
+	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
+	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
+	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}

@@ -1,0 +1,245 @@
+/*
+ * packet_link.c — a netstack link endpoint on an AF_PACKET socket with
+ * PACKET_MMAP rings (TPACKET_V3, both directions), the container's eth0
+ * (DESIGN.md §7).
+ *
+ * The socket comes from the runtime (the jailed Sentry creates none); this
+ * file only maps its rings, copies frames out of retired RX blocks into
+ * packet buffers and into free TX frames, and kicks the kernel with a
+ * zero-length send after queueing.  Receive runs inside ns_stack_poll (one
+ * poller at a time), so the RX cursor needs no lock; transmit comes from
+ * any thread and takes the link's NETSTACK_LINK lock for the TX cursor and
+ * the counters.  What the kernel wrote is still checked: every offset and
+ * length in a block is bounded by the block before a byte is read.
+ *
+ * Checksums: a frame the host marked TP_STATUS_CSUMNOTREADY was made by the
+ * host kernel itself (checksum-partial, its checksum field unfinished) and
+ * TP_STATUS_CSUM_VALID was verified by it: both are taken as verified, as
+ * Linux treats CHECKSUM_PARTIAL and CHECKSUM_UNNECESSARY (NS_PB_CSUM_OK).
+ * A frame larger than a block (GSO-sized) arrives truncated and is dropped;
+ * the runtime turns those offloads off on the veth.
+ */
+#include "sentry/socket/packet_link.h"
+
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/lockdep.h"
+#include "lib/log.h"
+#include "netstack/netstack.h"
+
+#define ETH_HLEN 14
+
+struct packet_link {
+	struct link_endpoint ep;
+	int fd;
+	unsigned char *map;
+	size_t map_len;
+	struct packet_rings g;
+	/* RX: only the poller (ns_stack_poll is one thread at a time). */
+	unsigned char *rx;
+	uint32_t rx_block;	 /* the block being read */
+	uint32_t rx_left;	 /* packets left in it; 0: not started */
+	uint32_t rx_off;	 /* offset of the next packet in it */
+	bool rx_open;		 /* rx_block is ours and partly read */
+	/* TX: under lock. */
+	struct vmutex lock;	 /* NETSTACK_LINK: tx_next, the counters */
+	unsigned char *tx;
+	uint32_t tx_frames, tx_next;
+	uint64_t rx_dropped;
+};
+
+static uint32_t load_status(const volatile uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void store_status(volatile uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* TX data starts where the kernel's tpacket_snd looks without
+ * PACKET_TX_HAS_OFF: the header length minus the sockaddr_ll. */
+#define TX_DATA_OFF (TPACKET3_HDRLEN - sizeof(struct sockaddr_ll))
+
+static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
+{
+	struct packet_link *pl = (struct packet_link *)ep;
+	if (pb->len < ETH_HLEN || pb->len > ep->mtu + ETH_HLEN ||
+	    pb->len > pl->g.tx_frame_size - TX_DATA_OFF) {
+		int e = pb->len < ETH_HLEN ? -EINVAL : -EMSGSIZE;
+		ns_pbuf_free(pb);
+		return e;
+	}
+	vmutex_lock(&pl->lock);
+	unsigned char *frame = pl->tx + (size_t)pl->tx_next * pl->g.tx_frame_size;
+	struct tpacket3_hdr *h = (struct tpacket3_hdr *)frame;
+	uint32_t st = load_status(&h->tp_status);
+	/* A frame the kernel refused comes back TP_STATUS_WRONG_FORMAT: free
+	 * again (we built it, it is counted as an error). */
+	if (st & TP_STATUS_WRONG_FORMAT) {
+		ep->tx_dropped++;
+		st = TP_STATUS_AVAILABLE;
+	}
+	if (st != TP_STATUS_AVAILABLE) {
+		ep->tx_dropped++;
+		vmutex_unlock(&pl->lock);
+		ns_pbuf_free(pb);
+		return -ENOBUFS;
+	}
+	memcpy(frame + TX_DATA_OFF, ns_pbuf_data(pb), pb->len);
+	h->tp_len = pb->len;
+	h->tp_snaplen = pb->len;
+	h->tp_next_offset = 0;
+	store_status(&h->tp_status, TP_STATUS_SEND_REQUEST);
+	pl->tx_next = (pl->tx_next + 1) % pl->tx_frames;
+	ep->tx_packets++;
+	ep->tx_bytes += pb->len;
+	vmutex_unlock(&pl->lock);
+	ns_pbuf_free(pb);
+	/* Kick: the kernel sends every SEND_REQUEST frame, without waiting. */
+	ssize_t r = sendto(pl->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
+		log_debug("packet link %s: send: %s", ep->name, strerror(errno));
+	return 0;
+}
+
+/* Hand the current block back to the kernel and move to the next one. */
+static void rx_release(struct packet_link *pl, struct tpacket_block_desc *bd)
+{
+	store_status(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL);
+	pl->rx_open = false;
+	pl->rx_left = 0;
+	pl->rx_block = (pl->rx_block + 1) % pl->g.rx_block_nr;
+}
+
+static int pl_poll(struct link_endpoint *ep, int max)
+{
+	struct packet_link *pl = (struct packet_link *)ep;
+	const uint32_t bsize = pl->g.rx_block_size;
+	int n = 0;
+	while (n < max) {
+		unsigned char *blk = pl->rx + (size_t)pl->rx_block * bsize;
+		struct tpacket_block_desc *bd = (struct tpacket_block_desc *)blk;
+		if (!pl->rx_open) {
+			if (!(load_status(&bd->hdr.bh1.block_status) & TP_STATUS_USER))
+				break;
+			pl->rx_open = true;
+			pl->rx_left = bd->hdr.bh1.num_pkts;
+			pl->rx_off = bd->hdr.bh1.offset_to_first_pkt;
+		}
+		if (pl->rx_left == 0) {
+			rx_release(pl, bd);
+			continue;
+		}
+		uint32_t off = pl->rx_off;
+		if (off < sizeof(*bd) || off > bsize - sizeof(struct tpacket3_hdr)) {
+			rx_release(pl, bd); /* a block we cannot walk: skip it */
+			continue;
+		}
+		struct tpacket3_hdr *h = (struct tpacket3_hdr *)(blk + off);
+		uint32_t next = h->tp_next_offset;
+		uint32_t mac = h->tp_mac, snap = h->tp_snaplen, st = h->tp_status;
+		pl->rx_left--;
+		pl->rx_off = next ? off + next : 0;
+		if (next == 0 || next > bsize)
+			pl->rx_left = 0;
+		bool fits = mac <= bsize - off && snap <= bsize - off - mac;
+		if (!fits || snap < h->tp_len || snap < ETH_HLEN) {
+			pl->rx_dropped++;
+			continue;
+		}
+		struct ns_pbuf *pb = ns_pbuf_from(blk + off + mac, snap);
+		if (!pb) {
+			pl->rx_dropped++;
+			continue;
+		}
+		if (st & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
+			pb->flags |= NS_PB_CSUM_OK;
+		vmutex_lock(&pl->lock);
+		ep->rx_packets++;
+		ep->rx_bytes += snap;
+		vmutex_unlock(&pl->lock);
+		ns_link_deliver(ep, pb);
+		n++;
+	}
+	return n;
+}
+
+static void pl_destroy(struct link_endpoint *ep)
+{
+	struct packet_link *pl = (struct packet_link *)ep;
+	munmap(pl->map, pl->map_len);
+	close(pl->fd);
+	vmutex_destroy(&pl->lock);
+	free(pl);
+}
+
+static const struct link_ops packet_link_ops = {
+    .kind = "packet",
+    .send = pl_send,
+    .poll = pl_poll,
+    .destroy = pl_destroy,
+};
+
+static bool ring_ok(uint32_t block, uint32_t nr, uint32_t frame)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	return block && nr && frame >= TPACKET3_HDRLEN && block % (uint32_t)page == 0 &&
+	       frame % TPACKET_ALIGNMENT == 0 && block % frame == 0 && nr <= 4096 &&
+	       (uint64_t)block * nr <= (1ull << 30);
+}
+
+int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6],
+		    const struct packet_rings *g, struct link_endpoint **out)
+{
+	if (!ring_ok(g->rx_block_size, g->rx_block_nr, g->rx_frame_size) ||
+	    !ring_ok(g->tx_block_size, g->tx_block_nr, g->tx_frame_size) || mtu < 68 ||
+	    mtu > 65535 || strlen(name) >= sizeof(((struct link_endpoint *)0)->name)) {
+		close(fd);
+		return -EINVAL;
+	}
+	struct packet_link *pl = calloc(1, sizeof(*pl));
+	if (!pl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	size_t rx_len = (size_t)g->rx_block_size * g->rx_block_nr;
+	size_t tx_len = (size_t)g->tx_block_size * g->tx_block_nr;
+	void *m = mmap(NULL, rx_len + tx_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		free(pl);
+		close(fd);
+		return -e;
+	}
+	pl->fd = fd;
+	pl->map = m;
+	pl->map_len = rx_len + tx_len;
+	pl->g = *g;
+	pl->rx = pl->map;
+	pl->tx = pl->map + rx_len;
+	pl->tx_frames = g->tx_block_size / g->tx_frame_size * g->tx_block_nr;
+	vmutex_init(&pl->lock, LOCK_CLASS(NETSTACK_LINK));
+	pl->ep.ops = &packet_link_ops;
+	snprintf(pl->ep.name, sizeof(pl->ep.name), "%s", name);
+	pl->ep.mtu = mtu;
+	pl->ep.type = NS_LINK_ETHERNET;
+	memcpy(pl->ep.hwaddr, mac, 6);
+	*out = &pl->ep;
+	return 0;
+}
+
+int packet_link_fd(const struct link_endpoint *ep)
+{
+	return ep->ops == &packet_link_ops ? ((const struct packet_link *)ep)->fd : -1;
+}

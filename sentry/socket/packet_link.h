@@ -1,0 +1,41 @@
+/*
+ * packet_link.h — the container's interface as a netstack link endpoint:
+ * an AF_PACKET socket the runtime opened in the container's network
+ * namespace, with TPACKET_V3 RX and TX rings (packet_link.c), and the
+ * control request that hands such links to a running Sentry (netcfg.c).
+ */
+#ifndef VISOR_SENTRY_SOCKET_PACKET_LINK_H
+#define VISOR_SENTRY_SOCKET_PACKET_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct link_endpoint;
+
+/* The ring geometry the runtime set with PACKET_RX_RING / PACKET_TX_RING
+ * (runtime/net.h struct net_rings): the RX ring's blocks come first in the
+ * socket's mapping, the TX ring's after them. */
+struct packet_rings {
+	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
+	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
+};
+
+/* A link of type NS_LINK_ETHERNET on fd (owned from here, also on
+ * failure): maps both rings.  -EINVAL (a geometry that is not the kernel's
+ * rules: sizes not multiples of the page or of the frame), or mmap's
+ * error. */
+int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6],
+		    const struct packet_rings *rings, struct link_endpoint **out);
+/* The socket under a packet link (the service thread polls it). */
+int packet_link_fd(const struct link_endpoint *ep);
+
+/* The "net" control request: {"links":[{"name","mtu","mac","addrs",
+ * "rings":[6 numbers]}],"routes":[{"dst":"a/len","gw":"a","link":i,
+ * "metric":m}],"neighbours":[..]} with one AF_PACKET fd per link in
+ * SCM_RIGHTS, in order.  Each link becomes an interface of the sandbox's
+ * stack with its addresses, then the routes are added; the service thread
+ * starts polling the sockets.  fds are consumed (closed or kept) whatever
+ * the result.  0, or -errno with msg (size n) saying what was wrong. */
+int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg, size_t n);
+
+#endif
