@@ -353,15 +353,20 @@ systrap_stub_template:
 	mov	40(%rax), %r8
 	mov	48(%rax), %r9
 	mov	0(%rax), %rax
+	/* A clone has its own syscall instruction: the new thread knows
+	 * itself by where it returns, never by memory.  By the time it runs,
+	 * the leader may have finished this request and the Sentry written
+	 * the next one over the page: a new thread that looked at the op
+	 * there could take itself for the leader and serve that request too,
+	 * and never start. */
+	cmp	$SYS_clone, %rax
+	je	.Ll_clone
 	syscall
+.Ll_done:
 	mov	%r12, %rcx
 	shl	$6, %rcx
 	mov	RO_OPS(%rbx, %rcx), %rdx	/* the op's number, again */
-	cmp	$SYS_clone, %rdx
-	jne	2f
-	test	%rax, %rax
-	jz	.Lth_start			/* the new thread */
-2:	movabs	$(ST_CTL_BASE + ST_RW_OFF), %rsi
+	movabs	$(ST_CTL_BASE + ST_RW_OFF), %rsi
 	mov	%rax, RW_RESULTS(%rsi, %r12, 8)
 	cmp	$-4095, %rax
 	jb	.Ll_next
@@ -384,6 +389,12 @@ systrap_stub_template:
 .Ll_next:
 	inc	%r12d
 	jmp	.Ll_op
+
+.Ll_clone:
+	syscall
+	test	%rax, %rax
+	jz	.Lth_start			/* the new thread */
+	jmp	.Ll_done
 
 .Ll_signal:
 	movabs	$(ST_CTL_BASE + ST_RW_OFF), %rax

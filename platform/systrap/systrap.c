@@ -144,6 +144,7 @@ _Static_assert(offsetof(struct st_kucontext, uc_sigmask) == offsetof(ucontext_t,
 #define ST_FPX_SIZE 512 /* the legacy FXSAVE area */
 #define ST_WAIT_NS (50 * 1000000L)
 #define ST_INTERRUPT_TRIES 20 /* x ST_WAIT_NS without an answer: the thread is killed */
+#define ST_START_TRIES 200    /* x ST_WAIT_NS for a new thread's first trap: the stub is killed */
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -441,7 +442,9 @@ static void st_slot_resume(struct context *ctx, struct st_slot *s)
 /*
  * Wait until the thread of slot posts a trap.  With ctx, an interrupt that
  * gets no answer is signalled again every ST_WAIT_NS, and after
- * ST_INTERRUPT_TRIES the stub is killed.  0, or -ESRCH when the stub died.
+ * ST_INTERRUPT_TRIES the stub is killed.  Without (a new thread's first
+ * trap), after ST_START_TRIES: -ETIMEDOUT, a clear error rather than a hang.
+ * 0, or -ESRCH when the stub died.
  */
 static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context *ctx)
 {
@@ -480,6 +483,8 @@ static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context
 			continue;
 		if (st_as_check_dead(as))
 			return -ESRCH;
+		if (!ctx && ++tries > ST_START_TRIES)
+			return -ETIMEDOUT;
 		if (ctx && atomic_load(&ctx->run.interrupt)) {
 			if (++tries > ST_INTERRUPT_TRIES) {
 				st_as_kill(as, "a thread does not answer interrupts");
@@ -788,8 +793,9 @@ static int st_ctx_bind(struct context *ctx, struct addr_space *as)
 		as->use[slot] = SLOT_BROKEN;
 		vmutex_unlock(&as->lock);
 		ctx->slot = -1;
-		if (err == -EPROTO) {
-			st_as_kill(as, "a new thread left the protocol");
+		if (err == -EPROTO || err == -ETIMEDOUT) {
+			st_as_kill(as, err == -EPROTO ? "a new thread left the protocol"
+						      : "a new thread never started");
 			err = -ESRCH;
 		}
 		return err;
