@@ -5,8 +5,8 @@
 # CAP_SYS_NICE: real-time policies and negative nice values are EPERM) is
 # honoured the way runc's kernel honours it.  Programs whose calls Docker's
 # default seccomp profile refuses under runc (get_mempolicy, kcmp,
-# process_vm_*, name_to_handle_at, unshare, clone3) are left to
-# test_conformance until visor applies the OCI spec's seccomp profile.
+# process_vm_*, name_to_handle_at, unshare, clone3) are compared with runc
+# in test_docker_seccomp.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup

@@ -22,5 +22,9 @@ int boot_mount_from_oci(const struct oci_mount *m, struct sentry_mount *out);
 /* Fill cfg's process, root and mount fields from oc (pointers into oc). */
 int boot_config_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
 			 struct sentry_mount *mounts, int max_mounts, struct verr *err);
+/* linux.seccomp, if any, as cfg's seccomp program (malloc'ed, checked as
+ * seccomp(2) checks it; it lives as long as the Sentry).  0 or -errno. */
+int boot_seccomp_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
+			  struct verr *err);
 
 #endif

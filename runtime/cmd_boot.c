@@ -23,11 +23,14 @@
  * that a runc container sees through the host's procfs and sysfs; the
  * Sentry's /proc and /sys are its own synthetic file systems that expose no
  * host kernel state, so there is nothing behind those paths to hide.
- * linux.seccomp is likewise not applied (see runtime/oci.h).
+ * linux.seccomp is compiled to classic BPF here, before the jail, and every
+ * process the Sentry spawns runs under it (runtime/oci_seccomp.h).
  */
 #include "runtime/boot_config.h"
 #include "runtime/cli.h"
 #include "runtime/oci.h"
+#include "runtime/oci_seccomp.h"
+#include "sentry/kernel/seccomp.h"
 #include "runtime/runtime.h"
 #include "sentry/sentry.h"
 #include "lib/log.h"
@@ -230,6 +233,33 @@ int boot_config_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
 	return 0;
 }
 
+int boot_seccomp_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
+			  struct verr *err)
+{
+	const struct oci_seccomp *s = oc->linux_cfg.seccomp;
+	if (!s)
+		return 0;
+	struct sock_filter *prog = NULL;
+	unsigned int len = 0, skipped = 0;
+	int r = oci_seccomp_bpf(s, &prog, &len, &skipped, err);
+	if (r < 0)
+		return r;
+	/* What libseccomp made must pass the checks seccomp(2) makes. */
+	if (seccomp_check_prog(prog, len) < 0) {
+		free(prog);
+		return verr_set(err, EINVAL, "config.json: linux.seccomp: the BPF program made of "
+					     "it is not one seccomp accepts");
+	}
+	log_info("seccomp profile: %u BPF instructions; %u syscall names unknown to libseccomp "
+		 "skipped",
+		 len, skipped);
+	free((void *)cfg->seccomp_prog);
+	cfg->seccomp_prog = prog;
+	cfg->seccomp_len = len;
+	cfg->seccomp_flags = (s->flags & OCI_SCMP_FLAG_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0;
+	return 0;
+}
+
 struct boot_opts {
 	struct sentry_config cfg;
 	int spec_fd;
@@ -378,6 +408,8 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 		free(text);
 		if (r == 0)
 			r = boot_config_from_oci(oc, &cfg, mounts, MAX_MOUNTS, &err);
+		if (r == 0)
+			r = boot_seccomp_from_oci(oc, &cfg, &err);
 		if (r < 0) {
 			log_error("%s", err.msg);
 			fprintf(stderr, "visor boot: %s\n", err.msg);

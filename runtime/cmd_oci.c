@@ -16,6 +16,8 @@
 #include "runtime/cmd_common.h"
 #include "runtime/hooks.h"
 #include "runtime/net.h"
+#include "runtime/oci.h"
+#include "runtime/oci_seccomp.h"
 #include "runtime/sandbox.h"
 #include "runtime/state.h"
 #include "lib/cleanup.h"
@@ -236,6 +238,17 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	if (sandbox_check_network(g, &err) < 0) {
 		fail("%s", err.msg);
 		goto out;
+	}
+	if (cfg->linux_cfg.seccomp) {
+		/* Compiled here only to refuse a profile libseccomp cannot
+		 * express before anything exists; the Sentry compiles its own. */
+		struct sock_filter *prog = NULL;
+		unsigned int len, skipped;
+		if (oci_seccomp_bpf(cfg->linux_cfg.seccomp, &prog, &len, &skipped, &err) < 0) {
+			fail("%s", err.msg);
+			goto out;
+		}
+		free(prog);
 	}
 	if (state_create_dir(g->root, o->id, &lock, &err) < 0) {
 		fail("%s", err.msg);

@@ -14,6 +14,7 @@
  * function and nothing leaks.
  */
 #include "runtime/oci.h"
+#include "runtime/oci_seccomp.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
 #include "lib/verr.h"
@@ -329,6 +330,7 @@ static void linux_free(struct oci_linux *l)
 	strv_free(l->masked_paths);
 	strv_free(l->readonly_paths);
 	oci_map_free(&l->sysctl);
+	oci_seccomp_free(l->seccomp);
 }
 
 static void hook_list_free(struct oci_hook_list *l)
@@ -1182,7 +1184,12 @@ static int val_linux(struct pctx *c, yajl_val v, void *out)
 			     &l->n_readonly_paths);
 	if (!r)
 		r = get_field(c, v, "sysctl", false, val_map, &l->sysctl, NULL);
-	/* devices: ignored; seccomp: ignored on purpose (see oci.h). */
+	if (!r) {
+		yajl_val sv = obj_get(v, "seccomp");
+		if (sv)
+			r = oci_seccomp_parse(c->file, sv, &l->seccomp, c->err);
+	}
+	/* devices: ignored (see oci.h). */
 	return r;
 }
 

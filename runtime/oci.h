@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 struct verr;
+struct oci_seccomp;
 
 /* Largest config.json / process.json read from disk. */
 #define OCI_CONFIG_MAX (4u << 20)
@@ -196,10 +197,10 @@ struct oci_linux {
 	char **readonly_paths;
 	size_t n_readonly_paths;
 	struct oci_map sysctl;
-	/* devices: ignored (the Sentry's devfs has a fixed set).
-	 * seccomp: ignored on purpose — the application never reaches the host
-	 * kernel; the Sentry serves every syscall and is itself the filter, and
-	 * its own host-side seccomp policy is fixed by visor, not the bundle. */
+	/* seccomp: Docker's profile, applied by the Sentry to every process of
+	 * the container (runtime/oci_seccomp.h); NULL when absent. */
+	struct oci_seccomp *seccomp;
+	/* devices: ignored (the Sentry's devfs has a fixed set). */
 };
 
 struct oci_config {

@@ -87,6 +87,9 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!k)
 		return 125;
 	k->strace = cfg->strace;
+	k->oci_seccomp = cfg->seccomp_prog;
+	k->oci_seccomp_len = cfg->seccomp_len;
+	k->oci_seccomp_flags = cfg->seccomp_flags;
 	log_info("booting: platform %s, root %s", plat->ops->name,
 		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)

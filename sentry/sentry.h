@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+struct sock_filter;
+
 struct sentry_mount {
 	const char *target;
 	const char *fstype; /* "tmpfs", "bind-gofer", "dev", "proc" */
@@ -50,6 +52,11 @@ struct sentry_config {
 	uint32_t umask;
 	struct rlimit rlimits[RLIM_NLIMITS];
 	bool rlimits_set[RLIM_NLIMITS];
+	/* linux.seccomp as a checked classic-BPF program (runtime/oci_seccomp.h):
+	 * every process of the container runs under it.  NULL: no profile. */
+	const struct sock_filter *seccomp_prog;
+	unsigned int seccomp_len;
+	unsigned int seccomp_flags; /* SECCOMP_FILTER_FLAG_LOG */
 	/* ---- end OCI */
 };
 

@@ -21,6 +21,7 @@ struct memfile;
 struct platform;
 struct gofer_client;
 struct file;
+struct sock_filter;
 struct tty_kernel_ops;
 struct tty_session;
 struct ipc_ns;
@@ -134,6 +135,12 @@ struct kernel {
 	struct ipc_ns *ipc;
 
 	bool strace;                  /* log every syscall */
+	/* The container's seccomp profile (OCI linux.seccomp, compiled by the
+	 * runtime): installed on every spawned process before its first
+	 * instruction (spawn.c); set at boot, then only read.  NULL: none. */
+	const struct sock_filter *oci_seccomp;
+	unsigned int oci_seccomp_len;
+	unsigned int oci_seccomp_flags; /* SECCOMP_FILTER_FLAG_LOG */
 	struct fs_context *root_fs;   /* the container's root, cwd "/": spawns copy it */
 	pthread_cond_t spawn_cond;    /* with tasks_lock: a parentless process exited */
 	struct spawn_rec *spawns;     /* spawned processes not yet waited for */

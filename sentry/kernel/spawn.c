@@ -3,6 +3,7 @@
  * see spawn.h.
  */
 #include "lib/lockdep.h"
+#include "sentry/kernel/seccomp.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/kernel/task_internal.h"
@@ -152,6 +153,21 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a)
 		}
 	}
 	t->initial_exec = ie;
+	if (k->oci_seccomp) {
+		/* The container's profile, as runc loads it just before the
+		 * exec: the program's first instruction already runs under it. */
+		t->tg = tg;
+		r = seccomp_set_filter(t, k->oci_seccomp_flags, k->oci_seccomp,
+				       k->oci_seccomp_len);
+		if (r < 0) {
+			fdt_put(t->fdt);
+			fs_context_put(t->fs);
+			creds_put(t->creds);
+			task_free(t);
+			tg_free(tg);
+			goto fail;
+		}
+	}
 
 	vmutex_lock(&k->tasks_lock);
 	int pid = kernel_alloc_pid_locked(k);

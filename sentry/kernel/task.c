@@ -14,6 +14,7 @@
 #include "sentry/kernel/exec.h"
 #include "sentry/kernel/pidfd.h"
 #include "sentry/kernel/seccomp.h"
+#include "sentry/kernel/strace.h"
 #include "sentry/kernel/sched.h"
 #include "sentry/kernel/ns.h"
 #include "sentry/mm/mm.h"
@@ -141,12 +142,13 @@ static void handle_syscall(struct task *t)
 				 t->regs.r10, t->regs.r8,  t->regs.r9};
 		int old_tid = t->tid;
 		int64_t ret;
+		bool strace = t->k->strace;
+		if (strace)
+			strace_enter(t, nr, a);
 		if (seccomp_syscall_enter(t, nr, a, &ret))
 			ret = syscall_dispatch(t, nr, a);
-		if (t->k->strace)
-			log_info("[%d] %s(%#lx, %#lx, %#lx, %#lx) = %ld", t->tid, syscall_name(nr),
-				 (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
-				 (unsigned long)a[3], (long)ret);
+		if (strace)
+			strace_exit(t, nr, ret);
 		t->regs.rax = (uint64_t)ret;
 		if ((nr == SYS_execve || nr == SYS_execveat) && ret == 0)
 			ptrace_exec(t, old_tid);
