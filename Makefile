@@ -120,6 +120,12 @@ $(FUZZ_BUILD)/fuzz_gofer_server: gofer/fuzz/fuzz_gofer_server.c $(GOFER_FUZZ_SRC
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFER_FUZZ_SRCS) -lpthread
 
+# The Sentry's decoding of Gofer replies (sentry/fs/gofer_client.c), alone.
+GOFERC_FUZZ_SRCS := sentry/fs/gofer_client.c lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_gofer_client: sentry/fs/fuzz/fuzz_gofer_client.c $(GOFERC_FUZZ_SRCS) gofer/protocol.h sentry/fs/gofer_client.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFERC_FUZZ_SRCS) -lpthread
+
 fuzz: $(FUZZ_BINS)
 	@for s in $(FUZZ_SRCS); do n=$$(basename $$s .c); f=$(FUZZ_BUILD)/$$n; \
 	  seeds=$$(dirname $$s)/corpus/$$n; \
