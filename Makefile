@@ -126,6 +126,12 @@ $(FUZZ_BUILD)/fuzz_gofer_client: sentry/fs/fuzz/fuzz_gofer_client.c $(GOFERC_FUZ
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFERC_FUZZ_SRCS) -lpthread
 
+# The ELF loader (sentry/loader) into a real mm (sentry/mm) over a fake platform.
+ELF_FUZZ_SRCS := sentry/loader/loader.c $(filter sentry/mm/%,$(LIB_SRCS)) lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_elf_loader: sentry/loader/fuzz/fuzz_elf_loader.c $(ELF_FUZZ_SRCS) $(wildcard sentry/loader/*.h sentry/mm/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(ELF_FUZZ_SRCS) -lpthread
+
 fuzz: $(FUZZ_BINS)
 	@for s in $(FUZZ_SRCS); do n=$$(basename $$s .c); f=$(FUZZ_BUILD)/$$n; \
 	  seeds=$$(dirname $$s)/corpus/$$n; \
