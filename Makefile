@@ -132,6 +132,12 @@ $(FUZZ_BUILD)/fuzz_elf_loader: sentry/loader/fuzz/fuzz_elf_loader.c $(ELF_FUZZ_S
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(ELF_FUZZ_SRCS) -lpthread
 
+# rt_sigreturn's frame decoding (sentry/kernel/sigframe.c) over a real mm.
+SIGRET_FUZZ_SRCS := sentry/kernel/sigframe.c $(filter sentry/mm/%,$(LIB_SRCS)) lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_sigreturn: sentry/kernel/fuzz/fuzz_sigreturn.c $(SIGRET_FUZZ_SRCS) sentry/kernel/sigframe.h $(wildcard sentry/mm/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SIGRET_FUZZ_SRCS) -lpthread
+
 fuzz: $(FUZZ_BINS)
 	@for s in $(FUZZ_SRCS); do n=$$(basename $$s .c); f=$(FUZZ_BUILD)/$$n; \
 	  seeds=$$(dirname $$s)/corpus/$$n; \
