@@ -83,16 +83,17 @@ test: $(TEST_BINS) $(BUILD)/visor
 	 ./integration-tests/summary.sh $(BUILD)/test-results; s=$$?; \
 	 [ $$u -eq 0 ] && [ $$i -eq 0 ] && [ $$s -eq 0 ]
 
-# Fuzzing with clang's libFuzzer: every netstack/fuzz/fuzz_*.c is a target,
-# built with the netstack and lib/lockdep.c under -fsanitize=fuzzer,address,
-# undefined and the lock-order checks, and run FUZZ_SECONDS each from its
-# seed corpus netstack/fuzz/corpus/NAME/ (read only: what it finds goes to
-# build-fuzz/corpus/NAME/).  Needs clang and libclang-rt-14-dev (Debian 12).
+# Fuzzing with clang's libFuzzer: every DIR/fuzz/fuzz_NAME.c is a target,
+# built under -fsanitize=fuzzer,address,undefined and the lock-order checks
+# with only the objects it needs (netstack/fuzz/ targets with the netstack,
+# the others with their own list below), and run FUZZ_SECONDS each from its
+# seed corpus DIR/fuzz/corpus/fuzz_NAME/ (read only: what it finds goes to
+# build-fuzz/corpus/fuzz_NAME/).  Needs clang and libclang-rt-14-dev (Debian 12).
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
 FUZZ_BUILD    := build-fuzz
-FUZZ_SRCS     := $(sort $(wildcard netstack/fuzz/fuzz_*.c))
-FUZZ_BINS     := $(FUZZ_SRCS:netstack/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SRCS     := $(sort $(shell find $(COMPONENTS) -path '*/fuzz/fuzz_*.c'))
+FUZZ_BINS     := $(addprefix $(FUZZ_BUILD)/,$(notdir $(FUZZ_SRCS:.c=)))
 FUZZ_LIB_SRCS := $(filter netstack/%,$(LIB_SRCS)) lib/lockdep.c
 FUZZ_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -O1 -g $(LOCKDEP) \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -106,15 +107,45 @@ RTNL_FUZZ_SRCS := sentry/socket/rtnetlink.c sentry/socket/sock_diag.c sentry/soc
 $(FUZZ_BUILD)/fuzz_rtnetlink: sentry/socket/fuzz/fuzz_rtnetlink.c $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS) -lpthread
-FUZZ_BINS += $(FUZZ_BUILD)/fuzz_rtnetlink
+
+# config.json and process.json (runtime/oci.c) over yajl.
+OCI_FUZZ_SRCS := runtime/oci.c lib/verr.c lib/fileutil.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_oci: runtime/fuzz/fuzz_oci.c $(OCI_FUZZ_SRCS) runtime/oci.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OCI_FUZZ_SRCS) $(PKG_LIBS)
+
+# The Gofer's request decoder and operations (gofer/server.c), alone.
+GOFER_FUZZ_SRCS := gofer/server.c gofer/transport.c gofer/attr.c gofer/xattr.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_gofer_server: gofer/fuzz/fuzz_gofer_server.c $(GOFER_FUZZ_SRCS) $(wildcard gofer/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFER_FUZZ_SRCS) -lpthread
+
+# The Sentry's decoding of Gofer replies (sentry/fs/gofer_client.c), alone.
+GOFERC_FUZZ_SRCS := sentry/fs/gofer_client.c lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_gofer_client: sentry/fs/fuzz/fuzz_gofer_client.c $(GOFERC_FUZZ_SRCS) gofer/protocol.h sentry/fs/gofer_client.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFERC_FUZZ_SRCS) -lpthread
+
+# The ELF loader (sentry/loader) into a real mm (sentry/mm) over a fake platform.
+ELF_FUZZ_SRCS := sentry/loader/loader.c $(filter sentry/mm/%,$(LIB_SRCS)) lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_elf_loader: sentry/loader/fuzz/fuzz_elf_loader.c $(ELF_FUZZ_SRCS) $(wildcard sentry/loader/*.h sentry/mm/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(ELF_FUZZ_SRCS) -lpthread
+
+# rt_sigreturn's frame decoding (sentry/kernel/sigframe.c) over a real mm.
+SIGRET_FUZZ_SRCS := sentry/kernel/sigframe.c $(filter sentry/mm/%,$(LIB_SRCS)) lib/lockdep.c lib/log.c lib/json.c
+$(FUZZ_BUILD)/fuzz_sigreturn: sentry/kernel/fuzz/fuzz_sigreturn.c $(SIGRET_FUZZ_SRCS) sentry/kernel/sigframe.h $(wildcard sentry/mm/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SIGRET_FUZZ_SRCS) -lpthread
 
 fuzz: $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$n netstack/fuzz/corpus/$$n; \
+	@for s in $(FUZZ_SRCS); do n=$$(basename $$s .c); f=$(FUZZ_BUILD)/$$n; \
+	  seeds=$$(dirname $$s)/corpus/$$n; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n $$seeds; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/$$n- \
-	    $(FUZZ_BUILD)/corpus/$$n netstack/fuzz/corpus/$$n || exit 1; \
+	    $(FUZZ_BUILD)/corpus/$$n $$seeds || exit 1; \
 	done
 
 demo:

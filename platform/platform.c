@@ -22,7 +22,8 @@ static void probe_xstate(struct platform *p)
 	uint32_t lo, hi;
 	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 	__cpuid_count(0xd, 0, a, b, c, d);
-	if (b < 512 + 64 || b > PLAT_XSTATE_MAX)
+	/* The area and the signal frame's MAGIC2 after it fit a plat_fpregs_t. */
+	if (b < 512 + 64 || b > PLAT_XSTATE_MAX - 4)
 		return;
 	p->xstate_size = b;
 	p->xstate_features = ((uint64_t)hi << 32) | lo;

@@ -17,6 +17,7 @@
  * EAGAIN, and any other signal is still sent.
  */
 #include "sentry/kernel/signal.h"
+#include "sentry/kernel/sigframe.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/ptimer.h"
 #include "sentry/mm/mm.h"
@@ -408,43 +409,6 @@ sigset64_t task_sigpending(struct task *t)
 
 /* ---- frames ---- */
 
-struct k_sigcontext {
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
-	uint16_t cs, gs, fs, ss;
-	uint64_t err, trapno, oldmask, cr2;
-	uint64_t fpstate;
-	uint64_t reserved1[8];
-};
-
-struct k_stack {
-	uint64_t ss_sp;
-	int32_t ss_flags;
-	int32_t pad;
-	uint64_t ss_size;
-};
-
-struct k_ucontext {
-	uint64_t uc_flags;
-	uint64_t uc_link;
-	struct k_stack uc_stack;
-	struct k_sigcontext uc_mcontext;
-	uint64_t uc_sigmask;
-};
-
-struct k_rt_sigframe {
-	uint64_t pretcode;
-	struct k_ucontext uc;
-	siginfo_t info;
-};
-
-_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext layout");
-_Static_assert(sizeof(struct k_ucontext) == 304, "ucontext layout");
-_Static_assert(sizeof(siginfo_t) == 128, "siginfo layout");
-
-#define UC_FP_XSTATE 0x1
-#define UC_SIGCONTEXT_SS 0x2
-#define UC_STRICT_RESTORE_SS 0x4
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000
 #endif
@@ -454,31 +418,12 @@ _Static_assert(sizeof(siginfo_t) == 128, "siginfo layout");
 #define K_MINSIGSTKSZ 2048
 #define SS_FLAG_BITS SS_AUTODISARM
 
-/* The FPU part of a frame, as Linux lays out an XSAVE signal frame: the
- * XSAVE area with these "software reserved" bytes in the FXSAVE area's
- * unused tail telling its size and features, and FP_XSTATE_MAGIC2 after the
- * area; without XSAVE the FXSAVE area alone. */
-#define FP_XSTATE_MAGIC1 0x46505853U
-#define FP_XSTATE_MAGIC2 0x46505845U
-#define FP_SW_BYTES_OFFSET 464
-struct fpx_sw_bytes {
-	uint32_t magic1;
-	uint32_t extended_size; /* the area and MAGIC2 */
-	uint64_t xfeatures;
-	uint32_t xstate_size;
-	uint32_t padding[7];
-};
-_Static_assert(sizeof(struct fpx_sw_bytes) == 48, "_fpx_sw_bytes layout");
-#define XFEATURE_MASK_FPSSE 0x3ULL
 /* Linux with IA32_EMULATION sizes AT_MINSIGSTKSZ for its largest frame,
  * the ia32 sigframe, and 32-bit frames' fsave header. */
 #define SIGFRAME_IA32_SIZE 732
 #define FREGS_STATE_SIZE 112
 
-static uint32_t fp_frame_size(const struct platform *plat)
-{
-	return plat->xstate_size + (plat->xstate_features ? 4 : 0);
-}
+static uint32_t fp_frame_size(const struct platform *plat) { return sigframe_fp_size(plat); }
 
 uint64_t signal_minsigstksz(const struct platform *plat)
 {
@@ -590,49 +535,6 @@ static void fp_state_to_frame(struct task *t, plat_fpregs_t *fp)
 	fp->bytes[PLAT_XSTATE_HEADER] |= XFEATURE_MASK_FPSSE;
 }
 
-/* The FPU state a frame's fpstate gives back, checked as XRSTOR/FXRSTOR
- * would fault on it (Linux's __fpu_restore_sig): 0, or -EFAULT. */
-static int fp_state_from_frame(struct task *t, uint64_t addr, plat_fpregs_t *fp)
-{
-	struct platform *plat = t->k->plat;
-	uint32_t size = plat->xstate_size;
-	/* The legacy area first: a frame without the XSAVE magics is only
-	 * that long (as Linux's check_xstate_in_sigframe reads it). */
-	if (mm_copy_in(t->mm, fp->bytes, addr, sizeof(fp->fx)) < 0)
-		return -EFAULT;
-	if (fp->fx.mxcsr & ~plat->mxcsr_mask)
-		return -EFAULT;
-	if (!plat->xstate_features)
-		return 0;
-	struct fpx_sw_bytes sw;
-	uint32_t magic2 = 0;
-	memcpy(&sw, fp->bytes + FP_SW_BYTES_OFFSET, sizeof(sw));
-	if (sw.magic1 == FP_XSTATE_MAGIC1) {
-		if (mm_copy_in(t->mm, fp->bytes + sizeof(fp->fx), addr + sizeof(fp->fx),
-			       fp_frame_size(plat) - sizeof(fp->fx)) < 0)
-			return -EFAULT;
-		memcpy(&magic2, fp->bytes + size, 4);
-	}
-	if (sw.magic1 != FP_XSTATE_MAGIC1 || magic2 != FP_XSTATE_MAGIC2) {
-		/* Not an XSAVE frame (a legacy copy): x87 and SSE from the
-		 * FXSAVE area, everything else in its init state. */
-		memset(fp->bytes + PLAT_XSTATE_HEADER, 0, size - PLAT_XSTATE_HEADER);
-		fp->bytes[PLAT_XSTATE_HEADER] = XFEATURE_MASK_FPSSE;
-		return 0;
-	}
-	uint64_t hdr[3];
-	memcpy(hdr, fp->bytes + PLAT_XSTATE_HEADER, sizeof(hdr));
-	/* XRSTOR (standard form) faults on features XCR0 lacks and on a
-	 * non-zero XCOMP_BV or first reserved word. */
-	if ((hdr[0] & ~plat->xstate_features) || hdr[1] || hdr[2])
-		return -EFAULT;
-	/* Features the frame does not ask for come back in their init state. */
-	hdr[0] &= sw.xfeatures & plat->xstate_features;
-	memset(fp->bytes + PLAT_XSTATE_HEADER, 0, 64);
-	memcpy(fp->bytes + PLAT_XSTATE_HEADER, hdr, 8);
-	return 0;
-}
-
 /* Build the frame and point the registers at the handler, as Linux's
  * get_sigframe and x64_setup_rt_frame.  Returns 0, or -EFAULT when the frame
  * cannot be written (the caller forces SIGSEGV). */
@@ -722,56 +624,34 @@ int64_t signal_sigreturn(struct task *t)
 {
 	/* `ret` into the restorer popped pretcode: the frame starts 8 below. */
 	uint64_t frame = t->regs.rsp - 8;
-	struct k_rt_sigframe f;
 	siginfo_t segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
 	t->in_syscall = false;
 	/* As Linux's restore_sigcontext: a restart block pending from before
 	 * the handler gives EINTR if restart_syscall is called now. */
 	t->restart_fn = NULL;
-	if (mm_copy_in(t->mm, &f, frame, sizeof(f)) < 0) {
+	struct platform *plat = t->k->plat;
+	plat_fpregs_t *fp = malloc(sizeof(*fp));
+	uint64_t mask = 0;
+	stack_t ss;
+	int res = fp ? sigframe_restore(t->mm, plat, frame, &t->regs, fp, &mask, &ss)
+		     : SIGFRAME_UNREADABLE;
+	if (res == SIGFRAME_UNREADABLE) {
+		free(fp);
 		task_force_signal(t, &segv); /* as Linux's badframe */
 		return (int64_t)t->regs.rax;
 	}
-	task_set_sigmask(t, f.uc.uc_sigmask);
-	plat_regs_t *r = &t->regs;
-	const struct k_sigcontext *sc = &f.uc.uc_mcontext;
-	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
-	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
-	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
-	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
-	r->rip = sc->rip;
-	/* Only the flags an app may change (Linux's FIX_EFLAGS: AC OF DF TF
-	 * SF ZF AF PF CF and RF). */
-	const uint64_t fix = 0x50DD5ULL;
-	r->eflags = (r->eflags & ~fix) | (sc->eflags & fix);
-	r->orig_rax = (uint64_t)-1; /* no syscall restart after sigreturn */
-	struct platform *plat = t->k->plat;
-	plat_fpregs_t *fp = malloc(sizeof(*fp));
-	bool bad = !fp;
-	if (fp) {
-		/* No fpstate, or a bad one: the FPU is reset (Linux's
-		 * fpu__clear_user_states), and a bad one is a bad frame. */
-		if (sc->fpstate)
-			bad = fp_state_from_frame(t, sc->fpstate, fp) < 0;
-		if (bad || !sc->fpstate)
-			plat_fpregs_init(fp, plat->xstate_size);
-		plat->ops->context_set_fpregs(t->ctx, fp);
-		free(fp);
-	}
-	if (bad) {
+	task_set_sigmask(t, mask);
+	plat->ops->context_set_fpregs(t->ctx, fp);
+	free(fp);
+	if (res == SIGFRAME_BAD_FPSTATE) {
 		task_force_signal(t, &segv);
-		return (int64_t)r->rax;
+		return (int64_t)t->regs.rax;
 	}
 	/* As Linux's restore_altstack: the saved settings come back, errors
 	 * ignored: a bad size, or the frame (the stack pointer sigreturn was
 	 * called with, as Linux 6 checks) on the current alternate stack. */
-	stack_t ss = {
-		.ss_sp = (void *)(uintptr_t)f.uc.uc_stack.ss_sp,
-		.ss_flags = f.uc.uc_stack.ss_flags,
-		.ss_size = f.uc.uc_stack.ss_size,
-	};
 	do_sigaltstack(t, &ss, NULL, frame + 8);
-	return (int64_t)r->rax;
+	return (int64_t)t->regs.rax;
 }
 
 /* Apply Linux's restart rules to an interrupted syscall's result. */
