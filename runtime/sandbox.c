@@ -114,6 +114,7 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 }
 
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id);
+static int debug_log_in_dir(char *arg, size_t size, const char *id);
 
 int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
 		      struct sandbox_flag_bufs *b)
@@ -127,7 +128,8 @@ int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, 
 	if (g->network && !strcmp(g->network, "none"))
 		args[n++] = "--network=none";
 	if (g->debug_log &&
-	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0)
+	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0 &&
+	    debug_log_in_dir(b->debug_log, sizeof(b->debug_log), id) == 0)
 		args[n++] = b->debug_log;
 	return n;
 }
@@ -161,6 +163,32 @@ static int expand_debug_log(char *out, size_t size, const char *pattern, const c
 		n += len;
 	}
 	out[n] = 0;
+	return 0;
+}
+
+/* --debug-log=DIR/ (a path ending in '/', as runsc's): the directory is
+ * made (mkdir -p) and the Sentry logs to DIR/sentry.log.  Either way the
+ * log's first line names the container, so a log found later says whose it
+ * is.  -1 if the name does not fit or the directory cannot be made. */
+static int debug_log_in_dir(char *arg, size_t size, const char *id)
+{
+	const char *path = arg + strlen("--debug-log=");
+	size_t n = strlen(arg);
+	if (n > strlen("--debug-log=") && arg[n - 1] == '/') {
+		int r = mkdir_p(path, 0755);
+		if (r < 0) {
+			log_warn("--debug-log: cannot make %s: %s", path, strerror(-r));
+			return -1;
+		}
+		if (n + strlen("sentry.log") + 1 > size)
+			return -1;
+		strcpy(arg + n, "sentry.log");
+	}
+	if (id && *id) {
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			dprintf(fd, "visor: container %s\n", id);
+	}
 	return 0;
 }
 

@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/verr.h"
 #include "runtime/cli.h"
@@ -289,6 +291,37 @@ static void test_network_host_is_refused(void **state)
 	assert_true(found);
 }
 
+/* --debug-log=DIR/%ID%/ (a directory, as runsc's): the directory is made,
+ * the Sentry logs to sentry.log in it, and the log's first line names the
+ * container; a plain path stays as given. */
+static void test_debug_log_directory_names_the_container(void **state)
+{
+	char tmpl[] = "/tmp/visor-test-debuglog-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char pattern[128], want[256], logpath[192], line[128] = "";
+	snprintf(pattern, sizeof(pattern), "%s/%%ID%%/", tmpl);
+	struct global_opts g = {.platform = "ptrace", .debug_log = pattern};
+	char *args[16];
+	struct sandbox_flag_bufs b;
+	int n = sandbox_flag_args(&g, "ctr1", args, 0, &b);
+	snprintf(logpath, sizeof(logpath), "%s/ctr1/sentry.log", tmpl);
+	snprintf(want, sizeof(want), "--debug-log=%s", logpath);
+	assert_string_equal(args[n - 1], want);
+	FILE *f = fopen(logpath, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "visor: container ctr1\n");
+	snprintf(pattern, sizeof(pattern), "%s/plain.log", tmpl);
+	n = sandbox_flag_args(&g, NULL, args, 0, &b);
+	snprintf(want, sizeof(want), "--debug-log=%s/plain.log", tmpl);
+	assert_string_equal(args[n - 1], want);
+	unlink(logpath);
+	snprintf(logpath, sizeof(logpath), "%s/ctr1", tmpl);
+	rmdir(logpath);
+	rmdir(tmpl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_option_ends_the_parse),
 	    cmocka_unit_test(test_stop_at_argument_and_at_unknown),
 	    cmocka_unit_test(test_network_host_is_refused),
+	    cmocka_unit_test(test_debug_log_directory_names_the_container),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

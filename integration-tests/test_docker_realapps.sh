@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# docker_run_real_applications: on one Debian 12 image built from Debian's
+# packages, real programs do real work under visor and print what they
+# print under runc: gcc + make -j2 building a C project with its libraries
+# and tests, perl, python3 (pytest, threads, multiprocessing, subprocess),
+# OpenJDK (javac, threads, a caught NullPointerException), Go (go build,
+# goroutines, channels, timers), Node.js (timers, promises, child
+# processes), dpkg (a .deb built, installed, queried, run and removed), git
+# and strace -f (the scripts test_docker_git and test_docker_strace run).
+# The visor runs log with --debug-log=DIR/%ID%/, and the test prints the
+# union of the unsupported syscalls and socket options the Sentries counted.
+# REALAPPS="perl go" runs only those cases.
+. "$(dirname "$0")/lib.sh"
+set -u
+docker_setup
+IMAGE=visor-realapps
+docker_build_apps "$IMAGE" gcc make libc6-dev perl python3 python3-pytest \
+	openjdk-17-jdk-headless golang-go nodejs strace git sqlite3
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$(dirname "$0")/realapps" "$work/"
+
+# This build once more under its own runtime name, logging each container's
+# Sentry to $logs/ID/sentry.log.
+logs=/var/log/visor-test/$DOCKER_RUNTIME-realapps
+rm -rf "$logs"
+mkdir -p "$logs"
+log_args=(--debug-log="$logs/%ID%/")
+[ -n "$VISOR_TEST_PLATFORM" ] && log_args+=(--platform="$VISOR_TEST_PLATFORM")
+"$VISOR_BIN" install --runtime="$DOCKER_RUNTIME-realapps" --path="$VISOR_BIN" --reload -- \
+	"${log_args[@]}" >/dev/null || fail "cannot register $DOCKER_RUNTIME-realapps"
+DOCKER_RUNTIME=$DOCKER_RUNTIME-realapps
+for i in $(seq 10); do
+	docker info 2>/dev/null | grep -q "$DOCKER_RUNTIME" && break
+	sleep 1
+done
+
+failed=""
+case_run() { # name, script, args...
+	local name=$1 got
+	shift
+	if [ -n "${REALAPPS:-}" ] && [[ " $REALAPPS " != *" $name "* ]]; then
+		return 0
+	fi
+	if got=$( (same_as_runc "$IMAGE" "$work" "realapps/$@") 2>&1); then
+		echo "ok: $name"
+		echo "$got" | sed 's/^/    /'
+	else
+		echo "FAIL: $name"
+		echo "$got" | sed 's/^/    /' | head -60
+		failed="$failed $name"
+	fi
+}
+
+case_run cbuild cbuild.sh
+case_run perl perl.sh
+case_run python python.sh
+case_run java java.sh
+case_run go go.sh
+case_run node node.sh
+case_run dpkg dpkg.sh
+case_run git git.sh /tmp/git
+case_run strace strace.sh
+
+# Every container's log names it; the union of what the Sentries counted.
+nlogs=$(find "$logs" -name sentry.log | wc -l)
+echo "debug logs: $nlogs containers"
+[ "$nlogs" -gt 0 ] || fail "no Sentry wrote a debug log under $logs"
+for f in "$logs"/*/sentry.log; do
+	head -1 "$f" | grep -q "^visor: container $(basename "$(dirname "$f")")$" ||
+		fail "$f does not name its container: $(head -1 "$f")"
+done
+echo "unsupported syscalls and socket options (name: calls, summed over the suite):"
+cat "$logs"/*/sentry.log | sed -nE \
+	-e 's/.*unsupported syscall ([a-z0-9_]+) called ([0-9]+) times.*/syscall \1 \2/p' \
+	-e 's/.*unsupported socket option (level [0-9]+ option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
+	awk '{n = $NF; sub(/ [0-9]+$/, ""); sum[$0] += n} END {for (k in sum) printf "    %s: %d\n", k, sum[k]}' | sort
+[ -z "$failed" ] || fail "differs from runc or fails under visor:$failed"
+exit 0
