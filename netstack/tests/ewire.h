@@ -287,43 +287,16 @@ static void ep_tcp_pair(struct epair *p, int family, const char *ip_b, struct ns
 	*server = a;
 }
 
+static void ep_transfer_step(void *p, uint64_t max_ns)
+{
+	ep_step(p, max_ns);
+}
+
 /* Send total bytes tx -> rx through the pair, checking each byte. */
 static uint64_t ep_transfer(struct epair *p, struct ns_endpoint *tx, struct ns_endpoint *rx,
 			    size_t total, uint64_t limit_ns)
 {
-	static uint8_t buf[1 << 17];
-	size_t sent = 0, got = 0;
-	uint64_t start = p->a.now;
-	while (got < total) {
-		bool progress = false;
-		if (sent < total) {
-			size_t n = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
-			for (size_t i = 0; i < n; i++)
-				buf[i] = pattern(sent + i);
-			ssize_t r = send_buf(tx, buf, n);
-			if (r > 0) {
-				sent += (size_t)r;
-				progress = true;
-			} else {
-				assert_int_equal(r, -EAGAIN);
-			}
-		}
-		ssize_t r = recv_buf(rx, buf, sizeof(buf), 0);
-		if (r > 0) {
-			for (ssize_t i = 0; i < r; i++)
-				if (buf[i] != pattern(got + (size_t)i))
-					fail_msg("byte %zu differs", got + (size_t)i);
-			got += (size_t)r;
-			progress = true;
-		} else {
-			assert_int_equal(r, -EAGAIN);
-		}
-		if (!progress)
-			ep_step(p, MS(500));
-		if (p->a.now - start > limit_ns)
-			fail_msg("transfer stuck at %zu/%zu sent, %zu received", sent, total, got);
-	}
-	return p->a.now - start;
+	return transfer_on(ep_transfer_step, p, &p->a.now, tx, rx, total, limit_ns);
 }
 
 /* The neighbour entry for ip (AF_INET or AF_INET6) in s: its state, or 0

@@ -516,14 +516,17 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)((x >> 13) ^ (i >> 16));
 }
 
-/* Send total bytes tx -> rx, checking each byte; fails after limit_ns of
- * virtual time.  Returns the virtual time it took. */
-static uint64_t transfer(struct nst *t, struct ns_endpoint *tx, struct ns_endpoint *rx,
-			 size_t total, uint64_t limit_ns)
+/* Send total bytes tx -> rx, checking each byte; step(ctx, max_ns) advances
+ * the virtual clock *now when neither side made progress.  Fails after
+ * limit_ns of virtual time; returns the virtual time it took.  Any fixture
+ * (one stack's nst, ewire.h's pair of stacks) drives it. */
+static uint64_t transfer_on(void (*step)(void *ctx, uint64_t max_ns), void *ctx,
+			    const uint64_t *now, struct ns_endpoint *tx, struct ns_endpoint *rx,
+			    size_t total, uint64_t limit_ns)
 {
 	static uint8_t buf[1 << 17];
 	size_t sent = 0, got = 0;
-	uint64_t start = t->now;
+	uint64_t start = *now;
 	while (got < total) {
 		bool progress = false;
 		if (sent < total) {
@@ -549,11 +552,22 @@ static uint64_t transfer(struct nst *t, struct ns_endpoint *tx, struct ns_endpoi
 			assert_int_equal(r, -EAGAIN);
 		}
 		if (!progress)
-			nst_step(t, MS(500));
-		if (t->now - start > limit_ns)
+			step(ctx, MS(500));
+		if (*now - start > limit_ns)
 			fail_msg("transfer stuck at %zu/%zu sent, %zu received", sent, total, got);
 	}
-	return t->now - start;
+	return *now - start;
+}
+
+static void transfer_nst_step(void *t, uint64_t max_ns)
+{
+	nst_step(t, max_ns);
+}
+
+static uint64_t transfer(struct nst *t, struct ns_endpoint *tx, struct ns_endpoint *rx,
+			 size_t total, uint64_t limit_ns)
+{
+	return transfer_on(transfer_nst_step, t, &t->now, tx, rx, total, limit_ns);
 }
 
 #endif
