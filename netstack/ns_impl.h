@@ -197,6 +197,15 @@ struct ns_rt {
 
 #define NS_MAX_NICS 16
 #define NS_MAX_ROUTES 64
+#define NS_MAX_PMTU 64
+
+/* A path MTU learnt from ICMP (fragmentation needed, packet too big),
+ * for ip_rt_mtu_expires (10 min). */
+struct ns_pmtu {
+	struct ns_ip dst;
+	uint32_t mtu;
+	uint64_t expires; /* 0: a free slot */
+};
 
 /* ---- the stack ---- */
 struct ns_timer_heap {
@@ -226,7 +235,8 @@ struct ns_stack {
 	struct ns_nic *nics[NS_MAX_NICS];
 	int nroutes;
 	struct ns_route routes[NS_MAX_ROUTES];
-	atomic_uint route_gen; /* bumped on any NIC/address/route change */
+	atomic_uint route_gen; /* bumped on any NIC/address/route/PMTU change */
+	struct ns_pmtu pmtu[NS_MAX_PMTU];
 
 	struct ns_proto_table tcp, udp, ping;
 	struct ns_endpoint *all; /* every endpoint, for /proc (ep->all_next) */
@@ -264,6 +274,10 @@ static inline uint64_t ns_now(struct ns_stack *s)
 /* stack.c */
 int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns_ip *src_hint,
 		    struct ns_rt *rt);
+/* An ICMP said the path to dst takes at most mtu bytes: remember it
+ * (clamped to 552 for IPv4, 1280 for IPv6, as Linux's min_pmtu) when it
+ * is lower than the route's.  Locked inside. */
+void ns_pmtu_update(struct ns_stack *s, const struct ns_ip *dst, uint32_t mtu);
 /* Is a one of our addresses (any NIC; 127/8 counts whole)?  Locked inside. */
 bool ns_addr_is_local(struct ns_stack *s, const struct ns_ip *a);
 bool ns_addr_is_local_locked(struct ns_stack *s, const struct ns_ip *a);
@@ -457,8 +471,9 @@ struct ns_endpoint {
 	uint8_t pmtudisc;
 	bool recvtos, recvttl;
 
-	/* The route to raddr, valid while rt_gen == s->route_gen. */
+	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;
+	struct ns_ip rt_dst;
 	uint32_t rt_gen;
 	bool rt_valid;
 };
