@@ -173,8 +173,11 @@ struct ns_nic {
 	int naddrs;
 	struct ns_nic_addr addrs[NS_MAX_NIC_ADDRS];
 	atomic_uint_fast64_t rx_dropped;
-	/* Ethernet only: NS_NEIGH_MAX entries, under s->lock. */
+	/* Ethernet only: NS_NEIGH_MAX entries, under s->lock; slots at
+	 * neigh_hi and above have never been used, neigh_last was the last
+	 * one found. */
 	struct ns_neigh *neigh;
+	int neigh_hi, neigh_last;
 };
 
 struct ns_route {
@@ -392,6 +395,11 @@ void ns_arp_announce(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip 
  * only. */
 struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
 			       uint32_t ihl, uint32_t tot);
+/* IPv6: the fragment header at foff (8 bytes there, checked), pi
+ * describing the datagram.  NULL while incomplete, else a datagram of
+ * the fixed header (next header set) and the whole payload. */
+struct ns_pbuf *ns_frag6_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+			       uint32_t foff);
 /* Expire reassembly queues; returns the next deadline. */
 uint64_t ns_frag_timers(struct ns_stack *s, uint64_t now);
 void ns_frag_free(struct ns_stack *s);
