@@ -352,6 +352,20 @@ bool ns_l2_timers(struct ns_stack *s, uint64_t now)
 	return more;
 }
 
+void ns_neigh_flush_locked(struct ns_nic *nic, struct ns_pbuf **drop)
+{
+	for (int i = 0; nic->neigh && i < nic->neigh_hi; i++) {
+		struct ns_neigh *n = &nic->neigh[i];
+		if (!n->state || n->state == NS_NUD_PERMANENT)
+			continue;
+		if (n->qtail) {
+			n->qtail->next = *drop;
+			*drop = n->qhead;
+		}
+		neigh_reset(n);
+	}
+}
+
 void ns_neigh_free(struct ns_nic *nic)
 {
 	if (!nic->neigh)

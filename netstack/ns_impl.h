@@ -376,6 +376,9 @@ int ns_neigh_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *
 #define NEIGH_CREATE 0x1
 void ns_neigh_update(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *ip,
 		     const uint8_t *mac, uint8_t state, unsigned int flags);
+/* The interface went down: forget every entry but the permanent ones
+ * (neigh_flush_dev); their queued datagrams go to *drop.  s->lock held. */
+void ns_neigh_flush_locked(struct ns_nic *nic, struct ns_pbuf **drop);
 /* Free nic's table (stack destruction). */
 void ns_neigh_free(struct ns_nic *nic);
 /* Lower the link layer's deadline to when. */

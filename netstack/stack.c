@@ -287,13 +287,17 @@ static struct ns_nic *nic_by_index(struct ns_stack *s, int ifindex)
 
 int ns_stack_set_nic_up(struct ns_stack *s, int ifindex, bool up)
 {
+	struct ns_pbuf *drop = NULL;
 	vmutex_lock(&s->lock);
 	struct ns_nic *nic = nic_by_index(s, ifindex);
 	if (nic) {
 		nic->up = up;
+		if (!up)
+			ns_neigh_flush_locked(nic, &drop);
 		atomic_fetch_add(&s->route_gen, 1);
 	}
 	vmutex_unlock(&s->lock);
+	ns_pbuf_free_chain(drop);
 	return nic ? 0 : -ENODEV;
 }
 
