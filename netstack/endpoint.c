@@ -768,7 +768,7 @@ int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, u
 int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *rt)
 {
 	unsigned int gen = atomic_load(&ep->s->route_gen);
-	if (ep->rt_valid && ep->rt_gen == gen && ip_eq(&ep->rt.nexthop, dst) &&
+	if (ep->rt_valid && ep->rt_gen == gen && ip_eq(&ep->rt_dst, dst) &&
 	    (ip_is_any(&ep->laddr) || ip_eq(&ep->rt.src, &ep->laddr))) {
 		*rt = ep->rt;
 		return 0;
@@ -776,11 +776,10 @@ int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *r
 	int r = ns_route_lookup(ep->s, dst, &ep->laddr, rt);
 	if (r)
 		return r;
-	if (rt->local || !rt->nic || ip_eq(&rt->nexthop, dst)) {
-		ep->rt = *rt;
-		ep->rt_gen = gen;
-		ep->rt_valid = true;
-	}
+	ep->rt = *rt;
+	ep->rt_dst = *dst;
+	ep->rt_gen = gen;
+	ep->rt_valid = true;
 	return 0;
 }
 

@@ -131,7 +131,9 @@ int ns_eth_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *ne
 		}
 		return ns_eth_xmit(s, nic, mac, v6 ? ETH_P_IPV6 : ETH_P_IP, pb);
 	}
-	if (ip_is_v4(nexthop) && ns_addr_is_broadcast(s, nexthop))
+	/* Every subnet broadcast (prefix <= 30) ends in two one bits: the
+	 * lock is taken only for those. */
+	if (ip_is_v4(nexthop) && (ip_v4(nexthop) & 3) == 3 && ns_addr_is_broadcast(s, nexthop))
 		return ns_eth_xmit(s, nic, bcast_mac, ETH_P_IP, pb);
 	return ns_neigh_output(s, nic, nexthop, pb);
 }

@@ -1,11 +1,17 @@
 /*
- * frag.c — IPv4 fragmentation and reassembly (RFC 791, RFC 815), with
- * Linux's rules and limits (net/ipv4/ip_fragment.c, inet_fragment.c):
+ * frag.c — IPv4 fragmentation and reassembly (RFC 791, RFC 815) and IPv6
+ * reassembly (RFC 8200 4.5), with Linux's rules and limits
+ * (net/ipv4/ip_fragment.c, net/ipv6/reassembly.c, inet_fragment.c):
  *
- *   - fragments are queued by (source, destination, id, protocol) after
- *     the address checks; a queue lives ipfrag_time (30 s) from its first
- *     fragment; on expiry, if the first fragment came, the sender gets an
- *     ICMP time exceeded (fragment reassembly) quoting it;
+ *   - fragments are queued by (source, destination, id, protocol; IPv6
+ *     without the protocol) after the address checks; a queue lives
+ *     ipfrag_time (30 s; IPv6 ip6frag_time, 60 s) from its first fragment;
+ *     on expiry, if the first fragment came, the sender gets an ICMP time
+ *     exceeded (fragment reassembly) quoting it;
+ *   - an IPv6 datagram reassembled keeps only the fixed header (the
+ *     extension headers before the fragment header were checked); an
+ *     atomic fragment (offset 0, no more) is the datagram itself (RFC
+ *     6946); a non-last IPv6 fragment not a multiple of 8 long is dropped;
  *   - all queues together hold at most ipfrag_high_thresh (4 MiB, the
  *     buffers' sizes); a fragment beyond that is dropped;
  *   - a fragment lying wholly inside one already queued is a duplicate and
@@ -24,18 +30,20 @@
  */
 #include "netstack/ns_impl.h"
 
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <stdlib.h>
 
-#define FRAG_TIMEOUT_NS (30 * NS_NSEC_PER_SEC) /* ipfrag_time */
+#define FRAG_TIMEOUT_NS (30 * NS_NSEC_PER_SEC)  /* ipfrag_time */
+#define FRAG6_TIMEOUT_NS (60 * NS_NSEC_PER_SEC) /* ip6frag_time */
 #define FRAG_HIGH_THRESH (4u << 20)	       /* ipfrag_high_thresh */
 
 struct reasm_q {
 	struct reasm_q *next;
 	struct ns_ip src, dst;
-	uint16_t id;
-	uint8_t proto;
-	bool first_in, last_in, csum_ok;
+	uint32_t id;
+	uint8_t proto, nh;
+	bool v6, first_in, last_in, csum_ok;
 	uint64_t expires;
 	struct ns_pbuf *frags; /* payload only, sorted by ->seq (the offset) */
 	uint32_t len;	       /* the datagram's payload length, as far as known */
@@ -91,7 +99,7 @@ static int q_insert(struct reasm_q *q, struct ns_pbuf *pb, uint32_t off, uint32_
 static struct ns_pbuf *q_reassemble(struct ns_stack *s, struct reasm_q *q)
 {
 	uint32_t total = q->hlen + q->len;
-	struct ns_pbuf *nb = total <= 0xffff ? ns_pbuf_alloc(total) : NULL;
+	struct ns_pbuf *nb = (q->v6 ? q->len : total) <= 0xffff ? ns_pbuf_alloc(total) : NULL;
 	if (!nb) {
 		q_kill(s, q, NULL);
 		return NULL;
@@ -100,10 +108,17 @@ static struct ns_pbuf *q_reassemble(struct ns_stack *s, struct reasm_q *q)
 	memcpy(h, q->hdr, q->hlen);
 	for (struct ns_pbuf *f = q->frags; f; f = f->next)
 		memcpy(h + q->hlen + f->seq, ns_pbuf_data(f), f->len);
-	put16(h + 2, (uint16_t)total);
-	put16(h + 6, 0);
-	put16(h + 10, 0);
-	put16(h + 10, csum_fold(csum_add(0, h, q->hlen)));
+	if (q->v6) {
+		/* The fixed header only: the extension headers before the
+		 * fragment header were checked already. */
+		put16(h + 4, (uint16_t)q->len);
+		h[6] = q->nh;
+	} else {
+		put16(h + 2, (uint16_t)total);
+		put16(h + 6, 0);
+		put16(h + 10, 0);
+		put16(h + 10, csum_fold(csum_add(0, h, q->hlen)));
+	}
 	nb->len = total;
 	nb->ifindex = q->nic->ifindex;
 	if (q->csum_ok)
@@ -113,8 +128,13 @@ static struct ns_pbuf *q_reassemble(struct ns_stack *s, struct reasm_q *q)
 	return nb;
 }
 
-struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
-			       uint32_t ihl, uint32_t tot)
+/* One fragment: the payload [off, off + plen) at pb's data + poff, the
+ * last one unless more; hdr (hlen bytes) is the header a reassembled
+ * datagram gets when this is the first fragment; nh its next header
+ * (IPv6). */
+static struct ns_pbuf *frag_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+				  uint32_t id, bool more, uint32_t off, uint32_t plen, uint32_t poff,
+				  uint32_t hlen, uint8_t nh)
 {
 	ns_count(s, NS_CTR_IP_REASM_REQDS);
 	if (!s->reasm && !(s->reasm = calloc(1, sizeof(*s->reasm)))) {
@@ -124,12 +144,13 @@ struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct
 	}
 	struct ns_reasm *r = s->reasm;
 	const uint8_t *p = ns_pbuf_data(pb);
-	uint16_t fo = get16(p + 6), id = get16(p + 4);
-	bool more = fo & 0x2000;
-	uint32_t off = (fo & 0x1fffu) * 8, end = off + (tot - ihl);
+	uint32_t end = off + plen;
+	/* IPv6 leaves the protocol out of the key: only the first
+	 * fragment's next header counts (RFC 8200 4.5). */
+	uint8_t proto = pi->v6 ? 0 : pi->proto;
 	struct reasm_q *q = r->head;
-	while (q && !(q->id == id && q->proto == pi->proto && ip_eq(&q->src, &pi->src) &&
-		      ip_eq(&q->dst, &pi->dst)))
+	while (q && !(q->id == id && q->v6 == pi->v6 && q->proto == proto &&
+		      ip_eq(&q->src, &pi->src) && ip_eq(&q->dst, &pi->dst)))
 		q = q->next;
 	if (!q) {
 		if (r->mem + sizeof(*q) + pb->cap > FRAG_HIGH_THRESH ||
@@ -141,10 +162,11 @@ struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct
 		q->src = pi->src;
 		q->dst = pi->dst;
 		q->id = id;
-		q->proto = pi->proto;
+		q->v6 = pi->v6;
+		q->proto = proto;
 		q->csum_ok = true;
 		q->nic = pi->nic;
-		q->expires = ns_now(s) + FRAG_TIMEOUT_NS;
+		q->expires = ns_now(s) + (pi->v6 ? FRAG6_TIMEOUT_NS : FRAG_TIMEOUT_NS);
 		q->mem = sizeof(*q);
 		q->next = r->head;
 		r->head = q;
@@ -173,16 +195,18 @@ struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct
 			q->len = end;
 		}
 	}
-	if (end <= off || q->hlen + q->len > 0xffff) {
+	uint32_t limit = pi->v6 ? 0xffff : 0xffff - hlen;
+	if (end <= off || q->len > limit) {
 		q_kill(s, q, pb);
 		return NULL;
 	}
 	if (off == 0) {
-		memcpy(q->hdr, p, ihl);
-		q->hlen = ihl;
+		memcpy(q->hdr, p, hlen);
+		q->hlen = hlen;
+		q->nh = nh;
 	}
 	pb->seq = off;
-	pb->off += ihl;
+	pb->off += poff;
 	pb->len = end - off;
 	int dup = q_insert(q, pb, off, end);
 	if (dup > 0) { /* a copy of what we have */
@@ -201,14 +225,47 @@ struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct
 	q->meat += end - off;
 	q->mem += pb->cap;
 	r->mem += pb->cap;
-	if (q->first_in && q->last_in && q->meat == q->len) {
-		struct ns_pbuf *nb = q_reassemble(s, q);
-		if (nb) {
-			pi->totlen = nb->len;
-		}
-		return nb;
-	}
+	if (q->first_in && q->last_in && q->meat == q->len)
+		return q_reassemble(s, q);
 	return NULL;
+}
+
+struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+			       uint32_t ihl, uint32_t tot)
+{
+	const uint8_t *p = ns_pbuf_data(pb);
+	uint16_t fo = get16(p + 6);
+	return frag_input(s, pi, pb, get16(p + 4), fo & 0x2000, (fo & 0x1fffu) * 8, tot - ihl, ihl,
+			  ihl, 0);
+}
+
+struct ns_pbuf *ns_frag6_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+			       uint32_t foff)
+{
+	uint8_t *p = ns_pbuf_data(pb);
+	const uint8_t *fh = p + foff;
+	uint16_t fo = get16(fh + 2);
+	uint32_t off = fo & 0xfff8u, plen = pb->len - foff - 8;
+	bool more = fo & 1;
+	if (off == 0 && !more) {
+		/* An atomic fragment (RFC 6946): the datagram itself, with the
+		 * fixed header moved up to its payload. */
+		uint8_t nh = fh[0];
+		memmove(p + foff + 8 - 40, p, 40);
+		pb->off += foff + 8 - 40;
+		pb->len = 40 + plen;
+		p = ns_pbuf_data(pb);
+		put16(p + 4, (uint16_t)plen);
+		p[6] = nh;
+		return pb;
+	}
+	if (more && (plen & 7)) { /* ipv6_frag_rcv's parameter problem */
+		ns_count(s, NS_CTR_IP_REASM_REQDS);
+		ns_count(s, NS_CTR_IP_REASM_FAILS);
+		ns_pbuf_free(pb);
+		return NULL;
+	}
+	return frag_input(s, pi, pb, get32(fh + 4), more, off, plen, foff + 8, 40, fh[0]);
 }
 
 /* ICMP time exceeded, fragment reassembly: quotes the first fragment's
@@ -226,7 +283,8 @@ static void q_expire(struct ns_stack *s, struct reasm_q *q)
 	struct ns_pktinfo pi = {
 	    .src = q->src,
 	    .dst = q->dst,
-	    .proto = q->proto,
+	    .proto = q->v6 ? q->nh : q->proto,
+	    .v6 = q->v6,
 	    .nic = q->nic,
 	    .nh = quote,
 	    .nhlen = q->hlen,
@@ -234,7 +292,8 @@ static void q_expire(struct ns_stack *s, struct reasm_q *q)
 	    .l4len = n,
 	    .totlen = q->hlen + n,
 	};
-	ns_icmp_send_error(s, &pi, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME);
+	ns_icmp_send_error(s, &pi, q->v6 ? ICMP6_TIME_EXCEEDED : ICMP_TIME_EXCEEDED,
+			   q->v6 ? ICMP6_TIME_EXCEED_REASSEMBLY : ICMP_EXC_FRAGTIME);
 }
 
 uint64_t ns_frag_timers(struct ns_stack *s, uint64_t now)

@@ -134,6 +134,10 @@ static bool quote_dispatch_raw(struct ns_stack *s, bool v6, const uint8_t *q, ui
 		proto = q[6];
 	}
 	const uint8_t *l4 = q + hl;
+	/* Fragmentation needed / packet too big: the path's MTU first, so
+	 * the transport sees it (ip_rt_update_pmtu, rt6_update_pmtu). */
+	if (err == EMSGSIZE && mtu)
+		ns_pmtu_update(s, &e.dst, mtu);
 	switch (proto) {
 	case IPPROTO_TCP:
 		e.sport = get16(l4);

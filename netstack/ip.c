@@ -6,7 +6,7 @@
  * counted under exactly one reason.  The stack is a host, not a router:
  * datagrams not addressed to one of its addresses are dropped.  IPv4
  * fragments are reassembled (frag.c) after the address checks, as Linux's
- * ip_local_deliver; IPv6 fragments are dropped (counted).  On output a
+ * ip_local_deliver, and IPv6 fragments too.  On output a
  * datagram larger than the route's MTU is fragmented when the caller
  * allows it (ns_ip_output_frag: UDP without IP_PMTUDISC_DO), else refused.
  */
@@ -267,6 +267,8 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 	}
 	uint8_t nh = p[6];
 	uint32_t off = 40;
+	pi.v6 = true;
+	pi.nic = nic;
 	for (int n = 0;; n++) {
 		if (nh == 0 || nh == 43 || nh == 60) { /* hop-by-hop, routing, dest opts */
 			if ((nh == 0 && n != 0) || n >= 8 || off + 8 > tot) {
@@ -290,8 +292,22 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 			continue;
 		}
 		if (nh == 44) {
-			why = NS_CTR_IP6_IN_FRAGMENTS;
-			goto drop;
+			if (off + 8 > tot || n >= 8) {
+				why = NS_CTR_IP6_IN_BAD_EXTHDR;
+				goto drop;
+			}
+			/* Reassembled, the datagram is parsed again from its
+			 * fixed header (a hop-by-hop header is not first). */
+			ns_count(s, NS_CTR_IP6_IN_FRAGMENTS);
+			pb->len = tot;
+			pb = ns_frag6_input(s, &pi, pb, off);
+			if (!pb)
+				return;
+			p = ns_pbuf_data(pb);
+			tot = pb->len;
+			nh = p[6];
+			off = 40;
+			continue;
 		}
 		break;
 	}
@@ -307,7 +323,6 @@ static void ip6_input(struct ns_stack *s, struct ns_nic *nic, struct ns_pbuf *pb
 	pi.proto = nh;
 	pi.ttl = p[7];
 	pi.tos = (uint8_t)(get16(p) >> 4);
-	pi.v6 = true;
 	ip_finish(s, nic, pb, &pi, off, tot);
 	return;
 drop:

@@ -60,9 +60,15 @@ void ns_l2_arm(struct ns_stack *s, uint64_t when)
 
 static struct ns_neigh *neigh_find(struct ns_nic *nic, const struct ns_ip *ip)
 {
-	for (int i = 0; i < NS_NEIGH_MAX; i++)
-		if (nic->neigh[i].state && ip_eq(&nic->neigh[i].ip, ip))
+	/* Most frames go to the neighbour the last one went to. */
+	struct ns_neigh *n = &nic->neigh[nic->neigh_last];
+	if (n->state && ip_eq(&n->ip, ip))
+		return n;
+	for (int i = 0; i < nic->neigh_hi; i++)
+		if (nic->neigh[i].state && ip_eq(&nic->neigh[i].ip, ip)) {
+			nic->neigh_last = i;
 			return &nic->neigh[i];
+		}
 	return NULL;
 }
 
@@ -94,6 +100,9 @@ static struct ns_neigh *neigh_alloc(struct ns_stack *s, struct ns_nic *nic,
 	}
 	neigh_reset(victim);
 	victim->ip = *ip;
+	int i = (int)(victim - nic->neigh);
+	if (i >= nic->neigh_hi)
+		nic->neigh_hi = i + 1;
 	return victim;
 }
 
@@ -312,7 +321,7 @@ bool ns_l2_timers(struct ns_stack *s, uint64_t now)
 		struct ns_nic *nic = s->nics[i];
 		if (!nic->neigh)
 			continue;
-		for (int j = 0; j < NS_NEIGH_MAX; j++) {
+		for (int j = 0; j < nic->neigh_hi; j++) {
 			struct ns_neigh *n = &nic->neigh[j];
 			if (!n->state)
 				continue;
@@ -341,6 +350,20 @@ bool ns_l2_timers(struct ns_stack *s, uint64_t now)
 		ns_icmp_local_error(s, pb, EHOSTUNREACH);
 	}
 	return more;
+}
+
+void ns_neigh_flush_locked(struct ns_nic *nic, struct ns_pbuf **drop)
+{
+	for (int i = 0; nic->neigh && i < nic->neigh_hi; i++) {
+		struct ns_neigh *n = &nic->neigh[i];
+		if (!n->state || n->state == NS_NUD_PERMANENT)
+			continue;
+		if (n->qtail) {
+			n->qtail->next = *drop;
+			*drop = n->qhead;
+		}
+		neigh_reset(n);
+	}
 }
 
 void ns_neigh_free(struct ns_nic *nic)

@@ -173,8 +173,11 @@ struct ns_nic {
 	int naddrs;
 	struct ns_nic_addr addrs[NS_MAX_NIC_ADDRS];
 	atomic_uint_fast64_t rx_dropped;
-	/* Ethernet only: NS_NEIGH_MAX entries, under s->lock. */
+	/* Ethernet only: NS_NEIGH_MAX entries, under s->lock; slots at
+	 * neigh_hi and above have never been used, neigh_last was the last
+	 * one found. */
 	struct ns_neigh *neigh;
+	int neigh_hi, neigh_last;
 };
 
 struct ns_route {
@@ -197,6 +200,15 @@ struct ns_rt {
 
 #define NS_MAX_NICS 16
 #define NS_MAX_ROUTES 64
+#define NS_MAX_PMTU 64
+
+/* A path MTU learnt from ICMP (fragmentation needed, packet too big),
+ * for ip_rt_mtu_expires (10 min). */
+struct ns_pmtu {
+	struct ns_ip dst;
+	uint32_t mtu;
+	uint64_t expires; /* 0: a free slot */
+};
 
 /* ---- the stack ---- */
 struct ns_timer_heap {
@@ -226,7 +238,8 @@ struct ns_stack {
 	struct ns_nic *nics[NS_MAX_NICS];
 	int nroutes;
 	struct ns_route routes[NS_MAX_ROUTES];
-	atomic_uint route_gen; /* bumped on any NIC/address/route change */
+	atomic_uint route_gen; /* bumped on any NIC/address/route/PMTU change */
+	struct ns_pmtu pmtu[NS_MAX_PMTU];
 
 	struct ns_proto_table tcp, udp, ping;
 	struct ns_endpoint *all; /* every endpoint, for /proc (ep->all_next) */
@@ -264,6 +277,10 @@ static inline uint64_t ns_now(struct ns_stack *s)
 /* stack.c */
 int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns_ip *src_hint,
 		    struct ns_rt *rt);
+/* An ICMP said the path to dst takes at most mtu bytes: remember it
+ * (clamped to 552 for IPv4, 1280 for IPv6, as Linux's min_pmtu) when it
+ * is lower than the route's.  Locked inside. */
+void ns_pmtu_update(struct ns_stack *s, const struct ns_ip *dst, uint32_t mtu);
 /* Is a one of our addresses (any NIC; 127/8 counts whole)?  Locked inside. */
 bool ns_addr_is_local(struct ns_stack *s, const struct ns_ip *a);
 bool ns_addr_is_local_locked(struct ns_stack *s, const struct ns_ip *a);
@@ -359,6 +376,9 @@ int ns_neigh_output(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *
 #define NEIGH_CREATE 0x1
 void ns_neigh_update(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip *ip,
 		     const uint8_t *mac, uint8_t state, unsigned int flags);
+/* The interface went down: forget every entry but the permanent ones
+ * (neigh_flush_dev); their queued datagrams go to *drop.  s->lock held. */
+void ns_neigh_flush_locked(struct ns_nic *nic, struct ns_pbuf **drop);
 /* Free nic's table (stack destruction). */
 void ns_neigh_free(struct ns_nic *nic);
 /* Lower the link layer's deadline to when. */
@@ -378,6 +398,11 @@ void ns_arp_announce(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip 
  * only. */
 struct ns_pbuf *ns_frag4_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
 			       uint32_t ihl, uint32_t tot);
+/* IPv6: the fragment header at foff (8 bytes there, checked), pi
+ * describing the datagram.  NULL while incomplete, else a datagram of
+ * the fixed header (next header set) and the whole payload. */
+struct ns_pbuf *ns_frag6_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb,
+			       uint32_t foff);
 /* Expire reassembly queues; returns the next deadline. */
 uint64_t ns_frag_timers(struct ns_stack *s, uint64_t now);
 void ns_frag_free(struct ns_stack *s);
@@ -457,8 +482,9 @@ struct ns_endpoint {
 	uint8_t pmtudisc;
 	bool recvtos, recvttl;
 
-	/* The route to raddr, valid while rt_gen == s->route_gen. */
+	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;
+	struct ns_ip rt_dst;
 	uint32_t rt_gen;
 	bool rt_valid;
 };

@@ -287,13 +287,17 @@ static struct ns_nic *nic_by_index(struct ns_stack *s, int ifindex)
 
 int ns_stack_set_nic_up(struct ns_stack *s, int ifindex, bool up)
 {
+	struct ns_pbuf *drop = NULL;
 	vmutex_lock(&s->lock);
 	struct ns_nic *nic = nic_by_index(s, ifindex);
 	if (nic) {
 		nic->up = up;
+		if (!up)
+			ns_neigh_flush_locked(nic, &drop);
 		atomic_fetch_add(&s->route_gen, 1);
 	}
 	vmutex_unlock(&s->lock);
+	ns_pbuf_free_chain(drop);
 	return nic ? 0 : -ENODEV;
 }
 
@@ -632,12 +636,50 @@ int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns
 	rt->nic = nic_by_index(s, best->ifindex);
 	rt->nexthop = best->has_gateway ? best->gateway : *dst;
 	rt->mtu = rt->nic->mtu;
+	uint64_t now = ns_now(s);
+	for (int i = 0; i < NS_MAX_PMTU; i++) {
+		const struct ns_pmtu *pm = &s->pmtu[i];
+		if (pm->expires > now && ip_eq(&pm->dst, dst) && pm->mtu < rt->mtu)
+			rt->mtu = pm->mtu;
+	}
 	if (!pick_src(s, rt->nic, dst, src_hint, &rt->src))
 		goto out;
 	r = 0;
 out:
 	vmutex_unlock(&s->lock);
 	return r;
+}
+
+#define PMTU_EXPIRES_NS (600 * NS_NSEC_PER_SEC) /* ip_rt_mtu_expires */
+
+void ns_pmtu_update(struct ns_stack *s, const struct ns_ip *dst, uint32_t mtu)
+{
+	bool v4 = ip_is_v4(dst);
+	if (v4 && mtu < 68)
+		return; /* RFC 1191's plateau guessing is not done */
+	uint32_t floor = v4 ? 552 : 1280;
+	if (mtu < floor)
+		mtu = floor;
+	struct ns_rt rt;
+	if (ns_route_lookup(s, dst, NULL, &rt) || rt.local || mtu >= rt.mtu)
+		return;
+	uint64_t now = ns_now(s);
+	vmutex_lock(&s->lock);
+	struct ns_pmtu *slot = NULL;
+	for (int i = 0; i < NS_MAX_PMTU; i++) {
+		struct ns_pmtu *pm = &s->pmtu[i];
+		if (pm->expires > now && ip_eq(&pm->dst, dst)) {
+			slot = pm;
+			break;
+		}
+		if (!slot || pm->expires < slot->expires)
+			slot = pm; /* free, expired, or the oldest */
+	}
+	slot->dst = *dst;
+	slot->mtu = mtu;
+	slot->expires = now + PMTU_EXPIRES_NS;
+	atomic_fetch_add(&s->route_gen, 1);
+	vmutex_unlock(&s->lock);
 }
 
 /* ---- timers ---- */

@@ -241,6 +241,10 @@ void tcp_enter_recovery(struct tcp_ep *tp, uint64_t now);
 uint32_t tcp_in_flight(const struct tcp_ep *tp);
 uint16_t tcp_mss_for(const struct tcp_ep *tp, uint32_t mtu, bool v4);
 void tcp_update_mss(struct tcp_ep *tp);
+/* The path MTU fell: a smaller MSS, and what is in flight resent in
+ * segments that fit, without a congestion response
+ * (tcp_simple_retransmit). */
+void tcp_mtu_reduced(struct tcp_ep *tp, uint64_t now);
 uint32_t tcp_iss(struct ns_stack *s, const struct ns_ip *la, uint16_t lp, const struct ns_ip *ra,
 		 uint16_t rp, uint64_t now);
 uint32_t tcp_ts_offset(struct ns_stack *s, const struct ns_ip *la, const struct ns_ip *ra);

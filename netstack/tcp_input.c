@@ -965,6 +965,8 @@ void ns_tcp_err(struct ns_stack *s, const struct ns_icmp_err *e)
 		if (ep->state == NS_TCP_SYN_SENT)
 			ns_count(s, NS_CTR_TCP_ATTEMPT_FAILS);
 		tcp_abort(tp, e->err, false);
+	} else if (e->err == EMSGSIZE) {
+		tcp_mtu_reduced(tp, ns_now(s)); /* tcp_v4_mtu_reduced */
 	} else {
 		ep->so_error_soft = e->err; /* keep trying until the timeout */
 	}

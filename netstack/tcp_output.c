@@ -62,6 +62,25 @@ void tcp_update_mss(struct tcp_ep *tp)
 	tp->mss = (uint16_t)m;
 }
 
+void tcp_mtu_reduced(struct tcp_ep *tp, uint64_t now)
+{
+	struct ns_rt rt;
+	uint16_t old = tp->mss;
+	if (ns_ep_route(&tp->ep, &tp->ep.raddr, &rt))
+		return;
+	tcp_update_mss(tp);
+	if (tp->mss >= old || tp->snd_una == tp->snd_max)
+		return;
+	if (tp->ca_state != TCP_CA_LOSS) {
+		tp->ca_state = TCP_CA_LOSS;
+		tp->recover = tp->snd_max;
+	}
+	tp->snd_nxt = tp->snd_una;
+	tp->high_rxt = tp->snd_una;
+	tp->rtt_time = 0; /* Karn */
+	tcp_output(tp, now);
+}
+
 /* ---- windows ---- */
 
 uint32_t tcp_rcv_window(struct tcp_ep *tp)

@@ -3,14 +3,19 @@
  * the protocol state they drive.
  *
  * Each input is a sequence of frames for one fresh stack: a loopback
- * interface and a wire interface (eth0, 10.0.0.1/24, fd00::1/64) with a
- * TCP listener on port 80 (IPv4 and dual-stack IPv6), a TCP connection
- * in progress to 10.0.0.2:5000, UDP sockets on port 53, and a ping socket.
- * A record is
+ * interface, a wire interface of bare IP (eth0, 10.0.0.1/24, fd00::1/64)
+ * and an Ethernet one (eth1, MAC 02:00:00:00:01:01, 10.1.0.1/24,
+ * fd01::1/64 and its link-local address, the default route via 10.1.0.254)
+ * with a TCP listener on port 80 (IPv4 and dual-stack IPv6), TCP
+ * connections in progress to 10.0.0.2:5000 and, through ARP, to
+ * 10.1.0.3:5000 and fd01::3 (through NDP), a datagram waiting for
+ * 10.1.0.2's MAC, UDP sockets on port 53, and a ping socket.  A record is
  *
- *     u8  ctl    bit 0: the interface (0: eth0, 1: lo); bits 1-7: ms to
- *                let pass before the frame (timers fire)
- *     u16 len    big-endian, then len bytes of frame (cut at the input's end)
+ *     u8  ctl    bit 0: lo (else the wire); bits 1-7: ms to let pass before
+ *                the frame (timers fire)
+ *     u16 len    big-endian; bit 15 set: the frame is for eth1 (an Ethernet
+ *                frame), then len & 0x7fff bytes of frame (cut at the
+ *                input's end)
  *
  * so the fuzzer can walk handshakes and reach the state machine, not only
  * the first parser.  Whatever the frames, the stack must not crash, leak,
@@ -119,8 +124,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	inet_pton(AF_INET6, "fd00::1", &a6);
 	ns_stack_add_addr(s, idx, AF_INET, &a4, 24);
 	ns_stack_add_addr(s, idx, AF_INET6, &a6, 64);
+	struct wire *e = calloc(1, sizeof(*e));
+	e->ep.ops = &wire_ops;
+	strcpy(e->ep.name, "eth1");
+	e->ep.mtu = 1500;
+	e->ep.type = NS_LINK_ETHERNET;
+	memcpy(e->ep.hwaddr, "\x02\x00\x00\x00\x01\x01", 6);
+	int eidx = ns_stack_add_nic(s, &e->ep);
+	struct in_addr e4 = {htonl(0x0a010001)}, gw4 = {htonl(0x0a0100fe)}, any4 = {0};
+	struct in6_addr e6;
+	inet_pton(AF_INET6, "fd01::1", &e6);
+	ns_stack_add_addr(s, eidx, AF_INET, &e4, 24);
+	ns_stack_add_addr(s, eidx, AF_INET6, &e6, 64);
+	ns_stack_add_linklocal(s, eidx);
+	ns_stack_add_route(s, AF_INET, &any4, 0, &gw4, eidx, 100);
 
-	struct ns_endpoint *eps[8];
+	struct ns_endpoint *eps[12];
 	int n = 0;
 	eps[n] = open_ep(s, AF_INET, SOCK_STREAM, 0);
 	bind_to(eps[n], AF_INET, "0.0.0.0", 80);
@@ -134,8 +153,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(5000)};
 	peer.sin_addr.s_addr = htonl(0x0a000002);
 	ns_ep_connect(eps[n++], (struct sockaddr *)&peer, sizeof(peer));
+	eps[n] = open_ep(s, AF_INET, SOCK_STREAM, 0);
+	peer.sin_addr.s_addr = htonl(0x0a010003);
+	ns_ep_connect(eps[n++], (struct sockaddr *)&peer, sizeof(peer));
+	eps[n] = open_ep(s, AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 peer6 = {.sin6_family = AF_INET6, .sin6_port = htons(5000)};
+	inet_pton(AF_INET6, "fd01::3", &peer6.sin6_addr);
+	ns_ep_connect(eps[n++], (struct sockaddr *)&peer6, sizeof(peer6));
 	eps[n] = open_ep(s, AF_INET, SOCK_DGRAM, 0);
-	bind_to(eps[n++], AF_INET, "0.0.0.0", 53);
+	bind_to(eps[n], AF_INET, "0.0.0.0", 53);
+	struct sockaddr_in dns = {.sin_family = AF_INET, .sin_port = htons(53)};
+	dns.sin_addr.s_addr = htonl(0x0a010002);
+	struct iovec q = {(void *)"query", 5};
+	ns_ep_sendmsg(eps[n++], &q, 1, 0, (struct sockaddr *)&dns, sizeof(dns));
 	eps[n] = open_ep(s, AF_INET6, SOCK_DGRAM, 0);
 	bind_to(eps[n++], AF_INET6, "::", 54);
 	eps[n] = open_ep(s, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
@@ -144,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	while (off + 3 <= size) {
 		uint8_t ctl = data[off];
-		size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
+		size_t len = (size_t)(data[off + 1] & 0x7f) << 8 | data[off + 2];
+		bool eth = data[off + 1] & 0x80;
 		off += 3;
 		if (len > size - off)
 			len = size - off;
@@ -153,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ctl & 1)
 				ns_link_send_copy(lo, data + off, len);
 			else
-				wire_put(w, data + off, len);
+				wire_put(eth ? e : w, data + off, len);
 		}
 		off += len;
 		ns_stack_poll(s, fuzz_now);
@@ -184,6 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r = ns_stack_endpoints(s, IPPROTO_TCP, &rows);
 	if (r >= 0)
 		free(rows);
+	struct ns_neigh_info *nv;
+	if (ns_stack_neighbours(s, &nv) >= 0)
+		free(nv);
 	ns_stack_poll(s, fuzz_now);
 	ns_stack_destroy(s);
 	return 0;

@@ -2,7 +2,8 @@
 """Write the seed corpus of fuzz_packets (netstack/fuzz/corpus/fuzz_packets/).
 
 Each seed is a few records in fuzz_packets.c's format: u8 ctl (bit 0: lo,
-bits 1-7: ms to wait first), u16 length, the frame.  The seeds are valid
+bits 1-7: ms to wait first), u16 length (bit 15: an Ethernet frame for
+eth1), the frame.  The seeds are valid
 frames of every kind the stack parses, so the fuzzer starts deep in each
 parser rather than at the version nibble.  Run it from the tree's root.
 """
@@ -110,6 +111,71 @@ seeds = {
     "fragment": rec(ip4(17, A, B, udp(1, 53, b"frag", p4(17)))[:6] + b"\x20\x00" +
                     ip4(17, A, B, udp(1, 53, b"frag", p4(17)))[8:]),
 }
+
+# Ethernet records (length bit 15) for eth1: 02:00:00:00:01:01, 10.1.0.1,
+# fd01::1; the stack is resolving 10.1.0.2, 10.1.0.3 and fd01::3.
+ME_MAC = bytes.fromhex("020000000101")
+PEER_MAC = bytes.fromhex("020000000102")
+E, E2, E3 = "10.1.0.1", "10.1.0.2", "10.1.0.3"
+E6, E6P = "fd01::1", "fd01::3"
+
+
+def eth(dst, typ, payload):
+    return dst + PEER_MAC + struct.pack("!H", typ) + payload
+
+
+def rec_eth(frame, wait_ms=0):
+    return struct.pack("!BH", wait_ms << 1, 0x8000 | len(frame)) + frame
+
+
+def arp(op, sip, tip, tha=b"\0" * 6):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, PEER_MAC, socket.inet_aton(sip),
+                       tha, socket.inet_aton(tip))
+
+
+def frag4(src, dst, ident, off, more, payload, proto=17):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                    (0x2000 if more else 0) | off // 8, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def nd(typ, src, dst, target, opt, flags=0):
+    body = struct.pack("!B3x16s", flags, socket.inet_pton(socket.AF_INET6, target))
+    if opt:
+        body += struct.pack("!BB6s", opt, 1, PEER_MAC)
+    m = icmp(typ, 0, b"", body, lambda n: pseudo6(src, dst, 58, n))
+    h = struct.pack("!IHBB16s16s", 0x60000000, len(m), 58, 255,
+                    socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
+    return h + m
+
+
+big = udp(4000, 53, bytes(range(256)) * 12, lambda n: pseudo4(E2, E, 17, n))
+seeds.update({
+    "eth_arp_request": rec_eth(eth(b"\xff" * 6, 0x0806, arp(1, E2, E))),
+    "eth_arp_reply_then_data": (
+        rec_eth(eth(ME_MAC, 0x0806, arp(2, E2, E, ME_MAC))) +
+        rec_eth(eth(ME_MAC, 0x0806, arp(2, E3, E, ME_MAC)), wait_ms=2) +
+        rec_eth(eth(ME_MAC, 0x0800, ip4(17, E2, E, udp(53, 53, b"answer",
+                                                      lambda n: pseudo4(E2, E, 17, n)))))),
+    "eth_fragments": (
+        rec_eth(eth(ME_MAC, 0x0800, frag4(E2, E, 77, 1480, False, big[1480:]))) +
+        rec_eth(eth(ME_MAC, 0x0800, frag4(E2, E, 77, 0, True, big[:1480])), wait_ms=3)),
+    "eth_fragment_overlap": (
+        rec_eth(eth(ME_MAC, 0x0800, frag4(E2, E, 78, 0, True, big[:1480]))) +
+        rec_eth(eth(ME_MAC, 0x0800, frag4(E2, E, 78, 1472, False, big[1472:])))),
+    "eth_ns": rec_eth(eth(bytes.fromhex("3333ff000001"), 0x86DD,
+                          nd(135, "fd01::3", "ff02::1:ff00:1", E6, 1))),
+    "eth_na_then_syn": (
+        rec_eth(eth(ME_MAC, 0x86DD, nd(136, E6P, E6, E6P, 2, 0x60))) +
+        rec_eth(eth(ME_MAC, 0x86DD, ip6(6, E6P, E6, tcp(5000, 40000, 9, 0, 0x12, SYN_OPTS,
+                                                          pseudo=lambda n: pseudo6(E6P, E6, 6, n)))))),
+    "eth_dad": rec_eth(eth(bytes.fromhex("3333ff000001"), 0x86DD,
+                           nd(135, "::", "ff02::1:ff00:1", E6, 0))),
+    "eth_frag_needed": rec_eth(eth(ME_MAC, 0x0800, ip4(1, "10.1.0.254", E, icmp(
+        3, 4, b"\0\0\x04\xb0", ip4(17, E, E2, udp(53, 53, b"query", lambda n: pseudo4(E, E2, 17, n))))))),
+})
 
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():

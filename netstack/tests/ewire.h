@@ -329,7 +329,7 @@ static uint64_t ctr(struct ns_stack *s, enum ns_counter c)
 struct capture {
 	int n;
 	uint16_t type[256];
-	uint8_t head[256][64];
+	uint8_t head[256][128];
 	uint32_t len[256];
 };
 
@@ -339,7 +339,7 @@ static bool capture_frame(void *arg, struct ns_pbuf *pb)
 	if (c->n < 256) {
 		const uint8_t *p = ns_pbuf_data(pb);
 		c->type[c->n] = (uint16_t)(p[12] << 8 | p[13]);
-		memcpy(c->head[c->n], p, pb->len < 64 ? pb->len : 64);
+		memcpy(c->head[c->n], p, pb->len < 128 ? pb->len : 128);
 		c->len[c->n] = pb->len;
 		c->n++;
 	}

@@ -243,6 +243,32 @@ static void test_permanent_neighbour_needs_no_arp(void **state)
 	ns_ep_close(tx);
 }
 
+static void test_interface_down_forgets_neighbours(void **state)
+{
+	struct epair *p = *state;
+	uint8_t ip[4] = {10, 0, 0, 7};
+	assert_int_equal(ns_stack_add_neighbour(p->a.s, p->ia, AF_INET, ip, MAC_B), 0);
+	struct ns_endpoint *tx = sock(&p->a, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(sendto_buf(tx, "x", 1, AF_INET, "10.0.0.2", 9), 1);
+	ep_run(p, MS(20));
+	p->eb->cut = true;
+	assert_int_equal(sendto_buf(tx, "x", 1, AF_INET, "10.0.0.3", 9), 1);
+	assert_int_equal(neigh_state(p->a.s, AF_INET, "10.0.0.2", NULL), NUD_REACHABLE);
+	assert_int_equal(neigh_state(p->a.s, AF_INET, "10.0.0.3", NULL), NUD_INCOMPLETE);
+	struct ns_pool_stats st0, st1;
+	ns_pool_stats(&st0);
+	assert_int_equal(ns_stack_set_nic_up(p->a.s, p->ia, false), 0);
+	ns_pool_stats(&st1);
+	assert_int_equal(st0.live - st1.live, 1); /* the queued datagram */
+	assert_int_equal(neigh_state(p->a.s, AF_INET, "10.0.0.2", NULL), 0);
+	assert_int_equal(neigh_state(p->a.s, AF_INET, "10.0.0.3", NULL), 0);
+	assert_int_equal(neigh_state(p->a.s, AF_INET, "10.0.0.7", NULL), NUD_PERMANENT);
+	assert_int_equal(sendto_buf(tx, "x", 1, AF_INET, "10.0.0.2", 9), -ENETUNREACH);
+	assert_int_equal(ns_stack_set_nic_up(p->a.s, p->ia, true), 0);
+	ep_run(p, SEC(5));
+	ns_ep_close(tx);
+}
+
 static void arp_frame(uint8_t *f, uint16_t op, uint32_t sip, uint32_t tip)
 {
 	memcpy(f, "\xff\xff\xff\xff\xff\xff", 6);
@@ -310,6 +336,7 @@ int main(void)
 	    PAIR_TEST(test_queue_while_resolving_is_bounded),
 	    PAIR_TEST(test_stale_entry_is_probed_by_unicast),
 	    PAIR_TEST(test_permanent_neighbour_needs_no_arp),
+	    PAIR_TEST(test_interface_down_forgets_neighbours),
 	    PAIR_TEST(test_malformed_arp_is_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

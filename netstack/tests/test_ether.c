@@ -164,6 +164,59 @@ static void test_checksum_partial_frames_are_trusted(void **state)
 	CLOSE_ALL(tx, rx);
 }
 
+/* A 30000-byte TCP segment (what a veth's GRO hands up), its checksum
+ * left to the link (checksum-partial): taken whole. */
+static void test_gro_sized_tcp_segment_is_taken(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	struct capture cap = {0};
+	p->ea->filter = capture_frame;
+	p->ea->farg = &cap;
+	static uint8_t buf[30000];
+	memset(buf, 'a', 100);
+	assert_int_equal(send_buf(c, buf, 100), 100);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), 100);
+	int k = -1;
+	for (int i = 0; i < cap.n; i++)
+		if (cap.type[i] == 0x0800 && cap.len[i] > 100)
+			k = i;
+	assert_true(k >= 0);
+	/* The same headers, the next sequence number, 30000 bytes. */
+	const uint8_t *h0 = cap.head[k];
+	unsigned hl = 14 + 20 + (h0[14 + 20 + 12] >> 4) * 4u;
+	static uint8_t f[14 + 60 + 30000];
+	memcpy(f, h0, hl);
+	for (size_t i = 0; i < 30000; i++)
+		f[hl + i] = pattern(i);
+	uint8_t *ip = f + 14, *th = f + 34;
+	unsigned tot = hl - 14 + 30000;
+	ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
+	ip[10] = ip[11] = 0;
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
+	uint32_t seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
+	seq += 100;
+	th[4] = (uint8_t)(seq >> 24), th[5] = (uint8_t)(seq >> 16), th[6] = (uint8_t)(seq >> 8),
+	th[7] = (uint8_t)seq;
+	th[16] = 0x12, th[17] = 0x34; /* only the pseudo-header sum, say */
+	ewire_inject(p->eb, f, hl + 30000, NS_PB_CSUM_PARTIAL);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), 30000);
+	for (size_t i = 0; i < 30000; i++)
+		if (buf[i] != pattern(i))
+			fail_msg("byte %zu differs", i);
+	CLOSE_ALL(c, s, l);
+}
+
 static void test_ten_mib_over_a_lossy_reordering_wire(void **state)
 {
 	struct epair *p = *state;
@@ -187,6 +240,7 @@ int main(void)
 	    PAIR_TEST(test_frames_for_others_and_unknown_types_are_dropped),
 	    PAIR_TEST(test_frames_over_the_mtu_are_accepted),
 	    PAIR_TEST(test_checksum_partial_frames_are_trusted),
+	    PAIR_TEST(test_gro_sized_tcp_segment_is_taken),
 	    PAIR_TEST(test_ten_mib_over_a_lossy_reordering_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* Unit tests for IPv4 fragmentation and reassembly: an 8000-byte UDP
+/* Unit tests for IPv4 fragmentation and IPv4/IPv6 reassembly: an 8000-byte UDP
  * datagram cut to the MTU and put back together; fragments out of order,
  * duplicated, overlapping (the datagram dropped, as Linux), missing (the
  * queue expires after 30 s with an ICMP time exceeded), lengths that
@@ -261,6 +261,97 @@ static void test_reassembly_memory_is_bounded(void **state)
 	ns_ep_close(rx);
 }
 
+/* The same datagram over IPv6 (fd00::1 -> fd00::2), its fragments with a
+ * fragment header behind the fixed one. */
+static size_t udp6_datagram(uint8_t *d, size_t n)
+{
+	size_t ulen = 8 + n;
+	d[0] = 4000 >> 8, d[1] = 4000 & 0xff, d[2] = 5000 >> 8, d[3] = 5000 & 0xff;
+	d[4] = (uint8_t)(ulen >> 8), d[5] = (uint8_t)ulen, d[6] = d[7] = 0;
+	for (size_t i = 0; i < n; i++)
+		d[8 + i] = pattern(i);
+	uint8_t ph[40] = {0};
+	inet_pton(AF_INET6, "fd00::1", ph);
+	inet_pton(AF_INET6, "fd00::2", ph + 16);
+	ph[34] = (uint8_t)(ulen >> 8), ph[35] = (uint8_t)ulen, ph[39] = IPPROTO_UDP;
+	uint16_t c = fold(sum16(sum16(0, ph, 40), d, ulen));
+	d[6] = (uint8_t)(c >> 8), d[7] = (uint8_t)c;
+	return ulen;
+}
+
+static void inject_frag6(struct epair *p, const uint8_t *d, size_t total, size_t off, size_t len,
+			 uint32_t id, bool more)
+{
+	static uint8_t f[14 + 48 + 1600];
+	memcpy(f, MAC_B, 6);
+	memcpy(f + 6, MAC_A, 6);
+	f[12] = 0x86, f[13] = 0xdd;
+	uint8_t *h = f + 14;
+	memset(h, 0, 48);
+	h[0] = 0x60;
+	h[4] = (uint8_t)((8 + len) >> 8), h[5] = (uint8_t)(8 + len);
+	h[6] = 44, h[7] = 64;
+	inet_pton(AF_INET6, "fd00::1", h + 8);
+	inet_pton(AF_INET6, "fd00::2", h + 24);
+	h[40] = IPPROTO_UDP;
+	uint16_t fo = (uint16_t)(off | (more ? 1 : 0));
+	h[42] = (uint8_t)(fo >> 8), h[43] = (uint8_t)fo;
+	h[44] = (uint8_t)(id >> 24), h[45] = (uint8_t)(id >> 16), h[46] = (uint8_t)(id >> 8),
+	h[47] = (uint8_t)id;
+	(void)total;
+	memcpy(h + 48, d + off, len);
+	ewire_inject(p->eb, f, 14 + 48 + len, 0);
+}
+
+static void test_ipv6_fragments_reassembled(void **state)
+{
+	struct epair *p = *state;
+	struct ns_endpoint *rx = sock(&p->b, AF_INET6, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(rx, AF_INET6, "::", 5000), 0);
+	static uint8_t d[8100];
+	size_t n = udp6_datagram(d, 4000); /* 4008: 1232, 1232, 1232, 312 */
+	inject_frag6(p, d, n, 3696, n - 3696, 1, false);
+	inject_frag6(p, d, n, 1232, 1232, 1, true);
+	inject_frag6(p, d, n, 0, 1232, 1, true);
+	inject_frag6(p, d, n, 1232, 1232, 1, true); /* a duplicate */
+	ep_settle(p);
+	assert_int_equal(recv_buf(rx, d + 8000, 10, 0), -EAGAIN);
+	inject_frag6(p, d, n, 2464, 1232, 1, true);
+	ep_settle(p);
+	expect_datagram(rx, 4000);
+	/* An atomic fragment is the datagram itself. */
+	size_t m = udp6_datagram(d, 100);
+	inject_frag6(p, d, m, 0, m, 2, false);
+	ep_settle(p);
+	expect_datagram(rx, 100);
+	/* Overlaps drop the datagram; a non-last fragment not a multiple of
+	 * 8 long is refused. */
+	n = udp6_datagram(d, 4000);
+	inject_frag6(p, d, n, 0, 1232, 3, true);
+	inject_frag6(p, d, n, 1224, 1232, 3, true);
+	inject_frag6(p, d, n, 0, 1236, 4, true);
+	ep_settle(p);
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_REASM_OVERLAPS), 1);
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_REASM_FAILS), 2);
+	/* A lone first fragment expires after 60 s with ICMPv6 time
+	 * exceeded (3), reassembly (1). */
+	struct capture cb = {0};
+	p->eb->filter = capture_frame;
+	p->eb->farg = &cb;
+	inject_frag6(p, d, n, 0, 1232, 5, true);
+	ep_run(p, SEC(59));
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_REASM_TIMEOUTS), 0);
+	ep_run(p, SEC(2));
+	assert_int_equal(ctr(p->b.s, NS_CTR_IP_REASM_TIMEOUTS), 1);
+	int k = -1;
+	for (int i = 0; i < cb.n; i++)
+		if (cb.type[i] == 0x86dd && cb.head[i][14 + 40] == 3)
+			k = i;
+	assert_true(k >= 0);
+	assert_int_equal(cb.head[k][14 + 41], 1);
+	ns_ep_close(rx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +361,7 @@ int main(void)
 	    PAIR_TEST(test_missing_fragment_expires_with_time_exceeded),
 	    PAIR_TEST(test_pmtudisc_do_refuses_to_fragment),
 	    PAIR_TEST(test_reassembly_memory_is_bounded),
+	    PAIR_TEST(test_ipv6_fragments_reassembled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
