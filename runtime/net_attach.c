@@ -77,6 +77,7 @@ char *net_config_request(const struct net_config *c)
 		json_int(&w, l->rings.tx_block_size);
 		json_int(&w, l->rings.tx_block_nr);
 		json_int(&w, l->rings.tx_frame_size);
+		json_int(&w, l->rings.version == TPACKET_V3 ? 3 : 2);
 		json_array_end(&w);
 		json_object_end(&w);
 	}
@@ -137,7 +138,7 @@ static int open_links(struct net_config *c, struct verr *err)
 {
 	for (int i = 0; i < c->nlinks; i++) {
 		net_offloads_off(c->links[i].name, c->links[i].ifindex, false);
-		int r = net_packet_open(&c->links[i], err);
+		int r = net_packet_open(&c->links[i], NET_TPACKET_VERSION, err);
 		if (r < 0)
 			return r;
 	}

@@ -115,7 +115,7 @@ static void test_request_names_links_routes_and_rings(void **state)
 	memcpy(l->mac, "\x02\x42\xac\x11\x00\x02", 6);
 	l->naddrs = 1;
 	l->addrs[0] = (struct net_addr){.family = AF_INET, .addr = {172, 17, 0, 2}, .prefixlen = 16};
-	l->rings = (struct net_rings){262144, 32, 2048, 262144, 4, 2048};
+	l->rings = (struct net_rings){262144, 32, 2048, 262144, 4, 2048, TPACKET_V2};
 	c->nroutes = 1;
 	c->routes[0] = (struct net_route){
 	    .family = AF_INET, .dst_len = 0, .gw = {172, 17, 0, 1}, .has_gw = true, .link = 0};
@@ -123,7 +123,7 @@ static void test_request_names_links_routes_and_rings(void **state)
 	assert_non_null(req);
 	assert_string_equal(
 	    req, "{\"op\":\"net\",\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\","
-		 "\"addrs\":[\"172.17.0.2/16\"],\"rings\":[262144,32,2048,262144,4,2048]}],"
+		 "\"addrs\":[\"172.17.0.2/16\"],\"rings\":[262144,32,2048,262144,4,2048,2]}],"
 		 "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"172.17.0.1\",\"link\":0,\"metric\":0}],"
 		 "\"neighbours\":[]}");
 	free(req);
@@ -154,22 +154,27 @@ static void frame(uint8_t *f, size_t len, uint8_t tag)
 static struct ns_pbuf *got;
 static void on_deliver(void *ctx, struct link_endpoint *ep, struct ns_pbuf *pb)
 {
+	const uint8_t *d = ns_pbuf_data(pb);
+	if (pb->len < 14 || d[12] != 0x88 || d[13] != 0xb5) {
+		ns_pbuf_free(pb); /* not ours: the kernel's IPv6 chatter */
+		return;
+	}
 	if (got)
 		ns_pbuf_free(got);
 	got = pb;
 }
 
-static void test_packet_link_sends_and_receives_through_the_rings(void **state)
+static void sends_and_receives(int version)
 {
-	NEED_NETNS();
 	struct net_link l = {.ifindex = (int)if_nametoindex("va"), .mtu = 1400, .fd = -1};
 	strcpy(l.name, "va");
 	struct verr err = {0};
 	int host = host_socket();
-	assert_int_equal(net_packet_open(&l, &err), 0);
+	assert_int_equal(net_packet_open(&l, version, &err), 0);
 	struct link_endpoint *ep;
-	struct packet_rings g;
-	memcpy(&g, &l.rings, sizeof(g));
+	struct packet_rings g = {l.rings.rx_block_size, l.rings.rx_block_nr, l.rings.rx_frame_size,
+				 l.rings.tx_block_size, l.rings.tx_block_nr, l.rings.tx_frame_size,
+				 version == TPACKET_V3 ? 3 : 2};
 	assert_int_equal(packet_link_new(l.fd, "eth0", 1400, (const uint8_t *)"\2\0\0\0\0\x0a", &g,
 					 &ep),
 			 0);
@@ -181,9 +186,17 @@ static void test_packet_link_sends_and_receives_through_the_rings(void **state)
 	uint8_t f[1414], in[2048];
 	frame(f, 100, 0x5a);
 	assert_int_equal(ns_link_send_copy(ep, f, 100), 0);
-	struct pollfd p = {.fd = host, .events = POLLIN};
-	assert_int_equal(poll(&p, 1, 2000), 1);
-	assert_int_equal(recv(host, in, sizeof(in), 0), 100);
+	/* The kernel's own IPv6 chatter on the pair is skipped: only our
+	 * EtherType counts. */
+	ssize_t got_len = -1;
+	for (int i = 0; i < 20; i++) {
+		struct pollfd p = {.fd = host, .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		got_len = recv(host, in, sizeof(in), 0);
+		if (got_len >= 14 && in[12] == 0x88 && in[13] == 0xb5)
+			break;
+	}
+	assert_int_equal(got_len, 100);
 	assert_memory_equal(in, f, 100);
 	assert_int_equal(ep->tx_packets, 1);
 
@@ -198,30 +211,45 @@ static void test_packet_link_sends_and_receives_through_the_rings(void **state)
 	frame(f, sizeof(f), 0xa5);
 	memcpy(f, "\x02\x00\x00\x00\x00\x0a", 6);
 	assert_int_equal(send(host, f, sizeof(f), 0), (ssize_t)sizeof(f));
-	int n = 0;
-	for (int i = 0; i < 200 && n == 0; i++) {
+	for (int i = 0; i < 200 && !got; i++) {
 		struct pollfd q = {.fd = l.fd, .events = POLLIN};
 		poll(&q, 1, 10);
-		n = ns_link_poll(ep, 16);
+		ns_link_poll(ep, 16);
 	}
-	assert_int_equal(n, 1);
 	assert_non_null(got);
 	assert_int_equal(got->len, sizeof(f));
 	assert_memory_equal(ns_pbuf_data(got), f, sizeof(f));
 	ns_pbuf_free(got);
 	got = NULL;
-	assert_int_equal(ep->rx_packets, 1);
+	assert_true(ep->rx_packets >= 1);
 	ns_link_destroy(ep);
 	close(host);
+}
+
+static void test_packet_link_v2_sends_and_receives_through_the_rings(void **state)
+{
+	NEED_NETNS();
+	sends_and_receives(TPACKET_V2);
+}
+
+static void test_packet_link_v3_sends_and_receives_through_the_rings(void **state)
+{
+	NEED_NETNS();
+	sends_and_receives(TPACKET_V3);
 }
 
 static void test_packet_link_refuses_a_bad_ring_geometry(void **state)
 {
 	struct link_endpoint *ep = NULL;
-	struct packet_rings g = {262144, 32, 2048, 262144, 4, 2048};
+	struct packet_rings g = {262144, 32, 2048, 262144, 4, 2048, 2};
 	struct packet_rings bad = g;
-	bad.rx_block_size = 1000; /* not a page multiple */
+	bad.version = 1;
 	int fd = dup(0);
+	assert_int_equal(packet_link_new(fd, "eth0", 1500, (const uint8_t *)"\2\0\0\0\0\1", &bad, &ep),
+			 -EINVAL);
+	bad = g;
+	bad.rx_block_size = 1000; /* not a page multiple */
+	fd = dup(0);
 	assert_int_equal(packet_link_new(fd, "eth0", 1500, (const uint8_t *)"\2\0\0\0\0\1", &bad, &ep),
 			 -EINVAL);
 	bad = g;
@@ -252,10 +280,12 @@ static void test_netcfg_refuses_malformed_requests_and_closes_the_fds(void **sta
 	    "{}",
 	    "{\"links\":{}}",
 	    "{\"links\":[{\"name\":\"eth0\"}]}",
-	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00\",\"rings\":[1,2,3,4,5,6]}]}",
+	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00\",\"rings\":[1,2,3,4,5,6,2]}]}",
 	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\",\"rings\":[1,2]}]}",
 	    "{\"links\":[{\"name\":\"a-name-far-too-long\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\","
-	    "\"rings\":[262144,32,2048,262144,4,2048]}]}",
+	    "\"rings\":[262144,32,2048,262144,4,2048,2]}]}",
+	    "{\"links\":[{\"name\":\"eth0\",\"mtu\":1500,\"mac\":\"02:42:ac:11:00:02\","
+	    "\"rings\":[262144,32,2048,262144,4,2048,4]}]}",
 	    "not json",
 	};
 	int before = fds_open();
@@ -304,7 +334,7 @@ static void test_discovered_link_joins_the_stack_with_its_address_and_route(void
 	c->nroutes = nr;
 	c->nlinks = 1;
 	c->nneighs = 0;
-	assert_int_equal(net_packet_open(&c->links[0], &err), 0);
+	assert_int_equal(net_packet_open(&c->links[0], NET_TPACKET_VERSION, &err), 0);
 	char *req = net_config_request(c);
 	char msg[256] = "";
 	int fds[1] = {c->links[0].fd};
@@ -344,7 +374,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_discover_reads_links_addresses_routes_neighbours),
 	    cmocka_unit_test(test_request_names_links_routes_and_rings),
-	    cmocka_unit_test(test_packet_link_sends_and_receives_through_the_rings),
+	    cmocka_unit_test(test_packet_link_v2_sends_and_receives_through_the_rings),
+	    cmocka_unit_test(test_packet_link_v3_sends_and_receives_through_the_rings),
 	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
 	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
 	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),

@@ -110,16 +110,16 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static int parse_rings(yajl_val v, struct packet_rings *g)
 {
-	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len != 6)
+	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len != 7)
 		return -EINVAL;
-	uint32_t x[6];
-	for (int i = 0; i < 6; i++) {
+	uint32_t x[7];
+	for (int i = 0; i < 7; i++) {
 		yajl_val e = v->u.array.values[i];
 		if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) <= 0 || YAJL_GET_INTEGER(e) > UINT32_MAX)
 			return -EINVAL;
 		x[i] = (uint32_t)YAJL_GET_INTEGER(e);
 	}
-	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5]};
+	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
 	return 0;
 }
 
