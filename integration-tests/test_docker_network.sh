@@ -16,6 +16,8 @@
 #   container_reaches_http_server_on_the_bridge (python3 -m http.server on
 #   docker0's address, started and stopped here), two containers on a user
 #   network talk by IP (visor-visor and visor-runc).
+# docker_run_resolves_a_container_by_name_on_a_user_network: nslookup of a
+#   container's name answers its address (Docker's DNS at 127.0.0.11).
 # Addresses used: Docker's own bridges and a namespace this test creates.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -112,6 +114,22 @@ if [ -e "$key" ]; then
 	echo "$host" | grep -q "inet " && fail "host side still holds the address: $host"
 fi
 echo "ok: eth0 matches docker inspect"
+
+# ---- docker_run_resolves_a_container_by_name_on_a_user_network ----
+# Docker's embedded DNS at 127.0.0.11, relayed by the Sentry through a
+# socket the runtime opened in the container's namespace.
+dnet=visor-nettest-dns-$$
+docker network create "$dnet" >/dev/null || fail "network create $dnet"
+nets+=("$dnet")
+named=visor-nettest-srv-$$
+c=$(timeout 60 docker run -d --name "$named" --network "$dnet" --runtime=runc "$DOCKER_IMAGE" \
+	sleep 120) || fail "runc peer: $c"
+cids+=("$c")
+pip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$dnet\").IPAddress}}" "$c")
+got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "$DOCKER_IMAGE" \
+	nslookup "$named" 2>&1) || fail "nslookup $named: $got"
+echo "$got" | grep -q "Address: $pip" || fail "nslookup $named did not answer $pip: $got"
+echo "ok: a container resolves another by name through 127.0.0.11"
 
 # ---- traffic: needs the netstack's Ethernet and ARP ----
 if ! grep -aq "ARP_IN" "$VISOR_BIN"; then

@@ -89,6 +89,9 @@ struct net_config {
 	int nroutes;
 	struct net_neigh neighs[NET_MAX_NEIGHS];
 	int nneighs;
+	/* Docker's embedded DNS: a UDP socket in the namespace connected to
+	 * 127.0.0.11:53, relayed by the Sentry (-1: none). */
+	int dns_fd;
 };
 
 /* Read the current network namespace's links (all but loopback ones), their
@@ -118,16 +121,22 @@ int net_find_veth_peer(int ifindex, int peer_of, char name[16]);
 int net_addr_change(int ifindex, const struct net_addr *a, bool add);
 int net_route_add(int ifindex, const struct net_route *r);
 
-/* The "net" control request for c (links' fds in order):
+/* The "net" control request for c (links' fds in order, then dns_fd when
+ * there is one, with "dns":true):
  * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[7 numbers]}],
  *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
  *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */
 char *net_config_request(const struct net_config *c);
 
+/* Whether the resolv.conf at path (the host file Docker bind-mounts on the
+ * container's /etc/resolv.conf) names Docker's embedded server 127.0.0.11. */
+bool net_uses_docker_dns(const char *resolv_conf);
+
 /* create's step after the prestart hooks: give the Sentry (pid, control
- * socket under state_dir) the links of its network namespace.  Nothing to
- * do (0) when the namespace has no link but loopback.  On failure every
- * address removed is put back and err says which step failed. */
-int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err);
+ * socket under state_dir) the links of its network namespace, and with
+ * relay_dns a socket for Docker's embedded DNS.  Nothing to do (0) when
+ * the namespace has no link but loopback.  On failure every address
+ * removed is put back and err says which step failed. */
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err);
 
 #endif

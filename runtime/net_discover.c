@@ -286,6 +286,7 @@ static int on_neigh(const struct nlmsghdr *nlh, void *arg)
 int net_discover(struct net_config *c, struct verr *err)
 {
 	memset(c, 0, sizeof(*c));
+	c->dns_fd = -1;
 	char buf[256];
 	struct discover d = {.c = c};
 	int r = nl_talk(dump_request(buf, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg)),

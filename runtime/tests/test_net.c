@@ -31,6 +31,7 @@
 #include "lib/verr.h"
 #include "netstack/netstack.h"
 #include "runtime/net.h"
+#include "sentry/socket/dns_relay.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/packet_link.h"
 
@@ -40,7 +41,7 @@ static int group_setup(void **state)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
 		return 0;
-	if (system("ip link add va address 02:00:00:00:00:0a mtu 1400 type veth peer name vb "
+	if (system("ip link set lo up && ip link add va address 02:00:00:00:00:0a mtu 1400 type veth peer name vb "
 		   "address 02:00:00:00:00:0b && ip link set va up && ip link set vb up && "
 		   "ip addr add 10.9.0.2/24 dev va && ip route add default via 10.9.0.1 dev va && "
 		   "ip neigh add 10.9.0.1 lladdr 02:00:00:00:00:0b dev va") != 0)
@@ -119,6 +120,7 @@ static void test_request_names_links_routes_and_rings(void **state)
 	c->nroutes = 1;
 	c->routes[0] = (struct net_route){
 	    .family = AF_INET, .dst_len = 0, .gw = {172, 17, 0, 1}, .has_gw = true, .link = 0};
+	c->dns_fd = -1;
 	char *req = net_config_request(c);
 	assert_non_null(req);
 	assert_string_equal(
@@ -369,6 +371,87 @@ static void test_discovered_link_joins_the_stack_with_its_address_and_route(void
 	inet_stack_stop();
 }
 
+/* The relay: an app query to 127.0.0.11:53 reaches the "resolver" (a host
+ * UDP socket here) under another id, and its answer comes back to the app
+ * from 127.0.0.11:53 with the app's id. */
+static void test_dns_relay_forwards_queries_and_answers(void **state)
+{
+	assert_int_equal(inet_stack_start(INET_NETWORK_SANDBOX), 0);
+	assert_int_equal(inet_stack_run(), 0);
+	int resolver = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in ra = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t rl = sizeof(ra);
+	assert_int_equal(bind(resolver, (struct sockaddr *)&ra, sizeof(ra)), 0);
+	assert_int_equal(getsockname(resolver, (struct sockaddr *)&ra, &rl), 0);
+	int host = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(host, (struct sockaddr *)&ra, sizeof(ra)), 0);
+	assert_int_equal(dns_relay_start(host), 0);
+
+	struct ns_endpoint *app;
+	assert_int_equal(ns_ep_create(inet_stack(), AF_INET, SOCK_DGRAM, 0, &app), 0);
+	struct sockaddr_in dns = {.sin_family = AF_INET, .sin_port = htons(53)};
+	dns.sin_addr.s_addr = htonl(0x7f00000b);
+	unsigned char q[20] = {0x12, 0x34, 1, 0, 0, 1};
+	memcpy(q + 12, "question", 8);
+	struct iovec iov = {.iov_base = q, .iov_len = sizeof(q)};
+	assert_int_equal(ns_ep_sendmsg(app, &iov, 1, 0, (struct sockaddr *)&dns, sizeof(dns)),
+			 (ssize_t)sizeof(q));
+	inet_stack_poll_inline();
+
+	unsigned char in[64];
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	struct pollfd p = {.fd = resolver, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 3000), 1);
+	ssize_t n = recvfrom(resolver, in, sizeof(in), 0, (struct sockaddr *)&peer, &pl);
+	assert_int_equal(n, (ssize_t)sizeof(q));
+	assert_memory_equal(in + 2, q + 2, sizeof(q) - 2);
+	in[2] |= 0x80; /* QR: an answer */
+	memcpy(in + 12, "answer!!", 8);
+	assert_int_equal(sendto(resolver, in, (size_t)n, 0, (struct sockaddr *)&peer, pl), n);
+
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	unsigned char a[64];
+	struct iovec ai = {.iov_base = a, .iov_len = sizeof(a)};
+	ssize_t got = -EAGAIN;
+	for (int i = 0; i < 300 && got == -EAGAIN; i++) {
+		fl = sizeof(from);
+		got = ns_ep_recvmsg(app, &ai, 1, MSG_DONTWAIT, &from, &fl, NULL);
+		if (got == -EAGAIN)
+			usleep(10000);
+	}
+	assert_int_equal(got, (ssize_t)sizeof(q));
+	assert_int_equal(a[0], 0x12);
+	assert_int_equal(a[1], 0x34);
+	assert_memory_equal(a + 12, "answer!!", 8);
+	const struct sockaddr_in *f4 = (const struct sockaddr_in *)&from;
+	assert_int_equal(ntohs(f4->sin_port), 53);
+	assert_int_equal(ntohl(f4->sin_addr.s_addr), 0x7f00000b);
+	/* Only one relay. */
+	assert_int_equal(dns_relay_start(dup(0)), -EBUSY);
+	ns_ep_close(app);
+	close(resolver);
+	inet_stack_stop();
+}
+
+static void test_docker_dns_is_recognised_in_resolv_conf(void **state)
+{
+	char path[] = "/tmp/visor-resolv-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	dprintf(fd, "search example\nnameserver 127.0.0.11\noptions ndots:0\n");
+	close(fd);
+	assert_true(net_uses_docker_dns(path));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	dprintf(fd, "nameserver 192.0.2.53\n# nameserver 127.0.0.11\n");
+	close(fd);
+	assert_false(net_uses_docker_dns(path));
+	unlink(path);
+	assert_false(net_uses_docker_dns(NULL));
+	assert_false(net_uses_docker_dns("/nonexistent/resolv.conf"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +462,8 @@ int main(void)
 	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
 	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
 	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),
+	    cmocka_unit_test(test_dns_relay_forwards_queries_and_answers),
+	    cmocka_unit_test(test_docker_dns_is_recognised_in_resolv_conf),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

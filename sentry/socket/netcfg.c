@@ -8,7 +8,8 @@
  * fd count equal to the link count.  The links are added first, then the
  * addresses (each adds its subnet route, as Linux), then the routes with a
  * gateway.  Neighbours are accepted and not used: the netstack resolves
- * them itself (ARP, ND).
+ * them itself (ARP, ND).  With "dns":true one more fd follows the links':
+ * the socket dns_relay.c relays 127.0.0.11:53 through.
  */
 #include "sentry/socket/packet_link.h"
 
@@ -23,6 +24,7 @@
 
 #include "lib/log.h"
 #include "netstack/netstack.h"
+#include "sentry/socket/dns_relay.h"
 #include "sentry/socket/inet.h"
 
 #define NETCFG_MAX_LINKS 8
@@ -209,12 +211,16 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 		r = bad(msg, n, EINVAL, "net: links and routes must be arrays");
 		goto out;
 	}
-	if (links->u.array.len != (size_t)nfds || nfds > NETCFG_MAX_LINKS) {
-		r = bad(msg, n, EINVAL, "net: %zu links but %d fds", links->u.array.len, nfds);
+	yajl_val dns = get(root, "dns");
+	int want_dns = dns && YAJL_IS_TRUE(dns) ? 1 : 0;
+	int nlinks = nfds - want_dns;
+	if (links->u.array.len != (size_t)nlinks || nlinks > NETCFG_MAX_LINKS) {
+		r = bad(msg, n, EINVAL, "net: %zu links%s but %d fds", links->u.array.len,
+			want_dns ? " and dns" : "", nfds);
 		goto out;
 	}
 	int ifindex[NETCFG_MAX_LINKS];
-	for (; used < nfds; used++) {
+	for (; used < nlinks; used++) {
 		r = add_link(s, links->u.array.values[used], fds[used], &ifindex[used], msg, n);
 		fds[used] = -1;
 		if (r < 0) {
@@ -223,9 +229,17 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 		}
 	}
 	for (size_t i = 0; routes && i < routes->u.array.len; i++) {
-		r = add_route(s, routes->u.array.values[i], ifindex, nfds, msg, n);
+		r = add_route(s, routes->u.array.values[i], ifindex, nlinks, msg, n);
 		if (r < 0)
 			goto out;
+	}
+	if (want_dns) {
+		r = dns_relay_start(fds[used]);
+		fds[used++] = -1;
+		if (r < 0) {
+			r = bad(msg, n, -r, "net: relaying 127.0.0.11:53: %s", strerror(-r));
+			goto out;
+		}
 	}
 out:
 	for (int i = used; i < nfds; i++)
