@@ -96,7 +96,7 @@ struct net_config {
 
 /* Read the current network namespace's links (all but loopback ones), their
  * addresses (IPv4 and IPv6, any scope but host), the main table's unicast
- * routes on those links, and their permanent or reachable neighbours.
+ * routes on those links, and their permanent neighbours.
  * Links' fd = -1.  0 or -errno with err. */
 int net_discover(struct net_config *c, struct verr *err);
 
