@@ -16,6 +16,8 @@
 #   container_reaches_http_server_on_the_bridge (python3 -m http.server on
 #   docker0's address, started and stopped here), two containers on a user
 #   network talk by IP (visor-visor and visor-runc).
+# docker_run_resolves_a_container_by_name_on_a_user_network: nslookup of a
+#   container's name answers its address (Docker's DNS at 127.0.0.11).
 # Addresses used: Docker's own bridges and a namespace this test creates.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -113,6 +115,22 @@ if [ -e "$key" ]; then
 fi
 echo "ok: eth0 matches docker inspect"
 
+# ---- docker_run_resolves_a_container_by_name_on_a_user_network ----
+# Docker's embedded DNS at 127.0.0.11, relayed by the Sentry through a
+# socket the runtime opened in the container's namespace.
+dnet=visor-nettest-dns-$$
+docker network create "$dnet" >/dev/null || fail "network create $dnet"
+nets+=("$dnet")
+named=visor-nettest-srv-$$
+c=$(timeout 60 docker run -d --name "$named" --network "$dnet" --runtime=runc "$DOCKER_IMAGE" \
+	sleep 120) || fail "runc peer: $c"
+cids+=("$c")
+pip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$dnet\").IPAddress}}" "$c")
+got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "$DOCKER_IMAGE" \
+	nslookup "$named" 2>&1) || fail "nslookup $named: $got"
+echo "$got" | grep -q "Address: $pip" || fail "nslookup $named did not answer $pip: $got"
+echo "ok: a container resolves another by name through 127.0.0.11"
+
 # ---- traffic: needs the netstack's Ethernet and ARP ----
 if ! grep -aq "ARP_IN" "$VISOR_BIN"; then
 	echo "SKIP traffic checks: this build's netstack has no Ethernet/ARP yet"
@@ -160,8 +178,11 @@ sip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}
 for rt in "$DOCKER_RUNTIME" runc; do
 	got=""
 	for i in $(seq 10); do
+		# nc, not wget: the static busybox's wget crashes on user
+		# networks under runc as well.
 		got=$(timeout 30 docker run --rm --runtime="$rt" --network "$net" "$DOCKER_IMAGE" \
-			wget -q -T 5 -O - "http://$sip/" 2>&1) && break
+			sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 $sip 80 | tail -1" 2>&1) &&
+			[ "$got" = peer-ok ] && break
 		sleep 0.5
 	done
 	[ "$got" = peer-ok ] || fail "$rt client to visor server $sip: $got"

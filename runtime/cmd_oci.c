@@ -315,7 +315,11 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	/* The container's interfaces, now that the hooks have wired them
 	 * (runtime/net_attach.c): --network=sandbox only. */
 	if (!g->network || !strcmp(g->network, "sandbox")) {
-		if (net_attach(sb.sentry_pid, dir, &err) < 0) {
+		const char *resolv = NULL;
+		for (size_t i = 0; i < cfg->n_mounts; i++)
+			if (!strcmp(cfg->mounts[i].destination, "/etc/resolv.conf"))
+				resolv = cfg->mounts[i].source;
+		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), &err) < 0) {
 			fail("%s", err.msg);
 			goto out;
 		}

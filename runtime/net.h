@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/if_packet.h>
 
 struct verr;
 
@@ -35,12 +36,20 @@ struct net_addr {
 	uint8_t prefixlen;
 };
 
-/* The rings of a link's AF_PACKET socket (TPACKET_V3 for both: one socket,
- * one version).  The Sentry maps rx then tx, one mmap of both sizes. */
+/* The rings of a link's AF_PACKET socket (one version for both: it is per
+ * socket).  The Sentry maps rx then tx, one mmap of both sizes. */
 struct net_rings {
 	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
 	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
+	uint32_t version; /* TPACKET_V2 or TPACKET_V3 */
 };
+
+/* The ring version create uses.  TPACKET_V2: the kernel wakes the reader
+ * per frame.  TPACKET_V3 hands over whole blocks, retired when full or
+ * after tp_retire_blk_tov ms on a jiffies timer: measured here (HZ 250),
+ * 0.8 to 6.4 ms from a frame's arrival to the reader's wake-up, which
+ * every TCP round trip would pay; V3 stays supported (tests, bulk use). */
+#define NET_TPACKET_VERSION TPACKET_V2
 
 struct net_link {
 	char name[16];
@@ -80,19 +89,23 @@ struct net_config {
 	int nroutes;
 	struct net_neigh neighs[NET_MAX_NEIGHS];
 	int nneighs;
+	/* Docker's embedded DNS: a UDP socket in the namespace connected to
+	 * 127.0.0.11:53, relayed by the Sentry (-1: none). */
+	int dns_fd;
 };
 
 /* Read the current network namespace's links (all but loopback ones), their
  * addresses (IPv4 and IPv6, any scope but host), the main table's unicast
- * routes on those links, and their permanent or reachable neighbours.
+ * routes on those links, and their permanent neighbours.
  * Links' fd = -1.  0 or -errno with err. */
 int net_discover(struct net_config *c, struct verr *err);
 
 /* Open link's AF_PACKET socket in the current namespace: SOCK_RAW bound to
- * it for ETH_P_ALL, TPACKET_V3 RX and TX rings sized for its MTU,
- * PACKET_QDISC_BYPASS, PACKET_IGNORE_OUTGOING.  Sets link->fd and
- * link->rings.  0 or -errno with err. */
-int net_packet_open(struct net_link *link, struct verr *err);
+ * it for ETH_P_ALL, RX and TX rings of that version (TPACKET_V2 or
+ * TPACKET_V3) sized for its MTU, PACKET_QDISC_BYPASS,
+ * PACKET_IGNORE_OUTGOING.  Sets link->fd and link->rings.  0 or -errno
+ * with err. */
+int net_packet_open(struct net_link *link, int version, struct verr *err);
 /* Turn off what the netstack cannot take on a link of the current
  * namespace: GRO, TSO, GSO (best effort: a link without ethtool support
  * keeps its settings).  peer: the host end of a veth, where transmit
@@ -108,16 +121,22 @@ int net_find_veth_peer(int ifindex, int peer_of, char name[16]);
 int net_addr_change(int ifindex, const struct net_addr *a, bool add);
 int net_route_add(int ifindex, const struct net_route *r);
 
-/* The "net" control request for c (links' fds in order):
- * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":{..}}],
+/* The "net" control request for c (links' fds in order, then dns_fd when
+ * there is one, with "dns":true):
+ * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[7 numbers]}],
  *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
  *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */
 char *net_config_request(const struct net_config *c);
 
+/* Whether the resolv.conf at path (the host file Docker bind-mounts on the
+ * container's /etc/resolv.conf) names Docker's embedded server 127.0.0.11. */
+bool net_uses_docker_dns(const char *resolv_conf);
+
 /* create's step after the prestart hooks: give the Sentry (pid, control
- * socket under state_dir) the links of its network namespace.  Nothing to
- * do (0) when the namespace has no link but loopback.  On failure every
- * address removed is put back and err says which step failed. */
-int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err);
+ * socket under state_dir) the links of its network namespace, and with
+ * relay_dns a socket for Docker's embedded DNS.  Nothing to do (0) when
+ * the namespace has no link but loopback.  On failure every address
+ * removed is put back and err says which step failed. */
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err);
 
 #endif

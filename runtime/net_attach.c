@@ -24,6 +24,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,7 @@ char *net_config_request(const struct net_config *c)
 		json_int(&w, l->rings.tx_block_size);
 		json_int(&w, l->rings.tx_block_nr);
 		json_int(&w, l->rings.tx_frame_size);
+		json_int(&w, l->rings.version == TPACKET_V3 ? 3 : 2);
 		json_array_end(&w);
 		json_object_end(&w);
 	}
@@ -118,13 +121,55 @@ char *net_config_request(const struct net_config *c)
 		json_object_end(&w);
 	}
 	json_array_end(&w);
+	if (c->dns_fd >= 0) {
+		json_key(&w, "dns");
+		json_bool(&w, true);
+	}
 	json_object_end(&w);
 	char *out = NULL;
 	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
 }
 
+bool net_uses_docker_dns(const char *resolv_conf)
+{
+	FILE *f = resolv_conf ? fopen(resolv_conf, "re") : NULL;
+	if (!f)
+		return false;
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char addr[64];
+		if (sscanf(line, " nameserver %63s", addr) == 1 && !strcmp(addr, "127.0.0.11"))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* In the container's namespace: a UDP socket whose datagrams to
+ * 127.0.0.11:53 go through Docker's NAT rules to its resolver. */
+static int open_dns(struct net_config *c, struct verr *err)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return verr_errno(err, errno, "network: DNS relay socket");
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
+	a.sin_addr.s_addr = htonl(0x7f00000b);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		return verr_errno(err, e, "network: DNS relay socket: connect 127.0.0.11:53");
+	}
+	c->dns_fd = fd;
+	return 0;
+}
+
 static void close_links(struct net_config *c)
 {
+	if (c->dns_fd >= 0) {
+		close(c->dns_fd);
+		c->dns_fd = -1;
+	}
 	for (int i = 0; i < c->nlinks; i++)
 		if (c->links[i].fd >= 0) {
 			close(c->links[i].fd);
@@ -137,7 +182,7 @@ static int open_links(struct net_config *c, struct verr *err)
 {
 	for (int i = 0; i < c->nlinks; i++) {
 		net_offloads_off(c->links[i].name, c->links[i].ifindex, false);
-		int r = net_packet_open(&c->links[i], err);
+		int r = net_packet_open(&c->links[i], NET_TPACKET_VERSION, err);
 		if (r < 0)
 			return r;
 	}
@@ -190,7 +235,7 @@ restore:;
 	return r;
 }
 
-int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err)
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
@@ -205,7 +250,7 @@ int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err)
 		return verr_set(err, ENOMEM, "out of memory");
 	int r;
 	_cleanup_free_ char *req = NULL;
-	int fds[NET_MAX_LINKS];
+	int fds[NET_MAX_LINKS + 1];
 	if (setns(target, CLONE_NEWNET) < 0) {
 		r = verr_errno(err, errno, "network: entering the sandbox's network namespace");
 		free(c);
@@ -214,6 +259,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err)
 	r = net_discover(c, err);
 	if (r == 0)
 		r = open_links(c, err);
+	if (r == 0 && relay_dns && c->nlinks > 0)
+		r = open_dns(c, err);
 	if (setns(home, CLONE_NEWNET) < 0) {
 		/* Nothing sane is left to do in the wrong namespace. */
 		r = verr_errno(err, errno, "network: returning to the runtime's network namespace");
@@ -228,15 +275,18 @@ int net_attach(pid_t sentry_pid, const char *state_dir, struct verr *err)
 		r = verr_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	int nfds = 0;
 	for (int i = 0; i < c->nlinks; i++)
-		fds[i] = c->links[i].fd;
+		fds[nfds++] = c->links[i].fd;
+	if (c->dns_fd >= 0)
+		fds[nfds++] = c->dns_fd;
 	int cfd = control_connect(state_dir, err);
 	if (cfd < 0) {
 		r = cfd;
 		goto out;
 	}
 	char *reply = NULL;
-	r = control_call(cfd, req, fds, c->nlinks, &reply, err);
+	r = control_call(cfd, req, fds, nfds, &reply, err);
 	close(cfd);
 	free(reply);
 	if (r < 0)

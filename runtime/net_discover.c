@@ -260,7 +260,9 @@ static int on_neigh(const struct nlmsghdr *nlh, void *arg)
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
 	if (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6)
 		return MNL_CB_OK;
-	if (!(nd->ndm_state & (NUD_PERMANENT | NUD_REACHABLE | NUD_STALE)))
+	/* Only configured entries (ip neigh add: permanent); the rest is the
+	 * host kernel's cache, which the netstack rebuilds by itself. */
+	if (!(nd->ndm_state & NUD_PERMANENT))
 		return MNL_CB_OK;
 	size_t alen = nd->ndm_family == AF_INET ? 4 : 16;
 	struct net_neigh n = {.family = nd->ndm_family,
@@ -286,6 +288,7 @@ static int on_neigh(const struct nlmsghdr *nlh, void *arg)
 int net_discover(struct net_config *c, struct verr *err)
 {
 	memset(c, 0, sizeof(*c));
+	c->dns_fd = -1;
 	char buf[256];
 	struct discover d = {.c = c};
 	int r = nl_talk(dump_request(buf, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg)),

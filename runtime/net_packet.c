@@ -3,9 +3,10 @@
  * runtime inside the container's network namespace (the jailed Sentry may
  * not create sockets), and the offloads turned off (runtime/net.h).
  *
- * The socket: SOCK_RAW, TPACKET_V3 for both rings (the version is per
- * socket), an RX ring of blocks the kernel retires after 1 ms at most and a
- * TX ring of frames, PACKET_QDISC_BYPASS (the netstack queues itself),
+ * The socket: SOCK_RAW, one TPACKET version for both rings (the version is
+ * per socket; create uses NET_TPACKET_VERSION, see net.h for why V2), an RX
+ * ring (V2: frames; V3: blocks the kernel retires when full or after 1 ms
+ * of its jiffies clock) and a TX ring of frames, PACKET_QDISC_BYPASS (the netstack queues itself),
  * PACKET_IGNORE_OUTGOING (ETH_P_ALL would otherwise hand our own frames
  * back).  It is bound for ETH_P_ALL only once the rings exist, so no frame
  * lands in the socket's plain receive queue where nobody reads.
@@ -38,8 +39,7 @@
 #endif
 
 #define RX_BLOCK_SIZE (256u * 1024)
-#define RX_BLOCK_NR 32u
-#define RX_FRAME_SIZE 2048u
+#define RX_BLOCK_NR 32u /* 8 MiB of receive ring */
 #define RX_RETIRE_MS 1u
 #define TX_BLOCK_SIZE (256u * 1024)
 #define TX_FRAMES 512u
@@ -52,33 +52,39 @@ static uint32_t round_pow2(uint32_t v)
 	return p;
 }
 
-/* Sizes for a link of that MTU: every TX frame holds the TPACKET_V3 header
- * and a full Ethernet frame. */
-static void rings_for_mtu(uint32_t mtu, struct net_rings *r)
+/* Sizes for a link of that MTU: a frame holds the version's header, the
+ * room the kernel leaves before the MAC header, and a full Ethernet frame.
+ * V3's RX blocks hold packets of any size up to the block. */
+static void rings_for_mtu(uint32_t mtu, int version, struct net_rings *r)
 {
-	uint32_t frame = round_pow2(TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + mtu + 14 + 4);
+	size_t hdr = version == TPACKET_V3 ? TPACKET3_HDRLEN : TPACKET2_HDRLEN;
+	uint32_t frame = round_pow2((uint32_t)hdr + 32 + mtu + 14 + 4);
 	uint32_t block = frame > TX_BLOCK_SIZE ? frame : TX_BLOCK_SIZE;
+	r->version = (uint32_t)version;
 	r->tx_frame_size = frame;
 	r->tx_block_size = block;
 	r->tx_block_nr = (TX_FRAMES * frame + block - 1) / block;
 	r->rx_block_size = RX_BLOCK_SIZE > frame ? RX_BLOCK_SIZE : frame;
 	r->rx_block_nr = RX_BLOCK_NR;
-	r->rx_frame_size = RX_FRAME_SIZE;
+	r->rx_frame_size = version == TPACKET_V3 ? 2048 : frame;
 }
 
-int net_packet_open(struct net_link *link, struct verr *err)
+int net_packet_open(struct net_link *link, int version, struct verr *err)
 {
 	if (link->mtu > 65535)
 		return verr_set(err, EINVAL, "link %s: MTU %u too large", link->name, link->mtu);
+	if (version != TPACKET_V2 && version != TPACKET_V3)
+		return verr_set(err, EINVAL, "link %s: TPACKET version %d", link->name, version);
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return verr_errno(err, errno, "link %s: AF_PACKET socket", link->name);
 	struct net_rings r;
-	rings_for_mtu(link->mtu, &r);
-	int one = 1, v3 = TPACKET_V3;
+	rings_for_mtu(link->mtu, version, &r);
+	int one = 1;
 	const char *what = "PACKET_VERSION";
-	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
 		goto fail;
+	/* tpacket_req3 starts with tpacket_req's fields; V2 takes the short one. */
 	struct tpacket_req3 rx = {
 	    .tp_block_size = r.rx_block_size,
 	    .tp_block_nr = r.rx_block_nr,
@@ -86,8 +92,10 @@ int net_packet_open(struct net_link *link, struct verr *err)
 	    .tp_frame_nr = r.rx_block_size / r.rx_frame_size * r.rx_block_nr,
 	    .tp_retire_blk_tov = RX_RETIRE_MS,
 	};
+	socklen_t reqlen = version == TPACKET_V3 ? sizeof(struct tpacket_req3)
+						 : sizeof(struct tpacket_req);
 	what = "PACKET_RX_RING";
-	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof(rx)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, reqlen) < 0)
 		goto fail;
 	struct tpacket_req3 tx = {
 	    .tp_block_size = r.tx_block_size,
@@ -96,7 +104,7 @@ int net_packet_open(struct net_link *link, struct verr *err)
 	    .tp_frame_nr = r.tx_block_size / r.tx_frame_size * r.tx_block_nr,
 	};
 	what = "PACKET_TX_RING";
-	if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof(tx)) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, reqlen) < 0)
 		goto fail;
 	what = "PACKET_QDISC_BYPASS";
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)

@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "netstack/netstack.h"
 #include "platform/platform.h"
+#include "sentry/socket/dns_relay.h"
 #include "sentry/socket/socket.h"
 
 static struct ns_stack *the_stack;
@@ -67,6 +68,10 @@ static uint64_t cb_now(void *ctx)
 
 static void cb_ready(void *ctx, struct ns_endpoint *ep, void *user, uint32_t events)
 {
+	if (user == dns_relay_cookie()) {
+		dns_relay_wake();
+		return;
+	}
 	struct socket *s = user;
 	/* A report is "readiness may have changed": waiters re-check. */
 	socket_notify(s, events);
@@ -229,6 +234,7 @@ void inet_stack_stop(void)
 {
 	if (!the_stack)
 		return;
+	dns_relay_stop();
 	if (svc_running) {
 		atomic_store(&svc_stop, true);
 		svc_kick();

@@ -8,7 +8,8 @@
  * fd count equal to the link count.  The links are added first, then the
  * addresses (each adds its subnet route, as Linux), then the routes with a
  * gateway.  Neighbours are accepted and not used: the netstack resolves
- * them itself (ARP, ND).
+ * them itself (ARP, ND).  With "dns":true one more fd follows the links':
+ * the socket dns_relay.c relays 127.0.0.11:53 through.
  */
 #include "sentry/socket/packet_link.h"
 
@@ -23,6 +24,7 @@
 
 #include "lib/log.h"
 #include "netstack/netstack.h"
+#include "sentry/socket/dns_relay.h"
 #include "sentry/socket/inet.h"
 
 #define NETCFG_MAX_LINKS 8
@@ -110,16 +112,16 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static int parse_rings(yajl_val v, struct packet_rings *g)
 {
-	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len != 6)
+	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len != 7)
 		return -EINVAL;
-	uint32_t x[6];
-	for (int i = 0; i < 6; i++) {
+	uint32_t x[7];
+	for (int i = 0; i < 7; i++) {
 		yajl_val e = v->u.array.values[i];
 		if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) <= 0 || YAJL_GET_INTEGER(e) > UINT32_MAX)
 			return -EINVAL;
 		x[i] = (uint32_t)YAJL_GET_INTEGER(e);
 	}
-	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5]};
+	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
 	return 0;
 }
 
@@ -209,12 +211,16 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 		r = bad(msg, n, EINVAL, "net: links and routes must be arrays");
 		goto out;
 	}
-	if (links->u.array.len != (size_t)nfds || nfds > NETCFG_MAX_LINKS) {
-		r = bad(msg, n, EINVAL, "net: %zu links but %d fds", links->u.array.len, nfds);
+	yajl_val dns = get(root, "dns");
+	int want_dns = dns && YAJL_IS_TRUE(dns) ? 1 : 0;
+	int nlinks = nfds - want_dns;
+	if (links->u.array.len != (size_t)nlinks || nlinks > NETCFG_MAX_LINKS) {
+		r = bad(msg, n, EINVAL, "net: %zu links%s but %d fds", links->u.array.len,
+			want_dns ? " and dns" : "", nfds);
 		goto out;
 	}
 	int ifindex[NETCFG_MAX_LINKS];
-	for (; used < nfds; used++) {
+	for (; used < nlinks; used++) {
 		r = add_link(s, links->u.array.values[used], fds[used], &ifindex[used], msg, n);
 		fds[used] = -1;
 		if (r < 0) {
@@ -223,9 +229,17 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 		}
 	}
 	for (size_t i = 0; routes && i < routes->u.array.len; i++) {
-		r = add_route(s, routes->u.array.values[i], ifindex, nfds, msg, n);
+		r = add_route(s, routes->u.array.values[i], ifindex, nlinks, msg, n);
 		if (r < 0)
 			goto out;
+	}
+	if (want_dns) {
+		r = dns_relay_start(fds[used]);
+		fds[used++] = -1;
+		if (r < 0) {
+			r = bad(msg, n, -r, "net: relaying 127.0.0.11:53: %s", strerror(-r));
+			goto out;
+		}
 	}
 out:
 	for (int i = used; i < nfds; i++)

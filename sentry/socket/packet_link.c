@@ -1,11 +1,14 @@
 /*
  * packet_link.c — a netstack link endpoint on an AF_PACKET socket with
- * PACKET_MMAP rings (TPACKET_V3, both directions), the container's eth0
- * (DESIGN.md §7).
+ * PACKET_MMAP rings, the container's eth0 (DESIGN.md §7).  One TPACKET
+ * version serves both rings (it is per socket): V2, frame by frame, which
+ * the runtime uses because the kernel wakes the reader per frame; or V3,
+ * whose RX ring hands over whole blocks (retired when full or on a timer
+ * of at least a jiffy: milliseconds of latency per round trip).
  *
  * The socket comes from the runtime (the jailed Sentry creates none); this
- * file only maps its rings, copies frames out of retired RX blocks into
- * packet buffers and into free TX frames, and kicks the kernel with a
+ * file only maps its rings, copies frames out of RX frames (V2) or
+ * retired RX blocks (V3) into packet buffers and into free TX frames, and kicks the kernel with a
  * zero-length send after queueing.  Receive runs inside ns_stack_poll (one
  * poller at a time), so the RX cursor needs no lock; transmit comes from
  * any thread and takes the link's NETSTACK_LINK lock for the TX cursor and
@@ -50,6 +53,7 @@ struct packet_link {
 	uint32_t rx_left;	 /* packets left in it; 0: not started */
 	uint32_t rx_off;	 /* offset of the next packet in it */
 	bool rx_open;		 /* rx_block is ours and partly read */
+	uint32_t rx_frames, rx_next; /* V2: frame count, the next frame */
 	/* TX: under lock. */
 	struct vmutex lock;	 /* NETSTACK_LINK: tx_next, the counters */
 	unsigned char *tx;
@@ -69,21 +73,36 @@ static void store_status(volatile uint32_t *p, uint32_t v)
 
 /* TX data starts where the kernel's tpacket_snd looks without
  * PACKET_TX_HAS_OFF: the header length minus the sockaddr_ll. */
-#define TX_DATA_OFF (TPACKET3_HDRLEN - sizeof(struct sockaddr_ll))
+static size_t tx_data_off(const struct packet_link *pl)
+{
+	return (pl->g.version == 3 ? TPACKET3_HDRLEN : TPACKET2_HDRLEN) -
+	       sizeof(struct sockaddr_ll);
+}
+
+/* The start of RX (V2) or TX frame i of a ring. */
+static unsigned char *ring_frame(unsigned char *ring, uint32_t block_size, uint32_t frame_size,
+				 uint32_t i)
+{
+	uint32_t per = block_size / frame_size;
+	return ring + (size_t)(i / per) * block_size + (size_t)(i % per) * frame_size;
+}
 
 static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 {
 	struct packet_link *pl = (struct packet_link *)ep;
 	if (pb->len < ETH_HLEN || pb->len > ep->mtu + ETH_HLEN ||
-	    pb->len > pl->g.tx_frame_size - TX_DATA_OFF) {
+	    pb->len > pl->g.tx_frame_size - tx_data_off(pl)) {
 		int e = pb->len < ETH_HLEN ? -EINVAL : -EMSGSIZE;
 		ns_pbuf_free(pb);
 		return e;
 	}
 	vmutex_lock(&pl->lock);
-	unsigned char *frame = pl->tx + (size_t)pl->tx_next * pl->g.tx_frame_size;
-	struct tpacket3_hdr *h = (struct tpacket3_hdr *)frame;
-	uint32_t st = load_status(&h->tp_status);
+	unsigned char *frame =
+	    ring_frame(pl->tx, pl->g.tx_block_size, pl->g.tx_frame_size, pl->tx_next);
+	volatile uint32_t *status = pl->g.version == 3
+					? &((struct tpacket3_hdr *)frame)->tp_status
+					: &((struct tpacket2_hdr *)frame)->tp_status;
+	uint32_t st = load_status(status);
 	/* A frame the kernel refused comes back TP_STATUS_WRONG_FORMAT: free
 	 * again (we built it, it is counted as an error). */
 	if (st & TP_STATUS_WRONG_FORMAT) {
@@ -96,11 +115,18 @@ static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 		ns_pbuf_free(pb);
 		return -ENOBUFS;
 	}
-	memcpy(frame + TX_DATA_OFF, ns_pbuf_data(pb), pb->len);
-	h->tp_len = pb->len;
-	h->tp_snaplen = pb->len;
-	h->tp_next_offset = 0;
-	store_status(&h->tp_status, TP_STATUS_SEND_REQUEST);
+	memcpy(frame + tx_data_off(pl), ns_pbuf_data(pb), pb->len);
+	if (pl->g.version == 3) {
+		struct tpacket3_hdr *h = (struct tpacket3_hdr *)frame;
+		h->tp_len = pb->len;
+		h->tp_snaplen = pb->len;
+		h->tp_next_offset = 0;
+	} else {
+		struct tpacket2_hdr *h = (struct tpacket2_hdr *)frame;
+		h->tp_len = pb->len;
+		h->tp_snaplen = pb->len;
+	}
+	store_status(status, TP_STATUS_SEND_REQUEST);
 	pl->tx_next = (pl->tx_next + 1) % pl->tx_frames;
 	ep->tx_packets++;
 	ep->tx_bytes += pb->len;
@@ -122,9 +148,60 @@ static void rx_release(struct packet_link *pl, struct tpacket_block_desc *bd)
 	pl->rx_block = (pl->rx_block + 1) % pl->g.rx_block_nr;
 }
 
+/* One received frame (snap bytes at data; st its tp_status) up the stack:
+ * true when delivered. */
+static bool rx_deliver(struct packet_link *pl, const unsigned char *data, uint32_t snap,
+		       uint32_t len, uint32_t st)
+{
+	struct link_endpoint *ep = &pl->ep;
+	if (snap < len || snap < ETH_HLEN) {
+		pl->rx_dropped++; /* truncated: larger than a frame */
+		return false;
+	}
+	struct ns_pbuf *pb = ns_pbuf_from(data, snap);
+	if (!pb) {
+		pl->rx_dropped++;
+		return false;
+	}
+	if (st & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
+		pb->flags |= NS_PB_CSUM_OK;
+	vmutex_lock(&pl->lock);
+	ep->rx_packets++;
+	ep->rx_bytes += snap;
+	vmutex_unlock(&pl->lock);
+	ns_link_deliver(ep, pb);
+	return true;
+}
+
+/* V2: frame by frame, each handed back as soon as it is copied. */
+static int pl_poll_v2(struct packet_link *pl, int max)
+{
+	const uint32_t fsize = pl->g.rx_frame_size;
+	int n = 0;
+	while (n < max) {
+		unsigned char *f = ring_frame(pl->rx, pl->g.rx_block_size, fsize, pl->rx_next);
+		struct tpacket2_hdr *h = (struct tpacket2_hdr *)f;
+		uint32_t st = load_status(&h->tp_status);
+		if (!(st & TP_STATUS_USER))
+			break;
+		uint32_t mac = h->tp_mac, snap = h->tp_snaplen, len = h->tp_len;
+		if (mac >= sizeof(*h) && mac <= fsize && snap <= fsize - mac) {
+			if (rx_deliver(pl, f + mac, snap, len, st))
+				n++;
+		} else {
+			pl->rx_dropped++;
+		}
+		store_status(&h->tp_status, TP_STATUS_KERNEL);
+		pl->rx_next = (pl->rx_next + 1) % pl->rx_frames;
+	}
+	return n;
+}
+
 static int pl_poll(struct link_endpoint *ep, int max)
 {
 	struct packet_link *pl = (struct packet_link *)ep;
+	if (pl->g.version != 3)
+		return pl_poll_v2(pl, max);
 	const uint32_t bsize = pl->g.rx_block_size;
 	int n = 0;
 	while (n < max) {
@@ -154,23 +231,12 @@ static int pl_poll(struct link_endpoint *ep, int max)
 		if (next == 0 || next > bsize)
 			pl->rx_left = 0;
 		bool fits = mac <= bsize - off && snap <= bsize - off - mac;
-		if (!fits || snap < h->tp_len || snap < ETH_HLEN) {
+		if (!fits) {
 			pl->rx_dropped++;
 			continue;
 		}
-		struct ns_pbuf *pb = ns_pbuf_from(blk + off + mac, snap);
-		if (!pb) {
-			pl->rx_dropped++;
-			continue;
-		}
-		if (st & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
-			pb->flags |= NS_PB_CSUM_OK;
-		vmutex_lock(&pl->lock);
-		ep->rx_packets++;
-		ep->rx_bytes += snap;
-		vmutex_unlock(&pl->lock);
-		ns_link_deliver(ep, pb);
-		n++;
+		if (rx_deliver(pl, blk + off + mac, snap, h->tp_len, st))
+			n++;
 	}
 	return n;
 }
@@ -194,7 +260,7 @@ static const struct link_ops packet_link_ops = {
 static bool ring_ok(uint32_t block, uint32_t nr, uint32_t frame)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	return block && nr && frame >= TPACKET3_HDRLEN && block % (uint32_t)page == 0 &&
+	return block && nr && frame >= TPACKET3_HDRLEN + ETH_HLEN && block % (uint32_t)page == 0 &&
 	       frame % TPACKET_ALIGNMENT == 0 && block % frame == 0 && nr <= 4096 &&
 	       (uint64_t)block * nr <= (1ull << 30);
 }
@@ -202,7 +268,8 @@ static bool ring_ok(uint32_t block, uint32_t nr, uint32_t frame)
 int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6],
 		    const struct packet_rings *g, struct link_endpoint **out)
 {
-	if (!ring_ok(g->rx_block_size, g->rx_block_nr, g->rx_frame_size) ||
+	if ((g->version != 2 && g->version != 3) ||
+	    !ring_ok(g->rx_block_size, g->rx_block_nr, g->rx_frame_size) ||
 	    !ring_ok(g->tx_block_size, g->tx_block_nr, g->tx_frame_size) || mtu < 68 ||
 	    mtu > 65535 || strlen(name) >= sizeof(((struct link_endpoint *)0)->name)) {
 		close(fd);
@@ -229,6 +296,7 @@ int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6]
 	pl->rx = pl->map;
 	pl->tx = pl->map + rx_len;
 	pl->tx_frames = g->tx_block_size / g->tx_frame_size * g->tx_block_nr;
+	pl->rx_frames = g->rx_block_size / g->rx_frame_size * g->rx_block_nr;
 	vmutex_init(&pl->lock, LOCK_CLASS(NETSTACK_LINK));
 	pl->ep.ops = &packet_link_ops;
 	snprintf(pl->ep.name, sizeof(pl->ep.name), "%s", name);

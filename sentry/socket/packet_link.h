@@ -1,7 +1,7 @@
 /*
  * packet_link.h — the container's interface as a netstack link endpoint:
  * an AF_PACKET socket the runtime opened in the container's network
- * namespace, with TPACKET_V3 RX and TX rings (packet_link.c), and the
+ * namespace, with TPACKET_V2 (or V3) RX and TX rings (packet_link.c), and the
  * control request that hands such links to a running Sentry (netcfg.c).
  */
 #ifndef VISOR_SENTRY_SOCKET_PACKET_LINK_H
@@ -18,19 +18,21 @@ struct link_endpoint;
 struct packet_rings {
 	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
 	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
+	uint32_t version; /* 2 (TPACKET_V2: frames) or 3 (TPACKET_V3: RX blocks) */
 };
 
 /* A link of type NS_LINK_ETHERNET on fd (owned from here, also on
- * failure): maps both rings.  -EINVAL (a geometry that is not the kernel's
- * rules: sizes not multiples of the page or of the frame), or mmap's
- * error. */
+ * failure): maps both rings.  -EINVAL (a version other than 2 and 3, a
+ * geometry that is not the kernel's rules: sizes not multiples of the page
+ * or of the frame), or mmap's error. */
 int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6],
 		    const struct packet_rings *rings, struct link_endpoint **out);
 /* The socket under a packet link (the service thread polls it). */
 int packet_link_fd(const struct link_endpoint *ep);
 
 /* The "net" control request: {"links":[{"name","mtu","mac","addrs",
- * "rings":[6 numbers]}],"routes":[{"dst":"a/len","gw":"a","link":i,
+ * "rings":[rx block size, block count, frame size, tx block size, block
+ * count, frame size, TPACKET version 2 or 3]}],"routes":[{"dst":"a/len","gw":"a","link":i,
  * "metric":m}],"neighbours":[..]} with one AF_PACKET fd per link in
  * SCM_RIGHTS, in order.  Each link becomes an interface of the sandbox's
  * stack with its addresses, then the routes are added; the service thread
