@@ -65,7 +65,7 @@ timeout 60 docker wait "$id" >/dev/null
 docker rm "$id" >/dev/null
 log="$logdir/$id.log"
 [ -s "$log" ] || fail "no debug log $log: $(ls "$logdir")"
-grep -q 'platform ptrace' "$log" || fail "the debug log does not name the platform"
+grep -q 'platform systrap' "$log" || fail "the debug log does not name the platform"
 grep -q 'write(0x1' "$log" || fail "no strace lines in $log"
 # The first runtime still runs without them.
 [ "$(ls "$logdir" | wc -l)" = 1 ] || fail "unexpected logs: $(ls "$logdir")"

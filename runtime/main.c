@@ -69,8 +69,8 @@ static void usage(FILE *f)
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].help);
 	fprintf(f, "\nglobal options: --root DIR --log FILE --log-format json|text --debug\n"
-		   "  --systemd-cgroup --platform=ptrace|systrap|kvm --network=sandbox|host|none\n"
-		   "  --strace --debug-log=PATH --file-access=exclusive|shared\n"
+		   "  --systemd-cgroup --platform=systrap|ptrace|kvm (default systrap)\n"
+		   "  --network=sandbox|host|none --strace --debug-log=PATH --file-access=exclusive|shared\n"
 		   "  (--overlay is recognised but not implemented yet: create refuses it)\n");
 }
 
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 {
 	struct global_opts g = {
 		.root = "/run/visor",
-		.platform = "ptrace",
+		.platform = "systrap", /* the default platform (ptrace: --platform=ptrace) */
 		.network = "sandbox",
 		.file_access = "exclusive",
 		.argv0 = argv[0],
