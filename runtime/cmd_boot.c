@@ -348,6 +348,7 @@ static const struct cli_opt boot_options[] = {
 	BOOT_PARSE("--uid", cfg.uid, uint32_t, boot_id),
 	BOOT_PARSE("--gid", cfg.gid, uint32_t, boot_id),
 	BOOT_VALUE("--hostname", cfg.hostname),
+	BOOT_VALUE("--container-id", cfg.container_id),
 	BOOT_CALL("--tmpfs", boot_tmpfs),
 	{CLI_CALL("--dev", 0, false, boot_dev)},
 	{CLI_CALL("--proc", 0, false, boot_proc)},

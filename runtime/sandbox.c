@@ -141,11 +141,24 @@ int sandbox_check_network(const struct global_opts *g, struct verr *err)
 }
 
 /* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
- * (as runsc's), so one runtimeArgs entry serves every container.  -1 if it
- * does not fit. */
+ * (as runsc's), so one runtimeArgs entry serves every container.  A PATH
+ * ending in '/' is a directory (runsc's form, made if missing): the Sentry
+ * logs to DIR/ID.sentry.log.  -1 if it does not fit. */
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id)
 {
 	size_t n = (size_t)snprintf(out, size, "--debug-log=");
+	size_t plen = strlen(pattern);
+	char dir_pattern[PATH_MAX + 32];
+	if (plen && pattern[plen - 1] == '/') {
+		if (mkdir(pattern, 0755) < 0 && errno != EEXIST)
+			log_warn("--debug-log: cannot make %s: %s", pattern, strerror(errno));
+		if ((size_t)snprintf(dir_pattern, sizeof(dir_pattern), "%s%%ID%%.sentry.log",
+				     pattern) >= sizeof(dir_pattern))
+			return -1;
+		pattern = dir_pattern;
+		if (!id || !id[0])
+			id = "do";
+	}
 	for (const char *p = pattern; *p; p++) {
 		const char *piece = p;
 		size_t len = 1;
@@ -958,6 +971,9 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	args[n++] = cfd;
 	args[n++] = rfd;
 	args[n++] = "--wait-start";
+	char idarg[300];
+	if ((size_t)snprintf(idarg, sizeof(idarg), "--container-id=%s", o->id) < sizeof(idarg))
+		args[n++] = idarg; /* the Sentry's log names the container */
 	args[n] = NULL;
 
 	pid_t pid = (pid_t)syscall(SYS_clone, nsflags | SIGCHLD, 0, 0, 0, 0);
