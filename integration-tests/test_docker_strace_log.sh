@@ -48,6 +48,8 @@ for _ in $(seq 60); do
 done
 [ -s "$log" ] || fail "no log $log (dir: $(ls "$logdir"))"
 grep -q "container $id" "$log" || fail "the log does not name the container $id"
+grep -qE "seccomp profile: [0-9]+ BPF instructions \(compiled by create\)" "$log" ||
+	fail "the Sentry did not get Docker's seccomp profile from create: $(head -3 "$log")"
 grep -q "sentry ${id:0:12}" "$log" || fail "the log lines do not carry the short id ${id:0:12}"
 grep -qF 'openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)' "$log" ||
 	fail "no decoded openat of /nonexistent in $log: $(grep -F nonexistent "$log" | head -3)"

@@ -24,6 +24,7 @@
 #include "lib/verr.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -900,7 +901,7 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	if (self_exe(exe, sizeof(exe)) < 0)
 		return verr_errno(err, errno, "cannot find the visor binary");
 	_cleanup_close_ int gofer_s0 = -1, gofer_s1 = -1, listen_fd = -1, spec_fd = -1;
-	_cleanup_close_ int ready_r = -1, ready_w = -1, netns_fd = -1, tty = -1;
+	_cleanup_close_ int ready_r = -1, ready_w = -1, netns_fd = -1, tty = -1, scmp_fd = -1;
 	int r;
 
 	bool terminal = c->process && c->process->terminal;
@@ -941,6 +942,14 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	if (spec_fd < 0 || write_all(spec_fd, o->config_text, o->config_len) < 0 ||
 	    lseek(spec_fd, 0, SEEK_SET) < 0)
 		return verr_errno(err, errno, "passing the spec to the sandbox");
+	if (o->seccomp_prog) {
+		scmp_fd = memfd_create("visor-seccomp", MFD_CLOEXEC);
+		if (scmp_fd < 0 ||
+		    write_all(scmp_fd, o->seccomp_prog,
+			      (size_t)o->seccomp_len * sizeof(struct sock_filter)) < 0 ||
+		    lseek(scmp_fd, 0, SEEK_SET) < 0)
+			return verr_errno(err, errno, "passing the seccomp profile to the sandbox");
+	}
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return verr_errno(err, errno, "pipe");
@@ -954,7 +963,7 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	guard_set(1, r);
 	close(take_fd(gofer_s1));
 
-	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32];
+	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32], scfd[32];
 	char *args[24];
 	int n = 0;
 	args[n++] = exe;
@@ -971,6 +980,10 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	args[n++] = cfd;
 	args[n++] = rfd;
 	args[n++] = "--wait-start";
+	if (scmp_fd >= 0) {
+		snprintf(scfd, sizeof(scfd), "--seccomp-fd=%d", scmp_fd);
+		args[n++] = scfd;
+	}
 	char idarg[300];
 	if ((size_t)snprintf(idarg, sizeof(idarg), "--container-id=%s", o->id) < sizeof(idarg))
 		args[n++] = idarg; /* the Sentry's log names the container */
@@ -995,8 +1008,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 			for (int i = 0; i < 3; i++)
 				dup2(tty, i);
 		}
-		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w};
-		child_fds(keep, 4);
+		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w, scmp_fd};
+		child_fds(keep, scmp_fd >= 0 ? 5 : 4);
 		execv(exe, args);
 		dprintf(ready_w, "error exec %s: %s\n", exe, strerror(errno));
 		_exit(125);
@@ -1009,6 +1022,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	close(take_fd(listen_fd));
 	close(take_fd(gofer_s0));
 	close(take_fd(spec_fd));
+	if (scmp_fd >= 0)
+		close(take_fd(scmp_fd));
 	sandbox_cgroup_enter(c, pid);
 	sandbox_cgroup_enter(c, sb->gofer_pid);
 	if (o->spawned)
