@@ -296,6 +296,43 @@ static void test_boot_config_gets_the_checked_program(void **state)
 	oci_config_free(cfg);
 }
 
+static bool cached(const uint64_t *bits, int nr) { return (bits[nr / 64] >> (nr % 64)) & 1; }
+
+/* The verdict cache: a number is cached as allowed only when the program
+ * allows it without looking at the arguments. */
+static void test_verdict_cache_allows_only_argument_free_allows(void **state)
+{
+	struct oci_config *cfg = NULL;
+	struct verr err = {0};
+	assert_int_equal(parse_with(test_profile, &cfg, &err), 0);
+	unsigned int len, skipped;
+	struct sock_filter *prog = compile(cfg, &len, &skipped);
+	uint64_t bits[SECCOMP_CACHE_WORDS];
+	memset(bits, 0xff, sizeof(bits));
+	seccomp_allow_bitmap(prog, len, bits);
+	assert_true(cached(bits, SYS_getpid));
+	assert_true(cached(bits, SYS_read));
+	assert_true(cached(bits, SYS_openat));
+	assert_false(cached(bits, SYS_mkdir));	/* ERRNO */
+	assert_false(cached(bits, SYS_getppid)); /* TRAP */
+	assert_false(cached(bits, SYS_chmod));	/* allowed or not by its mode */
+	/* Every cached number really is allowed, whatever the arguments. */
+	for (int nr = 0; nr < SECCOMP_CACHE_NRS; nr++)
+		if (cached(bits, nr))
+			assert_int_equal(run(prog, len, nr, 0x1234, 0777), SECCOMP_RET_ALLOW);
+	free(prog);
+	oci_config_free(cfg);
+
+	/* A program that reads the instruction pointer caches nothing. */
+	struct sock_filter ip_prog[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	seccomp_allow_bitmap(ip_prog, 2, bits);
+	for (int i = 0; i < SECCOMP_CACHE_WORDS; i++)
+		assert_int_equal(bits[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +343,7 @@ int main(void)
 	    cmocka_unit_test(test_actions_map_to_seccomp_returns),
 	    cmocka_unit_test(test_malformed_profiles_are_refused_with_their_field),
 	    cmocka_unit_test(test_boot_config_gets_the_checked_program),
+	    cmocka_unit_test(test_verdict_cache_allows_only_argument_free_allows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
