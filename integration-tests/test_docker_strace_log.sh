@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker_runtime_with_strace_logs_decoded_syscalls: a runtime registered
 # with runtimeArgs `--strace --debug-log=DIR/` (runsc's form) writes
-# DIR/<container id>.sentry.log, whose lines name the container and show
+# DIR/<container id>.sentry.log (and the Gofer's DIR/<id>.gofer.log), whose
+# Sentry lines name the container and show
 # each app syscall as strace does (`openat(AT_FDCWD, "/nonexistent",
 # O_RDONLY) = -1 ENOENT`, flags by name, pointers in hex); and `visor debug
 # --unsupported ID` on the running container lists a syscall the app called
@@ -21,7 +22,8 @@ trap cleanup EXIT
 [ -n "${KEEP_LOG:-}" ] && trap 'cp "$log" "$KEEP_LOG"; cleanup' EXIT
 [ "$(id -u)" = 0 ] || skip "docker tests need root"
 # The strace runtime first: docker_setup makes dockerd reload daemon.json.
-python3 - "$VISOR_BIN" "$STRACE_RUNTIME" "$logdir/" "$VISOR_TEST_PLATFORM" <<'PY'
+# A directory that does not exist yet: the runtime makes it.
+python3 - "$VISOR_BIN" "$STRACE_RUNTIME" "$logdir/d/" "$VISOR_TEST_PLATFORM" <<'PY'
 import json, os, sys
 p = "/etc/docker/daemon.json"
 d = json.load(open(p)) if os.path.exists(p) and os.path.getsize(p) > 0 else {}
@@ -41,12 +43,13 @@ gcc -static -O1 -Wall -o "$bindir/scmp_probe" "$here/seccomp/scmp_probe.c" || fa
 id=$(timeout 60 docker run -d --runtime="$STRACE_RUNTIME" -v "$bindir:/t:ro" "$DOCKER_IMAGE" \
 	sh -c '/t/scmp_probe io_setup; cat /nonexistent; echo ready; sleep 60') ||
 	fail "docker run -d: $id"
-log="$logdir/$id.sentry.log"
+log="$logdir/d/$id.sentry.log"
 for _ in $(seq 60); do
 	grep -q 'nonexistent' "$log" 2>/dev/null && grep -q 'io_setup' "$log" && break
 	sleep 1
 done
-[ -s "$log" ] || fail "no log $log (dir: $(ls "$logdir"))"
+[ -s "$log" ] || fail "no log $log (dir: $(ls -R "$logdir"))"
+[ -e "$logdir/d/$id.gofer.log" ] || fail "no Gofer log $logdir/d/$id.gofer.log: $(ls "$logdir/d")"
 grep -q "container $id" "$log" || fail "the log does not name the container $id"
 grep -qE "seccomp profile: [0-9]+ BPF instructions \(compiled by create\)" "$log" ||
 	fail "the Sentry did not get Docker's seccomp profile from create: $(head -3 "$log")"

@@ -415,6 +415,12 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	}
 	struct sentry_config cfg = o.cfg;
 	cfg.jail = !o.no_jail;
+	if (cfg.container_id) {
+		/* As sentry_run will: every line names the container. */
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "sentry %.12s", cfg.container_id);
+		log_set_prefix(prefix);
+	}
 	int spec_fd = o.spec_fd;
 	if (cfg.gofer_fd < 0) {
 		fprintf(stderr, "visor boot: need --gofer-fd\n");

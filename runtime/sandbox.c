@@ -115,6 +115,17 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id);
 
+/* --debug-log=DIR/ (runsc's form): true, and DIR made if missing. */
+static bool debug_log_dir(const struct global_opts *g)
+{
+	const char *dl = g->debug_log;
+	if (!dl || !dl[0] || dl[strlen(dl) - 1] != '/')
+		return false;
+	if (mkdir(dl, 0755) < 0 && errno != EEXIST)
+		log_warn("--debug-log: cannot make %s: %s", dl, strerror(errno));
+	return true;
+}
+
 int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
 		      struct sandbox_flag_bufs *b)
 {
@@ -126,6 +137,7 @@ int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, 
 		args[n++] = "--file-access=shared";
 	if (g->network && !strcmp(g->network, "none"))
 		args[n++] = "--network=none";
+	debug_log_dir(g); /* makes DIR/ for the Sentry's file */
 	if (g->debug_log &&
 	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0)
 		args[n++] = b->debug_log;
@@ -148,11 +160,8 @@ int sandbox_check_network(const struct global_opts *g, struct verr *err)
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id)
 {
 	size_t n = (size_t)snprintf(out, size, "--debug-log=");
-	size_t plen = strlen(pattern);
 	char dir_pattern[PATH_MAX + 32];
-	if (plen && pattern[plen - 1] == '/') {
-		if (mkdir(pattern, 0755) < 0 && errno != EEXIST)
-			log_warn("--debug-log: cannot make %s: %s", pattern, strerror(errno));
+	if (pattern[0] && pattern[strlen(pattern) - 1] == '/') {
 		if ((size_t)snprintf(dir_pattern, sizeof(dir_pattern), "%s%%ID%%.sentry.log",
 				     pattern) >= sizeof(dir_pattern))
 			return -1;
@@ -189,6 +198,13 @@ static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock
 		goto out;
 	args[n++] = (char *)exe;
 	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
+	/* --debug-log=DIR/: the Gofer's own file beside the Sentry's (a later
+	 * --log wins). */
+	char glog[PATH_MAX + 16];
+	if (debug_log_dir(o->g) && o->id &&
+	    (size_t)snprintf(glog, sizeof(glog), "--log=%s%s.gofer.log", o->g->debug_log,
+			     o->id) < sizeof(glog))
+		args[n++] = glog;
 	args[n++] = "gofer";
 	snprintf(sockarg, sizeof(sockarg), "--sock-fd=%d", sock);
 	args[n++] = sockarg;
