@@ -7,7 +7,8 @@
 #    ENOSYS; ordinary calls work;
 #  - --security-opt seccomp=PROFILE denying mkdir: `mkdir /x` fails with
 #    EPERM, chmod(0777) with the profile's errno;
-#  - --security-opt seccomp=unconfined: mkdir works.
+#  - --security-opt seccomp=unconfined: mkdir works;
+#  - a `docker exec`'d process runs under the container's profile.
 # Also the conformance programs that Docker's default profile changes
 # (kcmp, process_vm, mem_calls) give runc's output.
 set -u
@@ -50,6 +51,13 @@ out=$(both --security-opt seccomp="$bindir/deny-mkdir.json" "$DOCKER_IMAGE" \
 echo "$out" | grep -q "mkdir: can't create directory '/x': Operation not permitted" ||
 	fail "deny-mkdir profile: $out"
 echo "$out" | grep -qx "chmod0777: EDQUOT" || fail "deny-mkdir profile, chmod errnoRet: $out"
+
+# docker exec: the exec'd process runs under the container's profile too.
+ctr=$(dr -d --security-opt seccomp="$bindir/deny-mkdir.json" -v "$bindir:/t:ro" "$DOCKER_IMAGE" sleep 60) ||
+	fail "docker run -d: $ctr"
+out=$(timeout 60 docker exec "$ctr" /t/scmp_probe mkdir getpid 2>&1)
+docker rm -f "$ctr" >/dev/null 2>&1
+[ "$out" = "$(printf 'mkdir: EPERM\ngetpid: ok')" ] || fail "docker exec under the profile: $out"
 
 out=$(both --security-opt seccomp=unconfined "$DOCKER_IMAGE" sh -c 'mkdir /x && echo made')
 [ "$out" = "$(printf 'made\nexit 0')" ] || fail "unconfined: $out"

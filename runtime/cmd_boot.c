@@ -8,7 +8,7 @@
  *              [--uid=N] [--gid=N] [--hostname=H] [--tmpfs=DIR]... [--dev]
  *              [--no-jail] -- CMD [ARG...]
  *   visor boot --gofer-fd=N --spec-fd=N [--control-fd=N] [--ready-fd=N]
- *              [--wait-start] [--no-jail]
+ *              [--wait-start] [--seccomp-fd=N] [--container-id=ID] [--no-jail]
  *
  * With --spec-fd the process, root and mounts come from the bundle's
  * config.json, read from that fd (create writes it to a memfd): see
@@ -23,7 +23,8 @@
  * that a runc container sees through the host's procfs and sysfs; the
  * Sentry's /proc and /sys are its own synthetic file systems that expose no
  * host kernel state, so there is nothing behind those paths to hide.
- * linux.seccomp is compiled to classic BPF here, before the jail, and every
+ * linux.seccomp is compiled to classic BPF by create and read from
+ * --seccomp-fd (compiled here, before the jail, without one), and every
  * process the Sentry spawns runs under it (runtime/oci_seccomp.h).
  */
 #include "runtime/boot_config.h"
@@ -260,9 +261,35 @@ int boot_seccomp_from_oci(const struct oci_config *oc, struct sentry_config *cfg
 	return 0;
 }
 
+/* The program create compiled (--seccomp-fd): read whole, checked as
+ * seccomp(2) checks it. */
+static int boot_seccomp_from_fd(int fd, const struct oci_config *oc, struct sentry_config *cfg,
+				struct verr *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = read_spec(fd, &buf, &len);
+	if (r < 0)
+		return verr_set(err, -r, "reading the seccomp program: %s", strerror(-r));
+	struct sock_filter *prog = (struct sock_filter *)buf;
+	size_t n = len / sizeof(*prog);
+	if (!oc->linux_cfg.seccomp || len % sizeof(*prog) || n > SECCOMP_MAX_PROG_INSNS ||
+	    seccomp_check_prog(prog, (unsigned int)n) < 0) {
+		free(buf);
+		return verr_set(err, EINVAL, "--seccomp-fd: not a seccomp program for this spec");
+	}
+	log_info("seccomp profile: %zu BPF instructions (compiled by create)", n);
+	cfg->seccomp_prog = prog;
+	cfg->seccomp_len = (unsigned int)n;
+	cfg->seccomp_flags =
+	    (oc->linux_cfg.seccomp->flags & OCI_SCMP_FLAG_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0;
+	return 0;
+}
+
 struct boot_opts {
 	struct sentry_config cfg;
 	int spec_fd;
+	int seccomp_fd;
 	bool no_jail;
 	char **envp;		     /* MAX_ENV + 1 */
 	struct sentry_mount *mounts; /* MAX_MOUNTS, cfg.nmounts used */
@@ -339,6 +366,7 @@ static int boot_sys(void *opts, const char *word, const char *value, struct verr
 static const struct cli_opt boot_options[] = {
 	BOOT_PARSE("--gofer-fd", cfg.gofer_fd, int, boot_fd),
 	BOOT_PARSE("--spec-fd", spec_fd, int, boot_fd),
+	BOOT_PARSE("--seccomp-fd", seccomp_fd, int, boot_fd_not_stdio),
 	BOOT_PARSE("--control-fd", cfg.control_fd, int, boot_fd_not_stdio),
 	BOOT_PARSE("--ready-fd", cfg.ready_fd, int, boot_fd_not_stdio),
 	{CLI_FLAG("--wait-start", 0, struct boot_opts, cfg.wait_start)},
@@ -348,6 +376,7 @@ static const struct cli_opt boot_options[] = {
 	BOOT_PARSE("--uid", cfg.uid, uint32_t, boot_id),
 	BOOT_PARSE("--gid", cfg.gid, uint32_t, boot_id),
 	BOOT_VALUE("--hostname", cfg.hostname),
+	BOOT_VALUE("--container-id", cfg.container_id),
 	BOOT_CALL("--tmpfs", boot_tmpfs),
 	{CLI_CALL("--dev", 0, false, boot_dev)},
 	{CLI_CALL("--proc", 0, false, boot_proc)},
@@ -374,6 +403,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 			.ready_fd = -1,
 		},
 		.spec_fd = -1,
+		.seccomp_fd = -1,
 		.envp = envp,
 		.mounts = mounts,
 	};
@@ -385,6 +415,12 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 	}
 	struct sentry_config cfg = o.cfg;
 	cfg.jail = !o.no_jail;
+	if (cfg.container_id) {
+		/* As sentry_run will: every line names the container. */
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "sentry %.12s", cfg.container_id);
+		log_set_prefix(prefix);
+	}
 	int spec_fd = o.spec_fd;
 	if (cfg.gofer_fd < 0) {
 		fprintf(stderr, "visor boot: need --gofer-fd\n");
@@ -408,8 +444,12 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 		free(text);
 		if (r == 0)
 			r = boot_config_from_oci(oc, &cfg, mounts, MAX_MOUNTS, &err);
-		if (r == 0)
+		if (r == 0 && o.seccomp_fd >= 0)
+			r = boot_seccomp_from_fd(o.seccomp_fd, oc, &cfg, &err);
+		else if (r == 0)
 			r = boot_seccomp_from_oci(oc, &cfg, &err);
+		if (o.seccomp_fd >= 0)
+			close(o.seccomp_fd);
 		if (r < 0) {
 			log_error("%s", err.msg);
 			fprintf(stderr, "visor boot: %s\n", err.msg);

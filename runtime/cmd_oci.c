@@ -194,6 +194,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	int ret = 1;
 	int lock = -1;
 	bool dir_made = false;
+	struct sock_filter *seccomp_prog = NULL;
+	unsigned int seccomp_len = 0;
 	struct sandbox sb = {0};
 	struct visor_state st;
 	char rootfs[PATH_MAX], rootraw[PATH_MAX * 2 + 2];
@@ -240,15 +242,15 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		goto out;
 	}
 	if (cfg->linux_cfg.seccomp) {
-		/* Compiled here only to refuse a profile libseccomp cannot
-		 * express before anything exists; the Sentry compiles its own. */
-		struct sock_filter *prog = NULL;
-		unsigned int len, skipped;
-		if (oci_seccomp_bpf(cfg->linux_cfg.seccomp, &prog, &len, &skipped, &err) < 0) {
+		/* Compiled here, before anything exists, so a profile libseccomp
+		 * cannot express fails create cleanly; the Sentry gets the
+		 * program (compiling takes tens of milliseconds: once). */
+		unsigned int skipped;
+		if (oci_seccomp_bpf(cfg->linux_cfg.seccomp, &seccomp_prog, &seccomp_len, &skipped,
+				    &err) < 0) {
 			fail("%s", err.msg);
 			goto out;
 		}
-		free(prog);
 	}
 	if (state_create_dir(g->root, o->id, &lock, &err) < 0) {
 		fail("%s", err.msg);
@@ -294,6 +296,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		.config_text = text,
 		.config_len = len,
 		.console_socket = o->console_socket,
+		.seccomp_prog = seccomp_prog,
+		.seccomp_len = seccomp_len,
 	};
 	if (sandbox_start(&so, &sb, &err) < 0) {
 		fail("%s", err.msg);
@@ -357,6 +361,7 @@ out:
 	}
 	if (lock >= 0)
 		state_unlock(lock);
+	free(seccomp_prog);
 	oci_config_free(cfg);
 	return ret;
 }

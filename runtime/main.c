@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{"events", cmd_events, "container statistics: events --stats ID"},
 	{"spec", cmd_spec, "write a default config.json: spec [--bundle DIR] [--rootless]"},
 	{"features", cmd_features, "print the OCI runtime features JSON"},
+	{"debug", cmd_debug, "a running sandbox's unsupported calls: debug --unsupported ID"},
 	/* commands: keep this line last */
 };
 

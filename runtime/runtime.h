@@ -54,6 +54,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv);
 int cmd_delete(struct global_opts *g, int argc, char **argv);
 int cmd_exec(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_debug(struct global_opts *g, int argc, char **argv);
 int cmd_list(struct global_opts *g, int argc, char **argv);
 int cmd_run(struct global_opts *g, int argc, char **argv);
 int cmd_pause(struct global_opts *g, int argc, char **argv);

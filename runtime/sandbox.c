@@ -25,6 +25,7 @@
 #include "sentry/control.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -116,6 +117,17 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id);
 static int debug_log_in_dir(char *arg, size_t size, const char *id);
 
+/* --debug-log=DIR/ (runsc's form): true, and DIR made if missing. */
+static bool debug_log_dir(const struct global_opts *g)
+{
+	const char *dl = g->debug_log;
+	if (!dl || !dl[0] || dl[strlen(dl) - 1] != '/')
+		return false;
+	if (mkdir(dl, 0755) < 0 && errno != EEXIST)
+		log_warn("--debug-log: cannot make %s: %s", dl, strerror(errno));
+	return true;
+}
+
 int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
 		      struct sandbox_flag_bufs *b)
 {
@@ -127,6 +139,7 @@ int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, 
 		args[n++] = "--file-access=shared";
 	if (g->network && !strcmp(g->network, "none"))
 		args[n++] = "--network=none";
+	debug_log_dir(g); /* makes DIR/ for the Sentry's file */
 	if (g->debug_log &&
 	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0 &&
 	    debug_log_in_dir(b->debug_log, sizeof(b->debug_log), id) == 0)
@@ -144,11 +157,21 @@ int sandbox_check_network(const struct global_opts *g, struct verr *err)
 }
 
 /* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
- * (as runsc's), so one runtimeArgs entry serves every container.  -1 if it
- * does not fit. */
+ * (as runsc's), so one runtimeArgs entry serves every container.  A PATH
+ * ending in '/' is a directory (runsc's form, made if missing): the Sentry
+ * logs to DIR/ID.sentry.log.  -1 if it does not fit. */
 static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id)
 {
 	size_t n = (size_t)snprintf(out, size, "--debug-log=");
+	char dir_pattern[PATH_MAX + 32];
+	if (pattern[0] && pattern[strlen(pattern) - 1] == '/') {
+		if ((size_t)snprintf(dir_pattern, sizeof(dir_pattern), "%s%%ID%%.sentry.log",
+				     pattern) >= sizeof(dir_pattern))
+			return -1;
+		pattern = dir_pattern;
+		if (!id || !id[0])
+			id = "do";
+	}
 	for (const char *p = pattern; *p; p++) {
 		const char *piece = p;
 		size_t len = 1;
@@ -204,6 +227,13 @@ static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock
 		goto out;
 	args[n++] = (char *)exe;
 	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
+	/* --debug-log=DIR/: the Gofer's own file beside the Sentry's (a later
+	 * --log wins). */
+	char glog[PATH_MAX + 16];
+	if (debug_log_dir(o->g) && o->id &&
+	    (size_t)snprintf(glog, sizeof(glog), "--log=%s%s.gofer.log", o->g->debug_log,
+			     o->id) < sizeof(glog))
+		args[n++] = glog;
 	args[n++] = "gofer";
 	snprintf(sockarg, sizeof(sockarg), "--sock-fd=%d", sock);
 	args[n++] = sockarg;
@@ -916,7 +946,7 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	if (self_exe(exe, sizeof(exe)) < 0)
 		return verr_errno(err, errno, "cannot find the visor binary");
 	_cleanup_close_ int gofer_s0 = -1, gofer_s1 = -1, listen_fd = -1, spec_fd = -1;
-	_cleanup_close_ int ready_r = -1, ready_w = -1, netns_fd = -1, tty = -1;
+	_cleanup_close_ int ready_r = -1, ready_w = -1, netns_fd = -1, tty = -1, scmp_fd = -1;
 	int r;
 
 	bool terminal = c->process && c->process->terminal;
@@ -957,6 +987,14 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	if (spec_fd < 0 || write_all(spec_fd, o->config_text, o->config_len) < 0 ||
 	    lseek(spec_fd, 0, SEEK_SET) < 0)
 		return verr_errno(err, errno, "passing the spec to the sandbox");
+	if (o->seccomp_prog) {
+		scmp_fd = memfd_create("visor-seccomp", MFD_CLOEXEC);
+		if (scmp_fd < 0 ||
+		    write_all(scmp_fd, o->seccomp_prog,
+			      (size_t)o->seccomp_len * sizeof(struct sock_filter)) < 0 ||
+		    lseek(scmp_fd, 0, SEEK_SET) < 0)
+			return verr_errno(err, errno, "passing the seccomp profile to the sandbox");
+	}
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return verr_errno(err, errno, "pipe");
@@ -970,7 +1008,7 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	guard_set(1, r);
 	close(take_fd(gofer_s1));
 
-	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32];
+	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32], scfd[32];
 	char *args[24];
 	int n = 0;
 	args[n++] = exe;
@@ -987,6 +1025,13 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	args[n++] = cfd;
 	args[n++] = rfd;
 	args[n++] = "--wait-start";
+	if (scmp_fd >= 0) {
+		snprintf(scfd, sizeof(scfd), "--seccomp-fd=%d", scmp_fd);
+		args[n++] = scfd;
+	}
+	char idarg[300];
+	if ((size_t)snprintf(idarg, sizeof(idarg), "--container-id=%s", o->id) < sizeof(idarg))
+		args[n++] = idarg; /* the Sentry's log names the container */
 	args[n] = NULL;
 
 	pid_t pid = (pid_t)syscall(SYS_clone, nsflags | SIGCHLD, 0, 0, 0, 0);
@@ -1008,8 +1053,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 			for (int i = 0; i < 3; i++)
 				dup2(tty, i);
 		}
-		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w};
-		child_fds(keep, 4);
+		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w, scmp_fd};
+		child_fds(keep, scmp_fd >= 0 ? 5 : 4);
 		execv(exe, args);
 		dprintf(ready_w, "error exec %s: %s\n", exe, strerror(errno));
 		_exit(125);
@@ -1022,6 +1067,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	close(take_fd(listen_fd));
 	close(take_fd(gofer_s0));
 	close(take_fd(spec_fd));
+	if (scmp_fd >= 0)
+		close(take_fd(scmp_fd));
 	sandbox_cgroup_enter(c, pid);
 	sandbox_cgroup_enter(c, sb->gofer_pid);
 	if (o->spawned)

@@ -20,6 +20,7 @@
 struct global_opts;
 struct oci_config;
 struct verr;
+struct sock_filter;
 
 struct sandbox_opts {
 	struct global_opts *g;
@@ -31,6 +32,10 @@ struct sandbox_opts {
 	const char *config_text;    /* config.json as read: the Sentry parses it too */
 	size_t config_len;
 	const char *console_socket; /* with process.terminal: where the pty master goes */
+	/* linux.seccomp as compiled by create (NULL: none): handed to the
+	 * Sentry over a memfd (--seccomp-fd) so it is compiled once. */
+	const struct sock_filter *seccomp_prog;
+	unsigned int seccomp_len;
 	/* Called as soon as the Sentry exists (before it reports ready), so
 	 * the caller can record its pid: a create killed while waiting must
 	 * not leave an unrecorded Sentry that `delete --force` cannot find. */

@@ -15,6 +15,7 @@
 #include "sentry/sentry.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/spawn.h"
+#include "sentry/kernel/syscall_table.h"
 #include "sentry/mm/mm.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/socket/packet_link.h"
@@ -535,6 +536,40 @@ static void op_wait(struct kernel *k, char *reply, size_t size)
 	reply_ok(reply, size, "status", st);
 }
 
+/* {"op":"unsupported"}: the syscalls without a handler the app called and
+ * the socket options refused, with their counts (`visor debug --unsupported`). */
+static void op_unsupported(char *reply, size_t size)
+{
+	int nrs[SYSCALL_MAX], levels[256], optnames[256];
+	uint64_t counts[SYSCALL_MAX], ocounts[256];
+	int n = syscall_unsupported(nrs, counts, SYSCALL_MAX);
+	int no = syscall_unsupported_sockopts(levels, optnames, ocounts, 256);
+	struct json_writer w;
+	json_writer_init_fixed(&w, reply, size, NULL, 0);
+	json_object_begin(&w);
+	json_key_bool(&w, "ok", true);
+	json_key_array_begin(&w, "syscalls");
+	/* An entry is under 80 bytes: stop while the rest still fits. */
+	for (int i = 0; i < n && w.len + 160 < size; i++) {
+		json_object_begin(&w);
+		json_key_int(&w, "nr", nrs[i]);
+		json_key_string(&w, "name", syscall_name(nrs[i]));
+		json_key_int(&w, "count", (long long)counts[i]);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_key_array_begin(&w, "sockopts");
+	for (int i = 0; i < no && w.len + 160 < size; i++) {
+		json_object_begin(&w);
+		json_key_int(&w, "level", levels[i]);
+		json_key_int(&w, "optname", optnames[i]);
+		json_key_int(&w, "count", (long long)ocounts[i]);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+}
+
 /* Parse an exec request into a (the strings point into req) and spawn it. */
 static int op_exec(struct kernel *k, yajl_val req, int *fds, int nfds, char *reply, size_t size)
 {
@@ -768,6 +803,8 @@ int control_handle(struct kernel *k, int init_pid, const char *req, size_t len, 
 		op_ps(k, reply, reply_size);
 	} else if (!strcmp(o, "wait")) {
 		op_wait(k, reply, reply_size);
+	} else if (!strcmp(o, "unsupported")) {
+		op_unsupported(reply, reply_size);
 	} else if (!strcmp(o, "exec")) {
 		ret = op_exec(k, root, fds, nfds, reply, reply_size);
 	} else {

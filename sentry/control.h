@@ -18,6 +18,8 @@
  *        namespace numbers it — visor ps maps it to a host pid; stubs false:
  *        the platform has no host process per address space)
  *   {"op":"wait"}                        -> {"ok":true,"status":S}  once init has exited
+ *   {"op":"unsupported"}                 -> {"ok":true,"syscalls":[{"nr":N,"name":"io_setup",
+ *        "count":C},..],"sockopts":[{"level":L,"optname":O,"count":C},..]}
  *   {"op":"exec","args":[..],"env":[..],"cwd":"/","uid":N,"gid":N,
  *    "groups":[..],"umask":N,"terminal":B,"no_new_privs":B,
  *    "caps":[eff,perm,bound,inh],"rlimits":[[res,soft,hard],..]}

@@ -61,6 +61,14 @@ static void *pthread_exit_once(void *arg)
 int sentry_run(const struct sentry_config *cfg)
 {
 	log_set_prefix("sentry");
+	if (cfg->container_id && cfg->container_id[0]) {
+		/* Every line names the container (its short id, as docker ps
+		 * shows it); the first one the whole id. */
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "sentry %.12s", cfg->container_id);
+		log_set_prefix(prefix);
+		log_info("container %s", cfg->container_id);
+	}
 	struct memfile *mf = NULL;
 	int r = memfile_new(MEMFILE_LIMIT, &mf);
 	if (r < 0) {

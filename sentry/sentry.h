@@ -34,6 +34,7 @@ struct sentry_config {
 	int ngroups;
 	const char *hostname;
 	bool strace;
+	const char *container_id; /* for the log; NULL under `visor do` */
 	bool file_access_shared; /* --file-access=shared: goferfs revalidates with the Gofer */
 	bool network_none;     /* --network=none (else sandbox): both loopback only today */
 	bool jail;             /* pivot into an empty root, drop caps, seccomp */

@@ -33,6 +33,10 @@ static long op(const char *name)
 		return personality(PER_LINUX) < 0 ? -1 : 0;
 	if (!strcmp(name, "personality_bad"))
 		return personality(0x1234) < 0 ? -1 : 0;
+	if (!strcmp(name, "io_setup")) {
+		unsigned long ctx = 0;
+		return syscall(SYS_io_setup, 1, &ctx);
+	}
 	if (!strcmp(name, "mount"))
 		return syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, NULL);
 	errno = EINVAL;

@@ -17,9 +17,11 @@
 #include <sys/syscall.h>
 
 #include "lib/verr.h"
+#include "runtime/boot_config.h"
 #include "runtime/oci.h"
 #include "runtime/oci_seccomp.h"
 #include "sentry/kernel/seccomp.h"
+#include "sentry/sentry.h"
 
 /* A config whose linux.seccomp is the given JSON object. */
 static int parse_with(const char *seccomp, struct oci_config **cfg, struct verr *err)
@@ -265,6 +267,72 @@ static void test_malformed_profiles_are_refused_with_their_field(void **state)
 		     "syscalls[0]: expected an object");
 }
 
+static void test_boot_config_gets_the_checked_program(void **state)
+{
+	static const char profile[] =
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],"
+	    " \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\"}]}";
+	struct oci_config *cfg = NULL;
+	struct verr err = {0};
+	assert_int_equal(parse_with(profile, &cfg, &err), 0);
+	struct sentry_config sc;
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(boot_seccomp_from_oci(cfg, &sc, &err), 0);
+	assert_non_null(sc.seccomp_prog);
+	assert_int_equal(seccomp_check_prog(sc.seccomp_prog, sc.seccomp_len), 0);
+	assert_int_equal(sc.seccomp_flags, SECCOMP_FILTER_FLAG_LOG);
+	struct seccomp_data d = data(SYS_mkdir, 0, 0);
+	assert_int_equal(seccomp_run_prog(sc.seccomp_prog, sc.seccomp_len, &d),
+			 SECCOMP_RET_ERRNO | EPERM);
+	free((void *)sc.seccomp_prog);
+	oci_config_free(cfg);
+
+	/* No profile: no program. */
+	static const char none[] = "{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"r\"}}";
+	assert_int_equal(oci_config_parse(none, sizeof(none) - 1, &cfg, &err), 0);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(boot_seccomp_from_oci(cfg, &sc, &err), 0);
+	assert_null(sc.seccomp_prog);
+	oci_config_free(cfg);
+}
+
+static bool cached(const uint64_t *bits, int nr) { return (bits[nr / 64] >> (nr % 64)) & 1; }
+
+/* The verdict cache: a number is cached as allowed only when the program
+ * allows it without looking at the arguments. */
+static void test_verdict_cache_allows_only_argument_free_allows(void **state)
+{
+	struct oci_config *cfg = NULL;
+	struct verr err = {0};
+	assert_int_equal(parse_with(test_profile, &cfg, &err), 0);
+	unsigned int len, skipped;
+	struct sock_filter *prog = compile(cfg, &len, &skipped);
+	uint64_t bits[SECCOMP_CACHE_WORDS];
+	memset(bits, 0xff, sizeof(bits));
+	seccomp_allow_bitmap(prog, len, bits);
+	assert_true(cached(bits, SYS_getpid));
+	assert_true(cached(bits, SYS_read));
+	assert_true(cached(bits, SYS_openat));
+	assert_false(cached(bits, SYS_mkdir));	/* ERRNO */
+	assert_false(cached(bits, SYS_getppid)); /* TRAP */
+	assert_false(cached(bits, SYS_chmod));	/* allowed or not by its mode */
+	/* Every cached number really is allowed, whatever the arguments. */
+	for (int nr = 0; nr < SECCOMP_CACHE_NRS; nr++)
+		if (cached(bits, nr))
+			assert_int_equal(run(prog, len, nr, 0x1234, 0777), SECCOMP_RET_ALLOW);
+	free(prog);
+	oci_config_free(cfg);
+
+	/* A program that reads the instruction pointer caches nothing. */
+	struct sock_filter ip_prog[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	seccomp_allow_bitmap(ip_prog, 2, bits);
+	for (int i = 0; i < SECCOMP_CACHE_WORDS; i++)
+		assert_int_equal(bits[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +342,8 @@ int main(void)
 	    cmocka_unit_test(test_docker_style_default_errno_profile),
 	    cmocka_unit_test(test_actions_map_to_seccomp_returns),
 	    cmocka_unit_test(test_malformed_profiles_are_refused_with_their_field),
+	    cmocka_unit_test(test_boot_config_gets_the_checked_program),
+	    cmocka_unit_test(test_verdict_cache_allows_only_argument_free_allows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

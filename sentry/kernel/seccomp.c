@@ -188,8 +188,12 @@ static uint32_t data_word(const struct seccomp_data *d, uint32_t off)
 	return w;
 }
 
-uint32_t seccomp_run_prog(const struct sock_filter *prog, unsigned int len,
-			  const struct seccomp_data *data)
+/* The interpreter.  With known_nr_only, only nr and arch may be read: a
+ * load of any other field (instruction pointer, arguments) sets *unknown and
+ * ends the run (the verdict cache's question, see seccomp_allow_bitmap). */
+static inline __attribute__((always_inline)) uint32_t
+run_prog(const struct sock_filter *prog, unsigned int len, const struct seccomp_data *data,
+	 bool known_nr_only, bool *unknown)
 {
 	uint32_t A = 0, X = 0, M[MEMWORDS] = {0};
 	for (unsigned int pc = 0; pc < len; pc++) {
@@ -198,6 +202,10 @@ uint32_t seccomp_run_prog(const struct sock_filter *prog, unsigned int len,
 		uint32_t src = BPF_SRC(in->code) == BPF_X ? X : k;
 		switch (in->code) {
 		case BPF_LD | BPF_W | BPF_ABS:
+			if (known_nr_only && k >= offsetof(struct seccomp_data, instruction_pointer)) {
+				*unknown = true;
+				return 0;
+			}
 			A = data_word(data, k);
 			continue;
 		case BPF_LD | BPF_W | BPF_LEN:
@@ -275,6 +283,29 @@ uint32_t seccomp_run_prog(const struct sock_filter *prog, unsigned int len,
 	return 0;
 }
 
+uint32_t seccomp_run_prog(const struct sock_filter *prog, unsigned int len,
+			  const struct seccomp_data *data)
+{
+	return run_prog(prog, len, data, false, NULL);
+}
+
+void seccomp_allow_bitmap(const struct sock_filter *prog, unsigned int len,
+			  uint64_t bits[SECCOMP_CACHE_WORDS])
+{
+	struct seccomp_data d;
+	memset(&d, 0, sizeof(d));
+	d.arch = AUDIT_ARCH_X86_64;
+	for (int nr = 0; nr < SECCOMP_CACHE_NRS; nr++) {
+		bool unknown = false;
+		d.nr = nr;
+		uint32_t r = run_prog(prog, len, &d, true, &unknown);
+		if (!unknown && (r & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW)
+			bits[nr / 64] |= 1ull << (nr % 64);
+		else
+			bits[nr / 64] &= ~(1ull << (nr % 64));
+	}
+}
+
 /* ---- syscall entry ---- */
 
 /* The action as Linux orders them: a signed compare of the action bits. */
@@ -319,6 +350,12 @@ enum seccomp_verdict seccomp_decide(struct task *t, int nr, const uint64_t a[6],
 		return SECCOMP_V_KILL_THREAD;
 	}
 
+	/* As Linux's action cache: a number every filter allows whatever the
+	 * arguments skips the programs. */
+	const struct seccomp_filter *top = chain_of(t);
+	if (nr >= 0 && nr < SECCOMP_CACHE_NRS && top &&
+	    (top->allow_cache[nr / 64] >> (nr % 64)) & 1)
+		return SECCOMP_V_RUN;
 	struct seccomp_data d;
 	memset(&d, 0, sizeof(d));
 	d.nr = nr;
@@ -405,6 +442,9 @@ int seccomp_set_filter(struct task *t, unsigned int flags, const struct sock_fil
 	f->log = (flags & SECCOMP_FILTER_FLAG_LOG) != 0;
 	f->len = len;
 	memcpy(f->insns, prog, len * sizeof(prog[0]));
+	/* Its own verdicts now (the work, outside the lock); the chain's below,
+	 * once its predecessor is known. */
+	seccomp_allow_bitmap(f->insns, f->len, f->allow_cache);
 
 	struct thread_group *tg = t->tg;
 	struct seccomp_filter *olds[64];
@@ -439,6 +479,9 @@ int seccomp_set_filter(struct task *t, unsigned int flags, const struct sock_fil
 		}
 	}
 	f->prev = t->seccomp; /* t's reference moves to the new filter */
+	if (f->prev)
+		for (int i = 0; i < SECCOMP_CACHE_WORDS; i++)
+			f->allow_cache[i] &= f->prev->allow_cache[i];
 	__atomic_store_n(&t->seccomp, f, __ATOMIC_RELEASE);
 	__atomic_store_n(&t->seccomp_mode, SECCOMP_MODE_FILTER, __ATOMIC_RELEASE);
 	f = NULL;

@@ -21,11 +21,18 @@
 
 #include "sentry/kernel/task.h"
 
+/* The verdict cache covers syscall numbers 0..SECCOMP_CACHE_NRS-1. */
+#define SECCOMP_CACHE_NRS 512
+#define SECCOMP_CACHE_WORDS (SECCOMP_CACHE_NRS / 64)
+
 /* One installed program; immutable once installed. */
 struct seccomp_filter {
 	_Atomic int refs;
 	struct seccomp_filter *prev; /* older filter (a counted reference), or NULL */
 	bool log;                    /* SECCOMP_FILTER_FLAG_LOG */
+	/* Bit nr: this filter and every older one allow syscall nr whatever
+	 * its arguments and instruction pointer (Linux's action cache). */
+	uint64_t allow_cache[SECCOMP_CACHE_WORDS];
 	unsigned int len;
 	struct sock_filter insns[];
 };
@@ -45,6 +52,11 @@ int seccomp_check_prog(const struct sock_filter *prog, unsigned int len);
 /* Run a checked program over data: its return value. */
 uint32_t seccomp_run_prog(const struct sock_filter *prog, unsigned int len,
 			  const struct seccomp_data *data);
+/* For each syscall number below SECCOMP_CACHE_NRS, on x86-64: bit set when a
+ * checked program returns ALLOW without reading anything but the number and
+ * the architecture (so whatever the arguments), clear otherwise. */
+void seccomp_allow_bitmap(const struct sock_filter *prog, unsigned int len,
+			  uint64_t bits[SECCOMP_CACHE_WORDS]);
 
 /* What the filters say about one syscall of t (t's own thread). */
 enum seccomp_verdict {
