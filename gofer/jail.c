@@ -23,7 +23,6 @@
 #endif
 #include <seccomp.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -85,26 +84,17 @@ int gofer_jail_pivot(const char *root, bool readonly, const char **what)
 	return 0;
 }
 
-static int last_cap(void)
-{
-	int last = CAP_LAST_CAP;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	if (f) {
-		int v;
-		if (fscanf(f, "%d", &v) == 1 && v > 0 && v < 64)
-			last = v;
-		fclose(f);
-	}
-	return last;
-}
-
 int gofer_jail_drop_caps(void)
 {
 	const uint64_t keep = (1ull << CAP_CHOWN) | (1ull << CAP_DAC_OVERRIDE) |
 			      (1ull << CAP_DAC_READ_SEARCH) | (1ull << CAP_FOWNER) |
 			      (1ull << CAP_FSETID);
-	int last = last_cap();
-	for (int cap = 0; cap <= last; cap++) {
+	/* Every capability number there can be, not the kernel's
+	 * /proc/sys/kernel/cap_last_cap: this runs after the pivot, where
+	 * /proc is the container image's (a FIFO there would hang us, a
+	 * forged small number would keep capabilities).  The kernel answers
+	 * EINVAL past its last one. */
+	for (int cap = 0; cap < 64; cap++) {
 		if (keep & (1ull << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)

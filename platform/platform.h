@@ -140,6 +140,26 @@ struct jail_rule {
 /* clang-format off */
 #define JAIL_ALLOW(sysnr) {.nr = (sysnr), .action = JAIL_ACT_ALLOW}
 #define JAIL_FAIL(sysnr, errnum) {.nr = (sysnr), .action = JAIL_ACT_ERRNO, .err = (errnum)}
+/* Allowed only when argument argn equals val (the whole 64-bit register). */
+#define JAIL_ALLOW_ARG_EQ(sysnr, argn, val) \
+	{.nr = (sysnr), .action = JAIL_ACT_ALLOW, .ncmp = 1, \
+	 .cmp = {{.arg = (argn), .op = JAIL_CMP_EQ, .value = (val)}}}
+/* Allowed only when the low 32 bits of argument argn (an int or unsigned
+ * int parameter: the kernel ignores the upper half) equal val. */
+#define JAIL_ALLOW_ARG32_EQ(sysnr, argn, val) \
+	{.nr = (sysnr), .action = JAIL_ACT_ALLOW, .ncmp = 1, \
+	 .cmp = {{.arg = (argn), .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffffULL, .value = (val)}}}
+/* kill(pid, sig) and tgkill(tgid, tid, sig) with a positive (t)gid and
+ * signal sig: never -1 (every process the caller may signal), never a
+ * process group. */
+#define JAIL_ALLOW_KILL(sig) \
+	{.nr = SYS_kill, .action = JAIL_ACT_ALLOW, .ncmp = 2, \
+	 .cmp = {{.arg = 0, .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffff80000000ULL, .value = 0}, \
+		 {.arg = 1, .op = JAIL_CMP_EQ, .value = (sig)}}}
+#define JAIL_ALLOW_TGKILL(sig) \
+	{.nr = SYS_tgkill, .action = JAIL_ACT_ALLOW, .ncmp = 2, \
+	 .cmp = {{.arg = 0, .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffff80000000ULL, .value = 0}, \
+		 {.arg = 2, .op = JAIL_CMP_EQ, .value = (sig)}}}
 /* clang-format on */
 
 /* A named list of rules: what one part of visor needs from the host. */

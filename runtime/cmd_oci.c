@@ -216,6 +216,17 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		fail("config.json: root.path: %s: %s", rootraw, strerror(errno));
 		goto out;
 	}
+	/* A user namespace (dockerd --userns-remap) would have container root
+	 * create and chown files as an unprivileged host uid; the Gofer acts
+	 * as host root, so ignoring the mappings would hand container root
+	 * real root's files.  Refused until the Gofer applies them. */
+	if (oci_config_namespace(cfg, OCI_NS_USER) || cfg->linux_cfg.n_uid_mappings ||
+	    cfg->linux_cfg.n_gid_mappings) {
+		fail("config.json: linux.namespaces: a user namespace (type \"user\", "
+		     "uidMappings/gidMappings, as dockerd --userns-remap sets) is not supported "
+		     "by visor");
+		goto out;
+	}
 	if (o->console_socket && !cfg->process->terminal) {
 		fail("--console-socket given but process.terminal is false");
 		goto out;

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdbool.h>
@@ -84,6 +85,11 @@ static int drop_caps(const char **what)
 	return 0;
 }
 
+/* glibc's pthread_create: CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+ * CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+ * CLONE_CHILD_CLEARTID (after clone3's ENOSYS below). */
+#define JAIL_PTHREAD_CLONE_FLAGS 0x3d0f00ULL
+
 static const struct jail_rule sentry_rule_list[] = {
     /* I/O on fds the Sentry holds */
     JAIL_ALLOW(SYS_read),
@@ -106,7 +112,17 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_fcntl),
     JAIL_ALLOW(SYS_dup),
     JAIL_ALLOW(SYS_dup3),
-    JAIL_ALLOW(SYS_ioctl),
+    /* ioctl: only what hostfd.c asks of a donated host fd (a tty's
+     * termios and window size, queue lengths; isatty's TCGETS): never
+     * TIOCSTI, TIOCSCTTY, TIOCSETD... on a host terminal. */
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5401 /* TCGETS */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5402 /* TCSETS */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5403 /* TCSETSW */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5404 /* TCSETSF */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5411 /* TIOCOUTQ */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5413 /* TIOCGWINSZ */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x5414 /* TIOCSWINSZ */),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, 0x541B /* FIONREAD */),
     JAIL_ALLOW(SYS_ftruncate),
     JAIL_ALLOW(SYS_fallocate),
     JAIL_ALLOW(SYS_fsync),
@@ -136,7 +152,9 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_brk),
     JAIL_ALLOW(SYS_memfd_create),
     /* threads, signals, time */
-    JAIL_ALLOW(SYS_clone),
+    /* clone: glibc's pthread_create and nothing else (no new namespaces,
+     * no new processes: the platform's rules add what it forks). */
+    JAIL_ALLOW_ARG_EQ(SYS_clone, 0, JAIL_PTHREAD_CLONE_FLAGS),
     JAIL_ALLOW(SYS_futex),
     JAIL_ALLOW(SYS_set_robust_list),
     JAIL_ALLOW(SYS_rseq),
@@ -149,8 +167,11 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_gettid),
     JAIL_ALLOW(SYS_getpid),
     JAIL_ALLOW(SYS_getppid),
-    JAIL_ALLOW(SYS_tgkill),
-    JAIL_ALLOW(SYS_kill),
+    /* Signals the Sentry sends: SIGKILL to a stub, an interrupt (SIGCHLD)
+     * to a stub thread, abort()'s SIGABRT to itself.  Never kill(-1). */
+    JAIL_ALLOW_KILL(SIGKILL),
+    JAIL_ALLOW_TGKILL(SIGCHLD),
+    JAIL_ALLOW_TGKILL(SIGABRT),
     JAIL_ALLOW(SYS_sched_yield),
     /* The app's membarrier(2) is served by one host MEMBARRIER_CMD_GLOBAL
      * (sys_memcalls.c): that command, flags 0, nothing else. */

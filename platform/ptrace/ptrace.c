@@ -738,6 +738,19 @@ static enum pt_stop pt_classify(struct context *ctx, pid_t tid, int st, struct p
 		ev->kind = PLAT_EV_SIGNAL;
 		ev->info = si;
 		return PT_STOP_REPORT;
+	case SIGSYS:
+		/* A call into the vsyscall page, trapped by the stub's filter
+		 * (pt_build_filter): the host kernel has already "returned" to
+		 * the caller (rip popped from the stack) with the emulated
+		 * syscall's number in si_syscall.  Reported as that syscall, so
+		 * the Sentry serves gettimeofday/time/getcpu as Linux's
+		 * vsyscall emulation does; no stub ever runs host code there. */
+		if (si.si_code != 1 /* SYS_SECCOMP */ ||
+		    ((uint64_t)(uintptr_t)si.si_call_addr & ~0xfffULL) != PT_VSYSCALL_PAGE)
+			return PT_STOP_IGNORE;
+		ev->kind = PLAT_EV_SYSCALL;
+		ev->info = si;
+		return PT_STOP_REPORT;
 	case SIGCHLD:
 		/* Ours (context_interrupt) if the flag is still up; else a
 		 * leftover from an interrupt already reported. */
@@ -837,7 +850,9 @@ static int ptrace_context_switch(struct context *ctx, struct addr_space *as, pla
 	}
 	rec->kregs = *regs;
 	rec->kregs_valid = true;
-	if (ev->kind == PLAT_EV_SYSCALL && regs->rcx != regs->rip)
+	if (ev->kind == PLAT_EV_SYSCALL && ev->info.si_signo == SIGSYS)
+		regs->orig_rax = (unsigned long long)ev->info.si_syscall; /* a vsyscall */
+	else if (ev->kind == PLAT_EV_SYSCALL && regs->rcx != regs->rip)
 		pt_not_syscall_insn(regs, rec, ev);
 	return 0;
 gone:

@@ -20,6 +20,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The x86-64 vsyscall page (0xffffffffff600000): its low 32 bits, as the
+ * stub's filter compares them, and the whole address. */
+#define PT_VSYSCALL_PAGE_LO 0xff600000U
+#define PT_VSYSCALL_PAGE 0xffffffffff600000ULL
 /* One past the highest user address with 4-level paging (TASK_SIZE_MAX). */
 #define PT_USER_TOP 0x7ffffffff000ULL
 /* Where in the stub page the seccomp program lives (the code is at 0). */

@@ -21,6 +21,9 @@
  */
 #include "platform/ptrace/ptrace_internal.h"
 
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 static const struct jail_rule pt_jail_rule_list[] = {
@@ -33,11 +36,12 @@ static const struct jail_rule pt_jail_rule_list[] = {
     JAIL_ALLOW(SYS_waitid),
     JAIL_ALLOW(SYS_process_vm_readv),
     JAIL_ALLOW(SYS_process_vm_writev),
-    JAIL_ALLOW(SYS_kill),	       /* as_release and failed creations: SIGKILL a stub */
-    JAIL_ALLOW(SYS_tgkill),	       /* context_interrupt: SIGCHLD to a running stub thread */
+    JAIL_ALLOW_KILL(SIGKILL),	  /* as_release and failed creations: SIGKILL a stub */
+    JAIL_ALLOW_TGKILL(SIGCHLD),	  /* context_interrupt: SIGCHLD to a running stub thread */
     JAIL_ALLOW(SYS_sched_setaffinity), /* pt_rec_follow_cpu: a stub thread follows its tracer */
     JAIL_ALLOW(SYS_getcpu),	       /* sched_getcpu, when the vDSO does not answer */
-    JAIL_ALLOW(SYS_clone),	       /* pt_fork (flags 0); injected: a spare stub thread */
+    JAIL_ALLOW_ARG_EQ(SYS_clone, 0, 0), /* pt_fork: a new stub process, nothing shared */
+    JAIL_ALLOW_ARG_EQ(SYS_clone, 0, PT_THREAD_CLONE_FLAGS), /* injected: a spare stub thread */
     /* The stub page in the Sentry (mmap, mprotect, munmap); injected into a
      * stub: its mappings of the memory file, and dropping the Sentry's. */
     JAIL_ALLOW(SYS_mmap),
@@ -45,7 +49,9 @@ static const struct jail_rule pt_jail_rule_list[] = {
     JAIL_ALLOW(SYS_munmap),
     /* The forked child before its filter (pt_stub_child), then injections
      * (pt_stub_create, pt_stub_set_name) */
-    JAIL_ALLOW(SYS_prctl), /* PDEATHSIG, NO_NEW_PRIVS, SET_NAME */
+    JAIL_ALLOW_ARG32_EQ(SYS_prctl, 0, PR_SET_PDEATHSIG),
+    JAIL_ALLOW_ARG32_EQ(SYS_prctl, 0, PR_SET_NO_NEW_PRIVS),
+    JAIL_ALLOW_ARG32_EQ(SYS_prctl, 0, PR_SET_NAME),
     JAIL_ALLOW(SYS_getppid),
     JAIL_ALLOW(SYS_rt_sigaction),
     JAIL_ALLOW(SYS_rt_sigprocmask),
@@ -58,6 +64,13 @@ static const struct jail_rule pt_jail_rule_list[] = {
     JAIL_ALLOW(SYS_set_tid_address),
     /* What the stub's own filter allows besides the above (stub.S) */
     JAIL_ALLOW(SYS_pause), /* spare threads wait in pause() */
+    /* A call into the vsyscall page: the host kernel emulates it as
+     * gettimeofday, time or getcpu and runs seccomp on it; the stub's own
+     * filter traps it (SIGSYS, served by the Sentry: pt_classify), but
+     * every filter runs and the strictest answer wins, so this one must
+     * not kill it first.  gettimeofday and getcpu are the Sentry's anyway. */
+    JAIL_ALLOW(SYS_time),
+    JAIL_ALLOW(SYS_gettimeofday),
     JAIL_ALLOW(SYS_exit),
     JAIL_ALLOW(SYS_exit_group),
 };

@@ -62,6 +62,8 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp)
 #define SD_ARCH offsetof(struct seccomp_data, arch)
 #define SD_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define SD_ARG_HI(i) (SD_ARG_LO(i) + 4)
+#define SD_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define SD_IP_HI (SD_IP_LO + 4)
 #define TO_KILL 0xff /* jump target placeholder, patched to the final KILL */
 
 /*
@@ -81,6 +83,17 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 #define EMIT(ins) (f[n++] = (struct sock_filter)ins)
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, TO_KILL));
+	/* A call into the vsyscall page: the host kernel emulates it as a
+	 * syscall (gettimeofday, time, getcpu) that seccomp sees with the
+	 * page's address as its instruction pointer.  TRAP: the kernel then
+	 * returns to the caller and sends SIGSYS, a ptrace stop the platform
+	 * reports as that syscall, served by the Sentry (pt_classify). */
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 0, 4));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO));
+	EMIT(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xfffff000U));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PT_VSYSCALL_PAGE_LO, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR));
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, plain[i], 0, 1));

@@ -15,6 +15,7 @@
  */
 #include "platform/systrap/systrap_internal.h"
 
+#include <signal.h>
 #include <sys/syscall.h>
 
 static const struct jail_rule st_jail_rule_list[] = {
@@ -33,8 +34,8 @@ static const struct jail_rule st_jail_rule_list[] = {
     JAIL_ALLOW(SYS_sendmsg),
     JAIL_ALLOW(SYS_recvfrom),
     /* interrupts (a signal to a stub thread), killing a stub */
-    JAIL_ALLOW(SYS_tgkill),
-    JAIL_ALLOW(SYS_kill),
+    JAIL_ALLOW_TGKILL(ST_SIG_INTERRUPT),
+    JAIL_ALLOW_KILL(SIGKILL),
     /* whether a stub died (WNOWAIT), and reaping it */
     JAIL_ALLOW(SYS_waitid),
 };

@@ -159,6 +159,14 @@ static void handle_syscall(struct task *t)
 static void handle_fault(struct task *t, const struct plat_event *ev)
 {
 	int code = SEGV_MAPERR;
+	if (ev->fault_signo == SIGSEGV && ev->fault_code == SI_KERNEL) {
+		/* Not a page fault: a general protection fault (a 32-bit
+		 * syscall instruction, a misaligned call into the vsyscall
+		 * page), which Linux reports as SIGSEGV, SI_KERNEL, address 0. */
+		siginfo_t gp = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
+		task_force_signal(t, &gp);
+		return;
+	}
 	int r = mm_handle_fault(t->mm, ev->fault_addr, &code);
 	if (r == 0)
 		return;

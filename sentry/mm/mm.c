@@ -31,10 +31,12 @@
  * (never across a context switch); memfile and shmem locks nest inside.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 
 #include "lib/lockdep.h"
 #include "lib/log.h"
@@ -227,6 +229,23 @@ void mm_unlock(struct mm *mm)
 	}
 }
 
+/* Linux's heuristic overcommit (vm.overcommit_memory 0, OVERCOMMIT_GUESS in
+ * __vm_enough_memory): a single mapping or brk growth of more than the
+ * host's RAM and swap together is ENOMEM.  Without it, brk(14 TiB) then
+ * mlockall(MCL_CURRENT) had the Sentry populate the whole range
+ * (test_syscall_fuzz). */
+bool mm_commit_too_big(uint64_t bytes)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return false;
+	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
+	return bytes / unit > (uint64_t)si.totalram + si.totalswap;
+}
+
+/* Pages mapped at once above which an mm's exit trims malloc (1 GiB). */
+#define MM_TRIM_PAGES (1ULL << 18)
+
 void mm_get(struct mm *mm) { __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED); }
 
 void mm_put(struct mm *mm)
@@ -236,12 +255,19 @@ void mm_put(struct mm *mm)
 	mm_list_del(mm);
 	/* No platform unmaps: as_release drops the whole host address space. */
 	release_pages(mm, 0, PLAT_APP_TOP, false);
+	bool big = mm->pt.peak_present >= MM_TRIM_PAGES;
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);
 	if (mm->as)
 		mm->plat->ops->as_release(mm->as);
 	vmutex_destroy(&mm->lock);
 	free(mm);
+	/* A page table that mapped this much (mlockall or MAP_POPULATE of a
+	 * huge range: 8 bytes a page) leaves megabytes of freed nodes in
+	 * malloc's arenas; give them back, so the Sentry's RSS comes down when
+	 * such a process exits (test_syscall_fuzz). */
+	if (big)
+		malloc_trim(0);
 }
 
 struct addr_space *mm_addr_space(struct mm *mm) { return mm->as; }
@@ -798,6 +824,11 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		return -ENOMEM; /* as Linux with no huge pages reserved */
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
+	/* Linux's accountable mappings (private writable, shared anonymous)
+	 * without MAP_NORESERVE go through the overcommit check. */
+	if (!(flags & MAP_NORESERVE) && ((!shared && (prot & PROT_WRITE)) || (anon && shared)) &&
+	    mm_commit_too_big(rlen))
+		return -ENOMEM;
 
 	struct vma *v = calloc(1, sizeof(*v));
 	if (!v)
@@ -1232,6 +1263,8 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		 * VMA (and its stack guard gap). */
 		size_t i = vmas_lower(&mm->vmas, oldend);
 		if (i < mm->vmas.n && newend + PAGE_SIZE > start_gap(mm->vmas.v[i]))
+			goto out;
+		if (mm_commit_too_big(newend - oldend))
 			goto out;
 		/* As Linux's check_brk_limits: under mlockall(MCL_FUTURE)
 		 * the new pages are locked, within RLIMIT_MEMLOCK. */

@@ -48,7 +48,11 @@ struct pt_node;
 struct pagetable {
 	struct pt_node *root;
 	uint64_t nr_present;
+	uint64_t peak_present; /* the most entries it ever held */
 };
+
+/* Linux's heuristic overcommit check: more than the host's RAM and swap. */
+bool mm_commit_too_big(uint64_t bytes);
 
 uint64_t pt_get(const struct pagetable *pt, uint64_t addr);
 /* Set (pte != 0) or clear (pte == 0) the entry of addr.  Only creating an

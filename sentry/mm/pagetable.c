@@ -75,7 +75,8 @@ int pt_set(struct pagetable *pt, uint64_t addr, uint64_t pte)
 	uint64_t *e = &path[0]->pte[slot_index(addr, 0)];
 	if (!*e && pte) {
 		path[0]->count++;
-		pt->nr_present++;
+		if (++pt->nr_present > pt->peak_present)
+			pt->peak_present = pt->nr_present;
 	} else if (*e && !pte) {
 		path[0]->count--;
 		pt->nr_present--;

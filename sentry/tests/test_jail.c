@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -81,7 +82,6 @@ static void test_ptrace_sentry_allows_tracing_and_base_rules_do_not(void **state
 					     SYS_process_vm_readv,
 					     SYS_process_vm_writev,
 					     SYS_seccomp,
-					     SYS_prctl,
 					     SYS_sched_setaffinity,
 					     SYS_pause};
 	for (size_t i = 0; i < sizeof(platform_only) / sizeof(platform_only[0]); i++) {
@@ -91,6 +91,9 @@ static void test_ptrace_sentry_allows_tracing_and_base_rules_do_not(void **state
 		assert_int_equal(r->ncmp, 0);
 		assert_null(rule_for(base, 1, platform_only[i]));
 	}
+	/* prctl: only the platform's, and only for some options. */
+	assert_null(rule_for(base, 1, SYS_prctl));
+	assert_int_equal(rule_for(sets, (size_t)n, SYS_prctl)->ncmp, 1);
 	/* What the Sentry needs on any platform stays in its own rules. */
 	assert_non_null(rule_for(base, 1, SYS_getcpu));
 	assert_int_equal(rule_for(base, 1, SYS_openat)->err, EACCES);
@@ -229,6 +232,50 @@ static int body_execve(const void *arg)
 	char *const argv[] = {"true", NULL};
 	execve("/bin/true", argv, argv + 1);
 	return 1;
+}
+
+/* The jail's argument rules: each call the Sentry never makes, tried from
+ * under the real filter (Sentry + ptrace rules), must kill with SIGSYS. */
+static int body_forbidden(const void *arg)
+{
+	int which = *(const int *)arg;
+	int r = load_ptrace_jail();
+	if (r)
+		return r;
+	switch (which) {
+	case 0: /* a new user namespace */
+		syscall(SYS_clone, 0x10000000UL /* CLONE_NEWUSER */ | SIGCHLD, 0, 0, 0, 0);
+		break;
+	case 1: /* a plain fork (the Sentry's clones are threads and stubs) */
+		syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+		break;
+	case 2: { /* TIOCSTI: typing into a host terminal */
+		char c = 'x';
+		syscall(SYS_ioctl, 0, 0x5412UL /* TIOCSTI */, &c);
+		break;
+	}
+	case 3: /* tgkill of a negative tgid, and a signal it never sends */
+		syscall(SYS_tgkill, -1, 1, SIGCHLD);
+		break;
+	case 4:
+		syscall(SYS_kill, getpid(), SIGTERM);
+		break;
+	case 5: /* prctl beyond what the stubs need */
+		syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+		break;
+	}
+	return 0;
+}
+
+static void test_argument_rules_kill_calls_the_sentry_never_makes(void **state)
+{
+	for (int i = 0; i < 6; i++) {
+		int st = in_child(body_forbidden, &i);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("forbidden call %d: expected SIGSYS, got %s %d", i,
+				 WIFEXITED(st) ? "exit" : "signal",
+				 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	}
 }
 
 static void test_execve_kills_the_jailed_process(void **state)
@@ -468,6 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_ptrace_jail_lets_the_sentry_and_its_platform_work),
 	    cmocka_unit_test(test_sentry_rules_alone_kill_a_ptrace_call),
 	    cmocka_unit_test(test_execve_kills_the_jailed_process),
+	    cmocka_unit_test(test_argument_rules_kill_calls_the_sentry_never_makes),
 	    cmocka_unit_test(test_ptrace_platform_runs_app_code_under_its_jail),
 	    cmocka_unit_test(test_systrap_jail_rules_have_no_ptrace),
 	    cmocka_unit_test(test_systrap_platform_runs_app_code_under_its_jail),
