@@ -444,6 +444,9 @@ static bool cgroup_v2(void)
 	return statfs("/sys/fs/cgroup", &sf) == 0 && (unsigned long)sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+/* How long removing a cgroup waits for the sandbox's processes to go. */
+#define CGROUP_EMPTY_WAIT_MS 5000
+
 static const char *v1_controllers[] = {"memory", "pids", "cpu", "cpuacct", "cpuset",
 				       "blkio", "devices", "freezer", "net_cls", "perf_event"};
 
@@ -659,6 +662,45 @@ int sandbox_cgroup_freeze(const char *path, bool freeze)
 	return r;
 }
 
+/* Is dir's cgroup.procs empty (or gone)?  With kill, SIGKILL what is in it. */
+static bool cgroup_empty(const char *dir, bool kill_rest)
+{
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return true;
+	bool empty = true;
+	long pid;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		empty = false;
+		if (!kill_rest)
+			break;
+		if (pid > 1)
+			kill((pid_t)pid, SIGKILL);
+	}
+	fclose(f);
+	return empty;
+}
+
+/* Remove one cgroup directory.  The sandbox's processes die asynchronously
+ * after the Sentry (stubs through PTRACE_O_EXITKILL or their parent-death
+ * signal, the Gofer when its socket closes), and a cgroup with a process
+ * left is EBUSY: wait for it to empty, then (as runc does for what a
+ * container leaves) kill what is still there, and wait again. */
+static void cgroup_rmdir_wait(const char *dir)
+{
+	for (int i = 0; i < CGROUP_EMPTY_WAIT_MS / 10; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return;
+		if (errno != EBUSY)
+			break;
+		cgroup_empty(dir, i == CGROUP_EMPTY_WAIT_MS / 20);
+		usleep(10000);
+	}
+	log_warn("cgroup: cannot remove %s: %s", dir, strerror(errno));
+}
+
 void sandbox_cgroup_remove(const char *path)
 {
 	if (!path || !path[0] || strchr(path, ':') || strstr(path, ".."))
@@ -666,12 +708,13 @@ void sandbox_cgroup_remove(const char *path)
 	char dir[PATH_MAX];
 	if (cgroup_v2()) {
 		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
-		rmdir(dir);
+		cgroup_rmdir_wait(dir);
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
 		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", v1_controllers[i], path);
-		rmdir(dir);
+		if (access(dir, F_OK) == 0)
+			cgroup_rmdir_wait(dir);
 	}
 }
 

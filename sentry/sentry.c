@@ -21,6 +21,7 @@
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/watchdog.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -181,6 +182,8 @@ int sentry_run(const struct sentry_config *cfg)
 			file_put(sa.stdio[i]);
 	if (control_boot_done(k, cfg, pid) < 0) /* OCI: report to create, serve control */
 		return 125;
+	if (pid >= 0 && watchdog_start(k) < 0)
+		log_warn("watchdog: cannot start: a stub or Gofer killed from outside goes unnoticed");
 	if (pid < 0) {
 		fprintf(stderr, "visor: cannot run %s: %s\n", cfg->argv[0], strerror(-pid));
 		return pid == -ENOENT ? 127 : 126;
