@@ -73,7 +73,7 @@ cmp -s "$T/a" "$T/b" || fail "the pids cgroup holds other processes than the mem
 if $v2; then
 	[ "$(cat "$mem/memory.max")" = 67108864 ] || fail "memory.max: $(cat "$mem/memory.max")"
 	[ "$(cat "$mem/memory.swap.max")" = 67108864 ] || fail "memory.swap.max: $(cat "$mem/memory.swap.max")"
-	[ "$(cat "$mem/pids.max")" = 40 ] || fail "pids.max: $(cat "$mem/pids.max")"
+	[ "$(cat "$mem/pids.max")" = 184 ] || fail "pids.max: $(cat "$mem/pids.max")" # 3 per app task + 64
 	[ "$(cat "$mem/cpu.max")" = "50000 100000" ] || fail "cpu.max: $(cat "$mem/cpu.max")"
 else
 	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ] ||
@@ -82,7 +82,7 @@ else
 		[ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 134217728 ] ||
 			fail "memory.memsw.limit_in_bytes: $(cat "$mem/memory.memsw.limit_in_bytes")"
 	fi
-	[ "$(cat "$pids/pids.max")" = 40 ] || fail "pids.max: $(cat "$pids/pids.max")"
+	[ "$(cat "$pids/pids.max")" = 184 ] || fail "pids.max: $(cat "$pids/pids.max")" # 3 per app task + 64
 	cpu=$(cgdir cpu "$rel")
 	[ "$(cat "$cpu/cpu.cfs_quota_us")" = 50000 ] || fail "cfs_quota_us: $(cat "$cpu/cpu.cfs_quota_us")"
 	[ "$(cat "$cpu/cpu.cfs_period_us")" = 100000 ] || fail "cfs_period_us"

@@ -435,6 +435,30 @@ static int sandbox_cgroup_of(const char *cgroups_path, struct cgroup_fs *fs, cha
 	return cgroup_path_resolve(cgroups_path, rel, size, err);
 }
 
+/*
+ * The limits the host cgroup gets.  All as given but pids: the host counts
+ * host tasks, and each app task is a Sentry thread plus a stub thread (and
+ * each process a stub leader), beside the Sentry's and Gofer's own
+ * threads.  The app's limit is the Sentry's to enforce (fork and clone get
+ * EAGAIN at it, kernel/limits.h); the host's is set above what that many
+ * app tasks need, so the Sentry never finds itself unable to make a thread.
+ */
+#define SANDBOX_HOST_TASKS_PER_APP_TASK 3
+#define SANDBOX_HOST_TASKS_OVERHEAD 64
+static const struct oci_resources *host_resources(const struct oci_config *cfg,
+						  struct oci_resources *buf)
+{
+	if (!cfg->linux_cfg.has_resources)
+		return NULL;
+	*buf = cfg->linux_cfg.resources;
+	if (buf->has_pids_limit && buf->pids_limit > 0 &&
+	    buf->pids_limit < (INT64_MAX - SANDBOX_HOST_TASKS_OVERHEAD) /
+				      SANDBOX_HOST_TASKS_PER_APP_TASK)
+		buf->pids_limit = buf->pids_limit * SANDBOX_HOST_TASKS_PER_APP_TASK +
+				  SANDBOX_HOST_TASKS_OVERHEAD;
+	return buf;
+}
+
 int sandbox_cgroup_update(const struct oci_config *cfg, struct verr *err)
 {
 	struct cgroup_fs fs;
@@ -444,8 +468,8 @@ int sandbox_cgroup_update(const struct oci_config *cfg, struct verr *err)
 		return verr_set(err, ENOENT, "the container has no linux.cgroupsPath to update");
 	if (r < 0)
 		return r;
-	return cgroup_apply(&fs, rel, cfg->linux_cfg.has_resources ? &cfg->linux_cfg.resources : NULL,
-			    err);
+	struct oci_resources hr;
+	return cgroup_apply(&fs, rel, host_resources(cfg, &hr), err);
 }
 
 int sandbox_cgroup_freeze(const char *path, bool freeze)
@@ -717,8 +741,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	bool cg = r == 0;
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (cg && cgroup_create(&cgfs, cgrel,
-				c->linux_cfg.has_resources ? &c->linux_cfg.resources : NULL, err) < 0)
+	struct oci_resources hr;
+	if (cg && cgroup_create(&cgfs, cgrel, host_resources(c, &hr), err) < 0)
 		return -err->code;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

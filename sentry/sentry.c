@@ -12,6 +12,7 @@
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/limits.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
@@ -88,6 +89,11 @@ int sentry_run(const struct sentry_config *cfg)
 	if (!k)
 		return 125;
 	k->strace = cfg->strace;
+	struct sandbox_limits lim = {
+		.memory = cfg->mem_limit, .memory_swap = cfg->memsw_limit, .pids = cfg->pids_limit,
+		.cpu_quota = cfg->cpu_quota, .cpu_period = cfg->cpu_period,
+		.cpu_shares = cfg->cpu_shares};
+	limits_set(&lim, false);
 	log_info("booting: platform %s, root %s", plat->ops->name,
 		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)

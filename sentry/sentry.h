@@ -50,6 +50,9 @@ struct sentry_config {
 	uint32_t umask;
 	struct rlimit rlimits[RLIM_NLIMITS];
 	bool rlimits_set[RLIM_NLIMITS];
+	/* linux.resources as the app sees and meets them (kernel/limits.h):
+	 * bytes, tasks and cpu microseconds; 0 = none. */
+	int64_t mem_limit, memsw_limit, pids_limit, cpu_quota, cpu_period, cpu_shares;
 	/* ---- end OCI */
 };
 

@@ -11,6 +11,7 @@
  */
 #include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/limits.h"
 #include "sentry/kernel/ns.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
@@ -623,7 +624,8 @@ static char *gen_meminfo(struct task *t, void *arg, size_t *len)
 	if (sysinfo(&si) < 0)
 		memset(&si, 0, sizeof(si));
 	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
-	uint64_t total = si.totalram * unit, used = memfile_used(t->k->mf);
+	/* The container's memory limit is its machine's memory (limits.h). */
+	uint64_t total = limits_mem_total(si.totalram * unit), used = memfile_used(t->k->mf);
 	uint64_t free_b = total > used ? total - used : 0;
 	struct sbuf b = {0};
 	/* The sandbox's view: its own memory file is what it uses. */

@@ -8,6 +8,7 @@
  */
 #include "lib/lockdep.h"
 #include "sentry/ipc/ipc.h"
+#include "sentry/kernel/limits.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -384,6 +385,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return -EINVAL;
 	}
 
+	/* As Linux's pids controller (the container's --pids-limit): every
+	 * task counts, threads too; the flag checks above come first. */
+	if (!limits_pids_allow(kernel_nr_tasks(k)))
+		return -EAGAIN;
 	struct task *c = task_alloc(k);
 	if (!c)
 		return -ENOMEM;
