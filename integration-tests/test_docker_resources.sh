@@ -3,6 +3,9 @@
 # --pids-limit` puts every process of the sandbox (the Sentry, the Gofer and
 # the app's stub processes) in the container's cgroup with the limits
 # written as runc writes them, and `docker update` changes them live.
+# Inside, /proc/meminfo, sysinfo and /sys/fs/cgroup show them; a fork loop
+# gets EAGAIN at --pids-limit; at --memory the Sentry's OOM killer kills
+# the process that grows, and the rest goes on.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
@@ -49,14 +52,17 @@ echo "cgroup.procs lists the Sentry, the Gofer and $(echo $stubs | wc -w) stubs"
 
 val() { cat "$1" 2>/dev/null | tr -d '\n'; }
 if $v2; then
-	[ "$(val "$mem/memory.max")" = 67108864 ] || fail "memory.max $(val "$mem/memory.max")"
+	[ "$(val "$mem/memory.max")" = 201326592 ] || fail "memory.max $(val "$mem/memory.max")"
 	[ "$(val "$mem/memory.swap.max")" = 67108864 ] || fail "memory.swap.max $(val "$mem/memory.swap.max")"
 	[ "$(val "$mem/pids.max")" = 184 ] || fail "pids.max"
 	[ "$(val "$mem/cpu.max")" = "150000 100000" ] || fail "cpu.max $(val "$mem/cpu.max")"
 else
-	[ "$(val "$mem/memory.limit_in_bytes")" = 67108864 ] || fail "memory.limit_in_bytes"
+	# The host gets 128 MiB above the app's limit for the Sentry's own
+	# memory, the stubs and the Gofer (runtime/sandbox.c): the Sentry's
+	# OOM killer acts at the app's limit, before the host's would.
+	[ "$(val "$mem/memory.limit_in_bytes")" = 201326592 ] || fail "memory.limit_in_bytes"
 	[ ! -e "$mem/memory.memsw.limit_in_bytes" ] ||
-		[ "$(val "$mem/memory.memsw.limit_in_bytes")" = 134217728 ] || fail "memsw"
+		[ "$(val "$mem/memory.memsw.limit_in_bytes")" = 268435456 ] || fail "memsw"
 	# The host counts host tasks (a Sentry thread and a stub thread per app
 	# task): runtime/sandbox.c gives it 3 per app task + 64; the app's 40 is
 	# the Sentry's to enforce (below).
@@ -71,10 +77,10 @@ echo "limits applied: memory 64m, memory+swap 128m, cpus 1.5, shares 512, pids 4
 timeout 30 docker update --memory=96m --memory-swap=192m --pids-limit=50 "$id" >/dev/null ||
 	fail "docker update"
 if $v2; then
-	[ "$(val "$mem/memory.max")" = 100663296 ] || fail "after update: memory.max"
+	[ "$(val "$mem/memory.max")" = 234881024 ] || fail "after update: memory.max"
 	[ "$(val "$mem/pids.max")" = 214 ] || fail "after update: pids.max"
 else
-	[ "$(val "$mem/memory.limit_in_bytes")" = 100663296 ] || fail "after update: memory.limit_in_bytes"
+	[ "$(val "$mem/memory.limit_in_bytes")" = 234881024 ] || fail "after update: memory.limit_in_bytes"
 	[ "$(val "$(cgdir pids)/pids.max")" = 214 ] || fail "after update: pids.max"
 fi
 echo "docker update changed the limits live"
@@ -108,4 +114,21 @@ echo "$out" | grep -q "^alive$" || fail "not responsive after the fork loop: $ou
 n=$(echo "$out" | sed -n 's/^procs=//p')
 [ "$n" -le 40 ] || fail "$n processes with --pids-limit=40"
 echo "fork loop at --pids-limit=40: EAGAIN, $n processes, still responsive"
+
+# --memory=64m: a child that allocates 300 MB is killed alone (137) and the
+# shell goes on; so is a writer filling /dev/shm (as under runc, where the
+# memory cgroup kills it: the 64 MiB shm and the 64 MiB limit meet); a
+# container whose init is the one that grows ends with 137.
+out=$(dr --memory=64m visor-busybox sh -c \
+	'dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null; echo big=$?
+	 dd if=/dev/zero of=/dev/shm/x bs=1M count=300 2>/dev/null; echo shm=$?
+	 echo alive') || fail "the container died of its child's allocation: $out"
+echo "$out" | grep -qx big=137 || fail "the 300 MB child was not killed alone: $out"
+echo "$out" | grep -qE '^shm=(137|1)$' || fail "the /dev/shm writer: $out"
+echo "$out" | grep -qx alive || fail "the shell did not go on: $out"
+echo "--memory=64m: the 300 MB child and the /dev/shm writer are killed alone; the shell goes on"
+dr --memory=64m visor-busybox dd if=/dev/zero of=/dev/null bs=300M count=1 >/dev/null 2>&1
+st=$?
+[ $st = 137 ] || fail "init that outgrows --memory=64m: exit $st, wanted 137"
+echo "init that outgrows its limit: exit 137"
 exit 0

@@ -17,6 +17,7 @@
 #include "sentry/kernel/limits.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/json.h"
@@ -375,7 +376,7 @@ static int signal_pid(struct kernel *k, int pid, int sig)
 /* {"op":"limits", "memory":N, "memory_swap":N, "pids":N, "cpu_quota":N,
  * "cpu_period":N, "cpu_shares":N}: `visor update` after it wrote the host
  * cgroup; 0 or absent leaves a limit, -1 lifts it (kernel/limits.h). */
-static void op_limits(yajl_val req, char *reply, size_t size)
+static void op_limits(struct kernel *k, yajl_val req, char *reply, size_t size)
 {
 	static const char *const keys[] = {"memory",	 "memory_swap", "pids",
 					   "cpu_quota", "cpu_period",  "cpu_shares"};
@@ -389,6 +390,8 @@ static void op_limits(yajl_val req, char *reply, size_t size)
 	struct sandbox_limits l = {.memory = v[0], .memory_swap = v[1], .pids = v[2],
 				   .cpu_quota = v[3], .cpu_period = v[4], .cpu_shares = v[5]};
 	limits_set(&l, true);
+	if (k && l.memory) /* the memory file enforces it (kernel/oom.c) */
+		memfile_set_limit(k->mf, l.memory > 0 ? (uint64_t)l.memory : 0);
 	reply_ok(reply, size, NULL, 0);
 }
 
@@ -780,7 +783,7 @@ int control_handle(struct kernel *k, int init_pid, const char *req, size_t len, 
 	} else if (!strcmp(o, "ps")) {
 		op_ps(k, reply, reply_size);
 	} else if (!strcmp(o, "limits")) {
-		op_limits(root, reply, reply_size);
+		op_limits(k, root, reply, reply_size);
 	} else if (!strcmp(o, "wait")) {
 		op_wait(k, reply, reply_size);
 	} else if (!strcmp(o, "exec")) {

@@ -17,6 +17,7 @@
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
@@ -94,6 +95,8 @@ int sentry_run(const struct sentry_config *cfg)
 		.cpu_quota = cfg->cpu_quota, .cpu_period = cfg->cpu_period,
 		.cpu_shares = cfg->cpu_shares};
 	limits_set(&lim, false);
+	if (cfg->mem_limit > 0)
+		memfile_set_limit(mf, (uint64_t)cfg->mem_limit);
 	log_info("booting: platform %s, root %s", plat->ops->name,
 		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)

@@ -9,6 +9,8 @@
 #include "lib/lockdep.h"
 #include "sentry/ipc/ipc.h"
 #include "sentry/kernel/limits.h"
+#include "sentry/kernel/oom.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -161,6 +163,11 @@ static void handle_fault(struct task *t, const struct plat_event *ev)
 	int r = mm_handle_fault(t->mm, ev->fault_addr, &code);
 	if (r == 0)
 		return;
+	/* No page for it within the memory limit: the OOM killer frees
+	 * some (kernel/oom.c) and the access is retried, as Linux's memory
+	 * cgroup does; only another failure is a SIGBUS. */
+	if (r == -EIO && oom_fault_retry(t))
+		return;
 	siginfo_t info;
 	memset(&info, 0, sizeof(info));
 	if (r == -EIO) {
@@ -225,6 +232,11 @@ static void task_loop(struct task *t)
 		case PLAT_EV_INTERRUPT:
 			break;
 		}
+		/* A syscall that could not allocate within the memory limit
+		 * (a tmpfs write) failed; as the memory cgroup does, someone
+		 * is killed so the container goes on. */
+		if (memfile_take_oom(t->k->mf))
+			oom_kill(t->k);
 		/* Time asleep (nanosleep, a blocking read) is no CPU time. */
 		uint64_t busy = now_ns() - t1, slept = t->blocked_ns - blocked0;
 		__atomic_fetch_add(&t->tg->stime_ns, busy > slept ? busy - slept : 0,

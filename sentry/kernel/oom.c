@@ -1,0 +1,103 @@
+/*
+ * oom.c — the Sentry's OOM killer (see oom.h).
+ *
+ * Why: the app's memory lives in the Sentry's memory file, so on the host
+ * it is the Sentry's.  Left to the host, reaching the container's memory
+ * limit kills the Sentry, and with it every process of the container.  The
+ * memory file enforces the limit itself (memfile_set_limit) and the host
+ * cgroup gets some room above it (runtime/sandbox.c), so the Sentry acts
+ * first, as the memory cgroup would: the largest process is killed with
+ * SIGKILL and its parent sees 137.
+ *
+ * Locking: oom_kill walks the thread groups under k->tasks_lock
+ * (kernel_for_each_tg), measuring each with mm_usage (mm->lock, below it)
+ * and killing under tg->siglock (below it).  Never called with a lock held.
+ */
+#include "sentry/kernel/oom.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/signal.h"
+#include "sentry/mm/memfile.h"
+#include "sentry/mm/mm.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* The pid killed last: no second victim while it is still dying. */
+static atomic_int oom_last_victim;
+
+struct oom_pick {
+	struct thread_group *best;
+	int best_pid;
+	uint64_t best_rss;
+	int dying; /* the last victim, still there */
+};
+
+static int oom_consider(struct thread_group *tg, void *arg)
+{
+	struct oom_pick *p = arg;
+	if (tg->zombie)
+		return 0;
+	if (tg->tgid == atomic_load(&oom_last_victim)) {
+		p->dying = tg->tgid;
+		return 0;
+	}
+	struct mm *mm = NULL;
+	for (struct task *t = tg->threads; t && !mm; t = t->tg_next)
+		mm = t->mm;
+	if (!mm)
+		return 0;
+	uint64_t vsize = 0, rss = 0;
+	mm_usage(mm, &vsize, &rss);
+	/* Ties go to the newer process (the walk is newest first). */
+	if (!p->best || rss > p->best_rss) {
+		p->best = tg;
+		p->best_pid = tg->tgid;
+		p->best_rss = rss;
+	}
+	return 0;
+}
+
+static int oom_kill_locked_walk(struct thread_group *tg, void *arg)
+{
+	struct oom_pick *p = arg;
+	if (tg == p->best && tg->tgid == p->best_pid && !tg->zombie) {
+		signal_group_exit(tg, SIGKILL);
+		return 1;
+	}
+	return 0;
+}
+
+int oom_kill(struct kernel *k)
+{
+	struct oom_pick p = {0};
+	kernel_for_each_tg(k, oom_consider, &p);
+	if (p.dying)
+		return 0;
+	if (!p.best)
+		return -ESRCH;
+	/* Kill it by a second walk: the group may only be touched under the
+	 * task-set lock, and it may have gone in between. */
+	int pid = p.best_pid;
+	if (!kernel_for_each_tg(k, oom_kill_locked_walk, &p))
+		return 0;
+	atomic_store(&oom_last_victim, pid);
+	log_warn("oom: memory limit reached: killed process %d (rss %llu kB)", pid,
+		 (unsigned long long)(p.best_rss >> 10));
+	return pid;
+}
+
+bool oom_fault_retry(struct task *t)
+{
+	struct memfile *mf = t->k->mf;
+	if (!memfile_take_oom(mf) && !memfile_at_limit(mf))
+		return false;
+	oom_kill(t->k);
+	/* Give the victim a moment to free its memory, then fault again (a
+	 * SIGKILL for t itself is taken before it runs again). */
+	struct timespec ts = {0, 2 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return true;
+}
