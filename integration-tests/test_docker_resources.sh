@@ -127,8 +127,13 @@ echo "$out" | grep -qx big=137 || fail "the 300 MB child was not killed alone: $
 echo "$out" | grep -qE '^shm=(137|1)$' || fail "the /dev/shm writer: $out"
 echo "$out" | grep -qx alive || fail "the shell did not go on: $out"
 echo "--memory=64m: the 300 MB child and the /dev/shm writer are killed alone; the shell goes on"
-dr --memory=64m visor-busybox dd if=/dev/zero of=/dev/null bs=300M count=1 >/dev/null 2>&1
+name=visor-oom-$$
+timeout 120 docker run --name "$name" --runtime="$DOCKER_RUNTIME" --memory=64m visor-busybox \
+	dd if=/dev/zero of=/dev/null bs=300M count=1 >/dev/null 2>&1
 st=$?
+oom=$(docker inspect -f '{{.State.OOMKilled}}' "$name")
+docker rm -f "$name" >/dev/null 2>&1
 [ $st = 137 ] || fail "init that outgrows --memory=64m: exit $st, wanted 137"
-echo "init that outgrows its limit: exit 137"
+[ "$oom" = true ] || fail "init that outgrows --memory=64m: docker inspect OOMKilled is $oom"
+echo "init that outgrows its limit: exit 137, OOMKilled true"
 exit 0

@@ -13,6 +13,7 @@
 #include "sentry/jail.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/limits.h"
+#include "sentry/kernel/oom.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
@@ -205,6 +206,16 @@ int sentry_run(const struct sentry_config *cfg)
 	 * sandbox goes (the processes still running keep their mappings). */
 	pagecache_sync_all();
 	int st = k->init_status;
+	/* init killed by the OOM killer: end as an OOM-killed runc container
+	 * does (kernel/oom.h); the host cgroup's limit is the app's + 128 MiB
+	 * (runtime/sandbox.c), so going 256 MiB past the app's reaches it. */
+	if (cfg->mem_limit > 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+	    oom_was_victim(pid))
+		oom_report_to_host((uint64_t)cfg->mem_limit +
+				   (cfg->memsw_limit > cfg->mem_limit
+					    ? (uint64_t)(cfg->memsw_limit - cfg->mem_limit)
+					    : 0) +
+				   (256ULL << 20));
 	int n = 0;
 	int nrs[64];
 	uint64_t counts[64];

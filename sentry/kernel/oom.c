@@ -23,7 +23,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The pid killed last: no second victim while it is still dying. */
 static atomic_int oom_last_victim;
@@ -100,4 +102,24 @@ bool oom_fault_retry(struct task *t)
 	struct timespec ts = {0, 2 * 1000 * 1000};
 	nanosleep(&ts, NULL);
 	return true;
+}
+
+bool oom_was_victim(int pid)
+{
+	return pid > 0 && atomic_load(&oom_last_victim) == pid;
+}
+
+void oom_report_to_host(uint64_t bound)
+{
+	size_t len = (size_t)bound;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	log_warn("oom: init was killed at the memory limit: ending through the host's OOM killer "
+		 "so that Docker sees it");
+	long pg = sysconf(_SC_PAGESIZE);
+	for (size_t off = 0; off < len; off += (size_t)(pg > 0 ? pg : 4096))
+		p[off] = 1;
+	munmap(p, len);
 }

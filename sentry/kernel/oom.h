@@ -7,6 +7,7 @@
 #define VISOR_SENTRY_KERNEL_OOM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct kernel;
 struct task;
@@ -21,5 +22,20 @@ int oom_kill(struct kernel *k);
  * killer has run, t waited a moment for memory to be freed, and the fault
  * is to be retried (true); else the fault is a fault (false). */
 bool oom_fault_retry(struct task *t);
+
+/* Was pid the OOM killer's last victim? */
+bool oom_was_victim(int pid);
+
+/*
+ * Make the end of a container whose init the OOM killer took visible to
+ * Docker as runc's is (`docker inspect`: OOMKilled): the shim learns of an
+ * OOM from the host memory cgroup's OOM event, which the Sentry's own
+ * killer never raises.  So the Sentry, its work done, grows its own memory
+ * past the host cgroup's limit and lets the host's OOM killer end it
+ * (status 137, as init's).  bound: the host limit and some; if the host has
+ * not acted by then (no host limit after all), the memory is given back and
+ * this returns.
+ */
+void oom_report_to_host(uint64_t bound);
 
 #endif
