@@ -136,4 +136,15 @@ docker rm -f "$name" >/dev/null 2>&1
 [ $st = 137 ] || fail "init that outgrows --memory=64m: exit $st, wanted 137"
 [ "$oom" = true ] || fail "init that outgrows --memory=64m: docker inspect OOMKilled is $oom"
 echo "init that outgrows its limit: exit 137, OOMKilled true"
+
+# /proc/PID/oom_score_adj as Linux keeps it (range, the unprivileged
+# floor, inheritance), the same as under runc.
+script='exec 2>&1; cat /proc/self/oom_score_adj; echo 500 > /proc/self/oom_score_adj; echo w=$?
+	cat /proc/self/oom_score_adj; echo 100 > /proc/self/oom_score_adj; echo w=$?
+	echo -100 > /proc/self/oom_score_adj; echo w=$?; echo 2000 > /proc/self/oom_score_adj; echo w=$?
+	echo abc > /proc/self/oom_score_adj; echo w=$?; cat /proc/1/oom_score_adj'
+want=$(timeout 60 docker run --rm --runtime=runc visor-busybox sh -c "$script")
+got=$(dr visor-busybox sh -c "$script")
+[ "$got" = "$want" ] || fail "oom_score_adj: runc [$want] visor [$got]"
+echo "/proc/PID/oom_score_adj as under runc"
 exit 0

@@ -15,6 +15,8 @@
  */
 #include "sentry/kernel/oom.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/limits.h"
+#include "sentry/kernel/task.h"
 #include "sentry/kernel/signal.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/mm.h"
@@ -27,6 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define OOM_SCORE_ADJ_MIN (-1000)
+#define OOM_SCORE_ADJ_MAX 1000
+#define CAP_SYS_RESOURCE_BIT 24
+
 /* The pid killed last: no second victim while it is still dying. */
 static atomic_int oom_last_victim;
 
@@ -34,6 +40,8 @@ struct oom_pick {
 	struct thread_group *best;
 	int best_pid;
 	uint64_t best_rss;
+	int64_t best_points;
+	uint64_t total_pages; /* the limit, in pages: what oom_score_adj is a share of */
 	int dying; /* the last victim, still there */
 };
 
@@ -51,13 +59,22 @@ static int oom_consider(struct thread_group *tg, void *arg)
 		mm = t->mm;
 	if (!mm)
 		return 0;
+	int adj = __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED);
+	if (adj <= OOM_SCORE_ADJ_MIN)
+		return 0; /* as Linux: never this one */
 	uint64_t vsize = 0, rss = 0;
 	mm_usage(mm, &vsize, &rss);
+	/* Linux's badness: resident pages, plus oom_score_adj thousandths of
+	 * the memory there is (here: the container's limit). */
+	int64_t points = (int64_t)(rss / 4096) + (int64_t)adj * (int64_t)(p->total_pages / 1000);
+	if (points < 1)
+		points = 1;
 	/* Ties go to the newer process (the walk is newest first). */
-	if (!p->best || rss > p->best_rss) {
+	if (!p->best || points > p->best_points) {
 		p->best = tg;
 		p->best_pid = tg->tgid;
 		p->best_rss = rss;
+		p->best_points = points;
 	}
 	return 0;
 }
@@ -75,6 +92,7 @@ static int oom_kill_locked_walk(struct thread_group *tg, void *arg)
 int oom_kill(struct kernel *k)
 {
 	struct oom_pick p = {0};
+	p.total_pages = limits_mem_total(UINT64_MAX) / 4096;
 	kernel_for_each_tg(k, oom_consider, &p);
 	if (p.dying)
 		return 0;
@@ -122,4 +140,39 @@ void oom_report_to_host(uint64_t bound)
 	for (size_t off = 0; off < len; off += (size_t)(pg > 0 ? pg : 4096))
 		p[off] = 1;
 	munmap(p, len);
+}
+
+int oom_score_adj_get(struct kernel *k, int pid, int *out)
+{
+	struct thread_group *tg = kernel_get_tg(k, pid);
+	if (!tg)
+		return -ESRCH;
+	*out = __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED);
+	tg_put(tg);
+	return 0;
+}
+
+int oom_score_adj_set(struct task *t, int pid, int val)
+{
+	if (val < OOM_SCORE_ADJ_MIN || val > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	struct thread_group *tg = kernel_get_tg(t->k, pid);
+	if (!tg)
+		return -ESRCH;
+	/* As Linux's __set_oom_adj: below the floor only with
+	 * CAP_SYS_RESOURCE, and a privileged write sets the floor. */
+	int r = 0;
+	struct creds *c = task_creds(t);
+	bool cap = c && creds_capable(c, CAP_SYS_RESOURCE_BIT);
+	if (c)
+		creds_put(c);
+	if (val < __atomic_load_n(&tg->oom_score_adj_min, __ATOMIC_RELAXED) && !cap)
+		r = -EACCES;
+	if (r == 0) {
+		__atomic_store_n(&tg->oom_score_adj, val, __ATOMIC_RELAXED);
+		if (cap)
+			__atomic_store_n(&tg->oom_score_adj_min, val, __ATOMIC_RELAXED);
+	}
+	tg_put(tg);
+	return r;
 }

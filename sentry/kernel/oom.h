@@ -23,6 +23,13 @@ int oom_kill(struct kernel *k);
  * is to be retried (true); else the fault is a fault (false). */
 bool oom_fault_retry(struct task *t);
 
+/* /proc/PID/oom_score_adj of process pid: read, and write from t (as
+ * Linux: -1000..1000, else -EINVAL; below the floor a privileged writer
+ * set (0 at first) only with CAP_SYS_RESOURCE, else -EACCES; -ESRCH
+ * without such a process). */
+int oom_score_adj_get(struct kernel *k, int pid, int *out);
+int oom_score_adj_set(struct task *t, int pid, int val);
+
 /* Was pid the OOM killer's last victim? */
 bool oom_was_victim(int pid);
 

@@ -503,6 +503,8 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		}
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		ntg->dumpable = tg->dumpable;
+		ntg->oom_score_adj = __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED);
+		ntg->oom_score_adj_min = __atomic_load_n(&tg->oom_score_adj_min, __ATOMIC_RELAXED);
 		ntg->membarrier_state = tg->membarrier_state; /* as dup_mm */
 		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);
