@@ -213,6 +213,14 @@ struct platform_ops {
 	 * its own pid namespace gets that namespace's number, which the runtime
 	 * translates (/proc/PID/status NSpid).  Any thread may call it. */
 	int (*as_host_pid)(struct addr_space *as);
+	/* Optional (NULL: never).  Has the host process backing `as` died on
+	 * its own (killed from outside, by the host's OOM killer)?  Never
+	 * blocks, reaps nothing; any thread may call it.  The Sentry's
+	 * watchdog asks it of every process's address space, so that one
+	 * whose stub died ends even while its threads sleep in the Sentry
+	 * (context_switch reports it only to a thread that runs app code).
+	 * false for an address space never entered or already released. */
+	bool (*as_dead)(struct addr_space *as);
 	/* Optional.  The name (at most 15 bytes are used, as Linux's comm) the
 	 * host should show for the process backing `as`: host tools then list
 	 * the application's command instead of the Sentry's.  Kept in `as` and

@@ -200,6 +200,15 @@ int boot_config_from_oci(const struct oci_config *oc, struct sentry_config *cfg,
 		cfg->rlimits[res].rlim_max = p->rlimits[i].hard;
 		cfg->rlimits_set[res] = true;
 	}
+	if (oc->linux_cfg.has_resources) {
+		const struct oci_resources *r = &oc->linux_cfg.resources;
+		cfg->mem_limit = r->has_memory_limit ? r->memory_limit : 0;
+		cfg->memsw_limit = r->has_memory_swap ? r->memory_swap : 0;
+		cfg->pids_limit = r->has_pids_limit ? r->pids_limit : 0;
+		cfg->cpu_quota = r->has_cpu_quota ? r->cpu_quota : 0;
+		cfg->cpu_period = r->has_cpu_period ? (int64_t)r->cpu_period : 0;
+		cfg->cpu_shares = r->has_cpu_shares ? (int64_t)r->cpu_shares : 0;
+	}
 	cfg->hostname = oc->hostname;
 	cfg->root_readonly = oc->root_readonly;
 	int n = 0;

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int fail(const char *fmt, ...)
@@ -139,9 +141,8 @@ int state_dir_of(struct global_opts *g, const char *id, char *buf, size_t size)
 	return r;
 }
 
-/* One request to a container's Sentry; reply freed by the caller. */
-int control_request(struct global_opts *g, const char *id, const char *req, char **reply,
-		    struct verr *err)
+int control_request_timed(struct global_opts *g, const char *id, const char *req, char **reply,
+			  int timeout_ms, struct verr *err)
 {
 	char dir[PATH_MAX];
 	int r = state_dir_path(g->root, id, dir, sizeof(dir));
@@ -150,5 +151,19 @@ int control_request(struct global_opts *g, const char *id, const char *req, char
 	_cleanup_close_ int fd = control_connect(dir, err);
 	if (fd < 0)
 		return fd;
-	return control_call(fd, req, NULL, 0, reply, err);
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return verr_errno(err, errno, "control socket timeout");
+	r = control_call(fd, req, NULL, 0, reply, err);
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		return verr_set(err, ETIMEDOUT, "the sandbox did not answer within %d ms",
+				timeout_ms);
+	return r;
+}
+
+int control_request(struct global_opts *g, const char *id, const char *req, char **reply,
+		    struct verr *err)
+{
+	return control_request_timed(g, id, req, reply, CONTROL_TIMEOUT_MS, err);
 }

@@ -42,8 +42,13 @@ extern const char *const output_formats[];
 /* Read the state of id into st; on failure print why. */
 int load_state(struct global_opts *g, const char *id, struct visor_state *st);
 int state_dir_of(struct global_opts *g, const char *id, char *buf, size_t size);
-/* One request to a container's Sentry; reply freed by the caller. */
+/* One request to a container's Sentry; reply freed by the caller.  A
+ * Sentry that does not answer within CONTROL_TIMEOUT_MS (stopped, wedged)
+ * fails it with -ETIMEDOUT rather than hang the shim. */
+#define CONTROL_TIMEOUT_MS 10000
 int control_request(struct global_opts *g, const char *id, const char *req, char **reply,
 		    struct verr *err);
+int control_request_timed(struct global_opts *g, const char *id, const char *req, char **reply,
+			  int timeout_ms, struct verr *err);
 
 #endif

@@ -552,6 +552,8 @@ int cmd_list(struct global_opts *g, int argc, char **argv)
 
 /* ---- kill / delete ------------------------------------------------------------ */
 
+#define KILL_REQUEST_TIMEOUT_MS 2000
+
 struct kill_opts {
 	bool all;
 };
@@ -598,7 +600,12 @@ int cmd_kill(struct global_opts *g, int argc, char **argv)
 	char req[128], *reply = NULL;
 	struct verr err = {0};
 	signal_request(req, sizeof(req), "kill", sig, all);
-	if (control_request(g, id, req, &reply, &err) < 0) {
+	/* A SIGKILL needs no cooperation: a Sentry that does not take it
+	 * within KILL_REQUEST_TIMEOUT_MS (stopped, wedged) is killed itself,
+	 * which ends every process of the sandbox. */
+	if (control_request_timed(g, id, req, &reply,
+				  sig == SIGKILL ? KILL_REQUEST_TIMEOUT_MS : CONTROL_TIMEOUT_MS,
+				  &err) < 0) {
 		if (sig == SIGKILL) {
 			kill_sentry(&st);
 		} else if (err.code == ESRCH || err.code == ECONNREFUSED || err.code == ENOENT) {

@@ -8,6 +8,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
 #include "lib/json.h"
+#include "lib/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -244,6 +245,27 @@ int cmd_update(struct global_opts *g, int argc, char **argv)
 		fail("update: %s", err.msg);
 		goto out;
 	}
+	/* The limits the app sees and meets are the Sentry's
+	 * (sentry/kernel/limits.h): tell it. */
+	const struct oci_resources *ur = &upd->linux_cfg.resources;
+	char req[512], *reply = NULL;
+	snprintf(req, sizeof(req),
+		 "{\"op\":\"limits\",\"memory\":%lld,\"memory_swap\":%lld,\"pids\":%lld,"
+		 "\"cpu_quota\":%lld,\"cpu_period\":%lld,\"cpu_shares\":%lld}",
+		 ur->has_memory_limit ? (long long)ur->memory_limit : 0LL,
+		 ur->has_memory_swap ? (long long)ur->memory_swap : 0LL,
+		 ur->has_pids_limit ? (long long)ur->pids_limit : 0LL,
+		 ur->has_cpu_quota ? (long long)ur->cpu_quota : 0LL,
+		 ur->has_cpu_period ? (long long)ur->cpu_period : 0LL,
+		 ur->has_cpu_shares ? (long long)ur->cpu_shares : 0LL);
+	if (!strcmp(live, "paused")) {
+		/* Frozen, it cannot answer: the host's limits hold meanwhile. */
+		log_warn("update: %s is paused: its Sentry keeps its limits until restarted", id);
+	} else if (control_request(g, id, req, &reply, &err) < 0) {
+		fail("update: the sandbox did not take the new limits: %s", err.msg);
+		goto out;
+	}
+	free(reply);
 	ret = 0;
 out:
 	free(doc);

@@ -1147,10 +1147,35 @@ static int val_pids(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
+static int val_blkio_weight(struct pctx *c, yajl_val v, void *out)
+{
+	uint32_t w = 0;
+	int r = val_u32(c, v, &w);
+	if (r)
+		return r;
+	/* As the kernel's blkio.weight: 10..1000 (0: not set). */
+	if (w != 0 && (w < 10 || w > 1000))
+		return perr(c, "weight %u is not in 10..1000", w);
+	*(uint16_t *)out = (uint16_t)w;
+	return 0;
+}
+
+static int val_block_io(struct pctx *c, yajl_val v, void *out)
+{
+	struct oci_resources *res = out;
+	int r = expect_object(c, v);
+	if (!r)
+		r = get_field(c, v, "weight", false, val_blkio_weight, &res->blkio_weight,
+			      &res->has_blkio_weight);
+	return r;
+}
+
 static int val_resources(struct pctx *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
+	if (!r)
+		r = get_field(c, v, "blockIO", false, val_block_io, res, NULL);
 	if (!r)
 		r = get_field(c, v, "memory", false, val_memory, res, NULL);
 	if (!r)

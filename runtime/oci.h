@@ -178,8 +178,10 @@ struct oci_resources {
 	char *cpu_cpus; /* "0-3", NULL when absent */
 	char *cpu_mems;
 	bool has_pids_limit;
-	int64_t pids_limit; /* 0 or -1 = unlimited */
-			    /* devices, blockIO, hugepageLimits, network, rdma, unified: ignored. */
+	int64_t pids_limit; /* 0 = unchanged, -1 = unlimited */
+	bool has_blkio_weight;
+	uint16_t blkio_weight; /* blockIO.weight, 10..1000; 0 = unchanged */
+	/* devices, the rest of blockIO, hugepageLimits, network, rdma, unified: ignored. */
 };
 
 struct oci_linux {

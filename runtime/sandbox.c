@@ -16,6 +16,7 @@
  * Sentry and reports its exit status as the container's.
  */
 #include "runtime/sandbox.h"
+#include "runtime/cgroup.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
 #include "lib/cleanup.h"
@@ -41,7 +42,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <linux/openat2.h>
 #include <termios.h>
@@ -50,9 +50,6 @@
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
 #define SANDBOX_READY_TIMEOUT_MS 60000
@@ -484,254 +481,83 @@ int sandbox_console(const char *console_socket, unsigned rows, unsigned cols, st
 	return slave;
 }
 
-/* ---- cgroups (best effort) ------------------------------------------------ */
+/* ---- cgroups (runtime/cgroup.c does the work) ------------------------------------ */
 
-static int write_str(const char *path, const char *s)
+/* The container's cgroup: the host's hierarchies and cgroupsPath resolved
+ * in them.  0, -ENOENT without a cgroupsPath, -EINVAL with err. */
+static int sandbox_cgroup_of(const char *cgroups_path, struct cgroup_fs *fs, char *rel,
+			     size_t size, struct verr *err)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t w = write(fd, s, strlen(s));
-	int e = w < 0 ? -errno : 0;
-	close(fd);
-	return e;
+	if (!cgroups_path || !cgroups_path[0])
+		return -ENOENT;
+	cgroup_fs_host(fs);
+	return cgroup_path_resolve(cgroups_path, rel, size, err);
 }
 
-static bool cgroup_v2(void)
+/*
+ * The limits the host cgroup gets.  All as given but pids: the host counts
+ * host tasks, and each app task is a Sentry thread plus a stub thread (and
+ * each process a stub leader), beside the Sentry's and Gofer's own
+ * threads.  The app's limit is the Sentry's to enforce (fork and clone get
+ * EAGAIN at it, kernel/limits.h); the host's is set above what that many
+ * app tasks need, so the Sentry never finds itself unable to make a thread.
+ */
+#define SANDBOX_HOST_TASKS_PER_APP_TASK 3
+#define SANDBOX_HOST_TASKS_OVERHEAD 64
+/* Memory alike: the app's limit is the memory file's (the Sentry's OOM
+ * killer acts at it, sentry/kernel/oom.c); the host's is that plus room for
+ * the Sentry's own memory, the stubs and the Gofer, so that the host's OOM
+ * killer (which would take the whole sandbox) does not act first. */
+#define SANDBOX_HOST_MEM_OVERHEAD (128LL << 20)
+static const struct oci_resources *host_resources(const struct oci_config *cfg,
+						  struct oci_resources *buf)
 {
-	struct statfs sf;
-	return statfs("/sys/fs/cgroup", &sf) == 0 && (unsigned long)sf.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-static const char *v1_controllers[] = {"memory", "pids", "cpu", "cpuacct", "cpuset",
-				       "blkio", "devices", "freezer", "net_cls", "perf_event"};
-
-/* Write value to dir/file; count a failure (logged). */
-static void cg_set(const char *dir, const char *file, const char *value, int *failed)
-{
-	char p[PATH_MAX + 300];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (write_str(p, value) < 0) {
-		log_warn("cgroup: cannot set %s to %s: %s", p, value, strerror(errno));
-		(*failed)++;
-	}
-}
-
-/* Apply the limits visor honours (memory, pids, cpu quota/period/shares)
- * to one cgroup directory (ctrl: the v1 controller, "" for v2).  Returns
- * how many writes failed. */
-static int cgroup_apply_limits(const char *dir, const char *ctrl, const struct oci_config *cfg,
-			       bool v2)
-{
-	const struct oci_resources *r = &cfg->linux_cfg.resources;
-	int failed = 0;
-	char v[64];
 	if (!cfg->linux_cfg.has_resources)
-		return 0;
-	/* As runc: 0 means "leave as it is" for every limit (Docker's update
-	 * sends the whole struct with zeros for what it does not change);
-	 * -1 means unlimited. */
-	if (r->has_memory_limit && r->memory_limit != 0 && (v2 || !strcmp(ctrl, "memory"))) {
-		if (r->memory_limit < 0)
-			snprintf(v, sizeof(v), v2 ? "max" : "-1");
-		else
-			snprintf(v, sizeof(v), "%lld", (long long)r->memory_limit);
-		cg_set(dir, v2 ? "memory.max" : "memory.limit_in_bytes", v, &failed);
-	}
-	if (r->has_pids_limit && r->pids_limit != 0 && (v2 || !strcmp(ctrl, "pids"))) {
-		if (r->pids_limit < 0)
-			snprintf(v, sizeof(v), "max");
-		else
-			snprintf(v, sizeof(v), "%lld", (long long)r->pids_limit);
-		cg_set(dir, "pids.max", v, &failed);
-	}
-	if (v2) {
-		if ((r->has_cpu_quota && r->cpu_quota != 0) || (r->has_cpu_period && r->cpu_period)) {
-			unsigned long long period = r->has_cpu_period && r->cpu_period ? r->cpu_period : 100000;
-			if (r->has_cpu_quota && r->cpu_quota > 0)
-				snprintf(v, sizeof(v), "%lld %llu", (long long)r->cpu_quota, period);
-			else
-				snprintf(v, sizeof(v), "max %llu", period);
-			cg_set(dir, "cpu.max", v, &failed);
-		}
-		if (r->has_cpu_shares && r->cpu_shares >= 2) {
-			/* runc's conversion of shares (2..262144) to weight (1..10000). */
-			unsigned long long w = 1 + ((r->cpu_shares - 2) * 9999) / 262142;
-			snprintf(v, sizeof(v), "%llu", w > 10000 ? 10000 : w);
-			cg_set(dir, "cpu.weight", v, &failed);
-		}
-	} else if (!strcmp(ctrl, "cpu")) {
-		if (r->has_cpu_period && r->cpu_period) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu_period);
-			cg_set(dir, "cpu.cfs_period_us", v, &failed);
-		}
-		if (r->has_cpu_quota && r->cpu_quota != 0) {
-			snprintf(v, sizeof(v), "%lld", r->cpu_quota > 0 ? (long long)r->cpu_quota : -1LL);
-			cg_set(dir, "cpu.cfs_quota_us", v, &failed);
-		}
-		if (r->has_cpu_shares && r->cpu_shares >= 2) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)r->cpu_shares);
-			cg_set(dir, "cpu.shares", v, &failed);
-		}
-	}
-	return failed;
+		return NULL;
+	*buf = cfg->linux_cfg.resources;
+	if (buf->has_pids_limit && buf->pids_limit > 0 &&
+	    buf->pids_limit < (INT64_MAX - SANDBOX_HOST_TASKS_OVERHEAD) /
+				      SANDBOX_HOST_TASKS_PER_APP_TASK)
+		buf->pids_limit = buf->pids_limit * SANDBOX_HOST_TASKS_PER_APP_TASK +
+				  SANDBOX_HOST_TASKS_OVERHEAD;
+	if (buf->has_memory_limit && buf->memory_limit > 0 &&
+	    buf->memory_limit < INT64_MAX - SANDBOX_HOST_MEM_OVERHEAD)
+		buf->memory_limit += SANDBOX_HOST_MEM_OVERHEAD;
+	if (buf->has_memory_swap && buf->memory_swap > 0 &&
+	    buf->memory_swap < INT64_MAX - SANDBOX_HOST_MEM_OVERHEAD)
+		buf->memory_swap += SANDBOX_HOST_MEM_OVERHEAD;
+	return buf;
 }
 
 int sandbox_cgroup_update(const struct oci_config *cfg, struct verr *err)
 {
-	const char *path = cfg->linux_cfg.cgroups_path;
-	if (!path || !path[0])
+	struct cgroup_fs fs;
+	char rel[PATH_MAX];
+	int r = sandbox_cgroup_of(cfg->linux_cfg.cgroups_path, &fs, rel, sizeof(rel), err);
+	if (r == -ENOENT)
 		return verr_set(err, ENOENT, "the container has no linux.cgroupsPath to update");
-	if (strchr(path, ':') || strstr(path, ".."))
-		return verr_set(err, EOPNOTSUPP, "systemd cgroup paths are not supported: %s", path);
-	char dir[PATH_MAX + 160];
-	int failed = 0;
-	if (cgroup_v2()) {
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
-		failed = cgroup_apply_limits(dir, "", cfg, true);
-	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", v1_controllers[i], path);
-			if (access(dir, F_OK) == 0)
-				failed += cgroup_apply_limits(dir, v1_controllers[i], cfg, false);
-		}
-	}
-	if (failed)
-		return verr_set(err, EIO, "%d cgroup limit(s) could not be applied (see the log)",
-				failed);
-	return 0;
-}
-
-/* cgroup v1 cpuset: a new group starts with empty cpus/mems and refuses
- * tasks until they are set; give every level of path the root's. */
-static void cpuset_inherit(const char *base, const char *path)
-{
-	static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
-	char sub[PATH_MAX];
-	snprintf(sub, sizeof(sub), "%s", path);
-	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
-		char rootv[256] = "", p[PATH_MAX + 300];
-		snprintf(p, sizeof(p), "%s/%s", base, files[f]);
-		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, rootv, sizeof(rootv) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		rootv[n] = 0;
-		/* Each prefix of path, outermost first. */
-		for (char *c = sub; ; c++) {
-			if (*c == '/' || *c == 0) {
-				char save = *c;
-				*c = 0;
-				if (sub[0]) {
-					char cur[8] = "";
-					snprintf(p, sizeof(p), "%s/%s/%s", base, sub, files[f]);
-					fd = open(p, O_RDONLY | O_CLOEXEC);
-					if (fd >= 0) {
-						ssize_t k = read(fd, cur, sizeof(cur) - 1);
-						close(fd);
-						if (k <= 1)
-							write_str(p, rootv);
-					}
-				}
-				*c = save;
-				if (!save)
-					break;
-			}
-		}
-	}
-}
-
-int sandbox_cgroup_enter(const struct oci_config *cfg, pid_t pid)
-{
-	const char *path = cfg->linux_cfg.cgroups_path;
-	if (!path || !path[0])
-		return 0;
-	if (strchr(path, ':')) {
-		log_info("cgroup: systemd cgroup path %s not supported; sandbox left in place", path);
-		return -EOPNOTSUPP;
-	}
-	if (strstr(path, ".."))
-		return -EINVAL;
-	char dir[PATH_MAX + 160], procs[PATH_MAX + 200], pidbuf[32];
-	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-	int placed = 0;
-	if (cgroup_v2()) {
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
-		if (mkdir_p(dir, 0755) == 0) {
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-			if (write_str(procs, pidbuf) == 0)
-				placed++;
-			cgroup_apply_limits(dir, "", cfg, true);
-		}
-	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
-			char base[128];
-			snprintf(base, sizeof(base), "/sys/fs/cgroup/%s", v1_controllers[i]);
-			if (access(base, F_OK) < 0)
-				continue;
-			snprintf(dir, sizeof(dir), "%s/%s", base, path);
-			if (mkdir_p(dir, 0755) < 0)
-				continue;
-			if (!strcmp(v1_controllers[i], "cpuset"))
-				cpuset_inherit(base, path);
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-			if (write_str(procs, pidbuf) == 0)
-				placed++;
-			cgroup_apply_limits(dir, v1_controllers[i], cfg, false);
-		}
-	}
-	if (!placed)
-		log_warn("cgroup: could not place pid %d in %s", (int)pid, path);
-	return placed ? 0 : -EIO;
+	if (r < 0)
+		return r;
+	struct oci_resources hr;
+	return cgroup_apply(&fs, rel, host_resources(cfg, &hr), err);
 }
 
 int sandbox_cgroup_freeze(const char *path, bool freeze)
 {
-	if (!path || !path[0])
-		return -ENOENT;
-	if (strchr(path, ':') || strstr(path, ".."))
-		return -EOPNOTSUPP;
-	char file[PATH_MAX + 64];
-	int r;
-	if (cgroup_v2()) {
-		snprintf(file, sizeof(file), "/sys/fs/cgroup/%s/cgroup.freeze", path);
-		r = write_str(file, freeze ? "1" : "0");
-	} else {
-		snprintf(file, sizeof(file), "/sys/fs/cgroup/freezer/%s/freezer.state", path);
-		r = write_str(file, freeze ? "FROZEN" : "THAWED");
-		/* FROZEN is reached asynchronously: wait for it (5 s at most). */
-		for (int i = 0; r == 0 && freeze && i < 500; i++) {
-			char st[32] = "";
-			int fd = open(file, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				break;
-			ssize_t n = read(fd, st, sizeof(st) - 1);
-			close(fd);
-			if (n > 0 && !strncmp(st, "FROZEN", 6))
-				break;
-			usleep(10000);
-		}
-	}
-	return r;
+	struct cgroup_fs fs;
+	char rel[PATH_MAX];
+	int r = sandbox_cgroup_of(path, &fs, rel, sizeof(rel), NULL);
+	if (r < 0)
+		return r;
+	return cgroup_freeze(&fs, rel, freeze);
 }
 
 void sandbox_cgroup_remove(const char *path)
 {
-	if (!path || !path[0] || strchr(path, ':') || strstr(path, ".."))
-		return;
-	char dir[PATH_MAX];
-	if (cgroup_v2()) {
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path);
-		rmdir(dir);
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s", v1_controllers[i], path);
-		rmdir(dir);
-	}
+	struct cgroup_fs fs;
+	char rel[PATH_MAX];
+	if (sandbox_cgroup_of(path, &fs, rel, sizeof(rel), NULL) == 0)
+		cgroup_remove(&fs, rel);
 }
 
 /* ---- mount points ------------------------------------------------------------ */
@@ -975,6 +801,19 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	r = sandbox_make_mountpoints(o->rootfs, c, o->bundle, err);
 	if (r < 0)
 		return r;
+	/* The cgroup, with its limits, before any process: the Gofer is
+	 * moved in as soon as it exists, the Sentry moves itself in before
+	 * it runs (so every stub it forks is born there).  A limit that
+	 * cannot be applied fails create (the caller removes the cgroup). */
+	struct cgroup_fs cgfs;
+	char cgrel[PATH_MAX];
+	r = sandbox_cgroup_of(c->linux_cfg.cgroups_path, &cgfs, cgrel, sizeof(cgrel), err);
+	bool cg = r == 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	struct oci_resources hr;
+	if (cg && cgroup_create(&cgfs, cgrel, host_resources(c, &hr), err) < 0)
+		return -err->code;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return verr_errno(err, errno, "gofer socketpair");
@@ -1006,6 +845,11 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 		return r;
 	sb->gofer_pid = r;
 	guard_set(1, r);
+	if (cg && cgroup_enter(&cgfs, cgrel, sb->gofer_pid, err) < 0) {
+		r = -err->code;
+		sandbox_kill_children(sb);
+		return r;
+	}
 	close(take_fd(gofer_s1));
 
 	char logbuf[PATH_MAX + 16], gfd[32], sfd[32], cfd[32], rfd[32], scfd[32];
@@ -1053,6 +897,11 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 			for (int i = 0; i < 3; i++)
 				dup2(tty, i);
 		}
+		struct verr cgerr = {0};
+		if (cg && cgroup_enter(&cgfs, cgrel, 0, &cgerr) < 0) {
+			dprintf(ready_w, "error %s\n", cgerr.msg);
+			_exit(125);
+		}
 		int keep[] = {gofer_s0, spec_fd, listen_fd, ready_w, scmp_fd};
 		child_fds(keep, scmp_fd >= 0 ? 5 : 4);
 		execv(exe, args);
@@ -1069,8 +918,6 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	close(take_fd(spec_fd));
 	if (scmp_fd >= 0)
 		close(take_fd(scmp_fd));
-	sandbox_cgroup_enter(c, pid);
-	sandbox_cgroup_enter(c, sb->gofer_pid);
 	if (o->spawned)
 		o->spawned(o->spawned_arg, pid, sb->gofer_pid);
 

@@ -88,14 +88,12 @@ void sandbox_kill_children(struct sandbox *sb);
  * payload).  Returns the slave fd (O_CLOEXEC) or -errno. */
 int sandbox_console(const char *console_socket, unsigned rows, unsigned cols, struct verr *err);
 
-/* Place pid in the cgroup at path (cgroupsPath: v2 unified, or each v1
- * hierarchy) and apply the memory and pids limits of cfg.  Best effort:
- * systemd "slice:prefix:name" paths are skipped.  0 or -errno. */
-int sandbox_cgroup_enter(const struct oci_config *cfg, pid_t pid);
-/* Freeze or thaw every process of the sandbox (the Sentry, the Gofer and
- * the stub processes that run app code all live in the cgroup) through the
- * freezer (v1 freezer.state, v2 cgroup.freeze).  -ENOENT without a cgroup
- * path, -EOPNOTSUPP for systemd paths. */
+/* The sandbox's cgroup (runtime/cgroup.c): sandbox_start creates it at
+ * linux.cgroupsPath (cgroupfs or systemd "slice:prefix:name"), with
+ * linux.resources applied, and puts the Sentry (so every stub it forks) and
+ * the Gofer in it; a limit that cannot be applied fails the start.
+ * Freeze or thaw every process of the sandbox through the freezer (v1
+ * freezer.state, v2 cgroup.freeze).  -ENOENT without a cgroup path. */
 int sandbox_cgroup_freeze(const char *cgroups_path, bool freeze);
 /* Apply cfg's resources (memory, pids, cpu quota/period/shares) to the
  * existing cgroup (`update`).  0 or -errno with err. */

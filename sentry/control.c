@@ -14,9 +14,11 @@
 #include "sentry/control.h"
 #include "sentry/sentry.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/limits.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/fs/hostfd.h"
 #include "sentry/socket/packet_link.h"
 #include "sentry/vfs/vfs.h"
@@ -371,6 +373,28 @@ static int signal_pid(struct kernel *k, int pid, int sig)
 	}
 	tg_put(tg);
 	return r;
+}
+
+/* {"op":"limits", "memory":N, "memory_swap":N, "pids":N, "cpu_quota":N,
+ * "cpu_period":N, "cpu_shares":N}: `visor update` after it wrote the host
+ * cgroup; 0 or absent leaves a limit, -1 lifts it (kernel/limits.h). */
+static void op_limits(struct kernel *k, yajl_val req, char *reply, size_t size)
+{
+	static const char *const keys[] = {"memory",	 "memory_swap", "pids",
+					   "cpu_quota", "cpu_period",  "cpu_shares"};
+	long long v[6];
+	for (size_t i = 0; i < 6; i++)
+		if (get_int(req, keys[i], -1, INT64_MAX, 0, &v[i]) < 0) {
+			reply_error(reply, size, EINVAL, "limits: \"%s\" must be an integer >= -1",
+				    keys[i]);
+			return;
+		}
+	struct sandbox_limits l = {.memory = v[0], .memory_swap = v[1], .pids = v[2],
+				   .cpu_quota = v[3], .cpu_period = v[4], .cpu_shares = v[5]};
+	limits_set(&l, true);
+	if (k && l.memory) /* the memory file enforces it (kernel/oom.c) */
+		memfile_set_limit(k->mf, l.memory > 0 ? (uint64_t)l.memory : 0);
+	reply_ok(reply, size, NULL, 0);
 }
 
 static void op_kill(struct kernel *k, int init_pid, yajl_val req, char *reply, size_t size)
@@ -801,6 +825,8 @@ int control_handle(struct kernel *k, int init_pid, const char *req, size_t len, 
 		op_kill(k, init_pid, root, reply, reply_size);
 	} else if (!strcmp(o, "ps")) {
 		op_ps(k, reply, reply_size);
+	} else if (!strcmp(o, "limits")) {
+		op_limits(k, root, reply, reply_size);
 	} else if (!strcmp(o, "wait")) {
 		op_wait(k, reply, reply_size);
 	} else if (!strcmp(o, "unsupported")) {

@@ -12,15 +12,19 @@
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/limits.h"
+#include "sentry/kernel/oom.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/watchdog.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -98,6 +102,13 @@ int sentry_run(const struct sentry_config *cfg)
 	k->oci_seccomp = cfg->seccomp_prog;
 	k->oci_seccomp_len = cfg->seccomp_len;
 	k->oci_seccomp_flags = cfg->seccomp_flags;
+	struct sandbox_limits lim = {
+		.memory = cfg->mem_limit, .memory_swap = cfg->memsw_limit, .pids = cfg->pids_limit,
+		.cpu_quota = cfg->cpu_quota, .cpu_period = cfg->cpu_period,
+		.cpu_shares = cfg->cpu_shares};
+	limits_set(&lim, false);
+	if (cfg->mem_limit > 0)
+		memfile_set_limit(mf, (uint64_t)cfg->mem_limit);
 	log_info("booting: platform %s, root %s", plat->ops->name,
 		 cfg->root_readonly ? "read-only" : "read-write");
 	if (cfg->hostname)
@@ -192,6 +203,8 @@ int sentry_run(const struct sentry_config *cfg)
 			file_put(sa.stdio[i]);
 	if (control_boot_done(k, cfg, pid) < 0) /* OCI: report to create, serve control */
 		return 125;
+	if (pid >= 0 && watchdog_start(k) < 0)
+		log_warn("watchdog: cannot start: a stub or Gofer killed from outside goes unnoticed");
 	if (pid < 0) {
 		fprintf(stderr, "visor: cannot run %s: %s\n", cfg->argv[0], strerror(-pid));
 		return pid == -ENOENT ? 127 : 126;
@@ -204,6 +217,16 @@ int sentry_run(const struct sentry_config *cfg)
 	 * sandbox goes (the processes still running keep their mappings). */
 	pagecache_sync_all();
 	int st = k->init_status;
+	/* init killed by the OOM killer: end as an OOM-killed runc container
+	 * does (kernel/oom.h); the host cgroup's limit is the app's + 128 MiB
+	 * (runtime/sandbox.c), so going 256 MiB past the app's reaches it. */
+	if (cfg->mem_limit > 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+	    oom_was_victim(pid))
+		oom_report_to_host((uint64_t)cfg->mem_limit +
+				   (cfg->memsw_limit > cfg->mem_limit
+					    ? (uint64_t)(cfg->memsw_limit - cfg->mem_limit)
+					    : 0) +
+				   (256ULL << 20));
 	int n = 0;
 	int nrs[64];
 	uint64_t counts[64];

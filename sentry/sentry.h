@@ -58,6 +58,9 @@ struct sentry_config {
 	const struct sock_filter *seccomp_prog;
 	unsigned int seccomp_len;
 	unsigned int seccomp_flags; /* SECCOMP_FILTER_FLAG_LOG */
+	/* linux.resources as the app sees and meets them (kernel/limits.h):
+	 * bytes, tasks and cpu microseconds; 0 = none. */
+	int64_t mem_limit, memsw_limit, pids_limit, cpu_quota, cpu_period, cpu_shares;
 	/* ---- end OCI */
 };
 

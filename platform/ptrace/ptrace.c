@@ -548,6 +548,59 @@ static int ptrace_as_host_pid(struct addr_space *as)
 	return pid;
 }
 
+/* Has host thread tid (our child or a tracee of some Sentry thread) exited?
+ * WNOWAIT: its reaper (the tracer, or as_release) still collects it. */
+static bool pt_exited_nowait(pid_t tid, int *status)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL)) < 0 &&
+	       errno == EINTR)
+		;
+	if (r < 0 || si.si_pid != tid)
+		return false;
+	if (si.si_code == CLD_EXITED)
+		*status = (si.si_status & 0xff) << 8;
+	else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
+		*status = si.si_status & 0x7f;
+	else
+		return false; /* a ptrace stop: alive */
+	return true;
+}
+
+/*
+ * A stub killed from outside: its traced threads become zombies that only
+ * a wait shows (wait(2) looks at the tracees of every thread of the
+ * Sentry), and the leader, untraced, once they are all gone.  Spares,
+ * untraced non-leader threads, are never waitable; the leader stands for
+ * them.
+ */
+static bool ptrace_as_dead(struct addr_space *as)
+{
+	if (atomic_load(&as->released))
+		return false;
+	vmutex_lock(&as->lock);
+	bool dead = as->stub_dead, seen = false;
+	pid_t tid = 0;
+	int st = 0;
+	if (!dead && as->pid) {
+		for (size_t i = 0; !seen && i < as->traced.n; i++)
+			if (pt_exited_nowait(as->traced.v[i], &st)) {
+				seen = true;
+				tid = as->traced.v[i];
+			}
+		if (!seen && pt_exited_nowait(as->pid, &st)) {
+			seen = true;
+			tid = as->pid;
+		}
+	}
+	vmutex_unlock(&as->lock);
+	if (seen)
+		pt_as_mark_dead(as, tid, st);
+	return dead || seen;
+}
+
 /*
  * Rename the stub's leader, untraced in the wait loop: seize it, name it,
  * park it back in the wait loop and detach.  The caller holds as->lock, so
@@ -943,6 +996,7 @@ const struct platform_ops ptrace_platform_ops = {
     .as_prepare_thread = ptrace_as_prepare_thread,
     .as_release = ptrace_as_release,
     .as_host_pid = ptrace_as_host_pid,
+    .as_dead = ptrace_as_dead,
     .as_set_name = ptrace_as_set_name,
     .new_context = ptrace_new_context,
     .context_switch = ptrace_context_switch,

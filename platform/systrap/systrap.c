@@ -932,6 +932,15 @@ static int systrap_as_host_pid(struct addr_space *as)
 	return gone ? 0 : systrap_as_stub_pid(as);
 }
 
+static bool systrap_as_dead(struct addr_space *as)
+{
+	if (atomic_load(&as->released))
+		return false;
+	if (atomic_load(&as->dead))
+		return true;
+	return systrap_as_stub_pid(as) != 0 && st_as_check_dead(as);
+}
+
 /* The leader is the thread ps shows; app threads keep the name they were
  * cloned with (the one in force when they were created). */
 static int systrap_as_set_name(struct addr_space *as, const char *name)
@@ -1133,6 +1142,7 @@ const struct platform_ops systrap_platform_ops = {
     .as_prepare_thread = systrap_as_prepare_thread,
     .as_release = systrap_as_release,
     .as_host_pid = systrap_as_host_pid,
+    .as_dead = systrap_as_dead,
     .as_set_name = systrap_as_set_name,
     .new_context = systrap_new_context,
     .context_switch = systrap_context_switch,

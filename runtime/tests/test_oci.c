@@ -78,7 +78,8 @@ static const char full_config[] =
     "      \"devices\": [{\"allow\": false, \"access\": \"rwm\"}],\n"
     "      \"memory\": {\"limit\": 536870912, \"swap\": -1},\n"
     "      \"cpu\": {\"shares\": 512, \"quota\": 50000, \"period\": 100000, \"cpus\": \"0-1\"},\n"
-    "      \"pids\": {\"limit\": 100}\n"
+    "      \"pids\": {\"limit\": 100},\n"
+    "      \"blockIO\": {\"weight\": 300, \"weightDevice\": []}\n"
     "    },\n"
     "    \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\"],\n"
     "    \"readonlyPaths\": [\"/proc/sys\"],\n"
@@ -125,6 +126,20 @@ static void process_fails_with(const char *process, const char *want)
 	snprintf(buf, sizeof(buf),
 		 "{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},\"process\":%s}", process);
 	parse_fails_with(buf, want);
+}
+
+static void test_blkio_weight_out_of_range_is_refused(void **state)
+{
+	parse_fails_with("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},\"linux\":"
+			 "{\"resources\":{\"blockIO\":{\"weight\":5}}}}",
+			 "linux.resources.blockIO.weight: weight 5 is not in 10..1000");
+	parse_fails_with("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},\"linux\":"
+			 "{\"resources\":{\"blockIO\":{\"weight\":1001}}}}",
+			 "not in 10..1000");
+	struct oci_config *c = parse_ok("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},"
+					"\"linux\":{\"resources\":{\"blockIO\":{\"weight\":0}}}}");
+	assert_int_equal(c->linux_cfg.resources.blkio_weight, 0);
+	oci_config_free(c);
 }
 
 static void test_full_config_fields_are_typed(void **state)
@@ -234,6 +249,8 @@ static void test_full_config_fields_are_typed(void **state)
 	assert_null(l->resources.cpu_mems);
 	assert_true(l->resources.has_pids_limit);
 	assert_int_equal(l->resources.pids_limit, 100);
+	assert_true(l->resources.has_blkio_weight);
+	assert_int_equal(l->resources.blkio_weight, 300);
 	assert_int_equal(l->n_masked_paths, 2);
 	assert_string_equal(l->masked_paths[1], "/proc/keys");
 	assert_null(l->masked_paths[2]);
@@ -832,6 +849,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_config_fields_are_typed),
+	    cmocka_unit_test(test_blkio_weight_out_of_range_is_refused),
 	    cmocka_unit_test(test_minimal_config_gets_defaults),
 	    cmocka_unit_test(test_null_values_count_as_absent),
 	    cmocka_unit_test(test_uid_out_of_range_names_the_field),

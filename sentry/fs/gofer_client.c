@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -70,6 +71,14 @@ void gofer_client_free(struct gofer_client *c)
 	free(c->out);
 	free(c->in);
 	free(c);
+}
+
+bool gofer_client_peer_gone(struct gofer_client *c)
+{
+	/* No events asked: poll reports only a hang-up or an error, and a
+	 * connected unix socket hangs up when its peer's last fd closes. */
+	struct pollfd p = {.fd = c->sock, .events = 0};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* ---- one exchange ---- */

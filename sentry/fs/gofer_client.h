@@ -14,6 +14,7 @@
 #ifndef VISOR_SENTRY_GOFER_CLIENT_H
 #define VISOR_SENTRY_GOFER_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -58,6 +59,9 @@ struct gofer_dirent {
 /* Takes ownership of sock (closed by gofer_client_free). */
 struct gofer_client *gofer_client_new(int sock);
 void gofer_client_free(struct gofer_client *c);
+/* Has the Gofer hung up (its end of the socket closed: it died)?  Never
+ * blocks, consumes nothing, takes no lock: any thread may ask. */
+bool gofer_client_peer_gone(struct gofer_client *c);
 
 /* The root of mount point `name` ("/" for the container root, or a bind
  * mount's destination path as the runtime told the Gofer). */

@@ -11,6 +11,8 @@
  */
 #include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/limits.h"
+#include "sentry/kernel/oom.h"
 #include "sentry/kernel/ns.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/proc.h"
@@ -544,6 +546,36 @@ static int add_writable(struct inode *dir, const char *name, vfs_synth_gen_fn ge
 	return vfs_synth_dir_add(dir, name, i);
 }
 
+/* /proc/PID/oom_score_adj: the OOM killer's bias (kernel/oom.c). */
+static char *gen_oom_score_adj(struct task *t, void *arg, size_t *len)
+{
+	int v = 0;
+	if (oom_score_adj_get(t->k, (int)(intptr_t)arg, &v) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%d\n", v);
+	return tb_done(&b, len);
+}
+
+static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, size_t len,
+				   uint64_t pos)
+{
+	char kbuf[32];
+	if (len >= sizeof(kbuf))
+		return -EINVAL;
+	memcpy(kbuf, buf, len);
+	kbuf[len] = 0;
+	char *end;
+	errno = 0;
+	long v = strtol(kbuf, &end, 10);
+	while (*end == ' ' || *end == '\n' || *end == '\t')
+		end++;
+	if (end == kbuf || *end || errno)
+		return -EINVAL;
+	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v);
+	return r < 0 ? r : (ssize_t)len;
+}
+
 static struct inode *pid_dir_new(int pid)
 {
 	void *arg = (void *)(intptr_t)pid;
@@ -559,6 +591,11 @@ static struct inode *pid_dir_new(int pid)
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
 	r |= add_file(d, "auxv", 0400, gen_auxv, arg);
+	struct inode *oom = vfs_synth_file_new(proc_sb, S_IFREG | 0644, gen_oom_score_adj, arg, NULL);
+	if (oom)
+		vfs_synth_set_write(oom, write_oom_score_adj);
+	if (!oom || vfs_synth_dir_add(d, "oom_score_adj", oom) < 0)
+		r = -1;
 	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
 	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
 		r = -1;
@@ -623,7 +660,8 @@ static char *gen_meminfo(struct task *t, void *arg, size_t *len)
 	if (sysinfo(&si) < 0)
 		memset(&si, 0, sizeof(si));
 	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
-	uint64_t total = si.totalram * unit, used = memfile_used(t->k->mf);
+	/* The container's memory limit is its machine's memory (limits.h). */
+	uint64_t total = limits_mem_total(si.totalram * unit), used = memfile_used(t->k->mf);
 	uint64_t free_b = total > used ? total - used : 0;
 	struct sbuf b = {0};
 	/* The sandbox's view: its own memory file is what it uses. */

@@ -32,5 +32,7 @@ struct inode *proc_task_dir_new(struct superblock *sb, int pid);
 struct superblock *procfs_sb(void);
 /* Register "sysfs", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
+/* Register "cgroup" and "cgroup2": the container's limits (cgroupfs.c). */
+int cgroupfs_init(void);
 
 #endif

@@ -5,8 +5,8 @@
  * sysfs: devices/system/cpu as Linux shows it for the sandbox's CPUs,
  * numbered 0..n-1 (glibc's get_nprocs_conf counts the cpuN directories; the
  * Go and Java runtimes and libuv read online/possible and the topology), and
- * empty kernel/, class/, bus/ and fs/cgroup/ directories.  cgroup/cgroup2: an empty read-only
- * directory: the sandbox's limits are applied on the host side.  maskfile:
+ * empty kernel/, class/, bus/ and fs/cgroup/ directories.  cgroup/cgroup2: the
+ * container's limits, registered from here (sentry/fs/cgroupfs.c).  maskfile:
  * the empty read-only file that covers a masked path (OCI maskedPaths).  Host facts
  * are captured before the jail (sysfs_init).
  */
@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #define SYSFS_MAGIC 0x62656572
-#define CGROUP2_SUPER_MAGIC 0x63677270
 
 static long host_ncpu = 1;
 static long host_kernel_max = -1; /* NR_CPUS - 1 of the host kernel */
@@ -208,20 +207,6 @@ static int sysfs_factory(const char *source, const char *data, struct superblock
 	return finish(sb, root, r, sbp, rootp);
 }
 
-static int cgroup_factory(const char *source, const char *data, struct superblock **sbp,
-			  struct dentry **rootp)
-{
-	struct superblock *sb = vfs_synth_sb_new("cgroup2", CGROUP2_SUPER_MAGIC);
-	if (!sb)
-		return -ENOMEM;
-	struct inode *root = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
-	if (!root) {
-		sb_put(sb);
-		return -ENOMEM;
-	}
-	return finish(sb, root, 0, sbp, rootp);
-}
-
 static char *gen_empty(struct task *t, void *arg, size_t *len)
 {
 	*len = 0;
@@ -256,9 +241,7 @@ int sysfs_init(void)
 		fclose(f);
 	int r = vfs_register_fs("sysfs", sysfs_factory);
 	if (r == 0)
-		r = vfs_register_fs("cgroup", cgroup_factory);
-	if (r == 0)
-		r = vfs_register_fs("cgroup2", cgroup_factory);
+		r = cgroupfs_init(); /* "cgroup", "cgroup2": cgroupfs.c */
 	if (r == 0)
 		r = vfs_register_fs("maskfile", maskfile_factory);
 	return r;

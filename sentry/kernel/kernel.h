@@ -65,6 +65,10 @@ struct thread_group {
 	 * it, not to init). */
 	int dumpable;
 	bool child_subreaper;
+	/* /proc/PID/oom_score_adj (-1000..1000): the OOM killer's bias
+	 * (kernel/oom.c); atomic; inherited by fork, kept by execve. */
+	int oom_score_adj;
+	int oom_score_adj_min; /* the lowest an unprivileged writer may set */
 	/* membarrier(2) registrations (tg_attrs.c), Linux's per-mm
 	 * MEMBARRIER_STATE_* bits; under siglock, copied by fork (as dup_mm),
 	 * cleared by execve. */

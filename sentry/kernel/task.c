@@ -8,6 +8,9 @@
  */
 #include "lib/lockdep.h"
 #include "sentry/ipc/ipc.h"
+#include "sentry/kernel/limits.h"
+#include "sentry/kernel/oom.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/signal.h"
@@ -170,6 +173,11 @@ static void handle_fault(struct task *t, const struct plat_event *ev)
 	int r = mm_handle_fault(t->mm, ev->fault_addr, &code);
 	if (r == 0)
 		return;
+	/* No page for it within the memory limit: the OOM killer frees
+	 * some (kernel/oom.c) and the access is retried, as Linux's memory
+	 * cgroup does; only another failure is a SIGBUS. */
+	if (r == -EIO && oom_fault_retry(t))
+		return;
 	siginfo_t info;
 	memset(&info, 0, sizeof(info));
 	if (r == -EIO) {
@@ -234,6 +242,11 @@ static void task_loop(struct task *t)
 		case PLAT_EV_INTERRUPT:
 			break;
 		}
+		/* A syscall that could not allocate within the memory limit
+		 * (a tmpfs write) failed; as the memory cgroup does, someone
+		 * is killed so the container goes on. */
+		if (memfile_take_oom(t->k->mf))
+			oom_kill(t->k);
 		/* Time asleep (nanosleep, a blocking read) is no CPU time. */
 		uint64_t busy = now_ns() - t1, slept = t->blocked_ns - blocked0;
 		__atomic_fetch_add(&t->tg->stime_ns, busy > slept ? busy - slept : 0,
@@ -394,6 +407,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		return -EINVAL;
 	}
 
+	/* As Linux's pids controller (the container's --pids-limit): every
+	 * task counts, threads too; the flag checks above come first. */
+	if (!limits_pids_allow(kernel_nr_tasks(k)))
+		return -EAGAIN;
 	struct task *c = task_alloc(k);
 	if (!c)
 		return -ENOMEM;
@@ -496,6 +513,8 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		}
 		memcpy(ntg->rlimits, tg->rlimits, sizeof(ntg->rlimits));
 		ntg->dumpable = tg->dumpable;
+		ntg->oom_score_adj = __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED);
+		ntg->oom_score_adj_min = __atomic_load_n(&tg->oom_score_adj_min, __ATOMIC_RELAXED);
 		ntg->membarrier_state = tg->membarrier_state; /* as dup_mm */
 		vmutex_unlock(&tg->siglock);
 		ntg->exit_signal = (int)(flags & CSIGNAL);

@@ -21,6 +21,7 @@
  * Locking: mf->lock protects bitmap, refcounts and counters; innermost lock.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
@@ -43,6 +44,8 @@ struct memfile {
 	uint64_t hint;	     /* no free frame below word `hint` */
 	uint64_t multi_hint; /* no multi-page run found by find_run starts below this word */
 	uint64_t used;	     /* frames allocated */
+	_Atomic uint64_t limit_pages; /* the container's memory limit; 0 = none */
+	atomic_bool oom;	      /* an allocation failed at limit_pages */
 };
 
 static void *anon_reserve(size_t len)
@@ -187,6 +190,12 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 		vmutex_unlock(&mf->lock);
 		return -ENOMEM;
 	}
+	uint64_t lim = atomic_load(&mf->limit_pages);
+	if (lim && mf->used + npages > lim) {
+		vmutex_unlock(&mf->lock);
+		atomic_store(&mf->oom, true);
+		return -ENOMEM;
+	}
 	for (uint64_t i = start; i < start + npages; i++) {
 		mf->bitmap[i / 64] |= 1ULL << (i % 64);
 		mf->ref[i] = 1;
@@ -194,6 +203,22 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	mf->used += npages;
 	vmutex_unlock(&mf->lock);
 	return (int64_t)(start * PAGE_SIZE);
+}
+
+void memfile_set_limit(struct memfile *mf, uint64_t bytes)
+{
+	atomic_store(&mf->limit_pages, bytes / PAGE_SIZE);
+}
+
+bool memfile_take_oom(struct memfile *mf)
+{
+	return atomic_exchange(&mf->oom, false);
+}
+
+bool memfile_at_limit(struct memfile *mf)
+{
+	uint64_t lim = atomic_load(&mf->limit_pages);
+	return lim && memfile_used(mf) / PAGE_SIZE + 1 > lim;
 }
 
 void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages)

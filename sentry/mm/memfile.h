@@ -28,6 +28,14 @@ uint32_t memfile_refcount(struct memfile *mf, uint64_t offset);
 void *memfile_ptr(struct memfile *mf, uint64_t offset);
 /* Bytes of the memory file in use (for /proc/meminfo, sysinfo). */
 uint64_t memfile_used(struct memfile *mf);
+/* The container's memory limit (bytes, 0 = none: only the file's size
+ * bounds it).  An allocation past it fails with -ENOMEM and records that
+ * the limit was hit, for the Sentry's OOM killer (kernel/oom.c). */
+void memfile_set_limit(struct memfile *mf, uint64_t bytes);
+/* Was the limit hit since the last call?  Clears the record. */
+bool memfile_take_oom(struct memfile *mf);
+/* Is the file at its limit (no page can be allocated)? */
+bool memfile_at_limit(struct memfile *mf);
 
 /* ---- files that can be mapped ---- */
 

@@ -35,9 +35,11 @@
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/limits.h"
 #include "sentry/kernel/ns.h"
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
+#include "sentry/mm/memfile.h"
 #include "sentry/syscalls/syscalls.h"
 
 #define UTS_LEN 64 /* __NEW_UTS_LEN */
@@ -114,6 +116,18 @@ static int64_t sys_sysinfo(struct task *t, const uint64_t a[6])
 		si.mem_unit = host.mem_unit;
 	} else {
 		si.mem_unit = 1;
+	}
+	/* The container's memory limit is its machine's memory (limits.h);
+	 * what its memory file holds is what it uses. */
+	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
+	uint64_t total = limits_mem_total((uint64_t)si.totalram * unit);
+	if (total < (uint64_t)si.totalram * unit) {
+		uint64_t used = memfile_used(t->k->mf);
+		si.totalram = total / unit;
+		si.freeram = (total > used ? total - used : 0) / unit;
+		/* As its /proc/meminfo: no buffers, no shared memory. */
+		si.bufferram = 0;
+		si.sharedram = 0;
 	}
 	/* As Linux: boot-time seconds, rounded up. */
 	struct timespec now;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sentry/control.h"
+#include "sentry/kernel/limits.h"
 
 static char reply[CONTROL_MSG_MAX];
 
@@ -166,6 +167,37 @@ static void test_control_ready_report_format(void **state)
 	close(p[0]);
 }
 
+/* `visor update`'s request: the Sentry's limits (kernel/limits.h) change;
+ * 0 or absent leaves one, -1 lifts it; no kernel needed. */
+static void test_control_limits_update_the_sentrys_limits(void **state)
+{
+	struct sandbox_limits l = {.memory = 64 << 20, .pids = 40, .cpu_quota = 150000};
+	limits_set(&l, false);
+	assert_int_equal(handle("{\"op\":\"limits\",\"memory\":100663296,\"pids\":0}", NULL, 0), 0);
+	assert_non_null(strstr(reply, "\"ok\":true"));
+	limits_get(&l);
+	assert_int_equal(l.memory, 100663296);
+	assert_int_equal(l.pids, 40);
+	assert_int_equal(l.cpu_quota, 150000);
+	assert_true(limits_mem_total(1ULL << 40) == 100663296);
+	assert_true(limits_pids_allow(39));
+	assert_false(limits_pids_allow(40));
+	assert_int_equal(handle("{\"op\":\"limits\",\"pids\":-1,\"cpu_quota\":-1}", NULL, 0), 0);
+	limits_get(&l);
+	assert_int_equal(l.pids, 0);
+	assert_int_equal(l.cpu_quota, 0);
+	assert_true(limits_pids_allow(100000));
+	assert_int_equal(handle("{\"op\":\"limits\",\"memory\":\"big\"}", NULL, 0), 0);
+	assert_error("memory");
+	assert_int_equal(handle("{\"op\":\"limits\",\"pids\":-2}", NULL, 0), 0);
+	assert_error("pids");
+	limits_get(&l);
+	assert_int_equal(l.memory, 100663296); /* a refused request changes nothing */
+	l = (struct sandbox_limits){0};
+	limits_set(&l, false);
+	assert_true(limits_mem_total(12345) == 12345);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_control_exec_needs_matching_fds),
 		cmocka_unit_test(test_control_error_text_is_escaped),
 		cmocka_unit_test(test_control_ready_report_format),
+		cmocka_unit_test(test_control_limits_update_the_sentrys_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,35 @@ static void test_alloc_free_churn_never_overlaps_and_always_zeroes(void **state)
 	memfile_free(mf);
 }
 
+/* The container's memory limit: an allocation past it fails and is
+ * recorded for the OOM killer; freeing makes room again; 0 lifts it. */
+static void test_memory_limit_fails_allocations_and_records_oom(void **state)
+{
+	struct memfile *mf;
+	assert_int_equal(memfile_new(64 * PAGE_SIZE, &mf), 0);
+	memfile_set_limit(mf, 4 * PAGE_SIZE);
+	assert_false(memfile_take_oom(mf));
+	int64_t a = memfile_alloc(mf, 3);
+	assert_true(a >= 0);
+	assert_false(memfile_at_limit(mf));
+	assert_int_equal(memfile_alloc(mf, 2), -ENOMEM);
+	assert_true(memfile_take_oom(mf));
+	assert_false(memfile_take_oom(mf)); /* taken once */
+	int64_t b = memfile_alloc(mf, 1);
+	assert_true(b >= 0);
+	assert_true(memfile_at_limit(mf));
+	assert_int_equal(memfile_alloc(mf, 1), -ENOMEM);
+	memfile_decref(mf, (uint64_t)b, 1);
+	assert_false(memfile_at_limit(mf));
+	memfile_set_limit(mf, 0);
+	int64_t c = memfile_alloc(mf, 10);
+	assert_true(c >= 0);
+	assert_false(memfile_at_limit(mf));
+	memfile_decref(mf, (uint64_t)c, 10);
+	memfile_decref(mf, (uint64_t)a, 3);
+	memfile_free(mf);
+}
+
 static void test_memfile_new_rejects_zero_limit_and_exposes_fd(void **state)
 {
 	struct memfile *mf;
@@ -102,6 +131,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_alloc_free_churn_never_overlaps_and_always_zeroes),
 	    cmocka_unit_test(test_memfile_new_rejects_zero_limit_and_exposes_fd),
+	    cmocka_unit_test(test_memory_limit_fails_allocations_and_records_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
