@@ -5,8 +5,9 @@
 # and tests, perl, python3 (pytest, threads, multiprocessing, subprocess),
 # OpenJDK (javac, threads, a caught NullPointerException), Go (go build,
 # goroutines, channels, timers), Node.js (timers, promises, child
-# processes), dpkg (a .deb built, installed, queried, run and removed), git
-# and strace -f (the scripts test_docker_git and test_docker_strace run).
+# processes), dpkg (a .deb built, installed, queried, run and removed), git,
+# sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
+# test_docker_sqlite and test_docker_strace run).
 # The visor runs log with --debug-log=DIR/%ID%/, and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -36,20 +37,44 @@ for i in $(seq 10); do
 	sleep 1
 done
 
+# run_in RUNTIME SCRIPT ARG...: the script in a container named for this
+# run, killed (docker rm -f) if it outlives its time, so a hang fails the
+# case instead of the suite.
+run_in() {
+	local rt=$1 name=realapps-$$-$RANDOM rc
+	shift
+	timeout -k 10 "${REALAPPS_TIMEOUT:-300}" docker run --rm --name "$name" --runtime="$rt" \
+		-v "$work:/w" "$IMAGE" bash "/w/realapps/$@" 2>&1
+	rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		docker rm -f "$name" >/dev/null 2>&1
+		echo "(killed after ${REALAPPS_TIMEOUT:-300}s)"
+	fi
+	return $rc
+}
+
 failed=""
-case_run() { # name, script, args...
-	local name=$1 got
+case_run() { # name, script, args...: the same output under runc and visor
+	local name=$1 want got
 	shift
 	if [ -n "${REALAPPS:-}" ] && [[ " $REALAPPS " != *" $name "* ]]; then
 		return 0
 	fi
-	if got=$( (same_as_runc "$IMAGE" "$work" "realapps/$@") 2>&1); then
+	if ! want=$(run_in runc "$@"); then
+		echo "FAIL: $name fails under runc"
+		echo "$want" | sed 's/^/    /' | head -40
+		failed="$failed $name"
+	elif ! got=$(run_in "$DOCKER_RUNTIME" "$@"); then
+		echo "FAIL: $name fails under visor"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/    /' | head -60
+		failed="$failed $name"
+	elif [ "$want" != "$got" ]; then
+		echo "FAIL: $name: outputs differ (runc < > visor)"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/    /' | head -60
+		failed="$failed $name"
+	else
 		echo "ok: $name"
 		echo "$got" | sed 's/^/    /'
-	else
-		echo "FAIL: $name"
-		echo "$got" | sed 's/^/    /' | head -60
-		failed="$failed $name"
 	fi
 }
 
@@ -61,6 +86,7 @@ case_run go go.sh
 case_run node node.sh
 case_run dpkg dpkg.sh
 case_run git git.sh /tmp/git
+case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
 
 # Every container's log names it; the union of what the Sentries counted.
