@@ -55,16 +55,24 @@ run_in() {
 
 failed=""
 case_run() { # name, script, args...: the same output under runc and visor
-	local name=$1 want got
+	local name=$1 want got t0 t1 t2
 	shift
 	if [ -n "${REALAPPS:-}" ] && [[ " $REALAPPS " != *" $name "* ]]; then
 		return 0
 	fi
-	if ! want=$(run_in runc "$@"); then
+	t0=$(date +%s)
+	want=$(run_in runc "$@")
+	local want_rc=$?
+	t1=$(date +%s)
+	got=$(run_in "$DOCKER_RUNTIME" "$@")
+	local got_rc=$?
+	t2=$(date +%s)
+	echo "$name: runc $((t1 - t0))s, visor $((t2 - t1))s"
+	if [ $want_rc != 0 ]; then
 		echo "FAIL: $name fails under runc"
 		echo "$want" | sed 's/^/    /' | head -40
 		failed="$failed $name"
-	elif ! got=$(run_in "$DOCKER_RUNTIME" "$@"); then
+	elif [ $got_rc != 0 ]; then
 		echo "FAIL: $name fails under visor"
 		diff <(echo "$want") <(echo "$got") | sed 's/^/    /' | head -60
 		failed="$failed $name"
