@@ -108,7 +108,7 @@ done
 echo "unsupported syscalls and socket options (name: calls, summed over the suite):"
 cat "$logs"/*/sentry.log | sed -nE \
 	-e 's/.*unsupported syscall ([a-z0-9_]+) called ([0-9]+) times.*/syscall \1 \2/p' \
-	-e 's/.*unsupported socket option (level [0-9]+ option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
+	-e 's/.*unsupported socket option (level [0-9]+ \([A-Z_?0-9]+\) option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
 	awk '{n = $NF; sub(/ [0-9]+$/, ""); sum[$0] += n} END {for (k in sum) printf "    %s: %d\n", k, sum[k]}' | sort
 [ -z "$failed" ] || fail "differs from runc or fails under visor:$failed"
 exit 0
