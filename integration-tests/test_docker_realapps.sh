@@ -5,8 +5,9 @@
 # and tests, perl, python3 (pytest, threads, multiprocessing, subprocess),
 # OpenJDK (javac, threads, a caught NullPointerException), Go (go build,
 # goroutines, channels, timers), Node.js (timers, promises, child
-# processes), dpkg (a .deb built, installed, queried, run and removed), git
-# and strace -f (the scripts test_docker_git and test_docker_strace run).
+# processes), dpkg (a .deb built, installed, queried, run and removed), git,
+# sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
+# test_docker_sqlite and test_docker_strace run).
 # The visor runs log with --debug-log=DIR/%ID%/, and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -36,20 +37,52 @@ for i in $(seq 10); do
 	sleep 1
 done
 
+# run_in RUNTIME SCRIPT ARG...: the script in a container named for this
+# run, killed (docker rm -f) if it outlives its time, so a hang fails the
+# case instead of the suite.
+run_in() {
+	local rt=$1 name=realapps-$$-$RANDOM rc
+	shift
+	timeout -k 10 "${REALAPPS_TIMEOUT:-300}" docker run --rm --name "$name" --runtime="$rt" \
+		-v "$work:/w" "$IMAGE" bash "/w/realapps/$@" 2>&1
+	rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		docker rm -f "$name" >/dev/null 2>&1
+		echo "(killed after ${REALAPPS_TIMEOUT:-300}s)"
+	fi
+	return $rc
+}
+
 failed=""
-case_run() { # name, script, args...
-	local name=$1 got
+case_run() { # name, script, args...: the same output under runc and visor
+	local name=$1 want got t0 t1 t2
 	shift
 	if [ -n "${REALAPPS:-}" ] && [[ " $REALAPPS " != *" $name "* ]]; then
 		return 0
 	fi
-	if got=$( (same_as_runc "$IMAGE" "$work" "realapps/$@") 2>&1); then
+	t0=$(date +%s)
+	want=$(run_in runc "$@")
+	local want_rc=$?
+	t1=$(date +%s)
+	got=$(run_in "$DOCKER_RUNTIME" "$@")
+	local got_rc=$?
+	t2=$(date +%s)
+	echo "$name: runc $((t1 - t0))s, visor $((t2 - t1))s"
+	if [ $want_rc != 0 ]; then
+		echo "FAIL: $name fails under runc"
+		echo "$want" | sed 's/^/    /' | head -40
+		failed="$failed $name"
+	elif [ $got_rc != 0 ]; then
+		echo "FAIL: $name fails under visor"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/    /' | head -60
+		failed="$failed $name"
+	elif [ "$want" != "$got" ]; then
+		echo "FAIL: $name: outputs differ (runc < > visor)"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/    /' | head -60
+		failed="$failed $name"
+	else
 		echo "ok: $name"
 		echo "$got" | sed 's/^/    /'
-	else
-		echo "FAIL: $name"
-		echo "$got" | sed 's/^/    /' | head -60
-		failed="$failed $name"
 	fi
 }
 
@@ -61,6 +94,7 @@ case_run go go.sh
 case_run node node.sh
 case_run dpkg dpkg.sh
 case_run git git.sh /tmp/git
+case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
 
 # Every container's log names it; the union of what the Sentries counted.
@@ -74,7 +108,7 @@ done
 echo "unsupported syscalls and socket options (name: calls, summed over the suite):"
 cat "$logs"/*/sentry.log | sed -nE \
 	-e 's/.*unsupported syscall ([a-z0-9_]+) called ([0-9]+) times.*/syscall \1 \2/p' \
-	-e 's/.*unsupported socket option (level [0-9]+ option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
+	-e 's/.*unsupported socket option (level [0-9]+ \([A-Z_?0-9]+\) option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
 	awk '{n = $NF; sub(/ [0-9]+$/, ""); sum[$0] += n} END {for (k in sum) printf "    %s: %d\n", k, sum[k]}' | sort
 [ -z "$failed" ] || fail "differs from runc or fails under visor:$failed"
 exit 0

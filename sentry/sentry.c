@@ -62,6 +62,24 @@ static void *pthread_exit_once(void *arg)
 	pthread_exit(arg);
 }
 
+/* The name of a socket option level, for the table of unsupported
+ * options the Sentry logs at exit. */
+static const char *sockopt_level_name(int level)
+{
+	switch (level) {
+	case 0: return "IPPROTO_IP";
+	case 1: return "SOL_SOCKET";
+	case 6: return "IPPROTO_TCP";
+	case 17: return "IPPROTO_UDP";
+	case 41: return "IPPROTO_IPV6";
+	case 58: return "IPPROTO_ICMPV6";
+	case 255: return "IPPROTO_RAW";
+	case 263: return "SOL_PACKET";
+	case 270: return "SOL_NETLINK";
+	}
+	return "?";
+}
+
 int sentry_run(const struct sentry_config *cfg)
 {
 	log_set_prefix("sentry");
@@ -237,8 +255,9 @@ int sentry_run(const struct sentry_config *cfg)
 	int levels[64], optnames[64];
 	n = syscall_unsupported_sockopts(levels, optnames, counts, 64);
 	for (int i = 0; i < n; i++)
-		log_info("unsupported socket option level %d option %d used %lu times", levels[i],
-			 optnames[i], (unsigned long)counts[i]);
+		log_info("unsupported socket option level %d (%s) option %d used %lu times",
+			 levels[i], sockopt_level_name(levels[i]), optnames[i],
+			 (unsigned long)counts[i]);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);

@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lib/page.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/vfs/vfs.h"
 
@@ -56,6 +58,13 @@ struct tmpfs_node {
 	struct tmpfs_page *pages;
 	size_t npages;
 	struct mm_file mmf;
+	/* regular files: seals (F_SEAL_*, fcntl F_ADD_SEALS), the MAP_SHARED
+	 * mmaps between their seal check and their VMA (map_writers), and an
+	 * F_SEAL_WRITE looking for such VMAs (sealing_write): all under the
+	 * inode's lock (tmpfs_seal.c's comment) */
+	unsigned int seals;
+	int map_writers;
+	bool sealing_write;
 	/* symlinks */
 	char *target;
 };
@@ -94,6 +103,7 @@ static struct inode *tmpfs_inode_new(struct superblock *sb, uint32_t mode, uint3
 	}
 	n->ino = ino;
 	n->next_cookie = 2;
+	n->seals = F_SEAL_SEAL; /* as Linux's shmem: sealable only as a memfd */
 	n->mmf.ops = ((struct tmpfs_sb *)sb->priv)->mf ? &tmpfs_mmf_ops : &tmpfs_mmf_ops_private;
 	n->mmf.dev = sb->dev;
 	n->mmf.ino = ino->ino;
@@ -247,6 +257,23 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 		vmutex_unlock(&ino->lock);
 		return -EFBIG;
 	}
+	if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		vmutex_unlock(&ino->lock);
+		return -EPERM;
+	}
+	if ((n->seals & F_SEAL_GROW) && end > ino->size) {
+		/* As Linux's shmem_write_begin, page by page: what lies in
+		 * the pages before the one that would grow the file is
+		 * written, and a write that starts there is EPERM. */
+		uint64_t whole = ino->size & ~(uint64_t)(PAGE_SIZE - 1);
+		if (off >= whole) {
+			vmutex_unlock(&ino->lock);
+			return -EPERM;
+		}
+		if (len > whole - off)
+			len = whole - off;
+		end = off + len;
+	}
 	int r = pages_reserve(n, PAGE_ROUND_UP(end) / PAGE_SIZE);
 	size_t done = 0;
 	while (r == 0 && done < len) {
@@ -365,6 +392,13 @@ static int tmpfs_fallocate(struct task *t, struct file *f, int mode, uint64_t of
 	size_t first = off / PAGE_SIZE, last = (end - 1) / PAGE_SIZE;
 	int r = 0;
 	vmutex_lock(&ino->lock);
+	/* As Linux's shmem_fallocate: a hole is a write, an allocation past
+	 * the end grows the file (with FALLOC_FL_KEEP_SIZE too). */
+	if (((mode & FALLOC_FL_PUNCH_HOLE) && (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) ||
+	    (!(mode & FALLOC_FL_PUNCH_HOLE) && (n->seals & F_SEAL_GROW) && end > ino->size)) {
+		vmutex_unlock(&ino->lock);
+		return -EPERM;
+	}
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		for (size_t pg = first; pg <= last && pg < n->npages; pg++) {
 			if (!n->pages[pg].ptr)
@@ -659,6 +693,14 @@ static ssize_t tmpfs_readlink(struct task *t, struct inode *ino, char *buf, size
 
 static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 {
+	if (sa->valid & VFS_ATTR_MODE) {
+		/* As Linux's shmem_setattr: F_SEAL_EXEC fixes the x bits. */
+		vmutex_lock(&ino->lock);
+		bool sealed = (TN(ino)->seals & F_SEAL_EXEC_) && ((ino->mode ^ sa->mode) & 0111);
+		vmutex_unlock(&ino->lock);
+		if (sealed)
+			return -EPERM;
+	}
 	if (!(sa->valid & VFS_ATTR_SIZE))
 		return 0;
 	if (!S_ISREG(ino->mode))
@@ -666,6 +708,11 @@ static int tmpfs_setattr(struct inode *ino, const struct vfs_setattr *sa)
 	if (sa->size > (1ULL << 53))
 		return -EFBIG;
 	vmutex_lock(&ino->lock);
+	if ((sa->size < ino->size && (TN(ino)->seals & F_SEAL_SHRINK)) ||
+	    (sa->size > ino->size && (TN(ino)->seals & F_SEAL_GROW))) {
+		vmutex_unlock(&ino->lock);
+		return -EPERM;
+	}
 	bool shrinks = sa->size < ino->size;
 	if (shrinks)
 		pages_truncate(ino, sa->size);
@@ -893,8 +940,8 @@ static void memfd_sb_init(void)
 		memfd_sb = NULL;
 }
 
-int tmpfs_memfd_new(const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
-		    struct file **out)
+int tmpfs_memfd_new(const char *name, uint32_t mode, unsigned int seals, uint32_t uid,
+		    uint32_t gid, struct file **out)
 {
 	pthread_once(&memfd_once, memfd_sb_init);
 	if (!memfd_sb)
@@ -902,6 +949,7 @@ int tmpfs_memfd_new(const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
 	struct inode *ino = tmpfs_inode_new(memfd_sb, S_IFREG | (mode & 07777), uid, gid);
 	if (!ino)
 		return -ENOMEM;
+	TN(ino)->seals = seals;
 	struct file *f = file_new_anon(&tmpfs_reg_fops, ino, O_RDWR | O_LARGEFILE, NULL);
 	inode_put(ino); /* the file holds its own reference */
 	if (!f)
@@ -912,4 +960,101 @@ int tmpfs_memfd_new(const char *name, uint32_t mode, uint32_t uid, uint32_t gid,
 	file_set_anon_name(f, an);
 	*out = f;
 	return 0;
+}
+
+/* ---- file seals ---- */
+
+/* As Linux's memfd.c: every regular tmpfs file has seals, F_SEAL_SEAL from
+ * the start unless it is a memfd made with MFD_ALLOW_SEALING; they are
+ * checked by write, truncate, fallocate, chmod and mmap above.  F_SEAL_WRITE
+ * is refused (EBUSY) while a MAP_SHARED mapping may write: sealing_write
+ * makes new such mmaps EPERM (Linux's mapping_deny_writable) while the
+ * mappings are looked for without the inode's lock (mm locks come first),
+ * and map_writers counts the mmaps that passed their check but have no VMA
+ * yet. */
+static struct inode *sealable(struct file *f)
+{
+	return f->ops == &tmpfs_reg_fops ? f->inode : NULL;
+}
+
+int tmpfs_get_seals(struct file *f)
+{
+	struct inode *ino = sealable(f);
+	if (!ino)
+		return -EINVAL;
+	vmutex_lock(&ino->lock);
+	int seals = (int)TN(ino)->seals;
+	vmutex_unlock(&ino->lock);
+	return seals;
+}
+
+int tmpfs_add_seals(struct file *f, unsigned int seals)
+{
+	int acc = file_get_flags(f) & O_ACCMODE;
+	if (acc != O_WRONLY && acc != O_RDWR)
+		return -EPERM;
+	if (seals & ~TMPFS_ALL_SEALS)
+		return -EINVAL;
+	struct inode *ino = sealable(f);
+	if (!ino)
+		return -EINVAL;
+	struct tmpfs_node *n = TN(ino);
+	vmutex_lock(&ino->lock);
+	if (n->seals & F_SEAL_SEAL) {
+		vmutex_unlock(&ino->lock);
+		return -EPERM;
+	}
+	if ((seals & F_SEAL_WRITE) && !(n->seals & F_SEAL_WRITE)) {
+		if (n->sealing_write || n->map_writers) {
+			vmutex_unlock(&ino->lock);
+			return -EBUSY;
+		}
+		n->sealing_write = true;
+		vmutex_unlock(&ino->lock);
+		bool busy = mm_file_mapped_maywrite(&n->mmf);
+		vmutex_lock(&ino->lock);
+		n->sealing_write = false;
+		if (busy) {
+			vmutex_unlock(&ino->lock);
+			return -EBUSY;
+		}
+	}
+	/* As Linux: sealing exec of an executable file seals its contents. */
+	if ((seals & F_SEAL_EXEC_) && (ino->mode & 0111))
+		seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+	n->seals |= seals;
+	vmutex_unlock(&ino->lock);
+	return 0;
+}
+
+int tmpfs_seal_mmap_begin(struct file *f, int prot, bool *maywrite)
+{
+	struct inode *ino = sealable(f);
+	if (!ino)
+		return 0;
+	struct tmpfs_node *n = TN(ino);
+	int r = 0;
+	vmutex_lock(&ino->lock);
+	if (n->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		/* As Linux's seal_check_write: and never writable later. */
+		r = (prot & PROT_WRITE) ? -EPERM : 0;
+		*maywrite = false;
+	} else if (*maywrite) {
+		if (n->sealing_write) {
+			r = -EPERM;
+		} else {
+			n->map_writers++;
+			r = 1;
+		}
+	}
+	vmutex_unlock(&ino->lock);
+	return r;
+}
+
+void tmpfs_seal_mmap_end(struct file *f)
+{
+	struct inode *ino = sealable(f);
+	vmutex_lock(&ino->lock);
+	TN(ino)->map_writers--;
+	vmutex_unlock(&ino->lock);
 }

@@ -96,6 +96,19 @@ void mm_file_unmap_from(struct mm_file *f, uint64_t pgoff)
 	for_each_file_range(f, pgoff, UINT64_MAX, false, zap_file_range, NULL);
 }
 
+static void note_maywrite(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, void *arg)
+{
+	if (!(v->flags & VMA_NOMAYWRITE))
+		*(bool *)arg = true;
+}
+
+bool mm_file_mapped_maywrite(struct mm_file *f)
+{
+	bool found = false;
+	for_each_file_range(f, 0, UINT64_MAX, true, note_maywrite, &found);
+	return found;
+}
+
 struct mkclean_arg {
 	void (*busy)(void *arg, uint64_t pgoff);
 	void *arg;

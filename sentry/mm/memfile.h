@@ -82,6 +82,10 @@ struct mm_file {
  * each mapping holds its own reference).  Takes each mm's lock: the caller
  * holds none below it (sentry/LOCKING.md). */
 void mm_file_unmap_from(struct mm_file *f, uint64_t pgoff);
+/* Whether some MAP_SHARED mapping of f in the sandbox may be made writable
+ * (Linux: VM_SHARED with VM_MAYWRITE, what i_mmap_writable counts), for
+ * F_SEAL_WRITE's EBUSY.  Locking as above. */
+bool mm_file_mapped_maywrite(struct mm_file *f);
 /* The shared mappings of f's pages [pgoff, pgoff + npages) become read-only
  * until written again (page_mkwrite): the write-back of those pages starts
  * after this, so no write to them goes unseen.  A page that stays writable in

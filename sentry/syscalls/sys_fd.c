@@ -17,6 +17,7 @@
 #include "sentry/syscalls/file_args.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/fs/pipe.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/vfs/vfs.h"
 
 /* ---------------------------------------------------------------- open/close */
@@ -308,8 +309,14 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 	case F_NOTIFY:
 		r = opath ? -EBADF : vfs_dnotify_set(t, f, arg);
 		break;
+	case F_ADD_SEALS:
+		r = opath ? -EBADF : tmpfs_add_seals(f, (unsigned int)arg);
+		break;
+	case F_GET_SEALS:
+		r = opath ? -EBADF : tmpfs_get_seals(f);
+		break;
 	default:
-		/* F_SETOWN, F_GETOWN, F_SETSIG, seals: not supported. */
+		/* F_SETOWN, F_GETOWN, F_SETSIG: not supported. */
 		r = -EINVAL;
 		break;
 	}

@@ -2,9 +2,11 @@
  * sys_memfd.c — memfd_create(2): an anonymous tmpfs file (sentry/fs/tmpfs.c)
  * installed as a read-write fd.
  *
- * File sealing (MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL, fcntl F_ADD_SEALS) is
- * not offered yet: asking for it is EINVAL rather than a memfd whose seals
- * would not hold.  MFD_HUGETLB is EINVAL as in a kernel without hugetlbfs.
+ * Seals as Linux's: without MFD_ALLOW_SEALING the file starts with
+ * F_SEAL_SEAL (no seal can be added); MFD_NOEXEC_SEAL makes it mode 0666
+ * sealed F_SEAL_EXEC.  fcntl F_ADD_SEALS / F_GET_SEALS and their checks are
+ * tmpfs's (sentry/fs/tmpfs.c).  MFD_HUGETLB is EINVAL as in a kernel
+ * without hugetlbfs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +41,19 @@ static int64_t sys_memfd_create(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (n < 0)
 		return -EFAULT;
-	if (flags & (MFD_HUGETLB | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL))
-		return -EINVAL; /* not offered here (see above) */
+	if (flags & MFD_HUGETLB)
+		return -EINVAL; /* no hugetlbfs (see above) */
+	uint32_t mode = 0777;
+	unsigned int seals = F_SEAL_SEAL;
+	if (flags & MFD_NOEXEC_SEAL) {
+		mode = 0666;
+		seals = F_SEAL_EXEC_;
+	} else if (flags & MFD_ALLOW_SEALING) {
+		seals = 0;
+	}
 	const struct creds *c = vfs_task_creds(t);
 	struct file *f;
-	int r = tmpfs_memfd_new(name, 0777, vfs_fsuid(c), vfs_fsgid(c), &f);
+	int r = tmpfs_memfd_new(name, mode, seals, vfs_fsuid(c), vfs_fsgid(c), &f);
 	if (r < 0)
 		return r;
 	return install(t, f, (flags & MFD_CLOEXEC) != 0);

@@ -3,6 +3,7 @@
  * mlock and friends.  File mappings get their mm_file from the VFS; what
  * RLIMIT_MEMLOCK and CAP_IPC_LOCK allow is told to the mm from here.
  */
+#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/resource.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -76,12 +77,19 @@ static int64_t sys_mmap(struct task *t, const uint64_t a[6])
 		r = -EACCES;
 	} else {
 		struct mm_file *mf = file_mm_file(f);
-		if ((flags & MAP_SHARED) && acc != O_RDWR)
+		bool maywrite = acc == O_RDWR;
+		/* A sealed tmpfs file or memfd: EPERM, or never writable. */
+		int sealed = (flags & MAP_SHARED) && mf ? tmpfs_seal_mmap_begin(f, prot, &maywrite) : 0;
+		if ((flags & MAP_SHARED) && !maywrite)
 			flags |= MM_MAP_NOMAYWRITE;
-		if (!mf)
+		if (sealed < 0)
+			r = sealed;
+		else if (!mf)
 			r = -ENODEV;
 		else
 			r = mm_mmap(t->mm, addr, len, prot, flags, mf, off);
+		if (sealed > 0)
+			tmpfs_seal_mmap_end(f);
 	}
 	file_put(f);
 	return r;

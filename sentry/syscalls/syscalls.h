@@ -36,6 +36,7 @@ extern const struct syscall_def sys_clone3_defs[];
 extern const struct syscall_def sys_ns_defs[];
 extern const struct syscall_def sys_process_vm_defs[];
 extern const struct syscall_def sys_memfd_defs[];
+extern const struct syscall_def sys_pkey_defs[];
 extern const struct syscall_def sys_ptrace_defs[];
 
 /* seccomp(2)'s operations (sys_seccomp.c), also prctl(PR_SET_SECCOMP)'s. */
