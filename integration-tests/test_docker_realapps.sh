@@ -8,7 +8,7 @@
 # processes), dpkg (a .deb built, installed, queried, run and removed), git,
 # sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
 # test_docker_sqlite and test_docker_strace run).
-# The visor runs log with --debug-log=DIR/%ID%/, and the test prints the
+# The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
 . "$(dirname "$0")/lib.sh"
@@ -23,11 +23,11 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$(dirname "$0")/realapps" "$work/"
 
 # This build once more under its own runtime name, logging each container's
-# Sentry to $logs/ID/sentry.log.
+# Sentry to $logs/ID.sentry.log.
 logs=/var/log/visor-test/$DOCKER_RUNTIME-realapps
 rm -rf "$logs"
 mkdir -p "$logs"
-log_args=(--debug-log="$logs/%ID%/")
+log_args=(--debug-log="$logs/")
 [ -n "$VISOR_TEST_PLATFORM" ] && log_args+=(--platform="$VISOR_TEST_PLATFORM")
 "$VISOR_BIN" install --runtime="$DOCKER_RUNTIME-realapps" --path="$VISOR_BIN" --reload -- \
 	"${log_args[@]}" >/dev/null || fail "cannot register $DOCKER_RUNTIME-realapps"
@@ -98,15 +98,15 @@ case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
 
 # Every container's log names it; the union of what the Sentries counted.
-nlogs=$(find "$logs" -name sentry.log | wc -l)
+nlogs=$(find "$logs" -name "*.sentry.log" | wc -l)
 echo "debug logs: $nlogs containers"
 [ "$nlogs" -gt 0 ] || fail "no Sentry wrote a debug log under $logs"
-for f in "$logs"/*/sentry.log; do
-	head -1 "$f" | grep -q "^visor: container $(basename "$(dirname "$f")")$" ||
+for f in "$logs"/*.sentry.log; do
+	head -1 "$f" | grep -q "^visor: container $(basename "$f" .sentry.log)$" ||
 		fail "$f does not name its container: $(head -1 "$f")"
 done
 echo "unsupported syscalls and socket options (name: calls, summed over the suite):"
-cat "$logs"/*/sentry.log | sed -nE \
+cat "$logs"/*.sentry.log | sed -nE \
 	-e 's/.*unsupported syscall ([a-z0-9_]+) called ([0-9]+) times.*/syscall \1 \2/p' \
 	-e 's/.*unsupported socket option (level [0-9]+ \([A-Z_?0-9]+\) option [0-9]+) used ([0-9]+) times.*/sockopt \1 \2/p' |
 	awk '{n = $NF; sub(/ [0-9]+$/, ""); sum[$0] += n} END {for (k in sum) printf "    %s: %d\n", k, sum[k]}' | sort

@@ -111,64 +111,19 @@ static int push_global_args(char **args, int n, struct global_opts *g, char *buf
 	return n;
 }
 
-static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id);
-static int debug_log_in_dir(char *arg, size_t size, const char *id);
-
-/* --debug-log=DIR/ (runsc's form): true, and DIR made if missing. */
-static bool debug_log_dir(const struct global_opts *g)
+/* The file a --debug-log=PATTERN names for one container's SUFFIX
+ * ("sentry" or "gofer"): %ID% becomes the container id (as runsc's), so one
+ * runtimeArgs entry serves every container, and a result ending in '/' is a
+ * directory (runsc's form), made if missing, holding ID.SUFFIX.log.  Only
+ * the Sentry logs to a plain file.  -1 if there is none or it does not fit. */
+static int debug_log_path(char *out, size_t size, const char *pattern, const char *id,
+			  const char *suffix)
 {
-	const char *dl = g->debug_log;
-	if (!dl || !dl[0] || dl[strlen(dl) - 1] != '/')
-		return false;
-	if (mkdir(dl, 0755) < 0 && errno != EEXIST)
-		log_warn("--debug-log: cannot make %s: %s", dl, strerror(errno));
-	return true;
-}
-
-int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
-		      struct sandbox_flag_bufs *b)
-{
-	snprintf(b->platform, sizeof(b->platform), "--platform=%s", g->platform);
-	args[n++] = b->platform;
-	if (g->strace)
-		args[n++] = "--strace";
-	if (g->file_access && !strcmp(g->file_access, "shared"))
-		args[n++] = "--file-access=shared";
-	if (g->network && !strcmp(g->network, "none"))
-		args[n++] = "--network=none";
-	debug_log_dir(g); /* makes DIR/ for the Sentry's file */
-	if (g->debug_log &&
-	    expand_debug_log(b->debug_log, sizeof(b->debug_log), g->debug_log, id ? id : "") == 0 &&
-	    debug_log_in_dir(b->debug_log, sizeof(b->debug_log), id) == 0)
-		args[n++] = b->debug_log;
-	return n;
-}
-
-int sandbox_check_network(const struct global_opts *g, struct verr *err)
-{
-	if (g->network && !strcmp(g->network, "host"))
-		return verr_set(err, EOPNOTSUPP,
-				"--network=host is not supported yet (use --network=sandbox or "
-				"--network=none: the sandbox's own network stack)");
-	return 0;
-}
-
-/* --debug-log=PATH for the Sentry, with %ID% replaced by the container id
- * (as runsc's), so one runtimeArgs entry serves every container.  A PATH
- * ending in '/' is a directory (runsc's form, made if missing): the Sentry
- * logs to DIR/ID.sentry.log.  -1 if it does not fit. */
-static int expand_debug_log(char *out, size_t size, const char *pattern, const char *id)
-{
-	size_t n = (size_t)snprintf(out, size, "--debug-log=");
-	char dir_pattern[PATH_MAX + 32];
-	if (pattern[0] && pattern[strlen(pattern) - 1] == '/') {
-		if ((size_t)snprintf(dir_pattern, sizeof(dir_pattern), "%s%%ID%%.sentry.log",
-				     pattern) >= sizeof(dir_pattern))
-			return -1;
-		pattern = dir_pattern;
-		if (!id || !id[0])
-			id = "do";
-	}
+	if (!pattern || !pattern[0])
+		return -1;
+	if (!id || !id[0])
+		id = "do";
+	size_t n = 0;
 	for (const char *p = pattern; *p; p++) {
 		const char *piece = p;
 		size_t len = 1;
@@ -183,32 +138,49 @@ static int expand_debug_log(char *out, size_t size, const char *pattern, const c
 		n += len;
 	}
 	out[n] = 0;
+	if (out[n - 1] != '/')
+		return strcmp(suffix, "sentry") ? -1 : 0;
+	int r = mkdir_p(out, 0755);
+	if (r < 0) {
+		log_warn("--debug-log: cannot make %s: %s", out, strerror(-r));
+		return -1;
+	}
+	if ((size_t)snprintf(out + n, size - n, "%s.%s.log", id, suffix) >= size - n)
+		return -1;
 	return 0;
 }
 
-/* --debug-log=DIR/ (a path ending in '/', as runsc's): the directory is
- * made (mkdir -p) and the Sentry logs to DIR/sentry.log.  Either way the
- * log's first line names the container, so a log found later says whose it
- * is.  -1 if the name does not fit or the directory cannot be made. */
-static int debug_log_in_dir(char *arg, size_t size, const char *id)
+int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
+		      struct sandbox_flag_bufs *b)
 {
-	const char *path = arg + strlen("--debug-log=");
-	size_t n = strlen(arg);
-	if (n > strlen("--debug-log=") && arg[n - 1] == '/') {
-		int r = mkdir_p(path, 0755);
-		if (r < 0) {
-			log_warn("--debug-log: cannot make %s: %s", path, strerror(-r));
-			return -1;
-		}
-		if (n + strlen("sentry.log") + 1 > size)
-			return -1;
-		strcpy(arg + n, "sentry.log");
-	}
-	if (id && *id) {
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	snprintf(b->platform, sizeof(b->platform), "--platform=%s", g->platform);
+	args[n++] = b->platform;
+	if (g->strace)
+		args[n++] = "--strace";
+	if (g->file_access && !strcmp(g->file_access, "shared"))
+		args[n++] = "--file-access=shared";
+	if (g->network && !strcmp(g->network, "none"))
+		args[n++] = "--network=none";
+	char path[PATH_MAX];
+	if (debug_log_path(path, sizeof(path), g->debug_log, id, "sentry") == 0 &&
+	    (size_t)snprintf(b->debug_log, sizeof(b->debug_log), "--debug-log=%s", path) <
+		    sizeof(b->debug_log)) {
+		args[n++] = b->debug_log;
+		/* The log's first line names the container, so a log found
+		 * later says whose it is. */
+		_cleanup_close_ int fd = id && *id ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
 		if (fd >= 0)
 			dprintf(fd, "visor: container %s\n", id);
 	}
+	return n;
+}
+
+int sandbox_check_network(const struct global_opts *g, struct verr *err)
+{
+	if (g->network && !strcmp(g->network, "host"))
+		return verr_set(err, EOPNOTSUPP,
+				"--network=host is not supported yet (use --network=sandbox or "
+				"--network=none: the sandbox's own network stack)");
 	return 0;
 }
 
@@ -226,10 +198,9 @@ static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock
 	n = push_global_args(args, n, o->g, logbuf, sizeof(logbuf));
 	/* --debug-log=DIR/: the Gofer's own file beside the Sentry's (a later
 	 * --log wins). */
-	char glog[PATH_MAX + 16];
-	if (debug_log_dir(o->g) && o->id &&
-	    (size_t)snprintf(glog, sizeof(glog), "--log=%s%s.gofer.log", o->g->debug_log,
-			     o->id) < sizeof(glog))
+	char glog[PATH_MAX + 16], gpath[PATH_MAX];
+	if (debug_log_path(gpath, sizeof(gpath), o->g->debug_log, o->id, "gofer") == 0 &&
+	    (size_t)snprintf(glog, sizeof(glog), "--log=%s", gpath) < sizeof(glog))
 		args[n++] = glog;
 	args[n++] = "gofer";
 	snprintf(sockarg, sizeof(sockarg), "--sock-fd=%d", sock);
