@@ -154,6 +154,7 @@ demo:
 bench: $(BUILD)/visor
 	./bench/run.sh
 	./bench/net_bench.sh
+	./bench/realwork.sh
 	./bench/idle_pss.sh || [ $$? -eq 77 ]
 
 fmt:
