@@ -4,7 +4,8 @@
 # /proc/self/exe, /proc/1/root and /proc/*/cwd stay inside, and kill/ptrace
 # aimed at a host pid (this script's own) reach nothing; then (point 4)
 # mmap of donated fds beyond their rights, terminal ioctls on host fds,
-# ptrace/kill/process_vm/pidfd of host pids, raw syscall instructions, a
+# ptrace/kill/process_vm/pidfd of host pids, raw syscall instructions and
+# jumps into the stub's code, a
 # directory/symlink swap race, and the Sentry's and Gofer's jails as the
 # kernel reports them.  Each case prints its result; any escape fails.
 set -u
@@ -85,6 +86,14 @@ wait $host 2>/dev/null
 
 out=$(P raw "$T/outside/secret")
 case_ "raw syscall instructions (syscall, int \$0x80) from app code" "$out" "SUCCEEDED\|ANOTHER PID"
+
+# The stub's own code: the app finds it above its top and jumps to each of
+# its syscall instructions with mkdir(a host path) in the registers; the
+# stub's filter (systrap) or PTRACE_SYSEMU (ptrace) hands every one to the
+# Sentry, so nothing is made on the host.
+out=$(P stub "$T/outside/pwned")
+case_ "jumps into the stub's syscall instructions (mkdir of a host path)" "$out" "SUCCEEDED"
+[ ! -e "$T/outside/pwned" ] || { echo "ESCAPE  the stub's syscall made $T/outside/pwned"; fail=1; }
 
 # A directory in the root swapped with a symlink to a host directory
 # (renameat2 RENAME_EXCHANGE, as fast as the host can) while the app opens
