@@ -111,7 +111,10 @@ while time.time() < end and os.path.exists(sys.argv[1] + "/alt"):
     libc.renameat2(-100, root + b"/swap", -100, root + b"/alt", 2)  # RENAME_EXCHANGE
 PY
 swapper=$!
-out=$(V 'i=0; h=0; n=0; while [ $i -lt 10000 ]; do i=$((i+1)); x=; read x </swap/secret 2>/dev/null; case $x in HOSTSECRET) h=$((h+1));; inside) n=$((n+1));; esac; done; echo "opens 10000 inside $n host $h"')
+# --file-access=shared: the Sentry revalidates every open with the Gofer
+# (no cached dentry), so each of them races the swap on the host.
+out=$(timeout 120 "$VISOR" --file-access=shared do --root-dir="$T/root" --rw /bin/busybox sh -c 'i=0; h=0; n=0; while [ $i -lt 10000 ]; do i=$((i+1)); x=; read x </swap/secret 2>/dev/null; case $x in HOSTSECRET) h=$((h+1));; inside) n=$((n+1));; esac; done; echo "opens 10000 inside $n host $h, the rest ENOENT (the link resolved inside)"' 2>&1 |
+	grep -v "can't open")
 rm -rf "$T/root/alt" "$T/root/swap"
 kill $swapper 2>/dev/null
 wait $swapper 2>/dev/null
