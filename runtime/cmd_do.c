@@ -187,7 +187,9 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	snprintf(gsock, sizeof(gsock), "--sock-fd=%d", sp[1]);
 	snprintf(groot, sizeof(groot), "--root=%s", rootdir);
 	char *gargs[] = {exe, "gofer", gsock, groot, rw ? NULL : "--root-readonly", NULL};
-	pid_t gofer = spawn(gargs, sp[1], 0);
+	/* The Gofer in its own pid, network and IPC namespaces, as under
+	 * create (runtime/sandbox.c). */
+	pid_t gofer = spawn(gargs, sp[1], CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC);
 	if (gofer < 0) {
 		fprintf(stderr, "visor do: starting the gofer: %s\n", strerror(-gofer));
 		return 125;

@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +86,56 @@ static void test_drop_caps_ignores_a_forged_cap_last_cap(void **state)
 	drop_caps_in_image(0);
 }
 
+/* Under the Gofer's seccomp filter (gofer_jail_seccomp), in a child: call
+ * `which` and exit 0 if it returned.  Each call below is one the Gofer never
+ * makes and the filter must kill (SIGSYS), the classic escapes among them. */
+static int gofer_forbidden_call(int which)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const struct rlimit no_core = {0, 0};
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (gofer_jail_seccomp() < 0)
+			_exit(100);
+		char *const argv[] = {"true", NULL};
+		switch (which) {
+		case 0: syscall(SYS_getpid); break; /* the control: allowed */
+		case 1: syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); break;
+		case 2: syscall(SYS_execve, "/bin/true", argv, argv + 1); break;
+		case 3: syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0); break;
+		case 4: syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, O_RDONLY); break;
+		case 5: syscall(SYS_kill, 1, SIGKILL); break;
+		case 6: syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL); break;
+		case 7: syscall(SYS_unshare, CLONE_NEWUSER); break;
+		case 8: syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); break;
+		case 9: syscall(SYS_connect, 0, NULL, 0); break;
+		case 10: syscall(SYS_chroot, "/"); break;
+		case 11: syscall(SYS_setns, 0, 0); break;
+		}
+		/* Not _exit: the sanitizers' wrapper of it calls sigaltstack. */
+		syscall(SYS_exit_group, 0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void test_gofer_filter_kills_every_forbidden_call(void **state)
+{
+	int st = gofer_forbidden_call(0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("allowed call: %s %d", WIFEXITED(st) ? "exit" : "signal",
+			 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	for (int i = 1; i <= 11; i++) {
+		st = gofer_forbidden_call(i);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("forbidden call %d: expected SIGSYS, got %s %d", i,
+				 WIFEXITED(st) ? "exit" : "signal",
+				 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	}
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -90,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drop_caps_never_reads_a_fifo_from_the_image),
 		cmocka_unit_test(test_drop_caps_ignores_a_forged_cap_last_cap),
+		cmocka_unit_test(test_gofer_filter_kills_every_forbidden_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
