@@ -186,20 +186,34 @@ int main(void)
 	mq_close(wo);
 
 	/* Blocking receive woken by a send; a signal (no SA_RESTART): EINTR. */
+	/* The child says when its handler is in; SIGUSR2 then comes every
+	 * 100 ms until it exits, so one lands while it blocks however slow
+	 * the machine (one sent before it blocked only runs the handler). */
+	int ready[2];
+	if (pipe(ready) < 0)
+		return 1;
 	pid_t c = fork();
 	if (c == 0) {
 		rcv("child receives", q, 8192);
 		struct sigaction sa = {.sa_handler = on_usr2};
 		sigaction(SIGUSR2, &sa, NULL);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
 		rcv("child signalled", q, 8192);
 		_exit(0);
 	}
 	usleep(100000);
 	mq_send(q, "wake", 4, 3);
-	usleep(100000);
-	kill(c, SIGUSR2);
+	char r;
+	if (read(ready[0], &r, 1) != 1)
+		return 1;
 	int status;
-	waitpid(c, &status, 0);
+	while (waitpid(c, &status, WNOHANG) == 0) {
+		kill(c, SIGUSR2);
+		usleep(100000);
+	}
+	close(ready[0]);
+	close(ready[1]);
 
 	/* mq_notify. */
 	struct sigaction sa = {.sa_sigaction = on_sig, .sa_flags = SA_SIGINFO};
