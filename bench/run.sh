@@ -45,6 +45,8 @@ run_micro() {
 		case $runner in
 		native) "${pin[@]}" "$bin" "$t" "${N[$t]}" ;;
 		ptrace | systrap) "${pin[@]}" "$VISOR" --platform="$runner" do "$bin" "$t" "${N[$t]}" ;;
+		syspatch) VISOR_SYSCALL_PATCH=1 "${pin[@]}" "$VISOR" --platform=systrap do "$bin" "$t" \
+			"${N[$t]}" ;;
 		*) timeout 300 docker run --rm "${cpuset[@]}" --runtime="${RT[$runner]}" visor-bench \
 			/microbench "$t" "${N[$t]}" ;;
 		esac 2>/dev/null | awk '{print $2}'
@@ -62,7 +64,8 @@ if [ $have_docker = 1 ]; then
 	rm -rf "$tmp"
 fi
 
-runners=(native ptrace systrap)
+# syspatch: systrap with syscall patching (VISOR_SYSCALL_PATCH=1)
+runners=(native ptrace systrap syspatch)
 [ $have_docker = 1 ] && runners+=(runc runsc)
 
 ratio() { bench_ratio "$@"; }
@@ -70,7 +73,8 @@ ratio() { bench_ratio "$@"; }
 if [ "$BENCH_PIN" = 1 ]; then echo "micro, pinned to CPU $BENCH_CPU"; else echo "micro, not pinned"; fi
 printf '%-10s' "ns/op"
 for r in "${runners[@]}"; do printf '%10s' "$r"; done
-printf '  |%9s%9s%9s  |%9s%9s%9s\n' "ptr/nat" "sys/nat" "gvi/nat" "ptr/runc" "sys/runc" "gvi/runc"
+printf '  |%9s%9s%9s%9s  |%9s%9s%9s\n' "ptr/nat" "sys/nat" "sysp/nat" "gvi/nat" "ptr/runc" "sys/runc" \
+	"gvi/runc"
 for t in $TESTS; do
 	declare -A v=()
 	printf '%-10s' "$t"
@@ -78,12 +82,13 @@ for t in $TESTS; do
 		v[$r]=$(run_micro "$r" "$t")
 		printf '%10s' "${v[$r]:-?}"
 	done
-	printf '  |%9s%9s%9s  |%9s%9s%9s\n' \
+	printf '  |%9s%9s%9s%9s  |%9s%9s%9s\n' \
 		"$(ratio "${v[ptrace]:-0}" "${v[native]:-0}")" "$(ratio "${v[systrap]:-0}" "${v[native]:-0}")" \
+		"$(ratio "${v[syspatch]:-0}" "${v[native]:-0}")" \
 		"$(ratio "${v[runsc]:-0}" "${v[native]:-0}")" "$(ratio "${v[ptrace]:-0}" "${v[runc]:-0}")" \
 		"$(ratio "${v[systrap]:-0}" "${v[runc]:-0}")" "$(ratio "${v[runsc]:-0}" "${v[runc]:-0}")"
 done
-echo "(ptr: visor ptrace, sys: visor systrap, gvi: runsc --platform=ptrace)"
+echo "(ptr: visor ptrace, sys: visor systrap, sysp: systrap with syscall patching, gvi: runsc --platform=ptrace)"
 
 if [ $have_docker = 1 ]; then
 	echo

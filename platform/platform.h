@@ -236,6 +236,16 @@ struct platform_ops {
 	 * call as_map now (see the threading rules above), else when the host
 	 * process is created.  0 or -errno. */
 	int (*as_set_name)(struct addr_space *as, const char *name);
+	/* Optional (NULL: no syscall patching).  The 5 bytes that may replace
+	 * the `mov $nr,%eax` (b8 imm32) of an app's `mov $nr,%eax; syscall` at
+	 * site in `as`, so that later calls there reach the Sentry faster; the
+	 * `syscall` after them stays, and must still work for a thread that
+	 * stopped before it.  The Sentry decides whether to (and writes the app's
+	 * memory).  nr PLAT_PATCH_SYSCALL_FN: the site is glibc's syscall()
+	 * instead, `mov 0x8(%rsp),%r9; syscall` (4c 8b 4c 24 08 0f 05), the
+	 * number in rax.  0, or -errno when this site cannot be patched.  Any
+	 * thread. */
+	int (*as_patch_syscall)(struct addr_space *as, uint64_t site, uint32_t nr, uint8_t call[5]);
 
 	/* A new execution context, owned by the calling thread from now on. */
 	struct context *(*new_context)(struct platform *p);
@@ -256,6 +266,8 @@ struct platform_ops {
 	void (*context_interrupt)(struct context *ctx);
 	void (*context_release)(struct context *ctx);
 };
+
+#define PLAT_PATCH_SYSCALL_FN 0xffffffffu
 
 struct platform {
 	const struct platform_ops *ops;

@@ -51,6 +51,7 @@
 
 #define PROT_READ 1
 #define PROT_WRITE 2
+#define PROT_EXEC 4
 #define MAP_SHARED 1
 #define MAP_PRIVATE 2
 #define MAP_FIXED 0x10
@@ -69,6 +70,11 @@
 #define SOL_SOCKET 1
 #define SCM_RIGHTS 1
 #define EINVAL 22
+
+/* The kernel's ucontext: gregs[] (REG_* of sys/ucontext.h), then fpregs. */
+#define UC_GREG(r) (40 + 8 * (r))
+#define UC_RIP UC_GREG(16)
+#define UC_FPREGS UC_GREG(23)
 
 #define PARAM(off) (systrap_stub_start + ST_PARAMS_OFF + (off))(%rip)
 
@@ -244,6 +250,20 @@ systrap_stub_template:
 	syscall
 	ud2
 
+/* mmap(%rdi, ST_PATCH_SIZE, r-x, MAP_SHARED|MAP_FIXED, control, ST_PATCH_OFF)
+ * or die (inline: a new stub's set-up has no stack). */
+.macro MAP_PATCH
+	mov	$ST_PATCH_SIZE, %esi
+	mov	$(PROT_READ | PROT_EXEC), %edx
+	mov	$(MAP_SHARED | MAP_FIXED), %r10d
+	movl	PARAM(P_CTL_FD), %r8d
+	mov	$ST_PATCH_OFF, %r9d
+	mov	$SYS_mmap, %eax
+	syscall
+	cmp	%rdi, %rax
+	jne	.Lt_die
+.endm
+
 /* ---- a new stub (the template's child) ------------------------------------ */
 
 .Lc_child:
@@ -287,7 +307,14 @@ systrap_stub_template:
 	syscall
 	cmp	%rdi, %rax
 	jne	.Lt_die
-	movl	PARAM(P_CTL_FD), %edi
+	/* The syscall-patch entry table (stub_patch.inc), read+exec. */
+	movabs	$ST_PATCH_HI, %rdi
+	MAP_PATCH
+	cmpl	$0, PARAM(P_PATCH_LO)
+	je	1f
+	mov	$ST_PATCH_LO, %edi
+	MAP_PATCH
+1:	movl	PARAM(P_CTL_FD), %edi
 	mov	$SYS_close, %eax
 	syscall
 	/* Ready: as after a request, with nothing done. */
@@ -478,7 +505,7 @@ systrap_stub_handler:
 	jae	.Lh_bad
 	/* A fault signal sent from outside (kill) is not a fault: ignore it. */
 	cmp	$ST_SIG_INTERRUPT, %edi
-	je	.Lh_post
+	je	.Lh_intr
 	movl	8(%rsi), %eax		/* si_code */
 	cmp	$SIGSYS, %edi
 	jne	1f
@@ -542,8 +569,31 @@ systrap_stub_handler:
 	mov	%rsi, SL_GS_CUR(%rbx)
 .Lh_ret:
 	ret
+.Lh_wait_end:
+/* The interrupt signal, taken while the thread runs the syscall-patch
+ * trampoline (stub_patch.inc) or the restorer it returns through, or waits
+ * for the Sentry in the code above on its behalf (the handler itself runs
+ * all of these with the signal blocked): not now.  The trampoline posts a trap very soon anyway, and
+ * the Sentry's pending interrupt makes its next switch return at once. */
+.Lh_intr:
+	mov	UC_RIP(%rdx), %rax
+	lea	systrap_patch_start(%rip), %rcx
+	cmp	%rcx, %rax
+	jb	1f
+	lea	systrap_stub_end(%rip), %rcx	/* the trampoline, then the restorer */
+	cmp	%rcx, %rax
+	jb	.Lh_ret
+1:	lea	.Lh_post(%rip), %rcx
+	cmp	%rcx, %rax
+	jb	.Lh_post
+	lea	.Lh_wait_end(%rip), %rcx
+	cmp	%rcx, %rax
+	jb	.Lh_ret
+	jmp	.Lh_post
 .Lh_bad:
 	ud2
+
+#include "platform/systrap/stub_patch.inc"
 
 /* sa_restorer of every handler: the only rt_sigreturn the filters allow. */
 systrap_stub_restorer:

@@ -369,13 +369,15 @@ static int st_as_create_stub(struct addr_space *as)
 	if (ctl_fd < 0)
 		return -errno;
 	int err = 0;
-	if (ftruncate(ctl_fd, ST_CTL_SIZE) < 0)
+	if (ftruncate(ctl_fd, ST_CTL_MEMFD_SIZE) < 0)
 		err = -errno;
 	void *ctl = MAP_FAILED;
 	if (!err) {
-		ctl = mmap(NULL, ST_CTL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ctl_fd, 0);
+		ctl = mmap(NULL, ST_CTL_MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, ctl_fd, 0);
 		if (ctl == MAP_FAILED)
 			err = -errno;
+		else
+			memcpy((char *)ctl + ST_PATCH_OFF, sp->patch_table, ST_PATCH_SIZE);
 	}
 	int efd = err ? -1 : eventfd(0, EFD_CLOEXEC);
 	if (!err && efd < 0)
@@ -383,6 +385,7 @@ static int st_as_create_stub(struct addr_space *as)
 	pid_t pid = 0;
 	if (!err) {
 		((struct st_ro *)ctl)->spin = sp->spin / 10;
+		((struct st_ro *)ctl)->gs_free = sp->patch;
 		err = st_template_fork(sp, ctl_fd, efd, &pid);
 	}
 	close(ctl_fd);
@@ -390,7 +393,7 @@ static int st_as_create_stub(struct addr_space *as)
 		if (efd >= 0)
 			close(efd);
 		if (ctl != MAP_FAILED)
-			munmap(ctl, ST_CTL_SIZE);
+			munmap(ctl, ST_CTL_MEMFD_SIZE);
 		return err;
 	}
 	__atomic_store_n(&as->pid, pid, __ATOMIC_RELEASE);
@@ -601,6 +604,31 @@ static void st_frame_write_fp(struct context *ctx, char *f)
 	memcpy(f + ST_XSAVE_HDR + 64, src + ST_XSAVE_HDR + 64, ctx->fp_size - ST_XSAVE_HDR - 64);
 }
 
+/* The fs and gs bases the thread of s is to run with.  With syscall
+ * patching, a gs base of 0 (the app's usual) is the thread's own area, for
+ * the trampoline (stub_patch.inc); an app gs base makes every thread of as
+ * use the trampoline's slower way, from now on, before it runs. */
+static void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct st_slot *s,
+			       uint64_t fs, uint64_t gs)
+{
+	s->fs_want = fs;
+	if (gs && as->sp->patch)
+		atomic_store((_Atomic uint32_t *)&st_ro(as)->gs_free, 0);
+	s->gs_want = gs || !as->sp->patch ? gs : st_area(ctx->slot);
+}
+
+/* A resume a patched syscall may do without rt_sigreturn
+ * (stub_patch.inc): only rax differs from the trap's registers, rcx and r11
+ * are what `syscall` leaves (rip, rflags), no single-step. */
+static bool st_patch_fast(const uint64_t trapped[NGREG], const uint64_t g[NGREG])
+{
+	for (int i = 0; i < NGREG; i++)
+		if (i != REG_RAX && i != REG_CSGSFS && i != REG_ERR && i != REG_TRAPNO &&
+		    i != REG_OLDMASK && i != REG_CR2 && trapped[i] != g[i])
+			return false;
+	return g[REG_RCX] == g[REG_RIP] && g[REG_R11] == g[REG_EFL] && !(g[REG_EFL] & 0x100);
+}
+
 /* Write the registers (and FPU state when dirty) to resume with into the
  * frame of the last trap. */
 static void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_t *r)
@@ -608,6 +636,8 @@ static void st_frame_write(struct context *ctx, struct addr_space *as, const pla
 	struct st_kucontext *uc = st_ptr(as, ctx->uc);
 	uint64_t g[NGREG];
 	memcpy(g, uc->gregs, sizeof(g));
+	uint64_t trapped[NGREG];
+	memcpy(trapped, g, sizeof(trapped));
 	g[REG_R8] = r->r8;
 	g[REG_R9] = r->r9;
 	g[REG_R10] = r->r10;
@@ -638,13 +668,14 @@ static void st_frame_write(struct context *ctx, struct addr_space *as, const pla
 	memcpy(&uc->ss_sp, &ss_sp, sizeof(ss_sp));
 	memcpy(&uc->ss_flags, &ss_flags, sizeof(ss_flags));
 	memcpy(&uc->ss_size, &ss_size, sizeof(ss_size));
-	if (ctx->fp_dirty && ctx->fpu) {
+	bool fp_written = ctx->fp_dirty && ctx->fpu;
+	if (fp_written) {
 		st_frame_write_fp(ctx, st_ptr(as, ctx->fpu));
 		ctx->fp_dirty = false;
 	}
 	struct st_slot *s = st_slot(as, ctx->slot);
-	s->fs_want = r->fs_base;
-	s->gs_want = r->gs_base;
+	st_slot_want_bases(ctx, as, s, r->fs_base, r->gs_base);
+	s->fast = !fp_written && st_patch_fast(trapped, g);
 }
 
 enum st_verdict { ST_REPORT, ST_IGNORE };
@@ -731,6 +762,7 @@ static int st_thread_new(struct addr_space *as, int i)
 	struct st_slot *s = st_slot(as, i);
 	memset(s, 0, sizeof(*s));
 	s->fs_cur = s->gs_cur = ~0ULL; /* unknown: set on the first resume */
+	s->self = st_area(i);
 	const long args[6] = {ST_THREAD_CLONE_FLAGS, (long)(st_area(i) + ST_TH_SIZE)};
 	int64_t tid = 0;
 	int err = st_leader_op(as, SYS_clone, args, &tid);
@@ -977,13 +1009,19 @@ static void systrap_as_release(struct addr_space *as)
 		atomic_store(&as->dead, true);
 		close(as->efd);
 		as->efd = -1;
-		munmap(as->ctl, ST_CTL_SIZE);
+		munmap(as->ctl, ST_CTL_MEMFD_SIZE);
 		as->ctl = NULL;
 	}
 	vmutex_unlock(&as->lock);
 	if (pid)
 		st_reap_later(as->sp, pid);
 	st_as_put(as);
+}
+
+static int systrap_as_patch_syscall(struct addr_space *as, uint64_t site, uint32_t nr,
+				    uint8_t call[5])
+{
+	return st_patch_call(as->sp, site, nr, call);
 }
 
 /* ---- contexts ------------------------------------------------------------------ */
@@ -1062,8 +1100,8 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 			break;
 		/* Not for the Sentry: the new frame holds what to resume with. */
 		memset(ev, 0, sizeof(*ev));
-		s->fs_want = want.fs_base;
-		s->gs_want = want.gs_base;
+		st_slot_want_bases(ctx, as, s, want.fs_base, want.gs_base);
+		s->fast = 0;
 	}
 	atomic_fetch_sub(&as->running, 1);
 	plat_run_stop(&ctx->run);
@@ -1148,6 +1186,7 @@ const struct platform_ops systrap_platform_ops = {
     .as_host_pid = systrap_as_host_pid,
     .as_dead = systrap_as_dead,
     .as_set_name = systrap_as_set_name,
+    .as_patch_syscall = systrap_as_patch_syscall,
     .new_context = systrap_new_context,
     .context_switch = systrap_context_switch,
     .context_get_fpregs = systrap_context_get_fpregs,

@@ -56,6 +56,10 @@ struct st_platform {
 	unsigned short base_len;
 	struct sock_filter app[P_FILTER_MAX];
 	unsigned short app_len;
+	/* Syscall patching (patch.c): on, the low table too, and the entry
+	 * table copied into every stub's control memfd at ST_PATCH_OFF. */
+	bool patch, patch_lo;
+	uint8_t patch_table[ST_PATCH_SIZE];
 };
 
 /* Addresses in the blob (the same in the Sentry and in every stub). */
@@ -64,6 +68,15 @@ uint64_t st_restorer_addr(const struct st_platform *sp);
 uint64_t st_restorer_ret_addr(const struct st_platform *sp); /* after its syscall */
 uint64_t st_code_end(const struct st_platform *sp);	     /* end of the code */
 uint64_t st_thread_trap_addr(const struct st_platform *sp);  /* a syscall instruction */
+
+/* Syscall patching (patch.c).  st_patch_init decides whether to patch
+ * (only with VISOR_SYSCALL_PATCH=1 in the environment, for now) and builds the
+ * entry table; the blob must be mapped.  st_patch_call: the 5 bytes that
+ * replace `mov $nr,%eax` at site (a call of entry nr of a table in reach),
+ * or -ENOENT (patching off, nr too big) or -ERANGE (no table in reach). */
+uint64_t st_patch_entry_addr(const struct st_platform *sp);
+void st_patch_init(struct st_platform *sp);
+int st_patch_call(const struct st_platform *sp, uint64_t site, uint32_t nr, uint8_t call[5]);
 
 /* A platform for memory file memfd: map the blob, build the filters, fork
  * the template.  0 and *out, or -errno (-EBADF: no memory file). */

@@ -37,6 +37,24 @@
 #define ST_TH_BASE (ST_CTL_BASE + ST_TH_OFF)
 #define ST_TH_END (ST_TH_BASE + ST_MAX_THREADS * ST_TH_SIZE)
 #define ST_CTL_SIZE (ST_TH_END - ST_CTL_BASE)
+/* Syscall patching (patch.c): the entry table, ST_PATCH_SIZE bytes of the
+ * control memfd from ST_PATCH_OFF, mapped read+exec in the stub twice: at
+ * ST_PATCH_HI (reached from code in the top 2 GiB of the app's half) and at
+ * ST_PATCH_LO (from code below 2 GiB), a range no app can map (the Sentry's
+ * mmap floor is 0x10000; the host's must be at most ST_PATCH_LO, else the
+ * low copy is left out: P_PATCH_LO).  Entry nr (ST_PATCH_ENTRY bytes each,
+ * nr < ST_PATCH_NR) loads nr into eax and jumps to the blob's trampoline. */
+#define ST_PATCH_OFF ST_CTL_SIZE
+#define ST_PATCH_SIZE 0x3000
+#define ST_PATCH_NR 512
+#define ST_PATCH_ENTRY 16
+#define ST_PATCH_TAIL (ST_PATCH_NR * ST_PATCH_ENTRY) /* movabs $tramp,%rcx; jmp *%rcx */
+/* glibc's syscall(): `mov 0x10(%rsp),%r9` (its `mov 0x8(%rsp),%r9`, below
+ * the call's return address), then on to the tail, the number in rax. */
+#define ST_PATCH_SYSCALL_FN (ST_PATCH_TAIL + 16)
+#define ST_PATCH_HI (ST_CTL_BASE + ST_CTL_SIZE)
+#define ST_PATCH_LO 0x1000
+#define ST_CTL_MEMFD_SIZE (ST_CTL_SIZE + ST_PATCH_SIZE)
 #define ST_SCRATCH 0x7ffff8000000
 #define ST_SCRATCH_SIZE 0x2000 /* buffers + stack, then a zeroed XSAVE area */
 #define ST_CODE_MIN (ST_SCRATCH + 0x10000)
@@ -48,6 +66,7 @@
 #define RO_NOPS 4    /* u32: ops in the request */
 #define RO_SPIN 8    /* u32: pause iterations the leader spins for the next request */
 #define RO_NAME 16   /* char[16]: the name prctl(PR_SET_NAME) ops point at */
+#define RO_GS_FREE 32 /* u32: every app thread's gs base is its own area (no app gs base) */
 #define RO_OPS 64    /* ops: ST_OP_SIZE bytes each: nr, then six arguments */
 #define ST_OP_SIZE 64
 #define ST_MAX_OPS 60
@@ -69,6 +88,8 @@
 #define SL_GS_WANT 48	  /* u64: gs base to run with (Sentry) */
 #define SL_FS_CUR 56	  /* u64: fs base the thread has (stub) */
 #define SL_GS_CUR 64	  /* u64: gs base the thread has (stub) */
+#define SL_SELF 72	  /* u64: the area's address (the Sentry; the patch trampoline's %gs:) */
+#define SL_FAST 80	  /* u32: the Sentry resumes a patched syscall with rax alone changed */
 #define ST_STATE_EVENT 1  /* the stub thread trapped and waits */
 #define ST_STATE_RESUME 2 /* the Sentry let it go */
 
@@ -82,6 +103,7 @@
 #define P_ONE 24	 /* u64: 1, the leader's "done" */
 #define P_TWO 32	 /* u64: 2, the leader's "done, an op failed" */
 #define P_ZERO 40	 /* u64: 0, an empty signal mask */
+#define P_PATCH_LO 80	 /* u32: map the patch table at ST_PATCH_LO too */
 #define P_BASE_FPROG 48	 /* struct sock_fprog: the filter of every stub thread */
 #define P_APP_FPROG 64	 /* struct sock_fprog: the filter added on app threads */
 #define P_BASE_FILTER 128
@@ -115,7 +137,8 @@ struct st_ro {
 	uint32_t spin;
 	uint32_t pad;
 	char name[16];
-	char pad2[RO_OPS - 32];
+	uint32_t gs_free;
+	char pad2[RO_OPS - 36];
 	struct st_op ops[ST_MAX_OPS];
 };
 
@@ -133,6 +156,8 @@ struct st_slot {
 	uint32_t spin;
 	uint64_t sig, info, uc;
 	uint64_t fs_want, gs_want, fs_cur, gs_cur;
+	uint64_t self;
+	uint32_t fast;
 };
 
 _Static_assert(__builtin_offsetof(struct st_ro, name) == RO_NAME, "RO_NAME");
@@ -151,7 +176,13 @@ _Static_assert(__builtin_offsetof(struct st_slot, fs_want) == SL_FS_WANT, "SL_FS
 _Static_assert(__builtin_offsetof(struct st_slot, gs_want) == SL_GS_WANT, "SL_GS_WANT");
 _Static_assert(__builtin_offsetof(struct st_slot, fs_cur) == SL_FS_CUR, "SL_FS_CUR");
 _Static_assert(__builtin_offsetof(struct st_slot, gs_cur) == SL_GS_CUR, "SL_GS_CUR");
+_Static_assert(__builtin_offsetof(struct st_slot, self) == SL_SELF, "SL_SELF");
+_Static_assert(__builtin_offsetof(struct st_slot, fast) == SL_FAST, "SL_FAST");
+_Static_assert(__builtin_offsetof(struct st_ro, gs_free) == RO_GS_FREE, "RO_GS_FREE");
 _Static_assert(P_APP_FILTER + P_FILTER_MAX * 8 <= ST_BLOB_SIZE - ST_PARAMS_OFF, "params page");
+_Static_assert(ST_PATCH_HI + ST_PATCH_SIZE <= ST_SCRATCH, "patch table below the scratch");
+_Static_assert(ST_PATCH_SYSCALL_FN + 16 <= ST_PATCH_SIZE, "patch table");
+_Static_assert(ST_PATCH_LO + ST_PATCH_SIZE <= 0x10000, "low patch table below the mmap floor");
 _Static_assert(ST_TH_BASE % ST_TH_SIZE == 0, "thread areas aligned to their size");
 #endif
 

@@ -68,7 +68,8 @@ _Static_assert(ST_CTL_BASE == PLAT_APP_TOP, "the control region starts at PLAT_A
 
 /* stub.S */
 extern const char systrap_stub_start[], systrap_stub_template[], systrap_stub_handler[],
-    systrap_stub_restorer[], systrap_stub_thread_trap[], systrap_stub_end[];
+    systrap_stub_restorer[], systrap_stub_thread_trap[], systrap_stub_end[],
+    systrap_patch_entry[];
 
 static uint64_t st_blob_addr_of(const struct st_platform *sp, const char *sym)
 {
@@ -91,6 +92,11 @@ uint64_t st_restorer_ret_addr(const struct st_platform *sp) { return st_restorer
 uint64_t st_code_end(const struct st_platform *sp)
 {
 	return st_blob_addr_of(sp, systrap_stub_end);
+}
+
+uint64_t st_patch_entry_addr(const struct st_platform *sp)
+{
+	return st_blob_addr_of(sp, systrap_patch_entry);
 }
 
 uint64_t st_thread_trap_addr(const struct st_platform *sp)
@@ -134,6 +140,7 @@ const struct st_allowed st_app_allowed[] = {
     {SYS_futex, "FUTEX_WAIT or FUTEX_WAKE on a thread area"},
     {SYS_arch_prctl, "ARCH_SET_FS or ARCH_SET_GS"},
     {SYS_rt_sigprocmask, "SIG_SETMASK to the blob's empty mask, no old mask"},
+    {SYS_sigaltstack, "a query: no new stack, an old one"},
 };
 const size_t st_app_allowed_n = sizeof(st_app_allowed) / sizeof(st_app_allowed[0]);
 
@@ -376,6 +383,16 @@ static int st_build_app_filter(struct st_platform *sp)
 	b_rule_end(&p, r);
 	b_rule_arch_prctl(&p);
 	b_rule_sigprocmask(&p, sp);
+	/* sigaltstack(NULL, ...): the syscall-patch trampoline finds its
+	 * thread area so (stub_patch.inc); a query changes nothing */
+	r = b_rule(&p, SYS_sigaltstack);
+	b_require64(&p, 0, 0);
+	b_ld(&p, SD_ARG_HI(1));
+	b_emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO_ALLOW));
+	b_ld(&p, SD_ARG_LO(1));
+	b_emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, TO_TRAP, 0));
+	b_allow(&p);
+	b_rule_end(&p, r);
 	int err = b_finish(&p);
 	sp->app_len = (unsigned short)p.n;
 	return err;
@@ -446,6 +463,7 @@ static int st_blob_seal(struct st_platform *sp)
 	st_put32(sp, P_CTL_FD, (uint32_t)sp->ctl_fd_no);
 	st_put32(sp, P_EVENT_FD, (uint32_t)sp->event_fd_no);
 	st_put32(sp, P_XSAVE, st_cpu_has_xsave());
+	st_put32(sp, P_PATCH_LO, sp->patch_lo);
 	st_put64(sp, P_ONE, 1);
 	st_put64(sp, P_TWO, 2);
 	st_put64(sp, P_ZERO, 0);
@@ -772,8 +790,10 @@ int st_platform_new(int memfd, struct st_platform **out)
 	vmutex_init(&sp->reap_lock, LOCK_CLASS(PLATFORM_STUB_REAP));
 	pthread_cond_init(&sp->reap_cond, NULL);
 	int err = st_blob_map(sp);
-	if (!err)
+	if (!err) {
+		st_patch_init(sp);
 		err = st_template_start(sp);
+	}
 	if (err) {
 		st_platform_free(sp);
 		return err;

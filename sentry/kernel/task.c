@@ -22,6 +22,7 @@
 #include "sentry/kernel/ns.h"
 #include "sentry/mm/mm.h"
 #include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/syscall_patch.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
 
@@ -226,6 +227,7 @@ static void task_loop(struct task *t)
 		}
 		switch (ev.kind) {
 		case PLAT_EV_SYSCALL:
+			syscall_patch_maybe(t);
 			handle_syscall(t);
 			break;
 		case PLAT_EV_FAULT:

@@ -104,6 +104,15 @@ int mm_zero_out(struct mm *mm, uint64_t dst, size_t len);
  * writable.  0 or -EFAULT.  Call from a thread that may change the mm's
  * platform mappings (the tracee's own, while it is stopped). */
 int mm_access_force(struct mm *mm, uint64_t addr, void *buf, size_t len, bool write);
+/* Syscall patching (patch_text.c): replace the first n_repl bytes of the
+ * n_expect bytes at addr with repl, if they still are expect, in a private,
+ * executable, read-only mapping (copy-on-write first, as a debugger's
+ * write), with one atomic store of the aligned 8 or 16 bytes holding them.
+ * 0, -EAGAIN (the bytes differ), -EACCES (not such a mapping), -EXDEV (the
+ * bytes cross a page or an aligned 16), -EFAULT.  From a thread that may
+ * change the mm's platform mappings (a task of the mm, stopped). */
+int mm_patch_text(struct mm *mm, uint64_t addr, const uint8_t *expect, size_t n_expect,
+		  const uint8_t *repl, size_t n_repl);
 /* Copy a NUL-terminated string of at most max bytes (NUL included): returns
  * its length, -EFAULT, or -ENAMETOOLONG when no NUL is found within max. */
 ssize_t mm_copy_string_in(struct mm *mm, char *dst, uint64_t src, size_t max);

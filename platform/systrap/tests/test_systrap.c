@@ -97,7 +97,7 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
-	int app = 0, ctl = 0, blob = 0;
+	int app = 0, ctl = 0, blob = 0, patch = 0;
 	const struct st_platform *sp = sp_of();
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long lo, hi;
@@ -107,6 +107,12 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 		if (strstr(line, "/memfd:visor-test-mem")) {
 			assert_true(hi <= PLAT_APP_TOP);
 			app++;
+		} else if (strstr(line, "/memfd:visor-systrap") &&
+			   (lo == ST_PATCH_HI || lo == ST_PATCH_LO)) {
+			/* The syscall-patch entry table (patch.c). */
+			assert_int_equal(hi - lo, ST_PATCH_SIZE);
+			assert_non_null(strstr(line, "r-xs"));
+			patch++;
 		} else if (strstr(line, "/memfd:visor-systrap")) {
 			assert_true(lo >= ST_CTL_BASE && hi <= ST_TH_END);
 			/* The request page is read-only; the rest writable. */
@@ -123,6 +129,7 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 	assert_int_equal(app, 2);  /* code and stack */
 	assert_int_equal(ctl, 2);  /* request page, the rest */
 	assert_int_equal(blob, 2); /* code, parameters */
+	assert_int_equal(patch, sp->patch_lo ? 2 : 1);
 
 	/* Open: the memory file and the leader's eventfd, nothing else. */
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
@@ -308,6 +315,11 @@ static void test_app_filter_allows_only_the_handler_needs(void **state)
 	expect(f, n, (struct call){SYS_futex, {ST_TH_BASE ^ 1ULL << 36, FUTEX_WAKE, 1}}, TRAP);
 	expect(f, n, (struct call){SYS_arch_prctl, {0x1002}}, ALLOW);
 	expect(f, n, (struct call){SYS_rt_sigprocmask, {SIG_SETMASK, zero, 0, 8}}, ALLOW);
+	/* sigaltstack: a query of the syscall-patch trampoline, never a change */
+	expect(f, n, (struct call){SYS_sigaltstack, {0, 0x7ffff0011000}}, ALLOW);
+	expect(f, n, (struct call){SYS_sigaltstack, {0, 1ULL << 32}}, ALLOW);
+	expect(f, n, (struct call){SYS_sigaltstack, {0x7ffff0011000, 0}}, TRAP);
+	expect(f, n, (struct call){SYS_sigaltstack, {1ULL << 32, 0x1000}}, TRAP);
 	/* What the leader and the template do: never from an app thread. */
 	expect(f, n, (struct call){SYS_mmap, {0x400000, 4096, 3, MAP_SHARED | MAP_FIXED, 0}}, TRAP);
 	expect(f, n, (struct call){SYS_clone, {ST_THREAD_CLONE_FLAGS}}, TRAP);
