@@ -4,9 +4,9 @@
 # of the Gofer or of the stub process of a running `sleep 1000` ends the
 # container within 5 s with a non-zero status (docker wait), and after
 # `docker rm -f` no process, mount, state directory or cgroup of it is
-# left.  A wedged sandbox (its Sentry SIGSTOPped) is removed by
-# `docker rm -f`.  40 containers started and removed 8 at a time all exit 0
-# and leave nothing behind.
+# left.  A wedged sandbox (its Sentry, Gofer, stub or all three
+# SIGSTOPped) is removed by `docker rm -f`, leaving nothing.  40 containers
+# started and removed 8 at a time all exit 0 and leave nothing behind.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
@@ -42,17 +42,30 @@ kill_one sentry
 kill_one gofer
 kill_one stub
 
-# A wedged sandbox: its Sentry stopped.  docker rm -f must not hang.
-id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 1000) || fail "run -d"
-sandbox_pids "$id"
-kill -STOP "$sentry"
-timeout 30 docker rm -f "$id" >/dev/null || {
-	kill -9 "$sentry"
-	fail "docker rm -f of a sandbox whose Sentry is stopped failed or hung"
-}
-# shellcheck disable=SC2086
-leftovers "$id" "$sentry" "$gofer" $children
-echo "docker rm -f of a stopped Sentry: ok"
+# A wedged sandbox: its Sentry, its Gofer, its stub or all three stopped.
+# docker rm -f must not hang, and leaves nothing.
+for what in sentry gofer stub all; do
+	id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 1000) ||
+		fail "run -d"
+	sandbox_pids "$id"
+	case $what in
+	sentry) stopped=$sentry ;;
+	gofer) stopped=$gofer ;;
+	stub) stopped=$stub ;;
+	all) stopped="$sentry $gofer $stub" ;;
+	esac
+	# shellcheck disable=SC2086
+	kill -STOP $stopped
+	timeout 30 docker rm -f "$id" >/dev/null || {
+		# shellcheck disable=SC2086
+		kill -9 $stopped
+		fail "docker rm -f of a sandbox whose $what is stopped failed or hung"
+	}
+	# shellcheck disable=SC2086
+	leftovers "$id" "$sentry" "$gofer" $children
+	[ "$what" = all ] && what="Sentry, Gofer and stub"
+	echo "docker rm -f with the $what stopped: ok"
+done
 
 # 40 containers, 8 at a time, each removed at its end.
 for b in $(seq 5); do
