@@ -4,63 +4,15 @@
 # of the Gofer or of the stub process of a running `sleep 1000` ends the
 # container within 5 s with a non-zero status (docker wait), and after
 # `docker rm -f` no process, mount, state directory or cgroup of it is
-# left.  A wedged sandbox (its Sentry SIGSTOPped) is removed by
-# `docker rm -f`.  40 containers started and removed 8 at a time all exit 0
-# and leave nothing behind.
+# left.  A wedged sandbox (its Sentry, Gofer, stub or all three
+# SIGSTOPped) is removed by `docker rm -f`, leaving nothing.  40 containers
+# started and removed 8 at a time all exit 0 and leave nothing behind.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
 
-# The runtime's state directories (runc's --root that dockerd passes).
-state_roots=(/run/docker/runtime-runc /var/run/docker/runtime-runc /run/containerd/runc)
-
-# leftovers ID PID...: fail if anything of container ID remains.
-leftovers() {
-	local id=$1 p r
-	shift
-	for p in "$@"; do
-		# Gone, or at most a zombie a moment before its reaper collects it.
-		for r in $(seq 50); do
-			[ -d "/proc/$p" ] || break
-			grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && break
-			sleep 0.1
-		done
-		if [ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
-			fail "$id: process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-80)) is left"
-		fi
-	done
-	for r in "${state_roots[@]}"; do
-		[ -e "$r" ] || continue
-		[ -z "$(find "$r" -maxdepth 2 -name "$id" 2>/dev/null)" ] ||
-			fail "$id: a state directory is left under $r"
-	done
-	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -name "*$id*" 2>/dev/null)" ] ||
-		fail "$id: cgroups are left: $(find /sys/fs/cgroup -maxdepth 4 -name "*$id*" | head -3)"
-	! grep -q "$id" /proc/self/mountinfo || fail "$id: mounts are left"
-}
-
-# The sandbox's host processes: the Sentry (the pid Docker knows), the
-# Gofer (its sibling under the shim) and the Sentry's children (stubs).
-sandbox_pids() {
-	local id=$1
-	sentry=$(docker inspect -f '{{.State.Pid}}' "$id")
-	[ -n "$sentry" ] && [ "$sentry" != 0 ] || fail "$id: no pid"
-	local shim
-	shim=$(ps -o ppid= -p "$sentry" | tr -d ' ')
-	gofer=$(ps -eo pid=,ppid=,args= | awk -v s="$shim" '$2 == s && / gofer --sock-fd/ {print $1}')
-	[ -n "$gofer" ] || fail "$id: no gofer found"
-	# The stub running the app is named after it (systrap also has a
-	# stub template, named otherwise).
-	stub=""
-	local i
-	for i in $(seq 50); do
-		stub=$(ps -o pid=,comm= --ppid "$sentry" | awk '$2 == "sleep" {print $1}' | head -1)
-		[ -n "$stub" ] && break
-		sleep 0.1
-	done
-	[ -n "$stub" ] || fail "$id: no stub process named sleep"
-	children=$(ps -o pid= --ppid "$sentry" | tr '\n' ' ')
-}
+# shellcheck source=integration-tests/sandbox_procs.sh
+. "$(dirname "$0")/sandbox_procs.sh"
 
 # kill_one WHAT: SIGKILL one process of a running sandbox.
 kill_one() {
@@ -90,17 +42,30 @@ kill_one sentry
 kill_one gofer
 kill_one stub
 
-# A wedged sandbox: its Sentry stopped.  docker rm -f must not hang.
-id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 1000) || fail "run -d"
-sandbox_pids "$id"
-kill -STOP "$sentry"
-timeout 30 docker rm -f "$id" >/dev/null || {
-	kill -9 "$sentry"
-	fail "docker rm -f of a sandbox whose Sentry is stopped failed or hung"
-}
-# shellcheck disable=SC2086
-leftovers "$id" "$sentry" "$gofer" $children
-echo "docker rm -f of a stopped Sentry: ok"
+# A wedged sandbox: its Sentry, its Gofer, its stub or all three stopped.
+# docker rm -f must not hang, and leaves nothing.
+for what in sentry gofer stub all; do
+	id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 1000) ||
+		fail "run -d"
+	sandbox_pids "$id"
+	case $what in
+	sentry) stopped=$sentry ;;
+	gofer) stopped=$gofer ;;
+	stub) stopped=$stub ;;
+	all) stopped="$sentry $gofer $stub" ;;
+	esac
+	# shellcheck disable=SC2086
+	kill -STOP $stopped
+	timeout 30 docker rm -f "$id" >/dev/null || {
+		# shellcheck disable=SC2086
+		kill -9 $stopped
+		fail "docker rm -f of a sandbox whose $what is stopped failed or hung"
+	}
+	# shellcheck disable=SC2086
+	leftovers "$id" "$sentry" "$gofer" $children
+	[ "$what" = all ] && what="Sentry, Gofer and stub"
+	echo "docker rm -f with the $what stopped: ok"
+done
 
 # 40 containers, 8 at a time, each removed at its end.
 for b in $(seq 5); do

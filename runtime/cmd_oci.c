@@ -89,6 +89,28 @@ static void kill_sentry(const struct visor_state *st)
 	}
 }
 
+/*
+ * The Gofer ends by itself when the Sentry's end closes its socket, unless
+ * it cannot run (SIGSTOPped, wedged): delete makes sure, as it does for the
+ * Sentry, so a wedged sandbox leaves no process even without a cgroup to
+ * empty.  Only the process recorded at create (its start time tells a
+ * reused pid apart; a state without one is left alone).
+ */
+static void kill_gofer(const struct visor_state *st)
+{
+	uint64_t t;
+	if (st->gofer_pid <= 0 || !st->gofer_start_time ||
+	    state_proc_start_time(st->gofer_pid, &t) < 0 || t != st->gofer_start_time)
+		return;
+	kill(st->gofer_pid, SIGKILL);
+	for (int i = 0; i < 500; i++) {
+		if (state_proc_start_time(st->gofer_pid, &t) < 0 || t != st->gofer_start_time)
+			return;
+		waitpid(st->gofer_pid, NULL, WNOHANG);
+		usleep(10000);
+	}
+}
+
 /* Run the hooks of kind from BUNDLE/config.json, for after-the-fact events
  * (poststart, poststop): a failure is logged, as the OCI spec asks. */
 static void run_late_hooks(const struct visor_state *st, enum hook_kind kind, const char *status,
@@ -162,6 +184,7 @@ static void record_spawned(void *arg, pid_t sentry_pid, pid_t gofer_pid)
 	cr->st->sentry_pid = sentry_pid;
 	state_proc_start_time(sentry_pid, &cr->st->sentry_start_time);
 	cr->st->gofer_pid = gofer_pid;
+	state_proc_start_time(gofer_pid, &cr->st->gofer_start_time);
 	snprintf(cr->st->status, sizeof(cr->st->status), "creating");
 	struct verr err = {0};
 	if (state_write(cr->g->root, cr->st, &err) < 0)
@@ -343,6 +366,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	st.sentry_pid = sb.sentry_pid;
 	state_proc_start_time(sb.sentry_pid, &st.sentry_start_time);
 	st.gofer_pid = sb.gofer_pid;
+	state_proc_start_time(sb.gofer_pid, &st.gofer_start_time);
 	snprintf(st.status, sizeof(st.status), "created");
 	r = state_write(g->root, &st, &err);
 	if (r == 0 && o->pid_file)
@@ -668,6 +692,7 @@ int cmd_delete(struct global_opts *g, int argc, char **argv)
 		return 1;
 	}
 	kill_sentry(&st);
+	kill_gofer(&st);
 	run_late_hooks(&st, HOOK_POSTSTOP, "stopped", 0);
 	struct oci_config *cfg = NULL;
 	if (oci_config_load(st.bundle, &cfg, NULL) == 0) {

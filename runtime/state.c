@@ -329,6 +329,7 @@ int state_write(const char *root, const struct visor_state *st, struct verr *err
 	json_key_int(&w, "sentryPid", st->sentry_pid);
 	json_key_uint(&w, "sentryStartTime", st->sentry_start_time);
 	json_key_int(&w, "goferPid", st->gofer_pid);
+	json_key_uint(&w, "goferStartTime", st->gofer_start_time);
 	json_key_string(&w, "status", st->status);
 	json_key_string(&w, "created", st->created);
 	json_key_string(&w, "platform", st->platform);
@@ -464,7 +465,7 @@ int state_read(const char *root, const char *id, struct visor_state *st, struct 
 		return verr_set(err, EINVAL, "state.json of container %s: expected a JSON object",
 				id);
 	}
-	long long version = 0, spid = 0, gpid = 0, start = 0;
+	long long version = 0, spid = 0, gpid = 0, start = 0, gstart = 0;
 	r_int(&c, "version", 1, STATE_FORMAT, &version);
 	if (!c.r && version != STATE_FORMAT)
 		r_bad(&c, "version", "missing or unknown state format");
@@ -477,6 +478,7 @@ int state_read(const char *root, const char *id, struct visor_state *st, struct 
 	r_int(&c, "sentryPid", 0, INT32_MAX, &spid);
 	r_int(&c, "sentryStartTime", 0, INT64_MAX, &start);
 	r_int(&c, "goferPid", 0, INT32_MAX, &gpid);
+	r_int(&c, "goferStartTime", 0, INT64_MAX, &gstart);
 	r_str(&c, "status", st->status, sizeof(st->status), true);
 	if (!c.r && !status_known(st->status))
 		r_bad(&c, "status", "unknown status");
@@ -513,6 +515,7 @@ int state_read(const char *root, const char *id, struct visor_state *st, struct 
 	st->sentry_pid = (int)spid;
 	st->gofer_pid = (int)gpid;
 	st->sentry_start_time = (uint64_t)start;
+	st->gofer_start_time = (uint64_t)gstart;
 	return 0;
 }
 

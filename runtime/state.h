@@ -42,6 +42,7 @@ struct visor_state {
 	int sentry_pid;		    /* 0 before the Sentry exists */
 	uint64_t sentry_start_time; /* /proc/PID/stat field 22: tells pid reuse apart */
 	int gofer_pid;
+	uint64_t gofer_start_time; /* as sentry_start_time; 0 in states written before it */
 	char status[16];      /* creating|created|running|stopped|paused */
 	char created[64];     /* RFC 3339, UTC */
 	char platform[16];    /* ptrace|systrap|kvm */

@@ -73,6 +73,7 @@ static void fill_state(struct visor_state *st, const char *id)
 	st->sentry_pid = 4242;
 	st->sentry_start_time = 123456789012ULL;
 	st->gofer_pid = 4243;
+	st->gofer_start_time = 98765432109ULL;
 	strcpy(st->status, "created");
 	state_time_now(st->created, sizeof(st->created));
 	strcpy(st->platform, "systrap");
@@ -165,6 +166,7 @@ static void test_write_read_roundtrip(void **state)
 	assert_int_equal(back.sentry_pid, 4242);
 	assert_int_equal(back.sentry_start_time, 123456789012ULL);
 	assert_int_equal(back.gofer_pid, 4243);
+	assert_int_equal(back.gofer_start_time, 98765432109ULL);
 	assert_string_equal(back.status, "created");
 	assert_string_equal(back.created, st.created);
 	assert_string_equal(back.platform, "systrap");
