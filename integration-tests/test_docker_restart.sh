@@ -9,7 +9,7 @@
 #
 # The shared dockerd is never touched: the test runs a dockerd of its own
 # (its own socket, data root, exec root, pid file, managed containerd, no
-# bridge, no iptables) with the runtime registered in its own config file,
+# bridge visor-rst0, no iptables) with the runtime registered in its own config file,
 # and removes all of it at the end.  Skips when that dockerd cannot start.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +26,9 @@ data_root=/var/lib/$name
 sock=$run_dir/docker.sock
 export DOCKER_HOST=unix://$sock
 state_roots=("$run_dir/exec/runtime-runc")
+# Its own bridge: a dockerd started with --bridge=none deletes docker0, the
+# shared daemon's bridge (dockerd's removeDefaultBridgeInterface).
+bridge=visor-rst0
 
 # own_config LIVE_RESTORE: this dockerd's config, the build as $DOCKER_RUNTIME.
 own_config() {
@@ -48,7 +51,7 @@ own_start_once() {
 	(cd "$run_dir" && setsid dockerd --config-file "$run_dir/daemon.json" \
 		--data-root "$data_root" --exec-root "$run_dir/exec" \
 		--pidfile "$run_dir/docker.pid" -H "unix://$sock" \
-		--bridge=none --iptables=false --ip6tables=false \
+		--bridge="$bridge" --iptables=false --ip6tables=false --ip-masq=false \
 		>>"$run_dir/dockerd.log" 2>&1 &)
 	local i
 	for i in $(seq 90); do
@@ -97,11 +100,15 @@ cleanup() {
 	grep -o " $data_root[^ ]*\| $run_dir[^ ]*" /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
 	rm -rf "$run_dir" "$data_root"
+	ip link del "$bridge" 2>/dev/null
 }
 
 rm -rf "$run_dir" "$data_root"
 mkdir -p "$run_dir" "$data_root"
 trap cleanup EXIT
+ip link del "$bridge" 2>/dev/null
+ip link add "$bridge" type bridge && ip addr add 10.231.77.1/24 dev "$bridge" &&
+	ip link set "$bridge" up || skip "cannot make the bridge $bridge"
 own_config false
 own_start || skip "a second dockerd does not start here (see $run_dir/dockerd.log)"
 docker_import_busybox
