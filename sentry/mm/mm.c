@@ -253,13 +253,16 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	mm_list_del(mm);
-	/* No platform unmaps: as_release drops the whole host address space. */
+	/* No platform unmaps: as_release drops the whole host address space,
+	 * before the pages go back to the memory file, so no host process maps
+	 * a frame that is handed out again (and punching one need not unmap it
+	 * from the stub). */
+	if (mm->as)
+		mm->plat->ops->as_release(mm->as);
 	release_pages(mm, 0, PLAT_APP_TOP, false);
 	bool big = mm->pt.peak_present >= MM_TRIM_PAGES;
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);
-	if (mm->as)
-		mm->plat->ops->as_release(mm->as);
 	vmutex_destroy(&mm->lock);
 	free(mm);
 	/* A page table that mapped this much (mlockall or MAP_POPULATE of a
