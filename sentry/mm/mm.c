@@ -738,13 +738,21 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 					goto out;
 				}
 			}
-			int want = eff_prot(vma, pte);
-			if (plat_map(mm, page, PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
-				pt_set(&mm->pt, page, pte_unmapped(pte));
+			/* Fault around the write too: neighbours still mapped
+			 * copy-on-write whose sharing ended (the fork child
+			 * exec'd or exited) become writable in the same platform
+			 * calls, instead of one write fault each. */
+			uint64_t wwin = MM_FAULT_AROUND * PAGE_SIZE;
+			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
+			if (wlo < vma->start)
+				wlo = vma->start;
+			if (whi > vma->end)
+				whi = vma->end;
+			if (map_window(mm, vma, wlo, whi) < 0) {
+				plat_unmap(mm, page, PAGE_SIZE);
+				pt_set(&mm->pt, page, pte_unmapped(pt_get(&mm->pt, page)));
 				ret = -EIO;
-				goto out;
 			}
-			pt_set(&mm->pt, page, pte_mapped(pte, want));
 			goto out;
 		}
 		if (have == eff_prot(vma, pte)) {
