@@ -12,12 +12,20 @@
  * nothing until used.  Allocation is first fit from a hint (the lowest word
  * that may have a free bit), so memory stays dense at the start of the file;
  * multi-page runs are searched a word at a time (see find_run).
- * A frame whose refcount drops to zero is punched out of the file with
- * fallocate(PUNCH_HOLE): the host gets the memory back, and the next
- * allocation of that frame reads zeroes — that is how alloc guarantees zeroed
- * pages without writing them.
+ * A frame whose refcount drops to zero is not given back at once: it joins
+ * the dirty pool (free, contents not zero), and the allocator zeroes a dirty
+ * frame with memset when it hands it out again.  Punching a frame
+ * (fallocate(PUNCH_HOLE)) costs the host an unmap of it from every process
+ * that maps the memory file and a TLB shoot-down across CPUs, tens of
+ * microseconds, against well under one for a memset; a process's exit
+ * freed its pages one run at a time, so fork+exec loops spent a tenth of
+ * the Sentry's time in that.  When the pool passes MEMFILE_DIRTY_MAX frames
+ * (and at memfile_trim) it is punched whole, in runs of adjacent frames: the
+ * host gets the memory back, and those frames read as zeroes without
+ * writing them.
  *
- * Never: touch page contents other than to zero a frame when punching fails.
+ * Never: touch page contents other than to zero a frame (a dirty one handed
+ * out, or one whose punching fails).
  * Locking: mf->lock protects bitmap, refcounts and counters; innermost lock.
  */
 #include <errno.h>
@@ -44,9 +52,17 @@ struct memfile {
 	uint64_t hint;	     /* no free frame below word `hint` */
 	uint64_t multi_hint; /* no multi-page run found by find_run starts below this word */
 	uint64_t used;	     /* frames allocated */
+	uint64_t *dirty;     /* per frame, 1 = free but not punched (not zero) */
+	uint64_t ndirty;     /* frames in the dirty pool */
+	uint64_t dirty_lo, dirty_hi; /* the pool's bits lie in words [dirty_lo, dirty_hi) */
 	_Atomic uint64_t limit_pages; /* the container's memory limit; 0 = none */
 	atomic_bool oom;	      /* an allocation failed at limit_pages */
 };
+
+/* Freed frames kept unpunched at most (16 MiB): more than a process start
+ * and exit frees, little next to the 128 MiB the host cgroup gives the
+ * Sentry above the container's limit. */
+#define MEMFILE_DIRTY_MAX 4096
 
 static void *anon_reserve(size_t len)
 {
@@ -90,7 +106,8 @@ int memfile_new(uint64_t limit, struct memfile **out)
 	mf->base = base;
 	mf->ref = anon_reserve(ref_bytes(mf->npages));
 	mf->bitmap = anon_reserve(bitmap_bytes(mf->npages));
-	if (!mf->ref || !mf->bitmap) {
+	mf->dirty = anon_reserve(bitmap_bytes(mf->npages));
+	if (!mf->ref || !mf->bitmap || !mf->dirty) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -112,6 +129,8 @@ void memfile_free(struct memfile *mf)
 		munmap(mf->ref, ref_bytes(mf->npages));
 	if (mf->bitmap)
 		munmap(mf->bitmap, bitmap_bytes(mf->npages));
+	if (mf->dirty)
+		munmap(mf->dirty, bitmap_bytes(mf->npages));
 	if (mf->fd >= 0)
 		close(mf->fd);
 	free(mf);
@@ -199,6 +218,11 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	for (uint64_t i = start; i < start + npages; i++) {
 		mf->bitmap[i / 64] |= 1ULL << (i % 64);
 		mf->ref[i] = 1;
+		if (mf->ndirty && (mf->dirty[i / 64] & (1ULL << (i % 64)))) {
+			mf->dirty[i / 64] &= ~(1ULL << (i % 64));
+			mf->ndirty--;
+			memset(mf->base + i * PAGE_SIZE, 0, PAGE_SIZE);
+		}
 	}
 	mf->used += npages;
 	vmutex_unlock(&mf->lock);
@@ -263,10 +287,58 @@ static void punch(struct memfile *mf, uint64_t f, uint64_t n)
 		memset(mf->base + f * PAGE_SIZE, 0, n * PAGE_SIZE);
 }
 
+/* Punch the whole dirty pool, one fallocate per run of adjacent frames.
+ * Called with mf->lock held. */
+static void trim_locked(struct memfile *mf)
+{
+	uint64_t run_start = 0, run = 0;
+	for (uint64_t w = mf->dirty_lo; w < mf->dirty_hi && mf->ndirty; w++) {
+		uint64_t bits = mf->dirty[w];
+		if (!bits) {
+			if (run)
+				punch(mf, run_start, run);
+			run = 0;
+			continue;
+		}
+		mf->dirty[w] = 0;
+		for (uint64_t b = 0; b < 64; b++) {
+			uint64_t f = w * 64 + b;
+			if (!(bits & (1ULL << b))) {
+				if (run)
+					punch(mf, run_start, run);
+				run = 0;
+				continue;
+			}
+			mf->ndirty--;
+			if (!run)
+				run_start = f;
+			run++;
+		}
+	}
+	if (run)
+		punch(mf, run_start, run);
+	mf->ndirty = 0;
+	mf->dirty_lo = mf->dirty_hi = 0;
+}
+
+void memfile_trim(struct memfile *mf)
+{
+	vmutex_lock(&mf->lock);
+	trim_locked(mf);
+	vmutex_unlock(&mf->lock);
+}
+
+uint64_t memfile_dirty_pages(struct memfile *mf)
+{
+	vmutex_lock(&mf->lock);
+	uint64_t n = mf->ndirty;
+	vmutex_unlock(&mf->lock);
+	return n;
+}
+
 void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 {
 	uint64_t f0 = offset / PAGE_SIZE;
-	uint64_t run_start = 0, run = 0;
 	vmutex_lock(&mf->lock);
 	for (uint64_t f = f0; f < f0 + npages && f < mf->npages; f++) {
 		if (!frame_used(mf, f) || mf->ref[f] == 0) {
@@ -283,17 +355,16 @@ void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages)
 		uint64_t mw = f / 64 ? f / 64 - 1 : 0;
 		if (mw < mf->multi_hint)
 			mf->multi_hint = mw;
-		if (run && run_start + run == f) {
-			run++;
-		} else {
-			if (run)
-				punch(mf, run_start, run);
-			run_start = f;
-			run = 1;
-		}
+		mf->dirty[f / 64] |= 1ULL << (f % 64);
+		if (mf->ndirty++ == 0)
+			mf->dirty_lo = mf->dirty_hi = f / 64;
+		if (f / 64 < mf->dirty_lo)
+			mf->dirty_lo = f / 64;
+		if (f / 64 + 1 > mf->dirty_hi)
+			mf->dirty_hi = f / 64 + 1;
 	}
-	if (run)
-		punch(mf, run_start, run);
+	if (mf->ndirty > MEMFILE_DIRTY_MAX)
+		trim_locked(mf);
 	vmutex_unlock(&mf->lock);
 }
 

@@ -21,8 +21,14 @@ int memfile_fd(const struct memfile *mf);
 /* Allocate npages zeroed pages (refcount 1 each); returns the byte offset or -ENOMEM. */
 int64_t memfile_alloc(struct memfile *mf, uint64_t npages);
 void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages);
-/* Drop a reference; pages reaching zero are freed (hole punched). */
+/* Drop a reference; pages reaching zero are freed: kept in a bounded pool
+ * of dirty free frames (zeroed when allocated again), whose overflow is
+ * given back to the host (hole punched). */
 void memfile_decref(struct memfile *mf, uint64_t offset, uint64_t npages);
+/* Give every dirty free frame back to the host now. */
+void memfile_trim(struct memfile *mf);
+/* Frames in the dirty pool (free, not yet given back). */
+uint64_t memfile_dirty_pages(struct memfile *mf);
 uint32_t memfile_refcount(struct memfile *mf, uint64_t offset);
 /* The Sentry's pointer to the memory file at offset. */
 void *memfile_ptr(struct memfile *mf, uint64_t offset);

@@ -253,13 +253,16 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	mm_list_del(mm);
-	/* No platform unmaps: as_release drops the whole host address space. */
+	/* No platform unmaps: as_release drops the whole host address space,
+	 * before the pages go back to the memory file, so no host process maps
+	 * a frame that is handed out again (and punching one need not unmap it
+	 * from the stub). */
+	if (mm->as)
+		mm->plat->ops->as_release(mm->as);
 	release_pages(mm, 0, PLAT_APP_TOP, false);
 	bool big = mm->pt.peak_present >= MM_TRIM_PAGES;
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);
-	if (mm->as)
-		mm->plat->ops->as_release(mm->as);
 	vmutex_destroy(&mm->lock);
 	free(mm);
 	/* A page table that mapped this much (mlockall or MAP_POPULATE of a
@@ -735,13 +738,21 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 					goto out;
 				}
 			}
-			int want = eff_prot(vma, pte);
-			if (plat_map(mm, page, PAGE_SIZE, want, PTE_OFFSET(pte)) < 0) {
-				pt_set(&mm->pt, page, pte_unmapped(pte));
+			/* Fault around the write too: neighbours still mapped
+			 * copy-on-write whose sharing ended (the fork child
+			 * exec'd or exited) become writable in the same platform
+			 * calls, instead of one write fault each. */
+			uint64_t wwin = MM_FAULT_AROUND * PAGE_SIZE;
+			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
+			if (wlo < vma->start)
+				wlo = vma->start;
+			if (whi > vma->end)
+				whi = vma->end;
+			if (map_window(mm, vma, wlo, whi) < 0) {
+				plat_unmap(mm, page, PAGE_SIZE);
+				pt_set(&mm->pt, page, pte_unmapped(pt_get(&mm->pt, page)));
 				ret = -EIO;
-				goto out;
 			}
-			pt_set(&mm->pt, page, pte_mapped(pte, want));
 			goto out;
 		}
 		if (have == eff_prot(vma, pte)) {

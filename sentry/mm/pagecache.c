@@ -438,6 +438,52 @@ static ssize_t pc_pread(struct mm_file *f, void *buf, size_t len, uint64_t off)
 	return pagecache_read(mmf_pc(f), buf, len, off);
 }
 
+/* File pages read into the cache at one miss, at most: the fault-around
+ * window of mm (MM_FAULT_AROUND), so that a window's faults cost one read of
+ * the backing file rather than one per page. */
+#define PC_READ_AROUND MM_FAULT_AROUND
+
+/* Under pc->lock, page pgoff (below size) not cached: read it and the
+ * uncached pages after it, up to PC_READ_AROUND, within the file and its
+ * aligned window, into a run of fresh frames with one read, and cache every
+ * page the read reached (the rest of a short read stays unread, as Linux
+ * leaves a page it could not read).  Returns the frame of pgoff, or -EIO. */
+static int64_t read_around(struct pagecache *pc, uint64_t pgoff, uint64_t size)
+{
+	uint64_t n = 1;
+	uint64_t end = (pgoff | (PC_READ_AROUND - 1)) + 1; /* the window's end */
+	while (pgoff + n < end && pgoff + n < PC_MAX_PGOFF && key(pgoff + n) < size &&
+	       !pt_get(&pc->pages, key(pgoff + n)))
+		n++;
+	int64_t r = memfile_alloc(pc->mf, n);
+	if (r < 0 && n > 1) { /* no free run that long, or at the limit */
+		n = 1;
+		r = memfile_alloc(pc->mf, 1);
+	}
+	if (r < 0)
+		return r;
+	/* Fresh frames read as zeroes: past the end they stay so. */
+	char *p = memfile_ptr(pc->mf, (uint64_t)r);
+	uint64_t want = size - key(pgoff);
+	size_t len = want < n * PAGE_SIZE ? (size_t)want : n * PAGE_SIZE, got = 0;
+	while (got < len) {
+		ssize_t k = pc->ops->read(pc->owner, p + got, len - got, key(pgoff) + got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	uint64_t i = 0;
+	for (; i < n && i * PAGE_SIZE < got; i++) {
+		uint64_t off = (uint64_t)r + i * PAGE_SIZE;
+		if (pt_set(&pc->pages, key(pgoff + i), off | PTE_PRESENT) < 0)
+			break;
+		pc->npages++;
+	}
+	if (i < n)
+		memfile_decref(pc->mf, (uint64_t)r + i * PAGE_SIZE, n - i);
+	return i ? r : -EIO;
+}
+
 static int64_t pc_shared_page(struct mm_file *f, uint64_t pgoff)
 {
 	struct pagecache *pc = mmf_pc(f);
@@ -452,27 +498,7 @@ static int64_t pc_shared_page(struct mm_file *f, uint64_t pgoff)
 	} else if (pte) {
 		r = (int64_t)PTE_OFFSET(pte);
 	} else {
-		r = memfile_alloc(pc->mf, 1);
-		if (r >= 0) {
-			/* A fresh frame reads as zeroes: past the end it stays so. */
-			char *p = memfile_ptr(pc->mf, (uint64_t)r);
-			uint64_t want = (uint64_t)size - key(pgoff);
-			size_t len = want < PAGE_SIZE ? (size_t)want : PAGE_SIZE, got = 0;
-			while (got < len) {
-				ssize_t n =
-				    pc->ops->read(pc->owner, p + got, len - got, key(pgoff) + got);
-				if (n <= 0)
-					break;
-				got += (size_t)n;
-			}
-			if ((got < len && got == 0) ||
-			    pt_set(&pc->pages, key(pgoff), (uint64_t)r | PTE_PRESENT) < 0) {
-				memfile_decref(pc->mf, (uint64_t)r, 1);
-				r = -EIO;
-			} else {
-				pc->npages++;
-			}
-		}
+		r = read_around(pc, pgoff, (uint64_t)size);
 	}
 	if (r >= 0)
 		memfile_incref(pc->mf, (uint64_t)r, 1); /* the caller's */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sentry/mm/mm.h"
 
@@ -139,6 +140,63 @@ static void test_memfile_new_rejects_zero_limit_and_exposes_fd(void **state)
 	memfile_free(mf);
 }
 
+/* Host blocks the memory file holds (what punching gives back). */
+static long long host_blocks(struct memfile *mf)
+{
+	struct stat st;
+	assert_int_equal(fstat(memfile_fd(mf), &st), 0);
+	return (long long)st.st_blocks;
+}
+
+/* Freed frames wait in the dirty pool, still holding host memory, and are
+ * zeroed when handed out again; past its bound (16 MiB) or at memfile_trim
+ * the pool goes back to the host. */
+static void test_freed_frames_are_pooled_reused_zeroed_and_trimmed(void **state)
+{
+	struct memfile *mf;
+	const uint64_t n = 8192; /* 32 MiB: twice the pool's bound */
+	assert_int_equal(memfile_new((n + 64) * PAGE_SIZE, &mf), 0);
+	int64_t a = memfile_alloc(mf, 64);
+	assert_true(a >= 0);
+	memset(memfile_ptr(mf, (uint64_t)a), 0x5a, 64 * PAGE_SIZE);
+	long long held = host_blocks(mf);
+	assert_true(held >= (long long)(64 * PAGE_SIZE / 512));
+	memfile_decref(mf, (uint64_t)a, 64);
+	assert_int_equal(memfile_used(mf), 0);
+	assert_int_equal(memfile_dirty_pages(mf), 64);
+	assert_int_equal(host_blocks(mf), held); /* not punched yet */
+	/* Reused: zeroed, and no longer in the pool. */
+	int64_t b = memfile_alloc(mf, 1);
+	assert_int_equal(b, a);
+	const uint8_t *p = memfile_ptr(mf, (uint64_t)b);
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		assert_int_equal(p[i], 0);
+	assert_int_equal(memfile_dirty_pages(mf), 63);
+	memfile_decref(mf, (uint64_t)b, 1);
+	memfile_trim(mf);
+	assert_int_equal(memfile_dirty_pages(mf), 0);
+	assert_int_equal(host_blocks(mf), 0);
+	/* A burst bigger than the bound: the pool never keeps more than it. */
+	int64_t c = memfile_alloc(mf, n);
+	assert_true(c >= 0);
+	memset(memfile_ptr(mf, (uint64_t)c), 0x33, n * PAGE_SIZE);
+	for (uint64_t i = 0; i < n; i += 2)
+		memfile_decref(mf, (uint64_t)c + i * PAGE_SIZE, 1);
+	for (uint64_t i = 1; i < n; i += 2)
+		memfile_decref(mf, (uint64_t)c + i * PAGE_SIZE, 1);
+	assert_true(memfile_dirty_pages(mf) <= 4096);
+	assert_true(host_blocks(mf) <= (long long)(4096 * PAGE_SIZE / 512));
+	/* Whatever comes back is zero, pooled or punched. */
+	int64_t d = memfile_alloc(mf, n);
+	assert_int_equal(d, c);
+	p = memfile_ptr(mf, (uint64_t)d);
+	for (size_t i = 0; i < n * PAGE_SIZE; i += 512)
+		assert_int_equal(p[i], 0);
+	assert_int_equal(memfile_dirty_pages(mf), 0);
+	memfile_decref(mf, (uint64_t)d, n);
+	memfile_free(mf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +204,7 @@ int main(void)
 	    cmocka_unit_test(test_memfile_new_rejects_zero_limit_and_exposes_fd),
 	    cmocka_unit_test(test_app_limit_leaves_the_sandbox_its_share),
 	    cmocka_unit_test(test_memory_limit_fails_allocations_and_records_oom),
+	    cmocka_unit_test(test_freed_frames_are_pooled_reused_zeroed_and_trimmed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

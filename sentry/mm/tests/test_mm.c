@@ -547,6 +547,46 @@ static void test_fork_cow_isolates_parent_and_child(void **state)
 	assert_int_equal(fake_releases, 2);
 }
 
+/* A fork child that is gone leaves the parent's pages write-protected; the
+ * first write fault makes the window's pages it now owns alone writable in
+ * one platform call, so the next writes there do not fault. */
+static void test_write_fault_after_fork_reclaims_the_window(void **state)
+{
+	struct mm *p = new_mm();
+	uint64_t a = map_anon(p, 0x40000000, 16 * PG, RW, ANON | MAP_FIXED);
+	for (int i = 0; i < 16; i++)
+		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
+	struct mm *c = mm_fork(p);
+	assert_non_null(c);
+	assert_int_equal(host_prot(p, a + 5 * PG), PROT_READ);
+	mm_put(c);
+	clear_calls(p);
+	app_write8(p, mf, a + 3 * PG, 'X');
+	assert_int_equal(count_calls(p, OP_MAP), 1);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(host_prot(p, a + i * PG), RW);
+		assert_false(pt_get(&p->pt, a + i * PG) & PTE_COW);
+	}
+	clear_calls(p);
+	for (int i = 0; i < 16; i++)
+		app_write8(p, mf, a + i * PG, (uint8_t)('A' + i));
+	assert_int_equal(AS(p)->ncalls, 0); /* no more faults */
+	assert_int_equal(app_read8(p, mf, a + 3 * PG), 'D');
+	check_consistency(p);
+	/* While a child still shares them, a write copies its page only. */
+	c = mm_fork(p);
+	assert_non_null(c);
+	clear_calls(p);
+	app_write8(p, mf, a + 7 * PG, 'Y');
+	assert_int_equal(host_prot(p, a + 7 * PG), RW);
+	assert_int_equal(host_prot(p, a + 8 * PG), PROT_READ);
+	assert_int_equal(app_read8(c, mf, a + 7 * PG), 'H');
+	check_consistency(p);
+	check_consistency(c);
+	mm_put(c);
+	mm_put(p);
+}
+
 static void test_copy_out_breaks_cow_and_drops_stale_mapping(void **state)
 {
 	struct mm *p = new_mm();
@@ -1074,6 +1114,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
+	    T(test_write_fault_after_fork_reclaims_the_window),
 	    T(test_last_file_put_happens_after_mm_lock),
 	    T(test_memfile_alloc_fails_with_enomem_when_full),
 	    T(test_mmap_without_hint_goes_top_down_below_base),
