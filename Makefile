@@ -109,7 +109,7 @@ $(FUZZ_BUILD)/fuzz_rtnetlink: sentry/socket/fuzz/fuzz_rtnetlink.c $(RTNL_FUZZ_SR
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(RTNL_FUZZ_SRCS) $(FUZZ_LIB_SRCS) -lpthread
 
 # config.json and process.json (runtime/oci.c, its seccomp part oci_seccomp.c) over yajl and libseccomp.
-OCI_FUZZ_SRCS := runtime/oci.c runtime/oci_seccomp.c lib/verr.c lib/fileutil.c lib/log.c lib/json.c
+OCI_FUZZ_SRCS := runtime/oci.c runtime/oci_seccomp.c runtime/jpath.c lib/verr.c lib/fileutil.c lib/log.c lib/json.c
 $(FUZZ_BUILD)/fuzz_oci: runtime/fuzz/fuzz_oci.c $(OCI_FUZZ_SRCS) runtime/oci.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OCI_FUZZ_SRCS) $(PKG_LIBS)
@@ -154,6 +154,7 @@ demo:
 bench: $(BUILD)/visor
 	./bench/run.sh
 	./bench/net_bench.sh
+	./bench/realwork.sh
 	./bench/idle_pss.sh || [ $$? -eq 77 ]
 
 fmt:

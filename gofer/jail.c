@@ -1,6 +1,8 @@
 /*
  * jail.c — confining the Gofer process before it serves (privilege
  * separation, in the order main must apply it):
+ *   0. gofer_jail_detach_mounts: every bind mount's fds move to a detached
+ *      clone of its mount tree, so no held fd reaches a host mount by "..";
  *   1. gofer_jail_pivot: own mount namespace whose only file tree is the
  *      container root, so no host path is reachable by name;
  *   2. gofer_jail_drop_caps: only the capabilities needed to act as any file
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int gofer_jail_pivot(const char *root, bool readonly, const char **what)
@@ -80,6 +83,72 @@ int gofer_jail_pivot(const char *root, bool readonly, const char **what)
 	if (mount(NULL, "/", NULL, fl, NULL) < 0) {
 		*what = "remounting the root nodev,nosuid";
 		return -errno;
+	}
+	return 0;
+}
+
+/* A detached, private clone of the mount tree at fd (a directory), or
+ * -errno. */
+static int detached_clone(int fd, bool readonly)
+{
+	int c = open_tree(fd, "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+	if (c < 0)
+		return -errno;
+	/* Private: nothing the host mounts later under the source shows up
+	 * in the clone. */
+	struct mount_attr attr = {.propagation = MS_PRIVATE};
+	if (readonly)
+		attr.attr_set = MOUNT_ATTR_RDONLY;
+	if (mount_setattr(c, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		int e = -errno;
+		close(c);
+		return e;
+	}
+	return c;
+}
+
+static int detach_mount(struct gofer_mount *m, const char **what)
+{
+	if (m->parent_fd < 0) {
+		*what = "cloning a bind mount's source";
+		int c = detached_clone(m->fd, m->readonly);
+		if (c < 0)
+			return c;
+		close(m->fd);
+		m->fd = c;
+		return 0;
+	}
+	*what = "cloning a file mount's parent directory";
+	int c = detached_clone(m->parent_fd, m->readonly);
+	if (c < 0)
+		return c;
+	*what = "re-opening a file mount through its clone";
+	int f = openat(c, m->leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat a, b;
+	int e = f < 0 ? -errno : 0;
+	if (e == 0 && (fstat(f, &a) < 0 || fstat(m->fd, &b) < 0))
+		e = -errno;
+	if (e == 0 && (a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+		e = -ESTALE; /* the name was swapped since the source was opened */
+	if (e < 0) {
+		if (f >= 0)
+			close(f);
+		close(c);
+		return e;
+	}
+	close(m->fd);
+	close(m->parent_fd);
+	m->fd = f;
+	m->parent_fd = c;
+	return 0;
+}
+
+int gofer_jail_detach_mounts(struct gofer_mount *mounts, int n, const char **what)
+{
+	for (int i = 1; i < n; i++) {
+		int r = detach_mount(&mounts[i], what);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -37,7 +37,10 @@
  *     Each name is first checked with fstatat (same inode?) and opened
  *     O_NONBLOCK, so a name swapped for a FIFO or a device behind the Gofer's
  *     back is never opened (a FIFO would block the server).
- * Only regular files and directories are opened: symlinks get ELOOP, device
+ * Only regular files and directories are opened, and only regular files are
+ * handed to the Sentry (OPEN of a directory is EISDIR: READDIR lists it, and a
+ * directory fd in a compromised Sentry would be a start for "..").  Symlinks
+ * get ELOOP, device
  * nodes EACCES (as a nodev mount), sockets ENXIO, fifos EOPNOTSUPP — the
  * Sentry implements those itself, and a gofer that opens a device node would
  * hand the sandbox a host device.
@@ -922,6 +925,11 @@ static int op_open(struct gofer_req *q, const union gofer_request *r)
 {
 	struct gofer_fid *f = r->open.f;
 	uint32_t flags = r->open.flags;
+	/* Never a directory fd to the Sentry: openat(fd, "..") from one would
+	 * walk the host tree as far as the mount allows, and the Sentry lists
+	 * directories through READDIR anyway. */
+	if (f->type == S_IFDIR)
+		return -EISDIR;
 	if (open_writes(flags) && fid_readonly(q->s, f) && f->type == S_IFREG)
 		return -EROFS;
 	int fd = fid_reopen(f, (int)flags);

@@ -44,6 +44,17 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
  * Returns 0 or -errno (message in *what). */
 int gofer_jail_pivot(const char *root, bool readonly, const char **what);
 
+/* Before gofer_jail_pivot (the clones must be made in the host's mount
+ * namespace): replace the fds of every bind mount (mounts[1..n)) by fds on a
+ * detached, private, recursive clone of its source's mount tree
+ * (open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)), read-only when the mount is.  A
+ * detached mount is its own parent, so ".." from its root stays there: no fd
+ * the Gofer keeps names a host mount, and a memory bug in the server cannot
+ * walk up to the host's /.  A file mount's parent directory is cloned and the
+ * file re-opened through the clone (the same inode, else -ESTALE).
+ * Returns 0 or -errno (message in *what). */
+int gofer_jail_detach_mounts(struct gofer_mount *mounts, int n, const char **what);
+
 /* Keep only the capabilities the server needs (CHOWN, DAC_OVERRIDE,
  * DAC_READ_SEARCH, FOWNER, FSETID) in every set, clear the bounding and
  * ambient sets, and set no_new_privs.  Returns 0 or -errno. */

@@ -3,7 +3,8 @@
 # a real gofer on a SOCK_SEQPACKET socket answers protocol requests, is
 # seccomp-filtered (Seccomp: 2), keeps only file-owner capabilities, sees only
 # the container root (not the host's files), refuses "..", serves a host-root
-# sandbox read-only, and exits 0 when its peer hangs up.
+# sandbox read-only, exits 0 when its peer hangs up, and holds no fd from
+# which ".." reaches the host (bind mounts are detached clones).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 VISOR=${VISOR:-build/visor}
@@ -24,7 +25,9 @@ command -v python3 >/dev/null && python3 -c 'import socket' 2>/dev/null ||
 
 tmp=$(mktemp -d /tmp/visor-gofer-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/root/dir" "$tmp/outside"
+mkdir -p "$tmp/root/dir" "$tmp/outside/src"
+mkdir -p "$tmp/outside/fdir"
+echo f >"$tmp/outside/fdir/file"
 echo hello >"$tmp/root/marker"
 echo secret >"$tmp/outside/secret"
 
@@ -122,6 +125,37 @@ if (kind, val) != ("err", EROFS):
 sock.close()
 if p.wait(timeout=10) != 0:
     die("host-root gofer exit status %d" % p.returncode)
+# 3. bind mounts (a directory, a file): every directory fd the jailed gofer
+#    holds is on a detached clone, so ".." from it, walked by the host
+#    through /proc/PID/fd/N, never leaves that clone: not the host's /, not
+#    the source's host parent.
+sock, p = start("--root=%s/root" % tmp, "--mount=/mnt:%s/outside/src" % tmp,
+                "--mount=/etc/f:%s/outside/fdir/file:ro" % tmp)
+for tag, name in ((1, "/"), (2, "/mnt"), (3, "/etc/f")):
+    kind, body = call(sock, T_ATTACH, tag, s(name))
+    if kind != "ok":
+        die("attach %s: %r" % (name, body))
+host_root = os.stat("/")
+outside = os.stat(tmp + "/outside")
+checked = 0
+for n in os.listdir("/proc/%d/fd" % p.pid):
+    path = "/proc/%d/fd/%s" % (p.pid, n)
+    try:
+        if not os.path.isdir(path):
+            continue
+        up = os.stat(path + "/.." * 12)
+    except OSError:
+        continue
+    checked += 1
+    for what, st in (("the host's /", host_root), ("the sources' host parent", outside)):
+        if (up.st_dev, up.st_ino) == (st.st_dev, st.st_ino):
+            die("fd %s (%s): .. reaches %s" % (n, os.readlink(path), what))
+if checked < 3:
+    die("only %d directory fds held by the gofer, want the root and two mount clones" % checked)
+print("held fds: %d directories, none climbs out" % checked)
+sock.close()
+if p.wait(timeout=10) != 0:
+    die("bind-mount gofer exit status %d" % p.returncode)
 print("ok")
 EOF
 [ -e /visor-x ] && fail "read-only root was written"

@@ -71,15 +71,15 @@ tr ' ' '\n' <<<"$procs" | grep . | sort >"$T/a"
 sort "$pids/cgroup.procs" >"$T/b"
 cmp -s "$T/a" "$T/b" || fail "the pids cgroup holds other processes than the memory one"
 if $v2; then
-	[ "$(cat "$mem/memory.max")" = 201326592 ] || fail "memory.max: $(cat "$mem/memory.max")" # + 128 MiB
+	[ "$(cat "$mem/memory.max")" = 67108864 ] || fail "memory.max: $(cat "$mem/memory.max")" # as runc
 	[ "$(cat "$mem/memory.swap.max")" = 67108864 ] || fail "memory.swap.max: $(cat "$mem/memory.swap.max")"
 	[ "$(cat "$mem/pids.max")" = 184 ] || fail "pids.max: $(cat "$mem/pids.max")" # 3 per app task + 64
 	[ "$(cat "$mem/cpu.max")" = "50000 100000" ] || fail "cpu.max: $(cat "$mem/cpu.max")"
 else
-	[ "$(cat "$mem/memory.limit_in_bytes")" = 201326592 ] || # + 128 MiB for the Sentry
+	[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ] || # as runc writes it
 		fail "memory.limit_in_bytes: $(cat "$mem/memory.limit_in_bytes")"
 	if [ -e "$mem/memory.memsw.limit_in_bytes" ]; then
-		[ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 268435456 ] ||
+		[ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 134217728 ] ||
 			fail "memory.memsw.limit_in_bytes: $(cat "$mem/memory.memsw.limit_in_bytes")"
 	fi
 	[ "$(cat "$pids/pids.max")" = 184 ] || fail "pids.max: $(cat "$pids/pids.max")" # 3 per app task + 64

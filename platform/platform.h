@@ -149,6 +149,14 @@ struct jail_rule {
 #define JAIL_ALLOW_ARG32_EQ(sysnr, argn, val) \
 	{.nr = (sysnr), .action = JAIL_ACT_ALLOW, .ncmp = 1, \
 	 .cmp = {{.arg = (argn), .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffffULL, .value = (val)}}}
+/* Allowed only when (argument argn & mask) == val. */
+#define JAIL_ALLOW_ARG_MASKED_EQ(sysnr, argn, mask_, val) \
+	{.nr = (sysnr), .action = JAIL_ACT_ALLOW, .ncmp = 1, \
+	 .cmp = {{.arg = (argn), .op = JAIL_CMP_MASKED_EQ, .mask = (mask_), .value = (val)}}}
+/* mmap or mprotect whose prot (argument 2) lacks PROT_EXEC (0x4): the Sentry
+ * never makes host memory executable once jailed (the stubs' code pages are
+ * set up before the jail). */
+#define JAIL_ALLOW_NO_EXEC(sysnr) JAIL_ALLOW_ARG_MASKED_EQ(sysnr, 2, 0x4, 0)
 /* kill(pid, sig) and tgkill(tgid, tid, sig) with a positive (t)gid and
  * signal sig: never -1 (every process the caller may signal), never a
  * process group. */

@@ -8,7 +8,9 @@
  *   1. open every directory it will serve (the root and each bind mount's
  *      host source) while host paths still resolve;
  *   2. close every other inherited fd (an fd to the host would defeat the jail);
- *   3. jail (gofer/jail.c): private mount namespace + pivot_root into the
+ *   3. jail (gofer/jail.c): each bind mount's fds move to a detached clone
+ *      of its source's mount tree (no fd names a host mount: ".." from one
+ *      stays at its root); private mount namespace + pivot_root into the
  *      root, then re-open "/" as the root mount (now nodev,nosuid[,ro]); drop
  *      all capabilities but the file-owner ones; seccomp allow-list with
  *      KILL_PROCESS as the default action;
@@ -230,7 +232,9 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 
 	if (jail) {
 		const char *what = "";
-		int r = gofer_jail_pivot(root, root_ro, &what);
+		int r = gofer_jail_detach_mounts(mounts, nmounts, &what);
+		if (r == 0)
+			r = gofer_jail_pivot(root, root_ro, &what);
 		if (r < 0) {
 			fprintf(stderr, "visor gofer: jail: %s: %s\n", what, strerror(-r));
 			return 1;

@@ -2,7 +2,10 @@
  * cmd_resources.c — a container's resources through its cgroup: pause and
  * resume (the freezer), update (limits) and events (--stats).
  */
+#include "runtime/cgroup.h"
+#include "runtime/cgroup_stats.h"
 #include "runtime/cmd_common.h"
+#include "runtime/oci.h"
 #include "runtime/sandbox.h"
 #include "runtime/state.h"
 #include "lib/cleanup.h"
@@ -302,6 +305,19 @@ int cmd_events(struct global_opts *g, int argc, char **argv)
 	if (load_state(g, id, &st) < 0)
 		return 1;
 	bool stopped = !strcmp(state_live_status(&st), "stopped");
+	/* The cgroup every process of the sandbox is in (none without a
+	 * linux.cgroupsPath: then only the app's pids are known). */
+	struct cgroup_fs cgfs;
+	char cgrel[512] = "";
+	bool cg = false;
+	struct oci_config *cfg = NULL;
+	if (oci_config_load(st.bundle, &cfg, NULL) == 0 && cfg->linux_cfg.cgroups_path &&
+	    cfg->linux_cfg.cgroups_path[0]) {
+		cgroup_fs_host(&cgfs);
+		cg = cgroup_path_resolve(cfg->linux_cfg.cgroups_path, cgrel, sizeof(cgrel), NULL) ==
+		     0;
+	}
+	oci_config_free(cfg);
 	state_release(&st);
 	long long npids = 0;
 	char *reply = NULL;
@@ -313,13 +329,17 @@ int cmd_events(struct global_opts *g, int argc, char **argv)
 				npids++;
 		free(reply);
 	}
-	/* runc's stats event, with the one figure the sandbox can give */
+	/* runc's stats event: CPU and memory from the sandbox's cgroup (the
+	 * app's memory is the Sentry's memory file, charged to it), the pids
+	 * the app sees from the Sentry. */
 	_cleanup_json_writer_ struct json_writer w;
 	json_writer_init(&w, NULL, 0);
 	json_object_begin(&w);
 	json_key_string(&w, "type", "stats");
 	json_key_string(&w, "id", id);
 	json_key_object_begin(&w, "data");
+	if (cg && !stopped)
+		cgroup_stats_json(&cgfs, cgrel, &w);
 	json_key_object_begin(&w, "pids");
 	json_key_int(&w, "current", npids);
 	json_object_end(&w);

@@ -42,7 +42,12 @@ struct net_rings {
 	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
 	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
 	uint32_t version; /* TPACKET_V2 or TPACKET_V3 */
+	uint32_t flags;	  /* NET_RINGS_* */
 };
+/* PACKET_VNET_HDR is on: every frame in either ring starts with a struct
+ * virtio_net_hdr (checksum and GSO state), so the host end of the veth
+ * keeps its offloads and frames of up to 64 KiB cross as one. */
+#define NET_RINGS_VNET 0x1
 
 /* The ring version create uses.  TPACKET_V2: the kernel wakes the reader
  * per frame.  TPACKET_V3 hands over whole blocks, retired when full or
@@ -123,7 +128,7 @@ int net_route_add(int ifindex, const struct net_route *r);
 
 /* The "net" control request for c (links' fds in order, then dns_fd when
  * there is one, with "dns":true):
- * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[7 numbers]}],
+ * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[8 numbers]}],
  *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
  *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */
 char *net_config_request(const struct net_config *c);

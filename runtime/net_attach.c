@@ -80,6 +80,7 @@ char *net_config_request(const struct net_config *c)
 		json_int(&w, l->rings.tx_block_nr);
 		json_int(&w, l->rings.tx_frame_size);
 		json_int(&w, l->rings.version == TPACKET_V3 ? 3 : 2);
+		json_int(&w, l->rings.flags);
 		json_array_end(&w);
 		json_object_end(&w);
 	}
@@ -197,6 +198,8 @@ static void peers_offloads_off(const struct net_config *c)
 		char peer[16];
 		if (strcmp(l->kind, "veth") || l->peer_ifindex <= 0 || !l->peer_other_ns)
 			continue;
+		if (l->rings.flags & NET_RINGS_VNET)
+			continue; /* the Sentry takes GSO and checksum-partial frames */
 		if (net_find_veth_peer(l->peer_ifindex, l->ifindex, peer) < 0) {
 			log_info("net: the host end of %s was not found: frames may arrive "
 				 "checksum-partial or GSO-sized",

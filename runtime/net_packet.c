@@ -12,9 +12,14 @@
  * lands in the socket's plain receive queue where nobody reads.
  *
  * Offloads: a veth hands its peer's GSO super-frames and checksum-partial
- * frames straight to AF_PACKET.  Turning off TX checksumming, TSO and GSO on
- * the host end makes the host kernel finish checksums and segment before the
- * frame crosses; GRO goes off on the container end.
+ * frames straight to AF_PACKET.  With TPACKET_V2 the socket takes them:
+ * PACKET_VNET_HDR puts a struct virtio_net_hdr before each frame (its GSO
+ * type and checksum state), the RX frames hold 64 KiB, and the host end of
+ * the veth keeps TSO, so a host sender's 64 KiB segment crosses as one
+ * frame instead of 45 (NET_RINGS_VNET).  Otherwise (V3, or a kernel
+ * without the option) turning off TX checksumming, TSO and GSO on the host
+ * end makes the host kernel finish checksums and segment before the frame
+ * crosses.  GRO goes off on the container end either way.
  */
 #include "runtime/net.h"
 
@@ -43,6 +48,12 @@
 #define RX_RETIRE_MS 1u
 #define TX_BLOCK_SIZE (256u * 1024)
 #define TX_FRAMES 512u
+/* V2 with PACKET_VNET_HDR: RX frames of 17 pages (the kernel puts the MAC
+ * header 76 bytes in, then up to 65549 bytes), 15 to a block of 255 pages
+ * (the kernel allocates a block as 256: one page of slack), 17 blocks. */
+#define GSO_FRAME (17u * 4096)
+#define GSO_FRAMES_PER_BLOCK 15u
+#define GSO_BLOCK_NR 17u
 
 static uint32_t round_pow2(uint32_t v)
 {
@@ -67,6 +78,16 @@ static void rings_for_mtu(uint32_t mtu, int version, struct net_rings *r)
 	r->rx_block_size = RX_BLOCK_SIZE > frame ? RX_BLOCK_SIZE : frame;
 	r->rx_block_nr = RX_BLOCK_NR;
 	r->rx_frame_size = version == TPACKET_V3 ? 2048 : frame;
+	r->flags = 0;
+}
+
+/* V2 frames from a veth that keeps its offloads. */
+static void rings_for_gso(struct net_rings *r)
+{
+	r->rx_frame_size = GSO_FRAME;
+	r->rx_block_size = GSO_FRAME * GSO_FRAMES_PER_BLOCK;
+	r->rx_block_nr = GSO_BLOCK_NR;
+	r->flags = NET_RINGS_VNET;
 }
 
 int net_packet_open(struct net_link *link, int version, struct verr *err)
@@ -84,6 +105,10 @@ int net_packet_open(struct net_link *link, int version, struct verr *err)
 	const char *what = "PACKET_VERSION";
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
 		goto fail;
+	/* Before the rings (the kernel refuses it after); best effort. */
+	if (version == TPACKET_V2 &&
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) == 0)
+		rings_for_gso(&r);
 	/* tpacket_req3 starts with tpacket_req's fields; V2 takes the short one. */
 	struct tpacket_req3 rx = {
 	    .tp_block_size = r.rx_block_size,

@@ -14,6 +14,7 @@
  * function and nothing leaks.
  */
 #include "runtime/oci.h"
+#include "runtime/jpath.h"
 #include "runtime/oci_seccomp.h"
 #include "lib/cleanup.h"
 #include "lib/fileutil.h"
@@ -372,61 +373,11 @@ void oci_config_free(struct oci_config *c)
 	free(c);
 }
 
-/* ---- parse context: where we are, and the one error ------------------- */
-
-struct pctx {
-	struct verr *err;
-	const char *file; /* "config.json" */
-	char path[512];	  /* "process.user.uid", "mounts[3].options[0]" */
-	size_t plen;
-};
-
-static size_t path_push(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t path_push(struct pctx *c, const char *fmt, ...)
-{
-	size_t mark = c->plen;
-	size_t room = sizeof(c->path) - c->plen;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(c->path + c->plen, room, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	c->plen += (size_t)n < room ? (size_t)n : room - 1;
-	return mark;
-}
-
-static size_t path_push_key(struct pctx *c, const char *key)
-{
-	return path_push(c, "%s%s", c->plen ? "." : "", key);
-}
-
-static size_t path_push_index(struct pctx *c, size_t i) { return path_push(c, "[%zu]", i); }
-
-static void path_pop(struct pctx *c, size_t mark)
-{
-	c->plen = mark;
-	c->path[mark] = 0;
-}
-
-static int perr(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int perr(struct pctx *c, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->plen)
-		return verr_set(c->err, EINVAL, "%s: %s: %s", c->file, c->path, msg);
-	return verr_set(c->err, EINVAL, "%s: %s", c->file, msg);
-}
-
-static int enomem(struct pctx *c) { return verr_set(c->err, ENOMEM, "%s: out of memory", c->file); }
+/* ---- parse context: where we are, and the one error (jpath.h) ---------- */
 
 /* ---- value readers: check one JSON value, report at the current path --- */
 
-typedef int (*val_fn)(struct pctx *c, yajl_val v, void *out);
+typedef int (*val_fn)(struct jpath *c, yajl_val v, void *out);
 
 /* The value of key in object o (the last one, as Go's encoding/json keeps),
  * or NULL when absent or JSON null. */
@@ -442,45 +393,45 @@ static yajl_val obj_get(yajl_val o, const char *key)
 }
 
 /* Read key of object obj with fn.  present (optional) says whether it was there. */
-static int get_field(struct pctx *c, yajl_val obj, const char *key, bool required, val_fn fn,
+static int get_field(struct jpath *c, yajl_val obj, const char *key, bool required, val_fn fn,
 		     void *out, bool *present)
 {
-	size_t mark = path_push_key(c, key);
+	size_t mark = jpath_push_key(c, key);
 	yajl_val v = obj_get(obj, key);
 	int r = 0;
 	if (present)
 		*present = false;
 	if (!v) {
 		if (required)
-			r = perr(c, "required field is missing");
+			r = jpath_err(c, "required field is missing");
 	} else {
 		r = fn(c, v, out);
 		if (r == 0 && present)
 			*present = true;
 	}
-	path_pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
-static int val_str(struct pctx *c, yajl_val v, void *out)
+static int val_str(struct jpath *c, yajl_val v, void *out)
 {
 	if (!YAJL_IS_STRING(v))
-		return perr(c, "expected a string");
+		return jpath_err(c, "expected a string");
 	char *s = strdup(v->u.string);
 	if (!s)
-		return enomem(c);
+		return jpath_enomem(c);
 	*(char **)out = s;
 	return 0;
 }
 
-static int val_bool(struct pctx *c, yajl_val v, void *out)
+static int val_bool(struct jpath *c, yajl_val v, void *out)
 {
 	if (YAJL_IS_TRUE(v))
 		*(bool *)out = true;
 	else if (YAJL_IS_FALSE(v))
 		*(bool *)out = false;
 	else
-		return perr(c, "expected true or false");
+		return jpath_err(c, "expected true or false");
 	return 0;
 }
 
@@ -534,47 +485,47 @@ static bool read_i64(yajl_val v, int64_t *out)
 	return true;
 }
 
-static int val_u32(struct pctx *c, yajl_val v, void *out)
+static int val_u32(struct jpath *c, yajl_val v, void *out)
 {
 	uint64_t x;
 	if (!read_u64(v, &x) || x > UINT32_MAX)
-		return perr(c, "expected an unsigned 32-bit integer");
+		return jpath_err(c, "expected an unsigned 32-bit integer");
 	*(uint32_t *)out = (uint32_t)x;
 	return 0;
 }
 
-static int val_u64(struct pctx *c, yajl_val v, void *out)
+static int val_u64(struct jpath *c, yajl_val v, void *out)
 {
 	if (!read_u64(v, out))
-		return perr(c, "expected an unsigned 64-bit integer");
+		return jpath_err(c, "expected an unsigned 64-bit integer");
 	return 0;
 }
 
-static int val_i64(struct pctx *c, yajl_val v, void *out)
+static int val_i64(struct jpath *c, yajl_val v, void *out)
 {
 	if (!read_i64(v, out))
-		return perr(c, "expected a signed 64-bit integer");
+		return jpath_err(c, "expected a signed 64-bit integer");
 	return 0;
 }
 
-static int val_oom_score_adj(struct pctx *c, yajl_val v, void *out)
+static int val_oom_score_adj(struct jpath *c, yajl_val v, void *out)
 {
 	int64_t x;
 	/* The kernel's OOM_SCORE_ADJ_MIN..MAX; anything else fails at write. */
 	if (!read_i64(v, &x) || x < -1000 || x > 1000)
-		return perr(c, "expected an integer between -1000 and 1000");
+		return jpath_err(c, "expected an integer between -1000 and 1000");
 	*(int *)out = (int)x;
 	return 0;
 }
 
-static int expect_object(struct pctx *c, yajl_val v)
+static int expect_object(struct jpath *c, yajl_val v)
 {
-	return YAJL_IS_OBJECT(v) ? 0 : perr(c, "expected an object");
+	return YAJL_IS_OBJECT(v) ? 0 : jpath_err(c, "expected an object");
 }
 
-static int expect_array(struct pctx *c, yajl_val v)
+static int expect_array(struct jpath *c, yajl_val v)
 {
-	return YAJL_IS_ARRAY(v) ? 0 : perr(c, "expected an array");
+	return YAJL_IS_ARRAY(v) ? 0 : jpath_err(c, "expected an array");
 }
 
 /* A string array -> NULL-terminated char ** and its count. */
@@ -583,7 +534,7 @@ struct strv_out {
 	size_t *n;
 };
 
-static int val_strv(struct pctx *c, yajl_val v, void *out)
+static int val_strv(struct jpath *c, yajl_val v, void *out)
 {
 	struct strv_out *o = out;
 	int r = expect_array(c, v);
@@ -592,20 +543,20 @@ static int val_strv(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	char **arr = calloc(len + 1, sizeof(*arr));
 	if (!arr)
-		return enomem(c);
+		return jpath_enomem(c);
 	*o->v = arr;
 	*o->n = len;
 	for (size_t i = 0; i < len; i++) {
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = val_str(c, v->u.array.values[i], &arr[i]);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-static int get_strv(struct pctx *c, yajl_val obj, const char *key, bool required, char ***v,
+static int get_strv(struct jpath *c, yajl_val obj, const char *key, bool required, char ***v,
 		    size_t *n)
 {
 	struct strv_out o = {v, n};
@@ -613,14 +564,14 @@ static int get_strv(struct pctx *c, yajl_val obj, const char *key, bool required
 }
 
 /* Absent optional string arrays become empty ones, so users never test NULL. */
-static int strv_ensure(struct pctx *c, char ***v)
+static int strv_ensure(struct jpath *c, char ***v)
 {
 	if (!*v && !(*v = calloc(1, sizeof(char *))))
-		return enomem(c);
+		return jpath_enomem(c);
 	return 0;
 }
 
-static int val_map(struct pctx *c, yajl_val v, void *out)
+static int val_map(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_map *m = out;
 	int r = expect_object(c, v);
@@ -629,12 +580,12 @@ static int val_map(struct pctx *c, yajl_val v, void *out)
 	for (size_t i = 0; i < v->u.object.len; i++) {
 		yajl_val x = v->u.object.values[i];
 		const char *key = v->u.object.keys[i];
-		size_t mark = path_push_key(c, key);
+		size_t mark = jpath_push_key(c, key);
 		if (!YAJL_IS_STRING(x))
-			r = perr(c, "expected a string");
+			r = jpath_err(c, "expected a string");
 		else if (oci_map_set(m, key, x->u.string) < 0)
-			r = enomem(c);
-		path_pop(c, mark);
+			r = jpath_enomem(c);
+		jpath_pop(c, mark);
 		if (r)
 			return r;
 	}
@@ -648,7 +599,7 @@ struct u32v_out {
 	size_t *n;
 };
 
-static int val_u32v(struct pctx *c, yajl_val v, void *out)
+static int val_u32v(struct jpath *c, yajl_val v, void *out)
 {
 	struct u32v_out *o = out;
 	int r = expect_array(c, v);
@@ -657,20 +608,20 @@ static int val_u32v(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	uint32_t *arr = calloc(len ? len : 1, sizeof(*arr));
 	if (!arr)
-		return enomem(c);
+		return jpath_enomem(c);
 	*o->v = arr;
 	*o->n = len;
 	for (size_t i = 0; i < len; i++) {
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = val_u32(c, v->u.array.values[i], &arr[i]);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-static int val_user(struct pctx *c, yajl_val v, void *out)
+static int val_user(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_user *u = out;
 	int r = expect_object(c, v);
@@ -688,7 +639,7 @@ static int val_user(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_console_size(struct pctx *c, yajl_val v, void *out)
+static int val_console_size(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_process *p = out;
 	int r = expect_object(c, v);
@@ -699,7 +650,7 @@ static int val_console_size(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_cap_set(struct pctx *c, yajl_val v, void *out)
+static int val_cap_set(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_cap_set *s = out;
 	struct strv_out o = {&s->names, &s->n};
@@ -709,9 +660,9 @@ static int val_cap_set(struct pctx *c, yajl_val v, void *out)
 	for (size_t i = 0; i < s->n; i++) {
 		int cap = oci_cap_from_name(s->names[i]);
 		if (cap < 0) {
-			size_t mark = path_push_index(c, i);
-			r = perr(c, "unknown capability \"%s\"", s->names[i]);
-			path_pop(c, mark);
+			size_t mark = jpath_push_index(c, i);
+			r = jpath_err(c, "unknown capability \"%s\"", s->names[i]);
+			jpath_pop(c, mark);
 			return r;
 		}
 		s->mask |= UINT64_C(1) << cap;
@@ -719,7 +670,7 @@ static int val_cap_set(struct pctx *c, yajl_val v, void *out)
 	return 0;
 }
 
-static int val_capabilities(struct pctx *c, yajl_val v, void *out)
+static int val_capabilities(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_capabilities *caps = out;
 	int r = expect_object(c, v);
@@ -736,7 +687,7 @@ static int val_capabilities(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_rlimit_type(struct pctx *c, yajl_val v, void *out)
+static int val_rlimit_type(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_rlimit *rl = out;
 	int r = val_str(c, v, &rl->type_name);
@@ -744,11 +695,11 @@ static int val_rlimit_type(struct pctx *c, yajl_val v, void *out)
 		return r;
 	rl->resource = oci_rlimit_from_name(rl->type_name);
 	if (rl->resource < 0)
-		return perr(c, "unknown rlimit type \"%s\"", rl->type_name);
+		return jpath_err(c, "unknown rlimit type \"%s\"", rl->type_name);
 	return 0;
 }
 
-static int val_rlimits(struct pctx *c, yajl_val v, void *out)
+static int val_rlimits(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_process *p = out;
 	int r = expect_array(c, v);
@@ -757,12 +708,12 @@ static int val_rlimits(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	p->rlimits = calloc(len ? len : 1, sizeof(*p->rlimits));
 	if (!p->rlimits)
-		return enomem(c);
+		return jpath_enomem(c);
 	p->n_rlimits = len;
 	for (size_t i = 0; i < len && !r; i++) {
 		struct oci_rlimit *rl = &p->rlimits[i];
 		yajl_val e = v->u.array.values[i];
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = expect_object(c, e);
 		if (!r)
 			r = get_field(c, e, "type", true, val_rlimit_type, rl, NULL);
@@ -772,26 +723,26 @@ static int val_rlimits(struct pctx *c, yajl_val v, void *out)
 			r = get_field(c, e, "hard", true, val_u64, &rl->hard, NULL);
 		/* setrlimit(2) refuses soft > hard with EINVAL; say so now. */
 		if (!r && rl->soft > rl->hard)
-			r = perr(c, "soft limit %" PRIu64 " exceeds hard limit %" PRIu64, rl->soft,
+			r = jpath_err(c, "soft limit %" PRIu64 " exceeds hard limit %" PRIu64, rl->soft,
 				 rl->hard);
 		for (size_t j = 0; j < i && !r; j++)
 			if (p->rlimits[j].resource == rl->resource)
-				r = perr(c, "duplicate rlimit type \"%s\"", rl->type_name);
-		path_pop(c, mark);
+				r = jpath_err(c, "duplicate rlimit type \"%s\"", rl->type_name);
+		jpath_pop(c, mark);
 	}
 	return r;
 }
 
-static int val_cwd(struct pctx *c, yajl_val v, void *out)
+static int val_cwd(struct jpath *c, yajl_val v, void *out)
 {
 	int r = val_str(c, v, out);
 	if (!r && (*(char **)out)[0] != '/')
-		r = perr(c, "must be an absolute path");
+		r = jpath_err(c, "must be an absolute path");
 	return r;
 }
 
 /* The fields of a process object (config.json "process" or a process.json). */
-static int parse_process_fields(struct pctx *c, yajl_val v, struct oci_process *p)
+static int parse_process_fields(struct jpath *c, yajl_val v, struct oci_process *p)
 {
 	int r = expect_object(c, v);
 	if (!r)
@@ -804,9 +755,9 @@ static int parse_process_fields(struct pctx *c, yajl_val v, struct oci_process *
 	if (!r)
 		r = get_strv(c, v, "args", true, &p->args, &p->n_args);
 	if (!r && p->n_args == 0) {
-		size_t mark = path_push_key(c, "args");
-		r = perr(c, "must name at least the program to run");
-		path_pop(c, mark);
+		size_t mark = jpath_push_key(c, "args");
+		r = jpath_err(c, "must name at least the program to run");
+		jpath_pop(c, mark);
 	}
 	if (!r)
 		r = get_strv(c, v, "env", false, &p->env, &p->n_env);
@@ -830,26 +781,26 @@ static int parse_process_fields(struct pctx *c, yajl_val v, struct oci_process *
 	return r;
 }
 
-static int val_process(struct pctx *c, yajl_val v, void *out)
+static int val_process(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_process **pp = out;
 	*pp = calloc(1, sizeof(**pp));
 	if (!*pp)
-		return enomem(c);
+		return jpath_enomem(c);
 	return parse_process_fields(c, v, *pp);
 }
 
 /* ---- root, mounts ------------------------------------------------------- */
 
-static int val_nonempty_str(struct pctx *c, yajl_val v, void *out)
+static int val_nonempty_str(struct jpath *c, yajl_val v, void *out)
 {
 	int r = val_str(c, v, out);
 	if (!r && !(*(char **)out)[0])
-		r = perr(c, "must not be empty");
+		r = jpath_err(c, "must not be empty");
 	return r;
 }
 
-static int val_root(struct pctx *c, yajl_val v, void *out)
+static int val_root(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_config *cfg = out;
 	int r = expect_object(c, v);
@@ -861,14 +812,14 @@ static int val_root(struct pctx *c, yajl_val v, void *out)
 }
 
 /* Interpret m->options into flags, propagation and leftover data. */
-static int mount_interpret_options(struct pctx *c, struct oci_mount *m)
+static int mount_interpret_options(struct jpath *c, struct oci_mount *m)
 {
 	size_t cap = 1;
 	for (size_t i = 0; i < m->n_options; i++)
 		cap += strlen(m->options[i]) + 1;
 	m->data = malloc(cap);
 	if (!m->data)
-		return enomem(c);
+		return jpath_enomem(c);
 	size_t dlen = 0;
 	m->data[0] = 0;
 	for (size_t i = 0; i < m->n_options; i++) {
@@ -913,7 +864,7 @@ static int mount_interpret_options(struct pctx *c, struct oci_mount *m)
 	return 0;
 }
 
-static int val_mounts(struct pctx *c, yajl_val v, void *out)
+static int val_mounts(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_config *cfg = out;
 	int r = expect_array(c, v);
@@ -922,12 +873,12 @@ static int val_mounts(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	cfg->mounts = calloc(len ? len : 1, sizeof(*cfg->mounts));
 	if (!cfg->mounts)
-		return enomem(c);
+		return jpath_enomem(c);
 	cfg->n_mounts = len;
 	for (size_t i = 0; i < len && !r; i++) {
 		struct oci_mount *m = &cfg->mounts[i];
 		yajl_val e = v->u.array.values[i];
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = expect_object(c, e);
 		/* Linux: destination SHOULD be absolute; a relative one is taken
 		 * relative to "/" (runtime-spec 1.1), so only empty is refused. */
@@ -944,32 +895,32 @@ static int val_mounts(struct pctx *c, yajl_val v, void *out)
 			r = strv_ensure(c, &m->options);
 		if (!r)
 			r = mount_interpret_options(c, m);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 	}
 	return r;
 }
 
 /* ---- hooks -------------------------------------------------------------- */
 
-static int val_abs_path(struct pctx *c, yajl_val v, void *out)
+static int val_abs_path(struct jpath *c, yajl_val v, void *out)
 {
 	int r = val_str(c, v, out);
 	if (!r && (*(char **)out)[0] != '/')
-		r = perr(c, "must be an absolute path");
+		r = jpath_err(c, "must be an absolute path");
 	return r;
 }
 
-static int val_hook_timeout(struct pctx *c, yajl_val v, void *out)
+static int val_hook_timeout(struct jpath *c, yajl_val v, void *out)
 {
 	int64_t x;
 	/* runtime-spec: timeout MUST be greater than zero */
 	if (!read_i64(v, &x) || x <= 0 || x > INT_MAX)
-		return perr(c, "expected a positive number of seconds");
+		return jpath_err(c, "expected a positive number of seconds");
 	*(int *)out = (int)x;
 	return 0;
 }
 
-static int val_hook_list(struct pctx *c, yajl_val v, void *out)
+static int val_hook_list(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_hook_list *l = out;
 	int r = expect_array(c, v);
@@ -978,12 +929,12 @@ static int val_hook_list(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	l->v = calloc(len ? len : 1, sizeof(*l->v));
 	if (!l->v)
-		return enomem(c);
+		return jpath_enomem(c);
 	l->n = len;
 	for (size_t i = 0; i < len && !r; i++) {
 		struct oci_hook *h = &l->v[i];
 		yajl_val e = v->u.array.values[i];
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = expect_object(c, e);
 		if (!r)
 			r = get_field(c, e, "path", true, val_abs_path, &h->path, NULL);
@@ -998,12 +949,12 @@ static int val_hook_list(struct pctx *c, yajl_val v, void *out)
 		if (!r)
 			r = get_field(c, e, "timeout", false, val_hook_timeout, &h->timeout,
 				      &h->has_timeout);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 	}
 	return r;
 }
 
-static int val_hooks(struct pctx *c, yajl_val v, void *out)
+static int val_hooks(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_hooks *h = out;
 	int r = expect_object(c, v);
@@ -1027,18 +978,18 @@ static int val_hooks(struct pctx *c, yajl_val v, void *out)
 
 /* ---- linux -------------------------------------------------------------- */
 
-static int val_ns_type(struct pctx *c, yajl_val v, void *out)
+static int val_ns_type(struct jpath *c, yajl_val v, void *out)
 {
 	if (!YAJL_IS_STRING(v))
-		return perr(c, "expected a string");
+		return jpath_err(c, "expected a string");
 	int t = oci_ns_from_name(v->u.string);
 	if (t < 0)
-		return perr(c, "unknown namespace type \"%s\"", v->u.string);
+		return jpath_err(c, "unknown namespace type \"%s\"", v->u.string);
 	*(enum oci_ns_type *)out = (enum oci_ns_type)t;
 	return 0;
 }
 
-static int val_namespaces(struct pctx *c, yajl_val v, void *out)
+static int val_namespaces(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_linux *l = out;
 	int r = expect_array(c, v);
@@ -1047,12 +998,12 @@ static int val_namespaces(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	l->namespaces = calloc(len ? len : 1, sizeof(*l->namespaces));
 	if (!l->namespaces)
-		return enomem(c);
+		return jpath_enomem(c);
 	l->n_namespaces = len;
 	for (size_t i = 0; i < len && !r; i++) {
 		struct oci_namespace *ns = &l->namespaces[i];
 		yajl_val e = v->u.array.values[i];
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = expect_object(c, e);
 		if (!r)
 			r = get_field(c, e, "type", true, val_ns_type, &ns->type, NULL);
@@ -1063,9 +1014,9 @@ static int val_namespaces(struct pctx *c, yajl_val v, void *out)
 		/* runtime-spec: a type given twice MUST be an error. */
 		for (size_t j = 0; j < i && !r; j++)
 			if (l->namespaces[j].type == ns->type)
-				r = perr(c, "duplicate namespace type \"%s\"",
+				r = jpath_err(c, "duplicate namespace type \"%s\"",
 					 ns_names[ns->type].name);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 	}
 	return r;
 }
@@ -1075,7 +1026,7 @@ struct idmap_out {
 	size_t *n;
 };
 
-static int val_id_mappings(struct pctx *c, yajl_val v, void *out)
+static int val_id_mappings(struct jpath *c, yajl_val v, void *out)
 {
 	struct idmap_out *o = out;
 	int r = expect_array(c, v);
@@ -1084,12 +1035,12 @@ static int val_id_mappings(struct pctx *c, yajl_val v, void *out)
 	size_t len = v->u.array.len;
 	*o->v = calloc(len ? len : 1, sizeof(**o->v));
 	if (!*o->v)
-		return enomem(c);
+		return jpath_enomem(c);
 	*o->n = len;
 	for (size_t i = 0; i < len && !r; i++) {
 		struct oci_id_mapping *m = &(*o->v)[i];
 		yajl_val e = v->u.array.values[i];
-		size_t mark = path_push_index(c, i);
+		size_t mark = jpath_push_index(c, i);
 		r = expect_object(c, e);
 		if (!r)
 			r = get_field(c, e, "containerID", true, val_u32, &m->container_id, NULL);
@@ -1097,12 +1048,12 @@ static int val_id_mappings(struct pctx *c, yajl_val v, void *out)
 			r = get_field(c, e, "hostID", true, val_u32, &m->host_id, NULL);
 		if (!r)
 			r = get_field(c, e, "size", true, val_u32, &m->size, NULL);
-		path_pop(c, mark);
+		jpath_pop(c, mark);
 	}
 	return r;
 }
 
-static int val_memory(struct pctx *c, yajl_val v, void *out)
+static int val_memory(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
@@ -1118,7 +1069,7 @@ static int val_memory(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_cpu(struct pctx *c, yajl_val v, void *out)
+static int val_cpu(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
@@ -1137,7 +1088,7 @@ static int val_cpu(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_pids(struct pctx *c, yajl_val v, void *out)
+static int val_pids(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
@@ -1147,7 +1098,7 @@ static int val_pids(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_blkio_weight(struct pctx *c, yajl_val v, void *out)
+static int val_blkio_weight(struct jpath *c, yajl_val v, void *out)
 {
 	uint32_t w = 0;
 	int r = val_u32(c, v, &w);
@@ -1155,12 +1106,12 @@ static int val_blkio_weight(struct pctx *c, yajl_val v, void *out)
 		return r;
 	/* As the kernel's blkio.weight: 10..1000 (0: not set). */
 	if (w != 0 && (w < 10 || w > 1000))
-		return perr(c, "weight %u is not in 10..1000", w);
+		return jpath_err(c, "weight %u is not in 10..1000", w);
 	*(uint16_t *)out = (uint16_t)w;
 	return 0;
 }
 
-static int val_block_io(struct pctx *c, yajl_val v, void *out)
+static int val_block_io(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
@@ -1170,7 +1121,7 @@ static int val_block_io(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_resources(struct pctx *c, yajl_val v, void *out)
+static int val_resources(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_resources *res = out;
 	int r = expect_object(c, v);
@@ -1185,7 +1136,7 @@ static int val_resources(struct pctx *c, yajl_val v, void *out)
 	return r;
 }
 
-static int val_linux(struct pctx *c, yajl_val v, void *out)
+static int val_linux(struct jpath *c, yajl_val v, void *out)
 {
 	struct oci_linux *l = out;
 	struct idmap_out uid = {&l->uid_mappings, &l->n_uid_mappings};
@@ -1223,11 +1174,11 @@ static int val_linux(struct pctx *c, yajl_val v, void *out)
 /* Refuse what yajl_tree would accept but we must not: NUL bytes (yajl_tree
  * reads a C string and would stop early), \u0000 inside strings (would cut
  * an arg or path short without a word), and deep nesting. */
-static int json_prescan(struct pctx *c, const char *s, size_t len)
+static int json_prescan(struct jpath *c, const char *s, size_t len)
 {
 	const char *nul = memchr(s, 0, len);
 	if (nul)
-		return perr(c, "malformed JSON: NUL byte at offset %zu", (size_t)(nul - s));
+		return jpath_err(c, "malformed JSON: NUL byte at offset %zu", (size_t)(nul - s));
 	bool in_str = false;
 	int depth = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -1235,7 +1186,7 @@ static int json_prescan(struct pctx *c, const char *s, size_t len)
 		if (in_str) {
 			if (ch == '\\') {
 				if (i + 5 < len && s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4))
-					return perr(c, "string contains \\u0000 at offset %zu", i);
+					return jpath_err(c, "string contains \\u0000 at offset %zu", i);
 				i++; /* skip the escaped character */
 			} else if (ch == '"') {
 				in_str = false;
@@ -1244,7 +1195,7 @@ static int json_prescan(struct pctx *c, const char *s, size_t len)
 			in_str = true;
 		} else if (ch == '[' || ch == '{') {
 			if (++depth > OCI_MAX_DEPTH)
-				return perr(c, "malformed JSON: nested deeper than %d levels",
+				return jpath_err(c, "malformed JSON: nested deeper than %d levels",
 					    OCI_MAX_DEPTH);
 		} else if (ch == ']' || ch == '}') {
 			depth--;
@@ -1253,14 +1204,14 @@ static int json_prescan(struct pctx *c, const char *s, size_t len)
 	return 0;
 }
 
-static int json_load(struct pctx *c, const char *json, size_t len, yajl_val *out)
+static int json_load(struct jpath *c, const char *json, size_t len, yajl_val *out)
 {
 	int r = json_prescan(c, json, len);
 	if (r)
 		return r;
 	_cleanup_free_ char *buf = malloc(len + 1);
 	if (!buf)
-		return enomem(c);
+		return jpath_enomem(c);
 	memcpy(buf, json, len);
 	buf[len] = 0;
 	char ebuf[256] = "";
@@ -1268,17 +1219,17 @@ static int json_load(struct pctx *c, const char *json, size_t len, yajl_val *out
 	if (!root) {
 		/* yajl's message spans lines (with a caret picture); keep the first. */
 		ebuf[strcspn(ebuf, "\n")] = 0;
-		return perr(c, "malformed JSON: %s", ebuf[0] ? ebuf : "parse error");
+		return jpath_err(c, "malformed JSON: %s", ebuf[0] ? ebuf : "parse error");
 	}
 	if (!YAJL_IS_OBJECT(root)) {
 		yajl_tree_free(root);
-		return perr(c, "expected a JSON object at the top level");
+		return jpath_err(c, "expected a JSON object at the top level");
 	}
 	*out = root;
 	return 0;
 }
 
-static int parse_config(struct pctx *c, yajl_val v, struct oci_config *cfg)
+static int parse_config(struct jpath *c, yajl_val v, struct oci_config *cfg)
 {
 	int r = get_field(c, v, "ociVersion", true, val_nonempty_str, &cfg->oci_version, NULL);
 	if (!r)
@@ -1307,7 +1258,7 @@ static int parse_config(struct pctx *c, yajl_val v, struct oci_config *cfg)
 
 int oci_config_parse(const char *json, size_t len, struct oci_config **out, struct verr *err)
 {
-	struct pctx c = {.err = err, .file = "config.json"};
+	struct jpath c = {.err = err, .file = "config.json"};
 	yajl_val root = NULL;
 	int r = json_load(&c, json, len, &root);
 	if (r)
@@ -1315,7 +1266,7 @@ int oci_config_parse(const char *json, size_t len, struct oci_config **out, stru
 	struct oci_config *cfg = calloc(1, sizeof(*cfg));
 	if (!cfg) {
 		yajl_tree_free(root);
-		return enomem(&c);
+		return jpath_enomem(&c);
 	}
 	r = parse_config(&c, root, cfg);
 	yajl_tree_free(root);
@@ -1329,7 +1280,7 @@ int oci_config_parse(const char *json, size_t len, struct oci_config **out, stru
 
 int oci_process_parse(const char *json, size_t len, struct oci_process **out, struct verr *err)
 {
-	struct pctx c = {.err = err, .file = "process.json"};
+	struct jpath c = {.err = err, .file = "process.json"};
 	yajl_val root = NULL;
 	int r = json_load(&c, json, len, &root);
 	if (r)
@@ -1337,7 +1288,7 @@ int oci_process_parse(const char *json, size_t len, struct oci_process **out, st
 	struct oci_process *p = calloc(1, sizeof(*p));
 	if (!p) {
 		yajl_tree_free(root);
-		return enomem(&c);
+		return jpath_enomem(&c);
 	}
 	r = parse_process_fields(&c, root, p);
 	yajl_tree_free(root);

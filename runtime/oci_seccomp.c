@@ -4,6 +4,7 @@
  * libseccomp.  See oci_seccomp.h for the rules, which are runc's.
  */
 #include "runtime/oci_seccomp.h"
+#include "runtime/jpath.h"
 #include "lib/cleanup.h"
 #include "lib/verr.h"
 
@@ -77,47 +78,6 @@ void oci_seccomp_free(struct oci_seccomp *s)
 	free(s);
 }
 
-/* ---- parse context -------------------------------------------------------- */
-
-struct sctx {
-	struct verr *err;
-	const char *file;
-	char path[256]; /* "linux.seccomp.syscalls[3].args[0].op" */
-	size_t plen;
-};
-
-static size_t push(struct sctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t push(struct sctx *c, const char *fmt, ...)
-{
-	size_t mark = c->plen, room = sizeof(c->path) - c->plen;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(c->path + c->plen, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		c->plen += (size_t)n < room ? (size_t)n : room - 1;
-	return mark;
-}
-
-static void pop(struct sctx *c, size_t mark)
-{
-	c->plen = mark;
-	c->path[mark] = 0;
-}
-
-static int perr(struct sctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int perr(struct sctx *c, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return verr_set(c->err, EINVAL, "%s: %s: %s", c->file, c->path, msg);
-}
-
-static int enomem(struct sctx *c) { return verr_set(c->err, ENOMEM, "%s: out of memory", c->file); }
-
 /* The value of key in object o (the last one, as Go's encoding/json keeps),
  * or NULL when absent or JSON null. */
 static yajl_val get(yajl_val o, const char *key)
@@ -152,37 +112,37 @@ static bool read_u64(yajl_val v, uint64_t *out)
 	return true;
 }
 
-static int get_u64(struct sctx *c, yajl_val o, const char *key, bool required, uint64_t max,
+static int get_u64(struct jpath *c, yajl_val o, const char *key, bool required, uint64_t max,
 		   uint64_t *out, bool *present)
 {
-	size_t mark = push(c, ".%s", key);
+	size_t mark = jpath_push(c, ".%s", key);
 	yajl_val v = get(o, key);
 	int r = 0;
 	if (present)
 		*present = v != NULL;
 	if (!v) {
 		if (required)
-			r = perr(c, "required field is missing");
+			r = jpath_err(c, "required field is missing");
 	} else if (!read_u64(v, out) || *out > max) {
-		r = perr(c, "expected an unsigned integer at most %llu", (unsigned long long)max);
+		r = jpath_err(c, "expected an unsigned integer at most %llu", (unsigned long long)max);
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
-static int get_action(struct sctx *c, yajl_val o, const char *key, enum oci_seccomp_action *out)
+static int get_action(struct jpath *c, yajl_val o, const char *key, enum oci_seccomp_action *out)
 {
-	size_t mark = push(c, ".%s", key);
+	size_t mark = jpath_push(c, ".%s", key);
 	yajl_val v = get(o, key);
 	int r = 0;
 	if (!v) {
-		r = perr(c, "required field is missing");
+		r = jpath_err(c, "required field is missing");
 	} else if (!YAJL_IS_STRING(v)) {
-		r = perr(c, "expected a string");
+		r = jpath_err(c, "expected a string");
 	} else if (!strcmp(v->u.string, "SCMP_ACT_NOTIFY")) {
-		r = perr(c, "SCMP_ACT_NOTIFY is not supported (no seccomp listener in visor)");
+		r = jpath_err(c, "SCMP_ACT_NOTIFY is not supported (no seccomp listener in visor)");
 	} else {
-		r = perr(c, "unknown action \"%s\"", v->u.string);
+		r = jpath_err(c, "unknown action \"%s\"", v->u.string);
 		for (size_t i = 0; i < ARRAY_SIZE(action_names); i++) {
 			if (!strcmp(action_names[i].name, v->u.string)) {
 				*out = action_names[i].action;
@@ -191,62 +151,62 @@ static int get_action(struct sctx *c, yajl_val o, const char *key, enum oci_secc
 			}
 		}
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
 /* An array of strings: each passed to fn(c, string, i, arg); "" and
  * non-strings are refused. */
-typedef int (*str_fn)(struct sctx *c, const char *s, size_t i, void *arg);
+typedef int (*str_fn)(struct jpath *c, const char *s, size_t i, void *arg);
 
-static int get_str_array(struct sctx *c, yajl_val o, const char *key, bool required, str_fn fn,
+static int get_str_array(struct jpath *c, yajl_val o, const char *key, bool required, str_fn fn,
 			 void *arg, size_t *n)
 {
-	size_t mark = push(c, ".%s", key);
+	size_t mark = jpath_push(c, ".%s", key);
 	yajl_val v = get(o, key);
 	int r = 0;
 	*n = 0;
 	if (!v) {
 		if (required)
-			r = perr(c, "required field is missing");
+			r = jpath_err(c, "required field is missing");
 	} else if (!YAJL_IS_ARRAY(v)) {
-		r = perr(c, "expected an array of strings");
+		r = jpath_err(c, "expected an array of strings");
 	} else {
 		*n = v->u.array.len;
 		for (size_t i = 0; !r && i < v->u.array.len; i++) {
-			size_t m2 = push(c, "[%zu]", i);
+			size_t m2 = jpath_push(c, "[%zu]", i);
 			yajl_val s = v->u.array.values[i];
 			if (!YAJL_IS_STRING(s) || !s->u.string[0])
-				r = perr(c, "expected a non-empty string");
+				r = jpath_err(c, "expected a non-empty string");
 			else
 				r = fn(c, s->u.string, i, arg);
-			pop(c, m2);
+			jpath_pop(c, m2);
 		}
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
-static int arch_fn(struct sctx *c, const char *s, size_t i, void *arg)
+static int arch_fn(struct jpath *c, const char *s, size_t i, void *arg)
 {
 	struct oci_seccomp *p = arg;
 	/* "SCMP_ARCH_X86_64" -> libseccomp's "x86_64". */
 	char low[64];
 	if (strncmp(s, "SCMP_ARCH_", 10) || strlen(s + 10) >= sizeof(low))
-		return perr(c, "unknown architecture \"%s\"", s);
+		return jpath_err(c, "unknown architecture \"%s\"", s);
 	size_t k = 0;
 	for (const char *q = s + 10; *q; q++)
 		low[k++] = (char)tolower((unsigned char)*q);
 	low[k] = 0;
 	uint32_t tok = seccomp_arch_resolve_name(low);
 	if (!tok)
-		return perr(c, "unknown architecture \"%s\"", s);
+		return jpath_err(c, "unknown architecture \"%s\"", s);
 	p->arches[i] = tok;
 	p->n_arches = i + 1;
 	return 0;
 }
 
-static int flag_fn(struct sctx *c, const char *s, size_t i, void *arg)
+static int flag_fn(struct jpath *c, const char *s, size_t i, void *arg)
 {
 	struct oci_seccomp *p = arg;
 	for (size_t k = 0; k < ARRAY_SIZE(flag_names); k++) {
@@ -255,23 +215,23 @@ static int flag_fn(struct sctx *c, const char *s, size_t i, void *arg)
 			return 0;
 		}
 	}
-	return perr(c, "unknown flag \"%s\"", s);
+	return jpath_err(c, "unknown flag \"%s\"", s);
 }
 
-static int name_fn(struct sctx *c, const char *s, size_t i, void *arg)
+static int name_fn(struct jpath *c, const char *s, size_t i, void *arg)
 {
 	struct oci_seccomp_syscall *sc = arg;
 	sc->names[i] = strdup(s);
 	if (!sc->names[i])
-		return enomem(c);
+		return jpath_enomem(c);
 	sc->n_names = i + 1;
 	return 0;
 }
 
-static int parse_arg(struct sctx *c, yajl_val v, struct oci_seccomp_arg *a)
+static int parse_arg(struct jpath *c, yajl_val v, struct oci_seccomp_arg *a)
 {
 	if (!YAJL_IS_OBJECT(v))
-		return perr(c, "expected an object");
+		return jpath_err(c, "expected an object");
 	uint64_t index = 0;
 	int r = get_u64(c, v, "index", true, 5, &index, NULL);
 	if (!r)
@@ -281,33 +241,33 @@ static int parse_arg(struct sctx *c, yajl_val v, struct oci_seccomp_arg *a)
 	if (r)
 		return r;
 	a->index = (uint32_t)index;
-	size_t mark = push(c, ".op");
+	size_t mark = jpath_push(c, ".op");
 	yajl_val op = get(v, "op");
 	if (!op)
-		r = perr(c, "required field is missing");
+		r = jpath_err(c, "required field is missing");
 	else if (!YAJL_IS_STRING(op))
-		r = perr(c, "expected a string");
+		r = jpath_err(c, "expected a string");
 	else
-		r = perr(c, "unknown operator \"%s\"", op->u.string);
+		r = jpath_err(c, "unknown operator \"%s\"", op->u.string);
 	for (size_t i = 0; op && YAJL_IS_STRING(op) && i < ARRAY_SIZE(op_names); i++) {
 		if (!strcmp(op_names[i].name, op->u.string)) {
 			a->op = op_names[i].op;
 			r = 0;
 		}
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
-static int parse_syscall(struct sctx *c, yajl_val v, struct oci_seccomp_syscall *sc)
+static int parse_syscall(struct jpath *c, yajl_val v, struct oci_seccomp_syscall *sc)
 {
 	if (!YAJL_IS_OBJECT(v))
-		return perr(c, "expected an object");
+		return jpath_err(c, "expected an object");
 	yajl_val names = get(v, "names");
 	size_t n = names && YAJL_IS_ARRAY(names) ? names->u.array.len : 0;
 	sc->names = calloc(n + 1, sizeof(char *));
 	if (!sc->names)
-		return enomem(c);
+		return jpath_enomem(c);
 	int r = get_str_array(c, v, "names", true, name_fn, sc, &n);
 	if (!r)
 		r = get_action(c, v, "action", &sc->action);
@@ -317,33 +277,33 @@ static int parse_syscall(struct sctx *c, yajl_val v, struct oci_seccomp_syscall 
 	sc->errno_ret = (uint32_t)e;
 	if (r)
 		return r;
-	size_t mark = push(c, ".args");
+	size_t mark = jpath_push(c, ".args");
 	yajl_val args = get(v, "args");
 	if (args && !YAJL_IS_ARRAY(args)) {
-		r = perr(c, "expected an array");
+		r = jpath_err(c, "expected an array");
 	} else if (args && args->u.array.len) {
 		if (args->u.array.len > 6) {
-			r = perr(c, "more than 6 arguments");
+			r = jpath_err(c, "more than 6 arguments");
 		} else {
 			sc->args = calloc(args->u.array.len, sizeof(*sc->args));
 			if (!sc->args)
-				r = enomem(c);
+				r = jpath_enomem(c);
 		}
 		for (size_t i = 0; !r && i < args->u.array.len; i++) {
-			size_t m2 = push(c, "[%zu]", i);
+			size_t m2 = jpath_push(c, "[%zu]", i);
 			r = parse_arg(c, args->u.array.values[i], &sc->args[i]);
-			pop(c, m2);
+			jpath_pop(c, m2);
 			sc->n_args = i + 1;
 		}
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
-static int parse_profile(struct sctx *c, yajl_val v, struct oci_seccomp *s)
+static int parse_profile(struct jpath *c, yajl_val v, struct oci_seccomp *s)
 {
 	if (!YAJL_IS_OBJECT(v))
-		return perr(c, "expected an object");
+		return jpath_err(c, "expected an object");
 	int r = get_action(c, v, "defaultAction", &s->default_action);
 	uint64_t e = 0;
 	if (!r)
@@ -356,7 +316,7 @@ static int parse_profile(struct sctx *c, yajl_val v, struct oci_seccomp *s)
 	if (arches && YAJL_IS_ARRAY(arches) && arches->u.array.len) {
 		s->arches = calloc(arches->u.array.len, sizeof(uint32_t));
 		if (!s->arches)
-			return enomem(c);
+			return jpath_enomem(c);
 	}
 	size_t n;
 	r = get_str_array(c, v, "architectures", false, arch_fn, s, &n);
@@ -364,33 +324,33 @@ static int parse_profile(struct sctx *c, yajl_val v, struct oci_seccomp *s)
 		r = get_str_array(c, v, "flags", false, flag_fn, s, &n);
 	if (r)
 		return r;
-	size_t mark = push(c, ".syscalls");
+	size_t mark = jpath_push(c, ".syscalls");
 	yajl_val calls = get(v, "syscalls");
 	if (calls && !YAJL_IS_ARRAY(calls)) {
-		r = perr(c, "expected an array");
+		r = jpath_err(c, "expected an array");
 	} else if (calls && calls->u.array.len) {
 		s->syscalls = calloc(calls->u.array.len, sizeof(*s->syscalls));
 		if (!s->syscalls)
-			r = enomem(c);
+			r = jpath_enomem(c);
 		for (size_t i = 0; !r && i < calls->u.array.len; i++) {
-			size_t m2 = push(c, "[%zu]", i);
+			size_t m2 = jpath_push(c, "[%zu]", i);
 			s->n_syscalls = i + 1;
 			r = parse_syscall(c, calls->u.array.values[i], &s->syscalls[i]);
-			pop(c, m2);
+			jpath_pop(c, m2);
 		}
 	}
-	pop(c, mark);
+	jpath_pop(c, mark);
 	return r;
 }
 
 int oci_seccomp_parse(const char *file, struct yajl_val_s *v, struct oci_seccomp **out,
 		      struct verr *err)
 {
-	struct sctx c = {.err = err, .file = file};
-	push(&c, "linux.seccomp");
+	struct jpath c = {.err = err, .file = file};
+	jpath_push(&c, "linux.seccomp");
 	struct oci_seccomp *s = calloc(1, sizeof(*s));
 	if (!s)
-		return enomem(&c);
+		return jpath_enomem(&c);
 	int r = parse_profile(&c, v, s);
 	if (r) {
 		oci_seccomp_free(s);

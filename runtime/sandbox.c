@@ -475,11 +475,10 @@ static int sandbox_cgroup_of(const char *cgroups_path, struct cgroup_fs *fs, cha
  */
 #define SANDBOX_HOST_TASKS_PER_APP_TASK 3
 #define SANDBOX_HOST_TASKS_OVERHEAD 64
-/* Memory alike: the app's limit is the memory file's (the Sentry's OOM
- * killer acts at it, sentry/kernel/oom.c); the host's is that plus room for
- * the Sentry's own memory, the stubs and the Gofer, so that the host's OOM
- * killer (which would take the whole sandbox) does not act first. */
-#define SANDBOX_HOST_MEM_OVERHEAD (128LL << 20)
+/* Memory is written as runc writes it (so `docker stats` shows the user's
+ * limit): the Sentry keeps the app's pages below it by a share for the
+ * sandbox's own memory (sentry/mm/memfile.c, memfile_app_limit), so its OOM
+ * killer acts before the host's, which would take the whole sandbox. */
 static const struct oci_resources *host_resources(const struct oci_config *cfg,
 						  struct oci_resources *buf)
 {
@@ -491,12 +490,6 @@ static const struct oci_resources *host_resources(const struct oci_config *cfg,
 				      SANDBOX_HOST_TASKS_PER_APP_TASK)
 		buf->pids_limit = buf->pids_limit * SANDBOX_HOST_TASKS_PER_APP_TASK +
 				  SANDBOX_HOST_TASKS_OVERHEAD;
-	if (buf->has_memory_limit && buf->memory_limit > 0 &&
-	    buf->memory_limit < INT64_MAX - SANDBOX_HOST_MEM_OVERHEAD)
-		buf->memory_limit += SANDBOX_HOST_MEM_OVERHEAD;
-	if (buf->has_memory_swap && buf->memory_swap > 0 &&
-	    buf->memory_swap < INT64_MAX - SANDBOX_HOST_MEM_OVERHEAD)
-		buf->memory_swap += SANDBOX_HOST_MEM_OVERHEAD;
 	return buf;
 }
 

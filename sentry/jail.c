@@ -18,6 +18,7 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -106,8 +107,21 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_close),
     JAIL_ALLOW(SYS_close_range),
     JAIL_ALLOW(SYS_fstat),
-    JAIL_ALLOW(SYS_newfstatat),
-    JAIL_ALLOW(SYS_statx),
+    /* stat only of an fd (glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH)):
+     * without AT_EMPTY_PATH it is a path lookup, refused with EACCES as open
+     * is.  (The Sentry holds no directory fd: the Gofer hands out none.) */
+    JAIL_ALLOW_ARG_MASKED_EQ(SYS_newfstatat, 3, AT_EMPTY_PATH, AT_EMPTY_PATH),
+    {.nr = SYS_newfstatat,
+     .action = JAIL_ACT_ERRNO,
+     .err = EACCES,
+     .ncmp = 1,
+     .cmp = {{.arg = 3, .op = JAIL_CMP_MASKED_EQ, .mask = AT_EMPTY_PATH, .value = 0}}},
+    JAIL_ALLOW_ARG_MASKED_EQ(SYS_statx, 2, AT_EMPTY_PATH, AT_EMPTY_PATH),
+    {.nr = SYS_statx,
+     .action = JAIL_ACT_ERRNO,
+     .err = EACCES,
+     .ncmp = 1,
+     .cmp = {{.arg = 2, .op = JAIL_CMP_MASKED_EQ, .mask = AT_EMPTY_PATH, .value = 0}}},
     JAIL_ALLOW(SYS_fstatfs),
     JAIL_ALLOW(SYS_fcntl),
     JAIL_ALLOW(SYS_dup),
@@ -143,10 +157,13 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_sendfile),
     JAIL_ALLOW(SYS_copy_file_range),
     JAIL_ALLOW(SYS_splice),
-    /* memory */
-    JAIL_ALLOW(SYS_mmap),
+    /* memory, never executable: code injected into a compromised Sentry
+     * cannot be made to run.  (The ptrace platform's rules widen this: its
+     * stubs are forked from the jailed Sentry and inherit this filter, and
+     * the mappings of app code it injects into them are PROT_EXEC.) */
+    JAIL_ALLOW_NO_EXEC(SYS_mmap),
     JAIL_ALLOW(SYS_munmap),
-    JAIL_ALLOW(SYS_mprotect),
+    JAIL_ALLOW_NO_EXEC(SYS_mprotect),
     JAIL_ALLOW(SYS_madvise),
     JAIL_ALLOW(SYS_mremap),
     JAIL_ALLOW(SYS_brk),

@@ -354,4 +354,27 @@ static int capture_count(const struct capture *c, uint16_t type)
 	return k;
 }
 
+/* A test file's fixture: pair_setup makes a wired pair seeded SEED and lets
+ * it run SETTLE_NS (0: not at all), pair_teardown frees it, and PAIR_TEST(f)
+ * is a cmocka test between the two. */
+#define EPAIR_FIXTURE(SEED, SETTLE_NS)                                                  \
+	static int pair_setup(void **state)                                            \
+	{                                                                              \
+		struct epair *p = calloc(1, sizeof(*p));                               \
+		if (!p)                                                                \
+			return -1;                                                     \
+		epair_init(p, SEED);                                                   \
+		if (SETTLE_NS)                                                         \
+			ep_run(p, SETTLE_NS);                                          \
+		*state = p;                                                            \
+		return 0;                                                              \
+	}                                                                              \
+	static int pair_teardown(void **state)                                         \
+	{                                                                              \
+		epair_fini(*state);                                                    \
+		free(*state);                                                          \
+		return 0;                                                              \
+	}
+#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+
 #endif

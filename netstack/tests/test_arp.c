@@ -5,23 +5,8 @@
  * REACHABLE, permanent entries, and malformed packets counted. */
 #include "netstack/tests/ewire.h"
 
-static int pair_setup(void **state)
-{
-	struct epair *p = calloc(1, sizeof(*p));
-	epair_init(p, 1);
-	ep_run(p, MS(10)); /* the gratuitous ARPs */
-	*state = p;
-	return 0;
-}
-
-static int pair_teardown(void **state)
-{
-	epair_fini(*state);
-	free(*state);
-	return 0;
-}
-
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+/* The pair settles 10 ms: the gratuitous ARPs. */
+EPAIR_FIXTURE(1, MS(10))
 
 /* The ARP fields of captured frame i. */
 static uint16_t arp_op(const struct capture *c, int i)

@@ -5,22 +5,7 @@
  * a lossy, reordering wire. */
 #include "netstack/tests/ewire.h"
 
-static int pair_setup(void **state)
-{
-	struct epair *p = calloc(1, sizeof(*p));
-	epair_init(p, 1);
-	*state = p;
-	return 0;
-}
-
-static int pair_teardown(void **state)
-{
-	epair_fini(*state);
-	free(*state);
-	return 0;
-}
-
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+EPAIR_FIXTURE(1, 0)
 
 static void test_tcp_both_ways_over_arp_resolved_ethernet(void **state)
 {

@@ -5,23 +5,7 @@
  * disagree; IP_PMTUDISC_DO refusing; the memory bound. */
 #include "netstack/tests/ewire.h"
 
-static int pair_setup(void **state)
-{
-	struct epair *p = calloc(1, sizeof(*p));
-	epair_init(p, 1);
-	ep_run(p, MS(10));
-	*state = p;
-	return 0;
-}
-
-static int pair_teardown(void **state)
-{
-	epair_fini(*state);
-	free(*state);
-	return 0;
-}
-
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+EPAIR_FIXTURE(1, MS(10))
 
 static uint16_t fold(uint32_t sum)
 {

@@ -5,23 +5,7 @@
  * data arrives intact; UDP fragments to it). */
 #include "netstack/tests/ewire.h"
 
-static int pair_setup(void **state)
-{
-	struct epair *p = calloc(1, sizeof(*p));
-	epair_init(p, 5);
-	ep_run(p, MS(10));
-	*state = p;
-	return 0;
-}
-
-static int pair_teardown(void **state)
-{
-	epair_fini(*state);
-	free(*state);
-	return 0;
-}
-
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+EPAIR_FIXTURE(5, MS(10))
 
 static uint16_t cksum(const uint8_t *p, size_t len)
 {

@@ -6,23 +6,7 @@
  * groups not joined) dropped and counted. */
 #include "netstack/tests/ewire.h"
 
-static int pair_setup(void **state)
-{
-	struct epair *p = calloc(1, sizeof(*p));
-	epair_init(p, 3);
-	ep_run(p, MS(10));
-	*state = p;
-	return 0;
-}
-
-static int pair_teardown(void **state)
-{
-	epair_fini(*state);
-	free(*state);
-	return 0;
-}
-
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
+EPAIR_FIXTURE(3, MS(10))
 
 static void test_ipv6_tcp_over_neighbour_discovery(void **state)
 {

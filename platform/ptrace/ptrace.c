@@ -209,10 +209,13 @@ static void pt_rec_detach(struct pt_rec *rec)
 		plat_regs_t r = rec->kregs;
 		bool ok = false;
 		if (rec->kregs_valid || ptrace(PTRACE_GETREGS, rec->tid, NULL, &r) == 0) {
+			/* Untraced from here: parked in the stub's wait loop, never
+			 * at app code (ptrace_internal.h, the invariant). */
 			r.rip = pt_stub_wait_addr(as->pp);
 			r.orig_rax = (unsigned long long)-1;
 			r.eflags &= ~0x100ULL;
-			ok = ptrace(PTRACE_SETREGS, rec->tid, NULL, &r) == 0 &&
+			ok = pt_stub_runs_at(as->pp, r.rip) &&
+			     ptrace(PTRACE_SETREGS, rec->tid, NULL, &r) == 0 &&
 			     ptrace(PTRACE_DETACH, rec->tid, NULL, NULL) == 0;
 		}
 		int err = errno;
@@ -295,13 +298,16 @@ static int pt_as_create_stub(struct addr_space *as)
 	const long args[6] = {PT_THREAD_CLONE_FLAGS};
 	long tid;
 	if (!err)
-		err = pt_inject(pid, &regs, pt_stub_clone_addr(pp), SYS_clone, args, &tid, NULL);
+		err = pt_inject(pp, pid, &regs, pt_stub_clone_addr(pp), SYS_clone, args, &tid, NULL);
 	if (!err && tid < 0)
 		err = (int)tid;
 	if (!err) {
+		/* The leader, untraced from here, waits in the stub's loop and
+		 * never runs app code (ptrace_internal.h, the invariant). */
 		plat_regs_t r = regs;
 		r.rip = pt_stub_wait_addr(pp);
 		r.orig_rax = (unsigned long long)-1;
+		r.eflags &= ~0x100ULL;
 		if (ptrace(PTRACE_SETREGS, pid, NULL, &r) < 0 ||
 		    ptrace(PTRACE_DETACH, pid, NULL, NULL) < 0)
 			err = -errno;
@@ -408,7 +414,7 @@ static int pt_as_syscall(struct addr_space *as, uint64_t site, long nr, const lo
 	const plat_regs_t *base = rec->kregs_valid ? &rec->kregs : &as->init_regs;
 	pt_rec_follow_cpu(rec);
 	int death = 0;
-	int err = pt_inject(rec->tid, base, site, nr, args, ret, &death);
+	int err = pt_inject(as->pp, rec->tid, base, site, nr, args, ret, &death);
 	rec->kregs_valid = false;
 	if (err)
 		pt_as_mark_dead(as, rec->tid, death);
@@ -618,9 +624,12 @@ static int pt_as_name_leader(struct addr_space *as)
 	err = pt_stub_set_name(as->pp, pid, &as->init_regs, as->name);
 	if (err == -ESRCH)
 		return err; /* dead: as_release reaps it */
+	/* Back to the stub's wait loop before the detach: untraced, the
+	 * leader never runs app code (ptrace_internal.h, the invariant). */
 	plat_regs_t r = as->init_regs;
 	r.rip = pt_stub_wait_addr(as->pp);
 	r.orig_rax = (unsigned long long)-1;
+	r.eflags &= ~0x100ULL;
 	if (ptrace(PTRACE_SETREGS, pid, NULL, &r) < 0 ||
 	    ptrace(PTRACE_DETACH, pid, NULL, NULL) < 0) {
 		/* Still traced by us when we exit, EXITKILL would take the
@@ -882,6 +891,8 @@ static int ptrace_context_switch(struct context *ctx, struct addr_space *as, pla
 	}
 	pt_rec_follow_cpu(rec);
 	for (;;) {
+		/* The only resume that runs app code: every app syscall stops
+		 * at entry, before the stub's filter (ptrace_internal.h). */
 		if (ptrace(PTRACE_SYSEMU, tid, NULL, NULL) < 0)
 			goto gone;
 		int st;

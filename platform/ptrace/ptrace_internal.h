@@ -54,6 +54,23 @@ uint64_t pt_stub_inject_addr(const struct pt_platform *pp);
 uint64_t pt_stub_clone_addr(const struct pt_platform *pp);
 uint64_t pt_stub_wait_addr(const struct pt_platform *pp);
 
+/*
+ * THE INVARIANT OF THIS PLATFORM: app code runs only under PTRACE_SYSEMU.
+ * The stub's seccomp filter allows mmap of the memory file at any offset
+ * (the stub maps what the Sentry asks, and the filter cannot tell one
+ * offset from another), so app code that ran with syscalls reaching the
+ * host would map any app's memory, or the Sentry's.  PTRACE_SYSEMU stops
+ * every app syscall at entry, before the filter.  Every other way a stub
+ * thread runs (PTRACE_CONT while a syscall is injected, PTRACE_DETACH of a
+ * spare or of the leader) first points rip at the stub's own code, which
+ * makes only its own syscalls and parks or traps: each such site says so
+ * and checks it with pt_stub_runs_at.
+ *
+ * pt_stub_runs_at: whether rip is in the stub's code (not its data: the
+ * filter and the name slot).
+ */
+bool pt_stub_runs_at(const struct pt_platform *pp, uint64_t rip);
+
 /* Map the stub page into the Sentry and build the seccomp filter. */
 int pt_stub_page_init(struct pt_platform *pp);
 void pt_stub_page_fini(struct pt_platform *pp);
@@ -87,10 +104,10 @@ void pt_reap(pid_t tid);
  * after the syscall, with its registers clobbered.  Returns the syscall's
  * result (negative errno from the host) in *ret; the function's own return
  * is 0, or -ESRCH if the thread died (its *status then in *death when
- * non-NULL).
+ * non-NULL), or -EINVAL (nothing run) when site is not in the stub's code.
  */
-int pt_inject(pid_t tid, const plat_regs_t *regs, uint64_t site, long nr, const long args[6],
-	      long *ret, int *death);
+int pt_inject(const struct pt_platform *pp, pid_t tid, const plat_regs_t *regs, uint64_t site,
+	      long nr, const long args[6], long *ret, int *death);
 
 /*
  * Set the host name (comm) of stub thread tid, stopped and traced by the

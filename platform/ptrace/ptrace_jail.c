@@ -42,8 +42,13 @@ static const struct jail_rule pt_jail_rule_list[] = {
     JAIL_ALLOW(SYS_getcpu),	       /* sched_getcpu, when the vDSO does not answer */
     JAIL_ALLOW_ARG_EQ(SYS_clone, 0, 0), /* pt_fork: a new stub process, nothing shared */
     JAIL_ALLOW_ARG_EQ(SYS_clone, 0, PT_THREAD_CLONE_FLAGS), /* injected: a spare stub thread */
-    /* The stub page in the Sentry (mmap, mprotect, munmap); injected into a
-     * stub: its mappings of the memory file, and dropping the Sentry's. */
+    /* Injected into a stub: its mappings of the memory file (app code is
+     * PROT_EXEC), and dropping the Sentry's.  Unconditional, so with ptrace
+     * the Sentry's own no-PROT_EXEC rule does not hold: a stub is forked
+     * from the jailed Sentry and carries the Sentry's filter, and no
+     * argument tells a stub's call from a Sentry thread's.  (systrap forks
+     * its stubs from a template made before the jail, so there it holds.)
+     * The stub page itself is made executable before the jail. */
     JAIL_ALLOW(SYS_mmap),
     JAIL_ALLOW(SYS_mprotect),
     JAIL_ALLOW(SYS_munmap),

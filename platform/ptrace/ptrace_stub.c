@@ -56,6 +56,12 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp)
 	return pp->stub_addr + (uint64_t)(ptrace_stub_wait - ptrace_stub_start);
 }
 
+bool pt_stub_runs_at(const struct pt_platform *pp, uint64_t rip)
+{
+	return rip >= pp->stub_addr &&
+	       rip < pp->stub_addr + (uint64_t)(ptrace_stub_end - ptrace_stub_start);
+}
+
 /* ---- the seccomp filter ------------------------------------------------ */
 
 #define SD_NR offsetof(struct seccomp_data, nr)
@@ -264,9 +270,16 @@ static bool pt_sync_signal(int sig)
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
 }
 
-int pt_inject(pid_t tid, const plat_regs_t *base, uint64_t site, long nr, const long args[6],
-	      long *ret, int *death)
+int pt_inject(const struct pt_platform *pp, pid_t tid, const plat_regs_t *base, uint64_t site,
+	      long nr, const long args[6], long *ret, int *death)
 {
+	/* The thread is about to run under PTRACE_CONT, not SYSEMU: only the
+	 * stub's own code may run so (ptrace_internal.h, the invariant). */
+	if (!pt_stub_runs_at(pp, site)) {
+		log_error("ptrace: refusing to inject syscall %ld at %#llx, outside the stub's code",
+			  nr, (unsigned long long)site);
+		return -EINVAL;
+	}
 	plat_regs_t r = *base;
 	r.rip = site;
 	r.rax = (unsigned long long)nr;
@@ -282,6 +295,12 @@ int pt_inject(pid_t tid, const plat_regs_t *base, uint64_t site, long nr, const 
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
 		goto gone;
 	for (;;) {
+		/* PTRACE_CONT, the one resume that lets host syscalls through to
+		 * the stub's filter: rip is the stub's syscall instruction (set
+		 * above, or where the last stop left it, still before the int3
+		 * that follows it), TF is clear and the signal is 0, so no app
+		 * instruction runs before the next stop.  App code only ever runs
+		 * under PTRACE_SYSEMU (ptrace_internal.h). */
 		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
 			goto gone;
 		if (pt_wait(tid, &st) < 0)
@@ -330,7 +349,7 @@ int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
 	}
 	const long args[6] = {PR_SET_NAME, (long)at};
 	long ret;
-	int err = pt_inject(tid, regs, pt_stub_inject_addr(pp), SYS_prctl, args, &ret, NULL);
+	int err = pt_inject(pp, tid, regs, pt_stub_inject_addr(pp), SYS_prctl, args, &ret, NULL);
 	if (err)
 		return err;
 	return ret < 0 ? (int)ret : 0;
@@ -387,7 +406,7 @@ int pt_stub_create(struct pt_platform *pp, pid_t *pidp, plat_regs_t *regs)
 		if ((steps[i].nr == SYS_munmap || steps[i].nr == SYS_rseq) && steps[i].args[1] == 0)
 			continue;
 		long ret;
-		err = pt_inject(pid, regs, pt_stub_inject_addr(pp), steps[i].nr, steps[i].args,
+		err = pt_inject(pp, pid, regs, pt_stub_inject_addr(pp), steps[i].nr, steps[i].args,
 				&ret, NULL);
 		if (!err && ret < 0)
 			err = (int)ret;

@@ -322,11 +322,15 @@ static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *r
 	unsigned n = as->nqueued;
 	if (op)
 		as->queue[n++] = *op;
-	__atomic_store_n(&as->nqueued, 0, __ATOMIC_RELEASE);
 	if (!n)
 		return 0;
 	int64_t r[ST_MAX_OPS];
 	int v = st_leader_call(as, as->queue, n, r);
+	/* Only now is the queue empty: a context that finds it empty runs
+	 * app code at once (context_switch), so it must not see that while
+	 * the leader is still on its way.  (Those who find it full wait for
+	 * as->lock, which we hold.) */
+	__atomic_store_n(&as->nqueued, 0, __ATOMIC_SEQ_CST);
 	if (v < 0)
 		return v;
 	unsigned last = op ? n - 1 : n;

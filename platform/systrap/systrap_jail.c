@@ -27,7 +27,7 @@ static const struct jail_rule st_jail_rule_list[] = {
     /* a new stub: its control memfd and eventfd, then the template's fork */
     JAIL_ALLOW(SYS_memfd_create),
     JAIL_ALLOW(SYS_ftruncate),
-    JAIL_ALLOW(SYS_mmap),
+    JAIL_ALLOW_NO_EXEC(SYS_mmap), /* the control memfd, read-write */
     JAIL_ALLOW(SYS_munmap),
     JAIL_ALLOW(SYS_eventfd2),
     JAIL_ALLOW(SYS_close),

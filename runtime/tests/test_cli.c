@@ -297,20 +297,22 @@ static void test_network_modes_reach_the_boot_line(void **state)
 	assert_true(found);
 }
 
-/* --debug-log=DIR/%ID%/ (a directory, as runsc's): the directory is made,
- * the Sentry logs to ID.sentry.log in it, and the log's first line names the
- * container; a plain path stays as given. */
+/* --debug-log=DIR/ (a directory, as runsc's): the directory is made, the
+ * Sentry logs to DIR/ID.sentry.log and the Gofer to DIR/ID.gofer.log, and
+ * the log's first line names the container; %ID% is expanded first; a
+ * plain path stays as given. */
 static void test_debug_log_directory_names_the_container(void **state)
 {
 	char tmpl[] = "/tmp/visor-test-debuglog-XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
-	char pattern[128], want[256], logpath[192], line[128] = "";
-	snprintf(pattern, sizeof(pattern), "%s/%%ID%%/", tmpl);
+	char pattern[128], want[256], logpath[192], dir[160], line[128] = "";
+	snprintf(pattern, sizeof(pattern), "%s/%%ID%%-logs/", tmpl);
 	struct global_opts g = {.platform = "ptrace", .debug_log = pattern};
 	char *args[16];
 	struct sandbox_flag_bufs b;
 	int n = sandbox_flag_args(&g, "ctr1", args, 0, &b);
-	snprintf(logpath, sizeof(logpath), "%s/ctr1/ctr1.sentry.log", tmpl);
+	snprintf(dir, sizeof(dir), "%s/ctr1-logs", tmpl);
+	snprintf(logpath, sizeof(logpath), "%s/ctr1.sentry.log", dir);
 	snprintf(want, sizeof(want), "--debug-log=%s", logpath);
 	assert_string_equal(args[n - 1], want);
 	FILE *f = fopen(logpath, "r");
@@ -323,8 +325,7 @@ static void test_debug_log_directory_names_the_container(void **state)
 	snprintf(want, sizeof(want), "--debug-log=%s/plain.log", tmpl);
 	assert_string_equal(args[n - 1], want);
 	unlink(logpath);
-	snprintf(logpath, sizeof(logpath), "%s/ctr1", tmpl);
-	rmdir(logpath);
+	rmdir(dir);
 	rmdir(tmpl);
 }
 

@@ -4,9 +4,9 @@
  * Why: the app's memory lives in the Sentry's memory file, so on the host
  * it is the Sentry's.  Left to the host, reaching the container's memory
  * limit kills the Sentry, and with it every process of the container.  The
- * memory file enforces the limit itself (memfile_set_limit) and the host
- * cgroup gets some room above it (runtime/sandbox.c), so the Sentry acts
- * first, as the memory cgroup would: the largest process is killed with
+ * memory file enforces the limit itself, less a share for the sandbox's own
+ * memory (memfile_set_limit, memfile_app_limit), so the Sentry acts before
+ * the host cgroup, as the memory cgroup would: the largest process is killed with
  * SIGKILL and its parent sees 137.
  *
  * Locking: oom_kill walks the thread groups under k->tasks_lock

@@ -205,9 +205,30 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	return (int64_t)(start * PAGE_SIZE);
 }
 
+/* The whole sandbox (the Sentry, the Gofer, the stubs and the memory file)
+ * lives in the container's host cgroup, whose limit is the user's, as runc
+ * writes it (so `docker stats` shows it).  The app's pages get that less a
+ * share for the sandbox's own memory, as under runc the kernel's own memory
+ * for the container is charged to the same cgroup: an eighth of the limit,
+ * at least 8 MiB and at most 64 MiB, never more than half.  So the Sentry's
+ * OOM killer acts before the host's, which would take the whole sandbox. */
+uint64_t memfile_app_limit(uint64_t bytes)
+{
+	if (!bytes)
+		return 0;
+	uint64_t share = bytes / 8;
+	if (share < (8ull << 20))
+		share = 8ull << 20;
+	if (share > (64ull << 20))
+		share = 64ull << 20;
+	if (share > bytes / 2)
+		share = bytes / 2;
+	return bytes - share;
+}
+
 void memfile_set_limit(struct memfile *mf, uint64_t bytes)
 {
-	atomic_store(&mf->limit_pages, bytes / PAGE_SIZE);
+	atomic_store(&mf->limit_pages, memfile_app_limit(bytes) / PAGE_SIZE);
 }
 
 bool memfile_take_oom(struct memfile *mf)

@@ -29,9 +29,13 @@ void *memfile_ptr(struct memfile *mf, uint64_t offset);
 /* Bytes of the memory file in use (for /proc/meminfo, sysinfo). */
 uint64_t memfile_used(struct memfile *mf);
 /* The container's memory limit (bytes, 0 = none: only the file's size
- * bounds it).  An allocation past it fails with -ENOMEM and records that
- * the limit was hit, for the Sentry's OOM killer (kernel/oom.c). */
+ * bounds it).  The app's pages get memfile_app_limit of it; an allocation
+ * past that fails with -ENOMEM and records that the limit was hit, for the
+ * Sentry's OOM killer (kernel/oom.c). */
 void memfile_set_limit(struct memfile *mf, uint64_t bytes);
+/* The part of a container memory limit the app's pages may use: the rest is
+ * the sandbox's own (see memfile.c). */
+uint64_t memfile_app_limit(uint64_t bytes);
 /* Was the limit hit since the last call?  Clears the record. */
 bool memfile_take_oom(struct memfile *mf);
 /* Is the file at its limit (no page can be allocated)? */

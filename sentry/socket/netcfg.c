@@ -112,16 +112,21 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 static int parse_rings(yajl_val v, struct packet_rings *g)
 {
-	if (!v || !YAJL_IS_ARRAY(v) || v->u.array.len != 7)
+	/* Seven sizes and the version, then the flags (may be absent or 0). */
+	if (!v || !YAJL_IS_ARRAY(v) || (v->u.array.len != 7 && v->u.array.len != 8))
 		return -EINVAL;
-	uint32_t x[7];
-	for (int i = 0; i < 7; i++) {
+	uint32_t x[8] = {0};
+	for (size_t i = 0; i < v->u.array.len; i++) {
 		yajl_val e = v->u.array.values[i];
-		if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) <= 0 || YAJL_GET_INTEGER(e) > UINT32_MAX)
+		long long min = i == 7 ? 0 : 1;
+		if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) < min ||
+		    YAJL_GET_INTEGER(e) > UINT32_MAX)
 			return -EINVAL;
 		x[i] = (uint32_t)YAJL_GET_INTEGER(e);
 	}
-	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
+	if (x[7] & ~(uint32_t)PACKET_RINGS_VNET)
+		return -EINVAL;
+	*g = (struct packet_rings){x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]};
 	return 0;
 }
 

@@ -28,15 +28,50 @@
 #define SCOPE6_HOST 0x10
 #define SCOPE6_LINK 0x20
 
-/* Close the memstream (which sets *buf) and hand its text over. */
-static char *finish(FILE *f, char **buf, size_t *len)
+/* One generator's text and the interface view it prints: the memstream,
+ * the interfaces, and the addresses and routes when asked for (counts -1
+ * when not taken or not available). */
+struct view {
+	FILE *f;
+	char *buf;
+	size_t sz;
+	struct ns_nic_info *nics;
+	struct ns_addr_info *addrs;
+	struct netif_route *rts;
+	int nn, na, nr;
+};
+
+enum { VIEW_ADDRS = 1, VIEW_ROUTES = 2 };
+
+static bool view_open(struct view *v, int what)
 {
-	if (fclose(f) != 0 || !*buf) {
-		free(*buf);
+	*v = (struct view){.nn = -1, .na = -1, .nr = -1};
+	v->f = open_memstream(&v->buf, &v->sz);
+	if (!v->f)
+		return false;
+	v->nn = netif_nics(&v->nics);
+	if (v->nn >= 0 && (what & VIEW_ADDRS))
+		v->na = netif_addrs(&v->addrs);
+	if (v->nn >= 0 && (what & VIEW_ROUTES))
+		v->nr = netif_routes(&v->rts);
+	return true;
+}
+
+/* Free the view, close the memstream (which sets buf) and hand its text over. */
+static char *view_close(struct view *v, size_t *len)
+{
+	if (v->nn >= 0)
+		free(v->nics);
+	if (v->na >= 0)
+		free(v->addrs);
+	if (v->nr >= 0)
+		free(v->rts);
+	if (fclose(v->f) != 0 || !v->buf) {
+		free(v->buf);
 		return NULL;
 	}
-	*len = strlen(*buf);
-	return *buf;
+	*len = strlen(v->buf);
+	return v->buf;
 }
 
 static void name_of(const struct ns_nic_info *nics, int n, int ifindex, char out[17])
@@ -52,19 +87,16 @@ static void name_of(const struct ns_nic_info *nics, int n, int ifindex, char out
 
 char *netif_proc_dev(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, 0))
 		return NULL;
+	FILE *f = v.f;
 	fputs("Inter-|   Receive                                                |  Transmit\n"
 	      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets "
 	      "errs drop fifo colls carrier compressed\n",
 	      f);
-	struct ns_nic_info *nics;
-	int n = netif_nics(&nics);
-	for (int i = 0; i < n; i++) {
-		const struct ns_nic_info *d = &nics[i];
+	for (int i = 0; i < v.nn; i++) {
+		const struct ns_nic_info *d = &v.nics[i];
 		char name[17];
 		memcpy(name, d->name, 16);
 		name[16] = 0;
@@ -76,9 +108,7 @@ char *netif_proc_dev(struct task *t, size_t *len)
 			(unsigned long long)d->tx_bytes, (unsigned long long)d->tx_packets, 0ull,
 			(unsigned long long)d->tx_dropped, 0ull, 0ull, 0ull, 0ull);
 	}
-	if (n >= 0)
-		free(nics);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }
 
 static void hex6(FILE *f, const uint8_t *a)
@@ -89,21 +119,16 @@ static void hex6(FILE *f, const uint8_t *a)
 
 char *netif_proc_if_inet6(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, VIEW_ADDRS))
 		return NULL;
-	struct ns_nic_info *nics = NULL;
-	struct ns_addr_info *addrs = NULL;
-	int nn = netif_nics(&nics);
-	int na = nn < 0 ? -1 : netif_addrs(&addrs);
-	for (int i = 0; i < na; i++) {
-		const struct ns_addr_info *a = &addrs[i];
+	FILE *f = v.f;
+	for (int i = 0; i < v.na; i++) {
+		const struct ns_addr_info *a = &v.addrs[i];
 		if (a->family != AF_INET6)
 			continue;
 		char name[17];
-		name_of(nics, nn, a->ifindex, name);
+		name_of(v.nics, v.nn, a->ifindex, name);
 		unsigned int scope = a->scope == 254 ? SCOPE6_HOST
 				     : (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80) ? SCOPE6_LINK
 											    : 0;
@@ -111,32 +136,23 @@ char *netif_proc_if_inet6(struct task *t, size_t *len)
 		fprintf(f, " %02x %02x %02x %02x %8s\n", (unsigned)a->ifindex, a->prefixlen, scope,
 			0x80u /* IFA_F_PERMANENT */, name);
 	}
-	if (nn >= 0)
-		free(nics);
-	if (na >= 0)
-		free(addrs);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }
 
 char *netif_proc_route(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, VIEW_ROUTES))
 		return NULL;
+	FILE *f = v.f;
 	fprintf(f, "%-127s\n",
 		"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
-	struct ns_nic_info *nics = NULL;
-	struct netif_route *rts = NULL;
-	int nn = netif_nics(&nics);
-	int nr = nn < 0 ? -1 : netif_routes(&rts);
-	for (int i = 0; i < nr; i++) {
-		const struct netif_route *r = &rts[i];
+	for (int i = 0; i < v.nr; i++) {
+		const struct netif_route *r = &v.rts[i];
 		if (r->family != AF_INET || r->table != RT_TABLE_MAIN || r->type != RTN_UNICAST)
 			continue;
 		char name[17], line[160];
-		name_of(nics, nn, r->ifindex, name);
+		name_of(v.nics, v.nn, r->ifindex, name);
 		uint32_t dst, gw = 0;
 		memcpy(&dst, r->dst, 4);
 		if (r->has_gateway)
@@ -148,11 +164,7 @@ char *netif_proc_route(struct task *t, size_t *len)
 			 dst, gw, flags, 0, 0u, (int)r->metric, mask, 0, 0u, 0u);
 		fprintf(f, "%-127s\n", line);
 	}
-	if (nn >= 0)
-		free(nics);
-	if (nr >= 0)
-		free(rts);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }
 
 /* One table's IPv6 routes, then its root (the null entry), in the order
@@ -189,28 +201,19 @@ static void ipv6_table(FILE *f, const struct netif_route *rts, int nr,
 
 char *netif_proc_ipv6_route(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, VIEW_ROUTES))
 		return NULL;
-	struct ns_nic_info *nics = NULL;
-	struct netif_route *rts = NULL;
-	int nn = netif_nics(&nics);
-	int nr = nn < 0 ? -1 : netif_routes(&rts);
+	FILE *f = v.f;
 	char lo[17] = "lo";
-	for (int i = 0; i < nn; i++)
-		if (nics[i].flags & IFF_LOOPBACK)
-			name_of(nics, nn, nics[i].ifindex, lo);
-	if (nr >= 0) {
-		ipv6_table(f, rts, nr, nics, nn, RT_TABLE_MAIN, lo);
-		ipv6_table(f, rts, nr, nics, nn, RT_TABLE_LOCAL, lo);
+	for (int i = 0; i < v.nn; i++)
+		if (v.nics[i].flags & IFF_LOOPBACK)
+			name_of(v.nics, v.nn, v.nics[i].ifindex, lo);
+	if (v.nr >= 0) {
+		ipv6_table(f, v.rts, v.nr, v.nics, v.nn, RT_TABLE_MAIN, lo);
+		ipv6_table(f, v.rts, v.nr, v.nics, v.nn, RT_TABLE_LOCAL, lo);
 	}
-	if (nn >= 0)
-		free(nics);
-	if (nr >= 0)
-		free(rts);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }
 
 /* Whether an interface has an address of family (IPv4 or IPv6 enabled on it). */
@@ -224,57 +227,39 @@ static bool has_family(const struct ns_addr_info *addrs, int na, int ifindex, in
 
 char *netif_proc_igmp(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, VIEW_ADDRS))
 		return NULL;
+	FILE *f = v.f;
 	fputs("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n", f);
-	struct ns_nic_info *nics = NULL;
-	struct ns_addr_info *addrs = NULL;
-	int nn = netif_nics(&nics);
-	int na = nn < 0 ? -1 : netif_addrs(&addrs);
-	for (int i = 0; i < nn && na >= 0; i++) {
-		if (!(nics[i].flags & IFF_UP) || !has_family(addrs, na, nics[i].ifindex, AF_INET))
+	for (int i = 0; i < v.nn && v.na >= 0; i++) {
+		if (!(v.nics[i].flags & IFF_UP) || !has_family(v.addrs, v.na, v.nics[i].ifindex, AF_INET))
 			continue;
 		char name[17];
-		name_of(nics, nn, nics[i].ifindex, name);
-		fprintf(f, "%d\t%-10s: %5d %7s\n", nics[i].ifindex, name, 1, "V3");
+		name_of(v.nics, v.nn, v.nics[i].ifindex, name);
+		fprintf(f, "%d\t%-10s: %5d %7s\n", v.nics[i].ifindex, name, 1, "V3");
 		/* 224.0.0.1, printed as Linux prints the raw __be32 */
 		fprintf(f, "\t\t\t\t%08X %5d %d:%08lX\t\t%d\n", htonl(0xE0000001u), 1, 0, 0ul, 0);
 	}
-	if (nn >= 0)
-		free(nics);
-	if (na >= 0)
-		free(addrs);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }
 
 char *netif_proc_igmp6(struct task *t, size_t *len)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *f = open_memstream(&buf, &sz);
-	if (!f)
+	struct view v;
+	if (!view_open(&v, VIEW_ADDRS))
 		return NULL;
-	struct ns_nic_info *nics = NULL;
-	struct ns_addr_info *addrs = NULL;
-	int nn = netif_nics(&nics);
-	int na = nn < 0 ? -1 : netif_addrs(&addrs);
-	for (int i = 0; i < nn && na >= 0; i++) {
-		if (!(nics[i].flags & IFF_UP) || !has_family(addrs, na, nics[i].ifindex, AF_INET6))
+	FILE *f = v.f;
+	for (int i = 0; i < v.nn && v.na >= 0; i++) {
+		if (!(v.nics[i].flags & IFF_UP) || !has_family(v.addrs, v.na, v.nics[i].ifindex, AF_INET6))
 			continue;
 		char name[17];
-		name_of(nics, nn, nics[i].ifindex, name);
+		name_of(v.nics, v.nn, v.nics[i].ifindex, name);
 		/* ff02::1 (MAF_NOREPORT | MAF_LAST_REPORTER), then ff01::1 (MAF_NOREPORT) */
-		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", nics[i].ifindex, name,
+		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", v.nics[i].ifindex, name,
 			"ff020000000000000000000000000001", 1, 0xCu, 0l);
-		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", nics[i].ifindex, name,
+		fprintf(f, "%-4d %-15s %s %5d %08X %ld\n", v.nics[i].ifindex, name,
 			"ff010000000000000000000000000001", 1, 0x8u, 0l);
 	}
-	if (nn >= 0)
-		free(nics);
-	if (na >= 0)
-		free(addrs);
-	return finish(f, &buf, len);
+	return view_close(&v, len);
 }

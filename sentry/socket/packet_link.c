@@ -20,12 +20,20 @@
  * TP_STATUS_CSUM_VALID was verified by it: both are taken as verified, as
  * Linux treats CHECKSUM_PARTIAL and CHECKSUM_UNNECESSARY (NS_PB_CSUM_OK).
  * A frame larger than a block (GSO-sized) arrives truncated and is dropped;
- * the runtime turns those offloads off on the veth.
+ * the runtime turns those offloads off on the veth, unless the socket has
+ * PACKET_VNET_HDR (PACKET_RINGS_VNET, V2 only): then a struct
+ * virtio_net_hdr precedes each frame, RX frames hold 64 KiB, and a TCP GSO
+ * frame (one segment of up to 64 KiB whose IP length covers it all, as the
+ * netstack takes from a GRO link) goes up whole, its checksum trusted when
+ * the header says the host made it (NEEDS_CSUM) or checked it
+ * (DATA_VALID).  Other GSO types (UDP fragmentation offload, tunnels) are
+ * dropped and counted.  What we send starts with a zeroed header.
  */
 #include "sentry/socket/packet_link.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +55,7 @@ struct packet_link {
 	unsigned char *map;
 	size_t map_len;
 	struct packet_rings g;
+	uint32_t vnet; /* bytes of virtio_net_hdr before each frame: 0 or 10 */
 	/* RX: only the poller (ns_stack_poll is one thread at a time). */
 	unsigned char *rx;
 	uint32_t rx_block;	 /* the block being read */
@@ -91,7 +100,7 @@ static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 {
 	struct packet_link *pl = (struct packet_link *)ep;
 	if (pb->len < ETH_HLEN || pb->len > ep->mtu + ETH_HLEN ||
-	    pb->len > pl->g.tx_frame_size - tx_data_off(pl)) {
+	    pb->len > pl->g.tx_frame_size - tx_data_off(pl) - pl->vnet) {
 		int e = pb->len < ETH_HLEN ? -EINVAL : -EMSGSIZE;
 		ns_pbuf_free(pb);
 		return e;
@@ -115,16 +124,19 @@ static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 		ns_pbuf_free(pb);
 		return -ENOBUFS;
 	}
-	memcpy(frame + tx_data_off(pl), ns_pbuf_data(pb), pb->len);
+	unsigned char *data = frame + tx_data_off(pl);
+	memset(data, 0, pl->vnet); /* no GSO, checksums complete */
+	memcpy(data + pl->vnet, ns_pbuf_data(pb), pb->len);
+	uint32_t tp_len = pb->len + pl->vnet;
 	if (pl->g.version == 3) {
 		struct tpacket3_hdr *h = (struct tpacket3_hdr *)frame;
-		h->tp_len = pb->len;
-		h->tp_snaplen = pb->len;
+		h->tp_len = tp_len;
+		h->tp_snaplen = tp_len;
 		h->tp_next_offset = 0;
 	} else {
 		struct tpacket2_hdr *h = (struct tpacket2_hdr *)frame;
-		h->tp_len = pb->len;
-		h->tp_snaplen = pb->len;
+		h->tp_len = tp_len;
+		h->tp_snaplen = tp_len;
 	}
 	store_status(status, TP_STATUS_SEND_REQUEST);
 	pl->tx_next = (pl->tx_next + 1) % pl->tx_frames;
@@ -173,6 +185,30 @@ static bool rx_deliver(struct packet_link *pl, const unsigned char *data, uint32
 	return true;
 }
 
+/* The virtio_net_hdr before a received frame (none without vnet): true
+ * when the frame can go up; a checksum the host made or checked is marked
+ * in *st as the ring's own status bits would say. */
+static bool vnet_ok(const struct packet_link *pl, const unsigned char *p, uint32_t *st)
+{
+	if (!pl->vnet)
+		return true;
+	struct virtio_net_hdr vh;
+	memcpy(&vh, p, sizeof(vh));
+	switch (vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		break;
+	default:
+		return false;
+	}
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		*st |= TP_STATUS_CSUMNOTREADY;
+	if (vh.flags & VIRTIO_NET_HDR_F_DATA_VALID)
+		*st |= TP_STATUS_CSUM_VALID;
+	return true;
+}
+
 /* V2: frame by frame, each handed back as soon as it is copied. */
 static int pl_poll_v2(struct packet_link *pl, int max)
 {
@@ -185,7 +221,8 @@ static int pl_poll_v2(struct packet_link *pl, int max)
 		if (!(st & TP_STATUS_USER))
 			break;
 		uint32_t mac = h->tp_mac, snap = h->tp_snaplen, len = h->tp_len;
-		if (mac >= sizeof(*h) && mac <= fsize && snap <= fsize - mac) {
+		if (mac >= sizeof(*h) + pl->vnet && mac <= fsize && snap <= fsize - mac &&
+		    vnet_ok(pl, f + mac - pl->vnet, &st)) {
 			if (rx_deliver(pl, f + mac, snap, len, st))
 				n++;
 		} else {
@@ -268,7 +305,8 @@ static bool ring_ok(uint32_t block, uint32_t nr, uint32_t frame)
 int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6],
 		    const struct packet_rings *g, struct link_endpoint **out)
 {
-	if ((g->version != 2 && g->version != 3) ||
+	if ((g->version != 2 && g->version != 3) || (g->flags & ~(uint32_t)PACKET_RINGS_VNET) ||
+	    ((g->flags & PACKET_RINGS_VNET) && g->version != 2) ||
 	    !ring_ok(g->rx_block_size, g->rx_block_nr, g->rx_frame_size) ||
 	    !ring_ok(g->tx_block_size, g->tx_block_nr, g->tx_frame_size) || mtu < 68 ||
 	    mtu > 65535 || strlen(name) >= sizeof(((struct link_endpoint *)0)->name)) {
@@ -293,6 +331,7 @@ int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6]
 	pl->map = m;
 	pl->map_len = rx_len + tx_len;
 	pl->g = *g;
+	pl->vnet = g->flags & PACKET_RINGS_VNET ? sizeof(struct virtio_net_hdr) : 0;
 	pl->rx = pl->map;
 	pl->tx = pl->map + rx_len;
 	pl->tx_frames = g->tx_block_size / g->tx_frame_size * g->tx_block_nr;

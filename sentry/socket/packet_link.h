@@ -19,7 +19,11 @@ struct packet_rings {
 	uint32_t rx_block_size, rx_block_nr, rx_frame_size;
 	uint32_t tx_block_size, tx_block_nr, tx_frame_size;
 	uint32_t version; /* 2 (TPACKET_V2: frames) or 3 (TPACKET_V3: RX blocks) */
+	uint32_t flags;	  /* PACKET_RINGS_VNET */
 };
+/* The socket has PACKET_VNET_HDR (runtime/net.h NET_RINGS_VNET): a struct
+ * virtio_net_hdr before every frame in both rings. */
+#define PACKET_RINGS_VNET 0x1
 
 /* A link of type NS_LINK_ETHERNET on fd (owned from here, also on
  * failure): maps both rings.  -EINVAL (a version other than 2 and 3, a
@@ -32,7 +36,7 @@ int packet_link_fd(const struct link_endpoint *ep);
 
 /* The "net" control request: {"links":[{"name","mtu","mac","addrs",
  * "rings":[rx block size, block count, frame size, tx block size, block
- * count, frame size, TPACKET version 2 or 3]}],"routes":[{"dst":"a/len","gw":"a","link":i,
+ * count, frame size, TPACKET version 2 or 3, optionally flags]}],"routes":[{"dst":"a/len","gw":"a","link":i,
  * "metric":m}],"neighbours":[..]} with one AF_PACKET fd per link in
  * SCM_RIGHTS, in order.  Each link becomes an interface of the sandbox's
  * stack with its addresses, then the routes are added; the service thread

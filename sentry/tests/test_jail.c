@@ -22,6 +22,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -410,6 +411,114 @@ static void test_systrap_platform_runs_app_code_under_its_jail(void **state)
 	assert_killed_by_seccomp(in_child(body_systrap_run, base));
 }
 
+/* ---- no executable memory, no stat by path ----------------------------- */
+
+struct exec_case {
+	const struct jail_rules *const *sets; /* NULL-terminated */
+	int which;
+};
+
+/* Under sets, one memory call: 0 mmap RW (allowed), 1 mmap RX, 2 mprotect
+ * to RX, 3 mmap RWX. */
+static int body_exec_memory(const void *arg)
+{
+	const struct exec_case *c = arg;
+	void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	int r = load(c->sets);
+	if (r)
+		return r;
+	switch (c->which) {
+	case 0:
+		return mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0) == MAP_FAILED ? 2 : 0;
+	case 1:
+		mmap(NULL, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case 2:
+		mprotect(p, PAGE_SIZE, PROT_READ | PROT_EXEC);
+		break;
+	case 3:
+		mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	}
+	return 0;
+}
+
+/* The Sentry's own rules and systrap's: PROT_EXEC in mmap or mprotect kills
+ * (code written into a compromised Sentry cannot be run); read-write memory
+ * still works.  With ptrace the platform's rules allow it (its stubs inherit
+ * the Sentry's filter and get PROT_EXEC mappings injected): checked here so
+ * that the exception stays a known one. */
+static void test_exec_memory_kills_the_sentry_except_under_ptrace(void **state)
+{
+	int fd = memfd_create("visor-test-jail-exec", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	struct platform *sp = platform_new("systrap", fd);
+	assert_non_null(sp);
+	const struct jail_rules *st_sets[JAIL_MAX_SETS + 1] = {0};
+	assert_int_equal(jail_rule_sets(sp, NULL, st_sets, JAIL_MAX_SETS), 2);
+	const struct jail_rules *const base[] = {&jail_sentry_rules, NULL};
+	const struct jail_rules *const *deny[] = {base, st_sets};
+	for (size_t s = 0; s < 2; s++) {
+		struct exec_case c = {.sets = deny[s], .which = 0};
+		assert_exited_ok(in_child(body_exec_memory, &c));
+		for (c.which = 1; c.which <= 3; c.which++) {
+			int st = in_child(body_exec_memory, &c);
+			if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+				fail_msg("%s rules, exec memory case %d: expected SIGSYS, got %s %d",
+					 s ? "systrap" : "sentry", c.which,
+					 WIFEXITED(st) ? "exit" : "signal",
+					 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		}
+	}
+	const struct jail_rules *pt_sets[JAIL_MAX_SETS + 1] = {0};
+	assert_int_equal(ptrace_sets(pt_sets), 2);
+	for (int w = 0; w <= 3; w++) {
+		struct exec_case c = {.sets = pt_sets, .which = w};
+		assert_exited_ok(in_child(body_exec_memory, &c));
+	}
+	platform_free(sp);
+	close(fd);
+}
+
+/* newfstatat and statx: of an fd (AT_EMPTY_PATH) they work, by path they are
+ * EACCES, as open is: no host path is ever looked up. */
+static int body_stat_rules(const void *arg)
+{
+	int fd = memfd_create("visor-test-jail-stat", MFD_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	int r = load_ptrace_jail();
+	if (r)
+		return r;
+	struct stat st;
+	struct statx sx;
+	if (fstat(fd, &st) < 0 || syscall(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH) < 0)
+		return 2;
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+		return 3;
+	if (syscall(SYS_newfstatat, AT_FDCWD, "/", &st, 0) != -1 || errno != EACCES)
+		return 4;
+	if (syscall(SYS_newfstatat, AT_FDCWD, "/", &st, AT_SYMLINK_NOFOLLOW) != -1 ||
+	    errno != EACCES)
+		return 5;
+	if (syscall(SYS_statx, AT_FDCWD, "/etc", 0, STATX_BASIC_STATS, &sx) != -1 ||
+	    errno != EACCES)
+		return 6;
+	if (stat("/", &st) != -1 || errno != EACCES)
+		return 7;
+	return 0;
+}
+
+static void test_stat_by_path_is_refused_stat_of_an_fd_works(void **state)
+{
+	assert_exited_ok(in_child(body_stat_rules, NULL));
+}
+
 /* ---- rules that reach libseccomp right, or not at all ------------------- */
 
 /* socket(AF_UNIX, SOCK_DGRAM with any flags, ...) only: the shape of rule a
@@ -519,6 +628,8 @@ int main(void)
 	    cmocka_unit_test(test_ptrace_platform_runs_app_code_under_its_jail),
 	    cmocka_unit_test(test_systrap_jail_rules_have_no_ptrace),
 	    cmocka_unit_test(test_systrap_platform_runs_app_code_under_its_jail),
+	    cmocka_unit_test(test_exec_memory_kills_the_sentry_except_under_ptrace),
+	    cmocka_unit_test(test_stat_by_path_is_refused_stat_of_an_fd_works),
 	    cmocka_unit_test(test_argument_conditions_reach_the_filter),
 	    cmocka_unit_test(test_rules_that_disagree_are_refused),
 	    cmocka_unit_test(test_malformed_rules_are_refused),

@@ -119,6 +119,36 @@ static void test_stub_forbidden_host_syscall_kills_stub(void **state)
 	assert_false(proc_exists(pid));
 }
 
+/* App code runs only under PTRACE_SYSEMU: the other resumes (an injected
+ * syscall's PTRACE_CONT, the detach of a parked thread) start only at the
+ * stub's code, and an injection anywhere else is refused before anything
+ * runs. */
+static void test_only_stub_code_runs_outside_sysemu(void **state)
+{
+	const struct pt_platform *pp = plat->priv;
+	assert_true(pt_stub_runs_at(pp, pt_stub_inject_addr(pp)));
+	assert_true(pt_stub_runs_at(pp, pt_stub_clone_addr(pp)));
+	assert_true(pt_stub_runs_at(pp, pt_stub_wait_addr(pp)));
+	assert_false(pt_stub_runs_at(pp, pp->stub_addr + PT_FPROG_OFF));
+	assert_false(pt_stub_runs_at(pp, pp->stub_addr + PT_NAME_OFF));
+	assert_false(pt_stub_runs_at(pp, pp->stub_addr - 1));
+	assert_false(pt_stub_runs_at(pp, CODE_VA));
+
+	struct prog p = {0};
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	pid_t pid = ptrace_as_stub_pid(e.as);
+	const long none[6] = {0};
+	long ret = 0;
+	assert_int_equal(pt_inject(pp, pid, &e.regs, CODE_VA, SYS_getpid, none, &ret, NULL), -EINVAL);
+	/* Nothing ran: the stub lives and still serves injections. */
+	assert_true(proc_exists(pid));
+	const long unmap_args[6] = {(long)DATA2_VA, (long)PAGE};
+	assert_int_equal(ptrace_as_inject_syscall(e.as, SYS_munmap, unmap_args), 0);
+	env_end(&e);
+}
+
 static void test_stub_mmap_of_another_fd_kills_stub(void **state)
 {
 	struct prog p = {0};
@@ -400,6 +430,7 @@ int main(void)
 	    PLAT_COMMON_TESTS,
 	    cmocka_unit_test(test_stub_holds_only_stub_page_memfd_and_seccomp),
 	    cmocka_unit_test(test_stub_forbidden_host_syscall_kills_stub),
+	    cmocka_unit_test(test_only_stub_code_runs_outside_sysemu),
 	    cmocka_unit_test(test_stub_mmap_of_another_fd_kills_stub),
 	    cmocka_unit_test(test_host_pid_is_zero_once_the_stub_died),
 	    cmocka_unit_test(test_stub_filter_allows_prctl_set_name_only),

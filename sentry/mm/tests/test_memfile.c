@@ -86,13 +86,26 @@ static void test_alloc_free_churn_never_overlaps_and_always_zeroes(void **state)
 	memfile_free(mf);
 }
 
-/* The container's memory limit: an allocation past it fails and is
- * recorded for the OOM killer; freeing makes room again; 0 lifts it. */
+/* The container's memory limit: an allocation past the app's part of it
+ * fails and is recorded for the OOM killer; freeing makes room again; 0
+ * lifts it. */
+/* The app's part of a container limit: the rest, an eighth of it between 8
+ * and 64 MiB and at most half, is the sandbox's own. */
+static void test_app_limit_leaves_the_sandbox_its_share(void **state)
+{
+	const uint64_t M = 1ull << 20;
+	assert_int_equal(memfile_app_limit(0), 0);
+	assert_int_equal(memfile_app_limit(6 * M), 3 * M);
+	assert_int_equal(memfile_app_limit(64 * M), 56 * M);
+	assert_int_equal(memfile_app_limit(256 * M), 224 * M);
+	assert_int_equal(memfile_app_limit(1024 * M), 960 * M);
+}
+
 static void test_memory_limit_fails_allocations_and_records_oom(void **state)
 {
 	struct memfile *mf;
 	assert_int_equal(memfile_new(64 * PAGE_SIZE, &mf), 0);
-	memfile_set_limit(mf, 4 * PAGE_SIZE);
+	memfile_set_limit(mf, 8 * PAGE_SIZE); /* the app gets half of so small a limit */
 	assert_false(memfile_take_oom(mf));
 	int64_t a = memfile_alloc(mf, 3);
 	assert_true(a >= 0);
@@ -131,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_alloc_free_churn_never_overlaps_and_always_zeroes),
 	    cmocka_unit_test(test_memfile_new_rejects_zero_limit_and_exposes_fd),
+	    cmocka_unit_test(test_app_limit_leaves_the_sandbox_its_share),
 	    cmocka_unit_test(test_memory_limit_fails_allocations_and_records_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

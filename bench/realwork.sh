@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bench/realwork.sh [WORKLOAD...]: real workloads (bench/realwork/work.sh:
+# forkexec gcc sqlite git tar pystart pythreads tcpecho), the same work
+# natively, under runc, under runsc (--platform=ptrace --network=none) and
+# under visor on systrap and on ptrace, in one run.  Each workload times
+# itself inside the container, so container start is not counted.  Prints
+# the milliseconds, each runtime's ratio to runc and the geometric mean of
+# those ratios per runtime.  The target: visor systrap's geomean <= 1.3.
+#
+#   RW_ROUNDS=N   best of N runs of each workload (default 1)
+#   RW_SCALE=P    every workload's count scaled to P percent (default 100)
+#   RW_RUNNERS    default "native runc runsc systrap ptrace"
+#   RW_TIMEOUT    seconds one workload may take in one runtime (default 900)
+#
+# The containers run a Debian 12 image with Debian's gcc, make, sqlite3,
+# git and python3 (built as the tests build it: docker_build_apps), with
+# --network=none (loopback only) and the work on the container's root.
+# Native runs use the host's /usr/bin tools (Debian 12 on our machines).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROUNDS=${RW_ROUNDS:-1}
+SCALE=${RW_SCALE:-100}
+TMO=${RW_TIMEOUT:-900}
+ALL="forkexec gcc sqlite git tar pystart pythreads tcpecho"
+WORK=${*:-$ALL}
+read -r -a runners <<<"${RW_RUNNERS:-native runc runsc systrap ptrace}"
+IMAGE=visor-realwork
+
+# shellcheck source=bench/bench_lib.sh
+. bench/bench_lib.sh
+bench_docker_setup
+if [ $have_docker = 1 ]; then
+	(docker_build_apps "$IMAGE" gcc make libc6-dev python3 git sqlite3) || have_docker=0
+fi
+if [ $have_docker = 0 ]; then
+	echo "(docker not available: only the native column)"
+	runners=(native)
+fi
+
+# run_work RUNNER WORKLOAD: its milliseconds, best of ROUNDS, or nothing.
+run_work() {
+	local runner=$1 w=$2 r out best=""
+	for r in $(seq "$ROUNDS"); do
+		if [ "$runner" = native ]; then
+			local d
+			d=$(mktemp -d)
+			out=$(cd / && RW_SCALE=$SCALE RW_DIR=$d PY=/usr/bin/python3 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+				timeout "$TMO" bash "$OLDPWD/bench/realwork/work.sh" "$w" 2>/dev/null)
+			rm -rf "$d"
+		else
+			local name=realwork-$$-$RANDOM
+			out=$(timeout -k 10 "$TMO" docker run --rm --name "$name" --network=none \
+				--runtime="${RT[$runner]}" -e RW_SCALE="$SCALE" \
+				-v "$PWD/bench/realwork:/rw:ro" "$IMAGE" bash /rw/work.sh "$w" 2>/dev/null)
+			[ $? = 124 ] && docker rm -f "$name" >/dev/null 2>&1
+		fi
+		out=$(awk -v w="$w" '$1 == w && $2 ~ /^[0-9]+$/ {print $2}' <<<"$out")
+		[ -n "$out" ] && { [ -z "$best" ] || [ "$out" -lt "$best" ]; } && best=$out
+	done
+	echo "$best"
+}
+
+declare -A ms=()
+echo "realwork: ms of each workload (best of $ROUNDS, scale $SCALE%), ratio to runc"
+printf '%-10s' workload
+for r in "${runners[@]}"; do printf '%9s' "$r"; done
+printf '  |'
+for r in "${runners[@]}"; do [ "$r" != runc ] && printf '%9s' "$r"; done
+echo
+for w in $WORK; do
+	printf '%-10s' "$w"
+	for r in "${runners[@]}"; do
+		ms[$r,$w]=$(run_work "$r" "$w")
+		printf '%9s' "${ms[$r,$w]:-FAIL}"
+	done
+	printf '  |'
+	for r in "${runners[@]}"; do
+		[ "$r" != runc ] && printf '%9s' "$(bench_ratio "${ms[$r,$w]:-0}" "${ms[runc,$w]:-0}")"
+	done
+	echo
+done
+printf '%-10s' geomean
+for r in "${runners[@]}"; do printf '%9s' ""; done
+printf '  |'
+for r in "${runners[@]}"; do
+	[ "$r" = runc ] && continue
+	g=$(for w in $WORK; do bench_ratio "${ms[$r,$w]:-0}" "${ms[runc,$w]:-0}"; echo; done |
+		awk '$1 != "-" { s += log($1); n++ } END { if (n) printf "%.2f", exp(s / n); else printf "-" }')
+	printf '%9s' "$g"
+done
+echo
+echo "(runsc: --platform=ptrace --network=none; systrap, ptrace: visor; geomean over the workloads each finished)"
