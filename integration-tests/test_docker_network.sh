@@ -10,7 +10,9 @@
 # visor_create_failing_in_network_setup_leaves_nothing: a namespace holding
 #   a link the netstack cannot serve (a tun device) makes `visor create`
 #   fail with a clear error, and no visor process, no state and no changed
-#   address are left behind; a bogus network namespace path likewise.
+#   address are left behind; a bogus network namespace path likewise; and
+#   a failure injected after the host's addresses were removed
+#   (VISOR_TEST_NET_FAIL=after-strip) puts them and their route back.
 # With a netstack that speaks Ethernet (ARP): the traffic checks —
 #   docker_run_publish_port_answers_curl (-p of busybox httpd),
 #   container_reaches_http_server_on_the_bridge (python3 -m http.server on
@@ -79,6 +81,19 @@ out=$("$VISOR" --root="$ROOT/state" create --bundle "$B" netfail2 2>&1) &&
 echo "$out" | grep -q "network" || fail "unclear error: $out"
 [ -z "$(ls -A "$ROOT/state" 2>/dev/null)" ] || fail "state left behind (bogus path)"
 [ "$(visor_procs)" = "$before" ] || fail "visor processes left behind (bogus path)"
+# A failure after the links went to the Sentry and the host's addresses
+# were removed (injected): the addresses and the route come back.
+ip -n "$NS" link del tun7
+sed -i "s|/run/netns/visor-no-such-ns|/run/netns/$NS|" "$B/config.json"
+routes_before=$(ip -n "$NS" -4 route)
+out=$(VISOR_TEST_NET_FAIL=after-strip "$VISOR" --root="$ROOT/state" create --bundle "$B" netfail3 2>&1) &&
+	fail "create succeeded with an injected network failure"
+echo "$out" | grep -q "injected failure" || fail "unclear error: $out"
+[ -z "$(ls -A "$ROOT/state" 2>/dev/null)" ] || fail "state left behind (late failure)"
+sleep 0.5
+[ "$(visor_procs)" = "$before" ] || fail "visor processes left behind (late failure)"
+ip -n "$NS" -4 addr show vt0 | grep -q "inet 10.231.0.2/24" || fail "address not restored after a late failure"
+[ "$(ip -n "$NS" -4 route)" = "$routes_before" ] || fail "routes not restored: $(ip -n "$NS" -4 route)"
 echo "ok: failed creates leave nothing"
 
 # ---- docker_run_eth0_matches_docker_inspect ----

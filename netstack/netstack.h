@@ -353,7 +353,8 @@ struct ns_addr_info {
 	int family;
 	uint8_t addr[16]; /* 4 bytes used for AF_INET */
 	uint8_t prefixlen;
-	uint8_t scope;	  /* RT_SCOPE_HOST (254) for loopback, else RT_SCOPE_UNIVERSE (0) */
+	uint8_t scope;	  /* RT_SCOPE_HOST (254) for loopback, RT_SCOPE_LINK (253) for
+			   * IPv6 link-local, else RT_SCOPE_UNIVERSE (0) */
 };
 struct ns_route_info {
 	int family;

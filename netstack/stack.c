@@ -1040,7 +1040,16 @@ int ns_stack_addrs(struct ns_stack *s, struct ns_addr_info **out)
 			v[k].ifindex = nic->ifindex;
 			ip_out(&nic->addrs[j].addr, &v[k].family, v[k].addr, &bits);
 			v[k].prefixlen = (uint8_t)bits;
-			v[k].scope = (nic->link->flags & NS_LINK_F_LOOPBACK) ? 254 : 0;
+			/* RT_SCOPE_HOST on loopback, RT_SCOPE_LINK for IPv6
+			 * link-local fe80::/10 (as Linux's ipv6_addr_scope),
+			 * else RT_SCOPE_UNIVERSE. */
+			if (nic->link->flags & NS_LINK_F_LOOPBACK)
+				v[k].scope = 254;
+			else if (v[k].family == AF_INET6 && v[k].addr[0] == 0xfe &&
+				 (v[k].addr[1] & 0xc0) == 0x80)
+				v[k].scope = 253;
+			else
+				v[k].scope = 0;
 		}
 	}
 	vmutex_unlock(&s->lock);

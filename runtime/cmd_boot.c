@@ -408,6 +408,7 @@ int cmd_boot(struct global_opts *g, int argc, char **argv)
 			.strace = g->strace,
 			.file_access_shared = g->file_access && !strcmp(g->file_access, "shared"),
 			.network_none = g->network && !strcmp(g->network, "none"),
+			.network_host = g->network && !strcmp(g->network, "host"),
 			.control_fd = -1,
 			.ready_fd = -1,
 		},

@@ -197,8 +197,10 @@ int cmd_do(struct global_opts *g, int argc, char **argv)
 	close(sp[1]);
 	snprintf(fdarg, sizeof(fdarg), "--gofer-fd=%d", sp[0]);
 	signal(SIGINT, forward_signal);
+	/* --network=host: the Sentry's host sockets live in our namespace. */
+	bool host_net = g->network && !strcmp(g->network, "host");
 	pid_t sentry = spawn(bargs, sp[0], CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
-						   CLONE_NEWUTS | CLONE_NEWNET);
+						   CLONE_NEWUTS | (host_net ? 0 : CLONE_NEWNET));
 	close(sp[0]);
 	if (sentry < 0) {
 		fprintf(stderr, "visor do: starting the sentry: %s\n", strerror(-sentry));

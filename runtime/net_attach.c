@@ -210,8 +210,24 @@ static void peers_offloads_off(const struct net_config *c)
 	}
 }
 
+/* Put back the addresses of links [0, nlink) and the first naddr of link
+ * nlink, and the routes their removal took with them. */
+static void restore_addresses(const struct net_config *c, int nlink, int naddr)
+{
+	for (int i = 0; i <= nlink && i < c->nlinks; i++) {
+		const struct net_link *l = &c->links[i];
+		int n = i == nlink ? naddr : l->naddrs;
+		for (int j = 0; j < n; j++)
+			net_addr_change(l->ifindex, &l->addrs[j], true);
+	}
+	for (int i = 0; i < c->nroutes; i++)
+		net_route_add(c->links[c->routes[i].link].ifindex, &c->routes[i]);
+}
+
 /* Take every address off the host side; on failure put back those removed
- * and the routes their removal took with them. */
+ * and the routes their removal took with them.  VISOR_TEST_NET_FAIL=
+ * after-strip in the environment (tests) fails after the last one, so a
+ * test sees the whole restore. */
 static int strip_addresses(const struct net_config *c, struct verr *err)
 {
 	int done_link = 0, done_addr = 0, r = 0;
@@ -223,18 +239,17 @@ static int strip_addresses(const struct net_config *c, struct verr *err)
 				goto restore;
 		}
 	}
+	const char *inject = getenv("VISOR_TEST_NET_FAIL");
+	if (inject && !strcmp(inject, "after-strip")) {
+		restore_addresses(c, c->nlinks, 0);
+		return verr_set(err, EIO, "network: injected failure after removing the host's "
+					  "addresses (VISOR_TEST_NET_FAIL)");
+	}
 	return 0;
 restore:;
 	const struct net_link *bad = &c->links[done_link];
 	verr_errno(err, -r, "removing the host's address from %s", bad->name);
-	for (int i = 0; i <= done_link && i < c->nlinks; i++) {
-		const struct net_link *l = &c->links[i];
-		int n = i == done_link ? done_addr : l->naddrs;
-		for (int j = 0; j < n; j++)
-			net_addr_change(l->ifindex, &l->addrs[j], true);
-	}
-	for (int i = 0; i < c->nroutes; i++)
-		net_route_add(c->links[c->routes[i].link].ifindex, &c->routes[i]);
+	restore_addresses(c, done_link, done_addr);
 	return r;
 }
 

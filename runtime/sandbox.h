@@ -64,9 +64,11 @@ struct sandbox_flag_bufs {
 };
 int sandbox_flag_args(const struct global_opts *g, const char *id, char **args, int n,
 		      struct sandbox_flag_bufs *b);
-/* The network mode is one the Sentry provides: "sandbox" (the default) and
- * "none" give the netstack's loopback; "host" is refused (not supported
- * yet: never a silent pass-through to the host's network). */
+/* The network mode is one the Sentry provides: "sandbox" (the default:
+ * the netstack owns the namespace's links), "none" (the netstack's
+ * loopback) and "host" (AF_INET/AF_INET6 sockets are host sockets the
+ * Sentry opens in its namespace: the spec's, or the runtime's when the
+ * spec names none, as Docker's --network=host).  0, or -errno with err. */
 int sandbox_check_network(const struct global_opts *g, struct verr *err);
 
 /* sandbox_start arms a SIGTERM/SIGINT/SIGHUP handler that kills the children

@@ -19,6 +19,7 @@
 #include "sentry/kernel/tty.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/memfile.h"
+#include "sentry/socket/hostinet.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
@@ -142,7 +143,9 @@ int sentry_run(const struct sentry_config *cfg)
 	 * (procfs), so it comes before the jail. */
 	r = fs_register_all(gc);
 	if (r == 0) /* the sandbox's netstack: loopback, in both network modes */
-		r = inet_stack_start(cfg->network_none ? INET_NETWORK_NONE : INET_NETWORK_SANDBOX);
+		r = inet_stack_start(cfg->network_host   ? INET_NETWORK_HOST
+				     : cfg->network_none ? INET_NETWORK_NONE
+							 : INET_NETWORK_SANDBOX);
 	if (r == 0)
 		r = sockets_register(); /* socket families, /proc/net files */
 	if (r < 0) {
@@ -199,7 +202,9 @@ int sentry_run(const struct sentry_config *cfg)
 		if (pthread_create(&warm, NULL, pthread_exit_once, NULL) == 0)
 			pthread_join(warm, NULL);
 		const char *what = NULL;
-		const struct jail_rules *const net_rules[] = {inet_jail_rules(), NULL};
+		/* the netstack thread's; host mode's sockets (hostinet.c) */
+		const struct jail_rules *const net_rules[] = {
+		    inet_jail_rules(), cfg->network_host ? hostinet_jail_rules() : NULL, NULL};
 		r = sentry_jail(plat, net_rules, &what); /* the netstack thread's */
 		if (r < 0) {
 			log_error("jail: %s: %s", what, strerror(-r));

@@ -37,6 +37,7 @@ struct sentry_config {
 	const char *container_id; /* for the log; NULL under `visor do` */
 	bool file_access_shared; /* --file-access=shared: goferfs revalidates with the Gofer */
 	bool network_none;     /* --network=none (else sandbox): both loopback only today */
+	bool network_host;     /* --network=host: AF_INET/AF_INET6 are host sockets */
 	bool jail;             /* pivot into an empty root, drop caps, seccomp */
 	struct sentry_mount *mounts;
 	int nmounts;

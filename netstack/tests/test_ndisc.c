@@ -58,6 +58,7 @@ static void test_link_local_from_the_mac(void **state)
 			found = true;
 			assert_int_equal(v[i].prefixlen, 64);
 			assert_int_equal(v[i].ifindex, p->ia);
+			assert_int_equal(v[i].scope, 253); /* RT_SCOPE_LINK, as Linux */
 		}
 	free(v);
 	assert_true(found);

@@ -17,12 +17,14 @@ struct task;
 struct ns_stack;
 struct jail_rules;
 
-/* The sandbox's network mode (runtime --network): both give the loopback
- * stack today; "sandbox" gets the container's interface with the next
- * issue.  "host" is refused by the runtime before a Sentry starts. */
+/* The sandbox's network mode (runtime --network): "sandbox" gets the
+ * container's interfaces on the netstack, "none" loopback only, "host"
+ * AF_INET/AF_INET6 sockets backed by host sockets (hostinet.h; the stack
+ * keeps its loopback for netlink route and the interface ioctls). */
 enum inet_network_mode {
 	INET_NETWORK_SANDBOX = 0,
 	INET_NETWORK_NONE = 1,
+	INET_NETWORK_HOST = 2,
 };
 
 /* Create the sandbox's stack (loopback "lo" with 127.0.0.1/8 and ::1 up),

@@ -173,7 +173,9 @@ int inet_stack_start(enum inet_network_mode mode)
 	the_stack = s;
 	the_mode = mode;
 	log_info("netstack: loopback lo 127.0.0.1/8 ::1/128 up (network %s)",
-		 mode == INET_NETWORK_NONE ? "none" : "sandbox");
+		 mode == INET_NETWORK_NONE   ? "none"
+		 : mode == INET_NETWORK_HOST ? "host"
+					     : "sandbox");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * line here; the core (socket.c) names none.
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/socket/hostinet.h"
 #include "sentry/socket/ifioctl.h"
 #include "sentry/socket/inet.h"
 #include "sentry/socket/netif.h"
@@ -18,6 +19,8 @@ int sockets_register(void)
 		r = procfs_register_net("unix", unix_proc_net);
 	if (r == 0)
 		r = inet_register(); /* AF_INET, AF_INET6 on the sandbox's netstack */
+	if (r == 0 && inet_network_mode() == INET_NETWORK_HOST)
+		r = hostinet_register(); /* --network=host: the host's sockets instead */
 	size_t n = 0;
 	const struct inet_proc_file *pf = inet_proc_files(&n);
 	for (size_t i = 0; r == 0 && i < n; i++) /* /proc/net/tcp..., /proc/sys/net */

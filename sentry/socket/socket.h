@@ -23,7 +23,8 @@
  * Never held across a path walk, a block, or a last put of a file or path.
  * Two sockets of a pair: socket_lock_pair (lower address first).
  *
- * Sockets never use a host socket.
+ * Sockets never use a host socket, except --network=host's AF_INET and
+ * AF_INET6 (hostinet.c), each backed by one.
  */
 #ifndef VISOR_SENTRY_SOCKET_H
 #define VISOR_SENTRY_SOCKET_H
