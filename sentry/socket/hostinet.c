@@ -269,48 +269,6 @@ static void host_destroy(struct socket *s)
 
 /* ---------------------------------------------------------------- waits */
 
-struct host_wait {
-	struct waiter w;
-	bool added;
-	struct sock_timeo to;
-};
-
-static void wait_init(struct host_wait *hw, struct socket *s, bool send, bool nonblock)
-{
-	hw->added = false;
-	vmutex_lock(&s->lock);
-	socket_timeo(s, send, nonblock, &hw->to);
-	vmutex_unlock(&s->lock);
-}
-
-/* As inet.c's: the first step queues the waiter, so the operation is tried
- * once more with it in place before the task sleeps. */
-static int wait_step(struct task *t, struct socket *s, struct host_wait *hw, uint32_t events)
-{
-	if (!t || hw->to.nowait)
-		return -EAGAIN;
-	if (!hw->added) {
-		task_waiter_init(&hw->w, t, events);
-		waitq_add(&s->wq, &hw->w);
-		hw->added = true;
-		return 0;
-	}
-	int r = task_block(t, hw->to.forever ? NULL : &hw->to.deadline);
-	if (r == -EINTR)
-		return hw->to.forever ? -ERESTARTSYS : -EINTR;
-	if (r == -ETIMEDOUT) {
-		hw->to.nowait = true;
-		return -EAGAIN;
-	}
-	return 0;
-}
-
-static void wait_done(struct socket *s, struct host_wait *hw)
-{
-	if (hw->added)
-		waitq_remove(&s->wq, &hw->w);
-}
-
 static uint32_t host_poll(int fd)
 {
 	if (fd < 0)
@@ -357,10 +315,10 @@ static int host_connect(struct task *t, struct socket *s, const struct sockaddr_
 	/* A blocking connect waits for the handshake (Linux's
 	 * __inet_stream_connect); SO_ERROR then tells the outcome. */
 	int first = r;
-	struct host_wait hw;
-	wait_init(&hw, s, true, fflags & O_NONBLOCK);
+	struct sock_wait hw;
+	sock_wait_init(&hw, s, true, fflags & O_NONBLOCK);
 	for (;;) {
-		int w = wait_step(t, s, &hw, EV_OUT);
+		int w = sock_wait_step(t, s, &hw, EV_OUT);
 		if (w < 0) {
 			r = w == -EAGAIN ? first : w;
 			break;
@@ -375,7 +333,7 @@ static int host_connect(struct task *t, struct socket *s, const struct sockaddr_
 		r = -e;
 		break;
 	}
-	wait_done(s, &hw);
+	sock_wait_done(s, &hw);
 	if (r == 0) {
 		vmutex_lock(&s->lock);
 		s->state = SOCK_STATE_ESTABLISHED;
@@ -397,8 +355,8 @@ static int host_listen(struct task *t, struct socket *s, int backlog)
 static int host_accept(struct task *t, struct socket *s, int fflags, struct socket **out)
 {
 	int fd = H(s)->fd, cfd;
-	struct host_wait hw;
-	wait_init(&hw, s, false, fflags & O_NONBLOCK);
+	struct sock_wait hw;
+	sock_wait_init(&hw, s, false, fflags & O_NONBLOCK);
 	int r = 0;
 	for (;;) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -409,13 +367,13 @@ static int host_accept(struct task *t, struct socket *s, int fflags, struct sock
 		 * there too; retry on what the man page says to retry. */
 		if (r != -EAGAIN)
 			break;
-		int w = wait_step(t, s, &hw, EV_IN);
+		int w = sock_wait_step(t, s, &hw, EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &hw);
+	sock_wait_done(s, &hw);
 	if (cfd < 0)
 		return r;
 	struct host_sock *c;
@@ -425,20 +383,7 @@ static int host_accept(struct task *t, struct socket *s, int fflags, struct sock
 	c->s.state = SOCK_STATE_ESTABLISHED;
 	/* The options the core keeps are the listener's, as Linux's sk_clone
 	 * (the host socket inherited its own from the host listener). */
-	vmutex_lock(&s->lock);
-	c->s.reuseaddr = s->reuseaddr;
-	c->s.reuseport = s->reuseport;
-	c->s.keepalive = s->keepalive;
-	c->s.broadcast = s->broadcast;
-	c->s.oobinline = s->oobinline;
-	c->s.dontroute = s->dontroute;
-	c->s.linger_on = s->linger_on;
-	c->s.linger_secs = s->linger_secs;
-	c->s.priority = s->priority;
-	c->s.rcvlowat = s->rcvlowat;
-	c->s.rcvtimeo_ns = s->rcvtimeo_ns;
-	c->s.sndtimeo_ns = s->sndtimeo_ns;
-	vmutex_unlock(&s->lock);
+	socket_inherit_options(&c->s, s);
 	*out = &c->s;
 	return 0;
 }
@@ -453,22 +398,6 @@ static int host_shutdown(struct task *t, struct socket *s, int how)
 
 /* ---------------------------------------------------------------- data */
 
-static void iter_skip(struct sock_iter *it, size_t n)
-{
-	while (n > 0 && it->idx < it->nr) {
-		const struct sock_iovec *v = &it->iov[it->idx];
-		size_t k = v->len - it->off < n ? v->len - it->off : n;
-		n -= k;
-		it->left -= k;
-		it->off += k;
-		if (it->off == v->len) {
-			it->idx++;
-			it->off = 0;
-			while (it->idx < it->nr && it->iov[it->idx].len == 0)
-				it->idx++;
-		}
-	}
-}
 
 /* The control data a send may pass to the host: IP and IPv6 levels only
  * (SOL_SOCKET's were the core's to parse).  0 with *out_len the bytes to
@@ -511,8 +440,8 @@ static ssize_t host_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		return -ENOBUFS;
 	int hflags = (flags & (MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM)) |
 		     MSG_DONTWAIT | MSG_NOSIGNAL;
-	struct host_wait hw;
-	wait_init(&hw, s, true, flags & MSG_DONTWAIT);
+	struct sock_wait hw;
+	sock_wait_init(&hw, s, true, flags & MSG_DONTWAIT);
 	size_t sent = 0;
 	ssize_t r = 0;
 	for (;;) {
@@ -534,7 +463,7 @@ static ssize_t host_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		if (r < 0)
 			r = -errno;
 		if (r >= 0) {
-			iter_skip(&m->data, (size_t)r);
+			sock_iter_skip(&m->data, (size_t)r);
 			sent += (size_t)r;
 			ctl_len = 0; /* control data goes with the first bytes only */
 			if (!stream || m->data.left == 0)
@@ -545,13 +474,13 @@ static ssize_t host_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 			socket_sigpipe(t);
 		if (r != -EAGAIN)
 			break;
-		int w = wait_step(t, s, &hw, EV_OUT);
+		int w = sock_wait_step(t, s, &hw, EV_OUT);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &hw);
+	sock_wait_done(s, &hw);
 	free(buf);
 	if (sent && stream)
 		return (ssize_t)sent;
@@ -582,8 +511,8 @@ static ssize_t host_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 	char ctl[CTL_MAX] __attribute__((aligned(8)));
 	bool waitall = stream && (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
 	int hflags = (flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)) | MSG_DONTWAIT;
-	struct host_wait hw;
-	wait_init(&hw, s, false, flags & MSG_DONTWAIT);
+	struct sock_wait hw;
+	sock_wait_init(&hw, s, false, flags & MSG_DONTWAIT);
 	size_t copied = 0;
 	ssize_t r;
 	for (;;) {
@@ -601,7 +530,7 @@ static ssize_t host_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		if (r >= 0) {
 			size_t k = (size_t)r < n ? (size_t)r : n;
 			if (stream && (flags & MSG_TRUNC))
-				iter_skip(&m->data, k);
+				sock_iter_skip(&m->data, k);
 			else if (k && sock_iter_copy_to(&m->data, buf, k) < 0) {
 				r = -EFAULT;
 				break;
@@ -620,13 +549,13 @@ static ssize_t host_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 			break;
 		if (copied && !waitall)
 			break;
-		int w = wait_step(t, s, &hw, EV_IN);
+		int w = sock_wait_step(t, s, &hw, EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &hw);
+	sock_wait_done(s, &hw);
 	free(buf);
 	if (copied)
 		return (ssize_t)copied;

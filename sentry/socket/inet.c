@@ -85,53 +85,6 @@ static struct ns_endpoint *EP(struct socket *s)
 	return is->ep;
 }
 
-/* ---------------------------------------------------------------- waits */
-
-/* A wait on s->wq spread over the retries of one call. */
-struct inet_wait {
-	struct waiter w;
-	bool added;
-	struct sock_timeo to;
-};
-
-static void wait_init(struct inet_wait *iw, struct socket *s, bool send, bool nonblock)
-{
-	iw->added = false;
-	vmutex_lock(&s->lock);
-	socket_timeo(s, send, nonblock, &iw->to);
-	vmutex_unlock(&s->lock);
-}
-
-/* After a call answered "not yet": 0 to call again, -EAGAIN when the
- * caller may not wait (or the time is up), -ERESTARTSYS/-EINTR for a
- * signal.  The first step only queues the waiter, so the call is retried
- * once with it in place before the task sleeps. */
-static int wait_step(struct task *t, struct socket *s, struct inet_wait *iw, uint32_t events)
-{
-	if (!t || iw->to.nowait)
-		return -EAGAIN;
-	if (!iw->added) {
-		task_waiter_init(&iw->w, t, events);
-		waitq_add(&s->wq, &iw->w);
-		iw->added = true;
-		return 0;
-	}
-	int r = task_block(t, iw->to.forever ? NULL : &iw->to.deadline);
-	if (r == -EINTR)
-		return iw->to.forever ? -ERESTARTSYS : -EINTR; /* sock_intr_errno */
-	if (r == -ETIMEDOUT) {
-		iw->to.nowait = true;
-		return -EAGAIN;
-	}
-	return 0;
-}
-
-static void wait_done(struct socket *s, struct inet_wait *iw)
-{
-	if (iw->added)
-		waitq_remove(&s->wq, &iw->w);
-}
-
 /* ---------------------------------------------------------------- create */
 
 /* The core's SO_SNDBUF/SO_RCVBUF start at the endpoint's (TCP: tcp_wmem[1]
@@ -253,10 +206,10 @@ static int inet_connect(struct task *t, struct socket *s, const struct sockaddr_
 	 * out) answers EINPROGRESS, or EALREADY when it found one, and
 	 * SO_ERROR tells the outcome later. */
 	int first = r;
-	struct inet_wait iw;
-	wait_init(&iw, s, true, fflags & O_NONBLOCK);
+	struct sock_wait iw;
+	sock_wait_init(&iw, s, true, fflags & O_NONBLOCK);
 	for (;;) {
-		int w = wait_step(t, s, &iw, EV_OUT);
+		int w = sock_wait_step(t, s, &iw, EV_OUT);
 		if (w < 0) {
 			r = w == -EAGAIN ? first : w;
 			break;
@@ -271,7 +224,7 @@ static int inet_connect(struct task *t, struct socket *s, const struct sockaddr_
 			r = 0;
 		break;
 	}
-	wait_done(s, &iw);
+	sock_wait_done(s, &iw);
 	return r;
 }
 
@@ -294,20 +247,20 @@ static int inet_accept(struct task *t, struct socket *s, int fflags, struct sock
 	struct inet_sock *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	struct inet_wait iw;
-	wait_init(&iw, s, false, fflags & O_NONBLOCK);
+	struct sock_wait iw;
+	sock_wait_init(&iw, s, false, fflags & O_NONBLOCK);
 	int r;
 	for (;;) {
 		r = ns_ep_accept(ep, &child, NULL, NULL);
 		if (r != -EAGAIN)
 			break;
-		int w = wait_step(t, s, &iw, EV_IN);
+		int w = sock_wait_step(t, s, &iw, EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &iw);
+	sock_wait_done(s, &iw);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -318,20 +271,7 @@ static int inet_accept(struct task *t, struct socket *s, int fflags, struct sock
 	c->s.state = SOCK_STATE_ESTABLISHED;
 	init_bufs(&c->s, child);
 	/* The options the core keeps are the listener's, as Linux's sk_clone. */
-	vmutex_lock(&s->lock);
-	c->s.reuseaddr = s->reuseaddr;
-	c->s.reuseport = s->reuseport;
-	c->s.keepalive = s->keepalive;
-	c->s.broadcast = s->broadcast;
-	c->s.oobinline = s->oobinline;
-	c->s.dontroute = s->dontroute;
-	c->s.linger_on = s->linger_on;
-	c->s.linger_secs = s->linger_secs;
-	c->s.priority = s->priority;
-	c->s.rcvlowat = s->rcvlowat;
-	c->s.rcvtimeo_ns = s->rcvtimeo_ns;
-	c->s.sndtimeo_ns = s->sndtimeo_ns;
-	vmutex_unlock(&s->lock);
+	socket_inherit_options(&c->s, s);
 	c->ep = child;
 	ns_ep_set_user(child, &c->s);
 	*out = &c->s;
@@ -349,23 +289,6 @@ static int inet_shutdown(struct task *t, struct socket *s, int how)
 
 /* ---------------------------------------------------------------- data */
 
-/* Advance an iterator by n bytes without copying (what a send took). */
-static void iter_skip(struct sock_iter *it, size_t n)
-{
-	while (n > 0 && it->idx < it->nr) {
-		const struct sock_iovec *v = &it->iov[it->idx];
-		size_t k = v->len - it->off < n ? v->len - it->off : n;
-		n -= k;
-		it->left -= k;
-		it->off += k;
-		if (it->off == v->len) {
-			it->idx++;
-			it->off = 0;
-			while (it->idx < it->nr && it->iov[it->idx].len == 0)
-				it->idx++;
-		}
-	}
-}
 
 static bool is_stream(struct socket *s)
 {
@@ -385,8 +308,8 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		return -ENOBUFS;
 	const struct sockaddr *to = m->namelen ? (const struct sockaddr *)&m->name : NULL;
 	socklen_t tolen = (socklen_t)m->namelen;
-	struct inet_wait iw;
-	wait_init(&iw, s, true, flags & MSG_DONTWAIT);
+	struct sock_wait iw;
+	sock_wait_init(&iw, s, true, flags & MSG_DONTWAIT);
 	size_t sent = 0;
 	ssize_t r = 0;
 	for (;;) {
@@ -400,7 +323,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		struct iovec v = {buf, n};
 		r = ns_ep_sendmsg(ep, &v, 1, flags, to, tolen);
 		if (r >= 0) {
-			iter_skip(&m->data, (size_t)r);
+			sock_iter_skip(&m->data, (size_t)r);
 			sent += (size_t)r;
 			inet_stack_poll_inline();
 			if (!stream || m->data.left == 0)
@@ -411,13 +334,13 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 			socket_sigpipe(t);
 		if (r != -EAGAIN)
 			break;
-		int w = wait_step(t, s, &iw, EV_OUT);
+		int w = sock_wait_step(t, s, &iw, EV_OUT);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &iw);
+	sock_wait_done(s, &iw);
 	free(buf);
 	if (sent && stream)
 		return (ssize_t)sent;
@@ -436,8 +359,8 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		return -ENOMEM;
 	bool waitall = stream && (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
 	int nsflags = flags & ~(MSG_WAITALL | MSG_CMSG_CLOEXEC);
-	struct inet_wait iw;
-	wait_init(&iw, s, false, flags & MSG_DONTWAIT);
+	struct sock_wait iw;
+	sock_wait_init(&iw, s, false, flags & MSG_DONTWAIT);
 	size_t copied = 0;
 	ssize_t r;
 	for (;;) {
@@ -450,7 +373,7 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		if (r >= 0) {
 			size_t k = (size_t)r < n ? (size_t)r : n;
 			if (stream && (flags & MSG_TRUNC))
-				iter_skip(&m->data, k); /* discarded, as Linux's tcp_recvmsg */
+				sock_iter_skip(&m->data, k); /* discarded, as Linux's tcp_recvmsg */
 			else if (k && sock_iter_copy_to(&m->data, buf, k) < 0) {
 				r = -EFAULT;
 				break;
@@ -469,13 +392,13 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 			break;
 		if (copied && !waitall)
 			break;
-		int w = wait_step(t, s, &iw, EV_IN);
+		int w = sock_wait_step(t, s, &iw, EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
 		}
 	}
-	wait_done(s, &iw);
+	sock_wait_done(s, &iw);
 	free(buf);
 	if (copied)
 		return (ssize_t)copied;

@@ -202,6 +202,58 @@ void socket_timeo(struct socket *s, bool send, bool nonblock, struct sock_timeo 
 	}
 }
 
+void socket_inherit_options(struct socket *child, struct socket *listener)
+{
+	vmutex_lock(&listener->lock);
+	child->reuseaddr = listener->reuseaddr;
+	child->reuseport = listener->reuseport;
+	child->keepalive = listener->keepalive;
+	child->broadcast = listener->broadcast;
+	child->oobinline = listener->oobinline;
+	child->dontroute = listener->dontroute;
+	child->linger_on = listener->linger_on;
+	child->linger_secs = listener->linger_secs;
+	child->priority = listener->priority;
+	child->rcvlowat = listener->rcvlowat;
+	child->rcvtimeo_ns = listener->rcvtimeo_ns;
+	child->sndtimeo_ns = listener->sndtimeo_ns;
+	vmutex_unlock(&listener->lock);
+}
+
+void sock_wait_init(struct sock_wait *sw, struct socket *s, bool send, bool nonblock)
+{
+	sw->added = false;
+	vmutex_lock(&s->lock);
+	socket_timeo(s, send, nonblock, &sw->to);
+	vmutex_unlock(&s->lock);
+}
+
+int sock_wait_step(struct task *t, struct socket *s, struct sock_wait *sw, uint32_t events)
+{
+	if (!t || sw->to.nowait)
+		return -EAGAIN;
+	if (!sw->added) {
+		task_waiter_init(&sw->w, t, events);
+		waitq_add(&s->wq, &sw->w);
+		sw->added = true;
+		return 0;
+	}
+	int r = task_block(t, sw->to.forever ? NULL : &sw->to.deadline);
+	if (r == -EINTR)
+		return sw->to.forever ? -ERESTARTSYS : -EINTR; /* sock_intr_errno */
+	if (r == -ETIMEDOUT) {
+		sw->to.nowait = true;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void sock_wait_done(struct socket *s, struct sock_wait *sw)
+{
+	if (sw->added)
+		waitq_remove(&s->wq, &sw->w);
+}
+
 int socket_wait(struct task *t, struct socket *held, struct waitq *wq, uint32_t events,
 		struct sock_timeo *to)
 {
@@ -288,6 +340,23 @@ static int iter_copy(struct sock_iter *it, void *buf, size_t n, bool to_iter)
 int sock_iter_copy_from(struct sock_iter *it, void *dst, size_t n)
 {
 	return iter_copy(it, dst, n, false);
+}
+
+void sock_iter_skip(struct sock_iter *it, size_t n)
+{
+	while (n > 0 && it->idx < it->nr) {
+		const struct sock_iovec *v = &it->iov[it->idx];
+		size_t k = v->len - it->off < n ? v->len - it->off : n;
+		n -= k;
+		it->left -= k;
+		it->off += k;
+		if (it->off == v->len) {
+			it->idx++;
+			it->off = 0;
+			while (it->idx < it->nr && it->iov[it->idx].len == 0)
+				it->idx++;
+		}
+	}
 }
 
 int sock_iter_copy_to(struct sock_iter *it, const void *src, size_t n)

@@ -88,6 +88,9 @@ void sock_iter_init(struct sock_iter *it, struct task *t, const struct sock_iove
  * it, advancing it.  0, or -EFAULT (the iterator is then where it was). */
 int sock_iter_copy_from(struct sock_iter *it, void *dst, size_t n);
 int sock_iter_copy_to(struct sock_iter *it, const void *src, size_t n);
+/* Advance by n bytes without copying (what a send took, what a receive
+ * discarded). */
+void sock_iter_skip(struct sock_iter *it, size_t n);
 
 /* ---- ancillary data (scm.c) ---- */
 
@@ -309,6 +312,25 @@ void socket_timeo(struct socket *s, bool send, bool nonblock, struct sock_timeo 
  * -ERESTARTSYS without a time limit and -EINTR with one (sock_intr_errno). */
 int socket_wait(struct task *t, struct socket *held, struct waitq *wq, uint32_t events,
 		struct sock_timeo *to);
+/* An accepted socket takes the options the core keeps from its listener, as
+ * Linux's sk_clone.  Takes listener->lock. */
+void socket_inherit_options(struct socket *child, struct socket *listener);
+
+/* A wait on s->wq spread over the retries of one call (inet.c, hostinet.c).
+ * sock_wait_init takes the time limit (SO_RCVTIMEO/SO_SNDTIMEO, nonblock);
+ * after each "not yet", sock_wait_step gives 0 to call again, -EAGAIN when
+ * the caller may not wait (or the time is up), -ERESTARTSYS/-EINTR for a
+ * signal (sock_intr_errno); its first step only queues the waiter, so the
+ * call is retried once with it in place before the task sleeps.
+ * sock_wait_done takes the waiter off. */
+struct sock_wait {
+	struct waiter w;
+	bool added;
+	struct sock_timeo to;
+};
+void sock_wait_init(struct sock_wait *sw, struct socket *s, bool send, bool nonblock);
+int sock_wait_step(struct task *t, struct socket *s, struct sock_wait *sw, uint32_t events);
+void sock_wait_done(struct socket *s, struct sock_wait *sw);
 /* Wake whoever waits on s for events. */
 void socket_notify(struct socket *s, uint32_t events);
 
