@@ -155,6 +155,9 @@ bench: $(BUILD)/visor
 	./bench/run.sh
 	./bench/net_bench.sh
 	./bench/realwork.sh
+	./bench/net_bridge.sh
+	./bench/net_nginx.sh
+	./bench/net_redis.sh
 	./bench/idle_pss.sh || [ $$? -eq 77 ]
 
 fmt:

@@ -44,3 +44,50 @@ PY
 	kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
 	sleep 1
 }
+
+# The bridge benchmarks (net_bridge.sh, net_nginx.sh, net_redis.sh) share:
+#
+#   bench_net_setup        a user-defined bridge network $BENCH_NET
+#                          (docker network create; Docker's default bridge
+#                          behaves the same, but a shared machine's docker0
+#                          may come and go): sets have_net=1
+#   bench_ctr_ip CID       the container's address on it
+#   bench_apps_image       $APPS_IMAGE: Debian with nginx-light, redis-server
+#                          and iperf3 (built once; apt-get through the host's
+#                          network so the build does not need the bridge)
+#   bench_wait_tcp IP PORT [TRIES]   until something listens there
+BENCH_NET=${BENCH_NET:-visor-bench}
+APPS_IMAGE=${APPS_IMAGE:-visor-bench-apps}
+have_net=0
+
+bench_net_setup() {
+	docker network inspect "$BENCH_NET" >/dev/null 2>&1 ||
+		docker network create "$BENCH_NET" >/dev/null 2>&1
+	docker network inspect "$BENCH_NET" >/dev/null 2>&1 && have_net=1
+}
+
+bench_ctr_ip() {
+	docker inspect -f "{{(index .NetworkSettings.Networks \"$BENCH_NET\").IPAddress}}" "$1" 2>/dev/null
+}
+
+bench_apps_image() {
+	docker image inspect "$APPS_IMAGE" >/dev/null 2>&1 && return 0
+	docker_import_debian >/dev/null 2>&1
+	local tmp
+	tmp=$(mktemp -d)
+	printf 'FROM %s\nRUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light redis-server iperf3 >/dev/null && rm -rf /var/lib/apt/lists/*\n' \
+		"$DEBIAN_IMAGE" >"$tmp/Dockerfile"
+	timeout 900 docker build --network=host -q -t "$APPS_IMAGE" "$tmp" >/dev/null 2>&1
+	local r=$?
+	rm -rf "$tmp"
+	return $r
+}
+
+bench_wait_tcp() {
+	local i
+	for i in $(seq "${3:-100}"); do
+		timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench, the container's interface: iperf3 between the host and a
-# container over Docker's default bridge (the container's eth0: visor's
+# container over a Docker bridge network ($BENCH_NET, bench_lib.sh; the
+# container's eth0: visor's
 # netstack on an AF_PACKET socket; runc's host kernel), one run each, in
 # both directions, Mbit/s, with the ratios visor/runc.
 #
@@ -17,6 +18,8 @@ IMAGE=visor-netbench
 . bench/bench_lib.sh
 bench_docker_setup
 [ $have_docker = 1 ] || { echo "net_bridge: no Docker, skipped"; exit 0; }
+bench_net_setup
+[ $have_net = 1 ] || { echo "net_bridge: cannot create network $BENCH_NET, skipped"; exit 0; }
 command -v iperf3 >/dev/null || { echo "net_bridge: no iperf3 on the host, skipped"; exit 0; }
 docker image inspect "$IMAGE" >/dev/null 2>&1 ||
 	{ echo "net_bridge: image $IMAGE missing (bench/net_bench.sh builds it), skipped"; exit 0; }
@@ -28,8 +31,9 @@ trap '[ -n "$cid" ] && docker rm -f "$cid" >/dev/null 2>&1' EXIT
 # iperf RUNNER DIR(""/-R): Mbit/s of one run, or "-".
 measure() {
 	local rt=$1 dir=$2 ip out
-	cid=$(timeout 60 docker run -d --runtime="$rt" "$IMAGE" iperf3 -s -1 2>/dev/null) || { echo -; return; }
-	ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$cid")
+	cid=$(timeout 60 docker run -d --network="$BENCH_NET" --runtime="$rt" "$IMAGE" iperf3 -s -1 \
+		2>/dev/null) || { echo -; return; }
+	ip=$(bench_ctr_ip "$cid")
 	out=""
 	local i
 	for i in $(seq 5); do
@@ -57,9 +61,10 @@ printf '%-10s %10s %10s %10s %10s %14s %14s\n' "bridge" runc runsc "visor-pt" "v
 	"pt/runc" "st/runc"
 for d in to from; do
 	name=$([ $d = to ] && echo to_ctr || echo from_ctr)
-	printf '%-10s %10s %10s %10s %10s %14s %14s\n' "$name" "${R[runc,$d]}" - \
+	printf '%-10s %10s %10s %10s %10s %14s %14s\n' "$name" "${R[runc,$d]}" n/a \
 		"${R[ptrace,$d]}" "${R[systrap,$d]}" \
 		"$(bench_ratio "${R[ptrace,$d]}" "${R[runc,$d]}")" \
 		"$(bench_ratio "${R[systrap,$d]}" "${R[runc,$d]}")"
 done
-echo "(Mbit/s; runsc runs with --network=none: no interface on the bridge)"
+echo "(Mbit/s over bridge network $BENCH_NET; runsc runs with --network=none: no interface on"
+echo " the bridge, n/a)"

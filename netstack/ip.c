@@ -365,7 +365,9 @@ int ns_ip_output(struct ns_stack *s, const struct ns_rt *rt, const struct ns_ip 
 	bool v4 = ip_is_v4(dst);
 	uint32_t hl = v4 ? 20 : 40;
 	uint32_t tot = pb->len + hl;
-	if (pb->off < hl || (v4 ? tot > 0xffff : pb->len > 0xffff) || tot > rt->mtu) {
+	/* A TSO segment exceeds the MTU: the link cuts it to gso_size. */
+	bool gso = pb->gso_size && rt->nic && (rt->nic->link->flags & NS_LINK_F_TSO);
+	if (pb->off < hl || (v4 ? tot > 0xffff : pb->len > 0xffff) || (tot > rt->mtu && !gso)) {
 		ns_count(s, NS_CTR_IP_OUT_DISCARDS);
 		ns_pbuf_free(pb);
 		return -EMSGSIZE;

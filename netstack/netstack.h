@@ -69,6 +69,7 @@ struct ns_pbuf {
 	uint16_t port;	      /* stack-private (datagram source port) */
 	uint8_t tos, ttl;     /* stack-private (datagram meta) */
 	uint8_t addr[16];     /* stack-private (datagram source address) */
+	uint16_t gso_size;    /* TCP segmentation offload: see NS_LINK_F_TSO */
 	uint64_t due;	      /* free for the link endpoint holding it */
 	unsigned char buf[];
 };
@@ -167,6 +168,12 @@ enum ns_link_type {
 };
 
 #define NS_LINK_F_LOOPBACK 0x1 /* IFF_LOOPBACK: what is sent comes back */
+/* TCP segmentation offload: the link takes a TCP segment (IPv4 or IPv6,
+ * no IP options or extension headers) of up to 64 KiB whose pb->gso_size
+ * is non-zero, cuts it (or has the host cut it) into segments of gso_size
+ * payload bytes, and finishes its checksum: the TCP checksum field holds
+ * only the pseudo-header sum over the whole length (CHECKSUM_PARTIAL). */
+#define NS_LINK_F_TSO 0x2
 
 /* Ethernet links (NS_LINK_ETHERNET), the contract with the link:
  *   - mtu is the IP MTU (Linux's dev->mtu, 1500 on a veth); a frame sent is

@@ -212,6 +212,7 @@ struct seg_out {
 	const struct tcp_queue *q; /* payload source */
 	uint32_t qoff, len;
 	uint8_t ttl, tos;
+	uint16_t gso; /* non-zero: a TSO segment cut to gso payload bytes */
 };
 
 static int seg_send(struct ns_stack *s, const struct ns_rt *rt, const struct seg_out *so)
@@ -236,11 +237,28 @@ static int seg_send(struct ns_stack *s, const struct ns_rt *rt, const struct seg
 		sndq_copy(so->q, so->qoff, h + hl, so->len);
 	pb->len = hl + so->len;
 	uint32_t sum = csum_pseudo(so->src, so->dst, IPPROTO_TCP, pb->len);
-	put16(h + 16, csum_fold(csum_add(sum, h, pb->len)));
+	if (so->gso) {
+		/* The link finishes it: the pseudo-header sum, not inverted. */
+		pb->gso_size = so->gso;
+		put16(h + 16, (uint16_t)~csum_fold(sum));
+	} else {
+		put16(h + 16, csum_fold(csum_add(sum, h, pb->len)));
+	}
 	ns_count(s, NS_CTR_TCP_OUT_SEGS);
 	if (so->flags & TH_RST)
 		ns_count(s, NS_CTR_TCP_OUT_RSTS);
 	return ns_ip_output(s, rt, so->dst, IPPROTO_TCP, so->ttl, so->tos, pb);
+}
+
+/* The most payload one segment may carry on the route's link: 0 without
+ * TSO (segments of mss), else a whole number of mss below 64 KiB. */
+static uint32_t tso_max(const struct tcp_ep *tp, const struct ns_rt *rt)
+{
+	if (!rt->nic || !(rt->nic->link->flags & NS_LINK_F_TSO) || !tp->mss)
+		return 0;
+	/* IPv6's header, the TCP header and 40 bytes of options. */
+	uint32_t room = 65535 - 40 - 60;
+	return room / tp->mss * tp->mss;
 }
 
 static int ep_seg_send(struct tcp_ep *tp, uint32_t seq, uint8_t flags, const uint8_t *opt,
@@ -269,6 +287,7 @@ static int ep_seg_send(struct tcp_ep *tp, uint32_t seq, uint8_t flags, const uin
 	    .len = len,
 	    .ttl = ns_ep_ttl(ep, &ep->raddr),
 	    .tos = ep->tos,
+	    .gso = len > tp->mss && tso_max(tp, &rt) ? tp->mss : 0,
 	};
 	tp->segs_out++;
 	if (flags & TH_ACK) {
@@ -688,6 +707,10 @@ void tcp_output(struct tcp_ep *tp, uint64_t now)
 	uint32_t mss = tp->mss;
 	uint32_t inflight = tcp_in_flight(tp);
 	bool sent = false;
+	uint32_t tso = 0;
+	struct ns_rt rt;
+	if (ns_ep_route(ep, &ep->raddr, &rt) == 0)
+		tso = tso_max(tp, &rt);
 	for (int guard = 0; guard < 4096; guard++) {
 		uint32_t seq, len, maxlen;
 		bool rtx, sfin = false;
@@ -720,16 +743,22 @@ void tcp_output(struct tcp_ep *tp, uint64_t now)
 				uint32_t edge = tp->snd_una + tp->snd_wnd;
 				uint32_t wroom = SEQ_GT(edge, seq) ? edge - seq : 0;
 				uint32_t croom = tp->cwnd > inflight ? tp->cwnd - inflight : 0;
+				rtx = SEQ_LT(seq, tp->snd_max);
+				/* New data goes in TSO segments when the link
+				 * takes them; what is resent, in mss. */
+				uint32_t cap = !rtx && tso ? tso : mss;
 				len = avail;
-				if (len > mss)
-					len = mss;
+				if (len > cap)
+					len = cap;
 				if (len > maxlen)
 					len = maxlen;
 				if (len > wroom)
 					len = wroom;
 				if (len > croom)
 					len = croom;
-				rtx = SEQ_LT(seq, tp->snd_max);
+				/* No short segment in the middle of the stream. */
+				if (len > mss && len < avail)
+					len -= len % mss;
 				if (len == 0) {
 					if (wroom == 0 && tp->snd_una == tp->snd_max && !tp->persist) {
 						/* Zero window, nothing in flight: probe. */

@@ -117,6 +117,8 @@ int net_packet_open(struct net_link *link, int version, struct verr *err);
  * checksumming goes off too so the container receives finished
  * checksums and MTU-sized frames. */
 void net_offloads_off(const char *ifname, int ifindex, bool peer);
+/* GRO off on a link of the current namespace (best effort). */
+void net_gro_off(const char *ifname);
 /* The name of the link with that index in the current namespace, if it is
  * a veth whose IFLA_LINK is peer_of: 0, or -ENOENT. */
 int net_find_veth_peer(int ifindex, int peer_of, char name[16]);

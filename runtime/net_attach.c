@@ -182,10 +182,15 @@ static void close_links(struct net_config *c)
 static int open_links(struct net_config *c, struct verr *err)
 {
 	for (int i = 0; i < c->nlinks; i++) {
-		net_offloads_off(c->links[i].name, c->links[i].ifindex, false);
 		int r = net_packet_open(&c->links[i], NET_TPACKET_VERSION, err);
 		if (r < 0)
 			return r;
+		/* With a virtio_net_hdr our TSO frames go out whole: only GRO
+		 * goes off then. */
+		if (c->links[i].rings.flags & NET_RINGS_VNET)
+			net_gro_off(c->links[i].name);
+		else
+			net_offloads_off(c->links[i].name, c->links[i].ifindex, false);
 	}
 	return 0;
 }

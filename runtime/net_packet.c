@@ -16,7 +16,8 @@
  * PACKET_VNET_HDR puts a struct virtio_net_hdr before each frame (its GSO
  * type and checksum state), the RX frames hold 64 KiB, and the host end of
  * the veth keeps TSO, so a host sender's 64 KiB segment crosses as one
- * frame instead of 45 (NET_RINGS_VNET).  Otherwise (V3, or a kernel
+ * frame instead of 45 (NET_RINGS_VNET); TX frames hold 64 KiB too, and the
+ * Sentry sends TCP in TSO segments that the host cuts or takes whole.  Otherwise (V3, or a kernel
  * without the option) turning off TX checksumming, TSO and GSO on the host
  * end makes the host kernel finish checksums and segment before the frame
  * crosses.  GRO goes off on the container end either way.
@@ -48,12 +49,14 @@
 #define RX_RETIRE_MS 1u
 #define TX_BLOCK_SIZE (256u * 1024)
 #define TX_FRAMES 512u
-/* V2 with PACKET_VNET_HDR: RX frames of 17 pages (the kernel puts the MAC
- * header 76 bytes in, then up to 65549 bytes), 15 to a block of 255 pages
- * (the kernel allocates a block as 256: one page of slack), 17 blocks. */
+/* V2 with PACKET_VNET_HDR: frames of 17 pages (RX: the kernel puts the MAC
+ * header 76 bytes in, then up to 65549 bytes; TX: the Sentry's TSO
+ * segments of up to 64 KiB), 15 to a block of 255 pages (the kernel
+ * allocates a block as 256: one page of slack); 17 RX blocks, 5 TX. */
 #define GSO_FRAME (17u * 4096)
 #define GSO_FRAMES_PER_BLOCK 15u
 #define GSO_BLOCK_NR 17u
+#define GSO_TX_BLOCK_NR 5u
 
 static uint32_t round_pow2(uint32_t v)
 {
@@ -87,6 +90,9 @@ static void rings_for_gso(struct net_rings *r)
 	r->rx_frame_size = GSO_FRAME;
 	r->rx_block_size = GSO_FRAME * GSO_FRAMES_PER_BLOCK;
 	r->rx_block_nr = GSO_BLOCK_NR;
+	r->tx_frame_size = GSO_FRAME;
+	r->tx_block_size = GSO_FRAME * GSO_FRAMES_PER_BLOCK;
+	r->tx_block_nr = GSO_TX_BLOCK_NR;
 	r->flags = NET_RINGS_VNET;
 }
 
@@ -174,6 +180,15 @@ void net_offloads_off(const char *ifname, int ifindex, bool peer)
 		ethtool_off(fd, ifname, ETHTOOL_STXCSUM, "tx-checksumming");
 	ethtool_off(fd, ifname, ETHTOOL_STSO, "tso");
 	ethtool_off(fd, ifname, ETHTOOL_SGSO, "gso");
+	ethtool_off(fd, ifname, ETHTOOL_SGRO, "gro");
+	close(fd);
+}
+
+void net_gro_off(const char *ifname)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
 	ethtool_off(fd, ifname, ETHTOOL_SGRO, "gro");
 	close(fd);
 }

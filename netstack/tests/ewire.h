@@ -8,7 +8,7 @@
  * their loopback device (ifindex 1; eth0 is 2).  Each end of the wire may
  * delay, drop, duplicate and reorder by a seeded pattern, run a filter the
  * test writes, or be cut; it fails the test if a frame is over the link's
- * MTU + 14.  What a test injects goes through ewire_inject.
+ * MTU + 14, unless the end takes TSO frames (tso) and it is one.  What a test injects goes through ewire_inject.
  *
  * Static functions only: each test binary includes it once.
  */
@@ -31,6 +31,8 @@ struct eend {
 	tlink_filter filter;
 	void *farg;
 	unsigned int sent, dropped, oversize;
+	bool tso;		 /* takes TSO frames (set NS_LINK_F_TSO too) */
+	unsigned int tso_frames; /* TSO frames sent, their checksums checked */
 };
 
 struct epair {
@@ -69,10 +71,43 @@ static void eend_enqueue(struct eend *to, struct ns_pbuf *pb)
 		to->ep.rx_wake(to->ep.rx_wake_ctx);
 }
 
+static uint16_t be16_at(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A TSO frame (TCP over IPv4 or IPv6, gso_size set): its TCP checksum
+ * field holds the pseudo-header sum over the whole length. */
+static void eend_check_tso(const struct ns_pbuf *pb)
+{
+	const uint8_t *f = ns_pbuf_data(pb);
+	assert_true(pb->len <= 65535 + NS_ETH_HLEN);
+	bool v4 = be16_at(f + 12) == 0x0800;
+	assert_true(v4 || be16_at(f + 12) == 0x86dd);
+	const uint8_t *ip = f + NS_ETH_HLEN;
+	uint32_t iphl = v4 ? (ip[0] & 0xfu) * 4 : 40;
+	assert_int_equal(v4 ? ip[9] : ip[6], IPPROTO_TCP);
+	uint32_t l4len = pb->len - NS_ETH_HLEN - iphl;
+	assert_true(l4len > pb->gso_size);
+	uint32_t sum = 0;
+	const uint8_t *a = v4 ? ip + 12 : ip + 8;
+	for (uint32_t i = 0; i < (v4 ? 8u : 32u); i += 2)
+		sum += be16_at(a + i);
+	sum += IPPROTO_TCP + (l4len >> 16) + (l4len & 0xffff);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(be16_at(ip + iphl + 16), sum);
+}
+
 static int eend_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 {
 	struct eend *e = (struct eend *)ep;
-	if (pb->len < NS_ETH_HLEN || pb->len > ep->mtu + NS_ETH_HLEN) {
+	bool tso = pb->gso_size && e->tso;
+	if (tso) {
+		eend_check_tso(pb);
+		e->tso_frames++;
+	}
+	if (pb->len < NS_ETH_HLEN || (pb->len > ep->mtu + NS_ETH_HLEN && !tso)) {
 		e->oversize++;
 		ns_pbuf_free(pb);
 		return -EMSGSIZE;
@@ -80,7 +115,10 @@ static int eend_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 	e->sent++;
 	ep->tx_packets++;
 	ep->tx_bytes += pb->len;
-	pb->flags = 0; /* a wire: the receiver verifies */
+	/* A wire: the receiver verifies; a TSO frame arrives as a veth hands
+	 * one up, whole and checksum-partial. */
+	pb->flags = tso ? NS_PB_CSUM_PARTIAL : 0;
+	pb->gso_size = 0;
 	uint64_t now = e->p->a.now;
 	if (e->cut || (e->filter && !e->filter(e->farg, pb)) ||
 	    (e->drop_pct && eend_rand(e) < (uint32_t)e->drop_pct)) {

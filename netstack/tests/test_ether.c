@@ -1,8 +1,8 @@
 /* Unit tests for Ethernet links: TCP both ways between two stacks over an
  * ARP-resolved wire, the frame filter (other hosts' MACs, unknown types,
  * truncated and oversized frames each dropped and counted), the MTU on
- * output, GRO-sized and checksum-partial frames on input, and 10 MiB over
- * a lossy, reordering wire. */
+ * output, GRO-sized and checksum-partial frames on input, 10 MiB over
+ * a lossy, reordering wire, and TSO segments on output. */
 #include "netstack/tests/ewire.h"
 
 EPAIR_FIXTURE(1, 0)
@@ -218,6 +218,45 @@ static void test_ten_mib_over_a_lossy_reordering_wire(void **state)
 	CLOSE_ALL(c, s, l);
 }
 
+/* An end whose link takes TSO frames: new data leaves in segments of
+ * many MSS with a partial checksum (eend_check_tso), the rest in MSS;
+ * both ways, over IPv4 and IPv6, and through loss. */
+static void tso_transfer(struct epair *p, int family, const char *ip_b, int drop_pct)
+{
+	ep_run(p, MS(10));
+	p->ea->ep.flags |= NS_LINK_F_TSO;
+	p->ea->tso = true;
+	struct ns_endpoint *l =
+	    listener(&p->b, family, family == AF_INET ? "0.0.0.0" : "::", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, family, ip_b, l, &c, &s);
+	p->ea->drop_pct = drop_pct;
+	ep_transfer(p, c, s, 4u << 20, SEC(3600));
+	ep_transfer(p, s, c, 1u << 20, SEC(3600));
+	assert_true(p->ea->tso_frames > 0);
+	assert_int_equal(p->ea->oversize + p->eb->oversize, 0);
+	/* Each TSO frame carries many segments' worth. */
+	assert_true(p->ea->sent < (4u << 20) / 1448);
+	CLOSE_ALL(c, s, l);
+}
+
+static void test_tso_segments_go_out_whole_v4(void **state)
+{
+	tso_transfer(*state, AF_INET, "10.0.0.2", 0);
+}
+
+static void test_tso_segments_go_out_whole_v6(void **state)
+{
+	tso_transfer(*state, AF_INET6, "fd00::2", 0);
+}
+
+static void test_tso_survives_a_lossy_wire(void **state)
+{
+	tso_transfer(*state, AF_INET, "10.0.0.2", 2);
+	struct epair *p = *state;
+	assert_true(p->ea->dropped > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +266,9 @@ int main(void)
 	    PAIR_TEST(test_checksum_partial_frames_are_trusted),
 	    PAIR_TEST(test_gro_sized_tcp_segment_is_taken),
 	    PAIR_TEST(test_ten_mib_over_a_lossy_reordering_wire),
+	    PAIR_TEST(test_tso_segments_go_out_whole_v4),
+	    PAIR_TEST(test_tso_segments_go_out_whole_v6),
+	    PAIR_TEST(test_tso_survives_a_lossy_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

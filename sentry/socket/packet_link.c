@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -96,10 +97,48 @@ static unsigned char *ring_frame(unsigned char *ring, uint32_t block_size, uint3
 	return ring + (size_t)(i / per) * block_size + (size_t)(i % per) * frame_size;
 }
 
+/* The virtio_net_hdr of a TSO frame (NS_LINK_F_TSO): TCP over IPv4 or
+ * IPv6, cut to gso_size by the host, its checksum partial. */
+static bool tso_hdr(const struct packet_link *pl, const struct ns_pbuf *pb,
+		    struct virtio_net_hdr *vh)
+{
+	const unsigned char *f = ns_pbuf_data(pb);
+	if (!pl->vnet || pb->len < ETH_HLEN + 40 + 20)
+		return false;
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	uint32_t iphl;
+	if (type == 0x0800 && (f[ETH_HLEN] >> 4) == 4 && f[ETH_HLEN + 9] == IPPROTO_TCP) {
+		iphl = (f[ETH_HLEN] & 0xfu) * 4;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	} else if (type == 0x86dd && (f[ETH_HLEN] >> 4) == 6 && f[ETH_HLEN + 6] == IPPROTO_TCP) {
+		iphl = 40;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	} else {
+		return false;
+	}
+	uint32_t l4 = ETH_HLEN + iphl;
+	if (iphl < 20 || pb->len < l4 + 20)
+		return false;
+	uint32_t hdr = l4 + (f[l4 + 12] >> 4) * 4u;
+	if (hdr > pb->len)
+		return false;
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->hdr_len = (uint16_t)hdr;
+	vh->gso_size = pb->gso_size;
+	vh->csum_start = (uint16_t)l4;
+	vh->csum_offset = 16;
+	return true;
+}
+
 static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 {
 	struct packet_link *pl = (struct packet_link *)ep;
-	if (pb->len < ETH_HLEN || pb->len > ep->mtu + ETH_HLEN ||
+	struct virtio_net_hdr vh = {0}; /* no GSO, checksums complete */
+	if (pb->gso_size && !tso_hdr(pl, pb, &vh)) {
+		ns_pbuf_free(pb);
+		return -EINVAL;
+	}
+	if (pb->len < ETH_HLEN || (pb->len > ep->mtu + ETH_HLEN && !pb->gso_size) ||
 	    pb->len > pl->g.tx_frame_size - tx_data_off(pl) - pl->vnet) {
 		int e = pb->len < ETH_HLEN ? -EINVAL : -EMSGSIZE;
 		ns_pbuf_free(pb);
@@ -125,7 +164,7 @@ static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 		return -ENOBUFS;
 	}
 	unsigned char *data = frame + tx_data_off(pl);
-	memset(data, 0, pl->vnet); /* no GSO, checksums complete */
+	memcpy(data, &vh, pl->vnet);
 	memcpy(data + pl->vnet, ns_pbuf_data(pb), pb->len);
 	uint32_t tp_len = pb->len + pl->vnet;
 	if (pl->g.version == 3) {
@@ -341,6 +380,9 @@ int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6]
 	snprintf(pl->ep.name, sizeof(pl->ep.name), "%s", name);
 	pl->ep.mtu = mtu;
 	pl->ep.type = NS_LINK_ETHERNET;
+	/* TSO when TX frames hold a 64 KiB IP datagram behind the header. */
+	if (pl->vnet && g->tx_frame_size - tx_data_off(pl) - pl->vnet >= 65535 + ETH_HLEN)
+		pl->ep.flags |= NS_LINK_F_TSO;
 	memcpy(pl->ep.hwaddr, mac, 6);
 	*out = &pl->ep;
 	return 0;
