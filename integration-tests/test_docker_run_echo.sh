@@ -11,6 +11,12 @@ st=$?
 [ $st = 42 ] || fail "exit status $st, wanted 42"
 out=$(echo data-in | dr -i visor-busybox cat 2>&1) || fail "docker run -i cat: $out"
 [ "$out" = data-in ] || fail "stdin did not reach the app: $out"
+# A program found through PATH keeps argv[0] as given, as under runc
+# (/proc/1/cmdline reads "sh -c ...", not "/bin/sh -c ...").
+want=$(docker run --rm visor-busybox sh -c 'cat /proc/1/cmdline; true' | tr '\0' ' ') ||
+	fail "runc: cmdline"
+out=$(dr visor-busybox sh -c 'cat /proc/1/cmdline; true' | tr '\0' ' ') || fail "cmdline: $out"
+[ "$out" = "$want" ] || fail "init's cmdline '$out', runc's '$want'"
 out=$(dr visor-busybox sh -c 'echo to-err >&2' 2>&1 >/dev/null)
 [ "$out" = to-err ] || fail "stderr: $out"
 dr visor-busybox /no/such/program >/dev/null 2>"${TMPDIR:-/tmp}/visor-docker-err.$$"

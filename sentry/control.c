@@ -244,10 +244,9 @@ int control_spawn(struct kernel *k, struct spawn_args *a)
 		if (r == -EACCES)
 			found = -EACCES; /* there, but not executable: keep looking */
 		if (r == 0) {
-			char *saved = a->argv[0];
-			a->argv[0] = full;
+			a->path = full; /* argv[0] stays as given, as under runc */
 			int r = kernel_spawn(k, a);
-			a->argv[0] = saved;
+			a->path = NULL;
 			return r;
 		}
 		if (!colon)

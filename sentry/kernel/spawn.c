@@ -50,6 +50,7 @@ static void ie_free(struct initial_exec *ie)
 {
 	free_strv(ie->argv, ie->argc);
 	free_strv(ie->envp, ie->envc);
+	free(ie->path_owned);
 	vmutex_destroy(&ie->lock);
 	pthread_cond_destroy(&ie->cond);
 	free(ie);
@@ -106,9 +107,10 @@ int kernel_spawn(struct kernel *k, const struct spawn_args *a)
 	ie->argc = a->argc;
 	ie->envp = dup_strv(a->envp, a->envc);
 	ie->envc = a->envc;
-	if (!ie->argv || !ie->envp)
+	ie->path_owned = a->path ? strdup(a->path) : NULL;
+	if (!ie->argv || !ie->envp || (a->path && !ie->path_owned))
 		goto fail;
-	ie->path = ie->argv[0];
+	ie->path = a->path ? ie->path_owned : ie->argv[0];
 	ie->hold = a->start_stopped;
 	for (int i = 0; i < 3; i++) {
 		if (!a->stdio[i])

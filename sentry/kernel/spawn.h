@@ -16,7 +16,11 @@ struct kernel;
 struct file;
 
 struct spawn_args {
-	char **argv;          /* argv[0] is the path to exec (resolved like execve, no PATH search) */
+	char **argv;
+	/* The file to exec (resolved like execve, no PATH search); NULL: argv[0].
+	 * A PATH search (control.c) sets it and leaves argv[0] as given, as
+	 * runc's exec does. */
+	const char *path;
 	int argc;
 	char **envp;
 	int envc;

@@ -154,7 +154,8 @@ struct task {
 /* What a spawned task execs on its own thread before it first runs; the
  * spawner waits for `done` and reads `result`. */
 struct initial_exec {
-	const char *path;
+	const char *path; /* path_owned, or argv[0] */
+	char *path_owned;
 	char **argv; /* malloc'd array of malloc'd strings, NULL-terminated */
 	int argc;
 	char **envp;
