@@ -20,6 +20,7 @@
 /* clang-format off */
 #define LOCK_ORDER(X)                                                   \
 	X(EXEC_WAITER,        10, "exec_waiter->lock")                  \
+	X(FASYNC,             15, "fasync->lock")                       \
 	X(FILE_POS,           20, "file->pos_lock")                     \
 	X(VFS_TREE,           30, "vfs_tree_lock")                      \
 	X(EPOLL,              40, "epoll_lock")                         \

@@ -7,6 +7,7 @@
  * Record locks and flock are the VFS's (vfs/lock.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
@@ -276,6 +277,47 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 		break;
 	case F_SETFL:
 		r = opath ? -EBADF : file_set_flags(f, (int)arg);
+		if (r == 0)
+			r = vfs_fasync_update(t, f, fd, false);
+		break;
+	case F_SETOWN: {
+		int who = (int)arg;
+		r = opath ? -EBADF
+		    : who == INT_MIN ? -EINVAL /* as Linux's f_setown: no -who */
+			  : vfs_fasync_set_owner(t, f, who < 0 ? F_OWNER_PGRP : F_OWNER_PID,
+						 who < 0 ? -who : who);
+		break;
+	}
+	case F_GETOWN: {
+		int type, pid;
+		vfs_fasync_get_owner(f, &type, &pid);
+		r = opath ? -EBADF : type == F_OWNER_PGRP ? -pid : pid;
+		break;
+	}
+	case F_SETOWN_EX: {
+		struct f_owner_ex ox;
+		if (opath)
+			r = -EBADF;
+		else if (task_copy_in(t, &ox, arg, sizeof(ox)) < 0)
+			r = -EFAULT;
+		else
+			r = vfs_fasync_set_owner(t, f, ox.type, ox.pid);
+		break;
+	}
+	case F_GETOWN_EX: {
+		struct f_owner_ex ox;
+		int type, pid;
+		vfs_fasync_get_owner(f, &type, &pid);
+		ox.type = type;
+		ox.pid = pid;
+		r = opath ? -EBADF : task_copy_out(t, arg, &ox, sizeof(ox)) < 0 ? -EFAULT : 0;
+		break;
+	}
+	case F_SETSIG:
+		r = opath ? -EBADF : vfs_fasync_set_sig(t, f, arg);
+		break;
+	case F_GETSIG:
+		r = opath ? -EBADF : vfs_fasync_get_sig(f);
 		break;
 	case F_GETLK:
 	case F_SETLK:
@@ -316,7 +358,6 @@ static int64_t sys_fcntl(struct task *t, const uint64_t a[6])
 		r = opath ? -EBADF : tmpfs_get_seals(f);
 		break;
 	default:
-		/* F_SETOWN, F_GETOWN, F_SETSIG: not supported. */
 		r = -EINVAL;
 		break;
 	}
@@ -360,6 +401,20 @@ static int64_t sys_ioctl(struct task *t, const uint64_t a[6])
 		{
 			int fl = file_get_flags(f);
 			r = file_set_flags(f, v ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK));
+		}
+		break;
+	case FIOASYNC:
+		if (task_copy_in(t, &v, a[2], sizeof(v)) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		{
+			int fl = file_get_flags(f);
+			r = file_set_flags(f, v ? (fl | O_ASYNC) : (fl & ~O_ASYNC));
+			if (r == 0)
+				r = vfs_fasync_update(t, f, fd, true);
+			if (r < 0) /* Linux's ioctl_fioasync leaves the flag as it was */
+				file_set_flags(f, fl);
 		}
 		break;
 	default:

@@ -135,6 +135,8 @@ void file_put(struct file *f)
 		fsnotify_file(f, f->writable ? FS_CLOSE_WRITE : FS_CLOSE_NOWRITE);
 	vfs_lease_released(f);
 	vfs_dnotify_flush(f);
+	if (f->fasync)
+		vfs_fasync_released(f);
 	/* Nobody else holds f now, so no epoll_ctl can add to epitems. */
 	if (f->epitems)
 		epoll_file_released(f);

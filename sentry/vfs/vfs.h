@@ -370,6 +370,7 @@ struct file {
 	struct vfs_path anon;
 	struct epitem *epitems; /* epoll items watching this file (vfs/epoll.c's lock) */
 	bool lease_counted;     /* in its inode's open counts (lease.c) */
+	struct fasync *fasync;  /* O_ASYNC, F_SETOWN, F_SETSIG (fasync.c); set once under lock */
 };
 
 /* A file of no path (pipes, host fds): refs 1, ops given. ino may be NULL. */
@@ -419,6 +420,17 @@ int vfs_lease_get(struct file *f);
 /* F_NOTIFY (dnotify.c): DN_* events (| DN_MULTISHOT) on directory f; none
  * forgets the mark.  -ENOTDIR for a non-directory. */
 int vfs_dnotify_set(struct task *t, struct file *f, unsigned long arg);
+
+/* Signal-driven I/O (fasync.c).  vfs_fasync_update follows O_ASYNC after
+ * F_SETFL or FIOASYNC through fd (FIOASYNC: -ENOTTY for a file that cannot
+ * signal); F_SETOWN/F_SETOWN_EX (type F_OWNER_TID/PID/PGRP, pid 0 clears;
+ * -ESRCH when there is no such target), F_GETOWN/F_GETOWN_EX, F_SETSIG
+ * (0..64), F_GETSIG. */
+int vfs_fasync_update(struct task *t, struct file *f, int fd, bool fioasync);
+int vfs_fasync_set_owner(struct task *t, struct file *f, int type, int pid);
+void vfs_fasync_get_owner(struct file *f, int *type, int *pid);
+int vfs_fasync_set_sig(struct task *t, struct file *f, unsigned long sig);
+int vfs_fasync_get_sig(struct file *f);
 
 /* ---- FD tables ---- */
 

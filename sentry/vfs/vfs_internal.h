@@ -53,6 +53,8 @@ void vfs_leases_free(struct inode *ino);
  * inode's marks go with it; an event on an entry of directory dir, or on the
  * file of path p (its directory's marks). */
 void vfs_dnotify_flush(struct file *f);
+/* The last reference to f went: its O_ASYNC registration ends (fasync.c). */
+void vfs_fasync_released(struct file *f);
 void vfs_dnotify_free(struct inode *ino);
 void vfs_dnotify_event(struct inode *dir, uint32_t event);
 void vfs_dnotify_parent(const struct vfs_path *p, uint32_t event);
