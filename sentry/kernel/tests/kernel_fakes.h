@@ -165,6 +165,29 @@ __attribute__((weak)) int tg_signal_send(struct thread_group *tg, const siginfo_
 	return 0;
 }
 
+/* The sends of signal-driven I/O (vfs/fasync.c) to a thread or a process
+ * group, counted the same way, so that a VFS test does not link the real
+ * signal.c and kernel.c (and with them the real task_copy_*). */
+__attribute__((weak)) int task_signal_send_info(struct task *t, const siginfo_t *info, bool group)
+{
+	atomic_store(&fake_tg_last_signo, info->si_signo);
+	atomic_fetch_add(&fake_tg_signals, 1);
+	return 0;
+}
+
+__attribute__((weak)) int kernel_for_each_tg(struct kernel *k,
+					     int (*fn)(struct thread_group *tg, void *arg), void *arg)
+{
+	for (int i = 0; i < FX_MAX_TASKS; i++) {
+		if (!fx_tasks[i] || fx_tasks[i]->k != k || !fx_tasks[i]->tg)
+			continue;
+		int r = fn(fx_tasks[i]->tg, arg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* The same count for the POSIX and CPU-time timers' sends (ptimer.c), so
  * that a test of the itimer syscalls does not link the real signal.c. */
 __attribute__((weak)) void signal_queue_locked(struct thread_group *tg, struct task *t,
