@@ -1,8 +1,9 @@
 /* Conformance: signal-driven I/O.  O_ASYNC by F_SETFL and FIOASYNC on a
  * socketpair and a pipe, F_SETOWN/F_GETOWN (process, process group),
  * F_SETOWN_EX/F_GETOWN_EX (thread), F_SETSIG with its siginfo (si_code
- * POLL_IN, si_fd, si_band), errnos of each misuse; nginx's master sets up
- * its worker channels this way. */
+ * POLL_IN, si_fd, si_band), errnos of each misuse, and sigio_perm: an
+ * owner set by an unprivileged uid does not signal root's process; nginx's
+ * master sets up its worker channels this way. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -163,11 +164,43 @@ int main(void)
 	if (ch == 0) {
 		_exit(write(p[1], "q", 1) == 1 ? 0 : 1);
 	}
-	int st;
-	waitpid(ch, &st, 0);
+	int st = 0;
+	while (waitpid(ch, &st, 0) < 0 && errno == EINTR)
+		;
 	printf("SIGIO from a child's write to a pipe: %d\n", wait_for(&n_io, before + 1));
 	close(p[0]);
 	close(p[1]);
+
+	/* sigio_perm: the owner set by a child that became uid 1000 names this
+	 * (root) process, which therefore gets nothing; set again by root, it
+	 * does. */
+	int q[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, q) < 0)
+		return 1;
+	ch = fork();
+	if (ch == 0) {
+		if (setresgid(1000, 1000, 1000) < 0 || setresuid(1000, 1000, 1000) < 0)
+			_exit(2);
+		if (fcntl(q[0], F_SETOWN, getppid()) < 0 || fcntl(q[0], F_SETFL, O_ASYNC) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	st = 0;
+	while (waitpid(ch, &st, 0) < 0 && errno == EINTR)
+		;
+	printf("uid 1000 set the owner: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	before = n_io;
+	if (write(q[1], "s", 1) != 1 || read(q[0], &c, 1) != 1)
+		return 1;
+	ts.tv_nsec = 200000000;
+	nanosleep(&ts, NULL);
+	printf("SIGIO to root from a uid-1000 owner: %d\n", n_io != before);
+	CHECK("root sets the owner again", fcntl(q[0], F_SETOWN, getpid()));
+	if (write(q[1], "t", 1) != 1)
+		return 1;
+	printf("SIGIO from a root owner: %d\n", wait_for(&n_io, before + 1));
+	close(q[0]);
+	close(q[1]);
 	close(sv[0]);
 	close(sv[1]);
 	return 0;

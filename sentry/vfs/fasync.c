@@ -17,8 +17,10 @@
  * FIOASYNC on them is ENOTTY, as Linux's ioctl_fioasync.  Read-write files
  * report readability, errors and hang-ups; write-only ones writability
  * too (Linux's sockets report write space only after a send found none).
- * Not done: Linux's sigio_perm check of the owner's credentials against the
- * target's (every process of the sandbox may be signalled).
+ * A send reaches a target only if the credentials of whoever set the owner
+ * (kept at F_SETOWN, as Linux's f_modown) pass Linux's sigio_perm against
+ * the target's: that setter's effective uid 0, or its real or effective uid
+ * equal to the target's real or saved uid; others are skipped silently.
  *
  * Locks: fa->lock (FASYNC, taken first: the poll op under it takes the
  * file system's locks) orders registration changes; the owner, signal and
@@ -48,6 +50,7 @@ struct fasync {
 	struct kernel *k;
 	int owner_type; /* F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP */
 	int owner;      /* 0: none */
+	uint32_t uid, euid; /* the owner-setter's real and effective uid */
 	int sig;        /* F_SETSIG: 0 is SIGIO without details */
 	int fd;         /* the fd O_ASYNC was set through */
 };
@@ -63,7 +66,27 @@ static void fasync_wake(struct waiter *w)
 struct pgrp_sig {
 	int pgid;
 	const siginfo_t *info;
+	uint32_t uid, euid; /* the owner-setter's, for sigio_perm */
 };
+
+/* Linux's sigio_perm: may a SIGIO set up by (uid, euid) reach a task whose
+ * credentials are c? */
+static bool sigio_perm(uint32_t uid, uint32_t euid, const struct creds *c)
+{
+	return !c || euid == 0 || euid == c->suid || euid == c->ruid || uid == c->suid ||
+	       uid == c->ruid;
+}
+
+/* tg's credentials: its leader's (under tasks_lock, as kill.c reads them). */
+static bool sigio_perm_tg(const struct pgrp_sig *ps, struct thread_group *tg)
+{
+	struct task *l = tg->leader ? tg->leader : tg->threads;
+	struct creds *c = l ? task_creds(l) : NULL;
+	bool ok = sigio_perm(ps->uid, ps->euid, c);
+	if (c)
+		creds_put(c);
+	return ok;
+}
 
 static int pgrp_exists(struct thread_group *tg, void *arg)
 {
@@ -74,29 +97,39 @@ static int pgrp_exists(struct thread_group *tg, void *arg)
 static int pgrp_send_one(struct thread_group *tg, void *arg)
 {
 	struct pgrp_sig *ps = arg;
-	if (tg->pgid == ps->pgid && !tg->reaped)
+	if (tg->pgid == ps->pgid && !tg->reaped && sigio_perm_tg(ps, tg))
 		tg_signal_send(tg, ps->info);
 	return 0;
 }
 
-/* Send info to the owner (Linux's send_sigio). */
-static void send_to_owner(struct kernel *k, int type, int owner, const siginfo_t *info)
+static int pid_send_one(struct thread_group *tg, void *arg)
 {
+	struct pgrp_sig *ps = arg;
+	if (tg->tgid != ps->pgid)
+		return 0;
+	if (!tg->reaped && sigio_perm_tg(ps, tg))
+		tg_signal_send(tg, ps->info);
+	return 1;
+}
+
+/* Send info to the owner (Linux's send_sigio), each target checked by
+ * sigio_perm against the setter's uid and euid. */
+static void send_to_owner(struct kernel *k, int type, int owner, uint32_t uid, uint32_t euid,
+			  const siginfo_t *info)
+{
+	struct pgrp_sig ps = {.pgid = owner, .info = info, .uid = uid, .euid = euid};
 	if (type == F_OWNER_TID) {
 		struct task *t = kernel_get_task(k, owner);
 		if (t) {
-			task_signal_send_info(t, info, false);
+			struct creds *c = task_creds(t);
+			if (sigio_perm(uid, euid, c))
+				task_signal_send_info(t, info, false);
+			if (c)
+				creds_put(c);
 			task_put(t);
 		}
-	} else if (type == F_OWNER_PID) {
-		struct thread_group *tg = kernel_get_tg(k, owner);
-		if (tg) {
-			tg_signal_send(tg, info);
-			tg_put(tg);
-		}
 	} else {
-		struct pgrp_sig ps = {.pgid = owner, .info = info};
-		kernel_for_each_tg(k, pgrp_send_one, &ps);
+		kernel_for_each_tg(k, type == F_OWNER_PID ? pid_send_one : pgrp_send_one, &ps);
 	}
 }
 
@@ -108,6 +141,7 @@ static void fasync_fire(struct ktimer *kt)
 		return;
 	vmutex_lock(&fa->lock);
 	int type = fa->owner_type, owner = fa->owner, sig = fa->sig, fd = fa->fd;
+	uint32_t uid = fa->uid, euid = fa->euid;
 	vmutex_unlock(&fa->lock);
 	if (!owner)
 		return;
@@ -116,7 +150,7 @@ static void fasync_fire(struct ktimer *kt)
 	if (!sig) {
 		info.si_signo = SIGIO;
 		info.si_code = SI_KERNEL;
-		send_to_owner(fa->k, type, owner, &info);
+		send_to_owner(fa->k, type, owner, uid, euid, &info);
 		return;
 	}
 	/* One signal per reason, as each of Linux's kill_fasync calls. */
@@ -137,7 +171,7 @@ static void fasync_fire(struct ktimer *kt)
 		info.si_code = reasons[i].code;
 		info.si_band = reasons[i].band;
 		info.si_fd = fd;
-		send_to_owner(fa->k, type, owner, &info);
+		send_to_owner(fa->k, type, owner, uid, euid, &info);
 	}
 }
 
@@ -235,6 +269,8 @@ int vfs_fasync_set_owner(struct task *t, struct file *f, int type, int pid)
 	vmutex_lock(&fa->lock);
 	fa->owner_type = type;
 	fa->owner = pid;
+	fa->uid = t->creds ? t->creds->ruid : 0;
+	fa->euid = t->creds ? t->creds->euid : 0;
 	vmutex_unlock(&fa->lock);
 	return 0;
 }
