@@ -158,9 +158,9 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_copy_file_range),
     JAIL_ALLOW(SYS_splice),
     /* memory, never executable: code injected into a compromised Sentry
-     * cannot be made to run.  (The ptrace platform's rules widen this: its
-     * stubs are forked from the jailed Sentry and inherit this filter, and
-     * the mappings of app code it injects into them are PROT_EXEC.) */
+     * cannot be made to run.  (No platform widens this: both fork their
+     * stubs from a template made before the jail, so no stub carries this
+     * filter.) */
     JAIL_ALLOW_NO_EXEC(SYS_mmap),
     JAIL_ALLOW(SYS_munmap),
     JAIL_ALLOW_NO_EXEC(SYS_mprotect),

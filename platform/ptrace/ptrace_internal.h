@@ -13,6 +13,7 @@
 #define VISOR_PLATFORM_PTRACE_INTERNAL_H
 
 #include "lib/page.h"
+#include "lib/lockdep.h"
 #include "platform/platform.h"
 
 #include <linux/filter.h>
@@ -47,6 +48,16 @@ struct pt_platform {
 	uint64_t stub_addr; /* the stub page, same address in the Sentry and every stub */
 	struct sock_filter filter[PT_FILTER_MAX];
 	unsigned short filter_len;
+	/* The stub template (ptrace_stub.c): a process forked before the
+	 * Sentry's jail that forks every stub, so that no stub carries the
+	 * Sentry's filter.  Its own filter is the stub's plus its loop. */
+	struct sock_filter tmpl_filter[PT_FILTER_MAX];
+	unsigned short tmpl_filter_len;
+	struct sock_fprog tmpl_prog;
+	struct vmutex tmpl_lock; /* one request and its reply at a time */
+	int tmpl_sock;		 /* -1: no template */
+	int tmpl_fd_no;		 /* the socket's number in the template (and a new stub) */
+	pid_t tmpl_pid;
 };
 
 /* Addresses of the stub page's entry points. */
@@ -71,7 +82,9 @@ uint64_t pt_stub_wait_addr(const struct pt_platform *pp);
  */
 bool pt_stub_runs_at(const struct pt_platform *pp, uint64_t rip);
 
-/* Map the stub page into the Sentry and build the seccomp filter. */
+/* Map the stub page into the Sentry, build the seccomp filters and fork the
+ * stub template (before the Sentry's jail); fini ends the template and
+ * unmaps the page. */
 int pt_stub_page_init(struct pt_platform *pp);
 void pt_stub_page_fini(struct pt_platform *pp);
 
@@ -80,10 +93,11 @@ void pt_stub_page_fini(struct pt_platform *pp);
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
 /*
- * Fork a new stub process from the calling thread and set it up: the calling
+ * Have the template fork a new stub process (a child of the Sentry, by
+ * CLONE_PARENT), seize it from the calling thread and set it up: the calling
  * thread is its tracer until it returns; on success the stub holds only the
- * stub page and the memfd, runs under the seccomp filter, and its leader is
- * left ptrace-stopped (signal-delivery-stop) with *regs its registers.
+ * stub page and the memfd, runs under the template's filter and its own, and
+ * its leader is left ptrace-stopped with *regs its registers.
  */
 int pt_stub_create(struct pt_platform *pp, pid_t *pid, plat_regs_t *regs);
 

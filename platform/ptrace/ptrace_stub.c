@@ -3,13 +3,16 @@
  * the stub's seccomp filter, creating a stub process, waiting for ptrace
  * stops and injecting syscalls into stopped stub threads.
  *
- * A stub process is an application address space.  It is forked from the
- * calling Sentry thread (which becomes its tracer), sheds every mapping but
- * the stub page and every fd but the memory file, and runs under a seccomp
- * filter that allows only the syscalls the stub itself needs (ptrace.c's
- * injected mmap/munmap/mprotect and clone, the spare threads' pause, exit).
- * Application syscalls never reach that filter: PTRACE_SYSEMU stops them at
- * syscall entry, before seccomp runs.
+ * A stub process is an application address space.  It is forked by the
+ * stub template (a process forked from the Sentry when the platform starts,
+ * before the Sentry's jail: so no stub carries the Sentry's filter, and the
+ * Sentry's filter need not allow what stubs do, such as PROT_EXEC mappings),
+ * seized by the calling Sentry thread (which becomes its tracer), sheds every
+ * mapping but the stub page and every fd but the memory file, and runs under
+ * the template's filter and its own, which allow only the syscalls the stub
+ * itself needs (ptrace.c's injected mmap/munmap/mprotect and clone, the spare
+ * threads' pause, exit).  Application syscalls never reach those filters:
+ * PTRACE_SYSEMU stops them at syscall entry, before seccomp runs.
  *
  * This file must never leave anything of the Sentry reachable from a stub:
  * no mapping, no fd, no signal handler.
@@ -21,6 +24,7 @@
 
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,18 +78,27 @@ bool pt_stub_runs_at(const struct pt_platform *pp, uint64_t rip)
 #define TO_KILL 0xff /* jump target placeholder, patched to the final KILL */
 
 /*
- * Allow: munmap, mprotect, pause, exit, exit_group; mmap only as
+ * The stub's filter: munmap, mprotect, pause, exit, exit_group; mmap only as
  * MAP_SHARED|MAP_FIXED of the memory file; clone only with the spare-thread
  * flags; prctl only as PR_SET_NAME (the host name of a stub, for ps and
- * `docker top`: pt_stub_set_name).  Everything else, and any other architecture (int $0x80 from a
- * 64-bit process is AUDIT_ARCH_I386), kills the whole stub process.  The
- * Sentry's filter, inherited, still applies underneath: whatever is allowed
- * here, and whatever the child does before loading this, is listed in
- * ptrace_jail.c too.
+ * `docker top`: pt_stub_set_name).  Everything else, and any other
+ * architecture (int $0x80 from a 64-bit process is AUDIT_ARCH_I386), kills
+ * the whole stub process.
+ *
+ * The template's filter (tmpl): the same, and what the template's loop and a
+ * new stub's set-up need on top: recvfrom and sendto (the template's
+ * socket, its only fd besides the memory file), clone(CLONE_PARENT) (a new
+ * stub), prctl(PR_SET_PDEATHSIG) and getppid (a new stub dies with the
+ * Sentry until it is seized), close_range (the stub drops the socket), rseq
+ * (unregistering the area inherited from the Sentry's thread), seccomp (the
+ * stub's own filter).
+ * Every stub keeps it underneath its own, which only narrows it.
  */
-static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
+static unsigned short pt_build_filter(struct sock_filter *f, int memfd, bool tmpl)
 {
 	static const int plain[] = {SYS_munmap, SYS_mprotect, SYS_pause, SYS_exit, SYS_exit_group};
+	static const int tmpl_plain[] = {SYS_recvfrom, SYS_sendto, SYS_close_range, SYS_rseq,
+					 SYS_seccomp,	SYS_getppid};
 	unsigned n = 0;
 #define EMIT(ins) (f[n++] = (struct sock_filter)ins)
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH));
@@ -93,7 +107,9 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 	 * syscall (gettimeofday, time, getcpu) that seccomp sees with the
 	 * page's address as its instruction pointer.  TRAP: the kernel then
 	 * returns to the caller and sends SIGSYS, a ptrace stop the platform
-	 * reports as that syscall, served by the Sentry (pt_classify). */
+	 * reports as that syscall, served by the Sentry (pt_classify).  Every
+	 * filter runs and the strictest answer wins: the template's traps it
+	 * too. */
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 0, 4));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO));
@@ -103,6 +119,10 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR));
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, plain[i], 0, 1));
+		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	}
+	for (size_t i = 0; tmpl && i < sizeof(tmpl_plain) / sizeof(tmpl_plain[0]); i++) {
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tmpl_plain[i], 0, 1));
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	}
 	/* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, memfd, off).  The kernel
@@ -115,21 +135,27 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(4)));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)memfd, 0, TO_KILL));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-	/* clone(PT_THREAD_CLONE_FLAGS, ...): threads only, never a new process. */
-	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 5));
-	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
-	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PT_THREAD_CLONE_FLAGS, 0, TO_KILL));
+	/* clone(PT_THREAD_CLONE_FLAGS, ...): threads only; the template also
+	 * clone(CLONE_PARENT): a new stub, a child of the Sentry, no exit
+	 * signal. */
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, tmpl ? 6 : 5));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(0)));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO_KILL));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
+	if (tmpl)
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLONE_PARENT, 1, 0));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PT_THREAD_CLONE_FLAGS, 0, TO_KILL));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	/* prctl(PR_SET_NAME, name): renames the calling thread, nothing else.
 	 * The kernel reads the option as an int; both halves are checked anyway
 	 * so that no other value can ever pass. */
-	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 5));
-	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
-	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NAME, 0, TO_KILL));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, tmpl ? 6 : 5));
 	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(0)));
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, TO_KILL));
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)));
+	if (tmpl) /* a new stub's parent-death signal, set and then cleared */
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_PDEATHSIG, 1, 0));
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_NAME, 0, TO_KILL));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	unsigned kill = n;
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
@@ -139,6 +165,9 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 			f[i].jf = (unsigned char)(kill - i - 1);
 	return (unsigned short)n;
 }
+
+static int pt_template_start(struct pt_platform *pp);
+static void pt_template_stop(struct pt_platform *pp);
 
 /* ---- the stub page ----------------------------------------------------- */
 
@@ -150,9 +179,10 @@ static unsigned short pt_build_filter(struct sock_filter *f, int memfd)
 int pt_stub_page_init(struct pt_platform *pp)
 {
 	size_t code_len = (size_t)(ptrace_stub_end - ptrace_stub_start);
+	pp->tmpl_sock = -1;
 	if (code_len > PT_FPROG_OFF)
 		return -E2BIG;
-	pp->filter_len = pt_build_filter(pp->filter, pp->memfd);
+	pp->filter_len = pt_build_filter(pp->filter, pp->memfd, false);
 
 	char *page = plat_map_high(PLAT_APP_TOP, PT_USER_TOP, PAGE_SIZE);
 	if (page == MAP_FAILED)
@@ -171,46 +201,59 @@ int pt_stub_page_init(struct pt_platform *pp)
 		return err;
 	}
 	pp->stub_addr = a;
+	vmutex_init(&pp->tmpl_lock, LOCK_CLASS(PLATFORM_STUB_TEMPLATE));
+	int err = pt_template_start(pp);
+	if (err) {
+		munmap(page, PAGE_SIZE);
+		pp->stub_addr = 0;
+		return err;
+	}
 	return 0;
 }
 
 void pt_stub_page_fini(struct pt_platform *pp)
 {
+	pt_template_stop(pp);
 	if (pp->stub_addr)
 		munmap((void *)(uintptr_t)pp->stub_addr, PAGE_SIZE);
 	pp->stub_addr = 0;
 }
 
-/* ---- creating a stub --------------------------------------------------- */
+/* ---- the stub template ---------------------------------------------------- */
 
-struct pt_child_args {
+struct pt_tmpl_args {
 	pid_t parent;
-	int memfd;
+	int keep[2]; /* the memory file and the template's socket, lower first */
+	int sock;    /* the template's socket */
+	uint64_t wait;			/* the stub page's wait loop */
+	const struct sock_fprog *prog; /* the template's filter */
 };
 
-
 /*
- * The child side of the fork.  The Sentry is multithreaded, so only raw
- * syscalls here (no libc, no sanitizer runtime: locks held by other Sentry
- * threads at fork time are held forever in the child).
+ * The template: forked from the Sentry before its jail.  The Sentry is
+ * multithreaded, so only raw syscalls here (no libc, no sanitizer runtime:
+ * locks held by other Sentry threads at fork time are held forever in the
+ * child).  It ignores every signal, keeps only the memory file and its
+ * socket, drops every capability, loads its filter, and then, for each byte
+ * received, forks a stub with CLONE_PARENT (a child of the Sentry, which
+ * seizes it) and answers its pid (or -errno) in 8 bytes.  The new stub jumps
+ * straight into the stub page's wait loop; the Sentry moves it on from
+ * wherever it stops.  EOF on the socket ends the template.
  */
 __attribute__((noreturn, noinline, no_sanitize("address", "undefined"))) static void
-pt_stub_child(const struct pt_child_args *a)
+pt_template_child(const struct pt_tmpl_args *a)
 {
-	/* Until the tracer has set PTRACE_O_EXITKILL, parent death must kill us. */
 	plat_raw6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
 	if (plat_raw6(SYS_getppid, 0, 0, 0, 0, 0, 0) != a->parent)
 		plat_raw6(SYS_exit_group, 1, 0, 0, 0, 0, 0);
-	/* Sentry handlers point at code that is about to vanish.  Ignore every
-	 * signal instead: a signal sent from outside to the process (a
-	 * terminal's SIGINT to the process group, a stray SIGTERM) is then
-	 * dropped, where SIG_DFL would let it kill the whole stub through an
-	 * untraced thread.  Traced threads still see everything (the kernel
-	 * never ignores a signal for a ptraced task; context_interrupt's
-	 * SIGCHLD relies on that), and synchronous faults reset the action to
-	 * SIG_DFL and reach the tracer.  Block nothing, for the same reasons.
-	 * (So SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP, once the app has faulted
-	 * or a syscall was injected, are fatal when sent from outside.) */
+	/* Sentry handlers point at code no stub keeps.  Ignore every signal
+	 * instead: a signal sent from outside to a stub (a terminal's SIGINT to
+	 * the process group, a stray SIGTERM) is then dropped, where SIG_DFL
+	 * would let it kill the whole stub through an untraced thread.  Traced
+	 * threads still see everything (the kernel never ignores a signal for a
+	 * ptraced task; context_interrupt's SIGCHLD relies on that), and
+	 * synchronous faults reset the action to SIG_DFL and reach the tracer.
+	 * Block nothing, for the same reasons. */
 	struct plat_ksigaction ign;
 	__builtin_memset(&ign, 0, sizeof(ign));
 	ign.handler = (unsigned long)SIG_IGN;
@@ -219,31 +262,118 @@ pt_stub_child(const struct pt_child_args *a)
 			plat_raw6(SYS_rt_sigaction, sig, (long)&ign, 0, 8, 0, 0);
 	unsigned long mask = 0;
 	plat_raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
-	/* Only the memory file may stay open. */
-	if (a->memfd > 0)
-		plat_raw6(SYS_close_range, 0, a->memfd - 1, 0, 0, 0, 0);
-	plat_raw6(SYS_close_range, (long)a->memfd + 1, ~0U, 0, 0, 0, 0);
-	/* The stub keeps the Sentry's name (comm) until the Sentry names it
-	 * after the application (as_set_name: ps and `docker top` then show
-	 * the app's command, as they would under runc). */
-	if (plat_raw6(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0, 0, 0) < 0)
+	/* Only the memory file and the socket stay open. */
+	if (a->keep[0] > 0)
+		plat_raw6(SYS_close_range, 0, a->keep[0] - 1, 0, 0, 0, 0);
+	if (a->keep[1] > a->keep[0] + 1)
+		plat_raw6(SYS_close_range, a->keep[0] + 1, a->keep[1] - 1, 0, 0, 0, 0);
+	plat_raw6(SYS_close_range, a->keep[1] + 1, ~0U, 0, 0, 0, 0);
+	/* No capability, ever (the Sentry still has its own at this point);
+	 * dumpable, so that the Sentry, without CAP_SYS_PTRACE, may seize the
+	 * stubs forked from here whatever its own credentials did. */
+	for (long c = 0; c <= 63; c++)
+		plat_raw6(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0, 0);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	__builtin_memset(d, 0, sizeof(d));
+	if (plat_raw6(SYS_capset, (long)&h, (long)d, 0, 0, 0, 0) < 0 ||
+	    plat_raw6(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0, 0) < 0 ||
+	    plat_raw6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) < 0 ||
+	    plat_raw6(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)a->prog, 0, 0, 0) < 0)
 		plat_raw6(SYS_exit_group, 2, 0, 0, 0, 0, 0);
-	/* Stop for the tracer: a SIGTRAP signal-delivery-stop.  The tracer
-	 * moves rip into the stub page and never lets us return here. */
-	__asm__ volatile("int3" ::: "memory");
+	for (;;) {
+		char byte;
+		long n = plat_raw6(SYS_recvfrom, a->sock, (long)&byte, 1, 0, 0, 0);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		long pid = plat_raw6(SYS_clone, CLONE_PARENT, 0, 0, 0, 0, 0);
+		if (pid == 0) {
+			/* Until a Sentry thread has seized it (EXITKILL), the
+			 * Sentry's death must end it: nothing else would. */
+			plat_raw6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+			if (plat_raw6(SYS_getppid, 0, 0, 0, 0, 0, 0) != a->parent)
+				plat_raw6(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+			__asm__ volatile("jmp *%0" ::"r"(a->wait) : "memory");
+		}
+		plat_raw6(SYS_sendto, a->sock, (long)&pid, sizeof(pid), MSG_NOSIGNAL, 0, 0);
+	}
 	for (;;)
-		plat_raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
+		plat_raw6(SYS_exit_group, 0, 0, 0, 0, 0, 0);
 }
 
 /* clone with flags 0: a fork that sends no SIGCHLD (so only __WALL waits
- * see it, and a Sentry SIGCHLD handler is never bothered by stubs). */
-__attribute__((noinline)) static long pt_fork(const struct pt_child_args *a)
+ * see it, and a Sentry SIGCHLD handler is never bothered by it). */
+__attribute__((noinline)) static long pt_fork(const struct pt_tmpl_args *a)
 {
 	long r = plat_raw6(SYS_clone, 0, 0, 0, 0, 0, 0);
 	if (r == 0)
-		pt_stub_child(a);
+		pt_template_child(a);
 	return r;
 }
+
+static int pt_template_start(struct pt_platform *pp)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pp->tmpl_filter_len = pt_build_filter(pp->tmpl_filter, pp->memfd, true);
+	pp->tmpl_prog.len = pp->tmpl_filter_len;
+	pp->tmpl_prog.filter = pp->tmpl_filter;
+	struct pt_tmpl_args a = {
+	    .parent = getpid(),
+	    .keep = {pp->memfd < sv[1] ? pp->memfd : sv[1], pp->memfd < sv[1] ? sv[1] : pp->memfd},
+	    .sock = sv[1],
+	    .wait = pt_stub_wait_addr(pp),
+	    .prog = &pp->tmpl_prog,
+	};
+	long r = pt_fork(&a);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return (int)r;
+	}
+	pp->tmpl_sock = sv[0];
+	pp->tmpl_fd_no = sv[1];
+	pp->tmpl_pid = (pid_t)r;
+	return 0;
+}
+
+/* Close the template's socket (it exits on EOF) and reap it. */
+static void pt_template_stop(struct pt_platform *pp)
+{
+	if (pp->tmpl_sock < 0)
+		return;
+	close(pp->tmpl_sock);
+	pp->tmpl_sock = -1;
+	int st;
+	while (waitpid(pp->tmpl_pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+	pp->tmpl_pid = 0;
+}
+
+/* A new stub from the template: its pid, or -errno. */
+static pid_t pt_template_fork(struct pt_platform *pp)
+{
+	char byte = 'n';
+	int64_t pid = -EPIPE;
+	vmutex_lock(&pp->tmpl_lock);
+	ssize_t n = send(pp->tmpl_sock, &byte, 1, MSG_NOSIGNAL);
+	if (n == 1) {
+		do
+			n = recv(pp->tmpl_sock, &pid, sizeof(pid), 0);
+		while (n < 0 && errno == EINTR);
+	}
+	vmutex_unlock(&pp->tmpl_lock);
+	if (n != (ssize_t)sizeof(pid)) {
+		log_error("ptrace: the stub template does not answer: %s",
+			  n < 0 ? strerror(errno) : "it has ended");
+		return -EAGAIN;
+	}
+	return pid == 0 ? -EIO : (pid_t)pid;
+}
+
 
 int pt_wait(pid_t tid, int *status)
 {
@@ -357,27 +487,35 @@ int pt_stub_set_name(struct pt_platform *pp, pid_t tid, const plat_regs_t *regs,
 
 int pt_stub_create(struct pt_platform *pp, pid_t *pidp, plat_regs_t *regs)
 {
-	struct pt_child_args a = {.parent = getpid(), .memfd = pp->memfd};
-	long r = pt_fork(&a);
-	if (r < 0)
-		return (int)r;
-	pid_t pid = (pid_t)r;
-	int st, err = pt_wait(pid, &st);
+	pid_t pid = pt_template_fork(pp);
+	if (pid < 0)
+		return pid;
+	/* Seize it and stop it wherever it is (in the wait loop, or still on
+	 * its way there from the template's clone): every injection below sets
+	 * rip to the stub's own code first. */
+	int st, err = 0;
+	if (ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+		err = -errno;
+		log_error("ptrace: seizing stub %d: %s", pid, strerror(-err));
+		goto fail;
+	}
+	err = pt_wait(pid, &st);
 	if (err)
 		goto fail;
-	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+	if (!WIFSTOPPED(st)) {
 		log_error("ptrace: stub %d did not stop as expected (status %#x)", pid, st);
 		err = -EIO;
 		goto fail;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
-		   (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) < 0 ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, regs) < 0) {
+	if (ptrace(PTRACE_GETREGS, pid, NULL, regs) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	/* The forked thread inherited glibc's rseq registration; once its TLS
-	 * is unmapped the kernel would SIGSEGV the stub on the next preemption
+	/* The template inherited the forking thread's glibc rseq registration,
+	 * and the stub the template's; once its TLS is unmapped the kernel
+	 * would SIGSEGV the stub on the next preemption
 	 * (rseq_handle_notify_resume).  Unregister it while the area exists. */
 	struct __ptrace_rseq_configuration rc = {0};
 	long rseq_args[6] = {0};
@@ -393,13 +531,14 @@ int pt_stub_create(struct pt_platform *pp, pid_t *pidp, plat_regs_t *regs)
 		long nr;
 		long args[6];
 	} steps[] = {
-	    /* EXITKILL covers us now; the parent-death signal would fire
-	     * when the *thread* that forked us exits, which is too early. */
+	    /* EXITKILL covers it now; the parent-death signal would fire
+	     * when the Sentry *thread* that forked the template exits.
+	     * (no_new_privs and the template's filter are inherited.) */
 	    {SYS_prctl, {PR_SET_PDEATHSIG, 0}},
 	    {SYS_rseq, {rseq_args[0], rseq_args[1], rseq_args[2], rseq_args[3]}},
 	    {SYS_munmap, {0, (long)pp->stub_addr}},
 	    {SYS_munmap, {(long)top, (long)(PT_USER_TOP - top)}},
-	    {SYS_prctl, {PR_SET_NO_NEW_PRIVS, 1}},
+	    {SYS_close_range, {pp->tmpl_fd_no, pp->tmpl_fd_no, 0}},
 	    {SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0, (long)(pp->stub_addr + PT_FPROG_OFF)}},
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
