@@ -9,6 +9,7 @@
 #          every runner: under a sandbox most of these are ping-pongs between
 #          the app and the kernel serving it.
 #   start: `docker run --rm IMAGE true`: mean wall time over $STARTS runs.
+#   concurrent start: $CONC_N such runs, $CONC_PAR at a time: containers/s.
 #
 # runc and runsc need Docker (started and set up by integration-tests/lib.sh);
 # runsc is Debian's, registered with --platform=ptrace --network=none.  visor
@@ -18,6 +19,8 @@ cd "$(dirname "$0")/.."
 VISOR=${VISOR:-$PWD/build/visor}
 ROUNDS=${ROUNDS:-5}
 STARTS=${STARTS:-10}
+CONC_N=${CONC_N:-40}
+CONC_PAR=${CONC_PAR:-8}
 BENCH_PIN=${BENCH_PIN:-1}
 BENCH_CPU=${BENCH_CPU:-0}
 TESTS=${TESTS:-getpid openclose stat pipe futex mmap fork forkexec}
@@ -105,6 +108,25 @@ if [ $have_docker = 1 ]; then
 		t1=$(date +%s%N)
 		if [ $ok = 1 ]; then s[$r]=$(((t1 - t0) / STARTS / 1000000)); else s[$r]=0; fi
 		printf '  %-8s %6s ms   /runc %s\n' "$r" "${s[$r]}" "$(ratio "${s[$r]}" "${s[runc]}")"
+	done
+	echo
+	echo "concurrent start: $CONC_N x docker run --rm visor-busybox true, $CONC_PAR at a time"
+	declare -A cps=()
+	for r in runc runsc ptrace systrap; do
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2016
+		fails=$(seq "$CONC_N" | xargs -P "$CONC_PAR" -I{} sh -c \
+			'timeout 120 docker run --rm --runtime="$1" visor-busybox true >/dev/null 2>&1 || echo x' \
+			_ "${RT[$r]}" | wc -l)
+		t1=$(date +%s%N)
+		# containers per second, two decimals; none if any run failed
+		if [ "$fails" = 0 ]; then
+			cps[$r]=$(awk -v n="$CONC_N" -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", n / (ns / 1e9) }')
+		else
+			cps[$r]=0
+		fi
+		printf '  %-8s %6s containers/s (%s failed)   /runc %s\n' "$r" "${cps[$r]}" "$fails" \
+			"$(ratio "${cps[$r]}" "${cps[runc]}")"
 	done
 else
 	echo "(docker not available: runc/runsc columns and container start skipped)"

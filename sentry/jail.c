@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -26,11 +27,13 @@
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int pivot_empty(const char **what)
@@ -82,6 +85,101 @@ static int drop_caps(const char **what)
 		return -errno;
 	*what = "no_new_privs";
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The Sentry's own user namespace (sentry_userns_enter).  A helper forked
+ * while the Sentry is still host root writes the maps the Sentry cannot
+ * write for itself (mapping another host id takes CAP_SETUID in the parent
+ * namespace): uid and gid 0 inside are SENTRY_HOST_ID outside, setgroups is
+ * denied.  The Sentry then takes those ids, so the host sees it and every
+ * stub it forks as that unprivileged id, with no capability in the host's
+ * namespaces (network, mounts, IPC, UTS, cgroups: all owned by the host's
+ * user namespace).  A mount namespace is made with the user namespace, so
+ * the jail's empty root can still be mounted and pivoted into.
+ */
+#define SENTRY_HOST_ID 65534 /* nobody / nogroup */
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, text, strlen(text));
+	int r = n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+/* The helper: once the Sentry has unshared (a byte on rfd), write its maps. */
+static int userns_map_helper(int rfd, pid_t host_pid)
+{
+	char byte, path[64], map[64];
+	if (read(rfd, &byte, 1) != 1)
+		return 1;
+	snprintf(map, sizeof(map), "0 %d 1\n", SENTRY_HOST_ID);
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", host_pid);
+	if (write_file(path, "deny") < 0)
+		return 2;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", host_pid);
+	if (write_file(path, map) < 0)
+		return 3;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", host_pid);
+	if (write_file(path, map) < 0)
+		return 4;
+	return 0;
+}
+
+int sentry_userns_enter(const char **what)
+{
+	/* The host's pid of this process, as the host's /proc names it (the
+	 * Sentry is pid 1 of its own pid namespace; /proc is still the
+	 * host's mount). */
+	*what = "read /proc/self";
+	char self[32];
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	self[n] = 0;
+	pid_t host_pid = (pid_t)atoi(self);
+	*what = "drop supplementary groups";
+	if (setgroups(0, NULL) < 0)
+		return -errno;
+	int p[2];
+	*what = "pipe";
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	*what = "fork the map writer";
+	pid_t helper = fork();
+	if (helper < 0) {
+		int e = -errno;
+		close(p[0]);
+		close(p[1]);
+		return e;
+	}
+	if (helper == 0) {
+		close(p[1]);
+		_exit(userns_map_helper(p[0], host_pid));
+	}
+	close(p[0]);
+	*what = "unshare user and mount namespaces";
+	int r = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? -errno : 0;
+	/* The helper writes the maps on the byte, gives up on EOF. */
+	if (r == 0 && write(p[1], "u", 1) != 1)
+		r = -errno;
+	close(p[1]);
+	int st = 0;
+	while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	*what = "write uid_map/gid_map";
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -EPERM;
+	*what = "take the mapped ids";
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -45,6 +45,11 @@ int jail_seccomp_load(const struct jail_rules *const sets[], size_t n, const cha
  * unless extra adds them.  Returns 0 or -errno with *what naming the failed
  * step.
  */
+/* Before any thread or platform: move into a user namespace of our own
+ * (with a mount namespace), as root there and the unprivileged host id
+ * 65534 outside.  0, or -errno with *what naming the step that failed. */
+int sentry_userns_enter(const char **what);
+
 int sentry_jail(const struct platform *plat, const struct jail_rules *const extra[],
 		const char **what);
 

@@ -92,6 +92,20 @@ int sentry_run(const struct sentry_config *cfg)
 		log_set_prefix(prefix);
 		log_info("container %s", cfg->container_id);
 	}
+	/* The Sentry's own user namespace, as an unprivileged host id, while
+	 * it is still one thread and before the platform forks its stub
+	 * template (stubs are born with these credentials).  Not with
+	 * --network=host, whose host sockets need the host's privileges in
+	 * the host's network namespace (ports below 1024), nor with kvm
+	 * (/dev/kvm is for root and group kvm). */
+	if (cfg->jail && !cfg->network_host && strcmp(cfg->platform, "kvm")) {
+		const char *what = "";
+		int ur = sentry_userns_enter(&what);
+		if (ur < 0) {
+			log_error("jail: own user namespace: %s: %s", what, strerror(-ur));
+			return 125;
+		}
+	}
 	struct memfile *mf = NULL;
 	int r = memfile_new(MEMFILE_LIMIT, &mf);
 	if (r < 0) {

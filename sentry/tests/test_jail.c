@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdint.h>
@@ -516,6 +518,52 @@ static void test_stat_by_path_is_refused_stat_of_an_fd_works(void **state)
 	assert_exited_ok(in_child(body_stat_rules, NULL));
 }
 
+/* ---- the Sentry's own user namespace ----------------------------------- */
+
+/* In a fresh (single-threaded) child: enter the namespace, then show what
+ * host root could do and this process no longer can. */
+static int body_userns(const void *arg)
+{
+	char before[64], after[64];
+	ssize_t n = readlink("/proc/self/ns/user", before, sizeof(before) - 1);
+	if (n <= 0)
+		return 1;
+	before[n] = 0;
+	const char *what = "";
+	if (sentry_userns_enter(&what) < 0)
+		return 2;
+	n = readlink("/proc/self/ns/user", after, sizeof(after) - 1);
+	if (n <= 0)
+		return 3;
+	after[n] = 0;
+	if (!strcmp(before, after))
+		return 4; /* still the host's namespace */
+	if (getuid() != 0 || geteuid() != 0 || getgid() != 0)
+		return 5; /* root inside */
+	/* /etc/shadow is root's alone (0640 root:shadow or 0600): host root
+	 * reads it, host id 65534 does not. */
+	if (open("/etc/shadow", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		return 6;
+	/* No id outside the map can be taken; no group can be set. */
+	if (setuid(1) == 0 || setgroups(0, NULL) == 0)
+		return 7;
+	/* What the host kernel sees: the mapped ids. */
+	FILE *f = fopen("/proc/self/uid_map", "r");
+	unsigned in = 1, out = 0, len = 0;
+	if (!f || fscanf(f, "%u %u %u", &in, &out, &len) != 3 || in != 0 || out != 65534 ||
+	    len != 1)
+		return 8;
+	fclose(f);
+	return 0;
+}
+
+static void test_userns_enter_leaves_no_host_privilege(void **state)
+{
+	if (access("/etc/shadow", R_OK) < 0)
+		skip(); /* not host root here: nothing to lose */
+	assert_exited_ok(in_child(body_userns, NULL));
+}
+
 /* ---- rules that reach libseccomp right, or not at all ------------------- */
 
 /* socket(AF_UNIX, SOCK_DGRAM with any flags, ...) only: the shape of rule a
@@ -627,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_systrap_platform_runs_app_code_under_its_jail),
 	    cmocka_unit_test(test_exec_memory_kills_the_sentry_on_every_platform),
 	    cmocka_unit_test(test_stat_by_path_is_refused_stat_of_an_fd_works),
+	    cmocka_unit_test(test_userns_enter_leaves_no_host_privilege),
 	    cmocka_unit_test(test_argument_conditions_reach_the_filter),
 	    cmocka_unit_test(test_rules_that_disagree_are_refused),
 	    cmocka_unit_test(test_malformed_rules_are_refused),
