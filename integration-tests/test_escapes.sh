@@ -125,8 +125,9 @@ printf '%s' "$out" | grep -q "opens 10000 inside [1-9]" ||
 # The jails, as the kernel reports them: the Sentry and the Gofer are
 # seccomp-filtered (Seccomp: 2) with no_new_privs, and both live in pid,
 # network and IPC namespaces of their own.  The Sentry also lives in a user
-# namespace of its own, as the unprivileged host id 65534 with no
-# capability, and so does every stub it forks (the app's processes).
+# namespace of its own, as an unprivileged host id of its own (0x70000000 +
+# its host pid) with no capability, and so does every stub it forks (the
+# app's processes).
 V '/bin/busybox sleep 8' >/dev/null &
 vdo=$!
 descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
@@ -160,8 +161,9 @@ if [ -n "$sentry" ]; then
 		ids=$(grep -E '^(Uid|Gid):' /proc/$pid/status | awk '{print $2,$3,$4,$5}' | tr '\n' ' ')
 		capeff=$(awk '/^CapEff:/ {print $2}' /proc/$pid/status)
 		echo "ids     $pid ($(cat /proc/$pid/comm)): uid/gid $ids CapEff $capeff"
-		[ "$ids" = "65534 65534 65534 65534 65534 65534 65534 65534 " ] ||
-			{ echo "ESCAPE  $pid runs with host ids $ids, not 65534"; fail=1; }
+		want=$((0x70000000 + sentry))
+		[ "$ids" = "$(printf "$want %.0s" 1 2 3 4 5 6 7 8)" ] ||
+			{ echo "ESCAPE  $pid runs with host ids $ids, not the sandbox's $want"; fail=1; }
 		[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ] ||
 			{ echo "ESCAPE  $pid shares the host's user namespace"; fail=1; }
 		[ "$capeff" = 0000000000000000 ] || { echo "ESCAPE  $pid has capabilities $capeff"; fail=1; }

@@ -93,14 +93,26 @@ static int drop_caps(const char **what)
  * The Sentry's own user namespace (sentry_userns_enter).  A helper forked
  * while the Sentry is still host root writes the maps the Sentry cannot
  * write for itself (mapping another host id takes CAP_SETUID in the parent
- * namespace): uid and gid 0 inside are SENTRY_HOST_ID outside, setgroups is
+ * namespace): uid and gid 0 inside are one host id outside, setgroups is
  * denied.  The Sentry then takes those ids, so the host sees it and every
  * stub it forks as that unprivileged id, with no capability in the host's
  * namespaces (network, mounts, IPC, UTS, cgroups: all owned by the host's
  * user namespace).  A mount namespace is made with the user namespace, so
  * the jail's empty root can still be mounted and pivoted into.
+ *
+ * The id is the sandbox's own: SENTRY_ID_BASE plus the Sentry's host pid,
+ * unique among live Sentries, not a shared one such as 65534: two
+ * compromised Sentries, or a Sentry and a host process running as nobody,
+ * then share no uid (kill(2), ptrace's uid match and /proc/PID/mem of a
+ * stub, RLIMIT_NPROC's per-user count).  The base is above
+ * systemd-nspawn's container range (524288..1879048191) and below 2^31.
  */
-#define SENTRY_HOST_ID 65534 /* nobody / nogroup */
+#define SENTRY_ID_BASE 0x70000000u
+
+uint32_t sentry_userns_host_id(pid_t host_pid)
+{
+	return SENTRY_ID_BASE + (uint32_t)host_pid;
+}
 
 static int write_file(const char *path, const char *text)
 {
@@ -119,7 +131,7 @@ static int userns_map_helper(int rfd, pid_t host_pid)
 	char byte, path[64], map[64];
 	if (read(rfd, &byte, 1) != 1)
 		return 1;
-	snprintf(map, sizeof(map), "0 %d 1\n", SENTRY_HOST_ID);
+	snprintf(map, sizeof(map), "0 %u 1\n", sentry_userns_host_id(host_pid));
 	snprintf(path, sizeof(path), "/proc/%d/setgroups", host_pid);
 	if (write_file(path, "deny") < 0)
 		return 2;

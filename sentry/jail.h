@@ -9,6 +9,8 @@
 #define VISOR_SENTRY_JAIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "platform/platform.h"
 
@@ -47,8 +49,10 @@ int jail_seccomp_load(const struct jail_rules *const sets[], size_t n, const cha
  */
 /* Before any thread or platform: move into a user namespace of our own
  * (with a mount namespace), as root there and the unprivileged host id
- * 65534 outside.  0, or -errno with *what naming the step that failed. */
+ * sentry_userns_host_id(our host pid) outside.  0, or -errno with *what
+ * naming the step that failed. */
 int sentry_userns_enter(const char **what);
+uint32_t sentry_userns_host_id(pid_t host_pid);
 
 int sentry_jail(const struct platform *plat, const struct jail_rules *const extra[],
 		const char **what);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdint.h>
@@ -541,18 +542,23 @@ static int body_userns(const void *arg)
 	if (getuid() != 0 || geteuid() != 0 || getgid() != 0)
 		return 5; /* root inside */
 	/* /etc/shadow is root's alone (0640 root:shadow or 0600): host root
-	 * reads it, host id 65534 does not. */
+	 * reads it, the sandbox's host id does not. */
 	if (open("/etc/shadow", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
 		return 6;
 	/* No id outside the map can be taken; no group can be set. */
 	if (setuid(1) == 0 || setgroups(0, NULL) == 0)
 		return 7;
 	/* What the host kernel sees: the mapped ids. */
+	char self[32];
+	ssize_t sn = readlink("/proc/self", self, sizeof(self) - 1);
+	if (sn <= 0)
+		return 8;
+	self[sn] = 0;
 	FILE *f = fopen("/proc/self/uid_map", "r");
 	unsigned in = 1, out = 0, len = 0;
-	if (!f || fscanf(f, "%u %u %u", &in, &out, &len) != 3 || in != 0 || out != 65534 ||
-	    len != 1)
-		return 8;
+	if (!f || fscanf(f, "%u %u %u", &in, &out, &len) != 3 || in != 0 ||
+	    out != sentry_userns_host_id(atoi(self)) || out < 0x70000000u || len != 1)
+		return 9;
 	fclose(f);
 	return 0;
 }
