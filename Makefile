@@ -23,7 +23,8 @@ ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DVISOR_VERSION='"$(VERSION)"' -I
 LDLIBS     := $(PKG_LIBS) -lpthread
 
 COMPONENTS := lib runtime sentry platform gofer netstack
-SRCS       := $(shell find $(COMPONENTS) -name '*.c' -not -path '*/tests/*' -not -path '*/fuzz/*' | sort)
+# sentry/vdso/image/ is the vDSO's own source: built apart (below), never linked in.
+SRCS       := $(shell find $(COMPONENTS) -name '*.c' -not -path '*/tests/*' -not -path '*/fuzz/*' -not -path '*/vdso/image/*' | sort)
 ASM_SRCS   := $(shell find $(COMPONENTS) -name '*.S' -not -path '*/tests/*' | sort)
 MAIN_SRC   := runtime/main.c
 LIB_SRCS   := $(filter-out $(MAIN_SRC),$(SRCS))
@@ -58,6 +59,24 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/san/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The vDSO the Sentry maps into the app (sentry/vdso/): a position-independent
+# shared object with no libc, no relocations and no writable data, laid out by
+# its linker script as Linux's; sentry/vdso/vdso_blob.S embeds it (.incbin).
+VDSO_SO     := $(BUILD)/vdso/vdso.so
+VDSO_CFLAGS := -std=gnu11 $(WARN) -I. -O2 -fPIC -shared -nostdlib -fno-stack-protector \
+	       -ffreestanding -fno-builtin -fno-jump-tables -mno-red-zone -fno-sanitize=all \
+	       -Wl,-T,sentry/vdso/image/vdso.lds -Wl,--hash-style=both -Wl,--eh-frame-hdr \
+	       -Wl,-soname=linux-vdso.so.1 -Wl,--no-undefined -Wl,-z,max-page-size=4096 \
+	       -Wl,-Bsymbolic -Wl,--build-id=none
+$(VDSO_SO): sentry/vdso/image/vdso.c sentry/vdso/image/vdso.lds sentry/vdso/vvar.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -o $@ sentry/vdso/image/vdso.c
+	@if readelf -rW $@ | grep -q 'Relocation section'; then \
+	  echo "vdso.so must have no relocations"; rm -f $@; exit 1; fi
+$(BUILD)/obj/sentry/vdso/vdso_blob.o $(BUILD)/san/sentry/vdso/vdso_blob.o: $(VDSO_SO)
+$(BUILD)/obj/sentry/vdso/vdso_blob.o $(BUILD)/san/sentry/vdso/vdso_blob.o: \
+	ALL_CFLAGS += -DVDSO_SO='"$(VDSO_SO)"'
 
 $(BUILD)/libvisor-san.a: $(SAN_OBJS)
 	@rm -f $@

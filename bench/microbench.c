@@ -5,6 +5,7 @@
  *
  *   microbench TEST ITERATIONS
  *     getpid     one syscall (getppid: never cached by libc)
+ *     clock_gettime  CLOCK_MONOTONIC through libc (the vDSO where there is one)
  *     openclose  open + close of this binary
  *     stat       stat of this binary
  *     pipe       a byte there and back between two processes over two pipes
@@ -65,6 +66,10 @@ static int run(const char *what, long n, char *self)
 	if (!strcmp(what, "getpid")) {
 		for (long i = 0; i < n; i++)
 			syscall(SYS_getppid);
+	} else if (!strcmp(what, "clock_gettime")) {
+		struct timespec ts;
+		for (long i = 0; i < n; i++)
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 	} else if (!strcmp(what, "openclose")) {
 		for (long i = 0; i < n; i++) {
 			int fd = open(self, O_RDONLY);

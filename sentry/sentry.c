@@ -17,6 +17,7 @@
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/tty.h"
+#include "sentry/vdso/vdso.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/socket/hostinet.h"
@@ -130,6 +131,9 @@ int sentry_run(const struct sentry_config *cfg)
 	}
 	struct kernel *k = kernel_new(plat, mf);
 	if (!k)
+		return 125;
+	k->vdso = vdso_new(mf, (int64_t)k->boot_mono.tv_sec * 1000000000LL + k->boot_mono.tv_nsec);
+	if (!k->vdso)
 		return 125;
 	k->strace = cfg->strace;
 	k->oci_seccomp = cfg->seccomp_prog;

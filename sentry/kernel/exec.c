@@ -9,6 +9,7 @@
 #include "sentry/kernel/task_internal.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vdso/vdso.h"
 #include "sentry/vfs/vfs.h"
 #include "lib/log.h"
 
@@ -304,6 +305,8 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		.egid = t->creds->egid,
 		.stack_limit = stack_limit == RLIM_INFINITY ? 0 : stack_limit,
 		.minsigstksz = signal_minsigstksz(t->k->plat),
+		.map_vdso = t->k->vdso ? vdso_map : NULL,
+		.vdso_arg = t->k->vdso,
 	};
 	struct loader_result res;
 	r = loader_load(mm, &la, &res);

@@ -19,6 +19,7 @@
 
 struct memfile;
 struct platform;
+struct vdso;
 struct gofer_client;
 struct file;
 struct sock_filter;
@@ -124,6 +125,9 @@ struct kernel {
 	char hostname[65];
 	char domainname[65];
 	struct timespec boot_mono;    /* CLOCK_MONOTONIC at boot: uptime 0 */
+	/* The vDSO every process image gets, whose clock the time syscalls
+	 * read too (sentry/vdso/); NULL: none, the host's clocks. */
+	struct vdso *vdso;
 	/* The limits a new process starts with: the Sentry's own, which the
 	 * runtime inherited from the shim, as runc's container init does. */
 	struct rlimit default_rlimits[RLIM_NLIMITS];

@@ -4,7 +4,10 @@
  * Layout, as Linux's binfmt_elf: ET_DYN executables go at a fixed base (2/3 of
  * the address space, page aligned); the interpreter goes where mmap puts it;
  * the stack sits under the platform's reserved top with the mmap area below
- * it; brk starts after the highest loaded segment.
+ * it; brk starts after the highest loaded segment.  The vDSO (the caller's
+ * map_vdso) goes where mmap puts it once the images and the stack are
+ * mapped, and AT_SYSINFO_EHDR, first in auxv as Linux's ARCH_DLINFO, gives
+ * its address.
  */
 #include "sentry/loader/loader.h"
 #include "lib/page.h"
@@ -245,6 +248,14 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	}
 	mm_set_stack_range(mm, stack_lo, STACK_TOP);
 	mm_brk_init(mm, exe->end);
+	int64_t vdso = 0;
+	if (a->map_vdso) {
+		vdso = a->map_vdso(mm, a->vdso_arg);
+		if (vdso < 0) {
+			r = (int)vdso;
+			goto out;
+		}
+	}
 
 	/* The initial stack, from the top: execfn, strings, random bytes,
 	 * platform; then (16-aligned) auxv, envp, argv, argc. */
@@ -283,7 +294,8 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	}
 
 	uint64_t phdr = exe->phdr_addr;
-	uint64_t auxv[][2] = {
+	uint64_t auxv_all[][2] = {
+		{AT_SYSINFO_EHDR, (uint64_t)vdso},
 		{AT_HWCAP, cpuid_edx1()},
 		{AT_PAGESZ, PAGE_SIZE},
 		{AT_CLKTCK, 100},
@@ -305,7 +317,10 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 		{AT_MINSIGSTKSZ, a->minsigstksz ? a->minsigstksz : 2048},
 		{AT_NULL, 0},
 	};
-	size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 + sizeof(auxv) / 8;
+	/* Without a vDSO, no AT_SYSINFO_EHDR at all (as Linux). */
+	uint64_t(*auxv)[2] = vdso ? auxv_all : auxv_all + 1;
+	size_t auxv_bytes = sizeof(auxv_all) - (vdso ? 0 : sizeof(auxv_all[0]));
+	size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 + auxv_bytes / 8;
 	sp = (sp - words * 8) & ~15ULL;
 	res->stack = sp;
 	uint64_t argc = (uint64_t)a->argc;
@@ -314,13 +329,13 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	for (int i = 0; i < a->argc + 1 + a->envc + 1 && r == 0; i++, pos += 8)
 		r = mm_copy_out(mm, pos, &argp[i], 8);
 	if (r == 0)
-		r = mm_copy_out(mm, pos, auxv, sizeof(auxv));
+		r = mm_copy_out(mm, pos, auxv, auxv_bytes);
 	free(argp);
 	if (r < 0)
 		goto out;
-	_Static_assert(sizeof(auxv) <= sizeof(res->auxv), "auxv fits");
-	memcpy(res->auxv, auxv, sizeof(auxv));
-	res->auxv_len = sizeof(auxv);
+	_Static_assert(sizeof(auxv_all) <= sizeof(res->auxv), "auxv fits");
+	memcpy(res->auxv, auxv, auxv_bytes);
+	res->auxv_len = auxv_bytes;
 	res->entry = interp ? interp->eh.e_entry + interp->bias : exe->eh.e_entry + exe->bias;
 	res->brk = exe->end;
 	r = 0;

@@ -28,6 +28,10 @@ struct loader_args {
 	uint32_t uid, euid, gid, egid;
 	uint64_t stack_limit; /* RLIMIT_STACK soft limit */
 	uint64_t minsigstksz; /* AT_MINSIGSTKSZ: the largest signal frame (0: Linux's 2048) */
+	/* Map the vDSO into mm and return its address (AT_SYSINFO_EHDR) or
+	 * -errno; NULL: the image gets no vDSO (sentry/vdso/vdso.h). */
+	int64_t (*map_vdso)(struct mm *mm, void *arg);
+	void *vdso_arg;
 };
 
 struct loader_result {

@@ -12,6 +12,13 @@
  *     clock has another origin and NTP's rate difference is not reproduced.
  *     CLOCK_BOOTTIME is the host's BOOTTIME minus the same origin, so it is
  *     never behind MONOTONIC and includes host suspends.
+ *   - With a vDSO (k->vdso, once the TSC is calibrated), REALTIME,
+ *     MONOTONIC, MONOTONIC_RAW and BOOTTIME (and gettimeofday, time) are
+ *     read from the vDSO's TSC model of those host clocks (sentry/vdso/
+ *     vclock.h), the very function the app's vDSO computes: a syscall and
+ *     a vDSO call never disagree, and MONOTONIC never goes back across
+ *     them.  The model follows the host's clocks to within the jitter of
+ *     its 1 s refresh; sleeps still wait on the host's clock.
  *   - CLOCK_PROCESS_CPUTIME_ID: the thread group's utime_ns + stime_ns, as
  *     accounted by the task loop.
  *   - CLOCK_THREAD_CPUTIME_ID: an approximation, documented here: the host
@@ -60,6 +67,7 @@
 #include "sentry/kernel/ptimer.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vdso/vdso.h"
 
 #define NSEC_PER_SEC 1000000000LL
 #define USER_HZ 100
@@ -157,6 +165,8 @@ static int clock_now(struct task *t, int clk, int64_t *ns)
 {
 	if (clk < 0)
 		return cpu_clock_now(t, clk, ns);
+	if (t->k->vdso && vdso_clock_now(t->k->vdso, clk, ns))
+		return 0;
 	int64_t boot = ts_ns_sat(&t->k->boot_mono);
 	switch (clk) {
 	case CLOCK_REALTIME:
@@ -225,8 +235,10 @@ static int64_t sys_clock_getres(struct task *t, const uint64_t a[6])
 static int64_t sys_gettimeofday(struct task *t, const uint64_t a[6])
 {
 	if (a[0]) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
+		int64_t ns;
+		if (clock_now(t, CLOCK_REALTIME, &ns))
+			return -EINVAL;
+		struct timespec now = ns_ts(ns);
 		struct timeval tv = {.tv_sec = now.tv_sec, .tv_usec = now.tv_nsec / 1000};
 		if (task_copy_out(t, a[0], &tv, sizeof(tv)))
 			return -EFAULT;
@@ -242,7 +254,10 @@ static int64_t sys_gettimeofday(struct task *t, const uint64_t a[6])
 
 static int64_t sys_time(struct task *t, const uint64_t a[6])
 {
-	int64_t now = host_ns(CLOCK_REALTIME) / NSEC_PER_SEC;
+	int64_t now;
+	if (clock_now(t, CLOCK_REALTIME, &now))
+		return -EINVAL;
+	now /= NSEC_PER_SEC;
 	if (a[0] && task_copy_out(t, a[0], &now, sizeof(now)))
 		return -EFAULT;
 	return now;

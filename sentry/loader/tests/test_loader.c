@@ -176,6 +176,46 @@ static void test_static_exec_stack_and_auxv(void **state)
 	assert_int_equal(mm_copy_out(e->mm, res.entry, "x", 1), -EFAULT);
 }
 
+/* A stand-in for vdso_map: one anonymous page where mmap puts it. */
+static int vdso_maps;
+static int64_t fake_map_vdso(struct mm *mm, void *arg)
+{
+	vdso_maps++;
+	return mm_mmap(mm, 0, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+}
+
+static void test_vdso_address_is_first_in_auxv(void **state)
+{
+	struct env *e = *state;
+	struct mm_file *exe = hostfile_open("/bin/busybox");
+	if (!exe)
+		skip();
+	char *argv[] = {"/bin/busybox"};
+	struct loader_result res;
+	/* Without a vDSO: no AT_SYSINFO_EHDR at all. */
+	load(e, exe, argv, 1, NULL, 0, &res, 0);
+	assert_int_equal(auxv_get(e->mm, res.stack, 1, 0, AT_SYSINFO_EHDR), (uint64_t)-1);
+	assert_int_equal(res.auxv[0], AT_HWCAP);
+	/* With one: the address map_vdso returned, first, as Linux's
+	 * ARCH_DLINFO; /proc/PID/auxv's copy says the same. */
+	mm_put(e->mm);
+	e->mm = mm_new(e->mf, &fake_plat);
+	struct loader_args a = {
+		.exe = exe, .open_interp = open_interp, .argv = argv, .argc = 1,
+		.execfn = argv[0], .map_vdso = fake_map_vdso,
+	};
+	vdso_maps = 0;
+	assert_int_equal(loader_load(e->mm, &a, &res), 0);
+	exe->ops->put(exe);
+	assert_int_equal(vdso_maps, 1);
+	uint64_t ehdr = auxv_get(e->mm, res.stack, 1, 0, AT_SYSINFO_EHDR);
+	assert_true(ehdr != (uint64_t)-1 && ehdr != 0 && ehdr % PAGE_SIZE == 0);
+	assert_true(mm_range_mapped(e->mm, ehdr, ehdr + PAGE_SIZE));
+	assert_int_equal(res.auxv[0], AT_SYSINFO_EHDR);
+	assert_int_equal(res.auxv[1], ehdr);
+	assert_int_equal(auxv_get(e->mm, res.stack, 1, 0, AT_PAGESZ), 4096);
+}
+
 static void test_dynamic_exec_loads_interpreter(void **state)
 {
 	struct env *e = *state;
@@ -316,6 +356,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_static_exec_stack_and_auxv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_exec_loads_interpreter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vdso_address_is_first_in_auxv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_is_enoexec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_class_and_truncated_headers_are_enoexec,
 						setup, teardown),
