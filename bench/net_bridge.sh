@@ -10,6 +10,11 @@
 #
 # runsc is registered --network=none here (bench_lib.sh): it has no
 # interface on the bridge, so its column is "-".
+#
+# BENCH_VISOR_BASE=/path/to/an/older/visor adds that build on both
+# platforms to the same run (runtimes $DOCKER_RUNTIME-base and
+# $DOCKER_RUNTIME-base-systrap) and prints its rows beside this build's,
+# so a change is measured before and after against the same runc figures.
 set -u
 cd "$(dirname "$0")/.."
 IPERF_SECS=${IPERF_SECS:-3}
@@ -53,18 +58,36 @@ except Exception:
 }
 
 runners=(runc ptrace systrap)
+base=${BENCH_VISOR_BASE:-}
+if [ -n "$base" ] && [ -x "$base" ]; then
+	RT[ptrace-base]=$DOCKER_RUNTIME-base
+	RT[systrap-base]=$DOCKER_RUNTIME-base-systrap
+	VISOR_BIN=$base DOCKER_RUNTIME=${RT[ptrace-base]} VISOR_TEST_PLATFORM=ptrace \
+		visor_register_runtime_as >/dev/null 2>&1
+	VISOR_BIN=$base DOCKER_RUNTIME=${RT[systrap-base]} VISOR_TEST_PLATFORM=systrap \
+		visor_register_runtime_as >/dev/null 2>&1
+	kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
+	sleep 1
+	runners+=(ptrace-base systrap-base)
+fi
 for r in "${runners[@]}"; do
 	R[$r,to]=$(measure "${RT[$r]}" "")
 	R[$r,from]=$(measure "${RT[$r]}" -R)
 done
-printf '%-10s %10s %10s %10s %10s %14s %14s\n' "bridge" runc runsc "visor-pt" "visor-st" \
+printf '%-13s %10s %10s %10s %10s %14s %14s\n' "bridge" runc runsc "visor-pt" "visor-st" \
 	"pt/runc" "st/runc"
 for d in to from; do
 	name=$([ $d = to ] && echo to_ctr || echo from_ctr)
-	printf '%-10s %10s %10s %10s %10s %14s %14s\n' "$name" "${R[runc,$d]}" n/a \
+	printf '%-13s %10s %10s %10s %10s %14s %14s\n' "$name" "${R[runc,$d]}" n/a \
 		"${R[ptrace,$d]}" "${R[systrap,$d]}" \
 		"$(bench_ratio "${R[ptrace,$d]}" "${R[runc,$d]}")" \
 		"$(bench_ratio "${R[systrap,$d]}" "${R[runc,$d]}")"
+	[ -n "${R[ptrace-base,$d]:-}" ] &&
+		printf '%-13s %10s %10s %10s %10s %14s %14s\n' "$name-base" "${R[runc,$d]}" n/a \
+			"${R[ptrace-base,$d]}" "${R[systrap-base,$d]}" \
+			"$(bench_ratio "${R[ptrace-base,$d]}" "${R[runc,$d]}")" \
+			"$(bench_ratio "${R[systrap-base,$d]}" "${R[runc,$d]}")"
 done
 echo "(Mbit/s over bridge network $BENCH_NET; runsc runs with --network=none: no interface on"
 echo " the bridge, n/a)"
+[ -n "${R[ptrace-base,to]:-}" ] && echo "(*-base rows: BENCH_VISOR_BASE=$base, same run)"

@@ -933,9 +933,11 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
 			dst = &addr;
 	}
 	size_t total = ns_iov_total(iov, iovcnt);
+	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
 	ep_lock(ep);
 	ssize_t r = ep->proto->send(ep, iov, iovcnt, total, flags, dst, port);
 	ep_unlock(ep);
+	ns_tx_batch_end();
 	ns_stack_kick(ep->s);
 	return r;
 }

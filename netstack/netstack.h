@@ -160,6 +160,14 @@ struct link_ops {
 	/* Deliver up to max received frames; returns how many. */
 	int (*poll)(struct link_endpoint *ep, int max);
 	void (*destroy)(struct link_endpoint *ep);
+	/* Optional: start transmission of the frames send queued.  A link
+	 * whose device costs a system call per kick (the AF_PACKET TX ring)
+	 * queues in send and kicks here; the stack calls it once per batch
+	 * (the end of a poll round or of a public call that sent), and at once
+	 * for a frame sent outside a batch, so no frame waits for a later
+	 * event.  The link may still kick from send when its queue is long.
+	 * Called with no netstack lock held. */
+	void (*flush)(struct link_endpoint *ep);
 };
 
 enum ns_link_type {
@@ -209,9 +217,16 @@ struct link_endpoint {
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped;
 };
 
+/* A frame went to a link that has flush: flush now, or at the end of this
+ * thread's transmit batch (stack.c). */
+void ns_link_note_sent(struct link_endpoint *ep);
+
 static inline int ns_link_send(struct link_endpoint *ep, struct ns_pbuf *frame)
 {
-	return ep->ops->send(ep, frame);
+	int r = ep->ops->send(ep, frame);
+	if (ep->ops->flush && r == 0)
+		ns_link_note_sent(ep);
+	return r;
 }
 
 /* Send a copy of frame (len bytes): for tests and links fed from outside. */

@@ -299,6 +299,11 @@ bool ns_nic_has_addr_locked(const struct ns_nic *nic, const struct ns_ip *a);
 void ns_stack_mark_work(struct ns_stack *s);
 /* At the end of a public call, with no lock held: tell the owner. */
 void ns_stack_kick(struct ns_stack *s);
+/* A transmit batch on this thread: frames sent to links with a flush op
+ * between begin and the matching end are flushed once, at the end (which
+ * must run with no netstack lock held).  Batches nest. */
+void ns_tx_batch_begin(void);
+void ns_tx_batch_end(void);
 void ns_stack_seed_hash(struct ns_stack *s, const void *data, size_t len, uint64_t *out);
 
 /* Timers: ep->deadline is the earliest of its protocol's timers; arm puts

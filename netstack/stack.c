@@ -901,6 +901,45 @@ void ns_ep_wait_callbacks(struct ns_endpoint *ep)
 		sched_yield();
 }
 
+/* ---- transmit batches ---- */
+
+/* The links this thread sent to in its open batch (a link appears once). */
+static __thread int tx_batch_depth;
+static __thread int tx_batch_n;
+static __thread struct link_endpoint *tx_batch_links[NS_MAX_NICS];
+
+void ns_tx_batch_begin(void)
+{
+	tx_batch_depth++;
+}
+
+void ns_tx_batch_end(void)
+{
+	if (--tx_batch_depth > 0)
+		return;
+	/* A flush sends no frame through the stack, so the list cannot grow
+	 * while it is walked. */
+	for (int i = 0; i < tx_batch_n; i++)
+		tx_batch_links[i]->ops->flush(tx_batch_links[i]);
+	tx_batch_n = 0;
+}
+
+void ns_link_note_sent(struct link_endpoint *ep)
+{
+	if (tx_batch_depth == 0) {
+		ep->ops->flush(ep);
+		return;
+	}
+	for (int i = 0; i < tx_batch_n; i++)
+		if (tx_batch_links[i] == ep)
+			return;
+	if (tx_batch_n == NS_MAX_NICS) {
+		ep->ops->flush(ep); /* more links than a stack has: never */
+		return;
+	}
+	tx_batch_links[tx_batch_n++] = ep;
+}
+
 /* ---- the poll loop ---- */
 
 void ns_stack_kick(struct ns_stack *s)
@@ -947,9 +986,13 @@ uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
 		for (int round = 0; round < POLL_ROUNDS; round++) {
 			atomic_store(&s->poll_again, false);
 			atomic_store(&s->kick_pending, false);
+			/* The ACKs and segments a round's frames and timers
+			 * send leave in one kick of each link. */
+			ns_tx_batch_begin();
 			more = poll_links(s);
 			more |= run_timers(s, now);
 			more |= ns_l2_timers(s, now);
+			ns_tx_batch_end();
 			deliver_notifications(s);
 			more |= atomic_load(&s->poll_again) || atomic_load(&s->notify_head) != NULL;
 			if (!more)

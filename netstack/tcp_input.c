@@ -359,8 +359,14 @@ static void data_queue(struct tcp_ep *tp, const struct tcp_seg *seg, struct ns_p
 		return;
 	tp->data_segs_in += len > 0;
 	tp->last_data_rcv = now;
+	/* tcp_measure_rcv_mss: the peer's segment size, at most what we
+	 * announced.  A GRO/GSO frame from the host (up to 64 KiB) is many
+	 * segments: taken as its length, it made every later frame look like
+	 * less than two segments, so ACKs waited for the delayed-ACK timer
+	 * and the window opened only in 64 KiB steps. */
+	uint32_t mss_cap = tp->advmss ? tp->advmss : 65535;
 	if (len > tp->rcv_mss)
-		tp->rcv_mss = (uint16_t)(len > 65535 ? 65535 : len);
+		tp->rcv_mss = (uint16_t)(len > mss_cap ? mss_cap : len);
 	if (seq == tp->rcv_nxt) {
 		bool had_ooo = tp->ooo.head != NULL;
 		rcvq_add(tp, pb, data, len, taken);

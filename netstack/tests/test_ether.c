@@ -199,6 +199,13 @@ static void test_gro_sized_tcp_segment_is_taken(void **state)
 	for (size_t i = 0; i < 30000; i++)
 		if (buf[i] != pattern(i))
 			fail_msg("byte %zu differs", i);
+	/* As Linux's tcp_measure_rcv_mss: the receive MSS stays at most the
+	 * MSS announced, so the next frames are ACKed as many segments. */
+	struct ns_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	assert_int_equal(ns_ep_getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+	assert_true(ti.tcpi_rcv_mss <= ti.tcpi_advmss);
+	assert_true(ti.tcpi_advmss <= 1460);
 	CLOSE_ALL(c, s, l);
 }
 

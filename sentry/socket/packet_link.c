@@ -69,7 +69,14 @@ struct packet_link {
 	unsigned char *tx;
 	uint32_t tx_frames, tx_next;
 	uint64_t rx_dropped;
+	/* Frames marked SEND_REQUEST since the last kick (pl_kick). */
+	atomic_uint tx_unkicked;
 };
+
+/* Frames queued before send kicks by itself rather than wait for the
+ * stack's flush: a sixth of the GSO TX ring (75 frames), so a long burst
+ * keeps the kernel busy while the ring still has room. */
+#define TX_KICK_BATCH 12u
 
 static uint32_t load_status(const volatile uint32_t *p)
 {
@@ -130,6 +137,17 @@ static bool tso_hdr(const struct packet_link *pl, const struct ns_pbuf *pb,
 	return true;
 }
 
+/* Kick: one zero-length send makes the kernel transmit every
+ * SEND_REQUEST frame of the TX ring, without waiting.  The count is zeroed
+ * before the call, so a frame marked during it is kicked again. */
+static void pl_kick(struct packet_link *pl)
+{
+	atomic_store(&pl->tx_unkicked, 0);
+	ssize_t r = sendto(pl->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
+		log_debug("packet link %s: send: %s", pl->ep.name, strerror(errno));
+}
+
 static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 {
 	struct packet_link *pl = (struct packet_link *)ep;
@@ -183,11 +201,17 @@ static int pl_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 	ep->tx_bytes += pb->len;
 	vmutex_unlock(&pl->lock);
 	ns_pbuf_free(pb);
-	/* Kick: the kernel sends every SEND_REQUEST frame, without waiting. */
-	ssize_t r = sendto(pl->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-	if (r < 0 && errno != EAGAIN && errno != ENOBUFS)
-		log_debug("packet link %s: send: %s", ep->name, strerror(errno));
+	if (atomic_fetch_add(&pl->tx_unkicked, 1) + 1 >= TX_KICK_BATCH)
+		pl_kick(pl);
 	return 0;
+}
+
+/* The stack's flush (netstack.h): kick when a frame waits. */
+static void pl_flush(struct link_endpoint *ep)
+{
+	struct packet_link *pl = (struct packet_link *)ep;
+	if (atomic_load_explicit(&pl->tx_unkicked, memory_order_relaxed))
+		pl_kick(pl);
 }
 
 /* Hand the current block back to the kernel and move to the next one. */
@@ -331,6 +355,7 @@ static const struct link_ops packet_link_ops = {
     .send = pl_send,
     .poll = pl_poll,
     .destroy = pl_destroy,
+    .flush = pl_flush,
 };
 
 static bool ring_ok(uint32_t block, uint32_t nr, uint32_t frame)
