@@ -71,13 +71,6 @@ uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w)
 	return t;
 }
 
-void waiter_set_mask(struct waitq *wq, struct waiter *w, uint32_t mask)
-{
-	vmutex_lock(&wq->lock);
-	w->mask = mask;
-	vmutex_unlock(&wq->lock);
-}
-
 void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask)
 {
 	memset(pe, 0, sizeof(*pe));

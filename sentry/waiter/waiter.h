@@ -63,8 +63,6 @@ void waitq_remove(struct waitq *wq, struct waiter *w);
 void waitq_notify(struct waitq *wq, uint32_t events);
 /* Read and clear w->triggered under wq's lock (w on wq, or on none). */
 uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w);
-/* Change w->mask under wq's lock. */
-void waiter_set_mask(struct waitq *wq, struct waiter *w, uint32_t mask);
 
 /*
  * Poll registrations: what poll(2), select(2) and epoll hand a file's poll
