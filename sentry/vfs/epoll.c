@@ -10,11 +10,17 @@
  * wakes a waiter), blocks, and scans again.
  *
  * Semantics: level-triggered by default; EPOLLONESHOT disables an item after
- * one report until EPOLL_CTL_MOD; EPOLLET reports an item when it shows
- * events it did not show at its last report (a ready item that stays ready
- * is not reported again until it was seen not ready) — exact for the usual
- * "read until EAGAIN" users, but new data on a still-readable file does not
- * re-trigger as it would on Linux.  A poll/epoll on an epoll fd sees the
+ * one report until EPOLL_CTL_MOD.  EPOLLET is driven by wake-ups, as Linux's
+ * ep_poll_callback: an edge-triggered item keeps a waiter of its own on the
+ * file's wait queue from EPOLL_CTL_ADD to its removal (no wake function: the
+ * queue's notify only records the events in it), and is reported when it is
+ * ready and either a notify reached it since its last report or it was just
+ * added or modified.  So new data on a socket that stays writable, a
+ * connection queued between accept4's EAGAIN and epoll_wait, or send-buffer
+ * space after EAGAIN each raise an edge (before, an item ready for EPOLLOUT
+ * all along was never reported again).  A file whose poll op names no wait
+ * queue (host fds) falls back to comparing readiness with the last report.
+ * A poll/epoll on an epoll fd sees the
  * current readiness but is only woken by epoll_ctl changes (no nested
  * wake-ups yet).  Files without a poll op (regular files, directories)
  * cannot be added (EPERM, as Linux).
@@ -45,8 +51,10 @@ struct epitem {
 	int fd;
 	uint32_t events;
 	uint64_t data;
-	uint32_t last; /* EPOLLET: what the last report showed */
+	uint32_t last; /* EPOLLET without a wait queue: what the last report showed */
 	bool disabled; /* EPOLLONESHOT fired */
+	bool armed;    /* EPOLLET: report if ready even without a wake-up (ADD, MOD) */
+	struct poll_entry pe; /* EPOLLET: records the file's wake-ups (pe.wq NULL: none) */
 };
 
 struct eventpoll {
@@ -70,9 +78,29 @@ bool file_is_epoll(struct file *f)
 	return f->ops == &epoll_fops;
 }
 
+static uint32_t item_want(const struct epitem *it)
+{
+	return (it->events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) | EPOLLERR |
+	       EPOLLHUP;
+}
+
+/* (Re)register an edge-triggered item's own waiter on its file's queue; an
+ * item that is not edge-triggered has none.  Under epoll_lock. */
+static void item_watch(struct epitem *it)
+{
+	poll_entry_remove(&it->pe);
+	it->armed = true;
+	it->last = 0;
+	if (!(it->events & EPOLLET))
+		return;
+	poll_entry_init(&it->pe, NULL, NULL, item_want(it));
+	(void)file_poll(it->file, &it->pe);
+}
+
 /* Unlink it from both lists and free it; under epoll_lock. */
 static void item_free(struct epitem *it)
 {
+	poll_entry_remove(&it->pe);
 	struct epitem **pp = &it->ep->items;
 	while (*pp && *pp != it)
 		pp = &(*pp)->next_ep;
@@ -102,16 +130,29 @@ static uint32_t item_ready(struct epitem *it, uint32_t mask)
 {
 	if (it->disabled)
 		return 0;
-	uint32_t want = (it->events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) |
-			EPOLLERR | EPOLLHUP;
-	uint32_t r = mask & want;
+	uint32_t r = mask & item_want(it);
 	if (it->events & EPOLLET) {
-		if (!r)
-			it->last = 0;
-		else if (!(r & ~it->last))
+		/* No wait queue: an edge is an event the last report lacked. */
+		it->last &= r;
+		if (!(r & ~it->last))
 			return 0;
 	}
 	return r;
+}
+
+/* An edge-triggered item with its own waiter: the events to report, or 0.
+ * The recorded wake-ups are taken before the file is polled, so one that
+ * comes after the poll stays recorded for the next scan.  Under epoll_lock;
+ * the caller holds a reference on the file. */
+static uint32_t item_ready_edge(struct epitem *it)
+{
+	if (it->disabled)
+		return 0;
+	uint32_t woken = waiter_take_triggered(it->pe.wq, &it->pe.w);
+	if (!woken && !it->armed)
+		return 0;
+	it->armed = false;
+	return file_poll(it->file, NULL) & item_want(it);
 }
 
 static uint32_t epoll_poll(struct file *f, struct poll_entry *pe)
@@ -224,6 +265,7 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
 			it->next_file = target->epitems;
 			target->epitems = it;
 			ep->nitems++;
+			item_watch(it);
 		}
 		break;
 	case EPOLL_CTL_MOD:
@@ -233,7 +275,7 @@ int epoll_ctl_file(struct file *epf, int op, int fd, struct file *target,
 			it->events = ev->events;
 			it->data = ev->data.u64;
 			it->disabled = false;
-			it->last = 0;
+			item_watch(it);
 		}
 		break;
 	case EPOLL_CTL_DEL:
@@ -301,7 +343,8 @@ int epoll_wait_file(struct task *t, struct file *epf, struct epoll_event *out, i
 				i++;
 			if (i == k)
 				continue;
-			uint32_t r = item_ready(it, masks[i]);
+			uint32_t r = (it->events & EPOLLET) && it->pe.wq ? item_ready_edge(it)
+									 : item_ready(it, masks[i]);
 			if (!r)
 				continue;
 			out[got].events = r;

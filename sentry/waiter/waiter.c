@@ -10,6 +10,7 @@ void waitq_init(struct waitq *wq)
 {
 	vmutex_init(&wq->lock, LOCK_CLASS(WAITQ));
 	wq->head.next = wq->head.prev = &wq->head;
+	atomic_init(&wq->gen, 0);
 }
 
 void waitq_destroy(struct waitq *wq)
@@ -50,6 +51,7 @@ void waitq_remove(struct waitq *wq, struct waiter *w)
 void waitq_notify(struct waitq *wq, uint32_t events)
 {
 	vmutex_lock(&wq->lock);
+	atomic_fetch_add(&wq->gen, 1);
 	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
 		if (w->mask & events) {
 			w->triggered |= events & w->mask;
@@ -58,6 +60,15 @@ void waitq_notify(struct waitq *wq, uint32_t events)
 		}
 	}
 	vmutex_unlock(&wq->lock);
+}
+
+uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w)
+{
+	vmutex_lock(&wq->lock);
+	uint32_t t = w->triggered;
+	w->triggered = 0;
+	vmutex_unlock(&wq->lock);
+	return t;
 }
 
 void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask)
@@ -72,7 +83,10 @@ void poll_wait(struct poll_entry *pe, struct waitq *wq)
 	if (!pe || pe->wq)
 		return;
 	pe->wq = wq;
+	/* After waitq_add: a notify that the entry misses cannot also be one
+	 * that gen already counts as seen. */
 	waitq_add(wq, &pe->w);
+	pe->gen = atomic_load(&wq->gen);
 }
 
 void poll_wait_host(struct poll_entry *pe, int hostfd, short events)

@@ -28,6 +28,7 @@
 #define VISOR_SENTRY_WAITER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "lib/lockdep.h"
 
@@ -46,6 +47,10 @@ struct waiter {
 struct waitq {
 	struct vmutex lock;
 	struct waiter head;
+	/* Bumped by every waitq_notify (under lock; read without it): an
+	 * edge-triggered epoll item compares it with the value it saw at its
+	 * last report to tell "notified since" from "still ready". */
+	_Atomic uint64_t gen;
 };
 
 void waitq_init(struct waitq *wq);
@@ -56,6 +61,8 @@ void waitq_add(struct waitq *wq, struct waiter *w);
 void waitq_remove(struct waitq *wq, struct waiter *w);
 /* Wake every waiter whose mask meets events. */
 void waitq_notify(struct waitq *wq, uint32_t events);
+/* Read and clear w->triggered under wq's lock (w on wq, or on none). */
+uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w);
 
 /*
  * Poll registrations: what poll(2), select(2) and epoll hand a file's poll
@@ -67,11 +74,14 @@ void waitq_notify(struct waitq *wq, uint32_t events);
 struct poll_entry {
 	struct waiter w;
 	struct waitq *wq;
+	uint64_t gen; /* wq->gen when poll_wait registered the entry */
 	int hostfd;
 	short hostevents;
 };
 void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask);
-/* pe may be NULL (a poll op called only to read the ready events). */
+/* pe may be NULL (a poll op called only to read the ready events).  Poll ops
+ * call it before computing their events, so pe->gen (the queue's generation
+ * then) is older than the events returned: a notify after it changes gen. */
 void poll_wait(struct poll_entry *pe, struct waitq *wq);
 void poll_wait_host(struct poll_entry *pe, int hostfd, short events);
 void poll_entry_remove(struct poll_entry *pe);

@@ -91,6 +91,52 @@ static void test_epoll_level_edge_oneshot(void **state)
 	file_put(ep);
 }
 
+/* EPOLLET is driven by wake-ups, as Linux: new data on a file that is still
+ * readable (not drained) is a new edge, and an item ready when added or
+ * modified is reported once. */
+static void test_epoll_edge_on_each_wakeup(void **state)
+{
+	struct task *t = ((struct fx *)*state)->t;
+	struct file *ep, *r, *w;
+	assert_int_equal(epoll_new(0, &ep), 0);
+	assert_int_equal(pipe_new(O_NONBLOCK, &r, &w), 0);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 7}, out[4];
+	assert_int_equal(file_write(t, w, "a", 1), 1);
+	assert_int_equal(epoll_ctl_file(ep, EPOLL_CTL_ADD, 3, r, &ev), 0);
+	assert_int_equal(wait0(t, ep, out, 4), 1); /* ready when added */
+	assert_int_equal(wait0(t, ep, out, 4), 0);
+	assert_int_equal(file_write(t, w, "b", 1), 1);
+	assert_int_equal(wait0(t, ep, out, 4), 1); /* more data, not drained */
+	assert_int_equal(out[0].events, EPOLLIN);
+	assert_int_equal(wait0(t, ep, out, 4), 0);
+	/* The write end, watched for EPOLLIN|EPOLLOUT|EPOLLET as nginx watches a
+	 * connection: writable all along, yet each wake-up reports it. */
+	struct file *ep2;
+	assert_int_equal(epoll_new(0, &ep2), 0);
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+	assert_int_equal(epoll_ctl_file(ep2, EPOLL_CTL_ADD, 4, w, &ev), 0);
+	assert_int_equal(wait0(t, ep2, out, 4), 1);
+	assert_int_equal(out[0].events, EPOLLOUT);
+	assert_int_equal(wait0(t, ep2, out, 4), 0);
+	char c[2];
+	assert_int_equal(file_read(t, r, c, 2), 2); /* room freed: the writer's edge */
+	assert_int_equal(wait0(t, ep2, out, 4), 1);
+	assert_int_equal(out[0].events, EPOLLOUT);
+	/* MOD re-arms; DEL stops the recording. */
+	assert_int_equal(epoll_ctl_file(ep2, EPOLL_CTL_MOD, 4, w, &ev), 0);
+	assert_int_equal(wait0(t, ep2, out, 4), 1);
+	assert_int_equal(epoll_ctl_file(ep2, EPOLL_CTL_DEL, 4, w, NULL), 0);
+	assert_int_equal(wait0(t, ep2, out, 4), 0);
+	file_put(ep2);
+	/* The file goes first: its item leaves with it. */
+	file_put(w);
+	assert_int_equal(wait0(t, ep, out, 4), 1); /* the writer's close: EPOLLHUP */
+	assert_true(out[0].events & EPOLLHUP);
+	file_put(r);
+	assert_int_equal(wait0(t, ep, out, 4), 0);
+	file_put(ep);
+}
+
 static void test_epoll_ctl_rejections_and_autoremove(void **state)
 {
 	struct fx *fx = *state;
@@ -170,6 +216,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_epoll_level_edge_oneshot, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_epoll_edge_on_each_wakeup, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_epoll_ctl_rejections_and_autoremove, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_epoll_wait_wakes_on_ctl_from_another_thread,

@@ -91,12 +91,30 @@ static void test_poll_entry_registers_on_one_queue(void **state)
 	waitq_destroy(&b);
 }
 
+static void test_take_triggered(void **state)
+{
+	struct waitq wq;
+	waitq_init(&wq);
+	struct waiter w;
+	waiter_init(&w, NULL, NULL, POLLIN);
+	assert_int_equal(waiter_take_triggered(&wq, &w), 0); /* on no queue: fine */
+	waitq_add(&wq, &w);
+	waitq_notify(&wq, POLLIN | POLLOUT);
+	assert_int_equal(waiter_take_triggered(&wq, &w), POLLIN);
+	assert_int_equal(waiter_take_triggered(&wq, &w), 0); /* taken: cleared */
+	waitq_notify(&wq, POLLOUT);
+	assert_int_equal(waiter_take_triggered(&wq, &w), 0);
+	waitq_remove(&wq, &w);
+	waitq_destroy(&wq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_wakes_only_matching_masks),
 		cmocka_unit_test(test_waiter_without_wake_records_events),
 		cmocka_unit_test(test_poll_entry_registers_on_one_queue),
+		cmocka_unit_test(test_take_triggered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
