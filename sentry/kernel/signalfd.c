@@ -204,6 +204,7 @@ static int sfd_stat(struct file *f, struct stat *st)
 static const struct file_ops signalfd_fops = {
 	.read = sfd_read,
 	.poll = sfd_poll,
+	.poll_queue_borrowed = true, /* the poller's tg->signalfd_wq */
 	.release = sfd_release,
 	.stat = sfd_stat,
 };

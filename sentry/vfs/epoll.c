@@ -91,7 +91,9 @@ static void item_watch(struct epitem *it)
 	poll_entry_remove(&it->pe);
 	it->armed = true;
 	it->last = 0;
-	if (!(it->events & EPOLLET))
+	/* A file whose queue may die before it (signalfd) keeps no waiter:
+	 * it falls back to comparing readiness, as a host fd. */
+	if (!(it->events & EPOLLET) || it->file->ops->poll_queue_borrowed)
 		return;
 	poll_entry_init(&it->pe, NULL, NULL, item_want(it));
 	(void)file_poll(it->file, &it->pe);

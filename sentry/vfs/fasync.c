@@ -222,7 +222,9 @@ int vfs_fasync_update(struct task *t, struct file *f, int fd, bool fioasync)
 		if (f->writable && !f->readable)
 			mask |= POLLOUT | POLLWRNORM;
 		poll_entry_init(&fa->pe, fasync_wake, fa, mask);
-		file_poll(f, &fa->pe);
+		/* (signalfd: its queue may die first; Linux's has no fasync op) */
+		if (!f->ops->poll_queue_borrowed)
+			file_poll(f, &fa->pe);
 		if (fa->pe.wq) {
 			fa->registered = true;
 		} else {

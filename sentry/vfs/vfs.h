@@ -348,6 +348,11 @@ struct file_ops {
 	 * (file_fallocate); a mode the fs cannot do is -EOPNOTSUPP.  NULL:
 	 * modes 0 and FALLOC_FL_KEEP_SIZE only, by growing the size. */
 	int (*fallocate)(struct task *t, struct file *f, int mode, uint64_t off, uint64_t len);
+	/* The wait queue poll registers on is not the file's own but the
+	 * polling thread group's (signalfd): it may be freed while the file
+	 * lives, so no registration may outlive one poll call (epoll's
+	 * edge-triggered waiters and O_ASYNC keep none on such a file). */
+	bool poll_queue_borrowed;
 };
 
 struct file {

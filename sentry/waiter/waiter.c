@@ -10,7 +10,6 @@ void waitq_init(struct waitq *wq)
 {
 	vmutex_init(&wq->lock, LOCK_CLASS(WAITQ));
 	wq->head.next = wq->head.prev = &wq->head;
-	atomic_init(&wq->gen, 0);
 }
 
 void waitq_destroy(struct waitq *wq)
@@ -51,7 +50,6 @@ void waitq_remove(struct waitq *wq, struct waiter *w)
 void waitq_notify(struct waitq *wq, uint32_t events)
 {
 	vmutex_lock(&wq->lock);
-	atomic_fetch_add(&wq->gen, 1);
 	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
 		if (w->mask & events) {
 			w->triggered |= events & w->mask;
@@ -83,10 +81,7 @@ void poll_wait(struct poll_entry *pe, struct waitq *wq)
 	if (!pe || pe->wq)
 		return;
 	pe->wq = wq;
-	/* After waitq_add: a notify that the entry misses cannot also be one
-	 * that gen already counts as seen. */
 	waitq_add(wq, &pe->w);
-	pe->gen = atomic_load(&wq->gen);
 }
 
 void poll_wait_host(struct poll_entry *pe, int hostfd, short events)

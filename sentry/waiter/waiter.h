@@ -28,7 +28,6 @@
 #define VISOR_SENTRY_WAITER_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include "lib/lockdep.h"
 
@@ -47,10 +46,6 @@ struct waiter {
 struct waitq {
 	struct vmutex lock;
 	struct waiter head;
-	/* Bumped by every waitq_notify (under lock; read without it): an
-	 * edge-triggered epoll item compares it with the value it saw at its
-	 * last report to tell "notified since" from "still ready". */
-	_Atomic uint64_t gen;
 };
 
 void waitq_init(struct waitq *wq);
@@ -74,14 +69,11 @@ uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w);
 struct poll_entry {
 	struct waiter w;
 	struct waitq *wq;
-	uint64_t gen; /* wq->gen when poll_wait registered the entry */
 	int hostfd;
 	short hostevents;
 };
 void poll_entry_init(struct poll_entry *pe, waiter_wake_fn wake, void *arg, uint32_t mask);
-/* pe may be NULL (a poll op called only to read the ready events).  Poll ops
- * call it before computing their events, so pe->gen (the queue's generation
- * then) is older than the events returned: a notify after it changes gen. */
+/* pe may be NULL (a poll op called only to read the ready events). */
 void poll_wait(struct poll_entry *pe, struct waitq *wq);
 void poll_wait_host(struct poll_entry *pe, int hostfd, short events);
 void poll_entry_remove(struct poll_entry *pe);
