@@ -527,6 +527,10 @@ systrap_stub_handler:
 	mov	$1, %edx
 	mov	$SYS_futex, %eax
 	syscall
+	/* The Sentry was asleep: it must be scheduled before it serves us,
+	 * most often on this very CPU (the wake-up's affinity), where our
+	 * spinning only keeps it off.  Sleep at once. */
+	jmp	.Lh_sleep
 .Lh_wait:
 	movl	SL_SPIN(%rbx), %ecx
 .Lh_spin:

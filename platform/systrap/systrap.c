@@ -27,7 +27,9 @@
  *    of the control region), serves the trap, writes the registers and FPU
  *    state to resume with into the frame, and lets the thread go; the
  *    handler returns and rt_sigreturn loads the frame.  Waits on either side
- *    spin briefly (with two CPUs or more), then sleep on a futex.
+ *    spin briefly (with two CPUs or more), then sleep on a futex; a side
+ *    that had to wake the other does not spin (the woken thread needs a
+ *    CPU, most often the waker's), but for the Sentry's occasional probe.
  *  - Everything in a thread area is writable by every app thread of the
  *    address space: the Sentry reads it once into its own memory, checks it
  *    (the frame within the area...), and uses it for nothing but the app's
@@ -116,6 +118,15 @@ struct context {
 	 * halved when one ends asleep anyway, doubled when one catches the
 	 * other (see st_spin_adapt). */
 	uint32_t spin, stub_spin;
+	/* The last resume had to wake the stub thread (it slept): our next
+	 * wait does not spin, but for one in ST_PROBE_EVERY (see
+	 * st_slot_wait). */
+	bool woke_stub;
+	/* Our last wait for a trap ended in the futex loop: the stub thread
+	 * found us asleep, woke us and slept without spinning (stub.S), so its
+	 * sleeping says nothing about its spin. */
+	bool slept;
+	uint32_t probe;
 };
 
 /* The kernel's x86-64 ucontext (glibc's ucontext_t is longer). */
@@ -145,6 +156,10 @@ _Static_assert(offsetof(struct st_kucontext, uc_sigmask) == offsetof(ucontext_t,
 #define ST_WAIT_NS (50 * 1000000L)
 #define ST_INTERRUPT_TRIES 20 /* x ST_WAIT_NS without an answer: the thread is killed */
 #define ST_START_TRIES 200    /* x ST_WAIT_NS for a new thread's first trap: the stub is killed */
+/* After a resume that had to wake the stub thread, one wait in this many
+ * spins anyway: the probe that finds out whether the two sides now run on
+ * different CPUs (then both keep spinning). */
+#define ST_PROBE_EVERY 16
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -432,18 +447,25 @@ static uint32_t st_spin_adapt(uint32_t cur, uint32_t max, bool caught)
 }
 
 /* Let the thread of slot go (the frame is written).  A stub thread that
- * went to sleep did not see us coming in time: it spins less next time. */
+ * spun and went to sleep anyway did not see us coming in time: it spins less
+ * next time.  One that found us asleep did not spin at all (stub.S). */
 static void st_slot_resume(struct context *ctx, struct st_slot *s)
 {
 	bool asleep = atomic_load((_Atomic uint32_t *)&s->stub_wait);
 	if (ctx) {
-		ctx->stub_spin = st_spin_adapt(ctx->stub_spin, ctx->sp->spin / 2, !asleep);
-		atomic_store_explicit(&ctx->sp->stub_spin_now, ctx->stub_spin, memory_order_relaxed);
+		if (!(asleep && ctx->slept)) {
+			ctx->stub_spin = st_spin_adapt(ctx->stub_spin, ctx->sp->spin / 2, !asleep);
+			atomic_store_explicit(&ctx->sp->stub_spin_now, ctx->stub_spin,
+					      memory_order_relaxed);
+		}
 		s->spin = ctx->stub_spin;
 	}
 	atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
-	if (atomic_load((_Atomic uint32_t *)&s->stub_wait))
+	bool woke = atomic_load((_Atomic uint32_t *)&s->stub_wait);
+	if (woke)
 		st_futex(&s->state, FUTEX_WAKE, 1, NULL);
+	if (ctx)
+		ctx->woke_stub = woke;
 }
 
 /*
@@ -458,7 +480,13 @@ static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context
 	_Atomic uint32_t *state = (_Atomic uint32_t *)&s->state;
 	_Atomic uint32_t *waiting = (_Atomic uint32_t *)&s->sentry_wait;
 	uint32_t spin = ctx ? ctx->spin : 0;
-	for (uint32_t i = 0; i < spin; i++) {
+	/* A stub thread we just woke must be scheduled before it runs the
+	 * app, most often on our CPU (the wake-up's affinity), where our
+	 * spinning only keeps it off: sleep at once, but now and then probe. */
+	bool skip = ctx && ctx->woke_stub && ++ctx->probe % ST_PROBE_EVERY;
+	if (ctx)
+		ctx->slept = false;
+	for (uint32_t i = 0; !skip && i < spin; i++) {
 		if (atomic_load(state) == ST_STATE_EVENT) {
 			ctx->spin = st_spin_adapt(spin, as->sp->spin, true);
 			atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
@@ -466,10 +494,12 @@ static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context
 		}
 		st_relax();
 	}
-	if (ctx) {
+	if (ctx && !skip) {
 		ctx->spin = st_spin_adapt(spin, as->sp->spin, false);
 		atomic_store_explicit(&as->sp->spin_now, ctx->spin, memory_order_relaxed);
 	}
+	if (ctx)
+		ctx->slept = true;
 	int tries = 0;
 	for (;;) {
 		atomic_store(waiting, 1);
