@@ -20,8 +20,10 @@ VISOR_TEST_CACHE=${VISOR_TEST_CACHE:-/var/tmp/visor-test-cache}
 DOCKER_IMAGE=visor-busybox
 # The runtime name the tests register this build under.  Not "visor": that
 # one belongs to an installed package (/usr/bin/visor), which the tests must
-# not repoint at a build tree.
-DOCKER_RUNTIME=${VISOR_DOCKER_RUNTIME:-visor-test}
+# not repoint at a build tree.  Named after the tree (visor-test-main for
+# /work/main), so that two trees testing at once on one dockerd do not
+# repoint each other's runtime at their own binary.
+DOCKER_RUNTIME=${VISOR_DOCKER_RUNTIME:-visor-test-$(basename "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" | tr -c 'A-Za-z0-9_\n-' '_')}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 77; }
