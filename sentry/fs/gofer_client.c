@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 struct gofer_client {
 	int sock;
 	struct vmutex lock;
+	_Atomic uint64_t requests; /* exchanges attempted, for tests and the debug log */
 	uint32_t tag;
 	bool dead;
 	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
@@ -71,6 +73,11 @@ void gofer_client_free(struct gofer_client *c)
 	free(c->out);
 	free(c->in);
 	free(c);
+}
+
+uint64_t gofer_client_requests(struct gofer_client *c)
+{
+	return atomic_load_explicit(&c->requests, memory_order_relaxed);
 }
 
 bool gofer_client_peer_gone(struct gofer_client *c)
@@ -125,6 +132,7 @@ static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *
 	if (w->bad)
 		return -EINVAL; /* cannot happen with validated arguments */
 	uint32_t tag = ++c->tag;
+	atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
 	size_t len = GOFER_HDR_SIZE + w->pos;
 	struct gofer_cursor h;
 	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);

@@ -62,6 +62,8 @@ void gofer_client_free(struct gofer_client *c);
 /* Has the Gofer hung up (its end of the socket closed: it died)?  Never
  * blocks, consumes nothing, takes no lock: any thread may ask. */
 bool gofer_client_peer_gone(struct gofer_client *c);
+/* How many requests were sent on c so far (round trips to the Gofer). */
+uint64_t gofer_client_requests(struct gofer_client *c);
 
 /* The root of mount point `name` ("/" for the container root, or a bind
  * mount's destination path as the runtime told the Gofer). */

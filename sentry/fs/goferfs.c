@@ -10,7 +10,8 @@
  * inode, so a name that exists opens whatever became of the others.)
  * Attributes come from the Gofer's stat replies and are cached.
  * With file-access=exclusive the Sentry is the only writer, so the cache is
- * the truth; with file-access=shared (someone on the host may change the
+ * the truth: symlink targets are read once, and on the container's root the
+ * names a lookup found missing are remembered (struct gofer_sb); with file-access=shared (someone on the host may change the
  * files) every walk re-walks each cached name with the Gofer and drops the
  * dentry if the name now leads to another file (or none), and fstat
  * refreshes attributes — one RPC per component, the price of coherence.
@@ -62,6 +63,15 @@ struct gofer_node {
 	/* Regular files: the pages mappings of it share (NULL without a
 	 * memory file: no MAP_SHARED then). */
 	struct pagecache *pc;
+	/* Never reused within the superblock: what a directory's names known
+	 * absent are filed under (an evicted directory's entries then match
+	 * nothing and age out). */
+	uint64_t id;
+	/* Symlinks, file-access=exclusive: the target, read from the Gofer
+	 * once (a symlink's text never changes; the name may be replaced by
+	 * another inode, which is another node).  Under ino->lock. */
+	char *link;
+	size_t link_len;
 };
 
 struct gofer_open {
@@ -86,6 +96,16 @@ void goferfs_set_memfile(struct memfile *mf)
 }
 
 #define GOFER_INODE_BUCKETS 4096
+#define GOFER_NEG_BUCKETS 4096
+#define GOFER_NEG_MAX 8192 /* names known absent, per superblock */
+
+/* A name known absent from a directory (see struct gofer_sb). */
+struct gofer_neg {
+	uint64_t dir;                  /* the directory's node id */
+	struct gofer_neg *hnext;       /* hash chain */
+	struct gofer_neg *prev, *next; /* LRU, oldest first */
+	char name[];
+};
 
 struct gofer_sb {
 	struct gofer_client *c; /* borrowed: the client outlives every mount (boot owns it) */
@@ -100,6 +120,22 @@ struct gofer_sb {
 	_Atomic int host_statx_known; /* 0 not yet, 1 known */
 	bool host_mgtime;
 	uint64_t host_attributes_mask;
+	_Atomic uint64_t next_id; /* gofer_node ids */
+	/* Names known absent (Linux's negative dentries), so that a stat, an
+	 * access or an O_CREAT of a missing name costs one Gofer walk, not one
+	 * each time.  Only where the Sentry is the only one who makes names:
+	 * the container's root with file-access=exclusive.  Bind mounts (a
+	 * volume another container or the host may write into) and
+	 * file-access=shared never keep them: a file made there from outside
+	 * must show at the next lookup.  Entries are added by a lookup that
+	 * the Gofer answers ENOENT and dropped by every operation that makes
+	 * the name (create, mkdir, mknod, symlink, link, rename), before its
+	 * round trip; at most GOFER_NEG_MAX, the least recently used go
+	 * first.  Under inodes_lock. */
+	bool neg_on;
+	struct gofer_neg *neg_hash[GOFER_NEG_BUCKETS];
+	struct gofer_neg neg_lru; /* list head */
+	unsigned int neg_count;
 };
 
 static bool default_shared;
@@ -182,6 +218,112 @@ static void inode_unhash(struct gofer_sb *gs, struct inode *ino)
 	vmutex_unlock(&gs->inodes_lock);
 }
 
+/* ---- names known absent ---- */
+
+static size_t neg_bucket(uint64_t dir, const char *name)
+{
+	uint64_t h = dir * 0x9e3779b97f4a7c15ULL;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)(h >> 32) % GOFER_NEG_BUCKETS;
+}
+
+/* The entry for name in directory id dir, or NULL.  Under inodes_lock. */
+static struct gofer_neg **neg_slot(struct gofer_sb *gs, uint64_t dir, const char *name)
+{
+	struct gofer_neg **pp = &gs->neg_hash[neg_bucket(dir, name)];
+	while (*pp && ((*pp)->dir != dir || strcmp((*pp)->name, name)))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void neg_unlink(struct gofer_sb *gs, struct gofer_neg **slot)
+{
+	struct gofer_neg *e = *slot;
+	*slot = e->hnext;
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	gs->neg_count--;
+	free(e);
+}
+
+static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
+{
+	e->next = &gs->neg_lru;
+	e->prev = gs->neg_lru.prev;
+	e->prev->next = e;
+	gs->neg_lru.prev = e;
+}
+
+/* Is name known absent from directory dir? */
+static bool neg_known(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return false;
+	vmutex_lock(&gs->inodes_lock);
+	struct gofer_neg *e = *neg_slot(gs, GN(dir)->id, name);
+	if (e) {
+		e->prev->next = e->next;
+		e->next->prev = e->prev;
+		neg_append(gs, e);
+	}
+	vmutex_unlock(&gs->inodes_lock);
+	return e != NULL;
+}
+
+/* The Gofer said name is not in dir. */
+static void neg_add(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return;
+	size_t n = strlen(name) + 1;
+	struct gofer_neg *e = malloc(sizeof(*e) + n);
+	if (!e)
+		return;
+	e->dir = GN(dir)->id;
+	memcpy(e->name, name, n);
+	vmutex_lock(&gs->inodes_lock);
+	struct gofer_neg **slot = neg_slot(gs, e->dir, name);
+	if (*slot) {
+		vmutex_unlock(&gs->inodes_lock);
+		free(e);
+		return;
+	}
+	if (gs->neg_count >= GOFER_NEG_MAX) {
+		struct gofer_neg *old = gs->neg_lru.next;
+		neg_unlink(gs, neg_slot(gs, old->dir, old->name));
+		slot = neg_slot(gs, e->dir, name); /* the chain may have changed */
+	}
+	e->hnext = NULL;
+	*slot = e;
+	neg_append(gs, e);
+	gs->neg_count++;
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* name in dir is being made (or may exist after all): no longer absent. */
+static void neg_forget(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return;
+	vmutex_lock(&gs->inodes_lock);
+	struct gofer_neg **slot = neg_slot(gs, GN(dir)->id, name);
+	if (*slot)
+		neg_unlink(gs, slot);
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+static void neg_free_all(struct gofer_sb *gs)
+{
+	while (gs->neg_lru.next != &gs->neg_lru) {
+		struct gofer_neg *e = gs->neg_lru.next;
+		neg_unlink(gs, neg_slot(gs, e->dir, e->name));
+	}
+}
+
 /* The inode for fid, whose stat is st (the fid is owned by this call): the
  * one sb already has for that host inode, reached by another name (the new
  * fid is clunked; the Gofer has learnt the name for the inode), or a new one
@@ -215,6 +357,7 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	n->fid = fid;
 	n->host_dev = st->dev;
 	n->ro_fd = n->rw_fd = -1;
+	n->id = atomic_fetch_add(&gs->next_id, 1);
 	ino->priv = n;
 	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode) && gofer_memfile)
@@ -236,9 +379,13 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 
 static int gofer_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out)
 {
+	if (neg_known(dir, name))
+		return -ENOENT;
 	uint64_t fid;
 	struct gofer_stat st;
 	int r = gofer_walk(GC(dir), GN(dir)->fid, name, &fid, &st);
+	if (r == -ENOENT)
+		neg_add(dir, name);
 	if (r < 0)
 		return r;
 	*out = gofer_inode(dir->sb, fid, &st);
@@ -258,6 +405,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 	uint64_t fid;
 	struct gofer_stat st;
 	int fd = -1;
+	neg_forget(dir, name);
 	int r = gofer_create(GC(dir), GN(dir)->fid, name, O_RDWR, mode & 07777, uid, gid, &fid,
 			     &st, &fd);
 	if (r < 0)
@@ -290,6 +438,7 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, ui
 			  uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	neg_forget(dir, name);
 	int r = gofer_mkdir(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &st);
 	if (r < 0)
 		return r;
@@ -301,6 +450,7 @@ static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, ui
 			  uint32_t uid, uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	neg_forget(dir, name);
 	int r = gofer_mknod(GC(dir), GN(dir)->fid, name, mode, rdev, uid, gid, &st);
 	if (r < 0)
 		return r;
@@ -311,6 +461,7 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 			    uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	neg_forget(dir, name);
 	int r = gofer_symlink(GC(dir), GN(dir)->fid, name, target, uid, gid, &st);
 	if (r < 0)
 		return r;
@@ -319,6 +470,7 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 
 static int gofer_link_op(struct inode *dir, const char *name, struct inode *target)
 {
+	neg_forget(dir, name);
 	int r = gofer_link(GC(dir), GN(target)->fid, GN(dir)->fid, name);
 	if (r == 0)
 		dir_changed_nlink(target, 1);
@@ -349,6 +501,8 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 			   struct inode *ndir, const char *nname, struct inode *dst,
 			   unsigned int flags)
 {
+	neg_forget(ndir, nname);
+	neg_forget(odir, oname); /* RENAME_EXCHANGE: both names stay */
 	int r = gofer_rename(GC(odir), GN(odir)->fid, oname, GN(ndir)->fid, nname, flags);
 	if (r < 0)
 		return r;
@@ -367,7 +521,41 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 
 static ssize_t gofer_readlink_op(struct task *t, struct inode *ino, char *buf, size_t len)
 {
-	return gofer_readlink(GC(ino), GN(ino)->fid, buf, len);
+	struct gofer_node *n = GN(ino);
+	if (((struct gofer_sb *)ino->sb->priv)->shared)
+		return gofer_readlink(GC(ino), n->fid, buf, len);
+	/* Every exec through /bin -> usr/bin or a library's versioned name
+	 * reads a link: ask the Gofer once per inode. */
+	vmutex_lock(&ino->lock);
+	if (n->link) {
+		size_t k = n->link_len < len ? n->link_len : len;
+		memcpy(buf, n->link, k);
+		vmutex_unlock(&ino->lock);
+		return (ssize_t)k;
+	}
+	vmutex_unlock(&ino->lock);
+	char *target = malloc(VFS_PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	ssize_t r = gofer_readlink(GC(ino), n->fid, target, VFS_PATH_MAX);
+	if (r < 0) {
+		free(target);
+		return r;
+	}
+	size_t k = (size_t)r < len ? (size_t)r : len;
+	memcpy(buf, target, k);
+	char *keep = realloc(target, r ? (size_t)r : 1);
+	if (!keep)
+		keep = target; /* still whole */
+	vmutex_lock(&ino->lock);
+	if (!n->link) {
+		n->link = keep;
+		n->link_len = (size_t)r;
+		keep = NULL;
+	}
+	vmutex_unlock(&ino->lock);
+	free(keep);
+	return (ssize_t)k;
 }
 
 static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
@@ -438,6 +626,7 @@ static void gofer_evict(struct inode *ino)
 	if (n->rw_fd >= 0)
 		close(n->rw_fd);
 	gofer_clunk(GC(ino), n->fid);
+	free(n->link);
 	free(n);
 }
 
@@ -939,6 +1128,7 @@ static const struct file_ops gofer_dir_fops = {
 static void gofer_sb_release(struct superblock *sb)
 {
 	struct gofer_sb *gs = sb->priv;
+	neg_free_all(gs);
 	vmutex_destroy(&gs->inodes_lock);
 	free(gs);
 }
@@ -963,6 +1153,10 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	}
 	gs->c = c;
 	gs->shared = shared;
+	/* Names known absent: the container's own root only (see gofer_sb). */
+	gs->neg_on = !shared && !strcmp(attach_name, "/");
+	gs->neg_lru.next = gs->neg_lru.prev = &gs->neg_lru;
+	atomic_init(&gs->next_id, 1);
 	vmutex_init(&gs->inodes_lock, LOCK_CLASS(GOFER_INODES));
 	sb->priv = gs;
 	sb->release = gofer_sb_release;

@@ -17,7 +17,8 @@
 struct gfx {
 	struct fx fx; /* the root: goferfs over dir */
 	char dir[64];
-	int hostroot;
+	char voldir[64]; /* served as "/vol": a bind mount's source */
+	int hostroot, hostvol;
 	pthread_t server;
 	int ssock;
 	struct gofer_client *c;
@@ -27,8 +28,11 @@ struct gfx {
 static void *serve(void *arg)
 {
 	struct gfx *g = arg;
-	struct gofer_mount m = {.name = "/", .fd = g->hostroot, .parent_fd = -1, .leaf = NULL};
-	gofer_serve(g->ssock, &m, 1, false, 0);
+	struct gofer_mount m[2] = {
+	    {.name = "/", .fd = g->hostroot, .parent_fd = -1, .leaf = NULL},
+	    {.name = "/vol", .fd = g->hostvol, .parent_fd = -1, .leaf = NULL},
+	};
+	gofer_serve(g->ssock, m, 2, false, 0);
 	return NULL;
 }
 
@@ -39,6 +43,10 @@ static int setup(void **state)
 	if (!mkdtemp(g->dir))
 		return -1;
 	g->hostroot = open(g->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	strcpy(g->voldir, "/tmp/visor-goferfs-vol-XXXXXX");
+	if (!mkdtemp(g->voldir))
+		return -1;
+	g->hostvol = open(g->voldir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
@@ -65,8 +73,9 @@ static int teardown(void **state)
 	pthread_join(g->server, NULL);
 	close(g->ssock);
 	close(g->hostroot);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", g->dir);
+	close(g->hostvol);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", g->dir, g->voldir);
 	if (system(cmd) != 0)
 		return -1;
 	free(g);
@@ -711,6 +720,98 @@ static void test_shared_file_access_sees_host_changes(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), -ENOENT);
 }
 
+static uint64_t requests(struct gfx *g)
+{
+	return gofer_client_requests(g->c);
+}
+
+/* The container's root (file-access=exclusive) remembers that a name is
+ * missing: a stat, an access or an O_CREAT of it again costs no round trip,
+ * and every way of making the name makes it show. */
+static void test_missing_name_is_asked_for_once(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n", 0755), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a", 0, &st), -ENOENT);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a", 0, &st), -ENOENT);
+	assert_int_equal(vfs_accessat(g->fx.t, AT_FDCWD, "/n/a", F_OK, 0), -ENOENT);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a/deeper", 0, &st), -ENOENT);
+	assert_int_equal(requests(g), before);
+	/* Each kind of new name is seen at once, also after a miss. */
+	const char *names[] = {"/n/a", "/n/b", "/n/c", "/n/d", "/n/e", "/n/f"};
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, names[i], 0, &st), -ENOENT);
+	assert_int_equal(fx_write_file(g->fx.t, "/n/a", "A", 0644), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n/b", 0755), 0);
+	assert_int_equal(vfs_symlinkat(g->fx.t, "a", AT_FDCWD, "/n/c"), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/n/a", AT_FDCWD, "/n/d", 0), 0);
+	assert_int_equal(vfs_mknodat(g->fx.t, AT_FDCWD, "/n/e", S_IFIFO | 0644, 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/n/tmp", "T", 0644), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/n/tmp", AT_FDCWD, "/n/f", 0), 0);
+	vfs_dcache_set_max(0); /* and the Gofer agrees: fresh lookups */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, names[i], AT_SYMLINK_NOFOLLOW, &st),
+				 0);
+	vfs_dcache_set_max(8192);
+	/* The old name of a rename and a removed name are missing again. */
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/tmp", 0, &st), -ENOENT);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/n/d"), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/d", 0, &st), -ENOENT);
+	/* A directory removed and made again starts with no names missing. */
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), -ENOENT);
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/n/b"), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n/b", 0755), 0);
+	host_write(g, "n/b/x", "x");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), 0);
+}
+
+/* A bind mount (another attach name: a volume someone else may write to)
+ * and file-access=shared never take a missing name for granted. */
+static void test_bind_mounts_see_names_made_outside(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/v", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/v", "bind-gofer", "/vol", 0, NULL), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/v/later", 0, &st), -ENOENT);
+	char hp[160];
+	snprintf(hp, sizeof(hp), "%s/later", g->voldir);
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/v/later", 0, &st), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/sh", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
+			 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), -ENOENT);
+	host_write(g, "later2", "y");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), 0);
+}
+
+/* A symlink's text is read from the Gofer once (exec through /bin -> usr/bin
+ * reads it every time). */
+static void test_symlink_target_is_read_once(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], buf[16];
+	host_write(g, "target", "T");
+	host_path(g, "lnk", hp, sizeof(hp));
+	assert_int_equal(symlink("target", hp), 0);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, sizeof(buf)), 6);
+	struct stat st;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/target", 0, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, 3), 3);
+	assert_memory_equal(buf, "tar", 3);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "target", 6);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/lnk", 0, &st), 0);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(st.st_size, 1);
+}
+
 static void test_bind_mount_from_gofer_attach(void **state)
 {
 	struct gfx *g = *state;
@@ -754,6 +855,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_file_access_sees_host_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs_and_statx_reach_the_host, setup,
 						teardown),
 	};
