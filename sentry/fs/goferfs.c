@@ -1142,8 +1142,10 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	if (r < 0)
 		return r;
 	struct superblock *sb = sb_new("9p", V9FS_MAGIC_GOFER);
-	if (sb)
+	if (sb) {
 		sb->direct_io = true;
+		sb->create_excl_first = true; /* the Gofer creates O_EXCL */
+	}
 	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)

@@ -790,6 +790,46 @@ static void test_bind_mounts_see_names_made_outside(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), 0);
 }
 
+/* open(O_CREAT | O_EXCL) of a new name is one round trip (the create), not
+ * a lookup and a create; whatever the name already is, even a dangling
+ * symlink the dentry cache never saw, is EEXIST and left alone. */
+static void test_exclusive_create_is_one_round_trip(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/x", 0755), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/new", O_CREAT | O_EXCL | O_WRONLY, 0600, &f),
+			 0);
+	assert_int_equal(requests(g), before + 1);
+	assert_int_equal(file_write(g->fx.t, f, "data", 4), 4);
+	file_put(f);
+	char buf[16];
+	host_read(g, "x/new", buf, sizeof(buf));
+	assert_string_equal(buf, "data");
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/new", O_CREAT | O_EXCL | O_WRONLY, 0600, &f),
+			 -EEXIST);
+	host_write(g, "x/hostmade", "h");
+	char hp[160], tp[160];
+	host_path(g, "x/dangling", hp, sizeof(hp));
+	assert_int_equal(symlink("nowhere", hp), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/hostmade", O_CREAT | O_EXCL | O_RDWR, 0600,
+				  &f),
+			 -EEXIST);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/dangling", O_CREAT | O_EXCL | O_RDWR, 0600,
+				  &f),
+			 -EEXIST);
+	host_path(g, "x/nowhere", tp, sizeof(tp));
+	struct stat st;
+	assert_int_equal(lstat(tp, &st), -1);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x", O_CREAT | O_EXCL | O_RDWR, 0600, &f),
+			 -EEXIST);
+	/* Without O_EXCL an existing file opens, untouched. */
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/hostmade", O_CREAT | O_RDONLY, 0600, &f), 0);
+	assert_int_equal(file_read(g->fx.t, f, buf, sizeof(buf)), 1);
+	file_put(f);
+}
+
 /* A symlink's text is read from the Gofer once (exec through /bin -> usr/bin
  * reads it every time). */
 static void test_symlink_target_is_read_once(void **state)
@@ -859,6 +899,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_create_is_one_round_trip, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs_and_statx_reach_the_host, setup,
 						teardown),
 	};
