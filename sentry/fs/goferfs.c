@@ -561,15 +561,24 @@ static ssize_t gofer_readlink_op(struct task *t, struct inode *ino, char *buf, s
 static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 {
 	struct gofer_setattr g = {0};
+	/* An owner or group that stays as it is needs no round trip where the
+	 * cache is the truth (tar and cp -p chown every file they make, to the
+	 * one who made it).  Linux still stamps ctime, as the VFS does here;
+	 * the set-id bits a chown clears come as a mode change of their own. */
+	bool exclusive = !((struct gofer_sb *)ino->sb->priv)->shared;
+	vmutex_lock(&ino->lock);
+	bool same_uid = exclusive && ino->uid == sa->uid;
+	bool same_gid = exclusive && ino->gid == sa->gid;
+	vmutex_unlock(&ino->lock);
 	if (sa->valid & VFS_ATTR_MODE) {
 		g.valid |= GOFER_SETATTR_MODE;
 		g.mode = sa->mode & 07777;
 	}
-	if (sa->valid & VFS_ATTR_UID) {
+	if ((sa->valid & VFS_ATTR_UID) && !same_uid) {
 		g.valid |= GOFER_SETATTR_UID;
 		g.uid = sa->uid;
 	}
-	if (sa->valid & VFS_ATTR_GID) {
+	if ((sa->valid & VFS_ATTR_GID) && !same_gid) {
 		g.valid |= GOFER_SETATTR_GID;
 		g.gid = sa->gid;
 	}
@@ -594,6 +603,8 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 		if (r < 0 || !g.valid)
 			return r;
 	}
+	if (!g.valid && exclusive)
+		return 0; /* nothing changes on the host */
 	return gofer_setattr(GC(ino), GN(ino)->fid, &g);
 }
 

@@ -830,6 +830,37 @@ static void test_exclusive_create_is_one_round_trip(void **state)
 	file_put(f);
 }
 
+/* A chown to the owner and group a file has (tar's, after each file it
+ * extracts) changes nothing on the host: no round trip; the set-id bits it
+ * clears still reach the host, and a real change of owner does. */
+static void test_chown_to_the_same_owner_stays_in_the_sentry(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160];
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, "/own", "o", 0644), 0);
+	host_path(g, "own", hp, sizeof(hp));
+	assert_int_equal(stat(hp, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", st.st_uid, st.st_gid, 0), 0);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/own", 06755, 0), 0);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", st.st_uid, st.st_gid, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	struct stat vst;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/own", 0, &vst), 0);
+	assert_int_equal(vst.st_mode & 07777, 0755);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", 1234, 5678, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 5678);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", 1234, 0, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 0);
+}
+
 /* A symlink's text is read from the Gofer once (exec through /bin -> usr/bin
  * reads it every time). */
 static void test_symlink_target_is_read_once(void **state)
@@ -901,6 +932,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_create_is_one_round_trip, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_chown_to_the_same_owner_stays_in_the_sentry,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs_and_statx_reach_the_host, setup,
 						teardown),
 	};
