@@ -534,6 +534,14 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
 int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
 		  int max)
 {
+	return gofer_readdir_end(c, dir, offset, ents, max, NULL);
+}
+
+int gofer_readdir_end(struct gofer_client *c, uint64_t dir, uint64_t offset,
+		      struct gofer_dirent *ents, int max, bool *end)
+{
+	if (end)
+		*end = false;
 	if (!ents || max <= 0)
 		return -EINVAL;
 	struct gofer_cursor w, rd;
@@ -560,6 +568,10 @@ int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct 
 		r = reply_end(c, &rd, NULL);
 		if (r == 0)
 			r = (int)n;
+		/* Fewer entries than asked for, with room left for one more of
+		 * any name: the Gofer met the end (gofer/protocol.h). */
+		if (r >= 0 && end)
+			*end = n == 0 || (n < (uint32_t)max && rd.len <= GOFER_READDIR_END_BODY);
 	}
 out:
 	req_end(c);

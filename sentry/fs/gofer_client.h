@@ -95,6 +95,10 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
  * filled, 0 at the end. */
 int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
 		  int max);
+/* The same, and *end says the directory ended with these entries (no need
+ * to ask again for the empty batch after them). */
+int gofer_readdir_end(struct gofer_client *c, uint64_t dir, uint64_t offset,
+		      struct gofer_dirent *ents, int max, bool *end);
 /* Returns the target's length (no NUL added beyond len). */
 ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t len);
 int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st);

@@ -72,6 +72,9 @@ struct gofer_node {
 	 * another inode, which is another node).  Under ino->lock. */
 	char *link;
 	size_t link_len;
+	/* Directories: bumped by every name made in it (a listing that met
+	 * the end stays at the end while this stays). */
+	_Atomic uint64_t names_made;
 };
 
 struct gofer_open {
@@ -80,6 +83,9 @@ struct gofer_open {
 	/* directories */
 	uint64_t dir_index;   /* the index the cookie below continues from */
 	uint64_t dir_cookie;
+	struct gofer_dirent *ents; /* GOFER_READDIR_BATCH, made at the first getdents */
+	bool dir_end;              /* dir_index is the end, as of names_made == end_made */
+	uint64_t end_made;
 };
 
 static const struct inode_ops gofer_iops, gofer_iops_shared;
@@ -303,10 +309,12 @@ static void neg_add(struct inode *dir, const char *name)
 	vmutex_unlock(&gs->inodes_lock);
 }
 
-/* name in dir is being made (or may exist after all): no longer absent. */
+/* name in dir is being made (or may exist after all): no longer absent, and
+ * listings of dir that met its end read on. */
 static void neg_forget(struct inode *dir, const char *name)
 {
 	struct gofer_sb *gs = dir->sb->priv;
+	atomic_fetch_add(&GN(dir)->names_made, 1);
 	if (!gs->neg_on)
 		return;
 	vmutex_lock(&gs->inodes_lock);
@@ -918,6 +926,7 @@ static void gofer_release(struct file *f)
 		log_warn("goferfs: writing back a mapped file at close failed");
 	if (o->fd >= 0 && o->owned)
 		close(o->fd);
+	free(o->ents);
 	free(o);
 }
 
@@ -1085,7 +1094,9 @@ static const struct file_ops gofer_reg_fops = {
 
 /* ---- directories ---- */
 
-#define GOFER_READDIR_BATCH 32
+/* Entries asked for per READDIR: a getdents64 buffer of 32 KiB holds about
+ * a thousand short names, and each batch is a round trip. */
+#define GOFER_READDIR_BATCH 512
 
 static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 {
@@ -1093,18 +1104,35 @@ static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 		return 0;
 	struct gofer_open *o = GO(f);
 	struct inode *dir = f->inode;
+	/* The getdents after the last entries (every listing ends with one)
+	 * asks nothing when the Gofer said the end came with them and no name
+	 * was made since (file-access=exclusive: nobody else makes any). */
+	bool exclusive = !((struct gofer_sb *)dir->sb->priv)->shared;
+	uint64_t made = atomic_load(&GN(dir)->names_made);
+	if (o->dir_end && exclusive && o->dir_index == ctx->pos && ctx->pos >= 2 &&
+	    o->end_made == made)
+		return 0;
 	uint64_t index = 2, cookie = 0;
 	if (o->dir_index == ctx->pos && ctx->pos >= 2) {
 		index = o->dir_index;
 		cookie = o->dir_cookie;
 	}
-	struct gofer_dirent *ents = malloc(GOFER_READDIR_BATCH * sizeof(*ents));
-	if (!ents)
+	if (!o->ents && !(o->ents = malloc(GOFER_READDIR_BATCH * sizeof(*o->ents))))
 		return -ENOMEM;
+	struct gofer_dirent *ents = o->ents;
 	int r = 0;
+	o->dir_end = false;
 	for (;;) {
-		int n = gofer_readdir(GC(dir), GN(dir)->fid, cookie, ents, GOFER_READDIR_BATCH);
+		bool end;
+		int n = gofer_readdir_end(GC(dir), GN(dir)->fid, cookie, ents, GOFER_READDIR_BATCH,
+					  &end);
 		if (n <= 0) {
+			if (n == 0) {
+				o->dir_index = index;
+				o->dir_cookie = cookie;
+				o->dir_end = true;
+				o->end_made = made;
+			}
 			r = n;
 			break;
 		}
@@ -1123,8 +1151,12 @@ static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 		o->dir_cookie = cookie;
 		if (stop)
 			break;
+		if (end) {
+			o->dir_end = true;
+			o->end_made = made;
+			break;
+		}
 	}
-	free(ents);
 	return r;
 }
 

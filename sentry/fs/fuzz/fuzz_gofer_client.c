@@ -107,9 +107,10 @@ static void do_call(struct gofer_client *c, int call)
 		break;
 	case 10: {
 		static struct gofer_dirent ents[8];
-		r = gofer_readdir(c, 1, 0, ents, 8);
+		bool end = false;
+		r = gofer_readdir_end(c, 1, 0, ents, 8, &end);
 		check_ret(r);
-		if (r > 8)
+		if (r > 8 || (r < 0 && end))
 			abort();
 		for (ssize_t i = 0; i < r; i++) {
 			size_t n = strnlen(ents[i].name, sizeof(ents[i].name));

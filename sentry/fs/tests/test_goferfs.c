@@ -87,6 +87,33 @@ static void host_path(struct gfx *g, const char *rel, char *out, size_t len)
 	snprintf(out, len, "%s/%s", g->dir, rel);
 }
 
+static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	close(fd);
+}
+
+static void host_write(struct gfx *g, const char *rel, const char *data)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static uint64_t requests(struct gfx *g)
+{
+	return gofer_client_requests(g->c);
+}
+
 static void test_create_write_shows_on_host_and_reads_back(void **state)
 {
 	struct gfx *g = *state;
@@ -197,6 +224,55 @@ static void test_host_files_are_visible_and_listed(void **state)
 	file_put(d);
 }
 
+/* As count_emit, without a limit: as much as a getdents buffer takes. */
+static int count_all_emit(struct dir_ctx *x, const char *name, size_t len, uint64_t ino,
+			  unsigned int type, uint64_t next)
+{
+	struct counting_ctx *c = (struct counting_ctx *)x;
+	c->n++;
+	c->seen += name[0] != '.';
+	return 0;
+}
+
+/* A big directory lists in a few round trips, not one per 32 names. */
+static void test_big_directory_lists_in_few_round_trips(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160];
+	host_path(g, "big", hp, sizeof(hp));
+	assert_int_equal(mkdir(hp, 0755), 0);
+	for (int i = 0; i < 600; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "big/entry%03d", i);
+		host_write(g, p, "x");
+	}
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/big", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	uint64_t before = requests(g);
+	int seen = 0;
+	for (;;) {
+		struct counting_ctx c = {.ctx.emit = count_all_emit};
+		c.ctx.pos = d->pos;
+		assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+		d->pos = c.ctx.pos;
+		seen += c.seen;
+		if (c.n == 0)
+			break;
+	}
+	assert_int_equal(seen, 600);
+	/* 512 names, then 88 and the end: the last, empty getdents asks nothing. */
+	assert_int_equal(requests(g) - before, 2);
+	/* A name made since: the next getdents asks the Gofer again (whether
+	 * the name shows past the end is the host's business, as on Linux). */
+	assert_int_equal(fx_write_file(g->fx.t, "/big/late", "l", 0644), 0);
+	before = requests(g);
+	struct counting_ctx c = {.ctx.emit = count_all_emit};
+	c.ctx.pos = d->pos;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	assert_int_equal(requests(g) - before, 1);
+	file_put(d);
+}
+
 static void test_mkdir_rename_unlink_symlink_through_gofer(void **state)
 {
 	struct gfx *g = *state;
@@ -259,28 +335,6 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	struct statfs sfs;
 	assert_int_equal(vfs_statfsat(g->fx.t, AT_FDCWD, "/", &sfs), 0);
 	assert_true(sfs.f_bsize > 0);
-}
-
-static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
-{
-	char hp[160];
-	host_path(g, rel, hp, sizeof(hp));
-	int fd = open(hp, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, buf, len - 1);
-	assert_true(n >= 0);
-	buf[n] = 0;
-	close(fd);
-}
-
-static void host_write(struct gfx *g, const char *rel, const char *data)
-{
-	char hp[160];
-	host_path(g, rel, hp, sizeof(hp));
-	FILE *f = fopen(hp, "w");
-	assert_non_null(f);
-	fputs(data, f);
-	fclose(f);
 }
 
 static uint64_t nlink_of(struct gfx *g, const char *path)
@@ -720,11 +774,6 @@ static void test_shared_file_access_sees_host_changes(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), -ENOENT);
 }
 
-static uint64_t requests(struct gfx *g)
-{
-	return gofer_client_requests(g->c);
-}
-
 /* The container's root (file-access=exclusive) remembers that a name is
  * missing: a stat, an access or an O_CREAT of it again costs no round trip,
  * and every way of making the name makes it show. */
@@ -903,6 +952,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_write_shows_on_host_and_reads_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_host_files_are_visible_and_listed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_big_directory_lists_in_few_round_trips, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_rename_unlink_symlink_through_gofer, setup,
 						teardown),
