@@ -49,6 +49,8 @@
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 
+#define GOFER_FRESH_NAMES 8
+
 struct gofer_node {
 	uint64_t fid;
 	uint64_t host_dev; /* the host inode (dev, ino): its key in the sb's inode table */
@@ -75,6 +77,15 @@ struct gofer_node {
 	/* Directories: bumped by every name made in it (a listing that met
 	 * the end stays at the end while this stays). */
 	_Atomic uint64_t names_made;
+	/* Directories the Sentry made where names known absent are kept (see
+	 * gofer_sb): it began empty, so a name it was not given since is
+	 * absent without asking (git's objects/xx/ directories: the object's
+	 * name right after its temporary one).  Until more than
+	 * GOFER_FRESH_NAMES names were made in it.  Under the sb's
+	 * inodes_lock. */
+	bool fresh;
+	uint8_t nmade;
+	char *made[GOFER_FRESH_NAMES];
 };
 
 struct gofer_open {
@@ -261,6 +272,24 @@ static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
 	gs->neg_lru.prev = e;
 }
 
+/* A fresh directory is no longer known whole: forget the names it kept.
+ * Under inodes_lock. */
+static void fresh_end(struct gofer_node *n)
+{
+	n->fresh = false;
+	while (n->nmade)
+		free(n->made[--n->nmade]);
+}
+
+/* Was name made in fresh directory n since it was made?  Under inodes_lock. */
+static bool fresh_made(const struct gofer_node *n, const char *name)
+{
+	for (unsigned int i = 0; i < n->nmade; i++)
+		if (!strcmp(n->made[i], name))
+			return true;
+	return false;
+}
+
 /* Is name known absent from directory dir? */
 static bool neg_known(struct inode *dir, const char *name)
 {
@@ -268,6 +297,10 @@ static bool neg_known(struct inode *dir, const char *name)
 	if (!gs->neg_on)
 		return false;
 	vmutex_lock(&gs->inodes_lock);
+	if (GN(dir)->fresh && !fresh_made(GN(dir), name)) {
+		vmutex_unlock(&gs->inodes_lock);
+		return true;
+	}
 	struct gofer_neg *e = *neg_slot(gs, GN(dir)->id, name);
 	if (e) {
 		e->prev->next = e->next;
@@ -321,6 +354,26 @@ static void neg_forget(struct inode *dir, const char *name)
 	struct gofer_neg **slot = neg_slot(gs, GN(dir)->id, name);
 	if (*slot)
 		neg_unlink(gs, slot);
+	struct gofer_node *n = GN(dir);
+	if (n->fresh && !fresh_made(n, name)) {
+		char *copy = n->nmade < GOFER_FRESH_NAMES ? strdup(name) : NULL;
+		if (copy)
+			n->made[n->nmade++] = copy;
+		else
+			fresh_end(n);
+	}
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* dir was just made by the Sentry: empty (see gofer_node.fresh). */
+static void fresh_begin(struct inode *dir)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return;
+	vmutex_lock(&gs->inodes_lock);
+	if (!GN(dir)->nmade)
+		GN(dir)->fresh = true;
 	vmutex_unlock(&gs->inodes_lock);
 }
 
@@ -451,7 +504,10 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, ui
 	if (r < 0)
 		return r;
 	dir_changed_nlink(dir, 1);
-	return walk_new(dir, name, out);
+	r = walk_new(dir, name, out);
+	if (r == 0 && S_ISDIR((*out)->mode))
+		fresh_begin(*out);
+	return r;
 }
 
 static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
@@ -646,6 +702,7 @@ static void gofer_evict(struct inode *ino)
 		close(n->rw_fd);
 	gofer_clunk(GC(ino), n->fid);
 	free(n->link);
+	fresh_end(n);
 	free(n);
 }
 

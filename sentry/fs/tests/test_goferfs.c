@@ -812,8 +812,45 @@ static void test_missing_name_is_asked_for_once(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), -ENOENT);
 	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/n/b"), 0);
 	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n/b", 0755), 0);
-	host_write(g, "n/b/x", "x");
+	assert_int_equal(fx_write_file(g->fx.t, "/n/b/x", "x", 0644), 0);
+	vfs_dcache_set_max(0);
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), 0);
+	vfs_dcache_set_max(8192);
+}
+
+/* A directory the Sentry made is known empty: a name it was not given since
+ * is missing without asking, a name it was given is always asked for (its
+ * dentry may be gone from the cache), and after a few names it is treated
+ * as any other. */
+static void test_new_directory_knows_its_names(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/fr", 0755), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/a", 0, &st), -ENOENT);
+	assert_int_equal(vfs_accessat(g->fx.t, AT_FDCWD, "/fr/b", F_OK, 0), -ENOENT);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(fx_write_file(g->fx.t, "/fr/a", "A", 0644), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/fr/a", AT_FDCWD, "/fr/b", 0), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/fr/sub", 0755), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/fr/sub/x", "x", 0644), 0);
+	vfs_dcache_set_max(0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/a", 0, &st), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/b", 0, &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/sub/x", 0, &st), 0);
+	vfs_dcache_set_max(8192);
+	for (int i = 0; i < 10; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/fr/n%d", i);
+		assert_int_equal(fx_write_file(g->fx.t, p, "n", 0644), 0);
+	}
+	before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/zz", 0, &st), -ENOENT);
+	assert_int_equal(requests(g), before + 1);
+	host_write(g, "fr/hostmade", "h");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/hostmade", 0, &st), 0);
 }
 
 /* A bind mount (another attach name: a volume someone else may write to)
@@ -978,6 +1015,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_directory_knows_its_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
