@@ -116,11 +116,16 @@ void goferfs_set_memfile(struct memfile *mf)
 #define GOFER_NEG_BUCKETS 4096
 #define GOFER_NEG_MAX 8192 /* names known absent, per superblock */
 
+/* The LRU of names known absent, oldest first. */
+struct gofer_neg_lru {
+	struct gofer_neg_lru *prev, *next;
+};
+
 /* A name known absent from a directory (see struct gofer_sb). */
 struct gofer_neg {
-	uint64_t dir;                  /* the directory's node id */
-	struct gofer_neg *hnext;       /* hash chain */
-	struct gofer_neg *prev, *next; /* LRU, oldest first */
+	struct gofer_neg_lru lru; /* first: an LRU link is its entry */
+	uint64_t dir;             /* the directory's node id */
+	struct gofer_neg *hnext;  /* hash chain */
 	char name[];
 };
 
@@ -151,7 +156,7 @@ struct gofer_sb {
 	 * first.  Under inodes_lock. */
 	bool neg_on;
 	struct gofer_neg *neg_hash[GOFER_NEG_BUCKETS];
-	struct gofer_neg neg_lru; /* list head */
+	struct gofer_neg_lru neg_lru; /* list head */
 	unsigned int neg_count;
 };
 
@@ -258,18 +263,18 @@ static void neg_unlink(struct gofer_sb *gs, struct gofer_neg **slot)
 {
 	struct gofer_neg *e = *slot;
 	*slot = e->hnext;
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
+	e->lru.prev->next = e->lru.next;
+	e->lru.next->prev = e->lru.prev;
 	gs->neg_count--;
 	free(e);
 }
 
 static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
 {
-	e->next = &gs->neg_lru;
-	e->prev = gs->neg_lru.prev;
-	e->prev->next = e;
-	gs->neg_lru.prev = e;
+	e->lru.next = &gs->neg_lru;
+	e->lru.prev = gs->neg_lru.prev;
+	e->lru.prev->next = &e->lru;
+	gs->neg_lru.prev = &e->lru;
 }
 
 /* A fresh directory is no longer known whole: forget the names it kept.
@@ -303,8 +308,8 @@ static bool neg_known(struct inode *dir, const char *name)
 	}
 	struct gofer_neg *e = *neg_slot(gs, GN(dir)->id, name);
 	if (e) {
-		e->prev->next = e->next;
-		e->next->prev = e->prev;
+		e->lru.prev->next = e->lru.next;
+		e->lru.next->prev = e->lru.prev;
 		neg_append(gs, e);
 	}
 	vmutex_unlock(&gs->inodes_lock);
@@ -331,7 +336,7 @@ static void neg_add(struct inode *dir, const char *name)
 		return;
 	}
 	if (gs->neg_count >= GOFER_NEG_MAX) {
-		struct gofer_neg *old = gs->neg_lru.next;
+		struct gofer_neg *old = (struct gofer_neg *)gs->neg_lru.next;
 		neg_unlink(gs, neg_slot(gs, old->dir, old->name));
 		slot = neg_slot(gs, e->dir, name); /* the chain may have changed */
 	}
@@ -380,7 +385,7 @@ static void fresh_begin(struct inode *dir)
 static void neg_free_all(struct gofer_sb *gs)
 {
 	while (gs->neg_lru.next != &gs->neg_lru) {
-		struct gofer_neg *e = gs->neg_lru.next;
+		struct gofer_neg *e = (struct gofer_neg *)gs->neg_lru.next;
 		neg_unlink(gs, neg_slot(gs, e->dir, e->name));
 	}
 }
