@@ -46,7 +46,7 @@
  *   OPEN     fid, le32 flags                         -> (empty) + 1 fd
  *   CREATE   fid dir, le32 flags, le32 mode, le32 uid, le32 gid, str name
  *                                                    -> fid, stat + 1 fd
- *   MKDIR    fid dir, le32 mode, le32 uid, le32 gid, str name         -> stat
+ *   MKDIR    fid dir, le32 mode, le32 uid, le32 gid, str name         -> fid, stat
  *   MKNOD    fid dir, le32 mode, le32 uid, le32 gid, le64 rdev, str name -> stat
  *   SYMLINK  fid dir, le32 uid, le32 gid, str name, str target        -> stat
  *   LINK     fid target, fid dir, str name           -> (empty)

@@ -425,7 +425,8 @@ int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int fla
 
 /* Tmkdir and Tmknod: the same body but for Tmknod's rdev before the name. */
 static int make_node(struct gofer_client *c, uint16_t type, uint64_t dir, const char *name,
-		     uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
+		     uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *fid,
+		     struct gofer_stat *st)
 {
 	int r = check_name(name);
 	if (r < 0)
@@ -439,21 +440,33 @@ static int make_node(struct gofer_client *c, uint16_t type, uint64_t dir, const 
 	if (type == GOFER_TMKNOD)
 		gofer_put_u64(&w, rdev);
 	gofer_put_str(&w, name, strlen(name));
-	r = stat_call(c, type, &w, NULL, st, NULL);
+	r = stat_call(c, type, &w, fid, st, NULL);
 	req_end(c);
 	return r;
+}
+
+int gofer_mkdir_fid(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		    uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st)
+{
+	if (!fid)
+		return -EINVAL;
+	return make_node(c, GOFER_TMKDIR, dir, name, mode, 0, uid, gid, fid, st);
 }
 
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	return make_node(c, GOFER_TMKDIR, dir, name, mode, 0, uid, gid, st);
+	uint64_t fid;
+	int r = gofer_mkdir_fid(c, dir, name, mode, uid, gid, &fid, st);
+	if (r == 0)
+		gofer_clunk(c, fid);
+	return r;
 }
 
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	return make_node(c, GOFER_TMKNOD, dir, name, mode, rdev, uid, gid, st);
+	return make_node(c, GOFER_TMKNOD, dir, name, mode, rdev, uid, gid, NULL, st);
 }
 
 int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,

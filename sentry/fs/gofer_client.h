@@ -80,6 +80,10 @@ int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd);
 /* Create and open a regular file: new fid, its stat, and a donated fd. */
 int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int flags, uint32_t mode,
 		 uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st, int *fd);
+/* Make a directory: a new fid of it and its stat (one round trip). */
+int gofer_mkdir_fid(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		    uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st);
+/* The same, the fid clunked (a second round trip). */
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, struct gofer_stat *st);
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,

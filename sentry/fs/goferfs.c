@@ -494,7 +494,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 	return 0;
 }
 
-/* mkdir/mknod/symlink give a stat but no fid: walk to the new name. */
+/* mknod/symlink give a stat but no fid: walk to the new name. */
 static int walk_new(struct inode *dir, const char *name, struct inode **out)
 {
 	return gofer_lookup(NULL, dir, name, out);
@@ -504,15 +504,18 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, ui
 			  uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	uint64_t fid;
 	neg_forget(dir, name);
-	int r = gofer_mkdir(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &st);
+	int r = gofer_mkdir_fid(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &fid, &st);
 	if (r < 0)
 		return r;
 	dir_changed_nlink(dir, 1);
-	r = walk_new(dir, name, out);
-	if (r == 0 && S_ISDIR((*out)->mode))
+	*out = gofer_inode(dir->sb, fid, &st);
+	if (!*out)
+		return -ENOMEM;
+	if (S_ISDIR((*out)->mode))
 		fresh_begin(*out);
-	return r;
+	return 0;
 }
 
 static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,

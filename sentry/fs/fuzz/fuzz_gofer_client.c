@@ -94,7 +94,7 @@ static void do_call(struct gofer_client *c, int call)
 		check_fd((int)r, fd);
 		break;
 	case 6:
-		check_ret(gofer_mkdir(c, 1, "m", 0755, 0, 0, &st));
+		check_ret(gofer_mkdir_fid(c, 1, "m", 0755, 0, 0, &fid, &st));
 		break;
 	case 7:
 		check_ret(gofer_mknod(c, 1, "q", S_IFIFO | 0644, 0, 0, 0, &st));
