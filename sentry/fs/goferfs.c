@@ -1171,8 +1171,9 @@ static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 	struct inode *dir = f->inode;
 	/* The getdents after the last entries (every listing ends with one)
 	 * asks nothing when the Gofer said the end came with them and no name
-	 * was made since (file-access=exclusive: nobody else makes any). */
-	bool exclusive = !((struct gofer_sb *)dir->sb->priv)->shared;
+	 * was made since: only where nobody else makes names (the container's
+	 * root with file-access=exclusive; a volume may be shared). */
+	bool exclusive = ((struct gofer_sb *)dir->sb->priv)->neg_on;
 	uint64_t made = atomic_load(&GN(dir)->names_made);
 	if (o->dir_end && exclusive && o->dir_index == ctx->pos && ctx->pos >= 2 &&
 	    o->end_made == made)

@@ -872,6 +872,18 @@ static void test_bind_mounts_see_names_made_outside(void **state)
 	assert_non_null(f);
 	fclose(f);
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/v/later", 0, &st), 0);
+	/* Nor the end of a listing: the getdents after it asks again. */
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/v", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	struct counting_ctx c = {.ctx.emit = count_all_emit};
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	assert_int_equal(c.seen, 1);
+	uint64_t before = requests(g);
+	struct counting_ctx c2 = {.ctx.emit = count_all_emit};
+	c2.ctx.pos = c.ctx.pos;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c2.ctx), 0);
+	assert_int_equal(requests(g), before + 1);
+	file_put(d);
 	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/sh", 0755), 0);
 	assert_int_equal(vfs_mount(&g->fx.root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
 			 0);
