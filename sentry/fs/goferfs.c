@@ -49,7 +49,8 @@
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 
-#define GOFER_FRESH_NAMES 8
+/* git's objects/ gets up to 256 directories, each with a name or two. */
+#define GOFER_FRESH_NAMES 256
 
 struct gofer_node {
 	uint64_t fid;
@@ -84,8 +85,8 @@ struct gofer_node {
 	 * GOFER_FRESH_NAMES names were made in it.  Under the sb's
 	 * inodes_lock. */
 	bool fresh;
-	uint8_t nmade;
-	char *made[GOFER_FRESH_NAMES];
+	uint16_t nmade, made_cap;
+	char **made;
 };
 
 struct gofer_open {
@@ -284,6 +285,28 @@ static void fresh_end(struct gofer_node *n)
 	n->fresh = false;
 	while (n->nmade)
 		free(n->made[--n->nmade]);
+	free(n->made);
+	n->made = NULL;
+	n->made_cap = 0;
+}
+
+/* Record name as made in fresh directory n; false when out of room or
+ * memory.  Under inodes_lock. */
+static bool fresh_add(struct gofer_node *n, const char *name)
+{
+	if (n->nmade == n->made_cap) {
+		unsigned int cap = n->made_cap ? 2u * n->made_cap : 8u;
+		char **m = cap <= GOFER_FRESH_NAMES ? realloc(n->made, cap * sizeof(*m)) : NULL;
+		if (!m)
+			return false;
+		n->made = m;
+		n->made_cap = (uint16_t)cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return false;
+	n->made[n->nmade++] = copy;
+	return true;
 }
 
 /* Was name made in fresh directory n since it was made?  Under inodes_lock. */
@@ -360,13 +383,8 @@ static void neg_forget(struct inode *dir, const char *name)
 	if (*slot)
 		neg_unlink(gs, slot);
 	struct gofer_node *n = GN(dir);
-	if (n->fresh && !fresh_made(n, name)) {
-		char *copy = n->nmade < GOFER_FRESH_NAMES ? strdup(name) : NULL;
-		if (copy)
-			n->made[n->nmade++] = copy;
-		else
-			fresh_end(n);
-	}
+	if (n->fresh && !fresh_made(n, name) && !fresh_add(n, name))
+		fresh_end(n);
 	vmutex_unlock(&gs->inodes_lock);
 }
 

@@ -820,7 +820,7 @@ static void test_missing_name_is_asked_for_once(void **state)
 
 /* A directory the Sentry made is known empty: a name it was not given since
  * is missing without asking, a name it was given is always asked for (its
- * dentry may be gone from the cache), and after a few names it is treated
+ * dentry may be gone from the cache), and after 256 names it is treated
  * as any other. */
 static void test_new_directory_knows_its_names(void **state)
 {
@@ -845,7 +845,7 @@ static void test_new_directory_knows_its_names(void **state)
 	assert_int_equal(st.st_nlink, 2);
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/sub/x", 0, &st), 0);
 	vfs_dcache_set_max(8192);
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 300; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "/fr/n%d", i);
 		assert_int_equal(fx_write_file(g->fx.t, p, "n", 0644), 0);
