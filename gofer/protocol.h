@@ -46,7 +46,7 @@
  *   OPEN     fid, le32 flags                         -> (empty) + 1 fd
  *   CREATE   fid dir, le32 flags, le32 mode, le32 uid, le32 gid, str name
  *                                                    -> fid, stat + 1 fd
- *   MKDIR    fid dir, le32 mode, le32 uid, le32 gid, str name         -> stat
+ *   MKDIR    fid dir, le32 mode, le32 uid, le32 gid, str name         -> fid, stat
  *   MKNOD    fid dir, le32 mode, le32 uid, le32 gid, le64 rdev, str name -> stat
  *   SYMLINK  fid dir, le32 uid, le32 gid, str name, str target        -> stat
  *   LINK     fid target, fid dir, str name           -> (empty)
@@ -54,7 +54,10 @@
  *   RENAME   fid old_dir, fid new_dir, le32 flags, str old_name, str new_name -> (empty)
  *   READDIR  fid dir, le64 offset, le32 max_entries  -> le32 n, then n entries of
  *            { le64 ino, le64 next_offset, u8 type, str name }
- *            ("." and ".." are never returned; n == 0 means end of directory)
+ *            ("." and ".." are never returned; n == 0 means end of directory.  The
+ *            Gofer packs entries until max, a full reply or the end: so n < max
+ *            in a body of at most GOFER_READDIR_END_BODY bytes, where one more
+ *            entry of any name would have fit, also ends the directory)
  *   READLINK fid                                     -> str target
  *   STATFS   fid                                     -> le64 type, bsize, blocks, bfree,
  *                                                       bavail, files, ffree, namelen
@@ -145,6 +148,10 @@ enum gofer_type {
 
 /* Size of one readdir entry on the wire, without the name bytes. */
 #define GOFER_DIRENT_FIXED (8u + 8u + 1u + 2u)
+/* A READDIR reply body this short with fewer entries than asked for ends the
+ * directory: another entry of the longest name would have fit. */
+#define GOFER_READDIR_END_BODY                                                                     \
+	(GOFER_MSG_MAX - GOFER_HDR_SIZE - GOFER_DIRENT_FIXED - GOFER_NAME_MAX)
 
 /* ---- encoding ---------------------------------------------------------------
  * A cursor over a message buffer.  Writers and readers set `bad` instead of

@@ -1001,14 +1001,19 @@ static int op_create(struct gofer_req *q, const union gofer_request *r)
 	return 0;
 }
 
+/* After making dir/name: its owner, then its stat in the reply, preceded by
+ * a new fid of it when with_fid (mkdir: the Sentry walks to every directory
+ * it makes).  On failure the new name is removed again. */
 static int finish_mknodlike(struct gofer_req *q, struct gofer_fid *dir, const char *name,
-			    uint32_t uid, uint32_t gid, uint32_t mode, bool restore, int rmflags)
+			    uint32_t uid, uint32_t gid, uint32_t mode, bool restore, int rmflags,
+			    bool with_fid)
 {
-	int r = chown_new(dir->fd, name, uid, gid, mode, restore);
+	int dirfd = dir->fd; /* dir dangles once a new fid is made */
+	int r = chown_new(dirfd, name, uid, gid, mode, restore);
 	if (r == 0)
-		r = walk_to_fid(q, dir, name, false, NULL);
+		r = walk_to_fid(q, dir, name, with_fid, NULL);
 	if (r < 0)
-		unlinkat(dir->fd, name, rmflags);
+		unlinkat(dirfd, name, rmflags);
 	return r;
 }
 
@@ -1017,7 +1022,8 @@ static int op_mkdir(struct gofer_req *q, const union gofer_request *r)
 	const struct mknod_request *m = &r->mknod;
 	if (mkdirat(m->dir->fd, m->name, m->mode & 07777) < 0)
 		return -errno;
-	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, false, AT_REMOVEDIR);
+	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, false, AT_REMOVEDIR,
+				true);
 }
 
 static int mknod_check(const union gofer_request *r)
@@ -1044,7 +1050,7 @@ static int op_mknod(struct gofer_req *q, const union gofer_request *r)
 	const struct mknod_request *m = &r->mknod;
 	if (mknodat(m->dir->fd, m->name, m->mode & (S_IFMT | 07777), (dev_t)m->rdev) < 0)
 		return -errno;
-	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, true, 0);
+	return finish_mknodlike(q, m->dir, m->name, m->uid, m->gid, m->mode, true, 0, false);
 }
 
 static int symlink_check(const union gofer_request *r)
@@ -1057,7 +1063,7 @@ static int op_symlink(struct gofer_req *q, const union gofer_request *r)
 	const struct symlink_request *l = &r->symlink;
 	if (symlinkat(l->target, l->dir->fd, l->name) < 0)
 		return -errno;
-	return finish_mknodlike(q, l->dir, l->name, l->uid, l->gid, 0, false, 0);
+	return finish_mknodlike(q, l->dir, l->name, l->uid, l->gid, 0, false, 0, false);
 }
 
 static int op_link(struct gofer_req *q, const union gofer_request *r)

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 struct gofer_client {
 	int sock;
 	struct vmutex lock;
+	_Atomic uint64_t requests; /* exchanges attempted, for tests and the debug log */
 	uint32_t tag;
 	bool dead;
 	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
@@ -71,6 +73,11 @@ void gofer_client_free(struct gofer_client *c)
 	free(c->out);
 	free(c->in);
 	free(c);
+}
+
+uint64_t gofer_client_requests(struct gofer_client *c)
+{
+	return atomic_load_explicit(&c->requests, memory_order_relaxed);
 }
 
 bool gofer_client_peer_gone(struct gofer_client *c)
@@ -125,6 +132,7 @@ static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *
 	if (w->bad)
 		return -EINVAL; /* cannot happen with validated arguments */
 	uint32_t tag = ++c->tag;
+	atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
 	size_t len = GOFER_HDR_SIZE + w->pos;
 	struct gofer_cursor h;
 	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);
@@ -417,7 +425,8 @@ int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int fla
 
 /* Tmkdir and Tmknod: the same body but for Tmknod's rdev before the name. */
 static int make_node(struct gofer_client *c, uint16_t type, uint64_t dir, const char *name,
-		     uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
+		     uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid, uint64_t *fid,
+		     struct gofer_stat *st)
 {
 	int r = check_name(name);
 	if (r < 0)
@@ -431,21 +440,33 @@ static int make_node(struct gofer_client *c, uint16_t type, uint64_t dir, const 
 	if (type == GOFER_TMKNOD)
 		gofer_put_u64(&w, rdev);
 	gofer_put_str(&w, name, strlen(name));
-	r = stat_call(c, type, &w, NULL, st, NULL);
+	r = stat_call(c, type, &w, fid, st, NULL);
 	req_end(c);
 	return r;
+}
+
+int gofer_mkdir_fid(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		    uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st)
+{
+	if (!fid)
+		return -EINVAL;
+	return make_node(c, GOFER_TMKDIR, dir, name, mode, 0, uid, gid, fid, st);
 }
 
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	return make_node(c, GOFER_TMKDIR, dir, name, mode, 0, uid, gid, st);
+	uint64_t fid;
+	int r = gofer_mkdir_fid(c, dir, name, mode, uid, gid, &fid, st);
+	if (r == 0)
+		gofer_clunk(c, fid);
+	return r;
 }
 
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint64_t rdev, uint32_t uid, uint32_t gid, struct gofer_stat *st)
 {
-	return make_node(c, GOFER_TMKNOD, dir, name, mode, rdev, uid, gid, st);
+	return make_node(c, GOFER_TMKNOD, dir, name, mode, rdev, uid, gid, NULL, st);
 }
 
 int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const char *target,
@@ -526,6 +547,14 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
 int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
 		  int max)
 {
+	return gofer_readdir_end(c, dir, offset, ents, max, NULL);
+}
+
+int gofer_readdir_end(struct gofer_client *c, uint64_t dir, uint64_t offset,
+		      struct gofer_dirent *ents, int max, bool *end)
+{
+	if (end)
+		*end = false;
 	if (!ents || max <= 0)
 		return -EINVAL;
 	struct gofer_cursor w, rd;
@@ -552,6 +581,10 @@ int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct 
 		r = reply_end(c, &rd, NULL);
 		if (r == 0)
 			r = (int)n;
+		/* Fewer entries than asked for, with room left for one more of
+		 * any name: the Gofer met the end (gofer/protocol.h). */
+		if (r >= 0 && end)
+			*end = n == 0 || (n < (uint32_t)max && rd.len <= GOFER_READDIR_END_BODY);
 	}
 out:
 	req_end(c);

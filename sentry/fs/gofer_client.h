@@ -62,6 +62,8 @@ void gofer_client_free(struct gofer_client *c);
 /* Has the Gofer hung up (its end of the socket closed: it died)?  Never
  * blocks, consumes nothing, takes no lock: any thread may ask. */
 bool gofer_client_peer_gone(struct gofer_client *c);
+/* How many requests were sent on c so far (round trips to the Gofer). */
+uint64_t gofer_client_requests(struct gofer_client *c);
 
 /* The root of mount point `name` ("/" for the container root, or a bind
  * mount's destination path as the runtime told the Gofer). */
@@ -78,6 +80,10 @@ int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd);
 /* Create and open a regular file: new fid, its stat, and a donated fd. */
 int gofer_create(struct gofer_client *c, uint64_t dir, const char *name, int flags, uint32_t mode,
 		 uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st, int *fd);
+/* Make a directory: a new fid of it and its stat (one round trip). */
+int gofer_mkdir_fid(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
+		    uint32_t uid, uint32_t gid, uint64_t *fid, struct gofer_stat *st);
+/* The same, the fid clunked (a second round trip). */
 int gofer_mkdir(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
 		uint32_t uid, uint32_t gid, struct gofer_stat *st);
 int gofer_mknod(struct gofer_client *c, uint64_t dir, const char *name, uint32_t mode,
@@ -93,6 +99,10 @@ int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
  * filled, 0 at the end. */
 int gofer_readdir(struct gofer_client *c, uint64_t dir, uint64_t offset, struct gofer_dirent *ents,
 		  int max);
+/* The same, and *end says the directory ended with these entries (no need
+ * to ask again for the empty batch after them). */
+int gofer_readdir_end(struct gofer_client *c, uint64_t dir, uint64_t offset,
+		      struct gofer_dirent *ents, int max, bool *end);
 /* Returns the target's length (no NUL added beyond len). */
 ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t len);
 int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st);

@@ -10,7 +10,8 @@
  * inode, so a name that exists opens whatever became of the others.)
  * Attributes come from the Gofer's stat replies and are cached.
  * With file-access=exclusive the Sentry is the only writer, so the cache is
- * the truth; with file-access=shared (someone on the host may change the
+ * the truth: symlink targets are read once, and on the container's root the
+ * names a lookup found missing are remembered (struct gofer_sb); with file-access=shared (someone on the host may change the
  * files) every walk re-walks each cached name with the Gofer and drops the
  * dentry if the name now leads to another file (or none), and fstat
  * refreshes attributes — one RPC per component, the price of coherence.
@@ -48,6 +49,9 @@
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 
+/* git's objects/ gets up to 256 directories, each with a name or two. */
+#define GOFER_FRESH_NAMES 256
+
 struct gofer_node {
 	uint64_t fid;
 	uint64_t host_dev; /* the host inode (dev, ino): its key in the sb's inode table */
@@ -62,6 +66,27 @@ struct gofer_node {
 	/* Regular files: the pages mappings of it share (NULL without a
 	 * memory file: no MAP_SHARED then). */
 	struct pagecache *pc;
+	/* Never reused within the superblock: what a directory's names known
+	 * absent are filed under (an evicted directory's entries then match
+	 * nothing and age out). */
+	uint64_t id;
+	/* Symlinks, file-access=exclusive: the target, read from the Gofer
+	 * once (a symlink's text never changes; the name may be replaced by
+	 * another inode, which is another node).  Under ino->lock. */
+	char *link;
+	size_t link_len;
+	/* Directories: bumped by every name made in it (a listing that met
+	 * the end stays at the end while this stays). */
+	_Atomic uint64_t names_made;
+	/* Directories the Sentry made where names known absent are kept (see
+	 * gofer_sb): it began empty, so a name it was not given since is
+	 * absent without asking (git's objects/xx/ directories: the object's
+	 * name right after its temporary one).  Until more than
+	 * GOFER_FRESH_NAMES names were made in it.  Under the sb's
+	 * inodes_lock. */
+	bool fresh;
+	uint16_t nmade, made_cap;
+	char **made;
 };
 
 struct gofer_open {
@@ -70,6 +95,9 @@ struct gofer_open {
 	/* directories */
 	uint64_t dir_index;   /* the index the cookie below continues from */
 	uint64_t dir_cookie;
+	struct gofer_dirent *ents; /* GOFER_READDIR_BATCH, made at the first getdents */
+	bool dir_end;              /* dir_index is the end, as of names_made == end_made */
+	uint64_t end_made;
 };
 
 static const struct inode_ops gofer_iops, gofer_iops_shared;
@@ -86,6 +114,21 @@ void goferfs_set_memfile(struct memfile *mf)
 }
 
 #define GOFER_INODE_BUCKETS 4096
+#define GOFER_NEG_BUCKETS 4096
+#define GOFER_NEG_MAX 8192 /* names known absent, per superblock */
+
+/* The LRU of names known absent, oldest first. */
+struct gofer_neg_lru {
+	struct gofer_neg_lru *prev, *next;
+};
+
+/* A name known absent from a directory (see struct gofer_sb). */
+struct gofer_neg {
+	struct gofer_neg_lru lru; /* first: an LRU link is its entry */
+	uint64_t dir;             /* the directory's node id */
+	struct gofer_neg *hnext;  /* hash chain */
+	char name[];
+};
 
 struct gofer_sb {
 	struct gofer_client *c; /* borrowed: the client outlives every mount (boot owns it) */
@@ -100,6 +143,22 @@ struct gofer_sb {
 	_Atomic int host_statx_known; /* 0 not yet, 1 known */
 	bool host_mgtime;
 	uint64_t host_attributes_mask;
+	_Atomic uint64_t next_id; /* gofer_node ids */
+	/* Names known absent (Linux's negative dentries), so that a stat, an
+	 * access or an O_CREAT of a missing name costs one Gofer walk, not one
+	 * each time.  Only where the Sentry is the only one who makes names:
+	 * the container's root with file-access=exclusive.  Bind mounts (a
+	 * volume another container or the host may write into) and
+	 * file-access=shared never keep them: a file made there from outside
+	 * must show at the next lookup.  Entries are added by a lookup that
+	 * the Gofer answers ENOENT and dropped by every operation that makes
+	 * the name (create, mkdir, mknod, symlink, link, rename), before its
+	 * round trip; at most GOFER_NEG_MAX, the least recently used go
+	 * first.  Under inodes_lock. */
+	bool neg_on;
+	struct gofer_neg *neg_hash[GOFER_NEG_BUCKETS];
+	struct gofer_neg_lru neg_lru; /* list head */
+	unsigned int neg_count;
 };
 
 static bool default_shared;
@@ -182,6 +241,173 @@ static void inode_unhash(struct gofer_sb *gs, struct inode *ino)
 	vmutex_unlock(&gs->inodes_lock);
 }
 
+/* ---- names known absent ---- */
+
+static size_t neg_bucket(uint64_t dir, const char *name)
+{
+	uint64_t h = dir * 0x9e3779b97f4a7c15ULL;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)(h >> 32) % GOFER_NEG_BUCKETS;
+}
+
+/* The entry for name in directory id dir, or NULL.  Under inodes_lock. */
+static struct gofer_neg **neg_slot(struct gofer_sb *gs, uint64_t dir, const char *name)
+{
+	struct gofer_neg **pp = &gs->neg_hash[neg_bucket(dir, name)];
+	while (*pp && ((*pp)->dir != dir || strcmp((*pp)->name, name)))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void neg_unlink(struct gofer_sb *gs, struct gofer_neg **slot)
+{
+	struct gofer_neg *e = *slot;
+	*slot = e->hnext;
+	e->lru.prev->next = e->lru.next;
+	e->lru.next->prev = e->lru.prev;
+	gs->neg_count--;
+	free(e);
+}
+
+static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
+{
+	e->lru.next = &gs->neg_lru;
+	e->lru.prev = gs->neg_lru.prev;
+	e->lru.prev->next = &e->lru;
+	gs->neg_lru.prev = &e->lru;
+}
+
+/* A fresh directory is no longer known whole: forget the names it kept.
+ * Under inodes_lock. */
+static void fresh_end(struct gofer_node *n)
+{
+	n->fresh = false;
+	while (n->nmade)
+		free(n->made[--n->nmade]);
+	free(n->made);
+	n->made = NULL;
+	n->made_cap = 0;
+}
+
+/* Record name as made in fresh directory n; false when out of room or
+ * memory.  Under inodes_lock. */
+static bool fresh_add(struct gofer_node *n, const char *name)
+{
+	if (n->nmade == n->made_cap) {
+		unsigned int cap = n->made_cap ? 2u * n->made_cap : 8u;
+		char **m = cap <= GOFER_FRESH_NAMES ? realloc(n->made, cap * sizeof(*m)) : NULL;
+		if (!m)
+			return false;
+		n->made = m;
+		n->made_cap = (uint16_t)cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return false;
+	n->made[n->nmade++] = copy;
+	return true;
+}
+
+/* Was name made in fresh directory n since it was made?  Under inodes_lock. */
+static bool fresh_made(const struct gofer_node *n, const char *name)
+{
+	for (unsigned int i = 0; i < n->nmade; i++)
+		if (!strcmp(n->made[i], name))
+			return true;
+	return false;
+}
+
+/* Is name known absent from directory dir? */
+static bool neg_known(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return false;
+	vmutex_lock(&gs->inodes_lock);
+	if (GN(dir)->fresh && !fresh_made(GN(dir), name)) {
+		vmutex_unlock(&gs->inodes_lock);
+		return true;
+	}
+	struct gofer_neg *e = *neg_slot(gs, GN(dir)->id, name);
+	if (e) {
+		e->lru.prev->next = e->lru.next;
+		e->lru.next->prev = e->lru.prev;
+		neg_append(gs, e);
+	}
+	vmutex_unlock(&gs->inodes_lock);
+	return e != NULL;
+}
+
+/* The Gofer said name is not in dir. */
+static void neg_add(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return;
+	size_t n = strlen(name) + 1;
+	struct gofer_neg *e = malloc(sizeof(*e) + n);
+	if (!e)
+		return;
+	e->dir = GN(dir)->id;
+	memcpy(e->name, name, n);
+	vmutex_lock(&gs->inodes_lock);
+	struct gofer_neg **slot = neg_slot(gs, e->dir, name);
+	if (*slot) {
+		vmutex_unlock(&gs->inodes_lock);
+		free(e);
+		return;
+	}
+	if (gs->neg_count >= GOFER_NEG_MAX) {
+		struct gofer_neg *old = (struct gofer_neg *)gs->neg_lru.next;
+		neg_unlink(gs, neg_slot(gs, old->dir, old->name));
+		slot = neg_slot(gs, e->dir, name); /* the chain may have changed */
+	}
+	e->hnext = NULL;
+	*slot = e;
+	neg_append(gs, e);
+	gs->neg_count++;
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* name in dir is being made (or may exist after all): no longer absent, and
+ * listings of dir that met its end read on. */
+static void neg_forget(struct inode *dir, const char *name)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	atomic_fetch_add(&GN(dir)->names_made, 1);
+	if (!gs->neg_on)
+		return;
+	vmutex_lock(&gs->inodes_lock);
+	struct gofer_neg **slot = neg_slot(gs, GN(dir)->id, name);
+	if (*slot)
+		neg_unlink(gs, slot);
+	struct gofer_node *n = GN(dir);
+	if (n->fresh && !fresh_made(n, name) && !fresh_add(n, name))
+		fresh_end(n);
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+/* dir was just made by the Sentry: empty (see gofer_node.fresh). */
+static void fresh_begin(struct inode *dir)
+{
+	struct gofer_sb *gs = dir->sb->priv;
+	if (!gs->neg_on)
+		return;
+	vmutex_lock(&gs->inodes_lock);
+	if (!GN(dir)->nmade)
+		GN(dir)->fresh = true;
+	vmutex_unlock(&gs->inodes_lock);
+}
+
+static void neg_free_all(struct gofer_sb *gs)
+{
+	while (gs->neg_lru.next != &gs->neg_lru) {
+		struct gofer_neg *e = (struct gofer_neg *)gs->neg_lru.next;
+		neg_unlink(gs, neg_slot(gs, e->dir, e->name));
+	}
+}
+
 /* The inode for fid, whose stat is st (the fid is owned by this call): the
  * one sb already has for that host inode, reached by another name (the new
  * fid is clunked; the Gofer has learnt the name for the inode), or a new one
@@ -215,6 +441,7 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	n->fid = fid;
 	n->host_dev = st->dev;
 	n->ro_fd = n->rw_fd = -1;
+	n->id = atomic_fetch_add(&gs->next_id, 1);
 	ino->priv = n;
 	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode) && gofer_memfile)
@@ -236,9 +463,13 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 
 static int gofer_lookup(struct task *t, struct inode *dir, const char *name, struct inode **out)
 {
+	if (neg_known(dir, name))
+		return -ENOENT;
 	uint64_t fid;
 	struct gofer_stat st;
 	int r = gofer_walk(GC(dir), GN(dir)->fid, name, &fid, &st);
+	if (r == -ENOENT)
+		neg_add(dir, name);
 	if (r < 0)
 		return r;
 	*out = gofer_inode(dir->sb, fid, &st);
@@ -258,6 +489,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 	uint64_t fid;
 	struct gofer_stat st;
 	int fd = -1;
+	neg_forget(dir, name);
 	int r = gofer_create(GC(dir), GN(dir)->fid, name, O_RDWR, mode & 07777, uid, gid, &fid,
 			     &st, &fd);
 	if (r < 0)
@@ -280,7 +512,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 	return 0;
 }
 
-/* mkdir/mknod/symlink give a stat but no fid: walk to the new name. */
+/* mknod/symlink give a stat but no fid: walk to the new name. */
 static int walk_new(struct inode *dir, const char *name, struct inode **out)
 {
 	return gofer_lookup(NULL, dir, name, out);
@@ -290,17 +522,25 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, ui
 			  uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
-	int r = gofer_mkdir(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &st);
+	uint64_t fid;
+	neg_forget(dir, name);
+	int r = gofer_mkdir_fid(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &fid, &st);
 	if (r < 0)
 		return r;
 	dir_changed_nlink(dir, 1);
-	return walk_new(dir, name, out);
+	*out = gofer_inode(dir->sb, fid, &st);
+	if (!*out)
+		return -ENOMEM;
+	if (S_ISDIR((*out)->mode))
+		fresh_begin(*out);
+	return 0;
 }
 
 static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, uint64_t rdev,
 			  uint32_t uid, uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	neg_forget(dir, name);
 	int r = gofer_mknod(GC(dir), GN(dir)->fid, name, mode, rdev, uid, gid, &st);
 	if (r < 0)
 		return r;
@@ -311,6 +551,7 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 			    uint32_t gid, struct inode **out)
 {
 	struct gofer_stat st;
+	neg_forget(dir, name);
 	int r = gofer_symlink(GC(dir), GN(dir)->fid, name, target, uid, gid, &st);
 	if (r < 0)
 		return r;
@@ -319,6 +560,7 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 
 static int gofer_link_op(struct inode *dir, const char *name, struct inode *target)
 {
+	neg_forget(dir, name);
 	int r = gofer_link(GC(dir), GN(target)->fid, GN(dir)->fid, name);
 	if (r == 0)
 		dir_changed_nlink(target, 1);
@@ -349,6 +591,8 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 			   struct inode *ndir, const char *nname, struct inode *dst,
 			   unsigned int flags)
 {
+	neg_forget(ndir, nname);
+	neg_forget(odir, oname); /* RENAME_EXCHANGE: both names stay */
 	int r = gofer_rename(GC(odir), GN(odir)->fid, oname, GN(ndir)->fid, nname, flags);
 	if (r < 0)
 		return r;
@@ -367,21 +611,64 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 
 static ssize_t gofer_readlink_op(struct task *t, struct inode *ino, char *buf, size_t len)
 {
-	return gofer_readlink(GC(ino), GN(ino)->fid, buf, len);
+	struct gofer_node *n = GN(ino);
+	if (((struct gofer_sb *)ino->sb->priv)->shared)
+		return gofer_readlink(GC(ino), n->fid, buf, len);
+	/* Every exec through /bin -> usr/bin or a library's versioned name
+	 * reads a link: ask the Gofer once per inode. */
+	vmutex_lock(&ino->lock);
+	if (n->link) {
+		size_t k = n->link_len < len ? n->link_len : len;
+		memcpy(buf, n->link, k);
+		vmutex_unlock(&ino->lock);
+		return (ssize_t)k;
+	}
+	vmutex_unlock(&ino->lock);
+	char *target = malloc(VFS_PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	ssize_t r = gofer_readlink(GC(ino), n->fid, target, VFS_PATH_MAX);
+	if (r < 0) {
+		free(target);
+		return r;
+	}
+	size_t k = (size_t)r < len ? (size_t)r : len;
+	memcpy(buf, target, k);
+	char *keep = realloc(target, r ? (size_t)r : 1);
+	if (!keep)
+		keep = target; /* still whole */
+	vmutex_lock(&ino->lock);
+	if (!n->link) {
+		n->link = keep;
+		n->link_len = (size_t)r;
+		keep = NULL;
+	}
+	vmutex_unlock(&ino->lock);
+	free(keep);
+	return (ssize_t)k;
 }
 
 static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 {
 	struct gofer_setattr g = {0};
+	/* An owner or group that stays as it is needs no round trip where the
+	 * cache is the truth (tar and cp -p chown every file they make, to the
+	 * one who made it).  Linux still stamps ctime, as the VFS does here;
+	 * the set-id bits a chown clears come as a mode change of their own. */
+	bool exclusive = !((struct gofer_sb *)ino->sb->priv)->shared;
+	vmutex_lock(&ino->lock);
+	bool same_uid = exclusive && ino->uid == sa->uid;
+	bool same_gid = exclusive && ino->gid == sa->gid;
+	vmutex_unlock(&ino->lock);
 	if (sa->valid & VFS_ATTR_MODE) {
 		g.valid |= GOFER_SETATTR_MODE;
 		g.mode = sa->mode & 07777;
 	}
-	if (sa->valid & VFS_ATTR_UID) {
+	if ((sa->valid & VFS_ATTR_UID) && !same_uid) {
 		g.valid |= GOFER_SETATTR_UID;
 		g.uid = sa->uid;
 	}
-	if (sa->valid & VFS_ATTR_GID) {
+	if ((sa->valid & VFS_ATTR_GID) && !same_gid) {
 		g.valid |= GOFER_SETATTR_GID;
 		g.gid = sa->gid;
 	}
@@ -406,6 +693,8 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 		if (r < 0 || !g.valid)
 			return r;
 	}
+	if (!g.valid && exclusive)
+		return 0; /* nothing changes on the host */
 	return gofer_setattr(GC(ino), GN(ino)->fid, &g);
 }
 
@@ -438,6 +727,8 @@ static void gofer_evict(struct inode *ino)
 	if (n->rw_fd >= 0)
 		close(n->rw_fd);
 	gofer_clunk(GC(ino), n->fid);
+	free(n->link);
+	fresh_end(n);
 	free(n);
 }
 
@@ -718,6 +1009,7 @@ static void gofer_release(struct file *f)
 		log_warn("goferfs: writing back a mapped file at close failed");
 	if (o->fd >= 0 && o->owned)
 		close(o->fd);
+	free(o->ents);
 	free(o);
 }
 
@@ -885,7 +1177,9 @@ static const struct file_ops gofer_reg_fops = {
 
 /* ---- directories ---- */
 
-#define GOFER_READDIR_BATCH 32
+/* Entries asked for per READDIR: a getdents64 buffer of 32 KiB holds about
+ * a thousand short names, and each batch is a round trip. */
+#define GOFER_READDIR_BATCH 512
 
 static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 {
@@ -893,18 +1187,36 @@ static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 		return 0;
 	struct gofer_open *o = GO(f);
 	struct inode *dir = f->inode;
+	/* The getdents after the last entries (every listing ends with one)
+	 * asks nothing when the Gofer said the end came with them and no name
+	 * was made since: only where nobody else makes names (the container's
+	 * root with file-access=exclusive; a volume may be shared). */
+	bool exclusive = ((struct gofer_sb *)dir->sb->priv)->neg_on;
+	uint64_t made = atomic_load(&GN(dir)->names_made);
+	if (o->dir_end && exclusive && o->dir_index == ctx->pos && ctx->pos >= 2 &&
+	    o->end_made == made)
+		return 0;
 	uint64_t index = 2, cookie = 0;
 	if (o->dir_index == ctx->pos && ctx->pos >= 2) {
 		index = o->dir_index;
 		cookie = o->dir_cookie;
 	}
-	struct gofer_dirent *ents = malloc(GOFER_READDIR_BATCH * sizeof(*ents));
-	if (!ents)
+	if (!o->ents && !(o->ents = malloc(GOFER_READDIR_BATCH * sizeof(*o->ents))))
 		return -ENOMEM;
+	struct gofer_dirent *ents = o->ents;
 	int r = 0;
+	o->dir_end = false;
 	for (;;) {
-		int n = gofer_readdir(GC(dir), GN(dir)->fid, cookie, ents, GOFER_READDIR_BATCH);
+		bool end;
+		int n = gofer_readdir_end(GC(dir), GN(dir)->fid, cookie, ents, GOFER_READDIR_BATCH,
+					  &end);
 		if (n <= 0) {
+			if (n == 0) {
+				o->dir_index = index;
+				o->dir_cookie = cookie;
+				o->dir_end = true;
+				o->end_made = made;
+			}
 			r = n;
 			break;
 		}
@@ -923,8 +1235,12 @@ static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 		o->dir_cookie = cookie;
 		if (stop)
 			break;
+		if (end) {
+			o->dir_end = true;
+			o->end_made = made;
+			break;
+		}
 	}
-	free(ents);
 	return r;
 }
 
@@ -939,6 +1255,7 @@ static const struct file_ops gofer_dir_fops = {
 static void gofer_sb_release(struct superblock *sb)
 {
 	struct gofer_sb *gs = sb->priv;
+	neg_free_all(gs);
 	vmutex_destroy(&gs->inodes_lock);
 	free(gs);
 }
@@ -952,8 +1269,10 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	if (r < 0)
 		return r;
 	struct superblock *sb = sb_new("9p", V9FS_MAGIC_GOFER);
-	if (sb)
+	if (sb) {
 		sb->direct_io = true;
+		sb->create_excl_first = true; /* the Gofer creates O_EXCL */
+	}
 	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)
@@ -963,6 +1282,10 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	}
 	gs->c = c;
 	gs->shared = shared;
+	/* Names known absent: the container's own root only (see gofer_sb). */
+	gs->neg_on = !shared && !strcmp(attach_name, "/");
+	gs->neg_lru.next = gs->neg_lru.prev = &gs->neg_lru;
+	atomic_init(&gs->next_id, 1);
 	vmutex_init(&gs->inodes_lock, LOCK_CLASS(GOFER_INODES));
 	sb->priv = gs;
 	sb->release = gofer_sb_release;

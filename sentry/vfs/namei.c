@@ -89,6 +89,69 @@ static void dir_changed(struct inode *dir, uint32_t event)
 
 /* ---------------------------------------------------------------- open */
 
+/* May open(O_CREAT) make pw's name?  EROFS before EACCES (lookup_open in
+ * Linux); a removed directory gets nothing new. */
+static int open_may_make(struct walk *w, struct parent_walk *pw)
+{
+	struct inode *di = pw->dir.dentry->inode;
+	if (vfs_mnt_readonly(pw->dir.mnt))
+		return -EROFS;
+	int r = may_create(w, di);
+	if (r < 0)
+		return r;
+	if (pw->dir.dentry->dead)
+		return -ENOENT;
+	if (!di->ops || !di->ops->create)
+		return -EACCES;
+	return 0;
+}
+
+/* Make pw's name a regular file for open(O_CREAT) and point target at it.
+ * Under vfs_tree_lock, open_may_make having said yes. */
+static int open_make(struct walk *w, struct parent_walk *pw, uint32_t mode,
+		     struct vfs_path *target)
+{
+	struct inode *di = pw->dir.dentry->inode;
+	uint32_t m = S_IFREG | (mode & 07777 & ~task_umask(w->t)), uid, gid;
+	new_owner(w, di, &m, &uid, &gid);
+	struct inode *ino = NULL;
+	int r = di->ops->create(di, pw->name, m, uid, gid, &ino);
+	if (r < 0)
+		return r;
+	struct dentry *d = dentry_new_take(pw->dir.dentry, pw->name, ino);
+	if (!d) {
+		inode_put(ino);
+		return -ENOMEM;
+	}
+	dcache_insert(pw->dir.dentry, d);
+	dir_changed(di, DN_CREATE);
+	fsnotify_child(di, pw->name, ino, FS_CREATE, 0);
+	target->mnt = pw->dir.mnt;
+	mount_get(target->mnt);
+	target->dentry = d;
+	return 0;
+}
+
+/* open(O_CREAT | O_EXCL) of a name the dentry cache does not hold, where
+ * the fs asks for it (goferfs: a lookup is a round trip to the Gofer): make
+ * it straight away, the fs's create failing EEXIST on any existing name.
+ * 0 made, 1 not tried or EEXIST (the ordinary lookup decides then: EEXIST
+ * for whatever is there, as Linux), or a create's -errno.  Every check that
+ * could fail goes the ordinary way, so the errno precedence stays Linux's. */
+static int open_make_first(struct walk *w, struct parent_walk *pw, uint32_t mode,
+			   struct vfs_path *target)
+{
+	struct inode *di = pw->dir.dentry->inode;
+	if (!di->sb || !di->sb->create_excl_first || (w->resolve & RESOLVE_CACHED))
+		return 1;
+	if (vfs_permission(w->creds, di, VFS_MAY_EXEC) < 0 || open_may_make(w, pw) < 0)
+		return 1;
+	if (dcache_find_valid(w->t, pw->dir.dentry, pw->name))
+		return 1;
+	int r = open_make(w, pw, mode, target);
+	return r == -EEXIST ? 1 : r;
+}
+
 /*
  * O_TMPFILE: an unnamed regular file in the directory path.  Made generically
  * (any fs with create and unlink): create under a private name and unlink it
@@ -183,49 +246,20 @@ int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_
 		r = -EISDIR;
 		goto opened;
 	}
-	for (;;) {
+	r = (flags & O_EXCL) ? open_make_first(&w, &pw, mode, &target) : 1;
+	if (r < 0)
+		goto opened;
+	bool made = r == 0;
+	while (!made) {
 		r = lookup_last(&w, &pw, &target);
 		if (r == -ENOENT) {
-			/* Make it: EROFS before EACCES (lookup_open in Linux). */
-			struct inode *di = pw.dir.dentry->inode;
-			if (vfs_mnt_readonly(pw.dir.mnt)) {
-				r = -EROFS;
-				goto opened;
-			}
-			r = may_create(&w, di);
+			r = open_may_make(&w, &pw);
+			if (r == 0)
+				r = open_make(&w, &pw, mode, &target);
 			if (r < 0)
 				goto opened;
-			if (pw.dir.dentry->dead) {
-				r = -ENOENT;
-				goto opened;
-			}
-			if (!di->ops || !di->ops->create) {
-				r = -EACCES;
-				goto opened;
-			}
-			uint32_t m = S_IFREG | (mode & 07777 & ~task_umask(t)), uid, gid;
-			new_owner(&w, di, &m, &uid, &gid);
-			struct inode *ino = NULL;
-			r = di->ops->create(di, pw.name, m, uid, gid, &ino);
-			if (r < 0)
-				goto opened;
-			struct dentry *d = dentry_new_take(pw.dir.dentry, pw.name, ino);
-			if (!d) {
-				inode_put(ino);
-				r = -ENOMEM;
-				goto opened;
-			}
-			dcache_insert(pw.dir.dentry, d);
-			dir_changed(di, DN_CREATE);
-			fsnotify_child(di, pw.name, ino, FS_CREATE, 0);
-			target.mnt = pw.dir.mnt;
-			mount_get(target.mnt);
-			target.dentry = d;
-			/* A file we just made: no permission check on open, no truncation. */
-			flags &= ~O_TRUNC;
-			vmutex_unlock(&vfs_tree_lock);
-			r = vfs_open_new(t, &target, flags, out, true);
-			goto out_unlocked;
+			made = true;
+			break;
 		}
 		if (r < 0)
 			goto opened;
@@ -297,6 +331,13 @@ int vfs_open_how(struct task *t, int dirfd, const char *path, int flags, uint32_
 			goto opened;
 		}
 		break;
+	}
+	if (made) {
+		/* A file we just made: no permission check on open, no truncation. */
+		flags &= ~O_TRUNC;
+		vmutex_unlock(&vfs_tree_lock);
+		r = vfs_open_new(t, &target, flags, out, true);
+		goto out_unlocked;
 	}
 opened:
 	vmutex_unlock(&vfs_tree_lock);

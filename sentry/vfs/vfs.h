@@ -243,6 +243,10 @@ struct superblock {
 	/* statx's stx_attributes_mask bits the fs supports beyond the VFS's own
 	 * (STATX_ATTR_AUTOMOUNT, MOUNT_ROOT, DAX): tmpfs's APPEND, IMMUTABLE, NODUMP. */
 	uint64_t statx_attributes;
+	/* Its create fails EEXIST on any existing name and a lookup is costly
+	 * (goferfs: a Gofer round trip): open(O_CREAT | O_EXCL) of a name not
+	 * in the dentry cache creates without looking it up first. */
+	bool create_excl_first;
 	void *priv;
 	void (*release)(struct superblock *sb);
 };

@@ -94,7 +94,7 @@ static void do_call(struct gofer_client *c, int call)
 		check_fd((int)r, fd);
 		break;
 	case 6:
-		check_ret(gofer_mkdir(c, 1, "m", 0755, 0, 0, &st));
+		check_ret(gofer_mkdir_fid(c, 1, "m", 0755, 0, 0, &fid, &st));
 		break;
 	case 7:
 		check_ret(gofer_mknod(c, 1, "q", S_IFIFO | 0644, 0, 0, 0, &st));
@@ -107,9 +107,10 @@ static void do_call(struct gofer_client *c, int call)
 		break;
 	case 10: {
 		static struct gofer_dirent ents[8];
-		r = gofer_readdir(c, 1, 0, ents, 8);
+		bool end = false;
+		r = gofer_readdir_end(c, 1, 0, ents, 8, &end);
 		check_ret(r);
-		if (r > 8)
+		if (r > 8 || (r < 0 && end))
 			abort();
 		for (ssize_t i = 0; i < r; i++) {
 			size_t n = strnlen(ents[i].name, sizeof(ents[i].name));

@@ -17,7 +17,8 @@
 struct gfx {
 	struct fx fx; /* the root: goferfs over dir */
 	char dir[64];
-	int hostroot;
+	char voldir[64]; /* served as "/vol": a bind mount's source */
+	int hostroot, hostvol;
 	pthread_t server;
 	int ssock;
 	struct gofer_client *c;
@@ -27,8 +28,11 @@ struct gfx {
 static void *serve(void *arg)
 {
 	struct gfx *g = arg;
-	struct gofer_mount m = {.name = "/", .fd = g->hostroot, .parent_fd = -1, .leaf = NULL};
-	gofer_serve(g->ssock, &m, 1, false, 0);
+	struct gofer_mount m[2] = {
+	    {.name = "/", .fd = g->hostroot, .parent_fd = -1, .leaf = NULL},
+	    {.name = "/vol", .fd = g->hostvol, .parent_fd = -1, .leaf = NULL},
+	};
+	gofer_serve(g->ssock, m, 2, false, 0);
 	return NULL;
 }
 
@@ -39,6 +43,10 @@ static int setup(void **state)
 	if (!mkdtemp(g->dir))
 		return -1;
 	g->hostroot = open(g->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	strcpy(g->voldir, "/tmp/visor-goferfs-vol-XXXXXX");
+	if (!mkdtemp(g->voldir))
+		return -1;
+	g->hostvol = open(g->voldir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
@@ -65,8 +73,9 @@ static int teardown(void **state)
 	pthread_join(g->server, NULL);
 	close(g->ssock);
 	close(g->hostroot);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", g->dir);
+	close(g->hostvol);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", g->dir, g->voldir);
 	if (system(cmd) != 0)
 		return -1;
 	free(g);
@@ -76,6 +85,33 @@ static int teardown(void **state)
 static void host_path(struct gfx *g, const char *rel, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s", g->dir, rel);
+}
+
+static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	int fd = open(hp, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = 0;
+	close(fd);
+}
+
+static void host_write(struct gfx *g, const char *rel, const char *data)
+{
+	char hp[160];
+	host_path(g, rel, hp, sizeof(hp));
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static uint64_t requests(struct gfx *g)
+{
+	return gofer_client_requests(g->c);
 }
 
 static void test_create_write_shows_on_host_and_reads_back(void **state)
@@ -188,6 +224,55 @@ static void test_host_files_are_visible_and_listed(void **state)
 	file_put(d);
 }
 
+/* As count_emit, without a limit: as much as a getdents buffer takes. */
+static int count_all_emit(struct dir_ctx *x, const char *name, size_t len, uint64_t ino,
+			  unsigned int type, uint64_t next)
+{
+	struct counting_ctx *c = (struct counting_ctx *)x;
+	c->n++;
+	c->seen += name[0] != '.';
+	return 0;
+}
+
+/* A big directory lists in a few round trips, not one per 32 names. */
+static void test_big_directory_lists_in_few_round_trips(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160];
+	host_path(g, "big", hp, sizeof(hp));
+	assert_int_equal(mkdir(hp, 0755), 0);
+	for (int i = 0; i < 600; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "big/entry%03d", i);
+		host_write(g, p, "x");
+	}
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/big", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	uint64_t before = requests(g);
+	int seen = 0;
+	for (;;) {
+		struct counting_ctx c = {.ctx.emit = count_all_emit};
+		c.ctx.pos = d->pos;
+		assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+		d->pos = c.ctx.pos;
+		seen += c.seen;
+		if (c.n == 0)
+			break;
+	}
+	assert_int_equal(seen, 600);
+	/* 512 names, then 88 and the end: the last, empty getdents asks nothing. */
+	assert_int_equal(requests(g) - before, 2);
+	/* A name made since: the next getdents asks the Gofer again (whether
+	 * the name shows past the end is the host's business, as on Linux). */
+	assert_int_equal(fx_write_file(g->fx.t, "/big/late", "l", 0644), 0);
+	before = requests(g);
+	struct counting_ctx c = {.ctx.emit = count_all_emit};
+	c.ctx.pos = d->pos;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	assert_int_equal(requests(g) - before, 1);
+	file_put(d);
+}
+
 static void test_mkdir_rename_unlink_symlink_through_gofer(void **state)
 {
 	struct gfx *g = *state;
@@ -250,28 +335,6 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	struct statfs sfs;
 	assert_int_equal(vfs_statfsat(g->fx.t, AT_FDCWD, "/", &sfs), 0);
 	assert_true(sfs.f_bsize > 0);
-}
-
-static void host_read(struct gfx *g, const char *rel, char *buf, size_t len)
-{
-	char hp[160];
-	host_path(g, rel, hp, sizeof(hp));
-	int fd = open(hp, O_RDONLY);
-	assert_true(fd >= 0);
-	ssize_t n = read(fd, buf, len - 1);
-	assert_true(n >= 0);
-	buf[n] = 0;
-	close(fd);
-}
-
-static void host_write(struct gfx *g, const char *rel, const char *data)
-{
-	char hp[160];
-	host_path(g, rel, hp, sizeof(hp));
-	FILE *f = fopen(hp, "w");
-	assert_non_null(f);
-	fputs(data, f);
-	fclose(f);
 }
 
 static uint64_t nlink_of(struct gfx *g, const char *path)
@@ -711,6 +774,217 @@ static void test_shared_file_access_sees_host_changes(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/hostfile", 0, &st), -ENOENT);
 }
 
+/* The container's root (file-access=exclusive) remembers that a name is
+ * missing: a stat, an access or an O_CREAT of it again costs no round trip,
+ * and every way of making the name makes it show. */
+static void test_missing_name_is_asked_for_once(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n", 0755), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a", 0, &st), -ENOENT);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a", 0, &st), -ENOENT);
+	assert_int_equal(vfs_accessat(g->fx.t, AT_FDCWD, "/n/a", F_OK, 0), -ENOENT);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/a/deeper", 0, &st), -ENOENT);
+	assert_int_equal(requests(g), before);
+	/* Each kind of new name is seen at once, also after a miss. */
+	const char *names[] = {"/n/a", "/n/b", "/n/c", "/n/d", "/n/e", "/n/f"};
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, names[i], 0, &st), -ENOENT);
+	assert_int_equal(fx_write_file(g->fx.t, "/n/a", "A", 0644), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n/b", 0755), 0);
+	assert_int_equal(vfs_symlinkat(g->fx.t, "a", AT_FDCWD, "/n/c"), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/n/a", AT_FDCWD, "/n/d", 0), 0);
+	assert_int_equal(vfs_mknodat(g->fx.t, AT_FDCWD, "/n/e", S_IFIFO | 0644, 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/n/tmp", "T", 0644), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/n/tmp", AT_FDCWD, "/n/f", 0), 0);
+	vfs_dcache_set_max(0); /* and the Gofer agrees: fresh lookups */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, names[i], AT_SYMLINK_NOFOLLOW, &st),
+				 0);
+	vfs_dcache_set_max(8192);
+	/* The old name of a rename and a removed name are missing again. */
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/tmp", 0, &st), -ENOENT);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/n/d"), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/d", 0, &st), -ENOENT);
+	/* A directory removed and made again starts with no names missing. */
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), -ENOENT);
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/n/b"), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/n/b", 0755), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/n/b/x", "x", 0644), 0);
+	vfs_dcache_set_max(0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/n/b/x", 0, &st), 0);
+	vfs_dcache_set_max(8192);
+}
+
+/* A directory the Sentry made is known empty: a name it was not given since
+ * is missing without asking, a name it was given is always asked for (its
+ * dentry may be gone from the cache), and after 256 names it is treated
+ * as any other. */
+static void test_new_directory_knows_its_names(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	/* A name known absent, then mkdir: one round trip, which gives the fid. */
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr", 0, &st), -ENOENT);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/fr", 0755), 0);
+	assert_int_equal(requests(g), before + 1);
+	before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/a", 0, &st), -ENOENT);
+	assert_int_equal(vfs_accessat(g->fx.t, AT_FDCWD, "/fr/b", F_OK, 0), -ENOENT);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(fx_write_file(g->fx.t, "/fr/a", "A", 0644), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/fr/a", AT_FDCWD, "/fr/b", 0), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/fr/sub", 0755), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/fr/sub/x", "x", 0644), 0);
+	vfs_dcache_set_max(0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/a", 0, &st), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/b", 0, &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/sub/x", 0, &st), 0);
+	vfs_dcache_set_max(8192);
+	for (int i = 0; i < 300; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/fr/n%d", i);
+		assert_int_equal(fx_write_file(g->fx.t, p, "n", 0644), 0);
+	}
+	before = requests(g);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/zz", 0, &st), -ENOENT);
+	assert_int_equal(requests(g), before + 1);
+	host_write(g, "fr/hostmade", "h");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/hostmade", 0, &st), 0);
+}
+
+/* A bind mount (another attach name: a volume someone else may write to)
+ * and file-access=shared never take a missing name for granted. */
+static void test_bind_mounts_see_names_made_outside(void **state)
+{
+	struct gfx *g = *state;
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/v", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/v", "bind-gofer", "/vol", 0, NULL), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/v/later", 0, &st), -ENOENT);
+	char hp[160];
+	snprintf(hp, sizeof(hp), "%s/later", g->voldir);
+	FILE *f = fopen(hp, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/v/later", 0, &st), 0);
+	/* Nor the end of a listing: the getdents after it asks again. */
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/v", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	struct counting_ctx c = {.ctx.emit = count_all_emit};
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	assert_int_equal(c.seen, 1);
+	uint64_t before = requests(g);
+	struct counting_ctx c2 = {.ctx.emit = count_all_emit};
+	c2.ctx.pos = c.ctx.pos;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c2.ctx), 0);
+	assert_int_equal(requests(g), before + 1);
+	file_put(d);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/sh", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/sh", "bind-gofer", "/", 0, "file-access=shared"),
+			 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), -ENOENT);
+	host_write(g, "later2", "y");
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), 0);
+}
+
+/* open(O_CREAT | O_EXCL) of a new name is one round trip (the create), not
+ * a lookup and a create; whatever the name already is, even a dangling
+ * symlink the dentry cache never saw, is EEXIST and left alone. */
+static void test_exclusive_create_is_one_round_trip(void **state)
+{
+	struct gfx *g = *state;
+	struct file *f;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/x", 0755), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/new", O_CREAT | O_EXCL | O_WRONLY, 0600, &f),
+			 0);
+	assert_int_equal(requests(g), before + 1);
+	assert_int_equal(file_write(g->fx.t, f, "data", 4), 4);
+	file_put(f);
+	char buf[16];
+	host_read(g, "x/new", buf, sizeof(buf));
+	assert_string_equal(buf, "data");
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/new", O_CREAT | O_EXCL | O_WRONLY, 0600, &f),
+			 -EEXIST);
+	host_write(g, "x/hostmade", "h");
+	char hp[160], tp[160];
+	host_path(g, "x/dangling", hp, sizeof(hp));
+	assert_int_equal(symlink("nowhere", hp), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/hostmade", O_CREAT | O_EXCL | O_RDWR, 0600,
+				  &f),
+			 -EEXIST);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/dangling", O_CREAT | O_EXCL | O_RDWR, 0600,
+				  &f),
+			 -EEXIST);
+	host_path(g, "x/nowhere", tp, sizeof(tp));
+	struct stat st;
+	assert_int_equal(lstat(tp, &st), -1);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x", O_CREAT | O_EXCL | O_RDWR, 0600, &f),
+			 -EEXIST);
+	/* Without O_EXCL an existing file opens, untouched. */
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/x/hostmade", O_CREAT | O_RDONLY, 0600, &f), 0);
+	assert_int_equal(file_read(g->fx.t, f, buf, sizeof(buf)), 1);
+	file_put(f);
+}
+
+/* A chown to the owner and group a file has (tar's, after each file it
+ * extracts) changes nothing on the host: no round trip; the set-id bits it
+ * clears still reach the host, and a real change of owner does. */
+static void test_chown_to_the_same_owner_stays_in_the_sentry(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160];
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, "/own", "o", 0644), 0);
+	host_path(g, "own", hp, sizeof(hp));
+	assert_int_equal(stat(hp, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", st.st_uid, st.st_gid, 0), 0);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/own", 06755, 0), 0);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", st.st_uid, st.st_gid, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	struct stat vst;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/own", 0, &vst), 0);
+	assert_int_equal(vst.st_mode & 07777, 0755);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", 1234, 5678, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 5678);
+	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", 1234, 0, 0), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_uid, 1234);
+	assert_int_equal(st.st_gid, 0);
+}
+
+/* A symlink's text is read from the Gofer once (exec through /bin -> usr/bin
+ * reads it every time). */
+static void test_symlink_target_is_read_once(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], buf[16];
+	host_write(g, "target", "T");
+	host_path(g, "lnk", hp, sizeof(hp));
+	assert_int_equal(symlink("target", hp), 0);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, sizeof(buf)), 6);
+	struct stat st;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/target", 0, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, 3), 3);
+	assert_memory_equal(buf, "tar", 3);
+	assert_int_equal(vfs_readlinkat(g->fx.t, AT_FDCWD, "/lnk", buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "target", 6);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/lnk", 0, &st), 0);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(st.st_size, 1);
+}
+
 static void test_bind_mount_from_gofer_attach(void **state)
 {
 	struct gfx *g = *state;
@@ -731,6 +1005,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_write_shows_on_host_and_reads_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_host_files_are_visible_and_listed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_big_directory_lists_in_few_round_trips, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_rename_unlink_symlink_through_gofer, setup,
 						teardown),
@@ -754,6 +1030,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_file_access_sees_host_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_directory_knows_its_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_create_is_one_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_chown_to_the_same_owner_stays_in_the_sentry,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs_and_statx_reach_the_host, setup,
 						teardown),
 	};
