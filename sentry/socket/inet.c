@@ -483,9 +483,12 @@ static int inet_setsockopt(struct task *t, struct socket *s, int level, int name
 		if (task_copy_in(t, val, optval, (size_t)n) < 0)
 			return -EFAULT;
 	}
+	inet_stack_hold_kicks();
 	int r = ns_ep_setsockopt(EP(s), level, name, val, (socklen_t)(optlen < n ? optlen : n));
 	if (r == 0)
 		inet_stack_poll_inline(); /* TCP_NODELAY / TCP_CORK may release data */
+	else
+		inet_stack_release_kicks();
 	return r;
 }
 

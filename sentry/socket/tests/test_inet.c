@@ -490,8 +490,9 @@ static void test_connect_in_progress_waits_again(void **state)
 	cls(t, l);
 }
 
-/* A request/response exchange on an established connection: each send and
- * each receive polls the stack inline, so the kicks they raise (a report to
+/* A request/response exchange on an established connection: each send,
+ * each receive and each setsockopt (the reply is corked, as nginx does) polls
+ * the stack inline, so the kicks they raise (a report to
  * deliver, a retransmission timer armed) are held back instead of waking the
  * service thread, whose timer the inline poll re-arms; the data still flows. */
 static void test_request_response_does_not_kick_service_thread(void **state)
@@ -510,7 +511,11 @@ static void test_request_response_does_not_kick_service_thread(void **state)
 		assert_int_equal(sc(t, SYS_sendto, c, P("request!"), 8, 0, 0, 0), 8);
 		assert_int_equal(sc(t, SYS_recvfrom, s, P(buf), sizeof(buf), 0, 0, 0), 8);
 		assert_memory_equal(buf, "request!", 8);
+		/* As nginx: corked while the reply is written. */
+		int on = 1, off = 0;
+		assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_CORK, P(&on), 4, 0), 0);
 		assert_int_equal(sc(t, SYS_sendto, s, P("reply"), 5, 0, 0, 0), 5);
+		assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_CORK, P(&off), 4, 0), 0);
 		assert_int_equal(sc(t, SYS_recvfrom, c, P(buf), sizeof(buf), 0, 0, 0), 5);
 		assert_memory_equal(buf, "reply", 5);
 	}
