@@ -201,10 +201,13 @@ static void *svc_main(void *arg)
 		 * a later deadline than one still due.  One lowered after our
 		 * read arms the timer itself (svc_plan), before or after this:
 		 * look again. */
-		svc_timer_arm(d);
-		uint64_t q = atomic_load(&svc_planned);
-		if (q < d)
-			svc_timer_arm(q);
+		for (;;) {
+			svc_timer_arm(d);
+			uint64_t q = atomic_load(&svc_planned);
+			if (q >= d)
+				break;
+			d = q;
+		}
 		struct pollfd pf[2 + SVC_MAX_LINK_FDS] = {{.fd = kick_fd, .events = POLLIN},
 							  {.fd = timer_fd, .events = POLLIN}};
 		int np = 2 + atomic_load_explicit(&nlink_fds, memory_order_acquire);
