@@ -91,3 +91,21 @@ bench_wait_tcp() {
 	done
 	return 1
 }
+
+# bench_register_base: when BENCH_VISOR_BASE names an executable (an older
+# visor build), registers it on both platforms as $DOCKER_RUNTIME-base and
+# $DOCKER_RUNTIME-base-systrap, sets RT[ptrace-base] and RT[systrap-base]
+# and returns 0; otherwise returns 1.
+bench_register_base() {
+	local base=${BENCH_VISOR_BASE:-}
+	[ -n "$base" ] && [ -x "$base" ] || return 1
+	RT[ptrace-base]=$DOCKER_RUNTIME-base
+	RT[systrap-base]=$DOCKER_RUNTIME-base-systrap
+	VISOR_BIN=$base DOCKER_RUNTIME=${RT[ptrace-base]} VISOR_TEST_PLATFORM=ptrace \
+		visor_register_runtime_as >/dev/null 2>&1
+	VISOR_BIN=$base DOCKER_RUNTIME=${RT[systrap-base]} VISOR_TEST_PLATFORM=systrap \
+		visor_register_runtime_as >/dev/null 2>&1
+	kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
+	sleep 1
+	return 0
+}

@@ -12,10 +12,15 @@
 #
 # runsc is registered --network=none here (bench_lib.sh): it has no
 # interface on the bridge, so its column is "n/a".
+#
+# WRK_CONNS may list several counts ("8 32"): one wrk run per count against
+# the same container, a row each.  BENCH_VISOR_BASE=/path/to/an/older/visor
+# adds that build on both platforms to the same run (rows "*-base",
+# bench_register_base).
 set -u
 cd "$(dirname "$0")/.."
 WRK_SECS=${WRK_SECS:-5}
-WRK_CONNS=${WRK_CONNS:-32}
+WRK_CONNS=${WRK_CONNS:-8 32}
 WRK_THREADS=${WRK_THREADS:-2}
 # shellcheck source=bench/bench_lib.sh
 . bench/bench_lib.sh
@@ -30,38 +35,45 @@ bench_apps_image || { echo "net_nginx: cannot build $APPS_IMAGE, skipped"; exit 
 cid=""
 trap '[ -n "$cid" ] && docker rm -f "$cid" >/dev/null 2>&1' EXIT
 
-# measure RUNTIME: requests/s of one wrk run, or "-".
+# measure RUNNER: R[RUNNER,CONNS] = requests/s of one wrk run per count in
+# $WRK_CONNS, or "-".
+declare -A R
 measure() {
-	local ip out
-	cid=$(timeout 60 docker run -d --network="$BENCH_NET" --runtime="$1" "$APPS_IMAGE" \
+	local r=$1 ip out c rps
+	for c in $WRK_CONNS; do R[$r,$c]=-; done
+	cid=$(timeout 60 docker run -d --network="$BENCH_NET" --runtime="${RT[$r]}" "$APPS_IMAGE" \
 		sh -c 'head -c 4096 /dev/urandom >/var/www/html/4k && exec nginx -g "daemon off; master_process off;"' \
-		2>/dev/null) || { echo -; return; }
+		2>/dev/null) || return
 	ip=$(bench_ctr_ip "$cid")
-	out=""
 	if [ -n "$ip" ] && bench_wait_tcp "$ip" 80 && curl -sf -o /dev/null "http://$ip/4k"; then
-		out=$(timeout $((WRK_SECS + 30)) wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" \
-			"http://$ip/4k" 2>/dev/null)
+		for c in $WRK_CONNS; do
+			out=$(timeout $((WRK_SECS + 30)) wrk -t"$WRK_THREADS" -c"$c" -d"${WRK_SECS}s" \
+				"http://$ip/4k" 2>/dev/null)
+			rps=$(echo "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
+			# Errors (non-2xx, socket errors) make the figure meaningless.
+			[ -n "$rps" ] && ! echo "$out" | grep -q "Non-2xx" && R[$r,$c]=$rps
+		done
 	fi
 	docker rm -f "$cid" >/dev/null 2>&1
 	cid=""
-	local rps
-	rps=$(echo "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
-	# Errors (non-2xx, socket errors) make the figure meaningless.
-	if [ -z "$rps" ] || echo "$out" | grep -q "Non-2xx"; then
-		echo -
-	else
-		echo "$rps"
-	fi
 }
 
-declare -A R
-for r in runc ptrace systrap; do
-	R[$r]=$(measure "${RT[$r]}")
+runners=(runc ptrace systrap)
+bench_register_base && runners+=(ptrace-base systrap-base)
+for r in "${runners[@]}"; do
+	measure "$r"
 done
 printf '%-10s %10s %10s %10s %10s %10s %10s\n' "nginx" runc runsc "visor-pt" "visor-st" \
 	"pt/runc" "st/runc"
-printf '%-10s %10s %10s %10s %10s %10s %10s\n' "4k_rps" "${R[runc]}" n/a "${R[ptrace]}" \
-	"${R[systrap]}" "$(bench_ratio "${R[ptrace]}" "${R[runc]}")" \
-	"$(bench_ratio "${R[systrap]}" "${R[runc]}")"
-echo "(requests/s, wrk ${WRK_THREADS}t/${WRK_CONNS}c ${WRK_SECS}s from the host over bridge network $BENCH_NET;"
+for c in $WRK_CONNS; do
+	for v in "" -base; do
+		[ -n "${R[ptrace$v,$c]:-}" ] || continue
+		printf '%-10s %10s %10s %10s %10s %10s %10s\n' "4k_${c}c$v" "${R[runc,$c]}" n/a \
+			"${R[ptrace$v,$c]}" "${R[systrap$v,$c]}" \
+			"$(bench_ratio "${R[ptrace$v,$c]}" "${R[runc,$c]}")" \
+			"$(bench_ratio "${R[systrap$v,$c]}" "${R[runc,$c]}")"
+	done
+done
+echo "(requests/s, wrk ${WRK_THREADS}t/${WRK_CONNS// /,}c ${WRK_SECS}s from the host over bridge network $BENCH_NET;"
 echo " runsc runs with --network=none: no interface on the bridge, n/a)"
+[ -n "${R[ptrace-base,${WRK_CONNS%% *}]:-}" ] && echo "(*-base rows: BENCH_VISOR_BASE=$BENCH_VISOR_BASE, same run)"

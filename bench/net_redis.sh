@@ -8,6 +8,10 @@
 #
 # runsc is registered --network=none here (bench_lib.sh): it has no
 # interface on the bridge, so its column is "n/a".
+#
+# BENCH_VISOR_BASE=/path/to/an/older/visor adds that build on both
+# platforms to the same run (rows "*-base", bench_register_base), so a
+# change is measured before and after against the same runc figures.
 set -u
 cd "$(dirname "$0")/.."
 REDIS_N=${REDIS_N:-50000}
@@ -49,7 +53,9 @@ measure() {
 	[ -n "$v" ] && R[$r,set]=$v
 }
 
-for r in runc ptrace systrap; do
+runners=(runc ptrace systrap)
+bench_register_base && runners+=(ptrace-base systrap-base)
+for r in "${runners[@]}"; do
 	measure "$r"
 done
 printf '%-10s %10s %10s %10s %10s %10s %10s\n' "redis" runc runsc "visor-pt" "visor-st" \
@@ -59,6 +65,12 @@ for t in get set; do
 		"${R[ptrace,$t]}" "${R[systrap,$t]}" \
 		"$(bench_ratio "${R[ptrace,$t]}" "${R[runc,$t]}")" \
 		"$(bench_ratio "${R[systrap,$t]}" "${R[runc,$t]}")"
+	[ -n "${R[ptrace-base,$t]:-}" ] &&
+		printf '%-10s %10s %10s %10s %10s %10s %10s\n' "${t}-base" "${R[runc,$t]}" n/a \
+			"${R[ptrace-base,$t]}" "${R[systrap-base,$t]}" \
+			"$(bench_ratio "${R[ptrace-base,$t]}" "${R[runc,$t]}")" \
+			"$(bench_ratio "${R[systrap-base,$t]}" "${R[runc,$t]}")"
 done
 echo "(requests/s, redis-benchmark -n $REDIS_N -c $REDIS_CONNS from the host over bridge network"
 echo " $BENCH_NET; runsc runs with --network=none: no interface on the bridge, n/a)"
+[ -n "${R[ptrace-base,get]:-}" ] && echo "(*-base rows: BENCH_VISOR_BASE=$BENCH_VISOR_BASE, same run)"

@@ -321,6 +321,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		}
 		m->data = saved;
 		struct iovec v = {buf, n};
+		inet_stack_hold_kicks(); /* the inline poll below does their work */
 		r = ns_ep_sendmsg(ep, &v, 1, flags, to, tolen);
 		if (r >= 0) {
 			sock_iter_skip(&m->data, (size_t)r);
@@ -330,6 +331,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 				break;
 			continue; /* the rest did not fit: the next call waits */
 		}
+		inet_stack_release_kicks();
 		if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
 			socket_sigpipe(t);
 		if (r != -EAGAIN)
@@ -368,8 +370,13 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		struct iovec v = {buf, n};
 		socklen_t fromlen = sizeof(m->name);
 		int mflags = 0;
+		inet_stack_hold_kicks();
 		r = ns_ep_recvmsg(ep, &v, 1, nsflags, m->want_name ? &m->name : NULL,
 				  m->want_name ? &fromlen : NULL, &mflags);
+		if (r > 0 && stream)
+			inet_stack_poll_inline(); /* a window update for the peer */
+		else
+			inet_stack_release_kicks();
 		if (r >= 0) {
 			size_t k = (size_t)r < n ? (size_t)r : n;
 			if (stream && (flags & MSG_TRUNC))
@@ -381,8 +388,6 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 			if (m->want_name)
 				m->namelen = (int)fromlen;
 			m->msg_flags |= mflags;
-			if (r > 0 && stream)
-				inet_stack_poll_inline(); /* a window update for the peer */
 			copied += stream ? k : (size_t)r;
 			if (!stream || r == 0 || !waitall || m->data.left == 0)
 				break;
@@ -478,9 +483,12 @@ static int inet_setsockopt(struct task *t, struct socket *s, int level, int name
 		if (task_copy_in(t, val, optval, (size_t)n) < 0)
 			return -EFAULT;
 	}
+	inet_stack_hold_kicks();
 	int r = ns_ep_setsockopt(EP(s), level, name, val, (socklen_t)(optlen < n ? optlen : n));
 	if (r == 0)
 		inet_stack_poll_inline(); /* TCP_NODELAY / TCP_CORK may release data */
+	else
+		inet_stack_release_kicks();
 	return r;
 }
 

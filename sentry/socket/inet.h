@@ -36,7 +36,7 @@ int inet_stack_start(enum inet_network_mode mode);
  * threads. */
 int inet_stack_run(void);
 /* The jail rules the service thread adds to the Sentry's (sentry_jail's
- * extra): prctl(PR_SET_NAME) only. */
+ * extra): prctl(PR_SET_NAME), timerfd_settime (its timer). */
 const struct jail_rules *inet_jail_rules(void);
 /* Have the service thread poll fd (a link's AF_PACKET socket, owned by
  * its link) with its kick eventfd: POLLIN there means frames to receive.
@@ -50,8 +50,22 @@ enum inet_network_mode inet_network_mode(void);
 uint64_t inet_stack_now(void);
 /* Run the stack's poll on the calling thread (after a send on loopback
  * the peer gets its data without a hop through the service thread), then
- * make sure the service thread wakes for the next deadline.  No lock held. */
+ * make sure the service thread wakes for the next deadline (re-arming its
+ * timer, no wake-up).  No lock held.  Ends an inet_stack_hold_kicks. */
 void inet_stack_poll_inline(void);
+/* Until the next inet_stack_poll_inline or inet_stack_release_kicks on
+ * this thread, the stack's kicks from this thread only are noted: the
+ * poll does what they ask for, a release sends one kick if any came. */
+void inet_stack_hold_kicks(void);
+void inet_stack_release_kicks(void);
+/* Since start: kicks of the service thread sent, kicks held back,
+ * arms of its timer (tests, and what a request costs). */
+void inet_stack_counters(uint64_t *kicks, uint64_t *held, uint64_t *timer_arms);
+/* When the service thread wakes for the stack's deadline d (ns; now the
+ * time): d, or up to an eighth of the time left later (at most 16.8 ms),
+ * rounded so that nearby deadlines share one wake-up; NS_TIME_NEVER and
+ * deadlines already due stay as they are. */
+uint64_t inet_stack_wake_time(uint64_t d, uint64_t now);
 /* Stop the service thread and free the stack (tests). */
 void inet_stack_stop(void);
 

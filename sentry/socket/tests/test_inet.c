@@ -490,6 +490,61 @@ static void test_connect_in_progress_waits_again(void **state)
 	cls(t, l);
 }
 
+/* A request/response exchange on an established connection: each send,
+ * each receive and each setsockopt (the reply is corked, as nginx does) polls
+ * the stack inline, so the kicks they raise (a report to
+ * deliver, a retransmission timer armed) are held back instead of waking the
+ * service thread, whose timer the inline poll re-arms; the data still flows. */
+static void test_request_response_does_not_kick_service_thread(void **state)
+{
+	struct task *t = T(state);
+	int c, s;
+	tcp_pair(t, &c, &s);
+	int one = 1;
+	assert_int_equal(sc(t, SYS_setsockopt, c, IPPROTO_TCP, TCP_NODELAY, P(&one), 4, 0), 0);
+	assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_NODELAY, P(&one), 4, 0), 0);
+	uint64_t k0, h0, a0, k1, h1, a1;
+	inet_stack_counters(&k0, &h0, &a0);
+	enum { ROUNDS = 50 };
+	char buf[16];
+	for (int i = 0; i < ROUNDS; i++) {
+		assert_int_equal(sc(t, SYS_sendto, c, P("request!"), 8, 0, 0, 0), 8);
+		assert_int_equal(sc(t, SYS_recvfrom, s, P(buf), sizeof(buf), 0, 0, 0), 8);
+		assert_memory_equal(buf, "request!", 8);
+		/* As nginx: corked while the reply is written. */
+		int on = 1, off = 0;
+		assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_CORK, P(&on), 4, 0), 0);
+		assert_int_equal(sc(t, SYS_sendto, s, P("reply"), 5, 0, 0, 0), 5);
+		assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_CORK, P(&off), 4, 0), 0);
+		assert_int_equal(sc(t, SYS_recvfrom, c, P(buf), sizeof(buf), 0, 0, 0), 5);
+		assert_memory_equal(buf, "reply", 5);
+	}
+	inet_stack_counters(&k1, &h1, &a1);
+	assert_true(h1 > h0);		   /* there were kicks to hold */
+	assert_true(k1 - k0 < ROUNDS / 5); /* before: more than one per round */
+	cls(t, c);
+	cls(t, s);
+}
+
+static void test_wake_time_coalesces_and_is_never_early(void **state)
+{
+	const uint64_t ms = 1000000, now = 1000 * ms;
+	assert_true(inet_stack_wake_time(NS_TIME_NEVER, now) == NS_TIME_NEVER);
+	assert_true(inet_stack_wake_time(now - 5, now) == now - 5);
+	assert_true(inet_stack_wake_time(now, now) == now);
+	/* Never early, at most an eighth of the time left late. */
+	for (uint64_t left = 1; left < 10000 * ms; left = left * 3 + 7) {
+		uint64_t d = now + left, w = inet_stack_wake_time(d, now);
+		assert_true(w >= d);
+		assert_true(w - d <= left / 8);
+		assert_true(w - d < 17 * ms);
+	}
+	/* Retransmission timers of two connections armed 1 us apart, 200 ms
+	 * away: one wake-up. */
+	uint64_t d = now + 200 * ms + 12345;
+	assert_true(inet_stack_wake_time(d, now) == inet_stack_wake_time(d + 1000, now + 1000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +564,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_proc_net_tcp_lists_listener, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_in_progress_waits_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_request_response_does_not_kick_service_thread,
+					    setup, teardown),
+	    cmocka_unit_test(test_wake_time_coalesces_and_is_never_early),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
