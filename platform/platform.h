@@ -82,6 +82,11 @@ struct plat_event {
 	uint64_t fault_addr;
 	int fault_signo;
 	int fault_code;
+	/* PROT_WRITE when the platform knows the access was a write (systrap:
+	 * the page-fault error code of the signal frame), else 0.  A hint the
+	 * app may forge: the Sentry grants nothing on it that a real write to
+	 * the same address would not get. */
+	int fault_access;
 	/* PLAT_EV_SIGNAL: the host's siginfo for the synchronous signal. */
 	siginfo_t info;
 };

@@ -734,14 +734,23 @@ static enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t
 		r->orig_rax = (unsigned long long)(unsigned)si->si_syscall;
 		return ST_REPORT;
 	case SIGSEGV:
-	case SIGBUS:
+	case SIGBUS: {
 		if (si->si_code <= 0)
 			return ST_IGNORE;
 		ev->kind = PLAT_EV_FAULT;
 		ev->fault_addr = (uint64_t)(uintptr_t)si->si_addr;
 		ev->fault_signo = sig;
 		ev->fault_code = si->si_code;
+		/* The x86 page-fault error code the kernel put in the frame:
+		 * bit 1 is a write.  In app-writable memory: a hint only. */
+		uint64_t err;
+		memcpy(&err,
+		       (char *)st_ptr(ctx->as, ctx->uc) + offsetof(struct st_kucontext, gregs) +
+			   REG_ERR * sizeof(uint64_t),
+		       sizeof(err));
+		ev->fault_access = (err & 2) ? PROT_WRITE : 0;
 		return ST_REPORT;
+	}
 	case SIGILL:
 	case SIGFPE:
 	case SIGTRAP:

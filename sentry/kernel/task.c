@@ -171,7 +171,7 @@ static void handle_fault(struct task *t, const struct plat_event *ev)
 		task_force_signal(t, &gp);
 		return;
 	}
-	int r = mm_handle_fault(t->mm, ev->fault_addr, &code);
+	int r = mm_handle_fault_access(t->mm, ev->fault_addr, ev->fault_access, &code);
 	if (r == 0)
 		return;
 	/* No page for it within the memory limit: the OOM killer frees

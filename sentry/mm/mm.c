@@ -704,6 +704,11 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 {
+	return mm_handle_fault_access(mm, addr, 0, si_code);
+}
+
+int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_code)
+{
 	int ret = 0;
 	vmutex_lock(&mm->lock);
 	uint64_t page = PAGE_ROUND_DOWN(addr);
@@ -775,7 +780,10 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 		}
 	}
 	spurious_mm = NULL;
-	uint64_t win = MM_FAULT_AROUND * PAGE_SIZE;
+	/* A write (when the platform tells) to a writable VMA is served as
+	 * one: no read-only mapping first and a second fault to copy. */
+	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
+	uint64_t win = (vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND) * PAGE_SIZE;
 	uint64_t lo = page & ~(win - 1), hi = lo + win;
 	if (lo < vma->start)
 		lo = vma->start;
@@ -785,7 +793,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
 		prefill_file(mm, vma, lo, hi);
-	if (mm_populate_locked(mm, vma, page, false) < 0) {
+	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
 	}

@@ -92,6 +92,12 @@ void mm_set_mmap_base(struct mm *mm, uint64_t base);
  * app can retry), -EFAULT when the app must get SIGSEGV (*si_code set to
  * SEGV_MAPERR or SEGV_ACCERR), -EIO for SIGBUS (past end of file). */
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code);
+/* The same, with what the platform knows of the access: PROT_WRITE for a
+ * write, 0 when unknown.  A hint (the app may be able to forge it): a write
+ * to a writable VMA is served at once (copy-on-write broken, the page
+ * mapped writable) instead of mapping it read-only first and taking a
+ * second fault; nothing is allowed that a real write would not get. */
+int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_code);
 
 /* App memory access.  Return 0 or -EFAULT (nothing partial is hidden: on
  * -EFAULT some bytes may have been copied). */

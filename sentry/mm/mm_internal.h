@@ -23,8 +23,15 @@
 /* Default RLIMIT_STACK (8 MiB), the most a growsdown stack grows to. */
 #define MM_DEFAULT_STACK_LIMIT (8ULL << 20)
 #define MM_DEFAULT_MMAP_BASE 0x7f0000000000ULL
-/* Fault-around window in pages (aligned, clipped to the VMA). */
+/* Fault-around window in pages (aligned, clipped to the VMA): private
+ * anonymous memory, and a write's window (copy-on-write breaks). */
 #define MM_FAULT_AROUND 16
+/* The window of a read or exec fault in a file mapping, larger: its pages
+ * are the file's cached ones (shared, nothing allocated per process), and
+ * a fault costs a platform round trip or two, so the text and read-only
+ * data a new program touches (ld.so, libc) map in a few faults rather than
+ * one per 64 KiB.  Also what the page cache reads at one miss. */
+#define MM_FAULT_AROUND_FILE 64
 
 /* ---- page table: app page -> memory file page ----
  * A 4-level radix tree of 512-entry nodes over 47-bit addresses.  An entry

@@ -439,9 +439,9 @@ static ssize_t pc_pread(struct mm_file *f, void *buf, size_t len, uint64_t off)
 }
 
 /* File pages read into the cache at one miss, at most: the fault-around
- * window of mm (MM_FAULT_AROUND), so that a window's faults cost one read of
+ * window of a file mapping (MM_FAULT_AROUND_FILE), so that a window's faults cost one read of
  * the backing file rather than one per page. */
-#define PC_READ_AROUND MM_FAULT_AROUND
+#define PC_READ_AROUND MM_FAULT_AROUND_FILE
 
 /* Under pc->lock, page pgoff (below size) not cached: read it and the
  * uncached pages after it, up to PC_READ_AROUND, within the file and its

@@ -774,6 +774,76 @@ static void test_private_mapping_of_shareable_file_is_cow_over_file_pages(void *
 	ff_release(&ff);
 }
 
+/* A read fault in a file mapping maps the file window (64 pages), not the
+ * 16 pages of anonymous memory: a new program's text and read-only data
+ * come in a few faults. */
+static void test_read_fault_in_a_file_maps_the_file_window(void **state)
+{
+	static uint8_t big[48 * 4096];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i % 253 + 1);
+	struct fake_file ff;
+	ff_init(&ff, mf, big, sizeof(big), true);
+	struct mm *mm = new_mm();
+	int64_t p = mm_mmap(mm, 0, sizeof(big), PROT_READ | PROT_EXEC, MAP_PRIVATE, &ff.f, 0);
+	assert_true(p > 0);
+	clear_calls(mm);
+	int code;
+	assert_int_equal(mm_handle_fault(mm, (uint64_t)p + 30 * PG + 5, &code), 0);
+	/* The whole VMA (48 pages, within the aligned 64-page window) is
+	 * mapped by that one fault. */
+	for (uint64_t i = 0; i < 48; i++)
+		assert_int_equal(host_prot(mm, (uint64_t)p + i * PG), PROT_READ | PROT_EXEC);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)p + 47 * PG + 9), big[47 * PG + 9]);
+	check_consistency(mm);
+	mm_put(mm);
+	ff_release(&ff);
+}
+
+/* A fault the platform knows to be a write breaks copy-on-write and maps
+ * the page writable at once (one fault, not a read-only mapping and a
+ * second fault); a write hint on a read-only VMA grants nothing. */
+static void test_write_fault_hint_copies_at_once(void **state)
+{
+	fill_file_data();
+	struct fake_file ff;
+	ff_init(&ff, mf, file_data, sizeof(file_data), true);
+	struct mm *mm = new_mm();
+	int64_t p = mm_mmap(mm, 0, 3 * PG, RW, MAP_PRIVATE, &ff.f, 0);
+	int64_t ro = mm_mmap(mm, 0, 3 * PG, PROT_READ, MAP_PRIVATE, &ff.f, 0);
+	assert_true(p > 0 && ro > 0);
+	clear_calls(mm);
+	int code;
+	assert_int_equal(mm_handle_fault_access(mm, (uint64_t)p + PG + 3, PROT_WRITE, &code), 0);
+	assert_int_equal(host_prot(mm, (uint64_t)p + PG), RW);
+	uint64_t pte = pt_get(&mm->pt, (uint64_t)p + PG);
+	assert_false(pte & PTE_COW);
+	assert_true((int64_t)PTE_OFFSET(pte) != ff.cache[1] - 1); /* a copy */
+	assert_int_equal(app_read8(mm, mf, (uint64_t)p + PG + 3), file_data[PG + 3]);
+	/* Its neighbours are the file's pages, read-only, copy-on-write. */
+	assert_int_equal(host_prot(mm, (uint64_t)p), PROT_READ);
+	assert_true(pt_get(&mm->pt, (uint64_t)p) & PTE_COW);
+	/* Anonymous memory shared with a fork child: the child's write copies. */
+	uint64_t a = map_anon(mm, 0x40000000, 4 * PG, RW, ANON | MAP_FIXED);
+	app_write8(mm, mf, a + 2 * PG, 5);
+	struct mm *c = mm_fork(mm);
+	assert_non_null(c);
+	assert_int_equal(mm_handle_fault_access(c, a + 2 * PG, PROT_WRITE, &code), 0);
+	assert_int_equal(host_prot(c, a + 2 * PG), RW);
+	assert_true(PTE_OFFSET(pt_get(&c->pt, a + 2 * PG)) !=
+		    PTE_OFFSET(pt_get(&mm->pt, a + 2 * PG)));
+	assert_int_equal(app_read8(c, mf, a + 2 * PG), 5);
+	/* Read-only VMA: mapped read-only, as for a read. */
+	assert_int_equal(mm_handle_fault_access(mm, (uint64_t)ro + 5, PROT_WRITE, &code), 0);
+	assert_int_equal(host_prot(mm, (uint64_t)ro), PROT_READ);
+	check_consistency(mm);
+	check_consistency(c);
+	mm_put(c);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 /* A debugger's access (ptrace POKETEXT, /proc/PID/mem): reads PROT_NONE
  * and read-only pages; writes a read-only private mapping of a file by
  * breaking copy-on-write (the file keeps its page, the stale platform
@@ -1143,6 +1213,8 @@ int main(void)
 	    T(test_private_file_mapping_reads_file_zero_fills_and_sigbus_past_eof),
 	    T(test_shared_file_mapping_uses_the_files_pages),
 	    T(test_private_mapping_of_shareable_file_is_cow_over_file_pages),
+	    T(test_read_fault_in_a_file_maps_the_file_window),
+	    T(test_write_fault_hint_copies_at_once),
 	    T(test_access_force_writes_readonly_private_not_shared),
 	    T(test_shmem_object_maps_shared_into_two_mms),
 	    T(test_madvise_dontneed_zeroes_private_anon),
