@@ -153,6 +153,19 @@ static void svc_timer_arm(uint64_t d)
 		svc_kick(); /* cannot happen with a valid time; never lose the deadline */
 }
 
+/* Arm the timer at d, the plan as last read, and again while the plan has
+ * gone lower meanwhile: the timer ends at the lowest plan. */
+static void svc_arm_lowest(uint64_t d)
+{
+	for (;;) {
+		svc_timer_arm(d);
+		uint64_t q = atomic_load(&svc_planned);
+		if (q >= d)
+			return;
+		d = q;
+	}
+}
+
 /* Lower the plan to d and arm the timer at it.  Two threads lowering it at
  * once may arm in either order: whoever armed checks the plan again and
  * re-arms while it is lower than what it armed, so the timer ends at the
@@ -166,13 +179,7 @@ static void svc_plan(uint64_t d)
 		if (atomic_compare_exchange_weak(&svc_planned, &p, d))
 			break;
 	}
-	for (;;) {
-		svc_timer_arm(d);
-		uint64_t q = atomic_load(&svc_planned);
-		if (q >= d)
-			return;
-		d = q;
-	}
+	svc_arm_lowest(d);
 }
 
 static const struct ns_stack_ops inet_stack_ops = {
@@ -201,13 +208,7 @@ static void *svc_main(void *arg)
 		 * a later deadline than one still due.  One lowered after our
 		 * read arms the timer itself (svc_plan), before or after this:
 		 * look again. */
-		for (;;) {
-			svc_timer_arm(d);
-			uint64_t q = atomic_load(&svc_planned);
-			if (q >= d)
-				break;
-			d = q;
-		}
+		svc_arm_lowest(d);
 		struct pollfd pf[2 + SVC_MAX_LINK_FDS] = {{.fd = kick_fd, .events = POLLIN},
 							  {.fd = timer_fd, .events = POLLIN}};
 		int np = 2 + atomic_load_explicit(&nlink_fds, memory_order_acquire);
