@@ -58,18 +58,7 @@ except Exception:
 }
 
 runners=(runc ptrace systrap)
-base=${BENCH_VISOR_BASE:-}
-if [ -n "$base" ] && [ -x "$base" ]; then
-	RT[ptrace-base]=$DOCKER_RUNTIME-base
-	RT[systrap-base]=$DOCKER_RUNTIME-base-systrap
-	VISOR_BIN=$base DOCKER_RUNTIME=${RT[ptrace-base]} VISOR_TEST_PLATFORM=ptrace \
-		visor_register_runtime_as >/dev/null 2>&1
-	VISOR_BIN=$base DOCKER_RUNTIME=${RT[systrap-base]} VISOR_TEST_PLATFORM=systrap \
-		visor_register_runtime_as >/dev/null 2>&1
-	kill -HUP "$(cat /var/run/docker.pid)" 2>/dev/null
-	sleep 1
-	runners+=(ptrace-base systrap-base)
-fi
+bench_register_base && runners+=(ptrace-base systrap-base)
 for r in "${runners[@]}"; do
 	R[$r,to]=$(measure "${RT[$r]}" "")
 	R[$r,from]=$(measure "${RT[$r]}" -R)
