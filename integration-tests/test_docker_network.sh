@@ -20,6 +20,9 @@
 #   network talk by IP (visor-visor and visor-runc).
 # docker_run_resolves_a_container_by_name_on_a_user_network: nslookup of a
 #   container's name answers its address (Docker's DNS at 127.0.0.11).
+# a_full_receive_ring_shows_in_rx_dropped: datagrams sent while docker
+#   pause froze the Sentry overflow the AF_PACKET receive ring; eth0's
+#   rx_dropped in /proc/net/dev counts what the host kernel dropped.
 # Addresses used: Docker's own bridges and a namespace this test creates.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -203,4 +206,38 @@ for rt in "$DOCKER_RUNTIME" runc; do
 	[ "$got" = peer-ok ] || fail "$rt client to visor server $sip: $got"
 done
 echo "ok: containers on a user network talk by IP"
+
+# ---- a_full_receive_ring_shows_in_rx_dropped ----
+# docker pause freezes the Sentry with the rest of the sandbox; datagrams
+# sent to the container meanwhile fill the AF_PACKET receive ring and the
+# host kernel drops the rest.  After resume, the interface's rx_dropped
+# (/proc/net/dev, as Linux's) counts those drops: an operator sees them.
+c=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" "$DOCKER_IMAGE" sleep 120) ||
+	fail "docker run -d: $c"
+cids+=("$c")
+cip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$c")
+rx_dropped() { # the drop column of eth0's receive side
+	timeout 30 docker exec "$c" cat /proc/net/dev | awk '$1 == "eth0:" { print $5 }'
+}
+udp_to_ctr() { # $1 datagrams of 512 bytes to the container's discard port
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(b"x" * 512, (sys.argv[1], 9))' "$cip" "$1"
+}
+udp_to_ctr 1 || fail "udp to $cip"
+sleep 1 # the host learns the container's MAC before the Sentry freezes
+d0=$(rx_dropped)
+[ -n "$d0" ] || fail "no eth0 line in /proc/net/dev"
+timeout 30 docker pause "$c" >/dev/null || fail "docker pause"
+udp_to_ctr 3000 || fail "udp flood"
+timeout 30 docker unpause "$c" >/dev/null || fail "docker unpause"
+# The kernel flags its losses on the next frame it fills after them.
+sleep 0.5
+udp_to_ctr 3
+sleep 0.5
+d1=$(rx_dropped)
+echo "eth0 rx_dropped: $d0 -> $d1"
+[ "$d1" -gt "$d0" ] || fail "a full receive ring's drops are not counted ($d0 -> $d1)"
+echo "ok: receive ring drops show in rx_dropped"
 exit 0

@@ -213,8 +213,11 @@ struct link_endpoint {
 	 * ready to receive; the stack sets it to note that a poll is due. */
 	void (*rx_wake)(void *ctx);
 	void *rx_wake_ctx;
-	/* Counters, updated under the link's own lock (/proc/net/dev). */
-	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped;
+	/* Counters, updated under the link's own lock (/proc/net/dev).
+	 * rx_dropped: frames the link lost before the stack saw them (a
+	 * full receive ring, a frame it could not take); the interface's
+	 * count adds the stack's own drops to it. */
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, tx_dropped, rx_dropped;
 };
 
 /* A frame went to a link that has flush: flush now, or at the end of this

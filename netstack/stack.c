@@ -1043,7 +1043,7 @@ int ns_stack_nics(struct ns_stack *s, struct ns_nic_info **out)
 		v[i].tx_packets = l->tx_packets;
 		v[i].tx_bytes = l->tx_bytes;
 		v[i].tx_dropped = l->tx_dropped;
-		v[i].rx_dropped = atomic_load(&nic->rx_dropped);
+		v[i].rx_dropped = atomic_load(&nic->rx_dropped) + l->rx_dropped;
 	}
 	vmutex_unlock(&s->lock);
 	*out = v;

@@ -22,6 +22,7 @@
 #include "sentry/mm/memfile.h"
 #include "sentry/socket/hostinet.h"
 #include "sentry/socket/inet.h"
+#include "sentry/socket/packet_link.h"
 #include "sentry/socket/socket.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/syscalls.h"
@@ -220,9 +221,11 @@ int sentry_run(const struct sentry_config *cfg)
 		if (pthread_create(&warm, NULL, pthread_exit_once, NULL) == 0)
 			pthread_join(warm, NULL);
 		const char *what = NULL;
-		/* the netstack thread's; host mode's sockets (hostinet.c) */
+		/* the netstack thread's, its packet links' (the receive
+		 * ring's drop counters); host mode's sockets (hostinet.c) */
 		const struct jail_rules *const net_rules[] = {
-		    inet_jail_rules(), cfg->network_host ? hostinet_jail_rules() : NULL, NULL};
+		    inet_jail_rules(), packet_link_jail_rules(),
+		    cfg->network_host ? hostinet_jail_rules() : NULL, NULL};
 		r = sentry_jail(plat, net_rules, &what); /* the netstack thread's */
 		if (r < 0) {
 			log_error("jail: %s: %s", what, strerror(-r));

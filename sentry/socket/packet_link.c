@@ -42,11 +42,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/lockdep.h"
 #include "lib/log.h"
 #include "netstack/netstack.h"
+#include "platform/platform.h"
 
 #define ETH_HLEN 14
 
@@ -64,11 +66,11 @@ struct packet_link {
 	uint32_t rx_off;	 /* offset of the next packet in it */
 	bool rx_open;		 /* rx_block is ours and partly read */
 	uint32_t rx_frames, rx_next; /* V2: frame count, the next frame */
+	uint64_t ring_drops, ring_freezes; /* PACKET_STATISTICS, summed */
 	/* TX: under lock. */
 	struct vmutex lock;	 /* NETSTACK_LINK: tx_next, the counters */
 	unsigned char *tx;
 	uint32_t tx_frames, tx_next;
-	uint64_t rx_dropped;
 	/* Frames marked SEND_REQUEST since the last kick (pl_kick). */
 	atomic_uint tx_unkicked;
 };
@@ -214,6 +216,41 @@ static void pl_flush(struct link_endpoint *ep)
 		pl_kick(pl);
 }
 
+/* A received frame this link could not take: the interface's rx_dropped. */
+static void rx_drop(struct packet_link *pl)
+{
+	vmutex_lock(&pl->lock);
+	pl->ep.rx_dropped++;
+	vmutex_unlock(&pl->lock);
+}
+
+/* The kernel marks a frame TP_STATUS_LOSING when it dropped frames for a
+ * full ring since its counters were last read: read them (PACKET_STATISTICS
+ * resets them) and count the drops as the interface's, where a user sees
+ * them (/proc/net/dev rx_dropped, as Linux counts a full ring's drops for
+ * the socket, not the device; here the socket is the device). */
+static void rx_ring_stats(struct packet_link *pl)
+{
+	struct tpacket_stats_v3 st;
+	memset(&st, 0, sizeof(st));
+	socklen_t len = pl->g.version == 3 ? sizeof(st) : sizeof(struct tpacket_stats);
+	if (getsockopt(pl->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0) {
+		log_debug("packet link %s: PACKET_STATISTICS: %s", pl->ep.name, strerror(errno));
+		return;
+	}
+	if (!st.tp_drops && !st.tp_freeze_q_cnt)
+		return;
+	pl->ring_drops += st.tp_drops;
+	pl->ring_freezes += st.tp_freeze_q_cnt;
+	vmutex_lock(&pl->lock);
+	pl->ep.rx_dropped += st.tp_drops;
+	vmutex_unlock(&pl->lock);
+	log_debug("packet link %s: receive ring full: %u of %u frames dropped (%llu in all, "
+		  "%llu block freezes)",
+		  pl->ep.name, st.tp_drops, st.tp_packets, (unsigned long long)pl->ring_drops,
+		  (unsigned long long)pl->ring_freezes);
+}
+
 /* Hand the current block back to the kernel and move to the next one. */
 static void rx_release(struct packet_link *pl, struct tpacket_block_desc *bd)
 {
@@ -229,13 +266,15 @@ static bool rx_deliver(struct packet_link *pl, const unsigned char *data, uint32
 		       uint32_t len, uint32_t st)
 {
 	struct link_endpoint *ep = &pl->ep;
+	if (st & TP_STATUS_LOSING)
+		rx_ring_stats(pl);
 	if (snap < len || snap < ETH_HLEN) {
-		pl->rx_dropped++; /* truncated: larger than a frame */
+		rx_drop(pl); /* truncated: larger than a frame */
 		return false;
 	}
 	struct ns_pbuf *pb = ns_pbuf_from(data, snap);
 	if (!pb) {
-		pl->rx_dropped++;
+		rx_drop(pl);
 		return false;
 	}
 	if (st & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
@@ -289,7 +328,9 @@ static int pl_poll_v2(struct packet_link *pl, int max)
 			if (rx_deliver(pl, f + mac, snap, len, st))
 				n++;
 		} else {
-			pl->rx_dropped++;
+			if (st & TP_STATUS_LOSING)
+				rx_ring_stats(pl);
+			rx_drop(pl);
 		}
 		store_status(&h->tp_status, TP_STATUS_KERNEL);
 		pl->rx_next = (pl->rx_next + 1) % pl->rx_frames;
@@ -332,7 +373,7 @@ static int pl_poll(struct link_endpoint *ep, int max)
 			pl->rx_left = 0;
 		bool fits = mac <= bsize - off && snap <= bsize - off - mac;
 		if (!fits) {
-			pl->rx_dropped++;
+			rx_drop(pl);
 			continue;
 		}
 		if (rx_deliver(pl, blk + off + mac, snap, h->tp_len, st))
@@ -416,4 +457,23 @@ int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6]
 int packet_link_fd(const struct link_endpoint *ep)
 {
 	return ep->ops == &packet_link_ops ? ((const struct packet_link *)ep)->fd : -1;
+}
+
+/* What the service thread needs from the host for a packet link beyond
+ * the Sentry's rules (sendto, ppoll, recvmsg): reading the receive ring's
+ * drop counters, and no other socket option. */
+static const struct jail_rule packet_link_rule_list[] = {
+    {.nr = SYS_getsockopt,
+     .action = JAIL_ACT_ALLOW,
+     .ncmp = 2,
+     .cmp = {{.arg = 1, .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffffULL, .value = SOL_PACKET},
+	     {.arg = 2, .op = JAIL_CMP_MASKED_EQ, .mask = 0xffffffffULL,
+	      .value = PACKET_STATISTICS}}},
+};
+static const struct jail_rules packet_link_rules =
+    JAIL_RULES("packet link", packet_link_rule_list);
+
+const struct jail_rules *packet_link_jail_rules(void)
+{
+	return &packet_link_rules;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct link_endpoint;
+struct jail_rules;
 
 /* The ring geometry the runtime set with PACKET_RX_RING / PACKET_TX_RING
  * (runtime/net.h struct net_rings): the RX ring's blocks come first in the
@@ -33,6 +34,9 @@ int packet_link_new(int fd, const char *name, uint32_t mtu, const uint8_t mac[6]
 		    const struct packet_rings *rings, struct link_endpoint **out);
 /* The socket under a packet link (the service thread polls it). */
 int packet_link_fd(const struct link_endpoint *ep);
+/* What a packet link asks of the jail: reading the receive ring's drop
+ * counters (PACKET_STATISTICS). */
+const struct jail_rules *packet_link_jail_rules(void);
 
 /* The "net" control request: {"links":[{"name","mtu","mac","addrs",
  * "rings":[rx block size, block count, frame size, tx block size, block
