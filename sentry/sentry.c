@@ -16,6 +16,7 @@
 #include "sentry/kernel/oom.h"
 #include "sentry/kernel/spawn.h"
 #include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/task.h"
 #include "sentry/kernel/tty.h"
 #include "sentry/vdso/vdso.h"
 #include "sentry/mm/mm.h"
@@ -81,6 +82,32 @@ static const char *sockopt_level_name(int level)
 	case 270: return "SOL_NETLINK";
 	}
 	return "?";
+}
+
+/* What the app asked of the Sentry, for finding where a workload's time
+ * goes without a strace (each of these is a trap or a round trip): the
+ * syscalls dispatched, the most called, the page faults, the Gofer's round
+ * trips. */
+static void log_sandbox_stats(struct gofer_client *gc)
+{
+	int nrs[10];
+	uint64_t counts[10], total;
+	int n = syscall_most_called(nrs, counts, 10, &total);
+	log_info("stats: %llu syscalls, %llu page faults, %llu gofer round trips",
+		 (unsigned long long)total, (unsigned long long)task_fault_count(),
+		 (unsigned long long)gofer_client_requests(gc));
+	char line[512];
+	size_t len = 0;
+	line[0] = 0;
+	for (int i = 0; i < n && len < sizeof(line); i++) {
+		int w = snprintf(line + len, sizeof(line) - len, "%s%s %llu", i ? ", " : "",
+				 syscall_name(nrs[i]), (unsigned long long)counts[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (n)
+		log_info("stats: most called: %s", line);
 }
 
 int sentry_run(const struct sentry_config *cfg)
@@ -274,6 +301,7 @@ int sentry_run(const struct sentry_config *cfg)
 	int n = 0;
 	int nrs[64];
 	uint64_t counts[64];
+	log_sandbox_stats(gc);
 	n = syscall_unsupported(nrs, counts, 64);
 	for (int i = 0; i < n; i++)
 		log_info("unsupported syscall %s called %lu times", syscall_name(nrs[i]),

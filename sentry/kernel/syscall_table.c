@@ -6,6 +6,10 @@
  * counted per sandbox and logged by name the first time it is seen, so that
  * `visor debug --unsupported` and the logs show what an app missed.
  *
+ * Every dispatch is counted too, per number (one relaxed atomic add: far
+ * below the cost of the trap that brought the call), for the Sentry's
+ * summary at exit.
+ *
  * Socket options the Sentry does not know are counted the same way, per
  * (level, option), in a small table of atomic slots.
  *
@@ -27,6 +31,8 @@ extern const size_t syscall_names_count;
 static const struct syscall_def *table[SYSCALL_MAX];
 static _Atomic uint64_t unsupported[SYSCALL_MAX];
 static _Atomic uint64_t unsupported_out_of_range;
+static _Atomic uint64_t calls[SYSCALL_MAX];
+static _Atomic uint64_t calls_out_of_range;
 
 void syscall_table_register(const struct syscall_def *defs)
 {
@@ -46,6 +52,8 @@ const char *syscall_name(int nr)
 
 int64_t syscall_dispatch(struct task *t, int nr, const uint64_t a[6])
 {
+	atomic_fetch_add_explicit(nr >= 0 && nr < SYSCALL_MAX ? &calls[nr] : &calls_out_of_range, 1,
+				  memory_order_relaxed);
 	if (nr >= 0 && nr < SYSCALL_MAX && table[nr])
 		return table[nr]->fn(t, a);
 	if (nr >= 0 && nr < SYSCALL_MAX) {
@@ -68,6 +76,29 @@ int syscall_unsupported(int *nrs, uint64_t *counts, int max)
 			n++;
 		}
 	}
+	return n;
+}
+
+int syscall_most_called(int *nrs, uint64_t *counts, int max, uint64_t *total)
+{
+	int n = 0;
+	uint64_t sum = atomic_load_explicit(&calls_out_of_range, memory_order_relaxed);
+	for (int i = 0; i < SYSCALL_MAX; i++) {
+		uint64_t c = atomic_load_explicit(&calls[i], memory_order_relaxed);
+		sum += c;
+		if (!c || max <= 0 || (n == max && c <= counts[n - 1]))
+			continue;
+		/* Insert in descending order, dropping the last when full. */
+		int k = n < max ? n++ : n - 1;
+		for (; k > 0 && counts[k - 1] < c; k--) {
+			nrs[k] = nrs[k - 1];
+			counts[k] = counts[k - 1];
+		}
+		nrs[k] = i;
+		counts[k] = c;
+	}
+	if (total)
+		*total = sum;
 	return n;
 }
 

@@ -37,6 +37,11 @@ const char *syscall_name(int nr);
 /* Unsupported syscalls seen so far, for `visor debug --unsupported` and the
  * log at exit: fills nrs/counts, returns how many. */
 int syscall_unsupported(int *nrs, uint64_t *counts, int max);
+/* The numbers dispatched most, most first (the Sentry logs them at exit,
+ * with the total, so that where a workload's time goes can be counted
+ * without a strace): fills nrs/counts with up to max, returns how many.
+ * *total (optional) gets every dispatch, supported or not. */
+int syscall_most_called(int *nrs, uint64_t *counts, int max, uint64_t *total);
 
 /* Socket options the Sentry does not implement (setsockopt/getsockopt
  * answered ENOPROTOOPT), counted per (level, option) like unsupported

@@ -160,9 +160,14 @@ static void handle_syscall(struct task *t)
 	ptrace_syscall_exit(t);
 }
 
+static _Atomic uint64_t app_faults;
+
+uint64_t task_fault_count(void) { return atomic_load_explicit(&app_faults, memory_order_relaxed); }
+
 static void handle_fault(struct task *t, const struct plat_event *ev)
 {
 	int code = SEGV_MAPERR;
+	atomic_fetch_add_explicit(&app_faults, 1, memory_order_relaxed);
 	if (ev->fault_signo == SIGSEGV && ev->fault_code == SI_KERNEL) {
 		/* Not a page fault: a general protection fault (a 32-bit
 		 * syscall instruction, a misaligned call into the vsyscall

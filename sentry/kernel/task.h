@@ -172,6 +172,9 @@ struct initial_exec {
 extern __thread struct task *current;
 
 /* Copy app memory of the task (thin wrappers over mm_copy_*). */
+/* Page faults of app code the platform reported so far, in every task (the
+ * Sentry logs the count at exit). */
+uint64_t task_fault_count(void);
 int task_copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
 ssize_t task_copy_string_in(struct task *t, char *dst, uint64_t src, size_t max);

@@ -1,5 +1,6 @@
 /* Unit tests for sentry/kernel/syscall_table.c: registration, dispatch, the
- * count of unsupported numbers and syscall names. */
+ * count of unsupported numbers, the count of every dispatch and syscall
+ * names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -103,6 +104,33 @@ static void test_unsupported_socket_options_are_counted_per_level_and_name(void 
 	assert_int_equal(sockopts_seen(), 64);
 }
 
+/* Every dispatch is counted, supported or not, in or out of the table's
+ * range; the most called come first, at most as many as asked for. */
+static void test_dispatches_are_counted_most_called_first(void **st)
+{
+	const uint64_t a[6] = {0};
+	int nrs[3];
+	uint64_t counts[3], before, after;
+	syscall_table_register(family_a);
+	syscall_most_called(nrs, counts, 0, &before);
+	for (int i = 0; i < 1000; i++)
+		syscall_dispatch(NULL, SYS_getpid, a);
+	for (int i = 0; i < 700; i++)
+		syscall_dispatch(NULL, SYS_io_uring_enter, a); /* ENOSYS, counted too */
+	syscall_dispatch(NULL, -5, a);
+	assert_int_equal(syscall_most_called(nrs, counts, 0, &after), 0);
+	assert_int_equal(after - before, 1701);
+	/* Earlier tests dispatched a few calls each: these two lead. */
+	assert_int_equal(syscall_most_called(nrs, counts, 3, NULL), 3);
+	assert_int_equal(nrs[0], SYS_getpid);
+	assert_true(counts[0] >= 1000);
+	assert_int_equal(nrs[1], SYS_io_uring_enter);
+	assert_int_equal(counts[1], 700);
+	assert_true(counts[2] <= counts[1] && counts[2] > 0);
+	assert_int_equal(syscall_most_called(nrs, counts, 1, NULL), 1);
+	assert_int_equal(nrs[0], SYS_getpid);
+}
+
 static void test_syscall_names(void **st)
 {
 	assert_string_equal(syscall_name(SYS_read), "read");
@@ -118,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_registered_families_are_dispatched),
 		cmocka_unit_test(test_unregistered_number_is_enosys_and_counted),
 		cmocka_unit_test(test_unsupported_socket_options_are_counted_per_level_and_name),
+		cmocka_unit_test(test_dispatches_are_counted_most_called_first),
 		cmocka_unit_test(test_syscall_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
