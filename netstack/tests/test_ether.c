@@ -342,6 +342,48 @@ static void test_rcvlowat_reader_gets_acks_at_once(void **state)
 	CLOSE_ALL(c, s, l);
 }
 
+/* As Linux's tcp_select_initial_window: the scale announced is
+ * ilog2(max(tcp_rmem[2], rmem_max)) - 15, at least 0, so that the largest
+ * buffer autotuning may reach fits the window; both ends of a connection. */
+static void test_window_scale_follows_tcp_rmem_as_linux(void **state)
+{
+	struct epair *p = *state;
+	static const struct {
+		uint32_t rmem2, rmem_max;
+		int ws;
+	} cases[] = {
+	    {6291456, 212992, 7},   /* the defaults */
+	    {33554432, 4194304, 10}, /* a host with tcp_rmem 4096 131072 33554432 */
+	    {4194304, 8388608, 8},  /* rmem_max the larger */
+	    {131072, 131072, 2},
+	};
+	ep_run(p, MS(10));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ns_stack *st[2] = {p->a.s, p->b.s};
+		for (int k = 0; k < 2; k++) {
+			struct ns_sysctl sc;
+			ns_stack_get_sysctl(st[k], &sc);
+			sc.tcp_rmem[2] = cases[i].rmem2;
+			sc.rmem_max = cases[i].rmem_max;
+			assert_int_equal(ns_stack_set_sysctl(st[k], &sc), 0);
+		}
+		struct ns_endpoint *l =
+		    listener(&p->b, AF_INET, "0.0.0.0", (uint16_t)(8080 + i), 8);
+		struct ns_endpoint *c, *s;
+		ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+		struct ns_endpoint *ends[2] = {c, s};
+		for (int k = 0; k < 2; k++) {
+			struct ns_tcp_info ti;
+			socklen_t tl = sizeof(ti);
+			assert_int_equal(ns_ep_getsockopt(ends[k], IPPROTO_TCP, TCP_INFO, &ti, &tl),
+					 0);
+			assert_int_equal(ti.tcpi_wscale >> 4, cases[i].ws);
+			assert_int_equal(ti.tcpi_wscale & 0xf, cases[i].ws);
+		}
+		CLOSE_ALL(c, s, l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +398,7 @@ int main(void)
 	    PAIR_TEST(test_tso_survives_a_lossy_wire),
 	    PAIR_TEST(test_segments_a_lagging_reader_holds_are_acked_by_its_read),
 	    PAIR_TEST(test_rcvlowat_reader_gets_acks_at_once),
+	    PAIR_TEST(test_window_scale_follows_tcp_rmem_as_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
