@@ -177,7 +177,11 @@ head -c 1000000 /dev/urandom >"$www/blob"
 sum=$(md5sum <"$www/blob" | cut -d' ' -f1)
 (cd "$www" && exec python3 -m http.server --bind "$bridge" 18081 >/dev/null 2>&1) &
 srv=$!
-sleep 1
+# python3 takes more than a second to listen on a loaded machine: wait for it.
+for _ in $(seq 100); do
+	ss -ltn "sport = :18081" | grep -q LISTEN && break
+	sleep 0.1
+done
 got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" "$DOCKER_IMAGE" \
 	sh -c "wget -q -O - http://$bridge:18081/blob | md5sum" 2>&1) || fail "wget from the bridge: $got"
 [ "${got%% *}" = "$sum" ] || fail "download corrupted: $got vs $sum"

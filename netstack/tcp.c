@@ -652,7 +652,9 @@ static void window_update(struct tcp_ep *tp, uint64_t now)
 	uint32_t free = buf > used ? buf - used : 0;
 	if (2 * (uint64_t)cur <= buf && free >= 2 * (uint64_t)cur && free >= tp->rcv_mss)
 		tcp_send_ack(tp, now);
-	else if (tp->ack_pending && cur < tp->rcv_mss)
+	else if (tp->ack_pending && (cur < tp->rcv_mss || tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss))
+		/* Also the once-per-two-segments ACK that ack_schedule held
+		 * back while the reader lagged (__tcp_cleanup_rbuf). */
 		tcp_send_ack(tp, now);
 }
 

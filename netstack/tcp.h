@@ -233,6 +233,11 @@ void tcp_send_rst_for(struct tcp_ep *tp, uint64_t now);
 void tcp_reply_rst(struct ns_stack *s, const struct ns_pktinfo *pi, const struct tcp_seg *seg);
 void tcp_send_synack_req(struct ns_stack *s, struct tcp_ep *lp, const struct tcp_request *rq,
 			 uint64_t now);
+/* The window to announce now, in bytes (unscaled), without announcing
+ * it (__tcp_select_window). */
+uint32_t tcp_rcv_window_select(const struct tcp_ep *tp);
+/* Announce the window: tcp_rcv_window_select's, scaled for the header;
+ * rcv_adv and rcv_wup follow (tcp_select_window). */
 uint32_t tcp_rcv_window(struct tcp_ep *tp);
 void tcp_rtt_sample(struct tcp_ep *tp, uint32_t rtt_us);
 void tcp_rto_fired(struct tcp_ep *tp, uint64_t now);

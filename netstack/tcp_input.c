@@ -211,9 +211,21 @@ static void ack_schedule(struct tcp_ep *tp, uint64_t now)
 {
 	if (tp->ack_now)
 		return;
-	/* __tcp_ack_snd_check: more than one full segment unacknowledged, or
-	 * in quick-ACK mode, ACK now; otherwise delay. */
-	if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss || tp->quickacks) {
+	/* __tcp_ack_snd_check: in quick-ACK mode, or with more than one full
+	 * segment unacknowledged while the window announced now would reach
+	 * as far right as the last one plus what came since, ACK now;
+	 * otherwise delay.  A reader that lags (the queue grows) gets no ACK
+	 * per segment: each would repeat the right edge the sender already
+	 * has, at the price of a send (a system call and the host's work on
+	 * it); the ACK comes when the reader frees room (window_update in
+	 * tcp.c), as Linux's __tcp_cleanup_rbuf sends it.  Unless the owner
+	 * waits for more than the queue holds (SO_RCVLOWAT): it will not
+	 * read before more comes. */
+	bool many = tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss;
+	uint32_t lowat = tp->ep.rcvlowat > 1 ? (uint32_t)tp->ep.rcvlowat : 1;
+	if ((many && (tp->rcvq.bytes < lowat ||
+		      tcp_rcv_window_select(tp) >= tp->rcv_adv - tp->rcv_wup)) ||
+	    tp->quickacks) {
 		if (tp->quickacks)
 			tp->quickacks--;
 		tp->ack_now = true;

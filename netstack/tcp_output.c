@@ -83,7 +83,7 @@ void tcp_mtu_reduced(struct tcp_ep *tp, uint64_t now)
 
 /* ---- windows ---- */
 
-uint32_t tcp_rcv_window(struct tcp_ep *tp)
+uint32_t tcp_rcv_window_select(const struct tcp_ep *tp)
 {
 	uint32_t buf = tcp_rcvbuf(tp);
 	uint32_t used = tp->rcvq.bytes + tp->ooo.bytes;
@@ -107,6 +107,12 @@ uint32_t tcp_rcv_window(struct tcp_ep *tp)
 	wnd = (wnd + unit - 1) & ~(unit - 1);
 	if (wnd > maxw)
 		wnd = maxw & ~(unit - 1);
+	return wnd;
+}
+
+uint32_t tcp_rcv_window(struct tcp_ep *tp)
+{
+	uint32_t wnd = tcp_rcv_window_select(tp);
 	tp->rcv_adv = tp->rcv_nxt + wnd;
 	tp->rcv_wup = tp->rcv_nxt;
 	return wnd >> tp->rcv_wscale;

@@ -259,9 +259,129 @@ static void test_tso_segments_go_out_whole_v6(void **state)
 
 static void test_tso_survives_a_lossy_wire(void **state)
 {
-	tso_transfer(*state, AF_INET, "10.0.0.2", 2);
+	tso_transfer(*state, AF_INET, "10.0.0.2", 5);
 	struct epair *p = *state;
 	assert_true(p->ea->dropped > 0);
+}
+
+/* The ACK number of the last TCP frame captured (none: 0). */
+static uint32_t last_ack(const struct capture *c)
+{
+	for (int i = c->n - 1; i >= 0; i--)
+		if (c->type[i] == 0x0800) {
+			const uint8_t *th = c->head[i] + 14 + (c->head[i][14] & 0xfu) * 4;
+			return (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
+			       (uint32_t)th[10] << 8 | th[11];
+		}
+	return 0;
+}
+
+/* As Linux's __tcp_ack_snd_check and __tcp_cleanup_rbuf: full segments
+ * that arrive while the owner does not read, so that the window cannot
+ * reach further right, are not ACKed one by one; the read that frees the
+ * room sends the ACK, and an owner that never reads still gets the
+ * delayed ACK. */
+static void test_segments_a_lagging_reader_holds_are_acked_by_its_read(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	int zero = 0;
+	assert_int_equal(ns_ep_setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+	static uint8_t buf[8 * 1448];
+	memset(buf, 'x', sizeof(buf));
+	/* A first read announces the whole buffer (the SYN's window is at
+	 * most 64 KiB): from then on a segment cannot move the edge. */
+	assert_int_equal(send_buf(c, buf, 100), 100);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), 100);
+	ep_run(p, MS(50));
+	struct capture cap = {0};
+	p->eb->filter = capture_frame;
+	p->eb->farg = &cap;
+	assert_int_equal(send_buf(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ep_run(p, MS(5)); /* under the delayed-ACK timeout */
+	assert_int_equal(capture_count(&cap, 0x0800), 0);
+	/* The read: one ACK for all eight segments. */
+	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(capture_count(&cap, 0x0800), 1);
+	uint32_t acked = last_ack(&cap);
+	/* Eight more, never read: the delayed ACK covers them. */
+	assert_int_equal(send_buf(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ep_run(p, MS(5));
+	assert_int_equal(capture_count(&cap, 0x0800), 1);
+	ep_run(p, MS(250));
+	assert_true(capture_count(&cap, 0x0800) >= 2);
+	assert_int_equal(last_ack(&cap) - acked, sizeof(buf));
+	CLOSE_ALL(c, s, l);
+}
+
+/* A reader waiting for more than the queue holds (SO_RCVLOWAT) will not
+ * read before more comes: its segments are ACKed at once. */
+static void test_rcvlowat_reader_gets_acks_at_once(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	int zero = 0, lowat = 100000;
+	assert_int_equal(ns_ep_setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+	assert_int_equal(ns_ep_setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)), 0);
+	struct capture cap = {0};
+	p->eb->filter = capture_frame;
+	p->eb->farg = &cap;
+	static uint8_t buf[8 * 1448];
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(send_buf(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ep_run(p, MS(5));
+	/* One ACK per two full segments, as before any read. */
+	assert_true(capture_count(&cap, 0x0800) >= 4);
+	CLOSE_ALL(c, s, l);
+}
+
+/* As Linux's tcp_select_initial_window: the scale announced is
+ * ilog2(max(tcp_rmem[2], rmem_max)) - 15, at least 0, so that the largest
+ * buffer autotuning may reach fits the window; both ends of a connection. */
+static void test_window_scale_follows_tcp_rmem_as_linux(void **state)
+{
+	struct epair *p = *state;
+	static const struct {
+		uint32_t rmem2, rmem_max;
+		int ws;
+	} cases[] = {
+	    {6291456, 212992, 7},   /* the defaults */
+	    {33554432, 4194304, 10}, /* a host with tcp_rmem 4096 131072 33554432 */
+	    {4194304, 8388608, 8},  /* rmem_max the larger */
+	    {131072, 131072, 2},
+	};
+	ep_run(p, MS(10));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ns_stack *st[2] = {p->a.s, p->b.s};
+		for (int k = 0; k < 2; k++) {
+			struct ns_sysctl sc;
+			ns_stack_get_sysctl(st[k], &sc);
+			sc.tcp_rmem[2] = cases[i].rmem2;
+			sc.rmem_max = cases[i].rmem_max;
+			assert_int_equal(ns_stack_set_sysctl(st[k], &sc), 0);
+		}
+		struct ns_endpoint *l =
+		    listener(&p->b, AF_INET, "0.0.0.0", (uint16_t)(8080 + i), 8);
+		struct ns_endpoint *c, *s;
+		ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+		struct ns_endpoint *ends[2] = {c, s};
+		for (int k = 0; k < 2; k++) {
+			struct ns_tcp_info ti;
+			socklen_t tl = sizeof(ti);
+			assert_int_equal(ns_ep_getsockopt(ends[k], IPPROTO_TCP, TCP_INFO, &ti, &tl),
+					 0);
+			assert_int_equal(ti.tcpi_wscale >> 4, cases[i].ws);
+			assert_int_equal(ti.tcpi_wscale & 0xf, cases[i].ws);
+		}
+		CLOSE_ALL(c, s, l);
+	}
 }
 
 int main(void)
@@ -276,6 +396,9 @@ int main(void)
 	    PAIR_TEST(test_tso_segments_go_out_whole_v4),
 	    PAIR_TEST(test_tso_segments_go_out_whole_v6),
 	    PAIR_TEST(test_tso_survives_a_lossy_wire),
+	    PAIR_TEST(test_segments_a_lagging_reader_holds_are_acked_by_its_read),
+	    PAIR_TEST(test_rcvlowat_reader_gets_acks_at_once),
+	    PAIR_TEST(test_window_scale_follows_tcp_rmem_as_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
