@@ -376,8 +376,9 @@ static int st_as_apply_name(struct addr_space *as)
 	return st_leader_op(as, SYS_prctl, args, NULL);
 }
 
-/* Create the stub of as; the caller holds as->lock. */
-static int st_as_create_stub(struct addr_space *as)
+/* Fork a new stub for as and wait until it is ready; the caller holds
+ * as->lock. */
+static int st_as_spawn_stub(struct addr_space *as)
 {
 	struct st_platform *sp = as->sp;
 	int ctl_fd = memfd_create("visor-systrap", MFD_CLOEXEC);
@@ -422,6 +423,147 @@ static int st_as_create_stub(struct addr_space *as)
 		atomic_store(&as->dead, true);
 		return -ESRCH;
 	}
+	return 0;
+}
+
+/* ---- the pool of one ready stub ---------------------------------------------- */
+
+static struct addr_space *st_as_alloc(struct st_platform *sp);
+
+/* Drop a that no one else knows of (the pool's): its stub killed and
+ * reaped in the background.  Takes no lock: the caller may hold another
+ * address space's. */
+static void st_as_discard(struct addr_space *a)
+{
+	if (a->pid) {
+		kill(a->pid, SIGKILL);
+		st_reap_later(a->sp, a->pid);
+	}
+	if (a->efd >= 0)
+		close(a->efd);
+	if (a->ctl)
+		munmap(a->ctl, ST_CTL_MEMFD_SIZE);
+	st_as_put(a);
+}
+
+/*
+ * The pool thread: keeps one stub ready (sp->pool) while sp->pool_want, so
+ * that the fork that takes it does not wait for the template (~2.6 ms
+ * here); it makes the next one after that fork's request was served, on
+ * another CPU when there is one.  Started by the second stub asked for
+ * (st_pool_note), in a thread of the jailed Sentry: it makes the same host
+ * calls st_as_spawn_stub makes in task threads, so the jail is as before.
+ */
+static void *st_pool_main(void *arg)
+{
+	struct st_platform *sp = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	vmutex_lock(&sp->pool_lock);
+	for (;;) {
+		while (!sp->pool_stop && (sp->pool || !sp->pool_want))
+			vmutex_cond_wait(&sp->pool_cond, &sp->pool_lock);
+		if (sp->pool_stop)
+			break;
+		vmutex_unlock(&sp->pool_lock);
+		struct addr_space *a = st_as_alloc(sp);
+		int err = a ? 0 : -ENOMEM;
+		if (a) {
+			vmutex_lock(&a->lock);
+			err = st_as_spawn_stub(a);
+			vmutex_unlock(&a->lock);
+		}
+		vmutex_lock(&sp->pool_lock);
+		if (err)
+			sp->pool_want = false; /* the next stub asked for tries again */
+		if (!err && !sp->pool_stop && !sp->pool) {
+			sp->pool = a;
+			a = NULL;
+		}
+		if (a) {
+			vmutex_unlock(&sp->pool_lock);
+			st_as_discard(a);
+			vmutex_lock(&sp->pool_lock);
+		}
+	}
+	vmutex_unlock(&sp->pool_lock);
+	return NULL;
+}
+
+/* The ready stub, if there is one and it is alive (a dead one is
+ * dropped).  NULL otherwise.  Any thread, any lock but pool_lock held. */
+static struct addr_space *st_pool_take(struct st_platform *sp)
+{
+	if (!sp->pool_on)
+		return NULL;
+	vmutex_lock(&sp->pool_lock);
+	struct addr_space *a = sp->pool;
+	sp->pool = NULL;
+	vmutex_unlock(&sp->pool_lock);
+	if (a && st_as_check_dead(a)) {
+		st_as_discard(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/* One more stub was given out: from the second on (a fork), keep one ready
+ * (and start the pool thread to do so). */
+static void st_pool_note(struct st_platform *sp)
+{
+	if (!sp->pool_on)
+		return;
+	vmutex_lock(&sp->pool_lock);
+	if (++sp->stubs_made >= 2 && !sp->pool_stop) {
+		sp->pool_want = true;
+		if (!sp->pool_running)
+			sp->pool_running =
+			    pthread_create(&sp->pool_thread, NULL, st_pool_main, sp) == 0;
+		pthread_cond_signal(&sp->pool_cond);
+	}
+	vmutex_unlock(&sp->pool_lock);
+}
+
+/* At the platform's end: the pool thread stops, the ready stub goes. */
+static void st_pool_stop(struct st_platform *sp)
+{
+	vmutex_lock(&sp->pool_lock);
+	sp->pool_stop = true;
+	bool running = sp->pool_running;
+	pthread_cond_signal(&sp->pool_cond);
+	vmutex_unlock(&sp->pool_lock);
+	if (running)
+		pthread_join(sp->pool_thread, NULL);
+	struct addr_space *a = sp->pool;
+	sp->pool = NULL;
+	if (a)
+		st_as_discard(a);
+}
+
+/* Give as a stub: the pool's ready one, else a new one; then its name.
+ * The caller holds as->lock. */
+static int st_as_create_stub(struct addr_space *as)
+{
+	struct addr_space *a = st_pool_take(as->sp);
+	int err = 0;
+	if (a) {
+		/* Never entered, never named: only its stub moves. */
+		as->efd = a->efd;
+		as->ctl = a->ctl;
+		as->seq = a->seq;
+		__atomic_store_n(&as->pid, a->pid, __ATOMIC_RELEASE);
+		a->efd = -1;
+		a->ctl = NULL;
+		__atomic_store_n(&a->pid, 0, __ATOMIC_RELEASE);
+		st_as_put(a);
+	} else {
+		err = st_as_spawn_stub(as);
+	}
+	st_pool_note(as->sp);
+	if (err)
+		return err;
+	pid_t pid = as->pid;
 	if (as->name[0]) {
 		err = st_as_apply_name(as);
 		if (err)
@@ -893,24 +1035,31 @@ static int systrap_init(struct platform *p)
 
 static void systrap_fini(struct platform *p)
 {
+	if (p->priv)
+		st_pool_stop(p->priv);
 	st_platform_free(p->priv);
 	p->priv = NULL;
 }
 
 /* ---- address spaces ---------------------------------------------------------- */
 
-static struct addr_space *systrap_new_addr_space(struct platform *p)
+static struct addr_space *st_as_alloc(struct st_platform *sp)
 {
 	struct addr_space *as = calloc(1, sizeof(*as));
 	if (!as)
 		return NULL;
-	as->sp = p->priv;
+	as->sp = sp;
 	as->efd = -1;
 	atomic_init(&as->refs, 1);
 	atomic_init(&as->released, false);
 	atomic_init(&as->dead, false);
 	vmutex_init(&as->lock, LOCK_CLASS(PLATFORM_AS));
 	return as;
+}
+
+static struct addr_space *systrap_new_addr_space(struct platform *p)
+{
+	return st_as_alloc(p->priv);
 }
 
 /* One op of the Sentry's own on as, done when this returns: 1 when as has

@@ -906,6 +906,44 @@ static void test_recycling_repeats_and_refuses_a_dead_stub(void **state)
 	assert_true(gone(pid));
 }
 
+/* Once a second stub was asked for (a fork), the pool thread keeps one
+ * ready: the next new address space gets it, without waiting for the
+ * template, and another is made ready after it. */
+static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
+{
+	struct prog p = {0};
+	trap60(&p);
+	struct env a, b;
+	env_start(&a, &p);
+	env_start(&b, &p);
+	const struct st_platform *sp = sp_of();
+	struct addr_space *ready = NULL;
+	for (int i = 0; i < 500 && !(ready = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_non_null(ready);
+	pid_t pid = STUB_PID(ready);
+	assert_true(pid > 0);
+	struct env c;
+	env_start(&c, &p);
+	assert_int_equal(STUB_PID(c.as), pid);
+	assert_int_equal(sw(&c), 0);
+	assert_int_equal(c.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(c.regs.orig_rax, 60);
+	struct addr_space *next = NULL;
+	for (int i = 0; i < 500 && !(next = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_non_null(next);
+	assert_true(STUB_PID(next) != pid);
+	env_end(&a);
+	env_end(&b);
+	env_end(&c);
+	assert_true(gone(pid));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -928,6 +966,7 @@ int main(void)
 	    cmocka_unit_test(test_leader_reports_a_failed_map),
 	    cmocka_unit_test(test_a_recycled_stub_keeps_nothing_of_the_old_program),
 	    cmocka_unit_test(test_recycling_repeats_and_refuses_a_dead_stub),
+	    cmocka_unit_test(test_a_ready_stub_goes_to_the_next_address_space),
 	};
 	return cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
 }
