@@ -37,7 +37,13 @@
  *    an interrupt for about a second, gets its stub killed (-ESRCH).
  *  - A released context's stub thread stays parked in the handler as a
  *    spare for the next context of that address space.  as_release
- *    SIGKILLs the stub and reaps it before returning.
+ *    SIGKILLs the stub; the reaper thread reaps it.
+ *  - execve does not make a stub: as_recycle hands the replaced address
+ *    space's stub to the new one, emptied by one unmap of the whole app
+ *    range, its parked threads kept as spares with their areas scrubbed
+ *    (st_slot_scrub: nothing of the old program reaches the new one).  And
+ *    once the sandbox forks, a pool thread keeps one stub ready, so that
+ *    a fork's new address space does not wait for the template.
  *
  * Requirements on the rest of the Sentry: never wait for "any child"
  * without __WNOTHREAD in a way that could reap stubs (they are children of
