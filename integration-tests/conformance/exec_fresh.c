@@ -46,8 +46,8 @@ static void *sleeper(void *arg)
 
 static void *map_at(void *addr, int flags)
 {
-	void *m = mmap(addr, LEN, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-		       -1, 0);
+	void *m = mmap(addr, LEN, PROT_READ | PROT_WRITE,
+		       flags | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (m != addr) {
 		perror("mmap");
 		exit(2);

@@ -829,14 +829,14 @@ static void test_a_recycled_stub_keeps_nothing_of_the_old_program(void **state)
 	EMIT(&n, 0x48, 0xb9);
 	emit_imm64(&n, ST_TH_BASE + 2 * ST_TH_SIZE); /* movabs ...,%rcx */
 	EMIT(&n, 0x48, 0xba);
-	emit_imm64(&n, SECRET);	   /* movabs $SECRET,%rdx */
-	EMIT(&n, 0x31, 0xff);	   /* xor %edi,%edi */
-	EMIT(&n, 0x48, 0x3b, 0x16); /* 1: cmp (%rsi),%rdx */
-	EMIT(&n, 0x75, 0x03);	   /* jne 2f */
-	EMIT(&n, 0x48, 0xff, 0xc7); /* inc %rdi */
+	emit_imm64(&n, SECRET);		  /* movabs $SECRET,%rdx */
+	EMIT(&n, 0x31, 0xff);		  /* xor %edi,%edi */
+	EMIT(&n, 0x48, 0x3b, 0x16);	  /* 1: cmp (%rsi),%rdx */
+	EMIT(&n, 0x75, 0x03);		  /* jne 2f */
+	EMIT(&n, 0x48, 0xff, 0xc7);	  /* inc %rdi */
 	EMIT(&n, 0x48, 0x83, 0xc6, 0x08); /* 2: add $8,%rsi */
-	EMIT(&n, 0x48, 0x39, 0xce);	   /* cmp %rcx,%rsi */
-	EMIT(&n, 0x72, 0xef);		   /* jb 1b */
+	EMIT(&n, 0x48, 0x39, 0xce);	  /* cmp %rcx,%rsi */
+	EMIT(&n, 0x72, 0xef);		  /* jb 1b */
 	trap60(&n);
 	load_prog(&n, DATA2_OFF);
 	struct addr_space *fresh = ops->new_addr_space(plat);
