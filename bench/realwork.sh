@@ -11,6 +11,7 @@
 #   RW_SCALE=P    every workload's count scaled to P percent (default 100)
 #   RW_RUNNERS    default "native runc runsc systrap ptrace"
 #   RW_TIMEOUT    seconds one workload may take in one runtime (default 900)
+#   BENCH_VISOR_BASE  an older visor build to run beside this one (*-base)
 #
 # The containers run a Debian 12 image with Debian's gcc, make, sqlite3,
 # git and python3 (built as the tests build it: docker_build_apps), with
@@ -35,6 +36,14 @@ fi
 if [ $have_docker = 0 ]; then
 	echo "(docker not available: only the native column)"
 	runners=(native)
+fi
+# BENCH_VISOR_BASE=an older visor build: its columns (systrap-base,
+# ptrace-base, for the platforms asked for) join the same run
+# (bench_register_base), so a change is measured against its base.
+if [ $have_docker = 1 ] && bench_register_base; then
+	for r in "${runners[@]}"; do
+		case $r in systrap | ptrace) runners+=("$r-base") ;; esac
+	done
 fi
 
 # run_work RUNNER WORKLOAD: its milliseconds, best of ROUNDS, or nothing.

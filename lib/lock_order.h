@@ -67,6 +67,7 @@
 	X(NETSTACK_LINK,     320, "link->lock")                         \
 	X(NETSTACK_POOL,     325, "ns_pool_lock")                       \
 	X(PLATFORM_AS,       330, "addr_space->lock")                   \
+	X(PLATFORM_STUB_POOL, 335, "st_platform->pool_lock")           \
 	X(PLATFORM_STUB_TEMPLATE, 340, "st_platform->tmpl_lock")           \
 	X(PLATFORM_STUB_REAP, 350, "st_platform->reap_lock")
 /* clang-format on */

@@ -219,6 +219,17 @@ struct platform_ops {
 	int (*as_prepare_thread)(struct addr_space *as);
 	/* Drop the address space (all its host resources). */
 	void (*as_release)(struct addr_space *as);
+	/* Optional (NULL: not supported).  Release old, handing its host
+	 * resources, emptied, to fresh: an address space never entered, into
+	 * which nothing was mapped yet but from the Sentry's own records.  For
+	 * execve: old is the replaced address space, which no task uses any
+	 * more and no other thread holds, and the calling thread's context is
+	 * stopped in it; the new program then skips the making of a host
+	 * process.  Nothing of the old program may reach the new one: no
+	 * mapping of old stays, and whatever host state the old program could
+	 * write is reset.  0; or -errno and nothing changed (the caller then
+	 * releases old itself). */
+	int (*as_recycle)(struct addr_space *old, struct addr_space *fresh);
 	/* Optional (NULL when the platform has no such thing).  The pid of the
 	 * host process backing `as`, so that host tools (`docker top`, ps) can
 	 * be pointed at the application's processes; 0 when there is none (yet,

@@ -51,6 +51,18 @@ struct st_platform {
 	size_t nreap, reap_cap;
 	bool reaper_running, reaper_stop;
 	pthread_t reaper;
+	/* The pool (systrap.c): one stub made ready ahead, by the pool
+	 * thread, so that a fork's new address space does not wait for the
+	 * template.  Kept only once a second stub was asked for (the first
+	 * is the sandbox's init; exec reuses its stub): a sandbox that never
+	 * forks has none, and its idle memory no extra process. */
+	struct vmutex pool_lock; /* the fields below; nothing under it */
+	pthread_cond_t pool_cond;
+	struct addr_space *pool; /* the ready stub, not given out yet */
+	unsigned stubs_made;	 /* stubs given to address spaces */
+	bool pool_on;		 /* VISOR_SYSTRAP_POOL is not 0 */
+	bool pool_want, pool_running, pool_stop;
+	pthread_t pool_thread;
 	/* The filters, as written into the blob's parameter page. */
 	struct sock_filter base[P_FILTER_MAX];
 	unsigned short base_len;

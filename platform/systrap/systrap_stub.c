@@ -789,6 +789,10 @@ int st_platform_new(int memfd, struct st_platform **out)
 	vmutex_init(&sp->tmpl_lock, LOCK_CLASS(PLATFORM_STUB_TEMPLATE));
 	vmutex_init(&sp->reap_lock, LOCK_CLASS(PLATFORM_STUB_REAP));
 	pthread_cond_init(&sp->reap_cond, NULL);
+	vmutex_init(&sp->pool_lock, LOCK_CLASS(PLATFORM_STUB_POOL));
+	pthread_cond_init(&sp->pool_cond, NULL);
+	const char *pool = getenv("VISOR_SYSTRAP_POOL");
+	sp->pool_on = !pool || strcmp(pool, "0") != 0;
 	int err = st_blob_map(sp);
 	if (!err) {
 		st_patch_init(sp);
@@ -816,6 +820,8 @@ void st_platform_free(struct st_platform *sp)
 	free(sp->reap);
 	vmutex_destroy(&sp->reap_lock);
 	pthread_cond_destroy(&sp->reap_cond);
+	vmutex_destroy(&sp->pool_lock);
+	pthread_cond_destroy(&sp->pool_cond);
 	if (sp->tmpl_sock >= 0)
 		close(sp->tmpl_sock); /* the template's recvmsg returns 0: it exits */
 	if (sp->tmpl_pid)

@@ -336,7 +336,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	free(old_auxv);
 	task_vfork_complete(t);
 	if (old)
-		mm_put(old);
+		mm_put_exec(old, mm);
 	/* A shared fd table is unshared first, as Linux's unshare_files. */
 	struct fd_table *nf = fdt_copy(t->fdt);
 	if (nf) {

@@ -273,6 +273,34 @@ void mm_put(struct mm *mm)
 		malloc_trim(0);
 }
 
+/*
+ * execve dropping the mm it replaced by mm (never entered yet).  When that
+ * was old's last reference (nobody can take another: t->mm, which they take
+ * theirs from, already points to mm) the platform may hand old's host
+ * address space, emptied, to mm instead of mm making one of its own (a stub
+ * process per exec, on systrap).  The file walk (filemap.c) still finds old
+ * on the list until mm_put: it finds old->as gone, under old->lock.
+ */
+void mm_put_exec(struct mm *old, struct mm *mm)
+{
+	struct platform *plat = old->plat;
+	if (plat && plat == mm->plat && plat->ops->as_recycle && old->as && mm->as &&
+	    __atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 1) {
+		vmutex_lock(&old->lock);
+		struct addr_space *as = old->as;
+		old->as = NULL;
+		vmutex_unlock(&old->lock);
+		/* Under mm->lock: no platform call on mm->as meanwhile. */
+		vmutex_lock(&mm->lock);
+		int err = plat->ops->as_recycle(as, mm->as);
+		vmutex_unlock(&mm->lock);
+		/* Before the pages go back to the memory file, as mm_put. */
+		if (err)
+			plat->ops->as_release(as);
+	}
+	mm_put(old);
+}
+
 struct addr_space *mm_addr_space(struct mm *mm) { return mm->as; }
 
 struct mm *mm_fork(struct mm *parent)

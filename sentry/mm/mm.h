@@ -39,6 +39,9 @@ struct mm;
 struct mm *mm_new(struct memfile *mf, struct platform *plat);
 void mm_get(struct mm *mm);
 void mm_put(struct mm *mm); /* last put releases pages, VMAs and the addr_space */
+/* execve's put of the mm it replaced by mm (never entered): old's host
+ * address space may go to mm, emptied (platform as_recycle). */
+void mm_put_exec(struct mm *old, struct mm *mm);
 /* A copy-on-write copy for fork(2): private pages are shared read-only in both,
  * MAP_SHARED ones stay shared, MADV_DONTFORK ranges are left out. */
 struct mm *mm_fork(struct mm *parent);

@@ -770,6 +770,180 @@ static int group_setup_systrap(void **state)
 	return group_setup(state);
 }
 
+/* The lines of /proc/<pid>/maps that start in [lo, hi). */
+static int maps_between(pid_t pid, uint64_t lo, uint64_t hi)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start = strtoull(line, NULL, 16);
+		n += start >= lo && start < hi;
+	}
+	fclose(f);
+	return n;
+}
+
+#define SECRET 0x5ec7e75ec7e75ec7ULL
+
+/*
+ * execve's reuse of a stub (as_recycle): the new address space gets the old
+ * one's host process, with none of the old program's mappings, and none of
+ * what it left in the thread areas every app thread can read: here a parked
+ * spare's frame, which held the secret in rbx.  The new program counts the
+ * secret in the first two areas and finds none; the parked threads serve it.
+ */
+static void test_a_recycled_stub_keeps_nothing_of_the_old_program(void **state)
+{
+	/* Old program: A (the exec'ing thread) reads DATA_VA and traps; B
+	 * loads the secret and traps, then stays parked as a spare. */
+	struct prog p = {0};
+	movabs_rbx(&p, DATA_VA);
+	EMIT(&p, 0x48, 0x8b, 0x03); /* mov (%rbx),%rax */
+	trap60(&p);
+	struct prog q = {0};
+	movabs_rbx(&q, SECRET);
+	trap60(&q);
+	struct env e;
+	env_start(&e, &p);
+	load_prog(&q, CODE_OFF + 0x80);
+	assert_int_equal(ops->as_map(e.as, DATA_VA, PAGE, PROT_READ | PROT_WRITE, DATA_OFF), 0);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(ops->as_prepare_thread(e.as), 0);
+	struct thr b = {.as = e.as, .rip = CODE_VA + 0x80};
+	run_thread(&b);
+	assert_int_equal(b.ret, 0);
+	assert_int_equal(b.regs.rbx, SECRET);
+	pid_t pid = STUB_PID(e.as);
+	assert_true(maps_between(pid, DATA_VA, DATA_VA + PAGE) == 1);
+
+	/* The new program, elsewhere in the memory file: count the qwords
+	 * equal to the secret in the first two thread areas. */
+	struct prog n = {0};
+	EMIT(&n, 0x48, 0xbe);
+	emit_imm64(&n, ST_TH_BASE); /* movabs $ST_TH_BASE,%rsi */
+	EMIT(&n, 0x48, 0xb9);
+	emit_imm64(&n, ST_TH_BASE + 2 * ST_TH_SIZE); /* movabs ...,%rcx */
+	EMIT(&n, 0x48, 0xba);
+	emit_imm64(&n, SECRET);		  /* movabs $SECRET,%rdx */
+	EMIT(&n, 0x31, 0xff);		  /* xor %edi,%edi */
+	EMIT(&n, 0x48, 0x3b, 0x16);	  /* 1: cmp (%rsi),%rdx */
+	EMIT(&n, 0x75, 0x03);		  /* jne 2f */
+	EMIT(&n, 0x48, 0xff, 0xc7);	  /* inc %rdi */
+	EMIT(&n, 0x48, 0x83, 0xc6, 0x08); /* 2: add $8,%rsi */
+	EMIT(&n, 0x48, 0x39, 0xce);	  /* cmp %rcx,%rsi */
+	EMIT(&n, 0x72, 0xef);		  /* jb 1b */
+	trap60(&n);
+	load_prog(&n, DATA2_OFF);
+	struct addr_space *fresh = ops->new_addr_space(plat);
+	assert_non_null(fresh);
+	assert_int_equal(ops->as_recycle(e.as, fresh), 0);
+	assert_int_equal(STUB_PID(fresh), pid); /* the same host process */
+	assert_int_equal(maps_between(pid, 0x10000, PLAT_APP_TOP), 0);
+	assert_int_equal(ops->as_map(fresh, CODE_VA, PAGE, PROT_READ | PROT_EXEC, DATA2_OFF), 0);
+	assert_int_equal(ops->as_map(fresh, STACK_VA, PAGE, PROT_READ | PROT_WRITE, STACK_OFF), 0);
+	e.as = fresh;
+	memset(&e.regs, 0, sizeof(e.regs));
+	e.regs.rip = CODE_VA;
+	e.regs.rsp = STACK_VA + PAGE;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(e.regs.rdi, 0);
+	/* Only what the new program mapped; DATA_VA is gone. */
+	assert_int_equal(maps_between(pid, 0x10000, PLAT_APP_TOP), 2);
+	/* The spare of the old program serves a thread of the new one. */
+	struct prog r = {0};
+	movabs_rbx(&r, DATA_VA);
+	EMIT(&r, 0x48, 0x8b, 0x03); /* mov (%rbx),%rax */
+	trap60(&r);
+	load_prog(&r, DATA2_OFF + 0x80);
+	assert_int_equal(ops->as_prepare_thread(fresh), 0);
+	struct thr c = {.as = fresh, .rip = CODE_VA + 0x80};
+	run_thread(&c);
+	assert_int_equal(c.ret, 0);
+	assert_int_equal(c.ev.kind, PLAT_EV_FAULT);
+	assert_int_equal(c.ev.fault_addr, DATA_VA);
+	assert_int_equal(c.ev.fault_code, SEGV_MAPERR);
+	assert_int_equal(status_field(pid, 0, "Threads"), 3); /* leader, A's, B's: no new one */
+	env_end(&e);
+	assert_true(gone(pid));
+}
+
+/* A stub can be recycled again and again (fork, exec, exec...), and an
+ * address space whose stub is gone is not recycled. */
+static void test_recycling_repeats_and_refuses_a_dead_stub(void **state)
+{
+	struct prog p = {0};
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	pid_t pid = STUB_PID(e.as);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(sw(&e), 0);
+		assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+		struct addr_space *fresh = ops->new_addr_space(plat);
+		assert_non_null(fresh);
+		assert_int_equal(ops->as_recycle(e.as, fresh), 0);
+		e.as = fresh;
+		assert_int_equal(STUB_PID(e.as), pid);
+		assert_int_equal(ops->as_map(e.as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF),
+				 0);
+		memset(&e.regs, 0, sizeof(e.regs));
+		e.regs.rip = CODE_VA;
+		e.regs.rsp = STACK_VA + PAGE;
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(sw(&e), -ESRCH);
+	struct addr_space *fresh = ops->new_addr_space(plat);
+	assert_int_equal(ops->as_recycle(e.as, fresh), -ESRCH);
+	ops->as_release(fresh);
+	env_end(&e);
+	assert_true(gone(pid));
+}
+
+/* Once a second stub was asked for (a fork), the pool thread keeps one
+ * ready: the next new address space gets it, without waiting for the
+ * template, and another is made ready after it. */
+static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
+{
+	struct prog p = {0};
+	trap60(&p);
+	struct env a, b;
+	env_start(&a, &p);
+	env_start(&b, &p);
+	const struct st_platform *sp = sp_of();
+	struct addr_space *ready = NULL;
+	for (int i = 0; i < 500 && !(ready = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_non_null(ready);
+	pid_t pid = STUB_PID(ready);
+	assert_true(pid > 0);
+	struct env c;
+	env_start(&c, &p);
+	assert_int_equal(STUB_PID(c.as), pid);
+	assert_int_equal(sw(&c), 0);
+	assert_int_equal(c.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(c.regs.orig_rax, 60);
+	struct addr_space *next = NULL;
+	for (int i = 0; i < 500 && !(next = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_non_null(next);
+	assert_true(STUB_PID(next) != pid);
+	env_end(&a);
+	env_end(&b);
+	env_end(&c);
+	assert_true(gone(pid));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -790,6 +964,9 @@ int main(void)
 	    cmocka_unit_test(test_many_threads_trap_at_once),
 	    cmocka_unit_test(test_stub_killed_from_outside_ends_the_address_space),
 	    cmocka_unit_test(test_leader_reports_a_failed_map),
+	    cmocka_unit_test(test_a_recycled_stub_keeps_nothing_of_the_old_program),
+	    cmocka_unit_test(test_recycling_repeats_and_refuses_a_dead_stub),
+	    cmocka_unit_test(test_a_ready_stub_goes_to_the_next_address_space),
 	};
 	return cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
 }
