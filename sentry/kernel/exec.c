@@ -335,6 +335,9 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* Denied write access from here on: by this exec, then by the
+	 * thread group (set_cmdline), for as long as the mm runs it. */
+	mm_set_exe_file(mm, mf);
 	struct interp_ctx ic = {.t = t};
 	uint64_t stack_limit = tg_get_rlimit(t->tg, RLIMIT_STACK).rlim_cur;
 	struct loader_args la = {
