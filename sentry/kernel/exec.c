@@ -102,10 +102,12 @@ static int copy_strv(struct task *t, uint64_t addr, struct strv *out)
 	return r;
 }
 
+/* The ELF interpreter, denied write access while the loader reads and maps
+ * it and allowed again once the image is loaded, as Linux's
+ * load_elf_binary (open_exec, then exe_file_allow_write_access). */
 struct interp_ctx {
 	struct task *t;
-	struct file *files[2];
-	int nfiles;
+	struct file *file; /* write denied */
 };
 
 static struct mm_file *open_interp(void *arg, const char *path, int *err)
@@ -115,21 +117,58 @@ static struct mm_file *open_interp(void *arg, const char *path, int *err)
 	int r = vfs_open(ic->t, AT_FDCWD, path, O_RDONLY | VFS_O_EXEC, 0, &f);
 	if (r == 0)
 		r = file_check_exec(ic->t, f);
+	struct mm_file *mf = NULL;
+	if (r == 0) {
+		mf = file_mm_file(f);
+		r = mf ? 0 : -ELIBBAD;
+	}
+	if (r == 0 && !ic->file) {
+		r = inode_deny_write_access(f->inode);
+		if (r == 0) {
+			ic->file = f;
+			file_get(f);
+		}
+	}
 	if (r < 0) {
 		if (f)
 			file_put(f);
 		*err = r;
 		return NULL;
 	}
-	struct mm_file *mf = file_mm_file(f);
-	if (!mf) {
-		file_put(f);
-		*err = -ELIBBAD;
-		return NULL;
-	}
 	mf->ops->get(mf);
 	file_put(f);
 	return mf;
+}
+
+static void interp_release(struct interp_ctx *ic)
+{
+	if (!ic->file)
+		return;
+	inode_allow_write_access(ic->file->inode);
+	file_put(ic->file);
+	ic->file = NULL;
+}
+
+/* A file execve opened (the program, or a script on the way to it): write
+ * access denied while exec holds it, as Linux's do_open_execat and
+ * do_close_execat. */
+static void exec_file_put(struct file *f)
+{
+	inode_allow_write_access(f->inode);
+	file_put(f);
+}
+
+void exec_exe_file_deny(struct file *exe)
+{
+	/* Cannot fail: the exec or the parent that hands exe on denies
+	 * already (Linux's set_mm_exe_file and dup_mm_exe_file). */
+	if (inode_deny_write_access(exe->inode) < 0)
+		log_warn("exec: the executable is open for write");
+}
+
+void exec_exe_file_allow(struct file *exe)
+{
+	inode_allow_write_access(exe->inode);
 }
 
 /* Parse "#!interp [arg]" from the first bytes of a script. */
@@ -181,7 +220,10 @@ static struct file *set_cmdline(struct thread_group *tg, const struct strv *argv
 {
 	struct file *old_exe = tg->exe_file;
 	file_get(exe);
+	exec_exe_file_deny(exe);
 	tg->exe_file = exe;
+	if (old_exe)
+		exec_exe_file_allow(old_exe);
 	size_t len = 0;
 	for (int i = 0; i < argv->n; i++)
 		len += strlen(argv->v[i]) + 1;
@@ -241,8 +283,13 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		if (r < 0)
 			goto fail;
 		r = file_check_exec(t, f);
-		if (r < 0)
+		if (r == 0)
+			r = inode_deny_write_access(f->inode);
+		if (r < 0) {
+			file_put(f);
+			f = NULL;
 			goto fail;
+		}
 		char buf[BINPRM_BUF];
 		ssize_t n = file_pread_kernel(f, buf, sizeof(buf), 0);
 		if (n < 0) {
@@ -271,7 +318,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 			if (r < 0)
 				goto fail;
 			snprintf(cur, sizeof(cur), "%s", interp);
-			file_put(f);
+			exec_file_put(f);
 			f = NULL;
 			oflags = O_RDONLY;
 			continue;
@@ -288,6 +335,9 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* Denied write access from here on: by this exec, then by the
+	 * thread group (set_cmdline), for as long as the mm runs it. */
+	mm_set_exe_file(mm, mf);
 	struct interp_ctx ic = {.t = t};
 	uint64_t stack_limit = tg_get_rlimit(t->tg, RLIMIT_STACK).rlim_cur;
 	struct loader_args la = {
@@ -310,6 +360,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	};
 	struct loader_result res;
 	r = loader_load(mm, &la, &res);
+	interp_release(&ic);
 	if (r < 0) {
 		mm_put(mm);
 		goto fail;
@@ -417,11 +468,11 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	plat_fpregs_init(&fp, t->k->plat->xstate_size);
 	t->k->plat->ops->context_set_fpregs(t->ctx, &fp);
 	t->in_syscall = false;
-	file_put(f);
+	exec_file_put(f);
 	return 0;
 fail:
 	*argvp = argv.v;
 	if (f)
-		file_put(f);
+		exec_file_put(f);
 	return r;
 }

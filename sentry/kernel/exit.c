@@ -9,6 +9,7 @@
  * init's status.
  */
 #include "sentry/ipc/ipc.h"
+#include "sentry/kernel/exec.h"
 #include "sentry/kernel/task_internal.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/pidfd.h"
@@ -243,6 +244,8 @@ _Noreturn void task_exit(struct task *t, int status)
 	struct file *exe = last ? tg->exe_file : NULL;
 	if (last)
 		tg->exe_file = NULL;
+	if (exe)
+		exec_exe_file_allow(exe); /* before the zombie is seen: no ETXTBSY after wait */
 	/* The timers go with the last thread; they hold references to tg, so
 	 * they are freed after it may be reaped. */
 	struct ptimer *timers = last ? ptimer_detach_all_locked(tg, true) : NULL;

@@ -364,8 +364,10 @@ void task_vfork_complete(struct task *t)
 static void clone_undo(struct task *c, struct thread_group *ntg)
 {
 	if (ntg) {
-		if (ntg->exe_file)
+		if (ntg->exe_file) {
+			exec_exe_file_allow(ntg->exe_file);
 			file_put(ntg->exe_file);
+		}
 		tg_free(ntg);
 	}
 	if (c->fdt)
@@ -534,8 +536,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		}
 		vmutex_lock(&k->tasks_lock);
 		ntg->exe_file = tg->exe_file;
-		if (ntg->exe_file)
+		if (ntg->exe_file) {
 			file_get(ntg->exe_file);
+			exec_exe_file_deny(ntg->exe_file);
+		}
 		if (tg->auxv && (ntg->auxv = malloc(tg->auxv_len))) {
 			memcpy(ntg->auxv, tg->auxv, tg->auxv_len);
 			ntg->auxv_len = tg->auxv_len;

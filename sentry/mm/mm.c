@@ -260,6 +260,8 @@ void mm_put(struct mm *mm)
 	if (mm->as)
 		mm->plat->ops->as_release(mm->as);
 	release_pages(mm, 0, PLAT_APP_TOP, false);
+	if (mm->exe)
+		mm->exe->ops->put(mm->exe);
 	bool big = mm->pt.peak_present >= MM_TRIM_PAGES;
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);
@@ -303,12 +305,22 @@ void mm_put_exec(struct mm *old, struct mm *mm)
 
 struct addr_space *mm_addr_space(struct mm *mm) { return mm->as; }
 
+void mm_set_exe_file(struct mm *mm, struct mm_file *f)
+{
+	if (f)
+		f->ops->get(f);
+	if (mm->exe)
+		mm->exe->ops->put(mm->exe);
+	mm->exe = f;
+}
+
 struct mm *mm_fork(struct mm *parent)
 {
 	struct mm *c = mm_new(parent->mf, parent->plat);
 	if (!c)
 		return NULL;
 	vmutex_lock(&parent->lock);
+	mm_set_exe_file(c, parent->exe);
 	c->mmap_base = parent->mmap_base;
 	c->brk_start = parent->brk_start;
 	c->brk = parent->brk;
@@ -704,6 +716,63 @@ static void prefill_anon(struct mm *mm, uint64_t lo, uint64_t hi)
 	}
 }
 
+/*
+ * A write fault that copies a page of a private mapping of the mm's own
+ * executable (python3's 1.3 MiB .data, nearly every page of which it writes
+ * at start-up) copies the window's other pages still shared with the file's
+ * cache too, and maps them writable in the same platform calls: each fault
+ * costs a platform round trip here, against a microsecond on Linux.
+ * Linux copies page by page, and an unwritten private page shows later
+ * changes of the file; a page copied early would not.  Nobody can tell the
+ * difference for this file: exec denies writing it for as long as the mm
+ * runs it (no open for write, no truncate, so no write(2), fallocate or
+ * writable shared mapping; mm_set_exe_file).  Host changes under goferfs'
+ * file-access=shared are not a difference either: the cached pages a
+ * mapping holds are never reread from the host, so an unwritten private
+ * page already shows the cache's copy.  Not for executable mappings (a
+ * breakpoint or the loader's zeroing of a segment's tail writes one page).
+ */
+static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint64_t pte)
+{
+	return vma->file && vma->file == mm->exe && !(vma->flags & VMA_SHARED) &&
+	       !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
+}
+
+/* Give every page of [lo, hi) still shared copy-on-write with the file's
+ * cache a private copy, in one contiguous run of the memory file when it
+ * has one (so it maps in one platform call).  Entries keep PTE_MAPPED and
+ * their old prot, which map_window sees as stale and maps again.  Best
+ * effort: a page left out faults again when written. */
+static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	uint64_t want = 0;
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t pte = pt_get(&mm->pt, a);
+		want += (pte & PTE_COW) && memfile_refcount(mm->mf, PTE_OFFSET(pte)) > 1;
+	}
+	if (want < 2)
+		return;
+	int64_t base = memfile_alloc(mm->mf, want);
+	if (base < 0)
+		return; /* fragmented or full: page by page then */
+	uint64_t done = 0;
+	for (uint64_t a = lo; a < hi && done < want; a += PAGE_SIZE) {
+		uint64_t pte = pt_get(&mm->pt, a);
+		if (!(pte & PTE_COW) || memfile_refcount(mm->mf, PTE_OFFSET(pte)) == 1)
+			continue;
+		uint64_t off = (uint64_t)base + done * PAGE_SIZE;
+		memcpy(memfile_ptr(mm->mf, off), memfile_ptr(mm->mf, PTE_OFFSET(pte)), PAGE_SIZE);
+		uint64_t np = off | PTE_PRESENT;
+		if (pte & PTE_MAPPED)
+			np = pte_mapped(np, PTE_MPROT(pte));
+		memfile_decref(mm->mf, PTE_OFFSET(pte), 1);
+		pt_set(&mm->pt, a, np); /* replaces an entry: cannot fail */
+		done++;
+	}
+	if (done < want)
+		memfile_decref(mm->mf, (uint64_t)base + done * PAGE_SIZE, want - done);
+}
+
 /* For files that offer their pages (shared_page), fault around as Linux
  * does with the page cache: take the window's other pages within EOF too.
  * Files read with pread are not read ahead (each page would be a copy). */
@@ -757,6 +826,22 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		if ((vma->prot & PROT_WRITE) && !(have & PROT_WRITE)) {
 			/* Mapped without write in a writable VMA: this was a write. */
 			spurious_mm = NULL;
+			/* Fault around the write too: neighbours still mapped
+			 * copy-on-write whose sharing ended (the fork child
+			 * exec'd or exited) become writable in the same platform
+			 * calls, instead of one write fault each. */
+			bool copied = cow_window_allowed(mm, vma, pte);
+			uint64_t wwin =
+				(copied ? MM_FAULT_AROUND_EXE_COPY : MM_FAULT_AROUND) * PAGE_SIZE;
+			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
+			if (wlo < vma->start)
+				wlo = vma->start;
+			if (whi > vma->end)
+				whi = vma->end;
+			if (copied) {
+				cow_copy_window(mm, wlo, whi);
+				pte = pt_get(&mm->pt, page);
+			}
 			if (pte & PTE_COW) {
 				int64_t np = cow_break(mm, page, pte, false);
 				if (np < 0) {
@@ -771,19 +856,17 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 					goto out;
 				}
 			}
-			/* Fault around the write too: neighbours still mapped
-			 * copy-on-write whose sharing ended (the fork child
-			 * exec'd or exited) become writable in the same platform
-			 * calls, instead of one write fault each. */
-			uint64_t wwin = MM_FAULT_AROUND * PAGE_SIZE;
-			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
-			if (wlo < vma->start)
-				wlo = vma->start;
-			if (whi > vma->end)
-				whi = vma->end;
 			if (map_window(mm, vma, wlo, whi) < 0) {
-				plat_unmap(mm, page, PAGE_SIZE);
-				pt_set(&mm->pt, page, pte_unmapped(pt_get(&mm->pt, page)));
+				/* No page may stay mapped to the frame it was
+				 * copied from: the window's copies are unmapped
+				 * too, to fault back in. */
+				uint64_t ulo = copied ? wlo : page, uhi = copied ? whi : page + PAGE_SIZE;
+				plat_unmap(mm, ulo, uhi - ulo);
+				for (uint64_t a = ulo; a < uhi; a += PAGE_SIZE) {
+					uint64_t e = pt_get(&mm->pt, a);
+					if (e)
+						pt_set(&mm->pt, a, pte_unmapped(e));
+				}
 				ret = -EIO;
 			}
 			goto out;

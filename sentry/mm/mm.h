@@ -91,6 +91,14 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr);
 /* Where the next mmap without a hint goes (top-down, below the stack). */
 void mm_set_mmap_base(struct mm *mm, uint64_t base);
 
+/* The file of the program mm runs, which its owner keeps from being
+ * written for as long as it runs it (exec's denial of write access, Linux's
+ * mm->exe_file; the kernel guarantees it, the mm trusts it): since its pages
+ * cannot change, a write fault copies a window of its private pages at
+ * once.  Takes a reference; fork's child mm inherits it (its owner denies
+ * writing too).  Call before the mm runs. */
+void mm_set_exe_file(struct mm *mm, struct mm_file *f);
+
 /* A page fault reported by the platform at addr.  Returns 0 when handled (the
  * app can retry), -EFAULT when the app must get SIGSEGV (*si_code set to
  * SEGV_MAPERR or SEGV_ACCERR), -EIO for SIGBUS (past end of file). */

@@ -424,9 +424,14 @@ int vfs_truncate(struct task *t, const char *path, int64_t len)
 		r = -EROFS;
 	else
 		r = vfs_permission(vfs_task_creds(t), ino, VFS_MAY_WRITE);
+	/* As Linux's vfs_truncate: write access for the truncation, so a
+	 * running executable cannot be truncated (ETXTBSY). */
+	if (r == 0)
+		r = inode_get_write_access(ino);
 	if (r == 0) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = (uint64_t)len};
 		r = vfs_setattr_raw(ino, &sa);
+		inode_put_write_access(ino);
 		if (r == 0)
 			fsnotify_dentry(p.dentry, FS_MODIFY);
 	}

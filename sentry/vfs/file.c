@@ -142,6 +142,8 @@ void file_put(struct file *f)
 		epoll_file_released(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
+	if (f->writer)
+		inode_put_write_access(f->inode);
 	if (f->inode)
 		inode_put(f->inode);
 	path_put(&f->path);
@@ -545,27 +547,49 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		return -EROFS;
 	if ((flags & O_NOATIME) && c && c->fsuid != ino->uid && !vfs_capable(c, CAP_FOWNER))
 		return -EPERM;
-	/* Leases are broken before the truncation (do_dentry_open's break_lease). */
-	if (type == S_IFREG && ino->leases) {
-		int r = vfs_lease_break(t, ino, flags);
+	/* As Linux's do_dentry_open: a description that may write a regular
+	 * file holds write access to it for its whole life, so a running
+	 * executable cannot be opened for write (ETXTBSY), after the
+	 * permission checks and before the lease break.  An O_RDONLY|O_TRUNC
+	 * open takes it only for the truncation (handle_truncate). */
+	bool writer = type == S_IFREG && (acc == O_WRONLY || acc == O_RDWR);
+	bool trunc_access = !writer && type == S_IFREG && (flags & O_TRUNC) && !created;
+	if (writer || trunc_access) {
+		int r = inode_get_write_access(ino);
 		if (r < 0)
 			return r;
 	}
+	int r = 0;
+	/* Leases are broken before the truncation (do_dentry_open's break_lease). */
+	if (type == S_IFREG && ino->leases)
+		r = vfs_lease_break(t, ino, flags);
 	/* O_DIRECT only where the file system does direct I/O (do_dentry_open:
 	 * no FMODE_CAN_ODIRECT, EINVAL): regular files of tmpfs and goferfs. */
-	if ((flags & O_DIRECT) && !(type == S_IFREG && ino->sb && ino->sb->direct_io))
-		return -EINVAL;
-	if ((flags & O_TRUNC) && type == S_IFREG && !created) {
+	if (r == 0 && (flags & O_DIRECT) && !(type == S_IFREG && ino->sb && ino->sb->direct_io))
+		r = -EINVAL;
+	if (r == 0 && (flags & O_TRUNC) && type == S_IFREG && !created) {
 		struct vfs_setattr sa = {.valid = VFS_ATTR_SIZE, .size = 0};
-		int r = vfs_setattr_raw(ino, &sa);
-		if (r < 0)
-			return r;
-		vfs_dnotify_parent(p, DN_MODIFY);
+		r = vfs_setattr_raw(ino, &sa);
+		if (r == 0)
+			vfs_dnotify_parent(p, DN_MODIFY);
 	}
-	struct file *f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
-						 VFS_O_EXEC));
-	if (!f)
-		return -ENOMEM;
+	if (trunc_access)
+		inode_put_write_access(ino);
+	struct file *f = NULL;
+	if (r == 0) {
+		f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
+					    VFS_O_EXEC));
+		if (!f)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		if (writer)
+			inode_put_write_access(ino);
+		return r;
+	}
+	if (writer && f->inode != ino)
+		inode_put_write_access(ino); /* no inode kept: nothing to deny */
+	f->writer = writer && f->inode == ino; /* from here file_put gives it back */
 	f->ops = ino->fops ? ino->fops : &empty_fops;
 	if (vfs_path_is_anon(p)) {
 		/* Reopened through /proc/<pid>/fd/N: still an anonymous file. */
@@ -574,7 +598,6 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		f->anon_name = strdup(p->dentry->name);
 		f->stream = true;
 	}
-	int r = 0;
 	if (ino->special_ops)
 		r = ino->special_ops->open ? ino->special_ops->open(t, ino, f) : -ENXIO;
 	else if (ino->ops && ino->ops->open)

@@ -2,6 +2,7 @@
  * inode.c — inodes and superblocks: allocation, references, timestamps and
  * stat.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,38 @@ void inode_touch(struct inode *ino, int which)
 	if (which & VFS_TOUCH_C)
 		ino->ctime = ts;
 	vmutex_unlock(&ino->lock);
+}
+
+/* The counter only moves away from zero in one direction at a time, so
+ * writers and deniers exclude each other with a compare-and-swap. */
+int inode_get_write_access(struct inode *ino)
+{
+	int v = atomic_load(&ino->writecount);
+	do {
+		if (v < 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&ino->writecount, &v, v + 1));
+	return 0;
+}
+
+void inode_put_write_access(struct inode *ino)
+{
+	atomic_fetch_sub(&ino->writecount, 1);
+}
+
+int inode_deny_write_access(struct inode *ino)
+{
+	int v = atomic_load(&ino->writecount);
+	do {
+		if (v > 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&ino->writecount, &v, v - 1));
+	return 0;
+}
+
+void inode_allow_write_access(struct inode *ino)
+{
+	atomic_fetch_add(&ino->writecount, 1);
 }
 
 void inode_fill_stat(struct inode *ino, struct stat *st)

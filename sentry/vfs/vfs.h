@@ -197,6 +197,10 @@ struct inode {
 	struct vfs_lease *leases;
 	uint32_t open_writers, open_readers;
 	struct dnotify_mark *dnotify; /* directories: F_NOTIFY marks (dnotify.c), under lock */
+	/* Linux's i_writecount: > 0 counts the open descriptions that may
+	 * write the file (and truncates in progress), < 0 the holders that
+	 * deny writing (running executables, see inode_deny_write_access). */
+	_Atomic int writecount;
 };
 
 /* Register how inodes of a special type (S_IFIFO, S_IFSOCK, S_IFBLK) open;
@@ -222,6 +226,15 @@ void inode_put(struct inode *ino);
 #define VFS_TOUCH_C 4
 void inode_touch(struct inode *ino, int which);
 void inode_fill_stat(struct inode *ino, struct stat *st);
+/* Write access, as Linux's get_write_access/deny_write_access: a writer
+ * (an open for write, a truncate by path) gets -ETXTBSY while someone
+ * denies writing, and a denial (execve's executable, the ELF interpreter
+ * while it loads) gets -ETXTBSY while the file is open for write.  Each
+ * success is undone by the matching put/allow. */
+int inode_get_write_access(struct inode *ino);
+void inode_put_write_access(struct inode *ino);
+int inode_deny_write_access(struct inode *ino);
+void inode_allow_write_access(struct inode *ino);
 
 /* ---- superblocks ---- */
 
@@ -379,6 +392,7 @@ struct file {
 	struct vfs_path anon;
 	struct epitem *epitems; /* epoll items watching this file (vfs/epoll.c's lock) */
 	bool lease_counted;     /* in its inode's open counts (lease.c) */
+	bool writer;            /* holds write access to its inode (Linux's FMODE_WRITER) */
 	struct fasync *fasync;  /* O_ASYNC, F_SETOWN, F_SETSIG (fasync.c); set once under lock */
 };
 

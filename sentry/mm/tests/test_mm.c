@@ -1179,6 +1179,73 @@ static void test_map_populate_fills_pages_without_platform_calls(void **state)
 	mm_put(mm);
 }
 
+/* The mm's executable (its file cannot be written while it runs): a write
+ * to a page of a private mapping of it copies the window's other pages
+ * still shared with the file's cache too, maps them writable in one
+ * platform call, and leaves the file's pages alone.  Another file's
+ * unwritten pages keep showing the file's changes (Linux), and an
+ * executable mapping of the program copies only the page written. */
+static void test_write_to_exe_data_copies_its_window(void **state)
+{
+	static uint8_t data[8 * 4096];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 251 + 1);
+	struct fake_file exe, other;
+	ff_init(&exe, mf, data, sizeof(data), true);
+	ff_init(&other, mf, data, sizeof(data), true);
+	struct mm *mm = new_mm();
+	mm_set_exe_file(mm, &exe.f);
+	assert_int_equal(exe.refs, 1);
+	/* Each at a 64-page boundary: one copy window each. */
+	int64_t d = mm_mmap(mm, 0x40000000, 8 * PG, RW, MAP_PRIVATE | MAP_FIXED, &exe.f, 0);
+	int64_t o = mm_mmap(mm, 0x40100000, 8 * PG, RW, MAP_PRIVATE | MAP_FIXED, &other.f, 0);
+	int64_t x = mm_mmap(mm, 0x40200000, 8 * PG, RW | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
+			    &exe.f, 0);
+	assert_true(d > 0 && o > 0 && x > 0);
+	for (uint64_t i = 0; i < 8; i++) {
+		assert_int_equal(app_read8(mm, mf, (uint64_t)d + i * PG), data[i * PG]);
+		assert_int_equal(app_read8(mm, mf, (uint64_t)o + i * PG), data[i * PG]);
+	}
+	assert_int_equal(app_read8(mm, mf, (uint64_t)x), data[0]);
+	assert_int_equal(host_prot(mm, (uint64_t)d + 5 * PG), PROT_READ);
+	clear_calls(mm);
+	app_write8(mm, mf, (uint64_t)d + 2 * PG + 9, 0x77);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (uint64_t i = 0; i < 8; i++) {
+		uint64_t pte = pt_get(&mm->pt, (uint64_t)d + i * PG);
+		assert_false(pte & PTE_COW);
+		assert_int_not_equal(PTE_OFFSET(pte), (uint64_t)(exe.cache[i] - 1));
+		assert_int_equal(host_prot(mm, (uint64_t)d + i * PG), RW);
+	}
+	/* The copies hold the file's data and take writes with no fault. */
+	clear_calls(mm);
+	app_write8(mm, mf, (uint64_t)d + 7 * PG, 0x55);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 6 * PG + 3), data[6 * PG + 3]);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 2 * PG + 9), 0x77);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)exe.cache[7] - 1), data[7 * PG]);
+	/* Another file: the page written is copied alone, and its neighbours
+	 * still show what is written to the file (its cached page). */
+	app_write8(mm, mf, (uint64_t)o + 2 * PG, 0x66);
+	assert_true(pt_get(&mm->pt, (uint64_t)o + 3 * PG) & PTE_COW);
+	*(uint8_t *)memfile_ptr(mf, (uint64_t)other.cache[3] - 1) = 0x99;
+	assert_int_equal(app_read8(mm, mf, (uint64_t)o + 3 * PG), 0x99);
+	/* The program's text: the page written alone, as Linux. */
+	app_write8(mm, mf, (uint64_t)x + PG, 0x11);
+	assert_true(pt_get(&mm->pt, (uint64_t)x + 2 * PG) & PTE_COW);
+	check_consistency(mm);
+	/* A fork's mm runs the same program. */
+	struct mm *c = mm_fork(mm);
+	assert_non_null(c);
+	assert_int_equal(exe.refs, 6); /* each mm: its own and its two mappings of it */
+	mm_put(c);
+	mm_put(mm);
+	assert_int_equal(exe.refs, 0);
+	assert_int_equal(other.refs, 0);
+	ff_release(&exe);
+	ff_release(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1215,6 +1282,7 @@ int main(void)
 	    T(test_private_mapping_of_shareable_file_is_cow_over_file_pages),
 	    T(test_read_fault_in_a_file_maps_the_file_window),
 	    T(test_write_fault_hint_copies_at_once),
+	    T(test_write_to_exe_data_copies_its_window),
 	    T(test_access_force_writes_readonly_private_not_shared),
 	    T(test_shmem_object_maps_shared_into_two_mms),
 	    T(test_madvise_dontneed_zeroes_private_anon),

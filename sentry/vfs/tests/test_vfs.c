@@ -572,9 +572,63 @@ static void test_utimens_and_chown_rules(void **state)
 	fx_task_free(u);
 }
 
+/* As Linux's i_writecount: while a holder denies writing (a running
+ * executable) every way to write the file fails with ETXTBSY, reading does
+ * not; while a description may write, the denial fails; each is undone by
+ * its release. */
+static void test_denied_write_access_gives_etxtbsy(void **state)
+{
+	struct fx *fx = *state;
+	assert_int_equal(fx_write_file(fx->t, "/prog", "\x7f" "ELF", 0755), 0);
+	assert_int_equal(vfs_linkat(fx->t, AT_FDCWD, "/prog", AT_FDCWD, "/alias", 0), 0);
+	struct file *exe, *f;
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_RDONLY, 0, &exe), 0);
+	assert_int_equal(inode_deny_write_access(exe->inode), 0);
+	assert_int_equal(inode_deny_write_access(exe->inode), 0); /* denials stack */
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_WRONLY, 0, &f), -ETXTBSY);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/alias", O_RDWR, 0, &f), -ETXTBSY);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_RDONLY | O_TRUNC, 0, &f), -ETXTBSY);
+	assert_int_equal(vfs_truncate(fx->t, "/prog", 0), -ETXTBSY);
+	struct stat st;
+	assert_int_equal(vfs_statat(fx->t, AT_FDCWD, "/prog", 0, &st), 0);
+	assert_int_equal(st.st_size, 4); /* nothing was truncated */
+	/* The permission check comes first, as Linux's may_open. */
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/", O_WRONLY, 0, &f), -EISDIR);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_RDONLY, 0, &f), 0);
+	file_put(f);
+	inode_allow_write_access(exe->inode);
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_WRONLY, 0, &f), -ETXTBSY);
+	inode_allow_write_access(exe->inode);
+	/* Allowed again: a writer now blocks a denial until its last put. */
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_WRONLY, 0, &f), 0);
+	struct file *f2;
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/alias", O_RDWR | O_TRUNC, 0, &f2), 0);
+	assert_int_equal(inode_deny_write_access(exe->inode), -ETXTBSY);
+	file_put(f);
+	assert_int_equal(inode_deny_write_access(exe->inode), -ETXTBSY);
+	file_get(f2);
+	file_put(f2);
+	assert_int_equal(inode_deny_write_access(exe->inode), -ETXTBSY); /* one ref left */
+	file_put(f2);
+	assert_int_equal(inode_deny_write_access(exe->inode), 0);
+	inode_allow_write_access(exe->inode);
+	/* A failed open gives its write access back. */
+	assert_int_equal(vfs_open(fx->t, AT_FDCWD, "/prog", O_WRONLY | O_DIRECTORY, 0, &f),
+			 -ENOTDIR);
+	assert_int_equal(inode_deny_write_access(exe->inode), 0);
+	inode_allow_write_access(exe->inode);
+	assert_int_equal(vfs_truncate(fx->t, "/prog", 1), 0);
+	assert_int_equal(inode_deny_write_access(exe->inode), 0); /* truncate kept none */
+	inode_allow_write_access(exe->inode);
+	assert_int_equal(atomic_load(&exe->inode->writecount), 0);
+	file_put(exe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_denied_write_access_gives_etxtbsy, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_create_write_read_roundtrip, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_excl_nofollow_directory_errors, fx_setup,
