@@ -75,36 +75,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-enum st_use {
-	SLOT_FREE = 0, /* no thread yet */
-	SLOT_SPARE,    /* a parked thread, no context */
-	SLOT_OWNED,    /* a context's thread */
-	SLOT_BROKEN,   /* a thread that left the protocol: never used again */
-};
-
-struct addr_space {
-	struct st_platform *sp;
-	atomic_int refs;      /* the Sentry's (until as_release), plus one per bound context */
-	atomic_bool released; /* as_release ran */
-	atomic_bool dead;     /* the stub died, or was killed for breaking the protocol */
-	atomic_int running;   /* contexts of this address space running app code */
-	/* Protects everything below; held across requests to the leader (our
-	 * own helper), never across an app run. */
-	struct vmutex lock;
-	pid_t pid;	       /* the stub; 0 until first entered */
-	int efd;	       /* the leader's eventfd (our copy) */
-	uint8_t *ctl;	       /* our mapping of the control region */
-	uint32_t seq;	       /* the last request sent to the leader */
-	atomic_int death_status; /* wait status, once seen dead */
-	unsigned nslots;       /* slots [0, nslots) have or had a thread */
-	char name[16];	       /* the host name (comm) of the stub; "" = the Sentry's */
-	/* Maps and protects not sent to the leader yet (see st_as_queue). */
-	struct st_op queue[ST_MAX_OPS];
-	unsigned nqueued; /* written under lock; read without it by context_switch */
-	uint8_t use[ST_MAX_THREADS];
-	pid_t tid[ST_MAX_THREADS]; /* the slot's host thread (as the leader said: a hint) */
-};
-
 struct context {
 	struct st_platform *sp;
 	struct addr_space *as; /* where its thread is (reference held), or NULL */
@@ -135,30 +105,9 @@ struct context {
 	uint32_t probe;
 };
 
-/* The kernel's x86-64 ucontext (glibc's ucontext_t is longer). */
-struct st_kucontext {
-	uint64_t uc_flags, uc_link;
-	uint64_t ss_sp;
-	int32_t ss_flags, ss_pad;
-	uint64_t ss_size;
-	uint64_t gregs[NGREG];
-	uint64_t fpregs;
-	uint64_t reserved[8];
-	uint64_t uc_sigmask;
-};
-_Static_assert(offsetof(struct st_kucontext, gregs) == offsetof(ucontext_t, uc_mcontext.gregs),
-	       "gregs");
-_Static_assert(offsetof(struct st_kucontext, fpregs) == offsetof(ucontext_t, uc_mcontext.fpregs),
-	       "fpregs");
-_Static_assert(offsetof(struct st_kucontext, uc_sigmask) == offsetof(ucontext_t, uc_sigmask),
-	       "uc_sigmask");
-
 #define ST_USER_CS 0x33
 #define ST_USER_DS 0x2b
-#define ST_FPX_MAGIC1 0x46505853U /* FP_XSTATE_MAGIC1 */
-#define ST_FPX_SW 464		  /* the software-reserved bytes of the legacy area */
 #define ST_XSAVE_HDR 512
-#define ST_FPX_SIZE 512 /* the legacy FXSAVE area */
 #define ST_WAIT_NS (50 * 1000000L)
 #define ST_INTERRUPT_TRIES 20 /* x ST_WAIT_NS without an answer: the thread is killed */
 #define ST_START_TRIES 200    /* x ST_WAIT_NS for a new thread's first trap: the stub is killed */
@@ -178,27 +127,13 @@ static inline void st_relax(void) { __builtin_ia32_pause(); }
 
 static void st_as_get(struct addr_space *as) { atomic_fetch_add(&as->refs, 1); }
 
-static void st_as_put(struct addr_space *as)
+void st_as_put(struct addr_space *as)
 {
 	if (atomic_fetch_sub(&as->refs, 1) != 1)
 		return;
 	vmutex_destroy(&as->lock);
 	free(as);
 }
-
-/* The Sentry's pointer to address a of the stub's control region. */
-static void *st_ptr(const struct addr_space *as, uint64_t a) { return as->ctl + (a - ST_CTL_BASE); }
-
-static uint64_t st_area(int slot) { return ST_TH_BASE + (uint64_t)slot * ST_TH_SIZE; }
-
-static struct st_slot *st_slot(const struct addr_space *as, int slot)
-{
-	return st_ptr(as, st_area(slot));
-}
-
-static struct st_ro *st_ro(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RO_OFF); }
-
-static struct st_rw *st_rw(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RW_OFF); }
 
 /*
  * Has the stub died?  With block, wait until it has (it was killed).  A
@@ -230,7 +165,7 @@ static bool st_as_poll_death(struct addr_space *as, bool block)
 	return true;
 }
 
-static bool st_as_check_dead(struct addr_space *as) { return st_as_poll_death(as, false); }
+bool st_as_check_dead(struct addr_space *as) { return st_as_poll_death(as, false); }
 
 /*
  * The stub broke the protocol (or stopped answering): it goes, and this
@@ -293,8 +228,7 @@ static int st_leader_wait(struct addr_space *as, uint32_t seq)
  * all succeeded, 2 when one failed (the leader has then kept its promises:
  * a failed protect left the range unmapped), -errno when the stub is gone.
  */
-static int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n,
-			  int64_t *results)
+int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, int64_t *results)
 {
 	if (atomic_load(&as->dead))
 		return -ESRCH;
@@ -375,7 +309,7 @@ static int st_leader_op(struct addr_space *as, long nr, const long args[6], int6
 	return st_as_flush(as, &op, res);
 }
 
-static int st_as_apply_name(struct addr_space *as)
+int st_as_apply_name(struct addr_space *as)
 {
 	memcpy(st_ro(as)->name, as->name, sizeof(as->name));
 	const long args[6] = {PR_SET_NAME, (long)(ST_CTL_BASE + ST_RO_OFF + RO_NAME)};
@@ -384,7 +318,7 @@ static int st_as_apply_name(struct addr_space *as)
 
 /* Fork a new stub for as and wait until it is ready; the caller holds
  * as->lock. */
-static int st_as_spawn_stub(struct addr_space *as)
+int st_as_spawn_stub(struct addr_space *as)
 {
 	struct st_platform *sp = as->sp;
 	int ctl_fd = memfd_create("visor-systrap", MFD_CLOEXEC);
@@ -430,121 +364,6 @@ static int st_as_spawn_stub(struct addr_space *as)
 		return -ESRCH;
 	}
 	return 0;
-}
-
-/* ---- the pool of one ready stub ---------------------------------------------- */
-
-static struct addr_space *st_as_alloc(struct st_platform *sp);
-
-/* Drop a that no one else knows of (the pool's): its stub killed and
- * reaped in the background.  Takes no lock: the caller may hold another
- * address space's. */
-static void st_as_discard(struct addr_space *a)
-{
-	if (a->pid) {
-		kill(a->pid, SIGKILL);
-		st_reap_later(a->sp, a->pid);
-	}
-	if (a->efd >= 0)
-		close(a->efd);
-	if (a->ctl)
-		munmap(a->ctl, ST_CTL_MEMFD_SIZE);
-	st_as_put(a);
-}
-
-/*
- * The pool thread: keeps one stub ready (sp->pool) while sp->pool_want, so
- * that the fork that takes it does not wait for the template (~2.6 ms
- * here); it makes the next one after that fork's request was served, on
- * another CPU when there is one.  Started by the second stub asked for
- * (st_pool_note), in a thread of the jailed Sentry: it makes the same host
- * calls st_as_spawn_stub makes in task threads, so the jail is as before.
- */
-static void *st_pool_main(void *arg)
-{
-	struct st_platform *sp = arg;
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	vmutex_lock(&sp->pool_lock);
-	for (;;) {
-		while (!sp->pool_stop && (sp->pool || !sp->pool_want))
-			vmutex_cond_wait(&sp->pool_cond, &sp->pool_lock);
-		if (sp->pool_stop)
-			break;
-		vmutex_unlock(&sp->pool_lock);
-		struct addr_space *a = st_as_alloc(sp);
-		int err = a ? 0 : -ENOMEM;
-		if (a) {
-			vmutex_lock(&a->lock);
-			err = st_as_spawn_stub(a);
-			vmutex_unlock(&a->lock);
-		}
-		vmutex_lock(&sp->pool_lock);
-		if (err)
-			sp->pool_want = false; /* the next stub asked for tries again */
-		if (!err && !sp->pool_stop && !sp->pool) {
-			sp->pool = a;
-			a = NULL;
-		}
-		if (a) {
-			vmutex_unlock(&sp->pool_lock);
-			st_as_discard(a);
-			vmutex_lock(&sp->pool_lock);
-		}
-	}
-	vmutex_unlock(&sp->pool_lock);
-	return NULL;
-}
-
-/* The ready stub, if there is one and it is alive (a dead one is
- * dropped).  NULL otherwise.  Any thread, any lock but pool_lock held. */
-static struct addr_space *st_pool_take(struct st_platform *sp)
-{
-	if (!sp->pool_on)
-		return NULL;
-	vmutex_lock(&sp->pool_lock);
-	struct addr_space *a = sp->pool;
-	sp->pool = NULL;
-	vmutex_unlock(&sp->pool_lock);
-	if (a && st_as_check_dead(a)) {
-		st_as_discard(a);
-		a = NULL;
-	}
-	return a;
-}
-
-/* One more stub was given out: from the second on (a fork), keep one ready
- * (and start the pool thread to do so). */
-static void st_pool_note(struct st_platform *sp)
-{
-	if (!sp->pool_on)
-		return;
-	vmutex_lock(&sp->pool_lock);
-	if (++sp->stubs_made >= 2 && !sp->pool_stop) {
-		sp->pool_want = true;
-		if (!sp->pool_running)
-			sp->pool_running =
-			    pthread_create(&sp->pool_thread, NULL, st_pool_main, sp) == 0;
-		pthread_cond_signal(&sp->pool_cond);
-	}
-	vmutex_unlock(&sp->pool_lock);
-}
-
-/* At the platform's end: the pool thread stops, the ready stub goes. */
-static void st_pool_stop(struct st_platform *sp)
-{
-	vmutex_lock(&sp->pool_lock);
-	sp->pool_stop = true;
-	bool running = sp->pool_running;
-	pthread_cond_signal(&sp->pool_cond);
-	vmutex_unlock(&sp->pool_lock);
-	if (running)
-		pthread_join(sp->pool_thread, NULL);
-	struct addr_space *a = sp->pool;
-	sp->pool = NULL;
-	if (a)
-		st_as_discard(a);
 }
 
 /* Give as a stub: the pool's ready one, else a new one; then its name.
@@ -1049,7 +868,7 @@ static void systrap_fini(struct platform *p)
 
 /* ---- address spaces ---------------------------------------------------------- */
 
-static struct addr_space *st_as_alloc(struct st_platform *sp)
+struct addr_space *st_as_alloc(struct st_platform *sp)
 {
 	struct addr_space *as = calloc(1, sizeof(*as));
 	if (!as)
@@ -1210,167 +1029,6 @@ static void systrap_as_release(struct addr_space *as)
 	if (pid)
 		st_reap_later(as->sp, pid);
 	st_as_put(as);
-}
-
-/*
- * Wipe what the old program left in the thread area of slot i, whose thread
- * is parked in the handler (as_recycle; the caller holds as->lock and no
- * app code runs in as).  Every app thread of the new program can read every
- * area: the frames of the old program's last traps (its registers and
- * vector state), older frames below them, and the slot's fields must not
- * reach it.  And the old program could write all of it: what the parked
- * thread uses when it is resumed is set here to what the handler expects,
- * so that the new program's first resume of it goes where the Sentry says
- * (the return address of the frame, the restorer; the fs and gs bases the
- * thread is known to have, "unknown").  The fields of the hand-off the stub
- * thread itself watches (state, stub_wait) stay: it is asleep on them.
- * 0, or -EPROTO (not parked, or a frame not where the handler puts it).
- */
-static int st_slot_scrub(struct addr_space *as, int i)
-{
-	struct st_slot *s = st_slot(as, i);
-	if (atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT)
-		return -EPROTO;
-	uint64_t lo = st_area(i) + ST_TH_STACK_OFF, hi = st_area(i) + ST_TH_SIZE;
-	uint64_t uc = s->uc, info = s->info;
-	if (uc < lo + 8 || uc > hi - sizeof(struct st_kucontext) || uc % 8 || info < lo ||
-	    info > hi - sizeof(siginfo_t) || info % 8)
-		return -EPROTO;
-	struct st_kucontext k;
-	memcpy(&k, st_ptr(as, uc), sizeof(k));
-	uint64_t fpu = k.fpregs;
-	if (fpu && (fpu < lo || fpu > hi - ST_FPX_SIZE || fpu % 16))
-		return -EPROTO;
-	/* Kept: the kernel's software bytes of the FPU area and the magic word
-	 * after the XSAVE area they announce (the frame's format, checked by
-	 * the host's sigreturn: the state itself is the Sentry's at resume). */
-	uint8_t swb[ST_FPX_SIZE - ST_FPX_SW];
-	uint32_t magic1 = 0, xsize = 0, magic2 = 0;
-	if (fpu) {
-		memcpy(swb, st_ptr(as, fpu + ST_FPX_SW), sizeof(swb));
-		memcpy(&magic1, swb, sizeof(magic1));
-		memcpy(&xsize, swb + 16, sizeof(xsize)); /* _fpx_sw_bytes.xstate_size */
-	}
-	bool m2 = fpu && magic1 == ST_FPX_MAGIC1 && xsize >= ST_FPX_SIZE && xsize <= ST_TH_SIZE &&
-		  fpu + xsize + sizeof(magic2) <= hi;
-	if (m2)
-		memcpy(&magic2, st_ptr(as, fpu + xsize), sizeof(magic2));
-	memset(st_ptr(as, lo), 0, ST_TH_STACK_SIZE);
-	uint64_t ret = st_restorer_addr(as->sp);
-	memcpy(st_ptr(as, uc - 8), &ret, sizeof(ret)); /* the frame's pretcode */
-	struct st_kucontext *nk = st_ptr(as, uc);
-	memcpy(&nk->uc_flags, &k.uc_flags, sizeof(k.uc_flags));
-	memcpy(&nk->fpregs, &fpu, sizeof(fpu));
-	if (fpu) {
-		char *f = st_ptr(as, fpu);
-		uint16_t cwd = 0x37f;
-		uint32_t mxcsr = 0x1f80;
-		memcpy(f + offsetof(struct user_fpregs_struct, cwd), &cwd, sizeof(cwd));
-		memcpy(f + offsetof(struct user_fpregs_struct, mxcsr), &mxcsr, sizeof(mxcsr));
-		memcpy(f + ST_FPX_SW, swb, sizeof(swb));
-	}
-	if (m2)
-		memcpy(st_ptr(as, fpu + xsize), &magic2, sizeof(magic2));
-	s->fs_want = s->gs_want = 0;
-	s->fs_cur = s->gs_cur = ~0ULL; /* unknown: set on the next resume */
-	s->self = st_area(i);
-	s->fast = 0;
-	memset((char *)s + sizeof(*s), 0, ST_TH_STACK_OFF - sizeof(*s));
-	return 0;
-}
-
-/*
- * execve's address space swap without a new stub: the stub of old goes to
- * fresh, emptied.  One request unmaps the whole app range (below
- * PLAT_APP_TOP, but the low copy of the patch table, which is the stub's);
- * what stays above it is the stub's own (control region, patch table,
- * blob), which no app could change.  The parked threads carry over as
- * spares, their areas scrubbed (st_slot_scrub); the request and result pages,
- * which held the old program's addresses, are cleared.  A stub with a
- * thread that is not parked (broken, or a frame out of place) is not reused.
- * Every context of old has left context_switch (no task uses it), and the
- * leader is ours to ask: the calling thread's context was stopped in old.
- */
-static int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
-{
-	if (atomic_load(&old->released) || atomic_load(&fresh->released) || old->sp != fresh->sp)
-		return -EINVAL;
-	vmutex_lock(&old->lock);
-	int err = 0;
-	if (!old->pid || atomic_load(&old->dead) || atomic_load(&old->running))
-		err = -ESRCH;
-	for (unsigned i = 0; !err && i < old->nslots; i++)
-		if (old->use[i] != SLOT_SPARE && old->use[i] != SLOT_OWNED)
-			err = -EBUSY;
-	if (!err) {
-		/* Queued maps and protects were for the old program. */
-		__atomic_store_n(&old->nqueued, 0, __ATOMIC_SEQ_CST);
-		struct st_ro *ro = st_ro(old);
-		memset(ro->ops, 0, sizeof(ro->ops));
-		struct st_op un[2];
-		unsigned n = 0;
-		if (old->sp->patch_lo) {
-			un[n++] = (struct st_op){.nr = SYS_munmap, .a = {0, ST_PATCH_LO}};
-			un[n++] = (struct st_op){
-			    .nr = SYS_munmap,
-			    .a = {ST_PATCH_LO + ST_PATCH_SIZE,
-				  PLAT_APP_TOP - (ST_PATCH_LO + ST_PATCH_SIZE)}};
-		} else {
-			un[n++] = (struct st_op){.nr = SYS_munmap, .a = {0, PLAT_APP_TOP}};
-		}
-		/* An unmap that fails ends the stub (stub.S): 2 never comes
-		 * back for one, but a stub gone is -ESRCH. */
-		int v = st_leader_call(old, un, n, NULL);
-		err = v == 1 ? 0 : v < 0 ? v : -EIO;
-	}
-	for (unsigned i = 0; !err && i < old->nslots; i++)
-		err = st_slot_scrub(old, (int)i);
-	if (err) {
-		vmutex_unlock(&old->lock);
-		return err;
-	}
-	struct st_rw *rw = st_rw(old);
-	memset(rw->results, 0, sizeof(rw->results));
-	atomic_store((_Atomic uint32_t *)&st_ro(old)->gs_free, old->sp->patch);
-	/* old lets go of the stub (as_dead and as_host_pid of a released
-	 * address space say nothing of it), then fresh takes it: one lock at a
-	 * time.  fresh was never entered: only such readers wait for its lock. */
-	pid_t pid = old->pid;
-	int efd = old->efd;
-	uint8_t *ctl = old->ctl;
-	uint32_t seq = old->seq;
-	unsigned nslots = old->nslots;
-	char name[sizeof(old->name)];
-	memcpy(name, old->name, sizeof(name));
-	atomic_store(&old->released, true);
-	old->efd = -1;
-	old->ctl = NULL;
-	__atomic_store_n(&old->pid, 0, __ATOMIC_RELEASE);
-	vmutex_unlock(&old->lock);
-	/* old->tid stays as it is: no context binds to a released one. */
-	vmutex_lock(&fresh->lock);
-	fresh->efd = efd;
-	fresh->ctl = ctl;
-	fresh->seq = seq;
-	fresh->nslots = nslots;
-	for (unsigned i = 0; i < nslots; i++) {
-		fresh->use[i] = SLOT_SPARE;
-		fresh->tid[i] = old->tid[i];
-	}
-	__atomic_store_n(&fresh->pid, pid, __ATOMIC_RELEASE);
-	/* A name given to fresh before (none, from execve: it names the stub
-	 * after this) goes to the stub now; else the stub keeps its own. */
-	if (fresh->name[0] && strcmp(fresh->name, name)) {
-		if (st_as_apply_name(fresh) == -ESRCH)
-			err = -ESRCH; /* too late to go back: fresh's first switch says so */
-	} else {
-		memcpy(fresh->name, name, sizeof(name));
-	}
-	vmutex_unlock(&fresh->lock);
-	st_as_put(old);
-	if (err)
-		log_warn("systrap: reusing stub %d: %s", pid, strerror(-err));
-	return 0;
 }
 
 static int systrap_as_patch_syscall(struct addr_space *as, uint64_t site, uint32_t nr,

@@ -5,7 +5,8 @@
  * parameter page, the two seccomp filters of stub threads, and the template
  * process that forks new stubs.  systrap.c owns the platform objects
  * (addr_space, context): the requests to a stub's leader, the trap hand-off
- * through thread slots, and the platform_ops table.  systrap_jail.c lists
+ * through thread slots, and the platform_ops table; systrap_reuse.c the
+ * stubs made ahead (the pool) and handed on at execve (as_recycle).  systrap_jail.c lists
  * what the Sentry's jail must allow.  Nothing here is for the Sentry; tests
  * use the accessors at the end.
  */
@@ -20,8 +21,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <ucontext.h>
 
 /* Platform-wide state (platform->priv). */
 struct st_platform {
@@ -51,7 +54,7 @@ struct st_platform {
 	size_t nreap, reap_cap;
 	bool reaper_running, reaper_stop;
 	pthread_t reaper;
-	/* The pool (systrap.c): one stub made ready ahead, by the pool
+	/* The pool (systrap_reuse.c): one stub made ready ahead, by the pool
 	 * thread, so that a fork's new address space does not wait for the
 	 * template.  Kept only once a second stub was asked for (the first
 	 * is the sandbox's init; exec reuses its stub): a sandbox that never
@@ -118,6 +121,92 @@ extern const size_t st_app_allowed_n;
 
 /* platform_ops.jail_rules (systrap_jail.c). */
 const struct jail_rules *systrap_jail_rules(const struct platform *p);
+
+/* ---- systrap.c's objects, shared with systrap_reuse.c ----------------------- */
+
+enum st_use {
+	SLOT_FREE = 0, /* no thread yet */
+	SLOT_SPARE,    /* a parked thread, no context */
+	SLOT_OWNED,    /* a context's thread */
+	SLOT_BROKEN,   /* a thread that left the protocol: never used again */
+};
+
+struct addr_space {
+	struct st_platform *sp;
+	atomic_int refs;      /* the Sentry's (until as_release), plus one per bound context */
+	atomic_bool released; /* as_release ran */
+	atomic_bool dead;     /* the stub died, or was killed for breaking the protocol */
+	atomic_int running;   /* contexts of this address space running app code */
+	/* Protects everything below; held across requests to the leader (our
+	 * own helper), never across an app run. */
+	struct vmutex lock;
+	pid_t pid;	       /* the stub; 0 until first entered */
+	int efd;	       /* the leader's eventfd (our copy) */
+	uint8_t *ctl;	       /* our mapping of the control region */
+	uint32_t seq;	       /* the last request sent to the leader */
+	atomic_int death_status; /* wait status, once seen dead */
+	unsigned nslots;       /* slots [0, nslots) have or had a thread */
+	char name[16];	       /* the host name (comm) of the stub; "" = the Sentry's */
+	/* Maps and protects not sent to the leader yet (see st_as_queue). */
+	struct st_op queue[ST_MAX_OPS];
+	unsigned nqueued; /* written under lock; read without it by context_switch */
+	uint8_t use[ST_MAX_THREADS];
+	pid_t tid[ST_MAX_THREADS]; /* the slot's host thread (as the leader said: a hint) */
+};
+
+/* The kernel's x86-64 ucontext (glibc's ucontext_t is longer). */
+struct st_kucontext {
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags, ss_pad;
+	uint64_t ss_size;
+	uint64_t gregs[NGREG];
+	uint64_t fpregs;
+	uint64_t reserved[8];
+	uint64_t uc_sigmask;
+};
+_Static_assert(offsetof(struct st_kucontext, gregs) == offsetof(ucontext_t, uc_mcontext.gregs),
+	       "gregs");
+_Static_assert(offsetof(struct st_kucontext, fpregs) == offsetof(ucontext_t, uc_mcontext.fpregs),
+	       "fpregs");
+_Static_assert(offsetof(struct st_kucontext, uc_sigmask) == offsetof(ucontext_t, uc_sigmask),
+	       "uc_sigmask");
+
+#define ST_FPX_MAGIC1 0x46505853U /* FP_XSTATE_MAGIC1 */
+#define ST_FPX_SW 464		  /* the software-reserved bytes of the legacy area */
+#define ST_FPX_SIZE 512 /* the legacy FXSAVE area */
+
+/* The Sentry's pointer to address a of the stub's control region. */
+static inline void *st_ptr(const struct addr_space *as, uint64_t a) { return as->ctl + (a - ST_CTL_BASE); }
+
+static inline uint64_t st_area(int slot) { return ST_TH_BASE + (uint64_t)slot * ST_TH_SIZE; }
+
+static inline struct st_slot *st_slot(const struct addr_space *as, int slot)
+{
+	return st_ptr(as, st_area(slot));
+}
+
+static inline struct st_ro *st_ro(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RO_OFF); }
+
+static inline struct st_rw *st_rw(const struct addr_space *as) { return st_ptr(as, ST_CTL_BASE + ST_RW_OFF); }
+
+/* systrap.c: an address space's references, its stub's death, requests to
+ * its leader (the caller holds as->lock), a new stub forked for it, a new
+ * address space. */
+void st_as_put(struct addr_space *as);
+bool st_as_check_dead(struct addr_space *as);
+int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, int64_t *results);
+int st_as_apply_name(struct addr_space *as);
+int st_as_spawn_stub(struct addr_space *as);
+struct addr_space *st_as_alloc(struct st_platform *sp);
+
+/* systrap_reuse.c: the pool of one ready stub (take it, note that a stub
+ * was given out, stop at the platform's end) and execve's reuse of a stub
+ * (platform_ops.as_recycle). */
+struct addr_space *st_pool_take(struct st_platform *sp);
+void st_pool_note(struct st_platform *sp);
+void st_pool_stop(struct st_platform *sp);
+int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh);
 
 /* For tests and debugging. */
 pid_t systrap_as_stub_pid(struct addr_space *as); /* 0 if none (yet) */
