@@ -266,8 +266,6 @@ static bool rx_deliver(struct packet_link *pl, const unsigned char *data, uint32
 		       uint32_t len, uint32_t st)
 {
 	struct link_endpoint *ep = &pl->ep;
-	if (st & TP_STATUS_LOSING)
-		rx_ring_stats(pl);
 	if (snap < len || snap < ETH_HLEN) {
 		rx_drop(pl); /* truncated: larger than a frame */
 		return false;
@@ -323,13 +321,13 @@ static int pl_poll_v2(struct packet_link *pl, int max)
 		if (!(st & TP_STATUS_USER))
 			break;
 		uint32_t mac = h->tp_mac, snap = h->tp_snaplen, len = h->tp_len;
+		if (st & TP_STATUS_LOSING)
+			rx_ring_stats(pl);
 		if (mac >= sizeof(*h) + pl->vnet && mac <= fsize && snap <= fsize - mac &&
 		    vnet_ok(pl, f + mac - pl->vnet, &st)) {
 			if (rx_deliver(pl, f + mac, snap, len, st))
 				n++;
 		} else {
-			if (st & TP_STATUS_LOSING)
-				rx_ring_stats(pl);
 			rx_drop(pl);
 		}
 		store_status(&h->tp_status, TP_STATUS_KERNEL);
@@ -371,6 +369,8 @@ static int pl_poll(struct link_endpoint *ep, int max)
 		pl->rx_off = next ? off + next : 0;
 		if (next == 0 || next > bsize)
 			pl->rx_left = 0;
+		if (st & TP_STATUS_LOSING)
+			rx_ring_stats(pl);
 		bool fits = mac <= bsize - off && snap <= bsize - off - mac;
 		if (!fits) {
 			rx_drop(pl);
