@@ -140,22 +140,21 @@ static struct mm_file *open_interp(void *arg, const char *path, int *err)
 	return mf;
 }
 
-static void interp_release(struct interp_ctx *ic)
-{
-	if (!ic->file)
-		return;
-	inode_allow_write_access(ic->file->inode);
-	file_put(ic->file);
-	ic->file = NULL;
-}
-
-/* A file execve opened (the program, or a script on the way to it): write
- * access denied while exec holds it, as Linux's do_open_execat and
- * do_close_execat. */
+/* A file execve opened (the program, a script on the way to it, the
+ * interpreter): write access denied while exec holds it, as Linux's
+ * do_open_execat and do_close_execat. */
 static void exec_file_put(struct file *f)
 {
 	inode_allow_write_access(f->inode);
 	file_put(f);
+}
+
+static void interp_release(struct interp_ctx *ic)
+{
+	if (!ic->file)
+		return;
+	exec_file_put(ic->file);
+	ic->file = NULL;
 }
 
 void exec_exe_file_deny(struct file *exe)
