@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -259,6 +260,11 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_recvfrom),
     JAIL_ALLOW(SYS_poll),
     JAIL_ALLOW(SYS_ppoll),
+    /* poll/select over two or more donated host fds (sys_poll.c) sleeps on
+     * one epoll set of them: create (close-on-exec) and add, nothing else;
+     * the set is polled with poll. */
+    JAIL_ALLOW_ARG32_EQ(SYS_epoll_create1, 0, EPOLL_CLOEXEC),
+    JAIL_ALLOW_ARG32_EQ(SYS_epoll_ctl, 1, EPOLL_CTL_ADD),
     JAIL_ALLOW(SYS_eventfd2),
     JAIL_ALLOW(SYS_pipe2),
     /* the control server (control.c) accepts on the listening fd it was given */
