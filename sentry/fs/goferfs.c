@@ -445,7 +445,10 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	ino->priv = n;
 	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode) && gofer_memfile)
-		n->pc = pagecache_new(gofer_memfile, &gofer_pc_ops, ino, sb->dev, st->ino);
+		/* Pages kept after the last unmapping only where every change
+		 * of the file goes through the Sentry (as neg_on). */
+		n->pc = pagecache_new(gofer_memfile, &gofer_pc_ops, ino, sb->dev, st->ino,
+				      gs->neg_on);
 	if (S_ISREG(st->mode))
 		ino->fops = &gofer_reg_fops;
 	else if (S_ISDIR(st->mode))
