@@ -115,20 +115,20 @@ static void check_page(struct fixture *x, uint64_t pgoff)
 static void test_a_miss_reads_its_whole_window_in_one_read(void **state)
 {
 	struct fixture x = {0};
-	setup_file(&x, 140 * PG);
+	setup_file(&x, 270 * PG);
 	check_page(&x, 0);
 	assert_int_equal(x.b.reads, 1);
-	for (uint64_t p = 1; p < 64; p++) /* the window of a file fault */
+	for (uint64_t p = 1; p < 128; p++) /* the window of a file fault */
 		check_page(&x, p);
 	assert_int_equal(x.b.reads, 1); /* the window came with the first */
-	check_page(&x, 64);
+	check_page(&x, 128);
 	assert_int_equal(x.b.reads, 2);
 	/* A miss inside a window reads from there to the window's end. */
-	check_page(&x, 137);
+	check_page(&x, 267);
 	assert_int_equal(x.b.reads, 3);
-	check_page(&x, 139);
+	check_page(&x, 269);
 	assert_int_equal(x.b.reads, 3);
-	check_page(&x, 136);
+	check_page(&x, 266);
 	assert_int_equal(x.b.reads, 4);
 	teardown_file(&x);
 }
