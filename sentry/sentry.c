@@ -143,6 +143,9 @@ int sentry_run(const struct sentry_config *cfg)
 	}
 	tmpfs_set_memfile(mf);
 	goferfs_set_memfile(mf);
+	/* The pages page caches keep after the last unmapping are the first
+	 * memory given back when the memory file is short. */
+	memfile_set_shrinker(mf, pagecache_shrink, NULL);
 	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
 	if (!plat) {
 		int e = errno;

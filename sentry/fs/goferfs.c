@@ -31,6 +31,10 @@
  * can be any 64-bit number, so the file position is an entry index (0 ".",
  * 1 "..", then 2...) and the open directory remembers which Gofer cookie
  * the current index corresponds to; a seek elsewhere rescans from the start.
+ * On the container's root with file-access=exclusive a directory's listing
+ * is held in the Sentry instead (sentry/fs/goferfs_list.c): getdents reads
+ * it with no round trip until a name in the directory is made, removed or
+ * renamed.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -43,6 +47,7 @@
 #include "lib/log.h"
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/goferfs.h"
+#include "sentry/fs/goferfs_list.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/vfs/vfs.h"
@@ -78,6 +83,12 @@ struct gofer_node {
 	/* Directories: bumped by every name made in it (a listing that met
 	 * the end stays at the end while this stays). */
 	_Atomic uint64_t names_made;
+	/* Directories on the exclusive root (gofer_sb.neg_on): the newest
+	 * listing (sentry/fs/goferfs_list.c), NULL when none is known true;
+	 * list_gen counts the changes of the directory's names, so a listing
+	 * fetched across one is not kept.  Under ino->lock. */
+	struct gofer_list *list;
+	uint64_t list_gen;
 	/* Directories the Sentry made where names known absent are kept (see
 	 * gofer_sb): it began empty, so a name it was not given since is
 	 * absent without asking (git's objects/xx/ directories: the object's
@@ -98,6 +109,7 @@ struct gofer_open {
 	struct gofer_dirent *ents; /* GOFER_READDIR_BATCH, made at the first getdents */
 	bool dir_end;              /* dir_index is the end, as of names_made == end_made */
 	uint64_t end_made;
+	struct gofer_list *list;   /* exclusive root: the listing this description reads */
 };
 
 static const struct inode_ops gofer_iops, gofer_iops_shared;
@@ -445,7 +457,10 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	ino->priv = n;
 	ino->ops = gs->shared ? &gofer_iops_shared : &gofer_iops;
 	if (S_ISREG(st->mode) && gofer_memfile)
-		n->pc = pagecache_new(gofer_memfile, &gofer_pc_ops, ino, sb->dev, st->ino);
+		/* Pages kept after the last unmapping only where every change
+		 * of the file goes through the Sentry (as neg_on). */
+		n->pc = pagecache_new(gofer_memfile, &gofer_pc_ops, ino, sb->dev, st->ino,
+				      gs->neg_on);
 	if (S_ISREG(st->mode))
 		ino->fops = &gofer_reg_fops;
 	else if (S_ISDIR(st->mode))
@@ -483,6 +498,20 @@ static void dir_changed_nlink(struct inode *dir, int delta)
 	vmutex_unlock(&dir->lock);
 }
 
+/* A name in dir was made, removed or renamed (or may have been: called
+ * after the round trip, whatever it answered): its listing is no longer
+ * known.  Descriptions reading the old one go on with it. */
+static void list_changed(struct inode *dir)
+{
+	struct gofer_node *n = GN(dir);
+	vmutex_lock(&dir->lock);
+	struct gofer_list *old = n->list;
+	n->list = NULL;
+	n->list_gen++;
+	vmutex_unlock(&dir->lock);
+	gofer_list_put(old);
+}
+
 static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, uint32_t uid,
 			   uint32_t gid, struct inode **out)
 {
@@ -492,6 +521,7 @@ static int gofer_create_op(struct inode *dir, const char *name, uint32_t mode, u
 	neg_forget(dir, name);
 	int r = gofer_create(GC(dir), GN(dir)->fid, name, O_RDWR, mode & 07777, uid, gid, &fid,
 			     &st, &fd);
+	list_changed(dir);
 	if (r < 0)
 		return r;
 	struct inode *ino = gofer_inode(dir->sb, fid, &st);
@@ -525,6 +555,7 @@ static int gofer_mkdir_op(struct inode *dir, const char *name, uint32_t mode, ui
 	uint64_t fid;
 	neg_forget(dir, name);
 	int r = gofer_mkdir_fid(GC(dir), GN(dir)->fid, name, mode & 07777, uid, gid, &fid, &st);
+	list_changed(dir);
 	if (r < 0)
 		return r;
 	dir_changed_nlink(dir, 1);
@@ -542,6 +573,7 @@ static int gofer_mknod_op(struct inode *dir, const char *name, uint32_t mode, ui
 	struct gofer_stat st;
 	neg_forget(dir, name);
 	int r = gofer_mknod(GC(dir), GN(dir)->fid, name, mode, rdev, uid, gid, &st);
+	list_changed(dir);
 	if (r < 0)
 		return r;
 	return walk_new(dir, name, out);
@@ -553,6 +585,7 @@ static int gofer_symlink_op(struct inode *dir, const char *name, const char *tar
 	struct gofer_stat st;
 	neg_forget(dir, name);
 	int r = gofer_symlink(GC(dir), GN(dir)->fid, name, target, uid, gid, &st);
+	list_changed(dir);
 	if (r < 0)
 		return r;
 	return walk_new(dir, name, out);
@@ -562,6 +595,7 @@ static int gofer_link_op(struct inode *dir, const char *name, struct inode *targ
 {
 	neg_forget(dir, name);
 	int r = gofer_link(GC(dir), GN(target)->fid, GN(dir)->fid, name);
+	list_changed(dir);
 	if (r == 0)
 		dir_changed_nlink(target, 1);
 	return r;
@@ -570,6 +604,7 @@ static int gofer_link_op(struct inode *dir, const char *name, struct inode *targ
 static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim)
 {
 	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
+	list_changed(dir);
 	if (r == 0)
 		dir_changed_nlink(victim, -1);
 	return r;
@@ -578,6 +613,7 @@ static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *vi
 static int gofer_rmdir_op(struct inode *dir, const char *name, struct inode *victim)
 {
 	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, AT_REMOVEDIR);
+	list_changed(dir);
 	if (r == 0) {
 		vmutex_lock(&victim->lock);
 		victim->nlink = 0;
@@ -594,6 +630,9 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 	neg_forget(ndir, nname);
 	neg_forget(odir, oname); /* RENAME_EXCHANGE: both names stay */
 	int r = gofer_rename(GC(odir), GN(odir)->fid, oname, GN(ndir)->fid, nname, flags);
+	list_changed(odir);
+	if (ndir != odir)
+		list_changed(ndir);
 	if (r < 0)
 		return r;
 	if (dst && !(flags & RENAME_EXCHANGE)) {
@@ -728,6 +767,7 @@ static void gofer_evict(struct inode *ino)
 		close(n->rw_fd);
 	gofer_clunk(GC(ino), n->fid);
 	free(n->link);
+	gofer_list_put(n->list);
 	fresh_end(n);
 	free(n);
 }
@@ -1010,6 +1050,7 @@ static void gofer_release(struct file *f)
 	if (o->fd >= 0 && o->owned)
 		close(o->fd);
 	free(o->ents);
+	gofer_list_put(o->list);
 	free(o);
 }
 
@@ -1181,8 +1222,61 @@ static const struct file_ops gofer_reg_fops = {
  * a thousand short names, and each batch is a round trip. */
 #define GOFER_READDIR_BATCH 512
 
+/* Directories with more entries are listed but their listing is not kept. */
+#define GOFER_LIST_KEEP_MAX 16384
+
+/* Exclusive root: dir's listing, one reference; fetched from the Gofer when
+ * none is known true, and kept unless the directory changed meanwhile. */
+static int dir_list(struct inode *dir, struct gofer_list **out)
+{
+	struct gofer_node *n = GN(dir);
+	vmutex_lock(&dir->lock);
+	struct gofer_list *l = gofer_list_get(n->list);
+	uint64_t gen = n->list_gen;
+	vmutex_unlock(&dir->lock);
+	if (l) {
+		*out = l;
+		return 0;
+	}
+	int r = gofer_list_fetch(GC(dir), n->fid, &l);
+	if (r < 0)
+		return r;
+	struct gofer_list *old = NULL;
+	vmutex_lock(&dir->lock);
+	if (n->list_gen == gen && gofer_list_len(l) <= GOFER_LIST_KEEP_MAX) {
+		old = n->list;
+		n->list = gofer_list_get(l);
+	}
+	vmutex_unlock(&dir->lock);
+	gofer_list_put(old);
+	*out = l;
+	return 0;
+}
+
+/* getdents on the exclusive root: from the listing the description took at
+ * its first getdents past the dots (see goferfs_list.c for why); a rewind
+ * takes the newest. */
+static int gofer_readdir_listed(struct file *f, struct dir_ctx *ctx)
+{
+	struct gofer_open *o = GO(f);
+	if (ctx->pos < 2 && o->list) {
+		gofer_list_put(o->list);
+		o->list = NULL;
+	}
+	if (dir_emit_dots(f, ctx))
+		return 0;
+	if (!o->list) {
+		int r = dir_list(f->inode, &o->list);
+		if (r < 0)
+			return r;
+	}
+	return gofer_list_emit(o->list, ctx);
+}
+
 static int gofer_readdir_op(struct task *t, struct file *f, struct dir_ctx *ctx)
 {
+	if (((struct gofer_sb *)f->inode->sb->priv)->neg_on)
+		return gofer_readdir_listed(f, ctx);
 	if (dir_emit_dots(f, ctx))
 		return 0;
 	struct gofer_open *o = GO(f);

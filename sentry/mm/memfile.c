@@ -57,6 +57,10 @@ struct memfile {
 	uint64_t dirty_lo, dirty_hi; /* the pool's bits lie in words [dirty_lo, dirty_hi) */
 	_Atomic uint64_t limit_pages; /* the container's memory limit; 0 = none */
 	atomic_bool oom;	      /* an allocation failed at limit_pages */
+	/* Gives back memory that is only a cache (the page cache's kept
+	 * pages) when an allocation fails; set once at boot. */
+	uint64_t (*shrink)(void *arg, uint64_t npages);
+	void *shrink_arg;
 };
 
 /* Freed frames kept unpunched at most (16 MiB): more than a process start
@@ -192,7 +196,8 @@ static uint64_t find_run(struct memfile *mf, uint64_t n, uint64_t from)
 	return run >= n ? start : mf->npages;
 }
 
-int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
+/* One try at memfile_alloc; *at_limit says the container's limit refused it. */
+static int64_t alloc_once(struct memfile *mf, uint64_t npages, bool *at_limit)
 {
 	if (npages == 0 || npages > mf->npages)
 		return -ENOMEM;
@@ -212,7 +217,7 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	uint64_t lim = atomic_load(&mf->limit_pages);
 	if (lim && mf->used + npages > lim) {
 		vmutex_unlock(&mf->lock);
-		atomic_store(&mf->oom, true);
+		*at_limit = true;
 		return -ENOMEM;
 	}
 	for (uint64_t i = start; i < start + npages; i++) {
@@ -227,6 +232,29 @@ int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
 	mf->used += npages;
 	vmutex_unlock(&mf->lock);
 	return (int64_t)(start * PAGE_SIZE);
+}
+
+int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
+{
+	bool at_limit = false;
+	int64_t r = alloc_once(mf, npages, &at_limit);
+	/* Short of memory: what is only a cache goes first, then one more try
+	 * (the shrinker runs with no memfile lock held). */
+	if (r == -ENOMEM && mf->shrink && npages <= mf->npages &&
+	    mf->shrink(mf->shrink_arg, npages) > 0) {
+		at_limit = false;
+		r = alloc_once(mf, npages, &at_limit);
+	}
+	if (at_limit)
+		atomic_store(&mf->oom, true);
+	return r;
+}
+
+void memfile_set_shrinker(struct memfile *mf, uint64_t (*shrink)(void *arg, uint64_t npages),
+			  void *arg)
+{
+	mf->shrink_arg = arg;
+	mf->shrink = shrink;
 }
 
 /* The whole sandbox (the Sentry, the Gofer, the stubs and the memory file)

@@ -20,6 +20,12 @@ void memfile_free(struct memfile *mf);
 int memfile_fd(const struct memfile *mf);
 /* Allocate npages zeroed pages (refcount 1 each); returns the byte offset or -ENOMEM. */
 int64_t memfile_alloc(struct memfile *mf, uint64_t npages);
+/* When an allocation fails (no free run, or the container's limit), call
+ * shrink(arg, npages) with no memfile lock held, and try once more if it
+ * freed any page (it returns how many).  shrink may run under any Sentry lock
+ * but memfile->lock: it may only trylock. */
+void memfile_set_shrinker(struct memfile *mf, uint64_t (*shrink)(void *arg, uint64_t npages),
+			  void *arg);
 void memfile_incref(struct memfile *mf, uint64_t offset, uint64_t npages);
 /* Drop a reference; pages reaching zero are freed: kept in a bounded pool
  * of dirty free frames (zeroed when allocated again), whose overflow is

@@ -34,8 +34,11 @@
  * are the file's cached ones (shared, nothing allocated per process), and
  * a fault costs a platform round trip or two, so the text and read-only
  * data a new program touches (ld.so, libc) map in a few faults rather than
- * one per 64 KiB.  Also what the page cache reads at one miss. */
-#define MM_FAULT_AROUND_FILE 64
+ * one per 64 KiB.  Also what the page cache reads at one miss.  128 pages
+ * (512 KiB) rather than 64: with pages kept after the last unmapping most
+ * windows are already cached, and a run of python3 imports, git and tar
+ * took 2196 faults instead of 2396 and about a tenth less time. */
+#define MM_FAULT_AROUND_FILE 128
 
 /* ---- page table: app page -> memory file page ----
  * A 4-level radix tree of 512-entry nodes over 47-bit addresses.  An entry

@@ -26,14 +26,30 @@
  * second one (an fsync during an msync) waits until the pages the first took
  * are written, so neither returns before the data is in the file.
  *
+ * Kept pages (file-access=exclusive, pagecache_new's keep): the Sentry is the
+ * only one who changes the file, so the pages stay right after the last
+ * unmapping, and a program run again (cc1, python3, git) maps them instead
+ * of reading its file again.  Every change the Sentry makes already goes
+ * through the cache (write: pagecache_written; truncate, fallocate:
+ * pagecache_resized), so nothing else is needed for them to stay true.
+ * Unmapped caches are on an LRU (under pagecaches_lock); their pages count in
+ * kept_pages, at most PC_KEEP_BUDGET: past it, the least recently unmapped
+ * caches are emptied.  When the memory file is short (its limit, no free
+ * run), memfile_alloc's shrinker empties them too, oldest first.  Without
+ * keep (file-access=shared: the host may change the file) the last unmapping
+ * drops every page, as before.
+ *
  * Locking (sentry/LOCKING.md): pc->lock is taken under mm->lock (shared_page,
  * page_mkwrite, the mm_file's get) and alone; under it the owner's size (its
  * inode lock), the memory file's lock, and I/O on the backing file (never a
  * Gofer round trip).  It is dropped around mm_file_mkclean and
  * mm_file_unmap_from, which take mm locks.  pagecaches_lock, the list of all
- * caches, comes before it.
+ * caches and the LRU of unmapped ones, comes before it; a get (under
+ * mm->lock) leaves the LRU alone: the LRU's walks skip and unlink caches in
+ * use.  The shrinker, which may run under any lock, only trylocks.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +59,8 @@
 #include "sentry/mm/pagecache.h"
 
 #define PC_DIRTY 0x2ULL /* written through a mapping, not yet written back */
+/* Pages kept by unmapped caches, at most (64 MiB). */
+#define PC_KEEP_BUDGET (64ULL * 1024 * 1024 / PAGE_SIZE)
 /* The page table's keys are 47-bit: file pages beyond are never cached. */
 #define PC_MAX_PGOFF (1ULL << (47 - PAGE_SHIFT))
 
@@ -57,11 +75,19 @@ struct pagecache {
 	uint64_t npages, ndirty;
 	uint64_t users;		       /* of mmf: get/put */
 	bool writing;		       /* a write-back is between taking dirty bits and writing */
+	bool keep;		       /* pages outlive the last unmapping (exclusive access) */
+	uint64_t kept;		       /* of npages, what counts in kept_pages (unmapped) */
 	struct pagecache *prev, *next; /* under pagecaches_lock */
+	/* Under pagecaches_lock: the LRU of unmapped caches with pages. */
+	struct pagecache *lru_prev, *lru_next;
+	bool on_lru;
 };
 
 static struct vmutex pagecaches_lock = VMUTEX_INITIALIZER(LOCK_CLASS(PAGECACHES));
 static struct pagecache *pagecaches;
+static struct pagecache *lru_head, *lru_tail; /* least recently unmapped first */
+static _Atomic uint64_t kept_pages;	      /* the pages of unmapped caches */
+static uint64_t keep_budget = PC_KEEP_BUDGET;
 
 static const struct mm_file_ops pagecache_mmf_ops;
 
@@ -74,8 +100,51 @@ static struct pagecache *mmf_pc(struct mm_file *f)
 	return (struct pagecache *)((char *)f - offsetof(struct pagecache, mmf));
 }
 
+/* Under pc->lock, after a change of users or npages: kept_pages counts the
+ * pages of the caches nothing maps. */
+static void account(struct pagecache *pc)
+{
+	uint64_t now = pc->users ? 0 : pc->npages;
+	if (now > pc->kept)
+		atomic_fetch_add(&kept_pages, now - pc->kept);
+	else if (now < pc->kept)
+		atomic_fetch_sub(&kept_pages, pc->kept - now);
+	pc->kept = now;
+}
+
+/* Under pagecaches_lock. */
+static void lru_unlink(struct pagecache *pc)
+{
+	if (!pc->on_lru)
+		return;
+	if (pc->lru_prev)
+		pc->lru_prev->lru_next = pc->lru_next;
+	else
+		lru_head = pc->lru_next;
+	if (pc->lru_next)
+		pc->lru_next->lru_prev = pc->lru_prev;
+	else
+		lru_tail = pc->lru_prev;
+	pc->lru_prev = pc->lru_next = NULL;
+	pc->on_lru = false;
+}
+
+/* Under pagecaches_lock: pc becomes the most recently unmapped. */
+static void lru_append(struct pagecache *pc)
+{
+	lru_unlink(pc);
+	pc->lru_prev = lru_tail;
+	pc->lru_next = NULL;
+	if (lru_tail)
+		lru_tail->lru_next = pc;
+	else
+		lru_head = pc;
+	lru_tail = pc;
+	pc->on_lru = true;
+}
+
 struct pagecache *pagecache_new(struct memfile *mf, const struct pagecache_ops *ops, void *owner,
-				uint64_t dev, uint64_t ino)
+				uint64_t dev, uint64_t ino, bool keep)
 {
 	struct pagecache *pc = calloc(1, sizeof(*pc));
 	if (!pc)
@@ -86,6 +155,7 @@ struct pagecache *pagecache_new(struct memfile *mf, const struct pagecache_ops *
 	pc->mf = mf;
 	pc->ops = ops;
 	pc->owner = owner;
+	pc->keep = keep;
 	vmutex_init(&pc->lock, LOCK_CLASS(PAGECACHE));
 	pthread_cond_init(&pc->done, NULL);
 	vmutex_lock(&pagecaches_lock);
@@ -166,6 +236,7 @@ static void drop_from(struct pagecache *pc, uint64_t first)
 		pc->npages--;
 		a += PAGE_SIZE;
 	}
+	account(pc);
 }
 
 void pagecache_free(struct pagecache *pc)
@@ -179,6 +250,7 @@ void pagecache_free(struct pagecache *pc)
 		pagecaches = pc->next;
 	if (pc->next)
 		pc->next->prev = pc->prev;
+	lru_unlink(pc);
 	vmutex_unlock(&pagecaches_lock);
 	vmutex_lock(&pc->lock);
 	if (pc->users)
@@ -193,6 +265,35 @@ void pagecache_free(struct pagecache *pc)
 	free(pc);
 }
 
+/* Under pc->lock: bytes [off, off + len), clipped to the file's size, from
+ * the cached pages; -1 when one of them is not cached. */
+static ssize_t read_cached(struct pagecache *pc, void *buf, size_t len, uint64_t off)
+{
+	int64_t size = pc->ops->size(pc->owner);
+	if (size < 0)
+		return -1;
+	if (off >= (uint64_t)size)
+		return 0;
+	if (len > (uint64_t)size - off)
+		len = (size_t)((uint64_t)size - off);
+	if (off + len < off || (off + len) >> PAGE_SHIFT >= PC_MAX_PGOFF)
+		return -1;
+	for (uint64_t a = PAGE_ROUND_DOWN(off); a < off + len; a += PAGE_SIZE)
+		if (!pt_get(&pc->pages, a))
+			return -1;
+	for (uint64_t pos = off; pos < off + len;) {
+		uint64_t in = pos & (PAGE_SIZE - 1);
+		uint64_t chunk = PAGE_SIZE - in;
+		if (chunk > off + len - pos)
+			chunk = off + len - pos;
+		uint64_t pte = pt_get(&pc->pages, PAGE_ROUND_DOWN(pos));
+		memcpy((char *)buf + (pos - off), (char *)memfile_ptr(pc->mf, PTE_OFFSET(pte)) + in,
+		       chunk);
+		pos += chunk;
+	}
+	return (ssize_t)len;
+}
+
 ssize_t pagecache_read(struct pagecache *pc, void *buf, size_t len, uint64_t off)
 {
 	vmutex_lock(&pc->lock);
@@ -201,6 +302,15 @@ ssize_t pagecache_read(struct pagecache *pc, void *buf, size_t len, uint64_t off
 		 * hold the cache across the read. */
 		vmutex_unlock(&pc->lock);
 		return pc->ops->read(pc->owner, buf, len, off);
+	}
+	if (pc->keep) {
+		/* The cache is the truth (exclusive access): when it holds
+		 * every page read, the backing file is not asked. */
+		ssize_t n = read_cached(pc, buf, len, off);
+		if (n >= 0) {
+			vmutex_unlock(&pc->lock);
+			return n;
+		}
 	}
 	ssize_t n = pc->ops->read(pc->owner, buf, len, off);
 	for (uint64_t pos = off; n > 0 && pos < off + (uint64_t)n;) {
@@ -392,6 +502,57 @@ int pagecache_writeback(struct pagecache *pc, uint64_t off, uint64_t len)
 	return err;
 }
 
+/* Under pagecaches_lock, pc->lock held: empty an unmapped cache; the pages
+ * freed.  A cache in use (it has users again) just leaves the LRU. */
+static uint64_t empty_kept(struct pagecache *pc)
+{
+	uint64_t freed = 0;
+	if (!pc->users && !pc->writing && !pc->ndirty) {
+		freed = pc->npages;
+		drop_from(pc, 0);
+	}
+	if (pc->users || !pc->npages)
+		lru_unlink(pc);
+	return freed;
+}
+
+uint64_t pagecache_reclaim(uint64_t target)
+{
+	uint64_t freed = 0;
+	vmutex_lock(&pagecaches_lock);
+	for (struct pagecache *pc = lru_head, *next; pc && atomic_load(&kept_pages) > target;
+	     pc = next) {
+		next = pc->lru_next;
+		vmutex_lock(&pc->lock);
+		freed += empty_kept(pc);
+		vmutex_unlock(&pc->lock);
+	}
+	vmutex_unlock(&pagecaches_lock);
+	return freed;
+}
+
+uint64_t pagecache_shrink(void *arg, uint64_t npages)
+{
+	/* Maybe under mm->lock or a page cache's lock: trylocks only, a cache
+	 * that is busy is skipped. */
+	uint64_t freed = 0;
+	if (vmutex_trylock(&pagecaches_lock) != 0)
+		return 0;
+	for (struct pagecache *pc = lru_head, *next; pc && freed < npages; pc = next) {
+		next = pc->lru_next;
+		if (vmutex_trylock(&pc->lock) != 0)
+			continue;
+		freed += empty_kept(pc);
+		vmutex_unlock(&pc->lock);
+	}
+	vmutex_unlock(&pagecaches_lock);
+	return freed;
+}
+
+uint64_t pagecache_kept_pages(void) { return atomic_load(&kept_pages); }
+
+void pagecache_set_keep_budget(uint64_t npages) { keep_budget = npages; }
+
 void pagecache_sync_all(void)
 {
 	vmutex_lock(&pagecaches_lock);
@@ -412,24 +573,36 @@ static void pc_get(struct mm_file *f)
 	struct pagecache *pc = mmf_pc(f);
 	vmutex_lock(&pc->lock);
 	pc->users++;
+	account(pc); /* off kept_pages; the LRU's walks unlink it */
 	vmutex_unlock(&pc->lock);
 	pc->ops->get(pc->owner);
 }
 
-/* The last user gone, nothing maps the file: its dirty pages go back and the
- * cache empties (no write-protection needed, there is no mapping). */
+/* The last user gone, nothing maps the file: its dirty pages go back (no
+ * write-protection needed, there is no mapping) and the cache empties, or,
+ * kept, joins the LRU of unmapped caches. */
 static void pc_put(struct mm_file *f)
 {
 	struct pagecache *pc = mmf_pc(f);
+	bool kept = false;
 	vmutex_lock(&pc->lock);
 	if (--pc->users == 0) {
 		wait_writing(pc);
 		if (write_all_dirty(pc, true) < 0)
 			log_warn("pagecache: writing back the last mapping's pages failed");
-		if (!pc->ndirty)
+		if (!pc->ndirty && !pc->keep)
 			drop_from(pc, 0);
+		account(pc);
+		kept = pc->keep && pc->npages;
 	}
 	vmutex_unlock(&pc->lock);
+	if (kept) {
+		vmutex_lock(&pagecaches_lock);
+		lru_append(pc);
+		vmutex_unlock(&pagecaches_lock);
+		if (atomic_load(&kept_pages) > keep_budget)
+			pagecache_reclaim(keep_budget);
+	}
 	pc->ops->put(pc->owner);
 }
 
@@ -479,6 +652,7 @@ static int64_t read_around(struct pagecache *pc, uint64_t pgoff, uint64_t size)
 			break;
 		pc->npages++;
 	}
+	account(pc);
 	if (i < n)
 		memfile_decref(pc->mf, (uint64_t)r + i * PAGE_SIZE, n - i);
 	return i ? r : -EIO;

@@ -6,9 +6,12 @@
  * write(2) of the file see and update them.
  *
  * The design (sentry/mm/pagecache.c says more):
- *   - pages are cached only while the file is mapped (its mm_file has users:
+ *   - pages are cached while the file is mapped (its mm_file has users:
  *     VMAs, the loader); the last user gone, dirty pages are written back
- *     and every page is dropped, so the cache never outgrows what is mapped;
+ *     and every page is dropped, unless the cache keeps them (keep: the
+ *     Sentry is the only writer of the file, file-access=exclusive): then
+ *     they stay, within a budget for all unmapped caches (the least recently
+ *     unmapped go first) and as long as the memory file is not short;
  *   - write(2) writes through: to the backing file and, where a page is
  *     cached, to the page (under the cache's lock, so a write-back of that
  *     page cannot interleave); read(2) reads the backing file with the
@@ -52,9 +55,10 @@ struct pagecache_ops {
 };
 
 /* A cache of pages of mf for owner's file (dev/ino: what /proc/<pid>/maps
- * shows).  NULL when out of memory. */
+ * shows); keep: its pages outlive the last unmapping (only where every
+ * change of the file goes through this cache).  NULL when out of memory. */
 struct pagecache *pagecache_new(struct memfile *mf, const struct pagecache_ops *ops, void *owner,
-				uint64_t dev, uint64_t ino);
+				uint64_t dev, uint64_t ino, bool keep);
 /* The owner is going, no mapping is left: write back what is dirty, free. */
 void pagecache_free(struct pagecache *pc);
 /* What mmap maps (borrowed: lives as long as pc). */
@@ -86,5 +90,16 @@ bool pagecache_dirty(struct pagecache *pc);
  * The pages stay mapped and dirty (nothing is write-protected): this never
  * takes an mm's lock. */
 void pagecache_sync_all(void);
+
+/* Kept pages: how many the unmapped caches hold; empty the least recently
+ * unmapped caches until at most target pages are kept (the pages freed);
+ * the budget past which the last unmapping of a file does that (default
+ * 64 MiB, in pages). */
+uint64_t pagecache_kept_pages(void);
+uint64_t pagecache_reclaim(uint64_t target);
+void pagecache_set_keep_budget(uint64_t npages);
+/* The memory file's shrinker (memfile_set_shrinker): empty unmapped caches,
+ * oldest first, until npages are freed; trylocks only. */
+uint64_t pagecache_shrink(void *arg, uint64_t npages);
 
 #endif

@@ -224,6 +224,30 @@ static void test_host_files_are_visible_and_listed(void **state)
 	file_put(d);
 }
 
+/* Collects the names "e<i>" (i < 64), at most max entries per getdents;
+ * a name seen twice fails. */
+struct list_ctx {
+	struct dir_ctx ctx;
+	bool *names;
+	int n, max;
+};
+
+static int list_emit(struct dir_ctx *x, const char *name, size_t len, uint64_t ino,
+		     unsigned int type, uint64_t next)
+{
+	struct list_ctx *c = (struct list_ctx *)x;
+	if (c->n >= c->max)
+		return 1;
+	c->n++;
+	if (name[0] == 'e') {
+		int i = atoi(name + 1);
+		assert_true(i >= 0 && i < 64);
+		assert_false(c->names[i]);
+		c->names[i] = true;
+	}
+	return 0;
+}
+
 /* As count_emit, without a limit: as much as a getdents buffer takes. */
 static int count_all_emit(struct dir_ctx *x, const char *name, size_t len, uint64_t ino,
 			  unsigned int type, uint64_t next)
@@ -262,14 +286,160 @@ static void test_big_directory_lists_in_few_round_trips(void **state)
 	assert_int_equal(seen, 600);
 	/* 512 names, then 88 and the end: the last, empty getdents asks nothing. */
 	assert_int_equal(requests(g) - before, 2);
-	/* A name made since: the next getdents asks the Gofer again (whether
-	 * the name shows past the end is the host's business, as on Linux). */
+	/* A name made since: the description reads on in the listing it took
+	 * (whether the name shows is unspecified, POSIX readdir), asking
+	 * nothing; rewound, it takes the new listing. */
 	assert_int_equal(fx_write_file(g->fx.t, "/big/late", "l", 0644), 0);
 	before = requests(g);
 	struct counting_ctx c = {.ctx.emit = count_all_emit};
 	c.ctx.pos = d->pos;
 	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
-	assert_int_equal(requests(g) - before, 1);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(requests(g), before);
+	struct counting_ctx c2 = {.ctx.emit = count_all_emit};
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c2.ctx), 0);
+	assert_int_equal(c2.seen, 601);
+	assert_int_equal(requests(g) - before, 2);
+	file_put(d);
+}
+
+/* Every name of directory path, one full listing through a new description
+ * read in getdents of at most 7 entries; names[i] set for "e<i>". */
+static int list_names(struct gfx *g, const char *path, bool names[64])
+{
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	memset(names, 0, 64 * sizeof(bool));
+	int total = 0;
+	struct list_ctx c = {.ctx.emit = list_emit, .names = names, .max = 7};
+	for (;;) {
+		c.n = 0;
+		c.ctx.pos = d->pos;
+		assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+		d->pos = c.ctx.pos;
+		total += c.n;
+		if (c.n == 0)
+			break;
+	}
+	file_put(d);
+	return total - 2;
+}
+
+/* On the exclusive root, a directory's listing is the Sentry's: listed again
+ * (a new description) it asks the Gofer nothing, until a name in it is made,
+ * removed or renamed through the Sentry. */
+static void test_listing_is_kept_until_the_directory_changes(void **state)
+{
+	struct gfx *g = *state;
+	bool names[64];
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/ls", 0755), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/ls2", 0755), 0);
+	for (int i = 0; i < 20; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/ls/e%d", i);
+		assert_int_equal(fx_write_file(g->fx.t, p, "x", 0644), 0);
+	}
+	assert_int_equal(list_names(g, "/ls", names), 20);
+	uint64_t before = requests(g);
+	assert_int_equal(list_names(g, "/ls", names), 20);
+	assert_int_equal(list_names(g, "/ls", names), 20);
+	assert_int_equal(requests(g), before);
+	/* Each change shows at the next listing. */
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/ls/e3"), 0);
+	assert_int_equal(list_names(g, "/ls", names), 19);
+	assert_false(names[3]);
+	assert_int_equal(fx_write_file(g->fx.t, "/ls/e40", "x", 0644), 0);
+	assert_int_equal(list_names(g, "/ls", names), 20);
+	assert_true(names[40]);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/ls/e4", AT_FDCWD, "/ls/e41", 0), 0);
+	assert_int_equal(list_names(g, "/ls", names), 20);
+	assert_false(names[4]);
+	assert_true(names[41]);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/ls/e42", 0755), 0);
+	assert_int_equal(vfs_symlinkat(g->fx.t, "e0", AT_FDCWD, "/ls/e43"), 0);
+	assert_int_equal(vfs_linkat(g->fx.t, AT_FDCWD, "/ls/e0", AT_FDCWD, "/ls/e44", 0), 0);
+	assert_int_equal(vfs_mknodat(g->fx.t, AT_FDCWD, "/ls/e45", S_IFIFO | 0644, 0), 0);
+	assert_int_equal(list_names(g, "/ls", names), 24);
+	assert_true(names[42] && names[43] && names[44] && names[45]);
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/ls/e42"), 0);
+	/* A rename to another directory changes both. */
+	assert_int_equal(list_names(g, "/ls2", names), 0);
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, "/ls/e5", AT_FDCWD, "/ls2/e5", 0), 0);
+	assert_int_equal(list_names(g, "/ls", names), 22);
+	assert_false(names[5] || names[42]);
+	assert_int_equal(list_names(g, "/ls2", names), 1);
+	assert_true(names[5]);
+	before = requests(g);
+	assert_int_equal(list_names(g, "/ls", names), 22);
+	assert_int_equal(requests(g), before);
+}
+
+/* Positions while names come and go, as Linux's readdir: a description
+ * that read part of a directory reads on with no name that neither came
+ * nor went listed twice or missed, a position it gave leads back to the
+ * same entries (seekdir), and a rewind lists the directory as it is. */
+static void test_listing_positions_across_changes(void **state)
+{
+	struct gfx *g = *state;
+	bool names[64], all[64], after[64], again[64];
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/sk", 0755), 0);
+	for (int i = 0; i < 30; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/sk/e%d", i);
+		assert_int_equal(fx_write_file(g->fx.t, p, "x", 0644), 0);
+	}
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/sk", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	memset(all, 0, sizeof(all));
+	struct list_ctx c = {.ctx.emit = list_emit, .names = all, .max = 7};
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	c.n = 0;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &c.ctx), 0);
+	uint64_t mark = c.ctx.pos; /* telldir after ".", ".." and 12 names */
+	assert_int_equal(mark, 14);
+	memset(after, 0, sizeof(after));
+	struct list_ctx a = {.ctx.emit = list_emit, .names = after, .max = 100};
+	a.ctx.pos = mark;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &a.ctx), 0);
+	assert_int_equal(a.n, 18);
+	/* Meanwhile a name already read and one not yet read are unlinked,
+	 * one not yet read is renamed, a new one is made. */
+	int read_one = -1, unread0 = -1, unread1 = -1;
+	for (int i = 0; i < 30; i++) {
+		if (all[i] && read_one < 0)
+			read_one = i;
+		else if (after[i] && unread0 < 0)
+			unread0 = i;
+		else if (after[i] && unread1 < 0)
+			unread1 = i;
+	}
+	char p[32], q[32];
+	snprintf(p, sizeof(p), "/sk/e%d", read_one);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, p), 0);
+	snprintf(p, sizeof(p), "/sk/e%d", unread0);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, p), 0);
+	snprintf(p, sizeof(p), "/sk/e%d", unread1);
+	snprintf(q, sizeof(q), "/sk/e50");
+	assert_int_equal(vfs_renameat(g->fx.t, AT_FDCWD, p, AT_FDCWD, q, 0), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/sk/e51", "x", 0644), 0);
+	/* seekdir(mark): the same entries as before. */
+	memset(again, 0, sizeof(again));
+	struct list_ctx b = {.ctx.emit = list_emit, .names = again, .max = 100};
+	b.ctx.pos = mark;
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &b.ctx), 0);
+	assert_int_equal(b.n, 18);
+	assert_memory_equal(again, after, sizeof(after));
+	/* Every name left alone was listed exactly once in the two parts. */
+	for (int i = 0; i < 30; i++)
+		if (i != read_one && i != unread0 && i != unread1)
+			assert_true(all[i] != after[i]);
+	/* Rewound (lseek 0): the directory as it is now. */
+	memset(names, 0, sizeof(names));
+	struct list_ctx r = {.ctx.emit = list_emit, .names = names, .max = 100};
+	assert_int_equal(d->ops->readdir(g->fx.t, d, &r.ctx), 0);
+	assert_int_equal(r.n, 2 + 29);
+	assert_false(names[read_one] || names[unread0] || names[unread1]);
+	assert_true(names[50] && names[51]);
 	file_put(d);
 }
 
@@ -1007,6 +1177,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_files_are_visible_and_listed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_big_directory_lists_in_few_round_trips, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listing_is_kept_until_the_directory_changes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing_positions_across_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_rename_unlink_symlink_through_gofer, setup,
 						teardown),

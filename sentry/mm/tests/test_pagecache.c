@@ -43,7 +43,14 @@ static ssize_t b_read(void *owner, void *buf, size_t len, uint64_t off)
 	return (ssize_t)len;
 }
 
-static ssize_t b_write(void *owner, const void *buf, size_t len, uint64_t off) { return -EIO; }
+static ssize_t b_write(void *owner, const void *buf, size_t len, uint64_t off)
+{
+	struct backing *b = owner;
+	if (off + len > b->size)
+		return -EIO; /* the tests write within the file */
+	memcpy(b->data + off, buf, len);
+	return (ssize_t)len;
+}
 static int64_t b_size(void *owner)
 {
 	struct backing *b = owner;
@@ -62,19 +69,22 @@ struct fixture {
 	struct mm_file *f;
 };
 
-static void setup_file(struct fixture *x, uint64_t size)
+static void setup_file_keep(struct fixture *x, uint64_t size, bool keep)
 {
-	assert_int_equal(memfile_new(1024 * PG, &x->mf), 0);
+	if (!x->mf)
+		assert_int_equal(memfile_new(1024 * PG, &x->mf), 0);
 	x->b.size = size;
 	x->b.data = malloc(size);
 	assert_non_null(x->b.data);
 	for (uint64_t i = 0; i < size; i++)
 		x->b.data[i] = (char)(i / PG * 7 + i % 251);
-	x->pc = pagecache_new(x->mf, &b_ops, &x->b, 1, 2);
+	x->pc = pagecache_new(x->mf, &b_ops, &x->b, 1, 2, keep);
 	assert_non_null(x->pc);
 	x->f = pagecache_mm_file(x->pc);
 	x->f->ops->get(x->f); /* a mapping holds it */
 }
+
+static void setup_file(struct fixture *x, uint64_t size) { setup_file_keep(x, size, false); }
 
 static void teardown_file(struct fixture *x)
 {
@@ -105,20 +115,20 @@ static void check_page(struct fixture *x, uint64_t pgoff)
 static void test_a_miss_reads_its_whole_window_in_one_read(void **state)
 {
 	struct fixture x = {0};
-	setup_file(&x, 140 * PG);
+	setup_file(&x, 270 * PG);
 	check_page(&x, 0);
 	assert_int_equal(x.b.reads, 1);
-	for (uint64_t p = 1; p < 64; p++) /* the window of a file fault */
+	for (uint64_t p = 1; p < 128; p++) /* the window of a file fault */
 		check_page(&x, p);
 	assert_int_equal(x.b.reads, 1); /* the window came with the first */
-	check_page(&x, 64);
+	check_page(&x, 128);
 	assert_int_equal(x.b.reads, 2);
 	/* A miss inside a window reads from there to the window's end. */
-	check_page(&x, 137);
+	check_page(&x, 267);
 	assert_int_equal(x.b.reads, 3);
-	check_page(&x, 139);
+	check_page(&x, 269);
 	assert_int_equal(x.b.reads, 3);
-	check_page(&x, 136);
+	check_page(&x, 266);
 	assert_int_equal(x.b.reads, 4);
 	teardown_file(&x);
 }
@@ -166,12 +176,178 @@ static void test_a_short_read_caches_only_what_it_reached(void **state)
 	teardown_file(&y);
 }
 
+/* ---- pages kept after the last unmapping (file-access=exclusive) ---- */
+
+static void unmap(struct fixture *x) { x->f->ops->put(x->f); }
+static void map(struct fixture *x) { x->f->ops->get(x->f); }
+
+static void test_kept_pages_outlive_the_last_unmapping(void **state)
+{
+	struct fixture x = {0};
+	setup_file_keep(&x, 10 * PG, true);
+	check_page(&x, 0);
+	assert_int_equal(x.b.reads, 1);
+	unmap(&x);
+	assert_int_equal(pagecache_kept_pages(), 10);
+	assert_int_equal(memfile_used(x.mf), 10 * PG);
+	/* Mapped again (the program run again): no read of the file. */
+	map(&x);
+	assert_int_equal(pagecache_kept_pages(), 0);
+	for (uint64_t p = 0; p < 10; p++)
+		check_page(&x, p);
+	assert_int_equal(x.b.reads, 1);
+	/* read(2) of what is cached asks the file nothing either. */
+	char buf[300];
+	assert_int_equal(pagecache_read(x.pc, buf, sizeof(buf), 3 * PG - 100), sizeof(buf));
+	assert_memory_equal(buf, x.b.data + 3 * PG - 100, sizeof(buf));
+	assert_int_equal(x.b.reads, 1);
+	/* Clipped at the end of the file. */
+	assert_int_equal(pagecache_read(x.pc, buf, sizeof(buf), 10 * PG - 10), 10);
+	assert_int_equal(x.b.reads, 1);
+	teardown_file(&x);
+	assert_int_equal(pagecache_kept_pages(), 0);
+}
+
+static void test_unkept_pages_go_with_the_last_unmapping(void **state)
+{
+	struct fixture x = {0};
+	setup_file(&x, 4 * PG);
+	check_page(&x, 0);
+	unmap(&x);
+	assert_int_equal(pagecache_kept_pages(), 0);
+	assert_int_equal(memfile_used(x.mf), 0);
+	map(&x);
+	check_page(&x, 0);
+	assert_int_equal(x.b.reads, 2);
+	teardown_file(&x);
+}
+
+static void test_a_write_reaches_the_kept_pages(void **state)
+{
+	struct fixture x = {0};
+	setup_file_keep(&x, 4 * PG, true);
+	check_page(&x, 0);
+	unmap(&x);
+	/* write(2) through another description while nothing maps it: the
+	 * file, then the cache, as goferfs does. */
+	char data[200];
+	memset(data, 'w', sizeof(data));
+	pagecache_lock(x.pc);
+	assert_int_equal(b_write(&x.b, data, sizeof(data), PG + 50), sizeof(data));
+	pagecache_written(x.pc, data, sizeof(data), PG + 50, 4 * PG);
+	pagecache_unlock(x.pc);
+	map(&x);
+	check_page(&x, 1); /* the page is the file's new contents */
+	assert_int_equal(x.b.reads, 1);
+	char buf[sizeof(data)];
+	assert_int_equal(pagecache_read(x.pc, buf, sizeof(buf), PG + 50), sizeof(buf));
+	assert_memory_equal(buf, data, sizeof(data));
+	teardown_file(&x);
+}
+
+static void test_a_truncate_drops_the_kept_pages_past_the_end(void **state)
+{
+	struct fixture x = {0};
+	setup_file_keep(&x, 8 * PG, true);
+	check_page(&x, 0);
+	unmap(&x);
+	assert_int_equal(pagecache_kept_pages(), 8);
+	/* Truncated to 2.5 pages while nothing maps it. */
+	pagecache_lock(x.pc);
+	x.b.size = 2 * PG + PG / 2;
+	pagecache_resized(x.pc, 8 * PG, x.b.size);
+	pagecache_unlock(x.pc);
+	assert_int_equal(pagecache_kept_pages(), 3);
+	assert_int_equal(memfile_used(x.mf), 3 * PG);
+	map(&x);
+	check_page(&x, 2); /* zeroes past the new end */
+	assert_int_equal(x.f->ops->shared_page(x.f, 3), -EIO);
+	/* Grown again: the new pages are read from the file, zeroes. */
+	memset(x.b.data + x.b.size, 0, 8 * PG - x.b.size);
+	pagecache_lock(x.pc);
+	pagecache_resized(x.pc, x.b.size, 8 * PG);
+	x.b.size = 8 * PG;
+	pagecache_unlock(x.pc);
+	check_page(&x, 5);
+	assert_int_equal(x.b.reads, 2);
+	teardown_file(&x);
+}
+
+static void test_past_the_budget_the_least_recently_unmapped_go_first(void **state)
+{
+	struct fixture x = {0}, y = {0}, z = {0};
+	pagecache_set_keep_budget(20);
+	setup_file_keep(&x, 10 * PG, true);
+	y.mf = x.mf;
+	setup_file_keep(&y, 8 * PG, true);
+	z.mf = x.mf;
+	setup_file_keep(&z, 6 * PG, true);
+	check_page(&x, 0);
+	check_page(&y, 0);
+	check_page(&z, 0);
+	unmap(&x); /* oldest */
+	unmap(&y);
+	assert_int_equal(pagecache_kept_pages(), 18);
+	unmap(&z); /* 24 > 20: x goes */
+	assert_int_equal(pagecache_kept_pages(), 14);
+	map(&x);
+	check_page(&x, 0);
+	assert_int_equal(x.b.reads, 2);
+	map(&y);
+	check_page(&y, 0);
+	assert_int_equal(y.b.reads, 1); /* y stayed */
+	/* Mapped again, y left the LRU: a reclaim to nothing takes z only. */
+	assert_int_equal(pagecache_reclaim(0), 6);
+	assert_int_equal(pagecache_kept_pages(), 0);
+	map(&z);
+	pagecache_set_keep_budget(64ULL * 1024 * 1024 / PG);
+	struct memfile *mf = x.mf;
+	y.mf = z.mf = NULL;
+	x.f->ops->put(x.f);
+	pagecache_free(x.pc);
+	free(x.b.data);
+	y.f->ops->put(y.f);
+	pagecache_free(y.pc);
+	free(y.b.data);
+	z.f->ops->put(z.f);
+	pagecache_free(z.pc);
+	free(z.b.data);
+	assert_int_equal(memfile_used(mf), 0);
+	memfile_free(mf);
+}
+
+static void test_a_short_memory_file_takes_the_kept_pages_back(void **state)
+{
+	struct fixture x = {0};
+	setup_file_keep(&x, 16 * PG, true);
+	memfile_set_shrinker(x.mf, pagecache_shrink, NULL);
+	check_page(&x, 0);
+	unmap(&x);
+	assert_int_equal(pagecache_kept_pages(), 16);
+	/* A limit of 20 pages: 10 more fit only if the kept ones go. */
+	memfile_set_limit(x.mf, 20 * PG);
+	int64_t a = memfile_alloc(x.mf, 10);
+	assert_true(a >= 0);
+	assert_int_equal(pagecache_kept_pages(), 0);
+	assert_false(memfile_take_oom(x.mf));
+	memfile_decref(x.mf, (uint64_t)a, 10);
+	memfile_set_limit(x.mf, 0);
+	map(&x);
+	teardown_file(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_miss_reads_its_whole_window_in_one_read),
 	    cmocka_unit_test(test_read_around_stops_at_the_end_of_file_and_at_cached_pages),
 	    cmocka_unit_test(test_a_short_read_caches_only_what_it_reached),
+	    cmocka_unit_test(test_kept_pages_outlive_the_last_unmapping),
+	    cmocka_unit_test(test_unkept_pages_go_with_the_last_unmapping),
+	    cmocka_unit_test(test_a_write_reaches_the_kept_pages),
+	    cmocka_unit_test(test_a_truncate_drops_the_kept_pages_past_the_end),
+	    cmocka_unit_test(test_past_the_budget_the_least_recently_unmapped_go_first),
+	    cmocka_unit_test(test_a_short_memory_file_takes_the_kept_pages_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
