@@ -186,6 +186,12 @@ struct jail_rules {
 #define JAIL_RULES(name_, array_)                                                                  \
 	{ .name = (name_), .rules = (array_), .n = sizeof(array_) / sizeof((array_)[0]) }
 
+/* Counters of platform_ops.stats. */
+struct plat_stats {
+	uint64_t requests;
+	uint64_t ops;
+};
+
 struct platform_ops {
 	const char *name;
 	/* Set up the platform for a Sentry whose memory file is memfd. */
@@ -262,6 +268,11 @@ struct platform_ops {
 	 * number in rax.  0, or -errno when this site cannot be patched.  Any
 	 * thread. */
 	int (*as_patch_syscall)(struct addr_space *as, uint64_t site, uint32_t nr, uint8_t call[5]);
+	/* Optional (NULL: nothing to count).  What the platform asked of its
+	 * host processes so far, for the Sentry's stats line: requests (round
+	 * trips to a helper thread, such as systrap's leader) and the address
+	 * space ops (map, unmap, protect...) they carried.  Any thread. */
+	void (*stats)(struct platform *p, struct plat_stats *st);
 
 	/* A new execution context, owned by the calling thread from now on. */
 	struct context *(*new_context)(struct platform *p);

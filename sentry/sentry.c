@@ -87,8 +87,10 @@ static const char *sockopt_level_name(int level)
 /* What the app asked of the Sentry, for finding where a workload's time
  * goes without a strace (each of these is a trap or a round trip): the
  * syscalls dispatched, the most called, the page faults, the Gofer's round
- * trips. */
-static void log_sandbox_stats(struct gofer_client *gc)
+ * trips, the platform's requests to its helpers (systrap: one per batch of
+ * maps, unmaps and protects sent to a stub's leader) and the ops they
+ * carried. */
+static void log_sandbox_stats(struct gofer_client *gc, struct platform *plat)
 {
 	int nrs[10];
 	uint64_t counts[10], total;
@@ -96,6 +98,12 @@ static void log_sandbox_stats(struct gofer_client *gc)
 	log_info("stats: %llu syscalls, %llu page faults, %llu gofer round trips",
 		 (unsigned long long)total, (unsigned long long)task_fault_count(),
 		 (unsigned long long)gofer_client_requests(gc));
+	if (plat->ops->stats) {
+		struct plat_stats ps = {0};
+		plat->ops->stats(plat, &ps);
+		log_info("stats: %llu leader requests, %llu address-space ops",
+			 (unsigned long long)ps.requests, (unsigned long long)ps.ops);
+	}
 	char line[512];
 	size_t len = 0;
 	line[0] = 0;
@@ -304,7 +312,7 @@ int sentry_run(const struct sentry_config *cfg)
 	int n = 0;
 	int nrs[64];
 	uint64_t counts[64];
-	log_sandbox_stats(gc);
+	log_sandbox_stats(gc, plat);
 	n = syscall_unsupported(nrs, counts, 64);
 	for (int i = 0; i < n; i++)
 		log_info("unsupported syscall %s called %lu times", syscall_name(nrs[i]),

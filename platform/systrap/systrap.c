@@ -236,6 +236,8 @@ int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, i
 	memcpy(ro->ops, ops, n * sizeof(*ops));
 	ro->nops = n;
 	uint32_t seq = ++as->seq;
+	atomic_fetch_add_explicit(&as->sp->requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&as->sp->ops, n, memory_order_relaxed);
 	atomic_store((_Atomic uint32_t *)&ro->req_seq, seq);
 	if (atomic_load((_Atomic uint32_t *)&st_rw(as)->leader_waiting))
 		st_futex(&ro->req_seq, FUTEX_WAKE, 1, NULL);
@@ -1185,6 +1187,13 @@ long systrap_as_leader_call(struct addr_space *as, long nr, const long args[6])
 	return err ? err : (long)res;
 }
 
+static void systrap_stats(struct platform *p, struct plat_stats *st)
+{
+	struct st_platform *sp = p->priv;
+	st->requests = atomic_load_explicit(&sp->requests, memory_order_relaxed);
+	st->ops = atomic_load_explicit(&sp->ops, memory_order_relaxed);
+}
+
 const struct platform_ops systrap_platform_ops = {
     .name = "systrap",
     .init = systrap_init,
@@ -1201,6 +1210,7 @@ const struct platform_ops systrap_platform_ops = {
     .as_dead = systrap_as_dead,
     .as_set_name = systrap_as_set_name,
     .as_patch_syscall = systrap_as_patch_syscall,
+    .stats = systrap_stats,
     .new_context = systrap_new_context,
     .context_switch = systrap_context_switch,
     .context_get_fpregs = systrap_context_get_fpregs,

@@ -75,6 +75,9 @@ struct st_platform {
 	 * table copied into every stub's control memfd at ST_PATCH_OFF. */
 	bool patch, patch_lo;
 	uint8_t patch_table[ST_PATCH_SIZE];
+	/* Requests sent to the leaders of all stubs, and the ops they carried
+	 * (platform_ops.stats). */
+	_Atomic uint64_t requests, ops;
 };
 
 /* Addresses in the blob (the same in the Sentry and in every stub). */

@@ -124,10 +124,43 @@ static void test_a_queued_map_holds_for_every_thread_that_resumes(void **state)
 	env_end(&e);
 }
 
+static struct plat_stats stats_now(void)
+{
+	struct plat_stats st = {0};
+	ops->stats(plat, &st);
+	return st;
+}
+
+/* The stats line's counters: the maps queued while no thread ran go to the
+ * leader as one request at the next switch, and it carries them all. */
+static void test_stats_count_one_request_for_the_queued_maps(void **state)
+{
+	struct prog p = {0};
+	movabs_rbx(&p, DATA_VA);
+	EMIT(&p, 0x48, 0x8b, 0x3b); /* mov (%rbx),%rdi */
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p); /* leaves the code and stack maps queued */
+	uint64_t v = 0x7a7a;
+	assert_int_equal(pwrite(memfd, &v, 8, (off_t)DATA_OFF), 8);
+	assert_int_equal(ops->as_map(e.as, DATA_VA, PAGE, PROT_READ, DATA_OFF), 0);
+	struct plat_stats before = stats_now();
+	unsigned reqs = systrap_as_requests(e.as);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(e.regs.rdi, 0x7a7a);
+	struct plat_stats after = stats_now();
+	assert_int_equal(systrap_as_requests(e.as), reqs + 1);
+	assert_int_equal(after.requests - before.requests, 1);
+	assert_int_equal(after.ops - before.ops, 3);
+	env_end(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_queued_map_holds_for_every_thread_that_resumes),
+	    cmocka_unit_test(test_stats_count_one_request_for_the_queued_maps),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
