@@ -57,6 +57,7 @@ struct tmpfs_node {
 	/* regular files */
 	struct tmpfs_page *pages;
 	size_t npages;
+	size_t nalloc; /* of pages, those allocated (st_blocks) */
 	struct mm_file mmf;
 	/* regular files: seals (F_SEAL_*, fcntl F_ADD_SEALS), the MAP_SHARED
 	 * mmaps between their seal check and their VMA (map_writers), and an
@@ -121,10 +122,11 @@ static struct inode *tmpfs_inode_new(struct superblock *sb, uint32_t mode, uint3
 
 /* ---- pages ---- */
 
-static void page_free(struct tmpfs_sb *ts, struct tmpfs_page *p)
+static void page_free(struct tmpfs_sb *ts, struct tmpfs_node *n, struct tmpfs_page *p)
 {
 	if (!p->ptr)
 		return;
+	n->nalloc--;
 	if (p->mfoff >= 0)
 		memfile_decref(ts->mf, p->mfoff, 1);
 	else
@@ -134,7 +136,7 @@ static void page_free(struct tmpfs_sb *ts, struct tmpfs_page *p)
 	atomic_fetch_sub(&ts->used_pages, 1);
 }
 
-static int page_alloc(struct tmpfs_sb *ts, struct tmpfs_page *p)
+static int page_alloc(struct tmpfs_sb *ts, struct tmpfs_node *n, struct tmpfs_page *p)
 {
 	uint64_t used = atomic_fetch_add(&ts->used_pages, 1);
 	if (ts->limit_pages && used >= ts->limit_pages) {
@@ -157,6 +159,7 @@ static int page_alloc(struct tmpfs_sb *ts, struct tmpfs_page *p)
 		}
 		p->mfoff = -1;
 	}
+	n->nalloc++;
 	return 0;
 }
 
@@ -185,7 +188,7 @@ static void pages_truncate(struct inode *ino, uint64_t size)
 	struct tmpfs_sb *ts = TSB(ino);
 	size_t keep = PAGE_ROUND_UP(size) / PAGE_SIZE;
 	for (size_t i = keep; i < n->npages; i++)
-		page_free(ts, &n->pages[i]);
+		page_free(ts, n, &n->pages[i]);
 	/* The tail of the last page must read as zeros if the file grows again. */
 	if ((size % PAGE_SIZE) && keep > 0 && keep <= n->npages && n->pages[keep - 1].ptr)
 		memset((char *)n->pages[keep - 1].ptr + size % PAGE_SIZE, 0,
@@ -194,11 +197,7 @@ static void pages_truncate(struct inode *ino, uint64_t size)
 
 static uint64_t pages_in_use(struct tmpfs_node *n)
 {
-	uint64_t c = 0;
-	for (size_t i = 0; i < n->npages; i++)
-		if (n->pages[i].ptr)
-			c++;
-	return c;
+	return n->nalloc;
 }
 
 /* Copy out of the file at off (under ino->lock); len already clipped to size. */
@@ -280,7 +279,7 @@ static ssize_t tmpfs_write(struct task *t, struct file *f, const void *buf, size
 		uint64_t o = off + done;
 		size_t pg = o / PAGE_SIZE, po = o % PAGE_SIZE;
 		size_t chunk = PAGE_SIZE - po < len - done ? PAGE_SIZE - po : len - done;
-		if (!n->pages[pg].ptr && (r = page_alloc(ts, &n->pages[pg])) < 0)
+		if (!n->pages[pg].ptr && (r = page_alloc(ts, n, &n->pages[pg])) < 0)
 			break;
 		memcpy((char *)n->pages[pg].ptr + po, (const char *)buf + done, chunk);
 		done += chunk;
@@ -339,7 +338,7 @@ static int64_t tmpfs_mmf_shared_page(struct mm_file *m, uint64_t pgoff)
 	if (r == 0)
 		r = pages_reserve(n, pgoff + 1);
 	if (r == 0 && !n->pages[pgoff].ptr)
-		r = page_alloc(ts, &n->pages[pgoff]);
+		r = page_alloc(ts, n, &n->pages[pgoff]);
 	if (r == 0) {
 		r = n->pages[pgoff].mfoff;
 		memfile_incref(ts->mf, r, 1);
@@ -406,7 +405,7 @@ static int tmpfs_fallocate(struct task *t, struct file *f, int mode, uint64_t of
 			uint64_t ps = (uint64_t)pg * PAGE_SIZE, pe = ps + PAGE_SIZE;
 			uint64_t s = off > ps ? off : ps, e = end < pe ? end : pe;
 			if (s == ps && e == pe)
-				page_free(ts, &n->pages[pg]);
+				page_free(ts, n, &n->pages[pg]);
 			else
 				memset((char *)n->pages[pg].ptr + (s - ps), 0, e - s);
 		}
@@ -414,13 +413,13 @@ static int tmpfs_fallocate(struct task *t, struct file *f, int mode, uint64_t of
 		r = pages_reserve(n, last + 1);
 		size_t pg = first;
 		for (; r == 0 && pg <= last; pg++)
-			if (!n->pages[pg].ptr && (r = page_alloc(ts, &n->pages[pg])) < 0)
+			if (!n->pages[pg].ptr && (r = page_alloc(ts, n, &n->pages[pg])) < 0)
 				break;
 		if (r < 0) {
 			/* As Linux: what this call allocated goes again. */
 			for (size_t k = first; k < pg && k < n->npages; k++)
 				if ((uint64_t)k * PAGE_SIZE >= PAGE_ROUND_UP(ino->size))
-					page_free(ts, &n->pages[k]);
+					page_free(ts, n, &n->pages[k]);
 		} else if (!(mode & FALLOC_FL_KEEP_SIZE) && end > ino->size) {
 			ino->size = end;
 		}
@@ -756,7 +755,7 @@ static void tmpfs_evict(struct inode *ino)
 		e = next;
 	}
 	for (size_t i = 0; i < n->npages; i++)
-		page_free(TSB(ino), &n->pages[i]);
+		page_free(TSB(ino), n, &n->pages[i]);
 	free(n->pages);
 	free(n->target);
 	free(n);

@@ -123,7 +123,8 @@ void inode_fill_stat(struct inode *ino, struct stat *st)
 	st->st_rdev = ino->rdev;
 	st->st_size = ino->size;
 	st->st_blksize = ino->blksize ? ino->blksize : 4096;
-	st->st_blocks = ino->blocks ? ino->blocks : (ino->size + 511) / 512;
+	/* What the file system allocated: a sparse file does not count its holes. */
+	st->st_blocks = ino->blocks;
 	st->st_atim = ino->atime;
 	st->st_mtim = ino->mtime;
 	st->st_ctim = ino->ctime;
