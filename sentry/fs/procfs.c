@@ -134,7 +134,7 @@ static char state_char(const struct proc_snapshot *s)
 		return 't';
 	if (s->stopped)
 		return 'T';
-	return 'S';
+	return s->running ? 'R' : 'S';
 }
 
 static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
@@ -146,6 +146,7 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 		  s->zombie	    ? "zombie"
 		  : s->tracing_stop ? "tracing stop"
 		  : s->stopped	    ? "stopped"
+		  : s->running	    ? "running"
 				    : "sleeping");
 	tb_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", s->tgid,
 		  s->tgid, s->ppid, s->tracer_pid);
@@ -576,12 +577,30 @@ static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, s
 	return r < 0 ? r : (ssize_t)len;
 }
 
-static struct inode *pid_dir_new(int pid)
+/* The directory's own arg is its process's thread group (a reference), so
+ * that pidfd_send_signal on an fd of /proc/<pid> signals the process that
+ * was opened, as Linux's (procfs_pid_dir_tg), never a later one of that pid. */
+static void pid_dir_free(void *tg)
 {
+	tg_put(tg);
+}
+
+struct thread_group *procfs_pid_dir_tg(struct file *f)
+{
+	return vfs_synth_dir_arg(f->inode, pid_dir_free);
+}
+
+/* /proc/<pid>: takes over the caller's reference on tg. */
+static struct inode *pid_dir_new(struct thread_group *tg)
+{
+	int pid = tg->tgid;
 	void *arg = (void *)(intptr_t)pid;
-	struct inode *d = vfs_synth_dir_new(proc_sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
-	if (!d)
+	struct inode *d =
+	    vfs_synth_dir_new(proc_sb, S_IFDIR | 0555, NULL, NULL, tg, pid_dir_free);
+	if (!d) {
+		tg_put(tg);
 		return NULL;
+	}
 	int r = 0;
 	r |= add_file(d, "status", 0444, gen_status, arg);
 	r |= add_file(d, "stat", 0444, gen_stat, arg);
@@ -989,8 +1008,7 @@ static int root_lookup(struct task *t, void *arg, const char *name, struct inode
 	struct thread_group *tg = kernel_get_tg(t->k, (int)pid);
 	if (!tg)
 		return -ENOENT;
-	tg_put(tg);
-	*out = pid_dir_new((int)pid);
+	*out = pid_dir_new(tg);
 	return *out ? 0 : -ENOMEM;
 }
 

@@ -30,6 +30,9 @@ struct superblock;
 struct inode;
 struct inode *proc_task_dir_new(struct superblock *sb, int pid);
 struct superblock *procfs_sb(void);
+/* The process whose /proc/<pid> directory f is open on (borrowed: f holds
+ * it), or NULL for any other file. */
+struct thread_group *procfs_pid_dir_tg(struct file *f);
 /* Register "sysfs", "cgroup" and "cgroup2" (sysfs.c). */
 int sysfs_init(void);
 /* Register "cgroup" and "cgroup2": the container's limits (cgroupfs.c). */

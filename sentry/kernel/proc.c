@@ -111,6 +111,7 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 		vmutex_lock(&tg->siglock);
 		s->tracing_stop = l->pt.stopped;
 		vmutex_unlock(&tg->siglock);
+		s->running = !atomic_load_explicit(&l->asleep, memory_order_relaxed);
 	}
 	s->nthreads = tg->nthreads;
 	s->exit_status = tg->exit_status;

@@ -38,6 +38,7 @@ struct proc_snapshot {
 	int tgid, ppid, pgid, sid; /* ppid 0: no parent (spawned from outside) */
 	char comm[16];             /* the speaking task's name, "" when none */
 	bool zombie, stopped;
+	bool running;              /* the speaking task is not asleep (State R) */
 	int nthreads;
 	int exit_status;           /* the wait status, for a zombie */
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;

@@ -129,6 +129,7 @@ struct task {
 	struct uts_ns *uts_ns;
 
 	int wake_efd;               /* eventfd: see wait.h */
+	atomic_bool asleep;         /* in a wait.c sleep: /proc shows S, else R */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
 	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */
 	_Atomic uint64_t cpu_ns;    /* this thread's user + system time (its CPU clock's timers) */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -79,7 +80,9 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 				      {.fd = hostfd, .events = events}};
 		struct timespec b0, b1;
 		clock_gettime(CLOCK_MONOTONIC, &b0);
+		atomic_store_explicit(&t->asleep, true, memory_order_relaxed);
 		int n = poll(p, hostfd >= 0 ? 2 : 1, timeout_ms(deadline));
+		atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
 		clock_gettime(CLOCK_MONOTONIC, &b1);
 		t->blocked_ns += (uint64_t)((b1.tv_sec - b0.tv_sec) * 1000000000LL +
 					    (b1.tv_nsec - b0.tv_nsec));
@@ -105,7 +108,9 @@ int task_sleep(struct task *t, const struct timespec *deadline)
 {
 	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
 	struct pollfd p = {.fd = t->wake_efd, .events = POLLIN};
+	atomic_store_explicit(&t->asleep, true, memory_order_relaxed);
 	int n = poll(&p, 1, timeout_ms(deadline));
+	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
 	if (n == 0)
 		return -ETIMEDOUT;
 	if (n > 0)

@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
+#include "sentry/fs/procfs.h"
 #include "sentry/kernel/inotify.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pidfd.h"
@@ -280,13 +281,18 @@ static int64_t sys_pidfd_open(struct task *t, const uint64_t a[6])
 	return r < 0 ? r : install(t, f, true);
 }
 
-/* The process of pidfd fd, and the file (a reference), or -EBADF. */
-static int pidfd_get(struct task *t, int fd, struct file **fp, struct thread_group **tgp)
+/* The process of pidfd fd, and the file (a reference), or -EBADF.  With
+ * proc_dir, an fd of a /proc/<pid> directory names its process too (only
+ * pidfd_send_signal takes one, as Linux's tgid_pidfd_to_pid). */
+static int pidfd_get(struct task *t, int fd, bool proc_dir, struct file **fp,
+		     struct thread_group **tgp)
 {
 	struct file *f = get_file(t, fd);
 	if (!f)
 		return -EBADF;
 	struct thread_group *tg = pidfd_tg(f);
+	if (!tg && proc_dir)
+		tg = procfs_pid_dir_tg(f);
 	if (!tg) {
 		file_put(f);
 		return -EBADF;
@@ -303,7 +309,7 @@ static int64_t sys_pidfd_send_signal(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	struct file *f;
 	struct thread_group *tg;
-	int r = pidfd_get(t, (int)a[0], &f, &tg);
+	int r = pidfd_get(t, (int)a[0], true, &f, &tg);
 	if (r)
 		return r;
 	siginfo_t info;
@@ -342,7 +348,7 @@ static int64_t sys_pidfd_getfd(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	struct file *pf;
 	struct thread_group *tg;
-	int r = pidfd_get(t, (int)a[0], &pf, &tg);
+	int r = pidfd_get(t, (int)a[0], false, &pf, &tg);
 	if (r)
 		return r;
 	int tgid = tg->tgid;

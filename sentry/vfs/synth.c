@@ -410,6 +410,13 @@ struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_
 	return ino;
 }
 
+void *vfs_synth_dir_arg(struct inode *ino, void (*free_arg)(void *))
+{
+	if (!ino || ino->ops != &synth_dir_iops || !free_arg || S(ino)->free_arg != free_arg)
+		return NULL;
+	return S(ino)->arg;
+}
+
 int vfs_synth_dir_add(struct inode *dir, const char *name, struct inode *child)
 {
 	if (dir->ops != &synth_dir_iops)

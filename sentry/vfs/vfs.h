@@ -716,6 +716,9 @@ struct inode *vfs_synth_raw_new(struct superblock *sb, uint32_t mode, vfs_synth_
  * are given, dynamic ones (then child dentries are not cached). */
 struct inode *vfs_synth_dir_new(struct superblock *sb, uint32_t mode, vfs_synth_list_fn list,
 				vfs_synth_lookup_fn lookup, void *arg, void (*free_arg)(void *));
+/* The arg of a synthetic directory made with this free_arg (which tells
+ * whose directory it is), or NULL for any other inode. */
+void *vfs_synth_dir_arg(struct inode *ino, void (*free_arg)(void *));
 /* Let a directory's entries be unlinked (the VFS checked the permissions,
  * sticky bit included): fn removes name (0 or -errno). */
 typedef int (*vfs_synth_unlink_fn)(struct task *t, void *arg, const char *name);
