@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #define MAX_RT_PRIO 100
@@ -155,8 +156,60 @@ int sched_set(struct task *t, int tid, const struct sched_attrs *want)
 	return r;
 }
 
+static void affinity_of(const struct task *p, const uint64_t *host, unsigned words,
+			uint64_t *out)
+{
+	for (unsigned i = 0; i < words; i++)
+		out[i] = p->affinity_set ? p->affinity[i] & host[i] : host[i];
+}
+
+int sched_affinity_get(struct task *t, int tid, const uint64_t *host, unsigned words,
+		       uint64_t *out)
+{
+	struct task *p = get_target(t, tid);
+	if (!p)
+		return -ESRCH;
+	vmutex_lock(&p->tg->siglock);
+	affinity_of(p, host, words, out);
+	vmutex_unlock(&p->tg->siglock);
+	put_target(t, p);
+	return 0;
+}
+
+int sched_affinity_set(struct task *t, int tid, const uint64_t *host, unsigned words,
+		       const uint64_t *want)
+{
+	if (words > SCHED_AFFINITY_WORDS)
+		return -EINVAL;
+	bool any = false;
+	for (unsigned i = 0; i < words; i++)
+		any |= (want[i] & host[i]) != 0;
+	struct task *p = get_target(t, tid);
+	if (!p)
+		return -ESRCH;
+	vmutex_lock(&p->tg->siglock);
+	const struct creds *c = t->creds, *pc = p->creds;
+	int r = 0;
+	/* As Linux's sched_setaffinity: check_same_owner or CAP_SYS_NICE,
+	 * then an empty intersection with the allowed CPUs is EINVAL. */
+	if (!creds_capable(c, CAP_SYS_NICE) && (!pc || (c->euid != pc->euid && c->euid != pc->ruid)))
+		r = -EPERM;
+	else if (!any)
+		r = -EINVAL;
+	if (r == 0) {
+		for (unsigned i = 0; i < SCHED_AFFINITY_WORDS; i++)
+			p->affinity[i] = i < words ? want[i] & host[i] : 0;
+		p->affinity_set = true;
+	}
+	vmutex_unlock(&p->tg->siglock);
+	put_target(t, p);
+	return r;
+}
+
 void sched_fork(struct task *child, const struct task *parent)
 {
+	child->affinity_set = parent->affinity_set;
+	memcpy(child->affinity, parent->affinity, sizeof(child->affinity));
 	child->sched_policy = parent->sched_policy;
 	child->sched_priority = parent->sched_priority;
 	child->sched_nice = parent->sched_nice;

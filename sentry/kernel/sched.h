@@ -36,6 +36,19 @@ int sched_get(struct task *t, int tid, struct sched_attrs *out);
  * another user's task, clearing reset-on-fork). */
 int sched_set(struct task *t, int tid, const struct sched_attrs *want);
 
+/* CPU affinity, recorded and reported as the attributes above (the Sentry's
+ * host threads keep the Sentry's mask): a task's mask is a subset of the
+ * host's, host (words 64-bit words, at most SCHED_AFFINITY_WORDS), the CPUs
+ * the sandbox may use.  get: thread tid's (0: t) mask into out[words];
+ * 0 or -ESRCH.  set: as Linux's sched_setaffinity, want & host becomes the
+ * mask; -EINVAL when that is empty, -ESRCH, -EPERM for another user's task
+ * without CAP_SYS_NICE. */
+#define SCHED_AFFINITY_WORDS 16 /* 1024 CPUs */
+int sched_affinity_get(struct task *t, int tid, const uint64_t *host, unsigned words,
+		       uint64_t *out);
+int sched_affinity_set(struct task *t, int tid, const uint64_t *host, unsigned words,
+		       const uint64_t *want);
+
 /* Under p's siglock (resource.c's getpriority/setpriority). */
 int sched_nice_locked(const struct task *p);
 void sched_set_nice_locked(struct task *p, int nice);

@@ -20,6 +20,7 @@
 #include "lib/lockdep.h"
 #include "platform/platform.h"
 #include "sentry/kernel/ptrace.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/kernel/wait.h"
 
 struct kernel;
@@ -119,6 +120,10 @@ struct task {
 	int sched_priority;         /* 1..99 for FIFO and RR, else 0 */
 	int sched_nice;             /* -20..19 */
 	bool sched_reset_on_fork;
+	/* sched_setaffinity's mask, within the host's (sched.c); all of the
+	 * host's CPUs while affinity_set is false. */
+	bool affinity_set;
+	uint64_t affinity[SCHED_AFFINITY_WORDS];
 	int ioprio;                 /* ioprio_set's value; 0: none set */
 	/* set_mempolicy (sys_memcalls.c) [own]: the mode with its flags and
 	 * the node mask (one node here); inherited by clone, kept by execve. */

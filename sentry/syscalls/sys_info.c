@@ -10,10 +10,13 @@
  *     count are the sandbox's; load averages are not computed: 0.
  *   - getrandom: the host's getrandom(2).
  *   - CPU affinity: the CPUs the Sentry itself may run on (its host affinity,
- *     which honours a cpuset given to the container).  There is no per-task
- *     mask yet, so sched_setaffinity accepts only a mask that keeps every
- *     allowed CPU (a true no-op) and refuses narrowing ones with EINVAL.
- *   - getcpu: the CPU of the Sentry thread serving the task.
+ *     which honours a cpuset given to the container).  A task's own mask
+ *     (sched_setaffinity: taskset, numactl) is recorded and reported, and
+ *     inherited, as the other scheduling attributes (sched.c), not applied
+ *     to the host threads: the task runs on any of the sandbox's CPUs.
+ *   - getcpu: the CPU of the Sentry thread serving the task (the vDSO's:
+ *     the CPU the app's thread runs on), which the task's mask does not
+ *     bound.
  * Limits and nice values are the kernel's (sentry/kernel/resource.c and
  * sched.c); the other sched_* calls are in sys_sched.c.
  *
@@ -297,10 +300,18 @@ static int64_t sys_sched_getaffinity(struct task *t, const uint64_t a[6])
 	/* As Linux: the buffer must hold nr_cpu_ids bits in whole longs. */
 	if (len < host_mask_size || (len & (sizeof(long) - 1)))
 		return -EINVAL;
-	int r = task_exists(t, (int)a[0]);
-	if (r)
-		return r;
-	if (task_copy_out(t, a[2], host_mask, host_mask_size))
+	uint64_t mask[HOST_MASK_BYTES / 8];
+	memcpy(mask, host_mask, host_mask_size);
+	if (host_mask_size <= SCHED_AFFINITY_WORDS * 8) {
+		int r = sched_affinity_get(t, (int)a[0], host_mask, host_mask_size / 8, mask);
+		if (r)
+			return r;
+	} else {
+		int r = task_exists(t, (int)a[0]);
+		if (r)
+			return r;
+	}
+	if (task_copy_out(t, a[2], mask, host_mask_size))
 		return -EFAULT;
 	return host_mask_size;
 }
@@ -314,6 +325,9 @@ static int64_t sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 	size_t n = len < host_mask_size ? len : host_mask_size;
 	if (task_copy_in(t, want, a[2], n))
 		return -EFAULT;
+	if (host_mask_size <= SCHED_AFFINITY_WORDS * 8)
+		return sched_affinity_set(t, (int)a[0], host_mask, host_mask_size / 8, want);
+	/* More CPUs than a task's mask holds: only the no-op is honest. */
 	int r = task_exists(t, (int)a[0]);
 	if (r)
 		return r;
@@ -326,7 +340,6 @@ static int64_t sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 	}
 	if (!any)
 		return -EINVAL; /* as Linux: no allowed CPU left */
-	/* No per-task mask is kept: only the no-op is honest. */
 	return all ? 0 : -EINVAL;
 }
 

@@ -237,6 +237,18 @@ static void test_sched_affinity_reports_host_cpus(void **st)
 	uint64_t zero[128] = {0};
 	assert_int_equal(mm_copy_out(s->fx->mm, out, zero, (size_t)n), 0);
 	assert_int_equal(sc(&s->t, SYS_sched_setaffinity, 0, (uint64_t)n, out, 0), -EINVAL);
+	/* A narrower mask is the task's from then on (taskset -c). */
+	int first = 0;
+	while (!CPU_ISSET(first, &host))
+		first++;
+	uint64_t one[128] = {0};
+	one[first / 64] = 1ULL << (first % 64);
+	assert_int_equal(mm_copy_out(s->fx->mm, out, one, (size_t)n), 0);
+	assert_int_equal(sc(&s->t, SYS_sched_setaffinity, 0, (uint64_t)n, out, 0), 0);
+	assert_int_equal(mm_copy_out(s->fx->mm, out, zero, (size_t)n), 0);
+	assert_int_equal(sc(&s->t, SYS_sched_getaffinity, 0, 1024, out, 0), n);
+	assert_int_equal(mm_copy_in(s->fx->mm, mask, out, (size_t)n), 0);
+	assert_memory_equal(mask, one, (size_t)n);
 }
 
 static void test_scheduler_queries(void **st)
