@@ -13,7 +13,7 @@ docker_setup
 src=$(cd "$(dirname "$0")" && pwd)/conformance
 bindir=$(mktemp -d)
 trap 'rm -rf "$bindir"' EXIT
-for p in sched prctl memfd; do
+for p in sched sched_affinity proc_pidfd prctl memfd; do
 	gcc -static -O1 -pthread -Wall -o "$bindir/$p" "$src/$p.c" ||
 		fail "build of $p"
 	want=$(timeout 120 docker run --rm --runtime=runc -v "$bindir:/t:ro" "$DOCKER_IMAGE" \

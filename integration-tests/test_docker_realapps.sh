@@ -7,7 +7,8 @@
 # goroutines, channels, timers), Node.js (timers, promises, child
 # processes), dpkg (a .deb built, installed, queried, run and removed), git,
 # sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
-# test_docker_sqlite and test_docker_strace run).
+# test_docker_sqlite and test_docker_strace run), procps and psmisc (vmstat,
+# top, ps, killall, taskset).
 # The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -16,7 +17,7 @@ set -u
 docker_setup
 IMAGE=visor-realapps
 docker_build_apps "$IMAGE" gcc make libc6-dev perl python3 python3-pytest \
-	openjdk-17-jdk-headless golang-go nodejs strace git sqlite3
+	openjdk-17-jdk-headless golang-go nodejs strace git sqlite3 procps psmisc
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -96,6 +97,7 @@ case_run dpkg dpkg.sh
 case_run git git.sh /tmp/git
 case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
+case_run procps procps.sh
 
 # Every container's log names it; the union of what the Sentries counted.
 nlogs=$(find "$logs" -name "*.sentry.log" | wc -l)

@@ -673,14 +673,22 @@ static char *gen_cpuinfo(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
-static char *gen_meminfo(struct task *t, void *arg, size_t *len)
+/* The sandbox's memory in bytes: its machine's (the container's limit,
+ * limits.h) and what its memory file uses. */
+static void sandbox_mem(struct task *t, uint64_t *total, uint64_t *used)
 {
 	struct sysinfo si;
 	if (sysinfo(&si) < 0)
 		memset(&si, 0, sizeof(si));
 	uint64_t unit = si.mem_unit ? si.mem_unit : 1;
-	/* The container's memory limit is its machine's memory (limits.h). */
-	uint64_t total = limits_mem_total(si.totalram * unit), used = memfile_used(t->k->mf);
+	*total = limits_mem_total(si.totalram * unit);
+	*used = memfile_used(t->k->mf);
+}
+
+static char *gen_meminfo(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
 	uint64_t free_b = total > used ? total - used : 0;
 	struct sbuf b = {0};
 	/* The sandbox's view: its own memory file is what it uses. */
@@ -726,16 +734,42 @@ static char *gen_filesystems(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
+/* The sandbox's CPU time as the machine's (there is no other for its
+ * programs): user and system from its processes, idle the rest of its CPUs'
+ * uptime; per CPU, an even share (the Sentry does not track where a task
+ * ran).  Interrupts and context switches are not counted: 0. */
 static char *gen_stat_sys(struct task *t, void *arg, size_t *len)
 {
 	struct sbuf b = {0};
 	long ncpu = host_ncpu;
-	tb_printf(&b, "cpu  0 0 0 0 0 0 0 0 0 0\n");
+	const uint64_t ns_per_tick = 1000000000ULL / 100; /* USER_HZ */
+	struct kernel_cpu_stats cs;
+	kernel_cpu_stats(t->k, &cs);
+	uint64_t up = kernel_uptime_ns(t->k) / ns_per_tick * (uint64_t)ncpu;
+	uint64_t user = cs.user_ns / ns_per_tick, sys = cs.system_ns / ns_per_tick;
+	uint64_t idle = up > user + sys ? up - user - sys : 0;
+	tb_printf(&b, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", (unsigned long)user, (unsigned long)sys,
+		  (unsigned long)idle);
 	for (long i = 0; i < ncpu; i++)
-		tb_printf(&b, "cpu%ld 0 0 0 0 0 0 0 0 0 0\n", i);
+		tb_printf(&b, "cpu%ld %lu 0 %lu %lu 0 0 0 0 0 0\n", i, (unsigned long)(user / ncpu),
+			  (unsigned long)(sys / ncpu), (unsigned long)(idle / ncpu));
 	uint64_t boot = (uint64_t)time(NULL) - kernel_uptime_ns(t->k) / 1000000000ULL;
-	tb_printf(&b, "intr 0\nctxt 0\nbtime %lu\nprocesses %d\nprocs_running 1\nprocs_blocked 0\n",
-		  (unsigned long)boot, t->k->last_pid);
+	tb_printf(&b, "intr 0\nctxt 0\nbtime %lu\nprocesses %d\nprocs_running %d\nprocs_blocked %d\n",
+		  (unsigned long)boot, t->k->last_pid, cs.running, cs.blocked);
+	return tb_done(&b, len);
+}
+
+/* /proc/vmstat (vmstat, sar, monitoring agents read it): the sandbox's free
+ * pages (as /proc/meminfo) and page faults; it has no block devices or swap,
+ * so those counters stay 0. */
+static char *gen_vmstat(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
+	struct sbuf b = {0};
+	tb_printf(&b, "nr_free_pages %lu\n", (unsigned long)((total > used ? total - used : 0) / 4096));
+	tb_printf(&b, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\npgfault %lu\npgmajfault 0\n",
+		  (unsigned long)task_fault_count());
 	return tb_done(&b, len);
 }
 
@@ -1036,6 +1070,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_file(root, "loadavg", 0444, gen_loadavg, NULL);
 	r |= add_file(root, "filesystems", 0444, gen_filesystems, NULL);
 	r |= add_file(root, "stat", 0444, gen_stat_sys, NULL);
+	r |= add_file(root, "vmstat", 0444, gen_vmstat, NULL);
 	struct inode *net = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 	if (!net)
 		r = -1;

@@ -169,3 +169,26 @@ int kernel_task_comm(struct kernel *k, int tid, char comm[17])
 	vmutex_unlock(&k->tasks_lock);
 	return x ? 0 : -ESRCH;
 }
+
+void kernel_cpu_stats(struct kernel *k, struct kernel_cpu_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	vmutex_lock(&k->tasks_lock);
+	for (struct task *x = k->all_tasks; x; x = x->next_all) {
+		struct thread_group *tg = x->tg;
+		if (!tg)
+			continue;
+		if (tg->leader == x) {
+			/* A reaped child's time moved into its parent's cutime:
+			 * counted once, while the parent lives. */
+			out->user_ns += __atomic_load_n(&tg->utime_ns, __ATOMIC_RELAXED) +
+					__atomic_load_n(&tg->cutime_ns, __ATOMIC_RELAXED);
+			out->system_ns += __atomic_load_n(&tg->stime_ns, __ATOMIC_RELAXED) +
+					  __atomic_load_n(&tg->cstime_ns, __ATOMIC_RELAXED);
+		}
+		if (!tg->zombie && !x->exiting &&
+		    !atomic_load_explicit(&x->asleep, memory_order_relaxed))
+			out->running++;
+	}
+	vmutex_unlock(&k->tasks_lock);
+}

@@ -77,4 +77,13 @@ int kernel_task_comm(struct kernel *k, int tid, char comm[17]);
 /* Drop the snapshot's references and copies (with no kernel lock held). */
 void proc_snapshot_release(struct proc_snapshot *s);
 
+/* The sandbox's CPU time and tasks, for /proc/stat: the CPU time of every
+ * live process with what its reaped children used, the threads not asleep
+ * (running) and in an uninterruptible sleep (blocked: none here). */
+struct kernel_cpu_stats {
+	uint64_t user_ns, system_ns;
+	int running, blocked;
+};
+void kernel_cpu_stats(struct kernel *k, struct kernel_cpu_stats *out);
+
 #endif
