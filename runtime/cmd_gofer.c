@@ -46,13 +46,19 @@ static void gofer_usage(void)
 }
 
 /* Open a mount's host source: a directory, or a regular file through its
- * parent directory (see struct gofer_mount). */
-static int open_mount_source(struct gofer_mount *m, const char *host, char **leaf_store,
+ * parent directory (see struct gofer_mount).  As a Linux bind mount, a
+ * source that is a symlink is followed (Docker's --init binds
+ * /usr/bin/docker-init, a symlink to tini): the file served is its
+ * target, reached through the target's own directory. */
+static int open_mount_source(struct gofer_mount *m, const char *given, char **leaf_store,
 			     struct verr *err)
 {
-	m->fd = open(host, O_PATH | O_CLOEXEC);
 	m->parent_fd = -1;
 	m->leaf = NULL;
+	_cleanup_free_ char *host = realpath(given, NULL);
+	if (!host)
+		return verr_errno(err, errno, "cannot open %s", given);
+	m->fd = open(host, O_PATH | O_CLOEXEC);
 	if (m->fd < 0)
 		return verr_errno(err, errno, "cannot open %s", host);
 	struct stat st;

@@ -184,7 +184,8 @@ int sandbox_check_network(const struct global_opts *g, struct verr *err)
 	return 0; /* sandbox, none, host: every mode the CLI accepts */
 }
 
-static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock, struct verr *err)
+static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock, int errfd,
+			 struct verr *err)
 {
 	const struct oci_config *c = o->cfg;
 	char **args = calloc(SANDBOX_MAX_ARGS + 16, sizeof(char *));
@@ -259,6 +260,8 @@ static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock
 	if (pid == 0) {
 		setsid();
 		child_null_stdio();
+		if (errfd >= 0)
+			dup2(errfd, 2);
 		child_fds(&sock, 1);
 		execv(exe, args);
 		_exit(125);
@@ -543,8 +546,10 @@ static int open_in_root(int rootfd, const char *path, int flags)
 
 /* Make DEST exist inside the root file system, as runc does before it
  * mounts: directories, and an empty file when the mount's source is a
- * file.  Every component is resolved with RESOLVE_IN_ROOT, so symlinks in
- * the image cannot point the mkdir outside the root. */
+ * file.  Every prefix of DEST is resolved from the root with
+ * RESOLVE_IN_ROOT, so a symlink in the image (Debian's /var/run -> /run)
+ * is followed as it would be inside the container and can never point the
+ * mkdir outside the root. */
 static int make_mountpoint(int rootfd, const char *dest, bool file)
 {
 	int r = open_in_root(rootfd, dest, O_PATH);
@@ -554,43 +559,42 @@ static int make_mountpoint(int rootfd, const char *dest, bool file)
 	}
 	if (r != -ENOENT)
 		return r;
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], prefix[PATH_MAX] = ".";
 	if (snprintf(buf, sizeof(buf), "%s", dest) >= (int)sizeof(buf))
 		return -ENAMETOOLONG;
-	int dfd = dup(rootfd);
-	if (dfd < 0)
-		return -errno;
 	char *save = NULL;
 	char *comp = strtok_r(buf, "/", &save);
 	while (comp) {
 		char *next = strtok_r(NULL, "/", &save);
-		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			close(dfd);
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
 			return -EINVAL;
-		}
-		int fd = open_in_root(dfd, comp, O_PATH | (next || !file ? O_DIRECTORY : 0));
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", prefix, comp) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		bool dir = next || !file;
+		int fd = open_in_root(rootfd, path, O_PATH | (dir ? O_DIRECTORY : 0));
 		if (fd == -ENOENT) {
-			if (next || !file) {
-				if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
-					int e = -errno;
-					close(dfd);
-					return e;
-				}
-				fd = open_in_root(dfd, comp, O_PATH | O_DIRECTORY);
+			/* Create it in its parent as resolved so far. */
+			int pfd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+			if (pfd < 0)
+				return pfd;
+			if (dir) {
+				fd = mkdirat(pfd, comp, 0755) < 0 && errno != EEXIST ? -errno : 0;
 			} else {
-				fd = openat(dfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				fd = openat(pfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 					    0644);
-				if (fd < 0)
-					fd = -errno;
+				fd = fd < 0 ? -errno : (close(fd), 0);
 			}
+			close(pfd);
+			if (fd == 0)
+				fd = open_in_root(rootfd, path, O_PATH | (dir ? O_DIRECTORY : 0));
 		}
-		close(dfd);
 		if (fd < 0)
 			return fd;
-		dfd = fd;
+		close(fd);
+		memcpy(prefix, path, sizeof(prefix));
 		comp = next;
 	}
-	close(dfd);
 	return 0;
 }
 
@@ -677,8 +681,42 @@ void sandbox_kill_children(struct sandbox *sb)
 	}
 }
 
-/* Read the ready pipe until "ok PID\n", "error MSG\n" or EOF. */
-static int wait_ready(int fd, struct sandbox *sb, struct verr *err)
+/* The Gofer's stderr: a memory file of GOFER_ERR_SIZE bytes that cannot
+ * grow (a chatty Gofer cannot fill memory with it), where its start-up
+ * errors land (a bind mount's source it cannot serve); -1 when none. */
+#define GOFER_ERR_SIZE 4096
+static int gofer_err_file(void)
+{
+	int fd = memfd_create("visor-gofer-stderr", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, GOFER_ERR_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The last line the Gofer wrote to gofer_err_file, or "". */
+static void gofer_err_last(int fd, char *out, size_t size)
+{
+	char buf[GOFER_ERR_SIZE + 1];
+	out[0] = 0;
+	ssize_t n = fd >= 0 ? pread(fd, buf, GOFER_ERR_SIZE, 0) : -1;
+	if (n <= 0)
+		return;
+	buf[n] = 0; /* the unwritten rest is NULs */
+	size_t len = strlen(buf);
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = 0;
+	char *line = strrchr(buf, '\n');
+	snprintf(out, size, "%s", line ? line + 1 : buf);
+}
+
+/* Read the ready pipe until "ok PID\n", "error MSG\n" or EOF; on EOF, the
+ * Gofer's last error (gofer_err) says why, when it has one. */
+static int wait_ready(int fd, int gofer_err, struct sandbox *sb, struct verr *err)
 {
 	char buf[1100];
 	size_t n = 0;
@@ -723,11 +761,15 @@ static int wait_ready(int fd, struct sandbox *sb, struct verr *err)
 	int st = 0;
 	if (waitpid(sb->sentry_pid, &st, 0) == sb->sentry_pid) {
 		sb->sentry_pid = 0;
+		char why[512];
+		gofer_err_last(gofer_err, why, sizeof(why));
 		if (WIFSIGNALED(st))
 			return verr_set(err, EIO, "the sandbox died with signal %d before the "
-						  "container started (see the log)", WTERMSIG(st));
+						  "container started (%s)", WTERMSIG(st),
+					why[0] ? why : "see the log");
 		return verr_set(err, EIO, "the sandbox exited with status %d before the "
-					  "container started (see the log)", WEXITSTATUS(st));
+					  "container started (%s)", WEXITSTATUS(st),
+				why[0] ? why : "see the log");
 	}
 	return verr_set(err, EIO, "the sandbox failed to start");
 }
@@ -814,7 +856,8 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	ready_r = pp[0];
 	ready_w = pp[1];
 
-	r = spawn_gofer(o, exe, gofer_s1, err);
+	_cleanup_close_ int gofer_err = gofer_err_file();
+	r = spawn_gofer(o, exe, gofer_s1, gofer_err, err);
 	if (r < 0)
 		return r;
 	sb->gofer_pid = r;
@@ -895,7 +938,7 @@ int sandbox_start(const struct sandbox_opts *o, struct sandbox *sb, struct verr 
 	if (o->spawned)
 		o->spawned(o->spawned_arg, pid, sb->gofer_pid);
 
-	r = wait_ready(ready_r, sb, err);
+	r = wait_ready(ready_r, gofer_err, sb, err);
 	if (r < 0) {
 		sandbox_kill_children(sb);
 		return r;
