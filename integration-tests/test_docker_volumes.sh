@@ -3,7 +3,8 @@
 # mount, --tmpfs and --read-only behave as under runc; mount points missing
 # from the image are created, through the image's symlinks as runc does
 # (Debian's /var/run -> /run); --init's docker-init (a symlink on the host)
-# is served; a source that cannot be served fails create with the reason.
+# is served; -v /dev/null:FILE binds the sandbox's own /dev/null; a source
+# that cannot be served fails create with the reason.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
@@ -30,8 +31,11 @@ if [ -e /usr/bin/docker-init ]; then
 	out=$(dr --init visor-busybox cat /proc/1/comm 2>&1) || fail "--init: $out"
 	[ "$out" = docker-init ] || fail "--init: pid 1 is $out"
 fi
+out=$(dr -v /dev/null:/etc/masked visor-busybox sh -c 'echo x > /etc/masked; wc -c < /etc/masked' 2>&1) ||
+	fail "-v /dev/null: $out"
+[ "$(echo $out)" = 0 ] || fail "-v /dev/null: the file holds $out bytes"
 mkfifo "$V/fifo"
 out=$(dr -v "$V/fifo:/fifo" visor-busybox true 2>&1) && fail "a fifo was served as a volume"
 echo "$out" | grep -q "only directories and regular files" || fail "create's error does not say why: $out"
-echo "ok: -v below a symlinked directory, --init, an unservable source's reason"
+echo "ok: -v below a symlinked directory, --init, -v /dev/null, an unservable source's reason"
 exit 0

@@ -15,6 +15,11 @@ struct verr;
 
 /* A bind mount ("type": "bind", or a bind/rbind option): served by the Gofer. */
 bool boot_mount_is_bind(const struct oci_mount *m);
+/* The Sentry's own device node ("/dev/null"...) a bind mount of a host
+ * character device stands for (docker run -v /dev/null:/x), or NULL: the
+ * memory devices and /dev/tty, which the Sentry's devfs has; the host's
+ * node is never opened. */
+const char *boot_mount_dev_node(const struct oci_mount *m);
 /* One OCI mount as a Sentry mount: 1 filled *out, 0 skipped (devpts on
  * /dev/pts: the devfs has it), -EINVAL for a relative destination or a
  * missing type.  Strings point into m. */

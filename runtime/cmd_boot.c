@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAX_ENV 1024
@@ -81,6 +83,25 @@ bool boot_mount_is_bind(const struct oci_mount *m)
 	       has_option(m, "bind") || has_option(m, "rbind");
 }
 
+const char *boot_mount_dev_node(const struct oci_mount *m)
+{
+	static const struct {
+		unsigned int maj, min;
+		const char *node;
+	} devs[] = {
+	    {1, 3, "/dev/null"},    {1, 5, "/dev/zero"}, {1, 7, "/dev/full"},
+	    {1, 8, "/dev/random"}, {1, 9, "/dev/urandom"}, {5, 0, "/dev/tty"},
+	};
+	struct stat st;
+	if (!boot_mount_is_bind(m) || !m->source || m->source[0] != '/' ||
+	    stat(m->source, &st) < 0 || !S_ISCHR(st.st_mode))
+		return NULL;
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
+		if (major(st.st_rdev) == devs[i].maj && minor(st.st_rdev) == devs[i].min)
+			return devs[i].node;
+	return NULL;
+}
+
 int boot_mount_from_oci(const struct oci_mount *m, struct sentry_mount *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -90,6 +111,14 @@ int boot_mount_from_oci(const struct oci_mount *m, struct sentry_mount *out)
 	/* Only the per-mount flags the Sentry's VFS knows survive. */
 	out->flags = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	out->data = m->data && m->data[0] ? m->data : NULL;
+	const char *node = boot_mount_dev_node(m);
+	if (node) {
+		/* The sandbox's own node, bound as mount --bind would. */
+		out->fstype = "bind-dev";
+		out->source = node;
+		out->data = NULL;
+		return 1;
+	}
 	if (boot_mount_is_bind(m)) {
 		/* The Gofer serves the host directory under the attach name
 		 * that is the mount's destination (sandbox.c passes

@@ -16,6 +16,7 @@
  * Sentry and reports its exit status as the container's.
  */
 #include "runtime/sandbox.h"
+#include "runtime/boot_config.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci.h"
 #include "runtime/runtime.h"
@@ -216,8 +217,8 @@ static pid_t spawn_gofer(const struct sandbox_opts *o, const char *exe, int sock
 		bool bind = (m->type && !strcmp(m->type, "bind")) || (m->flags & MS_BIND);
 		for (size_t j = 0; !bind && j < m->n_options; j++)
 			bind = !strcmp(m->options[j], "bind") || !strcmp(m->options[j], "rbind");
-		if (!bind)
-			continue;
+		if (!bind || boot_mount_dev_node(m))
+			continue; /* a device node: the Sentry's own (cmd_boot.c) */
 		if (!m->source || !m->source[0]) {
 			pid = verr_set(err, EINVAL, "config.json: mounts[%zu]: bind mount needs a source",
 				       i);
@@ -710,8 +711,11 @@ static void gofer_err_last(int fd, char *out, size_t size)
 	size_t len = strlen(buf);
 	while (len && buf[len - 1] == '\n')
 		buf[--len] = 0;
-	char *line = strrchr(buf, '\n');
-	snprintf(out, size, "%s", line ? line + 1 : buf);
+	const char *line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	size_t n2 = strlen(line) < size - 1 ? strlen(line) : size - 1;
+	memcpy(out, line, n2);
+	out[n2] = 0;
 }
 
 /* Read the ready pipe until "ok PID\n", "error MSG\n" or EOF; on EOF, the

@@ -24,6 +24,8 @@ static int boot_mount(const struct vfs_path *root, const struct sentry_mount *m)
 			r = vfs_mount(root, m->target, "maskfile", m->source, m->flags, NULL);
 		return r;
 	}
+	if (!strcmp(m->fstype, "bind-dev")) /* the sandbox's own device node */
+		return vfs_bind(root, m->source, m->target, m->flags);
 	int r = vfs_mount(root, m->target, m->fstype, m->source, m->flags, m->data);
 	if (r == 0 && (!strcmp(m->fstype, "dev") || !strcmp(m->fstype, "devtmpfs"))) {
 		/* /dev brings its /dev/shm, a tmpfs of Docker's default

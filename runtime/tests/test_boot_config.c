@@ -128,6 +128,32 @@ static void test_boot_mount_unknown_type_is_optional_and_missing_type_is_error(v
 	assert_int_equal(boot_mount_from_oci(&rel, &out), -EINVAL);
 }
 
+/* docker run -v /dev/null:/x: the Sentry binds its own node; any other
+ * character device (or a file) is left to the Gofer, which refuses it. */
+static void test_boot_mount_of_a_memory_device_is_the_sentrys_node(void **state)
+{
+	char *opts[] = {"rbind", NULL};
+	struct oci_mount m = {.destination = "/etc/masked", .type = "bind", .source = "/dev/null",
+			      .options = opts, .n_options = 1, .flags = MS_BIND};
+	struct sentry_mount out;
+	assert_string_equal(boot_mount_dev_node(&m), "/dev/null");
+	assert_int_equal(boot_mount_from_oci(&m, &out), 1);
+	assert_string_equal(out.fstype, "bind-dev");
+	assert_string_equal(out.source, "/dev/null");
+	m.source = "/dev/urandom";
+	assert_string_equal(boot_mount_dev_node(&m), "/dev/urandom");
+	m.source = "/etc/hostname";
+	assert_null(boot_mount_dev_node(&m));
+	assert_int_equal(boot_mount_from_oci(&m, &out), 1);
+	assert_string_equal(out.fstype, "bind-gofer");
+	m.source = "/dev/nonexistent-visor-test";
+	assert_null(boot_mount_dev_node(&m));
+	struct oci_mount notbind = {.destination = "/x", .type = "tmpfs", .source = "/dev/null",
+				    .options = opts};
+	notbind.n_options = 0;
+	assert_null(boot_mount_dev_node(&notbind));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_boot_config_needs_process),
 		cmocka_unit_test(test_boot_config_too_many_mounts),
 		cmocka_unit_test(test_boot_mount_unknown_type_is_optional_and_missing_type_is_error),
+		cmocka_unit_test(test_boot_mount_of_a_memory_device_is_the_sentrys_node),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

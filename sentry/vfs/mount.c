@@ -261,6 +261,23 @@ int vfs_mount(const struct vfs_path *root, const char *target, const char *fstyp
 	return r;
 }
 
+int vfs_bind(const struct vfs_path *root, const char *source, const char *target,
+	     unsigned long flags)
+{
+	struct vfs_path sp, tp;
+	int r = vfs_walk_from(root, NULL, source, VFS_LOOKUP_FOLLOW, &sp);
+	if (r < 0)
+		return r;
+	r = vfs_walk_from(root, NULL, target, VFS_LOOKUP_FOLLOW, &tp);
+	if (r == 0) {
+		r = vfs_mount_sb(&tp, sp.mnt->sb, sp.dentry, sp.mnt->flags | mnt_flags_from_ms(flags),
+				 source);
+		path_put(&tp);
+	}
+	path_put(&sp);
+	return r;
+}
+
 int vfs_mount_root(const char *fstype, const char *source, unsigned long flags, const char *data,
 		   struct vfs_mount **root)
 {

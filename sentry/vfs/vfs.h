@@ -639,6 +639,10 @@ int vfs_register_boot_fs(const char *fstype, vfs_fs_factory factory);
  * *root is the caller's reference (the tree holds its own). */
 int vfs_mount_root(const char *fstype, const char *source, unsigned long flags, const char *data,
 		   struct vfs_mount **root);
+/* Bind what source names (walked from root) at target, as mount --bind:
+ * the same file system and node, the source mount's flags plus flags. */
+int vfs_bind(const struct vfs_path *root, const char *source, const char *target,
+	     unsigned long flags);
 /* Mount at target (walked from root, following symlinks) a new fs of a
  * registered type; flags: MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC.
  * -ENODEV for a type nobody registered. */
