@@ -8,7 +8,7 @@
 # processes), dpkg (a .deb built, installed, queried, run and removed), git,
 # sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
 # test_docker_sqlite and test_docker_strace run), procps and psmisc (vmstat,
-# top, ps, killall, taskset).
+# top, ps, killall, taskset), mariadb (InnoDB with native AIO).
 # The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -17,7 +17,8 @@ set -u
 docker_setup
 IMAGE=visor-realapps
 docker_build_apps "$IMAGE" gcc make libc6-dev perl python3 python3-pytest \
-	openjdk-17-jdk-headless golang-go nodejs strace git sqlite3 procps psmisc
+	openjdk-17-jdk-headless golang-go nodejs strace git sqlite3 procps psmisc \
+	mariadb-server mariadb-client
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -98,6 +99,7 @@ case_run git git.sh /tmp/git
 case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
 case_run procps procps.sh
+case_run mariadb mariadb.sh
 
 # Every container's log names it; the union of what the Sentries counted.
 nlogs=$(find "$logs" -name "*.sentry.log" | wc -l)

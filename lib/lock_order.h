@@ -53,6 +53,7 @@
 	X(GOFER_INODES,      215, "gofer_sb->inodes_lock")              \
 	X(GOFER_CLIENT,      220, "gofer_client->lock")                 \
 	X(INOTIFY,           225, "inotify_lock")                       \
+	X(AIO,               228, "aio->lock")                          \
 	X(WAITQ,             230, "waitq->lock")                        \
 	X(VFORK_DONE,        240, "vfork_done->lock")                   \
 	X(KERNEL_DONE,       250, "k->done_lock")                       \

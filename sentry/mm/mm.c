@@ -262,6 +262,8 @@ void mm_put(struct mm *mm)
 	release_pages(mm, 0, PLAT_APP_TOP, false);
 	if (mm->exe)
 		mm->exe->ops->put(mm->exe);
+	if (mm->aio)
+		mm->aio_release(mm->aio);
 	bool big = mm->pt.peak_present >= MM_TRIM_PAGES;
 	pt_destroy(&mm->pt);
 	vmas_destroy(&mm->vmas);

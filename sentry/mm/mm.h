@@ -57,6 +57,11 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
  * Linux's VM_MAYWRITE): what it wrote could not reach the file. */
 #define MM_MAP_NOMAYWRITE 0x40000000
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+/* The mm's AIO state (sentry/syscalls/sys_aio.c): made by make on first use
+ * (under the mm's lock: make takes no lock), released by release when the mm
+ * goes (not inherited by fork, gone at exec: a new mm).  make NULL: only
+ * look (NULL when none). */
+void *mm_aio(struct mm *mm, void *(*make)(void), void (*release)(void *));
 int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
 		  uint64_t new_addr);

@@ -168,6 +168,9 @@ struct mm {
 	 * (mm_set_exe_file), with a reference; set before the mm runs, then
 	 * read-only. */
 	struct mm_file *exe;
+	/* The AIO contexts (mm_aio), released with the mm; set under lock. */
+	void *aio;
+	void (*aio_release)(void *aio);
 };
 
 /* ---- locked memory (mlock.c), all under mm->lock ---- */

@@ -20,6 +20,17 @@ void task_set_sigmask(struct task *t, sigset64_t mask);
 #define MAX_RW_COUNT 0x7ffff000u
 #define UIO_MAXIOV_ 1024
 
+/* An iovec of app memory. */
+struct kiov {
+	uint64_t base;
+	uint64_t len;
+};
+/* read/write (pread/pwrite at off >= 0, else at the file position) of the
+ * app's iov on f, as the read and write families do (sys_rw.c): the bytes
+ * moved or -errno. */
+int64_t file_rw_iov(struct task *t, struct file *f, const struct kiov *iov, int iovcnt, bool write,
+		    int64_t off);
+
 /* Copy a path in: a malloc'd string (caller frees) or -EFAULT/-ENAMETOOLONG. */
 int path_in(struct task *t, uint64_t addr, char **out);
 /* Copy two paths in, the first first (so its fault is the one reported);

@@ -27,6 +27,7 @@ static void register_all(void)
 		sys_memfd_defs,
 		sys_ptrace_defs,
 		sys_pkey_defs,
+		sys_aio_defs,
 	};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		syscall_table_register(families[i]);

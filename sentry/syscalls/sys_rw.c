@@ -24,11 +24,6 @@
 
 /* ---------------------------------------------------------------- read/write */
 
-struct kiov {
-	uint64_t base;
-	uint64_t len;
-};
-
 /* Clamp a transfer of *len bytes to what one call moves (as Linux,
  * MAX_RW_COUNT) and size its bounce buffer: at most RW_CHUNK, at least 1 byte
  * so that a zero-length call still reaches the file. */
@@ -41,8 +36,8 @@ static size_t bounce_size(uint64_t *len)
 
 /* Read or write total bytes described by iov (app memory) on f at off
  * (-1: the file position). */
-static int64_t do_rw(struct task *t, struct file *f, const struct kiov *iov, int iovcnt,
-		     bool write, int64_t off)
+int64_t file_rw_iov(struct task *t, struct file *f, const struct kiov *iov, int iovcnt, bool write,
+		    int64_t off)
 {
 	uint64_t total = 0;
 	for (int i = 0; i < iovcnt; i++) {
@@ -120,7 +115,7 @@ static int64_t rw_single(struct task *t, int fd, uint64_t addr, uint64_t len, bo
 	if (!f)
 		return -EBADF;
 	struct kiov iov = {addr, len};
-	int64_t r = do_rw(t, f, &iov, 1, write, off);
+	int64_t r = file_rw_iov(t, f, &iov, 1, write, off);
 	file_put(f);
 	return r;
 }
@@ -141,7 +136,7 @@ static int64_t rw_vec(struct task *t, int fd, uint64_t iovaddr, int64_t iovcnt, 
 		else if (iovcnt && task_copy_in(t, iov, iovaddr, iovcnt * sizeof(*iov)) < 0)
 			r = -EFAULT;
 		else
-			r = do_rw(t, f, iov, (int)iovcnt, write, off);
+			r = file_rw_iov(t, f, iov, (int)iovcnt, write, off);
 		free(iov);
 	}
 	file_put(f);
@@ -531,7 +526,7 @@ static int64_t sys_vmsplice(struct task *t, const uint64_t a[6])
 		 !(file_poll(f, NULL) & (write ? POLLOUT | POLLERR : POLLIN | POLLHUP)))
 		r = -EAGAIN;
 	else if (r == 0)
-		r = do_rw(t, f, iov, (int)cnt, write, -1);
+		r = file_rw_iov(t, f, iov, (int)cnt, write, -1);
 	free(iov);
 	file_put(f);
 	return r;

@@ -13,6 +13,7 @@
 #include "sentry/kernel/syscall_table.h"
 
 extern const struct syscall_def sys_rw_defs[];
+extern const struct syscall_def sys_aio_defs[];
 extern const struct syscall_def sys_fd_defs[];
 extern const struct syscall_def sys_stat_defs[];
 extern const struct syscall_def sys_dir_defs[];

@@ -163,3 +163,20 @@ int eventfd_new(unsigned int initval, int flags, struct file **out)
 	*out = f;
 	return 0;
 }
+
+bool file_is_eventfd(struct file *f)
+{
+	return f->ops == &eventfd_fops;
+}
+
+void eventfd_signal(struct file *f, uint64_t n)
+{
+	struct eventfd *ev = E(f);
+	vmutex_lock(&ev->lock);
+	if (EVENTFD_MAX - ev->count < n)
+		n = EVENTFD_MAX - ev->count;
+	ev->count += n;
+	vmutex_unlock(&ev->lock);
+	if (n)
+		waitq_notify(&ev->wq, POLLIN | POLLRDNORM);
+}
