@@ -1,15 +1,30 @@
 /*
- * transport.c — the Gofer's side of the socket: sending a reply (with the
- * one fd it may donate), an error reply, and dropping fds the Sentry sent
- * (it never may).  Nothing here looks inside a message body.
+ * transport.c — the Gofer's side of the socket: receiving a request (and
+ * trimming when none comes), sending a reply (with the one fd it may
+ * donate), an error reply, and dropping fds the Sentry sent (it never may).
+ * Nothing here looks inside a message body.
  */
 #include "gofer/transport.h"
 #include "gofer/protocol.h"
+#include "lib/memtrim.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+ssize_t gofer_recv_request(int sock, struct msghdr *mh, int flags)
+{
+	ssize_t n = recvmsg(sock, mh, flags | MSG_DONTWAIT);
+	if (n >= 0 || errno != EAGAIN)
+		return n;
+	/* The jail allows poll for exactly this call (gofer/jail.c). */
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	if (poll(&p, 1, MEMTRIM_IDLE_PERIOD_MS) == 0)
+		memtrim_now();
+	return recvmsg(sock, mh, flags);
+}
 
 /* Close every fd that arrived as ancillary data: the Sentry never sends fds,
  * and one it did send must not leak into the Gofer's table. */
