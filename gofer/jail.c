@@ -13,7 +13,6 @@
  * system — the classic container escape).
  */
 #include "gofer/server.h"
-#include "lib/memtrim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -218,14 +217,6 @@ int gofer_jail_seccomp(void)
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, gofer_allowed_syscalls[i], 0);
 	}
-	/* The idle wait for a request (gofer_recv_request): one fd, the idle
-	 * period as the timeout, nothing else. */
-	const struct scmp_arg_cmp poll_args[] = {
-	    {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = 1},
-	    {.arg = 2, .op = SCMP_CMP_EQ, .datum_a = MEMTRIM_IDLE_PERIOD_MS},
-	};
-	if (r == 0)
-		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(poll), 2, poll_args);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

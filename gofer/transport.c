@@ -9,21 +9,31 @@
 #include "lib/memtrim.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Set when an idle period trimmed, cleared by the next request: one trim
+ * per idle stretch.  Per thread: one server loop per thread. */
+static _Thread_local bool gofer_trimmed;
+
 ssize_t gofer_recv_request(int sock, struct msghdr *mh, int flags)
 {
-	ssize_t n = recvmsg(sock, mh, flags | MSG_DONTWAIT);
-	if (n >= 0 || errno != EAGAIN)
-		return n;
-	/* The jail allows poll for exactly this call (gofer/jail.c). */
-	struct pollfd p = {.fd = sock, .events = POLLIN};
-	if (poll(&p, 1, MEMTRIM_IDLE_PERIOD_MS) == 0)
-		memtrim_now();
-	return recvmsg(sock, mh, flags);
+	for (;;) {
+		ssize_t n = recvmsg(sock, mh, flags);
+		if (n >= 0) {
+			gofer_trimmed = false;
+			return n;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return n;
+		/* The receive timeout (SO_RCVTIMEO, set by `visor gofer`)
+		 * ran out: no request for a whole idle period. */
+		if (!gofer_trimmed)
+			memtrim_now();
+		gofer_trimmed = true;
+	}
 }
 
 /* Close every fd that arrived as ancillary data: the Sentry never sends fds,
