@@ -14,6 +14,7 @@
 #include <link.h>
 #include <malloc.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -34,15 +35,18 @@ static uintptr_t page_mask(void)
 	return ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
 }
 
-/* The main program is the first object dl_iterate_phdr reports.  Its
- * loadable segments without PF_W are mapped read-only (or read-execute)
- * from the file and never written: RELRO data lies in a writable segment
- * (made read-only after relocation), so it is left alone.  Only the whole
+/* Every loaded object's (the program's, then its libraries': their pages
+ * count in the process's Pss too) loadable segments without PF_W: mapped
+ * read-only (or read-execute) from the file and never written.  RELRO data
+ * lies in a writable segment (made read-only after relocation), so it is
+ * left alone, and so is the vDSO, which is no file mapping.  Only the whole
  * pages inside a segment are advised. */
-static int trim_program(struct dl_phdr_info *info, size_t size, void *arg)
+static int trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	size_t *advised = arg;
 	uintptr_t mask = page_mask();
+	if (info->dlpi_addr && info->dlpi_addr == (uintptr_t)getauxval(AT_SYSINFO_EHDR))
+		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
@@ -55,14 +59,14 @@ static int trim_program(struct dl_phdr_info *info, size_t size, void *arg)
 		if (madvise((void *)start, end - start, MADV_DONTNEED) == 0)
 			*advised += end - start;
 	}
-	return 1; /* the main program only */
+	return 0;
 }
 
 size_t memtrim_now(void)
 {
 	size_t advised = 0;
 	malloc_trim(0);
-	dl_iterate_phdr(trim_program, &advised);
+	dl_iterate_phdr(trim_object, &advised);
 	return advised;
 }
 

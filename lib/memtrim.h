@@ -11,12 +11,14 @@
 
 /* Give back what an idle process keeps resident without needing it:
  * malloc_trim(0) returns the free pages of every malloc arena, and the
- * resident pages of the program's own read-only segments (its code, its
- * read-only data) are dropped with MADV_DONTNEED.  Those are private file
- * mappings never written, so a page dropped faults back from the page cache,
- * unchanged, when it is used again.  Host calls: brk, madvise(MADV_DONTNEED)
- * (both jails allow them: the C library's allocator needs them anyway).
- * Returns the bytes of program segments advised. */
+ * resident pages of the read-only segments of the program and its libraries
+ * (code, read-only data) are dropped with MADV_DONTNEED.  Those are private
+ * file mappings never written, so a page dropped faults back from the page
+ * cache, unchanged, when it is used again (with its neighbours: the kernel
+ * maps up to 64 KiB around a file fault, so what a periodic thread runs
+ * comes back at that grain).  Host calls: brk, madvise(MADV_DONTNEED) (both
+ * jails allow them: the C library's allocator needs them anyway).  Returns
+ * the bytes of segments advised. */
 size_t memtrim_now(void);
 
 /* Pages mapped apart from the malloc heap, for the large buffers a process
