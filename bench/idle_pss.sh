@@ -9,11 +9,16 @@
 # the rest of the machine only in part.
 #
 #   bash bench/idle_pss.sh          (root, Docker; runsc is installed if missing)
-# SETTLE=seconds to wait before measuring (default 3).
+# SETTLE=seconds to wait before measuring (default 3; an idle Sentry trims
+# after two quiet 2 s periods, lib/memtrim.h, so 6 shows the idle state).
+# NETWORK=none (or any docker --network) instead of Docker's default bridge;
+# RUNNERS="ptrace systrap" to leave runsc out.
 set -u
 cd "$(dirname "$0")/.."
 VISOR=${VISOR:-$PWD/build/visor}
 SETTLE=${SETTLE:-3}
+NETWORK=${NETWORK:-}
+RUNNERS=${RUNNERS:-ptrace systrap runsc}
 # shellcheck source=bench/bench_lib.sh
 . bench/bench_lib.sh
 bench_docker_setup
@@ -35,7 +40,8 @@ pss_kb() { awk '/^Pss:/ {print $2; exit}' /proc/"$1"/smaps_rollup 2>/dev/null ||
 # measure RUNNER: "KB NPROCS" for an idle sleep in a fresh container.
 measure() {
 	local rt=$1 id shim p total=0 n=0 kb
-	id=$(timeout 60 docker run -d --runtime="$rt" visor-busybox sleep 600 2>/dev/null) || return 1
+	id=$(timeout 60 docker run -d --runtime="$rt" ${NETWORK:+--network="$NETWORK"} visor-busybox \
+		sleep 600 2>/dev/null) || return 1
 	sleep "$SETTLE"
 	shim=$(pgrep -f -- "containerd-shim-runc-v2 .*-id $id" | head -1)
 	if [ -n "$shim" ]; then
@@ -50,8 +56,8 @@ measure() {
 	echo "$total $n"
 }
 
-echo "idle sandbox (docker run -d visor-busybox sleep 600): Pss of all its processes"
-for r in ptrace systrap runsc; do
+echo "idle sandbox (docker run -d ${NETWORK:+--network=$NETWORK }visor-busybox sleep 600): Pss of all its processes"
+for r in $RUNNERS; do
 	if res=$(measure "${RT[$r]}"); then
 		set -- $res
 		printf '  %-8s %8s kB  (%.2f MiB, %d processes)\n' "$r" "$1" "$(echo "$1 / 1024" | bc -l)" "$2"

@@ -1465,7 +1465,7 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
 				    .msg_iovlen = 1,
 				    .msg_control = cmsg.buf,
 				    .msg_controllen = sizeof(cmsg.buf)};
-		ssize_t n = recvmsg(sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+		ssize_t n = gofer_recv_request(sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -1,15 +1,40 @@
 /*
- * transport.c — the Gofer's side of the socket: sending a reply (with the
- * one fd it may donate), an error reply, and dropping fds the Sentry sent
- * (it never may).  Nothing here looks inside a message body.
+ * transport.c — the Gofer's side of the socket: receiving a request (and
+ * trimming when none comes), sending a reply (with the one fd it may
+ * donate), an error reply, and dropping fds the Sentry sent (it never may).
+ * Nothing here looks inside a message body.
  */
 #include "gofer/transport.h"
 #include "gofer/protocol.h"
+#include "lib/memtrim.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* Set when an idle period trimmed, cleared by the next request: one trim
+ * per idle stretch.  Per thread: one server loop per thread. */
+static _Thread_local bool gofer_trimmed;
+
+ssize_t gofer_recv_request(int sock, struct msghdr *mh, int flags)
+{
+	for (;;) {
+		ssize_t n = recvmsg(sock, mh, flags);
+		if (n >= 0) {
+			gofer_trimmed = false;
+			return n;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return n;
+		/* The receive timeout (SO_RCVTIMEO, set by `visor gofer`)
+		 * ran out: no request for a whole idle period. */
+		if (!gofer_trimmed)
+			memtrim_now();
+		gofer_trimmed = true;
+	}
+}
 
 /* Close every fd that arrived as ancillary data: the Sentry never sends fds,
  * and one it did send must not leak into the Gofer's table. */

@@ -9,6 +9,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Receive the next request (recvmsg with flags).  When the socket has a
+ * receive timeout of MEMTRIM_IDLE_PERIOD_MS (`visor gofer` sets it) and it
+ * runs out, the Gofer is idle: it gives back its free heap and its code's
+ * resident pages (lib/memtrim.h), once per idle stretch, and waits on.  A
+ * busy Gofer makes no extra host call.  As recvmsg. */
+ssize_t gofer_recv_request(int sock, struct msghdr *mh, int flags);
 /* Close every fd that arrived as ancillary data in mh; returns how many. */
 int gofer_close_passed_fds(struct msghdr *mh);
 /* Send the reply in buf (body after the header, which this fills) of len

@@ -21,7 +21,7 @@ else
 	second=${VISOR_SECOND_PLATFORM-ptrace}
 fi
 [ "$second" != "$first" ] || second=
-SECOND_SET=${VISOR_SECOND_SET:-"run_echo debian signals python_java inet git sqlite strace"}
+SECOND_SET=${VISOR_SECOND_SET:-"run_echo debian signals python_java inet git sqlite strace idle_memory"}
 rc=0
 
 run_one() { # script, result name

@@ -21,6 +21,7 @@
 #include "gofer/server.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/memtrim.h"
 #include "lib/verr.h"
 #include "runtime/cli.h"
 #include "runtime/runtime.h"
@@ -235,6 +236,13 @@ int cmd_gofer(struct global_opts *g, int argc, char **argv)
 			keep[nkeep++] = mounts[i].parent_fd;
 	}
 	close_other_fds(keep, nkeep);
+	/* The server's receive waits at most an idle period, then trims and
+	 * waits on (gofer_recv_request); set before the jail, which has no
+	 * setsockopt. */
+	struct timeval idle = {.tv_sec = MEMTRIM_IDLE_PERIOD_MS / 1000,
+			       .tv_usec = MEMTRIM_IDLE_PERIOD_MS % 1000 * 1000};
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle)) < 0)
+		log_warn("gofer: no receive timeout, so no idle trim: %s", strerror(errno));
 
 	if (jail) {
 		const char *what = "";

@@ -52,15 +52,16 @@
 /* V2 with PACKET_VNET_HDR: frames of 17 pages (RX: the kernel puts the MAC
  * header 76 bytes in, then up to 65549 bytes; TX: the Sentry's TSO
  * segments of up to 64 KiB), 15 to a block of 255 pages (the kernel
- * allocates a block as 256: one page of slack); 6 RX blocks (90 frames,
- * 5.9 MB: at 10 Gbit/s, the Sentry may stop draining for 4 ms), 2 TX (30
+ * allocates a block as 256: one page of slack); 4 RX blocks (60 frames,
+ * 3.9 MB: at 10 Gbit/s, the Sentry may stop draining for 3 ms), 2 TX (30
  * frames in flight).  The rings are kernel memory every container pins
  * and the Sentry maps (its Pss): an idle sandbox went from 27.0 to 12.8
- * MiB when they shrank from 17 + 5 blocks, and iperf3 both ways over the
- * bridge saw no ring drops (rx_dropped) and no change beyond the noise. */
+ * MiB when they shrank from 17 + 5 blocks, then to ~10 MiB with 4 RX
+ * blocks instead of 6; iperf3 both ways over the bridge saw no ring drops
+ * (rx_dropped) with 4 or more RX blocks. */
 #define GSO_FRAME (17u * 4096)
 #define GSO_FRAMES_PER_BLOCK 15u
-#define GSO_BLOCK_NR 6u
+#define GSO_BLOCK_NR 4u
 #define GSO_TX_BLOCK_NR 2u
 
 static uint32_t round_pow2(uint32_t v)

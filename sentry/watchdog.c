@@ -12,7 +12,10 @@
  * on the timer service with no lock held; it walks the thread groups under
  * k->tasks_lock (kernel_for_each_tg), asks the platform about each group's
  * address space (PLATFORM_AS, ranked after TASKS) and sends SIGKILL
- * (SIGLOCK, ranked after TASKS).  Never: blocks, reaps a host process (the
+ * (SIGLOCK, ranked after TASKS).  Every MEMTRIM_IDLE_PERIOD_MS it also
+ * looks whether the app is idle (lib/memtrim.h: its syscalls and page faults
+ * in the period) and if so gives back what the Sentry does not need while
+ * idle, with no lock held.  Never: blocks, reaps a host process (the
  * platform's reapers do), or touches app memory.
  */
 #include "sentry/watchdog.h"
@@ -20,9 +23,12 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/ktimer.h"
 #include "sentry/kernel/signal.h"
+#include "sentry/kernel/syscall_table.h"
+#include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "platform/platform.h"
 #include "lib/log.h"
+#include "lib/memtrim.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +36,9 @@
 
 static struct ktimer watchdog_timer;
 static atomic_bool watchdog_gofer_gone;
+/* The idle check's state and its tick count: the timer service's alone. */
+static struct memtrim_idle watchdog_idle;
+static unsigned int watchdog_ticks;
 
 struct wd_walk {
 	struct kernel *k;
@@ -76,10 +85,31 @@ int watchdog_check(struct kernel *k)
 	return w.killed;
 }
 
+/* What the app did so far: each syscall and page fault is a trap into the
+ * Sentry, and the only way it makes the Sentry touch its code and heap. */
+static uint64_t wd_app_events(void)
+{
+	uint64_t syscalls = 0;
+	syscall_most_called(NULL, NULL, 0, &syscalls);
+	return syscalls + task_fault_count();
+}
+
+bool watchdog_idle_trim(struct kernel *k)
+{
+	if (!memtrim_idle_due(&watchdog_idle, wd_app_events()))
+		return false;
+	if (k->gofer)
+		gofer_client_trim(k->gofer);
+	memtrim_now();
+	return true;
+}
+
 static void wd_tick(struct ktimer *kt)
 {
 	struct kernel *k = kt->arg;
 	watchdog_check(k);
+	if (++watchdog_ticks % (MEMTRIM_IDLE_PERIOD_MS / WATCHDOG_PERIOD_MS) == 0)
+		watchdog_idle_trim(k);
 	ktimer_arm(kt, ktimer_now() + WATCHDOG_PERIOD_MS * 1000000LL);
 }
 

@@ -19,6 +19,7 @@
 #include "sentry/fs/gofer_client.h"
 #include "gofer/protocol.h"
 #include "lib/log.h"
+#include "lib/memtrim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,13 +47,14 @@ struct gofer_client *gofer_client_new(int sock)
 {
 	struct gofer_client *c = calloc(1, sizeof(*c));
 	if (c) {
-		c->out = malloc(GOFER_MSG_MAX);
-		c->in = malloc(GOFER_MSG_MAX + 1);
+		/* Pages of their own: scratch that gofer_client_trim drops. */
+		c->out = memtrim_alloc_pages(GOFER_MSG_MAX);
+		c->in = memtrim_alloc_pages(GOFER_MSG_MAX + 1);
 	}
 	if (!c || !c->out || !c->in || vmutex_init(&c->lock, LOCK_CLASS(GOFER_CLIENT))) {
 		if (c) {
-			free(c->out);
-			free(c->in);
+			memtrim_free_pages(c->out, GOFER_MSG_MAX);
+			memtrim_free_pages(c->in, GOFER_MSG_MAX + 1);
 		}
 		free(c);
 		if (sock >= 0)
@@ -70,9 +72,19 @@ void gofer_client_free(struct gofer_client *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	vmutex_destroy(&c->lock);
-	free(c->out);
-	free(c->in);
+	memtrim_free_pages(c->out, GOFER_MSG_MAX);
+	memtrim_free_pages(c->in, GOFER_MSG_MAX + 1);
 	free(c);
+}
+
+bool gofer_client_trim(struct gofer_client *c)
+{
+	if (vmutex_trylock(&c->lock) != 0)
+		return false;
+	memtrim_drop_pages(c->out, GOFER_MSG_MAX);
+	memtrim_drop_pages(c->in, GOFER_MSG_MAX + 1);
+	vmutex_unlock(&c->lock);
+	return true;
 }
 
 uint64_t gofer_client_requests(struct gofer_client *c)

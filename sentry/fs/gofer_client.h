@@ -62,6 +62,10 @@ void gofer_client_free(struct gofer_client *c);
 /* Has the Gofer hung up (its end of the socket closed: it died)?  Never
  * blocks, consumes nothing, takes no lock: any thread may ask. */
 bool gofer_client_peer_gone(struct gofer_client *c);
+/* While the sandbox is idle: drop the pages of the request and reply
+ * buffers (they fault back, zeroed, on the next exchange).  Only when no
+ * exchange is under way (a trylock of c's lock): false when one was. */
+bool gofer_client_trim(struct gofer_client *c);
 /* How many requests were sent on c so far (round trips to the Gofer). */
 uint64_t gofer_client_requests(struct gofer_client *c);
 

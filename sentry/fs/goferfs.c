@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/memtrim.h"
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/goferfs.h"
 #include "sentry/fs/goferfs_list.h"
@@ -1351,7 +1352,7 @@ static void gofer_sb_release(struct superblock *sb)
 	struct gofer_sb *gs = sb->priv;
 	neg_free_all(gs);
 	vmutex_destroy(&gs->inodes_lock);
-	free(gs);
+	memtrim_free_pages(gs, sizeof(*gs));
 }
 
 static int goferfs_new(struct gofer_client *c, const char *attach_name, bool shared,
@@ -1367,7 +1368,8 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 		sb->direct_io = true;
 		sb->create_excl_first = true; /* the Gofer creates O_EXCL */
 	}
-	struct gofer_sb *gs = sb ? calloc(1, sizeof(*gs)) : NULL;
+	/* Its hash tables are 64 KiB: pages of their own (lib/memtrim.h). */
+	struct gofer_sb *gs = sb ? memtrim_alloc_pages(sizeof(*gs)) : NULL;
 	if (!gs) {
 		if (sb)
 			sb_put(sb);
