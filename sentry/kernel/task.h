@@ -128,7 +128,11 @@ struct task {
 	 * replaced by unshare under k->tasks_lock. */
 	struct uts_ns *uts_ns;
 
-	int wake_efd;               /* eventfd: see wait.h */
+	/* Wake-ups (wait.c): any thread sets TASK_WAKE_PENDING, the task's
+	 * own thread sets and clears the bit of the sleep it is in; a sleep
+	 * with no host fd is a FUTEX_WAIT on this word. */
+	_Atomic uint32_t wake_word;
+	int wake_efd;               /* eventfd: wakes a sleep on a host fd (wait.c) */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
 	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */
 	_Atomic uint64_t cpu_ns;    /* this thread's user + system time (its CPU clock's timers) */

@@ -16,9 +16,9 @@
  *
  * The usual sequence never loses a wake-up:
  *     waiter_init; waitq_add; check the condition; block; waitq_remove
- * because the wake function records the wake-up (the kernel's writes the
- * task's eventfd), so a notify between the check and the block makes the
- * block return at once.
+ * because the wake function records the wake-up (the kernel's sets a bit in
+ * the task's wake word, sentry/kernel/wait.c), so a notify between the check
+ * and the block makes the block return at once.
  *
  * Lock: waitq->lock protects the queue's list and its waiters' links and
  * triggered sets.  It is a leaf lock: taken last, and wake functions run
