@@ -132,6 +132,9 @@ struct task {
 	 * own thread sets and clears the bit of the sleep it is in; a sleep
 	 * with no host fd is a FUTEX_WAIT on this word. */
 	_Atomic uint32_t wake_word;
+	/* Host wake-ups of this task in flight (wait.c: deferred past a
+	 * waker's lock); task_free waits until there are none. */
+	_Atomic uint32_t wake_refs;
 	int wake_efd;               /* eventfd: wakes a sleep on a host fd (wait.c) */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
 	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */

@@ -36,6 +36,9 @@
  * first) only makes a later sleep look at the word again: it sleeps on when
  * PENDING is clear, after draining the stale eventfd count.
  *
+ * A wake-up from a wait queue's notify or a futex wake makes its host
+ * syscall after the waker drops its lock (waiter_defer, see task_wake).
+ *
  * A signal sender sets the signal pending, then calls task_wake; task_block
  * checks for a pending signal before it arms, so a signal is either seen
  * there or its wake-up ends the sleep.  task_wake takes no lock: it runs
@@ -48,6 +51,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,18 +77,42 @@ void task_poll_entry_init(struct poll_entry *pe, struct task *t, uint32_t mask)
 	poll_entry_init(pe, task_waiter_wake, t, mask);
 }
 
+/* The host half of a wake-up (how: the sleep's bit); then the reference
+ * task_wake took is dropped, and t is not touched again. */
+static void wake_host(void *arg, uint32_t how)
+{
+	struct task *t = arg;
+	if (how & TASK_WAKE_SLEEP_FUTEX) {
+		syscall(SYS_futex, &t->wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	} else {
+		uint64_t one = 1;
+		ssize_t r = write(t->wake_efd, &one, sizeof(one));
+		(void)r; /* EAGAIN: the counter is already non-zero, the task will wake */
+	}
+	atomic_fetch_sub(&t->wake_refs, 1);
+}
+
 void task_wake(struct task *t)
 {
 	uint32_t old = atomic_fetch_or(&t->wake_word, TASK_WAKE_PENDING);
 	if (old & TASK_WAKE_PENDING)
 		return; /* the waker that set it wakes the sleep, if any */
-	if (old & TASK_WAKE_SLEEP_FUTEX) {
-		syscall(SYS_futex, &t->wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	} else if (old & TASK_WAKE_SLEEP_FD) {
-		uint64_t one = 1;
-		ssize_t r = write(t->wake_efd, &one, sizeof(one));
-		(void)r; /* EAGAIN: the counter is already non-zero, the task will wake */
-	}
+	uint32_t how = old & (TASK_WAKE_SLEEP_FUTEX | TASK_WAKE_SLEEP_FD);
+	if (!how)
+		return; /* not asleep: its next sleep finds PENDING */
+	/* Under a waker's lock (a wait queue's, a futex bucket's) the host
+	 * wake-up waits for the lock to be dropped (waiter.h), or the woken
+	 * thread would wake only to sleep on that lock.  The reference keeps
+	 * t (its word and eventfd) until then. */
+	atomic_fetch_add(&t->wake_refs, 1);
+	if (!waiter_defer(wake_host, t, how))
+		wake_host(t, how);
+}
+
+void task_wake_quiesce(struct task *t)
+{
+	while (atomic_load(&t->wake_refs))
+		sched_yield();
 }
 
 bool task_wake_take(struct task *t)

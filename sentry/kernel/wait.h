@@ -49,8 +49,13 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 /* *dl = CLOCK_MONOTONIC now + ms, the deadline form task_block takes. */
 void deadline_in_ms(struct timespec *dl, long ms);
 /* Wake the task's sleep from any thread (used by notify and by signals);
- * takes no lock.  A task not asleep finds the wake-up at its next sleep. */
+ * takes no lock.  A task not asleep finds the wake-up at its next sleep.
+ * Inside a waiter batch (waiter.h: waitq_notify, futex wakes) the host
+ * syscall is made at the batch's end. */
 void task_wake(struct task *t);
+/* Until no host wake-up of t is in flight (a waker that deferred its
+ * FUTEX_WAKE or eventfd write past its lock): before t is freed. */
+void task_wake_quiesce(struct task *t);
 /* Consume a wake-up not consumed yet: true if there was one.  The task's own
  * thread only (and tests that look whether a wake-up reached a task). */
 bool task_wake_take(struct task *t);

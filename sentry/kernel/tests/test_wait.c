@@ -193,6 +193,42 @@ static void test_late_host_wake_does_not_end_the_next_sleep(void **st)
 	close(p[1]);
 }
 
+/* A wake-up given under a waker's lock (inside a waiter batch) makes its
+ * host syscall at the batch's end, and holds the task until then. */
+static void test_wake_inside_a_batch_lands_at_its_end(void **st)
+{
+	struct kfx_state *s = *st;
+	struct sleeper sl;
+	sleeper_start(&sl, &s->t, SLEEP_BLOCK, -1, 10000);
+	wait_until_asleep(&sl);
+	struct waiter_batch b;
+	waiter_batch_begin(&b);
+	task_wake(&s->t);
+	task_wake(&s->t); /* a second waker: nothing more to do */
+	assert_int_equal(b.n, 1);
+	assert_int_equal(atomic_load(&s->t.wake_refs), 1);
+	usleep(30000);
+	assert_false(atomic_load(&sl.done));
+	waiter_batch_end(&b);
+	assert_int_equal(sleeper_join(&sl), 0);
+	assert_int_equal(atomic_load(&s->t.wake_refs), 0);
+	task_wake_quiesce(&s->t); /* none in flight: returns */
+
+	/* The same for a sleep on a host fd (the eventfd write waits). */
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	sleeper_start(&sl, &s->t, SLEEP_BLOCK_FD, p[0], 10000);
+	wait_until_asleep(&sl);
+	waiter_batch_begin(&b);
+	task_wake(&s->t);
+	usleep(30000);
+	assert_false(atomic_load(&sl.done));
+	waiter_batch_end(&b);
+	assert_int_equal(sleeper_join(&sl), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* Many sleepers, each woken once, each by another thread. */
 #define NSLEEPERS 8
 static void test_many_sleeping_tasks_each_get_their_wake(void **st)
@@ -327,6 +363,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_block_fd_returns_host_readiness_or_wake,
 						kfx_setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_late_host_wake_does_not_end_the_next_sleep,
+						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_wake_inside_a_batch_lands_at_its_end,
 						kfx_setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_many_sleeping_tasks_each_get_their_wake,
 						kfx_setup, kfx_teardown),
