@@ -7,7 +7,8 @@
 # the milliseconds, each runtime's ratio to runc and the geometric mean of
 # those ratios per runtime.  The target: visor systrap's geomean <= 1.3.
 #
-#   RW_ROUNDS=N   best of N runs of each workload (default 1)
+#   RW_ROUNDS=N   best of N runs of each workload (default 1); round k of
+#                 every runner runs before round k+1 of any
 #   RW_SCALE=P    every workload's count scaled to P percent (default 100)
 #   RW_RUNNERS    default "native runc runsc systrap ptrace"
 #   RW_TIMEOUT    seconds one workload may take in one runtime (default 900)
@@ -46,27 +47,39 @@ if [ $have_docker = 1 ] && bench_register_base; then
 	done
 fi
 
-# run_work RUNNER WORKLOAD: its milliseconds, best of ROUNDS, or nothing.
+# run_once RUNNER WORKLOAD: its milliseconds in one run, or nothing.
+run_once() {
+	local runner=$1 w=$2 out
+	if [ "$runner" = native ]; then
+		local d
+		d=$(mktemp -d)
+		out=$(cd / && RW_SCALE=$SCALE RW_DIR=$d PY=/usr/bin/python3 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			timeout "$TMO" bash "$OLDPWD/bench/realwork/work.sh" "$w" 2>/dev/null)
+		rm -rf "$d"
+	else
+		local name=realwork-$$-$RANDOM
+		out=$(timeout -k 10 "$TMO" docker run --rm --name "$name" --network=none \
+			--runtime="${RT[$runner]}" -e RW_SCALE="$SCALE" \
+			-v "$PWD/bench/realwork:/rw:ro" "$IMAGE" bash /rw/work.sh "$w" 2>/dev/null)
+		[ $? = 124 ] && docker rm -f "$name" >/dev/null 2>&1
+	fi
+	awk -v w="$w" '$1 == w && $2 ~ /^[0-9]+$/ {print $2}' <<<"$out"
+}
+
+# run_work WORKLOAD: ms[RUNNER,WORKLOAD] = the best of ROUNDS runs for every
+# runner.  The rounds alternate the runners (round 1 of each runner, then
+# round 2 of each...), so that a change in the machine's load over the run
+# reaches every runner alike instead of the ones that happen to run then.
 run_work() {
-	local runner=$1 w=$2 r out best=""
+	local w=$1 r runner out
+	for r in "${runners[@]}"; do ms[$r,$w]=""; done
 	for r in $(seq "$ROUNDS"); do
-		if [ "$runner" = native ]; then
-			local d
-			d=$(mktemp -d)
-			out=$(cd / && RW_SCALE=$SCALE RW_DIR=$d PY=/usr/bin/python3 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-				timeout "$TMO" bash "$OLDPWD/bench/realwork/work.sh" "$w" 2>/dev/null)
-			rm -rf "$d"
-		else
-			local name=realwork-$$-$RANDOM
-			out=$(timeout -k 10 "$TMO" docker run --rm --name "$name" --network=none \
-				--runtime="${RT[$runner]}" -e RW_SCALE="$SCALE" \
-				-v "$PWD/bench/realwork:/rw:ro" "$IMAGE" bash /rw/work.sh "$w" 2>/dev/null)
-			[ $? = 124 ] && docker rm -f "$name" >/dev/null 2>&1
-		fi
-		out=$(awk -v w="$w" '$1 == w && $2 ~ /^[0-9]+$/ {print $2}' <<<"$out")
-		[ -n "$out" ] && { [ -z "$best" ] || [ "$out" -lt "$best" ]; } && best=$out
+		for runner in "${runners[@]}"; do
+			out=$(run_once "$runner" "$w")
+			[ -n "$out" ] && { [ -z "${ms[$runner,$w]}" ] || [ "$out" -lt "${ms[$runner,$w]}" ]; } &&
+				ms[$runner,$w]=$out
+		done
 	done
-	echo "$best"
 }
 
 declare -A ms=()
@@ -77,11 +90,9 @@ printf '  |'
 for r in "${runners[@]}"; do [ "$r" != runc ] && printf '%9s' "$r"; done
 echo
 for w in $WORK; do
+	run_work "$w"
 	printf '%-10s' "$w"
-	for r in "${runners[@]}"; do
-		ms[$r,$w]=$(run_work "$r" "$w")
-		printf '%9s' "${ms[$r,$w]:-FAIL}"
-	done
+	for r in "${runners[@]}"; do printf '%9s' "${ms[$r,$w]:-FAIL}"; done
 	printf '  |'
 	for r in "${runners[@]}"; do
 		[ "$r" != runc ] && printf '%9s' "$(bench_ratio "${ms[$r,$w]:-0}" "${ms[runc,$w]:-0}")"

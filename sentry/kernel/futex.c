@@ -10,7 +10,11 @@
  *
  * A waker does all of "unlink, set woken, wake the task" under the bucket
  * lock: the sleeper must take that lock before it can return, so the waiter
- * (on its stack) is never touched after it is gone.
+ * (on its stack) is never touched after it is gone.  Only the host syscall
+ * of the task's wake-up waits until the bucket is unlocked (a waiter batch,
+ * sentry/waiter/waiter.h), since the woken sleeper takes the bucket's lock
+ * at once; it touches only the task, which task_free keeps until it is
+ * done.
  *
  * This file never reads app memory except through mm_load32 /
  * mm_atomic_cmpxchg32 / task_copy_in, which return -EFAULT for bad pointers.
@@ -218,9 +222,12 @@ int futex_wake(struct task *t, uint64_t addr, bool private_futex, int n, uint32_
 	if (r)
 		return r;
 	struct futex_bucket *b = bucket_of(k1, k2);
+	struct waiter_batch wb;
+	waiter_batch_begin(&wb);
 	vmutex_lock(&b->lock);
 	int woken = wake_locked(b, k1, k2, n, bitset);
 	vmutex_unlock(&b->lock);
+	waiter_batch_end(&wb);
 	return woken;
 }
 
@@ -237,6 +244,8 @@ int futex_requeue(struct task *t, uint64_t addr1, uint64_t addr2, bool private_f
 	if (r)
 		return r;
 	struct futex_bucket *hb1 = bucket_of(a1, a2), *hb2 = bucket_of(b1k, b2k);
+	struct waiter_batch wb;
+	waiter_batch_begin(&wb);
 	lock_two(hb1, hb2);
 	if (cmp) {
 		uint32_t cur;
@@ -245,6 +254,7 @@ int futex_requeue(struct task *t, uint64_t addr1, uint64_t addr2, bool private_f
 			r = -EAGAIN;
 		if (r) {
 			unlock_two(hb1, hb2);
+			waiter_batch_end(&wb);
 			return r;
 		}
 	}
@@ -274,6 +284,7 @@ int futex_requeue(struct task *t, uint64_t addr1, uint64_t addr2, bool private_f
 		w = next;
 	}
 	unlock_two(hb1, hb2);
+	waiter_batch_end(&wb);
 	return count;
 }
 
@@ -367,10 +378,13 @@ int futex_wake_op(struct task *t, uint64_t addr1, uint64_t addr2, bool private_f
 	if (r)
 		return r;
 	struct futex_bucket *hb1 = bucket_of(a1, a2), *hb2 = bucket_of(b1k, b2k);
+	struct waiter_batch wb;
+	waiter_batch_begin(&wb);
 	lock_two(hb1, hb2);
 	int cond = wake_op_atomic(t, addr2, encoded_op);
 	if (cond < 0) {
 		unlock_two(hb1, hb2);
+		waiter_batch_end(&wb);
 		return cond;
 	}
 	/* As Linux futex_wake_op: bitsets are not consulted. */
@@ -378,6 +392,7 @@ int futex_wake_op(struct task *t, uint64_t addr1, uint64_t addr2, bool private_f
 	if (cond)
 		woken += wake_locked(hb2, b1k, b2k, nwake2, FUTEX_BITSET_ANY);
 	unlock_two(hb1, hb2);
+	waiter_batch_end(&wb);
 	return woken;
 }
 

@@ -78,6 +78,7 @@ void task_free(struct task *t)
 		creds_put(t->creds);
 	seccomp_task_free(t);
 	uts_ns_put(t->uts_ns);
+	task_wake_quiesce(t); /* a waker's deferred FUTEX_WAKE or eventfd write */
 	if (t->wake_efd >= 0)
 		close(t->wake_efd);
 	free(t);

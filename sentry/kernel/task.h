@@ -133,7 +133,14 @@ struct task {
 	 * replaced by unshare under k->tasks_lock. */
 	struct uts_ns *uts_ns;
 
-	int wake_efd;               /* eventfd: see wait.h */
+	/* Wake-ups (wait.c): any thread sets TASK_WAKE_PENDING, the task's
+	 * own thread sets and clears the bit of the sleep it is in; a sleep
+	 * with no host fd is a FUTEX_WAIT on this word. */
+	_Atomic uint32_t wake_word;
+	/* Host wake-ups of this task in flight (wait.c: deferred past a
+	 * waker's lock); task_free waits until there are none. */
+	_Atomic uint32_t wake_refs;
+	int wake_efd;               /* eventfd: wakes a sleep on a host fd (wait.c) */
 	atomic_bool asleep;         /* in a wait.c sleep: /proc shows S, else R */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
 	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */

@@ -11,12 +11,15 @@
  * never loses a wake-up: a notify between the check and the block makes the
  * block return at once.
  *
- * Each task's wake-up is an eventfd, so a task can also sleep on a host fd
- * (task_block_fd) and still be woken by a notify or a signal.
+ * A task sleeps on a futex word of its own (t->wake_word), or, when it also
+ * waits on a host fd (task_block_fd), in poll(2) on that fd and its own
+ * eventfd; task_wake learns from the word which of the two to wake, and
+ * makes no host syscall for a task that is not asleep (wait.c).
  */
 #ifndef VISOR_SENTRY_WAIT_H
 #define VISOR_SENTRY_WAIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -45,7 +48,16 @@ int task_sleep(struct task *t, const struct timespec *deadline);
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline);
 /* *dl = CLOCK_MONOTONIC now + ms, the deadline form task_block takes. */
 void deadline_in_ms(struct timespec *dl, long ms);
-/* Wake the task's sleep from any thread (used by notify and by signals). */
+/* Wake the task's sleep from any thread (used by notify and by signals);
+ * takes no lock.  A task not asleep finds the wake-up at its next sleep.
+ * Inside a waiter batch (waiter.h: waitq_notify, futex wakes) the host
+ * syscall is made at the batch's end. */
 void task_wake(struct task *t);
+/* Until no host wake-up of t is in flight (a waker that deferred its
+ * FUTEX_WAKE or eventfd write past its lock): before t is freed. */
+void task_wake_quiesce(struct task *t);
+/* Consume a wake-up not consumed yet: true if there was one.  The task's own
+ * thread only (and tests that look whether a wake-up reached a task). */
+bool task_wake_take(struct task *t);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -34,6 +36,8 @@
 #include "lib/page.h"
 #include "platform/platform.h"
 #include "sentry/jail.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 
 static int memfd = -1;
 static struct platform *plat;
@@ -203,6 +207,47 @@ static int body_sentry_calls_pass(const void *arg)
 	if (process_vm_readv(getpid(), &l, 1, &rv, 1, 0) != 1 || dst != 'x')
 		return 6;
 	return 0;
+}
+
+static void *sleep_5s(void *arg)
+{
+	struct timespec dl;
+	deadline_in_ms(&dl, 5000);
+	return (void *)(intptr_t)task_sleep(arg, &dl);
+}
+
+/* A task's sleeps and wake-ups (wait.c) pass the filter: FUTEX_WAIT_BITSET
+ * and FUTEX_WAKE on the wake word, and the poll of a sleep on a host fd. */
+static int body_task_sleeps_pass(const void *arg)
+{
+	int r = load_ptrace_jail();
+	if (r)
+		return r;
+	struct task *t = calloc(1, sizeof(*t));
+	t->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct timespec dl = {0, 0};
+	if (task_sleep(t, &dl) != -ETIMEDOUT)
+		return 1;
+	pthread_t th;
+	if (pthread_create(&th, NULL, sleep_5s, t))
+		return 2;
+	usleep(20000);
+	task_wake(t);
+	void *res;
+	pthread_join(th, &res);
+	if ((intptr_t)res != 0)
+		return 3;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) || write(p[1], "x", 1) != 1)
+		return 4;
+	if (task_block_fd(t, p[0], POLLIN, NULL) != POLLIN)
+		return 5;
+	return 0;
+}
+
+static void test_ptrace_jail_lets_task_sleeps_and_wakes_work(void **state)
+{
+	assert_exited_ok(in_child(body_task_sleeps_pass, NULL));
 }
 
 static void test_ptrace_jail_lets_the_sentry_and_its_platform_work(void **state)
@@ -673,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_ptrace_sentry_allows_tracing_and_base_rules_do_not),
 	    cmocka_unit_test(test_network_sets_come_after_the_platforms),
 	    cmocka_unit_test(test_ptrace_jail_lets_the_sentry_and_its_platform_work),
+	    cmocka_unit_test(test_ptrace_jail_lets_task_sleeps_and_wakes_work),
 	    cmocka_unit_test(test_sentry_rules_alone_kill_a_ptrace_call),
 	    cmocka_unit_test(test_execve_kills_the_jailed_process),
 	    cmocka_unit_test(test_argument_rules_kill_calls_the_sentry_never_makes),

@@ -6,6 +6,35 @@
 
 #include <string.h>
 
+static __thread struct waiter_batch *cur_batch;
+
+void waiter_batch_begin(struct waiter_batch *b)
+{
+	b->n = 0;
+	b->outer = cur_batch;
+	cur_batch = b;
+}
+
+void waiter_batch_end(struct waiter_batch *b)
+{
+	cur_batch = b->outer;
+	for (int i = 0; i < b->n; i++)
+		b->call[i].fn(b->call[i].arg, b->call[i].data);
+	b->n = 0;
+}
+
+bool waiter_defer(waiter_deferred_fn fn, void *arg, uint32_t data)
+{
+	struct waiter_batch *b = cur_batch;
+	if (!b || b->n == WAITER_BATCH_MAX)
+		return false;
+	b->call[b->n].fn = fn;
+	b->call[b->n].arg = arg;
+	b->call[b->n].data = data;
+	b->n++;
+	return true;
+}
+
 void waitq_init(struct waitq *wq)
 {
 	vmutex_init(&wq->lock, LOCK_CLASS(WAITQ));
@@ -49,6 +78,8 @@ void waitq_remove(struct waitq *wq, struct waiter *w)
 
 void waitq_notify(struct waitq *wq, uint32_t events)
 {
+	struct waiter_batch b;
+	waiter_batch_begin(&b);
 	vmutex_lock(&wq->lock);
 	for (struct waiter *w = wq->head.next; w != &wq->head; w = w->next) {
 		if (w->mask & events) {
@@ -58,6 +89,7 @@ void waitq_notify(struct waitq *wq, uint32_t events)
 		}
 	}
 	vmutex_unlock(&wq->lock);
+	waiter_batch_end(&b);
 }
 
 uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w)

@@ -16,18 +16,27 @@
  *
  * The usual sequence never loses a wake-up:
  *     waiter_init; waitq_add; check the condition; block; waitq_remove
- * because the wake function records the wake-up (the kernel's writes the
- * task's eventfd), so a notify between the check and the block makes the
- * block return at once.
+ * because the wake function records the wake-up (the kernel's sets a bit in
+ * the task's wake word, sentry/kernel/wait.c), so a notify between the check
+ * and the block makes the block return at once.
  *
  * Lock: waitq->lock protects the queue's list and its waiters' links and
  * triggered sets.  It is a leaf lock: taken last, and wake functions run
  * under it, so they must not block or take another lock (see LOCKING.md).
+ *
+ * Deferred wake-ups: a woken thread's first step is often to take the lock
+ * its waker still holds (waitq_remove takes the queue's), and a host wake-up
+ * that lands under that lock makes it sleep again on the lock at once.  So
+ * a wake function hands its host syscall to waiter_defer(), and
+ * waitq_notify runs the deferred calls after dropping the lock.  Other
+ * wakers that hold a lock the woken thread wants (futex buckets) bracket
+ * their lock with waiter_batch_begin / waiter_batch_end to the same effect.
  */
 #ifndef VISOR_SENTRY_WAITER_H
 #define VISOR_SENTRY_WAITER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "lib/lockdep.h"
 
@@ -48,13 +57,36 @@ struct waitq {
 	struct waiter head;
 };
 
+/* The calls waiter_defer put off until the batch's end: a few, so that a
+ * batch lives on its opener's stack; waiter_defer runs a call at once when
+ * the batch is full. */
+#define WAITER_BATCH_MAX 16
+typedef void (*waiter_deferred_fn)(void *arg, uint32_t data);
+struct waiter_batch {
+	struct waiter_batch *outer; /* the thread's batch before this one */
+	int n;
+	struct {
+		waiter_deferred_fn fn;
+		void *arg;
+		uint32_t data;
+	} call[WAITER_BATCH_MAX];
+};
+/* Open a batch on this thread (batches nest); end it after dropping the
+ * locks taken since: runs the deferred calls in order. */
+void waiter_batch_begin(struct waiter_batch *b);
+void waiter_batch_end(struct waiter_batch *b);
+/* fn(arg, data) at the end of this thread's open batch: true; false when
+ * no batch is open or it is full (the caller makes the call itself). */
+bool waiter_defer(waiter_deferred_fn fn, void *arg, uint32_t data);
+
 void waitq_init(struct waitq *wq);
 void waitq_destroy(struct waitq *wq);
 void waiter_init(struct waiter *w, waiter_wake_fn wake, void *arg, uint32_t mask);
 void waitq_add(struct waitq *wq, struct waiter *w);
 /* Safe on a waiter that is on no queue (or was removed already). */
 void waitq_remove(struct waitq *wq, struct waiter *w);
-/* Wake every waiter whose mask meets events. */
+/* Wake every waiter whose mask meets events; the wake functions' deferred
+ * calls run after the queue's lock is dropped. */
 void waitq_notify(struct waitq *wq, uint32_t events);
 /* Read and clear w->triggered under wq's lock (w on wq, or on none). */
 uint32_t waiter_take_triggered(struct waitq *wq, struct waiter *w);

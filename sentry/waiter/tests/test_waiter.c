@@ -1,7 +1,8 @@
 /*
  * test_waiter.c — the readiness leaf: wait queues call wake functions for
  * the events a waiter asked for, record what triggered, and poll entries
- * register once.
+ * register once; wake functions' deferred calls run after the queue's lock
+ * is dropped.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -108,6 +109,81 @@ static void test_take_triggered(void **state)
 	waitq_destroy(&wq);
 }
 
+/* A deferred call's log: the order calls ran in, and whether the queue's
+ * lock was free when they ran. */
+struct defer_log {
+	struct waitq *wq;
+	int order[WAITER_BATCH_MAX + 4];
+	int n;
+	int lock_free;
+};
+
+static void log_call(void *arg, uint32_t data)
+{
+	struct defer_log *l = arg;
+	l->order[l->n++] = (int)data;
+	if (l->wq && vmutex_trylock(&l->wq->lock) == 0) {
+		l->lock_free++;
+		vmutex_unlock(&l->wq->lock);
+	}
+}
+
+static void test_defer_needs_an_open_batch(void **state)
+{
+	struct defer_log l = {0};
+	assert_false(waiter_defer(log_call, &l, 1));
+	assert_int_equal(l.n, 0);
+}
+
+static void test_deferred_calls_run_in_order_at_the_batch_end(void **state)
+{
+	struct defer_log l = {0};
+	struct waiter_batch outer, inner;
+	waiter_batch_begin(&outer);
+	assert_true(waiter_defer(log_call, &l, 1));
+	waiter_batch_begin(&inner);
+	assert_true(waiter_defer(log_call, &l, 2));
+	waiter_batch_end(&inner); /* its own calls only */
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.order[0], 2);
+	assert_true(waiter_defer(log_call, &l, 3)); /* back in the outer batch */
+	for (int i = 0; i < WAITER_BATCH_MAX - 2; i++)
+		assert_true(waiter_defer(log_call, &l, 10));
+	assert_false(waiter_defer(log_call, &l, 99)); /* full: the caller calls */
+	assert_int_equal(l.n, 1);
+	waiter_batch_end(&outer);
+	assert_int_equal(l.n, 1 + WAITER_BATCH_MAX);
+	assert_int_equal(l.order[1], 1);
+	assert_int_equal(l.order[2], 3);
+	assert_false(waiter_defer(log_call, &l, 4)); /* no batch open any more */
+}
+
+static void defer_wake(struct waiter *w)
+{
+	struct defer_log *l = w->arg;
+	if (!waiter_defer(log_call, l, 7))
+		fail_msg("no batch open in waitq_notify");
+}
+
+static void test_notify_runs_deferred_calls_after_dropping_the_lock(void **state)
+{
+	struct waitq wq;
+	waitq_init(&wq);
+	struct defer_log l = {.wq = &wq};
+	struct waiter a, b;
+	waiter_init(&a, defer_wake, &l, POLLIN);
+	waiter_init(&b, defer_wake, &l, POLLIN);
+	waitq_add(&wq, &a);
+	waitq_add(&wq, &b);
+	waitq_notify(&wq, POLLIN);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.lock_free, 2);
+	assert_false(waiter_defer(log_call, &l, 8)); /* the notify's batch is closed */
+	waitq_remove(&wq, &a);
+	waitq_remove(&wq, &b);
+	waitq_destroy(&wq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +191,9 @@ int main(void)
 		cmocka_unit_test(test_waiter_without_wake_records_events),
 		cmocka_unit_test(test_poll_entry_registers_on_one_queue),
 		cmocka_unit_test(test_take_triggered),
+		cmocka_unit_test(test_defer_needs_an_open_batch),
+		cmocka_unit_test(test_deferred_calls_run_in_order_at_the_batch_end),
+		cmocka_unit_test(test_notify_runs_deferred_calls_after_dropping_the_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
