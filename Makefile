@@ -113,7 +113,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_BUILD    := build-fuzz
 FUZZ_SRCS     := $(sort $(shell find $(COMPONENTS) -path '*/fuzz/fuzz_*.c'))
 FUZZ_BINS     := $(addprefix $(FUZZ_BUILD)/,$(notdir $(FUZZ_SRCS:.c=)))
-FUZZ_LIB_SRCS := $(filter netstack/%,$(LIB_SRCS)) lib/lockdep.c
+FUZZ_LIB_SRCS := $(filter netstack/%,$(LIB_SRCS)) lib/lockdep.c lib/memtrim.c
 FUZZ_CFLAGS   := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -O1 -g $(LOCKDEP) \
 		 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
@@ -134,13 +134,13 @@ $(FUZZ_BUILD)/fuzz_oci: runtime/fuzz/fuzz_oci.c $(OCI_FUZZ_SRCS) runtime/oci.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OCI_FUZZ_SRCS) $(PKG_LIBS)
 
 # The Gofer's request decoder and operations (gofer/server.c), alone.
-GOFER_FUZZ_SRCS := gofer/server.c gofer/transport.c gofer/attr.c gofer/xattr.c lib/log.c lib/json.c
+GOFER_FUZZ_SRCS := gofer/server.c gofer/transport.c gofer/attr.c gofer/xattr.c lib/log.c lib/json.c lib/memtrim.c
 $(FUZZ_BUILD)/fuzz_gofer_server: gofer/fuzz/fuzz_gofer_server.c $(GOFER_FUZZ_SRCS) $(wildcard gofer/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFER_FUZZ_SRCS) -lpthread
 
 # The Sentry's decoding of Gofer replies (sentry/fs/gofer_client.c), alone.
-GOFERC_FUZZ_SRCS := sentry/fs/gofer_client.c lib/lockdep.c lib/log.c lib/json.c
+GOFERC_FUZZ_SRCS := sentry/fs/gofer_client.c lib/lockdep.c lib/log.c lib/json.c lib/memtrim.c
 $(FUZZ_BUILD)/fuzz_gofer_client: sentry/fs/fuzz/fuzz_gofer_client.c $(GOFERC_FUZZ_SRCS) gofer/protocol.h sentry/fs/gofer_client.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFERC_FUZZ_SRCS) -lpthread
