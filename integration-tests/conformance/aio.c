@@ -164,8 +164,9 @@ int main(int argc, char **argv)
 	nanosleep(&short_wait, NULL);
 	struct iocb tw = cb(IOCB_CMD_PREAD, fd, rb, 3, 0, 30);
 	struct iocb *tp = &tw;
-	printf("submit while a thread waits: %s\n", res(io_submit(ctx, 1, &tp)));
-	pthread_join(th, NULL);
+	r = io_submit(ctx, 1, &tp);
+	pthread_join(th, NULL); /* it prints first: one order, whoever runs first */
+	printf("submit while a thread waited: %s\n", res(r));
 
 	pid_t pid = fork();
 	if (pid == 0) {
