@@ -20,8 +20,16 @@
 
 /* Pages from memtrim_alloc_pages hold pointers to malloc'd objects (the
  * netstack's interfaces): under AddressSanitizer, LeakSanitizer must scan
- * them as it scans the heap, or what they point to looks leaked. */
+ * them as it scans the heap, or what they point to looks leaked (gcc says
+ * __SANITIZE_ADDRESS__, clang __has_feature: the fuzz targets are clang's). */
 #if defined(__SANITIZE_ADDRESS__)
+#define MEMTRIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEMTRIM_ASAN 1
+#endif
+#endif
+#ifdef MEMTRIM_ASAN
 #include <sanitizer/lsan_interface.h>
 #define lsan_root(p, n) __lsan_register_root_region((p), (n))
 #define lsan_unroot(p, n) __lsan_unregister_root_region((p), (n))
