@@ -37,6 +37,10 @@ static long op(const char *name)
 		unsigned long ctx = 0;
 		return syscall(SYS_io_setup, 1, &ctx);
 	}
+	if (!strcmp(name, "io_pgetevents")) {
+		char ev[32];
+		return syscall(SYS_io_pgetevents, 1, 1, 1, ev, NULL, NULL);
+	}
 	if (!strcmp(name, "mount"))
 		return syscall(SYS_mount, "none", "/mnt", "tmpfs", 0, NULL);
 	errno = EINVAL;
