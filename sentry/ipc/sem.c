@@ -362,13 +362,7 @@ int64_t ipc_semtimedop(struct task *t, int id, uint64_t usops, uint64_t nsops, u
 			r = -EINVAL;
 			goto out_free;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += ts.tv_sec;
-		dl.tv_nsec += ts.tv_nsec;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
+		deadline_after(&dl, &ts);
 		deadline = &dl;
 	}
 	int max = 0;

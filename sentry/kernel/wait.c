@@ -123,15 +123,21 @@ bool task_wake_take(struct task *t)
 	return true;
 }
 
-void deadline_in_ms(struct timespec *dl, long ms)
+void deadline_after(struct timespec *dl, const struct timespec *rel)
 {
 	clock_gettime(CLOCK_MONOTONIC, dl);
-	dl->tv_sec += ms / 1000;
-	dl->tv_nsec += (ms % 1000) * 1000000L;
+	dl->tv_sec += rel->tv_sec + rel->tv_nsec / 1000000000L;
+	dl->tv_nsec += rel->tv_nsec % 1000000000L;
 	if (dl->tv_nsec >= 1000000000L) {
 		dl->tv_sec++;
 		dl->tv_nsec -= 1000000000L;
 	}
+}
+
+void deadline_in_ms(struct timespec *dl, long ms)
+{
+	const struct timespec rel = {ms / 1000, (ms % 1000) * 1000000L};
+	deadline_after(dl, &rel);
 }
 
 static int timeout_ms(const struct timespec *deadline)

@@ -46,7 +46,10 @@ int task_sleep(struct task *t, const struct timespec *deadline);
 /* As task_block, but also returns (with the ready revents, > 0) when the host
  * fd becomes ready for events (POLLIN/POLLOUT). */
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline);
-/* *dl = CLOCK_MONOTONIC now + ms, the deadline form task_block takes. */
+/* *dl = CLOCK_MONOTONIC now + rel (a non-negative interval; tv_nsec may
+ * exceed a second), the deadline form task_block takes; deadline_in_ms for
+ * ms milliseconds. */
+void deadline_after(struct timespec *dl, const struct timespec *rel);
 void deadline_in_ms(struct timespec *dl, long ms);
 /* Wake the task's sleep from any thread (used by notify and by signals);
  * takes no lock.  A task not asleep finds the wake-up at its next sleep.

@@ -193,13 +193,8 @@ void socket_timeo(struct socket *s, bool send, bool nonblock, struct sock_timeo 
 		to->forever = true;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &to->deadline);
-	to->deadline.tv_sec += ns / 1000000000;
-	to->deadline.tv_nsec += ns % 1000000000;
-	if (to->deadline.tv_nsec >= 1000000000) {
-		to->deadline.tv_sec++;
-		to->deadline.tv_nsec -= 1000000000;
-	}
+	const struct timespec rel = {ns / 1000000000, ns % 1000000000};
+	deadline_after(&to->deadline, &rel);
 }
 
 void socket_inherit_options(struct socket *child, struct socket *listener)

@@ -100,13 +100,7 @@ static int64_t sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
 			return -EINVAL;
 		poll_only = ts.tv_sec == 0 && ts.tv_nsec == 0;
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += ts.tv_sec;
-		deadline.tv_nsec += ts.tv_nsec;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		deadline_after(&deadline, &ts);
 		dl = &deadline;
 	}
 	siginfo_t info;

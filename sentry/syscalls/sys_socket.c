@@ -564,13 +564,7 @@ static int64_t sys_recvmmsg(struct task *t, const uint64_t a[6])
 			return -EFAULT;
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 			return -EINVAL;
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += ts.tv_sec;
-		end.tv_nsec += ts.tv_nsec;
-		if (end.tv_nsec >= 1000000000) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000;
-		}
+		deadline_after(&end, &ts);
 	}
 	struct file *f;
 	struct socket *s;
