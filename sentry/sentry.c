@@ -11,6 +11,7 @@
 #include "sentry/fs/hostfd.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/jail.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/limits.h"
 #include "sentry/kernel/oom.h"
@@ -154,6 +155,8 @@ int sentry_run(const struct sentry_config *cfg)
 	/* The pages page caches keep after the last unmapping are the first
 	 * memory given back when the memory file is short. */
 	memfile_set_shrinker(mf, pagecache_shrink, NULL);
+	/* Before the platform may tie our threads to CPUs, and before the jail. */
+	hostcpu_init();
 	struct platform *plat = platform_new(cfg->platform, memfile_fd(mf));
 	if (!plat) {
 		int e = errno;

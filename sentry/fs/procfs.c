@@ -11,6 +11,7 @@
  */
 #include "sentry/fs/proc_fdinfo.h"
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/kernel/limits.h"
 #include "sentry/kernel/oom.h"
 #include "sentry/kernel/ns.h"
@@ -1142,9 +1143,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 int procfs_init(void)
 {
 	/* Host facts, read before the jail. */
-	host_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (host_ncpu < 1)
-		host_ncpu = 1;
+	host_ncpu = hostcpu_online();
 	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct sbuf b = {0};

@@ -12,6 +12,7 @@
  */
 #include "sentry/fs/procfs.h"
 #include "sentry/fs/tmpfs.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/vfs/vfs.h"
 
 #include <errno.h>
@@ -231,9 +232,7 @@ static int maskfile_factory(const char *source, const char *data, struct superbl
 
 int sysfs_init(void)
 {
-	host_ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (host_ncpu < 1)
-		host_ncpu = 1;
+	host_ncpu = hostcpu_online();
 	FILE *f = fopen("/sys/devices/system/cpu/kernel_max", "re");
 	if (!f || fscanf(f, "%ld", &host_kernel_max) != 1 || host_kernel_max < host_ncpu - 1)
 		host_kernel_max = 8191; /* Debian's NR_CPUS - 1 */

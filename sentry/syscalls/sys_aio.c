@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lib/lockdep.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/file_args.h"
@@ -102,9 +103,8 @@ static int64_t sys_io_setup(struct task *t, const uint64_t a[6])
 	if (cur || nr_events == 0)
 		return -EINVAL;
 	/* As ioctx_alloc: room for twice the request (per-CPU batches). */
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t n = nr_events > (uint64_t)(ncpu > 0 ? ncpu : 1) * 4 ? nr_events
-								     : (uint64_t)(ncpu > 0 ? ncpu : 1) * 4;
+	uint64_t per_cpu = (uint64_t)hostcpu_online() * 4;
+	uint64_t n = nr_events > per_cpu ? nr_events : per_cpu;
 	n *= 2;
 	if (n > AIO_RING_MAX)
 		return -EINVAL;

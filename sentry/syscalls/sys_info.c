@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "lib/lockdep.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/limits.h"
 #include "sentry/kernel/ns.h"
@@ -274,33 +275,14 @@ static int64_t sys_getrusage(struct task *t, const uint64_t a[6])
 
 /* ---- CPU affinity and scheduling queries ---- */
 
-#define HOST_MASK_BYTES 1024 /* 8192 CPUs, Linux's largest NR_CPUS */
-
-static uint64_t host_mask[HOST_MASK_BYTES / 8];
-static unsigned host_mask_size; /* cpumask_size() of the host, in bytes */
-static pthread_once_t host_mask_once = PTHREAD_ONCE_INIT;
-
-static void host_mask_init(void)
-{
-	long r = syscall(SYS_sched_getaffinity, 0, sizeof(host_mask), host_mask);
-	if (r <= 0) {
-		/* Cannot happen on Linux; be a one-CPU machine rather than fail. */
-		memset(host_mask, 0, sizeof(host_mask));
-		host_mask[0] = 1;
-		host_mask_size = 8;
-	} else {
-		host_mask_size = (unsigned)r;
-	}
-}
-
 static int64_t sys_sched_getaffinity(struct task *t, const uint64_t a[6])
 {
-	unsigned len = (unsigned)a[1];
-	pthread_once(&host_mask_once, host_mask_init);
+	unsigned len = (unsigned)a[1], host_mask_size;
+	const uint64_t *host_mask = hostcpu_mask(&host_mask_size);
 	/* As Linux: the buffer must hold nr_cpu_ids bits in whole longs. */
 	if (len < host_mask_size || (len & (sizeof(long) - 1)))
 		return -EINVAL;
-	uint64_t mask[HOST_MASK_BYTES / 8];
+	uint64_t mask[HOSTCPU_MASK_BYTES / 8];
 	memcpy(mask, host_mask, host_mask_size);
 	if (host_mask_size <= SCHED_AFFINITY_WORDS * 8) {
 		int r = sched_affinity_get(t, (int)a[0], host_mask, host_mask_size / 8, mask);
@@ -318,9 +300,9 @@ static int64_t sys_sched_getaffinity(struct task *t, const uint64_t a[6])
 
 static int64_t sys_sched_setaffinity(struct task *t, const uint64_t a[6])
 {
-	unsigned len = (unsigned)a[1];
-	pthread_once(&host_mask_once, host_mask_init);
-	uint64_t want[HOST_MASK_BYTES / 8] = {0};
+	unsigned len = (unsigned)a[1], host_mask_size;
+	const uint64_t *host_mask = hostcpu_mask(&host_mask_size);
+	uint64_t want[HOSTCPU_MASK_BYTES / 8] = {0};
 	/* As get_user_cpu_mask: a short mask is read as far as given. */
 	size_t n = len < host_mask_size ? len : host_mask_size;
 	if (task_copy_in(t, want, a[2], n))
