@@ -20,6 +20,9 @@ run_hostcheck() {
 	shift
 	scratch=$(mktemp -d)
 	mkfifo "$scratch/in"
+	# The program opens out only once a writer opened in (below): made
+	# here, so that the loop's first grep finds it.
+	: >"$scratch/out"
 	"$@" <"$scratch/in" >"$scratch/out" 2>&1 &
 	local pid=$! seen=0 n name rc
 	exec 9>"$scratch/in"
