@@ -291,6 +291,10 @@ struct platform_ops {
 	/* Make a running (or the next) context_switch return PLAT_EV_INTERRUPT.
 	 * Any thread may call it. */
 	void (*context_interrupt)(struct context *ctx);
+	/* Optional.  The thread owning ctx is about to sleep in the Sentry
+	 * (for another task, a pipe, a child...), perhaps long: a platform that
+	 * keeps the thread on one CPU for its hand-offs lets it go. */
+	void (*context_blocking)(struct context *ctx);
 	void (*context_release)(struct context *ctx);
 };
 

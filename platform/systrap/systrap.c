@@ -103,7 +103,21 @@ struct context {
 	 * sleeping says nothing about its spin. */
 	bool slept;
 	uint32_t probe;
+	/* TSC when we last saw its trap (our service time, at the resume),
+	 * and when we last resumed it (its run, at the trap). */
+	uint64_t seen_tsc, resume_tsc;
+	/* Co-location (systrap_cpu.c): the CPU the stub thread is tied to
+	 * (-1: none, or not known); its tid checked to be the stub's; its
+	 * last run was long (compute: it runs untied). */
+	int stub_cpu;
+	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
+	bool tid_ok;
+	bool long_run;
 };
+
+/* App code that runs this long between two traps is computing, not handing
+ * off: its stub thread runs untied from the next resume on. */
+#define ST_LONG_RUN_US 2000
 
 #define ST_USER_CS 0x33
 #define ST_USER_DS 0x2b
@@ -235,6 +249,12 @@ int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, i
 	struct st_ro *ro = st_ro(as);
 	memcpy(ro->ops, ops, n * sizeof(*ops));
 	ro->nops = n;
+	if (as->sp->colocate) {
+		/* The leader runs where we wait for it (systrap_cpu.c). */
+		int cpu = st_cpu_self();
+		if (cpu >= 0 && cpu != as->leader_cpu && st_cpu_pin(as->sp, as->pid, cpu) == 0)
+			as->leader_cpu = cpu;
+	}
 	uint32_t seq = ++as->seq;
 	atomic_fetch_add_explicit(&as->sp->requests, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&as->sp->ops, n, memory_order_relaxed);
@@ -415,19 +435,50 @@ static uint32_t st_spin_adapt(uint32_t cur, uint32_t max, bool caught)
 	return cur / 2 > floor ? cur / 2 : floor;
 }
 
-/* Let the thread of slot go (the frame is written).  A stub thread that
- * spun and went to sleep anyway did not see us coming in time: it spins less
- * next time.  One that found us asleep did not spin at all (stub.S). */
+/* Pause instructions that would have spun since TSC reading t0. */
+static uint64_t st_pauses_since(const struct st_platform *sp, uint64_t t0)
+{
+	uint64_t d = __builtin_ia32_rdtsc() - t0;
+	return d >= UINT64_MAX / 1024 ? UINT64_MAX : d * 1024 / sp->tsc_per_kpause;
+}
+
+/*
+ * The stub thread's next spin, from how its last wait went.  One that caught
+ * our resume spins longer.  One that slept although we served it in less
+ * than half its longest spin would have caught us with a spin of twice our
+ * service time: it gets that at once.  Halving alone would never find it
+ * again: a spin too short to catch even the quickest call never catches one,
+ * and every call then costs two sleeps and two host wake-ups (43 us for a
+ * getppid on a PVM guest whose wake-ups cost ~20 us, against 2.8 us when
+ * it spins).  One that slept although it already spun that long was kept
+ * off its CPU (a loaded machine), and one whose call took longer was not
+ * worth spinning for: half as long.
+ */
+static uint32_t st_stub_spin_next(const struct context *ctx, bool asleep)
+{
+	uint32_t max = ctx->sp->spin / 2, cur = ctx->stub_spin;
+	if (!asleep)
+		return st_spin_adapt(cur, max, true);
+	uint64_t need = 2 * st_pauses_since(ctx->sp, ctx->seen_tsc);
+	if (need <= max && cur < need)
+		return (uint32_t)need;
+	return st_spin_adapt(cur, max, false);
+}
+
+/* Let the thread of slot go (the frame is written), with its next spin
+ * (st_stub_spin_next).  One that found us asleep did not spin at all
+ * (stub.S): its sleeping says nothing about its spin. */
 static void st_slot_resume(struct context *ctx, struct st_slot *s)
 {
 	bool asleep = atomic_load((_Atomic uint32_t *)&s->stub_wait);
 	if (ctx) {
 		if (!(asleep && ctx->slept)) {
-			ctx->stub_spin = st_spin_adapt(ctx->stub_spin, ctx->sp->spin / 2, !asleep);
+			ctx->stub_spin = st_stub_spin_next(ctx, asleep);
 			atomic_store_explicit(&ctx->sp->stub_spin_now, ctx->stub_spin,
 					      memory_order_relaxed);
 		}
 		s->spin = ctx->stub_spin;
+		ctx->resume_tsc = __builtin_ia32_rdtsc();
 	}
 	atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
 	bool woke = atomic_load((_Atomic uint32_t *)&s->stub_wait);
@@ -828,6 +879,8 @@ static int st_ctx_bind(struct context *ctx, struct addr_space *as)
 	}
 	ctx->slot = slot;
 	ctx->tid = tid;
+	ctx->stub_cpu = -1;
+	ctx->tid_ok = false;
 	int sig;
 	siginfo_t si;
 	if (!err)
@@ -877,6 +930,7 @@ struct addr_space *st_as_alloc(struct st_platform *sp)
 		return NULL;
 	as->sp = sp;
 	as->efd = -1;
+	as->leader_cpu = -1;
 	atomic_init(&as->refs, 1);
 	atomic_init(&as->released, false);
 	atomic_init(&as->dead, false);
@@ -1048,6 +1102,8 @@ static struct context *systrap_new_context(struct platform *p)
 		return NULL;
 	ctx->sp = p->priv;
 	ctx->slot = -1;
+	ctx->stub_cpu = -1;
+	ctx->self_cpu = -1;
 	ctx->fp_size = p->xstate_size;
 	ctx->fp_features = p->xstate_features;
 	plat_fpregs_init(&ctx->fp, ctx->fp_size);
@@ -1062,6 +1118,37 @@ static struct context *systrap_new_context(struct platform *p)
 static void systrap_context_interrupt(struct context *ctx)
 {
 	plat_run_interrupt(&ctx->run, ST_SIG_INTERRUPT);
+}
+
+/* Tie us and ctx's stub thread to one CPU (systrap_cpu.c), but for a stub
+ * thread that computes: untie it. */
+static void st_colocate(struct context *ctx, struct addr_space *as)
+{
+	struct st_platform *sp = ctx->sp;
+	if (!sp->colocate)
+		return;
+	if (ctx->long_run) {
+		if (ctx->stub_cpu >= 0 && st_cpu_pin(sp, ctx->tid, -1) == 0)
+			ctx->stub_cpu = -1;
+		return;
+	}
+	int cpu = st_cpu_tie(sp, &ctx->self_cpu);
+	if (cpu < 0 || cpu == ctx->stub_cpu)
+		return;
+	/* The tid came from the leader's answer, in memory the app can
+	 * write: make sure it is a thread of the stub before tying it. */
+	if (!ctx->tid_ok)
+		ctx->tid_ok = syscall(SYS_tgkill, as->pid, ctx->tid, 0) == 0;
+	if (ctx->tid_ok && st_cpu_pin(sp, ctx->tid, cpu) == 0)
+		ctx->stub_cpu = cpu;
+}
+
+/* The Sentry thread owning ctx is about to sleep in the Sentry: it lets go
+ * of its CPU (systrap_cpu.c). */
+static void systrap_context_blocking(struct context *ctx)
+{
+	if (ctx && ctx->sp->colocate)
+		st_cpu_untie(ctx->sp, &ctx->self_cpu, true);
 }
 
 static int systrap_context_switch(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
@@ -1089,6 +1176,7 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 	plat_regs_t want = *regs;
 	st_frame_write(ctx, as, &want);
 	int err = 0;
+	st_colocate(ctx, as);
 	atomic_fetch_add(&as->running, 1);
 	if (__atomic_load_n(&as->nqueued, __ATOMIC_SEQ_CST)) {
 		vmutex_lock(&as->lock);
@@ -1100,6 +1188,8 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 		err = st_slot_wait(as, s, ctx);
 		if (err)
 			break;
+		ctx->seen_tsc = __builtin_ia32_rdtsc();
+		ctx->long_run = ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
 		int sig;
 		siginfo_t si;
 		err = st_frame_locate(ctx, as, &sig, &si);
@@ -1146,6 +1236,8 @@ static void systrap_context_release(struct context *ctx)
 {
 	if (!ctx)
 		return;
+	/* By its owner, at its task's exit (which may still sleep). */
+	st_cpu_untie(ctx->sp, &ctx->self_cpu, true);
 	st_ctx_unbind(ctx);
 	free(ctx);
 }
@@ -1216,5 +1308,6 @@ const struct platform_ops systrap_platform_ops = {
     .context_get_fpregs = systrap_context_get_fpregs,
     .context_set_fpregs = systrap_context_set_fpregs,
     .context_interrupt = systrap_context_interrupt,
+    .context_blocking = systrap_context_blocking,
     .context_release = systrap_context_release,
 };

@@ -19,6 +19,7 @@
 
 #include <linux/filter.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +37,14 @@ struct st_platform {
 	 * spinning only delays the thread waited for).  Each context adapts
 	 * its own spins below these (systrap.c). */
 	uint32_t spin;
+	uint64_t tsc_per_kpause; /* TSC ticks per 1024 pause instructions */
+	uint64_t tsc_per_us;
+	/* Hand-offs on one CPU instead of spinning (systrap_cpu.c); cpus: the
+	 * CPUs the Sentry may use, what an untied thread gets back. */
+	bool colocate;
+	cpu_set_t cpus;
+	int cpu_end; /* past the highest CPU in cpus */
+	_Atomic int tied[CPU_SETSIZE]; /* Sentry threads tied to each CPU */
 	/* What the contexts' spins adapted to last: where new contexts start
 	 * (a fork-heavy workload has many short-lived ones). */
 	_Atomic uint32_t spin_now, stub_spin_now;
@@ -96,6 +105,21 @@ uint64_t st_patch_entry_addr(const struct st_platform *sp);
 void st_patch_init(struct st_platform *sp);
 int st_patch_call(const struct st_platform *sp, uint64_t site, uint32_t nr, uint8_t call[5]);
 
+/* Co-location (systrap_cpu.c).  st_cpu_init decides (sets colocate and
+ * cpus).  st_cpu_pin ties host thread tid (0: the caller) to cpu, or
+ * unties it (cpu -1); 0 or -errno.  st_cpu_tie ties the calling thread, the
+ * owner of a context whose tie *self_cpu records (-1: none), to a CPU: the
+ * one it runs on, or one with fewer tied threads; now and then it moves a
+ * tied thread to such a CPU.  Returns the CPU, or -1 when it cannot.
+ * st_cpu_self: the calling thread's CPU, -1 if untied.  st_cpu_untie: the
+ * tie ends (self: the calling thread is its owner and may run anywhere
+ * again; false: the thread is gone). */
+void st_cpu_init(struct st_platform *sp);
+int st_cpu_pin(const struct st_platform *sp, pid_t tid, int cpu);
+int st_cpu_tie(struct st_platform *sp, int *self_cpu);
+int st_cpu_self(void);
+void st_cpu_untie(struct st_platform *sp, int *self_cpu, bool self);
+
 /* A platform for memory file memfd: map the blob, build the filters, fork
  * the template.  0 and *out, or -errno (-EBADF: no memory file). */
 int st_platform_new(int memfd, struct st_platform **out);
@@ -145,6 +169,7 @@ struct addr_space {
 	struct vmutex lock;
 	pid_t pid;	       /* the stub; 0 until first entered */
 	int efd;	       /* the leader's eventfd (our copy) */
+	int leader_cpu;	       /* the CPU the leader is tied to (systrap_cpu.c), or -1 */
 	uint8_t *ctl;	       /* our mapping of the control region */
 	uint32_t seq;	       /* the last request sent to the leader */
 	atomic_int death_status; /* wait status, once seen dead */

@@ -33,11 +33,16 @@ static const struct jail_rule st_jail_rule_list[] = {
     JAIL_ALLOW(SYS_close),
     JAIL_ALLOW(SYS_sendmsg),
     JAIL_ALLOW(SYS_recvfrom),
-    /* interrupts (a signal to a stub thread), killing a stub */
+    /* interrupts (a signal to a stub thread), killing a stub; whether a
+     * thread is the stub's (signal 0) */
     JAIL_ALLOW_TGKILL(ST_SIG_INTERRUPT),
+    JAIL_ALLOW_TGKILL(0),
     JAIL_ALLOW_KILL(SIGKILL),
     /* whether a stub died (WNOWAIT), and reaping it */
     JAIL_ALLOW(SYS_waitid),
+    /* hand-offs on one CPU (systrap_cpu.c) */
+    JAIL_ALLOW(SYS_sched_setaffinity),
+    JAIL_ALLOW(SYS_getcpu),
 };
 
 static const struct jail_rules st_jail_rules = JAIL_RULES("systrap", st_jail_rule_list);

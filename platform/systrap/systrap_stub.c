@@ -752,23 +752,40 @@ void st_reap_later(struct st_platform *sp, pid_t pid)
 	}
 }
 
-/* About 20 us of pause instructions, or 0 with one CPU. */
-static uint32_t st_spin_for_cpus(void)
+/* Time 2000 pause instructions: sets sp->tsc_per_kpause (TSC ticks per 1024
+ * pauses, for st_pauses_since) and returns their nanoseconds. */
+static long st_pause_calibrate(struct st_platform *sp)
 {
-	const char *e = getenv("VISOR_SYSTRAP_SPIN");
-	if (e)
-		return (uint32_t)atoi(e);
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
-		return 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t c0 = __builtin_ia32_rdtsc();
 	for (int i = 0; i < 2000; i++)
 		__builtin_ia32_pause();
+	uint64_t c1 = __builtin_ia32_rdtsc();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t k = (c1 - c0) * 1024 / 2000;
+	sp->tsc_per_kpause = k ? k : 1;
 	long ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
 	if (ns <= 0)
 		ns = 1;
+	uint64_t us = (c1 - c0) * 1000 / (uint64_t)ns;
+	sp->tsc_per_us = us ? us : 1;
+	return ns;
+}
+
+/* About 20 us of pause instructions, or 0 with one CPU or when hand-offs
+ * stay on one CPU (st_cpu_init, first). */
+static uint32_t st_spin_for_cpus(struct st_platform *sp)
+{
+	long ns = st_pause_calibrate(sp);
+	const char *e = getenv("VISOR_SYSTRAP_SPIN");
+	if (e)
+		return (uint32_t)atoi(e);
+	if (sp->colocate)
+		return 0;
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+		return 0;
 	long n = 2000L * 20000 / ns;
 	return (uint32_t)(n < 64 ? 64 : n > 20000 ? 20000 : n);
 }
@@ -783,7 +800,8 @@ int st_platform_new(int memfd, struct st_platform **out)
 		return -ENOMEM;
 	sp->memfd = memfd;
 	sp->tmpl_sock = -1;
-	sp->spin = st_spin_for_cpus();
+	st_cpu_init(sp);
+	sp->spin = st_spin_for_cpus(sp);
 	atomic_init(&sp->spin_now, sp->spin);
 	atomic_init(&sp->stub_spin_now, sp->spin / 2);
 	vmutex_init(&sp->tmpl_lock, LOCK_CLASS(PLATFORM_STUB_TEMPLATE));

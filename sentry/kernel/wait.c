@@ -45,6 +45,7 @@
  * under wait-queue locks and siglocks (LOCKING.md).
  */
 #include "sentry/kernel/wait.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "lib/lockdep.h"
 
@@ -272,12 +273,21 @@ static int wake_wait_futex(struct task *t, const struct timespec *deadline)
 	}
 }
 
+/* t's thread is about to sleep: it says so to the platform (which may keep
+ * it on one CPU while it runs app code: context_blocking). */
+static void sleep_begin(struct task *t)
+{
+	atomic_store_explicit(&t->asleep, true, memory_order_relaxed);
+	if (t->ctx && t->k->plat->ops->context_blocking)
+		t->k->plat->ops->context_blocking(t->ctx);
+}
+
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline)
 {
 	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
 	if (task_signal_pending(t))
 		return -EINTR;
-	atomic_store_explicit(&t->asleep, true, memory_order_relaxed);
+	sleep_begin(t);
 	int r = hostfd >= 0 ? wake_wait_poll(t, hostfd, events, deadline)
 			    : wake_wait_futex(t, deadline);
 	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
@@ -289,7 +299,7 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 int task_sleep(struct task *t, const struct timespec *deadline)
 {
 	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
-	atomic_store_explicit(&t->asleep, true, memory_order_relaxed);
+	sleep_begin(t);
 	int r = wake_wait_futex(t, deadline);
 	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
 	return r;

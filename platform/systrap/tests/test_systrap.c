@@ -513,6 +513,73 @@ static void test_fs_and_gs_bases_reach_the_app(void **state)
 	env_end(&e);
 }
 
+/* The CPUs host thread tid (0: the caller) may run on. */
+static cpu_set_t affinity_of(pid_t tid)
+{
+	cpu_set_t set;
+	assert_int_equal(sched_getaffinity(tid, sizeof(set), &set), 0);
+	return set;
+}
+
+/* With two CPUs or more, a hand-off stays on one CPU (systrap_cpu.c): the
+ * Sentry thread, its stub thread and the leader all tied to the CPU the
+ * Sentry thread runs on; a thread about to sleep in the Sentry lets go. */
+static void test_hand_offs_stay_on_one_cpu(void **state)
+{
+	if (!sp_of()->colocate)
+		skip(); /* one CPU, or spinning asked for */
+	struct prog p = {0};
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	cpu_set_t mine = affinity_of(0), stub = affinity_of(systrap_ctx_tid(e.ctx));
+	assert_int_equal(CPU_COUNT(&mine), 1);
+	assert_true(CPU_EQUAL(&mine, &stub));
+	const long args[6] = {0};
+	assert_true(systrap_as_leader_call(e.as, SYS_getppid, args) > 0);
+	cpu_set_t leader = affinity_of(systrap_as_stub_pid(e.as));
+	assert_true(CPU_EQUAL(&mine, &leader));
+	ops->context_blocking(e.ctx);
+	mine = affinity_of(0);
+	assert_true(CPU_EQUAL(&mine, &sp_of()->cpus));
+	/* Tied again at the next resume. */
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	mine = affinity_of(0);
+	assert_int_equal(CPU_COUNT(&mine), 1);
+	env_end(&e);
+	mine = affinity_of(0);
+	assert_true(CPU_EQUAL(&mine, &sp_of()->cpus)); /* the context's end */
+}
+
+/* App code that computes between traps (longer than ST_LONG_RUN_US) runs
+ * untied: the host balances it. */
+static void test_a_computing_thread_runs_untied(void **state)
+{
+	if (!sp_of()->colocate)
+		skip();
+	struct prog p = {0};
+	EMIT(&p, 0xb9, 0x00, 0x00, 0x00, 0x10); /* mov $0x10000000,%ecx: ~0.1 s */
+	EMIT(&p, 0xff, 0xc9);			/* 1: dec %ecx */
+	EMIT(&p, 0x75, 0xfc);			/* jnz 1b */
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	cpu_set_t stub = affinity_of(systrap_ctx_tid(e.ctx));
+	assert_int_equal(CPU_COUNT(&stub), 1); /* tied for the first run */
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	stub = affinity_of(systrap_ctx_tid(e.ctx));
+	assert_true(CPU_EQUAL(&stub, &sp_of()->cpus));
+	env_end(&e);
+}
+
 /* Vector state the Sentry had when the template was forked (set in
  * group_setup_systrap) never reaches a stub thread: the FXSAVE area the
  * Sentry controls does not cover zmm16-31. */
@@ -958,6 +1025,8 @@ int main(void)
 	    cmocka_unit_test(test_fs_and_gs_bases_reach_the_app),
 	    cmocka_unit_test(test_no_vector_state_of_the_sentry_reaches_the_app),
 	    cmocka_unit_test(test_threads_share_memory_and_spares_are_reused),
+	    cmocka_unit_test(test_hand_offs_stay_on_one_cpu),
+	    cmocka_unit_test(test_a_computing_thread_runs_untied),
 	    cmocka_unit_test(test_unmap_and_protect_hold_when_they_return),
 	    cmocka_unit_test(test_maps_and_protects_go_in_one_request),
 	    cmocka_unit_test(test_fork_shares_a_frame_copy_on_write),

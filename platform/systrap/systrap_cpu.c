@@ -1,0 +1,139 @@
+/*
+ * systrap_cpu.c — where the host runs the two halves of a hand-off.
+ *
+ * A trap is a ping-pong: the stub thread posts, the Sentry thread serving its
+ * context serves and resumes it, and exactly one of the two runs at a time
+ * (the leader and the Sentry thread asking it likewise).  When the two sit on
+ * different CPUs, each sleep ends with a cross-CPU wake-up; on a PVM guest
+ * (these machines) that is an IPI through the hypervisor and an idle vCPU
+ * woken from HLT, ~14 us, against ~2 us to switch threads on one CPU.
+ * Spinning hides it only while a second CPU is free, and a loaded machine has
+ * none: fork+exit+wait took 1.0-1.2 ms spinning across CPUs and 0.6-0.7 ms
+ * with the whole sandbox on one CPU.
+ *
+ * So, by default with two CPUs or more (not with VISOR_SYSTRAP_SPIN, which
+ * asks for spinning, nor VISOR_SYSTRAP_COLOCATE=0), the platform ties each
+ * Sentry thread, at its context's resume, to the CPU it runs on, and the
+ * context's stub thread (and the leader, at a request) to the same CPU:
+ * every hand-off is then a switch on one CPU, and nobody spins.  The host
+ * still balances the work: a Sentry thread lets go of its CPU before it
+ * sleeps in the Sentry (systrap_context_blocking: a task waiting for
+ * another, a pipe, a child...), so it wakes wherever the host puts it and
+ * takes its stub thread there at the next resume; and a stub thread whose
+ * app code ran long between two traps (compute, not hand-offs) runs untied
+ * until its next short run.
+ */
+#include "platform/systrap/systrap_internal.h"
+
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The CPU the calling (Sentry) thread is tied to, or -1: where the leader
+ * should run for its requests. */
+static __thread int st_self_cpu = -1;
+
+/* Every ST_REBALANCE_EVERY resumes, a tied thread looks whether another
+ * CPU has clearly fewer tied threads. */
+#define ST_REBALANCE_EVERY 64
+static __thread unsigned st_resumes;
+
+void st_cpu_init(struct st_platform *sp)
+{
+	sp->colocate = false;
+	if (sched_getaffinity(0, sizeof(sp->cpus), &sp->cpus) < 0 || CPU_COUNT(&sp->cpus) < 2)
+		return;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &sp->cpus))
+			sp->cpu_end = i + 1;
+	const char *c = getenv("VISOR_SYSTRAP_COLOCATE");
+	sp->colocate = !getenv("VISOR_SYSTRAP_SPIN") && !(c && strcmp(c, "0") == 0);
+}
+
+int st_cpu_pin(const struct st_platform *sp, pid_t tid, int cpu)
+{
+	cpu_set_t one;
+	const cpu_set_t *set = &sp->cpus;
+	if (cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		set = &one;
+	}
+	return sched_setaffinity(tid, sizeof(*set), set) < 0 ? -errno : 0;
+}
+
+/* The allowed CPU with the fewest tied threads (the lowest number on a tie),
+ * and that count. */
+static int st_cpu_least(struct st_platform *sp, int *count)
+{
+	int best = -1, n = 0;
+	for (int c = 0; c < sp->cpu_end; c++) {
+		if (!CPU_ISSET(c, &sp->cpus))
+			continue;
+		int k = atomic_load_explicit(&sp->tied[c], memory_order_relaxed);
+		if (best < 0 || k < n) {
+			best = c;
+			n = k;
+		}
+	}
+	*count = n;
+	return best;
+}
+
+static bool st_cpu_move_self(struct st_platform *sp, int *self_cpu, int cpu)
+{
+	if (st_cpu_pin(sp, 0, cpu) < 0)
+		return false;
+	if (*self_cpu >= 0)
+		atomic_fetch_sub_explicit(&sp->tied[*self_cpu], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sp->tied[cpu], 1, memory_order_relaxed);
+	*self_cpu = st_self_cpu = cpu;
+	return true;
+}
+
+int st_cpu_tie(struct st_platform *sp, int *self_cpu)
+{
+	int least_n, least;
+	if (*self_cpu >= 0) {
+		if (++st_resumes % ST_REBALANCE_EVERY)
+			return *self_cpu;
+		least = st_cpu_least(sp, &least_n);
+		int here_n = atomic_load_explicit(&sp->tied[*self_cpu], memory_order_relaxed);
+		/* Counting ourselves here: moving helps when there are at
+		 * least two fewer there. */
+		if (least >= 0 && least_n + 1 < here_n)
+			st_cpu_move_self(sp, self_cpu, least);
+		return *self_cpu;
+	}
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &sp->cpus))
+		return -1;
+	least = st_cpu_least(sp, &least_n);
+	if (least >= 0 && least_n < atomic_load_explicit(&sp->tied[cpu], memory_order_relaxed))
+		cpu = least;
+	return st_cpu_move_self(sp, self_cpu, cpu) ? cpu : -1;
+}
+
+int st_cpu_self(void) { return st_self_cpu; }
+
+void st_cpu_untie(struct st_platform *sp, int *self_cpu, bool self)
+{
+	if (*self_cpu < 0)
+		return;
+	if (self) {
+		int err = st_cpu_pin(sp, 0, -1);
+		if (err) {
+			log_debug("systrap: untying a Sentry thread from CPU %d: %s", *self_cpu,
+				  strerror(-err));
+			return;
+		}
+		st_self_cpu = -1;
+	}
+	atomic_fetch_sub_explicit(&sp->tied[*self_cpu], 1, memory_order_relaxed);
+	*self_cpu = -1;
+}
