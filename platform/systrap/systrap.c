@@ -395,10 +395,17 @@ static int st_as_create_stub(struct addr_space *as)
 	struct addr_space *a = st_pool_take(as->sp);
 	int err = 0;
 	if (a) {
-		/* Never entered, never named: only its stub moves. */
+		/* Never entered, never named: only its stub moves, with the
+		 * parked threads of a recycled one (st_pool_recycle) as
+		 * spares. */
 		as->efd = a->efd;
 		as->ctl = a->ctl;
 		as->seq = a->seq;
+		as->nslots = a->nslots;
+		for (unsigned i = 0; i < a->nslots; i++) {
+			as->use[i] = a->use[i];
+			as->tid[i] = a->tid[i];
+		}
 		__atomic_store_n(&as->pid, a->pid, __ATOMIC_RELEASE);
 		a->efd = -1;
 		a->ctl = NULL;
@@ -1069,6 +1076,8 @@ static int systrap_as_set_name(struct addr_space *as, const char *name)
 static void systrap_as_release(struct addr_space *as)
 {
 	if (!as)
+		return;
+	if (st_pool_recycle(as))
 		return;
 	atomic_store(&as->released, true);
 	vmutex_lock(&as->lock);

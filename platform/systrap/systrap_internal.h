@@ -27,6 +27,9 @@
 #include <sys/types.h>
 #include <ucontext.h>
 
+/* Stubs the pool holds at most (systrap_reuse.c). */
+#define ST_POOL_MAX 2
+
 /* Platform-wide state (platform->priv). */
 struct st_platform {
 	int memfd;
@@ -63,16 +66,20 @@ struct st_platform {
 	size_t nreap, reap_cap;
 	bool reaper_running, reaper_stop;
 	pthread_t reaper;
-	/* The pool (systrap_reuse.c): one stub made ready ahead, by the pool
-	 * thread, so that a fork's new address space does not wait for the
-	 * template.  Kept only once a second stub was asked for (the first
-	 * is the sandbox's init; exec reuses its stub): a sandbox that never
-	 * forks has none, and its idle memory no extra process. */
+	/* The pool (systrap_reuse.c): stubs ready for a fork's new address
+	 * space, so that it does not wait for the template: one made ahead
+	 * by the pool thread, and the stubs of address spaces released while
+	 * the pool has room (a child's exit), emptied as execve empties one.
+	 * Kept only once a second stub was asked for (the first is the
+	 * sandbox's init; exec reuses its stub): a sandbox that never forks
+	 * has none, and its idle memory no extra process. */
 	struct vmutex pool_lock; /* the fields below; nothing under it */
 	pthread_cond_t pool_cond;
-	struct addr_space *pool; /* the ready stub, not given out yet */
+	struct addr_space *pool[ST_POOL_MAX]; /* ready stubs, not given out yet */
+	unsigned npool;
 	unsigned stubs_made;	 /* stubs given to address spaces */
 	bool pool_on;		 /* VISOR_SYSTRAP_POOL is not 0 */
+	bool recycle;		 /* ... nor VISOR_SYSTRAP_RECYCLE: released stubs go there */
 	bool pool_want, pool_running, pool_stop;
 	pthread_t pool_thread;
 	/* The filters, as written into the blob's parameter page. */
@@ -228,11 +235,12 @@ int st_as_apply_name(struct addr_space *as);
 int st_as_spawn_stub(struct addr_space *as);
 struct addr_space *st_as_alloc(struct st_platform *sp);
 
-/* systrap_reuse.c: the pool of one ready stub (take it, note that a stub
- * was given out, stop at the platform's end) and execve's reuse of a stub
- * (platform_ops.as_recycle). */
+/* systrap_reuse.c: the pool of ready stubs (take one, note that a stub
+ * was given out, give it a released address space's stub, stop at the
+ * platform's end) and execve's reuse of a stub (platform_ops.as_recycle). */
 struct addr_space *st_pool_take(struct st_platform *sp);
 void st_pool_note(struct st_platform *sp);
+bool st_pool_recycle(struct addr_space *as);
 void st_pool_stop(struct st_platform *sp);
 int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh);
 

@@ -54,7 +54,7 @@ static void *st_pool_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	vmutex_lock(&sp->pool_lock);
 	for (;;) {
-		while (!sp->pool_stop && (sp->pool || !sp->pool_want))
+		while (!sp->pool_stop && (sp->npool || !sp->pool_want))
 			vmutex_cond_wait(&sp->pool_cond, &sp->pool_lock);
 		if (sp->pool_stop)
 			break;
@@ -69,8 +69,8 @@ static void *st_pool_main(void *arg)
 		vmutex_lock(&sp->pool_lock);
 		if (err)
 			sp->pool_want = false; /* the next stub asked for tries again */
-		if (!err && !sp->pool_stop && !sp->pool) {
-			sp->pool = a;
+		if (!err && !sp->pool_stop && sp->npool < ST_POOL_MAX) {
+			sp->pool[sp->npool++] = a;
 			a = NULL;
 		}
 		if (a) {
@@ -90,8 +90,7 @@ struct addr_space *st_pool_take(struct st_platform *sp)
 	if (!sp->pool_on)
 		return NULL;
 	vmutex_lock(&sp->pool_lock);
-	struct addr_space *a = sp->pool;
-	sp->pool = NULL;
+	struct addr_space *a = sp->npool ? sp->pool[--sp->npool] : NULL;
 	vmutex_unlock(&sp->pool_lock);
 	if (a && st_as_check_dead(a)) {
 		st_as_discard(a);
@@ -127,10 +126,43 @@ void st_pool_stop(struct st_platform *sp)
 	vmutex_unlock(&sp->pool_lock);
 	if (running)
 		pthread_join(sp->pool_thread, NULL);
-	struct addr_space *a = sp->pool;
-	sp->pool = NULL;
-	if (a)
-		st_as_discard(a);
+	while (sp->npool)
+		st_as_discard(sp->pool[--sp->npool]);
+}
+
+/*
+ * as_release's reuse of a stub: when the pool has room (and is in use: the
+ * sandbox forked), the stub of `as` goes there, emptied as execve's reuse
+ * empties one (systrap_as_recycle), instead of being killed while the pool
+ * thread forks another from the template (~2.6 ms here).  A child's exit
+ * so readies the stub its parent's next fork takes.  true: as was released
+ * so (the caller's reference is gone); false: release it as before.
+ */
+bool st_pool_recycle(struct addr_space *as)
+{
+	struct st_platform *sp = as->sp;
+	if (!sp->recycle)
+		return false;
+	vmutex_lock(&sp->pool_lock);
+	bool room = sp->stubs_made >= 2 && !sp->pool_stop && sp->npool < ST_POOL_MAX;
+	vmutex_unlock(&sp->pool_lock);
+	if (!room)
+		return false;
+	struct addr_space *fresh = st_as_alloc(sp);
+	if (!fresh)
+		return false;
+	if (systrap_as_recycle(as, fresh) != 0) {
+		st_as_put(fresh);
+		return false;
+	}
+	vmutex_lock(&sp->pool_lock);
+	bool kept = !sp->pool_stop && sp->npool < ST_POOL_MAX;
+	if (kept)
+		sp->pool[sp->npool++] = fresh;
+	vmutex_unlock(&sp->pool_lock);
+	if (!kept)
+		st_as_discard(fresh);
+	return true;
 }
 
 /* ---- execve's reuse of a stub ------------------------------------------------ */

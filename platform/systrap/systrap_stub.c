@@ -811,6 +811,8 @@ int st_platform_new(int memfd, struct st_platform **out)
 	pthread_cond_init(&sp->pool_cond, NULL);
 	const char *pool = getenv("VISOR_SYSTRAP_POOL");
 	sp->pool_on = !pool || strcmp(pool, "0") != 0;
+	const char *recycle = getenv("VISOR_SYSTRAP_RECYCLE");
+	sp->recycle = sp->pool_on && (!recycle || strcmp(recycle, "0") != 0);
 	int err = st_blob_map(sp);
 	if (!err) {
 		st_patch_init(sp);

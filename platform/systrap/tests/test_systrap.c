@@ -976,6 +976,24 @@ static void test_recycling_repeats_and_refuses_a_dead_stub(void **state)
 /* Once a second stub was asked for (a fork), the pool thread keeps one
  * ready: the next new address space gets it, without waiting for the
  * template, and another is made ready after it. */
+/* The pool's last stub once it holds at least n (waiting up to 5 s for the
+ * pool thread), or NULL. */
+static struct addr_space *pool_top(unsigned n)
+{
+	struct st_platform *sp = plat->priv;
+	struct addr_space *a = NULL;
+	for (int i = 0; i < 500; i++) {
+		vmutex_lock(&sp->pool_lock);
+		a = sp->npool >= n ? sp->pool[sp->npool - 1] : NULL;
+		vmutex_unlock(&sp->pool_lock);
+		if (a)
+			break;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return a;
+}
+
 static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
 {
 	struct prog p = {0};
@@ -983,12 +1001,7 @@ static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
 	struct env a, b;
 	env_start(&a, &p);
 	env_start(&b, &p);
-	const struct st_platform *sp = sp_of();
-	struct addr_space *ready = NULL;
-	for (int i = 0; i < 500 && !(ready = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	struct addr_space *ready = pool_top(1);
 	assert_non_null(ready);
 	pid_t pid = STUB_PID(ready);
 	assert_true(pid > 0);
@@ -998,11 +1011,7 @@ static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
 	assert_int_equal(sw(&c), 0);
 	assert_int_equal(c.ev.kind, PLAT_EV_SYSCALL);
 	assert_int_equal(c.regs.orig_rax, 60);
-	struct addr_space *next = NULL;
-	for (int i = 0; i < 500 && !(next = __atomic_load_n(&sp->pool, __ATOMIC_ACQUIRE)); i++) {
-		struct timespec ts = {0, 10 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	struct addr_space *next = pool_top(1);
 	assert_non_null(next);
 	assert_true(STUB_PID(next) != pid);
 	env_end(&a);
@@ -1011,8 +1020,52 @@ static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
 	assert_true(gone(pid));
 }
 
+/* A released address space's stub goes to the pool emptied (the previous
+ * test left one there): the next address space gets it, its spare thread
+ * and nothing of the old program's memory. */
+static void test_a_released_stub_goes_to_the_pool_emptied(void **state)
+{
+	struct prog p = {0};
+	trap60(&p);
+	struct env a;
+	env_start(&a, &p);
+	assert_int_equal(ops->as_map(a.as, DATA_VA, PAGE, PROT_READ, DATA_OFF), 0);
+	a.regs.rip = CODE_VA;
+	assert_int_equal(sw(&a), 0);
+	assert_int_equal(a.ev.kind, PLAT_EV_SYSCALL);
+	struct st_platform *sp = plat->priv;
+	sp->recycle = true; /* off for the other tests (main) */
+	/* Take the ready stubs, so that a's is the only one the pool gets. */
+	struct env f[ST_POOL_MAX];
+	for (int i = 0; i < ST_POOL_MAX; i++)
+		env_start(&f[i], &p);
+	pid_t pid = STUB_PID(a.as);
+	ops->context_release(a.ctx);
+	ops->as_release(a.as);
+	assert_true(proc_exists(pid));
+	struct prog q = {0};
+	EMIT(&q, 0x48, 0xa1); /* movabs DATA_VA,%rax: a load */
+	emit_imm64(&q, DATA_VA);
+	trap60(&q);
+	struct env c;
+	env_start(&c, &q);
+	assert_int_equal(STUB_PID(c.as), pid);
+	c.regs.rip = CODE_VA;
+	assert_int_equal(sw(&c), 0);
+	assert_int_equal(c.ev.kind, PLAT_EV_FAULT);
+	assert_int_equal(c.ev.fault_addr, DATA_VA);
+	assert_int_equal(c.ev.fault_code, SEGV_MAPERR);
+	env_end(&c);
+	for (int i = 0; i < ST_POOL_MAX; i++)
+		env_end(&f[i]);
+	sp->recycle = false;
+}
+
 int main(void)
 {
+	/* Released stubs are killed, as the common tests expect; recycling
+	 * into the pool is tested on its own (turned on there). */
+	setenv("VISOR_SYSTRAP_RECYCLE", "0", 1);
 	const struct CMUnitTest tests[] = {
 	    PLAT_COMMON_TESTS,
 	    cmocka_unit_test(test_stub_holds_only_blob_control_region_memfd_and_filters),
@@ -1036,6 +1089,7 @@ int main(void)
 	    cmocka_unit_test(test_a_recycled_stub_keeps_nothing_of_the_old_program),
 	    cmocka_unit_test(test_recycling_repeats_and_refuses_a_dead_stub),
 	    cmocka_unit_test(test_a_ready_stub_goes_to_the_next_address_space),
+	    cmocka_unit_test(test_a_released_stub_goes_to_the_pool_emptied),
 	};
 	return cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
 }
