@@ -135,6 +135,9 @@ struct inode_ops {
 	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
 	/* Optional: refresh ino's attributes before fstat (shared file systems). */
 	void (*refresh)(struct inode *ino);
+	/* Optional: bring ino->blocks up to date before a stat by path (what
+	 * the backing store allocated for writes made since); cheap, no RPC. */
+	void (*stat_blocks)(struct inode *ino);
 	/* Optional: what the fs adds to statx(2) for the request mask (its
 	 * result mask, birth time, attribute bits, direct I/O alignment) into
 	 * sx, whose stat and the VFS's part are filled already. */
