@@ -1232,7 +1232,30 @@ static int gofer_stat_op(struct file *f, struct stat *st)
 	return 0;
 }
 
+/* lseek: SEEK_DATA and SEEK_HOLE ask the host file, which knows its holes
+ * and unwritten extents (fallocate -d and cp --sparse rely on them; ext4
+ * reports a preallocated range as a hole); what mappings wrote is written
+ * back first so that it counts as data.  The host fd's own offset is never
+ * used (reads and writes give theirs), so moving it is harmless. */
+static int64_t gofer_llseek(struct file *f, int64_t off, int whence)
+{
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return generic_llseek(f, off, whence);
+	if (off < 0)
+		return -ENXIO;
+	struct pagecache *pc = GN(f->inode)->pc;
+	int r = pc ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
+	if (r < 0)
+		return r;
+	off_t n = lseek(GO(f)->fd, (off_t)off, whence);
+	if (n < 0)
+		return -errno;
+	f->pos = n;
+	return n;
+}
+
 static const struct file_ops gofer_reg_fops = {
+	.llseek = gofer_llseek,
 	.fallocate = gofer_fallocate,
 	.stat = gofer_stat_op,
 	.read = gofer_read,

@@ -415,6 +415,9 @@ ssize_t file_pread(struct task *t, struct file *f, void *buf, size_t len, uint64
 ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len, uint64_t off);
 ssize_t file_pread_kernel(struct file *f, void *buf, size_t len, uint64_t off);
 int64_t file_lseek(struct file *f, int64_t off, int whence);
+/* The lseek of a file without its own (SEEK_SET/CUR/END on the inode size,
+ * the whole file one data extent); for an llseek op to fall back on. */
+int64_t generic_llseek(struct file *f, int64_t off, int whence);
 int64_t file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
 uint32_t file_poll(struct file *f, struct poll_entry *pe);
 int file_fsync(struct file *f, bool datasync);
