@@ -743,5 +743,9 @@ struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn f
 				      void (*free_arg)(void *));
 /* The owner of synthetic inodes (procfs shows the task's uid). */
 void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid);
+/* The same for a directory and, recursively, its static children (only
+ * those of mode S_IFDIR | 0555 when open_dirs_only); only before the
+ * directory is published (its lookup has not returned it). */
+void vfs_synth_set_owner_tree(struct inode *dir, uint32_t uid, uint32_t gid, bool open_dirs_only);
 
 #endif
