@@ -49,6 +49,7 @@ int ns_dgram_enqueue(struct ns_endpoint *ep, struct ns_dgram_queue *q, struct ns
 	/* __sock_queue_rcv_skb: refuse once rmem reaches rcvbuf. */
 	if (q->bytes >= ep->rcvbuf)
 		return -ENOBUFS;
+	pb->stamp = ns_now(ep->s); /* SO_TIMESTAMP: the skb's tstamp at queueing */
 	ns_pbuf_append(&q->head, &q->tail, pb);
 	q->bytes += truesize(pb);
 	q->count++;
@@ -91,6 +92,7 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 	ep->rx_meta = true;
 	ep->rx_tos = pb->tos;
 	ep->rx_ttl = pb->ttl;
+	ep->rx_stamp = pb->stamp;
 	if (n < pb->len)
 		*msg_flags |= MSG_TRUNC;
 	ssize_t r = (flags & MSG_TRUNC) ? (ssize_t)pb->len : (ssize_t)n;

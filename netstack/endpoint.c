@@ -965,6 +965,7 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 		meta->want_ttl = ep->recvttl;
 		meta->tos = ep->rx_tos;
 		meta->ttl = ep->rx_ttl;
+		meta->stamp = ep->rx_stamp;
 	}
 	ep_unlock(ep);
 	if (r >= 0 && from && fromlen) {

@@ -69,6 +69,7 @@ struct ns_pbuf {
 	uint16_t port;	      /* stack-private (datagram source port) */
 	uint8_t tos, ttl;     /* stack-private (datagram meta) */
 	uint8_t addr[16];     /* stack-private (datagram source address) */
+	uint64_t stamp;	      /* stack-private (datagram: queued at, the `now` clock) */
 	uint16_t gso_size;    /* TCP segmentation offload: see NS_LINK_F_TSO */
 	uint64_t due;	      /* free for the link endpoint holding it */
 	unsigned char buf[];
@@ -666,6 +667,7 @@ struct ns_recv_meta {
 	bool valid; /* a datagram was returned (never for TCP) */
 	bool want_tos, want_ttl;
 	uint8_t tos, ttl;
+	uint64_t stamp; /* when it reached the socket's queue (the `now` clock) */
 };
 /* ns_ep_recvmsg, and *meta (not NULL) filled. */
 ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,

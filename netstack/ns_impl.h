@@ -491,6 +491,7 @@ struct ns_endpoint {
 	 * endpoint's lock); rx_meta false when it returned none. */
 	bool rx_meta;
 	uint8_t rx_tos, rx_ttl;
+	uint64_t rx_stamp;
 
 	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;

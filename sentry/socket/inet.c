@@ -349,13 +349,22 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 	return r < 0 ? r : (ssize_t)sent;
 }
 
-/* The control messages a datagram carries when the socket asked for them,
- * in the order of Linux's ip_cmsg_recv_offset (IP_TTL, then IP_TOS) and
+/* The control messages a datagram carries when the socket asked for them:
+ * SO_TIMESTAMP's, then, in the order of Linux's ip_cmsg_recv_offset
+ * (IP_TTL, then IP_TOS) and
  * ip6_datagram_recv_ctl (IPV6_TCLASS): ping prints the reply's ttl from
  * IP_TTL. */
-static void inet_put_meta_cmsgs(struct ns_endpoint *ep, struct sock_msg *m,
+static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct sock_msg *m,
 				const struct ns_recv_meta *meta)
 {
+	/* The stamp first, as udp_recvmsg and ping_recvmsg; the netstack's
+	 * clock is CLOCK_MONOTONIC (inet_stack_now). */
+	struct timespec real;
+	clock_gettime(CLOCK_REALTIME, &real);
+	uint64_t mono = inet_stack_now();
+	int64_t age = mono > meta->stamp ? (int64_t)(mono - meta->stamp) : 0;
+	socket_put_timestamp(s, m,
+			     (int64_t)real.tv_sec * 1000000000 + real.tv_nsec - age);
 	int domain, type, protocol;
 	ns_ep_kind(ep, &domain, &type, &protocol);
 	if (domain == AF_INET) {
@@ -412,7 +421,7 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 				m->namelen = (int)fromlen;
 			m->msg_flags |= mflags;
 			if (meta.valid)
-				inet_put_meta_cmsgs(ep, m, &meta);
+				inet_put_meta_cmsgs(s, ep, m, &meta);
 			copied += stream ? k : (size_t)r;
 			if (!stream || r == 0 || !waitall || m->data.left == 0)
 				break;
@@ -507,6 +516,16 @@ static int inet_setsockopt(struct task *t, struct socket *s, int level, int name
 		n = n < (int)sizeof(int) ? n : (int)sizeof(int);
 		if (task_copy_in(t, val, optval, (size_t)n) < 0)
 			return -EFAULT;
+	}
+	if (level == SOL_SOCKET && !is_stream(s) &&
+	    (name == SO_TIMESTAMP_OLD || name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMP_NEW ||
+	     name == SO_TIMESTAMPNS_NEW)) {
+		if (optlen < (int)sizeof(int))
+			return -EINVAL;
+		int on;
+		memcpy(&on, val, sizeof(on));
+		socket_set_timestamp(s, name, on != 0);
+		return 0;
 	}
 	inet_stack_hold_kicks();
 	int r = ns_ep_setsockopt(EP(s), level, name, val, (socklen_t)(optlen < n ? optlen : n));

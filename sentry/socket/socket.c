@@ -550,6 +550,40 @@ static int64_t clamp_buf(int val, int max, int min)
 	return b < min ? min : b;
 }
 
+void socket_set_timestamp(struct socket *s, int name, bool on)
+{
+	vmutex_lock(&s->lock);
+	if (!on) {
+		s->tstamp &= ~(unsigned int)(SOCK_TS_RCV | SOCK_TS_NS);
+	} else {
+		bool ns = name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMPNS_NEW;
+		bool new = name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW;
+		s->tstamp = SOCK_TS_RCV | (ns ? SOCK_TS_NS : 0) | (new ? SOCK_TS_NEW : 0);
+	}
+	vmutex_unlock(&s->lock);
+}
+
+/* As Linux's __sock_recv_timestamp without SO_TIMESTAMPING: a timeval or a
+ * timespec, under the old (29, 35) or new (63, 64) type; on x86-64 both
+ * forms have the same layout (two 64-bit fields). */
+void socket_put_timestamp(struct socket *s, struct sock_msg *m, int64_t stamp_real_ns)
+{
+	vmutex_lock(&s->lock);
+	unsigned int ts = s->tstamp;
+	vmutex_unlock(&s->lock);
+	if (!(ts & SOCK_TS_RCV))
+		return;
+	int64_t v[2] = {stamp_real_ns / 1000000000, stamp_real_ns % 1000000000};
+	int type;
+	if (ts & SOCK_TS_NS) {
+		type = (ts & SOCK_TS_NEW) ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD;
+	} else {
+		v[1] /= 1000;
+		type = (ts & SOCK_TS_NEW) ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD;
+	}
+	sock_put_cmsg(m, SOL_SOCKET, type, v, sizeof(v));
+}
+
 /* An option nobody implements: counted, ENOPROTOOPT. */
 static int unsupported_opt(int level, int name)
 {
@@ -757,6 +791,19 @@ int socket_getsockopt(struct task *t, struct socket *s, int level, int name, voi
 		v.l.l_linger = s->linger_secs; /* kept when turned off, as Linux */
 		break;
 	case SO_BSDCOMPAT:
+		break;
+	/* As Linux's sk_getsockopt: each name reports its own form. */
+	case SO_TIMESTAMP_OLD:
+		v.i = (s->tstamp & (SOCK_TS_RCV | SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_RCV;
+		break;
+	case SO_TIMESTAMPNS_OLD:
+		v.i = (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_NS;
+		break;
+	case SO_TIMESTAMP_NEW:
+		v.i = (s->tstamp & (SOCK_TS_RCV | SOCK_TS_NEW)) == (SOCK_TS_RCV | SOCK_TS_NEW);
+		break;
+	case SO_TIMESTAMPNS_NEW:
+		v.i = (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == (SOCK_TS_NS | SOCK_TS_NEW);
 		break;
 	case SO_RCVTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:
