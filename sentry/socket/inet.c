@@ -359,12 +359,7 @@ static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct
 {
 	/* The stamp first, as udp_recvmsg and ping_recvmsg; the netstack's
 	 * clock is CLOCK_MONOTONIC (inet_stack_now). */
-	struct timespec real;
-	clock_gettime(CLOCK_REALTIME, &real);
-	uint64_t mono = inet_stack_now();
-	int64_t age = mono > meta->stamp ? (int64_t)(mono - meta->stamp) : 0;
-	socket_put_timestamp(s, m,
-			     (int64_t)real.tv_sec * 1000000000 + real.tv_nsec - age);
+	socket_put_timestamp(s, m, meta->stamp);
 	int domain, type, protocol;
 	ns_ep_kind(ep, &domain, &type, &protocol);
 	if (domain == AF_INET) {

@@ -164,9 +164,10 @@ void scm_recv(struct task *t, struct socket *s, struct sock_msg *m, int flags);
 /* SO_TIMESTAMP{,NS}_{OLD,NEW} set to on/off, as Linux's sock_set_timestamp
  * (for a family's setsockopt; takes s->lock). */
 void socket_set_timestamp(struct socket *s, int name, bool on);
-/* Append the receive timestamp control message s asked for (none when it
- * asked for none): stamp_real_ns is the datagram's arrival, CLOCK_REALTIME. */
-void socket_put_timestamp(struct socket *s, struct sock_msg *m, int64_t stamp_real_ns);
+/* Append the receive timestamp control message s asked for (none, and no
+ * clock read, when it asked for none): stamp_mono_ns is the datagram's
+ * arrival on the host's CLOCK_MONOTONIC; the message gives CLOCK_REALTIME. */
+void socket_put_timestamp(struct socket *s, struct sock_msg *m, uint64_t stamp_mono_ns);
 
 /* ---- the family ops ---- */
 
