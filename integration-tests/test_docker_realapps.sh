@@ -8,7 +8,9 @@
 # processes), dpkg (a .deb built, installed, queried, run and removed), git,
 # sqlite3 in WAL mode and strace -f (the scripts test_docker_git,
 # test_docker_sqlite and test_docker_strace run), procps and psmisc (vmstat,
-# top, ps, killall, taskset), mariadb (InnoDB with native AIO).
+# top, ps, killall, taskset), mariadb (InnoDB with native AIO), the shadow
+# tools and PAM (useradd, chpasswd, a user's set-user-ID passwd and su), du,
+# fallocate and cp --sparse on written files, /proc/self of another user.
 # The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -100,6 +102,8 @@ case_run sqlite sqlite.sh /tmp/sqlite
 case_run strace strace.sh
 case_run procps procps.sh
 case_run mariadb mariadb.sh
+case_run users users.sh
+case_run fsusage fsusage.sh
 
 # Every container's log names it; the union of what the Sentries counted.
 nlogs=$(find "$logs" -name "*.sentry.log" | wc -l)

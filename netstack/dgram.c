@@ -49,6 +49,7 @@ int ns_dgram_enqueue(struct ns_endpoint *ep, struct ns_dgram_queue *q, struct ns
 	/* __sock_queue_rcv_skb: refuse once rmem reaches rcvbuf. */
 	if (q->bytes >= ep->rcvbuf)
 		return -ENOBUFS;
+	pb->stamp = ns_now(ep->s); /* SO_TIMESTAMP: the skb's tstamp at queueing */
 	ns_pbuf_append(&q->head, &q->tail, pb);
 	q->bytes += truesize(pb);
 	q->count++;
@@ -88,6 +89,10 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 	ns_iov_copy_to(iov, iovcnt, 0, ns_pbuf_data(pb), n);
 	memcpy(from->b, pb->addr, 16);
 	*fromport = pb->port;
+	ep->rx_meta = true;
+	ep->rx_tos = pb->tos;
+	ep->rx_ttl = pb->ttl;
+	ep->rx_stamp = pb->stamp;
 	if (n < pb->len)
 		*msg_flags |= MSG_TRUNC;
 	ssize_t r = (flags & MSG_TRUNC) ? (ssize_t)pb->len : (ssize_t)n;
@@ -398,6 +403,8 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 			if (copy && copy != pb) {
 				memcpy(copy->addr, pb->addr, 16);
 				copy->port = pb->port;
+				copy->tos = pb->tos;
+				copy->ttl = pb->ttl;
 			}
 			if (copy)
 				udp_deliver(s, eps[i], pi, copy);
@@ -532,6 +539,8 @@ void ns_ping_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb
 	pb->len = pi->l4len;
 	memcpy(pb->addr, pi->src.b, 16);
 	pb->port = 0;
+	pb->tos = pi->tos;
+	pb->ttl = pi->ttl;
 	ep_lock(ep);
 	int r = ep->closed ? -ENOBUFS : ns_dgram_enqueue(ep, &D(ep)->rq, pb);
 	if (r) {

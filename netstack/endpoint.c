@@ -945,12 +945,28 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
 ssize_t ns_ep_recvmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags)
 {
+	return ns_ep_recvmsg_meta(ep, iov, iovcnt, flags, from, fromlen, msg_flags, NULL);
+}
+
+ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags,
+			   struct ns_recv_meta *meta)
+{
 	struct ns_ip addr;
 	uint16_t port = 0;
 	int mf = 0;
 	memset(&addr, 0, sizeof(addr));
 	ep_lock(ep);
+	ep->rx_meta = false;
 	ssize_t r = ep->proto->recv(ep, iov, iovcnt, flags, &addr, &port, &mf);
+	if (meta) {
+		meta->valid = r >= 0 && ep->rx_meta;
+		meta->want_tos = ep->recvtos;
+		meta->want_ttl = ep->recvttl;
+		meta->tos = ep->rx_tos;
+		meta->ttl = ep->rx_ttl;
+		meta->stamp = ep->rx_stamp;
+	}
 	ep_unlock(ep);
 	if (r >= 0 && from && fromlen) {
 		if (port || !ip_is_zero6(&addr))

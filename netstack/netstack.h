@@ -69,6 +69,7 @@ struct ns_pbuf {
 	uint16_t port;	      /* stack-private (datagram source port) */
 	uint8_t tos, ttl;     /* stack-private (datagram meta) */
 	uint8_t addr[16];     /* stack-private (datagram source address) */
+	uint64_t stamp;	      /* stack-private (datagram: queued at, the `now` clock) */
 	uint16_t gso_size;    /* TCP segmentation offload: see NS_LINK_F_TSO */
 	uint64_t due;	      /* free for the link endpoint holding it */
 	unsigned char buf[];
@@ -658,6 +659,20 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
  * pending error (ECONNRESET...) once, then 0. */
 ssize_t ns_ep_recvmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags);
+/* What a datagram receive tells besides the data, for the caller's control
+ * messages (Linux's ip_cmsg_recv / ip6_datagram_recv_ctl): the received
+ * TOS or traffic class and TTL or hop limit, and whether the socket asked
+ * for them (IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL). */
+struct ns_recv_meta {
+	bool valid; /* a datagram was returned (never for TCP) */
+	bool want_tos, want_ttl;
+	uint8_t tos, ttl;
+	uint64_t stamp; /* when it reached the socket's queue (the `now` clock) */
+};
+/* ns_ep_recvmsg, and *meta (not NULL) filled. */
+ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags,
+			   struct ns_recv_meta *meta);
 
 /* inet_shutdown: how SHUT_RD/WR/RDWR, else -EINVAL; -ENOTCONN when not
  * connected (the shutdown bits are set anyway, as Linux). */
@@ -672,9 +687,9 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2, TCP_INFO (get), TCP_USER_TIMEOUT,
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,
  * TCP_DEFER_ACCEPT (stored).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
- * IP_MTU (get), IP_RECVTOS, IP_RECVTTL (stored).  SOL_IPV6: IPV6_V6ONLY,
- * IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS
- * (stored).  Anything else: -ENOPROTOOPT (counted); a short option:
+ * IP_MTU (get), IP_RECVTOS, IP_RECVTTL (reported by ns_ep_recvmsg_meta).
+ * SOL_IPV6: IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER,
+ * IPV6_RECVTCLASS (reported by ns_ep_recvmsg_meta).  Anything else: -ENOPROTOOPT (counted); a short option:
  * -EINVAL; a bad level: -ENOPROTOOPT (SOL_TCP on UDP: -ENOPROTOOPT). */
 int ns_ep_setsockopt(struct ns_endpoint *ep, int level, int name, const void *val, socklen_t len);
 int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);

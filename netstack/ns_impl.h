@@ -486,6 +486,12 @@ struct ns_endpoint {
 	uint8_t tos, ttl; /* IP_TOS/IPV6_TCLASS, IP_TTL/IPV6_UNICAST_HOPS (0: default) */
 	uint8_t pmtudisc;
 	bool recvtos, recvttl;
+	/* The TOS and TTL of the datagram the last receive returned (set by
+	 * ns_dgram_recv, read by ns_ep_recvmsg_meta in the same hold of the
+	 * endpoint's lock); rx_meta false when it returned none. */
+	bool rx_meta;
+	uint8_t rx_tos, rx_ttl;
+	uint64_t rx_stamp;
 
 	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;

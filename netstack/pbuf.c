@@ -47,6 +47,7 @@ static void pbuf_reset(struct ns_pbuf *pb)
 	pb->port = 0;
 	pb->tos = pb->ttl = 0;
 	pb->due = 0;
+	pb->stamp = 0;
 	pb->gso_size = 0;
 }
 

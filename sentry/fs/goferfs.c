@@ -69,6 +69,10 @@ struct gofer_node {
 	 * the one create donates) serves every access, ro_fd read-only ones.
 	 * Under ino->lock. */
 	int ro_fd, rw_fd;
+	/* Regular files: the Sentry wrote or truncated through a host fd since
+	 * the block count was last read, so the host may have allocated or
+	 * freed blocks (gofer_stat_blocks).  Under ino->lock. */
+	bool blocks_stale;
 	/* Regular files: the pages mappings of it share (NULL without a
 	 * memory file: no MAP_SHARED then). */
 	struct pagecache *pc;
@@ -787,6 +791,23 @@ static int gofer_revalidate(struct task *t, struct inode *dir, const char *name,
 	return 0;
 }
 
+/* Before a stat by path: the host's block count of a regular file the
+ * Sentry wrote to (as Linux, st_blocks counts what the writes allocated:
+ * du and ls -s show it at once), read with an fstat of the host fd the
+ * node keeps, no Gofer round trip. */
+static void gofer_stat_blocks(struct inode *ino)
+{
+	struct gofer_node *n = GN(ino);
+	vmutex_lock(&ino->lock);
+	int fd = n->rw_fd >= 0 ? n->rw_fd : n->ro_fd;
+	struct stat hs;
+	if (n->blocks_stale && fd >= 0 && fstat(fd, &hs) == 0) {
+		ino->blocks = (uint64_t)hs.st_blocks;
+		n->blocks_stale = false;
+	}
+	vmutex_unlock(&ino->lock);
+}
+
 static void gofer_refresh(struct inode *ino)
 {
 	struct gofer_stat st;
@@ -929,6 +950,7 @@ static const struct inode_ops gofer_iops = {
 	.setxattr = gofer_setxattr_op,
 	.listxattr = gofer_listxattr_op,
 	.removexattr = gofer_removexattr_op,
+	.stat_blocks = gofer_stat_blocks,
 };
 
 static const struct inode_ops gofer_iops_shared = {
@@ -1013,6 +1035,7 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 			ino->size = off + n;
 		clock_gettime(CLOCK_REALTIME, &ino->mtime);
 		ino->ctime = ino->mtime;
+		GN(ino)->blocks_stale = true;
 	}
 	vmutex_unlock(&ino->lock);
 	if (pc) {
@@ -1134,6 +1157,7 @@ static int gofer_truncate(struct inode *ino, uint64_t size)
 		vmutex_lock(&ino->lock);
 		old = ino->size;
 		ino->size = size;
+		GN(ino)->blocks_stale = true;
 		vmutex_unlock(&ino->lock);
 		if (pc)
 			pagecache_resized(pc, old, size);
@@ -1201,13 +1225,37 @@ static int gofer_stat_op(struct file *f, struct stat *st)
 	if (GO(f)->fd >= 0 && fstat(GO(f)->fd, &hs) == 0) {
 		vmutex_lock(&ino->lock);
 		ino->blocks = (uint64_t)hs.st_blocks;
+		GN(ino)->blocks_stale = false;
 		vmutex_unlock(&ino->lock);
 	}
 	inode_fill_stat(ino, st);
 	return 0;
 }
 
+/* lseek: SEEK_DATA and SEEK_HOLE ask the host file, which knows its holes
+ * and unwritten extents (fallocate -d and cp --sparse rely on them; ext4
+ * reports a preallocated range as a hole); what mappings wrote is written
+ * back first so that it counts as data.  The host fd's own offset is never
+ * used (reads and writes give theirs), so moving it is harmless. */
+static int64_t gofer_llseek(struct file *f, int64_t off, int whence)
+{
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return generic_llseek(f, off, whence);
+	if (off < 0)
+		return -ENXIO;
+	struct pagecache *pc = GN(f->inode)->pc;
+	int r = pc ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
+	if (r < 0)
+		return r;
+	off_t n = lseek(GO(f)->fd, (off_t)off, whence);
+	if (n < 0)
+		return -errno;
+	f->pos = n;
+	return n;
+}
+
 static const struct file_ops gofer_reg_fops = {
+	.llseek = gofer_llseek,
 	.fallocate = gofer_fallocate,
 	.stat = gofer_stat_op,
 	.read = gofer_read,

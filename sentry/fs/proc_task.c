@@ -92,6 +92,7 @@ static int task_lookup(struct task *t, void *arg, const char *name, struct inode
 		inode_put(d);
 		return r;
 	}
+	procfs_own_pid_tree(t, ID_ARG(arg), d);
 	*out = d;
 	return 0;
 }

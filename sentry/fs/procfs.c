@@ -1044,7 +1044,24 @@ static int root_lookup(struct task *t, void *arg, const char *name, struct inode
 	if (!tg)
 		return -ENOENT;
 	*out = pid_dir_new(tg);
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	procfs_own_pid_tree(t, (int)pid, *out);
+	return 0;
+}
+
+/* As Linux's task_dump_owner: /proc/<pid> and its files belong to the
+ * process's effective uid and gid; when it is not dumpable (a set-id
+ * program, PR_SET_DUMPABLE 0) all but the world-readable directories belong
+ * to root.  Looked up afresh each time, so this follows setuid and exec. */
+void procfs_own_pid_tree(struct task *t, int pid, struct inode *dir)
+{
+	struct proc_snapshot s;
+	if (kernel_proc_snapshot(t->k, pid, 0, &s) < 0)
+		return;
+	if (s.creds)
+		vfs_synth_set_owner_tree(dir, s.creds->euid, s.creds->egid, s.dumpable != 1);
+	proc_snapshot_release(&s);
 }
 
 static int proc_factory(const char *source, const char *data, struct superblock **sbp,

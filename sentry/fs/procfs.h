@@ -30,6 +30,10 @@ struct superblock;
 struct inode;
 struct inode *proc_task_dir_new(struct superblock *sb, int pid);
 struct superblock *procfs_sb(void);
+/* Give a directory of process pid, made for this lookup, its owner as
+ * Linux's task_dump_owner: the effective uid and gid, root when the process
+ * is not dumpable. */
+void procfs_own_pid_tree(struct task *t, int pid, struct inode *dir);
 /* The process whose /proc/<pid> directory f is open on (borrowed: f holds
  * it), or NULL for any other file. */
 struct thread_group *procfs_pid_dir_tg(struct file *f);

@@ -127,25 +127,60 @@ void creds_set_securebits(struct creds *c, uint32_t bits)
 }
 
 /*
- * The credentials after execve of a file without file capabilities, as
- * Linux's cap_bprm_creds_from_file: a root process (real or effective uid 0)
- * gets permitted = bounding | inheritable, and effective = permitted when its
- * euid is 0; any other process loses permitted and effective (there is no
- * ambient set here).  The saved and filesystem ids follow the effective ones
+ * The credentials after execve, as Linux's bprm_fill_uid and
+ * cap_bprm_creds_from_file for a file without file capabilities.
+ *
+ * ids (NULL: a plain file) gives the file's set-user-ID and set-group-ID
+ * bits and owner: the effective uid becomes the file's owner, the effective
+ * gid its group (set-group-ID only with group execute, as Linux: without it
+ * the bit means mandatory locking).  A root process (real or effective uid
+ * 0 after that) gets permitted = bounding | inheritable, and effective =
+ * permitted when its euid is 0; any other process loses permitted and
+ * effective (there is no ambient set here).  When the exec is unsafe (no_new_privs, or
+ * traced by a tracer that lacked CAP_SYS_PTRACE) and it would change the ids
+ * or grow the permitted set, it is downgraded: the ids stay the real ones
+ * (unless the caller may setuid and no_new_privs is off) and permitted keeps
+ * only what it had.  The saved and filesystem ids follow the effective ones
  * and keep-caps is cleared.  Returns new credentials or NULL (no memory).
  */
-struct creds *creds_for_exec(const struct creds *old)
+struct creds *creds_for_exec_file(const struct creds *old, const struct exec_file_ids *ids)
 {
 	struct creds *c = creds_dup(old);
 	if (!c)
 		return NULL;
+	if (ids && ids->setuid)
+		c->euid = ids->uid;
+	if (ids && ids->setgid)
+		c->egid = ids->gid;
 	if (c->euid == 0 || c->ruid == 0)
 		c->cap_permitted = (old->cap_bounding | old->cap_inheritable) & CREDS_CAP_ALL;
 	else
 		c->cap_permitted = 0;
+	bool is_setid = c->euid != old->ruid || c->egid != old->rgid;
+	bool cap_gained = (c->cap_permitted & ~old->cap_permitted) != 0;
+	bool unsafe = old->no_new_privs || (ids && ids->traced && !ids->tracer_capable);
+	if ((is_setid || cap_gained) && unsafe) {
+		if (!creds_capable(old, 7 /* CAP_SETUID */) || old->no_new_privs) {
+			c->euid = c->ruid;
+			c->egid = c->rgid;
+		}
+		c->cap_permitted &= old->cap_permitted;
+	}
 	c->cap_effective = c->euid == 0 ? c->cap_permitted : 0;
 	c->suid = c->fsuid = c->euid;
 	c->sgid = c->fsgid = c->egid;
 	creds_set_securebits(c, creds_securebits(c) & ~(1u << 4) /* SECURE_KEEP_CAPS */);
 	return c;
+}
+
+struct creds *creds_for_exec(const struct creds *old)
+{
+	return creds_for_exec_file(old, NULL);
+}
+
+/* As Linux's cap_bprm_creds_from_file: an exec that leaves the effective
+ * ids other than the old real ones is "secure" (AT_SECURE, no core dumps). */
+bool creds_exec_is_secure(const struct creds *old, const struct creds *new)
+{
+	return new->euid != old->ruid || new->egid != old->rgid;
 }

@@ -32,6 +32,29 @@ struct strv {
 	size_t bytes;
 };
 
+/* The credentials of t after executing f: the file's set-user-ID and
+ * set-group-ID bits count unless its mount is nosuid (Linux's
+ * bprm_fill_uid); a traced exec gains privilege only under a capable tracer. */
+static struct creds *exec_creds(struct task *t, struct file *f)
+{
+	struct exec_file_ids ids = {0};
+	if (f->inode && !file_on_nosuid_mount(f)) {
+		struct inode *ino = f->inode;
+		vmutex_lock(&ino->lock);
+		uint32_t mode = ino->mode;
+		ids.uid = ino->uid;
+		ids.gid = ino->gid;
+		vmutex_unlock(&ino->lock);
+		ids.setuid = (mode & S_ISUID) != 0;
+		ids.setgid = (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+	}
+	vmutex_lock(&t->tg->siglock);
+	ids.traced = __atomic_load_n(&t->pt.tracer, __ATOMIC_ACQUIRE) != NULL;
+	ids.tracer_capable = t->pt.tracer_capable;
+	vmutex_unlock(&t->tg->siglock);
+	return creds_for_exec_file(t->creds, &ids);
+}
+
 static void strv_free(struct strv *s)
 {
 	for (int i = 0; i < s->n; i++)
@@ -329,8 +352,15 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		r = -EACCES;
 		goto fail;
 	}
+	struct creds *nc = exec_creds(t, f);
+	if (!nc) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	bool secure = creds_exec_is_secure(t->creds, nc);
 	struct mm *mm = mm_new(t->k->mf, t->k->plat);
 	if (!mm) {
+		creds_put(nc);
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -348,10 +378,11 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 		.envp = envp,
 		.envc = envc,
 		.execfn = path,
-		.uid = t->creds->ruid,
-		.euid = t->creds->euid,
-		.gid = t->creds->rgid,
-		.egid = t->creds->egid,
+		.uid = nc->ruid,
+		.euid = nc->euid,
+		.gid = nc->rgid,
+		.egid = nc->egid,
+		.secure = secure,
 		.stack_limit = stack_limit == RLIM_INFINITY ? 0 : stack_limit,
 		.minsigstksz = signal_minsigstksz(t->k->plat),
 		.map_vdso = t->k->vdso ? vdso_map : NULL,
@@ -361,6 +392,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	r = loader_load(mm, &la, &res);
 	interp_release(&ic);
 	if (r < 0) {
+		creds_put(nc);
 		mm_put(mm);
 		goto fail;
 	}
@@ -368,6 +400,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	/* Point of no return. */
 	r = task_de_thread(t);
 	if (r < 0) {
+		creds_put(nc);
 		mm_put(mm);
 		goto fail;
 	}
@@ -412,14 +445,17 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	t->altstack.ss_size = 0;
 	t->altstack.ss_flags = SS_DISABLE;
 	vmutex_unlock(&tg->siglock);
-	struct creds *nc = creds_for_exec(t->creds);
-	if (nc)
-		task_commit_creds(t, nc);
+	task_commit_creds(t, nc);
 	t->clear_child_tid = 0;
 	t->robust_list = 0;
 	t->robust_len = 0;
 	vmutex_lock(&t->tg->siglock);
-	t->tg->dumpable = 1; /* as Linux's begin_new_exec for a plain file */
+	/* As Linux's begin_new_exec: a process whose effective ids differ from
+	 * its real ones is not dumpable (fs.suid_dumpable = 0), and a
+	 * privilege-gaining exec clears the parent-death signal. */
+	t->tg->dumpable = (nc->euid == nc->ruid && nc->egid == nc->rgid) ? 1 : 0;
+	if (secure)
+		t->pdeathsig = 0;
 	t->tg->membarrier_state = 0; /* as membarrier_exec_mmap */
 	vmutex_unlock(&t->tg->siglock);
 	/* As Linux's begin_new_exec: the name is the last component of the

@@ -16,6 +16,23 @@
 
 #define PID_MAX 4194304
 
+/* The sandbox's boot: KERNEL_UPTIME_AT_START before now on the host's
+ * CLOCK_MONOTONIC (never before the host's own boot), so that its first
+ * process sees an uptime of seconds, as init on a machine that has just
+ * booted, never 0: ping (iputils 20221126) takes a CLOCK_MONOTONIC_RAW
+ * reading whose tv_sec is 0 for "not started yet" and, in a sandbox less
+ * than a second old, sent its probes back to back without waiting the
+ * interval (ping -c 3 took 22 ms instead of 2 s). */
+#define KERNEL_UPTIME_AT_START_S 10
+
+static void kernel_set_boot_time(struct kernel *k)
+{
+	clock_gettime(CLOCK_MONOTONIC, &k->boot_mono);
+	k->boot_mono.tv_sec -= k->boot_mono.tv_sec > KERNEL_UPTIME_AT_START_S
+				       ? KERNEL_UPTIME_AT_START_S
+				       : k->boot_mono.tv_sec;
+}
+
 struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
@@ -27,7 +44,7 @@ struct kernel *kernel_new(struct platform *plat, struct memfile *mf)
 	vmutex_init(&k->done_lock, LOCK_CLASS(KERNEL_DONE));
 	pthread_cond_init(&k->done_cond, NULL);
 	pthread_cond_init(&k->spawn_cond, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &k->boot_mono);
+	kernel_set_boot_time(k);
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		if (getrlimit(i, &k->default_rlimits[i]) < 0)
 			k->default_rlimits[i].rlim_cur = k->default_rlimits[i].rlim_max =

@@ -124,7 +124,7 @@ struct kernel {
 
 	char hostname[65];
 	char domainname[65];
-	struct timespec boot_mono;    /* CLOCK_MONOTONIC at boot: uptime 0 */
+	struct timespec boot_mono;    /* host CLOCK_MONOTONIC at uptime 0 (~10 s before start) */
 	/* The vDSO every process image gets, whose clock the time syscalls
 	 * read too (sentry/vdso/); NULL: none, the host's clocks. */
 	struct vdso *vdso;

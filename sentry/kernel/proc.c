@@ -29,6 +29,7 @@ static void snapshot_signals_locked(struct thread_group *tg, struct task *l,
 			s->sig_caught |= 1ULL << i;
 	}
 	s->sig_shared = tg->shared_pending.set;
+	s->dumpable = tg->dumpable;
 	memcpy(s->rlimits, tg->rlimits, sizeof(s->rlimits));
 	if (!l)
 		return;

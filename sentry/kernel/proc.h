@@ -44,6 +44,7 @@ struct proc_snapshot {
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
 	uint64_t start_ns;         /* since boot */
 	struct creds *creds;       /* a reference to the speaking task's, or NULL */
+	int dumpable;              /* PR_GET_DUMPABLE's value */
 	sigset64_t sig_pending;    /* the speaking task's own pending set */
 	sigset64_t sig_shared;     /* the group's pending set */
 	sigset64_t sig_blocked;    /* the speaking task's mask */

@@ -243,6 +243,12 @@ static void pt_get_locked(struct ptimer *p, int64_t now, struct itimerspec *cur)
 		return;
 	cur->it_interval = ns_ts(p->interval);
 	int64_t left = p->next - now;
+	/* As Linux's common_timer_get: an expired timer whose expiry the
+	 * timer service has not handled yet reads 1 ns (a signal is on its
+	 * way), but a SIGEV_NONE one reads 0: nothing is on its way, and a
+	 * loaded host may run the service late. */
+	if (left <= 0 && p->notify == SIGEV_NONE)
+		return;
 	cur->it_value = ns_ts(left > 0 ? left : 1);
 }
 

@@ -365,6 +365,7 @@ int ptrace_clone_child_locked(struct task *parent, struct task *c, uint64_t flag
 		return 0;
 	c->pt.tracer = tr;
 	c->pt.tracer_tid = parent->pt.tracer_tid;
+	c->pt.tracer_capable = parent->pt.tracer_capable;
 	c->pt.options = opts;
 	c->pt.seized = parent->pt.seized;
 	if (c->pt.seized) {
@@ -1024,8 +1025,12 @@ static int64_t traceme(struct task *t)
 	if (t->pt.tracer || !parent || parent->zombie) {
 		r = -EPERM;
 	} else {
+		/* As Linux's ptrace_traceme: the parent's credentials now. */
+		struct creds *pc = parent->leader ? task_creds(parent->leader) : NULL;
 		vmutex_lock(&t->tg->siglock);
 		t->pt.tracer_tid = parent->leader ? parent->leader->tid : parent->tgid;
+		t->pt.tracer_capable = pc && creds_capable(pc, 19 /* CAP_SYS_PTRACE */);
+		creds_put(pc);
 		t->pt.options = 0;
 		t->pt.seized = false;
 		t->pt.mode = PTRACE_RESUME_CONT;
@@ -1099,6 +1104,7 @@ static int64_t attach(struct task *t, int pid, bool seize, uint64_t addr, uint64
 		struct thread_group *tg = x->tg;
 		vmutex_lock(&tg->siglock);
 		x->pt.tracer_tid = t->tid;
+		x->pt.tracer_capable = creds_capable(t->creds, 19 /* CAP_SYS_PTRACE */);
 		x->pt.options = seize ? (uint32_t)flags : 0;
 		x->pt.seized = seize;
 		x->pt.mode = PTRACE_RESUME_CONT;

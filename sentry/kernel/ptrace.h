@@ -49,6 +49,9 @@ enum ptrace_resume_mode {
 struct task_ptrace {
 	struct thread_group *tracer; /* NULL when not traced */
 	int tracer_tid;
+	/* The tracer had CAP_SYS_PTRACE when it attached (Linux's ptracer_cred):
+	 * only then may a traced exec gain privilege (set-id files). */
+	bool tracer_capable;
 	uint32_t options; /* PTRACE_O_* */
 	bool seized;
 	/* Under the tracee's siglock: */

@@ -64,9 +64,20 @@ bool creds_in_group(const struct creds *c, uint32_t gid);
 bool creds_ids_match(const struct creds *c, const struct creds *tc);
 uint32_t creds_securebits(const struct creds *c);
 void creds_set_securebits(struct creds *c, uint32_t bits);
+/* What an executed file contributes to the credentials: its set-id bits
+ * and owner (when its mount allows them), and whether the exec is traced. */
+struct exec_file_ids {
+	bool setuid, setgid;
+	uint32_t uid, gid;
+	bool traced, tracer_capable; /* tracer_capable: had CAP_SYS_PTRACE at attach */
+};
 /* The credentials after execve (Linux's capability rules for a file without
- * file capabilities; keep-caps cleared).  NULL when out of memory. */
+ * file capabilities; set-id bits applied; keep-caps cleared).  NULL when out
+ * of memory.  creds_for_exec: a plain file (ids NULL). */
+struct creds *creds_for_exec_file(const struct creds *old, const struct exec_file_ids *ids);
 struct creds *creds_for_exec(const struct creds *old);
+/* The exec from old to new credentials changes privilege (AT_SECURE). */
+bool creds_exec_is_secure(const struct creds *old, const struct creds *new);
 /* A counted reference to t's current credentials (creds_put to drop), or
  * NULL; safe for another thread's task (read under its group's lock). */
 struct creds *task_creds(struct task *t);

@@ -309,7 +309,7 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 		{AT_EUID, a->euid},
 		{AT_GID, a->gid},
 		{AT_EGID, a->egid},
-		{AT_SECURE, 0},
+		{AT_SECURE, a->secure ? 1 : 0},
 		{AT_RANDOM, random_addr},
 		{AT_HWCAP2, 0},
 		{AT_EXECFN, execfn_addr},

@@ -26,6 +26,7 @@ struct loader_args {
 	int envc;
 	const char *execfn;
 	uint32_t uid, euid, gid, egid;
+	bool secure; /* AT_SECURE: the exec changed privilege (set-id file) */
 	uint64_t stack_limit; /* RLIMIT_STACK soft limit */
 	uint64_t minsigstksz; /* AT_MINSIGSTKSZ: the largest signal frame (0: Linux's 2048) */
 	/* Map the vDSO into mm and return its address (AT_SYSINFO_EHDR) or

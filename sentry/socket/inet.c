@@ -349,6 +349,32 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 	return r < 0 ? r : (ssize_t)sent;
 }
 
+/* The control messages a datagram carries when the socket asked for them:
+ * SO_TIMESTAMP's, then, in the order of Linux's ip_cmsg_recv_offset
+ * (IP_TTL, then IP_TOS) and
+ * ip6_datagram_recv_ctl (IPV6_TCLASS): ping prints the reply's ttl from
+ * IP_TTL. */
+static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct sock_msg *m,
+				const struct ns_recv_meta *meta)
+{
+	/* The stamp first, as udp_recvmsg and ping_recvmsg; the netstack's
+	 * clock is CLOCK_MONOTONIC (inet_stack_now). */
+	socket_put_timestamp(s, m, meta->stamp);
+	int domain, type, protocol;
+	ns_ep_kind(ep, &domain, &type, &protocol);
+	if (domain == AF_INET) {
+		if (meta->want_ttl) {
+			int ttl = meta->ttl;
+			sock_put_cmsg(m, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
+		}
+		if (meta->want_tos)
+			sock_put_cmsg(m, SOL_IP, IP_TOS, &meta->tos, sizeof(meta->tos));
+	} else if (meta->want_tos) {
+		int tclass = meta->tos;
+		sock_put_cmsg(m, SOL_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+	}
+}
+
 static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
 {
 	struct ns_endpoint *ep = EP(s);
@@ -371,8 +397,9 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		socklen_t fromlen = sizeof(m->name);
 		int mflags = 0;
 		inet_stack_hold_kicks();
-		r = ns_ep_recvmsg(ep, &v, 1, nsflags, m->want_name ? &m->name : NULL,
-				  m->want_name ? &fromlen : NULL, &mflags);
+		struct ns_recv_meta meta;
+		r = ns_ep_recvmsg_meta(ep, &v, 1, nsflags, m->want_name ? &m->name : NULL,
+				       m->want_name ? &fromlen : NULL, &mflags, &meta);
 		if (r > 0 && stream)
 			inet_stack_poll_inline(); /* a window update for the peer */
 		else
@@ -388,6 +415,8 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 			if (m->want_name)
 				m->namelen = (int)fromlen;
 			m->msg_flags |= mflags;
+			if (meta.valid)
+				inet_put_meta_cmsgs(s, ep, m, &meta);
 			copied += stream ? k : (size_t)r;
 			if (!stream || r == 0 || !waitall || m->data.left == 0)
 				break;
@@ -482,6 +511,16 @@ static int inet_setsockopt(struct task *t, struct socket *s, int level, int name
 		n = n < (int)sizeof(int) ? n : (int)sizeof(int);
 		if (task_copy_in(t, val, optval, (size_t)n) < 0)
 			return -EFAULT;
+	}
+	if (level == SOL_SOCKET && !is_stream(s) &&
+	    (name == SO_TIMESTAMP_OLD || name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMP_NEW ||
+	     name == SO_TIMESTAMPNS_NEW)) {
+		if (optlen < (int)sizeof(int))
+			return -EINVAL;
+		int on;
+		memcpy(&on, val, sizeof(on));
+		socket_set_timestamp(s, name, on != 0);
+		return 0;
 	}
 	inet_stack_hold_kicks();
 	int r = ns_ep_setsockopt(EP(s), level, name, val, (socklen_t)(optlen < n ? optlen : n));

@@ -545,6 +545,47 @@ static int64_t clamp_buf(int val, int max, int min)
 	return b < min ? min : b;
 }
 
+void socket_set_timestamp(struct socket *s, int name, bool on)
+{
+	vmutex_lock(&s->lock);
+	unsigned int v = s->tstamp;
+	if (!on) {
+		v &= ~(unsigned int)(SOCK_TS_RCV | SOCK_TS_NS);
+	} else {
+		bool ns = name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMPNS_NEW;
+		bool new = name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW;
+		v = SOCK_TS_RCV | (ns ? SOCK_TS_NS : 0) | (new ? SOCK_TS_NEW : 0);
+	}
+	/* Read without the lock by every receive (socket_put_timestamp). */
+	__atomic_store_n(&s->tstamp, v, __ATOMIC_RELAXED);
+	vmutex_unlock(&s->lock);
+}
+
+/* As Linux's __sock_recv_timestamp without SO_TIMESTAMPING: a timeval or a
+ * timespec, under the old (29, 35) or new (63, 64) type; on x86-64 both
+ * forms have the same layout (two 64-bit fields). */
+void socket_put_timestamp(struct socket *s, struct sock_msg *m, uint64_t stamp_mono_ns)
+{
+	unsigned int ts = __atomic_load_n(&s->tstamp, __ATOMIC_RELAXED);
+	if (!(ts & SOCK_TS_RCV))
+		return;
+	struct timespec real, mono;
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	uint64_t mono_ns = (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec;
+	int64_t age = mono_ns > stamp_mono_ns ? (int64_t)(mono_ns - stamp_mono_ns) : 0;
+	int64_t stamp_real_ns = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec - age;
+	int64_t v[2] = {stamp_real_ns / 1000000000, stamp_real_ns % 1000000000};
+	int type;
+	if (ts & SOCK_TS_NS) {
+		type = (ts & SOCK_TS_NEW) ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD;
+	} else {
+		v[1] /= 1000;
+		type = (ts & SOCK_TS_NEW) ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD;
+	}
+	sock_put_cmsg(m, SOL_SOCKET, type, v, sizeof(v));
+}
+
 /* An option nobody implements: counted, ENOPROTOOPT. */
 static int unsupported_opt(int level, int name)
 {
@@ -752,6 +793,19 @@ int socket_getsockopt(struct task *t, struct socket *s, int level, int name, voi
 		v.l.l_linger = s->linger_secs; /* kept when turned off, as Linux */
 		break;
 	case SO_BSDCOMPAT:
+		break;
+	/* As Linux's sk_getsockopt: each name reports its own form. */
+	case SO_TIMESTAMP_OLD:
+		v.i = (s->tstamp & (SOCK_TS_RCV | SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_RCV;
+		break;
+	case SO_TIMESTAMPNS_OLD:
+		v.i = (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_NS;
+		break;
+	case SO_TIMESTAMP_NEW:
+		v.i = (s->tstamp & (SOCK_TS_RCV | SOCK_TS_NEW)) == (SOCK_TS_RCV | SOCK_TS_NEW);
+		break;
+	case SO_TIMESTAMPNS_NEW:
+		v.i = (s->tstamp & (SOCK_TS_NS | SOCK_TS_NEW)) == (SOCK_TS_NS | SOCK_TS_NEW);
 		break;
 	case SO_RCVTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:

@@ -158,6 +158,17 @@ void sock_put_cmsg(struct sock_msg *m, int level, int type, const void *data, si
  * MSG_CTRUNC set.  Called with no lock held. */
 void scm_recv(struct task *t, struct socket *s, struct sock_msg *m, int flags);
 
+#define SOCK_TS_RCV 0x1 /* SOCK_RCVTSTAMP */
+#define SOCK_TS_NS 0x2  /* SOCK_RCVTSTAMPNS */
+#define SOCK_TS_NEW 0x4 /* SOCK_TSTAMP_NEW */
+/* SO_TIMESTAMP{,NS}_{OLD,NEW} set to on/off, as Linux's sock_set_timestamp
+ * (for a family's setsockopt; takes s->lock). */
+void socket_set_timestamp(struct socket *s, int name, bool on);
+/* Append the receive timestamp control message s asked for (none, and no
+ * clock read, when it asked for none): stamp_mono_ns is the datagram's
+ * arrival on the host's CLOCK_MONOTONIC; the message gives CLOCK_REALTIME. */
+void socket_put_timestamp(struct socket *s, struct sock_msg *m, uint64_t stamp_mono_ns);
+
 /* ---- the family ops ---- */
 
 struct socket_ops {
@@ -231,6 +242,11 @@ struct socket {
 	bool linger_on;
 	int linger_secs;
 	int priority;
+	/* SO_TIMESTAMP / SO_TIMESTAMPNS (and their _NEW forms): SOCK_TS_* bits,
+	 * as Linux's SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW.
+	 * Only datagram inet sockets take them (their receives carry the
+	 * stamp); the family's setsockopt says so. */
+	unsigned int tstamp;
 	int rcvlowat;
 	/* SO_PEERCRED: who was on the other end at connect/socketpair/listen */
 	bool has_peercred;

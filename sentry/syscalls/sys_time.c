@@ -7,8 +7,9 @@
  *     may set it: settimeofday/clock_settime validate their arguments as
  *     Linux and then fail with EPERM, even with CAP_SYS_TIME (as gVisor).
  *   - CLOCK_MONOTONIC (and _COARSE): the host's minus k->boot_mono, so the
- *     sandbox's uptime starts near 0 (the same origin as kernel_uptime_ns and
- *     /proc/uptime).  CLOCK_MONOTONIC_RAW reads the same value: the host's raw
+ *     sandbox's uptime starts at a few seconds, as a freshly booted machine's
+ *     (kernel.c: never 0, which programs take for "unset"; the same origin
+ *     as kernel_uptime_ns and /proc/uptime).  CLOCK_MONOTONIC_RAW reads the same value: the host's raw
  *     clock has another origin and NTP's rate difference is not reproduced.
  *     CLOCK_BOOTTIME is the host's BOOTTIME minus the same origin, so it is
  *     never behind MONOTONIC and includes host suspends.

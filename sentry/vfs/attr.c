@@ -35,6 +35,12 @@ ssize_t vfs_readlinkat(struct task *t, int dirfd, const char *path, char *buf, s
 	return n;
 }
 
+static void inode_stat_blocks(struct inode *ino)
+{
+	if (ino && ino->ops && ino->ops->stat_blocks)
+		ino->ops->stat_blocks(ino);
+}
+
 int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct stat *st)
 {
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
@@ -54,6 +60,7 @@ int vfs_statat(struct task *t, int dirfd, const char *path, int flags, struct st
 			 &p);
 	if (r < 0)
 		return r;
+	inode_stat_blocks(p.dentry->inode);
 	inode_fill_stat(p.dentry->inode, st);
 	path_put(&p);
 	return 0;
@@ -106,6 +113,7 @@ int vfs_statxat(struct task *t, int dirfd, const char *path, int flags, uint32_t
 			 &p);
 	if (r < 0)
 		return r;
+	inode_stat_blocks(p.dentry->inode);
 	inode_fill_stat(p.dentry->inode, &sx->st);
 	statx_fill(&p, p.dentry->inode, mask, sx);
 	path_put(&p);

@@ -446,3 +446,15 @@ void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid)
 	ino->gid = gid;
 	vmutex_unlock(&ino->lock);
 }
+
+void vfs_synth_set_owner_tree(struct inode *dir, uint32_t uid, uint32_t gid, bool open_dirs_only)
+{
+	if (!open_dirs_only || dir->mode == (S_IFDIR | 0555))
+		vfs_synth_set_owner(dir, uid, gid);
+	if (!S_ISDIR(dir->mode) || dir->ops != &synth_dir_iops)
+		return;
+	/* Not published yet: nobody else reaches the list, so no lock is held
+	 * across the children's (which would be two inode locks). */
+	for (struct synth_child *c = S(dir)->children; c; c = c->next)
+		vfs_synth_set_owner_tree(c->ino, uid, gid, open_dirs_only);
+}

@@ -135,6 +135,9 @@ struct inode_ops {
 	int (*revalidate)(struct task *t, struct inode *dir, const char *name, struct inode *ino);
 	/* Optional: refresh ino's attributes before fstat (shared file systems). */
 	void (*refresh)(struct inode *ino);
+	/* Optional: bring ino->blocks up to date before a stat by path (what
+	 * the backing store allocated for writes made since); cheap, no RPC. */
+	void (*stat_blocks)(struct inode *ino);
 	/* Optional: what the fs adds to statx(2) for the request mask (its
 	 * result mask, birth time, attribute bits, direct I/O alignment) into
 	 * sx, whose stat and the VFS's part are filled already. */
@@ -412,6 +415,9 @@ ssize_t file_pread(struct task *t, struct file *f, void *buf, size_t len, uint64
 ssize_t file_pwrite(struct task *t, struct file *f, const void *buf, size_t len, uint64_t off);
 ssize_t file_pread_kernel(struct file *f, void *buf, size_t len, uint64_t off);
 int64_t file_lseek(struct file *f, int64_t off, int whence);
+/* The lseek of a file without its own (SEEK_SET/CUR/END on the inode size,
+ * the whole file one data extent); for an llseek op to fall back on. */
+int64_t generic_llseek(struct file *f, int64_t off, int whence);
 int64_t file_ioctl(struct task *t, struct file *f, unsigned int cmd, uint64_t arg);
 uint32_t file_poll(struct file *f, struct poll_entry *pe);
 int file_fsync(struct file *f, bool datasync);
@@ -737,5 +743,9 @@ struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn f
 				      void (*free_arg)(void *));
 /* The owner of synthetic inodes (procfs shows the task's uid). */
 void vfs_synth_set_owner(struct inode *ino, uint32_t uid, uint32_t gid);
+/* The same for a directory and, recursively, its static children (only
+ * those of mode S_IFDIR | 0555 when open_dirs_only); only before the
+ * directory is published (its lookup has not returned it). */
+void vfs_synth_set_owner_tree(struct inode *dir, uint32_t uid, uint32_t gid, bool open_dirs_only);
 
 #endif

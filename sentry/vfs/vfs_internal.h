@@ -62,9 +62,6 @@ void vfs_dnotify_parent(const struct vfs_path *p, uint32_t event);
 /* epoll.c: a description is going: its items leave every epoll instance. */
 void epoll_file_released(struct file *f);
 
-/* Default fops pieces. */
-int64_t generic_llseek(struct file *f, int64_t off, int whence);
-
 /* ---- shared by the VFS's own files (dcache.c, mount.c, walk.c, namei.c,
  * attr.c, fs_context.c); everything below runs under vfs_tree_lock unless
  * it says otherwise ---- */

@@ -8,8 +8,6 @@
 
 #define ALL_CAPS ((1ULL << 41) - 1)
 
-/* In sentry/kernel/creds.c; not yet declared in task.h. */
-struct creds *creds_for_exec(const struct creds *old);
 #define NONE 0xffffffffu
 
 static int64_t sc(struct task *t, int nr, uint64_t a0, uint64_t a1, uint64_t a2)
@@ -430,6 +428,60 @@ static void test_exec_recomputes_capabilities_like_linux(void **st)
 	assert_int_equal(prctl5(&s->t, PR_GET_KEEPCAPS, 0, 0, 0, 0), 0);
 }
 
+static void test_exec_of_setid_file_changes_effective_ids(void **st)
+{
+	struct kfx_state *s = *st;
+	struct creds *c = creds_dup(s->t.creds);
+	c->ruid = c->euid = c->suid = c->fsuid = 1000;
+	c->rgid = c->egid = c->sgid = c->fsgid = 1000;
+	c->cap_permitted = c->cap_effective = 0;
+	/* Set-user-ID root: euid and saved uid 0, every bounding capability. */
+	struct exec_file_ids ids = {.setuid = true, .uid = 0, .gid = 0};
+	struct creds *e = creds_for_exec_file(c, &ids);
+	assert_int_equal(e->ruid, 1000);
+	assert_int_equal(e->euid, 0);
+	assert_int_equal(e->suid, 0);
+	assert_int_equal(e->fsuid, 0);
+	assert_int_equal(e->egid, 1000);
+	assert_int_equal(e->cap_permitted, c->cap_bounding);
+	assert_int_equal(e->cap_effective, c->cap_bounding);
+	assert_true(creds_exec_is_secure(c, e));
+	creds_put(e);
+	/* Set-group-ID: egid and saved gid the file's group, no capabilities. */
+	ids = (struct exec_file_ids){.setgid = true, .uid = 0, .gid = 42};
+	e = creds_for_exec_file(c, &ids);
+	assert_int_equal(e->euid, 1000);
+	assert_int_equal(e->egid, 42);
+	assert_int_equal(e->sgid, 42);
+	assert_int_equal(e->cap_permitted, 0);
+	assert_true(creds_exec_is_secure(c, e));
+	creds_put(e);
+	/* Traced by a tracer without CAP_SYS_PTRACE: the ids stay (the caller
+	 * has no CAP_SETUID) and nothing is gained; a capable tracer changes
+	 * nothing. */
+	ids = (struct exec_file_ids){.setuid = true, .uid = 0, .traced = true};
+	e = creds_for_exec_file(c, &ids);
+	assert_int_equal(e->euid, 1000);
+	assert_int_equal(e->suid, 1000);
+	assert_int_equal(e->cap_permitted, 0);
+	assert_int_equal(e->cap_effective, 0);
+	assert_false(creds_exec_is_secure(c, e));
+	creds_put(e);
+	ids.tracer_capable = true;
+	e = creds_for_exec_file(c, &ids);
+	assert_int_equal(e->euid, 0);
+	creds_put(e);
+	/* no_new_privs: the same downgrade. */
+	c->no_new_privs = true;
+	ids = (struct exec_file_ids){.setuid = true, .setgid = true, .uid = 0, .gid = 0};
+	e = creds_for_exec_file(c, &ids);
+	assert_int_equal(e->euid, 1000);
+	assert_int_equal(e->egid, 1000);
+	assert_int_equal(e->cap_permitted, 0);
+	creds_put(e);
+	creds_put(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +511,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capset_inheritable_needs_setpcap_and_bounding,
 						kfx_setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_prctl_name_and_flags, kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_exec_of_setid_file_changes_effective_ids,
+						kfx_setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_exec_recomputes_capabilities_like_linux,
 						kfx_setup, kfx_teardown),
 	};
