@@ -126,6 +126,10 @@ char *net_config_request(const struct net_config *c)
 		json_key(&w, "dns");
 		json_bool(&w, true);
 	}
+	if (c->lo_ipv6_off) {
+		json_key(&w, "lo_ipv6");
+		json_bool(&w, false);
+	}
 	json_object_end(&w);
 	char *out = NULL;
 	return json_writer_take(&w, &out, NULL) == 0 ? out : NULL;
@@ -258,7 +262,8 @@ restore:;
 	return r;
 }
 
-int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err)
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
+	       struct verr *err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
@@ -280,6 +285,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct v
 		return r;
 	}
 	r = net_discover(c, err);
+	if (r == 0 && lo_ipv6 >= 0)
+		c->lo_ipv6_off = !lo_ipv6; /* the spec's sysctl, which runc would apply */
 	if (r == 0)
 		r = open_links(c, err);
 	if (r == 0 && relay_dns && c->nlinks > 0)
@@ -289,7 +296,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct v
 		r = verr_errno(err, errno, "network: returning to the runtime's network namespace");
 		goto out;
 	}
-	if (r < 0 || c->nlinks == 0)
+	/* Nothing to hand over: no link, and lo as the Sentry's (::1 on). */
+	if (r < 0 || (c->nlinks == 0 && !c->lo_ipv6_off))
 		goto out;
 	peers_offloads_off(c);
 
