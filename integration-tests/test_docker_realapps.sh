@@ -11,7 +11,8 @@
 # top, ps, killall, taskset), mariadb (InnoDB with native AIO); Node.js as a
 # service (workers, fork IPC, fs.watch, keep-alive HTTP, http://localhost
 # to a server on 127.0.0.1) and loopback6 (IPv6 off as Docker sets it:
-# localhost is 127.0.0.1 first, ::1 is EADDRNOTAVAIL).
+# localhost is 127.0.0.1 first, ::1 is EADDRNOTAVAIL); the JVM's container
+# metrics (-XshowSettings:system, from /proc/self/mountinfo and cgroup).
 # The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -95,6 +96,7 @@ case_run cbuild cbuild.sh
 case_run perl perl.sh
 case_run python python.sh
 case_run java java.sh
+case_run jvm_container jvm_container.sh
 case_run go go.sh
 case_run node node.sh
 case_run node_services node_services.sh

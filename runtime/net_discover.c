@@ -186,7 +186,8 @@ static int on_addr(const struct nlmsghdr *nlh, void *arg)
 		{
 			if (mnl_attr_get_type(a) == IFA_ADDRESS &&
 			    mnl_attr_get_payload_len(a) == sizeof(struct in6_addr) &&
-			    !memcmp(mnl_attr_get_payload(a), &in6addr_loopback, sizeof(struct in6_addr)))
+			    !memcmp(mnl_attr_get_payload(a), &in6addr_loopback,
+				    sizeof(struct in6_addr)))
 				d->lo_ipv6 = true;
 		}
 		return MNL_CB_OK;

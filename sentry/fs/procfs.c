@@ -622,6 +622,8 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	if (!task || vfs_synth_dir_add(d, "task", task) < 0)
 		r = -1;
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
+	r |= add_file(d, "mountinfo", 0444, proc_gen_mountinfo, arg);
+	r |= add_file(d, "cgroup", 0444, proc_gen_pid_cgroup, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "projid_map", gen_id_map, write_id_map);
@@ -1064,6 +1066,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_link(root, "thread-self", link_thread_self, NULL);
 	r |= add_link(root, "mounts", link_mounts, NULL);
 	r |= add_file(root, "cpuinfo", 0444, gen_cpuinfo, NULL);
+	r |= add_file(root, "cgroups", 0444, proc_gen_cgroups, NULL);
 	r |= add_file(root, "meminfo", 0444, gen_meminfo, NULL);
 	r |= add_file(root, "uptime", 0444, gen_uptime, NULL);
 	r |= add_file(root, "version", 0444, gen_version, NULL);
