@@ -240,6 +240,20 @@ static char *gen_cmdline(struct task *t, void *arg, size_t *len)
 	return gen_from_snapshot(t, arg, PROC_SNAP_CMDLINE, fmt_cmdline, len);
 }
 
+/* The environment the last execve gave the process (as Linux reads it from
+ * env_start..env_end of its stack, which apps seldom rewrite); empty for a
+ * zombie.  Read by ps e, psutil, debuggers. */
+static void fmt_environ(struct sbuf *b, const struct proc_snapshot *s)
+{
+	if (s->environ)
+		tb_put(b, s->environ, s->environ_len);
+}
+
+static char *gen_environ(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_ENVIRON, fmt_environ, len);
+}
+
 static void fmt_comm(struct sbuf *b, const struct proc_snapshot *s)
 {
 	tb_printf(b, "%s\n", s->comm);
@@ -606,6 +620,7 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_file(d, "stat", 0444, gen_stat, arg);
 	r |= add_file(d, "statm", 0444, gen_statm, arg);
 	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
+	r |= add_file(d, "environ", 0400, gen_environ, arg);
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
