@@ -5,7 +5,8 @@
 # /proc/self/mountinfo, /proc/self/cgroup and /proc/cgroups as a JVM reads
 # them to find the container's limits (each v1 hierarchy a "cgroup" mount
 # whose super options name its controller, the container at its root), and
-# the cpuset the container runs on (--cpuset-cpus) in cpuset.cpus.
+# the cpuset the container runs on (--cpuset-cpus) in cpuset.cpus;
+# /proc/sys/vm/overcommit_memory and overcommit_ratio as runc shows them.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
@@ -41,4 +42,10 @@ else
 	done
 fi
 echo "$out" | tail -1 | grep -qx 0 || fail "the cpuset of --cpuset-cpus=0 is not 0: $out"
+
+# vm.overcommit_memory and _ratio (glibc's heap trim and Redis read them)
+# as runc's container shows the host's defaults: heuristic, 50%.
+want=$(timeout 60 docker run --rm --runtime=runc "$DOCKER_IMAGE" cat /proc/sys/vm/overcommit_memory /proc/sys/vm/overcommit_ratio 2>&1)
+got=$(dr "$DOCKER_IMAGE" cat /proc/sys/vm/overcommit_memory /proc/sys/vm/overcommit_ratio 2>&1)
+[ "$got" = "$want" ] || fail "/proc/sys/vm: runc [$want] visor [$got]"
 exit 0

@@ -1117,6 +1117,15 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			r |= add_file(yama, "ptrace_scope", 0444, gen_const, "1") |
 			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
+		/* sys/vm: the Sentry's heuristic overcommit (mm.c), mode 0 with
+		 * Linux's default ratio; glibc's heap trim and Redis read it. */
+		struct inode *vm = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!vm)
+			r = -1;
+		else
+			r |= add_file(vm, "overcommit_memory", 0444, gen_const, "0") |
+			     add_file(vm, "overcommit_ratio", 0444, gen_const, "50") |
+			     vfs_synth_dir_add(sys, "vm", vm);
 		r |= add_sysctls(sb, sys);
 		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
 		fs = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
