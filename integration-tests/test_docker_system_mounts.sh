@@ -6,7 +6,8 @@
 # them to find the container's limits (each v1 hierarchy a "cgroup" mount
 # whose super options name its controller, the container at its root), and
 # the cpuset the container runs on (--cpuset-cpus) in cpuset.cpus;
-# /proc/sys/vm/overcommit_memory and overcommit_ratio as runc shows them.
+# /proc/sys/vm/overcommit_memory and overcommit_ratio as runc shows them;
+# /sys/kernel/mm/transparent_hugepage as the host has it.
 set -u
 . "$(dirname "$0")/lib.sh"
 docker_setup
@@ -48,4 +49,12 @@ echo "$out" | tail -1 | grep -qx 0 || fail "the cpuset of --cpuset-cpus=0 is not
 want=$(timeout 60 docker run --rm --runtime=runc "$DOCKER_IMAGE" cat /proc/sys/vm/overcommit_memory /proc/sys/vm/overcommit_ratio 2>&1)
 got=$(dr "$DOCKER_IMAGE" cat /proc/sys/vm/overcommit_memory /proc/sys/vm/overcommit_ratio 2>&1)
 [ "$got" = "$want" ] || fail "/proc/sys/vm: runc [$want] visor [$got]"
+# The host's transparent huge page settings (the Go runtime reads
+# hpage_pmd_size at every start).
+thp=/sys/kernel/mm/transparent_hugepage
+if [ -r $thp/hpage_pmd_size ]; then
+	want=$(timeout 60 docker run --rm --runtime=runc "$DOCKER_IMAGE" cat $thp/enabled $thp/hpage_pmd_size 2>&1)
+	got=$(dr "$DOCKER_IMAGE" cat $thp/enabled $thp/hpage_pmd_size 2>&1)
+	[ "$got" = "$want" ] || fail "$thp: runc [$want] visor [$got]"
+fi
 exit 0
