@@ -5,7 +5,8 @@
 # lo: python3 -m http.server answers curl; nc -l / nc over TCP and over UDP;
 # socat TCP; a Python asyncio echo server and client; an IPv6 and a
 # dual-stack connection (IPv6 off on lo as Docker sets it, and on with
-# --sysctl net.ipv6.conf.all.disable_ipv6=0); ping -c1 127.0.0.1 (an ICMP ping socket);
+# --sysctl net.ipv6.conf.all.disable_ipv6=0, eth0 then with its fe80::
+# link-local address); ping -c1 127.0.0.1 (an ICMP ping socket);
 # `netstat -tln` and `ss -tln` list the listener.  Each gives the same
 # output as under runc.  (`--network=host`: test_docker_network_host.)
 set -u
@@ -93,6 +94,8 @@ asyncio.run(main())
 PY
 	;;
 ipv6)
+	# The IPv6 addresses by device and prefix (lo's ::1, eth0's fe80::).
+	awk '{print $6, substr($1, 1, 4)}' /proc/net/if_inet6 | sort
 	python3 - <<'PY'
 import socket
 l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)

@@ -362,14 +362,17 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		 * net.ipv6.conf.all.disable_ipv6=0 turns it back on): lo's key
 		 * after all's, as runc writes them in the spec's order and
 		 * "all" reaches every device.  -1: as the namespace has it. */
-		int lo_ipv6 = -1;
+		int lo_ipv6 = -1, all_ipv6 = -1;
 		const char *v6[] = {"net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.lo.disable_ipv6"};
 		for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
 			const char *v = oci_map_get(&cfg->linux_cfg.sysctl, v6[i]);
 			if (v && (!strcmp(v, "0") || !strcmp(v, "1")))
 				lo_ipv6 = !strcmp(v, "0");
+			if (i == 0)
+				all_ipv6 = lo_ipv6;
 		}
-		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), lo_ipv6, &err) < 0) {
+		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), lo_ipv6,
+			       all_ipv6 == 1, &err) < 0) {
 			fail("%s", err.msg);
 			goto out;
 		}

@@ -67,6 +67,7 @@ struct net_link {
 	struct net_addr addrs[NET_MAX_ADDRS];
 	int naddrs;
 	int fd; /* the AF_PACKET socket, -1 until opened */
+	bool ipv6_ll; /* the Sentry makes its EUI-64 link-local address */
 	struct net_rings rings;
 };
 
@@ -148,10 +149,12 @@ bool net_uses_docker_dns(const char *resolv_conf);
  * socket under state_dir) the links of its network namespace, and with
  * relay_dns a socket for Docker's embedded DNS; lo_ipv6 1 or 0 says
  * whether lo has IPv6 (the spec's disable_ipv6 sysctl), -1 reads it from
- * the namespace (lo holds ::1 or not).  Nothing to do (0) when the
+ * the namespace (lo holds ::1 or not); links_ipv6 (the spec turns IPv6 on
+ * for all devices) gives each link without an IPv6 address the link-local
+ * one Linux makes when IPv6 comes on.  Nothing to do (0) when the
  * namespace has no link but loopback and lo keeps its ::1.  On failure
  * every address removed is put back and err says which step failed. */
 int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
-	       struct verr *err);
+	       bool links_ipv6, struct verr *err);
 
 #endif

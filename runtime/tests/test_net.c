@@ -129,6 +129,11 @@ static void test_request_names_links_routes_and_rings(void **state)
 		 "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"172.17.0.1\",\"link\":0,\"metric\":0}],"
 		 "\"neighbours\":[]}");
 	free(req);
+	/* IPv6 turned on by the spec: the link asks for its link-local address. */
+	l->ipv6_ll = true;
+	req = net_config_request(c);
+	assert_non_null(strstr(req, "\"addrs\":[\"172.17.0.2/16\"],\"ipv6_ll\":true,\"rings\""));
+	free(req);
 	free(c);
 }
 

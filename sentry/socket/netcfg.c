@@ -12,7 +12,9 @@
  * the socket dns_relay.c relays 127.0.0.11:53 through.  "lo_ipv6":false
  * (the namespace's lo has no ::1: disable_ipv6, as Docker sets it) takes
  * ::1 off the Sentry's lo, so a connect or bind to ::1 fails with
- * EADDRNOTAVAIL and getaddrinfo puts 127.0.0.1 first, as under runc.
+ * EADDRNOTAVAIL and getaddrinfo puts 127.0.0.1 first, as under runc.  A
+ * link with "ipv6_ll":true (the spec turned IPv6 on where the namespace had
+ * it off) gets the EUI-64 link-local address Linux's addrconf makes.
  */
 #include "sentry/socket/packet_link.h"
 
@@ -170,6 +172,14 @@ static int add_link(struct ns_stack *s, yajl_val l, int fd, int *ifindex, char *
 		if (r < 0 && r != -EEXIST)
 			return bad(msg, n, -r, "net: %s: address %s: %s", name,
 				   YAJL_GET_STRING(a), strerror(-r));
+	}
+	yajl_val ll = get(l, "ipv6_ll");
+	if (ll && YAJL_IS_TRUE(ll)) {
+		/* IPv6 on (the spec's sysctl) where the namespace had it off:
+		 * the EUI-64 link-local address Linux's addrconf makes. */
+		r = ns_stack_add_linklocal(s, *ifindex);
+		if (r < 0 && r != -EEXIST)
+			return bad(msg, n, -r, "net: %s: link-local address: %s", name, strerror(-r));
 	}
 	r = inet_stack_watch_link(packet_link_fd(ep));
 	if (r < 0)
