@@ -10,7 +10,12 @@
 # test_docker_sqlite and test_docker_strace run), procps and psmisc (vmstat,
 # top, ps, killall, taskset), mariadb (InnoDB with native AIO), the shadow
 # tools and PAM (useradd, chpasswd, a user's set-user-ID passwd and su), du,
-# fallocate and cp --sparse on written files, /proc/self of another user.
+# fallocate and cp --sparse on written files, /proc/self of another user;
+# Node.js as a service (workers, fork IPC, fs.watch, keep-alive HTTP,
+# http://localhost to a server on 127.0.0.1) and loopback6 (IPv6 off as
+# Docker sets it: localhost is 127.0.0.1 first, ::1 is EADDRNOTAVAIL); the
+# JVM's container metrics (-XshowSettings:system, from /proc/self/mountinfo
+# and cgroup).
 # The visor runs log with --debug-log=DIR/ (DIR/ID.sentry.log), and the test prints the
 # union of the unsupported syscalls and socket options the Sentries counted.
 # REALAPPS="perl go" runs only those cases.
@@ -94,8 +99,11 @@ case_run cbuild cbuild.sh
 case_run perl perl.sh
 case_run python python.sh
 case_run java java.sh
+case_run jvm_container jvm_container.sh
 case_run go go.sh
 case_run node node.sh
+case_run node_services node_services.sh
+case_run loopback6 loopback6.sh
 case_run dpkg dpkg.sh
 case_run git git.sh /tmp/git
 case_run sqlite sqlite.sh /tmp/sqlite

@@ -589,12 +589,32 @@ static bool pick_src(struct ns_stack *s, struct ns_nic *nic, const struct ns_ip 
 	return true;
 }
 
+/* Some interface holds an IPv6 address (a source ip6_route_get_saddr could
+ * pick). */
+static bool have_v6_addr_locked(struct ns_stack *s)
+{
+	for (int i = 0; i < s->nnics; i++)
+		for (int j = 0; j < s->nics[i]->naddrs; j++)
+			if (!ip_is_v4(&s->nics[i]->addrs[j].addr))
+				return true;
+	return false;
+}
+
 int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns_ip *src_hint,
 		    struct ns_rt *rt)
 {
 	int r = -ENETUNREACH;
 	memset(rt, 0, sizeof(*rt));
 	vmutex_lock(&s->lock);
+	/* As Linux's ip6_dst_lookup_tail: an unbound IPv6 sender gets its
+	 * source address chosen before the route's error is looked at, so
+	 * with no IPv6 address at all (disable_ipv6 everywhere, as in a Docker
+	 * container without IPv6) every IPv6 destination, ::1 too, fails with
+	 * EADDRNOTAVAIL. */
+	if (!ip_is_v4(dst) && (!src_hint || ip_is_any(src_hint)) && !have_v6_addr_locked(s)) {
+		r = -EADDRNOTAVAIL;
+		goto out;
+	}
 	struct ns_nic *bnic;
 	if (ns_addr_is_local_locked(s, dst) || is_broadcast_locked(s, dst, &bnic)) {
 		struct ns_nic *lo = loopback_nic(s);

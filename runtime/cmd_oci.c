@@ -357,7 +357,22 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		for (size_t i = 0; i < cfg->n_mounts; i++)
 			if (!strcmp(cfg->mounts[i].destination, "/etc/resolv.conf"))
 				resolv = cfg->mounts[i].source;
-		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), &err) < 0) {
+		/* IPv6 on lo as runc would leave it after applying the spec's
+		 * sysctls (Docker turns it off in the namespace; --sysctl
+		 * net.ipv6.conf.all.disable_ipv6=0 turns it back on): lo's key
+		 * after all's, as runc writes them in the spec's order and
+		 * "all" reaches every device.  -1: as the namespace has it. */
+		int lo_ipv6 = -1, all_ipv6 = -1;
+		const char *v6[] = {"net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.lo.disable_ipv6"};
+		for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+			const char *v = oci_map_get(&cfg->linux_cfg.sysctl, v6[i]);
+			if (v && (!strcmp(v, "0") || !strcmp(v, "1")))
+				lo_ipv6 = !strcmp(v, "0");
+			if (i == 0)
+				all_ipv6 = lo_ipv6;
+		}
+		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), lo_ipv6,
+			       all_ipv6 == 1, &err) < 0) {
 			fail("%s", err.msg);
 			goto out;
 		}

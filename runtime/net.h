@@ -67,6 +67,7 @@ struct net_link {
 	struct net_addr addrs[NET_MAX_ADDRS];
 	int naddrs;
 	int fd; /* the AF_PACKET socket, -1 until opened */
+	bool ipv6_ll; /* the Sentry makes its EUI-64 link-local address */
 	struct net_rings rings;
 };
 
@@ -97,11 +98,16 @@ struct net_config {
 	/* Docker's embedded DNS: a UDP socket in the namespace connected to
 	 * 127.0.0.11:53, relayed by the Sentry (-1: none). */
 	int dns_fd;
+	/* The namespace's loopback has no ::1: IPv6 is off there (Docker sets
+	 * disable_ipv6 in a container whose network has no IPv6), so the
+	 * Sentry's lo must not answer for ::1 either. */
+	bool lo_ipv6_off;
 };
 
 /* Read the current network namespace's links (all but loopback ones), their
  * addresses (IPv4 and IPv6, any scope but host), the main table's unicast
- * routes on those links, and their permanent neighbours.
+ * routes on those links, and their permanent neighbours; and whether the
+ * loopback link lacks ::1 (lo_ipv6_off).
  * Links' fd = -1.  0 or -errno with err. */
 int net_discover(struct net_config *c, struct verr *err);
 
@@ -141,9 +147,14 @@ bool net_uses_docker_dns(const char *resolv_conf);
 
 /* create's step after the prestart hooks: give the Sentry (pid, control
  * socket under state_dir) the links of its network namespace, and with
- * relay_dns a socket for Docker's embedded DNS.  Nothing to do (0) when
- * the namespace has no link but loopback.  On failure every address
- * removed is put back and err says which step failed. */
-int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err);
+ * relay_dns a socket for Docker's embedded DNS; lo_ipv6 1 or 0 says
+ * whether lo has IPv6 (the spec's disable_ipv6 sysctl), -1 reads it from
+ * the namespace (lo holds ::1 or not); links_ipv6 (the spec turns IPv6 on
+ * for all devices) gives each link without an IPv6 address the link-local
+ * one Linux makes when IPv6 comes on.  Nothing to do (0) when the
+ * namespace has no link but loopback and lo keeps its ::1.  On failure
+ * every address removed is put back and err says which step failed. */
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
+	       bool links_ipv6, struct verr *err);
 
 #endif

@@ -71,6 +71,10 @@ char *net_config_request(const struct net_config *c)
 			json_string(&w, text);
 		}
 		json_array_end(&w);
+		if (l->ipv6_ll) {
+			json_key(&w, "ipv6_ll");
+			json_bool(&w, true);
+		}
 		json_key(&w, "rings");
 		json_array_begin(&w);
 		json_int(&w, l->rings.rx_block_size);
@@ -125,6 +129,10 @@ char *net_config_request(const struct net_config *c)
 	if (c->dns_fd >= 0) {
 		json_key(&w, "dns");
 		json_bool(&w, true);
+	}
+	if (c->lo_ipv6_off) {
+		json_key(&w, "lo_ipv6");
+		json_bool(&w, false);
 	}
 	json_object_end(&w);
 	char *out = NULL;
@@ -258,7 +266,8 @@ restore:;
 	return r;
 }
 
-int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct verr *err)
+int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
+	       bool links_ipv6, struct verr *err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
@@ -280,6 +289,16 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct v
 		return r;
 	}
 	r = net_discover(c, err);
+	if (r == 0 && lo_ipv6 >= 0)
+		c->lo_ipv6_off = !lo_ipv6; /* the spec's sysctl, which runc would apply */
+	/* IPv6 turned on for all devices: as Linux's addrconf on a link coming
+	 * up with IPv6, one without an IPv6 address gets its link-local one. */
+	for (int i = 0; r == 0 && links_ipv6 && i < c->nlinks; i++) {
+		bool has6 = false;
+		for (int j = 0; j < c->links[i].naddrs; j++)
+			has6 |= c->links[i].addrs[j].family == AF_INET6;
+		c->links[i].ipv6_ll = !has6;
+	}
 	if (r == 0)
 		r = open_links(c, err);
 	if (r == 0 && relay_dns && c->nlinks > 0)
@@ -289,7 +308,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, struct v
 		r = verr_errno(err, errno, "network: returning to the runtime's network namespace");
 		goto out;
 	}
-	if (r < 0 || c->nlinks == 0)
+	/* Nothing to hand over: no link, and lo as the Sentry's (::1 on). */
+	if (r < 0 || (c->nlinks == 0 && !c->lo_ipv6_off))
 		goto out;
 	peers_offloads_off(c);
 

@@ -84,6 +84,8 @@ struct discover {
 	struct net_config *c;
 	int err;
 	char bad[16]; /* the link that is not Ethernet */
+	int lo_ifindex; /* the loopback link (0: none seen) */
+	bool lo_ipv6;	/* ::1 is on it */
 };
 
 static int link_index_of(const struct net_config *c, int ifindex)
@@ -115,8 +117,11 @@ static int on_link(const struct nlmsghdr *nlh, void *arg)
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct ifinfomsg)))
 		return MNL_CB_OK;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	if (ifi->ifi_type == ARPHRD_LOOPBACK || (ifi->ifi_flags & IFF_LOOPBACK))
+	if (ifi->ifi_type == ARPHRD_LOOPBACK || (ifi->ifi_flags & IFF_LOOPBACK)) {
+		if (!d->lo_ifindex)
+			d->lo_ifindex = ifi->ifi_index;
 		return MNL_CB_OK;
+	}
 	if (d->c->nlinks >= NET_MAX_LINKS) {
 		d->err = -E2BIG;
 		return MNL_CB_OK;
@@ -175,6 +180,18 @@ static int on_addr(const struct nlmsghdr *nlh, void *arg)
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct ifaddrmsg)))
 		return MNL_CB_OK;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family == AF_INET6 && d->lo_ifindex && (int)ifa->ifa_index == d->lo_ifindex) {
+		struct nlattr *a;
+		mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		{
+			if (mnl_attr_get_type(a) == IFA_ADDRESS &&
+			    mnl_attr_get_payload_len(a) == sizeof(struct in6_addr) &&
+			    !memcmp(mnl_attr_get_payload(a), &in6addr_loopback,
+				    sizeof(struct in6_addr)))
+				d->lo_ipv6 = true;
+		}
+		return MNL_CB_OK;
+	}
 	int li = link_index_of(d->c, (int)ifa->ifa_index);
 	if (li < 0 || ifa->ifa_scope == RT_SCOPE_HOST)
 		return MNL_CB_OK;
@@ -302,6 +319,13 @@ int net_discover(struct net_config *c, struct verr *err)
 				"network namespace link %s is not an Ethernet link: the sandbox's "
 				"netstack serves only Ethernet (veth) links",
 				d.bad);
+	/* The addresses are read even without links: lo's ::1 is looked for. */
+	r = nl_talk(dump_request(buf, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg)), on_addr, &d);
+	if (r < 0)
+		return verr_errno(err, -r, "netlink: listing the addresses");
+	/* A loopback without ::1 has IPv6 off (disable_ipv6, as Docker sets it
+	 * on networks without IPv6); with no loopback seen, lo keeps its ::1. */
+	c->lo_ipv6_off = d.lo_ifindex && !d.lo_ipv6;
 	if (c->nlinks == 0)
 		return 0;
 	static const struct {
@@ -311,7 +335,6 @@ int net_discover(struct net_config *c, struct verr *err)
 		net_msg_fn fn;
 		const char *what;
 	} dumps[] = {
-	    {RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), on_addr, "addresses"},
 	    {RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), on_route, "IPv4 routes"},
 	    {RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), on_route, "IPv6 routes"},
 	    {RTM_GETNEIGH, AF_UNSPEC, sizeof(struct ndmsg), on_neigh, "neighbours"},

@@ -207,7 +207,98 @@ static int container_file_exec_ok(struct kernel *k, const char *path)
 	return S_ISREG(mode) && (mode & 0111) ? 0 : -EACCES;
 }
 
+/* ---- HOME ------------------------------------------------------------------ */
+
+/* The home directory of uid in the container's /etc/passwd (malloc'd), or
+ * NULL when the file or the uid is not there. */
+static char *passwd_home(struct kernel *k, uint32_t uid)
+{
+	struct fs_context *fs = k->root_fs;
+	if (!fs)
+		return NULL;
+	vmutex_lock(&fs->lock);
+	struct vfs_path root = fs->root;
+	vmutex_unlock(&fs->lock);
+	struct vfs_path p;
+	if (vfs_walk_from(&root, NULL, "/etc/passwd", VFS_LOOKUP_FOLLOW, &p) < 0)
+		return NULL;
+	struct file *f = NULL;
+	int r = S_ISREG(p.dentry->inode->mode) ? vfs_open_path(NULL, &p, O_RDONLY, &f) : -EINVAL;
+	path_put(&p);
+	if (r < 0)
+		return NULL;
+	/* Enough for any sane passwd; a longer one is read up to here. */
+	size_t cap = 1 << 20, len = 0;
+	char *buf = malloc(cap + 1);
+	while (buf && len < cap) {
+		ssize_t n = file_pread_kernel(f, buf + len, cap - len, len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	file_put(f);
+	if (!buf)
+		return NULL;
+	buf[len] = 0;
+	char *home = NULL, *save = NULL;
+	/* name:password:uid:gid:gecos:home:shell, the first line with uid wins
+	 * (as libcontainer's user.ParsePasswdFilter). */
+	for (char *line = strtok_r(buf, "\n", &save); line && !home;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *field[7] = {0};
+		int nf = 0;
+		for (char *c = line; nf < 7; c++) {
+			field[nf++] = c;
+			c = strchr(c, ':');
+			if (!c)
+				break;
+			*c = 0;
+		}
+		if (nf < 6 || !field[2][0])
+			continue;
+		char *end;
+		unsigned long u = strtoul(field[2], &end, 10);
+		if (!*end && u == uid)
+			home = strdup(field[5]);
+	}
+	free(buf);
+	return home;
+}
+
+static int control_spawn_path(struct kernel *k, struct spawn_args *a);
+
+/* As runc (libcontainer's setupUser): a process started without HOME in its
+ * environment gets its uid's home directory from the container's
+ * /etc/passwd, "/" when the uid has no entry there.  go build (GOCACHE),
+ * pip, npm and gem need it. */
 int control_spawn(struct kernel *k, struct spawn_args *a)
+{
+	for (int i = 0; i < a->envc && a->envp && a->envp[i]; i++)
+		if (!strncmp(a->envp[i], "HOME=", 5))
+			return control_spawn_path(k, a);
+	char *home = passwd_home(k, a->uid), *var = NULL;
+	char **env = calloc((size_t)a->envc + 2, sizeof(char *));
+	if (!env || asprintf(&var, "HOME=%s", home ? home : "/") < 0) {
+		free(home);
+		free(env);
+		return -ENOMEM;
+	}
+	free(home);
+	for (int i = 0; i < a->envc; i++)
+		env[i] = a->envp[i];
+	env[a->envc] = var;
+	char **saved = a->envp;
+	a->envp = env;
+	a->envc++;
+	int r = control_spawn_path(k, a); /* kernel_spawn copies the strings */
+	a->envc--;
+	a->envp = saved;
+	free(var);
+	free(env);
+	return r;
+}
+
+static int control_spawn_path(struct kernel *k, struct spawn_args *a)
 {
 	if (a->argc < 1 || !a->argv || !a->argv[0] || !a->argv[0][0])
 		return -ENOENT;

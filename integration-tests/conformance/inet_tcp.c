@@ -534,6 +534,8 @@ static void test_options(void)
 	OPT(s, IPPROTO_TCP, TCP_MAXSEG);
 	OPT(s, IPPROTO_IP, IP_TOS);
 	OPT(s, IPPROTO_IP, IP_TTL);
+	OPT(s, SOL_SOCKET, SO_INCOMING_NAPI_ID);
+	SETOPT(s, SOL_SOCKET, SO_INCOMING_NAPI_ID, 1);
 	SETOPT(s, SOL_SOCKET, SO_REUSEADDR, 1);
 	SETOPT(s, SOL_SOCKET, SO_REUSEPORT, 1);
 	SETOPT(s, SOL_SOCKET, SO_KEEPALIVE, 1);
@@ -604,6 +606,7 @@ static void test_options(void)
 	len = 8;
 	r = getsockopt(l, IPPROTO_TCP, TCP_INFO, &ti, &len);
 	printf("TCP_INFO listener %d len %d state %d\n", r, (int)len, ti.tcpi_state);
+	OPT(a, SOL_SOCKET, SO_INCOMING_NAPI_ID); /* loopback has no NAPI id */
 	close(a);
 	close(c);
 	close(l);

@@ -1,5 +1,8 @@
-/* Conformance: fork, wait4 statuses, pipes, execve, exit codes, getppid. */
+/* Conformance: fork, wait4 statuses, pipes, execve, exit codes, getppid;
+ * /proc/PID/environ holds the environment execve gave (also seen by a
+ * forked child reading its parent's). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,11 +10,38 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static void print_environ(const char *path)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		printf("%s: %s\n", strchr(path + 6, '/') ? "environ" : path, strerror(errno));
+		return;
+	}
+	printf("environ %zd bytes:", n);
+	for (ssize_t i = 0; i < n; i++)
+		putchar(buf[i] ? buf[i] : '|');
+	putchar('\n');
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "child")) {
 		printf("child argv ok: %s\n", argv[2]);
+		if (argc > 3 && !strcmp(argv[3], "environ")) {
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%d/environ", (int)getpid());
+			if (fork() == 0) {
+				/* A child reads its parent's: the same bytes. */
+				print_environ(path);
+				_exit(0);
+			}
+			wait(NULL);
+			print_environ("/proc/self/environ");
+		}
 		return 3;
 	}
 	pid_t me = getpid();
@@ -55,6 +85,16 @@ int main(int argc, char **argv)
 	}
 	waitpid(c, &st, 0);
 	printf("exec child code: %d\n", WEXITSTATUS(st));
+
+	c = fork();
+	if (c == 0) {
+		char *args[] = {argv[0], "child", "env", "environ", NULL};
+		char *env[] = {"A=1", "EMPTY=", "B=two words", NULL};
+		execve(argv[0], args, env);
+		_exit(99);
+	}
+	waitpid(c, &st, 0);
+	printf("execve child code: %d\n", WEXITSTATUS(st));
 
 	c = fork();
 	if (c == 0) {

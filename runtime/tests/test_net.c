@@ -129,6 +129,11 @@ static void test_request_names_links_routes_and_rings(void **state)
 		 "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"172.17.0.1\",\"link\":0,\"metric\":0}],"
 		 "\"neighbours\":[]}");
 	free(req);
+	/* IPv6 turned on by the spec: the link asks for its link-local address. */
+	l->ipv6_ll = true;
+	req = net_config_request(c);
+	assert_non_null(strstr(req, "\"addrs\":[\"172.17.0.2/16\"],\"ipv6_ll\":true,\"rings\""));
+	free(req);
 	free(c);
 }
 
@@ -377,6 +382,75 @@ static void test_discovered_link_joins_the_stack_with_its_address_and_route(void
 	inet_stack_stop();
 }
 
+static int write_sysctl(const char *path, const char *v)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int r = fputs(v, f) < 0 ? -1 : 0;
+	return fclose(f) || r ? -1 : 0;
+}
+
+static int connect6(struct ns_endpoint *ep, const char *ip, int port)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	inet_pton(AF_INET6, ip, &a.sin6_addr);
+	return ns_ep_connect(ep, (struct sockaddr *)&a, sizeof(a));
+}
+
+/* A namespace whose lo has IPv6 off (Docker's disable_ipv6 in containers
+ * without IPv6) is seen so, and the Sentry's lo drops ::1: connects to ::1
+ * fail with EADDRNOTAVAIL as under Linux, and getaddrinfo's RFC 6724 sort
+ * puts 127.0.0.1 first for "localhost". */
+static void test_lo_without_ipv6_takes_loopback_v6_off(void **state)
+{
+	NEED_NETNS();
+	struct net_config *c = calloc(1, sizeof(*c));
+	struct verr err = {0};
+	assert_int_equal(net_discover(c, &err), 0);
+	assert_false(c->lo_ipv6_off);
+	char *req = net_config_request(c);
+	assert_null(strstr(req, "lo_ipv6"));
+	free(req);
+	if (write_sysctl("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "1") < 0) {
+		free(c);
+		skip();
+	}
+	assert_int_equal(net_discover(c, &err), 0);
+	assert_int_equal(write_sysctl("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "0"), 0);
+	assert_true(c->lo_ipv6_off);
+	/* Only lo's part of the request: no link. */
+	c->nlinks = 0;
+	c->nroutes = 0;
+	c->nneighs = 0;
+	req = net_config_request(c);
+	assert_non_null(strstr(req, "\"lo_ipv6\":false"));
+
+	assert_int_equal(inet_stack_start(INET_NETWORK_SANDBOX), 0);
+	struct ns_endpoint *ep;
+	assert_int_equal(ns_ep_create(inet_stack(), AF_INET6, SOCK_DGRAM, 0, &ep), 0);
+	assert_int_equal(connect6(ep, "::1", 9), 0);
+	ns_ep_close(ep);
+	char msg[256] = "";
+	assert_int_equal(netcfg_apply(req, strlen(req), NULL, 0, msg, sizeof(msg)), 0);
+	assert_int_equal(ns_ep_create(inet_stack(), AF_INET6, SOCK_DGRAM, 0, &ep), 0);
+	assert_int_equal(connect6(ep, "::1", 9), -EADDRNOTAVAIL);
+	struct sockaddr_in6 b = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	assert_int_equal(ns_ep_bind(ep, (struct sockaddr *)&b, sizeof(b), 0), -EADDRNOTAVAIL);
+	/* IPv4 through an IPv6 socket still works. */
+	assert_int_equal(connect6(ep, "::ffff:127.0.0.1", 9), 0);
+	ns_ep_close(ep);
+	assert_int_equal(ns_ep_create(inet_stack(), AF_INET6, SOCK_STREAM, 0, &ep), 0);
+	assert_int_equal(connect6(ep, "::1", 9), -EADDRNOTAVAIL);
+	ns_ep_close(ep);
+	/* Not a boolean: refused. */
+	const char *badreq = "{\"links\":[],\"lo_ipv6\":0}";
+	assert_int_equal(netcfg_apply(badreq, strlen(badreq), NULL, 0, msg, sizeof(msg)), -EINVAL);
+	inet_stack_stop();
+	free(req);
+	free(c);
+}
+
 /* The relay: an app query to 127.0.0.11:53 reaches the "resolver" (a host
  * UDP socket here) under another id, and its answer comes back to the app
  * from 127.0.0.11:53 with the app's id. */
@@ -468,6 +542,7 @@ int main(void)
 	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
 	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
 	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),
+	    cmocka_unit_test(test_lo_without_ipv6_takes_loopback_v6_off),
 	    cmocka_unit_test(test_dns_relay_forwards_queries_and_answers),
 	    cmocka_unit_test(test_docker_dns_is_recognised_in_resolv_conf),
 	};

@@ -7,9 +7,11 @@
  * host, one directory per hierarchy (blkio cpu cpuacct cpuset devices
  * freezer memory pids systemd), the limits in memory/ (limit_in_bytes,
  * memsw.limit_in_bytes, usage_in_bytes), pids/ (max, current) and cpu/
- * (cfs_quota_us, cfs_period_us, shares); on a v2 host, memory.max,
- * memory.swap.max, memory.current, pids.max, pids.current, cpu.max and
- * cpu.weight at the root.  Usage is the Sentry's: its memory file's pages
+ * (cfs_quota_us, cfs_period_us, shares), cpuset/ (cpus, mems and their
+ * effective_ twins); on a v2 host, memory.max, memory.swap.max,
+ * memory.current, pids.max, pids.current, cpu.max, cpu.weight and
+ * cpuset.{cpus,mems}.effective at the root.  /proc/PID/mountinfo lists each
+ * v1 directory as a cgroup mount (proc_mounts.c).  Usage is the Sentry's: its memory file's pages
  * and its task count.  Read-only, as Docker mounts it.
  *
  * Never: reads the host's cgroup files (the jailed Sentry cannot; the
@@ -27,14 +29,44 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define CGROUPFS_V1_MAGIC 0x01021994 /* TMPFS_MAGIC: v1's /sys/fs/cgroup is a tmpfs */
 /* v1's "no limit" for memory files: LONG_MAX rounded down to a page. */
 #define CG_V1_MEM_UNLIMITED "9223372036854771712"
 
 static bool host_v2;
+
+/* The v1 hierarchies, numbered as on Debian 12's hosts (and in the order of
+ * their ids), with the directories fill_v1 makes. */
+static const struct cgroupfs_hier v1_hiers[] = {
+    {"cpu", "cpu", 1},	     {"cpuacct", "cpuacct", 2}, {"cpuset", "cpuset", 3},
+    {"memory", "memory", 4}, {"devices", "devices", 5}, {"freezer", "freezer", 6},
+    {"blkio", "blkio", 7},   {"pids", "pids", 8},	{"systemd", "name=systemd", 9},
+};
+
+bool cgroupfs_host_v2(void)
+{
+	return host_v2;
+}
+
+int cgroupfs_v1_hierarchies(const struct cgroupfs_hier **out)
+{
+	if (host_v2)
+		return 0;
+	*out = v1_hiers;
+	return (int)(sizeof(v1_hiers) / sizeof(v1_hiers[0]));
+}
+
+bool cgroupfs_is_v1_sb(const struct superblock *sb)
+{
+	/* Marked by cgroupfs_factory: a real tmpfs has the same type and magic. */
+	return !host_v2 && sb->priv == (void *)v1_hiers;
+}
 
 enum cg_item {
 	CG_MEM_LIMIT,
@@ -49,7 +81,36 @@ enum cg_item {
 	CG_V2_SWAP_MAX,
 	CG_V2_CPU_MAX,
 	CG_V2_CPU_WEIGHT,
+	CG_CPUSET_CPUS,
+	CG_CPUSET_MEMS,
 };
+
+/* The CPUs the sandbox runs on, as a cpuset list ("0-1,4"): the Sentry's
+ * own affinity, which the container's cpuset (--cpuset-cpus) bounds. */
+static void cpu_list(char *b, size_t n)
+{
+	uint64_t mask[16] = {0};
+	long r = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+	size_t at = 0;
+	int ncpu = r > 0 ? (int)r * 8 : 0;
+	b[0] = 0;
+	for (int c = 0; c < ncpu && at + 24 < n;) {
+		if (!(mask[c / 64] >> (c % 64) & 1)) {
+			c++;
+			continue;
+		}
+		int e = c;
+		while (e + 1 < ncpu && (mask[(e + 1) / 64] >> ((e + 1) % 64) & 1))
+			e++;
+		at += (size_t)snprintf(b + at, n - at, e > c ? "%s%d-%d" : "%s%d", at ? "," : "", c,
+				       e);
+		c = e + 1;
+	}
+	if (!b[0])
+		snprintf(b, n, "0");
+	at = strlen(b);
+	snprintf(b + at, n - at, "\n");
+}
 
 static char *gen_item(struct task *t, void *arg, size_t *len)
 {
@@ -119,6 +180,12 @@ static char *gen_item(struct task *t, void *arg, size_t *len)
 		snprintf(b, sizeof(b), "%" PRId64 "\n", w > 10000 ? 10000 : w);
 		break;
 	}
+	case CG_CPUSET_CPUS:
+		cpu_list(b, sizeof(b));
+		break;
+	case CG_CPUSET_MEMS:
+		snprintf(b, sizeof(b), "0\n"); /* one memory node, as sysfs shows */
+		break;
 	default:
 		b[0] = 0;
 	}
@@ -150,12 +217,21 @@ static int add_subdir(struct superblock *sb, struct inode *parent, const char *n
 
 static int fill_v1(struct superblock *sb, struct inode *root)
 {
-	static const char *const empty[] = {"blkio", "cpuacct", "cpuset", "devices", "freezer",
-					    "systemd"};
+	static const char *const empty[] = {"blkio", "cpuacct", "devices", "freezer", "systemd"};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < sizeof(empty) / sizeof(empty[0]); i++)
 		r = add_subdir(sb, root, empty[i], NULL);
-	struct inode *mem = NULL, *pids = NULL, *cpu = NULL;
+	struct inode *mem = NULL, *pids = NULL, *cpu = NULL, *cpuset = NULL;
+	if (r == 0)
+		r = add_subdir(sb, root, "cpuset", &cpuset);
+	if (r == 0)
+		r = add_item(sb, cpuset, "cpuset.cpus", CG_CPUSET_CPUS);
+	if (r == 0)
+		r = add_item(sb, cpuset, "cpuset.effective_cpus", CG_CPUSET_CPUS);
+	if (r == 0)
+		r = add_item(sb, cpuset, "cpuset.mems", CG_CPUSET_MEMS);
+	if (r == 0)
+		r = add_item(sb, cpuset, "cpuset.effective_mems", CG_CPUSET_MEMS);
 	if (r == 0)
 		r = add_subdir(sb, root, "memory", &mem);
 	if (r == 0)
@@ -178,7 +254,7 @@ static int fill_v1(struct superblock *sb, struct inode *root)
 		r = add_item(sb, cpu, "cpu.cfs_period_us", CG_CPU_PERIOD);
 	if (r == 0)
 		r = add_item(sb, cpu, "cpu.shares", CG_CPU_SHARES);
-	struct inode *held[] = {mem, pids, cpu};
+	struct inode *held[] = {mem, pids, cpu, cpuset};
 	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
 		if (held[i])
 			inode_put(held[i]);
@@ -195,6 +271,7 @@ static int fill_v2(struct superblock *sb, struct inode *root)
 		{"memory.current", CG_MEM_USAGE}, {"pids.max", CG_PIDS_MAX},
 		{"pids.current", CG_PIDS_CURRENT}, {"cpu.max", CG_V2_CPU_MAX},
 		{"cpu.weight", CG_V2_CPU_WEIGHT},
+		{"cpuset.cpus.effective", CG_CPUSET_CPUS}, {"cpuset.mems.effective", CG_CPUSET_MEMS},
 	};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
@@ -206,9 +283,11 @@ static int cgroupfs_factory(const char *source, const char *data, struct superbl
 			    struct dentry **rootp)
 {
 	struct superblock *sb = vfs_synth_sb_new(host_v2 ? "cgroup2" : "tmpfs",
-						 host_v2 ? CGROUP2_SUPER_MAGIC : 0x01021994);
+						 host_v2 ? CGROUP2_SUPER_MAGIC : CGROUPFS_V1_MAGIC);
 	if (!sb)
 		return -ENOMEM;
+	if (!host_v2)
+		sb->priv = (void *)v1_hiers; /* cgroupfs_is_v1_sb's mark */
 	struct inode *root = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 	if (!root) {
 		sb_put(sb);

@@ -241,6 +241,20 @@ static char *gen_cmdline(struct task *t, void *arg, size_t *len)
 	return gen_from_snapshot(t, arg, PROC_SNAP_CMDLINE, fmt_cmdline, len);
 }
 
+/* The environment the last execve gave the process (as Linux reads it from
+ * env_start..env_end of its stack, which apps seldom rewrite); empty for a
+ * zombie.  Read by ps e, psutil, debuggers. */
+static void fmt_environ(struct sbuf *b, const struct proc_snapshot *s)
+{
+	if (s->environ)
+		tb_put(b, s->environ, s->environ_len);
+}
+
+static char *gen_environ(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, PROC_SNAP_ENVIRON, fmt_environ, len);
+}
+
 static void fmt_comm(struct sbuf *b, const struct proc_snapshot *s)
 {
 	tb_printf(b, "%s\n", s->comm);
@@ -607,6 +621,7 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_file(d, "stat", 0444, gen_stat, arg);
 	r |= add_file(d, "statm", 0444, gen_statm, arg);
 	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
+	r |= add_file(d, "environ", 0400, gen_environ, arg);
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
@@ -623,6 +638,8 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	if (!task || vfs_synth_dir_add(d, "task", task) < 0)
 		r = -1;
 	r |= add_file(d, "mounts", 0444, gen_mounts, arg);
+	r |= add_file(d, "mountinfo", 0444, proc_gen_mountinfo, arg);
+	r |= add_file(d, "cgroup", 0444, proc_gen_pid_cgroup, arg);
 	r |= add_writable(d, "uid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "projid_map", gen_id_map, write_id_map);
@@ -1082,6 +1099,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_link(root, "thread-self", link_thread_self, NULL);
 	r |= add_link(root, "mounts", link_mounts, NULL);
 	r |= add_file(root, "cpuinfo", 0444, gen_cpuinfo, NULL);
+	r |= add_file(root, "cgroups", 0444, proc_gen_cgroups, NULL);
 	r |= add_file(root, "meminfo", 0444, gen_meminfo, NULL);
 	r |= add_file(root, "uptime", 0444, gen_uptime, NULL);
 	r |= add_file(root, "version", 0444, gen_version, NULL);
@@ -1117,6 +1135,15 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			r |= add_file(yama, "ptrace_scope", 0444, gen_const, "1") |
 			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
+		/* sys/vm: the Sentry's heuristic overcommit (mm.c), mode 0 with
+		 * Linux's default ratio; glibc's heap trim and Redis read it. */
+		struct inode *vm = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!vm)
+			r = -1;
+		else
+			r |= add_file(vm, "overcommit_memory", 0444, gen_const, "0") |
+			     add_file(vm, "overcommit_ratio", 0444, gen_const, "50") |
+			     vfs_synth_dir_add(sys, "vm", vm);
 		r |= add_sysctls(sb, sys);
 		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
 		fs = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);

@@ -2,6 +2,7 @@
 #ifndef VISOR_SENTRY_PROCFS_H
 #define VISOR_SENTRY_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sentry/vfs/vfs.h"
@@ -41,5 +42,25 @@ struct thread_group *procfs_pid_dir_tg(struct file *f);
 int sysfs_init(void);
 /* Register "cgroup" and "cgroup2": the container's limits (cgroupfs.c). */
 int cgroupfs_init(void);
+/* The host's layout is cgroup v2 (one unified hierarchy). */
+bool cgroupfs_host_v2(void);
+/* A v1 hierarchy of the sandbox's /sys/fs/cgroup: its directory, the
+ * controllers it holds (as /proc/PID/cgroup and the mount's super options
+ * name them) and its hierarchy id. */
+struct cgroupfs_hier {
+	const char *dir;
+	const char *controllers;
+	int id;
+};
+/* The v1 hierarchies, by id (*out: a static table); 0 on a v2 host. */
+int cgroupfs_v1_hierarchies(const struct cgroupfs_hier **out);
+/* sb is the sandbox's v1 /sys/fs/cgroup (whose directories are listed as
+ * mounts in /proc/PID/mountinfo). */
+bool cgroupfs_is_v1_sb(const struct superblock *sb);
+/* /proc/PID/mountinfo, /proc/PID/cgroup, /proc/cgroups (proc_mounts.c):
+ * vfs_synth_gen_fn's. */
+char *proc_gen_mountinfo(struct task *t, void *arg, size_t *len);
+char *proc_gen_pid_cgroup(struct task *t, void *arg, size_t *len);
+char *proc_gen_cgroups(struct task *t, void *arg, size_t *len);
 
 #endif

@@ -4,8 +4,9 @@
  *
  * sysfs: devices/system/cpu as Linux shows it for the sandbox's CPUs,
  * numbered 0..n-1 (glibc's get_nprocs_conf counts the cpuN directories; the
- * Go and Java runtimes and libuv read online/possible and the topology), and
- * empty kernel/, class/, bus/ and fs/cgroup/ directories.  cgroup/cgroup2: the
+ * Go and Java runtimes and libuv read online/possible and the topology),
+ * kernel/mm/transparent_hugepage as the host has it, and empty class/,
+ * bus/ and fs/cgroup/ directories.  cgroup/cgroup2: the
  * container's limits, registered from here (sentry/fs/cgroupfs.c).  maskfile:
  * the empty read-only file that covers a masked path (OCI maskedPaths).  Host facts
  * are captured before the jail (sysfs_init).
@@ -27,6 +28,13 @@
 
 static long host_ncpu = 1;
 static long host_kernel_max = -1; /* NR_CPUS - 1 of the host kernel */
+
+/* kernel/mm/transparent_hugepage: the host's settings, read at init (the
+ * Sentry's memory is host memory: THP applies to it as the host says).
+ * The Go runtime reads hpage_pmd_size at every start, the JVM enabled. */
+static const char *const thp_names[] = {"enabled", "defrag", "hpage_pmd_size", "shmem_enabled"};
+#define THP_FILES (sizeof(thp_names) / sizeof(thp_names[0]))
+static char *thp_text[THP_FILES]; /* NULL: the host has no such file */
 
 /* A file whose text is the string arg (static, or freed with the inode). */
 static char *gen_text(struct task *t, void *arg, size_t *len)
@@ -194,9 +202,24 @@ static int sysfs_factory(const char *source, const char *data, struct superblock
 		r = add_dir(sb, system, "cpu", &cpu);
 	if (r == 0)
 		r = add_cpus(sb, cpu);
-	static const char *const empty[] = {"kernel", "class", "bus", "block", "module"};
+	static const char *const empty[] = {"class", "bus", "block", "module"};
 	for (size_t i = 0; r == 0 && i < sizeof(empty) / sizeof(empty[0]); i++)
 		r = add_dir(sb, root, empty[i], NULL);
+	struct inode *kernel = NULL, *mm = NULL, *thp = NULL;
+	if (r == 0)
+		r = add_dir(sb, root, "kernel", &kernel);
+	if (r == 0 && thp_text[0]) {
+		r = add_dir(sb, kernel, "mm", &mm);
+		if (r == 0)
+			r = add_dir(sb, mm, "transparent_hugepage", &thp);
+		for (size_t i = 0; r == 0 && i < THP_FILES; i++)
+			if (thp_text[i])
+				r = add_text(sb, thp, thp_names[i], 0444, strdup(thp_text[i]));
+	}
+	struct inode *kheld[] = {kernel, mm, thp};
+	for (size_t i = 0; i < sizeof(kheld) / sizeof(kheld[0]); i++)
+		if (kheld[i])
+			inode_put(kheld[i]);
 	if (r == 0)
 		r = add_dir(sb, root, "fs", &fs);
 	if (r == 0)
@@ -238,6 +261,17 @@ int sysfs_init(void)
 		host_kernel_max = 8191; /* Debian's NR_CPUS - 1 */
 	if (f)
 		fclose(f);
+	for (size_t i = 0; i < THP_FILES; i++) {
+		char path[96], buf[256];
+		snprintf(path, sizeof(path), "/sys/kernel/mm/transparent_hugepage/%s", thp_names[i]);
+		f = fopen(path, "re");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		free(thp_text[i]); /* init again (the unit tests): read afresh */
+		thp_text[i] = n > 0 ? strdup(buf) : NULL;
+	}
 	int r = vfs_register_fs("sysfs", sysfs_factory);
 	if (r == 0)
 		r = cgroupfs_init(); /* "cgroup", "cgroup2": cgroupfs.c */

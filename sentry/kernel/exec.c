@@ -235,10 +235,30 @@ static void set_comm(struct task *t, const char *path)
 	t->comm[n] = 0;
 }
 
-/* Under tasks_lock: the new command line and executable; the old
- * executable is returned for the caller to put outside the lock. */
+/* v's strings joined with their NULs (malloc'd, *len set), as the new
+ * stack holds them; NULL on ENOMEM. */
+static char *strv_join(const struct strv *v, size_t *len)
+{
+	size_t n = 0;
+	for (int i = 0; i < v->n; i++)
+		n += strlen(v->v[i]) + 1;
+	char *c = malloc(n ? n : 1);
+	if (!c)
+		return NULL;
+	size_t off = 0;
+	for (int i = 0; i < v->n; i++) {
+		size_t l = strlen(v->v[i]) + 1;
+		memcpy(c + off, v->v[i], l);
+		off += l;
+	}
+	*len = n;
+	return c;
+}
+
+/* Under tasks_lock: the new command line, environment and executable; the
+ * old executable is returned for the caller to put outside the lock. */
 static struct file *set_cmdline(struct thread_group *tg, const struct strv *argv,
-				struct file *exe)
+				const struct strv *envp, struct file *exe)
 {
 	struct file *old_exe = tg->exe_file;
 	file_get(exe);
@@ -247,20 +267,18 @@ static struct file *set_cmdline(struct thread_group *tg, const struct strv *argv
 	if (old_exe)
 		exec_exe_file_allow(old_exe);
 	size_t len = 0;
-	for (int i = 0; i < argv->n; i++)
-		len += strlen(argv->v[i]) + 1;
-	char *c = malloc(len ? len : 1);
-	if (!c)
-		return old_exe;
-	size_t off = 0;
-	for (int i = 0; i < argv->n; i++) {
-		size_t l = strlen(argv->v[i]) + 1;
-		memcpy(c + off, argv->v[i], l);
-		off += l;
+	char *c = strv_join(argv, &len);
+	if (c) {
+		free(tg->cmdline);
+		tg->cmdline = c;
+		tg->cmdline_len = len;
 	}
-	free(tg->cmdline);
-	tg->cmdline = c;
-	tg->cmdline_len = len;
+	c = strv_join(envp, &len);
+	if (c) {
+		free(tg->environ);
+		tg->environ = c;
+		tg->environ_len = len;
+	}
 	return old_exe;
 }
 
@@ -483,7 +501,8 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 			log_debug("exec: naming the host process %s: %s", t->comm, strerror(-e));
 	}
 	vmutex_lock(&t->k->tasks_lock);
-	struct file *old_exe = set_cmdline(tg, &argv, f);
+	const struct strv env = {.v = envp, .n = envc, .cap = envc + 1};
+	struct file *old_exe = set_cmdline(tg, &argv, &env, f);
 	vmutex_unlock(&t->k->tasks_lock);
 	if (old_exe)
 		file_put(old_exe);

@@ -92,6 +92,8 @@ struct thread_group {
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
 	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */
 	size_t cmdline_len;
+	char *environ;                /* envp joined with NULs, for /proc/PID/environ */
+	size_t environ_len;
 	/* The executable mapped by the last execve (a file reference), under
 	 * k->tasks_lock; dropped when the group becomes a zombie, as Linux's
 	 * mm->exe_file goes with the mm.  /proc/PID/exe is a magic link to it. */

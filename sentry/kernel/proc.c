@@ -74,6 +74,13 @@ static int snapshot_refs_locked(struct thread_group *tg, struct task *l, unsigne
 		memcpy(s->cmdline, tg->cmdline, tg->cmdline_len);
 		s->cmdline_len = tg->cmdline_len;
 	}
+	if (tg->environ && (want & PROC_SNAP_ENVIRON)) {
+		s->environ = malloc(tg->environ_len ? tg->environ_len : 1);
+		if (!s->environ)
+			return -ENOMEM;
+		memcpy(s->environ, tg->environ, tg->environ_len);
+		s->environ_len = tg->environ_len;
+	}
 	if (tg->auxv && (want & PROC_SNAP_AUXV)) {
 		s->auxv = malloc(tg->auxv_len);
 		if (!s->auxv)
@@ -141,6 +148,7 @@ void proc_snapshot_release(struct proc_snapshot *s)
 		fdt_put(s->fdt);
 	creds_put(s->creds);
 	free(s->cmdline);
+	free(s->environ);
 	if (s->exe_file)
 		file_put(s->exe_file);
 	free(s->auxv);

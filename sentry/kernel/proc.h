@@ -27,6 +27,7 @@ enum {
 	PROC_SNAP_CMDLINE = 1 << 4, /* cmdline, cmdline_len */
 	PROC_SNAP_EXE = 1 << 5,     /* exe_file */
 	PROC_SNAP_AUXV = 1 << 6,    /* auxv, auxv_len */
+	PROC_SNAP_ENVIRON = 1 << 7, /* environ, environ_len */
 };
 
 /*
@@ -60,6 +61,8 @@ struct proc_snapshot {
 	struct fd_table *fdt;      /* a reference */
 	char *cmdline;             /* argv joined with NULs: a malloc'd copy */
 	size_t cmdline_len;
+	char *environ;             /* envp joined with NULs: a malloc'd copy */
+	size_t environ_len;
 	struct file *exe_file;     /* a reference */
 	void *auxv;                /* the last execve's auxiliary vector: a malloc'd copy */
 	size_t auxv_len;

@@ -115,6 +115,7 @@ void tg_free(struct thread_group *tg)
 	waitq_destroy(&tg->signalfd_wq);
 	waitq_destroy(&tg->pidfd_wq);
 	free(tg->cmdline);
+	free(tg->environ);
 	free(tg->auxv);
 	free(tg);
 }
@@ -534,6 +535,10 @@ int64_t task_clone(struct task *t, uint64_t flags, uint64_t stack, uint64_t pare
 		{
 			memcpy(ntg->cmdline, tg->cmdline, tg->cmdline_len);
 			ntg->cmdline_len = tg->cmdline_len;
+		}
+		if (tg->environ && (ntg->environ = malloc(tg->environ_len ? tg->environ_len : 1))) {
+			memcpy(ntg->environ, tg->environ, tg->environ_len);
+			ntg->environ_len = tg->environ_len;
 		}
 		vmutex_lock(&k->tasks_lock);
 		ntg->exe_file = tg->exe_file;

@@ -44,6 +44,8 @@ const struct jail_rules *inet_jail_rules(void);
 int inet_stack_watch_link(int fd);
 /* The sandbox's stack, NULL before inet_stack_start. */
 struct ns_stack *inet_stack(void);
+/* The ifindex of its loopback "lo", or -ENODEV before inet_stack_start. */
+int inet_stack_loopback(void);
 /* The network mode the stack was started with. */
 enum inet_network_mode inet_network_mode(void);
 /* Current time on the stack's clock (CLOCK_MONOTONIC, ns). */

@@ -58,6 +58,7 @@
 
 static struct ns_stack *the_stack;
 static enum inet_network_mode the_mode;
+static int lo_ifindex; /* the loopback "lo" of the_stack */
 static int kick_fd = -1;
 static int timer_fd = -1; /* the service thread's deadline (svc_planned) */
 static pthread_t svc_thread;
@@ -311,6 +312,7 @@ int inet_stack_start(enum inet_network_mode mode)
 	}
 	the_stack = s;
 	the_mode = mode;
+	lo_ifindex = r;
 	log_info("netstack: loopback lo 127.0.0.1/8 ::1/128 up (network %s)",
 		 mode == INET_NETWORK_NONE   ? "none"
 		 : mode == INET_NETWORK_HOST ? "host"
@@ -366,6 +368,11 @@ int inet_stack_watch_link(int fd)
 struct ns_stack *inet_stack(void)
 {
 	return the_stack;
+}
+
+int inet_stack_loopback(void)
+{
+	return the_stack ? lo_ifindex : -ENODEV;
 }
 
 enum inet_network_mode inet_network_mode(void)

@@ -9,7 +9,12 @@
  * addresses (each adds its subnet route, as Linux), then the routes with a
  * gateway.  Neighbours are accepted and not used: the netstack resolves
  * them itself (ARP, ND).  With "dns":true one more fd follows the links':
- * the socket dns_relay.c relays 127.0.0.11:53 through.
+ * the socket dns_relay.c relays 127.0.0.11:53 through.  "lo_ipv6":false
+ * (the namespace's lo has no ::1: disable_ipv6, as Docker sets it) takes
+ * ::1 off the Sentry's lo, so a connect or bind to ::1 fails with
+ * EADDRNOTAVAIL and getaddrinfo puts 127.0.0.1 first, as under runc.  A
+ * link with "ipv6_ll":true (the spec turned IPv6 on where the namespace had
+ * it off) gets the EUI-64 link-local address Linux's addrconf makes.
  */
 #include "sentry/socket/packet_link.h"
 
@@ -168,6 +173,14 @@ static int add_link(struct ns_stack *s, yajl_val l, int fd, int *ifindex, char *
 			return bad(msg, n, -r, "net: %s: address %s: %s", name,
 				   YAJL_GET_STRING(a), strerror(-r));
 	}
+	yajl_val ll = get(l, "ipv6_ll");
+	if (ll && YAJL_IS_TRUE(ll)) {
+		/* IPv6 on (the spec's sysctl) where the namespace had it off:
+		 * the EUI-64 link-local address Linux's addrconf makes. */
+		r = ns_stack_add_linklocal(s, *ifindex);
+		if (r < 0 && r != -EEXIST)
+			return bad(msg, n, -r, "net: %s: link-local address: %s", name, strerror(-r));
+	}
 	r = inet_stack_watch_link(packet_link_fd(ep));
 	if (r < 0)
 		return bad(msg, n, -r, "net: %s: polling the socket: %s", name, strerror(-r));
@@ -223,6 +236,20 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 		r = bad(msg, n, EINVAL, "net: %zu links%s but %d fds", links->u.array.len,
 			want_dns ? " and dns" : "", nfds);
 		goto out;
+	}
+	yajl_val lo6 = get(root, "lo_ipv6");
+	if (lo6 && !YAJL_IS_TRUE(lo6) && !YAJL_IS_FALSE(lo6)) {
+		r = bad(msg, n, EINVAL, "net: lo_ipv6 is not a boolean");
+		goto out;
+	}
+	if (lo6 && YAJL_IS_FALSE(lo6)) {
+		r = ns_stack_del_addr(s, inet_stack_loopback(), AF_INET6, &in6addr_loopback, 128);
+		if (r < 0 && r != -EADDRNOTAVAIL && r != -ENOENT) {
+			r = bad(msg, n, -r, "net: taking ::1 off lo: %s", strerror(-r));
+			goto out;
+		}
+		r = 0;
+		log_info("net: IPv6 is off on the namespace's lo: ::1 taken off lo");
 	}
 	int ifindex[NETCFG_MAX_LINKS];
 	for (; used < nlinks; used++) {

@@ -856,6 +856,13 @@ int socket_getsockopt(struct task *t, struct socket *s, int level, int name, voi
 	case SO_PEERSEC:
 		vmutex_unlock(&s->lock);
 		return -ENOPROTOOPT; /* no security module, as Linux without one */
+	case SO_INCOMING_NAPI_ID:
+		/* As Linux with CONFIG_NET_RX_BUSY_POLL (Debian's): the NAPI id
+		 * of the last packet's device queue, 0 for none (loopback, or a
+		 * stack without NAPI as the Sentry's).  The JDK probes it at
+		 * start-up (jdk.net.ExtendedSocketOptions). */
+		v.i = 0;
+		break;
 	default:
 		vmutex_unlock(&s->lock);
 		if (s->ops->getsockopt) {
