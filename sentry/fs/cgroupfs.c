@@ -18,6 +18,7 @@
  * values are the ones the runtime handed over at boot or update).
  */
 #include "sentry/fs/procfs.h"
+#include "sentry/kernel/hostcpu.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/limits.h"
 #include "sentry/mm/memfile.h"
@@ -86,13 +87,14 @@ enum cg_item {
 };
 
 /* The CPUs the sandbox runs on, as a cpuset list ("0-1,4"): the Sentry's
- * own affinity, which the container's cpuset (--cpuset-cpus) bounds. */
+ * affinity at boot (hostcpu.h: a Sentry thread's own may be one CPU, the
+ * platform's choice), which the container's cpuset (--cpuset-cpus) bounds. */
 static void cpu_list(char *b, size_t n)
 {
-	uint64_t mask[16] = {0};
-	long r = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+	unsigned bytes;
+	const uint64_t *mask = hostcpu_mask(&bytes);
 	size_t at = 0;
-	int ncpu = r > 0 ? (int)r * 8 : 0;
+	int ncpu = (int)bytes * 8;
 	b[0] = 0;
 	for (int c = 0; c < ncpu && at + 24 < n;) {
 		if (!(mask[c / 64] >> (c % 64) & 1)) {
