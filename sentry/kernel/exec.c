@@ -55,6 +55,27 @@ static struct creds *exec_creds(struct task *t, struct file *f)
 	return creds_for_exec_file(t->creds, &ids);
 }
 
+/*
+ * Serve now the faults every new program takes first (loader_result.hot):
+ * the platform gets their maps before the program's first instruction, in
+ * one request on systrap, instead of a round trip each.  A writable file
+ * page is copied here rather than at the dynamic loader's first write to
+ * it microseconds later; only a change to the file in between could tell.
+ * Only where the address space has its host process already (systrap's
+ * stub, handed on by as_recycle); a failure is the program's own fault
+ * later, so it is ignored here.
+ */
+static void exec_prefault(struct task *t, struct mm *mm, const struct loader_result *res)
+{
+	const struct platform_ops *ops = t->k->plat->ops;
+	if (!ops->as_host_pid || ops->as_host_pid(mm_addr_space(mm)) <= 0)
+		return;
+	for (int i = 0; i < res->nhot; i++) {
+		int code;
+		mm_handle_fault_access(mm, res->hot[i].addr, res->hot[i].access, &code);
+	}
+}
+
 static void strv_free(struct strv *s)
 {
 	for (int i = 0; i < s->n; i++)
@@ -438,6 +459,7 @@ int task_execve_kernel(struct task *t, int dirfd, const char *path, char ***argv
 	task_vfork_complete(t);
 	if (old)
 		mm_put_exec(old, mm);
+	exec_prefault(t, mm, &res);
 	/* A shared fd table is unshared first, as Linux's unshare_files. */
 	struct fd_table *nf = fdt_copy(t->fdt);
 	if (nf) {

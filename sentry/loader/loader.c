@@ -172,6 +172,30 @@ static int push_bytes(struct mm *mm, uint64_t *sp, const void *data, size_t len)
 	return mm_copy_out(mm, *sp, data, len);
 }
 
+static void hot_add(struct loader_result *res, uint64_t addr, int access)
+{
+	if (res->nhot < LOADER_HOT_MAX) {
+		res->hot[res->nhot].addr = addr;
+		res->hot[res->nhot].access = access;
+		res->nhot++;
+	}
+}
+
+/* The file-backed pages of img's writable segments (loader_result.hot). */
+static void hot_add_rw(struct loader_result *res, const struct elf_image *img)
+{
+	int n = 0;
+	for (int i = 0; i < img->eh.e_phnum && n < LOADER_HOT_RW_PAGES; i++) {
+		const Elf64_Phdr *p = &img->ph[i];
+		if (p->p_type != PT_LOAD || !(p->p_flags & PF_W) || !p->p_filesz)
+			continue;
+		uint64_t a = PAGE_ROUND_DOWN(p->p_vaddr + img->bias);
+		uint64_t end = p->p_vaddr + img->bias + p->p_filesz;
+		for (; a < end && n < LOADER_HOT_RW_PAGES; a += PAGE_SIZE, n++)
+			hot_add(res, a, PROT_WRITE);
+	}
+}
+
 int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result *res)
 {
 	struct elf_image *exe = calloc(1, sizeof(*exe));
@@ -338,6 +362,14 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	res->auxv_len = auxv_bytes;
 	res->entry = interp ? interp->eh.e_entry + interp->bias : exe->eh.e_entry + exe->bias;
 	res->brk = exe->end;
+	res->nhot = 0;
+	hot_add(res, res->entry, PROT_READ);
+	hot_add(res, PAGE_ROUND_DOWN(sp), PROT_WRITE);
+	if (exe->phdr_addr)
+		hot_add(res, PAGE_ROUND_DOWN(exe->phdr_addr), PROT_READ);
+	if (interp)
+		hot_add_rw(res, interp);
+	hot_add_rw(res, exe);
 	r = 0;
 out:
 	if (interp_file)

@@ -35,12 +35,26 @@ struct loader_args {
 	void *vdso_arg;
 };
 
+#define LOADER_HOT_MAX 16
+/* Writable file pages per image in loader_result.hot, at most. */
+#define LOADER_HOT_RW_PAGES 4
+
 struct loader_result {
 	uint64_t entry;    /* where the first instruction is (interp's entry if any) */
 	uint64_t stack;    /* initial rsp */
 	uint64_t brk;      /* start of the heap */
 	uint64_t auxv[64]; /* the auxiliary vector given (pairs, AT_NULL last): /proc/PID/auxv */
 	size_t auxv_len;   /* bytes */
+	/* Pages every new program touches first, and how (PROT_READ or
+	 * PROT_WRITE): the entry, the top of the stack, the program
+	 * headers, and the file-backed pages of each image's writable
+	 * segment (the dynamic loader relocates them at once).  exec may
+	 * serve those faults ahead (exec.c). */
+	struct {
+		uint64_t addr;
+		int access;
+	} hot[LOADER_HOT_MAX];
+	int nhot;
 };
 
 /* Load into mm (fresh).  Returns 0 or -errno (-ENOEXEC for a non-ELF image,

@@ -236,6 +236,41 @@ static void test_dynamic_exec_loads_interpreter(void **state)
 	assert_true(res.entry >= base && res.entry < base + (16 << 20));
 }
 
+/* The pages a new program touches first (loader_result.hot): the entry
+ * (read), the stack top (write), the program headers (read), then the
+ * writable file pages of ld.so and of the program (write), each mapped. */
+static void test_hot_pages_of_a_dynamic_exec(void **state)
+{
+	struct env *e = *state;
+	struct mm_file *exe = hostfile_open("/bin/true");
+	if (!exe)
+		skip();
+	char *argv[] = {"/bin/true"};
+	struct loader_result res;
+	load(e, exe, argv, 1, NULL, 0, &res, 0);
+	exe->ops->put(exe);
+	assert_true(res.nhot >= 5 && res.nhot <= LOADER_HOT_MAX);
+	assert_int_equal(res.hot[0].addr, res.entry);
+	assert_int_equal(res.hot[0].access, PROT_READ);
+	assert_int_equal(res.hot[1].addr, res.stack & ~(uint64_t)(PAGE_SIZE - 1));
+	assert_int_equal(res.hot[1].access, PROT_WRITE);
+	uint64_t phdr = auxv_get(e->mm, res.stack, 1, 0, AT_PHDR);
+	assert_int_equal(res.hot[2].addr, phdr & ~(uint64_t)(PAGE_SIZE - 1));
+	uint64_t base = auxv_get(e->mm, res.stack, 1, 0, AT_BASE);
+	int in_interp = 0, in_exe = 0;
+	for (int i = 3; i < res.nhot; i++) {
+		assert_int_equal(res.hot[i].access, PROT_WRITE);
+		assert_int_equal(res.hot[i].addr % PAGE_SIZE, 0);
+		assert_true(mm_range_mapped(e->mm, res.hot[i].addr, res.hot[i].addr + PAGE_SIZE));
+		if (res.hot[i].addr >= base && res.hot[i].addr < base + (16 << 20))
+			in_interp++;
+		else
+			in_exe++;
+	}
+	assert_true(in_interp >= 1 && in_interp <= LOADER_HOT_RW_PAGES);
+	assert_true(in_exe >= 1 && in_exe <= LOADER_HOT_RW_PAGES);
+}
+
 static void test_garbage_is_enoexec(void **state)
 {
 	struct env *e = *state;
@@ -356,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_static_exec_stack_and_auxv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dynamic_exec_loads_interpreter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hot_pages_of_a_dynamic_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vdso_address_is_first_in_auxv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_is_enoexec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_class_and_truncated_headers_are_enoexec,
