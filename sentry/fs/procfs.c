@@ -32,7 +32,6 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 
 static char *host_cpuinfo;
-static long host_ncpu = 1; /* sysconf reads /sys: only before the jail */
 static size_t host_cpuinfo_len;
 
 /* ---- a growable text buffer ---- */
@@ -184,7 +183,7 @@ static void fmt_status(struct sbuf *b, const struct proc_snapshot *s)
 			  (unsigned long long)c->cap_bounding, 0ULL, c->no_new_privs ? 1 : 0);
 	}
 	tb_printf(b, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", s->seccomp_mode, s->seccomp_filters);
-	long ncpu = host_ncpu;
+	long ncpu = hostcpu_online();
 	tb_printf(b, "Cpus_allowed_list:\t0-%ld\n", ncpu > 0 ? ncpu - 1 : 0);
 	tb_printf(b, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
 }
@@ -759,7 +758,7 @@ static char *gen_filesystems(struct task *t, void *arg, size_t *len)
 static char *gen_stat_sys(struct task *t, void *arg, size_t *len)
 {
 	struct sbuf b = {0};
-	long ncpu = host_ncpu;
+	long ncpu = hostcpu_online();
 	const uint64_t ns_per_tick = 1000000000ULL / 100; /* USER_HZ */
 	struct kernel_cpu_stats cs;
 	kernel_cpu_stats(t->k, &cs);
@@ -1187,7 +1186,6 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 int procfs_init(void)
 {
 	/* Host facts, read before the jail. */
-	host_ncpu = hostcpu_online();
 	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct sbuf b = {0};

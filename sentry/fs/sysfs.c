@@ -26,7 +26,6 @@
 
 #define SYSFS_MAGIC 0x62656572
 
-static long host_ncpu = 1;
 static long host_kernel_max = -1; /* NR_CPUS - 1 of the host kernel */
 
 /* kernel/mm/transparent_hugepage: the host's settings, read at init (the
@@ -55,7 +54,7 @@ static char *cpu_list(long first, long last)
  * first, nr_cpu_ids bits wide, with CPUs first..last set. */
 static char *cpu_mask(long first, long last)
 {
-	long nbits = host_ncpu;
+	long nbits = hostcpu_online();
 	long words = (nbits + 31) / 32;
 	char *s = malloc((size_t)words * 9 + 1), *p = s;
 	if (!s)
@@ -101,7 +100,7 @@ static int add_cpu_dir(struct superblock *sb, struct inode *cpu, long i)
 		r = add_text(sb, d, "online", 0644, strdup("1\n"));
 	if (r == 0)
 		r = add_dir(sb, d, "topology", &topo);
-	long last = host_ncpu - 1;
+	long last = hostcpu_online() - 1;
 	struct {
 		const char *name;
 		char *text;
@@ -138,15 +137,16 @@ static int add_cpu_dir(struct superblock *sb, struct inode *cpu, long i)
 static int add_cpus(struct superblock *sb, struct inode *cpu)
 {
 	int r = 0;
+	long ncpu = hostcpu_online();
 	static const char *const ranges[] = {"online", "possible", "present"};
 	for (size_t i = 0; r == 0 && i < sizeof(ranges) / sizeof(ranges[0]); i++)
-		r = add_text(sb, cpu, ranges[i], 0444, cpu_list(0, host_ncpu - 1));
+		r = add_text(sb, cpu, ranges[i], 0444, cpu_list(0, ncpu - 1));
 	if (r == 0)
 		r = add_text(sb, cpu, "offline", 0444, strdup("\n"));
 	char *km = NULL;
 	if (r == 0 && asprintf(&km, "%ld\n", host_kernel_max) >= 0)
 		r = add_text(sb, cpu, "kernel_max", 0444, km);
-	for (long i = 0; r == 0 && i < host_ncpu; i++)
+	for (long i = 0; r == 0 && i < ncpu; i++)
 		r = add_cpu_dir(sb, cpu, i);
 	return r;
 }
@@ -255,9 +255,9 @@ static int maskfile_factory(const char *source, const char *data, struct superbl
 
 int sysfs_init(void)
 {
-	host_ncpu = hostcpu_online();
 	FILE *f = fopen("/sys/devices/system/cpu/kernel_max", "re");
-	if (!f || fscanf(f, "%ld", &host_kernel_max) != 1 || host_kernel_max < host_ncpu - 1)
+	if (!f || fscanf(f, "%ld", &host_kernel_max) != 1 ||
+	    host_kernel_max < hostcpu_online() - 1)
 		host_kernel_max = 8191; /* Debian's NR_CPUS - 1 */
 	if (f)
 		fclose(f);
