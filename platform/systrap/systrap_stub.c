@@ -774,17 +774,14 @@ static long st_pause_calibrate(struct st_platform *sp)
 }
 
 /* About 20 us of pause instructions, or 0 with one CPU or when hand-offs
- * stay on one CPU (st_cpu_init, first). */
+ * stay on one CPU (st_cpu_init, first, reads both into sp). */
 static uint32_t st_spin_for_cpus(struct st_platform *sp)
 {
 	long ns = st_pause_calibrate(sp);
 	const char *e = getenv("VISOR_SYSTRAP_SPIN");
 	if (e)
 		return (uint32_t)atoi(e);
-	if (sp->colocate)
-		return 0;
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+	if (sp->colocate || CPU_COUNT(&sp->cpus) < 2)
 		return 0;
 	long n = 2000L * 20000 / ns;
 	return (uint32_t)(n < 64 ? 64 : n > 20000 ? 20000 : n);
