@@ -106,6 +106,8 @@ static void log_sandbox_stats(struct gofer_client *gc, struct platform *plat)
 			 (unsigned long long)ps.requests, (unsigned long long)ps.ops);
 	}
 	char line[512];
+	if (gofer_client_requests_line(gc, line, sizeof(line)))
+		log_info("stats: gofer requests: %s", line);
 	size_t len = 0;
 	line[0] = 0;
 	for (int i = 0; i < n && len < sizeof(line); i++) {

@@ -862,6 +862,31 @@ static void test_clunked_and_unknown_fids_are_ebadf(void **state)
 	assert_int_equal(gofer_walk(fx->c, 12345678, "x", &g, NULL), -EBADF);
 }
 
+/* Clunks sent without waiting: more than the client keeps in flight, one of
+ * a dead fid among them; each is done before the next request's answer, and
+ * none of their replies is taken for another request's. */
+static void test_async_clunks_end_their_fids_before_the_next_request(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 70 };
+	uint64_t f[N];
+	struct gofer_stat st;
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &f[i], NULL), 0);
+	uint64_t trips = gofer_client_requests(fx->c);
+	for (int i = 0; i < N; i++)
+		gofer_clunk_async(fx->c, f[i]);
+	gofer_clunk_async(fx->c, f[0]); /* already gone: its EBADF is dropped */
+	assert_int_equal(gofer_client_requests(fx->c), trips); /* no round trip */
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gofer_getattr(fx->c, f[i], &st), -EBADF);
+	uint64_t g;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "file.txt", &g, &st), 0);
+	assert_true(S_ISREG(st.mode));
+	gofer_clunk_async(fx->c, g);
+	assert_int_equal(gofer_getattr(fx->c, g, &st), -EBADF);
+}
+
 static void test_fid_table_limit_is_emfile(void **state)
 {
 	struct fixture *fx = *state;
@@ -2417,6 +2442,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_file_mount_reopens_through_parent, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_async_clunks_end_their_fids_before_the_next_request,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clunked_and_unknown_fids_are_ebadf, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fid_table_limit_is_emfile, setup_small_table,

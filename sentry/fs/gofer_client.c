@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,7 +37,13 @@
 struct gofer_client {
 	int sock;
 	struct vmutex lock;
-	_Atomic uint64_t requests; /* exchanges attempted, for tests and the debug log */
+	_Atomic uint64_t requests; /* round trips attempted, for tests and the debug log */
+	_Atomic uint64_t by_type[GOFER_TMAX + 1]; /* requests sent, per type */
+	/* Requests sent whose replies are still to be read (gofer_clunk_async,
+	 * gofer_setattr_async): the first with tag async_tag, the others after
+	 * it, their types in async_types. */
+	uint32_t async_pending, async_tag;
+	uint16_t async_types[GOFER_ASYNC_MAX];
 	uint32_t tag;
 	bool dead;
 	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
@@ -92,6 +99,38 @@ uint64_t gofer_client_requests(struct gofer_client *c)
 	return atomic_load_explicit(&c->requests, memory_order_relaxed);
 }
 
+static const char *const type_names[GOFER_TMAX + 1] = {
+    [GOFER_TATTACH] = "attach",	      [GOFER_TWALK] = "walk",
+    [GOFER_TGETATTR] = "getattr",     [GOFER_TSETATTR] = "setattr",
+    [GOFER_TOPEN] = "open",	      [GOFER_TCREATE] = "create",
+    [GOFER_TMKDIR] = "mkdir",	      [GOFER_TMKNOD] = "mknod",
+    [GOFER_TSYMLINK] = "symlink",     [GOFER_TLINK] = "link",
+    [GOFER_TUNLINK] = "unlink",	      [GOFER_TRENAME] = "rename",
+    [GOFER_TREADDIR] = "readdir",     [GOFER_TREADLINK] = "readlink",
+    [GOFER_TSTATFS] = "statfs",	      [GOFER_TCLUNK] = "clunk",
+    [GOFER_TGETXATTR] = "getxattr",   [GOFER_TSETXATTR] = "setxattr",
+    [GOFER_TLISTXATTR] = "listxattr", [GOFER_TREMOVEXATTR] = "removexattr",
+    [GOFER_TSTATX] = "statx",
+};
+
+size_t gofer_client_requests_line(struct gofer_client *c, char *buf, size_t size)
+{
+	size_t len = 0;
+	if (size)
+		buf[0] = 0;
+	for (int t = 1; t <= GOFER_TMAX && len < size; t++) {
+		uint64_t n = atomic_load_explicit(&c->by_type[t], memory_order_relaxed);
+		if (!n || !type_names[t])
+			continue;
+		int w = snprintf(buf + len, size - len, "%s%s %llu", len ? ", " : "", type_names[t],
+				 (unsigned long long)n);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return len < size ? len : size ? size - 1 : 0;
+}
+
 bool gofer_client_peer_gone(struct gofer_client *c)
 {
 	/* No events asked: poll reports only a hang-up or an error, and a
@@ -130,28 +169,25 @@ static void req_end(struct gofer_client *c)
 	vmutex_unlock(&c->lock);
 }
 
-/* Send the request built in w, receive its reply.  On success (0) rd covers
- * the reply body and, when fd is non-NULL, *fd is the one donated fd.  A
- * Gofer error comes back as its -errno; anything malformed is -EIO.  Called
- * with c->lock held. */
-static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
-		    struct gofer_cursor *rd, int *fd)
+/* Send the request built in w; its tag in *tag.  0, or -EIO (the
+ * connection is then dead).  Called with c->lock held. */
+static int send_request(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+			uint32_t *tag)
 {
-	if (fd)
-		*fd = -1;
 	if (c->dead)
 		return -EIO;
 	if (w->bad)
 		return -EINVAL; /* cannot happen with validated arguments */
-	uint32_t tag = ++c->tag;
-	atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+	*tag = ++c->tag;
+	if (type <= GOFER_TMAX)
+		atomic_fetch_add_explicit(&c->by_type[type], 1, memory_order_relaxed);
 	size_t len = GOFER_HDR_SIZE + w->pos;
 	struct gofer_cursor h;
 	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);
 	gofer_put_u32(&h, (uint32_t)len);
 	gofer_put_u16(&h, type);
 	gofer_put_u16(&h, 0);
-	gofer_put_u32(&h, tag);
+	gofer_put_u32(&h, *tag);
 
 	struct iovec iov = {.iov_base = c->out, .iov_len = len};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -164,16 +200,26 @@ static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *
 		c->dead = true;
 		return -EIO;
 	}
+	return 0;
+}
 
+/* Receive the reply to the request of that type and tag.  On success (0) rd
+ * covers the reply body and, when fd is non-NULL, *fd is the one donated
+ * fd.  A Gofer error comes back as its -errno; anything malformed is -EIO.
+ * Called with c->lock held. */
+static int recv_reply(struct gofer_client *c, uint16_t type, uint32_t tag, struct gofer_cursor *rd,
+		      int *fd)
+{
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(8 * sizeof(int))];
 	} cmsg;
-	iov = (struct iovec){.iov_base = c->in, .iov_len = GOFER_MSG_MAX + 1};
-	mh = (struct msghdr){.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cmsg.buf,
-			     .msg_controllen = sizeof(cmsg.buf)};
+	struct iovec iov = {.iov_base = c->in, .iov_len = GOFER_MSG_MAX + 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cmsg.buf,
+			    .msg_controllen = sizeof(cmsg.buf)};
+	ssize_t n;
 	do
 		n = recvmsg(c->sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -249,6 +295,61 @@ static int reply_end(struct gofer_client *c, struct gofer_cursor *rd, int *fd)
 		*fd = -1;
 	}
 	return proto_error(c, false, "malformed body");
+}
+
+/* Read the replies to the requests sent without waiting (each request's
+ * reply comes in order, so they are next).  A clunk's failure has nobody to
+ * tell (the fid is gone either way); a set-up of attributes that failed on
+ * the host is logged.  0, or -EIO when the connection broke. */
+static int drain_async(struct gofer_client *c)
+{
+	for (uint32_t i = 0; i < c->async_pending; i++) {
+		struct gofer_cursor rd;
+		uint16_t type = c->async_types[i];
+		int r = recv_reply(c, type, c->async_tag + i, &rd, NULL);
+		if (r == 0)
+			r = reply_end(c, &rd, NULL);
+		if (r < 0 && c->dead) {
+			c->async_pending = 0;
+			return -EIO;
+		}
+		if (r < 0 && type == GOFER_TCLUNK)
+			log_debug("gofer client: clunk: %s", strerror(-r));
+		else if (r < 0)
+			log_warn("gofer client: setting a file's attributes on the host: %s",
+				 strerror(-r));
+	}
+	c->async_pending = 0;
+	return 0;
+}
+
+/* Send the request built in w without waiting for its reply (drain_async
+ * reads it).  Called with c->lock held. */
+static void send_async(struct gofer_client *c, uint16_t type, struct gofer_cursor *w)
+{
+	if (c->async_pending >= GOFER_ASYNC_MAX)
+		drain_async(c);
+	uint32_t tag;
+	if (send_request(c, type, w, &tag) < 0)
+		return;
+	if (!c->async_pending)
+		c->async_tag = tag;
+	c->async_types[c->async_pending++] = type;
+}
+
+/* Send the request built in w, receive its reply (after those of the
+ * clunks still pending): as recv_reply.  Called with c->lock held. */
+static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+		    struct gofer_cursor *rd, int *fd)
+{
+	if (fd)
+		*fd = -1;
+	uint32_t tag;
+	atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+	int r = send_request(c, type, w, &tag);
+	if (r == 0)
+		r = drain_async(c);
+	return r < 0 ? r : recv_reply(c, type, tag, rd, fd);
 }
 
 static bool valid_file_type(uint32_t mode)
@@ -380,25 +481,39 @@ static int simple_call(struct gofer_client *c, uint16_t type, struct gofer_curso
 	return r;
 }
 
+static void put_setattr(struct gofer_cursor *w, uint64_t fid, const struct gofer_setattr *sa)
+{
+	gofer_put_u64(w, fid);
+	gofer_put_u32(w, sa->valid);
+	gofer_put_u32(w, sa->mode);
+	gofer_put_u32(w, sa->uid);
+	gofer_put_u32(w, sa->gid);
+	gofer_put_u64(w, sa->size);
+	gofer_put_u64(w, (uint64_t)sa->atime_sec);
+	gofer_put_u64(w, (uint64_t)sa->mtime_sec);
+	gofer_put_u32(w, sa->atime_nsec);
+	gofer_put_u32(w, sa->mtime_nsec);
+}
+
 int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa)
 {
 	if (!sa)
 		return -EINVAL;
 	struct gofer_cursor w;
 	req_begin(c, &w);
-	gofer_put_u64(&w, fid);
-	gofer_put_u32(&w, sa->valid);
-	gofer_put_u32(&w, sa->mode);
-	gofer_put_u32(&w, sa->uid);
-	gofer_put_u32(&w, sa->gid);
-	gofer_put_u64(&w, sa->size);
-	gofer_put_u64(&w, (uint64_t)sa->atime_sec);
-	gofer_put_u64(&w, (uint64_t)sa->mtime_sec);
-	gofer_put_u32(&w, sa->atime_nsec);
-	gofer_put_u32(&w, sa->mtime_nsec);
+	put_setattr(&w, fid, sa);
 	int r = simple_call(c, GOFER_TSETATTR, &w, NULL);
 	req_end(c);
 	return r;
+}
+
+void gofer_setattr_async(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa)
+{
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	put_setattr(&w, fid, sa);
+	send_async(c, GOFER_TSETATTR, &w);
+	req_end(c);
 }
 
 int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd)
@@ -659,6 +774,22 @@ int gofer_clunk(struct gofer_client *c, uint64_t fid)
 	int r = simple_call(c, GOFER_TCLUNK, &w, NULL);
 	req_end(c);
 	return r;
+}
+
+void gofer_client_flush(struct gofer_client *c)
+{
+	vmutex_lock(&c->lock);
+	drain_async(c);
+	vmutex_unlock(&c->lock);
+}
+
+void gofer_clunk_async(struct gofer_client *c, uint64_t fid)
+{
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	send_async(c, GOFER_TCLUNK, &w);
+	req_end(c);
 }
 
 /* ---- extended attributes ---- */

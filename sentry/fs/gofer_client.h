@@ -66,8 +66,12 @@ bool gofer_client_peer_gone(struct gofer_client *c);
  * buffers (they fault back, zeroed, on the next exchange).  Only when no
  * exchange is under way (a trylock of c's lock): false when one was. */
 bool gofer_client_trim(struct gofer_client *c);
-/* How many requests were sent on c so far (round trips to the Gofer). */
+/* How many round trips to the Gofer were made on c so far (clunks sent
+ * without waiting not counted). */
 uint64_t gofer_client_requests(struct gofer_client *c);
+/* "walk N, open N, ...": the requests made so far per type, for the debug
+ * log's stats (types never sent left out); the line's length. */
+size_t gofer_client_requests_line(struct gofer_client *c, char *buf, size_t size);
 
 /* The root of mount point `name` ("/" for the container root, or a bind
  * mount's destination path as the runtime told the Gofer). */
@@ -78,6 +82,10 @@ int gofer_walk(struct gofer_client *c, uint64_t dir, const char *name, uint64_t 
 	       struct gofer_stat *st);
 int gofer_getattr(struct gofer_client *c, uint64_t fid, struct gofer_stat *st);
 int gofer_setattr(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa);
+/* The same without waiting, for a change that cannot fail on the host once
+ * the Sentry has checked it (mode and times, where the Sentry's cache is
+ * the truth): a failure is only logged. */
+void gofer_setattr_async(struct gofer_client *c, uint64_t fid, const struct gofer_setattr *sa);
 /* Open fid with O_RDONLY/O_WRONLY/O_RDWR (+O_TRUNC, O_APPEND is the Sentry's
  * business); *fd is a donated host fd (O_CLOEXEC). */
 int gofer_open(struct gofer_client *c, uint64_t fid, int flags, int *fd);
@@ -112,6 +120,17 @@ ssize_t gofer_readlink(struct gofer_client *c, uint64_t fid, char *buf, size_t l
 int gofer_statfs(struct gofer_client *c, uint64_t fid, struct gofer_statfs *st);
 /* Forget a fid. */
 int gofer_clunk(struct gofer_client *c, uint64_t fid);
+/* The same without waiting: the Gofer's answer is read before the next
+ * request's (a clunk that fails has nobody to tell), so dropping a node
+ * costs one send instead of a round trip. */
+void gofer_clunk_async(struct gofer_client *c, uint64_t fid);
+/* At most this many requests sent without waiting are unanswered: their
+ * replies (a header each) wait in the socket's receive buffer, far below
+ * its size, so the Gofer never blocks sending one while the Sentry blocks
+ * sending the next. */
+#define GOFER_ASYNC_MAX 32u
+/* Wait until the Gofer has answered every request sent without waiting. */
+void gofer_client_flush(struct gofer_client *c);
 
 /* Extended attributes of the host file (the Gofer serves user.* of regular
  * files and directories only).  get/list: size 0 gives the length needed, a

@@ -434,7 +434,7 @@ static struct inode *gofer_inode(struct superblock *sb, uint64_t fid, const stru
 	struct gofer_sb *gs = sb->priv;
 	struct inode *ino = inode_find(gs, st);
 	if (ino) {
-		gofer_clunk(gs->c, fid);
+		gofer_clunk_async(gs->c, fid);
 		if (gs->shared) {
 			apply_stat(ino, st);
 		} else {
@@ -739,6 +739,15 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 	}
 	if (!g.valid && exclusive)
 		return 0; /* nothing changes on the host */
+	/* A mode or times the VFS has checked cannot fail on the host (the
+	 * Gofer acts as the owner) and the cache is the truth: the Gofer
+	 * applies them in order with the next requests, no round trip (tar
+	 * and cp -p set both on every file they make). */
+	if (exclusive &&
+	    !(g.valid & ~(GOFER_SETATTR_MODE | GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME))) {
+		gofer_setattr_async(GC(ino), GN(ino)->fid, &g);
+		return 0;
+	}
 	return gofer_setattr(GC(ino), GN(ino)->fid, &g);
 }
 
@@ -770,7 +779,7 @@ static void gofer_evict(struct inode *ino)
 		close(n->ro_fd);
 	if (n->rw_fd >= 0)
 		close(n->rw_fd);
-	gofer_clunk(GC(ino), n->fid);
+	gofer_clunk_async(GC(ino), n->fid);
 	free(n->link);
 	gofer_list_put(n->list);
 	fresh_end(n);
@@ -784,7 +793,7 @@ static int gofer_revalidate(struct task *t, struct inode *dir, const char *name,
 	struct gofer_stat st;
 	if (gofer_walk(GC(dir), GN(dir)->fid, name, &fid, &st) < 0)
 		return 1;
-	gofer_clunk(GC(dir), fid);
+	gofer_clunk_async(GC(dir), fid);
 	if (st.ino != ino->ino || (st.mode & S_IFMT) != (ino->mode & S_IFMT))
 		return 1;
 	apply_stat(ino, &st);
@@ -1049,11 +1058,15 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 	return n;
 }
 
-/* What mappings wrote goes to the host first, then the host flushes. */
+/* What mappings wrote goes to the host first, then the host flushes; an
+ * fsync (not a data-only one) also waits until the Gofer has applied the
+ * modes and times it was sent. */
 static int gofer_fsync(struct file *f, bool datasync)
 {
 	struct pagecache *pc = f->inode ? GN(f->inode)->pc : NULL;
 	int r = pc ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
+	if (!datasync && f->inode)
+		gofer_client_flush(GC(f->inode));
 	int fd = GO(f)->fd;
 	if (r < 0 || fd < 0)
 		return r;

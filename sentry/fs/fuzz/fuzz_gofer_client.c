@@ -14,7 +14,8 @@
  * the next call).  Checked: every call returns 0, a count within what was
  * asked, or a negative errno (1..4095); a donated fd is only returned by
  * open and create, and every other fd is closed (no leak once the client is
- * freed).
+ * freed).  Calls sent without waiting (clunk_async, setattr_async) take
+ * their replies in turn like the others, read with the next call's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,16 +29,16 @@
 #include "lib/log.h"
 #include "sentry/fs/gofer_client.h"
 
-#define NCALLS 21
+#define NCALLS 23
 #define MAX_REPLY 8192
 
 /* The request type of each call, in calls[] order. */
 static const uint16_t call_type[NCALLS] = {
-	GOFER_TATTACH,	GOFER_TWALK,	 GOFER_TGETATTR,  GOFER_TSETATTR,    GOFER_TOPEN,
-	GOFER_TCREATE,	GOFER_TMKDIR,	 GOFER_TMKNOD,	  GOFER_TSYMLINK,    GOFER_TLINK,
-	GOFER_TREADDIR, GOFER_TREADLINK, GOFER_TSTATFS,	  GOFER_TUNLINK,     GOFER_TRENAME,
-	GOFER_TCLUNK,	GOFER_TGETXATTR, GOFER_TSETXATTR, GOFER_TLISTXATTR, GOFER_TREMOVEXATTR,
-	GOFER_TSTATX,
+    GOFER_TATTACH,  GOFER_TWALK,     GOFER_TGETATTR,  GOFER_TSETATTR,	GOFER_TOPEN,
+    GOFER_TCREATE,  GOFER_TMKDIR,    GOFER_TMKNOD,    GOFER_TSYMLINK,	GOFER_TLINK,
+    GOFER_TREADDIR, GOFER_TREADLINK, GOFER_TSTATFS,   GOFER_TUNLINK,	GOFER_TRENAME,
+    GOFER_TCLUNK,   GOFER_TGETXATTR, GOFER_TSETXATTR, GOFER_TLISTXATTR, GOFER_TREMOVEXATTR,
+    GOFER_TSTATX,   GOFER_TCLUNK,    GOFER_TSETATTR,
 };
 
 static int lowest_free_fd(void)
@@ -172,6 +173,14 @@ static void do_call(struct gofer_client *c, int call)
 			abort();
 		break;
 	}
+	case 21: /* answered when the next call's reply is read */
+		gofer_clunk_async(c, 1);
+		break;
+	case 22: {
+		struct gofer_setattr sa = {.valid = GOFER_SETATTR_MODE, .mode = 0600};
+		gofer_setattr_async(c, 1, &sa);
+		break;
+	}
 	}
 }
 
@@ -257,6 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	for (int i = 0; i < ncalls; i++)
 		do_call(c, calls[i]);
+	gofer_client_flush(c);
 	gofer_client_free(c);
 	close(sv[1]);
 	if (lowest_free_fd() != fd_mark)

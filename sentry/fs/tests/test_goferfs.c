@@ -482,7 +482,10 @@ static void test_truncate_chmod_and_append_via_gofer(void **state)
 	host_path(g, "t", hp, sizeof(hp));
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_size, 4);
+	uint64_t before = requests(g);
 	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/t", 0600, 0), 0);
+	assert_int_equal(requests(g), before); /* sent, not waited for */
+	gofer_client_flush(g->c);
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	struct file *f;
@@ -1118,6 +1121,7 @@ static void test_chown_to_the_same_owner_stays_in_the_sentry(void **state)
 	assert_int_equal(requests(g), before);
 	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/own", 06755, 0), 0);
 	assert_int_equal(vfs_chownat(g->fx.t, AT_FDCWD, "/own", st.st_uid, st.st_gid, 0), 0);
+	gofer_client_flush(g->c);
 	assert_int_equal(stat(hp, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 	struct stat vst;
