@@ -316,8 +316,8 @@ static int drain_async(struct gofer_client *c)
 		if (r < 0 && type == GOFER_TCLUNK)
 			log_debug("gofer client: clunk: %s", strerror(-r));
 		else if (r < 0)
-			log_warn("gofer client: setting a file's attributes on the host: %s",
-				 strerror(-r));
+			log_warn("gofer client: %s on the host, not waited for, failed: %s",
+				 type_names[type], strerror(-r));
 	}
 	c->async_pending = 0;
 	return 0;
@@ -636,6 +636,13 @@ int gofer_link(struct gofer_client *c, uint64_t target, uint64_t dir, const char
 	return r;
 }
 
+static void put_unlink(struct gofer_cursor *w, uint64_t dir, const char *name, int flags)
+{
+	gofer_put_u64(w, dir);
+	gofer_put_u32(w, (uint32_t)flags);
+	gofer_put_str(w, name, strlen(name));
+}
+
 int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int flags)
 {
 	int r = check_name(name);
@@ -643,12 +650,23 @@ int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int fla
 		return r;
 	struct gofer_cursor w;
 	req_begin(c, &w);
-	gofer_put_u64(&w, dir);
-	gofer_put_u32(&w, (uint32_t)flags);
-	gofer_put_str(&w, name, strlen(name));
+	put_unlink(&w, dir, name, flags);
 	r = simple_call(c, GOFER_TUNLINK, &w, NULL);
 	req_end(c);
 	return r;
+}
+
+int gofer_unlink_async(struct gofer_client *c, uint64_t dir, const char *name)
+{
+	int r = check_name(name);
+	if (r < 0)
+		return r;
+	struct gofer_cursor w;
+	req_begin(c, &w);
+	put_unlink(&w, dir, name, 0);
+	send_async(c, GOFER_TUNLINK, &w);
+	req_end(c);
+	return c->dead ? -EIO : 0;
 }
 
 int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,

@@ -105,6 +105,11 @@ int gofer_symlink(struct gofer_client *c, uint64_t dir, const char *name, const 
 int gofer_link(struct gofer_client *c, uint64_t target, uint64_t dir, const char *name);
 /* flags: 0 or AT_REMOVEDIR. */
 int gofer_unlink(struct gofer_client *c, uint64_t dir, const char *name, int flags);
+/* The same for a name that is not a directory, without waiting: for where
+ * the Sentry's cache is the truth (it has found the name and checked the
+ * caller's rights); a failure on the host is only logged.  -EIO when the
+ * connection is gone, or a bad name's error. */
+int gofer_unlink_async(struct gofer_client *c, uint64_t dir, const char *name);
 int gofer_rename(struct gofer_client *c, uint64_t old_dir, const char *old_name,
 		 uint64_t new_dir, const char *new_name, unsigned int flags);
 /* Up to max entries starting at cookie offset (0 = start); returns the number

@@ -608,7 +608,12 @@ static int gofer_link_op(struct inode *dir, const char *name, struct inode *targ
 
 static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *victim)
 {
-	int r = gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
+	/* Where the cache is the truth, the VFS has found the name and checked
+	 * the caller may remove it: the host cannot refuse (git removes every
+	 * object's temporary name, rm -rf every file). */
+	bool exclusive = !((struct gofer_sb *)dir->sb->priv)->shared;
+	int r = exclusive ? gofer_unlink_async(GC(dir), GN(dir)->fid, name)
+			  : gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
 	list_changed(dir);
 	if (r == 0)
 		dir_changed_nlink(victim, -1);

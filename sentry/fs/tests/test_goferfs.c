@@ -995,6 +995,36 @@ static void test_missing_name_is_asked_for_once(void **state)
  * is missing without asking, a name it was given is always asked for (its
  * dentry may be gone from the cache), and after 256 names it is treated
  * as any other. */
+/* Where the cache is the truth, unlinking a file costs no round trip: the
+ * Gofer removes it in order before the next request, so a name made again
+ * at once is a new file, and the host has neither name's old file after. */
+static void test_unlink_is_not_waited_for(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], buf[8];
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, "/gone", "old", 0644), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/gone", 0, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/gone"), 0);
+	assert_int_equal(requests(g), before);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/gone", 0, &st), -ENOENT);
+	assert_int_equal(fx_write_file(g->fx.t, "/gone", "new", 0644), 0);
+	assert_int_equal(fx_read_file(g->fx.t, "/gone", buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "new", 3);
+	host_path(g, "gone", hp, sizeof(hp));
+	gofer_client_flush(g->c);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/gone"), 0);
+	gofer_client_flush(g->c);
+	assert_int_equal(stat(hp, &st), -1);
+	/* A directory is still asked: only the host knows it is empty. */
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/keepdir", 0755), 0);
+	host_write(g, "keepdir/hostmade", "h");
+	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/keepdir"), -ENOTEMPTY);
+}
+
 static void test_new_directory_knows_its_names(void **state)
 {
 	struct gfx *g = *state;
@@ -1209,6 +1239,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlink_is_not_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_directory_knows_its_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
