@@ -55,7 +55,7 @@ void st_cpu_init(struct st_platform *sp)
 	sp->colocate = !getenv("VISOR_SYSTRAP_SPIN") && !(c && strcmp(c, "0") == 0);
 }
 
-int st_cpu_pin(const struct st_platform *sp, pid_t tid, int cpu)
+int st_cpu_pin(struct st_platform *sp, pid_t tid, int cpu)
 {
 	cpu_set_t one;
 	const cpu_set_t *set = &sp->cpus;
@@ -64,7 +64,22 @@ int st_cpu_pin(const struct st_platform *sp, pid_t tid, int cpu)
 		CPU_SET(cpu, &one);
 		set = &one;
 	}
-	return sched_setaffinity(tid, sizeof(*set), set) < 0 ? -errno : 0;
+	if (sched_setaffinity(tid, sizeof(*set), set) == 0)
+		return 0;
+	int err = errno;
+	/* A CPU outside the cgroup's cpuset now (the kernel has already
+	 * moved every thread of the cpuset inside it): without this, every
+	 * resume would try it again. */
+	if (err == EINVAL && cpu >= 0 && cpu < CPU_SETSIZE &&
+	    !atomic_exchange_explicit(&sp->cpu_gone[cpu], true, memory_order_relaxed))
+		log_info("systrap: CPU %d is no longer ours (cpuset changed): no tie to it", cpu);
+	return -err;
+}
+
+static bool st_cpu_usable(struct st_platform *sp, int cpu)
+{
+	return CPU_ISSET(cpu, &sp->cpus) &&
+	       !atomic_load_explicit(&sp->cpu_gone[cpu], memory_order_relaxed);
 }
 
 /* The allowed CPU with the fewest tied threads (the lowest number on a tie),
@@ -73,7 +88,7 @@ static int st_cpu_least(struct st_platform *sp, int *count)
 {
 	int best = -1, n = 0;
 	for (int c = 0; c < sp->cpu_end; c++) {
-		if (!CPU_ISSET(c, &sp->cpus))
+		if (!st_cpu_usable(sp, c))
 			continue;
 		int k = atomic_load_explicit(&sp->tied[c], memory_order_relaxed);
 		if (best < 0 || k < n) {
@@ -105,17 +120,27 @@ int st_cpu_tie(struct st_platform *sp, int *self_cpu)
 		least = st_cpu_least(sp, &least_n);
 		int here_n = atomic_load_explicit(&sp->tied[*self_cpu], memory_order_relaxed);
 		/* Counting ourselves here: moving helps when there are at
-		 * least two fewer there. */
+		 * least two fewer there.  Else the tie is made again: a
+		 * change of the cgroup's cpuset has reset every thread's
+		 * affinity, and may have taken this CPU away. */
 		if (least >= 0 && least_n + 1 < here_n)
 			st_cpu_move_self(sp, self_cpu, least);
+		else if (st_cpu_pin(sp, 0, *self_cpu) < 0 &&
+			 (least < 0 || !st_cpu_move_self(sp, self_cpu, least))) {
+			st_cpu_untie(sp, self_cpu, true);
+			return -1;
+		}
 		return *self_cpu;
 	}
 	int cpu = sched_getcpu();
 	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &sp->cpus))
 		return -1;
 	least = st_cpu_least(sp, &least_n);
-	if (least >= 0 && least_n < atomic_load_explicit(&sp->tied[cpu], memory_order_relaxed))
+	if (least >= 0 && (least_n < atomic_load_explicit(&sp->tied[cpu], memory_order_relaxed) ||
+			   !st_cpu_usable(sp, cpu)))
 		cpu = least;
+	else if (!st_cpu_usable(sp, cpu))
+		return -1;
 	return st_cpu_move_self(sp, self_cpu, cpu) ? cpu : -1;
 }
 

@@ -48,6 +48,10 @@ struct st_platform {
 	cpu_set_t cpus;
 	int cpu_end; /* past the highest CPU in cpus */
 	_Atomic int tied[CPU_SETSIZE]; /* Sentry threads tied to each CPU */
+	/* CPUs of cpus a tie to which failed with EINVAL: the cgroup's cpuset
+	 * has lost them since (docker update --cpuset-cpus, a kubelet shrinking
+	 * its shared pool); nobody is tied to them again. */
+	_Atomic bool cpu_gone[CPU_SETSIZE];
 	/* What the contexts' spins adapted to last: where new contexts start
 	 * (a fork-heavy workload has many short-lived ones). */
 	_Atomic uint32_t spin_now, stub_spin_now;
@@ -114,15 +118,14 @@ int st_patch_call(const struct st_platform *sp, uint64_t site, uint32_t nr, uint
 
 /* Co-location (systrap_cpu.c).  st_cpu_init decides (sets colocate and
  * cpus).  st_cpu_pin ties host thread tid (0: the caller) to cpu, or
- * unties it (cpu -1); 0 or -errno.  st_cpu_tie ties the calling thread, the
- * owner of a context whose tie *self_cpu records (-1: none), to a CPU: the
- * one it runs on, or one with fewer tied threads; now and then it moves a
- * tied thread to such a CPU.  Returns the CPU, or -1 when it cannot.
- * st_cpu_self: the calling thread's CPU, -1 if untied.  st_cpu_untie: the
- * tie ends (self: the calling thread is its owner and may run anywhere
- * again; false: the thread is gone). */
+ * unties it (cpu -1); 0 or -errno (EINVAL for a tie: cpu is gone).  st_cpu_tie ties the calling
+ * thread, the owner of a context whose tie *self_cpu records (-1: none), to a CPU: the one it runs
+ * on, or one with fewer tied threads; now and then it moves a tied thread to such a CPU.  Returns
+ * the CPU, or -1 when it cannot. st_cpu_self: the calling thread's CPU, -1 if untied. st_cpu_untie:
+ * the tie ends (self: the calling thread is its owner and may run anywhere again; false: the thread
+ * is gone). */
 void st_cpu_init(struct st_platform *sp);
-int st_cpu_pin(const struct st_platform *sp, pid_t tid, int cpu);
+int st_cpu_pin(struct st_platform *sp, pid_t tid, int cpu);
 int st_cpu_tie(struct st_platform *sp, int *self_cpu);
 int st_cpu_self(void);
 void st_cpu_untie(struct st_platform *sp, int *self_cpu, bool self);

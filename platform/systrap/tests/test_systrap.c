@@ -580,6 +580,42 @@ static void test_a_computing_thread_runs_untied(void **state)
 	env_end(&e);
 }
 
+/* A CPU the cgroup's cpuset has lost since start-up (docker update
+ * --cpuset-cpus): the first tie to it fails, and no tie tries it again.
+ * Played with a CPU number no machine here has, made the least loaded. */
+static void test_a_cpu_the_cpuset_lost_is_left(void **state)
+{
+	struct st_platform *sp = (struct st_platform *)sp_of();
+	const int gone = CPU_SETSIZE - 1;
+	if (!sp->colocate || gone < sp->cpu_end)
+		skip();
+	int end = sp->cpu_end;
+	for (int c = 0; c < end; c++)
+		atomic_fetch_add(&sp->tied[c], 8);
+	CPU_SET(gone, &sp->cpus);
+	sp->cpu_end = CPU_SETSIZE;
+	struct prog p = {0};
+	trap60(&p);
+	struct env e;
+	env_start(&e, &p);
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	assert_true(atomic_load(&sp->cpu_gone[gone]));
+	e.regs.rip = CODE_VA;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	cpu_set_t mine = affinity_of(0), stub = affinity_of(systrap_ctx_tid(e.ctx));
+	assert_int_equal(CPU_COUNT(&mine), 1);
+	assert_false(CPU_ISSET(gone, &mine));
+	assert_true(CPU_EQUAL(&mine, &stub));
+	env_end(&e);
+	CPU_CLR(gone, &sp->cpus);
+	sp->cpu_end = end;
+	atomic_store(&sp->cpu_gone[gone], false);
+	for (int c = 0; c < end; c++)
+		atomic_fetch_sub(&sp->tied[c], 8);
+}
+
 /* Vector state the Sentry had when the template was forked (set in
  * group_setup_systrap) never reaches a stub thread: the FXSAVE area the
  * Sentry controls does not cover zmm16-31. */
@@ -1077,6 +1113,7 @@ int main(void)
 	    cmocka_unit_test(test_threads_share_memory_and_spares_are_reused),
 	    cmocka_unit_test(test_hand_offs_stay_on_one_cpu),
 	    cmocka_unit_test(test_a_computing_thread_runs_untied),
+	    cmocka_unit_test(test_a_cpu_the_cpuset_lost_is_left),
 	    cmocka_unit_test(test_unmap_and_protect_hold_when_they_return),
 	    cmocka_unit_test(test_maps_and_protects_go_in_one_request),
 	    cmocka_unit_test(test_fork_shares_a_frame_copy_on_write),
