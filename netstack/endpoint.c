@@ -1273,9 +1273,8 @@ int ns_stack_endpoints(struct ns_stack *s, int protocol, struct ns_ep_info **out
 	size_t k = 0;
 	for (struct ns_endpoint *e = s->all; eps && e; e = e->all_next) {
 		bool is_ping = e->type == SOCK_DGRAM && e->protocol != IPPROTO_UDP;
-		if (ping ? !is_ping : e->protocol != protocol)
+		if ((ping ? !is_ping : e->protocol != protocol) || !ep_tryget(e))
 			continue;
-		ep_get(e);
 		eps[k++] = e;
 	}
 	vmutex_unlock(&s->lock);

@@ -549,6 +549,19 @@ static inline void ep_get(struct ns_endpoint *ep)
 {
 	atomic_fetch_add_explicit(&ep->refs, 1, memory_order_relaxed);
 }
+/* A reference to an endpoint found on s->all (under s->lock), unless its
+ * last one is already gone: ep_put then waits for s->lock to unlink and
+ * free it, and the finder must leave it alone. */
+static inline bool ep_tryget(struct ns_endpoint *ep)
+{
+	int r = atomic_load_explicit(&ep->refs, memory_order_relaxed);
+	while (r > 0)
+		if (atomic_compare_exchange_weak_explicit(&ep->refs, &r, r + 1,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			return true;
+	return false;
+}
 void ep_put(struct ns_endpoint *ep);
 
 /* Queue a readiness report for ep (any context, any lock). */
