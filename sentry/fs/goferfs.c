@@ -55,8 +55,15 @@
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
 
-/* git's objects/ gets up to 256 directories, each with a name or two. */
+/* A fresh directory keeps the names made in it as a list up to
+ * GOFER_FRESH_NAMES (git's objects/ gets up to 256 directories, each with
+ * a name or two), then in a Bloom filter of GOFER_FRESH_BLOOM_BITS (8 KiB,
+ * 4 probes): a name it may hold is asked for, one it cannot hold is absent.
+ * Past GOFER_FRESH_MAX names (one name in 400 would then be asked for in
+ * vain) the directory is treated as any other. */
 #define GOFER_FRESH_NAMES 256
+#define GOFER_FRESH_BLOOM_BITS 65536u
+#define GOFER_FRESH_MAX 4096u
 
 struct gofer_node {
 	uint64_t fid;
@@ -97,12 +104,14 @@ struct gofer_node {
 	/* Directories the Sentry made where names known absent are kept (see
 	 * gofer_sb): it began empty, so a name it was not given since is
 	 * absent without asking (git's objects/xx/ directories: the object's
-	 * name right after its temporary one).  Until more than
-	 * GOFER_FRESH_NAMES names were made in it.  Under the sb's
-	 * inodes_lock. */
+	 * name right after its temporary one; a tar or a build writing
+	 * thousands of files into one).  made: the names (made_cap of room),
+	 * or bloom once there were too many; nmade counts them.  Under the
+	 * sb's inodes_lock. */
 	bool fresh;
-	uint16_t nmade, made_cap;
+	uint32_t nmade, made_cap;
 	char **made;
+	uint64_t *bloom;
 };
 
 struct gofer_open {
@@ -300,24 +309,74 @@ static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
 static void fresh_end(struct gofer_node *n)
 {
 	n->fresh = false;
-	while (n->nmade)
-		free(n->made[--n->nmade]);
+	if (n->made)
+		while (n->nmade)
+			free(n->made[--n->nmade]);
 	free(n->made);
 	n->made = NULL;
 	n->made_cap = 0;
+	n->nmade = 0;
+	free(n->bloom);
+	n->bloom = NULL;
+}
+
+/* The filter's 4 probes for name (double hashing of a 64-bit FNV-1a). */
+static void fresh_probes(const char *name, uint32_t bit[4])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+	for (uint32_t i = 0; i < 4; i++)
+		bit[i] = (h1 + i * h2) % GOFER_FRESH_BLOOM_BITS;
+}
+
+static void bloom_add(uint64_t *bloom, const char *name)
+{
+	uint32_t bit[4];
+	fresh_probes(name, bit);
+	for (int i = 0; i < 4; i++)
+		bloom[bit[i] / 64] |= 1ULL << (bit[i] % 64);
+}
+
+/* The list is full: its names go into a filter instead.  False when out of
+ * memory. */
+static bool fresh_to_bloom(struct gofer_node *n)
+{
+	uint64_t *bloom = calloc(GOFER_FRESH_BLOOM_BITS / 64, sizeof(*bloom));
+	if (!bloom)
+		return false;
+	for (uint32_t i = 0; i < n->nmade; i++) {
+		bloom_add(bloom, n->made[i]);
+		free(n->made[i]);
+	}
+	free(n->made);
+	n->made = NULL;
+	n->made_cap = 0;
+	n->bloom = bloom;
+	return true;
 }
 
 /* Record name as made in fresh directory n; false when out of room or
  * memory.  Under inodes_lock. */
 static bool fresh_add(struct gofer_node *n, const char *name)
 {
+	if (n->nmade >= GOFER_FRESH_MAX)
+		return false;
+	if (!n->bloom && n->nmade == GOFER_FRESH_NAMES && !fresh_to_bloom(n))
+		return false;
+	if (n->bloom) {
+		bloom_add(n->bloom, name);
+		n->nmade++;
+		return true;
+	}
 	if (n->nmade == n->made_cap) {
-		unsigned int cap = n->made_cap ? 2u * n->made_cap : 8u;
-		char **m = cap <= GOFER_FRESH_NAMES ? realloc(n->made, cap * sizeof(*m)) : NULL;
+		uint32_t cap = n->made_cap ? 2u * n->made_cap : 8u;
+		char **m = realloc(n->made, cap * sizeof(*m));
 		if (!m)
 			return false;
 		n->made = m;
-		n->made_cap = (uint16_t)cap;
+		n->made_cap = cap;
 	}
 	char *copy = strdup(name);
 	if (!copy)
@@ -326,10 +385,19 @@ static bool fresh_add(struct gofer_node *n, const char *name)
 	return true;
 }
 
-/* Was name made in fresh directory n since it was made?  Under inodes_lock. */
+/* May name have been made in fresh directory n since it was made?  Under
+ * inodes_lock. */
 static bool fresh_made(const struct gofer_node *n, const char *name)
 {
-	for (unsigned int i = 0; i < n->nmade; i++)
+	if (n->bloom) {
+		uint32_t bit[4];
+		fresh_probes(name, bit);
+		for (int i = 0; i < 4; i++)
+			if (!(n->bloom[bit[i] / 64] & (1ULL << (bit[i] % 64))))
+				return false;
+		return true;
+	}
+	for (uint32_t i = 0; i < n->nmade; i++)
 		if (!strcmp(n->made[i], name))
 			return true;
 	return false;
