@@ -391,10 +391,13 @@ static int insert_merge(struct mm *mm, struct vma *v)
 /* ---- faults and population ---- */
 
 /* Copy-on-write break of the present entry pte at page: the last reference
- * just becomes writable; otherwise the contents move to a new page.  When
- * `unmap_old` the platform mapping of the old frame is removed (the fault
- * path passes false because it maps the new frame over it at once). */
-static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_old)
+ * just becomes writable; otherwise the contents move to a new page.  With
+ * `remap` (the page's VMA), a platform mapping of the old frame is moved to
+ * the new one now, with all the VMA allows (a Sentry write into a fork
+ * child's page, its tid at clone: the child then uses it without a fault),
+ * or removed if that fails; the fault path passes NULL: it maps the new
+ * frame at once. */
+static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, const struct vma *remap)
 {
 	uint64_t off = PTE_OFFSET(pte);
 	uint64_t np;
@@ -407,12 +410,12 @@ static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_
 		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), PAGE_SIZE);
 		memfile_decref(mm->mf, off, 1);
 		np = (uint64_t)noff | PTE_PRESENT;
-		if (pte & PTE_MAPPED) {
-			if (unmap_old)
-				plat_unmap(mm, page, PAGE_SIZE);
-			else
-				np = pte_mapped(np, PTE_MPROT(pte));
-		}
+		int prot = remap ? eff_prot(remap, np) : PTE_MPROT(pte);
+		if ((pte & PTE_MAPPED) && remap &&
+		    mm_plat_map(mm, page, PAGE_SIZE, prot, (uint64_t)noff) < 0)
+			plat_unmap(mm, page, PAGE_SIZE);
+		else if (pte & PTE_MAPPED)
+			np = pte_mapped(np, prot);
 	}
 	pt_set(&mm->pt, page, np);
 	return (int64_t)np;
@@ -504,7 +507,7 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 		}
 	}
 	if (write && (pte & PTE_COW))
-		return cow_break(mm, page, pte, true);
+		return cow_break(mm, page, pte, vma);
 	if (write && vma_write_notify(vma) && !(pte & PTE_DIRTY) &&
 	    page_mkwrite(mm, vma, page, &pte) < 0)
 		return -EIO;
@@ -757,7 +760,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 				pte = pt_get(&mm->pt, page);
 			}
 			if (pte & PTE_COW) {
-				int64_t np = cow_break(mm, page, pte, false);
+				int64_t np = cow_break(mm, page, pte, NULL);
 				if (np < 0) {
 					ret = -EIO;
 					goto out;

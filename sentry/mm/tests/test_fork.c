@@ -126,6 +126,42 @@ static void test_fork_premap_is_bounded(void **state)
 	mm_put(p);
 }
 
+/* The Sentry writing into a child's page it maps ahead (clone's
+ * CLONE_CHILD_SETTID: the tid into the child's thread struct) copies it and
+ * moves the mapping to the copy at once, writable: the child uses it
+ * without a fault; the parent's page and mapping stay. */
+static void test_a_sentry_write_into_a_premapped_child_page_maps_the_copy(void **state)
+{
+	struct mm *p = mm_new(mf, &premap_plat);
+	assert_non_null(p);
+	uint64_t a = map_at(p, 0x40000000, 2 * PG, RW, ANON);
+	app_write8(p, mf, a, 'p');
+	app_write8(p, mf, a + PG, 'q');
+	struct mm *c = mm_fork(p);
+	assert_non_null(c);
+	uint64_t shared = PTE_OFFSET(pt_get(&c->pt, a));
+	assert_int_equal(host_prot(c, a), PROT_READ);
+	clear_calls(c);
+	assert_int_equal(mm_copy_out(c, a + 8, "tid", 3), 0);
+	uint64_t pte = pt_get(&c->pt, a);
+	assert_true(PTE_OFFSET(pte) != shared);
+	assert_false(pte & PTE_COW);
+	assert_int_equal(host_prot(c, a), RW);
+	assert_int_equal(count_calls(c, OP_UNMAP), 0);
+	assert_int_equal(count_calls(c, OP_MAP), 1);
+	check_consistency(c);
+	int before = AS(c)->ncalls;
+	assert_int_equal(app_read8(c, mf, a + 8), 't');
+	app_write8(c, mf, a + 16, 'w');
+	assert_int_equal(AS(c)->ncalls, before);
+	assert_int_equal(app_read8(c, mf, a), 'p');
+	assert_int_equal(app_read8(p, mf, a + 8), 0);
+	assert_int_equal(PTE_OFFSET(pt_get(&p->pt, a)), shared);
+	check_consistency(p);
+	mm_put(c);
+	mm_put(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +170,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fork_maps_nothing_ahead_without_map_before_entry,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_premap_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_sentry_write_into_a_premapped_child_page_maps_the_copy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

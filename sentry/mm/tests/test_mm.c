@@ -587,7 +587,7 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	mm_put(p);
 }
 
-static void test_copy_out_breaks_cow_and_drops_stale_mapping(void **state)
+static void test_copy_out_breaks_cow_and_moves_the_mapping_to_the_copy(void **state)
 {
 	struct mm *p = new_mm();
 	uint64_t a = map_anon(p, 0x40000000, PG, RW, ANON | MAP_FIXED);
@@ -597,8 +597,12 @@ static void test_copy_out_breaks_cow_and_drops_stale_mapping(void **state)
 	assert_int_equal(app_read8(c, mf, a), 'o'); /* child maps the shared frame */
 	clear_calls(c);
 	assert_int_equal(mm_copy_out(c, a, "chld", 5), 0);
-	assert_int_equal(count_calls(c, OP_UNMAP), 1);
-	assert_int_equal(host_prot(c, a), -1);
+	/* No stale mapping: it moves to the child's copy, with all the VMA
+	 * allows (the page is the child's alone now). */
+	assert_int_equal(count_calls(c, OP_UNMAP), 0);
+	assert_int_equal(count_calls(c, OP_MAP), 1);
+	assert_int_equal(AS(c)->calls[0].off, PTE_OFFSET(pt_get(&c->pt, a)));
+	assert_int_equal(host_prot(c, a), RW);
 	char buf[5];
 	assert_int_equal(mm_copy_in(p, buf, a, 5), 0);
 	assert_string_equal(buf, "orig");
@@ -846,8 +850,8 @@ static void test_write_fault_hint_copies_at_once(void **state)
 
 /* A debugger's access (ptrace POKETEXT, /proc/PID/mem): reads PROT_NONE
  * and read-only pages; writes a read-only private mapping of a file by
- * breaking copy-on-write (the file keeps its page, the stale platform
- * mapping goes) and a read-only private anonymous page in place; never a
+ * breaking copy-on-write (the file keeps its page, the platform mapping
+ * moves to the copy) and a read-only private anonymous page in place; never a
  * read-only shared mapping, nor an unmapped address. */
 static void test_access_force_writes_readonly_private_not_shared(void **state)
 {
@@ -865,7 +869,10 @@ static void test_access_force_writes_readonly_private_not_shared(void **state)
 	clear_calls(mm);
 	uint8_t cc = 0xcc, b = 0;
 	assert_int_equal(mm_access_force(mm, (uint64_t)text + 1, &cc, 1, true), 0);
-	assert_int_equal(count_calls(mm, OP_UNMAP), 1);
+	/* The mapping moves to the copy, still read-only and executable. */
+	assert_int_equal(count_calls(mm, OP_UNMAP), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, (uint64_t)text), PROT_READ | PROT_EXEC);
 	assert_true(PTE_OFFSET(pt_get(&mm->pt, (uint64_t)text)) != fpage);
 	assert_int_equal(app_read8(mm, mf, (uint64_t)text + 1), 0xcc);
 	assert_int_equal(app_read8(mm, mf, (uint64_t)shro + 1), file_data[1]);
@@ -1274,7 +1281,7 @@ int main(void)
 	    T(test_fault_without_vma_is_maperr_and_bad_prot_is_accerr),
 	    T(test_stack_grows_down_on_fault_within_rlimit),
 	    T(test_fork_cow_isolates_parent_and_child),
-	    T(test_copy_out_breaks_cow_and_drops_stale_mapping),
+	    T(test_copy_out_breaks_cow_and_moves_the_mapping_to_the_copy),
 	    T(test_shared_anon_stays_shared_across_fork),
 	    T(test_dontfork_and_wipeonfork),
 	    T(test_private_file_mapping_reads_file_zero_fills_and_sigbus_past_eof),
