@@ -716,6 +716,30 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 	}
 }
 
+/* The window's pages that vma's file has in memory already (cached_page):
+ * as prefill_file without reading any.  Its bounds are the mapping's and
+ * the file's end. */
+static void prefill_cached(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+{
+	struct mm_file *f = vma->file;
+	int64_t size = f->ops->size(f);
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t foff = vma->off + (a - vma->start);
+		if (size < 0 || foff >= (uint64_t)size)
+			break;
+		if (pt_get(&mm->pt, a))
+			continue;
+		int64_t off = f->ops->cached_page(f, foff >> PAGE_SHIFT);
+		if (off < 0)
+			continue;
+		uint64_t pte = (uint64_t)off | PTE_PRESENT | (vma->flags & VMA_SHARED ? 0 : PTE_COW);
+		if (pt_set(&mm->pt, a, pte) < 0) {
+			memfile_decref(mm->mf, (uint64_t)off, 1);
+			break;
+		}
+	}
+}
+
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 {
 	return mm_handle_fault_access(mm, addr, 0, si_code);
@@ -821,6 +845,17 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
 		prefill_file(mm, vma, lo, hi);
+	if (!pte && !write && vma->file && vma->file->ops->cached_page) {
+		/* Wider, over what is in memory already: one map per run. */
+		uint64_t cwin = MM_FAULT_AROUND_CACHED * PAGE_SIZE;
+		uint64_t clo = page & ~(cwin - 1), chi = clo + cwin;
+		clo = clo < vma->start ? vma->start : clo;
+		chi = chi > vma->end ? vma->end : chi;
+		prefill_cached(mm, vma, clo, lo);
+		prefill_cached(mm, vma, hi, chi);
+		lo = clo;
+		hi = chi;
+	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;

@@ -741,6 +741,51 @@ static void test_shared_file_mapping_uses_the_files_pages(void **state)
 	ff_release(&ff);
 }
 
+/* A read fault in a file mapping also maps, over a wider window
+ * (MM_FAULT_AROUND_CACHED), the pages the file has in memory already,
+ * without reading any more of the file; never past its end, and a write
+ * still copies. */
+static void test_read_fault_maps_the_cached_pages_of_a_wider_window(void **state)
+{
+	static uint8_t big[450 * PG];
+	for (size_t i = 0; i < sizeof(big); i += PG)
+		big[i] = (uint8_t)(i / PG);
+	struct fake_file ff;
+	ff_init(&ff, mf, big, sizeof(big), true);
+	ff.f.ops = &ff_cached_ops;
+	/* Another reader cached pages 256..449 of the file. */
+	for (uint64_t pg = 256; pg < 450; pg++)
+		memfile_decref(mf, (uint64_t)ff_shared_page(&ff.f, pg), 1);
+	int preads = ff.preads;
+	struct mm *mm = new_mm();
+	/* 512 pages mapped, of a file of 450: the window is the mapping. */
+	int64_t p = mm_mmap(mm, 0x40000000, 512 * PG, PROT_READ, MAP_PRIVATE, &ff.f, 0);
+	assert_int_equal(p, 0x40000000);
+	uint64_t a = (uint64_t)p;
+	assert_int_equal(app_read8(mm, mf, a + 300 * PG), 300 % 256);
+	assert_int_equal(ff.preads, preads); /* all cached: nothing read */
+	assert_int_equal(host_prot(mm, a + 256 * PG), PROT_READ);
+	assert_int_equal(host_prot(mm, a + 449 * PG), PROT_READ);
+	assert_int_equal(host_prot(mm, a + 450 * PG), -1); /* past EOF */
+	assert_int_equal(host_prot(mm, a + 255 * PG), -1); /* not cached */
+	assert_false(pt_get(&mm->pt, a + 255 * PG));
+	assert_true(pt_get(&mm->pt, a + 400 * PG) & PTE_COW);
+	assert_int_equal(PTE_OFFSET(pt_get(&mm->pt, a + 400 * PG)), (uint64_t)ff.cache[400] - 1);
+	check_consistency(mm);
+	/* A page outside the cache still faults, and reads its own window. */
+	int maps = count_calls(mm, OP_MAP);
+	assert_int_equal(app_read8(mm, mf, a + 10 * PG), 10);
+	assert_true(count_calls(mm, OP_MAP) > maps);
+	assert_true(ff.preads > preads);
+	/* Past EOF: SIGBUS, as before. */
+	int code;
+	assert_int_equal(mm_handle_fault(mm, a + 460 * PG, &code), -EIO);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 static void test_private_mapping_of_shareable_file_is_cow_over_file_pages(void **state)
 {
 	fill_file_data();
@@ -1259,6 +1304,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
+	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),
 	    T(test_last_file_put_happens_after_mm_lock),
 	    T(test_memfile_alloc_fails_with_enomem_when_full),
 	    T(test_mmap_without_hint_goes_top_down_below_base),
