@@ -741,6 +741,29 @@ static void test_shared_file_mapping_uses_the_files_pages(void **state)
 	ff_release(&ff);
 }
 
+/* A VMA no larger than the fault-around window faults in whole, however
+ * it straddles the window's alignment; a larger one by aligned windows. */
+static void test_a_vma_as_small_as_the_window_faults_in_whole(void **state)
+{
+	struct mm *mm = new_mm();
+	/* 13 pages across the 64 KiB boundary at 0x40010000. */
+	uint64_t a = map_anon(mm, 0x4000b000, 13 * PG, RW, ANON | MAP_FIXED);
+	clear_calls(mm);
+	assert_int_equal(app_read8(mm, mf, a + 10 * PG), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (int i = 0; i < 13; i++)
+		assert_int_equal(host_prot(mm, a + i * PG), RW);
+	check_consistency(mm);
+	/* 17 pages: one more than the window, the aligned one as before. */
+	uint64_t b = map_anon(mm, 0x5000b000, 17 * PG, RW, ANON | MAP_FIXED);
+	assert_int_equal(app_read8(mm, mf, b + 10 * PG), 0);
+	assert_int_equal(host_prot(mm, 0x50010000), RW);
+	assert_int_equal(host_prot(mm, 0x5001b000), RW);
+	assert_int_equal(host_prot(mm, 0x5000f000), -1);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
 /* A read fault in a file mapping also maps, over a wider window
  * (MM_FAULT_AROUND_CACHED), the pages the file has in memory already,
  * without reading any more of the file; never past its end, and a write
@@ -1305,6 +1328,7 @@ int main(void)
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
 	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),
+	    T(test_a_vma_as_small_as_the_window_faults_in_whole),
 	    T(test_last_file_put_happens_after_mm_lock),
 	    T(test_memfile_alloc_fails_with_enomem_when_full),
 	    T(test_mmap_without_hint_goes_top_down_below_base),
