@@ -17,8 +17,9 @@
  * addr_space are called only from a thread whose context has entered that
  * addr_space (context_switch ran on it at least once, and the app thread is now
  * stopped in the Sentry), or on an addr_space never entered (then they only
- * record nothing: there is nothing mapped to change).  context_interrupt may be
- * called from any thread.
+ * record nothing: there is nothing mapped to change; or, on a platform with
+ * map_before_entry, they are kept and hold from the first app instruction
+ * on).  context_interrupt may be called from any thread.
  *
  * This file never includes Sentry headers; the Sentry includes it.
  */
@@ -205,6 +206,12 @@ struct platform_ops {
 	 * p; any thread may call it. */
 	const struct jail_rules *(*jail_rules)(const struct platform *p);
 
+	/* Maps made into an address space never entered are kept (not
+	 * dropped) and hold before its first app instruction, as cheaply as
+	 * the platform's first request allows: worth making ahead (a fork's
+	 * child gets its parent's working set so).  An unmap or protect there
+	 * holds too.  A map it cannot keep fails (-ENOSPC). */
+	bool map_before_entry;
 	/* A new, empty address space.  NULL on failure (errno set). */
 	struct addr_space *(*new_addr_space)(struct platform *p);
 	/* Map [addr, addr+len) to the memory file at offset, replacing whatever
@@ -227,7 +234,8 @@ struct platform_ops {
 	void (*as_release)(struct addr_space *as);
 	/* Optional (NULL: not supported).  Release old, handing its host
 	 * resources, emptied, to fresh: an address space never entered, into
-	 * which nothing was mapped yet but from the Sentry's own records.  For
+	 * which nothing was mapped yet but from the Sentry's own records (or
+	 * maps it kept, map_before_entry: they hold after the emptying).  For
 	 * execve: old is the replaced address space, which no task uses any
 	 * more and no other thread holds, and the calling thread's context is
 	 * stopped in it; the new program then skips the making of a host

@@ -950,16 +950,26 @@ static struct addr_space *systrap_new_addr_space(struct platform *p)
 	return st_as_alloc(p->priv);
 }
 
-/* One op of the Sentry's own on as, done when this returns: 1 when as has
- * no stub yet (nothing mapped, nothing to do), else as st_leader_op. */
-static int st_as_op(struct addr_space *as, long nr, const long args[6])
+/*
+ * Before the first entry (no stub yet): op joins the queue, which the stub's
+ * first request carries (st_as_create_stub, context_switch), before any app
+ * instruction: a fork's child gets the maps of its parent's working set
+ * there (platform_ops.map_before_entry).  0 when queued.  A full queue
+ * takes no more maps (-ENOSPC: not mapped, the Sentry refaults it); an
+ * unmap or a protect that does not fit empties it instead (1): with
+ * nothing mapped at all, no stale or too permissive mapping can stay.
+ */
+static int st_as_queue_unentered(struct addr_space *as, long nr, const long args[6])
 {
-	if (atomic_load(&as->released))
-		return -ESRCH;
-	vmutex_lock(&as->lock);
-	int err = as->pid ? st_leader_op(as, nr, args, NULL) : 1;
-	vmutex_unlock(&as->lock);
-	return err;
+	if (as->nqueued < ST_MAX_OPS - 1) {
+		as->queue[as->nqueued] = st_op_of(nr, args);
+		__atomic_store_n(&as->nqueued, as->nqueued + 1, __ATOMIC_SEQ_CST);
+		return 0;
+	}
+	if (nr == SYS_mmap)
+		return -ENOSPC;
+	__atomic_store_n(&as->nqueued, 0, __ATOMIC_SEQ_CST);
+	return 1;
 }
 
 /*
@@ -968,7 +978,7 @@ static int st_as_op(struct addr_space *as, long nr, const long args[6])
  * next request or the next time a context of as runs (context_switch sends
  * the queue first).  Either way it holds before any app code of as runs
  * again: one request for all the protects of a fork, for instance, instead
- * of one each.  0, 1 (no stub yet), or -errno.
+ * of one each.  0, 1 (not kept: nothing is mapped), or -errno.
  */
 static int st_as_queue(struct addr_space *as, long nr, const long args[6])
 {
@@ -976,9 +986,11 @@ static int st_as_queue(struct addr_space *as, long nr, const long args[6])
 		return -ESRCH;
 	vmutex_lock(&as->lock);
 	int err = 1;
-	if (as->pid && atomic_load(&as->dead)) {
+	if (!as->pid) {
+		err = st_as_queue_unentered(as, nr, args);
+	} else if (atomic_load(&as->dead)) {
 		err = -ESRCH;
-	} else if (as->pid) {
+	} else {
 		as->queue[as->nqueued] = st_op_of(nr, args);
 		__atomic_store_n(&as->nqueued, as->nqueued + 1, __ATOMIC_SEQ_CST);
 		err = 0;
@@ -1008,7 +1020,17 @@ static int systrap_as_unmap(struct addr_space *as, uint64_t addr, uint64_t len)
 	if (!st_range_ok(addr, len))
 		return -EINVAL;
 	const long args[6] = {(long)addr, (long)len};
-	int err = st_as_op(as, SYS_munmap, args);
+	int err;
+	if (atomic_load(&as->released))
+		return -ESRCH;
+	vmutex_lock(&as->lock);
+	if (!as->pid) /* unmaps what the queue maps, or nothing */
+		err = __atomic_load_n(&as->nqueued, __ATOMIC_SEQ_CST)
+			  ? st_as_queue_unentered(as, SYS_munmap, args)
+			  : 1;
+	else
+		err = st_leader_op(as, SYS_munmap, args, NULL);
+	vmutex_unlock(&as->lock);
 	return err == 1 ? 0 : err;
 }
 
@@ -1301,6 +1323,7 @@ const struct platform_ops systrap_platform_ops = {
     .fini = systrap_fini,
     .jail_rules = systrap_jail_rules,
     .new_addr_space = systrap_new_addr_space,
+    .map_before_entry = true,
     .as_map = systrap_as_map,
     .as_unmap = systrap_as_unmap,
     .as_protect = systrap_as_protect,

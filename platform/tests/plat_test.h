@@ -136,7 +136,11 @@ static void env_start_named(struct env *e, const struct prog *p, const char *nam
 	}
 	e->ctx = ops->new_context(plat);
 	assert_non_null(e->ctx);
-	assert_int_equal(ops->as_map(e->as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF), 0);
+	/* Before the first entry a map records nothing (dropped), but on a
+	 * platform that keeps it (map_before_entry: test_systrap_queue). */
+	if (!ops->map_before_entry)
+		assert_int_equal(ops->as_map(e->as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF),
+				 0);
 	assert_int_equal(STUB_PID(e->as), 0); /* lazy */
 	e->regs.rip = CODE_VA;
 	e->regs.rsp = STACK_VA + PAGE;

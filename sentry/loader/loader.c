@@ -181,6 +181,22 @@ static void hot_add(struct loader_result *res, uint64_t addr, int access)
 	}
 }
 
+/* The first page of each of img's read-only segments but the one holding
+ * `skip` (loader_result.hot): ld.so reads its ELF header, dynamic symbols
+ * and read-only data before any syscall, one fault per segment else. */
+static void hot_add_ro(struct loader_result *res, const struct elf_image *img, uint64_t skip)
+{
+	for (int i = 0; i < img->eh.e_phnum; i++) {
+		const Elf64_Phdr *p = &img->ph[i];
+		if (p->p_type != PT_LOAD || (p->p_flags & PF_W) || !p->p_filesz)
+			continue;
+		uint64_t lo = p->p_vaddr + img->bias;
+		if (skip >= lo && skip - lo < p->p_memsz)
+			continue;
+		hot_add(res, PAGE_ROUND_DOWN(lo), PROT_READ);
+	}
+}
+
 /* The file-backed pages of img's writable segments (loader_result.hot). */
 static void hot_add_rw(struct loader_result *res, const struct elf_image *img)
 {
@@ -370,6 +386,18 @@ int loader_load(struct mm *mm, const struct loader_args *a, struct loader_result
 	if (interp)
 		hot_add_rw(res, interp);
 	hot_add_rw(res, exe);
+	/* Then what every dynamic program reads next: the program's own
+	 * entry (ld.so jumps there), the vDSO's ELF header (ld.so parses
+	 * it), the stack page below the top (ld.so's frames), ld.so's other
+	 * segments. */
+	if (interp)
+		hot_add(res, PAGE_ROUND_DOWN(exe->eh.e_entry + exe->bias), PROT_READ);
+	if (vdso)
+		hot_add(res, (uint64_t)vdso, PROT_READ);
+	if (PAGE_ROUND_DOWN(sp) - PAGE_SIZE >= stack_lo)
+		hot_add(res, PAGE_ROUND_DOWN(sp) - PAGE_SIZE, PROT_WRITE);
+	if (interp)
+		hot_add_ro(res, interp, res->entry);
 	r = 0;
 out:
 	if (interp_file)

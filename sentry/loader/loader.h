@@ -35,7 +35,7 @@ struct loader_args {
 	void *vdso_arg;
 };
 
-#define LOADER_HOT_MAX 16
+#define LOADER_HOT_MAX 24
 /* Writable file pages per image in loader_result.hot, at most. */
 #define LOADER_HOT_RW_PAGES 4
 
@@ -48,8 +48,10 @@ struct loader_result {
 	/* Pages every new program touches first, and how (PROT_READ or
 	 * PROT_WRITE): the entry, the top of the stack, the program
 	 * headers, and the file-backed pages of each image's writable
-	 * segment (the dynamic loader relocates them at once).  exec may
-	 * serve those faults ahead (exec.c). */
+	 * segment (the dynamic loader relocates them at once); then the
+	 * program's entry, the vDSO, the stack's second page and the first
+	 * page of the interpreter's other segments.  exec may serve those
+	 * faults ahead (exec.c). */
 	struct {
 		uint64_t addr;
 		int access;

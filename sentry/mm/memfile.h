@@ -69,6 +69,11 @@ struct mm_file_ops {
 	 * shared (then mmap(MAP_SHARED) fails with ENODEV, as Linux for such
 	 * files). */
 	int64_t (*shared_page)(struct mm_file *f, uint64_t pgoff);
+	/* Optional, with shared_page: as shared_page, but only for a page the
+	 * file already has in memory (cached), never reading it: -ENOENT
+	 * otherwise.  For fault-around over more pages than a fault may read
+	 * (MM_FAULT_AROUND_CACHED). */
+	int64_t (*cached_page)(struct mm_file *f, uint64_t pgoff);
 	/* File size, for SIGBUS past EOF. */
 	int64_t (*size)(struct mm_file *f);
 	/* Optional, for files whose shared pages are written back somewhere

@@ -66,7 +66,7 @@
 
 /* ---- platform cache helpers ---- */
 
-static int plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t off)
+int mm_plat_map(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
 	mm->map_gen++;
 	if (!mm->as)
@@ -88,7 +88,7 @@ static void plat_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 			 (unsigned long long)len, err);
 }
 
-static void plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
+void mm_plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 {
 	if (!mm->as)
 		return;
@@ -106,11 +106,6 @@ static void plat_protect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
 static int eff_prot(const struct vma *v, uint64_t pte)
 {
 	return vma_page_prot(v, pte);
-}
-
-static uint64_t pte_mapped(uint64_t pte, int prot)
-{
-	return (pte & ~PTE_MPROT_MASK) | PTE_MAPPED | ((uint64_t)prot << PTE_MPROT_SHIFT);
 }
 
 static uint64_t pte_unmapped(uint64_t pte) { return pte & ~(PTE_MAPPED | PTE_MPROT_MASK); }
@@ -133,28 +128,20 @@ static void unmap_platform(struct mm *mm, uint64_t start, uint64_t end)
 		plat_unmap(mm, lo, hi - lo);
 }
 
-/* Memory-file references taken or dropped in runs of contiguous frames: one
- * memfile lock round trip per run instead of per page. */
-struct page_run {
-	struct memfile *mf;
-	void (*apply)(struct memfile *mf, uint64_t offset, uint64_t npages);
-	uint64_t off, n;
-};
-
-static void page_run_flush(struct page_run *r)
+void mm_page_run_flush(struct mm_page_run *r)
 {
 	if (r->n)
 		r->apply(r->mf, r->off, r->n);
 	r->n = 0;
 }
 
-static void page_run_add(struct page_run *r, uint64_t off)
+void mm_page_run_add(struct mm_page_run *r, uint64_t off)
 {
 	if (r->n && r->off + r->n * PAGE_SIZE == off) {
 		r->n++;
 		return;
 	}
-	page_run_flush(r);
+	mm_page_run_flush(r);
 	r->off = off;
 	r->n = 1;
 }
@@ -163,15 +150,15 @@ static void page_run_add(struct page_run *r, uint64_t off)
  * unless the whole page table is about to go. */
 static void release_pages(struct mm *mm, uint64_t start, uint64_t end, bool clear)
 {
-	struct page_run run = {.mf = mm->mf, .apply = memfile_decref};
+	struct mm_page_run run = {.mf = mm->mf, .apply = memfile_decref};
 	uint64_t a = start, pte;
 	while (pt_next(&mm->pt, &a, end, &pte)) {
-		page_run_add(&run, PTE_OFFSET(pte));
+		mm_page_run_add(&run, PTE_OFFSET(pte));
 		if (clear)
 			pt_set(&mm->pt, a, 0);
 		a += PAGE_SIZE;
 	}
-	page_run_flush(&run);
+	mm_page_run_flush(&run);
 }
 
 /* Drop every page of [start, end): platform mapping, entry, reference. */
@@ -188,7 +175,7 @@ void mm_zap_locked(struct mm *mm, uint64_t start, uint64_t end)
 
 void mm_protect_locked(struct mm *mm, uint64_t start, uint64_t end, int prot)
 {
-	plat_protect(mm, start, end - start, prot);
+	mm_plat_protect(mm, start, end - start, prot);
 }
 
 /* ---- life of an mm ---- */
@@ -316,81 +303,6 @@ void mm_set_exe_file(struct mm *mm, struct mm_file *f)
 	mm->exe = f;
 }
 
-struct mm *mm_fork(struct mm *parent)
-{
-	struct mm *c = mm_new(parent->mf, parent->plat);
-	if (!c)
-		return NULL;
-	vmutex_lock(&parent->lock);
-	mm_set_exe_file(c, parent->exe);
-	c->mmap_base = parent->mmap_base;
-	c->brk_start = parent->brk_start;
-	c->brk = parent->brk;
-	c->stack_start = parent->stack_start;
-	c->stack_end = parent->stack_end;
-	c->stack_limit = parent->stack_limit;
-	for (size_t i = 0; i < parent->vmas.n; i++) {
-		struct vma *v = parent->vmas.v[i];
-		if (v->flags & VMA_DONTFORK)
-			continue;
-		struct vma *nv = vma_dup(v);
-		if (!nv)
-			goto fail;
-		nv->flags &= ~VMA_LOCK_MASK; /* as Linux: locks are not inherited */
-		if (vmas_insert(&c->vmas, nv) < 0) {
-			vma_free(nv);
-			goto fail;
-		}
-		if (v->flags & VMA_WIPEONFORK)
-			continue; /* the child sees fresh zero pages */
-		bool shared = v->flags & VMA_SHARED;
-		/* Runs of parent pages whose platform mapping must lose write. */
-		uint64_t wp_lo = 0, wp_hi = 0;
-		int ro = v->prot & PROT_RWX & ~PROT_WRITE;
-		/* References are taken in runs, always before a failure exit. */
-		struct page_run refs = {.mf = parent->mf, .apply = memfile_incref};
-		uint64_t a = v->start, pte;
-		while (pt_next(&parent->pt, &a, v->end, &pte)) {
-			uint64_t off = PTE_OFFSET(pte);
-			uint64_t cpte = off | PTE_PRESENT;
-			if (!shared) {
-				cpte |= PTE_COW;
-				uint64_t np = pte | PTE_COW;
-				if ((pte & PTE_MAPPED) && (PTE_MPROT(pte) & PROT_WRITE)) {
-					np = pte_mapped(np, ro);
-					if (wp_hi != a) {
-						if (wp_hi)
-							plat_protect(parent, wp_lo, wp_hi - wp_lo,
-								     ro);
-						wp_lo = a;
-					}
-					wp_hi = a + PAGE_SIZE;
-				}
-				pt_set(&parent->pt, a, np);
-			}
-			if (pt_set(&c->pt, a, cpte) < 0) {
-				page_run_flush(&refs);
-				if (wp_hi)
-					plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
-				goto fail;
-			}
-			page_run_add(&refs, off);
-			a += PAGE_SIZE;
-		}
-		page_run_flush(&refs);
-		if (wp_hi)
-			plat_protect(parent, wp_lo, wp_hi - wp_lo, ro);
-	}
-	vmutex_unlock(&parent->lock);
-	return c;
-fail:
-	/* Parent pages already marked CoW stay correct: a CoW page whose
-	 * refcount is back to 1 is made writable again on the next fault. */
-	vmutex_unlock(&parent->lock);
-	mm_put(c);
-	return NULL;
-}
-
 /* ---- placement ---- */
 
 /* Lowest address a VMA leaves free below itself (Linux's vm_start_gap). */
@@ -479,10 +391,13 @@ static int insert_merge(struct mm *mm, struct vma *v)
 /* ---- faults and population ---- */
 
 /* Copy-on-write break of the present entry pte at page: the last reference
- * just becomes writable; otherwise the contents move to a new page.  When
- * `unmap_old` the platform mapping of the old frame is removed (the fault
- * path passes false because it maps the new frame over it at once). */
-static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_old)
+ * just becomes writable; otherwise the contents move to a new page.  With
+ * `remap` (the page's VMA), a platform mapping of the old frame is moved to
+ * the new one now, with all the VMA allows (a Sentry write into a fork
+ * child's page, its tid at clone: the child then uses it without a fault),
+ * or removed if that fails; the fault path passes NULL: it maps the new
+ * frame at once. */
+static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, const struct vma *remap)
 {
 	uint64_t off = PTE_OFFSET(pte);
 	uint64_t np;
@@ -495,12 +410,12 @@ static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, bool unmap_
 		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), PAGE_SIZE);
 		memfile_decref(mm->mf, off, 1);
 		np = (uint64_t)noff | PTE_PRESENT;
-		if (pte & PTE_MAPPED) {
-			if (unmap_old)
-				plat_unmap(mm, page, PAGE_SIZE);
-			else
-				np = pte_mapped(np, PTE_MPROT(pte));
-		}
+		int prot = remap ? eff_prot(remap, np) : PTE_MPROT(pte);
+		if ((pte & PTE_MAPPED) && remap &&
+		    mm_plat_map(mm, page, PAGE_SIZE, prot, (uint64_t)noff) < 0)
+			plat_unmap(mm, page, PAGE_SIZE);
+		else if (pte & PTE_MAPPED)
+			np = pte_mapped(np, prot);
 	}
 	pt_set(&mm->pt, page, np);
 	return (int64_t)np;
@@ -592,7 +507,7 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 		}
 	}
 	if (write && (pte & PTE_COW))
-		return cow_break(mm, page, pte, true);
+		return cow_break(mm, page, pte, vma);
 	if (write && vma_write_notify(vma) && !(pte & PTE_DIRTY) &&
 	    page_mkwrite(mm, vma, page, &pte) < 0)
 		return -EIO;
@@ -673,7 +588,7 @@ static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 			}
 		}
 		if (run_n && run_new) {
-			int e = plat_map(mm, run_addr, run_n * PAGE_SIZE, run_prot, run_off);
+			int e = mm_plat_map(mm, run_addr, run_n * PAGE_SIZE, run_prot, run_off);
 			if (e < 0) {
 				err = e;
 			} else {
@@ -801,6 +716,48 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 	}
 }
 
+/* The window's pages that vma's file has in memory already (cached_page):
+ * as prefill_file without reading any.  Its bounds are the mapping's and
+ * the file's end. */
+static void prefill_cached(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+{
+	struct mm_file *f = vma->file;
+	int64_t size = f->ops->size(f);
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t foff = vma->off + (a - vma->start);
+		if (size < 0 || foff >= (uint64_t)size)
+			break;
+		if (pt_get(&mm->pt, a))
+			continue;
+		int64_t off = f->ops->cached_page(f, foff >> PAGE_SHIFT);
+		if (off < 0)
+			continue;
+		uint64_t pte = (uint64_t)off | PTE_PRESENT | (vma->flags & VMA_SHARED ? 0 : PTE_COW);
+		if (pt_set(&mm->pt, a, pte) < 0) {
+			memfile_decref(mm->mf, (uint64_t)off, 1);
+			break;
+		}
+	}
+}
+
+/* The fault-around window of `pages` pages for page of vma: aligned, within
+ * the VMA; a VMA no larger than that is one window, however it is aligned
+ * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
+ * 64 KiB one: one fault each, not two). */
+static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+			 uint64_t *hi)
+{
+	uint64_t win = pages * PAGE_SIZE;
+	*lo = vma->start;
+	*hi = vma->end;
+	if (vma->end - vma->start <= win)
+		return;
+	if ((page & ~(win - 1)) > *lo)
+		*lo = page & ~(win - 1);
+	if ((page & ~(win - 1)) + win < *hi)
+		*hi = (page & ~(win - 1)) + win;
+}
+
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
 {
 	return mm_handle_fault_access(mm, addr, 0, si_code);
@@ -845,7 +802,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 				pte = pt_get(&mm->pt, page);
 			}
 			if (pte & PTE_COW) {
-				int64_t np = cow_break(mm, page, pte, false);
+				int64_t np = cow_break(mm, page, pte, NULL);
 				if (np < 0) {
 					ret = -EIO;
 					goto out;
@@ -886,7 +843,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 			spurious_mm = mm;
 			spurious_page = page;
 			/* Map it again in case the host lost it; the retry tells. */
-			if (plat_map(mm, page, PAGE_SIZE, have, PTE_OFFSET(pte)) < 0)
+			if (mm_plat_map(mm, page, PAGE_SIZE, have, PTE_OFFSET(pte)) < 0)
 				ret = -EIO;
 			spurious_gen = mm->map_gen;
 			goto out;
@@ -896,16 +853,21 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	/* A write (when the platform tells) to a writable VMA is served as
 	 * one: no read-only mapping first and a second fault to copy. */
 	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
-	uint64_t win = (vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND) * PAGE_SIZE;
-	uint64_t lo = page & ~(win - 1), hi = lo + win;
-	if (lo < vma->start)
-		lo = vma->start;
-	if (hi > vma->end)
-		hi = vma->end;
+	uint64_t lo, hi;
+	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
 		prefill_file(mm, vma, lo, hi);
+	if (!pte && !write && vma->file && vma->file->ops->cached_page) {
+		/* Wider, over what is in memory already: one map per run. */
+		uint64_t clo, chi;
+		fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
+		prefill_cached(mm, vma, clo, lo);
+		prefill_cached(mm, vma, hi, chi);
+		lo = clo;
+		hi = chi;
+	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
@@ -1082,7 +1044,7 @@ static void reprotect_platform(struct mm *mm, struct vma *v)
 		if ((pte & PTE_MAPPED) && PTE_MPROT(pte) != want) {
 			if (!(run_hi == a && run_prot == want)) {
 				if (run_hi)
-					plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
+					mm_plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
 				run_lo = a;
 				run_prot = want;
 			}
@@ -1092,7 +1054,7 @@ static void reprotect_platform(struct mm *mm, struct vma *v)
 		a += PAGE_SIZE;
 	}
 	if (run_hi)
-		plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
+		mm_plat_protect(mm, run_lo, run_hi - run_lo, run_prot);
 }
 
 /* Does [s, e) lie entirely within VMAs? */

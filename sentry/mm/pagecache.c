@@ -680,6 +680,23 @@ static int64_t pc_shared_page(struct mm_file *f, uint64_t pgoff)
 	return r;
 }
 
+static int64_t pc_cached_page(struct mm_file *f, uint64_t pgoff)
+{
+	struct pagecache *pc = mmf_pc(f);
+	if (pgoff >= PC_MAX_PGOFF)
+		return -ENOENT;
+	vmutex_lock(&pc->lock);
+	int64_t size = pc->ops->size(pc->owner);
+	uint64_t pte = pt_get(&pc->pages, key(pgoff));
+	int64_t r = -ENOENT;
+	if (size >= 0 && key(pgoff) < (uint64_t)size && pte) {
+		r = (int64_t)PTE_OFFSET(pte);
+		memfile_incref(pc->mf, (uint64_t)r, 1); /* the caller's */
+	}
+	vmutex_unlock(&pc->lock);
+	return r;
+}
+
 static int64_t pc_size(struct mm_file *f)
 {
 	struct pagecache *pc = mmf_pc(f);
@@ -715,6 +732,7 @@ static const struct mm_file_ops pagecache_mmf_ops = {
     .put = pc_put,
     .pread = pc_pread,
     .shared_page = pc_shared_page,
+    .cached_page = pc_cached_page,
     .size = pc_size,
     .page_mkwrite = pc_page_mkwrite,
     .sync = pc_sync,

@@ -156,11 +156,66 @@ static void test_stats_count_one_request_for_the_queued_maps(void **state)
 	env_end(&e);
 }
 
+/* A fork's child gets its maps before its stub exists
+ * (platform_ops.map_before_entry): they are kept and hold from its first
+ * instruction on, in the stub's first request; an unmap before entry holds
+ * too, and a queue that cannot take a map says so (-ENOSPC) rather than
+ * claim a page it does not map. */
+static void test_maps_before_the_first_entry_hold_from_the_first_instruction(void **state)
+{
+	assert_true(ops->map_before_entry);
+	struct prog p = {0};
+	movabs_rbx(&p, DATA_VA);
+	EMIT(&p, 0x48, 0x8b, 0x3b); /* mov (%rbx),%rdi */
+	trap60(&p);
+	load_prog(&p, CODE_OFF);
+	uint64_t v = 0x6b6b;
+	assert_int_equal(pwrite(memfd, &v, 8, (off_t)DATA_OFF), 8);
+	struct addr_space *as = ops->new_addr_space(plat);
+	assert_non_null(as);
+	struct context *ctx = ops->new_context(plat);
+	assert_non_null(ctx);
+	assert_int_equal(ops->as_map(as, CODE_VA, PAGE, PROT_READ | PROT_EXEC, CODE_OFF), 0);
+	assert_int_equal(ops->as_map(as, DATA_VA, PAGE, PROT_READ, DATA2_OFF), 0);
+	/* Unmapped again before entry, then mapped to another frame: only
+	 * the last holds. */
+	assert_int_equal(ops->as_unmap(as, DATA_VA, PAGE), 0);
+	assert_int_equal(ops->as_map(as, DATA_VA, PAGE, PROT_READ, DATA_OFF), 0);
+	assert_int_equal(STUB_PID(as), 0);
+	plat_regs_t regs;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_VA;
+	struct plat_event ev;
+	assert_int_equal(ops->context_switch(ctx, as, &regs, &ev), 0);
+	assert_int_equal(ev.kind, PLAT_EV_SYSCALL);
+	assert_int_equal(regs.orig_rax, 60);
+	assert_int_equal(regs.rdi, 0x6b6b);
+	ops->as_release(as);
+	/* A queue before entry takes so many maps, then refuses one. */
+	as = ops->new_addr_space(plat);
+	assert_non_null(as);
+	int err = 0, n = 0;
+	for (; n < 1000 && !err; n++)
+		err = ops->as_map(as, DATA_VA + (uint64_t)n * PAGE, PAGE, PROT_READ, DATA_OFF);
+	assert_int_equal(err, -ENOSPC);
+	assert_true(n > 40);
+	/* An unmap that does not fit empties it: nothing is mapped then. */
+	assert_int_equal(ops->as_unmap(as, DATA_VA, PAGE), 0);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_VA;
+	assert_int_equal(ops->context_switch(ctx, as, &regs, &ev), 0);
+	assert_int_equal(ev.kind, PLAT_EV_FAULT);
+	assert_int_equal(ev.fault_addr, CODE_VA);
+	ops->as_release(as);
+	ops->context_release(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_queued_map_holds_for_every_thread_that_resumes),
 	    cmocka_unit_test(test_stats_count_one_request_for_the_queued_maps),
+	    cmocka_unit_test(test_maps_before_the_first_entry_hold_from_the_first_instruction),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -237,8 +237,10 @@ static void test_dynamic_exec_loads_interpreter(void **state)
 }
 
 /* The pages a new program touches first (loader_result.hot): the entry
- * (read), the stack top (write), the program headers (read), then the
- * writable file pages of ld.so and of the program (write), each mapped. */
+ * (read), the stack top (write), the program headers (read), the writable
+ * file pages of ld.so and of the program (write), then the program's entry
+ * (read), the stack's second page (write) and ld.so's other segments
+ * (read), each mapped. */
 static void test_hot_pages_of_a_dynamic_exec(void **state)
 {
 	struct env *e = *state;
@@ -249,26 +251,51 @@ static void test_hot_pages_of_a_dynamic_exec(void **state)
 	struct loader_result res;
 	load(e, exe, argv, 1, NULL, 0, &res, 0);
 	exe->ops->put(exe);
-	assert_true(res.nhot >= 5 && res.nhot <= LOADER_HOT_MAX);
+	assert_true(res.nhot >= 8 && res.nhot <= LOADER_HOT_MAX);
 	assert_int_equal(res.hot[0].addr, res.entry);
 	assert_int_equal(res.hot[0].access, PROT_READ);
-	assert_int_equal(res.hot[1].addr, res.stack & ~(uint64_t)(PAGE_SIZE - 1));
+	uint64_t top = res.stack & ~(uint64_t)(PAGE_SIZE - 1);
+	assert_int_equal(res.hot[1].addr, top);
 	assert_int_equal(res.hot[1].access, PROT_WRITE);
 	uint64_t phdr = auxv_get(e->mm, res.stack, 1, 0, AT_PHDR);
 	assert_int_equal(res.hot[2].addr, phdr & ~(uint64_t)(PAGE_SIZE - 1));
 	uint64_t base = auxv_get(e->mm, res.stack, 1, 0, AT_BASE);
-	int in_interp = 0, in_exe = 0;
+	uint64_t entry = auxv_get(e->mm, res.stack, 1, 0, AT_ENTRY) & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t ld_entry = res.entry & ~(uint64_t)(PAGE_SIZE - 1);
+	int rw_interp = 0, rw_exe = 0, ro_interp = 0, saw_entry = 0, saw_stack2 = 0;
+	bool reads = false;
 	for (int i = 3; i < res.nhot; i++) {
-		assert_int_equal(res.hot[i].access, PROT_WRITE);
-		assert_int_equal(res.hot[i].addr % PAGE_SIZE, 0);
-		assert_true(mm_range_mapped(e->mm, res.hot[i].addr, res.hot[i].addr + PAGE_SIZE));
-		if (res.hot[i].addr >= base && res.hot[i].addr < base + (16 << 20))
-			in_interp++;
-		else
-			in_exe++;
+		uint64_t a = res.hot[i].addr;
+		assert_int_equal(a % PAGE_SIZE, 0);
+		assert_true(mm_range_mapped(e->mm, a, a + PAGE_SIZE));
+		bool in_interp = a >= base && a < base + (16 << 20);
+		if (a == top - PAGE_SIZE) {
+			assert_int_equal(res.hot[i].access, PROT_WRITE);
+			saw_stack2++;
+		} else if (res.hot[i].access == PROT_READ) {
+			reads = true;
+			if (a == entry)
+				saw_entry++;
+			else if (in_interp && a != ld_entry)
+				ro_interp++;
+			else
+				fail_msg("hot read page %#lx is neither the entry nor ld.so's",
+					 (unsigned long)a);
+		} else {
+			/* The writable pages come first, before any read. */
+			assert_int_equal(res.hot[i].access, PROT_WRITE);
+			assert_false(reads);
+			if (in_interp)
+				rw_interp++;
+			else
+				rw_exe++;
+		}
 	}
-	assert_true(in_interp >= 1 && in_interp <= LOADER_HOT_RW_PAGES);
-	assert_true(in_exe >= 1 && in_exe <= LOADER_HOT_RW_PAGES);
+	assert_true(rw_interp >= 1 && rw_interp <= LOADER_HOT_RW_PAGES);
+	assert_true(rw_exe >= 1 && rw_exe <= LOADER_HOT_RW_PAGES);
+	assert_int_equal(saw_entry, 1);
+	assert_int_equal(saw_stack2, 1);
+	assert_true(ro_interp >= 1);
 }
 
 static void test_garbage_is_enoexec(void **state)

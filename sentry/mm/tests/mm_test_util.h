@@ -122,13 +122,16 @@ static inline void check_consistency(struct mm *mm)
 
 /* ---- fake files ---- */
 
+/* The most pages a fake file caches. */
+#define FF_PAGES 1024
+
 struct fake_file {
 	struct mm_file f;
 	const uint8_t *data;
 	size_t size;
 	int refs;
 	struct memfile *mf;
-	int64_t cache[64]; /* shared pages, 0 = none yet (offset+1 stored) */
+	int64_t cache[FF_PAGES]; /* shared pages, 0 = none yet (offset+1 stored) */
 	int preads;
 	int puts_under_lock; /* puts while the thread held a lock (LOCKING.md rule 4) */
 };
@@ -161,7 +164,7 @@ static inline int64_t ff_size(struct mm_file *f) { return (int64_t)((struct fake
 static inline int64_t ff_shared_page(struct mm_file *f, uint64_t pgoff)
 {
 	struct fake_file *ff = (struct fake_file *)f;
-	if (pgoff >= 64)
+	if (pgoff >= FF_PAGES)
 		return -EIO;
 	if (!ff->cache[pgoff]) {
 		int64_t off = memfile_alloc(ff->mf, 1);
@@ -174,12 +177,29 @@ static inline int64_t ff_shared_page(struct mm_file *f, uint64_t pgoff)
 	return ff->cache[pgoff] - 1;
 }
 
+/* A page already cached, never read (mm_file_ops.cached_page). */
+static inline int64_t ff_cached_page(struct mm_file *f, uint64_t pgoff)
+{
+	struct fake_file *ff = (struct fake_file *)f;
+	if (pgoff >= FF_PAGES || !ff->cache[pgoff] || pgoff * PG >= ff->size)
+		return -ENOENT;
+	memfile_incref(ff->mf, (uint64_t)(ff->cache[pgoff] - 1), 1);
+	return ff->cache[pgoff] - 1;
+}
+
 static const struct mm_file_ops ff_private_ops = {
     .get = ff_get, .put = ff_put, .pread = ff_pread, .size = ff_size};
 static const struct mm_file_ops ff_shared_ops = {.get = ff_get,
 						 .put = ff_put,
 						 .pread = ff_pread,
 						 .shared_page = ff_shared_page,
+						 .size = ff_size};
+/* As ff_shared_ops, and says which pages it has at hand. */
+static const struct mm_file_ops ff_cached_ops = {.get = ff_get,
+						 .put = ff_put,
+						 .pread = ff_pread,
+						 .shared_page = ff_shared_page,
+						 .cached_page = ff_cached_page,
 						 .size = ff_size};
 
 static inline void ff_init(struct fake_file *ff, struct memfile *mf, const uint8_t *data,
@@ -198,7 +218,7 @@ static inline void ff_init(struct fake_file *ff, struct memfile *mf, const uint8
 /* Drop the file's own cache references. */
 static inline void ff_release(struct fake_file *ff)
 {
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < FF_PAGES; i++)
 		if (ff->cache[i])
 			memfile_decref(ff->mf, (uint64_t)(ff->cache[i] - 1), 1);
 	memset(ff->cache, 0, sizeof(ff->cache));

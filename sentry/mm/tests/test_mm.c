@@ -587,7 +587,7 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	mm_put(p);
 }
 
-static void test_copy_out_breaks_cow_and_drops_stale_mapping(void **state)
+static void test_copy_out_breaks_cow_and_moves_the_mapping_to_the_copy(void **state)
 {
 	struct mm *p = new_mm();
 	uint64_t a = map_anon(p, 0x40000000, PG, RW, ANON | MAP_FIXED);
@@ -597,8 +597,12 @@ static void test_copy_out_breaks_cow_and_drops_stale_mapping(void **state)
 	assert_int_equal(app_read8(c, mf, a), 'o'); /* child maps the shared frame */
 	clear_calls(c);
 	assert_int_equal(mm_copy_out(c, a, "chld", 5), 0);
-	assert_int_equal(count_calls(c, OP_UNMAP), 1);
-	assert_int_equal(host_prot(c, a), -1);
+	/* No stale mapping: it moves to the child's copy, with all the VMA
+	 * allows (the page is the child's alone now). */
+	assert_int_equal(count_calls(c, OP_UNMAP), 0);
+	assert_int_equal(count_calls(c, OP_MAP), 1);
+	assert_int_equal(AS(c)->calls[0].off, PTE_OFFSET(pt_get(&c->pt, a)));
+	assert_int_equal(host_prot(c, a), RW);
 	char buf[5];
 	assert_int_equal(mm_copy_in(p, buf, a, 5), 0);
 	assert_string_equal(buf, "orig");
@@ -737,6 +741,74 @@ static void test_shared_file_mapping_uses_the_files_pages(void **state)
 	ff_release(&ff);
 }
 
+/* A VMA no larger than the fault-around window faults in whole, however
+ * it straddles the window's alignment; a larger one by aligned windows. */
+static void test_a_vma_as_small_as_the_window_faults_in_whole(void **state)
+{
+	struct mm *mm = new_mm();
+	/* 13 pages across the 64 KiB boundary at 0x40010000. */
+	uint64_t a = map_anon(mm, 0x4000b000, 13 * PG, RW, ANON | MAP_FIXED);
+	clear_calls(mm);
+	assert_int_equal(app_read8(mm, mf, a + 10 * PG), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (int i = 0; i < 13; i++)
+		assert_int_equal(host_prot(mm, a + i * PG), RW);
+	check_consistency(mm);
+	/* 17 pages: one more than the window, the aligned one as before. */
+	uint64_t b = map_anon(mm, 0x5000b000, 17 * PG, RW, ANON | MAP_FIXED);
+	assert_int_equal(app_read8(mm, mf, b + 10 * PG), 0);
+	assert_int_equal(host_prot(mm, 0x50010000), RW);
+	assert_int_equal(host_prot(mm, 0x5001b000), RW);
+	assert_int_equal(host_prot(mm, 0x5000f000), -1);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
+/* A read fault in a file mapping also maps, over a wider window
+ * (MM_FAULT_AROUND_CACHED), the pages the file has in memory already,
+ * without reading any more of the file; never past its end, and a write
+ * still copies. */
+static void test_read_fault_maps_the_cached_pages_of_a_wider_window(void **state)
+{
+	static uint8_t big[450 * PG];
+	for (size_t i = 0; i < sizeof(big); i += PG)
+		big[i] = (uint8_t)(i / PG);
+	struct fake_file ff;
+	ff_init(&ff, mf, big, sizeof(big), true);
+	ff.f.ops = &ff_cached_ops;
+	/* Another reader cached pages 256..449 of the file. */
+	for (uint64_t pg = 256; pg < 450; pg++)
+		memfile_decref(mf, (uint64_t)ff_shared_page(&ff.f, pg), 1);
+	int preads = ff.preads;
+	struct mm *mm = new_mm();
+	/* 512 pages mapped, of a file of 450: the window is the mapping. */
+	int64_t p = mm_mmap(mm, 0x40000000, 512 * PG, PROT_READ, MAP_PRIVATE, &ff.f, 0);
+	assert_int_equal(p, 0x40000000);
+	uint64_t a = (uint64_t)p;
+	assert_int_equal(app_read8(mm, mf, a + 300 * PG), 300 % 256);
+	assert_int_equal(ff.preads, preads); /* all cached: nothing read */
+	assert_int_equal(host_prot(mm, a + 256 * PG), PROT_READ);
+	assert_int_equal(host_prot(mm, a + 449 * PG), PROT_READ);
+	assert_int_equal(host_prot(mm, a + 450 * PG), -1); /* past EOF */
+	assert_int_equal(host_prot(mm, a + 255 * PG), -1); /* not cached */
+	assert_false(pt_get(&mm->pt, a + 255 * PG));
+	assert_true(pt_get(&mm->pt, a + 400 * PG) & PTE_COW);
+	assert_int_equal(PTE_OFFSET(pt_get(&mm->pt, a + 400 * PG)), (uint64_t)ff.cache[400] - 1);
+	check_consistency(mm);
+	/* A page outside the cache still faults, and reads its own window. */
+	int maps = count_calls(mm, OP_MAP);
+	assert_int_equal(app_read8(mm, mf, a + 10 * PG), 10);
+	assert_true(count_calls(mm, OP_MAP) > maps);
+	assert_true(ff.preads > preads);
+	/* Past EOF: SIGBUS, as before. */
+	int code;
+	assert_int_equal(mm_handle_fault(mm, a + 460 * PG, &code), -EIO);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 static void test_private_mapping_of_shareable_file_is_cow_over_file_pages(void **state)
 {
 	fill_file_data();
@@ -846,8 +918,8 @@ static void test_write_fault_hint_copies_at_once(void **state)
 
 /* A debugger's access (ptrace POKETEXT, /proc/PID/mem): reads PROT_NONE
  * and read-only pages; writes a read-only private mapping of a file by
- * breaking copy-on-write (the file keeps its page, the stale platform
- * mapping goes) and a read-only private anonymous page in place; never a
+ * breaking copy-on-write (the file keeps its page, the platform mapping
+ * moves to the copy) and a read-only private anonymous page in place; never a
  * read-only shared mapping, nor an unmapped address. */
 static void test_access_force_writes_readonly_private_not_shared(void **state)
 {
@@ -865,7 +937,10 @@ static void test_access_force_writes_readonly_private_not_shared(void **state)
 	clear_calls(mm);
 	uint8_t cc = 0xcc, b = 0;
 	assert_int_equal(mm_access_force(mm, (uint64_t)text + 1, &cc, 1, true), 0);
-	assert_int_equal(count_calls(mm, OP_UNMAP), 1);
+	/* The mapping moves to the copy, still read-only and executable. */
+	assert_int_equal(count_calls(mm, OP_UNMAP), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, (uint64_t)text), PROT_READ | PROT_EXEC);
 	assert_true(PTE_OFFSET(pt_get(&mm->pt, (uint64_t)text)) != fpage);
 	assert_int_equal(app_read8(mm, mf, (uint64_t)text + 1), 0xcc);
 	assert_int_equal(app_read8(mm, mf, (uint64_t)shro + 1), file_data[1]);
@@ -1252,6 +1327,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
+	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),
+	    T(test_a_vma_as_small_as_the_window_faults_in_whole),
 	    T(test_last_file_put_happens_after_mm_lock),
 	    T(test_memfile_alloc_fails_with_enomem_when_full),
 	    T(test_mmap_without_hint_goes_top_down_below_base),
@@ -1274,7 +1351,7 @@ int main(void)
 	    T(test_fault_without_vma_is_maperr_and_bad_prot_is_accerr),
 	    T(test_stack_grows_down_on_fault_within_rlimit),
 	    T(test_fork_cow_isolates_parent_and_child),
-	    T(test_copy_out_breaks_cow_and_drops_stale_mapping),
+	    T(test_copy_out_breaks_cow_and_moves_the_mapping_to_the_copy),
 	    T(test_shared_anon_stays_shared_across_fork),
 	    T(test_dontfork_and_wipeonfork),
 	    T(test_private_file_mapping_reads_file_zero_fills_and_sigbus_past_eof),

@@ -148,6 +148,29 @@ static void test_read_around_stops_at_the_end_of_file_and_at_cached_pages(void *
 	teardown_file(&x);
 }
 
+/* cached_page gives a cached page's frame (with a reference) and never
+ * reads: a page not cached, or past the end, is -ENOENT. */
+static void test_cached_page_never_reads(void **state)
+{
+	struct fixture x = {0};
+	setup_file(&x, 200 * PG + 10); /* 201 pages */
+	assert_int_equal(x.f->ops->cached_page(x.f, 5), -ENOENT);
+	assert_int_equal(x.b.reads, 0);
+	check_page(&x, 130); /* reads 130..200 */
+	assert_int_equal(x.b.reads, 1);
+	int64_t off = x.f->ops->cached_page(x.f, 200);
+	assert_true(off >= 0);
+	int64_t shared = x.f->ops->shared_page(x.f, 200);
+	assert_int_equal(off, shared);
+	assert_int_equal(memfile_refcount(x.mf, (uint64_t)off), 3); /* cache + ours */
+	memfile_decref(x.mf, (uint64_t)off, 1);
+	memfile_decref(x.mf, (uint64_t)off, 1);
+	assert_int_equal(x.f->ops->cached_page(x.f, 129), -ENOENT);
+	assert_int_equal(x.f->ops->cached_page(x.f, 201), -ENOENT); /* past the end */
+	assert_int_equal(x.b.reads, 1);
+	teardown_file(&x);
+}
+
 static void test_a_short_read_caches_only_what_it_reached(void **state)
 {
 	struct fixture x = {0};
@@ -341,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_miss_reads_its_whole_window_in_one_read),
 	    cmocka_unit_test(test_read_around_stops_at_the_end_of_file_and_at_cached_pages),
+	    cmocka_unit_test(test_cached_page_never_reads),
 	    cmocka_unit_test(test_a_short_read_caches_only_what_it_reached),
 	    cmocka_unit_test(test_kept_pages_outlive_the_last_unmapping),
 	    cmocka_unit_test(test_unkept_pages_go_with_the_last_unmapping),
