@@ -49,21 +49,12 @@
 #include "sentry/fs/gofer_client.h"
 #include "sentry/fs/goferfs.h"
 #include "sentry/fs/goferfs_list.h"
+#include "sentry/fs/goferfs_names.h"
 #include "sentry/mm/memfile.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/vfs/vfs.h"
 
 #define V9FS_MAGIC_GOFER 0x01021997 /* what gVisor's gofer fs reports (V9FS_MAGIC) */
-
-/* A fresh directory keeps the names made in it as a list up to
- * GOFER_FRESH_NAMES (git's objects/ gets up to 256 directories, each with
- * a name or two), then in a Bloom filter of GOFER_FRESH_BLOOM_BITS (8 KiB,
- * 4 probes): a name it may hold is asked for, one it cannot hold is absent.
- * Past GOFER_FRESH_MAX names (one name in 400 would then be asked for in
- * vain) the directory is treated as any other. */
-#define GOFER_FRESH_NAMES 256
-#define GOFER_FRESH_BLOOM_BITS 65536u
-#define GOFER_FRESH_MAX 4096u
 
 struct gofer_node {
 	uint64_t fid;
@@ -105,13 +96,10 @@ struct gofer_node {
 	 * gofer_sb): it began empty, so a name it was not given since is
 	 * absent without asking (git's objects/xx/ directories: the object's
 	 * name right after its temporary one; a tar or a build writing
-	 * thousands of files into one).  made: the names (made_cap of room),
-	 * or bloom once there were too many; nmade counts them.  Under the
-	 * sb's inodes_lock. */
+	 * thousands of files into one; goferfs_names.c).  Under the sb's
+	 * inodes_lock. */
 	bool fresh;
-	uint32_t nmade, made_cap;
-	char **made;
-	uint64_t *bloom;
+	struct gofer_names made;
 };
 
 struct gofer_open {
@@ -309,98 +297,7 @@ static void neg_append(struct gofer_sb *gs, struct gofer_neg *e)
 static void fresh_end(struct gofer_node *n)
 {
 	n->fresh = false;
-	if (n->made)
-		while (n->nmade)
-			free(n->made[--n->nmade]);
-	free(n->made);
-	n->made = NULL;
-	n->made_cap = 0;
-	n->nmade = 0;
-	free(n->bloom);
-	n->bloom = NULL;
-}
-
-/* The filter's 4 probes for name (double hashing of a 64-bit FNV-1a). */
-static void fresh_probes(const char *name, uint32_t bit[4])
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
-	for (uint32_t i = 0; i < 4; i++)
-		bit[i] = (h1 + i * h2) % GOFER_FRESH_BLOOM_BITS;
-}
-
-static void bloom_add(uint64_t *bloom, const char *name)
-{
-	uint32_t bit[4];
-	fresh_probes(name, bit);
-	for (int i = 0; i < 4; i++)
-		bloom[bit[i] / 64] |= 1ULL << (bit[i] % 64);
-}
-
-/* The list is full: its names go into a filter instead.  False when out of
- * memory. */
-static bool fresh_to_bloom(struct gofer_node *n)
-{
-	uint64_t *bloom = calloc(GOFER_FRESH_BLOOM_BITS / 64, sizeof(*bloom));
-	if (!bloom)
-		return false;
-	for (uint32_t i = 0; i < n->nmade; i++) {
-		bloom_add(bloom, n->made[i]);
-		free(n->made[i]);
-	}
-	free(n->made);
-	n->made = NULL;
-	n->made_cap = 0;
-	n->bloom = bloom;
-	return true;
-}
-
-/* Record name as made in fresh directory n; false when out of room or
- * memory.  Under inodes_lock. */
-static bool fresh_add(struct gofer_node *n, const char *name)
-{
-	if (n->nmade >= GOFER_FRESH_MAX)
-		return false;
-	if (!n->bloom && n->nmade == GOFER_FRESH_NAMES && !fresh_to_bloom(n))
-		return false;
-	if (n->bloom) {
-		bloom_add(n->bloom, name);
-		n->nmade++;
-		return true;
-	}
-	if (n->nmade == n->made_cap) {
-		uint32_t cap = n->made_cap ? 2u * n->made_cap : 8u;
-		char **m = realloc(n->made, cap * sizeof(*m));
-		if (!m)
-			return false;
-		n->made = m;
-		n->made_cap = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return false;
-	n->made[n->nmade++] = copy;
-	return true;
-}
-
-/* May name have been made in fresh directory n since it was made?  Under
- * inodes_lock. */
-static bool fresh_made(const struct gofer_node *n, const char *name)
-{
-	if (n->bloom) {
-		uint32_t bit[4];
-		fresh_probes(name, bit);
-		for (int i = 0; i < 4; i++)
-			if (!(n->bloom[bit[i] / 64] & (1ULL << (bit[i] % 64))))
-				return false;
-		return true;
-	}
-	for (uint32_t i = 0; i < n->nmade; i++)
-		if (!strcmp(n->made[i], name))
-			return true;
-	return false;
+	gofer_names_clear(&n->made);
 }
 
 /* Is name known absent from directory dir? */
@@ -410,7 +307,7 @@ static bool neg_known(struct inode *dir, const char *name)
 	if (!gs->neg_on)
 		return false;
 	vmutex_lock(&gs->inodes_lock);
-	if (GN(dir)->fresh && !fresh_made(GN(dir), name)) {
+	if (GN(dir)->fresh && !gofer_names_may_hold(&GN(dir)->made, name)) {
 		vmutex_unlock(&gs->inodes_lock);
 		return true;
 	}
@@ -468,7 +365,7 @@ static void neg_forget(struct inode *dir, const char *name)
 	if (*slot)
 		neg_unlink(gs, slot);
 	struct gofer_node *n = GN(dir);
-	if (n->fresh && !fresh_made(n, name) && !fresh_add(n, name))
+	if (n->fresh && !gofer_names_may_hold(&n->made, name) && !gofer_names_add(&n->made, name))
 		fresh_end(n);
 	vmutex_unlock(&gs->inodes_lock);
 }
@@ -480,7 +377,7 @@ static void fresh_begin(struct inode *dir)
 	if (!gs->neg_on)
 		return;
 	vmutex_lock(&gs->inodes_lock);
-	if (!GN(dir)->nmade)
+	if (!GN(dir)->made.n)
 		GN(dir)->fresh = true;
 	vmutex_unlock(&gs->inodes_lock);
 }

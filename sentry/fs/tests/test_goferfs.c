@@ -1062,7 +1062,7 @@ static void test_new_directory_knows_its_names(void **state)
 	vfs_dcache_set_max(0);
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/n7", 0, &st), 0);
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/fr/n299", 0, &st), 0);
-	/* Past 4096 names (GOFER_FRESH_MAX; a few more, as the filter takes
+	/* Past 4096 names (GOFER_NAMES_MAX; a few more, as the filter takes
 	 * some new names for old ones), a directory as any other (a small
 	 * cache: the Gofer's fids are not all held). */
 	vfs_dcache_set_max(64);
