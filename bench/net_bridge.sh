@@ -79,4 +79,4 @@ for d in to from; do
 done
 echo "(Mbit/s over bridge network $BENCH_NET; runsc runs with --network=none: no interface on"
 echo " the bridge, n/a)"
-[ -n "${R[ptrace-base,to]:-}" ] && echo "(*-base rows: BENCH_VISOR_BASE=$base, same run)"
+[ -n "${R[ptrace-base,to]:-}" ] && echo "(*-base rows: BENCH_VISOR_BASE=$BENCH_VISOR_BASE, same run)"

@@ -63,6 +63,7 @@
 	X(FS_TYPES,          280, "fs_types_lock")                      \
 	X(CHRDEVS,           285, "chrdev_lock")                        \
 	X(CONTROL_SERVER,    290, "control_server->lock")               \
+	X(INET_TIMER,        295, "inet_timer_lock")                    \
 	X(NETSTACK_ENDPOINT, 300, "endpoint->lock")                     \
 	X(NETSTACK_STACK,    310, "stack->lock")                        \
 	X(NETSTACK_LINK,     320, "link->lock")                         \

@@ -105,6 +105,17 @@ static void log_sandbox_stats(struct gofer_client *gc, struct platform *plat)
 		log_info("stats: %llu leader requests, %llu address-space ops",
 			 (unsigned long long)ps.requests, (unsigned long long)ps.ops);
 	}
+	/* The netstack service thread's host wake-ups that the Sentry asked for
+	 * (a kick: an eventfd write and a context switch) and those it spared,
+	 * and the arms of its timer (timerfd_settime) made and spared. */
+	if (inet_stack()) {
+		uint64_t kicks, held, arms, same;
+		inet_stack_counters(&kicks, &held, &arms, &same);
+		log_info("stats: netstack: %llu kicks (%llu held back), %llu timer arms (%llu at the "
+			 "deadline already armed, skipped)",
+			 (unsigned long long)kicks, (unsigned long long)held, (unsigned long long)arms,
+			 (unsigned long long)same);
+	}
 	char line[512];
 	if (gofer_client_requests_line(gc, line, sizeof(line)))
 		log_info("stats: gofer requests: %s", line);

@@ -60,9 +60,11 @@ void inet_stack_poll_inline(void);
  * poll does what they ask for, a release sends one kick if any came. */
 void inet_stack_hold_kicks(void);
 void inet_stack_release_kicks(void);
-/* Since start: kicks of the service thread sent, kicks held back,
- * arms of its timer (tests, and what a request costs). */
-void inet_stack_counters(uint64_t *kicks, uint64_t *held, uint64_t *timer_arms);
+/* Since start: kicks of the service thread sent, kicks held back, arms of
+ * its timer (timerfd_settime calls), and arms skipped because the timer
+ * had that deadline already (tests, and what a request costs). */
+void inet_stack_counters(uint64_t *kicks, uint64_t *held, uint64_t *timer_arms,
+			 uint64_t *timer_same);
 /* When the service thread wakes for the stack's deadline d (ns; now the
  * time): d, or up to an eighth of the time left later (at most 16.8 ms),
  * rounded so that nearby deadlines share one wake-up; NS_TIME_NEVER and

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/lockdep.h"
 #include "lib/log.h"
 #include "netstack/netstack.h"
 #include "platform/platform.h"
@@ -61,6 +62,11 @@ static enum inet_network_mode the_mode;
 static int lo_ifindex; /* the loopback "lo" of the_stack */
 static int kick_fd = -1;
 static int timer_fd = -1; /* the service thread's deadline (svc_planned) */
+/* INET_TIMER (LOCKING.md): timerfd_settime on timer_fd, and the deadline of
+ * the last one (NS_TIME_NEVER: disarmed), so that arming the timer again at
+ * the deadline it already has costs no host syscall. */
+static struct vmutex timer_lock = VMUTEX_INITIALIZER(LOCK_CLASS(INET_TIMER));
+static uint64_t timer_armed = NS_TIME_NEVER;
 static pthread_t svc_thread;
 static bool svc_running;
 static atomic_bool svc_stop;
@@ -76,7 +82,7 @@ static _Atomic uint64_t svc_planned = NS_TIME_NEVER;
 /* A task thread inside inet_stack_hold_kicks: its kicks are only noted. */
 static __thread int kicks_held;
 static __thread bool kick_wanted;
-static _Atomic uint64_t n_kicks, n_kicks_held, n_timer_arms;
+static _Atomic uint64_t n_kicks, n_kicks_held, n_timer_arms, n_timer_same;
 
 uint64_t inet_stack_now(void)
 {
@@ -138,19 +144,38 @@ uint64_t inet_stack_wake_time(uint64_t d, uint64_t now)
 	return r < d ? d : r;
 }
 
-/* Arm the service thread's timer at d (NS_TIME_NEVER: disarm). */
+/*
+ * Arm the service thread's timer at d (NS_TIME_NEVER: disarm), unless the
+ * last arming was at d already.  The service thread plans again after each
+ * of its polls, and a connection's timers rarely move its rounded deadline
+ * (inet_stack_wake_time), so most of its plans are the one the timer has:
+ * skipping them halves the host syscalls of a service thread's wake-up (it
+ * was ppoll and timerfd_settime each time).  Skipping is safe: the timer
+ * still runs to d (a one-shot timer that already fired at d woke the
+ * service thread after that arming, and its poll then did what d asked).
+ */
 static void svc_timer_arm(uint64_t d)
 {
+	if (d == 0)
+		d = 1; /* 0 would disarm */
+	vmutex_lock(&timer_lock);
+	if (d == timer_armed) {
+		vmutex_unlock(&timer_lock);
+		atomic_fetch_add_explicit(&n_timer_same, 1, memory_order_relaxed);
+		return;
+	}
 	struct itimerspec its;
 	memset(&its, 0, sizeof(its));
 	if (d != NS_TIME_NEVER) {
-		if (d == 0)
-			d = 1; /* 0 would disarm */
 		its.it_value.tv_sec = (time_t)(d / 1000000000ull);
 		its.it_value.tv_nsec = (long)(d % 1000000000ull);
 	}
 	atomic_fetch_add_explicit(&n_timer_arms, 1, memory_order_relaxed);
-	if (timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+	bool ok = timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0;
+	if (ok)
+		timer_armed = d;
+	vmutex_unlock(&timer_lock);
+	if (!ok)
 		svc_kick(); /* cannot happen with a valid time; never lose the deadline */
 }
 
@@ -269,11 +294,13 @@ void inet_stack_poll_inline(void)
 		svc_plan(d);
 }
 
-void inet_stack_counters(uint64_t *kicks, uint64_t *kicks_held_out, uint64_t *timer_arms)
+void inet_stack_counters(uint64_t *kicks, uint64_t *kicks_held_out, uint64_t *timer_arms,
+			 uint64_t *timer_same)
 {
 	*kicks = atomic_load(&n_kicks);
 	*kicks_held_out = atomic_load(&n_kicks_held);
 	*timer_arms = atomic_load(&n_timer_arms);
+	*timer_same = atomic_load(&n_timer_same);
 }
 
 int inet_stack_start(enum inet_network_mode mode)
@@ -399,4 +426,5 @@ void inet_stack_stop(void)
 	close(timer_fd);
 	timer_fd = -1;
 	atomic_store(&svc_planned, NS_TIME_NEVER);
+	timer_armed = NS_TIME_NEVER; /* the service thread is gone: no other user */
 }

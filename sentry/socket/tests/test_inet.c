@@ -6,16 +6,19 @@
  * signals (restart), refused connections and SO_ERROR, EPIPE and SIGPIPE,
  * poll registrations woken by the service thread. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "netstack/netstack.h"
 #include "sentry/socket/inet.h"
@@ -503,8 +506,8 @@ static void test_request_response_does_not_kick_service_thread(void **state)
 	int one = 1;
 	assert_int_equal(sc(t, SYS_setsockopt, c, IPPROTO_TCP, TCP_NODELAY, P(&one), 4, 0), 0);
 	assert_int_equal(sc(t, SYS_setsockopt, s, IPPROTO_TCP, TCP_NODELAY, P(&one), 4, 0), 0);
-	uint64_t k0, h0, a0, k1, h1, a1;
-	inet_stack_counters(&k0, &h0, &a0);
+	uint64_t k0, h0, a0, s0, k1, h1, a1, s1;
+	inet_stack_counters(&k0, &h0, &a0, &s0);
 	enum { ROUNDS = 50 };
 	char buf[16];
 	for (int i = 0; i < ROUNDS; i++) {
@@ -519,11 +522,49 @@ static void test_request_response_does_not_kick_service_thread(void **state)
 		assert_int_equal(sc(t, SYS_recvfrom, c, P(buf), sizeof(buf), 0, 0, 0), 5);
 		assert_memory_equal(buf, "reply", 5);
 	}
-	inet_stack_counters(&k1, &h1, &a1);
+	inet_stack_counters(&k1, &h1, &a1, &s1);
 	assert_true(h1 > h0);		   /* there were kicks to hold */
 	assert_true(k1 - k0 < ROUNDS / 5); /* before: more than one per round */
 	cls(t, c);
 	cls(t, s);
+}
+
+/* Each datagram a thread outside the stack's poll sends kicks the service
+ * thread, which polls, plans its next wake-up and arms its timer at it; the
+ * plan is the same every time here (no timer of the stack moves), so the
+ * timer is armed at most a few times (before: one timerfd_settime per wake-up,
+ * as many as the datagrams), and the datagrams all arrive. */
+static void test_service_thread_rearms_timer_only_when_deadline_moves(void **state)
+{
+	struct ns_endpoint *ep;
+	assert_int_equal(ns_ep_create(inet_stack(), AF_INET, SOCK_DGRAM, 0, &ep), 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(ns_ep_bind(ep, (struct sockaddr *)&a, sizeof(a), 0), 0);
+	struct sockaddr_storage ss;
+	socklen_t alen = sizeof(ss);
+	assert_int_equal(ns_ep_getname(ep, &ss, &alen, 0), 0);
+	memcpy(&a, &ss, sizeof(a));
+	uint64_t k0, h0, a0, s0, k1, h1, a1, s1;
+	inet_stack_counters(&k0, &h0, &a0, &s0);
+	enum { ROUNDS = 40 };
+	for (int i = 0; i < ROUNDS; i++) {
+		char out = (char)i, in = 0;
+		struct iovec o = {&out, 1}, v = {&in, 1};
+		assert_int_equal(ns_ep_sendmsg(ep, &o, 1, 0, (struct sockaddr *)&a, sizeof(a)), 1);
+		ssize_t r;
+		int spins = 0, mflags;
+		/* The service thread moves it through the loopback link. */
+		while ((r = ns_ep_recvmsg(ep, &v, 1, MSG_DONTWAIT, NULL, NULL, &mflags)) == -EAGAIN &&
+		       spins++ < 5000)
+			usleep(200);
+		assert_int_equal(r, 1);
+		assert_int_equal(in, (char)i);
+	}
+	inet_stack_counters(&k1, &h1, &a1, &s1);
+	ns_ep_close(ep);
+	assert_true(k1 - k0 >= ROUNDS);	     /* the service thread was woken */
+	assert_true(s1 - s0 >= ROUNDS / 2);  /* and planned what the timer had */
+	assert_true(a1 - a0 < ROUNDS / 4);   /* so it seldom armed it */
 }
 
 static void test_wake_time_coalesces_and_is_never_early(void **state)
@@ -565,6 +606,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_proc_net_tcp_lists_listener, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_in_progress_waits_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_response_does_not_kick_service_thread,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_service_thread_rearms_timer_only_when_deadline_moves,
 					    setup, teardown),
 	    cmocka_unit_test(test_wake_time_coalesces_and_is_never_early),
 	};
