@@ -98,6 +98,9 @@ struct net_config {
 	/* Docker's embedded DNS: a UDP socket in the namespace connected to
 	 * 127.0.0.11:53, relayed by the Sentry (-1: none). */
 	int dns_fd;
+	/* The links' release anchor (net_release_anchor), handed over last
+	 * with "release":true (-1: none). */
+	int release_fd;
 	/* The namespace's loopback has no ::1: IPv6 is off there (Docker sets
 	 * disable_ipv6 in a container whose network has no IPv6), so the
 	 * Sentry's lo must not answer for ::1 either. */
@@ -117,6 +120,19 @@ int net_discover(struct net_config *c, struct verr *err);
  * PACKET_IGNORE_OUTGOING.  Sets link->fd and link->rings.  0 or -errno
  * with err. */
 int net_packet_open(struct net_link *link, int version, struct verr *err);
+/* Make the last reference to each of fds[0..n) one the kernel drops
+ * outside the exit of the process that holds the returned fd: a unix
+ * datagram pair (a, b) where a's queue holds fds and a itself, and b's
+ * queue holds a.  While b is open, a is reachable and the fds stay alive;
+ * closing b (the holder's exit included, SIGKILL too) leaves a in a cycle
+ * only the unix garbage collector sees, which Linux (6.10 on) runs from a
+ * workqueue: its fput of the fds is deferred to another work item, so an
+ * AF_PACKET socket's release (three synchronize_net() with both rings,
+ * ~40 ms on a PVM guest) no longer delays the holder's exit_notify.  With
+ * a kernel that collects in the closing task, the release only moves
+ * there.  The caller keeps its own fds.  Returns b (close-on-exec) or
+ * -errno. */
+int net_release_anchor(const int *fds, int n);
 /* Turn off what the netstack cannot take on a link of the current
  * namespace: GRO, TSO, GSO (best effort: a link without ethtool support
  * keeps its settings).  peer: the host end of a veth, where transmit
@@ -135,7 +151,8 @@ int net_addr_change(int ifindex, const struct net_addr *a, bool add);
 int net_route_add(int ifindex, const struct net_route *r);
 
 /* The "net" control request for c (links' fds in order, then dns_fd when
- * there is one, with "dns":true):
+ * there is one, with "dns":true, then release_fd when there is one, with
+ * "release":true):
  * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[8 numbers]}],
  *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
  *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/verr.h"
 #include "runtime/sandbox.h"
+#include "sentry/control.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -130,6 +131,10 @@ char *net_config_request(const struct net_config *c)
 		json_key(&w, "dns");
 		json_bool(&w, true);
 	}
+	if (c->release_fd >= 0) {
+		json_key(&w, "release");
+		json_bool(&w, true);
+	}
 	if (c->lo_ipv6_off) {
 		json_key(&w, "lo_ipv6");
 		json_bool(&w, false);
@@ -175,6 +180,10 @@ static int open_dns(struct net_config *c, struct verr *err)
 
 static void close_links(struct net_config *c)
 {
+	if (c->release_fd >= 0) {
+		close(c->release_fd);
+		c->release_fd = -1;
+	}
 	if (c->dns_fd >= 0) {
 		close(c->dns_fd);
 		c->dns_fd = -1;
@@ -282,7 +291,7 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 		return verr_set(err, ENOMEM, "out of memory");
 	int r;
 	_cleanup_free_ char *req = NULL;
-	int fds[NET_MAX_LINKS + 1];
+	int fds[NET_MAX_LINKS + 2];
 	if (setns(target, CLONE_NEWNET) < 0) {
 		r = verr_errno(err, errno, "network: entering the sandbox's network namespace");
 		free(c);
@@ -312,6 +321,17 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 	if (r < 0 || (c->nlinks == 0 && !c->lo_ipv6_off))
 		goto out;
 	peers_offloads_off(c);
+	/* The Sentry holds the anchor with the links, so their release
+	 * happens after its exit instead of in it (net_release_anchor). */
+	int link_fds[NET_MAX_LINKS];
+	for (int i = 0; i < c->nlinks; i++)
+		link_fds[i] = c->links[i].fd;
+	if (c->nlinks > 0 && c->nlinks + (c->dns_fd >= 0) + 1 <= CONTROL_MAX_FDS) {
+		int rel = net_release_anchor(link_fds, c->nlinks);
+		if (rel < 0)
+			log_debug("net: no release anchor: %s", strerror(-rel));
+		c->release_fd = rel < 0 ? -1 : rel;
+	}
 
 	req = net_config_request(c);
 	if (!req) {
@@ -323,6 +343,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 		fds[nfds++] = c->links[i].fd;
 	if (c->dns_fd >= 0)
 		fds[nfds++] = c->dns_fd;
+	if (c->release_fd >= 0)
+		fds[nfds++] = c->release_fd;
 	int cfd = control_connect(state_dir, err);
 	if (cfd < 0) {
 		r = cfd;
