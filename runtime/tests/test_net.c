@@ -232,13 +232,25 @@ static void on_deliver(void *ctx, struct link_endpoint *ep, struct ns_pbuf *pb)
 	got = pb;
 }
 
-static void sends_and_receives(int version)
+static int fds_open(void);
+
+/* prepared: the socket and rings made first (net_packet_prepare, as
+ * create does while the hooks run), then bound to the link. */
+static void sends_and_receives(int version, bool prepared)
 {
 	struct net_link l = {.ifindex = (int)if_nametoindex("va"), .mtu = 1400, .fd = -1};
 	strcpy(l.name, "va");
 	struct verr err = {0};
 	int host = host_socket();
-	assert_int_equal(net_packet_open(&l, version, &err), 0);
+	if (prepared) {
+		struct net_rings r;
+		int fd = net_packet_prepare(version, &r);
+		assert_true(fd >= 0);
+		assert_int_equal(net_packet_bind(&l, fd, &r, &err), 0);
+		assert_int_equal(l.fd, fd);
+	} else {
+		assert_int_equal(net_packet_open(&l, version, &err), 0);
+	}
 	struct link_endpoint *ep;
 	struct packet_rings g = {l.rings.rx_block_size, l.rings.rx_block_nr, l.rings.rx_frame_size,
 				 l.rings.tx_block_size, l.rings.tx_block_nr, l.rings.tx_frame_size,
@@ -299,13 +311,77 @@ static void sends_and_receives(int version)
 static void test_packet_link_v2_sends_and_receives_through_the_rings(void **state)
 {
 	NEED_NETNS();
-	sends_and_receives(TPACKET_V2);
+	sends_and_receives(TPACKET_V2, false);
+}
+
+static void test_prepared_socket_bound_later_sends_and_receives(void **state)
+{
+	NEED_NETNS();
+	sends_and_receives(TPACKET_V2, true);
+	/* V3's rings follow the MTU: nothing to prepare. */
+	struct net_rings r;
+	assert_int_equal(net_packet_prepare(TPACKET_V3, &r), -EOPNOTSUPP);
+	/* A bind that fails closes the socket and says why. */
+	int fd = net_packet_prepare(TPACKET_V2, &r);
+	assert_true(fd >= 0);
+	struct net_link none = {.ifindex = 999999, .fd = -1};
+	strcpy(none.name, "gone");
+	struct verr err = {0};
+	assert_true(net_packet_bind(&none, fd, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "gone"));
+	assert_int_equal(none.fd, -1);
+	assert_true(fcntl(fd, F_GETFD) < 0);
+}
+
+/* The AF_PACKET sockets of this namespace (/proc/net/packet, less its
+ * header line). */
+static int packet_sockets(void)
+{
+	FILE *f = fopen("/proc/net/packet", "re");
+	if (!f)
+		return -1;
+	int n = -1;
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Wait up to 5 s for the namespace to hold n AF_PACKET sockets. */
+static bool packet_sockets_become(int n)
+{
+	for (int i = 0; i < 500; i++) {
+		if (packet_sockets() == n)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* Made ahead in a process's namespace and not taken: the thread is
+ * waited for and the socket goes (released after, not in, the discard),
+ * leaving no fd behind. */
+static void test_early_socket_not_taken_is_discarded(void **state)
+{
+	NEED_NETNS();
+	assert_true(packet_sockets_become(0));
+	int before = fds_open();
+	struct net_early e;
+	net_early_start(&e, getpid());
+	assert_true(e.running);
+	assert_true(packet_sockets_become(1));
+	net_early_discard(&e);
+	assert_false(e.running);
+	assert_int_equal(e.fd, -1);
+	assert_int_equal(fds_open(), before);
+	assert_true(packet_sockets_become(0));
 }
 
 static void test_packet_link_v3_sends_and_receives_through_the_rings(void **state)
 {
 	NEED_NETNS();
-	sends_and_receives(TPACKET_V3);
+	sends_and_receives(TPACKET_V3, false);
 }
 
 static void test_packet_link_refuses_a_bad_ring_geometry(void **state)
@@ -615,6 +691,8 @@ int main(void)
 	    cmocka_unit_test(test_release_anchor_holds_fds_until_it_is_closed),
 	    cmocka_unit_test(test_packet_link_v2_sends_and_receives_through_the_rings),
 	    cmocka_unit_test(test_packet_link_v3_sends_and_receives_through_the_rings),
+	    cmocka_unit_test(test_prepared_socket_bound_later_sends_and_receives),
+	    cmocka_unit_test(test_early_socket_not_taken_is_discarded),
 	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
 	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
 	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),
