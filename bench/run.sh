@@ -8,7 +8,9 @@
 #          $ROUNDS.  Pinned to CPU $BENCH_CPU (BENCH_PIN=0: not), the same for
 #          every runner: under a sandbox most of these are ping-pongs between
 #          the app and the kernel serving it.
-#   start: `docker run --rm IMAGE true`: mean wall time over $STARTS runs.
+#   start: `docker run --rm IMAGE true`: mean wall time over $STARTS runs
+#          (bench/start_exit.sh: the same on the bridge and with
+#          --network=none, interleaved, with medians).
 #   concurrent start: $CONC_N such runs, $CONC_PAR at a time: containers/s.
 #
 # runc and runsc need Docker (started and set up by integration-tests/lib.sh);

@@ -220,6 +220,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	struct sock_filter *seccomp_prog = NULL;
 	unsigned int seccomp_len = 0;
 	struct sandbox sb = {0};
+	struct net_early early = {.netns = -1, .fd = -1};
 	struct visor_state st;
 	char rootfs[PATH_MAX], rootraw[PATH_MAX * 2 + 2];
 	char dir[PATH_MAX];
@@ -337,6 +338,11 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 		fail("%s", err.msg);
 		goto out;
 	}
+	bool sandbox_net = !g->network || !strcmp(g->network, "sandbox");
+	/* The first link's socket and rings while the prestart hooks run
+	 * (net.h): with none, there is nothing to overlap with. */
+	if (sandbox_net && hooks_count(text, len, HOOK_PRESTART))
+		net_early_start(&early, sb.sentry_pid);
 	/* prestart and createRuntime: the sandbox's namespaces exist now
 	 * (Docker's network set-up is a prestart hook). */
 	if (hooks_count(text, len, HOOK_PRESTART) || hooks_count(text, len, HOOK_CREATE_RUNTIME)) {
@@ -352,7 +358,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 
 	/* The container's interfaces, now that the hooks have wired them
 	 * (runtime/net_attach.c): --network=sandbox only. */
-	if (!g->network || !strcmp(g->network, "sandbox")) {
+	if (sandbox_net) {
 		const char *resolv = NULL;
 		for (size_t i = 0; i < cfg->n_mounts; i++)
 			if (!strcmp(cfg->mounts[i].destination, "/etc/resolv.conf"))
@@ -372,7 +378,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 				all_ipv6 = lo_ipv6;
 		}
 		if (net_attach(sb.sentry_pid, dir, net_uses_docker_dns(resolv), lo_ipv6,
-			       all_ipv6 == 1, &err) < 0) {
+			       all_ipv6 == 1, &early, &err) < 0) {
 			fail("%s", err.msg);
 			goto out;
 		}
@@ -400,6 +406,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o, struct 
 	sb = (struct sandbox){0};
 	ret = 0;
 out:
+	net_early_discard(&early);
 	if (ret != 0) {
 		sandbox_kill_children(&sb);
 		if (cfg && cfg->linux_cfg.cgroups_path)

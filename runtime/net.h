@@ -17,6 +17,7 @@
 #ifndef VISOR_RUNTIME_NET_H
 #define VISOR_RUNTIME_NET_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,9 @@ struct net_config {
 	/* Docker's embedded DNS: a UDP socket in the namespace connected to
 	 * 127.0.0.11:53, relayed by the Sentry (-1: none). */
 	int dns_fd;
+	/* The links' release anchor (net_release_anchor), handed over last
+	 * with "release":true (-1: none). */
+	int release_fd;
 	/* The namespace's loopback has no ::1: IPv6 is off there (Docker sets
 	 * disable_ipv6 in a container whose network has no IPv6), so the
 	 * Sentry's lo must not answer for ::1 either. */
@@ -117,6 +121,29 @@ int net_discover(struct net_config *c, struct verr *err);
  * PACKET_IGNORE_OUTGOING.  Sets link->fd and link->rings.  0 or -errno
  * with err. */
 int net_packet_open(struct net_link *link, int version, struct verr *err);
+/* net_packet_open in two steps, so that the slow one can run before the
+ * link exists (each ring costs the kernel a synchronize_net(), ~10 ms on
+ * a PVM guest): prepare makes an unbound socket in the current namespace
+ * with the rings PACKET_VNET_HDR gives any link (TPACKET_V2 only: the fd,
+ * or -EOPNOTSUPP without PACKET_VNET_HDR, or -errno); bind completes it
+ * for link of the same namespace (link->fd, link->rings), or closes it and
+ * fails with err. */
+int net_packet_prepare(int version, struct net_rings *rings);
+int net_packet_bind(struct net_link *link, int fd, const struct net_rings *rings,
+		    struct verr *err);
+/* Make the last reference to each of fds[0..n) one the kernel drops
+ * outside the exit of the process that holds the returned fd: a unix
+ * datagram pair (a, b) where a's queue holds fds and a itself, and b's
+ * queue holds a.  While b is open, a is reachable and the fds stay alive;
+ * closing b (the holder's exit included, SIGKILL too) leaves a in a cycle
+ * only the unix garbage collector sees, which Linux (6.10 on) runs from a
+ * workqueue: its fput of the fds is deferred to another work item, so an
+ * AF_PACKET socket's release (three synchronize_net() with both rings,
+ * ~40 ms on a PVM guest) no longer delays the holder's exit_notify.  With
+ * a kernel that collects in the closing task, the release only moves
+ * there.  The caller keeps its own fds.  Returns b (close-on-exec) or
+ * -errno. */
+int net_release_anchor(const int *fds, int n);
 /* Turn off what the netstack cannot take on a link of the current
  * namespace: GRO, TSO, GSO (best effort: a link without ethtool support
  * keeps its settings).  peer: the host end of a veth, where transmit
@@ -135,7 +162,8 @@ int net_addr_change(int ifindex, const struct net_addr *a, bool add);
 int net_route_add(int ifindex, const struct net_route *r);
 
 /* The "net" control request for c (links' fds in order, then dns_fd when
- * there is one, with "dns":true):
+ * there is one, with "dns":true, then release_fd when there is one, with
+ * "release":true):
  * {"op":"net","links":[{"name","mtu","mac","addrs":["a/len",..],"rings":[8 numbers]}],
  *  "routes":[{"dst":"a/len","gw":"a","link":i,"metric":m}],
  *  "neighbours":[{"addr","mac","link"}]}.  malloc'ed, NULL on ENOMEM. */
@@ -145,16 +173,33 @@ char *net_config_request(const struct net_config *c);
  * container's /etc/resolv.conf) names Docker's embedded server 127.0.0.11. */
 bool net_uses_docker_dns(const char *resolv_conf);
 
+/* The first link's socket, made while the prestart hooks run (Docker's
+ * moves the veth in then, and takes 50-170 ms; the rings take ~25 ms):
+ * net_early_start after the Sentry exists, net_attach takes the socket
+ * for the first link it finds, net_early_discard after (or instead of)
+ * net_attach waits for the thread and disposes of a socket nobody took
+ * through net_release_anchor, so that create's exit does not pay for it. */
+struct net_early {
+	pthread_t thread;
+	bool running;
+	int netns; /* the Sentry's network namespace, for the thread; -1 */
+	int fd;	   /* net_packet_prepare's socket, -1 */
+	struct net_rings rings;
+};
+void net_early_start(struct net_early *e, pid_t sentry_pid);
+void net_early_discard(struct net_early *e);
+
 /* create's step after the prestart hooks: give the Sentry (pid, control
  * socket under state_dir) the links of its network namespace, and with
  * relay_dns a socket for Docker's embedded DNS; lo_ipv6 1 or 0 says
  * whether lo has IPv6 (the spec's disable_ipv6 sysctl), -1 reads it from
  * the namespace (lo holds ::1 or not); links_ipv6 (the spec turns IPv6 on
  * for all devices) gives each link without an IPv6 address the link-local
- * one Linux makes when IPv6 comes on.  Nothing to do (0) when the
+ * one Linux makes when IPv6 comes on; early (or NULL), a socket made
+ * ahead for the first link.  Nothing to do (0) when the
  * namespace has no link but loopback and lo keeps its ::1.  On failure
  * every address removed is put back and err says which step failed. */
 int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
-	       bool links_ipv6, struct verr *err);
+	       bool links_ipv6, struct net_early *early, struct verr *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/verr.h"
 #include "runtime/sandbox.h"
+#include "sentry/control.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -130,6 +131,10 @@ char *net_config_request(const struct net_config *c)
 		json_key(&w, "dns");
 		json_bool(&w, true);
 	}
+	if (c->release_fd >= 0) {
+		json_key(&w, "release");
+		json_bool(&w, true);
+	}
 	if (c->lo_ipv6_off) {
 		json_key(&w, "lo_ipv6");
 		json_bool(&w, false);
@@ -175,6 +180,10 @@ static int open_dns(struct net_config *c, struct verr *err)
 
 static void close_links(struct net_config *c)
 {
+	if (c->release_fd >= 0) {
+		close(c->release_fd);
+		c->release_fd = -1;
+	}
 	if (c->dns_fd >= 0) {
 		close(c->dns_fd);
 		c->dns_fd = -1;
@@ -186,11 +195,65 @@ static void close_links(struct net_config *c)
 		}
 }
 
-/* In the container's namespace: turn the offloads off, open the sockets. */
-static int open_links(struct net_config *c, struct verr *err)
+static void *early_open(void *arg)
 {
+	struct net_early *e = arg;
+	/* This thread's namespace only; the rest of create keeps its own. */
+	if (setns(e->netns, CLONE_NEWNET) == 0)
+		e->fd = net_packet_prepare(NET_TPACKET_VERSION, &e->rings);
+	return NULL;
+}
+
+void net_early_start(struct net_early *e, pid_t sentry_pid)
+{
+	*e = (struct net_early){.netns = -1, .fd = -1};
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
+	e->netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->netns >= 0 && pthread_create(&e->thread, NULL, early_open, e) == 0)
+		e->running = true;
+}
+
+static void early_join(struct net_early *e)
+{
+	if (e->running)
+		pthread_join(e->thread, NULL);
+	e->running = false;
+	if (e->netns >= 0)
+		close(e->netns);
+	e->netns = -1;
+}
+
+void net_early_discard(struct net_early *e)
+{
+	early_join(e);
+	if (e->fd < 0)
+		return;
+	/* Closed here, its rings would cost create three synchronize_net(). */
+	int anchor = net_release_anchor(&e->fd, 1);
+	close(e->fd);
+	if (anchor >= 0)
+		close(anchor);
+	e->fd = -1;
+}
+
+/* In the container's namespace: turn the offloads off, open the sockets
+ * (the first link's made ahead, when there is one). */
+static int open_links(struct net_config *c, struct net_early *early, struct verr *err)
+{
+	if (early) {
+		early_join(early);
+		if (early->fd >= 0 && c->nlinks > 0) {
+			int fd = early->fd;
+			early->fd = -1;
+			int r = net_packet_bind(&c->links[0], fd, &early->rings, err);
+			if (r < 0)
+				return r;
+		}
+	}
 	for (int i = 0; i < c->nlinks; i++) {
-		int r = net_packet_open(&c->links[i], NET_TPACKET_VERSION, err);
+		int r = c->links[i].fd >= 0 ? 0
+					    : net_packet_open(&c->links[i], NET_TPACKET_VERSION, err);
 		if (r < 0)
 			return r;
 		/* With a virtio_net_hdr our TSO frames go out whole: only GRO
@@ -267,7 +330,7 @@ restore:;
 }
 
 int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_ipv6,
-	       bool links_ipv6, struct verr *err)
+	       bool links_ipv6, struct net_early *early, struct verr *err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sentry_pid);
@@ -282,7 +345,7 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 		return verr_set(err, ENOMEM, "out of memory");
 	int r;
 	_cleanup_free_ char *req = NULL;
-	int fds[NET_MAX_LINKS + 1];
+	int fds[NET_MAX_LINKS + 2];
 	if (setns(target, CLONE_NEWNET) < 0) {
 		r = verr_errno(err, errno, "network: entering the sandbox's network namespace");
 		free(c);
@@ -300,7 +363,7 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 		c->links[i].ipv6_ll = !has6;
 	}
 	if (r == 0)
-		r = open_links(c, err);
+		r = open_links(c, early, err);
 	if (r == 0 && relay_dns && c->nlinks > 0)
 		r = open_dns(c, err);
 	if (setns(home, CLONE_NEWNET) < 0) {
@@ -312,6 +375,17 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 	if (r < 0 || (c->nlinks == 0 && !c->lo_ipv6_off))
 		goto out;
 	peers_offloads_off(c);
+	/* The Sentry holds the anchor with the links, so their release
+	 * happens after its exit instead of in it (net_release_anchor). */
+	int link_fds[NET_MAX_LINKS];
+	for (int i = 0; i < c->nlinks; i++)
+		link_fds[i] = c->links[i].fd;
+	if (c->nlinks > 0 && c->nlinks + (c->dns_fd >= 0) + 1 <= CONTROL_MAX_FDS) {
+		int rel = net_release_anchor(link_fds, c->nlinks);
+		if (rel < 0)
+			log_debug("net: no release anchor: %s", strerror(-rel));
+		c->release_fd = rel < 0 ? -1 : rel;
+	}
 
 	req = net_config_request(c);
 	if (!req) {
@@ -323,6 +397,8 @@ int net_attach(pid_t sentry_pid, const char *state_dir, bool relay_dns, int lo_i
 		fds[nfds++] = c->links[i].fd;
 	if (c->dns_fd >= 0)
 		fds[nfds++] = c->dns_fd;
+	if (c->release_fd >= 0)
+		fds[nfds++] = c->release_fd;
 	int cfd = control_connect(state_dir, err);
 	if (cfd < 0) {
 		r = cfd;

@@ -306,6 +306,7 @@ int net_discover(struct net_config *c, struct verr *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->dns_fd = -1;
+	c->release_fd = -1;
 	char buf[256];
 	struct discover d = {.c = c};
 	int r = nl_talk(dump_request(buf, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg)),

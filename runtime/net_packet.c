@@ -21,6 +21,13 @@
  * without the option) turning off TX checksumming, TSO and GSO on the host
  * end makes the host kernel finish checksums and segment before the frame
  * crosses.  GRO goes off on the container end either way.
+ *
+ * Release: closing such a socket costs the closer three RCU grace periods
+ * (packet_release frees each ring through packet_set_ring, each after a
+ * synchronize_net, then one more of its own): 30-45 ms on this project's
+ * PVM guests, paid in the Sentry's exit before the shim could see it die.
+ * net_release_anchor hands that last reference to the kernel's unix
+ * garbage collector instead (net.h).
  */
 #include "runtime/net.h"
 
@@ -38,6 +45,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -102,68 +110,114 @@ static void rings_for_gso(struct net_rings *r)
 	r->flags = NET_RINGS_VNET;
 }
 
+/* The socket, its version and rings, not bound: no frame reaches it yet.
+ * vnet_only: no socket (-EOPNOTSUPP) unless PACKET_VNET_HDR is there, so
+ * the rings do not depend on the MTU.  The fd, or -errno with *what. */
+static int packet_make(uint32_t mtu, int version, bool vnet_only, struct net_rings *r,
+		       const char **what)
+{
+	*what = "socket";
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rings_for_mtu(mtu, version, r);
+	int one = 1;
+	*what = "PACKET_VERSION";
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
+		goto fail;
+	/* Before the rings (the kernel refuses it after); best effort. */
+	*what = "PACKET_VNET_HDR";
+	if (version == TPACKET_V2 &&
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) == 0)
+		rings_for_gso(r);
+	else if (vnet_only) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	/* tpacket_req3 starts with tpacket_req's fields; V2 takes the short one. */
+	struct tpacket_req3 rx = {
+	    .tp_block_size = r->rx_block_size,
+	    .tp_block_nr = r->rx_block_nr,
+	    .tp_frame_size = r->rx_frame_size,
+	    .tp_frame_nr = r->rx_block_size / r->rx_frame_size * r->rx_block_nr,
+	    .tp_retire_blk_tov = RX_RETIRE_MS,
+	};
+	socklen_t reqlen = version == TPACKET_V3 ? sizeof(struct tpacket_req3)
+						 : sizeof(struct tpacket_req);
+	*what = "PACKET_RX_RING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, reqlen) < 0)
+		goto fail;
+	struct tpacket_req3 tx = {
+	    .tp_block_size = r->tx_block_size,
+	    .tp_block_nr = r->tx_block_nr,
+	    .tp_frame_size = r->tx_frame_size,
+	    .tp_frame_nr = r->tx_block_size / r->tx_frame_size * r->tx_block_nr,
+	};
+	*what = "PACKET_TX_RING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, reqlen) < 0)
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	return -e;
+}
+
+/* What follows the rings: the options, then the bind to the link. */
+static int packet_bind(int fd, const struct net_link *link, const char **what)
+{
+	int one = 1;
+	*what = "PACKET_QDISC_BYPASS";
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+		return -errno;
+	*what = "PACKET_IGNORE_OUTGOING";
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+		return -errno;
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ALL),
+	    .sll_ifindex = link->ifindex,
+	};
+	*what = "bind";
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -errno;
+	return 0;
+}
+
 int net_packet_open(struct net_link *link, int version, struct verr *err)
 {
 	if (link->mtu > 65535)
 		return verr_set(err, EINVAL, "link %s: MTU %u too large", link->name, link->mtu);
 	if (version != TPACKET_V2 && version != TPACKET_V3)
 		return verr_set(err, EINVAL, "link %s: TPACKET version %d", link->name, version);
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return verr_errno(err, errno, "link %s: AF_PACKET socket", link->name);
 	struct net_rings r;
-	rings_for_mtu(link->mtu, version, &r);
-	int one = 1;
-	const char *what = "PACKET_VERSION";
-	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
-		goto fail;
-	/* Before the rings (the kernel refuses it after); best effort. */
-	if (version == TPACKET_V2 &&
-	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) == 0)
-		rings_for_gso(&r);
-	/* tpacket_req3 starts with tpacket_req's fields; V2 takes the short one. */
-	struct tpacket_req3 rx = {
-	    .tp_block_size = r.rx_block_size,
-	    .tp_block_nr = r.rx_block_nr,
-	    .tp_frame_size = r.rx_frame_size,
-	    .tp_frame_nr = r.rx_block_size / r.rx_frame_size * r.rx_block_nr,
-	    .tp_retire_blk_tov = RX_RETIRE_MS,
-	};
-	socklen_t reqlen = version == TPACKET_V3 ? sizeof(struct tpacket_req3)
-						 : sizeof(struct tpacket_req);
-	what = "PACKET_RX_RING";
-	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, reqlen) < 0)
-		goto fail;
-	struct tpacket_req3 tx = {
-	    .tp_block_size = r.tx_block_size,
-	    .tp_block_nr = r.tx_block_nr,
-	    .tp_frame_size = r.tx_frame_size,
-	    .tp_frame_nr = r.tx_block_size / r.tx_frame_size * r.tx_block_nr,
-	};
-	what = "PACKET_TX_RING";
-	if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, reqlen) < 0)
-		goto fail;
-	what = "PACKET_QDISC_BYPASS";
-	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
-		goto fail;
-	what = "PACKET_IGNORE_OUTGOING";
-	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
-		goto fail;
-	struct sockaddr_ll sll = {
-	    .sll_family = AF_PACKET,
-	    .sll_protocol = htons(ETH_P_ALL),
-	    .sll_ifindex = link->ifindex,
-	};
-	what = "bind";
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		goto fail;
+	const char *what;
+	int fd = packet_make(link->mtu, version, false, &r, &what);
+	if (fd < 0)
+		return verr_errno(err, -fd, "link %s: AF_PACKET %s", link->name, what);
+	return net_packet_bind(link, fd, &r, err);
+}
+
+int net_packet_prepare(int version, struct net_rings *rings)
+{
+	if (version != TPACKET_V2)
+		return -EOPNOTSUPP;
+	const char *what;
+	return packet_make(0, version, true, rings, &what);
+}
+
+int net_packet_bind(struct net_link *link, int fd, const struct net_rings *rings,
+		    struct verr *err)
+{
+	const char *what;
+	int r = packet_bind(fd, link, &what);
+	if (r < 0) {
+		close(fd);
+		return verr_errno(err, -r, "link %s: AF_PACKET %s", link->name, what);
+	}
 	link->fd = fd;
-	link->rings = r;
+	link->rings = *rings;
 	return 0;
-fail:;
-	int e = errno;
-	close(fd);
-	return verr_errno(err, e, "link %s: AF_PACKET %s", link->name, what);
 }
 
 static void ethtool_off(int fd, const char *ifname, uint32_t cmd, const char *what)
@@ -197,4 +251,52 @@ void net_gro_off(const char *ifname)
 		return;
 	ethtool_off(fd, ifname, ETHTOOL_SGRO, "gro");
 	close(fd);
+}
+
+static int send_fds(int sock, const int *fds, int n)
+{
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (NET_MAX_LINKS + 2))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)n);
+	return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int net_release_anchor(const int *fds, int n)
+{
+	if (n < 1 || n > NET_MAX_LINKS + 1)
+		return -EINVAL;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	int a = sp[0], b = sp[1];
+	/* Into a's queue (sent from b): the fds and a itself, the cycle
+	 * only the collector can break. */
+	int cycle[NET_MAX_LINKS + 2];
+	memcpy(cycle, fds, sizeof(int) * (size_t)n);
+	cycle[n] = a;
+	int r = send_fds(b, cycle, n + 1);
+	/* Into b's queue (sent from a): a, so that a stays reachable, hence
+	 * alive, as long as b is open.  Sent second: until then a had its
+	 * fd, and no collection could find it dead in between. */
+	if (r == 0)
+		r = send_fds(a, &a, 1);
+	close(a);
+	if (r < 0) {
+		close(b); /* a's cycle, if sent, goes to the collector now */
+		return r;
+	}
+	return b;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +122,7 @@ static void test_request_names_links_routes_and_rings(void **state)
 	c->routes[0] = (struct net_route){
 	    .family = AF_INET, .dst_len = 0, .gw = {172, 17, 0, 1}, .has_gw = true, .link = 0};
 	c->dns_fd = -1;
+	c->release_fd = -1;
 	char *req = net_config_request(c);
 	assert_non_null(req);
 	assert_string_equal(
@@ -134,7 +136,66 @@ static void test_request_names_links_routes_and_rings(void **state)
 	req = net_config_request(c);
 	assert_non_null(strstr(req, "\"addrs\":[\"172.17.0.2/16\"],\"ipv6_ll\":true,\"rings\""));
 	free(req);
+	/* A release anchor goes last and says so. */
+	c->release_fd = 9;
+	req = net_config_request(c);
+	assert_non_null(strstr(req, "\"neighbours\":[],\"release\":true}"));
+	free(req);
 	free(c);
+}
+
+static bool hung_up(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLHUP);
+}
+
+/* A unix socket that is garbage the moment it is closed: a collection runs. */
+static void run_unix_gc(void)
+{
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sp), 0);
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &sp[0], sizeof(int));
+	assert_int_equal(sendmsg(sp[1], &m, 0), 1);
+	close(sp[0]);
+	close(sp[1]);
+	usleep(20 * 1000);
+}
+
+/* The anchor keeps what it was given alive, through collections, while it
+ * is open (the Sentry's lifetime), and lets go of it once closed: a pipe's
+ * write end handed to it sees its reader get EOF only then. */
+static void test_release_anchor_holds_fds_until_it_is_closed(void **state)
+{
+	int p[2], q[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+	int fds[2] = {p[1], q[1]};
+	int anchor = net_release_anchor(fds, 2);
+	assert_true(anchor >= 0);
+	close(p[1]);
+	close(q[1]);
+	run_unix_gc();
+	assert_false(hung_up(p[0], 50));
+	assert_false(hung_up(q[0], 0));
+	close(anchor);
+	assert_true(hung_up(p[0], 5000));
+	assert_true(hung_up(q[0], 5000));
+	close(p[0]);
+	close(q[0]);
+	assert_int_equal(net_release_anchor(fds, 0), -EINVAL);
 }
 
 /* A plain AF_PACKET socket on vb: the host's end of the wire. */
@@ -171,13 +232,25 @@ static void on_deliver(void *ctx, struct link_endpoint *ep, struct ns_pbuf *pb)
 	got = pb;
 }
 
-static void sends_and_receives(int version)
+static int fds_open(void);
+
+/* prepared: the socket and rings made first (net_packet_prepare, as
+ * create does while the hooks run), then bound to the link. */
+static void sends_and_receives(int version, bool prepared)
 {
 	struct net_link l = {.ifindex = (int)if_nametoindex("va"), .mtu = 1400, .fd = -1};
 	strcpy(l.name, "va");
 	struct verr err = {0};
 	int host = host_socket();
-	assert_int_equal(net_packet_open(&l, version, &err), 0);
+	if (prepared) {
+		struct net_rings r;
+		int fd = net_packet_prepare(version, &r);
+		assert_true(fd >= 0);
+		assert_int_equal(net_packet_bind(&l, fd, &r, &err), 0);
+		assert_int_equal(l.fd, fd);
+	} else {
+		assert_int_equal(net_packet_open(&l, version, &err), 0);
+	}
 	struct link_endpoint *ep;
 	struct packet_rings g = {l.rings.rx_block_size, l.rings.rx_block_nr, l.rings.rx_frame_size,
 				 l.rings.tx_block_size, l.rings.tx_block_nr, l.rings.tx_frame_size,
@@ -238,13 +311,77 @@ static void sends_and_receives(int version)
 static void test_packet_link_v2_sends_and_receives_through_the_rings(void **state)
 {
 	NEED_NETNS();
-	sends_and_receives(TPACKET_V2);
+	sends_and_receives(TPACKET_V2, false);
+}
+
+static void test_prepared_socket_bound_later_sends_and_receives(void **state)
+{
+	NEED_NETNS();
+	sends_and_receives(TPACKET_V2, true);
+	/* V3's rings follow the MTU: nothing to prepare. */
+	struct net_rings r;
+	assert_int_equal(net_packet_prepare(TPACKET_V3, &r), -EOPNOTSUPP);
+	/* A bind that fails closes the socket and says why. */
+	int fd = net_packet_prepare(TPACKET_V2, &r);
+	assert_true(fd >= 0);
+	struct net_link none = {.ifindex = 999999, .fd = -1};
+	strcpy(none.name, "gone");
+	struct verr err = {0};
+	assert_true(net_packet_bind(&none, fd, &r, &err) < 0);
+	assert_non_null(strstr(err.msg, "gone"));
+	assert_int_equal(none.fd, -1);
+	assert_true(fcntl(fd, F_GETFD) < 0);
+}
+
+/* The AF_PACKET sockets of this namespace (/proc/net/packet, less its
+ * header line). */
+static int packet_sockets(void)
+{
+	FILE *f = fopen("/proc/net/packet", "re");
+	if (!f)
+		return -1;
+	int n = -1;
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Wait up to 5 s for the namespace to hold n AF_PACKET sockets. */
+static bool packet_sockets_become(int n)
+{
+	for (int i = 0; i < 500; i++) {
+		if (packet_sockets() == n)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* Made ahead in a process's namespace and not taken: the thread is
+ * waited for and the socket goes (released after, not in, the discard),
+ * leaving no fd behind. */
+static void test_early_socket_not_taken_is_discarded(void **state)
+{
+	NEED_NETNS();
+	assert_true(packet_sockets_become(0));
+	int before = fds_open();
+	struct net_early e;
+	net_early_start(&e, getpid());
+	assert_true(e.running);
+	assert_true(packet_sockets_become(1));
+	net_early_discard(&e);
+	assert_false(e.running);
+	assert_int_equal(e.fd, -1);
+	assert_int_equal(fds_open(), before);
+	assert_true(packet_sockets_become(0));
 }
 
 static void test_packet_link_v3_sends_and_receives_through_the_rings(void **state)
 {
 	NEED_NETNS();
-	sends_and_receives(TPACKET_V3);
+	sends_and_receives(TPACKET_V3, false);
 }
 
 static void test_packet_link_refuses_a_bad_ring_geometry(void **state)
@@ -312,7 +449,21 @@ static void test_netcfg_refuses_malformed_requests_and_closes_the_fds(void **sta
 	const char *one = "{\"links\":[]}";
 	int fds[2] = {dup(0), dup(0)};
 	assert_int_equal(netcfg_apply(one, strlen(one), fds, 2, msg, sizeof(msg)), -EINVAL);
+	/* A release anchor announced but not sent, or not a boolean. */
+	const char *rel = "{\"links\":[],\"release\":true}";
+	assert_int_equal(netcfg_apply(rel, strlen(rel), fds, 0, msg, sizeof(msg)), -EINVAL);
+	const char *relnum = "{\"links\":[],\"release\":1}";
+	fds[0] = dup(0);
+	assert_int_equal(netcfg_apply(relnum, strlen(relnum), fds, 1, msg, sizeof(msg)), -EINVAL);
 	assert_int_equal(fds_open(), before);
+	/* One that is sent is kept open, for the Sentry's lifetime. */
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	fds[0] = p[1];
+	assert_int_equal(netcfg_apply(rel, strlen(rel), fds, 1, msg, sizeof(msg)), 0);
+	assert_int_equal(fds[0], -1);
+	assert_false(hung_up(p[0], 0));
+	close(p[0]);
 	inet_stack_stop();
 }
 
@@ -537,8 +688,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_discover_reads_links_addresses_routes_neighbours),
 	    cmocka_unit_test(test_request_names_links_routes_and_rings),
+	    cmocka_unit_test(test_release_anchor_holds_fds_until_it_is_closed),
 	    cmocka_unit_test(test_packet_link_v2_sends_and_receives_through_the_rings),
 	    cmocka_unit_test(test_packet_link_v3_sends_and_receives_through_the_rings),
+	    cmocka_unit_test(test_prepared_socket_bound_later_sends_and_receives),
+	    cmocka_unit_test(test_early_socket_not_taken_is_discarded),
 	    cmocka_unit_test(test_packet_link_refuses_a_bad_ring_geometry),
 	    cmocka_unit_test(test_netcfg_refuses_malformed_requests_and_closes_the_fds),
 	    cmocka_unit_test(test_discovered_link_joins_the_stack_with_its_address_and_route),

@@ -15,6 +15,12 @@
  * EADDRNOTAVAIL and getaddrinfo puts 127.0.0.1 first, as under runc.  A
  * link with "ipv6_ll":true (the spec turned IPv6 on where the namespace had
  * it off) gets the EUI-64 link-local address Linux's addrconf makes.
+ * With "release":true the last fd is the links' release anchor
+ * (runtime/net.h, net_release_anchor): held, never used, until the Sentry
+ * dies, so that the AF_PACKET sockets are released by the kernel after its
+ * exit rather than during it.  Closing it early is harmless (the sockets
+ * stay open while the Sentry holds them), so one that cannot be kept is
+ * closed.
  */
 #include "sentry/socket/packet_link.h"
 
@@ -33,6 +39,11 @@
 #include "sentry/socket/inet.h"
 
 #define NETCFG_MAX_LINKS 8
+#define NETCFG_MAX_ANCHORS 4
+
+/* The release anchors, open until the Sentry exits. */
+static int release_anchor[NETCFG_MAX_ANCHORS];
+static int nrelease_anchor;
 
 static int bad(char *msg, size_t n, int err, const char *fmt, ...)
 {
@@ -231,10 +242,16 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 	}
 	yajl_val dns = get(root, "dns");
 	int want_dns = dns && YAJL_IS_TRUE(dns) ? 1 : 0;
-	int nlinks = nfds - want_dns;
-	if (links->u.array.len != (size_t)nlinks || nlinks > NETCFG_MAX_LINKS) {
-		r = bad(msg, n, EINVAL, "net: %zu links%s but %d fds", links->u.array.len,
-			want_dns ? " and dns" : "", nfds);
+	yajl_val rel = get(root, "release");
+	if (rel && !YAJL_IS_TRUE(rel) && !YAJL_IS_FALSE(rel)) {
+		r = bad(msg, n, EINVAL, "net: release is not a boolean");
+		goto out;
+	}
+	int want_release = rel && YAJL_IS_TRUE(rel) ? 1 : 0;
+	int nlinks = nfds - want_dns - want_release;
+	if (nlinks < 0 || links->u.array.len != (size_t)nlinks || nlinks > NETCFG_MAX_LINKS) {
+		r = bad(msg, n, EINVAL, "net: %zu links%s%s but %d fds", links->u.array.len,
+			want_dns ? " and dns" : "", want_release ? " and release" : "", nfds);
 		goto out;
 	}
 	yajl_val lo6 = get(root, "lo_ipv6");
@@ -272,6 +289,10 @@ int netcfg_apply(const char *request, size_t len, int *fds, int nfds, char *msg,
 			r = bad(msg, n, -r, "net: relaying 127.0.0.11:53: %s", strerror(-r));
 			goto out;
 		}
+	}
+	if (want_release && nrelease_anchor < NETCFG_MAX_ANCHORS) {
+		release_anchor[nrelease_anchor++] = fds[used];
+		fds[used++] = -1;
 	}
 out:
 	for (int i = used; i < nfds; i++)
