@@ -93,6 +93,9 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 	ep->rx_tos = pb->tos;
 	ep->rx_ttl = pb->ttl;
 	ep->rx_stamp = pb->stamp;
+	ep->rx_ifindex = pb->ifindex;
+	memcpy(ep->rx_daddr, pb->daddr, 16);
+	ep->rx_spec_dst = pb->spec_dst;
 	if (n < pb->len)
 		*msg_flags |= MSG_TRUNC;
 	ssize_t r = (flags & MSG_TRUNC) ? (ssize_t)pb->len : (ssize_t)n;
@@ -312,6 +315,14 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 	r = dgram_route(ep, &dst, &rt);
 	if (r)
 		return r;
+	if (ep->tx_src_set) {
+		/* ip_cmsg_send's ipi_spec_dst: __ip_route_output_key takes a
+		 * source only if it is ours (-EINVAL), and of the family. */
+		if (ip_is_v4(&ep->tx_src) != ip_is_v4(&dst) ||
+		    !ns_addr_is_local(ep->s, &ep->tx_src))
+			return -EINVAL;
+		rt.src = ep->tx_src;
+	}
 	/* ip_append_data: what one datagram can hold. */
 	if (total + 8 + ns_ip_hdrlen(&dst) > (ip_is_v4(&dst) ? 0xffffu : 0xffffu + 40u))
 		return -EMSGSIZE;
@@ -364,6 +375,25 @@ static void udp_deliver(struct ns_stack *s, struct ns_endpoint *ep, const struct
 	(void)pi;
 }
 
+/* IP_PKTINFO's ipi_spec_dst (fib_compute_spec_dst): a datagram to one of
+ * our addresses is answered from it; a broadcast from the receiving
+ * interface's first IPv4 address. */
+static uint32_t spec_dst(struct ns_stack *s, const struct ns_pktinfo *pi)
+{
+	if (!pi->to_broadcast || !pi->nic)
+		return ip_v4(&pi->dst);
+	uint32_t a = 0;
+	vmutex_lock(&s->lock);
+	for (int i = 0; i < pi->nic->naddrs; i++) {
+		if (ip_is_v4(&pi->nic->addrs[i].addr)) {
+			a = ip_v4(&pi->nic->addrs[i].addr);
+			break;
+		}
+	}
+	vmutex_unlock(&s->lock);
+	return a;
+}
+
 void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 {
 	enum ns_counter why;
@@ -394,6 +424,8 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 	pb->port = sport;
 	pb->tos = pi->tos;
 	pb->ttl = pi->ttl;
+	memcpy(pb->daddr, pi->dst.b, 16);
+	pb->spec_dst = ip_is_v4(&pi->dst) ? spec_dst(s, pi) : 0;
 	if (pi->to_broadcast) {
 		struct ns_endpoint **eps;
 		int n = ns_lookup_all(s, IPPROTO_UDP, &pi->dst, dport, &eps);
@@ -405,6 +437,9 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 				copy->port = pb->port;
 				copy->tos = pb->tos;
 				copy->ttl = pb->ttl;
+				copy->ifindex = pb->ifindex;
+				memcpy(copy->daddr, pb->daddr, 16);
+				copy->spec_dst = pb->spec_dst;
 			}
 			if (copy)
 				udp_deliver(s, eps[i], pi, copy);
@@ -541,6 +576,8 @@ void ns_ping_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb
 	pb->port = 0;
 	pb->tos = pi->tos;
 	pb->ttl = pi->ttl;
+	memcpy(pb->daddr, pi->dst.b, 16);
+	pb->spec_dst = ip_is_v4(&pi->dst) ? spec_dst(s, pi) : 0;
 	ep_lock(ep);
 	int r = ep->closed ? -ENOBUFS : ns_dgram_enqueue(ep, &D(ep)->rq, pb);
 	if (r) {
@@ -608,6 +645,9 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IP_RECVTTL:
 			ep->recvttl = v != 0;
 			return 0;
+		case IP_PKTINFO:
+			ep->pktinfo = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -644,6 +684,9 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IPV6_RECVTCLASS:
 			ep->recvtos = v != 0;
 			return 0;
+		case IPV6_RECVPKTINFO:
+			ep->recvpktinfo6 = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -669,6 +712,9 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IP_RECVTTL:
 			v = ep->recvttl;
+			break;
+		case IP_PKTINFO:
+			v = ep->pktinfo;
 			break;
 		case IP_MTU:
 			if (ep->state != NS_TCP_ESTABLISHED && ep->protocol != IPPROTO_TCP)
@@ -708,6 +754,9 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IPV6_RECVTCLASS:
 			v = ep->recvtos;
+			break;
+		case IPV6_RECVPKTINFO:
+			v = ep->recvpktinfo6;
 			break;
 		default:
 			return -ENOPROTOOPT;

@@ -918,6 +918,13 @@ int ns_ep_accept(struct ns_endpoint *ep, struct ns_endpoint **child, struct sock
 ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
+	return ns_ep_sendmsg_src(ep, iov, iovcnt, flags, to, tolen, NULL);
+}
+
+ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen,
+			  const struct ns_send_src *src)
+{
 	struct ns_ip addr;
 	uint16_t port = 0;
 	const struct ns_ip *dst = NULL;
@@ -934,8 +941,20 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
 	}
 	size_t total = ns_iov_total(iov, iovcnt);
 	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
+	struct ns_ip from;
+	bool from_set = false;
+	if (src && ep->type == SOCK_DGRAM) {
+		if (src->ifindex && !ns_stack_has_nic(ep->s, src->ifindex))
+			return -ENODEV;
+		memcpy(from.b, src->addr, 16);
+		from_set = !ip_is_any(&from);
+	}
 	ep_lock(ep);
+	ep->tx_src_set = from_set;
+	if (from_set)
+		ep->tx_src = from;
 	ssize_t r = ep->proto->send(ep, iov, iovcnt, total, flags, dst, port);
+	ep->tx_src_set = false;
 	ep_unlock(ep);
 	ns_tx_batch_end();
 	ns_stack_kick(ep->s);
@@ -966,6 +985,11 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 		meta->tos = ep->rx_tos;
 		meta->ttl = ep->rx_ttl;
 		meta->stamp = ep->rx_stamp;
+		meta->want_pktinfo = ep->pktinfo;
+		meta->want_pktinfo6 = ep->recvpktinfo6;
+		meta->ifindex = ep->rx_ifindex;
+		memcpy(meta->dst, ep->rx_daddr, 16);
+		meta->spec_dst = ep->rx_spec_dst;
 	}
 	ep_unlock(ep);
 	if (r >= 0 && from && fromlen) {

@@ -69,6 +69,9 @@ struct ns_pbuf {
 	uint16_t port;	      /* stack-private (datagram source port) */
 	uint8_t tos, ttl;     /* stack-private (datagram meta) */
 	uint8_t addr[16];     /* stack-private (datagram source address) */
+	uint8_t daddr[16];    /* stack-private (datagram destination: IP_PKTINFO) */
+	uint32_t spec_dst;    /* stack-private (IPv4 datagram: IP_PKTINFO's ipi_spec_dst,
+			       * host order) */
 	uint64_t stamp;	      /* stack-private (datagram: queued at, the `now` clock) */
 	uint16_t gso_size;    /* TCP segmentation offload: see NS_LINK_F_TSO */
 	uint64_t due;	      /* free for the link endpoint holding it */
@@ -667,12 +670,33 @@ struct ns_recv_meta {
 	bool valid; /* a datagram was returned (never for TCP) */
 	bool want_tos, want_ttl;
 	uint8_t tos, ttl;
+	/* IP_PKTINFO (want_pktinfo) and IPV6_RECVPKTINFO (want_pktinfo6): the
+	 * interface the datagram came in on, its destination (IPv4 as
+	 * ::ffff:a.b.c.d) and, IPv4, the address a reply should come from
+	 * (ipi_spec_dst, host order: fib_compute_spec_dst). */
+	bool want_pktinfo, want_pktinfo6;
+	int ifindex;
+	uint8_t dst[16];
+	uint32_t spec_dst;
 	uint64_t stamp; /* when it reached the socket's queue (the `now` clock) */
 };
 /* ns_ep_recvmsg, and *meta (not NULL) filled. */
 ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags,
 			   struct ns_recv_meta *meta);
+
+/* A send's IP_PKTINFO / IPV6_PKTINFO control message (ip_cmsg_send,
+ * ip6_datagram_send_ctl): the source address (IPv4 as ::ffff:a.b.c.d; all
+ * zero or 0.0.0.0: the route's) and the outgoing interface (0: the
+ * route's).  A source that is not a local address: -EINVAL; an interface
+ * that does not exist: -ENODEV.  Datagram sockets only (TCP ignores it). */
+struct ns_send_src {
+	uint8_t addr[16];
+	int ifindex;
+};
+ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen,
+			  const struct ns_send_src *src);
 
 /* inet_shutdown: how SHUT_RD/WR/RDWR, else -EINVAL; -ENOTCONN when not
  * connected (the shutdown bits are set anyway, as Linux). */
@@ -687,9 +711,10 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2, TCP_INFO (get), TCP_USER_TIMEOUT,
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,
  * TCP_DEFER_ACCEPT (stored).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
- * IP_MTU (get), IP_RECVTOS, IP_RECVTTL (reported by ns_ep_recvmsg_meta).
- * SOL_IPV6: IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER,
- * IPV6_RECVTCLASS (reported by ns_ep_recvmsg_meta).  Anything else: -ENOPROTOOPT (counted); a short option:
+ * IP_MTU (get), IP_RECVTOS, IP_RECVTTL, IP_PKTINFO (reported by
+ * ns_ep_recvmsg_meta).  SOL_IPV6: IPV6_V6ONLY, IPV6_UNICAST_HOPS,
+ * IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS, IPV6_RECVPKTINFO
+ * (reported by ns_ep_recvmsg_meta).  Anything else: -ENOPROTOOPT (counted); a short option:
  * -EINVAL; a bad level: -ENOPROTOOPT (SOL_TCP on UDP: -ENOPROTOOPT). */
 int ns_ep_setsockopt(struct ns_endpoint *ep, int level, int name, const void *val, socklen_t len);
 int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);

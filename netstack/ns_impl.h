@@ -283,6 +283,8 @@ int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns
 void ns_pmtu_update(struct ns_stack *s, const struct ns_ip *dst, uint32_t mtu);
 /* Is a one of our addresses (any NIC; 127/8 counts whole)?  Locked inside. */
 bool ns_addr_is_local(struct ns_stack *s, const struct ns_ip *a);
+/* An interface of that index exists. */
+bool ns_stack_has_nic(struct ns_stack *s, int ifindex);
 bool ns_addr_is_local_locked(struct ns_stack *s, const struct ns_ip *a);
 /* Is a a broadcast address of one of our IPv4 subnets (or 255.255.255.255)? */
 bool ns_addr_is_broadcast(struct ns_stack *s, const struct ns_ip *a);
@@ -492,6 +494,15 @@ struct ns_endpoint {
 	bool rx_meta;
 	uint8_t rx_tos, rx_ttl;
 	uint64_t rx_stamp;
+	bool pktinfo, recvpktinfo6; /* IP_PKTINFO, IPV6_RECVPKTINFO */
+	int32_t rx_ifindex;	    /* and the last datagram's, as rx_tos */
+	uint8_t rx_daddr[16];
+	uint32_t rx_spec_dst;
+	/* The send in progress's IP_PKTINFO / IPV6_PKTINFO source (set and
+	 * cleared by ns_ep_sendmsg_src under ep->lock): tx_src_set false, the
+	 * route's. */
+	bool tx_src_set;
+	struct ns_ip tx_src;
 
 	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;
