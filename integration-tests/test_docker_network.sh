@@ -19,7 +19,8 @@
 #   docker0's address, started and stopped here), two containers on a user
 #   network talk by IP (visor-visor and visor-runc).
 # docker_run_resolves_a_container_by_name_on_a_user_network: nslookup of a
-#   container's name answers its address (Docker's DNS at 127.0.0.11).
+#   container's name answers its address (Docker's DNS at 127.0.0.11), and
+#   so does glibc's getent hosts in a Debian container.
 # a_full_receive_ring_shows_in_rx_dropped: datagrams sent while docker
 #   pause froze the Sentry overflow the AF_PACKET receive ring; eth0's
 #   rx_dropped in /proc/net/dev counts what the host kernel dropped.
@@ -148,6 +149,14 @@ got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "
 	nslookup "$named" 2>&1) || fail "nslookup $named: $got"
 echo "$got" | grep -q "Address: $pip" || fail "nslookup $named did not answer $pip: $got"
 echo "ok: a container resolves another by name through 127.0.0.11"
+# glibc's resolver (getent, and every program linked to it) sets
+# IP_RECVERR on its query socket and gives up when that fails.
+docker_import_debian
+got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "$DEBIAN_IMAGE" \
+	getent hosts "$named" 2>&1) || fail "getent hosts $named (glibc): $got"
+[ "$got" = "$pip      $named" ] || [ "$(echo "$got" | awk '{print $1, $2}')" = "$pip $named" ] ||
+	fail "getent hosts $named answered [$got], not $pip"
+echo "ok: glibc's getent hosts resolves a container by name"
 
 # ---- traffic: needs the netstack's Ethernet and ARP ----
 if ! grep -aq "ARP_IN" "$VISOR_BIN"; then

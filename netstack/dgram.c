@@ -72,7 +72,7 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 		return -EOPNOTSUPP;
 	}
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* no IP_RECVERR: the error queue is always empty */
+		return -EAGAIN; /* the error queue is always empty (IP_RECVERR reports by SO_ERROR) */
 	int err = ns_sock_error(ep);
 	if (err)
 		return err;
@@ -473,11 +473,14 @@ drop:
 }
 
 /* Record an ICMP error on a datagram endpoint (__udp4_lib_err): without
- * IP_RECVERR only hard errors, and only on connected sockets. */
+ * IP_RECVERR (IPV6_RECVERR for an IPv6 datagram) only hard errors, and
+ * only on connected sockets; with it every error, which Linux also queues
+ * on the error queue (not kept here: MSG_ERRQUEUE finds it empty). */
 static void dgram_error(struct ns_endpoint *ep, const struct ns_icmp_err *e)
 {
 	ep_lock(ep);
-	if (e->fatal && ep->state == NS_TCP_ESTABLISHED && !ep->closed) {
+	bool recverr = ip_is_v4(&e->dst) ? ep->recverr : ep->recverr6;
+	if ((recverr || (e->fatal && ep->state == NS_TCP_ESTABLISHED)) && !ep->closed) {
 		ep->so_error = e->err;
 		ns_ep_notify(ep);
 	}
@@ -648,6 +651,9 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IP_PKTINFO:
 			ep->pktinfo = v != 0;
 			return 0;
+		case IP_RECVERR:
+			ep->recverr = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -687,6 +693,9 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IPV6_RECVPKTINFO:
 			ep->recvpktinfo6 = v != 0;
 			return 0;
+		case IPV6_RECVERR:
+			ep->recverr6 = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -715,6 +724,9 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IP_PKTINFO:
 			v = ep->pktinfo;
+			break;
+		case IP_RECVERR:
+			v = ep->recverr;
 			break;
 		case IP_MTU:
 			if (ep->state != NS_TCP_ESTABLISHED && ep->protocol != IPPROTO_TCP)
@@ -757,6 +769,9 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IPV6_RECVPKTINFO:
 			v = ep->recvpktinfo6;
+			break;
+		case IPV6_RECVERR:
+			v = ep->recverr6;
 			break;
 		default:
 			return -ENOPROTOOPT;

@@ -591,7 +591,10 @@ const char *ns_counter_name(enum ns_counter c);
  * Not supported, refused cleanly: sending urgent data (MSG_OOB gives
  * -EOPNOTSUPP; received urgent data is delivered inline, as SO_OOBINLINE,
  * and recv(MSG_OOB) gives -EINVAL as Linux with no urgent mark), IP
- * options, IP_RECVERR and the error queue, multicast, TCP Fast Open,
+ * options, the error queue (IP_RECVERR and IPV6_RECVERR are taken: glibc's
+ * resolver sets them on every query socket, and an error reaches the
+ * socket through SO_ERROR as Linux reports it besides the queue;
+ * MSG_ERRQUEUE finds the queue empty), multicast, TCP Fast Open,
  * TCP_MD5SIG, UDP_CORK/MSG_MORE on datagram sockets, raw sockets.  Each
  * refusal counts NS_CTR_UNSUPPORTED_OPTION.
  */
@@ -712,9 +715,9 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,
  * TCP_DEFER_ACCEPT (stored).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
  * IP_MTU (get), IP_RECVTOS, IP_RECVTTL, IP_PKTINFO (reported by
- * ns_ep_recvmsg_meta).  SOL_IPV6: IPV6_V6ONLY, IPV6_UNICAST_HOPS,
- * IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS, IPV6_RECVPKTINFO
- * (reported by ns_ep_recvmsg_meta).  Anything else: -ENOPROTOOPT (counted); a short option:
+ * ns_ep_recvmsg_meta), IP_RECVERR.  SOL_IPV6: IPV6_V6ONLY,
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS,
+ * IPV6_RECVPKTINFO (reported by ns_ep_recvmsg_meta), IPV6_RECVERR.  Anything else: -ENOPROTOOPT (counted); a short option:
  * -EINVAL; a bad level: -ENOPROTOOPT (SOL_TCP on UDP: -ENOPROTOOPT). */
 int ns_ep_setsockopt(struct ns_endpoint *ep, int level, int name, const void *val, socklen_t len);
 int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);

@@ -2,8 +2,9 @@
  * loopback.  SO_REUSEPORT with two listeners, SO_LINGER 0 (the peer sees a
  * reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
- * (receive, and a reply from the address asked, as dnsmasq does), a listen
- * backlog overflow.
+ * (receive, and a reply from the address asked, as dnsmasq does),
+ * IP_RECVERR and IPV6_RECVERR as glibc's resolver sets them (an ICMP error
+ * on an unconnected socket then reaches it), a listen backlog overflow.
  * conformance: fresh-netns */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -375,6 +376,38 @@ static void pktinfo6(void)
 	close(srv);
 }
 
+/* glibc's res_send (__res_enable_icmp) sets IP_RECVERR / IPV6_RECVERR on
+ * each query socket and fails the lookup when it cannot. */
+static void recverr(void)
+{
+	int one = 1, v = 0;
+	socklen_t len = sizeof(v);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	show("IP_RECVERR on", setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)));
+	getsockopt(s, SOL_IP, IP_RECVERR, &v, &len);
+	printf("  getsockopt %d\n", v);
+	/* A closed port: the port unreachable reaches an unconnected socket. */
+	int tmp = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = in4("127.0.0.1", 0);
+	bind(tmp, (struct sockaddr *)&a, sizeof(a));
+	a = in4("127.0.0.1", port_of(tmp));
+	close(tmp);
+	show("sendto a closed port", sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)));
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	int n = poll(&p, 1, 2000);
+	printf("  poll %d POLLERR %s\n", n, p.revents & POLLERR ? "set" : "clear");
+	char b;
+	show("  recv", recv(s, &b, 1, MSG_DONTWAIT));
+	close(s);
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	show("IPV6_RECVERR on", setsockopt(s, SOL_IPV6, IPV6_RECVERR, &one, sizeof(one)));
+	v = 0;
+	len = sizeof(v);
+	getsockopt(s, SOL_IPV6, IPV6_RECVERR, &v, &len);
+	printf("  getsockopt %d\n", v);
+	close(s);
+}
+
 static void backlog_overflow(void)
 {
 	int l = tcp_listener("127.0.0.1", 0, 1, 0);
@@ -425,6 +458,7 @@ int main(int argc, char **argv)
 	big_sendfile_splice(dir);
 	pktinfo4();
 	pktinfo6();
+	recverr();
 	backlog_overflow();
 	return 0;
 }
