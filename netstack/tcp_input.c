@@ -883,6 +883,12 @@ static int rcv_listen(struct tcp_ep *lp, const struct ns_pktinfo *pi, const stru
 		}
 		if (seg->seq != rq->irs + 1)
 			return SEG_DONE; /* out of window: the SYN-ACK timer resends */
+		if ((uint32_t)rq->retrans < lp->defer_accept && seg->len == 0 && !(seg->flags & TH_FIN)) {
+			/* TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK is
+			 * dropped, the connection waits for its first data. */
+			rq->acked = true;
+			return SEG_DONE;
+		}
 		if (acceptq_full(lq)) {
 			/* tcp_abort_on_overflow = 0: forget the ACK, keep the
 			 * request; the client's next segment completes it. */

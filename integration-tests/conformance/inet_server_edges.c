@@ -1,6 +1,6 @@
 /* Conformance: the socket options and edge cases real servers use, over
- * loopback.  SO_REUSEPORT with two listeners, SO_LINGER 0 (the peer sees a
- * reset), accept4 flags, names after a connect to 127.0.0.2, a large
+ * loopback.  SO_REUSEPORT with two listeners, TCP_DEFER_ACCEPT (accept
+ * waits for the first data), SO_LINGER 0 (the peer sees a reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
  * (receive, and a reply from the address asked, as dnsmasq does),
  * IP_RECVERR and IPV6_RECVERR as glibc's resolver sets them (an ICMP error
@@ -104,6 +104,27 @@ static void reuseport(void)
 		close(conns[i]);
 	close(d);
 	close(b);
+}
+
+static void defer_accept(void)
+{
+	int l = tcp_listener("127.0.0.1", 0, 16, 0), secs = 5, v = 0;
+	socklen_t len = sizeof(v);
+	show("setsockopt TCP_DEFER_ACCEPT 5",
+	     setsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)));
+	getsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len);
+	printf("  getsockopt gives %d\n", v);
+	int c = tcp_connect("127.0.0.1", port_of(l));
+	struct pollfd p = {.fd = l, .events = POLLIN};
+	show("listener readable before data", poll(&p, 1, 300));
+	write(c, "x", 1);
+	show("listener readable after data", poll(&p, 1, 2000));
+	int s = accept(l, NULL, NULL);
+	char ch = 0;
+	show("first byte there at accept", recv(s, &ch, 1, MSG_DONTWAIT));
+	close(s);
+	close(c);
+	close(l);
 }
 
 static void linger_zero(void)
@@ -386,9 +407,11 @@ static void recverr(void)
 	show("IP_RECVERR on", setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)));
 	getsockopt(s, SOL_IP, IP_RECVERR, &v, &len);
 	printf("  getsockopt %d\n", v);
-	/* A closed port: the port unreachable reaches an unconnected socket. */
-	int tmp = socket(AF_INET, SOCK_DGRAM, 0);
+	/* A closed port (not the sender's own): the port unreachable reaches
+	 * an unconnected socket. */
 	struct sockaddr_in a = in4("127.0.0.1", 0);
+	bind(s, (struct sockaddr *)&a, sizeof(a));
+	int tmp = socket(AF_INET, SOCK_DGRAM, 0);
 	bind(tmp, (struct sockaddr *)&a, sizeof(a));
 	a = in4("127.0.0.1", port_of(tmp));
 	close(tmp);
@@ -453,6 +476,7 @@ int main(int argc, char **argv)
 	close(s);
 	usleep(100000);
 	reuseport();
+	defer_accept();
 	linger_zero();
 	accept_flags_and_names();
 	big_sendfile_splice(dir);
