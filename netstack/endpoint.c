@@ -15,7 +15,9 @@
  * SO_REUSEADDR and the one already there is not listening, or both have
  * SO_REUSEPORT and the same owner uid (or the one there is in TIME_WAIT).
  * Ports chosen by connect() are shared between different 4-tuples; ports a
- * bind() took are never chosen by connect() (__inet_hash_connect).
+ * bind() took are never chosen by connect() (__inet_hash_connect).  An
+ * intercepting endpoint (NS_BIND_INTERCEPT) conflicts with nothing and
+ * takes every datagram to its address and port first.
  */
 #include "netstack/ns_impl.h"
 
@@ -381,6 +383,9 @@ static bool addr_overlap(const struct ns_endpoint *a, const struct ns_endpoint *
 
 static bool bind_conflict(const struct ns_endpoint *ep, const struct ns_endpoint *o, bool strict)
 {
+	/* An intercepting endpoint takes no port from the application. */
+	if (ep->intercept || o->intercept)
+		return false;
 	/* Ping identifiers conflict whatever the addresses (ping_get_port). */
 	if (ep->type == SOCK_DGRAM && ep->protocol != IPPROTO_UDP)
 		return !(ep->reuseaddr && o->reuseaddr) || strict;
@@ -715,6 +720,10 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 			int sc = match_score(o, protocol, saddr, sport, daddr);
 			if (sc < 0)
 				continue;
+			if (o->intercept && ip_eq(&o->laddr, daddr)) {
+				best = o; /* as a DNAT rule, before any socket */
+				break;
+			}
 			if (sc > best_score) {
 				best = o;
 				best_score = sc;
@@ -848,6 +857,7 @@ int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *sa, socklen_t len,
 		ep->v6only = true;
 	vmutex_lock(&ep->s->lock);
 	ep->laddr = addr;
+	ep->intercept = (flags & NS_BIND_INTERCEPT) && !ip_is_any(&addr) && port != 0;
 	vmutex_unlock(&ep->s->lock);
 	r = ns_port_bind(ep, port);
 	if (r) {
@@ -856,6 +866,7 @@ int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *sa, socklen_t len,
 		memset(&ep->laddr, 0, sizeof(ep->laddr));
 		if (ep->domain == AF_INET)
 			ip_set_v4(&ep->laddr, 0);
+		ep->intercept = false;
 		vmutex_unlock(&ep->s->lock);
 		goto out;
 	}

@@ -623,6 +623,13 @@ void ns_ep_set_owner(struct ns_endpoint *ep, uint32_t uid, uint64_t ino);
  * -EACCES).  -EINVAL (short address, already bound), -EAFNOSUPPORT,
  * -EADDRNOTAVAIL (not a local address), -EADDRINUSE. */
 #define NS_BIND_PRIVILEGED 0x1
+/* The owner's own endpoint standing for a service the host reaches by a
+ * DNAT rule (Docker's DNS at 127.0.0.11:53, which really listens on
+ * another port): it conflicts with no application bind (a DNS server on
+ * 0.0.0.0:53 starts, as under runc) and receives everything sent to its
+ * exact address and port before any application socket.  A specific
+ * address and port only (else ignored). */
+#define NS_BIND_INTERCEPT 0x2
 int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *addr, socklen_t len,
 	       unsigned int flags);
 

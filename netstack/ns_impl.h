@@ -451,6 +451,7 @@ struct ns_endpoint {
 	bool port_locked;      /* the owner chose the port (SOCK_BINDPORT_LOCK) */
 	bool addr_locked;      /* the owner chose the address (SOCK_BINDADDR_LOCK) */
 	bool reuseaddr, reuseport, v6only;
+	bool intercept;	       /* NS_BIND_INTERCEPT */
 	bool listening;
 	bool tw;	       /* TIME_WAIT (for bind conflicts) */
 	bool connect_port;     /* the port came from connect()'s ephemeral choice */
