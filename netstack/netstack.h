@@ -594,7 +594,10 @@ const char *ns_counter_name(enum ns_counter c);
  * options, the error queue (IP_RECVERR and IPV6_RECVERR are taken: glibc's
  * resolver sets them on every query socket, and an error reaches the
  * socket through SO_ERROR as Linux reports it besides the queue;
- * MSG_ERRQUEUE finds the queue empty), multicast, TCP Fast Open,
+ * MSG_ERRQUEUE finds the queue empty), multicast, TCP Fast Open cookies
+ * (TCP_FASTOPEN and TCP_FASTOPEN_CONNECT are taken and MSG_FASTOPEN
+ * connects first, as Linux with no cookie for the server; the data never
+ * rides the SYN),
  * TCP_MD5SIG, UDP_CORK/MSG_MORE on datagram sockets, raw sockets.  Each
  * refusal counts NS_CTR_UNSUPPORTED_OPTION.
  */

@@ -648,10 +648,8 @@ static ssize_t tcp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 {
 	(void)to, (void)toport;
 	struct tcp_ep *tp = T(ep);
-	if (flags & MSG_FASTOPEN) {
-		ns_count(ep->s, NS_CTR_UNSUPPORTED_OPTION);
-		return -EOPNOTSUPP;
-	}
+	/* MSG_FASTOPEN's connect is the caller's (it may wait); here it is a
+	 * plain send. */
 	/* tcp_sendmsg_locked: wait for the connection (sk_stream_wait_connect). */
 	if (!sendable_state(ep->state)) {
 		int err = ns_sock_error(ep);
@@ -1137,6 +1135,26 @@ static int tcp_setsockopt(struct ns_endpoint *ep, int level, int name, const voi
 			tp->window_clamp = v < 1152 ? 1152 : (uint32_t)v;
 		}
 		return 0;
+	case TCP_FASTOPEN:
+		/* The server's Fast Open queue: kept and reported; with no
+		 * cookies handed out (Linux's default tcp_fastopen = 1 does not
+		 * enable the server side either) every handshake is a plain one. */
+		if (v < 0 || (ep->state != NS_TCP_CLOSE && ep->state != NS_TCP_LISTEN))
+			return -EINVAL;
+		/* fastopen_queue_tune: at most somaxconn. */
+		tp->fastopen_qlen = (uint32_t)v < ep->s->sysctl.somaxconn ? (uint32_t)v
+									 : ep->s->sysctl.somaxconn;
+		return 0;
+	case TCP_FASTOPEN_CONNECT:
+		/* Linux defers connect() to the first write only when it holds
+		 * a cookie for the server; without one (always here) connect
+		 * is a plain one, which is what follows. */
+		if (v < 0 || v > 1)
+			return -EINVAL;
+		if (ep->state != NS_TCP_CLOSE)
+			return -EINVAL;
+		tp->fastopen_connect = v != 0;
+		return 0;
 	case TCP_DEFER_ACCEPT:
 		/* Kept as Linux keeps it, a count of SYN-ACK timeouts
 		 * (secs_to_retrans): a listener drops the handshake's bare
@@ -1270,6 +1288,12 @@ static int tcp_getsockopt(struct ns_endpoint *ep, int level, int name, void *val
 		break;
 	case TCP_DEFER_ACCEPT:
 		v = retrans_to_secs(tp->defer_accept);
+		break;
+	case TCP_FASTOPEN:
+		v = (int)tp->fastopen_qlen;
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		v = tp->fastopen_connect;
 		break;
 	default:
 		return -ENOPROTOOPT;

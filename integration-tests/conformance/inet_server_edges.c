@@ -1,5 +1,7 @@
 /* Conformance: the socket options and edge cases real servers use, over
- * loopback.  SO_REUSEPORT with two listeners, TCP_DEFER_ACCEPT (accept
+ * loopback.  SO_REUSEPORT with two listeners, TCP Fast Open as Linux's
+ * default (net.ipv4.tcp_fastopen = 1: the options taken, no cookie, so
+ * MSG_FASTOPEN connects then sends), TCP_DEFER_ACCEPT (accept
  * waits for the first data), SO_LINGER 0 (the peer sees a reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
  * (receive, and a reply from the address asked, as dnsmasq does),
@@ -104,6 +106,73 @@ static void reuseport(void)
 		close(conns[i]);
 	close(d);
 	close(b);
+}
+
+static void fastopen(void)
+{
+	int l = tcp_listener("127.0.0.1", 0, 16, 0), qlen = 5, v = 0;
+	socklen_t len = sizeof(v);
+	show("setsockopt TCP_FASTOPEN 5", setsockopt(l, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)));
+	show("getsockopt TCP_FASTOPEN", getsockopt(l, IPPROTO_TCP, TCP_FASTOPEN, &v, &len));
+	printf("  value %d\n", v);
+	struct sockaddr_in a = in4("127.0.0.1", port_of(l));
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	long n = sendto(c, "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof(a));
+	show("sendto MSG_FASTOPEN", n);
+	if (n < 0) { /* what a client does when it is refused */
+		connect(c, (struct sockaddr *)&a, sizeof(a));
+		write(c, "hello", 5);
+	}
+	int s = accept(l, NULL, NULL);
+	char buf[16] = {0};
+	show("server reads", recv(s, buf, 5, MSG_WAITALL));
+	printf("  data %s\n", buf);
+	close(s);
+	close(c);
+
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	show("setsockopt TCP_FASTOPEN_CONNECT",
+	     setsockopt(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
+	v = 0;
+	len = sizeof(v);
+	getsockopt(c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &v, &len);
+	printf("  value %d\n", v);
+	show("connect with TCP_FASTOPEN_CONNECT", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	show("write", write(c, "world", 5));
+	struct tcp_info ti;
+	len = sizeof(ti);
+	getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	printf("  state %d\n", ti.tcpi_state);
+	s = accept(l, NULL, NULL);
+	memset(buf, 0, sizeof(buf));
+	show("server reads", recv(s, buf, 5, MSG_WAITALL));
+	printf("  data %s\n", buf);
+	close(s);
+	close(c);
+	/* Non-blocking: no cookie, so the SYN goes alone (EINPROGRESS). */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	show("non-blocking sendto MSG_FASTOPEN",
+	     sendto(c, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof(a)));
+	struct pollfd p = {.fd = c, .events = POLLOUT};
+	poll(&p, 1, 2000);
+	show("then sendto MSG_FASTOPEN again (connected)",
+	     sendto(c, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof(a)));
+	show("then send", send(c, "y", 1, 0));
+	s = accept(l, NULL, NULL);
+	memset(buf, 0, sizeof(buf));
+	show("server reads", recv(s, buf, 1, MSG_WAITALL));
+	printf("  data %s\n", buf);
+	close(s);
+	close(c);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in un = {.sin_family = AF_UNSPEC};
+	show("sendto MSG_FASTOPEN AF_UNSPEC",
+	     sendto(c, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&un, sizeof(un)));
+	v = -1;
+	show("setsockopt TCP_FASTOPEN -1", setsockopt(l, IPPROTO_TCP, TCP_FASTOPEN, &v, sizeof(v)));
+	close(c);
+	close(l);
 }
 
 static void defer_accept(void)
@@ -465,6 +534,12 @@ static void backlog_overflow(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	char sysctl[8] = "";
+	int fd = open("/proc/sys/net/ipv4/tcp_fastopen", O_RDONLY);
+	if (fd >= 0 && read(fd, sysctl, sizeof(sysctl) - 1) > 0)
+		printf("net.ipv4.tcp_fastopen %s", sysctl);
+	if (fd >= 0)
+		close(fd);
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	/* A fresh namespace natively: bring lo up. */
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -476,6 +551,7 @@ int main(int argc, char **argv)
 	close(s);
 	usleep(100000);
 	reuseport();
+	fastopen();
 	defer_accept();
 	linger_zero();
 	accept_flags_and_names();

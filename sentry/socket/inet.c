@@ -339,10 +339,33 @@ static int inet_send_src(struct socket *s, const struct sock_msg *m, struct ns_s
 	return found;
 }
 
+/* sendto(MSG_FASTOPEN) on TCP, as Linux's tcp_sendmsg_fastopen when it has
+ * no Fast Open cookie for the server (always here: the netstack keeps
+ * none, and Linux's default net.ipv4.tcp_fastopen = 1 gives servers no
+ * cookies to hand out): a connect to the message's address, blocking
+ * unless MSG_DONTWAIT, after which the data goes as in any send.  A
+ * non-blocking one answers EINPROGRESS (no data taken), a connected
+ * socket EISCONN, AF_UNSPEC EOPNOTSUPP. */
+static int inet_fastopen_connect(struct task *t, struct socket *s, const struct sock_msg *m,
+				 int flags)
+{
+	if (m->namelen >= (int)sizeof(sa_family_t) && m->name.ss_family == AF_UNSPEC)
+		return -EOPNOTSUPP;
+	if (m->namelen < (int)sizeof(sa_family_t))
+		return -EINVAL;
+	return inet_connect(t, s, &m->name, m->namelen, (flags & MSG_DONTWAIT) ? O_NONBLOCK : 0);
+}
+
 static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
 {
 	struct ns_endpoint *ep = EP(s);
 	bool stream = is_stream(s);
+	if (stream && (flags & MSG_FASTOPEN)) {
+		int c = inet_fastopen_connect(t, s, m, flags);
+		if (c < 0)
+			return c;
+		flags &= ~MSG_FASTOPEN;
+	}
 	size_t total = m->data.left;
 	if (!stream && total > DGRAM_MAX)
 		return -EMSGSIZE;
