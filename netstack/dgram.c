@@ -696,6 +696,9 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IPV6_RECVERR:
 			ep->recverr6 = v != 0;
 			return 0;
+		case IPV6_RECVHOPLIMIT:
+			ep->recvhoplimit = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -772,6 +775,9 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IPV6_RECVERR:
 			v = ep->recverr6;
+			break;
+		case IPV6_RECVHOPLIMIT:
+			v = ep->recvhoplimit;
 			break;
 		default:
 			return -ENOPROTOOPT;

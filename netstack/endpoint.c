@@ -998,6 +998,7 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 		meta->stamp = ep->rx_stamp;
 		meta->want_pktinfo = ep->pktinfo;
 		meta->want_pktinfo6 = ep->recvpktinfo6;
+		meta->want_hoplimit = ep->recvhoplimit;
 		meta->ifindex = ep->rx_ifindex;
 		memcpy(meta->dst, ep->rx_daddr, 16);
 		meta->spec_dst = ep->rx_spec_dst;

@@ -688,6 +688,7 @@ struct ns_recv_meta {
 	 * ::ffff:a.b.c.d) and, IPv4, the address a reply should come from
 	 * (ipi_spec_dst, host order: fib_compute_spec_dst). */
 	bool want_pktinfo, want_pktinfo6;
+	bool want_hoplimit; /* IPV6_RECVHOPLIMIT: ttl as IPV6_HOPLIMIT */
 	int ifindex;
 	uint8_t dst[16];
 	uint32_t spec_dst;
@@ -727,7 +728,8 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * IP_MTU (get), IP_RECVTOS, IP_RECVTTL, IP_PKTINFO (reported by
  * ns_ep_recvmsg_meta), IP_RECVERR.  SOL_IPV6: IPV6_V6ONLY,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS,
- * IPV6_RECVPKTINFO (reported by ns_ep_recvmsg_meta), IPV6_RECVERR.  Anything else: -ENOPROTOOPT (counted); a short option:
+ * IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT (reported by ns_ep_recvmsg_meta),
+ * IPV6_RECVERR.  Anything else: -ENOPROTOOPT (counted); a short option:
  * -EINVAL; a bad level: -ENOPROTOOPT (SOL_TCP on UDP: -ENOPROTOOPT). */
 int ns_ep_setsockopt(struct ns_endpoint *ep, int level, int name, const void *val, socklen_t len);
 int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);

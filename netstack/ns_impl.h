@@ -497,6 +497,7 @@ struct ns_endpoint {
 	uint64_t rx_stamp;
 	bool pktinfo, recvpktinfo6; /* IP_PKTINFO, IPV6_RECVPKTINFO */
 	bool recverr, recverr6;	    /* IP_RECVERR, IPV6_RECVERR */
+	bool recvhoplimit;	    /* IPV6_RECVHOPLIMIT */
 	int32_t rx_ifindex;	    /* and the last datagram's, as rx_tos */
 	uint8_t rx_daddr[16];
 	uint32_t rx_spec_dst;

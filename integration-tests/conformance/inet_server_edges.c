@@ -5,6 +5,7 @@
  * waits for the first data), SO_LINGER 0 (the peer sees a reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
  * (receive, and a reply from the address asked, as dnsmasq does),
+ * IPV6_RECVHOPLIMIT (ping -6),
  * IP_RECVERR and IPV6_RECVERR as glibc's resolver sets them (an ICMP error
  * on an unconnected socket then reaches it), a listen backlog overflow.
  * conformance: fresh-netns */
@@ -466,6 +467,41 @@ static void pktinfo6(void)
 	close(srv);
 }
 
+/* IPV6_RECVHOPLIMIT (ping -6 sets it and fails without it): the hop limit
+ * as IPV6_HOPLIMIT, before IPV6_TCLASS. */
+static void hoplimit6(void)
+{
+	int srv = socket(AF_INET6, SOCK_DGRAM, 0), one = 1, v = 0;
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback};
+	bind(srv, (struct sockaddr *)&a, sizeof(a));
+	show("IPV6_RECVHOPLIMIT on",
+	     setsockopt(srv, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)));
+	setsockopt(srv, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one));
+	socklen_t len = sizeof(v);
+	getsockopt(srv, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &v, &len);
+	printf("  getsockopt %d\n", v);
+	len = sizeof(a);
+	getsockname(srv, (struct sockaddr *)&a, &len);
+	int cli = socket(AF_INET6, SOCK_DGRAM, 0), hops = 9;
+	setsockopt(cli, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops));
+	sendto(cli, "h", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[8], cbuf[256];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	show("recvmsg", recvmsg(srv, &m, 0));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		int x;
+		memcpy(&x, CMSG_DATA(cm), sizeof(x));
+		printf("  cmsg level %d type %d value %d\n", cm->cmsg_level, cm->cmsg_type, x);
+	}
+	close(cli);
+	close(srv);
+}
+
+
 /* glibc's res_send (__res_enable_icmp) sets IP_RECVERR / IPV6_RECVERR on
  * each query socket and fails the lookup when it cannot. */
 static void recverr(void)
@@ -558,6 +594,7 @@ int main(int argc, char **argv)
 	big_sendfile_splice(dir);
 	pktinfo4();
 	pktinfo6();
+	hoplimit6();
 	recverr();
 	backlog_overflow();
 	return 0;

@@ -463,9 +463,17 @@ static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct
 		}
 		if (meta->want_tos)
 			sock_put_cmsg(m, SOL_IP, IP_TOS, &meta->tos, sizeof(meta->tos));
-	} else if (meta->want_tos) {
-		int tclass = meta->tos;
-		sock_put_cmsg(m, SOL_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+	} else if (!dst_v4) {
+		/* ip6_datagram_recv_specific_ctl: IPV6_HOPLIMIT, then
+		 * IPV6_TCLASS (ping -6 reads the reply's hop limit). */
+		if (meta->want_hoplimit) {
+			int hops = meta->ttl;
+			sock_put_cmsg(m, SOL_IPV6, IPV6_HOPLIMIT, &hops, sizeof(hops));
+		}
+		if (meta->want_tos) {
+			int tclass = meta->tos;
+			sock_put_cmsg(m, SOL_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+		}
 	}
 }
 
