@@ -428,7 +428,8 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 	pb->spec_dst = ip_is_v4(&pi->dst) ? spec_dst(s, pi) : 0;
 	if (pi->to_broadcast) {
 		struct ns_endpoint **eps;
-		int n = ns_lookup_all(s, IPPROTO_UDP, &pi->dst, dport, &eps);
+		int n = ns_lookup_all(s, IPPROTO_UDP, &pi->dst, dport, pi->nic ? pi->nic->ifindex : 0,
+					  &eps);
 		for (int i = 0; i < n; i++) {
 			struct ns_pbuf *copy = i + 1 < n ? ns_pbuf_from(ns_pbuf_data(pb), pb->len)
 							 : pb;
@@ -457,7 +458,8 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 		}
 		return;
 	}
-	struct ns_endpoint *ep = ns_lookup(s, IPPROTO_UDP, &pi->src, sport, &pi->dst, dport);
+	struct ns_endpoint *ep = ns_lookup_dev(s, IPPROTO_UDP, &pi->src, sport, &pi->dst, dport,
+					       pi->nic ? pi->nic->ifindex : 0);
 	if (!ep) {
 		ns_count(s, NS_CTR_UDP_NO_PORTS);
 		ns_icmp_send_unreach(s, pi, 3 /* ICMP_PORT_UNREACH */, 4 /* ICMP6_DST_UNREACH_NOPORT */);
@@ -567,7 +569,8 @@ static ssize_t ping_send(struct ns_endpoint *ep, const struct iovec *iov, int io
 
 void ns_ping_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb, uint16_t ident)
 {
-	struct ns_endpoint *ep = ns_lookup(s, IPPROTO_ICMP, &pi->src, 0, &pi->dst, ident);
+	struct ns_endpoint *ep = ns_lookup_dev(s, IPPROTO_ICMP, &pi->src, 0, &pi->dst, ident,
+					       pi->nic ? pi->nic->ifindex : 0);
 	if (!ep) {
 		ns_count(s, NS_CTR_PING_NO_SOCKET);
 		ns_pbuf_free(pb);

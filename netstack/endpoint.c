@@ -386,6 +386,10 @@ static bool bind_conflict(const struct ns_endpoint *ep, const struct ns_endpoint
 	/* An intercepting endpoint takes no port from the application. */
 	if (ep->intercept || o->intercept)
 		return false;
+	/* inet_bind_conflict, udp_lib_lport_inuse: endpoints bound to two
+	 * different interfaces never meet. */
+	if (ep->bound_dev && o->bound_dev && ep->bound_dev != o->bound_dev)
+		return false;
 	/* Ping identifiers conflict whatever the addresses (ping_get_port). */
 	if (ep->type == SOCK_DGRAM && ep->protocol != IPPROTO_UDP)
 		return !(ep->reuseaddr && o->reuseaddr) || strict;
@@ -666,14 +670,19 @@ out:
 /* ---- input lookup ---- */
 
 static int match_score(const struct ns_endpoint *o, int protocol, const struct ns_ip *saddr,
-		       uint16_t sport, const struct ns_ip *daddr)
+		       uint16_t sport, const struct ns_ip *daddr, int ifindex)
 {
 	bool v4 = ip_is_v4(daddr);
-	int score;
+	int score = 0;
+	if (o->bound_dev && ifindex) {
+		if (o->bound_dev != ifindex)
+			return -1;
+		score = 4; /* compute_score: a device match counts */
+	}
 	if (v4) {
 		if (!covers_v4(o))
 			return -1;
-		score = o->domain == AF_INET ? 2 : 1;
+		score += o->domain == AF_INET ? 2 : 1;
 		if (ip_is_v4(&o->laddr) && ip_v4(&o->laddr) != 0) {
 			if (!ip_eq(&o->laddr, daddr))
 				return -1;
@@ -682,7 +691,7 @@ static int match_score(const struct ns_endpoint *o, int protocol, const struct n
 	} else {
 		if (!covers_v6(o))
 			return -1;
-		score = 1;
+		score += 1;
 		if (!ip_is_zero6(&o->laddr)) {
 			if (!ip_eq(&o->laddr, daddr))
 				return -1;
@@ -707,6 +716,13 @@ static int match_score(const struct ns_endpoint *o, int protocol, const struct n
 struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
 			      uint16_t sport, const struct ns_ip *daddr, uint16_t dport)
 {
+	return ns_lookup_dev(s, protocol, saddr, sport, daddr, dport, 0);
+}
+
+struct ns_endpoint *ns_lookup_dev(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
+				  uint16_t sport, const struct ns_ip *daddr, uint16_t dport,
+				  int ifindex)
+{
 	struct ns_proto_table *t = ns_table(s, protocol);
 	struct ns_endpoint *best = NULL;
 	vmutex_lock(&s->lock);
@@ -717,7 +733,7 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 		int best_score = -1, nreuse = 0;
 		uint64_t h = 0;
 		for (struct ns_endpoint *o = b ? b->owners : NULL; o; o = o->bind_next) {
-			int sc = match_score(o, protocol, saddr, sport, daddr);
+			int sc = match_score(o, protocol, saddr, sport, daddr, ifindex);
 			if (sc < 0)
 				continue;
 			if (o->intercept && ip_eq(&o->laddr, daddr)) {
@@ -750,7 +766,7 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 }
 
 int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, uint16_t dport,
-		  struct ns_endpoint ***out)
+		  int ifindex, struct ns_endpoint ***out)
 {
 	struct ns_proto_table *t = ns_table(s, protocol);
 	vmutex_lock(&s->lock);
@@ -760,7 +776,7 @@ int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, u
 	for (struct ns_endpoint *o = b ? b->owners : NULL; v && o; o = o->bind_next) {
 		/* IPv4 sockets and dual-stack IPv6 ones, on the wildcard or on
 		 * the broadcast address, not connected elsewhere. */
-		if (!covers_v4(o) || o->rport)
+		if (!covers_v4(o) || o->rport || (o->bound_dev && ifindex && o->bound_dev != ifindex))
 			continue;
 		if (ip_is_v4(&o->laddr) && ip_v4(&o->laddr) != 0 && !ip_eq(&o->laddr, daddr))
 			continue;
@@ -785,6 +801,10 @@ int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *r
 	int r = ns_route_lookup(ep->s, dst, &ep->laddr, rt);
 	if (r)
 		return r;
+	/* SO_BINDTODEVICE: only routes out of that interface (Linux's oif
+	 * lookup); what stays on this host goes over loopback either way. */
+	if (ep->bound_dev && !rt->local && rt->nic && rt->nic->ifindex != ep->bound_dev)
+		return -ENETUNREACH;
 	ep->rt = *rt;
 	ep->rt_dst = *dst;
 	ep->rt_gen = gen;
@@ -1130,6 +1150,17 @@ static int sol_socket_set(struct ns_endpoint *ep, int name, const void *val, soc
 	if (r)
 		return r;
 	switch (name) {
+	case SO_BINDTOIFINDEX:
+		/* sock_bindtoindex_locked: 0 unbinds; any other index is
+		 * taken as given (an interface that does not exist matches no
+		 * packet and no route). */
+		if (v < 0)
+			return -EINVAL;
+		vmutex_lock(&s->lock);
+		ep->bound_dev = v;
+		vmutex_unlock(&s->lock);
+		ep->rt_valid = false;
+		return 0;
 	case SO_REUSEADDR:
 		vmutex_lock(&s->lock);
 		ep->reuseaddr = v != 0;
@@ -1189,6 +1220,9 @@ static int sol_socket_get(struct ns_endpoint *ep, int name, void *val, socklen_t
 {
 	int v;
 	switch (name) {
+	case SO_BINDTOIFINDEX:
+		v = ep->bound_dev;
+		break;
 	case SO_TYPE:
 		v = ep->type;
 		break;

@@ -720,7 +720,10 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * consumes), SO_ACCEPTCONN, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE (the
  * caller checks CAP_NET_ADMIN), SO_BROADCAST, SO_OOBINLINE, SO_RCVLOWAT,
- * SO_SNDLOWAT (get), SO_PRIORITY, SO_DONTROUTE, SO_NO_CHECK.
+ * SO_SNDLOWAT (get), SO_PRIORITY, SO_DONTROUTE, SO_NO_CHECK, SO_BINDTOIFINDEX
+ * (the caller maps SO_BINDTODEVICE's name and checks CAP_NET_RAW: packets
+ * from other interfaces pass the endpoint by, routes out of others are
+ * -ENETUNREACH, and endpoints bound to different interfaces share ports).
  * SOL_TCP: TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
  * TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2, TCP_INFO (get), TCP_USER_TIMEOUT,
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,

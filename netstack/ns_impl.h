@@ -452,6 +452,7 @@ struct ns_endpoint {
 	bool addr_locked;      /* the owner chose the address (SOCK_BINDADDR_LOCK) */
 	bool reuseaddr, reuseport, v6only;
 	bool intercept;	       /* NS_BIND_INTERCEPT */
+	int bound_dev;	       /* SO_BINDTOIFINDEX / SO_BINDTODEVICE; 0: none */
 	bool listening;
 	bool tw;	       /* TIME_WAIT (for bind conflicts) */
 	bool connect_port;     /* the port came from connect()'s ephemeral choice */
@@ -603,9 +604,16 @@ void ns_conn_unhash(struct ns_endpoint *ep);
  * and connected UDP endpoints live in the bind table too. */
 struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
 			      uint16_t sport, const struct ns_ip *daddr, uint16_t dport);
+/* ns_lookup for a packet that came in on interface ifindex: an endpoint
+ * bound to another interface (SO_BINDTODEVICE) does not take it, one bound
+ * to this one is preferred (compute_score). */
+struct ns_endpoint *ns_lookup_dev(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
+				  uint16_t sport, const struct ns_ip *daddr, uint16_t dport,
+				  int ifindex);
 /* Every bound endpoint matching a broadcast datagram: an array of
  * referenced endpoints (caller puts them and frees). */
 int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, uint16_t dport,
+		  int ifindex,
 		  struct ns_endpoint ***out);
 
 /* connect's and sendto's "0.0.0.0 / :: means here" (ip_route_connect):

@@ -1073,7 +1073,8 @@ void ns_tcp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 	bool taken = false;
 	for (int tries = 0; tries < 3; tries++) {
 		struct ns_endpoint *ep =
-		    ns_lookup(s, IPPROTO_TCP, &pi->src, seg.sport, &pi->dst, seg.dport);
+		    ns_lookup_dev(s, IPPROTO_TCP, &pi->src, seg.sport, &pi->dst, seg.dport,
+				  pi->nic ? pi->nic->ifindex : 0);
 		if (!ep) {
 			ns_count(s, NS_CTR_TCP_IN_NO_SOCKET);
 			tcp_reply_rst(s, pi, &seg);

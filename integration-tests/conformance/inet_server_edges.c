@@ -5,7 +5,7 @@
  * waits for the first data), SO_LINGER 0 (the peer sees a reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
  * (receive, and a reply from the address asked, as dnsmasq does),
- * IPV6_RECVHOPLIMIT (ping -6),
+ * IPV6_RECVHOPLIMIT (ping -6), SO_BINDTODEVICE and SO_BINDTOIFINDEX,
  * IP_RECVERR and IPV6_RECVERR as glibc's resolver sets them (an ICMP error
  * on an unconnected socket then reaches it), a listen backlog overflow.
  * conformance: fresh-netns */
@@ -536,6 +536,50 @@ static void recverr(void)
 	close(s);
 }
 
+static void bindtodevice(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	show("SO_BINDTODEVICE lo", setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	char name[IFNAMSIZ] = {0};
+	socklen_t len = sizeof(name);
+	show("getsockopt SO_BINDTODEVICE", getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, &len));
+	printf("  name '%s' len %u\n", name, len);
+	int idx = -1;
+	len = sizeof(idx);
+	show("getsockopt SO_BINDTOIFINDEX", getsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, &len));
+	printf("  index %d\n", idx);
+	show("SO_BINDTODEVICE nosuch0", setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "nosuch0", 8));
+	show("SO_BINDTODEVICE empty", setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "", 0));
+	len = sizeof(name);
+	memset(name, 'x', sizeof(name));
+	getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	printf("  after unbind len %u\n", len);
+	/* Bound to lo, traffic over lo still flows. */
+	setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	struct sockaddr_in a = in4("127.0.0.1", 0);
+	bind(s, (struct sockaddr *)&a, sizeof(a));
+	int c = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in d = in4("127.0.0.1", port_of(s));
+	sendto(c, "z", 1, 0, (struct sockaddr *)&d, sizeof(d));
+	char b;
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	show("bound-to-lo socket receives", poll(&p, 1, 2000) > 0 ? recv(s, &b, 1, 0) : -1);
+	close(c);
+	close(s);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	idx = 1;
+	show("SO_BINDTOIFINDEX 1 (TCP)", setsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, sizeof(idx)));
+	len = sizeof(name);
+	getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	printf("  name '%s'\n", name);
+	len = 4;
+	show("getsockopt SO_BINDTODEVICE short buffer",
+	     getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, name, &len));
+	idx = 999;
+	show("SO_BINDTOIFINDEX 999", setsockopt(s, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, sizeof(idx)));
+	close(s);
+}
+
 static void backlog_overflow(void)
 {
 	int l = tcp_listener("127.0.0.1", 0, 1, 0);
@@ -596,6 +640,7 @@ int main(int argc, char **argv)
 	pktinfo6();
 	hoplimit6();
 	recverr();
+	bindtodevice();
 	backlog_overflow();
 	return 0;
 }

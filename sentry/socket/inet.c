@@ -566,6 +566,7 @@ static void inet_sol_socket_set(struct task *t, struct socket *s, int name, int 
 		return;
 	}
 	switch (name) {
+	case SO_BINDTOIFINDEX:
 	case SO_REUSEADDR:
 	case SO_REUSEPORT:
 	case SO_KEEPALIVE:
