@@ -657,6 +657,12 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IP_RECVERR:
 			ep->recverr = v != 0;
 			return 0;
+		case IP_RECVOPTS:
+			ep->recvopts = v != 0;
+			return 0;
+		case IP_RETOPTS:
+			ep->retopts = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -733,6 +739,12 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IP_RECVERR:
 			v = ep->recverr;
+			break;
+		case IP_RECVOPTS:
+			v = ep->recvopts;
+			break;
+		case IP_RETOPTS:
+			v = ep->retopts;
 			break;
 		case IP_MTU:
 			if (ep->state != NS_TCP_ESTABLISHED && ep->protocol != IPPROTO_TCP)

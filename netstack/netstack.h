@@ -729,7 +729,8 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,
  * TCP_DEFER_ACCEPT (the bare ACK waits for data).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
  * IP_MTU (get), IP_RECVTOS, IP_RECVTTL, IP_PKTINFO (reported by
- * ns_ep_recvmsg_meta), IP_RECVERR.  SOL_IPV6: IPV6_V6ONLY,
+ * ns_ep_recvmsg_meta), IP_RECVERR, IP_RECVOPTS and IP_RETOPTS (no options
+ * are kept, so they give no control message).  SOL_IPV6: IPV6_V6ONLY,
  * IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS,
  * IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT (reported by ns_ep_recvmsg_meta),
  * IPV6_RECVERR.  Anything else: -ENOPROTOOPT (counted); a short option:

@@ -499,6 +499,10 @@ struct ns_endpoint {
 	bool pktinfo, recvpktinfo6; /* IP_PKTINFO, IPV6_RECVPKTINFO */
 	bool recverr, recverr6;	    /* IP_RECVERR, IPV6_RECVERR */
 	bool recvhoplimit;	    /* IPV6_RECVHOPLIMIT */
+	/* IP_RECVOPTS, IP_RETOPTS: kept; the netstack never keeps a
+	 * datagram's IP options, so there is no control message to give, as
+	 * Linux gives none for a datagram without options. */
+	bool recvopts, retopts;
 	int32_t rx_ifindex;	    /* and the last datagram's, as rx_tos */
 	uint8_t rx_daddr[16];
 	uint32_t rx_spec_dst;

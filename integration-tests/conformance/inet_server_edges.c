@@ -528,6 +528,16 @@ static void recverr(void)
 	show("  recv", recv(s, &b, 1, MSG_DONTWAIT));
 	close(s);
 	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	/* iputils ping sets these on its ICMP datagram socket and warns
+	 * without them. */
+	int p2 = socket(AF_INET, SOCK_DGRAM, 0);
+	show("IP_RETOPTS on", setsockopt(p2, SOL_IP, IP_RETOPTS, &one, sizeof(one)));
+	show("IP_RECVOPTS on", setsockopt(p2, SOL_IP, IP_RECVOPTS, &one, sizeof(one)));
+	v = 0;
+	len = sizeof(v);
+	getsockopt(p2, SOL_IP, IP_RETOPTS, &v, &len);
+	printf("  getsockopt IP_RETOPTS %d\n", v);
+	close(p2);
 	show("IPV6_RECVERR on", setsockopt(s, SOL_IPV6, IPV6_RECVERR, &one, sizeof(one)));
 	v = 0;
 	len = sizeof(v);
