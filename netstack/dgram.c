@@ -351,7 +351,8 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 		put16(h + 6, c ? c : 0xffff);
 	}
 	ns_count(ep->s, NS_CTR_UDP_OUT_DATAGRAMS);
-	r = ns_ip_output_frag(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ep->tos, pb);
+	r = ns_ip_output_frag(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ns_ep_tos(ep, &dst),
+			      pb);
 	if (r < 0 && r != -ENOBUFS)
 		return r;
 	return (ssize_t)total;
@@ -561,7 +562,7 @@ static ssize_t ping_send(struct ns_endpoint *ep, const struct iovec *iov, int io
 	put16(h + 2, csum_fold(csum_add(sum, h, total)));
 	ns_count(ep->s, v6 ? NS_CTR_ICMP6_OUT_ECHOS : NS_CTR_ICMP_OUT_ECHOS);
 	r = ns_ip_output(ep->s, &rt, &dst, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, ns_ep_ttl(ep, &dst),
-			 ep->tos, pb);
+			 ns_ep_tos(ep, &dst), pb);
 	if (r < 0 && r != -ENOBUFS)
 		return r;
 	return (ssize_t)total;
@@ -629,12 +630,17 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		else if (len >= 1)
 			v = *(const uint8_t *)val;
 		switch (name) {
-		case IP_TOS:
-			if (ep->domain != AF_INET)
-				return -ENOPROTOOPT;
-			/* TCP owns the ECN bits. */
-			ep->tos = (uint8_t)(ep->protocol == IPPROTO_TCP ? (v & 0xfc) : v);
+		case IP_TOS: {
+			/* TCP owns the ECN bits.  An AF_INET6 socket keeps it for
+			 * its IPv4 traffic (Erlang's inet driver copies it onto
+			 * every accepted socket and drops one that refuses). */
+			uint8_t tos = (uint8_t)(ep->protocol == IPPROTO_TCP ? (v & 0xfc) : v);
+			if (ep->domain == AF_INET6)
+				ep->tos4 = tos;
+			else
+				ep->tos = tos;
 			return 0;
+		}
 		case IP_TTL:
 			if (v != -1 && (v < 1 || v > 255))
 				return -EINVAL;
@@ -720,7 +726,7 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 	if (level == SOL_IP) {
 		switch (name) {
 		case IP_TOS:
-			v = ep->tos;
+			v = ep->domain == AF_INET6 ? ep->tos4 : ep->tos;
 			break;
 		case IP_TTL:
 			v = ep->ttl ? ep->ttl : ep->s->sysctl.ip_default_ttl;

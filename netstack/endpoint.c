@@ -824,6 +824,11 @@ void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst)
 	}
 }
 
+uint8_t ns_ep_tos(const struct ns_endpoint *ep, const struct ns_ip *dst)
+{
+	return ep->domain == AF_INET6 && ip_is_v4(dst) ? ep->tos4 : ep->tos;
+}
+
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst)
 {
 	(void)dst;
@@ -1444,6 +1449,7 @@ struct ns_endpoint *ns_ep_new_child(struct ns_endpoint *parent)
 	ep->rcvlowat = parent->rcvlowat;
 	ep->priority = parent->priority;
 	ep->tos = parent->tos;
+	ep->tos4 = parent->tos4;
 	ep->ttl = parent->ttl;
 	ep->pmtudisc = parent->pmtudisc;
 	ep->recvtos = parent->recvtos;

@@ -488,6 +488,7 @@ struct ns_endpoint {
 	int rcvlowat;
 	int priority;
 	uint8_t tos, ttl; /* IP_TOS/IPV6_TCLASS, IP_TTL/IPV6_UNICAST_HOPS (0: default) */
+	uint8_t tos4;	  /* an AF_INET6 endpoint's IP_TOS: its IPv4 traffic's (ns_ep_tos) */
 	uint8_t pmtudisc;
 	bool recvtos, recvttl;
 	/* The TOS and TTL of the datagram the last receive returned (set by
@@ -627,6 +628,9 @@ void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst);
 /* The route for ep's flow, cached; rt on success.  Call under ep->lock. */
 int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *rt);
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst);
+/* The TOS or traffic class of what ep sends to dst: IPV6_TCLASS, or on an
+ * AF_INET6 endpoint's IPv4 traffic its IP_TOS, as Linux keeps both. */
+uint8_t ns_ep_tos(const struct ns_endpoint *ep, const struct ns_ip *dst);
 
 /* sockaddr conversions (endpoint.c).  ns_sockaddr_in: parse the owner's
  * sockaddr for ep's domain; sets *addr (mapped for v4) and *port. */

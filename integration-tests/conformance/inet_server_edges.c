@@ -5,7 +5,7 @@
  * waits for the first data), SO_LINGER 0 (the peer sees a reset), accept4 flags, names after a connect to 127.0.0.2, a large
  * sendfile and splice to a socket, IP_PKTINFO and IPV6_RECVPKTINFO on UDP
  * (receive, and a reply from the address asked, as dnsmasq does),
- * IPV6_RECVHOPLIMIT (ping -6), SO_BINDTODEVICE and SO_BINDTOIFINDEX,
+ * IPV6_RECVHOPLIMIT (ping -6), IP_TOS on an AF_INET6 socket (Erlang), SO_BINDTODEVICE and SO_BINDTOIFINDEX,
  * IP_RECVERR and IPV6_RECVERR as glibc's resolver sets them (an ICMP error
  * on an unconnected socket then reaches it), a listen backlog overflow.
  * conformance: fresh-netns */
@@ -467,6 +467,60 @@ static void pktinfo6(void)
 	close(srv);
 }
 
+/* IP_TOS on an AF_INET6 socket: Linux keeps it apart from IPV6_TCLASS,
+ * for the socket's IPv4 traffic; Erlang's inet driver copies it onto each
+ * accepted socket of a [::] listener and drops the connection if refused. */
+static void tos_on_inet6(void)
+{
+	int l6 = socket(AF_INET6, SOCK_STREAM, 0), v = 0x10, got = -1;
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = in6addr_any};
+	bind(l6, (struct sockaddr *)&a6, sizeof(a6));
+	listen(l6, 4);
+	socklen_t len = sizeof(a6);
+	getsockname(l6, (struct sockaddr *)&a6, &len);
+	show("IP_TOS 0x10 on an AF_INET6 listener", setsockopt(l6, SOL_IP, IP_TOS, &v, sizeof(v)));
+	len = sizeof(got);
+	getsockopt(l6, SOL_IP, IP_TOS, &got, &len);
+	printf("  IP_TOS %#x\n", got);
+	len = sizeof(got);
+	getsockopt(l6, SOL_IPV6, IPV6_TCLASS, &got, &len);
+	printf("  IPV6_TCLASS %#x\n", got);
+	int c = tcp_connect("127.0.0.1", ntohs(a6.sin6_port));
+	int s = accept(l6, NULL, NULL);
+	len = sizeof(got);
+	show("accepted (v4-mapped) getsockopt IP_TOS", getsockopt(s, SOL_IP, IP_TOS, &got, &len));
+	printf("  IP_TOS %#x\n", got);
+	v = 0x28;
+	show("accepted setsockopt IP_TOS 0x28", setsockopt(s, SOL_IP, IP_TOS, &v, sizeof(v)));
+	close(s);
+	close(c);
+	close(l6);
+	/* A datagram from an AF_INET6 socket to an IPv4 peer carries it. */
+	int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	struct sockaddr_in ra = in4("127.0.0.1", 0);
+	bind(r, (struct sockaddr *)&ra, sizeof(ra));
+	setsockopt(r, SOL_IP, IP_RECVTOS, &one, sizeof(one));
+	int u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	v = 0x48;
+	setsockopt(u6, SOL_IP, IP_TOS, &v, sizeof(v));
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = htons(port_of(r))};
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &to.sin6_addr);
+	sendto(u6, "t", 1, 0, (struct sockaddr *)&to, sizeof(to));
+	char buf[4], cbuf[64];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	show("v4-mapped datagram", recvmsg(r, &m, 0));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		printf("  cmsg level %d type %d tos %#x\n", cm->cmsg_level, cm->cmsg_type,
+		       *(unsigned char *)CMSG_DATA(cm));
+	close(u6);
+	close(r);
+}
+
+
 /* IPV6_RECVHOPLIMIT (ping -6 sets it and fails without it): the hop limit
  * as IPV6_HOPLIMIT, before IPV6_TCLASS. */
 static void hoplimit6(void)
@@ -649,6 +703,7 @@ int main(int argc, char **argv)
 	pktinfo4();
 	pktinfo6();
 	hoplimit6();
+	tos_on_inet6();
 	recverr();
 	bindtodevice();
 	backlog_overflow();
