@@ -142,6 +142,24 @@ time.sleep(30)' &
 	# its complaint about netlink goes to stderr.
 	ss -tln 2>/dev/null | awk '$4 == "127.0.0.1:9003" {print "ss:", $1, $4, $5}'
 	kill %1
+	# [::] with IPV6_V6ONLY (as mariadbd --bind-address=::) and without:
+	# ss tells them apart by sock_diag's INET_DIAG_SKV6ONLY ([::] vs *).
+	python3 -c '
+import socket, time
+for port, only in ((9004, 1), (9005, 0)):
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, only)
+    s.bind(("::", port))
+    s.listen(5)
+    globals()["s%d" % port] = s
+time.sleep(30)' &
+	pid6=$!
+	for _ in $(seq 100); do # both in /proc/net/tcp6
+		[ "$(grep -c "00000000000000000000000000000000:$(printf %04X 9005) \|00000000000000000000000000000000:$(printf %04X 9004) " /proc/net/tcp6)" = 2 ] && break
+		sleep 0.1
+	done
+	ss -tln 2>/dev/null | awk '$4 ~ /:900[45]$/ {print "ss:", $1, $4, $5}' | sort
+	kill "$pid6"
 	;;
 esac
 SH

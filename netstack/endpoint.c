@@ -1406,6 +1406,7 @@ void ns_info_addrs(const struct ns_endpoint *ep, struct ns_ep_info *row)
 	row->uid = ep->uid;
 	row->ino = ep->ino;
 	row->refs = (uint32_t)atomic_load(&ep->refs);
+	row->v6only = ep->domain == AF_INET6 && ep->v6only;
 }
 
 /* ---- children (TCP's accepted connections) ---- */

@@ -809,6 +809,7 @@ struct ns_ep_info {
 	uint64_t ino;
 	uint32_t refs;
 	uint32_t drops;
+	bool v6only; /* AF_INET6: IPV6_V6ONLY (set, or implied by a specific bind) */
 };
 /* Every endpoint of protocol (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP for
  * both ping families), including TIME_WAIT ones and pending connections
