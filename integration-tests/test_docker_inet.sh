@@ -119,10 +119,12 @@ print(src[0], data.decode())
 PY
 	;;
 ping)
-	# stderr left out: visor refuses IP_RECVERR, IP_RETOPTS and
-	# SO_TIMESTAMP (no error queue, IP options or timestamps), which ping
-	# reports as warnings before it falls back.
-	ping -c1 -W2 127.0.0.1 2>/dev/null | grep -o '1 packets transmitted, 1 received'
+	# With its warnings: ping reports each socket option it is refused
+	# (IP_RECVERR, IP_RECVTTL, IP_RETOPTS), and runc refuses none.
+	ping -c1 -W2 127.0.0.1 2>&1 | grep -oE '1 packets transmitted, 1 received|WARNING.*'
+	# ping -6 needs IPV6_RECVHOPLIMIT (no IPv6 address here: the same
+	# connect error under runc).
+	ping -6 -c1 -W2 ::1 2>&1 | grep -oE "1 packets transmitted, 1 received|hop limit.*|ping: connect.*"
 	;;
 listeners)
 	python3 -c '
@@ -140,6 +142,24 @@ time.sleep(30)' &
 	# its complaint about netlink goes to stderr.
 	ss -tln 2>/dev/null | awk '$4 == "127.0.0.1:9003" {print "ss:", $1, $4, $5}'
 	kill %1
+	# [::] with IPV6_V6ONLY (as mariadbd --bind-address=::) and without:
+	# ss tells them apart by sock_diag's INET_DIAG_SKV6ONLY ([::] vs *).
+	python3 -c '
+import socket, time
+for port, only in ((9004, 1), (9005, 0)):
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, only)
+    s.bind(("::", port))
+    s.listen(5)
+    globals()["s%d" % port] = s
+time.sleep(30)' &
+	pid6=$!
+	for _ in $(seq 100); do # both in /proc/net/tcp6
+		[ "$(grep -c "00000000000000000000000000000000:$(printf %04X 9005) \|00000000000000000000000000000000:$(printf %04X 9004) " /proc/net/tcp6)" = 2 ] && break
+		sleep 0.1
+	done
+	ss -tln 2>/dev/null | awk '$4 ~ /:900[45]$/ {print "ss:", $1, $4, $5}' | sort
+	kill "$pid6"
 	;;
 esac
 SH

@@ -19,7 +19,9 @@
 #   docker0's address, started and stopped here), two containers on a user
 #   network talk by IP (visor-visor and visor-runc).
 # docker_run_resolves_a_container_by_name_on_a_user_network: nslookup of a
-#   container's name answers its address (Docker's DNS at 127.0.0.11).
+#   container's name answers its address (Docker's DNS at 127.0.0.11), and
+#   so does glibc's getent hosts in a Debian container, also beside a UDP
+#   server of the container's own on 0.0.0.0:53 (dnsmasq's port).
 # a_full_receive_ring_shows_in_rx_dropped: datagrams sent while docker
 #   pause froze the Sentry overflow the AF_PACKET receive ring; eth0's
 #   rx_dropped in /proc/net/dev counts what the host kernel dropped.
@@ -148,6 +150,28 @@ got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "
 	nslookup "$named" 2>&1) || fail "nslookup $named: $got"
 echo "$got" | grep -q "Address: $pip" || fail "nslookup $named did not answer $pip: $got"
 echo "ok: a container resolves another by name through 127.0.0.11"
+# glibc's resolver (getent, and every program linked to it) sets
+# IP_RECVERR on its query socket and gives up when that fails.
+docker_import_debian
+got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "$DEBIAN_IMAGE" \
+	getent hosts "$named" 2>&1) || fail "getent hosts $named (glibc): $got"
+[ "$got" = "$pip      $named" ] || [ "$(echo "$got" | awk '{print $1, $2}')" = "$pip $named" ] ||
+	fail "getent hosts $named answered [$got], not $pip"
+echo "ok: glibc's getent hosts resolves a container by name"
+# Docker's DNS sits on another port behind a DNAT rule, so a DNS server in
+# the container (dnsmasq) binds 0.0.0.0:53 under runc; the Sentry's relay
+# of 127.0.0.11:53 must leave that port free and still answer names.
+got=$(timeout 60 docker run --rm --runtime="$DOCKER_RUNTIME" --network "$dnet" "$DEBIAN_IMAGE" \
+	bash -c 'perl -MIO::Socket::INET -e "
+		my \$s = IO::Socket::INET->new(LocalAddr => q(0.0.0.0), LocalPort => 53, Proto => q(udp))
+			or die qq(bind 0.0.0.0:53: \$!\n);
+		my \$c = IO::Socket::INET->new(PeerAddr => q(127.0.0.1), PeerPort => 53, Proto => q(udp));
+		\$c->send(q(ping)); my \$b; \$s->recv(\$b, 16); print qq(port 53 got \$b\n);"
+	getent hosts "$1"' _ "$named" 2>&1) || fail "a UDP server on 0.0.0.0:53: $got"
+[ "$(echo "$got" | head -1)" = "port 53 got ping" ] &&
+	[ "$(echo "$got" | sed -n 2p | awk '{print $1}')" = "$pip" ] ||
+	fail "a UDP server on 0.0.0.0:53 beside Docker's DNS: [$got]"
+echo "ok: a DNS server binds 0.0.0.0:53 and names still resolve"
 
 # ---- traffic: needs the netstack's Ethernet and ARP ----
 if ! grep -aq "ARP_IN" "$VISOR_BIN"; then

@@ -72,7 +72,7 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 		return -EOPNOTSUPP;
 	}
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* no IP_RECVERR: the error queue is always empty */
+		return -EAGAIN; /* the error queue is always empty (IP_RECVERR reports by SO_ERROR) */
 	int err = ns_sock_error(ep);
 	if (err)
 		return err;
@@ -93,6 +93,9 @@ ssize_t ns_dgram_recv(struct ns_endpoint *ep, struct ns_dgram_queue *q, const st
 	ep->rx_tos = pb->tos;
 	ep->rx_ttl = pb->ttl;
 	ep->rx_stamp = pb->stamp;
+	ep->rx_ifindex = pb->ifindex;
+	memcpy(ep->rx_daddr, pb->daddr, 16);
+	ep->rx_spec_dst = pb->spec_dst;
 	if (n < pb->len)
 		*msg_flags |= MSG_TRUNC;
 	ssize_t r = (flags & MSG_TRUNC) ? (ssize_t)pb->len : (ssize_t)n;
@@ -312,6 +315,14 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 	r = dgram_route(ep, &dst, &rt);
 	if (r)
 		return r;
+	if (ep->tx_src_set) {
+		/* ip_cmsg_send's ipi_spec_dst: __ip_route_output_key takes a
+		 * source only if it is ours (-EINVAL), and of the family. */
+		if (ip_is_v4(&ep->tx_src) != ip_is_v4(&dst) ||
+		    !ns_addr_is_local(ep->s, &ep->tx_src))
+			return -EINVAL;
+		rt.src = ep->tx_src;
+	}
 	/* ip_append_data: what one datagram can hold. */
 	if (total + 8 + ns_ip_hdrlen(&dst) > (ip_is_v4(&dst) ? 0xffffu : 0xffffu + 40u))
 		return -EMSGSIZE;
@@ -340,7 +351,8 @@ static ssize_t udp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 		put16(h + 6, c ? c : 0xffff);
 	}
 	ns_count(ep->s, NS_CTR_UDP_OUT_DATAGRAMS);
-	r = ns_ip_output_frag(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ep->tos, pb);
+	r = ns_ip_output_frag(ep->s, &rt, &dst, IPPROTO_UDP, ns_ep_ttl(ep, &dst), ns_ep_tos(ep, &dst),
+			      pb);
 	if (r < 0 && r != -ENOBUFS)
 		return r;
 	return (ssize_t)total;
@@ -362,6 +374,25 @@ static void udp_deliver(struct ns_stack *s, struct ns_endpoint *ep, const struct
 	if (r)
 		ns_pbuf_free(pb);
 	(void)pi;
+}
+
+/* IP_PKTINFO's ipi_spec_dst (fib_compute_spec_dst): a datagram to one of
+ * our addresses is answered from it; a broadcast from the receiving
+ * interface's first IPv4 address. */
+static uint32_t spec_dst(struct ns_stack *s, const struct ns_pktinfo *pi)
+{
+	if (!pi->to_broadcast || !pi->nic)
+		return ip_v4(&pi->dst);
+	uint32_t a = 0;
+	vmutex_lock(&s->lock);
+	for (int i = 0; i < pi->nic->naddrs; i++) {
+		if (ip_is_v4(&pi->nic->addrs[i].addr)) {
+			a = ip_v4(&pi->nic->addrs[i].addr);
+			break;
+		}
+	}
+	vmutex_unlock(&s->lock);
+	return a;
 }
 
 void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
@@ -394,9 +425,12 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 	pb->port = sport;
 	pb->tos = pi->tos;
 	pb->ttl = pi->ttl;
+	memcpy(pb->daddr, pi->dst.b, 16);
+	pb->spec_dst = ip_is_v4(&pi->dst) ? spec_dst(s, pi) : 0;
 	if (pi->to_broadcast) {
 		struct ns_endpoint **eps;
-		int n = ns_lookup_all(s, IPPROTO_UDP, &pi->dst, dport, &eps);
+		int n = ns_lookup_all(s, IPPROTO_UDP, &pi->dst, dport, pi->nic ? pi->nic->ifindex : 0,
+					  &eps);
 		for (int i = 0; i < n; i++) {
 			struct ns_pbuf *copy = i + 1 < n ? ns_pbuf_from(ns_pbuf_data(pb), pb->len)
 							 : pb;
@@ -405,6 +439,9 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 				copy->port = pb->port;
 				copy->tos = pb->tos;
 				copy->ttl = pb->ttl;
+				copy->ifindex = pb->ifindex;
+				memcpy(copy->daddr, pb->daddr, 16);
+				copy->spec_dst = pb->spec_dst;
 			}
 			if (copy)
 				udp_deliver(s, eps[i], pi, copy);
@@ -422,7 +459,8 @@ void ns_udp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 		}
 		return;
 	}
-	struct ns_endpoint *ep = ns_lookup(s, IPPROTO_UDP, &pi->src, sport, &pi->dst, dport);
+	struct ns_endpoint *ep = ns_lookup_dev(s, IPPROTO_UDP, &pi->src, sport, &pi->dst, dport,
+					       pi->nic ? pi->nic->ifindex : 0);
 	if (!ep) {
 		ns_count(s, NS_CTR_UDP_NO_PORTS);
 		ns_icmp_send_unreach(s, pi, 3 /* ICMP_PORT_UNREACH */, 4 /* ICMP6_DST_UNREACH_NOPORT */);
@@ -438,11 +476,14 @@ drop:
 }
 
 /* Record an ICMP error on a datagram endpoint (__udp4_lib_err): without
- * IP_RECVERR only hard errors, and only on connected sockets. */
+ * IP_RECVERR (IPV6_RECVERR for an IPv6 datagram) only hard errors, and
+ * only on connected sockets; with it every error, which Linux also queues
+ * on the error queue (not kept here: MSG_ERRQUEUE finds it empty). */
 static void dgram_error(struct ns_endpoint *ep, const struct ns_icmp_err *e)
 {
 	ep_lock(ep);
-	if (e->fatal && ep->state == NS_TCP_ESTABLISHED && !ep->closed) {
+	bool recverr = ip_is_v4(&e->dst) ? ep->recverr : ep->recverr6;
+	if ((recverr || (e->fatal && ep->state == NS_TCP_ESTABLISHED)) && !ep->closed) {
 		ep->so_error = e->err;
 		ns_ep_notify(ep);
 	}
@@ -521,7 +562,7 @@ static ssize_t ping_send(struct ns_endpoint *ep, const struct iovec *iov, int io
 	put16(h + 2, csum_fold(csum_add(sum, h, total)));
 	ns_count(ep->s, v6 ? NS_CTR_ICMP6_OUT_ECHOS : NS_CTR_ICMP_OUT_ECHOS);
 	r = ns_ip_output(ep->s, &rt, &dst, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, ns_ep_ttl(ep, &dst),
-			 ep->tos, pb);
+			 ns_ep_tos(ep, &dst), pb);
 	if (r < 0 && r != -ENOBUFS)
 		return r;
 	return (ssize_t)total;
@@ -529,7 +570,8 @@ static ssize_t ping_send(struct ns_endpoint *ep, const struct iovec *iov, int io
 
 void ns_ping_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb, uint16_t ident)
 {
-	struct ns_endpoint *ep = ns_lookup(s, IPPROTO_ICMP, &pi->src, 0, &pi->dst, ident);
+	struct ns_endpoint *ep = ns_lookup_dev(s, IPPROTO_ICMP, &pi->src, 0, &pi->dst, ident,
+					       pi->nic ? pi->nic->ifindex : 0);
 	if (!ep) {
 		ns_count(s, NS_CTR_PING_NO_SOCKET);
 		ns_pbuf_free(pb);
@@ -541,6 +583,8 @@ void ns_ping_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb
 	pb->port = 0;
 	pb->tos = pi->tos;
 	pb->ttl = pi->ttl;
+	memcpy(pb->daddr, pi->dst.b, 16);
+	pb->spec_dst = ip_is_v4(&pi->dst) ? spec_dst(s, pi) : 0;
 	ep_lock(ep);
 	int r = ep->closed ? -ENOBUFS : ns_dgram_enqueue(ep, &D(ep)->rq, pb);
 	if (r) {
@@ -586,12 +630,17 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		else if (len >= 1)
 			v = *(const uint8_t *)val;
 		switch (name) {
-		case IP_TOS:
-			if (ep->domain != AF_INET)
-				return -ENOPROTOOPT;
-			/* TCP owns the ECN bits. */
-			ep->tos = (uint8_t)(ep->protocol == IPPROTO_TCP ? (v & 0xfc) : v);
+		case IP_TOS: {
+			/* TCP owns the ECN bits.  An AF_INET6 socket keeps it for
+			 * its IPv4 traffic (Erlang's inet driver copies it onto
+			 * every accepted socket and drops one that refuses). */
+			uint8_t tos = (uint8_t)(ep->protocol == IPPROTO_TCP ? (v & 0xfc) : v);
+			if (ep->domain == AF_INET6)
+				ep->tos4 = tos;
+			else
+				ep->tos = tos;
 			return 0;
+		}
 		case IP_TTL:
 			if (v != -1 && (v < 1 || v > 255))
 				return -EINVAL;
@@ -607,6 +656,18 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 			return 0;
 		case IP_RECVTTL:
 			ep->recvttl = v != 0;
+			return 0;
+		case IP_PKTINFO:
+			ep->pktinfo = v != 0;
+			return 0;
+		case IP_RECVERR:
+			ep->recverr = v != 0;
+			return 0;
+		case IP_RECVOPTS:
+			ep->recvopts = v != 0;
+			return 0;
+		case IP_RETOPTS:
+			ep->retopts = v != 0;
 			return 0;
 		}
 		return -ENOPROTOOPT;
@@ -644,6 +705,15 @@ int ns_ip_sockopt_set(struct ns_endpoint *ep, int level, int name, const void *v
 		case IPV6_RECVTCLASS:
 			ep->recvtos = v != 0;
 			return 0;
+		case IPV6_RECVPKTINFO:
+			ep->recvpktinfo6 = v != 0;
+			return 0;
+		case IPV6_RECVERR:
+			ep->recverr6 = v != 0;
+			return 0;
+		case IPV6_RECVHOPLIMIT:
+			ep->recvhoplimit = v != 0;
+			return 0;
 		}
 		return -ENOPROTOOPT;
 	}
@@ -656,7 +726,7 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 	if (level == SOL_IP) {
 		switch (name) {
 		case IP_TOS:
-			v = ep->tos;
+			v = ep->domain == AF_INET6 ? ep->tos4 : ep->tos;
 			break;
 		case IP_TTL:
 			v = ep->ttl ? ep->ttl : ep->s->sysctl.ip_default_ttl;
@@ -669,6 +739,18 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IP_RECVTTL:
 			v = ep->recvttl;
+			break;
+		case IP_PKTINFO:
+			v = ep->pktinfo;
+			break;
+		case IP_RECVERR:
+			v = ep->recverr;
+			break;
+		case IP_RECVOPTS:
+			v = ep->recvopts;
+			break;
+		case IP_RETOPTS:
+			v = ep->retopts;
 			break;
 		case IP_MTU:
 			if (ep->state != NS_TCP_ESTABLISHED && ep->protocol != IPPROTO_TCP)
@@ -708,6 +790,15 @@ int ns_ip_sockopt_get(struct ns_endpoint *ep, int level, int name, void *val, so
 			break;
 		case IPV6_RECVTCLASS:
 			v = ep->recvtos;
+			break;
+		case IPV6_RECVPKTINFO:
+			v = ep->recvpktinfo6;
+			break;
+		case IPV6_RECVERR:
+			v = ep->recverr6;
+			break;
+		case IPV6_RECVHOPLIMIT:
+			v = ep->recvhoplimit;
 			break;
 		default:
 			return -ENOPROTOOPT;

@@ -15,7 +15,9 @@
  * SO_REUSEADDR and the one already there is not listening, or both have
  * SO_REUSEPORT and the same owner uid (or the one there is in TIME_WAIT).
  * Ports chosen by connect() are shared between different 4-tuples; ports a
- * bind() took are never chosen by connect() (__inet_hash_connect).
+ * bind() took are never chosen by connect() (__inet_hash_connect).  An
+ * intercepting endpoint (NS_BIND_INTERCEPT) conflicts with nothing and
+ * takes every datagram to its address and port first.
  */
 #include "netstack/ns_impl.h"
 
@@ -381,6 +383,13 @@ static bool addr_overlap(const struct ns_endpoint *a, const struct ns_endpoint *
 
 static bool bind_conflict(const struct ns_endpoint *ep, const struct ns_endpoint *o, bool strict)
 {
+	/* An intercepting endpoint takes no port from the application. */
+	if (ep->intercept || o->intercept)
+		return false;
+	/* inet_bind_conflict, udp_lib_lport_inuse: endpoints bound to two
+	 * different interfaces never meet. */
+	if (ep->bound_dev && o->bound_dev && ep->bound_dev != o->bound_dev)
+		return false;
 	/* Ping identifiers conflict whatever the addresses (ping_get_port). */
 	if (ep->type == SOCK_DGRAM && ep->protocol != IPPROTO_UDP)
 		return !(ep->reuseaddr && o->reuseaddr) || strict;
@@ -661,14 +670,19 @@ out:
 /* ---- input lookup ---- */
 
 static int match_score(const struct ns_endpoint *o, int protocol, const struct ns_ip *saddr,
-		       uint16_t sport, const struct ns_ip *daddr)
+		       uint16_t sport, const struct ns_ip *daddr, int ifindex)
 {
 	bool v4 = ip_is_v4(daddr);
-	int score;
+	int score = 0;
+	if (o->bound_dev && ifindex) {
+		if (o->bound_dev != ifindex)
+			return -1;
+		score = 4; /* compute_score: a device match counts */
+	}
 	if (v4) {
 		if (!covers_v4(o))
 			return -1;
-		score = o->domain == AF_INET ? 2 : 1;
+		score += o->domain == AF_INET ? 2 : 1;
 		if (ip_is_v4(&o->laddr) && ip_v4(&o->laddr) != 0) {
 			if (!ip_eq(&o->laddr, daddr))
 				return -1;
@@ -677,7 +691,7 @@ static int match_score(const struct ns_endpoint *o, int protocol, const struct n
 	} else {
 		if (!covers_v6(o))
 			return -1;
-		score = 1;
+		score += 1;
 		if (!ip_is_zero6(&o->laddr)) {
 			if (!ip_eq(&o->laddr, daddr))
 				return -1;
@@ -702,6 +716,13 @@ static int match_score(const struct ns_endpoint *o, int protocol, const struct n
 struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
 			      uint16_t sport, const struct ns_ip *daddr, uint16_t dport)
 {
+	return ns_lookup_dev(s, protocol, saddr, sport, daddr, dport, 0);
+}
+
+struct ns_endpoint *ns_lookup_dev(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
+				  uint16_t sport, const struct ns_ip *daddr, uint16_t dport,
+				  int ifindex)
+{
 	struct ns_proto_table *t = ns_table(s, protocol);
 	struct ns_endpoint *best = NULL;
 	vmutex_lock(&s->lock);
@@ -712,9 +733,13 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 		int best_score = -1, nreuse = 0;
 		uint64_t h = 0;
 		for (struct ns_endpoint *o = b ? b->owners : NULL; o; o = o->bind_next) {
-			int sc = match_score(o, protocol, saddr, sport, daddr);
+			int sc = match_score(o, protocol, saddr, sport, daddr, ifindex);
 			if (sc < 0)
 				continue;
+			if (o->intercept && ip_eq(&o->laddr, daddr)) {
+				best = o; /* as a DNAT rule, before any socket */
+				break;
+			}
 			if (sc > best_score) {
 				best = o;
 				best_score = sc;
@@ -741,7 +766,7 @@ struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_
 }
 
 int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, uint16_t dport,
-		  struct ns_endpoint ***out)
+		  int ifindex, struct ns_endpoint ***out)
 {
 	struct ns_proto_table *t = ns_table(s, protocol);
 	vmutex_lock(&s->lock);
@@ -751,7 +776,7 @@ int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, u
 	for (struct ns_endpoint *o = b ? b->owners : NULL; v && o; o = o->bind_next) {
 		/* IPv4 sockets and dual-stack IPv6 ones, on the wildcard or on
 		 * the broadcast address, not connected elsewhere. */
-		if (!covers_v4(o) || o->rport)
+		if (!covers_v4(o) || o->rport || (o->bound_dev && ifindex && o->bound_dev != ifindex))
 			continue;
 		if (ip_is_v4(&o->laddr) && ip_v4(&o->laddr) != 0 && !ip_eq(&o->laddr, daddr))
 			continue;
@@ -776,6 +801,10 @@ int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *r
 	int r = ns_route_lookup(ep->s, dst, &ep->laddr, rt);
 	if (r)
 		return r;
+	/* SO_BINDTODEVICE: only routes out of that interface (Linux's oif
+	 * lookup); what stays on this host goes over loopback either way. */
+	if (ep->bound_dev && !rt->local && rt->nic && rt->nic->ifindex != ep->bound_dev)
+		return -ENETUNREACH;
 	ep->rt = *rt;
 	ep->rt_dst = *dst;
 	ep->rt_gen = gen;
@@ -793,6 +822,11 @@ void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst)
 		else
 			memcpy(dst->b, &in6addr_loopback, 16);
 	}
+}
+
+uint8_t ns_ep_tos(const struct ns_endpoint *ep, const struct ns_ip *dst)
+{
+	return ep->domain == AF_INET6 && ip_is_v4(dst) ? ep->tos4 : ep->tos;
 }
 
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst)
@@ -848,6 +882,7 @@ int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *sa, socklen_t len,
 		ep->v6only = true;
 	vmutex_lock(&ep->s->lock);
 	ep->laddr = addr;
+	ep->intercept = (flags & NS_BIND_INTERCEPT) && !ip_is_any(&addr) && port != 0;
 	vmutex_unlock(&ep->s->lock);
 	r = ns_port_bind(ep, port);
 	if (r) {
@@ -856,6 +891,7 @@ int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *sa, socklen_t len,
 		memset(&ep->laddr, 0, sizeof(ep->laddr));
 		if (ep->domain == AF_INET)
 			ip_set_v4(&ep->laddr, 0);
+		ep->intercept = false;
 		vmutex_unlock(&ep->s->lock);
 		goto out;
 	}
@@ -918,6 +954,13 @@ int ns_ep_accept(struct ns_endpoint *ep, struct ns_endpoint **child, struct sock
 ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
+	return ns_ep_sendmsg_src(ep, iov, iovcnt, flags, to, tolen, NULL);
+}
+
+ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen,
+			  const struct ns_send_src *src)
+{
 	struct ns_ip addr;
 	uint16_t port = 0;
 	const struct ns_ip *dst = NULL;
@@ -934,8 +977,20 @@ ssize_t ns_ep_sendmsg(struct ns_endpoint *ep, const struct iovec *iov, int iovcn
 	}
 	size_t total = ns_iov_total(iov, iovcnt);
 	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
+	struct ns_ip from;
+	bool from_set = false;
+	if (src && ep->type == SOCK_DGRAM) {
+		if (src->ifindex && !ns_stack_has_nic(ep->s, src->ifindex))
+			return -ENODEV;
+		memcpy(from.b, src->addr, 16);
+		from_set = !ip_is_any(&from);
+	}
 	ep_lock(ep);
+	ep->tx_src_set = from_set;
+	if (from_set)
+		ep->tx_src = from;
 	ssize_t r = ep->proto->send(ep, iov, iovcnt, total, flags, dst, port);
+	ep->tx_src_set = false;
 	ep_unlock(ep);
 	ns_tx_batch_end();
 	ns_stack_kick(ep->s);
@@ -966,6 +1021,12 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 		meta->tos = ep->rx_tos;
 		meta->ttl = ep->rx_ttl;
 		meta->stamp = ep->rx_stamp;
+		meta->want_pktinfo = ep->pktinfo;
+		meta->want_pktinfo6 = ep->recvpktinfo6;
+		meta->want_hoplimit = ep->recvhoplimit;
+		meta->ifindex = ep->rx_ifindex;
+		memcpy(meta->dst, ep->rx_daddr, 16);
+		meta->spec_dst = ep->rx_spec_dst;
 	}
 	ep_unlock(ep);
 	if (r >= 0 && from && fromlen) {
@@ -1094,6 +1155,17 @@ static int sol_socket_set(struct ns_endpoint *ep, int name, const void *val, soc
 	if (r)
 		return r;
 	switch (name) {
+	case SO_BINDTOIFINDEX:
+		/* sock_bindtoindex_locked: 0 unbinds; any other index is
+		 * taken as given (an interface that does not exist matches no
+		 * packet and no route). */
+		if (v < 0)
+			return -EINVAL;
+		vmutex_lock(&s->lock);
+		ep->bound_dev = v;
+		vmutex_unlock(&s->lock);
+		ep->rt_valid = false;
+		return 0;
 	case SO_REUSEADDR:
 		vmutex_lock(&s->lock);
 		ep->reuseaddr = v != 0;
@@ -1153,6 +1225,9 @@ static int sol_socket_get(struct ns_endpoint *ep, int name, void *val, socklen_t
 {
 	int v;
 	switch (name) {
+	case SO_BINDTOIFINDEX:
+		v = ep->bound_dev;
+		break;
 	case SO_TYPE:
 		v = ep->type;
 		break;
@@ -1330,6 +1405,7 @@ void ns_info_addrs(const struct ns_endpoint *ep, struct ns_ep_info *row)
 	row->uid = ep->uid;
 	row->ino = ep->ino;
 	row->refs = (uint32_t)atomic_load(&ep->refs);
+	row->v6only = ep->domain == AF_INET6 && ep->v6only;
 }
 
 /* ---- children (TCP's accepted connections) ---- */
@@ -1373,6 +1449,7 @@ struct ns_endpoint *ns_ep_new_child(struct ns_endpoint *parent)
 	ep->rcvlowat = parent->rcvlowat;
 	ep->priority = parent->priority;
 	ep->tos = parent->tos;
+	ep->tos4 = parent->tos4;
 	ep->ttl = parent->ttl;
 	ep->pmtudisc = parent->pmtudisc;
 	ep->recvtos = parent->recvtos;

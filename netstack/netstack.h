@@ -69,6 +69,9 @@ struct ns_pbuf {
 	uint16_t port;	      /* stack-private (datagram source port) */
 	uint8_t tos, ttl;     /* stack-private (datagram meta) */
 	uint8_t addr[16];     /* stack-private (datagram source address) */
+	uint8_t daddr[16];    /* stack-private (datagram destination: IP_PKTINFO) */
+	uint32_t spec_dst;    /* stack-private (IPv4 datagram: IP_PKTINFO's ipi_spec_dst,
+			       * host order) */
 	uint64_t stamp;	      /* stack-private (datagram: queued at, the `now` clock) */
 	uint16_t gso_size;    /* TCP segmentation offload: see NS_LINK_F_TSO */
 	uint64_t due;	      /* free for the link endpoint holding it */
@@ -588,7 +591,13 @@ const char *ns_counter_name(enum ns_counter c);
  * Not supported, refused cleanly: sending urgent data (MSG_OOB gives
  * -EOPNOTSUPP; received urgent data is delivered inline, as SO_OOBINLINE,
  * and recv(MSG_OOB) gives -EINVAL as Linux with no urgent mark), IP
- * options, IP_RECVERR and the error queue, multicast, TCP Fast Open,
+ * options, the error queue (IP_RECVERR and IPV6_RECVERR are taken: glibc's
+ * resolver sets them on every query socket, and an error reaches the
+ * socket through SO_ERROR as Linux reports it besides the queue;
+ * MSG_ERRQUEUE finds the queue empty), multicast, TCP Fast Open cookies
+ * (TCP_FASTOPEN and TCP_FASTOPEN_CONNECT are taken and MSG_FASTOPEN
+ * connects first, as Linux with no cookie for the server; the data never
+ * rides the SYN),
  * TCP_MD5SIG, UDP_CORK/MSG_MORE on datagram sockets, raw sockets.  Each
  * refusal counts NS_CTR_UNSUPPORTED_OPTION.
  */
@@ -617,6 +626,13 @@ void ns_ep_set_owner(struct ns_endpoint *ep, uint32_t uid, uint64_t ino);
  * -EACCES).  -EINVAL (short address, already bound), -EAFNOSUPPORT,
  * -EADDRNOTAVAIL (not a local address), -EADDRINUSE. */
 #define NS_BIND_PRIVILEGED 0x1
+/* The owner's own endpoint standing for a service the host reaches by a
+ * DNAT rule (Docker's DNS at 127.0.0.11:53, which really listens on
+ * another port): it conflicts with no application bind (a DNS server on
+ * 0.0.0.0:53 starts, as under runc) and receives everything sent to its
+ * exact address and port before any application socket.  A specific
+ * address and port only (else ignored). */
+#define NS_BIND_INTERCEPT 0x2
 int ns_ep_bind(struct ns_endpoint *ep, const struct sockaddr *addr, socklen_t len,
 	       unsigned int flags);
 
@@ -667,12 +683,34 @@ struct ns_recv_meta {
 	bool valid; /* a datagram was returned (never for TCP) */
 	bool want_tos, want_ttl;
 	uint8_t tos, ttl;
+	/* IP_PKTINFO (want_pktinfo) and IPV6_RECVPKTINFO (want_pktinfo6): the
+	 * interface the datagram came in on, its destination (IPv4 as
+	 * ::ffff:a.b.c.d) and, IPv4, the address a reply should come from
+	 * (ipi_spec_dst, host order: fib_compute_spec_dst). */
+	bool want_pktinfo, want_pktinfo6;
+	bool want_hoplimit; /* IPV6_RECVHOPLIMIT: ttl as IPV6_HOPLIMIT */
+	int ifindex;
+	uint8_t dst[16];
+	uint32_t spec_dst;
 	uint64_t stamp; /* when it reached the socket's queue (the `now` clock) */
 };
 /* ns_ep_recvmsg, and *meta (not NULL) filled. */
 ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags,
 			   struct ns_recv_meta *meta);
+
+/* A send's IP_PKTINFO / IPV6_PKTINFO control message (ip_cmsg_send,
+ * ip6_datagram_send_ctl): the source address (IPv4 as ::ffff:a.b.c.d; all
+ * zero or 0.0.0.0: the route's) and the outgoing interface (0: the
+ * route's).  A source that is not a local address: -EINVAL; an interface
+ * that does not exist: -ENODEV.  Datagram sockets only (TCP ignores it). */
+struct ns_send_src {
+	uint8_t addr[16];
+	int ifindex;
+};
+ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+			  const struct sockaddr *to, socklen_t tolen,
+			  const struct ns_send_src *src);
 
 /* inet_shutdown: how SHUT_RD/WR/RDWR, else -EINVAL; -ENOTCONN when not
  * connected (the shutdown bits are set anyway, as Linux). */
@@ -682,14 +720,20 @@ int ns_ep_shutdown(struct ns_endpoint *ep, int how);
  * consumes), SO_ACCEPTCONN, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_LINGER, SO_RCVBUF, SO_SNDBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE (the
  * caller checks CAP_NET_ADMIN), SO_BROADCAST, SO_OOBINLINE, SO_RCVLOWAT,
- * SO_SNDLOWAT (get), SO_PRIORITY, SO_DONTROUTE, SO_NO_CHECK.
+ * SO_SNDLOWAT (get), SO_PRIORITY, SO_DONTROUTE, SO_NO_CHECK, SO_BINDTOIFINDEX
+ * (the caller maps SO_BINDTODEVICE's name and checks CAP_NET_RAW: packets
+ * from other interfaces pass the endpoint by, routes out of others are
+ * -ENETUNREACH, and endpoints bound to different interfaces share ports).
  * SOL_TCP: TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
  * TCP_KEEPCNT, TCP_SYNCNT, TCP_LINGER2, TCP_INFO (get), TCP_USER_TIMEOUT,
  * TCP_QUICKACK, TCP_CONGESTION ("reno"), TCP_WINDOW_CLAMP,
- * TCP_DEFER_ACCEPT (stored).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
- * IP_MTU (get), IP_RECVTOS, IP_RECVTTL (reported by ns_ep_recvmsg_meta).
- * SOL_IPV6: IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER,
- * IPV6_RECVTCLASS (reported by ns_ep_recvmsg_meta).  Anything else: -ENOPROTOOPT (counted); a short option:
+ * TCP_DEFER_ACCEPT (the bare ACK waits for data).  SOL_IP: IP_TOS, IP_TTL, IP_MTU_DISCOVER,
+ * IP_MTU (get), IP_RECVTOS, IP_RECVTTL, IP_PKTINFO (reported by
+ * ns_ep_recvmsg_meta), IP_RECVERR, IP_RECVOPTS and IP_RETOPTS (no options
+ * are kept, so they give no control message).  SOL_IPV6: IPV6_V6ONLY,
+ * IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_MTU_DISCOVER, IPV6_RECVTCLASS,
+ * IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT (reported by ns_ep_recvmsg_meta),
+ * IPV6_RECVERR.  Anything else: -ENOPROTOOPT (counted); a short option:
  * -EINVAL; a bad level: -ENOPROTOOPT (SOL_TCP on UDP: -ENOPROTOOPT). */
 int ns_ep_setsockopt(struct ns_endpoint *ep, int level, int name, const void *val, socklen_t len);
 int ns_ep_getsockopt(struct ns_endpoint *ep, int level, int name, void *val, socklen_t *len);
@@ -765,6 +809,7 @@ struct ns_ep_info {
 	uint64_t ino;
 	uint32_t refs;
 	uint32_t drops;
+	bool v6only; /* AF_INET6: IPV6_V6ONLY (set, or implied by a specific bind) */
 };
 /* Every endpoint of protocol (IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP for
  * both ping families), including TIME_WAIT ones and pending connections

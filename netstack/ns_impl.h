@@ -283,6 +283,8 @@ int ns_route_lookup(struct ns_stack *s, const struct ns_ip *dst, const struct ns
 void ns_pmtu_update(struct ns_stack *s, const struct ns_ip *dst, uint32_t mtu);
 /* Is a one of our addresses (any NIC; 127/8 counts whole)?  Locked inside. */
 bool ns_addr_is_local(struct ns_stack *s, const struct ns_ip *a);
+/* An interface of that index exists. */
+bool ns_stack_has_nic(struct ns_stack *s, int ifindex);
 bool ns_addr_is_local_locked(struct ns_stack *s, const struct ns_ip *a);
 /* Is a a broadcast address of one of our IPv4 subnets (or 255.255.255.255)? */
 bool ns_addr_is_broadcast(struct ns_stack *s, const struct ns_ip *a);
@@ -449,6 +451,8 @@ struct ns_endpoint {
 	bool port_locked;      /* the owner chose the port (SOCK_BINDPORT_LOCK) */
 	bool addr_locked;      /* the owner chose the address (SOCK_BINDADDR_LOCK) */
 	bool reuseaddr, reuseport, v6only;
+	bool intercept;	       /* NS_BIND_INTERCEPT */
+	int bound_dev;	       /* SO_BINDTOIFINDEX / SO_BINDTODEVICE; 0: none */
 	bool listening;
 	bool tw;	       /* TIME_WAIT (for bind conflicts) */
 	bool connect_port;     /* the port came from connect()'s ephemeral choice */
@@ -484,6 +488,7 @@ struct ns_endpoint {
 	int rcvlowat;
 	int priority;
 	uint8_t tos, ttl; /* IP_TOS/IPV6_TCLASS, IP_TTL/IPV6_UNICAST_HOPS (0: default) */
+	uint8_t tos4;	  /* an AF_INET6 endpoint's IP_TOS: its IPv4 traffic's (ns_ep_tos) */
 	uint8_t pmtudisc;
 	bool recvtos, recvttl;
 	/* The TOS and TTL of the datagram the last receive returned (set by
@@ -492,6 +497,21 @@ struct ns_endpoint {
 	bool rx_meta;
 	uint8_t rx_tos, rx_ttl;
 	uint64_t rx_stamp;
+	bool pktinfo, recvpktinfo6; /* IP_PKTINFO, IPV6_RECVPKTINFO */
+	bool recverr, recverr6;	    /* IP_RECVERR, IPV6_RECVERR */
+	bool recvhoplimit;	    /* IPV6_RECVHOPLIMIT */
+	/* IP_RECVOPTS, IP_RETOPTS: kept; the netstack never keeps a
+	 * datagram's IP options, so there is no control message to give, as
+	 * Linux gives none for a datagram without options. */
+	bool recvopts, retopts;
+	int32_t rx_ifindex;	    /* and the last datagram's, as rx_tos */
+	uint8_t rx_daddr[16];
+	uint32_t rx_spec_dst;
+	/* The send in progress's IP_PKTINFO / IPV6_PKTINFO source (set and
+	 * cleared by ns_ep_sendmsg_src under ep->lock): tx_src_set false, the
+	 * route's. */
+	bool tx_src_set;
+	struct ns_ip tx_src;
 
 	/* The route to rt_dst, valid while rt_gen == s->route_gen. */
 	struct ns_rt rt;
@@ -602,9 +622,16 @@ void ns_conn_unhash(struct ns_endpoint *ep);
  * and connected UDP endpoints live in the bind table too. */
 struct ns_endpoint *ns_lookup(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
 			      uint16_t sport, const struct ns_ip *daddr, uint16_t dport);
+/* ns_lookup for a packet that came in on interface ifindex: an endpoint
+ * bound to another interface (SO_BINDTODEVICE) does not take it, one bound
+ * to this one is preferred (compute_score). */
+struct ns_endpoint *ns_lookup_dev(struct ns_stack *s, int protocol, const struct ns_ip *saddr,
+				  uint16_t sport, const struct ns_ip *daddr, uint16_t dport,
+				  int ifindex);
 /* Every bound endpoint matching a broadcast datagram: an array of
  * referenced endpoints (caller puts them and frees). */
 int ns_lookup_all(struct ns_stack *s, int protocol, const struct ns_ip *daddr, uint16_t dport,
+		  int ifindex,
 		  struct ns_endpoint ***out);
 
 /* connect's and sendto's "0.0.0.0 / :: means here" (ip_route_connect):
@@ -614,6 +641,9 @@ void ns_any_to_loopback(const struct ns_endpoint *ep, struct ns_ip *dst);
 /* The route for ep's flow, cached; rt on success.  Call under ep->lock. */
 int ns_ep_route(struct ns_endpoint *ep, const struct ns_ip *dst, struct ns_rt *rt);
 uint8_t ns_ep_ttl(struct ns_endpoint *ep, const struct ns_ip *dst);
+/* The TOS or traffic class of what ep sends to dst: IPV6_TCLASS, or on an
+ * AF_INET6 endpoint's IPv4 traffic its IP_TOS, as Linux keeps both. */
+uint8_t ns_ep_tos(const struct ns_endpoint *ep, const struct ns_ip *dst);
 
 /* sockaddr conversions (endpoint.c).  ns_sockaddr_in: parse the owner's
  * sockaddr for ep's domain; sets *addr (mapped for v4) and *port. */

@@ -46,6 +46,8 @@ static void pbuf_reset(struct ns_pbuf *pb)
 	pb->seq = 0;
 	pb->port = 0;
 	pb->tos = pb->ttl = 0;
+	memset(pb->daddr, 0, sizeof(pb->daddr));
+	pb->spec_dst = 0;
 	pb->due = 0;
 	pb->stamp = 0;
 	pb->gso_size = 0;

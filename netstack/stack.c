@@ -289,6 +289,14 @@ static struct ns_nic *nic_by_index(struct ns_stack *s, int ifindex)
 	return s->nics[ifindex - 1];
 }
 
+bool ns_stack_has_nic(struct ns_stack *s, int ifindex)
+{
+	vmutex_lock(&s->lock);
+	bool r = nic_by_index(s, ifindex) != NULL;
+	vmutex_unlock(&s->lock);
+	return r;
+}
+
 int ns_stack_set_nic_up(struct ns_stack *s, int ifindex, bool up)
 {
 	struct ns_pbuf *drop = NULL;

@@ -251,6 +251,37 @@ void tcp_listener_arm(struct tcp_ep *lp)
 	tcp_rearm(lp);
 }
 
+/* TCP_DEFER_ACCEPT's seconds <-> SYN-ACK timeouts (secs_to_retrans and
+ * retrans_to_secs with TCP_TIMEOUT_INIT 1 s, TCP_RTO_MAX 120 s). */
+static uint32_t secs_to_retrans(int secs)
+{
+	uint32_t res = 0;
+	if (secs > 0) {
+		int timeout = 1, period = 1;
+		res = 1;
+		while (secs > period && res < 255) {
+			res++;
+			timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int retrans_to_secs(uint32_t retrans)
+{
+	int period = 0;
+	if (retrans > 0) {
+		int timeout = 1;
+		period = 1;
+		while (--retrans) {
+			timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+			period += timeout;
+		}
+	}
+	return period;
+}
+
 static void listener_timer(struct tcp_ep *lp, uint64_t now)
 {
 	struct ns_stack *s = lp->ep.s;
@@ -261,15 +292,26 @@ static void listener_timer(struct tcp_ep *lp, uint64_t now)
 			pp = &rq->next;
 			continue;
 		}
-		if (rq->retrans >= s->sysctl.tcp_synack_retries) {
+		/* syn_ack_recalc: a request whose ACK TCP_DEFER_ACCEPT
+		 * dropped lives until the deferring ends, and gets no SYN-ACK
+		 * before its last timeout, which gives the client a last
+		 * chance to complete it with a bare ACK. */
+		uint32_t defer = rq->acked ? lp->defer_accept : 0;
+		if (rq->retrans >= s->sysctl.tcp_synack_retries && (!defer || rq->retrans >= defer)) {
 			*pp = rq->next;
 			lp->lq->nreq--;
 			free(rq);
 			continue;
 		}
+		bool resend = !defer || (uint32_t)rq->retrans + 1 >= defer;
 		rq->retrans++;
-		rq->deadline = now + ((uint64_t)TCP_TIMEOUT_INIT_US * 1000 << rq->retrans);
-		tcp_send_synack_req(s, lp, rq, now);
+		/* reqsk_timeout: doubling, at most TCP_RTO_MAX (120 s; a long
+		 * TCP_DEFER_ACCEPT reaches it). */
+		uint64_t max = (uint64_t)TCP_RTO_MAX_US * 1000;
+		uint64_t rto = rq->retrans < 7 ? (uint64_t)TCP_TIMEOUT_INIT_US * 1000 << rq->retrans : max;
+		rq->deadline = now + (rto < max ? rto : max);
+		if (resend)
+			tcp_send_synack_req(s, lp, rq, now);
 		pp = &rq->next;
 	}
 	tcp_listener_arm(lp);
@@ -606,10 +648,8 @@ static ssize_t tcp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 {
 	(void)to, (void)toport;
 	struct tcp_ep *tp = T(ep);
-	if (flags & MSG_FASTOPEN) {
-		ns_count(ep->s, NS_CTR_UNSUPPORTED_OPTION);
-		return -EOPNOTSUPP;
-	}
+	/* MSG_FASTOPEN's connect is the caller's (it may wait); here it is a
+	 * plain send. */
 	/* tcp_sendmsg_locked: wait for the connection (sk_stream_wait_connect). */
 	if (!sendable_state(ep->state)) {
 		int err = ns_sock_error(ep);
@@ -1095,10 +1135,32 @@ static int tcp_setsockopt(struct ns_endpoint *ep, int level, int name, const voi
 			tp->window_clamp = v < 1152 ? 1152 : (uint32_t)v;
 		}
 		return 0;
+	case TCP_FASTOPEN:
+		/* The server's Fast Open queue: kept and reported; with no
+		 * cookies handed out (Linux's default tcp_fastopen = 1 does not
+		 * enable the server side either) every handshake is a plain one. */
+		if (v < 0 || (ep->state != NS_TCP_CLOSE && ep->state != NS_TCP_LISTEN))
+			return -EINVAL;
+		/* fastopen_queue_tune: at most somaxconn. */
+		tp->fastopen_qlen = (uint32_t)v < ep->s->sysctl.somaxconn ? (uint32_t)v
+									 : ep->s->sysctl.somaxconn;
+		return 0;
+	case TCP_FASTOPEN_CONNECT:
+		/* Linux defers connect() to the first write only when it holds
+		 * a cookie for the server; without one (always here) connect
+		 * is a plain one, which is what follows. */
+		if (v < 0 || v > 1)
+			return -EINVAL;
+		if (ep->state != NS_TCP_CLOSE)
+			return -EINVAL;
+		tp->fastopen_connect = v != 0;
+		return 0;
 	case TCP_DEFER_ACCEPT:
-		/* Stored and reported; accept does not wait for data (the
-		 * connection is usable either way). */
-		tp->defer_accept = v < 0 ? 0 : (uint32_t)v;
+		/* Kept as Linux keeps it, a count of SYN-ACK timeouts
+		 * (secs_to_retrans): a listener drops the handshake's bare
+		 * ACK until data comes or that many timeouts passed
+		 * (rcv_listen, listener_timer). */
+		tp->defer_accept = secs_to_retrans(v);
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -1225,7 +1287,13 @@ static int tcp_getsockopt(struct ns_endpoint *ep, int level, int name, void *val
 		v = (int)(tp->window_clamp ? tp->window_clamp : tcp_rcvbuf(tp));
 		break;
 	case TCP_DEFER_ACCEPT:
-		v = (int)tp->defer_accept;
+		v = retrans_to_secs(tp->defer_accept);
+		break;
+	case TCP_FASTOPEN:
+		v = (int)tp->fastopen_qlen;
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		v = tp->fastopen_connect;
 		break;
 	default:
 		return -ENOPROTOOPT;

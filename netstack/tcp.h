@@ -107,6 +107,8 @@ struct tcp_ep {
 	uint32_t user_timeout_ms;
 	int linger2;
 	uint32_t window_clamp, defer_accept;
+	uint32_t fastopen_qlen;	/* TCP_FASTOPEN */
+	bool fastopen_connect;	/* TCP_FASTOPEN_CONNECT */
 	uint16_t user_mss; /* TCP_MAXSEG */
 	uint8_t syncnt;	   /* TCP_SYNCNT (0: sysctl) */
 	bool nodelay, cork;

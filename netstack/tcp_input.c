@@ -883,6 +883,12 @@ static int rcv_listen(struct tcp_ep *lp, const struct ns_pktinfo *pi, const stru
 		}
 		if (seg->seq != rq->irs + 1)
 			return SEG_DONE; /* out of window: the SYN-ACK timer resends */
+		if ((uint32_t)rq->retrans < lp->defer_accept && seg->len == 0 && !(seg->flags & TH_FIN)) {
+			/* TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK is
+			 * dropped, the connection waits for its first data. */
+			rq->acked = true;
+			return SEG_DONE;
+		}
 		if (acceptq_full(lq)) {
 			/* tcp_abort_on_overflow = 0: forget the ACK, keep the
 			 * request; the client's next segment completes it. */
@@ -1067,7 +1073,8 @@ void ns_tcp_input(struct ns_stack *s, struct ns_pktinfo *pi, struct ns_pbuf *pb)
 	bool taken = false;
 	for (int tries = 0; tries < 3; tries++) {
 		struct ns_endpoint *ep =
-		    ns_lookup(s, IPPROTO_TCP, &pi->src, seg.sport, &pi->dst, seg.dport);
+		    ns_lookup_dev(s, IPPROTO_TCP, &pi->src, seg.sport, &pi->dst, seg.dport,
+				  pi->nic ? pi->nic->ifindex : 0);
 		if (!ep) {
 			ns_count(s, NS_CTR_TCP_IN_NO_SOCKET);
 			tcp_reply_rst(s, pi, &seg);

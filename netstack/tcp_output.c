@@ -292,7 +292,7 @@ static int ep_seg_send(struct tcp_ep *tp, uint32_t seq, uint8_t flags, const uin
 	    .qoff = seq - tp->snd_una,
 	    .len = len,
 	    .ttl = ns_ep_ttl(ep, &ep->raddr),
-	    .tos = ep->tos,
+	    .tos = ns_ep_tos(ep, &ep->raddr),
 	    .gso = len > tp->mss && tso_max(tp, &rt) ? tp->mss : 0,
 	};
 	tp->segs_out++;
@@ -397,7 +397,7 @@ void tcp_send_syn(struct tcp_ep *tp, uint64_t now, bool synack)
 	    .opt = opt,
 	    .optlen = n,
 	    .ttl = ns_ep_ttl(ep, &ep->raddr),
-	    .tos = ep->tos,
+	    .tos = ns_ep_tos(ep, &ep->raddr),
 	};
 	seg_send(ep->s, &rt, &so);
 	if (SEQ_LT(tp->snd_max, tp->iss + 1))
@@ -443,7 +443,7 @@ void tcp_send_synack_req(struct ns_stack *s, struct tcp_ep *lp, const struct tcp
 	    .opt = opt,
 	    .optlen = n,
 	    .ttl = ns_ep_ttl(&lp->ep, &rq->raddr),
-	    .tos = lp->ep.tos,
+	    .tos = ns_ep_tos(&lp->ep, &rq->raddr),
 	};
 	seg_send(s, &rt, &so);
 }

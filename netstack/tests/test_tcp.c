@@ -319,6 +319,42 @@ static void test_listen_backlog_overflow(void **state)
 	ns_ep_close(l);
 }
 
+static void test_defer_accept_waits_for_data(void **state)
+{
+	struct nst *t = *state;
+	struct ns_endpoint *l = listener(t, AF_INET, "127.0.0.1", 0, 16);
+	uint16_t port = local_port(l);
+	/* Seconds become SYN-ACK timeouts and back, as Linux: 5 -> 3 -> 7. */
+	assert_int_equal(set_int(l, SOL_TCP, TCP_DEFER_ACCEPT, 5), 0);
+	assert_int_equal(int_opt(l, SOL_TCP, TCP_DEFER_ACCEPT), 7);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_STREAM, 0), *a;
+	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", port), -EINPROGRESS);
+	nst_settle(t);
+	/* The client is connected; the listener holds the bare ACK. */
+	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", port), 0);
+	assert_int_equal(ns_ep_poll(l), 0);
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), -EAGAIN);
+	nst_run(t, SEC(2));
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), -EAGAIN);
+	/* The first data completes it, and is there at accept. */
+	assert_int_equal(send_buf(c, "GET", 3), 3);
+	nst_settle(t);
+	assert_int_equal(ns_ep_poll(l), POLLIN | POLLRDNORM);
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), 0);
+	char buf[8];
+	assert_int_equal(recv_buf(a, buf, sizeof(buf), 0), 3);
+	CLOSE_ALL(a, c);
+	/* A client that sends nothing is accepted when the deferring ends:
+	 * the SYN-ACK sent after the third timeout (7 s) is answered. */
+	c = sock(t, AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(do_connect(c, AF_INET, "127.0.0.1", port), -EINPROGRESS);
+	nst_run(t, SEC(6));
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), -EAGAIN);
+	nst_run(t, SEC(2));
+	assert_int_equal(ns_ep_accept(l, &a, NULL, NULL), 0);
+	CLOSE_ALL(a, c, l);
+}
+
 static void test_keepalive_times_out(void **state)
 {
 	struct nst t;
@@ -757,6 +793,7 @@ int main(void)
 	    NST_TEST(test_simultaneous_close_and_time_wait_expiry),
 	    NST_TEST(test_resets),
 	    NST_TEST(test_listen_backlog_overflow),
+	    NST_TEST(test_defer_accept_waits_for_data),
 	    cmocka_unit_test(test_keepalive_times_out),
 	    cmocka_unit_test(test_retransmission_backoff_and_user_timeout),
 	    cmocka_unit_test(test_syn_retries_time_out),

@@ -253,6 +253,59 @@ static size_t echo_request(uint8_t *p, uint16_t id, uint16_t seq, bool v6, size_
 	return len;
 }
 
+/* Docker's DNS relay (NS_BIND_INTERCEPT on 127.0.0.11:53): a DNS server
+ * in the container still binds 0.0.0.0:53, and each gets its own queries. */
+static void test_udp_intercept_leaves_the_port_to_the_app(void **state)
+{
+	struct nst *t = *state;
+	struct ns_endpoint *relay = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = sa_make(&ss, AF_INET, "127.0.0.11", 53);
+	assert_int_equal(ns_ep_bind(relay, (struct sockaddr *)&ss, sl,
+				    NS_BIND_PRIVILEGED | NS_BIND_INTERCEPT),
+			 0);
+	struct ns_endpoint *app = sock(t, AF_INET, SOCK_DGRAM, 0);
+	sl = sa_make(&ss, AF_INET, "0.0.0.0", 53);
+	assert_int_equal(ns_ep_bind(app, (struct sockaddr *)&ss, sl, NS_BIND_PRIVILEGED), 0);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(sendto_buf(c, "a", 1, AF_INET, "127.0.0.11", 53), 1);
+	assert_int_equal(sendto_buf(c, "b", 1, AF_INET, "127.0.0.1", 53), 1);
+	nst_settle(t);
+	char buf[4];
+	assert_int_equal(recv_buf(relay, buf, sizeof(buf), 0), 1);
+	assert_int_equal(buf[0], 'a');
+	assert_int_equal(recv_buf(app, buf, sizeof(buf), 0), 1);
+	assert_int_equal(buf[0], 'b');
+	assert_int_equal(recv_buf(relay, buf, sizeof(buf), 0), -EAGAIN);
+	CLOSE_ALL(c, app, relay);
+}
+
+/* SO_BINDTOIFINDEX: a datagram that came in on another interface is not
+ * the endpoint's; two endpoints bound to different interfaces share a
+ * port, an unbound one conflicts with both. */
+static void test_udp_bound_device_filters_and_shares_the_port(void **state)
+{
+	struct nst *t = *state;
+	struct ns_endpoint *other = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *lo = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(set_int(other, SOL_SOCKET, SO_BINDTOIFINDEX, 5), 0);
+	assert_int_equal(int_opt(other, SOL_SOCKET, SO_BINDTOIFINDEX), 5);
+	assert_int_equal(set_int(lo, SOL_SOCKET, SO_BINDTOIFINDEX, 1), 0);
+	assert_int_equal(do_bind(other, AF_INET, "127.0.0.1", 5353), 0);
+	assert_int_equal(do_bind(lo, AF_INET, "127.0.0.1", 5353), 0);
+	struct ns_endpoint *any = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(any, AF_INET, "127.0.0.1", 5353), -EADDRINUSE);
+	struct ns_endpoint *c = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(sendto_buf(c, "d", 1, AF_INET, "127.0.0.1", 5353), 1);
+	nst_settle(t);
+	char buf[4];
+	assert_int_equal(recv_buf(lo, buf, sizeof(buf), 0), 1);
+	assert_int_equal(recv_buf(other, buf, sizeof(buf), 0), -EAGAIN);
+	/* Bound to an interface with no route to the destination. */
+	assert_int_equal(sendto_buf(other, "e", 1, AF_INET, "10.1.2.3", 53), -ENETUNREACH);
+	CLOSE_ALL(c, any, lo, other);
+}
+
 static void test_ping_sockets(void **state)
 {
 	struct nst *t = *state;
@@ -320,6 +373,8 @@ int main(void)
 	    NST_TEST(test_udp_errors),
 	    NST_TEST(test_udp_connected_and_port_unreachable),
 	    NST_TEST(test_udp_ipv6_and_dual_stack),
+	    NST_TEST(test_udp_intercept_leaves_the_port_to_the_app),
+	    NST_TEST(test_udp_bound_device_filters_and_shares_the_port),
 	    NST_TEST(test_ping_sockets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

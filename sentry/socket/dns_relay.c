@@ -14,6 +14,11 @@
  * restored, to the query's source.  The Sentry gains no new host
  * capability: one connected UDP socket, datagrams in and out.
  *
+ * Docker's resolver really listens on another port, reached by a DNAT rule,
+ * so the app's port 53 stays free: the endpoint here intercepts
+ * (NS_BIND_INTERCEPT), and a DNS server in the container (dnsmasq on
+ * 0.0.0.0:53) binds as under runc.
+ *
  * Only UDP is relayed: a truncated answer's TCP retry finds no listener
  * (RST), and resolvers then keep the truncated answer.
  */
@@ -176,7 +181,8 @@ int dns_relay_start(int host_fd)
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
 	a.sin_addr.s_addr = htonl(0x7f00000b); /* 127.0.0.11 */
 	if (r == 0)
-		r = ns_ep_bind(relay.ep, (struct sockaddr *)&a, sizeof(a), NS_BIND_PRIVILEGED);
+		r = ns_ep_bind(relay.ep, (struct sockaddr *)&a, sizeof(a),
+			       NS_BIND_PRIVILEGED | NS_BIND_INTERCEPT);
 	if (r < 0)
 		goto fail;
 	ns_ep_set_user(relay.ep, dns_relay_cookie());

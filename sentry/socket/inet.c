@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "netstack/netstack.h"
 #include "sentry/kernel/task.h"
@@ -295,10 +296,76 @@ static bool is_stream(struct socket *s)
 	return s->type == SOCK_STREAM;
 }
 
+/* A datagram send's IP_PKTINFO (AF_INET, ip_cmsg_send) or IPV6_PKTINFO
+ * (AF_INET6, ip6_datagram_send_ctl) control message: the source address
+ * and interface in *src; 1 when there was one, 0 when not, -EINVAL for a
+ * malformed one (a bad length, as Linux's CMSG_OK and the options' own
+ * size checks).  Other control messages are left alone, as before. */
+static int inet_send_src(struct socket *s, const struct sock_msg *m, struct ns_send_src *src)
+{
+	if (!m->control || m->controllen < sizeof(struct cmsghdr) || is_stream(s))
+		return 0;
+	int domain, type, protocol;
+	ns_ep_kind(EP(s), &domain, &type, &protocol);
+	struct msghdr h = {.msg_control = m->control, .msg_controllen = m->controllen};
+	int found = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_len < sizeof(struct cmsghdr) ||
+		    c->cmsg_len > m->controllen - (size_t)((char *)c - (char *)m->control))
+			return -EINVAL;
+		size_t dlen = c->cmsg_len - CMSG_LEN(0);
+		if (domain == AF_INET && c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			if (dlen != sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(src, 0, sizeof(*src));
+			src->addr[10] = src->addr[11] = 0xff;
+			memcpy(src->addr + 12, &pi.ipi_spec_dst, 4);
+			src->ifindex = pi.ipi_ifindex;
+			found = 1;
+		} else if (domain == AF_INET6 && c->cmsg_level == SOL_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			if (dlen < sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(src, 0, sizeof(*src));
+			memcpy(src->addr, &pi.ipi6_addr, 16);
+			src->ifindex = (int)pi.ipi6_ifindex;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+/* sendto(MSG_FASTOPEN) on TCP, as Linux's tcp_sendmsg_fastopen when it has
+ * no Fast Open cookie for the server (always here: the netstack keeps
+ * none, and Linux's default net.ipv4.tcp_fastopen = 1 gives servers no
+ * cookies to hand out): a connect to the message's address, blocking
+ * unless MSG_DONTWAIT, after which the data goes as in any send.  A
+ * non-blocking one answers EINPROGRESS (no data taken), a connected
+ * socket EISCONN, AF_UNSPEC EOPNOTSUPP. */
+static int inet_fastopen_connect(struct task *t, struct socket *s, const struct sock_msg *m,
+				 int flags)
+{
+	if (m->namelen >= (int)sizeof(sa_family_t) && m->name.ss_family == AF_UNSPEC)
+		return -EOPNOTSUPP;
+	if (m->namelen < (int)sizeof(sa_family_t))
+		return -EINVAL;
+	return inet_connect(t, s, &m->name, m->namelen, (flags & MSG_DONTWAIT) ? O_NONBLOCK : 0);
+}
+
 static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
 {
 	struct ns_endpoint *ep = EP(s);
 	bool stream = is_stream(s);
+	if (stream && (flags & MSG_FASTOPEN)) {
+		int c = inet_fastopen_connect(t, s, m, flags);
+		if (c < 0)
+			return c;
+		flags &= ~MSG_FASTOPEN;
+	}
 	size_t total = m->data.left;
 	if (!stream && total > DGRAM_MAX)
 		return -EMSGSIZE;
@@ -308,6 +375,12 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		return -ENOBUFS;
 	const struct sockaddr *to = m->namelen ? (const struct sockaddr *)&m->name : NULL;
 	socklen_t tolen = (socklen_t)m->namelen;
+	struct ns_send_src src;
+	int has_src = inet_send_src(s, m, &src);
+	if (has_src < 0) {
+		free(buf);
+		return has_src;
+	}
 	struct sock_wait iw;
 	sock_wait_init(&iw, s, true, flags & MSG_DONTWAIT);
 	size_t sent = 0;
@@ -322,7 +395,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		m->data = saved;
 		struct iovec v = {buf, n};
 		inet_stack_hold_kicks(); /* the inline poll below does their work */
-		r = ns_ep_sendmsg(ep, &v, 1, flags, to, tolen);
+		r = ns_ep_sendmsg_src(ep, &v, 1, flags, to, tolen, has_src ? &src : NULL);
 		if (r >= 0) {
 			sock_iter_skip(&m->data, (size_t)r);
 			sent += (size_t)r;
@@ -351,9 +424,19 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 
 /* The control messages a datagram carries when the socket asked for them:
  * SO_TIMESTAMP's, then, in the order of Linux's ip_cmsg_recv_offset
- * (IP_TTL, then IP_TOS) and
- * ip6_datagram_recv_ctl (IPV6_TCLASS): ping prints the reply's ttl from
- * IP_TTL. */
+ * (IP_PKTINFO, IP_TTL, then IP_TOS) and ip6_datagram_recv_ctl
+ * (IPV6_PKTINFO, for a v4-mapped datagram too, then IPV6_TCLASS; an IPv4
+ * datagram on an AF_INET6 socket also gets IP_PKTINFO, as udpv6_recvmsg):
+ * ping prints the reply's ttl from IP_TTL, dnsmasq answers from the
+ * address IP_PKTINFO names. */
+static void inet_put_pktinfo(struct sock_msg *m, const struct ns_recv_meta *meta)
+{
+	struct in_pktinfo pi = {.ipi_ifindex = meta->ifindex};
+	memcpy(&pi.ipi_addr, meta->dst + 12, 4);
+	pi.ipi_spec_dst.s_addr = htonl(meta->spec_dst);
+	sock_put_cmsg(m, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+}
+
 static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct sock_msg *m,
 				const struct ns_recv_meta *meta)
 {
@@ -362,16 +445,35 @@ static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct
 	socket_put_timestamp(s, m, meta->stamp);
 	int domain, type, protocol;
 	ns_ep_kind(ep, &domain, &type, &protocol);
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	bool dst_v4 = memcmp(meta->dst, v4mapped, 12) == 0;
+	if (domain == AF_INET6 && meta->want_pktinfo6) {
+		struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned int)meta->ifindex};
+		memcpy(&pi.ipi6_addr, meta->dst, 16);
+		sock_put_cmsg(m, SOL_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	}
+	if (domain == AF_INET6 && dst_v4 && meta->want_pktinfo)
+		inet_put_pktinfo(m, meta);
 	if (domain == AF_INET) {
+		if (meta->want_pktinfo)
+			inet_put_pktinfo(m, meta);
 		if (meta->want_ttl) {
 			int ttl = meta->ttl;
 			sock_put_cmsg(m, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
 		}
 		if (meta->want_tos)
 			sock_put_cmsg(m, SOL_IP, IP_TOS, &meta->tos, sizeof(meta->tos));
-	} else if (meta->want_tos) {
-		int tclass = meta->tos;
-		sock_put_cmsg(m, SOL_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+	} else if (!dst_v4) {
+		/* ip6_datagram_recv_specific_ctl: IPV6_HOPLIMIT, then
+		 * IPV6_TCLASS (ping -6 reads the reply's hop limit). */
+		if (meta->want_hoplimit) {
+			int hops = meta->ttl;
+			sock_put_cmsg(m, SOL_IPV6, IPV6_HOPLIMIT, &hops, sizeof(hops));
+		}
+		if (meta->want_tos) {
+			int tclass = meta->tos;
+			sock_put_cmsg(m, SOL_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+		}
 	}
 }
 
@@ -464,6 +566,7 @@ static void inet_sol_socket_set(struct task *t, struct socket *s, int name, int 
 		return;
 	}
 	switch (name) {
+	case SO_BINDTOIFINDEX:
 	case SO_REUSEADDR:
 	case SO_REUSEPORT:
 	case SO_KEEPALIVE:

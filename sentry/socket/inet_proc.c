@@ -255,6 +255,13 @@ static char *sc_zero(struct task *t, size_t *len)
 	return sysctl_text(len, "0");
 }
 
+/* TFO_CLIENT_ENABLE, Linux's default: MSG_FASTOPEN and TCP_FASTOPEN_CONNECT
+ * work (with no cookie, a plain handshake), servers hand out no cookies. */
+static char *sc_tcp_fastopen(struct task *t, size_t *len)
+{
+	return sysctl_text(len, "1");
+}
+
 static char *sc_tcp_congestion(struct task *t, size_t *len)
 {
 	return sysctl_text(len, "reno");
@@ -288,7 +295,7 @@ static const struct inet_proc_file files[] = {
     {"net/ipv4", "tcp_fin_timeout", sc_fin_timeout},
     {"net/ipv4", "tcp_rmem", sc_tcp_rmem},
     {"net/ipv4", "tcp_wmem", sc_tcp_wmem},
-    {"net/ipv4", "tcp_fastopen", sc_zero},
+    {"net/ipv4", "tcp_fastopen", sc_tcp_fastopen},
     {"net/ipv4", "tcp_congestion_control", sc_tcp_congestion},
     {"net/ipv6", "bindv6only", sc_zero},
 };

@@ -49,11 +49,11 @@ static void fill_inet(struct nlbuf *b, const struct ns_ep_info *e, uint32_t seq,
 	/* inet_diag_msg_attrs_fill's unconditional ones */
 	nlbuf_attr_u8(b, INET_DIAG_SHUTDOWN, 0);
 	if (e->family == AF_INET6) {
-		/* As __inet6_bind: a socket bound to a specific IPv6 address
-		 * (not ::, not v4-mapped) is IPv6-only.  (IPV6_V6ONLY set on a
-		 * wildcard socket is not in the snapshot: shown as 0.) */
+		/* IPV6_V6ONLY, which ss shows as [::] rather than * for a
+		 * wildcard listener; as __inet6_bind, a socket bound to a
+		 * specific IPv6 address (not ::, not v4-mapped) is IPv6-only. */
 		static const uint8_t any[16], mapped[12] = {[10] = 0xff, [11] = 0xff};
-		bool v6only = memcmp(e->local, any, 16) && memcmp(e->local, mapped, 12);
+		bool v6only = e->v6only || (memcmp(e->local, any, 16) && memcmp(e->local, mapped, 12));
 		nlbuf_attr_u8(b, INET_DIAG_SKV6ONLY, v6only);
 	}
 	nlbuf_end(b, off);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/syscall_table.h"
 #include "sentry/kernel/task.h"
+#include "sentry/socket/netif.h"
 #include "sentry/vfs/vfs.h"
 
 #ifndef SOCK_NPROTO
@@ -684,6 +686,44 @@ static int set_common(struct task *t, struct socket *s, int name, int val, uint6
 	}
 }
 
+/* sock_bindtoindex_locked: the interface a socket sends and receives on
+ * (inet: the netstack filters its lookups and routes by it); changing a
+ * binding needs CAP_NET_RAW.  As Linux, an index is not checked against
+ * the interfaces (SO_BINDTODEVICE's name is). */
+static int socket_bind_index(struct task *t, struct socket *s, int ifindex)
+{
+	if (ifindex < 0)
+		return -EINVAL;
+	vmutex_lock(&s->lock);
+	if (s->bound_dev && !capable(t, CAP_NET_RAW)) {
+		vmutex_unlock(&s->lock);
+		return -EPERM;
+	}
+	s->bound_dev = ifindex;
+	vmutex_unlock(&s->lock);
+	if (s->ops->sol_socket_set)
+		s->ops->sol_socket_set(t, s, SO_BINDTOIFINDEX, ifindex);
+	return 0;
+}
+
+/* sock_setbindtodevice: at most IFNAMSIZ - 1 bytes of name; "" (or
+ * nothing) unbinds; an unknown name is ENODEV. */
+static int socket_bind_device(struct task *t, struct socket *s, uint64_t optval, int optlen)
+{
+	char name[IFNAMSIZ] = "";
+	size_t n = (size_t)optlen < IFNAMSIZ - 1 ? (size_t)optlen : IFNAMSIZ - 1;
+	if (n && task_copy_in(t, name, optval, n) < 0)
+		return -EFAULT;
+	int ifindex = 0;
+	if (name[0]) {
+		struct ns_nic_info nic;
+		if (netif_nic_by_name(name, &nic) < 0)
+			return -ENODEV;
+		ifindex = nic.ifindex;
+	}
+	return socket_bind_index(t, s, ifindex);
+}
+
 int socket_setsockopt(struct task *t, struct socket *s, int level, int name, uint64_t optval,
 		      int optlen)
 {
@@ -693,12 +733,14 @@ int socket_setsockopt(struct task *t, struct socket *s, int level, int name, uin
 		return s->ops->setsockopt ? s->ops->setsockopt(t, s, level, name, optval, optlen)
 					  : -EOPNOTSUPP;
 	if (name == SO_BINDTODEVICE)
-		return unsupported_opt(level, name);
+		return socket_bind_device(t, s, optval, optlen);
 	if ((size_t)optlen < sizeof(int))
 		return -EINVAL;
 	int val;
 	if (task_copy_in(t, &val, optval, sizeof(val)) < 0)
 		return -EFAULT;
+	if (name == SO_BINDTOIFINDEX)
+		return socket_bind_index(t, s, val);
 	bool notify = false;
 	vmutex_lock(&s->lock);
 	int r = set_common(t, s, name, val, optval, optlen, &notify);
@@ -787,6 +829,28 @@ int socket_getsockopt(struct task *t, struct socket *s, int level, int name, voi
 	case SO_PRIORITY:
 		v.i = s->priority;
 		break;
+	case SO_BINDTOIFINDEX:
+		v.i = s->bound_dev;
+		break;
+	case SO_BINDTODEVICE: {
+		/* sock_getbindtodevice: room for a whole name or EINVAL; the
+		 * name with its NUL, or length 0 when unbound. */
+		int idx = s->bound_dev;
+		vmutex_unlock(&s->lock);
+		if (*len < IFNAMSIZ)
+			return -EINVAL;
+		struct ns_nic_info nic;
+		if (!idx) {
+			*len = 0;
+			return 0;
+		}
+		if (netif_nic_by_index(idx, &nic) < 0)
+			return -ENODEV;
+		*len = (int)strnlen(nic.name, sizeof(nic.name) - 1) + 1;
+		memcpy(val, nic.name, (size_t)*len - 1);
+		((char *)val)[*len - 1] = '\0';
+		return 0;
+	}
 	case SO_LINGER:
 		lv = sizeof(v.l);
 		v.l.l_onoff = s->linger_on;

@@ -242,6 +242,7 @@ struct socket {
 	bool linger_on;
 	int linger_secs;
 	int priority;
+	int bound_dev; /* SO_BINDTODEVICE / SO_BINDTOIFINDEX: an ifindex, 0 none */
 	/* SO_TIMESTAMP / SO_TIMESTAMPNS (and their _NEW forms): SOCK_TS_* bits,
 	 * as Linux's SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW.
 	 * Only datagram inet sockets take them (their receives carry the
