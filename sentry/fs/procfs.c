@@ -448,6 +448,18 @@ static struct file *file_fd(struct task *t, void *arg)
 	return f;
 }
 
+/* What only a process that could ptrace-read pid may follow or read
+ * (Linux's proc_fd_access_allowed): the exe, cwd and root links of
+ * /proc/PID, and fd/N (whose arg also packs the fd).  (environ, auxv and
+ * maps of another user's process, Linux 6.18 lets root without
+ * CAP_SYS_PTRACE open and read: conformance proc_ptrace_read.) */
+static int access_pid(struct task *t, void *arg) { return kernel_proc_may_read(t, PID_ARG(arg)); }
+
+static int access_fd(struct task *t, void *arg)
+{
+	return kernel_proc_may_read(t, (int)((uint64_t)(uintptr_t)arg >> 32));
+}
+
 static void fd_dir_list(struct task *t, void *arg,
 			int (*emit)(void *ectx, const char *name, unsigned int type), void *ectx)
 {
@@ -477,6 +489,8 @@ static int fd_dir_lookup(struct task *t, void *arg, const char *name, struct ino
 	file_put(f);
 	uint64_t v = ((uint64_t)(uint32_t)PID_ARG(arg) << 32) | (uint64_t)fd;
 	*out = vfs_synth_magiclink_new(proc_sb, file_fd, (void *)(uintptr_t)v, NULL);
+	if (*out)
+		vfs_synth_set_access(*out, access_fd);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -496,6 +510,16 @@ static int add_link(struct inode *dir, const char *name, vfs_synth_link_fn fn, v
 	struct inode *i = vfs_synth_symlink_new(proc_sb, fn, arg, NULL);
 	if (!i)
 		return -ENOMEM;
+	return vfs_synth_dir_add(dir, name, i);
+}
+
+/* A /proc/PID link only who may ptrace-read PID follows (access_pid). */
+static int add_private_link(struct inode *dir, const char *name, vfs_synth_link_fn fn, void *arg)
+{
+	struct inode *i = vfs_synth_symlink_new(proc_sb, fn, arg, NULL);
+	if (!i)
+		return -ENOMEM;
+	vfs_synth_set_access(i, access_pid);
 	return vfs_synth_dir_add(dir, name, i);
 }
 
@@ -643,9 +667,11 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_writable(d, "gid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "projid_map", gen_id_map, write_id_map);
 	r |= add_writable(d, "setgroups", gen_setgroups, write_setgroups);
-	r |= add_link(d, "cwd", link_cwd, arg);
-	r |= add_link(d, "root", link_root, arg);
+	r |= add_private_link(d, "cwd", link_cwd, arg);
+	r |= add_private_link(d, "root", link_root, arg);
 	struct inode *exe = vfs_synth_magiclink_new(proc_sb, file_exe, arg, NULL);
+	if (exe)
+		vfs_synth_set_access(exe, access_pid);
 	if (!exe || vfs_synth_dir_add(d, "exe", exe) < 0)
 		r = -1;
 	struct inode *fd = vfs_synth_dir_new(proc_sb, S_IFDIR | 0500, fd_dir_list, fd_dir_lookup,

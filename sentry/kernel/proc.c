@@ -167,6 +167,31 @@ int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max)
 	return n;
 }
 
+int kernel_proc_may_read(struct task *t, int pid)
+{
+	struct kernel *k = t->k;
+	vmutex_lock(&k->tasks_lock);
+	struct task *x = kernel_find_task_locked(k, pid);
+	int r = -ESRCH;
+	if (x && x->tg) {
+		r = 0;
+		if (x->tg != t->tg) {
+			/* As __ptrace_may_access for PTRACE_MODE_READ: the same
+			 * ids, or CAP_SYS_PTRACE; and, without it, a dumpable
+			 * process. */
+			vmutex_lock(&x->tg->siglock);
+			const struct creds *c = t->creds, *tc = x->creds;
+			bool cap = creds_capable(c, 19 /* CAP_SYS_PTRACE */);
+			bool ok =
+			    tc && (cap || creds_ids_match(c, tc)) && (cap || x->tg->dumpable == 1);
+			vmutex_unlock(&x->tg->siglock);
+			r = ok ? 0 : -EACCES;
+		}
+	}
+	vmutex_unlock(&k->tasks_lock);
+	return r;
+}
+
 int kernel_task_comm(struct kernel *k, int tid, char comm[17])
 {
 	vmutex_lock(&k->tasks_lock);

@@ -76,6 +76,10 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 /* The thread ids of process pid (up to max, in tids): how many, 0 when it
  * is gone. */
 int kernel_proc_threads(struct kernel *k, int pid, int *tids, int max);
+/* May t follow process pid's private links (/proc/PID/exe, cwd, root,
+ * fd/N), as Linux's ptrace_may_access with PTRACE_MODE_READ: 0, -EACCES (another user's, or one not
+ * dumpable, without CAP_SYS_PTRACE: Docker's default set lacks it), or -ESRCH. */
+int kernel_proc_may_read(struct task *t, int pid);
 /* Thread tid's name (NUL-terminated, at most 15 bytes), or -ESRCH. */
 int kernel_task_comm(struct kernel *k, int tid, char comm[17]);
 /* Drop the snapshot's references and copies (with no kernel lock held). */

@@ -37,6 +37,7 @@ struct synth {
 	vfs_synth_list_fn list;
 	vfs_synth_lookup_fn lookup;
 	vfs_synth_unlink_fn unlink;
+	vfs_synth_access_fn access;
 	void *arg;
 	void (*free_arg)(void *);
 	struct synth_child *children; /* static children, in order; under ino->lock */
@@ -114,10 +115,20 @@ static const struct file_ops synth_file_fops = {
 	.release = synth_release,
 };
 
+static int synth_access(struct task *t, struct inode *ino)
+{
+	return S(ino)->access && t ? S(ino)->access(t, S(ino)->arg) : 0;
+}
+
+void vfs_synth_set_access(struct inode *ino, vfs_synth_access_fn fn) { S(ino)->access = fn; }
+
 static int synth_file_open(struct task *t, struct inode *ino, struct file *f)
 {
 	if (f->writable && !S(ino)->write)
 		return -EACCES;
+	int denied = synth_access(t, ino);
+	if (denied)
+		return denied;
 	struct synth_open *o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
@@ -198,6 +209,9 @@ static int synth_raw_open(struct task *t, struct inode *ino, struct file *f)
 {
 	if (f->writable && !S(ino)->write)
 		return -EACCES;
+	int denied = synth_access(t, ino);
+	if (denied)
+		return denied;
 	f->ops = &synth_raw_fops;
 	return 0;
 }
@@ -223,6 +237,9 @@ struct inode *vfs_synth_raw_new(struct superblock *sb, uint32_t mode, vfs_synth_
 
 static ssize_t synth_readlink(struct task *t, struct inode *ino, char *buf, size_t len)
 {
+	int denied = synth_access(t, ino);
+	if (denied)
+		return denied;
 	char *target = S(ino)->link(t, S(ino)->arg);
 	if (!target)
 		return -ENOENT;
@@ -257,6 +274,9 @@ static struct file *synth_magic_file(struct task *t, struct inode *ino)
 
 static ssize_t synth_magic_readlink(struct task *t, struct inode *ino, char *buf, size_t len)
 {
+	int denied = synth_access(t, ino);
+	if (denied)
+		return denied;
 	struct file *f = S(ino)->file(t, S(ino)->arg);
 	if (!f)
 		return -ENOENT;
@@ -281,9 +301,10 @@ static ssize_t synth_magic_readlink(struct task *t, struct inode *ino, char *buf
 }
 
 static const struct inode_ops synth_magic_iops = {
-	.readlink = synth_magic_readlink,
-	.magic_file = synth_magic_file,
-	.evict = synth_evict,
+    .readlink = synth_magic_readlink,
+    .magic_file = synth_magic_file,
+    .access = synth_access,
+    .evict = synth_evict,
 };
 
 struct inode *vfs_synth_magiclink_new(struct superblock *sb, vfs_synth_file_fn fn, void *arg,

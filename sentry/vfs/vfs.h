@@ -129,6 +129,11 @@ struct inode_ops {
 	 * pipes and host fds reopen as Linux does.  Returns a file reference or
 	 * NULL (-> ENOENT). */
 	struct file *(*magic_file)(struct task *t, struct inode *ino);
+	/* Optional: may t use ino at all, beyond its mode bits (open,
+	 * readlink, a walk through it)?  0 or -errno (procfs: the ptrace
+	 * check of /proc/PID/environ, fd/N...).  Checked by the walk before
+	 * magic_file; open and readlink check it themselves. */
+	int (*access)(struct task *t, struct inode *ino);
 	/* Optional, for file systems shared with someone else (goferfs with
 	 * file-access=shared): is the cached name -> ino still right?  0 yes
 	 * (attributes refreshed), nonzero: drop the dentry and look up again. */
@@ -715,6 +720,11 @@ struct inode *vfs_synth_symlink_new(struct superblock *sb, vfs_synth_link_fn fn,
 typedef ssize_t (*vfs_synth_write_fn)(struct task *t, void *arg, const char *buf, size_t len,
 				      uint64_t pos);
 void vfs_synth_set_write(struct inode *ino, vfs_synth_write_fn fn);
+/* Let a synthetic file, symlink or magic link (not yet shared) be used only
+ * when fn (t, arg) says 0: open, readlink and a walk through it fail with
+ * its -errno otherwise. */
+typedef int (*vfs_synth_access_fn)(struct task *t, void *arg);
+void vfs_synth_set_access(struct inode *ino, vfs_synth_access_fn fn);
 /* A file read and written in place, with no snapshot (/proc/PID/mem): each
  * read(2) of len bytes at pos calls read_fn, which returns the bytes given
  * (0 at the end) or -errno; write_fn (NULL: not writable) as above. */

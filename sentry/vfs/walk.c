@@ -116,6 +116,9 @@ int magic_target(struct walk *w, struct inode *li, struct vfs_path *out)
 	 * RESOLVE_NO_XDEV and any jump in a scoped lookup EXDEV. */
 	if (w->resolve & RESOLVE_NO_MAGICLINKS)
 		return -ELOOP;
+	int denied = li->ops->access ? li->ops->access(w->t, li) : 0;
+	if (denied)
+		return denied;
 	struct file *f = li->ops->magic_file(w->t, li);
 	if (!f)
 		return -ENOENT;
