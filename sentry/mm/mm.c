@@ -692,48 +692,29 @@ static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
 
 /* For files that offer their pages (shared_page), fault around as Linux
  * does with the page cache: take the window's other pages within EOF too.
- * Files read with pread are not read ahead (each page would be a copy). */
-static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+ * Files read with pread are not read ahead (each page would be a copy).
+ * cached_only: only the pages the file has in memory already (cached_page),
+ * never reading one, skipping those it has not. */
+static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only)
 {
 	struct mm_file *f = vma->file;
-	if (!f->ops->shared_page)
+	if (!f->ops->shared_page || (cached_only && !f->ops->cached_page))
 		return;
 	int64_t size = f->ops->size(f);
+	uint64_t cow = vma->flags & VMA_SHARED ? 0 : PTE_COW;
 	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
 		uint64_t foff = vma->off + (a - vma->start);
 		if (size < 0 || foff >= (uint64_t)size)
 			break;
 		if (pt_get(&mm->pt, a))
 			continue;
-		bool cow;
-		int64_t off = file_page(mm, vma, foff, &cow);
+		int64_t off = cached_only ? f->ops->cached_page(f, foff >> PAGE_SHIFT)
+					  : f->ops->shared_page(f, foff >> PAGE_SHIFT);
+		if (off < 0 && cached_only)
+			continue;
 		if (off < 0)
 			break;
-		if (pt_set(&mm->pt, a, (uint64_t)off | PTE_PRESENT | (cow ? PTE_COW : 0)) < 0) {
-			memfile_decref(mm->mf, (uint64_t)off, 1);
-			break;
-		}
-	}
-}
-
-/* The window's pages that vma's file has in memory already (cached_page):
- * as prefill_file without reading any.  Its bounds are the mapping's and
- * the file's end. */
-static void prefill_cached(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
-{
-	struct mm_file *f = vma->file;
-	int64_t size = f->ops->size(f);
-	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
-		uint64_t foff = vma->off + (a - vma->start);
-		if (size < 0 || foff >= (uint64_t)size)
-			break;
-		if (pt_get(&mm->pt, a))
-			continue;
-		int64_t off = f->ops->cached_page(f, foff >> PAGE_SHIFT);
-		if (off < 0)
-			continue;
-		uint64_t pte = (uint64_t)off | PTE_PRESENT | (vma->flags & VMA_SHARED ? 0 : PTE_COW);
-		if (pt_set(&mm->pt, a, pte) < 0) {
+		if (pt_set(&mm->pt, a, (uint64_t)off | PTE_PRESENT | cow) < 0) {
 			memfile_decref(mm->mf, (uint64_t)off, 1);
 			break;
 		}
@@ -858,13 +839,13 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
-		prefill_file(mm, vma, lo, hi);
+		prefill_file(mm, vma, lo, hi, false);
 	if (!pte && !write && vma->file && vma->file->ops->cached_page) {
 		/* Wider, over what is in memory already: one map per run. */
 		uint64_t clo, chi;
 		fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
-		prefill_cached(mm, vma, clo, lo);
-		prefill_cached(mm, vma, hi, chi);
+		prefill_file(mm, vma, clo, lo, true);
+		prefill_file(mm, vma, hi, chi, true);
 		lo = clo;
 		hi = chi;
 	}
