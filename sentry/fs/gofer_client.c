@@ -39,8 +39,8 @@ struct gofer_client {
 	struct vmutex lock;
 	_Atomic uint64_t requests; /* round trips attempted, for tests and the debug log */
 	_Atomic uint64_t by_type[GOFER_TMAX + 1]; /* requests sent, per type */
-	/* Requests sent whose replies are still to be read (gofer_clunk_async,
-	 * gofer_setattr_async): the first with tag async_tag, the others after
+	/* Requests sent whose replies are still to be read (the *_async
+	 * calls): the first with tag async_tag, the others after
 	 * it, their types in async_types. */
 	uint32_t async_pending, async_tag;
 	uint16_t async_types[GOFER_ASYNC_MAX];
@@ -299,8 +299,8 @@ static int reply_end(struct gofer_client *c, struct gofer_cursor *rd, int *fd)
 
 /* Read the replies to the requests sent without waiting (each request's
  * reply comes in order, so they are next).  A clunk's failure has nobody to
- * tell (the fid is gone either way); a set-up of attributes that failed on
- * the host is logged.  0, or -EIO when the connection broke. */
+ * tell (the fid is gone either way); another request that failed on the
+ * host is logged.  0, or -EIO when the connection broke. */
 static int drain_async(struct gofer_client *c)
 {
 	for (uint32_t i = 0; i < c->async_pending; i++) {
@@ -338,7 +338,7 @@ static void send_async(struct gofer_client *c, uint16_t type, struct gofer_curso
 }
 
 /* Send the request built in w, receive its reply (after those of the
- * clunks still pending): as recv_reply.  Called with c->lock held. */
+ * requests still pending): as recv_reply.  Called with c->lock held. */
 static int transact(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
 		    struct gofer_cursor *rd, int *fd)
 {

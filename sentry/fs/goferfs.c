@@ -192,6 +192,9 @@ static struct gofer_node *GN(struct inode *ino)
 	return ino->priv;
 }
 
+/* file-access=exclusive: the Sentry's cache of ino's sb is the truth. */
+static bool exclusive(struct inode *ino) { return !((struct gofer_sb *)ino->sb->priv)->shared; }
+
 static void apply_stat(struct inode *ino, const struct gofer_stat *st)
 {
 	vmutex_lock(&ino->lock);
@@ -576,9 +579,8 @@ static int gofer_unlink_op(struct inode *dir, const char *name, struct inode *vi
 	/* Where the cache is the truth, the VFS has found the name and checked
 	 * the caller may remove it: the host cannot refuse (git removes every
 	 * object's temporary name, rm -rf every file). */
-	bool exclusive = !((struct gofer_sb *)dir->sb->priv)->shared;
-	int r = exclusive ? gofer_unlink_async(GC(dir), GN(dir)->fid, name)
-			  : gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
+	int r = exclusive(dir) ? gofer_unlink_async(GC(dir), GN(dir)->fid, name)
+			       : gofer_unlink(GC(dir), GN(dir)->fid, name, 0);
 	list_changed(dir);
 	if (r == 0)
 		dir_changed_nlink(victim, -1);
@@ -626,7 +628,7 @@ static int gofer_rename_op(struct inode *odir, const char *oname, struct inode *
 static ssize_t gofer_readlink_op(struct task *t, struct inode *ino, char *buf, size_t len)
 {
 	struct gofer_node *n = GN(ino);
-	if (((struct gofer_sb *)ino->sb->priv)->shared)
+	if (!exclusive(ino))
 		return gofer_readlink(GC(ino), n->fid, buf, len);
 	/* Every exec through /bin -> usr/bin or a library's versioned name
 	 * reads a link: ask the Gofer once per inode. */
@@ -669,10 +671,10 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 	 * cache is the truth (tar and cp -p chown every file they make, to the
 	 * one who made it).  Linux still stamps ctime, as the VFS does here;
 	 * the set-id bits a chown clears come as a mode change of their own. */
-	bool exclusive = !((struct gofer_sb *)ino->sb->priv)->shared;
+	bool truth = exclusive(ino);
 	vmutex_lock(&ino->lock);
-	bool same_uid = exclusive && ino->uid == sa->uid;
-	bool same_gid = exclusive && ino->gid == sa->gid;
+	bool same_uid = truth && ino->uid == sa->uid;
+	bool same_gid = truth && ino->gid == sa->gid;
 	vmutex_unlock(&ino->lock);
 	if (sa->valid & VFS_ATTR_MODE) {
 		g.valid |= GOFER_SETATTR_MODE;
@@ -707,13 +709,13 @@ static int gofer_setattr_op(struct inode *ino, const struct vfs_setattr *sa)
 		if (r < 0 || !g.valid)
 			return r;
 	}
-	if (!g.valid && exclusive)
+	if (!g.valid && truth)
 		return 0; /* nothing changes on the host */
 	/* A mode or times the VFS has checked cannot fail on the host (the
 	 * Gofer acts as the owner) and the cache is the truth: the Gofer
 	 * applies them in order with the next requests, no round trip (tar
 	 * and cp -p set both on every file they make). */
-	if (exclusive &&
+	if (truth &&
 	    !(g.valid & ~(GOFER_SETATTR_MODE | GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME))) {
 		gofer_setattr_async(GC(ino), GN(ino)->fid, &g);
 		return 0;
