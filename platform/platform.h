@@ -90,6 +90,14 @@ struct plat_event {
 	int fault_access;
 	/* PLAT_EV_SIGNAL: the host's siginfo for the synchronous signal. */
 	siginfo_t info;
+	/* The registers are partial (systrap's notification mode, for an app
+	 * syscall): only rip, orig_rax and the six arguments are the app's
+	 * (and the fs/gs bases, which are the Sentry's anyway); the rest are
+	 * whatever the last resume had.  The Sentry may change those fields
+	 * and rax; before it reads or writes any other (a signal frame, a
+	 * ptrace stop, a clone) it asks context_full_regs.  Stays set on an
+	 * interrupt that did not run the app. */
+	bool partial;
 };
 
 /* Memory protections for map/protect: the PROT_* bits of mman.h. */
@@ -290,6 +298,11 @@ struct platform_ops {
 	 * address space died: the task cannot continue). */
 	int (*context_switch)(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
 			      struct plat_event *ev);
+	/* Optional (a platform that reports partial registers).  Fill in the
+	 * rest of *regs, partial since the last event: the app's registers
+	 * then, but for the fields a partial event carries, which keep what
+	 * *regs says.  0, or -ESRCH (the address space died). */
+	int (*context_full_regs)(struct context *ctx, plat_regs_t *regs);
 	/* FPU state of the app thread last run on ctx (or to run next): the
 	 * platform's xstate_size bytes of *fp.  set takes the state as given;
 	 * the caller has checked it (reserved header and MXCSR bits clear,

@@ -19,11 +19,15 @@
  *             unmap, protect the memory file; clone app threads; name the
  *             process) and signals each completion on the stub's eventfd.
  *             Trusted: uses no stack, reads only the read-only page.
- *   thread    a new app thread's start: its signal stack, the app filter,
- *             then a first trap that parks it in the handler.
+ *   thread    a new app thread's start: its signal stack, the app filter
+ *             (in notification mode with a listener, whose number it writes
+ *             into its slot for the leader to send to the Sentry), then a
+ *             first trap that parks it in the handler.
  *   handler   the SIGSYS/SIGSEGV/... handler of app threads: hands the trap
  *             to the Sentry through the thread's slot and waits (spin, then
- *             futex) until the Sentry has written the registers to resume
+ *             futex; in notification mode, the hand-off syscall the app
+ *             filter answers with a notification to the thread's listener)
+ *             until the Sentry has written the registers to resume
  *             with into the signal frame, then returns through the restorer
  *             (rt_sigreturn).  Runs on app threads: nothing it sees is
  *             trusted by the Sentry.
@@ -85,12 +89,14 @@
 	.globl systrap_stub_handler
 	.globl systrap_stub_restorer
 	.globl systrap_stub_thread_trap
+	.globl systrap_stub_handoff_ret
 	.globl systrap_stub_end
 	.hidden systrap_stub_start
 	.hidden systrap_stub_template
 	.hidden systrap_stub_handler
 	.hidden systrap_stub_restorer
 	.hidden systrap_stub_thread_trap
+	.hidden systrap_stub_handoff_ret
 	.hidden systrap_stub_end
 systrap_stub_start:
 
@@ -175,12 +181,13 @@ systrap_stub_template:
 	syscall
 	test	%rax, %rax
 	jle	.Lt_exit		/* the Sentry closed its end (or died) */
-	/* Exactly one SCM_RIGHTS message with two fds: control, eventfd. */
+	/* Exactly one SCM_RIGHTS message with three fds: control, eventfd,
+	 * the socket the leader sends listeners on. */
 	testl	$MSG_CTRUNC, 48(%rbx)
 	jnz	.Lt_bad
-	cmpq	$24, 40(%rbx)
+	cmpq	$28, 40(%rbx)
 	jb	.Lt_bad
-	cmpq	$24, 256(%rbx)
+	cmpq	$28, 256(%rbx)
 	jne	.Lt_bad
 	cmpl	$SOL_SOCKET, 264(%rbx)
 	jne	.Lt_bad
@@ -191,6 +198,9 @@ systrap_stub_template:
 	call	.Lt_movefd
 	movl	276(%rbx), %edi
 	movl	PARAM(P_EVENT_FD), %esi
+	call	.Lt_movefd
+	movl	280(%rbx), %edi
+	movl	PARAM(P_NOTIF_FD), %esi
 	call	.Lt_movefd
 	mov	$ST_STUB_CLONE_FLAGS, %edi
 	xor	%esi, %esi
@@ -206,6 +216,9 @@ systrap_stub_template:
 	mov	$SYS_close, %eax
 	syscall
 	movl	PARAM(P_EVENT_FD), %edi
+	mov	$SYS_close, %eax
+	syscall
+	movl	PARAM(P_NOTIF_FD), %edi
 	mov	$SYS_close, %eax
 	syscall
 	call	.Lt_reply
@@ -465,14 +478,18 @@ systrap_stub_template:
 	syscall
 	test	%rax, %rax
 	jnz	.Lth_die
-	/* The app filter: from here on this thread is an app thread. */
+	/* The app filter: from here on this thread is an app thread.  In
+	 * notification mode it comes with the thread's own listener, whose
+	 * number the Sentry finds in the slot (and takes with pidfd_getfd). */
 	mov	$SECCOMP_SET_MODE_FILTER, %edi
-	xor	%esi, %esi
+	movl	PARAM(P_SECCOMP_FLAGS), %esi
 	lea	PARAM(P_APP_FPROG), %rdx
 	mov	$SYS_seccomp, %eax
 	syscall
 	test	%rax, %rax
-	jnz	.Lth_die
+	js	.Lth_die
+	inc	%eax
+	movl	%eax, SL_LFD(%rbx)
 	/* Unblock every signal (the app filter allows exactly this call). */
 	mov	$SIG_SETMASK, %edi
 	lea	PARAM(P_ZERO), %rsi
@@ -520,6 +537,8 @@ systrap_stub_handler:
 	mov	%rdx, SL_UC(%rbx)
 	mov	$ST_STATE_EVENT, %eax
 	xchg	%eax, SL_STATE(%rbx)
+	cmpl	$0, PARAM(P_NOTIF)
+	jne	.Lh_notif
 	cmpl	$0, SL_SENTRY_WAIT(%rbx)
 	je	.Lh_wait
 	lea	SL_STATE(%rbx), %rdi
@@ -555,6 +574,25 @@ systrap_stub_handler:
 1:	movl	$0, SL_STUB_WAIT(%rbx)
 	cmpl	$ST_STATE_RESUME, SL_STATE(%rbx)
 	jne	.Lh_sleep
+	jmp	.Lh_resumed
+/* Notification mode: the Sentry waits on this thread's listener, but for a
+ * new thread's first trap (it sleeps on the slot then).  The hand-off is a
+ * syscall the app filter answers with a user notification from this one
+ * address; the Sentry's reply comes after it has written the frame. */
+.Lh_notif:
+	cmpl	$0, SL_SENTRY_WAIT(%rbx)
+	je	1f
+	lea	SL_STATE(%rbx), %rdi
+	mov	$FUTEX_WAKE, %esi
+	mov	$1, %edx
+	mov	$SYS_futex, %eax
+	syscall
+1:	cmpl	$ST_STATE_RESUME, SL_STATE(%rbx)
+	je	.Lh_resumed
+	mov	$SYS_getppid, %eax
+	syscall
+systrap_stub_handoff_ret:
+	jmp	1b
 .Lh_resumed:
 	/* The fs and gs bases are not in the signal frame. */
 	mov	SL_FS_WANT(%rbx), %rsi

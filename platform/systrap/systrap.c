@@ -35,6 +35,23 @@
  *    (the frame within the area...), and uses it for nothing but the app's
  *    own registers.  A thread that breaks the protocol, or does not answer
  *    an interrupt for about a second, gets its stub killed (-ESRCH).
+ *  - Notification mode (the default where the kernel has the listener's
+ *    sync wake-up, Linux 6.6; VISOR_SYSTRAP_NOTIF=0 turns it off): every app
+ *    thread's app filter comes with a seccomp listener of its own, which the
+ *    Sentry holds (systrap_notif.c).  An app syscall that needs no more than
+ *    its number and arguments is a user notification, not a signal: the
+ *    Sentry takes it, reports a syscall event with partial registers (rip,
+ *    number, arguments) and answers it with the result: no signal frame, no
+ *    sigreturn, and each side switches to the other on the same CPU.  The
+ *    syscalls that read or set more (clone, execve, rt_sigreturn,
+ *    sigaltstack, arch_prctl, exit) trap as before, and so do faults and
+ *    signals; the handler then hands off through its listener too (one
+ *    syscall at a fixed address of the blob, which the app filter answers
+ *    with a notification), so that the Sentry waits on one thing.  When the
+ *    Sentry needs the registers of a partial event (a signal to deliver, a
+ *    ptrace stop, a restart) it parks the thread: the interrupt signal, then
+ *    the answer, so that the thread traps into the handler as the call
+ *    returns (context_full_regs).
  *  - A released context's stub thread stays parked in the handler as a
  *    spare for the next context of that address space.  as_release
  *    SIGKILLs the stub; the reaper thread reaps it.
@@ -59,6 +76,7 @@
 
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
@@ -69,55 +87,12 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-struct context {
-	struct st_platform *sp;
-	struct addr_space *as; /* where its thread is (reference held), or NULL */
-	int slot;
-	pid_t tid;
-	struct plat_run run; /* may app code run, a pending interrupt (plat_util.h) */
-	/* The frame of the thread's last trap, checked: where to write the
-	 * registers to resume with. */
-	uint64_t uc;   /* its ucontext, in the stub */
-	uint64_t fpu;  /* its FPU state, in the stub; 0 if none */
-	bool xsave;    /* fpu is XSAVE format (has a header to fix up) */
-	bool fp_dirty; /* fp must be written into the frame before running */
-	uint32_t fp_size; /* the platform's xstate_size: the bytes of fp in use */
-	uint64_t fp_features; /* ... and the components XCR0 enables */
-	plat_fpregs_t fp;
-	/* The spins of the two sides of the hand-off, in pause iterations:
-	 * halved when one ends asleep anyway, doubled when one catches the
-	 * other (see st_spin_adapt). */
-	uint32_t spin, stub_spin;
-	/* The last resume had to wake the stub thread (it slept): our next
-	 * wait does not spin, but for one in ST_PROBE_EVERY (see
-	 * st_slot_wait). */
-	bool woke_stub;
-	/* Our last wait for a trap ended in the futex loop: the stub thread
-	 * found us asleep, woke us and slept without spinning (stub.S), so its
-	 * sleeping says nothing about its spin. */
-	bool slept;
-	uint32_t probe;
-	/* TSC when we last saw its trap (our service time, at the resume),
-	 * and when we last resumed it (its run, at the trap). */
-	uint64_t seen_tsc, resume_tsc;
-	/* Co-location (systrap_cpu.c): the CPU the stub thread is tied to
-	 * (-1: none, or not known); its tid checked to be the stub's; its
-	 * last run was long (compute: it runs untied). */
-	int stub_cpu;
-	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
-	bool tid_ok;
-	bool long_run;
-};
-
-/* App code that runs this long between two traps is computing, not handing
- * off: its stub thread runs untied from the next resume on. */
-#define ST_LONG_RUN_US 2000
 
 #define ST_USER_CS 0x33
 #define ST_USER_DS 0x2b
@@ -145,6 +120,7 @@ void st_as_put(struct addr_space *as)
 {
 	if (atomic_fetch_sub(&as->refs, 1) != 1)
 		return;
+	st_thr_close_all(as);
 	vmutex_destroy(&as->lock);
 	free(as);
 }
@@ -188,7 +164,7 @@ bool st_as_check_dead(struct addr_space *as) { return st_as_poll_death(as, false
  * Sentry has been told the address space is dead, since it then frees the
  * memory the stub had.
  */
-static void st_as_kill(struct addr_space *as, const char *why)
+void st_as_kill(struct addr_space *as, const char *why)
 {
 	if (!atomic_exchange(&as->dead, true))
 		log_warn("systrap: killing stub %d: %s", as->pid, why);
@@ -360,13 +336,23 @@ int st_as_spawn_stub(struct addr_space *as)
 	int efd = err ? -1 : eventfd(0, EFD_CLOEXEC);
 	if (!err && efd < 0)
 		err = -errno;
+	/* The socket the leader sends listeners on (notification mode). */
+	int sv[2] = {-1, -1};
+	if (!err && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		err = -errno;
 	pid_t pid = 0;
 	if (!err) {
 		((struct st_ro *)ctl)->spin = sp->spin / 10;
 		((struct st_ro *)ctl)->gs_free = sp->patch;
-		err = st_template_fork(sp, ctl_fd, efd, &pid);
+		err = st_template_fork(sp, ctl_fd, efd, sv[1], &pid);
 	}
 	close(ctl_fd);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (sv[0] >= 0 && (err || !sp->notif)) {
+		close(sv[0]);
+		sv[0] = -1;
+	}
 	if (err) {
 		if (efd >= 0)
 			close(efd);
@@ -376,6 +362,7 @@ int st_as_spawn_stub(struct addr_space *as)
 	}
 	__atomic_store_n(&as->pid, pid, __ATOMIC_RELEASE);
 	as->efd = efd;
+	as->nsock = sv[0];
 	as->ctl = ctl;
 	/* Ready: the new stub signals once, before any request. */
 	int v = st_leader_wait(as, 0);
@@ -388,6 +375,29 @@ int st_as_spawn_stub(struct addr_space *as)
 	return 0;
 }
 
+/* The stub of from (its leader's eventfd and control region, its threads,
+ * their listeners) goes to to, which has none: from keeps no trace of it
+ * but its threads' tids.  The caller holds to's lock, or is from's owner. */
+void st_as_move_stub(struct addr_space *to, struct addr_space *from)
+{
+	to->efd = from->efd;
+	to->ctl = from->ctl;
+	to->seq = from->seq;
+	to->nslots = from->nslots;
+	for (unsigned i = 0; i < from->nslots; i++) {
+		to->use[i] = from->use[i];
+		to->tid[i] = from->tid[i];
+	}
+	to->thr = from->thr;
+	to->nsock = from->nsock;
+	__atomic_store_n(&to->pid, from->pid, __ATOMIC_RELEASE);
+	from->efd = -1;
+	from->ctl = NULL;
+	from->thr = NULL;
+	from->nsock = -1;
+	__atomic_store_n(&from->pid, 0, __ATOMIC_RELEASE);
+}
+
 /* Give as a stub: the pool's ready one, else a new one; then its name.
  * The caller holds as->lock. */
 static int st_as_create_stub(struct addr_space *as)
@@ -398,18 +408,7 @@ static int st_as_create_stub(struct addr_space *as)
 		/* Never entered, never named: only its stub moves, with the
 		 * parked threads of a recycled one (st_pool_recycle) as
 		 * spares. */
-		as->efd = a->efd;
-		as->ctl = a->ctl;
-		as->seq = a->seq;
-		as->nslots = a->nslots;
-		for (unsigned i = 0; i < a->nslots; i++) {
-			as->use[i] = a->use[i];
-			as->tid[i] = a->tid[i];
-		}
-		__atomic_store_n(&as->pid, a->pid, __ATOMIC_RELEASE);
-		a->efd = -1;
-		a->ctl = NULL;
-		__atomic_store_n(&a->pid, 0, __ATOMIC_RELEASE);
+		st_as_move_stub(as, a);
 		st_as_put(a);
 	} else {
 		err = st_as_spawn_stub(as);
@@ -568,7 +567,7 @@ static int st_slot_wait(struct addr_space *as, struct st_slot *s, struct context
  * and its FPU state, within the thread's signal stack.  *sig and *si get the
  * signal (siginfo copied into our memory).  0, or -EPROTO.
  */
-static int st_frame_locate(struct context *ctx, struct addr_space *as, int *sig, siginfo_t *si)
+int st_frame_locate(struct context *ctx, struct addr_space *as, int *sig, siginfo_t *si)
 {
 	const volatile struct st_slot *s = st_slot(as, ctx->slot);
 	uint64_t lo = st_area(ctx->slot) + ST_TH_STACK_OFF, hi = st_area(ctx->slot) + ST_TH_SIZE;
@@ -599,7 +598,7 @@ static int st_frame_locate(struct context *ctx, struct addr_space *as, int *sig,
 /* The trap's registers, from the (checked) frame.  fs/gs bases are the
  * Sentry's own: the frame has none, and the app can change them only
  * through the Sentry. */
-static void st_frame_regs(struct context *ctx, struct addr_space *as, plat_regs_t *r)
+void st_frame_regs(struct context *ctx, struct addr_space *as, plat_regs_t *r)
 {
 	struct st_kucontext uc;
 	memcpy(&uc, st_ptr(as, ctx->uc), sizeof(uc));
@@ -665,7 +664,7 @@ static void st_frame_write_fp(struct context *ctx, char *f)
  * patching, a gs base of 0 (the app's usual) is the thread's own area, for
  * the trampoline (stub_patch.inc); an app gs base makes every thread of as
  * use the trampoline's slower way, from now on, before it runs. */
-static void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct st_slot *s,
+void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct st_slot *s,
 			       uint64_t fs, uint64_t gs)
 {
 	s->fs_want = fs;
@@ -688,7 +687,7 @@ static bool st_patch_fast(const uint64_t trapped[NGREG], const uint64_t g[NGREG]
 
 /* Write the registers (and FPU state when dirty) to resume with into the
  * frame of the last trap. */
-static void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_t *r)
+void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_t *r)
 {
 	struct st_kucontext *uc = st_ptr(as, ctx->uc);
 	uint64_t g[NGREG];
@@ -735,10 +734,8 @@ static void st_frame_write(struct context *ctx, struct addr_space *as, const pla
 	s->fast = !fp_written && st_patch_fast(trapped, g);
 }
 
-enum st_verdict { ST_REPORT, ST_IGNORE };
-
 /* Turn the trap into an event; ST_IGNORE to resume the app at once. */
-static enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si,
+enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si,
 				   plat_regs_t *r, struct plat_event *ev)
 {
 	switch (sig) {
@@ -808,14 +805,25 @@ static void st_ctx_unbind(struct context *ctx)
 		return;
 	vmutex_lock(&as->lock);
 	if (!atomic_load(&as->released) && !atomic_load(&as->dead)) {
-		if (!ctx->fp_dirty && ctx->fpu) {
-			st_frame_read_fp(ctx, as, &ctx->fp);
-			ctx->fp_dirty = true;
-		}
+		uint8_t wait = as->sp->notif && as->thr ? as->thr[ctx->slot].wait : ST_W_HANDOFF;
 		const volatile struct st_slot *s = st_slot(as, ctx->slot);
-		as->use[ctx->slot] = s->state == ST_STATE_EVENT ? SLOT_SPARE : SLOT_BROKEN;
+		bool parked;
+		if (wait == ST_W_SYSCALL) {
+			/* In an app syscall (its exit): to the handler, whose
+			 * hand-off the next context of the slot takes.  Its
+			 * vector state, live in the thread, is not kept. */
+			parked = st_notif_park(as, ctx->slot, ctx->tid) == 0;
+		} else {
+			if (!ctx->fp_dirty && ctx->fpu) {
+				st_frame_read_fp(ctx, as, &ctx->fp);
+				ctx->fp_dirty = true;
+			}
+			parked = s->state == ST_STATE_EVENT && wait == ST_W_HANDOFF;
+		}
+		as->use[ctx->slot] = parked ? SLOT_SPARE : SLOT_BROKEN;
 	}
 	vmutex_unlock(&as->lock);
+	ctx->partial = false;
 	ctx->as = NULL;
 	ctx->slot = -1;
 	ctx->uc = ctx->fpu = 0;
@@ -881,9 +889,16 @@ static int st_ctx_bind(struct context *ctx, struct addr_space *as)
 	if (fresh) {
 		/* Its first trap (stub.S: the thread's start) parks it. */
 		err = st_slot_wait(as, s, NULL);
-	} else if (atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT) {
-		err = -EPROTO; /* a spare that is not parked */
+		if (!err && as->sp->notif) {
+			vmutex_lock(&as->lock);
+			err = st_thr_attach(as, slot);
+			vmutex_unlock(&as->lock);
+		}
 	}
+	if (!err && as->sp->notif)
+		err = st_thr_settle(as, slot); /* the hand-off of that trap, or a park's */
+	if (!err && atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT)
+		err = -EPROTO; /* a spare that is not parked */
 	ctx->slot = slot;
 	ctx->tid = tid;
 	ctx->stub_cpu = -1;
@@ -937,6 +952,7 @@ struct addr_space *st_as_alloc(struct st_platform *sp)
 		return NULL;
 	as->sp = sp;
 	as->efd = -1;
+	as->nsock = -1;
 	as->leader_cpu = -1;
 	atomic_init(&as->refs, 1);
 	atomic_init(&as->released, false);
@@ -1111,6 +1127,7 @@ static void systrap_as_release(struct addr_space *as)
 		as->efd = -1;
 		munmap(as->ctl, ST_CTL_MEMFD_SIZE);
 		as->ctl = NULL;
+		st_thr_close_all(as);
 	}
 	vmutex_unlock(&as->lock);
 	if (pid)
@@ -1201,11 +1218,13 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 	memset(ev, 0, sizeof(*ev));
 	if (!plat_run_start(&ctx->run, as->pid, ctx->tid)) {
 		ev->kind = PLAT_EV_INTERRUPT;
+		ev->partial = ctx->partial;
 		return 0;
 	}
 	struct st_slot *s = st_slot(as, ctx->slot);
 	plat_regs_t want = *regs;
-	st_frame_write(ctx, as, &want);
+	if (!ctx->sp->notif)
+		st_frame_write(ctx, as, &want);
 	int err = 0;
 	st_colocate(ctx, as);
 	atomic_fetch_add(&as->running, 1);
@@ -1214,7 +1233,9 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 		err = st_as_flush(as, NULL, NULL);
 		vmutex_unlock(&as->lock);
 	}
-	for (; !err;) {
+	if (!err && ctx->sp->notif)
+		err = st_notif_run(ctx, as, &want, regs, ev);
+	for (; !err && !ctx->sp->notif;) {
 		st_slot_resume(ctx, s);
 		err = st_slot_wait(as, s, ctx);
 		if (err)
@@ -1251,6 +1272,15 @@ static int systrap_context_get_fpregs(struct context *ctx, plat_fpregs_t *fp)
 	    atomic_load(&as->released)) {
 		memcpy(fp->bytes, ctx->fp.bytes, ctx->fp_size);
 		return 0;
+	}
+	/* In an app syscall: its vector state is live in the thread, whose
+	 * hand-off has it (the registers stay partial until asked for). */
+	if (ctx->partial && as->thr[ctx->slot].wait == ST_W_SYSCALL) {
+		int err = st_notif_park(as, ctx->slot, ctx->tid);
+		if (!err)
+			err = st_notif_take_handoff(ctx, as);
+		if (err)
+			return err;
 	}
 	st_frame_read_fp(ctx, as, fp);
 	return 0;
@@ -1337,6 +1367,7 @@ const struct platform_ops systrap_platform_ops = {
     .stats = systrap_stats,
     .new_context = systrap_new_context,
     .context_switch = systrap_context_switch,
+    .context_full_regs = systrap_context_full_regs,
     .context_get_fpregs = systrap_context_get_fpregs,
     .context_set_fpregs = systrap_context_set_fpregs,
     .context_interrupt = systrap_context_interrupt,

@@ -20,6 +20,7 @@
 #include <linux/filter.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,6 +59,7 @@ struct st_platform {
 	int tmpl_fd_no;	 /* the template's end of its socket, in the template */
 	int ctl_fd_no;	 /* where a new stub finds its control memfd */
 	int event_fd_no; /* ... and its eventfd */
+	int notif_fd_no; /* ... and the socket its leader sends listeners on */
 	/* The template: forks new stubs on request. */
 	struct vmutex tmpl_lock; /* one request and its reply at a time; nothing under it */
 	int tmpl_sock;		 /* the Sentry's end of the template's socket */
@@ -91,6 +93,10 @@ struct st_platform {
 	unsigned short base_len;
 	struct sock_filter app[P_FILTER_MAX];
 	unsigned short app_len;
+	/* Notification mode (systrap.c's model; st_notif_init) and the flags
+	 * of the app filter's seccomp() then. */
+	bool notif;
+	uint32_t seccomp_flags;
 	/* Syscall patching (patch.c): on, the low table too, and the entry
 	 * table copied into every stub's control memfd at ST_PATCH_OFF. */
 	bool patch, patch_lo;
@@ -106,6 +112,7 @@ uint64_t st_restorer_addr(const struct st_platform *sp);
 uint64_t st_restorer_ret_addr(const struct st_platform *sp); /* after its syscall */
 uint64_t st_code_end(const struct st_platform *sp);	     /* end of the code */
 uint64_t st_thread_trap_addr(const struct st_platform *sp);  /* a syscall instruction */
+uint64_t st_handoff_ret_addr(const struct st_platform *sp);  /* after the hand-off syscall */
 
 /* Syscall patching (patch.c).  st_patch_init decides whether to patch
  * (only with VISOR_SYSCALL_PATCH=1 in the environment, for now) and builds the
@@ -137,10 +144,11 @@ void st_platform_free(struct st_platform *sp);
 
 /*
  * Ask the template for a new stub process holding ctl_fd (its control
- * region) and efd (its leader's completion eventfd).  On success *pid is the
+ * region), efd (its leader's completion eventfd) and nsock (the socket its
+ * leader sends listeners on).  On success *pid is the
  * stub, a child of the Sentry; it signals efd once when it is ready.
  */
-int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid);
+int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, int nsock, pid_t *pid);
 
 /* Reap stub pid (killed, perhaps not dead yet) in the background. */
 void st_reap_later(struct st_platform *sp, pid_t pid);
@@ -168,6 +176,19 @@ enum st_use {
 	SLOT_BROKEN,   /* a thread that left the protocol: never used again */
 };
 
+/* What a stub thread waits in, in notification mode (systrap_notif.c). */
+enum st_wait {
+	ST_W_NONE = 0, /* nothing the Sentry took: it runs, or a notification is not taken yet */
+	ST_W_HANDOFF,  /* the handler's hand-off, taken: the frame is posted */
+	ST_W_SYSCALL,  /* an app syscall's notification, taken */
+};
+
+struct st_thr {
+	int lfd1;      /* the Sentry's copy of the thread's listener + 1; 0: none */
+	uint8_t wait;  /* enum st_wait */
+	uint64_t nid;  /* the notification taken (ST_W_HANDOFF, ST_W_SYSCALL) */
+};
+
 struct addr_space {
 	struct st_platform *sp;
 	atomic_int refs;      /* the Sentry's (until as_release), plus one per bound context */
@@ -190,6 +211,11 @@ struct addr_space {
 	unsigned nqueued; /* written under lock; read without it by context_switch */
 	uint8_t use[ST_MAX_THREADS];
 	pid_t tid[ST_MAX_THREADS]; /* the slot's host thread (as the leader said: a hint) */
+	/* Notification mode: per slot (ST_MAX_THREADS of them, NULL until
+	 * the first listener is taken), and our end of the socket the leader
+	 * sends listeners on (or -1). */
+	struct st_thr *thr;
+	int nsock;
 };
 
 /* The kernel's x86-64 ucontext (glibc's ucontext_t is longer). */
@@ -233,6 +259,8 @@ static inline struct st_rw *st_rw(const struct addr_space *as) { return st_ptr(a
  * address space. */
 void st_as_put(struct addr_space *as);
 bool st_as_check_dead(struct addr_space *as);
+void st_as_kill(struct addr_space *as, const char *why);
+void st_as_move_stub(struct addr_space *to, struct addr_space *from);
 int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, int64_t *results);
 int st_as_apply_name(struct addr_space *as);
 int st_as_spawn_stub(struct addr_space *as);
@@ -246,6 +274,106 @@ void st_pool_note(struct st_platform *sp);
 bool st_pool_recycle(struct addr_space *as);
 void st_pool_stop(struct st_platform *sp);
 int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh);
+
+/*
+ * systrap_notif.c, notification mode.  st_thr_attach: take the listener slot's thread announced
+ * (after its first trap), with sync wake-ups; -EPROTO if it is none.
+ * st_thr_close_all: the listeners and the socket go (the stub is gone).
+ * st_notif_recv: wait for and take the thread's next notification (every
+ * 50 ms: is the stub dead; and with *interrupt set, the interrupt signal
+ * again, and after a second of silence the stub is killed): 1 for the
+ * handler's hand-off, 0 for an app syscall (as->thr[slot] records which,
+ * and its id), or -ESRCH.  st_notif_reply: the answer to the call taken
+ * (val is its result).  st_notif_park: answer an app syscall taken so that
+ * the thread hands off with its registers at once (the interrupt signal
+ * first, then a 0: the Sentry takes that hand-off later).  The caller
+ * holds as->lock or owns the slot.
+ */
+struct seccomp_notif;
+int st_thr_attach(struct addr_space *as, int slot);
+void st_thr_close_all(struct addr_space *as);
+int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interrupt,
+		  struct seccomp_notif *req);
+int st_notif_reply(struct addr_space *as, int slot, int64_t val);
+int st_notif_park(struct addr_space *as, int slot, pid_t tid);
+/* The thread of a spare slot parked in the handler, its hand-off taken
+ * (a park's is taken now): 0, -EBUSY (it waits in an app syscall),
+ * -EPROTO or -ESRCH. */
+int st_thr_settle(struct addr_space *as, int slot);
+
+/* ---- contexts (systrap.c), shared with systrap_notif.c ------------------------ */
+
+#include "platform/plat_util.h"
+
+struct context {
+	struct st_platform *sp;
+	struct addr_space *as; /* where its thread is (reference held), or NULL */
+	int slot;
+	pid_t tid;
+	struct plat_run run; /* may app code run, a pending interrupt (plat_util.h) */
+	/* The frame of the thread's last trap, checked: where to write the
+	 * registers to resume with. */
+	uint64_t uc;   /* its ucontext, in the stub */
+	uint64_t fpu;  /* its FPU state, in the stub; 0 if none */
+	bool xsave;    /* fpu is XSAVE format (has a header to fix up) */
+	bool fp_dirty; /* fp must be written into the frame before running */
+	uint32_t fp_size; /* the platform's xstate_size: the bytes of fp in use */
+	uint64_t fp_features; /* ... and the components XCR0 enables */
+	plat_fpregs_t fp;
+	/* The spins of the two sides of the hand-off, in pause iterations:
+	 * halved when one ends asleep anyway, doubled when one catches the
+	 * other (see st_spin_adapt). */
+	uint32_t spin, stub_spin;
+	/* The last resume had to wake the stub thread (it slept): our next
+	 * wait does not spin, but for one in ST_PROBE_EVERY (see
+	 * st_slot_wait). */
+	bool woke_stub;
+	/* Our last wait for a trap ended in the futex loop: the stub thread
+	 * found us asleep, woke us and slept without spinning (stub.S), so its
+	 * sleeping says nothing about its spin. */
+	bool slept;
+	uint32_t probe;
+	/* TSC when we last saw its trap (our service time, at the resume),
+	 * and when we last resumed it (its run, at the trap). */
+	uint64_t seen_tsc, resume_tsc;
+	/* Co-location (systrap_cpu.c): the CPU the stub thread is tied to
+	 * (-1: none, or not known); its tid checked to be the stub's; its
+	 * last run was long (compute: it runs untied). */
+	int stub_cpu;
+	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
+	bool tid_ok;
+	bool long_run;
+	/* Notification mode: the registers of the last event are partial
+	 * (an app syscall's notification: rip, the number, the arguments;
+	 * the fs/gs bases are ours), as snap holds them. */
+	bool partial;
+	plat_regs_t snap;
+};
+
+/* App code that runs this long between two traps is computing, not handing
+ * off: its stub thread runs untied from the next resume on. */
+#define ST_LONG_RUN_US 2000
+
+/* systrap.c's trap hand-off: find and check the frame ctx's thread posted
+ * (0 or -EPROTO), its registers, the registers (and FPU state) to resume
+ * with into it, the fs/gs bases it is to run with, and what a trap is
+ * (ST_IGNORE: resume at once). */
+enum st_verdict { ST_REPORT, ST_IGNORE };
+int st_frame_locate(struct context *ctx, struct addr_space *as, int *sig, siginfo_t *si);
+void st_frame_regs(struct context *ctx, struct addr_space *as, plat_regs_t *r);
+void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_t *r);
+void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct st_slot *s,
+			uint64_t fs, uint64_t gs);
+enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si, plat_regs_t *r,
+			    struct plat_event *ev);
+
+/* systrap_notif.c: context_switch's resume and wait in notification mode
+ * (want: the registers to resume with; regs: the event's), a park's
+ * hand-off taken, and platform_ops.context_full_regs. */
+int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, plat_regs_t *regs,
+		 struct plat_event *ev);
+int st_notif_take_handoff(struct context *ctx, struct addr_space *as);
+int systrap_context_full_regs(struct context *ctx, plat_regs_t *regs);
 
 /* For tests and debugging. */
 pid_t systrap_as_stub_pid(struct addr_space *as); /* 0 if none (yet) */

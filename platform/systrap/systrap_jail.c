@@ -15,8 +15,14 @@
  */
 #include "platform/systrap/systrap_internal.h"
 
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
 
 static const struct jail_rule st_jail_rule_list[] = {
     /* the trap hand-off with app threads and the leader's request word */
@@ -40,6 +46,13 @@ static const struct jail_rule st_jail_rule_list[] = {
     JAIL_ALLOW_KILL(SIGKILL),
     /* whether a stub died (WNOWAIT), and reaping it */
     JAIL_ALLOW(SYS_waitid),
+    /* notification mode (systrap_notif.c): the socket a stub's leader sends
+     * its threads' listeners on, the notifications and their answers */
+    JAIL_ALLOW(SYS_socketpair),
+    JAIL_ALLOW(SYS_recvmsg),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, SECCOMP_IOCTL_NOTIF_SET_FLAGS),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, SECCOMP_IOCTL_NOTIF_RECV),
+    JAIL_ALLOW_ARG32_EQ(SYS_ioctl, 1, SECCOMP_IOCTL_NOTIF_SEND),
     /* hand-offs on one CPU (systrap_cpu.c) */
     JAIL_ALLOW(SYS_sched_setaffinity),
     JAIL_ALLOW(SYS_getcpu),

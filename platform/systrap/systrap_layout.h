@@ -70,6 +70,7 @@
 #define RO_OPS 64    /* ops: ST_OP_SIZE bytes each: nr, then six arguments */
 #define ST_OP_SIZE 64
 #define ST_MAX_OPS 60
+#define RO_MSG 3904  /* struct st_lfd_msg: the message a sendmsg op sends */
 
 /* The RW page (written by the leader, read by the Sentry as hints only). */
 #define RW_DONE_SEQ 0	     /* u32: the last request served */
@@ -90,6 +91,7 @@
 #define SL_GS_CUR 64	  /* u64: gs base the thread has (stub) */
 #define SL_SELF 72	  /* u64: the area's address (the Sentry; the patch trampoline's %gs:) */
 #define SL_FAST 80	  /* u32: the Sentry resumes a patched syscall with rax alone changed */
+#define SL_LFD 84	  /* u32: the thread's seccomp listener fd + 1 (notification mode; stub) */
 #define ST_STATE_EVENT 1  /* the stub thread trapped and waits */
 #define ST_STATE_RESUME 2 /* the Sentry let it go */
 
@@ -104,6 +106,9 @@
 #define P_TWO 32	 /* u64: 2, the leader's "done, an op failed" */
 #define P_ZERO 40	 /* u64: 0, an empty signal mask */
 #define P_PATCH_LO 80	 /* u32: map the patch table at ST_PATCH_LO too */
+#define P_NOTIF 84	 /* u32: notification mode: the handler hands off through its listener */
+#define P_SECCOMP_FLAGS 88 /* u32: the flags of the app filter's seccomp() */
+#define P_NOTIF_FD 92	 /* u32: where a new stub finds the socket its leader sends listeners on */
 #define P_BASE_FPROG 48	 /* struct sock_fprog: the filter of every stub thread */
 #define P_APP_FPROG 64	 /* struct sock_fprog: the filter added on app threads */
 #define P_BASE_FILTER 128
@@ -131,6 +136,15 @@ struct st_op {
 	uint64_t pad;
 };
 
+/* A thread's listener, as the leader sends it (notification mode): one byte
+ * and the fd, on the stub's socket. */
+struct st_lfd_msg {
+	uint64_t msghdr[7]; /* struct msghdr */
+	uint64_t iov[2];    /* struct iovec */
+	uint64_t byte;
+	uint64_t cmsg[3];   /* struct cmsghdr, then the fd (CMSG_SPACE(sizeof(int))) */
+};
+
 struct st_ro {
 	uint32_t req_seq;
 	uint32_t nops;
@@ -140,6 +154,7 @@ struct st_ro {
 	uint32_t gs_free;
 	char pad2[RO_OPS - 36];
 	struct st_op ops[ST_MAX_OPS];
+	struct st_lfd_msg msg;
 };
 
 struct st_rw {
@@ -158,11 +173,13 @@ struct st_slot {
 	uint64_t fs_want, gs_want, fs_cur, gs_cur;
 	uint64_t self;
 	uint32_t fast;
+	uint32_t lfd;
 };
 
 _Static_assert(__builtin_offsetof(struct st_ro, name) == RO_NAME, "RO_NAME");
 _Static_assert(__builtin_offsetof(struct st_ro, ops) == RO_OPS, "RO_OPS");
 _Static_assert(sizeof(struct st_op) == ST_OP_SIZE, "ST_OP_SIZE");
+_Static_assert(__builtin_offsetof(struct st_ro, msg) == RO_MSG, "RO_MSG");
 _Static_assert(sizeof(struct st_ro) <= 0x1000, "RO page");
 _Static_assert(__builtin_offsetof(struct st_rw, results) == RW_RESULTS, "RW_RESULTS");
 _Static_assert(sizeof(struct st_rw) <= 0x1000, "RW page");
@@ -178,6 +195,7 @@ _Static_assert(__builtin_offsetof(struct st_slot, fs_cur) == SL_FS_CUR, "SL_FS_C
 _Static_assert(__builtin_offsetof(struct st_slot, gs_cur) == SL_GS_CUR, "SL_GS_CUR");
 _Static_assert(__builtin_offsetof(struct st_slot, self) == SL_SELF, "SL_SELF");
 _Static_assert(__builtin_offsetof(struct st_slot, fast) == SL_FAST, "SL_FAST");
+_Static_assert(__builtin_offsetof(struct st_slot, lfd) == SL_LFD, "SL_LFD");
 _Static_assert(__builtin_offsetof(struct st_ro, gs_free) == RO_GS_FREE, "RO_GS_FREE");
 _Static_assert(P_APP_FILTER + P_FILTER_MAX * 8 <= ST_BLOB_SIZE - ST_PARAMS_OFF, "params page");
 _Static_assert(ST_PATCH_HI + ST_PATCH_SIZE <= ST_SCRATCH, "patch table below the scratch");

@@ -35,6 +35,7 @@ static void st_as_discard(struct addr_space *a)
 		close(a->efd);
 	if (a->ctl)
 		munmap(a->ctl, ST_CTL_MEMFD_SIZE);
+	st_thr_close_all(a);
 	st_as_put(a);
 }
 
@@ -257,6 +258,8 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
 	for (unsigned i = 0; !err && i < old->nslots; i++)
 		if (old->use[i] != SLOT_SPARE && old->use[i] != SLOT_OWNED)
 			err = -EBUSY;
+	for (unsigned i = 0; !err && old->sp->notif && i < old->nslots; i++)
+		err = st_thr_settle(old, (int)i);
 	if (!err) {
 		/* Queued maps and protects were for the old program. */
 		__atomic_store_n(&old->nqueued, 0, __ATOMIC_SEQ_CST);
@@ -291,23 +294,27 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
 	 * address space say nothing of it), then fresh takes it: one lock at a
 	 * time.  fresh was never entered: only such readers wait for its lock. */
 	pid_t pid = old->pid;
-	int efd = old->efd;
-	uint8_t *ctl = old->ctl;
-	uint32_t seq = old->seq;
-	unsigned nslots = old->nslots;
 	char name[sizeof(old->name)];
 	memcpy(name, old->name, sizeof(name));
 	atomic_store(&old->released, true);
-	old->efd = -1;
+	int efd = old->efd, nsock = old->nsock;
+	uint8_t *ctl = old->ctl;
+	uint32_t seq = old->seq;
+	unsigned nslots = old->nslots;
+	struct st_thr *thr = old->thr;
+	old->efd = old->nsock = -1;
 	old->ctl = NULL;
+	old->thr = NULL;
 	__atomic_store_n(&old->pid, 0, __ATOMIC_RELEASE);
 	vmutex_unlock(&old->lock);
 	/* old->tid stays as it is: no context binds to a released one. */
 	vmutex_lock(&fresh->lock);
 	fresh->efd = efd;
+	fresh->nsock = nsock;
 	fresh->ctl = ctl;
 	fresh->seq = seq;
 	fresh->nslots = nslots;
+	fresh->thr = thr;
 	for (unsigned i = 0; i < nslots; i++) {
 		fresh->use[i] = SLOT_SPARE;
 		fresh->tid[i] = old->tid[i];

@@ -23,7 +23,11 @@
  *   - app, added by every app thread before it runs app code: only what the
  *     handler needs (futex on thread areas, the restorer's rt_sigreturn,
  *     arch_prctl of the fs/gs base, and the one rt_sigprocmask of a thread's
- *     start).  The app can jump into the blob and run its syscall
+ *     start).  In notification mode (systrap.c) a syscall from app code is
+ *     a user notification to the thread's listener but for those that need
+ *     the registers, and so is the handler's hand-off; the base filter
+ *     answers app code with a notification too (the app filter's, later,
+ *     wins; on the leader, which has no listener, it fails with ENOSYS).  The app can jump into the blob and run its syscall
  *     instructions with registers of its choosing: under both filters that
  *     reaches nothing it could not do to its own thread anyway.  No map,
  *     unmap, clone or write: those are the leader's, a thread that never
@@ -49,6 +53,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,6 +61,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,8 +74,8 @@ _Static_assert(ST_CTL_BASE == PLAT_APP_TOP, "the control region starts at PLAT_A
 
 /* stub.S */
 extern const char systrap_stub_start[], systrap_stub_template[], systrap_stub_handler[],
-    systrap_stub_restorer[], systrap_stub_thread_trap[], systrap_stub_end[],
-    systrap_patch_entry[];
+    systrap_stub_restorer[], systrap_stub_thread_trap[], systrap_stub_handoff_ret[],
+    systrap_stub_end[], systrap_patch_entry[];
 
 static uint64_t st_blob_addr_of(const struct st_platform *sp, const char *sym)
 {
@@ -104,6 +110,11 @@ uint64_t st_thread_trap_addr(const struct st_platform *sp)
 	return st_blob_addr_of(sp, systrap_stub_thread_trap);
 }
 
+uint64_t st_handoff_ret_addr(const struct st_platform *sp)
+{
+	return st_blob_addr_of(sp, systrap_stub_handoff_ret);
+}
+
 /* ---- the filters --------------------------------------------------------- */
 
 /*
@@ -122,6 +133,7 @@ const struct st_allowed st_base_allowed[] = {
     {SYS_clone, "a stub thread's flags, or a new stub's (CLONE_PARENT)"},
     {SYS_prctl, "PR_SET_NAME; PR_SET_PDEATHSIG with SIGKILL"},
     {SYS_write, "to the leader's eventfd or the template's socket"},
+    {SYS_sendmsg, "on the socket the leader sends a thread's listener on"},
     /* the template and a new stub's set-up */
     {SYS_recvmsg, "on the template's socket"},
     {SYS_dup3, ""},
@@ -130,7 +142,7 @@ const struct st_allowed st_base_allowed[] = {
     {SYS_exit_group, ""},
     /* a new thread's start */
     {SYS_sigaltstack, ""},
-    {SYS_seccomp, "SECCOMP_SET_MODE_FILTER, no flags"},
+    {SYS_seccomp, "SECCOMP_SET_MODE_FILTER, no flags (a new listener in notification mode)"},
     {SYS_rt_sigprocmask, "SIG_SETMASK to the blob's empty mask, no old mask"},
 };
 const size_t st_base_allowed_n = sizeof(st_base_allowed) / sizeof(st_base_allowed[0]);
@@ -150,7 +162,9 @@ const size_t st_app_allowed_n = sizeof(st_app_allowed) / sizeof(st_app_allowed[0
 #define SD_IP_HI (SD_IP_LO + 4)
 #define SD_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define SD_ARG_HI(i) (SD_ARG_LO(i) + 4)
-/* Jump targets patched at the end: the final RET ALLOW and RET TRAP. */
+/* Jump targets patched at the end: the final RET ALLOW and RET TRAP, and
+ * (notification mode) the rules for syscalls from app code. */
+#define TO_APP 0xfd
 #define TO_ALLOW 0xfe
 #define TO_TRAP 0xff
 
@@ -220,17 +234,32 @@ static void b_rule_end(struct bprog *p, unsigned at)
 		p->f[at].jf = (uint8_t)(p->n - at - 1);
 }
 
-/* Every filter starts so: x86-64 syscalls from the blob's code only. */
-static void b_prologue(struct bprog *p, const struct st_platform *sp)
+/*
+ * Every filter starts so: x86-64 syscalls from the blob's code only.  In
+ * notification mode a syscall from elsewhere (app code) goes to the app
+ * rules at the end (b_finish), and the app filter answers the handler's
+ * hand-off syscall with a notification to the thread's listener.
+ */
+static void b_prologue(struct bprog *p, const struct st_platform *sp, bool app)
 {
-	uint64_t lo = sp->blob, hi = st_code_end(sp);
+	uint64_t lo = sp->blob, hi = st_code_end(sp), h = st_handoff_ret_addr(sp);
+	uint8_t out = sp->notif ? TO_APP : TO_TRAP;
 	b_ld(p, SD_ARCH);
 	b_require(p, BPF_JEQ, AUDIT_ARCH_X86_64);
+	if (app && sp->notif) {
+		b_ld(p, SD_IP_HI);
+		b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						       (uint32_t)(h >> 32), 0, 3));
+		b_ld(p, SD_IP_LO);
+		b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)h, 0, 1));
+		b_emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+	}
 	b_ld(p, SD_IP_HI);
-	b_require(p, BPF_JEQ, (uint32_t)(lo >> 32));
+	b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 0,
+					       out));
 	b_ld(p, SD_IP_LO);
-	b_require(p, BPF_JGE, (uint32_t)lo);
-	b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)hi, TO_TRAP, 0));
+	b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 0, out));
+	b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)hi, out, 0));
 }
 
 static void b_rule_sigreturn(struct bprog *p, const struct st_platform *sp)
@@ -270,39 +299,71 @@ static void b_rule_plain(struct bprog *p, int nr)
 	b_rule_end(p, r);
 }
 
-/* Patch the placeholders; 0 or -E2BIG. */
-static int b_finish(struct bprog *p)
+/*
+ * The syscalls of app code that trap in notification mode (SIGSYS, the
+ * registers in the signal frame): those whose service reads or sets more
+ * than the number, the arguments and the result (a new thread or program
+ * starts from all the registers, a return from a handler loads them, the
+ * alternate stack is judged by rsp, an fs or gs base is set by the handler
+ * on its way back), and a thread's end (it leaves the thread parked in the
+ * handler, a spare, with no park to ask for).  Every other app syscall is a user notification: its
+ * number and arguments, answered with its result (systrap.c's model).
+ */
+static const int st_trapped_app_syscalls[] = {
+    SYS_rt_sigreturn, SYS_clone,       SYS_fork,       SYS_vfork,   SYS_execve, SYS_execveat,
+    SYS_clone3,	      SYS_sigaltstack, SYS_arch_prctl, SYS_exit,    SYS_exit_group,
+};
+
+/* A jump offset *j of instruction i that is a placeholder: the distance to
+ * its target (*bad when out of reach). */
+static void b_patch(unsigned i, uint8_t *j, unsigned app, unsigned allow, unsigned trap, bool *bad)
+{
+	if (*j != TO_APP && *j != TO_ALLOW && *j != TO_TRAP)
+		return;
+	unsigned to = *j == TO_APP ? app : *j == TO_ALLOW ? allow : trap;
+	if (to <= i || to - i - 1 > 255)
+		*bad = true;
+	*j = (uint8_t)(to - i - 1);
+}
+
+/* The end of a filter: the default (trap), in notification mode the app
+ * rules (the base filter's: a notification, which the app filter's rule of
+ * the same syscall, later and so first, outranks or equals), the two
+ * returns; then patch the placeholders.  0 or -E2BIG. */
+static int b_finish(struct bprog *p, const struct st_platform *sp, bool app)
 {
 	b_emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+	unsigned app_at = p->n;
+	if (sp->notif) {
+		if (app) {
+			b_ld(p, SD_NR);
+			for (size_t i = 0; i < sizeof(st_trapped_app_syscalls) / sizeof(int); i++)
+				b_emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+								       (uint32_t)st_trapped_app_syscalls[i],
+								       TO_TRAP, 0));
+		}
+		b_emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
+	}
 	if (p->full)
 		return -E2BIG;
 	unsigned allow = p->n, trap = p->n + 1;
 	p->f[p->n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	p->f[p->n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	bool bad = false;
 	for (unsigned i = 0; i < allow; i++) {
 		struct sock_filter *f = &p->f[i];
 		if (BPF_CLASS(f->code) != BPF_JMP)
 			continue;
-		if (f->jt == TO_ALLOW || f->jt == TO_TRAP) {
-			unsigned d = (f->jt == TO_ALLOW ? allow : trap) - i - 1;
-			if (d > 255)
-				return -E2BIG;
-			f->jt = (uint8_t)d;
-		}
-		if (f->jf == TO_ALLOW || f->jf == TO_TRAP) {
-			unsigned d = (f->jf == TO_ALLOW ? allow : trap) - i - 1;
-			if (d > 255)
-				return -E2BIG;
-			f->jf = (uint8_t)d;
-		}
+		b_patch(i, &f->jt, app_at, allow, trap, &bad);
+		b_patch(i, &f->jf, app_at, allow, trap, &bad);
 	}
-	return 0;
+	return bad ? -E2BIG : 0;
 }
 
 static int st_build_base_filter(struct st_platform *sp)
 {
 	struct bprog p = {.f = sp->base};
-	b_prologue(&p, sp);
+	b_prologue(&p, sp, false);
 	b_rule_sigreturn(&p, sp);
 	b_rule_plain(&p, SYS_futex);
 	b_rule_arch_prctl(&p);
@@ -338,6 +399,12 @@ static int st_build_base_filter(struct st_platform *sp)
 	b_require_one_of(&p, SD_ARG_LO(0), write_fds, 2);
 	b_allow(&p);
 	b_rule_end(&p, r);
+	/* sendmsg(the listener socket, ...): a leader's op (notification mode) */
+	r = b_rule(&p, SYS_sendmsg);
+	b_ld(&p, SD_ARG_LO(0));
+	b_require(&p, BPF_JEQ, (uint32_t)sp->notif_fd_no);
+	b_allow(&p);
+	b_rule_end(&p, r);
 	r = b_rule(&p, SYS_recvmsg);
 	b_ld(&p, SD_ARG_LO(0));
 	b_require(&p, BPF_JEQ, (uint32_t)sp->tmpl_fd_no);
@@ -350,11 +417,11 @@ static int st_build_base_filter(struct st_platform *sp)
 	b_rule_plain(&p, SYS_sigaltstack);
 	r = b_rule(&p, SYS_seccomp);
 	b_require64(&p, 0, SECCOMP_SET_MODE_FILTER);
-	b_require64(&p, 1, 0);
+	b_require64(&p, 1, sp->seccomp_flags);
 	b_allow(&p);
 	b_rule_end(&p, r);
 	b_rule_sigprocmask(&p, sp);
-	int err = b_finish(&p);
+	int err = b_finish(&p, sp, false);
 	sp->base_len = (unsigned short)p.n;
 	return err;
 }
@@ -362,7 +429,7 @@ static int st_build_base_filter(struct st_platform *sp)
 static int st_build_app_filter(struct st_platform *sp)
 {
 	struct bprog p = {.f = sp->app};
-	b_prologue(&p, sp);
+	b_prologue(&p, sp, true);
 	b_rule_sigreturn(&p, sp);
 	/* futex(uaddr in a thread area, FUTEX_WAIT or FUTEX_WAKE, ...): the
 	 * slot hand-off, and nothing that could touch another futex word
@@ -393,7 +460,7 @@ static int st_build_app_filter(struct st_platform *sp)
 	b_emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, TO_TRAP, 0));
 	b_allow(&p);
 	b_rule_end(&p, r);
-	int err = b_finish(&p);
+	int err = b_finish(&p, sp, true);
 	sp->app_len = (unsigned short)p.n;
 	return err;
 }
@@ -462,8 +529,11 @@ static int st_blob_seal(struct st_platform *sp)
 	st_put32(sp, P_TMPL_FD, (uint32_t)sp->tmpl_fd_no);
 	st_put32(sp, P_CTL_FD, (uint32_t)sp->ctl_fd_no);
 	st_put32(sp, P_EVENT_FD, (uint32_t)sp->event_fd_no);
+	st_put32(sp, P_NOTIF_FD, (uint32_t)sp->notif_fd_no);
 	st_put32(sp, P_XSAVE, st_cpu_has_xsave());
 	st_put32(sp, P_PATCH_LO, sp->patch_lo);
+	st_put32(sp, P_NOTIF, sp->notif);
+	st_put32(sp, P_SECCOMP_FLAGS, sp->seccomp_flags);
 	st_put64(sp, P_ONE, 1);
 	st_put64(sp, P_TWO, 2);
 	st_put64(sp, P_ZERO, 0);
@@ -529,7 +599,10 @@ st_template_child(const struct st_tmpl_args *a)
 		__builtin_memset(&act, 0, sizeof(act));
 		if (st_handled_signal(sig)) {
 			act.handler = a->handler;
-			act.flags = SA_SIGINFO | SA_ONSTACK | ST_SA_RESTORER;
+			/* SA_RESTART: an app syscall whose notification
+			 * the Sentry had not taken yet when the interrupt
+			 * came is made again after the trap (systrap.c). */
+			act.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | ST_SA_RESTORER;
 			act.restorer = a->restorer;
 			act.mask = mask;
 		} else {
@@ -611,11 +684,12 @@ static int st_template_start(struct st_platform *sp)
 	sp->tmpl_sock = sv[0];
 	sp->tmpl_fd_no = sv[1];
 	/* Received fds take the lowest free numbers: with only the memory file
-	 * and the socket open in the template, two of them stay below
-	 * max + 3, so these are never taken by a received one. */
+	 * and the socket open in the template, the three of a request stay
+	 * below max + 4, so these are never taken by a received one. */
 	int top = sp->memfd > sv[1] ? sp->memfd : sv[1];
-	sp->ctl_fd_no = top + 3;
-	sp->event_fd_no = top + 4;
+	sp->ctl_fd_no = top + 4;
+	sp->event_fd_no = top + 5;
+	sp->notif_fd_no = top + 6;
 	int err = st_blob_seal(sp);
 	if (err) {
 		close(sv[0]);
@@ -654,13 +728,13 @@ static int st_template_start(struct st_platform *sp)
 	return 0;
 }
 
-int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid)
+int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, int nsock, pid_t *pid)
 {
 	char byte = 'n';
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(3 * sizeof(int))];
 	} u;
 	memset(&u, 0, sizeof(u));
 	struct msghdr msg = {
@@ -672,8 +746,8 @@ int st_template_fork(struct st_platform *sp, int ctl_fd, int efd, pid_t *pid)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	int fds[2] = {ctl_fd, efd};
+	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	int fds[3] = {ctl_fd, efd, nsock};
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	vmutex_lock(&sp->tmpl_lock);
 	int err = 0;
@@ -787,6 +861,31 @@ static uint32_t st_spin_for_cpus(struct st_platform *sp)
 	return (uint32_t)(n < 64 ? 64 : n > 20000 ? 20000 : n);
 }
 
+/*
+ * Notification mode (systrap.c's model) wants the listener's sync wake-up
+ * (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6): without it each hand-off
+ * wakes the other side on another CPU, slower than the futex hand-off.  Off
+ * with syscall patching (its trampoline hands off on the futex), or with
+ * VISOR_SYSTRAP_NOTIF=0; VISOR_SYSTRAP_NOTIF=1 forces it on.
+ */
+static void st_notif_init(struct st_platform *sp)
+{
+	const char *e = getenv("VISOR_SYSTRAP_NOTIF");
+	bool on;
+	if (e) {
+		on = strcmp(e, "0") != 0;
+	} else {
+		struct utsname u;
+		int major = 0, minor = 0;
+		on = uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+		     (major > 6 || (major == 6 && minor >= 6));
+	}
+	sp->notif = on && !sp->patch;
+	log_info("systrap: app syscalls by %s", sp->notif ? "seccomp notification" : "signal (SIGSYS)");
+	sp->seccomp_flags =
+	    sp->notif ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+}
+
 int st_platform_new(int memfd, struct st_platform **out)
 {
 	struct stat stb;
@@ -813,6 +912,7 @@ int st_platform_new(int memfd, struct st_platform **out)
 	int err = st_blob_map(sp);
 	if (!err) {
 		st_patch_init(sp);
+		st_notif_init(sp);
 		err = st_template_start(sp);
 	}
 	if (err) {

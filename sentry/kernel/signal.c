@@ -771,6 +771,7 @@ void task_deliver_signals(struct task *t)
 			t->pt.trap_stop = false;
 			t->group_stop_pending = false;
 			vmutex_unlock(&tg->siglock);
+			task_regs_full(t);
 			ptrace_trap(t, gs, ssig);
 			continue;
 		}
@@ -788,6 +789,7 @@ void task_deliver_signals(struct task *t)
 			/* The signal-delivery-stop: the tracer may change or
 			 * cancel the signal. */
 			vmutex_unlock(&tg->siglock);
+			task_regs_full(t);
 			sig = ptrace_signal_stop(t, sig, &info);
 			vmutex_lock(&tg->siglock);
 			if (!sig) {
@@ -877,6 +879,7 @@ void task_deliver_signals(struct task *t)
 		}
 		vmutex_unlock(&tg->siglock);
 
+		task_regs_full(t);
 		syscall_restart(t, &act);
 		if (t->k->strace)
 			log_info("[%d] signal %d -> handler %#lx", t->tid, sig,

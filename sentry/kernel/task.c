@@ -210,6 +210,19 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void task_regs_full(struct task *t)
+{
+	if (!t->regs_partial)
+		return;
+	t->regs_partial = false;
+	const struct platform_ops *ops = t->k->plat->ops;
+	int r = ops->context_full_regs ? ops->context_full_regs(t->ctx, &t->regs) : -ENOSYS;
+	if (r < 0) {
+		log_warn("task %d: no full registers: %s", t->tid, strerror(-r));
+		signal_group_exit(t->tg, SIGKILL);
+	}
+}
+
 static void task_loop(struct task *t)
 {
 	struct platform *plat = t->k->plat;
@@ -232,9 +245,15 @@ static void task_loop(struct task *t)
 			signal_group_exit(t->tg, SIGKILL);
 			continue;
 		}
+		t->regs_partial = ev.partial;
 		switch (ev.kind) {
 		case PLAT_EV_SYSCALL:
-			syscall_patch_maybe(t);
+			/* A tracer sees (and may set) every register at the
+			 * syscall stops. */
+			if (t->pt.tracer)
+				task_regs_full(t);
+			if (!t->regs_partial)
+				syscall_patch_maybe(t);
 			handle_syscall(t);
 			break;
 		case PLAT_EV_FAULT:

@@ -116,6 +116,7 @@ struct task {
 	uint64_t robust_list, robust_len;
 
 	bool in_syscall;            /* rax holds a syscall result (restart rules apply) */
+	bool regs_partial;          /* regs are partial (plat_event.partial): see task_regs_full */
 	uint64_t child_settid;      /* CLONE_CHILD_SETTID address, written by the child */
 	bool fpregs_pending;        /* fpregs below go to the context before first run */
 	plat_fpregs_t fpregs;
@@ -205,5 +206,12 @@ ssize_t task_copy_string_in(struct task *t, char *dst, uint64_t src, size_t max)
 
 /* Is a signal pending that is not blocked (or must the task die)? */
 bool task_signal_pending(struct task *t);
+
+/* t's registers in full, before anything reads or writes more of them than
+ * an app syscall's number, arguments, rip and result (a signal frame, a
+ * ptrace stop): after an event with partial registers, the platform fills
+ * in the rest.  t is current.  A stub that died meanwhile: the group is
+ * killed (as a failed switch would). */
+void task_regs_full(struct task *t);
 
 #endif

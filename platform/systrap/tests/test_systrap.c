@@ -131,9 +131,11 @@ static void test_stub_holds_only_blob_control_region_memfd_and_filters(void **st
 	assert_int_equal(blob, 2); /* code, parameters */
 	assert_int_equal(patch, sp->patch_lo ? 2 : 1);
 
-	/* Open: the memory file and the leader's eventfd, nothing else. */
+	/* Open: the memory file, the leader's eventfd and the socket it sends
+	 * listeners on, nothing else (notification mode: the thread's listener
+	 * went to the Sentry). */
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	assert_int_equal(count_dir(path), 2);
+	assert_int_equal(count_dir(path), 3);
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, memfd);
 	struct stat st1, st2;
 	assert_int_equal(stat(path, &st1), 0);
@@ -201,15 +203,35 @@ static const char *table_when(const struct st_allowed *t, size_t n, int nr)
 	return NULL;
 }
 
+/* What app code's syscall nr gets from the base (app false) or app filter:
+ * trapped; in notification mode a notification, but for the syscalls that
+ * need the registers, which the app filter traps. */
+static uint32_t app_code_action(int nr, bool app)
+{
+	static const int trapped[] = {SYS_rt_sigreturn, SYS_clone,  SYS_fork,	  SYS_vfork,
+				      SYS_execve,	SYS_execveat, SYS_clone3, SYS_sigaltstack,
+				      SYS_arch_prctl,	SYS_exit,     SYS_exit_group};
+	if (!sp_of()->notif)
+		return SECCOMP_RET_TRAP;
+	for (size_t i = 0; app && i < sizeof(trapped) / sizeof(trapped[0]); i++)
+		if (trapped[i] == nr)
+			return SECCOMP_RET_TRAP;
+	return SECCOMP_RET_USER_NOTIF;
+}
+
 /* Every syscall number, with zero arguments, from the code: allowed exactly
- * when the table allows it without conditions; from anywhere else, or
- * another architecture: trapped, always. */
+ * when the table allows it without conditions; from anywhere else as
+ * app_code_action says; another architecture: trapped, always.  And the
+ * handler's hand-off: a notification from the app filter in notification
+ * mode (whatever the number), nothing more than any other from the code
+ * otherwise. */
 static void check_sweep(const struct sock_filter *f, unsigned n, const struct st_allowed *t,
-			size_t tn)
+			size_t tn, bool app)
 {
 	const struct st_platform *sp = sp_of();
 	uint64_t in = sp->blob + 0x10, out[] = {CODE_VA, sp->blob + ST_PARAMS_OFF + 8,
 						 st_code_end(sp) + 1, sp->blob - 1};
+	uint64_t handoff = st_handoff_ret_addr(sp);
 	for (int nr = 0; nr < 512; nr++) {
 		struct call c = {.nr = nr};
 		const char *when = table_when(t, tn, nr);
@@ -217,9 +239,13 @@ static void check_sweep(const struct sock_filter *f, unsigned n, const struct st
 		if (run_call(f, n, &c, in, AUDIT_ARCH_X86_64) != want)
 			fail_msg("syscall %d from the stub's code: %#x", nr, want);
 		for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
-			assert_int_equal(run_call(f, n, &c, out[i], AUDIT_ARCH_X86_64),
-					 SECCOMP_RET_TRAP);
+			if (run_call(f, n, &c, out[i], AUDIT_ARCH_X86_64) != app_code_action(nr, app))
+				fail_msg("syscall %d from %#llx: %#x", nr,
+					 (unsigned long long)out[i], app_code_action(nr, app));
+		uint32_t h = run_call(f, n, &c, handoff, AUDIT_ARCH_X86_64);
+		assert_int_equal(h, app && sp->notif ? SECCOMP_RET_USER_NOTIF : want);
 		assert_int_equal(run_call(f, n, &c, in, AUDIT_ARCH_I386), SECCOMP_RET_TRAP);
+		assert_int_equal(run_call(f, n, &c, out[0], AUDIT_ARCH_I386), SECCOMP_RET_TRAP);
 	}
 }
 
@@ -241,7 +267,7 @@ static void test_base_filter_allows_its_table_and_traps_the_rest(void **state)
 	const struct st_platform *sp = sp_of();
 	const struct sock_filter *f = sp->base;
 	unsigned n = sp->base_len;
-	check_sweep(f, n, st_base_allowed, st_base_allowed_n);
+	check_sweep(f, n, st_base_allowed, st_base_allowed_n, false);
 	uint64_t M = (uint64_t)sp->memfd, C = (uint64_t)sp->ctl_fd_no, E = (uint64_t)sp->event_fd_no,
 		 T = (uint64_t)sp->tmpl_fd_no, zero = sp->blob + ST_PARAMS_OFF + P_ZERO;
 	/* rt_sigreturn from the restorer only */
@@ -284,8 +310,14 @@ static void test_base_filter_allows_its_table_and_traps_the_rest(void **state)
 	expect(f, n, (struct call){SYS_write, {1}}, TRAP);
 	expect(f, n, (struct call){SYS_recvmsg, {T}}, ALLOW);
 	expect(f, n, (struct call){SYS_recvmsg, {E}}, TRAP);
-	/* seccomp: add a filter, nothing else */
-	expect(f, n, (struct call){SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0, 0x1000}}, ALLOW);
+	/* seccomp: add a filter (in notification mode with a listener), nothing else */
+	uint64_t fl = sp->notif ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+				: 0;
+	expect(f, n, (struct call){SYS_seccomp, {SECCOMP_SET_MODE_FILTER, fl, 0x1000}}, ALLOW);
+	expect(f, n, (struct call){SYS_seccomp, {SECCOMP_SET_MODE_FILTER, fl ^ 8, 0x1000}}, TRAP);
+	/* sendmsg: the listener socket only */
+	expect(f, n, (struct call){SYS_sendmsg, {(uint64_t)sp->notif_fd_no}}, ALLOW);
+	expect(f, n, (struct call){SYS_sendmsg, {E}}, TRAP);
 	expect(f, n, (struct call){SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 1 /* TSYNC */}}, TRAP);
 	expect(f, n, (struct call){SYS_seccomp, {SECCOMP_SET_MODE_STRICT}}, TRAP);
 	/* rt_sigprocmask: unblock everything, and only that */
@@ -300,7 +332,7 @@ static void test_app_filter_allows_only_the_handler_needs(void **state)
 	const struct st_platform *sp = sp_of();
 	const struct sock_filter *f = sp->app;
 	unsigned n = sp->app_len;
-	check_sweep(f, n, st_app_allowed, st_app_allowed_n);
+	check_sweep(f, n, st_app_allowed, st_app_allowed_n, true);
 	uint64_t zero = sp->blob + ST_PARAMS_OFF + P_ZERO;
 	uint64_t ret = st_restorer_ret_addr(sp);
 	assert_int_equal(run_call(f, n, &(struct call){.nr = SYS_rt_sigreturn}, ret, AUDIT_ARCH_X86_64),
@@ -416,6 +448,13 @@ static void test_a_forged_trap_kills_the_stub(void **state)
 	movabs_rbx(&q, ST_TH_BASE + (uint64_t)slot * ST_TH_SIZE);
 	EMIT(&q, 0x48, 0xc7, 0x43, SL_UC, 0, 0, 0, 0); /* movq $0,SL_UC(%rbx) */
 	EMIT(&q, 0xc7, 0x03, ST_STATE_EVENT, 0, 0, 0); /* movl $1,SL_STATE(%rbx) */
+	if (sp_of()->notif) {
+		/* The Sentry waits on the listener: the hand-off syscall. */
+		mov_eax(&q, SYS_getppid);
+		EMIT(&q, 0x48, 0xb9); /* movabs $the syscall,%rcx; jmp *%rcx */
+		emit_imm64(&q, st_handoff_ret_addr(sp_of()) - 2);
+		EMIT(&q, 0xff, 0xe1);
+	}
 	EMIT(&q, 0xeb, 0xfe);
 	load_prog(&q, CODE_OFF);
 	double t0 = now_s();
@@ -1094,6 +1133,93 @@ static void test_a_released_stub_goes_to_the_pool_emptied(void **state)
 	sp->recycle = false;
 }
 
+/*
+ * Notification mode: an app syscall (not one that needs the registers)
+ * comes as a partial event (number, arguments, rip); a resume that changes
+ * rax alone answers it, and the app sees the result with its other
+ * registers intact; asked for, the registers in full are the app's, with
+ * what the Sentry set of the partial ones.
+ */
+static void test_an_app_syscall_comes_partial_and_full_registers_on_demand(void **state)
+{
+	if (!sp_of()->notif)
+		skip();
+	struct prog p = {0};
+	movabs_rbx(&p, 0x1122334455667788ULL);
+	for (int i = 0; i < 2; i++) {
+		mov_eax(&p, SYS_getppid);
+		EMIT(&p, 0xbf, 7, 0, 0, 0);	  /* mov $7,%edi */
+		sys(&p);
+		EMIT(&p, 0x48, 0x89, 0xc7); /* mov %rax,%rdi */
+		mov_eax(&p, 60);
+		sys(&p);
+	}
+	EMIT(&p, 0xeb, 0xfe);
+	struct env e;
+	env_start(&e, &p);
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_true(e.ev.partial);
+	assert_int_equal(e.regs.orig_rax, SYS_getppid);
+	assert_int_equal(e.regs.rdi, 7);
+	uint64_t site = e.regs.rip;
+	/* The answer alone. */
+	e.regs.rax = 42;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
+	assert_false(e.ev.partial); /* exit traps */
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(e.regs.rdi, 42);
+	assert_int_equal(e.regs.rbx, 0x1122334455667788ULL);
+	assert_int_equal(e.regs.rip, site + 10);
+	/* The registers in full, then a resume through the frame. */
+	assert_int_equal(sw(&e), 0);
+	assert_true(e.ev.partial);
+	e.regs.rax = 43;
+	e.regs.rbx = 0;
+	assert_int_equal(ops->context_full_regs(e.ctx, &e.regs), 0);
+	assert_int_equal(e.regs.rbx, 0x1122334455667788ULL);
+	assert_int_equal(e.regs.rax, 43);
+	assert_int_equal(e.regs.orig_rax, SYS_getppid);
+	e.regs.rbx = 5;
+	assert_int_equal(sw(&e), 0);
+	assert_false(e.ev.partial);
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(e.regs.rdi, 43);
+	assert_int_equal(e.regs.rbx, 5);
+	env_end(&e);
+}
+
+/* Notification mode: a resume that moves rip (a restart) takes the thread
+ * through its hand-off, whatever else it kept. */
+static void test_a_restart_of_an_app_syscall_goes_through_the_frame(void **state)
+{
+	if (!sp_of()->notif)
+		skip();
+	struct prog p = {0};
+	mov_eax(&p, SYS_getppid);
+	sys(&p);
+	EMIT(&p, 0x48, 0x89, 0xc7); /* mov %rax,%rdi */
+	mov_eax(&p, 60);
+	sys(&p);
+	EMIT(&p, 0xeb, 0xfe);
+	struct env e;
+	env_start(&e, &p);
+	assert_int_equal(sw(&e), 0);
+	assert_true(e.ev.partial);
+	uint64_t site = e.regs.rip;
+	e.regs.rip -= 2;
+	e.regs.rax = SYS_getppid;
+	assert_int_equal(sw(&e), 0);
+	assert_true(e.ev.partial);
+	assert_int_equal(e.regs.rip, site); /* the same call, made again */
+	e.regs.rax = 9;
+	assert_int_equal(sw(&e), 0);
+	assert_int_equal(e.regs.orig_rax, 60);
+	assert_int_equal(e.regs.rdi, 9);
+	env_end(&e);
+}
+
 int main(void)
 {
 	/* Released stubs are killed, as the common tests expect; recycling
@@ -1124,6 +1250,13 @@ int main(void)
 	    cmocka_unit_test(test_recycling_repeats_and_refuses_a_dead_stub),
 	    cmocka_unit_test(test_a_ready_stub_goes_to_the_next_address_space),
 	    cmocka_unit_test(test_a_released_stub_goes_to_the_pool_emptied),
+	    cmocka_unit_test(test_an_app_syscall_comes_partial_and_full_registers_on_demand),
+	    cmocka_unit_test(test_a_restart_of_an_app_syscall_goes_through_the_frame),
 	};
-	return cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
+	/* Both modes of the hand-off: signal and futex, then (where the
+	 * kernel has it: Linux 6.6) seccomp notifications. */
+	setenv("VISOR_SYSTRAP_NOTIF", "0", 1);
+	int failed = cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
+	unsetenv("VISOR_SYSTRAP_NOTIF");
+	return failed + cmocka_run_group_tests(tests, group_setup_systrap, group_teardown);
 }

@@ -1,0 +1,403 @@
+/*
+ * systrap_notif.c — notification mode's host mechanics (systrap.c's model):
+ * each stub thread's seccomp listener, taken into the Sentry, and the waits
+ * and replies on it.
+ *
+ * A new app thread installs the app filter with a listener of its own
+ * (stub.S) and writes the listener's number into its slot; the stub's
+ * leader, asked by the Sentry, sends it on the stub's socket and closes its
+ * own copy (the stub runs as another user: no pidfd_getfd), and the Sentry
+ * asks for sync wake-ups on it, so that a notification and its reply each
+ * switch to the waiting side on the same CPU instead of waking it on
+ * another.  A listener serves exactly one thread: at most one notification
+ * is outstanding on it, and what the Sentry holds of it (taken or not, and
+ * its id) is kept per slot in as->thr, so that it moves with the stub (the
+ * pool, execve's reuse) and a spare's parked hand-off is found by the next
+ * context.
+ *
+ * Nothing the stub says is trusted: the number in the slot is the app's to
+ * write (a wrong one sends a listener of another thread of the same
+ * address space, which that app could drive anyway, or an fd that is no
+ * listener, which fails the flags ioctl: the stub is killed), and anything
+ * on the socket but the one message asked for is a broken protocol.
+ */
+#include "platform/systrap/systrap_internal.h"
+
+#include "lib/log.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
+
+#define ST_NOTIF_WAIT_MS 50
+#define ST_NOTIF_TRIES 20 /* x ST_NOTIF_WAIT_MS without the hand-off asked for */
+
+/* The per-slot records, made once for every slot (untouched pages cost
+ * nothing): they never move, so that each context reads its own without
+ * the address space's lock. */
+static int st_thr_alloc(struct addr_space *as)
+{
+	if (as->thr)
+		return 0;
+	void *m = mmap(NULL, ST_MAX_THREADS * sizeof(struct st_thr), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	as->thr = m;
+	return 0;
+}
+
+void st_thr_close_all(struct addr_space *as)
+{
+	if (as->thr) {
+		for (unsigned i = 0; i < ST_MAX_THREADS; i++)
+			if (as->thr[i].lfd1)
+				close(as->thr[i].lfd1 - 1);
+		munmap(as->thr, ST_MAX_THREADS * sizeof(struct st_thr));
+		as->thr = NULL;
+	}
+	if (as->nsock >= 0)
+		close(as->nsock);
+	as->nsock = -1;
+}
+
+/* Our listener of the thread whose number the leader sent: one message of
+ * one byte and exactly one fd, or -EPROTO. */
+static int st_thr_recv_fd(struct addr_space *as)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(as->nsock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN ? -EPROTO : -errno;
+	int fd = -1, nfd = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int x;
+				memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(x));
+				if (nfd++ == 0)
+					fd = x;
+				else
+					close(x);
+			}
+	if (nfd == 1 && n == 1 && !(msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -EPROTO;
+}
+
+int st_thr_attach(struct addr_space *as, int slot)
+{
+	int err = st_thr_alloc(as);
+	if (err)
+		return err;
+	if (as->nsock < 0)
+		return -EPROTO;
+	struct st_thr *th = &as->thr[slot];
+	if (th->lfd1) {
+		close(th->lfd1 - 1);
+		th->lfd1 = 0;
+	}
+	th->wait = ST_W_NONE;
+	/* The number, from the app's memory: not one of the stub's own. */
+	const struct st_platform *sp = as->sp;
+	uint32_t n = atomic_load((_Atomic uint32_t *)&st_slot(as, slot)->lfd);
+	int num = (int)n - 1;
+	if (n == 0 || n > 0x10000 || num == sp->memfd || num == sp->event_fd_no ||
+	    num == sp->notif_fd_no)
+		return -EPROTO;
+	struct st_lfd_msg *m = &st_ro(as)->msg;
+	uint64_t base = ST_CTL_BASE + RO_MSG;
+	memset(m, 0, sizeof(*m));
+	m->msghdr[2] = base + offsetof(struct st_lfd_msg, iov); /* msg_iov */
+	m->msghdr[3] = 1;					/* msg_iovlen */
+	m->msghdr[4] = base + offsetof(struct st_lfd_msg, cmsg); /* msg_control */
+	m->msghdr[5] = CMSG_SPACE(sizeof(int));			/* msg_controllen */
+	m->iov[0] = base + offsetof(struct st_lfd_msg, byte);
+	m->iov[1] = 1;
+	struct cmsghdr c = {.cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET,
+			    .cmsg_type = SCM_RIGHTS};
+	memcpy(m->cmsg, &c, sizeof(c));
+	memcpy((char *)m->cmsg + sizeof(c), &num, sizeof(num));
+	const struct st_op ops[2] = {
+	    {.nr = SYS_sendmsg, .a = {(uint64_t)sp->notif_fd_no, base, MSG_DONTWAIT}},
+	    {.nr = SYS_close, .a = {(uint64_t)num}},
+	};
+	int64_t res[2];
+	int v = st_leader_call(as, ops, 2, res);
+	if (v < 0)
+		return v;
+	if (v != 1)
+		return -EPROTO; /* no such fd in the stub */
+	int fd = st_thr_recv_fd(as);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == ENOTTY)
+			return -EPROTO; /* not a listener */
+		log_error("systrap: no sync wake-up on a seccomp listener (%s): Linux 6.6 or later, "
+			  "or VISOR_SYSTRAP_NOTIF=0",
+			  strerror(e));
+		return -e;
+	}
+	th->lfd1 = fd + 1;
+	return 0;
+}
+
+int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interrupt,
+		  struct seccomp_notif *req)
+{
+	struct st_thr *th = &as->thr[slot];
+	int tries = 0;
+	for (;;) {
+		struct pollfd pf = {.fd = th->lfd1 - 1, .events = POLLIN};
+		int r = poll(&pf, 1, ST_NOTIF_WAIT_MS);
+		if (r > 0 && (pf.revents & POLLIN)) {
+			memset(req, 0, sizeof(*req));
+			if (ioctl(th->lfd1 - 1, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
+				bool handoff =
+				    req->data.instruction_pointer == st_handoff_ret_addr(as->sp);
+				th->nid = req->id;
+				th->wait = handoff ? ST_W_HANDOFF : ST_W_SYSCALL;
+				return handoff;
+			}
+			/* ENOENT: a notification withdrawn (its thread took a
+			 * signal before we took it: it makes the call again). */
+			if (errno == ENOENT || errno == EINTR)
+				continue;
+			st_as_kill(as, "a thread's listener fails");
+			return -ESRCH;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (atomic_load(&as->dead))
+			return -ESRCH;
+		if (r > 0) {
+			/* POLLHUP: no thread uses the filter any more. */
+			st_as_kill(as, "a thread is gone");
+			return -ESRCH;
+		}
+		if (r < 0 || st_as_check_dead(as))
+			return -ESRCH;
+		if (interrupt && atomic_load(interrupt)) {
+			if (++tries > ST_NOTIF_TRIES) {
+				st_as_kill(as, "a thread does not answer interrupts");
+				return -ESRCH;
+			}
+			if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0 && errno == ESRCH) {
+				st_as_kill(as, "a thread is gone");
+				return -ESRCH;
+			}
+		}
+	}
+}
+
+int st_notif_reply(struct addr_space *as, int slot, int64_t val)
+{
+	struct st_thr *th = &as->thr[slot];
+	struct seccomp_notif_resp resp = {.id = th->nid, .val = val};
+	th->wait = ST_W_NONE;
+	if (ioctl(th->lfd1 - 1, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0)
+		return 0;
+	/* ENOENT: the thread is gone (killed) since we took its call. */
+	if (!st_as_check_dead(as))
+		st_as_kill(as, "a thread left the protocol");
+	return -ESRCH;
+}
+
+int st_notif_park(struct addr_space *as, int slot, pid_t tid)
+{
+	if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0) {
+		st_as_kill(as, "a thread is gone");
+		return -ESRCH;
+	}
+	return st_notif_reply(as, slot, 0);
+}
+
+int st_thr_settle(struct addr_space *as, int slot)
+{
+	if (!as->thr || !as->thr[slot].lfd1)
+		return -EPROTO;
+	struct st_thr *th = &as->thr[slot];
+	if (th->wait == ST_W_HANDOFF)
+		return 0;
+	if (th->wait == ST_W_SYSCALL)
+		return -EBUSY;
+	struct seccomp_notif req;
+	int r = st_notif_recv(as, slot, as->tid[slot], NULL, &req);
+	return r == 1 ? 0 : r < 0 ? r : -EPROTO;
+}
+
+/* ---- notification mode ------------------------------------------------------------ */
+
+/* Take the hand-off of ctx's thread that a park asked for. */
+int st_notif_take_handoff(struct context *ctx, struct addr_space *as)
+{
+	atomic_int resend = 1;
+	struct seccomp_notif req;
+	int r = st_notif_recv(as, ctx->slot, ctx->tid, &resend, &req);
+	if (r < 0)
+		return r;
+	int sig;
+	siginfo_t si;
+	if (r != 1 || st_frame_locate(ctx, as, &sig, &si) < 0 ||
+	    atomic_load((_Atomic uint32_t *)&st_slot(as, ctx->slot)->state) != ST_STATE_EVENT) {
+		st_as_kill(as, "a thread left the protocol");
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/*
+ * The registers of ctx's thread in full: those of its hand-off (taken now
+ * when it waits in an app syscall: parked, it traps as the call returns),
+ * but for what the notification carried, which come from regs (what the
+ * Sentry made of them: the result, a restart's rip).
+ */
+static int st_notif_full(struct context *ctx, struct addr_space *as, plat_regs_t *regs)
+{
+	struct st_thr *th = &as->thr[ctx->slot];
+	if (th->wait == ST_W_SYSCALL) {
+		int err = st_notif_park(as, ctx->slot, ctx->tid);
+		if (!err)
+			err = st_notif_take_handoff(ctx, as);
+		if (err)
+			return err;
+	}
+	if (th->wait != ST_W_HANDOFF)
+		return -EPROTO;
+	plat_regs_t full;
+	st_frame_regs(ctx, as, &full);
+	full.rax = regs->rax;
+	full.orig_rax = regs->orig_rax;
+	full.rip = regs->rip;
+	full.rdi = regs->rdi;
+	full.rsi = regs->rsi;
+	full.rdx = regs->rdx;
+	full.r10 = regs->r10;
+	full.r8 = regs->r8;
+	full.r9 = regs->r9;
+	full.fs_base = regs->fs_base;
+	full.gs_base = regs->gs_base;
+	*regs = full;
+	ctx->partial = false;
+	return 0;
+}
+
+/* A resume of an app syscall's notification that its answer can do: the
+ * Sentry changed nothing but rax (not to a restart code, which the host
+ * would act on), nor the vector state. */
+static bool st_notif_rax_only(const struct context *ctx, const plat_regs_t *r)
+{
+	plat_regs_t a = *r;
+	a.rax = ctx->snap.rax;
+	int64_t v = (int64_t)r->rax;
+	return !ctx->fp_dirty && !(v >= -516 && v <= -512) && memcmp(&a, &ctx->snap, sizeof(a)) == 0;
+}
+
+/*
+ * context_switch in notification mode: resume the thread with *want (an app
+ * syscall's answer when that is all that changed, else through its
+ * hand-off's frame), then wait for its next event into *regs.  An app
+ * syscall's is partial (ctx->partial): the other registers are want's.
+ */
+int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want,
+			plat_regs_t *regs, struct plat_event *ev)
+{
+	struct st_thr *th = &as->thr[ctx->slot];
+	struct st_slot *s = st_slot(as, ctx->slot);
+	int err;
+	if (ctx->partial && th->wait == ST_W_SYSCALL && st_notif_rax_only(ctx, want)) {
+		err = st_notif_reply(as, ctx->slot, (int64_t)want->rax);
+	} else {
+		err = ctx->partial ? st_notif_full(ctx, as, want) : 0;
+		if (!err && th->wait != ST_W_HANDOFF)
+			err = -EPROTO;
+		if (!err) {
+			st_frame_write(ctx, as, want);
+			atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
+			err = st_notif_reply(as, ctx->slot, 0);
+		}
+	}
+	ctx->partial = false;
+	ctx->resume_tsc = __builtin_ia32_rdtsc();
+	while (!err) {
+		struct seccomp_notif req;
+		int r = st_notif_recv(as, ctx->slot, ctx->tid, &ctx->run.interrupt, &req);
+		if (r < 0)
+			return r;
+		ctx->seen_tsc = __builtin_ia32_rdtsc();
+		ctx->long_run = ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
+		if (r == 0) {
+			*regs = *want;
+			regs->rip = req.data.instruction_pointer;
+			regs->orig_rax = regs->rax = (unsigned long long)(unsigned)req.data.nr;
+			regs->rdi = req.data.args[0];
+			regs->rsi = req.data.args[1];
+			regs->rdx = req.data.args[2];
+			regs->r10 = req.data.args[3];
+			regs->r8 = req.data.args[4];
+			regs->r9 = req.data.args[5];
+			ctx->partial = true;
+			ctx->snap = *regs;
+			ev->kind = PLAT_EV_SYSCALL;
+			ev->partial = true;
+			return 0;
+		}
+		int sig;
+		siginfo_t si;
+		if (st_frame_locate(ctx, as, &sig, &si) < 0 ||
+		    atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT) {
+			st_as_kill(as, "a thread posted a bad frame");
+			return -ESRCH;
+		}
+		st_frame_regs(ctx, as, regs);
+		regs->fs_base = want->fs_base;
+		regs->gs_base = want->gs_base;
+		if (st_classify(ctx, sig, &si, regs, ev) == ST_REPORT)
+			return 0;
+		memset(ev, 0, sizeof(*ev));
+		st_slot_want_bases(ctx, as, s, want->fs_base, want->gs_base);
+		s->fast = 0;
+		atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
+		err = st_notif_reply(as, ctx->slot, 0);
+	}
+	return err;
+}
+
+/* platform_ops.context_full_regs. */
+int systrap_context_full_regs(struct context *ctx, plat_regs_t *regs)
+{
+	struct addr_space *as = ctx->as;
+	if (!ctx->partial)
+		return 0;
+	if (!as || atomic_load(&as->dead) || atomic_load(&as->released))
+		return -ESRCH;
+	return st_notif_full(ctx, as, regs);
+}
