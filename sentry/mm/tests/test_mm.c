@@ -507,7 +507,11 @@ static void test_fork_cow_isolates_parent_and_child(void **state)
 	assert_int_equal(host_prot(p, a), RW);
 	uint64_t pte = pt_get(&p->pt, a);
 	clear_calls(p);
+	/* Another thread shares the parent's mm: the fork copies nothing
+	 * ahead (fork.c), so every page is shared copy-on-write. */
+	mm_get(p);
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	/* Shared frames, refcount 2, write-protected in the parent's platform. */
 	assert_int_equal(PTE_OFFSET(pt_get(&c->pt, a)), PTE_OFFSET(pte));
@@ -556,7 +560,9 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	uint64_t a = map_anon(p, 0x40000000, 16 * PG, RW, ANON | MAP_FIXED);
 	for (int i = 0; i < 16; i++)
 		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
+	mm_get(p); /* another thread: nothing copied ahead (fork.c) */
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	assert_int_equal(host_prot(p, a + 5 * PG), PROT_READ);
 	mm_put(c);
@@ -574,7 +580,9 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	assert_int_equal(app_read8(p, mf, a + 3 * PG), 'D');
 	check_consistency(p);
 	/* While a child still shares them, a write copies its page only. */
+	mm_get(p);
 	c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	clear_calls(p);
 	app_write8(p, mf, a + 7 * PG, 'Y');
