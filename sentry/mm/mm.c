@@ -648,11 +648,48 @@ static void prefill_anon(struct mm *mm, uint64_t lo, uint64_t hi)
  * mapping holds are never reread from the host, so an unwritten private
  * page already shows the cache's copy.  Not for executable mappings (a
  * breakpoint or the loader's zeroing of a segment's tail writes one page).
+ *
+ * The same, in smaller windows, for the data of a library ld.so mapped
+ * (VMA_LOADED: libc's .data and .got, which its relocations write at every
+ * exec).  A change to the library's file after the mapping could show in
+ * Linux's unwritten pages and not in these (POSIX leaves it unspecified);
+ * libraries are replaced by rename, never written in place: that would
+ * crash every process running them.
  */
 static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint64_t pte)
 {
-	return vma->file && vma->file == mm->exe && !(vma->flags & VMA_SHARED) &&
-	       !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
+	return vma->file && (vma->file == mm->exe || (vma->flags & VMA_LOADED)) &&
+	       !(vma->flags & VMA_SHARED) && !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
+}
+
+/* The window a write fault at page of vma copies and maps: aligned, within
+ * the VMA. */
+static void write_window(const struct mm *mm, const struct vma *vma, uint64_t page, bool copied,
+			 uint64_t *lo, uint64_t *hi)
+{
+	uint64_t pages = !copied		? MM_FAULT_AROUND
+			 : vma->file == mm->exe ? MM_FAULT_AROUND_EXE_COPY
+						: MM_FAULT_AROUND_LIB_COPY;
+	uint64_t win = pages * PAGE_SIZE;
+	*lo = page & ~(win - 1);
+	*hi = *lo + win;
+	if (*lo < vma->start)
+		*lo = vma->start;
+	if (*hi > vma->end)
+		*hi = vma->end;
+}
+
+/* After a failed map of a window whose pages were copied: no page may stay
+ * mapped to the frame it was copied from, so [lo, hi) is unmapped, to
+ * fault back in. */
+static void unmap_copied_window(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	plat_unmap(mm, lo, hi - lo);
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t e = pt_get(&mm->pt, a);
+		if (e)
+			pt_set(&mm->pt, a, pte_unmapped(e));
+	}
 }
 
 /* Give every page of [lo, hi) still shared copy-on-write with the file's
@@ -771,13 +808,8 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 			 * exec'd or exited) become writable in the same platform
 			 * calls, instead of one write fault each. */
 			bool copied = cow_window_allowed(mm, vma, pte);
-			uint64_t wwin =
-				(copied ? MM_FAULT_AROUND_EXE_COPY : MM_FAULT_AROUND) * PAGE_SIZE;
-			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
-			if (wlo < vma->start)
-				wlo = vma->start;
-			if (whi > vma->end)
-				whi = vma->end;
+			uint64_t wlo, whi;
+			write_window(mm, vma, page, copied, &wlo, &whi);
 			if (copied) {
 				cow_copy_window(mm, wlo, whi);
 				pte = pt_get(&mm->pt, page);
@@ -800,13 +832,10 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 				/* No page may stay mapped to the frame it was
 				 * copied from: the window's copies are unmapped
 				 * too, to fault back in. */
-				uint64_t ulo = copied ? wlo : page, uhi = copied ? whi : page + PAGE_SIZE;
-				plat_unmap(mm, ulo, uhi - ulo);
-				for (uint64_t a = ulo; a < uhi; a += PAGE_SIZE) {
-					uint64_t e = pt_get(&mm->pt, a);
-					if (e)
-						pt_set(&mm->pt, a, pte_unmapped(e));
-				}
+				if (copied)
+					unmap_copied_window(mm, wlo, whi);
+				else
+					unmap_copied_window(mm, page, page + PAGE_SIZE);
 				ret = -EIO;
 			}
 			goto out;
@@ -849,12 +878,23 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		lo = clo;
 		hi = chi;
 	}
+	/* A first write into a library's or the executable's data copies its
+	 * window at once, as a later write fault would (cow_window_allowed). */
+	bool copied = write && cow_window_allowed(mm, vma, pte ? pte : PTE_COW);
+	uint64_t wlo = 0, whi = 0;
+	if (copied) {
+		write_window(mm, vma, page, true, &wlo, &whi);
+		cow_copy_window(mm, wlo, whi);
+	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
 	}
-	if (map_window(mm, vma, lo, hi) < 0)
+	if (map_window(mm, vma, lo, hi) < 0) {
+		if (copied)
+			unmap_copied_window(mm, wlo, whi);
 		ret = -EIO;
+	}
 out:
 	mm_unlock(mm);
 	return ret;
@@ -917,6 +957,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		v->flags |= VMA_SHARED;
 	if (shared && file && (flags & MM_MAP_NOMAYWRITE))
 		v->flags |= VMA_NOMAYWRITE;
+	if (!shared && file && (flags & MAP_DENYWRITE))
+		v->flags |= VMA_LOADED;
 	if (anon && shared) {
 		v->file = mm_shmem_new(mm->mf);
 		if (!v->file) {

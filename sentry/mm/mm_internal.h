@@ -30,6 +30,10 @@
  * mm's executable (mm.c's cow_copy_window): python3's 1.3 MiB .data takes
  * about 20 write faults so, against over 300 page by page. */
 #define MM_FAULT_AROUND_EXE_COPY 64
+/* The same for a loaded library's data (VMA_LOADED): libc's six pages of
+ * .data and .got, written by ld.so's relocations, took six faults per
+ * exec. */
+#define MM_FAULT_AROUND_LIB_COPY MM_FAULT_AROUND
 /* The window of a read or exec fault in a file mapping, larger: its pages
  * are the file's cached ones (shared, nothing allocated per process), and
  * a fault costs a platform round trip or two, so the text and read-only
@@ -94,6 +98,10 @@ void pt_destroy(struct pagetable *pt);
 #define VMA_LOCKONFAULT 0x40u /* with VMA_LOCKED: pages are not populated at once */
 #define VMA_LOCK_MASK (VMA_LOCKED | VMA_LOCKONFAULT)
 #define VMA_NOMAYWRITE 0x80u /* shared, of a file not open for writing (Linux: !VM_MAYWRITE) */
+/* Private, of a file, mapped with MAP_DENYWRITE: a segment of an ELF image
+ * that a loader (ld.so) mapped; Linux ignores the flag, mm.c's
+ * cow_window_allowed uses it. */
+#define VMA_LOADED 0x100u
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */

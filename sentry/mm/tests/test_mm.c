@@ -1329,10 +1329,67 @@ static void test_write_to_exe_data_copies_its_window(void **state)
 	ff_release(&other);
 }
 
+/* A library's data mapped by ld.so (MAP_PRIVATE|MAP_DENYWRITE): the first
+ * write copies the window's pages (16) and maps them writable in one
+ * platform call, as a write after reads does; the file's cached pages stay
+ * as they were. */
+static void test_write_to_loaded_library_data_copies_its_window(void **state)
+{
+	static uint8_t data[8 * 4096];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 251 + 1);
+	struct fake_file lib;
+	ff_init(&lib, mf, data, sizeof(data), true);
+	struct mm *mm = new_mm();
+	int flags = MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE;
+	/* At 64 KiB boundaries: one window each. */
+	int64_t d = mm_mmap(mm, 0x40000000, 6 * PG, RW, flags, &lib.f, 0);
+	int64_t e = mm_mmap(mm, 0x40100000, 6 * PG, RW, flags, &lib.f, 0);
+	assert_true(d > 0 && e > 0);
+	/* A first write, nothing present yet (the platform tells a write). */
+	clear_calls(mm);
+	int code;
+	assert_int_equal(mm_handle_fault_access(mm, (uint64_t)d + 4 * PG + 1, PROT_WRITE, &code), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	app_write8(mm, mf, (uint64_t)d + 4 * PG + 1, 0x42);
+	assert_int_equal(AS(mm)->ncalls, 1);
+	for (uint64_t i = 0; i < 6; i++) {
+		uint64_t pte = pt_get(&mm->pt, (uint64_t)d + i * PG);
+		assert_false(pte & PTE_COW);
+		assert_int_not_equal(PTE_OFFSET(pte), (uint64_t)(lib.cache[i] - 1));
+		assert_int_equal(host_prot(mm, (uint64_t)d + i * PG), RW);
+	}
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 6; i++)
+		app_write8(mm, mf, (uint64_t)d + i * PG + 2, (uint8_t)i);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 4 * PG + 1), 0x42);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 3 * PG + 7), data[3 * PG + 7]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)lib.cache[4] - 1), data[4 * PG]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)lib.cache[4] - 1 + 1), data[4 * PG + 1]);
+	/* Read first (mapped read-only, shared with the cache), then written. */
+	for (uint64_t i = 0; i < 6; i++)
+		assert_int_equal(app_read8(mm, mf, (uint64_t)e + i * PG), data[i * PG]);
+	assert_int_equal(host_prot(mm, (uint64_t)e + 5 * PG), PROT_READ);
+	clear_calls(mm);
+	app_write8(mm, mf, (uint64_t)e + PG, 0x24);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (uint64_t i = 0; i < 6; i++) {
+		assert_false(pt_get(&mm->pt, (uint64_t)e + i * PG) & PTE_COW);
+		assert_int_equal(host_prot(mm, (uint64_t)e + i * PG), RW);
+	}
+	assert_int_equal(app_read8(mm, mf, (uint64_t)e + 5 * PG + 9), data[5 * PG + 9]);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(lib.refs, 0);
+	ff_release(&lib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	    T(test_write_to_loaded_library_data_copies_its_window),
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
 	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),
