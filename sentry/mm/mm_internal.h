@@ -49,6 +49,9 @@
  * text took three faults per exec with 512 KiB windows, cc1's 25 MiB many
  * more. */
 #define MM_FAULT_AROUND_CACHED 512
+/* The pages of a brk growth mapped at the brk (mm.c's populate_brk): 64,
+ * 256 KiB, more than glibc's default trim threshold (128 KiB). */
+#define MM_BRK_POPULATE 64
 
 /* ---- page table: app page -> memory file page ----
  * A 4-level radix tree of 512-entry nodes over 47-bit addresses.  An entry
