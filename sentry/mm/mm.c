@@ -240,6 +240,7 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	mm_list_del(mm);
+	mm_log_faults(mm);
 	/* No platform unmaps: as_release drops the whole host address space,
 	 * before the pages go back to the memory file, so no host process maps
 	 * a frame that is handed out again (and punching one need not unmap it
@@ -792,6 +793,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		ret = -EFAULT;
 		goto out;
 	}
+	vma->faults++;
 	if (!(vma->prot & PROT_RWX)) {
 		*si_code = SEGV_ACCERR;
 		ret = -EFAULT;

@@ -112,6 +112,7 @@ struct vma {
 	unsigned flags;
 	struct mm_file *file; /* NULL for private anonymous memory; one ref held */
 	uint64_t off;	      /* byte offset in file of start */
+	uint32_t faults;      /* page faults it served (introspect.c's histogram) */
 	struct vma *next_dead; /* on vma_list.dead */
 };
 
@@ -231,6 +232,12 @@ static inline bool mm_platform_can_change(struct mm *mm)
 {
 	return !mm->as || !mm->plat->ops->as_can_change || mm->plat->ops->as_can_change(mm->as);
 }
+
+/* introspect.c.  The faults of mm's VMAs, the most faulted ones written
+ * into buf (see there); and that, logged when the debug log is on and the
+ * faults are many (mm_put, as the mm goes). */
+uint64_t mm_fault_histogram(struct mm *mm, char *buf, size_t len);
+void mm_log_faults(struct mm *mm);
 
 /* filemap.c: the live mms, where a file's pages are looked for. */
 void mm_list_add(struct mm *mm);
