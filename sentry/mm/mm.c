@@ -902,6 +902,38 @@ out:
 	return ret;
 }
 
+/*
+ * Private anonymous pages mapped before the app touches them, in one
+ * platform map, where it is about to: each first touch costs a fault and a
+ * round trip here, against a microsecond on Linux.  Frames nobody touches
+ * cost no host memory (the memory file's holes), only their count.
+ *   - A brk growth: glibc's free trims the heap's top (brk down) and its
+ *     next malloc grows it back; git add does so around each file's zlib
+ *     stream (three 64 KiB trims, a 192 KiB growth, then a first write per
+ *     16-page window: 747 of git's 1068 faults).  Its first MM_BRK_POPULATE
+ *     pages are mapped.
+ *   - A small writable mmap (ld.so's 8 KiB, its TLS block, a library's
+ *     bss: three faults per exec of a dynamic program), no larger than the
+ *     fault-around window: its first touch maps all of it anyway.
+ */
+static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vmas_find(&mm->vmas, start, NULL);
+	if (!v || v->end < end)
+		return;
+	prefill_anon(mm, start, end);
+	map_window(mm, v, start, end);
+}
+
+/* Does a platform map made now hold?  Not in an address space never
+ * entered (the loader's maps at exec), but where the platform keeps them
+ * (map_before_entry) or the host process exists already. */
+static bool plat_maps_hold(struct mm *mm)
+{
+	const struct platform_ops *ops = mm->as ? mm->plat->ops : NULL;
+	return ops && (ops->map_before_entry || (ops->as_host_pid && ops->as_host_pid(mm->as) > 0));
+}
+
 /* ---- mmap and friends ---- */
 
 int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
@@ -1033,6 +1065,9 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			if (!pv || mm_populate_locked(mm, pv, a, write) < 0)
 				break;
 		}
+	} else if (anon && !shared && (prot & PROT_WRITE) && rlen <= MM_FAULT_AROUND * PAGE_SIZE &&
+		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && plat_maps_hold(mm)) {
+		populate_anon(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
 	return (int64_t)addr;
@@ -1359,26 +1394,6 @@ out:
 
 /* ---- brk ---- */
 
-/*
- * The pages a brk growth adds are malloc's to use at once.  glibc's free
- * trims the heap's top (brk down) and its next malloc grows it back: git
- * add does so around each file's zlib stream (three 64 KiB trims, a 192 KiB
- * growth, then a first write per 16-page window: three faults and round
- * trips per file, 747 of git's 1068 faults).  The first MM_BRK_POPULATE
- * pages of a growth are filled and mapped now, in one platform map; frames
- * nobody touches cost no host memory (the memory file's holes).
- */
-static void populate_brk(struct mm *mm, uint64_t start, uint64_t end)
-{
-	if (end - start > MM_BRK_POPULATE * PAGE_SIZE)
-		end = start + MM_BRK_POPULATE * PAGE_SIZE;
-	struct vma *v = vmas_find(&mm->vmas, start, NULL);
-	if (!v || v->end < end)
-		return;
-	prefill_anon(mm, start, end);
-	map_window(mm, v, start, end);
-}
-
 void mm_brk_init(struct mm *mm, uint64_t start)
 {
 	vmutex_lock(&mm->lock);
@@ -1426,7 +1441,10 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		if ((mm->def_flags & VMA_LOCK_MASK) == VMA_LOCKED)
 			mm_populate_range_locked(mm, oldend, newend);
 		else
-			populate_brk(mm, oldend, newend);
+			populate_anon(mm, oldend,
+				      newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
+					  ? oldend + MM_BRK_POPULATE * PAGE_SIZE
+					  : newend);
 		mm->brk = addr;
 	}
 out:;

@@ -49,7 +49,7 @@
  * text took three faults per exec with 512 KiB windows, cc1's 25 MiB many
  * more. */
 #define MM_FAULT_AROUND_CACHED 512
-/* The pages of a brk growth mapped at the brk (mm.c's populate_brk): 64,
+/* The pages of a brk growth mapped at the brk (mm.c's populate_anon): 64,
  * 256 KiB, more than glibc's default trim threshold (128 KiB). */
 #define MM_BRK_POPULATE 64
 

@@ -47,7 +47,8 @@ static void test_fork_child_gets_the_parents_mapped_pages_read_only(void **state
 	struct mm *p = mm_new(mf, &premap_plat);
 	assert_non_null(p);
 	uint64_t a = map_at(p, 0x40000000, 4 * PG, RW, ANON);
-	uint64_t b = map_at(p, 0x50000000, 2 * PG, RW, ANON);
+	/* MAP_NORESERVE: not mapped at the mmap (test_populate.c). */
+	uint64_t b = map_at(p, 0x50000000, 2 * PG, RW, ANON | MAP_NORESERVE);
 	uint64_t s = map_at(p, 0x60000000, PG, RW, MAP_SHARED | MAP_ANONYMOUS);
 	for (int i = 0; i < 4; i++)
 		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
@@ -176,7 +177,7 @@ static void test_fork_copies_the_pages_the_parent_maps_writable(void **state)
 	struct mm *p = mm_new(mf, &premap_plat);
 	assert_non_null(p);
 	uint64_t a = map_at(p, 0x40000000, 3 * PG, RW, ANON);
-	uint64_t b = map_at(p, 0x50000000, PG, RW, ANON);
+	uint64_t b = map_at(p, 0x50000000, PG, RW, ANON | MAP_NORESERVE);
 	for (int i = 0; i < 3; i++)
 		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
 	assert_int_equal(mm_copy_out(p, b, "u", 1), 0); /* present, unmapped */

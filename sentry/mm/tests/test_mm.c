@@ -1166,38 +1166,6 @@ static void test_brk_grows_shrinks_and_respects_limits(void **state)
 	mm_put(mm);
 }
 
-/* The first 64 pages a brk growth adds are mapped writable at the brk, in
- * one platform call (malloc writes them next); the rest fault as before; a
- * shrink unmaps them and a growth back gives fresh zeroes. */
-static void test_brk_growth_maps_its_first_pages_at_once(void **state)
-{
-	struct mm *mm = new_mm();
-	uint64_t start = 0x555555560000ULL;
-	mm_brk_init(mm, start);
-	clear_calls(mm);
-	assert_int_equal(mm_brk(mm, start + 48 * PG), start + 48 * PG);
-	assert_int_equal(count_calls(mm, OP_MAP), 1);
-	for (uint64_t i = 0; i < 48; i++)
-		assert_int_equal(host_prot(mm, start + i * PG), RW);
-	clear_calls(mm);
-	for (uint64_t i = 0; i < 48; i++)
-		app_write8(mm, mf, start + i * PG + 5, 0x5a);
-	assert_int_equal(AS(mm)->ncalls, 0);
-	/* Down by 16 pages, back up by 100: 64 of them mapped, not 100. */
-	assert_int_equal(mm_brk(mm, start + 32 * PG), start + 32 * PG);
-	assert_int_equal(host_prot(mm, start + 40 * PG), -1);
-	clear_calls(mm);
-	assert_int_equal(mm_brk(mm, start + 132 * PG), start + 132 * PG);
-	assert_int_equal(count_calls(mm, OP_MAP), 1);
-	assert_int_equal(host_prot(mm, start + 95 * PG), RW);
-	assert_int_equal(host_prot(mm, start + 96 * PG), -1);
-	assert_int_equal(app_read8(mm, mf, start + 40 * PG + 5), 0);
-	assert_int_equal(app_read8(mm, mf, start + 31 * PG + 5), 0x5a);
-	assert_int_equal(app_read8(mm, mf, start + 120 * PG), 0);
-	check_consistency(mm);
-	mm_put(mm);
-}
-
 /* ---- futex keys, maps ---- */
 
 static void test_futex_keys_private_vs_shared(void **state)
@@ -1422,7 +1390,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	    T(test_write_to_loaded_library_data_copies_its_window),
-	    T(test_brk_growth_maps_its_first_pages_at_once),
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
 	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),
