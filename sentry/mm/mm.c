@@ -867,6 +867,12 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
 	uint64_t lo, hi;
 	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
+	/* Anonymous memory filled upward (the page below the window is there:
+	 * cc1's GC chunks, a growing heap) faults in longer windows. */
+	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE))
+		hi = vma->end - lo > MM_FAULT_AROUND_SEQ * PAGE_SIZE
+			     ? lo + MM_FAULT_AROUND_SEQ * PAGE_SIZE
+			     : vma->end;
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)

@@ -30,12 +30,13 @@ static void test_fault_histogram_counts_faults_per_vma(void **state)
 {
 	struct mm *mm = mm_new(mf, &fake_plat);
 	assert_non_null(mm);
-	/* 64 pages: four 16-page fault-around windows, one fault each. */
+	/* 64 pages: four 16-page fault-around windows, one fault each
+	 * (touched downward: upward, the windows would grow). */
 	assert_int_equal(mm_mmap(mm, 0x40000000, 64 * PG, RW, ANON, NULL, 0), 0x40000000);
 	assert_int_equal(mm_mmap(mm, 0x50000000, 32 * PG, PROT_READ, ANON, NULL, 0), 0x50000000);
-	for (uint64_t w = 0; w < 4; w++)
+	for (uint64_t w = 4; w-- > 0;)
 		app_write8(mm, mf, 0x40000000 + w * 16 * PG, 1);
-	for (uint64_t w = 0; w < 2; w++)
+	for (uint64_t w = 2; w-- > 0;)
 		assert_int_equal(app_read8(mm, mf, 0x50000000 + w * 16 * PG), 0);
 	char buf[512];
 	assert_int_equal(mm_fault_histogram(mm, buf, sizeof(buf)), 6);

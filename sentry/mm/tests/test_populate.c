@@ -1,6 +1,6 @@
-/* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch
- * (populate_anon): a brk growth's first pages, a small writable anonymous
- * mmap. */
+/* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch:
+ * a brk growth's first pages, a small writable anonymous mmap
+ * (populate_anon), longer fault windows for memory filled upward. */
 #include "sentry/mm/tests/mm_test_util.h"
 
 static struct memfile *mf;
@@ -110,6 +110,41 @@ static void test_small_anonymous_mmap_is_mapped_at_once(void **state)
 	mm_put(mm);
 }
 
+/* Private anonymous memory filled upward: a first touch whose window has
+ * its page below present maps 64 pages from the window's start instead of
+ * 16; a touch with nothing below, 16. */
+static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = 0x40000000;
+	assert_int_equal(mm_mmap(mm, a, 256 * PG, RW, ANON, NULL, 0), (int64_t)a);
+	clear_calls(mm);
+	app_write8(mm, mf, a, 1);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, a + 15 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 16 * PG), -1);
+	clear_calls(mm);
+	app_write8(mm, mf, a + 16 * PG, 2);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, a + 79 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 80 * PG), -1);
+	clear_calls(mm);
+	for (uint64_t i = 17; i < 80; i++)
+		app_write8(mm, mf, a + i * PG, 3);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	/* Nothing below: the usual window. */
+	app_write8(mm, mf, a + 200 * PG, 4);
+	assert_int_equal(host_prot(mm, a + 207 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 208 * PG), -1);
+	/* The last window stops at the VMA's end. */
+	app_write8(mm, mf, a + 208 * PG, 5);
+	assert_int_equal(host_prot(mm, a + 255 * PG), RW);
+	assert_int_equal(app_read8(mm, mf, a + 16 * PG), 2);
+	assert_int_equal(app_read8(mm, mf, a + 250 * PG), 0);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +152,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_small_anonymous_mmap_is_mapped_at_once, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_anonymous_memory_filled_upward_faults_in_longer_windows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
