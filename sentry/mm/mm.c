@@ -240,6 +240,7 @@ void mm_put(struct mm *mm)
 	if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	mm_list_del(mm);
+	mm_log_faults(mm);
 	/* No platform unmaps: as_release drops the whole host address space,
 	 * before the pages go back to the memory file, so no host process maps
 	 * a frame that is handed out again (and punching one need not unmap it
@@ -648,11 +649,48 @@ static void prefill_anon(struct mm *mm, uint64_t lo, uint64_t hi)
  * mapping holds are never reread from the host, so an unwritten private
  * page already shows the cache's copy.  Not for executable mappings (a
  * breakpoint or the loader's zeroing of a segment's tail writes one page).
+ *
+ * The same, in smaller windows, for the data of a library ld.so mapped
+ * (VMA_LOADED: libc's .data and .got, which its relocations write at every
+ * exec).  A change to the library's file after the mapping could show in
+ * Linux's unwritten pages and not in these (POSIX leaves it unspecified);
+ * libraries are replaced by rename, never written in place: that would
+ * crash every process running them.
  */
 static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint64_t pte)
 {
-	return vma->file && vma->file == mm->exe && !(vma->flags & VMA_SHARED) &&
-	       !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
+	return vma->file && (vma->file == mm->exe || (vma->flags & VMA_LOADED)) &&
+	       !(vma->flags & VMA_SHARED) && !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
+}
+
+/* The window a write fault at page of vma copies and maps: aligned, within
+ * the VMA. */
+static void write_window(const struct mm *mm, const struct vma *vma, uint64_t page, bool copied,
+			 uint64_t *lo, uint64_t *hi)
+{
+	uint64_t pages = !copied		? MM_FAULT_AROUND
+			 : vma->file == mm->exe ? MM_FAULT_AROUND_EXE_COPY
+						: MM_FAULT_AROUND_LIB_COPY;
+	uint64_t win = pages * PAGE_SIZE;
+	*lo = page & ~(win - 1);
+	*hi = *lo + win;
+	if (*lo < vma->start)
+		*lo = vma->start;
+	if (*hi > vma->end)
+		*hi = vma->end;
+}
+
+/* After a failed map of a window whose pages were copied: no page may stay
+ * mapped to the frame it was copied from, so [lo, hi) is unmapped, to
+ * fault back in. */
+static void unmap_copied_window(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	plat_unmap(mm, lo, hi - lo);
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t e = pt_get(&mm->pt, a);
+		if (e)
+			pt_set(&mm->pt, a, pte_unmapped(e));
+	}
 }
 
 /* Give every page of [lo, hi) still shared copy-on-write with the file's
@@ -755,6 +793,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		ret = -EFAULT;
 		goto out;
 	}
+	vma->faults++;
 	if (!(vma->prot & PROT_RWX)) {
 		*si_code = SEGV_ACCERR;
 		ret = -EFAULT;
@@ -771,13 +810,8 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 			 * exec'd or exited) become writable in the same platform
 			 * calls, instead of one write fault each. */
 			bool copied = cow_window_allowed(mm, vma, pte);
-			uint64_t wwin =
-				(copied ? MM_FAULT_AROUND_EXE_COPY : MM_FAULT_AROUND) * PAGE_SIZE;
-			uint64_t wlo = page & ~(wwin - 1), whi = wlo + wwin;
-			if (wlo < vma->start)
-				wlo = vma->start;
-			if (whi > vma->end)
-				whi = vma->end;
+			uint64_t wlo, whi;
+			write_window(mm, vma, page, copied, &wlo, &whi);
 			if (copied) {
 				cow_copy_window(mm, wlo, whi);
 				pte = pt_get(&mm->pt, page);
@@ -800,13 +834,10 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 				/* No page may stay mapped to the frame it was
 				 * copied from: the window's copies are unmapped
 				 * too, to fault back in. */
-				uint64_t ulo = copied ? wlo : page, uhi = copied ? whi : page + PAGE_SIZE;
-				plat_unmap(mm, ulo, uhi - ulo);
-				for (uint64_t a = ulo; a < uhi; a += PAGE_SIZE) {
-					uint64_t e = pt_get(&mm->pt, a);
-					if (e)
-						pt_set(&mm->pt, a, pte_unmapped(e));
-				}
+				if (copied)
+					unmap_copied_window(mm, wlo, whi);
+				else
+					unmap_copied_window(mm, page, page + PAGE_SIZE);
 				ret = -EIO;
 			}
 			goto out;
@@ -836,6 +867,12 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
 	uint64_t lo, hi;
 	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
+	/* Anonymous memory filled upward (the page below the window is there:
+	 * cc1's GC chunks, a growing heap) faults in longer windows. */
+	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE))
+		hi = vma->end - lo > MM_FAULT_AROUND_SEQ * PAGE_SIZE
+			     ? lo + MM_FAULT_AROUND_SEQ * PAGE_SIZE
+			     : vma->end;
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
@@ -849,15 +886,58 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		lo = clo;
 		hi = chi;
 	}
+	/* A first write into a library's or the executable's data copies its
+	 * window at once, as a later write fault would (cow_window_allowed). */
+	bool copied = write && cow_window_allowed(mm, vma, pte ? pte : PTE_COW);
+	uint64_t wlo = 0, whi = 0;
+	if (copied) {
+		write_window(mm, vma, page, true, &wlo, &whi);
+		cow_copy_window(mm, wlo, whi);
+	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
 	}
-	if (map_window(mm, vma, lo, hi) < 0)
+	if (map_window(mm, vma, lo, hi) < 0) {
+		if (copied)
+			unmap_copied_window(mm, wlo, whi);
 		ret = -EIO;
+	}
 out:
 	mm_unlock(mm);
 	return ret;
+}
+
+/*
+ * Private anonymous pages mapped before the app touches them, in one
+ * platform map, where it is about to: each first touch costs a fault and a
+ * round trip here, against a microsecond on Linux.  Frames nobody touches
+ * cost no host memory (the memory file's holes), only their count.
+ *   - A brk growth: glibc's free trims the heap's top (brk down) and its
+ *     next malloc grows it back; git add does so around each file's zlib
+ *     stream (three 64 KiB trims, a 192 KiB growth, then a first write per
+ *     16-page window: 747 of git's 1068 faults).  Its first MM_BRK_POPULATE
+ *     pages are mapped.
+ *   - A small writable mmap (ld.so's 8 KiB, its TLS block, a library's
+ *     bss: three faults per exec of a dynamic program), no larger than the
+ *     fault-around window: its first touch maps all of it anyway.
+ */
+static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vmas_find(&mm->vmas, start, NULL);
+	if (!v || v->end < end)
+		return;
+	prefill_anon(mm, start, end);
+	map_window(mm, v, start, end);
+}
+
+/* Does a platform map made now hold?  Not in an address space never
+ * entered (the loader's maps at exec), but where the platform keeps them
+ * (map_before_entry) or the host process exists already. */
+static bool plat_maps_hold(struct mm *mm)
+{
+	const struct platform_ops *ops = mm->as ? mm->plat->ops : NULL;
+	return ops && (ops->map_before_entry || (ops->as_host_pid && ops->as_host_pid(mm->as) > 0));
 }
 
 /* ---- mmap and friends ---- */
@@ -917,6 +997,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		v->flags |= VMA_SHARED;
 	if (shared && file && (flags & MM_MAP_NOMAYWRITE))
 		v->flags |= VMA_NOMAYWRITE;
+	if (!shared && file && (flags & MAP_DENYWRITE))
+		v->flags |= VMA_LOADED;
 	if (anon && shared) {
 		v->file = mm_shmem_new(mm->mf);
 		if (!v->file) {
@@ -989,6 +1071,9 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 			if (!pv || mm_populate_locked(mm, pv, a, write) < 0)
 				break;
 		}
+	} else if (anon && !shared && (prot & PROT_WRITE) && rlen <= MM_FAULT_AROUND * PAGE_SIZE &&
+		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && plat_maps_hold(mm)) {
+		populate_anon(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
 	return (int64_t)addr;
@@ -1361,6 +1446,11 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		}
 		if ((mm->def_flags & VMA_LOCK_MASK) == VMA_LOCKED)
 			mm_populate_range_locked(mm, oldend, newend);
+		else
+			populate_anon(mm, oldend,
+				      newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
+					  ? oldend + MM_BRK_POPULATE * PAGE_SIZE
+					  : newend);
 		mm->brk = addr;
 	}
 out:;
@@ -1391,50 +1481,5 @@ void mm_set_stack_limit(struct mm *mm, uint64_t limit)
 {
 	vmutex_lock(&mm->lock);
 	mm->stack_limit = limit;
-	mm_unlock(mm);
-}
-
-/* ---- introspection ---- */
-
-/* fn runs under mm->lock: it must not call back into this mm. */
-void mm_for_each_vma(struct mm *mm, void (*fn)(const struct mm_vma_info *v, void *arg), void *arg)
-{
-	vmutex_lock(&mm->lock);
-	/* The pages brk added.  (Linux tests start <= brk && end >= start_brk,
-	 * which also names a bss VMA ending at an unrandomized start_brk.) */
-	uint64_t heap_lo = PAGE_ROUND_UP(mm->brk_start), heap_hi = PAGE_ROUND_UP(mm->brk);
-	for (size_t i = 0; i < mm->vmas.n; i++) {
-		const struct vma *v = mm->vmas.v[i];
-		struct mm_vma_info info = {
-		    .start = v->start,
-		    .end = v->end,
-		    .offset = (v->file && !(v->flags & VMA_SHMEM)) ? v->off : 0,
-		    .prot = v->prot,
-		    .shared = v->flags & VMA_SHARED,
-		};
-		if (v->file) {
-			info.name = v->file->name;
-			info.dev = v->file->dev;
-			info.ino = v->file->ino;
-		} else if (heap_lo < heap_hi && v->start < heap_hi && v->end > heap_lo) {
-			info.name = "[heap]";
-		} else if (v->start < mm->stack_end && v->end > mm->stack_start) {
-			info.name = "[stack]";
-		}
-		fn(&info, arg);
-	}
-	mm_unlock(mm);
-}
-
-void mm_usage(struct mm *mm, uint64_t *vsize, uint64_t *rss)
-{
-	vmutex_lock(&mm->lock);
-	uint64_t vs = 0;
-	for (size_t i = 0; i < mm->vmas.n; i++)
-		vs += mm->vmas.v[i]->end - mm->vmas.v[i]->start;
-	if (vsize)
-		*vsize = vs;
-	if (rss)
-		*rss = mm->pt.nr_present * PAGE_SIZE;
 	mm_unlock(mm);
 }

@@ -26,10 +26,19 @@
 /* Fault-around window in pages (aligned, clipped to the VMA): private
  * anonymous memory, and a write's window (copy-on-write breaks). */
 #define MM_FAULT_AROUND 16
+/* The window of a first touch in private anonymous memory whose page just
+ * below the MM_FAULT_AROUND window is present already: memory being filled
+ * upward.  cc1's 4 MiB of GC pages took 46 faults per compile with 16-page
+ * windows. */
+#define MM_FAULT_AROUND_SEQ 64
 /* The window a write fault copies at once in a private mapping of the
  * mm's executable (mm.c's cow_copy_window): python3's 1.3 MiB .data takes
  * about 20 write faults so, against over 300 page by page. */
 #define MM_FAULT_AROUND_EXE_COPY 64
+/* The same for a loaded library's data (VMA_LOADED): libc's six pages of
+ * .data and .got, written by ld.so's relocations, took six faults per
+ * exec. */
+#define MM_FAULT_AROUND_LIB_COPY MM_FAULT_AROUND
 /* The window of a read or exec fault in a file mapping, larger: its pages
  * are the file's cached ones (shared, nothing allocated per process), and
  * a fault costs a platform round trip or two, so the text and read-only
@@ -45,6 +54,9 @@
  * text took three faults per exec with 512 KiB windows, cc1's 25 MiB many
  * more. */
 #define MM_FAULT_AROUND_CACHED 512
+/* The pages of a brk growth mapped at the brk (mm.c's populate_anon): 64,
+ * 256 KiB, more than glibc's default trim threshold (128 KiB). */
+#define MM_BRK_POPULATE 64
 
 /* ---- page table: app page -> memory file page ----
  * A 4-level radix tree of 512-entry nodes over 47-bit addresses.  An entry
@@ -94,6 +106,10 @@ void pt_destroy(struct pagetable *pt);
 #define VMA_LOCKONFAULT 0x40u /* with VMA_LOCKED: pages are not populated at once */
 #define VMA_LOCK_MASK (VMA_LOCKED | VMA_LOCKONFAULT)
 #define VMA_NOMAYWRITE 0x80u /* shared, of a file not open for writing (Linux: !VM_MAYWRITE) */
+/* Private, of a file, mapped with MAP_DENYWRITE: a segment of an ELF image
+ * that a loader (ld.so) mapped; Linux ignores the flag, mm.c's
+ * cow_window_allowed uses it. */
+#define VMA_LOADED 0x100u
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
@@ -101,6 +117,7 @@ struct vma {
 	unsigned flags;
 	struct mm_file *file; /* NULL for private anonymous memory; one ref held */
 	uint64_t off;	      /* byte offset in file of start */
+	uint32_t faults;      /* page faults it served (introspect.c's histogram) */
 	struct vma *next_dead; /* on vma_list.dead */
 };
 
@@ -220,6 +237,12 @@ static inline bool mm_platform_can_change(struct mm *mm)
 {
 	return !mm->as || !mm->plat->ops->as_can_change || mm->plat->ops->as_can_change(mm->as);
 }
+
+/* introspect.c.  The faults of mm's VMAs, the most faulted ones written
+ * into buf (see there); and that, logged when the debug log is on and the
+ * faults are many (mm_put, as the mm goes). */
+uint64_t mm_fault_histogram(struct mm *mm, char *buf, size_t len);
+void mm_log_faults(struct mm *mm);
 
 /* filemap.c: the live mms, where a file's pages are looked for. */
 void mm_list_add(struct mm *mm);

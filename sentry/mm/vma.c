@@ -69,6 +69,7 @@ struct vma *vma_dup(const struct vma *v)
 	if (!n)
 		return NULL;
 	*n = *v;
+	n->faults = 0; /* a fork's or a split's: the faults stay v's */
 	if (n->file)
 		n->file->ops->get(n->file);
 	return n;
@@ -121,11 +122,13 @@ void vmas_merge_around(struct vma_list *l, size_t i)
 		return;
 	if (i + 1 < l->n && compatible(l->v[i], l->v[i + 1])) {
 		l->v[i]->end = l->v[i + 1]->end;
+		l->v[i]->faults += l->v[i + 1]->faults;
 		vma_free(l->v[i + 1]);
 		vmas_remove(l, i + 1);
 	}
 	if (i > 0 && compatible(l->v[i - 1], l->v[i])) {
 		l->v[i - 1]->end = l->v[i]->end;
+		l->v[i - 1]->faults += l->v[i]->faults;
 		vma_free(l->v[i]);
 		vmas_remove(l, i);
 	}

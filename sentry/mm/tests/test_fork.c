@@ -47,7 +47,8 @@ static void test_fork_child_gets_the_parents_mapped_pages_read_only(void **state
 	struct mm *p = mm_new(mf, &premap_plat);
 	assert_non_null(p);
 	uint64_t a = map_at(p, 0x40000000, 4 * PG, RW, ANON);
-	uint64_t b = map_at(p, 0x50000000, 2 * PG, RW, ANON);
+	/* MAP_NORESERVE: not mapped at the mmap (test_populate.c). */
+	uint64_t b = map_at(p, 0x50000000, 2 * PG, RW, ANON | MAP_NORESERVE);
 	uint64_t s = map_at(p, 0x60000000, PG, RW, MAP_SHARED | MAP_ANONYMOUS);
 	for (int i = 0; i < 4; i++)
 		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
@@ -55,7 +56,9 @@ static void test_fork_child_gets_the_parents_mapped_pages_read_only(void **state
 	/* Present in the page table, never mapped by the platform. */
 	assert_int_equal(mm_copy_out(p, b, "b", 1), 0);
 	assert_int_equal(host_prot(p, b), -1);
+	mm_get(p); /* another thread: nothing is copied ahead */
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(host_prot(c, a + i * PG), PROT_READ);
@@ -137,7 +140,9 @@ static void test_a_sentry_write_into_a_premapped_child_page_maps_the_copy(void *
 	uint64_t a = map_at(p, 0x40000000, 2 * PG, RW, ANON);
 	app_write8(p, mf, a, 'p');
 	app_write8(p, mf, a + PG, 'q');
+	mm_get(p); /* another thread: nothing is copied ahead */
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	uint64_t shared = PTE_OFFSET(pt_get(&c->pt, a));
 	assert_int_equal(host_prot(c, a), PROT_READ);
@@ -162,6 +167,94 @@ static void test_a_sentry_write_into_a_premapped_child_page_maps_the_copy(void *
 	mm_put(p);
 }
 
+/* The pages a single-threaded parent maps writable (written since it last
+ * lost write to them) are copied for the child at the fork: the parent keeps
+ * them writable (no protect, no copy-on-write fault), the child gets its own
+ * copies premapped writable, in one run; a page the parent maps read-only or
+ * not at all is shared copy-on-write as before. */
+static void test_fork_copies_the_pages_the_parent_maps_writable(void **state)
+{
+	struct mm *p = mm_new(mf, &premap_plat);
+	assert_non_null(p);
+	uint64_t a = map_at(p, 0x40000000, 3 * PG, RW, ANON);
+	uint64_t b = map_at(p, 0x50000000, PG, RW, ANON | MAP_NORESERVE);
+	for (int i = 0; i < 3; i++)
+		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
+	assert_int_equal(mm_copy_out(p, b, "u", 1), 0); /* present, unmapped */
+	uint64_t poff = PTE_OFFSET(pt_get(&p->pt, a));
+	clear_calls(p);
+	struct mm *c = mm_fork(p);
+	assert_non_null(c);
+	assert_int_equal(AS(p)->ncalls, 0);
+	for (int i = 0; i < 3; i++) {
+		uint64_t pp = pt_get(&p->pt, a + i * PG), cp = pt_get(&c->pt, a + i * PG);
+		assert_false(pp & PTE_COW);
+		assert_false(cp & PTE_COW);
+		assert_int_not_equal(PTE_OFFSET(pp), PTE_OFFSET(cp));
+		assert_int_equal(memfile_refcount(mf, PTE_OFFSET(pp)), 1);
+		assert_int_equal(memfile_refcount(mf, PTE_OFFSET(cp)), 1);
+		assert_int_equal(host_prot(p, a + i * PG), RW);
+		assert_int_equal(host_prot(c, a + i * PG), RW);
+	}
+	assert_int_equal(PTE_OFFSET(pt_get(&p->pt, a)), poff);
+	assert_int_equal(count_calls(c, OP_MAP), 1); /* the three copies in one run */
+	/* Present but unmapped in the parent: shared copy-on-write. */
+	assert_true(pt_get(&c->pt, b) & PTE_COW);
+	assert_int_equal(PTE_OFFSET(pt_get(&c->pt, b)), PTE_OFFSET(pt_get(&p->pt, b)));
+	check_consistency(p);
+	check_consistency(c);
+	/* Each writes its own page without a fault; neither sees the other. */
+	int pbefore = AS(p)->ncalls, cbefore = AS(c)->ncalls;
+	app_write8(p, mf, a, 'P');
+	app_write8(c, mf, a + PG, 'C');
+	assert_int_equal(AS(p)->ncalls, pbefore);
+	assert_int_equal(AS(c)->ncalls, cbefore);
+	assert_int_equal(app_read8(c, mf, a), 'a');
+	assert_int_equal(app_read8(p, mf, a + PG), 'b');
+	assert_int_equal(app_read8(c, mf, a + 2 * PG), 'c');
+	assert_int_equal(app_read8(c, mf, b), 'u');
+	check_consistency(p);
+	check_consistency(c);
+	mm_put(c);
+	mm_put(p);
+}
+
+/* Nothing is copied ahead for a parent that maps more pages writable than
+ * the fork copies at once (MM_FORK_COPY_MAX, 128), nor for one whose mm
+ * another thread shares (it could write a page while it is copied): every
+ * page is shared copy-on-write and write-protected in the parent. */
+static void test_fork_shares_when_too_many_pages_or_another_thread(void **state)
+{
+	struct mm *p = mm_new(mf, &premap_plat);
+	assert_non_null(p);
+	uint64_t a = map_at(p, 0x40000000, 200 * PG, RW, ANON);
+	for (int i = 0; i < 129; i++)
+		app_write8(p, mf, a + (uint64_t)i * PG, 1);
+	struct mm *c = mm_fork(p);
+	assert_non_null(c);
+	for (int i = 0; i < 129; i++) {
+		assert_true(pt_get(&c->pt, a + (uint64_t)i * PG) & PTE_COW);
+		assert_int_equal(host_prot(p, a + (uint64_t)i * PG), PROT_READ);
+	}
+	mm_put(c);
+	struct mm *q = mm_new(mf, &premap_plat);
+	assert_non_null(q);
+	uint64_t b = map_at(q, 0x40000000, PG, RW, ANON);
+	app_write8(q, mf, b, 'q');
+	mm_get(q);
+	c = mm_fork(q);
+	mm_put(q);
+	assert_non_null(c);
+	assert_true(pt_get(&c->pt, b) & PTE_COW);
+	assert_int_equal(host_prot(q, b), PROT_READ);
+	assert_int_equal(host_prot(c, b), PROT_READ);
+	check_consistency(q);
+	check_consistency(c);
+	mm_put(c);
+	mm_put(q);
+	mm_put(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +265,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fork_premap_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_a_sentry_write_into_a_premapped_child_page_maps_the_copy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_copies_the_pages_the_parent_maps_writable,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_shares_when_too_many_pages_or_another_thread,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

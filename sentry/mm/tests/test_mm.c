@@ -507,7 +507,11 @@ static void test_fork_cow_isolates_parent_and_child(void **state)
 	assert_int_equal(host_prot(p, a), RW);
 	uint64_t pte = pt_get(&p->pt, a);
 	clear_calls(p);
+	/* Another thread shares the parent's mm: the fork copies nothing
+	 * ahead (fork.c), so every page is shared copy-on-write. */
+	mm_get(p);
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	/* Shared frames, refcount 2, write-protected in the parent's platform. */
 	assert_int_equal(PTE_OFFSET(pt_get(&c->pt, a)), PTE_OFFSET(pte));
@@ -556,7 +560,9 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	uint64_t a = map_anon(p, 0x40000000, 16 * PG, RW, ANON | MAP_FIXED);
 	for (int i = 0; i < 16; i++)
 		app_write8(p, mf, a + i * PG, (uint8_t)('a' + i));
+	mm_get(p); /* another thread: nothing copied ahead (fork.c) */
 	struct mm *c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	assert_int_equal(host_prot(p, a + 5 * PG), PROT_READ);
 	mm_put(c);
@@ -574,7 +580,9 @@ static void test_write_fault_after_fork_reclaims_the_window(void **state)
 	assert_int_equal(app_read8(p, mf, a + 3 * PG), 'D');
 	check_consistency(p);
 	/* While a child still shares them, a write copies its page only. */
+	mm_get(p);
 	c = mm_fork(p);
+	mm_put(p);
 	assert_non_null(c);
 	clear_calls(p);
 	app_write8(p, mf, a + 7 * PG, 'Y');
@@ -1237,7 +1245,7 @@ static void test_for_each_vma_names_heap_stack_and_files(void **state)
 	uint64_t vs, rss;
 	mm_usage(mm, &vs, &rss);
 	assert_int_equal(vs, (1 + 2 + 1 + 1 + 8 + 1) * PG);
-	assert_int_equal(rss, 0);
+	assert_int_equal(rss, 2 * PG); /* the heap's two pages, mapped at the brk */
 	mm_put(mm);
 	assert_int_equal(ff.refs, 0);
 }
@@ -1321,10 +1329,67 @@ static void test_write_to_exe_data_copies_its_window(void **state)
 	ff_release(&other);
 }
 
+/* A library's data mapped by ld.so (MAP_PRIVATE|MAP_DENYWRITE): the first
+ * write copies the window's pages (16) and maps them writable in one
+ * platform call, as a write after reads does; the file's cached pages stay
+ * as they were. */
+static void test_write_to_loaded_library_data_copies_its_window(void **state)
+{
+	static uint8_t data[8 * 4096];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 251 + 1);
+	struct fake_file lib;
+	ff_init(&lib, mf, data, sizeof(data), true);
+	struct mm *mm = new_mm();
+	int flags = MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE;
+	/* At 64 KiB boundaries: one window each. */
+	int64_t d = mm_mmap(mm, 0x40000000, 6 * PG, RW, flags, &lib.f, 0);
+	int64_t e = mm_mmap(mm, 0x40100000, 6 * PG, RW, flags, &lib.f, 0);
+	assert_true(d > 0 && e > 0);
+	/* A first write, nothing present yet (the platform tells a write). */
+	clear_calls(mm);
+	int code;
+	assert_int_equal(mm_handle_fault_access(mm, (uint64_t)d + 4 * PG + 1, PROT_WRITE, &code), 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	app_write8(mm, mf, (uint64_t)d + 4 * PG + 1, 0x42);
+	assert_int_equal(AS(mm)->ncalls, 1);
+	for (uint64_t i = 0; i < 6; i++) {
+		uint64_t pte = pt_get(&mm->pt, (uint64_t)d + i * PG);
+		assert_false(pte & PTE_COW);
+		assert_int_not_equal(PTE_OFFSET(pte), (uint64_t)(lib.cache[i] - 1));
+		assert_int_equal(host_prot(mm, (uint64_t)d + i * PG), RW);
+	}
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 6; i++)
+		app_write8(mm, mf, (uint64_t)d + i * PG + 2, (uint8_t)i);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 4 * PG + 1), 0x42);
+	assert_int_equal(app_read8(mm, mf, (uint64_t)d + 3 * PG + 7), data[3 * PG + 7]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)lib.cache[4] - 1), data[4 * PG]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)lib.cache[4] - 1 + 1), data[4 * PG + 1]);
+	/* Read first (mapped read-only, shared with the cache), then written. */
+	for (uint64_t i = 0; i < 6; i++)
+		assert_int_equal(app_read8(mm, mf, (uint64_t)e + i * PG), data[i * PG]);
+	assert_int_equal(host_prot(mm, (uint64_t)e + 5 * PG), PROT_READ);
+	clear_calls(mm);
+	app_write8(mm, mf, (uint64_t)e + PG, 0x24);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (uint64_t i = 0; i < 6; i++) {
+		assert_false(pt_get(&mm->pt, (uint64_t)e + i * PG) & PTE_COW);
+		assert_int_equal(host_prot(mm, (uint64_t)e + i * PG), RW);
+	}
+	assert_int_equal(app_read8(mm, mf, (uint64_t)e + 5 * PG + 9), data[5 * PG + 9]);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(lib.refs, 0);
+	ff_release(&lib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	    T(test_write_to_loaded_library_data_copies_its_window),
 	    T(test_memfile_alloc_is_zeroed_refcounted_and_punched_on_free),
 	    T(test_write_fault_after_fork_reclaims_the_window),
 	    T(test_read_fault_maps_the_cached_pages_of_a_wider_window),

@@ -1,0 +1,159 @@
+/* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch:
+ * a brk growth's first pages, a small writable anonymous mmap
+ * (populate_anon), longer fault windows for memory filled upward. */
+#include "sentry/mm/tests/mm_test_util.h"
+
+static struct memfile *mf;
+
+/* The fake platform, but keeping maps made before entry, as systrap. */
+static struct platform_ops premap_ops;
+static struct platform premap_plat = {.ops = &premap_ops, .memfd = -1};
+
+static int setup(void **state)
+{
+	fake_releases = 0;
+	premap_ops = fake_platform_ops;
+	premap_ops.map_before_entry = true;
+	return memfile_new(64ULL << 20, &mf) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	uint64_t used = memfile_used(mf);
+	memfile_free(mf);
+	mf = NULL;
+	return used ? -1 : 0;
+}
+
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+
+static struct mm *new_mm(void)
+{
+	struct mm *mm = mm_new(mf, &fake_plat);
+	assert_non_null(mm);
+	return mm;
+}
+
+/* The first 64 pages a brk growth adds are mapped writable at the brk, in
+ * one platform call (malloc writes them next); the rest fault as before; a
+ * shrink unmaps them and a growth back gives fresh zeroes. */
+static void test_brk_growth_maps_its_first_pages_at_once(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t start = 0x555555560000ULL;
+	mm_brk_init(mm, start);
+	clear_calls(mm);
+	assert_int_equal(mm_brk(mm, start + 48 * PG), start + 48 * PG);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	for (uint64_t i = 0; i < 48; i++)
+		assert_int_equal(host_prot(mm, start + i * PG), RW);
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 48; i++)
+		app_write8(mm, mf, start + i * PG + 5, 0x5a);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	/* Down by 16 pages, back up by 100: 64 of them mapped, not 100. */
+	assert_int_equal(mm_brk(mm, start + 32 * PG), start + 32 * PG);
+	assert_int_equal(host_prot(mm, start + 40 * PG), -1);
+	clear_calls(mm);
+	assert_int_equal(mm_brk(mm, start + 132 * PG), start + 132 * PG);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, start + 95 * PG), RW);
+	assert_int_equal(host_prot(mm, start + 96 * PG), -1);
+	assert_int_equal(app_read8(mm, mf, start + 40 * PG + 5), 0);
+	assert_int_equal(app_read8(mm, mf, start + 31 * PG + 5), 0x5a);
+	assert_int_equal(app_read8(mm, mf, start + 120 * PG), 0);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
+/* A private writable anonymous mmap no larger than the fault-around window
+ * (16 pages) is mapped with the mmap, in one platform call: ld.so's and a
+ * library's bss are written at once, and a first touch would map all of it
+ * anyway.  Not a larger one, a read-only, shared or MAP_NORESERVE one, nor
+ * where the map would not hold (an address space never entered on a
+ * platform that keeps no maps before entry). */
+static void test_small_anonymous_mmap_is_mapped_at_once(void **state)
+{
+	struct mm *mm = mm_new(mf, &premap_plat);
+	assert_non_null(mm);
+	clear_calls(mm);
+	assert_int_equal(mm_mmap(mm, 0x40000000, 2 * PG, RW, ANON, NULL, 0), 0x40000000);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, 0x40000000), RW);
+	assert_int_equal(host_prot(mm, 0x40000000 + PG), RW);
+	clear_calls(mm);
+	app_write8(mm, mf, 0x40000000 + PG + 3, 7);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, 0x40000000), 0);
+	assert_int_equal(mm_mmap(mm, 0x41000000, 16 * PG, RW, ANON, NULL, 0), 0x41000000);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	clear_calls(mm);
+	assert_int_equal(mm_mmap(mm, 0x42000000, 17 * PG, RW, ANON, NULL, 0), 0x42000000);
+	assert_int_equal(mm_mmap(mm, 0x43000000, 4 * PG, PROT_READ, ANON, NULL, 0), 0x43000000);
+	assert_int_equal(mm_mmap(mm, 0x44000000, 4 * PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
+				 NULL, 0),
+			 0x44000000);
+	assert_int_equal(mm_mmap(mm, 0x45000000, 4 * PG, RW, ANON | MAP_NORESERVE, NULL, 0),
+			 0x45000000);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(host_prot(mm, 0x42000000), -1);
+	check_consistency(mm);
+	mm_put(mm);
+	/* The plain fake platform keeps nothing before entry. */
+	mm = new_mm();
+	clear_calls(mm);
+	assert_int_equal(mm_mmap(mm, 0x40000000, 2 * PG, RW, ANON, NULL, 0), 0x40000000);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_false(pt_get(&mm->pt, 0x40000000) & PTE_MAPPED);
+	assert_int_equal(app_read8(mm, mf, 0x40000000), 0);
+	mm_put(mm);
+}
+
+/* Private anonymous memory filled upward: a first touch whose window has
+ * its page below present maps 64 pages from the window's start instead of
+ * 16; a touch with nothing below, 16. */
+static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = 0x40000000;
+	assert_int_equal(mm_mmap(mm, a, 256 * PG, RW, ANON, NULL, 0), (int64_t)a);
+	clear_calls(mm);
+	app_write8(mm, mf, a, 1);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, a + 15 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 16 * PG), -1);
+	clear_calls(mm);
+	app_write8(mm, mf, a + 16 * PG, 2);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(host_prot(mm, a + 79 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 80 * PG), -1);
+	clear_calls(mm);
+	for (uint64_t i = 17; i < 80; i++)
+		app_write8(mm, mf, a + i * PG, 3);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	/* Nothing below: the usual window. */
+	app_write8(mm, mf, a + 200 * PG, 4);
+	assert_int_equal(host_prot(mm, a + 207 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 208 * PG), -1);
+	/* The last window stops at the VMA's end. */
+	app_write8(mm, mf, a + 208 * PG, 5);
+	assert_int_equal(host_prot(mm, a + 255 * PG), RW);
+	assert_int_equal(app_read8(mm, mf, a + 16 * PG), 2);
+	assert_int_equal(app_read8(mm, mf, a + 250 * PG), 0);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_brk_growth_maps_its_first_pages_at_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_small_anonymous_mmap_is_mapped_at_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_anonymous_memory_filled_upward_faults_in_longer_windows, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
