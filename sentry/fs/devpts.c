@@ -928,6 +928,11 @@ static int pts_open(struct task *t, struct inode *ino, struct file *f)
 	f->ops = &pts_fops;
 	f->priv = p;
 	f->stream = true;
+	/* As Linux's tty_open_proc_set_tty: a session leader without a
+	 * terminal that opens a slave for reading, without O_NOCTTY, takes it
+	 * as its controlling terminal (when it cannot, the open still works). */
+	if (t && t->tg && !(f->flags & O_NOCTTY) && f->readable && p->session.kops)
+		p->session.kops->set_ctty(t, &p->session, 0);
 	return 0;
 }
 

@@ -779,6 +779,33 @@ static void test_tiocsig_sends_keyboard_signals_to_the_foreground_group(void **s
 	assert_true(was_sent(12, SIGINT));
 }
 
+static void test_slave_open_without_noctty_makes_it_the_leaders_terminal(void **state)
+{
+	struct tfx *x = *state;
+	char path[32];
+	struct file *f;
+	snprintf(path, sizeof(path), "/dev/pts/%u", x->n);
+	/* The setup's own open had O_NOCTTY: no terminal yet; write-only
+	 * opens do not take one either (tty_open_proc_set_tty's FMODE_READ). */
+	assert_null(fake_ctty);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_WRONLY, 0, &f), 0);
+	assert_null(fake_ctty);
+	assert_false(file_get_flags(f) & O_NOCTTY);
+	file_put(f);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_RDWR | O_NOCTTY, 0, &f), 0);
+	assert_null(fake_ctty);
+	assert_false(file_get_flags(f) & O_NOCTTY); /* gone after the open */
+	file_put(f);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_RDWR, 0, &f), 0);
+	assert_non_null(fake_ctty);
+	file_put(f);
+	/* The master never becomes one. */
+	fake_ctty = NULL;
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, "/dev/ptmx", O_RDWR, 0, &f), 0);
+	assert_null(fake_ctty);
+	file_put(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -800,6 +827,7 @@ int main(void)
 		T(test_tiocgptpeer_opens_the_slave),
 		T(test_packet_mode_prefixes_data_and_reports_slave_events),
 		T(test_tiocsig_sends_keyboard_signals_to_the_foreground_group),
+		T(test_slave_open_without_noctty_makes_it_the_leaders_terminal),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
