@@ -825,6 +825,12 @@ static char *gen_hostname(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
+/* The advisory locks of the sandbox (lslocks reads them). */
+static char *gen_locks(struct task *t, void *arg, size_t *len)
+{
+	return vfs_locks_report(len);
+}
+
 static char *gen_const(struct task *t, void *arg, size_t *len)
 {
 	struct sbuf b = {0};
@@ -1130,6 +1136,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_file(root, "version", 0444, gen_version, NULL);
 	r |= add_file(root, "loadavg", 0444, gen_loadavg, NULL);
 	r |= add_file(root, "filesystems", 0444, gen_filesystems, NULL);
+	r |= add_file(root, "locks", 0444, gen_locks, NULL);
 	r |= add_file(root, "stat", 0444, gen_stat_sys, NULL);
 	r |= add_file(root, "vmstat", 0444, gen_vmstat, NULL);
 	struct inode *net = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
