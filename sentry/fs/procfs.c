@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/random.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -825,6 +827,62 @@ static char *gen_hostname(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
+/* A version 4 (random) UUID as Linux's generate_random_uuid writes it. */
+static void random_uuid(char out[37])
+{
+	uint8_t u[16] = {0};
+	size_t got = 0;
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+/* kernel/random/boot_id: one per sandbox (its Sentry), made at first read. */
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+static char boot_id[37];
+
+static void boot_id_init(void)
+{
+	random_uuid(boot_id);
+}
+
+/* kernel/random/uuid (arg NULL): a new UUID at each read, where scripts
+ * take their ids from; kernel/random/boot_id (arg non-NULL). */
+static char *gen_random_uuid(struct task *t, void *arg, size_t *len)
+{
+	char uuid[37];
+	if (arg) {
+		pthread_once(&boot_id_once, boot_id_init);
+		memcpy(uuid, boot_id, sizeof(uuid));
+	} else {
+		random_uuid(uuid);
+	}
+	struct sbuf b = {0};
+	tb_printf(&b, "%s\n", uuid);
+	return tb_done(&b, len);
+}
+
+/* kernel/threads-max as Linux's set_max_threads: the memory over 8 thread
+ * stacks of 16 KiB, between 20 and FUTEX_TID_MASK. */
+static char *gen_threads_max(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
+	uint64_t n = total / (8 * 16384);
+	n = n < 20 ? 20 : n > 0x3fffffff ? 0x3fffffff : n;
+	struct sbuf b = {0};
+	tb_printf(&b, "%llu\n", (unsigned long long)n);
+	return tb_done(&b, len);
+}
+
 /* The advisory locks of the sandbox (lslocks reads them). */
 static char *gen_locks(struct task *t, void *arg, size_t *len)
 {
@@ -1158,6 +1216,19 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "pid_max", 0444, gen_const, "4194304");
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
+		r |= add_file(kern, "threads-max", 0444, gen_threads_max, NULL);
+		/* Linux's default; visor writes no core files (a crash is
+		 * reported by its signal, without the core-dump bit). */
+		r |= add_file(kern, "core_pattern", 0444, gen_const, "core");
+		struct inode *rnd = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!rnd)
+			r = -1;
+		else
+			r |= add_file(rnd, "uuid", 0444, gen_random_uuid, NULL) |
+			     add_file(rnd, "boot_id", 0444, gen_random_uuid, boot_id) |
+			     add_file(rnd, "entropy_avail", 0444, gen_const, "256") |
+			     add_file(rnd, "poolsize", 0444, gen_const, "256") |
+			     vfs_synth_dir_add(kern, "random", rnd);
 		/* Yama at scope 1, as Debian: only descendants (or a process
 		 * named by PR_SET_PTRACER) may be attached (ptrace.c). */
 		struct inode *yama = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
@@ -1168,13 +1239,16 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		/* sys/vm: the Sentry's heuristic overcommit (mm.c), mode 0 with
-		 * Linux's default ratio; glibc's heap trim and Redis read it. */
+		 * Linux's default ratio; glibc's heap trim and Redis read it.
+		 * max_map_count: Linux's default, which Elasticsearch checks (the
+		 * Sentry counts no mappings against it). */
 		struct inode *vm = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 		if (!vm)
 			r = -1;
 		else
 			r |= add_file(vm, "overcommit_memory", 0444, gen_const, "0") |
 			     add_file(vm, "overcommit_ratio", 0444, gen_const, "50") |
+			     add_file(vm, "max_map_count", 0444, gen_const, "65530") |
 			     vfs_synth_dir_add(sys, "vm", vm);
 		r |= add_sysctls(sb, sys);
 		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
@@ -1187,6 +1261,10 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			r |= add_file(ino, "max_user_instances", 0444, gen_const, "128");
 			r |= add_file(ino, "max_user_watches", 0444, gen_const, "8192");
 			r |= vfs_synth_dir_add(fs, "inotify", ino);
+			/* nr_open: the RLIMIT_NOFILE ceiling (kernel/resource.c);
+			 * file-max: no system-wide count, as systemd's hosts set it. */
+			r |= add_file(fs, "nr_open", 0444, gen_const, "1048576");
+			r |= add_file(fs, "file-max", 0444, gen_const, "9223372036854775807");
 			r |= vfs_synth_dir_add(sys, "fs", fs);
 		}
 		r |= vfs_synth_dir_add(root, "sys", sys);
