@@ -613,8 +613,57 @@ static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, s
 		end++;
 	if (end == kbuf || *end || errno)
 		return -EINVAL;
-	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v);
+	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v,
+				  false);
 	return r < 0 ? r : (ssize_t)len;
+}
+
+/* /proc/PID/oom_adj, the interface oom_score_adj replaced, as Linux's
+ * oom_adj_read and oom_adj_write: -17..15 scaled to and from -1000..1000
+ * (by 17, 15 being the maximum). */
+static char *gen_oom_adj(struct task *t, void *arg, size_t *len)
+{
+	int v = 0;
+	if (oom_score_adj_get(t->k, (int)(intptr_t)arg, &v) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%d\n", v == 1000 ? 15 : v * 17 / 1000);
+	return tb_done(&b, len);
+}
+
+static ssize_t write_oom_adj(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	char kbuf[32];
+	if (len >= sizeof(kbuf))
+		return -EINVAL;
+	memcpy(kbuf, buf, len);
+	kbuf[len] = 0;
+	char *end;
+	errno = 0;
+	long v = strtol(kbuf, &end, 10);
+	while (*end == ' ' || *end == '\n' || *end == '\t')
+		end++;
+	if (end == kbuf || *end || errno || v < -17 || v > 15)
+		return -EINVAL;
+	int adj = v == 15 ? 1000 : (int)(v * 1000 / 17);
+	int r = oom_score_adj_set(t, (int)(intptr_t)arg, adj, true);
+	return r < 0 ? r : (ssize_t)len;
+}
+
+static void sandbox_mem(struct task *t, uint64_t *total, uint64_t *used);
+
+/* /proc/PID/oom_score: the OOM killer's view of the process (oom.c), over
+ * the sandbox's memory. */
+static char *gen_oom_score(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
+	long v;
+	if (oom_score_get(t->k, (int)(intptr_t)arg, total / 4096, &v) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%ld\n", v);
+	return tb_done(&b, len);
 }
 
 /* The directory's own arg is its process's thread group (a reference), so
@@ -656,6 +705,12 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 		vfs_synth_set_write(oom, write_oom_score_adj);
 	if (!oom || vfs_synth_dir_add(d, "oom_score_adj", oom) < 0)
 		r = -1;
+	struct inode *oom_adj = vfs_synth_file_new(proc_sb, S_IFREG | 0644, gen_oom_adj, arg, NULL);
+	if (oom_adj)
+		vfs_synth_set_write(oom_adj, write_oom_adj);
+	if (!oom_adj || vfs_synth_dir_add(d, "oom_adj", oom_adj) < 0)
+		r = -1;
+	r |= add_file(d, "oom_score", 0444, gen_oom_score, arg);
 	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
 	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
 		r = -1;
