@@ -751,8 +751,9 @@ static void mount_line(struct vfs_mount *m, const char *path, void *arg)
 {
 	struct sbuf *b = arg;
 	const char *fstype = m->sb && m->sb->fstype ? m->sb->fstype : "none";
-	tb_printf(b, "%s %s %s %s 0 0\n", m->source ? m->source : fstype, path, fstype,
-		  (m->flags & VFS_MNT_RDONLY) ? "ro" : "rw");
+	char opts[64];
+	proc_mount_options(m->flags, opts, sizeof(opts));
+	tb_printf(b, "%s %s %s %s 0 0\n", m->source ? m->source : fstype, path, fstype, opts);
 }
 
 static char *gen_mounts(struct task *t, void *arg, size_t *len)
