@@ -266,6 +266,22 @@ static char *gen_comm(struct task *t, void *arg, size_t *len)
 	return gen_from_snapshot(t, arg, 0, fmt_comm, len);
 }
 
+/* /proc/PID/io, as Linux's do_io_accounting prints it (sys_rw.c counts). */
+static void fmt_io(struct sbuf *b, const struct proc_snapshot *s)
+{
+	tb_printf(b,
+		  "rchar: %llu\nwchar: %llu\nsyscr: %llu\nsyscw: %llu\nread_bytes: 0\n"
+		  "write_bytes: %llu\ncancelled_write_bytes: 0\n",
+		  (unsigned long long)s->io_rchar, (unsigned long long)s->io_wchar,
+		  (unsigned long long)s->io_syscr, (unsigned long long)s->io_syscw,
+		  (unsigned long long)s->io_write_bytes);
+}
+
+static char *gen_io(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, 0, fmt_io, len);
+}
+
 static void maps_line(const struct mm_vma_info *v, void *arg)
 {
 	struct sbuf *b = arg;
@@ -696,6 +712,7 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_file(d, "statm", 0444, gen_statm, arg);
 	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
 	r |= add_file(d, "environ", 0400, gen_environ, arg);
+	r |= add_file(d, "io", 0400, gen_io, arg);
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
