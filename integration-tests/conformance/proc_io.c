@@ -1,12 +1,13 @@
 /* /proc/PID/io: its seven fields; read and write calls counted in
  * syscr/syscw (failed ones too) and their bytes in rchar/wchar; a reaped
  * child's counts joining its parent's; bytes written to a regular file in
- * write_bytes. */
+ * write_bytes; sendfile and copy_file_range as one read and one write. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,21 @@ int main(int argc, char **argv)
 	snap(&b, 0);
 	delta("file", &a, &b);
 	printf("write_bytes at least 8192: %d\n", b.v[5] - a.v[5] >= 8192);
+	/* sendfile and copy_file_range: one read and one write each. */
+	char path2[300];
+	snprintf(path2, sizeof(path2), "%s2", path);
+	int fd2 = open(path2, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	snap(&a, 0);
+	off_t o = 0;
+	sendfile(p[1], fd, &o, 300);
+	read(p[0], buf, sizeof(buf));
+	loff_t io = 0, oo = 0;
+	copy_file_range(fd, &io, fd2, &oo, 1000, 0);
+	copy_file_range(fd, &io, fd2, &oo, 0, 0);
+	snap(&b, 0);
+	delta("sendfile, copy_file_range", &a, &b);
+	close(fd2);
+	unlink(path2);
 	snap(&a, 0);
 	pid_t c = fork();
 	if (c == 0) {

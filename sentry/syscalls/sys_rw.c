@@ -379,6 +379,9 @@ static int64_t sys_sendfile(struct task *t, const uint64_t a[6])
 		r = -EINVAL;
 	} else {
 		r = copy_between(t, in, a[2] ? &off : NULL, out, NULL, a[3]);
+		/* One read and one write in /proc/PID/io, as do_sendfile. */
+		io_account(t, in, false, r);
+		io_account(t, out, true, r);
 		if (a[2] && r >= 0 && task_copy_out(t, a[2], &off, sizeof(off)) < 0)
 			r = -EFAULT;
 	}
@@ -431,6 +434,11 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 		len = from >= isize ? 0 : len < isize - from ? len : isize - from;
 		if (r == 0 && len > 0) {
 			r = copy_between(t, in, ip, out, op, len);
+			/* One read and one write in /proc/PID/io, as
+			 * vfs_copy_file_range past its checks (a copy of
+			 * nothing returns before them). */
+			io_account(t, in, false, r);
+			io_account(t, out, true, r);
 			if (r >= 0 && ((a[1] && task_copy_out(t, a[1], &ioff, 8) < 0) ||
 				       (a[3] && task_copy_out(t, a[3], &ooff, 8) < 0)))
 				r = -EFAULT;
