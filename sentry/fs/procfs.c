@@ -266,6 +266,17 @@ static char *gen_comm(struct task *t, void *arg, size_t *len)
 	return gen_from_snapshot(t, arg, 0, fmt_comm, len);
 }
 
+/* /proc/PID/wchan: "0", no newline, what Linux prints for a running task
+ * or one whose kernel stack it cannot name; the Sentry's tasks wait in no
+ * kernel function.  ps shows it as "-" (a missing file as "?"). */
+static char *gen_wchan(struct task *t, void *arg, size_t *len)
+{
+	char *s = strdup("0");
+	if (s)
+		*len = 1;
+	return s;
+}
+
 /* /proc/PID/io, as Linux's do_io_accounting prints it (sys_rw.c counts). */
 static void fmt_io(struct sbuf *b, const struct proc_snapshot *s)
 {
@@ -713,6 +724,7 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
 	r |= add_file(d, "environ", 0400, gen_environ, arg);
 	r |= add_file(d, "io", 0400, gen_io, arg);
+	r |= add_file(d, "wchan", 0444, gen_wchan, arg);
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
