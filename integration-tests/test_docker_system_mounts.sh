@@ -16,6 +16,11 @@ out=$(dr "$DOCKER_IMAGE" sh -c 'cat /proc/mounts; cat /sys/devices/system/cpu/on
 for want in '^proc /proc proc' '^sysfs /sys sysfs ro' ' /sys/fs/cgroup ' ' /dev/mqueue ' ' /dev/shm '; do
 	echo "$out" | grep -q -- "$want" || fail "no mount matching '$want' in: $out"
 done
+# Each mount's flags from the spec, as runc's container lists them.
+for want in '^proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0$' \
+	' /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0$' ' /dev/shm tmpfs rw,[^ ]*noexec'; do
+	echo "$out" | grep -q -- "$want" || fail "no mount matching '$want' in: $out"
+done
 ncpu=$(nproc --all 2>/dev/null || nproc)
 want=$([ "$ncpu" -gt 1 ] && echo "0-$((ncpu - 1))" || echo 0)
 echo "$out" | grep -qx "$want" || fail "/sys/devices/system/cpu/online is not $want: $out"
@@ -26,7 +31,7 @@ out=$(dr --cpuset-cpus=0 "$DOCKER_IMAGE" sh -c 'cat /proc/self/mountinfo; echo =
 	fail "docker run: $out"
 mountinfo=$(echo "$out" | sed -n '1,/^==$/p' | sed '$d')
 # ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS - TYPE SOURCE SUPER-OPTIONS
-echo "$mountinfo" | grep -Eq '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ / / (rw|ro) - ' ||
+echo "$mountinfo" | grep -Eq '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ / / (rw|ro)[^ ]* - ' ||
 	fail "no root line in /proc/self/mountinfo: $mountinfo"
 echo "$mountinfo" | grep -Eq '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ / /proc (rw|ro)[^ ]* - proc ' ||
 	fail "no /proc line in /proc/self/mountinfo: $mountinfo"

@@ -19,4 +19,12 @@ id=$(timeout 60 docker run -d --runtime="$DOCKER_RUNTIME" visor-busybox sleep 10
 trap 'docker rm -f "$id" >/dev/null 2>&1' EXIT
 out=$(timeout 60 docker exec -t "$id" echo exec-tty 2>&1) || fail "docker exec -t: $out"
 echo "$out" | grep -q exec-tty || fail "docker exec -t printed: $out"
+# docker run -it: stdin, stdout and stderr are one terminal, so bash -i gets
+# job control from the dup of stderr it keeps (tcgetpgrp on fd 2), as under
+# runc ("cannot set terminal process group ... no job control" otherwise).
+docker_import_debian
+out=$(timeout 60 script -qc "docker run --rm -i -t --runtime=$DOCKER_RUNTIME $DEBIAN_IMAGE \
+	bash -i -c 'echo jobs-ok'" /dev/null </dev/null 2>&1 | tr -d '\r')
+echo "$out" | grep -q jobs-ok || fail "bash -i under docker run -it: $out"
+echo "$out" | grep -q 'no job control' && fail "bash -i under docker run -it has no job control: $out"
 exit 0

@@ -21,6 +21,13 @@ out=$("$VISOR" do $BB sh -c "$BB sleep 10 & kill -9 \$!; wait \$!; echo child \$
 out=$(echo data | "$VISOR" do $BB cat) || fail "cat exited $?"
 [ "$out" = data ] || fail "stdin: '$out'"
 
+# A host /dev/null given as stdin (what the shim gives docker run without
+# -i) is /dev/null in /proc/self/fd, as under runc; a host pipe is a pipe.
+out=$("$VISOR" do $BB readlink /proc/self/fd/0 </dev/null) || fail "readlink exited $?"
+[ "$out" = /dev/null ] || fail "stdin /dev/null shows as '$out'"
+out=$(echo | "$VISOR" do $BB readlink /proc/self/fd/0) || fail "readlink exited $?"
+case $out in pipe:\[*\]) ;; *) fail "stdin pipe shows as '$out'" ;; esac
+
 # stdout and stderr redirected to one file share its offset, as on Linux.
 f=$(mktemp)
 "$VISOR" do $BB sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2' >"$f" 2>&1

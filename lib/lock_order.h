@@ -40,6 +40,7 @@
 	X(PAGECACHE,         135, "pagecache->lock")                    \
 	X(IPC_IDS,           137, "ipc_ns->lock")                       \
 	X(INODE,             140, "inode->lock")                        \
+	X(FILE_LOCKS,        145, "file_locks_lock")                    \
 	X(SHMEM,             150, "shmem->lock")                        \
 	X(MEMFILE,           160, "memfile->lock")                      \
 	X(PIPE,              170, "pipe->lock")                         \

@@ -137,8 +137,9 @@ int boot_mount_from_oci(const struct oci_mount *m, struct sentry_mount *out)
 			out->source = "dev";
 			out->data = NULL;
 		} else {
+			/* The source names it in /proc/mounts ("shm"), as runc's. */
 			out->fstype = "tmpfs";
-			out->source = "tmpfs";
+			out->source = m->source && m->source[0] ? m->source : "tmpfs";
 		}
 		return 1;
 	}

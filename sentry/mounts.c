@@ -8,12 +8,28 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 
-/* One mount of the boot list. */
-static int boot_mount(const struct vfs_path *root, const struct sentry_mount *m)
+/* Does the list mount something on DIR/shm (DIR: a /dev mount's target)? */
+static bool list_mounts_shm(const struct sentry_mount *mounts, int n, const char *dir)
+{
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	for (int i = 0; i < n; i++) {
+		const char *t = mounts[i].target;
+		if (!strncmp(t, dir, dl) && !strncmp(t + dl, "/shm", 4) &&
+		    (t[dl + 4] == 0 || !strcmp(t + dl + 4, "/")))
+			return true;
+	}
+	return false;
+}
+
+/* One mount of the boot list; own_shm: /dev brings its own /dev/shm. */
+static int boot_mount(const struct vfs_path *root, const struct sentry_mount *m, bool own_shm)
 {
 	if (!strcmp(m->fstype, "masked")) {
 		/* OCI maskedPaths: an empty read-only directory over a directory,
@@ -27,10 +43,11 @@ static int boot_mount(const struct vfs_path *root, const struct sentry_mount *m)
 	if (!strcmp(m->fstype, "bind-dev")) /* the sandbox's own device node */
 		return vfs_bind(root, m->source, m->target, m->flags);
 	int r = vfs_mount(root, m->target, m->fstype, m->source, m->flags, m->data);
-	if (r == 0 && (!strcmp(m->fstype, "dev") || !strcmp(m->fstype, "devtmpfs"))) {
+	if (r == 0 && own_shm && (!strcmp(m->fstype, "dev") || !strcmp(m->fstype, "devtmpfs"))) {
 		/* /dev brings its /dev/shm, a tmpfs of Docker's default
-		 * --shm-size (64 MiB), as Docker sets it up under runc; a shm
-		 * mount of the config's own comes later and covers it. */
+		 * --shm-size (64 MiB), as Docker sets it up under runc, unless
+		 * the config mounts its own there (then only that one is
+		 * listed, as under runc). */
 		char shm[VFS_PATH_MAX];
 		snprintf(shm, sizeof(shm), "%s/shm", m->target);
 		int s = vfs_mount(root, shm, "tmpfs", "shm", MS_NOSUID | MS_NODEV,
@@ -45,7 +62,7 @@ int sentry_mount_all(const struct vfs_path *root, const struct sentry_mount *mou
 {
 	for (int i = 0; i < n; i++) {
 		const struct sentry_mount *m = &mounts[i];
-		int r = boot_mount(root, m);
+		int r = boot_mount(root, m, !list_mounts_shm(mounts + i + 1, n - i - 1, m->target));
 		if ((r == -ENODEV || r == -ENOENT) && m->optional) { /* OCI: mqueue, cgroup... */
 			log_warn("mount %s on %s: %s, skipped", m->fstype, m->target, strerror(-r));
 			continue;

@@ -41,11 +41,28 @@
 #define MEMFILE_LIMIT (64ULL << 30)
 
 /* Wrap the host stdio fds as the files the app gets as 0, 1, 2. */
+/* The stdio the runtime hands over, as the app's files.  A terminal given
+ * as more than one of them (docker run -it: the pty slave on 0, 1 and 2)
+ * is one open file, as runc dups one open of the console onto 0, 1 and 2:
+ * so the fd bash takes its terminal from (a dup of 2) answers tcgetpgrp
+ * and tcsetpgrp as the console that stdin is. */
 static int open_stdio(struct file *out[3], const int stdio[3])
 {
+	struct stat st[3];
 	for (int i = 0; i < 3; i++) {
 		out[i] = NULL;
 		if (stdio[i] < 0)
+			continue;
+		if (fstat(stdio[i], &st[i]) < 0)
+			return -errno;
+		for (int j = 0; j < i && !out[i]; j++) {
+			if (out[j] && hostfd_is_tty(out[j]) && S_ISCHR(st[i].st_mode) &&
+			    st[j].st_rdev == st[i].st_rdev && st[j].st_dev == st[i].st_dev) {
+				file_get(out[j]);
+				out[i] = out[j];
+			}
+		}
+		if (out[i])
 			continue;
 		int fl = fcntl(stdio[i], F_GETFL);
 		if (fl < 0)

@@ -124,6 +124,10 @@ static void test_boot_mount_unknown_type_is_optional_and_missing_type_is_error(v
 	assert_string_equal(out.fstype, "mqueue");
 	struct oci_mount notype = {.destination = "/x", .options = opts};
 	assert_int_equal(boot_mount_from_oci(&notype, &out), -EINVAL);
+	struct oci_mount shm = {.destination = "/dev/shm", .type = "tmpfs", .source = "shm",
+				.options = opts};
+	assert_int_equal(boot_mount_from_oci(&shm, &out), 1);
+	assert_string_equal(out.source, "shm"); /* /proc/mounts's first field, as runc's */
 	struct oci_mount rel = {.destination = "x", .type = "tmpfs", .options = opts};
 	assert_int_equal(boot_mount_from_oci(&rel, &out), -EINVAL);
 }

@@ -23,6 +23,13 @@
  * foreground group and the session leader) and later opens give EIO;
  * closing every slave makes master reads fail with EIO once drained.
  *
+ * Packet mode (TIOCPKT) as Linux's: each master read starts with a status
+ * byte, TIOCPKT_DATA before data, or alone the events since the last read:
+ * the slave flushed its input (FLUSHREAD) or output (FLUSHWRITE), its
+ * output was stopped or started (STOP, START), or its termios turned
+ * ^S/^Q flow control on or off (DOSTOP, NOSTOP); poll gives POLLPRI then.
+ * screen(1) and other terminal multiplexers need it.
+ *
  * Job control as Linux: a background group of the terminal's session gets
  * SIGTTIN when it reads, SIGTTOU when it changes the terminal (or writes
  * under TOSTOP).
@@ -92,6 +99,8 @@ struct pty {
 	bool locked;        /* TIOCSPTLCK: slave opens give EIO */
 	bool stopped;       /* output stopped (VSTOP with IXON, TCOOFF) */
 	bool lnext;         /* VLNEXT seen: the next input byte is taken literally */
+	bool packet;        /* TIOCPKT: the master reads in packet mode */
+	uint8_t pktstatus;  /* TIOCPKT_* events the master has not read yet */
 	int slaves;         /* open slave files */
 	bool slave_opened;  /* a slave was ever opened (master EIO only after) */
 	/* Input (master -> slave): bytes [0, in_len), complete lines [0, canon_end). */
@@ -193,6 +202,25 @@ static void pty_signal(struct pty *p, struct kernel *k, int pgrp, int sig)
 {
 	if (k && pgrp > 0 && p->session.kops)
 		p->session.kops->signal_pgrp(k, pgrp, sig);
+}
+
+/* A packet-mode event for the master (under p->lock); as Linux, STOP and
+ * START cancel each other, and so do DOSTOP and NOSTOP. */
+static void pkt_event(struct pty *p, uint8_t ev)
+{
+	if (!p->packet)
+		return;
+	if (ev & (TIOCPKT_STOP | TIOCPKT_START))
+		p->pktstatus &= ~(TIOCPKT_STOP | TIOCPKT_START);
+	if (ev & (TIOCPKT_DOSTOP | TIOCPKT_NOSTOP))
+		p->pktstatus &= ~(TIOCPKT_DOSTOP | TIOCPKT_NOSTOP);
+	p->pktstatus |= ev;
+}
+
+/* ^S/^Q flow control as n_tty_set_termios judges it for packet mode. */
+static bool pkt_flow(const struct pty_termios *tio)
+{
+	return (tio->c_iflag & IXON) && tio->c_cc[VSTOP] == 023 && tio->c_cc[VSTART] == 021;
 }
 
 /* ---- output processing ---- */
@@ -340,15 +368,21 @@ static int input_char(struct pty *p, unsigned char c)
 	}
 	if (i & IXON) {
 		if (is_cc(p, VSTOP, c)) {
+			if (!p->stopped)
+				pkt_event(p, TIOCPKT_STOP);
 			p->stopped = true;
 			return 0;
 		}
 		if (is_cc(p, VSTART, c)) {
+			if (p->stopped)
+				pkt_event(p, TIOCPKT_START);
 			p->stopped = false;
 			return 0;
 		}
-		if (i & IXANY)
+		if ((i & IXANY) && p->stopped) {
+			pkt_event(p, TIOCPKT_START);
 			p->stopped = false;
+		}
 	}
 	if (l & ISIG) {
 		int sig = is_cc(p, VINTR, c) ? SIGINT
@@ -359,8 +393,10 @@ static int input_char(struct pty *p, unsigned char c)
 			/* The input is flushed unless NOFLSH.  Linux also flushes
 			 * the pty's output in flight, but what already reached the
 			 * master's read buffer stays, and here that is all of it. */
-			if (!(l & NOFLSH))
+			if (!(l & NOFLSH)) {
 				p->in_len = p->canon_end = 0;
+				pkt_event(p, TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+			}
 			if (l & ECHO)
 				echo_char(p, c);
 			return sig;
@@ -658,12 +694,22 @@ static ssize_t ptm_read(struct task *t, struct file *f, void *buf, size_t len, u
 	ssize_t r;
 	vmutex_lock(&p->lock);
 	for (;;) {
+		if (p->packet && p->pktstatus) { /* the events alone, as n_tty_read */
+			*(unsigned char *)buf = p->pktstatus;
+			p->pktstatus = 0;
+			r = 1;
+			break;
+		}
 		if (p->out_len > 0) {
-			size_t n = p->out_len < len ? p->out_len : len;
-			memcpy(buf, p->out, n);
+			size_t hdr = p->packet ? 1 : 0; /* TIOCPKT_DATA first */
+			size_t room = len - hdr;
+			size_t n = p->out_len < room ? p->out_len : room;
+			if (hdr)
+				*(unsigned char *)buf = TIOCPKT_DATA;
+			memcpy((char *)buf + hdr, p->out, n);
 			memmove(p->out, p->out + n, p->out_len - n);
 			p->out_len -= n;
-			r = n;
+			r = n + hdr;
 			break;
 		}
 		if (p->slave_opened && p->slaves == 0) {
@@ -733,6 +779,8 @@ static uint32_t ptm_poll(struct file *f, struct poll_entry *pe)
 	vmutex_lock(&p->lock);
 	if (p->out_len > 0)
 		m |= POLLIN | POLLRDNORM;
+	if (p->packet && p->pktstatus)
+		m |= POLLPRI | POLLIN | POLLRDNORM;
 	if (in_room(p))
 		m |= POLLOUT | POLLWRNORM;
 	if (p->slave_opened && p->slaves == 0)
@@ -880,6 +928,11 @@ static int pts_open(struct task *t, struct inode *ino, struct file *f)
 	f->ops = &pts_fops;
 	f->priv = p;
 	f->stream = true;
+	/* As Linux's tty_open_proc_set_tty: a session leader without a
+	 * terminal that opens a slave for reading, without O_NOCTTY, takes it
+	 * as its controlling terminal (when it cannot, the open still works). */
+	if (t && t->tg && !(f->flags & O_NOCTTY) && f->readable && p->session.kops)
+		p->session.kops->set_ctty(t, &p->session, 0);
 	return 0;
 }
 
@@ -952,15 +1005,21 @@ static int set_termios(struct task *t, struct pty *p, unsigned int cmd, uint64_t
 	vmutex_lock(&p->lock);
 	bool was_canon = p->tio.c_lflag & ICANON;
 	bool flush = cmd == TCSETSF || cmd == PTY_TCSETSF2;
-	if (flush)
+	if (flush) {
 		p->in_len = p->canon_end = 0;
+		pkt_event(p, TIOCPKT_FLUSHREAD);
+	}
+	if (pkt_flow(&p->tio) != pkt_flow(&tio))
+		pkt_event(p, pkt_flow(&tio) ? TIOCPKT_DOSTOP : TIOCPKT_NOSTOP);
 	/* Speeds other than the ones encoded in c_cflag are not kept: a pty
 	 * has no line rate (Linux keeps them only to report them back). */
 	p->tio = tio;
 	if (!was_canon && (tio.c_lflag & ICANON))
 		in_recanon(p);
-	if (!(tio.c_iflag & IXON))
+	if (!(tio.c_iflag & IXON) && p->stopped) {
 		p->stopped = false;
+		pkt_event(p, TIOCPKT_START);
+	}
 	vmutex_unlock(&p->lock);
 	pty_wake(p);
 	return 0;
@@ -1113,6 +1172,9 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 			p->in_len = p->canon_end = 0;
 		if (master ? in : out)
 			p->out_len = 0;
+		/* Only the slave's flushes are packet events (its tty's pktstatus). */
+		if (!master)
+			pkt_event(p, (in ? TIOCPKT_FLUSHREAD : 0) | (out ? TIOCPKT_FLUSHWRITE : 0));
 		vmutex_unlock(&p->lock);
 		pty_wake(p);
 		return 0;
@@ -1124,10 +1186,16 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		if (jc < 0)
 			return jc;
 		vmutex_lock(&p->lock);
-		if (arg == TCOOFF)
+		/* The slave's stop_tty/start_tty are packet events. */
+		if (arg == TCOOFF) {
+			if (!master && !p->stopped)
+				pkt_event(p, TIOCPKT_STOP);
 			p->stopped = true;
-		else if (arg == TCOON)
+		} else if (arg == TCOON) {
+			if (!master && p->stopped)
+				pkt_event(p, TIOCPKT_START);
 			p->stopped = false;
+		}
 		/* TCIOFF/TCION send STOP/START to the other side: a pty has no
 		 * flow control to talk to, so they change nothing (as Linux). */
 		vmutex_unlock(&p->lock);
@@ -1181,7 +1249,32 @@ static int64_t pty_ioctl(struct task *t, struct file *f, unsigned int cmd, uint6
 		return fd;
 	}
 	case TIOCPKT:
-		return -EINVAL; /* packet mode is not implemented */
+		if (task_copy_in(t, &v, arg, sizeof(v)) < 0)
+			return -EFAULT;
+		vmutex_lock(&p->lock);
+		if (v && !p->packet)
+			p->pktstatus = 0; /* as pty_set_pktmode: old events go */
+		p->packet = v != 0;
+		vmutex_unlock(&p->lock);
+		return 0;
+	case TIOCGPKT:
+		vmutex_lock(&p->lock);
+		v = p->packet;
+		vmutex_unlock(&p->lock);
+		return task_copy_out(t, arg, &v, sizeof(v));
+	case TIOCSIG: {
+		/* As Linux's pty_signal: only the keyboard signals, to the
+		 * slave's foreground group. */
+		int sig = (int)arg;
+		if (sig != SIGINT && sig != SIGQUIT && sig != SIGTSTP)
+			return -EINVAL;
+		vmutex_lock(&p->lock);
+		struct kernel *k = p->session.k;
+		int pgrp = p->session.pgrp;
+		vmutex_unlock(&p->lock);
+		pty_signal(p, k, pgrp, sig);
+		return 0;
+	}
 	}
 	return -ENOTTY;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 
 #include "lib/lockdep.h"
 #include "sentry/kernel/task.h"
@@ -400,6 +401,27 @@ static struct inode *hostfd_inode(int hostfd, const struct stat *st)
 	return ino;
 }
 
+/* The name under /dev of a host memory device (major 1, as Linux's
+ * drivers/char/mem.c numbers them), or NULL. */
+static const char *hostfd_mem_dev_name(const struct stat *st)
+{
+	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 1)
+		return NULL;
+	switch (minor(st->st_rdev)) {
+	case 3:
+		return "null";
+	case 5:
+		return "zero";
+	case 7:
+		return "full";
+	case 8:
+		return "random";
+	case 9:
+		return "urandom";
+	}
+	return NULL;
+}
+
 struct file *hostfd_file_new(int hostfd, int flags)
 {
 	struct stat st;
@@ -428,8 +450,13 @@ struct file *hostfd_file_new(int hostfd, int flags)
 	char name[64];
 	if (h->tty)
 		snprintf(name, sizeof(name), "/dev/pts/0");
+	else if (hostfd_mem_dev_name(&st))
+		/* As runc's container sees the /dev/null the shim gives for
+		 * stdin without -i: its path, not an anonymous name. */
+		snprintf(name, sizeof(name), "/dev/%s", hostfd_mem_dev_name(&st));
 	else
-		snprintf(name, sizeof(name), "%s:[%llu]", S_ISFIFO(st.st_mode) ? "pipe" : "host",
+		snprintf(name, sizeof(name), "%s:[%llu]",
+			 S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "host",
 			 (unsigned long long)st.st_ino);
 	file_set_anon_name(f, name);
 	return f;

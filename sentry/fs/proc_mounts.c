@@ -58,6 +58,15 @@ static void put_mount_root(FILE *f, const struct vfs_mount *m)
 	}
 }
 
+void proc_mount_options(int flags, char *buf, size_t len)
+{
+	/* As show_mnt_opts: ro/rw, the per-mount flags, and the atime mode
+	 * (relatime, Linux's default for every mount). */
+	snprintf(buf, len, "%s%s%s%s,relatime", (flags & VFS_MNT_RDONLY) ? "ro" : "rw",
+		 (flags & VFS_MNT_NOSUID) ? ",nosuid" : "", (flags & VFS_MNT_NODEV) ? ",nodev" : "",
+		 (flags & VFS_MNT_NOEXEC) ? ",noexec" : "");
+}
+
 struct mountinfo_walk {
 	FILE *f;
 };
@@ -68,6 +77,8 @@ static void mountinfo_line(struct vfs_mount *m, const char *path, void *arg)
 	FILE *f = w->f;
 	const char *fstype = m->sb && m->sb->fstype ? m->sb->fstype : "none";
 	const char *ro = (m->flags & VFS_MNT_RDONLY) ? "ro" : "rw";
+	char opts[64];
+	proc_mount_options(m->flags, opts, sizeof(opts));
 	uint64_t dev = m->sb ? m->sb->dev : 0;
 	uint64_t parent = m->parent ? m->parent->id : m->id;
 	fprintf(f, "%llu %llu %u:%u ", (unsigned long long)m->id, (unsigned long long)parent,
@@ -75,7 +86,7 @@ static void mountinfo_line(struct vfs_mount *m, const char *path, void *arg)
 	put_mount_root(f, m);
 	fputc(' ', f);
 	put_escaped(f, path);
-	fprintf(f, " %s - %s ", ro, fstype);
+	fprintf(f, " %s - %s ", opts, fstype);
 	put_escaped(f, m->source ? m->source : fstype);
 	fprintf(f, " %s\n", ro);
 	if (!m->sb || !cgroupfs_is_v1_sb(m->sb))
@@ -89,8 +100,8 @@ static void mountinfo_line(struct vfs_mount *m, const char *path, void *arg)
 		fprintf(f, "%llu %llu %u:%u / ", (unsigned long long)id, (unsigned long long)m->id,
 			major(dev), minor(dev));
 		put_escaped(f, path);
-		fprintf(f, "/%s %s,nosuid,nodev,noexec - cgroup cgroup %s,%s\n", h[i].dir, ro, ro,
-			h[i].controllers);
+		fprintf(f, "/%s %s,nosuid,nodev,noexec,relatime - cgroup cgroup %s,%s\n", h[i].dir, ro,
+			ro, h[i].controllers);
 	}
 }
 

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/random.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -262,6 +264,33 @@ static void fmt_comm(struct sbuf *b, const struct proc_snapshot *s)
 static char *gen_comm(struct task *t, void *arg, size_t *len)
 {
 	return gen_from_snapshot(t, arg, 0, fmt_comm, len);
+}
+
+/* /proc/PID/wchan: "0", no newline, what Linux prints for a running task
+ * or one whose kernel stack it cannot name; the Sentry's tasks wait in no
+ * kernel function.  ps shows it as "-" (a missing file as "?"). */
+static char *gen_wchan(struct task *t, void *arg, size_t *len)
+{
+	char *s = strdup("0");
+	if (s)
+		*len = 1;
+	return s;
+}
+
+/* /proc/PID/io, as Linux's do_io_accounting prints it (sys_rw.c counts). */
+static void fmt_io(struct sbuf *b, const struct proc_snapshot *s)
+{
+	tb_printf(b,
+		  "rchar: %llu\nwchar: %llu\nsyscr: %llu\nsyscw: %llu\nread_bytes: 0\n"
+		  "write_bytes: %llu\ncancelled_write_bytes: 0\n",
+		  (unsigned long long)s->io_rchar, (unsigned long long)s->io_wchar,
+		  (unsigned long long)s->io_syscr, (unsigned long long)s->io_syscw,
+		  (unsigned long long)s->io_write_bytes);
+}
+
+static char *gen_io(struct task *t, void *arg, size_t *len)
+{
+	return gen_from_snapshot(t, arg, 0, fmt_io, len);
 }
 
 static void maps_line(const struct mm_vma_info *v, void *arg)
@@ -611,8 +640,57 @@ static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, s
 		end++;
 	if (end == kbuf || *end || errno)
 		return -EINVAL;
-	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v);
+	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v,
+				  false);
 	return r < 0 ? r : (ssize_t)len;
+}
+
+/* /proc/PID/oom_adj, the interface oom_score_adj replaced, as Linux's
+ * oom_adj_read and oom_adj_write: -17..15 scaled to and from -1000..1000
+ * (by 17, 15 being the maximum). */
+static char *gen_oom_adj(struct task *t, void *arg, size_t *len)
+{
+	int v = 0;
+	if (oom_score_adj_get(t->k, (int)(intptr_t)arg, &v) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%d\n", v == 1000 ? 15 : v * 17 / 1000);
+	return tb_done(&b, len);
+}
+
+static ssize_t write_oom_adj(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
+{
+	char kbuf[32];
+	if (len >= sizeof(kbuf))
+		return -EINVAL;
+	memcpy(kbuf, buf, len);
+	kbuf[len] = 0;
+	char *end;
+	errno = 0;
+	long v = strtol(kbuf, &end, 10);
+	while (*end == ' ' || *end == '\n' || *end == '\t')
+		end++;
+	if (end == kbuf || *end || errno || v < -17 || v > 15)
+		return -EINVAL;
+	int adj = v == 15 ? 1000 : (int)(v * 1000 / 17);
+	int r = oom_score_adj_set(t, (int)(intptr_t)arg, adj, true);
+	return r < 0 ? r : (ssize_t)len;
+}
+
+static void sandbox_mem(struct task *t, uint64_t *total, uint64_t *used);
+
+/* /proc/PID/oom_score: the OOM killer's view of the process (oom.c), over
+ * the sandbox's memory. */
+static char *gen_oom_score(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
+	long v;
+	if (oom_score_get(t->k, (int)(intptr_t)arg, total / 4096, &v) < 0)
+		return NULL;
+	struct sbuf b = {0};
+	tb_printf(&b, "%ld\n", v);
+	return tb_done(&b, len);
 }
 
 /* The directory's own arg is its process's thread group (a reference), so
@@ -645,6 +723,8 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 	r |= add_file(d, "statm", 0444, gen_statm, arg);
 	r |= add_file(d, "cmdline", 0444, gen_cmdline, arg);
 	r |= add_file(d, "environ", 0400, gen_environ, arg);
+	r |= add_file(d, "io", 0400, gen_io, arg);
+	r |= add_file(d, "wchan", 0444, gen_wchan, arg);
 	r |= add_file(d, "comm", 0644, gen_comm, arg);
 	r |= add_file(d, "maps", 0444, gen_maps, arg);
 	r |= add_file(d, "limits", 0444, gen_limits, arg);
@@ -654,6 +734,12 @@ static struct inode *pid_dir_new(struct thread_group *tg)
 		vfs_synth_set_write(oom, write_oom_score_adj);
 	if (!oom || vfs_synth_dir_add(d, "oom_score_adj", oom) < 0)
 		r = -1;
+	struct inode *oom_adj = vfs_synth_file_new(proc_sb, S_IFREG | 0644, gen_oom_adj, arg, NULL);
+	if (oom_adj)
+		vfs_synth_set_write(oom_adj, write_oom_adj);
+	if (!oom_adj || vfs_synth_dir_add(d, "oom_adj", oom_adj) < 0)
+		r = -1;
+	r |= add_file(d, "oom_score", 0444, gen_oom_score, arg);
 	struct inode *mem = vfs_synth_raw_new(proc_sb, 0600, mem_read, mem_write, arg, NULL);
 	if (!mem || vfs_synth_dir_add(d, "mem", mem) < 0)
 		r = -1;
@@ -694,8 +780,9 @@ static void mount_line(struct vfs_mount *m, const char *path, void *arg)
 {
 	struct sbuf *b = arg;
 	const char *fstype = m->sb && m->sb->fstype ? m->sb->fstype : "none";
-	tb_printf(b, "%s %s %s %s 0 0\n", m->source ? m->source : fstype, path, fstype,
-		  (m->flags & VFS_MNT_RDONLY) ? "ro" : "rw");
+	char opts[64];
+	proc_mount_options(m->flags, opts, sizeof(opts));
+	tb_printf(b, "%s %s %s %s 0 0\n", m->source ? m->source : fstype, path, fstype, opts);
 }
 
 static char *gen_mounts(struct task *t, void *arg, size_t *len)
@@ -823,6 +910,68 @@ static char *gen_hostname(struct task *t, void *arg, size_t *len)
 	uts_get(t, host, NULL); /* the reader's UTS namespace */
 	tb_printf(&b, "%s\n", host);
 	return tb_done(&b, len);
+}
+
+/* A version 4 (random) UUID as Linux's generate_random_uuid writes it. */
+static void random_uuid(char out[37])
+{
+	uint8_t u[16] = {0};
+	size_t got = 0;
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+/* kernel/random/boot_id: one per sandbox (its Sentry), made at first read. */
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+static char boot_id[37];
+
+static void boot_id_init(void)
+{
+	random_uuid(boot_id);
+}
+
+/* kernel/random/uuid (arg NULL): a new UUID at each read, where scripts
+ * take their ids from; kernel/random/boot_id (arg non-NULL). */
+static char *gen_random_uuid(struct task *t, void *arg, size_t *len)
+{
+	char uuid[37];
+	if (arg) {
+		pthread_once(&boot_id_once, boot_id_init);
+		memcpy(uuid, boot_id, sizeof(uuid));
+	} else {
+		random_uuid(uuid);
+	}
+	struct sbuf b = {0};
+	tb_printf(&b, "%s\n", uuid);
+	return tb_done(&b, len);
+}
+
+/* kernel/threads-max as Linux's set_max_threads: the memory over 8 thread
+ * stacks of 16 KiB, between 20 and FUTEX_TID_MASK. */
+static char *gen_threads_max(struct task *t, void *arg, size_t *len)
+{
+	uint64_t total, used;
+	sandbox_mem(t, &total, &used);
+	uint64_t n = total / (8 * 16384);
+	n = n < 20 ? 20 : n > 0x3fffffff ? 0x3fffffff : n;
+	struct sbuf b = {0};
+	tb_printf(&b, "%llu\n", (unsigned long long)n);
+	return tb_done(&b, len);
+}
+
+/* The advisory locks of the sandbox (lslocks reads them). */
+static char *gen_locks(struct task *t, void *arg, size_t *len)
+{
+	return vfs_locks_report(len);
 }
 
 static char *gen_const(struct task *t, void *arg, size_t *len)
@@ -1130,6 +1279,7 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 	r |= add_file(root, "version", 0444, gen_version, NULL);
 	r |= add_file(root, "loadavg", 0444, gen_loadavg, NULL);
 	r |= add_file(root, "filesystems", 0444, gen_filesystems, NULL);
+	r |= add_file(root, "locks", 0444, gen_locks, NULL);
 	r |= add_file(root, "stat", 0444, gen_stat_sys, NULL);
 	r |= add_file(root, "vmstat", 0444, gen_vmstat, NULL);
 	struct inode *net = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
@@ -1151,6 +1301,19 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 		r |= add_file(kern, "pid_max", 0444, gen_const, "4194304");
 		r |= add_file(kern, "ngroups_max", 0444, gen_const, "65536");
 		r |= add_file(kern, "cap_last_cap", 0444, gen_const, "40");
+		r |= add_file(kern, "threads-max", 0444, gen_threads_max, NULL);
+		/* Linux's default; visor writes no core files (a crash is
+		 * reported by its signal, without the core-dump bit). */
+		r |= add_file(kern, "core_pattern", 0444, gen_const, "core");
+		struct inode *rnd = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
+		if (!rnd)
+			r = -1;
+		else
+			r |= add_file(rnd, "uuid", 0444, gen_random_uuid, NULL) |
+			     add_file(rnd, "boot_id", 0444, gen_random_uuid, boot_id) |
+			     add_file(rnd, "entropy_avail", 0444, gen_const, "256") |
+			     add_file(rnd, "poolsize", 0444, gen_const, "256") |
+			     vfs_synth_dir_add(kern, "random", rnd);
 		/* Yama at scope 1, as Debian: only descendants (or a process
 		 * named by PR_SET_PTRACER) may be attached (ptrace.c). */
 		struct inode *yama = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
@@ -1161,13 +1324,16 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			     vfs_synth_dir_add(kern, "yama", yama);
 		r |= vfs_synth_dir_add(sys, "kernel", kern);
 		/* sys/vm: the Sentry's heuristic overcommit (mm.c), mode 0 with
-		 * Linux's default ratio; glibc's heap trim and Redis read it. */
+		 * Linux's default ratio; glibc's heap trim and Redis read it.
+		 * max_map_count: Linux's default, which Elasticsearch checks (the
+		 * Sentry counts no mappings against it). */
 		struct inode *vm = vfs_synth_dir_new(sb, S_IFDIR | 0555, NULL, NULL, NULL, NULL);
 		if (!vm)
 			r = -1;
 		else
 			r |= add_file(vm, "overcommit_memory", 0444, gen_const, "0") |
 			     add_file(vm, "overcommit_ratio", 0444, gen_const, "50") |
+			     add_file(vm, "max_map_count", 0444, gen_const, "65530") |
 			     vfs_synth_dir_add(sys, "vm", vm);
 		r |= add_sysctls(sb, sys);
 		/* sys/fs/inotify: the limits of sentry/kernel/inotify.h. */
@@ -1180,6 +1346,10 @@ static int proc_factory(const char *source, const char *data, struct superblock 
 			r |= add_file(ino, "max_user_instances", 0444, gen_const, "128");
 			r |= add_file(ino, "max_user_watches", 0444, gen_const, "8192");
 			r |= vfs_synth_dir_add(fs, "inotify", ino);
+			/* nr_open: the RLIMIT_NOFILE ceiling (kernel/resource.c);
+			 * file-max: no system-wide count, as systemd's hosts set it. */
+			r |= add_file(fs, "nr_open", 0444, gen_const, "1048576");
+			r |= add_file(fs, "file-max", 0444, gen_const, "9223372036854775807");
 			r |= vfs_synth_dir_add(sys, "fs", fs);
 		}
 		r |= vfs_synth_dir_add(root, "sys", sys);

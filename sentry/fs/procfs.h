@@ -60,6 +60,9 @@ bool cgroupfs_is_v1_sb(const struct superblock *sb);
 /* /proc/PID/mountinfo, /proc/PID/cgroup, /proc/cgroups (proc_mounts.c):
  * vfs_synth_gen_fn's. */
 char *proc_gen_mountinfo(struct task *t, void *arg, size_t *len);
+/* A mount's options as /proc/mounts and mountinfo show them
+ * ("rw,nosuid,nodev,noexec,relatime"). */
+void proc_mount_options(int flags, char *buf, size_t len);
 char *proc_gen_pid_cgroup(struct task *t, void *arg, size_t *len);
 char *proc_gen_cgroups(struct task *t, void *arg, size_t *len);
 

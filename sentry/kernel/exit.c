@@ -436,6 +436,15 @@ static void wait_collect(struct kernel *k, struct thread_group *self, struct thr
 	if (what == WAIT_EXITED && !(options & WNOWAIT)) {
 		self->cutime_ns += c->utime_ns + c->cutime_ns;
 		self->cstime_ns += c->stime_ns + c->cstime_ns;
+		/* As wait_task_zombie: the child's I/O counts (its own and
+		 * its reaped children's) join the parent's /proc/PID/io. */
+		uint64_t *from[] = {&c->io_rchar, &c->io_wchar, &c->io_syscr, &c->io_syscw,
+				    &c->io_write_bytes};
+		uint64_t *to[] = {&self->io_rchar, &self->io_wchar, &self->io_syscr,
+				  &self->io_syscw, &self->io_write_bytes};
+		for (int i = 0; i < 5; i++)
+			__atomic_add_fetch(to[i], __atomic_load_n(from[i], __ATOMIC_RELAXED),
+					   __ATOMIC_RELAXED);
 		reap_locked(k, c);
 	}
 }

@@ -90,6 +90,9 @@ struct thread_group {
 	struct ptimer *itimers[2];    /* ITIMER_VIRTUAL, ITIMER_PROF */
 	uint64_t start_ns;            /* CLOCK_MONOTONIC at creation */
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
+	/* /proc/PID/io: the read and write family's calls and bytes (sys_rw.c),
+	 * updated with __atomic adds by the group's threads. */
+	uint64_t io_rchar, io_wchar, io_syscr, io_syscw, io_write_bytes;
 	char *cmdline;                /* argv joined with NULs, for /proc/PID/cmdline */
 	size_t cmdline_len;
 	char *environ;                /* envp joined with NULs, for /proc/PID/environ */

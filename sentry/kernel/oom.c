@@ -152,7 +152,7 @@ int oom_score_adj_get(struct kernel *k, int pid, int *out)
 	return 0;
 }
 
-int oom_score_adj_set(struct task *t, int pid, int val)
+int oom_score_adj_set(struct task *t, int pid, int val, bool legacy)
 {
 	if (val < OOM_SCORE_ADJ_MIN || val > OOM_SCORE_ADJ_MAX)
 		return -EINVAL;
@@ -160,19 +160,65 @@ int oom_score_adj_set(struct task *t, int pid, int val)
 	if (!tg)
 		return -ESRCH;
 	/* As Linux's __set_oom_adj: below the floor only with
-	 * CAP_SYS_RESOURCE, and a privileged write sets the floor. */
+	 * CAP_SYS_RESOURCE, and a privileged write sets the floor; through
+	 * the legacy oom_adj, any lowering needs the capability and the floor
+	 * stays. */
 	int r = 0;
 	struct creds *c = task_creds(t);
 	bool cap = c && creds_capable(c, CAP_SYS_RESOURCE_BIT);
 	if (c)
 		creds_put(c);
-	if (val < __atomic_load_n(&tg->oom_score_adj_min, __ATOMIC_RELAXED) && !cap)
+	int below = legacy ? __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED)
+			   : __atomic_load_n(&tg->oom_score_adj_min, __ATOMIC_RELAXED);
+	if (val < below && !cap)
 		r = -EACCES;
 	if (r == 0) {
 		__atomic_store_n(&tg->oom_score_adj, val, __ATOMIC_RELAXED);
-		if (cap)
+		if (cap && !legacy)
 			__atomic_store_n(&tg->oom_score_adj_min, val, __ATOMIC_RELAXED);
 	}
 	tg_put(tg);
 	return r;
+}
+
+struct oom_score_arg {
+	int pid;
+	uint64_t total_pages;
+	bool found, unkillable;
+	int64_t badness;
+};
+
+static int oom_score_one(struct thread_group *tg, void *arg)
+{
+	struct oom_score_arg *a = arg;
+	if (tg->tgid != a->pid)
+		return 0;
+	a->found = true;
+	struct mm *mm = NULL;
+	for (struct task *t = tg->threads; t && !mm; t = t->tg_next)
+		mm = t->mm;
+	int adj = __atomic_load_n(&tg->oom_score_adj, __ATOMIC_RELAXED);
+	if (!mm || tg->zombie || adj <= OOM_SCORE_ADJ_MIN) {
+		a->unkillable = true; /* oom_badness's LONG_MIN */
+		return 1;
+	}
+	uint64_t vsize = 0, rss = 0;
+	mm_usage(mm, &vsize, &rss);
+	a->badness = (int64_t)(rss / 4096) + (int64_t)adj * (int64_t)(a->total_pages / 1000);
+	return 1;
+}
+
+int oom_score_get(struct kernel *k, int pid, uint64_t total_pages, long *out)
+{
+	struct oom_score_arg a = {.pid = pid, .total_pages = total_pages ? total_pages : 1};
+	kernel_for_each_tg(k, oom_score_one, &a);
+	if (!a.found)
+		return -ESRCH;
+	/* As proc_oom_score: 0 for the unkillable, else the badness as a
+	 * share of memory moved to [0, 2000], times 2/3. */
+	*out = a.unkillable ? 0
+			    : (1000 + (long)(a.badness * 1000 / (int64_t)a.total_pages)) * 2 / 3;
+	if (*out < 0)
+		*out = 0;
+	return 0;
 }

@@ -26,9 +26,13 @@ bool oom_fault_retry(struct task *t);
 /* /proc/PID/oom_score_adj of process pid: read, and write from t (as
  * Linux: -1000..1000, else -EINVAL; below the floor a privileged writer
  * set (0 at first) only with CAP_SYS_RESOURCE, else -EACCES; -ESRCH
- * without such a process). */
+ * without such a process).  legacy: a write through /proc/PID/oom_adj,
+ * where any lowering needs CAP_SYS_RESOURCE and the floor stays. */
 int oom_score_adj_get(struct kernel *k, int pid, int *out);
-int oom_score_adj_set(struct task *t, int pid, int val);
+int oom_score_adj_set(struct task *t, int pid, int val, bool legacy);
+/* /proc/PID/oom_score of process pid: its badness over total_pages of
+ * memory, as Linux's proc_oom_score.  -ESRCH when there is no such process. */
+int oom_score_get(struct kernel *k, int pid, uint64_t total_pages, long *out);
 
 /* Was pid the OOM killer's last victim? */
 bool oom_was_victim(int pid);

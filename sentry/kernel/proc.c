@@ -124,6 +124,11 @@ int kernel_proc_snapshot(struct kernel *k, int pid, unsigned want, struct proc_s
 	s->nthreads = tg->nthreads;
 	s->exit_status = tg->exit_status;
 	s->utime_ns = tg->utime_ns;
+	s->io_rchar = __atomic_load_n(&tg->io_rchar, __ATOMIC_RELAXED);
+	s->io_wchar = __atomic_load_n(&tg->io_wchar, __ATOMIC_RELAXED);
+	s->io_syscr = __atomic_load_n(&tg->io_syscr, __ATOMIC_RELAXED);
+	s->io_syscw = __atomic_load_n(&tg->io_syscw, __ATOMIC_RELAXED);
+	s->io_write_bytes = __atomic_load_n(&tg->io_write_bytes, __ATOMIC_RELAXED);
 	s->stime_ns = tg->stime_ns;
 	s->cutime_ns = tg->cutime_ns;
 	s->cstime_ns = tg->cstime_ns;

@@ -43,6 +43,7 @@ struct proc_snapshot {
 	int nthreads;
 	int exit_status;           /* the wait status, for a zombie */
 	uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
+	uint64_t io_rchar, io_wchar, io_syscr, io_syscw, io_write_bytes; /* /proc/PID/io */
 	uint64_t start_ns;         /* since boot */
 	struct creds *creds;       /* a reference to the speaking task's, or NULL */
 	int dumpable;              /* PR_GET_DUMPABLE's value */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
@@ -377,6 +378,89 @@ static int64_t sys_flock(struct task *t, const uint64_t a[6])
 
 /* ---------------------------------------------------------------- ioctl */
 
+/* linux/fs.h's, spelled out (that header clashes with glibc's). */
+#define VISOR_FICLONE 0x40049409U       /* _IOW(0x94, 9, int) */
+#define VISOR_FICLONERANGE 0x4020940dU  /* _IOW(0x94, 13, struct file_clone_range) */
+#define VISOR_FIDEDUPERANGE 0xc0189436U /* _IOWR(0x94, 54, struct file_dedupe_range) */
+#define CLONE_RANGE_SIZE 32 /* struct file_clone_range */
+#define DEDUPE_HEAD_SIZE 24 /* struct file_dedupe_range before its info[] */
+#define DEDUPE_INFO_SIZE 32 /* struct file_dedupe_range_info */
+
+/* FICLONE, FICLONERANGE: as Linux's ioctl_file_clone and
+ * do_clone_file_range, with no file system here that shares extents: the
+ * same errors up to the last, EOPNOTSUPP (what cp --reflink=always reports
+ * on ext4 or overlayfs). */
+static int64_t ioctl_clone(struct task *t, struct file *dst, unsigned int cmd, uint64_t arg)
+{
+	int64_t src_fd = (int)arg;
+	if (cmd == VISOR_FICLONERANGE) {
+		uint8_t range[CLONE_RANGE_SIZE];
+		if (task_copy_in(t, range, arg, sizeof(range)) < 0)
+			return -EFAULT;
+		memcpy(&src_fd, range, sizeof(src_fd));
+		if (src_fd < 0 || src_fd > INT32_MAX)
+			return -EBADF;
+	}
+	struct file *src = get_file(t, (int)src_fd);
+	if (!src || (src->flags & O_PATH)) {
+		if (src)
+			file_put(src);
+		return -EBADF;
+	}
+	int64_t r = 0;
+	mode_t in = src->inode ? src->inode->mode & S_IFMT : 0;
+	mode_t out = dst->inode ? dst->inode->mode & S_IFMT : 0;
+	if (src->path.mnt != dst->path.mnt || !src->path.mnt)
+		r = -EXDEV;
+	else if (in == S_IFDIR || out == S_IFDIR)
+		r = -EISDIR;
+	else if (in != S_IFREG || out != S_IFREG)
+		r = -EINVAL;
+	else if (!src->readable || !dst->writable || (file_get_flags(dst) & O_APPEND))
+		r = -EBADF;
+	else
+		r = -EOPNOTSUPP;
+	file_put(src);
+	return r;
+}
+
+/* FIDEDUPERANGE: as vfs_dedupe_file_range up to its EOPNOTSUPP. */
+static int64_t ioctl_dedupe(struct task *t, struct file *f, uint64_t arg)
+{
+	uint8_t head[DEDUPE_HEAD_SIZE];
+	if (task_copy_in(t, head, arg, sizeof(head)) < 0)
+		return -EFAULT;
+	uint16_t count, reserved1;
+	uint32_t reserved2;
+	memcpy(&count, head + 16, 2);
+	memcpy(&reserved1, head + 18, 2);
+	memcpy(&reserved2, head + 20, 4);
+	if (DEDUPE_HEAD_SIZE + (size_t)count * DEDUPE_INFO_SIZE > 4096)
+		return -ENOMEM;
+	if (reserved1 || reserved2)
+		return -EINVAL;
+	mode_t m = f->inode ? f->inode->mode & S_IFMT : 0;
+	if (m == S_IFDIR)
+		return -EISDIR;
+	if (m != S_IFREG)
+		return -EINVAL;
+	return -EOPNOTSUPP;
+}
+
+/* FIONREAD on a regular file: the bytes from the offset to the end, as
+ * Linux's do_vfs_ioctl (other files answer it themselves). */
+static int64_t ioctl_fionread_reg(struct task *t, struct file *f, uint64_t arg)
+{
+	struct stat st;
+	int r = vfs_stat_file(f, &st);
+	if (r < 0)
+		return r;
+	vmutex_lock(&f->pos_lock);
+	int v = (int)(st.st_size - (off_t)f->pos);
+	vmutex_unlock(&f->pos_lock);
+	return task_copy_out(t, arg, &v, sizeof(v));
+}
+
 static int64_t sys_ioctl(struct task *t, const uint64_t a[6])
 {
 	int fd = (int)a[0];
@@ -417,6 +501,19 @@ static int64_t sys_ioctl(struct task *t, const uint64_t a[6])
 				file_set_flags(f, fl);
 		}
 		break;
+	case VISOR_FICLONE:
+	case VISOR_FICLONERANGE:
+		r = (f->flags & O_PATH) ? -EBADF : ioctl_clone(t, f, cmd, a[2]);
+		break;
+	case VISOR_FIDEDUPERANGE:
+		r = (f->flags & O_PATH) ? -EBADF : ioctl_dedupe(t, f, a[2]);
+		break;
+	case FIONREAD:
+		if (!(f->flags & O_PATH) && f->inode && S_ISREG(f->inode->mode)) {
+			r = ioctl_fionread_reg(t, f, a[2]);
+			break;
+		}
+		/* fall through */
 	default:
 		r = file_ioctl(t, f, cmd, a[2]);
 		break;

@@ -17,6 +17,7 @@
 
 #include "lib/cleanup.h"
 #include "sentry/fs/pipe.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/mm/pagecache.h"
 #include "sentry/syscalls/file_args.h"
 #include "sentry/syscalls/syscalls.h"
@@ -108,6 +109,28 @@ int64_t file_rw_iov(struct task *t, struct file *f, const struct kiov *iov, int 
 	return done;
 }
 
+/* /proc/PID/io's counters for one read or write call on f that returned r,
+ * as Linux's vfs_read/vfs_write: every call counts (inc_syscr/syscw), the
+ * bytes moved count in rchar/wchar, and bytes written to a regular file in
+ * write_bytes (what reaches storage; read_bytes stays 0: reads here are
+ * served by the host's page cache as a cached read on Linux is). */
+static void io_account(struct task *t, struct file *f, bool write, int64_t r)
+{
+	struct thread_group *tg = t->tg;
+	if (!tg)
+		return;
+	uint64_t n = r > 0 ? (uint64_t)r : 0;
+	if (write) {
+		__atomic_add_fetch(&tg->io_syscw, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&tg->io_wchar, n, __ATOMIC_RELAXED);
+		if (n && f->inode && S_ISREG(f->inode->mode))
+			__atomic_add_fetch(&tg->io_write_bytes, n, __ATOMIC_RELAXED);
+	} else {
+		__atomic_add_fetch(&tg->io_syscr, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&tg->io_rchar, n, __ATOMIC_RELAXED);
+	}
+}
+
 static int64_t rw_single(struct task *t, int fd, uint64_t addr, uint64_t len, bool write,
 			 int64_t off)
 {
@@ -116,6 +139,11 @@ static int64_t rw_single(struct task *t, int fd, uint64_t addr, uint64_t len, bo
 		return -EBADF;
 	struct kiov iov = {addr, len};
 	int64_t r = file_rw_iov(t, f, &iov, 1, write, off);
+	/* vfs_read/vfs_write count nothing when they fail before the file's
+	 * op (mode, buffer and range checks; pread on a pipe); do_readv and
+	 * do_writev count every call. */
+	if (r >= 0 || (r != -EBADF && r != -ESPIPE && r != -EINVAL && r != -EFAULT))
+		io_account(t, f, write, r);
 	file_put(f);
 	return r;
 }
@@ -139,6 +167,7 @@ static int64_t rw_vec(struct task *t, int fd, uint64_t iovaddr, int64_t iovcnt, 
 			r = file_rw_iov(t, f, iov, (int)iovcnt, write, off);
 		free(iov);
 	}
+	io_account(t, f, write, r);
 	file_put(f);
 	return r;
 }
@@ -350,6 +379,9 @@ static int64_t sys_sendfile(struct task *t, const uint64_t a[6])
 		r = -EINVAL;
 	} else {
 		r = copy_between(t, in, a[2] ? &off : NULL, out, NULL, a[3]);
+		/* One read and one write in /proc/PID/io, as do_sendfile. */
+		io_account(t, in, false, r);
+		io_account(t, out, true, r);
 		if (a[2] && r >= 0 && task_copy_out(t, a[2], &off, sizeof(off)) < 0)
 			r = -EFAULT;
 	}
@@ -402,6 +434,11 @@ static int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
 		len = from >= isize ? 0 : len < isize - from ? len : isize - from;
 		if (r == 0 && len > 0) {
 			r = copy_between(t, in, ip, out, op, len);
+			/* One read and one write in /proc/PID/io, as
+			 * vfs_copy_file_range past its checks (a copy of
+			 * nothing returns before them). */
+			io_account(t, in, false, r);
+			io_account(t, out, true, r);
 			if (r >= 0 && ((a[1] && task_copy_out(t, a[1], &ioff, 8) < 0) ||
 				       (a[3] && task_copy_out(t, a[3], &ooff, 8) < 0)))
 				r = -EFAULT;

@@ -4,6 +4,7 @@
  * are covered, and optional mounts of missing types are skipped.
  */
 #include <sys/mount.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "sentry/fs/procfs.h"
@@ -36,6 +37,29 @@ static void test_dev_mount_brings_its_own_shm_tmpfs(void **state)
 	assert_int_equal(vfs_statfsat(fx->t, AT_FDCWD, "/dev/shm", &sf), 0);
 	assert_int_equal((uint64_t)sf.f_blocks * sf.f_bsize, 64ULL << 20);
 	assert_int_equal(fx_write_file(fx->t, "/dev/shm/seg", "shared", 0600), 0);
+}
+
+static void count_shm(struct vfs_mount *m, const char *path, void *arg)
+{
+	if (!strcmp(path, "/dev/shm"))
+		(*(int *)arg)++;
+}
+
+static void test_a_config_shm_mount_replaces_the_dev_one(void **state)
+{
+	struct fx *fx = *state;
+	const struct sentry_mount m[] = {
+		{.target = "/dev", .fstype = "dev", .source = "dev", .flags = MS_NOSUID},
+		{.target = "/dev/shm", .fstype = "tmpfs", .source = "shm",
+		 .flags = MS_NOSUID | MS_NODEV | MS_NOEXEC, .data = "mode=1777,size=1m"},
+	};
+	assert_int_equal(sentry_mount_all(&fx->root, m, 2), 0);
+	int n = 0;
+	vfs_for_each_mount(&fx->root, count_shm, &n);
+	assert_int_equal(n, 1); /* as under runc: the config's only */
+	struct statfs sf;
+	assert_int_equal(vfs_statfsat(fx->t, AT_FDCWD, "/dev/shm", &sf), 0);
+	assert_int_equal((uint64_t)sf.f_blocks * sf.f_bsize, 1ULL << 20);
 }
 
 static void test_masked_paths_are_covered(void **state)
@@ -81,6 +105,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dev_mount_brings_its_own_shm_tmpfs, setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_a_config_shm_mount_replaces_the_dev_one, setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_masked_paths_are_covered, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_optional_mount_of_unknown_type_is_skipped,

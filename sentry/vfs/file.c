@@ -577,8 +577,9 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		inode_put_write_access(ino);
 	struct file *f = NULL;
 	if (r == 0) {
-		f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
-					    VFS_O_EXEC));
+		/* O_NOCTTY stays for the open op (a terminal's) and goes after
+		 * it, as do_dentry_open. */
+		f = file_alloc(p, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | VFS_O_EXEC));
 		if (!f)
 			r = -ENOMEM;
 	}
@@ -602,6 +603,7 @@ int vfs_open_new(struct task *t, const struct vfs_path *p, int flags, struct fil
 		r = ino->special_ops->open ? ino->special_ops->open(t, ino, f) : -ENXIO;
 	else if (ino->ops && ino->ops->open)
 		r = ino->ops->open(t, ino, f);
+	f->flags &= ~O_NOCTTY;
 	if (r < 0) {
 		/* The fs never set priv up; keep release from running on it. */
 		f->ops = &empty_fops;

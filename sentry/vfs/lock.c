@@ -13,14 +13,19 @@
  *     a separate table, also owned by the description.
  *   - F_SETLK conflicts give EAGAIN; F_SETLKW and blocking flock sleep
  *     interruptibly (-ERESTARTSYS).  Deadlock detection (EDEADLK) is not done.
- * Lock: the inode's lock protects its lock lists; the wait queue is a leaf.
+ * /proc/locks lists them all, as Linux's fs/locks.c formats it.
+ * Locks: the inode's lock protects its lock lists; every change to them is
+ * also made under file_locks_lock (a leaf), which keeps the list of all
+ * tables for /proc/locks; the wait queue is a leaf.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -32,14 +37,21 @@ struct file_lock {
 	int type;            /* F_RDLCK or F_WRLCK */
 	uint64_t start, end; /* inclusive; end UINT64_MAX: to EOF and beyond */
 	const void *owner;   /* POSIX: the thread group; OFD/flock: the struct file */
-	int pid;             /* for F_GETLK: the owner's tgid, -1 for OFD locks */
+	int pid;             /* the locker's tgid (F_GETLK, /proc/locks); -1 for OFD locks */
 };
 
 struct vfs_locks {
 	struct file_lock *ranges; /* POSIX and OFD */
 	struct file_lock *flocks;
 	struct waitq wq;
+	/* In the list of all tables (under file_locks_lock), with the
+	 * inode's identity for /proc/locks. */
+	struct vfs_locks *prev_all, *next_all;
+	uint64_t dev, ino;
 };
+
+static struct vmutex file_locks_lock = VMUTEX_INITIALIZER(LOCK_CLASS(FILE_LOCKS));
+static struct vfs_locks *all_locks;
 
 static struct vfs_locks *locks_of(struct inode *ino)
 {
@@ -49,6 +61,14 @@ static struct vfs_locks *locks_of(struct inode *ino)
 		if (!l)
 			return NULL;
 		waitq_init(&l->wq);
+		l->dev = ino->sb ? ino->sb->dev : 0;
+		l->ino = ino->ino;
+		vmutex_lock(&file_locks_lock);
+		l->next_all = all_locks;
+		if (all_locks)
+			all_locks->prev_all = l;
+		all_locks = l;
+		vmutex_unlock(&file_locks_lock);
 		ino->locks = l;
 	}
 	return ino->locks;
@@ -59,6 +79,14 @@ void vfs_locks_free(struct inode *ino)
 	struct vfs_locks *l = ino->locks;
 	if (!l)
 		return;
+	vmutex_lock(&file_locks_lock);
+	if (l->prev_all)
+		l->prev_all->next_all = l->next_all;
+	else
+		all_locks = l->next_all;
+	if (l->next_all)
+		l->next_all->prev_all = l->prev_all;
+	vmutex_unlock(&file_locks_lock);
 	for (struct file_lock *x = l->ranges, *n; x; x = n) {
 		n = x->next;
 		free(x);
@@ -163,7 +191,9 @@ static int lock_acquire(struct task *t, struct inode *ino, bool flock, const voi
 		struct file_lock *c =
 			type == F_UNLCK ? NULL : find_conflict(*list, owner, type, start, end);
 		if (!c) {
+			vmutex_lock(&file_locks_lock);
 			int r = apply_range(list, owner, pid, type, start, end);
+			vmutex_unlock(&file_locks_lock);
 			vmutex_unlock(&ino->lock);
 			waitq_notify(&l->wq, ~0u);
 			return r == -ENOMEM ? -ENOLCK : r;
@@ -289,7 +319,8 @@ int vfs_flock(struct task *t, struct file *f, int op)
 	/* A conversion drops the old lock first, as Linux flock_lock_inode. */
 	if (type != F_UNLCK)
 		lock_acquire(t, f->inode, true, f, -1, F_UNLCK, 0, UINT64_MAX, false);
-	return lock_acquire(t, f->inode, true, f, -1, type, 0, UINT64_MAX, !nb);
+	/* The locker's pid is what /proc/locks shows (flock's fl_pid). */
+	return lock_acquire(t, f->inode, true, f, t ? posix_pid(t) : -1, type, 0, UINT64_MAX, !nb);
 }
 
 static void release_owner(struct inode *ino, bool flock, const void *owner)
@@ -298,6 +329,7 @@ static void release_owner(struct inode *ino, bool flock, const void *owner)
 	struct vfs_locks *l = ino->locks;
 	bool changed = false;
 	if (l) {
+		vmutex_lock(&file_locks_lock);
 		struct file_lock **pp = flock ? &l->flocks : &l->ranges;
 		while (*pp) {
 			if ((*pp)->owner == owner) {
@@ -309,6 +341,7 @@ static void release_owner(struct inode *ino, bool flock, const void *owner)
 				pp = &(*pp)->next;
 			}
 		}
+		vmutex_unlock(&file_locks_lock);
 	}
 	vmutex_unlock(&ino->lock);
 	if (changed)
@@ -328,4 +361,43 @@ void vfs_locks_close_posix(struct task *t, struct file *f)
 	if (!t || !f->inode || !f->inode->locks)
 		return;
 	release_owner(f->inode, false, posix_owner(t));
+}
+
+/* One line of /proc/locks, as Linux's lock_get_status: the ordinal, the
+ * kind (OFD locks are the range locks with no pid), the type, the pid,
+ * MAJOR:MINOR:INODE of the file, and the range (flock: 0 EOF). */
+static void report_lock(FILE *out, int id, const struct vfs_locks *l, const struct file_lock *x,
+			bool flock)
+{
+	const char *kind = flock ? "FLOCK  ADVISORY " : x->pid < 0 ? "OFDLCK ADVISORY " : "POSIX  ADVISORY ";
+	fprintf(out, "%d: %s %s %d %02x:%02x:%llu ", id, kind, x->type == F_WRLCK ? "WRITE" : "READ",
+		x->pid, major(l->dev), minor(l->dev), (unsigned long long)l->ino);
+	if (flock)
+		fputs("0 EOF\n", out);
+	else if (x->end == UINT64_MAX)
+		fprintf(out, "%llu EOF\n", (unsigned long long)x->start);
+	else
+		fprintf(out, "%llu %llu\n", (unsigned long long)x->start, (unsigned long long)x->end);
+}
+
+char *vfs_locks_report(size_t *len)
+{
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, len);
+	if (!out)
+		return NULL;
+	int id = 0;
+	vmutex_lock(&file_locks_lock);
+	for (const struct vfs_locks *l = all_locks; l; l = l->next_all) {
+		for (const struct file_lock *x = l->ranges; x; x = x->next)
+			report_lock(out, ++id, l, x, false);
+		for (const struct file_lock *x = l->flocks; x; x = x->next)
+			report_lock(out, ++id, l, x, true);
+	}
+	vmutex_unlock(&file_locks_lock);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

@@ -448,6 +448,9 @@ struct flock;
 int vfs_fcntl_lock(struct task *t, struct file *f, int cmd, struct flock *fl);
 /* flock(2): LOCK_SH/LOCK_EX/LOCK_UN, | LOCK_NB. */
 int vfs_flock(struct task *t, struct file *f, int op);
+/* /proc/locks: every advisory lock of the sandbox, one line each, as Linux
+ * formats them (malloc'd, *len bytes; NULL when out of memory). */
+char *vfs_locks_report(size_t *len);
 /* Leases (lease.c): F_SETLEASE (F_RDLCK, F_WRLCK, F_UNLCK) and F_GETLEASE. */
 int vfs_lease_set(struct task *t, struct file *f, int type);
 int vfs_lease_get(struct file *f);

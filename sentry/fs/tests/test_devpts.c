@@ -695,6 +695,117 @@ static void test_tiocgptpeer_opens_the_slave(void **state)
 	assert_int_equal(file_ioctl(t, x->m, TIOCGPTPEER, 0x40000000), -EINVAL);
 }
 
+/* Read the master once (nonblocking) into buf; its length. */
+static ssize_t master_read(struct tfx *x, unsigned char *buf, size_t len)
+{
+	set_nonblock(x->m);
+	return file_read(x->fx.t, x->m, buf, len);
+}
+
+static void test_packet_mode_prefixes_data_and_reports_slave_events(void **state)
+{
+	struct tfx *x = *state;
+	struct task *t = x->fx.t;
+	unsigned char buf[16];
+	int on = 1, got = -1;
+	assert_int_equal(IOCTL(x, x->s, TIOCPKT, &on), -ENOTTY); /* the master's */
+	assert_int_equal(IOCTL(x, x->m, TIOCPKT, &on), 0);
+	assert_int_equal(IOCTL(x, x->m, TIOCGPKT, &got), 0);
+	assert_int_equal(got, 1);
+	/* Data comes after TIOCPKT_DATA (ONLCR still applies). */
+	assert_int_equal(file_write(t, x->s, "a\n", 2), 2);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "\0a\r\n", 4);
+	/* The slave's flushes: one status byte, read before any data; poll
+	 * says POLLPRI. */
+	assert_int_equal(IOCTL(x, x->s, TCFLSH, (void *)TCIFLUSH), 0);
+	assert_int_equal(IOCTL(x, x->s, TCFLSH, (void *)TCOFLUSH), 0);
+	assert_int_equal(file_write(t, x->s, "b", 1), 1);
+	assert_true(file_poll(x->m, NULL) & POLLPRI);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+	assert_false(file_poll(x->m, NULL) & POLLPRI);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "\0b", 2);
+	/* The master's own flush is no event. */
+	assert_int_equal(IOCTL(x, x->m, TCFLSH, (void *)TCIOFLUSH), 0);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), -EAGAIN);
+	/* ^S then ^Q: STOP, then START replaces it. */
+	assert_int_equal(file_write(t, x->m, "\x13", 1), 1);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], TIOCPKT_STOP);
+	assert_int_equal(file_write(t, x->m, "\x13\x11", 2), 2);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], TIOCPKT_START);
+	/* IXON off: NOSTOP; on again: DOSTOP. */
+	struct ktermios tio;
+	assert_int_equal(IOCTL(x, x->s, TCGETS, &tio), 0);
+	tio.c_iflag &= ~IXON;
+	assert_int_equal(IOCTL(x, x->s, TCSETS, &tio), 0);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], TIOCPKT_NOSTOP);
+	tio.c_iflag |= IXON;
+	assert_int_equal(IOCTL(x, x->s, TCSETS, &tio), 0);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], TIOCPKT_DOSTOP);
+	/* A one-byte read gets TIOCPKT_DATA alone; the data stays. */
+	assert_int_equal(file_write(t, x->s, "c", 1), 1);
+	assert_int_equal(master_read(x, buf, 1), 1);
+	assert_int_equal(buf[0], TIOCPKT_DATA);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 2);
+	/* Turned off and on again: pending events are dropped. */
+	assert_int_equal(IOCTL(x, x->s, TCFLSH, (void *)TCIFLUSH), 0);
+	on = 0;
+	assert_int_equal(IOCTL(x, x->m, TIOCPKT, &on), 0);
+	on = 1;
+	assert_int_equal(IOCTL(x, x->m, TIOCPKT, &on), 0);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), -EAGAIN);
+	on = 0;
+	assert_int_equal(IOCTL(x, x->m, TIOCPKT, &on), 0);
+	assert_int_equal(file_write(t, x->s, "d", 1), 1);
+	assert_int_equal(master_read(x, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'd');
+}
+
+static void test_tiocsig_sends_keyboard_signals_to_the_foreground_group(void **state)
+{
+	struct tfx *x = *state;
+	x->tg.pgid = 12;
+	take_ctty(x, 12);
+	assert_int_equal(IOCTL(x, x->m, TIOCSIG, (void *)SIGUSR1), -EINVAL);
+	assert_int_equal(IOCTL(x, x->s, TIOCSIG, (void *)SIGINT), -ENOTTY);
+	assert_int_equal(IOCTL(x, x->m, TIOCSIG, (void *)SIGINT), 0);
+	assert_int_equal(nsent, 1);
+	assert_true(was_sent(12, SIGINT));
+}
+
+static void test_slave_open_without_noctty_makes_it_the_leaders_terminal(void **state)
+{
+	struct tfx *x = *state;
+	char path[32];
+	struct file *f;
+	snprintf(path, sizeof(path), "/dev/pts/%u", x->n);
+	/* The setup's own open had O_NOCTTY: no terminal yet; write-only
+	 * opens do not take one either (tty_open_proc_set_tty's FMODE_READ). */
+	assert_null(fake_ctty);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_WRONLY, 0, &f), 0);
+	assert_null(fake_ctty);
+	assert_false(file_get_flags(f) & O_NOCTTY);
+	file_put(f);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_RDWR | O_NOCTTY, 0, &f), 0);
+	assert_null(fake_ctty);
+	assert_false(file_get_flags(f) & O_NOCTTY); /* gone after the open */
+	file_put(f);
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, path, O_RDWR, 0, &f), 0);
+	assert_non_null(fake_ctty);
+	file_put(f);
+	/* The master never becomes one. */
+	fake_ctty = NULL;
+	assert_int_equal(vfs_open(x->fx.t, AT_FDCWD, "/dev/ptmx", O_RDWR, 0, &f), 0);
+	assert_null(fake_ctty);
+	file_put(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +825,9 @@ int main(void)
 		T(test_blocking_reads_wake_and_are_interruptible),
 		T(test_full_output_blocks_writer_and_nonblock_is_eagain),
 		T(test_tiocgptpeer_opens_the_slave),
+		T(test_packet_mode_prefixes_data_and_reports_slave_events),
+		T(test_tiocsig_sends_keyboard_signals_to_the_foreground_group),
+		T(test_slave_open_without_noctty_makes_it_the_leaders_terminal),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

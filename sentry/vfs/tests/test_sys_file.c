@@ -5,10 +5,12 @@
 #include <linux/close_range.h>
 #include <dirent.h>
 #include <poll.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 
 #include "sentry/syscalls/syscalls.h"
@@ -352,6 +354,56 @@ static void test_record_locks_posix_ofd_and_flock(void **state)
 	fx_task_free(u);
 }
 
+/* /proc/locks's text: each POSIX, OFD and flock lock, as Linux prints it. */
+static void test_locks_report_lists_each_lock_as_linux(void **state)
+{
+	struct fx *fx = *state;
+	struct task *t = fx->t;
+	t->tid = 10;
+	current = t;
+	struct file *a, *b;
+	assert_int_equal(vfs_open(t, AT_FDCWD, "/rep", O_CREAT | O_RDWR, 0644, &a), 0);
+	assert_int_equal(vfs_open(t, AT_FDCWD, "/rep", O_RDWR, 0, &b), 0);
+	size_t len;
+	char *r = vfs_locks_report(&len);
+	assert_non_null(r);
+	assert_int_equal(len, 0);
+	free(r);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+	assert_int_equal(vfs_fcntl_lock(t, a, F_SETLK, &fl), 0);
+	fl = (struct flock){.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 20, .l_len = 0};
+	assert_int_equal(vfs_fcntl_lock(t, b, F_OFD_SETLK, &fl), 0);
+	assert_int_equal(vfs_flock(t, b, LOCK_SH), 0);
+	struct stat st;
+	assert_int_equal(vfs_stat_file(a, &st), 0);
+	char want[128];
+	r = vfs_locks_report(&len);
+	assert_non_null(r);
+	assert_int_equal(strlen(r), len);
+	snprintf(want, sizeof(want), "POSIX  ADVISORY  WRITE 10 %02x:%02x:%llu 0 9\n",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino);
+	assert_non_null(strstr(r, want));
+	snprintf(want, sizeof(want), "OFDLCK ADVISORY  READ -1 %02x:%02x:%llu 20 EOF\n",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino);
+	assert_non_null(strstr(r, want));
+	snprintf(want, sizeof(want), "FLOCK  ADVISORY  READ 10 %02x:%02x:%llu 0 EOF\n",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino);
+	assert_non_null(strstr(r, want));
+	assert_non_null(strstr(r, "1: "));
+	assert_non_null(strstr(r, "3: "));
+	assert_null(strstr(r, "4: "));
+	free(r);
+	/* Released locks, and the inode's table with its last lock, go. */
+	file_put(b);
+	r = vfs_locks_report(&len);
+	assert_null(strstr(r, "OFDLCK"));
+	assert_null(strstr(r, "FLOCK"));
+	assert_non_null(strstr(r, "POSIX"));
+	free(r);
+	file_put(a);
+	current = NULL;
+}
+
 static void test_sendfile_copy_file_range_fallocate_xattr(void **state)
 {
 	struct task *t = ((struct fx *)*state)->t;
@@ -399,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_write_seek_read_close, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dup_family_errnos, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_locks_report_lists_each_lock_as_linux, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_getdents64_record_format, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_readv_writev_and_poll, fx_setup,
