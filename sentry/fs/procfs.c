@@ -625,8 +625,9 @@ static char *gen_oom_score_adj(struct task *t, void *arg, size_t *len)
 	return tb_done(&b, len);
 }
 
-static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, size_t len,
-				   uint64_t pos)
+/* A decimal written to a /proc file (blanks after it allowed), as Linux's
+ * kstrtoint_from_user takes it: 0 and *v, or -EINVAL. */
+static int parse_proc_long(const char *buf, size_t len, long *v)
 {
 	char kbuf[32];
 	if (len >= sizeof(kbuf))
@@ -635,10 +636,17 @@ static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, s
 	kbuf[len] = 0;
 	char *end;
 	errno = 0;
-	long v = strtol(kbuf, &end, 10);
+	*v = strtol(kbuf, &end, 10);
 	while (*end == ' ' || *end == '\n' || *end == '\t')
 		end++;
-	if (end == kbuf || *end || errno)
+	return end == kbuf || *end || errno ? -EINVAL : 0;
+}
+
+static ssize_t write_oom_score_adj(struct task *t, void *arg, const char *buf, size_t len,
+				   uint64_t pos)
+{
+	long v;
+	if (parse_proc_long(buf, len, &v) < 0)
 		return -EINVAL;
 	int r = oom_score_adj_set(t, (int)(intptr_t)arg, v < -100000 || v > 100000 ? 100000 : (int)v,
 				  false);
@@ -660,17 +668,8 @@ static char *gen_oom_adj(struct task *t, void *arg, size_t *len)
 
 static ssize_t write_oom_adj(struct task *t, void *arg, const char *buf, size_t len, uint64_t pos)
 {
-	char kbuf[32];
-	if (len >= sizeof(kbuf))
-		return -EINVAL;
-	memcpy(kbuf, buf, len);
-	kbuf[len] = 0;
-	char *end;
-	errno = 0;
-	long v = strtol(kbuf, &end, 10);
-	while (*end == ' ' || *end == '\n' || *end == '\t')
-		end++;
-	if (end == kbuf || *end || errno || v < -17 || v > 15)
+	long v;
+	if (parse_proc_long(buf, len, &v) < 0 || v < -17 || v > 15)
 		return -EINVAL;
 	int adj = v == 15 ? 1000 : (int)(v * 1000 / 17);
 	int r = oom_score_adj_set(t, (int)(intptr_t)arg, adj, true);
