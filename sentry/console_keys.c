@@ -92,6 +92,11 @@ static void *keys_main(void *arg)
 
 int console_keys_start(struct kernel *k, int tty)
 {
+	/* A terminal that already controls a session (visor do on the
+	 * user's terminal) stays that session's: no helper. */
+	pid_t owner;
+	if (ioctl(tty, TIOCGSID, &owner) == 0)
+		return -EBUSY;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;

@@ -265,7 +265,7 @@ int sentry_run(const struct sentry_config *cfg)
 		devfs_set_console(stdio[0]);
 		/* ^C, ^\, ^Z and resizes at the console reach the guest. */
 		r = console_keys_start(k, cfg->stdio[0]);
-		if (r < 0)
+		if (r < 0 && r != -EBUSY)
 			log_warn("console keys: %s", strerror(-r));
 	}
 	if (sentry_mount_all(&root, cfg->mounts, cfg->nmounts) < 0)
