@@ -30,6 +30,7 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/watchdog.h"
+#include "sentry/console_keys.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -262,6 +263,10 @@ int sentry_run(const struct sentry_config *cfg)
 	if (stdio[0] && hostfd_is_tty(stdio[0])) {
 		kernel_set_console(k, stdio[0], 1);
 		devfs_set_console(stdio[0]);
+		/* ^C, ^\, ^Z and resizes at the console reach the guest. */
+		r = console_keys_start(k, cfg->stdio[0]);
+		if (r < 0 && r != -EBUSY)
+			log_warn("console keys: %s", strerror(-r));
 	}
 	if (sentry_mount_all(&root, cfg->mounts, cfg->nmounts) < 0)
 		return 125;

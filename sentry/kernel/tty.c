@@ -229,3 +229,24 @@ void kernel_set_console(struct kernel *k, struct file *f, int sid)
 	if (old)
 		file_put(old);
 }
+
+void kernel_console_signal(struct kernel *k, int sig)
+{
+	if (sig <= 0 || sig > 64)
+		return;
+	siginfo_t info;
+	kernel_siginfo(&info, sig);
+	vmutex_lock(&k->tasks_lock);
+	struct file *f = k->console;
+	struct tty_session *s = f && f->ops->tty ? f->ops->tty(f) : NULL;
+	int pgrp = 0;
+	if (s) {
+		vmutex_lock(s->lock);
+		if (!s->hungup && s->k == k && s->sid > 0)
+			pgrp = s->pgrp;
+		vmutex_unlock(s->lock);
+	}
+	if (pgrp > 0)
+		signal_pgrp_locked(k, pgrp, &info);
+	vmutex_unlock(&k->tasks_lock);
+}

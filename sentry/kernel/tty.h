@@ -92,4 +92,10 @@ extern const struct tty_kernel_ops kernel_tty_ops;
  * of session sid (the container's init), as runc sets it up. */
 void kernel_set_console(struct kernel *k, struct file *f, int sid);
 
+/* A signal the console's line discipline raised on the host (^C, ^\, ^Z
+ * with ISIG on; SIGWINCH after a resize): to the guest console's
+ * foreground process group, as Linux's tty layer sends it (SI_KERNEL).
+ * From a host thread of the Sentry (console_keys.c), no task. */
+void kernel_console_signal(struct kernel *k, int sig);
+
 #endif
