@@ -24,6 +24,13 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <poll.h>
@@ -36,6 +43,60 @@
 
 static const int console_sigs[] = {SIGINT, SIGQUIT, SIGTSTP, SIGWINCH};
 
+/* Keep fd a, b and c (distinct) only: close every other. */
+static void close_all_but(int a, int b, int c)
+{
+	int keep[3] = {a, b, c};
+	for (int i = 0; i < 3; i++) /* sort the three */
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int x = keep[i];
+				keep[i] = keep[j];
+				keep[j] = x;
+			}
+	int lo = 0;
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] > lo)
+			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/*
+ * The helper keeps nothing of the Sentry it was forked from that it does
+ * not use: only the terminal, the pipe and its signalfd stay open, no
+ * capability, and a seccomp filter that lets through only its loop's
+ * calls (poll, read, write, exit).  It reads nothing the guest sends.
+ */
+static int helper_confine(int tty, int wfd, int sfd)
+{
+	close_all_but(tty, wfd, sfd);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	for (long c = 0; c <= 63; c++)
+		prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_poll, 6, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_read, 5, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 4, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_restart_syscall, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
 /* The helper: only async-signal-safe calls after the fork. */
 static _Noreturn void helper_main(int tty, int wfd)
 {
@@ -47,7 +108,7 @@ static _Noreturn void helper_main(int tty, int wfd)
 	if (setsid() < 0 || (ioctl(tty, TIOCSCTTY, 0) < 0))
 		_exit(1);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
+	if (sfd < 0 || helper_confine(tty, wfd, sfd) < 0)
 		_exit(1);
 	for (;;) {
 		/* POLLERR on the write end: the Sentry is gone. */
