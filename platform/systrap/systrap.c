@@ -76,8 +76,8 @@
 
 #include <errno.h>
 #include <linux/audit.h>
-#include <linux/seccomp.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -665,7 +665,7 @@ static void st_frame_write_fp(struct context *ctx, char *f)
  * the trampoline (stub_patch.inc); an app gs base makes every thread of as
  * use the trampoline's slower way, from now on, before it runs. */
 void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct st_slot *s,
-			       uint64_t fs, uint64_t gs)
+			uint64_t fs, uint64_t gs)
 {
 	s->fs_want = fs;
 	if (gs && as->sp->patch)
@@ -735,8 +735,8 @@ void st_frame_write(struct context *ctx, struct addr_space *as, const plat_regs_
 }
 
 /* Turn the trap into an event; ST_IGNORE to resume the app at once. */
-enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si,
-				   plat_regs_t *r, struct plat_event *ev)
+enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si, plat_regs_t *r,
+			    struct plat_event *ev)
 {
 	switch (sig) {
 	case SIGSYS:

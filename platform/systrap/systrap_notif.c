@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -87,8 +87,10 @@ static int st_thr_recv_fd(struct addr_space *as)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} u;
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(as->nsock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN ? -EPROTO : -errno;
@@ -133,14 +135,14 @@ int st_thr_attach(struct addr_space *as, int slot)
 	struct st_lfd_msg *m = &st_ro(as)->msg;
 	uint64_t base = ST_CTL_BASE + RO_MSG;
 	memset(m, 0, sizeof(*m));
-	m->msghdr[2] = base + offsetof(struct st_lfd_msg, iov); /* msg_iov */
-	m->msghdr[3] = 1;					/* msg_iovlen */
+	m->msghdr[2] = base + offsetof(struct st_lfd_msg, iov);	 /* msg_iov */
+	m->msghdr[3] = 1;					 /* msg_iovlen */
 	m->msghdr[4] = base + offsetof(struct st_lfd_msg, cmsg); /* msg_control */
-	m->msghdr[5] = CMSG_SPACE(sizeof(int));			/* msg_controllen */
+	m->msghdr[5] = CMSG_SPACE(sizeof(int));			 /* msg_controllen */
 	m->iov[0] = base + offsetof(struct st_lfd_msg, byte);
 	m->iov[1] = 1;
-	struct cmsghdr c = {.cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET,
-			    .cmsg_type = SCM_RIGHTS};
+	struct cmsghdr c = {
+	    .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS};
 	memcpy(m->cmsg, &c, sizeof(c));
 	memcpy((char *)m->cmsg + sizeof(c), &num, sizeof(num));
 	const struct st_op ops[2] = {
@@ -161,9 +163,10 @@ int st_thr_attach(struct addr_space *as, int slot)
 		close(fd);
 		if (e == ENOTTY)
 			return -EPROTO; /* not a listener */
-		log_error("systrap: no sync wake-up on a seccomp listener (%s): Linux 6.6 or later, "
-			  "or VISOR_SYSTRAP_NOTIF=0",
-			  strerror(e));
+		log_error(
+		    "systrap: no sync wake-up on a seccomp listener (%s): Linux 6.6 or later, "
+		    "or VISOR_SYSTRAP_NOTIF=0",
+		    strerror(e));
 		return -e;
 	}
 	th->lfd1 = fd + 1;
@@ -210,7 +213,8 @@ int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interr
 				st_as_kill(as, "a thread does not answer interrupts");
 				return -ESRCH;
 			}
-			if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0 && errno == ESRCH) {
+			if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0 &&
+			    errno == ESRCH) {
 				st_as_kill(as, "a thread is gone");
 				return -ESRCH;
 			}
@@ -318,7 +322,8 @@ static bool st_notif_rax_only(const struct context *ctx, const plat_regs_t *r)
 	plat_regs_t a = *r;
 	a.rax = ctx->snap.rax;
 	int64_t v = (int64_t)r->rax;
-	return !ctx->fp_dirty && !(v >= -516 && v <= -512) && memcmp(&a, &ctx->snap, sizeof(a)) == 0;
+	return !ctx->fp_dirty && !(v >= -516 && v <= -512) &&
+	       memcmp(&a, &ctx->snap, sizeof(a)) == 0;
 }
 
 /*
@@ -327,8 +332,8 @@ static bool st_notif_rax_only(const struct context *ctx, const plat_regs_t *r)
  * hand-off's frame), then wait for its next event into *regs.  An app
  * syscall's is partial (ctx->partial): the other registers are want's.
  */
-int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want,
-			plat_regs_t *regs, struct plat_event *ev)
+int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, plat_regs_t *regs,
+		 struct plat_event *ev)
 {
 	struct st_thr *th = &as->thr[ctx->slot];
 	struct st_slot *s = st_slot(as, ctx->slot);
@@ -353,7 +358,8 @@ int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want,
 		if (r < 0)
 			return r;
 		ctx->seen_tsc = __builtin_ia32_rdtsc();
-		ctx->long_run = ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
+		ctx->long_run =
+		    ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
 		if (r == 0) {
 			*regs = *want;
 			regs->rip = req.data.instruction_pointer;
