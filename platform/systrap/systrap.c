@@ -795,6 +795,40 @@ enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si, p
 	}
 }
 
+/* The thread of ctx trapped (our wait saw it): its run is over. */
+void st_ctx_seen(struct context *ctx)
+{
+	ctx->seen_tsc = __builtin_ia32_rdtsc();
+	ctx->long_run = ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
+}
+
+/*
+ * The trap the thread of ctx posted, into *regs (with want's fs and gs
+ * bases: ours) and *ev.  1: an event for the Sentry.  0: not for it (the
+ * frame holds what to resume with; the slot is set for that).  -ESRCH: a
+ * bad frame (the stub is killed).
+ */
+int st_trap_take(struct context *ctx, struct addr_space *as, const plat_regs_t *want,
+		 plat_regs_t *regs, struct plat_event *ev)
+{
+	int sig;
+	siginfo_t si;
+	if (st_frame_locate(ctx, as, &sig, &si) < 0) {
+		st_as_kill(as, "a thread posted a bad frame");
+		return -ESRCH;
+	}
+	st_frame_regs(ctx, as, regs);
+	regs->fs_base = want->fs_base;
+	regs->gs_base = want->gs_base;
+	if (st_classify(ctx, sig, &si, regs, ev) == ST_REPORT)
+		return 1;
+	memset(ev, 0, sizeof(*ev));
+	struct st_slot *s = st_slot(as, ctx->slot);
+	st_slot_want_bases(ctx, as, s, want->fs_base, want->gs_base);
+	s->fast = 0;
+	return 0;
+}
+
 /* ---- binding a context to a thread ------------------------------------------ */
 
 /* Give ctx's thread back to its address space as a spare. */
@@ -1240,25 +1274,12 @@ static int systrap_context_switch(struct context *ctx, struct addr_space *as, pl
 		err = st_slot_wait(as, s, ctx);
 		if (err)
 			break;
-		ctx->seen_tsc = __builtin_ia32_rdtsc();
-		ctx->long_run = ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
-		int sig;
-		siginfo_t si;
-		err = st_frame_locate(ctx, as, &sig, &si);
-		if (err) {
-			st_as_kill(as, "a thread posted a bad frame");
-			err = -ESRCH;
+		st_ctx_seen(ctx);
+		int r = st_trap_take(ctx, as, &want, regs, ev);
+		if (r != 0) {
+			err = r < 0 ? r : 0;
 			break;
 		}
-		st_frame_regs(ctx, as, regs);
-		regs->fs_base = want.fs_base;
-		regs->gs_base = want.gs_base;
-		if (st_classify(ctx, sig, &si, regs, ev) == ST_REPORT)
-			break;
-		/* Not for the Sentry: the new frame holds what to resume with. */
-		memset(ev, 0, sizeof(*ev));
-		st_slot_want_bases(ctx, as, s, want.fs_base, want.gs_base);
-		s->fast = 0;
 	}
 	atomic_fetch_sub(&as->running, 1);
 	plat_run_stop(&ctx->run);
@@ -1275,10 +1296,8 @@ static int systrap_context_get_fpregs(struct context *ctx, plat_fpregs_t *fp)
 	}
 	/* In an app syscall: its vector state is live in the thread, whose
 	 * hand-off has it (the registers stay partial until asked for). */
-	if (ctx->partial && as->thr[ctx->slot].wait == ST_W_SYSCALL) {
-		int err = st_notif_park(as, ctx->slot, ctx->tid);
-		if (!err)
-			err = st_notif_take_handoff(ctx, as);
+	if (ctx->partial) {
+		int err = st_notif_to_handoff(ctx, as);
 		if (err)
 			return err;
 	}

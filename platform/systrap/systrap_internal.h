@@ -366,13 +366,19 @@ void st_slot_want_bases(const struct context *ctx, struct addr_space *as, struct
 			uint64_t fs, uint64_t gs);
 enum st_verdict st_classify(struct context *ctx, int sig, const siginfo_t *si, plat_regs_t *r,
 			    struct plat_event *ev);
+/* After a wait that saw the thread's trap: st_ctx_seen (its run's end,
+ * for co-location), st_trap_take (the trap as an event; systrap.c). */
+void st_ctx_seen(struct context *ctx);
+int st_trap_take(struct context *ctx, struct addr_space *as, const plat_regs_t *want,
+		 plat_regs_t *regs, struct plat_event *ev);
 
 /* systrap_notif.c: context_switch's resume and wait in notification mode
- * (want: the registers to resume with; regs: the event's), a park's
- * hand-off taken, and platform_ops.context_full_regs. */
+ * (want: the registers to resume with; regs: the event's), its thread put
+ * into its hand-off (parked when in an app syscall), and
+ * platform_ops.context_full_regs. */
 int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, plat_regs_t *regs,
 		 struct plat_event *ev);
-int st_notif_take_handoff(struct context *ctx, struct addr_space *as);
+int st_notif_to_handoff(struct context *ctx, struct addr_space *as);
 int systrap_context_full_regs(struct context *ctx, plat_regs_t *regs);
 
 /* For tests and debugging. */

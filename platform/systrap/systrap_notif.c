@@ -260,9 +260,15 @@ int st_thr_settle(struct addr_space *as, int slot)
 
 /* ---- notification mode ------------------------------------------------------------ */
 
-/* Take the hand-off of ctx's thread that a park asked for. */
-int st_notif_take_handoff(struct context *ctx, struct addr_space *as)
+/* ctx's thread in its hand-off: parked first, and that hand-off taken,
+ * when it waits in an app syscall. */
+int st_notif_to_handoff(struct context *ctx, struct addr_space *as)
 {
+	if (as->thr[ctx->slot].wait != ST_W_SYSCALL)
+		return 0;
+	int err = st_notif_park(as, ctx->slot, ctx->tid);
+	if (err)
+		return err;
 	atomic_int resend = 1;
 	struct seccomp_notif req;
 	int r = st_notif_recv(as, ctx->slot, ctx->tid, &resend, &req);
@@ -286,15 +292,10 @@ int st_notif_take_handoff(struct context *ctx, struct addr_space *as)
  */
 static int st_notif_full(struct context *ctx, struct addr_space *as, plat_regs_t *regs)
 {
-	struct st_thr *th = &as->thr[ctx->slot];
-	if (th->wait == ST_W_SYSCALL) {
-		int err = st_notif_park(as, ctx->slot, ctx->tid);
-		if (!err)
-			err = st_notif_take_handoff(ctx, as);
-		if (err)
-			return err;
-	}
-	if (th->wait != ST_W_HANDOFF)
+	int err = st_notif_to_handoff(ctx, as);
+	if (err)
+		return err;
+	if (as->thr[ctx->slot].wait != ST_W_HANDOFF)
 		return -EPROTO;
 	plat_regs_t full;
 	st_frame_regs(ctx, as, &full);
@@ -357,9 +358,7 @@ int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, 
 		int r = st_notif_recv(as, ctx->slot, ctx->tid, &ctx->run.interrupt, &req);
 		if (r < 0)
 			return r;
-		ctx->seen_tsc = __builtin_ia32_rdtsc();
-		ctx->long_run =
-		    ctx->seen_tsc - ctx->resume_tsc > ST_LONG_RUN_US * ctx->sp->tsc_per_us;
+		st_ctx_seen(ctx);
 		if (r == 0) {
 			*regs = *want;
 			regs->rip = req.data.instruction_pointer;
@@ -376,21 +375,13 @@ int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, 
 			ev->partial = true;
 			return 0;
 		}
-		int sig;
-		siginfo_t si;
-		if (st_frame_locate(ctx, as, &sig, &si) < 0 ||
-		    atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT) {
+		if (atomic_load((_Atomic uint32_t *)&s->state) != ST_STATE_EVENT) {
 			st_as_kill(as, "a thread posted a bad frame");
 			return -ESRCH;
 		}
-		st_frame_regs(ctx, as, regs);
-		regs->fs_base = want->fs_base;
-		regs->gs_base = want->gs_base;
-		if (st_classify(ctx, sig, &si, regs, ev) == ST_REPORT)
-			return 0;
-		memset(ev, 0, sizeof(*ev));
-		st_slot_want_bases(ctx, as, s, want->fs_base, want->gs_base);
-		s->fast = 0;
+		r = st_trap_take(ctx, as, want, regs, ev);
+		if (r != 0)
+			return r < 0 ? r : 0;
 		atomic_store((_Atomic uint32_t *)&s->state, ST_STATE_RESUME);
 		err = st_notif_reply(as, ctx->slot, 0);
 	}
