@@ -47,7 +47,8 @@
  *    sigaltstack, arch_prctl, exit) trap as before, and so do faults and
  *    signals; the handler then hands off through its listener too (one
  *    syscall at a fixed address of the blob, which the app filter answers
- *    with a notification), so that the Sentry waits on one thing.  When the
+ *    with a notification), so that the Sentry waits on one thing, in one
+ *    blocking RECV that the thread's next event or its stub's death ends.  When the
  *    Sentry needs the registers of a partial event (a signal to deliver, a
  *    ptrace stop, a restart) it parks the thread: the interrupt signal, then
  *    the answer, so that the thread traps into the handler as the call
@@ -1200,6 +1201,8 @@ static struct context *systrap_new_context(struct platform *p)
 static void systrap_context_interrupt(struct context *ctx)
 {
 	plat_run_interrupt(&ctx->run, ST_SIG_INTERRUPT);
+	if (ctx->sp->notif)
+		st_notif_interrupted(ctx);
 }
 
 /* Tie us and ctx's stub thread to one CPU (systrap_cpu.c), but for a stub

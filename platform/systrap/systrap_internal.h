@@ -279,21 +279,28 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh);
  * systrap_notif.c, notification mode.  st_thr_attach: take the listener slot's thread announced
  * (after its first trap), with sync wake-ups; -EPROTO if it is none.
  * st_thr_close_all: the listeners and the socket go (the stub is gone).
- * st_notif_recv: wait for and take the thread's next notification (every
- * 50 ms: is the stub dead; and with *interrupt set, the interrupt signal
- * again, and after a second of silence the stub is killed): 1 for the
- * handler's hand-off, 0 for an app syscall (as->thr[slot] records which,
- * and its id), or -ESRCH.  st_notif_reply: the answer to the call taken
+ * st_notif_recv: wait for and take the thread's next notification (in one
+ * blocking RECV, which the stub's death ends; with *interrupt set, polling
+ * every 50 ms to send the interrupt signal again, and after a second of
+ * silence the stub is killed): 1 for the handler's hand-off, 0 for an app
+ * syscall (as->thr[slot] records which, and its id), or -ESRCH.  st_notif_reply: the answer to the call taken
  * (val is its result).  st_notif_park: answer an app syscall taken so that
  * the thread hands off with its registers at once (the interrupt signal
  * first, then a 0: the Sentry takes that hand-off later).  The caller
  * holds as->lock or owns the slot.
  */
 struct seccomp_notif;
+/* st_notif_wake_init: ST_SIG_WAKE's handler, once per process, before the
+ * jail.  st_notif_interrupted: context_interrupt's part in notification mode
+ * (a Sentry thread in a blocking RECV for ctx is woken). */
+#define ST_SIG_WAKE 62 /* SIGRTMAX - 2: no other use in the Sentry */
+int st_notif_wake_init(void);
+struct context;
+void st_notif_interrupted(struct context *ctx);
 int st_thr_attach(struct addr_space *as, int slot);
 void st_thr_close_all(struct addr_space *as);
 int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interrupt,
-		  struct seccomp_notif *req);
+		  _Atomic pid_t *wake, struct seccomp_notif *req);
 int st_notif_reply(struct addr_space *as, int slot, int64_t val);
 int st_notif_park(struct addr_space *as, int slot, pid_t tid);
 /* The thread of a spare slot parked in the handler, its hand-off taken
@@ -348,6 +355,11 @@ struct context {
 	 * the fs/gs bases are ours), as snap holds them. */
 	bool partial;
 	plat_regs_t snap;
+	/* Notification mode: the Sentry thread (our owner's host tid) while
+	 * it waits in a blocking RECV that an interrupt may cut short, else
+	 * 0; the interrupter that swaps it for 0 sends that thread ST_SIG_WAKE
+	 * (systrap_notif.c). */
+	_Atomic pid_t recv_tid;
 };
 
 /* App code that runs this long between two traps is computing, not handing

@@ -42,6 +42,7 @@ static const struct jail_rule st_jail_rule_list[] = {
     /* interrupts (a signal to a stub thread), killing a stub; whether a
      * thread is the stub's (signal 0) */
     JAIL_ALLOW_TGKILL(ST_SIG_INTERRUPT),
+    JAIL_ALLOW_TGKILL(ST_SIG_WAKE),
     JAIL_ALLOW_TGKILL(0),
     JAIL_ALLOW_KILL(SIGKILL),
     /* whether a stub died (WNOWAIT), and reaping it */

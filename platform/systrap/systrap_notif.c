@@ -28,6 +28,8 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -173,52 +176,193 @@ int st_thr_attach(struct addr_space *as, int slot)
 	return 0;
 }
 
+/* What the Sentry now holds of the thread: the notification taken, and
+ * whether it is the handler's hand-off (1) or an app syscall (0). */
+static int st_notif_took(struct addr_space *as, struct st_thr *th, const struct seccomp_notif *req)
+{
+	bool handoff = req->data.instruction_pointer == st_handoff_ret_addr(as->sp);
+	th->nid = req->id;
+	th->wait = handoff ? ST_W_HANDOFF : ST_W_SYSCALL;
+	return handoff;
+}
+
+/*
+ * RECV found no notification (ENOENT): one withdrawn (its thread took a
+ * signal before we took it: it makes the call again), or, since Linux 6.6,
+ * no thread uses the filter any more (the stub died or was killed: RECV
+ * wakes then, and the listener polls POLLHUP).  0 to wait again, or -ESRCH.
+ */
+static int st_notif_gone(struct addr_space *as, struct st_thr *th)
+{
+	if (atomic_load(&as->dead) || st_as_check_dead(as))
+		return -ESRCH;
+	struct pollfd pf = {.fd = th->lfd1 - 1, .events = POLLIN};
+	if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP) && !(pf.revents & POLLIN)) {
+		st_as_kill(as, "a thread is gone");
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/*
+ * The blocking RECV that an interrupt cuts short.  st_recv_cp(fd, req,
+ * interrupt) is ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) unless *interrupt
+ * is set when it would enter the kernel: then -EINTR.  The interrupter sets
+ * the flag, then takes the waiting thread's tid from ctx->recv_tid and
+ * sends it ST_SIG_WAKE, whose handler moves a thread caught between the
+ * check and the system call (or in it: SA_RESTART rewinds it onto the
+ * syscall instruction) to the -EINTR exit, so that no wake-up is lost
+ * (musl's cancellation points do the same).  A RECV that took a
+ * notification has returned past the window and keeps it.  Task threads
+ * block every other host signal (task.c), so the signal never meets the
+ * Sentry elsewhere: only a thread whose tid was taken gets it, and that
+ * thread waits for its handler before it goes on.
+ */
+_Static_assert(SYS_ioctl == 16, "st_recv_cp's system call number");
+_Static_assert(SECCOMP_IOCTL_NOTIF_RECV == 0xc0502100u, "st_recv_cp's request");
+long st_recv_cp(int fd, struct seccomp_notif *req, atomic_int *interrupt);
+extern const char st_recv_cp_begin[], st_recv_cp_end[], st_recv_cp_cancel[];
+__asm__(".text\n"
+	".globl st_recv_cp\n"
+	".hidden st_recv_cp\n"
+	".type st_recv_cp,@function\n"
+	"st_recv_cp:\n"
+	"	mov %rdx, %rcx\n"
+	"	mov %rsi, %rdx\n"
+	"	mov $0xc0502100, %esi\n"
+	"	mov $16, %eax\n"
+	".globl st_recv_cp_begin\n"
+	".hidden st_recv_cp_begin\n"
+	"st_recv_cp_begin:\n"
+	"	cmpl $0, (%rcx)\n"
+	"	jne st_recv_cp_cancel\n"
+	"	syscall\n"
+	".globl st_recv_cp_end\n"
+	".hidden st_recv_cp_end\n"
+	"st_recv_cp_end:\n"
+	"	ret\n"
+	".globl st_recv_cp_cancel\n"
+	".hidden st_recv_cp_cancel\n"
+	"st_recv_cp_cancel:\n"
+	"	mov $-4, %rax\n"
+	"	ret\n"
+	".size st_recv_cp, .-st_recv_cp\n");
+
+static __thread pid_t st_self_tid;		/* 0 until ST_SIG_WAKE is unblocked here */
+static __thread volatile sig_atomic_t st_woken; /* ST_SIG_WAKE's handler runs */
+
+static void st_wake_handler(int sig, siginfo_t *si, void *uc_)
+{
+	(void)sig;
+	(void)si;
+	ucontext_t *uc = uc_;
+	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (rip >= (uintptr_t)st_recv_cp_begin && rip < (uintptr_t)st_recv_cp_end)
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)st_recv_cp_cancel;
+	st_woken = st_woken + 1;
+}
+
+int st_notif_wake_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = st_wake_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(ST_SIG_WAKE, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+void st_notif_interrupted(struct context *ctx)
+{
+	pid_t t = atomic_exchange(&ctx->recv_tid, 0);
+	if (t)
+		syscall(SYS_tgkill, getpid(), t, ST_SIG_WAKE);
+}
+
+/* One blocking RECV; with wake, one that ctx's interrupt cuts short
+ * (-EINTR).  0 or -errno. */
+static int st_notif_recv_block(int fd, struct seccomp_notif *req, atomic_int *interrupt,
+			       _Atomic pid_t *wake)
+{
+	if (!interrupt || !wake)
+		return ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) == 0 ? 0 : -errno;
+	if (!st_self_tid) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, ST_SIG_WAKE);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		st_self_tid = (pid_t)syscall(SYS_gettid);
+	}
+	sig_atomic_t woken = st_woken;
+	atomic_store(wake, st_self_tid);
+	long r = st_recv_cp(fd, req, interrupt);
+	if (atomic_exchange(wake, 0) == 0)
+		while (st_woken == woken) /* an interrupter took our tid: its signal comes */
+			sched_yield();
+	return (int)r;
+}
+
+/*
+ * Without an interrupt to resend, the Sentry waits in RECV itself: one
+ * system call per event, no poll before it.  An interrupt posted meanwhile
+ * reaches the thread as a signal (plat_run_interrupt), whose hand-off ends
+ * the wait; the stub's death ends it too (ENOENT).  With *interrupt set,
+ * it polls every ST_NOTIF_WAIT_MS and sends the interrupt signal again, and
+ * a thread silent for ST_NOTIF_TRIES of those is killed.
+ */
 int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interrupt,
-		  struct seccomp_notif *req)
+		  _Atomic pid_t *wake, struct seccomp_notif *req)
 {
 	struct st_thr *th = &as->thr[slot];
+	int fd = th->lfd1 - 1;
 	int tries = 0;
 	for (;;) {
-		struct pollfd pf = {.fd = th->lfd1 - 1, .events = POLLIN};
-		int r = poll(&pf, 1, ST_NOTIF_WAIT_MS);
-		if (r > 0 && (pf.revents & POLLIN)) {
-			memset(req, 0, sizeof(*req));
-			if (ioctl(th->lfd1 - 1, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
-				bool handoff =
-				    req->data.instruction_pointer == st_handoff_ret_addr(as->sp);
-				th->nid = req->id;
-				th->wait = handoff ? ST_W_HANDOFF : ST_W_SYSCALL;
-				return handoff;
-			}
-			/* ENOENT: a notification withdrawn (its thread took a
-			 * signal before we took it: it makes the call again). */
-			if (errno == ENOENT || errno == EINTR)
-				continue;
-			st_as_kill(as, "a thread's listener fails");
-			return -ESRCH;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
 		if (atomic_load(&as->dead))
 			return -ESRCH;
-		if (r > 0) {
-			/* POLLHUP: no thread uses the filter any more. */
-			st_as_kill(as, "a thread is gone");
-			return -ESRCH;
-		}
-		if (r < 0 || st_as_check_dead(as))
-			return -ESRCH;
-		if (interrupt && atomic_load(interrupt)) {
-			if (++tries > ST_NOTIF_TRIES) {
-				st_as_kill(as, "a thread does not answer interrupts");
+		bool polling = interrupt && atomic_load(interrupt);
+		if (polling) {
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			int r = poll(&pf, 1, ST_NOTIF_WAIT_MS);
+			if (r < 0 && errno != EINTR)
 				return -ESRCH;
+			if (r == 0) {
+				if (st_as_check_dead(as))
+					return -ESRCH;
+				if (++tries > ST_NOTIF_TRIES) {
+					st_as_kill(as, "a thread does not answer interrupts");
+					return -ESRCH;
+				}
+				if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0 &&
+				    errno == ESRCH) {
+					st_as_kill(as, "a thread is gone");
+					return -ESRCH;
+				}
 			}
-			if (syscall(SYS_tgkill, as->pid, tid, ST_SIG_INTERRUPT) < 0 &&
-			    errno == ESRCH) {
+			if (r <= 0)
+				continue;
+			if (!(pf.revents & POLLIN)) {
+				/* POLLHUP: no thread uses the filter any more. */
 				st_as_kill(as, "a thread is gone");
 				return -ESRCH;
 			}
 		}
+		memset(req, 0, sizeof(*req));
+		/* After the poll a notification is there: the interrupt must
+		 * not cut this RECV short. */
+		int e = st_notif_recv_block(fd, req, interrupt, polling ? NULL : wake);
+		if (e == 0)
+			return st_notif_took(as, th, req);
+		if (e == -EINTR)
+			continue;
+		if (e != -ENOENT) {
+			st_as_kill(as, "a thread's listener fails");
+			return -ESRCH;
+		}
+		int err = st_notif_gone(as, th);
+		if (err)
+			return err;
 	}
 }
 
@@ -254,7 +398,7 @@ int st_thr_settle(struct addr_space *as, int slot)
 	if (th->wait == ST_W_SYSCALL)
 		return -EBUSY;
 	struct seccomp_notif req;
-	int r = st_notif_recv(as, slot, as->tid[slot], NULL, &req);
+	int r = st_notif_recv(as, slot, as->tid[slot], NULL, NULL, &req);
 	return r == 1 ? 0 : r < 0 ? r : -EPROTO;
 }
 
@@ -271,7 +415,7 @@ int st_notif_to_handoff(struct context *ctx, struct addr_space *as)
 		return err;
 	atomic_int resend = 1;
 	struct seccomp_notif req;
-	int r = st_notif_recv(as, ctx->slot, ctx->tid, &resend, &req);
+	int r = st_notif_recv(as, ctx->slot, ctx->tid, &resend, NULL, &req);
 	if (r < 0)
 		return r;
 	int sig;
@@ -355,7 +499,8 @@ int st_notif_run(struct context *ctx, struct addr_space *as, plat_regs_t *want, 
 	ctx->resume_tsc = __builtin_ia32_rdtsc();
 	while (!err) {
 		struct seccomp_notif req;
-		int r = st_notif_recv(as, ctx->slot, ctx->tid, &ctx->run.interrupt, &req);
+		int r = st_notif_recv(as, ctx->slot, ctx->tid, &ctx->run.interrupt, &ctx->recv_tid,
+				      &req);
 		if (r < 0)
 			return r;
 		st_ctx_seen(ctx);

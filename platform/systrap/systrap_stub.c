@@ -881,6 +881,10 @@ static void st_notif_init(struct st_platform *sp)
 		     (major > 6 || (major == 6 && minor >= 6));
 	}
 	sp->notif = on && !sp->patch;
+	if (sp->notif && st_notif_wake_init() < 0) {
+		log_warn("systrap: no handler for the wake-up signal: app syscalls by signal");
+		sp->notif = false;
+	}
 	log_info("systrap: app syscalls by %s", sp->notif ? "seccomp notification" : "signal (SIGSYS)");
 	sp->seccomp_flags =
 	    sp->notif ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
