@@ -663,21 +663,35 @@ static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint6
 	       !(vma->flags & VMA_SHARED) && !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
 }
 
-/* The window a write fault at page of vma copies and maps: aligned, within
- * the VMA. */
+/* The fault-around window of `pages` pages for page of vma: aligned, within
+ * the VMA; a VMA no larger than that is one window, however it is aligned
+ * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
+ * 64 KiB one: one fault each, not two). */
+static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+			 uint64_t *hi)
+{
+	uint64_t win = pages * PAGE_SIZE;
+	*lo = vma->start;
+	*hi = vma->end;
+	if (vma->end - vma->start <= win)
+		return;
+	if ((page & ~(win - 1)) > *lo)
+		*lo = page & ~(win - 1);
+	if ((page & ~(win - 1)) + win < *hi)
+		*hi = (page & ~(win - 1)) + win;
+}
+
+/* The window a write fault at page of vma copies and maps (fault_window):
+ * the whole of a library's data no larger than the window, however it is
+ * aligned, so that ld.so's zeroing of its tail and its relocations below
+ * take one fault, not two. */
 static void write_window(const struct mm *mm, const struct vma *vma, uint64_t page, bool copied,
 			 uint64_t *lo, uint64_t *hi)
 {
 	uint64_t pages = !copied		? MM_FAULT_AROUND
 			 : vma->file == mm->exe ? MM_FAULT_AROUND_EXE_COPY
 						: MM_FAULT_AROUND_LIB_COPY;
-	uint64_t win = pages * PAGE_SIZE;
-	*lo = page & ~(win - 1);
-	*hi = *lo + win;
-	if (*lo < vma->start)
-		*lo = vma->start;
-	if (*hi > vma->end)
-		*hi = vma->end;
+	fault_window(vma, page, pages, lo, hi);
 }
 
 /* After a failed map of a window whose pages were copied: no page may stay
@@ -757,24 +771,6 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 			break;
 		}
 	}
-}
-
-/* The fault-around window of `pages` pages for page of vma: aligned, within
- * the VMA; a VMA no larger than that is one window, however it is aligned
- * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
- * 64 KiB one: one fault each, not two). */
-static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
-			 uint64_t *hi)
-{
-	uint64_t win = pages * PAGE_SIZE;
-	*lo = vma->start;
-	*hi = vma->end;
-	if (vma->end - vma->start <= win)
-		return;
-	if ((page & ~(win - 1)) > *lo)
-		*lo = page & ~(win - 1);
-	if ((page & ~(win - 1)) + win < *hi)
-		*hi = (page & ~(win - 1)) + win;
 }
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
@@ -868,11 +864,13 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	uint64_t lo, hi;
 	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
 	/* Anonymous memory filled upward (the page below the window is there:
-	 * cc1's GC chunks, a growing heap) faults in longer windows. */
-	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE))
-		hi = vma->end - lo > MM_FAULT_AROUND_SEQ * PAGE_SIZE
-			     ? lo + MM_FAULT_AROUND_SEQ * PAGE_SIZE
-			     : vma->end;
+	 * cc1's GC chunks, a growing heap) faults in longer windows, as long
+	 * as the run below. */
+	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE)) {
+		uint64_t run = pt_present_below(&mm->pt, lo, vma->start, MM_FAULT_AROUND_SEQ_MAX);
+		uint64_t win = (run > MM_FAULT_AROUND_SEQ ? run : MM_FAULT_AROUND_SEQ) * PAGE_SIZE;
+		hi = vma->end - lo > win ? lo + win : vma->end;
+	}
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)

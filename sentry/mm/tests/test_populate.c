@@ -1,6 +1,7 @@
 /* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch:
  * a brk growth's first pages, a small writable anonymous mmap
- * (populate_anon), longer fault windows for memory filled upward. */
+ * (populate_anon), longer fault windows for memory filled upward and for
+ * a library's data. */
 #include "sentry/mm/tests/mm_test_util.h"
 
 static struct memfile *mf;
@@ -112,7 +113,8 @@ static void test_small_anonymous_mmap_is_mapped_at_once(void **state)
 
 /* Private anonymous memory filled upward: a first touch whose window has
  * its page below present maps 64 pages from the window's start instead of
- * 16; a touch with nothing below, 16. */
+ * 16, or as many as the present run below when that is longer (the windows
+ * double, up to 512 pages); a touch with nothing below, 16. */
 static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **state)
 {
 	struct mm *mm = new_mm();
@@ -145,6 +147,66 @@ static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **
 	mm_put(mm);
 }
 
+/* The windows of memory filled upward double with the run below them, to
+ * 512 pages at most: 2 MiB filled in 5 faults (16, 64, 80, 160, 320 pages),
+ * the next 2 MiB in one more. */
+static void test_upward_windows_double_up_to_2_mib(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = 0x40000000, n = 1200;
+	assert_int_equal(mm_mmap(mm, a, n * PG, RW, ANON, NULL, 0), (int64_t)a);
+	clear_calls(mm);
+	int faults = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (host_prot(mm, a + i * PG) != RW)
+			faults++;
+		app_write8(mm, mf, a + i * PG, (uint8_t)i);
+		if (i == 0 || i == 16 || i == 80 || i == 160 || i == 320)
+			assert_int_equal(host_prot(mm, a + (2 * i + (i ? 0 : 16) - 1) * PG), RW);
+	}
+	assert_int_equal(host_prot(mm, a + 639 * PG), RW);
+	assert_int_equal(faults, 7); /* 0, 16, 80, 160, 320, 640 (512 pages), 1152 */
+	assert_int_equal(app_read8(mm, mf, a + 1000 * PG), (uint8_t)1000);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
+/* A library's data no larger than the window but across a 64 KiB boundary
+ * (libisl's nine pages): ld.so's write at its tail (zeroing the bss part)
+ * copies and maps all of it, so its relocations below do not fault again. */
+static void test_write_to_loaded_library_data_across_a_boundary_copies_it_whole(void **state)
+{
+	static uint8_t data[9 * 4096];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 241 + 1);
+	struct fake_file lib;
+	ff_init(&lib, mf, data, sizeof(data), true);
+	struct mm *mm = new_mm();
+	int flags = MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE;
+	uint64_t d = 0x4000b000; /* pages 0-4 below 0x40010000, 5-8 above */
+	assert_int_equal(mm_mmap(mm, d, 9 * PG, RW, flags, &lib.f, 0), (int64_t)d);
+	clear_calls(mm);
+	int code;
+	assert_int_equal(mm_handle_fault_access(mm, d + 8 * PG + 0xef0, PROT_WRITE, &code), 0);
+	app_write8(mm, mf, d + 8 * PG + 0xef0, 0);
+	for (uint64_t i = 0; i < 9; i++) {
+		assert_false(pt_get(&mm->pt, d + i * PG) & PTE_COW);
+		assert_int_equal(host_prot(mm, d + i * PG), RW);
+	}
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 5; i++)
+		app_write8(mm, mf, d + i * PG + 0x7a8, (uint8_t)i);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, d + 2 * PG + 0x7a8), 2);
+	assert_int_equal(app_read8(mm, mf, d + 6 * PG + 3), data[6 * PG + 3]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)lib.cache[2] - 1 + 0x7a8),
+			 data[2 * PG + 0x7a8]);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(lib.refs, 0);
+	ff_release(&lib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +216,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_anonymous_memory_filled_upward_faults_in_longer_windows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upward_windows_double_up_to_2_mib, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_write_to_loaded_library_data_across_a_boundary_copies_it_whole, setup,
+		teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
