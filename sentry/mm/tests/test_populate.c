@@ -1,7 +1,7 @@
 /* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch:
  * a brk growth's first pages, a small writable anonymous mmap
- * (populate_anon), longer fault windows for memory filled upward and for
- * a library's data. */
+ * (populate_anon), longer fault windows for memory filled upward, for a
+ * library's data and for cached file pages. */
 #include "sentry/mm/tests/mm_test_util.h"
 
 static struct memfile *mf;
@@ -207,6 +207,39 @@ static void test_write_to_loaded_library_data_across_a_boundary_copies_it_whole(
 	ff_release(&lib);
 }
 
+/* A read fault in a file mapping whose pages are all cached maps up to
+ * 2048 pages of them (8 MiB: cc1's text in three faults), in one request,
+ * without reading the file. */
+static void test_read_fault_maps_up_to_8_mib_of_cached_pages(void **state)
+{
+	static uint8_t big[1000 * 4096];
+	for (size_t i = 0; i < sizeof(big); i += PG)
+		big[i] = (uint8_t)(i / PG);
+	struct fake_file ff;
+	ff_init(&ff, mf, big, sizeof(big), true);
+	ff.f.ops = &ff_cached_ops;
+	for (uint64_t pg = 0; pg < 1000; pg++)
+		memfile_decref(mf, (uint64_t)ff_shared_page(&ff.f, pg), 1);
+	int preads = ff.preads;
+	struct mm *mm = new_mm();
+	uint64_t a = 0x40000000;
+	assert_int_equal(mm_mmap(mm, a, 1000 * PG, PROT_READ | PROT_EXEC, MAP_PRIVATE, &ff.f, 0),
+			 (int64_t)a);
+	clear_calls(mm);
+	assert_int_equal(app_read8(mm, mf, a + 700 * PG), 700 % 256);
+	assert_int_equal(ff.preads, preads);
+	assert_int_equal(host_prot(mm, a), PROT_READ | PROT_EXEC);
+	assert_int_equal(host_prot(mm, a + 999 * PG), PROT_READ | PROT_EXEC);
+	clear_calls(mm);
+	for (uint64_t pg = 0; pg < 1000; pg += 7)
+		assert_int_equal(app_read8(mm, mf, a + pg * PG), (uint8_t)pg);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	check_consistency(mm);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +254,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_write_to_loaded_library_data_across_a_boundary_copies_it_whole, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_read_fault_maps_up_to_8_mib_of_cached_pages, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
