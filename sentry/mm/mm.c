@@ -564,7 +564,7 @@ static __thread int spurious_count;
 /* Map the fault-around window [lo, hi) of vma: every present page, in as
  * few platform calls as there are runs of contiguous memory-file offsets
  * with one prot. */
-static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 {
 	uint64_t run_addr = 0, run_off = 0, run_n = 0;
 	int run_prot = -1;
@@ -667,8 +667,8 @@ static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint6
  * the VMA; a VMA no larger than that is one window, however it is aligned
  * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
  * 64 KiB one: one fault each, not two). */
-static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
-			 uint64_t *hi)
+void mm_fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+		     uint64_t *hi)
 {
 	uint64_t win = pages * PAGE_SIZE;
 	*lo = vma->start;
@@ -681,7 +681,7 @@ static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, u
 		*hi = (page & ~(win - 1)) + win;
 }
 
-/* The window a write fault at page of vma copies and maps (fault_window):
+/* The window a write fault at page of vma copies and maps (mm_fault_window):
  * the whole of a library's data no larger than the window, however it is
  * aligned, so that ld.so's zeroing of its tail and its relocations below
  * take one fault, not two. */
@@ -691,7 +691,7 @@ static void write_window(const struct mm *mm, const struct vma *vma, uint64_t pa
 	uint64_t pages = !copied		? MM_FAULT_AROUND
 			 : vma->file == mm->exe ? MM_FAULT_AROUND_EXE_COPY
 						: MM_FAULT_AROUND_LIB_COPY;
-	fault_window(vma, page, pages, lo, hi);
+	mm_fault_window(vma, page, pages, lo, hi);
 }
 
 /* After a failed map of a window whose pages were copied: no page may stay
@@ -710,9 +710,9 @@ static void unmap_copied_window(struct mm *mm, uint64_t lo, uint64_t hi)
 /* Give every page of [lo, hi) still shared copy-on-write with the file's
  * cache a private copy, in one contiguous run of the memory file when it
  * has one (so it maps in one platform call).  Entries keep PTE_MAPPED and
- * their old prot, which map_window sees as stale and maps again.  Best
+ * their old prot, which mm_map_window sees as stale and maps again.  Best
  * effort: a page left out faults again when written. */
-static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
+void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	uint64_t want = 0;
 	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
@@ -747,7 +747,7 @@ static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
  * Files read with pread are not read ahead (each page would be a copy).
  * cached_only: only the pages the file has in memory already (cached_page),
  * never reading one, skipping those it has not. */
-static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only)
+void mm_prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only)
 {
 	struct mm_file *f = vma->file;
 	if (!f->ops->shared_page || (cached_only && !f->ops->cached_page))
@@ -809,7 +809,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 			uint64_t wlo, whi;
 			write_window(mm, vma, page, copied, &wlo, &whi);
 			if (copied) {
-				cow_copy_window(mm, wlo, whi);
+				mm_cow_copy_window(mm, wlo, whi);
 				pte = pt_get(&mm->pt, page);
 			}
 			if (pte & PTE_COW) {
@@ -826,7 +826,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 					goto out;
 				}
 			}
-			if (map_window(mm, vma, wlo, whi) < 0) {
+			if (mm_map_window(mm, vma, wlo, whi) < 0) {
 				/* No page may stay mapped to the frame it was
 				 * copied from: the window's copies are unmapped
 				 * too, to fault back in. */
@@ -862,7 +862,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	 * one: no read-only mapping first and a second fault to copy. */
 	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
 	uint64_t lo, hi;
-	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
+	mm_fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
 	/* Anonymous memory filled upward (the page below the window is there:
 	 * cc1's GC chunks, a growing heap) faults in longer windows, as long
 	 * as the run below. */
@@ -874,13 +874,13 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
-		prefill_file(mm, vma, lo, hi, false);
+		mm_prefill_file(mm, vma, lo, hi, false);
 	if (!pte && !write && vma->file && vma->file->ops->cached_page) {
 		/* Wider, over what is in memory already: one map per run. */
 		uint64_t clo, chi;
-		fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
-		prefill_file(mm, vma, clo, lo, true);
-		prefill_file(mm, vma, hi, chi, true);
+		mm_fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
+		mm_prefill_file(mm, vma, clo, lo, true);
+		mm_prefill_file(mm, vma, hi, chi, true);
 		lo = clo;
 		hi = chi;
 	}
@@ -890,13 +890,13 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	uint64_t wlo = 0, whi = 0;
 	if (copied) {
 		write_window(mm, vma, page, true, &wlo, &whi);
-		cow_copy_window(mm, wlo, whi);
+		mm_cow_copy_window(mm, wlo, whi);
 	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
 	}
-	if (map_window(mm, vma, lo, hi) < 0) {
+	if (mm_map_window(mm, vma, lo, hi) < 0) {
 		if (copied)
 			unmap_copied_window(mm, wlo, whi);
 		ret = -EIO;
@@ -926,7 +926,7 @@ static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
 	if (!v || v->end < end)
 		return;
 	prefill_anon(mm, start, end);
-	map_window(mm, v, start, end);
+	mm_map_window(mm, v, start, end);
 }
 
 /* Does a platform map made now hold?  Not in an address space never
@@ -1072,6 +1072,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	} else if (anon && !shared && (prot & PROT_WRITE) && rlen <= MM_FAULT_AROUND * PAGE_SIZE &&
 		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && plat_maps_hold(mm)) {
 		populate_anon(mm, addr, addr + rlen);
+	} else if ((vflags & VMA_LOADED) && (prot & PROT_WRITE) && plat_maps_hold(mm)) {
+		mm_load_ahead_locked(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
 	return (int64_t)addr;

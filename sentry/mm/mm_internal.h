@@ -37,7 +37,7 @@
  * took 32 faults per compile with 64-page windows. */
 #define MM_FAULT_AROUND_SEQ_MAX 512
 /* The window a write fault copies at once in a private mapping of the
- * mm's executable (mm.c's cow_copy_window): python3's 1.3 MiB .data takes
+ * mm's executable (mm.c's mm_cow_copy_window): python3's 1.3 MiB .data takes
  * about 20 write faults so, against over 300 page by page. */
 #define MM_FAULT_AROUND_EXE_COPY 64
 /* The same for a loaded library's data (VMA_LOADED): libc's six pages of
@@ -267,5 +267,21 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 /* Under mm->lock.  The VMA containing addr, growing a MAP_GROWSDOWN stack
  * down to it if addr is just below one (as a Linux fault would). */
 struct vma *mm_find_vma_grow_locked(struct mm *mm, uint64_t addr);
+
+/* The fault path's pieces (mm.c), for what is mapped ahead (loadahead.c).
+ * mm_fault_window: the window of `pages` pages for page of vma (aligned,
+ * within the VMA; all of a VMA no larger).  mm_prefill_file: the file's pages
+ * of [lo, hi) into the page table (cached_only: only those already in memory).
+ * mm_cow_copy_window: private copies of the pages of [lo, hi) still shared
+ * with the file's cache.  mm_map_window: the present pages of [lo, hi) mapped
+ * on the platform, one map per run. */
+void mm_fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+		     uint64_t *hi);
+void mm_prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only);
+void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi);
+int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi);
+/* ld.so mapped [start, end), a library's writable data (loadahead.c): map
+ * ahead what it touches next.  Under mm->lock, where platform maps hold. */
+void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
 
 #endif

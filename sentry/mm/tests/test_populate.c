@@ -1,7 +1,8 @@
 /* Unit tests for what sentry/mm/mm.c maps ahead of the app's first touch:
  * a brk growth's first pages, a small writable anonymous mmap
  * (populate_anon), longer fault windows for memory filled upward, for a
- * library's data and for cached file pages. */
+ * library's data and for cached file pages, and a library loaded by ld.so
+ * (loadahead.c). */
 #include "sentry/mm/tests/mm_test_util.h"
 
 static struct memfile *mf;
@@ -240,6 +241,69 @@ static void test_read_fault_maps_up_to_8_mib_of_cached_pages(void **state)
 	ff_release(&ff);
 }
 
+/* ld.so's load of a library (loadahead.c): a read-only reservation of the
+ * file, its text over it, then its writable data (all MAP_DENYWRITE).  The
+ * data's mmap maps the data copied and writable, and the cached pages of
+ * the text and of the first segment below it, in that mmap's request: the
+ * relocations, the header reads and the calls that follow take no fault.
+ * Not for a writable private mapping without MAP_DENYWRITE, nor where the
+ * maps would not hold. */
+static void test_library_data_mmap_maps_the_library_ahead(void **state)
+{
+	static uint8_t lib[40 * 4096];
+	for (size_t i = 0; i < sizeof(lib); i++)
+		lib[i] = (uint8_t)(i % 239 + 1);
+	struct fake_file ff;
+	ff_init(&ff, mf, lib, sizeof(lib), true);
+	ff.f.ops = &ff_cached_ops;
+	for (uint64_t pg = 0; pg < 24; pg++) /* the text and first segment, cached */
+		memfile_decref(mf, (uint64_t)ff_shared_page(&ff.f, pg), 1);
+	struct mm *mm = mm_new(mf, &premap_plat);
+	assert_non_null(mm);
+	uint64_t a = 0x40000000;
+	int flags = MAP_PRIVATE | MAP_DENYWRITE | MAP_FIXED;
+	assert_int_equal(mm_mmap(mm, a, 40 * PG, PROT_READ, flags, &ff.f, 0), (int64_t)a);
+	assert_int_equal(
+	    mm_mmap(mm, a + 8 * PG, 16 * PG, PROT_READ | PROT_EXEC, flags, &ff.f, 8 * PG),
+	    (int64_t)(a + 8 * PG));
+	clear_calls(mm);
+	assert_int_equal(mm_mmap(mm, a + 24 * PG, 9 * PG, RW, flags, &ff.f, 24 * PG),
+			 (int64_t)(a + 24 * PG));
+	assert_true(count_calls(mm, OP_MAP) >= 3);
+	for (uint64_t i = 0; i < 9; i++) {
+		assert_false(pt_get(&mm->pt, a + (24 + i) * PG) & PTE_COW);
+		assert_int_equal(host_prot(mm, a + (24 + i) * PG), RW);
+	}
+	for (uint64_t i = 0; i < 24; i++)
+		assert_int_equal(host_prot(mm, a + i * PG),
+				 i < 8 ? PROT_READ : PROT_READ | PROT_EXEC);
+	assert_int_equal(host_prot(mm, a + 33 * PG), -1); /* the reservation's rest */
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 9; i++)
+		app_write8(mm, mf, a + (24 + i) * PG + 1, (uint8_t)i);
+	for (uint64_t i = 0; i < 24; i++)
+		assert_int_equal(app_read8(mm, mf, a + i * PG + 5), lib[i * PG + 5]);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, a + 30 * PG + 2), lib[30 * PG + 2]);
+	assert_int_equal(*(uint8_t *)memfile_ptr(mf, (uint64_t)ff.cache[30] - 1 + 1),
+			 lib[30 * PG + 1]);
+	check_consistency(mm);
+	/* Without MAP_DENYWRITE: nothing ahead. */
+	clear_calls(mm);
+	assert_int_equal(mm_mmap(mm, 0x50000000, 4 * PG, RW, MAP_PRIVATE | MAP_FIXED, &ff.f, 0),
+			 0x50000000);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	mm_put(mm);
+	/* A platform that keeps no maps before entry: nothing either. */
+	mm = new_mm();
+	assert_int_equal(mm_mmap(mm, a, 9 * PG, RW, flags, &ff.f, 24 * PG), (int64_t)a);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	assert_int_equal(app_read8(mm, mf, a + 2 * PG), lib[26 * PG]);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +319,8 @@ int main(void)
 		test_write_to_loaded_library_data_across_a_boundary_copies_it_whole, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_read_fault_maps_up_to_8_mib_of_cached_pages, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_library_data_mmap_maps_the_library_ahead, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

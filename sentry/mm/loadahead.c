@@ -1,0 +1,57 @@
+/*
+ * loadahead.c — what the mm maps ahead when ld.so loads a library.
+ *
+ * ld.so maps a library as one read-only reservation of the whole file,
+ * then its segments over it with MAP_FIXED (text, read-only data, and last
+ * the writable data, all MAP_PRIVATE|MAP_DENYWRITE: VMA_LOADED), then
+ * writes the data (it zeroes the tail of the last file page and applies the
+ * relocations) and reads the first segment (the ELF and program headers,
+ * the hash, symbol and string tables).  Each of those first touches was a
+ * fault and a platform round trip: two or three per library, eight
+ * libraries for every cc1.  When the writable data is mapped, the mm now
+ * maps in the same platform request (the one that returns from that mmap):
+ *   - the data, copied from the file's cache and writable, as the first
+ *     write fault would have (mm.c's cow_window_allowed: a loaded
+ *     library's data may be copied early), when it is no larger than that
+ *     fault's window (MM_FAULT_AROUND_LIB_COPY);
+ *   - the pages the file already has in memory of the library's VMAs
+ *     below it (the same file, adjacent), read-only or executable as
+ *     their faults would map them, over each one's first
+ *     MM_FAULT_AROUND_CACHED pages.
+ * Nothing is read from the file that its faults would not have read, and
+ * a page not mapped ahead still faults as before.
+ *
+ * Locking: the caller holds mm->lock.
+ */
+#include <sys/mman.h>
+
+#include "sentry/mm/mm_internal.h"
+
+void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end)
+{
+	size_t i;
+	struct vma *v = vmas_find(&mm->vmas, start, &i);
+	if (!v || v->start != start || v->end < end || !v->file || !(v->flags & VMA_LOADED) ||
+	    (v->flags & VMA_SHARED) || !(v->prot & PROT_WRITE) || (v->prot & PROT_EXEC) ||
+	    !v->file->ops->shared_page)
+		return;
+	if (end - start <= MM_FAULT_AROUND_LIB_COPY * PAGE_SIZE) {
+		mm_prefill_file(mm, v, start, end, false);
+		mm_cow_copy_window(mm, start, end);
+		mm_map_window(mm, v, start, end);
+	}
+	if (!v->file->ops->cached_page)
+		return;
+	/* The library's other VMAs: below, adjacent, of the same file. */
+	for (uint64_t below = start; i > 0; i--) {
+		struct vma *w = mm->vmas.v[i - 1];
+		if (w->end != below || w->file != v->file || !(w->flags & VMA_LOADED) ||
+		    (w->prot & PROT_WRITE) || !(w->prot & PROT_READ))
+			break;
+		uint64_t lo, hi;
+		mm_fault_window(w, w->start, MM_FAULT_AROUND_CACHED, &lo, &hi);
+		mm_prefill_file(mm, w, lo, hi, true);
+		mm_map_window(mm, w, lo, hi);
+		below = w->start;
+	}
+}
