@@ -1,5 +1,6 @@
 /*
- * loadahead.c — what the mm maps ahead when ld.so loads a library.
+ * loadahead.c — what the mm maps ahead when ld.so loads a library, and
+ * when a program maps a small file to read it.
  *
  * ld.so maps a library as one read-only reservation of the whole file,
  * then its segments over it with MAP_FIXED (text, read-only data, and last
@@ -20,6 +21,14 @@
  *     MM_FAULT_AROUND_CACHED pages.
  * Nothing is read from the file that its faults would not have read, and
  * a page not mapped ahead still faults as before.
+ *
+ * A read-only mapping of a small file (no larger than a file fault's
+ * window, MM_FAULT_AROUND_FILE), not MAP_FIXED and not a library's
+ * reservation (MAP_DENYWRITE, which ld.so's segments replace at once), is
+ * read at once: ld.so maps /etc/ld.so.cache and reads it next, at every
+ * exec; iconv its gconv cache.  Its first touch would fault the whole
+ * mapping in, in one window, anyway; the map now rides in the request that
+ * returns from the mmap instead of a fault's own.
  *
  * Locking: the caller holds mm->lock.
  */
@@ -54,4 +63,14 @@ void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end)
 		mm_map_window(mm, w, lo, hi);
 		below = w->start;
 	}
+}
+
+void mm_read_ahead_locked(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vmas_find(&mm->vmas, start, NULL);
+	if (!v || v->start != start || v->end < end || !v->file || !v->file->ops->shared_page ||
+	    !(v->prot & PROT_READ) || (v->prot & PROT_WRITE))
+		return;
+	mm_prefill_file(mm, v, start, end, false);
+	mm_map_window(mm, v, start, end);
 }

@@ -1074,6 +1074,9 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 		populate_anon(mm, addr, addr + rlen);
 	} else if ((vflags & VMA_LOADED) && (prot & PROT_WRITE) && plat_maps_hold(mm)) {
 		mm_load_ahead_locked(mm, addr, addr + rlen);
+	} else if (file && !(prot & PROT_WRITE) && !(flags & (MAP_FIXED | MAP_DENYWRITE)) &&
+		   rlen <= MM_FAULT_AROUND_FILE * PAGE_SIZE && plat_maps_hold(mm)) {
+		mm_read_ahead_locked(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
 	return (int64_t)addr;

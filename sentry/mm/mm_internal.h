@@ -283,5 +283,9 @@ int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi);
 /* ld.so mapped [start, end), a library's writable data (loadahead.c): map
  * ahead what it touches next.  Under mm->lock, where platform maps hold. */
 void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
+/* [start, end) is a new read-only mapping of a small file, not at a fixed
+ * address and not a library's (ld.so.cache, a gconv cache): map its pages
+ * now (loadahead.c).  Under mm->lock, where platform maps hold. */
+void mm_read_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
 
 #endif

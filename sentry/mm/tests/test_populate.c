@@ -2,7 +2,7 @@
  * a brk growth's first pages, a small writable anonymous mmap
  * (populate_anon), longer fault windows for memory filled upward, for a
  * library's data and for cached file pages, and a library loaded by ld.so
- * (loadahead.c). */
+ * and a small file mapped to be read (loadahead.c). */
 #include "sentry/mm/tests/mm_test_util.h"
 
 static struct memfile *mf;
@@ -304,6 +304,40 @@ static void test_library_data_mmap_maps_the_library_ahead(void **state)
 	ff_release(&ff);
 }
 
+/* A read-only mapping of a small file (ld.so.cache) is mapped with the
+ * mmap: ld.so reads it next.  Not one at a fixed address, a library's
+ * reservation (MAP_DENYWRITE), a writable one, or one larger than a file
+ * fault's window (128 pages). */
+static void test_small_read_only_file_mmap_is_mapped_at_once(void **state)
+{
+	static uint8_t cache[200 * 4096];
+	for (size_t i = 0; i < sizeof(cache); i += PG)
+		cache[i] = (uint8_t)(i / PG + 1);
+	struct fake_file ff;
+	ff_init(&ff, mf, cache, 3 * PG - 100, true);
+	struct mm *mm = mm_new(mf, &premap_plat);
+	assert_non_null(mm);
+	clear_calls(mm);
+	int64_t a = mm_mmap(mm, 0, 3 * PG - 100, PROT_READ, MAP_PRIVATE, &ff.f, 0);
+	assert_true(a > 0);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 3; i++)
+		assert_int_equal(app_read8(mm, mf, (uint64_t)a + i * PG), i + 1);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	check_consistency(mm);
+	ff.size = sizeof(cache);
+	assert_true(mm_mmap(mm, 0x50000000, 3 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, &ff.f, 0) >
+		    0);
+	assert_true(mm_mmap(mm, 0, 3 * PG, PROT_READ, MAP_PRIVATE | MAP_DENYWRITE, &ff.f, 0) > 0);
+	assert_true(mm_mmap(mm, 0, 3 * PG, RW, MAP_PRIVATE, &ff.f, 0) > 0);
+	assert_true(mm_mmap(mm, 0, 129 * PG, PROT_READ, MAP_PRIVATE, &ff.f, 0) > 0);
+	assert_int_equal(AS(mm)->ncalls, 0);
+	mm_put(mm);
+	assert_int_equal(ff.refs, 0);
+	ff_release(&ff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +355,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_fault_maps_up_to_8_mib_of_cached_pages, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_library_data_mmap_maps_the_library_ahead, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_small_read_only_file_mmap_is_mapped_at_once, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
