@@ -142,6 +142,8 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 						    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
 				if (a < 0)
 					return (int)a;
+				if (prot & PROT_WRITE)
+					mm_populate_bss(mm, anon_start, mem_end);
 			}
 		} else if (mem_end > start) {
 			int64_t a = mm_mmap(mm, start, mem_end - start, prot,

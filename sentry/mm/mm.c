@@ -919,8 +919,9 @@ out:
  *   - A small writable mmap (ld.so's 8 KiB, its TLS block, a library's
  *     bss: three faults per exec of a dynamic program), no larger than the
  *     fault-around window: its first touch maps all of it anyway.
+ *   - A program's bss at exec, up to 2 MiB (mm_populate_bss, loadahead.c).
  */
-static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
+void mm_populate_anon(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct vma *v = vmas_find(&mm->vmas, start, NULL);
 	if (!v || v->end < end)
@@ -932,7 +933,7 @@ static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
 /* Does a platform map made now hold?  Not in an address space never
  * entered (the loader's maps at exec), but where the platform keeps them
  * (map_before_entry) or the host process exists already. */
-static bool plat_maps_hold(struct mm *mm)
+bool mm_plat_maps_hold(struct mm *mm)
 {
 	const struct platform_ops *ops = mm->as ? mm->plat->ops : NULL;
 	return ops && (ops->map_before_entry || (ops->as_host_pid && ops->as_host_pid(mm->as) > 0));
@@ -1070,12 +1071,12 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 				break;
 		}
 	} else if (anon && !shared && (prot & PROT_WRITE) && rlen <= MM_FAULT_AROUND * PAGE_SIZE &&
-		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && plat_maps_hold(mm)) {
-		populate_anon(mm, addr, addr + rlen);
-	} else if ((vflags & VMA_LOADED) && (prot & PROT_WRITE) && plat_maps_hold(mm)) {
+		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && mm_plat_maps_hold(mm)) {
+		mm_populate_anon(mm, addr, addr + rlen);
+	} else if ((vflags & VMA_LOADED) && (prot & PROT_WRITE) && mm_plat_maps_hold(mm)) {
 		mm_load_ahead_locked(mm, addr, addr + rlen);
 	} else if (file && !(prot & PROT_WRITE) && !(flags & (MAP_FIXED | MAP_DENYWRITE)) &&
-		   rlen <= MM_FAULT_AROUND_FILE * PAGE_SIZE && plat_maps_hold(mm)) {
+		   rlen <= MM_FAULT_AROUND_FILE * PAGE_SIZE && mm_plat_maps_hold(mm)) {
 		mm_read_ahead_locked(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
@@ -1450,10 +1451,10 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		if ((mm->def_flags & VMA_LOCK_MASK) == VMA_LOCKED)
 			mm_populate_range_locked(mm, oldend, newend);
 		else
-			populate_anon(mm, oldend,
-				      newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
-					  ? oldend + MM_BRK_POPULATE * PAGE_SIZE
-					  : newend);
+			mm_populate_anon(mm, oldend,
+					 newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
+					     ? oldend + MM_BRK_POPULATE * PAGE_SIZE
+					     : newend);
 		mm->brk = addr;
 	}
 out:;

@@ -280,6 +280,10 @@ void mm_fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint6
 void mm_prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only);
 void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi);
 int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi);
+/* Allocate and map the private anonymous pages of [start, end), one VMA's. */
+void mm_populate_anon(struct mm *mm, uint64_t start, uint64_t end);
+/* Does a platform map made now hold (map_before_entry, or a host process)? */
+bool mm_plat_maps_hold(struct mm *mm);
 /* ld.so mapped [start, end), a library's writable data (loadahead.c): map
  * ahead what it touches next.  Under mm->lock, where platform maps hold. */
 void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
