@@ -142,6 +142,8 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 						    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
 				if (a < 0)
 					return (int)a;
+				if (prot & PROT_WRITE)
+					mm_populate_bss(mm, anon_start, mem_end);
 			}
 		} else if (mem_end > start) {
 			int64_t a = mm_mmap(mm, start, mem_end - start, prot,
@@ -158,10 +160,18 @@ static int map_image(struct mm *mm, struct mm_file *f, struct elf_image *img, bo
 	return 0;
 }
 
+/* AT_HWCAP: CPUID leaf 1's EDX, as Linux's ELF_HWCAP on x86_64.  Read once
+ * and kept (bit 32 marks it read): in a VM every CPUID exits to the
+ * hypervisor, 13 us each on our machines, and an exec needs one. */
 static uint64_t cpuid_edx1(void)
 {
+	static uint64_t kept;
+	uint64_t v = __atomic_load_n(&kept, __ATOMIC_RELAXED);
+	if (v)
+		return (uint32_t)v;
 	uint32_t a = 1, b, c, d;
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+	__atomic_store_n(&kept, (1ULL << 32) | d, __ATOMIC_RELAXED);
 	return d;
 }
 

@@ -564,7 +564,7 @@ static __thread int spurious_count;
 /* Map the fault-around window [lo, hi) of vma: every present page, in as
  * few platform calls as there are runs of contiguous memory-file offsets
  * with one prot. */
-static int map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
+int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi)
 {
 	uint64_t run_addr = 0, run_off = 0, run_n = 0;
 	int run_prot = -1;
@@ -663,21 +663,35 @@ static bool cow_window_allowed(const struct mm *mm, const struct vma *vma, uint6
 	       !(vma->flags & VMA_SHARED) && !(vma->prot & PROT_EXEC) && (pte & PTE_COW);
 }
 
-/* The window a write fault at page of vma copies and maps: aligned, within
- * the VMA. */
+/* The fault-around window of `pages` pages for page of vma: aligned, within
+ * the VMA; a VMA no larger than that is one window, however it is aligned
+ * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
+ * 64 KiB one: one fault each, not two). */
+void mm_fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+		     uint64_t *hi)
+{
+	uint64_t win = pages * PAGE_SIZE;
+	*lo = vma->start;
+	*hi = vma->end;
+	if (vma->end - vma->start <= win)
+		return;
+	if ((page & ~(win - 1)) > *lo)
+		*lo = page & ~(win - 1);
+	if ((page & ~(win - 1)) + win < *hi)
+		*hi = (page & ~(win - 1)) + win;
+}
+
+/* The window a write fault at page of vma copies and maps (mm_fault_window):
+ * the whole of a library's data no larger than the window, however it is
+ * aligned, so that ld.so's zeroing of its tail and its relocations below
+ * take one fault, not two. */
 static void write_window(const struct mm *mm, const struct vma *vma, uint64_t page, bool copied,
 			 uint64_t *lo, uint64_t *hi)
 {
 	uint64_t pages = !copied		? MM_FAULT_AROUND
 			 : vma->file == mm->exe ? MM_FAULT_AROUND_EXE_COPY
 						: MM_FAULT_AROUND_LIB_COPY;
-	uint64_t win = pages * PAGE_SIZE;
-	*lo = page & ~(win - 1);
-	*hi = *lo + win;
-	if (*lo < vma->start)
-		*lo = vma->start;
-	if (*hi > vma->end)
-		*hi = vma->end;
+	mm_fault_window(vma, page, pages, lo, hi);
 }
 
 /* After a failed map of a window whose pages were copied: no page may stay
@@ -696,9 +710,9 @@ static void unmap_copied_window(struct mm *mm, uint64_t lo, uint64_t hi)
 /* Give every page of [lo, hi) still shared copy-on-write with the file's
  * cache a private copy, in one contiguous run of the memory file when it
  * has one (so it maps in one platform call).  Entries keep PTE_MAPPED and
- * their old prot, which map_window sees as stale and maps again.  Best
+ * their old prot, which mm_map_window sees as stale and maps again.  Best
  * effort: a page left out faults again when written. */
-static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
+void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	uint64_t want = 0;
 	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
@@ -733,7 +747,7 @@ static void cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
  * Files read with pread are not read ahead (each page would be a copy).
  * cached_only: only the pages the file has in memory already (cached_page),
  * never reading one, skipping those it has not. */
-static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only)
+void mm_prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only)
 {
 	struct mm_file *f = vma->file;
 	if (!f->ops->shared_page || (cached_only && !f->ops->cached_page))
@@ -757,24 +771,6 @@ static void prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t h
 			break;
 		}
 	}
-}
-
-/* The fault-around window of `pages` pages for page of vma: aligned, within
- * the VMA; a VMA no larger than that is one window, however it is aligned
- * (libc's 1.3 MiB text across a 2 MiB boundary, its 13-page bss across a
- * 64 KiB one: one fault each, not two). */
-static void fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
-			 uint64_t *hi)
-{
-	uint64_t win = pages * PAGE_SIZE;
-	*lo = vma->start;
-	*hi = vma->end;
-	if (vma->end - vma->start <= win)
-		return;
-	if ((page & ~(win - 1)) > *lo)
-		*lo = page & ~(win - 1);
-	if ((page & ~(win - 1)) + win < *hi)
-		*hi = (page & ~(win - 1)) + win;
 }
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, int *si_code)
@@ -813,7 +809,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 			uint64_t wlo, whi;
 			write_window(mm, vma, page, copied, &wlo, &whi);
 			if (copied) {
-				cow_copy_window(mm, wlo, whi);
+				mm_cow_copy_window(mm, wlo, whi);
 				pte = pt_get(&mm->pt, page);
 			}
 			if (pte & PTE_COW) {
@@ -830,7 +826,7 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 					goto out;
 				}
 			}
-			if (map_window(mm, vma, wlo, whi) < 0) {
+			if (mm_map_window(mm, vma, wlo, whi) < 0) {
 				/* No page may stay mapped to the frame it was
 				 * copied from: the window's copies are unmapped
 				 * too, to fault back in. */
@@ -866,23 +862,25 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	 * one: no read-only mapping first and a second fault to copy. */
 	bool write = (access & PROT_WRITE) && (vma->prot & PROT_WRITE);
 	uint64_t lo, hi;
-	fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
+	mm_fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
 	/* Anonymous memory filled upward (the page below the window is there:
-	 * cc1's GC chunks, a growing heap) faults in longer windows. */
-	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE))
-		hi = vma->end - lo > MM_FAULT_AROUND_SEQ * PAGE_SIZE
-			     ? lo + MM_FAULT_AROUND_SEQ * PAGE_SIZE
-			     : vma->end;
+	 * cc1's GC chunks, a growing heap) faults in longer windows, as long
+	 * as the run below. */
+	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE)) {
+		uint64_t run = pt_present_below(&mm->pt, lo, vma->start, MM_FAULT_AROUND_SEQ_MAX);
+		uint64_t win = (run > MM_FAULT_AROUND_SEQ ? run : MM_FAULT_AROUND_SEQ) * PAGE_SIZE;
+		hi = vma->end - lo > win ? lo + win : vma->end;
+	}
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
-		prefill_file(mm, vma, lo, hi, false);
+		mm_prefill_file(mm, vma, lo, hi, false);
 	if (!pte && !write && vma->file && vma->file->ops->cached_page) {
 		/* Wider, over what is in memory already: one map per run. */
 		uint64_t clo, chi;
-		fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
-		prefill_file(mm, vma, clo, lo, true);
-		prefill_file(mm, vma, hi, chi, true);
+		mm_fault_window(vma, page, MM_FAULT_AROUND_CACHED, &clo, &chi);
+		mm_prefill_file(mm, vma, clo, lo, true);
+		mm_prefill_file(mm, vma, hi, chi, true);
 		lo = clo;
 		hi = chi;
 	}
@@ -892,13 +890,13 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	uint64_t wlo = 0, whi = 0;
 	if (copied) {
 		write_window(mm, vma, page, true, &wlo, &whi);
-		cow_copy_window(mm, wlo, whi);
+		mm_cow_copy_window(mm, wlo, whi);
 	}
 	if (mm_populate_locked(mm, vma, page, write) < 0) {
 		ret = -EIO; /* SIGBUS: past EOF, I/O error or out of memory */
 		goto out;
 	}
-	if (map_window(mm, vma, lo, hi) < 0) {
+	if (mm_map_window(mm, vma, lo, hi) < 0) {
 		if (copied)
 			unmap_copied_window(mm, wlo, whi);
 		ret = -EIO;
@@ -921,20 +919,21 @@ out:
  *   - A small writable mmap (ld.so's 8 KiB, its TLS block, a library's
  *     bss: three faults per exec of a dynamic program), no larger than the
  *     fault-around window: its first touch maps all of it anyway.
+ *   - A program's bss at exec, up to 2 MiB (mm_populate_bss, loadahead.c).
  */
-static void populate_anon(struct mm *mm, uint64_t start, uint64_t end)
+void mm_populate_anon(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct vma *v = vmas_find(&mm->vmas, start, NULL);
 	if (!v || v->end < end)
 		return;
 	prefill_anon(mm, start, end);
-	map_window(mm, v, start, end);
+	mm_map_window(mm, v, start, end);
 }
 
 /* Does a platform map made now hold?  Not in an address space never
  * entered (the loader's maps at exec), but where the platform keeps them
  * (map_before_entry) or the host process exists already. */
-static bool plat_maps_hold(struct mm *mm)
+bool mm_plat_maps_hold(struct mm *mm)
 {
 	const struct platform_ops *ops = mm->as ? mm->plat->ops : NULL;
 	return ops && (ops->map_before_entry || (ops->as_host_pid && ops->as_host_pid(mm->as) > 0));
@@ -1072,8 +1071,13 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 				break;
 		}
 	} else if (anon && !shared && (prot & PROT_WRITE) && rlen <= MM_FAULT_AROUND * PAGE_SIZE &&
-		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && plat_maps_hold(mm)) {
-		populate_anon(mm, addr, addr + rlen);
+		   !(flags & (MAP_NORESERVE | MAP_GROWSDOWN)) && mm_plat_maps_hold(mm)) {
+		mm_populate_anon(mm, addr, addr + rlen);
+	} else if ((vflags & VMA_LOADED) && (prot & PROT_WRITE) && mm_plat_maps_hold(mm)) {
+		mm_load_ahead_locked(mm, addr, addr + rlen);
+	} else if (file && !(prot & PROT_WRITE) && !(flags & (MAP_FIXED | MAP_DENYWRITE)) &&
+		   rlen <= MM_FAULT_AROUND_FILE * PAGE_SIZE && mm_plat_maps_hold(mm)) {
+		mm_read_ahead_locked(mm, addr, addr + rlen);
 	}
 	mm_unlock(mm);
 	return (int64_t)addr;
@@ -1447,10 +1451,10 @@ uint64_t mm_brk(struct mm *mm, uint64_t addr)
 		if ((mm->def_flags & VMA_LOCK_MASK) == VMA_LOCKED)
 			mm_populate_range_locked(mm, oldend, newend);
 		else
-			populate_anon(mm, oldend,
-				      newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
-					  ? oldend + MM_BRK_POPULATE * PAGE_SIZE
-					  : newend);
+			mm_populate_anon(mm, oldend,
+					 newend - oldend > MM_BRK_POPULATE * PAGE_SIZE
+					     ? oldend + MM_BRK_POPULATE * PAGE_SIZE
+					     : newend);
 		mm->brk = addr;
 	}
 out:;

@@ -120,6 +120,9 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t len);
 int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t len);
 int mm_zero_out(struct mm *mm, uint64_t dst, size_t len);
+/* The loader mapped a program's bss at [start, end): its pages are mapped
+ * ahead when no larger than 2 MiB (loadahead.c). */
+void mm_populate_bss(struct mm *mm, uint64_t start, uint64_t end);
 /* A debugger's access (ptrace PEEK/POKE, /proc/PID/mem), as Linux's
  * FOLL_FORCE: reads any mapped page, and writes a private mapping even where
  * it is not writable (breaking copy-on-write); a shared mapping only where

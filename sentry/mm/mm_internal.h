@@ -31,8 +31,13 @@
  * upward.  cc1's 4 MiB of GC pages took 46 faults per compile with 16-page
  * windows. */
 #define MM_FAULT_AROUND_SEQ 64
+/* ... and longer still as the region grows: the window is as long as the
+ * present run below it (so the windows double), up to 512 pages, 2 MiB, what
+ * a transparent huge page gives Linux's first touch.  cc1's GC pages and heap
+ * took 32 faults per compile with 64-page windows. */
+#define MM_FAULT_AROUND_SEQ_MAX 512
 /* The window a write fault copies at once in a private mapping of the
- * mm's executable (mm.c's cow_copy_window): python3's 1.3 MiB .data takes
+ * mm's executable (mm.c's mm_cow_copy_window): python3's 1.3 MiB .data takes
  * about 20 write faults so, against over 300 page by page. */
 #define MM_FAULT_AROUND_EXE_COPY 64
 /* The same for a loaded library's data (VMA_LOADED): libc's six pages of
@@ -51,9 +56,10 @@
 /* The window of a read or exec fault in a file mapping over the pages the
  * file already has in memory (mm_file_ops.cached_page): mapping them costs
  * no read, only the platform's map of each run of frames.  libc's 1.3 MiB
- * text took three faults per exec with 512 KiB windows, cc1's 25 MiB many
- * more. */
-#define MM_FAULT_AROUND_CACHED 512
+ * text took three faults per exec with 512 KiB windows; cc1's 20 MiB text
+ * and 10 MiB read-only data took 15 per compile with 2 MiB ones, python3's
+ * start-up 6 in its 2.7 MiB text: 8 MiB windows. */
+#define MM_FAULT_AROUND_CACHED 2048
 /* The pages of a brk growth mapped at the brk (mm.c's populate_anon): 64,
  * 256 KiB, more than glibc's default trim threshold (128 KiB). */
 #define MM_BRK_POPULATE 64
@@ -93,6 +99,8 @@ int pt_set(struct pagetable *pt, uint64_t addr, uint64_t pte);
 /* The first present entry at or above *addr and below end: sets *addr and
  * *pte and returns true, or returns false. */
 bool pt_next(const struct pagetable *pt, uint64_t *addr, uint64_t end, uint64_t *pte);
+/* How many pages just below addr, down to floor, are present: at most max. */
+uint64_t pt_present_below(const struct pagetable *pt, uint64_t addr, uint64_t floor, uint64_t max);
 /* Free all nodes (entries are dropped without touching refcounts). */
 void pt_destroy(struct pagetable *pt);
 
@@ -259,5 +267,29 @@ int64_t mm_populate_locked(struct mm *mm, struct vma *vma, uint64_t page, bool w
 /* Under mm->lock.  The VMA containing addr, growing a MAP_GROWSDOWN stack
  * down to it if addr is just below one (as a Linux fault would). */
 struct vma *mm_find_vma_grow_locked(struct mm *mm, uint64_t addr);
+
+/* The fault path's pieces (mm.c), for what is mapped ahead (loadahead.c).
+ * mm_fault_window: the window of `pages` pages for page of vma (aligned,
+ * within the VMA; all of a VMA no larger).  mm_prefill_file: the file's pages
+ * of [lo, hi) into the page table (cached_only: only those already in memory).
+ * mm_cow_copy_window: private copies of the pages of [lo, hi) still shared
+ * with the file's cache.  mm_map_window: the present pages of [lo, hi) mapped
+ * on the platform, one map per run. */
+void mm_fault_window(const struct vma *vma, uint64_t page, uint64_t pages, uint64_t *lo,
+		     uint64_t *hi);
+void mm_prefill_file(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi, bool cached_only);
+void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi);
+int mm_map_window(struct mm *mm, struct vma *vma, uint64_t lo, uint64_t hi);
+/* Allocate and map the private anonymous pages of [start, end), one VMA's. */
+void mm_populate_anon(struct mm *mm, uint64_t start, uint64_t end);
+/* Does a platform map made now hold (map_before_entry, or a host process)? */
+bool mm_plat_maps_hold(struct mm *mm);
+/* ld.so mapped [start, end), a library's writable data (loadahead.c): map
+ * ahead what it touches next.  Under mm->lock, where platform maps hold. */
+void mm_load_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
+/* [start, end) is a new read-only mapping of a small file, not at a fixed
+ * address and not a library's (ld.so.cache, a gconv cache): map its pages
+ * now (loadahead.c).  Under mm->lock, where platform maps hold. */
+void mm_read_ahead_locked(struct mm *mm, uint64_t start, uint64_t end);
 
 #endif

@@ -124,6 +124,15 @@ bool pt_next(const struct pagetable *pt, uint64_t *addr, uint64_t end, uint64_t 
 	return true;
 }
 
+uint64_t pt_present_below(const struct pagetable *pt, uint64_t addr, uint64_t floor, uint64_t max)
+{
+	uint64_t n = 0;
+	while (n < max && addr >= floor + (n + 1) * PAGE_SIZE &&
+	       pt_get(pt, addr - (n + 1) * PAGE_SIZE))
+		n++;
+	return n;
+}
+
 static void destroy(struct pt_node *n, int level)
 {
 	if (!n)
