@@ -532,6 +532,9 @@ struct ns_proto {
 			int flags, const struct ns_ip *to, uint16_t toport);
 	ssize_t (*recv)(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 			struct ns_ip *from, uint16_t *fromport, int *msg_flags);
+	/* Streams (may be NULL): ns_ep_recv_pin and ns_ep_recv_unpin. */
+	ssize_t (*recv_pin)(struct ns_endpoint *ep, size_t max, struct iovec *seg, int *nseg);
+	void (*recv_unpin)(struct ns_endpoint *ep, size_t used);
 	int (*shutdown)(struct ns_endpoint *ep, int how);
 	/* The owner let go (ep->lock held); the protocol may go on. */
 	void (*close)(struct ns_endpoint *ep);
