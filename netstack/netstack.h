@@ -711,7 +711,11 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
  * time: the caller serialises them).  A disconnect meanwhile empties the
  * queue but frees the pinned buffers only at the unpin. */
 ssize_t ns_ep_recv_pin(struct ns_endpoint *ep, size_t max, struct iovec *seg, int *nseg);
-void ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used);
+/* Returns 1 when the unpin sent a frame (a window update) that waits for
+ * the owner's next poll, which the stack's `kick` asked for; else 0. */
+int ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used);
+/* Ask the owner for a poll (through `kick`), as work queued for it would. */
+void ns_stack_want_poll(struct ns_stack *s);
 
 /* A send's IP_PKTINFO / IPV6_PKTINFO control message (ip_cmsg_send,
  * ip6_datagram_send_ctl): the source address (IPv4 as ::ffff:a.b.c.d; all

@@ -221,17 +221,21 @@ ssize_t ns_ep_recv_pin(struct ns_endpoint *ep, size_t max, struct iovec *seg, in
 	return r;
 }
 
-void ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used)
+int ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used)
 {
 	if (!ep->proto->recv_unpin)
-		return;
-	/* The window update's frame leaves after the unlock: the host's
-	 * processing of it runs in our send (softirq), and the service
-	 * thread's input to this endpoint must not wait for that. */
-	ns_tx_batch_begin();
+		return 0;
+	/* The window update's frame is left to the owner's next poll (the
+	 * service thread, kicked): its send runs the host's whole receive
+	 * of it in our sendto (the peer's TCP taking the ACK and sending
+	 * more data into our ring), which is the reader's time otherwise,
+	 * and under the endpoint lock the service thread's input would wait
+	 * for it. */
+	ns_tx_defer_begin();
 	ep_lock(ep);
 	ep->proto->recv_unpin(ep, used);
 	ep_unlock(ep);
-	ns_tx_batch_end();
+	int r = ns_tx_defer_end(ep->s) ? 1 : 0;
 	ns_stack_kick(ep->s);
+	return r;
 }

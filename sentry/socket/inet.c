@@ -481,6 +481,8 @@ static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct
 /* Pieces of the receive queue pinned per netstack call: a GSO frame is one
  * (64 KiB), small segments pile into shared buffers. */
 #define RECV_PIN_SEGS 32
+/* A stream read this large is a bulk transfer's (inet_recv_stream). */
+#define RECV_HANDOFF (32 * 1024)
 
 /*
  * A plain stream receive copies from the netstack's receive queue straight
@@ -515,10 +517,18 @@ static ssize_t inet_recv_stream(struct task *t, struct socket *s, struct ns_endp
 				fault = sock_iter_copy_to(&m->data, v->iov_base, v->iov_len) < 0;
 				k += fault ? 0 : v->iov_len;
 			}
-			ns_ep_recv_unpin(ep, k);
+			int deferred = ns_ep_recv_unpin(ep, k);
 			vmutex_unlock(&s->lock);
-			if (k)
-				inet_stack_poll_inline(); /* a window update for the peer */
+			/* A window update waits for the service thread, kicked
+			 * here: its send is the host's work, done beside us.  A
+			 * bulk read leaves the frames that came meanwhile to it
+			 * too (it takes them in batches, on the other CPU, while
+			 * the app consumes what it read).  Else the inline poll
+			 * plans the timers this read moved, with no wake-up. */
+			if (k >= RECV_HANDOFF && !deferred)
+				ns_stack_want_poll(inet_stack());
+			if (k && !deferred && k < RECV_HANDOFF)
+				inet_stack_poll_inline();
 			else
 				inet_stack_release_kicks();
 			copied += k;
