@@ -177,6 +177,7 @@ struct tcp_ep {
 	/* The owner copies from rcvq's head in place (tcp_recv_pin); a
 	 * purge meanwhile parks the buffers in rx_purged until it is done. */
 	bool rx_pinned;
+	uint32_t rx_pin_bytes; /* how many were pinned */
 	struct ns_pbuf *rx_purged;
 	uint32_t ooo_last_start, ooo_last_end; /* for SACK order */
 	uint32_t rcv_space, rcv_copied;	       /* receive-buffer autotuning */

@@ -166,6 +166,7 @@ ssize_t tcp_recv_pin(struct ns_endpoint *ep, size_t max, struct iovec *seg, int 
 	}
 	*nseg = n;
 	tp->rx_pinned = true;
+	tp->rx_pin_bytes = (uint32_t)got;
 	return (ssize_t)got;
 }
 
@@ -184,8 +185,8 @@ void tcp_recv_unpin(struct ns_endpoint *ep, size_t used)
 		tp->rx_purged = NULL;
 		return;
 	}
-	if (used > tp->rcvq.bytes)
-		used = tp->rcvq.bytes;
+	if (used > tp->rx_pin_bytes)
+		used = tp->rx_pin_bytes; /* never more than was pinned */
 	if (!used)
 		return;
 	queue_pull(&tp->rcvq, used);
