@@ -442,9 +442,14 @@ static int tcp_disconnect(struct ns_endpoint *ep)
 	ep->shutdown = 0;
 	ep->sock_state = NS_SS_UNCONNECTED;
 	/* A fresh TCP state for the next connect; the options (before iss)
-	 * stay. */
+	 * stay, and so does a pin the owner holds (tcp_recv_unpin frees
+	 * the buffers it parked). */
+	bool pinned = tp->rx_pinned;
+	struct ns_pbuf *purged = tp->rx_purged;
 	size_t off = offsetof(struct tcp_ep, iss);
 	memset((uint8_t *)tp + off, 0, sizeof(*tp) - off);
+	tp->rx_pinned = pinned;
+	tp->rx_purged = purged;
 	tcp_reset_state(tp);
 	ns_ep_notify(ep);
 	return 0;
