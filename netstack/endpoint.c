@@ -976,7 +976,6 @@ ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int i
 			dst = &addr;
 	}
 	size_t total = ns_iov_total(iov, iovcnt);
-	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
 	struct ns_ip from;
 	bool from_set = false;
 	if (src && ep->type == SOCK_DGRAM) {
@@ -985,6 +984,7 @@ ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int i
 		memcpy(from.b, src->addr, 16);
 		from_set = !ip_is_any(&from);
 	}
+	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
 	ep_lock(ep);
 	ep->tx_src_set = from_set;
 	if (from_set)
@@ -1011,6 +1011,7 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 	uint16_t port = 0;
 	int mf = 0;
 	memset(&addr, 0, sizeof(addr));
+	ns_tx_batch_begin(); /* a window update leaves after the unlock */
 	ep_lock(ep);
 	ep->rx_meta = false;
 	ssize_t r = ep->proto->recv(ep, iov, iovcnt, flags, &addr, &port, &mf);
@@ -1029,6 +1030,7 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 		meta->spec_dst = ep->rx_spec_dst;
 	}
 	ep_unlock(ep);
+	ns_tx_batch_end();
 	if (r >= 0 && from && fromlen) {
 		if (port || !ip_is_zero6(&addr))
 			ns_sockaddr_out(ep, &addr, port, from, fromlen);

@@ -699,6 +699,24 @@ ssize_t ns_ep_recvmsg_meta(struct ns_endpoint *ep, const struct iovec *iov, int 
 			   struct sockaddr_storage *from, socklen_t *fromlen, int *msg_flags,
 			   struct ns_recv_meta *meta);
 
+/* A stream receive without a bounce buffer (TCP; others -EOPNOTSUPP): the
+ * first bytes of the receive queue, up to max, in place as at most *nseg
+ * pieces (*nseg set to how many), and the queue pinned: the caller copies
+ * them out with no netstack lock held (app memory may fault), then calls
+ * ns_ep_recv_unpin with how many it took, which leave the queue as a
+ * receive's would (window update, buffer autotuning).  Returns the bytes
+ * pinned (> 0), or what ns_ep_recvmsg would return on an empty queue (0 at
+ * end of stream, -EAGAIN, -ENOTCONN, a pending error) with nothing pinned;
+ * -EINVAL for max 0; -EBUSY while another pin is held (one reader at a
+ * time: the caller serialises them).  A disconnect meanwhile empties the
+ * queue but frees the pinned buffers only at the unpin. */
+ssize_t ns_ep_recv_pin(struct ns_endpoint *ep, size_t max, struct iovec *seg, int *nseg);
+/* Returns 1 when the unpin sent a frame (a window update) that waits for
+ * the owner's next poll, which the stack's `kick` asked for; else 0. */
+int ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used);
+/* Ask the owner for a poll (through `kick`), as work queued for it would. */
+void ns_stack_want_poll(struct ns_stack *s);
+
 /* A send's IP_PKTINFO / IPV6_PKTINFO control message (ip_cmsg_send,
  * ip6_datagram_send_ctl): the source address (IPv4 as ::ffff:a.b.c.d; all
  * zero or 0.0.0.0: the route's) and the outgoing interface (0: the

@@ -258,6 +258,7 @@ struct ns_stack {
 	atomic_bool polling;	  /* one poller at a time */
 	atomic_bool poll_again;	  /* someone asked while it ran */
 	atomic_bool kick_pending; /* work appeared; tell the owner */
+	atomic_bool tx_deferred;  /* frames wait unkicked for a poll (ns_tx_defer_end) */
 	_Atomic uint64_t reported_deadline; /* what the last poll returned */
 	uint64_t now;			    /* the poller's time */
 
@@ -306,6 +307,12 @@ void ns_stack_kick(struct ns_stack *s);
  * must run with no netstack lock held).  Batches nest. */
 void ns_tx_batch_begin(void);
 void ns_tx_batch_end(void);
+/* Frames sent between these on this thread are queued on their links but
+ * not flushed: the next poll of s flushes every link (the service thread,
+ * kicked by the caller's ns_stack_kick).  End returns true when a frame
+ * was left so (and marks s for the poll). */
+void ns_tx_defer_begin(void);
+bool ns_tx_defer_end(struct ns_stack *s);
 void ns_stack_seed_hash(struct ns_stack *s, const void *data, size_t len, uint64_t *out);
 
 /* Timers: ep->deadline is the earliest of its protocol's timers; arm puts
@@ -532,6 +539,9 @@ struct ns_proto {
 			int flags, const struct ns_ip *to, uint16_t toport);
 	ssize_t (*recv)(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
 			struct ns_ip *from, uint16_t *fromport, int *msg_flags);
+	/* Streams (may be NULL): ns_ep_recv_pin and ns_ep_recv_unpin. */
+	ssize_t (*recv_pin)(struct ns_endpoint *ep, size_t max, struct iovec *seg, int *nseg);
+	void (*recv_unpin)(struct ns_endpoint *ep, size_t used);
 	int (*shutdown)(struct ns_endpoint *ep, int how);
 	/* The owner let go (ep->lock held); the protocol may go on. */
 	void (*close)(struct ns_endpoint *ep);

@@ -868,6 +868,12 @@ void ns_stack_mark_work(struct ns_stack *s)
 	atomic_store(&s->poll_again, true);
 }
 
+void ns_stack_want_poll(struct ns_stack *s)
+{
+	ns_stack_mark_work(s);
+	ns_stack_kick(s);
+}
+
 void ns_ep_notify(struct ns_endpoint *ep)
 {
 	if (atomic_exchange(&ep->notify_queued, true))
@@ -956,8 +962,47 @@ void ns_tx_batch_end(void)
 	tx_batch_n = 0;
 }
 
+/* ns_tx_defer_begin's depth on this thread, and whether a frame was left
+ * unflushed under it. */
+static __thread int tx_defer_depth;
+static __thread bool tx_deferred;
+
+void ns_tx_defer_begin(void) { tx_defer_depth++; }
+
+bool ns_tx_defer_end(struct ns_stack *s)
+{
+	if (--tx_defer_depth > 0 || !tx_deferred)
+		return false;
+	tx_deferred = false;
+	/* After the frames' queueing: the poll that reads the flag sees
+	 * them; one in progress goes round again (poll_again). */
+	atomic_store(&s->tx_deferred, true);
+	ns_stack_mark_work(s);
+	return true;
+}
+
+/* Flush every link: frames another thread left for this poll. */
+static void flush_deferred(struct ns_stack *s)
+{
+	if (!atomic_load_explicit(&s->tx_deferred, memory_order_relaxed) ||
+	    !atomic_exchange(&s->tx_deferred, false))
+		return;
+	struct ns_nic *nics[NS_MAX_NICS];
+	vmutex_lock(&s->lock);
+	int n = s->nnics;
+	memcpy(nics, s->nics, sizeof(nics[0]) * (size_t)n);
+	vmutex_unlock(&s->lock);
+	for (int i = 0; i < n; i++)
+		if (nics[i]->link->ops->flush)
+			nics[i]->link->ops->flush(nics[i]->link);
+}
+
 void ns_link_note_sent(struct link_endpoint *ep)
 {
+	if (tx_defer_depth) {
+		tx_deferred = true;
+		return;
+	}
 	if (tx_batch_depth == 0) {
 		ep->ops->flush(ep);
 		return;
@@ -1025,6 +1070,7 @@ uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
 			more |= run_timers(s, now);
 			more |= ns_l2_timers(s, now);
 			ns_tx_batch_end();
+			flush_deferred(s);
 			deliver_notifications(s);
 			more |= atomic_load(&s->poll_again) || atomic_load(&s->notify_head) != NULL;
 			if (!more)

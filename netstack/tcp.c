@@ -1,7 +1,7 @@
 /*
  * tcp.c — TCP endpoints: the socket calls (connect, listen, accept, send,
- * recv, shutdown, close) with Linux's state rules and errors, readiness
- * (tcp_poll), the timers (retransmission, SYN, zero-window probe, delayed
+ * shutdown, close; receiving is tcp_recv.c) with Linux's state rules and
+ * errors, readiness (tcp_poll), the timers (retransmission, SYN, zero-window probe, delayed
  * ACK, keepalive, FIN_WAIT2, TIME_WAIT, the listener's SYN-ACKs), the
  * SOL_TCP options, TCP_INFO and /proc rows.
  *
@@ -230,7 +230,7 @@ static void tcp_reap(struct ns_endpoint *ep)
 		ep_lock(&c->ep);
 		c->ep.closed = true;
 		c->ep.user = NULL;
-		tcp_queue_purge(&c->rcvq);
+		tcp_rcvq_purge(c);
 		if (c->ep.state != NS_TCP_CLOSE)
 			tcp_abort(c, 0, true);
 		else if (c->ep.proto_ref)
@@ -400,6 +400,8 @@ static void tcp_destroy(struct ns_endpoint *ep)
 	tcp_queue_purge(&tp->sndq);
 	tcp_queue_purge(&tp->rcvq);
 	tcp_queue_purge(&tp->ooo);
+	ns_pbuf_free_chain(tp->rx_purged);
+	tp->rx_purged = NULL;
 	if (tp->lq) {
 		struct tcp_request *rq = tp->lq->req;
 		while (rq) {
@@ -426,7 +428,7 @@ static int tcp_disconnect(struct ns_endpoint *ep)
 	}
 	if (st != NS_TCP_CLOSE)
 		tcp_done(tp);
-	tcp_queue_purge(&tp->rcvq);
+	tcp_rcvq_purge(tp);
 	struct ns_stack *s = ep->s;
 	vmutex_lock(&s->lock);
 	if (!ep->addr_locked) {
@@ -440,9 +442,14 @@ static int tcp_disconnect(struct ns_endpoint *ep)
 	ep->shutdown = 0;
 	ep->sock_state = NS_SS_UNCONNECTED;
 	/* A fresh TCP state for the next connect; the options (before iss)
-	 * stay. */
+	 * stay, and so does a pin the owner holds (tcp_recv_unpin frees
+	 * the buffers it parked). */
+	bool pinned = tp->rx_pinned;
+	struct ns_pbuf *purged = tp->rx_purged;
 	size_t off = offsetof(struct tcp_ep, iss);
 	memset((uint8_t *)tp + off, 0, sizeof(*tp) - off);
+	tp->rx_pinned = pinned;
+	tp->rx_purged = purged;
 	tcp_reset_state(tp);
 	ns_ep_notify(ep);
 	return 0;
@@ -679,112 +686,6 @@ static ssize_t tcp_send(struct ns_endpoint *ep, const struct iovec *iov, int iov
 	return n;
 }
 
-/* tcp_cleanup_rbuf: after the owner read, tell the peer about a window that
- * opened a lot. */
-static void window_update(struct tcp_ep *tp, uint64_t now)
-{
-	if (tp->ep.state == NS_TCP_CLOSE || tp->ep.state == NS_TCP_LISTEN ||
-	    tp->ep.state == NS_TCP_SYN_SENT || (tp->ep.shutdown & NS_RCV_SHUTDOWN))
-		return;
-	uint32_t cur = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t buf = tcp_rcvbuf(tp);
-	uint32_t used = tp->rcvq.bytes + tp->ooo.bytes;
-	uint32_t free = buf > used ? buf - used : 0;
-	if (2 * (uint64_t)cur <= buf && free >= 2 * (uint64_t)cur && free >= tp->rcv_mss)
-		tcp_send_ack(tp, now);
-	else if (tp->ack_pending && (cur < tp->rcv_mss || tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss))
-		/* Also the once-per-two-segments ACK that ack_schedule held
-		 * back while the reader lagged (__tcp_cleanup_rbuf). */
-		tcp_send_ack(tp, now);
-}
-
-/* Receive-buffer autotuning (tcp_rcv_space_adjust): a reader that drains
- * more than the buffer per round trip gets a larger one. */
-static void rcv_space_adjust(struct tcp_ep *tp, uint32_t copied, uint64_t now)
-{
-	struct ns_endpoint *ep = &tp->ep;
-	tp->rcv_copied += copied;
-	uint64_t rtt = tp->srtt_us ? (uint64_t)tp->srtt_us * 1000 : NS_NSEC_PER_MSEC;
-	if (rtt < NS_NSEC_PER_MSEC)
-		rtt = NS_NSEC_PER_MSEC;
-	if (now - tp->rcv_space_time < rtt)
-		return;
-	if (!ep->rcvbuf_locked && tp->rcv_copied > tp->rcv_space) {
-		uint64_t want = 4ull * tp->rcv_copied;
-		uint32_t max = ep->s->sysctl.tcp_rmem[2];
-		if (want > max)
-			want = max;
-		if (want > ep->rcvbuf)
-			ep->rcvbuf = (uint32_t)want;
-		tp->rcv_space = tp->rcv_copied;
-	}
-	tp->rcv_copied = 0;
-	tp->rcv_space_time = now;
-}
-
-static ssize_t tcp_recv(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
-			struct ns_ip *from, uint16_t *fromport, int *msg_flags)
-{
-	(void)msg_flags;
-	struct tcp_ep *tp = T(ep);
-	if (ep->state == NS_TCP_LISTEN)
-		return -ENOTCONN;
-	if (flags & MSG_OOB)
-		return -EINVAL; /* no urgent mark: urgent data arrives inline */
-	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
-	(void)from, (void)fromport; /* tcp_recvmsg names no source */
-	size_t want = ns_iov_total(iov, iovcnt);
-	if (want == 0)
-		return 0;
-	struct tcp_queue *q = &tp->rcvq;
-	if (q->bytes == 0) {
-		if (tp->rcv_fin)
-			return 0;
-		int err = ns_sock_error(ep);
-		if (err)
-			return err;
-		if (ep->shutdown & NS_RCV_SHUTDOWN)
-			return 0;
-		if (ep->state == NS_TCP_CLOSE)
-			return -ENOTCONN;
-		return -EAGAIN;
-	}
-	size_t n = want < q->bytes ? want : q->bytes;
-	size_t done = 0;
-	struct ns_pbuf *pb = q->head;
-	while (done < n && pb) {
-		uint32_t k = pb->len < n - done ? pb->len : (uint32_t)(n - done);
-		if (!(flags & MSG_TRUNC))
-			ns_iov_copy_to(iov, iovcnt, done, ns_pbuf_data(pb), k);
-		done += k;
-		if (flags & MSG_PEEK) {
-			pb = pb->next;
-			continue;
-		}
-		if (k == pb->len) {
-			q->head = pb->next;
-			if (!q->head)
-				q->tail = NULL;
-			q->bytes -= k;
-			q->truesize -= pb->cap;
-			ns_pbuf_free(pb);
-			pb = q->head;
-		} else {
-			pb->off += k;
-			pb->len -= k;
-			q->bytes -= k;
-		}
-	}
-	if (!(flags & MSG_PEEK)) {
-		uint64_t now = ns_now(ep->s);
-		rcv_space_adjust(tp, (uint32_t)done, now);
-		window_update(tp, now);
-		tcp_rearm(tp);
-	}
-	return (ssize_t)done;
-}
-
 static void queue_fin(struct tcp_ep *tp)
 {
 	if (tp->fin_queued)
@@ -863,7 +764,7 @@ static void tcp_close(struct ns_endpoint *ep)
 		return;
 	}
 	uint32_t unread = tp->rcvq.bytes;
-	tcp_queue_purge(&tp->rcvq);
+	tcp_rcvq_purge(tp);
 	tcp_queue_purge(&tp->ooo);
 	if (ep->state == NS_TCP_CLOSE) {
 		tcp_done(tp);
@@ -1374,6 +1275,8 @@ const struct ns_proto ns_tcp_proto = {
     .accept = tcp_accept,
     .send = tcp_send,
     .recv = tcp_recv,
+    .recv_pin = tcp_recv_pin,
+    .recv_unpin = tcp_recv_unpin,
     .shutdown = tcp_shutdown,
     .close = tcp_close,
     .poll = tcp_poll,

@@ -174,6 +174,11 @@ struct tcp_ep {
 	uint32_t ato_us;
 
 	struct tcp_queue sndq, rcvq, ooo;
+	/* The owner copies from rcvq's head in place (tcp_recv_pin); a
+	 * purge meanwhile parks the buffers in rx_purged until it is done. */
+	bool rx_pinned;
+	uint32_t rx_pin_bytes; /* how many were pinned */
+	struct ns_pbuf *rx_purged;
 	uint32_t ooo_last_start, ooo_last_end; /* for SACK order */
 	uint32_t rcv_space, rcv_copied;	       /* receive-buffer autotuning */
 	uint64_t rcv_space_time;
@@ -223,6 +228,14 @@ uint32_t tcp_keepidle_secs(const struct tcp_ep *tp);
 /* Child endpoint from a completed request (not yet published). */
 struct tcp_ep *tcp_child_new(struct tcp_ep *lp, const struct tcp_request *rq, uint64_t now);
 void tcp_queue_purge(struct tcp_queue *q);
+/* Empty the receive queue, its buffers freed once no copy is using them. */
+void tcp_rcvq_purge(struct tcp_ep *tp);
+/* The receive side (tcp_recv.c): the ops table's recv, recv_pin and
+ * recv_unpin. */
+ssize_t tcp_recv(struct ns_endpoint *ep, const struct iovec *iov, int iovcnt, int flags,
+		 struct ns_ip *from, uint16_t *fromport, int *msg_flags);
+ssize_t tcp_recv_pin(struct ns_endpoint *ep, size_t max, struct iovec *seg, int *nseg);
+void tcp_recv_unpin(struct ns_endpoint *ep, size_t used);
 uint8_t tcp_rcv_wscale(const struct ns_stack *s, uint32_t rcvbuf, bool locked);
 
 /* tcp_output.c */

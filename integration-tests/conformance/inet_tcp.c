@@ -186,6 +186,15 @@ static void test_basic(void)
 	show("recv WAITALL 8", recv(c, buf, 8, MSG_WAITALL));
 	printf("got '%s'\n", buf);
 
+	/* A receive into memory the app cannot write is EFAULT and takes
+	 * nothing (tcp_recvmsg copies nothing, so the data stays queued). */
+	show("send faulty", send(c, "faulty", 6, 0));
+	poll1(a, POLLIN, 1000);
+	show("recv into NULL+1", recv(a, (char *)1, 6, 0));
+	memset(buf, 0, sizeof(buf));
+	show("recv after EFAULT", recv(a, buf, sizeof(buf), 0));
+	printf("got '%s'\n", buf);
+
 	/* MSG_TRUNC on a stream discards. */
 	show("send 0123456789", send(c, "0123456789", 10, 0));
 	poll1(a, POLLIN, 1000);

@@ -151,7 +151,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				static const int fl[] = {0, MSG_PEEK, MSG_TRUNC, MSG_OOB, MSG_DONTWAIT,
 							 MSG_ERRQUEUE, MSG_PEEK | MSG_TRUNC, MSG_WAITALL};
 				sl = sizeof(ss);
-				ns_ep_recvmsg(*ep, &iov, 1, fl[byte(&in) % 8], &ss, &sl, &mf);
+				uint8_t f = byte(&in) % 9;
+				if (f < 8) {
+					ns_ep_recvmsg(*ep, &iov, 1, fl[f], &ss, &sl, &mf);
+				} else {
+					/* A read in place, unpinned with any count
+					 * (the owner's, or more than was pinned). */
+					struct iovec seg[4];
+					int nseg = 1 + byte(&in) % 4;
+					ssize_t r = ns_ep_recv_pin(*ep, iov.iov_len, seg, &nseg);
+					if (r > 0)
+						ns_ep_recv_unpin(*ep, byte(&in) * 4u);
+				}
 			}
 			break;
 		case 7:

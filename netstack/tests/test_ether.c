@@ -384,6 +384,82 @@ static void test_window_scale_follows_tcp_rmem_as_linux(void **state)
 	}
 }
 
+/* A link that holds what it is sent until its flush, as the packet link's
+ * TX ring holds frames until its kick. */
+static struct link_ops held_ops;
+static struct ns_pbuf *held_head, **held_tail = &held_head;
+static int held_n, held_flushes;
+
+static int held_send(struct link_endpoint *ep, struct ns_pbuf *pb)
+{
+	pb->next = NULL;
+	*held_tail = pb;
+	held_tail = &pb->next;
+	held_n++;
+	return 0;
+}
+
+static void held_flush(struct link_endpoint *ep)
+{
+	held_flushes++;
+	while (held_head) {
+		struct ns_pbuf *pb = held_head;
+		held_head = pb->next;
+		eend_send(ep, pb);
+	}
+	held_tail = &held_head;
+	held_n = 0;
+}
+
+/* A read in place (ns_ep_recv_pin) that sends an ACK leaves the frame on
+ * the link unflushed and asks the owner for a poll; that poll flushes it
+ * (the Sentry's reader leaves the send, and the host's work in it, to the
+ * service thread). */
+static void test_pinned_read_leaves_its_ack_to_the_next_poll(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	int zero = 0;
+	assert_int_equal(ns_ep_setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+	static uint8_t buf[8 * 1448];
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(send_buf(c, buf, 100), 100);
+	ep_run(p, MS(50));
+	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), 100);
+	ep_run(p, MS(50));
+	held_ops = *p->eb->ep.ops;
+	held_ops.send = held_send;
+	held_ops.flush = held_flush;
+	const struct link_ops *old = p->eb->ep.ops;
+	p->eb->ep.ops = &held_ops;
+	assert_int_equal(send_buf(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ep_run(p, MS(5)); /* under the delayed-ACK timeout: nothing sent */
+	assert_int_equal(held_n, 0);
+	int flushes = held_flushes;
+	unsigned int kicks = p->b.kicks;
+	struct iovec seg[16];
+	int nseg = 16;
+	assert_int_equal(ns_ep_recv_pin(s, sizeof(buf), seg, &nseg), (ssize_t)sizeof(buf));
+	assert_int_equal(ns_ep_recv_unpin(s, sizeof(buf)), 1);
+	assert_int_equal(held_n, 1); /* the ACK, not flushed */
+	assert_int_equal(held_flushes, flushes);
+	assert_true(p->b.kicks > kicks);
+	ns_stack_poll(p->b.s, p->b.now);
+	assert_int_equal(held_n, 0);
+	assert_true(held_flushes > flushes);
+	/* A read that sends nothing leaves nothing behind. */
+	assert_int_equal(send_buf(c, buf, 100), 100);
+	ep_run(p, MS(5));
+	nseg = 16;
+	assert_int_equal(ns_ep_recv_pin(s, sizeof(buf), seg, &nseg), 100);
+	assert_int_equal(ns_ep_recv_unpin(s, 100), 0);
+	p->eb->ep.ops = old;
+	CLOSE_ALL(c, s, l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +474,7 @@ int main(void)
 	    PAIR_TEST(test_tso_survives_a_lossy_wire),
 	    PAIR_TEST(test_segments_a_lagging_reader_holds_are_acked_by_its_read),
 	    PAIR_TEST(test_rcvlowat_reader_gets_acks_at_once),
+	    PAIR_TEST(test_pinned_read_leaves_its_ack_to_the_next_poll),
 	    PAIR_TEST(test_window_scale_follows_tcp_rmem_as_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

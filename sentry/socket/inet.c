@@ -9,15 +9,16 @@
  * -EALREADY and the task waits on the socket's wait queue until the
  * stack's `ready` report wakes it, then calls again), SO_RCVTIMEO /
  * SO_SNDTIMEO, signals and restart, SIGPIPE, MSG_WAITALL, copying app
- * memory through bounce buffers (the netstack cannot copy from app memory
- * under its locks), and the SOL_SOCKET options the socket core keeps,
- * which it hands to the endpoint as they change.
+ * memory (the netstack cannot copy from app memory under its locks: sends
+ * and datagrams go through bounce buffers, a stream receive copies from
+ * the receive queue pinned in place, inet_recv_stream), and the SOL_SOCKET
+ * options the socket core keeps, which it hands to the endpoint as they
+ * change.
  *
  * A wait never loses a report: the waiter is on the queue before the call
  * that may answer -EAGAIN (waiter.h's sequence), and the report notifies
- * that queue.  No lock is held across an ns_ep_* call that may be
- * repeated or across a wait; s->lock is taken only for the socket core's
- * fields.
+ * that queue.  No lock is held across a wait; s->lock is taken for the
+ * socket core's fields and to let stream readers take turns.
  *
  * Raw sockets (SOCK_RAW) are not provided: EPERM without CAP_NET_RAW (as
  * Linux for an unprivileged caller), else EPROTONOSUPPORT (the netstack
@@ -477,10 +478,94 @@ static void inet_put_meta_cmsgs(struct socket *s, struct ns_endpoint *ep, struct
 	}
 }
 
+/* Pieces of the receive queue pinned per netstack call: a GSO frame is one
+ * (64 KiB), small segments pile into shared buffers. */
+#define RECV_PIN_SEGS 32
+/* A stream read this large is a bulk transfer's (inet_recv_stream). */
+#define RECV_HANDOFF (32 * 1024)
+
+/*
+ * A plain stream receive copies from the netstack's receive queue straight
+ * into app memory (ns_ep_recv_pin), not through a bounce buffer: one copy
+ * of every received byte fewer, a quarter of the Sentry's receive work
+ * under iperf3.  The socket lock is held from the pin to the unpin, so
+ * readers of one socket take turns (as Linux's lock_sock in tcp_recvmsg):
+ * app memory is copied under it as unix.c's stream receive does
+ * (LOCKING.md: SOCKET before MM); the netstack's lock is not held across
+ * the copy.  A fault in the copy keeps the bytes not copied queued, as
+ * tcp_recvmsg returns what it copied before a fault, or -EFAULT.
+ */
+static ssize_t inet_recv_stream(struct task *t, struct socket *s, struct ns_endpoint *ep,
+				struct sock_msg *m, int flags)
+{
+	bool waitall = (flags & MSG_WAITALL) != 0;
+	struct sock_wait iw;
+	sock_wait_init(&iw, s, false, flags & MSG_DONTWAIT);
+	size_t copied = 0;
+	ssize_t r;
+	for (;;) {
+		struct iovec seg[RECV_PIN_SEGS];
+		int nseg = RECV_PIN_SEGS;
+		bool fault = false;
+		inet_stack_hold_kicks();
+		vmutex_lock(&s->lock);
+		r = ns_ep_recv_pin(ep, m->data.left, seg, &nseg);
+		if (r > 0) {
+			size_t k = 0;
+			for (int i = 0; i < nseg && !fault; i++) {
+				const struct iovec *v = &seg[i];
+				fault = sock_iter_copy_to(&m->data, v->iov_base, v->iov_len) < 0;
+				k += fault ? 0 : v->iov_len;
+			}
+			int deferred = ns_ep_recv_unpin(ep, k);
+			vmutex_unlock(&s->lock);
+			/* A window update waits for the service thread, kicked
+			 * here: its send is the host's work, done beside us.  A
+			 * bulk read leaves the frames that came meanwhile to it
+			 * too (it takes them in batches, on the other CPU, while
+			 * the app consumes what it read).  Else the inline poll
+			 * plans the timers this read moved, with no wake-up. */
+			if (k >= RECV_HANDOFF && !deferred)
+				ns_stack_want_poll(inet_stack());
+			if (k && !deferred && k < RECV_HANDOFF)
+				inet_stack_poll_inline();
+			else
+				inet_stack_release_kicks();
+			copied += k;
+			if (fault) {
+				r = -EFAULT;
+				break;
+			}
+			if (!waitall || m->data.left == 0)
+				break;
+			continue;
+		}
+		vmutex_unlock(&s->lock);
+		inet_stack_release_kicks();
+		if (r != -EAGAIN)
+			break;
+		if (copied && !waitall)
+			break;
+		int w = sock_wait_step(t, s, &iw, EV_IN);
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	sock_wait_done(s, &iw);
+	if (m->want_name)
+		m->namelen = 0; /* tcp_recvmsg names no source */
+	if (copied)
+		return (ssize_t)copied;
+	return r < 0 ? r : 0;
+}
+
 static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m, int flags)
 {
 	struct ns_endpoint *ep = EP(s);
 	bool stream = is_stream(s);
+	if (stream && m->data.left && !(flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE)))
+		return inet_recv_stream(t, s, ep, m, flags);
 	size_t total = m->data.left;
 	size_t lim = stream ? STREAM_CHUNK : DGRAM_MAX;
 	size_t cap = total < lim ? total : lim;
@@ -500,8 +585,14 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 		int mflags = 0;
 		inet_stack_hold_kicks();
 		struct ns_recv_meta meta;
+		/* A stream receive that consumes waits for a pinned one. */
+		bool turn = stream && !(flags & MSG_PEEK);
+		if (turn)
+			vmutex_lock(&s->lock);
 		r = ns_ep_recvmsg_meta(ep, &v, 1, nsflags, m->want_name ? &m->name : NULL,
 				       m->want_name ? &fromlen : NULL, &mflags, &meta);
+		if (turn)
+			vmutex_unlock(&s->lock);
 		if (r > 0 && stream)
 			inet_stack_poll_inline(); /* a window update for the peer */
 		else
