@@ -80,7 +80,6 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -229,7 +228,7 @@ int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, i
 	ro->nops = n;
 	if (as->sp->colocate) {
 		/* The leader runs where we wait for it (systrap_cpu.c). */
-		int cpu = as->sp->notif ? sched_getcpu() : st_cpu_self();
+		int cpu = st_cpu_self();
 		if (cpu >= 0 && cpu != as->leader_cpu && st_cpu_pin(as->sp, as->pid, cpu) == 0)
 			as->leader_cpu = cpu;
 	}
@@ -939,7 +938,6 @@ static int st_ctx_bind(struct context *ctx, struct addr_space *as)
 	ctx->tid = tid;
 	ctx->stub_cpu = -1;
 	ctx->tid_ok = false;
-	ctx->untied = false;
 	int sig;
 	siginfo_t si;
 	if (!err)
@@ -1208,23 +1206,12 @@ static void systrap_context_interrupt(struct context *ctx)
 }
 
 /* Tie us and ctx's stub thread to one CPU (systrap_cpu.c), but for a stub
- * thread that computes: untie it.  In notification mode, untie the stub
- * thread once. */
+ * thread that computes: untie it. */
 static void st_colocate(struct context *ctx, struct addr_space *as)
 {
 	struct st_platform *sp = ctx->sp;
 	if (!sp->colocate)
 		return;
-	if (sp->notif) {
-		/* Nothing is tied but the leader (the listener's sync
-		 * wake-ups keep a hand-off on one CPU); a stub thread the
-		 * tied leader made has its CPU: it lets go, once. */
-		if (!ctx->untied && !ctx->tid_ok)
-			ctx->tid_ok = syscall(SYS_tgkill, as->pid, ctx->tid, 0) == 0;
-		if (!ctx->untied && ctx->tid_ok)
-			ctx->untied = st_cpu_pin(sp, ctx->tid, -1) == 0;
-		return;
-	}
 	if (ctx->long_run) {
 		if (ctx->stub_cpu >= 0 && st_cpu_pin(sp, ctx->tid, -1) == 0)
 			ctx->stub_cpu = -1;

@@ -22,14 +22,6 @@
  * takes its stub thread there at the next resume; and a stub thread whose
  * app code ran long between two traps (compute, not hand-offs) runs untied
  * until its next short run.
- *
- * Notification mode (systrap_notif.c) ties nothing but the leader, to the
- * CPU its caller runs on at each request: the listener's sync wake-ups
- * already switch to the other side on the waker's CPU, and tied pairs
- * only made the Sentry's own wake-ups between tasks cross CPUs (measured
- * unpinned, tied vs not: a futex ping-pong between two threads 40-50 us
- * vs 11, a pipe ping-pong between two processes 80 vs 21, fork+exit+wait
- * 430 vs 350; an mmap + munmap as fast, with the leader tied).
  */
 #include "platform/systrap/systrap_internal.h"
 

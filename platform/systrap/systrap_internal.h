@@ -350,7 +350,6 @@ struct context {
 	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
 	bool tid_ok;
 	bool long_run;
-	bool untied; /* notification mode: its stub thread may run on every CPU */
 	/* Notification mode: the registers of the last event are partial
 	 * (an app syscall's notification: rip, the number, the arguments;
 	 * the fs/gs bases are ours), as snap holds them. */

@@ -565,8 +565,8 @@ static cpu_set_t affinity_of(pid_t tid)
  * Sentry thread runs on; a thread about to sleep in the Sentry lets go. */
 static void test_hand_offs_stay_on_one_cpu(void **state)
 {
-	if (!sp_of()->colocate || sp_of()->notif)
-		skip(); /* one CPU, spinning asked for, or notification mode */
+	if (!sp_of()->colocate)
+		skip(); /* one CPU, or spinning asked for */
 	struct prog p = {0};
 	trap60(&p);
 	struct env e;
@@ -594,37 +594,11 @@ static void test_hand_offs_stay_on_one_cpu(void **state)
 	assert_true(CPU_EQUAL(&mine, &sp_of()->cpus)); /* the context's end */
 }
 
-/* In notification mode nothing is tied (the listener's sync wake-ups keep
- * a hand-off on one CPU): the Sentry thread and the stub thread may run
- * anywhere, and only the leader runs on the CPU its caller runs on. */
-static void test_notification_mode_ties_only_the_leader(void **state)
-{
-	if (!sp_of()->colocate || !sp_of()->notif)
-		skip();
-	struct prog p = {0};
-	trap60(&p);
-	struct env e;
-	env_start(&e, &p);
-	e.regs.rip = CODE_VA;
-	assert_int_equal(sw(&e), 0);
-	assert_int_equal(e.ev.kind, PLAT_EV_SYSCALL);
-	cpu_set_t mine = affinity_of(0), stub = affinity_of(systrap_ctx_tid(e.ctx));
-	assert_true(CPU_EQUAL(&mine, &sp_of()->cpus));
-	assert_true(CPU_EQUAL(&stub, &sp_of()->cpus));
-	const long args[6] = {0};
-	assert_true(systrap_as_leader_call(e.as, SYS_getppid, args) > 0);
-	cpu_set_t leader = affinity_of(systrap_as_stub_pid(e.as));
-	assert_int_equal(CPU_COUNT(&leader), 1);
-	CPU_AND(&leader, &leader, &sp_of()->cpus);
-	assert_int_equal(CPU_COUNT(&leader), 1);
-	env_end(&e);
-}
-
 /* App code that computes between traps (longer than ST_LONG_RUN_US) runs
  * untied: the host balances it. */
 static void test_a_computing_thread_runs_untied(void **state)
 {
-	if (!sp_of()->colocate || sp_of()->notif)
+	if (!sp_of()->colocate)
 		skip();
 	struct prog p = {0};
 	EMIT(&p, 0xb9, 0x00, 0x00, 0x00, 0x10); /* mov $0x10000000,%ecx: ~0.1 s */
@@ -652,7 +626,7 @@ static void test_a_cpu_the_cpuset_lost_is_left(void **state)
 {
 	struct st_platform *sp = (struct st_platform *)sp_of();
 	const int gone = CPU_SETSIZE - 1;
-	if (!sp->colocate || sp->notif || gone < sp->cpu_end)
+	if (!sp->colocate || gone < sp->cpu_end)
 		skip();
 	int end = sp->cpu_end;
 	for (int c = 0; c < end; c++)
@@ -1264,7 +1238,6 @@ int main(void)
 	    cmocka_unit_test(test_no_vector_state_of_the_sentry_reaches_the_app),
 	    cmocka_unit_test(test_threads_share_memory_and_spares_are_reused),
 	    cmocka_unit_test(test_hand_offs_stay_on_one_cpu),
-	    cmocka_unit_test(test_notification_mode_ties_only_the_leader),
 	    cmocka_unit_test(test_a_computing_thread_runs_untied),
 	    cmocka_unit_test(test_a_cpu_the_cpuset_lost_is_left),
 	    cmocka_unit_test(test_unmap_and_protect_hold_when_they_return),
