@@ -316,6 +316,15 @@ struct platform_ops {
 	 * (for another task, a pipe, a child...), perhaps long: a platform that
 	 * keeps the thread on one CPU for its hand-offs lets it go. */
 	void (*context_blocking)(struct context *ctx);
+	/* Optional.  The CPU the calling thread keeps its hand-offs on, or -1
+	 * (none, or not a thread owning a context): a task waking another
+	 * records it for context_woken. */
+	int (*cpu_hint)(struct platform *p);
+	/* Optional.  The thread owning ctx woke from a sleep in the Sentry;
+	 * cpu: its waker's cpu_hint (-1: not known, or no waker).  A platform
+	 * that keeps hand-offs on one CPU may move ctx's there: a task woken
+	 * by another most often hands work back to it soon. */
+	void (*context_woken)(struct context *ctx, int cpu);
 	void (*context_release)(struct context *ctx);
 };
 

@@ -1217,6 +1217,7 @@ static void st_colocate(struct context *ctx, struct addr_space *as)
 			ctx->stub_cpu = -1;
 		return;
 	}
+	st_cpu_unpark(sp, ctx->self_cpu, &ctx->parked);
 	int cpu = st_cpu_tie(sp, &ctx->self_cpu);
 	if (cpu < 0 || cpu == ctx->stub_cpu)
 		return;
@@ -1232,8 +1233,26 @@ static void st_colocate(struct context *ctx, struct addr_space *as)
  * of its CPU (systrap_cpu.c). */
 static void systrap_context_blocking(struct context *ctx)
 {
-	if (ctx && ctx->sp->colocate)
+	if (!ctx || !ctx->sp->colocate)
+		return;
+	if (ctx->sp->park)
+		st_cpu_park(ctx->sp, ctx->self_cpu, &ctx->parked);
+	else
 		st_cpu_untie(ctx->sp, &ctx->self_cpu, true);
+}
+
+static int systrap_cpu_hint(struct platform *p)
+{
+	struct st_platform *sp = p->priv;
+	return sp->park ? st_cpu_self() : -1;
+}
+
+/* Woken by a task whose hand-offs run on cpu: ours go there too, where the
+ * two most often take turns (a futex, a pipe, a child's exit). */
+static void systrap_context_woken(struct context *ctx, int cpu)
+{
+	if (ctx && ctx->sp->park && cpu >= 0)
+		st_cpu_follow(ctx->sp, &ctx->self_cpu, &ctx->parked, cpu);
 }
 
 static int systrap_context_switch(struct context *ctx, struct addr_space *as, plat_regs_t *regs,
@@ -1320,6 +1339,7 @@ static void systrap_context_release(struct context *ctx)
 	if (!ctx)
 		return;
 	/* By its owner, at its task's exit (which may still sleep). */
+	st_cpu_unpark(ctx->sp, ctx->self_cpu, &ctx->parked);
 	st_cpu_untie(ctx->sp, &ctx->self_cpu, true);
 	st_ctx_unbind(ctx);
 	free(ctx);
@@ -1394,5 +1414,7 @@ const struct platform_ops systrap_platform_ops = {
     .context_set_fpregs = systrap_context_set_fpregs,
     .context_interrupt = systrap_context_interrupt,
     .context_blocking = systrap_context_blocking,
+    .cpu_hint = systrap_cpu_hint,
+    .context_woken = systrap_context_woken,
     .context_release = systrap_context_release,
 };

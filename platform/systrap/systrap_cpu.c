@@ -15,13 +15,23 @@
  * asks for spinning, nor VISOR_SYSTRAP_COLOCATE=0), the platform ties each
  * Sentry thread, at its context's resume, to the CPU it runs on, and the
  * context's stub thread (and the leader, at a request) to the same CPU:
- * every hand-off is then a switch on one CPU, and nobody spins.  The host
- * still balances the work: a Sentry thread lets go of its CPU before it
- * sleeps in the Sentry (systrap_context_blocking: a task waiting for
- * another, a pipe, a child...), so it wakes wherever the host puts it and
- * takes its stub thread there at the next resume; and a stub thread whose
- * app code ran long between two traps (compute, not hand-offs) runs untied
- * until its next short run.
+ * every hand-off is then a switch on one CPU, and nobody spins.
+ *
+ * Tasks hand off to each other too (a futex, a pipe, a child's exit): a
+ * Sentry thread about to sleep in the Sentry keeps its tie but stops
+ * counting on its CPU (parks, no syscall), and a task woken by another
+ * follows its waker's CPU (the waker's cpu_hint reaches context_woken
+ * through the task's wake-up): the pair then takes turns on one CPU.  A
+ * futex ping-pong between two threads took 19-41 us a round trip so,
+ * against 96-122 us when the sleeper let go of its CPU (same run, 2 busy
+ * CPUs), where each wake-up crossed CPUs.  A thread woken by no task (the netstack, a
+ * timer, a host fd) wakes where it is tied.  VISOR_SYSTRAP_PARK=0 brings
+ * back the old way: the sleeper lets go of its CPU and wakes wherever the
+ * host puts it.  The host still balances the work: every
+ * ST_REBALANCE_EVERY resumes a tied thread moves to a CPU with clearly
+ * fewer running tied threads (parked ones do not count), and a stub thread
+ * whose app code ran long between two traps (compute, not hand-offs) runs
+ * untied until its next short run.
  */
 #include "platform/systrap/systrap_internal.h"
 
@@ -53,6 +63,8 @@ void st_cpu_init(struct st_platform *sp)
 			sp->cpu_end = i + 1;
 	const char *c = getenv("VISOR_SYSTRAP_COLOCATE");
 	sp->colocate = !getenv("VISOR_SYSTRAP_SPIN") && !(c && strcmp(c, "0") == 0);
+	c = getenv("VISOR_SYSTRAP_PARK");
+	sp->park = sp->colocate && !(c && strcmp(c, "0") == 0);
 }
 
 int st_cpu_pin(struct st_platform *sp, pid_t tid, int cpu)
@@ -145,6 +157,36 @@ int st_cpu_tie(struct st_platform *sp, int *self_cpu)
 }
 
 int st_cpu_self(void) { return st_self_cpu; }
+
+void st_cpu_park(struct st_platform *sp, int self_cpu, bool *parked)
+{
+	if (self_cpu < 0 || *parked)
+		return;
+	atomic_fetch_sub_explicit(&sp->tied[self_cpu], 1, memory_order_relaxed);
+	*parked = true;
+}
+
+void st_cpu_unpark(struct st_platform *sp, int self_cpu, bool *parked)
+{
+	if (!*parked)
+		return;
+	atomic_fetch_add_explicit(&sp->tied[self_cpu], 1, memory_order_relaxed);
+	*parked = false;
+}
+
+void st_cpu_follow(struct st_platform *sp, int *self_cpu, bool *parked, int cpu)
+{
+	if (cpu == *self_cpu || cpu < 0 || cpu >= CPU_SETSIZE || !st_cpu_usable(sp, cpu) ||
+	    st_cpu_pin(sp, 0, cpu) < 0)
+		return;
+	if (*self_cpu < 0)
+		*parked = true; /* counted at the resume (st_cpu_unpark) */
+	else if (!*parked) {
+		atomic_fetch_sub_explicit(&sp->tied[*self_cpu], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sp->tied[cpu], 1, memory_order_relaxed);
+	}
+	*self_cpu = st_self_cpu = cpu;
+}
 
 void st_cpu_untie(struct st_platform *sp, int *self_cpu, bool self)
 {

@@ -46,6 +46,10 @@ struct st_platform {
 	/* Hand-offs on one CPU instead of spinning (systrap_cpu.c); cpus: the
 	 * CPUs the Sentry may use, what an untied thread gets back. */
 	bool colocate;
+	/* A Sentry thread keeps its tie while it sleeps in the Sentry, and a
+	 * task woken by another follows its waker's CPU (systrap_cpu.c);
+	 * VISOR_SYSTRAP_PARK=0: it lets go of its CPU instead. */
+	bool park;
 	cpu_set_t cpus;
 	int cpu_end; /* past the highest CPU in cpus */
 	_Atomic int tied[CPU_SETSIZE]; /* Sentry threads tied to each CPU */
@@ -136,6 +140,14 @@ int st_cpu_pin(struct st_platform *sp, pid_t tid, int cpu);
 int st_cpu_tie(struct st_platform *sp, int *self_cpu);
 int st_cpu_self(void);
 void st_cpu_untie(struct st_platform *sp, int *self_cpu, bool self);
+/* Parking (sp->park): a tied thread about to sleep in the Sentry keeps its
+ * tie but stops counting on its CPU (st_cpu_park, no syscall); it counts
+ * again at its next resume (st_cpu_unpark).  st_cpu_follow moves a thread
+ * woken by a task tied to cpu there (a parked or untied one is counted at
+ * its resume). */
+void st_cpu_park(struct st_platform *sp, int self_cpu, bool *parked);
+void st_cpu_unpark(struct st_platform *sp, int self_cpu, bool *parked);
+void st_cpu_follow(struct st_platform *sp, int *self_cpu, bool *parked, int cpu);
 
 /* A platform for memory file memfd: map the blob, build the filters, fork
  * the template.  0 and *out, or -errno (-EBADF: no memory file). */
@@ -348,6 +360,7 @@ struct context {
 	 * last run was long (compute: it runs untied). */
 	int stub_cpu;
 	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
+	bool parked;  /* ... which asleep in the Sentry, does not count there */
 	bool tid_ok;
 	bool long_run;
 	/* Notification mode: the registers of the last event are partial

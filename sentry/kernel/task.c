@@ -62,6 +62,7 @@ struct task *task_alloc(struct kernel *k)
 	if (!t)
 		return NULL;
 	t->k = k;
+	t->waker_cpu = -1;
 	t->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (t->wake_efd < 0) {
 		free(t);

@@ -153,6 +153,9 @@ struct task {
 	 * waker's lock); task_free waits until there are none. */
 	_Atomic uint32_t wake_refs;
 	int wake_efd;               /* eventfd: wakes a sleep on a host fd (wait.c) */
+	/* The waker's platform cpu_hint, set by a task_wake that found the
+	 * task asleep, taken (-1) by the task as it wakes (context_woken). */
+	_Atomic int waker_cpu;
 	atomic_bool asleep;         /* in a wait.c sleep: /proc shows S, else R */
 	_Atomic uint64_t run_start_ns; /* host monotonic ns the app code started, 0: not running */
 	uint64_t blocked_ns;        /* [own] time slept in task_block: not CPU time */

@@ -101,6 +101,9 @@ void task_wake(struct task *t)
 	uint32_t how = old & (TASK_WAKE_SLEEP_FUTEX | TASK_WAKE_SLEEP_FD);
 	if (!how)
 		return; /* not asleep: its next sleep finds PENDING */
+	struct platform *p = t->k->plat;
+	if (p && p->ops->cpu_hint)
+		atomic_store_explicit(&t->waker_cpu, p->ops->cpu_hint(p), memory_order_relaxed);
 	/* Under a waker's lock (a wait queue's, a futex bucket's) the host
 	 * wake-up waits for the lock to be dropped (waiter.h), or the woken
 	 * thread would wake only to sleep on that lock.  The reference keeps
@@ -282,6 +285,15 @@ static void sleep_begin(struct task *t)
 		t->k->plat->ops->context_blocking(t->ctx);
 }
 
+/* ... and has woken: it tells the platform who woke it. */
+static void sleep_end(struct task *t)
+{
+	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
+	int cpu = atomic_exchange_explicit(&t->waker_cpu, -1, memory_order_relaxed);
+	if (t->ctx && t->k->plat->ops->context_woken)
+		t->k->plat->ops->context_woken(t->ctx, cpu);
+}
+
 int task_block_fd(struct task *t, int hostfd, short events, const struct timespec *deadline)
 {
 	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
@@ -290,7 +302,7 @@ int task_block_fd(struct task *t, int hostfd, short events, const struct timespe
 	sleep_begin(t);
 	int r = hostfd >= 0 ? wake_wait_poll(t, hostfd, events, deadline)
 			    : wake_wait_futex(t, deadline);
-	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
+	sleep_end(t);
 	if (r >= 0 && task_signal_pending(t))
 		return -EINTR;
 	return r;
@@ -301,7 +313,7 @@ int task_sleep(struct task *t, const struct timespec *deadline)
 	lockdep_assert_none_held("a blocking wait"); /* LOCKING.md rule 3 */
 	sleep_begin(t);
 	int r = wake_wait_futex(t, deadline);
-	atomic_store_explicit(&t->asleep, false, memory_order_relaxed);
+	sleep_end(t);
 	return r;
 }
 

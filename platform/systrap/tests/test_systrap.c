@@ -562,7 +562,8 @@ static cpu_set_t affinity_of(pid_t tid)
 
 /* With two CPUs or more, a hand-off stays on one CPU (systrap_cpu.c): the
  * Sentry thread, its stub thread and the leader all tied to the CPU the
- * Sentry thread runs on; a thread about to sleep in the Sentry lets go. */
+ * Sentry thread runs on; a thread about to sleep in the Sentry parks (or,
+ * with VISOR_SYSTRAP_PARK=0, lets go). */
 static void test_hand_offs_stay_on_one_cpu(void **state)
 {
 	if (!sp_of()->colocate)
@@ -581,12 +582,40 @@ static void test_hand_offs_stay_on_one_cpu(void **state)
 	assert_true(systrap_as_leader_call(e.as, SYS_getppid, args) > 0);
 	cpu_set_t leader = affinity_of(systrap_as_stub_pid(e.as));
 	assert_true(CPU_EQUAL(&mine, &leader));
+	int here = -1;
+	for (int c = 0; c < CPU_SETSIZE && here < 0; c++)
+		if (CPU_ISSET(c, &mine))
+			here = c;
+	int tied = atomic_load(&sp_of()->tied[here]);
 	ops->context_blocking(e.ctx);
-	mine = affinity_of(0);
-	assert_true(CPU_EQUAL(&mine, &sp_of()->cpus));
-	/* Tied again at the next resume. */
-	e.regs.rip = CODE_VA;
-	assert_int_equal(sw(&e), 0);
+	cpu_set_t after = affinity_of(0);
+	if (sp_of()->park) {
+		/* Asleep in the Sentry, it keeps its CPU but does not count
+		 * there; woken by a task on another CPU, it follows it, and
+		 * its stub thread follows at the resume. */
+		assert_true(CPU_EQUAL(&after, &mine));
+		assert_int_equal(atomic_load(&sp_of()->tied[here]), tied - 1);
+		int other = -1;
+		for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+			if (c != here && CPU_ISSET(c, &sp_of()->cpus))
+				other = c;
+		int tied_other = atomic_load(&sp_of()->tied[other]);
+		ops->context_woken(e.ctx, other);
+		after = affinity_of(0);
+		assert_int_equal(CPU_COUNT(&after), 1);
+		assert_true(CPU_ISSET(other, &after));
+		e.regs.rip = CODE_VA;
+		assert_int_equal(sw(&e), 0);
+		stub = affinity_of(systrap_ctx_tid(e.ctx));
+		assert_true(CPU_EQUAL(&after, &stub));
+		assert_int_equal(atomic_load(&sp_of()->tied[here]), tied - 1);
+		assert_int_equal(atomic_load(&sp_of()->tied[other]), tied_other + 1);
+	} else {
+		assert_true(CPU_EQUAL(&after, &sp_of()->cpus));
+		/* Tied again at the next resume. */
+		e.regs.rip = CODE_VA;
+		assert_int_equal(sw(&e), 0);
+	}
 	mine = affinity_of(0);
 	assert_int_equal(CPU_COUNT(&mine), 1);
 	env_end(&e);

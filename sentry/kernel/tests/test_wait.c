@@ -95,6 +95,43 @@ static void test_wake_during_block_wakes_the_sleeper(void **st)
 	assert_int_equal(atomic_load(&s->t.wake_word), 0); /* consumed, disarmed */
 }
 
+/* A platform that keeps hand-offs on one CPU hears where the waker keeps its
+ * own (cpu_hint, context_woken); a sleep nobody woke hears -1. */
+static int hint_now = 7;
+static _Atomic int woken_with = -100;
+static int hint_cpu(struct platform *p) { return hint_now; }
+static void hint_woken(struct context *ctx, int cpu) { atomic_store(&woken_with, cpu); }
+
+static void test_a_woken_task_hears_its_wakers_cpu(void **st)
+{
+	struct kfx_state *s = *st;
+	struct platform_ops ops = fake_platform_ops;
+	ops.cpu_hint = hint_cpu;
+	ops.context_woken = hint_woken;
+	struct platform p = {.ops = &ops, .memfd = -1};
+	s->fx->k.plat = &p;
+	s->t.ctx = (struct context *)&p; /* only compared with NULL here */
+	s->t.waker_cpu = -1;
+	struct sleeper sl;
+	sleeper_start(&sl, &s->t, SLEEP_BLOCK, -1, 10000);
+	wait_until_asleep(&sl);
+	task_wake(&s->t);
+	assert_int_equal(sleeper_join(&sl), 0);
+	assert_int_equal(atomic_load(&woken_with), 7);
+	/* A wake-up before the sleep carries no hint (its waker was not
+	 * waiting for us), nor does a timeout. */
+	hint_now = 3;
+	task_wake(&s->t);
+	assert_int_equal(task_block(&s->t, NULL), 0);
+	assert_int_equal(atomic_load(&woken_with), -1);
+	struct timespec dl;
+	deadline_in_ms(&dl, 5);
+	assert_int_equal(task_sleep(&s->t, &dl), -ETIMEDOUT);
+	assert_int_equal(atomic_load(&woken_with), -1);
+	s->t.ctx = NULL;
+	s->fx->k.plat = NULL;
+}
+
 static void test_block_times_out_at_its_deadline(void **st)
 {
 	struct kfx_state *s = *st;
@@ -356,6 +393,8 @@ int main(void)
 						kfx_setup, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_wake_during_block_wakes_the_sleeper,
 						kfx_setup, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_a_woken_task_hears_its_wakers_cpu, kfx_setup,
+						kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_block_times_out_at_its_deadline, kfx_setup,
 						kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_signal_interrupts_block_but_not_task_sleep,
