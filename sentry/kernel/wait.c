@@ -101,7 +101,7 @@ void task_wake(struct task *t)
 	uint32_t how = old & (TASK_WAKE_SLEEP_FUTEX | TASK_WAKE_SLEEP_FD);
 	if (!how)
 		return; /* not asleep: its next sleep finds PENDING */
-	struct platform *p = t->k->plat;
+	struct platform *p = t->k ? t->k->plat : NULL;
 	if (p && p->ops->cpu_hint)
 		atomic_store_explicit(&t->waker_cpu, p->ops->cpu_hint(p), memory_order_relaxed);
 	/* Under a waker's lock (a wait queue's, a futex bucket's) the host
