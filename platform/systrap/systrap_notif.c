@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -277,8 +278,29 @@ int st_notif_wake_init(void)
 void st_notif_interrupted(struct context *ctx)
 {
 	pid_t t = atomic_exchange(&ctx->recv_tid, 0);
-	if (t)
-		syscall(SYS_tgkill, getpid(), t, ST_SIG_WAKE);
+	if (t && syscall(SYS_tgkill, getpid(), t, ST_SIG_WAKE) < 0)
+		log_warn("systrap: waking Sentry thread %d: %s", t, strerror(errno));
+}
+
+/* An interrupter took our tid: its signal comes.  Wait for its handler,
+ * ST_WOKEN_WAIT_NS at most: should the signal never come (its tgkill
+ * failed), the thread goes on, and a late signal finds no window to move. */
+#define ST_WOKEN_WAIT_NS 1000000000LL
+static void st_wait_woken(sig_atomic_t woken)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 1; st_woken == woken; i++) {
+		sched_yield();
+		if (i % 64)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) >=
+		    ST_WOKEN_WAIT_NS) {
+			log_warn("systrap: no wake-up signal came in 1 s: going on");
+			return;
+		}
+	}
 }
 
 /* One blocking RECV; with wake, one that ctx's interrupt cuts short
@@ -299,8 +321,7 @@ static int st_notif_recv_block(int fd, struct seccomp_notif *req, atomic_int *in
 	atomic_store(wake, st_self_tid);
 	long r = st_recv_cp(fd, req, interrupt);
 	if (atomic_exchange(wake, 0) == 0)
-		while (st_woken == woken) /* an interrupter took our tid: its signal comes */
-			sched_yield();
+		st_wait_woken(woken);
 	return (int)r;
 }
 
