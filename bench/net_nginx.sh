@@ -6,9 +6,9 @@
 # visor ptrace and visor systrap, one run each, and the ratios visor/runc
 # (target >= 0.8).
 #
-# nginx runs as one process (master_process off) under every runtime: its
-# master gives each worker a socketpair with ioctl(FIOASYNC) and F_SETOWN,
-# which visor's Sentry refuses today (ENOTTY, EINVAL), so no worker starts.
+# nginx runs as one process (master_process off) under every runtime, or,
+# with NGINX_MASTER=1, as Debian's configuration runs it: a master and one
+# worker per CPU (worker_processes auto).
 #
 # runsc is registered --network=none here (bench_lib.sh): it has no
 # interface on the bridge, so its column is "n/a".
@@ -22,6 +22,8 @@ cd "$(dirname "$0")/.."
 WRK_SECS=${WRK_SECS:-5}
 WRK_CONNS=${WRK_CONNS:-8 32}
 WRK_THREADS=${WRK_THREADS:-2}
+ngx_conf="daemon off; master_process off;"
+[ "${NGINX_MASTER:-0}" = 1 ] && ngx_conf="daemon off;"
 # shellcheck source=bench/bench_lib.sh
 . bench/bench_lib.sh
 bench_docker_setup
@@ -42,7 +44,7 @@ measure() {
 	local r=$1 ip out c rps
 	for c in $WRK_CONNS; do R[$r,$c]=-; done
 	cid=$(timeout 60 docker run -d --network="$BENCH_NET" --runtime="${RT[$r]}" "$APPS_IMAGE" \
-		sh -c 'head -c 4096 /dev/urandom >/var/www/html/4k && exec nginx -g "daemon off; master_process off;"' \
+		sh -c "head -c 4096 /dev/urandom >/var/www/html/4k && exec nginx -g '$ngx_conf'" \
 		2>/dev/null) || return
 	ip=$(bench_ctr_ip "$cid")
 	if [ -n "$ip" ] && bench_wait_tcp "$ip" 80 && curl -sf -o /dev/null "http://$ip/4k"; then
