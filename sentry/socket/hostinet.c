@@ -70,8 +70,8 @@
 #define DGRAM_MAX (65536 + 512)
 #define CTL_MAX 512 /* control data passed either way */
 
-#define EV_IN (POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP)
-#define EV_OUT (POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
+#define EV_IN SOCK_EV_IN
+#define EV_OUT SOCK_EV_OUT
 
 struct host_sock {
 	struct socket s;
@@ -545,15 +545,8 @@ static ssize_t host_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 				break;
 			continue;
 		}
-		if (r != -EAGAIN || (flags & MSG_ERRQUEUE))
+		if ((flags & MSG_ERRQUEUE) || !sock_recv_wait(t, s, &hw, &r, copied, waitall))
 			break;
-		if (copied && !waitall)
-			break;
-		int w = sock_wait_step(t, s, &hw, EV_IN);
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	sock_wait_done(s, &hw);
 	free(buf);

@@ -59,8 +59,8 @@
 #define STREAM_CHUNK (256 * 1024)
 #define DGRAM_MAX (65536 + 512)
 
-#define EV_IN (POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP)
-#define EV_OUT (POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
+#define EV_IN SOCK_EV_IN
+#define EV_OUT SOCK_EV_OUT
 
 struct inet_sock {
 	struct socket s;
@@ -542,15 +542,8 @@ static ssize_t inet_recv_stream(struct task *t, struct socket *s, struct ns_endp
 		}
 		vmutex_unlock(&s->lock);
 		inet_stack_release_kicks();
-		if (r != -EAGAIN)
+		if (!sock_recv_wait(t, s, &iw, &r, copied, waitall))
 			break;
-		if (copied && !waitall)
-			break;
-		int w = sock_wait_step(t, s, &iw, EV_IN);
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	sock_wait_done(s, &iw);
 	if (m->want_name)
@@ -615,15 +608,8 @@ static ssize_t inet_recvmsg(struct task *t, struct socket *s, struct sock_msg *m
 				break;
 			continue;
 		}
-		if (r != -EAGAIN)
+		if (!sock_recv_wait(t, s, &iw, &r, copied, waitall))
 			break;
-		if (copied && !waitall)
-			break;
-		int w = sock_wait_step(t, s, &iw, EV_IN);
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	sock_wait_done(s, &iw);
 	free(buf);

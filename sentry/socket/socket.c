@@ -245,6 +245,19 @@ int sock_wait_step(struct task *t, struct socket *s, struct sock_wait *sw, uint3
 	return 0;
 }
 
+bool sock_recv_wait(struct task *t, struct socket *s, struct sock_wait *sw, ssize_t *r,
+		    size_t copied, bool waitall)
+{
+	if (*r != -EAGAIN || (copied && !waitall))
+		return false;
+	int w = sock_wait_step(t, s, sw, SOCK_EV_IN);
+	if (w < 0) {
+		*r = w;
+		return false;
+	}
+	return true;
+}
+
 void sock_wait_done(struct socket *s, struct sock_wait *sw)
 {
 	if (sw->added)

@@ -29,6 +29,7 @@
 #ifndef VISOR_SENTRY_SOCKET_H
 #define VISOR_SENTRY_SOCKET_H
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -333,6 +334,11 @@ int socket_wait(struct task *t, struct socket *held, struct waitq *wq, uint32_t 
  * Linux's sk_clone.  Takes listener->lock. */
 void socket_inherit_options(struct socket *child, struct socket *listener);
 
+/* The events a receive (send) waits for: readiness, or an error or hang-up
+ * that ends the wait. */
+#define SOCK_EV_IN (POLLIN | POLLRDNORM | POLLERR | POLLHUP | POLLRDHUP)
+#define SOCK_EV_OUT (POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
+
 /* A wait on s->wq spread over the retries of one call (inet.c, hostinet.c).
  * sock_wait_init takes the time limit (SO_RCVTIMEO/SO_SNDTIMEO, nonblock);
  * after each "not yet", sock_wait_step gives 0 to call again, -EAGAIN when
@@ -348,6 +354,13 @@ struct sock_wait {
 void sock_wait_init(struct sock_wait *sw, struct socket *s, bool send, bool nonblock);
 int sock_wait_step(struct task *t, struct socket *s, struct sock_wait *sw, uint32_t events);
 void sock_wait_done(struct socket *s, struct sock_wait *sw);
+/* A receive's try found nothing (*r < 0; -EAGAIN: merely nothing yet), with
+ * `copied` bytes in hand: true to try again (after sock_wait_step's wait for
+ * SOCK_EV_IN), false to stop, *r then the error (the try's own, or the wait's)
+ * that counts when nothing was copied.  A receive with bytes stops unless
+ * waitall (MSG_WAITALL). */
+bool sock_recv_wait(struct task *t, struct socket *s, struct sock_wait *sw, ssize_t *r,
+		    size_t copied, bool waitall);
 /* Wake whoever waits on s for events. */
 void socket_notify(struct socket *s, uint32_t events);
 
