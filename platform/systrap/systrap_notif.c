@@ -187,6 +187,17 @@ static int st_notif_took(struct addr_space *as, struct st_thr *th, const struct 
 	return handoff;
 }
 
+/* A poll of a thread's listener found it ready with no notification
+ * (POLLHUP: no thread uses the filter any more; POLLERR): the stub is
+ * killed, and true. */
+static bool st_listener_hung(struct addr_space *as, short revents)
+{
+	if (revents & POLLIN)
+		return false;
+	st_as_kill(as, "a thread is gone");
+	return true;
+}
+
 /*
  * RECV found no notification (ENOENT): one withdrawn (its thread took a
  * signal before we took it: it makes the call again), or, since Linux 6.6,
@@ -198,11 +209,7 @@ static int st_notif_gone(struct addr_space *as, struct st_thr *th)
 	if (atomic_load(&as->dead) || st_as_check_dead(as))
 		return -ESRCH;
 	struct pollfd pf = {.fd = th->lfd1 - 1, .events = POLLIN};
-	if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP) && !(pf.revents & POLLIN)) {
-		st_as_kill(as, "a thread is gone");
-		return -ESRCH;
-	}
-	return 0;
+	return poll(&pf, 1, 0) > 0 && st_listener_hung(as, pf.revents) ? -ESRCH : 0;
 }
 
 /*
@@ -363,11 +370,8 @@ int st_notif_recv(struct addr_space *as, int slot, pid_t tid, atomic_int *interr
 			}
 			if (r <= 0)
 				continue;
-			if (!(pf.revents & POLLIN)) {
-				/* POLLHUP: no thread uses the filter any more. */
-				st_as_kill(as, "a thread is gone");
+			if (st_listener_hung(as, pf.revents))
 				return -ESRCH;
-			}
 		}
 		memset(req, 0, sizeof(*req));
 		/* After the poll a notification is there: the interrupt must
