@@ -306,8 +306,8 @@ static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *r
  * Put n ops ahead of the queue of as, so that they go first in its next
  * request, which is sent before any app instruction of as runs
  * (context_switch): the emptying of a stub that runs no app code now (an
- * execve's, systrap_as_recycle) then shares the request of the new program's
- * first maps.  The caller holds as->lock.
+ * execve's or a released address space's, st_as_empty_stub) then shares the
+ * request of the new program's first maps.  The caller holds as->lock.
  * false, and nothing queued, when they do not fit.
  */
 bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned n)
@@ -319,8 +319,6 @@ bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned 
 	__atomic_store_n(&as->nqueued, as->nqueued + n, __ATOMIC_SEQ_CST);
 	return true;
 }
-
-int st_as_send_queue(struct addr_space *as) { return st_as_flush(as, NULL, NULL); }
 
 /* One op, after the queued ones; as st_as_flush. */
 static int st_leader_op(struct addr_space *as, long nr, const long args[6], int64_t *res)
@@ -431,6 +429,13 @@ static int st_as_create_stub(struct addr_space *as)
 		 * parked threads of a recycled one (st_pool_recycle) as
 		 * spares. */
 		st_as_move_stub(as, a);
+		/* A recycled stub still has its last program's memory:
+		 * its emptying goes first, in as's first request if it
+		 * fits there. */
+		if (a->nqueued && !st_as_queue_first(as, a->queue, a->nqueued)) {
+			int v = st_leader_call(as, a->queue, a->nqueued, NULL);
+			err = v == 1 ? 0 : v < 0 ? v : -EIO;
+		}
 		st_as_put(a);
 	} else {
 		err = st_as_spawn_stub(as);

@@ -156,15 +156,8 @@ bool st_pool_recycle(struct addr_space *as)
 		st_as_put(fresh);
 		return false;
 	}
-	/* The emptying is sent now, not with the first request of the fork
-	 * child that takes the stub: here it overlaps what the parent does
-	 * after its child's exit, there it would delay the child's start
-	 * (bash's fork+exec loop: 3-4% slower).  A stub that fails it goes. */
-	vmutex_lock(&fresh->lock);
-	int err = st_as_send_queue(fresh);
-	vmutex_unlock(&fresh->lock);
 	vmutex_lock(&sp->pool_lock);
-	bool kept = !err && !sp->pool_stop && sp->npool < ST_POOL_MAX;
+	bool kept = !sp->pool_stop && sp->npool < ST_POOL_MAX;
 	if (kept)
 		sp->pool[sp->npool++] = fresh;
 	vmutex_unlock(&sp->pool_lock);
