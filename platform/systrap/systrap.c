@@ -306,8 +306,9 @@ static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *r
  * Put n ops ahead of the queue of as, so that they go first in its next
  * request, which is sent before any app instruction of as runs
  * (context_switch): the emptying of a stub that runs no app code now (an
- * execve's or a released address space's, st_as_empty_stub) then shares the
- * request of the new program's first maps.  The caller holds as->lock.
+ * execve's, systrap_as_recycle; one released into the pool, taken by
+ * st_as_create_stub) then shares the request of the new program's first
+ * maps.  The caller holds as->lock.
  * false, and nothing queued, when they do not fit.
  */
 bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned n)
