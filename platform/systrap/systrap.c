@@ -57,8 +57,9 @@
  *    spare for the next context of that address space.  as_release
  *    SIGKILLs the stub; the reaper thread reaps it.
  *  - execve does not make a stub: as_recycle hands the replaced address
- *    space's stub to the new one, emptied by one unmap of the whole app
- *    range, its parked threads kept as spares with their areas scrubbed
+ *    space's stub to the new one, emptied by an unmap of the whole app
+ *    range that goes first in the new program's first request (with its
+ *    first maps), its parked threads kept as spares with their areas scrubbed
  *    (st_slot_scrub: nothing of the old program reaches the new one).  And
  *    once the sandbox forks, a pool thread keeps one stub ready, so that
  *    a fork's new address space does not wait for the template.
@@ -301,6 +302,25 @@ static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *r
 	return 0;
 }
 
+/*
+ * Put n ops ahead of the queue of as, so that they go first in its next
+ * request, which is sent before any app instruction of as runs
+ * (context_switch): the emptying of a stub that runs no app code now (an
+ * execve's, systrap_as_recycle; one released into the pool, taken by
+ * st_as_create_stub) then shares the request of the new program's first
+ * maps.  The caller holds as->lock.
+ * false, and nothing queued, when they do not fit.
+ */
+bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned n)
+{
+	if (n > ST_MAX_OPS - 1 - as->nqueued)
+		return false;
+	memmove(as->queue + n, as->queue, as->nqueued * sizeof(*ops));
+	memcpy(as->queue, ops, n * sizeof(*ops));
+	__atomic_store_n(&as->nqueued, as->nqueued + n, __ATOMIC_SEQ_CST);
+	return true;
+}
+
 /* One op, after the queued ones; as st_as_flush. */
 static int st_leader_op(struct addr_space *as, long nr, const long args[6], int64_t *res)
 {
@@ -410,6 +430,13 @@ static int st_as_create_stub(struct addr_space *as)
 		 * parked threads of a recycled one (st_pool_recycle) as
 		 * spares. */
 		st_as_move_stub(as, a);
+		/* A recycled stub still has its last program's memory:
+		 * its emptying goes first, in as's first request if it
+		 * fits there. */
+		if (a->nqueued && !st_as_queue_first(as, a->queue, a->nqueued)) {
+			int v = st_leader_call(as, a->queue, a->nqueued, NULL);
+			err = v == 1 ? 0 : v < 0 ? v : -EIO;
+		}
 		st_as_put(a);
 	} else {
 		err = st_as_spawn_stub(as);

@@ -274,6 +274,7 @@ bool st_as_check_dead(struct addr_space *as);
 void st_as_kill(struct addr_space *as, const char *why);
 void st_as_move_stub(struct addr_space *to, struct addr_space *from);
 int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, int64_t *results);
+bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned n);
 int st_as_apply_name(struct addr_space *as);
 int st_as_spawn_stub(struct addr_space *as);
 struct addr_space *st_as_alloc(struct st_platform *sp);

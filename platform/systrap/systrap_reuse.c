@@ -237,8 +237,10 @@ static int st_slot_scrub(struct addr_space *as, int i)
 
 /*
  * execve's address space swap without a new stub: the stub of old goes to
- * fresh, emptied.  One request unmaps the whole app range (below
- * PLAT_APP_TOP, but the low copy of the patch table, which is the stub's);
+ * fresh, emptied.  An unmap of the whole app range (below PLAT_APP_TOP,
+ * but the low copy of the patch table, which is the stub's) goes ahead of
+ * fresh's queued maps, in the request that sends them before the new
+ * program's first instruction (no app code runs in the stub until then);
  * what stays above it is the stub's own (control region, patch table,
  * blob), which no app could change.  The parked threads carry over as
  * spares, their areas scrubbed (st_slot_scrub); the request and result pages,
@@ -260,13 +262,13 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
 			err = -EBUSY;
 	for (unsigned i = 0; !err && old->sp->notif && i < old->nslots; i++)
 		err = st_thr_settle(old, (int)i);
+	struct st_op un[2];
+	unsigned n = 0;
 	if (!err) {
 		/* Queued maps and protects were for the old program. */
 		__atomic_store_n(&old->nqueued, 0, __ATOMIC_SEQ_CST);
 		struct st_ro *ro = st_ro(old);
 		memset(ro->ops, 0, sizeof(ro->ops));
-		struct st_op un[2];
-		unsigned n = 0;
 		if (old->sp->patch_lo) {
 			un[n++] = (struct st_op){.nr = SYS_munmap, .a = {0, ST_PATCH_LO}};
 			un[n++] = (struct st_op){
@@ -276,10 +278,6 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
 		} else {
 			un[n++] = (struct st_op){.nr = SYS_munmap, .a = {0, PLAT_APP_TOP}};
 		}
-		/* An unmap that fails ends the stub (stub.S): 2 never comes
-		 * back for one, but a stub gone is -ESRCH. */
-		int v = st_leader_call(old, un, n, NULL);
-		err = v == 1 ? 0 : v < 0 ? v : -EIO;
 	}
 	for (unsigned i = 0; !err && i < old->nslots; i++)
 		err = st_slot_scrub(old, (int)i);
@@ -320,9 +318,16 @@ int systrap_as_recycle(struct addr_space *old, struct addr_space *fresh)
 		fresh->tid[i] = old->tid[i];
 	}
 	__atomic_store_n(&fresh->pid, pid, __ATOMIC_RELEASE);
+	/* The emptying goes ahead of the maps fresh has queued, in the
+	 * request its first switch (or its naming below) sends anyway; only
+	 * when they do not fit is it a request of its own.  An unmap that
+	 * fails ends the stub (stub.S): 2 never comes back for one, but a
+	 * stub gone is -ESRCH, which fresh's first switch reports. */
+	if (!st_as_queue_first(fresh, un, n) && st_leader_call(fresh, un, n, NULL) != 1)
+		err = -ESRCH;
 	/* A name given to fresh before (none, from execve: it names the stub
 	 * after this) goes to the stub now; else the stub keeps its own. */
-	if (fresh->name[0] && strcmp(fresh->name, name)) {
+	if (!err && fresh->name[0] && strcmp(fresh->name, name)) {
 		if (st_as_apply_name(fresh) == -ESRCH)
 			err = -ESRCH; /* too late to go back: fresh's first switch says so */
 	} else {

@@ -870,6 +870,14 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 		uint64_t run = pt_present_below(&mm->pt, lo, vma->start, MM_FAULT_AROUND_SEQ_MAX);
 		uint64_t win = (run > MM_FAULT_AROUND_SEQ ? run : MM_FAULT_AROUND_SEQ) * PAGE_SIZE;
 		hi = vma->end - lo > win ? lo + win : vma->end;
+	} else if (!pte && !vma->file && page == vma->start && !(vma->flags & VMA_GROWSDOWN)) {
+		/* A first touch at the bottom of anonymous memory (an mmap'd
+		 * buffer, a malloc arena, a GC chunk): filled upward, as
+		 * above.  The aligned window there is clipped by the start
+		 * (two pages of a buffer 8 KiB below a 64 KiB boundary), and
+		 * the next fault would be the upward one anyway. */
+		uint64_t win = MM_FAULT_AROUND_SEQ * PAGE_SIZE;
+		hi = vma->end - page > win ? page + win : vma->end;
 	}
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);

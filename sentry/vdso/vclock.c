@@ -72,6 +72,12 @@ void vclock_rebase(const struct vclock_params *old, struct vclock_params *p, uin
 	p->mono_base = base;
 }
 
+int64_t vclock_refresh_after(int64_t wait)
+{
+	return wait < VCLOCK_INTERVAL_NS / VCLOCK_CALIBRATE_GROWTH ? wait * VCLOCK_CALIBRATE_GROWTH
+								  : VCLOCK_INTERVAL_NS;
+}
+
 bool vclock_eval(const struct vclock_params *p, int clk, uint64_t tsc, int64_t *ns)
 {
 	int64_t mono = vvar_mono_at(p->ref_tsc, p->mult, p->mono_base, tsc);
@@ -177,8 +183,9 @@ static void *vclock_main(void *arg)
 		uint64_t mult = vclock_calibrate(&first, &s);
 		if (!mult)
 			continue;
+		int64_t after = vclock_refresh_after(wait);
 		struct vclock_params next;
-		vclock_next(have ? &p : NULL, &s, mult, st.boot_ns, VCLOCK_INTERVAL_NS, &next);
+		vclock_next(have ? &p : NULL, &s, mult, st.boot_ns, after, &next);
 		__atomic_store_n(&v->seq, v->seq + 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		vclock_rebase(have ? &p : NULL, &next, rdtsc_ordered());
@@ -186,7 +193,7 @@ static void *vclock_main(void *arg)
 		__atomic_store_n(&v->seq, v->seq + 1, __ATOMIC_RELEASE);
 		p = next;
 		have = true;
-		wait = VCLOCK_INTERVAL_NS;
+		wait = after;
 	}
 	return NULL;
 }

@@ -10,7 +10,10 @@
  * new rate is set so the model meets the host clock at the next refresh.
  * The model is off only when the TSC is not invariant (CPUID 0x80000007
  * EDX bit 8), and until the first calibration (VCLOCK_CALIBRATE_NS after
- * start): then everything reads the host's clocks, by syscalls.
+ * start): then everything reads the host's clocks, by syscalls.  The first
+ * refreshes come sooner (vclock_refresh_after): a rate measured over a
+ * short baseline is less exact, and the next refresh corrects it before the
+ * model drifts by more than a few microseconds.
  */
 #ifndef VISOR_SENTRY_VDSO_VCLOCK_H
 #define VISOR_SENTRY_VDSO_VCLOCK_H
@@ -21,7 +24,12 @@
 #include "sentry/vdso/vvar.h"
 
 #define VCLOCK_INTERVAL_NS 1000000000LL
-#define VCLOCK_CALIBRATE_NS 50000000LL
+/* A program's start-up reads the clock hundreds of times (python3: 236
+ * clock_gettime calls), each a trap while the model is off: the first
+ * calibration comes 2 ms after start, and each refresh after it ten times
+ * later than the one before, up to VCLOCK_INTERVAL_NS. */
+#define VCLOCK_CALIBRATE_NS 2000000LL
+#define VCLOCK_CALIBRATE_GROWTH 10
 /* A refresh corrects at most this fraction (1/N) of the rate. */
 #define VCLOCK_MAX_SLEW_DIV 1000
 
@@ -51,6 +59,9 @@ void vclock_next(const struct vclock_params *old, const struct vclock_sample *s,
 /* Move p's reference to tsc (after p->ref_tsc), with the base the later
  * of p's and old's (NULL: none) values there: the step a refresh publishes. */
 void vclock_rebase(const struct vclock_params *old, struct vclock_params *p, uint64_t tsc);
+/* The wait until the refresh after one that came `wait` ns after the one
+ * before it (the first: VCLOCK_CALIBRATE_NS after start). */
+int64_t vclock_refresh_after(int64_t wait);
 /* The sandbox's clock clk under p at tsc: false for a clock not served. */
 bool vclock_eval(const struct vclock_params *p, int clk, uint64_t tsc, int64_t *ns);
 

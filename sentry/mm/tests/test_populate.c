@@ -112,10 +112,11 @@ static void test_small_anonymous_mmap_is_mapped_at_once(void **state)
 	mm_put(mm);
 }
 
-/* Private anonymous memory filled upward: a first touch whose window has
- * its page below present maps 64 pages from the window's start instead of
- * 16, or as many as the present run below when that is longer (the windows
- * double, up to 512 pages); a touch with nothing below, 16. */
+/* Private anonymous memory filled upward: a first touch at the mapping's
+ * start, or whose window has its page below present, maps 64 pages from
+ * there instead of 16, or as many as the present run below when that is
+ * longer (the windows double, up to 512 pages); a touch with nothing below,
+ * 16. */
 static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **state)
 {
 	struct mm *mm = new_mm();
@@ -124,16 +125,17 @@ static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **
 	clear_calls(mm);
 	app_write8(mm, mf, a, 1);
 	assert_int_equal(count_calls(mm, OP_MAP), 1);
-	assert_int_equal(host_prot(mm, a + 15 * PG), RW);
-	assert_int_equal(host_prot(mm, a + 16 * PG), -1);
+	assert_int_equal(host_prot(mm, a + 63 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 64 * PG), -1);
 	clear_calls(mm);
-	app_write8(mm, mf, a + 16 * PG, 2);
+	app_write8(mm, mf, a + 64 * PG, 2);
 	assert_int_equal(count_calls(mm, OP_MAP), 1);
-	assert_int_equal(host_prot(mm, a + 79 * PG), RW);
-	assert_int_equal(host_prot(mm, a + 80 * PG), -1);
+	assert_int_equal(host_prot(mm, a + 127 * PG), RW);
+	assert_int_equal(host_prot(mm, a + 128 * PG), -1);
 	clear_calls(mm);
-	for (uint64_t i = 17; i < 80; i++)
-		app_write8(mm, mf, a + i * PG, 3);
+	for (uint64_t i = 1; i < 128; i++)
+		if (i != 64)
+			app_write8(mm, mf, a + i * PG, 3);
 	assert_int_equal(AS(mm)->ncalls, 0);
 	/* Nothing below: the usual window. */
 	app_write8(mm, mf, a + 200 * PG, 4);
@@ -142,14 +144,39 @@ static void test_anonymous_memory_filled_upward_faults_in_longer_windows(void **
 	/* The last window stops at the VMA's end. */
 	app_write8(mm, mf, a + 208 * PG, 5);
 	assert_int_equal(host_prot(mm, a + 255 * PG), RW);
-	assert_int_equal(app_read8(mm, mf, a + 16 * PG), 2);
+	assert_int_equal(app_read8(mm, mf, a + 64 * PG), 2);
 	assert_int_equal(app_read8(mm, mf, a + 250 * PG), 0);
 	check_consistency(mm);
 	mm_put(mm);
 }
 
+/* A first touch at the start of a mapping whose start is not aligned to the
+ * 16-page window (a 256 KiB buffer 8 KiB below a 64 KiB boundary, as
+ * mmap hands them out) maps 64 pages, not the two the aligned window would
+ * leave: the buffer is filled in one fault, not two.  Not so for a stack
+ * (MAP_GROWSDOWN), filled downward. */
+static void test_first_touch_at_an_anonymous_mapping_start_maps_64_pages(void **state)
+{
+	struct mm *mm = new_mm();
+	uint64_t a = 0x40000000 - 2 * PG;
+	assert_int_equal(mm_mmap(mm, a, 64 * PG, RW, ANON, NULL, 0), (int64_t)a);
+	clear_calls(mm);
+	for (uint64_t i = 0; i < 64; i++)
+		app_write8(mm, mf, a + i * PG, (uint8_t)i);
+	assert_int_equal(count_calls(mm, OP_MAP), 1);
+	assert_int_equal(app_read8(mm, mf, a + 63 * PG), 63);
+	uint64_t s = 0x50000000 - 2 * PG;
+	assert_int_equal(mm_mmap(mm, s, 64 * PG, RW, ANON | MAP_GROWSDOWN, NULL, 0), (int64_t)s);
+	clear_calls(mm);
+	app_write8(mm, mf, s, 1);
+	assert_int_equal(host_prot(mm, s + PG), RW);
+	assert_int_equal(host_prot(mm, s + 2 * PG), -1);
+	check_consistency(mm);
+	mm_put(mm);
+}
+
 /* The windows of memory filled upward double with the run below them, to
- * 512 pages at most: 2 MiB filled in 5 faults (16, 64, 80, 160, 320 pages),
+ * 512 pages at most: 2 MiB filled in 5 faults (64, 64, 128, 256 pages),
  * the next 2 MiB in one more. */
 static void test_upward_windows_double_up_to_2_mib(void **state)
 {
@@ -162,11 +189,11 @@ static void test_upward_windows_double_up_to_2_mib(void **state)
 		if (host_prot(mm, a + i * PG) != RW)
 			faults++;
 		app_write8(mm, mf, a + i * PG, (uint8_t)i);
-		if (i == 0 || i == 16 || i == 80 || i == 160 || i == 320)
-			assert_int_equal(host_prot(mm, a + (2 * i + (i ? 0 : 16) - 1) * PG), RW);
+		if (i == 0 || i == 64 || i == 128 || i == 256 || i == 512)
+			assert_int_equal(host_prot(mm, a + (2 * i + (i ? 0 : 64) - 1) * PG), RW);
 	}
 	assert_int_equal(host_prot(mm, a + 639 * PG), RW);
-	assert_int_equal(faults, 7); /* 0, 16, 80, 160, 320, 640 (512 pages), 1152 */
+	assert_int_equal(faults, 6); /* 0, 64, 128, 256, 512 (512 pages), 1024 */
 	assert_int_equal(app_read8(mm, mf, a + 1000 * PG), (uint8_t)1000);
 	check_consistency(mm);
 	mm_put(mm);
@@ -379,6 +406,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_anonymous_memory_filled_upward_faults_in_longer_windows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_first_touch_at_an_anonymous_mapping_start_maps_64_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upward_windows_double_up_to_2_mib, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(

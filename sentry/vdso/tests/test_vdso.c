@@ -164,6 +164,61 @@ static void test_disabled_page_serves_nothing(void **state)
 	assert_false(vclock_read(&v, VVAR_CLOCK_MONOTONIC, &ns));
 }
 
+/* The refreshes: 2 ms after start, then 20 ms, 200 ms, then every second. */
+static void test_refreshes_come_sooner_while_the_baseline_is_short(void **state)
+{
+	int64_t w = VCLOCK_CALIBRATE_NS;
+	assert_int_equal(w, 2000000);
+	w = vclock_refresh_after(w);
+	assert_int_equal(w, 20000000);
+	w = vclock_refresh_after(w);
+	assert_int_equal(w, 200000000);
+	w = vclock_refresh_after(w);
+	assert_int_equal(w, VCLOCK_INTERVAL_NS);
+	assert_int_equal(vclock_refresh_after(w), VCLOCK_INTERVAL_NS);
+}
+
+static int64_t host_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/*
+ * The running clock: on within a few milliseconds of its start (a program
+ * started with the sandbox reads it without traps), never back across the
+ * refreshes of its first 300 ms, and within 200 us of the host's monotonic
+ * clock all along (each read lies between two host reads around it).
+ */
+static void test_running_clock_is_on_within_milliseconds_and_follows_the_host(void **state)
+{
+	if (!vclock_tsc_invariant())
+		skip();
+	static struct vvar_data v;
+	int64_t boot = host_mono() - 5 * NS, t0 = host_mono(), ns = 0;
+	assert_int_equal(vclock_start(&v, boot), 0);
+	while (!vclock_read(&v, VVAR_CLOCK_MONOTONIC, &ns)) {
+		assert_true(host_mono() - t0 < 45000000); /* the old start: 50 ms */
+		__asm__ volatile("pause");
+	}
+	int64_t last = 0, worst = 0;
+	while (host_mono() - t0 < 300000000) {
+		int64_t h0 = host_mono() - boot;
+		assert_true(vclock_read(&v, VVAR_CLOCK_MONOTONIC, &ns));
+		int64_t h1 = host_mono() - boot;
+		assert_true(ns >= last);
+		last = ns;
+		int64_t off = ns < h0 ? h0 - ns : ns > h1 ? ns - h1 : 0;
+		if (off > worst)
+			worst = off;
+		struct timespec d = {0, 100000};
+		nanosleep(&d, NULL);
+	}
+	print_message("vclock: worst distance to the host %lld ns\n", (long long)worst);
+	assert_true(worst < 200000);
+}
+
 /* ---- the mapping ---- */
 
 static struct vdso *the_vdso; /* lives as long as the process, as in the Sentry */
@@ -248,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_boot_offset_never_shrinks),
 		cmocka_unit_test(test_rebase_never_back_and_continuous),
 		cmocka_unit_test(test_disabled_page_serves_nothing),
+		cmocka_unit_test(test_refreshes_come_sooner_while_the_baseline_is_short),
+		cmocka_unit_test(test_running_clock_is_on_within_milliseconds_and_follows_the_host),
 		cmocka_unit_test(test_map_puts_vvar_below_the_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
