@@ -591,6 +591,42 @@ static void test_rename_moves_a_learnt_name(void **state)
 	assert_string_equal(buf, "hello gofer\n");
 }
 
+/* Among many files the Gofer holds, each rename moves exactly the names it
+ * should (the names table: a rename no longer looks at every name): every
+ * file, renamed twice and its other names removed, still opens, and a name
+ * renamed over is no longer its old file's. */
+static void test_renames_among_many_files_move_their_own_names(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 300 };
+	uint64_t f[N];
+	char a[32], b[32], want[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "root/m%d", i);
+		snprintf(want, sizeof(want), "m%d\n", i);
+		write_host(a, want);
+		assert_int_equal(gofer_walk(fx->c, fx->root, a + 5, &f[i], NULL), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "m%d", i);
+		snprintf(b, sizeof(b), "n%d", i);
+		assert_int_equal(gofer_rename(fx->c, fx->root, a, fx->root, b, 0), 0);
+		snprintf(a, sizeof(a), "o%d", i);
+		assert_int_equal(gofer_rename(fx->c, fx->root, b, fx->root, a, 0), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "m%d\n", i);
+		assert_fid_reads(fx, f[i], want);
+	}
+	/* o0 over o1: f[0] opens as o1, f[1] has no name left. */
+	assert_int_equal(gofer_rename(fx->c, fx->root, "o0", fx->root, "o1", 0), 0);
+	assert_fid_reads(fx, f[0], "m0\n");
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f[1], O_RDONLY, &fd), -ESTALE);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gofer_clunk(fx->c, f[i]), 0);
+}
+
 /* A file linked under more names than a node keeps still opens by the newest. */
 static void test_many_links_keep_the_newest_names(void **state)
 {
@@ -2430,6 +2466,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_name_learnt_by_another_fid_serves_all, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rename_moves_a_learnt_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renames_among_many_files_move_their_own_names,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_links_keep_the_newest_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_swapped_for_a_fifo_is_not_opened, setup,
 						teardown),
