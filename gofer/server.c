@@ -819,17 +819,20 @@ static int op_create(struct gofer_req *q, const union gofer_request *r)
 	if (fd < 0)
 		return fd;
 	/* Through the new fd, not the name: nothing can swap the file between
-	 * creating and chowning it. */
-	int e = fchown(fd, c->uid, c->gid) < 0 ? -errno : 0;
-	if (e == 0 && (c->mode & 06000) && fchmod(fd, c->mode & 07777) < 0)
-		e = -errno;
+	 * creating and chowning it.  A file already the caller's (root's, as
+	 * tar's and git's files as root are) is not changed a second time. */
+	struct stat st;
+	int e = fstat_neg(fd, &st);
+	if (e == 0 && (st.st_uid != c->uid || st.st_gid != c->gid)) {
+		e = fchown(fd, c->uid, c->gid) < 0 ? -errno : 0;
+		if (e == 0 && (c->mode & 06000) && fchmod(fd, c->mode & 07777) < 0)
+			e = -errno;
+	}
 	uint64_t fid;
 	if (e == 0) {
 		size_t mark = q->rep->pos;
 		e = walk_to_fid(q, c->dir, c->name, true, &fid);
 		if (e == 0) {
-			struct stat st;
-			e = fstat_neg(fd, &st);
 			struct gofer_fid *nf = fid_lookup(q->s, fid);
 			if (e == 0 && (st.st_dev != nf->dev || st.st_ino != nf->ino))
 				e = -ESTALE;

@@ -389,6 +389,17 @@ static void test_create_write_and_owner_from_request(void **state)
 	assert_int_equal(read(hfd, buf, sizeof(buf)), 5);
 	close(hfd);
 	assert_string_equal(buf, "data!");
+	/* Asked for the owner it has anyway (the Gofer's own, as for tar or
+	 * git run as root): no chown, and the set-id bits stand. */
+	uint64_t m;
+	assert_int_equal(gofer_create(fx->c, fx->root, "mine", O_RDWR, 06755, getuid(), getgid(),
+				      &m, &st, &fd),
+			 0);
+	close(fd);
+	assert_int_equal(st.uid, getuid());
+	assert_int_equal(st.gid, getgid());
+	assert_int_equal(st.mode & 07777, 06755);
+	assert_int_equal(gofer_clunk(fx->c, m), 0);
 	/* exclusive: creating it again fails and leaves it alone */
 	assert_int_equal(gofer_create(fx->c, fx->root, "new", O_RDWR, 0600, 0, 0, &f, &st, &fd),
 			 -EEXIST);
