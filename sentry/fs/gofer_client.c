@@ -363,8 +363,9 @@ static void async_forget(struct gofer_client *c, uint32_t n)
 		times += c->async_fids[i] != 0;
 	if (times)
 		atomic_fetch_sub(&c->times_inflight, times);
-	memmove(c->async_types, c->async_types + n, c->batch_n * sizeof(c->async_types[0]));
-	memmove(c->async_fids, c->async_fids + n, c->batch_n * sizeof(c->async_fids[0]));
+	uint32_t rest = c->async_pending - n + c->batch_n;
+	memmove(c->async_types, c->async_types + n, rest * sizeof(c->async_types[0]));
+	memmove(c->async_fids, c->async_fids + n, rest * sizeof(c->async_fids[0]));
 	c->async_tag += n;
 	c->async_pending -= n;
 }
@@ -374,10 +375,12 @@ static void async_forget(struct gofer_client *c, uint32_t n)
  * tell (the fid is gone either way); another request that failed on the
  * host is logged.  0, or -EIO when the connection broke (then nothing
  * batched is ever sent either). */
-static int drain_async(struct gofer_client *c)
+static int drain_some(struct gofer_client *c, uint32_t n)
 {
 	uint32_t i;
-	for (i = 0; i < c->async_pending && !c->dead; i++) {
+	if (n > c->async_pending)
+		n = c->async_pending;
+	for (i = 0; i < n && !c->dead; i++) {
 		struct gofer_cursor rd;
 		uint16_t type = c->async_types[i];
 		int r = recv_reply(c, type, c->async_tag + i, &rd, NULL);
@@ -394,9 +397,15 @@ static int drain_async(struct gofer_client *c)
 	if (c->dead) {
 		c->async_pending += c->batch_n;
 		c->batch_n = 0;
+		n = c->async_pending;
 	}
-	async_forget(c, c->async_pending);
+	async_forget(c, n);
 	return c->dead ? -EIO : 0;
+}
+
+static int drain_async(struct gofer_client *c)
+{
+	return drain_some(c, c->async_pending);
 }
 
 /* Send the batch and read every reply not read yet. */
@@ -416,10 +425,11 @@ static void send_async(struct gofer_client *c, uint16_t type, struct gofer_curso
 		log_warn("gofer client: %s too long to send without waiting", type_names[type]);
 		return; /* cannot happen: the requests sent so are short */
 	}
+	if (c->async_pending + c->batch_n >= GOFER_ASYNC_MAX)
+		drain_some(c, GOFER_BATCH_SEND); /* the oldest, sent batches ago */
 	uint32_t used = c->batch_n ? c->batch_end[c->batch_n - 1] : 0;
-	if (c->async_pending + c->batch_n >= GOFER_ASYNC_MAX ||
-	    used + GOFER_HDR_SIZE + w->pos > GOFER_BATCH_BYTES) {
-		flush_locked(c);
+	if (used + GOFER_HDR_SIZE + w->pos > GOFER_BATCH_BYTES) {
+		send_batch(c, 0);
 		used = 0;
 	}
 	uint32_t tag;
@@ -435,6 +445,10 @@ static void send_async(struct gofer_client *c, uint16_t type, struct gofer_curso
 	if (fid)
 		atomic_fetch_add(&c->times_inflight, 1);
 	c->batch_end[c->batch_n++] = used + (uint32_t)len;
+	/* A run of them (rm -r) goes in batches the Gofer works through while
+	 * the Sentry queues the next, not waited for until GOFER_ASYNC_MAX. */
+	if (c->batch_n >= GOFER_BATCH_SEND)
+		send_batch(c, 0);
 }
 
 /* Send the request built in w, receive its reply (after those of the

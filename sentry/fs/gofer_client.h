@@ -143,6 +143,10 @@ void gofer_clunk_async(struct gofer_client *c, uint64_t fid);
  * the next request that waits, gofer_client_flush (fsync, sync, the
  * Sentry's exit) or gofer_client_push (the watchdog's tick, 250 ms). */
 #define GOFER_BATCH_BYTES 16384u
+/* ...and sent, still not waited for, once this many are kept: the Gofer
+ * applies them while the Sentry goes on (a long run of them, as rm -r's,
+ * would otherwise all wait for the Gofer at the GOFER_ASYNC_MAX-th). */
+#define GOFER_BATCH_SEND 8u
 /* Send what is kept and wait until the Gofer has answered every request
  * sent without waiting. */
 void gofer_client_flush(struct gofer_client *c);
