@@ -135,7 +135,8 @@ void gofer_clunk_async(struct gofer_client *c, uint64_t fid);
  * sending the next. */
 #define GOFER_ASYNC_MAX 32u
 /* The requests not waited for are kept in the Sentry (up to
- * GOFER_ASYNC_MAX of them, GOFER_BATCH_BYTES framed) and sent together with
+ * GOFER_BATCH_SEND of them, GOFER_BATCH_BYTES framed; at most
+ * GOFER_ASYNC_MAX unanswered) and sent together with
  * the next request that waits, in one sendmmsg, so that the Gofer wakes
  * once for all of them rather than once each (tar sets the times and the
  * mode of every file it makes, rm unlinks each); the order the Gofer sees
