@@ -134,7 +134,7 @@ $(FUZZ_BUILD)/fuzz_oci: runtime/fuzz/fuzz_oci.c $(OCI_FUZZ_SRCS) runtime/oci.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OCI_FUZZ_SRCS) $(PKG_LIBS)
 
 # The Gofer's request decoder and operations (gofer/server.c), alone.
-GOFER_FUZZ_SRCS := gofer/server.c gofer/transport.c gofer/attr.c gofer/xattr.c lib/log.c lib/json.c lib/memtrim.c
+GOFER_FUZZ_SRCS := gofer/server.c gofer/names.c gofer/transport.c gofer/attr.c gofer/xattr.c lib/log.c lib/json.c lib/memtrim.c
 $(FUZZ_BUILD)/fuzz_gofer_server: gofer/fuzz/fuzz_gofer_server.c $(GOFER_FUZZ_SRCS) $(wildcard gofer/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(GOFER_FUZZ_SRCS) -lpthread

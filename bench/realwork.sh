@@ -8,7 +8,8 @@
 # those ratios per runtime.  The target: visor systrap's geomean <= 1.3.
 #
 #   RW_ROUNDS=N   best of N runs of each workload (default 1); round k of
-#                 every runner runs before round k+1 of any
+#                 every runner runs before round k+1 of any, and round k
+#                 starts with the k-th runner (see run_work)
 #   RW_SCALE=P    every workload's count scaled to P percent (default 100)
 #   RW_RUNNERS    default "native runc runsc systrap ptrace"
 #   RW_TIMEOUT    seconds one workload may take in one runtime (default 900)
@@ -69,12 +70,21 @@ run_once() {
 # run_work WORKLOAD: ms[RUNNER,WORKLOAD] = the best of ROUNDS runs for every
 # runner.  The rounds alternate the runners (round 1 of each runner, then
 # round 2 of each...), so that a change in the machine's load over the run
-# reaches every runner alike instead of the ones that happen to run then.
+# reaches every runner alike instead of the ones that happen to run then;
+# and each round starts with the next runner, so that no runner always runs
+# first.  That matters for the file workloads: a host ext4 without a
+# journal (ours) skips the inodes freed in the last minute (in the last
+# five while their inode table block is dirty) when it allocates one
+# (fs/ext4/ialloc.c: recently_deleted), at a cost per skipped inode, so
+# each create costs more the more files were removed just before; the
+# runner after one that made and removed 4000 files pays for them (tar's
+# creates measured at 35 us each in a quiet state and 300-400 us after).
 run_work() {
-	local w=$1 r runner out
+	local w=$1 r runner out k n=${#runners[@]}
 	for r in "${runners[@]}"; do ms[$r,$w]=""; done
 	for r in $(seq "$ROUNDS"); do
-		for runner in "${runners[@]}"; do
+		for k in $(seq 0 $((n - 1))); do
+			runner=${runners[$(((k + r - 1) % n))]}
 			out=$(run_once "$runner" "$w")
 			[ -n "$out" ] && { [ -z "${ms[$runner,$w]}" ] || [ "$out" -lt "${ms[$runner,$w]}" ]; } &&
 				ms[$runner,$w]=$out

@@ -28,8 +28,9 @@
  *     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS); the result
  *     must be the inode (dev, ino) of the fid, else that name no longer names
  *     it.  A file's identity is its inode, not the name it was first reached
- *     by: the names live in one gofer_node per host inode, shared by every fid
- *     of that inode, and every name the Gofer learns for it joins the set: a
+ *     by: the names live in one gofer_node per host inode (gofer/names.c),
+ *     shared by every fid of that inode, and every name the Gofer learns for
+ *     it joins the set: a
  *     walk or create that reaches it, a link made to it, a rename that moves
  *     one.  So after link(a, b) and unlink(a), b still opens (git stores every
  *     object that way).  A name that fails (gone, or now another file) is
@@ -48,6 +49,7 @@
 #include "gofer/server.h"
 #include "gofer/protocol.h"
 #include "gofer/attr.h"
+#include "gofer/names.h"
 #include "gofer/transport.h"
 #include "gofer/xattr.h"
 #include "lib/cleanup.h"
@@ -78,32 +80,6 @@
 
 #define GOFER_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
-/* A name of a non-directory: (directory, name in it). */
-struct gofer_name {
-	int parent;     /* O_PATH fd of the directory */
-	dev_t pdev;     /* the directory's inode: renames are matched without an fstat */
-	ino_t pino;
-	char *name;
-	struct gofer_name *next;
-};
-
-/* One host inode of a non-directory and the names it is known by (see "Opening
- * a fid for I/O"), shared by every fid of that inode: a name any of them
- * learnt serves them all. */
-struct gofer_node {
-	dev_t dev;
-	ino_t ino;
-	uint32_t refs;            /* fids */
-	uint32_t nnames;
-	struct gofer_name *names; /* the last one that opened first */
-	struct gofer_node *hnext; /* hash chain */
-};
-
-/* At most this many names per node: a file linked under many names keeps the
- * ones it was reached by last (stale ones go first). */
-#define GOFER_NODE_NAMES_MAX 8
-#define GOFER_NODE_BUCKETS 1024
-
 struct gofer_fid {
 	int fd;                  /* O_PATH; -1 marks a free slot */
 	struct gofer_node *node; /* non-directories: the inode's names, else NULL */
@@ -124,138 +100,10 @@ struct gofer_server {
 	uint32_t nfids, cap, max;
 	uint32_t free_hint; /* no free slot below this index */
 	char *dents;        /* getdents64 buffer, GOFER_DENTS_BUF */
-	struct gofer_node **nodes; /* GOFER_NODE_BUCKETS chains, by (dev, ino) */
+	struct gofer_names names; /* the nodes of non-directories and their names */
 };
 
 #define GOFER_DENTS_BUF 32768
-
-/* ---- nodes: the names of an inode ---- */
-
-static void name_free(struct gofer_name *nm)
-{
-	close(nm->parent);
-	free(nm->name);
-	free(nm);
-}
-
-static size_t node_bucket(dev_t dev, ino_t ino)
-{
-	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xff51afd7ed558ccdULL);
-	return (size_t)(h >> 40) % GOFER_NODE_BUCKETS;
-}
-
-/* The node of the inode st describes, with a new reference; NULL when out of
- * memory. */
-static struct gofer_node *node_get(struct gofer_server *s, const struct stat *st)
-{
-	struct gofer_node **head = &s->nodes[node_bucket(st->st_dev, st->st_ino)];
-	for (struct gofer_node *n = *head; n; n = n->hnext) {
-		if (n->dev == st->st_dev && n->ino == st->st_ino) {
-			n->refs++;
-			return n;
-		}
-	}
-	struct gofer_node *n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	n->dev = st->st_dev;
-	n->ino = st->st_ino;
-	n->refs = 1;
-	n->hnext = *head;
-	*head = n;
-	return n;
-}
-
-static void node_put(struct gofer_server *s, struct gofer_node *n)
-{
-	if (--n->refs)
-		return;
-	struct gofer_node **pp = &s->nodes[node_bucket(n->dev, n->ino)];
-	while (*pp != n)
-		pp = &(*pp)->hnext;
-	*pp = n->hnext;
-	while (n->names) {
-		struct gofer_name *nm = n->names;
-		n->names = nm->next;
-		name_free(nm);
-	}
-	free(n);
-}
-
-static bool name_is(const struct gofer_name *nm, dev_t pdev, ino_t pino, const char *name)
-{
-	return nm->pdev == pdev && nm->pino == pino && !strcmp(nm->name, name);
-}
-
-/* Does nm still name n's inode?  0 yes, -ESTALE no (gone or another file),
- * another -errno when the Gofer cannot tell. */
-static int name_check(const struct gofer_node *n, const struct gofer_name *nm)
-{
-	struct stat st;
-	if (fstatat(nm->parent, nm->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ESTALE : -errno;
-	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
-}
-
-static bool name_current(const struct gofer_node *n, const struct gofer_name *nm)
-{
-	return name_check(n, nm) != -ESTALE;
-}
-
-/* Drop the names of n for which keep() says no. */
-static void node_filter_names(struct gofer_node *n,
-			      bool (*keep)(const struct gofer_node *, const struct gofer_name *))
-{
-	for (struct gofer_name **pp = &n->names; *pp;) {
-		struct gofer_name *nm = *pp;
-		if (keep(n, nm)) {
-			pp = &nm->next;
-			continue;
-		}
-		*pp = nm->next;
-		name_free(nm);
-		n->nnames--;
-	}
-}
-
-/* n is also known as name in the directory dirfd (whose inode is pdev:pino).
- * 0, or -errno when out of fds or memory (n keeps the names it had). */
-static int node_add_name(struct gofer_node *n, int dirfd, dev_t pdev, ino_t pino,
-			 const char *name)
-{
-	for (struct gofer_name *nm = n->names; nm; nm = nm->next)
-		if (name_is(nm, pdev, pino, name))
-			return 0;
-	if (n->nnames >= GOFER_NODE_NAMES_MAX)
-		node_filter_names(n, name_current);
-	if (n->nnames >= GOFER_NODE_NAMES_MAX) {
-		struct gofer_name **pp = &n->names;
-		while ((*pp)->next)
-			pp = &(*pp)->next;
-		name_free(*pp);
-		*pp = NULL;
-		n->nnames--;
-	}
-	struct gofer_name *nm = calloc(1, sizeof(*nm));
-	if (!nm)
-		return -ENOMEM;
-	nm->parent = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	nm->name = strdup(name);
-	if (nm->parent < 0 || !nm->name) {
-		int r = nm->parent < 0 ? -errno : -ENOMEM;
-		if (nm->parent >= 0)
-			close(nm->parent);
-		free(nm->name);
-		free(nm);
-		return r;
-	}
-	nm->pdev = pdev;
-	nm->pino = pino;
-	nm->next = n->names;
-	n->names = nm;
-	n->nnames++;
-	return 0;
-}
 
 /* ---- fid table ---- */
 
@@ -277,7 +125,7 @@ static void fid_release(struct gofer_server *s, struct gofer_fid *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->node)
-		node_put(s, f->node);
+		gofer_node_put(&s->names, f->node);
 	if (f->dir >= 0)
 		close(f->dir);
 	f->fd = f->dir = -1;
@@ -335,7 +183,7 @@ static int fid_new(struct gofer_server *s, int fd, struct gofer_node *node, uint
 fail:
 	close(fd);
 	if (node)
-		node_put(s, node);
+		gofer_node_put(&s->names, node);
 	return r;
 }
 
@@ -380,7 +228,7 @@ static int fstat_or_close(int fd, struct stat *st)
  * longer names that inode, or another -errno. */
 static int name_open(const struct gofer_node *n, const struct gofer_name *nm, int flags)
 {
-	int r = name_check(n, nm);
+	int r = gofer_name_check(n, nm);
 	if (r < 0)
 		return r;
 	int fd = sys_openat2(nm->parent, nm->name,
@@ -401,7 +249,7 @@ static int name_open(const struct gofer_node *n, const struct gofer_name *nm, in
 }
 
 /* Open the inode of fid f for I/O (see the file comment). */
-static int fid_reopen(struct gofer_fid *f, int flags)
+static int fid_reopen(struct gofer_names *names, struct gofer_fid *f, int flags)
 {
 	switch (f->type) {
 	case S_IFDIR: {
@@ -437,9 +285,7 @@ static int fid_reopen(struct gofer_fid *f, int flags)
 		}
 		if (fd != -ESTALE)
 			return fd;
-		*pp = nm->next;
-		name_free(nm);
-		n->nnames--;
+		gofer_node_drop_name(names, pp);
 	}
 	return -ESTALE; /* no name of the inode is left that the Gofer knows */
 }
@@ -447,7 +293,7 @@ static int fid_reopen(struct gofer_fid *f, int flags)
 /* chmod of fid f's inode, never following a symlink: fchmodat2(fd, "",
  * AT_EMPTY_PATH) (Linux 6.6+).  Older kernels: re-open a directory or regular
  * file and fchmod it; a symlink's mode cannot change on Linux anyway. */
-static int fid_chmod(struct gofer_fid *f, mode_t mode)
+static int fid_chmod(struct gofer_names *names, struct gofer_fid *f, mode_t mode)
 {
 	if (syscall(SYS_fchmodat2, f->fd, "", mode, AT_EMPTY_PATH) == 0)
 		return 0;
@@ -455,7 +301,7 @@ static int fid_chmod(struct gofer_fid *f, mode_t mode)
 		return -errno;
 	if (f->type != S_IFDIR && f->type != S_IFREG)
 		return -EOPNOTSUPP;
-	int fd = fid_reopen(f, O_RDONLY);
+	int fd = fid_reopen(names, f, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	int r = fchmod(fd, mode) < 0 ? -errno : 0;
@@ -758,11 +604,12 @@ static int reply_new_fid(struct gofer_req *q, int fd, const struct stat *st, int
 {
 	struct gofer_node *node = NULL;
 	if (!S_ISDIR(st->st_mode)) {
-		node = node_get(q->s, st);
-		int r = node ? node_add_name(node, dirfd, pdev, pino, name) : -ENOMEM;
+		node = gofer_node_get(&q->s->names, st);
+		int r = node ? gofer_node_add_name(&q->s->names, node, dirfd, pdev, pino, name)
+			     : -ENOMEM;
 		if (r < 0) {
 			if (node)
-				node_put(q->s, node);
+				gofer_node_put(&q->s->names, node);
 			close(fd);
 			return r;
 		}
@@ -871,7 +718,7 @@ static int op_setattr(struct gofer_req *q, const union gofer_request *r)
 			return -errno;
 	}
 	if (valid & GOFER_SETATTR_MODE) {
-		int e = fid_chmod(f, a->mode & 07777);
+		int e = fid_chmod(&q->s->names, f, a->mode & 07777);
 		if (e < 0)
 			return e;
 	}
@@ -880,7 +727,7 @@ static int op_setattr(struct gofer_req *q, const union gofer_request *r)
 			return -EISDIR;
 		if (f->type != S_IFREG)
 			return -EINVAL;
-		int fd = fid_reopen(f, O_WRONLY);
+		int fd = fid_reopen(&q->s->names, f, O_WRONLY);
 		if (fd < 0)
 			return fd;
 		int e = ftruncate(fd, (off_t)a->size) < 0 ? -errno : 0;
@@ -932,7 +779,7 @@ static int op_open(struct gofer_req *q, const union gofer_request *r)
 		return -EISDIR;
 	if (open_writes(flags) && fid_readonly(q->s, f) && f->type == S_IFREG)
 		return -EROFS;
-	int fd = fid_reopen(f, (int)flags);
+	int fd = fid_reopen(&q->s->names, f, (int)flags);
 	if (fd < 0)
 		return fd;
 	*q->fd_out = fd;
@@ -972,17 +819,20 @@ static int op_create(struct gofer_req *q, const union gofer_request *r)
 	if (fd < 0)
 		return fd;
 	/* Through the new fd, not the name: nothing can swap the file between
-	 * creating and chowning it. */
-	int e = fchown(fd, c->uid, c->gid) < 0 ? -errno : 0;
-	if (e == 0 && (c->mode & 06000) && fchmod(fd, c->mode & 07777) < 0)
-		e = -errno;
+	 * creating and chowning it.  A file already the caller's (root's, as
+	 * tar's and git's files as root are) is not changed a second time. */
+	struct stat st;
+	int e = fstat_neg(fd, &st);
+	if (e == 0 && (st.st_uid != c->uid || st.st_gid != c->gid)) {
+		e = fchown(fd, c->uid, c->gid) < 0 ? -errno : 0;
+		if (e == 0 && (c->mode & 06000) && fchmod(fd, c->mode & 07777) < 0)
+			e = -errno;
+	}
 	uint64_t fid;
 	if (e == 0) {
 		size_t mark = q->rep->pos;
 		e = walk_to_fid(q, c->dir, c->name, true, &fid);
 		if (e == 0) {
-			struct stat st;
-			e = fstat_neg(fd, &st);
 			struct gofer_fid *nf = fid_lookup(q->s, fid);
 			if (e == 0 && (st.st_dev != nf->dev || st.st_ino != nf->ino))
 				e = -ESTALE;
@@ -1080,7 +930,8 @@ static int op_link(struct gofer_req *q, const union gofer_request *r)
 	/* The new name opens the file too, whatever becomes of the others.  Out
 	 * of fds the link still stands; a walk to it learns the name later. */
 	if (t->node)
-		node_add_name(t->node, dir->fd, dir->dev, dir->ino, r->link.name);
+		gofer_node_add_name(&q->s->names, t->node, dir->fd, dir->dev, dir->ino,
+				    r->link.name);
 	return 0;
 }
 
@@ -1094,51 +945,6 @@ static int op_unlink(struct gofer_req *q, const union gofer_request *r)
 	if (unlinkat(r->unlink.dir->fd, r->unlink.name, (int)r->unlink.flags) < 0)
 		return -errno;
 	return 0;
-}
-
-/* After renameat2(od/oname -> nd/nname, flags) succeeded: the names of
- * nodes follow.  The name moved now names its inode at the new place; without
- * RENAME_EXCHANGE whatever nd/nname named has lost that name, with it the two
- * swap.  A name that cannot be moved (out of fds) is dropped. */
-static void rename_names(struct gofer_server *s, const struct gofer_fid *od, const char *oname,
-			 const struct gofer_fid *nd, const char *nname, bool exchange)
-{
-	for (size_t b = 0; b < GOFER_NODE_BUCKETS; b++) {
-		for (struct gofer_node *n = s->nodes[b]; n; n = n->hnext) {
-			for (struct gofer_name **pp = &n->names; *pp;) {
-				struct gofer_name *nm = *pp;
-				const struct gofer_fid *to = NULL;
-				const char *to_name = NULL;
-				if (name_is(nm, od->dev, od->ino, oname)) {
-					to = nd;
-					to_name = nname;
-				} else if (name_is(nm, nd->dev, nd->ino, nname)) {
-					to = exchange ? od : NULL;
-					to_name = oname;
-				} else {
-					pp = &nm->next;
-					continue;
-				}
-				int fd = to ? fcntl(to->fd, F_DUPFD_CLOEXEC, 0) : -1;
-				char *copy = fd >= 0 ? strdup(to_name) : NULL;
-				if (copy) {
-					close(nm->parent);
-					free(nm->name);
-					nm->parent = fd;
-					nm->name = copy;
-					nm->pdev = to->dev;
-					nm->pino = to->ino;
-					pp = &nm->next;
-					continue;
-				}
-				if (fd >= 0)
-					close(fd);
-				*pp = nm->next;
-				name_free(nm);
-				n->nnames--;
-			}
-		}
-	}
 }
 
 static int rename_check(const union gofer_request *r)
@@ -1157,7 +963,8 @@ static int op_rename(struct gofer_req *q, const union gofer_request *r)
 		return -EROFS;
 	if (syscall(SYS_renameat2, od->fd, oname, nd->fd, nname, flags) < 0)
 		return -errno;
-	rename_names(q->s, od, oname, nd, nname, flags & RENAME_EXCHANGE);
+	gofer_names_renamed(&q->s->names, od->fd, od->dev, od->ino, oname, nd->fd, nd->dev, nd->ino,
+			    nname, flags & RENAME_EXCHANGE);
 	return 0;
 }
 
@@ -1172,7 +979,7 @@ static int op_readdir(struct gofer_req *q, const union gofer_request *r)
 	uint64_t offset = r->readdir.offset;
 	uint32_t max = r->readdir.max;
 	if (dir->dir < 0) {
-		dir->dir = fid_reopen(dir, O_RDONLY);
+		dir->dir = fid_reopen(&q->s->names, dir, O_RDONLY);
 		if (dir->dir < 0) {
 			int e = dir->dir;
 			dir->dir = -1;
@@ -1281,7 +1088,7 @@ static int xattr_fd(struct gofer_req *q, struct gofer_fid *f, const char *name, 
 		return -EOPNOTSUPP;
 	if (write && fid_readonly(q->s, f))
 		return -EROFS;
-	return fid_reopen(f, O_RDONLY);
+	return fid_reopen(&q->s->names, f, O_RDONLY);
 }
 
 static int op_getxattr(struct gofer_req *q, const union gofer_request *r)
@@ -1445,9 +1252,8 @@ int gofer_serve(int sock, const struct gofer_mount *mounts, int nmounts, bool re
 	uint8_t *in = malloc(GOFER_MSG_MAX + 1);
 	uint8_t *out = malloc(GOFER_MSG_MAX);
 	s.dents = malloc(GOFER_DENTS_BUF);
-	s.nodes = calloc(GOFER_NODE_BUCKETS, sizeof(*s.nodes));
 	int ret = 0;
-	if (!s.mount_ro || !in || !out || !s.dents || !s.nodes) {
+	if (!s.mount_ro || !in || !out || !s.dents || gofer_names_init(&s.names) < 0) {
 		ret = -ENOMEM;
 		goto done;
 	}
@@ -1490,7 +1296,7 @@ done:
 	for (uint32_t i = 0; i < s.cap; i++)
 		if (s.fids[i].fd >= 0)
 			fid_release(&s, &s.fids[i]);
-	free(s.nodes);
+	gofer_names_destroy(&s.names);
 	free(s.fids);
 	free(s.mount_ro);
 	free(s.dents);

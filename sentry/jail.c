@@ -254,6 +254,7 @@ static const struct jail_rule sentry_rule_list[] = {
     JAIL_ALLOW(SYS_fdatasync),
     JAIL_ALLOW(SYS_getdents64),
     JAIL_ALLOW(SYS_sendmsg),
+    JAIL_ALLOW(SYS_sendmmsg), /* sendmsg several times over: the Gofer client's batch */
     JAIL_ALLOW(SYS_recvmsg),
     JAIL_ALLOW(SYS_shutdown),
     JAIL_ALLOW(SYS_sendto),

@@ -336,6 +336,7 @@ int sentry_run(const struct sentry_config *cfg)
 	/* What mappings of host files dirtied reaches the host before the
 	 * sandbox goes (the processes still running keep their mappings). */
 	pagecache_sync_all();
+	gofer_client_flush(gc); /* and what the Gofer was told without waiting */
 	int st = k->init_status;
 	/* init killed by the OOM killer: end as an OOM-killed runc container
 	 * does (kernel/oom.h); the host cgroup's limit is the app's + 128 MiB

@@ -108,6 +108,10 @@ static void wd_tick(struct ktimer *kt)
 {
 	struct kernel *k = kt->arg;
 	watchdog_check(k);
+	/* Requests to the Gofer not waited for reach the host within a tick
+	 * even when no other request follows them (gofer_client.h). */
+	if (k->gofer)
+		gofer_client_push(k->gofer);
 	if (++watchdog_ticks % (MEMTRIM_IDLE_PERIOD_MS / WATCHDOG_PERIOD_MS) == 0)
 		watchdog_idle_trim(k);
 	ktimer_arm(kt, ktimer_now() + WATCHDOG_PERIOD_MS * 1000000LL);

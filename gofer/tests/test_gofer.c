@@ -389,6 +389,17 @@ static void test_create_write_and_owner_from_request(void **state)
 	assert_int_equal(read(hfd, buf, sizeof(buf)), 5);
 	close(hfd);
 	assert_string_equal(buf, "data!");
+	/* Asked for the owner it has anyway (the Gofer's own, as for tar or
+	 * git run as root): no chown, and the set-id bits stand. */
+	uint64_t m;
+	assert_int_equal(gofer_create(fx->c, fx->root, "mine", O_RDWR, 06755, getuid(), getgid(),
+				      &m, &st, &fd),
+			 0);
+	close(fd);
+	assert_int_equal(st.uid, getuid());
+	assert_int_equal(st.gid, getgid());
+	assert_int_equal(st.mode & 07777, 06755);
+	assert_int_equal(gofer_clunk(fx->c, m), 0);
 	/* exclusive: creating it again fails and leaves it alone */
 	assert_int_equal(gofer_create(fx->c, fx->root, "new", O_RDWR, 0600, 0, 0, &f, &st, &fd),
 			 -EEXIST);
@@ -589,6 +600,42 @@ static void test_rename_moves_a_learnt_name(void **state)
 	assert_non_null(fgets(buf, sizeof(buf), hf));
 	fclose(hf);
 	assert_string_equal(buf, "hello gofer\n");
+}
+
+/* Among many files the Gofer holds, each rename moves exactly the names it
+ * should (the names table: a rename no longer looks at every name): every
+ * file, renamed twice and its other names removed, still opens, and a name
+ * renamed over is no longer its old file's. */
+static void test_renames_among_many_files_move_their_own_names(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 300 };
+	uint64_t f[N];
+	char a[32], b[32], want[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "root/m%d", i);
+		snprintf(want, sizeof(want), "m%d\n", i);
+		write_host(a, want);
+		assert_int_equal(gofer_walk(fx->c, fx->root, a + 5, &f[i], NULL), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(a, sizeof(a), "m%d", i);
+		snprintf(b, sizeof(b), "n%d", i);
+		assert_int_equal(gofer_rename(fx->c, fx->root, a, fx->root, b, 0), 0);
+		snprintf(a, sizeof(a), "o%d", i);
+		assert_int_equal(gofer_rename(fx->c, fx->root, b, fx->root, a, 0), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "m%d\n", i);
+		assert_fid_reads(fx, f[i], want);
+	}
+	/* o0 over o1: f[0] opens as o1, f[1] has no name left. */
+	assert_int_equal(gofer_rename(fx->c, fx->root, "o0", fx->root, "o1", 0), 0);
+	assert_fid_reads(fx, f[0], "m0\n");
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, f[1], O_RDONLY, &fd), -ESTALE);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gofer_clunk(fx->c, f[i]), 0);
 }
 
 /* A file linked under more names than a node keeps still opens by the newest. */
@@ -2430,6 +2477,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_name_learnt_by_another_fid_serves_all, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rename_moves_a_learnt_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renames_among_many_files_move_their_own_names,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_links_keep_the_newest_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_swapped_for_a_fifo_is_not_opened, setup,
 						teardown),

@@ -43,7 +43,19 @@ struct gofer_client {
 	 * calls): the first with tag async_tag, the others after
 	 * it, their types in async_types. */
 	uint32_t async_pending, async_tag;
+	/* Requests not waited for and not yet sent: framed in batch, each
+	 * ending at batch_end[i], their tags right after the pending ones'
+	 * and their types after theirs in async_types.  They go with the
+	 * next request that waits (one sendmmsg: the Gofer wakes once for
+	 * all), at gofer_client_flush/gofer_client_push, or when full. */
+	uint32_t batch_n;
+	uint32_t batch_end[GOFER_ASYNC_MAX];
+	uint8_t *batch; /* GOFER_BATCH_BYTES */
 	uint16_t async_types[GOFER_ASYNC_MAX];
+	uint64_t async_fids[GOFER_ASYNC_MAX]; /* a setattr of times: its fid, else 0 */
+	/* Setattrs of times batched or unanswered: a write through a host
+	 * fd waits for them first (gofer_client_settle). */
+	_Atomic uint32_t times_inflight;
 	uint32_t tag;
 	bool dead;
 	uint8_t *out; /* request buffer, GOFER_MSG_MAX */
@@ -57,11 +69,14 @@ struct gofer_client *gofer_client_new(int sock)
 		/* Pages of their own: scratch that gofer_client_trim drops. */
 		c->out = memtrim_alloc_pages(GOFER_MSG_MAX);
 		c->in = memtrim_alloc_pages(GOFER_MSG_MAX + 1);
+		c->batch = malloc(GOFER_BATCH_BYTES);
 	}
-	if (!c || !c->out || !c->in || vmutex_init(&c->lock, LOCK_CLASS(GOFER_CLIENT))) {
+	if (!c || !c->out || !c->in || !c->batch ||
+	    vmutex_init(&c->lock, LOCK_CLASS(GOFER_CLIENT))) {
 		if (c) {
 			memtrim_free_pages(c->out, GOFER_MSG_MAX);
 			memtrim_free_pages(c->in, GOFER_MSG_MAX + 1);
+			free(c->batch);
 		}
 		free(c);
 		if (sock >= 0)
@@ -81,6 +96,7 @@ void gofer_client_free(struct gofer_client *c)
 	vmutex_destroy(&c->lock);
 	memtrim_free_pages(c->out, GOFER_MSG_MAX);
 	memtrim_free_pages(c->in, GOFER_MSG_MAX + 1);
+	free(c->batch);
 	free(c);
 }
 
@@ -169,10 +185,10 @@ static void req_end(struct gofer_client *c)
 	vmutex_unlock(&c->lock);
 }
 
-/* Send the request built in w; its tag in *tag.  0, or -EIO (the
- * connection is then dead).  Called with c->lock held. */
-static int send_request(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
-			uint32_t *tag)
+/* Frame the request built in w (its header in c->out): its tag in *tag, its
+ * length in *len.  0, or -EIO / -EINVAL.  Called with c->lock held. */
+static int frame_request(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+			 uint32_t *tag, size_t *len)
 {
 	if (c->dead)
 		return -EIO;
@@ -181,26 +197,63 @@ static int send_request(struct gofer_client *c, uint16_t type, struct gofer_curs
 	*tag = ++c->tag;
 	if (type <= GOFER_TMAX)
 		atomic_fetch_add_explicit(&c->by_type[type], 1, memory_order_relaxed);
-	size_t len = GOFER_HDR_SIZE + w->pos;
+	*len = GOFER_HDR_SIZE + w->pos;
 	struct gofer_cursor h;
 	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);
-	gofer_put_u32(&h, (uint32_t)len);
+	gofer_put_u32(&h, (uint32_t)*len);
 	gofer_put_u16(&h, type);
 	gofer_put_u16(&h, 0);
 	gofer_put_u32(&h, *tag);
+	return 0;
+}
 
-	struct iovec iov = {.iov_base = c->out, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
-	do
-		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)len) {
-		log_warn("gofer client: send failed: %s", n < 0 ? strerror(errno) : "short");
-		c->dead = true;
+/* Send the batched requests and then, when len is non-zero, the one framed
+ * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
+ * batched ones become pending.  0, or -EIO (the connection is then dead).
+ * Called with c->lock held. */
+static int send_batch(struct gofer_client *c, size_t len)
+{
+	if (c->dead)
 		return -EIO;
+	struct mmsghdr mm[GOFER_ASYNC_MAX + 1];
+	struct iovec iov[GOFER_ASYNC_MAX + 1];
+	unsigned int n = 0;
+	for (uint32_t i = 0, start = 0; i < c->batch_n; i++) {
+		iov[n] = (struct iovec){.iov_base = c->batch + start,
+					.iov_len = c->batch_end[i] - start};
+		start = c->batch_end[i];
+		n++;
+	}
+	if (len)
+		iov[n++] = (struct iovec){.iov_base = c->out, .iov_len = len};
+	for (unsigned int i = 0; i < n; i++)
+		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	c->async_pending += c->batch_n;
+	c->batch_n = 0;
+	for (unsigned int done = 0; done < n;) {
+		int k = sendmmsg(c->sock, mm + done, n - done, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		/* A datagram goes whole or not at all; check the last one. */
+		if (k <= 0 || mm[done + k - 1].msg_len != iov[done + k - 1].iov_len) {
+			log_warn("gofer client: send failed: %s",
+				 k < 0 ? strerror(errno) : "short");
+			c->dead = true;
+			return -EIO;
+		}
+		done += (unsigned int)k;
 	}
 	return 0;
+}
+
+/* Send the request built in w, after the batched ones; its tag in *tag.
+ * 0, or -EIO (the connection is then dead).  Called with c->lock held. */
+static int send_request(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
+			uint32_t *tag)
+{
+	size_t len;
+	int r = frame_request(c, type, w, tag, &len);
+	return r < 0 ? r : send_batch(c, len);
 }
 
 /* Receive the reply to the request of that type and tag.  On success (0) rd
@@ -301,40 +354,101 @@ static int reply_end(struct gofer_client *c, struct gofer_cursor *rd, int *fd)
  * reply comes in order, so they are next).  A clunk's failure has nobody to
  * tell (the fid is gone either way); another request that failed on the
  * host is logged.  0, or -EIO when the connection broke. */
-static int drain_async(struct gofer_client *c)
+/* The async entries [0, n) are answered (or lost): forget them, the
+ * batched ones after them moving down. */
+static void async_forget(struct gofer_client *c, uint32_t n)
 {
-	for (uint32_t i = 0; i < c->async_pending; i++) {
+	uint32_t times = 0;
+	for (uint32_t i = 0; i < n; i++)
+		times += c->async_fids[i] != 0;
+	if (times)
+		atomic_fetch_sub(&c->times_inflight, times);
+	uint32_t rest = c->async_pending - n + c->batch_n;
+	memmove(c->async_types, c->async_types + n, rest * sizeof(c->async_types[0]));
+	memmove(c->async_fids, c->async_fids + n, rest * sizeof(c->async_fids[0]));
+	c->async_tag += n;
+	c->async_pending -= n;
+}
+
+/* Read the replies to the requests sent without waiting (each request's
+ * reply comes in order, so they are next).  A clunk's failure has nobody to
+ * tell (the fid is gone either way); another request that failed on the
+ * host is logged.  0, or -EIO when the connection broke (then nothing
+ * batched is ever sent either). */
+static int drain_some(struct gofer_client *c, uint32_t n)
+{
+	uint32_t i;
+	if (n > c->async_pending)
+		n = c->async_pending;
+	for (i = 0; i < n && !c->dead; i++) {
 		struct gofer_cursor rd;
 		uint16_t type = c->async_types[i];
 		int r = recv_reply(c, type, c->async_tag + i, &rd, NULL);
 		if (r == 0)
 			r = reply_end(c, &rd, NULL);
-		if (r < 0 && c->dead) {
-			c->async_pending = 0;
-			return -EIO;
-		}
+		if (r < 0 && c->dead)
+			break;
 		if (r < 0 && type == GOFER_TCLUNK)
 			log_debug("gofer client: clunk: %s", strerror(-r));
 		else if (r < 0)
 			log_warn("gofer client: %s on the host, not waited for, failed: %s",
 				 type_names[type], strerror(-r));
 	}
-	c->async_pending = 0;
-	return 0;
+	if (c->dead) {
+		c->async_pending += c->batch_n;
+		c->batch_n = 0;
+		n = c->async_pending;
+	}
+	async_forget(c, n);
+	return c->dead ? -EIO : 0;
 }
 
-/* Send the request built in w without waiting for its reply (drain_async
- * reads it).  Called with c->lock held. */
-static void send_async(struct gofer_client *c, uint16_t type, struct gofer_cursor *w)
+static int drain_async(struct gofer_client *c)
 {
-	if (c->async_pending >= GOFER_ASYNC_MAX)
-		drain_async(c);
+	return drain_some(c, c->async_pending);
+}
+
+/* Send the batch and read every reply not read yet. */
+static int flush_locked(struct gofer_client *c)
+{
+	if (c->batch_n && !c->dead)
+		send_batch(c, 0);
+	return drain_async(c);
+}
+
+/* Queue the request built in w without waiting for its reply (drain_async
+ * reads it once it is sent); fid, when a setattr of times, for
+ * gofer_client_settle.  Called with c->lock held. */
+static void send_async(struct gofer_client *c, uint16_t type, struct gofer_cursor *w, uint64_t fid)
+{
+	if (GOFER_HDR_SIZE + w->pos > GOFER_BATCH_BYTES) {
+		log_warn("gofer client: %s too long to send without waiting", type_names[type]);
+		return; /* cannot happen: the requests sent so are short */
+	}
+	if (c->async_pending + c->batch_n >= GOFER_ASYNC_MAX)
+		drain_some(c, GOFER_BATCH_SEND); /* the oldest, sent batches ago */
+	uint32_t used = c->batch_n ? c->batch_end[c->batch_n - 1] : 0;
+	if (used + GOFER_HDR_SIZE + w->pos > GOFER_BATCH_BYTES) {
+		send_batch(c, 0);
+		used = 0;
+	}
 	uint32_t tag;
-	if (send_request(c, type, w, &tag) < 0)
+	size_t len;
+	if (frame_request(c, type, w, &tag, &len) < 0)
 		return;
-	if (!c->async_pending)
+	if (!c->async_pending && !c->batch_n)
 		c->async_tag = tag;
-	c->async_types[c->async_pending++] = type;
+	memcpy(c->batch + used, c->out, len);
+	uint32_t i = c->async_pending + c->batch_n;
+	c->async_types[i] = type;
+	c->async_fids[i] = fid;
+	if (fid)
+		atomic_fetch_add(&c->times_inflight, 1);
+	c->batch_end[c->batch_n++] = used + (uint32_t)len;
+	/* A run of them (rm -r) goes in batches the Gofer works through while
+	 * the Sentry queues the next, not waited for until GOFER_ASYNC_MAX. */
+	if (c->batch_n >= GOFER_BATCH_SEND)
+		send_batch(c, 0);
 }
 
 /* Send the request built in w, receive its reply (after those of the
@@ -512,7 +626,8 @@ void gofer_setattr_async(struct gofer_client *c, uint64_t fid, const struct gofe
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	put_setattr(&w, fid, sa);
-	send_async(c, GOFER_TSETATTR, &w);
+	bool times = sa->valid & (GOFER_SETATTR_ATIME | GOFER_SETATTR_MTIME);
+	send_async(c, GOFER_TSETATTR, &w, times ? fid : 0);
 	req_end(c);
 }
 
@@ -664,7 +779,7 @@ int gofer_unlink_async(struct gofer_client *c, uint64_t dir, const char *name)
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	put_unlink(&w, dir, name, 0);
-	send_async(c, GOFER_TUNLINK, &w);
+	send_async(c, GOFER_TUNLINK, &w, 0);
 	req_end(c);
 	return c->dead ? -EIO : 0;
 }
@@ -797,7 +912,31 @@ int gofer_clunk(struct gofer_client *c, uint64_t fid)
 void gofer_client_flush(struct gofer_client *c)
 {
 	vmutex_lock(&c->lock);
-	drain_async(c);
+	flush_locked(c);
+	vmutex_unlock(&c->lock);
+}
+
+bool gofer_client_push(struct gofer_client *c)
+{
+	if (vmutex_trylock(&c->lock) != 0)
+		return false;
+	if (c->batch_n && !c->dead)
+		send_batch(c, 0);
+	vmutex_unlock(&c->lock);
+	return true;
+}
+
+void gofer_client_settle(struct gofer_client *c, uint64_t fid)
+{
+	if (!atomic_load(&c->times_inflight))
+		return;
+	vmutex_lock(&c->lock);
+	for (uint32_t i = 0; i < c->async_pending + c->batch_n; i++) {
+		if (c->async_fids[i] == fid) {
+			flush_locked(c);
+			break;
+		}
+	}
 	vmutex_unlock(&c->lock);
 }
 
@@ -806,7 +945,7 @@ void gofer_clunk_async(struct gofer_client *c, uint64_t fid)
 	struct gofer_cursor w;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
-	send_async(c, GOFER_TCLUNK, &w);
+	send_async(c, GOFER_TCLUNK, &w, 0);
 	req_end(c);
 }
 

@@ -134,8 +134,30 @@ void gofer_clunk_async(struct gofer_client *c, uint64_t fid);
  * its size, so the Gofer never blocks sending one while the Sentry blocks
  * sending the next. */
 #define GOFER_ASYNC_MAX 32u
-/* Wait until the Gofer has answered every request sent without waiting. */
+/* The requests not waited for are kept in the Sentry (up to
+ * GOFER_BATCH_SEND of them, GOFER_BATCH_BYTES framed; at most
+ * GOFER_ASYNC_MAX unanswered) and sent together with
+ * the next request that waits, in one sendmmsg, so that the Gofer wakes
+ * once for all of them rather than once each (tar sets the times and the
+ * mode of every file it makes, rm unlinks each); the order the Gofer sees
+ * is the order they were made in.  They reach the host at the latest at
+ * the next request that waits, gofer_client_flush (fsync, sync, the
+ * Sentry's exit) or gofer_client_push (the watchdog's tick, 250 ms). */
+#define GOFER_BATCH_BYTES 16384u
+/* ...and sent, still not waited for, once this many are kept: the Gofer
+ * applies them while the Sentry goes on (a long run of them, as rm -r's,
+ * would otherwise all wait for the Gofer at the GOFER_ASYNC_MAX-th). */
+#define GOFER_BATCH_SEND 8u
+/* Send what is kept and wait until the Gofer has answered every request
+ * sent without waiting. */
 void gofer_client_flush(struct gofer_client *c);
+/* Send what is kept, not waiting for the answers; never blocks on another
+ * thread's exchange (false then: nothing done). */
+bool gofer_client_push(struct gofer_client *c);
+/* Before the Sentry writes to fid's file through a host fd: a change of
+ * its times not yet applied by the Gofer is applied first (else the host
+ * would stamp the write's time, then the older explicit one over it). */
+void gofer_client_settle(struct gofer_client *c, uint64_t fid);
 
 /* Extended attributes of the host file (the Gofer serves user.* of regular
  * files and directories only).  get/list: size 0 gives the length needed, a

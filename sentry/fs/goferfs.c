@@ -995,6 +995,7 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 		return -EINVAL;
 	struct inode *ino = f->inode;
 	struct pagecache *pc = GN(ino)->pc;
+	gofer_client_settle(GC(ino), GN(ino)->fid);
 	/* The page cache is held across the host write and its own update, so
 	 * that a write-back of the same page comes wholly before or after. */
 	if (pc)
@@ -1133,6 +1134,7 @@ static int gofer_truncate(struct inode *ino, uint64_t size)
 	int r = node_open_fd(ino, true, &fd, &owned);
 	if (r < 0)
 		return r;
+	gofer_client_settle(GC(ino), GN(ino)->fid);
 	struct pagecache *pc = GN(ino)->pc;
 	if (pc)
 		pagecache_lock(pc);
@@ -1174,6 +1176,7 @@ static int gofer_fallocate(struct task *t, struct file *f, int mode, uint64_t of
 	int r = pc && reshapes ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
 	if (r < 0)
 		return r;
+	gofer_client_settle(GC(ino), GN(ino)->fid);
 	if (pc)
 		pagecache_lock(pc);
 	r = fallocate(GO(f)->fd, mode, (off_t)off, (off_t)len) < 0 ? -errno : 0;

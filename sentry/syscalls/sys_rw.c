@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
+#include "sentry/fs/gofer_client.h"
 #include "sentry/fs/pipe.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/pagecache.h"
@@ -299,6 +300,8 @@ static int64_t sys_sync_file_range(struct task *t, const uint64_t a[6])
 static int64_t sys_sync(struct task *t, const uint64_t a[6])
 {
 	pagecache_sync_all();
+	if (t->k->gofer)
+		gofer_client_flush(t->k->gofer); /* the changes sent without waiting */
 	return 0;
 }
 
@@ -309,6 +312,8 @@ static int64_t sys_syncfs(struct task *t, const uint64_t a[6])
 		return -EBADF;
 	file_put(f);
 	pagecache_sync_all();
+	if (t->k->gofer)
+		gofer_client_flush(t->k->gofer);
 	return 0;
 }
 

@@ -67,7 +67,8 @@ void dentry_put(struct dentry *d)
 
 /*
  * The dentry cache, all under vfs_tree_lock: each cached dentry is on its
- * parent's child list (for rmdir/unmount pruning), in a hash table on
+ * parent's child list (for rmdir/unmount pruning; doubly linked, so leaving
+ * it is O(1) however big the directory), in a hash table on
  * (parent, name) (lookups in big directories stay O(1)), and on an LRU
  * list.  When more than dcache_max dentries are cached, unused leaves
  * (only the cache holds them, no cached children, no mount on them) are
@@ -184,6 +185,9 @@ void dcache_insert(struct dentry *dir, struct dentry *d)
 		return;
 	dentry_get(d);
 	d->sibling = dir->children;
+	if (d->sibling)
+		d->sibling->sibling_pprev = &d->sibling;
+	d->sibling_pprev = &dir->children;
 	dir->children = d;
 	size_t b = dcache_bucket(dir, d->name);
 	d->hash_next = dcache_hash[b];
@@ -200,13 +204,14 @@ void dcache_remove(struct dentry *d)
 {
 	if (!d->cached)
 		return;
-	struct dentry **pp = &d->parent->children;
-	while (*pp && *pp != d)
-		pp = &(*pp)->sibling;
-	if (*pp)
-		*pp = d->sibling;
+	/* O(1): rm -rf of a directory of thousands, or the LRU dropping one
+	 * of its entries, must not walk its siblings. */
+	*d->sibling_pprev = d->sibling;
+	if (d->sibling)
+		d->sibling->sibling_pprev = d->sibling_pprev;
 	d->sibling = NULL;
-	pp = &dcache_hash[dcache_bucket(d->parent, d->name)];
+	d->sibling_pprev = NULL;
+	struct dentry **pp = &dcache_hash[dcache_bucket(d->parent, d->name)];
 	while (*pp && *pp != d)
 		pp = &(*pp)->hash_next;
 	if (*pp)

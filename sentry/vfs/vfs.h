@@ -284,6 +284,7 @@ struct dentry {
 	struct inode *inode;   /* never NULL (no negative dentries) */
 	/* under vfs_tree_lock: */
 	struct dentry *children, *sibling;
+	struct dentry **sibling_pprev; /* what points at this one in the child list */
 	struct dentry *hash_next, *lru_prev, *lru_next; /* the cache's hash chain and LRU */
 	bool cached;   /* in the dentry cache (child list, hash, LRU) */
 	bool dead;     /* unlinked / removed */

@@ -1114,6 +1114,62 @@ static void test_bind_mounts_see_names_made_outside(void **state)
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/sh/later2", 0, &st), 0);
 }
 
+/* The changes sent without waiting (mode, times, unlink) stay in the Sentry
+ * until the next request that waits, which carries them to the Gofer in
+ * order, before itself; a write through the file's host fd first has the
+ * Gofer apply a change of its times (else the host would keep the older
+ * explicit time over the write's); fsync and sync send and wait. */
+static void test_changes_not_waited_for_go_with_the_next_request(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], hq[160];
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, "/b", "b", 0644), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/gone2", "g", 0644), 0);
+	gofer_client_flush(g->c);
+	host_path(g, "b", hp, sizeof(hp));
+	host_path(g, "gone2", hq, sizeof(hq));
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_chmodat(g->fx.t, AT_FDCWD, "/b", 0600, 0), 0);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/gone2"), 0);
+	assert_int_equal(requests(g), before);
+	/* Kept: the host has neither yet. */
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(stat(hq, &st), 0);
+	/* A request that waits carries them, in order, before itself. */
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/bd", 0755), 0);
+	assert_true(requests(g) > before);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(hq, &st), -1);
+	/* The name removed and made again is the new file on the host. */
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/b"), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/b", "new!", 0644), 0);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	/* Times set, then a write: the host keeps the write's time. */
+	const struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	assert_int_equal(vfs_utimensat(g->fx.t, AT_FDCWD, "/b", old, 0), 0);
+	struct file *f;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/b", O_WRONLY, 0, &f), 0);
+	assert_int_equal(file_write(g->fx.t, f, "W", 1), 1);
+	file_put(f);
+	gofer_client_flush(g->c);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_true(st.st_mtime > 1000000000);
+	struct stat vst;
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/b", 0, &vst), 0);
+	assert_true(vst.st_mtime > 1000000000);
+	/* Times set and nothing after: at fsync they are on the host. */
+	assert_int_equal(vfs_utimensat(g->fx.t, AT_FDCWD, "/b", old, 0), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/b", O_RDONLY, 0, &f), 0);
+	assert_int_equal(file_fsync(f, false), 0);
+	file_put(f);
+	assert_int_equal(stat(hp, &st), 0);
+	assert_int_equal(st.st_mtime, 1000000000);
+}
+
 /* open(O_CREAT | O_EXCL) of a new name is one round trip (the create), not
  * a lookup and a create; whatever the name already is, even a dangling
  * symlink the dentry cache never saw, is EEXIST and left alone. */
@@ -1263,6 +1319,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_target_is_read_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_not_waited_for_go_with_the_next_request,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_create_is_one_round_trip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_chown_to_the_same_owner_stays_in_the_sentry,

@@ -391,6 +391,41 @@ static void test_getdents_resumes_and_survives_unlink(void **state)
 	file_put(f);
 }
 
+/* The dentry cache keeps a directory's children on a list each one leaves in
+ * O(1): removing names in any order (first made, last made, in between)
+ * leaves the others found and the cache as it was. */
+static void test_big_directory_names_come_and_go_in_any_order(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 600 };
+	unsigned long before = vfs_dcache_count();
+	assert_int_equal(vfs_mkdirat(fx->t, AT_FDCWD, "/big", 0755), 0);
+	char p[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "/big/f%d", i);
+		assert_int_equal(fx_write_file(fx->t, p, "", 0644), 0);
+	}
+	struct stat st;
+	/* Every third name, from the middle outwards, then the rest backwards. */
+	for (int k = 0; k < N; k += 3) {
+		int i = (N / 2 + k) % N;
+		snprintf(p, sizeof(p), "/big/f%d", i);
+		assert_int_equal(vfs_unlinkat(fx->t, AT_FDCWD, p), 0);
+		assert_int_equal(vfs_statat(fx->t, AT_FDCWD, p, 0, &st), -ENOENT);
+	}
+	assert_int_equal(vfs_rmdirat(fx->t, AT_FDCWD, "/big"), -ENOTEMPTY);
+	for (int i = N - 1; i >= 0; i--) {
+		snprintf(p, sizeof(p), "/big/f%d", i);
+		int r = vfs_statat(fx->t, AT_FDCWD, p, 0, &st);
+		if (r == -ENOENT)
+			continue;
+		assert_int_equal(r, 0);
+		assert_int_equal(vfs_unlinkat(fx->t, AT_FDCWD, p), 0);
+	}
+	assert_int_equal(vfs_rmdirat(fx->t, AT_FDCWD, "/big"), 0);
+	assert_true(vfs_dcache_count() <= before);
+}
+
 static void test_o_tmpfile_makes_an_unnamed_file(void **state)
 {
 	struct fx *fx = *state;
@@ -650,6 +685,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rmdir_rules, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_getdents_resumes_and_survives_unlink, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_big_directory_names_come_and_go_in_any_order,
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unlinked_open_file_stays_readable, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_o_tmpfile_makes_an_unnamed_file, fx_setup,
