@@ -24,10 +24,12 @@
  * through the task's wake-up): the pair then takes turns on one CPU.  A
  * futex ping-pong between two threads took 19-41 us a round trip so,
  * against 96-122 us when the sleeper let go of its CPU (same run, 2 busy
- * CPUs), where each wake-up crossed CPUs.  A thread woken by no task (the
- * netstack, a timer, a host fd) wakes where it is tied.
- * VISOR_SYSTRAP_PARK=0 brings back the old way: the sleeper lets go of its
- * CPU and wakes wherever the host puts it.  The host still balances the
+ * CPUs), where each wake-up crossed CPUs.  A thread whose last sleep no
+ * task ended (the netstack, a timer, a host fd) lets go of its CPU at its
+ * next sleep instead, and wakes wherever the host finds room: a receiver
+ * that the netstack's service thread feeds must not wait for the CPU that
+ * thread works on (iperf3 into the container lost a quarter of its rate
+ * when it parked too).  VISOR_SYSTRAP_PARK=0: every sleeper lets go.  The host still balances the
  * work: every ST_REBALANCE_EVERY resumes a tied thread moves to a CPU with
  * clearly fewer running tied threads (parked ones do not count), and a stub
  * thread whose app code ran long between two traps (compute, not hand-offs)

@@ -46,9 +46,10 @@ struct st_platform {
 	/* Hand-offs on one CPU instead of spinning (systrap_cpu.c); cpus: the
 	 * CPUs the Sentry may use, what an untied thread gets back. */
 	bool colocate;
-	/* A Sentry thread keeps its tie while it sleeps in the Sentry, and a
-	 * task woken by another follows its waker's CPU (systrap_cpu.c);
-	 * VISOR_SYSTRAP_PARK=0: it lets go of its CPU instead. */
+	/* A Sentry thread keeps its tie while it sleeps in the Sentry (unless
+	 * no task woke it last), and a task woken by another follows its
+	 * waker's CPU (systrap_cpu.c); VISOR_SYSTRAP_PARK=0: every sleeper
+	 * lets go of its CPU instead. */
 	bool park;
 	cpu_set_t cpus;
 	int cpu_end; /* past the highest CPU in cpus */
@@ -362,6 +363,9 @@ struct context {
 	int stub_cpu;
 	int self_cpu; /* ... and the CPU its owner (a Sentry thread) is tied to */
 	bool parked;  /* ... which asleep in the Sentry, does not count there */
+	/* Its owner's last sleep was ended by no task (the netstack, a timer,
+	 * a host fd, a timeout): its next sleep lets go of the CPU. */
+	bool woken_by_other;
 	bool tid_ok;
 	bool long_run;
 	/* Notification mode: the registers of the last event are partial

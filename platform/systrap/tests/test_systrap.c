@@ -617,6 +617,19 @@ static void test_hand_offs_stay_on_one_cpu(void **state)
 		assert_true(CPU_EQUAL(&after, &stub));
 		assert_int_equal(atomic_load(&sp_of()->tied[here]), tied - 1);
 		assert_int_equal(atomic_load(&sp_of()->tied[other]), tied_other + 1);
+		/* Woken by no task (the netstack, a timer): its next sleep
+		 * lets go of the CPU, and the resume after ties it again. */
+		ops->context_blocking(e.ctx);
+		ops->context_woken(e.ctx, -1);
+		after = affinity_of(0);
+		assert_int_equal(CPU_COUNT(&after), 1); /* no move without a waker */
+		ops->context_blocking(e.ctx);
+		after = affinity_of(0);
+		assert_true(CPU_EQUAL(&after, &sp_of()->cpus));
+		assert_int_equal(atomic_load(&sp_of()->tied[other]), tied_other);
+		e.regs.rip = CODE_VA;
+		ran_short(&e);
+		assert_int_equal(sw(&e), 0);
 	} else {
 		assert_true(CPU_EQUAL(&after, &sp_of()->cpus));
 		/* Tied again at the next resume. */
