@@ -211,23 +211,33 @@ static int frame_request(struct gofer_client *c, uint16_t type, struct gofer_cur
  * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
  * batched ones become pending.  0, or -EIO (the connection is then dead).
  * Called with c->lock held. */
+/* The batched requests as iov[0, n), a datagram each; n. */
+static unsigned int batch_msgs(const struct gofer_client *c, struct iovec *iov)
+{
+	for (uint32_t i = 0, start = 0; i < c->batch_n; i++) {
+		iov[i] = (struct iovec){.iov_base = c->batch + start,
+					.iov_len = c->batch_end[i] - start};
+		start = c->batch_end[i];
+	}
+	return c->batch_n;
+}
+
+static void msgs_of(struct mmsghdr *mm, struct iovec *iov, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+}
+
 static int send_batch(struct gofer_client *c, size_t len)
 {
 	if (c->dead)
 		return -EIO;
 	struct mmsghdr mm[GOFER_ASYNC_MAX + 1];
 	struct iovec iov[GOFER_ASYNC_MAX + 1];
-	unsigned int n = 0;
-	for (uint32_t i = 0, start = 0; i < c->batch_n; i++) {
-		iov[n] = (struct iovec){.iov_base = c->batch + start,
-					.iov_len = c->batch_end[i] - start};
-		start = c->batch_end[i];
-		n++;
-	}
+	unsigned int n = batch_msgs(c, iov);
 	if (len)
 		iov[n++] = (struct iovec){.iov_base = c->out, .iov_len = len};
-	for (unsigned int i = 0; i < n; i++)
-		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	msgs_of(mm, iov, n);
 	c->async_pending += c->batch_n;
 	c->batch_n = 0;
 	for (unsigned int done = 0; done < n;) {
@@ -916,12 +926,40 @@ void gofer_client_flush(struct gofer_client *c)
 	vmutex_unlock(&c->lock);
 }
 
+/* The batch, without blocking (the watchdog's tick must not wait for a
+ * Gofer that does not read): what the socket takes becomes pending, the
+ * rest stays batched for the next send.  Called with c->lock held. */
+static void push_batch(struct gofer_client *c)
+{
+	struct mmsghdr mm[GOFER_ASYNC_MAX];
+	struct iovec iov[GOFER_ASYNC_MAX];
+	unsigned int n = batch_msgs(c, iov);
+	msgs_of(mm, iov, n);
+	int k;
+	do
+		k = sendmmsg(c->sock, mm, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (k < 0 && errno == EINTR);
+	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return; /* the socket is full: the next send takes them */
+	if (k <= 0 || mm[k - 1].msg_len != iov[k - 1].iov_len) {
+		log_warn("gofer client: send failed: %s", k < 0 ? strerror(errno) : "short");
+		c->dead = true;
+		return;
+	}
+	uint32_t sent = c->batch_end[k - 1], used = c->batch_end[c->batch_n - 1];
+	memmove(c->batch, c->batch + sent, used - sent);
+	for (uint32_t i = (uint32_t)k; i < c->batch_n; i++)
+		c->batch_end[i - (uint32_t)k] = c->batch_end[i] - sent;
+	c->async_pending += (uint32_t)k;
+	c->batch_n -= (uint32_t)k;
+}
+
 bool gofer_client_push(struct gofer_client *c)
 {
 	if (vmutex_trylock(&c->lock) != 0)
 		return false;
 	if (c->batch_n && !c->dead)
-		send_batch(c, 0);
+		push_batch(c);
 	vmutex_unlock(&c->lock);
 	return true;
 }

@@ -151,8 +151,9 @@ void gofer_clunk_async(struct gofer_client *c, uint64_t fid);
 /* Send what is kept and wait until the Gofer has answered every request
  * sent without waiting. */
 void gofer_client_flush(struct gofer_client *c);
-/* Send what is kept, not waiting for the answers; never blocks on another
- * thread's exchange (false then: nothing done). */
+/* Send what is kept, not waiting for the answers; never blocks, neither on
+ * another thread's exchange (false then: nothing done) nor on a full socket
+ * (what it does not take stays kept for the next send). */
 bool gofer_client_push(struct gofer_client *c);
 /* Before the Sentry writes to fid's file through a host fd: a change of
  * its times not yet applied by the Gofer is applied first (else the host
