@@ -865,20 +865,20 @@ int mm_handle_fault_access(struct mm *mm, uint64_t addr, int access, int *si_cod
 	mm_fault_window(vma, page, vma->file ? MM_FAULT_AROUND_FILE : MM_FAULT_AROUND, &lo, &hi);
 	/* Anonymous memory filled upward (the page below the window is there:
 	 * cc1's GC chunks, a growing heap) faults in longer windows, as long
-	 * as the run below. */
+	 * as the run below.  So does a first touch at the bottom of anonymous
+	 * memory (an mmap'd buffer, a malloc arena, a GC chunk; lo is page
+	 * there): the aligned window is clipped by the start (two pages of a
+	 * buffer 8 KiB below a 64 KiB boundary), and the next fault would be
+	 * the upward one anyway. */
+	uint64_t fill = 0; /* pages from lo, 0: the window as it is */
 	if (!pte && !vma->file && lo > vma->start && pt_get(&mm->pt, lo - PAGE_SIZE)) {
 		uint64_t run = pt_present_below(&mm->pt, lo, vma->start, MM_FAULT_AROUND_SEQ_MAX);
-		uint64_t win = (run > MM_FAULT_AROUND_SEQ ? run : MM_FAULT_AROUND_SEQ) * PAGE_SIZE;
-		hi = vma->end - lo > win ? lo + win : vma->end;
+		fill = run > MM_FAULT_AROUND_SEQ ? run : MM_FAULT_AROUND_SEQ;
 	} else if (!pte && !vma->file && page == vma->start && !(vma->flags & VMA_GROWSDOWN)) {
-		/* A first touch at the bottom of anonymous memory (an mmap'd
-		 * buffer, a malloc arena, a GC chunk): filled upward, as
-		 * above.  The aligned window there is clipped by the start
-		 * (two pages of a buffer 8 KiB below a 64 KiB boundary), and
-		 * the next fault would be the upward one anyway. */
-		uint64_t win = MM_FAULT_AROUND_SEQ * PAGE_SIZE;
-		hi = vma->end - page > win ? page + win : vma->end;
+		fill = MM_FAULT_AROUND_SEQ;
 	}
+	if (fill)
+		hi = vma->end - lo > fill * PAGE_SIZE ? lo + fill * PAGE_SIZE : vma->end;
 	if (!pte && !vma->file)
 		prefill_anon(mm, lo, hi);
 	else if (!pte)
