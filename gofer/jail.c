@@ -217,6 +217,11 @@ int gofer_jail_seccomp(void)
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, gofer_allowed_syscalls[i], 0);
 	}
+	/* The CPU hint (server.c's follow_cpu) moves this thread only. */
+	struct scmp_arg_cmp self = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0};
+	if (r == 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
+					   &self);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

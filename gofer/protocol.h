@@ -24,10 +24,15 @@
  * Message = header + per-operation body:
  *     le32 len     total message length in bytes, header included
  *     le16 type    GOFER_T* (request), type | GOFER_REPLY (reply) or GOFER_RERROR
- *     le16 flags   must be 0
+ *     le16 flags   0, or (requests only) GOFER_F_CPU | cpu: the client waits
+ *                  for this reply on that CPU (0..GOFER_CPU_MAX), so the
+ *                  Gofer moves there and request and reply each switch on
+ *                  one CPU (a hint: a CPU the Gofer may not use is ignored);
+ *                  GOFER_F_CPU | GOFER_CPU_ANY: nobody waits, run anywhere
  *     le32 tag     chosen by the client, echoed by the reply
  * GOFER_HDR_SIZE = 12.  len must equal the datagram's size and be at most
  * GOFER_MSG_MAX; a body must be consumed exactly (trailing bytes are an error).
+ * Any other flags (a reserved bit, flags on a reply) are an error.
  *
  * Error reply (GOFER_RERROR): le32 errno, a positive Linux errno (1..4095).
  *
@@ -99,6 +104,10 @@
  * its request's other fields fit. */
 #define GOFER_MSG_MAX (65536u + 1024u)
 #define GOFER_HDR_SIZE 12u
+#define GOFER_HDR_FLAGS_OFF 6u /* where the flags are in the header */
+#define GOFER_F_CPU 0x8000u  /* header flags: a CPU hint in the low bits */
+#define GOFER_CPU_MAX 0x0fffu /* the hint's bits; 0x7000 are reserved */
+#define GOFER_CPU_ANY GOFER_CPU_MAX /* the hint "nobody waits": any CPU */
 #define GOFER_STAT_SIZE 100u
 #define GOFER_NAME_MAX 255u  /* one path component, as NAME_MAX */
 #define GOFER_PATH_MAX 4095u /* symlink target, PATH_MAX minus the NUL */

@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1115,6 +1116,106 @@ static void test_hostile_lengths_flags_and_types(void **state)
 		assert_int_equal(raw_expect_error(fx->raw, 10 + (uint32_t)i), EOPNOTSUPP);
 	}
 	raw_attach(fx->raw, 99);
+}
+
+/* The process's one CPU, or -1 when it may run on several. */
+static int one_cpu_of(pid_t pid)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	assert_int_equal(sched_getaffinity(pid, sizeof(set), &set), 0);
+	if (CPU_COUNT(&set) != 1)
+		return -1;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			return i;
+	return -1;
+}
+
+/* Wait up to 5 s for the server to be on that CPU (-1: on several). */
+static bool server_reaches_cpu(pid_t server, int cpu)
+{
+	for (int i = 0; i < 500; i++) {
+		if (one_cpu_of(server) == cpu)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* The CPU hint (protocol.h): a request the client waits for moves the
+ * Gofer to the CPU the client waits on; a batch nobody waits for lets it
+ * run anywhere again.  Jailed too: its seccomp filter allows the move. */
+static void test_gofer_follows_the_waiting_client(void **state)
+{
+	struct fixture *fx = *state;
+	cpu_set_t mine;
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	if (CPU_COUNT(&mine) < 2)
+		skip(); /* one CPU: nothing to follow */
+	int cpus[2], n = 0;
+	for (int i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &mine))
+			cpus[n++] = i;
+	struct gofer_stat st;
+	for (int k = 1; k >= 0; k--) {
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(cpus[k], &one);
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+		assert_int_equal(gofer_getattr(fx->c, fx->root, &st), 0);
+		assert_int_equal(one_cpu_of(fx->server), cpus[k]);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+	/* two changes nobody waits for, pushed */
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "async1" : "async0";
+		uint64_t fid;
+		int fd = -1;
+		assert_int_equal(gofer_create(fx->c, fx->root, name, O_RDWR, 0644, 0, 0, &fid, &st,
+					      &fd),
+				 0);
+		close(fd);
+		assert_int_equal(gofer_clunk(fx->c, fid), 0);
+		assert_int_equal(gofer_unlink_async(fx->c, fx->root, name), 0);
+	}
+	assert_true(gofer_client_push(fx->c));
+	assert_true(server_reaches_cpu(fx->server, -1));
+	gofer_client_flush(fx->c);
+	char p[256];
+	path(p, sizeof(p), "root/async1");
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+/* A hint is only a hint: a CPU the Gofer may not use changes nothing and
+ * the request is served; reserved flag bits, or CPU bits without the
+ * hint's flag, are a malformed header. */
+static void test_hostile_cpu_hints(void **state)
+{
+	struct fixture *fx = *state;
+	int before = one_cpu_of(fx->server);
+	struct msgbuf m;
+	uint16_t bad[] = {GOFER_F_CPU | 0x1000, GOFER_F_CPU | 0x4000, 0x0001, 0x0fff};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		msg_begin(&m, GOFER_TATTACH, 20 + (uint32_t)i);
+		gofer_put_str(&m.c, "/", 1);
+		size_t len = msg_end(&m);
+		uint16_t le = htole16(bad[i]);
+		memcpy(m.b + GOFER_HDR_FLAGS_OFF, &le, 2);
+		raw_send(fx->raw, m.b, len, -1);
+		assert_int_equal(raw_expect_error(fx->raw, 20 + (uint32_t)i), EINVAL);
+	}
+	/* CPU 1000: no such CPU here */
+	msg_begin(&m, GOFER_TATTACH, 30);
+	gofer_put_str(&m.c, "/", 1);
+	size_t len = msg_end(&m);
+	uint16_t le = htole16(GOFER_F_CPU | 1000);
+	memcpy(m.b + GOFER_HDR_FLAGS_OFF, &le, 2);
+	raw_send(fx->raw, m.b, len, -1);
+	uint32_t err;
+	assert_int_equal(raw_reply(fx->raw, 30, &err, NULL), GOFER_TATTACH | GOFER_REPLY);
+	assert_int_equal(one_cpu_of(fx->server), before);
+	raw_attach(fx->raw, 31);
 }
 
 static void test_hostile_strings_and_fids(void **state)
@@ -2500,6 +2601,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_truncated_headers_get_einval, setup_raw,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_lengths_flags_and_types, setup_raw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_cpu_hints, setup_raw, teardown),
+		cmocka_unit_test_setup_teardown(test_gofer_follows_the_waiting_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gofer_follows_the_waiting_client, setup_jailed,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings_and_fids, setup_raw, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_client_fds_are_closed_not_kept,

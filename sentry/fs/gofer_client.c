@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -185,10 +186,21 @@ static void req_end(struct gofer_client *c)
 	vmutex_unlock(&c->lock);
 }
 
-/* Frame the request built in w (its header in c->out): its tag in *tag, its
- * length in *len.  0, or -EIO / -EINVAL.  Called with c->lock held. */
-static int frame_request(struct gofer_client *c, uint16_t type, struct gofer_cursor *w,
-			 uint32_t *tag, size_t *len)
+/* The header flags of a request this thread waits for: its CPU as a hint
+ * (protocol.h), so the Gofer serves it on this CPU.  A thread the platform
+ * tied to its CPU (systrap) stays there while it waits; an untied one
+ * is usually woken where the Gofer replied from. */
+static uint16_t waiter_flags(void)
+{
+	int cpu = sched_getcpu();
+	return cpu >= 0 && cpu <= (int)GOFER_CPU_MAX ? (uint16_t)(GOFER_F_CPU | (unsigned)cpu) : 0;
+}
+
+/* Frame the request built in w (its header in c->out) with those header
+ * flags: its tag in *tag, its length in *len.  0, or -EIO / -EINVAL.
+ * Called with c->lock held. */
+static int frame_request(struct gofer_client *c, uint16_t type, uint16_t flags,
+			 struct gofer_cursor *w, uint32_t *tag, size_t *len)
 {
 	if (c->dead)
 		return -EIO;
@@ -202,7 +214,7 @@ static int frame_request(struct gofer_client *c, uint16_t type, struct gofer_cur
 	gofer_cursor_init(&h, c->out, GOFER_HDR_SIZE);
 	gofer_put_u32(&h, (uint32_t)*len);
 	gofer_put_u16(&h, type);
-	gofer_put_u16(&h, 0);
+	gofer_put_u16(&h, flags);
 	gofer_put_u32(&h, *tag);
 	return 0;
 }
@@ -211,13 +223,21 @@ static int frame_request(struct gofer_client *c, uint16_t type, struct gofer_cur
  * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
  * batched ones become pending.  0, or -EIO (the connection is then dead).
  * Called with c->lock held. */
-/* The batched requests as iov[0, n), a datagram each; n. */
-static unsigned int batch_msgs(const struct gofer_client *c, struct iovec *iov)
+/* The batched requests as iov[0, n), a datagram each; n.  Unless a request
+ * the caller waits for follows them, the last one tells the Gofer that
+ * nobody waits (protocol.h's CPU hint): it may work through them on
+ * another CPU while this one goes on. */
+static unsigned int batch_msgs(struct gofer_client *c, struct iovec *iov, bool waited)
 {
 	for (uint32_t i = 0, start = 0; i < c->batch_n; i++) {
 		iov[i] = (struct iovec){.iov_base = c->batch + start,
 					.iov_len = c->batch_end[i] - start};
 		start = c->batch_end[i];
+	}
+	if (c->batch_n && !waited) {
+		struct gofer_cursor h;
+		gofer_cursor_init(&h, (uint8_t *)iov[c->batch_n - 1].iov_base + GOFER_HDR_FLAGS_OFF, 2);
+		gofer_put_u16(&h, GOFER_F_CPU | GOFER_CPU_ANY);
 	}
 	return c->batch_n;
 }
@@ -234,7 +254,7 @@ static int send_batch(struct gofer_client *c, size_t len)
 		return -EIO;
 	struct mmsghdr mm[GOFER_ASYNC_MAX + 1];
 	struct iovec iov[GOFER_ASYNC_MAX + 1];
-	unsigned int n = batch_msgs(c, iov);
+	unsigned int n = batch_msgs(c, iov, len != 0);
 	if (len)
 		iov[n++] = (struct iovec){.iov_base = c->out, .iov_len = len};
 	msgs_of(mm, iov, n);
@@ -262,7 +282,7 @@ static int send_request(struct gofer_client *c, uint16_t type, struct gofer_curs
 			uint32_t *tag)
 {
 	size_t len;
-	int r = frame_request(c, type, w, tag, &len);
+	int r = frame_request(c, type, waiter_flags(), w, tag, &len);
 	return r < 0 ? r : send_batch(c, len);
 }
 
@@ -444,7 +464,7 @@ static void send_async(struct gofer_client *c, uint16_t type, struct gofer_curso
 	}
 	uint32_t tag;
 	size_t len;
-	if (frame_request(c, type, w, &tag, &len) < 0)
+	if (frame_request(c, type, 0, w, &tag, &len) < 0)
 		return;
 	if (!c->async_pending && !c->batch_n)
 		c->async_tag = tag;
@@ -933,7 +953,7 @@ static void push_batch(struct gofer_client *c)
 {
 	struct mmsghdr mm[GOFER_ASYNC_MAX];
 	struct iovec iov[GOFER_ASYNC_MAX];
-	unsigned int n = batch_msgs(c, iov);
+	unsigned int n = batch_msgs(c, iov, false);
 	msgs_of(mm, iov, n);
 	int k;
 	do
