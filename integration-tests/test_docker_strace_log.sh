@@ -4,7 +4,8 @@
 # DIR/<container id>.sentry.log (and the Gofer's DIR/<id>.gofer.log), whose
 # Sentry lines name the container and show
 # each app syscall as strace does (`openat(AT_FDCWD, "/nonexistent",
-# O_RDONLY) = -1 ENOENT`, flags by name, pointers in hex); and `visor debug
+# O_RDONLY) = -1 ENOENT <0.000004>`, flags by name, pointers in hex, the
+# time the call took as strace -T writes it); and `visor debug
 # --unsupported ID` on the running container lists a syscall the app called
 # that visor lacks (io_pgetevents: not offered).
 set -u
@@ -56,6 +57,9 @@ grep -qE "seccomp profile: [0-9]+ BPF instructions \(compiled by create\)" "$log
 grep -q "sentry ${id:0:12}" "$log" || fail "the log lines do not carry the short id ${id:0:12}"
 grep -qF 'openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)' "$log" ||
 	fail "no decoded openat of /nonexistent in $log: $(grep -F nonexistent "$log" | head -3)"
+# the time the call took, as strace -T
+grep -qE 'openat\(AT_FDCWD, "/nonexistent", O_RDONLY\) = -1 ENOENT \(No such file or directory\) <[0-9]+\.[0-9]{6}>$' "$log" ||
+	fail "no time after the openat of /nonexistent: $(grep -F nonexistent "$log" | head -3)"
 grep -qE 'io_pgetevents\(0x1, 0x1, 0x1, 0x[0-9a-f]+, .*\) = -1 ENOSYS' "$log" ||
 	fail "no io_pgetevents = -1 ENOSYS in $log: $(grep io_pgetevents "$log" | head -3)"
 grep -qE 'clone\(CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD, NULL, NULL, 0x[0-9a-f]+\) = [0-9]+' "$log" ||

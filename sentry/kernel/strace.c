@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #define SOCK_NONBLOCK_FLAG 04000ull
 #define SOCK_CLOEXEC_FLAG 02000000ull
@@ -606,16 +607,28 @@ static ssize_t read_task_string(void *ctx, char *dst, uint64_t addr, size_t max)
 /* One per task thread: a call is decoded and logged on its task's thread. */
 static __thread struct strace_call this_call;
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void strace_enter(struct task *t, int nr, const uint64_t a[6])
 {
 	strace_format_call(nr, a, read_task_string, t, &this_call);
 	if (nr == SYS_exit || nr == SYS_exit_group)
 		log_info("[%d] %s) = ?", t->tid, this_call.buf);
+	this_call.start_ns = mono_ns();
 }
 
+/* The result, then the time the Sentry took to serve the call (blocked
+ * time included), as strace -T writes it: " <0.000034>". */
 void strace_exit(struct task *t, int nr, int64_t ret)
 {
 	char res[96];
 	strace_format_result(nr, ret, res, sizeof(res));
-	log_info("[%d] %s) = %s", t->tid, this_call.buf, res);
+	uint64_t ns = mono_ns() - this_call.start_ns;
+	log_info("[%d] %s) = %s <%llu.%06llu>", t->tid, this_call.buf, res,
+		 (unsigned long long)(ns / 1000000000u), (unsigned long long)(ns % 1000000000u / 1000));
 }

@@ -26,13 +26,14 @@ struct task;
 struct strace_call {
 	char buf[STRACE_LINE]; /* "openat(AT_FDCWD, \"/x\", O_RDONLY" */
 	size_t len;
+	uint64_t start_ns; /* CLOCK_MONOTONIC at strace_enter */
 };
 
 /* Decode syscall nr's arguments (into a per-thread buffer).  A call that
  * does not return (exit, exit_group) is logged here, with " = ?". */
 void strace_enter(struct task *t, int nr, const uint64_t a[6]);
 /* Log the call strace_enter decoded on this thread, with its result ret (a
- * value or -errno). */
+ * value or -errno) and the time it took, as strace -T: " <0.000034>". */
 void strace_exit(struct task *t, int nr, int64_t ret);
 
 /* The decoding itself, for tests: read_str(ctx, dst, addr, max) reads a
