@@ -219,10 +219,6 @@ static int frame_request(struct gofer_client *c, uint16_t type, uint16_t flags,
 	return 0;
 }
 
-/* Send the batched requests and then, when len is non-zero, the one framed
- * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
- * batched ones become pending.  0, or -EIO (the connection is then dead).
- * Called with c->lock held. */
 /* The batched requests as iov[0, n), a datagram each; n.  Unless a request
  * the caller waits for follows them, the last one tells the Gofer that
  * nobody waits (protocol.h's CPU hint): it may work through them on
@@ -248,6 +244,10 @@ static void msgs_of(struct mmsghdr *mm, struct iovec *iov, unsigned int n)
 		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 }
 
+/* Send the batched requests and then, when len is non-zero, the one framed
+ * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
+ * batched ones become pending.  0, or -EIO (the connection is then dead).
+ * Called with c->lock held. */
 static int send_batch(struct gofer_client *c, size_t len)
 {
 	if (c->dead)
