@@ -244,6 +244,18 @@ static void msgs_of(struct mmsghdr *mm, struct iovec *iov, unsigned int n)
 		mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 }
 
+/* Did sendmmsg's k of these datagrams go whole?  A datagram goes whole or
+ * not at all, so the last one says.  No: the connection is dead (logged). */
+static bool sent_whole(struct gofer_client *c, const struct mmsghdr *mm,
+		       const struct iovec *iov, int k)
+{
+	if (k > 0 && mm[k - 1].msg_len == iov[k - 1].iov_len)
+		return true;
+	log_warn("gofer client: send failed: %s", k < 0 ? strerror(errno) : "short");
+	c->dead = true;
+	return false;
+}
+
 /* Send the batched requests and then, when len is non-zero, the one framed
  * in c->out: one sendmmsg (a datagram each, as if sent one by one).  The
  * batched ones become pending.  0, or -EIO (the connection is then dead).
@@ -264,13 +276,8 @@ static int send_batch(struct gofer_client *c, size_t len)
 		int k = sendmmsg(c->sock, mm + done, n - done, MSG_NOSIGNAL);
 		if (k < 0 && errno == EINTR)
 			continue;
-		/* A datagram goes whole or not at all; check the last one. */
-		if (k <= 0 || mm[done + k - 1].msg_len != iov[done + k - 1].iov_len) {
-			log_warn("gofer client: send failed: %s",
-				 k < 0 ? strerror(errno) : "short");
-			c->dead = true;
+		if (!sent_whole(c, mm + done, iov + done, k))
 			return -EIO;
-		}
 		done += (unsigned int)k;
 	}
 	return 0;
@@ -961,11 +968,8 @@ static void push_batch(struct gofer_client *c)
 	while (k < 0 && errno == EINTR);
 	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return; /* the socket is full: the next send takes them */
-	if (k <= 0 || mm[k - 1].msg_len != iov[k - 1].iov_len) {
-		log_warn("gofer client: send failed: %s", k < 0 ? strerror(errno) : "short");
-		c->dead = true;
+	if (!sent_whole(c, mm, iov, k))
 		return;
-	}
 	uint32_t sent = c->batch_end[k - 1], used = c->batch_end[c->batch_n - 1];
 	memmove(c->batch, c->batch + sent, used - sent);
 	for (uint32_t i = (uint32_t)k; i < c->batch_n; i++)

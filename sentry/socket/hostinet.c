@@ -70,9 +70,6 @@
 #define DGRAM_MAX (65536 + 512)
 #define CTL_MAX 512 /* control data passed either way */
 
-#define EV_IN SOCK_EV_IN
-#define EV_OUT SOCK_EV_OUT
-
 struct host_sock {
 	struct socket s;
 	int fd;		       /* the host socket; -1 after release */
@@ -318,7 +315,7 @@ static int host_connect(struct task *t, struct socket *s, const struct sockaddr_
 	struct sock_wait hw;
 	sock_wait_init(&hw, s, true, fflags & O_NONBLOCK);
 	for (;;) {
-		int w = sock_wait_step(t, s, &hw, EV_OUT);
+		int w = sock_wait_step(t, s, &hw, SOCK_EV_OUT);
 		if (w < 0) {
 			r = w == -EAGAIN ? first : w;
 			break;
@@ -367,7 +364,7 @@ static int host_accept(struct task *t, struct socket *s, int fflags, struct sock
 		 * there too; retry on what the man page says to retry. */
 		if (r != -EAGAIN)
 			break;
-		int w = sock_wait_step(t, s, &hw, EV_IN);
+		int w = sock_wait_step(t, s, &hw, SOCK_EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
@@ -474,7 +471,7 @@ static ssize_t host_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 			socket_sigpipe(t);
 		if (r != -EAGAIN)
 			break;
-		int w = sock_wait_step(t, s, &hw, EV_OUT);
+		int w = sock_wait_step(t, s, &hw, SOCK_EV_OUT);
 		if (w < 0) {
 			r = w;
 			break;

@@ -59,9 +59,6 @@
 #define STREAM_CHUNK (256 * 1024)
 #define DGRAM_MAX (65536 + 512)
 
-#define EV_IN SOCK_EV_IN
-#define EV_OUT SOCK_EV_OUT
-
 struct inet_sock {
 	struct socket s;
 	struct ns_endpoint *ep; /* NULL after release */
@@ -211,7 +208,7 @@ static int inet_connect(struct task *t, struct socket *s, const struct sockaddr_
 	struct sock_wait iw;
 	sock_wait_init(&iw, s, true, fflags & O_NONBLOCK);
 	for (;;) {
-		int w = sock_wait_step(t, s, &iw, EV_OUT);
+		int w = sock_wait_step(t, s, &iw, SOCK_EV_OUT);
 		if (w < 0) {
 			r = w == -EAGAIN ? first : w;
 			break;
@@ -256,7 +253,7 @@ static int inet_accept(struct task *t, struct socket *s, int fflags, struct sock
 		r = ns_ep_accept(ep, &child, NULL, NULL);
 		if (r != -EAGAIN)
 			break;
-		int w = sock_wait_step(t, s, &iw, EV_IN);
+		int w = sock_wait_step(t, s, &iw, SOCK_EV_IN);
 		if (w < 0) {
 			r = w;
 			break;
@@ -410,7 +407,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 			socket_sigpipe(t);
 		if (r != -EAGAIN)
 			break;
-		int w = sock_wait_step(t, s, &iw, EV_OUT);
+		int w = sock_wait_step(t, s, &iw, SOCK_EV_OUT);
 		if (w < 0) {
 			r = w;
 			break;
