@@ -7,6 +7,9 @@
  * The names table makes a rename cost what the names it moves cost: it
  * used to look at every name of every node the Gofer held, so each rename
  * cost O(files served) (dpkg and apt rename every file they install).
+ * The names in one directory share one fd of it (a third table): a file
+ * served costs the Gofer its fid's fd, not also one per name, and a
+ * create, link or rename into a directory already held makes no fd.
  * Must never: follow a symlink (names are checked with fstatat
  * AT_SYMLINK_NOFOLLOW), or leak an fd.
  */
@@ -23,12 +26,15 @@
 #define GOFER_NODE_NAMES_MAX 8
 #define GOFER_NODE_BUCKETS 4096
 #define GOFER_NAME_BUCKETS 4096
+#define GOFER_DIR_BUCKETS 1024
 
 int gofer_names_init(struct gofer_names *t)
 {
 	t->nodes = calloc(GOFER_NODE_BUCKETS, sizeof(*t->nodes));
 	t->names = calloc(GOFER_NAME_BUCKETS, sizeof(*t->names));
-	if (t->nodes && t->names)
+	t->dirs = calloc(GOFER_DIR_BUCKETS, sizeof(*t->dirs));
+	t->ndirs = 0;
+	if (t->nodes && t->names && t->dirs)
 		return 0;
 	gofer_names_destroy(t);
 	return -ENOMEM;
@@ -38,8 +44,10 @@ void gofer_names_destroy(struct gofer_names *t)
 {
 	free(t->nodes);
 	free(t->names);
+	free(t->dirs);
 	t->nodes = NULL;
 	t->names = NULL;
+	t->dirs = NULL;
 }
 
 static size_t node_bucket(dev_t dev, ino_t ino)
@@ -56,9 +64,55 @@ static size_t name_bucket(dev_t pdev, ino_t pino, const char *name)
 	return (size_t)(h >> 40) % GOFER_NAME_BUCKETS;
 }
 
+/* The shared fd of directory fd (inode dev:ino), with a new reference:
+ * the table's, or a duplicate of fd made now.  NULL (errno set) when out
+ * of fds or memory. */
+static struct gofer_dir *dir_get(struct gofer_names *t, int fd, dev_t dev, ino_t ino)
+{
+	struct gofer_dir **head = &t->dirs[node_bucket(dev, ino) % GOFER_DIR_BUCKETS];
+	for (struct gofer_dir *d = *head; d; d = d->hnext) {
+		if (d->dev == dev && d->ino == ino) {
+			d->refs++;
+			return d;
+		}
+	}
+	struct gofer_dir *d = calloc(1, sizeof(*d));
+	if (!d) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d->fd < 0) {
+		int e = errno;
+		free(d);
+		errno = e;
+		return NULL;
+	}
+	d->dev = dev;
+	d->ino = ino;
+	d->refs = 1;
+	d->hnext = *head;
+	*head = d;
+	t->ndirs++;
+	return d;
+}
+
+static void dir_put(struct gofer_names *t, struct gofer_dir *d)
+{
+	if (--d->refs)
+		return;
+	struct gofer_dir **pp = &t->dirs[node_bucket(d->dev, d->ino) % GOFER_DIR_BUCKETS];
+	while (*pp != d)
+		pp = &(*pp)->hnext;
+	*pp = d->hnext;
+	close(d->fd);
+	free(d);
+	t->ndirs--;
+}
+
 static void name_hash(struct gofer_names *t, struct gofer_name *nm)
 {
-	struct gofer_name **head = &t->names[name_bucket(nm->pdev, nm->pino, nm->name)];
+	struct gofer_name **head = &t->names[name_bucket(nm->dir->dev, nm->dir->ino, nm->name)];
 	nm->hnext = *head;
 	if (nm->hnext)
 		nm->hnext->hpprev = &nm->hnext;
@@ -75,11 +129,11 @@ static void name_unhash(struct gofer_name *nm)
 	nm->hpprev = NULL;
 }
 
-static void name_free(struct gofer_name *nm)
+static void name_free(struct gofer_names *t, struct gofer_name *nm)
 {
 	if (nm->hpprev)
 		name_unhash(nm);
-	close(nm->parent);
+	dir_put(t, nm->dir);
 	free(nm->name);
 	free(nm);
 }
@@ -115,31 +169,30 @@ void gofer_node_put(struct gofer_names *t, struct gofer_node *n)
 	while (n->names) {
 		struct gofer_name *nm = n->names;
 		n->names = nm->next;
-		name_free(nm);
+		name_free(t, nm);
 	}
 	free(n);
 }
 
 static bool name_is(const struct gofer_name *nm, dev_t pdev, ino_t pino, const char *name)
 {
-	return nm->pdev == pdev && nm->pino == pino && !strcmp(nm->name, name);
+	return nm->dir->dev == pdev && nm->dir->ino == pino && !strcmp(nm->name, name);
 }
 
 int gofer_name_check(const struct gofer_node *n, const struct gofer_name *nm)
 {
 	struct stat st;
-	if (fstatat(nm->parent, nm->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(nm->dir->fd, nm->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT || errno == ENOTDIR ? -ESTALE : -errno;
 	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
 }
 
 void gofer_node_drop_name(struct gofer_names *t, struct gofer_name **pp)
 {
-	(void)t;
 	struct gofer_name *nm = *pp;
 	*pp = nm->next;
 	nm->node->nnames--;
-	name_free(nm);
+	name_free(t, nm);
 }
 
 /* Drop the names of n that no longer name its inode. */
@@ -170,18 +223,15 @@ int gofer_node_add_name(struct gofer_names *t, struct gofer_node *n, int dirfd, 
 	struct gofer_name *nm = calloc(1, sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
-	nm->parent = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	nm->name = strdup(name);
-	if (nm->parent < 0 || !nm->name) {
-		int r = nm->parent < 0 ? -errno : -ENOMEM;
-		if (nm->parent >= 0)
-			close(nm->parent);
-		free(nm->name);
+	nm->dir = dir_get(t, dirfd, pdev, pino);
+	int r = nm->dir ? 0 : -errno;
+	nm->name = r ? NULL : strdup(name);
+	if (!nm->name) {
+		if (nm->dir)
+			dir_put(t, nm->dir);
 		free(nm);
-		return r;
+		return r ? r : -ENOMEM;
 	}
-	nm->pdev = pdev;
-	nm->pino = pino;
 	nm->node = n;
 	nm->next = n->names;
 	n->names = nm;
@@ -212,20 +262,18 @@ static void take_names(struct gofer_names *t, dev_t pdev, ino_t pino, const char
 static void name_move(struct gofer_names *t, struct gofer_name *nm, int to, dev_t dev, ino_t ino,
 		      const char *to_name)
 {
-	int fd = to >= 0 ? fcntl(to, F_DUPFD_CLOEXEC, 0) : -1;
-	char *copy = fd >= 0 ? strdup(to_name) : NULL;
+	struct gofer_dir *d = to >= 0 ? dir_get(t, to, dev, ino) : NULL;
+	char *copy = d ? strdup(to_name) : NULL;
 	if (copy) {
-		close(nm->parent);
+		dir_put(t, nm->dir);
 		free(nm->name);
-		nm->parent = fd;
+		nm->dir = d;
 		nm->name = copy;
-		nm->pdev = dev;
-		nm->pino = ino;
 		name_hash(t, nm);
 		return;
 	}
-	if (fd >= 0)
-		close(fd);
+	if (d)
+		dir_put(t, d);
 	struct gofer_name **pp = &nm->node->names;
 	while (*pp != nm)
 		pp = &(*pp)->next;

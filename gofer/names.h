@@ -12,15 +12,25 @@
 
 struct gofer_node;
 
+/* A directory that names of non-directories are in: one O_PATH fd of it,
+ * shared by all of them (the fd keeps the inode, so its number is not
+ * reused while the entry lives). */
+struct gofer_dir {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint32_t refs;		 /* names */
+	struct gofer_dir *hnext; /* hash chain */
+};
+
 /* A name of a non-directory: (directory, name in it). */
 struct gofer_name {
-	int parent;     /* O_PATH fd of the directory */
-	dev_t pdev;     /* the directory's inode: renames are matched without an fstat */
-	ino_t pino;
+	struct gofer_dir *dir; /* the directory: its fd, and its inode, by which
+				* renames are matched without an fstat */
 	char *name;
 	struct gofer_node *node;   /* whose name it is */
 	struct gofer_name *next;   /* the node's next name */
-	struct gofer_name *hnext;  /* the chain of the names table, by (pdev, pino, name) */
+	struct gofer_name *hnext;  /* the chain of the names table, by (directory, name) */
 	struct gofer_name **hpprev; /* what points at this one in that chain */
 };
 
@@ -36,10 +46,13 @@ struct gofer_node {
 };
 
 /* Every node, by (dev, ino), and every name, by (directory, name), so that
- * a rename finds the names it moves without looking at the others. */
+ * a rename finds the names it moves without looking at the others; and the
+ * directories those names are in, by (dev, ino). */
 struct gofer_names {
 	struct gofer_node **nodes;
 	struct gofer_name **names;
+	struct gofer_dir **dirs;
+	uint32_t ndirs; /* directories held (each one fd) */
 };
 
 /* 0, or -ENOMEM.  gofer_names_destroy frees the tables (the nodes are gone

@@ -233,7 +233,7 @@ static int name_open(const struct gofer_node *n, const struct gofer_name *nm, in
 	int r = gofer_name_check(n, nm);
 	if (r < 0)
 		return r;
-	int fd = sys_openat2(nm->parent, nm->name,
+	int fd = sys_openat2(nm->dir->fd, nm->name,
 			     (uint64_t)(flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), 0);
 	if (fd < 0)
 		return fd == -ENOENT || fd == -ELOOP ? -ESTALE : fd;

@@ -72,6 +72,20 @@ static int count_fds(void)
 	return n;
 }
 
+/* How many fds process pid has open. */
+static int count_fds_of(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(p);
+	assert_non_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void path(char *out, size_t n, const char *rel)
 {
 	snprintf(out, n, "%s/%s", tdir, rel);
@@ -1116,6 +1130,53 @@ static void test_hostile_lengths_flags_and_types(void **state)
 		assert_int_equal(raw_expect_error(fx->raw, 10 + (uint32_t)i), EOPNOTSUPP);
 	}
 	raw_attach(fx->raw, 99);
+}
+
+/* The server's fds once it is done with the requests before (it closes a
+ * donated fd after sending its reply: one more request settles that). */
+static int server_fds(struct fixture *fx)
+{
+	struct gofer_stat st;
+	assert_int_equal(gofer_getattr(fx->c, fx->root, &st), 0);
+	return count_fds_of(fx->server);
+}
+
+/* The names of files in one directory share one fd of it (gofer/names.c):
+ * each file served costs the Gofer its fid's fd only, and the directory's
+ * fd goes once its last name does. */
+static void test_names_in_one_directory_share_its_fd(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t dir;
+	assert_int_equal(gofer_walk(fx->c, fx->root, "dir", &dir, NULL), 0);
+	int before = server_fds(fx);
+	enum { N = 20 };
+	uint64_t fids[N];
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%d", i);
+		struct gofer_stat st;
+		int fd = -1;
+		assert_int_equal(gofer_create(fx->c, dir, name, O_RDWR, 0644, 0, 0, &fids[i], &st,
+					      &fd),
+				 0);
+		close(fd);
+	}
+	/* N fids and one shared fd of "dir" (was: two fds a file) */
+	assert_int_equal(server_fds(fx), before + N + 1);
+	/* a rename within the directory makes no fd; out of it, one for root */
+	assert_int_equal(gofer_rename(fx->c, dir, "f0", dir, "g0", 0), 0);
+	assert_int_equal(server_fds(fx), before + N + 1);
+	assert_int_equal(gofer_rename(fx->c, dir, "f1", fx->root, "g1", 0), 0);
+	assert_int_equal(server_fds(fx), before + N + 2);
+	/* the moved name still opens its file */
+	int fd = -1;
+	assert_int_equal(gofer_open(fx->c, fids[1], O_RDONLY, &fd), 0);
+	close(fd);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gofer_clunk(fx->c, fids[i]), 0);
+	assert_int_equal(server_fds(fx), before);
+	assert_int_equal(gofer_clunk(fx->c, dir), 0);
 }
 
 /* The process's one CPU, or -1 when it may run on several. */
@@ -2603,6 +2664,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_lengths_flags_and_types, setup_raw,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_cpu_hints, setup_raw, teardown),
+		cmocka_unit_test_setup_teardown(test_names_in_one_directory_share_its_fd, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gofer_follows_the_waiting_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gofer_follows_the_waiting_client, setup_jailed,
 						teardown),
