@@ -71,6 +71,15 @@ static int lo_send(struct link_endpoint *ep, struct ns_pbuf *pb)
 	return 0;
 }
 
+bool ns_loopback_pending(struct link_endpoint *ep)
+{
+	struct loopback *lo = (struct loopback *)ep;
+	vmutex_lock(&lo->lock);
+	bool pending = lo->queued != 0;
+	vmutex_unlock(&lo->lock);
+	return pending;
+}
+
 static int lo_poll(struct link_endpoint *ep, int max)
 {
 	struct loopback *lo = (struct loopback *)ep;

@@ -260,6 +260,8 @@ void ns_link_destroy(struct link_endpoint *ep);
  * poll, with NS_PB_CSUM_OK set.  qlen bounds the frames waiting (0: 1000,
  * as Linux's txqueuelen). */
 struct link_endpoint *ns_loopback_new(uint32_t mtu, unsigned int qlen);
+/* Has the loopback link ep frames queued, not yet delivered? */
+bool ns_loopback_pending(struct link_endpoint *ep);
 
 #define NS_LOOPBACK_MTU 65536
 
@@ -333,6 +335,11 @@ int ns_stack_set_sysctl(struct ns_stack *s, const struct ns_sysctl *in);
  * thread polls at a time; a call made while another polls returns at once
  * and the running poll does its work. */
 uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now);
+/* ns_stack_poll for a call that sent: when another thread is polling and
+ * frames wait on the loopback link, wait until they are delivered (or a
+ * round begun after this call ended), as Linux delivers over lo within
+ * the send: a datagram sent to 127.0.0.1 is there for the next recv. */
+uint64_t ns_stack_poll_sync(struct ns_stack *s, uint64_t now);
 
 /* Interfaces.  The stack owns link from here (destroyed with the stack).
  * Returns the new ifindex (> 0) or -errno. */

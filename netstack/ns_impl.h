@@ -257,6 +257,8 @@ struct ns_stack {
 	_Atomic(struct ns_endpoint *) notify_head;
 	atomic_bool polling;	  /* one poller at a time */
 	atomic_bool poll_again;	  /* someone asked while it ran */
+	_Atomic uint64_t rounds;  /* poll rounds begun (ns_stack_poll_sync waits on it) */
+	_Atomic(struct link_endpoint *) lo_link; /* the loopback link, once set up */
 	atomic_bool kick_pending; /* work appeared; tell the owner */
 	atomic_bool tx_deferred;  /* frames wait unkicked for a poll (ns_tx_defer_end) */
 	_Atomic uint64_t reported_deadline; /* what the last poll returned */

@@ -482,6 +482,7 @@ int ns_stack_setup_loopback(struct ns_stack *s)
 		ns_link_destroy(lo);
 		return idx;
 	}
+	atomic_store(&s->lo_link, lo);
 	struct in_addr a4 = {htonl(INADDR_LOOPBACK)};
 	int r = ns_stack_add_addr(s, idx, AF_INET, &a4, 8);
 	if (!r)
@@ -1050,17 +1051,22 @@ static bool poll_links(struct ns_stack *s)
 	return more;
 }
 
-uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
+/* ns_stack_poll; *polled false when another thread was polling (it polls
+ * again for us). */
+static uint64_t stack_poll(struct ns_stack *s, uint64_t now, bool *polled)
 {
+	*polled = false;
 	if (atomic_exchange(&s->polling, true)) {
 		atomic_store(&s->poll_again, true);
 		return atomic_load(&s->reported_deadline);
 	}
+	*polled = true;
 	polling_stack = s;
 	s->now = now;
 	bool more = false;
 	for (;;) {
 		for (int round = 0; round < POLL_ROUNDS; round++) {
+			atomic_fetch_add(&s->rounds, 1);
 			atomic_store(&s->poll_again, false);
 			atomic_store(&s->kick_pending, false);
 			/* The ACKs and segments a round's frames and timers
@@ -1091,6 +1097,33 @@ uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
 		if (!atomic_load(&s->poll_again) || atomic_exchange(&s->polling, true))
 			return d;
 		polling_stack = s;
+	}
+}
+
+uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now)
+{
+	bool polled;
+	return stack_poll(s, now, &polled);
+}
+
+uint64_t ns_stack_poll_sync(struct ns_stack *s, uint64_t now)
+{
+	for (;;) {
+		/* A round begun after this read starts after our frames were
+		 * queued, and takes them. */
+		uint64_t r0 = atomic_load(&s->rounds);
+		bool polled;
+		uint64_t d = stack_poll(s, now, &polled);
+		struct link_endpoint *lo = atomic_load(&s->lo_link);
+		if (polled || !lo || !ns_loopback_pending(lo))
+			return d;
+		while (atomic_load(&s->polling) && atomic_load(&s->rounds) < r0 + 2 &&
+		       ns_loopback_pending(lo))
+			sched_yield();
+		/* Still polling: a round of ours ended.  Stopped with frames
+		 * left: poll them ourselves. */
+		if (atomic_load(&s->polling) || !ns_loopback_pending(lo))
+			return atomic_load(&s->reported_deadline);
 	}
 }
 

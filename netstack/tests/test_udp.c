@@ -2,9 +2,13 @@
  * (bound, unbound, connected, dual stack, errors, ICMP port unreachable
  * as ECONNREFUSED) and ping sockets (ICMP echo through SOCK_DGRAM). */
 #include "netstack/tests/nstest.h"
+#include "netstack/ns_impl.h"
 
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 static ssize_t recvfrom_buf(struct ns_endpoint *ep, void *buf, size_t len, int flags,
 			    struct sockaddr_storage *from, socklen_t *fromlen, int *mflags)
@@ -62,6 +66,49 @@ static void test_udp_sendto_recvfrom(void **state)
 	nst_settle(t);
 	assert_int_equal(recv_buf(srv, big, sizeof(big), 0), 65507);
 	CLOSE_ALL(srv, cli);
+}
+
+/* A sender's poll after a send (ns_stack_poll_sync) while another thread
+ * holds the poll: it waits until its datagram over lo is delivered, as
+ * Linux delivers it within the send; the holder here stops without
+ * polling, so the sender polls itself. */
+struct sync_send {
+	struct nst *t;
+	struct ns_endpoint *cli;
+	atomic_bool done;
+};
+
+static void *sync_sender(void *p)
+{
+	struct sync_send *a = p;
+	if (sendto_buf(a->cli, "sync", 4, AF_INET, "127.0.0.1", 5354) == 4)
+		ns_stack_poll_sync(a->t->s, a->t->now);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+static void test_udp_send_waits_for_delivery_over_lo(void **state)
+{
+	struct nst *t = *state;
+	struct ns_endpoint *srv = sock(t, AF_INET, SOCK_DGRAM, 0);
+	struct ns_endpoint *cli = sock(t, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(do_bind(srv, AF_INET, "127.0.0.1", 5354), 0);
+	/* Nothing waits on lo: it returns at once. */
+	ns_stack_poll_sync(t->s, t->now);
+	atomic_store(&t->s->polling, true); /* another thread's poll */
+	struct sync_send a = {.t = t, .cli = cli};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, sync_sender, &a), 0);
+	struct timespec ts = {0, 100 * 1000000L};
+	nanosleep(&ts, NULL);
+	assert_false(atomic_load(&a.done));
+	char b[16];
+	assert_int_equal(recv_buf(srv, b, sizeof(b), 0), -EAGAIN);
+	atomic_store(&t->s->polling, false);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(atomic_load(&a.done));
+	assert_int_equal(recv_buf(srv, b, sizeof(b), 0), 4);
+	assert_memory_equal(b, "sync", 4);
 }
 
 static void test_udp_errors(void **state)
@@ -370,6 +417,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    NST_TEST(test_udp_sendto_recvfrom),
+	    NST_TEST(test_udp_send_waits_for_delivery_over_lo),
 	    NST_TEST(test_udp_errors),
 	    NST_TEST(test_udp_connected_and_port_unreachable),
 	    NST_TEST(test_udp_ipv6_and_dual_stack),

@@ -397,7 +397,7 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		if (r >= 0) {
 			sock_iter_skip(&m->data, (size_t)r);
 			sent += (size_t)r;
-			inet_stack_poll_inline();
+			inet_stack_poll_inline_sent();
 			if (!stream || m->data.left == 0)
 				break;
 			continue; /* the rest did not fit: the next call waits */

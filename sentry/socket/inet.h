@@ -55,6 +55,10 @@ uint64_t inet_stack_now(void);
  * make sure the service thread wakes for the next deadline (re-arming its
  * timer, no wake-up).  No lock held.  Ends an inet_stack_hold_kicks. */
 void inet_stack_poll_inline(void);
+/* The same after a send: what it queued on loopback is delivered before
+ * this returns, also while the service thread is polling (it waits for
+ * that poll), so the peer's next recv finds it, as on Linux. */
+void inet_stack_poll_inline_sent(void);
 /* Until the next inet_stack_poll_inline or inet_stack_release_kicks on
  * this thread, the stack's kicks from this thread only are noted: the
  * poll does what they ask for, a release sends one kick if any came. */

@@ -279,7 +279,7 @@ void inet_stack_release_kicks(void)
 	}
 }
 
-void inet_stack_poll_inline(void)
+static void poll_inline(bool sync)
 {
 	struct ns_stack *s = the_stack;
 	if (kicks_held > 0 && --kicks_held == 0)
@@ -287,11 +287,21 @@ void inet_stack_poll_inline(void)
 	if (!s)
 		return;
 	uint64_t now = inet_stack_now();
-	uint64_t d = ns_stack_poll(s, now);
+	uint64_t d = sync ? ns_stack_poll_sync(s, now) : ns_stack_poll(s, now);
 	if (d <= now)
 		svc_kick(); /* work left over (or the service thread polls now) */
 	else if ((d = inet_stack_wake_time(d, now)) < atomic_load(&svc_planned))
 		svc_plan(d);
+}
+
+void inet_stack_poll_inline(void)
+{
+	poll_inline(false);
+}
+
+void inet_stack_poll_inline_sent(void)
+{
+	poll_inline(true);
 }
 
 void inet_stack_counters(uint64_t *kicks, uint64_t *kicks_held_out, uint64_t *timer_arms,
