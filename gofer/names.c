@@ -33,7 +33,6 @@ int gofer_names_init(struct gofer_names *t)
 	t->nodes = calloc(GOFER_NODE_BUCKETS, sizeof(*t->nodes));
 	t->names = calloc(GOFER_NAME_BUCKETS, sizeof(*t->names));
 	t->dirs = calloc(GOFER_DIR_BUCKETS, sizeof(*t->dirs));
-	t->ndirs = 0;
 	if (t->nodes && t->names && t->dirs)
 		return 0;
 	gofer_names_destroy(t);
@@ -93,7 +92,6 @@ static struct gofer_dir *dir_get(struct gofer_names *t, int fd, dev_t dev, ino_t
 	d->refs = 1;
 	d->hnext = *head;
 	*head = d;
-	t->ndirs++;
 	return d;
 }
 
@@ -107,7 +105,6 @@ static void dir_put(struct gofer_names *t, struct gofer_dir *d)
 	*pp = d->hnext;
 	close(d->fd);
 	free(d);
-	t->ndirs--;
 }
 
 static void name_hash(struct gofer_names *t, struct gofer_name *nm)

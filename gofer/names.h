@@ -52,7 +52,6 @@ struct gofer_names {
 	struct gofer_node **nodes;
 	struct gofer_name **names;
 	struct gofer_dir **dirs;
-	uint32_t ndirs; /* directories held (each one fd) */
 };
 
 /* 0, or -ENOMEM.  gofer_names_destroy frees the tables (the nodes are gone
