@@ -62,16 +62,6 @@ struct fixture {
 	const struct rejection *rejection; /* decoder rejection tests: the path under test */
 };
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* How many fds process pid has open. */
 static int count_fds_of(pid_t pid)
 {
@@ -85,6 +75,8 @@ static int count_fds_of(pid_t pid)
 	closedir(d);
 	return n;
 }
+
+static int count_fds(void) { return count_fds_of(getpid()); }
 
 static void path(char *out, size_t n, const char *rel)
 {
@@ -1251,28 +1243,29 @@ static void test_gofer_follows_the_waiting_client(void **state)
 /* A hint is only a hint: a CPU the Gofer may not use changes nothing and
  * the request is served; reserved flag bits, or CPU bits without the
  * hint's flag, are a malformed header. */
+/* Send an attach of "/" whose header carries these flags. */
+static void raw_attach_with_flags(int sock, uint32_t tag, uint16_t flags)
+{
+	struct msgbuf m;
+	msg_begin(&m, GOFER_TATTACH, tag);
+	gofer_put_str(&m.c, "/", 1);
+	size_t len = msg_end(&m);
+	uint16_t le = htole16(flags);
+	memcpy(m.b + GOFER_HDR_FLAGS_OFF, &le, 2);
+	raw_send(sock, m.b, len, -1);
+}
+
 static void test_hostile_cpu_hints(void **state)
 {
 	struct fixture *fx = *state;
 	int before = one_cpu_of(fx->server);
-	struct msgbuf m;
 	uint16_t bad[] = {GOFER_F_CPU | 0x1000, GOFER_F_CPU | 0x4000, 0x0001, 0x0fff};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		msg_begin(&m, GOFER_TATTACH, 20 + (uint32_t)i);
-		gofer_put_str(&m.c, "/", 1);
-		size_t len = msg_end(&m);
-		uint16_t le = htole16(bad[i]);
-		memcpy(m.b + GOFER_HDR_FLAGS_OFF, &le, 2);
-		raw_send(fx->raw, m.b, len, -1);
+		raw_attach_with_flags(fx->raw, 20 + (uint32_t)i, bad[i]);
 		assert_int_equal(raw_expect_error(fx->raw, 20 + (uint32_t)i), EINVAL);
 	}
 	/* CPU 1000: no such CPU here */
-	msg_begin(&m, GOFER_TATTACH, 30);
-	gofer_put_str(&m.c, "/", 1);
-	size_t len = msg_end(&m);
-	uint16_t le = htole16(GOFER_F_CPU | 1000);
-	memcpy(m.b + GOFER_HDR_FLAGS_OFF, &le, 2);
-	raw_send(fx->raw, m.b, len, -1);
+	raw_attach_with_flags(fx->raw, 30, GOFER_F_CPU | 1000);
 	uint32_t err;
 	assert_int_equal(raw_reply(fx->raw, 30, &err, NULL), GOFER_TATTACH | GOFER_REPLY);
 	assert_int_equal(one_cpu_of(fx->server), before);
