@@ -272,7 +272,7 @@ static const char *st_op_name(uint64_t nr)
  * map faults again; a protect that failed left its range unmapped).  0 or
  * op's -errno (-ESRCH: the stub is gone); *res (optional) gets op's result.
  */
-static int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *res)
+int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *res)
 {
 	unsigned n = as->nqueued;
 	if (op)

@@ -92,6 +92,7 @@ struct st_platform {
 	bool pool_on;		 /* VISOR_SYSTRAP_POOL is not 0 */
 	bool recycle;		 /* ... nor VISOR_SYSTRAP_RECYCLE: released stubs go there */
 	bool pool_want, pool_running, pool_stop;
+	bool emptying; /* the pool thread empties a stub it took out of pool[] */
 	pthread_t pool_thread;
 	/* The filters, as written into the blob's parameter page. */
 	struct sock_filter base[P_FILTER_MAX];
@@ -276,6 +277,7 @@ void st_as_kill(struct addr_space *as, const char *why);
 void st_as_move_stub(struct addr_space *to, struct addr_space *from);
 int st_leader_call(struct addr_space *as, const struct st_op *ops, unsigned n, int64_t *results);
 bool st_as_queue_first(struct addr_space *as, const struct st_op *ops, unsigned n);
+int st_as_flush(struct addr_space *as, const struct st_op *op, int64_t *res);
 int st_as_apply_name(struct addr_space *as);
 int st_as_spawn_stub(struct addr_space *as);
 struct addr_space *st_as_alloc(struct st_platform *sp);

@@ -39,13 +39,58 @@ static void st_as_discard(struct addr_space *a)
 	st_as_put(a);
 }
 
+/* Is the pooled a still to be emptied (its last program's memory, which
+ * st_pool_recycle queued the unmap of)?  Under pool_lock: nobody else
+ * knows a. */
+static bool st_pool_dirty(const struct addr_space *a)
+{
+	return __atomic_load_n(&a->nqueued, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* Take a stub that is still to be emptied out of the pool, for the pool
+ * thread to empty (sp->emptying), or NULL.  Under pool_lock. */
+static struct addr_space *st_pool_take_dirty(struct st_platform *sp)
+{
+	for (unsigned i = 0; i < sp->npool; i++) {
+		struct addr_space *a = sp->pool[i];
+		if (!st_pool_dirty(a))
+			continue;
+		sp->pool[i] = sp->pool[--sp->npool];
+		sp->emptying = true;
+		return a;
+	}
+	return NULL;
+}
+
+/*
+ * Empty the pooled stub a on the pool thread: its queued unmap of the last
+ * program's memory goes to its leader now, untied from the CPU it last ran
+ * on (the exited child's: most often the one its parent runs on), so that
+ * the host tears that memory down beside the parent's next fork instead of
+ * in its child's first request (a fork's child waited 85-140 us for it
+ * here).  0, or -errno: the stub is of no use.
+ */
+static int st_pool_empty(struct addr_space *a)
+{
+	struct st_platform *sp = a->sp;
+	vmutex_lock(&a->lock);
+	if (sp->colocate)
+		(void)st_cpu_pin(sp, a->pid, -1);
+	a->leader_cpu = -1;
+	int err = st_as_flush(a, NULL, NULL);
+	vmutex_unlock(&a->lock);
+	return err;
+}
+
 /*
  * The pool thread: keeps one stub ready (sp->pool) while sp->pool_want, so
  * that the fork that takes it does not wait for the template (~2.6 ms
  * here); it makes the next one after that fork's request was served, on
- * another CPU when there is one.  Started by the second stub asked for
+ * another CPU when there is one.  And it empties the stubs released into
+ * the pool (st_pool_empty).  Started by the second stub asked for
  * (st_pool_note), in a thread of the jailed Sentry: it makes the same host
- * calls st_as_spawn_stub makes in task threads, so the jail is as before.
+ * calls st_as_spawn_stub and context switches make in task threads, so the
+ * jail is as before.
  */
 static void *st_pool_main(void *arg)
 {
@@ -55,8 +100,28 @@ static void *st_pool_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	vmutex_lock(&sp->pool_lock);
 	for (;;) {
-		while (!sp->pool_stop && (sp->npool || !sp->pool_want))
+		struct addr_space *dirty = NULL;
+		while (!sp->pool_stop && !(dirty = st_pool_take_dirty(sp)) &&
+		       (sp->npool || !sp->pool_want))
 			vmutex_cond_wait(&sp->pool_cond, &sp->pool_lock);
+		if (dirty) {
+			vmutex_unlock(&sp->pool_lock);
+			int err = st_pool_empty(dirty);
+			vmutex_lock(&sp->pool_lock);
+			sp->emptying = false;
+			if (!err && !sp->pool_stop && sp->npool < ST_POOL_MAX) {
+				sp->pool[sp->npool++] = dirty;
+				dirty = NULL;
+			}
+			/* Takers wait for it (st_pool_take). */
+			pthread_cond_broadcast(&sp->pool_cond);
+			if (dirty) {
+				vmutex_unlock(&sp->pool_lock);
+				st_as_discard(dirty);
+				vmutex_lock(&sp->pool_lock);
+			}
+			continue;
+		}
 		if (sp->pool_stop)
 			break;
 		vmutex_unlock(&sp->pool_lock);
@@ -84,14 +149,23 @@ static void *st_pool_main(void *arg)
 	return NULL;
 }
 
-/* The ready stub, if there is one and it is alive (a dead one is
- * dropped).  NULL otherwise.  Any thread, any lock but pool_lock held. */
+/* A ready stub, if there is one and it is alive (a dead one is dropped):
+ * an emptied one first; with none in the pool but one being emptied, that
+ * one once it is (a leader request: far less than a stub from the
+ * template).  NULL otherwise.  Any thread, any lock but pool_lock held. */
 struct addr_space *st_pool_take(struct st_platform *sp)
 {
 	if (!sp->pool_on)
 		return NULL;
 	vmutex_lock(&sp->pool_lock);
-	struct addr_space *a = sp->npool ? sp->pool[--sp->npool] : NULL;
+	while (!sp->npool && sp->emptying)
+		vmutex_cond_wait(&sp->pool_cond, &sp->pool_lock);
+	struct addr_space *a = NULL;
+	for (unsigned i = sp->npool; !a && i-- > 0;)
+		if (!st_pool_dirty(sp->pool[i]) || i == 0) {
+			a = sp->pool[i];
+			sp->pool[i] = sp->pool[--sp->npool];
+		}
 	vmutex_unlock(&sp->pool_lock);
 	if (a && st_as_check_dead(a)) {
 		st_as_discard(a);
@@ -112,7 +186,11 @@ void st_pool_note(struct st_platform *sp)
 		if (!sp->pool_running)
 			sp->pool_running =
 			    pthread_create(&sp->pool_thread, NULL, st_pool_main, sp) == 0;
-		pthread_cond_signal(&sp->pool_cond);
+		/* A wake-up only when it has a stub to make: none is left
+		 * in the pool nor being emptied (a fork's child waited
+		 * 10-18 us for wake-ups that found nothing to do). */
+		if (!sp->npool && !sp->emptying)
+			pthread_cond_broadcast(&sp->pool_cond);
 	}
 	vmutex_unlock(&sp->pool_lock);
 }
@@ -123,7 +201,7 @@ void st_pool_stop(struct st_platform *sp)
 	vmutex_lock(&sp->pool_lock);
 	sp->pool_stop = true;
 	bool running = sp->pool_running;
-	pthread_cond_signal(&sp->pool_cond);
+	pthread_cond_broadcast(&sp->pool_cond);
 	vmutex_unlock(&sp->pool_lock);
 	if (running)
 		pthread_join(sp->pool_thread, NULL);
@@ -145,7 +223,7 @@ bool st_pool_recycle(struct addr_space *as)
 	if (!sp->recycle)
 		return false;
 	vmutex_lock(&sp->pool_lock);
-	bool room = sp->stubs_made >= 2 && !sp->pool_stop && sp->npool < ST_POOL_MAX;
+	bool room = sp->stubs_made >= 2 && !sp->pool_stop && sp->npool + sp->emptying < ST_POOL_MAX;
 	vmutex_unlock(&sp->pool_lock);
 	if (!room)
 		return false;
@@ -157,9 +235,13 @@ bool st_pool_recycle(struct addr_space *as)
 		return false;
 	}
 	vmutex_lock(&sp->pool_lock);
-	bool kept = !sp->pool_stop && sp->npool < ST_POOL_MAX;
-	if (kept)
+	bool kept = !sp->pool_stop && sp->npool + sp->emptying < ST_POOL_MAX;
+	if (kept) {
 		sp->pool[sp->npool++] = fresh;
+		/* The pool thread empties it (st_pool_main). */
+		if (sp->pool_running)
+			pthread_cond_broadcast(&sp->pool_cond);
+	}
 	vmutex_unlock(&sp->pool_lock);
 	if (!kept)
 		st_as_discard(fresh);

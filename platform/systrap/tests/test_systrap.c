@@ -1157,8 +1157,29 @@ static void test_a_ready_stub_goes_to_the_next_address_space(void **state)
 	assert_true(gone(pid));
 }
 
-/* A released address space's stub goes to the pool emptied: the next
- * address space gets it, its spare thread and nothing of the old program's
+/* Is the stub of pid in the pool, emptied (no op queued)?  Waits up to
+ * 5 s for the pool thread. */
+static bool pooled_emptied(pid_t pid)
+{
+	struct st_platform *sp = plat->priv;
+	for (int i = 0; i < 500; i++) {
+		bool found = false;
+		vmutex_lock(&sp->pool_lock);
+		for (unsigned k = 0; k < sp->npool; k++)
+			found |= STUB_PID(sp->pool[k]) == pid && !sp->pool[k]->nqueued;
+		vmutex_unlock(&sp->pool_lock);
+		if (found)
+			return true;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* A released address space's stub goes to the pool, where the pool thread
+ * empties it before anyone takes it (the host unmaps the old program's
+ * memory then, not in the next fork's first request): the next address
+ * space gets it, its spare thread and nothing of the old program's
  * memory. */
 static void test_a_released_stub_goes_to_the_pool_emptied(void **state)
 {
@@ -1176,9 +1197,12 @@ static void test_a_released_stub_goes_to_the_pool_emptied(void **state)
 	 * into an empty pool): a's goes on top, and the next take is a's. */
 	assert_non_null(pool_top(1));
 	pid_t pid = STUB_PID(a.as);
+	assert_int_equal(maps_between(pid, DATA_VA, DATA_VA + PAGE), 1);
 	ops->context_release(a.ctx);
 	ops->as_release(a.as);
 	assert_true(proc_exists(pid));
+	assert_true(pooled_emptied(pid));
+	assert_int_equal(maps_between(pid, DATA_VA, DATA_VA + PAGE), 0);
 	struct prog q = {0};
 	EMIT(&q, 0x48, 0xa1); /* movabs DATA_VA,%rax: a load */
 	emit_imm64(&q, DATA_VA);
