@@ -62,7 +62,9 @@
  *    first maps), its parked threads kept as spares with their areas scrubbed
  *    (st_slot_scrub: nothing of the old program reaches the new one).  And
  *    once the sandbox forks, a pool thread keeps one stub ready, so that
- *    a fork's new address space does not wait for the template.
+ *    a fork's new address space does not wait for the template; a released
+ *    address space's stub joins the pool, and the pool thread empties it
+ *    there, off the next fork's path.
  *
  * Requirements on the rest of the Sentry: never wait for "any child"
  * without __WNOTHREAD in a way that could reap stubs (they are children of

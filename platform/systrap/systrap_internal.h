@@ -80,7 +80,8 @@ struct st_platform {
 	/* The pool (systrap_reuse.c): stubs ready for a fork's new address
 	 * space, so that it does not wait for the template: one made ahead
 	 * by the pool thread, and the stubs of address spaces released while
-	 * the pool has room (a child's exit), emptied as execve empties one.
+	 * the pool has room (a child's exit), emptied as execve empties one,
+	 * by the pool thread (taken out of pool[] meanwhile: `emptying`).
 	 * Kept only once a second stub was asked for (the first is the
 	 * sandbox's init; exec reuses its stub): a sandbox that never forks
 	 * has none, and its idle memory no extra process. */

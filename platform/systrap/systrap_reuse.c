@@ -1,8 +1,10 @@
 /*
  * systrap_reuse.c — stubs that do not cost a fork from the template on a
- * task's path: the pool of one stub made ready ahead (for a fork's new
- * address space) and execve's hand-over of the replaced address space's
- * stub, emptied, to the new one (as_recycle).  See systrap.c's model.
+ * task's path: the pool of stubs ready for a fork's new address space (one
+ * made ahead, and those of released address spaces, which the pool thread
+ * empties before a fork takes them) and execve's hand-over of the replaced
+ * address space's stub, emptied, to the new one (as_recycle).  See
+ * systrap.c's model.
  */
 #include "lib/lockdep.h"
 #include "platform/systrap/systrap_internal.h"
@@ -20,7 +22,7 @@
 #include <sys/user.h>
 #include <unistd.h>
 
-/* ---- the pool of one ready stub ---------------------------------------------- */
+/* ---- the pool of ready stubs --------------------------------------------------- */
 
 /* Drop a that no one else knows of (the pool's): its stub killed and
  * reaped in the background.  Takes no lock: the caller may hold another
@@ -195,7 +197,7 @@ void st_pool_note(struct st_platform *sp)
 	vmutex_unlock(&sp->pool_lock);
 }
 
-/* At the platform's end: the pool thread stops, the ready stub goes. */
+/* At the platform's end: the pool thread stops, the ready stubs go. */
 void st_pool_stop(struct st_platform *sp)
 {
 	vmutex_lock(&sp->pool_lock);
