@@ -96,7 +96,7 @@ static int64_t fork_copy_page(struct fork_copies *fc, uint64_t off)
 	int64_t noff;
 	if (fc->used < fc->n)
 		noff = (int64_t)(fc->base + fc->used++ * PAGE_SIZE);
-	else if ((noff = memfile_alloc(fc->mf, 1)) < 0)
+	else if ((noff = memfile_alloc_raw(fc->mf, 1)) < 0)
 		return -1;
 	memcpy(memfile_ptr(fc->mf, (uint64_t)noff), memfile_ptr(fc->mf, off), PAGE_SIZE);
 	return noff;
@@ -195,7 +195,9 @@ struct mm *mm_fork(struct mm *parent)
 	struct fork_copies fc = {.mf = parent->mf, .n = fork_copies_count(parent)};
 	bool copying = fc.n > 0;
 	if (fc.n) {
-		int64_t base = memfile_alloc(parent->mf, fc.n);
+		/* Raw: each frame taken is a copy of a whole page, and those left
+		 * over are freed below (fork_copy_page). */
+		int64_t base = memfile_alloc_raw(parent->mf, fc.n);
 		fc.base = base < 0 ? 0 : (uint64_t)base;
 		if (base < 0)
 			fc.n = 0; /* fragmented: a frame at a time */

@@ -14,7 +14,8 @@
  * multi-page runs are searched a word at a time (see find_run).
  * A frame whose refcount drops to zero is not given back at once: it joins
  * the dirty pool (free, contents not zero), and the allocator zeroes a dirty
- * frame with memset when it hands it out again.  Punching a frame
+ * frame with memset when it hands it out again (but to memfile_alloc_raw,
+ * whose caller overwrites it whole: a copy-on-write copy, a fork's copies).  Punching a frame
  * (fallocate(PUNCH_HOLE)) costs the host an unmap of it from every process
  * that maps the memory file and a TLB shoot-down across CPUs, tens of
  * microseconds, against well under one for a memset; a process's exit
@@ -25,7 +26,7 @@
  * writing them.
  *
  * Never: touch page contents other than to zero a frame (a dirty one handed
- * out, or one whose punching fails).
+ * out by memfile_alloc, or one whose punching fails).
  * Locking: mf->lock protects bitmap, refcounts and counters; innermost lock.
  */
 #include <errno.h>
@@ -196,8 +197,9 @@ static uint64_t find_run(struct memfile *mf, uint64_t n, uint64_t from)
 	return run >= n ? start : mf->npages;
 }
 
-/* One try at memfile_alloc; *at_limit says the container's limit refused it. */
-static int64_t alloc_once(struct memfile *mf, uint64_t npages, bool *at_limit)
+/* One try at memfile_alloc (zero: dirty frames are zeroed, else left as
+ * they are); *at_limit says the container's limit refused it. */
+static int64_t alloc_once(struct memfile *mf, uint64_t npages, bool zero, bool *at_limit)
 {
 	if (npages == 0 || npages > mf->npages)
 		return -ENOMEM;
@@ -226,7 +228,8 @@ static int64_t alloc_once(struct memfile *mf, uint64_t npages, bool *at_limit)
 		if (mf->ndirty && (mf->dirty[i / 64] & (1ULL << (i % 64)))) {
 			mf->dirty[i / 64] &= ~(1ULL << (i % 64));
 			mf->ndirty--;
-			memset(mf->base + i * PAGE_SIZE, 0, PAGE_SIZE);
+			if (zero)
+				memset(mf->base + i * PAGE_SIZE, 0, PAGE_SIZE);
 		}
 	}
 	mf->used += npages;
@@ -234,20 +237,27 @@ static int64_t alloc_once(struct memfile *mf, uint64_t npages, bool *at_limit)
 	return (int64_t)(start * PAGE_SIZE);
 }
 
-int64_t memfile_alloc(struct memfile *mf, uint64_t npages)
+static int64_t alloc_pages(struct memfile *mf, uint64_t npages, bool zero)
 {
 	bool at_limit = false;
-	int64_t r = alloc_once(mf, npages, &at_limit);
+	int64_t r = alloc_once(mf, npages, zero, &at_limit);
 	/* Short of memory: what is only a cache goes first, then one more try
 	 * (the shrinker runs with no memfile lock held). */
 	if (r == -ENOMEM && mf->shrink && npages <= mf->npages &&
 	    mf->shrink(mf->shrink_arg, npages) > 0) {
 		at_limit = false;
-		r = alloc_once(mf, npages, &at_limit);
+		r = alloc_once(mf, npages, zero, &at_limit);
 	}
 	if (at_limit)
 		atomic_store(&mf->oom, true);
 	return r;
+}
+
+int64_t memfile_alloc(struct memfile *mf, uint64_t npages) { return alloc_pages(mf, npages, true); }
+
+int64_t memfile_alloc_raw(struct memfile *mf, uint64_t npages)
+{
+	return alloc_pages(mf, npages, false);
 }
 
 void memfile_set_shrinker(struct memfile *mf, uint64_t (*shrink)(void *arg, uint64_t npages),

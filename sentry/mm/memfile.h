@@ -20,6 +20,10 @@ void memfile_free(struct memfile *mf);
 int memfile_fd(const struct memfile *mf);
 /* Allocate npages zeroed pages (refcount 1 each); returns the byte offset or -ENOMEM. */
 int64_t memfile_alloc(struct memfile *mf, uint64_t npages);
+/* The same without zeroing: what the pages hold is undefined (another
+ * process's old data), for a caller that writes every byte of every page
+ * it keeps before anyone can see it (a copy), and frees the others. */
+int64_t memfile_alloc_raw(struct memfile *mf, uint64_t npages);
 /* When an allocation fails (no free run, or the container's limit), call
  * shrink(arg, npages) with no memfile lock held, and try once more if it
  * freed any page (it returns how many).  shrink may run under any Sentry lock

@@ -405,7 +405,7 @@ static int64_t cow_break(struct mm *mm, uint64_t page, uint64_t pte, const struc
 	if (memfile_refcount(mm->mf, off) == 1) {
 		np = pte & ~PTE_COW;
 	} else {
-		int64_t noff = memfile_alloc(mm->mf, 1);
+		int64_t noff = memfile_alloc_raw(mm->mf, 1); /* the copy writes it all */
 		if (noff < 0)
 			return -EIO;
 		memcpy(memfile_ptr(mm->mf, (uint64_t)noff), memfile_ptr(mm->mf, off), PAGE_SIZE);
@@ -721,7 +721,8 @@ void mm_cow_copy_window(struct mm *mm, uint64_t lo, uint64_t hi)
 	}
 	if (want < 2)
 		return;
-	int64_t base = memfile_alloc(mm->mf, want);
+	/* Raw: each frame used is a copy of a whole page; the rest is freed. */
+	int64_t base = memfile_alloc_raw(mm->mf, want);
 	if (base < 0)
 		return; /* fragmented or full: page by page then */
 	uint64_t done = 0;

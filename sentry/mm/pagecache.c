@@ -628,14 +628,15 @@ static int64_t read_around(struct pagecache *pc, uint64_t pgoff, uint64_t size)
 	while (pgoff + n < end && pgoff + n < PC_MAX_PGOFF && key(pgoff + n) < size &&
 	       !pt_get(&pc->pages, key(pgoff + n)))
 		n++;
-	int64_t r = memfile_alloc(pc->mf, n);
+	/* Raw frames: the read fills them, the tail of the last page it
+	 * reaches is zeroed below, and the pages it does not reach are freed. */
+	int64_t r = memfile_alloc_raw(pc->mf, n);
 	if (r < 0 && n > 1) { /* no free run that long, or at the limit */
 		n = 1;
-		r = memfile_alloc(pc->mf, 1);
+		r = memfile_alloc_raw(pc->mf, 1);
 	}
 	if (r < 0)
 		return r;
-	/* Fresh frames read as zeroes: past the end they stay so. */
 	char *p = memfile_ptr(pc->mf, (uint64_t)r);
 	uint64_t want = size - key(pgoff);
 	size_t len = want < n * PAGE_SIZE ? (size_t)want : n * PAGE_SIZE, got = 0;
@@ -645,6 +646,10 @@ static int64_t read_around(struct pagecache *pc, uint64_t pgoff, uint64_t size)
 			break;
 		got += (size_t)k;
 	}
+	/* Past the end of the file (or of a short read) the page holds zeroes,
+	 * as Linux's does. */
+	size_t reached = (got + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+	memset(p + got, 0, reached - got);
 	uint64_t i = 0;
 	for (; i < n && i * PAGE_SIZE < got; i++) {
 		uint64_t off = (uint64_t)r + i * PAGE_SIZE;

@@ -197,6 +197,39 @@ static void test_freed_frames_are_pooled_reused_zeroed_and_trimmed(void **state)
 	memfile_free(mf);
 }
 
+/* memfile_alloc_raw hands out pooled frames without zeroing them, and they
+ * leave the pool as memfile_alloc's do; a frame it gave out and got back
+ * is zeroed by the next memfile_alloc all the same. */
+static void test_raw_frames_skip_the_zeroing_only(void **state)
+{
+	struct memfile *mf;
+	assert_int_equal(memfile_new(64 * PAGE_SIZE, &mf), 0);
+	int64_t a = memfile_alloc(mf, 2);
+	assert_true(a >= 0);
+	memset(memfile_ptr(mf, (uint64_t)a), 0x5a, 2 * PAGE_SIZE);
+	memfile_decref(mf, (uint64_t)a, 2);
+	assert_int_equal(memfile_dirty_pages(mf), 2);
+	/* The old bytes are still there: nobody wrote the frames. */
+	int64_t b = memfile_alloc_raw(mf, 2);
+	assert_int_equal(b, a);
+	assert_int_equal(memfile_dirty_pages(mf), 0);
+	assert_int_equal(memfile_used(mf), 2 * PAGE_SIZE);
+	assert_int_equal(memfile_refcount(mf, (uint64_t)b + PAGE_SIZE), 1);
+	const uint8_t *p = memfile_ptr(mf, (uint64_t)b);
+	assert_int_equal(p[0], 0x5a);
+	assert_int_equal(p[2 * PAGE_SIZE - 1], 0x5a);
+	memset(memfile_ptr(mf, (uint64_t)b), 0x33, 2 * PAGE_SIZE);
+	memfile_decref(mf, (uint64_t)b, 2);
+	assert_int_equal(memfile_dirty_pages(mf), 2);
+	int64_t c = memfile_alloc(mf, 2);
+	assert_int_equal(c, a);
+	p = memfile_ptr(mf, (uint64_t)c);
+	for (size_t i = 0; i < 2 * PAGE_SIZE; i++)
+		assert_int_equal(p[i], 0);
+	memfile_decref(mf, (uint64_t)c, 2);
+	memfile_free(mf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(test_app_limit_leaves_the_sandbox_its_share),
 	    cmocka_unit_test(test_memory_limit_fails_allocations_and_records_oom),
 	    cmocka_unit_test(test_freed_frames_are_pooled_reused_zeroed_and_trimmed),
+	    cmocka_unit_test(test_raw_frames_skip_the_zeroing_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,28 @@ static void test_a_miss_reads_its_whole_window_in_one_read(void **state)
 	teardown_file(&x);
 }
 
+/* The frames a read fills may have held another file's or process's data
+ * (the memory file's dirty pool hands them out as they are): past the end
+ * of the file the last page still reads as zeroes, and nothing of the old
+ * data shows. */
+static void test_a_page_past_the_end_is_zero_in_a_reused_frame(void **state)
+{
+	struct fixture x = {0};
+	assert_int_equal(memfile_new(1024 * PG, &x.mf), 0);
+	int64_t old = memfile_alloc(x.mf, 8);
+	assert_true(old >= 0);
+	memset(memfile_ptr(x.mf, (uint64_t)old), 0x77, 8 * PG);
+	memfile_decref(x.mf, (uint64_t)old, 8);
+	assert_int_equal(memfile_dirty_pages(x.mf), 8);
+	setup_file(&x, 2 * PG + 100); /* 3 pages, the last one partial */
+	check_page(&x, 0);	      /* the window: all 3 pages, one read */
+	assert_int_equal(x.b.reads, 1);
+	assert_int_equal(memfile_dirty_pages(x.mf), 5); /* they were the pool's */
+	check_page(&x, 2);
+	check_page(&x, 1);
+	teardown_file(&x);
+}
+
 static void test_read_around_stops_at_the_end_of_file_and_at_cached_pages(void **state)
 {
 	struct fixture x = {0};
@@ -364,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_miss_reads_its_whole_window_in_one_read),
 	    cmocka_unit_test(test_read_around_stops_at_the_end_of_file_and_at_cached_pages),
+	    cmocka_unit_test(test_a_page_past_the_end_is_zero_in_a_reused_frame),
 	    cmocka_unit_test(test_cached_page_never_reads),
 	    cmocka_unit_test(test_a_short_read_caches_only_what_it_reached),
 	    cmocka_unit_test(test_kept_pages_outlive_the_last_unmapping),
