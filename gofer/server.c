@@ -1120,6 +1120,25 @@ static int op_statx(struct gofer_req *q, const union gofer_request *r)
 	return gofer_statx_reply(r->open.f->fd, r->open.flags, q->rep);
 }
 
+static int fsync_check(const union gofer_request *r)
+{
+	return r->open.flags & ~GOFER_FSYNC_DATA ? -EINVAL : 0;
+}
+
+/* fid, le32 flags: the layout of an open request.  The fid's O_PATH fd
+ * cannot be synced: a readable one of the same inode is. */
+static int op_fsync(struct gofer_req *q, const union gofer_request *r)
+{
+	struct gofer_fid *f = r->open.f;
+	if (f->type != S_IFDIR && f->type != S_IFREG)
+		return -EINVAL; /* as fsync(2) of a fifo, a socket, a symlink */
+	_cleanup_close_ int fd = fid_reopen(&q->s->names, f, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	int e = r->open.flags & GOFER_FSYNC_DATA ? fdatasync(fd) : fsync(fd);
+	return e < 0 ? -errno : 0;
+}
+
 static int op_removexattr(struct gofer_req *q, const union gofer_request *r)
 {
 	int fd = xattr_fd(q, r->xattr.f, r->xattr.name, true);
@@ -1174,6 +1193,7 @@ static const struct gofer_op gofer_ops[GOFER_TMAX + 1] = {
 	[GOFER_TREMOVEXATTR] = GOFER_OP(removexattr, NULL, REQ_FID(xattr.f),
 					REQ_XNAME(xattr.name)),
 	[GOFER_TSTATX] = GOFER_OP(statx, NULL, REQ_FID(open.f), REQ_U32(open.flags)),
+	[GOFER_TFSYNC] = GOFER_OP(fsync, fsync_check, REQ_FID(open.f), REQ_U32(open.flags)),
 };
 
 /* ---- transport ---- */

@@ -1773,6 +1773,10 @@ static size_t base_request(uint8_t *buf, size_t cap, int kind, uint32_t tag, uin
 		gofer_put_u64(&c, root);
 		gofer_put_u32(&c, type == GOFER_TSTATX ? 0xfff : 100);
 		break;
+	case GOFER_TFSYNC:
+		gofer_put_u64(&c, root);
+		gofer_put_u32(&c, GOFER_FSYNC_DATA);
+		break;
 	default: /* walk, getattr, readlink, statfs, clunk */
 		gofer_put_u64(&c, root);
 		if (type == GOFER_TWALK)
@@ -2005,6 +2009,7 @@ static const char *const request_layout[GOFER_TMAX + 1] = {
 	[GOFER_TREADDIR] = "dqw",        [GOFER_TREADLINK] = "f",   [GOFER_TSTATFS] = "f",
 	[GOFER_TCLUNK] = "f",            [GOFER_TGETXATTR] = "fsw", [GOFER_TSETXATTR] = "fwsb",
 	[GOFER_TLISTXATTR] = "fw",       [GOFER_TREMOVEXATTR] = "fs",  [GOFER_TSTATX] = "fw",
+	[GOFER_TFSYNC] = "fw",
 };
 
 /* A valid request body with its fields located. */
@@ -2483,6 +2488,11 @@ static void test_jailed_server_serves_every_operation(void **state)
 	struct gofer_statx sx;
 	assert_int_equal(gofer_statx(fx->c, f, STATX_BASIC_STATS | STATX_BTIME, &sx), 0);
 	assert_true(sx.mask & STATX_TYPE);
+	/* The host's fsync of a directory and of a file; not of a symlink. */
+	assert_int_equal(gofer_fsync_fid(fx->c, d, false), 0);
+	assert_int_equal(gofer_fsync_fid(fx->c, d, true), 0);
+	assert_int_equal(gofer_fsync_fid(fx->c, f, false), 0);
+	assert_int_equal(gofer_fsync_fid(fx->c, l, false), -EINVAL);
 	assert_int_equal(gofer_clunk(fx->c, l), 0);
 	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &l, NULL), -EINVAL);
 	assert_int_equal(gofer_attach(fx->c, "/nope", &l, NULL), -ENOENT);
@@ -2499,7 +2509,13 @@ static void test_jailed_server_survives_garbage(void **state)
 	msg_begin(&m, 4242, 9);
 	raw_send(fx->raw, m.b, msg_end(&m), -1);
 	assert_int_equal(raw_expect_error(fx->raw, 9), EOPNOTSUPP);
-	raw_attach(fx->raw, 10);
+	uint64_t root = raw_attach(fx->raw, 10);
+	msg_begin(&m, GOFER_TFSYNC, 11); /* a flag the protocol does not have */
+	gofer_put_u64(&m.c, root);
+	gofer_put_u32(&m.c, 2);
+	raw_send(fx->raw, m.b, msg_end(&m), -1);
+	assert_int_equal(raw_expect_error(fx->raw, 11), EINVAL);
+	raw_attach(fx->raw, 12);
 }
 
 static const char *visor_binary(void)

@@ -127,7 +127,7 @@ static const char *const type_names[GOFER_TMAX + 1] = {
     [GOFER_TSTATFS] = "statfs",	      [GOFER_TCLUNK] = "clunk",
     [GOFER_TGETXATTR] = "getxattr",   [GOFER_TSETXATTR] = "setxattr",
     [GOFER_TLISTXATTR] = "listxattr", [GOFER_TREMOVEXATTR] = "removexattr",
-    [GOFER_TSTATX] = "statx",
+    [GOFER_TSTATX] = "statx",	      [GOFER_TFSYNC] = "fsync",
 };
 
 size_t gofer_client_requests_line(struct gofer_client *c, char *buf, size_t size)
@@ -1111,6 +1111,19 @@ int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name)
 	gofer_put_u64(&w, fid);
 	gofer_put_str(&w, name, n);
 	r = simple_call(c, GOFER_TREMOVEXATTR, &w, NULL);
+	req_end(c);
+	return r;
+}
+
+int gofer_fsync_fid(struct gofer_client *c, uint64_t fid, bool datasync)
+{
+	struct gofer_cursor w, rd;
+	req_begin(c, &w);
+	gofer_put_u64(&w, fid);
+	gofer_put_u32(&w, datasync ? GOFER_FSYNC_DATA : 0);
+	int r = transact(c, GOFER_TFSYNC, &w, &rd, NULL);
+	if (r == 0)
+		r = reply_end(c, &rd, NULL);
 	req_end(c);
 	return r;
 }

@@ -179,5 +179,8 @@ struct gofer_statx {
 	uint32_t dio_mem_align, dio_offset_align;
 };
 int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out);
+/* The host's fsync (fdatasync) of the fid's directory or regular file.
+ * 0 or -errno. */
+int gofer_fsync_fid(struct gofer_client *c, uint64_t fid, bool datasync);
 
 #endif

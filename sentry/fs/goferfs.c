@@ -1033,9 +1033,16 @@ static ssize_t gofer_write(struct task *t, struct file *f, const void *buf, size
 
 /* What mappings wrote goes to the host first, then the host flushes; an
  * fsync (not a data-only one) also waits until the Gofer has applied the
- * modes and times it was sent. */
+ * modes and times it was sent.  A directory's entries are its data: its
+ * fsync or fdatasync waits for what the Gofer was sent (an unlink not
+ * waited for) and has the Gofer sync the host directory, so that a file
+ * created or removed in it stays so after the host crashes (sqlite syncs
+ * its database's directory after creating and after deleting its journal:
+ * without it, a committed transaction could roll back at the next open). */
 static int gofer_fsync(struct file *f, bool datasync)
 {
+	if (f->inode && S_ISDIR(f->inode->mode)) /* after what is batched */
+		return gofer_fsync_fid(GC(f->inode), GN(f->inode)->fid, datasync);
 	struct pagecache *pc = f->inode ? GN(f->inode)->pc : NULL;
 	int r = pc ? pagecache_writeback(pc, 0, UINT64_MAX) : 0;
 	if (!datasync && f->inode)

@@ -1025,6 +1025,34 @@ static void test_unlink_is_not_waited_for(void **state)
 	assert_int_equal(vfs_rmdirat(g->fx.t, AT_FDCWD, "/keepdir"), -ENOTEMPTY);
 }
 
+/* A directory's fsync or fdatasync is the host's (its entries are its
+ * data; the Sentry holds no fd of it): the Gofer syncs the directory after
+ * the unlinks it was sent without waiting, as sqlite needs of its journal's
+ * directory. */
+static void test_directory_fsync_reaches_the_host(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], line[512];
+	struct stat st;
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/syncd", 0755), 0);
+	assert_int_equal(fx_write_file(g->fx.t, "/syncd/journal", "j", 0644), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/syncd/journal", 0, &st), 0);
+	struct file *d;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/syncd", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/syncd/journal"), 0);
+	assert_int_equal(requests(g), before); /* not waited for */
+	assert_int_equal(file_fsync(d, true), 0);
+	assert_int_equal(requests(g), before + 1);
+	host_path(g, "syncd/journal", hp, sizeof(hp));
+	assert_int_equal(stat(hp, &st), -1); /* applied before the sync */
+	assert_int_equal(file_fsync(d, false), 0);
+	assert_int_equal(requests(g), before + 2);
+	assert_true(gofer_client_requests_line(g->c, line, sizeof(line)));
+	assert_non_null(strstr(line, "fsync 2"));
+	file_put(d);
+}
+
 static void test_new_directory_knows_its_names(void **state)
 {
 	struct gfx *g = *state;
@@ -1315,6 +1343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bind_mount_from_gofer_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_is_not_waited_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_fsync_reaches_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_directory_knows_its_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
