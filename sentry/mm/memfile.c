@@ -14,16 +14,16 @@
  * multi-page runs are searched a word at a time (see find_run).
  * A frame whose refcount drops to zero is not given back at once: it joins
  * the dirty pool (free, contents not zero), and the allocator zeroes a dirty
- * frame with memset when it hands it out again (but to memfile_alloc_raw,
- * whose caller overwrites it whole: a copy-on-write copy, a fork's copies).  Punching a frame
- * (fallocate(PUNCH_HOLE)) costs the host an unmap of it from every process
- * that maps the memory file and a TLB shoot-down across CPUs, tens of
- * microseconds, against well under one for a memset; a process's exit
- * freed its pages one run at a time, so fork+exec loops spent a tenth of
- * the Sentry's time in that.  When the pool passes MEMFILE_DIRTY_MAX frames
- * (and at memfile_trim) it is punched whole, in runs of adjacent frames: the
- * host gets the memory back, and those frames read as zeroes without
- * writing them.
+ * frame with memset when it hands it out again (memfile_alloc_raw does not:
+ * its caller overwrites the frame whole, with a copy or a file's read).
+ * Punching a frame (fallocate(PUNCH_HOLE)) costs the host an unmap of it
+ * from every process that maps the memory file and a TLB shoot-down across
+ * CPUs, tens of microseconds, against well under one for a memset; a
+ * process's exit freed its pages one run at a time, so fork+exec loops
+ * spent a tenth of the Sentry's time in that.  When the pool passes
+ * MEMFILE_DIRTY_MAX frames (and at memfile_trim) it is punched whole, in
+ * runs of adjacent frames: the host gets the memory back, and those frames
+ * read as zeroes without writing them.
  *
  * Never: touch page contents other than to zero a frame (a dirty one handed
  * out by memfile_alloc, or one whose punching fails).
