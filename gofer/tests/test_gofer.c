@@ -1240,9 +1240,6 @@ static void test_gofer_follows_the_waiting_client(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 }
 
-/* A hint is only a hint: a CPU the Gofer may not use changes nothing and
- * the request is served; reserved flag bits, or CPU bits without the
- * hint's flag, are a malformed header. */
 /* Send an attach of "/" whose header carries these flags. */
 static void raw_attach_with_flags(int sock, uint32_t tag, uint16_t flags)
 {
@@ -1255,6 +1252,9 @@ static void raw_attach_with_flags(int sock, uint32_t tag, uint16_t flags)
 	raw_send(sock, m.b, len, -1);
 }
 
+/* A hint is only a hint: a CPU the Gofer may not use changes nothing and
+ * the request is served; reserved flag bits, or CPU bits without the
+ * hint's flag, are a malformed header. */
 static void test_hostile_cpu_hints(void **state)
 {
 	struct fixture *fx = *state;

@@ -195,8 +195,8 @@ struct mm *mm_fork(struct mm *parent)
 	struct fork_copies fc = {.mf = parent->mf, .n = fork_copies_count(parent)};
 	bool copying = fc.n > 0;
 	if (fc.n) {
-		/* Raw: each frame taken is a copy of a whole page, and those left
-		 * over are freed below (fork_copy_page). */
+		/* Raw: each frame taken gets a whole page copied into it
+		 * (fork_copy_page), and those left over are freed at the end. */
 		int64_t base = memfile_alloc_raw(parent->mf, fc.n);
 		fc.base = base < 0 ? 0 : (uint64_t)base;
 		if (base < 0)
