@@ -984,7 +984,13 @@ ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int i
 		memcpy(from.b, src->addr, 16);
 		from_set = !ip_is_any(&from);
 	}
-	ns_tx_batch_begin(); /* the segments of one call leave in one kick */
+	/* The segments of one call leave in one kick: at its end, or in the
+	 * transmitter's next poll (ns_stack_own_tx). */
+	bool defer = ns_tx_for_owner(ep->s);
+	if (defer)
+		ns_tx_defer_begin();
+	else
+		ns_tx_batch_begin();
 	ep_lock(ep);
 	ep->tx_src_set = from_set;
 	if (from_set)
@@ -992,7 +998,10 @@ ssize_t ns_ep_sendmsg_src(struct ns_endpoint *ep, const struct iovec *iov, int i
 	ssize_t r = ep->proto->send(ep, iov, iovcnt, total, flags, dst, port);
 	ep->tx_src_set = false;
 	ep_unlock(ep);
-	ns_tx_batch_end();
+	if (defer)
+		ns_tx_defer_end(ep->s, true);
+	else
+		ns_tx_batch_end();
 	ns_stack_kick(ep->s);
 	return r;
 }

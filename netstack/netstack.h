@@ -335,6 +335,17 @@ int ns_stack_set_sysctl(struct ns_stack *s, const struct ns_sysctl *in);
  * thread polls at a time; a call made while another polls returns at once
  * and the running poll does its work. */
 uint64_t ns_stack_poll(struct ns_stack *s, uint64_t now);
+/* The calling thread becomes the stack's transmitter (own) or stops being
+ * it.  While a thread is, the frames another thread's ns_ep_sendmsg
+ * queues on links with a flush op wait unflushed for the transmitter's
+ * poll: their flush is a link's system call (the AF_PACKET TX kick) that
+ * runs the host's whole receive of them, which the sender would otherwise
+ * pay in its call.  Another thread's poll that finds such frames asks for
+ * the transmitter's poll through `kick`, unless it flushes the links
+ * anyway (for a read's window update, which any poll flushes:
+ * ns_ep_recv_unpin).  Without a transmitter (the default) a send flushes
+ * its frames before it returns. */
+void ns_stack_own_tx(struct ns_stack *s, bool own);
 /* ns_stack_poll for a call that sent: when another thread is polling and
  * frames wait on the loopback link, wait until they are delivered (or a
  * round begun after this call ended), as Linux delivers over lo within

@@ -261,6 +261,8 @@ struct ns_stack {
 	_Atomic(struct link_endpoint *) lo_link; /* the loopback link, once set up */
 	atomic_bool kick_pending; /* work appeared; tell the owner */
 	atomic_bool tx_deferred;  /* frames wait unkicked for a poll (ns_tx_defer_end) */
+	atomic_bool tx_owner_deferred;	/* ... for the transmitter's poll */
+	_Atomic(const void *) tx_owner; /* the transmitter's token (ns_stack_own_tx) */
 	_Atomic uint64_t reported_deadline; /* what the last poll returned */
 	uint64_t now;			    /* the poller's time */
 
@@ -311,10 +313,14 @@ void ns_tx_batch_begin(void);
 void ns_tx_batch_end(void);
 /* Frames sent between these on this thread are queued on their links but
  * not flushed: the next poll of s flushes every link (the service thread,
- * kicked by the caller's ns_stack_kick).  End returns true when a frame
- * was left so (and marks s for the poll). */
+ * kicked by the caller's ns_stack_kick), or with for_owner the next poll
+ * of its transmitter (ns_stack_own_tx; another thread's poll kicks it).
+ * End returns true when a frame was left so (and marks s for the poll). */
 void ns_tx_defer_begin(void);
-bool ns_tx_defer_end(struct ns_stack *s);
+bool ns_tx_defer_end(struct ns_stack *s, bool for_owner);
+/* s has a transmitter and it is another thread: this thread's sends leave
+ * their frames to it. */
+bool ns_tx_for_owner(struct ns_stack *s);
 void ns_stack_seed_hash(struct ns_stack *s, const void *data, size_t len, uint64_t *out);
 
 /* Timers: ep->deadline is the earliest of its protocol's timers; arm puts

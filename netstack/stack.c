@@ -970,23 +970,52 @@ static __thread bool tx_deferred;
 
 void ns_tx_defer_begin(void) { tx_defer_depth++; }
 
-bool ns_tx_defer_end(struct ns_stack *s)
+bool ns_tx_defer_end(struct ns_stack *s, bool for_owner)
 {
 	if (--tx_defer_depth > 0 || !tx_deferred)
 		return false;
 	tx_deferred = false;
 	/* After the frames' queueing: the poll that reads the flag sees
 	 * them; one in progress goes round again (poll_again). */
-	atomic_store(&s->tx_deferred, true);
+	atomic_store(for_owner ? &s->tx_owner_deferred : &s->tx_deferred, true);
 	ns_stack_mark_work(s);
 	return true;
 }
 
-/* Flush every link: frames another thread left for this poll. */
+/* Each thread's own address: what ns_stack_own_tx records. */
+static __thread char tx_owner_token;
+
+void ns_stack_own_tx(struct ns_stack *s, bool own)
+{
+	atomic_store(&s->tx_owner, own ? (const void *)&tx_owner_token : NULL);
+}
+
+bool ns_tx_for_owner(struct ns_stack *s)
+{
+	const void *o = atomic_load_explicit(&s->tx_owner, memory_order_relaxed);
+	return o && o != &tx_owner_token;
+}
+
+/* Flush every link: frames another thread left for this poll.  Those a
+ * send left for the transmitter (ns_stack_own_tx) are its to flush:
+ * another poller asks it for a poll instead (no lock is held here), unless
+ * it flushes the links anyway. */
 static void flush_deferred(struct ns_stack *s)
 {
-	if (!atomic_load_explicit(&s->tx_deferred, memory_order_relaxed) ||
-	    !atomic_exchange(&s->tx_deferred, false))
+	bool any = atomic_load_explicit(&s->tx_deferred, memory_order_relaxed);
+	bool owner = atomic_load_explicit(&s->tx_owner_deferred, memory_order_relaxed);
+	if (!any && !owner)
+		return;
+	if (!any && ns_tx_for_owner(s)) {
+		if (s->ops.kick)
+			s->ops.kick(s->ctx);
+		return;
+	}
+	/* Both taken before the flush: a frame whose flag is set after it was
+	 * queued after the flags were read is left for the next poll. */
+	any = atomic_exchange(&s->tx_deferred, false);
+	owner = atomic_exchange(&s->tx_owner_deferred, false);
+	if (!any && !owner)
 		return;
 	struct ns_nic *nics[NS_MAX_NICS];
 	vmutex_lock(&s->lock);

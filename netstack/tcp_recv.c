@@ -236,7 +236,7 @@ int ns_ep_recv_unpin(struct ns_endpoint *ep, size_t used)
 	ep_lock(ep);
 	ep->proto->recv_unpin(ep, used);
 	ep_unlock(ep);
-	int r = ns_tx_defer_end(ep->s) ? 1 : 0;
+	int r = ns_tx_defer_end(ep->s, false) ? 1 : 0;
 	ns_stack_kick(ep->s);
 	return r;
 }

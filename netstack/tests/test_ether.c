@@ -5,6 +5,8 @@
  * a lossy, reordering wire, and TSO segments on output. */
 #include "netstack/tests/ewire.h"
 
+#include <pthread.h>
+
 EPAIR_FIXTURE(1, 0)
 
 static void test_tcp_both_ways_over_arp_resolved_ethernet(void **state)
@@ -411,6 +413,17 @@ static void held_flush(struct link_endpoint *ep)
 	held_n = 0;
 }
 
+/* b's link holds what it is sent until its flush; returns its ops. */
+static const struct link_ops *hold_frames(struct epair *p)
+{
+	held_ops = *p->eb->ep.ops;
+	held_ops.send = held_send;
+	held_ops.flush = held_flush;
+	const struct link_ops *old = p->eb->ep.ops;
+	p->eb->ep.ops = &held_ops;
+	return old;
+}
+
 /* A read in place (ns_ep_recv_pin) that sends an ACK leaves the frame on
  * the link unflushed and asks the owner for a poll; that poll flushes it
  * (the Sentry's reader leaves the send, and the host's work in it, to the
@@ -430,11 +443,7 @@ static void test_pinned_read_leaves_its_ack_to_the_next_poll(void **state)
 	ep_run(p, MS(50));
 	assert_int_equal(recv_buf(s, buf, sizeof(buf), 0), 100);
 	ep_run(p, MS(50));
-	held_ops = *p->eb->ep.ops;
-	held_ops.send = held_send;
-	held_ops.flush = held_flush;
-	const struct link_ops *old = p->eb->ep.ops;
-	p->eb->ep.ops = &held_ops;
+	const struct link_ops *old = hold_frames(p);
 	assert_int_equal(send_buf(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
 	ep_run(p, MS(5)); /* under the delayed-ACK timeout: nothing sent */
 	assert_int_equal(held_n, 0);
@@ -460,6 +469,93 @@ static void test_pinned_read_leaves_its_ack_to_the_next_poll(void **state)
 	CLOSE_ALL(c, s, l);
 }
 
+/* Another thread's part in the test below: a send of 100 bytes from ep,
+ * or (ep NULL) one poll of s. */
+struct other_thread {
+	struct ns_endpoint *ep;
+	struct ns_stack *s;
+	uint64_t now;
+	ssize_t r;
+};
+
+static void *other_thread_main(void *arg)
+{
+	struct other_thread *o = arg;
+	static const uint8_t data[100];
+	if (o->ep)
+		o->r = send_buf(o->ep, data, sizeof(data));
+	else
+		ns_stack_poll(o->s, o->now);
+	return NULL;
+}
+
+static void on_other_thread(struct other_thread *o)
+{
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, other_thread_main, o), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+}
+
+/* With a transmitter (ns_stack_own_tx), another thread's send leaves its
+ * segment on the link unflushed and asks for a poll; a third thread's
+ * poll does not flush it but asks again; the transmitter's poll flushes
+ * it.  The transmitter's own sends, and everybody's once it stops being
+ * one, leave at once. */
+static void test_sends_wait_for_the_transmitter(void **state)
+{
+	struct epair *p = *state;
+	ep_run(p, MS(10));
+	struct ns_endpoint *l = listener(&p->b, AF_INET, "0.0.0.0", 8080, 8);
+	struct ns_endpoint *c, *s;
+	ep_tcp_pair(p, AF_INET, "10.0.0.2", l, &c, &s);
+	ep_run(p, MS(50));
+	const struct link_ops *old = hold_frames(p);
+	ns_stack_own_tx(p->b.s, true);
+
+	struct other_thread o = {.ep = s};
+	int flushes = held_flushes;
+	unsigned int kicks = p->b.kicks;
+	on_other_thread(&o);
+	assert_int_equal(o.r, 100);
+	assert_int_equal(held_n, 1);
+	assert_int_equal(held_flushes, flushes);
+	assert_true(p->b.kicks > kicks);
+
+	kicks = p->b.kicks;
+	struct other_thread po = {.s = p->b.s, .now = p->b.now};
+	on_other_thread(&po);
+	assert_int_equal(held_n, 1);
+	assert_int_equal(held_flushes, flushes);
+	assert_true(p->b.kicks > kicks);
+
+	ns_stack_poll(p->b.s, p->b.now);
+	assert_int_equal(held_n, 0);
+	assert_true(held_flushes > flushes);
+	uint8_t buf[300];
+	ep_run(p, MS(5));
+	assert_int_equal(recv_buf(c, buf, sizeof(buf), 0), 100);
+
+	/* The transmitter's own send. */
+	flushes = held_flushes;
+	assert_int_equal(send_buf(s, buf, 100), 100);
+	assert_int_equal(held_n, 0);
+	assert_true(held_flushes > flushes);
+	ep_run(p, MS(5)); /* acked: Nagle lets the next one go */
+	assert_int_equal(recv_buf(c, buf, sizeof(buf), 0), 100);
+
+	/* No transmitter: another thread's send flushes before it returns. */
+	ns_stack_own_tx(p->b.s, false);
+	flushes = held_flushes;
+	on_other_thread(&o);
+	assert_int_equal(o.r, 100);
+	assert_int_equal(held_n, 0);
+	assert_true(held_flushes > flushes);
+	ep_run(p, MS(5));
+	assert_int_equal(recv_buf(c, buf, sizeof(buf), 0), 100);
+	p->eb->ep.ops = old;
+	CLOSE_ALL(c, s, l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +571,7 @@ int main(void)
 	    PAIR_TEST(test_segments_a_lagging_reader_holds_are_acked_by_its_read),
 	    PAIR_TEST(test_rcvlowat_reader_gets_acks_at_once),
 	    PAIR_TEST(test_pinned_read_leaves_its_ack_to_the_next_poll),
+	    PAIR_TEST(test_sends_wait_for_the_transmitter),
 	    PAIR_TEST(test_window_scale_follows_tcp_rmem_as_linux),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -392,7 +392,9 @@ static ssize_t inet_sendmsg(struct task *t, struct socket *s, struct sock_msg *m
 		}
 		m->data = saved;
 		struct iovec v = {buf, n};
-		inet_stack_hold_kicks(); /* the inline poll below does their work */
+		/* The inline poll below does the kicks' work, but for the
+		 * frames the send left to the service thread: it kicks that. */
+		inet_stack_hold_kicks();
 		r = ns_ep_sendmsg_src(ep, &v, 1, flags, to, tolen, has_src ? &src : NULL);
 		if (r >= 0) {
 			sock_iter_skip(&m->data, (size_t)r);

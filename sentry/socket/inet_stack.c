@@ -20,6 +20,16 @@
  * deadline earlier than the service thread's plan re-arms the timerfd from
  * the task's thread (one host syscall, no wake-up) instead of kicking.
  *
+ * Transmission is the exception: the service thread is the stack's
+ * transmitter (ns_stack_own_tx), so the frames a task's send or read
+ * queues on the container's interface wait for its poll, and the task
+ * kicks it.  That flush (the AF_PACKET TX kick) runs the host's bridge and
+ * its receiver's TCP in the flusher's time: 38% of a redis server's
+ * Sentry thread.  Done by the service thread, mostly on the other CPU, it
+ * overlaps the app's next request: redis GET over the bridge went from
+ * 0.39x to 0.61x runc, nginx from 0.70x to 0.86x, for one eventfd write
+ * per send.
+ *
  * The plan (svc_planned) only goes down between two service polls: the
  * service thread resets it to "never" before it polls, and afterwards
  * lowers it to its own deadline and arms the timer at the result, so a
@@ -218,6 +228,7 @@ static void *svc_main(void *arg)
 {
 	/* Named by itself: after the jail /proc/self/task is out of reach. */
 	prctl(PR_SET_NAME, "netstack", 0, 0, 0);
+	ns_stack_own_tx(the_stack, true);
 	while (!atomic_load(&svc_stop)) {
 		/* Inline polls during ours plan (and arm) for themselves. */
 		atomic_store(&svc_planned, NS_TIME_NEVER);
@@ -263,6 +274,7 @@ static void *svc_main(void *arg)
 				(void)r;
 			}
 	}
+	ns_stack_own_tx(the_stack, false);
 	return NULL;
 }
 
