@@ -194,7 +194,7 @@ static const int gofer_allowed_syscalls[] = {
 	SCMP_SYS(fgetxattr), SCMP_SYS(fsetxattr), SCMP_SYS(flistxattr), SCMP_SYS(fremovexattr),
 	SCMP_SYS(mkdirat), SCMP_SYS(mknodat), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
 	SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
-	SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(umask), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(umask), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(syncfs),
 	/* logging (lib/log.c stamps each line with the time and the pid) */
 	SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(gettimeofday), SCMP_SYS(clock_gettime),
 	SCMP_SYS(getpid),

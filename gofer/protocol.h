@@ -73,11 +73,14 @@
  *   LISTXATTR fid, le32 size                        -> le32 len, then len bytes of names, each
  *            NUL-terminated (size 0: the length only; a longer list: ERANGE)
  *   REMOVEXATTR fid, str name                       -> (empty)
- *   FSYNC    fid, le32 flags (0 | GOFER_FSYNC_DATA)  -> (empty)
- *            (the host's fsync, fdatasync with GOFER_FSYNC_DATA, of a directory or
- *            a regular file; other types EINVAL.  A directory's is how its
- *            entries, the Gofer's creates, links, renames and unlinks in it,
- *            become durable: the Sentry never holds a directory's host fd)
+ *   FSYNC    fid, le32 flags (0 | GOFER_FSYNC_DATA | GOFER_FSYNC_FS) -> (empty)
+ *            (the host's fsync, fdatasync with GOFER_FSYNC_DATA, or syncfs with
+ *            GOFER_FSYNC_FS (the whole host file system the fid is on: the
+ *            container's sync(2) and syncfs(2)), of a directory or a regular
+ *            file; other types EINVAL, as both flags at once.  A directory's
+ *            fsync is how its entries, the Gofer's creates, links, renames and
+ *            unlinks in it, become durable: the Sentry never holds a
+ *            directory's host fd)
  *   STATX    fid, le32 mask (STATX_*)               -> le32 result mask, le64 attributes,
  *            le64 attributes_mask, le64 btime_sec (signed), le32 btime_nsec,
  *            le32 dio_mem_align, le32 dio_offset_align
@@ -114,6 +117,7 @@
 #define GOFER_CPU_MAX 0x0fffu /* the hint's bits; 0x7000 are reserved */
 #define GOFER_CPU_ANY GOFER_CPU_MAX /* the hint "nobody waits": any CPU */
 #define GOFER_FSYNC_DATA 1u /* FSYNC flags: the data only (fdatasync) */
+#define GOFER_FSYNC_FS 2u   /* ... the fid's whole file system (syncfs) */
 #define GOFER_STAT_SIZE 100u
 #define GOFER_NAME_MAX 255u  /* one path component, as NAME_MAX */
 #define GOFER_PATH_MAX 4095u /* symlink target, PATH_MAX minus the NUL */

@@ -1122,7 +1122,8 @@ static int op_statx(struct gofer_req *q, const union gofer_request *r)
 
 static int fsync_check(const union gofer_request *r)
 {
-	return r->open.flags & ~GOFER_FSYNC_DATA ? -EINVAL : 0;
+	uint32_t f = r->open.flags;
+	return f != 0 && f != GOFER_FSYNC_DATA && f != GOFER_FSYNC_FS ? -EINVAL : 0;
 }
 
 /* fid, le32 flags: the layout of an open request.  The fid's O_PATH fd
@@ -1135,7 +1136,8 @@ static int op_fsync(struct gofer_req *q, const union gofer_request *r)
 	_cleanup_close_ int fd = fid_reopen(&q->s->names, f, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	int e = r->open.flags & GOFER_FSYNC_DATA ? fdatasync(fd) : fsync(fd);
+	uint32_t fl = r->open.flags;
+	int e = fl == GOFER_FSYNC_FS ? syncfs(fd) : fl == GOFER_FSYNC_DATA ? fdatasync(fd) : fsync(fd);
 	return e < 0 ? -errno : 0;
 }
 

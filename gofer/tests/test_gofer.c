@@ -2488,11 +2488,15 @@ static void test_jailed_server_serves_every_operation(void **state)
 	struct gofer_statx sx;
 	assert_int_equal(gofer_statx(fx->c, f, STATX_BASIC_STATS | STATX_BTIME, &sx), 0);
 	assert_true(sx.mask & STATX_TYPE);
-	/* The host's fsync of a directory and of a file; not of a symlink. */
+	/* The host's fsync and syncfs of a directory and of a file; not of a
+	 * symlink. */
 	assert_int_equal(gofer_fsync_fid(fx->c, d, false), 0);
 	assert_int_equal(gofer_fsync_fid(fx->c, d, true), 0);
 	assert_int_equal(gofer_fsync_fid(fx->c, f, false), 0);
 	assert_int_equal(gofer_fsync_fid(fx->c, l, false), -EINVAL);
+	assert_int_equal(gofer_syncfs_fid(fx->c, d), 0);
+	assert_int_equal(gofer_syncfs_fid(fx->c, f), 0);
+	assert_int_equal(gofer_syncfs_fid(fx->c, l), -EINVAL);
 	assert_int_equal(gofer_clunk(fx->c, l), 0);
 	assert_int_equal(gofer_walk(fx->c, fx->root, "..", &l, NULL), -EINVAL);
 	assert_int_equal(gofer_attach(fx->c, "/nope", &l, NULL), -ENOENT);
@@ -2510,12 +2514,16 @@ static void test_jailed_server_survives_garbage(void **state)
 	raw_send(fx->raw, m.b, msg_end(&m), -1);
 	assert_int_equal(raw_expect_error(fx->raw, 9), EOPNOTSUPP);
 	uint64_t root = raw_attach(fx->raw, 10);
-	msg_begin(&m, GOFER_TFSYNC, 11); /* a flag the protocol does not have */
-	gofer_put_u64(&m.c, root);
-	gofer_put_u32(&m.c, 2);
-	raw_send(fx->raw, m.b, msg_end(&m), -1);
-	assert_int_equal(raw_expect_error(fx->raw, 11), EINVAL);
-	raw_attach(fx->raw, 12);
+	/* A flag the protocol does not have; two that exclude each other. */
+	static const uint32_t bad_flags[] = {4, GOFER_FSYNC_DATA | GOFER_FSYNC_FS};
+	for (uint32_t i = 0; i < 2; i++) {
+		msg_begin(&m, GOFER_TFSYNC, 11 + i);
+		gofer_put_u64(&m.c, root);
+		gofer_put_u32(&m.c, bad_flags[i]);
+		raw_send(fx->raw, m.b, msg_end(&m), -1);
+		assert_int_equal(raw_expect_error(fx->raw, 11 + i), EINVAL);
+	}
+	raw_attach(fx->raw, 13);
 }
 
 static const char *visor_binary(void)

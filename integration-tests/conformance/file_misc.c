@@ -1,4 +1,5 @@
-/* Conformance: sync_file_range(2)'s checks and the file-handle calls'
+/* Conformance: sync_file_range(2)'s checks, sync(2) and syncfs(2) (of a
+ * file, a directory, a pipe, an O_PATH fd) and the file-handle calls'
  * error paths (the ones before a handle is made or decoded: visor's file
  * systems make none, see sys_fd.c), in a scratch directory (argv[1]). */
 #define _GNU_SOURCE
@@ -41,6 +42,12 @@ int main(int argc, char **argv)
 	res("sync_file_range directory", sync_file_range(d, 0, 0, SYNC_FILE_RANGE_WRITE));
 	int op = open("f", O_PATH);
 	res("sync_file_range O_PATH", sync_file_range(op, 0, 0, 0));
+	sync();
+	res("syncfs file", syncfs(fd));
+	res("syncfs directory", syncfs(d));
+	res("syncfs pipe", syncfs(p[0]));
+	res("syncfs O_PATH", syncfs(op));
+	res("syncfs bad fd", syncfs(999));
 
 	char buf[256];
 	struct file_handle *h = (void *)buf;

@@ -1115,17 +1115,27 @@ int gofer_removexattr(struct gofer_client *c, uint64_t fid, const char *name)
 	return r;
 }
 
-int gofer_fsync_fid(struct gofer_client *c, uint64_t fid, bool datasync)
+static int fsync_call(struct gofer_client *c, uint64_t fid, uint32_t flags)
 {
 	struct gofer_cursor w, rd;
 	req_begin(c, &w);
 	gofer_put_u64(&w, fid);
-	gofer_put_u32(&w, datasync ? GOFER_FSYNC_DATA : 0);
+	gofer_put_u32(&w, flags);
 	int r = transact(c, GOFER_TFSYNC, &w, &rd, NULL);
 	if (r == 0)
 		r = reply_end(c, &rd, NULL);
 	req_end(c);
 	return r;
+}
+
+int gofer_fsync_fid(struct gofer_client *c, uint64_t fid, bool datasync)
+{
+	return fsync_call(c, fid, datasync ? GOFER_FSYNC_DATA : 0);
+}
+
+int gofer_syncfs_fid(struct gofer_client *c, uint64_t fid)
+{
+	return fsync_call(c, fid, GOFER_FSYNC_FS);
 }
 
 int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofer_statx *out)

@@ -182,5 +182,8 @@ int gofer_statx(struct gofer_client *c, uint64_t fid, uint32_t mask, struct gofe
 /* The host's fsync (fdatasync) of the fid's directory or regular file.
  * 0 or -errno. */
 int gofer_fsync_fid(struct gofer_client *c, uint64_t fid, bool datasync);
+/* The host's syncfs of the file system the fid's directory or regular
+ * file is on.  0 or -errno. */
+int gofer_syncfs_fid(struct gofer_client *c, uint64_t fid);
 
 #endif

@@ -1390,6 +1390,13 @@ static const struct file_ops gofer_dir_fops = {
 
 /* ---- mounting ---- */
 
+/* syncfs(2): the host syncs the file system under ino, after what was sent
+ * without waiting (the request goes after the batch). */
+static int gofer_sync_fs(struct superblock *sb, struct inode *ino)
+{
+	return gofer_syncfs_fid(((struct gofer_sb *)sb->priv)->c, GN(ino)->fid);
+}
+
 static void gofer_sb_release(struct superblock *sb)
 {
 	struct gofer_sb *gs = sb->priv;
@@ -1428,6 +1435,7 @@ static int goferfs_new(struct gofer_client *c, const char *attach_name, bool sha
 	vmutex_init(&gs->inodes_lock, LOCK_CLASS(GOFER_INODES));
 	sb->priv = gs;
 	sb->release = gofer_sb_release;
+	sb->sync_fs = gofer_sync_fs;
 	struct inode *root = gofer_inode(sb, fid, &st);
 	struct dentry *d = root ? dentry_new_take(NULL, "/", root) : NULL;
 	if (!d) {

@@ -16,7 +16,6 @@
 #include <sys/syscall.h>
 
 #include "lib/cleanup.h"
-#include "sentry/fs/gofer_client.h"
 #include "sentry/fs/pipe.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/pagecache.h"
@@ -294,14 +293,15 @@ static int64_t sys_sync_file_range(struct task *t, const uint64_t a[6])
 	return r;
 }
 
-/* sync(2) cannot fail; data written through donated fds is in the host's page
- * cache already and in-memory file systems have nothing to flush; what
- * mappings of host files wrote goes to the host now. */
+/* sync(2) cannot fail.  What mappings of host files wrote goes to the host,
+ * then each host file system under a Gofer mount is synced (syncfs on the
+ * host: data written through donated fds is in its page cache, and the
+ * Gofer's creates, renames and unlinks in its journal), as runc's sync
+ * makes them durable; in-memory file systems have nothing to flush. */
 static int64_t sys_sync(struct task *t, const uint64_t a[6])
 {
 	pagecache_sync_all();
-	if (t->k->gofer)
-		gofer_client_flush(t->k->gofer); /* the changes sent without waiting */
+	vfs_sync_all();
 	return 0;
 }
 
@@ -310,11 +310,13 @@ static int64_t sys_syncfs(struct task *t, const uint64_t a[6])
 	struct file *f = get_file(t, (int)a[0]);
 	if (!f)
 		return -EBADF;
+	int64_t r = -EBADF; /* fdget: never an O_PATH file */
+	if (!(file_get_flags(f) & O_PATH)) {
+		pagecache_sync_all();
+		r = vfs_syncfs(f);
+	}
 	file_put(f);
-	pagecache_sync_all();
-	if (t->k->gofer)
-		gofer_client_flush(t->k->gofer);
-	return 0;
+	return r;
 }
 
 /* ---------------------------------------------------------------- copies */

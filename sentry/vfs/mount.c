@@ -390,6 +390,53 @@ void vfs_umount_all(void)
 	vmutex_unlock(&vfs_tree_lock);
 }
 
+/* A directory or regular file of m's file system for its sync_fs: m's
+ * root, when it is one. */
+static struct inode *sync_inode(struct vfs_mount *m)
+{
+	struct inode *ino = m->root ? m->root->inode : NULL;
+	return ino && (S_ISDIR(ino->mode) || S_ISREG(ino->mode)) ? ino : NULL;
+}
+
+void vfs_sync_all(void)
+{
+	/* The mounts are taken under the tree lock and synced after it: a
+	 * sync_fs waits for the host. */
+	vmutex_lock(&vfs_tree_lock);
+	int n = 0;
+	for (struct vfs_mount *m = all_mounts; m; m = m->next_all)
+		n++;
+	struct vfs_mount **v = calloc(n ? n : 1, sizeof(*v));
+	int k = 0;
+	for (struct vfs_mount *m = all_mounts; v && m; m = m->next_all) {
+		if (!m->sb->sync_fs || !sync_inode(m))
+			continue;
+		bool seen = false;
+		for (int i = 0; i < k && !seen; i++)
+			seen = v[i]->sb == m->sb;
+		if (!seen) {
+			mount_get(m);
+			v[k++] = m;
+		}
+	}
+	vmutex_unlock(&vfs_tree_lock);
+	for (int i = 0; i < k; i++) {
+		v[i]->sb->sync_fs(v[i]->sb, sync_inode(v[i]));
+		mount_put(v[i]);
+	}
+	free(v);
+}
+
+int vfs_syncfs(struct file *f)
+{
+	struct inode *ino = f->inode;
+	if (!ino || !ino->sb->sync_fs)
+		return 0;
+	if (!S_ISDIR(ino->mode) && !S_ISREG(ino->mode))
+		ino = f->path.mnt ? sync_inode(f->path.mnt) : NULL;
+	return ino ? ino->sb->sync_fs(ino->sb, ino) : 0;
+}
+
 void vfs_for_each_mount(const struct vfs_path *root,
 			void (*fn)(struct vfs_mount *m, const char *path, void *arg), void *arg)
 {

@@ -270,6 +270,11 @@ struct superblock {
 	bool create_excl_first;
 	void *priv;
 	void (*release)(struct superblock *sb);
+	/* Optional: syncfs(2) of the file system, for what is not in the
+	 * Sentry (goferfs: the host file system under it).  ino is a directory
+	 * or regular file on it (the one asked about, or a mount's root).
+	 * 0 or -errno. */
+	int (*sync_fs)(struct superblock *sb, struct inode *ino);
 };
 struct superblock *sb_new(const char *fstype, uint32_t magic);
 void sb_get(struct superblock *sb);
@@ -673,6 +678,12 @@ int vfs_sys_umount(struct task *t, const char *target, int flags);
 /* Detach every mount (Sentry shutdown, tests): files still open keep what
  * they use; the rest is freed (gofer fids clunked) as references drop. */
 void vfs_umount_all(void);
+/* sync(2): each file system of an attached mount that has a sync_fs, once
+ * (errors are dropped: sync cannot fail). */
+void vfs_sync_all(void);
+/* syncfs(2) of the file system f is on: its sync_fs, with f's inode when it
+ * is a directory or a regular file, else with its mount's root. */
+int vfs_syncfs(struct file *f);
 /* Every attached mount, for /proc/mounts (calls fn with the mount path). */
 void vfs_for_each_mount(const struct vfs_path *root,
 			void (*fn)(struct vfs_mount *m, const char *path, void *arg), void *arg);

@@ -1053,6 +1053,50 @@ static void test_directory_fsync_reaches_the_host(void **state)
 	file_put(d);
 }
 
+/* sync(2) and syncfs(2) are the host's: the Gofer syncs the host file
+ * system under each Gofer mount's superblock, after the changes it was
+ * sent without waiting; syncfs of a file or a directory syncs its own. */
+static void test_sync_and_syncfs_reach_the_host(void **state)
+{
+	struct gfx *g = *state;
+	char hp[160], line[512];
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, "/s1", "x", 0644), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/s1", 0, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/s1"), 0);
+	assert_int_equal(requests(g), before); /* not waited for */
+	vfs_sync_all();
+	assert_int_equal(requests(g), before + 1);
+	host_path(g, "s1", hp, sizeof(hp));
+	assert_int_equal(stat(hp, &st), -1); /* applied before the sync */
+	assert_true(gofer_client_requests_line(g->c, line, sizeof(line)));
+	assert_non_null(strstr(line, "fsync 1"));
+	/* A second attach is a file system of its own; a tmpfs has none. */
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/mnt", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/mnt", "bind-gofer", "/", 0, NULL), 0);
+	assert_int_equal(vfs_mkdirat(g->fx.t, AT_FDCWD, "/tmpd", 0755), 0);
+	assert_int_equal(vfs_mount(&g->fx.root, "/tmpd", "tmpfs", "none", 0, NULL), 0);
+	before = requests(g);
+	vfs_sync_all();
+	assert_int_equal(requests(g), before + 2);
+	struct file *f, *d, *t;
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/mnt/s2", O_CREAT | O_RDWR, 0644, &f), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	assert_int_equal(vfs_open(g->fx.t, AT_FDCWD, "/tmpd", O_RDONLY | O_DIRECTORY, 0, &t), 0);
+	before = requests(g);
+	assert_int_equal(vfs_syncfs(f), 0);
+	assert_int_equal(vfs_syncfs(d), 0);
+	assert_int_equal(requests(g), before + 2);
+	assert_int_equal(vfs_syncfs(t), 0);
+	assert_int_equal(requests(g), before + 2);
+	assert_true(gofer_client_requests_line(g->c, line, sizeof(line)));
+	assert_non_null(strstr(line, "fsync 5"));
+	file_put(f);
+	file_put(d);
+	file_put(t);
+}
+
 static void test_new_directory_knows_its_names(void **state)
 {
 	struct gfx *g = *state;
@@ -1344,6 +1388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_name_is_asked_for_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_is_not_waited_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_fsync_reaches_the_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_and_syncfs_reach_the_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_directory_knows_its_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts_see_names_made_outside, setup,
 						teardown),
