@@ -76,8 +76,11 @@ struct packet_link {
 };
 
 /* Frames queued before send kicks by itself rather than wait for the
- * stack's flush: a sixth of the GSO TX ring (75 frames), so a long burst
- * keeps the kernel busy while the ring still has room. */
+ * stack's flush (the service thread's, for a task's send): 40% of the GSO
+ * TX ring (30 frames), so a long burst keeps the kernel busy while the
+ * ring still has room.  Under redis-benchmark the tasks made a quarter of
+ * the kicks so, the service thread being late on a busy CPU; at 24 they
+ * made almost none, for no more requests/s. */
 #define TX_KICK_BATCH 12u
 
 static uint32_t load_status(const volatile uint32_t *p)
