@@ -21,14 +21,16 @@
  * the task's thread (one host syscall, no wake-up) instead of kicking.
  *
  * Transmission is the exception: the service thread is the stack's
- * transmitter (ns_stack_own_tx), so the frames a task's send or read
- * queues on the container's interface wait for its poll, and the task
- * kicks it.  That flush (the AF_PACKET TX kick) runs the host's bridge and
- * its receiver's TCP in the flusher's time: 38% of a redis server's
- * Sentry thread.  Done by the service thread, mostly on the other CPU, it
- * overlaps the app's next request: redis GET over the bridge went from
- * 0.39x to 0.61x runc, nginx from 0.70x to 0.86x, for one eventfd write
- * per send.
+ * transmitter (ns_stack_own_tx), so the frames a task's send queues on the
+ * container's interface wait for its poll, and the task kicks it.  That
+ * flush (the AF_PACKET TX kick) runs the host's bridge and its receiver's
+ * TCP in the flusher's time: 38% of a redis server's Sentry thread.  Done
+ * by the service thread, mostly on the other CPU, it overlaps the app's
+ * next request: over the bridge, redis GET went from 0.43-0.51x to
+ * 0.68-0.75x runc and nginx from 0.74-0.79x to 0.89-0.94x, for one
+ * eventfd write per send.  A read's window update is still flushed by
+ * whoever polls first (ns_ep_recv_unpin): leaving it to the service
+ * thread cost iperf3 into the container a quarter of its throughput.
  *
  * The plan (svc_planned) only goes down between two service polls: the
  * service thread resets it to "never" before it polls, and afterwards
