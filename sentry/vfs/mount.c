@@ -390,12 +390,17 @@ void vfs_umount_all(void)
 	vmutex_unlock(&vfs_tree_lock);
 }
 
-/* A directory or regular file of m's file system for its sync_fs: m's
- * root, when it is one. */
+/* What a sync_fs is given: a directory or a regular file. */
+static bool sync_target(const struct inode *ino)
+{
+	return ino && (S_ISDIR(ino->mode) || S_ISREG(ino->mode));
+}
+
+/* m's root, when a sync_fs can be given it. */
 static struct inode *sync_inode(struct vfs_mount *m)
 {
 	struct inode *ino = m->root ? m->root->inode : NULL;
-	return ino && (S_ISDIR(ino->mode) || S_ISREG(ino->mode)) ? ino : NULL;
+	return sync_target(ino) ? ino : NULL;
 }
 
 void vfs_sync_all(void)
@@ -432,7 +437,7 @@ int vfs_syncfs(struct file *f)
 	struct inode *ino = f->inode;
 	if (!ino || !ino->sb->sync_fs)
 		return 0;
-	if (!S_ISDIR(ino->mode) && !S_ISREG(ino->mode))
+	if (!sync_target(ino))
 		ino = f->path.mnt ? sync_inode(f->path.mnt) : NULL;
 	return ino ? ino->sb->sync_fs(ino->sb, ino) : 0;
 }

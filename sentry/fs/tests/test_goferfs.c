@@ -998,16 +998,25 @@ static void test_missing_name_is_asked_for_once(void **state)
 /* Where the cache is the truth, unlinking a file costs no round trip: the
  * Gofer removes it in order before the next request, so a name made again
  * at once is a new file, and the host has neither name's old file after. */
+/* A file at path, known to the Sentry, then unlinked: the unlink costs no
+ * round trip.  Returns the request count before it. */
+static uint64_t unlink_not_waited_for(struct gfx *g, const char *path, const char *data)
+{
+	struct stat st;
+	assert_int_equal(fx_write_file(g->fx.t, path, data, 0644), 0);
+	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, path, 0, &st), 0);
+	uint64_t before = requests(g);
+	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, path), 0);
+	assert_int_equal(requests(g), before);
+	return before;
+}
+
 static void test_unlink_is_not_waited_for(void **state)
 {
 	struct gfx *g = *state;
 	char hp[160], buf[8];
 	struct stat st;
-	assert_int_equal(fx_write_file(g->fx.t, "/gone", "old", 0644), 0);
-	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/gone", 0, &st), 0);
-	uint64_t before = requests(g);
-	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/gone"), 0);
-	assert_int_equal(requests(g), before);
+	unlink_not_waited_for(g, "/gone", "old");
 	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/gone", 0, &st), -ENOENT);
 	assert_int_equal(fx_write_file(g->fx.t, "/gone", "new", 0644), 0);
 	assert_int_equal(fx_read_file(g->fx.t, "/gone", buf, sizeof(buf)), 3);
@@ -1061,11 +1070,7 @@ static void test_sync_and_syncfs_reach_the_host(void **state)
 	struct gfx *g = *state;
 	char hp[160], line[512];
 	struct stat st;
-	assert_int_equal(fx_write_file(g->fx.t, "/s1", "x", 0644), 0);
-	assert_int_equal(vfs_statat(g->fx.t, AT_FDCWD, "/s1", 0, &st), 0);
-	uint64_t before = requests(g);
-	assert_int_equal(vfs_unlinkat(g->fx.t, AT_FDCWD, "/s1"), 0);
-	assert_int_equal(requests(g), before); /* not waited for */
+	uint64_t before = unlink_not_waited_for(g, "/s1", "x");
 	vfs_sync_all();
 	assert_int_equal(requests(g), before + 1);
 	host_path(g, "s1", hp, sizeof(hp));
